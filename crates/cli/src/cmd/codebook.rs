@@ -1,0 +1,10 @@
+//! `dh codebook`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`dh codebook` is not implemented yet")
+}

@@ -1,0 +1,55 @@
+//! The `dh` binary: parses arguments and hands each subcommand to the library crate that owns the work.
+//! No data logic lives here; each `cmd::*` module only translates flags into a library call and reports.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "dh",
+    version,
+    about = "Disrupting Harm data pipeline: raw deliveries in, comparable indicators out",
+    long_about = "Turns raw deliveries of the Disrupting Harm research (household survey of internet-using \
+children aged 12-17 and their caregivers, and other data families) into harmonised Parquet tables, \
+design-based estimates and indicators for every configured country.",
+    after_help = "Examples:\n  dh run                      # built-in synthetic data, all countries, writes out/\n  dh run --countries THA,KEN --out-dir out-th-ke\n  dh validate --countries THA\n  dh codebook > codebook.md\n  dh estimate apistrat.csv --strata stype --weights pw --fpc fpc --stat mean --var api00"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the pipeline: ingest, normalise and write outputs for each country.
+    Run(cmd::run::Args),
+    /// Check configurations and deliveries without writing outputs.
+    Validate(cmd::validate::Args),
+    /// Write synthetic raw deliveries for the configured countries.
+    Synth(cmd::synth::Args),
+    /// Print a Markdown codebook of the harmonised schemas.
+    Codebook(cmd::codebook::Args),
+    /// Design-based estimates from a CSV or Parquet file (like svydesign + svymean in R).
+    Estimate(cmd::estimate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cmd::run::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Synth(a) => cmd::synth::run(a),
+        Command::Codebook(a) => cmd::codebook::run(a),
+        Command::Estimate(a) => cmd::estimate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(cmd::EXIT_INTERNAL)
+        }
+    }
+}

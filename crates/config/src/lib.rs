@@ -1,0 +1,14 @@
+//! `dh-config` owns the two kinds of user-edited configuration that drive every stage:
+//!
+//! * harmonised table schemas (`schemas/<table>.json`, modelled on Frictionless Table Schema), see [`schema`];
+//! * country configurations (`countries/<ISO3>.toml` merged over `countries/_defaults.toml`), see [`country`].
+//!
+//! Everything is validated on load; errors name the file, line and key and say what to do.
+
+pub mod country;
+pub mod error;
+pub mod schema;
+
+pub use country::{ColumnMap, CountryConfig, Delivery, load_countries, load_country};
+pub use error::ConfigError;
+pub use schema::{Category, Field, FieldType, MissingCode, SchemaSet, TableSchema, load_schemas};

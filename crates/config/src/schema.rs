@@ -1,0 +1,224 @@
+//! Harmonised table schemas: `schemas/<table>.json`, one file per harmonised table.
+//!
+//! The format follows Frictionless Table Schema (`fields`, `primaryKey`, `missingValues`, field `categories`,
+//! `constraints`) with a few documented extensions (`role`, `universe`, `pseudonymise`, `derivedFrom`).
+//! Categorical fields carry numeric harmonised codes with labels; in Parquet they are stored as the labels
+//! (Arrow dictionary strings). Labelled missing codes (`dont_know`, `refused`, `not_applicable`, ...) are declared
+//! once per table in `missingValues` and are kept distinct from real answers and from each other.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+/// All harmonised schemas, by table name.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaSet {
+    pub tables: BTreeMap<String, TableSchema>,
+    /// Files the schemas were loaded from, for provenance (table name -> path).
+    pub files: BTreeMap<String, PathBuf>,
+}
+
+impl SchemaSet {
+    pub fn get(&self, table: &str) -> Option<&TableSchema> {
+        self.tables.get(table)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TableSchema {
+    /// Table name; equals the file stem (`child_survey`).
+    pub name: String,
+    pub title: String,
+    /// Schema version (semver), written into Parquet metadata.
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    /// Columns that identify a row (after pseudonymisation), e.g. `["respondent_id"]`.
+    #[serde(default)]
+    pub primary_key: Vec<String>,
+    /// Links to other tables, e.g. a caregiver row must point at an existing child household.
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Labelled missing codes that fields of this table may use.
+    #[serde(default)]
+    pub missing_values: Vec<MissingCode>,
+    pub fields: Vec<Field>,
+}
+
+impl TableSchema {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForeignKey {
+    pub fields: Vec<String>,
+    pub reference: ForeignKeyReference,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForeignKeyReference {
+    pub resource: String,
+    pub fields: Vec<String>,
+}
+
+/// A labelled missing code, e.g. `{ "value": 98, "label": "dont_know" }`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MissingCode {
+    pub value: i64,
+    pub label: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Date,
+}
+
+/// What a column is for; drives privacy and weighting decisions.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Design columns: stratum, PSU, household id, base weight.
+    Design,
+    /// Respondent or household keys; always pseudonymised.
+    Key,
+    Demographic,
+    #[default]
+    Item,
+    /// Computed by the pipeline (e.g. `age_band` from `age`, `final_weight`).
+    Derived,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub role: Role,
+    /// Labelled codes for categorical fields, e.g. `[{ "value": 1, "label": "yes" }]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<Category>>,
+    /// Which of the table's labelled missing codes this field may take (by label).
+    #[serde(default)]
+    pub missing_values: Vec<String>,
+    #[serde(default)]
+    pub constraints: Constraints,
+    /// Who was asked: an expression over other harmonised columns (`"true"` for everybody).
+    #[serde(default = "default_universe")]
+    pub universe: String,
+    /// Values are replaced by keyed pseudonyms (HMAC-SHA256) during normalisation.
+    #[serde(default)]
+    pub pseudonymise: bool,
+    /// Name of the field this one is computed from (for `role = derived`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<String>,
+}
+
+fn default_universe() -> String {
+    "true".to_string()
+}
+
+impl Field {
+    pub fn is_categorical(&self) -> bool {
+        self.categories.is_some()
+    }
+    pub fn category_by_label(&self, label: &str) -> Option<&Category> {
+        self.categories.as_ref()?.iter().find(|c| c.label == label)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub value: i64,
+    pub label: String,
+    /// For derived banded categories: inclusive numeric range of the source field, e.g. `[12, 13]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Constraints {
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub unique: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+}
+
+/// Loads every `*.json` file in `dir` as a table schema and validates it.
+pub fn load_schemas(dir: &Path) -> Result<SchemaSet, ConfigError> {
+    let mut set = SchemaSet::default();
+    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Io { path: dir.to_path_buf(), source })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| ConfigError::Io { path: path.clone(), source })?;
+        let table: TableSchema = serde_json::from_str(&text)
+            .map_err(|e| ConfigError::invalid(&path, e.line(), e.to_string()))?;
+        validate_schema(&path, &table)?;
+        set.files.insert(table.name.clone(), path);
+        set.tables.insert(table.name.clone(), table);
+    }
+    Ok(set)
+}
+
+fn validate_schema(path: &Path, table: &TableSchema) -> Result<(), ConfigError> {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    if table.name != stem {
+        return Err(ConfigError::invalid(
+            path,
+            0,
+            format!("schema name `{}` must equal the file name `{stem}`", table.name),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for field in &table.fields {
+        if !seen.insert(field.name.as_str()) {
+            return Err(ConfigError::invalid(path, 0, format!("field `{}` is declared twice", field.name)));
+        }
+        for m in &field.missing_values {
+            if !table.missing_values.iter().any(|c| &c.label == m) {
+                return Err(ConfigError::invalid(
+                    path,
+                    0,
+                    format!("field `{}` uses missing code `{m}`, which the table's missingValues do not declare", field.name),
+                ));
+            }
+        }
+    }
+    for key in &table.primary_key {
+        if table.field(key).is_none() {
+            return Err(ConfigError::invalid(path, 0, format!("primaryKey names unknown field `{key}`")));
+        }
+    }
+    Ok(())
+}
