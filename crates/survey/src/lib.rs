@@ -1,1 +1,9 @@
-//! `dh-survey`: Design-based estimation for complex surveys (Taylor linearisation, replicate weights, calibration), matching R's survey package. No I/O.
+//! `dh-survey`: design-based estimation for complex surveys, matching R's `survey` package (Lumley).
+//!
+//! No I/O and no CLI code: callers hand in columns as slices. See the module docs for what each part owns.
+
+pub mod error;
+pub mod lonely;
+
+pub use error::SurveyError;
+pub use lonely::LonelyPsu;
