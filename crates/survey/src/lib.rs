@@ -2,6 +2,7 @@
 //!
 //! No I/O and no CLI code: callers hand in columns as slices. See the module docs for what each part owns.
 
+pub mod dist;
 pub mod error;
 pub mod lonely;
 
