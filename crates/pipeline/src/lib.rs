@@ -1,1 +1,19 @@
-//! `dh-pipeline`: Runs the stages (ingest, normalise, write) per country and table in parallel, writes Parquet, quarantine and the manifest.
+//! `dh-pipeline` runs the stages of `dh run` and `dh validate`: per country (in parallel, `--jobs` threads) it reads
+//! the deliveries, normalises them through the country config, and writes harmonised Parquet, quarantine Parquet
+//! and the manifest's entries; then it publishes the staged result into `OUT` and writes a run log.
+//!
+//! Modules: [`run`] (the `dh run` orchestration), [`country`] (one country's stages), [`validate`] (checks without
+//! writing), [`parquet_out`] (deterministic Parquet), [`manifest`] and [`runlog`] (provenance), [`layout`] (paths
+//! and staged publication), [`key`] (pseudonym key), [`hashing`], [`progress`] (observer hooks for progress bars),
+//! [`error`].
+
+pub mod error;
+pub mod hashing;
+pub mod key;
+pub mod layout;
+pub mod manifest;
+pub mod parquet_out;
+pub mod runlog;
+
+pub use error::{CountryError, PipelineError};
+pub use manifest::Manifest;

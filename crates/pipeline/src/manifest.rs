@@ -1,0 +1,204 @@
+//! The run manifest `OUT/manifest.json`: what went in (config, schema and input files with their hashes and row
+//! ledgers) and what came out (every output file with its rows and hash).
+//!
+//! The manifest is deterministic: entries are sorted, paths are relative (inputs to the raw folder, outputs to
+//! `OUT`, configs to the config folder, schemas to the schema folder) with `/` separators, and nothing that varies
+//! between runs (timestamps, durations, thread count, absolute paths) is recorded; those go to the run log.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PipelineError;
+
+/// Version of the manifest layout itself.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub manifest_format: u32,
+    pub tool: ToolInfo,
+    /// Fingerprint of the pseudonym key (not the key): outputs differ when the key differs.
+    pub pseudonym_key_fingerprint: String,
+    pub schemas: Vec<HashedFile>,
+    pub configs: Vec<HashedFile>,
+    pub countries: Vec<CountryStatus>,
+    pub inputs: Vec<InputEntry>,
+    pub outputs: Vec<OutputEntry>,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// A configuration or schema file and its SHA-256.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HashedFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Outcome of one country.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CountryStatus {
+    pub country: String,
+    /// `ok` or `failed`.
+    pub status: String,
+    /// Stage and message of the failure; absent when the country succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One raw delivery file and its row ledger: `rows_read = rows_written + rows_quarantined`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct InputEntry {
+    /// Relative to the raw folder, e.g. `THA/child_survey.csv`.
+    pub path: String,
+    pub country: String,
+    pub table: String,
+    pub sha256: String,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_quarantined: u64,
+}
+
+impl InputEntry {
+    pub fn balanced(&self) -> bool {
+        self.rows_read == self.rows_written + self.rows_quarantined
+    }
+}
+
+/// One output file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OutputEntry {
+    /// Relative to `OUT`, e.g. `normalised/child_survey/country=THA/part-0.parquet`.
+    pub path: String,
+    pub country: String,
+    pub table: String,
+    /// `normalised` or `quarantine`.
+    pub kind: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub countries_ok: u64,
+    pub countries_failed: u64,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_quarantined: u64,
+}
+
+impl Manifest {
+    /// Sorts every list and recomputes the totals, so the serialised bytes depend only on the content.
+    pub fn finalise(&mut self) {
+        self.manifest_format = MANIFEST_FORMAT;
+        self.schemas.sort();
+        self.schemas.dedup();
+        self.configs.sort();
+        self.configs.dedup();
+        self.countries.sort();
+        self.inputs.sort();
+        self.outputs.sort();
+        self.totals = Totals {
+            countries_ok: self.countries.iter().filter(|c| c.status == "ok").count() as u64,
+            countries_failed: self.countries.iter().filter(|c| c.status != "ok").count() as u64,
+            rows_read: self.inputs.iter().map(|i| i.rows_read).sum(),
+            rows_written: self.inputs.iter().map(|i| i.rows_written).sum(),
+            rows_quarantined: self.inputs.iter().map(|i| i.rows_quarantined).sum(),
+        };
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, PipelineError> {
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| PipelineError::Internal(e.to_string()))?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Manifest, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// A path relative to `base`, with `/` separators; falls back to the file name when `path` is not under `base`.
+pub fn relative_path(path: &std::path::Path, base: &std::path::Path) -> String {
+    let rel = path
+        .strip_prefix(base)
+        .ok()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| {
+            path.file_name()
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| path.to_path_buf())
+        });
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn input(path: &str, read: u64, written: u64, quarantined: u64) -> InputEntry {
+        InputEntry {
+            path: path.into(),
+            country: path[..3].into(),
+            table: "child_survey".into(),
+            sha256: "00".into(),
+            rows_read: read,
+            rows_written: written,
+            rows_quarantined: quarantined,
+        }
+    }
+
+    #[test]
+    fn finalise_sorts_and_totals_regardless_of_insertion_order() {
+        let mut a = Manifest {
+            inputs: vec![input("THA/c.csv", 10, 9, 1), input("KEN/c.csv", 5, 5, 0)],
+            ..Default::default()
+        };
+        let mut b = Manifest {
+            inputs: vec![input("KEN/c.csv", 5, 5, 0), input("THA/c.csv", 10, 9, 1)],
+            ..Default::default()
+        };
+        a.finalise();
+        b.finalise();
+        assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
+        assert_eq!(a.inputs[0].path, "KEN/c.csv");
+        assert_eq!(a.totals.rows_read, 15);
+        assert_eq!(a.totals.rows_quarantined, 1);
+        assert!(a.inputs.iter().all(InputEntry::balanced));
+        assert!(!input("X/y", 3, 1, 1).balanced());
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let mut m = Manifest {
+            inputs: vec![input("THA/c.csv", 2, 2, 0)],
+            ..Default::default()
+        };
+        m.finalise();
+        let back = Manifest::from_bytes(&m.to_bytes().unwrap()).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn relative_paths_use_forward_slashes() {
+        assert_eq!(
+            relative_path(Path::new("/raw/THA/child.csv"), Path::new("/raw")),
+            "THA/child.csv"
+        );
+        assert_eq!(
+            relative_path(Path::new("/elsewhere/x.toml"), Path::new("/raw")),
+            "x.toml"
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! The run log `OUT/runs/<run-id>.json`: everything about a run that differs between two runs of the same inputs
+//! (start and end times, durations per country and stage, thread count, absolute folders). Kept apart from the
+//! manifest so that the manifest stays byte-identical.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::error::PipelineError;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunLog {
+    pub run_id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    pub jobs: usize,
+    pub raw_dir: String,
+    pub out_dir: String,
+    pub config_dir: String,
+    pub schema_dir: String,
+    pub key_origin: String,
+    /// `ok`, `data_error` (one or more countries failed) or `error`.
+    pub outcome: String,
+    pub countries: Vec<CountryTiming>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CountryTiming {
+    pub country: String,
+    pub status: String,
+    pub read_ms: u64,
+    pub normalise_ms: u64,
+    pub write_ms: u64,
+    pub total_ms: u64,
+}
+
+impl RunLog {
+    /// Writes the log to `OUT/runs/<run-id>.json`.
+    pub fn write(&self, out_dir: &Path) -> Result<std::path::PathBuf, PipelineError> {
+        let dir = out_dir.join(crate::layout::RUNS_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io(&dir, e))?;
+        let path = dir.join(format!("{}.json", self.run_id));
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| PipelineError::Internal(e.to_string()))?;
+        bytes.push(b'\n');
+        std::fs::write(&path, bytes).map_err(|e| PipelineError::io(&path, e))?;
+        Ok(path)
+    }
+}
+
+/// A run id that sorts by start time and differs between concurrent processes: `20261128T160405Z-12345`.
+pub fn new_run_id(now: SystemTime) -> String {
+    let stamp = rfc3339(now).replace(['-', ':'], "");
+    let stamp = stamp
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('Z')
+        .to_string();
+    format!("{stamp}Z-{}", std::process::id())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC.
+pub fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let secs = since.as_secs();
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+pub fn millis(d: Duration) -> u64 {
+    d.as_millis().min(u128::from(u64::MAX)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        // 2000-02-29T12:34:56.789Z (leap day)
+        let t = UNIX_EPOCH + Duration::from_millis(951_827_696_789);
+        assert_eq!(rfc3339(t), "2000-02-29T12:34:56.789Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_881_845);
+        assert_eq!(rfc3339(t), "2026-11-28T16:04:05.000Z");
+    }
+
+    #[test]
+    fn run_id_is_compact_and_sortable() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_881_845);
+        let id = new_run_id(t);
+        assert!(id.starts_with("20261128T160405Z-"), "{id}");
+    }
+}
