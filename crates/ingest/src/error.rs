@@ -1,0 +1,84 @@
+//! Typed ingest errors. Each variant names the file and, where known, the line, column and value, and says what to
+//! do about it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(
+        "{file}: file not found; check `file` in the country's [deliveries.<table>] section and the raw directory"
+    )]
+    NotFound { file: PathBuf },
+
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{file}: the file is empty (no header row); ask the data provider for a complete delivery"
+    )]
+    Empty { file: PathBuf },
+
+    #[error(
+        "{file}:{line}: not valid {expected} (invalid bytes {bytes} at byte offset {byte_offset}); set `encoding` in the \
+         delivery config to the file's real encoding (utf-8, utf-8-bom, latin-1, windows-1252) or re-save the file"
+    )]
+    Encoding {
+        file: PathBuf,
+        /// 1-based line number of the first invalid byte.
+        line: u64,
+        byte_offset: u64,
+        expected: &'static str,
+        /// The offending bytes in hex, e.g. `e9 20`.
+        bytes: String,
+    },
+
+    #[error(
+        "{file}: {message}; set `encoding` in the delivery config or re-save the file as UTF-8"
+    )]
+    WrongEncoding { file: PathBuf, message: String },
+
+    #[error(
+        "{file}: delimiter `{delimiter}` must be exactly one byte (e.g. \",\", \";\", \"\\t\", \"|\")"
+    )]
+    BadDelimiter { file: PathBuf, delimiter: String },
+
+    #[error(
+        "{file}: format `{format}` is not supported yet; deliver CSV or add a reader module for it"
+    )]
+    UnsupportedFormat { file: PathBuf, format: String },
+
+    #[error(
+        "{file}: source column `{column}` (mapped to harmonised column `{harmonised}`) is not in the header; \
+         check the spelling in the country config or ask for the column (header has {header_len} columns{sample})"
+    )]
+    MissingColumn {
+        file: PathBuf,
+        column: String,
+        harmonised: String,
+        header_len: usize,
+        sample: String,
+    },
+
+    #[error(
+        "{file}: source column `{column}` appears {count} times in the header, so its mapping is ambiguous; rename one"
+    )]
+    DuplicateColumn {
+        file: PathBuf,
+        column: String,
+        count: usize,
+    },
+
+    #[error("{file}:{line}: cannot parse CSV: {message}")]
+    Csv {
+        file: PathBuf,
+        line: u64,
+        message: String,
+    },
+
+    #[error("{file}: column `{column}` holds more than 4 GiB of text; split the delivery")]
+    TooLarge { file: PathBuf, column: String },
+}

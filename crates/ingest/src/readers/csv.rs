@@ -1,0 +1,205 @@
+//! CSV deliveries: any one-byte delimiter, `"` quoting (fields may hold delimiters, quotes and newlines), LF or CRLF
+//! line endings, UTF-8 (with or without byte-order mark) or Latin-1/Windows-1252. The whole file is decoded to UTF-8
+//! first, then parsed with `csv::ByteRecord` so that only kept cells are copied.
+
+use std::path::Path;
+
+use dh_config::Delivery;
+
+use crate::encoding::decode;
+use crate::error::IngestError;
+use crate::readers::DeliveryReader;
+use crate::table::{ColumnSelection, RawTable, RawTableBuilder};
+
+pub struct CsvReader;
+
+impl DeliveryReader for CsvReader {
+    fn read(
+        &self,
+        path: &Path,
+        delivery: &Delivery,
+        keep: &ColumnSelection,
+    ) -> Result<RawTable, IngestError> {
+        let delimiter = delimiter_byte(path, &delivery.delimiter)?;
+        let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => IngestError::NotFound {
+                file: path.to_path_buf(),
+            },
+            _ => IngestError::Io {
+                file: path.to_path_buf(),
+                source,
+            },
+        })?;
+        let text = decode(path, &bytes, delivery.encoding)?;
+        parse(path, text.as_bytes(), delimiter, keep)
+    }
+}
+
+/// The configured delimiter as one byte. `\t` may also be written as `tab` or the two characters `\t`.
+pub fn delimiter_byte(path: &Path, delimiter: &str) -> Result<u8, IngestError> {
+    match delimiter {
+        "tab" | "\\t" => return Ok(b'\t'),
+        _ => {}
+    }
+    match delimiter.as_bytes() {
+        [b] if *b != b'"' && *b != b'\n' && *b != b'\r' => Ok(*b),
+        _ => Err(IngestError::BadDelimiter {
+            file: path.to_path_buf(),
+            delimiter: delimiter.to_string(),
+        }),
+    }
+}
+
+/// Parses decoded UTF-8 CSV text.
+pub fn parse(
+    path: &Path,
+    text: &[u8],
+    delimiter: u8,
+    keep: &ColumnSelection,
+) -> Result<RawTable, IngestError> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text);
+    let mut record = ::csv::ByteRecord::new();
+    let csv_error = |e: ::csv::Error, line: u64| IngestError::Csv {
+        file: path.to_path_buf(),
+        line: e.position().map(|p| p.line()).unwrap_or(line),
+        message: e.to_string(),
+    };
+    if !reader
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(e, 1))?
+    {
+        return Err(IngestError::Empty {
+            file: path.to_path_buf(),
+        });
+    }
+    let header = record
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            std::str::from_utf8(h)
+                .map(str::to_string)
+                .map_err(|_| IngestError::Csv {
+                    file: path.to_path_buf(),
+                    line: 1,
+                    message: format!("header field {} is not valid UTF-8", i + 1),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut builder = RawTableBuilder::new(path, header, keep)?;
+    let mut row_number = 0u64;
+    loop {
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(e, line)),
+        }
+        row_number += 1;
+        builder.push_row(row_number, record.len(), |i| record.get(i))?;
+    }
+    Ok(builder.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::RowIssueKind;
+
+    fn keep(names: &[&str]) -> ColumnSelection {
+        ColumnSelection::all(names.iter().copied())
+    }
+
+    fn cells(t: &RawTable, col: &str) -> Vec<String> {
+        t.column(col).unwrap().iter().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn semicolon_delimiter_crlf_and_quoted_fields() {
+        let text = b"id;note;q1\r\n1;\"Smith, J; \"\"Jo\"\"\nline two\";2\r\n2;plain;1\r\n";
+        let t = parse(Path::new("f.csv"), text, b';', &keep(&["id", "q1"])).unwrap();
+        assert_eq!(cells(&t, "id"), vec!["1", "2"]);
+        assert_eq!(cells(&t, "q1"), vec!["2", "1"]);
+        assert_eq!(t.dropped_columns, vec!["note"]);
+        assert!(t.row_issues.is_empty());
+        assert_eq!(t.row_numbers, vec![1, 2]);
+    }
+
+    #[test]
+    fn quoted_kept_field_keeps_commas_and_newlines() {
+        let text = b"id,q\n1,\"a,b\nc\"\n";
+        let t = parse(Path::new("f.csv"), text, b',', &keep(&["id", "q"])).unwrap();
+        assert_eq!(cells(&t, "q"), vec!["a,b\nc"]);
+    }
+
+    #[test]
+    fn tab_and_pipe_delimiters() {
+        assert_eq!(delimiter_byte(Path::new("f"), "\t").unwrap(), b'\t');
+        assert_eq!(delimiter_byte(Path::new("f"), "tab").unwrap(), b'\t');
+        assert_eq!(delimiter_byte(Path::new("f"), "|").unwrap(), b'|');
+        assert!(delimiter_byte(Path::new("f"), ";;").is_err());
+        assert!(delimiter_byte(Path::new("f"), "").is_err());
+        assert!(delimiter_byte(Path::new("f"), "é").is_err());
+        let t = parse(Path::new("f.tsv"), b"a\tb\n1\t2\n", b'\t', &keep(&["b"])).unwrap();
+        assert_eq!(cells(&t, "b"), vec!["2"]);
+    }
+
+    #[test]
+    fn ragged_rows_are_kept_and_flagged() {
+        let text = b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n";
+        let t = parse(Path::new("f.csv"), text, b',', &keep(&["a", "c"])).unwrap();
+        assert_eq!(t.num_rows(), 3);
+        assert_eq!(cells(&t, "c"), vec!["3", "", "8"]);
+        let kinds: Vec<_> = t
+            .row_issues
+            .iter()
+            .map(|i| (i.row, i.kind.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (
+                    1,
+                    RowIssueKind::Ragged {
+                        expected: 3,
+                        found: 2
+                    }
+                ),
+                (
+                    2,
+                    RowIssueKind::Ragged {
+                        expected: 3,
+                        found: 4
+                    }
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_file_header_only_and_missing_final_newline() {
+        assert!(matches!(
+            parse(Path::new("f"), b"", b',', &keep(&[])),
+            Err(IngestError::Empty { .. })
+        ));
+        let t = parse(Path::new("f"), b"a,b\n", b',', &keep(&["a"])).unwrap();
+        assert_eq!(t.num_rows(), 0);
+        let t = parse(Path::new("f"), b"a,b\n1,2", b',', &keep(&["b"])).unwrap();
+        assert_eq!(cells(&t, "b"), vec!["2"]);
+    }
+
+    #[test]
+    fn header_names_are_trimmed() {
+        let t = parse(
+            Path::new("f"),
+            b" a , b\r\n1,2\r\n",
+            b',',
+            &keep(&["a", "b"]),
+        )
+        .unwrap();
+        assert_eq!(t.column_names().collect::<Vec<_>>(), vec!["a", "b"]);
+    }
+}

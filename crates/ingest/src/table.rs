@@ -1,0 +1,392 @@
+//! The in-memory result of reading one delivery: [`RawTable`], its text columns ([`RawColumn`]), row-level read
+//! problems ([`RowIssue`]), which source columns are kept ([`ColumnSelection`]) and the [`RawTableBuilder`] every
+//! reader fills.
+//!
+//! Only the source columns the country config maps onto a harmonised column are kept; identifiers and unmapped
+//! columns are skipped while reading and never stored (their *names* are listed in `dropped_columns`, never their
+//! values). Cells are stored column by column as one text buffer plus end offsets, so reading allocates per column,
+//! not per cell.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dh_config::Delivery;
+
+use crate::error::IngestError;
+
+/// One source column: all cells as text (exactly as delivered, not trimmed), in row order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawColumn {
+    /// Source column name as in the delivery header (surrounding whitespace removed).
+    pub name: String,
+    text: String,
+    /// End offset of each cell in `text`.
+    ends: Vec<u32>,
+}
+
+impl RawColumn {
+    fn new(name: String) -> Self {
+        RawColumn {
+            name,
+            text: String::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Builds a column from cell values (tests and small readers).
+    pub fn from_cells<S: AsRef<str>>(name: &str, cells: &[S]) -> Result<Self, IngestError> {
+        let mut col = RawColumn::new(name.to_string());
+        for cell in cells {
+            col.push(cell.as_ref(), Path::new("<memory>"))?;
+        }
+        Ok(col)
+    }
+
+    fn push(&mut self, cell: &str, file: &Path) -> Result<(), IngestError> {
+        self.text.push_str(cell);
+        let end = u32::try_from(self.text.len()).map_err(|_| IngestError::TooLarge {
+            file: file.to_path_buf(),
+            column: self.name.clone(),
+        })?;
+        self.ends.push(end);
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The cell of row index `row` (0-based position in the table, not the source row number).
+    pub fn get(&self, row: usize) -> Option<&str> {
+        let end = *self.ends.get(row)? as usize;
+        let start = if row == 0 {
+            0
+        } else {
+            self.ends[row - 1] as usize
+        };
+        self.text.get(start..end)
+    }
+
+    /// All cells in row order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&end| {
+            let end = end as usize;
+            let cell = self.text.get(start..end).unwrap_or_default();
+            start = end;
+            cell
+        })
+    }
+}
+
+/// A problem with a whole row found while reading (the row is still returned so that it can be quarantined and
+/// counted; nothing is dropped silently).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowIssue {
+    /// 0-based row index in the table.
+    pub row: usize,
+    pub kind: RowIssueKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowIssueKind {
+    /// The row has a different number of fields than the header. Missing cells were read as empty, extra cells ignored.
+    Ragged { expected: usize, found: usize },
+}
+
+impl RowIssueKind {
+    pub fn describe(&self) -> String {
+        match self {
+            RowIssueKind::Ragged { expected, found } => {
+                format!(
+                    "row has {found} fields but the header has {expected}; cells may be shifted"
+                )
+            }
+        }
+    }
+}
+
+/// All kept cells of one delivery file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawTable {
+    /// The path that was read.
+    pub file: PathBuf,
+    /// Kept source columns (those mapped by the config), in header order.
+    pub columns: Vec<RawColumn>,
+    /// Source row number of each row: the 1-based number of the data record in the file (the header is not
+    /// counted, blank lines are not records). For CSV this is the record index, not the physical line number
+    /// (quoted fields may span lines).
+    pub row_numbers: Vec<u64>,
+    /// Rows that could not be read cleanly; they are kept so that normalisation quarantines them.
+    pub row_issues: Vec<RowIssue>,
+    /// Names of header columns that were not kept (identifiers and unmapped columns). Names only, never values.
+    pub dropped_columns: Vec<String>,
+}
+
+impl RawTable {
+    pub fn num_rows(&self) -> usize {
+        self.row_numbers.len()
+    }
+
+    pub fn column(&self, name: &str) -> Option<&RawColumn> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// Builds a table from row-major cells (tests and small readers). Rows shorter or longer than the header are
+    /// recorded as ragged, like a reader would.
+    pub fn from_rows<S: AsRef<str>>(
+        file: &Path,
+        header: &[&str],
+        rows: &[Vec<S>],
+    ) -> Result<Self, IngestError> {
+        let keep = ColumnSelection::all(header.iter().copied());
+        let mut builder =
+            RawTableBuilder::new(file, header.iter().map(|h| h.to_string()).collect(), &keep)?;
+        for (i, row) in rows.iter().enumerate() {
+            builder.push_row(i as u64 + 1, row.len(), |k| {
+                row.get(k).map(|c| c.as_ref().as_bytes())
+            })?;
+        }
+        Ok(builder.finish())
+    }
+}
+
+/// Which source columns to keep, with the harmonised column each one feeds (for error messages).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnSelection {
+    /// Source column name -> harmonised column name(s) it is mapped to.
+    wanted: BTreeMap<String, Vec<String>>,
+}
+
+impl ColumnSelection {
+    /// The source columns a delivery maps (columns marked `not_collected` have no source and are not read).
+    pub fn for_delivery(delivery: &Delivery) -> Self {
+        let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (harmonised, map) in &delivery.columns {
+            if map.not_collected {
+                continue;
+            }
+            if let Some(source) = &map.source {
+                wanted
+                    .entry(source.trim().to_string())
+                    .or_default()
+                    .push(harmonised.clone());
+            }
+        }
+        ColumnSelection { wanted }
+    }
+
+    /// Keep every named column (tests).
+    pub fn all<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        ColumnSelection {
+            wanted: names
+                .map(|n| (n.trim().to_string(), vec![n.trim().to_string()]))
+                .collect(),
+        }
+    }
+
+    pub fn contains(&self, source: &str) -> bool {
+        self.wanted.contains_key(source)
+    }
+
+    pub fn sources(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.wanted.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+}
+
+/// Fills a [`RawTable`] row by row. Readers of every format use it, so column selection, ragged-row handling and
+/// header checks behave the same whatever the format.
+pub struct RawTableBuilder {
+    file: PathBuf,
+    header_len: usize,
+    /// (field index in the row, output column index).
+    kept: Vec<usize>,
+    table: RawTable,
+}
+
+impl RawTableBuilder {
+    /// Checks the header against the selection: every wanted column must appear exactly once.
+    pub fn new(
+        file: &Path,
+        header: Vec<String>,
+        keep: &ColumnSelection,
+    ) -> Result<Self, IngestError> {
+        let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
+        for (source, harmonised) in keep.sources() {
+            let count = header.iter().filter(|h| h.as_str() == source).count();
+            if count == 0 {
+                let shown: Vec<&str> = header.iter().take(12).map(String::as_str).collect();
+                let sample = if header.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ": {}{}",
+                        shown.join(", "),
+                        if header.len() > 12 { ", ..." } else { "" }
+                    )
+                };
+                return Err(IngestError::MissingColumn {
+                    file: file.to_path_buf(),
+                    column: source.to_string(),
+                    harmonised: harmonised.join(", "),
+                    header_len: header.len(),
+                    sample,
+                });
+            }
+            if count > 1 {
+                return Err(IngestError::DuplicateColumn {
+                    file: file.to_path_buf(),
+                    column: source.to_string(),
+                    count,
+                });
+            }
+        }
+        let mut kept = Vec::new();
+        let mut columns = Vec::new();
+        let mut dropped_columns = Vec::new();
+        for (i, name) in header.iter().enumerate() {
+            if keep.contains(name) {
+                kept.push(i);
+                columns.push(RawColumn::new(name.clone()));
+            } else {
+                dropped_columns.push(name.clone());
+            }
+        }
+        Ok(RawTableBuilder {
+            file: file.to_path_buf(),
+            header_len: header.len(),
+            kept,
+            table: RawTable {
+                file: file.to_path_buf(),
+                columns,
+                row_numbers: Vec::new(),
+                row_issues: Vec::new(),
+                dropped_columns,
+            },
+        })
+    }
+
+    /// Adds one row of `field_count` fields; `field(i)` returns the raw bytes of field `i` (UTF-8 expected).
+    /// Only kept fields are looked at.
+    pub fn push_row<'a>(
+        &mut self,
+        row_number: u64,
+        field_count: usize,
+        field: impl Fn(usize) -> Option<&'a [u8]>,
+    ) -> Result<(), IngestError> {
+        let row = self.table.row_numbers.len();
+        if field_count != self.header_len {
+            self.table.row_issues.push(RowIssue {
+                row,
+                kind: RowIssueKind::Ragged {
+                    expected: self.header_len,
+                    found: field_count,
+                },
+            });
+        }
+        for (col, &idx) in self.table.columns.iter_mut().zip(&self.kept) {
+            let bytes = if idx < field_count {
+                field(idx).unwrap_or_default()
+            } else {
+                &[]
+            };
+            let text = std::str::from_utf8(bytes).map_err(|e| IngestError::Encoding {
+                file: self.file.clone(),
+                line: row_number,
+                byte_offset: e.valid_up_to() as u64,
+                expected: "UTF-8 text in a field",
+                bytes: hex_bytes(&bytes[e.valid_up_to()..]),
+            })?;
+            col.push(text, &self.file)?;
+        }
+        self.table.row_numbers.push(row_number);
+        Ok(())
+    }
+
+    pub fn finish(self) -> RawTable {
+        self.table
+    }
+}
+
+/// Up to four bytes in hex, for error messages.
+pub(crate) fn hex_bytes(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_get_and_iter_agree() {
+        let col = RawColumn::from_cells("q", &["1", "", "héllo", "22"]).unwrap();
+        assert_eq!(col.len(), 4);
+        assert_eq!(col.get(0), Some("1"));
+        assert_eq!(col.get(1), Some(""));
+        assert_eq!(col.get(2), Some("héllo"));
+        assert_eq!(col.get(4), None);
+        assert_eq!(col.iter().collect::<Vec<_>>(), vec!["1", "", "héllo", "22"]);
+    }
+
+    #[test]
+    fn builder_keeps_only_selected_columns_and_records_ragged_rows() {
+        let keep = ColumnSelection::all(["id", "age"].into_iter());
+        let header = vec!["id".to_string(), " name ".to_string(), "age".to_string()];
+        let mut b = RawTableBuilder::new(Path::new("f.csv"), header, &keep).unwrap();
+        let rows: Vec<Vec<&[u8]>> = vec![vec![b"1", b"Ann", b"13"], vec![b"2", b"Bo"]];
+        for (i, r) in rows.iter().enumerate() {
+            b.push_row(i as u64 + 1, r.len(), |k| r.get(k).copied())
+                .unwrap();
+        }
+        let t = b.finish();
+        assert_eq!(t.column_names().collect::<Vec<_>>(), vec!["id", "age"]);
+        assert_eq!(t.dropped_columns, vec!["name"]);
+        assert_eq!(
+            t.column("age").unwrap().iter().collect::<Vec<_>>(),
+            vec!["13", ""]
+        );
+        assert_eq!(
+            t.row_issues,
+            vec![RowIssue {
+                row: 1,
+                kind: RowIssueKind::Ragged {
+                    expected: 3,
+                    found: 2
+                }
+            }]
+        );
+        assert_eq!(t.row_numbers, vec![1, 2]);
+    }
+
+    #[test]
+    fn builder_rejects_missing_and_duplicate_columns() {
+        let keep = ColumnSelection::all(["id"].into_iter());
+        let err = RawTableBuilder::new(Path::new("f.csv"), vec!["x".into()], &keep)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(err, IngestError::MissingColumn { ref column, .. } if column == "id"),
+            "{err}"
+        );
+        let err = RawTableBuilder::new(Path::new("f.csv"), vec!["id".into(), "id".into()], &keep)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(err, IngestError::DuplicateColumn { count: 2, .. }),
+            "{err}"
+        );
+    }
+}
