@@ -2,8 +2,11 @@
 //! survey design from options, runs estimates through `dh-survey` and formats them.
 
 pub mod error;
+pub mod format;
 pub mod read_csv;
 pub mod read_parquet;
+pub mod report;
+pub mod request;
 pub mod table;
 
 pub use error::EstimateError;
