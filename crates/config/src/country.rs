@@ -1,16 +1,20 @@
 //! Country configurations: `countries/<ISO3>.toml`, merged over the shared `countries/_defaults.toml`.
 //!
-//! A country file holds only what differs from the defaults. Merging is a deep merge of TOML tables where the
-//! country's value wins, except that a column mapping (`[deliveries.<table>.columns.<column>]`) given in the
-//! country file replaces the default mapping of that column as a whole (so default code lists never leak into a
-//! country that uses another code scheme).
+//! A country file holds only what differs from the defaults; the merge rules live in [`crate::layered`]. After the
+//! merge, every key is checked against the known layout ([`crate::shape`]), the result is deserialised into
+//! [`CountryConfig`], and each column mapping's code scheme and inherited missing codes are resolved into its
+//! `codes`/`missing`, so consumers (ingest, normalise, synth) read one flat mapping per column. Semantic checks against
+//! the harmonised schemas are in [`crate::validate`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::diagnostic::Diagnostic;
 use crate::error::ConfigError;
+pub use crate::layered::line_of;
+use crate::layered::{Locations, merge_layers, read_layer};
 
 /// Name of the shared defaults file inside the countries directory.
 pub const DEFAULTS_FILE: &str = "_defaults.toml";
@@ -23,12 +27,30 @@ pub struct CountryConfig {
     /// Survey and other deliveries, keyed by harmonised table name (`child_survey`, `caregiver_survey`, ...).
     #[serde(default)]
     pub deliveries: BTreeMap<String, Delivery>,
+    /// Named code lists (`[code_schemes.yes_no]`) that column mappings refer to with `scheme = "..."`.
+    #[serde(default)]
+    pub code_schemes: BTreeMap<String, CodeScheme>,
     /// Parameters for `dh synth` (synthetic population and prevalences). Optional for real countries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synth: Option<SynthParams>,
     /// Where the merged configuration came from (country file, defaults file); not part of the TOML.
     #[serde(skip)]
     pub source_files: Vec<PathBuf>,
+    /// File and line that set each key (for diagnostics); not part of the TOML.
+    #[serde(skip)]
+    pub locations: Locations,
+}
+
+/// A named source code list shared by many columns (e.g. every yes/no item).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CodeScheme {
+    /// Source code -> harmonised category label.
+    #[serde(default)]
+    pub codes: BTreeMap<String, String>,
+    /// Source missing code -> harmonised missing label; when empty, the delivery's `missing` applies.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub missing: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -124,6 +146,10 @@ pub struct Delivery {
     /// Source columns that are direct identifiers (names, phones, GPS, notes): dropped at ingest.
     #[serde(default)]
     pub identifiers: Vec<String>,
+    /// Source missing code -> harmonised missing label for every coded column of this delivery, unless its scheme
+    /// or the column sets its own. `""` stands for an empty cell.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub missing: BTreeMap<String, String>,
     /// Mapping per harmonised column name.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnMap>,
@@ -140,10 +166,15 @@ pub struct ColumnMap {
     /// Source variable name in the delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// Source code -> harmonised category label (categorical columns).
+    /// Name of a `[code_schemes.<name>]` entry; resolved into `codes` (and `missing`) on load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Source code -> harmonised category label (categorical columns). After loading this holds the resolved codes
+    /// (the column's own, else its scheme's).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub codes: BTreeMap<String, String>,
-    /// Source missing code -> harmonised missing label (`dont_know`, `refused`, `not_applicable`).
+    /// Source missing code -> harmonised missing label (`dont_know`, `refused`, `not_applicable`). After loading this
+    /// holds the resolved missing codes (the column's own, else its scheme's, else the delivery's for coded columns).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub missing: BTreeMap<String, String>,
     /// The country did not ask this question: every row gets `not_collected`, never a real answer.
@@ -164,47 +195,87 @@ pub struct SynthParams {
     /// Number of enumeration areas sampled per stratum, children taken per sampled area, etc.
     #[serde(default)]
     pub settings: BTreeMap<String, toml::Value>,
-    /// Target past-year proportions per harmonised item (from the facts file).
+    /// Target past-year proportions per harmonised yes/no item (share `yes` within the item's universe).
     #[serde(default)]
     pub prevalence: BTreeMap<String, f64>,
+    /// Target category shares per other coded item: column -> label -> share (summing to 1).
+    #[serde(default)]
+    pub distribution: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 /// Loads `<dir>/<iso3>.toml` merged over `<dir>/_defaults.toml` (if present).
+///
+/// Fails with every syntax, layout and type problem found ([`ConfigError::Diagnostics`]). Semantic problems
+/// (unknown harmonised columns or codes, population cells, ...) are found by [`crate::validate_country`].
 pub fn load_country(dir: &Path, iso3: &str) -> Result<CountryConfig, ConfigError> {
     let defaults_path = dir.join(DEFAULTS_FILE);
     let country_path = dir.join(format!("{iso3}.toml"));
-    let mut sources = Vec::new();
-    let mut merged = toml::Table::new();
+    let mut paths = Vec::new();
     if defaults_path.exists() {
-        merged = read_table(&defaults_path)?;
-        sources.push(defaults_path.clone());
+        paths.push(defaults_path);
     }
-    let country = read_table(&country_path)?;
-    sources.push(country_path.clone());
-    merge_country(&mut merged, country);
-    let mut config: CountryConfig = toml::Value::Table(merged)
-        .try_into()
-        .map_err(|e: toml::de::Error| ConfigError::invalid(&country_path, 0, e.to_string()))?;
+    paths.push(country_path.clone());
+    let mut layers = Vec::new();
+    let mut problems = Vec::new();
+    for path in &paths {
+        match read_layer(path) {
+            Ok(layer) => layers.push(layer),
+            Err(mut d) => problems.append(&mut d),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError::Diagnostics(problems));
+    }
+    let (merged, locations) = merge_layers(&layers);
+    problems.extend(crate::shape::check_country(&merged, &locations));
+    if !problems.is_empty() {
+        return Err(ConfigError::Diagnostics(problems));
+    }
+    let mut config: CountryConfig =
+        toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                ConfigError::Diagnostics(vec![Diagnostic::error(
+                    &country_path,
+                    0,
+                    "",
+                    format!(
+                        "{}; add the missing key to the country file or to {DEFAULTS_FILE}",
+                        e.message().trim()
+                    ),
+                )])
+            })?;
     if config.country.iso3 != iso3 {
-        return Err(ConfigError::invalid(
-            &country_path,
-            0,
-            format!("country.iso3 is `{}` but the file is named `{iso3}.toml`", config.country.iso3),
-        ));
+        return Err(ConfigError::Diagnostics(vec![locations.error(
+            &["country", "iso3"],
+            format!(
+                "country.iso3 is `{}` but the file is named `{iso3}.toml`; make them equal",
+                config.country.iso3
+            ),
+        )]));
     }
-    config.source_files = sources;
+    crate::resolve::resolve_mappings(&mut config);
+    config.source_files = paths;
+    config.locations = locations;
     Ok(config)
 }
 
 /// Loads the named countries, or every `<ISO3>.toml` in `dir` when `only` is empty, sorted by ISO3.
 pub fn load_countries(dir: &Path, only: &[String]) -> Result<Vec<CountryConfig>, ConfigError> {
-    let codes: Vec<String> = if only.is_empty() { list_countries(dir)? } else { only.to_vec() };
+    let codes: Vec<String> = if only.is_empty() {
+        list_countries(dir)?
+    } else {
+        only.to_vec()
+    };
     codes.iter().map(|c| load_country(dir, c)).collect()
 }
 
 /// ISO3 codes of every country file in `dir` (files named like `THA.toml`), sorted.
 pub fn list_countries(dir: &Path) -> Result<Vec<String>, ConfigError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Io { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut codes: Vec<String> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -213,38 +284,4 @@ pub fn list_countries(dir: &Path) -> Result<Vec<String>, ConfigError> {
         .collect();
     codes.sort();
     Ok(codes)
-}
-
-fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
-    text.parse::<toml::Table>().map_err(|e| {
-        let line = e.span().map(|s| line_of(&text, s.start)).unwrap_or(0);
-        ConfigError::invalid(path, line, e.message().to_string())
-    })
-}
-
-/// 1-based line number of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
-}
-
-fn merge_country(base: &mut toml::Table, over: toml::Table) {
-    merge_at(base, over, &[]);
-}
-
-fn merge_at(base: &mut toml::Table, over: toml::Table, path: &[&str]) {
-    for (key, value) in over {
-        // A column mapping given by the country replaces the default mapping wholesale.
-        let is_column = path.len() == 3 && path[0] == "deliveries" && path[2] == "columns";
-        match (base.get_mut(&key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if !is_column => {
-                let mut p = path.to_vec();
-                p.push(key.as_str());
-                merge_at(b, o, &p);
-            }
-            (_, v) => {
-                base.insert(key, v);
-            }
-        }
-    }
 }

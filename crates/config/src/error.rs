@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::diagnostic::{Diagnostic, render};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
@@ -17,10 +19,35 @@ pub enum ConfigError {
         line: usize,
         message: String,
     },
+    /// Every problem found in one or more files, each with file, line and key.
+    #[error("{}", render(.0))]
+    Diagnostics(Vec<Diagnostic>),
 }
 
 impl ConfigError {
+    /// The problems as diagnostics (one for `Io`/`Invalid`).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            ConfigError::Io { path, source } => vec![Diagnostic::error(
+                path,
+                0,
+                "",
+                format!("cannot read: {source}"),
+            )],
+            ConfigError::Invalid {
+                path,
+                line,
+                message,
+            } => vec![Diagnostic::error(path, *line, "", message.clone())],
+            ConfigError::Diagnostics(d) => d.clone(),
+        }
+    }
+
     pub fn invalid(path: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Self {
-        ConfigError::Invalid { path: path.into(), line, message: message.into() }
+        ConfigError::Invalid {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
     }
 }

@@ -6,9 +6,17 @@
 //! Everything is validated on load; errors name the file, line and key and say what to do.
 
 pub mod country;
+pub mod diagnostic;
 pub mod error;
+pub mod layered;
+pub mod resolve;
 pub mod schema;
+pub mod shape;
 
-pub use country::{ColumnMap, CountryConfig, Delivery, load_countries, load_country};
+pub use country::{CodeScheme, ColumnMap, CountryConfig, Delivery, load_countries, load_country};
+pub use diagnostic::{Diagnostic, Severity};
 pub use error::ConfigError;
 pub use schema::{Category, Field, FieldType, MissingCode, SchemaSet, TableSchema, load_schemas};
+
+#[cfg(test)]
+mod shipped_tests;

@@ -173,15 +173,20 @@ pub struct Constraints {
 /// Loads every `*.json` file in `dir` as a table schema and validates it.
 pub fn load_schemas(dir: &Path) -> Result<SchemaSet, ConfigError> {
     let mut set = SchemaSet::default();
-    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Io { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
     for path in paths {
-        let text =
-            std::fs::read_to_string(&path).map_err(|source| ConfigError::Io { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
         let table: TableSchema = serde_json::from_str(&text)
             .map_err(|e| ConfigError::invalid(&path, e.line(), e.to_string()))?;
         validate_schema(&path, &table)?;
@@ -192,32 +197,49 @@ pub fn load_schemas(dir: &Path) -> Result<SchemaSet, ConfigError> {
 }
 
 fn validate_schema(path: &Path, table: &TableSchema) -> Result<(), ConfigError> {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     if table.name != stem {
         return Err(ConfigError::invalid(
             path,
             0,
-            format!("schema name `{}` must equal the file name `{stem}`", table.name),
+            format!(
+                "schema name `{}` must equal the file name `{stem}`",
+                table.name
+            ),
         ));
     }
     let mut seen = std::collections::BTreeSet::new();
     for field in &table.fields {
         if !seen.insert(field.name.as_str()) {
-            return Err(ConfigError::invalid(path, 0, format!("field `{}` is declared twice", field.name)));
+            return Err(ConfigError::invalid(
+                path,
+                0,
+                format!("field `{}` is declared twice", field.name),
+            ));
         }
         for m in &field.missing_values {
             if !table.missing_values.iter().any(|c| &c.label == m) {
                 return Err(ConfigError::invalid(
                     path,
                     0,
-                    format!("field `{}` uses missing code `{m}`, which the table's missingValues do not declare", field.name),
+                    format!(
+                        "field `{}` uses missing code `{m}`, which the table's missingValues do not declare",
+                        field.name
+                    ),
                 ));
             }
         }
     }
     for key in &table.primary_key {
         if table.field(key).is_none() {
-            return Err(ConfigError::invalid(path, 0, format!("primaryKey names unknown field `{key}`")));
+            return Err(ConfigError::invalid(
+                path,
+                0,
+                format!("primaryKey names unknown field `{key}`"),
+            ));
         }
     }
     Ok(())
