@@ -47,6 +47,7 @@ mod tests {
             delimiter: delimiter.into(),
             line_ending: LineEnding::Lf,
             identifiers: identifiers.iter().map(|s| s.to_string()).collect(),
+            missing: Default::default(),
             columns: mapped
                 .iter()
                 .map(|(h, s)| {
