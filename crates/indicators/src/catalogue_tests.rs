@@ -1,0 +1,391 @@
+//! Tests of catalogue validation: a valid catalogue, and every kind of problem located at line and indicator.
+
+use std::path::Path;
+
+use dh_config::{SchemaSet, TableSchema};
+
+use super::*;
+use crate::pipeline_config::{Join, Thresholds};
+
+fn schemas() -> SchemaSet {
+    let child = r#"{
+      "name": "child_survey", "title": "t", "version": "1.0.0",
+      "missingValues": [{"value": 98, "label": "dont_know"}, {"value": 99, "label": "refused"}, {"value": 97, "label": "not_collected"}],
+      "fields": [
+        {"name": "household_id", "type": "string", "description": "d", "role": "key"},
+        {"name": "sex", "type": "string", "description": "d", "categories": [{"value": 1, "label": "male"}, {"value": 2, "label": "female"}]},
+        {"name": "age", "type": "integer", "description": "d"},
+        {"name": "region", "type": "string", "description": "d"},
+        {"name": "q", "type": "string", "description": "d", "categories": [{"value": 1, "label": "yes"}, {"value": 2, "label": "no"}], "missingValues": ["dont_know"]}
+      ]}"#;
+    let caregiver = r#"{
+      "name": "caregiver_survey", "title": "t", "version": "1.0.0",
+      "missingValues": [{"value": 98, "label": "dont_know"}],
+      "fields": [
+        {"name": "household_id", "type": "string", "description": "d", "role": "key"},
+        {"name": "would_report", "type": "string", "description": "d", "categories": [{"value": 1, "label": "yes"}, {"value": 2, "label": "no"}]}
+      ]}"#;
+    let mut set = SchemaSet::default();
+    for text in [child, caregiver] {
+        let t: TableSchema = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        set.tables.insert(t.name.clone(), t);
+    }
+    set
+}
+
+fn pipeline() -> PipelineConfig {
+    let mut joins = std::collections::BTreeMap::new();
+    joins.insert(
+        "caregiver_survey".to_string(),
+        Join {
+            table: "child_survey".into(),
+            on: "household_id".into(),
+            columns: vec!["sex".into(), "age".into()],
+        },
+    );
+    PipelineConfig {
+        file: "pipelines/pipeline.toml".into(),
+        catalogue: "pipelines/indicators.toml".into(),
+        required_disaggregations: vec!["sex".into()],
+        thresholds: Thresholds {
+            suppress_below: 25,
+            low_base_below: 50,
+        },
+        joins,
+    }
+}
+
+const HEAD: &str = r#"format_version = 1
+[defaults]
+disaggregations = ["sex"]
+
+[missing_rules.strict]
+description = "every missing code leaves the denominator"
+null = "exclude"
+dont_know = "exclude"
+refused = "exclude"
+not_collected = "exclude"
+
+[missing_rules.dk_no]
+description = "dont know counts as no"
+null = "exclude"
+dont_know = "no"
+refused = "exclude"
+not_collected = "exclude"
+
+[missing_rules.caregiver]
+description = "caregiver table and the joined child columns"
+null = "exclude"
+dont_know = "exclude"
+refused = "exclude"
+not_collected = "exclude"
+"#;
+
+const GOOD: &str = r#"
+[[indicator]]
+id = "q_yes"
+label = "Answered yes to q"
+version = "1.0.0"
+table = "child_survey"
+universe = 'age >= 15'
+universe_label = "Children aged 15-17"
+numerator = 'q == "yes"'
+missing_rule = "dk_no"
+statistic = "proportion"
+comparability = "Same question everywhere."
+
+[[indicator]]
+id = "mean_age"
+label = "Mean age"
+version = "1.0.0"
+table = "child_survey"
+universe = 'true'
+universe_label = "All children"
+variable = "age"
+missing_rule = "strict"
+statistic = "mean"
+comparability = "c"
+
+[[indicator]]
+id = "caregiver_report"
+label = "Caregiver would report"
+version = "2.1.0"
+table = "caregiver_survey"
+universe = 'true'
+universe_label = "Caregivers"
+numerator = 'would_report == "yes"'
+missing_rule = "caregiver"
+statistic = "proportion"
+ci_method = "korn_graubard"
+disaggregations = ["sex"]
+comparability = "c"
+"#;
+
+fn load(body: &str) -> Result<Catalogue, CatalogErrors> {
+    let text = format!("{HEAD}{body}");
+    parse_catalogue(
+        Path::new("pipelines/indicators.toml"),
+        &text,
+        &pipeline(),
+        &schemas(),
+    )
+}
+
+/// The errors of a catalogue that must fail, as (line, indicator, key, message).
+fn problems(body: &str) -> Vec<(usize, Option<String>, String, String)> {
+    match load(body) {
+        Ok(_) => panic!("catalogue was accepted"),
+        Err(e) => {
+            e.0.into_iter()
+                .map(|e| (e.line, e.indicator, e.key, e.message))
+                .collect()
+        }
+    }
+}
+
+fn head_lines() -> usize {
+    HEAD.lines().count()
+}
+
+#[test]
+fn valid_catalogue_loads() {
+    let c = load(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.indicators.len(), 3);
+    let q = c.get("q_yes").unwrap_or_else(|| panic!("q_yes"));
+    assert_eq!(q.statistic, Statistic::Proportion);
+    assert_eq!(q.ci_method, CiMethod::Logit);
+    assert_eq!(q.disaggregations, vec!["sex".to_string()]);
+    assert_eq!(
+        q.missing_rule.treatment(Some("dont_know")),
+        MissingTreatment::CountAsNo
+    );
+    assert_eq!(q.missing_rule.treatment(None), MissingTreatment::Exclude);
+    assert_eq!(q.location.line, head_lines() + 3);
+    let m = c.get("mean_age").unwrap_or_else(|| panic!("mean_age"));
+    assert_eq!(
+        (m.statistic, m.ci_method, m.variable.as_deref()),
+        (Statistic::Mean, CiMethod::Wald, Some("age"))
+    );
+    let cg = c
+        .get("caregiver_report")
+        .unwrap_or_else(|| panic!("caregiver_report"));
+    assert_eq!(cg.ci_method, CiMethod::KornGraubard);
+    let shown = cg.to_string();
+    assert!(shown.contains("ci method:       korn_graubard"), "{shown}");
+    assert!(
+        shown.contains("dont_know      excluded from the denominator"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn expression_errors_point_at_line_and_column() {
+    let body = GOOD.replace("numerator = 'q == \"yes\"'", "numerator = 'q == \"yse\"'");
+    let errs = load(&body).err().unwrap_or_else(|| panic!("accepted")).0;
+    assert_eq!(errs.len(), 1);
+    let e = &errs[0];
+    assert_eq!(
+        (e.indicator.as_deref(), e.key.as_str()),
+        (Some("q_yes"), "numerator")
+    );
+    assert_eq!(e.line, head_lines() + 9);
+    // `numerator = '` is 13 characters; the label starts 5 bytes into the expression.
+    assert_eq!(e.column, 13 + 5 + 1);
+    assert!(
+        e.message.contains("column `q` has no label \"yse\""),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("^"), "{}", e.message);
+
+    let body = GOOD.replace("universe = 'age >= 15'", "universe = 'age >= '");
+    let p = problems(&body);
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].0, p[0].2.as_str()), (head_lines() + 7, "universe"));
+    assert!(p[0].3.contains("expected a value"), "{}", p[0].3);
+
+    let p = problems(&GOOD.replace("'age >= 15'", "'agee >= 15'"));
+    assert!(
+        p[0].3
+            .contains("unknown column `agee` (did you mean `age`?)"),
+        "{}",
+        p[0].3
+    );
+}
+
+#[test]
+fn missing_rule_must_cover_every_code() {
+    let body = HEAD.replace(
+        "refused = \"exclude\"\nnot_collected = \"exclude\"\n\n[missing_rules.dk_no]",
+        "not_collected = \"exclude\"\n\n[missing_rules.dk_no]",
+    );
+    let text = format!("{body}{GOOD}");
+    let e = parse_catalogue(Path::new("i.toml"), &text, &pipeline(), &schemas())
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(
+        e.0.iter()
+            .any(|e| e.indicator.as_deref() == Some("mean_age")
+                && e.message.contains("does not say how refused are treated")),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_rule_with_undeclared_code_is_rejected() {
+    // The caregiver table (plus joined child table) declares dont_know, refused, not_collected; `maybe` is extra.
+    let text = format!("{}maybe = \"no\"\n{GOOD}", HEAD);
+    let e = parse_catalogue(Path::new("i.toml"), &text, &pipeline(), &schemas())
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(
+        e.0.iter().any(|e| e
+            .message
+            .contains("names maybe, which the table does not declare")),
+        "{e}"
+    );
+}
+
+#[test]
+fn not_collected_can_never_count_as_no() {
+    let text = format!(
+        "{}{GOOD}",
+        HEAD.replacen("not_collected = \"exclude\"", "not_collected = \"no\"", 1)
+    );
+    let e = parse_catalogue(Path::new("i.toml"), &text, &pipeline(), &schemas())
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(
+        e.0.iter()
+            .any(|e| e.key == "missing_rules.strict.not_collected" && e.line == 10),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_treatment_word_and_unknown_rule() {
+    let text = format!(
+        "{}{GOOD}",
+        HEAD.replacen("dont_know = \"no\"", "dont_know = \"zero\"", 1)
+    );
+    let e = parse_catalogue(Path::new("i.toml"), &text, &pipeline(), &schemas())
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(
+        e.to_string().contains("is \"zero\": expected \"exclude\""),
+        "{e}"
+    );
+    let p = problems(&GOOD.replace("missing_rule = \"dk_no\"", "missing_rule = \"lenient\""));
+    assert_eq!(
+        (p[0].1.as_deref(), p[0].2.as_str()),
+        (Some("q_yes"), "missing_rule")
+    );
+    assert!(p[0].3.contains("no [missing_rules.lenient]"), "{}", p[0].3);
+}
+
+#[test]
+fn statistic_and_ci_method_combinations() {
+    let p = problems(&GOOD.replace("statistic = \"mean\"", "statistic = \"median\""));
+    assert!(
+        p[0].3
+            .contains("expected \"proportion\", \"mean\" or \"count\"")
+    );
+    let p = problems(&GOOD.replace("ci_method = \"korn_graubard\"", "ci_method = \"wald\""));
+    assert!(
+        p[0].3
+            .contains("a proportion takes \"logit\" or \"korn_graubard\""),
+        "{}",
+        p[0].3
+    );
+    let p = problems(&GOOD.replace("variable = \"age\"", "variable = \"sex\""));
+    assert!(
+        p[0].3.contains("`sex` is not a numeric column"),
+        "{}",
+        p[0].3
+    );
+    let p = problems(&GOOD.replace("variable = \"age\"", "numerator = 'true'"));
+    assert!(
+        p.iter()
+            .any(|x| x.3.contains("a mean needs a numeric `variable`"))
+    );
+    assert!(p.iter().any(|x| x.3.contains("a mean has no `numerator`")));
+    let p = problems(&GOOD.replace("numerator = 'q == \"yes\"'", ""));
+    assert!(p[0].3.contains("a proportion needs a `numerator`"));
+}
+
+#[test]
+fn ids_versions_tables_and_disaggregations() {
+    let p = problems(&GOOD.replace("id = \"mean_age\"", "id = \"q_yes\""));
+    assert!(p.iter().any(|x| x.2 == "id" && x.3.contains("unique")));
+    let p = problems(&GOOD.replace("id = \"mean_age\"", "id = \"Mean-Age\""));
+    assert!(p[0].3.contains("lowercase"));
+    let p = problems(&GOOD.replace("version = \"2.1.0\"", "version = \"2.1\""));
+    assert_eq!(
+        (p[0].1.as_deref(), p[0].2.as_str()),
+        (Some("caregiver_report"), "version")
+    );
+    let p = problems(&GOOD.replace("table = \"caregiver_survey\"", "table = \"caregivers\""));
+    assert!(
+        p[0].3
+            .contains("no harmonised schema defines table `caregivers`")
+    );
+    let p = problems(&GOOD.replace(
+        "disaggregations = [\"sex\"]",
+        "disaggregations = [\"would_report\", \"would_report\"]",
+    ));
+    assert!(p.iter().any(|x| x.3.contains("listed twice")));
+    assert!(p.iter().any(|x| x.3.contains("must include `sex`")));
+    let p = problems(&GOOD.replace(
+        "disaggregations = [\"sex\"]",
+        "disaggregations = [\"sex\", \"age\"]",
+    ));
+    assert!(p[0].3.contains("`age` is not a categorical column"));
+    let p = problems(&GOOD.replace(
+        "comparability = \"c\"\n\n[[indicator]]\nid = \"caregiver_report\"",
+        "comparability = \" \"\n\n[[indicator]]\nid = \"caregiver_report\"",
+    ));
+    assert!(p[0].3.contains("must not be empty"));
+}
+
+#[test]
+fn joined_columns_are_usable_in_the_caregiver_table() {
+    let body = GOOD.replace(
+        "numerator = 'would_report == \"yes\"'",
+        "numerator = 'would_report == \"yes\" and age >= 15'",
+    );
+    assert!(load(&body).is_ok());
+    let body = GOOD.replace(
+        "numerator = 'would_report == \"yes\"'",
+        "numerator = 'would_report == \"yes\" and region == \"x\"'",
+    );
+    let p = problems(&body);
+    assert!(p[0].3.contains("unknown column `region`"), "{}", p[0].3);
+}
+
+#[test]
+fn toml_shape_errors_are_located() {
+    let p = problems(&GOOD.replacen(
+        "label = \"Mean age\"",
+        "label = \"Mean age\"\ncolour = \"red\"",
+        1,
+    ));
+    assert!(p[0].3.contains("colour"), "{}", p[0].3);
+    assert!(p[0].0 > head_lines());
+    let p = problems("[[indicator]]\nid = \"x\"\n");
+    assert!(p[0].3.contains("missing field"), "{}", p[0].3);
+}
+
+#[test]
+fn empty_catalogue_is_rejected() {
+    let p = problems("");
+    assert!(p[0].3.contains("defines no [[indicator]]"));
+}
+
+#[test]
+fn all_problems_are_reported_together() {
+    let body = GOOD
+        .replace("'age >= 15'", "'age >= \"x\"'")
+        .replace("version = \"2.1.0\"", "version = \"x\"")
+        .replace("missing_rule = \"strict\"", "missing_rule = \"none\"");
+    assert_eq!(problems(&body).len(), 3);
+}

@@ -1,0 +1,30 @@
+//! `dh-indicators`: the indicator catalogue. Indicators are data in `pipelines/` (an analyst edits TOML, not
+//! Rust): [`pipeline_config`] reads `pipelines/pipeline.toml` (thresholds, joins, required disaggregations) and
+//! [`catalogue`] reads and validates `pipelines/indicators.toml` against the harmonised schemas, compiling each
+//! universe and numerator with `dh-expr`.
+
+pub mod catalogue;
+pub mod columns;
+pub mod error;
+pub mod location;
+pub mod pipeline_config;
+
+pub use catalogue::{
+    Catalogue, CiMethod, Indicator, MissingRule, Statistic, load_catalogue, parse_catalogue,
+};
+pub use error::{CatalogError, CatalogErrors};
+pub use pipeline_config::{Join, PipelineConfig, Thresholds, load_pipeline_config};
+
+use std::path::Path;
+
+use dh_config::SchemaSet;
+
+/// Loads `<pipelines_dir>/pipeline.toml` and the catalogue it names, validated against `schemas`.
+pub fn load(
+    pipelines_dir: &Path,
+    schemas: &SchemaSet,
+) -> Result<(PipelineConfig, Catalogue), CatalogErrors> {
+    let pipeline = load_pipeline_config(pipelines_dir)?;
+    let catalogue = load_catalogue(&pipeline, schemas)?;
+    Ok((pipeline, catalogue))
+}

@@ -1,0 +1,208 @@
+//! `pipelines/pipeline.toml`: publication thresholds, where the catalogue is, the disaggregations every indicator
+//! must have, and which columns a table borrows from another (caregiver rows take the child's design and
+//! demographic columns through `household_id`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{CatalogError, CatalogErrors};
+use crate::location::line_column;
+
+/// Name of the pipeline configuration file inside the pipelines directory.
+pub const PIPELINE_FILE: &str = "pipeline.toml";
+
+/// The validated pipeline configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineConfig {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// The indicator catalogue file (resolved against the pipelines directory).
+    pub catalogue: PathBuf,
+    /// Disaggregations every indicator must list (e.g. sex, age band, urban/rural).
+    pub required_disaggregations: Vec<String>,
+    pub thresholds: Thresholds,
+    /// Per table: columns borrowed from another table.
+    pub joins: BTreeMap<String, Join>,
+}
+
+/// Precision rules for publication (DHS/MICS convention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// Fewer unweighted cases than this in the denominator: estimate, SE and interval are suppressed.
+    pub suppress_below: u32,
+    /// Fewer than this (and not suppressed): shown with the `low_base` flag.
+    pub low_base_below: u32,
+}
+
+/// Columns a table takes from another table, matched on a key present in both.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Join {
+    /// The table the columns come from.
+    pub table: String,
+    /// The key column present in both tables.
+    pub on: String,
+    /// Columns taken from `table`.
+    pub columns: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPipeline {
+    format_version: u32,
+    indicators: RawIndicatorsSection,
+    thresholds: Thresholds,
+    #[serde(default)]
+    tables: BTreeMap<String, RawTableSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicatorsSection {
+    catalogue: String,
+    #[serde(default)]
+    required_disaggregations: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTableSection {
+    join: Join,
+}
+
+/// Reads `<dir>/pipeline.toml`.
+pub fn load_pipeline_config(dir: &Path) -> Result<PipelineConfig, CatalogErrors> {
+    let file = dir.join(PIPELINE_FILE);
+    let text = read(&file)?;
+    parse_pipeline_config(&file, &text, dir)
+}
+
+/// Parses pipeline configuration text; `dir` resolves the catalogue path.
+pub fn parse_pipeline_config(
+    file: &Path,
+    text: &str,
+    dir: &Path,
+) -> Result<PipelineConfig, CatalogErrors> {
+    let raw: RawPipeline = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    let error = |key: &str, message: String| CatalogError {
+        file: file.to_path_buf(),
+        line: 0,
+        column: 0,
+        indicator: None,
+        key: key.to_string(),
+        message,
+    };
+    let mut errors = Vec::new();
+    if raw.format_version != 1 {
+        errors.push(error(
+            "format_version",
+            format!(
+                "is {}, this program reads format_version = 1",
+                raw.format_version
+            ),
+        ));
+    }
+    let t = raw.thresholds;
+    if t.suppress_below == 0 || t.low_base_below < t.suppress_below {
+        errors.push(error(
+            "thresholds",
+            format!(
+                "suppress_below = {} and low_base_below = {}: expected 1 <= suppress_below <= low_base_below",
+                t.suppress_below, t.low_base_below
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(CatalogErrors(errors));
+    }
+    Ok(PipelineConfig {
+        file: file.to_path_buf(),
+        catalogue: dir.join(&raw.indicators.catalogue),
+        required_disaggregations: raw.indicators.required_disaggregations,
+        thresholds: t,
+        joins: raw.tables.into_iter().map(|(k, v)| (k, v.join)).collect(),
+    })
+}
+
+pub(crate) fn read(file: &Path) -> Result<String, CatalogError> {
+    std::fs::read_to_string(file).map_err(|e| CatalogError {
+        file: file.to_path_buf(),
+        line: 0,
+        column: 0,
+        indicator: None,
+        key: String::new(),
+        message: format!("cannot read: {e}"),
+    })
+}
+
+/// A TOML syntax or shape error, located at its span.
+pub(crate) fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> CatalogError {
+    let (line, column) = e
+        .span()
+        .map(|s| line_column(text, s.start))
+        .unwrap_or((0, 0));
+    CatalogError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        indicator: None,
+        key: String::new(),
+        message: e.message().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+format_version = 1
+[indicators]
+catalogue = "indicators.toml"
+required_disaggregations = ["sex"]
+[thresholds]
+suppress_below = 25
+low_base_below = 50
+[tables.caregiver_survey.join]
+table = "child_survey"
+on = "household_id"
+columns = ["sex"]
+"#;
+
+    #[test]
+    fn parses_thresholds_and_joins() {
+        let c = parse_pipeline_config(Path::new("p/pipeline.toml"), GOOD, Path::new("p"));
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.thresholds,
+            Thresholds {
+                suppress_below: 25,
+                low_base_below: 50
+            }
+        );
+        assert_eq!(c.catalogue, Path::new("p/indicators.toml"));
+        assert_eq!(c.joins["caregiver_survey"].on, "household_id");
+    }
+
+    #[test]
+    fn rejects_inverted_thresholds() {
+        let text = GOOD.replace("low_base_below = 50", "low_base_below = 10");
+        let e = parse_pipeline_config(Path::new("p.toml"), &text, Path::new(".")).err();
+        assert!(e.is_some_and(|e| {
+            e.to_string()
+                .contains("expected 1 <= suppress_below <= low_base_below")
+        }));
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let text = GOOD.replace("suppress_below = 25", "suppress_below = 25\nsupress = 3");
+        let e = parse_pipeline_config(Path::new("p.toml"), &text, Path::new(".")).err();
+        let e = e.map(|e| e.0[0].clone());
+        assert_eq!(e.as_ref().map(|e| e.line), Some(8));
+        assert!(e.is_some_and(|e| e.message.contains("supress")));
+    }
+}
