@@ -4,7 +4,9 @@
 
 pub mod dist;
 pub mod error;
+pub mod linalg;
 pub mod lonely;
+pub mod replicate;
 
 pub use error::SurveyError;
 pub use lonely::LonelyPsu;

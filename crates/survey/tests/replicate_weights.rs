@@ -1,0 +1,454 @@
+//! Replicate weights against R: the exported JK1 / BRR / Fay analysis weights, the scale, rscales, replicate count
+//! and degf of every replicate design in `oracle/expected.json`, and the SE of each replicate design's plain
+//! mean/total cases computed from those weights.
+
+use std::collections::HashMap;
+
+use dh_survey::LonelyPsu;
+use dh_survey::replicate::{
+    DesignColumns, RepType, ReplicateOptions, ReplicateSet, SuppliedOptions, bootstrap_scale,
+    build_replicates, replicate_vcov, supplied_replicates,
+};
+use serde_json::Value;
+
+const ORACLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle");
+
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn read(name: &str) -> Table {
+        let mut reader = csv::Reader::from_path(format!("{ORACLE}/{name}")).expect("oracle csv");
+        let header = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.expect("record").iter().map(str::to_string).collect())
+            .collect();
+        Table { header, rows }
+    }
+    fn text(&self, col: &str) -> Vec<String> {
+        let j = self
+            .header
+            .iter()
+            .position(|h| h == col)
+            .unwrap_or_else(|| panic!("no column {col}"));
+        self.rows.iter().map(|r| r[j].clone()).collect()
+    }
+    fn num(&self, col: &str) -> Vec<f64> {
+        self.text(col)
+            .iter()
+            .map(|v| {
+                if v == "NA" {
+                    f64::NAN
+                } else {
+                    v.parse().expect("number")
+                }
+            })
+            .collect()
+    }
+}
+
+fn expected() -> Value {
+    let text = std::fs::read_to_string(format!("{ORACLE}/expected.json")).expect("expected.json");
+    serde_json::from_str(&text).expect("json")
+}
+
+fn codes(values: &[String]) -> (Vec<usize>, Vec<String>) {
+    let mut map: HashMap<String, usize> = HashMap::new();
+    let mut labels = Vec::new();
+    let codes = values
+        .iter()
+        .map(|v| {
+            *map.entry(v.clone()).or_insert_with(|| {
+                labels.push(v.clone());
+                labels.len() - 1
+            })
+        })
+        .collect();
+    (codes, labels)
+}
+
+/// The Taylor design columns of one oracle design (`designs[id]`), read from its dataset CSV.
+struct Columns {
+    weights: Vec<f64>,
+    strata: Option<(Vec<usize>, Vec<String>)>,
+    psu: Vec<usize>,
+    fpc: Option<Vec<f64>>,
+    data: Table,
+}
+
+impl Columns {
+    fn of(design: &Value, datasets: &Value) -> Columns {
+        let dataset = design["dataset"].as_str().unwrap();
+        let data = Table::read(datasets[dataset]["file"].as_str().unwrap());
+        let n = data.rows.len();
+        let weights = match design["weights"].as_str() {
+            Some(w) => data.num(w),
+            None => vec![1.0; n],
+        };
+        let strata_values = design["strata"].as_str().map(|s| {
+            if s == "lstrat" {
+                data.num("dnum")
+                    .iter()
+                    .map(|&d| {
+                        if d < 300.0 {
+                            "A"
+                        } else if d < 800.0 {
+                            "B"
+                        } else {
+                            "C"
+                        }
+                        .to_string()
+                    })
+                    .collect()
+            } else {
+                data.text(s)
+            }
+        });
+        let ids = design["ids"].as_array().unwrap();
+        let psu_values: Vec<String> = match ids.first() {
+            None => (0..n).map(|i| i.to_string()).collect(),
+            Some(c) => data.text(c.as_str().unwrap()),
+        };
+        let psu_keys: Vec<String> =
+            match (&strata_values, design["nest"].as_bool().unwrap_or(false)) {
+                (Some(s), true) => s
+                    .iter()
+                    .zip(&psu_values)
+                    .map(|(a, b)| format!("{a}\u{1}{b}"))
+                    .collect(),
+                _ => psu_values,
+            };
+        let fpc = design["fpc"]
+            .as_array()
+            .and_then(|a| a.first())
+            .map(|c| data.num(c.as_str().unwrap()));
+        Columns {
+            weights,
+            strata: strata_values.map(|s| codes(&s)),
+            psu: codes(&psu_keys).0,
+            fpc,
+            data,
+        }
+    }
+    fn view(&self) -> DesignColumns<'_> {
+        DesignColumns {
+            weights: &self.weights,
+            strata: self.strata.as_ref().map(|s| s.0.as_slice()),
+            stratum_labels: self.strata.as_ref().map(|s| s.1.as_slice()),
+            psu: &self.psu,
+            fpc: self.fpc.as_deref(),
+        }
+    }
+}
+
+fn rep_type(name: &str, design: &Value) -> RepType {
+    match name {
+        "JK1" => RepType::Jk1,
+        "JKn" => RepType::Jkn,
+        "BRR" => RepType::Brr,
+        "Fay" => RepType::Fay {
+            rho: design["fay_rho"].as_f64().unwrap(),
+        },
+        "bootstrap" => RepType::Bootstrap,
+        other => panic!("unknown rep type {other}"),
+    }
+}
+
+fn lonely(name: &str) -> LonelyPsu {
+    name.parse().unwrap()
+}
+
+fn read_repweights(file: &str) -> Vec<Vec<f64>> {
+    let t = Table::read(file);
+    t.header
+        .iter()
+        .filter(|h| h.starts_with("rep"))
+        .map(|h| t.num(h))
+        .collect()
+}
+
+/// Builds the replicate set of an oracle replicate design as R did.
+fn replicate_design(id: &str, all: &Value) -> (ReplicateSet, Columns) {
+    let d = &all["designs"][id];
+    let datasets = &all["datasets"];
+    match d["type"].as_str().unwrap() {
+        "replicate" => {
+            let base = &all["designs"][d["base_design"].as_str().unwrap()];
+            let cols = Columns::of(base, datasets);
+            let rt = rep_type(d["rep_type"].as_str().unwrap(), d);
+            let mse = d["mse"].as_bool().unwrap();
+            let set = if rt == RepType::Bootstrap {
+                let w = read_repweights("apiclus1_boot_repweights.csv");
+                let scale = bootstrap_scale(&cols.psu, cols.view().strata, w.len()).unwrap();
+                let opts = SuppliedOptions {
+                    rep_type: rt,
+                    combined_weights: true,
+                    scale: Some(scale),
+                    rscales: None,
+                    mse,
+                };
+                supplied_replicates(w, &cols.weights, &opts).unwrap()
+            } else {
+                let lp = lonely(d["lonely_psu_at_creation"].as_str().unwrap_or("fail"));
+                build_replicates(
+                    &cols.view(),
+                    &ReplicateOptions {
+                        rep_type: rt,
+                        lonely_psu: lp,
+                        mse,
+                    },
+                )
+                .unwrap()
+            };
+            (set, cols)
+        }
+        "replicate_supplied" => {
+            let mut spec = d.clone();
+            spec["ids"] = Value::Array(vec![]);
+            spec["strata"] = Value::Null;
+            spec["fpc"] = Value::Array(vec![]);
+            spec["nest"] = Value::Bool(false);
+            spec["weights"] = if d["dataset"] == "apiclus1" {
+                Value::from("pw")
+            } else {
+                Value::Null
+            };
+            let cols = Columns::of(&spec, datasets);
+            let rt = rep_type(d["rep_type"].as_str().unwrap(), d);
+            let (weights, combined) = match d["repweights_file"].as_str() {
+                Some(f) => (read_repweights(f), true),
+                None => (
+                    d["repweights"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| serde_json::from_value(c.clone()).unwrap())
+                        .collect(),
+                    d["combined_weights"].as_bool().unwrap(),
+                ),
+            };
+            let scale = id
+                .ends_with("_scaled")
+                .then(|| all["designs"]["dclus1_boot"]["scale"].as_f64().unwrap());
+            let opts = SuppliedOptions {
+                rep_type: rt,
+                combined_weights: combined,
+                scale,
+                rscales: None,
+                mse: false,
+            };
+            (
+                supplied_replicates(weights, &cols.weights, &opts).unwrap(),
+                cols,
+            )
+        }
+        other => panic!("{id}: not a replicate design ({other})"),
+    }
+}
+
+fn close(a: f64, b: f64, rel: f64, scale: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()) + 1e-12 * scale.abs().max(1.0)
+}
+
+#[test]
+fn jk1_analysis_weights_equal_r() {
+    let all = expected();
+    let (set, _) = replicate_design("dclus1_jk1", &all);
+    let expected = read_repweights("apiclus1_jk1_repweights.csv");
+    assert_eq!(set.n_replicates(), expected.len());
+    for (r, col) in expected.iter().enumerate() {
+        let ours = set.replicate_weights(r).unwrap();
+        for (i, (a, b)) in ours.iter().zip(col).enumerate() {
+            assert!(
+                close(*a, *b, 1e-15, 0.0),
+                "replicate {} row {}: {a} vs {b}",
+                r + 1,
+                i + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn brr_and_fay_analysis_weights_equal_r() {
+    let all = expected();
+    let t = Table::read("scd_brr_repweights.csv");
+    for (id, prefix) in [("dscd_brr", "rep"), ("dscd_fay", "fay_rep")] {
+        let (set, _) = replicate_design(id, &all);
+        assert_eq!(set.n_replicates(), 4, "{id}");
+        for r in 0..4 {
+            let expected = t.num(&format!("{prefix}{}", r + 1));
+            let ours = set.replicate_weights(r).unwrap();
+            for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
+                assert!(
+                    close(*a, *b, 1e-15, 0.0),
+                    "{id} replicate {} row {}: {a} vs {b}",
+                    r + 1,
+                    i + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn scale_rscales_count_and_degf_of_every_replicate_design_equal_r() {
+    let all = expected();
+    let designs = all["designs"].as_object().unwrap();
+    let mut checked = 0;
+    for (id, d) in designs {
+        if !matches!(d["type"].as_str(), Some("replicate" | "replicate_supplied")) {
+            continue;
+        }
+        let (set, _) = replicate_design(id, &all);
+        assert_eq!(
+            set.n_replicates() as u64,
+            d["n_replicates"].as_u64().unwrap(),
+            "{id} replicates"
+        );
+        let scale = d["scale"].as_f64().unwrap();
+        assert!(
+            close(set.scale, scale, 1e-15, 0.0),
+            "{id} scale {} vs {scale}",
+            set.scale
+        );
+        match d["rscales"].as_array() {
+            Some(rs) => {
+                for (a, b) in set.rscales.iter().zip(rs) {
+                    assert!(close(*a, b.as_f64().unwrap(), 1e-15, 0.0), "{id} rscales");
+                }
+            }
+            None => {
+                let u = d["rscales_unique"].as_array().unwrap();
+                assert!(
+                    set.rscales
+                        .iter()
+                        .all(|r| u.iter().any(|v| v.as_f64() == Some(*r))),
+                    "{id} rscales"
+                );
+            }
+        }
+        assert_eq!(
+            set.degf().unwrap() as u64,
+            d["degf"].as_u64().unwrap(),
+            "{id} degf"
+        );
+        assert_eq!(set.mse, d["mse"].as_bool().unwrap(), "{id} mse");
+        checked += 1;
+    }
+    assert_eq!(checked, 16);
+}
+
+/// `svymean` / `svytotal` of one variable on a replicate design, as R's `svymean.svyrep.design`.
+fn mean_and_total_se(set: &ReplicateSet, cols: &Columns, var: &str, mean: bool) -> (f64, f64) {
+    let values: Vec<f64> = if var == "sch_wide_yes" {
+        cols.data
+            .text("sch.wide")
+            .iter()
+            .map(|v| f64::from(u8::from(v == "Yes")))
+            .collect()
+    } else {
+        cols.data.num(var)
+    };
+    let ok: Vec<f64> = values
+        .iter()
+        .map(|v| f64::from(u8::from(!v.is_nan())))
+        .collect();
+    let x: Vec<f64> = values
+        .iter()
+        .map(|v| if v.is_nan() { 0.0 } else { *v })
+        .collect();
+    let full_num: f64 = x.iter().zip(&cols.weights).map(|(a, b)| a * b).sum();
+    let full_den: f64 = ok.iter().zip(&cols.weights).map(|(a, b)| a * b).sum();
+    let num = set.replicate_totals(&x).unwrap();
+    let den = set.replicate_totals(&ok).unwrap();
+    let (full, reps): (f64, Vec<Vec<f64>>) = if mean {
+        (
+            full_num / full_den,
+            num.iter().zip(&den).map(|(a, b)| vec![a / b]).collect(),
+        )
+    } else {
+        (full_num, num.iter().map(|a| vec![*a]).collect())
+    };
+    let v = replicate_vcov(&[full], &reps, set).unwrap();
+    (full, v.vcov[0][0].sqrt())
+}
+
+#[test]
+fn replicate_standard_errors_of_plain_means_and_totals_equal_r() {
+    let all = expected();
+    let mut checked = 0;
+    for case in all["cases"].as_array().unwrap() {
+        let design = &case["design"];
+        let kind = design["type"].as_str().unwrap();
+        let stat = case["statistic"].as_str().unwrap();
+        if !matches!(kind, "replicate" | "replicate_supplied")
+            || !matches!(stat, "svymean" | "svytotal")
+            || !case["domain"].is_null()
+            || case["options"].get("deff").is_some()
+            || case["variable"].as_str().unwrap().contains('~')
+        {
+            continue;
+        }
+        let var = case["variable"].as_str().unwrap();
+        if !(var == "api00"
+            || var == "enroll"
+            || var == "sch_wide_yes"
+            || var == "alive"
+            || var == "arrests")
+        {
+            continue;
+        }
+        let (set, cols) = replicate_design(design["id"].as_str().unwrap(), &all);
+        let (est, se) = mean_and_total_se(&set, &cols, var, stat == "svymean");
+        let e = &case["expected"];
+        let tol = case["suggested_rel_tol"].as_f64().unwrap();
+        let (want_est, want_se) = (
+            e["estimate"][0].as_f64().unwrap(),
+            e["se"][0].as_f64().unwrap(),
+        );
+        assert!(
+            close(est, want_est, tol, want_est),
+            "{}: estimate {est} vs {want_est}",
+            case["id"]
+        );
+        assert!(
+            close(se, want_se, tol, want_est),
+            "{}: se {se} vs {want_se}",
+            case["id"]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 36, "plain mean/total cases on replicate designs");
+}
+
+#[test]
+fn lonely_fail_and_brr_with_a_single_psu_stratum_are_errors() {
+    let all = expected();
+    let cols = Columns::of(&all["designs"]["dlonely"], &all["datasets"]);
+    let fail = ReplicateOptions {
+        rep_type: RepType::Jkn,
+        lonely_psu: LonelyPsu::Fail,
+        mse: false,
+    };
+    let err = build_replicates(&cols.view(), &fail)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("(C)"), "{err}");
+    let brr = ReplicateOptions {
+        rep_type: RepType::Brr,
+        lonely_psu: LonelyPsu::Fail,
+        mse: false,
+    };
+    assert!(build_replicates(&cols.view(), &brr).is_err());
+    let unstratified = Columns::of(&all["designs"]["dclus1"], &all["datasets"]);
+    assert!(build_replicates(&unstratified.view(), &brr).is_err());
+}
