@@ -7,13 +7,17 @@
 //! and staged publication), [`key`] (pseudonym key), [`hashing`], [`progress`] (observer hooks for progress bars),
 //! [`error`].
 
+pub mod country;
 pub mod error;
 pub mod hashing;
 pub mod key;
 pub mod layout;
 pub mod manifest;
 pub mod parquet_out;
+pub mod progress;
+pub mod run;
 pub mod runlog;
+pub mod validate;
 
 pub use error::{CountryError, PipelineError};
 pub use manifest::Manifest;

@@ -188,7 +188,7 @@ mod tests {
         let a = write_parquet(
             &dir.path().join("a.parquet"),
             &one.schema(),
-            &[one.clone()],
+            std::slice::from_ref(&one),
             &table(),
             OutputKind::Normalised,
         )
@@ -219,7 +219,7 @@ mod tests {
         write_parquet(
             &path,
             &b.schema(),
-            &[b.clone()],
+            std::slice::from_ref(&b),
             &table(),
             OutputKind::Normalised,
         )

@@ -1,0 +1,305 @@
+//! One country's stages: read every delivery, normalise them together (the caregiver-child link spans tables),
+//! write each table's harmonised and quarantine Parquet into the staging folder, and account for every row.
+//!
+//! Memory: a country's raw tables are dropped as soon as normalisation has used them and its batches as soon as
+//! they are written; only the small manifest entries leave this module.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use dh_config::{CountryConfig, SchemaSet};
+use dh_ingest::RawTable;
+use rayon::prelude::*;
+
+use crate::error::CountryError;
+use crate::hashing::sha256_file;
+use crate::layout::{NORMALISED_DIR, QUARANTINE_DIR, Staging, partition_rel_path};
+use crate::manifest::{InputEntry, OutputEntry, relative_path};
+use crate::parquet_out::{OutputKind, write_parquet};
+use crate::progress::{RunObserver, Stage};
+use crate::runlog::{CountryTiming, millis};
+
+/// What processing one country produced: manifest entries and timings, never data.
+#[derive(Debug, Clone, Default)]
+pub struct CountryReport {
+    pub country: String,
+    pub inputs: Vec<InputEntry>,
+    pub outputs: Vec<OutputEntry>,
+    pub timing: CountryTiming,
+}
+
+/// Shared, read-only context of a run.
+pub struct Context<'a> {
+    pub raw_dir: &'a Path,
+    pub schemas: &'a SchemaSet,
+    pub key: &'a dh_normalise::PseudonymKey,
+    /// Whether tables inside a country may run in parallel (only when countries do not already fill the pool, so a
+    /// worker never holds more than one country).
+    pub parallel_tables: bool,
+    pub observer: &'a dyn RunObserver,
+}
+
+/// One read delivery with its provenance.
+pub struct ReadDelivery {
+    pub table: String,
+    pub path: PathBuf,
+    pub sha256: String,
+    pub raw: RawTable,
+}
+
+/// One normalised table, ready to write.
+pub struct NormalisedTable {
+    pub table: String,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub quarantine_schema: SchemaRef,
+    pub quarantine: Vec<RecordBatch>,
+    /// Distinct source rows rejected (a row with several problems counts once).
+    pub rows_quarantined: u64,
+}
+
+/// Path of a delivery file: `<raw-dir>/<ISO3>/<file>`.
+pub fn delivery_path(raw_dir: &Path, iso3: &str, file: &str) -> PathBuf {
+    raw_dir.join(iso3).join(file)
+}
+
+/// Reads every delivery of a country (in parallel when allowed) and hashes each file.
+pub fn read_deliveries(
+    config: &CountryConfig,
+    raw_dir: &Path,
+    parallel: bool,
+) -> Result<Vec<ReadDelivery>, CountryError> {
+    let iso3 = config.country.iso3.as_str();
+    let read_one =
+        |(table, delivery): (&String, &dh_config::Delivery)| -> Result<ReadDelivery, CountryError> {
+            let path = delivery_path(raw_dir, iso3, &delivery.file);
+            let raw = dh_ingest::read_delivery(&path, delivery)
+                .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?;
+            let sha256 = sha256_file(&path)
+                .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?;
+            Ok(ReadDelivery {
+                table: table.clone(),
+                path,
+                sha256,
+                raw,
+            })
+        };
+    if parallel {
+        config.deliveries.par_iter().map(read_one).collect()
+    } else {
+        config.deliveries.iter().map(read_one).collect()
+    }
+}
+
+/// Normalises a country's raw tables through its config. Takes the raw tables by value and drops them before
+/// returning, so raw text and batches are not held at the same time for longer than needed.
+pub fn normalise(
+    config: &CountryConfig,
+    schemas: &SchemaSet,
+    key: &dh_normalise::PseudonymKey,
+    raw: BTreeMap<String, RawTable>,
+) -> Result<Vec<NormalisedTable>, CountryError> {
+    let iso3 = config.country.iso3.as_str();
+    let output = dh_normalise::normalise_country(config, schemas, &raw, key)
+        .map_err(|e| CountryError::new(iso3, Stage::Normalise.as_str(), e.to_string()))?;
+    drop(raw);
+    Ok(output
+        .tables
+        .into_iter()
+        .map(|(table, t)| NormalisedTable {
+            table,
+            schema: t.batch.schema(),
+            batches: vec![t.batch],
+            quarantine_schema: t.quarantine.schema(),
+            quarantine: vec![t.quarantine],
+            rows_quarantined: t.rows_quarantined,
+        })
+        .collect())
+}
+
+/// Runs all stages of one country, writing into `staging`. On failure the country's staged files are removed so
+/// that no partial country is published.
+pub fn process_country(
+    config: &CountryConfig,
+    ctx: &Context<'_>,
+    staging: &Staging,
+) -> Result<CountryReport, CountryError> {
+    let iso3 = config.country.iso3.clone();
+    let result = run_stages(config, ctx, staging);
+    if result.is_err() {
+        remove_country_outputs(config, staging);
+    }
+    result.map(|mut r| {
+        r.country = iso3;
+        r
+    })
+}
+
+fn run_stages(
+    config: &CountryConfig,
+    ctx: &Context<'_>,
+    staging: &Staging,
+) -> Result<CountryReport, CountryError> {
+    let iso3 = config.country.iso3.as_str();
+    let start = Instant::now();
+
+    ctx.observer.stage_started(iso3, Stage::Read);
+    let read = read_deliveries(config, ctx.raw_dir, ctx.parallel_tables)?;
+    let read_done = Instant::now();
+
+    let mut inputs: BTreeMap<String, InputEntry> = BTreeMap::new();
+    let mut raw = BTreeMap::new();
+    for d in read {
+        inputs.insert(
+            d.table.clone(),
+            InputEntry {
+                path: relative_path(&d.path, ctx.raw_dir),
+                country: iso3.to_string(),
+                table: d.table.clone(),
+                sha256: d.sha256,
+                rows_read: d.raw.num_rows() as u64,
+                rows_written: 0,
+                rows_quarantined: 0,
+            },
+        );
+        raw.insert(d.table, d.raw);
+    }
+
+    ctx.observer.stage_started(iso3, Stage::Normalise);
+    let tables = normalise(config, ctx.schemas, ctx.key, raw)?;
+    let normalise_done = Instant::now();
+
+    ctx.observer.stage_started(iso3, Stage::Write);
+    let write_one = |t: NormalisedTable| write_table(iso3, t, ctx.schemas, staging);
+    let written: Vec<(String, u64, u64, Vec<OutputEntry>)> = if ctx.parallel_tables {
+        tables
+            .into_par_iter()
+            .map(write_one)
+            .collect::<Result<_, _>>()?
+    } else {
+        tables
+            .into_iter()
+            .map(write_one)
+            .collect::<Result<_, _>>()?
+    };
+    let write_done = Instant::now();
+
+    let mut outputs = Vec::new();
+    for (table, rows_written, rows_quarantined, entries) in written {
+        let Some(input) = inputs.get_mut(&table) else {
+            return Err(CountryError::new(
+                iso3,
+                "ledger",
+                format!(
+                    "normalisation produced table `{table}`, which no delivery of this country feeds"
+                ),
+            ));
+        };
+        input.rows_written = rows_written;
+        input.rows_quarantined = rows_quarantined;
+        outputs.extend(entries);
+    }
+    check_ledger(iso3, inputs.values())?;
+
+    Ok(CountryReport {
+        country: iso3.to_string(),
+        inputs: inputs.into_values().collect(),
+        outputs,
+        timing: CountryTiming {
+            country: iso3.to_string(),
+            status: "ok".to_string(),
+            read_ms: millis(read_done - start),
+            normalise_ms: millis(normalise_done - read_done),
+            write_ms: millis(write_done - normalise_done),
+            total_ms: millis(write_done - start),
+        },
+    })
+}
+
+/// Every input row is either written or quarantined, exactly once.
+fn check_ledger<'a>(
+    iso3: &str,
+    inputs: impl Iterator<Item = &'a InputEntry>,
+) -> Result<(), CountryError> {
+    for input in inputs {
+        if !input.balanced() {
+            return Err(CountryError::new(
+                iso3,
+                "ledger",
+                format!(
+                    "{}: {} rows read but {} written + {} quarantined = {}; refusing to publish a country that \
+                     loses or duplicates rows",
+                    input.path,
+                    input.rows_read,
+                    input.rows_written,
+                    input.rows_quarantined,
+                    input.rows_written + input.rows_quarantined
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes one table's harmonised and quarantine partitions; returns (table, rows written, rows quarantined, entries).
+fn write_table(
+    iso3: &str,
+    t: NormalisedTable,
+    schemas: &SchemaSet,
+    staging: &Staging,
+) -> Result<(String, u64, u64, Vec<OutputEntry>), CountryError> {
+    let err = |m: String| CountryError::new(iso3, Stage::Write.as_str(), m);
+    let schema = schemas
+        .get(&t.table)
+        .ok_or_else(|| err(format!("no harmonised schema for table `{}`", t.table)))?;
+    let mut entries = Vec::with_capacity(2);
+    let mut rows = [0u64; 2];
+    for (i, (kind, top, arrow_schema, batches)) in [
+        (
+            OutputKind::Normalised,
+            NORMALISED_DIR,
+            &t.schema,
+            &t.batches,
+        ),
+        (
+            OutputKind::Quarantine,
+            QUARANTINE_DIR,
+            &t.quarantine_schema,
+            &t.quarantine,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rel = partition_rel_path(top, &t.table, iso3);
+        let written = write_parquet(&staging.path(&rel), arrow_schema, batches, schema, kind)
+            .map_err(|e| err(e.to_string()))?;
+        rows[i] = written.rows;
+        entries.push(OutputEntry {
+            path: rel,
+            country: iso3.to_string(),
+            table: t.table.clone(),
+            kind: kind.as_str().to_string(),
+            rows: written.rows,
+            bytes: written.bytes,
+            sha256: written.sha256,
+        });
+    }
+    Ok((t.table, rows[0], t.rows_quarantined, entries))
+}
+
+/// Removes whatever was staged for this country (best effort; the staging folder is discarded on failure anyway).
+fn remove_country_outputs(config: &CountryConfig, staging: &Staging) {
+    let iso3 = config.country.iso3.as_str();
+    for table in config.deliveries.keys() {
+        for top in [NORMALISED_DIR, QUARANTINE_DIR] {
+            let path = staging.path(&partition_rel_path(top, table, iso3));
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! `dh run` as a library call: load and check configuration, process countries in a pool of `jobs` threads,
+//! write the manifest, publish the staged outputs into `OUT`, write the run log.
+//!
+//! A configuration problem stops the run before anything is written ([`PipelineError`]). A problem in one
+//! country's delivery stops only that country ([`CountryError`] in [`RunSummary::failures`]); the others are
+//! published and the manifest lists the failed country with its reason.
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use dh_config::{CountryConfig, SchemaSet};
+use rayon::prelude::*;
+
+use crate::country::{Context, CountryReport, process_country};
+use crate::error::{CountryError, PipelineError};
+use crate::hashing::sha256_file;
+use crate::key::{KeySource, load_key};
+use crate::layout::{MANIFEST_FILE, Staging};
+use crate::manifest::{CountryStatus, HashedFile, Manifest, ToolInfo, relative_path};
+use crate::progress::RunObserver;
+use crate::runlog::{CountryTiming, RunLog, millis, new_run_id, rfc3339};
+
+/// Inputs of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Raw deliveries: `<raw_dir>/<ISO3>/<file>`.
+    pub raw_dir: PathBuf,
+    pub out_dir: PathBuf,
+    /// `countries/` (country files and `_defaults.toml`).
+    pub config_dir: PathBuf,
+    /// `schemas/` (one JSON file per harmonised table).
+    pub schema_dir: PathBuf,
+    /// ISO3 codes to run; empty = every country file in `config_dir`.
+    pub countries: Vec<String>,
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    pub key: KeySource,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunSummary {
+    pub manifest: Manifest,
+    /// Countries that failed, sorted by country code.
+    pub failures: Vec<CountryError>,
+    pub out_dir: PathBuf,
+    pub run_log: PathBuf,
+    pub duration_ms: u64,
+}
+
+/// Loaded and checked configuration shared by `dh run` and `dh validate`.
+pub struct LoadedConfig {
+    pub schemas: SchemaSet,
+    pub countries: Vec<CountryConfig>,
+}
+
+/// Loads schemas and the selected countries; every delivery must feed a table that has a schema.
+pub fn load_config(
+    config_dir: &Path,
+    schema_dir: &Path,
+    only: &[String],
+) -> Result<LoadedConfig, PipelineError> {
+    let schemas = dh_config::load_schemas(schema_dir)?;
+    if schemas.tables.is_empty() {
+        return Err(PipelineError::ConfigMessage(format!(
+            "{}: no harmonised table schemas (*.json) found; pass --schema-dir",
+            schema_dir.display()
+        )));
+    }
+    for code in only {
+        if !config_dir.join(format!("{code}.toml")).is_file() {
+            return Err(PipelineError::ConfigMessage(format!(
+                "country `{code}`: no file {}; known countries: {}",
+                config_dir.join(format!("{code}.toml")).display(),
+                dh_config::country::list_countries(config_dir)?.join(", ")
+            )));
+        }
+    }
+    let countries = dh_config::load_countries(config_dir, only)?;
+    if countries.is_empty() {
+        return Err(PipelineError::ConfigMessage(format!(
+            "{}: no country files (<ISO3>.toml) found; pass --config-dir",
+            config_dir.display()
+        )));
+    }
+    let problems: Vec<dh_config::Diagnostic> = countries
+        .iter()
+        .flat_map(|c| dh_config::validate_country(c, &schemas))
+        .filter(|d| d.is_error())
+        .collect();
+    if !problems.is_empty() {
+        return Err(PipelineError::Config(dh_config::ConfigError::Diagnostics(
+            problems,
+        )));
+    }
+    for c in &countries {
+        for table in c.deliveries.keys() {
+            if schemas.get(table).is_none() {
+                let file = c
+                    .source_files
+                    .last()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                return Err(PipelineError::ConfigMessage(format!(
+                    "{file}: [deliveries.{table}] names a table with no schema in {}",
+                    schema_dir.display()
+                )));
+            }
+        }
+    }
+    Ok(LoadedConfig { schemas, countries })
+}
+
+/// Runs the pipeline. Returns `Err` only for problems that stop the whole run.
+pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, PipelineError> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let run_id = new_run_id(started);
+    let config = load_config(&opts.config_dir, &opts.schema_dir, &opts.countries)?;
+    let key = load_key(&opts.key, &opts.out_dir)?;
+    let pseudonym_key = dh_normalise::PseudonymKey::from_bytes(&key.bytes)
+        .map_err(|e| PipelineError::Key(e.to_string()))?;
+    let jobs = opts.jobs.max(1);
+
+    std::fs::create_dir_all(&opts.out_dir).map_err(|e| PipelineError::io(&opts.out_dir, e))?;
+    let staging = Staging::create(&opts.out_dir, &run_id)?;
+
+    let codes: Vec<String> = config
+        .countries
+        .iter()
+        .map(|c| c.country.iso3.clone())
+        .collect();
+    observer.run_started(&codes);
+    let ctx = Context {
+        raw_dir: &opts.raw_dir,
+        schemas: &config.schemas,
+        key: &pseudonym_key,
+        parallel_tables: config.countries.len() < jobs,
+        observer,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| PipelineError::ThreadPool {
+            jobs,
+            message: e.to_string(),
+        })?;
+    let results: Vec<Result<CountryReport, CountryError>> = pool.install(|| {
+        config
+            .countries
+            .par_iter()
+            .map(|c| {
+                let r = process_country(c, &ctx, &staging);
+                match &r {
+                    Ok(rep) => {
+                        let written = rep.inputs.iter().map(|i| i.rows_written).sum();
+                        let quarantined = rep.inputs.iter().map(|i| i.rows_quarantined).sum();
+                        observer.country_finished(&c.country.iso3, written, quarantined, None);
+                    }
+                    Err(e) => {
+                        observer.country_finished(&c.country.iso3, 0, 0, Some(&e.to_string()))
+                    }
+                }
+                r
+            })
+            .collect()
+    });
+
+    let mut manifest = base_manifest(opts, &config, &key)?;
+    let mut failures = Vec::new();
+    let mut timings = Vec::new();
+    for r in results {
+        match r {
+            Ok(rep) => {
+                manifest.countries.push(CountryStatus {
+                    country: rep.country.clone(),
+                    status: "ok".into(),
+                    error: None,
+                });
+                manifest.inputs.extend(rep.inputs);
+                manifest.outputs.extend(rep.outputs);
+                timings.push(rep.timing);
+            }
+            Err(e) => {
+                manifest.countries.push(CountryStatus {
+                    country: e.country.clone(),
+                    status: "failed".into(),
+                    error: Some(format!("{}: {}", e.stage, e.message)),
+                });
+                timings.push(CountryTiming {
+                    country: e.country.clone(),
+                    status: "failed".into(),
+                    ..Default::default()
+                });
+                failures.push(e);
+            }
+        }
+    }
+    manifest.finalise();
+    failures.sort_by(|a, b| a.country.cmp(&b.country));
+
+    let manifest_path = staging.path(MANIFEST_FILE);
+    std::fs::write(&manifest_path, manifest.to_bytes()?)
+        .map_err(|e| PipelineError::io(&manifest_path, e))?;
+    staging.publish()?;
+
+    let duration_ms = millis(clock.elapsed());
+    let log = RunLog {
+        run_id,
+        started_at: rfc3339(started),
+        finished_at: rfc3339(SystemTime::now()),
+        duration_ms,
+        jobs,
+        raw_dir: display_abs(&opts.raw_dir),
+        out_dir: display_abs(&opts.out_dir),
+        config_dir: display_abs(&opts.config_dir),
+        schema_dir: display_abs(&opts.schema_dir),
+        key_origin: key.origin.clone(),
+        outcome: if failures.is_empty() {
+            "ok"
+        } else {
+            "data_error"
+        }
+        .to_string(),
+        countries: timings,
+    };
+    let run_log = log.write(&opts.out_dir)?;
+    Ok(RunSummary {
+        manifest,
+        failures,
+        out_dir: opts.out_dir.clone(),
+        run_log,
+        duration_ms,
+    })
+}
+
+/// Tool, key fingerprint and the hashes of every config and schema file used.
+fn base_manifest(
+    opts: &RunOptions,
+    config: &LoadedConfig,
+    key: &crate::key::LoadedKey,
+) -> Result<Manifest, PipelineError> {
+    let mut m = Manifest {
+        tool: ToolInfo {
+            name: "dh".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        pseudonym_key_fingerprint: key.fingerprint(),
+        ..Default::default()
+    };
+    for path in config.schemas.files.values() {
+        m.schemas.push(HashedFile {
+            path: relative_path(path, &opts.schema_dir),
+            sha256: sha256_file(path)?,
+        });
+    }
+    for c in &config.countries {
+        for path in &c.source_files {
+            m.configs.push(HashedFile {
+                path: relative_path(path, &opts.config_dir),
+                sha256: sha256_file(path)?,
+            });
+        }
+    }
+    Ok(m)
+}
+
+fn display_abs(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}

@@ -1,0 +1,259 @@
+//! `dh validate` as a library call: configuration checks and delivery checks (read and normalise in memory,
+//! nothing written) for the selected countries, collecting every problem rather than stopping at the first.
+//!
+//! Problems come from three places: the configuration (`dh_config` diagnostics: file, line, key), reading a
+//! delivery (file, line), and rows that normalisation would quarantine (file, row, column, value, reason).
+//! Normalising needs a pseudonym key; validation uses a fresh random one because nothing is kept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, RecordBatch, StringArray, UInt64Array};
+use dh_config::{CountryConfig, SchemaSet};
+use rayon::prelude::*;
+
+use crate::country::{normalise, read_deliveries};
+use crate::error::PipelineError;
+
+/// Inputs of a validation.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    pub raw_dir: PathBuf,
+    pub config_dir: PathBuf,
+    pub schema_dir: PathBuf,
+    /// ISO3 codes; empty = every country file.
+    pub countries: Vec<String>,
+    pub jobs: usize,
+    /// Only check the configuration (no deliveries are read).
+    pub config_only: bool,
+}
+
+/// Where a problem was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProblemKind {
+    /// Country file, defaults file or schema.
+    Config,
+    /// A delivery that cannot be read or normalised at all.
+    Delivery,
+    /// One row that would be quarantined.
+    Row,
+}
+
+/// One problem, with as much location as is known.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub country: String,
+    pub kind: ProblemKind,
+    pub file: String,
+    /// Line (config) or source row number (delivery); 0 when not tied to one.
+    pub line: u64,
+    pub column: String,
+    pub value: String,
+    /// Machine-readable reason (`unknown_code`, `config`, `read`, ...).
+    pub code: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.country, self.file)?;
+        match self.kind {
+            ProblemKind::Config => {
+                if self.line > 0 {
+                    write!(f, ":{}", self.line)?;
+                }
+                if !self.column.is_empty() {
+                    write!(f, ": key `{}`", self.column)?;
+                }
+            }
+            ProblemKind::Delivery => {}
+            ProblemKind::Row => {
+                write!(f, ": row {}", self.line)?;
+                if !self.column.is_empty() {
+                    write!(f, ", column `{}`, value `{}`", self.column, self.value)?;
+                }
+            }
+        }
+        write!(f, ": {} [{}]", self.message, self.code)
+    }
+}
+
+/// Result of a validation.
+#[derive(Debug, Default)]
+pub struct ValidateReport {
+    pub countries: Vec<String>,
+    /// Sorted by country, kind, file, line.
+    pub problems: Vec<Problem>,
+    pub rows_checked: u64,
+}
+
+impl ValidateReport {
+    pub fn count(&self, kind: ProblemKind) -> usize {
+        self.problems.iter().filter(|p| p.kind == kind).count()
+    }
+}
+
+/// Validates the selected countries. `Err` only when nothing can be checked (e.g. unreadable schema folder).
+pub fn validate(opts: &ValidateOptions) -> Result<ValidateReport, PipelineError> {
+    let mut report = ValidateReport::default();
+    let schemas = match dh_config::load_schemas(&opts.schema_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            report.problems.extend(config_problems("*", &e));
+            return Ok(report);
+        }
+    };
+    let codes = if opts.countries.is_empty() {
+        dh_config::country::list_countries(&opts.config_dir)?
+    } else {
+        opts.countries.clone()
+    };
+    report.countries = codes.clone();
+    let key_bytes: [u8; 32] = rand::random();
+    let key = dh_normalise::PseudonymKey::from_bytes(&key_bytes)
+        .map_err(|e| PipelineError::Key(e.to_string()))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .map_err(|e| PipelineError::ThreadPool {
+            jobs: opts.jobs,
+            message: e.to_string(),
+        })?;
+    let per_country: Vec<(u64, Vec<Problem>)> = pool.install(|| {
+        codes
+            .par_iter()
+            .map(|code| validate_country(opts, &schemas, &key, code))
+            .collect()
+    });
+    for (rows, problems) in per_country {
+        report.rows_checked += rows;
+        report.problems.extend(problems);
+    }
+    report.problems.sort();
+    Ok(report)
+}
+
+/// Checks one country; returns rows checked and problems.
+fn validate_country(
+    opts: &ValidateOptions,
+    schemas: &SchemaSet,
+    key: &dh_normalise::PseudonymKey,
+    code: &str,
+) -> (u64, Vec<Problem>) {
+    let config = match dh_config::load_country(&opts.config_dir, code) {
+        Ok(c) => c,
+        Err(e) => return (0, config_problems(code, &e)),
+    };
+    let mut problems: Vec<Problem> = dh_config::validate_country(&config, schemas)
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| diagnostic_problem(code, d))
+        .collect();
+    if !problems.is_empty() || opts.config_only {
+        return (0, problems);
+    }
+    match check_deliveries(&config, schemas, key, &opts.raw_dir) {
+        Ok((rows, mut found)) => {
+            problems.append(&mut found);
+            (rows, problems)
+        }
+        Err(p) => {
+            problems.push(*p);
+            (0, problems)
+        }
+    }
+}
+
+fn check_deliveries(
+    config: &CountryConfig,
+    schemas: &SchemaSet,
+    key: &dh_normalise::PseudonymKey,
+    raw_dir: &Path,
+) -> Result<(u64, Vec<Problem>), Box<Problem>> {
+    let iso3 = config.country.iso3.as_str();
+    let delivery_problem = |stage: &str, message: String| -> Box<Problem> {
+        Box::new(Problem {
+            country: iso3.to_string(),
+            kind: ProblemKind::Delivery,
+            file: raw_dir.join(iso3).display().to_string(),
+            line: 0,
+            column: String::new(),
+            value: String::new(),
+            code: stage.to_string(),
+            message,
+        })
+    };
+    let read = read_deliveries(config, raw_dir, false)
+        .map_err(|e| delivery_problem(&e.stage, e.message))?;
+    let rows: u64 = read.iter().map(|d| d.raw.num_rows() as u64).sum();
+    let raw: BTreeMap<_, _> = read.into_iter().map(|d| (d.table, d.raw)).collect();
+    let tables =
+        normalise(config, schemas, key, raw).map_err(|e| delivery_problem(&e.stage, e.message))?;
+    let mut problems = Vec::new();
+    for t in &tables {
+        for batch in &t.quarantine {
+            problems.extend(
+                quarantine_problems(iso3, batch).map_err(|m| delivery_problem("internal", m))?,
+            );
+        }
+    }
+    Ok((rows, problems))
+}
+
+/// Turns quarantine lines into problems.
+pub fn quarantine_problems(iso3: &str, batch: &RecordBatch) -> Result<Vec<Problem>, String> {
+    let text = |name: &str| -> Result<&StringArray, String> {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            .ok_or_else(|| format!("quarantine batch has no text column `{name}`"))
+    };
+    let file = text("source_file")?;
+    let column = text("column")?;
+    let value = text("raw_value")?;
+    let code = text("reason_code")?;
+    let reason = text("reason")?;
+    let row = batch
+        .column_by_name("row_number")
+        .and_then(|c| c.as_any().downcast_ref::<UInt64Array>())
+        .ok_or_else(|| "quarantine batch has no UInt64 column `row_number`".to_string())?;
+    let cell = |a: &StringArray, i: usize| {
+        if a.is_null(i) {
+            String::new()
+        } else {
+            a.value(i).to_string()
+        }
+    };
+    Ok((0..batch.num_rows())
+        .map(|i| Problem {
+            country: iso3.to_string(),
+            kind: ProblemKind::Row,
+            file: cell(file, i),
+            line: row.value(i),
+            column: cell(column, i),
+            value: cell(value, i),
+            code: cell(code, i),
+            message: cell(reason, i),
+        })
+        .collect())
+}
+
+fn config_problems(country: &str, err: &dh_config::ConfigError) -> Vec<Problem> {
+    err.diagnostics()
+        .iter()
+        .map(|d| diagnostic_problem(country, d))
+        .collect()
+}
+
+fn diagnostic_problem(country: &str, d: &dh_config::Diagnostic) -> Problem {
+    Problem {
+        country: country.to_string(),
+        kind: ProblemKind::Config,
+        file: d.file.display().to_string(),
+        line: d.line as u64,
+        column: d.key.clone(),
+        value: String::new(),
+        code: "config".to_string(),
+        message: d.message.clone(),
+    }
+}
