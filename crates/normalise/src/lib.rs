@@ -1,1 +1,333 @@
-//! `dh-normalise`: Maps raw rows through a country config onto harmonised schemas: code translation, validation, quarantine, pseudonymisation, Arrow batches.
+//! `dh-normalise`: maps the raw tables of one country through its config onto the harmonised schemas.
+//!
+//! For every harmonised column it takes the configured source column, translates source codes to harmonised labels
+//! and source missing codes to harmonised missing labels (`dont_know`, `refused`, `not_applicable`), gives every
+//! row `not_collected` where the country did not ask the question, derives banded columns (`age_band` from `age`
+//! via the schema's category ranges), pseudonymises key columns ([`key`]), and validates type, range, code list,
+//! required cells, unique ids and links between tables ([`checks`]). A row with any problem is quarantined as a
+//! whole ([`quarantine`]); nothing is dropped silently, so `rows_read == rows_written + rows_quarantined` for every
+//! table. Identifiers and unmapped source columns never get here (ingest does not keep them) and nothing from them
+//! reaches an output.
+//!
+//! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`column`] (Arrow arrays),
+//! [`checks`] (cross-row checks), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
+//! [`error`].
+
+pub mod checks;
+pub mod column;
+pub mod error;
+pub mod key;
+pub mod lookup;
+pub mod plan;
+pub mod quarantine;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{Field as ArrowField, Schema};
+use dh_config::schema::Role;
+use dh_config::{CountryConfig, Delivery, SchemaSet, TableSchema};
+use dh_ingest::RawTable;
+
+pub use error::NormaliseError;
+pub use key::{KEY_ENV, PseudonymKey};
+pub use quarantine::{Problem, ReasonCode, quarantine_schema};
+
+use crate::column::{BandSource, BuiltColumn, CellContext, build_raw, build_unread};
+use crate::plan::{ColumnPlan, Input, Kind, PlanContext, TablePlan, plan_table};
+
+/// Schema-level metadata keys of the harmonised batches.
+pub const META_TABLE: &str = "dh.table";
+pub const META_SCHEMA_VERSION: &str = "dh.schema_version";
+pub const META_COUNTRY: &str = "dh.country";
+
+/// The normalised tables of one country.
+#[derive(Debug, Clone)]
+pub struct CountryOutput {
+    pub iso3: String,
+    /// By harmonised table name.
+    pub tables: BTreeMap<String, TableOutput>,
+}
+
+/// One harmonised table of one country.
+#[derive(Debug, Clone)]
+pub struct TableOutput {
+    pub table: String,
+    /// Delivery file name as configured (relative to the country's raw folder).
+    pub source_file: String,
+    /// Harmonised columns only, in schema order; quarantined rows removed.
+    pub batch: RecordBatch,
+    /// One line per problem: source_file, row_number, column, raw_value, reason_code, reason.
+    pub quarantine: RecordBatch,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    /// Distinct rows with at least one problem.
+    pub rows_quarantined: u64,
+    /// Number of quarantine lines per reason code.
+    pub problems_by_reason: BTreeMap<ReasonCode, u64>,
+}
+
+/// Normalises every delivery of a country. `raw` must hold exactly the tables the config delivers (read with
+/// `dh_ingest::read_delivery`). Returns an error for configuration gaps; data problems are quarantined instead.
+pub fn normalise_country(
+    config: &CountryConfig,
+    schemas: &SchemaSet,
+    raw: &BTreeMap<String, RawTable>,
+    key: &PseudonymKey,
+) -> Result<CountryOutput, NormaliseError> {
+    let iso3 = config.country.iso3.as_str();
+    let config_file = config
+        .source_files
+        .last()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(format!("{iso3}.toml")));
+    if let Some(extra) = raw.keys().find(|t| !config.deliveries.contains_key(*t)) {
+        return Err(NormaliseError::UnexpectedRawTable {
+            country: iso3.to_string(),
+            table: extra.clone(),
+        });
+    }
+    let mut tables = BTreeMap::new();
+    for (table, delivery) in &config.deliveries {
+        let schema = schemas
+            .get(table)
+            .ok_or_else(|| NormaliseError::UnknownTable {
+                country: iso3.to_string(),
+                config: config_file.clone(),
+                table: table.clone(),
+                known: schemas
+                    .tables
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let table_raw = raw
+            .get(table)
+            .ok_or_else(|| NormaliseError::MissingRawTable {
+                country: iso3.to_string(),
+                table: table.clone(),
+                file: delivery.file.clone(),
+            })?;
+        let ctx = PlanContext {
+            iso3,
+            config_file: config_file.clone(),
+            table,
+        };
+        let referenced = |resource: &str| {
+            Some(checks::Referenced {
+                raw: raw.get(resource)?,
+                delivery: config.deliveries.get(resource)?,
+            })
+        };
+        let output = normalise_table(&ctx, schema, delivery, table_raw, key, referenced)?;
+        tables.insert(table.clone(), output);
+    }
+    Ok(CountryOutput {
+        iso3: iso3.to_string(),
+        tables,
+    })
+}
+
+/// Normalises one table; `referenced` gives the delivered tables that links point to.
+pub fn normalise_table<'a>(
+    ctx: &PlanContext<'_>,
+    schema: &TableSchema,
+    delivery: &Delivery,
+    raw: &RawTable,
+    key: &PseudonymKey,
+    referenced: impl Fn(&str) -> Option<checks::Referenced<'a>>,
+) -> Result<TableOutput, NormaliseError> {
+    let arrow_error = |e: arrow::error::ArrowError| NormaliseError::Arrow {
+        country: ctx.iso3.to_string(),
+        table: ctx.table.to_string(),
+        message: e.to_string(),
+    };
+    let plan = plan_table(ctx, schema, delivery, raw, key)?;
+    let rows = raw.num_rows();
+    let mut skip = vec![false; rows];
+    let mut problems = Vec::new();
+    for issue in &raw.row_issues {
+        if let Some(s) = skip.get_mut(issue.row) {
+            *s = true;
+        }
+        problems.push(Problem {
+            row: issue.row,
+            field: None,
+            code: ReasonCode::RaggedRow,
+            source_column: String::new(),
+            raw_value: String::new(),
+            reason: issue.kind.describe(),
+        });
+    }
+
+    let arrays = build_columns(&plan, raw, &skip, &mut problems);
+    checks::duplicate_ids(schema, &plan, raw, &skip, &mut problems);
+    checks::missing_links(
+        ctx.iso3,
+        ctx.table,
+        schema,
+        &plan,
+        raw,
+        &skip,
+        referenced,
+        &mut problems,
+    )?;
+    problems.sort_by_key(|p| (p.row, p.field.map_or(0, |f| f + 1), p.code));
+
+    let mut bad = vec![false; rows];
+    for p in &problems {
+        if let Some(b) = bad.get_mut(p.row) {
+            *b = true;
+        }
+    }
+    let rows_quarantined = bad.iter().filter(|b| **b).count() as u64;
+    let arrow_schema = Arc::new(output_schema(ctx.iso3, schema, &plan, &arrays));
+    let full = RecordBatch::try_new_with_options(
+        arrow_schema,
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+    .map_err(arrow_error)?;
+    let keep = BooleanArray::from(bad.iter().map(|b| !b).collect::<Vec<bool>>());
+    let batch = filter_record_batch(&full, &keep).map_err(arrow_error)?;
+    let mut problems_by_reason = BTreeMap::new();
+    for p in &problems {
+        *problems_by_reason.entry(p.code).or_insert(0u64) += 1;
+    }
+    let quarantine = quarantine::quarantine_batch(&delivery.file, &raw.row_numbers, &problems)
+        .map_err(arrow_error)?;
+    Ok(TableOutput {
+        table: ctx.table.to_string(),
+        source_file: delivery.file.clone(),
+        rows_read: rows as u64,
+        rows_written: batch.num_rows() as u64,
+        rows_quarantined,
+        batch,
+        quarantine,
+        problems_by_reason,
+    })
+}
+
+/// Builds every column: first those read from the delivery, then those derived from them.
+fn build_columns(
+    plan: &TablePlan,
+    raw: &RawTable,
+    skip: &[bool],
+    problems: &mut Vec<Problem>,
+) -> Vec<ArrayRef> {
+    let rows = raw.num_rows();
+    let mut built: Vec<Option<BuiltColumn>> = Vec::with_capacity(plan.columns.len());
+    for (field_index, column) in plan.columns.iter().enumerate() {
+        let raw_column = match column.input {
+            Input::Raw(idx) => raw.columns.get(idx),
+            _ => None,
+        };
+        built.push(raw_column.map(|rc| {
+            let mut ctx = CellContext {
+                plan: column,
+                field_index,
+                skip,
+                missing_labels: &plan.missing_labels,
+                problems,
+            };
+            build_raw(&mut ctx, rc)
+        }));
+    }
+    plan.columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| match &built[i] {
+            Some(b) => b.array.clone(),
+            None => build_unread(column, rows, band_source(plan, &built, column)),
+        })
+        .collect()
+}
+
+fn band_source<'b>(
+    plan: &TablePlan,
+    built: &'b [Option<BuiltColumn>],
+    column: &ColumnPlan,
+) -> BandSource<'b> {
+    let Input::Banded { from, .. } = column.input else {
+        return BandSource::Unavailable;
+    };
+    match (
+        built
+            .get(from)
+            .and_then(|b| b.as_ref())
+            .and_then(|b| b.numbers.as_deref()),
+        plan.columns.get(from),
+    ) {
+        (Some(numbers), _) => BandSource::Numbers(numbers),
+        (None, Some(source)) if matches!(source.input, Input::NotCollected) => {
+            BandSource::NotCollected
+        }
+        _ => BandSource::Unavailable,
+    }
+}
+
+/// Arrow schema with the schema version and country, and per-field description, title, role, universe, codes.
+fn output_schema(
+    iso3: &str,
+    schema: &TableSchema,
+    plan: &TablePlan,
+    arrays: &[ArrayRef],
+) -> Schema {
+    let fields: Vec<ArrowField> = plan
+        .columns
+        .iter()
+        .zip(arrays)
+        .map(|(column, array)| {
+            let f = &column.field;
+            let mut meta = HashMap::new();
+            meta.insert("description".to_string(), f.description.clone());
+            if !f.title.is_empty() {
+                meta.insert("title".to_string(), f.title.clone());
+            }
+            meta.insert("role".to_string(), role_name(f.role).to_string());
+            meta.insert("universe".to_string(), f.universe.clone());
+            if let Some(categories) = &f.categories {
+                let codes: Vec<String> = categories
+                    .iter()
+                    .map(|c| format!("{}={}", c.value, c.label))
+                    .collect();
+                meta.insert("codes".to_string(), codes.join(", "));
+            }
+            if matches!(column.kind, Kind::Pseudonym(_)) {
+                meta.insert("pseudonymised".to_string(), "hmac-sha256".to_string());
+            }
+            match column.input {
+                Input::NotCollected => {
+                    meta.insert("not_collected".to_string(), "true".to_string());
+                }
+                Input::Later => {
+                    meta.insert(
+                        "filled_by".to_string(),
+                        "a later pipeline stage".to_string(),
+                    );
+                }
+                _ => {}
+            }
+            ArrowField::new(&f.name, array.data_type().clone(), true).with_metadata(meta)
+        })
+        .collect();
+    let mut meta = HashMap::new();
+    meta.insert(META_TABLE.to_string(), schema.name.clone());
+    meta.insert(META_SCHEMA_VERSION.to_string(), schema.version.clone());
+    meta.insert(META_COUNTRY.to_string(), iso3.to_string());
+    Schema::new_with_metadata(fields, meta)
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Design => "design",
+        Role::Key => "key",
+        Role::Demographic => "demographic",
+        Role::Item => "item",
+        Role::Derived => "derived",
+    }
+}

@@ -1,0 +1,94 @@
+//! Typed normalisation errors: configuration gaps found while planning a table (they stop that country, never the
+//! run) and pseudonym-key problems. Row-level data problems are not errors: they are quarantined.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NormaliseError {
+    #[error(
+        "{country}: {config}: delivery `{table}` has no harmonised schema (known tables: {known}); fix the table name"
+    )]
+    UnknownTable {
+        country: String,
+        config: PathBuf,
+        table: String,
+        known: String,
+    },
+
+    #[error(
+        "{country}: no raw data was passed for table `{table}` (delivery file {file}); read the delivery first"
+    )]
+    MissingRawTable {
+        country: String,
+        table: String,
+        file: String,
+    },
+
+    #[error(
+        "{country}: raw data was passed for table `{table}`, which the country config does not deliver"
+    )]
+    UnexpectedRawTable { country: String, table: String },
+
+    #[error(
+        "{country}: {config}: harmonised column `{column}` of `{table}` has no mapping; add \
+         `{column} = {{ source = \"...\" }}` or `{column} = {{ not_collected = true }}` under \
+         [deliveries.{table}.columns]"
+    )]
+    MissingMapping {
+        country: String,
+        config: PathBuf,
+        table: String,
+        column: String,
+    },
+
+    #[error(
+        "{country}: {config}: [deliveries.{table}.columns] maps `{column}`, which schema `{table}` does not have"
+    )]
+    UnknownColumn {
+        country: String,
+        config: PathBuf,
+        table: String,
+        column: String,
+    },
+
+    #[error("{country}: {config}: [deliveries.{table}.columns.{column}]: {message}")]
+    BadMapping {
+        country: String,
+        config: PathBuf,
+        table: String,
+        column: String,
+        message: String,
+    },
+
+    #[error(
+        "{country}: {file}: source column `{source_column}` (for `{table}.{column}`) is missing from the data that was read"
+    )]
+    MissingSourceColumn {
+        country: String,
+        file: String,
+        table: String,
+        column: String,
+        source_column: String,
+    },
+
+    #[error(
+        "{country}: table `{table}` links `{fields}` to `{resource}`, but the country delivers no `{resource}`; add \
+         that delivery or remove the link from the schema"
+    )]
+    MissingReferencedTable {
+        country: String,
+        table: String,
+        fields: String,
+        resource: String,
+    },
+
+    #[error("pseudonym key: {0}")]
+    Key(String),
+
+    #[error("{country}: cannot build the Arrow batch for `{table}`: {message}")]
+    Arrow {
+        country: String,
+        table: String,
+        message: String,
+    },
+}

@@ -1,0 +1,355 @@
+//! Planning one table: for every harmonised column of the schema, where its values come from (a source column, the
+//! `not_collected` rule, or a derivation such as `age_band` from `age`), how cells are translated (code lookups built
+//! once per column) and which checks apply. Configuration gaps are reported here, before any row is touched.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use dh_config::schema::{FieldType, Role};
+use dh_config::{ColumnMap, Delivery, Field, TableSchema};
+use dh_ingest::RawTable;
+
+use crate::error::NormaliseError;
+use crate::key::{ColumnPseudonymiser, PseudonymKey};
+use crate::lookup::CodeLookup;
+
+/// The label every row of a column the country did not collect gets.
+pub const NOT_COLLECTED: &str = "not_collected";
+
+/// What a translated code means for a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A dictionary index of the output column (a category or a permitted missing label).
+    Key(i16),
+    /// A labelled missing code of a numeric or text column: the output cell is null.
+    Missing,
+    /// A missing label the field does not permit (index into the table's missing labels).
+    Disallowed(u16),
+}
+
+/// Where a column's values come from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Index of the source column in the [`RawTable`].
+    Raw(usize),
+    /// The country did not ask the question.
+    NotCollected,
+    /// Banded from another column (index into the plan's columns) through the category ranges.
+    Banded {
+        from: usize,
+        bands: Vec<(f64, f64, i16)>,
+    },
+    /// A derived column no rule here computes (filled by a later stage); all null.
+    Later,
+}
+
+/// How cells are typed.
+#[derive(Clone)]
+pub enum Kind {
+    Categorical {
+        labels: Vec<String>,
+        codes: CodeLookup<Target>,
+        not_collected: i16,
+    },
+    Integer {
+        missing: CodeLookup<Target>,
+    },
+    Number {
+        missing: CodeLookup<Target>,
+    },
+    Text {
+        missing: CodeLookup<Target>,
+    },
+    Boolean {
+        missing: CodeLookup<Target>,
+    },
+    Date {
+        missing: CodeLookup<Target>,
+    },
+    Pseudonym(ColumnPseudonymiser),
+}
+
+pub struct ColumnPlan {
+    pub field: Field,
+    /// Source column name ("" when not read from the delivery).
+    pub source: String,
+    pub input: Input,
+    pub kind: Kind,
+    pub required: bool,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+}
+
+pub struct TablePlan {
+    pub columns: Vec<ColumnPlan>,
+    /// Labels of the table's missing codes, in schema order (for messages about disallowed labels).
+    pub missing_labels: Vec<String>,
+}
+
+/// Context for error messages.
+pub struct PlanContext<'a> {
+    pub iso3: &'a str,
+    pub config_file: PathBuf,
+    pub table: &'a str,
+}
+
+impl PlanContext<'_> {
+    fn bad(&self, column: &str, message: String) -> NormaliseError {
+        NormaliseError::BadMapping {
+            country: self.iso3.to_string(),
+            config: self.config_file.clone(),
+            table: self.table.to_string(),
+            column: column.to_string(),
+            message,
+        }
+    }
+}
+
+pub fn plan_table(
+    ctx: &PlanContext<'_>,
+    schema: &TableSchema,
+    delivery: &Delivery,
+    raw: &RawTable,
+    key: &PseudonymKey,
+) -> Result<TablePlan, NormaliseError> {
+    for column in delivery.columns.keys() {
+        if schema.field(column).is_none() {
+            return Err(NormaliseError::UnknownColumn {
+                country: ctx.iso3.to_string(),
+                config: ctx.config_file.clone(),
+                table: ctx.table.to_string(),
+                column: column.clone(),
+            });
+        }
+    }
+    let missing_labels: Vec<String> = schema
+        .missing_values
+        .iter()
+        .map(|m| m.label.clone())
+        .collect();
+    let position: HashMap<&str, usize> = schema
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.as_str(), i))
+        .collect();
+    let mut columns = Vec::with_capacity(schema.fields.len());
+    for field in &schema.fields {
+        let map = delivery.columns.get(&field.name);
+        let (input, source) = column_input(ctx, schema, field, map, raw, &position)?;
+        let kind = column_kind(ctx, schema, field, map, delivery, key)?;
+        if let Kind::Categorical { labels, .. } = &kind
+            && labels.len() > i16::MAX as usize
+        {
+            return Err(ctx.bad(
+                &field.name,
+                format!(
+                    "{} categories exceed the limit of {}",
+                    labels.len(),
+                    i16::MAX
+                ),
+            ));
+        }
+        columns.push(ColumnPlan {
+            required: field.constraints.required,
+            minimum: field.constraints.minimum,
+            maximum: field.constraints.maximum,
+            field: field.clone(),
+            source,
+            input,
+            kind,
+        });
+    }
+    Ok(TablePlan {
+        columns,
+        missing_labels,
+    })
+}
+
+fn column_input(
+    ctx: &PlanContext<'_>,
+    schema: &TableSchema,
+    field: &Field,
+    map: Option<&ColumnMap>,
+    raw: &RawTable,
+    position: &HashMap<&str, usize>,
+) -> Result<(Input, String), NormaliseError> {
+    match map {
+        Some(m) if m.not_collected => Ok((Input::NotCollected, String::new())),
+        Some(ColumnMap {
+            source: Some(source),
+            ..
+        }) => {
+            let source = source.trim();
+            let index = raw
+                .columns
+                .iter()
+                .position(|c| c.name == source)
+                .ok_or_else(|| NormaliseError::MissingSourceColumn {
+                    country: ctx.iso3.to_string(),
+                    file: raw.file.display().to_string(),
+                    table: ctx.table.to_string(),
+                    column: field.name.clone(),
+                    source_column: source.to_string(),
+                })?;
+            Ok((Input::Raw(index), source.to_string()))
+        }
+        _ if field.role == Role::Derived => {
+            let from = field
+                .derived_from
+                .as_deref()
+                .and_then(|f| position.get(f).copied());
+            let bands: Vec<(f64, f64, i16)> = field
+                .categories
+                .iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(i, c)| c.range.map(|[lo, hi]| (lo, hi, i as i16)))
+                .collect();
+            match from {
+                Some(from) if !bands.is_empty() => {
+                    Ok((Input::Banded { from, bands }, String::new()))
+                }
+                _ => Ok((Input::Later, String::new())),
+            }
+        }
+        _ => {
+            let _ = schema;
+            Err(NormaliseError::MissingMapping {
+                country: ctx.iso3.to_string(),
+                config: ctx.config_file.clone(),
+                table: ctx.table.to_string(),
+                column: field.name.clone(),
+            })
+        }
+    }
+}
+
+fn column_kind(
+    ctx: &PlanContext<'_>,
+    schema: &TableSchema,
+    field: &Field,
+    map: Option<&ColumnMap>,
+    delivery: &Delivery,
+    key: &PseudonymKey,
+) -> Result<Kind, NormaliseError> {
+    if field.pseudonymise {
+        return Ok(Kind::Pseudonym(key.for_column(ctx.iso3, &field.name)));
+    }
+    let empty = ColumnMap::default();
+    let map = map.unwrap_or(&empty);
+    if let Some(categories) = &field.categories {
+        let mut labels: Vec<String> = categories.iter().map(|c| c.label.clone()).collect();
+        labels.extend(schema.missing_values.iter().map(|m| m.label.clone()));
+        if !labels.iter().any(|l| l == NOT_COLLECTED) {
+            labels.push(NOT_COLLECTED.to_string());
+        }
+        let index_of = |label: &str| labels.iter().position(|l| l == label).map(|i| i as i16);
+        let mut entries: Vec<(String, Target)> = Vec::new();
+        if map.codes.is_empty() {
+            // No translation table: the delivery uses the harmonised codes themselves.
+            for c in categories {
+                entries.push((
+                    c.value.to_string(),
+                    Target::Key(index_of(&c.label).unwrap_or(0)),
+                ));
+            }
+        } else {
+            for (code, label) in &map.codes {
+                let target = categories
+                    .iter()
+                    .position(|c| &c.label == label)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> =
+                            categories.iter().map(|c| c.label.as_str()).collect();
+                        ctx.bad(
+                            &field.name,
+                            format!(
+                                "code `{code}` maps to `{label}`, which is not a category ({})",
+                                known.join(", ")
+                            ),
+                        )
+                    })?;
+                entries.push((code.clone(), Target::Key(target as i16)));
+            }
+        }
+        for (code, label) in effective_missing(schema, field, map, delivery) {
+            entries.push((
+                code.clone(),
+                missing_target(ctx, schema, field, code, label, |l| index_of(l))?,
+            ));
+        }
+        let not_collected = index_of(NOT_COLLECTED).unwrap_or(0);
+        return Ok(Kind::Categorical {
+            codes: CodeLookup::new(entries),
+            labels,
+            not_collected,
+        });
+    }
+    let mut entries = Vec::new();
+    for (code, label) in &map.missing {
+        entries.push((
+            code.clone(),
+            missing_target(ctx, schema, field, code, label, |_| None)?,
+        ));
+    }
+    let missing = CodeLookup::new(entries);
+    Ok(match field.field_type {
+        FieldType::Integer => Kind::Integer { missing },
+        FieldType::Number => Kind::Number { missing },
+        FieldType::String => Kind::Text { missing },
+        FieldType::Boolean => Kind::Boolean { missing },
+        FieldType::Date => Kind::Date { missing },
+    })
+}
+
+/// The missing codes of a coded column: its own (already resolved by the config loader), else, for configs built
+/// without the loader, the delivery's.
+fn effective_missing<'a>(
+    schema: &TableSchema,
+    field: &Field,
+    map: &'a ColumnMap,
+    delivery: &'a Delivery,
+) -> impl Iterator<Item = (&'a String, &'a String)> {
+    let _ = (schema, field);
+    let own = &map.missing;
+    if own.is_empty() {
+        delivery.missing.iter()
+    } else {
+        own.iter()
+    }
+}
+
+fn missing_target(
+    ctx: &PlanContext<'_>,
+    schema: &TableSchema,
+    field: &Field,
+    code: &str,
+    label: &str,
+    key_of: impl Fn(&str) -> Option<i16>,
+) -> Result<Target, NormaliseError> {
+    let table_index = schema
+        .missing_values
+        .iter()
+        .position(|m| m.label == label)
+        .ok_or_else(|| {
+            let known: Vec<&str> = schema
+                .missing_values
+                .iter()
+                .map(|m| m.label.as_str())
+                .collect();
+            ctx.bad(
+                &field.name,
+                format!(
+                    "missing code `{code}` maps to `{label}`, which is not a missing label ({})",
+                    known.join(", ")
+                ),
+            )
+        })?;
+    let permitted = field.missing_values.iter().any(|m| m == label);
+    Ok(match key_of(label) {
+        Some(k) if permitted => Target::Key(k),
+        None if permitted => Target::Missing,
+        _ => Target::Disallowed(table_index as u16),
+    })
+}
