@@ -303,3 +303,38 @@ fn remove_country_outputs(config: &CountryConfig, staging: &Staging) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(read: u64, written: u64, quarantined: u64) -> InputEntry {
+        InputEntry {
+            path: "THA/child.csv".into(),
+            rows_read: read,
+            rows_written: written,
+            rows_quarantined: quarantined,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ledger_accepts_balanced_and_names_the_file_when_rows_go_missing() {
+        assert!(check_ledger("THA", [entry(10, 8, 2)].iter()).is_ok());
+        let err = check_ledger("THA", [entry(10, 8, 2), entry(10, 8, 1)].iter()).unwrap_err();
+        assert_eq!(err.stage, "ledger");
+        assert!(
+            err.message.contains("THA/child.csv") && err.message.contains("10 rows read"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn delivery_paths_are_per_country_folders() {
+        assert_eq!(
+            delivery_path(Path::new("raw"), "KEN", "child.csv"),
+            Path::new("raw/KEN/child.csv")
+        );
+    }
+}

@@ -257,3 +257,66 @@ fn diagnostic_problem(country: &str, d: &dh_config::Diagnostic) -> Problem {
         message: d.message.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dh_normalise::ReasonCode;
+    use dh_normalise::quarantine::{Problem as QProblem, quarantine_batch};
+
+    #[test]
+    fn quarantine_lines_become_located_problems() {
+        let problems = vec![
+            QProblem {
+                row: 1,
+                field: Some(3),
+                code: ReasonCode::OutOfRange,
+                source_column: "AGE".into(),
+                raw_value: "19".into(),
+                reason: "age 19 is above the maximum 17".into(),
+            },
+            QProblem {
+                row: 2,
+                field: None,
+                code: ReasonCode::RaggedRow,
+                source_column: String::new(),
+                raw_value: String::new(),
+                reason: "row has 3 fields".into(),
+            },
+        ];
+        let batch = quarantine_batch("child.csv", &[10, 11, 12], &problems).unwrap();
+        let found = quarantine_problems("THA", &batch).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            (
+                found[0].line,
+                found[0].column.as_str(),
+                found[0].value.as_str()
+            ),
+            (11, "AGE", "19")
+        );
+        assert_eq!(
+            found[0].to_string(),
+            "THA: child.csv: row 11, column `AGE`, value `19`: age 19 is above the maximum 17 [out_of_range]"
+        );
+        assert_eq!(
+            found[1].to_string(),
+            "THA: child.csv: row 12: row has 3 fields [ragged_row]"
+        );
+    }
+
+    #[test]
+    fn config_problems_show_file_line_and_key() {
+        let d = dh_config::Diagnostic::error(
+            "countries/THA.toml",
+            7,
+            "deliveries.child_survey.columns.sex",
+            "bad",
+        );
+        let p = diagnostic_problem("THA", &d);
+        assert_eq!(
+            p.to_string(),
+            "THA: countries/THA.toml:7: key `deliveries.child_survey.columns.sex`: bad [config]"
+        );
+    }
+}
