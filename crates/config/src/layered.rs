@@ -51,6 +51,40 @@ impl Locations {
         }
     }
 
+    /// Location of the nearest ancestor of `path` (or `path` itself) written in the last layer (the country file),
+    /// else that file at line 0. Used for things that are missing, which belong in the country file.
+    pub fn find_in_last_file<S: AsRef<str>>(&self, path: &[S]) -> Location {
+        let last = self.files.len().saturating_sub(1);
+        let mut owned: Vec<String> = path.iter().map(|s| s.as_ref().to_string()).collect();
+        loop {
+            if let Some(&(file, line)) = self.keys.get(&owned)
+                && file == last
+            {
+                return Location {
+                    file: self.files[file].clone(),
+                    line,
+                };
+            }
+            if owned.pop().is_none() {
+                break;
+            }
+        }
+        Location {
+            file: self.files.last().cloned().unwrap_or_default(),
+            line: 0,
+        }
+    }
+
+    /// An error about something missing at `path`, located in the country file (see [`Self::find_in_last_file`]).
+    pub fn missing_error<S: AsRef<str>>(
+        &self,
+        path: &[S],
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let at = self.find_in_last_file(path);
+        Diagnostic::error(at.file, at.line, key_path(path), message)
+    }
+
     /// True when `path` itself was written in some file (not only an ancestor).
     pub fn contains<S: AsRef<str>>(&self, path: &[S]) -> bool {
         let owned: Vec<String> = path.iter().map(|s| s.as_ref().to_string()).collect();

@@ -12,11 +12,14 @@ pub mod layered;
 pub mod resolve;
 pub mod schema;
 pub mod shape;
+pub mod suggest;
+pub mod validate;
 
 pub use country::{CodeScheme, ColumnMap, CountryConfig, Delivery, load_countries, load_country};
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::ConfigError;
 pub use schema::{Category, Field, FieldType, MissingCode, SchemaSet, TableSchema, load_schemas};
+pub use validate::{country_errors, validate_country};
 
 #[cfg(test)]
 mod shipped_tests;

@@ -1,0 +1,363 @@
+//! Checks of the deliveries and their column mappings against the harmonised schemas: unknown tables and columns,
+//! unknown code labels, undeclared missing labels, ambiguous or duplicate mappings, `not_collected` misuse, unmapped
+//! required columns, identifiers that are also mapped.
+
+use std::collections::BTreeMap;
+
+use crate::country::{ColumnMap, CountryConfig, Delivery};
+use crate::diagnostic::Diagnostic;
+use crate::layered::Locations;
+use crate::schema::{Field, Role, SchemaSet, TableSchema};
+use crate::suggest::did_you_mean;
+
+/// Label used for "the country did not ask"; set through `not_collected = true`, never through a missing code.
+const NOT_COLLECTED: &str = "not_collected";
+
+pub(super) fn check(config: &CountryConfig, schemas: &SchemaSet, out: &mut Vec<Diagnostic>) {
+    for (table, delivery) in &config.deliveries {
+        let Some(schema) = schemas.get(table) else {
+            let known: Vec<&str> = schemas.tables.keys().map(String::as_str).collect();
+            out.push(config.locations.error(
+                &["deliveries", table],
+                format!(
+                    "no harmonised schema `{table}` in the schema folder{}; known tables: {}",
+                    did_you_mean(table, known.iter().copied()),
+                    known.join(", ")
+                ),
+            ));
+            continue;
+        };
+        let ctx = Ctx {
+            config,
+            table,
+            delivery,
+            schema,
+            loc: &config.locations,
+        };
+        ctx.check_delivery(out);
+    }
+}
+
+struct Ctx<'a> {
+    config: &'a CountryConfig,
+    table: &'a str,
+    delivery: &'a Delivery,
+    schema: &'a TableSchema,
+    loc: &'a Locations,
+}
+
+impl Ctx<'_> {
+    fn path(&self, rest: &[&str]) -> Vec<String> {
+        let mut p = vec!["deliveries".to_string(), self.table.to_string()];
+        p.extend(rest.iter().map(|s| s.to_string()));
+        p
+    }
+
+    fn check_delivery(&self, out: &mut Vec<Diagnostic>) {
+        let d = self.delivery;
+        if d.file.trim().is_empty() {
+            out.push(self.loc.error(
+                &self.path(&["file"]),
+                "`file` is empty; give the delivery's file name",
+            ));
+        }
+        if d.delimiter.chars().count() != 1 {
+            out.push(self.loc.error(
+                &self.path(&["delimiter"]),
+                format!(
+                    "delimiter `{}` must be exactly one character (e.g. \",\", \";\", \"\\t\")",
+                    d.delimiter
+                ),
+            ));
+        }
+        let mut seen = BTreeMap::new();
+        for (i, id) in d.identifiers.iter().enumerate() {
+            if seen.insert(id.as_str(), i).is_some() {
+                out.push(self.loc.error(
+                    &self.path(&["identifiers", &i.to_string()]),
+                    format!("identifier `{id}` is listed twice; keep one"),
+                ));
+            }
+        }
+        for (code, label) in &d.missing {
+            self.check_missing_label(&self.path(&["missing", code]), label, None, out);
+        }
+        self.check_columns(out);
+    }
+
+    fn check_columns(&self, out: &mut Vec<Diagnostic>) {
+        let mut sources: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, map) in &self.delivery.columns {
+            let col_path = self.path(&["columns", name]);
+            let Some(field) = self.schema.field(name) else {
+                out.push(self.loc.error(
+                    &col_path,
+                    format!(
+                        "unknown harmonised column `{name}` for table `{}`{}; the columns are listed in the schema file (see `dh codebook`)",
+                        self.table,
+                        did_you_mean(name, self.schema.fields.iter().map(|f| f.name.as_str()))
+                    ),
+                ));
+                continue;
+            };
+            if field.role == Role::Derived {
+                out.push(self.loc.error(
+                    &col_path,
+                    format!(
+                        "`{name}` is derived by the pipeline from `{}`; remove this mapping",
+                        field.derived_from.as_deref().unwrap_or("other columns")
+                    ),
+                ));
+                continue;
+            }
+            if map.not_collected {
+                self.check_not_collected(name, map, field, out);
+                continue;
+            }
+            let Some(source) = map.source.as_deref() else {
+                out.push(self.loc.missing_error(
+                    &col_path,
+                    format!("`{name}` has no `source`; set source = \"<variable in the delivery>\", or not_collected = true if the country did not ask it"),
+                ));
+                continue;
+            };
+            if source.trim().is_empty() {
+                out.push(self.loc.error(
+                    &self.path(&["columns", name, "source"]),
+                    "`source` is empty; give the variable name",
+                ));
+            }
+            if let Some(other) = sources.insert(source, name) {
+                out.push(self.loc.error(
+                    &self.path(&["columns", name, "source"]),
+                    format!("source variable `{source}` is already mapped to `{other}`; a source variable maps to one harmonised column"),
+                ));
+            }
+            if self.delivery.identifiers.iter().any(|i| i == source) {
+                out.push(self.loc.error(
+                    &self.path(&["columns", name, "source"]),
+                    format!("source variable `{source}` is also listed in `identifiers` (dropped at ingest); remove it from one of them"),
+                ));
+            }
+            self.check_codes(name, map, field, out);
+            self.check_missing(name, map, field, out);
+        }
+        for field in &self.schema.fields {
+            if field.role == Role::Derived || self.delivery.columns.contains_key(&field.name) {
+                continue;
+            }
+            let path = self.path(&["columns"]);
+            if field.constraints.required {
+                out.push(self.loc.missing_error(
+                    &path,
+                    format!("required column `{}` is not mapped; add `{} = {{ source = \"<variable>\" }}`", field.name, field.name),
+                ));
+            } else {
+                out.push(self.loc.warning(
+                    &path,
+                    format!("column `{}` is not mapped; map it, or add `{} = {{ not_collected = true }}` if the country did not ask it", field.name, field.name),
+                ));
+            }
+        }
+    }
+
+    fn check_not_collected(
+        &self,
+        name: &str,
+        map: &ColumnMap,
+        field: &Field,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let set: Vec<&str> = [
+            ("source", map.source.is_some()),
+            ("scheme", map.scheme.is_some()),
+            ("codes", !map.codes.is_empty()),
+            ("missing", !map.missing.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(k, on)| on.then_some(k))
+        .collect();
+        if let Some(first) = set.first() {
+            out.push(self.loc.error(
+                &self.path(&["columns", name, first]),
+                format!("`{name}` has `not_collected = true` together with {}; remove them, or remove not_collected", set.join(", ")),
+            ));
+        }
+        if field.constraints.required {
+            out.push(self.loc.error(
+                &self.path(&["columns", name, "not_collected"]),
+                format!("`{name}` is required by the schema and cannot be not_collected; map its source variable"),
+            ));
+        }
+    }
+
+    /// Key path of the table that supplied a column's `codes` (its own, or its scheme's).
+    fn codes_origin(&self, name: &str, map: &ColumnMap) -> Vec<String> {
+        let own = self.path(&["columns", name, "codes"]);
+        match &map.scheme {
+            Some(s) if !self.loc.contains(&own) => {
+                vec!["code_schemes".into(), s.clone(), "codes".into()]
+            }
+            _ => own,
+        }
+    }
+
+    fn check_codes(&self, name: &str, map: &ColumnMap, field: &Field, out: &mut Vec<Diagnostic>) {
+        if let Some(scheme) = &map.scheme
+            && !self.config.code_schemes.contains_key(scheme)
+        {
+            let known: Vec<&str> = self
+                .config
+                .code_schemes
+                .keys()
+                .map(String::as_str)
+                .collect();
+            out.push(self.loc.error(
+                &self.path(&["columns", name, "scheme"]),
+                format!(
+                    "unknown code scheme `{scheme}`{}; defined schemes: {}",
+                    did_you_mean(scheme, known.iter().copied()),
+                    known.join(", ")
+                ),
+            ));
+            return;
+        }
+        let origin = self.codes_origin(name, map);
+        let Some(categories) = &field.categories else {
+            if !map.codes.is_empty() {
+                out.push(
+                    self.loc.error(
+                        &origin,
+                        format!(
+                            "`{name}` is a {:?} column without categories; remove `codes`/`scheme`",
+                            field.field_type
+                        )
+                        .to_lowercase(),
+                    ),
+                );
+            }
+            return;
+        };
+        if map.codes.is_empty() {
+            out.push(self.loc.error(
+                &self.path(&["columns", name]),
+                format!("`{name}` is coded; set `scheme = \"...\"` or `codes = {{ \"<source code>\" = \"<label>\" }}`"),
+            ));
+            return;
+        }
+        let labels: Vec<&str> = categories.iter().map(|c| c.label.as_str()).collect();
+        let mut by_label: BTreeMap<&str, &str> = BTreeMap::new();
+        for (code, label) in &map.codes {
+            let mut at = origin.clone();
+            at.push(code.clone());
+            if !labels.contains(&label.as_str()) {
+                out.push(self.loc.error(
+                    &at,
+                    format!(
+                        "`{label}` is not a harmonised category of `{name}`{}; allowed labels: {}",
+                        did_you_mean(label, labels.iter().copied()),
+                        labels.join(", ")
+                    ),
+                ));
+            } else if let Some(first) = by_label.insert(label.as_str(), code.as_str()) {
+                out.push(self.loc.error(
+                    &at,
+                    format!("source codes `{first}` and `{code}` both map to `{label}`: ambiguous (a delivery cannot be regenerated); keep one"),
+                ));
+            }
+            if map.missing.contains_key(code) {
+                out.push(self.loc.error(
+                    &at,
+                    format!("source code `{code}` is both a category (`{label}`) and a missing code (`{}`); keep one", map.missing[code]),
+                ));
+            }
+        }
+        let uncovered: Vec<&str> = labels
+            .iter()
+            .copied()
+            .filter(|l| !by_label.contains_key(l))
+            .collect();
+        if !uncovered.is_empty() {
+            out.push(
+                self.loc.warning(
+                    &origin,
+                    format!(
+                        "no source code maps to {} of `{name}`; add the codes the delivery uses",
+                        uncovered
+                            .iter()
+                            .map(|l| format!("`{l}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            );
+        }
+    }
+
+    fn check_missing(&self, name: &str, map: &ColumnMap, field: &Field, out: &mut Vec<Diagnostic>) {
+        let own = self.path(&["columns", name, "missing"]);
+        let explicit = self.loc.contains(&own);
+        let origin = if explicit {
+            own
+        } else {
+            match &map.scheme {
+                Some(s)
+                    if self
+                        .config
+                        .code_schemes
+                        .get(s)
+                        .is_some_and(|cs| !cs.missing.is_empty()) =>
+                {
+                    vec!["code_schemes".into(), s.clone(), "missing".into()]
+                }
+                // Inherited from the delivery: checked once in check_delivery.
+                _ => return,
+            }
+        };
+        for (code, label) in &map.missing {
+            let mut at = origin.clone();
+            at.push(code.clone());
+            self.check_missing_label(&at, label, explicit.then_some(field), out);
+        }
+    }
+
+    /// A missing label must be declared by the table; when set on the column itself, the field must allow it.
+    fn check_missing_label(
+        &self,
+        at: &[String],
+        label: &str,
+        field: Option<&Field>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let declared: Vec<&str> = self
+            .schema
+            .missing_values
+            .iter()
+            .map(|m| m.label.as_str())
+            .collect();
+        if label == NOT_COLLECTED {
+            out.push(self.loc.error(at, "`not_collected` is not a source missing code; set `not_collected = true` on the column instead"));
+        } else if !declared.contains(&label) {
+            out.push(self.loc.error(
+                at,
+                format!(
+                    "`{label}` is not a missing label of table `{}`{}; declared: {}",
+                    self.table,
+                    did_you_mean(label, declared.iter().copied()),
+                    declared.join(", ")
+                ),
+            ));
+        } else if let Some(field) = field
+            && !field.missing_values.iter().any(|m| m == label)
+        {
+            out.push(self.loc.error(
+                at,
+                format!(
+                    "column `{}` does not allow the missing label `{label}` (allowed: {}); remove it here or allow it in the schema",
+                    field.name,
+                    if field.missing_values.is_empty() { "none".to_string() } else { field.missing_values.join(", ") }
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Semantic validation of a loaded country configuration against the harmonised schemas: every problem is returned
+//! as a [`Diagnostic`] naming the file and line that set the value, the key, and what to do. `dh validate` and the
+//! pipeline call [`validate_country`]; an empty result (or one with warnings only) means the config is usable.
+
+mod columns;
+mod meta;
+mod population;
+mod synth;
+
+use crate::country::CountryConfig;
+use crate::diagnostic::Diagnostic;
+use crate::schema::SchemaSet;
+
+/// Every problem of `config` against `schemas`, sorted by file and line, without duplicates.
+pub fn validate_country(config: &CountryConfig, schemas: &SchemaSet) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    meta::check(config, &mut out);
+    columns::check(config, schemas, &mut out);
+    population::check(config, schemas, &mut out);
+    synth::check(config, schemas, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Only the errors of [`validate_country`] (warnings dropped).
+pub fn country_errors(config: &CountryConfig, schemas: &SchemaSet) -> Vec<Diagnostic> {
+    validate_country(config, schemas)
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
