@@ -11,6 +11,7 @@ pub mod error;
 pub mod layered;
 pub mod resolve;
 pub mod schema;
+pub mod schema_check;
 pub mod shape;
 pub mod suggest;
 pub mod validate;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::diagnostic::Diagnostic;
 use crate::error::ConfigError;
 
 /// All harmonised schemas, by table name.
@@ -52,6 +53,24 @@ pub struct TableSchema {
 impl TableSchema {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The table's columns as the expression language sees them (for universes, indicators).
+    pub fn expr_columns(&self) -> dh_expr::Columns {
+        let mut columns =
+            dh_expr::Columns::new(self.missing_values.iter().map(|m| m.label.clone()));
+        for f in &self.fields {
+            let kind = match (&f.categories, f.field_type) {
+                (Some(c), _) => dh_expr::ColumnKind::Categorical {
+                    labels: c.iter().map(|c| c.label.clone()).collect(),
+                },
+                (None, FieldType::Integer | FieldType::Number) => dh_expr::ColumnKind::Number,
+                (None, FieldType::Boolean) => dh_expr::ColumnKind::Boolean,
+                (None, FieldType::String | FieldType::Date) => dh_expr::ColumnKind::Text,
+            };
+            columns.insert(f.name.clone(), kind);
+        }
+        columns
     }
 }
 
@@ -170,7 +189,8 @@ pub struct Constraints {
     pub maximum: Option<f64>,
 }
 
-/// Loads every `*.json` file in `dir` as a table schema and validates it.
+/// Loads every `*.json` file in `dir` as a table schema and validates it; fails with every problem found in any
+/// file ([`ConfigError::Diagnostics`]).
 pub fn load_schemas(dir: &Path) -> Result<SchemaSet, ConfigError> {
     let mut set = SchemaSet::default();
     let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Io {
@@ -182,65 +202,46 @@ pub fn load_schemas(dir: &Path) -> Result<SchemaSet, ConfigError> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
+    let mut problems = Vec::new();
+    let mut texts = Vec::new();
     for path in paths {
         let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
             path: path.clone(),
             source,
         })?;
-        let table: TableSchema = serde_json::from_str(&text)
-            .map_err(|e| ConfigError::invalid(&path, e.line(), e.to_string()))?;
-        validate_schema(&path, &table)?;
-        set.files.insert(table.name.clone(), path);
-        set.tables.insert(table.name.clone(), table);
-    }
-    Ok(set)
-}
-
-fn validate_schema(path: &Path, table: &TableSchema) -> Result<(), ConfigError> {
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    if table.name != stem {
-        return Err(ConfigError::invalid(
-            path,
-            0,
-            format!(
-                "schema name `{}` must equal the file name `{stem}`",
-                table.name
-            ),
-        ));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for field in &table.fields {
-        if !seen.insert(field.name.as_str()) {
-            return Err(ConfigError::invalid(
-                path,
-                0,
-                format!("field `{}` is declared twice", field.name),
-            ));
-        }
-        for m in &field.missing_values {
-            if !table.missing_values.iter().any(|c| &c.label == m) {
-                return Err(ConfigError::invalid(
-                    path,
-                    0,
-                    format!(
-                        "field `{}` uses missing code `{m}`, which the table's missingValues do not declare",
-                        field.name
-                    ),
-                ));
+        match serde_json::from_str::<TableSchema>(&text) {
+            Err(e) => problems.push(Diagnostic::error(
+                &path,
+                e.line(),
+                "",
+                format!(
+                    "{e}; fix the JSON (field keys are camelCase, see the codebook for the layout)"
+                ),
+            )),
+            Ok(table) => {
+                problems.extend(crate::schema_check::check_table(&path, &text, &table));
+                if let Some(previous) = set.files.get(&table.name) {
+                    problems.push(Diagnostic::error(
+                        &path,
+                        0,
+                        "name",
+                        format!(
+                            "table `{}` is also defined in {}; keep one",
+                            table.name,
+                            previous.display()
+                        ),
+                    ));
+                }
+                set.files.insert(table.name.clone(), path.clone());
+                set.tables.insert(table.name.clone(), table);
             }
         }
+        texts.push((path, text));
     }
-    for key in &table.primary_key {
-        if table.field(key).is_none() {
-            return Err(ConfigError::invalid(
-                path,
-                0,
-                format!("primaryKey names unknown field `{key}`"),
-            ));
-        }
+    problems.extend(crate::schema_check::check_set(&set, &texts));
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        Err(ConfigError::Diagnostics(problems))
     }
-    Ok(())
 }

@@ -278,10 +278,9 @@ impl Ctx<'_> {
             .filter(|l| !by_label.contains_key(l))
             .collect();
         if !uncovered.is_empty() {
-            out.push(
-                self.loc.warning(
-                    &origin,
-                    format!(
+            out.push(self.loc.warning(
+                &origin,
+                format!(
                         "no source code maps to {} of `{name}`; add the codes the delivery uses",
                         uncovered
                             .iter()
@@ -289,8 +288,7 @@ impl Ctx<'_> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                ),
-            );
+            ));
         }
     }
 
