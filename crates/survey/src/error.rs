@@ -6,7 +6,9 @@ pub enum SurveyError {
     #[error("Stratum ({stratum}) has only one PSU at stage {stage}")]
     LonelyPsu { stratum: String, stage: usize },
     /// Missing values in a variable without `na_rm`.
-    #[error("{count} missing value(s) in `{variable}`; drop or impute them, or pass --na-rm to treat them as R's na.rm=TRUE")]
+    #[error(
+        "{count} missing value(s) in `{variable}`; drop or impute them, or pass --na-rm to treat them as R's na.rm=TRUE"
+    )]
     MissingValues { variable: String, count: usize },
     /// Inputs that do not describe a valid design or statistic.
     #[error("{0}")]

@@ -25,7 +25,9 @@ impl std::str::FromStr for LonelyPsu {
             "average" => Ok(Self::Average),
             "certainty" => Ok(Self::Certainty),
             "remove" => Ok(Self::Remove),
-            other => Err(format!("unknown lonely-PSU rule `{other}`: expected fail, adjust, average, certainty or remove")),
+            other => Err(format!(
+                "unknown lonely-PSU rule `{other}`: expected fail, adjust, average, certainty or remove"
+            )),
         }
     }
 }

@@ -1,0 +1,315 @@
+//! Proportions with confidence intervals, R's `svyciprop` with its six methods: `logit` (quasibinomial GLM fitted
+//! by IRLS, Wald interval on the logit scale; refitted per replicate on replicate designs), `likelihood`
+//! (Rao-Scott-scaled profile likelihood, with R's grid, spline and interpolation), `beta` (Korn-Graubard), `asin`,
+//! `mean` and `xlogit`. Intervals use t quantiles with df = degf of the (domain) design; the reported SE is the
+//! svymean SE.
+
+use crate::dist;
+use crate::domain::DomainSpec;
+use crate::error::SurveyError;
+use crate::estimator::{Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind};
+use crate::glm::{self, BinomialSums};
+use crate::spline::{approx, fmm_spline_grid};
+
+/// svyciprop's `method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CipropMethod {
+    Logit,
+    Likelihood,
+    Beta,
+    Asin,
+    Mean,
+    Xlogit,
+}
+
+impl std::str::FromStr for CipropMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "logit" => Self::Logit,
+            "likelihood" => Self::Likelihood,
+            "beta" => Self::Beta,
+            "asin" => Self::Asin,
+            "mean" => Self::Mean,
+            "xlogit" => Self::Xlogit,
+            other => {
+                return Err(format!(
+                    "unknown svyciprop method `{other}`: expected logit, likelihood, beta, asin, mean or xlogit"
+                ));
+            }
+        })
+    }
+}
+
+impl CipropMethod {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Logit => "logit",
+            Self::Likelihood => "likelihood",
+            Self::Beta => "beta",
+            Self::Asin => "asin",
+            Self::Mean => "mean",
+            Self::Xlogit => "xlogit",
+        }
+    }
+}
+
+/// Korn-Graubard (R `method="beta"`) interval for a proportion `p` with variance `v`; `nrow` and `degf` of the
+/// design scale the effective sample size.
+pub(crate) fn beta_interval(p: f64, v: f64, nrow: usize, degf: f64, alpha: f64) -> (f64, f64) {
+    let mut n_eff = p * (1.0 - p) / v;
+    let ratio = dist::qt(alpha / 2.0, nrow as f64 - 1.0, true) / dist::qt(alpha / 2.0, degf, true);
+    n_eff *= ratio * ratio;
+    let qb = |q: f64, a: f64, b: f64| {
+        if a == 0.0 {
+            0.0
+        } else if b == 0.0 {
+            1.0
+        } else {
+            dist::qbeta(q, a, b, true)
+        }
+    };
+    (
+        qb(alpha / 2.0, n_eff * p, n_eff * (1.0 - p) + 1.0),
+        qb(1.0 - alpha / 2.0, n_eff * p + 1.0, n_eff * (1.0 - p)),
+    )
+}
+
+impl SurveyDesign {
+    /// svyciprop: proportion and interval per domain.
+    pub fn ciprop(
+        &self,
+        var: &Variable<'_>,
+        method: CipropMethod,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+    ) -> Result<Vec<Estimate>, SurveyError> {
+        self.check_missing(&[var], opts.na_rm)?;
+        let Variable::Numeric { name, values: y } = var else {
+            return Err(SurveyError::Invalid(
+                "svyciprop needs a numeric 0/1 variable".into(),
+            ));
+        };
+        let (set, subset_df) = self.domains(domains)?;
+        let alpha = 1.0 - opts.level;
+        let mut out = Vec::new();
+        let mut dom_mask = Vec::new();
+        let mut mask = Vec::new();
+        let mut buf = Vec::new();
+        for d in 0..set.n_domains() {
+            set.fill_mask(d, &mut dom_mask, |_| true);
+            set.fill_mask(d, &mut mask, |i| !y[i].is_nan());
+            let df = if domains.by.is_empty() {
+                subset_df
+            } else {
+                self.degf_of(&dom_mask)?
+            } as f64;
+            let k = Kernel::Mean(y);
+            let p = k.point(&self.weights, &mask);
+            let v = self.kernel_variance(&k, &mask, p, &mut buf)?;
+            let qt = dist::qt(1.0 - alpha / 2.0, df, true);
+            let (estimate, lo, hi) = match method {
+                CipropMethod::Mean => (p, p - qt * v.sqrt(), p + qt * v.sqrt()),
+                CipropMethod::Xlogit => {
+                    let eta = (p / (1.0 - p)).ln();
+                    let se = v.sqrt() / (p * (1.0 - p));
+                    (p, glm::expit(eta - qt * se), glm::expit(eta + qt * se))
+                }
+                CipropMethod::Asin => {
+                    let t = p.sqrt().asin();
+                    let se = v.sqrt() / (2.0 * (p * (1.0 - p)).sqrt());
+                    (p, (t - qt * se).sin().powi(2), (t + qt * se).sin().powi(2))
+                }
+                CipropMethod::Beta => {
+                    let (lo, hi) = beta_interval(p, v, self.nrow_of(&dom_mask), df, alpha);
+                    (p, lo, hi)
+                }
+                CipropMethod::Logit | CipropMethod::Likelihood => {
+                    self.glm_interval(y, &dom_mask, &mask, method, df, alpha, &mut buf)?
+                }
+            };
+            let (nu, nw) = self.counts(&mask);
+            out.push(Estimate {
+                domain: set.labels[d].clone(),
+                name: name.to_string(),
+                estimate,
+                se: v.sqrt(),
+                ci_lower: lo,
+                ci_upper: hi,
+                ci_method: method.as_str(),
+                df,
+                deff: None,
+                n_unweighted: nu,
+                n_weighted: nw,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Prior weights of svyglm: weights / mean(weights) over the rows R keeps (Taylor: every row, out-of-domain
+    /// rows weight 0; replicate: the domain's rows).
+    fn glm_prior_weights(&self, dom_mask: &[bool]) -> Vec<f64> {
+        let w: Vec<f64> = self
+            .weights
+            .iter()
+            .zip(dom_mask)
+            .map(|(&w, &m)| if m { w } else { 0.0 })
+            .collect();
+        let rows = match self.kind {
+            VarianceKind::Replicate(_) => dom_mask.iter().filter(|&&m| m).count(),
+            _ => w.len(),
+        };
+        let mean = w.iter().sum::<f64>() / rows as f64;
+        w.iter().map(|v| v / mean).collect()
+    }
+
+    /// `logit` and `likelihood`: estimate expit(beta) and the interval.
+    #[allow(clippy::too_many_arguments)]
+    fn glm_interval(
+        &self,
+        y: &[f64],
+        dom_mask: &[bool],
+        mask: &[bool],
+        method: CipropMethod,
+        df: f64,
+        alpha: f64,
+        buf: &mut Vec<f64>,
+    ) -> Result<(f64, f64, f64), SurveyError> {
+        let prior = self.glm_prior_weights(dom_mask);
+        let fit = glm::fit_default_start(y, &prior, mask);
+        let beta = fit.coef;
+        let mu = glm::expit(beta);
+        let sums = BinomialSums::new(y, &prior, mask);
+        // Taylor influence of beta: estfun %*% Ainv = prior (y - mu) / (mu (1 - mu) sum(prior))
+        buf.clear();
+        let denom = mu * (1.0 - mu) * sums.sw;
+        buf.extend((0..y.len()).map(|i| {
+            if mask[i] && prior[i] > 0.0 {
+                prior[i] * (y[i] - mu) / denom
+            } else {
+                0.0
+            }
+        }));
+        let refit = |w: &[f64]| {
+            let tot: f64 = w
+                .iter()
+                .zip(mask)
+                .filter(|(_, m)| **m)
+                .map(|(w, _)| w)
+                .sum();
+            let wn: Vec<f64> = w.iter().map(|v| v / tot).collect();
+            glm::fit_from_start(y, &wn, mask, beta).coef
+        };
+        let var_beta = self.variance_with(buf, &refit, beta)?;
+        let se_beta = var_beta.sqrt();
+        match method {
+            CipropMethod::Logit => {
+                let q = dist::qt(1.0 - alpha / 2.0, df, true);
+                Ok((
+                    mu,
+                    glm::expit(beta - q * se_beta),
+                    glm::expit(beta + q * se_beta),
+                ))
+            }
+            _ => {
+                let (lo, hi) =
+                    self.profile_interval(y, &prior, mask, &sums, fit, var_beta, df, alpha)?;
+                Ok((mu, glm::expit(lo), glm::expit(hi)))
+            }
+        }
+    }
+
+    /// R's `confint.svyglm(method="likelihood")` for an intercept-only model: Rao-Scott scaled level, profile
+    /// deviance on R's grid (`MASSprofile_glm`), fmm spline and linear interpolation (`confint_profile`).
+    #[allow(clippy::too_many_arguments)]
+    fn profile_interval(
+        &self,
+        y: &[f64],
+        prior: &[f64],
+        mask: &[bool],
+        sums: &BinomialSums,
+        fit: glm::Fit,
+        var_beta: f64,
+        df: f64,
+        alpha: f64,
+    ) -> Result<(f64, f64), SurveyError> {
+        let beta = fit.coef;
+        let mu = glm::expit(beta);
+        let naive = 1.0 / (sums.sw * mu * (1.0 - mu));
+        let lambda = var_beta / naive;
+        let level = 1.0 - alpha;
+        let a = dist::pnorm(
+            dist::qt((1.0 - level) / 2.0, df, true) * lambda.sqrt(),
+            true,
+        ) / 2.0;
+        // dispersion: svyvar of the Pearson residuals on the design
+        let mut resid = vec![0.0; y.len()];
+        for i in 0..y.len() {
+            if mask[i] && prior[i] > 0.0 {
+                resid[i] = (y[i] - mu) * prior[i].sqrt() / (mu * (1.0 - mu)).sqrt();
+            }
+        }
+        let dispersion = self.weighted_variance(&resid, mask);
+        let n_model = match self.kind {
+            VarianceKind::Replicate(_) => mask.iter().filter(|&&m| m).count(),
+            _ => mask.len(),
+        };
+        let zmax = dist::qf_1(a, n_model as f64 - 1.0, false).sqrt();
+        let del = zmax / 5.0;
+        let original = sums.deviance(mu);
+        let mut points: Vec<(f64, f64)> = vec![(beta, 0.0)];
+        for sgn in [-1.0, 1.0] {
+            let mut step = 0usize;
+            let mut z: f64 = 0.0;
+            loop {
+                step += 1;
+                if step >= 10 || z.abs() >= zmax {
+                    break;
+                }
+                let bi = beta + sgn * step as f64 * del * var_beta.sqrt();
+                let dev = sums.deviance(glm::expit(bi));
+                let mut zz = (dev - original) / dispersion;
+                if zz > -0.001 {
+                    zz = zz.max(0.0);
+                } else {
+                    return Err(SurveyError::Invalid(
+                        "profiling has found a better solution, so original fit had not converged"
+                            .into(),
+                    ));
+                }
+                z = sgn * zz.sqrt();
+                points.push((bi, z));
+            }
+        }
+        points.sort_by(|p, q| p.1.total_cmp(&q.1));
+        let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
+        let zs: Vec<f64> = points.iter().map(|p| p.1).collect();
+        let (sx, sy) = fmm_spline_grid(&xs, &zs, 3 * xs.len());
+        let lo = approx(&sy, &sx, dist::qnorm(2.0 * a, true));
+        let hi = approx(&sy, &sx, dist::qnorm(2.0 * a, false));
+        Ok((lo, hi))
+    }
+
+    /// R's `svyvar` of one variable on the design restricted to `mask` (point estimate).
+    pub(crate) fn weighted_variance(&self, x: &[f64], mask: &[bool]) -> f64 {
+        let (mut sw, mut swx, mut n) = (0.0, 0.0, 0usize);
+        for i in 0..x.len() {
+            if mask[i] {
+                sw += self.weights[i];
+                swx += self.weights[i] * x[i];
+                if self.weights[i] != 0.0 {
+                    n += 1;
+                }
+            }
+        }
+        let xbar = swx / sw;
+        let n = n as f64;
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            if mask[i] {
+                s += self.weights[i] * (x[i] - xbar) * (x[i] - xbar) * n / (n - 1.0);
+            }
+        }
+        s / sw
+    }
+}

@@ -1,0 +1,451 @@
+//! Taylor-linearisation design structure: strata, nested stages of clusters, fpc, sampling weights, `degf`.
+//!
+//! Mirrors R's `svydesign()` (survey.design2): stage-s units are nested in stage s-1 units (R's `interaction`),
+//! stage-1 units are nested in strata when `nest` is set (otherwise a cluster id found in two strata is an error,
+//! as R's check), and `fpc` gives population sizes per stage (or sampling fractions when every value is <= 1).
+
+use crate::error::SurveyError;
+use crate::lonely::LonelyPsu;
+use std::collections::HashMap;
+
+/// Code of a missing value in a categorical column.
+pub const NA_CODE: u32 = u32::MAX;
+
+/// A categorical column: one code per row (`NA_CODE` = missing) and the level labels in R's level order
+/// (`codes[i]` indexes `labels`).
+#[derive(Debug, Clone, Copy)]
+pub struct Factor<'a> {
+    pub codes: &'a [u32],
+    pub labels: &'a [String],
+}
+
+/// Where the sampling weights come from.
+#[derive(Debug, Clone, Copy)]
+pub enum WeightSpec<'a> {
+    /// Sampling weights (R `weights=`).
+    Weights(&'a [f64]),
+    /// Selection probabilities (R `probs=`); weights are their inverses.
+    Probs(&'a [f64]),
+    /// Neither given: weights from the fpcs when present (R: product over stages of n/N), else all 1.
+    Implicit,
+}
+
+/// Everything `svydesign()` takes, as columns.
+#[derive(Debug, Clone)]
+pub struct DesignSpec<'a> {
+    /// Cluster ids per stage (any integer codes); empty = each row its own PSU (`id=~1`).
+    pub ids: Vec<&'a [u32]>,
+    /// Stratum of each row (stage 1), or `None`.
+    pub strata: Option<Factor<'a>>,
+    /// Population sizes (or sampling fractions) per stage; empty = with-replacement approximation.
+    pub fpc: Vec<&'a [f64]>,
+    pub weights: WeightSpec<'a>,
+    /// R's `nest=TRUE`: cluster ids are only unique within strata.
+    pub nest: bool,
+    pub lonely_psu: LonelyPsu,
+}
+
+/// One sampling stage: units nested in groups (stage 1: strata; stage s: units of stage s-1).
+#[derive(Debug, Clone)]
+pub(crate) struct Stage {
+    /// Row -> unit (dense, in order of first appearance).
+    pub unit_of_row: Vec<u32>,
+    /// Unit -> group.
+    pub group_of_unit: Vec<u32>,
+    /// Group -> units (CSR offsets into `units_by_group`).
+    pub group_start: Vec<usize>,
+    pub units_by_group: Vec<u32>,
+    /// Unit -> population size N of its group (first row of the unit), when the stage has an fpc.
+    pub popsize_of_unit: Option<Vec<f64>>,
+}
+
+impl Stage {
+    pub fn n_units(&self) -> usize {
+        self.group_of_unit.len()
+    }
+    pub fn n_groups(&self) -> usize {
+        self.group_start.len() - 1
+    }
+    pub fn units_of(&self, g: usize) -> &[u32] {
+        &self.units_by_group[self.group_start[g]..self.group_start[g + 1]]
+    }
+    /// Number of sampled units in the group holding unit `u` (R's `fpc$sampsize`).
+    pub fn sampsize_of_unit(&self, u: usize) -> usize {
+        let g = self.group_of_unit[u] as usize;
+        self.group_start[g + 1] - self.group_start[g]
+    }
+}
+
+/// A validated Taylor design structure with its sampling weights.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub(crate) n_rows: usize,
+    pub(crate) weights: Vec<f64>,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) strata_labels: Vec<String>,
+    pub(crate) lonely_psu: LonelyPsu,
+}
+
+/// Densify `(group, code)` pairs into unit ids in order of first appearance.
+fn densify(groups: &[u32], codes: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let mut map: HashMap<u64, u32> = HashMap::with_capacity(1024);
+    let mut unit_of_row = Vec::with_capacity(codes.len());
+    let mut group_of_unit = Vec::new();
+    for (&g, &c) in groups.iter().zip(codes) {
+        let key = ((g as u64) << 32) | c as u64;
+        let next = group_of_unit.len() as u32;
+        let u = *map.entry(key).or_insert_with(|| {
+            group_of_unit.push(g);
+            next
+        });
+        unit_of_row.push(u);
+    }
+    (unit_of_row, group_of_unit)
+}
+
+fn build_stage(unit_of_row: Vec<u32>, group_of_unit: Vec<u32>, n_groups: usize) -> Stage {
+    let mut counts = vec![0usize; n_groups + 1];
+    for &g in &group_of_unit {
+        counts[g as usize + 1] += 1;
+    }
+    for g in 0..n_groups {
+        counts[g + 1] += counts[g];
+    }
+    let mut fill = counts.clone();
+    let mut units_by_group = vec![0u32; group_of_unit.len()];
+    for (u, &g) in group_of_unit.iter().enumerate() {
+        units_by_group[fill[g as usize]] = u as u32;
+        fill[g as usize] += 1;
+    }
+    Stage {
+        unit_of_row,
+        group_of_unit,
+        group_start: counts,
+        units_by_group,
+        popsize_of_unit: None,
+    }
+}
+
+impl Design {
+    /// Build the design; errors name the offending row, stage and value.
+    pub fn new(spec: &DesignSpec<'_>) -> Result<Self, SurveyError> {
+        let n = match (&spec.weights, spec.ids.first(), &spec.strata) {
+            (WeightSpec::Weights(w) | WeightSpec::Probs(w), _, _) => w.len(),
+            (_, Some(ids), _) => ids.len(),
+            (_, None, Some(s)) => s.codes.len(),
+            _ => spec.fpc.first().map_or(0, |f| f.len()),
+        };
+        if n == 0 {
+            return Err(SurveyError::Invalid("the design has no rows".into()));
+        }
+        let check_len = |len: usize, what: &str| -> Result<(), SurveyError> {
+            if len != n {
+                return Err(SurveyError::Invalid(format!(
+                    "column `{what}` has {len} rows, expected {n}"
+                )));
+            }
+            Ok(())
+        };
+        for (s, ids) in spec.ids.iter().enumerate() {
+            check_len(ids.len(), &format!("ids (stage {})", s + 1))?;
+            if let Some(i) = ids.iter().position(|&c| c == NA_CODE) {
+                return Err(SurveyError::Invalid(format!(
+                    "missing value in `id` (stage {}) at row {}",
+                    s + 1,
+                    i + 1
+                )));
+            }
+        }
+        // strata
+        let (strata_codes, strata_labels): (Vec<u32>, Vec<String>) = match &spec.strata {
+            Some(f) => {
+                check_len(f.codes.len(), "strata")?;
+                if let Some(i) = f
+                    .codes
+                    .iter()
+                    .position(|&c| c == NA_CODE || c as usize >= f.labels.len())
+                {
+                    return Err(SurveyError::Invalid(format!(
+                        "missing or unknown stratum code at row {}",
+                        i + 1
+                    )));
+                }
+                // keep only strata present, in label order (R re-factors strata)
+                let mut present = vec![false; f.labels.len()];
+                for &c in f.codes {
+                    present[c as usize] = true;
+                }
+                let mut remap = vec![0u32; f.labels.len()];
+                let mut labels = Vec::new();
+                for (c, &p) in present.iter().enumerate() {
+                    if p {
+                        remap[c] = labels.len() as u32;
+                        labels.push(f.labels[c].clone());
+                    }
+                }
+                (f.codes.iter().map(|&c| remap[c as usize]).collect(), labels)
+            }
+            None => (vec![0; n], vec!["1".to_string()]),
+        };
+        let n_strata = strata_labels.len();
+        let has_strata = spec.strata.is_some();
+        // stage 1
+        let row_ids: Vec<u32>;
+        let first_ids: &[u32] = match spec.ids.first() {
+            Some(ids) => ids,
+            None => {
+                row_ids = (0..n as u32).collect();
+                &row_ids
+            }
+        };
+        let (unit1, group1) = if spec.nest || !has_strata {
+            densify(&strata_codes, first_ids)
+        } else {
+            let zeros = vec![0u32; n];
+            let (u, _) = densify(&zeros, first_ids);
+            // each cluster must sit in one stratum
+            let n_u = u.iter().map(|&x| x as usize + 1).max().unwrap_or(0);
+            let mut stratum_of = vec![u32::MAX; n_u];
+            for (i, &unit) in u.iter().enumerate() {
+                let s = &mut stratum_of[unit as usize];
+                if *s == u32::MAX {
+                    *s = strata_codes[i];
+                } else if *s != strata_codes[i] {
+                    return Err(SurveyError::Invalid(format!(
+                        "Clusters not nested in strata at top level; you may want nest=TRUE (cluster at row {} is in strata {} and {})",
+                        i + 1,
+                        strata_labels[*s as usize],
+                        strata_labels[strata_codes[i] as usize]
+                    )));
+                }
+            }
+            (u, stratum_of)
+        };
+        if group1.len() == 1 && !(spec.nest && has_strata) {
+            return Err(SurveyError::Invalid(
+                "Design has only one primary sampling unit".into(),
+            ));
+        }
+        let mut stages = vec![build_stage(unit1, group1, n_strata)];
+        for s in 1..spec.ids.len() {
+            let parent = &stages[s - 1];
+            let n_parent = parent.n_units();
+            let (u, g) = densify(&parent.unit_of_row, spec.ids[s]);
+            stages.push(build_stage(u, g, n_parent));
+        }
+        // fpc
+        if !spec.fpc.is_empty() {
+            if spec.fpc.len() != stages.len() {
+                return Err(SurveyError::Invalid(format!(
+                    "fpc given for {} stage(s) but the design has {} stage(s)",
+                    spec.fpc.len(),
+                    stages.len()
+                )));
+            }
+            let mut any_big = false;
+            let mut all_ge1 = true;
+            for (s, f) in spec.fpc.iter().enumerate() {
+                check_len(f.len(), &format!("fpc (stage {})", s + 1))?;
+                for (i, &v) in f.iter().enumerate() {
+                    if !(v > 0.0) {
+                        return Err(SurveyError::Invalid(format!(
+                            "fpc at row {}, stage {} is {v}: must be a positive population size or sampling fraction",
+                            i + 1,
+                            s + 1
+                        )));
+                    }
+                    any_big |= v > 1.0;
+                    all_ge1 &= v >= 1.0;
+                }
+            }
+            if any_big != all_ge1 {
+                return Err(SurveyError::Invalid(
+                    "Must have all fpc>=1 or all fpc<=1".into(),
+                ));
+            }
+            for (s, f) in spec.fpc.iter().enumerate() {
+                let stage = &mut stages[s];
+                let mut pop = vec![f64::NAN; stage.n_units()];
+                for (i, &u) in stage.unit_of_row.iter().enumerate() {
+                    let p = &mut pop[u as usize];
+                    if p.is_nan() {
+                        let nsamp = stage.group_start[stage.group_of_unit[u as usize] as usize + 1]
+                            - stage.group_start[stage.group_of_unit[u as usize] as usize];
+                        *p = if any_big { f[i] } else { nsamp as f64 / f[i] };
+                        if *p < nsamp as f64 {
+                            return Err(SurveyError::Invalid(format!(
+                                "FPC implies >100% sampling in some strata (row {}, stage {}: popsize {} < sampsize {})",
+                                i + 1,
+                                s + 1,
+                                *p,
+                                nsamp
+                            )));
+                        }
+                    }
+                }
+                stage.popsize_of_unit = Some(pop);
+            }
+        }
+        // weights
+        let weights: Vec<f64> = match spec.weights {
+            WeightSpec::Weights(w) => {
+                check_len(w.len(), "weights")?;
+                if let Some(i) = w.iter().position(|v| !v.is_finite() || *v < 0.0) {
+                    return Err(SurveyError::Invalid(format!(
+                        "weight at row {} is {}: must be finite and >= 0",
+                        i + 1,
+                        w[i]
+                    )));
+                }
+                w.to_vec()
+            }
+            WeightSpec::Probs(p) => {
+                check_len(p.len(), "probs")?;
+                if let Some(i) = p
+                    .iter()
+                    .position(|v| !(*v > 0.0 && *v <= 1.0 || v.is_infinite() && *v > 0.0))
+                {
+                    return Err(SurveyError::Invalid(format!(
+                        "probability at row {} is {}: must be in (0, 1]",
+                        i + 1,
+                        p[i]
+                    )));
+                }
+                p.iter().map(|v| 1.0 / v).collect()
+            }
+            WeightSpec::Implicit => {
+                if spec.fpc.is_empty() {
+                    vec![1.0; n]
+                } else {
+                    (0..n)
+                        .map(|i| {
+                            let mut prob = 1.0;
+                            for st in &stages {
+                                let u = st.unit_of_row[i] as usize;
+                                let pop = st.popsize_of_unit.as_ref().map_or(f64::NAN, |p| p[u]);
+                                prob *= st.sampsize_of_unit(u) as f64 / pop;
+                            }
+                            1.0 / prob
+                        })
+                        .collect()
+                }
+            }
+        };
+        Ok(Design {
+            n_rows: n,
+            weights,
+            stages,
+            strata_labels,
+            lonely_psu: spec.lonely_psu,
+        })
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+    /// Sampling weights (1/prob).
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    pub fn n_strata(&self) -> usize {
+        self.strata_labels.len()
+    }
+    /// Number of primary sampling units.
+    pub fn n_psu(&self) -> usize {
+        self.stages[0].n_units()
+    }
+    /// Stratum index of each PSU.
+    pub fn psu_of_row(&self) -> &[u32] {
+        &self.stages[0].unit_of_row
+    }
+    pub fn lonely_psu(&self) -> LonelyPsu {
+        self.lonely_psu
+    }
+    /// Replace the sampling weights (calibrated designs keep the structure and change the weights).
+    pub fn with_weights(&self, weights: Vec<f64>) -> Result<Self, SurveyError> {
+        if weights.len() != self.n_rows {
+            return Err(SurveyError::Invalid(format!(
+                "{} weights for a design of {} rows",
+                weights.len(),
+                self.n_rows
+            )));
+        }
+        Ok(Design {
+            weights,
+            ..self.clone()
+        })
+    }
+
+    /// R's `degf()`: PSUs minus strata, counting only rows whose weight `w[i]` is not zero.
+    pub fn degf_for(&self, w: &[f64]) -> usize {
+        let st = &self.stages[0];
+        let mut psu_seen = vec![false; st.n_units()];
+        let mut strat_seen = vec![false; st.n_groups()];
+        let (mut np, mut ns) = (0usize, 0usize);
+        for (i, &wi) in w.iter().enumerate() {
+            if wi != 0.0 {
+                let u = st.unit_of_row[i] as usize;
+                if !psu_seen[u] {
+                    psu_seen[u] = true;
+                    np += 1;
+                    let g = st.group_of_unit[u] as usize;
+                    if !strat_seen[g] {
+                        strat_seen[g] = true;
+                        ns += 1;
+                    }
+                }
+            }
+        }
+        np.saturating_sub(ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_units_and_degf() {
+        let labels = vec!["A".to_string(), "B".to_string()];
+        let strata = [0u32, 0, 0, 1, 1, 1];
+        let ids = [1u32, 1, 2, 1, 2, 3];
+        let w = [1.0; 6];
+        let spec = DesignSpec {
+            ids: vec![&ids],
+            strata: Some(Factor {
+                codes: &strata,
+                labels: &labels,
+            }),
+            fpc: vec![],
+            weights: WeightSpec::Weights(&w),
+            nest: true,
+            lonely_psu: LonelyPsu::Fail,
+        };
+        let d = Design::new(&spec).unwrap();
+        assert_eq!(d.n_psu(), 5);
+        assert_eq!(d.degf_for(&w), 3);
+        let spec_not_nested = DesignSpec {
+            nest: false,
+            ..spec
+        };
+        assert!(Design::new(&spec_not_nested).is_err());
+    }
+
+    #[test]
+    fn weights_from_fpc() {
+        let ids1 = [1u32, 1, 2, 2];
+        let ids2 = [1u32, 2, 3, 4];
+        let f1 = [10.0; 4];
+        let f2 = [4.0, 4.0, 8.0, 8.0];
+        let spec = DesignSpec {
+            ids: vec![&ids1, &ids2],
+            strata: None,
+            fpc: vec![&f1, &f2],
+            weights: WeightSpec::Implicit,
+            nest: false,
+            lonely_psu: LonelyPsu::Fail,
+        };
+        let d = Design::new(&spec).unwrap();
+        assert_eq!(d.weights(), &[10.0, 10.0, 20.0, 20.0]);
+    }
+}

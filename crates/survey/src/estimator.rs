@@ -1,0 +1,723 @@
+//! Survey designs with their variance method (Taylor, calibrated Taylor, replicate weights) and the point
+//! estimators mean, total and ratio (continuous variables and every level of a categorical one), with SE, t
+//! interval, design effect, unweighted n and weighted N, overall and by domain, as R's `svymean`, `svytotal`,
+//! `svyratio` and `svyby` compute them.
+
+use crate::design::{Design, DesignSpec, Factor, NA_CODE};
+use crate::dist;
+use crate::domain::{DomainSet, DomainSpec};
+use crate::error::SurveyError;
+use crate::linalg::Qr;
+
+/// Calibration's effect on the Taylor variance: replace influence values (already weighted) by their residuals
+/// from the calibration model, as R's `svyrecvar` does with a design's `postStrata`.
+pub trait Residualise: Send + Sync + std::fmt::Debug {
+    fn residualise(&self, z: &mut [f64]);
+}
+
+/// Replicate analysis weights and R's variance constants (`svrVar`).
+#[derive(Debug, Clone)]
+pub struct ReplicateWeights {
+    /// `[replicate][row]` analysis weights (full-sample weight x replicate multiplier).
+    pub analysis: Vec<Vec<f64>>,
+    pub scale: f64,
+    pub rscales: Vec<f64>,
+    /// Centre on the full-sample estimate instead of the replicate mean.
+    pub mse: bool,
+}
+
+/// How variances are computed.
+#[derive(Debug)]
+pub enum VarianceKind {
+    Taylor(Design),
+    Calibrated {
+        design: Design,
+        calibration: Box<dyn Residualise>,
+    },
+    Replicate(ReplicateWeights),
+}
+
+/// A survey design ready for estimation.
+#[derive(Debug)]
+pub struct SurveyDesign {
+    pub(crate) weights: Vec<f64>,
+    pub(crate) kind: VarianceKind,
+    pub(crate) degf: usize,
+}
+
+/// Design effect requested (R `deff=TRUE` compares with SRS without replacement; `"replace"` with replacement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deff {
+    #[default]
+    None,
+    Srs,
+    Replace,
+}
+
+/// Options shared by the estimators.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// R's `na.rm=TRUE`: rows with a missing value leave the domain (weight 0), the design is kept.
+    pub na_rm: bool,
+    pub deff: Deff,
+    /// Confidence level (0.95).
+    pub level: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            na_rm: false,
+            deff: Deff::None,
+            level: 0.95,
+        }
+    }
+}
+
+/// A variable handed to an estimator. Numeric values use NaN for missing.
+#[derive(Debug, Clone, Copy)]
+pub enum Variable<'a> {
+    Numeric { name: &'a str, values: &'a [f64] },
+    Categorical { name: &'a str, factor: Factor<'a> },
+}
+
+impl Variable<'_> {
+    pub fn name(&self) -> &str {
+        match self {
+            Variable::Numeric { name, .. } | Variable::Categorical { name, .. } => name,
+        }
+    }
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Variable::Numeric { values, .. } => values.len(),
+            Variable::Categorical { factor, .. } => factor.codes.len(),
+        }
+    }
+    pub(crate) fn is_missing(&self, i: usize) -> bool {
+        match self {
+            Variable::Numeric { values, .. } => values[i].is_nan(),
+            Variable::Categorical { factor, .. } => factor.codes[i] == NA_CODE,
+        }
+    }
+}
+
+/// One estimate (one statistic of one variable or level in one domain).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// Labels of the `by` variables for this domain (empty without `by`).
+    pub domain: Vec<String>,
+    /// R's name: `api00`, `stypeE`, `api.stu/enroll`, `api00@0.5`.
+    pub name: String,
+    pub estimate: f64,
+    pub se: f64,
+    pub ci_lower: f64,
+    pub ci_upper: f64,
+    /// How the interval was computed (`wald-t`, `logit`, `beta`, ...).
+    pub ci_method: &'static str,
+    /// Degrees of freedom of the interval.
+    pub df: f64,
+    pub deff: Option<f64>,
+    /// Rows in the domain with a non-missing value and non-zero weight.
+    pub n_unweighted: usize,
+    /// Sum of the weights of those rows.
+    pub n_weighted: f64,
+}
+
+/// What is estimated from weighted sums over the rows of a mask.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kernel<'a> {
+    Mean(&'a [f64]),
+    Total(&'a [f64]),
+    Ratio(&'a [f64], &'a [f64]),
+}
+
+impl Kernel<'_> {
+    /// Point estimate with weights `w` over the rows of `mask`.
+    pub fn point(&self, w: &[f64], mask: &[bool]) -> f64 {
+        match *self {
+            Kernel::Mean(x) => {
+                let (mut sw, mut swx) = (0.0, 0.0);
+                for ((&wi, &xi), &m) in w.iter().zip(x).zip(mask) {
+                    if m {
+                        sw += wi;
+                        swx += wi * xi;
+                    }
+                }
+                swx / sw
+            }
+            Kernel::Total(x) => w
+                .iter()
+                .zip(x)
+                .zip(mask)
+                .filter(|(_, m)| **m)
+                .map(|((wi, xi), _)| wi * xi)
+                .sum(),
+            Kernel::Ratio(y, x) => {
+                let (mut sy, mut sx) = (0.0, 0.0);
+                for (((&wi, &yi), &xi), &m) in w.iter().zip(y).zip(x).zip(mask) {
+                    if m {
+                        sy += wi * yi;
+                        sx += wi * xi;
+                    }
+                }
+                sy / sx
+            }
+        }
+    }
+
+    /// Weighted influence values (R's `x * pweights / psum` after centring) at estimate `est`; 0 outside the mask.
+    pub fn influence(&self, w: &[f64], mask: &[bool], est: f64, out: &mut Vec<f64>) {
+        out.clear();
+        match *self {
+            Kernel::Mean(x) => {
+                let sw: f64 = w
+                    .iter()
+                    .zip(mask)
+                    .filter(|(_, m)| **m)
+                    .map(|(wi, _)| wi)
+                    .sum();
+                out.extend(
+                    w.iter()
+                        .zip(x)
+                        .zip(mask)
+                        .map(|((&wi, &xi), &m)| if m { wi * (xi - est) / sw } else { 0.0 }),
+                );
+            }
+            Kernel::Total(x) => {
+                out.extend(
+                    w.iter()
+                        .zip(x)
+                        .zip(mask)
+                        .map(|((&wi, &xi), &m)| if m { wi * xi } else { 0.0 }),
+                );
+            }
+            Kernel::Ratio(y, x) => {
+                let sx: f64 = w
+                    .iter()
+                    .zip(x)
+                    .zip(mask)
+                    .filter(|(_, m)| **m)
+                    .map(|((wi, xi), _)| wi * xi)
+                    .sum();
+                out.extend(
+                    w.iter()
+                        .zip(y)
+                        .zip(x)
+                        .zip(mask)
+                        .map(
+                            |(((&wi, &yi), &xi), &m)| {
+                                if m { wi * (yi - est * xi) / sx } else { 0.0 }
+                            },
+                        ),
+                );
+            }
+        }
+    }
+}
+
+/// R's `svrVar` for one statistic: replicates giving NaN are dropped.
+pub(crate) fn replicate_variance(thetas: &[f64], full: f64, reps: &ReplicateWeights) -> f64 {
+    let kept: Vec<(f64, f64)> = thetas
+        .iter()
+        .zip(&reps.rscales)
+        .filter(|(t, _)| !t.is_nan())
+        .map(|(&t, &r)| (t, r))
+        .collect();
+    if kept.is_empty() {
+        return f64::NAN;
+    }
+    let centre = if reps.mse {
+        full
+    } else {
+        let pos: Vec<f64> = kept
+            .iter()
+            .filter(|(_, r)| *r > 0.0)
+            .map(|(t, _)| *t)
+            .collect();
+        pos.iter().sum::<f64>() / pos.len() as f64
+    };
+    kept.iter()
+        .map(|(t, r)| (t - centre) * (t - centre) * r)
+        .sum::<f64>()
+        * reps.scale
+}
+
+impl SurveyDesign {
+    /// A Taylor-linearisation design (R `svydesign`).
+    pub fn taylor(spec: &DesignSpec<'_>) -> Result<Self, SurveyError> {
+        let design = Design::new(spec)?;
+        Ok(Self::from_design(design))
+    }
+
+    /// Wrap an already built Taylor design.
+    pub fn from_design(design: Design) -> Self {
+        let weights = design.weights().to_vec();
+        let degf = design.degf_for(&weights);
+        SurveyDesign {
+            weights,
+            kind: VarianceKind::Taylor(design),
+            degf,
+        }
+    }
+
+    /// A calibrated design: the base design's structure, the calibrated weights, and the residualisation that
+    /// the Taylor variance applies (R: postStratify / rake / calibrate).
+    pub fn calibrated(
+        base: &Design,
+        weights: Vec<f64>,
+        calibration: Box<dyn Residualise>,
+    ) -> Result<Self, SurveyError> {
+        let design = base.with_weights(weights)?;
+        let weights = design.weights().to_vec();
+        let degf = design.degf_for(&weights);
+        Ok(SurveyDesign {
+            weights,
+            kind: VarianceKind::Calibrated {
+                design,
+                calibration,
+            },
+            degf,
+        })
+    }
+
+    /// A replicate-weight design: full-sample weights, replicate analysis weights and R's constants. `degf`
+    /// `None` = R's default, the rank of the replicate weights minus 1.
+    pub fn replicate(
+        weights: Vec<f64>,
+        reps: ReplicateWeights,
+        degf: Option<usize>,
+    ) -> Result<Self, SurveyError> {
+        let n = weights.len();
+        if let Some(r) = reps.analysis.iter().position(|w| w.len() != n) {
+            return Err(SurveyError::Invalid(format!(
+                "replicate {} has {} rows, expected {n}",
+                r + 1,
+                reps.analysis[r].len()
+            )));
+        }
+        if reps.rscales.len() != reps.analysis.len() {
+            return Err(SurveyError::Invalid(format!(
+                "{} rscales for {} replicates",
+                reps.rscales.len(),
+                reps.analysis.len()
+            )));
+        }
+        let mut d = SurveyDesign {
+            weights,
+            kind: VarianceKind::Replicate(reps),
+            degf: 0,
+        };
+        d.degf = match degf {
+            Some(v) => v,
+            None => d.replicate_rank(&vec![true; n])?.saturating_sub(1),
+        };
+        Ok(d)
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.weights.len()
+    }
+    /// Sampling (full-sample) weights.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    /// R's `degf(design)`.
+    pub fn degf(&self) -> usize {
+        self.degf
+    }
+    pub fn kind(&self) -> &VarianceKind {
+        &self.kind
+    }
+    /// Number of strata and PSUs of a Taylor design (`None` for replicate designs).
+    pub fn structure(&self) -> Option<(usize, usize)> {
+        match &self.kind {
+            VarianceKind::Taylor(d) | VarianceKind::Calibrated { design: d, .. } => {
+                Some((d.n_strata(), d.n_psu()))
+            }
+            VarianceKind::Replicate(_) => None,
+        }
+    }
+
+    /// Rank of the replicate analysis weights on the rows of `mask` (R's `qr(weights, tol=1e-5)$rank`).
+    fn replicate_rank(&self, mask: &[bool]) -> Result<usize, SurveyError> {
+        let VarianceKind::Replicate(reps) = &self.kind else {
+            return Ok(0);
+        };
+        let rows: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
+        let n = rows.len();
+        let p = reps.analysis.len();
+        if n == 0 || p == 0 {
+            return Ok(0);
+        }
+        let mut data = Vec::with_capacity(n * p);
+        for w in &reps.analysis {
+            data.extend(rows.iter().map(|&i| w[i]));
+        }
+        Ok(Qr::new(n, p, data, 1e-5)?.rank())
+    }
+
+    /// R's `degf()` of the design restricted to `mask` (a `subset()` design).
+    pub(crate) fn degf_of(&self, mask: &[bool]) -> Result<usize, SurveyError> {
+        match &self.kind {
+            VarianceKind::Taylor(d) | VarianceKind::Calibrated { design: d, .. } => {
+                let w: Vec<f64> = self
+                    .weights
+                    .iter()
+                    .zip(mask)
+                    .map(|(&w, &m)| if m { w } else { 0.0 })
+                    .collect();
+                Ok(d.degf_for(&w))
+            }
+            VarianceKind::Replicate(_) => Ok(self.replicate_rank(mask)?.saturating_sub(1)),
+        }
+    }
+
+    /// R's `nrow(design)` of the design restricted to `mask`: Taylor subsets keep every row, replicate subsets
+    /// drop rows.
+    pub(crate) fn nrow_of(&self, mask: &[bool]) -> usize {
+        match &self.kind {
+            VarianceKind::Replicate(_) => mask.iter().filter(|&&m| m).count(),
+            _ => self.n_rows(),
+        }
+    }
+
+    /// Variance of a kernel's estimate `est` over `mask`.
+    pub(crate) fn kernel_variance(
+        &self,
+        k: &Kernel<'_>,
+        mask: &[bool],
+        est: f64,
+        buf: &mut Vec<f64>,
+    ) -> Result<f64, SurveyError> {
+        match &self.kind {
+            VarianceKind::Taylor(d) => {
+                k.influence(&self.weights, mask, est, buf);
+                d.taylor_variance(buf)
+            }
+            VarianceKind::Calibrated {
+                design,
+                calibration,
+            } => {
+                k.influence(&self.weights, mask, est, buf);
+                calibration.residualise(buf);
+                design.taylor_variance(buf)
+            }
+            VarianceKind::Replicate(reps) => {
+                let thetas: Vec<f64> = reps.analysis.iter().map(|w| k.point(w, mask)).collect();
+                Ok(replicate_variance(&thetas, est, reps))
+            }
+        }
+    }
+
+    /// Variance of an estimator given directly by its weighted influence values (Taylor) or by a re-estimation
+    /// function of the weights (replicates).
+    pub(crate) fn variance_with(
+        &self,
+        influence: &mut Vec<f64>,
+        replicate_estimate: &dyn Fn(&[f64]) -> f64,
+        full: f64,
+    ) -> Result<f64, SurveyError> {
+        match &self.kind {
+            VarianceKind::Taylor(d) => d.taylor_variance(influence),
+            VarianceKind::Calibrated {
+                design,
+                calibration,
+            } => {
+                calibration.residualise(influence);
+                design.taylor_variance(influence)
+            }
+            VarianceKind::Replicate(reps) => {
+                let thetas: Vec<f64> = reps
+                    .analysis
+                    .iter()
+                    .map(|w| replicate_estimate(w))
+                    .collect();
+                Ok(replicate_variance(&thetas, full, reps))
+            }
+        }
+    }
+
+    pub(crate) fn check_len(&self, len: usize, name: &str) -> Result<(), SurveyError> {
+        if len != self.n_rows() {
+            return Err(SurveyError::Invalid(format!(
+                "variable `{name}` has {len} rows, design has {}",
+                self.n_rows()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Error naming the count of missing values unless `na_rm`.
+    pub(crate) fn check_missing(
+        &self,
+        vars: &[&Variable<'_>],
+        na_rm: bool,
+    ) -> Result<(), SurveyError> {
+        for v in vars {
+            self.check_len(v.len(), v.name())?;
+            if !na_rm {
+                let count = (0..v.len()).filter(|&i| v.is_missing(i)).count();
+                if count > 0 {
+                    return Err(SurveyError::MissingValues {
+                        variable: v.name().to_string(),
+                        count,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The domains of a call plus the df of the (subset) design for Wald intervals.
+    pub(crate) fn domains(&self, spec: &DomainSpec<'_>) -> Result<(DomainSet, usize), SurveyError> {
+        let set = DomainSet::new(spec, &self.weights)?;
+        let df = match spec.subset {
+            None => self.degf,
+            Some(s) => self.degf_of(s)?,
+        };
+        Ok((set, df))
+    }
+
+    /// svymean: one estimate per domain (per level and domain for a categorical variable).
+    pub fn mean(
+        &self,
+        var: &Variable<'_>,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+    ) -> Result<Vec<Estimate>, SurveyError> {
+        self.linear(var, domains, opts, false)
+    }
+
+    /// svytotal: one estimate per domain (per level and domain for a categorical variable).
+    pub fn total(
+        &self,
+        var: &Variable<'_>,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+    ) -> Result<Vec<Estimate>, SurveyError> {
+        self.linear(var, domains, opts, true)
+    }
+
+    fn linear(
+        &self,
+        var: &Variable<'_>,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+        total: bool,
+    ) -> Result<Vec<Estimate>, SurveyError> {
+        self.check_missing(&[var], opts.na_rm)?;
+        let (set, df) = self.domains(domains)?;
+        // columns: one numeric column, or one indicator per level
+        let columns: Vec<(String, Vec<f64>)> = match var {
+            Variable::Numeric { name, values } => vec![(name.to_string(), values.to_vec())],
+            Variable::Categorical { name, factor } => factor
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(l, lab)| {
+                    let col = factor
+                        .codes
+                        .iter()
+                        .map(|&c| {
+                            if c == NA_CODE {
+                                f64::NAN
+                            } else if c as usize == l {
+                                1.0
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect();
+                    (format!("{name}{lab}"), col)
+                })
+                .collect(),
+        };
+        let mut out = Vec::new();
+        let mut mask = Vec::new();
+        let mut buf = Vec::new();
+        for d in 0..set.n_domains() {
+            set.fill_mask(d, &mut mask, |i| !var.is_missing(i));
+            for (name, col) in &columns {
+                let k = if total {
+                    Kernel::Total(col)
+                } else {
+                    Kernel::Mean(col)
+                };
+                let est = k.point(&self.weights, &mask);
+                let var_est = self.kernel_variance(&k, &mask, est, &mut buf)?;
+                let deff = self.deff(col, &mask, var_est, total, opts.deff);
+                out.push(self.wald(
+                    set.labels[d].clone(),
+                    name.clone(),
+                    est,
+                    var_est,
+                    df,
+                    deff,
+                    &mask,
+                    opts.level,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// svyratio(num, den): one estimate per domain.
+    pub fn ratio(
+        &self,
+        num: &Variable<'_>,
+        den: &Variable<'_>,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+    ) -> Result<Vec<Estimate>, SurveyError> {
+        self.check_missing(&[num, den], opts.na_rm)?;
+        let (
+            Variable::Numeric {
+                name: nn,
+                values: y,
+            },
+            Variable::Numeric {
+                name: dn,
+                values: x,
+            },
+        ) = (num, den)
+        else {
+            return Err(SurveyError::Invalid(
+                "svyratio needs numeric numerator and denominator".into(),
+            ));
+        };
+        let (set, df) = self.domains(domains)?;
+        let mut out = Vec::new();
+        let mut mask = Vec::new();
+        let mut buf = Vec::new();
+        for d in 0..set.n_domains() {
+            set.fill_mask(d, &mut mask, |i| !y[i].is_nan() && !x[i].is_nan());
+            let k = Kernel::Ratio(y, x);
+            let est = k.point(&self.weights, &mask);
+            let v = self.kernel_variance(&k, &mask, est, &mut buf)?;
+            let deff = if opts.deff == Deff::None {
+                None
+            } else {
+                // R: deff(svytotal(r, design)) with r = (y - R x) / sum(w x)
+                let sx: f64 = self
+                    .weights
+                    .iter()
+                    .zip(x.iter())
+                    .zip(&mask)
+                    .filter(|(_, m)| **m)
+                    .map(|((w, xi), _)| w * xi)
+                    .sum();
+                let r: Vec<f64> = y
+                    .iter()
+                    .zip(x.iter())
+                    .map(|(yi, xi)| (yi - est * xi) / sx)
+                    .collect();
+                self.deff(&r, &mask, v, true, opts.deff)
+            };
+            let mut e = self.wald(
+                set.labels[d].clone(),
+                format!("{nn}/{dn}"),
+                est,
+                v,
+                df,
+                deff,
+                &mask,
+                opts.level,
+            );
+            e.n_weighted = self
+                .weights
+                .iter()
+                .zip(&mask)
+                .filter(|(_, m)| **m)
+                .map(|(w, _)| w)
+                .sum();
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// Design effect of a mean or total of `x` over `mask` whose design variance is `v`.
+    fn deff(&self, x: &[f64], mask: &[bool], v: f64, total: bool, mode: Deff) -> Option<f64> {
+        if mode == Deff::None {
+            return None;
+        }
+        let w = &self.weights;
+        let (mut psum, mut swx, mut nobs) = (0.0, 0.0, 0usize);
+        for i in 0..x.len() {
+            if mask[i] {
+                psum += w[i];
+                swx += w[i] * x[i];
+                if w[i] != 0.0 {
+                    nobs += 1;
+                }
+            }
+        }
+        if let VarianceKind::Replicate(_) = self.kind {
+            nobs = mask.iter().filter(|&&m| m).count();
+        }
+        let xbar = swx / psum;
+        let mut ss = 0.0;
+        for i in 0..x.len() {
+            if mask[i] {
+                ss += w[i] * (x[i] - xbar) * (x[i] - xbar);
+            }
+        }
+        let n = nobs as f64;
+        let s2 = ss / psum * n / (n - 1.0);
+        let vsrs = match (total, mode) {
+            (false, Deff::Replace) => s2 / n,
+            (false, _) => {
+                if psum < n {
+                    f64::NAN
+                } else {
+                    s2 * (psum - n) / (psum * n)
+                }
+            }
+            (true, Deff::Replace) => s2 * psum * psum / n,
+            (true, _) => s2 * psum * psum * (psum - n) / (psum * n),
+        };
+        Some(v / vsrs)
+    }
+
+    /// An estimate with a Wald t interval.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn wald(
+        &self,
+        domain: Vec<String>,
+        name: String,
+        est: f64,
+        var: f64,
+        df: usize,
+        deff: Option<f64>,
+        mask: &[bool],
+        level: f64,
+    ) -> Estimate {
+        let se = var.sqrt();
+        let q = dist::qt(1.0 - (1.0 - level) / 2.0, df as f64, true);
+        let (nu, nw) = self.counts(mask);
+        Estimate {
+            domain,
+            name,
+            estimate: est,
+            se,
+            ci_lower: est - q * se,
+            ci_upper: est + q * se,
+            ci_method: "wald-t",
+            df: df as f64,
+            deff,
+            n_unweighted: nu,
+            n_weighted: nw,
+        }
+    }
+
+    /// Rows of the mask with non-zero weight, and their weight sum.
+    pub(crate) fn counts(&self, mask: &[bool]) -> (usize, f64) {
+        let (mut n, mut s) = (0usize, 0.0);
+        for (&w, &m) in self.weights.iter().zip(mask) {
+            if m && w != 0.0 {
+                n += 1;
+                s += w;
+            }
+        }
+        (n, s)
+    }
+}
