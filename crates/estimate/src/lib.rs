@@ -1,14 +1,20 @@
 //! `dh-estimate`: the `dh estimate` command as a library. It reads a CSV or Parquet table, builds a
 //! survey design from options, runs estimates through `dh-survey` and formats them.
 
+pub mod build_design;
+pub mod domains;
+pub mod engine;
 pub mod error;
 pub mod format;
+pub mod population;
+pub mod prepared;
 pub mod read_csv;
 pub mod read_parquet;
 pub mod report;
 pub mod request;
 pub mod table;
 
+pub use engine::{estimate, render};
 pub use error::EstimateError;
 pub use table::{Categorical, Column, Table};
 

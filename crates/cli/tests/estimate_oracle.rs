@@ -1,0 +1,584 @@
+//! Integration tests of `dh estimate` against R's `survey` results: every case of the oracle
+//! (`crates/survey/tests/oracle/expected.json`) becomes one run of the real `dh` binary with the
+//! flags that express it, and its `--format json` output is compared with R's numbers at the case's
+//! `suggested_rel_tol` (rule of the oracle README). A new case in the JSON is a new check.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn oracle_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../survey/tests/oracle")
+}
+
+/// Splits one CSV line (quoted fields without embedded newlines, as the oracle files are).
+fn split_csv_line(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+fn quote(field: &str) -> String {
+    if field.contains([',', '"']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+/// Reads an oracle CSV as a header and rows of fields.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = split_csv_line(lines.next().unwrap_or_default());
+    let rows = lines
+        .filter(|l| !l.is_empty())
+        .map(split_csv_line)
+        .collect();
+    (header, rows)
+}
+
+fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut out = header
+        .iter()
+        .map(|h| quote(h))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for row in rows {
+        out.push_str(&row.iter().map(|f| quote(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// Files the cases need, written once into a temporary directory.
+struct Fixture {
+    dir: tempfile::TempDir,
+    oracle: Value,
+    written: HashMap<String, PathBuf>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let path = oracle_dir().join("expected.json");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            oracle: serde_json::from_str(&text).expect("expected.json parses"),
+            written: HashMap::new(),
+        }
+    }
+
+    /// The dataset with the oracle's derived variables added (R expressions in `derived_variables`)
+    /// and a constant `one` column (for `prob=~1`).
+    fn dataset(&mut self, name: &str) -> PathBuf {
+        if let Some(p) = self.written.get(name) {
+            return p.clone();
+        }
+        let (mut header, mut rows) = read_csv(&oracle_dir().join(format!("{name}.csv")));
+        let col = |header: &[String], c: &str| header.iter().position(|h| h == c);
+        let yes = |header: &[String], rows: &[Vec<String>], c: &str| -> Option<Vec<String>> {
+            let i = col(header, c)?;
+            Some(
+                rows.iter()
+                    .map(|r| if r[i] == "Yes" { "1" } else { "0" }.to_string())
+                    .collect(),
+            )
+        };
+        let mut derived: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, source) in [
+            ("sch_wide_yes", "sch.wide"),
+            ("yr_rnd_yes", "yr.rnd"),
+            ("awards_yes", "awards"),
+        ] {
+            if let Some(values) = yes(&header, &rows, source) {
+                derived.push((name.to_string(), values));
+            }
+        }
+        if name == "apiclus1"
+            && let Some(i) = col(&header, "dnum")
+        {
+            let values = rows
+                .iter()
+                .map(|r| {
+                    let d: f64 = r[i].parse().unwrap_or(f64::NAN);
+                    if d < 300.0 {
+                        "A"
+                    } else if d < 800.0 {
+                        "B"
+                    } else {
+                        "C"
+                    }
+                    .to_string()
+                })
+                .collect();
+            derived.push(("lstrat".to_string(), values));
+        }
+        derived.push(("one".to_string(), vec!["1".to_string(); rows.len()]));
+        for (name, values) in derived {
+            header.push(name);
+            for (row, v) in rows.iter_mut().zip(values) {
+                row.push(v);
+            }
+        }
+        let path = self.dir.path().join(format!("{name}.csv"));
+        write_csv(&path, &header, &rows);
+        self.written.insert(name.to_string(), path.clone());
+        path
+    }
+
+    /// A replicate-weight file holding only the columns whose names start with `prefix` + digit.
+    fn repweights(&mut self, file: &str, prefix: &str) -> PathBuf {
+        let key = format!("{file}:{prefix}");
+        if let Some(p) = self.written.get(&key) {
+            return p.clone();
+        }
+        let (header, rows) = read_csv(&oracle_dir().join(file));
+        let keep: Vec<usize> = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| {
+                h.strip_prefix(prefix).is_some_and(|rest| {
+                    rest.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty()
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let header: Vec<String> = keep.iter().map(|&i| header[i].clone()).collect();
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
+            .collect();
+        let path = self
+            .dir
+            .path()
+            .join(format!("{}_{prefix}.csv", file.trim_end_matches(".csv")));
+        write_csv(&path, &header, &rows);
+        self.written.insert(key, path.clone());
+        path
+    }
+
+    fn population(&mut self, design_id: &str, margins: &Value) -> PathBuf {
+        let path = self.dir.path().join(format!("{design_id}_population.json"));
+        std::fs::write(&path, margins.to_string())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        path
+    }
+}
+
+fn s(v: &Value) -> String {
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().map(s).collect())
+        .unwrap_or_default()
+}
+
+/// Flags of a Taylor design (`designs.<id>`).
+fn taylor_args(d: &Value, args: &mut Vec<String>) {
+    let ids = strings(&d["ids"]);
+    if !ids.is_empty() {
+        args.extend(["--ids".into(), ids.join(",")]);
+    }
+    if let Some(strata) = d["strata"].as_str() {
+        args.extend(["--strata".into(), strata.into()]);
+    }
+    let fpc = strings(&d["fpc"]);
+    if !fpc.is_empty() {
+        args.extend(["--fpc".into(), fpc.join(",")]);
+    }
+    if let Some(w) = d["weights"].as_str() {
+        args.extend(["--weights".into(), w.into()]);
+    }
+    if let Some(p) = d["probs"].as_str() {
+        let column = if p == "1" { "one" } else { p };
+        args.extend(["--probs".into(), column.into()]);
+    }
+    if d["nest"].as_bool() == Some(true) {
+        args.push("--nest".into());
+    }
+}
+
+fn calibration_keyword(method: &str) -> Result<&'static str, String> {
+    let m = method.to_ascii_lowercase();
+    Ok(if m.starts_with("poststratify") {
+        "poststratify"
+    } else if m.starts_with("rake (tight") {
+        "rake-converged"
+    } else if m.starts_with("rake") {
+        "rake"
+    } else if m.starts_with("calibrate linear") {
+        "linear"
+    } else if m.starts_with("calibrate raking") {
+        "raking"
+    } else {
+        return Err(format!("calibration method `{method}` has no dh keyword"));
+    })
+}
+
+/// Flags of the case's design, whatever its type.
+fn design_args(fx: &mut Fixture, case: &Value, args: &mut Vec<String>) -> Result<(), String> {
+    let designs = fx.oracle["designs"].clone();
+    let id = s(&case["design"]["id"]);
+    let d = &designs[&id];
+    let lonely = case["design"]["lonely_psu"].as_str().unwrap_or("fail");
+    match d["type"].as_str().unwrap_or_default() {
+        "taylor" => taylor_args(d, args),
+        "calibrated" => {
+            taylor_args(&designs[s(&d["base_design"])], args);
+            let population = fx.population(&id, &d["margins"]);
+            args.extend([
+                "--calibrate".into(),
+                calibration_keyword(&s(&d["method"]))?.into(),
+                "--population".into(),
+                population.display().to_string(),
+            ]);
+        }
+        "replicate" => {
+            let kind = s(&d["rep_type"]).to_ascii_lowercase();
+            if kind == "bootstrap" {
+                // R's bootstrap replicates are random: use R's exported weights with as.svrepdesign's scale
+                let base = &designs[s(&d["base_design"])];
+                let file = fx.repweights("apiclus1_boot_repweights.csv", "rep");
+                args.extend(["--weights".into(), s(&base["weights"])]);
+                args.extend([
+                    "--repweights".into(),
+                    file.display().to_string(),
+                    "--rep-type".into(),
+                    kind,
+                ]);
+                args.extend(["--scale".into(), s(&d["scale"])]);
+            } else {
+                taylor_args(&designs[s(&d["base_design"])], args);
+                args.extend(["--replicates".into(), kind.clone()]);
+                if kind == "fay" {
+                    args.extend(["--fay-rho".into(), s(&d["fay_rho"])]);
+                }
+            }
+            if d["mse"].as_bool() == Some(true) {
+                args.push("--mse".into());
+            }
+        }
+        "replicate_supplied" => {
+            let kind = s(&d["rep_type"]).to_ascii_lowercase();
+            let (file, weights) = match d["repweights_file"].as_str() {
+                Some(f) => (fx.repweights(f, "rep"), "pw"),
+                // multipliers of scd's BRR example = analysis weights, since every sampling weight is 1
+                None => (fx.repweights("scd_brr_repweights.csv", "rep"), "one"),
+            };
+            args.extend(["--weights".into(), weights.into()]);
+            args.extend([
+                "--repweights".into(),
+                file.display().to_string(),
+                "--rep-type".into(),
+                kind,
+            ]);
+            if id.ends_with("_scaled") {
+                args.extend(["--scale".into(), s(&d["scale"])]);
+            }
+        }
+        other => return Err(format!("design type `{other}`")),
+    }
+    let lonely = d["lonely_psu_at_creation"].as_str().unwrap_or(lonely);
+    if lonely != "fail" {
+        args.extend(["--lonely-psu".into(), lonely.into()]);
+    }
+    Ok(())
+}
+
+/// Numbers inside an R vector literal: `0.5` or `c(0.25, 0.5)`.
+fn r_numbers(text: &str) -> Vec<String> {
+    text.trim_start_matches("c(")
+        .trim_end_matches(')')
+        .split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// The value of `name="..."` in an R argument string.
+fn r_string_arg(args: &str, name: &str) -> Option<String> {
+    let start = args.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = args[start..].find('"')? + start;
+    Some(args[start..end].to_string())
+}
+
+fn statistic_args(case: &Value, args: &mut Vec<String>) -> Result<(), String> {
+    let statistic = s(&case["statistic"]);
+    let inner = statistic.trim_start_matches("svyby(").trim_end_matches(')');
+    let stat = match inner {
+        "svymean" => "mean",
+        "svytotal" => "total",
+        "svyratio" => "ratio",
+        "svyciprop" => "ciprop",
+        "svyquantile" => "quantile",
+        other => return Err(format!("statistic `{other}`")),
+    };
+    args.extend(["--stat".into(), stat.into()]);
+    let variable = s(&case["variable"]);
+    match variable.split_once('/') {
+        Some((num, den)) => args.extend([
+            "--var".into(),
+            num.into(),
+            "--denominator".into(),
+            den.into(),
+        ]),
+        None => args.extend(["--var".into(), variable]),
+    }
+    let domain = &case["domain"];
+    match domain["type"].as_str() {
+        Some("svyby") => args.extend(["--by".into(), strings(&domain["by"]).join(",")]),
+        Some("subset") => {
+            let cond = s(&domain["condition"]);
+            let (col, value) = cond.split_once("==").ok_or(format!("subset `{cond}`"))?;
+            args.extend([
+                "--subset".into(),
+                format!("{}={}", col.trim(), value.trim().trim_matches('"')),
+            ]);
+        }
+        _ => {}
+    }
+    let o = &case["options"];
+    if o["na_rm"].as_bool() == Some(true) {
+        args.push("--na-rm".into());
+    }
+    match &o["deff"] {
+        Value::Bool(true) => args.push("--deff".into()),
+        Value::String(r) if r == "replace" => args.push("--deff-replace".into()),
+        _ => {}
+    }
+    if let Some(m) = o["method"].as_str() {
+        args.extend(["--method".into(), m.into()]);
+    }
+    if let Some(level) = o["level"].as_f64() {
+        args.extend(["--level".into(), level.to_string()]);
+    }
+    if let Some(q) = o["quantiles"].as_str() {
+        args.extend(["--quantiles".into(), r_numbers(q).join(",")]);
+        let extra = o["args"].as_str().unwrap_or_default();
+        if let Some(rule) = r_string_arg(extra, "qrule") {
+            args.extend(["--qrule".into(), rule]);
+        }
+        if let Some(t) = r_string_arg(extra, "interval.type") {
+            args.extend(["--interval-type".into(), t]);
+        }
+    }
+    Ok(())
+}
+
+fn close(actual: f64, expected: f64, tol: f64, scale: f64) -> bool {
+    (actual - expected).abs()
+        <= tol * actual.abs().max(expected.abs()) + 1e-12 * scale.abs().max(1.0)
+}
+
+/// Compares one output number with R's (`null` = NA).
+fn check_number(
+    what: &str,
+    actual: &Value,
+    expected: &Value,
+    tol: f64,
+    scale: f64,
+) -> Result<(), String> {
+    match (actual.as_f64(), expected.as_f64()) {
+        (None, None) => Ok(()),
+        (Some(a), Some(e)) if close(a, e, tol, scale) => Ok(()),
+        _ => Err(format!("{what}: dh {actual}, R {expected}")),
+    }
+}
+
+/// The interval R reports for the case, with its degrees of freedom per estimate.
+fn expected_interval(
+    case: &Value,
+    estimates: &[Value],
+) -> Option<(Value, Value, Vec<Value>, &'static str)> {
+    let e = &case["expected"];
+    if e["ci"].is_object() {
+        let ci = &e["ci"];
+        let df = match ci["df_per_domain"].as_array() {
+            Some(d) => d.clone(),
+            None => vec![ci["df"].clone(); estimates.len()],
+        };
+        return Some((ci["lower"].clone(), ci["upper"].clone(), df, "ci"));
+    }
+    let method = estimates.first()?["ci_method"].as_str()?.to_string();
+    let (block, name) = if method == "normal" {
+        (&e["ci_normal"], "ci_normal")
+    } else {
+        (&e["ci_t"], "ci_t")
+    };
+    if !block.is_object() {
+        return None;
+    }
+    let df = vec![block["df"].clone(); estimates.len()];
+    Some((block["lower"].clone(), block["upper"].clone(), df, name))
+}
+
+fn compare(case: &Value, output: &Value) -> Result<(), String> {
+    let e = &case["expected"];
+    let tol = case["suggested_rel_tol"].as_f64().unwrap_or(1e-9);
+    let estimates = output["estimates"]
+        .as_array()
+        .ok_or("no `estimates` array")?;
+    let names = strings(&e["names"]);
+    let got: Vec<String> = estimates.iter().map(|x| s(&x["name"])).collect();
+    if got != names {
+        return Err(format!("names: dh {got:?}, R {names:?}"));
+    }
+    let override_se = &case["expected_survey_4_2"]["se"];
+    let se = if override_se.is_array() {
+        override_se
+    } else {
+        &e["se"]
+    };
+    let mut problems = Vec::new();
+    for (i, row) in estimates.iter().enumerate() {
+        let est = e["estimate"][i].as_f64().unwrap_or(0.0);
+        let mut check = |what: &str, a: &Value, x: &Value| {
+            if let Err(p) = check_number(&format!("{}[{i}] {what}", names[i]), a, x, tol, est) {
+                problems.push(p);
+            }
+        };
+        check("estimate", &row["estimate"], &e["estimate"][i]);
+        check("se", &row["se"], &se[i]);
+        if e["deff"].is_array() {
+            check("deff", &row["deff"], &e["deff"][i]);
+        }
+    }
+    if !override_se.is_array() {
+        let (lower, upper, df, block) = expected_interval(case, estimates)
+            .ok_or("no interval in R's result to compare with")?;
+        for (i, row) in estimates.iter().enumerate() {
+            let est = e["estimate"][i].as_f64().unwrap_or(0.0);
+            for (what, a, x) in [
+                ("ci_lower", &row["ci_lower"], &lower[i]),
+                ("ci_upper", &row["ci_upper"], &upper[i]),
+            ] {
+                if let Err(p) = check_number(
+                    &format!("{}[{i}] {what} ({block})", names[i]),
+                    a,
+                    x,
+                    tol,
+                    est,
+                ) {
+                    problems.push(p);
+                }
+            }
+            if !df[i].is_null() && row["df"].as_f64() != df[i].as_f64() {
+                problems.push(format!(
+                    "{}[{i}] df: dh {}, R {}",
+                    names[i], row["df"], df[i]
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+fn run_case(fx: &mut Fixture, case: &Value) -> Result<(), String> {
+    let data = fx.dataset(&s(&case["dataset"]));
+    let mut args: Vec<String> = vec!["estimate".into(), data.display().to_string()];
+    design_args(fx, case, &mut args)?;
+    statistic_args(case, &mut args)?;
+    args.extend(["--format".into(), "json".into()]);
+    let out = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(&args)
+        .output()
+        .map_err(|e| format!("cannot run dh: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = || format!("dh {}", args[1..].join(" "));
+    if let Some(expected_error) = case["expected"]["error"].as_str() {
+        if out.status.success() {
+            return Err(format!(
+                "R fails with `{expected_error}` but `{}` succeeded",
+                shown()
+            ));
+        }
+        if !stderr.contains(expected_error) {
+            return Err(format!(
+                "error `{}` does not contain R's `{expected_error}`",
+                stderr.trim()
+            ));
+        }
+        return Ok(());
+    }
+    if !out.status.success() {
+        return Err(format!("`{}` failed: {}", shown(), stderr.trim()));
+    }
+    let output: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("`{}` printed invalid JSON: {e}", shown()))?;
+    compare(case, &output).map_err(|p| format!("{p}\n    (`{}`)", shown()))
+}
+
+#[test]
+fn every_oracle_case_through_the_cli() {
+    let mut fx = Fixture::new();
+    let cases = fx.oracle["cases"].as_array().cloned().unwrap_or_default();
+    assert!(
+        cases.len() >= 318,
+        "expected.json holds {} cases",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        if let Err(problem) = run_case(&mut fx, case) {
+            failures.push(format!("{}: {problem}", s(&case["id"])));
+        }
+    }
+    let passed = cases.len() - failures.len();
+    println!(
+        "oracle cases through `dh estimate`: {passed} of {} pass",
+        cases.len()
+    );
+    for f in &failures {
+        println!("FAIL {f}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} oracle cases fail (listed above)",
+        failures.len(),
+        cases.len()
+    );
+}
+
+#[test]
+fn helpers_parse_r_arguments() {
+    assert_eq!(r_numbers("c(0.25, 0.5, 0.75)"), vec!["0.25", "0.5", "0.75"]);
+    assert_eq!(r_numbers("0.5"), vec!["0.5"]);
+    assert_eq!(
+        r_string_arg(", qrule=\"hf7\"", "qrule").as_deref(),
+        Some("hf7")
+    );
+    assert_eq!(
+        split_csv_line("1,\"a, b\",\"x\"\"y\""),
+        vec!["1", "a, b", "x\"y"]
+    );
+    assert!(close(1.0, 1.0 + 1e-10, 1e-9, 1.0));
+    assert!(!close(1.0, 1.001, 1e-9, 1.0));
+    let _ = json!(null);
+}

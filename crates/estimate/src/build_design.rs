@@ -1,0 +1,258 @@
+//! Builds the `dh-survey` design a request describes: Taylor (`svydesign`), replicate weights
+//! converted from it (`as.svrepdesign`) or supplied in a file (`svrepdesign`), and calibration.
+
+use std::path::Path;
+
+use dh_survey::replicate::{
+    DesignColumns, RepType, ReplicateOptions as BuildOptions, ReplicateSet, SuppliedOptions,
+    build_replicates, supplied_replicates,
+};
+use dh_survey::{Design, DesignSpec, ReplicateWeights, SurveyDesign, WeightSpec};
+
+use crate::error::EstimateError;
+use crate::population::Margins;
+use crate::prepared::Prepared;
+use crate::read_csv::{read_csv, read_header};
+use crate::report::DesignSummary;
+use crate::request::{EstimateRequest, ReplicateKind, ReplicateOptions};
+use crate::table::Column;
+
+/// A design ready for estimation with its summary.
+pub struct BuiltDesign {
+    pub design: SurveyDesign,
+    pub summary: DesignSummary,
+    /// Warnings the design step produced (as R prints them).
+    pub warnings: Vec<String>,
+}
+
+/// Makes the categorical views the design needs (ids and strata).
+pub fn prepare_design_columns(
+    request: &EstimateRequest,
+    data: &mut Prepared,
+) -> Result<(), EstimateError> {
+    for id in &request.design.ids {
+        data.ensure_categorical("--ids", id)?;
+    }
+    if let Some(strata) = &request.design.strata {
+        data.ensure_categorical("--strata", strata)?;
+    }
+    Ok(())
+}
+
+fn taylor_design(request: &EstimateRequest, data: &Prepared) -> Result<Design, EstimateError> {
+    let d = &request.design;
+    let ids = d
+        .ids
+        .iter()
+        .map(|c| data.factor("--ids", c).map(|f| f.codes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let strata = d
+        .strata
+        .as_deref()
+        .map(|c| data.factor("--strata", c))
+        .transpose()?;
+    let fpc = d
+        .fpc
+        .iter()
+        .map(|c| data.numeric("--fpc", c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let weights = match (&d.weights, &d.probs) {
+        (Some(w), _) => WeightSpec::Weights(data.numeric("--weights", w)?),
+        (None, Some(p)) => WeightSpec::Probs(data.numeric("--probs", p)?),
+        (None, None) => WeightSpec::Implicit,
+    };
+    let spec = DesignSpec {
+        ids,
+        strata,
+        fpc,
+        weights,
+        nest: d.nest,
+        lonely_psu: d.lonely_psu,
+    };
+    Ok(Design::new(&spec)?)
+}
+
+fn rep_type(kind: ReplicateKind, fay_rho: Option<f64>) -> RepType {
+    match kind {
+        ReplicateKind::Jk1 => RepType::Jk1,
+        ReplicateKind::Jkn => RepType::Jkn,
+        ReplicateKind::Brr => RepType::Brr,
+        ReplicateKind::Fay => RepType::Fay {
+            rho: fay_rho.unwrap_or(0.5),
+        },
+        ReplicateKind::Bootstrap => RepType::Bootstrap,
+    }
+}
+
+/// The estimator's view of a replicate set: analysis weights per replicate.
+fn analysis_weights(set: &ReplicateSet) -> ReplicateWeights {
+    let analysis = (0..set.n_replicates())
+        .filter_map(|r| set.replicate_weights(r).map(|w| w.into_owned()))
+        .collect();
+    ReplicateWeights {
+        analysis,
+        scale: set.scale,
+        rscales: set.rscales.clone(),
+        mse: set.mse,
+    }
+}
+
+/// Builds the design of `request` on `data` (after [`prepare_design_columns`]).
+pub fn build_design(
+    request: &EstimateRequest,
+    data: &Prepared,
+    margins: Option<&Margins>,
+) -> Result<BuiltDesign, EstimateError> {
+    let n_rows = data.n_rows();
+    let has_structure = !request.design.ids.is_empty()
+        || request.design.strata.is_some()
+        || !request.design.fpc.is_empty();
+    let taylor = if request.replicates.is_none() || has_structure || request.design.probs.is_some()
+    {
+        Some(taylor_design(request, data)?)
+    } else {
+        None
+    };
+    let structure = taylor.as_ref().map(|t| (t.n_strata(), t.n_psu()));
+    if request.calibration.is_some() || margins.is_some() {
+        return Err(EstimateError::NotSupported(
+            "--calibrate is not wired to the statistics library yet".to_string(),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let design = match (&request.replicates, taylor) {
+        (None, Some(t)) => SurveyDesign::from_design(t),
+        (Some(ReplicateOptions::Convert { kind, fay_rho, mse }), Some(t)) => {
+            if *kind == ReplicateKind::Bootstrap {
+                return Err(EstimateError::invalid(
+                    "--replicates",
+                    "bootstrap",
+                    "bootstrap replicates are random; supply them with --repweights FILE --rep-type bootstrap",
+                ));
+            }
+            let strata: Option<Vec<usize>> = match &request.design.strata {
+                Some(c) => Some(
+                    data.factor("--strata", c)?
+                        .codes
+                        .iter()
+                        .map(|&c| c as usize)
+                        .collect(),
+                ),
+                None => None,
+            };
+            let psu: Vec<usize> = t.psu_of_row().iter().map(|&p| p as usize).collect();
+            let fpc = match request.design.fpc.first() {
+                Some(c) => Some(data.numeric("--fpc", c)?),
+                None => None,
+            };
+            let labels = request
+                .design
+                .strata
+                .as_deref()
+                .map(|c| data.factor("--strata", c).map(|f| f.labels))
+                .transpose()?;
+            let columns = DesignColumns {
+                weights: t.weights(),
+                strata: strata.as_deref(),
+                stratum_labels: labels,
+                psu: &psu,
+                fpc,
+            };
+            let set = build_replicates(
+                &columns,
+                &BuildOptions {
+                    rep_type: rep_type(*kind, *fay_rho),
+                    lonely_psu: request.design.lonely_psu,
+                    mse: *mse,
+                },
+            )?;
+            warnings.extend(set.warnings.iter().cloned());
+            SurveyDesign::replicate(t.weights().to_vec(), analysis_weights(&set), None)?
+        }
+        (
+            Some(ReplicateOptions::Supplied {
+                file,
+                kind,
+                fay_rho,
+                scale,
+                mse,
+            }),
+            t,
+        ) => {
+            let pweights: Vec<f64> = match (&t, &request.design.weights) {
+                (Some(t), _) => t.weights().to_vec(),
+                (None, Some(w)) => data.numeric("--weights", w)?.to_vec(),
+                (None, None) => vec![1.0; n_rows],
+            };
+            let repweights = read_repweights(file, n_rows)?;
+            let set = supplied_replicates(
+                repweights,
+                &pweights,
+                &SuppliedOptions {
+                    rep_type: rep_type(*kind, *fay_rho),
+                    combined_weights: true,
+                    scale: *scale,
+                    rscales: None,
+                    mse: *mse,
+                },
+            )?;
+            warnings.extend(set.warnings.iter().cloned());
+            SurveyDesign::replicate(pweights, analysis_weights(&set), None)?
+        }
+        (Some(ReplicateOptions::Convert { .. }), None) => {
+            return Err(EstimateError::missing(
+                "--ids",
+                "--replicates builds replicate weights from a design: give --ids and/or --strata",
+            ));
+        }
+        (None, None) => {
+            return Err(EstimateError::missing("--weights", "no design given"));
+        }
+    };
+    let (n_strata, n_psu) = design.structure().or(structure).unwrap_or((1, n_rows));
+    let summary = DesignSummary {
+        n_rows,
+        n_strata,
+        n_psu,
+        degf: design.degf(),
+    };
+    Ok(BuiltDesign {
+        design,
+        summary,
+        warnings,
+    })
+}
+
+/// Reads a replicate-weight CSV: every column one replicate's analysis weights, rows aligned with the data.
+fn read_repweights(path: &Path, n_rows: usize) -> Result<Vec<Vec<f64>>, EstimateError> {
+    let header = read_header(path)?;
+    let table = read_csv(path, &header)?;
+    let bad = |message: String| EstimateError::ReplicateWeights {
+        path: path.to_path_buf(),
+        message,
+    };
+    if table.n_rows != n_rows {
+        return Err(bad(format!(
+            "{} rows, but the data has {n_rows}; rows must be aligned with the data",
+            table.n_rows
+        )));
+    }
+    table
+        .names
+        .iter()
+        .zip(table.columns)
+        .map(|(name, column)| match column {
+            Column::Numeric(v) => match v.iter().position(|x| !x.is_finite()) {
+                Some(i) => Err(bad(format!(
+                    "column `{name}`, row {}: missing or non-finite weight",
+                    i + 1
+                ))),
+                None => Ok(v),
+            },
+            Column::Categorical(c) => Err(bad(format!(
+                "column `{name}` holds text such as `{}`; every column must be one replicate's weights",
+                c.levels.first().cloned().unwrap_or_default()
+            ))),
+        })
+        .collect()
+}

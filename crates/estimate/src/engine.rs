@@ -1,0 +1,227 @@
+//! `dh estimate` end to end: read the data, build the design, run the statistic through
+//! `dh-survey`, and turn its estimates into a [`Report`] with R's labels.
+
+use dh_survey::{Deff, DomainSpec, Estimate, Options, SurveyDesign, Variable};
+
+use crate::build_design::{build_design, prepare_design_columns};
+use crate::domains::subset_mask;
+use crate::error::EstimateError;
+use crate::format::{to_csv, to_table};
+use crate::population::read_population;
+use crate::prepared::Prepared;
+use crate::report::{Domain, EstimateRow, Report};
+use crate::request::{DeffKind, EstimateRequest, OutputFormat, Statistic};
+use crate::table::Column;
+
+/// Runs a request: the whole of `dh estimate` except printing.
+pub fn estimate(request: &EstimateRequest) -> Result<Report, EstimateError> {
+    request.validate()?;
+    let margins = request
+        .calibration
+        .as_ref()
+        .map(|c| read_population(&c.population))
+        .transpose()?;
+    let mut data = Prepared::read(request, margins.as_ref())?;
+    prepare_design_columns(request, &mut data)?;
+    for by in &request.by {
+        data.ensure_categorical("--by", by)?;
+    }
+    for var in &request.statistic.vars {
+        if matches!(data.column("--var", var)?, Column::Categorical(_)) {
+            data.ensure_categorical("--var", var)?;
+        }
+    }
+    let built = build_design(request, &data, margins.as_ref())?;
+    let mask = if request.subset.is_empty() {
+        None
+    } else {
+        Some(subset_mask(&data.table, &request.subset)?)
+    };
+    let by = request
+        .by
+        .iter()
+        .map(|c| data.factor("--by", c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let domains = DomainSpec {
+        subset: mask.as_deref(),
+        by,
+    };
+    let mut estimates = Vec::new();
+    for var in &request.statistic.vars {
+        estimates.extend(run_statistic(request, &data, &built.design, var, &domains)?);
+    }
+    Ok(Report {
+        design: built.summary.clone(),
+        estimates: label_rows(request, estimates),
+    })
+}
+
+fn variable<'a>(
+    data: &'a Prepared,
+    flag: &str,
+    name: &'a str,
+) -> Result<Variable<'a>, EstimateError> {
+    Ok(match data.column(flag, name)? {
+        Column::Numeric(values) => Variable::Numeric { name, values },
+        Column::Categorical(_) => Variable::Categorical {
+            name,
+            factor: data.factor(flag, name)?,
+        },
+    })
+}
+
+fn run_statistic(
+    request: &EstimateRequest,
+    data: &Prepared,
+    design: &SurveyDesign,
+    var: &str,
+    domains: &DomainSpec<'_>,
+) -> Result<Vec<Estimate>, EstimateError> {
+    let s = &request.statistic;
+    let options = Options {
+        na_rm: s.na_rm,
+        deff: match s.deff {
+            DeffKind::None => Deff::None,
+            DeffKind::WithoutReplacement => Deff::Srs,
+            DeffKind::Replace => Deff::Replace,
+        },
+        level: s.level,
+    };
+    let v = variable(data, "--var", var)?;
+    Ok(match s.stat {
+        Statistic::Mean => design.mean(&v, domains, &options)?,
+        Statistic::Total => design.total(&v, domains, &options)?,
+        Statistic::Ratio => {
+            let den_name = s.denominator.as_deref().unwrap_or_default();
+            let den = variable(data, "--denominator", den_name)?;
+            design.ratio(&v, &den, domains, &options)?
+        }
+        Statistic::Ciprop | Statistic::Quantile => {
+            return Err(EstimateError::NotSupported(format!(
+                "--stat {} is not wired to the statistics library yet",
+                s.stat.keyword()
+            )));
+        }
+    })
+}
+
+/// Converts the library's estimates into report rows, ordered and named as R orders and names them:
+/// without `--by`, R's names (`api00`, `stypeE`); with `--by`, svyby's labels (`E`, `E.Yes`, or
+/// `E:stypeE` when a domain holds several estimates), statistic-major like `coef(svyby(...))`.
+fn label_rows(request: &EstimateRequest, estimates: Vec<Estimate>) -> Vec<EstimateRow> {
+    let mut rows: Vec<(usize, EstimateRow)> = Vec::with_capacity(estimates.len());
+    let mut names: Vec<String> = Vec::new();
+    for e in estimates {
+        let position = match names.iter().position(|n| *n == e.name) {
+            Some(p) => p,
+            None => {
+                names.push(e.name.clone());
+                names.len() - 1
+            }
+        };
+        let domain = if request.by.is_empty() {
+            None
+        } else {
+            Some(Domain(
+                request
+                    .by
+                    .iter()
+                    .cloned()
+                    .zip(e.domain.iter().cloned())
+                    .collect(),
+            ))
+        };
+        rows.push((
+            position,
+            EstimateRow {
+                domain,
+                name: e.name,
+                estimate: e.estimate,
+                se: e.se,
+                ci_lower: e.ci_lower,
+                ci_upper: e.ci_upper,
+                ci_method: e.ci_method.to_string(),
+                df: if e.df.is_finite() { Some(e.df) } else { None },
+                deff: e.deff,
+                n_unweighted: e.n_unweighted,
+                n_weighted: e.n_weighted,
+            },
+        ));
+    }
+    rows.sort_by_key(|(position, _)| *position);
+    let several = names.len() > 1;
+    rows.into_iter()
+        .map(|(_, mut row)| {
+            if let Some(domain) = &row.domain {
+                row.name = if several {
+                    format!("{}:{}", domain.label(), row.name)
+                } else {
+                    domain.label()
+                };
+            }
+            row
+        })
+        .collect()
+}
+
+/// Lines describing the request for the table format.
+fn summary_lines(request: &EstimateRequest) -> Vec<String> {
+    let d = &request.design;
+    let mut design = Vec::new();
+    if let Some(s) = &d.strata {
+        design.push(format!("strata {s}"));
+    }
+    if !d.ids.is_empty() {
+        design.push(format!("clusters {}", d.ids.join(" > ")));
+    }
+    if let Some(w) = &d.weights {
+        design.push(format!("weights {w}"));
+    }
+    if let Some(p) = &d.probs {
+        design.push(format!("probabilities {p}"));
+    }
+    if !d.fpc.is_empty() {
+        design.push(format!("fpc {}", d.fpc.join(", ")));
+    }
+    if d.nest {
+        design.push("nested".to_string());
+    }
+    let variance = match &request.replicates {
+        None => "Taylor linearisation".to_string(),
+        Some(crate::request::ReplicateOptions::Convert { kind, .. }) => {
+            format!("{} replicate weights built from the design", kind.keyword())
+        }
+        Some(crate::request::ReplicateOptions::Supplied { file, kind, .. }) => {
+            format!(
+                "{} replicate weights from {}",
+                kind.keyword(),
+                file.display()
+            )
+        }
+    };
+    let s = &request.statistic;
+    let mut statistic = format!("Statistic: {} of {}", s.stat.keyword(), s.vars.join(", "));
+    if let Some(den) = &s.denominator {
+        statistic.push_str(&format!(" / {den}"));
+    }
+    if !request.by.is_empty() {
+        statistic.push_str(&format!(", by {}", request.by.join(" x ")));
+    }
+    for c in &request.subset {
+        statistic.push_str(&format!(", where {} = {}", c.column, c.value));
+    }
+    statistic.push_str(&format!("; {}% intervals", s.level * 100.0));
+    vec![
+        format!("Variance: {variance}; {}", design.join(", ")),
+        statistic,
+    ]
+}
+
+/// The text printed for `format`.
+pub fn render(report: &Report, request: &EstimateRequest, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Json => report.to_json(),
+        OutputFormat::Csv => to_csv(report),
+        OutputFormat::Table => to_table(report, &summary_lines(request)),
+    }
+}
