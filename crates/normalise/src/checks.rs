@@ -164,16 +164,26 @@ pub fn missing_links<'a>(
                 .delivery
                 .columns
                 .get(f)
-                .and_then(|m| m.source.as_deref())
-                .map(str::trim);
-            match source.and_then(|s| target.raw.column(s)) {
+                .filter(|m| !m.not_collected)
+                .and_then(|m| m.source.as_deref());
+            let Some(source) = source.map(str::trim) else {
+                return Err(NormaliseError::UncheckableLink {
+                    country: iso3.to_string(),
+                    table: table.to_string(),
+                    fields: fields.clone(),
+                    resource: fk.reference.resource.clone(),
+                    column: f.clone(),
+                });
+            };
+            match target.raw.column(source) {
                 Some(col) => target_columns.push(col),
                 None => {
-                    return Err(NormaliseError::MissingReferencedTable {
+                    return Err(NormaliseError::MissingSourceColumn {
                         country: iso3.to_string(),
-                        table: table.to_string(),
-                        fields: format!("{fields} (column `{f}` of it is not read)"),
-                        resource: fk.reference.resource.clone(),
+                        file: target.raw.file.display().to_string(),
+                        table: fk.reference.resource.clone(),
+                        column: f.clone(),
+                        source_column: source.to_string(),
                     });
                 }
             }

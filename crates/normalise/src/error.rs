@@ -82,6 +82,18 @@ pub enum NormaliseError {
         resource: String,
     },
 
+    #[error(
+        "{country}: table `{table}` links `{fields}` to `{resource}`, but `{resource}.{column}` is not read from its \
+         delivery (not mapped or not collected); map it so the link can be checked"
+    )]
+    UncheckableLink {
+        country: String,
+        table: String,
+        fields: String,
+        resource: String,
+        column: String,
+    },
+
     #[error("pseudonym key: {0}")]
     Key(String),
 

@@ -90,6 +90,17 @@ pub fn normalise_country(
             table: extra.clone(),
         });
     }
+    if let Some((table, delivery)) = config
+        .deliveries
+        .iter()
+        .find(|(t, _)| !raw.contains_key(*t))
+    {
+        return Err(NormaliseError::MissingRawTable {
+            country: iso3.to_string(),
+            table: table.clone(),
+            file: delivery.file.clone(),
+        });
+    }
     let mut tables = BTreeMap::new();
     for (table, delivery) in &config.deliveries {
         let schema = schemas
@@ -331,3 +342,6 @@ fn role_name(role: Role) -> &'static str {
         Role::Derived => "derived",
     }
 }
+
+#[cfg(test)]
+mod tests;
