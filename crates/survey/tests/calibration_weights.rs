@@ -1,0 +1,352 @@
+//! Calibrated weights against R (`oracle/apiclus1_calibrated_weights.csv`: postStratify, rake with R's default
+//! control and converged, linear calibrate with and without api99, raking calibrate), and the SE of the
+//! calibrated designs' plain means and totals with the one-stage cluster Taylor variance of dclus1, to check the
+//! residualisation the variance applies.
+
+use dh_survey::calibrate::{
+    CalFun, CalibrateOptions, Calibrated, CalibrationModel, FactorMargin, RakeControl, Term,
+    calibrate, calibrate_to_margins, post_stratify, rake,
+};
+use dh_survey::design::Factor;
+use serde_json::Value;
+
+const ORACLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle");
+
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn read(name: &str) -> Table {
+        let mut reader = csv::Reader::from_path(format!("{ORACLE}/{name}")).expect("oracle csv");
+        let header = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.expect("record").iter().map(str::to_string).collect())
+            .collect();
+        Table { header, rows }
+    }
+    fn text(&self, col: &str) -> Vec<String> {
+        let j = self
+            .header
+            .iter()
+            .position(|h| h == col)
+            .unwrap_or_else(|| panic!("no column {col}"));
+        self.rows.iter().map(|r| r[j].clone()).collect()
+    }
+    fn num(&self, col: &str) -> Vec<f64> {
+        self.text(col)
+            .iter()
+            .map(|v| {
+                if v == "NA" {
+                    f64::NAN
+                } else {
+                    v.parse().expect("number")
+                }
+            })
+            .collect()
+    }
+}
+
+/// Codes and sorted labels (R's factor levels from `read.csv(stringsAsFactors=TRUE)`).
+fn factor_of(values: &[String]) -> (Vec<u32>, Vec<String>) {
+    let mut labels: Vec<String> = values.to_vec();
+    labels.sort();
+    labels.dedup();
+    let codes = values
+        .iter()
+        .map(|v| labels.iter().position(|l| l == v).unwrap() as u32)
+        .collect();
+    (codes, labels)
+}
+
+struct Api {
+    data: Table,
+    pw: Vec<f64>,
+    stype: (Vec<u32>, Vec<String>),
+    sch_wide: (Vec<u32>, Vec<String>),
+    api99: Vec<f64>,
+}
+
+fn api() -> Api {
+    let data = Table::read("apiclus1.csv");
+    Api {
+        pw: data.num("pw"),
+        stype: factor_of(&data.text("stype")),
+        sch_wide: factor_of(&data.text("sch.wide")),
+        api99: data.num("api99"),
+        data,
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+struct Populations {
+    types: Vec<String>,
+    type_totals: Vec<f64>,
+    wide: Vec<String>,
+    wide_totals: Vec<f64>,
+}
+
+fn populations() -> Populations {
+    Populations {
+        types: strings(&["E", "H", "M"]),
+        type_totals: vec![4421.0, 755.0, 1018.0],
+        wide: strings(&["No", "Yes"]),
+        wide_totals: vec![1072.0, 5122.0],
+    }
+}
+
+fn margins<'a>(a: &'a Api, p: &'a Populations) -> [FactorMargin<'a>; 2] {
+    [
+        FactorMargin {
+            variable: "stype",
+            factor: Factor {
+                codes: &a.stype.0,
+                labels: &a.stype.1,
+            },
+            levels: &p.types,
+            totals: &p.type_totals,
+        },
+        FactorMargin {
+            variable: "sch.wide",
+            factor: Factor {
+                codes: &a.sch_wide.0,
+                labels: &a.sch_wide.1,
+            },
+            levels: &p.wide,
+            totals: &p.wide_totals,
+        },
+    ]
+}
+
+fn totals(pairs: &[(&str, f64)]) -> Vec<(String, f64)> {
+    pairs.iter().map(|(n, v)| (n.to_string(), *v)).collect()
+}
+
+/// The calibrated design of one oracle calibrated design id.
+fn calibrated(id: &str, a: &Api, p: &Populations) -> Calibrated {
+    let m = margins(a, p);
+    let stype = Term::Factor {
+        name: "stype",
+        factor: m[0].factor,
+    };
+    let linear = CalibrateOptions::new(CalFun::Linear);
+    match id {
+        "dclus1_ps" => post_stratify(&a.pw, &m[0], false).unwrap(),
+        "dclus1_rake" | "dclus1_nofpc_rake" => rake(&a.pw, &m, RakeControl::default()).unwrap(),
+        "dclus1_rake_tight" => rake(&a.pw, &m, RakeControl::converged()).unwrap(),
+        "dclus1_cal_linear" => {
+            let model = CalibrationModel {
+                terms: vec![stype],
+                intercept: true,
+            };
+            let pop = totals(&[
+                ("(Intercept)", 6194.0),
+                ("stypeH", 755.0),
+                ("stypeM", 1018.0),
+            ]);
+            calibrate(&a.pw, &model, &pop, &linear).unwrap()
+        }
+        "dclus1_cal_linear_api99" => {
+            let model = CalibrationModel {
+                terms: vec![
+                    stype,
+                    Term::Numeric {
+                        name: "api99",
+                        values: &a.api99,
+                    },
+                ],
+                intercept: true,
+            };
+            let pop = totals(&[
+                ("(Intercept)", 6194.0),
+                ("stypeH", 755.0),
+                ("stypeM", 1018.0),
+                ("api99", 3914069.0),
+            ]);
+            calibrate(&a.pw, &model, &pop, &linear).unwrap()
+        }
+        "dclus1_cal_raking" => {
+            let model = CalibrationModel {
+                terms: vec![
+                    stype,
+                    Term::Factor {
+                        name: "sch.wide",
+                        factor: m[1].factor,
+                    },
+                ],
+                intercept: true,
+            };
+            let pop = totals(&[
+                ("(Intercept)", 6194.0),
+                ("stypeH", 755.0),
+                ("stypeM", 1018.0),
+                ("sch.wideYes", 5122.0),
+            ]);
+            calibrate(&a.pw, &model, &pop, &CalibrateOptions::new(CalFun::Raking)).unwrap()
+        }
+        other => panic!("unknown calibrated design {other}"),
+    }
+}
+
+fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn calibrated_weights_equal_r() {
+    let a = api();
+    let p = populations();
+    let expected = Table::read("apiclus1_calibrated_weights.csv");
+    // (design, column, relative tolerance): R's iterations are reproduced step by step, so even the iterative
+    // methods agree to rounding (measured: at most 2.5e-15).
+    let cases = [
+        ("dclus1_ps", "ps", 1e-13),
+        ("dclus1_rake", "rake", 1e-13),
+        ("dclus1_rake_tight", "rake_tight", 1e-13),
+        ("dclus1_cal_linear", "cal_linear", 1e-13),
+        ("dclus1_cal_linear_api99", "cal_linear_api99", 1e-13),
+        ("dclus1_cal_raking", "cal_raking", 1e-13),
+    ];
+    for (id, column, tol) in cases {
+        let ours = calibrated(id, &a, &p);
+        let diff = max_rel_diff(&ours.weights, &expected.num(column));
+        eprintln!(
+            "{id}: max relative weight difference from R {diff:e} ({} iterations)",
+            ours.iterations
+        );
+        assert!(
+            diff <= tol,
+            "{id}: max relative difference {diff:e} > {tol:e}"
+        );
+    }
+}
+
+#[test]
+fn default_rake_stops_unconverged_like_r_and_converged_rake_matches_raking_calibration() {
+    let a = api();
+    let p = populations();
+    let m = margins(&a, &p);
+    let default = rake(&a.pw, &m, RakeControl::default()).unwrap();
+    let tight = rake(&a.pw, &m, RakeControl::converged()).unwrap();
+    assert!(default.converged && tight.converged);
+    assert!(tight.iterations > default.iterations);
+    let spread = max_rel_diff(&default.weights, &tight.weights);
+    assert!(
+        spread > 1e-6 && spread < 1e-4,
+        "default rake differs from converged by {spread:e}"
+    );
+    let raking = calibrate_to_margins(&a.pw, &m, &CalibrateOptions::new(CalFun::Raking)).unwrap();
+    assert!(max_rel_diff(&raking.weights, &tight.weights) < 1e-6);
+}
+
+/// One-stage cluster Taylor variance of a total of influence values (dclus1: PSU dnum, fpc 757; no fpc for
+/// dclus1_nofpc_rake).
+fn cluster_variance(z: &[f64], psu: &[String], fpc: Option<f64>) -> f64 {
+    let mut ids: Vec<&String> = psu.iter().collect();
+    ids.sort();
+    ids.dedup();
+    let totals: Vec<f64> = ids
+        .iter()
+        .map(|id| {
+            psu.iter()
+                .zip(z)
+                .filter(|(p, _)| p == id)
+                .map(|(_, v)| v)
+                .sum()
+        })
+        .collect();
+    let n = totals.len() as f64;
+    let mean = totals.iter().sum::<f64>() / n;
+    let ss: f64 = totals.iter().map(|t| (t - mean).powi(2)).sum();
+    let f = fpc.map_or(1.0, |big_n| (big_n - n) / big_n);
+    f * n / (n - 1.0) * ss
+}
+
+#[test]
+fn calibrated_standard_errors_of_plain_means_and_totals_equal_r() {
+    let text = std::fs::read_to_string(format!("{ORACLE}/expected.json")).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
+    let a = api();
+    let p = populations();
+    let psu = a.data.text("dnum");
+    let mut checked = 0;
+    for case in all["cases"].as_array().unwrap() {
+        let design = &case["design"];
+        let stat = case["statistic"].as_str().unwrap();
+        let var = case["variable"].as_str().unwrap();
+        if design["type"] != "calibrated"
+            || !case["domain"].is_null()
+            || case["options"].get("deff").is_some()
+            || !matches!(stat, "svymean" | "svytotal")
+            || !matches!(var, "api00" | "enroll" | "awards_yes")
+        {
+            continue;
+        }
+        let id = design["id"].as_str().unwrap();
+        let cal = calibrated(id, &a, &p);
+        let y: Vec<f64> = if var == "awards_yes" {
+            a.data
+                .text("awards")
+                .iter()
+                .map(|v| f64::from(u8::from(v == "Yes")))
+                .collect()
+        } else {
+            a.data.num(var)
+        };
+        let w = &cal.weights;
+        let (est, mut z): (f64, Vec<f64>) = if stat == "svymean" {
+            let sw: f64 = w.iter().sum();
+            let mean = y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sw;
+            (
+                mean,
+                y.iter().zip(w).map(|(y, w)| (y - mean) * w / sw).collect(),
+            )
+        } else {
+            (
+                y.iter().zip(w).map(|(y, w)| y * w).sum(),
+                y.iter().zip(w).map(|(y, w)| y * w).collect(),
+            )
+        };
+        cal.calibration.residualise_values(&mut z);
+        let fpc = if id == "dclus1_nofpc_rake" {
+            None
+        } else {
+            Some(757.0)
+        };
+        let se = cluster_variance(&z, &psu, fpc).sqrt();
+        let e = &case["expected"];
+        let tol = case["suggested_rel_tol"].as_f64().unwrap();
+        let (want_est, want_se) = (
+            e["estimate"][0].as_f64().unwrap(),
+            e["se"][0].as_f64().unwrap(),
+        );
+        let close = |x: f64, y: f64| {
+            (x - y).abs() <= tol * x.abs().max(y.abs()) + 1e-12 * want_est.abs().max(1.0)
+        };
+        assert!(
+            close(est, want_est),
+            "{}: estimate {est} vs {want_est}",
+            case["id"]
+        );
+        assert!(
+            close(se, want_se),
+            "{}: se {se} vs {want_se} (tol {tol:e})",
+            case["id"]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 21, "plain mean/total cases on calibrated designs");
+}
