@@ -5,6 +5,7 @@
 //!
 //! Everything is validated on load; errors name the file, line and key and say what to do.
 
+pub mod codebook;
 pub mod country;
 pub mod diagnostic;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod shape;
 pub mod suggest;
 pub mod validate;
 
+pub use codebook::render_codebook;
 pub use country::{CodeScheme, ColumnMap, CountryConfig, Delivery, load_countries, load_country};
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::ConfigError;

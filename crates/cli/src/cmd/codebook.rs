@@ -1,10 +1,34 @@
-//! `dh codebook`.
+//! `dh codebook`: prints the Markdown codebook of the harmonised schemas (rendering lives in `dh_config::codebook`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use super::EXIT_CONFIG;
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`dh codebook` is not implemented yet")
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  dh codebook > codebook.md\n  dh codebook --table caregiver_survey\n  dh codebook --schema-dir my-schemas"
+)]
+pub struct Args {
+    /// Folder holding the harmonised table schemas (`<table>.json`).
+    #[arg(long, value_name = "DIR", default_value = "schemas")]
+    pub schema_dir: PathBuf,
+    /// Print only this table (e.g. `child_survey`).
+    #[arg(long, value_name = "T")]
+    pub table: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let rendered = dh_config::load_schemas(&args.schema_dir)
+        .and_then(|set| dh_config::render_codebook(&set, args.table.as_deref()));
+    match rendered {
+        Ok(markdown) => {
+            print!("{markdown}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(EXIT_CONFIG))
+        }
+    }
 }

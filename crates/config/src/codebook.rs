@@ -1,0 +1,223 @@
+//! Markdown codebook of the harmonised schemas (`dh codebook`): one section per table with its keys and labelled
+//! missing codes, then one row per column with type, flags, description, codes, allowed missing codes, valid range
+//! and universe.
+
+use std::fmt::Write;
+
+use crate::error::ConfigError;
+use crate::schema::{Field, FieldType, Role, SchemaSet, TableSchema};
+
+/// Renders every table of `set`, or only `only` when given (an unknown name is an error listing the known ones).
+pub fn render_codebook(set: &SchemaSet, only: Option<&str>) -> Result<String, ConfigError> {
+    let tables: Vec<&TableSchema> = match only {
+        Some(name) => match set.get(name) {
+            Some(t) => vec![t],
+            None => {
+                let known: Vec<&str> = set.tables.keys().map(String::as_str).collect();
+                return Err(ConfigError::invalid(
+                    set.files
+                        .values()
+                        .next()
+                        .and_then(|p| p.parent())
+                        .unwrap_or(std::path::Path::new(".")),
+                    0,
+                    format!("no table `{name}`; known tables: {}", known.join(", ")),
+                ));
+            }
+        },
+        None => set.tables.values().collect(),
+    };
+    let mut out = String::from("# Codebook of the harmonised tables\n\n");
+    out.push_str(
+        "Generated from the schema files by `dh codebook`. Categorical columns are stored as their labels; \
+         numeric codes are given for reference. Missing codes are kept distinct from answers and from each other.\n",
+    );
+    for table in tables {
+        render_table(&mut out, table);
+    }
+    Ok(out)
+}
+
+fn render_table(out: &mut String, t: &TableSchema) {
+    let _ = writeln!(
+        out,
+        "\n## `{}`: {} (version {})\n",
+        t.name,
+        escape(&t.title),
+        t.version
+    );
+    if !t.description.is_empty() {
+        let _ = writeln!(out, "{}\n", t.description);
+    }
+    if !t.primary_key.is_empty() {
+        let _ = writeln!(out, "- Primary key: {}", ticks(&t.primary_key));
+    }
+    for fk in &t.foreign_keys {
+        let _ = writeln!(
+            out,
+            "- Foreign key: {} references `{}`({})",
+            ticks(&fk.fields),
+            fk.reference.resource,
+            ticks(&fk.reference.fields)
+        );
+    }
+    let _ = writeln!(out, "- Columns: {}\n", t.fields.len());
+    if !t.missing_values.is_empty() {
+        out.push_str("Labelled missing codes:\n\n| code | label | meaning |\n|---|---|---|\n");
+        for m in &t.missing_values {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                m.value,
+                m.label,
+                escape(&m.description)
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str("| column | type | description | codes | missing codes | range | universe |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for f in &t.fields {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            f.name,
+            type_cell(f),
+            escape(&f.description),
+            codes_cell(f),
+            if f.missing_values.is_empty() {
+                "-".to_string()
+            } else {
+                ticks(&f.missing_values)
+            },
+            range_cell(f),
+            universe_cell(f)
+        );
+    }
+}
+
+fn type_cell(f: &Field) -> String {
+    let mut parts = vec![
+        match f.field_type {
+            FieldType::String if f.categories.is_some() => "categorical",
+            FieldType::String => "string",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+        }
+        .to_string(),
+    ];
+    match f.role {
+        Role::Design => parts.push("design".into()),
+        Role::Key => parts.push("key".into()),
+        Role::Demographic => parts.push("demographic".into()),
+        Role::Derived => parts.push(format!(
+            "derived from `{}`",
+            f.derived_from.as_deref().unwrap_or("?")
+        )),
+        Role::Item => {}
+    }
+    if f.constraints.required {
+        parts.push("required".into());
+    }
+    if f.constraints.unique {
+        parts.push("unique".into());
+    }
+    if f.pseudonymise {
+        parts.push("pseudonymised".into());
+    }
+    parts.join(", ")
+}
+
+fn codes_cell(f: &Field) -> String {
+    let Some(categories) = &f.categories else {
+        return "-".into();
+    };
+    categories
+        .iter()
+        .map(|c| match c.range {
+            Some([lo, hi]) => format!("{} = `{}` ({lo}-{hi})", c.value, c.label),
+            None => format!("{} = `{}`", c.value, c.label),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn range_cell(f: &Field) -> String {
+    match (f.constraints.minimum, f.constraints.maximum) {
+        (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
+        (Some(lo), None) => format!(">= {lo}"),
+        (None, Some(hi)) => format!("<= {hi}"),
+        (None, None) => "-".into(),
+    }
+}
+
+fn universe_cell(f: &Field) -> String {
+    if f.universe.trim() == "true" {
+        "all".into()
+    } else {
+        format!("`{}`", escape(&f.universe))
+    }
+}
+
+fn ticks(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Escapes characters that would break a Markdown table cell.
+fn escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> SchemaSet {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
+        crate::load_schemas(&dir).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn one_section_per_table_and_one_row_per_column() {
+        let set = shipped();
+        let md = render_codebook(&set, None).unwrap();
+        for (name, table) in &set.tables {
+            assert!(md.contains(&format!("## `{name}`")), "{name}");
+            for f in &table.fields {
+                assert!(
+                    md.contains(&format!("\n| `{}` |", f.name)),
+                    "{name}.{}",
+                    f.name
+                );
+            }
+        }
+        assert!(md.contains("| `age` | integer, demographic, required | "));
+        assert!(md.contains("1 = `12-13` (12-13); 2 = `14-15` (14-15); 3 = `16-17` (16-17)"));
+        assert!(md.contains("| `accepted_money_images` |") && md.contains("`age >= 15`"));
+    }
+
+    #[test]
+    fn single_table_and_unknown_table() {
+        let set = shipped();
+        let md = render_codebook(&set, Some("caregiver_survey")).unwrap();
+        assert!(md.contains("## `caregiver_survey`") && !md.contains("## `child_survey`"));
+        let err = render_codebook(&set, Some("child"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no table `child`") && err.contains("child_survey"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn pipes_are_escaped() {
+        assert_eq!(escape("a | b\nc"), "a \\| b c");
+    }
+}
