@@ -188,7 +188,7 @@ pub fn solve(p: usize, a: &[f64], b: &[f64]) -> Result<Vec<f64>, SurveyError> {
             .fold(0.0, f64::max)
     };
     let rcond = 1.0 / (norm1(a) * norm1(&inverse));
-    if !(rcond >= f64::EPSILON) {
+    if rcond.is_nan() || rcond < f64::EPSILON {
         return Err(SurveyError::Invalid(format!(
             "calibration system is computationally singular: reciprocal condition number = {rcond:e} (collinear or empty calibration variables)"
         )));

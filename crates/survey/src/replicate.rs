@@ -385,7 +385,7 @@ pub fn build_replicates(
         }
     };
     let rep_type = match options.rep_type {
-        RepType::Fay { rho } if rho == 0.0 => RepType::Brr,
+        RepType::Fay { rho: 0.0 } => RepType::Brr,
         t => t,
     };
     Ok(ReplicateSet {

@@ -283,7 +283,7 @@ fn grake(
     };
     let mut eta = vec![0.0; p];
     let mut xeta = vec![0.0; n];
-    let mut g: Vec<f64> = xeta.iter().map(|&u| 1.0 + calfun.fm1(u, bounds)).collect();
+    let mut g: Vec<f64>;
     let mut deriv: Vec<f64> = xeta.iter().map(|&u| calfun.df(u, bounds)).collect();
     let mut iter = 1;
     let tol = 256.0 * f64::EPSILON;

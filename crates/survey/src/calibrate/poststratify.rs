@@ -137,16 +137,14 @@ impl PostStratum {
     pub(crate) fn residualise(&self, x: &mut [f64]) {
         let mut num = vec![0.0; self.n_levels];
         let mut den = vec![0.0; self.n_levels];
-        for i in 0..x.len() {
+        for (i, (xi, &c)) in x.iter().zip(&self.codes).enumerate() {
             let (psw, oldw) = self.weights_at(i);
-            let c = self.codes[i] as usize;
-            num[c] += x[i] * oldw / psw;
-            den[c] += oldw;
+            num[c as usize] += xi * oldw / psw;
+            den[c as usize] += oldw;
         }
-        for i in 0..x.len() {
+        for (i, (xi, &c)) in x.iter_mut().zip(&self.codes).enumerate() {
             let (psw, _) = self.weights_at(i);
-            let c = self.codes[i] as usize;
-            x[i] -= num[c] / den[c] * psw;
+            *xi -= num[c as usize] / den[c as usize] * psw;
         }
     }
 
@@ -164,14 +162,12 @@ impl PostStratum {
     pub(crate) fn backfit(&self, x: &mut [f64]) {
         let mut sum = vec![0.0; self.n_levels];
         let mut count = vec![0usize; self.n_levels];
-        for i in 0..x.len() {
-            let c = self.codes[i] as usize;
-            sum[c] += x[i] / self.new_weights[i];
-            count[c] += 1;
+        for ((xi, &c), w) in x.iter().zip(&self.codes).zip(&self.new_weights) {
+            sum[c as usize] += xi / w;
+            count[c as usize] += 1;
         }
-        for i in 0..x.len() {
-            let c = self.codes[i] as usize;
-            x[i] -= self.new_weights[i] * (sum[c] / count[c] as f64);
+        for ((xi, &c), w) in x.iter_mut().zip(&self.codes).zip(&self.new_weights) {
+            *xi -= w * (sum[c as usize] / count[c as usize] as f64);
         }
     }
 }

@@ -180,7 +180,7 @@ fn paley(n: usize, nmax: usize) -> Option<Matrix01> {
     let nceil = n + 4 - n % 4;
     let mut nn = nceil;
     if n % 4 + 4 == n % 8 {
-        while nn % 8 == 0 {
+        while nn.is_multiple_of(8) {
             nn /= 2;
         }
         if nn >= 1 && SMALL_PRIMES.contains(&(nn - 1)) {

@@ -39,7 +39,7 @@ pub(crate) fn jk1(columns: &DesignColumns<'_>, layout: &PsuLayout) -> Result<Bui
                     i + 1
                 )));
             }
-            if !(first >= 0.0) {
+            if first.is_nan() || first < 0.0 {
                 return Err(SurveyError::Invalid(format!(
                     "Negative finite population correction {first}"
                 )));
