@@ -354,7 +354,7 @@ impl Design {
     pub fn n_psu(&self) -> usize {
         self.stages[0].n_units()
     }
-    /// Stratum index of each PSU.
+    /// Dense PSU index of each row (PSUs unique across strata).
     pub fn psu_of_row(&self) -> &[u32] {
         &self.stages[0].unit_of_row
     }
@@ -374,6 +374,26 @@ impl Design {
             weights,
             ..self.clone()
         })
+    }
+
+    /// Stratum index of each row (0-based, strata in label order).
+    pub fn stratum_of_row(&self) -> Vec<usize> {
+        let st = &self.stages[0];
+        st.unit_of_row
+            .iter()
+            .map(|&u| st.group_of_unit[u as usize] as usize)
+            .collect()
+    }
+    /// Labels of the strata (`"1"` for an unstratified design).
+    pub fn strata_labels(&self) -> &[String] {
+        &self.strata_labels
+    }
+    /// Stage-1 population size (fpc) of each row's stratum, when the design has an fpc.
+    pub fn stage1_popsize_of_row(&self) -> Option<Vec<f64>> {
+        let st = &self.stages[0];
+        st.popsize_of_unit
+            .as_ref()
+            .map(|p| st.unit_of_row.iter().map(|&u| p[u as usize]).collect())
     }
 
     /// R's `degf()`: PSUs minus strata, counting only rows whose weight `w[i]` is not zero.

@@ -314,6 +314,33 @@ impl SurveyDesign {
         Ok(d)
     }
 
+    /// A replicate design from a [`crate::replicate::ReplicateSet`] (built by `as.svrepdesign` rules or
+    /// supplied); `weights` are the full-sample sampling weights; degf = rank of the analysis weights - 1 (R).
+    pub fn from_replicate_set(
+        weights: Vec<f64>,
+        set: &crate::replicate::ReplicateSet,
+    ) -> Result<Self, SurveyError> {
+        let analysis = (0..set.n_replicates())
+            .map(|r| set.replicate_weights(r).map(|w| w.into_owned()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| SurveyError::Invalid("replicate set is inconsistent".into()))?;
+        let reps = ReplicateWeights {
+            analysis,
+            scale: set.scale,
+            rscales: set.rscales.clone(),
+            mse: set.mse,
+        };
+        Self::replicate(weights, reps, None)
+    }
+
+    /// The Taylor design structure (`None` for replicate designs).
+    pub fn taylor_design(&self) -> Option<&Design> {
+        match &self.kind {
+            VarianceKind::Taylor(d) | VarianceKind::Calibrated { design: d, .. } => Some(d),
+            VarianceKind::Replicate(_) => None,
+        }
+    }
+
     pub fn n_rows(&self) -> usize {
         self.weights.len()
     }
