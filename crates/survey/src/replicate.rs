@@ -213,7 +213,9 @@ pub struct DesignColumns<'a> {
     pub stratum_labels: Option<&'a [String]>,
     /// First-stage PSU code per row, unique across strata (as after `nest=TRUE`).
     pub psu: &'a [usize],
-    /// First-stage population size (number of PSUs in the stratum's population) per row; `None` = no fpc.
+    /// First-stage fpc per row as `svydesign` takes it: population sizes (number of PSUs in the stratum's
+    /// population), or sampling fractions when every value is <= 1 (then population = PSUs sampled / fraction, as
+    /// R's `as.fpc`); `None` = no fpc.
     pub fpc: Option<&'a [f64]>,
 }
 
@@ -307,6 +309,43 @@ pub(crate) fn stratum_fpc(
     Ok(Some(out))
 }
 
+/// Stage-1 population sizes per row: the fpc column itself, or PSUs sampled in the stratum / fraction when the
+/// column holds sampling fractions (all values <= 1 and one below 1), as R's `as.fpc`.
+fn population_sizes(
+    fpc: Option<&[f64]>,
+    layout: &PsuLayout,
+) -> Result<Option<Vec<f64>>, SurveyError> {
+    let Some(fpc) = fpc else { return Ok(None) };
+    if let Some(i) = fpc.iter().position(|v| v.is_nan() || *v <= 0.0) {
+        return Err(SurveyError::Invalid(format!(
+            "fpc in row {} is {}: must be a positive population size or sampling fraction",
+            i + 1,
+            fpc[i]
+        )));
+    }
+    let is_popsize = fpc.iter().any(|&v| v > 1.0);
+    if is_popsize {
+        if let Some(i) = fpc.iter().position(|&v| v < 1.0) {
+            return Err(SurveyError::Invalid(format!(
+                "Must have all fpc>=1 or all fpc<=1 (row {} has {})",
+                i + 1,
+                fpc[i]
+            )));
+        }
+        return Ok(Some(fpc.to_vec()));
+    }
+    let mut sampled = std::collections::HashMap::new();
+    for &s in &layout.psu_stratum {
+        *sampled.entry(s).or_insert(0usize) += 1;
+    }
+    Ok(Some(
+        fpc.iter()
+            .zip(&layout.row_psu)
+            .map(|(&f, &p)| sampled[&layout.psu_stratum[p]] as f64 / f)
+            .collect(),
+    ))
+}
+
 /// Builds replicate weights from a Taylor design as R's `as.svrepdesign(design, type=...)` does (JK1, JKn, BRR,
 /// Fay). Bootstrap replicates are random in R: supply them with [`supplied_replicates`] and [`bootstrap_scale`].
 pub fn build_replicates(
@@ -339,6 +378,11 @@ pub fn build_replicates(
         )));
     }
     let layout = PsuLayout::new(columns.psu, columns.strata)?;
+    let popsize = population_sizes(columns.fpc, &layout)?;
+    let columns = &DesignColumns {
+        fpc: popsize.as_deref(),
+        ..*columns
+    };
     let mut warnings = Vec::new();
     let (multipliers, scale, rscales) = match options.rep_type {
         RepType::Jk1 => {

@@ -452,3 +452,52 @@ fn lonely_fail_and_brr_with_a_single_psu_stratum_are_errors() {
     let unstratified = Columns::of(&all["designs"]["dclus1"], &all["datasets"]);
     assert!(build_replicates(&unstratified.view(), &brr).is_err());
 }
+
+#[test]
+fn fpc_given_as_sampling_fractions_equals_population_sizes() {
+    let all = expected();
+    for (id, rep_type) in [("dclus1", RepType::Jk1), ("dstrat", RepType::Jkn)] {
+        let cols = Columns::of(&all["designs"][id], &all["datasets"]);
+        let opts = ReplicateOptions {
+            rep_type,
+            lonely_psu: LonelyPsu::Fail,
+            mse: false,
+        };
+        let by_size = build_replicates(&cols.view(), &opts).unwrap();
+        // fraction = PSUs sampled in the stratum / population size
+        let population = cols.fpc.clone().unwrap();
+        let strata = cols
+            .view()
+            .strata
+            .map(<[usize]>::to_vec)
+            .unwrap_or_else(|| vec![0; population.len()]);
+        let fractions: Vec<f64> = population
+            .iter()
+            .zip(&strata)
+            .map(|(big_n, s)| {
+                let mut psus: Vec<usize> = cols
+                    .psu
+                    .iter()
+                    .zip(&strata)
+                    .filter(|(_, t)| *t == s)
+                    .map(|(p, _)| *p)
+                    .collect();
+                psus.sort();
+                psus.dedup();
+                psus.len() as f64 / big_n
+            })
+            .collect();
+        let view = DesignColumns {
+            fpc: Some(&fractions),
+            ..cols.view()
+        };
+        let by_fraction = build_replicates(&view, &opts).unwrap();
+        assert!(
+            close(by_fraction.scale, by_size.scale, 1e-14, 0.0),
+            "{id} scale"
+        );
+        for (a, b) in by_fraction.rscales.iter().zip(&by_size.rscales) {
+            assert!(close(*a, *b, 1e-14, 0.0), "{id} rscales {a} vs {b}");
+        }
+    }
+}
