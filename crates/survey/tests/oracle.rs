@@ -379,7 +379,8 @@ fn build_design(root: &Value, case: &Value, t: &Table) -> Result<SurveyDesign, S
                 let fpc = base.stage1_popsize_of_row();
                 let cols = DesignColumns {
                     weights: base.weights(),
-                    strata: Some(&strata),
+                    // R: JK1 needs an unstratified design, JKn/BRR a stratified one (`has.strata`)
+                    strata: (!base_def["strata"].is_null()).then_some(strata.as_slice()),
                     stratum_labels: Some(base.strata_labels()),
                     psu: &psu,
                     fpc: fpc.as_deref(),
