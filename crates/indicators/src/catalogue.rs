@@ -170,10 +170,17 @@ pub struct Indicator {
     pub statistic: Statistic,
     pub ci_method: CiMethod,
     /// Categorical columns to break the estimate down by (the total is always produced as well).
-    pub disaggregations: Vec<String>,
+    pub disaggregations: Vec<Disaggregation>,
     pub comparability: String,
     pub notes: String,
     pub location: Location,
+}
+
+/// A categorical column an estimate is broken down by, with its levels in the schema's code order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disaggregation {
+    pub column: String,
+    pub levels: Vec<String>,
 }
 
 /// The validated catalogue, indicators in file order.
@@ -232,7 +239,11 @@ impl fmt::Display for Indicator {
         writeln!(
             f,
             "disaggregations: total, {}",
-            self.disaggregations.join(", ")
+            self.disaggregations
+                .iter()
+                .map(|d| format!("{} ({})", d.column, d.levels.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ")
         )?;
         writeln!(f, "comparability:   {}", self.comparability)?;
         if !self.notes.is_empty() {
@@ -707,7 +718,7 @@ impl Validator<'_> {
         defaults: &RawDefaults,
         pipeline: &PipelineConfig,
         columns: &Columns,
-    ) -> Vec<String> {
+    ) -> Vec<Disaggregation> {
         let Some(list) = raw
             .disaggregations
             .as_ref()
@@ -721,9 +732,13 @@ impl Validator<'_> {
             );
             return Vec::new();
         };
-        let mut out: Vec<String> = Vec::new();
+        let mut out: Vec<Disaggregation> = Vec::new();
         for d in list.get_ref() {
-            if out.contains(d) {
+            let levels = match columns.get(d) {
+                Some(ColumnKind::Categorical { labels }) => labels.clone(),
+                _ => Vec::new(),
+            };
+            if out.iter().any(|x| &x.column == d) {
                 self.error(
                     Some(id),
                     "disaggregations",
@@ -741,10 +756,13 @@ impl Validator<'_> {
                     ),
                 );
             }
-            out.push(d.clone());
+            out.push(Disaggregation {
+                column: d.clone(),
+                levels,
+            });
         }
         for required in &pipeline.required_disaggregations {
-            if !out.contains(required) {
+            if !out.iter().any(|x| &x.column == required) {
                 self.error(
                     Some(id),
                     "disaggregations",

@@ -1,19 +1,27 @@
 //! `dh-indicators`: the indicator catalogue. Indicators are data in `pipelines/` (an analyst edits TOML, not
 //! Rust): [`pipeline_config`] reads `pipelines/pipeline.toml` (thresholds, joins, required disaggregations) and
 //! [`catalogue`] reads and validates `pipelines/indicators.toml` against the harmonised schemas, compiling each
-//! universe and numerator with `dh-expr`.
+//! universe and numerator with `dh-expr`. [`prepare`] turns one indicator and one country's table into the per-row
+//! inputs of the estimator, and [`flags`] holds the publication rules.
 
 pub mod catalogue;
 pub mod columns;
 pub mod error;
+pub mod flags;
 pub mod location;
 pub mod pipeline_config;
+pub mod prepare;
+#[cfg(test)]
+mod test_support;
 
 pub use catalogue::{
-    Catalogue, CiMethod, Indicator, MissingRule, Statistic, load_catalogue, parse_catalogue,
+    Catalogue, CiMethod, Disaggregation, Indicator, MissingRule, Statistic, load_catalogue,
+    parse_catalogue,
 };
 pub use error::{CatalogError, CatalogErrors};
+pub use flags::{Flag, publication_flag};
 pub use pipeline_config::{Join, PipelineConfig, Thresholds, load_pipeline_config};
+pub use prepare::{DomainCodes, PrepareError, Prepared, prepare};
 
 use std::path::Path;
 

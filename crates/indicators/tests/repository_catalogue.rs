@@ -48,7 +48,10 @@ fn repository_catalogue_is_valid_and_complete() {
             .get(id)
             .unwrap_or_else(|| panic!("indicator `{id}` is missing"));
         for d in ["sex", "age_band", "urban_rural"] {
-            assert!(ind.disaggregations.iter().any(|x| x == d), "{id} lacks {d}");
+            assert!(
+                ind.disaggregations.iter().any(|x| x.column == d),
+                "{id} lacks {d}"
+            );
         }
     }
     let headline = catalogue

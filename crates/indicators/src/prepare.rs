@@ -1,0 +1,226 @@
+//! Per-row inputs of one indicator on one country's table, ready for the design-based estimator: which rows are in
+//! the denominator, the value each contributes (0/1 or the averaged variable), each row's level of every
+//! disaggregation, and whether the country collected the question at all.
+//!
+//! Rules (documented in `pipelines/indicators.toml` too):
+//! * a row is in the universe when the universe expression is *true*; unknown counts as outside (and is counted in
+//!   [`Prepared::universe_unknown`]);
+//! * for proportions and counts, a universe row whose numerator is unknown goes through the indicator's missing
+//!   rule ([`dh_expr::Evaluation::resolve`]): excluded, or counted as "no";
+//! * for means, universe rows whose variable is null (or NaN) leave the denominator;
+//! * the indicator is `not_collected` when any universe or numerator result is unknown because of the
+//!   `not_collected` code: the normaliser writes it for every row of a question the country did not ask.
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type};
+use dh_expr::EvalError;
+
+use crate::catalogue::{Indicator, NOT_COLLECTED, Statistic};
+
+/// One disaggregation's level per row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainCodes {
+    pub column: String,
+    /// Levels in schema order; `codes` index into it.
+    pub levels: Vec<String>,
+    /// Per row: the level index, or `None` when the row's value is null, a missing code or not a known level.
+    pub codes: Vec<Option<u32>>,
+}
+
+/// Per-row inputs of one indicator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// In the universe and kept by the missing rule.
+    pub in_denominator: Vec<bool>,
+    /// 1.0 / 0.0 for proportions and counts, the variable for means; 0.0 outside the denominator.
+    pub value: Vec<f64>,
+    pub not_collected: bool,
+    /// Rows definitely in the universe.
+    pub universe_rows: usize,
+    /// Rows whose universe could not be decided (outside the universe).
+    pub universe_unknown: usize,
+    /// Universe rows the missing rule removed from the denominator.
+    pub excluded_by_missing_rule: usize,
+    pub domains: Vec<DomainCodes>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PrepareError {
+    #[error("indicator `{indicator}`: {source}")]
+    Eval {
+        indicator: String,
+        #[source]
+        source: EvalError,
+    },
+    #[error("indicator `{indicator}`: column `{column}` is not in the table")]
+    MissingColumn { indicator: String, column: String },
+    #[error(
+        "indicator `{indicator}`: column `{column}` has Arrow type {data_type}; expected {expected}"
+    )]
+    ColumnType {
+        indicator: String,
+        column: String,
+        data_type: String,
+        expected: String,
+    },
+}
+
+/// Evaluates `indicator` on `batch` (one country's rows of the indicator's table, joins already applied).
+pub fn prepare(indicator: &Indicator, batch: &RecordBatch) -> Result<Prepared, PrepareError> {
+    let eval_err = |source| PrepareError::Eval {
+        indicator: indicator.id.clone(),
+        source,
+    };
+    let universe = indicator.universe.evaluate(batch).map_err(eval_err)?;
+    let in_universe = universe.is_true();
+    let mut not_collected = universe.unknown_because(Some(NOT_COLLECTED)).true_count() > 0;
+    let universe_unknown = universe.is_unknown().true_count();
+    let rows = batch.num_rows();
+    let mut in_denominator = vec![false; rows];
+    let mut value = vec![0.0; rows];
+    match indicator.statistic {
+        Statistic::Proportion | Statistic::Count => {
+            let Some(numerator) = &indicator.numerator else {
+                return Err(PrepareError::MissingColumn {
+                    indicator: indicator.id.clone(),
+                    column: "numerator".into(),
+                });
+            };
+            let eval = numerator.evaluate(batch).map_err(eval_err)?;
+            let nc = eval.unknown_because(Some(NOT_COLLECTED));
+            not_collected |= (0..rows).any(|i| in_universe.value(i) && nc.value(i));
+            let resolved = eval.resolve(|cause| indicator.missing_rule.treatment(cause));
+            for i in 0..rows {
+                in_denominator[i] = in_universe.value(i) && resolved.counted.value(i);
+                value[i] = f64::from(u8::from(in_denominator[i] && resolved.value.value(i)));
+            }
+        }
+        Statistic::Mean => {
+            let column = indicator.variable.as_deref().unwrap_or_default();
+            let values = numeric_column(indicator, batch, column)?;
+            for i in 0..rows {
+                if let Some(v) = values[i].filter(|_| in_universe.value(i)) {
+                    in_denominator[i] = true;
+                    value[i] = v;
+                }
+            }
+        }
+    }
+    let universe_rows = in_universe.true_count();
+    let excluded_by_missing_rule = universe_rows - in_denominator.iter().filter(|b| **b).count();
+    let domains = indicator
+        .disaggregations
+        .iter()
+        .map(|d| domain_codes(indicator, batch, &d.column, &d.levels))
+        .collect::<Result<_, _>>()?;
+    Ok(Prepared {
+        in_denominator,
+        value,
+        not_collected,
+        universe_rows,
+        universe_unknown,
+        excluded_by_missing_rule,
+        domains,
+    })
+}
+
+fn numeric_column(
+    indicator: &Indicator,
+    batch: &RecordBatch,
+    column: &str,
+) -> Result<Vec<Option<f64>>, PrepareError> {
+    let array = batch
+        .column_by_name(column)
+        .ok_or_else(|| PrepareError::MissingColumn {
+            indicator: indicator.id.clone(),
+            column: column.to_string(),
+        })?;
+    let type_error = || PrepareError::ColumnType {
+        indicator: indicator.id.clone(),
+        column: column.to_string(),
+        data_type: array.data_type().to_string(),
+        expected: "a numeric column".into(),
+    };
+    if !array.data_type().is_numeric() {
+        return Err(type_error());
+    }
+    let floats = cast(array, &DataType::Float64).map_err(|_| type_error())?;
+    let floats = floats.as_primitive::<Float64Type>();
+    Ok((0..floats.len())
+        .map(|i| {
+            floats
+                .is_valid(i)
+                .then(|| floats.value(i))
+                .filter(|v| v.is_finite())
+        })
+        .collect())
+}
+
+/// Level index per row, resolved once per dictionary entry for dictionary columns.
+fn domain_codes(
+    indicator: &Indicator,
+    batch: &RecordBatch,
+    column: &str,
+    levels: &[String],
+) -> Result<DomainCodes, PrepareError> {
+    let array = batch
+        .column_by_name(column)
+        .ok_or_else(|| PrepareError::MissingColumn {
+            indicator: indicator.id.clone(),
+            column: column.to_string(),
+        })?;
+    let level_of = |label: Option<&str>| {
+        label
+            .and_then(|l| levels.iter().position(|x| x == l))
+            .map(|p| p as u32)
+    };
+    let type_error = || PrepareError::ColumnType {
+        indicator: indicator.id.clone(),
+        column: column.to_string(),
+        data_type: array.data_type().to_string(),
+        expected: "a dictionary or text column of labels".into(),
+    };
+    let codes = match array.data_type() {
+        DataType::Dictionary(_, _) => {
+            let dict = array.as_any_dictionary();
+            let entries = labels(dict.values().as_ref()).ok_or_else(type_error)?;
+            let per_entry: Vec<Option<u32>> = entries.into_iter().map(level_of).collect();
+            let keys = dict.keys();
+            dict.normalized_keys()
+                .into_iter()
+                .enumerate()
+                .map(|(row, k)| {
+                    if keys.is_null(row) {
+                        None
+                    } else {
+                        per_entry.get(k).copied().flatten()
+                    }
+                })
+                .collect()
+        }
+        _ => labels(array.as_ref())
+            .ok_or_else(type_error)?
+            .into_iter()
+            .map(level_of)
+            .collect(),
+    };
+    Ok(DomainCodes {
+        column: column.to_string(),
+        levels: levels.to_vec(),
+        codes,
+    })
+}
+
+fn labels(array: &dyn Array) -> Option<Vec<Option<&str>>> {
+    match array.data_type() {
+        DataType::Utf8 => Some(array.as_string::<i32>().iter().collect()),
+        DataType::LargeUtf8 => Some(array.as_string::<i64>().iter().collect()),
+        DataType::Utf8View => Some(array.as_string_view().iter().collect()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "prepare_tests.rs"]
+mod tests;

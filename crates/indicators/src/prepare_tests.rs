@@ -1,0 +1,271 @@
+//! Tests of per-row preparation: universe, missing rules, not_collected detection, means and domain codes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, DictionaryArray, Int16Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::Int16Type;
+
+use super::*;
+use crate::catalogue::{Catalogue, parse_catalogue};
+use crate::test_support::{pipeline, schemas};
+
+const CATALOGUE: &str = r#"format_version = 1
+[defaults]
+disaggregations = ["sex"]
+[missing_rules.dk_no]
+description = "dont know counts as no"
+null = "exclude"
+dont_know = "no"
+refused = "exclude"
+not_collected = "exclude"
+[missing_rules.strict]
+description = "all excluded"
+null = "exclude"
+dont_know = "exclude"
+refused = "exclude"
+not_collected = "exclude"
+
+[[indicator]]
+id = "q_yes"
+label = "l"
+version = "1.0.0"
+table = "child_survey"
+universe = 'age >= 15'
+universe_label = "15-17"
+numerator = 'q == "yes"'
+missing_rule = "dk_no"
+statistic = "proportion"
+comparability = "c"
+
+[[indicator]]
+id = "q_yes_strict"
+label = "l"
+version = "1.0.0"
+table = "child_survey"
+universe = 'true'
+universe_label = "all"
+numerator = 'q == "yes"'
+missing_rule = "strict"
+statistic = "count"
+comparability = "c"
+
+[[indicator]]
+id = "mean_age"
+label = "l"
+version = "1.0.0"
+table = "child_survey"
+universe = 'q == "yes"'
+universe_label = "yes"
+variable = "age"
+missing_rule = "strict"
+statistic = "mean"
+comparability = "c"
+"#;
+
+fn catalogue() -> Catalogue {
+    parse_catalogue(Path::new("t.toml"), CATALOGUE, &pipeline(), &schemas())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn dict(values: &[&str], keys: Vec<Option<i16>>) -> ArrayRef {
+    let values = Arc::new(StringArray::from(values.to_vec()));
+    Arc::new(
+        DictionaryArray::<Int16Type>::try_new(Int16Array::from(keys), values)
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+}
+
+/// sex: male female female male null female male female
+/// age: 15 16 12 17 15 null 16 14
+/// q:   yes no yes dont_know refused yes null no
+fn batch(q: ArrayRef) -> RecordBatch {
+    // The dictionary lists `female` first: levels must still follow the schema order (male, female).
+    let sex = dict(
+        &["female", "male"],
+        vec![
+            Some(1),
+            Some(0),
+            Some(0),
+            Some(1),
+            None,
+            Some(0),
+            Some(1),
+            Some(0),
+        ],
+    );
+    let age: ArrayRef = Arc::new(Int64Array::from(vec![
+        Some(15),
+        Some(16),
+        Some(12),
+        Some(17),
+        Some(15),
+        None,
+        Some(16),
+        Some(14),
+    ]));
+    RecordBatch::try_from_iter(vec![("sex", sex), ("age", age), ("q", q)])
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn q_default() -> ArrayRef {
+    dict(
+        &["yes", "no", "dont_know", "refused"],
+        vec![
+            Some(0),
+            Some(1),
+            Some(0),
+            Some(2),
+            Some(3),
+            Some(0),
+            None,
+            Some(1),
+        ],
+    )
+}
+
+fn run(id: &str, b: &RecordBatch) -> Prepared {
+    let c = catalogue();
+    let ind = c.get(id).unwrap_or_else(|| panic!("{id}"));
+    prepare(ind, b).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn proportion_with_dont_know_counted_as_no() {
+    let p = run("q_yes", &batch(q_default()));
+    assert_eq!(
+        p.in_denominator,
+        vec![true, true, false, true, false, false, false, false]
+    );
+    assert_eq!(p.value, vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(
+        (
+            p.universe_rows,
+            p.universe_unknown,
+            p.excluded_by_missing_rule
+        ),
+        (5, 1, 2)
+    );
+    assert!(!p.not_collected);
+    assert_eq!(
+        p.domains[0].levels,
+        vec!["male".to_string(), "female".to_string()]
+    );
+    assert_eq!(
+        p.domains[0].codes,
+        vec![
+            Some(0),
+            Some(1),
+            Some(1),
+            Some(0),
+            None,
+            Some(1),
+            Some(0),
+            Some(1)
+        ]
+    );
+}
+
+#[test]
+fn strict_rule_excludes_every_missing_code() {
+    let p = run("q_yes_strict", &batch(q_default()));
+    assert_eq!(
+        p.in_denominator,
+        vec![true, true, true, false, false, true, false, true]
+    );
+    assert_eq!(p.value, vec![1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+    assert_eq!(p.excluded_by_missing_rule, 3);
+}
+
+#[test]
+fn mean_excludes_null_variable_and_unknown_universe() {
+    let p = run("mean_age", &batch(q_default()));
+    assert_eq!(
+        p.in_denominator,
+        vec![true, false, true, false, false, false, false, false]
+    );
+    assert_eq!(p.value[0], 15.0);
+    assert_eq!(p.value[2], 12.0);
+    assert_eq!((p.universe_rows, p.universe_unknown), (3, 3));
+}
+
+#[test]
+fn not_collected_question_is_detected_in_numerator_and_universe() {
+    let q = dict(&["not_collected"], vec![Some(0); 8]);
+    let b = batch(q);
+    let p = run("q_yes", &b);
+    assert!(p.not_collected);
+    assert!(p.in_denominator.iter().all(|x| !x));
+    // As a universe (mean_age's universe is q == "yes").
+    assert!(run("mean_age", &b).not_collected);
+}
+
+#[test]
+fn plain_text_columns_work_too() {
+    let q: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("yes"),
+        Some("no"),
+        Some("yes"),
+        Some("dont_know"),
+        Some("refused"),
+        Some("yes"),
+        None,
+        Some("no"),
+    ]));
+    let sex: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("male"),
+        Some("female"),
+        Some("female"),
+        Some("male"),
+        None,
+        Some("female"),
+        Some("male"),
+        Some("other"),
+    ]));
+    let age: ArrayRef = Arc::new(Int64Array::from(vec![
+        Some(15),
+        Some(16),
+        Some(12),
+        Some(17),
+        Some(15),
+        None,
+        Some(16),
+        Some(14),
+    ]));
+    let b = RecordBatch::try_from_iter(vec![("sex", sex), ("age", age), ("q", q)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let p = run("q_yes", &b);
+    assert_eq!(
+        p.in_denominator,
+        vec![true, true, false, true, false, false, false, false]
+    );
+    assert_eq!(
+        p.domains[0].codes,
+        vec![
+            Some(0),
+            Some(1),
+            Some(1),
+            Some(0),
+            None,
+            Some(1),
+            Some(0),
+            None
+        ]
+    );
+}
+
+#[test]
+fn missing_or_mistyped_columns_are_errors() {
+    let age: ArrayRef = Arc::new(Int64Array::from(vec![15]));
+    let b = RecordBatch::try_from_iter(vec![("age", age)]).unwrap_or_else(|e| panic!("{e}"));
+    let c = catalogue();
+    let e = prepare(c.get("q_yes").unwrap_or_else(|| panic!()), &b).err();
+    assert!(matches!(e, Some(PrepareError::Eval { .. })), "{e:?}");
+    let sex: ArrayRef = Arc::new(Int64Array::from(vec![1]));
+    let q = dict(&["yes"], vec![Some(0)]);
+    let age: ArrayRef = Arc::new(Int64Array::from(vec![15]));
+    let b = RecordBatch::try_from_iter(vec![("sex", sex), ("age", age), ("q", q)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = prepare(c.get("q_yes").unwrap_or_else(|| panic!()), &b).err();
+    assert!(matches!(e, Some(PrepareError::ColumnType { .. })), "{e:?}");
+}
