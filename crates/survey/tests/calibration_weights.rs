@@ -350,3 +350,91 @@ fn calibrated_standard_errors_of_plain_means_and_totals_equal_r() {
     }
     assert_eq!(checked, 21, "plain mean/total cases on calibrated designs");
 }
+
+/// Bounded calibration through `grake` (not in the oracle): R 4.2.2 / survey 4.1-1 reference values from
+/// `calibrate(dclus1, ~stype+api99, pop, calfun=..., bounds=...)`: sum of weights, weights of rows 1, 50, 100
+/// and 183, and `svymean(~api00)` with its SE.
+#[test]
+fn bounded_linear_and_logit_calibration_equal_r() {
+    let a = api();
+    let p = populations();
+    let m = margins(&a, &p);
+    let model = CalibrationModel {
+        terms: vec![
+            Term::Factor {
+                name: "stype",
+                factor: m[0].factor,
+            },
+            Term::Numeric {
+                name: "api99",
+                values: &a.api99,
+            },
+        ],
+        intercept: true,
+    };
+    let pop = totals(&[
+        ("(Intercept)", 6194.0),
+        ("stypeH", 755.0),
+        ("stypeM", 1018.0),
+        ("api99", 3914069.0),
+    ]);
+    let cases = [
+        (
+            CalFun::Logit,
+            (0.7, 1.7),
+            [
+                6194.0000000528944,
+                55.662409143197941,
+                29.302754480943335,
+                56.477042515635915,
+                40.726235716173505,
+            ],
+            (665.46096942749227, 3.419983721569527),
+        ),
+        (
+            CalFun::Linear,
+            (0.5, 1.75),
+            [
+                6193.9999999999991,
+                52.732679267500139,
+                33.453534014061901,
+                54.881905922920559,
+                39.346574843440422,
+            ],
+            (665.35745987232951, 3.4394646925379129),
+        ),
+    ];
+    let psu = a.data.text("dnum");
+    let y = a.data.num("api00");
+    for (calfun, bounds, want, (want_mean, want_se)) in cases {
+        let options = CalibrateOptions {
+            bounds,
+            ..CalibrateOptions::new(calfun)
+        };
+        let cal = calibrate(&a.pw, &model, &pop, &options).unwrap();
+        let w = &cal.weights;
+        let got = [w.iter().sum::<f64>(), w[0], w[49], w[99], w[182]];
+        assert!(
+            max_rel_diff(&got, &want) < 1e-12,
+            "{calfun:?}: {got:?} vs {want:?}"
+        );
+        let sw: f64 = w.iter().sum();
+        let mean = y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sw;
+        let mut z: Vec<f64> = y.iter().zip(w).map(|(y, w)| (y - mean) * w / sw).collect();
+        cal.calibration.residualise_values(&mut z);
+        let se = cluster_variance(&z, &psu, Some(757.0)).sqrt();
+        assert!(
+            max_rel_diff(&[mean, se], &[want_mean, want_se]) < 1e-10,
+            "{calfun:?}: {mean} {se}"
+        );
+    }
+    // R: "Calibration failed" when the bounds cannot be met within maxit.
+    let tight = CalibrateOptions {
+        bounds: (0.9, 1.1),
+        ..CalibrateOptions::new(CalFun::Linear)
+    };
+    let err = calibrate(&a.pw, &model, &pop, &tight)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Calibration failed"), "{err}");
+}
