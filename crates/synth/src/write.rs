@@ -1,0 +1,441 @@
+//! Writes a [`SynthSample`] as the country's raw deliveries: for every `[deliveries.<table>]` of the config, the
+//! file it names, with its delimiter, encoding (UTF-8, UTF-8 with BOM, Latin-1, Windows-1252) and line ending.
+//!
+//! Each harmonised value goes through the INVERSE of the country's column mapping: category label -> the
+//! country's source code (the first code, in sorted order, mapped to that label), missing label -> the country's
+//! missing code (`""` = an empty cell). A column with `not_collected = true` has no source and is absent; a
+//! harmonised column the delivery does not map is absent too. Alongside the mapped columns every delivery holds
+//! its direct identifiers (`identifiers`, see [`crate::identifiers`]) and two unmapped administrative columns
+//! (`interview_minutes`, `form_version`) that ingest must ignore. Quoting is minimal (fields holding the delimiter,
+//! a quote or a line break are quoted), as most survey software writes it.
+//!
+//! Column order: the first mapped column (the respondent or caregiver id), the identifiers other than notes,
+//! the remaining mapped columns in schema order, the administrative columns, then the notes.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+
+use dh_config::country::{Encoding, Format, LineEnding};
+use dh_config::{ColumnMap, CountryConfig, Delivery};
+
+use crate::cell::Cell;
+use crate::error::SynthError;
+use crate::identifiers::IdentifierKind;
+use crate::items::{FrameField, Gen, TablePlan};
+use crate::messy::{self, InjectedProblem, Injection, Targets};
+use crate::population::CHILD_TABLE;
+use crate::rng;
+use crate::sample::{Respondent, SynthSample};
+
+/// Unmapped administrative columns added to every delivery.
+const ADMIN_COLUMNS: [&str; 2] = ["interview_minutes", "form_version"];
+
+/// How one output column gets its text.
+enum Source<'a> {
+    Field { index: usize, text: FieldText<'a> },
+    Identifier(IdentifierKind),
+    Admin(usize),
+}
+
+/// Precomputed inverse mapping of one harmonised column.
+struct FieldText<'a> {
+    frame: Option<FrameField>,
+    /// Source code per category index (the label itself when the mapping has no codes).
+    categories: Vec<String>,
+    /// Source code per table missing label, if the country has one.
+    missing: Vec<Option<String>>,
+    map: &'a ColumnMap,
+}
+
+struct Column<'a> {
+    header: String,
+    source: Source<'a>,
+}
+
+/// Writes every delivery of `config` for `sample` into `dir` (the country's folder, created if needed) and returns
+/// the problems planted in them, sorted by file and row.
+pub fn write_deliveries(
+    sample: &SynthSample,
+    config: &CountryConfig,
+    dir: &Path,
+) -> Result<Vec<InjectedProblem>, SynthError> {
+    std::fs::create_dir_all(dir).map_err(|e| SynthError::io(dir, e))?;
+    let mut problems = Vec::new();
+    for (table, delivery) in &config.deliveries {
+        let derr = |message: String| SynthError::Delivery {
+            iso3: sample.iso3.clone(),
+            table: table.clone(),
+            file: delivery.file.clone(),
+            message,
+        };
+        let t = sample
+            .plans
+            .iter()
+            .position(|p| &p.name == table)
+            .ok_or_else(|| {
+                derr("dh synth generates only the child table and tables linked to it".into())
+            })?;
+        if delivery.format != Format::Csv {
+            return Err(derr(format!(
+                "dh synth writes CSV only, not {:?}",
+                delivery.format
+            )));
+        }
+        let plan = &sample.plans[t];
+        let columns = columns(plan, delivery).map_err(&derr)?;
+        let targets = targets(plan, &columns);
+        let mut rng = rng::stream(
+            rng::key(&[sample.sample_seed, rng::hash_str(&sample.iso3)]),
+            &format!("messy:{table}"),
+        );
+        let households: HashSet<&str> = sample
+            .respondents
+            .iter()
+            .map(|r| r.household_id.as_str())
+            .collect();
+        let injections = messy::plan(
+            &targets,
+            sample.rows[t].len(),
+            sample.bad_row_share,
+            &mut rng,
+            |r| sample.respondents[r].respondent_id.clone(),
+            |k| orphan_household(&households, k),
+        );
+        let path = dir.join(&delivery.file);
+        let bytes = render(sample, t, delivery, &columns, &injections, &path)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| SynthError::io(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| SynthError::io(&path, e))?;
+        for inj in &injections {
+            let Source::Field { index, .. } = columns[inj.column].source else {
+                continue;
+            };
+            let record = |row: usize, other: Option<usize>| InjectedProblem {
+                column: columns[inj.column].header.clone(),
+                country: sample.iso3.clone(),
+                duplicate_of_row: other.map(|o| o as u64 + 2),
+                expected_reason: inj.kind.expected_reason().to_string(),
+                file: delivery.file.clone(),
+                harmonised_column: plan.fields[index].name.clone(),
+                kind: inj.kind,
+                row: row as u64 + 2,
+                table: table.clone(),
+                value: inj.value.clone(),
+            };
+            problems.push(record(inj.row, inj.duplicate_of));
+            if let Some(original) = inj.duplicate_of {
+                let mut twin = record(original, Some(inj.row));
+                twin.value = inj.value.clone();
+                problems.push(twin);
+            }
+        }
+    }
+    problems.sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
+    Ok(problems)
+}
+
+fn orphan_household(existing: &HashSet<&str>, k: usize) -> String {
+    (0..)
+        .map(|i| format!("99999999{:04}", k * 10 + i))
+        .find(|c| !existing.contains(c.as_str()))
+        .unwrap_or_default()
+}
+
+fn columns<'a>(plan: &TablePlan, delivery: &'a Delivery) -> Result<Vec<Column<'a>>, String> {
+    let mut mapped = Vec::new();
+    for (index, f) in plan.fields.iter().enumerate() {
+        let Some(map) = delivery.columns.get(&f.name) else {
+            continue;
+        };
+        if map.not_collected {
+            continue;
+        }
+        let Some(source) = &map.source else { continue };
+        let categories = if map.codes.is_empty() {
+            f.labels.clone()
+        } else {
+            f.labels
+                .iter()
+                .map(|label| {
+                    inverse(&map.codes, label).ok_or_else(|| {
+                        format!(
+                            "column `{}` ({source}) has no source code for category `{label}`",
+                            f.name
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let missing = plan
+            .missing_labels
+            .iter()
+            .map(|l| inverse(&map.missing, l))
+            .collect();
+        let frame = match f.generator {
+            Gen::Frame(ff) => Some(ff),
+            _ => None,
+        };
+        mapped.push(Column {
+            header: source.clone(),
+            source: Source::Field {
+                index,
+                text: FieldText {
+                    frame,
+                    categories,
+                    missing,
+                    map,
+                },
+            },
+        });
+    }
+    if mapped.is_empty() {
+        return Err("the delivery maps no harmonised column".into());
+    }
+    let taken: BTreeSet<String> = mapped
+        .iter()
+        .map(|c| c.header.to_ascii_lowercase())
+        .chain(delivery.identifiers.iter().map(|s| s.to_ascii_lowercase()))
+        .collect();
+    let ids: Vec<(String, IdentifierKind)> = delivery
+        .identifiers
+        .iter()
+        .map(|s| (s.clone(), IdentifierKind::from_column(s)))
+        .collect();
+    let mut out = Vec::new();
+    let mut rest = mapped.into_iter();
+    out.extend(rest.next());
+    for (name, kind) in ids.iter().filter(|(_, k)| *k != IdentifierKind::Note) {
+        out.push(Column {
+            header: name.clone(),
+            source: Source::Identifier(*kind),
+        });
+    }
+    out.extend(rest);
+    for (i, name) in ADMIN_COLUMNS.iter().enumerate() {
+        if !taken.contains(*name) {
+            out.push(Column {
+                header: name.to_string(),
+                source: Source::Admin(i),
+            });
+        }
+    }
+    for (name, kind) in ids.iter().filter(|(_, k)| *k == IdentifierKind::Note) {
+        out.push(Column {
+            header: name.clone(),
+            source: Source::Identifier(*kind),
+        });
+    }
+    Ok(out)
+}
+
+/// The first source code (sorted) mapped to `label`.
+fn inverse(map: &std::collections::BTreeMap<String, String>, label: &str) -> Option<String> {
+    map.iter()
+        .find(|(_, l)| l.as_str() == label)
+        .map(|(code, _)| code.clone())
+}
+
+fn targets(plan: &TablePlan, columns: &[Column]) -> Targets {
+    let mut t = Targets::default();
+    for (c, col) in columns.iter().enumerate() {
+        let Source::Field { index, text } = &col.source else {
+            continue;
+        };
+        let f = &plan.fields[*index];
+        match (&f.generator, f.name.as_str()) {
+            (Gen::Categorical(_), _) if !text.map.codes.is_empty() => {
+                let used = text
+                    .map
+                    .codes
+                    .keys()
+                    .chain(text.map.missing.keys())
+                    .cloned()
+                    .collect();
+                t.coded.push((c, used));
+            }
+            (Gen::Frame(FrameField::Age), _) => t.age = Some(c),
+            (Gen::Frame(FrameField::RespondentId), _) => t.respondent_id = Some(c),
+            (Gen::Frame(FrameField::Psu), _) => t.psu = Some(c),
+            (Gen::Frame(FrameField::HouseholdId), _) if plan.name != CHILD_TABLE => {
+                t.link = Some(c)
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+fn frame_text(r: &Respondent, ff: FrameField) -> String {
+    match ff {
+        FrameField::RespondentId => r.respondent_id.clone(),
+        FrameField::HouseholdId => r.household_id.clone(),
+        FrameField::CaregiverId => r.caregiver_id.clone(),
+        FrameField::Stratum => r.stratum.clone(),
+        FrameField::Psu => r.psu.clone(),
+        FrameField::Region => r.region.clone(),
+        FrameField::BaseWeight => format!("{:.4}", r.base_weight),
+        FrameField::Sex | FrameField::Age | FrameField::AgeBand | FrameField::UrbanRural => {
+            String::new()
+        }
+    }
+}
+
+/// Text of one mapped cell, or an error message when the country cannot express the value.
+fn cell_text(
+    cell: Cell,
+    text: &FieldText,
+    plan: &TablePlan,
+    r: &Respondent,
+    out: &mut String,
+) -> Result<(), String> {
+    out.clear();
+    match cell {
+        Cell::Cat(k) => out.push_str(&text.categories[k as usize]),
+        Cell::Missing(m) => match &text.missing[m as usize] {
+            Some(code) => out.push_str(code),
+            None => {
+                let label = &plan.missing_labels[m as usize];
+                if label != "not_applicable" {
+                    return Err(format!("no source code for the missing label `{label}`"));
+                }
+            }
+        },
+        Cell::Int(v) => out.push_str(&v.to_string()),
+        Cell::Num(x) => out.push_str(&format!("{x:.4}")),
+        Cell::Frame => {
+            let value = text.frame.map(|ff| frame_text(r, ff)).unwrap_or_default();
+            match inverse(&text.map.codes, &value) {
+                Some(code) => out.push_str(&code),
+                None => out.push_str(&value),
+            }
+        }
+        Cell::Blank => {}
+    }
+    Ok(())
+}
+
+fn render(
+    sample: &SynthSample,
+    t: usize,
+    delivery: &Delivery,
+    columns: &[Column],
+    injections: &[Injection],
+    path: &Path,
+) -> Result<Vec<u8>, SynthError> {
+    let plan = &sample.plans[t];
+    let derr = |message: String| SynthError::Delivery {
+        iso3: sample.iso3.clone(),
+        table: plan.name.clone(),
+        file: delivery.file.clone(),
+        message,
+    };
+    let delimiter = match delivery.delimiter.as_bytes() {
+        [d] => *d,
+        _ => {
+            return Err(derr(format!(
+                "delimiter `{}` is not one byte",
+                delivery.delimiter
+            )));
+        }
+    };
+    let terminator = match delivery.line_ending {
+        LineEnding::Crlf => csv::Terminator::CRLF,
+        LineEnding::Lf => csv::Terminator::Any(b'\n'),
+    };
+    let mut body = Vec::with_capacity(sample.respondents.len() * columns.len() * 3);
+    if delivery.encoding == Encoding::Utf8Bom {
+        body.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .terminator(terminator)
+            .from_writer(&mut body);
+        let encode = |row: u64, column: &str, value: &str| -> Result<Vec<u8>, SynthError> {
+            encode(delivery.encoding, value).ok_or_else(|| SynthError::Encoding {
+                path: path.to_path_buf(),
+                row,
+                column: column.to_string(),
+                value: value.to_string(),
+                encoding: format!("{:?}", delivery.encoding),
+            })
+        };
+        let header: Vec<Vec<u8>> = columns
+            .iter()
+            .map(|c| encode(1, &c.header, &c.header))
+            .collect::<Result<_, _>>()?;
+        w.write_record(&header).map_err(|e| derr(e.to_string()))?;
+        let mut cells: Vec<String> = vec![String::new(); columns.len()];
+        let mut next = injections.iter().peekable();
+        for (ri, (r, row)) in sample.respondents.iter().zip(&sample.rows[t]).enumerate() {
+            let file_row = ri as u64 + 2;
+            for (c, col) in columns.iter().enumerate() {
+                let out = &mut cells[c];
+                match &col.source {
+                    Source::Field { index, text } => cell_text(row[*index], text, plan, r, out)
+                        .map_err(|m| {
+                            derr(format!("row {file_row}, column `{}`: {m}", col.header))
+                        })?,
+                    Source::Identifier(kind) => {
+                        *out = kind.value(sample.key, r.child as u64, &col.header, r.lat, r.lon);
+                    }
+                    Source::Admin(0) => {
+                        *out = (15 + rng::mix64(sample.key ^ r.child as u64) % 61).to_string()
+                    }
+                    Source::Admin(_) => *out = "2.3".to_string(),
+                }
+            }
+            while let Some(inj) = next.peek() {
+                if inj.row != ri {
+                    break;
+                }
+                cells[inj.column] = inj.value.clone();
+                next.next();
+            }
+            if delivery.encoding == Encoding::Utf8 || delivery.encoding == Encoding::Utf8Bom {
+                w.write_record(&cells).map_err(|e| derr(e.to_string()))?;
+            } else {
+                let encoded: Vec<Vec<u8>> = cells
+                    .iter()
+                    .zip(columns)
+                    .map(|(v, c)| encode(file_row, &c.header, v))
+                    .collect::<Result<_, _>>()?;
+                w.write_record(&encoded).map_err(|e| derr(e.to_string()))?;
+            }
+        }
+        w.flush().map_err(|e| SynthError::io(path, e))?;
+    }
+    Ok(body)
+}
+
+/// Encodes `value` for a single-byte encoding (UTF-8 passes through); `None` when a character has no byte.
+fn encode(encoding: Encoding, value: &str) -> Option<Vec<u8>> {
+    if value.is_ascii() {
+        return Some(value.as_bytes().to_vec());
+    }
+    match encoding {
+        Encoding::Utf8 | Encoding::Utf8Bom => Some(value.as_bytes().to_vec()),
+        Encoding::Latin1 => value
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).ok())
+            .collect(),
+        Encoding::Windows1252 => {
+            let (bytes, _, had_errors) = encoding_rs::WINDOWS_1252.encode(value);
+            (!had_errors).then(|| bytes.into_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_latin1_and_rejects_what_it_cannot_hold() {
+        assert_eq!(encode(Encoding::Latin1, "Ré"), Some(vec![b'R', 0xE9]));
+        assert_eq!(encode(Encoding::Latin1, "Việt"), None);
+        assert_eq!(encode(Encoding::Windows1252, "€"), Some(vec![0x80]));
+        assert_eq!(encode(Encoding::Utf8, "é"), Some("é".as_bytes().to_vec()));
+    }
+}
