@@ -22,7 +22,7 @@ pub use country::{CodeScheme, ColumnMap, CountryConfig, Delivery, load_countries
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::ConfigError;
 pub use schema::{Category, Field, FieldType, MissingCode, SchemaSet, TableSchema, load_schemas};
-pub use validate::{country_errors, validate_country};
+pub use validate::{country_errors, load_and_validate, validate_country};
 
 #[cfg(test)]
 mod shipped_tests;

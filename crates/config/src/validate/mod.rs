@@ -7,7 +7,9 @@ mod meta;
 mod population;
 mod synth;
 
-use crate::country::CountryConfig;
+use std::path::Path;
+
+use crate::country::{CountryConfig, load_country};
 use crate::diagnostic::Diagnostic;
 use crate::schema::SchemaSet;
 
@@ -29,6 +31,23 @@ pub fn country_errors(config: &CountryConfig, schemas: &SchemaSet) -> Vec<Diagno
         .into_iter()
         .filter(Diagnostic::is_error)
         .collect()
+}
+
+/// Loads `<dir>/<iso3>.toml` and validates it: the config when it has no errors, plus every diagnostic (load
+/// errors, or validation errors and warnings). What `dh validate` and the pipeline need per country.
+pub fn load_and_validate(
+    dir: &Path,
+    iso3: &str,
+    schemas: &SchemaSet,
+) -> (Option<CountryConfig>, Vec<Diagnostic>) {
+    match load_country(dir, iso3) {
+        Err(e) => (None, e.diagnostics()),
+        Ok(config) => {
+            let diagnostics = validate_country(&config, schemas);
+            let usable = !diagnostics.iter().any(Diagnostic::is_error);
+            (usable.then_some(config), diagnostics)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -621,3 +621,20 @@ fn iso3_must_match_file_name() {
         "file is named `THA.toml`",
     );
 }
+
+#[test]
+fn load_and_validate_returns_config_only_without_errors() {
+    let good = Fixture::country(|c| c);
+    let (config, diags) = crate::load_and_validate(good.dir.path(), "THA", &schemas());
+    assert!(config.is_some() && diags.is_empty(), "{diags:?}");
+    let bad =
+        Fixture::country(|c| replace_once(c, "internet_share = 0.92", "internet_share = 0.5"));
+    let (config, diags) = crate::load_and_validate(bad.dir.path(), "THA", &schemas());
+    assert!(config.is_none() && diags.iter().any(Diagnostic::is_error));
+    let broken = Fixture::country(|c| format!("{c}\n[[["));
+    let (config, diags) = crate::load_and_validate(broken.dir.path(), "THA", &schemas());
+    assert!(
+        config.is_none() && diags.len() == 1 && diags[0].message.contains("invalid TOML"),
+        "{diags:?}"
+    );
+}
