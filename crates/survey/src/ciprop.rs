@@ -7,7 +7,7 @@
 use crate::dist;
 use crate::domain::DomainSpec;
 use crate::error::SurveyError;
-use crate::estimator::{Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind};
+use crate::estimator::{Estimate, Kernel, Options, SurveyDesign, Variable};
 use crate::glm::{self, BinomialSums};
 use crate::spline::{approx, fmm_spline_grid};
 
@@ -155,10 +155,7 @@ impl SurveyDesign {
             .zip(dom_mask)
             .map(|(&w, &m)| if m { w } else { 0.0 })
             .collect();
-        let rows = match self.kind {
-            VarianceKind::Replicate(_) => dom_mask.iter().filter(|&&m| m).count(),
-            _ => w.len(),
-        };
+        let rows = self.nrow_of(dom_mask);
         let mean = w.iter().sum::<f64>() / rows as f64;
         w.iter().map(|v| v / mean).collect()
     }
@@ -242,21 +239,19 @@ impl SurveyDesign {
             dist::qt((1.0 - level) / 2.0, df, true) * lambda.sqrt(),
             true,
         ) / 2.0;
-        // dispersion: svyvar of the Pearson residuals on the design
+        // dispersion: svyvar of the Pearson residuals on the design (R's residuals.svyglm divides the
+        // survey weights out of them)
         let mut resid = vec![0.0; y.len()];
         for i in 0..y.len() {
             if mask[i] && prior[i] > 0.0 {
-                resid[i] = (y[i] - mu) * prior[i].sqrt() / (mu * (1.0 - mu)).sqrt();
+                resid[i] = (y[i] - mu) / (mu * (1.0 - mu)).sqrt();
             }
         }
         let dispersion = self.weighted_variance(&resid, mask);
-        let n_model = match self.kind {
-            VarianceKind::Replicate(_) => mask.iter().filter(|&&m| m).count(),
-            _ => mask.len(),
-        };
+        let n_model = self.nrow_of(mask);
         let zmax = dist::qf_1(a, n_model as f64 - 1.0, false).sqrt();
         let del = zmax / 5.0;
-        let original = sums.deviance(mu);
+        let original = fit.deviance;
         let mut points: Vec<(f64, f64)> = vec![(beta, 0.0)];
         for sgn in [-1.0, 1.0] {
             let mut step = 0usize;

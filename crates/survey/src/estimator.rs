@@ -399,12 +399,19 @@ impl SurveyDesign {
         }
     }
 
-    /// R's `nrow(design)` of the design restricted to `mask`: Taylor subsets keep every row, replicate subsets
-    /// drop rows.
+    /// Whether R's subsetting drops the rows outside a domain (`[.survey.design2` on an uncalibrated design,
+    /// `[.svyrep.design`) rather than keeping them with weight 0 (calibrated designs). Variances are the same
+    /// either way; `nrow(design)`, svyglm's weight normalisation and the score interval's range depend on it.
+    pub(crate) fn subset_drops_rows(&self) -> bool {
+        !matches!(self.kind, VarianceKind::Calibrated { .. })
+    }
+
+    /// R's `nrow(design)` of the design restricted to `mask`.
     pub(crate) fn nrow_of(&self, mask: &[bool]) -> usize {
-        match &self.kind {
-            VarianceKind::Replicate(_) => mask.iter().filter(|&&m| m).count(),
-            _ => self.n_rows(),
+        if self.subset_drops_rows() {
+            mask.iter().filter(|&&m| m).count()
+        } else {
+            self.n_rows()
         }
     }
 

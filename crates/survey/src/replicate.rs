@@ -138,7 +138,7 @@ impl ReplicateSet {
                 row_psu,
                 multipliers,
             } => {
-                let n_psu = multipliers.first().map_or(0, Vec::len);
+                let n_psu = row_psu.iter().max().map_or(0, |m| m + 1);
                 let mut psu_totals = vec![0.0; n_psu];
                 for ((&p, &w), &v) in row_psu.iter().zip(pweights).zip(values) {
                     psu_totals[p] += w * v;
@@ -793,6 +793,67 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("column 3") && err.contains("row 2"), "{err}");
+    }
+
+    #[test]
+    fn census_jk1_has_no_replicates_and_zero_variance() {
+        let w = [2.0, 2.0, 3.0];
+        let psu = [0, 1, 2];
+        let fpc = [3.0; 3];
+        let cols = DesignColumns {
+            weights: &w,
+            strata: None,
+            stratum_labels: None,
+            psu: &psu,
+            fpc: Some(&fpc),
+        };
+        let opts = ReplicateOptions {
+            rep_type: RepType::Jk1,
+            lonely_psu: LonelyPsu::Fail,
+            mse: false,
+        };
+        let set = build_replicates(&cols, &opts).unwrap();
+        assert_eq!(set.n_replicates(), 0);
+        assert_eq!(
+            set.replicate_totals(&[1.0, 2.0, 3.0]).unwrap(),
+            Vec::<f64>::new()
+        );
+        let v = replicate_vcov(&[5.0], &[], &set).unwrap();
+        assert_eq!(v.vcov, vec![vec![0.0]]);
+        assert_eq!(set.degf().unwrap(), 0);
+    }
+
+    #[test]
+    fn jkn_weights_and_totals_follow_the_deleted_psu() {
+        // strata A = {p0, p1}, B = {p2, p3, p4}
+        let w = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let strata = [0, 0, 1, 1, 1, 1];
+        let psu = [0, 1, 2, 3, 4, 4];
+        let cols = DesignColumns {
+            weights: &w,
+            strata: Some(&strata),
+            stratum_labels: None,
+            psu: &psu,
+            fpc: None,
+        };
+        let opts = ReplicateOptions {
+            rep_type: RepType::Jkn,
+            lonely_psu: LonelyPsu::Fail,
+            mse: false,
+        };
+        let set = build_replicates(&cols, &opts).unwrap();
+        assert_eq!(set.n_replicates(), 5);
+        assert_eq!(set.rscales, vec![0.5, 0.5, 2.0 / 3.0, 2.0 / 3.0, 2.0 / 3.0]);
+        let r0 = set.replicate_weights(0).unwrap();
+        assert_eq!(r0.as_ref(), &[0.0, 4.0, 3.0, 4.0, 5.0, 6.0]);
+        let r4 = set.replicate_weights(4).unwrap();
+        assert_eq!(r4.as_ref(), &[1.0, 2.0, 4.5, 6.0, 0.0, 0.0]);
+        let totals = set.replicate_totals(&[1.0; 6]).unwrap();
+        for r in 0..5 {
+            let direct: f64 = set.replicate_weights(r).unwrap().iter().sum();
+            assert!((totals[r] - direct).abs() < 1e-12);
+        }
+        assert!(set.replicate_weights(5).is_none());
     }
 
     #[test]

@@ -482,7 +482,12 @@ fn run_case(root: &Value, case: &Value, t: &Table) -> Result<Vec<Estimate>, Stri
     let design = build_design(root, case, t)?;
     let opts_json = &case["options"];
     let opts = Options {
-        na_rm: opts_json["na_rm"].as_bool().unwrap_or(false),
+        // one case (dclus2__subset_stypeM__total__enroll) has na.rm=TRUE only in its r_code
+        na_rm: opts_json["na_rm"].as_bool().unwrap_or(false)
+            || case["r_code"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("na.rm=TRUE"),
         deff: match &opts_json["deff"] {
             Value::Bool(true) => Deff::Srs,
             Value::String(s) if s == "replace" => Deff::Replace,

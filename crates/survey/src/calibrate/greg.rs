@@ -44,6 +44,18 @@ pub(crate) fn model_matrix(
             }
             Term::Factor { name, factor } => {
                 check_len(name, factor.codes.len(), n)?;
+                if let Some(i) = factor
+                    .codes
+                    .iter()
+                    .position(|&c| c != NA_CODE && c as usize >= factor.labels.len())
+                {
+                    return Err(SurveyError::Invalid(format!(
+                        "calibration variable `{name}`: row {} has level code {} but only {} labels",
+                        i + 1,
+                        factor.codes[i],
+                        factor.labels.len()
+                    )));
+                }
                 let missing = factor.codes.iter().filter(|&&c| c == NA_CODE).count();
                 if missing > 0 {
                     return Err(SurveyError::MissingValues {
@@ -65,6 +77,11 @@ pub(crate) fn model_matrix(
                 }
             }
         }
+    }
+    if columns.is_empty() {
+        return Err(SurveyError::Invalid(
+            "calibration model has no columns (no intercept and no terms)".into(),
+        ));
     }
     Ok(ModelMatrix { n, names, columns })
 }

@@ -92,6 +92,12 @@ pub(crate) fn jkn(
                     });
                 }
                 LonelyPsu::Remove | LonelyPsu::Certainty | LonelyPsu::Average => continue,
+                LonelyPsu::Adjust if n_strata < 2.0 => {
+                    return Err(SurveyError::LonelyPsu {
+                        stratum: label,
+                        stage: 1,
+                    });
+                }
                 LonelyPsu::Adjust => {
                     let other = n_strata / (n_strata - 1.0);
                     multipliers.push(
