@@ -35,6 +35,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use dh_config::SchemaSet;
+use dh_expr::error::caret;
 use dh_expr::{ColumnKind, Columns, Compiled, ExprError, MissingTreatment, compile};
 use serde::Deserialize;
 use toml::Spanned;
@@ -211,9 +212,9 @@ impl fmt::Display for Indicator {
         writeln!(f, "source table:    {}", self.table)?;
         writeln!(f, "statistic:       {}", self.statistic.name())?;
         writeln!(f, "universe:        {}", self.universe_label)?;
-        writeln!(f, "  expression:    {}", self.universe.source())?;
+        writeln!(f, "  expression:    {}", indent(self.universe.source()))?;
         if let Some(n) = &self.numerator {
-            writeln!(f, "numerator:       {}", n.source())?;
+            writeln!(f, "numerator:       {}", indent(n.source()))?;
             writeln!(f, "  parsed as:     {}", n.expr())?;
         }
         if let Some(v) = &self.variable {
@@ -251,6 +252,14 @@ impl fmt::Display for Indicator {
         }
         Ok(())
     }
+}
+
+/// Expression text with continuation lines indented under the value column of `show`.
+fn indent(text: &str) -> String {
+    text.trim()
+        .lines()
+        .collect::<Vec<_>>()
+        .join(&format!("\n{}", " ".repeat(17)))
 }
 
 #[derive(Deserialize)]
@@ -592,14 +601,23 @@ impl Validator<'_> {
         let source = raw.get_ref();
         match compile(source, columns) {
             Ok(c) => Some(c),
-            Err(e) => {
-                let offset = e.offset();
-                let pos = position_in_string(self.text, &raw.span(), source, offset);
-                let message = match &e {
-                    ExprError::Parse(p) => p.to_string(),
-                    ExprError::Check(c) => c.to_string(),
-                };
-                self.error_at(Some(id), key, pos, message);
+            Err(ExprError::Parse(p)) => {
+                let pos = position_in_string(self.text, &raw.span(), source, p.offset);
+                self.error_at(Some(id), key, pos, p.to_string());
+                None
+            }
+            Err(ExprError::Check(c)) => {
+                // One located error per problem, so each points at its own line and column.
+                for e in &c.errors {
+                    let pos = position_in_string(self.text, &raw.span(), source, e.offset);
+                    let message = format!(
+                        "{} at byte {}\n{}",
+                        e.kind,
+                        e.offset,
+                        caret(source, e.offset)
+                    );
+                    self.error_at(Some(id), key, pos, message);
+                }
                 None
             }
         }

@@ -345,3 +345,15 @@ fn all_problems_are_reported_together() {
         .replace("missing_rule = \"strict\"", "missing_rule = \"none\"");
     assert_eq!(problems(&body).len(), 3);
 }
+
+#[test]
+fn each_check_error_of_an_expression_is_located_separately() {
+    let body = GOOD.replace(
+        "numerator = 'q == \"yes\"'",
+        "numerator = '''\nq == \"yse\" or\n  agee > 1'''",
+    );
+    let errs = load(&body).err().unwrap_or_else(|| panic!("accepted")).0;
+    let at: Vec<(usize, usize)> = errs.iter().map(|e| (e.line, e.column)).collect();
+    let numerator_line = head_lines() + 9;
+    assert_eq!(at, vec![(numerator_line + 1, 6), (numerator_line + 2, 3)]);
+}
