@@ -3,6 +3,10 @@
 
 use std::path::Path;
 
+use dh_survey::calibrate::{
+    CalFun, CalibrateOptions, Calibrated, CalibrationModel, FactorMargin, RakeControl, Term,
+    calibrate, calibrate_to_margins, post_stratify, rake,
+};
 use dh_survey::replicate::{
     DesignColumns, RepType, ReplicateOptions as BuildOptions, ReplicateSet, SuppliedOptions,
     build_replicates, supplied_replicates,
@@ -14,7 +18,7 @@ use crate::population::Margins;
 use crate::prepared::Prepared;
 use crate::read_csv::{read_csv, read_header};
 use crate::report::DesignSummary;
-use crate::request::{EstimateRequest, ReplicateKind, ReplicateOptions};
+use crate::request::{CalibrationMethod, EstimateRequest, ReplicateKind, ReplicateOptions};
 use crate::table::Column;
 
 /// A design ready for estimation with its summary.
@@ -114,14 +118,22 @@ pub fn build_design(
         None
     };
     let structure = taylor.as_ref().map(|t| (t.n_strata(), t.n_psu()));
-    if request.calibration.is_some() || margins.is_some() {
-        return Err(EstimateError::NotSupported(
-            "--calibrate is not wired to the statistics library yet".to_string(),
-        ));
-    }
     let mut warnings = Vec::new();
     let design = match (&request.replicates, taylor) {
-        (None, Some(t)) => SurveyDesign::from_design(t),
+        (None, Some(t)) => match (&request.calibration, margins) {
+            (Some(c), Some(m)) => {
+                let calibrated = calibrate_weights(c.method, t.weights(), m, data)?;
+                warnings.extend(calibrated.warnings.iter().cloned());
+                SurveyDesign::calibrated(&t, calibrated.weights, Box::new(calibrated.calibration))?
+            }
+            _ => SurveyDesign::from_design(t),
+        },
+        (Some(_), _) if request.calibration.is_some() => {
+            return Err(EstimateError::NotSupported(
+                "--calibrate with replicate weights is not supported; calibrate a Taylor design"
+                    .to_string(),
+            ));
+        }
         (Some(ReplicateOptions::Convert { kind, fay_rho, mse }), Some(t)) => {
             if *kind == ReplicateKind::Bootstrap {
                 return Err(EstimateError::invalid(
@@ -220,6 +232,113 @@ pub fn build_design(
         design,
         summary,
         warnings,
+    })
+}
+
+/// Makes the categorical views that the population margins need.
+pub fn prepare_margin_columns(margins: &Margins, data: &mut Prepared) -> Result<(), EstimateError> {
+    match margins {
+        Margins::Factors(f) => {
+            for m in f {
+                data.ensure_categorical("--population", &m.variable)?;
+            }
+        }
+        Margins::Formula(f) => {
+            for term in &f.terms {
+                if matches!(data.column("--population", term)?, Column::Categorical(_)) {
+                    data.ensure_categorical("--population", term)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The library's view of one-way population margins.
+fn factor_margins<'a>(
+    margins: &'a [crate::population::FactorMargin],
+    data: &'a Prepared,
+) -> Result<Vec<FactorMargin<'a>>, EstimateError> {
+    margins
+        .iter()
+        .map(|m| {
+            Ok(FactorMargin {
+                variable: &m.variable,
+                factor: data.factor("--population", &m.variable)?,
+                levels: &m.levels,
+                totals: &m.totals,
+            })
+        })
+        .collect()
+}
+
+/// Calibrated weights of a Taylor design (R's postStratify, rake, calibrate).
+fn calibrate_weights(
+    method: CalibrationMethod,
+    weights: &[f64],
+    margins: &Margins,
+    data: &Prepared,
+) -> Result<Calibrated, EstimateError> {
+    let calfun = |method| match method {
+        CalibrationMethod::Raking => CalFun::Raking,
+        _ => CalFun::Linear,
+    };
+    Ok(match (method, margins) {
+        (CalibrationMethod::PostStratify, Margins::Factors(f)) if f.len() == 1 => {
+            post_stratify(weights, &factor_margins(f, data)?[0], false)?
+        }
+        (CalibrationMethod::PostStratify, _) => {
+            return Err(EstimateError::invalid(
+                "--calibrate",
+                "poststratify",
+                "needs exactly one {\"variable\", \"levels\", \"totals\"} margin in --population",
+            ));
+        }
+        (CalibrationMethod::Rake, Margins::Factors(f)) => {
+            rake(weights, &factor_margins(f, data)?, RakeControl::default())?
+        }
+        (CalibrationMethod::RakeConverged, Margins::Factors(f)) => {
+            rake(weights, &factor_margins(f, data)?, RakeControl::converged())?
+        }
+        (CalibrationMethod::Rake | CalibrationMethod::RakeConverged, Margins::Formula(_)) => {
+            return Err(EstimateError::invalid(
+                "--calibrate",
+                method.keyword(),
+                "raking needs one-way margins ({\"variable\", \"levels\", \"totals\"}) in --population",
+            ));
+        }
+        (CalibrationMethod::Linear | CalibrationMethod::Raking, Margins::Factors(f)) => {
+            calibrate_to_margins(
+                weights,
+                &factor_margins(f, data)?,
+                &CalibrateOptions::new(calfun(method)),
+            )?
+        }
+        (CalibrationMethod::Linear | CalibrationMethod::Raking, Margins::Formula(f)) => {
+            let terms = f
+                .terms
+                .iter()
+                .map(|name| {
+                    Ok(match data.column("--population", name)? {
+                        Column::Numeric(values) => Term::Numeric { name, values },
+                        Column::Categorical(_) => Term::Factor {
+                            name,
+                            factor: data.factor("--population", name)?,
+                        },
+                    })
+                })
+                .collect::<Result<Vec<_>, EstimateError>>()?;
+            let model = CalibrationModel {
+                terms,
+                intercept: f.intercept,
+            };
+            calibrate(
+                weights,
+                &model,
+                &f.totals,
+                &CalibrateOptions::new(calfun(method)),
+            )?
+        }
     })
 }
 

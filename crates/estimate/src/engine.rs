@@ -1,16 +1,18 @@
 //! `dh estimate` end to end: read the data, build the design, run the statistic through
 //! `dh-survey`, and turn its estimates into a [`Report`] with R's labels.
 
-use dh_survey::{Deff, DomainSpec, Estimate, Options, SurveyDesign, Variable};
+use dh_survey::{Deff, DomainSpec, Estimate, Options, QuantileInterval, SurveyDesign, Variable};
 
-use crate::build_design::{build_design, prepare_design_columns};
+use crate::build_design::{build_design, prepare_design_columns, prepare_margin_columns};
 use crate::domains::subset_mask;
 use crate::error::EstimateError;
 use crate::format::{to_csv, to_table};
 use crate::population::read_population;
 use crate::prepared::Prepared;
 use crate::report::{Domain, EstimateRow, Report};
-use crate::request::{DeffKind, EstimateRequest, OutputFormat, Statistic};
+use crate::request::{
+    CipropMethod, DeffKind, EstimateRequest, IntervalType, OutputFormat, QuantileRule, Statistic,
+};
 use crate::table::Column;
 
 /// Runs a request: the whole of `dh estimate` except printing.
@@ -23,6 +25,9 @@ pub fn estimate(request: &EstimateRequest) -> Result<Report, EstimateError> {
         .transpose()?;
     let mut data = Prepared::read(request, margins.as_ref())?;
     prepare_design_columns(request, &mut data)?;
+    if let Some(m) = &margins {
+        prepare_margin_columns(m, &mut data)?;
+    }
     for by in &request.by {
         data.ensure_categorical("--by", by)?;
     }
@@ -96,11 +101,32 @@ fn run_statistic(
             let den = variable(data, "--denominator", den_name)?;
             design.ratio(&v, &den, domains, &options)?
         }
-        Statistic::Ciprop | Statistic::Quantile => {
-            return Err(EstimateError::NotSupported(format!(
-                "--stat {} is not wired to the statistics library yet",
-                s.stat.keyword()
-            )));
+        Statistic::Ciprop => {
+            let method = match s.method.unwrap_or(CipropMethod::Logit) {
+                CipropMethod::Logit => dh_survey::CipropMethod::Logit,
+                CipropMethod::Likelihood => dh_survey::CipropMethod::Likelihood,
+                CipropMethod::Beta => dh_survey::CipropMethod::Beta,
+                CipropMethod::Asin => dh_survey::CipropMethod::Asin,
+                CipropMethod::Mean => dh_survey::CipropMethod::Mean,
+                CipropMethod::Xlogit => dh_survey::CipropMethod::Xlogit,
+            };
+            design.ciprop(&v, method, domains, &options)?
+        }
+        Statistic::Quantile => {
+            let rule = match s.qrule.unwrap_or(QuantileRule::Math) {
+                QuantileRule::Math => dh_survey::QuantileRule::Math,
+                QuantileRule::School => dh_survey::QuantileRule::School,
+                QuantileRule::Hf7 => dh_survey::QuantileRule::Hf7,
+            };
+            let interval = match s.interval_type.unwrap_or(IntervalType::Mean) {
+                IntervalType::Mean => QuantileInterval::Mean,
+                IntervalType::Beta => QuantileInterval::Beta,
+                IntervalType::Xlogit => QuantileInterval::Xlogit,
+                IntervalType::Asin => QuantileInterval::Asin,
+                IntervalType::Score => QuantileInterval::Score,
+                IntervalType::Quantile => QuantileInterval::Quantile,
+            };
+            design.quantile(&v, &s.quantiles, rule, interval, domains, &options)?
         }
     })
 }
