@@ -34,6 +34,8 @@ enum Command {
     Codebook(cmd::codebook::Args),
     /// Design-based estimates from a CSV or Parquet file (like svydesign + svymean in R).
     Estimate(cmd::estimate::Args),
+    /// List the indicator catalogue (pipelines/) or show one indicator's full definition.
+    Indicators(cmd::indicators::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => cmd::synth::run(a),
         Command::Codebook(a) => cmd::codebook::run(a),
         Command::Estimate(a) => cmd::estimate::run(a),
+        Command::Indicators(a) => cmd::indicators::run(a),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 
 pub mod codebook;
 pub mod estimate;
+pub mod indicators;
 pub mod run;
 pub mod synth;
 pub mod validate;
