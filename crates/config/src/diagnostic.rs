@@ -68,7 +68,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}: {level}", self.file.display(), self.line)?;
+        if self.line == 0 {
+            write!(f, "{}: {level}", self.file.display())?;
+        } else {
+            write!(f, "{}:{}: {level}", self.file.display(), self.line)?;
+        }
         if !self.key.is_empty() {
             write!(f, " at `{}`", self.key)?;
         }

@@ -12,7 +12,7 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:{line}: {message}")]
+    #[error("{}: {message}", at(path, *line))]
     Invalid {
         path: PathBuf,
         /// 1-based line number; 0 when the problem is not tied to one line.
@@ -49,5 +49,14 @@ impl ConfigError {
             line,
             message: message.into(),
         }
+    }
+}
+
+/// `path:line`, or only `path` when the line is unknown (0).
+fn at(path: &std::path::Path, line: usize) -> String {
+    if line == 0 {
+        path.display().to_string()
+    } else {
+        format!("{}:{line}", path.display())
     }
 }
