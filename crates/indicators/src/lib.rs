@@ -2,7 +2,8 @@
 //! Rust): [`pipeline_config`] reads `pipelines/pipeline.toml` (thresholds, joins, required disaggregations) and
 //! [`catalogue`] reads and validates `pipelines/indicators.toml` against the harmonised schemas, compiling each
 //! universe and numerator with `dh-expr`. [`prepare`] turns one indicator and one country's table into the per-row
-//! inputs of the estimator, and [`flags`] holds the publication rules.
+//! inputs of the estimator, [`flags`] holds the publication rules, and [`weighting`] the pure parts of the
+//! weighting stage (margins, raking with `dh-survey`, trimming, diagnostics).
 
 pub mod catalogue;
 pub mod columns;
@@ -13,6 +14,7 @@ pub mod pipeline_config;
 pub mod prepare;
 #[cfg(test)]
 mod test_support;
+pub mod weighting;
 
 pub use catalogue::{
     Catalogue, CiMethod, Disaggregation, Indicator, MissingRule, Statistic, load_catalogue,
@@ -20,7 +22,9 @@ pub use catalogue::{
 };
 pub use error::{CatalogError, CatalogErrors};
 pub use flags::{Flag, publication_flag};
-pub use pipeline_config::{Join, PipelineConfig, Thresholds, load_pipeline_config};
+pub use pipeline_config::{
+    Join, PipelineConfig, Thresholds, WeightingSettings, load_pipeline_config,
+};
 pub use prepare::{DomainCodes, PrepareError, Prepared, prepare};
 
 use std::path::Path;

@@ -25,6 +25,32 @@ pub struct PipelineConfig {
     pub thresholds: Thresholds,
     /// Per table: columns borrowed from another table.
     pub joins: BTreeMap<String, Join>,
+    pub weighting: WeightingSettings,
+}
+
+/// `[weighting]`: raking and trimming settings (see `weighting.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightingSettings {
+    /// Cap on weight / mean weight after raking; absent = no trimming.
+    #[serde(default)]
+    pub trim_cap: Option<f64>,
+    /// Most rakes when trimming (rake, trim, rake, ...); the last step is always a rake.
+    #[serde(default = "default_max_rounds")]
+    pub max_rounds: usize,
+}
+
+impl Default for WeightingSettings {
+    fn default() -> Self {
+        WeightingSettings {
+            trim_cap: None,
+            max_rounds: default_max_rounds(),
+        }
+    }
+}
+
+fn default_max_rounds() -> usize {
+    10
 }
 
 /// Precision rules for publication (DHS/MICS convention).
@@ -57,6 +83,8 @@ struct RawPipeline {
     thresholds: Thresholds,
     #[serde(default)]
     tables: BTreeMap<String, RawTableSection>,
+    #[serde(default)]
+    weighting: WeightingSettings,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +143,17 @@ pub fn parse_pipeline_config(
             ),
         ));
     }
+    if let Some(cap) = raw.weighting.trim_cap
+        && (!cap.is_finite() || cap <= 1.0)
+    {
+        errors.push(error(
+            "weighting.trim_cap",
+            format!("is {cap}: expected a number > 1 (a multiple of the mean weight)"),
+        ));
+    }
+    if raw.weighting.max_rounds == 0 {
+        errors.push(error("weighting.max_rounds", "must be at least 1".into()));
+    }
     if !errors.is_empty() {
         return Err(CatalogErrors(errors));
     }
@@ -124,6 +163,7 @@ pub fn parse_pipeline_config(
         required_disaggregations: raw.indicators.required_disaggregations,
         thresholds: t,
         joins: raw.tables.into_iter().map(|(k, v)| (k, v.join)).collect(),
+        weighting: raw.weighting,
     })
 }
 
@@ -185,6 +225,24 @@ columns = ["sex"]
         );
         assert_eq!(c.catalogue, Path::new("p/indicators.toml"));
         assert_eq!(c.joins["caregiver_survey"].on, "household_id");
+    }
+
+    #[test]
+    fn weighting_settings_default_and_validate() {
+        let c = parse_pipeline_config(Path::new("p.toml"), GOOD, Path::new("."));
+        assert_eq!(
+            c.map(|c| c.weighting),
+            Ok(WeightingSettings {
+                trim_cap: None,
+                max_rounds: 10
+            })
+        );
+        let text = format!("{GOOD}[weighting]\ntrim_cap = 4.5\n");
+        let c = parse_pipeline_config(Path::new("p.toml"), &text, Path::new("."));
+        assert_eq!(c.map(|c| c.weighting.trim_cap), Ok(Some(4.5)));
+        let text = format!("{GOOD}[weighting]\ntrim_cap = 0.5\nmax_rounds = 0\n");
+        let e = parse_pipeline_config(Path::new("p.toml"), &text, Path::new(".")).err();
+        assert_eq!(e.map(|e| e.0.len()), Some(2));
     }
 
     #[test]

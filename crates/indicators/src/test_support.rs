@@ -49,5 +49,6 @@ pub fn pipeline() -> PipelineConfig {
             low_base_below: 50,
         },
         joins,
+        weighting: Default::default(),
     }
 }

@@ -1,0 +1,380 @@
+//! The weighting stage's pure parts: population margins from a country's `[population]` cells, raking of the base
+//! weights to them (with `dh-survey`'s R-equivalent `rake`, iterated to convergence), optional trimming to a cap,
+//! and the weight diagnostics reported per country (min, max, ratio, Kish design effect due to weighting).
+//!
+//! With trimming, the stage alternates rake -> trim -> rake ... (at most `max_rounds` rakes) and always ends with a
+//! rake, so the final weights reproduce the margins; a weight may then exceed the cap slightly, which the result
+//! reports (`max_over_cap`).
+
+use dh_config::country::Population;
+use dh_survey::calibrate::{Calibration, FactorMargin, RakeControl, rake};
+use dh_survey::{Factor, SurveyError};
+
+/// Population counts of the levels of one margin variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Margin {
+    pub variable: String,
+    /// Levels in order of first appearance in the config's cells.
+    pub levels: Vec<String>,
+    pub totals: Vec<f64>,
+}
+
+impl Margin {
+    /// Sum of the totals.
+    pub fn total(&self) -> f64 {
+        self.totals.iter().sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WeightingError {
+    #[error("population: no cells are given")]
+    NoCells,
+    #[error(
+        "population cell {cell} ({sex}, {age_band}, {urban_rural}): count {count} is not a positive number"
+    )]
+    BadCount {
+        cell: usize,
+        sex: String,
+        age_band: String,
+        urban_rural: String,
+        count: f64,
+    },
+    #[error(
+        "margin `{variable}`: {count} sample row(s) have a value that is not a population level (first: row {first_row}, value {value:?}); raking cannot place them"
+    )]
+    UnplacedRows {
+        variable: String,
+        count: usize,
+        first_row: usize,
+        value: Option<String>,
+    },
+    #[error("margin `{variable}`: {rows} values for {expected} rows")]
+    Length {
+        variable: String,
+        rows: usize,
+        expected: usize,
+    },
+    #[error("weights: {0}")]
+    BadWeight(String),
+    #[error("trim cap {0} must be a number > 1 (a multiple of the mean weight)")]
+    BadCap(f64),
+    #[error("raking: {0}")]
+    Rake(#[from] SurveyError),
+}
+
+/// The sex, age-band and urban/rural margins of a country's internet-using 12-17 population.
+pub fn population_margins(population: &Population) -> Result<Vec<Margin>, WeightingError> {
+    if population.cells.is_empty() {
+        return Err(WeightingError::NoCells);
+    }
+    let mut margins = vec![
+        Margin {
+            variable: "sex".into(),
+            levels: vec![],
+            totals: vec![],
+        },
+        Margin {
+            variable: "age_band".into(),
+            levels: vec![],
+            totals: vec![],
+        },
+        Margin {
+            variable: "urban_rural".into(),
+            levels: vec![],
+            totals: vec![],
+        },
+    ];
+    for (i, cell) in population.cells.iter().enumerate() {
+        if !cell.count.is_finite() || cell.count <= 0.0 {
+            return Err(WeightingError::BadCount {
+                cell: i + 1,
+                sex: cell.sex.clone(),
+                age_band: cell.age_band.clone(),
+                urban_rural: cell.urban_rural.clone(),
+                count: cell.count,
+            });
+        }
+        for (margin, level) in
+            margins
+                .iter_mut()
+                .zip([&cell.sex, &cell.age_band, &cell.urban_rural])
+        {
+            match margin.levels.iter().position(|l| l == level) {
+                Some(p) => margin.totals[p] += cell.count,
+                None => {
+                    margin.levels.push(level.clone());
+                    margin.totals.push(cell.count);
+                }
+            }
+        }
+    }
+    Ok(margins)
+}
+
+/// Weight diagnostics of one country.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WeightDiagnostics {
+    pub n: usize,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    /// max / min.
+    pub ratio: f64,
+    /// Kish's design effect due to unequal weights: n * sum(w^2) / sum(w)^2.
+    pub kish_deff: f64,
+}
+
+/// Diagnostics of `weights` (NaN fields for an empty slice).
+pub fn diagnostics(weights: &[f64]) -> WeightDiagnostics {
+    let n = weights.len();
+    let sum: f64 = weights.iter().sum();
+    let sum_sq: f64 = weights.iter().map(|w| w * w).sum();
+    let min = weights.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = weights.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if n == 0 {
+        return WeightDiagnostics {
+            n,
+            sum,
+            min: f64::NAN,
+            max: f64::NAN,
+            ratio: f64::NAN,
+            kish_deff: f64::NAN,
+        };
+    }
+    WeightDiagnostics {
+        n,
+        sum,
+        min,
+        max,
+        ratio: max / min,
+        kish_deff: n as f64 * sum_sq / (sum * sum),
+    }
+}
+
+/// Caps weights at `cap` x the mean weight and spreads the excess over the uncapped weights in proportion to
+/// them, repeating until none exceeds the cap; the sum of weights is unchanged. Returns the weights and the
+/// number of weights at the cap.
+pub fn trim_to_cap(weights: &[f64], cap: f64) -> Result<(Vec<f64>, usize), WeightingError> {
+    if !cap.is_finite() || cap <= 1.0 {
+        return Err(WeightingError::BadCap(cap));
+    }
+    check_weights(weights)?;
+    let n = weights.len();
+    let mut w = weights.to_vec();
+    if n == 0 {
+        return Ok((w, 0));
+    }
+    let limit = cap * w.iter().sum::<f64>() / n as f64;
+    let mut capped = vec![false; n];
+    // Each pass caps at least one more weight or stops, so n passes suffice.
+    for _ in 0..n {
+        let mut excess = 0.0;
+        for (wi, c) in w.iter_mut().zip(capped.iter_mut()) {
+            if !*c && *wi > limit {
+                excess += *wi - limit;
+                *wi = limit;
+                *c = true;
+            }
+        }
+        if excess == 0.0 {
+            break;
+        }
+        let free: f64 = w
+            .iter()
+            .zip(&capped)
+            .filter(|(_, c)| !**c)
+            .map(|(wi, _)| wi)
+            .sum();
+        if free <= 0.0 {
+            break;
+        }
+        for (wi, c) in w.iter_mut().zip(&capped) {
+            if !*c {
+                *wi += excess * *wi / free;
+            }
+        }
+    }
+    Ok((w, capped.iter().filter(|c| **c).count()))
+}
+
+/// Options of [`rake_to_margins`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WeightingOptions {
+    /// Cap on weight / mean weight; `None` for no trimming.
+    pub trim_cap: Option<f64>,
+    /// Most rakes when trimming (rake, trim, rake, ...).
+    pub max_rounds: usize,
+    pub control: RakeControl,
+}
+
+impl Default for WeightingOptions {
+    fn default() -> Self {
+        WeightingOptions {
+            trim_cap: None,
+            max_rounds: 10,
+            control: RakeControl::converged(),
+        }
+    }
+}
+
+/// Raked weights and what the manifest and the variance need.
+#[derive(Debug, Clone)]
+pub struct Weighted {
+    pub weights: Vec<f64>,
+    /// The final rake's variance record (for the estimator's residualisation).
+    pub calibration: Calibration,
+    pub converged: bool,
+    /// Raking sweeps of the final rake.
+    pub iterations: usize,
+    /// Rakes done (1 without trimming).
+    pub rounds: usize,
+    pub trimmed: usize,
+    /// Largest weight / (cap x mean weight) after the final rake (<= 1 when the cap holds); 0 without trimming.
+    pub max_over_cap: f64,
+    pub before: WeightDiagnostics,
+    pub after: WeightDiagnostics,
+    /// Largest |weighted sample total - population total| / population total over every margin level.
+    pub max_margin_error: f64,
+}
+
+/// Rakes `base` weights so that, for each margin, the weighted count of each level equals its population total.
+/// `sample[m][i]` is row i's label for margin m (`None` = missing).
+pub fn rake_to_margins(
+    base: &[f64],
+    sample: &[Vec<Option<&str>>],
+    margins: &[Margin],
+    options: &WeightingOptions,
+) -> Result<Weighted, WeightingError> {
+    check_weights(base)?;
+    let codes: Vec<Vec<u32>> = margins
+        .iter()
+        .zip(sample)
+        .map(|(m, labels)| level_codes(m, labels, base.len()))
+        .collect::<Result<_, _>>()?;
+    if codes.len() != margins.len() {
+        return Err(WeightingError::Length {
+            variable: "margins".into(),
+            rows: sample.len(),
+            expected: margins.len(),
+        });
+    }
+    let factor_margins: Vec<FactorMargin<'_>> = margins
+        .iter()
+        .zip(&codes)
+        .map(|(m, c)| FactorMargin {
+            variable: &m.variable,
+            factor: Factor {
+                codes: c,
+                labels: &m.levels,
+            },
+            levels: &m.levels,
+            totals: &m.totals,
+        })
+        .collect();
+    let mut weights = base.to_vec();
+    let mut trimmed = 0;
+    let mut rounds = 0;
+    let result = loop {
+        let raked = rake(&weights, &factor_margins, options.control)?;
+        rounds += 1;
+        let Some(cap) = options.trim_cap else {
+            break raked;
+        };
+        let limit = cap * raked.weights.iter().sum::<f64>() / raked.weights.len().max(1) as f64;
+        let over = raked.weights.iter().any(|w| *w > limit * (1.0 + 1e-9));
+        if !over || rounds >= options.max_rounds.max(1) {
+            break raked;
+        }
+        let (t, count) = trim_to_cap(&raked.weights, cap)?;
+        trimmed = count;
+        weights = t;
+    };
+    let max_over_cap = match options.trim_cap {
+        Some(cap) => {
+            let d = diagnostics(&result.weights);
+            d.max / (cap * d.sum / d.n.max(1) as f64)
+        }
+        None => 0.0,
+    };
+    let max_margin_error = margin_error(&result.weights, &codes, margins);
+    Ok(Weighted {
+        before: diagnostics(base),
+        after: diagnostics(&result.weights),
+        weights: result.weights,
+        calibration: result.calibration,
+        converged: result.converged,
+        iterations: result.iterations,
+        rounds,
+        trimmed,
+        max_over_cap,
+        max_margin_error,
+    })
+}
+
+fn check_weights(weights: &[f64]) -> Result<(), WeightingError> {
+    match weights.iter().position(|w| !w.is_finite() || *w <= 0.0) {
+        Some(i) => Err(WeightingError::BadWeight(format!(
+            "row {} has weight {}, expected a positive number",
+            i + 1,
+            weights[i]
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn level_codes(
+    margin: &Margin,
+    labels: &[Option<&str>],
+    n: usize,
+) -> Result<Vec<u32>, WeightingError> {
+    if labels.len() != n {
+        return Err(WeightingError::Length {
+            variable: margin.variable.clone(),
+            rows: labels.len(),
+            expected: n,
+        });
+    }
+    let mut codes = Vec::with_capacity(n);
+    let mut bad: Option<(usize, Option<String>)> = None;
+    let mut bad_count = 0;
+    for (i, label) in labels.iter().enumerate() {
+        match label.and_then(|l| margin.levels.iter().position(|x| x == l)) {
+            Some(p) => codes.push(p as u32),
+            None => {
+                bad_count += 1;
+                bad.get_or_insert((i + 1, label.map(str::to_string)));
+                codes.push(dh_survey::NA_CODE);
+            }
+        }
+    }
+    match bad {
+        Some((first_row, value)) => Err(WeightingError::UnplacedRows {
+            variable: margin.variable.clone(),
+            count: bad_count,
+            first_row,
+            value,
+        }),
+        None => Ok(codes),
+    }
+}
+
+fn margin_error(weights: &[f64], codes: &[Vec<u32>], margins: &[Margin]) -> f64 {
+    let mut worst: f64 = 0.0;
+    for (m, c) in margins.iter().zip(codes) {
+        let mut sums = vec![0.0; m.levels.len()];
+        for (w, &code) in weights.iter().zip(c) {
+            if let Some(s) = sums.get_mut(code as usize) {
+                *s += w;
+            }
+        }
+        for (s, t) in sums.iter().zip(&m.totals) {
+            worst = worst.max((s - t).abs() / t);
+        }
+    }
+    worst
+}
+
+#[cfg(test)]
+#[path = "weighting_tests.rs"]
+mod tests;
