@@ -1,13 +1,34 @@
 //! Direct identifiers written into every delivery (and dropped by ingest): names, phone numbers, GPS points and
 //! interviewer notes. Which kind a column holds is read from its name (as listed in the config's
-//! `identifiers`): `name` -> a name, `phone`/`tel`/`mobile` -> a phone number, `lat` / `lon`/`lng` -> a GPS
-//! coordinate, `gps` alone -> `lat,lon` in one field, `note`/`comment`/`remark` -> an interviewer note; anything
-//! else gets an opaque token. Values are deterministic per (country, respondent, column).
+//! `identifiers`), by the word lists below (e.g. `name`/`nome`/`jina` -> a name, `phone`/`simu`/`no_hp` -> a
+//! phone number, `lat`/`lintang` and `lon`/`bujur` -> GPS coordinates, `gps` alone -> `lat,lon` in one field,
+//! `notes`/`observacoes`/`ghi_chu` -> an interviewer note); anything else gets an opaque token (still an
+//! identifier that must never reach an output). Values are deterministic per (country, respondent, column).
 //!
 //! Names are built from neutral syllables (some with Latin-1 accents, to exercise encodings); notes come from a
 //! short list of neutral procedural phrases, some containing the `,` or `;` delimiter so they must be quoted.
 
 use crate::rng;
+
+/// Words (lower case, matched as substrings) that mark each kind, in the languages of the shipped configs
+/// (English, Portuguese, Swahili, Malay/Indonesian, Vietnamese).
+const NAME_WORDS: &[&str] = &["name", "nama", "nome", "jina", "ho_ten"];
+const PHONE_WORDS: &[&str] = &[
+    "phone",
+    "tel",
+    "mobile",
+    "msisdn",
+    "cell",
+    "contact",
+    "simu",
+    "hp",
+    "dien_thoai",
+];
+const LAT_WORDS: &[&str] = &["lat", "lintang", "vi_do"];
+const LON_WORDS: &[&str] = &["lon", "lng", "bujur", "kinh_do"];
+const NOTE_WORDS: &[&str] = &[
+    "note", "nota", "comment", "remark", "observ", "maelezo", "ghi_chu", "catatan",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentifierKind {
@@ -43,17 +64,17 @@ impl IdentifierKind {
     pub fn from_column(name: &str) -> IdentifierKind {
         let n = name.to_ascii_lowercase();
         let has = |parts: &[&str]| parts.iter().any(|p| n.contains(p));
-        if has(&["name"]) {
+        if has(NAME_WORDS) {
             IdentifierKind::Name
-        } else if has(&["phone", "tel", "mobile", "msisdn"]) {
+        } else if has(PHONE_WORDS) {
             IdentifierKind::Phone
-        } else if has(&["lat"]) {
+        } else if has(LAT_WORDS) {
             IdentifierKind::Latitude
-        } else if has(&["lon", "lng"]) {
+        } else if has(LON_WORDS) {
             IdentifierKind::Longitude
         } else if has(&["gps", "coord"]) {
             IdentifierKind::LatLon
-        } else if has(&["note", "comment", "remark", "observ"]) {
+        } else if has(NOTE_WORDS) {
             IdentifierKind::Note
         } else {
             IdentifierKind::Token
@@ -123,6 +144,40 @@ mod tests {
             IdentifierKind::Note
         );
         assert_eq!(IdentifierKind::from_column("X1"), IdentifierKind::Token);
+        assert_eq!(
+            IdentifierKind::from_column("nome_cuidador"),
+            IdentifierKind::Name
+        );
+        assert_eq!(
+            IdentifierKind::from_column("ho_ten_ncs"),
+            IdentifierKind::Name
+        );
+        assert_eq!(
+            IdentifierKind::from_column("no_hp_pengasuh"),
+            IdentifierKind::Phone
+        );
+        assert_eq!(
+            IdentifierKind::from_column("CaregiverCell"),
+            IdentifierKind::Phone
+        );
+        assert_eq!(
+            IdentifierKind::from_column("lintang"),
+            IdentifierKind::Latitude
+        );
+        assert_eq!(
+            IdentifierKind::from_column("kinh_do"),
+            IdentifierKind::Longitude
+        );
+        assert_eq!(
+            IdentifierKind::from_column("GPSLONG"),
+            IdentifierKind::Longitude
+        );
+        assert_eq!(IdentifierKind::from_column("catatan"), IdentifierKind::Note);
+        assert_eq!(
+            IdentifierKind::from_column("nota_penemuduga"),
+            IdentifierKind::Note
+        );
+        assert_eq!(IdentifierKind::from_column("maelezo"), IdentifierKind::Note);
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! | `caregiver_without_child` | linked | a household id that no child row has | `missing_link` |
 //!
 //! A duplicated id makes two rows indistinguishable, so both are recorded (each pointing at the other with
-//! `duplicate_of_row`). Rows are numbered as in the file, counting the header as row 1.
+//! `duplicate_of_row`). `row` numbers rows as in the file, counting the header as row 1; `data_row` = `row` - 1
+//! numbers data records from 1, as dh-ingest does.
 
 use std::collections::BTreeSet;
 
@@ -49,7 +50,10 @@ pub struct InjectedProblem {
     /// Source column holding the bad value.
     pub column: String,
     pub country: String,
-    /// For `duplicate_respondent_id`: the other row carrying the same id.
+    /// The same row as a 1-based data record number (header not counted): the numbering of dh-ingest's
+    /// `row_numbers` and of the quarantine table's `row_number`.
+    pub data_row: u64,
+    /// For `duplicate_respondent_id`: the other row carrying the same id (numbered like `row`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_of_row: Option<u64>,
     pub expected_reason: String,

@@ -114,6 +114,7 @@ pub fn write_deliveries(
             let record = |row: usize, other: Option<usize>| InjectedProblem {
                 column: columns[inj.column].header.clone(),
                 country: sample.iso3.clone(),
+                data_row: row as u64 + 1,
                 duplicate_of_row: other.map(|o| o as u64 + 2),
                 expected_reason: inj.kind.expected_reason().to_string(),
                 file: delivery.file.clone(),

@@ -1,0 +1,419 @@
+//! End-to-end tests of `dh-synth` on the shipped configurations (`countries/`, `schemas/`): determinism
+//! whatever the thread count, file quirks, identifiers, planted problems, and prevalences against the targets.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use dh_config::country::{Encoding, LineEnding};
+use dh_config::{CountryConfig, SchemaSet};
+use dh_synth::cell::Cell;
+use dh_synth::run::InjectedFile;
+use dh_synth::{ProblemKind, SynthPopulation, Truth};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn schemas() -> SchemaSet {
+    dh_config::load_schemas(&root().join("schemas")).expect("shipped schemas load")
+}
+
+fn configs(only: &[&str]) -> Vec<CountryConfig> {
+    let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
+    dh_config::load_countries(&root().join("countries"), &only).expect("shipped configs load")
+}
+
+fn synth(out: &Path, only: &[&str], seed: u64, scale: f64, threads: usize) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    let (configs, schemas) = (configs(only), schemas());
+    pool.install(|| dh_synth::synth_countries(&configs, &schemas, out, seed, scale))
+        .expect("synth succeeds");
+}
+
+/// Every file under `dir`, relative path -> bytes.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("readable dir") {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).expect("readable file");
+                out.insert(p.strip_prefix(dir).expect("under dir").to_path_buf(), bytes);
+            }
+        }
+    }
+    out
+}
+
+/// Decodes a delivery as its config says and parses it with its delimiter: header + rows.
+fn parse(bytes: &[u8], delivery: &dh_config::Delivery) -> Vec<Vec<String>> {
+    let text: String = match delivery.encoding {
+        Encoding::Utf8 => String::from_utf8(bytes.to_vec()).expect("valid UTF-8"),
+        Encoding::Utf8Bom => {
+            assert!(
+                bytes.starts_with(b"\xEF\xBB\xBF"),
+                "{}: BOM expected",
+                delivery.file
+            );
+            String::from_utf8(bytes[3..].to_vec()).expect("valid UTF-8 after the BOM")
+        }
+        Encoding::Latin1 => bytes.iter().map(|b| char::from(*b)).collect(),
+        Encoding::Windows1252 => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+    };
+    let delimiter = delivery.delimiter.as_bytes()[0];
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            r.expect("well-formed CSV record")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn same_seed_gives_same_bytes_whatever_the_thread_count() {
+    let (a, b, c) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let countries = ["THA", "MOZ", "ZAF"];
+    synth(a.path(), &countries, 11, 0.3, 1);
+    synth(b.path(), &countries, 11, 0.3, 4);
+    synth(c.path(), &countries, 12, 0.3, 2);
+    let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
+    assert_eq!(fa.len(), 2 + 2 * countries.len());
+    assert!(fa == fb, "two runs with the same seed differ");
+    assert_ne!(
+        fa.get(Path::new("THA/TH_DH_child_final.csv")),
+        fc.get(Path::new("THA/TH_DH_child_final.csv"))
+    );
+}
+
+#[test]
+fn every_delivery_parses_with_its_quirks_and_carries_identifiers() {
+    let out = tempfile::tempdir().expect("tmp");
+    synth(out.path(), &[], 3, 0.3, 2);
+    let mut seen = BTreeSet::new();
+    for config in configs(&[]) {
+        let iso3 = &config.country.iso3;
+        for (table, delivery) in &config.deliveries {
+            let bytes = std::fs::read(out.path().join(iso3).join(&delivery.file))
+                .expect("delivery written");
+            let rows = parse(&bytes, delivery);
+            let header = &rows[0];
+            assert!(rows.len() > 250, "{iso3} {table}: {} rows", rows.len());
+            assert!(
+                rows.iter().all(|r| r.len() == header.len()),
+                "{iso3} {table}: ragged rows"
+            );
+            // Line endings: all CRLF or none.
+            let crlf = bytes.windows(2).filter(|w| w == b"\r\n").count();
+            let lf = bytes.iter().filter(|b| **b == b'\n').count();
+            match delivery.line_ending {
+                LineEnding::Crlf => assert_eq!(crlf, lf, "{iso3} {table}: bare LF in a CRLF file"),
+                LineEnding::Lf => assert_eq!(crlf, 0, "{iso3} {table}: CR in an LF file"),
+            }
+            if delivery.encoding != Encoding::Utf8Bom {
+                assert!(
+                    !bytes.starts_with(b"\xEF\xBB\xBF"),
+                    "{iso3} {table}: unexpected BOM"
+                );
+            }
+            if matches!(delivery.encoding, Encoding::Latin1 | Encoding::Windows1252) {
+                assert!(
+                    std::str::from_utf8(&bytes).is_err(),
+                    "{iso3} {table}: single-byte accents expected"
+                );
+            }
+            // Mapped columns present, not_collected ones absent; identifiers present and filled.
+            for (column, map) in &delivery.columns {
+                match (&map.source, map.not_collected) {
+                    (Some(source), false) => assert!(
+                        header.contains(source),
+                        "{iso3}: `{source}` ({column}) missing"
+                    ),
+                    _ => assert!(!header.iter().any(|h| Some(h) == map.source.as_ref())),
+                }
+            }
+            for id in &delivery.identifiers {
+                let c = header
+                    .iter()
+                    .position(|h| h == id)
+                    .unwrap_or_else(|| panic!("{iso3}: identifier {id} absent"));
+                let filled = rows[1..].iter().filter(|r| !r[c].is_empty()).count();
+                assert_eq!(
+                    filled,
+                    rows.len() - 1,
+                    "{iso3} {table}: identifier {id} has empty cells"
+                );
+            }
+            // Quoted fields holding the delimiter (interviewer notes) appear in every delivery with notes.
+            let delim = delivery.delimiter.chars().next().expect("delimiter");
+            if rows[1..]
+                .iter()
+                .any(|r| r.iter().any(|v| v.contains(delim)))
+            {
+                seen.insert("quoted delimiter");
+            }
+            seen.insert(match (delivery.encoding, delivery.delimiter.as_str()) {
+                (Encoding::Utf8Bom, _) => "bom",
+                (Encoding::Latin1, _) => "latin-1",
+                (Encoding::Windows1252, _) => "windows-1252",
+                (_, ";") => "semicolon",
+                (_, "\t") => "tab",
+                _ => "plain",
+            });
+            if delivery.line_ending == LineEnding::Crlf {
+                seen.insert("crlf");
+            }
+        }
+    }
+    for quirk in ["quoted delimiter", "bom", "latin-1", "crlf", "plain"] {
+        assert!(
+            seen.contains(quirk),
+            "no delivery shows quirk `{quirk}`: {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn planted_problems_are_recorded_where_they_are() {
+    let out = tempfile::tempdir().expect("tmp");
+    let countries = ["KEN", "MOZ", "VNM"];
+    synth(out.path(), &countries, 5, 1.0, 2);
+    let injected: InjectedFile = serde_json::from_slice(
+        &std::fs::read(out.path().join("injected.json")).expect("injected.json"),
+    )
+    .expect("injected.json parses");
+    for config in configs(&countries) {
+        let iso3 = &config.country.iso3;
+        let mut kinds = BTreeSet::new();
+        let parsed: BTreeMap<&str, Vec<Vec<String>>> = config
+            .deliveries
+            .iter()
+            .map(|(t, d)| {
+                let bytes = std::fs::read(out.path().join(iso3).join(&d.file)).expect("delivery");
+                (t.as_str(), parse(&bytes, d))
+            })
+            .collect();
+        let child_households: BTreeSet<&String> = {
+            let rows = &parsed["child_survey"];
+            let src = config.deliveries["child_survey"].columns["household_id"]
+                .source
+                .as_ref()
+                .expect("mapped");
+            let c = rows[0]
+                .iter()
+                .position(|h| h == src)
+                .expect("household column");
+            rows[1..].iter().map(|r| &r[c]).collect()
+        };
+        let problems: Vec<_> = injected
+            .problems
+            .iter()
+            .filter(|p| &p.country == iso3)
+            .collect();
+        let data_rows = parsed["child_survey"].len() - 1;
+        assert!(
+            problems.len() >= 9 && problems.len() <= data_rows / 50,
+            "{iso3}: {} problems",
+            problems.len()
+        );
+        for p in problems {
+            kinds.insert(p.kind);
+            let rows = &parsed[p.table.as_str()];
+            let c = rows[0]
+                .iter()
+                .position(|h| *h == p.column)
+                .expect("recorded column exists");
+            let row = &rows[(p.row - 1) as usize];
+            assert_eq!(p.data_row + 1, p.row);
+            assert_eq!(row[c], p.value, "{iso3} {} row {}", p.file, p.row);
+            let map = &config.deliveries[&p.table].columns[&p.harmonised_column];
+            match p.kind {
+                ProblemKind::UnknownCode => {
+                    assert!(
+                        !map.codes.contains_key(&p.value) && !map.missing.contains_key(&p.value)
+                    )
+                }
+                ProblemKind::AgeOutOfRange => {
+                    let age: i64 = p.value.parse().expect("age is a number");
+                    assert!(!(12..=17).contains(&age));
+                }
+                ProblemKind::DuplicateRespondentId => {
+                    let other = &rows[(p.duplicate_of_row.expect("twin") - 1) as usize];
+                    assert_eq!(other[c], p.value);
+                }
+                ProblemKind::MissingPsu => assert!(p.value.is_empty()),
+                ProblemKind::CaregiverWithoutChild => assert!(!child_households.contains(&p.value)),
+            }
+        }
+        assert_eq!(kinds.len(), 5, "{iso3}: every kind planted: {kinds:?}");
+    }
+}
+
+#[test]
+fn truth_meets_the_targets_and_samples_estimate_it() {
+    let config = &configs(&["THA"])[0];
+    let schemas = schemas();
+    let population = SynthPopulation::simulate(config, &schemas, 9, 8.0).expect("population");
+    let truth = population.truth();
+    let child = &truth.tables["child_survey"];
+    // Calibrated on the whole population up to 30,000 children, on a subsample above: within 1 point.
+    for (item, target) in &config.synth.as_ref().expect("synth section").prevalence {
+        let t = child
+            .get(item)
+            .or_else(|| truth.tables["caregiver_survey"].get(item))
+            .expect("item in truth");
+        let p = t.proportions.get("yes").copied().unwrap_or(0.0);
+        assert!(
+            (p - target).abs() < 0.01 + 0.1 * target,
+            "{item}: truth {p} vs target {target}"
+        );
+    }
+    let headline = &truth.composites["ocsea_clear_any"];
+    assert!(
+        (headline.proportion - 0.09).abs() < 0.01,
+        "composite {}",
+        headline.proportion
+    );
+    // A large sample's weighted estimate is close to the truth, and clustering gives design effects above 1.
+    let sample = population.draw_sample(21, 8.0).expect("sample");
+    let plan = &sample.plans[0];
+    let j = plan
+        .fields
+        .iter()
+        .position(|f| f.name == "asked_talk_sex")
+        .expect("item");
+    let (mut deffs, mut estimates) = (Vec::new(), Vec::new());
+    for item in [
+        "asked_talk_sex",
+        "offered_money_images",
+        "knows_where_help",
+        "internet_use_frequency",
+    ] {
+        let j = plan
+            .fields
+            .iter()
+            .position(|f| f.name == item)
+            .expect("item");
+        let y: Vec<f64> = sample.rows[0]
+            .iter()
+            .map(|r| f64::from(u8::from(r[j] == Cell::Cat(0))))
+            .collect();
+        let (est, deff) = estimate_and_deff(&sample, &y);
+        let p = child[item].proportions[&plan.fields[j].labels[0]];
+        estimates.push((item, est, p));
+        deffs.push(deff);
+    }
+    for (item, est, p) in &estimates {
+        assert!(
+            (est - p).abs() < 0.02,
+            "{item}: estimate {est} vs truth {p}"
+        );
+    }
+    let mean_deff = deffs.iter().sum::<f64>() / deffs.len() as f64;
+    assert!(mean_deff > 1.05, "design effects {deffs:?}");
+    // Universes: follow-ups only for children with the experience; 15-17 items not_applicable below 15.
+    let na = plan
+        .missing_labels
+        .iter()
+        .position(|l| l == "not_applicable")
+        .expect("na") as u8;
+    let follow = plan
+        .fields
+        .iter()
+        .position(|f| f.name == "asked_talk_sex_offender")
+        .expect("follow-up");
+    let accepted = plan
+        .fields
+        .iter()
+        .position(|f| f.name == "accepted_money_images")
+        .expect("15-17 item");
+    let age = plan
+        .fields
+        .iter()
+        .position(|f| f.name == "age")
+        .expect("age");
+    for r in &sample.rows[0] {
+        assert_eq!(r[j] == Cell::Cat(0), r[follow] != Cell::Missing(na));
+        let Cell::Int(a) = r[age] else {
+            panic!("age is an integer")
+        };
+        assert_eq!(a < 15, r[accepted] == Cell::Missing(na));
+    }
+}
+
+/// Weighted proportion (Hajek) and its design effect: with-replacement ultimate-cluster variance over strata
+/// and PSUs, against the SRS variance p(1-p)/n.
+fn estimate_and_deff(sample: &dh_synth::SynthSample, y: &[f64]) -> (f64, f64) {
+    let w: Vec<f64> = sample.respondents.iter().map(|r| r.base_weight).collect();
+    let total: f64 = w.iter().sum();
+    let p = y.iter().zip(&w).map(|(y, w)| y * w).sum::<f64>() / total;
+    let mut psu: BTreeMap<(&str, &str), f64> = BTreeMap::new();
+    for ((r, y), w) in sample.respondents.iter().zip(y).zip(&w) {
+        *psu.entry((r.stratum.as_str(), r.psu.as_str())).or_default() += w * (y - p) / total;
+    }
+    let mut strata: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for ((s, _), z) in psu {
+        strata.entry(s).or_default().push(z);
+    }
+    let var: f64 = strata
+        .values()
+        .filter(|z| z.len() > 1)
+        .map(|z| {
+            let n = z.len() as f64;
+            let mean = z.iter().sum::<f64>() / n;
+            n / (n - 1.0) * z.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+        })
+        .sum();
+    (p, var / (p * (1.0 - p) / y.len() as f64))
+}
+
+#[test]
+fn truth_json_has_sorted_keys_and_every_country() {
+    let out = tempfile::tempdir().expect("tmp");
+    synth(out.path(), &["UGA", "NAM"], 2, 0.3, 2);
+    let text = std::fs::read_to_string(out.path().join("truth.json")).expect("truth.json");
+    let truth: Truth = serde_json::from_str(&text).expect("parses");
+    assert_eq!(truth.countries.keys().collect::<Vec<_>>(), ["NAM", "UGA"]);
+    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    fn sorted(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(m) => {
+                let keys: Vec<&String> = m.keys().collect();
+                keys.windows(2).all(|w| w[0] < w[1]) && m.values().all(sorted)
+            }
+            serde_json::Value::Array(a) => a.iter().all(sorted),
+            _ => true,
+        }
+    }
+    assert!(sorted(&value));
+    let reprinted = serde_json::to_string_pretty(&value).expect("prints");
+    assert_eq!(
+        reprinted.trim_end(),
+        text.trim_end(),
+        "truth.json keys are not in sorted order"
+    );
+    let uga = &truth.countries["UGA"];
+    let item = &uga.tables["child_survey"]["accepted_money_images"];
+    assert_eq!(item.universe, "age >= 15");
+    assert!(
+        item.universe_size < uga.population_size && item.universe_size > uga.population_size / 3
+    );
+    let sum: f64 = item.proportions.values().sum();
+    assert!((sum - 1.0).abs() < 1e-9);
+}
