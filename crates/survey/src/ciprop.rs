@@ -197,7 +197,7 @@ impl SurveyDesign {
             let wn: Vec<f64> = w.iter().map(|v| v / tot).collect();
             glm::fit_from_start(y, &wn, mask, beta).coef
         };
-        let var_beta = self.variance_with(buf, &refit, beta)?;
+        let var_beta = self.variance_with(buf, &refit, beta, mask)?;
         let se_beta = var_beta.sqrt();
         match method {
             CipropMethod::Logit => {

@@ -8,6 +8,8 @@ use crate::dist;
 use crate::domain::{DomainSet, DomainSpec};
 use crate::error::SurveyError;
 use crate::linalg::Qr;
+use crate::linear_fast;
+use std::borrow::Cow;
 
 /// Calibration's effect on the Taylor variance: replace influence values (already weighted) by their residuals
 /// from the calibration model, as R's `svyrecvar` does with a design's `postStrata`.
@@ -213,6 +215,21 @@ impl Kernel<'_> {
             }
         }
     }
+}
+
+/// R's design effect: `v / vsrs` with s^2 = svyvar = `ss / psum * n/(n-1)`; SRS without replacement
+/// (`deff=TRUE`) multiplies by (N-n)/N (a mean gives NaN when N < n, as R), totals scale by N^2.
+pub(crate) fn deff_value(v: f64, ss: f64, psum: f64, nobs: usize, total: bool, mode: Deff) -> f64 {
+    let n = nobs as f64;
+    let s2 = ss / psum * n / (n - 1.0);
+    let vsrs = match (total, mode) {
+        (false, Deff::Replace) => s2 / n,
+        (false, _) if psum < n => f64::NAN,
+        (false, _) => s2 * (psum - n) / (psum * n),
+        (true, Deff::Replace) => s2 * psum * psum / n,
+        (true, _) => s2 * psum * psum * (psum - n) / (psum * n),
+    };
+    v / vsrs
 }
 
 /// R's `svrVar` for one statistic: replicates giving NaN are dropped.
@@ -426,7 +443,7 @@ impl SurveyDesign {
         match &self.kind {
             VarianceKind::Taylor(d) => {
                 k.influence(&self.weights, mask, est, buf);
-                d.taylor_variance(buf)
+                d.taylor_variance(buf, Some(mask))
             }
             VarianceKind::Calibrated {
                 design,
@@ -434,7 +451,7 @@ impl SurveyDesign {
             } => {
                 k.influence(&self.weights, mask, est, buf);
                 calibration.residualise(buf);
-                design.taylor_variance(buf)
+                design.taylor_variance(buf, None)
             }
             VarianceKind::Replicate(reps) => {
                 let thetas: Vec<f64> = reps.analysis.iter().map(|w| k.point(w, mask)).collect();
@@ -450,15 +467,16 @@ impl SurveyDesign {
         influence: &mut Vec<f64>,
         replicate_estimate: &dyn Fn(&[f64]) -> f64,
         full: f64,
+        mask: &[bool],
     ) -> Result<f64, SurveyError> {
         match &self.kind {
-            VarianceKind::Taylor(d) => d.taylor_variance(influence),
+            VarianceKind::Taylor(d) => d.taylor_variance(influence, Some(mask)),
             VarianceKind::Calibrated {
                 design,
                 calibration,
             } => {
                 calibration.residualise(influence);
-                design.taylor_variance(influence)
+                design.taylor_variance(influence, None)
             }
             VarianceKind::Replicate(reps) => {
                 let thetas: Vec<f64> = reps
@@ -542,8 +560,8 @@ impl SurveyDesign {
         self.check_missing(&[var], opts.na_rm)?;
         let (set, df) = self.domains(domains)?;
         // columns: one numeric column, or one indicator per level
-        let columns: Vec<(String, Vec<f64>)> = match var {
-            Variable::Numeric { name, values } => vec![(name.to_string(), values.to_vec())],
+        let columns: Vec<(String, Cow<'_, [f64]>)> = match var {
+            Variable::Numeric { name, values } => vec![(name.to_string(), Cow::Borrowed(*values))],
             Variable::Categorical { name, factor } => factor
                 .labels
                 .iter()
@@ -552,25 +570,78 @@ impl SurveyDesign {
                     let col = factor
                         .codes
                         .iter()
-                        .map(|&c| {
-                            if c == NA_CODE {
-                                f64::NAN
-                            } else if c as usize == l {
-                                1.0
-                            } else {
-                                0.0
-                            }
+                        .map(|&c| match c {
+                            NA_CODE => f64::NAN,
+                            c if c as usize == l => 1.0,
+                            _ => 0.0,
                         })
                         .collect();
-                    (format!("{name}{lab}"), col)
+                    (format!("{name}{lab}"), Cow::Owned(col))
                 })
                 .collect(),
         };
+        let q = dist::qt(1.0 - (1.0 - opts.level) / 2.0, df as f64, true);
+        let estimate = |domain: &[String], name: &str, est: f64, v: f64, deff, nu, nw| {
+            let se: f64 = f64::sqrt(v);
+            Estimate {
+                domain: domain.to_vec(),
+                name: name.to_string(),
+                estimate: est,
+                se,
+                ci_lower: est - q * se,
+                ci_upper: est + q * se,
+                ci_method: "wald-t",
+                df: df as f64,
+                deff,
+                n_unweighted: nu,
+                n_weighted: nw,
+            }
+        };
+        if let VarianceKind::Taylor(design) = &self.kind {
+            if design.only_stage1() && set.n_domains() * design.n_psu() <= linear_fast::MAX_CELLS {
+                // one pass per column for all domains; estimates ordered by domain, then column
+                let missing = |i: usize| var.is_missing(i);
+                let per_column = columns
+                    .iter()
+                    .map(|(_, col)| {
+                        linear_fast::linear_by_psu(
+                            design,
+                            &self.weights,
+                            &set,
+                            col,
+                            &missing,
+                            total,
+                            opts.deff != Deff::None,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut out = Vec::with_capacity(set.n_domains() * columns.len());
+                for d in 0..set.n_domains() {
+                    for ((name, _), res) in columns.iter().zip(&per_column) {
+                        let r = &res[d];
+                        let deff = r.ss.map(|ss| {
+                            deff_value(r.variance, ss, r.sum_w, r.n_nonzero, total, opts.deff)
+                        });
+                        out.push(estimate(
+                            &set.labels[d],
+                            name,
+                            r.estimate,
+                            r.variance,
+                            deff,
+                            r.n_nonzero,
+                            r.sum_w,
+                        ));
+                    }
+                }
+                return Ok(out);
+            }
+        }
         let mut out = Vec::new();
         let mut mask = Vec::new();
         let mut buf = Vec::new();
         for d in 0..set.n_domains() {
             set.fill_mask(d, &mut mask, |i| !var.is_missing(i));
+            let (nu, nw) = self.counts(&mask);
             for (name, col) in &columns {
                 let k = if total {
                     Kernel::Total(col)
@@ -578,18 +649,9 @@ impl SurveyDesign {
                     Kernel::Mean(col)
                 };
                 let est = k.point(&self.weights, &mask);
-                let var_est = self.kernel_variance(&k, &mask, est, &mut buf)?;
-                let deff = self.deff(col, &mask, var_est, total, opts.deff);
-                out.push(self.wald(
-                    set.labels[d].clone(),
-                    name.clone(),
-                    est,
-                    var_est,
-                    df,
-                    deff,
-                    &mask,
-                    opts.level,
-                ));
+                let v = self.kernel_variance(&k, &mask, est, &mut buf)?;
+                let deff = self.deff(col, &mask, v, total, opts.deff);
+                out.push(estimate(&set.labels[d], name, est, v, deff, nu, nw));
             }
         }
         Ok(out)
@@ -680,9 +742,7 @@ impl SurveyDesign {
             if mask[i] {
                 psum += w[i];
                 swx += w[i] * x[i];
-                if w[i] != 0.0 {
-                    nobs += 1;
-                }
+                nobs += usize::from(w[i] != 0.0);
             }
         }
         if let VarianceKind::Replicate(_) = self.kind {
@@ -695,21 +755,7 @@ impl SurveyDesign {
                 ss += w[i] * (x[i] - xbar) * (x[i] - xbar);
             }
         }
-        let n = nobs as f64;
-        let s2 = ss / psum * n / (n - 1.0);
-        let vsrs = match (total, mode) {
-            (false, Deff::Replace) => s2 / n,
-            (false, _) => {
-                if psum < n {
-                    f64::NAN
-                } else {
-                    s2 * (psum - n) / (psum * n)
-                }
-            }
-            (true, Deff::Replace) => s2 * psum * psum / n,
-            (true, _) => s2 * psum * psum * (psum - n) / (psum * n),
-        };
-        Some(v / vsrs)
+        Some(deff_value(v, ss, psum, nobs, total, mode))
     }
 
     /// An estimate with a Wald t interval.

@@ -14,6 +14,7 @@ pub mod error;
 pub mod estimator;
 mod glm;
 pub mod linalg;
+mod linear_fast;
 pub mod lonely;
 pub mod quantile;
 pub mod replicate;

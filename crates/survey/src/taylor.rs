@@ -16,9 +16,11 @@ enum StratumTerm {
 
 impl Design {
     /// Variance of the estimator whose influence values (already multiplied by the weights, as in R's
-    /// `svyrecvar(x * pweights / psum, ...)`) are `z`. Rows outside a domain carry `z = 0`.
-    pub fn taylor_variance(&self, z: &[f64]) -> Result<f64, SurveyError> {
-        if z.len() != self.n_rows {
+    /// `svyrecvar(x * pweights / psum, ...)`) are `z`. Rows outside a domain carry `z = 0`. `keep` marks the
+    /// rows R's subsetting keeps (`None` = all): strata and clusters without kept rows drop out of the
+    /// computation as in R, which matters for the lonely-PSU rules only.
+    pub fn taylor_variance(&self, z: &[f64], keep: Option<&[bool]>) -> Result<f64, SurveyError> {
+        if z.len() != self.n_rows || keep.is_some_and(|k| k.len() != self.n_rows) {
             return Err(SurveyError::Invalid(format!(
                 "{} influence values for {} rows",
                 z.len(),
@@ -27,11 +29,9 @@ impl Design {
         }
         let stage1 = &self.stages[0];
         let totals = unit_totals(stage1, z);
-        let all_groups: Vec<usize> = (0..stage1.n_groups()).collect();
-        let mut v = self.onestage(stage1, 0, &totals, &all_groups, &|g| {
-            self.strata_labels[g].clone()
-        })?;
-        if self.stages.len() > 1 && self.stages[0].popsize_of_unit.is_some() {
+        let present = keep.map(|k| units_present(stage1, k));
+        let mut v = self.stage1_variance(&totals, present.as_deref())?;
+        if !self.only_stage1() {
             // multiplier of each stage-(s-1) unit: product of n/N over its ancestors, itself included
             let mut mult: Vec<f64> = (0..stage1.n_units())
                 .map(|u| {
@@ -39,17 +39,21 @@ impl Design {
                         / stage1.popsize_of_unit.as_ref().map_or(f64::NAN, |p| p[u])
                 })
                 .collect();
+            let mut parent_present = present;
             for s in 1..self.stages.len() {
                 let stage = &self.stages[s];
                 let totals = unit_totals(stage, z);
                 for g in 0..stage.n_groups() {
-                    if stage.units_of(g).is_empty() {
+                    if stage.units_of(g).is_empty()
+                        || parent_present.as_ref().is_some_and(|p| !p[g])
+                    {
                         continue;
                     }
                     let label = |g: usize| format!("{}", g + 1);
                     let part = self.onestage(stage, s, &totals, &[g], &label)?;
                     v += part * mult[g];
                 }
+                parent_present = keep.map(|k| units_present(stage, k));
                 if s + 1 < self.stages.len() {
                     let pop = stage.popsize_of_unit.as_ref();
                     mult = (0..stage.n_units())
@@ -62,6 +66,26 @@ impl Design {
             }
         }
         Ok(v)
+    }
+
+    /// Whether only the first stage enters the variance (one stage, or no fpc: R's ultimate-cluster rule).
+    pub(crate) fn only_stage1(&self) -> bool {
+        self.stages.len() == 1 || self.stages[0].popsize_of_unit.is_none()
+    }
+
+    /// Stage-1 term from the PSU totals of the influence values; `present` marks PSUs with kept rows.
+    pub(crate) fn stage1_variance(
+        &self,
+        psu_totals: &[f64],
+        present: Option<&[bool]>,
+    ) -> Result<f64, SurveyError> {
+        let stage1 = &self.stages[0];
+        let groups: Vec<usize> = (0..stage1.n_groups())
+            .filter(|&g| present.is_none_or(|p| stage1.units_of(g).iter().any(|&u| p[u as usize])))
+            .collect();
+        self.onestage(stage1, 0, psu_totals, &groups, &|g| {
+            self.strata_labels[g].clone()
+        })
     }
 
     /// R's `onestage` over the listed groups of one stage: sum of the group terms, scaled by
@@ -96,6 +120,9 @@ impl Design {
                 }
                 StratumTerm::Missing => {}
             }
+        }
+        if groups.is_empty() {
+            return Ok(0.0);
         }
         Ok(v * groups.len() as f64 / n_ok as f64)
     }
@@ -155,6 +182,17 @@ impl Design {
     }
 }
 
+/// Units holding at least one kept row.
+fn units_present(stage: &Stage, keep: &[bool]) -> Vec<bool> {
+    let mut p = vec![false; stage.n_units()];
+    for (&u, &k) in stage.unit_of_row.iter().zip(keep) {
+        if k {
+            p[u as usize] = true;
+        }
+    }
+    p
+}
+
 fn unit_totals(stage: &Stage, z: &[f64]) -> Vec<f64> {
     let mut t = vec![0.0; stage.n_units()];
     for (&u, &zi) in stage.unit_of_row.iter().zip(z) {
@@ -182,7 +220,7 @@ mod tests {
         };
         let d = Design::new(&spec).unwrap();
         let z = [1.0, 2.0, 3.0, 6.0];
-        let v = d.taylor_variance(&z).unwrap();
+        let v = d.taylor_variance(&z, None).unwrap();
         assert!((v - 4.0 / 3.0 * (4.0 + 1.0 + 0.0 + 9.0)).abs() < 1e-12);
     }
 }
