@@ -54,17 +54,58 @@ impl RepType {
     }
 }
 
+/// One replicate's multipliers of the PSUs: `default` for every PSU except the listed ones (a jackknife
+/// replicate lists only the PSUs of one stratum, so a design with thousands of PSUs stays small).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PsuMultipliers {
+    pub default: f64,
+    /// `(psu, multiplier)`, PSUs in increasing order.
+    pub except: Vec<(usize, f64)>,
+}
+
+impl PsuMultipliers {
+    /// The multiplier of every PSU `0..n_psu`.
+    pub fn dense(&self, n_psu: usize) -> Vec<f64> {
+        let mut out = vec![self.default; n_psu];
+        for &(p, m) in &self.except {
+            if let Some(slot) = out.get_mut(p) {
+                *slot = m;
+            }
+        }
+        out
+    }
+
+    /// `sum_p multiplier_p * totals_p`.
+    fn dot(&self, totals: &[f64], grand_total: f64) -> f64 {
+        if 2 * self.except.len() > totals.len() {
+            return self
+                .dense(totals.len())
+                .iter()
+                .zip(totals)
+                .map(|(a, b)| a * b)
+                .sum();
+        }
+        let listed: f64 = self.except.iter().filter_map(|&(p, _)| totals.get(p)).sum();
+        let changed: f64 = self
+            .except
+            .iter()
+            .filter_map(|&(p, m)| totals.get(p).map(|t| m * t))
+            .sum();
+        self.default * (grand_total - listed) + changed
+    }
+}
+
 /// Replicate analysis weights, stored the way R stores them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReplicateWeights {
     /// Built from a design (R's `repweights_compressed`): the analysis weight of row `i` in replicate `r` is
-    /// `multipliers[r][row_psu[i]] * pweights[i]`. Memory is replicates x PSUs, not replicates x rows.
+    /// `multipliers[r]` of PSU `row_psu[i]` times `pweights[i]`.
     Compressed {
         pweights: Vec<f64>,
         /// Dense PSU index per row (PSUs numbered in order of first appearance).
         row_psu: Vec<usize>,
-        /// `[replicate][psu]` multipliers.
-        multipliers: Vec<Vec<f64>>,
+        n_psu: usize,
+        multipliers: Vec<PsuMultipliers>,
     },
     /// Supplied analysis weights, `[replicate][row]`.
     Dense(Vec<Vec<f64>>),
@@ -107,9 +148,10 @@ impl ReplicateSet {
             ReplicateWeights::Compressed {
                 pweights,
                 row_psu,
+                n_psu,
                 multipliers,
             } => {
-                let m = multipliers.get(r)?;
+                let m = multipliers.get(r)?.dense(*n_psu);
                 Some(Cow::Owned(
                     row_psu
                         .iter()
@@ -136,16 +178,19 @@ impl ReplicateSet {
             ReplicateWeights::Compressed {
                 pweights,
                 row_psu,
+                n_psu,
                 multipliers,
             } => {
-                let n_psu = row_psu.iter().max().map_or(0, |m| m + 1);
-                let mut psu_totals = vec![0.0; n_psu];
+                let mut psu_totals = vec![0.0; *n_psu];
                 for ((&p, &w), &v) in row_psu.iter().zip(pweights).zip(values) {
-                    psu_totals[p] += w * v;
+                    if let Some(t) = psu_totals.get_mut(p) {
+                        *t += w * v;
+                    }
                 }
+                let grand: f64 = psu_totals.iter().sum();
                 multipliers
                     .iter()
-                    .map(|m| m.iter().zip(&psu_totals).map(|(a, b)| a * b).sum())
+                    .map(|m| m.dot(&psu_totals, grand))
                     .collect()
             }
             ReplicateWeights::Dense(w) => w
@@ -156,7 +201,8 @@ impl ReplicateSet {
     }
 
     /// R's `degf()` for a replicate design: `qr(weights(design, "analysis"), tol = 1e-5)$rank - 1`. Identical rows
-    /// do not change the rank, so the matrix is reduced to its distinct rows first.
+    /// and rows scaled by a positive weight do not change the rank, so the matrix is reduced to its distinct rows
+    /// first (for built designs: the multipliers of each PSU holding a row with non-zero weight).
     pub fn degf(&self) -> Result<usize, SurveyError> {
         let n_rep = self.n_replicates();
         if n_rep == 0 {
@@ -166,12 +212,21 @@ impl ReplicateSet {
             ReplicateWeights::Compressed {
                 pweights,
                 row_psu,
+                n_psu,
                 multipliers,
             } => {
-                let rows = row_psu
-                    .iter()
-                    .zip(pweights)
-                    .map(|(&p, &w)| multipliers.iter().map(|m| m[p] * w).collect());
+                let mut weighted = vec![false; *n_psu];
+                for (&p, &w) in row_psu.iter().zip(pweights) {
+                    if w != 0.0
+                        && let Some(slot) = weighted.get_mut(p)
+                    {
+                        *slot = true;
+                    }
+                }
+                let dense: Vec<Vec<f64>> = multipliers.iter().map(|m| m.dense(*n_psu)).collect();
+                let rows = (0..*n_psu)
+                    .filter(|&p| weighted[p])
+                    .map(|p| dense.iter().map(|m| m[p]).collect());
                 distinct_rows(rows)
             }
             ReplicateWeights::Dense(w) => {
@@ -435,6 +490,7 @@ pub fn build_replicates(
     Ok(ReplicateSet {
         weights: ReplicateWeights::Compressed {
             pweights: columns.weights.to_vec(),
+            n_psu: layout.n_psu(),
             row_psu: layout.row_psu,
             multipliers,
         },

@@ -288,14 +288,14 @@ fn grake(
             .collect()
     };
     let misfit_of = |xeta: &[f64]| -> Vec<f64> {
+        let adjust: Vec<f64> = xeta
+            .iter()
+            .zip(&ww)
+            .map(|(&u, w)| w * calfun.fm1(u, bounds))
+            .collect();
         cols.iter()
             .zip(population.iter().zip(&sample_total))
-            .map(|(c, (pop, st))| {
-                let adj: f64 = (0..n)
-                    .map(|i| c[i] * ww[i] * calfun.fm1(xeta[i], bounds))
-                    .sum();
-                pop - st - adj
-            })
+            .map(|(c, (pop, st))| pop - st - c.iter().zip(&adjust).map(|(a, b)| a * b).sum::<f64>())
             .collect()
     };
     let mut eta = vec![0.0; p];

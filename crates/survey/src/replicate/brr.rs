@@ -5,7 +5,7 @@
 
 use super::hadamard::hadamard;
 use super::jackknife::Built;
-use super::{DesignColumns, PsuLayout, stratum_label};
+use super::{DesignColumns, PsuLayout, PsuMultipliers, stratum_label};
 use crate::SurveyError;
 
 pub(crate) fn brr(
@@ -56,9 +56,9 @@ pub(crate) fn brr(
     }
     let h = hadamard(upto);
     let n_rep = h.len();
-    let multipliers: Vec<Vec<f64>> = (0..n_rep)
+    let multipliers: Vec<PsuMultipliers> = (0..n_rep)
         .map(|i| {
-            (0..n_psu)
+            let except = (0..n_psu)
                 .map(|p| {
                     let (w1, w2) = half[p];
                     let (wa, wb) = if h[pair[p]][i] == 1 {
@@ -66,9 +66,13 @@ pub(crate) fn brr(
                     } else {
                         (w1, w2)
                     };
-                    wa * (2.0 - rho) + wb * rho
+                    (p, wa * (2.0 - rho) + wb * rho)
                 })
-                .collect()
+                .collect();
+            PsuMultipliers {
+                default: 1.0,
+                except,
+            }
         })
         .collect();
     let scale = 1.0 / (n_rep as f64 * (1.0 - rho).powi(2));

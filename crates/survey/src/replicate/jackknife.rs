@@ -1,12 +1,12 @@
 //! Jackknife replicate multipliers as R's `jk1weights()` and `jknweights()` build them (`as.svrepdesign` with
 //! `type="JK1"` / `"JKn"`), including the first-stage fpc and the lonely-PSU rule in force at creation.
 
-use super::{DesignColumns, PsuLayout, stratum_fpc, stratum_label};
+use super::{DesignColumns, PsuLayout, PsuMultipliers, stratum_fpc, stratum_label};
 use crate::SurveyError;
 use crate::lonely::LonelyPsu;
 
-/// `(multipliers[replicate][psu], scale, rscales)`.
-pub(crate) type Built = (Vec<Vec<f64>>, f64, Vec<f64>);
+/// `(multipliers per replicate, scale, rscales)`.
+pub(crate) type Built = (Vec<PsuMultipliers>, f64, Vec<f64>);
 
 /// R's fpc correction `(N - n) / N` for a stratum with `n` sampled PSUs out of `population`.
 fn correction(population: Option<f64>, n: usize, label: &str) -> Result<f64, SurveyError> {
@@ -55,7 +55,10 @@ pub(crate) fn jk1(columns: &DesignColumns<'_>, layout: &PsuLayout) -> Result<Bui
     }
     let keep = nf / (nf - 1.0);
     let multipliers = (0..n)
-        .map(|r| (0..n).map(|p| if p == r { 0.0 } else { keep }).collect())
+        .map(|r| PsuMultipliers {
+            default: keep,
+            except: vec![(r, 0.0)],
+        })
         .collect();
     Ok((multipliers, scale, vec![1.0; n]))
 }
@@ -72,11 +75,16 @@ pub(crate) fn jkn(
     let fpc = stratum_fpc(columns, layout)?;
     let n_psu = layout.n_psu();
     let n_strata = layout.strata.len() as f64;
-    let mut multipliers: Vec<Vec<f64>> = Vec::new();
+    let mut multipliers: Vec<PsuMultipliers> = Vec::new();
     let mut rscales = Vec::new();
+    let mut members_of: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (p, &s) in layout.psu_stratum.iter().enumerate() {
+        members_of.entry(s).or_default().push(p); // PSUs in first-appearance order
+    }
     for &s in &layout.strata {
         let label = stratum_label(columns, s);
-        let members: Vec<usize> = (0..n_psu).filter(|&p| layout.psu_stratum[p] == s).collect();
+        let members = members_of.remove(&s).unwrap_or_default();
         let n_h = members.len();
         let population = fpc.as_ref().and_then(|m| m.get(&s).copied());
         let corr = correction(population, n_h, &label)?;
@@ -100,17 +108,10 @@ pub(crate) fn jkn(
                 }
                 LonelyPsu::Adjust => {
                     let other = n_strata / (n_strata - 1.0);
-                    multipliers.push(
-                        (0..n_psu)
-                            .map(|p| {
-                                if layout.psu_stratum[p] == s {
-                                    0.0
-                                } else {
-                                    other
-                                }
-                            })
-                            .collect(),
-                    );
+                    multipliers.push(PsuMultipliers {
+                        default: other,
+                        except: members.iter().map(|&p| (p, 0.0)).collect(),
+                    });
                     rscales.push((n_strata - 1.0) / n_strata);
                     continue;
                 }
@@ -120,18 +121,14 @@ pub(crate) fn jkn(
         let keep = nf / (nf - 1.0);
         let rscale = corr * (nf - 1.0) / nf;
         for &deleted in &members {
-            let column = (0..n_psu)
-                .map(|p| {
-                    if p == deleted {
-                        0.0
-                    } else if layout.psu_stratum[p] == s {
-                        keep
-                    } else {
-                        1.0
-                    }
-                })
+            let except = members
+                .iter()
+                .map(|&p| (p, if p == deleted { 0.0 } else { keep }))
                 .collect();
-            multipliers.push(column);
+            multipliers.push(PsuMultipliers {
+                default: 1.0,
+                except,
+            });
             rscales.push(rscale);
         }
     }
