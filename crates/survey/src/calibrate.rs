@@ -203,6 +203,108 @@ pub fn post_stratify(
     })
 }
 
+/// Population counts of the cells of several categorical variables crossed (R's `postStratify(design, ~a+b,
+/// table)`): `cells[k]` holds one level per variable, `totals[k]` its count.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossMargin<'a> {
+    pub variables: &'a [&'a str],
+    /// The sample's values of each variable, in the order of `variables`.
+    pub factors: &'a [Factor<'a>],
+    pub cells: &'a [Vec<String>],
+    pub totals: &'a [f64],
+}
+
+/// Separator of level labels in a cell name; a control character that does not occur in data labels.
+const CELL_SEPARATOR: char = '\u{1f}';
+
+/// R's `postStratify(design, ~a+b, population)` with the post-strata formed by crossing several factors.
+pub fn post_stratify_cross(
+    weights: &[f64],
+    margin: &CrossMargin<'_>,
+    partial: bool,
+) -> Result<Calibrated, SurveyError> {
+    let n = weights.len();
+    if margin.variables.len() != margin.factors.len() || margin.variables.is_empty() {
+        return Err(SurveyError::Invalid(
+            "cross-classified margin: one factor per variable needed".into(),
+        ));
+    }
+    if let Some(k) = margin
+        .cells
+        .iter()
+        .position(|c| c.len() != margin.variables.len())
+    {
+        return Err(SurveyError::Invalid(format!(
+            "cross-classified margin: cell {} has {} levels for {} variables",
+            k + 1,
+            margin.cells[k].len(),
+            margin.variables.len()
+        )));
+    }
+    let mut cell_of: std::collections::HashMap<Vec<u32>, u32> = std::collections::HashMap::new();
+    let mut labels: Vec<String> = Vec::new();
+    let mut codes = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut key = Vec::with_capacity(margin.factors.len());
+        for (f, name) in margin.factors.iter().zip(margin.variables) {
+            match f.codes.get(i) {
+                Some(&c) if c == crate::design::NA_CODE => {
+                    let count = f
+                        .codes
+                        .iter()
+                        .filter(|&&c| c == crate::design::NA_CODE)
+                        .count();
+                    return Err(SurveyError::MissingValues {
+                        variable: name.to_string(),
+                        count,
+                    });
+                }
+                Some(&c) if (c as usize) < f.labels.len() => key.push(c),
+                _ => {
+                    return Err(SurveyError::Invalid(format!(
+                        "`{name}`: no valid level for row {}",
+                        i + 1
+                    )));
+                }
+            }
+        }
+        let next = labels.len() as u32;
+        let code = *cell_of.entry(key.clone()).or_insert_with(|| {
+            let parts: Vec<&str> = key
+                .iter()
+                .zip(margin.factors)
+                .map(|(&c, f)| f.labels[c as usize].as_str())
+                .collect();
+            labels.push(parts.join(&CELL_SEPARATOR.to_string()));
+            next
+        });
+        codes.push(code);
+    }
+    let levels: Vec<String> = margin
+        .cells
+        .iter()
+        .map(|c| c.join(&CELL_SEPARATOR.to_string()))
+        .collect();
+    let name = margin.variables.join("+");
+    let joined = FactorMargin {
+        variable: &name,
+        factor: Factor {
+            codes: &codes,
+            labels: &labels,
+        },
+        levels: &levels,
+        totals: margin.totals,
+    };
+    let mut out = post_stratify(weights, &joined, partial).map_err(|e| match e {
+        SurveyError::Invalid(m) => SurveyError::Invalid(m.replace(CELL_SEPARATOR, ":")),
+        other => other,
+    })?;
+    for w in &mut out.warnings {
+        *w = w.replace(CELL_SEPARATOR, ":");
+    }
+    Ok(out)
+}
+
 /// R's `rake(design, sample.margins, population.margins, control)`: sweeps of post-stratification over the
 /// margins until the joint weighted table of all margin variables changes by less than epsilon.
 pub fn rake(

@@ -438,3 +438,80 @@ fn bounded_linear_and_logit_calibration_equal_r() {
         .to_string();
     assert!(err.contains("Calibration failed"), "{err}");
 }
+
+/// `postStratify(dclus1, ~stype+sch.wide, table(apipop$stype, apipop$sch.wide))` in R 4.2.2 / survey 4.1-1 (not
+/// in the oracle): sum of weights, weights of rows 1, 50, 100, 183, svymean(~api00) and svytotal(~enroll).
+#[test]
+fn cross_classified_post_stratification_equals_r() {
+    use dh_survey::calibrate::{CrossMargin, post_stratify_cross};
+    let a = api();
+    let factors = [
+        Factor {
+            codes: &a.stype.0,
+            labels: &a.stype.1,
+        },
+        Factor {
+            codes: &a.sch_wide.0,
+            labels: &a.sch_wide.1,
+        },
+    ];
+    let cells: Vec<Vec<String>> = [
+        ("E", "No"),
+        ("H", "No"),
+        ("M", "No"),
+        ("E", "Yes"),
+        ("H", "Yes"),
+        ("M", "Yes"),
+    ]
+    .iter()
+    .map(|(s, w)| vec![s.to_string(), w.to_string()])
+    .collect();
+    let totals = [472.0, 334.0, 266.0, 3949.0, 421.0, 752.0];
+    let margin = CrossMargin {
+        variables: &["stype", "sch.wide"],
+        factors: &factors,
+        cells: &cells,
+        totals: &totals,
+    };
+    let cal = post_stratify_cross(&a.pw, &margin, false).unwrap();
+    let w = &cal.weights;
+    let got = [w.iter().sum::<f64>(), w[0], w[49], w[99], w[182]];
+    let want = [
+        6194.0,
+        38.27272727272728,
+        29.916666666666664,
+        111.33333333333331,
+        29.916666666666664,
+    ];
+    assert!(max_rel_diff(&got, &want) < 1e-14, "{got:?}");
+    let psu = a.data.text("dnum");
+    for (var, mean, want) in [
+        ("api00", true, (643.15040977497051, 22.830028915034458)),
+        ("enroll", false, (3610219.2366310158, 380450.34028862522)),
+    ] {
+        let y = a.data.num(var);
+        let sw: f64 = w.iter().sum();
+        let total = y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>();
+        let (est, mut z): (f64, Vec<f64>) = if mean {
+            let m = total / sw;
+            (m, y.iter().zip(w).map(|(y, w)| (y - m) * w / sw).collect())
+        } else {
+            (total, y.iter().zip(w).map(|(y, w)| y * w).collect())
+        };
+        cal.calibration.residualise_values(&mut z);
+        let se = cluster_variance(&z, &psu, Some(757.0)).sqrt();
+        assert!(
+            max_rel_diff(&[est, se], &[want.0, want.1]) < 1e-12,
+            "{var}: {est} {se}"
+        );
+    }
+    let short = CrossMargin {
+        cells: &cells[..5],
+        totals: &totals[..5],
+        ..margin
+    };
+    let err = post_stratify_cross(&a.pw, &short, false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`M:Yes`"), "{err}");
+}
