@@ -28,12 +28,9 @@ fn mu_eta(eta: f64) -> f64 {
     }
 }
 
-fn logit(mu: f64) -> f64 {
-    (mu / (1.0 - mu)).ln()
-}
-
-fn ylogy(y: f64, mu: f64) -> f64 {
-    if y > 0.0 { y * (y / mu).ln() } else { 0.0 }
+/// x log x with 0 log 0 = 0 (exact 0 for x = 1 without a log).
+fn xlogx(x: f64) -> f64 {
+    if x > 0.0 && x != 1.0 { x * x.ln() } else { 0.0 }
 }
 
 /// Weighted sums that determine the deviance of a constant fit: sum w, sum w y, and the constant part.
@@ -52,7 +49,7 @@ impl BinomialSums {
             if mask[i] && w[i] > 0.0 {
                 sw += w[i];
                 swy += w[i] * y[i];
-                c += w[i] * (ylogy(y[i], 1.0) + ylogy(1.0 - y[i], 1.0));
+                c += w[i] * (xlogx(y[i]) + xlogx(1.0 - y[i]));
             }
         }
         BinomialSums { sw, swy, c }
@@ -103,13 +100,15 @@ pub(crate) fn fit_default_start(y: &[f64], w: &[f64], mask: &[bool]) -> Fit {
         if !(mask[i] && w[i] > 0.0) {
             continue;
         }
-        let mustart = (w[i] * y[i] + 0.5) / (w[i] + 1.0);
-        let eta = logit(mustart);
-        let mu = expit(eta);
-        devold += 2.0 * w[i] * (ylogy(y[i], mu) + ylogy(1.0 - y[i], 1.0 - mu));
-        let me = mu_eta(eta);
-        let z = eta + (y[i] - mu) / me;
-        let w2 = w[i] * me * me / (mu * (1.0 - mu));
+        // mu = linkinv(linkfun(mustart)) and mu.eta(eta) = mu (1 - mu) up to rounding: two logs per row
+        let mu = (w[i] * y[i] + 0.5) / (w[i] + 1.0);
+        let (ln_mu, ln_1mu) = (mu.ln(), (-mu).ln_1p());
+        let eta = ln_mu - ln_1mu;
+        let yi = y[i];
+        devold += 2.0 * w[i] * (xlogx(yi) + xlogx(1.0 - yi) - yi * ln_mu - (1.0 - yi) * ln_1mu);
+        let me = mu * (1.0 - mu);
+        let z = eta + (yi - mu) / me;
+        let w2 = w[i] * me;
         swz += w2 * z;
         sw2 += w2;
     }
