@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod columns;
 pub mod error;
+pub mod estimate;
 pub mod flags;
 pub mod location;
 pub mod pipeline_config;
@@ -21,6 +22,7 @@ pub use catalogue::{
     parse_catalogue,
 };
 pub use error::{CatalogError, CatalogErrors};
+pub use estimate::{EstimateError, EstimateRow, estimate_indicator};
 pub use flags::{Flag, publication_flag};
 pub use pipeline_config::{
     Join, PipelineConfig, Thresholds, WeightingSettings, load_pipeline_config,
