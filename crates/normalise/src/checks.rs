@@ -61,6 +61,22 @@ fn row_key<'a>(
     }
 }
 
+/// The trimmed cells of `columns` in `row` joined by U+001F; `None` if any is empty.
+fn joined_key<'a>(columns: &[&'a dh_ingest::RawColumn], row: usize) -> Option<Cow<'a, str>> {
+    let cell = |c: &&'a dh_ingest::RawColumn| -> Option<&'a str> {
+        let v = c.get(row)?.trim();
+        (!v.is_empty()).then_some(v)
+    };
+    match columns {
+        [only] => cell(only).map(Cow::Borrowed),
+        many => many
+            .iter()
+            .map(cell)
+            .collect::<Option<Vec<_>>>()
+            .map(|p| Cow::Owned(p.join("\u{1f}"))),
+    }
+}
+
 /// The value shown in the quarantine table for a key column: its pseudonym, never the raw id.
 fn shown_key(column: &ColumnPlan, value: &str) -> String {
     match &column.kind {
@@ -190,15 +206,12 @@ pub fn missing_links<'a>(
         }
         let target_issue_rows: HashSet<usize> =
             target.raw.row_issues.iter().map(|i| i.row).collect();
-        let mut known: HashSet<String> = HashSet::with_capacity(target.raw.num_rows());
+        let mut known: HashSet<Cow<'_, str>> = HashSet::with_capacity(target.raw.num_rows());
         for row in (0..target.raw.num_rows()).filter(|r| !target_issue_rows.contains(r)) {
-            let parts: Vec<&str> = target_columns
-                .iter()
-                .map(|c| c.get(row).unwrap_or_default().trim())
-                .collect();
-            if parts.iter().all(|p| !p.is_empty()) {
-                known.insert(parts.join("\u{1f}"));
-            }
+            let Some(key) = joined_key(&target_columns, row) else {
+                continue;
+            };
+            known.insert(key);
         }
         let first = &plan.columns[local[0]];
         for row in 0..raw.num_rows() {

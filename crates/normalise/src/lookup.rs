@@ -13,8 +13,22 @@ const SCAN_LIMIT: usize = 24;
 #[derive(Debug, Clone, Default)]
 pub struct CodeLookup<T: Copy> {
     exact: Vec<(Box<str>, T)>,
+    /// Codes of at most 7 bytes packed into integers (see [`pack`]), scanned without calling `memcmp`.
+    short: Vec<(u64, T)>,
     exact_map: Option<HashMap<Box<str>, T>>,
     numeric: Vec<(f64, T)>,
+}
+
+/// Text of at most 7 bytes as one integer: the bytes, then the length plus one in the top byte.
+fn pack(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    if bytes.len() > 7 {
+        return None;
+    }
+    let mut b = [0u8; 8];
+    b[..bytes.len()].copy_from_slice(bytes);
+    b[7] = bytes.len() as u8 + 1;
+    Some(u64::from_le_bytes(b))
 }
 
 impl<T: Copy> CodeLookup<T> {
@@ -33,8 +47,13 @@ impl<T: Copy> CodeLookup<T> {
             exact.push((code.into(), target));
         }
         let exact_map = (exact.len() > SCAN_LIMIT).then(|| exact.iter().cloned().collect());
+        let short = exact
+            .iter()
+            .filter_map(|(c, t)| pack(c).map(|p| (p, *t)))
+            .collect();
         CodeLookup {
             exact,
+            short,
             exact_map,
             numeric,
         }
@@ -46,9 +65,14 @@ impl<T: Copy> CodeLookup<T> {
 
     /// The target of a (trimmed) cell, if its code is known.
     pub fn get(&self, cell: &str) -> Option<T> {
-        let found = match &self.exact_map {
-            Some(map) => map.get(cell).copied(),
-            None => self
+        let found = match (&self.exact_map, pack(cell)) {
+            (Some(map), _) => map.get(cell).copied(),
+            (None, Some(packed)) => self
+                .short
+                .iter()
+                .find(|(p, _)| *p == packed)
+                .map(|(_, t)| *t),
+            (None, None) => self
                 .exact
                 .iter()
                 .find(|(c, _)| &**c == cell)
@@ -102,6 +126,21 @@ mod tests {
             assert_eq!(l.get(&format!("{i}.0")), Some(i));
         }
         assert_eq!(l.get("100"), None);
+    }
+
+    #[test]
+    fn short_and_long_codes_do_not_collide() {
+        let l = CodeLookup::new([
+            ("a".to_string(), 0u8),
+            ("a\0".into(), 1),
+            ("abcdefgh".into(), 2),
+            ("".into(), 3),
+        ]);
+        assert_eq!(l.get("a"), Some(0));
+        assert_eq!(l.get("a\0"), Some(1));
+        assert_eq!(l.get("abcdefgh"), Some(2));
+        assert_eq!(l.get("abcdefg"), None);
+        assert_eq!(l.get(""), Some(3));
     }
 
     #[test]

@@ -1,0 +1,67 @@
+//! Benchmark (not a test): read + normalise one country at a given size.
+//!
+//! `cargo run --release -p dh-normalise --example bench_normalise -- [ISO3] [ROWS] [REPEATS]`
+//! (defaults THA 100000 3). Generates valid deliveries from the repository's config (not timed), then times
+//! `dh_ingest::read_delivery` and `dh_normalise::normalise_country` separately and prints rows/s.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let iso3 = args.get(1).cloned().unwrap_or_else(|| "THA".into());
+    let rows: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let repeats: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3);
+    let (schemas, countries) = common::load_all();
+    let Some(config) = countries.iter().find(|c| c.country.iso3 == iso3) else {
+        eprintln!("no config for {iso3}");
+        std::process::exit(2);
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_deliveries(config, &schemas, dir.path(), rows);
+    let key = dh_normalise::PseudonymKey::from_bytes(b"benchmark-key-benchmark-key-benchmark")
+        .expect("key");
+    let bytes: u64 = config
+        .deliveries
+        .values()
+        .map(|d| {
+            std::fs::metadata(dir.path().join(&d.file))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        })
+        .sum();
+    println!(
+        "{iso3}: {} tables x {rows} rows, {:.1} MB of CSV",
+        config.deliveries.len(),
+        bytes as f64 / 1e6
+    );
+    for run in 0..repeats {
+        let t0 = Instant::now();
+        let mut raw = BTreeMap::new();
+        let mut cells = 0usize;
+        for (table, delivery) in &config.deliveries {
+            let t =
+                dh_ingest::read_delivery(&dir.path().join(&delivery.file), delivery).expect("read");
+            cells += t.num_rows() * t.columns.len();
+            raw.insert(table.clone(), t);
+        }
+        let read = t0.elapsed();
+        let t1 = Instant::now();
+        let out = dh_normalise::normalise_country(config, &schemas, &raw, &key).expect("normalise");
+        let norm = t1.elapsed();
+        let total_rows: u64 = out.tables.values().map(|t| t.rows_read).sum();
+        let quarantined: u64 = out.tables.values().map(|t| t.rows_quarantined).sum();
+        let all = read + norm;
+        println!(
+            "run {run}: read {:.3} s, normalise {:.3} s, total {:.3} s; {total_rows} rows ({cells} cells), {quarantined} quarantined; {:.0} rows/s, {:.1} M cells/s",
+            read.as_secs_f64(),
+            norm.as_secs_f64(),
+            all.as_secs_f64(),
+            total_rows as f64 / all.as_secs_f64(),
+            cells as f64 / all.as_secs_f64() / 1e6
+        );
+    }
+}
