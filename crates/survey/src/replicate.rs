@@ -905,9 +905,9 @@ mod tests {
         let r4 = set.replicate_weights(4).unwrap();
         assert_eq!(r4.as_ref(), &[1.0, 2.0, 4.5, 6.0, 0.0, 0.0]);
         let totals = set.replicate_totals(&[1.0; 6]).unwrap();
-        for r in 0..5 {
+        for (r, total) in totals.iter().enumerate() {
             let direct: f64 = set.replicate_weights(r).unwrap().iter().sum();
-            assert!((totals[r] - direct).abs() < 1e-12);
+            assert!((total - direct).abs() < 1e-12);
         }
         assert!(set.replicate_weights(5).is_none());
     }

@@ -3,6 +3,9 @@
 //! calibrated designs' plain means and totals with the one-stage cluster Taylor variance of dclus1, to check the
 //! residualisation the variance applies.
 
+// Reference values are R doubles printed with %.17g.
+#![allow(clippy::excessive_precision)]
+
 use dh_survey::calibrate::{
     CalFun, CalibrateOptions, Calibrated, CalibrationModel, FactorMargin, RakeControl, Term,
     calibrate, calibrate_to_margins, post_stratify, rake,
