@@ -33,7 +33,7 @@ pub struct CountryConfig {
     /// Parameters for `dh synth` (synthetic population and prevalences). Optional for real countries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synth: Option<SynthParams>,
-    /// Where the merged configuration came from (country file, defaults file); not part of the TOML.
+    /// Files merged into this configuration, in merge order (defaults, then the country file); not part of the TOML.
     #[serde(skip)]
     pub source_files: Vec<PathBuf>,
     /// File and line that set each key (for diagnostics); not part of the TOML.
@@ -261,13 +261,27 @@ pub fn load_country(dir: &Path, iso3: &str) -> Result<CountryConfig, ConfigError
 }
 
 /// Loads the named countries, or every `<ISO3>.toml` in `dir` when `only` is empty, sorted by ISO3.
+///
+/// Loads every country before failing, so the error carries the problems of all of them.
 pub fn load_countries(dir: &Path, only: &[String]) -> Result<Vec<CountryConfig>, ConfigError> {
     let codes: Vec<String> = if only.is_empty() {
         list_countries(dir)?
     } else {
         only.to_vec()
     };
-    codes.iter().map(|c| load_country(dir, c)).collect()
+    let mut configs = Vec::new();
+    let mut problems = Vec::new();
+    for code in &codes {
+        match load_country(dir, code) {
+            Ok(c) => configs.push(c),
+            Err(e) => problems.extend(e.diagnostics()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(configs)
+    } else {
+        Err(ConfigError::Diagnostics(problems))
+    }
 }
 
 /// ISO3 codes of every country file in `dir` (files named like `THA.toml`), sorted.
