@@ -93,7 +93,7 @@ pub fn load_key(source: &KeySource, out_dir: &Path) -> Result<LoadedKey, Pipelin
         return read_key_file(path);
     }
     Err(PipelineError::Key(format!(
-        "no pseudonym key: set {KEY_ENV} to a secret of at least {MIN_KEY_BYTES} characters or pass \
+        "none given: set {KEY_ENV} to a secret of at least {MIN_KEY_BYTES} characters or pass \
          --key-file PATH (a file kept outside the output folder). Keep the same key across runs so pseudonyms \
          stay stable."
     )))

@@ -3,15 +3,32 @@
 pub mod codebook;
 pub mod estimate;
 pub mod indicators;
+pub mod progress;
 pub mod run;
 pub mod synth;
 pub mod validate;
 
+// Exit codes of every subcommand. Usage errors (unknown flag, bad value) exit with clap's 2, so ours start at 3.
+// Documented for users in `dh run --help` (see [`EXIT_CODES_HELP`]) and the README.
+
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
-/// Exit code: configuration error.
-pub const EXIT_CONFIG: u8 = 2;
-/// Exit code: data error (a delivery could not be processed).
-pub const EXIT_DATA: u8 = 3;
-/// Exit code: internal error.
+/// Exit code: configuration error (countries/, schemas/, flags, pseudonym key); nothing was written.
+pub const EXIT_CONFIG: u8 = 3;
+/// Exit code: data error (one or more deliveries could not be processed, or `dh validate` found problems).
+/// The other countries' outputs were still written.
+pub const EXIT_DATA: u8 = 4;
+// 5 (output folder locked) and 6 (quarantine rate above `--max-quarantine-rate`) are reserved for the
+// batch-job work (locking, thresholds) and not returned yet.
+/// Exit code: internal error (a bug, or the output folder could not be written).
 pub const EXIT_INTERNAL: u8 = 70;
+
+/// The exit-code table shown in `--help`.
+pub const EXIT_CODES_HELP: &str = "Exit codes:
+  0   success
+  2   usage error (unknown flag or bad value)
+  3   configuration error (countries/, schemas/, pseudonym key); nothing was written
+  4   data error: one or more countries' deliveries failed (the others were written), or validate found problems
+  5   output folder locked by another run (reserved)
+  6   quarantined rows above the allowed rate (reserved)
+  70  internal error";

@@ -1,10 +1,211 @@
-//! `dh run`.
+//! `dh run`: flags, built-in synthetic data on first use, progress bars, the end-of-run summary and exit codes.
+//! The work itself is `dh_pipeline::run::run`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use dh_pipeline::key::KeySource;
+use dh_pipeline::run::{RunOptions, RunSummary};
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`dh run` is not implemented yet")
+use super::progress::ProgressBars;
+use super::{EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_OK};
+
+/// Folder of the built-in synthetic deliveries (relative to the current directory).
+pub const BUILTIN_DATA_DIR: &str = "data";
+/// Seed of the built-in synthetic deliveries (fixed, so every checkout gets the same data).
+pub const BUILTIN_SEED: u64 = 20_201_101;
+/// Written after the built-in data were generated completely.
+const BUILTIN_MARKER: &str = ".dh-synth-complete";
+
+const RUN_HELP: &str = "Folders: countries/ and schemas/ are looked up in the current directory unless --config-dir / \
+--schema-dir are given. Without --raw-dir, synthetic deliveries for every configured country are generated on first \
+use into data/ (fixed seed) with a pseudonym key in data/pseudonym.key. Real deliveries (--raw-dir) need a key: set \
+DH_PSEUDONYM_KEY or pass --key-file (a file kept outside the output folder).
+
+Outputs: OUT/normalised/<table>/country=<ISO3>/part-0.parquet, OUT/quarantine/<table>/country=<ISO3>/part-0.parquet, \
+OUT/manifest.json (deterministic: hashes and row ledgers, no timestamps), OUT/runs/<run-id>.json (timings).
+
+Examples:
+  dh run
+  dh run --countries THA,KEN --jobs 2 --out-dir out-th-ke
+  DH_PSEUDONYM_KEY=... dh run --raw-dir /secure/deliveries --out-dir /secure/out";
+
+#[derive(clap::Args)]
+#[command(after_help = format!("{RUN_HELP}\n\n{EXIT_CODES_HELP}"))]
+pub struct Args {
+    /// Raw deliveries, one folder per country (`DIR/<ISO3>/<file>`). Default: built-in synthetic data in data/.
+    #[arg(long, value_name = "DIR")]
+    pub raw_dir: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out_dir: PathBuf,
+    /// Country configurations (`<ISO3>.toml`, `_defaults.toml`).
+    #[arg(long, value_name = "DIR", default_value = "countries")]
+    pub config_dir: PathBuf,
+    /// Harmonised table schemas (`<table>.json`).
+    #[arg(long, value_name = "DIR", default_value = "schemas")]
+    pub schema_dir: PathBuf,
+    /// Countries to run (ISO3, comma-separated). Default: every country in the config folder.
+    #[arg(long, value_name = "ISO3,...", value_delimiter = ',')]
+    pub countries: Vec<String>,
+    /// Worker threads. Default: the number of CPUs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// File holding the pseudonym key (instead of DH_PSEUDONYM_KEY). Must lie outside the output folder.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// No progress bars and no summary (errors are still printed).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let countries: Vec<String> = args
+        .countries
+        .iter()
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let (raw_dir, generated_key) = match &args.raw_dir {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let data = PathBuf::from(BUILTIN_DATA_DIR);
+            if let Err(err) =
+                ensure_builtin_data(&data, &args.config_dir, &args.schema_dir, args.quiet)
+            {
+                eprintln!(
+                    "error: cannot generate the built-in synthetic data in {}: {err:#}",
+                    data.display()
+                );
+                return Ok(ExitCode::from(EXIT_CONFIG));
+            }
+            (data.clone(), Some(data.join("pseudonym.key")))
+        }
+    };
+    let opts = RunOptions {
+        raw_dir,
+        out_dir: args.out_dir.clone(),
+        config_dir: args.config_dir.clone(),
+        schema_dir: args.schema_dir.clone(),
+        countries,
+        jobs: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
+        key: KeySource::from_env(args.key_file.clone(), generated_key),
+    };
+    let bars = ProgressBars::new(!args.quiet);
+    let result = dh_pipeline::run::run(&opts, &bars);
+    bars.finish();
+    match result {
+        Ok(summary) => {
+            if !args.quiet {
+                print_summary(&summary);
+            }
+            for failure in &summary.failures {
+                eprintln!("error: country {failure}");
+            }
+            if summary.failures.is_empty() {
+                Ok(ExitCode::from(EXIT_OK))
+            } else {
+                eprintln!(
+                    "{} of {} countries failed; the others were written to {}",
+                    summary.failures.len(),
+                    summary.manifest.countries.len(),
+                    summary.out_dir.display()
+                );
+                Ok(ExitCode::from(EXIT_DATA))
+            }
+        }
+        Err(err) if err.is_config() => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(EXIT_CONFIG))
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(EXIT_INTERNAL))
+        }
+    }
+}
+
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Generates synthetic deliveries for every configured country into `data` unless a previous call completed.
+pub fn ensure_builtin_data(
+    data: &Path,
+    config_dir: &Path,
+    schema_dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    if data.join(BUILTIN_MARKER).exists() {
+        return Ok(());
+    }
+    if !quiet {
+        eprintln!(
+            "Generating built-in synthetic deliveries into {} (first use, seed {BUILTIN_SEED}) ...",
+            data.display()
+        );
+    }
+    // dh-synth's entry point (edited by SYNTH): writes <ISO3>/ deliveries, truth.json and injected.json.
+    let options = dh_synth::SynthOptions {
+        seed: BUILTIN_SEED,
+        scale: 1.0,
+        countries: Vec::new(),
+    };
+    dh_synth::synth_to_dir(config_dir, schema_dir, data, &options)?;
+    std::fs::write(data.join(BUILTIN_MARKER), format!("seed {BUILTIN_SEED}\n"))?;
+    Ok(())
+}
+
+/// Rows per country and table, quarantined rows, failures, and where the outputs are.
+fn print_summary(summary: &RunSummary) {
+    let m = &summary.manifest;
+    let t = &m.totals;
+    let rate = if t.rows_read == 0 {
+        0.0
+    } else {
+        100.0 * t.rows_quarantined as f64 / t.rows_read as f64
+    };
+    println!(
+        "dh run: {} countries ok, {} failed; {} rows read, {} written, {} quarantined ({rate:.2}%) in {:.2} s",
+        t.countries_ok,
+        t.countries_failed,
+        t.rows_read,
+        t.rows_written,
+        t.rows_quarantined,
+        summary.duration_ms as f64 / 1000.0
+    );
+    let width = m
+        .inputs
+        .iter()
+        .map(|i| i.table.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!(
+        "{:<7} {:<width$} {:>9} {:>9} {:>11}",
+        "country", "table", "read", "written", "quarantined"
+    );
+    let mut inputs: Vec<_> = m.inputs.iter().collect();
+    inputs.sort_by(|a, b| (&a.country, &a.table).cmp(&(&b.country, &b.table)));
+    for i in inputs {
+        println!(
+            "{:<7} {:<width$} {:>9} {:>9} {:>11}",
+            i.country, i.table, i.rows_read, i.rows_written, i.rows_quarantined
+        );
+    }
+    for c in m.countries.iter().filter(|c| c.status != "ok") {
+        println!(
+            "{:<7} FAILED: {}",
+            c.country,
+            c.error.as_deref().unwrap_or("")
+        );
+    }
+    let out = summary.out_dir.display();
+    println!("Harmonised tables: {out}/normalised/   rejected rows: {out}/quarantine/");
+    println!(
+        "Manifest: {out}/manifest.json   run log: {}",
+        summary.run_log.display()
+    );
 }

@@ -1,0 +1,821 @@
+//! End-to-end tests of the real `dh` binary on synthetic deliveries in temporary folders: all countries' outputs,
+//! harmonised columns only, ledger balance, quarantine reasons of every planted bad row, no identifier in any output
+//! byte, byte-identical outputs for `--jobs 1` and `--jobs 4`, one broken delivery failing only its country, the
+//! built-in data path of a bare `dh run`, and `dh validate`.
+//!
+//! The expensive part (synthesise once, run twice) is shared by the tests through a `OnceLock`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+
+const KEY: &str = "e2e-test-key-0123456789abcdef0123456789";
+const SEED: &str = "7";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// Runs `dh` in `cwd` with the test key in the environment.
+fn dh(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(args)
+        .current_dir(cwd)
+        .env("DH_PSEUDONYM_KEY", KEY)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run dh")
+}
+
+fn ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Synthetic deliveries and two runs (`--jobs 1`, `--jobs 4`) shared by the tests.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    raw: PathBuf,
+    out1: PathBuf,
+    out4: PathBuf,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let raw = dir.path().join("raw");
+        let ws = workspace();
+        ok(
+            &dh(&ws, &["synth", "--out", s(&raw), "--seed", SEED]),
+            "dh synth",
+        );
+        let out1 = dir.path().join("out1");
+        let out4 = dir.path().join("out4");
+        ok(
+            &dh(
+                &ws,
+                &[
+                    "run",
+                    "--raw-dir",
+                    s(&raw),
+                    "--out-dir",
+                    s(&out1),
+                    "--jobs",
+                    "1",
+                    "--quiet",
+                ],
+            ),
+            "dh run --jobs 1",
+        );
+        ok(
+            &dh(
+                &ws,
+                &[
+                    "run",
+                    "--raw-dir",
+                    s(&raw),
+                    "--out-dir",
+                    s(&out4),
+                    "--jobs",
+                    "4",
+                    "--quiet",
+                ],
+            ),
+            "dh run --jobs 4",
+        );
+        Fixture {
+            _dir: dir,
+            raw,
+            out1,
+            out4,
+        }
+    })
+}
+
+fn manifest(out: &Path) -> Value {
+    serde_json::from_slice(&fs::read(out.join("manifest.json")).expect("manifest"))
+        .expect("manifest json")
+}
+
+fn countries() -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(workspace().join("countries"))
+        .expect("countries/")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.path()
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_string)
+        })
+        .filter(|s| s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn schema_fields(table: &str) -> Vec<String> {
+    let text =
+        fs::read(workspace().join("schemas").join(format!("{table}.json"))).expect("schema file");
+    let v: Value = serde_json::from_slice(&text).expect("schema json");
+    v["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name").to_string())
+        .collect()
+}
+
+fn tables() -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(workspace().join("schemas"))
+        .expect("schemas/")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| {
+            e.path()
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_string)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn read_batches(path: &Path) -> Vec<RecordBatch> {
+    let file = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet reader")
+        .build()
+        .expect("parquet reader")
+        .map(|b| b.expect("batch"))
+        .collect()
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if let Ok(rel) = p.strip_prefix(base) {
+                out.push(rel.to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Every numeric cell of every batch, formatted as text (as a leaked GPS coordinate or numeric id would read).
+fn numeric_cells(batches: &[RecordBatch]) -> Vec<String> {
+    let mut cells = Vec::new();
+    for b in batches {
+        for col in b.columns() {
+            if col.data_type().is_numeric() {
+                let text = arrow::compute::cast(col, &DataType::Utf8).expect("cast to text");
+                cells.extend(text.as_string::<i32>().iter().flatten().map(str::to_string));
+            }
+        }
+    }
+    cells
+}
+
+/// Every string cell (plain or dictionary-encoded) of every batch, plus column names.
+fn string_cells(batches: &[RecordBatch]) -> Vec<String> {
+    let mut cells = Vec::new();
+    for b in batches {
+        for (field, col) in b.schema().fields().iter().zip(b.columns()) {
+            cells.push(field.name().clone());
+            match col.data_type() {
+                DataType::Utf8 => {
+                    cells.extend(col.as_string::<i32>().iter().flatten().map(str::to_string))
+                }
+                DataType::LargeUtf8 => {
+                    cells.extend(col.as_string::<i64>().iter().flatten().map(str::to_string))
+                }
+                DataType::Dictionary(_, value) if value.as_ref() == &DataType::Utf8 => {
+                    let dict = col.as_any_dictionary();
+                    cells.extend(
+                        dict.values()
+                            .as_string::<i32>()
+                            .iter()
+                            .flatten()
+                            .map(str::to_string),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    cells
+}
+
+#[test]
+fn every_country_has_outputs_with_only_harmonised_columns() {
+    let f = fixture();
+    let m = manifest(&f.out1);
+    let codes = countries();
+    assert_eq!(codes.len(), 13, "13 country configs expected: {codes:?}");
+    for code in &codes {
+        let status = m["countries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["country"] == code.as_str());
+        assert_eq!(
+            status.map(|c| c["status"].clone()),
+            Some(Value::from("ok")),
+            "{code} in manifest"
+        );
+        for table in tables() {
+            let path = f
+                .out1
+                .join(format!("normalised/{table}/country={code}/part-0.parquet"));
+            let batches = read_batches(&path);
+            let schema = batches
+                .first()
+                .map(|b| b.schema())
+                .expect("at least one batch");
+            let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+            assert_eq!(
+                names,
+                schema_fields(&table),
+                "{}: columns must be exactly the harmonised ones",
+                path.display()
+            );
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            assert!(rows > 500, "{}: only {rows} rows", path.display());
+            let q = f
+                .out1
+                .join(format!("quarantine/{table}/country={code}/part-0.parquet"));
+            assert!(q.is_file(), "{} missing", q.display());
+        }
+    }
+}
+
+#[test]
+fn manifest_ledger_balances_and_hashes_match_files() {
+    let f = fixture();
+    let m = manifest(&f.out1);
+    let inputs = m["inputs"].as_array().expect("inputs");
+    assert_eq!(
+        inputs.len(),
+        13 * tables().len(),
+        "one input per country and table"
+    );
+    for i in inputs {
+        let (read, written, quarantined) = (
+            i["rows_read"].as_u64().unwrap(),
+            i["rows_written"].as_u64().unwrap(),
+            i["rows_quarantined"].as_u64().unwrap(),
+        );
+        assert_eq!(read, written + quarantined, "ledger of {}", i["path"]);
+        assert!(
+            quarantined > 0,
+            "{}: synthetic deliveries plant bad rows, none quarantined",
+            i["path"]
+        );
+        let raw = f.raw.join(i["path"].as_str().unwrap());
+        assert_eq!(
+            i["sha256"].as_str().unwrap(),
+            sha256_hex(&fs::read(&raw).unwrap()),
+            "{}",
+            raw.display()
+        );
+    }
+    let outputs = m["outputs"].as_array().expect("outputs");
+    for o in outputs {
+        let path = f.out1.join(o["path"].as_str().unwrap());
+        let bytes = fs::read(&path).unwrap();
+        assert_eq!(
+            o["sha256"].as_str().unwrap(),
+            sha256_hex(&bytes),
+            "{}",
+            path.display()
+        );
+        let rows: usize = read_batches(&path).iter().map(|b| b.num_rows()).sum();
+        assert_eq!(
+            o["rows"].as_u64().unwrap(),
+            rows as u64,
+            "{}",
+            path.display()
+        );
+        if o["kind"] == "normalised" {
+            let input = inputs
+                .iter()
+                .find(|i| i["country"] == o["country"] && i["table"] == o["table"])
+                .expect("matching input");
+            assert_eq!(
+                input["rows_written"],
+                o["rows"],
+                "rows written = rows in {}",
+                path.display()
+            );
+        }
+    }
+    // Every output file on disk is in the manifest and vice versa.
+    let listed: BTreeSet<String> = outputs
+        .iter()
+        .map(|o| o["path"].as_str().unwrap().to_string())
+        .collect();
+    let on_disk: BTreeSet<String> = files_under(&f.out1)
+        .into_iter()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .filter(|p| p.ends_with(".parquet"))
+        .collect();
+    assert_eq!(listed, on_disk);
+    let text = fs::read_to_string(f.out1.join("manifest.json")).unwrap();
+    assert!(
+        !text.contains(s(&f.raw)) && !text.contains(s(&f.out1)),
+        "manifest paths must be relative"
+    );
+    assert!(
+        fs::read_dir(f.out1.join("runs")).unwrap().count() == 1,
+        "one run log"
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn jobs_1_and_jobs_4_give_identical_bytes() {
+    let f = fixture();
+    let a = files_under(&f.out1)
+        .into_iter()
+        .filter(|p| !p.starts_with("runs"))
+        .collect::<Vec<_>>();
+    let b = files_under(&f.out4)
+        .into_iter()
+        .filter(|p| !p.starts_with("runs"))
+        .collect::<Vec<_>>();
+    assert_eq!(a, b, "same files");
+    assert!(a.iter().any(|p| p.ends_with("manifest.json")));
+    for rel in &a {
+        assert!(
+            fs::read(f.out1.join(rel)).unwrap() == fs::read(f.out4.join(rel)).unwrap(),
+            "{} differs",
+            rel.display()
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_broken_delivery_fails_only_its_country() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    copy_dir(&f.raw, &raw);
+    // Every KEN delivery loses its real header: reading fails with a missing-column error naming the file.
+    for entry in fs::read_dir(raw.join("KEN")).unwrap().flatten() {
+        fs::write(entry.path(), "not_a_column,other\n1,2\n").unwrap();
+    }
+    let out = dir.path().join("out");
+    let run = dh(
+        &workspace(),
+        &["run", "--raw-dir", s(&raw), "--out-dir", s(&out), "--quiet"],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(4),
+        "data error exit code; stderr:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("KEN") && stderr.contains("KEN/") && stderr.contains("not in the header"),
+        "{stderr}"
+    );
+    let m = manifest(&out);
+    for c in m["countries"].as_array().unwrap() {
+        let expected = if c["country"] == "KEN" {
+            "failed"
+        } else {
+            "ok"
+        };
+        assert_eq!(c["status"], expected, "{c}");
+    }
+    assert_eq!(m["totals"]["countries_ok"], 12);
+    assert!(
+        files_under(&out)
+            .iter()
+            .all(|p| !p.to_string_lossy().contains("country=KEN")),
+        "no KEN outputs"
+    );
+    // The other countries' outputs are the same bytes as in a clean run.
+    let clean = manifest(&f.out1);
+    let not_ken = |m: &Value| -> Vec<Value> {
+        m["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["country"] != "KEN")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(not_ken(&m), not_ken(&clean));
+}
+
+#[test]
+fn a_real_run_without_a_key_is_a_configuration_error() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args([
+            "run",
+            "--raw-dir",
+            s(&f.raw),
+            "--out-dir",
+            s(&out),
+            "--countries",
+            "THA",
+            "--quiet",
+        ])
+        .current_dir(workspace())
+        .env_remove("DH_PSEUDONYM_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("DH_PSEUDONYM_KEY") && stderr.contains("--key-file"),
+        "{stderr}"
+    );
+    assert!(!out.join("manifest.json").exists());
+}
+
+#[test]
+fn bare_dh_run_generates_builtin_data_and_writes_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace();
+    for sub in ["countries", "schemas"] {
+        copy_dir(&ws.join(sub), &dir.path().join(sub));
+    }
+    let run = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .arg("run")
+        .current_dir(dir.path())
+        .env_remove("DH_PSEUDONYM_KEY")
+        .output()
+        .unwrap();
+    ok(&run, "bare dh run");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("13 countries ok") && stdout.contains("manifest.json"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("data/pseudonym.key").is_file());
+    assert!(dir.path().join("out/manifest.json").is_file());
+    assert!(
+        files_under(&dir.path().join("out"))
+            .iter()
+            .all(|p| !p.to_string_lossy().contains("key"))
+    );
+    let first = fs::read(dir.path().join("out/manifest.json")).unwrap();
+    // Second run: same data and key, same bytes.
+    let again = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(["run", "--quiet"])
+        .current_dir(dir.path())
+        .env_remove("DH_PSEUDONYM_KEY")
+        .output()
+        .unwrap();
+    ok(&again, "second bare dh run");
+    assert!(again.stdout.is_empty(), "--quiet prints nothing");
+    assert!(
+        first == fs::read(dir.path().join("out/manifest.json")).unwrap(),
+        "rerun changed the manifest"
+    );
+    assert_eq!(
+        fs::read_dir(dir.path().join("out/runs")).unwrap().count(),
+        2,
+        "one run log per run"
+    );
+}
+
+#[test]
+fn validate_reports_every_quarantined_row_and_writes_nothing() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(["validate", "--raw-dir", s(&f.raw), "--countries", "THA,KEN"])
+        .current_dir(workspace())
+        .env("DH_PSEUDONYM_KEY", KEY)
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let m = manifest(&f.out1);
+    let expected: u64 = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["country"] == "THA" || i["country"] == "KEN")
+        .map(|i| i["rows_quarantined"].as_u64().unwrap())
+        .sum();
+    let row_lines = stdout.lines().filter(|l| l.contains(": row ")).count() as u64;
+    assert!(
+        row_lines >= expected,
+        "at least one line per quarantined row: {row_lines} < {expected}\n{stdout}"
+    );
+    assert!(stdout.contains("problems"), "summary count: {stdout}");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let bad_config = dir.path().join("countries");
+    copy_dir(&workspace().join("countries"), &bad_config);
+    let tha = fs::read_to_string(bad_config.join("THA.toml")).unwrap();
+    fs::write(
+        bad_config.join("THA.toml"),
+        format!("{tha}\nunknown_key_for_test = 1\n"),
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args([
+            "validate",
+            "--config-dir",
+            s(&bad_config),
+            "--countries",
+            "THA",
+            "--config-only",
+        ])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("THA.toml") && stdout.contains("unknown_key_for_test"),
+        "{stdout}"
+    );
+}
+
+/// Identifier values of every raw delivery: the columns the config declares as identifiers (names, phones, GPS,
+/// notes) and the raw values of the pseudonymised key columns (respondent and household ids).
+fn raw_identifier_values(raw_dir: &Path) -> BTreeSet<String> {
+    let ws = workspace();
+    let schemas = dh_config::load_schemas(&ws.join("schemas")).expect("schemas");
+    let mut values = BTreeSet::new();
+    for code in countries() {
+        let config = dh_config::load_country(&ws.join("countries"), &code).expect("country config");
+        for (table, delivery) in &config.deliveries {
+            let schema = schemas.get(table).expect("schema");
+            let mut sources: Vec<String> = delivery.identifiers.clone();
+            for (column, map) in &delivery.columns {
+                if schema.field(column).is_some_and(|f| f.pseudonymise)
+                    && let Some(src) = &map.source
+                {
+                    sources.push(src.clone());
+                }
+            }
+            assert!(
+                !delivery.identifiers.is_empty(),
+                "{code}/{table}: the config declares no identifiers"
+            );
+            // Read exactly those columns with the real reader (it handles each country's encoding and delimiter).
+            let mut only_ids = delivery.clone();
+            only_ids.identifiers.clear();
+            only_ids.columns = sources
+                .iter()
+                .map(|s| {
+                    (
+                        s.clone(),
+                        dh_config::ColumnMap {
+                            source: Some(s.clone()),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect();
+            let path = raw_dir.join(&code).join(&delivery.file);
+            let t = dh_ingest::read_delivery(&path, &only_ids).unwrap_or_else(|e| panic!("{e}"));
+            for col in &t.columns {
+                values.extend(
+                    col.iter()
+                        .map(str::trim)
+                        .filter(|v| v.len() >= 4)
+                        .map(str::to_string),
+                );
+            }
+        }
+    }
+    values
+}
+
+/// Identifiers of 8 bytes or more, indexed by their first 8 bytes, for a fast scan of raw bytes.
+fn by_prefix(values: &BTreeSet<String>) -> BTreeMap<[u8; 8], Vec<&str>> {
+    let mut map: BTreeMap<[u8; 8], Vec<&str>> = BTreeMap::new();
+    for v in values {
+        if let Some(prefix) = v.as_bytes().first_chunk::<8>() {
+            map.entry(*prefix).or_default().push(v);
+        }
+    }
+    map
+}
+
+fn find_in_bytes<'a>(bytes: &[u8], index: &BTreeMap<[u8; 8], Vec<&'a str>>) -> Option<&'a str> {
+    bytes.windows(8).enumerate().find_map(|(i, w)| {
+        let candidates = index.get(<&[u8; 8]>::try_from(w).ok()?)?;
+        candidates
+            .iter()
+            .copied()
+            .find(|c| bytes[i..].starts_with(c.as_bytes()))
+    })
+}
+
+#[test]
+fn no_identifier_value_reaches_any_output() {
+    let f = fixture();
+    let ids = raw_identifier_values(&f.raw);
+    assert!(
+        ids.len() > 13 * 1000,
+        "expected identifier values from every delivery, got {}",
+        ids.len()
+    );
+    let index = by_prefix(&ids);
+    for rel in files_under(&f.out1) {
+        let path = f.out1.join(&rel);
+        let bytes = fs::read(&path).unwrap();
+        // 1. Raw bytes of every file (Parquet, manifest, run log).
+        if let Some(found) = find_in_bytes(&bytes, &index) {
+            panic!("{}: holds identifier `{found}`", rel.display());
+        }
+        // 2. Every decoded cell of every Parquet file: no cell equals or contains an identifier; truncated
+        //    quarantine values (`...`) must not be the start of one either.
+        if rel.extension().is_some_and(|x| x == "parquet") {
+            let quarantine = rel.starts_with("quarantine");
+            let batches = read_batches(&path);
+            for cell in numeric_cells(&batches) {
+                assert!(
+                    cell.len() < 6 || !ids.contains(&cell),
+                    "{}: numeric cell is identifier `{cell}`",
+                    rel.display()
+                );
+            }
+            for cell in string_cells(&batches) {
+                assert!(
+                    !ids.contains(&cell),
+                    "{}: cell is identifier `{cell}`",
+                    rel.display()
+                );
+                if let Some(cut) = cell.strip_suffix("...").filter(|c| c.len() >= 4) {
+                    let next = ids.range(cut.to_string()..).next();
+                    assert!(
+                        !next.is_some_and(|id| id.starts_with(cut)),
+                        "{}: truncated identifier `{cell}`",
+                        rel.display()
+                    );
+                }
+                // Quarantine text (raw values, reasons) must not contain an identifier anywhere inside it.
+                if quarantine && let Some(found) = find_in_bytes(cell.as_bytes(), &index) {
+                    panic!(
+                        "{}: quarantine text `{cell}` contains identifier `{found}`",
+                        rel.display()
+                    );
+                }
+            }
+        } else {
+            let text = String::from_utf8_lossy(&bytes);
+            for token in text.split(|c: char| c == '"' || c == '\n') {
+                assert!(
+                    !ids.contains(token.trim()),
+                    "{}: holds identifier `{token}`",
+                    rel.display()
+                );
+            }
+        }
+    }
+}
+
+/// (source_file, row_number, reason_code) of every quarantine line of one partition.
+fn quarantine_lines(path: &Path) -> BTreeSet<(String, u64, String)> {
+    let mut lines = BTreeSet::new();
+    for b in read_batches(path) {
+        let file = b
+            .column_by_name("source_file")
+            .expect("source_file")
+            .as_string::<i32>()
+            .clone();
+        let row = b
+            .column_by_name("row_number")
+            .expect("row_number")
+            .as_primitive::<arrow::datatypes::UInt64Type>()
+            .clone();
+        let reason = b
+            .column_by_name("reason_code")
+            .expect("reason_code")
+            .as_string::<i32>()
+            .clone();
+        for i in 0..b.num_rows() {
+            lines.insert((
+                file.value(i).to_string(),
+                row.value(i),
+                reason.value(i).to_string(),
+            ));
+        }
+    }
+    lines
+}
+
+#[test]
+fn every_planted_bad_row_is_quarantined_with_its_reason() {
+    let f = fixture();
+    let injected: Value =
+        serde_json::from_slice(&fs::read(f.raw.join("injected.json")).expect("injected.json"))
+            .unwrap();
+    let entries: Vec<&Value> = match &injected {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => o
+            .values()
+            .flat_map(|v| v.as_array().into_iter().flatten())
+            .collect(),
+        other => panic!("unexpected injected.json: {other}"),
+    };
+    let mut kinds = BTreeSet::new();
+    let mut cache: BTreeMap<PathBuf, BTreeSet<(String, u64, String)>> = BTreeMap::new();
+    for e in &entries {
+        let (country, table, file) = (
+            e["country"].as_str().unwrap(),
+            e["table"].as_str().unwrap(),
+            e["file"].as_str().unwrap(),
+        );
+        let reason = e["expected_reason"].as_str().unwrap();
+        let path = f.out1.join(format!(
+            "quarantine/{table}/country={country}/part-0.parquet"
+        ));
+        let lines = cache
+            .entry(path.clone())
+            .or_insert_with(|| quarantine_lines(&path));
+        // Quarantine rows are data-record numbers (header not counted), as dh-ingest numbers them; injected.json
+        // gives that as `data_row`, and `duplicate_of_row` in file numbering (header = row 1).
+        let mut rows = vec![e["data_row"].as_u64().expect("data_row")];
+        rows.extend(e["duplicate_of_row"].as_u64().map(|r| r - 1));
+        for row in rows {
+            assert!(
+                lines.contains(&(file.to_string(), row, reason.to_string())),
+                "{country} {file} row {row}: planted `{}` not quarantined as `{reason}`; lines near it: {:?}",
+                e["kind"],
+                lines
+                    .iter()
+                    .filter(|l| l.1.abs_diff(row) <= 1)
+                    .collect::<Vec<_>>()
+            );
+        }
+        kinds.insert(e["kind"].as_str().unwrap().to_string());
+    }
+    let all: BTreeSet<String> = [
+        "unknown_code",
+        "age_out_of_range",
+        "duplicate_respondent_id",
+        "missing_psu",
+        "caregiver_without_child",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(kinds, all, "every kind of bad row is planted and checked");
+}
