@@ -31,3 +31,77 @@ pub fn resolve_mappings(config: &mut CountryConfig) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::resolve_mappings;
+    use crate::country::{ColumnMap, CountryConfig};
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn config() -> CountryConfig {
+        let text = r#"
+            [country]
+            iso3 = "XXX"
+            name = "X"
+            region = "R"
+            fieldwork_start = "2021-01-01"
+            fieldwork_end = "2021-02-01"
+            [population]
+            source = "s"
+            population_12_17 = 1
+            internet_share = 1
+            cells = []
+            [code_schemes.yes_no]
+            codes = { "1" = "yes", "2" = "no" }
+            [code_schemes.freq]
+            codes = { "1" = "daily" }
+            missing = { "7" = "dont_know" }
+            [deliveries.t]
+            file = "t.csv"
+            missing = { "8" = "dont_know", "" = "not_applicable" }
+            [deliveries.t.columns]
+            plain = { source = "A", scheme = "yes_no" }
+            own = { source = "B", scheme = "yes_no", codes = { "Y" = "yes", "N" = "no" }, missing = { "9" = "refused" } }
+            via_scheme = { source = "C", scheme = "freq" }
+            numeric = { source = "D" }
+            skipped = { not_collected = true }
+            unknown = { source = "E", scheme = "nope" }
+        "#;
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn schemes_and_missing_codes_resolve_in_order() {
+        let mut c = config();
+        resolve_mappings(&mut c);
+        let cols = &c.deliveries["t"].columns;
+        assert_eq!(cols["plain"].codes, map(&[("1", "yes"), ("2", "no")]));
+        assert_eq!(
+            cols["plain"].missing,
+            map(&[("8", "dont_know"), ("", "not_applicable")])
+        );
+        assert_eq!(cols["own"].codes, map(&[("Y", "yes"), ("N", "no")]));
+        assert_eq!(cols["own"].missing, map(&[("9", "refused")]));
+        assert_eq!(cols["via_scheme"].codes, map(&[("1", "daily")]));
+        assert_eq!(cols["via_scheme"].missing, map(&[("7", "dont_know")]));
+        assert!(cols["numeric"].codes.is_empty() && cols["numeric"].missing.is_empty());
+        assert_eq!(
+            cols["skipped"],
+            ColumnMap {
+                not_collected: true,
+                ..Default::default()
+            }
+        );
+        // An unknown scheme stays unresolved (validate_country reports it) but still inherits missing codes.
+        assert!(cols["unknown"].codes.is_empty());
+        assert_eq!(cols["unknown"].missing.len(), 2);
+    }
+}
