@@ -30,7 +30,8 @@ pub fn render_codebook(set: &SchemaSet, only: Option<&str>) -> Result<String, Co
     let mut out = String::from("# Codebook of the harmonised tables\n\n");
     out.push_str(
         "Generated from the schema files by `dh codebook`. Categorical columns are stored as their labels; \
-         numeric codes are given for reference. Missing codes are kept distinct from answers and from each other.\n",
+         numeric codes are given for reference. Missing codes are kept distinct from answers and from each other; \
+         `not_collected` (the country did not ask) may appear in any column that is not required.\n",
     );
     for table in tables {
         render_table(&mut out, table);

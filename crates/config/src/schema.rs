@@ -4,7 +4,9 @@
 //! `constraints`) with a few documented extensions (`role`, `universe`, `pseudonymise`, `derivedFrom`).
 //! Categorical fields carry numeric harmonised codes with labels; in Parquet they are stored as the labels
 //! (Arrow dictionary strings). Labelled missing codes (`dont_know`, `refused`, `not_applicable`, ...) are declared
-//! once per table in `missingValues` and are kept distinct from real answers and from each other.
+//! once per table in `missingValues` and are kept distinct from real answers and from each other. A field's own
+//! `missingValues` lists the labels an answer may take; `not_collected` is the exception: it is never answered but
+//! set for every row when the country config says `not_collected = true`, which is allowed for any non-required field.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

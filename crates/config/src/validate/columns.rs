@@ -142,6 +142,7 @@ impl Ctx<'_> {
             self.check_codes(name, map, field, out);
             self.check_missing(name, map, field, out);
         }
+        self.check_routing(out);
         for field in &self.schema.fields {
             if field.role == Role::Derived || self.delivery.columns.contains_key(&field.name) {
                 continue;
@@ -157,6 +158,38 @@ impl Ctx<'_> {
                     &path,
                     format!("column `{}` is not mapped; map it, or add `{} = {{ not_collected = true }}` if the country did not ask it", field.name, field.name),
                 ));
+            }
+        }
+    }
+
+    /// A collected follow-up whose universe reads a column the country did not collect could never be routed.
+    fn check_routing(&self, out: &mut Vec<Diagnostic>) {
+        for (name, map) in &self.delivery.columns {
+            let Some(field) = self.schema.field(name) else {
+                continue;
+            };
+            if map.not_collected {
+                continue;
+            }
+            // Universes are checked when the schema loads; one that does not parse here has been reported there.
+            let Ok(universe) = dh_expr::parse(&field.universe) else {
+                continue;
+            };
+            for parent in universe.columns() {
+                if self
+                    .delivery
+                    .columns
+                    .get(parent)
+                    .is_some_and(|m| m.not_collected)
+                {
+                    out.push(self.loc.error(
+                        &self.path(&["columns", name]),
+                        format!(
+                            "`{name}` is asked only when `{}`, but `{parent}` is not collected in this country; mark `{name}` not_collected too, or collect `{parent}`",
+                            field.universe
+                        ),
+                    ));
+                }
             }
         }
     }

@@ -638,3 +638,28 @@ fn load_and_validate_returns_config_only_without_errors() {
         "{diags:?}"
     );
 }
+
+#[test]
+fn follow_up_of_an_uncollected_item_must_not_be_collected() {
+    let f = Fixture::country(|c| {
+        let line = c
+            .lines()
+            .find(|l| l.starts_with("asked_images = "))
+            .unwrap()
+            .to_string();
+        replace_once(c, &line, "asked_images = { not_collected = true }")
+    });
+    let diags = f.diagnostics();
+    let line = f.country_line("asked_images_offender = ");
+    expect_one(
+        &diags,
+        &f.country_path(),
+        line,
+        "deliveries.child_survey.columns.asked_images_offender",
+        "`asked_images_offender` is asked only when `asked_images == \"yes\"`, but `asked_images` is not collected",
+    );
+    assert!(diags.iter().any(|d| {
+        d.message
+            .contains("`asked_images_told_nobody` is asked only when")
+    }));
+}
