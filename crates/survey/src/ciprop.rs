@@ -9,6 +9,8 @@ use crate::domain::DomainSpec;
 use crate::error::SurveyError;
 use crate::estimator::{Estimate, Kernel, Options, SurveyDesign, Variable};
 use crate::glm::{self, BinomialSums};
+use crate::replicate::ReplicateSet;
+use crate::replicate_stats::{indicator, masked};
 use crate::spline::{approx, fmm_spline_grid};
 
 /// svyciprop's `method`.
@@ -187,15 +189,30 @@ impl SurveyDesign {
                 0.0
             }
         }));
-        let refit = |w: &[f64]| {
-            let tot: f64 = w
+        // replicate designs: refit from beta with each replicate's weights scaled to sum 1 (R's svyglm.svyrep.design)
+        let refit = |set: &ReplicateSet| -> Result<Vec<f64>, SurveyError> {
+            let sw = set.replicate_totals(&indicator(mask))?;
+            let swy = set.replicate_totals(&masked(y, mask))?;
+            let binary = y
                 .iter()
                 .zip(mask)
-                .filter(|(_, m)| **m)
-                .map(|(w, _)| w)
-                .sum();
-            let wn: Vec<f64> = w.iter().map(|v| v / tot).collect();
-            glm::fit_from_start(y, &wn, mask, beta).coef
+                .all(|(&v, &m)| !m || v == 0.0 || v == 1.0);
+            let c = if binary {
+                vec![0.0; sw.len()]
+            } else {
+                let cy: Vec<f64> = y.iter().map(|&v| glm::constant_term(v)).collect();
+                set.replicate_totals(&masked(&cy, mask))?
+            };
+            Ok((0..sw.len())
+                .map(|r| {
+                    let sums = BinomialSums {
+                        sw: 1.0,
+                        swy: swy[r] / sw[r],
+                        c: c[r] / sw[r],
+                    };
+                    glm::fit_from_sums(&sums, beta).coef
+                })
+                .collect())
         };
         let var_beta = self.variance_with(buf, &refit, beta, mask)?;
         let se_beta = var_beta.sqrt();

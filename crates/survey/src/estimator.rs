@@ -7,8 +7,9 @@ use crate::design::{Design, DesignSpec, Factor, NA_CODE};
 use crate::dist;
 use crate::domain::{DomainSet, DomainSpec};
 use crate::error::SurveyError;
-use crate::linalg::Qr;
 use crate::linear_fast;
+use crate::replicate::{self, ReplicateSet};
+use crate::replicate_stats;
 use std::borrow::Cow;
 
 /// Calibration's effect on the Taylor variance: replace influence values (already weighted) by their residuals
@@ -36,7 +37,7 @@ pub enum VarianceKind {
         design: Design,
         calibration: Box<dyn Residualise>,
     },
-    Replicate(ReplicateWeights),
+    Replicate(ReplicateSet),
 }
 
 /// A survey design ready for estimation.
@@ -232,33 +233,6 @@ pub(crate) fn deff_value(v: f64, ss: f64, psum: f64, nobs: usize, total: bool, m
     v / vsrs
 }
 
-/// R's `svrVar` for one statistic: replicates giving NaN are dropped.
-pub(crate) fn replicate_variance(thetas: &[f64], full: f64, reps: &ReplicateWeights) -> f64 {
-    let kept: Vec<(f64, f64)> = thetas
-        .iter()
-        .zip(&reps.rscales)
-        .filter(|(t, _)| !t.is_nan())
-        .map(|(&t, &r)| (t, r))
-        .collect();
-    if kept.is_empty() {
-        return f64::NAN;
-    }
-    let centre = if reps.mse {
-        full
-    } else {
-        let pos: Vec<f64> = kept
-            .iter()
-            .filter(|(_, r)| *r > 0.0)
-            .map(|(t, _)| *t)
-            .collect();
-        pos.iter().sum::<f64>() / pos.len() as f64
-    };
-    kept.iter()
-        .map(|(t, r)| (t - centre) * (t - centre) * r)
-        .sum::<f64>()
-        * reps.scale
-}
-
 impl SurveyDesign {
     /// A Taylor-linearisation design (R `svydesign`).
     pub fn taylor(spec: &DesignSpec<'_>) -> Result<Self, SurveyError> {
@@ -297,57 +271,66 @@ impl SurveyDesign {
         })
     }
 
-    /// A replicate-weight design: full-sample weights, replicate analysis weights and R's constants. `degf`
-    /// `None` = R's default, the rank of the replicate weights minus 1.
+    /// A replicate-weight design from dense analysis weights and R's constants. `degf` `None` = R's default,
+    /// the rank of the replicate weights minus 1. Prefer [`SurveyDesign::with_replicates`] for a
+    /// [`ReplicateSet`] built from a design: it keeps R's compressed form (replicates x PSUs).
     pub fn replicate(
         weights: Vec<f64>,
         reps: ReplicateWeights,
         degf: Option<usize>,
     ) -> Result<Self, SurveyError> {
-        let n = weights.len();
-        if let Some(r) = reps.analysis.iter().position(|w| w.len() != n) {
-            return Err(SurveyError::Invalid(format!(
-                "replicate {} has {} rows, expected {n}",
-                r + 1,
-                reps.analysis[r].len()
-            )));
-        }
-        if reps.rscales.len() != reps.analysis.len() {
-            return Err(SurveyError::Invalid(format!(
-                "{} rscales for {} replicates",
-                reps.rscales.len(),
-                reps.analysis.len()
-            )));
-        }
-        let mut d = SurveyDesign {
-            weights,
-            kind: VarianceKind::Replicate(reps),
-            degf: 0,
+        let set = ReplicateSet {
+            weights: replicate::ReplicateWeights::Dense(reps.analysis),
+            scale: reps.scale,
+            rscales: reps.rscales,
+            mse: reps.mse,
+            rep_type: replicate::RepType::Other,
+            warnings: Vec::new(),
         };
-        d.degf = match degf {
-            Some(v) => v,
-            None => d.replicate_rank(&vec![true; n])?.saturating_sub(1),
-        };
+        let mut d = Self::with_replicates(weights, set)?;
+        if let Some(v) = degf {
+            d.degf = v;
+        }
         Ok(d)
     }
 
-    /// A replicate design from a [`crate::replicate::ReplicateSet`] (built by `as.svrepdesign` rules or
-    /// supplied); `weights` are the full-sample sampling weights; degf = rank of the analysis weights - 1 (R).
-    pub fn from_replicate_set(
-        weights: Vec<f64>,
-        set: &crate::replicate::ReplicateSet,
-    ) -> Result<Self, SurveyError> {
-        let analysis = (0..set.n_replicates())
-            .map(|r| set.replicate_weights(r).map(|w| w.into_owned()))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| SurveyError::Invalid("replicate set is inconsistent".into()))?;
-        let reps = ReplicateWeights {
-            analysis,
-            scale: set.scale,
-            rscales: set.rscales.clone(),
-            mse: set.mse,
-        };
-        Self::replicate(weights, reps, None)
+    /// A replicate design from a [`ReplicateSet`] (built by `as.svrepdesign` rules or supplied) and the
+    /// full-sample sampling weights; degf = rank of the analysis weights - 1, as R.
+    pub fn with_replicates(weights: Vec<f64>, set: ReplicateSet) -> Result<Self, SurveyError> {
+        let n = weights.len();
+        if set.n_replicates() > 0 && set.n_rows() != n {
+            return Err(SurveyError::Invalid(format!(
+                "replicate weights have {} rows, the design {n}",
+                set.n_rows()
+            )));
+        }
+        if set.rscales.len() != set.n_replicates() {
+            return Err(SurveyError::Invalid(format!(
+                "{} rscales for {} replicates",
+                set.rscales.len(),
+                set.n_replicates()
+            )));
+        }
+        if let replicate::ReplicateWeights::Dense(w) = &set.weights {
+            if let Some(r) = w.iter().position(|c| c.len() != n) {
+                return Err(SurveyError::Invalid(format!(
+                    "replicate {} has {} rows, expected {n}",
+                    r + 1,
+                    w[r].len()
+                )));
+            }
+        }
+        let degf = replicate_stats::degf_of(&set, &weights, &vec![true; n])?;
+        Ok(SurveyDesign {
+            weights,
+            kind: VarianceKind::Replicate(set),
+            degf,
+        })
+    }
+
+    /// As [`SurveyDesign::with_replicates`], cloning the set.
+    pub fn from_replicate_set(weights: Vec<f64>, set: &ReplicateSet) -> Result<Self, SurveyError> {
+        Self::with_replicates(weights, set.clone())
     }
 
     /// The Taylor design structure (`None` for replicate designs).
@@ -382,24 +365,6 @@ impl SurveyDesign {
         }
     }
 
-    /// Rank of the replicate analysis weights on the rows of `mask` (R's `qr(weights, tol=1e-5)$rank`).
-    fn replicate_rank(&self, mask: &[bool]) -> Result<usize, SurveyError> {
-        let VarianceKind::Replicate(reps) = &self.kind else {
-            return Ok(0);
-        };
-        let rows: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
-        let n = rows.len();
-        let p = reps.analysis.len();
-        if n == 0 || p == 0 {
-            return Ok(0);
-        }
-        let mut data = Vec::with_capacity(n * p);
-        for w in &reps.analysis {
-            data.extend(rows.iter().map(|&i| w[i]));
-        }
-        Ok(Qr::new(n, p, data, 1e-5)?.rank())
-    }
-
     /// R's `degf()` of the design restricted to `mask` (a `subset()` design).
     pub(crate) fn degf_of(&self, mask: &[bool]) -> Result<usize, SurveyError> {
         match &self.kind {
@@ -412,7 +377,7 @@ impl SurveyDesign {
                     .collect();
                 Ok(d.degf_for(&w))
             }
-            VarianceKind::Replicate(_) => Ok(self.replicate_rank(mask)?.saturating_sub(1)),
+            VarianceKind::Replicate(set) => replicate_stats::degf_of(set, &self.weights, mask),
         }
     }
 
@@ -453,19 +418,19 @@ impl SurveyDesign {
                 calibration.residualise(buf);
                 design.taylor_variance(buf, None)
             }
-            VarianceKind::Replicate(reps) => {
-                let thetas: Vec<f64> = reps.analysis.iter().map(|w| k.point(w, mask)).collect();
-                Ok(replicate_variance(&thetas, est, reps))
+            VarianceKind::Replicate(set) => {
+                let thetas = replicate_stats::kernel_thetas(set, k, mask)?;
+                replicate_stats::variance(set, &thetas, est)
             }
         }
     }
 
-    /// Variance of an estimator given directly by its weighted influence values (Taylor) or by a re-estimation
-    /// function of the weights (replicates).
+    /// Variance of an estimator given by its weighted influence values (Taylor) or by its estimates with each
+    /// replicate's weights (replicate designs).
     pub(crate) fn variance_with(
         &self,
         influence: &mut Vec<f64>,
-        replicate_estimate: &dyn Fn(&[f64]) -> f64,
+        replicate_thetas: &dyn Fn(&ReplicateSet) -> Result<Vec<f64>, SurveyError>,
         full: f64,
         mask: &[bool],
     ) -> Result<f64, SurveyError> {
@@ -478,13 +443,8 @@ impl SurveyDesign {
                 calibration.residualise(influence);
                 design.taylor_variance(influence, None)
             }
-            VarianceKind::Replicate(reps) => {
-                let thetas: Vec<f64> = reps
-                    .analysis
-                    .iter()
-                    .map(|w| replicate_estimate(w))
-                    .collect();
-                Ok(replicate_variance(&thetas, full, reps))
+            VarianceKind::Replicate(set) => {
+                replicate_stats::variance(set, &replicate_thetas(set)?, full)
             }
         }
     }

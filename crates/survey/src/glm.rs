@@ -123,11 +123,15 @@ pub(crate) fn fit_default_start(y: &[f64], w: &[f64], mask: &[bool]) -> Fit {
     iterate(&sums, eta, dev, 1)
 }
 
-/// `glm.fit(..., start = start)`: every row starts at eta = start.
-pub(crate) fn fit_from_start(y: &[f64], w: &[f64], mask: &[bool], start: f64) -> Fit {
-    let sums = BinomialSums::new(y, w, mask);
+/// `glm.fit(..., start = start)` on data summarised by `sums`: every row starts at eta = start.
+pub(crate) fn fit_from_sums(sums: &BinomialSums, start: f64) -> Fit {
     let devold = sums.deviance(expit(start));
-    iterate(&sums, start, devold, 0)
+    iterate(sums, start, devold, 0)
+}
+
+/// The part of a row's binomial deviance that does not depend on mu: y log y + (1-y) log(1-y).
+pub(crate) fn constant_term(y: f64) -> f64 {
+    xlogx(y) + xlogx(1.0 - y)
 }
 
 #[cfg(test)]
@@ -142,7 +146,7 @@ mod tests {
         let fit = fit_default_start(&y, &w, &m);
         let p = (1.0 + 0.5 + 1.5 + 1.0) / 7.0;
         assert!((expit(fit.coef) - p).abs() < 1e-8);
-        let fit2 = fit_from_start(&y, &w, &m, 0.3);
+        let fit2 = fit_from_sums(&BinomialSums::new(&y, &w, &m), 0.3);
         assert!((expit(fit2.coef) - p).abs() < 1e-8);
     }
 }

@@ -18,6 +18,7 @@ mod linear_fast;
 pub mod lonely;
 pub mod quantile;
 pub mod replicate;
+mod replicate_stats;
 mod spline;
 mod taylor;
 

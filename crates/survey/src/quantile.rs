@@ -7,10 +7,9 @@ use crate::ciprop::beta_interval;
 use crate::dist;
 use crate::domain::DomainSpec;
 use crate::error::SurveyError;
-use crate::estimator::{
-    Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind, replicate_variance,
-};
+use crate::estimator::{Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind};
 use crate::glm::expit;
+use crate::replicate_stats::{self, masked};
 
 /// R's `qrule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -295,22 +294,19 @@ impl SurveyDesign {
                 let qhat = sorted.quantile(p, rule);
                 let (lo, hi) = match interval {
                     QuantileInterval::Quantile => {
-                        let VarianceKind::Replicate(reps) = &self.kind else {
-                            unreachable!("checked above")
+                        let VarianceKind::Replicate(set) = &self.kind else {
+                            return Err(SurveyError::Invalid(
+                                "interval type `quantile` needs a replicate-weight design".into(),
+                            ));
                         };
-                        let thetas: Vec<f64> = reps
-                            .analysis
-                            .iter()
-                            .map(|wr| {
-                                let wm: Vec<f64> = wr
-                                    .iter()
-                                    .zip(&mask)
-                                    .map(|(&w, &m)| if m { w } else { 0.0 })
-                                    .collect();
-                                Sorted::new(x, &wm).quantile(p, rule)
-                            })
-                            .collect();
-                        let v = replicate_variance(&thetas, qhat, reps);
+                        let mut thetas = Vec::with_capacity(set.n_replicates());
+                        for r in 0..set.n_replicates() {
+                            let wr = set.replicate_weights(r).ok_or_else(|| {
+                                SurveyError::Invalid(format!("replicate {} is missing", r + 1))
+                            })?;
+                            thetas.push(Sorted::new(x, &masked(&wr, &mask)).quantile(p, rule));
+                        }
+                        let v = replicate_stats::variance(set, &thetas, qhat)?;
                         (qhat - v.sqrt() * qcrit, qhat + v.sqrt() * qcrit)
                     }
                     QuantileInterval::Score => {
@@ -387,12 +383,12 @@ impl SurveyDesign {
         buf: &mut Vec<f64>,
     ) -> Result<(f64, f64), SurveyError> {
         // the x vector R holds: every row of a Taylor design (missing values set to 0), the domain rows otherwise
-        let xr: Vec<f64> = match self.kind {
-            VarianceKind::Replicate(_) => (0..x.len()).filter(|&i| mask[i]).map(|i| x[i]).collect(),
-            _ => x
-                .iter()
+        let xr: Vec<f64> = if self.subset_drops_rows() {
+            (0..x.len()).filter(|&i| mask[i]).map(|i| x[i]).collect()
+        } else {
+            x.iter()
                 .map(|&v| if v.is_nan() { 0.0 } else { v })
-                .collect(),
+                .collect()
         };
         let mut xs = xr.clone();
         xs.sort_by(f64::total_cmp);
