@@ -10,6 +10,7 @@ pub mod columns;
 pub mod error;
 pub mod estimate;
 pub mod flags;
+pub mod join;
 pub mod location;
 pub mod pipeline_config;
 pub mod prepare;
@@ -24,6 +25,7 @@ pub use catalogue::{
 pub use error::{CatalogError, CatalogErrors};
 pub use estimate::{EstimateError, EstimateRow, estimate_indicator};
 pub use flags::{Flag, publication_flag};
+pub use join::{JoinError, Joined, apply_join};
 pub use pipeline_config::{
     Join, PipelineConfig, Thresholds, WeightingSettings, load_pipeline_config,
 };

@@ -1,0 +1,277 @@
+//! Applies a `[tables.<table>.join]` of `pipelines/pipeline.toml`: appends the named columns of another table to
+//! each row, matched on a key (caregiver rows take the child's design and demographic columns through
+//! `household_id`). Rows without a match get nulls and are counted; a key that appears twice in the other table is
+//! an error, because the match would be ambiguous.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{cast, take};
+use arrow::datatypes::{DataType, Field, Schema};
+
+use crate::pipeline_config::Join;
+
+/// The joined batch and how many of its rows found no match.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub batch: RecordBatch,
+    pub unmatched: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JoinError {
+    #[error("join of `{table}` with `{other}`: column `{column}` is missing from `{in_table}`")]
+    MissingColumn {
+        table: String,
+        other: String,
+        column: String,
+        in_table: String,
+    },
+    #[error("join of `{table}` with `{other}`: key `{key}` cannot be read as text ({data_type})")]
+    KeyType {
+        table: String,
+        other: String,
+        key: String,
+        data_type: String,
+    },
+    #[error(
+        "join of `{table}` with `{other}`: key value {value:?} appears in rows {first} and {second} of `{other}`"
+    )]
+    DuplicateKey {
+        table: String,
+        other: String,
+        value: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("join of `{table}` with `{other}`: column `{column}` already exists in `{table}`")]
+    ColumnExists {
+        table: String,
+        other: String,
+        column: String,
+    },
+    #[error("join of `{table}` with `{other}`: {message}")]
+    Arrow {
+        table: String,
+        other: String,
+        message: String,
+    },
+}
+
+/// Appends `join.columns` of `other` (table `join.table`) to `batch` (table `table`), matched on `join.on`.
+pub fn apply_join(
+    table: &str,
+    batch: &RecordBatch,
+    other: &RecordBatch,
+    join: &Join,
+) -> Result<Joined, JoinError> {
+    let names = (table.to_string(), join.table.clone());
+    let missing = |column: &str, in_table: &str| JoinError::MissingColumn {
+        table: names.0.clone(),
+        other: names.1.clone(),
+        column: column.to_string(),
+        in_table: in_table.to_string(),
+    };
+    let here_key = batch
+        .column_by_name(&join.on)
+        .ok_or_else(|| missing(&join.on, table))?;
+    let there_key = other
+        .column_by_name(&join.on)
+        .ok_or_else(|| missing(&join.on, &join.table))?;
+    let here_key = key_text(here_key, &names, &join.on)?;
+    let there_key = key_text(there_key, &names, &join.on)?;
+    let here_key = here_key.as_string::<i32>();
+    let there_key = there_key.as_string::<i32>();
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(there_key.len());
+    for (row, key) in there_key.iter().enumerate() {
+        if let Some(k) = key
+            && let Some(first) = index.insert(k, row)
+        {
+            return Err(JoinError::DuplicateKey {
+                table: names.0,
+                other: names.1,
+                value: k.to_string(),
+                first: first + 1,
+                second: row + 1,
+            });
+        }
+    }
+    let indices: UInt32Array = here_key
+        .iter()
+        .map(|k| k.and_then(|k| index.get(k)).map(|&r| r as u32))
+        .collect();
+    let unmatched = indices.null_count();
+    let mut fields: Vec<Arc<Field>> = batch.schema().fields().iter().cloned().collect();
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    for name in &join.columns {
+        if batch.column_by_name(name).is_some() {
+            return Err(JoinError::ColumnExists {
+                table: names.0,
+                other: names.1,
+                column: name.clone(),
+            });
+        }
+        let (i, field) = other
+            .schema()
+            .column_with_name(name)
+            .map(|(i, f)| (i, f.clone()))
+            .ok_or_else(|| missing(name, &join.table))?;
+        let taken =
+            take(other.column(i).as_ref(), &indices, None).map_err(|e| JoinError::Arrow {
+                table: names.0.clone(),
+                other: names.1.clone(),
+                message: e.to_string(),
+            })?;
+        fields.push(Arc::new(field.with_nullable(true)));
+        columns.push(taken);
+    }
+    let schema = Arc::new(Schema::new_with_metadata(
+        fields,
+        batch.schema().metadata().clone(),
+    ));
+    let batch = RecordBatch::try_new(schema, columns).map_err(|e| JoinError::Arrow {
+        table: names.0.clone(),
+        other: names.1.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(Joined { batch, unmatched })
+}
+
+fn key_text(array: &ArrayRef, names: &(String, String), key: &str) -> Result<ArrayRef, JoinError> {
+    cast(array, &DataType::Utf8).map_err(|_| JoinError::KeyType {
+        table: names.0.clone(),
+        other: names.1.clone(),
+        key: key.to_string(),
+        data_type: array.data_type().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{DictionaryArray, Int64Array, StringArray};
+    use arrow::datatypes::Int16Type;
+
+    use super::*;
+
+    fn join() -> Join {
+        Join {
+            table: "child_survey".into(),
+            on: "household_id".into(),
+            columns: vec!["sex".into(), "age".into()],
+        }
+    }
+
+    fn child() -> RecordBatch {
+        let hh: ArrayRef = Arc::new(StringArray::from(vec!["h1", "h2", "h3"]));
+        let sex_values = Arc::new(StringArray::from(vec!["male", "female"]));
+        let sex: ArrayRef = Arc::new(
+            DictionaryArray::<Int16Type>::try_new(
+                arrow::array::Int16Array::from(vec![0, 1, 1]),
+                sex_values,
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let age: ArrayRef = Arc::new(Int64Array::from(vec![12, 15, 17]));
+        RecordBatch::try_from_iter(vec![("household_id", hh), ("sex", sex), ("age", age)])
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn caregiver(keys: Vec<Option<&str>>) -> RecordBatch {
+        let n = keys.len();
+        let hh: ArrayRef = Arc::new(StringArray::from(keys));
+        let q: ArrayRef = Arc::new(StringArray::from(vec!["yes"; n]));
+        RecordBatch::try_from_iter(vec![("household_id", hh), ("would_report", q)])
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn appends_matched_columns_and_counts_unmatched_rows() {
+        let j = apply_join(
+            "caregiver_survey",
+            &caregiver(vec![Some("h3"), Some("h1"), Some("zz"), None]),
+            &child(),
+            &join(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(j.unmatched, 2);
+        let b = &j.batch;
+        assert_eq!(b.num_columns(), 4);
+        let age = b.column_by_name("age").map(|a| {
+            a.as_primitive::<arrow::datatypes::Int64Type>()
+                .iter()
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(age, Some(vec![Some(17), Some(12), None, None]));
+        let sex = b.column_by_name("sex").unwrap_or_else(|| panic!("sex"));
+        assert!(matches!(sex.data_type(), DataType::Dictionary(_, _)));
+        let sex = cast(sex, &DataType::Utf8).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            sex.as_string::<i32>().iter().collect::<Vec<_>>(),
+            vec![Some("female"), Some("male"), None, None]
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_and_missing_columns_are_errors() {
+        let dup = caregiver(vec![Some("h1"), Some("h1")]);
+        let e = apply_join(
+            "child_survey",
+            &child(),
+            &dup,
+            &Join {
+                table: "caregiver_survey".into(),
+                on: "household_id".into(),
+                columns: vec!["would_report".into()],
+            },
+        )
+        .err();
+        assert!(
+            matches!(
+                e,
+                Some(JoinError::DuplicateKey {
+                    first: 1,
+                    second: 2,
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let bad = Join {
+            columns: vec!["region".into()],
+            ..join()
+        };
+        let e = apply_join(
+            "caregiver_survey",
+            &caregiver(vec![Some("h1")]),
+            &child(),
+            &bad,
+        )
+        .err();
+        assert!(matches!(e, Some(JoinError::MissingColumn { .. })), "{e:?}");
+        let bad = Join {
+            on: "hh".into(),
+            ..join()
+        };
+        let e = apply_join(
+            "caregiver_survey",
+            &caregiver(vec![Some("h1")]),
+            &child(),
+            &bad,
+        )
+        .err();
+        assert!(matches!(e, Some(JoinError::MissingColumn { .. })), "{e:?}");
+        let clash = Join {
+            columns: vec!["household_id".into()],
+            ..join()
+        };
+        let e = apply_join(
+            "caregiver_survey",
+            &caregiver(vec![Some("h1")]),
+            &child(),
+            &clash,
+        )
+        .err();
+        assert!(matches!(e, Some(JoinError::ColumnExists { .. })), "{e:?}");
+    }
+}
