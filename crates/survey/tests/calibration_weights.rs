@@ -518,3 +518,54 @@ fn cross_classified_post_stratification_equals_r() {
         .to_string();
     assert!(err.contains("`M:Yes`"), "{err}");
 }
+
+/// Raking calibration from equal weights (population/sample ratios above 20: `grake` first rescales the weights
+/// by the mean ratio), R 4.2.2 / survey 4.1-1: `calibrate(svydesign(id=~dnum, weights=~one, fpc=~fpc),
+/// ~stype+sch.wide, pop, calfun="raking")`.
+#[test]
+fn raking_calibration_from_unit_weights_rescales_like_r() {
+    let a = api();
+    let p = populations();
+    let m = margins(&a, &p);
+    let model = CalibrationModel {
+        terms: vec![
+            Term::Factor {
+                name: "stype",
+                factor: m[0].factor,
+            },
+            Term::Factor {
+                name: "sch.wide",
+                factor: m[1].factor,
+            },
+        ],
+        intercept: true,
+    };
+    let pop = totals(&[
+        ("(Intercept)", 6194.0),
+        ("stypeH", 755.0),
+        ("stypeM", 1018.0),
+        ("sch.wideYes", 5122.0),
+    ]);
+    let ones = vec![1.0; a.pw.len()];
+    let cal = calibrate(&ones, &model, &pop, &CalibrateOptions::new(CalFun::Raking)).unwrap();
+    let w = &cal.weights;
+    let got = [w.iter().sum::<f64>(), w[0], w[49], w[99], w[182]];
+    let want = [
+        6194.0000000006003,
+        50.329401116071487,
+        29.870675492685752,
+        67.125529241238411,
+        29.870675492685752,
+    ];
+    assert!(max_rel_diff(&got, &want) < 1e-12, "{got:?}");
+    let y = a.data.num("api00");
+    let sw: f64 = w.iter().sum();
+    let mean = y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sw;
+    let mut z: Vec<f64> = y.iter().zip(w).map(|(y, w)| (y - mean) * w / sw).collect();
+    cal.calibration.residualise_values(&mut z);
+    let se = cluster_variance(&z, &a.data.text("dnum"), Some(757.0)).sqrt();
+    assert!(
+        max_rel_diff(&[mean, se], &[641.23032092681854, 23.70361688792207]) < 1e-10,
+        "{mean} {se}"
+    );
+}
