@@ -7,7 +7,7 @@
 use crate::dist;
 use crate::domain::DomainSpec;
 use crate::error::SurveyError;
-use crate::estimator::{Estimate, Kernel, Options, SurveyDesign, Variable};
+use crate::estimator::{Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind};
 use crate::glm::{self, BinomialSums};
 use crate::replicate::ReplicateSet;
 use crate::replicate_stats::{indicator, masked};
@@ -174,6 +174,12 @@ impl SurveyDesign {
         alpha: f64,
         buf: &mut Vec<f64>,
     ) -> Result<(f64, f64, f64), SurveyError> {
+        if method == CipropMethod::Likelihood && matches!(self.kind, VarianceKind::Replicate(_)) {
+            // R returns NA bounds here (its profile needs a Taylor design); refuse rather than invent a method
+            return Err(SurveyError::Invalid(
+                "svyciprop method `likelihood` needs a Taylor design (R gives NA on replicate designs); use logit or beta".into(),
+            ));
+        }
         let prior = self.glm_prior_weights(dom_mask);
         let fit = glm::fit_default_start(y, &prior, mask);
         let beta = fit.coef;
@@ -323,5 +329,42 @@ impl SurveyDesign {
             }
         }
         s / sw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimator::ReplicateWeights;
+
+    #[test]
+    fn likelihood_on_replicate_design_is_refused() {
+        let w = vec![1.0; 4];
+        let reps = ReplicateWeights {
+            analysis: vec![
+                vec![0.0, 2.0, 1.0, 1.0],
+                vec![2.0, 0.0, 1.0, 1.0],
+                vec![1.0, 1.0, 0.0, 2.0],
+            ],
+            scale: 0.5,
+            rscales: vec![1.0; 3],
+            mse: false,
+        };
+        let d = SurveyDesign::replicate(w, reps, None).unwrap();
+        let y = [1.0, 0.0, 1.0, 1.0];
+        let v = Variable::Numeric {
+            name: "y",
+            values: &y,
+        };
+        let opts = Options::default();
+        assert!(
+            d.ciprop(&v, CipropMethod::Likelihood, &DomainSpec::default(), &opts)
+                .is_err()
+        );
+        let ok = d
+            .ciprop(&v, CipropMethod::Logit, &DomainSpec::default(), &opts)
+            .unwrap();
+        assert!((ok[0].estimate - 0.75).abs() < 1e-9);
+        assert!(ok[0].ci_lower < 0.75 && ok[0].ci_upper > 0.75);
     }
 }

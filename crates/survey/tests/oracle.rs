@@ -507,12 +507,19 @@ fn run_case(root: &Value, case: &Value, t: &Table) -> Result<Vec<Estimate>, Stri
         }
         Some("subset") => {
             let cond = case["domain"]["condition"].as_str().unwrap_or_default();
-            let (col, val) = cond.split_once("==").ok_or(format!("condition `{cond}`"))?;
+            // `col == "v"` or `col != "v"`
+            let (negate, (col, val)) = match cond.split_once("!=") {
+                Some(parts) => (true, parts),
+                None => (
+                    false,
+                    cond.split_once("==").ok_or(format!("condition `{cond}`"))?,
+                ),
+            };
             let val = val.trim().trim_matches('"');
             subset = Some(
                 t.raw(col.trim())
                     .iter()
-                    .map(|c| c.as_deref() == Some(val))
+                    .map(|c| c.is_some() && ((c.as_deref() == Some(val)) != negate))
                     .collect(),
             );
         }
@@ -606,13 +613,26 @@ fn check_case(case: &Value, got: &[Estimate]) -> Result<f64, String> {
         return Err(format!("{} estimates, expected {}", got.len(), est.len()));
     }
     let names = str_list(&exp["names"]);
+    // R's labels: the domain for svyby of one statistic, `domain:name` for several statistics per domain
     let is_by = case["domain"]["type"].as_str() == Some("svyby");
+    let per_domain = got.iter().filter(|g| g.domain == got[0].domain).count();
+    let label = |g: &Estimate| match (is_by, per_domain) {
+        (false, _) => g.name.clone(),
+        (true, 1) => g.domain.join("."),
+        (true, _) => format!("{}:{}", g.domain.join("."), g.name),
+    };
+    // compare in R's order when every R label is found (R orders svyby(~factor) level-major)
+    let mut order: Vec<usize> = (0..got.len()).collect();
+    if let Some(o) = names
+        .iter()
+        .map(|n| got.iter().position(|g| &label(g) == n))
+        .collect::<Option<Vec<_>>>()
+    {
+        order = o;
+    }
+    let got: Vec<Estimate> = order.iter().map(|&i| got[i].clone()).collect();
     for (i, g) in got.iter().enumerate() {
-        let name = if is_by {
-            g.domain.join(".")
-        } else {
-            g.name.clone()
-        };
+        let name = label(g);
         if names.get(i) != Some(&name) {
             problems.push(format!("name[{i}] {name} vs {:?}", names.get(i)));
         }
@@ -690,11 +710,10 @@ fn check_case(case: &Value, got: &[Estimate]) -> Result<f64, String> {
     }
 }
 
-#[test]
-fn oracle_cases() {
-    let text = std::fs::read_to_string(oracle_dir().join("expected.json")).expect("expected.json");
+/// Run every case of one JSON file (designs from that file, datasets from the shared oracle).
+fn run_file(cases_file: &Path, tables: &BTreeMap<String, Table>) {
+    let text = std::fs::read_to_string(cases_file).expect("cases file");
     let root: Value = serde_json::from_str(&text).expect("json");
-    let tables = load_tables(&root);
     let cases = root["cases"].as_array().expect("cases");
     let filter = std::env::var("ORACLE_FILTER").ok();
     // per statistic and design type: passed, failed, largest share of the tolerance used by a passing case
@@ -749,7 +768,26 @@ fn oracle_cases() {
     }
     assert!(
         failures.is_empty(),
-        "{} oracle case(s) failed",
-        failures.len()
+        "{} case(s) of {} failed",
+        failures.len(),
+        cases_file.display()
     );
+}
+
+fn shared_tables() -> BTreeMap<String, Table> {
+    let text = std::fs::read_to_string(oracle_dir().join("expected.json")).expect("expected.json");
+    load_tables(&serde_json::from_str(&text).expect("json"))
+}
+
+/// The 318 cases of the shared oracle (R survey 4.1-1).
+#[test]
+fn oracle_cases() {
+    run_file(&oracle_dir().join("expected.json"), &shared_tables());
+}
+
+/// Extra R cases written by `tests/extra/make_extra.R` (same schema).
+#[test]
+fn extra_r_cases() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/extra");
+    run_file(&dir.join("extra_expected.json"), &shared_tables());
 }

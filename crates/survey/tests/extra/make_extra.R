@@ -1,0 +1,96 @@
+## make_extra.R -- extra R cases for dh-survey beyond the shared oracle, in the oracle's JSON schema.
+## They cover behaviour the oracle does not exercise: a lonely stratum outside a subset (no error in R), ratio
+## design effects, factor means by domain, quantiles and svyciprop in subsets (R drops the rows outside the
+## subset: nrow, svyglm weights and the score interval's range follow), replicate-design deff, likelihood and
+## beta intervals on replicate designs, na.rm with svyby.
+## Usage (from this folder): Rscript make_extra.R   -> extra_expected.json (R and survey versions recorded)
+suppressPackageStartupMessages(library(survey))
+source("../oracle/oracle_lib.R")
+options(survey.lonely.psu = "fail", survey.adjust.domain.lonely = FALSE,
+        survey.replicates.mse = FALSE, survey.ultimate.cluster = FALSE)
+rd <- function(n) read.csv(file.path("../oracle", paste0(n, ".csv")), stringsAsFactors = TRUE)
+add_derived <- function(d) {
+  d$sch_wide_yes <- as.numeric(d$sch.wide == "Yes"); d$yr_rnd_yes <- as.numeric(d$yr.rnd == "Yes")
+  d$awards_yes <- as.numeric(d$awards == "Yes"); d
+}
+apistrat <- add_derived(rd("apistrat")); apiclus1 <- add_derived(rd("apiclus1")); apiclus2 <- add_derived(rd("apiclus2"))
+apiclus1$lstrat <- ifelse(apiclus1$dnum < 300, "A", ifelse(apiclus1$dnum < 800, "B", "C"))
+pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+tay <- function(dataset, ids, strata = NULL, fpc = NULL, weights = NULL, nest = FALSE)
+  list(type = "taylor", dataset = dataset, ids = arr(ids), strata = strata, fpc = arr(fpc),
+       weights = weights, probs = NULL, nest = nest)
+register_design("dstrat", "svydesign(id=~1, strata=~stype, weights=~pw, fpc=~fpc, data=apistrat)",
+  tay("apistrat", character(0), "stype", "fpc", "pw"))
+register_design("dclus1", "svydesign(id=~dnum, weights=~pw, fpc=~fpc, data=apiclus1)",
+  tay("apiclus1", "dnum", NULL, "fpc", "pw"))
+register_design("dclus2", "svydesign(id=~dnum+snum, fpc=~fpc1+fpc2, data=apiclus2)",
+  tay("apiclus2", c("dnum", "snum"), NULL, c("fpc1", "fpc2"), NULL))
+register_design("dlonely", "svydesign(id=~dnum, strata=~lstrat, weights=~pw, data=apiclus1)",
+  tay("apiclus1", "dnum", "lstrat", NULL, "pw"))
+register_design("dclus1_ps", "postStratify(dclus1, ~stype, pop.types)",
+  list(type = "calibrated", base_design = "dclus1", dataset = "apiclus1", method = "postStratify",
+       margins = list(list(variable = "stype", levels = arr(c("E", "H", "M")), totals = arr(c(4421, 755, 1018))))))
+register_design("dclus1_jk1", "as.svrepdesign(dclus1, type=\"JK1\")",
+  list(type = "replicate", base_design = "dclus1", dataset = "apiclus1", rep_type = "JK1"))
+
+sub <- function(cond) list(type = "subset", condition = cond)
+by1 <- function(...) list(type = "svyby", by = arr(c(...)))
+for (o in c("fail", "average", "certainty")) {
+  run_case(paste0("x_dlonely_", o, "__subset_notC__mean__api00"), "dlonely", "svymean", "api00",
+           "svymean(~api00, subset(dlonely, lstrat != \"C\"))", sub("lstrat != \"C\""), lonely = o,
+           df_expr = "degf(subset(dlonely, lstrat != \"C\"))")
+}
+run_case("x_dclus1__ratio__api.stu_enroll__deff", "dclus1", "svyratio", "api.stu/enroll",
+         "svyratio(~api.stu, ~enroll, dclus1, deff=TRUE)", options = list(deff = TRUE))
+.oracle$cases[["x_dclus1__ratio__api.stu_enroll__deff"]]$expected$deff <-
+  arr(as.vector(attr(svyratio(~api.stu, ~enroll, dclus1, deff = TRUE), "deff")))
+## extract_svyby assumes one statistic per domain: build this case's expected block by hand (R orders the
+## coefficients level-major: No:stypeE, Yes:stypeE, ...)
+local({
+  r <- svyby(~stype, ~awards, dclus1, svymean)
+  df <- degf(dclus1); ct <- confint(r, df = df); cn <- confint(r)
+  run_case("x_dclus1__by_awards__mean__stype", "dclus1", "svyby(svymean)", "stype",
+           "svymean(~stype, dclus1)", by1("awards"))
+  .oracle$cases[["x_dclus1__by_awards__mean__stype"]]$r_code <- "svyby(~stype, ~awards, dclus1, svymean)"
+  .oracle$cases[["x_dclus1__by_awards__mean__stype"]]$expected <- list(
+    names = arr(names(coef(r))), estimate = arr(unname(coef(r))), se = arr(as.vector(as.matrix(SE(r)))),
+    ci_normal = ci_block(cn[, 1], cn[, 2], 0.95, Inf, "Wald, normal quantile (confint default)"),
+    ci_t = ci_block(ct[, 1], ct[, 2], 0.95, df, "Wald, t quantile, full-design df"))
+})
+run_case("x_dstrat__total__stype", "dstrat", "svytotal", "stype", "svytotal(~stype, dstrat)")
+run_case("x_dclus2__by_stype__total__enroll", "dclus2", "svyby(svytotal)", "enroll",
+         "svyby(~enroll, ~stype, dclus2, svytotal, na.rm=TRUE)", by1("stype"), options = list(na_rm = TRUE), byvars = "stype")
+for (it in c("mean", "beta", "score", "xlogit")) {
+  run_case(paste0("x_dclus1__subset_stypeM__quantile_", it), "dclus1", "svyquantile", "api00",
+           sprintf("svyquantile(~api00, subset(dclus1, stype == \"M\"), quantiles=c(0.25, 0.5), ci=TRUE, interval.type=\"%s\")", it),
+           sub("stype == \"M\""), options = list(quantiles = "c(0.25, 0.5)", args = sprintf(", interval.type=\"%s\"", it)),
+           df_expr = "degf(subset(dclus1, stype == \"M\"))")
+}
+run_case("x_dstrat__quantile_hf7_beta", "dstrat", "svyquantile", "api00",
+         "svyquantile(~api00, dstrat, quantiles=c(0.1, 0.5, 0.9), ci=TRUE, qrule=\"hf7\", interval.type=\"beta\")",
+         options = list(quantiles = "c(0.1, 0.5, 0.9)", args = ", qrule=\"hf7\", interval.type=\"beta\""))
+## svyciprop(method="likelihood") on a replicate design gives NA bounds in R (no case; dh-survey refuses it)
+for (m in c("likelihood", "beta", "logit", "asin")) {
+  run_case(paste0("x_dclus1__subset_stypeH__ciprop_", m), "dclus1", "svyciprop", "sch_wide_yes",
+           sprintf("svyciprop(~sch_wide_yes, subset(dclus1, stype == \"H\"), method=\"%s\")", m), sub("stype == \"H\""),
+           options = list(method = m), df_expr = "degf(subset(dclus1, stype == \"H\"))")
+  if (m != "likelihood")
+    run_case(paste0("x_dclus1_jk1__ciprop_", m), "dclus1_jk1", "svyciprop", "sch_wide_yes",
+             sprintf("svyciprop(~sch_wide_yes, dclus1_jk1, method=\"%s\")", m), options = list(method = m))
+}
+run_case("x_dclus1_jk1__by_stype__ciprop_beta", "dclus1_jk1", "svyby(svyciprop)", "sch_wide_yes",
+         "svyby(~sch_wide_yes, ~stype, dclus1_jk1, svyciprop, method=\"beta\", vartype=c(\"se\",\"ci\"))",
+         by1("stype"), options = list(method = "beta"), byvars = "stype")
+run_case("x_dclus1_ps__subset_stypeH__ciprop_beta", "dclus1_ps", "svyciprop", "sch_wide_yes",
+         "svyciprop(~sch_wide_yes, subset(dclus1_ps, stype == \"H\"), method=\"beta\")", sub("stype == \"H\""),
+         options = list(method = "beta"), df_expr = "degf(subset(dclus1_ps, stype == \"H\"))")
+run_case("x_dclus1_jk1__mean__api00__deff", "dclus1_jk1", "svymean", "api00", "svymean(~api00, dclus1_jk1, deff=TRUE)",
+         options = list(deff = TRUE))
+run_case("x_dclus1_ps__mean__api00__deff", "dclus1_ps", "svymean", "api00", "svymean(~api00, dclus1_ps, deff=\"replace\")",
+         options = list(deff = "replace"))
+out <- list(schema_version = 1,
+  generator = list(R_version = R.version.string, survey_version = as.character(packageVersion("survey")),
+                   script = "make_extra.R (+ ../oracle/oracle_lib.R)"),
+  designs = .oracle$designs, cases = unname(.oracle$cases))
+write_json_file(out, "extra_expected.json")
+cat("wrote", length(.oracle$cases), "cases\n")
