@@ -14,6 +14,7 @@ pub mod join;
 pub mod location;
 pub mod pipeline_config;
 pub mod prepare;
+pub mod stage;
 #[cfg(test)]
 mod test_support;
 pub mod weighting;
@@ -30,6 +31,7 @@ pub use pipeline_config::{
     Join, PipelineConfig, Thresholds, WeightingSettings, load_pipeline_config,
 };
 pub use prepare::{DomainCodes, PrepareError, Prepared, prepare};
+pub use stage::{CountryIndicators, StageError, country_indicators};
 
 use std::path::Path;
 

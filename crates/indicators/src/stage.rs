@@ -1,0 +1,390 @@
+//! The weighting and indicator stage for one country: rake the child table's base weights to the country's
+//! population margins, build the calibrated design (strata, PSUs, raked weights, raking residualisation), then
+//! prepare and estimate every indicator of the catalogue.
+//!
+//! Design: the child table carries `stratum`, `psu` and `base_weight` (schemas/child_survey.json, role design);
+//! PSUs are nested in strata; a stratum with a single PSU is handled like R's `survey.lonely.psu = "adjust"`.
+//! Tables other than the child table (caregivers) are estimated on their own rows with the child's stratum, PSU and
+//! final (raked) weight taken through the join of `pipelines/pipeline.toml`; their variance treats those weights
+//! as fixed (it does not residualise on the raking margins, which the child rows carry), a slightly conservative
+//! approximation. Caregiver rows without a matching child cannot be weighted and are left out (counted).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
+use arrow::compute::{cast, filter_record_batch};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use dh_config::country::Population;
+use dh_survey::{DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
+
+use crate::catalogue::Catalogue;
+use crate::estimate::{EstimateError, EstimateRow, estimate_indicator};
+use crate::join::{JoinError, apply_join};
+use crate::pipeline_config::PipelineConfig;
+use crate::prepare::{PrepareError, prepare};
+use crate::weighting::{
+    Weighted, WeightingError, WeightingOptions, population_margins, rake_to_margins,
+};
+
+/// The table that carries the design and is raked.
+pub const DESIGN_TABLE: &str = "child_survey";
+pub const STRATUM: &str = "stratum";
+pub const PSU: &str = "psu";
+pub const BASE_WEIGHT: &str = "base_weight";
+/// Column added to every table given to the estimator: the raked weight.
+pub const FINAL_WEIGHT: &str = "final_weight";
+
+/// One country's indicator rows, weighting report and weighted tables.
+#[derive(Debug)]
+pub struct CountryIndicators {
+    pub rows: Vec<EstimateRow>,
+    pub weighting: Weighted,
+    /// The child table with `final_weight` appended (for writing back into the normalised outputs).
+    pub weighted_child: RecordBatch,
+    /// Rows of other tables left out because they matched no child, by table.
+    pub unmatched: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("{iso3}: table `{table}` is missing")]
+    MissingTable { iso3: String, table: String },
+    #[error(
+        "{iso3}: table `{table}`: column `{column}` is missing or has Arrow type {data_type} ({expected})"
+    )]
+    Column {
+        iso3: String,
+        table: String,
+        column: String,
+        data_type: String,
+        expected: String,
+    },
+    #[error(
+        "{iso3}: table `{table}` has no join to `{DESIGN_TABLE}` in pipeline.toml, so its rows cannot be weighted"
+    )]
+    NoJoin { iso3: String, table: String },
+    #[error("{iso3}: weighting: {source}")]
+    Weighting {
+        iso3: String,
+        source: WeightingError,
+    },
+    #[error("{iso3}: design of `{table}`: {source}")]
+    Design {
+        iso3: String,
+        table: String,
+        source: SurveyError,
+    },
+    #[error("{iso3}: {source}")]
+    Join { iso3: String, source: JoinError },
+    #[error("{iso3}: {source}")]
+    Prepare { iso3: String, source: PrepareError },
+    #[error("{iso3}: {source}")]
+    Estimate { iso3: String, source: EstimateError },
+    #[error("{iso3}: {message}")]
+    Arrow { iso3: String, message: String },
+}
+
+/// Weights the country's tables and estimates every indicator of `catalogue`.
+pub fn country_indicators(
+    iso3: &str,
+    tables: &BTreeMap<String, RecordBatch>,
+    population: &Population,
+    catalogue: &Catalogue,
+    pipeline: &PipelineConfig,
+) -> Result<CountryIndicators, StageError> {
+    let arrow_err = |e: arrow::error::ArrowError| StageError::Arrow {
+        iso3: iso3.to_string(),
+        message: e.to_string(),
+    };
+    let child = tables
+        .get(DESIGN_TABLE)
+        .ok_or_else(|| StageError::MissingTable {
+            iso3: iso3.into(),
+            table: DESIGN_TABLE.into(),
+        })?;
+    let base = numbers(iso3, DESIGN_TABLE, child, BASE_WEIGHT)?;
+    let margins = population_margins(population).map_err(|source| StageError::Weighting {
+        iso3: iso3.into(),
+        source,
+    })?;
+    let labels: Vec<Vec<Option<String>>> = margins
+        .iter()
+        .map(|m| texts(iso3, DESIGN_TABLE, child, &m.variable))
+        .collect::<Result<_, _>>()?;
+    let label_refs: Vec<Vec<Option<&str>>> = labels
+        .iter()
+        .map(|l| l.iter().map(Option::as_deref).collect())
+        .collect();
+    let options = WeightingOptions {
+        trim_cap: pipeline.weighting.trim_cap,
+        max_rounds: pipeline.weighting.max_rounds,
+        ..WeightingOptions::default()
+    };
+    let weighted = rake_to_margins(&base, &label_refs, &margins, &options).map_err(|source| {
+        StageError::Weighting {
+            iso3: iso3.into(),
+            source,
+        }
+    })?;
+    let weighted_child = with_column(
+        child,
+        FINAL_WEIGHT,
+        Arc::new(Float64Array::from(weighted.weights.clone())),
+    )
+    .map_err(arrow_err)?;
+    let base_design = design(iso3, DESIGN_TABLE, &weighted_child, BASE_WEIGHT)?;
+    let child_design = SurveyDesign::calibrated(
+        base_design
+            .taylor_design()
+            .ok_or_else(|| StageError::Arrow {
+                iso3: iso3.into(),
+                message: "the base design is not a Taylor design".into(),
+            })?,
+        weighted.weights.clone(),
+        Box::new(weighted.calibration.clone()),
+    )
+    .map_err(|source| StageError::Design {
+        iso3: iso3.into(),
+        table: DESIGN_TABLE.into(),
+        source,
+    })?;
+
+    let mut prepared_tables: HashMap<&str, (RecordBatch, SurveyDesign)> = HashMap::new();
+    let mut unmatched = BTreeMap::new();
+    let mut rows = Vec::new();
+    for indicator in &catalogue.indicators {
+        let table = indicator.table.as_str();
+        let (batch, design) = if table == DESIGN_TABLE {
+            (&weighted_child, &child_design)
+        } else {
+            if !prepared_tables.contains_key(table) {
+                let (batch, design, dropped) =
+                    joined_table(iso3, table, tables, &weighted_child, pipeline)?;
+                unmatched.insert(table.to_string(), dropped);
+                prepared_tables.insert(table, (batch, design));
+            }
+            let (b, d) = &prepared_tables[table];
+            (b, d)
+        };
+        let prepared = prepare(indicator, batch).map_err(|source| StageError::Prepare {
+            iso3: iso3.into(),
+            source,
+        })?;
+        let estimates = estimate_indicator(design, indicator, &prepared, &pipeline.thresholds)
+            .map_err(|source| StageError::Estimate {
+                iso3: iso3.into(),
+                source,
+            })?;
+        rows.extend(estimates);
+    }
+    Ok(CountryIndicators {
+        rows,
+        weighting: weighted,
+        weighted_child,
+        unmatched,
+    })
+}
+
+/// A non-design table joined to the weighted child table, restricted to matched rows, with its design.
+fn joined_table(
+    iso3: &str,
+    table: &str,
+    tables: &BTreeMap<String, RecordBatch>,
+    weighted_child: &RecordBatch,
+    pipeline: &PipelineConfig,
+) -> Result<(RecordBatch, SurveyDesign, usize), StageError> {
+    let batch = tables.get(table).ok_or_else(|| StageError::MissingTable {
+        iso3: iso3.into(),
+        table: table.into(),
+    })?;
+    let join = pipeline
+        .joins
+        .get(table)
+        .filter(|j| j.table == DESIGN_TABLE)
+        .ok_or_else(|| StageError::NoJoin {
+            iso3: iso3.into(),
+            table: table.into(),
+        })?;
+    let mut join = join.clone();
+    for needed in [STRATUM, PSU, FINAL_WEIGHT] {
+        if !join.columns.iter().any(|c| c == needed) {
+            join.columns.push(needed.to_string());
+        }
+    }
+    join.columns.retain(|c| c != BASE_WEIGHT);
+    let joined =
+        apply_join(table, batch, weighted_child, &join).map_err(|source| StageError::Join {
+            iso3: iso3.into(),
+            source,
+        })?;
+    let matched = joined
+        .batch
+        .column_by_name(FINAL_WEIGHT)
+        .map(|w| arrow::compute::is_not_null(w.as_ref()))
+        .transpose()
+        .map_err(|e| StageError::Arrow {
+            iso3: iso3.into(),
+            message: e.to_string(),
+        })?
+        .ok_or_else(|| StageError::Arrow {
+            iso3: iso3.into(),
+            message: "join lost final_weight".into(),
+        })?;
+    let kept = filter_record_batch(&joined.batch, &matched).map_err(|e| StageError::Arrow {
+        iso3: iso3.into(),
+        message: e.to_string(),
+    })?;
+    let design = design(iso3, table, &kept, FINAL_WEIGHT)?;
+    Ok((kept, design, joined.unmatched))
+}
+
+/// Taylor design with PSUs nested in strata and the given weight column.
+fn design(
+    iso3: &str,
+    table: &str,
+    batch: &RecordBatch,
+    weight_column: &str,
+) -> Result<SurveyDesign, StageError> {
+    let weights = numbers(iso3, table, batch, weight_column)?;
+    let strata = texts(iso3, table, batch, STRATUM)?;
+    let psu = texts(iso3, table, batch, PSU)?;
+    let (strata_codes, strata_labels) = dense_codes(&strata);
+    let (psu_codes, _) = dense_codes(&psu);
+    let spec = DesignSpec {
+        ids: vec![&psu_codes],
+        strata: Some(Factor {
+            codes: &strata_codes,
+            labels: &strata_labels,
+        }),
+        fpc: vec![],
+        weights: WeightSpec::Weights(&weights),
+        nest: true,
+        lonely_psu: LonelyPsu::Adjust,
+    };
+    SurveyDesign::taylor(&spec).map_err(|source| StageError::Design {
+        iso3: iso3.into(),
+        table: table.into(),
+        source,
+    })
+}
+
+/// Codes in order of first appearance (missing values get `NA_CODE`, which the design rejects with a message).
+fn dense_codes(values: &[Option<String>]) -> (Vec<u32>, Vec<String>) {
+    let mut labels: Vec<String> = Vec::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut codes = Vec::with_capacity(values.len());
+    for v in values {
+        match v {
+            Some(s) => {
+                let next = index.len() as u32;
+                let code = *index.entry(s.as_str()).or_insert_with(|| {
+                    labels.push(s.clone());
+                    next
+                });
+                codes.push(code);
+            }
+            None => codes.push(dh_survey::NA_CODE),
+        }
+    }
+    (codes, labels)
+}
+
+fn column<'b>(
+    iso3: &str,
+    table: &str,
+    batch: &'b RecordBatch,
+    name: &str,
+    expected: &str,
+) -> Result<&'b ArrayRef, StageError> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| StageError::Column {
+            iso3: iso3.into(),
+            table: table.into(),
+            column: name.into(),
+            data_type: "none".into(),
+            expected: expected.into(),
+        })
+}
+
+fn numbers(
+    iso3: &str,
+    table: &str,
+    batch: &RecordBatch,
+    name: &str,
+) -> Result<Vec<f64>, StageError> {
+    let array = column(iso3, table, batch, name, "numeric")?;
+    let err = || StageError::Column {
+        iso3: iso3.into(),
+        table: table.into(),
+        column: name.into(),
+        data_type: array.data_type().to_string(),
+        expected: "numeric, no nulls".into(),
+    };
+    if !array.data_type().is_numeric() {
+        return Err(err());
+    }
+    let floats = cast(array, &DataType::Float64).map_err(|_| err())?;
+    let floats = floats.as_primitive::<Float64Type>();
+    if floats.null_count() > 0 {
+        return Err(err());
+    }
+    Ok(floats.values().to_vec())
+}
+
+fn texts(
+    iso3: &str,
+    table: &str,
+    batch: &RecordBatch,
+    name: &str,
+) -> Result<Vec<Option<String>>, StageError> {
+    let array = column(iso3, table, batch, name, "text or dictionary of labels")?;
+    let text = cast(array, &DataType::Utf8).map_err(|_| StageError::Column {
+        iso3: iso3.into(),
+        table: table.into(),
+        column: name.into(),
+        data_type: array.data_type().to_string(),
+        expected: "text or dictionary of labels".into(),
+    })?;
+    Ok(text
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+fn with_column(
+    batch: &RecordBatch,
+    name: &str,
+    values: ArrayRef,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let mut fields: Vec<Arc<Field>> = batch
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| f.name() != name)
+        .cloned()
+        .collect();
+    let mut columns: Vec<ArrayRef> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .filter(|(f, _)| f.name() != name)
+        .map(|(_, c)| c.clone())
+        .collect();
+    fields.push(Arc::new(Field::new(
+        name,
+        values.data_type().clone(),
+        false,
+    )));
+    columns.push(values);
+    RecordBatch::try_new(
+        Arc::new(Schema::new_with_metadata(
+            fields,
+            batch.schema().metadata().clone(),
+        )),
+        columns,
+    )
+}

@@ -1,0 +1,147 @@
+//! End to end on the built-in synthetic data: synthesise all 13 countries, read and normalise their deliveries,
+//! weight and estimate every indicator, and compare with the synthetic population's truth (`truth.json`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use dh_indicators::estimate::{EstimateRow, TOTAL};
+use dh_indicators::{Flag, country_indicators, load};
+use dh_synth::truth::Truth;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Country {
+    iso3: String,
+    rows: Vec<EstimateRow>,
+}
+
+fn run_all(seed: u64) -> (Vec<Country>, Truth) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let schemas =
+        dh_config::load_schemas(&repo().join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+    let configs =
+        dh_config::load_countries(&repo().join("countries"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    dh_synth::synth_countries(&configs, &schemas, dir.path(), seed, 1.0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let truth: Truth = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(dh_synth::run::TRUTH_FILE))
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (pipeline, catalogue) =
+        load(&repo().join("pipelines"), &schemas).unwrap_or_else(|e| panic!("{e}"));
+    let key = dh_normalise::PseudonymKey::from_bytes(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    for config in &configs {
+        let tables = normalised(config, &schemas, &key, dir.path());
+        let result = country_indicators(
+            &config.country.iso3,
+            &tables,
+            &config.population,
+            &catalogue,
+            &pipeline,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        out.push(Country {
+            iso3: config.country.iso3.clone(),
+            rows: result.rows,
+        });
+    }
+    (out, truth)
+}
+
+fn normalised(
+    config: &dh_config::CountryConfig,
+    schemas: &dh_config::SchemaSet,
+    key: &dh_normalise::PseudonymKey,
+    raw_dir: &Path,
+) -> BTreeMap<String, RecordBatch> {
+    let read = dh_pipeline::country::read_deliveries(config, raw_dir, false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let raw = read.into_iter().map(|d| (d.table, d.raw)).collect();
+    let tables = dh_pipeline::country::normalise(config, schemas, key, raw)
+        .unwrap_or_else(|e| panic!("{e}"));
+    tables
+        .into_iter()
+        .map(|t| {
+            let batch = arrow::compute::concat_batches(&t.schema, &t.batches)
+                .unwrap_or_else(|e| panic!("{e}"));
+            (t.table, batch)
+        })
+        .collect()
+}
+
+fn total<'a>(rows: &'a [EstimateRow], id: &str) -> &'a EstimateRow {
+    rows.iter()
+        .find(|r| r.indicator == id && r.domain == TOTAL)
+        .unwrap_or_else(|| panic!("no total row for {id}"))
+}
+
+fn covers(row: &EstimateRow, truth: f64) -> bool {
+    matches!((row.ci_lower, row.ci_upper), (Some(lo), Some(hi)) if lo <= truth && truth <= hi)
+}
+
+#[test]
+fn headline_and_items_cover_the_synthetic_truth() {
+    let (countries, truth) = run_all(1);
+    assert_eq!(countries.len(), 13);
+    let mut headline_misses = Vec::new();
+    let mut item_checks = 0;
+    let mut item_misses = Vec::new();
+    for c in &countries {
+        let t = &truth.countries[&c.iso3];
+        let headline = total(&c.rows, "ocsea_clear_any");
+        let h = t.composites["ocsea_clear_any"].proportion;
+        assert_eq!(headline.flag, Flag::Ok, "{}", c.iso3);
+        eprintln!(
+            "{} headline {:.4} [{:.4}, {:.4}] truth {h:.4} n={}",
+            c.iso3,
+            headline.estimate.unwrap_or(f64::NAN),
+            headline.ci_lower.unwrap_or(f64::NAN),
+            headline.ci_upper.unwrap_or(f64::NAN),
+            headline.n_unweighted
+        );
+        if !covers(headline, h) {
+            headline_misses.push(c.iso3.clone());
+        }
+        for item in [
+            "offered_money_images",
+            "offered_money_meet",
+            "threatened_sexual",
+            "images_shared",
+            "asked_talk_sex",
+            "asked_images",
+            "sexual_comments",
+            "sent_sexual_images",
+        ] {
+            let it = &t.tables["child_survey"][item];
+            let row = total(&c.rows, item);
+            if !it.collected {
+                assert_eq!(row.flag, Flag::NotCollected, "{} {item}", c.iso3);
+                continue;
+            }
+            item_checks += 1;
+            let p = it.proportions.get("yes").copied().unwrap_or(0.0);
+            if !covers(row, p) {
+                item_misses.push(format!(
+                    "{} {item}: {:?} [{:?}, {:?}] truth {p}",
+                    c.iso3, row.estimate, row.ci_lower, row.ci_upper
+                ));
+            }
+        }
+    }
+    // 13 independent 95% intervals: 3 or more misses happen with probability 2.5%.
+    assert!(
+        headline_misses.len() <= 2,
+        "headline intervals miss the truth in {headline_misses:?}"
+    );
+    let coverage = 1.0 - item_misses.len() as f64 / item_checks as f64;
+    eprintln!("item coverage {coverage:.3} over {item_checks} intervals; misses {item_misses:#?}");
+    assert!(
+        coverage >= 0.88,
+        "item interval coverage {coverage:.3}: {item_misses:#?}"
+    );
+}
