@@ -67,20 +67,29 @@ pub enum StageError {
     #[error("{iso3}: weighting: {source}")]
     Weighting {
         iso3: String,
-        source: WeightingError,
+        source: Box<WeightingError>,
     },
     #[error("{iso3}: design of `{table}`: {source}")]
     Design {
         iso3: String,
         table: String,
-        source: SurveyError,
+        source: Box<SurveyError>,
     },
     #[error("{iso3}: {source}")]
-    Join { iso3: String, source: JoinError },
+    Join {
+        iso3: String,
+        source: Box<JoinError>,
+    },
     #[error("{iso3}: {source}")]
-    Prepare { iso3: String, source: PrepareError },
+    Prepare {
+        iso3: String,
+        source: Box<PrepareError>,
+    },
     #[error("{iso3}: {source}")]
-    Estimate { iso3: String, source: EstimateError },
+    Estimate {
+        iso3: String,
+        source: Box<EstimateError>,
+    },
     #[error("{iso3}: {message}")]
     Arrow { iso3: String, message: String },
 }
@@ -106,7 +115,7 @@ pub fn country_indicators(
     let base = numbers(iso3, DESIGN_TABLE, child, BASE_WEIGHT)?;
     let margins = population_margins(population).map_err(|source| StageError::Weighting {
         iso3: iso3.into(),
-        source,
+        source: Box::new(source),
     })?;
     let labels: Vec<Vec<Option<String>>> = margins
         .iter()
@@ -124,7 +133,7 @@ pub fn country_indicators(
     let weighted = rake_to_margins(&base, &label_refs, &margins, &options).map_err(|source| {
         StageError::Weighting {
             iso3: iso3.into(),
-            source,
+            source: Box::new(source),
         }
     })?;
     let weighted_child = with_column(
@@ -147,7 +156,7 @@ pub fn country_indicators(
     .map_err(|source| StageError::Design {
         iso3: iso3.into(),
         table: DESIGN_TABLE.into(),
-        source,
+        source: Box::new(source),
     })?;
 
     let mut prepared_tables: HashMap<&str, (RecordBatch, SurveyDesign)> = HashMap::new();
@@ -169,12 +178,12 @@ pub fn country_indicators(
         };
         let prepared = prepare(indicator, batch).map_err(|source| StageError::Prepare {
             iso3: iso3.into(),
-            source,
+            source: Box::new(source),
         })?;
         let estimates = estimate_indicator(design, indicator, &prepared, &pipeline.thresholds)
             .map_err(|source| StageError::Estimate {
                 iso3: iso3.into(),
-                source,
+                source: Box::new(source),
             })?;
         rows.extend(estimates);
     }
@@ -216,7 +225,7 @@ fn joined_table(
     let joined =
         apply_join(table, batch, weighted_child, &join).map_err(|source| StageError::Join {
             iso3: iso3.into(),
-            source,
+            source: Box::new(source),
         })?;
     let matched = joined
         .batch
@@ -265,7 +274,7 @@ fn design(
     SurveyDesign::taylor(&spec).map_err(|source| StageError::Design {
         iso3: iso3.into(),
         table: table.into(),
-        source,
+        source: Box::new(source),
     })
 }
 
