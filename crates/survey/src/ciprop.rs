@@ -92,6 +92,16 @@ impl SurveyDesign {
                 "svyciprop needs a numeric 0/1 variable".into(),
             ));
         };
+        if let Some(i) = y
+            .iter()
+            .position(|v| !v.is_nan() && !(0.0..=1.0).contains(v))
+        {
+            return Err(SurveyError::Invalid(format!(
+                "svyciprop: `{name}` row {} is {}; a proportion needs values 0 <= y <= 1",
+                i + 1,
+                y[i]
+            )));
+        }
         let (set, subset_df) = self.domains(domains)?;
         let alpha = 1.0 - opts.level;
         let mut out = Vec::new();

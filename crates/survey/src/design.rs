@@ -87,17 +87,48 @@ pub struct Design {
 }
 
 /// Densify `(group, code)` pairs into unit ids in order of first appearance.
+/// Multiplicative hasher for the integer keys of [`densify`] (keys are not attacker-controlled: the
+/// std SipHash costs most of the design build on a million rows).
+#[derive(Default)]
+struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (v ^ (v >> 29))
+            .wrapping_mul(0xbf58_476d_1ce4_e5b9)
+            .rotate_left(31);
+    }
+}
+
+/// Densify `(group, code)` pairs into unit ids in order of first appearance.
 fn densify(groups: &[u32], codes: &[u32]) -> (Vec<u32>, Vec<u32>) {
-    let mut map: HashMap<u64, u32> = HashMap::with_capacity(1024);
+    let mut map: HashMap<u64, u32, std::hash::BuildHasherDefault<IntHasher>> = HashMap::default();
     let mut unit_of_row = Vec::with_capacity(codes.len());
     let mut group_of_unit = Vec::new();
+    let mut last: Option<(u64, u32)> = None;
     for (&g, &c) in groups.iter().zip(codes) {
         let key = ((g as u64) << 32) | c as u64;
-        let next = group_of_unit.len() as u32;
-        let u = *map.entry(key).or_insert_with(|| {
-            group_of_unit.push(g);
-            next
-        });
+        // rows of one unit usually come together
+        let u = match last {
+            Some((k, u)) if k == key => u,
+            _ => {
+                let next = group_of_unit.len() as u32;
+                let u = *map.entry(key).or_insert_with(|| {
+                    group_of_unit.push(g);
+                    next
+                });
+                last = Some((key, u));
+                u
+            }
+        };
         unit_of_row.push(u);
     }
     (unit_of_row, group_of_unit)

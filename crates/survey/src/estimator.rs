@@ -467,6 +467,29 @@ impl SurveyDesign {
     ) -> Result<(), SurveyError> {
         for v in vars {
             self.check_len(v.len(), v.name())?;
+            if let Variable::Categorical { name, factor } = v {
+                if let Some(i) = factor
+                    .codes
+                    .iter()
+                    .position(|&c| c != NA_CODE && c as usize >= factor.labels.len())
+                {
+                    return Err(SurveyError::Invalid(format!(
+                        "variable `{name}` row {}: code {} has no label ({} levels)",
+                        i + 1,
+                        factor.codes[i],
+                        factor.labels.len()
+                    )));
+                }
+            }
+            if let Variable::Numeric { name, values } = v {
+                if let Some(i) = values.iter().position(|x| x.is_infinite()) {
+                    return Err(SurveyError::Invalid(format!(
+                        "variable `{name}` row {}: value {}",
+                        i + 1,
+                        values[i]
+                    )));
+                }
+            }
             if !na_rm {
                 let count = (0..v.len()).filter(|&i| v.is_missing(i)).count();
                 if count > 0 {

@@ -230,6 +230,9 @@ fn zeroin(
 /// R's `quantile(x, type = 7)` of unweighted values (for `IQR`).
 fn type7(sorted: &[f64], p: f64) -> f64 {
     let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
     let h = (n - 1) as f64 * p;
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(n - 1);
@@ -392,6 +395,9 @@ impl SurveyDesign {
         };
         let mut xs = xr.clone();
         xs.sort_by(f64::total_cmp);
+        if xs.is_empty() {
+            return Ok((f64::NAN, f64::NAN));
+        }
         let iqr = type7(&xs, 0.75) - type7(&xs, 0.25);
         let lower = xs[0] + iqr / 100.0;
         let upper = xs[xs.len() - 1] - iqr / 100.0;
