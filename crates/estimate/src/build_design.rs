@@ -221,7 +221,10 @@ pub fn build_design(
             return Err(EstimateError::missing("--weights", "no design given"));
         }
     };
-    let (n_strata, n_psu) = design.structure().or(structure).unwrap_or((1, n_rows));
+    let (n_strata, n_psu) = match design.structure().or(structure) {
+        Some((strata, psu)) => (Some(strata), Some(psu)),
+        None => (None, None),
+    };
     let summary = DesignSummary {
         n_rows,
         n_strata,

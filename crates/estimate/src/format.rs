@@ -108,9 +108,13 @@ fn readable(x: f64) -> String {
 pub fn to_table(report: &Report, summary: &[String]) -> String {
     let d = &report.design;
     let mut out = String::new();
+    let count = |x: Option<usize>| x.map_or_else(|| "unknown".to_string(), |x| x.to_string());
     out.push_str(&format!(
         "Design: {} rows, {} strata, {} PSUs, {} degrees of freedom\n",
-        d.n_rows, d.n_strata, d.n_psu, d.degf
+        d.n_rows,
+        count(d.n_strata),
+        count(d.n_psu),
+        d.degf
     ));
     for line in summary {
         out.push_str(line);

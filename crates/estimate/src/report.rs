@@ -8,8 +8,10 @@ use serde::ser::{SerializeMap, Serializer};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesignSummary {
     pub n_rows: usize,
-    pub n_strata: usize,
-    pub n_psu: usize,
+    /// Strata and PSUs of the sampling design; `None` (JSON `null`) for supplied replicate weights
+    /// without `--ids`/`--strata`, where no PSU structure is known.
+    pub n_strata: Option<usize>,
+    pub n_psu: Option<usize>,
     pub degf: usize,
 }
 
@@ -94,8 +96,8 @@ pub(crate) mod tests {
         Report {
             design: DesignSummary {
                 n_rows: 183,
-                n_strata: 1,
-                n_psu: 15,
+                n_strata: Some(1),
+                n_psu: Some(15),
                 degf: 14,
             },
             estimates: vec![
