@@ -10,9 +10,11 @@
 //! Estimators (CORE's code) compute one estimate per replicate with [`ReplicateSet::replicate_weights`] or the
 //! faster [`ReplicateSet::replicate_totals`], then call [`replicate_vcov`].
 
+mod bootstrap;
 mod brr;
 pub mod hadamard;
 mod jackknife;
+mod r_rng;
 
 use std::borrow::Cow;
 
@@ -407,33 +409,7 @@ pub fn build_replicates(
     columns: &DesignColumns<'_>,
     options: &ReplicateOptions,
 ) -> Result<ReplicateSet, SurveyError> {
-    let n = columns.weights.len();
-    if columns.psu.len() != n
-        || columns.strata.is_some_and(|s| s.len() != n)
-        || columns.fpc.is_some_and(|f| f.len() != n)
-    {
-        return Err(SurveyError::Invalid(
-            "replicate weights: design columns have different lengths".into(),
-        ));
-    }
-    if n == 0 {
-        return Err(SurveyError::Invalid(
-            "replicate weights: the design has no rows".into(),
-        ));
-    }
-    if let Some((i, w)) = columns
-        .weights
-        .iter()
-        .enumerate()
-        .find(|(_, w)| !w.is_finite())
-    {
-        return Err(SurveyError::Invalid(format!(
-            "replicate weights: weight {w} in row {} is not finite",
-            i + 1
-        )));
-    }
-    let layout = PsuLayout::new(columns.psu, columns.strata)?;
-    let popsize = population_sizes(columns.fpc, &layout)?;
+    let (layout, popsize) = prepare(columns)?;
     let columns = &DesignColumns {
         fpc: popsize.as_deref(),
         ..*columns
@@ -478,7 +454,7 @@ pub fn build_replicates(
         }
         other => {
             return Err(SurveyError::Invalid(format!(
-                "replicate type {} cannot be built from a design here: supply the replicate weights",
+                "replicate type {} is random: use build_bootstrap with a seed, or supply the replicate weights",
                 other.r_name()
             )));
         }
@@ -500,6 +476,68 @@ pub fn build_replicates(
         rep_type,
         warnings,
     })
+}
+
+/// Bootstrap replicates as R's `as.svrepdesign(design, type="bootstrap", replicates=replicates)` draws them after
+/// `set.seed(seed)` (R's default generator: Mersenne-Twister, Rejection sampling): the same seed gives R's
+/// replicate weights. The scale is `nbar / ((nbar - 1) (R - 1))` (R's `bootweights`).
+pub fn build_bootstrap(
+    columns: &DesignColumns<'_>,
+    replicates: usize,
+    seed: i32,
+    mse: bool,
+) -> Result<ReplicateSet, SurveyError> {
+    let (layout, popsize) = prepare(columns)?;
+    let columns = &DesignColumns {
+        fpc: popsize.as_deref(),
+        ..*columns
+    };
+    let (multipliers, scale, rscales) = bootstrap::bootstrap(columns, &layout, replicates, seed)?;
+    Ok(ReplicateSet {
+        weights: ReplicateWeights::Compressed {
+            pweights: columns.weights.to_vec(),
+            n_psu: layout.n_psu(),
+            row_psu: layout.row_psu,
+            multipliers,
+        },
+        scale,
+        rscales,
+        mse,
+        rep_type: RepType::Bootstrap,
+        warnings: vec![],
+    })
+}
+
+/// Checks the design columns and returns the PSU layout and the stage-1 population sizes.
+fn prepare(columns: &DesignColumns<'_>) -> Result<(PsuLayout, Option<Vec<f64>>), SurveyError> {
+    let n = columns.weights.len();
+    if columns.psu.len() != n
+        || columns.strata.is_some_and(|s| s.len() != n)
+        || columns.fpc.is_some_and(|f| f.len() != n)
+    {
+        return Err(SurveyError::Invalid(
+            "replicate weights: design columns have different lengths".into(),
+        ));
+    }
+    if n == 0 {
+        return Err(SurveyError::Invalid(
+            "replicate weights: the design has no rows".into(),
+        ));
+    }
+    if let Some((i, w)) = columns
+        .weights
+        .iter()
+        .enumerate()
+        .find(|(_, w)| !w.is_finite())
+    {
+        return Err(SurveyError::Invalid(format!(
+            "replicate weights: weight {w} in row {} is not finite",
+            i + 1
+        )));
+    }
+    let layout = PsuLayout::new(columns.psu, columns.strata)?;
+    let popsize = population_sizes(columns.fpc, &layout)?;
+    Ok((layout, popsize))
 }
 
 /// `as.svrepdesign(type="bootstrap")`'s scale, `nbar / ((nbar - 1) * (R - 1))` with `nbar` the harmonic mean of

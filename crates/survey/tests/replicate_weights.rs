@@ -2,6 +2,9 @@
 //! and degf of every replicate design in `oracle/expected.json`, and the SE of each replicate design's plain
 //! mean/total cases computed from those weights.
 
+// Reference values are R doubles printed with %.17g.
+#![allow(clippy::excessive_precision)]
+
 use std::collections::HashMap;
 
 use dh_survey::LonelyPsu;
@@ -499,5 +502,73 @@ fn fpc_given_as_sampling_fractions_equals_population_sizes() {
         for (a, b) in by_fraction.rscales.iter().zip(&by_size.rscales) {
             assert!(close(*a, *b, 1e-14, 0.0), "{id} rscales {a} vs {b}");
         }
+    }
+}
+
+#[test]
+fn seeded_bootstrap_draws_r_replicates() {
+    use dh_survey::replicate::build_bootstrap;
+    let all = expected();
+    let d = &all["designs"]["dclus1_boot"];
+    let cols = Columns::of(&all["designs"]["dclus1_nofpc"], &all["datasets"]);
+    let seed = d["seed"].as_i64().unwrap() as i32;
+    let set = build_bootstrap(&cols.view(), 50, seed, false).unwrap();
+    let expected = read_repweights("apiclus1_boot_repweights.csv");
+    assert_eq!(set.n_replicates(), expected.len());
+    for (r, col) in expected.iter().enumerate() {
+        let ours = set.replicate_weights(r).unwrap();
+        for (i, (a, b)) in ours.iter().zip(col).enumerate() {
+            assert!(
+                close(*a, *b, 1e-15, 0.0),
+                "replicate {} row {}: {a} vs {b}",
+                r + 1,
+                i + 1
+            );
+        }
+    }
+    assert!(close(set.scale, d["scale"].as_f64().unwrap(), 1e-15, 0.0));
+    assert_eq!(set.degf().unwrap() as u64, d["degf"].as_u64().unwrap());
+}
+
+/// `set.seed(7); as.svrepdesign(dclus1, type="bootstrap", replicates=4)` (with fpc 757: PSUs drawn without
+/// replacement from the PSUs repeated to 757) and `set.seed(-123); as.svrepdesign(dstratclus, type="bootstrap",
+/// replicates=3)` (3 strata) in R 4.2.2 / survey 4.1-1: per replicate, sum over rows of row number x analysis
+/// weight, and the scale.
+#[test]
+fn seeded_bootstrap_with_fpc_and_strata_equals_r() {
+    use dh_survey::replicate::build_bootstrap;
+    let all = expected();
+    let cases: [(&str, i32, &[f64], f64); 2] = [
+        (
+            "dclus1",
+            7,
+            &[
+                716439.37083816424,
+                820180.41452026251,
+                517892.89049911423,
+                912819.64341354242,
+            ],
+            0.35714285714285715,
+        ),
+        (
+            "dstratclus",
+            -123,
+            &[607709.6364650731, 551319.77760696446, 544810.7472019199],
+            0.51009392205548953,
+        ),
+    ];
+    for (id, seed, checksums, scale) in cases {
+        let cols = Columns::of(&all["designs"][id], &all["datasets"]);
+        let set = build_bootstrap(&cols.view(), checksums.len(), seed, false).unwrap();
+        for (r, want) in checksums.iter().enumerate() {
+            let w = set.replicate_weights(r).unwrap();
+            let got: f64 = w.iter().enumerate().map(|(i, v)| (i + 1) as f64 * v).sum();
+            assert!(
+                close(got, *want, 1e-13, 0.0),
+                "{id} replicate {}: {got} vs {want}",
+                r + 1
+            );
+        }
+        assert!(close(set.scale, scale, 1e-15, 0.0), "{id} scale");
     }
 }
