@@ -4,6 +4,9 @@
 //! stage-1 units are nested in strata when `nest` is set (otherwise a cluster id found in two strata is an error,
 //! as R's check), and `fpc` gives population sizes per stage (or sampling fractions when every value is <= 1).
 
+// Comparisons like `!(v > 0.0)` are deliberate: they reject NaN as well.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use crate::error::SurveyError;
 use crate::lonely::LonelyPsu;
 use std::collections::HashMap;
@@ -334,7 +337,7 @@ impl Design {
                 check_len(p.len(), "probs")?;
                 if let Some(i) = p
                     .iter()
-                    .position(|v| !(*v > 0.0 && *v <= 1.0 || v.is_infinite() && *v > 0.0))
+                    .position(|v| !(*v > 0.0 && (*v <= 1.0 || v.is_infinite())))
                 {
                     return Err(SurveyError::Invalid(format!(
                         "probability at row {} is {}: must be in (0, 1]",

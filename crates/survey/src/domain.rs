@@ -32,13 +32,13 @@ impl DomainSet {
     /// Build the domains; `weights` decide which domains exist (R drops groups whose rows all have weight 0).
     pub fn new(spec: &DomainSpec<'_>, weights: &[f64]) -> Result<Self, SurveyError> {
         let n = weights.len();
-        if let Some(s) = spec.subset {
-            if s.len() != n {
-                return Err(SurveyError::Invalid(format!(
-                    "subset has {} rows, design has {n}",
-                    s.len()
-                )));
-            }
+        if let Some(s) = spec.subset
+            && s.len() != n
+        {
+            return Err(SurveyError::Invalid(format!(
+                "subset has {} rows, design has {n}",
+                s.len()
+            )));
         }
         let in_subset = |i: usize| spec.subset.is_none_or(|s| s[i]);
         if spec.by.is_empty() {

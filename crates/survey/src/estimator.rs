@@ -311,14 +311,14 @@ impl SurveyDesign {
                 set.n_replicates()
             )));
         }
-        if let replicate::ReplicateWeights::Dense(w) = &set.weights {
-            if let Some(r) = w.iter().position(|c| c.len() != n) {
-                return Err(SurveyError::Invalid(format!(
-                    "replicate {} has {} rows, expected {n}",
-                    r + 1,
-                    w[r].len()
-                )));
-            }
+        if let replicate::ReplicateWeights::Dense(w) = &set.weights
+            && let Some(r) = w.iter().position(|c| c.len() != n)
+        {
+            return Err(SurveyError::Invalid(format!(
+                "replicate {} has {} rows, expected {n}",
+                r + 1,
+                w[r].len()
+            )));
         }
         let degf = replicate_stats::degf_of(&set, &weights, &vec![true; n])?;
         Ok(SurveyDesign {
@@ -429,7 +429,7 @@ impl SurveyDesign {
     /// replicate's weights (replicate designs).
     pub(crate) fn variance_with(
         &self,
-        influence: &mut Vec<f64>,
+        influence: &mut [f64],
         replicate_thetas: &dyn Fn(&ReplicateSet) -> Result<Vec<f64>, SurveyError>,
         full: f64,
         mask: &[bool],
@@ -467,27 +467,29 @@ impl SurveyDesign {
     ) -> Result<(), SurveyError> {
         for v in vars {
             self.check_len(v.len(), v.name())?;
-            if let Variable::Categorical { name, factor } = v {
-                if let Some(i) = factor
-                    .codes
-                    .iter()
-                    .position(|&c| c != NA_CODE && c as usize >= factor.labels.len())
-                {
-                    return Err(SurveyError::Invalid(format!(
-                        "variable `{name}` row {}: code {} has no label ({} levels)",
-                        i + 1,
-                        factor.codes[i],
-                        factor.labels.len()
-                    )));
+            match v {
+                Variable::Categorical { name, factor } => {
+                    let labels = factor.labels.len();
+                    if let Some(i) = factor
+                        .codes
+                        .iter()
+                        .position(|&c| c != NA_CODE && c as usize >= labels)
+                    {
+                        return Err(SurveyError::Invalid(format!(
+                            "variable `{name}` row {}: code {} has no label ({labels} levels)",
+                            i + 1,
+                            factor.codes[i],
+                        )));
+                    }
                 }
-            }
-            if let Variable::Numeric { name, values } = v {
-                if let Some(i) = values.iter().position(|x| x.is_infinite()) {
-                    return Err(SurveyError::Invalid(format!(
-                        "variable `{name}` row {}: value {}",
-                        i + 1,
-                        values[i]
-                    )));
+                Variable::Numeric { name, values } => {
+                    if let Some(i) = values.iter().position(|x| x.is_infinite()) {
+                        return Err(SurveyError::Invalid(format!(
+                            "variable `{name}` row {}: value {}",
+                            i + 1,
+                            values[i]
+                        )));
+                    }
                 }
             }
             if !na_rm {
@@ -580,44 +582,45 @@ impl SurveyDesign {
                 n_weighted: nw,
             }
         };
-        if let VarianceKind::Taylor(design) = &self.kind {
-            if design.only_stage1() && set.n_domains() * design.n_psu() <= linear_fast::MAX_CELLS {
-                // one pass per column for all domains; estimates ordered by domain, then column
-                let missing = |i: usize| var.is_missing(i);
-                let per_column = columns
-                    .iter()
-                    .map(|(_, col)| {
-                        linear_fast::linear_by_psu(
-                            design,
-                            &self.weights,
-                            &set,
-                            col,
-                            &missing,
-                            total,
-                            opts.deff != Deff::None,
-                        )
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut out = Vec::with_capacity(set.n_domains() * columns.len());
-                for d in 0..set.n_domains() {
-                    for ((name, _), res) in columns.iter().zip(&per_column) {
-                        let r = &res[d];
-                        let deff = r.ss.map(|ss| {
-                            deff_value(r.variance, ss, r.sum_w, r.n_nonzero, total, opts.deff)
-                        });
-                        out.push(estimate(
-                            &set.labels[d],
-                            name,
-                            r.estimate,
-                            r.variance,
-                            deff,
-                            r.n_nonzero,
-                            r.sum_w,
-                        ));
-                    }
+        if let VarianceKind::Taylor(design) = &self.kind
+            && design.only_stage1()
+            && set.n_domains() * design.n_psu() <= linear_fast::MAX_CELLS
+        {
+            // one pass per column for all domains; estimates ordered by domain, then column
+            let missing = |i: usize| var.is_missing(i);
+            let per_column = columns
+                .iter()
+                .map(|(_, col)| {
+                    linear_fast::linear_by_psu(
+                        design,
+                        &self.weights,
+                        &set,
+                        col,
+                        &missing,
+                        total,
+                        opts.deff != Deff::None,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut out = Vec::with_capacity(set.n_domains() * columns.len());
+            for d in 0..set.n_domains() {
+                for ((name, _), res) in columns.iter().zip(&per_column) {
+                    let r = &res[d];
+                    let deff = r.ss.map(|ss| {
+                        deff_value(r.variance, ss, r.sum_w, r.n_nonzero, total, opts.deff)
+                    });
+                    out.push(estimate(
+                        &set.labels[d],
+                        name,
+                        r.estimate,
+                        r.variance,
+                        deff,
+                        r.n_nonzero,
+                        r.sum_w,
+                    ));
                 }
-                return Ok(out);
             }
+            return Ok(out);
         }
         let mut out = Vec::new();
         let mut mask = Vec::new();
