@@ -25,10 +25,11 @@ fn pack(text: &str) -> Option<u64> {
     if bytes.len() > 7 {
         return None;
     }
-    let mut b = [0u8; 8];
-    b[..bytes.len()].copy_from_slice(bytes);
-    b[7] = bytes.len() as u8 + 1;
-    Some(u64::from_le_bytes(b))
+    let mut packed = (bytes.len() as u64 + 1) << 56;
+    for (i, b) in bytes.iter().enumerate() {
+        packed |= (*b as u64) << (8 * i);
+    }
+    Some(packed)
 }
 
 impl<T: Copy> CodeLookup<T> {
