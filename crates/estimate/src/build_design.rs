@@ -8,10 +8,10 @@ use dh_survey::calibrate::{
     calibrate, calibrate_to_margins, post_stratify, rake,
 };
 use dh_survey::replicate::{
-    DesignColumns, RepType, ReplicateOptions as BuildOptions, ReplicateSet, SuppliedOptions,
-    build_replicates, supplied_replicates,
+    DesignColumns, RepType, ReplicateOptions as BuildOptions, SuppliedOptions, build_replicates,
+    supplied_replicates,
 };
-use dh_survey::{Design, DesignSpec, ReplicateWeights, SurveyDesign, WeightSpec};
+use dh_survey::{Design, DesignSpec, SurveyDesign, WeightSpec};
 
 use crate::error::EstimateError;
 use crate::population::Margins;
@@ -85,19 +85,6 @@ fn rep_type(kind: ReplicateKind, fay_rho: Option<f64>) -> RepType {
             rho: fay_rho.unwrap_or(0.5),
         },
         ReplicateKind::Bootstrap => RepType::Bootstrap,
-    }
-}
-
-/// The estimator's view of a replicate set: analysis weights per replicate.
-fn analysis_weights(set: &ReplicateSet) -> ReplicateWeights {
-    let analysis = (0..set.n_replicates())
-        .filter_map(|r| set.replicate_weights(r).map(|w| w.into_owned()))
-        .collect();
-    ReplicateWeights {
-        analysis,
-        scale: set.scale,
-        rscales: set.rscales.clone(),
-        mse: set.mse,
     }
 }
 
@@ -179,7 +166,8 @@ pub fn build_design(
                 },
             )?;
             warnings.extend(set.warnings.iter().cloned());
-            SurveyDesign::replicate(t.weights().to_vec(), analysis_weights(&set), None)?
+            // CORE: with_replicates keeps R's compressed weights (replicates x PSUs), no dense copy
+            SurveyDesign::with_replicates(t.weights().to_vec(), set)?
         }
         (
             Some(ReplicateOptions::Supplied {
@@ -209,7 +197,7 @@ pub fn build_design(
                 },
             )?;
             warnings.extend(set.warnings.iter().cloned());
-            SurveyDesign::replicate(pweights, analysis_weights(&set), None)?
+            SurveyDesign::with_replicates(pweights, set)?
         }
         (Some(ReplicateOptions::Convert { .. }), None) => {
             return Err(EstimateError::missing(

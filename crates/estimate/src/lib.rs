@@ -2,6 +2,7 @@
 //! survey design from options, runs estimates through `dh-survey` and formats them.
 
 pub mod build_design;
+pub mod column_builder;
 pub mod domains;
 pub mod engine;
 pub mod error;

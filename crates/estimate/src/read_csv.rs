@@ -3,24 +3,36 @@
 //! Conventions (those of R's `read.csv` as used by the oracle): `NA` and empty fields are missing;
 //! a column whose every non-missing field is a number is numeric, otherwise categorical; a code
 //! with a leading zero (`007`) makes its column text, so such codes keep their digits.
+//!
+//! The body is read in blocks that end at a line break and parsed on all cores, then merged in
+//! file order, so the result does not depend on the thread count. A line break is only a safe
+//! block end when no quote can be open, so from the first block holding a `"` on, the rest of the
+//! file is parsed sequentially.
 
-use std::collections::HashMap;
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use rayon::prelude::*;
+
+use crate::column_builder::ColumnBuilder;
 use crate::error::EstimateError;
-use crate::table::{Categorical, Column, MISSING_CODE, Table};
+use crate::table::Table;
+
+/// Bytes per parallel block.
+const BLOCK_BYTES: usize = 4 << 20;
 
 /// Reads `columns` (by header name, in the order given) from a CSV file with a header row.
 pub fn read_csv(path: &Path, columns: &[String]) -> Result<Table, EstimateError> {
-    let header = read_header(path)?;
+    let (header, body_start) = header_and_body_start(path)?;
     let indices = resolve_columns(path, &header, columns)?;
-    let mut builders: Vec<ColumnBuilder> = indices.iter().map(|_| ColumnBuilder::new()).collect();
-    let n_rows = scan(path, &indices, &mut builders, columns)?;
-    let mut table = Table {
-        n_rows,
-        ..Table::default()
+    let layout = Layout {
+        path,
+        n_fields: header.len(),
+        indices: &indices,
+        names: columns,
     };
+    let (mut builders, n_rows) = scan_body(&layout, body_start, ColumnBuilder::numeric)?;
     let reread: Vec<usize> = builders
         .iter()
         .enumerate()
@@ -29,37 +41,72 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Table, EstimateError>
         .collect();
     if !reread.is_empty() {
         let idx: Vec<usize> = reread.iter().map(|&i| indices[i]).collect();
-        let mut text: Vec<ColumnBuilder> =
-            reread.iter().map(|_| ColumnBuilder::new_text()).collect();
         let names: Vec<String> = reread.iter().map(|&i| columns[i].clone()).collect();
-        scan(path, &idx, &mut text, &names)?;
+        let text_layout = Layout {
+            indices: &idx,
+            names: &names,
+            ..layout
+        };
+        let (text, _) = scan_body(&text_layout, body_start, ColumnBuilder::text)?;
         for (slot, builder) in reread.into_iter().zip(text) {
             builders[slot] = builder;
         }
     }
+    let mut table = Table {
+        n_rows,
+        ..Table::default()
+    };
     for (name, builder) in columns.iter().zip(builders) {
+        let column = builder.finish().ok_or_else(|| EstimateError::Csv {
+            path: path.to_path_buf(),
+            line: 0,
+            message: format!("column `{name}` could not be read as text"),
+        })?;
         table.names.push(name.clone());
-        table.columns.push(builder.finish(path, name)?);
+        table.columns.push(column);
     }
     Ok(table)
 }
 
 /// The header row of a CSV file.
 pub fn read_header(path: &Path) -> Result<Vec<String>, EstimateError> {
-    let mut reader = open(path)?;
-    let header = reader.headers().map_err(|e| csv_error(path, &e))?;
-    Ok(header.iter().map(str::to_string).collect())
+    Ok(header_and_body_start(path)?.0)
 }
 
-fn open(path: &Path) -> Result<csv::Reader<File>, EstimateError> {
-    let file = File::open(path).map_err(|source| EstimateError::Io {
+fn open(path: &Path) -> Result<File, EstimateError> {
+    File::open(path).map_err(|source| EstimateError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(csv::ReaderBuilder::new()
-        .has_headers(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(file))
+    })
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> EstimateError {
+    EstimateError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The header fields and the byte offset where the first record starts.
+fn header_and_body_start(path: &Path) -> Result<(Vec<String>, u64), EstimateError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(open(path)?);
+    let mut record = csv::StringRecord::new();
+    let found = reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(path, 0, &e))?;
+    if !found {
+        return Err(EstimateError::Csv {
+            path: path.to_path_buf(),
+            line: 1,
+            message: "the file is empty: a header row is required".to_string(),
+        });
+    }
+    let header = record
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string());
+    Ok((header.collect(), reader.position().byte()))
 }
 
 fn resolve_columns(
@@ -83,155 +130,163 @@ fn resolve_columns(
         .collect()
 }
 
-fn csv_error(path: &Path, err: &csv::Error) -> EstimateError {
-    let line = err.position().map(|p| p.line()).unwrap_or(0);
+/// `err` at a line counted from the start of a block that begins at line `first_line`.
+fn csv_error(path: &Path, first_line: u64, err: &csv::Error) -> EstimateError {
+    let line = err.position().map(|p| p.line()).unwrap_or(1);
     EstimateError::Csv {
         path: path.to_path_buf(),
-        line,
+        line: first_line + line.saturating_sub(1),
         message: err.to_string(),
     }
 }
 
-/// One pass over the file, feeding field `indices[k]` of every record to `builders[k]`.
-fn scan(
-    path: &Path,
-    indices: &[usize],
-    builders: &mut [ColumnBuilder],
-    names: &[String],
-) -> Result<usize, EstimateError> {
-    let mut reader = open(path)?;
+/// Where the wanted fields are.
+#[derive(Clone, Copy)]
+struct Layout<'a> {
+    path: &'a Path,
+    n_fields: usize,
+    indices: &'a [usize],
+    names: &'a [String],
+}
+
+/// Parses CSV records from `input` (its first line is file line `first_line`) into fresh builders.
+fn parse_records<R: Read>(
+    layout: &Layout<'_>,
+    input: R,
+    first_line: u64,
+    new_builder: fn() -> ColumnBuilder,
+) -> Result<(Vec<ColumnBuilder>, usize), EstimateError> {
+    let mut builders: Vec<ColumnBuilder> = layout.indices.iter().map(|_| new_builder()).collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(input);
     let mut record = csv::ByteRecord::new();
-    let mut n_rows = 0usize;
+    let mut rows = 0usize;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_error(path, &e)),
+            Err(e) => return Err(csv_error(layout.path, first_line, &e)),
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        for ((&idx, builder), name) in indices.iter().zip(builders.iter_mut()).zip(names) {
+        let line = || first_line + record.position().map_or(1, |p| p.line()) - 1;
+        if record.len() != layout.n_fields {
+            return Err(EstimateError::Csv {
+                path: layout.path.to_path_buf(),
+                line: line(),
+                message: format!(
+                    "{} fields, but the header has {}",
+                    record.len(),
+                    layout.n_fields
+                ),
+            });
+        }
+        for ((&idx, builder), name) in layout.indices.iter().zip(&mut builders).zip(layout.names) {
             let field = record.get(idx).unwrap_or(b"");
             builder
-                .push(field, n_rows)
+                .push(field, rows)
                 .map_err(|()| EstimateError::InvalidUtf8 {
-                    path: path.to_path_buf(),
-                    line,
+                    path: layout.path.to_path_buf(),
+                    line: line(),
                     column: name.clone(),
                 })?;
         }
-        n_rows += 1;
+        rows += 1;
     }
-    Ok(n_rows)
+    Ok((builders, rows))
 }
 
-/// Accumulates one column while the file is scanned.
-enum ColumnBuilder {
-    /// Every non-missing field so far was a number.
-    Numeric(Vec<f64>),
-    /// Dictionary-encoded text in first-seen order.
-    Text {
-        index: HashMap<Box<[u8]>, u32>,
-        labels: Vec<String>,
-        codes: Vec<u32>,
-    },
-    /// Numbers were seen before a text field: the column must be read again as text.
-    NeedsText,
-}
-
-impl ColumnBuilder {
-    fn new() -> Self {
-        Self::Numeric(Vec::new())
-    }
-
-    fn new_text() -> Self {
-        Self::Text {
-            index: HashMap::new(),
-            labels: Vec::new(),
-            codes: Vec::new(),
-        }
-    }
-
-    /// Adds one field; `Err(())` when text is not UTF-8.
-    fn push(&mut self, field: &[u8], row: usize) -> Result<(), ()> {
-        let field = trim_ascii(field);
-        let missing = is_missing(field);
-        match self {
-            Self::Numeric(values) => {
-                if missing {
-                    values.push(f64::NAN);
-                } else if let Some(x) = parse_number(field) {
-                    values.push(x);
-                } else if values.iter().all(|v| v.is_nan()) {
-                    *self = Self::Text {
-                        index: HashMap::new(),
-                        labels: Vec::new(),
-                        codes: vec![MISSING_CODE; row],
-                    };
-                    return self.push(field, row);
-                } else {
-                    *self = Self::NeedsText;
-                }
+/// Appends the builders of a later part of the file.
+fn merge(into: &mut Option<(Vec<ColumnBuilder>, usize)>, part: (Vec<ColumnBuilder>, usize)) {
+    match into {
+        None => *into = Some(part),
+        Some((builders, rows)) => {
+            for (b, next) in builders.iter_mut().zip(part.0) {
+                b.append(next, *rows);
             }
-            Self::Text {
-                index,
-                labels,
-                codes,
-            } => {
-                if missing {
-                    codes.push(MISSING_CODE);
-                } else if let Some(&code) = index.get(field) {
-                    codes.push(code);
-                } else {
-                    let label = std::str::from_utf8(field).map_err(|_| ())?;
-                    let code = labels.len() as u32;
-                    labels.push(label.to_string());
-                    index.insert(field.into(), code);
-                    codes.push(code);
-                }
+            *rows += part.1;
+        }
+    }
+}
+
+/// Reads the body from `body_start`: quote-free blocks in parallel, the rest sequentially.
+fn scan_body(
+    layout: &Layout<'_>,
+    body_start: u64,
+    new_builder: fn() -> ColumnBuilder,
+) -> Result<(Vec<ColumnBuilder>, usize), EstimateError> {
+    let path = layout.path;
+    let mut file = open(path)?;
+    file.seek(SeekFrom::Start(body_start))
+        .map_err(|e| io_error(path, e))?;
+    let threads = rayon::current_num_threads().max(1);
+    let mut result: Option<(Vec<ColumnBuilder>, usize)> = None;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut line = 2u64;
+    let mut eof = false;
+    let mut quoted = false;
+    while !eof && !quoted {
+        let mut batch: Vec<(Vec<u8>, u64)> = Vec::with_capacity(threads);
+        while batch.len() < threads && !eof {
+            let filled = pending.len();
+            pending.resize(filled + BLOCK_BYTES, 0);
+            let got =
+                read_full(&mut file, &mut pending[filled..]).map_err(|e| io_error(path, e))?;
+            pending.truncate(filled + got);
+            eof = got == 0;
+            if memchr::memchr(b'"', &pending).is_some() {
+                quoted = true;
+                break;
             }
-            Self::NeedsText => {}
+            let end = if eof {
+                pending.len()
+            } else {
+                match memchr::memrchr(b'\n', &pending) {
+                    Some(i) => i + 1,
+                    None => continue,
+                }
+            };
+            let rest = pending.split_off(end);
+            let lines = memchr::memchr_iter(b'\n', &pending).count() as u64;
+            batch.push((std::mem::replace(&mut pending, rest), line));
+            line += lines;
         }
-        Ok(())
-    }
-
-    fn finish(self, path: &Path, name: &str) -> Result<Column, EstimateError> {
-        match self {
-            Self::Numeric(values) => Ok(Column::Numeric(values)),
-            Self::Text { labels, codes, .. } => Ok(Column::Categorical(
-                Categorical::from_dictionary(codes, labels),
-            )),
-            Self::NeedsText => Err(EstimateError::Csv {
-                path: path.to_path_buf(),
-                line: 0,
-                message: format!("column `{name}` could not be re-read as text"),
-            }),
+        let parts: Vec<Result<_, EstimateError>> = batch
+            .par_iter()
+            .map(|(block, first_line)| {
+                parse_records(layout, block.as_slice(), *first_line, new_builder)
+            })
+            .collect();
+        for part in parts {
+            merge(&mut result, part?);
         }
     }
-}
-
-fn trim_ascii(field: &[u8]) -> &[u8] {
-    field.trim_ascii()
-}
-
-fn is_missing(field: &[u8]) -> bool {
-    field.is_empty() || field == b"NA"
-}
-
-/// Parses a number as R's `read.csv` would, except that codes with a leading zero stay text.
-fn parse_number(field: &[u8]) -> Option<f64> {
-    let digits = match field.first() {
-        Some(b'+' | b'-') => &field[1..],
-        _ => field,
-    };
-    if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
-        return None;
+    if quoted {
+        let rest = std::io::Cursor::new(pending).chain(file);
+        merge(&mut result, parse_records(layout, rest, line, new_builder)?);
     }
-    fast_float2::parse::<f64, _>(field).ok()
+    Ok(result.unwrap_or_else(|| (layout.indices.iter().map(|_| new_builder()).collect(), 0)))
+}
+
+/// Reads until `buf` is full or the file ends; the number of bytes read.
+fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut total = 0;
+    while total < buf.len() {
+        match file.read(&mut buf[total..]) {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::{Column, MISSING_CODE};
     use std::io::Write;
 
     fn write(text: &str) -> tempfile::NamedTempFile {
@@ -282,6 +337,9 @@ mod tests {
         let f = write("a,b\n1,2\n3\n");
         let err = read_csv(f.path(), &names(&["a"])).unwrap_err();
         assert!(matches!(err, EstimateError::Csv { line: 3, .. }), "{err:?}");
+        let f = write("a,b\n\"1\",2\n3,4\n5\n");
+        let err = read_csv(f.path(), &names(&["a"])).unwrap_err();
+        assert!(matches!(err, EstimateError::Csv { line: 4, .. }), "{err:?}");
     }
 
     #[test]
@@ -289,5 +347,56 @@ mod tests {
         let f = write("a\n0\n0.5\n-0.25\n");
         let t = read_csv(f.path(), &names(&["a"])).unwrap();
         assert_eq!(t.column("a"), Some(&Column::Numeric(vec![0.0, 0.5, -0.25])));
+    }
+
+    #[test]
+    fn empty_body_and_missing_final_newline() {
+        let t = read_csv(write("a,b\n").path(), &names(&["b"])).unwrap();
+        assert_eq!(t.n_rows, 0);
+        let t = read_csv(write("a,b\n1,2\n3,4").path(), &names(&["b"])).unwrap();
+        assert_eq!(t.column("b"), Some(&Column::Numeric(vec![2.0, 4.0])));
+        assert!(read_csv(write("").path(), &names(&["b"])).is_err());
+    }
+
+    /// Many blocks (parallel), then a quoted field with a line break (sequential from there on):
+    /// the same columns as a plain sequential parse.
+    #[test]
+    fn block_parallel_read_equals_sequential_parse() {
+        let mut text = String::from("k,v,s\n");
+        let rows = 400_000;
+        for i in 0..rows {
+            let s = if i % 3 == 0 {
+                "NA".to_string()
+            } else {
+                format!("L{}", i % 7)
+            };
+            text.push_str(&format!("{i},{}.25,{s}\n", i % 1000));
+        }
+        text.push_str("400000,1.5,\"multi\nline\"\n400001,NA,L1\n");
+        let f = write(&text);
+        let t = read_csv(f.path(), &names(&["s", "v", "k"])).unwrap();
+        assert_eq!(t.n_rows, rows + 2);
+        let s = t.column("s").unwrap().to_categorical();
+        assert_eq!(s.levels.len(), 8);
+        assert_eq!(s.label(1), Some("L1"));
+        assert_eq!(s.label(0), None);
+        assert_eq!(s.label(rows), Some("multi\nline"));
+        match t.column("k").unwrap() {
+            Column::Numeric(v) => assert!(v.iter().enumerate().all(|(i, &x)| x == i as f64)),
+            other => panic!("{other:?}"),
+        }
+        match t.column("v").unwrap() {
+            Column::Numeric(v) => {
+                assert_eq!(v[123_456], 456.25);
+                assert!(v[rows + 1].is_nan());
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = format!("{}x,1,2,3\n", &text[..text.len() - 1]);
+        let err = read_csv(write(&bad).path(), &names(&["k"])).unwrap_err();
+        assert!(
+            matches!(err, EstimateError::Csv { line, .. } if line == rows as u64 + 4),
+            "{err:?}"
+        );
     }
 }
