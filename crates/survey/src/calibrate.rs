@@ -6,7 +6,10 @@
 //! - [`calibrate`]: `calibrate(design, formula, population, calfun)` for the linear (GREG, closed form when
 //!   unbounded), raking and logit calfuns with R's `grake` iteration and tolerances.
 //!
-//! Each returns the calibrated weights and a [`Calibration`], which residualises influence values the way R's
+//! The `*_replicates` functions calibrate a replicate design's full-sample and replicate weights together, as R's
+//! methods for `svyrep.design` do.
+//!
+//! Each Taylor function returns the calibrated weights and a [`Calibration`], which residualises influence values the way R's
 //! `svyrecvar` does with the design's `postStrata`: within post-stratum weighted residuals (postStratify), exactly
 //! 10 back-fitting sweeps over the margins (rake, whatever its convergence), weighted least-squares residuals on
 //! the calibration model matrix (calibrate, R's `qr.resid`). Weights are handled as R holds them: selection
@@ -14,12 +17,17 @@
 
 mod greg;
 mod poststratify;
+mod replicates;
 
 use crate::SurveyError;
 use crate::design::Factor;
 use crate::estimator::Residualise;
 use crate::linalg::Qr;
 use poststratify::{PostStratum, post_stratify_step};
+pub use replicates::{
+    CalibratedReplicates, calibrate_replicates, calibrate_replicates_to_margins,
+    post_stratify_replicates, rake_replicates,
+};
 
 /// Population counts of the levels of one categorical variable (the oracle's `{"variable", "levels", "totals"}`).
 #[derive(Debug, Clone, Copy)]
@@ -417,7 +425,18 @@ pub fn calibrate_to_margins(
     margins: &[FactorMargin<'_>],
     options: &CalibrateOptions,
 ) -> Result<Calibrated, SurveyError> {
-    let model = CalibrationModel {
+    calibrate_with(
+        weights,
+        &margins_model(margins),
+        &margins_to_totals(margins),
+        false,
+        options,
+    )
+}
+
+/// The model of one-way margins: the intercept plus each margin's factor.
+fn margins_model<'a>(margins: &[FactorMargin<'a>]) -> CalibrationModel<'a> {
+    CalibrationModel {
         terms: margins
             .iter()
             .map(|m| Term::Factor {
@@ -426,8 +445,7 @@ pub fn calibrate_to_margins(
             })
             .collect(),
         intercept: true,
-    };
-    calibrate_with(weights, &model, &margins_to_totals(margins), false, options)
+    }
 }
 
 /// Totals by model-matrix column name of one-way margins (R's `margins2totals`): `(Intercept)` is the first

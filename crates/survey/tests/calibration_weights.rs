@@ -569,3 +569,172 @@ fn raking_calibration_from_unit_weights_rescales_like_r() {
         "{mean} {se}"
     );
 }
+
+/// Calibration of the JK1 replicate design `as.svrepdesign(dclus1, type="JK1")` in R 4.2.2 / survey 4.1-1 (not in
+/// the oracle): for postStratify, rake, linear calibrate (~stype+api99) and raking calibrate (~stype+sch.wide),
+/// svymean(~api00) and svytotal(~enroll) with SEs, the sum of the full-sample weights and of replicates 1 and 15.
+#[test]
+fn calibrated_replicate_designs_equal_r() {
+    use dh_survey::calibrate::{calibrate_replicates, post_stratify_replicates, rake_replicates};
+    use dh_survey::replicate::{
+        DesignColumns, RepType, ReplicateOptions, build_replicates, replicate_vcov,
+    };
+    let a = api();
+    let p = populations();
+    let m = margins(&a, &p);
+    let psu: Vec<usize> = a.data.num("dnum").iter().map(|d| *d as usize).collect();
+    let fpc = a.data.num("fpc");
+    let columns = DesignColumns {
+        weights: &a.pw,
+        strata: None,
+        stratum_labels: None,
+        psu: &psu,
+        fpc: Some(&fpc),
+    };
+    let opts = ReplicateOptions {
+        rep_type: RepType::Jk1,
+        lonely_psu: dh_survey::LonelyPsu::Fail,
+        mse: false,
+    };
+    let jk1 = build_replicates(&columns, &opts).unwrap();
+    let stype = Term::Factor {
+        name: "stype",
+        factor: m[0].factor,
+    };
+    let linear_model = CalibrationModel {
+        terms: vec![
+            stype,
+            Term::Numeric {
+                name: "api99",
+                values: &a.api99,
+            },
+        ],
+        intercept: true,
+    };
+    let linear_pop = totals(&[
+        ("(Intercept)", 6194.0),
+        ("stypeH", 755.0),
+        ("stypeM", 1018.0),
+        ("api99", 3914069.0),
+    ]);
+    let raking_model = CalibrationModel {
+        terms: vec![
+            stype,
+            Term::Factor {
+                name: "sch.wide",
+                factor: m[1].factor,
+            },
+        ],
+        intercept: true,
+    };
+    let raking_pop = totals(&[
+        ("(Intercept)", 6194.0),
+        ("stypeH", 755.0),
+        ("stypeM", 1018.0),
+        ("sch.wideYes", 5122.0),
+    ]);
+    let cases = [
+        (
+            "ps",
+            [
+                642.31078821158223,
+                26.934535367426029,
+                3680892.945119048,
+                473431.35677977849,
+                6194.0,
+                6193.9999999999936,
+                6193.9999999999936,
+            ],
+        ),
+        (
+            "rake",
+            [
+                641.23024686220879,
+                26.873474236089464,
+                3647300.0313143106,
+                463510.85956667759,
+                6194.0,
+                6193.9999999999973,
+                6194.0000000000009,
+            ],
+        ),
+        (
+            "lin",
+            [
+                665.30907116577976,
+                3.9428544837676145,
+                3638487.2041318817,
+                478748.86392581777,
+                6194.0000000000027,
+                6194.0000000000027,
+                6194.0,
+            ],
+        ),
+        (
+            "raking",
+            [
+                641.23032092412427,
+                26.873980438303629,
+                3647280.1488776961,
+                463582.1828199256,
+                6194.0000007535909,
+                6194.0000005811726,
+                6194.0000005749271,
+            ],
+        ),
+    ];
+    let api00 = a.data.num("api00");
+    let enroll = a.data.num("enroll");
+    for (label, want) in cases {
+        let cal = match label {
+            "ps" => post_stratify_replicates(&a.pw, &jk1, &m[0], false),
+            "rake" => rake_replicates(&a.pw, &jk1, &m, RakeControl::default()),
+            "lin" => calibrate_replicates(
+                &a.pw,
+                &jk1,
+                &linear_model,
+                &linear_pop,
+                &CalibrateOptions::new(CalFun::Linear),
+            ),
+            _ => calibrate_replicates(
+                &a.pw,
+                &jk1,
+                &raking_model,
+                &raking_pop,
+                &CalibrateOptions::new(CalFun::Raking),
+            ),
+        }
+        .unwrap();
+        let set = &cal.replicates;
+        let ones = vec![1.0; a.pw.len()];
+        let sum = |w: &[f64], y: &[f64]| w.iter().zip(y).map(|(a, b)| a * b).sum::<f64>();
+        let mean = sum(&cal.weights, &api00) / sum(&cal.weights, &ones);
+        let num = set.replicate_totals(&api00).unwrap();
+        let den = set.replicate_totals(&ones).unwrap();
+        let reps: Vec<Vec<f64>> = num.iter().zip(&den).map(|(a, b)| vec![a / b]).collect();
+        let mean_se = replicate_vcov(&[mean], &reps, set).unwrap().vcov[0][0].sqrt();
+        let total = sum(&cal.weights, &enroll);
+        let reps: Vec<Vec<f64>> = set
+            .replicate_totals(&enroll)
+            .unwrap()
+            .into_iter()
+            .map(|t| vec![t])
+            .collect();
+        let total_se = replicate_vcov(&[total], &reps, set).unwrap().vcov[0][0].sqrt();
+        let w1: f64 = set.replicate_weights(0).unwrap().iter().sum();
+        let w15: f64 = set.replicate_weights(14).unwrap().iter().sum();
+        let got = [
+            mean,
+            mean_se,
+            total,
+            total_se,
+            cal.weights.iter().sum(),
+            w1,
+            w15,
+        ];
+        assert!(
+            max_rel_diff(&got, &want) < 1e-12,
+            "{label}: {got:?} vs {want:?}"
+        );
+    }
+}

@@ -11,7 +11,6 @@ use crate::linalg::{Qr, pseudo_inverse, solve};
 /// A model matrix with R's column names (treatment contrasts: a factor drops its first level when an intercept
 /// is present).
 pub(crate) struct ModelMatrix {
-    pub n: usize,
     pub names: Vec<String>,
     /// Column-major.
     pub columns: Vec<Vec<f64>>,
@@ -83,7 +82,7 @@ pub(crate) fn model_matrix(
             "calibration model has no columns (no intercept and no terms)".into(),
         ));
     }
-    Ok(ModelMatrix { n, names, columns })
+    Ok(ModelMatrix { names, columns })
 }
 
 fn check_len(name: &str, len: usize, n: usize) -> Result<(), SurveyError> {
@@ -193,6 +192,75 @@ fn weighted_crossprod(cols: &[&[f64]], a: &[f64]) -> Vec<f64> {
     out
 }
 
+/// The model-matrix columns kept for calibration (R drops columns that are zero in the sample and the
+/// population) and their population totals.
+pub(crate) struct Aligned<'m> {
+    pub cols: Vec<&'m [f64]>,
+    pub population: Vec<f64>,
+}
+
+pub(crate) fn align<'m>(
+    weights: &[f64],
+    mm: &'m ModelMatrix,
+    population: &[(String, f64)],
+    strict: bool,
+) -> Result<Aligned<'m>, SurveyError> {
+    let all_cols: Vec<&[f64]> = mm.columns.iter().map(Vec::as_slice).collect();
+    let sample_all = column_totals(&all_cols, weights);
+    let (keep, population) = align_population(mm, &sample_all, population, strict)?;
+    Ok(Aligned {
+        cols: keep.iter().map(|&j| all_cols[j]).collect(),
+        population,
+    })
+}
+
+/// g-weights of one weight vector: R's `regcalibrate` (linear, unbounded: one solve) or `grake`.
+pub(crate) struct GFit {
+    pub g: Vec<f64>,
+    pub iterations: usize,
+    pub converged: bool,
+    pub warnings: Vec<String>,
+}
+
+pub(crate) fn g_weights(
+    aligned: &Aligned<'_>,
+    weights: &[f64],
+    options: &CalibrateOptions,
+) -> Result<GFit, SurveyError> {
+    let cols = &aligned.cols;
+    let p = cols.len();
+    let n = weights.len();
+    let sample_total = column_totals(cols, weights);
+    let (lower, upper) = options.bounds;
+    if options.calfun == CalFun::Linear && lower == f64::NEG_INFINITY && upper == f64::INFINITY {
+        let tmat = weighted_crossprod(cols, weights);
+        let rhs: Vec<f64> = aligned
+            .population
+            .iter()
+            .zip(&sample_total)
+            .map(|(a, b)| a - b)
+            .collect();
+        let t = solve(p, &tmat, &rhs)?;
+        let g = (0..n)
+            .map(|i| 1.0 + cols.iter().zip(&t).map(|(c, tj)| c[i] * tj).sum::<f64>())
+            .collect();
+        return Ok(GFit {
+            g,
+            iterations: 1,
+            converged: true,
+            warnings: vec![],
+        });
+    }
+    let (g, iterations, converged, warnings) =
+        grake(cols, weights, &aligned.population, &sample_total, options)?;
+    Ok(GFit {
+        g,
+        iterations,
+        converged,
+        warnings,
+    })
+}
+
 pub(crate) fn fit(
     weights: &[f64],
     mm: &ModelMatrix,
@@ -200,35 +268,15 @@ pub(crate) fn fit(
     strict: bool,
     options: &CalibrateOptions,
 ) -> Result<GregFit, SurveyError> {
-    let n = mm.n;
-    let all_cols: Vec<&[f64]> = mm.columns.iter().map(Vec::as_slice).collect();
-    let sample_all = column_totals(&all_cols, weights);
-    let (keep, pop) = align_population(mm, &sample_all, population, strict)?;
-    let cols: Vec<&[f64]> = keep.iter().map(|&j| all_cols[j]).collect();
-    let sample_total: Vec<f64> = keep.iter().map(|&j| sample_all[j]).collect();
-    let p = cols.len();
+    let aligned = align(weights, mm, population, strict)?;
     let whalf: Vec<f64> = weights.iter().map(|w| w.sqrt()).collect();
-    let qr = scaled_qr(&cols, &whalf)?;
-    let (lower, upper) = options.bounds;
-    if options.calfun == CalFun::Linear && lower == f64::NEG_INFINITY && upper == f64::INFINITY {
-        // regcalibrate: one linear solve.
-        let tmat = weighted_crossprod(&cols, weights);
-        let rhs: Vec<f64> = pop.iter().zip(&sample_total).map(|(a, b)| a - b).collect();
-        let t = solve(p, &tmat, &rhs)?;
-        let g: Vec<f64> = (0..n)
-            .map(|i| 1.0 + cols.iter().zip(&t).map(|(c, tj)| c[i] * tj).sum::<f64>())
-            .collect();
-        let w = g.iter().zip(&whalf).map(|(a, b)| a * b).collect();
-        return Ok(GregFit {
-            g,
-            qr,
-            w,
-            iterations: 1,
-            converged: true,
-            warnings: vec![],
-        });
-    }
-    let (g, iterations, converged, warnings) = grake(&cols, weights, &pop, &sample_total, options)?;
+    let qr = scaled_qr(&aligned.cols, &whalf)?;
+    let GFit {
+        g,
+        iterations,
+        converged,
+        warnings,
+    } = g_weights(&aligned, weights, options)?;
     let w = g.iter().zip(&whalf).map(|(a, b)| a * b).collect();
     Ok(GregFit {
         g,

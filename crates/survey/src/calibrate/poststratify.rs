@@ -15,22 +15,27 @@ pub(crate) struct PostStratum {
     pub n_levels: usize,
 }
 
-/// Multiplies the weights of every level of `margin` by population / sample total, updating `prob` (selection
-/// probabilities, as R keeps them: `prob <- prob / reweight`).
-pub(crate) fn post_stratify_step(
-    prob: &mut [f64],
+/// Sample weight and population count of every level of a margin's factor (population `None` for levels left
+/// out: zero in sample and population, or absent from the sample with `partial`), after R's checks.
+pub(crate) struct LevelTotals {
+    pub sample: Vec<f64>,
+    pub population: Vec<Option<f64>>,
+}
+
+pub(crate) fn level_totals(
     margin: &FactorMargin<'_>,
+    weights: &[f64],
     partial: bool,
     warnings: &mut Vec<String>,
-) -> Result<PostStratum, SurveyError> {
+) -> Result<LevelTotals, SurveyError> {
     let codes = margin.factor.codes;
     let labels = margin.factor.labels;
-    if codes.len() != prob.len() {
+    if codes.len() != weights.len() {
         return Err(SurveyError::Invalid(format!(
             "margin `{}`: {} values for {} rows",
             margin.variable,
             codes.len(),
-            prob.len()
+            weights.len()
         )));
     }
     if margin.levels.len() != margin.totals.len() {
@@ -48,24 +53,16 @@ pub(crate) fn post_stratify_step(
             count: missing,
         });
     }
-    let n_levels = labels.len();
-    let mut sample = vec![0.0; n_levels];
-    for (&c, &p) in codes.iter().zip(prob.iter()) {
+    let mut sample = vec![0.0; labels.len()];
+    for (&c, &w) in codes.iter().zip(weights) {
         let Some(slot) = sample.get_mut(c as usize) else {
             return Err(SurveyError::Invalid(format!(
                 "margin `{}`: level code {c} has no label",
                 margin.variable
             )));
         };
-        *slot += 1.0 / p;
+        *slot += w;
     }
-    let population_of = |label: &str| -> Option<f64> {
-        margin
-            .levels
-            .iter()
-            .position(|l| l == label)
-            .map(|i| margin.totals[i])
-    };
     for (level, total) in margin.levels.iter().zip(margin.totals) {
         if !total.is_finite() || *total < 0.0 {
             return Err(SurveyError::Invalid(format!(
@@ -74,7 +71,14 @@ pub(crate) fn post_stratify_step(
             )));
         }
     }
-    let mut reweight = vec![f64::NAN; n_levels];
+    let population_of = |label: &str| -> Option<f64> {
+        margin
+            .levels
+            .iter()
+            .position(|l| l == label)
+            .map(|i| margin.totals[i])
+    };
+    let mut population = vec![None; labels.len()];
     for (c, label) in labels.iter().enumerate() {
         let sample_zero = sample[c] == 0.0;
         let pop = population_of(label).unwrap_or(0.0);
@@ -94,7 +98,7 @@ pub(crate) fn post_stratify_step(
                     )));
                 }
             }
-            (false, false) => reweight[c] = pop / sample[c],
+            (false, false) => population[c] = Some(pop),
         }
     }
     let data_has = |level: &str| {
@@ -115,7 +119,26 @@ pub(crate) fn post_stratify_step(
             }
         }
     }
+    Ok(LevelTotals { sample, population })
+}
+
+/// Multiplies the weights of every level of `margin` by population / sample total, updating `prob` (selection
+/// probabilities, as R keeps them: `prob <- prob / reweight`).
+pub(crate) fn post_stratify_step(
+    prob: &mut [f64],
+    margin: &FactorMargin<'_>,
+    partial: bool,
+    warnings: &mut Vec<String>,
+) -> Result<PostStratum, SurveyError> {
     let old_weights: Vec<f64> = prob.iter().map(|p| 1.0 / p).collect();
+    let totals = level_totals(margin, &old_weights, partial, warnings)?;
+    let reweight: Vec<f64> = totals
+        .population
+        .iter()
+        .zip(&totals.sample)
+        .map(|(pop, sample)| pop.map_or(f64::NAN, |p| p / sample))
+        .collect();
+    let codes = margin.factor.codes;
     for (p, &c) in prob.iter_mut().zip(codes) {
         let r = reweight[c as usize];
         if r.is_finite() {
@@ -127,7 +150,7 @@ pub(crate) fn post_stratify_step(
         codes: codes.to_vec(),
         old_weights,
         new_weights,
-        n_levels,
+        n_levels: totals.sample.len(),
     })
 }
 
