@@ -161,15 +161,19 @@ impl SurveyDesign {
     /// Prior weights of svyglm: weights / mean(weights) over the rows R keeps (Taylor: every row, out-of-domain
     /// rows weight 0; replicate: the domain's rows).
     fn glm_prior_weights(&self, dom_mask: &[bool]) -> Vec<f64> {
-        let w: Vec<f64> = self
+        let total: f64 = self
             .weights
             .iter()
             .zip(dom_mask)
-            .map(|(&w, &m)| if m { w } else { 0.0 })
-            .collect();
-        let rows = self.nrow_of(dom_mask);
-        let mean = w.iter().sum::<f64>() / rows as f64;
-        w.iter().map(|v| v / mean).collect()
+            .filter(|(_, m)| **m)
+            .map(|(w, _)| w)
+            .sum();
+        let mean = total / self.nrow_of(dom_mask) as f64;
+        self.weights
+            .iter()
+            .zip(dom_mask)
+            .map(|(&w, &m)| if m { w / mean } else { 0.0 })
+            .collect()
     }
 
     /// `logit` and `likelihood`: estimate expit(beta) and the interval.
@@ -196,15 +200,14 @@ impl SurveyDesign {
         let mu = glm::expit(beta);
         let sums = BinomialSums::new(y, &prior, mask);
         // Taylor influence of beta: estfun %*% Ainv = prior (y - mu) / (mu (1 - mu) sum(prior))
-        buf.clear();
         let denom = mu * (1.0 - mu) * sums.sw;
-        buf.extend((0..y.len()).map(|i| {
-            if mask[i] && prior[i] > 0.0 {
+        let influence = |i: usize| {
+            if prior[i] > 0.0 {
                 prior[i] * (y[i] - mu) / denom
             } else {
                 0.0
             }
-        }));
+        };
         // replicate designs: refit from beta with each replicate's weights scaled to sum 1 (R's svyglm.svyrep.design)
         let refit = |set: &ReplicateSet| -> Result<Vec<f64>, SurveyError> {
             let sw = set.replicate_totals(&indicator(mask))?;
@@ -230,7 +233,7 @@ impl SurveyDesign {
                 })
                 .collect())
         };
-        let var_beta = self.variance_with(buf, &refit, beta, mask)?;
+        let var_beta = self.variance_with(&influence, &refit, beta, mask, buf)?;
         let se_beta = var_beta.sqrt();
         match method {
             CipropMethod::Logit => {

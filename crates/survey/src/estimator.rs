@@ -167,55 +167,6 @@ impl Kernel<'_> {
             }
         }
     }
-
-    /// Weighted influence values (R's `x * pweights / psum` after centring) at estimate `est`; 0 outside the mask.
-    pub fn influence(&self, w: &[f64], mask: &[bool], est: f64, out: &mut Vec<f64>) {
-        out.clear();
-        match *self {
-            Kernel::Mean(x) => {
-                let sw: f64 = w
-                    .iter()
-                    .zip(mask)
-                    .filter(|(_, m)| **m)
-                    .map(|(wi, _)| wi)
-                    .sum();
-                out.extend(
-                    w.iter()
-                        .zip(x)
-                        .zip(mask)
-                        .map(|((&wi, &xi), &m)| if m { wi * (xi - est) / sw } else { 0.0 }),
-                );
-            }
-            Kernel::Total(x) => {
-                out.extend(
-                    w.iter()
-                        .zip(x)
-                        .zip(mask)
-                        .map(|((&wi, &xi), &m)| if m { wi * xi } else { 0.0 }),
-                );
-            }
-            Kernel::Ratio(y, x) => {
-                let sx: f64 = w
-                    .iter()
-                    .zip(x)
-                    .zip(mask)
-                    .filter(|(_, m)| **m)
-                    .map(|((wi, xi), _)| wi * xi)
-                    .sum();
-                out.extend(
-                    w.iter()
-                        .zip(y)
-                        .zip(x)
-                        .zip(mask)
-                        .map(
-                            |(((&wi, &yi), &xi), &m)| {
-                                if m { wi * (yi - est * xi) / sx } else { 0.0 }
-                            },
-                        ),
-                );
-            }
-        }
-    }
 }
 
 /// R's design effect: `v / vsrs` with s^2 = svyvar = `ss / psum * n/(n-1)`; SRS without replacement
@@ -405,47 +356,84 @@ impl SurveyDesign {
         est: f64,
         buf: &mut Vec<f64>,
     ) -> Result<f64, SurveyError> {
+        if let VarianceKind::Replicate(set) = &self.kind {
+            let thetas = replicate_stats::kernel_thetas(set, k, mask)?;
+            return replicate_stats::variance(set, &thetas, est);
+        }
+        let w = &self.weights;
+        let masked_sum =
+            |f: &dyn Fn(usize) -> f64| -> f64 { (0..w.len()).filter(|&i| mask[i]).map(f).sum() };
+        match *k {
+            Kernel::Mean(x) => {
+                let sw = masked_sum(&|i| w[i]);
+                self.taylor_influence_variance(mask, &|i| w[i] * (x[i] - est) / sw, buf)
+            }
+            Kernel::Total(x) => self.taylor_influence_variance(mask, &|i| w[i] * x[i], buf),
+            Kernel::Ratio(y, x) => {
+                let sx = masked_sum(&|i| w[i] * x[i]);
+                self.taylor_influence_variance(mask, &|i| w[i] * (y[i] - est * x[i]) / sx, buf)
+            }
+        }
+    }
+
+    /// Taylor variance of influence values `z(i)` (already weighted, R's `x * pweights / psum`) of the rows of
+    /// `mask` (0 elsewhere): PSU totals in one pass when only the first stage enters, the row-level recursion
+    /// (and calibration residuals) otherwise.
+    pub(crate) fn taylor_influence_variance(
+        &self,
+        mask: &[bool],
+        z: &dyn Fn(usize) -> f64,
+        buf: &mut Vec<f64>,
+    ) -> Result<f64, SurveyError> {
+        let fill = |buf: &mut Vec<f64>| {
+            buf.clear();
+            buf.extend((0..mask.len()).map(|i| if mask[i] { z(i) } else { 0.0 }));
+        };
         match &self.kind {
+            VarianceKind::Taylor(d) if d.only_stage1() => {
+                let psu = d.psu_of_row();
+                let mut totals = vec![0.0; d.n_psu()];
+                let mut present = vec![false; d.n_psu()];
+                for i in (0..mask.len()).filter(|&i| mask[i]) {
+                    let p = psu[i] as usize;
+                    totals[p] += z(i);
+                    present[p] = true;
+                }
+                d.stage1_variance(&totals, Some(&present))
+            }
             VarianceKind::Taylor(d) => {
-                k.influence(&self.weights, mask, est, buf);
+                fill(buf);
                 d.taylor_variance(buf, Some(mask))
             }
             VarianceKind::Calibrated {
                 design,
                 calibration,
             } => {
-                k.influence(&self.weights, mask, est, buf);
+                fill(buf);
                 calibration.residualise(buf);
                 design.taylor_variance(buf, None)
             }
-            VarianceKind::Replicate(set) => {
-                let thetas = replicate_stats::kernel_thetas(set, k, mask)?;
-                replicate_stats::variance(set, &thetas, est)
-            }
+            VarianceKind::Replicate(_) => Err(SurveyError::Invalid(
+                "internal: Taylor variance requested on a replicate design".into(),
+            )),
         }
     }
 
-    /// Variance of an estimator given by its weighted influence values (Taylor) or by its estimates with each
-    /// replicate's weights (replicate designs).
+    /// Variance of an estimator given by its weighted influence values `z(i)` (Taylor) or by its estimates with
+    /// each replicate's weights (replicate designs).
     pub(crate) fn variance_with(
         &self,
-        influence: &mut [f64],
+        z: &dyn Fn(usize) -> f64,
         replicate_thetas: &dyn Fn(&ReplicateSet) -> Result<Vec<f64>, SurveyError>,
         full: f64,
         mask: &[bool],
+        buf: &mut Vec<f64>,
     ) -> Result<f64, SurveyError> {
         match &self.kind {
-            VarianceKind::Taylor(d) => d.taylor_variance(influence, Some(mask)),
-            VarianceKind::Calibrated {
-                design,
-                calibration,
-            } => {
-                calibration.residualise(influence);
-                design.taylor_variance(influence, None)
-            }
             VarianceKind::Replicate(set) => {
                 replicate_stats::variance(set, &replicate_thetas(set)?, full)
             }
+            _ => self.taylor_influence_variance(mask, z, buf),
         }
     }
 
