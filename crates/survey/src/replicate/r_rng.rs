@@ -96,8 +96,20 @@ impl RRng {
         }
     }
 
-    /// R's `sample.int(n, size)` without replacement (the `.Internal(sample())` path, n <= 1e7), 0-based.
+    /// R's `sample.int(n, size)` without replacement, 0-based: the `.Internal(sample())` algorithm, or for
+    /// n > 1e7 and size <= n/2 the `sample2` rejection algorithm (R's `useHash` default).
     pub(crate) fn sample_without_replacement(&mut self, n: usize, size: usize) -> Vec<usize> {
+        if n > 10_000_000 && 2 * size <= n {
+            let mut seen = std::collections::HashSet::with_capacity(size);
+            let mut out = Vec::with_capacity(size);
+            while out.len() < size {
+                let v = self.unif_index(n);
+                if seen.insert(v) {
+                    out.push(v);
+                }
+            }
+            return out;
+        }
         let mut x: Vec<usize> = (0..n).collect();
         let mut remaining = n;
         let mut out = Vec::with_capacity(size);
@@ -136,5 +148,13 @@ mod tests {
         let mut rng = RRng::new(-5);
         let draws: Vec<usize> = (0..5).map(|_| rng.unif_index(100) + 1).collect();
         assert_eq!(draws, vec![15, 9, 76, 44, 44]);
+        // R 4.2.2: set.seed(3); sample.int(2e7, 5) (the hash path)
+        let mut rng = RRng::new(3);
+        let big: Vec<usize> = rng
+            .sample_without_replacement(20_000_000, 5)
+            .iter()
+            .map(|i| i + 1)
+            .collect();
+        assert_eq!(big, vec![17092282, 9130983, 2333370, 18055498, 11964072]);
     }
 }
