@@ -1,5 +1,6 @@
 //! Calibration of a Taylor design's weights, as R's `survey` does it, and the matching variance adjustment:
-//! - [`post_stratify`]: `postStratify(design, ~factor, population)`;
+//! - [`post_stratify`]: `postStratify(design, ~factor, population)`; [`post_stratify_cross`] for crossed factors
+//!   (`~a+b`);
 //! - [`rake`]: `rake(design, margins, population.margins, control)` with R's default control (`maxit = 10`,
 //!   `epsilon = 1`: absolute when >= 1, relative to the sum of weights below 1), so the weights equal R's even
 //!   when not converged; [`RakeControl::converged`] iterates to convergence;

@@ -1,14 +1,17 @@
 //! Replicate-weight designs, as R's `survey` builds and uses them:
 //! - [`build_replicates`]: conversion of a Taylor design like `as.svrepdesign()` for JK1, JKn (with the lonely-PSU
 //!   rule applied when the replicates are built), BRR and Fay (R's Hadamard matrices, so replicate `i` is R's);
+//! - [`build_bootstrap`]: `as.svrepdesign(type="bootstrap")` after `set.seed(seed)`, with R's generator, so a seed
+//!   gives R's replicates;
 //! - [`supplied_replicates`]: replicate weight columns given by the user, with `svrepdesign()`'s scale and rscales
 //!   conventions; [`bootstrap_scale`] gives `as.svrepdesign(type="bootstrap")`'s scale for supplied bootstrap
-//!   weights (bootstrap replicates are random in R, so they can only be matched when supplied);
+//!   weights;
 //! - [`replicate_vcov`]: R's `svrVar()` (centred on the replicate mean, or on the full-sample estimate with `mse`);
 //! - [`ReplicateSet::degf`]: R's `degf()` of a replicate design (rank of the analysis weights minus one).
 //!
-//! Estimators (CORE's code) compute one estimate per replicate with [`ReplicateSet::replicate_weights`] or the
-//! faster [`ReplicateSet::replicate_totals`], then call [`replicate_vcov`].
+//! Estimators compute one estimate per replicate with [`ReplicateSet::replicate_weights`] or the faster
+//! [`ReplicateSet::replicate_totals`], then call [`replicate_vcov`]. Built designs keep R's compressed form
+//! (multipliers per PSU; a jackknife replicate lists only the PSUs of its stratum).
 
 mod bootstrap;
 mod brr;
