@@ -14,6 +14,7 @@ pub mod error;
 pub mod estimator;
 mod glm;
 pub mod linalg;
+mod linear;
 mod linear_fast;
 pub mod lonely;
 pub mod quantile;
