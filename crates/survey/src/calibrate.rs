@@ -14,8 +14,7 @@
 //! the way R's `svyrecvar` does with the design's `postStrata`: within post-stratum weighted residuals
 //! (postStratify), exactly 10 back-fitting sweeps over the margins (rake, whatever its convergence), weighted
 //! least-squares residuals on the calibration model matrix (calibrate, R's `qr.resid`). Weights are handled as R
-//! holds them: selection
-//! probabilities `1/w` divided by the adjustment, weights `1/prob`.
+//! holds them: selection probabilities `1/w` divided by the adjustment, weights `1/prob`.
 
 mod greg;
 mod poststratify;
