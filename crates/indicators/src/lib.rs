@@ -12,6 +12,7 @@ pub mod estimate;
 pub mod flags;
 pub mod join;
 pub mod location;
+pub mod output;
 pub mod pipeline_config;
 pub mod prepare;
 pub mod stage;

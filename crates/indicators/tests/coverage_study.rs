@@ -17,7 +17,12 @@ use dh_indicators::estimate::TOTAL;
 use dh_indicators::{country_indicators, load};
 use dh_synth::SynthPopulation;
 
-const ITEMS: [&str; 4] = ["offered_money_images", "offered_money_meet", "threatened_sexual", "images_shared"];
+const ITEMS: [&str; 4] = [
+    "offered_money_images",
+    "offered_money_meet",
+    "threatened_sexual",
+    "images_shared",
+];
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -36,20 +41,36 @@ struct Tally {
 #[test]
 #[ignore = "coverage study: minutes in release mode; run with --ignored"]
 fn interval_coverage_over_independent_samples() {
-    let samples: u64 = std::env::var("DH_COVERAGE_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let schemas = dh_config::load_schemas(&repo().join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+    let samples: u64 = std::env::var("DH_COVERAGE_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let schemas =
+        dh_config::load_schemas(&repo().join("schemas")).unwrap_or_else(|e| panic!("{e}"));
     let only: Vec<String> = std::env::var("DH_COVERAGE_COUNTRIES")
-        .map(|v| v.split(',').map(str::to_string).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(str::to_string)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
-    let configs = dh_config::load_countries(&repo().join("countries"), &only).unwrap_or_else(|e| panic!("{e}"));
-    let (pipeline, mut catalogue) = load(&repo().join("pipelines"), &schemas).unwrap_or_else(|e| panic!("{e}"));
-    catalogue.indicators.retain(|i| i.id == "ocsea_clear_any" || ITEMS.contains(&i.id.as_str()));
+    let configs = dh_config::load_countries(&repo().join("countries"), &only)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (pipeline, mut catalogue) =
+        load(&repo().join("pipelines"), &schemas).unwrap_or_else(|e| panic!("{e}"));
+    catalogue
+        .indicators
+        .retain(|i| i.id == "ocsea_clear_any" || ITEMS.contains(&i.id.as_str()));
     let key = dh_normalise::PseudonymKey::from_bytes(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
     let results = Mutex::new(Vec::new());
     let next = Mutex::new(0usize);
     let started = std::time::Instant::now();
     std::thread::scope(|scope| {
-        for _ in 0..std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) {
+        for _ in 0..std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+        {
             scope.spawn(|| loop {
                 let index = {
                     let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
@@ -104,7 +125,9 @@ fn interval_coverage_over_independent_samples() {
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by(|a, b| a.0.cmp(&b.0));
     let mut all = Tally::default();
-    println!("country  headline coverage  item coverage   mean headline estimate vs truth   ({samples} samples per country)");
+    println!(
+        "country  headline coverage  item coverage   mean headline estimate vs truth   ({samples} samples per country)"
+    );
     for (iso3, t) in &results {
         println!(
             "{iso3}      {:.3} ({}/{})      {:.3} ({}/{})      {:.4} vs {:.4}",
@@ -124,6 +147,16 @@ fn interval_coverage_over_independent_samples() {
     }
     let headline = all.headline_hits as f64 / all.headline_n as f64;
     let items = all.item_hits as f64 / all.item_n as f64;
-    println!("overall  headline {headline:.4} ({}/{})  items {items:.4} ({}/{})  in {:.1} s", all.headline_hits, all.headline_n, all.item_hits, all.item_n, started.elapsed().as_secs_f64());
-    assert!((0.93..=0.97).contains(&headline), "overall headline coverage {headline:.4} outside 93-97%");
+    println!(
+        "overall  headline {headline:.4} ({}/{})  items {items:.4} ({}/{})  in {:.1} s",
+        all.headline_hits,
+        all.headline_n,
+        all.item_hits,
+        all.item_n,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        (0.93..=0.97).contains(&headline),
+        "overall headline coverage {headline:.4} outside 93-97%"
+    );
 }
