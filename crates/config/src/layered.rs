@@ -103,8 +103,19 @@ impl Locations {
         Diagnostic::warning(at.file, at.line, key_path(path), message)
     }
 
+    /// Removes `prefix` and every key below it. Keys sharing a prefix are contiguous in the ordered map, starting
+    /// at the prefix itself, so this touches only the removed range.
     fn remove_subtree(&mut self, prefix: &[String]) {
-        self.keys.retain(|k, _| !k.starts_with(prefix));
+        let doomed: Vec<Vec<String>> = self
+            .keys
+            .range(prefix.to_vec()..)
+            .map(|(k, _)| k)
+            .take_while(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        for k in doomed {
+            self.keys.remove(&k);
+        }
     }
 }
 
@@ -168,6 +179,26 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Byte offsets of line ends, for many offset -> line lookups in one text.
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        LineIndex(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// 1-based line of `offset` (same result as [`line_of`]).
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&nl| nl < offset) + 1
+    }
+}
+
 /// Merges `layers` in order (later wins) and records the location of every key.
 pub fn merge_layers(layers: &[Layer]) -> (toml::Table, Locations) {
     let mut merged = toml::Table::new();
@@ -178,13 +209,8 @@ pub fn merge_layers(layers: &[Layer]) -> (toml::Table, Locations) {
         let file = locations.files.len() - 1;
         // The text parsed without errors in read_layer, so the spanned parse succeeds here too.
         if let Ok(doc) = DeTable::parse(&layer.text) {
-            record(
-                &mut locations,
-                file,
-                &layer.text,
-                doc.get_ref(),
-                &mut Vec::new(),
-            );
+            let lines = LineIndex::new(&layer.text);
+            record(&mut locations, file, &lines, doc.get_ref(), &mut Vec::new());
         }
     }
     (merged, locations)
@@ -226,13 +252,13 @@ fn merge_at(base: &mut toml::Table, over: &toml::Table, path: &mut Vec<String>) 
 fn record(
     locations: &mut Locations,
     file: usize,
-    text: &str,
+    lines: &LineIndex,
     table: &DeTable<'_>,
     path: &mut Vec<String>,
 ) {
     for (key, value) in table.iter() {
         path.push(key.get_ref().to_string());
-        let line = line_of(text, key.span().start);
+        let line = lines.line(key.span().start);
         let replace = match value.get_ref() {
             DeValue::Table(t) => {
                 let nc = matches!(
@@ -247,7 +273,7 @@ fn record(
             locations.remove_subtree(path);
         }
         locations.keys.insert(path.clone(), (file, line));
-        record_value(locations, file, text, value.get_ref(), path);
+        record_value(locations, file, lines, value.get_ref(), path);
         path.pop();
     }
 }
@@ -255,19 +281,19 @@ fn record(
 fn record_value(
     locations: &mut Locations,
     file: usize,
-    text: &str,
+    lines: &LineIndex,
     value: &DeValue<'_>,
     path: &mut Vec<String>,
 ) {
     match value {
-        DeValue::Table(t) => record(locations, file, text, t, path),
+        DeValue::Table(t) => record(locations, file, lines, t, path),
         DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 path.push(i.to_string());
                 locations
                     .keys
-                    .insert(path.clone(), (file, line_of(text, item.span().start)));
-                record_value(locations, file, text, item.get_ref(), path);
+                    .insert(path.clone(), (file, lines.line(item.span().start)));
+                record_value(locations, file, lines, item.get_ref(), path);
                 path.pop();
             }
         }
@@ -348,6 +374,15 @@ mod tests {
             .unwrap();
         assert!(q.get("scheme").is_none());
         assert!(!loc.contains(&["deliveries", "t", "columns", "q", "scheme"]));
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_of() {
+        let text = "a\nbb\n\nccc\n";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            assert_eq!(index.line(offset), line_of(text, offset), "offset {offset}");
+        }
     }
 
     #[test]
