@@ -49,7 +49,15 @@ impl Design {
                     {
                         continue;
                     }
-                    let label = |g: usize| format!("{}", g + 1);
+                    // R labels the group by its interaction (e.g. `E.E.152`); here: stratum, then the
+                    // 1-based unit number at stage s (order of first appearance)
+                    let label = |g: usize| {
+                        format!(
+                            "{}.{}",
+                            self.strata_labels[self.top_stratum(s - 1, g)],
+                            g + 1
+                        )
+                    };
                     let part = self.onestage(stage, s, &totals, &[g], &label)?;
                     v += part * mult[g];
                 }
@@ -66,6 +74,15 @@ impl Design {
             }
         }
         Ok(v)
+    }
+
+    /// Stratum (stage 1 group) above unit `u` of stage `stage` (0-based).
+    fn top_stratum(&self, stage: usize, u: usize) -> usize {
+        let mut unit = u;
+        for t in (1..=stage).rev() {
+            unit = self.stages[t].group_of_unit[unit] as usize;
+        }
+        self.stages[0].group_of_unit[unit] as usize
     }
 
     /// Whether only the first stage enters the variance (one stage, or no fpc: R's ultimate-cluster rule).
