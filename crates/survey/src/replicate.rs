@@ -15,6 +15,7 @@
 
 mod bootstrap;
 mod brr;
+mod collate;
 pub mod hadamard;
 mod jackknife;
 mod r_rng;

@@ -572,3 +572,55 @@ fn seeded_bootstrap_with_fpc_and_strata_equals_r() {
         assert!(close(set.scale, scale, 1e-15, 0.0), "{id} scale");
     }
 }
+
+/// BRR and Fay (rho 0.5) on 8 strata of 2 PSUs whose labels R orders with ICU collation ("10" < "2" < "a 1" <
+/// "a_1" < "a" < "b" < "B" < "C"), R 4.2.2 / survey 4.1-1: per replicate, sum of row number x analysis weight.
+#[test]
+fn brr_orders_strata_like_r() {
+    let labels = ["b", "a", "B", "10", "2", "C", "a_1", "a 1"];
+    let strata_values: Vec<String> = labels
+        .iter()
+        .flat_map(|l| [l.to_string(), l.to_string()])
+        .collect();
+    let (strata, stratum_labels) = codes(&strata_values);
+    let psu: Vec<usize> = (0..16).collect();
+    let weights: Vec<f64> = (1..=16).map(|i| i as f64 * 1.5).collect();
+    let cols = DesignColumns {
+        weights: &weights,
+        strata: Some(&strata),
+        stratum_labels: Some(&stratum_labels),
+        psu: &psu,
+        fpc: None,
+    };
+    let brr: [f64; 12] = [
+        2040.0, 2325.0, 2280.0, 2280.0, 2196.0, 2220.0, 2268.0, 2175.0, 2220.0, 2373.0, 2310.0,
+        2241.0,
+    ];
+    let fay: [f64; 12] = [
+        2142.0, 2284.5, 2262.0, 2262.0, 2220.0, 2232.0, 2256.0, 2209.5, 2232.0, 2308.5, 2277.0,
+        2242.5,
+    ];
+    for (rep_type, want) in [(RepType::Brr, brr), (RepType::Fay { rho: 0.5 }, fay)] {
+        let opts = ReplicateOptions {
+            rep_type,
+            lonely_psu: LonelyPsu::Fail,
+            mse: false,
+        };
+        let set = build_replicates(&cols, &opts).unwrap();
+        assert_eq!(set.n_replicates(), 12);
+        for (r, w) in want.iter().enumerate() {
+            let got: f64 = set
+                .replicate_weights(r)
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i + 1) as f64 * v)
+                .sum();
+            assert!(
+                close(got, *w, 1e-14, 0.0),
+                "{rep_type:?} replicate {}: {got} vs {w}",
+                r + 1
+            );
+        }
+    }
+}

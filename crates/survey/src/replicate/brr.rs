@@ -1,8 +1,10 @@
 //! Balanced repeated replication and Fay's method as R's `brrweights()` builds them for `as.svrepdesign`:
 //! strata must hold 2 PSUs (strata with an even number above 2 are split into pairs, R's `large="split"`;
-//! fewer than 2 is an error, R's `small="fail"`); pairs are numbered in order of the stratum labels (then first
-//! appearance), and replicate i takes column i of R's Hadamard matrix, so the replicates equal R's.
+//! fewer than 2 is an error, R's `small="fail"`); pairs are numbered in R's order of the stratum labels (ICU
+//! collation, see `collate`; then first appearance), and replicate i takes column i of R's Hadamard matrix, so
+//! the replicates equal R's.
 
+use super::collate::r_collate;
 use super::hadamard::hadamard;
 use super::jackknife::Built;
 use super::{DesignColumns, PsuLayout, PsuMultipliers, stratum_label};
@@ -19,11 +21,18 @@ pub(crate) fn brr(
         .iter()
         .map(|&s| stratum_label(columns, s))
         .collect();
-    let mut by_label: std::collections::BTreeMap<&str, Vec<usize>> =
-        std::collections::BTreeMap::new();
+    // Strata in R's string order (`order(as.character(strata))`), PSUs in first-appearance order within each.
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut by_label: Vec<(&str, Vec<usize>)> = Vec::new();
     for (p, label) in labels.iter().enumerate() {
-        by_label.entry(label.as_str()).or_default().push(p); // PSUs in first-appearance order
+        let next = by_label.len();
+        let k = *index.entry(label.as_str()).or_insert(next);
+        if k == next {
+            by_label.push((label.as_str(), Vec::new()));
+        }
+        by_label[k].1.push(p);
     }
+    by_label.sort_by(|a, b| r_collate(a.0, b.0));
     if let Some((label, _)) = by_label.iter().find(|(_, psus)| psus.len() < 2) {
         return Err(SurveyError::Invalid(format!(
             "Some strata have fewer than 2 PSUs (stratum {label}): BRR needs 2 PSUs per stratum"
@@ -42,10 +51,11 @@ pub(crate) fn brr(
     let mut half = vec![(0.0_f64, 0.0_f64); n_psu];
     let mut pair = vec![0usize; n_psu];
     let mut upto = 0;
-    for psus in by_label
-        .values()
+    let groups = by_label.iter().map(|(_, psus)| psus);
+    for psus in groups
+        .clone()
         .filter(|p| p.len() > 2)
-        .chain(by_label.values().filter(|p| p.len() == 2))
+        .chain(groups.filter(|p| p.len() == 2))
     {
         for (t, &p) in psus.iter().enumerate() {
             let first = (t % 2) as f64;
