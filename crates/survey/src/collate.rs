@@ -1,8 +1,9 @@
-//! The order R gives character strings (`order()`, `sort()`, `table()` names) on the usual Linux builds, which
-//! collate with ICU's root collation even in a `C.UTF-8` locale: whitespace, then punctuation and symbols, then
-//! digits (character by character: "10" < "2"), then letters alphabetically ignoring case; ties broken with
-//! lowercase before uppercase. BRR numbers its stratum pairs in this order. ASCII follows ICU exactly; other
-//! characters sort after ASCII by code point (accents are not folded).
+//! The order R gives character strings (`order()`, `sort()`, `factor()` levels, `table()` names) on the usual
+//! Linux builds, which collate with ICU's root collation even in a `C.UTF-8` locale: whitespace, then
+//! punctuation and symbols, then digits (character by character: "10" < "2"), then letters alphabetically
+//! ignoring case; ties broken with lowercase before uppercase. BRR numbers its stratum pairs in this order, and
+//! `factor()` orders its levels so. ASCII follows ICU exactly; other characters sort after ASCII by code point
+//! (accents are not folded).
 
 use std::cmp::Ordering;
 
@@ -18,7 +19,7 @@ fn primary(c: char) -> u32 {
 }
 
 /// R's (ICU root) comparison of two strings.
-pub(crate) fn r_collate(a: &str, b: &str) -> Ordering {
+pub fn r_collate(a: &str, b: &str) -> Ordering {
     let pa = a.chars().map(primary);
     let pb = b.chars().map(primary);
     pa.cmp(pb)

@@ -7,6 +7,7 @@
 
 pub mod calibrate;
 pub mod ciprop;
+pub mod collate;
 pub mod design;
 pub mod dist;
 pub mod domain;

@@ -15,7 +15,6 @@
 
 mod bootstrap;
 mod brr;
-mod collate;
 pub mod hadamard;
 mod jackknife;
 mod r_rng;

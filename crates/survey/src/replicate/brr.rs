@@ -4,11 +4,11 @@
 //! collation, see `collate`; then first appearance), and replicate i takes column i of R's Hadamard matrix, so
 //! the replicates equal R's.
 
-use super::collate::r_collate;
 use super::hadamard::hadamard;
 use super::jackknife::Built;
 use super::{DesignColumns, PsuLayout, PsuMultipliers, stratum_label};
 use crate::SurveyError;
+use crate::collate::r_collate;
 
 pub(crate) fn brr(
     columns: &DesignColumns<'_>,
