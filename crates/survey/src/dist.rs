@@ -12,6 +12,18 @@ use std::f64::consts::{PI, SQRT_2};
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 const EPS: f64 = f64::EPSILON;
 
+/// Stirling-series correction S(z) = lnGamma(z) - [(z - 1/2) ln z - z + ln sqrt(2 pi)], for z >= 10.
+fn stirling_correction(z: f64) -> f64 {
+    let z2 = 1.0 / (z * z);
+    // 1/12z - 1/360z^3 + 1/1260z^5 - 1/1680z^7 + 1/1188z^9 - 691/360360z^11 + 1/156z^13
+    (1.0 / 12.0
+        + z2 * (-1.0 / 360.0
+            + z2 * (1.0 / 1260.0
+                + z2 * (-1.0 / 1680.0
+                    + z2 * (1.0 / 1188.0 + z2 * (-691.0 / 360_360.0 + z2 / 156.0))))))
+        / z
+}
+
 /// log Gamma(x) for x > 0 (Stirling series after shifting x above 10).
 pub fn ln_gamma(x: f64) -> f64 {
     if !(x > 0.0) {
@@ -29,20 +41,34 @@ pub fn ln_gamma(x: f64) -> f64 {
         }
     }
     shift += prod.ln();
-    let z2 = 1.0 / (z * z);
-    // Bernoulli-number series: 1/12z - 1/360z^3 + 1/1260z^5 - 1/1680z^7 + 1/1188z^9 - 691/360360z^11 + 1/156z^13
-    let series = (1.0 / 12.0
-        + z2 * (-1.0 / 360.0
-            + z2 * (1.0 / 1260.0
-                + z2 * (-1.0 / 1680.0
-                    + z2 * (1.0 / 1188.0 + z2 * (-691.0 / 360_360.0 + z2 / 156.0))))))
-        / z;
-    (z - 0.5) * z.ln() - z + LN_SQRT_2PI + series - shift
+    (z - 0.5) * z.ln() - z + LN_SQRT_2PI + stirling_correction(z) - shift
 }
 
-/// log Beta(a, b).
+/// log Beta(a, b). For large arguments the Stirling terms are combined before summing, so the result keeps
+/// its absolute accuracy (differences of lnGamma values near 10^4 would lose three digits).
 pub fn ln_beta(a: f64, b: f64) -> f64 {
-    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+    let (small, big) = if a < b { (a, b) } else { (b, a) };
+    if !(small > 0.0) {
+        return f64::NAN;
+    }
+    let sum = small + big;
+    if small >= 10.0 {
+        // both large: (s-1/2) ln(s/(s+b)) + b ln(b/(s+b)) - ln sqrt(b) + ln sqrt(2 pi) + S(s) + S(b) - S(s+b)
+        let corr = stirling_correction(small) + stirling_correction(big) - stirling_correction(sum);
+        return (small - 0.5) * (-(big / small).ln_1p()) + big * (-(small / big).ln_1p())
+            - 0.5 * big.ln()
+            + LN_SQRT_2PI
+            + corr;
+    }
+    if big >= 10.0 {
+        // lnGamma(big) - lnGamma(big + small) without cancellation
+        let d = -(big - 0.5) * (small / big).ln_1p() - small * sum.ln()
+            + small
+            + stirling_correction(big)
+            - stirling_correction(sum);
+        return ln_gamma(small) + d;
+    }
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(sum)
 }
 
 /// Regularised incomplete gamma: returns (P(a,x), Q(a,x)).
@@ -160,6 +186,12 @@ pub fn qnorm(p: f64, lower: bool) -> f64 {
 
 /// Regularised incomplete beta I_x(a, b), with `y = 1 - x` supplied for accuracy near 1. Returns (I, 1 - I).
 pub fn incomplete_beta(x: f64, y: f64, a: f64, b: f64) -> (f64, f64) {
+    incomplete_beta_logs(x, y, x.ln(), y.ln(), a, b)
+}
+
+/// As [`incomplete_beta`], with ln x and ln y supplied by callers that know them more accurately than
+/// `x.ln()` (the t distribution near x = 1).
+fn incomplete_beta_logs(x: f64, y: f64, ln_x: f64, ln_y: f64, a: f64, b: f64) -> (f64, f64) {
     if x <= 0.0 {
         return (0.0, 1.0);
     }
@@ -167,10 +199,10 @@ pub fn incomplete_beta(x: f64, y: f64, a: f64, b: f64) -> (f64, f64) {
         return (1.0, 0.0);
     }
     if x > (a + 1.0) / (a + b + 2.0) {
-        let (q, p) = incomplete_beta(y, x, b, a);
+        let (q, p) = incomplete_beta_logs(y, x, ln_y, ln_x, b, a);
         return (p, q);
     }
-    let log_pref = a * x.ln() + b * y.ln() - ln_beta(a, b);
+    let log_pref = a * ln_x + b * ln_y - ln_beta(a, b);
     let tiny = 1e-300;
     let qab = a + b;
     let qap = a + 1.0;
@@ -293,12 +325,25 @@ pub fn pt(x: f64, df: f64, lower: bool) -> f64 {
     }
     let t2 = x * x;
     // tail probability P(T > |x|) = I_{df/(df+x^2)}(df/2, 1/2) / 2
-    let (u, v) = if t2 > df {
-        (df / (df + t2), t2 / (df + t2))
+    // u = df/(df+t^2), v = t^2/(df+t^2), with their logs from ln1p for accuracy at large df
+    let (u, v, ln_u, ln_v) = if t2 > df {
+        let r = df / t2;
+        (
+            r / (1.0 + r),
+            1.0 / (1.0 + r),
+            r.ln() - r.ln_1p(),
+            -r.ln_1p(),
+        )
     } else {
-        (1.0 / (1.0 + t2 / df), (t2 / df) / (1.0 + t2 / df))
+        let r = t2 / df;
+        (
+            1.0 / (1.0 + r),
+            r / (1.0 + r),
+            -r.ln_1p(),
+            r.ln() - r.ln_1p(),
+        )
     };
-    let (i, ic) = incomplete_beta(u, v, df / 2.0, 0.5);
+    let (i, ic) = incomplete_beta_logs(u, v, ln_u, ln_v, df / 2.0, 0.5);
     let small = 0.5 * i;
     let big = 0.5 + 0.5 * ic;
     if (x >= 0.0) == lower { big } else { small }

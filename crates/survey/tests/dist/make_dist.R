@@ -1,0 +1,18 @@
+## make_dist.R -- reference values of the distribution functions dh-survey implements, printed by R
+## (%.17g). Usage: Rscript make_dist.R > dist_reference.csv
+f <- function(x) sprintf("%.17g", x)
+rows <- list()
+add <- function(fn, a, b, c, v) rows[[length(rows) + 1]] <<- c(fn, f(a), f(b), f(c), f(v))
+ps <- c(1e-12, 1e-6, 0.001, 0.025, 0.1, 0.3, 0.5, 0.7, 0.9, 0.975, 0.999, 1 - 1e-9)
+for (p in ps) add("qnorm", p, NA, NA, qnorm(p))
+for (x in c(-30, -8.5, -5, -1.96, -0.5, 0, 0.3, 1, 2.5, 6, 9)) add("pnorm", x, NA, NA, pnorm(x))
+dfs <- c(1, 2, 2.5, 3, 4.7, 7, 14, 39.5, 197, 1e4)
+for (df in dfs) for (p in ps[ps > 1e-9 & ps < 1 - 1e-6]) add("qt", p, df, NA, qt(p, df))
+for (df in dfs) for (x in c(-40, -6, -2.1, -0.7, 0, 0.2, 1.5, 3, 12)) add("pt", x, df, NA, pt(x, df))
+ab <- list(c(0.5, 0.5), c(1, 3), c(2.5, 7.25), c(30.2, 4.1), c(120.5, 18.25), c(3, 180), c(0.08, 12), c(900, 1100))
+for (q in ab) for (x in c(0.001, 0.05, 0.2, 0.5, 0.8, 0.97)) add("pbeta", x, q[1], q[2], pbeta(x, q[1], q[2]))
+for (q in ab) for (p in c(1e-6, 0.025, 0.3, 0.5, 0.975, 0.999)) add("qbeta", p, q[1], q[2], qbeta(p, q[1], q[2]))
+for (df in c(3, 14, 125, 2000)) for (p in c(1e-6, 1e-4, 0.01, 0.05)) add("qf1_upper", p, df, NA, qf(p, 1, df, lower.tail = FALSE))
+for (x in c(0.1, 0.5, 1, 1.5, 3.7, 10, 55.5, 171.2, 1e5)) add("lgamma", x, NA, NA, lgamma(x))
+cat("fn,a,b,c,value\n")
+for (r in rows) cat(paste(r, collapse = ","), "\n", sep = "")
