@@ -35,8 +35,10 @@ fn run_all(seed: u64) -> (Vec<Country>, Truth) {
         load(&repo().join("pipelines"), &schemas).unwrap_or_else(|e| panic!("{e}"));
     let key = dh_normalise::PseudonymKey::from_bytes(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
+    let mut stage_time = std::time::Duration::ZERO;
     for config in &configs {
         let tables = normalised(config, &schemas, &key, dir.path());
+        let started = std::time::Instant::now();
         let result = country_indicators(
             &config.country.iso3,
             &tables,
@@ -45,11 +47,19 @@ fn run_all(seed: u64) -> (Vec<Country>, Truth) {
             &pipeline,
         )
         .unwrap_or_else(|e| panic!("{e}"));
+        stage_time += started.elapsed();
         out.push(Country {
             iso3: config.country.iso3.clone(),
             rows: result.rows,
         });
     }
+    let rows: usize = out.iter().map(|c: &Country| c.rows.len()).sum();
+    eprintln!(
+        "weighting + {} indicators for {} countries ({rows} rows): {:.3} s, one thread",
+        catalogue.indicators.len(),
+        out.len(),
+        stage_time.as_secs_f64()
+    );
     (out, truth)
 }
 
