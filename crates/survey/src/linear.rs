@@ -190,21 +190,17 @@ impl SurveyDesign {
             let deff = if opts.deff == Deff::None {
                 None
             } else {
-                // R: deff(svytotal(r, design)) with r = (y - R x) / sum(w x)
-                let sx: f64 = self
-                    .weights
-                    .iter()
-                    .zip(x.iter())
-                    .zip(&mask)
-                    .filter(|(_, m)| **m)
-                    .map(|((w, xi), _)| w * xi)
-                    .sum();
+                // R: deff(svytotal(y - R x, design)), the design effect of the linearised total (scale-free);
+                // on a Taylor design its variance is the ratio's variance times (sum w x)^2
                 let r: Vec<f64> = y
                     .iter()
                     .zip(x.iter())
-                    .map(|(yi, xi)| (yi - est * xi) / sx)
+                    .map(|(yi, xi)| yi - est * xi)
                     .collect();
-                self.deff(&r, &mask, v, true, opts.deff)
+                let k_r = Kernel::Total(&r);
+                let t_r = k_r.point(&self.weights, &mask);
+                let v_r = self.kernel_variance(&k_r, &mask, t_r, &mut buf)?;
+                self.deff(&r, &mask, v_r, true, opts.deff)
             };
             let mut e = self.wald(
                 set.labels[d].clone(),
