@@ -76,7 +76,48 @@ fn main() {
         .ciprop(&yv, CipropMethod::Logit, &DomainSpec::default(), &opts)
         .expect("ciprop");
     let t_ci = t.elapsed();
+    // supplied replicate weights: 80 half-sample replicates (PSU multiplier 0 or 2), analysis weights 80 x 1M
+    let t = Instant::now();
+    let mut flip = 0x2545_f491_4f6c_dd1du64;
+    let analysis: Vec<Vec<f64>> = (0..80)
+        .map(|_| {
+            let mult: Vec<f64> = (0..n_psu)
+                .map(|_| {
+                    flip ^= flip << 13;
+                    flip ^= flip >> 7;
+                    flip ^= flip << 17;
+                    if flip & 1 == 0 { 0.0 } else { 2.0 }
+                })
+                .collect();
+            psu.iter()
+                .zip(&weights)
+                .map(|(&p, &w)| w * mult[p as usize])
+                .collect()
+        })
+        .collect();
+    let t_gen = t.elapsed();
+    let t = Instant::now();
+    let reps = dh_survey::ReplicateWeights {
+        analysis,
+        scale: 1.0 / 80.0,
+        rscales: vec![1.0; 80],
+        mse: false,
+    };
+    let rep_design =
+        SurveyDesign::replicate(weights.clone(), reps, None).expect("replicate design");
+    let t_rep_build = t.elapsed();
+    let t = Instant::now();
+    let rep_by = rep_design.mean(&xv, &by, &opts).expect("replicate by");
+    let t_rep_by = t.elapsed();
     println!("design build {:?}", t_design);
+    println!(
+        "replicate design: 80 x 1M weights generated {:?}, build incl. degf {:?} (degf {}), mean by 20 domains {:?} (se {})",
+        t_gen,
+        t_rep_build,
+        rep_design.degf(),
+        t_rep_by,
+        rep_by[0].se
+    );
     println!(
         "mean overall {:?}  ({} se {})",
         t_mean, overall[0].estimate, overall[0].se

@@ -9,6 +9,11 @@ use crate::linalg::Qr;
 use crate::replicate::{ReplicateSet, ReplicateWeights, replicate_vcov};
 use std::collections::HashSet;
 
+/// Largest matrix (distinct rows x replicates) whose rank is computed for `degf`.
+const MAX_RANK_CELLS: usize = 20_000_000;
+/// Largest min(rows, replicates) of that matrix.
+const MAX_RANK_SIDE: usize = 2_500;
+
 /// `values` inside the mask, 0 outside.
 pub(crate) fn masked(values: &[f64], mask: &[bool]) -> Vec<f64> {
     values
@@ -55,8 +60,9 @@ pub(crate) fn variance(set: &ReplicateSet, thetas: &[f64], full: f64) -> Result<
 }
 
 /// R's `degf()` of the design restricted to the rows of `mask`: rank of the analysis weights of those rows
-/// minus 1. Rows repeating another row, or a positive multiple of it (rows of one PSU in a built design), do not
-/// change the rank, so only distinct rows enter the QR.
+/// minus 1. A row that repeats another, or is a positive multiple of it (rows of one PSU: pweight x the PSU's
+/// multipliers), does not change the rank, so rows are scaled to their largest entry, rounded to 12 significant
+/// digits for the comparison, and only distinct ones enter the QR (R's `qr(., tol = 1e-5)`).
 pub(crate) fn degf_of(
     set: &ReplicateSet,
     weights: &[f64],
@@ -66,14 +72,14 @@ pub(crate) fn degf_of(
     if n_rep == 0 {
         return Ok(0);
     }
-    let mut seen: HashSet<Vec<u64>> = HashSet::new();
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    let mut push = |row: Vec<f64>| {
-        let key: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
-        if seen.insert(key) {
-            rows.push(row);
-        }
+    let too_large = |n: usize| {
+        SurveyError::Invalid(format!(
+            "degf of this replicate design is the rank of a {n} x {n_rep} matrix of replicate weights (R: \
+             qr(weights(design, \"analysis\"))$rank - 1), too large to compute here; use fewer replicates \
+             (e.g. BRR or bootstrap) or the Taylor design"
+        ))
     };
+    let mut rows = DistinctRows::default();
     match &set.weights {
         ReplicateWeights::Compressed {
             row_psu,
@@ -87,24 +93,87 @@ pub(crate) fn degf_of(
                     psu_in[p] = true;
                 }
             }
-            let dense: Vec<Vec<f64>> = multipliers.iter().map(|m| m.dense(*n_psu)).collect();
-            for p in (0..*n_psu).filter(|&p| psu_in[p]) {
-                push(dense.iter().map(|m| m[p]).collect());
+            let present: Vec<usize> = (0..*n_psu).filter(|&p| psu_in[p]).collect();
+            if present.len().saturating_mul(n_rep) > MAX_RANK_CELLS {
+                return Err(too_large(present.len()));
+            }
+            // PSU x replicate multipliers of the present PSUs, without a replicates x all-PSUs matrix
+            let mut slot = vec![usize::MAX; *n_psu];
+            for (k, &p) in present.iter().enumerate() {
+                slot[p] = k;
+            }
+            let mut m = vec![0.0; present.len() * n_rep];
+            for (r, mult) in multipliers.iter().enumerate() {
+                for k in 0..present.len() {
+                    m[k * n_rep + r] = mult.default;
+                }
+                for &(p, v) in &mult.except {
+                    if p < *n_psu && slot[p] != usize::MAX {
+                        m[slot[p] * n_rep + r] = v;
+                    }
+                }
+            }
+            for k in 0..present.len() {
+                rows.push(&m[k * n_rep..(k + 1) * n_rep]);
             }
         }
         ReplicateWeights::Dense(w) => {
+            let mut row = vec![0.0; n_rep];
             for i in (0..mask.len()).filter(|&i| mask[i]) {
-                push(w.iter().map(|col| col[i]).collect());
+                for (v, col) in row.iter_mut().zip(w) {
+                    *v = col[i];
+                }
+                rows.push(&row);
+                if rows.rows.len().saturating_mul(n_rep) > MAX_RANK_CELLS {
+                    return Err(too_large(rows.rows.len()));
+                }
             }
         }
     }
-    let n = rows.len();
+    let n = rows.rows.len();
     if n == 0 {
         return Ok(0);
     }
+    // a QR of n x R costs n R min(n, R); refuse what would take minutes
+    if n.saturating_mul(n_rep) > MAX_RANK_CELLS || n.min(n_rep) > MAX_RANK_SIDE {
+        return Err(too_large(n));
+    }
     let mut data = Vec::with_capacity(n * n_rep);
     for r in 0..n_rep {
-        data.extend(rows.iter().map(|row| row[r]));
+        data.extend(rows.rows.iter().map(|row| row[r]));
     }
     Ok(Qr::new(n, n_rep, data, 1e-5)?.rank().saturating_sub(1))
+}
+
+/// Rows kept once up to a positive factor (all-zero rows are dropped: they add no rank).
+#[derive(Default)]
+struct DistinctRows {
+    seen: HashSet<Vec<u64>>,
+    rows: Vec<Vec<f64>>,
+}
+
+impl DistinctRows {
+    fn push(&mut self, row: &[f64]) {
+        let scale = row.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if scale == 0.0 || !scale.is_finite() {
+            return;
+        }
+        let key: Vec<u64> = row.iter().map(|v| round12(v / scale).to_bits()).collect();
+        if self.seen.insert(key) {
+            self.rows.push(row.iter().map(|v| v / scale).collect());
+        }
+    }
+}
+
+/// `x` rounded to 12 significant digits (exact zero stays zero).
+fn round12(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let e = 11 - x.abs().log10().floor() as i32;
+    if !(-300..=300).contains(&e) {
+        return x;
+    }
+    let f = 10f64.powi(e);
+    (x * f).round() / f
 }
