@@ -8,6 +8,7 @@ use crate::domain::DomainSpec;
 use crate::error::SurveyError;
 use crate::estimator::{Deff, Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind};
 use crate::linear_fast;
+use crate::replicate_stats;
 use std::borrow::Cow;
 
 /// R's design effect: `v / vsrs` with s^2 = svyvar = `ss / psum * n/(n-1)`; SRS without replacement
@@ -95,7 +96,7 @@ impl SurveyDesign {
         };
         if let VarianceKind::Taylor(design) = &self.kind
             && design.only_stage1()
-            && set.n_domains() * design.n_psu() <= linear_fast::MAX_CELLS
+            && set.n_domains().saturating_mul(design.n_psu()) <= linear_fast::MAX_CELLS
         {
             // one pass per column for all domains; estimates ordered by domain, then column
             let missing = |i: usize| var.is_missing(i);
@@ -132,6 +133,46 @@ impl SurveyDesign {
                 }
             }
             return Ok(out);
+        }
+        if let VarianceKind::Replicate(reps) = &self.kind
+            && opts.deff == Deff::None
+        {
+            // replicate designs: every domain's replicate estimates in one pass per column
+            let missing = |i: usize| var.is_missing(i);
+            let mut per_column = Vec::with_capacity(columns.len());
+            for (_, col) in &columns {
+                match replicate_stats::domain_linear(
+                    reps,
+                    &self.weights,
+                    &set.domain_of_row,
+                    set.n_domains(),
+                    col,
+                    &missing,
+                    total,
+                ) {
+                    Some(r) => per_column.push(r),
+                    None => break,
+                }
+            }
+            if per_column.len() == columns.len() {
+                let mut out = Vec::with_capacity(set.n_domains() * columns.len());
+                for d in 0..set.n_domains() {
+                    for ((name, _), res) in columns.iter().zip(&per_column) {
+                        let r = &res[d];
+                        let v = replicate_stats::variance(reps, &r.thetas, r.estimate)?;
+                        out.push(estimate(
+                            &set.labels[d],
+                            name,
+                            r.estimate,
+                            v,
+                            None,
+                            r.n_nonzero,
+                            r.sum_w,
+                        ));
+                    }
+                }
+                return Ok(out);
+            }
         }
         let mut out = Vec::new();
         let mut mask = Vec::new();

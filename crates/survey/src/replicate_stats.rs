@@ -177,3 +177,109 @@ fn round12(x: f64) -> f64 {
     let f = 10f64.powi(e);
     (x * f).round() / f
 }
+
+/// Full-sample and replicate estimates of one domain's mean or total.
+pub(crate) struct DomainThetas {
+    pub estimate: f64,
+    pub thetas: Vec<f64>,
+    pub sum_w: f64,
+    pub n_nonzero: usize,
+}
+
+/// Means (or totals) of `x` in every domain with every replicate's weights, in one pass over the rows: dense
+/// weights accumulate domains x replicates sums; built designs accumulate domains x PSUs totals and apply each
+/// replicate's PSU multipliers. `None` when the domains x PSUs table would be too large (callers fall back to
+/// one domain at a time).
+pub(crate) fn domain_linear(
+    set: &ReplicateSet,
+    weights: &[f64],
+    domain_of_row: &[u32],
+    n_dom: usize,
+    x: &[f64],
+    missing: &dyn Fn(usize) -> bool,
+    total: bool,
+) -> Option<Vec<DomainThetas>> {
+    let n_rep = set.n_replicates();
+    let keep = |i: usize| domain_of_row[i] != crate::domain::NONE && !missing(i);
+    let mut sw = vec![0.0; n_dom];
+    let mut swx = vec![0.0; n_dom];
+    let mut nnz = vec![0usize; n_dom];
+    // replicate numerators and denominators, [domain * n_rep + r]
+    let mut num = vec![0.0; n_dom * n_rep];
+    let mut den = vec![0.0; n_dom * n_rep];
+    match &set.weights {
+        ReplicateWeights::Dense(w) => {
+            for i in (0..x.len()).filter(|&i| keep(i)) {
+                let d = domain_of_row[i] as usize;
+                sw[d] += weights[i];
+                swx[d] += weights[i] * x[i];
+                nnz[d] += usize::from(weights[i] != 0.0);
+                let base = d * n_rep;
+                for (r, col) in w.iter().enumerate() {
+                    num[base + r] += col[i] * x[i];
+                    den[base + r] += col[i];
+                }
+            }
+        }
+        ReplicateWeights::Compressed {
+            row_psu,
+            n_psu,
+            multipliers,
+            pweights,
+        } => {
+            if n_dom.saturating_mul(*n_psu) > crate::linear_fast::MAX_CELLS {
+                return None;
+            }
+            let mut tw = vec![0.0; n_dom * n_psu];
+            let mut twx = vec![0.0; n_dom * n_psu];
+            for i in (0..x.len()).filter(|&i| keep(i)) {
+                let d = domain_of_row[i] as usize;
+                sw[d] += weights[i];
+                swx[d] += weights[i] * x[i];
+                nnz[d] += usize::from(weights[i] != 0.0);
+                let p = *row_psu.get(i)?;
+                let c = d * n_psu + p;
+                tw[c] += pweights[i];
+                twx[c] += pweights[i] * x[i];
+            }
+            for d in 0..n_dom {
+                let cells = d * n_psu..(d + 1) * n_psu;
+                let (all_w, all_wx): (f64, f64) =
+                    (tw[cells.clone()].iter().sum(), twx[cells].iter().sum());
+                for (r, m) in multipliers.iter().enumerate() {
+                    let (mut a, mut b) = (m.default * all_wx, m.default * all_w);
+                    for &(p, v) in &m.except {
+                        if p < *n_psu {
+                            a += (v - m.default) * twx[d * n_psu + p];
+                            b += (v - m.default) * tw[d * n_psu + p];
+                        }
+                    }
+                    num[d * n_rep + r] = a;
+                    den[d * n_rep + r] = b;
+                }
+            }
+        }
+    }
+    Some(
+        (0..n_dom)
+            .map(|d| {
+                let range = d * n_rep..(d + 1) * n_rep;
+                let thetas = if total {
+                    num[range].to_vec()
+                } else {
+                    num[range.clone()]
+                        .iter()
+                        .zip(&den[range])
+                        .map(|(a, b)| a / b)
+                        .collect()
+                };
+                DomainThetas {
+                    estimate: if total { swx[d] } else { swx[d] / sw[d] },
+                    thetas,
+                    sum_w: sw[d],
+                    n_nonzero: nnz[d],
+                }
+            })
+            .collect(),
+    )
+}
