@@ -109,6 +109,35 @@ fn main() {
     let t = Instant::now();
     let rep_by = rep_design.mean(&xv, &by, &opts).expect("replicate by");
     let t_rep_by = t.elapsed();
+    // JKn built from the design: one replicate per PSU (10,000), R's compressed multipliers
+    let t = Instant::now();
+    let strata_usize: Vec<usize> = strata.iter().map(|&s| s as usize).collect();
+    let psu_usize: Vec<usize> = psu.iter().map(|&p| p as usize).collect();
+    let cols = dh_survey::replicate::DesignColumns {
+        weights: &weights,
+        strata: Some(&strata_usize),
+        stratum_labels: None,
+        psu: &psu_usize,
+        fpc: None,
+    };
+    let jkn_opts = dh_survey::replicate::ReplicateOptions {
+        rep_type: dh_survey::replicate::RepType::Jkn,
+        lonely_psu: LonelyPsu::Fail,
+        mse: false,
+    };
+    let jkn_set = dh_survey::replicate::build_replicates(&cols, &jkn_opts).expect("jkn");
+    let jkn = SurveyDesign::with_replicates(weights.clone(), jkn_set).expect("jkn design");
+    let t_jkn_build = t.elapsed();
+    let t = Instant::now();
+    let jkn_by = jkn.mean(&xv, &by, &opts).expect("jkn by");
+    let t_jkn_by = t.elapsed();
+    println!(
+        "JKn (10,000 replicates): build incl. degf {:?} (degf {}), mean by 20 domains {:?} (se {})",
+        t_jkn_build,
+        jkn.degf(),
+        t_jkn_by,
+        jkn_by[0].se
+    );
     println!("design build {:?}", t_design);
     println!(
         "replicate design: 80 x 1M weights generated {:?}, build incl. degf {:?} (degf {}), mean by 20 domains {:?} (se {})",

@@ -31,6 +31,7 @@
 //! # Ok::<(), dh_survey::SurveyError>(())
 //! ```
 
+mod block_rank;
 pub mod calibrate;
 pub mod ciprop;
 pub mod collate;

@@ -94,8 +94,14 @@ pub(crate) fn degf_of(
                 }
             }
             let present: Vec<usize> = (0..*n_psu).filter(|&p| psu_in[p]).collect();
-            if present.len().saturating_mul(n_rep) > MAX_RANK_CELLS {
-                return Err(too_large(present.len()));
+            if present.len().saturating_mul(n_rep) > MAX_RANK_CELLS
+                || present.len().min(n_rep) > MAX_RANK_SIDE
+            {
+                // large built designs (e.g. JKn with thousands of PSUs): exact rank from the block structure
+                return Ok(
+                    crate::block_rank::multiplier_rank(&present, *n_psu, multipliers)
+                        .saturating_sub(1),
+                );
             }
             // PSU x replicate multipliers of the present PSUs, without a replicates x all-PSUs matrix
             let mut slot = vec![usize::MAX; *n_psu];
@@ -282,4 +288,111 @@ pub(crate) fn domain_linear(
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lonely::LonelyPsu;
+    use crate::replicate::{DesignColumns, RepType, ReplicateOptions, build_replicates};
+
+    /// The block-structure rank equals the QR rank on built jackknife and BRR designs, lonely rules included.
+    #[test]
+    fn block_rank_matches_qr_rank_on_built_designs() {
+        // strata A (5 PSUs), B (9 PSUs), C (1 PSU); two rows per PSU
+        let mut strata = Vec::new();
+        let mut psu = Vec::new();
+        for (h, n_h) in [5usize, 9, 1].iter().enumerate() {
+            for _ in 0..*n_h {
+                let p = psu.iter().max().map_or(0, |m| m + 1);
+                psu.extend([p, p]);
+                strata.extend([h, h]);
+            }
+        }
+        let weights: Vec<f64> = (0..psu.len()).map(|i| 1.0 + (i % 7) as f64).collect();
+        let labels: Vec<String> = ["A", "B", "C"].iter().map(|s| s.to_string()).collect();
+        let mask = vec![true; psu.len()];
+        let check = |set: &ReplicateSet, what: &str| {
+            let ReplicateWeights::Compressed {
+                n_psu, multipliers, ..
+            } = &set.weights
+            else {
+                panic!("{what}: expected built weights");
+            };
+            let present: Vec<usize> = (0..*n_psu).collect();
+            let block =
+                crate::block_rank::multiplier_rank(&present, *n_psu, multipliers).saturating_sub(1);
+            assert_eq!(block, degf_of(set, &weights, &mask).unwrap(), "{what}");
+        };
+        for rule in [
+            LonelyPsu::Certainty,
+            LonelyPsu::Remove,
+            LonelyPsu::Average,
+            LonelyPsu::Adjust,
+        ] {
+            let cols = DesignColumns {
+                weights: &weights,
+                strata: Some(&strata),
+                stratum_labels: Some(&labels),
+                psu: &psu,
+                fpc: None,
+            };
+            let opts = ReplicateOptions {
+                rep_type: RepType::Jkn,
+                lonely_psu: rule,
+                mse: false,
+            };
+            check(
+                &build_replicates(&cols, &opts).unwrap(),
+                &format!("JKn {rule:?}"),
+            );
+        }
+        let cols = DesignColumns {
+            weights: &weights,
+            strata: None,
+            stratum_labels: None,
+            psu: &psu,
+            fpc: None,
+        };
+        let opts = ReplicateOptions {
+            rep_type: RepType::Jk1,
+            lonely_psu: LonelyPsu::Fail,
+            mse: false,
+        };
+        check(&build_replicates(&cols, &opts).unwrap(), "JK1");
+        // BRR needs two PSUs per stratum: pair the PSUs
+        let pair_strata: Vec<usize> = psu.iter().map(|p| p / 2).collect();
+        let cols = DesignColumns {
+            weights: &weights,
+            strata: Some(&pair_strata[..28]),
+            stratum_labels: None,
+            psu: &psu[..28],
+            fpc: None,
+        };
+        let brr = ReplicateOptions {
+            rep_type: RepType::Brr,
+            lonely_psu: LonelyPsu::Fail,
+            mse: false,
+        };
+        let set = build_replicates(
+            &DesignColumns {
+                weights: &weights[..28],
+                ..cols
+            },
+            &brr,
+        )
+        .unwrap();
+        let ReplicateWeights::Compressed {
+            n_psu, multipliers, ..
+        } = &set.weights
+        else {
+            panic!("BRR: expected built weights");
+        };
+        let present: Vec<usize> = (0..*n_psu).collect();
+        assert_eq!(
+            crate::block_rank::multiplier_rank(&present, *n_psu, multipliers).saturating_sub(1),
+            degf_of(&set, &weights[..28], &mask[..28]).unwrap(),
+            "BRR"
+        );
+    }
 }
