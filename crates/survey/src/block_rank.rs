@@ -107,7 +107,6 @@ pub(crate) fn multiplier_rank(
     n_psu: usize,
     multipliers: &[PsuMultipliers],
 ) -> usize {
-    let n_rep = multipliers.len();
     let mut row_of = vec![usize::MAX; n_psu];
     for (k, &p) in present.iter().enumerate() {
         if p < n_psu {
@@ -159,11 +158,11 @@ pub(crate) fn multiplier_rank(
         }
         block_reps[block_of_root[root]].push(r);
     }
-    for k in 0..present.len() {
+    for (k, inside) in in_block.iter_mut().enumerate() {
         let root = find(&mut parent, k);
         if block_of_root[root] != usize::MAX {
             block_rows[block_of_root[root]].push(k);
-            in_block[k] = true;
+            *inside = true;
         }
     }
     let rows_outside_blocks = in_block.iter().any(|b| !b);
@@ -211,7 +210,6 @@ pub(crate) fn multiplier_rank(
     // rank(1 d' + E): dim V = rank([1 | E]); equal to it iff 1 lies in col(1 d' + E)
     let dim_v = rank_e + usize::from(!one_in_col_e);
     let one_in_col_m = !d_in_row_e || (one_in_col_e && (d_e_plus_one + 1.0).abs() > TOL.sqrt());
-    let _ = n_rep;
     if one_in_col_m { dim_v } else { dim_v - 1 }
 }
 
