@@ -143,6 +143,10 @@ pub struct Delivery {
     /// Line ending the delivery uses (readers accept both; `dh synth` writes this one).
     #[serde(default)]
     pub line_ending: LineEnding,
+    /// Worksheet to read from an `.xlsx` delivery (default: the first sheet). The sheet's first non-empty row is the
+    /// header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// Source columns that are direct identifiers (names, phones, GPS, notes): dropped at ingest.
     #[serde(default)]
     pub identifiers: Vec<String>,
@@ -153,6 +157,14 @@ pub struct Delivery {
     /// Mapping per harmonised column name.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnMap>,
+}
+
+/// Prefix of a `codes`/`missing` key that names a value label of the delivery (SPSS, Stata) instead of a code.
+pub const LABEL_PREFIX: &str = "label:";
+
+/// The value label a code key names (`"label:Yes"` -> `Some("Yes")`), or `None` for a plain code.
+pub fn label_key(key: &str) -> Option<&str> {
+    key.strip_prefix(LABEL_PREFIX)
 }
 
 fn default_delimiter() -> String {
@@ -170,7 +182,9 @@ pub struct ColumnMap {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
     /// Source code -> harmonised category label (categorical columns). After loading this holds the resolved codes
-    /// (the column's own, else its scheme's).
+    /// (the column's own, else its scheme's). In `.sav`/`.dta` deliveries a key may name a value label instead of a
+    /// code: `"label:Yes" = "yes"` maps every code the file labels `Yes` (see [`LABEL_PREFIX`]); the same holds for
+    /// `missing` keys (`"label:Refused" = "refused"`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub codes: BTreeMap<String, String>,
     /// Source missing code -> harmonised missing label (`dont_know`, `refused`, `not_applicable`). After loading this

@@ -49,6 +49,7 @@ static DELIVERY: Shape = Shape::Table(&[
     ),
     ("delimiter", Shape::Str, false),
     ("line_ending", Shape::OneOf(&["lf", "crlf"]), false),
+    ("sheet", Shape::Str, false),
     ("identifiers", Shape::Array(&Shape::Str), false),
     ("missing", Shape::Map(&Shape::Str), false),
     ("columns", Shape::Map(&COLUMN), false),

@@ -79,6 +79,35 @@ pub enum IngestError {
         message: String,
     },
 
+    #[error(
+        "{file}: not a readable {format} file: {message}; check `format` in the delivery config or ask the data \
+         provider to re-export the file"
+    )]
+    Format {
+        file: PathBuf,
+        format: &'static str,
+        message: String,
+    },
+
+    #[error("{file}: row {row}, column `{column}`: {message} (value `{value}`)")]
+    Cell {
+        file: PathBuf,
+        /// 1-based data row (the header is not counted).
+        row: u64,
+        column: String,
+        value: String,
+        message: String,
+    },
+
+    #[error(
+        "{file}: worksheet `{sheet}` not found (sheets: {available}); set `sheet` in the delivery config"
+    )]
+    NoSheet {
+        file: PathBuf,
+        sheet: String,
+        available: String,
+    },
+
     #[error("{file}: column `{column}` holds more than 4 GiB of text; split the delivery")]
     TooLarge { file: PathBuf, column: String },
 }

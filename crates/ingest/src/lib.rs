@@ -1,8 +1,9 @@
 //! `dh-ingest`: readers for raw deliveries behind one interface ([`readers::DeliveryReader`]), yielding a
 //! [`RawTable`] of text cells with file and row numbers.
 //!
-//! CSV is supported now (UTF-8, UTF-8 with BOM, Latin-1/Windows-1252, any one-byte delimiter, LF/CRLF, quoted fields
-//! holding delimiters or newlines); SPSS, Stata and Excel readers slot in as one module each under [`readers`].
+//! Formats: CSV (UTF-8, UTF-8 with BOM, Latin-1/Windows-1252, any one-byte delimiter, LF/CRLF, quoted fields
+//! holding delimiters or newlines), SPSS `.sav` (with value labels and user-missing values), Stata `.dta` (value
+//! labels, extended missing `.a`-`.z`) and Excel `.xlsx`, one module each under [`readers`].
 //! Only the source columns mapped by the country config are kept: identifiers and unmapped columns are skipped while
 //! reading and never stored. Nothing here panics or exits on a bad file: every problem is an [`IngestError`] naming
 //! the file (and line, column, value where known), and rows with a wrong number of fields are kept and flagged in
@@ -18,7 +19,9 @@ use std::path::Path;
 use dh_config::Delivery;
 
 pub use error::IngestError;
-pub use table::{ColumnSelection, RawColumn, RawTable, RawTableBuilder, RowIssue, RowIssueKind};
+pub use table::{
+    ColumnLabels, ColumnSelection, RawColumn, RawTable, RawTableBuilder, RowIssue, RowIssueKind,
+};
 
 /// Reads the delivery file at `path` (the country's raw folder joined with `delivery.file`) with the reader for its
 /// format, keeping only the source columns the delivery maps onto harmonised columns.
@@ -46,6 +49,7 @@ mod tests {
             encoding,
             delimiter: delimiter.into(),
             line_ending: LineEnding::Lf,
+            sheet: None,
             identifiers: identifiers.iter().map(|s| s.to_string()).collect(),
             missing: Default::default(),
             columns: mapped
@@ -118,14 +122,13 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_format_is_an_error_not_a_panic() {
-        let mut d = delivery(Encoding::Utf8, ",", &[], &[]);
-        d.format = Format::Sav;
-        let err = read_delivery(Path::new("x.sav"), &d).unwrap_err();
-        assert!(
-            matches!(err, IngestError::UnsupportedFormat { .. }),
-            "{err}"
-        );
+    fn binary_formats_report_missing_files_as_not_found() {
+        for format in [Format::Sav, Format::Dta, Format::Xlsx] {
+            let mut d = delivery(Encoding::Utf8, ",", &[], &[]);
+            d.format = format;
+            let err = read_delivery(Path::new("no/such/x.bin"), &d).unwrap_err();
+            assert!(matches!(err, IngestError::NotFound { .. }), "{err}");
+        }
     }
 
     /// Fuzz-style: random bytes, random CSV-ish fragments, every encoding and several delimiters never panic, and

@@ -22,6 +22,58 @@ pub struct RawColumn {
     text: String,
     /// End offset of each cell in `text`.
     ends: Vec<u32>,
+    /// Value labels and declared missing values the file carries for this column (SPSS, Stata); empty for CSV/Excel.
+    pub labels: ColumnLabels,
+}
+
+/// What a self-describing delivery (SPSS `.sav`, Stata `.dta`) declares about one column's codes. Codes are the
+/// canonical text the reader puts in the cells (`1`, not `1.0`; Stata extended missing as `.a`), so a config can
+/// match them against its code maps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnLabels {
+    /// (code, label) in the file's order.
+    pub value_labels: Vec<(String, String)>,
+    /// Codes the file declares as missing (SPSS user-missing values, Stata extended missing `.a`-`.z`).
+    pub missing_codes: Vec<String>,
+    /// Closed ranges of numeric codes the file declares as missing (SPSS user-missing ranges), as (low, high) text.
+    pub missing_ranges: Vec<(String, String)>,
+}
+
+impl ColumnLabels {
+    pub fn is_empty(&self) -> bool {
+        self.value_labels.is_empty()
+            && self.missing_codes.is_empty()
+            && self.missing_ranges.is_empty()
+    }
+
+    /// The codes whose value label is `label` (exact match after trimming both), in file order.
+    pub fn codes_labelled<'a>(&'a self, label: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.value_labels
+            .iter()
+            .filter(move |(_, l)| l.trim() == label.trim())
+            .map(|(c, _)| c.as_str())
+    }
+
+    /// The value label of `code`, if any.
+    pub fn label_of(&self, code: &str) -> Option<&str> {
+        self.value_labels
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, l)| l.as_str())
+    }
+
+    /// Whether the file declares `code` as missing (a listed code, or a number inside a declared range).
+    pub fn is_declared_missing(&self, code: &str) -> bool {
+        if self.missing_codes.iter().any(|c| c == code) {
+            return true;
+        }
+        let Ok(x) = code.parse::<f64>() else {
+            return false;
+        };
+        self.missing_ranges.iter().any(|(lo, hi)| {
+            matches!((lo.parse::<f64>(), hi.parse::<f64>()), (Ok(lo), Ok(hi)) if lo <= x && x <= hi)
+        })
+    }
 }
 
 impl RawColumn {
@@ -30,6 +82,7 @@ impl RawColumn {
             name,
             text: String::new(),
             ends: Vec::new(),
+            labels: ColumnLabels::default(),
         }
     }
 
@@ -309,6 +362,24 @@ impl RawTableBuilder {
         }
         self.table.row_numbers.push(row_number);
         Ok(())
+    }
+
+    /// Attaches the value labels and declared missing values of a kept source column (ignored for dropped columns,
+    /// so nothing about identifiers is stored).
+    pub fn set_labels(&mut self, source: &str, labels: ColumnLabels) {
+        if let Some(col) = self
+            .table
+            .columns
+            .iter_mut()
+            .find(|c| c.name == source.trim())
+        {
+            col.labels = labels;
+        }
+    }
+
+    /// Whether the source column is kept (readers skip decoding columns that are not).
+    pub fn keeps(&self, field_index: usize) -> bool {
+        self.kept.contains(&field_index)
     }
 
     pub fn finish(self) -> RawTable {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::country::{ColumnMap, CountryConfig, Delivery};
+use crate::country::{ColumnMap, CountryConfig, Delivery, Format};
 use crate::diagnostic::Diagnostic;
 use crate::layered::Locations;
 use crate::schema::{Field, Role, SchemaSet, TableSchema};
@@ -81,6 +81,7 @@ impl Ctx<'_> {
         }
         for (code, label) in &d.missing {
             self.check_missing_label(&self.path(&["missing", code]), label, None, out);
+            self.check_label_key(&self.path(&["missing", code]), code, out);
         }
         self.check_columns(out);
     }
@@ -283,6 +284,7 @@ impl Ctx<'_> {
         for (code, label) in &map.codes {
             let mut at = origin.clone();
             at.push(code.clone());
+            self.check_label_key(&at, code, out);
             if !labels.contains(&label.as_str()) {
                 out.push(self.loc.error(
                     &at,
@@ -349,6 +351,30 @@ impl Ctx<'_> {
             let mut at = origin.clone();
             at.push(code.clone());
             self.check_missing_label(&at, label, explicit.then_some(field), out);
+            self.check_label_key(&at, code, out);
+        }
+    }
+
+    /// A `label:<value label>` key needs a delivery that carries value labels (`.sav`, `.dta`) and a non-empty label.
+    fn check_label_key(&self, at: &[String], code: &str, out: &mut Vec<Diagnostic>) {
+        let Some(label) = crate::country::label_key(code) else {
+            return;
+        };
+        if label.trim().is_empty() {
+            out.push(self.loc.error(
+                at,
+                format!("`{code}` names an empty value label; write `label:<value label as in the file>`"),
+            ));
+        } else if !matches!(self.delivery.format, Format::Sav | Format::Dta) {
+            out.push(self.loc.error(
+                at,
+                format!(
+                    "`{code}` maps by value label, but a {:?} delivery has no value labels; use the codes themselves (labels work for format = \"sav\" or \"dta\")",
+                    self.delivery.format
+                )
+                .replace("Csv", "CSV")
+                .replace("Xlsx", "XLSX"),
+            ));
         }
     }
 
