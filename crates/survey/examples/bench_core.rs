@@ -138,6 +138,31 @@ fn main() {
         t_jkn_by,
         jkn_by[0].se
     );
+    let t = Instant::now();
+    let ci_by = design
+        .ciprop(&yv, CipropMethod::Logit, &by, &opts)
+        .expect("ciprop by");
+    let t_ci_by = t.elapsed();
+    let t = Instant::now();
+    let med = design
+        .quantile(
+            &xv,
+            &[0.5],
+            dh_survey::QuantileRule::Math,
+            dh_survey::QuantileInterval::Mean,
+            &DomainSpec::default(),
+            &opts,
+        )
+        .expect("median");
+    let t_med = t.elapsed();
+    println!(
+        "ciprop logit by 20 domains {:?} (first {})",
+        t_ci_by, ci_by[0].estimate
+    );
+    println!(
+        "median with Woodruff interval {:?} ({} [{}, {}])",
+        t_med, med[0].estimate, med[0].ci_lower, med[0].ci_upper
+    );
     println!("design build {:?}", t_design);
     println!(
         "replicate design: 80 x 1M weights generated {:?}, build incl. degf {:?} (degf {}), mean by 20 domains {:?} (se {})",

@@ -4,6 +4,7 @@
 //! `mean` and `xlogit`. Intervals use t quantiles with df = degf of the (domain) design; the reported SE is the
 //! svymean SE.
 
+use crate::ciprop_fast;
 use crate::dist;
 use crate::domain::DomainSpec;
 use crate::error::SurveyError;
@@ -77,6 +78,47 @@ pub(crate) fn beta_interval(p: f64, v: f64, nrow: usize, degf: f64, alpha: f64) 
     )
 }
 
+/// `mean`, `xlogit`, `asin` and `beta` intervals from the proportion `p` and its variance `v`:
+/// (estimate, lower, upper).
+fn closed_form_interval(
+    method: CipropMethod,
+    p: f64,
+    v: f64,
+    nrow: usize,
+    df: f64,
+    alpha: f64,
+) -> (f64, f64, f64) {
+    let qt = dist::qt(1.0 - alpha / 2.0, df, true);
+    match method {
+        CipropMethod::Xlogit => {
+            let eta = (p / (1.0 - p)).ln();
+            let se = v.sqrt() / (p * (1.0 - p));
+            (p, glm::expit(eta - qt * se), glm::expit(eta + qt * se))
+        }
+        CipropMethod::Asin => {
+            let t = p.sqrt().asin();
+            let se = v.sqrt() / (2.0 * (p * (1.0 - p)).sqrt());
+            (p, (t - qt * se).sin().powi(2), (t + qt * se).sin().powi(2))
+        }
+        CipropMethod::Beta => {
+            let (lo, hi) = beta_interval(p, v, nrow, df, alpha);
+            (p, lo, hi)
+        }
+        _ => (p, p - qt * v.sqrt(), p + qt * v.sqrt()),
+    }
+}
+
+/// `logit`: expit(beta) and the Wald interval on the logit scale (R's confint.svyglm with ddf = df).
+fn logit_interval(beta: f64, var_beta: f64, df: f64, alpha: f64) -> (f64, f64, f64) {
+    let q = dist::qt(1.0 - alpha / 2.0, df, true);
+    let se = var_beta.sqrt();
+    (
+        glm::expit(beta),
+        glm::expit(beta - q * se),
+        glm::expit(beta + q * se),
+    )
+}
+
 impl SurveyDesign {
     /// svyciprop: proportion and interval per domain.
     pub fn ciprop(
@@ -104,6 +146,46 @@ impl SurveyDesign {
         }
         let (set, subset_df) = self.domains(domains)?;
         let alpha = 1.0 - opts.level;
+        if let VarianceKind::Taylor(design) = &self.kind
+            && design.only_stage1()
+            && method != CipropMethod::Likelihood
+            && let Some(stats) = ciprop_fast::domain_props(
+                design,
+                &self.weights,
+                &set,
+                y,
+                method == CipropMethod::Logit,
+            )?
+        {
+            return Ok(stats
+                .iter()
+                .zip(&set.labels)
+                .map(|(s, labels)| {
+                    let df = if domains.by.is_empty() {
+                        subset_df
+                    } else {
+                        s.degf
+                    } as f64;
+                    let (estimate, lo, hi) = match s.logit {
+                        Some((beta, var_beta)) => logit_interval(beta, var_beta, df, alpha),
+                        None => closed_form_interval(method, s.p, s.var, s.nrow, df, alpha),
+                    };
+                    Estimate {
+                        domain: labels.clone(),
+                        name: name.to_string(),
+                        estimate,
+                        se: s.var.sqrt(),
+                        ci_lower: lo,
+                        ci_upper: hi,
+                        ci_method: method.as_str(),
+                        df,
+                        deff: None,
+                        n_unweighted: s.n_unweighted,
+                        n_weighted: s.n_weighted,
+                    }
+                })
+                .collect());
+        }
         let mut out = Vec::new();
         let mut dom_mask = Vec::new();
         let mut mask = Vec::new();
@@ -119,26 +201,11 @@ impl SurveyDesign {
             let k = Kernel::Mean(y);
             let p = k.point(&self.weights, &mask);
             let v = self.kernel_variance(&k, &mask, p, &mut buf)?;
-            let qt = dist::qt(1.0 - alpha / 2.0, df, true);
             let (estimate, lo, hi) = match method {
-                CipropMethod::Mean => (p, p - qt * v.sqrt(), p + qt * v.sqrt()),
-                CipropMethod::Xlogit => {
-                    let eta = (p / (1.0 - p)).ln();
-                    let se = v.sqrt() / (p * (1.0 - p));
-                    (p, glm::expit(eta - qt * se), glm::expit(eta + qt * se))
-                }
-                CipropMethod::Asin => {
-                    let t = p.sqrt().asin();
-                    let se = v.sqrt() / (2.0 * (p * (1.0 - p)).sqrt());
-                    (p, (t - qt * se).sin().powi(2), (t + qt * se).sin().powi(2))
-                }
-                CipropMethod::Beta => {
-                    let (lo, hi) = beta_interval(p, v, self.nrow_of(&dom_mask), df, alpha);
-                    (p, lo, hi)
-                }
                 CipropMethod::Logit | CipropMethod::Likelihood => {
                     self.glm_interval(y, &dom_mask, &mask, method, df, alpha, &mut buf)?
                 }
+                _ => closed_form_interval(method, p, v, self.nrow_of(&dom_mask), df, alpha),
             };
             let (nu, nw) = self.counts(&mask);
             out.push(Estimate {
@@ -234,16 +301,8 @@ impl SurveyDesign {
                 .collect())
         };
         let var_beta = self.variance_with(&influence, &refit, beta, mask, buf)?;
-        let se_beta = var_beta.sqrt();
         match method {
-            CipropMethod::Logit => {
-                let q = dist::qt(1.0 - alpha / 2.0, df, true);
-                Ok((
-                    mu,
-                    glm::expit(beta - q * se_beta),
-                    glm::expit(beta + q * se_beta),
-                ))
-            }
+            CipropMethod::Logit => Ok(logit_interval(beta, var_beta, df, alpha)),
             _ => {
                 let (lo, hi) =
                     self.profile_interval(y, &prior, mask, &sums, fit, var_beta, df, alpha)?;

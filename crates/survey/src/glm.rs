@@ -29,7 +29,7 @@ fn mu_eta(eta: f64) -> f64 {
 }
 
 /// x log x with 0 log 0 = 0 (exact 0 for x = 1 without a log).
-fn xlogx(x: f64) -> f64 {
+pub(crate) fn xlogx(x: f64) -> f64 {
     if x > 0.0 && x != 1.0 { x * x.ln() } else { 0.0 }
 }
 
@@ -91,36 +91,54 @@ fn iterate(sums: &BinomialSums, mut eta: f64, mut devold: f64, iterations_done: 
     }
 }
 
+/// Sums of glm.fit's first IRLS iteration, which starts every row at its own mustart = (w y + 0.5)/(w + 1).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FirstIteration {
+    devold: f64,
+    swz: f64,
+    sw2: f64,
+}
+
+impl FirstIteration {
+    /// Add one row with prior weight `w` > 0 and response `y`.
+    pub fn add(&mut self, w: f64, y: f64) {
+        // mu = linkinv(linkfun(mustart)) and mu.eta(eta) = mu (1 - mu) up to rounding: two logs per row
+        let mu = (w * y + 0.5) / (w + 1.0);
+        let (ln_mu, ln_1mu) = (mu.ln(), (-mu).ln_1p());
+        let eta = ln_mu - ln_1mu;
+        self.devold += 2.0 * w * (xlogx(y) + xlogx(1.0 - y) - y * ln_mu - (1.0 - y) * ln_1mu);
+        let me = mu * (1.0 - mu);
+        let z = eta + (y - mu) / me;
+        let w2 = w * me;
+        self.swz += w2 * z;
+        self.sw2 += w2;
+    }
+
+    /// Complete the fit: the first iteration's coefficient, then IRLS on the constant eta until glm.fit's
+    /// convergence rule holds.
+    pub fn finish(&self, sums: &BinomialSums) -> Fit {
+        let eta = self.swz / self.sw2;
+        let dev = sums.deviance(expit(eta));
+        if (dev - self.devold).abs() / (dev.abs() + 0.1) < EPSILON {
+            return Fit {
+                coef: eta,
+                deviance: dev,
+            };
+        }
+        iterate(sums, eta, dev, 1)
+    }
+}
+
 /// `glm(y ~ 1, family = quasibinomial, weights = w)` over the rows of `mask` with positive weight.
 pub(crate) fn fit_default_start(y: &[f64], w: &[f64], mask: &[bool]) -> Fit {
     let sums = BinomialSums::new(y, w, mask);
-    // first iteration: per-row starting values mustart = (w y + 0.5)/(w + 1)
-    let (mut devold, mut swz, mut sw2) = (0.0, 0.0, 0.0);
+    let mut first = FirstIteration::default();
     for i in 0..y.len() {
-        if !(mask[i] && w[i] > 0.0) {
-            continue;
+        if mask[i] && w[i] > 0.0 {
+            first.add(w[i], y[i]);
         }
-        // mu = linkinv(linkfun(mustart)) and mu.eta(eta) = mu (1 - mu) up to rounding: two logs per row
-        let mu = (w[i] * y[i] + 0.5) / (w[i] + 1.0);
-        let (ln_mu, ln_1mu) = (mu.ln(), (-mu).ln_1p());
-        let eta = ln_mu - ln_1mu;
-        let yi = y[i];
-        devold += 2.0 * w[i] * (xlogx(yi) + xlogx(1.0 - yi) - yi * ln_mu - (1.0 - yi) * ln_1mu);
-        let me = mu * (1.0 - mu);
-        let z = eta + (yi - mu) / me;
-        let w2 = w[i] * me;
-        swz += w2 * z;
-        sw2 += w2;
     }
-    let eta = swz / sw2;
-    let dev = sums.deviance(expit(eta));
-    if (dev - devold).abs() / (dev.abs() + 0.1) < EPSILON {
-        return Fit {
-            coef: eta,
-            deviance: dev,
-        };
-    }
-    iterate(&sums, eta, dev, 1)
+    first.finish(&sums)
 }
 
 /// `glm.fit(..., start = start)` on data summarised by `sums`: every row starts at eta = start.

@@ -34,6 +34,7 @@
 mod block_rank;
 pub mod calibrate;
 pub mod ciprop;
+mod ciprop_fast;
 pub mod collate;
 pub mod design;
 pub mod dist;
