@@ -78,7 +78,7 @@ pub(crate) fn domain_props(
         let mean: Vec<f64> = (0..n_dom).map(|d| sw_dom[d] / rows_dom[d] as f64).collect();
         for i in 0..y.len() {
             let d = set.domain_of_row[i];
-            if d == NONE || y[i].is_nan() || !(weights[i] > 0.0) {
+            if d == NONE || y[i].is_nan() || weights[i] <= 0.0 {
                 continue;
             }
             let d = d as usize;
