@@ -14,7 +14,7 @@ use arrow::array::{
     StringArray, StringBuilder,
 };
 use arrow::datatypes::Int16Type;
-use dh_ingest::RawColumn;
+use dh_ingest::{ColumnLabels, RawColumn};
 
 use crate::lookup::{CodeLookup, parse_number};
 use crate::plan::{ColumnPlan, Input, Kind, Target};
@@ -34,6 +34,8 @@ pub struct CellContext<'a> {
     pub skip: &'a [bool],
     pub missing_labels: &'a [String],
     pub problems: &'a mut Vec<Problem>,
+    /// Value labels and declared missing codes of the source column (SPSS/Stata deliveries; empty otherwise).
+    pub labels: &'a ColumnLabels,
 }
 
 impl CellContext<'_> {
@@ -53,6 +55,27 @@ impl CellContext<'_> {
 
     fn name(&self) -> &str {
         &self.plan.field.name
+    }
+
+    /// A code the delivery file declares as missing (SPSS user-missing, Stata `.a`-`.z`) that the config does not
+    /// map: quarantined with a reason naming the declaration, never read as a real value.
+    fn undeclared_missing(&mut self, row: usize, cell: &str) -> bool {
+        if self.labels.is_empty() || !self.labels.is_declared_missing(cell) {
+            return false;
+        }
+        let label = self
+            .labels
+            .label_of(cell)
+            .map(|l| format!(" (value label `{l}`)"))
+            .unwrap_or_default();
+        let reason = format!(
+            "code `{cell}`{label} is declared missing in the delivery file, but the config maps no missing label to \
+             it for `{}` (source `{}`); add it to the column's or delivery's `missing`",
+            self.name(),
+            self.plan.source
+        );
+        self.report(row, ReasonCode::UnknownCode, cell, reason);
+        true
     }
 
     /// A blank cell (or one whose code means a missing label the field does not permit).
@@ -114,9 +137,13 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
                         None
                     }
                     None => {
-                        let reason =
-                            format!("code `{cell}` is not in the code list of `{}`", ctx.name());
-                        ctx.report(row, ReasonCode::UnknownCode, cell, reason);
+                        if !ctx.undeclared_missing(row, cell) {
+                            let reason = format!(
+                                "code `{cell}` is not in the code list of `{}`",
+                                ctx.name()
+                            );
+                            ctx.report(row, ReasonCode::UnknownCode, cell, reason);
+                        }
                         None
                     }
                 };
@@ -194,6 +221,9 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
             for (row, cell) in raw.iter().enumerate() {
                 let cell = cell.trim();
                 match missing.get(cell) {
+                    None if !cell.is_empty() && ctx.undeclared_missing(row, cell) => {
+                        builder.append_null()
+                    }
                     None if !cell.is_empty() => builder.append_value(cell),
                     target => {
                         ctx.blank_or_disallowed(row, cell, target);
@@ -248,6 +278,9 @@ fn numeric_cell<T>(
             );
             ctx.report(row, ReasonCode::RequiredMissing, cell, reason);
         }
+        return None;
+    }
+    if ctx.undeclared_missing(row, cell) {
         return None;
     }
     let value = parse(cell);

@@ -244,6 +244,7 @@ fn build_columns(
                 skip,
                 missing_labels: &plan.missing_labels,
                 problems,
+                labels: &rc.labels,
             };
             build_raw(&mut ctx, rc)
         }));

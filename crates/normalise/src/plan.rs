@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use dh_config::country::label_key;
 use dh_config::schema::{FieldType, Role};
 use dh_config::{ColumnMap, Delivery, Field, TableSchema};
-use dh_ingest::RawTable;
+use dh_ingest::{ColumnLabels, RawTable};
 
 use crate::error::NormaliseError;
 use crate::key::{ColumnPseudonymiser, PseudonymKey};
@@ -137,7 +138,12 @@ pub fn plan_table(
     for field in &schema.fields {
         let map = delivery.columns.get(&field.name);
         let (input, source) = column_input(ctx, schema, field, map, raw, &position)?;
-        let kind = column_kind(ctx, schema, field, map, delivery, key)?;
+        let no_labels = ColumnLabels::default();
+        let labels = match input {
+            Input::Raw(i) => raw.columns.get(i).map_or(&no_labels, |c| &c.labels),
+            _ => &no_labels,
+        };
+        let kind = column_kind(ctx, schema, field, map, delivery, key, labels)?;
         if let Kind::Categorical { labels, .. } = &kind
             && labels.len() > i16::MAX as usize
         {
@@ -232,7 +238,10 @@ fn column_kind(
     map: Option<&ColumnMap>,
     delivery: &Delivery,
     key: &PseudonymKey,
+    labels: &ColumnLabels,
 ) -> Result<Kind, NormaliseError> {
+    let source = map.and_then(|m| m.source.as_deref()).unwrap_or("");
+    let codes_of = |key: &str| source_codes(ctx, &field.name, source, key, labels);
     if field.pseudonymise {
         return Ok(Kind::Pseudonym(key.for_column(ctx.iso3, &field.name)));
     }
@@ -270,14 +279,16 @@ fn column_kind(
                             ),
                         )
                     })?;
-                entries.push((code.clone(), Target::Key(target as i16)));
+                for source_code in codes_of(code)? {
+                    entries.push((source_code, Target::Key(target as i16)));
+                }
             }
         }
         for (code, label) in effective_missing(schema, field, map, delivery) {
-            entries.push((
-                code.clone(),
-                missing_target(ctx, schema, field, code, label, |l| index_of(l))?,
-            ));
+            let target = missing_target(ctx, schema, field, code, label, |l| index_of(l))?;
+            for source_code in codes_of(code)? {
+                entries.push((source_code, target));
+            }
         }
         let not_collected = index_of(NOT_COLLECTED).unwrap_or(0);
         return Ok(Kind::Categorical {
@@ -288,10 +299,10 @@ fn column_kind(
     }
     let mut entries = Vec::new();
     for (code, label) in &map.missing {
-        entries.push((
-            code.clone(),
-            missing_target(ctx, schema, field, code, label, |_| None)?,
-        ));
+        let target = missing_target(ctx, schema, field, code, label, |_| None)?;
+        for source_code in codes_of(code)? {
+            entries.push((source_code, target));
+        }
     }
     let missing = CodeLookup::new(entries);
     Ok(match field.field_type {
@@ -301,6 +312,37 @@ fn column_kind(
         FieldType::Boolean => Kind::Boolean { missing },
         FieldType::Date => Kind::Date { missing },
     })
+}
+
+/// The source codes a config key stands for: the key itself, or for `label:<value label>` every code the delivery
+/// file labels so (SPSS/Stata value labels). A label the file does not have is a mapping error naming the labels it
+/// has.
+fn source_codes(
+    ctx: &PlanContext<'_>,
+    column: &str,
+    source: &str,
+    key: &str,
+    labels: &ColumnLabels,
+) -> Result<Vec<String>, NormaliseError> {
+    let Some(label) = label_key(key) else {
+        return Ok(vec![key.to_string()]);
+    };
+    let codes: Vec<String> = labels.codes_labelled(label).map(str::to_string).collect();
+    if codes.is_empty() {
+        let known: Vec<&str> = labels
+            .value_labels
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect();
+        return Err(ctx.bad(
+            column,
+            format!(
+                "`{key}`: source variable `{source}` has no value label `{label}` in the delivery file (its labels: {})",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ),
+        ));
+    }
+    Ok(codes)
 }
 
 /// The missing codes of a coded column: its own (already resolved by the config loader), else, for configs built

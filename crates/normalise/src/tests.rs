@@ -596,3 +596,129 @@ fn random_cells_never_panic_and_always_balance() {
         assert_ledger(&out);
     }
 }
+
+/// Mapping by value label (`label:Yes` keys) and declared user-missing codes, as SPSS/Stata deliveries carry them.
+mod value_labels {
+    use super::*;
+    use dh_ingest::ColumnLabels;
+
+    fn labelled_child(rows: &[&[&str]]) -> RawTable {
+        let mut t = table("child.sav", &CHILD_HEADER, rows);
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(c, l)| (c.to_string(), l.to_string()))
+                .collect()
+        };
+        for column in &mut t.columns {
+            match column.name.as_str() {
+                "Q1" => {
+                    column.labels = ColumnLabels {
+                        value_labels: pairs(&[
+                            ("1", "Yes"),
+                            ("2", "No"),
+                            ("7", "Other"),
+                            ("8", "Don't know"),
+                            ("9", "Refused"),
+                        ]),
+                        missing_codes: vec!["7".into(), "8".into(), "9".into()],
+                        missing_ranges: vec![],
+                    }
+                }
+                "HRS" => {
+                    column.labels = ColumnLabels {
+                        missing_ranges: vec![("97".into(), "99".into())],
+                        ..Default::default()
+                    }
+                }
+                _ => {}
+            }
+        }
+        t
+    }
+
+    fn config_by_label() -> CountryConfig {
+        let text = CONFIG.replace(
+            r#"q1 = { source = "Q1", codes = { "1" = "yes", "2" = "no" }, missing = { "8" = "dont_know", "9" = "refused", "" = "not_applicable" } }"#,
+            r#"q1 = { source = "Q1", codes = { "label:Yes" = "yes", "label:No" = "no" }, missing = { "label:Don't know" = "dont_know", "9" = "refused", "" = "not_applicable" } }"#,
+        );
+        assert_ne!(
+            text, CONFIG,
+            "the test config line changed; update this test"
+        );
+        toml::from_str(&text).unwrap()
+    }
+
+    fn run_labelled(child: RawTable) -> Result<CountryOutput, NormaliseError> {
+        let raw = BTreeMap::from([
+            ("child_survey".to_string(), child),
+            ("caregiver_survey".to_string(), good_caregivers()),
+        ]);
+        normalise_country(&config_by_label(), &schemas(), &raw, &key())
+    }
+
+    #[test]
+    fn codes_map_by_value_label_and_unmapped_user_missing_is_quarantined_with_its_label() {
+        let child = labelled_child(&[
+            &["C1", "H1", "EA1", "1.5", "1", "12", "1", "3"],
+            &["C2", "H2", "EA1", "2.0", "2", "15", "2", "98"],
+            &["C3", "H3", "EA2", "0.5", "2", "17", "8", "0"],
+            &["C4", "H4", "EA2", "1", "1", "14", "7", "1"],
+            &["C5", "H5", "EA2", "1", "1", "14", "1", "97"],
+        ]);
+        let out = run_labelled(child).unwrap();
+        let t = &out.tables["child_survey"];
+        assert_eq!(
+            labels(&t.batch, "q1"),
+            [
+                Some("yes".into()),
+                Some("no".into()),
+                Some("dont_know".into())
+            ]
+        );
+        let r = reasons(t);
+        assert_eq!(
+            r,
+            [
+                (
+                    4,
+                    "unknown_code".into(),
+                    Some("Q1".into()),
+                    Some("7".into())
+                ),
+                (
+                    5,
+                    "unknown_code".into(),
+                    Some("HRS".into()),
+                    Some("97".into())
+                ),
+            ]
+        );
+        let reason = t
+            .quarantine
+            .column_by_name("reason")
+            .unwrap()
+            .as_string::<i32>()
+            .value(0)
+            .to_string();
+        assert!(
+            reason.contains("declared missing") && reason.contains("`Other`"),
+            "{reason}"
+        );
+        assert_ledger(&out);
+    }
+
+    #[test]
+    fn a_label_the_file_does_not_have_is_a_mapping_error() {
+        let child = labelled_child(&[&["C1", "H1", "EA1", "1.5", "1", "12", "1", "3"]]);
+        let mut child_no_labels = child.clone();
+        for c in &mut child_no_labels.columns {
+            c.labels = ColumnLabels::default();
+        }
+        let err = run_labelled(child_no_labels).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("`label:") && text.contains("`Q1`") && text.contains("none"),
+            "{text}"
+        );
+    }
+}
