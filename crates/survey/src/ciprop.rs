@@ -128,7 +128,7 @@ impl SurveyDesign {
         domains: &DomainSpec<'_>,
         opts: &Options,
     ) -> Result<Vec<Estimate>, SurveyError> {
-        self.check_missing(&[var], opts.na_rm)?;
+        self.check_inputs(&[var], opts)?;
         let Variable::Numeric { name, values: y } = var else {
             return Err(SurveyError::Invalid(
                 "svyciprop needs a numeric 0/1 variable".into(),

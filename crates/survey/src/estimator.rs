@@ -430,6 +430,22 @@ impl SurveyDesign {
         Ok(())
     }
 
+    /// Checks shared by every estimator: variable lengths and values, missing values (an error naming the count
+    /// unless `na_rm`), and the confidence level.
+    pub(crate) fn check_inputs(
+        &self,
+        vars: &[&Variable<'_>],
+        opts: &Options,
+    ) -> Result<(), SurveyError> {
+        if !(opts.level > 0.0 && opts.level < 1.0) {
+            return Err(SurveyError::Invalid(format!(
+                "confidence level {} must lie strictly between 0 and 1 (e.g. 0.95)",
+                opts.level
+            )));
+        }
+        self.check_missing(vars, opts.na_rm)
+    }
+
     /// Error naming the count of missing values unless `na_rm`.
     pub(crate) fn check_missing(
         &self,

@@ -54,7 +54,7 @@ impl SurveyDesign {
         opts: &Options,
         total: bool,
     ) -> Result<Vec<Estimate>, SurveyError> {
-        self.check_missing(&[var], opts.na_rm)?;
+        self.check_inputs(&[var], opts)?;
         let (set, df) = self.domains(domains)?;
         // columns: one numeric column, or one indicator per level
         let columns: Vec<(String, Cow<'_, [f64]>)> = match var {
@@ -203,7 +203,7 @@ impl SurveyDesign {
         domains: &DomainSpec<'_>,
         opts: &Options,
     ) -> Result<Vec<Estimate>, SurveyError> {
-        self.check_missing(&[num, den], opts.na_rm)?;
+        self.check_inputs(&[num, den], opts)?;
         let (
             Variable::Numeric {
                 name: nn,
@@ -321,5 +321,93 @@ impl SurveyDesign {
             n_unweighted: nu,
             n_weighted: nw,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::design::{DesignSpec, Factor, WeightSpec};
+    use crate::domain::DomainSpec;
+    use crate::error::SurveyError;
+    use crate::estimator::{Options, SurveyDesign, Variable};
+    use crate::lonely::LonelyPsu;
+
+    fn srs(n: usize) -> SurveyDesign {
+        let w = vec![2.0; n];
+        let spec = DesignSpec {
+            ids: vec![],
+            strata: None,
+            fpc: vec![],
+            weights: WeightSpec::Weights(&w),
+            nest: false,
+            lonely_psu: LonelyPsu::Fail,
+        };
+        SurveyDesign::taylor(&spec).unwrap()
+    }
+
+    #[test]
+    fn missing_values_need_na_rm_and_then_leave_the_domain() {
+        let d = srs(5);
+        let x = [1.0, f64::NAN, 3.0, f64::NAN, 5.0];
+        let v = Variable::Numeric {
+            name: "x",
+            values: &x,
+        };
+        let err = d
+            .mean(&v, &DomainSpec::default(), &Options::default())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            SurveyError::MissingValues {
+                variable: "x".into(),
+                count: 2
+            }
+        );
+        let opts = Options {
+            na_rm: true,
+            ..Options::default()
+        };
+        let e = &d.mean(&v, &DomainSpec::default(), &opts).unwrap()[0];
+        assert_eq!((e.estimate, e.n_unweighted, e.n_weighted), (3.0, 3, 6.0));
+        // the dropped rows stay PSUs of the design (n = 5): var = 5/4 * sum(z^2), z = w (x - m) / sum(w);
+        // R: SE(svymean(~x, svydesign(id=~1, weights=~w, data=d), na.rm=TRUE)) = 1.0540925533894598
+        assert!((e.se - 1.0540925533894598).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bad_inputs_are_typed_errors() {
+        let d = srs(3);
+        let x = [1.0, 2.0, 3.0];
+        let v = Variable::Numeric {
+            name: "x",
+            values: &x,
+        };
+        let opts = Options {
+            level: 95.0,
+            ..Options::default()
+        };
+        assert!(d.mean(&v, &DomainSpec::default(), &opts).is_err());
+        let labels = vec!["a".to_string()];
+        let codes = [0u32, 1, 0];
+        let f = Variable::Categorical {
+            name: "f",
+            factor: Factor {
+                codes: &codes,
+                labels: &labels,
+            },
+        };
+        assert!(
+            d.mean(&f, &DomainSpec::default(), &Options::default())
+                .is_err()
+        );
+        let short = [1.0, 2.0];
+        let s = Variable::Numeric {
+            name: "s",
+            values: &short,
+        };
+        assert!(
+            d.total(&s, &DomainSpec::default(), &Options::default())
+                .is_err()
+        );
     }
 }

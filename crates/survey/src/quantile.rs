@@ -251,7 +251,7 @@ impl SurveyDesign {
         domains: &DomainSpec<'_>,
         opts: &Options,
     ) -> Result<Vec<Estimate>, SurveyError> {
-        self.check_missing(&[var], opts.na_rm)?;
+        self.check_inputs(&[var], opts)?;
         let Variable::Numeric { name, values: x } = var else {
             return Err(SurveyError::Invalid(
                 "svyquantile needs a numeric variable".into(),
