@@ -113,9 +113,12 @@ pub struct Estimate {
     pub se: f64,
     pub ci_lower: f64,
     pub ci_upper: f64,
-    /// How the interval was computed (`wald-t`, `logit`, `beta`, ...).
+    /// How the interval was computed: `wald-t` (means, totals, ratios), the svyciprop method (`logit`,
+    /// `likelihood`, `beta`, `asin`, `mean`, `xlogit`) or the quantile interval (`woodruff-mean`, ...).
     pub ci_method: &'static str,
-    /// Degrees of freedom of the interval.
+    /// Degrees of freedom of the t interval: R's `degf()` of the design the statistic is computed on (the
+    /// subset design for a `subset`; for `by` domains the full design's for means, totals and ratios, as
+    /// `confint(svyby(...), df = degf(design))`, and each domain's own for svyciprop and svyquantile).
     pub df: f64,
     pub deff: Option<f64>,
     /// Rows in the domain with a non-missing value and non-zero weight.
