@@ -159,11 +159,15 @@ impl Table {
     }
 }
 
-fn load_tables(root: &Value) -> BTreeMap<String, Table> {
+/// The datasets of a JSON file (`datasets.<name>.file`, relative to `dir`), with the derived variables.
+fn load_tables(root: &Value, dir: &Path) -> BTreeMap<String, Table> {
     let mut out = BTreeMap::new();
-    for (name, ds) in root["datasets"].as_object().expect("datasets") {
+    let Some(datasets) = root["datasets"].as_object() else {
+        return out;
+    };
+    for (name, ds) in datasets {
         let file = ds["file"].as_str().expect("file");
-        let mut t = Table::read(&oracle_dir().join(file));
+        let mut t = Table::read(&dir.join(file));
         t.add_derived();
         assert_eq!(t.n as u64, ds["n_rows"].as_u64().expect("n_rows"), "{name}");
         out.insert(name.clone(), t);
@@ -534,7 +538,12 @@ fn run_case(root: &Value, case: &Value, t: &Table) -> Result<Vec<Estimate>, Stri
     let stat = stat.trim_start_matches("svyby(").trim_end_matches(')');
     let numeric_storage;
     let factor_storage;
-    let var = if variable == "stype" {
+    // a text column (any value that is not a number) is categorical, as read.csv makes it a factor
+    let is_text = !variable.contains('/')
+        && t.columns
+            .get(variable)
+            .is_some_and(|c| c.iter().flatten().any(|v| v.parse::<f64>().is_err()));
+    let var = if is_text {
         factor_storage = t.factor(variable);
         Variable::Categorical {
             name: variable,
@@ -711,9 +720,15 @@ fn check_case(case: &Value, got: &[Estimate]) -> Result<f64, String> {
 }
 
 /// Run every case of one JSON file (designs from that file, datasets from the shared oracle).
-fn run_file(cases_file: &Path, tables: &BTreeMap<String, Table>) {
+fn run_file(cases_file: &Path, shared: BTreeMap<String, Table>) {
     let text = std::fs::read_to_string(cases_file).expect("cases file");
     let root: Value = serde_json::from_str(&text).expect("json");
+    // datasets of this file (beside it) in addition to the shared oracle's
+    let mut tables = shared;
+    tables.extend(load_tables(
+        &root,
+        cases_file.parent().unwrap_or(Path::new(".")),
+    ));
     let cases = root["cases"].as_array().expect("cases");
     let filter = std::env::var("ORACLE_FILTER").ok();
     // per statistic and design type: passed, failed, largest share of the tolerance used by a passing case
@@ -784,18 +799,18 @@ fn run_file(cases_file: &Path, tables: &BTreeMap<String, Table>) {
 
 fn shared_tables() -> BTreeMap<String, Table> {
     let text = std::fs::read_to_string(oracle_dir().join("expected.json")).expect("expected.json");
-    load_tables(&serde_json::from_str(&text).expect("json"))
+    load_tables(&serde_json::from_str(&text).expect("json"), &oracle_dir())
 }
 
 /// The 318 cases of the shared oracle (R survey 4.1-1).
 #[test]
 fn oracle_cases() {
-    run_file(&oracle_dir().join("expected.json"), &shared_tables());
+    run_file(&oracle_dir().join("expected.json"), shared_tables());
 }
 
 /// Extra R cases written by `tests/extra/make_extra.R` (same schema).
 #[test]
 fn extra_r_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/extra");
-    run_file(&dir.join("extra_expected.json"), &shared_tables());
+    run_file(&dir.join("extra_expected.json"), shared_tables());
 }

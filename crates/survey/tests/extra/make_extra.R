@@ -119,9 +119,53 @@ run_case("x_dstrat2__quantile", "dstrat2", "svyquantile", "api00",
          options = list(quantiles = "c(0.25, 0.5, 0.75)", args = ""), lonely = lonely2)
 run_case("x_dstrat2__ratio", "dstrat2", "svyratio", "api.stu/enroll", "svyratio(~api.stu, ~enroll, dstrat2, na.rm=TRUE)",
          options = list(na_rm = TRUE), lonely = lonely2)
+## ---- a larger synthetic design: 25 strata, 2 to 8 PSUs each, unequal cluster sizes and weights, fpc,
+## a rare binary indicator, a 6-level domain variable (written to synthetic.csv, re-read as the harness reads it)
+set.seed(20261128)
+syn <- do.call(rbind, lapply(1:25, function(h) {
+  k <- sample(2:8, 1)
+  do.call(rbind, lapply(1:k, function(j) {
+    m <- sample(3:40, 1)
+    data.frame(stratum = sprintf("s%02d", h), psu = j, N_h = k * sample(5:30, 1),
+               w = round(runif(m, 20, 200), 3) * (1 + h / 10), y = round(rlnorm(m, 3 + h / 25, 0.6), 2),
+               z = round(runif(m, 1, 5), 2), b = as.numeric(runif(m) < 0.08 + 0.004 * h),
+               dom = sprintf("d%d", sample(1:6, m, replace = TRUE, prob = c(3, 2, 2, 1, 1, 0.5))))
+  }))
+}))
+syn$N_h <- ave(syn$N_h, syn$stratum, FUN = function(v) v[1])
+write.csv(syn, "synthetic.csv", row.names = FALSE)
+synthetic <- read.csv("synthetic.csv", stringsAsFactors = TRUE)
+register_design("dsyn", "svydesign(id=~psu, strata=~stratum, weights=~w, nest=TRUE, data=synthetic)",
+  tay("synthetic", "psu", "stratum", NULL, "w", nest = TRUE))
+register_design("dsyn_fpc", "svydesign(id=~psu, strata=~stratum, weights=~w, fpc=~N_h, nest=TRUE, data=synthetic)",
+  tay("synthetic", "psu", "stratum", "N_h", "w", nest = TRUE))
+for (d in c("dsyn", "dsyn_fpc")) {
+  run_case(paste0("x_", d, "__mean__y"), d, "svymean", "y", sprintf("svymean(~y, %s, deff=TRUE)", d),
+           options = list(deff = TRUE))
+  run_case(paste0("x_", d, "__total__y"), d, "svytotal", "y", sprintf("svytotal(~y, %s, deff=\"replace\")", d),
+           options = list(deff = "replace"))
+  run_case(paste0("x_", d, "__mean__dom"), d, "svymean", "dom", sprintf("svymean(~dom, %s)", d))
+  run_case(paste0("x_", d, "__ratio__y_z"), d, "svyratio", "y/z", sprintf("svyratio(~y, ~z, %s)", d))
+  run_case(paste0("x_", d, "__by_dom__mean__y"), d, "svyby(svymean)", "y",
+           sprintf("svyby(~y, ~dom, %s, svymean)", d), by1("dom"), byvars = "dom")
+  for (m in c("logit", "likelihood", "beta", "xlogit", "asin", "mean"))
+    run_case(paste0("x_", d, "__ciprop_", m, "__b"), d, "svyciprop", "b",
+             sprintf("svyciprop(~b, %s, method=\"%s\")", d, m), options = list(method = m))
+  for (m in c("logit", "beta"))
+    run_case(paste0("x_", d, "__by_dom__ciprop_", m, "__b"), d, "svyby(svyciprop)", "b",
+             sprintf("svyby(~b, ~dom, %s, svyciprop, method=\"%s\", vartype=c(\"se\",\"ci\"))", d, m),
+             by1("dom"), options = list(method = m), byvars = "dom")
+  run_case(paste0("x_", d, "__subset_d4__ciprop_beta__b"), d, "svyciprop", "b",
+           sprintf("svyciprop(~b, subset(%s, dom == \"d4\"), method=\"beta\")", d), sub("dom == \"d4\""),
+           options = list(method = "beta"), df_expr = sprintf("degf(subset(%s, dom == \"d4\"))", d))
+  run_case(paste0("x_", d, "__quantile__y"), d, "svyquantile", "y",
+           sprintf("svyquantile(~y, %s, quantiles=c(0.1, 0.5, 0.9), ci=TRUE)", d),
+           options = list(quantiles = "c(0.1, 0.5, 0.9)", args = ""))
+}
+datasets <- list(synthetic = list(file = "synthetic.csv", n_rows = nrow(synthetic)))
 out <- list(schema_version = 1,
   generator = list(R_version = R.version.string, survey_version = as.character(packageVersion("survey")),
                    script = "make_extra.R (+ ../oracle/oracle_lib.R)"),
-  designs = .oracle$designs, cases = unname(.oracle$cases))
+  datasets = datasets, designs = .oracle$designs, cases = unname(.oracle$cases))
 write_json_file(out, "extra_expected.json")
 cat("wrote", length(.oracle$cases), "cases\n")
