@@ -162,6 +162,29 @@ for (d in c("dsyn", "dsyn_fpc")) {
            sprintf("svyquantile(~y, %s, quantiles=c(0.1, 0.5, 0.9), ci=TRUE)", d),
            options = list(quantiles = "c(0.1, 0.5, 0.9)", args = ""))
 }
+## replicate and calibrated versions of the synthetic design
+register_design("dsyn_jkn", "as.svrepdesign(dsyn_fpc, type=\"JKn\")",
+  list(type = "replicate", base_design = "dsyn_fpc", dataset = "synthetic", rep_type = "JKn"))
+pop.dom <- data.frame(dom = paste0("d", 1:6), Freq = c(90000, 60000, 60000, 30000, 30000, 15000))
+register_design("dsyn_ps", "postStratify(dsyn, ~dom, pop.dom)",
+  list(type = "calibrated", base_design = "dsyn", dataset = "synthetic", method = "postStratify",
+       margins = list(list(variable = "dom", levels = arr(paste0("d", 1:6)),
+                           totals = arr(c(90000, 60000, 60000, 30000, 30000, 15000))))))
+for (d in c("dsyn_jkn", "dsyn_ps")) {
+  run_case(paste0("x_", d, "__mean__y"), d, "svymean", "y", sprintf("svymean(~y, %s)", d))
+  run_case(paste0("x_", d, "__by_dom__total__y"), d, "svyby(svytotal)", "y",
+           sprintf("svyby(~y, ~dom, %s, svytotal)", d), by1("dom"), byvars = "dom")
+  run_case(paste0("x_", d, "__ciprop_logit__b"), d, "svyciprop", "b",
+           sprintf("svyciprop(~b, %s, method=\"logit\")", d), options = list(method = "logit"))
+  run_case(paste0("x_", d, "__by_dom__ciprop_beta__b"), d, "svyby(svyciprop)", "b",
+           sprintf("svyby(~b, ~dom, %s, svyciprop, method=\"beta\", vartype=c(\"se\",\"ci\"))", d),
+           by1("dom"), options = list(method = "beta"), byvars = "dom")
+  run_case(paste0("x_", d, "__quantile__y"), d, "svyquantile", "y",
+           sprintf("svyquantile(~y, %s, quantiles=0.5, ci=TRUE)", d), options = list(quantiles = "0.5", args = ""))
+}
+run_case("x_dsyn_jkn__quantile_q__y", "dsyn_jkn", "svyquantile", "y",
+         "svyquantile(~y, dsyn_jkn, quantiles=c(0.25, 0.75), ci=TRUE, interval.type=\"quantile\")",
+         options = list(quantiles = "c(0.25, 0.75)", args = ", interval.type=\"quantile\""))
 datasets <- list(synthetic = list(file = "synthetic.csv", n_rows = nrow(synthetic)))
 out <- list(schema_version = 1,
   generator = list(R_version = R.version.string, survey_version = as.character(packageVersion("survey")),
