@@ -60,6 +60,13 @@ pub enum SynthError {
         encoding: String,
     },
 
+    #[error("{path}: cannot write {format}: {message}")]
+    Format {
+        path: PathBuf,
+        format: &'static str,
+        message: String,
+    },
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

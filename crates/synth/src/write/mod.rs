@@ -1,22 +1,34 @@
 //! Writes a [`SynthSample`] as the country's raw deliveries: for every `[deliveries.<table>]` of the config, the
-//! file it names, with its delimiter, encoding (UTF-8, UTF-8 with BOM, Latin-1, Windows-1252) and line ending.
+//! file it names, in its format: CSV with its delimiter, encoding and line ending ([`csv`]), SPSS `.sav` with value
+//! labels and user-missing values ([`sav`]), Stata `.dta` with value labels ([`dta`]), Excel `.xlsx` ([`xlsx`]).
+//! The cells are computed once as a [`TextTable`]; each format is one [`FormatWriter`].
 //!
 //! Each harmonised value goes through the INVERSE of the country's column mapping: category label -> the
 //! country's source code (the first code, in sorted order, mapped to that label), missing label -> the country's
 //! missing code (`""` = an empty cell). A column with `not_collected = true` has no source and is absent; a
 //! harmonised column the delivery does not map is absent too. Alongside the mapped columns every delivery holds
 //! its direct identifiers (`identifiers`, see [`crate::identifiers`]) and two unmapped administrative columns
-//! (`interview_minutes`, `form_version`) that ingest must ignore. Quoting is minimal (fields holding the delimiter,
-//! a quote or a line break are quoted), as most survey software writes it.
+//! (`interview_minutes`, `form_version`) that ingest must ignore. A code key naming a value label
+//! (`"label:Yes" = "yes"`, for `.sav`/`.dta`) gets the smallest positive integer code the column does not use
+//! otherwise, and the file labels that code `Yes`; other codes are labelled with the harmonised label in words
+//! (`dont_know` -> `Don't know`).
 //!
 //! Column order: the first mapped column (the respondent or caregiver id), the identifiers other than notes,
 //! the remaining mapped columns in schema order, the administrative columns, then the notes.
 
-use std::collections::{BTreeSet, HashSet};
+pub mod csv;
+pub mod dta;
+pub mod sav;
+pub mod table;
+pub mod xlsx;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
-use dh_config::country::{Encoding, Format, LineEnding};
+use dh_config::country::{Format, label_key};
 use dh_config::{ColumnMap, CountryConfig, Delivery};
+
+pub use table::{TextColumn, TextTable};
 
 use crate::cell::Cell;
 use crate::error::SynthError;
@@ -26,6 +38,21 @@ use crate::messy::{self, InjectedProblem, Injection, Targets};
 use crate::population::CHILD_TABLE;
 use crate::rng;
 use crate::sample::{Respondent, SynthSample};
+
+/// Writes one delivery file in one format.
+pub trait FormatWriter: Sync {
+    fn write(&self, path: &Path, delivery: &Delivery, table: &TextTable) -> Result<(), SynthError>;
+}
+
+/// The writer for a format.
+pub fn writer_for(format: Format) -> &'static dyn FormatWriter {
+    match format {
+        Format::Csv => &csv::CsvWriter,
+        Format::Sav => &sav::SavWriter,
+        Format::Dta => &dta::DtaWriter,
+        Format::Xlsx => &xlsx::XlsxWriter,
+    }
+}
 
 /// Unmapped administrative columns added to every delivery.
 const ADMIN_COLUMNS: [&str; 2] = ["interview_minutes", "form_version"];
@@ -44,6 +71,12 @@ struct FieldText<'a> {
     categories: Vec<String>,
     /// Source code per table missing label, if the country has one.
     missing: Vec<Option<String>>,
+    /// Harmonised label -> source code, for frame values (sex, urban/rural) and the planted unknown codes.
+    by_label: BTreeMap<String, String>,
+    /// (source code, human label) for formats with value labels.
+    value_labels: Vec<(String, String)>,
+    /// Source codes of missing labels (declared user-missing in `.sav`).
+    missing_codes: Vec<String>,
     map: &'a ColumnMap,
 }
 
@@ -75,12 +108,6 @@ pub fn write_deliveries(
             .ok_or_else(|| {
                 derr("dh synth generates only the child table and tables linked to it".into())
             })?;
-        if delivery.format != Format::Csv {
-            return Err(derr(format!(
-                "dh synth writes CSV only, not {:?}",
-                delivery.format
-            )));
-        }
         let plan = &sample.plans[t];
         let columns = columns(plan, delivery).map_err(&derr)?;
         let targets = targets(plan, &columns);
@@ -102,11 +129,11 @@ pub fn write_deliveries(
             |k| orphan_household(&households, k),
         );
         let path = dir.join(&delivery.file);
-        let bytes = render(sample, t, delivery, &columns, &injections, &path)?;
+        let text = render(sample, t, delivery, &columns, &injections)?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| SynthError::io(parent, e))?;
         }
-        std::fs::write(&path, bytes).map_err(|e| SynthError::io(&path, e))?;
+        writer_for(delivery.format).write(&path, delivery, &text)?;
         for inj in &injections {
             let Source::Field { index, .. } = columns[inj.column].source else {
                 continue;
@@ -153,25 +180,39 @@ fn columns<'a>(plan: &TablePlan, delivery: &'a Delivery) -> Result<Vec<Column<'a
             continue;
         }
         let Some(source) = &map.source else { continue };
-        let categories = if map.codes.is_empty() {
+        let mut codes = SourceCodes::new(map);
+        let categories: Vec<String> = if map.codes.is_empty() {
             f.labels.clone()
         } else {
             f.labels
                 .iter()
                 .map(|label| {
-                    inverse(&map.codes, label).ok_or_else(|| {
+                    let key = inverse(&map.codes, label).ok_or_else(|| {
                         format!(
                             "column `{}` ({source}) has no source code for category `{label}`",
                             f.name
                         )
-                    })
+                    })?;
+                    Ok(codes.resolve(&key, label))
                 })
-                .collect::<Result<_, _>>()?
+                .collect::<Result<_, String>>()?
         };
-        let missing = plan
+        let missing: Vec<Option<String>> = plan
             .missing_labels
             .iter()
-            .map(|l| inverse(&map.missing, l))
+            .map(|l| inverse(&map.missing, l).map(|key| codes.resolve(&key, l)))
+            .collect();
+        let missing_codes = missing
+            .iter()
+            .flatten()
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect();
+        let by_label = f
+            .labels
+            .iter()
+            .zip(&categories)
+            .map(|(l, c)| (l.clone(), c.clone()))
             .collect();
         let frame = match f.generator {
             Gen::Frame(ff) => Some(ff),
@@ -185,6 +226,13 @@ fn columns<'a>(plan: &TablePlan, delivery: &'a Delivery) -> Result<Vec<Column<'a
                     frame,
                     categories,
                     missing,
+                    by_label,
+                    value_labels: if map.codes.is_empty() {
+                        Vec::new()
+                    } else {
+                        codes.labels
+                    },
+                    missing_codes,
                     map,
                 },
             },
@@ -230,6 +278,47 @@ fn columns<'a>(plan: &TablePlan, delivery: &'a Delivery) -> Result<Vec<Column<'a
     Ok(out)
 }
 
+/// Source codes of one column as written: plain keys as they are, `label:<text>` keys replaced by the smallest
+/// positive integer the column does not use, with the value labels the file should carry.
+struct SourceCodes {
+    taken: BTreeSet<String>,
+    labels: Vec<(String, String)>,
+}
+
+impl SourceCodes {
+    fn new(map: &ColumnMap) -> Self {
+        SourceCodes {
+            taken: map
+                .codes
+                .keys()
+                .chain(map.missing.keys())
+                .filter(|k| label_key(k).is_none())
+                .cloned()
+                .collect(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// The code written for config key `key`, which maps to harmonised `label`.
+    fn resolve(&mut self, key: &str, label: &str) -> String {
+        let (code, human) = match label_key(key) {
+            Some(text) => {
+                let code = (1u32..)
+                    .map(|n| n.to_string())
+                    .find(|c| !self.taken.contains(c))
+                    .unwrap_or_default();
+                self.taken.insert(code.clone());
+                (code, text.to_string())
+            }
+            None => (key.to_string(), table::human_label(label)),
+        };
+        if !code.is_empty() && !self.labels.iter().any(|(c, _)| *c == code) {
+            self.labels.push((code.clone(), human));
+        }
+        code
+    }
+}
+
 /// The first source code (sorted) mapped to `label`.
 fn inverse(map: &std::collections::BTreeMap<String, String>, label: &str) -> Option<String> {
     map.iter()
@@ -247,9 +336,10 @@ fn targets(plan: &TablePlan, columns: &[Column]) -> Targets {
         match (&f.generator, f.name.as_str()) {
             (Gen::Categorical(_), _) if !text.map.codes.is_empty() => {
                 let used = text
-                    .map
-                    .codes
-                    .keys()
+                    .by_label
+                    .values()
+                    .chain(text.missing.iter().flatten())
+                    .chain(text.map.codes.keys())
                     .chain(text.map.missing.keys())
                     .cloned()
                     .collect();
@@ -306,9 +396,9 @@ fn cell_text(
         Cell::Num(x) => out.push_str(&format!("{x:.4}")),
         Cell::Frame => {
             let value = text.frame.map(|ff| frame_text(r, ff)).unwrap_or_default();
-            match inverse(&text.map.codes, &value) {
-                Some(code) => out.push_str(&code),
-                None => out.push_str(&value),
+            match text.by_label.get(&value) {
+                Some(code) if !text.map.codes.is_empty() => out.push_str(code),
+                _ => out.push_str(&value),
             }
         }
         Cell::Blank => {}
@@ -316,14 +406,14 @@ fn cell_text(
     Ok(())
 }
 
+/// The delivery's cells (planted problems included) with the value labels and missing codes of each column.
 fn render(
     sample: &SynthSample,
     t: usize,
     delivery: &Delivery,
     columns: &[Column],
     injections: &[Injection],
-    path: &Path,
-) -> Result<Vec<u8>, SynthError> {
+) -> Result<TextTable, SynthError> {
     let plan = &sample.plans[t];
     let derr = |message: String| SynthError::Delivery {
         iso3: sample.iso3.clone(),
@@ -331,112 +421,39 @@ fn render(
         file: delivery.file.clone(),
         message,
     };
-    let delimiter = match delivery.delimiter.as_bytes() {
-        [d] => *d,
-        _ => {
-            return Err(derr(format!(
-                "delimiter `{}` is not one byte",
-                delivery.delimiter
-            )));
+    let mut table = TextTable::new(columns.iter().map(|c| c.header.clone()));
+    for (out, col) in table.columns.iter_mut().zip(columns) {
+        if let Source::Field { text, .. } = &col.source {
+            out.value_labels = text.value_labels.clone();
+            out.missing_codes = text.missing_codes.clone();
         }
-    };
-    let terminator = match delivery.line_ending {
-        LineEnding::Crlf => csv::Terminator::CRLF,
-        LineEnding::Lf => csv::Terminator::Any(b'\n'),
-    };
-    let mut body = Vec::with_capacity(sample.respondents.len() * columns.len() * 3);
-    if delivery.encoding == Encoding::Utf8Bom {
-        body.extend_from_slice(b"\xEF\xBB\xBF");
     }
-    {
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .terminator(terminator)
-            .from_writer(&mut body);
-        let encode = |row: u64, column: &str, value: &str| -> Result<Vec<u8>, SynthError> {
-            encode(delivery.encoding, value).ok_or_else(|| SynthError::Encoding {
-                path: path.to_path_buf(),
-                row,
-                column: column.to_string(),
-                value: value.to_string(),
-                encoding: format!("{:?}", delivery.encoding),
-            })
-        };
-        let header: Vec<Vec<u8>> = columns
-            .iter()
-            .map(|c| encode(1, &c.header, &c.header))
-            .collect::<Result<_, _>>()?;
-        w.write_record(&header).map_err(|e| derr(e.to_string()))?;
-        let mut cells: Vec<String> = vec![String::new(); columns.len()];
-        let mut next = injections.iter().peekable();
-        for (ri, (r, row)) in sample.respondents.iter().zip(&sample.rows[t]).enumerate() {
-            let file_row = ri as u64 + 2;
-            for (c, col) in columns.iter().enumerate() {
-                let out = &mut cells[c];
-                match &col.source {
-                    Source::Field { index, text } => cell_text(row[*index], text, plan, r, out)
-                        .map_err(|m| {
-                            derr(format!("row {file_row}, column `{}`: {m}", col.header))
-                        })?,
-                    Source::Identifier(kind) => {
-                        *out = kind.value(sample.key, r.child as u64, &col.header, r.lat, r.lon);
-                    }
-                    Source::Admin(0) => {
-                        *out = (15 + rng::mix64(sample.key ^ r.child as u64) % 61).to_string()
-                    }
-                    Source::Admin(_) => *out = "2.3".to_string(),
+    let mut cells: Vec<String> = vec![String::new(); columns.len()];
+    let mut next = injections.iter().peekable();
+    for (ri, (r, row)) in sample.respondents.iter().zip(&sample.rows[t]).enumerate() {
+        let file_row = ri as u64 + 2;
+        for (c, col) in columns.iter().enumerate() {
+            let out = &mut cells[c];
+            match &col.source {
+                Source::Field { index, text } => cell_text(row[*index], text, plan, r, out)
+                    .map_err(|m| derr(format!("row {file_row}, column `{}`: {m}", col.header)))?,
+                Source::Identifier(kind) => {
+                    *out = kind.value(sample.key, r.child as u64, &col.header, r.lat, r.lon);
                 }
-            }
-            while let Some(inj) = next.peek() {
-                if inj.row != ri {
-                    break;
+                Source::Admin(0) => {
+                    *out = (15 + rng::mix64(sample.key ^ r.child as u64) % 61).to_string()
                 }
-                cells[inj.column] = inj.value.clone();
-                next.next();
-            }
-            if delivery.encoding == Encoding::Utf8 || delivery.encoding == Encoding::Utf8Bom {
-                w.write_record(&cells).map_err(|e| derr(e.to_string()))?;
-            } else {
-                let encoded: Vec<Vec<u8>> = cells
-                    .iter()
-                    .zip(columns)
-                    .map(|(v, c)| encode(file_row, &c.header, v))
-                    .collect::<Result<_, _>>()?;
-                w.write_record(&encoded).map_err(|e| derr(e.to_string()))?;
+                Source::Admin(_) => *out = "2.3".to_string(),
             }
         }
-        w.flush().map_err(|e| SynthError::io(path, e))?;
-    }
-    Ok(body)
-}
-
-/// Encodes `value` for a single-byte encoding (UTF-8 passes through); `None` when a character has no byte.
-fn encode(encoding: Encoding, value: &str) -> Option<Vec<u8>> {
-    if value.is_ascii() {
-        return Some(value.as_bytes().to_vec());
-    }
-    match encoding {
-        Encoding::Utf8 | Encoding::Utf8Bom => Some(value.as_bytes().to_vec()),
-        Encoding::Latin1 => value
-            .chars()
-            .map(|c| u8::try_from(u32::from(c)).ok())
-            .collect(),
-        Encoding::Windows1252 => {
-            let (bytes, _, had_errors) = encoding_rs::WINDOWS_1252.encode(value);
-            (!had_errors).then(|| bytes.into_owned())
+        while let Some(inj) = next.peek() {
+            if inj.row != ri {
+                break;
+            }
+            cells[inj.column] = inj.value.clone();
+            next.next();
         }
+        table.push_row(&cells);
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encodes_latin1_and_rejects_what_it_cannot_hold() {
-        assert_eq!(encode(Encoding::Latin1, "Ré"), Some(vec![b'R', 0xE9]));
-        assert_eq!(encode(Encoding::Latin1, "Việt"), None);
-        assert_eq!(encode(Encoding::Windows1252, "€"), Some(vec![0x80]));
-        assert_eq!(encode(Encoding::Utf8, "é"), Some("é".as_bytes().to_vec()));
-    }
+    Ok(table)
 }
