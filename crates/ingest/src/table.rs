@@ -217,6 +217,9 @@ impl RawTable {
 pub struct ColumnSelection {
     /// Source column name -> harmonised column name(s) it is mapped to.
     wanted: BTreeMap<String, Vec<String>>,
+    /// Keep every column of the file whatever its name (inspection and tests; never used for a pipeline run,
+    /// since it would keep identifiers).
+    every: bool,
 }
 
 impl ColumnSelection {
@@ -234,7 +237,19 @@ impl ColumnSelection {
                     .push(harmonised.clone());
             }
         }
-        ColumnSelection { wanted }
+        ColumnSelection {
+            wanted,
+            every: false,
+        }
+    }
+
+    /// Keep every column of the file, identifiers included: for inspecting a delivery (tests, tools), never for a
+    /// pipeline run.
+    pub fn every_column() -> Self {
+        ColumnSelection {
+            wanted: BTreeMap::new(),
+            every: true,
+        }
     }
 
     /// Keep every named column (tests).
@@ -243,11 +258,12 @@ impl ColumnSelection {
             wanted: names
                 .map(|n| (n.trim().to_string(), vec![n.trim().to_string()]))
                 .collect(),
+            every: false,
         }
     }
 
     pub fn contains(&self, source: &str) -> bool {
-        self.wanted.contains_key(source)
+        self.every || self.wanted.contains_key(source)
     }
 
     pub fn sources(&self) -> impl Iterator<Item = (&str, &[String])> {

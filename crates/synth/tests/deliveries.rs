@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use dh_config::country::{Encoding, LineEnding};
+use dh_config::country::{Encoding, Format, LineEnding};
 use dh_config::{CountryConfig, SchemaSet};
 use dh_synth::cell::Cell;
 use dh_synth::run::InjectedFile;
@@ -51,8 +51,25 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-/// Decodes a delivery as its config says and parses it with its delimiter: header + rows.
-fn parse(bytes: &[u8], delivery: &dh_config::Delivery) -> Vec<Vec<String>> {
+/// Reads a delivery as its config says (header + rows): CSV decoded and split with its delimiter here, the binary
+/// formats (SPSS, Stata, Excel) through `dh-ingest`'s reader keeping every column.
+fn parse(path: &Path, bytes: &[u8], delivery: &dh_config::Delivery) -> Vec<Vec<String>> {
+    if delivery.format != Format::Csv {
+        let keep = dh_ingest::ColumnSelection::every_column();
+        let t = dh_ingest::readers::reader_for(delivery.format, path)
+            .and_then(|r| r.read(path, delivery, &keep))
+            .unwrap_or_else(|e| panic!("{} reads: {e}", delivery.file));
+        let mut rows = vec![t.column_names().map(str::to_string).collect::<Vec<_>>()];
+        for r in 0..t.num_rows() {
+            rows.push(
+                t.columns
+                    .iter()
+                    .map(|c| c.get(r).unwrap_or_default().to_string())
+                    .collect(),
+            );
+        }
+        return rows;
+    }
     let text: String = match delivery.encoding {
         Encoding::Utf8 => String::from_utf8(bytes.to_vec()).expect("valid UTF-8"),
         Encoding::Utf8Bom => {
@@ -110,15 +127,24 @@ fn every_delivery_parses_with_its_quirks_and_carries_identifiers() {
     for config in configs(&[]) {
         let iso3 = &config.country.iso3;
         for (table, delivery) in &config.deliveries {
-            let bytes = std::fs::read(out.path().join(iso3).join(&delivery.file))
-                .expect("delivery written");
-            let rows = parse(&bytes, delivery);
+            let path = out.path().join(iso3).join(&delivery.file);
+            let bytes = std::fs::read(&path).expect("delivery written");
+            let rows = parse(&path, &bytes, delivery);
             let header = &rows[0];
             assert!(rows.len() > 250, "{iso3} {table}: {} rows", rows.len());
             assert!(
                 rows.iter().all(|r| r.len() == header.len()),
                 "{iso3} {table}: ragged rows"
             );
+            seen.insert(match delivery.format {
+                Format::Csv => "csv",
+                Format::Sav => "sav",
+                Format::Dta => "dta",
+                Format::Xlsx => "xlsx",
+            });
+            if delivery.format != Format::Csv {
+                continue;
+            }
             // Line endings: all CRLF or none.
             let crlf = bytes.windows(2).filter(|w| w == b"\r\n").count();
             let lf = bytes.iter().filter(|b| **b == b'\n').count();
@@ -181,7 +207,16 @@ fn every_delivery_parses_with_its_quirks_and_carries_identifiers() {
             }
         }
     }
-    for quirk in ["quoted delimiter", "bom", "latin-1", "crlf", "plain"] {
+    for quirk in [
+        "quoted delimiter",
+        "bom",
+        "latin-1",
+        "crlf",
+        "plain",
+        "csv",
+        "sav",
+        "dta",
+    ] {
         assert!(
             seen.contains(quirk),
             "no delivery shows quirk `{quirk}`: {seen:?}"
@@ -205,8 +240,9 @@ fn planted_problems_are_recorded_where_they_are() {
             .deliveries
             .iter()
             .map(|(t, d)| {
-                let bytes = std::fs::read(out.path().join(iso3).join(&d.file)).expect("delivery");
-                (t.as_str(), parse(&bytes, d))
+                let path = out.path().join(iso3).join(&d.file);
+                let bytes = std::fs::read(&path).expect("delivery");
+                (t.as_str(), parse(&path, &bytes, d))
             })
             .collect();
         let child_households: BTreeSet<&String> = {
