@@ -125,6 +125,10 @@ pub fn delivery_csv(
 pub fn write_deliveries(config: &CountryConfig, schemas: &SchemaSet, dir: &Path, rows: usize) {
     for (i, (table, delivery)) in config.deliveries.iter().enumerate() {
         let text = delivery_csv(delivery, schemas, table, rows, 1000 + i as u64);
+        if delivery.format != dh_config::country::Format::Csv {
+            write_binary(delivery, &text, &dir.join(&delivery.file));
+            continue;
+        }
         let text = if matches!(delivery.line_ending, dh_config::country::LineEnding::Crlf) {
             text.replace('\n', "\r\n")
         } else {
@@ -138,4 +142,47 @@ pub fn write_deliveries(config: &CountryConfig, schemas: &SchemaSet, dir: &Path,
         };
         std::fs::write(dir.join(&delivery.file), bytes).expect("write delivery");
     }
+}
+
+/// Writes the generated CSV text as a `.sav`/`.dta`/`.xlsx` file with `dh-synth`'s writers. Cells that are
+/// `label:<text>` keys (configs mapping by value label) become numeric codes from 1001 on, labelled `<text>`.
+fn write_binary(delivery: &Delivery, text: &str, path: &Path) {
+    let delim = delivery.delimiter.chars().next().unwrap_or(',');
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split(delim)
+        .map(str::to_string)
+        .collect();
+    let mut table = dh_synth::write::TextTable::new(header.clone());
+    let mut labelled: Vec<Vec<(String, String)>> = vec![Vec::new(); header.len()];
+    for line in lines {
+        let cells: Vec<String> = line
+            .split(delim)
+            .enumerate()
+            .map(|(c, cell)| match cell.strip_prefix("label:") {
+                Some(label) => {
+                    let known = &mut labelled[c];
+                    let code = match known.iter().find(|(_, l)| l == label) {
+                        Some((code, _)) => code.clone(),
+                        None => {
+                            let code = (1001 + known.len()).to_string();
+                            known.push((code.clone(), label.to_string()));
+                            code
+                        }
+                    };
+                    code
+                }
+                None => cell.to_string(),
+            })
+            .collect();
+        table.push_row(&cells);
+    }
+    for (column, labels) in table.columns.iter_mut().zip(labelled) {
+        column.value_labels = labels;
+    }
+    dh_synth::write::writer_for(delivery.format)
+        .write(path, delivery, &table)
+        .expect("write binary delivery");
 }
