@@ -721,7 +721,7 @@ fn no_identifier_value_reaches_any_output() {
             }
         } else {
             let text = String::from_utf8_lossy(&bytes);
-            for token in text.split(|c: char| c == '"' || c == '\n') {
+            for token in text.split(['"', '\n']) {
                 assert!(
                     !ids.contains(token.trim()),
                     "{}: holds identifier `{token}`",

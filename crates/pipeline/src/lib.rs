@@ -4,7 +4,7 @@
 //!
 //! Modules: [`run`] (the `dh run` orchestration), [`country`] (one country's stages), [`validate`] (checks without
 //! writing), [`parquet_out`] (deterministic Parquet), [`manifest`] and [`runlog`] (provenance), [`layout`] (paths
-//! and staged publication), [`key`] (pseudonym key), [`hashing`], [`progress`] (observer hooks for progress bars),
+//! and staged publication), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
 //! [`error`].
 
 pub mod country;
@@ -13,6 +13,7 @@ pub mod hashing;
 pub mod key;
 pub mod layout;
 pub mod manifest;
+pub mod memory;
 pub mod parquet_out;
 pub mod progress;
 pub mod run;

@@ -151,6 +151,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             .par_iter()
             .map(|c| {
                 let r = process_country(c, &ctx, &staging);
+                crate::memory::release_free_memory();
                 match &r {
                     Ok(rep) => {
                         let written = rep.inputs.iter().map(|i| i.rows_written).sum();
