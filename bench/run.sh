@@ -38,12 +38,14 @@ measure() {
     'BEGIN { printf "%-28s wall %7.2f s   rows %9d   %11.0f rows/s   peak RSS %7.1f MiB\n", l, w, r, (w > 0 ? r / w : 0), m / 1024 }'
 }
 
+# Synthetic data are cached per scale and regenerated when countries/ or schemas/ change.
+CONFIG_HASH=$(cat countries/* schemas/* | sha256sum | cut -c1-16)
 for SCALE in 1 "$LARGE"; do
   RAW="$WORK/raw-scale-$SCALE"
-  if [ ! -f "$RAW/.complete" ]; then
+  if [ "$(cat "$RAW/.complete" 2>/dev/null)" != "$CONFIG_HASH" ]; then
     rm -rf "$RAW"
     "$DH" synth --out "$RAW" --scale "$SCALE" >&2
-    touch "$RAW/.complete"
+    echo "$CONFIG_HASH" > "$RAW/.complete"
   fi
   measure "scale-$SCALE-all-jobs-$JOBS" "$WORK/out-$SCALE" --raw-dir "$RAW" --jobs "$JOBS"
   measure "scale-$SCALE-all-jobs-1" "$WORK/out-$SCALE-j1" --raw-dir "$RAW" --jobs 1
