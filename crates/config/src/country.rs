@@ -215,6 +215,10 @@ pub struct SynthParams {
     /// Target category shares per other coded item: column -> label -> share (summing to 1).
     #[serde(default)]
     pub distribution: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Parameters of the other data families' synthetic deliveries, by harmonised table (`[synth.families.<table>]`;
+    /// read and checked by `dh-synth`'s family generators).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub families: BTreeMap<String, toml::Value>,
 }
 
 /// Loads `<dir>/<iso3>.toml` merged over `<dir>/_defaults.toml` (if present).

@@ -153,6 +153,10 @@ pub struct Field {
     /// Name of the field this one is computed from (for `role = derived`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<String>,
+    /// Several source codes may map to one category (a country's finer list harmonised onto fewer categories, e.g.
+    /// local offence labels or codebook paths); otherwise such a mapping is rejected as ambiguous.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub many_to_one: bool,
 }
 
 fn default_universe() -> String {

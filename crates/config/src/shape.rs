@@ -101,6 +101,9 @@ pub static COUNTRY: Shape = Shape::Table(&[
             ("settings", Shape::Map(&Shape::Any), false),
             ("prevalence", Shape::Map(&Shape::Num), false),
             ("distribution", Shape::Map(&NUM_MAP), false),
+            // Parameters of the other data families, one table per harmonised table; each generator in
+            // crates/synth/src/families checks its own keys.
+            ("families", Shape::Map(&Shape::Any), false),
         ]),
         false,
     ),

@@ -294,7 +294,9 @@ impl Ctx<'_> {
                         labels.join(", ")
                     ),
                 ));
-            } else if let Some(first) = by_label.insert(label.as_str(), code.as_str()) {
+            } else if let Some(first) = by_label.insert(label.as_str(), code.as_str())
+                && !field.many_to_one
+            {
                 out.push(self.loc.error(
                     &at,
                     format!("source codes `{first}` and `{code}` both map to `{label}`: ambiguous (a delivery cannot be regenerated); keep one"),
