@@ -39,6 +39,9 @@ impl Categorical {
     /// Builds a categorical column from a numeric one (R's `factor()` on numbers): levels sorted
     /// numerically, labelled as R prints them (`as.character`).
     pub fn from_numeric(values: &[f64]) -> Self {
+        if let Some(dense) = Self::from_integer_range(values) {
+            return dense;
+        }
         let mut distinct: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
         distinct.sort_by(f64::total_cmp);
         distinct.dedup();
@@ -59,6 +62,56 @@ impl Categorical {
             .collect();
         let levels = distinct.iter().map(|&v| r_number_label(v)).collect();
         Self { codes, levels }
+    }
+
+    /// [`Categorical::from_numeric`] for integer codes in a range at most a few times the row
+    /// count (ids, strata, survey codes): a lookup table instead of hashing.
+    fn from_integer_range(values: &[f64]) -> Option<Self> {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in values {
+            if v.is_nan() {
+                continue;
+            }
+            if v != v.trunc() || v.abs() > 1e15 {
+                return None;
+            }
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        if lo > hi {
+            return Some(Self {
+                codes: vec![MISSING_CODE; values.len()],
+                levels: Vec::new(),
+            });
+        }
+        let span = (hi - lo) as usize + 1;
+        if span > 4 * values.len() + 1024 {
+            return None;
+        }
+        let mut code_of = vec![MISSING_CODE; span];
+        for &v in values {
+            if !v.is_nan() {
+                code_of[(v - lo) as usize] = 0;
+            }
+        }
+        let mut levels = Vec::new();
+        for (offset, slot) in code_of.iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = levels.len() as u32;
+                levels.push(r_number_label(lo + offset as f64));
+            }
+        }
+        let codes = values
+            .iter()
+            .map(|&v| {
+                if v.is_nan() {
+                    MISSING_CODE
+                } else {
+                    code_of[(v - lo) as usize]
+                }
+            })
+            .collect();
+        Some(Self { codes, levels })
     }
 
     /// The label of a row, or `None` when missing.
@@ -221,6 +274,21 @@ mod tests {
         let c = Categorical::from_numeric(&[10.0, 2.0, f64::NAN, 2.0, 1.5]);
         assert_eq!(c.levels, vec!["1.5", "2", "10"]);
         assert_eq!(c.codes, vec![2, 1, MISSING_CODE, 1, 0]);
+    }
+
+    #[test]
+    fn integer_codes_use_the_lookup_table_and_agree_with_hashing() {
+        let values = [7.0, -3.0, f64::NAN, 7.0, 0.0, 1e9];
+        let sparse = Categorical::from_numeric(&values);
+        assert_eq!(sparse.levels, vec!["-3", "0", "7", "1000000000"]);
+        let dense = Categorical::from_integer_range(&values[..5]).unwrap();
+        assert_eq!(dense.levels, vec!["-3", "0", "7"]);
+        assert_eq!(dense.codes, vec![2, 0, MISSING_CODE, 2, 1]);
+        assert!(Categorical::from_integer_range(&[1.5]).is_none());
+        assert_eq!(
+            Categorical::from_numeric(&[f64::NAN]).codes,
+            vec![MISSING_CODE]
+        );
     }
 
     #[test]
