@@ -29,6 +29,7 @@ use dh_config::country::{Format, label_key};
 use dh_config::{ColumnMap, CountryConfig, Delivery};
 
 pub use table::{TextColumn, TextTable};
+pub use xlsx::write_xlsx;
 
 use crate::cell::Cell;
 use crate::error::SynthError;
@@ -101,13 +102,11 @@ pub fn write_deliveries(
             file: delivery.file.clone(),
             message,
         };
-        let t = sample
-            .plans
-            .iter()
-            .position(|p| &p.name == table)
-            .ok_or_else(|| {
-                derr("dh synth generates only the child table and tables linked to it".into())
-            })?;
+        // Other data families (police cases, CyberTipline reports, ...) are not drawn from the household
+        // population: they are skipped here and listed in the run summary ([`crate::run::CountrySummary`]).
+        let Some(t) = sample.plans.iter().position(|p| &p.name == table) else {
+            continue;
+        };
         let plan = &sample.plans[t];
         let columns = columns(plan, delivery).map_err(&derr)?;
         let targets = targets(plan, &columns);
