@@ -491,3 +491,82 @@ mod tests {
         assert_eq!(e.columns(), vec!["b", "a", "c"]);
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::check::{ColumnKind, Columns, check};
+
+    fn columns() -> Columns {
+        Columns::new(["dont_know"])
+            .with(
+                "q",
+                ColumnKind::Categorical {
+                    labels: vec!["yes".into(), "no".into()],
+                },
+            )
+            .with("age", ColumnKind::Number)
+    }
+
+    /// Parses and checks `src`; every error must point inside the text at a character boundary and render.
+    fn exercise(src: &str) {
+        match parse(src) {
+            Ok(expr) => {
+                if let Err(e) = check(&expr, &columns(), src) {
+                    for err in &e.errors {
+                        assert!(
+                            err.offset <= src.len() && src.is_char_boundary(err.offset),
+                            "{src:?}"
+                        );
+                    }
+                    let _ = e.to_string();
+                }
+            }
+            Err(e) => {
+                assert!(
+                    e.offset <= src.len() && src.is_char_boundary(e.offset),
+                    "{src:?}: {e:?}"
+                );
+                let _ = e.to_string();
+            }
+        }
+    }
+
+    #[test]
+    fn random_inputs_never_panic() {
+        let alphabet: Vec<char> = "qage ()[],=!<>\"'\\-.0123456789eaynotrdlmisx_é€\n\t&|"
+            .chars()
+            .collect();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let len = (state >> 58) as usize;
+            let mut s = String::new();
+            for _ in 0..len {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                s.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            exercise(&s);
+        }
+    }
+
+    #[test]
+    fn every_prefix_and_deletion_of_valid_expressions_never_panics() {
+        for valid in [
+            "any(q == \"yes\", age >= 15) and not is_missing(q)",
+            "q not in ['yes', \"dont_know\",] or (age < -1.5e2 and true)",
+            "all(q != \"é\", age > 3)",
+        ] {
+            for (i, _) in valid.char_indices() {
+                exercise(&valid[..i]);
+                let mut deleted = valid.to_string();
+                deleted.remove(i);
+                exercise(&deleted);
+            }
+        }
+    }
+}
