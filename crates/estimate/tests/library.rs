@@ -124,3 +124,64 @@ fn unknown_column_names_flag_and_lonely_psu_names_stratum() {
     let err = estimate(&request("apiclus1.csv", design, Statistic::Mean, "api00")).unwrap_err();
     assert!(err.to_string().contains("nest"), "{err}");
 }
+
+/// The same data as Parquet (numbers as Float64/Int64, text as Utf8) gives the same report.
+#[test]
+fn parquet_input_equals_csv_input() {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use dh_estimate::Column;
+
+    let csv = oracle("apistrat.csv");
+    let names: Vec<String> = ["stype", "pw", "fpc", "api00", "enroll"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let table = dh_estimate::read_table(&csv, &names).unwrap();
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (name, column) in table.names.iter().zip(&table.columns) {
+        match column {
+            Column::Numeric(v) if name == "api00" => {
+                fields.push(Field::new(name, DataType::Int64, true));
+                arrays.push(Arc::new(Int64Array::from_iter(
+                    v.iter().map(|x| (!x.is_nan()).then_some(*x as i64)),
+                )));
+            }
+            Column::Numeric(v) => {
+                fields.push(Field::new(name, DataType::Float64, true));
+                arrays.push(Arc::new(Float64Array::from_iter(
+                    v.iter().map(|x| (!x.is_nan()).then_some(*x)),
+                )));
+            }
+            Column::Categorical(c) => {
+                fields.push(Field::new(name, DataType::Utf8, true));
+                arrays.push(Arc::new(StringArray::from_iter(
+                    (0..c.codes.len()).map(|i| c.label(i)),
+                )));
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("apistrat.parquet");
+    let file = std::fs::File::create(&parquet).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+
+    for (stat, var) in [(Statistic::Mean, "api00"), (Statistic::Total, "enroll")] {
+        let mut from_csv = request("apistrat.csv", dstrat(), stat, var);
+        from_csv.by = vec!["stype".into()];
+        from_csv.statistic.na_rm = true;
+        let mut from_parquet = from_csv.clone();
+        from_parquet.data = parquet.clone();
+        assert_eq!(
+            estimate(&from_csv).unwrap(),
+            estimate(&from_parquet).unwrap()
+        );
+    }
+}
