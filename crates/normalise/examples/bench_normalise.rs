@@ -1,7 +1,8 @@
 //! Benchmark (not a test): read + normalise one country at a given size.
 //!
-//! `cargo run --release -p dh-normalise --example bench_normalise -- [ISO3] [ROWS] [REPEATS]`
-//! (defaults THA 100000 3). Generates valid deliveries from the repository's config (not timed), then times
+//! `cargo run --release -p dh-normalise --example bench_normalise -- [ISO3] [ROWS] [REPEATS] [RAW_DIR]`
+//! (defaults THA 100000 3). Without RAW_DIR it generates valid deliveries from the repository's config (not timed);
+//! with RAW_DIR it reads `RAW_DIR/<ISO3>/` as written by `dh synth` (ROWS is then ignored). It times
 //! `dh_ingest::read_delivery` and `dh_normalise::normalise_country` separately and prints rows/s.
 
 #[path = "../tests/common/mod.rs"]
@@ -20,31 +21,43 @@ fn main() {
         eprintln!("no config for {iso3}");
         std::process::exit(2);
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    common::write_deliveries(config, &schemas, dir.path(), rows);
+    // Only the tables whose schema was loaded (DH_SCHEMA_DIR may hold a subset, e.g. the survey tables).
+    let mut config = config.clone();
+    config
+        .deliveries
+        .retain(|table, _| schemas.tables.contains_key(table));
+    let config = &config;
+    let generated = tempfile::tempdir().expect("temp dir");
+    let dir = match args.get(4) {
+        Some(raw_dir) => std::path::Path::new(raw_dir).join(&iso3),
+        None => {
+            common::write_deliveries(config, &schemas, generated.path(), rows);
+            generated.path().to_path_buf()
+        }
+    };
     let key = dh_normalise::PseudonymKey::from_bytes(b"benchmark-key-benchmark-key-benchmark")
         .expect("key");
     let bytes: u64 = config
         .deliveries
         .values()
         .map(|d| {
-            std::fs::metadata(dir.path().join(&d.file))
+            std::fs::metadata(dir.join(&d.file))
                 .map(|m| m.len())
                 .unwrap_or(0)
         })
         .sum();
     println!(
-        "{iso3}: {} tables x {rows} rows, {:.1} MB of CSV",
+        "{iso3}: {} tables, {:.1} MB of CSV in {}",
         config.deliveries.len(),
-        bytes as f64 / 1e6
+        bytes as f64 / 1e6,
+        dir.display()
     );
     for run in 0..repeats {
         let t0 = Instant::now();
         let mut raw = BTreeMap::new();
         let mut cells = 0usize;
         for (table, delivery) in &config.deliveries {
-            let t =
-                dh_ingest::read_delivery(&dir.path().join(&delivery.file), delivery).expect("read");
+            let t = dh_ingest::read_delivery(&dir.join(&delivery.file), delivery).expect("read");
             cells += t.num_rows() * t.columns.len();
             raw.insert(table.clone(), t);
         }

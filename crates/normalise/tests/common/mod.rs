@@ -16,9 +16,12 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The repository's schemas and country configs (`DH_SCHEMA_DIR` overrides the schema folder, for benchmarks).
 pub fn load_all() -> (SchemaSet, Vec<CountryConfig>) {
     let root = repo_root();
-    let schemas = dh_config::load_schemas(&root.join("schemas")).expect("schemas load");
+    let schema_dir =
+        std::env::var_os("DH_SCHEMA_DIR").map_or_else(|| root.join("schemas"), PathBuf::from);
+    let schemas = dh_config::load_schemas(&schema_dir).expect("schemas load");
     let countries =
         dh_config::load_countries(&root.join("countries"), &[]).expect("countries load");
     (schemas, countries)
@@ -103,6 +106,7 @@ pub fn delivery_csv(
                 match f.field_type {
                     FieldType::Integer => rng.random_range(lo as i64..=hi as i64).to_string(),
                     FieldType::Number => format!("{:.3}", rng.random_range(lo.max(0.001)..=hi)),
+                    FieldType::Date => format!("2020-{:02}-{:02}", 1 + row % 12, 1 + row % 28),
                     _ => format!("S{}", row % 37),
                 }
             };
