@@ -50,6 +50,19 @@ fn run_all(seed: u64) -> (Vec<Country>, Truth) {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         stage_time += started.elapsed();
+        let w = &result.weighting;
+        assert!(
+            w.converged && w.max_margin_error < 1e-8,
+            "{}: raking converged {} error {}",
+            config.country.iso3,
+            w.converged,
+            w.max_margin_error
+        );
+        assert!(
+            w.after.kish_deff >= 1.0 && w.after.min > 0.0,
+            "{}",
+            config.country.iso3
+        );
         out.push(Country {
             iso3: config.country.iso3.clone(),
             rows: result.rows,
@@ -172,6 +185,7 @@ fn headline_and_items_cover_the_synthetic_truth() {
     let mut headline_misses = Vec::new();
     let mut item_checks = 0;
     let mut item_misses = Vec::new();
+    let mut not_collected_seen = 0;
     for c in &countries {
         let t = &truth.countries[&c.iso3];
         let headline = total(&c.rows, "ocsea_clear_any");
@@ -193,6 +207,7 @@ fn headline_and_items_cover_the_synthetic_truth() {
             let row = total(&c.rows, item);
             if !it.collected {
                 assert_eq!(row.flag, Flag::NotCollected, "{} {item}", c.iso3);
+                not_collected_seen += 1;
                 continue;
             }
             if row.flag == Flag::Suppressed {
@@ -210,6 +225,10 @@ fn headline_and_items_cover_the_synthetic_truth() {
             }
         }
     }
+    assert!(
+        not_collected_seen > 0,
+        "no not_collected question was exercised"
+    );
     // 13 independent 95% intervals: 3 or more misses happen with probability 2.5%.
     assert!(
         headline_misses.len() <= 2,
