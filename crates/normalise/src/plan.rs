@@ -138,6 +138,18 @@ pub fn plan_table(
     for field in &schema.fields {
         let map = delivery.columns.get(&field.name);
         let (input, source) = column_input(ctx, schema, field, map, raw, &position)?;
+        if matches!(input, Input::Raw(_))
+            && !field.pseudonymise
+            && delivery.identifiers.iter().any(|i| i.trim() == source)
+        {
+            return Err(ctx.bad(
+                &field.name,
+                format!(
+                    "source `{source}` is declared an identifier of this delivery; identifiers never reach an output, \
+                     so map another column (only pseudonymised key columns may read an identifier)"
+                ),
+            ));
+        }
         let no_labels = ColumnLabels::default();
         let labels = match input {
             Input::Raw(i) => raw.columns.get(i).map_or(&no_labels, |c| &c.labels),

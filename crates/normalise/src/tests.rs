@@ -465,6 +465,12 @@ fn configuration_gaps_are_typed_errors() {
     ));
 
     let mut c = config();
+    let child = c.deliveries.get_mut("child_survey").unwrap();
+    child.identifiers.push("EA".into());
+    let err = normalise_country(&c, &schemas(), &raw(), &key()).unwrap_err();
+    assert!(err.to_string().contains("declared an identifier"), "{err}");
+
+    let mut c = config();
     let extra = dh_config::ColumnMap {
         source: Some("X".into()),
         ..Default::default()
