@@ -168,15 +168,14 @@ fn write_binary(delivery: &Delivery, text: &str, path: &Path) {
             .map(|(c, cell)| match cell.strip_prefix("label:") {
                 Some(label) => {
                     let known = &mut labelled[c];
-                    let code = match known.iter().find(|(_, l)| l == label) {
+                    match known.iter().find(|(_, l)| l == label) {
                         Some((code, _)) => code.clone(),
                         None => {
                             let code = (1001 + known.len()).to_string();
                             known.push((code.clone(), label.to_string()));
                             code
                         }
-                    };
-                    code
+                    }
                 }
                 None => cell.to_string(),
             })
