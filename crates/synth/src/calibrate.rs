@@ -80,8 +80,8 @@ pub fn calibrate_table(
                 let row = &rows[ci * nf..(ci + 1) * nf];
                 if plan.fields[j].universe.eval(row) {
                     in_universe += 1;
-                    if plan.nonresponse(key, j, child).is_none() {
-                        xs.push(plan.latent(key, j, c, child, effects[effect_of[ci]][j]));
+                    if plan.nonresponse(j, child).is_none() {
+                        xs.push(plan.latent(j, c, child, effects[effect_of[ci]][j]));
                     }
                 }
             }
@@ -101,11 +101,11 @@ pub fn calibrate_table(
         }
         for (ci, child) in children.iter().enumerate() {
             let cell = plan.cell(
-                key,
                 j,
                 child,
                 &rows[ci * nf..(ci + 1) * nf],
                 effects[effect_of[ci]][j],
+                &[],
             );
             rows[ci * nf + j] = cell;
         }
@@ -115,7 +115,6 @@ pub fn calibrate_table(
 /// Calibrates the headline items of the child table jointly (see the module docs). Returns their indices.
 pub fn calibrate_headline(
     plan: &mut TablePlan,
-    key: u64,
     children: &[Child],
     headline: &[String],
     target_any: Option<f64>,
@@ -156,9 +155,9 @@ pub fn calibrate_headline(
             children
                 .iter()
                 .map(|ch| {
-                    plan.nonresponse(key, j, ch)
+                    plan.nonresponse(j, ch)
                         .is_none()
-                        .then(|| plan.latent(key, j, &zero, ch, 0.0))
+                        .then(|| plan.latent(j, &zero, ch, 0.0))
                 })
                 .collect()
         })

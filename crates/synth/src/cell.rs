@@ -9,7 +9,8 @@ pub enum Cell {
     /// Index into the table's `missingValues` (dont_know, refused, not_applicable, ...).
     Missing(u8),
     Int(i32),
-    Num(f64),
+    /// A non-integer number item (single precision keeps a cell at 8 bytes; synthetic values need no more).
+    Num(f32),
     /// A design or key value that the writer takes from the respondent's frame record (ids, stratum, PSU,
     /// region, base weight).
     Frame,

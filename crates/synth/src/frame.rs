@@ -2,9 +2,12 @@
 //! internet-using children living in them, with sex, age and a latent risk score.
 //!
 //! Sizes: the population holds `population_factor` x the target sample size children (default 25 x, so a
-//! scale-1 sample of 1,000 is drawn from ~25,000 children and a scale-100 sample from ~2.5 million: large enough
-//! that the sample is a small fraction, small enough to build in well under a second per million children).
-//! Each stratum has `population_eas_per_stratum` x scale EAs; a stratum's children are spread over its EAs with
+//! scale-1 sample of 1,000 is drawn from ~25,000 children: the sample is ~4% of it), but at most
+//! `population_cap` (default 1,000,000) and never fewer than 5 x the sample. The cap keeps large scales fast
+//! (generating and counting a child's ~110 answers costs about a microsecond): a scale-100 sample of 100,000 is
+//! drawn from ~1 million children (10%), so the finite-population correction is no longer negligible there.
+//! Each stratum has `population_eas_per_stratum` EAs per scale-1 population (so x scale below the cap, and EA
+//! sizes do not depend on the scale); a stratum's children are spread over its EAs with
 //! Gamma(4)-distributed sizes (never fewer than `children_per_ea` + 2, so every EA can supply a full take).
 //! Region shares are drawn once per country (Gamma(4) weights); the urban share and the sex x age-band mix within
 //! urban and rural areas follow the config's population cells.
@@ -132,10 +135,18 @@ impl Frame {
         let target_n = (f64::from(settings.sample_children) * scale)
             .round()
             .max(1.0);
-        let population_n = (target_n * settings.population_factor).round();
+        let population_n = (target_n * settings.population_factor)
+            .min(settings.population_cap)
+            .max(target_n * 5.0)
+            .round();
         let region_shares = region_shares(&mut rng, settings.regions.len());
-        let eas_per_stratum =
-            ((f64::from(settings.population_eas_per_stratum) * scale).round() as usize).max(2);
+        // EAs grow with the population (not the sample), so EA sizes stay the same at every scale.
+        let scale1_population =
+            f64::from(settings.sample_children).max(1.0) * settings.population_factor;
+        let eas_per_stratum = ((f64::from(settings.population_eas_per_stratum) * population_n
+            / scale1_population)
+            .round() as usize)
+            .max(2);
         let min_size = settings.children_per_ea as usize + 2;
 
         let mut frame = Frame {

@@ -24,7 +24,7 @@ use crate::rng;
 use crate::settings::Settings;
 use crate::universe::Universe;
 
-const NONRESPONSE_SALT: u64 = 0x6E6F_6E72_6573_706F;
+const NORMAL_SALT: u64 = 0x6E6F_6E72_6573_706F;
 const EA_SALT: u64 = 0x0045_4145_4646_4543;
 
 /// Columns whose values come from the population frame.
@@ -103,6 +103,8 @@ pub struct FieldPlan {
     pub not_applicable: Option<u8>,
     pub dont_know: Option<u8>,
     pub refused: Option<u8>,
+    /// Share of respondents in the universe who answer `dont_know` or `refused` (the allowed ones).
+    pub nonresponse_band: f64,
 }
 
 /// Generation plan of one table.
@@ -121,10 +123,20 @@ pub struct TablePlan {
     pub female: Option<u16>,
 }
 
+/// Per-EA terms of a table's draws, see [`TablePlan::ea_terms`].
+#[derive(Debug, Clone)]
+pub struct EaTerms {
+    pub effects: Vec<f64>,
+    /// Uniform-scale cut points per column (empty where the latent scale is used).
+    pub cuts: Vec<Vec<f64>>,
+}
+
 /// What a generated child looks like to the item draws.
 #[derive(Debug, Clone, Copy)]
 pub struct Child {
     pub index: u64,
+    /// Key of every counter-based draw of this child: `key(country key, index)`.
+    pub key: u64,
     pub ea: u64,
     pub sex: u16,
     pub age: u8,
@@ -226,14 +238,20 @@ impl TablePlan {
             };
             fields.push(FieldPlan {
                 name: f.name.clone(),
-                generator,
                 universe,
                 universe_text: f.universe.clone(),
                 slot: rng::key(&[rng::hash_str(&table.name), rng::hash_str(&f.name)]),
                 labels,
                 not_applicable: missing_index("not_applicable"),
+                nonresponse_band: if matches!(generator, Gen::Frame(_)) {
+                    0.0
+                } else {
+                    allowed("dont_know").map_or(0.0, |_| settings.dont_know_share)
+                        + allowed("refused").map_or(0.0, |_| settings.refused_share)
+                },
                 dont_know: allowed("dont_know"),
                 refused: allowed("refused"),
+                generator,
             });
         }
         let female = table
@@ -270,6 +288,27 @@ impl TablePlan {
             .collect()
     }
 
+    /// Everything an EA contributes to its children's draws (after calibration): the EA effects, and for
+    /// items whose linear predictor is the EA effect alone, the cut points on the uniform scale
+    /// (`u < logistic(t_k + eta)` is the same test as `logit(u) - eta < t_k`, without a logarithm per child).
+    pub fn ea_terms(&self, key: u64, ea: u64) -> EaTerms {
+        let effects = self.ea_effects(key, ea);
+        let cuts = self
+            .fields
+            .iter()
+            .zip(&effects)
+            .map(|(f, eta)| match &f.generator {
+                Gen::Categorical(c) if c.risk_loading == 0.0 && !c.demographic => c
+                    .thresholds
+                    .iter()
+                    .map(|t| 1.0 / (1.0 + (-(t + eta)).exp()))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        EaTerms { effects, cuts }
+    }
+
     /// Sex and age log-odds of a child.
     pub fn demographic_log_odds(&self, child: &Child) -> f64 {
         let female = if Some(child.sex) == self.female {
@@ -280,40 +319,58 @@ impl TablePlan {
         female + self.age_log_odds * (f64::from(child.age) - 14.5)
     }
 
-    /// The nonresponse outcome of column `j` for a child in its universe, if any.
-    pub fn nonresponse(&self, key: u64, j: usize, child: &Child) -> Option<Cell> {
+    /// The uniform draw of column `j` for a child: one hash of the child's key and the column's slot.
+    fn draw(&self, j: usize, child: &Child) -> f64 {
+        rng::unit(child.key ^ self.fields[j].slot)
+    }
+
+    /// The nonresponse outcome of column `j` for a child in its universe, if any: the draw falls in the
+    /// column's nonresponse band (`dont_know` first, then `refused`, each only where the schema allows it).
+    pub fn nonresponse(&self, j: usize, child: &Child) -> Option<Cell> {
         let f = &self.fields[j];
-        if f.dont_know.is_none() && f.refused.is_none() {
+        if f.nonresponse_band <= 0.0 {
             return None;
         }
-        let u = rng::unit3(key, child.index, f.slot ^ NONRESPONSE_SALT);
-        if u < self.dont_know_share {
-            return f.dont_know.map(Cell::Missing);
+        let u = self.draw(j, child);
+        if u >= f.nonresponse_band {
+            return None;
         }
-        if u < self.dont_know_share + self.refused_share {
-            return f.refused.map(Cell::Missing);
+        match (f.dont_know, f.refused) {
+            (Some(dk), Some(r)) => {
+                Some(Cell::Missing(if u < self.dont_know_share { dk } else { r }))
+            }
+            (Some(m), None) | (None, Some(m)) => Some(Cell::Missing(m)),
+            (None, None) => None,
         }
-        None
+    }
+
+    /// A responder's uniform: the column's draw rescaled from above the nonresponse band to (0, 1), so one hash
+    /// decides both whether and what the child answers.
+    fn response_draw(&self, j: usize, child: &Child) -> f64 {
+        let band = self.fields[j].nonresponse_band;
+        ((self.draw(j, child) - band) / (1.0 - band)).clamp(1e-300, 1.0 - f64::EPSILON)
     }
 
     /// The latent value `logit(u) - eta` of categorical column `j` for a child.
-    pub fn latent(
-        &self,
-        key: u64,
-        j: usize,
-        c: &Categorical,
-        child: &Child,
-        ea_effect: f64,
-    ) -> f64 {
+    pub fn latent(&self, j: usize, c: &Categorical, child: &Child, ea_effect: f64) -> f64 {
         let mut eta = c.risk_loading * child.risk + ea_effect;
         if c.demographic {
             eta += self.demographic_log_odds(child);
         }
-        rng::logit(rng::unit3(key, child.index, self.fields[j].slot)) - eta
+        rng::logit(self.response_draw(j, child)) - eta
     }
 
     /// Generates column `j` of a child's row (earlier columns already filled).
-    pub fn cell(&self, key: u64, j: usize, child: &Child, row: &[Cell], ea_effect: f64) -> Cell {
+    /// `cuts` are the column's uniform-scale cut points from [`TablePlan::ea_terms`], or empty to use the latent
+    /// scale (calibration, where the cut points are still being set).
+    pub fn cell(
+        &self,
+        j: usize,
+        child: &Child,
+        row: &[Cell],
+        ea_effect: f64,
+        cuts: &[f64],
+    ) -> Cell {
         let f = &self.fields[j];
         if let Gen::Frame(ff) = f.generator {
             return match ff {
@@ -327,12 +384,16 @@ impl TablePlan {
         if !f.universe.eval(row) {
             return f.not_applicable.map(Cell::Missing).unwrap_or(Cell::Blank);
         }
-        if let Some(m) = self.nonresponse(key, j, child) {
+        if let Some(m) = self.nonresponse(j, child) {
             return m;
         }
         match &f.generator {
+            Gen::Categorical(_) if !cuts.is_empty() => {
+                let u = self.response_draw(j, child);
+                Cell::Cat(cuts.iter().position(|c| u < *c).unwrap_or(cuts.len()) as u16)
+            }
             Gen::Categorical(c) => {
-                let x = self.latent(key, j, c, child, ea_effect);
+                let x = self.latent(j, c, child, ea_effect);
                 let k = c
                     .thresholds
                     .iter()
@@ -341,12 +402,16 @@ impl TablePlan {
                 Cell::Cat(k as u16)
             }
             Gen::Numeric(n) => {
-                let v =
-                    (n.mean + n.sd * rng::normal3(key, child.index, f.slot)).clamp(n.min, n.max);
+                let (u1, u2) = (
+                    self.response_draw(j, child),
+                    rng::unit(child.key ^ f.slot ^ NORMAL_SALT),
+                );
+                let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                let v = (n.mean + n.sd * z).clamp(n.min, n.max);
                 if n.integer {
                     Cell::Int(v.round() as i32)
                 } else {
-                    Cell::Num(v)
+                    Cell::Num(v as f32)
                 }
             }
             Gen::Frame(_) => Cell::Frame,
@@ -354,9 +419,9 @@ impl TablePlan {
     }
 
     /// Fills a whole row for a child.
-    pub fn fill_row(&self, key: u64, child: &Child, ea_effects: &[f64], row: &mut [Cell]) {
+    pub fn fill_row(&self, child: &Child, ea: &EaTerms, row: &mut [Cell]) {
         for j in 0..self.fields.len() {
-            row[j] = self.cell(key, j, child, row, ea_effects[j]);
+            row[j] = self.cell(j, child, row, ea.effects[j], &ea.cuts[j]);
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::calibrate::{CALIBRATION_CAP, calibrate_headline, calibrate_table};
 use crate::cell::Cell;
 use crate::error::SynthError;
 use crate::frame::Frame;
-use crate::items::{Child, TablePlan, check_targets};
+use crate::items::{Child, EaTerms, TablePlan, check_targets};
 use crate::rng;
 use crate::settings::Settings;
 use crate::truth::{CountryTruth, TruthCounter};
@@ -96,10 +96,9 @@ impl SynthPopulation {
         }
         check_targets(&settings, &plans)?;
 
-        let calibration = calibration_children(&frame);
+        let calibration = calibration_children(&frame, key);
         let headline = calibrate_headline(
             &mut plans[0],
-            key,
             &calibration,
             &settings.headline_items,
             settings.clear_examples_any,
@@ -146,6 +145,7 @@ impl SynthPopulation {
         let f = &self.frame;
         Child {
             index: index as u64,
+            key: rng::key(&[self.key, index as u64]),
             ea: ea as u64,
             sex: f.sex[index],
             age: f.age[index],
@@ -156,16 +156,16 @@ impl SynthPopulation {
     }
 
     /// Generates the rows of every table for one child (`rows[t]` for `plans[t]`).
-    pub(crate) fn fill_rows(&self, child: &Child, effects: &[Vec<f64>], rows: &mut [Vec<Cell>]) {
-        for ((plan, eff), row) in self.plans.iter().zip(effects).zip(rows.iter_mut()) {
-            plan.fill_row(self.key, child, eff, row);
+    pub(crate) fn fill_rows(&self, child: &Child, terms: &[EaTerms], rows: &mut [Vec<Cell>]) {
+        for ((plan, ea), row) in self.plans.iter().zip(terms).zip(rows.iter_mut()) {
+            plan.fill_row(child, ea, row);
         }
     }
 
-    pub(crate) fn ea_effects(&self, ea: usize) -> Vec<Vec<f64>> {
+    pub(crate) fn ea_terms(&self, ea: usize) -> Vec<EaTerms> {
         self.plans
             .iter()
-            .map(|p| p.ea_effects(self.key, ea as u64))
+            .map(|p| p.ea_terms(self.key, ea as u64))
             .collect()
     }
 
@@ -184,7 +184,7 @@ impl SynthPopulation {
             .map(|p| vec![Cell::Blank; p.fields.len()])
             .collect();
         for (e, ea) in self.frame.eas.iter().enumerate() {
-            let effects = self.ea_effects(e);
+            let effects = self.ea_terms(e);
             for i in ea.children.clone() {
                 let child = self.child(e, i);
                 self.fill_rows(&child, &effects, &mut rows);
@@ -196,7 +196,7 @@ impl SynthPopulation {
 }
 
 /// The children calibration runs on: everyone up to [`CALIBRATION_CAP`], else a systematic subsample.
-fn calibration_children(frame: &Frame) -> Vec<Child> {
+fn calibration_children(frame: &Frame, key: u64) -> Vec<Child> {
     let n = frame.child_count();
     let step = (n as f64 / CALIBRATION_CAP as f64).max(1.0);
     let mut out = Vec::with_capacity(n.min(CALIBRATION_CAP));
@@ -207,6 +207,7 @@ fn calibration_children(frame: &Frame) -> Vec<Child> {
                 next += step;
                 out.push(Child {
                     index: i as u64,
+                    key: rng::key(&[key, i as u64]),
                     ea: e as u64,
                     sex: frame.sex[i],
                     age: frame.age[i],

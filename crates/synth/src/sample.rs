@@ -112,7 +112,7 @@ impl SynthPopulation {
                 let weight = (k_h as f64 / a_h as f64) * (ea.children.len() as f64 / m_i as f64);
                 let mut picked = index::sample(&mut rng, ea.children.len(), m_i).into_vec();
                 picked.sort_unstable();
-                let effects = self.ea_effects(e);
+                let effects = self.ea_terms(e);
                 for p in picked {
                     let i = ea.children.start + p;
                     let household_id = format!("{}{:04}", ea.code, p + 1);

@@ -5,6 +5,7 @@
 //! | key (`[synth.settings]`) | default | meaning |
 //! |---|---|---|
 //! | `population_factor` | 25 | finite population size = factor x target sample size (so the sample is ~4% of it) |
+//! | `population_cap` | 1,000,000 | largest population per country (never below 5 x the sample); keeps large scales fast |
 //! | `population_eas_per_stratum` | 60 | enumeration areas (EAs) per stratum in the population at scale 1 (x scale) |
 //! | `children_per_ea` | 10 | children interviewed per sampled EA (second stage) |
 //! | `bad_row_share` | 0.005 | share of delivered rows made bad (at least one row of each kind per table) |
@@ -50,6 +51,7 @@ pub struct Settings {
     pub regions: Vec<String>,
     pub sample_children: u32,
     pub population_factor: f64,
+    pub population_cap: f64,
     pub population_eas_per_stratum: u32,
     pub children_per_ea: u32,
     pub bad_row_share: f64,
@@ -78,6 +80,7 @@ impl Settings {
             regions: (1..=4).map(|i| format!("Region {i}")).collect(),
             sample_children: 1000,
             population_factor: 25.0,
+            population_cap: 1_000_000.0,
             population_eas_per_stratum: 60,
             children_per_ea: 10,
             bad_row_share: 0.005,
@@ -149,6 +152,7 @@ impl Settings {
                     }
                     s.population_factor = v;
                 }
+                "population_cap" => s.population_cap = positive()?,
                 "population_eas_per_stratum" => {
                     s.population_eas_per_stratum = positive()?.round() as u32
                 }

@@ -136,7 +136,7 @@ fn compare(cell: Cell, op: CmpOp, target: Target) -> bool {
         (Cell::Cat(a), Target::Cat(b)) => Some(a == b),
         (Cell::Missing(a), Target::Missing(b)) => Some(a == b),
         (Cell::Int(a), Target::Num(b)) => return numeric(f64::from(a), op, b),
-        (Cell::Num(a), Target::Num(b)) => return numeric(a, op, b),
+        (Cell::Num(a), Target::Num(b)) => return numeric(f64::from(a), op, b),
         _ => None,
     };
     match op {

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  dh synth --out data\n  dh synth --out /tmp/raw --countries THA,KEN --seed 7\n  \
-dh synth --out /tmp/big --scale 100     # ~100,000 children per country")]
+#[command(
+    after_help = "Examples:\n  dh synth --out data\n  dh synth --out /tmp/raw --countries THA,KEN --seed 7\n  \
+dh synth --out /tmp/big --scale 100     # ~100,000 children per country"
+)]
 pub struct Args {
     /// Folder to write `<ISO3>/<delivery files>`, `truth.json` and `injected.json` into.
     #[arg(long)]
@@ -30,7 +32,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let options = dh_synth::SynthOptions { seed: args.seed, scale: args.scale, countries: args.countries };
+    let options = dh_synth::SynthOptions {
+        seed: args.seed,
+        scale: args.scale,
+        countries: args.countries,
+    };
     let summary = dh_synth::synth_to_dir(&args.config_dir, &args.schema_dir, &args.out, &options)
         .with_context(|| format!("dh synth into {}", args.out.display()))?;
     for c in &summary.countries {
@@ -43,6 +49,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             c.files.len()
         );
     }
-    println!("truth: {}\ninjected: {}", summary.truth_file.display(), summary.injected_file.display());
+    println!(
+        "truth: {}\ninjected: {}",
+        summary.truth_file.display(),
+        summary.injected_file.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
