@@ -31,6 +31,7 @@ use arrow::datatypes::{Field as ArrowField, Schema};
 use dh_config::schema::Role;
 use dh_config::{CountryConfig, Delivery, SchemaSet, TableSchema};
 use dh_ingest::RawTable;
+use rayon::prelude::*;
 
 pub use error::NormaliseError;
 pub use key::{KEY_ENV, PseudonymKey};
@@ -231,23 +232,36 @@ fn build_columns(
     problems: &mut Vec<Problem>,
 ) -> Vec<ArrayRef> {
     let rows = raw.num_rows();
-    let mut built: Vec<Option<BuiltColumn>> = Vec::with_capacity(plan.columns.len());
-    for (field_index, column) in plan.columns.iter().enumerate() {
-        let raw_column = match column.input {
-            Input::Raw(idx) => raw.columns.get(idx),
-            _ => None,
-        };
-        built.push(raw_column.map(|rc| {
-            let mut ctx = CellContext {
-                plan: column,
-                field_index,
-                skip,
-                missing_labels: &plan.missing_labels,
-                problems,
-                labels: &rc.labels,
+    // Columns are independent: build them in parallel, then merge their problems in column order (the final sort
+    // in `normalise_table` makes the order independent of scheduling anyway).
+    let results: Vec<(Option<BuiltColumn>, Vec<Problem>)> = plan
+        .columns
+        .par_iter()
+        .enumerate()
+        .map(|(field_index, column)| {
+            let raw_column = match column.input {
+                Input::Raw(idx) => raw.columns.get(idx),
+                _ => None,
             };
-            build_raw(&mut ctx, rc)
-        }));
+            let mut column_problems = Vec::new();
+            let built = raw_column.map(|rc| {
+                let mut ctx = CellContext {
+                    plan: column,
+                    field_index,
+                    skip,
+                    missing_labels: &plan.missing_labels,
+                    problems: &mut column_problems,
+                    labels: &rc.labels,
+                };
+                build_raw(&mut ctx, rc)
+            });
+            (built, column_problems)
+        })
+        .collect();
+    let mut built: Vec<Option<BuiltColumn>> = Vec::with_capacity(results.len());
+    for (column, column_problems) in results {
+        built.push(column);
+        problems.extend(column_problems);
     }
     plan.columns
         .iter()
