@@ -663,3 +663,53 @@ fn follow_up_of_an_uncollected_item_must_not_be_collected() {
             .contains("`asked_images_told_nobody` is asked only when")
     }));
 }
+
+#[test]
+fn label_keys_need_a_delivery_with_value_labels() {
+    let scheme =
+        "\n[code_schemes.sex]\ncodes = { \"label:Male\" = \"male\", \"2\" = \"female\" }\n";
+    let csv = Fixture::country(|c| format!("{c}{scheme}"));
+    let diags = csv.diagnostics();
+    let hits: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.message.contains("maps by value label"))
+        .collect();
+    assert_eq!(hits.len(), 1, "{diags:#?}");
+    assert_eq!(hits[0].severity, Severity::Error);
+    assert_eq!(hits[0].line, csv.country_line("label:Male"), "{}", hits[0]);
+    assert!(hits[0].message.contains("CSV"), "{}", hits[0]);
+
+    // The same keys in SPSS deliveries are fine; an empty label is not.
+    let sav = Fixture::country(|c| {
+        let c = c.replace(
+            "file = \"TH_DH_child_final.csv\"",
+            "file = \"TH_DH_child_final.sav\"\nformat = \"sav\"",
+        );
+        let c = c.replace(
+            "file = \"TH_DH_caregiver_final.csv\"",
+            "file = \"TH_DH_caregiver_final.sav\"\nformat = \"sav\"",
+        );
+        format!("{c}{scheme}")
+    });
+    let diags = sav.diagnostics();
+    assert!(
+        !diags.iter().any(|d| d.message.contains("value label")),
+        "{diags:#?}"
+    );
+    let empty = Fixture::country(|c| {
+        let c = c.replace(
+            "file = \"TH_DH_child_final.csv\"",
+            "file = \"TH_DH_child_final.sav\"\nformat = \"sav\"",
+        );
+        format!(
+            "{c}\n[code_schemes.sex]\ncodes = {{ \"label: \" = \"male\", \"2\" = \"female\" }}\n"
+        )
+    });
+    assert!(
+        empty
+            .diagnostics()
+            .iter()
+            .any(|d| d.message.contains("empty value label")),
+        "empty label accepted"
+    );
+}
