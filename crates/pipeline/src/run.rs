@@ -272,3 +272,61 @@ fn display_abs(path: &Path) -> String {
         .display()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace_dir(sub: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(sub)
+    }
+
+    #[test]
+    fn an_unknown_country_is_a_configuration_error_listing_the_known_ones() {
+        let err = load_config(
+            &workspace_dir("countries"),
+            &workspace_dir("schemas"),
+            &["XXX".to_string()],
+        )
+        .err()
+        .expect("unknown country must fail");
+        assert!(err.is_config());
+        let text = err.to_string();
+        assert!(text.contains("XXX") && text.contains("THA"), "{text}");
+    }
+
+    #[test]
+    fn an_empty_schema_folder_is_a_configuration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_config(&workspace_dir("countries"), dir.path(), &[])
+            .err()
+            .expect("no schemas must fail");
+        assert!(err.is_config());
+        assert!(
+            err.to_string().contains("no harmonised table schemas"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_run_without_a_key_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let opts = RunOptions {
+            raw_dir: dir.path().join("raw"),
+            out_dir: out.clone(),
+            config_dir: workspace_dir("countries"),
+            schema_dir: workspace_dir("schemas"),
+            countries: vec!["THA".to_string()],
+            jobs: 1,
+            key: KeySource::default(),
+        };
+        let err = run(&opts, &crate::progress::Silent)
+            .err()
+            .expect("no key must fail");
+        assert!(matches!(err, PipelineError::Key(_)), "{err}");
+        assert!(!out.exists(), "nothing is written before the key is known");
+    }
+}
