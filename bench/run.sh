@@ -20,7 +20,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 cargo build --release --locked -p dh >&2
-DH="target/release/dh"
+DH="${CARGO_TARGET_DIR:-target}/release/dh"
 mkdir -p "$WORK"
 
 # Prints: label, wall seconds, rows read, rows/s, peak RSS MiB.
