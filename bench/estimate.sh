@@ -5,14 +5,18 @@
 # /usr/bin/time -v (wall time, peak RSS); the numbers are checked against R's.
 # Needs: r-base-core r-cran-survey r-cran-mass (apt), svy (pip), /usr/bin/time (apt: time).
 # Usage: bench/estimate.sh [WORKDIR]   (default target/bench-estimate; the data file is kept there)
+#        DH=/path/to/dh bench/estimate.sh   uses that binary instead of building target/release/dh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-target/bench-estimate}"
 mkdir -p "$work"
 data="$work/estimate_1m.csv"
 [ -s "$data" ] || python3 bench/gen_estimate_data.py "$data"
-cargo build --release -q -p dh
-dh="$PWD/target/release/dh"
+if [ -z "${DH:-}" ]; then
+  cargo build --release -q -p dh
+  DH="$PWD/target/release/dh"
+fi
+dh="$DH"
 design=(--ids psu --strata stratum --weights weight --nest --format json)
 
 measure() { # name command... ; prints "wall_s rss_kb" into $work/<name>.time
