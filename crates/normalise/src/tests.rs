@@ -416,6 +416,28 @@ fn outputs_are_deterministic() {
 }
 
 #[test]
+fn outputs_do_not_depend_on_the_thread_count() {
+    let mut rows = good_child_rows();
+    rows.extend_from_slice(&[
+        &["C1", "H9", "EA1", "1", "3", "19", "7", "1"],
+        &["C9", "H10", "", "x", "1", "13", "1", "99"],
+    ]);
+    let in_pool = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| run(table("child.csv", &CHILD_HEADER, &rows), good_caregivers()))
+    };
+    let one = in_pool(1);
+    let four = in_pool(4);
+    for (t, out) in &one.tables {
+        assert_eq!(out.batch, four.tables[t].batch);
+        assert_eq!(out.quarantine, four.tables[t].quarantine);
+    }
+}
+
+#[test]
 fn configuration_gaps_are_typed_errors() {
     let raw = || {
         BTreeMap::from([
