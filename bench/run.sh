@@ -4,7 +4,7 @@
 # time, rows/s and peak memory (maximum resident set size from /usr/bin/time -v). It also runs a single country at
 # the large scale, to show that peak memory follows the countries held per worker, not the country count.
 #
-# Usage: bench/run.sh [SCALE_LARGE] [JOBS]     (run from the repository root)
+# Usage: bench/run.sh [SCALE_LARGE] [JOBS]     (run from the repository root; DH=/path/to/dh skips the build)
 # Needs: /usr/bin/time (Debian package `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +19,11 @@ if [ ! -x /usr/bin/time ]; then
   exit 1
 fi
 
-cargo build --release --locked -p dh >&2
-DH="${CARGO_TARGET_DIR:-target}/release/dh"
+# DH=/path/to/dh skips the build and benchmarks that binary.
+if [ -z "${DH:-}" ]; then
+  cargo build --release --locked -p dh >&2
+  DH="${CARGO_TARGET_DIR:-target}/release/dh"
+fi
 mkdir -p "$WORK"
 
 # Prints: label, wall seconds, rows read, rows/s, peak RSS MiB.
