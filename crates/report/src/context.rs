@@ -1,0 +1,175 @@
+//! What the report needs to know about the run besides the indicator table and the manifest: the indicator
+//! definitions as the catalogue stated them, the countries' names, regions and populations, and the publication
+//! thresholds. `dh run` records it as `OUT/report/context.json` ([`ReportContext::from_run`]) from the same
+//! configuration the run used; `dh report` reads it back, so a rebuilt report depends on the run's outputs only.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use dh_config::CountryConfig;
+use dh_indicators::{Catalogue, PipelineConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ReportError;
+
+/// Version of the layout of `context.json`.
+pub const CONTEXT_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportContext {
+    pub context_format: u32,
+    /// The headline indicator (the catalogue's first).
+    pub headline: Option<String>,
+    pub suppress_below: u32,
+    pub low_base_below: u32,
+    pub countries: Vec<CountryInfo>,
+    pub indicators: Vec<Definition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountryInfo {
+    pub iso3: String,
+    pub name: String,
+    pub region: String,
+    pub fieldwork_start: String,
+    pub fieldwork_end: String,
+    /// Internet-using 12-17 population the weights are raked to (sum of the config's cells).
+    pub population: f64,
+    pub population_source: String,
+}
+
+/// One indicator definition as recorded for the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Definition {
+    pub id: String,
+    pub label: String,
+    pub version: String,
+    /// Source table; also the indicator's family in the workbook.
+    pub table: String,
+    pub statistic: String,
+    pub universe_label: String,
+    pub universe: String,
+    pub numerator: Option<String>,
+    pub variable: Option<String>,
+    pub missing_rule: String,
+    pub missing_rule_description: String,
+    /// Missing code -> `excluded from the denominator` or `counted as no`.
+    pub missing_codes: BTreeMap<String, String>,
+    pub ci_method: String,
+    pub disaggregations: Vec<String>,
+    pub comparability: String,
+    pub notes: String,
+}
+
+impl ReportContext {
+    /// The context of a run from its configuration (countries in the order given).
+    pub fn from_run(
+        countries: &[CountryConfig],
+        catalogue: &Catalogue,
+        pipeline: &PipelineConfig,
+    ) -> ReportContext {
+        ReportContext {
+            context_format: CONTEXT_FORMAT,
+            headline: catalogue.indicators.first().map(|i| i.id.clone()),
+            suppress_below: pipeline.thresholds.suppress_below,
+            low_base_below: pipeline.thresholds.low_base_below,
+            countries: countries
+                .iter()
+                .map(|c| CountryInfo {
+                    iso3: c.country.iso3.clone(),
+                    name: c.country.name.clone(),
+                    region: c.country.region.clone(),
+                    fieldwork_start: c.country.fieldwork_start.clone(),
+                    fieldwork_end: c.country.fieldwork_end.clone(),
+                    population: c.population.cells.iter().map(|cell| cell.count).sum(),
+                    population_source: c.population.source.clone(),
+                })
+                .collect(),
+            indicators: catalogue
+                .indicators
+                .iter()
+                .map(|i| Definition {
+                    id: i.id.clone(),
+                    label: i.label.clone(),
+                    version: i.version.clone(),
+                    table: i.table.clone(),
+                    statistic: i.statistic.name().into(),
+                    universe_label: i.universe_label.clone(),
+                    universe: i.universe.source().trim().to_string(),
+                    numerator: i.numerator.as_ref().map(|n| n.source().trim().to_string()),
+                    variable: i.variable.clone(),
+                    missing_rule: i.missing_rule.name.clone(),
+                    missing_rule_description: i.missing_rule.description.clone(),
+                    missing_codes: i
+                        .missing_rule
+                        .treatments
+                        .iter()
+                        .map(|(code, t)| {
+                            let what = match t {
+                                dh_expr::MissingTreatment::Exclude => {
+                                    "excluded from the denominator"
+                                }
+                                dh_expr::MissingTreatment::CountAsNo => "counted as no",
+                            };
+                            (code.clone(), what.to_string())
+                        })
+                        .collect(),
+                    ci_method: i.ci_method.name().into(),
+                    disaggregations: i.disaggregations.iter().map(|d| d.column.clone()).collect(),
+                    comparability: i.comparability.clone(),
+                    notes: i.notes.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn definition(&self, id: &str) -> Option<&Definition> {
+        self.indicators.iter().find(|d| d.id == id)
+    }
+
+    pub fn country(&self, iso3: &str) -> Option<&CountryInfo> {
+        self.countries.iter().find(|c| c.iso3 == iso3)
+    }
+
+    /// Pretty JSON with a trailing newline (deterministic: fields in declaration order, maps sorted).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    pub fn read(path: &Path) -> Result<ReportContext, ReportError> {
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ReportError::MissingInput {
+                path: path.to_path_buf(),
+                hint: "written by `dh run`; rerun it to record the indicator definitions".into(),
+            },
+            _ => ReportError::io(path, e),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| ReportError::Json {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_json() {
+        let ctx = crate::test_data::context();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("context.json");
+        std::fs::write(&path, ctx.to_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let back = ReportContext::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, ctx);
+        assert!(
+            ReportContext::read(&dir.path().join("none.json"))
+                .unwrap_err()
+                .to_string()
+                .contains("dh run")
+        );
+    }
+}

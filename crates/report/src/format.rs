@@ -1,0 +1,112 @@
+//! How numbers are written in the report and its charts: percentages, counts with thousands separators, the
+//! rounded population estimate ("about 400,000") and the status text of withheld estimates. One place, so the
+//! pages, the charts and the tests that compare them with the indicator table agree.
+
+/// `1234567` -> `"1,234,567"` (rounded to an integer first).
+pub fn thousands(x: f64) -> String {
+    let rounded = x.round();
+    let negative = rounded < 0.0;
+    let digits = format!("{:.0}", rounded.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if negative && out != "0" {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// A proportion as a percentage with one decimal: `0.0912` -> `"9.1%"`.
+pub fn percent(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// A value of a statistic: proportions as percentages, counts as whole numbers, means with two decimals.
+pub fn statistic_value(statistic: &str, x: f64) -> String {
+    match statistic {
+        "proportion" => percent(x),
+        "count" => thousands(x),
+        _ => format!("{x:.2}"),
+    }
+}
+
+/// A population figure rounded to two significant digits, as the country reports write it:
+/// `412_345.0` -> `"about 410,000"`; below 100 the whole number.
+pub fn about(x: f64) -> String {
+    if !x.is_finite() {
+        return "not available".into();
+    }
+    let abs = x.abs();
+    if abs < 100.0 {
+        return format!("about {}", thousands(x));
+    }
+    let magnitude = 10f64.powi(abs.log10().floor() as i32 - 1);
+    format!("about {}", thousands((x / magnitude).round() * magnitude))
+}
+
+/// Status text of an estimate that is not drawn.
+pub fn withheld_text(flag: &str, suppress_below: u32) -> String {
+    match flag {
+        "suppressed" => format!("suppressed (n < {suppress_below})"),
+        "not_collected" => "not collected".into(),
+        other => format!("not published ({other})"),
+    }
+}
+
+/// The noun for people in a source table's universe (used after a population figure).
+pub fn population_noun(table: &str) -> &'static str {
+    if table.starts_with("child") {
+        "children"
+    } else if table.starts_with("caregiver") {
+        "caregivers"
+    } else {
+        ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(1_234_567.0), "1,234,567");
+        assert_eq!(thousands(-12_345.0), "-12,345");
+    }
+
+    #[test]
+    fn percentages_and_statistics() {
+        assert_eq!(percent(0.0912), "9.1%");
+        assert_eq!(percent(0.0), "0.0%");
+        assert_eq!(statistic_value("proportion", 0.5), "50.0%");
+        assert_eq!(statistic_value("count", 412_345.6), "412,346");
+        assert_eq!(statistic_value("mean", 2.345), "2.35");
+    }
+
+    #[test]
+    fn about_rounds_to_two_significant_digits() {
+        assert_eq!(about(412_345.0), "about 410,000");
+        assert_eq!(about(396_000.0), "about 400,000");
+        assert_eq!(about(1_960_000.0), "about 2,000,000");
+        assert_eq!(about(20_400.0), "about 20,000");
+        assert_eq!(about(57.0), "about 57");
+        assert_eq!(about(f64::NAN), "not available");
+    }
+
+    #[test]
+    fn withheld_texts() {
+        assert_eq!(withheld_text("suppressed", 25), "suppressed (n < 25)");
+        assert_eq!(withheld_text("not_collected", 25), "not collected");
+        assert_eq!(withheld_text("weird", 25), "not published (weird)");
+        assert_eq!(population_noun("child_survey"), "children");
+        assert_eq!(population_noun("police_cases"), "");
+    }
+}

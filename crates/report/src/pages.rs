@@ -1,0 +1,711 @@
+//! The HTML pages of `OUT/report/`: one minijinja template per page kind (`templates/`, compiled into the binary),
+//! filled from the [`Model`]. Pages are flat files so every link is relative and works offline:
+//! `index.html`, `indicators.html`, `countries.html`, `methods.html`, `indicator-<id>.html`, `country-<ISO3>.html`.
+
+use minijinja::value::Serde;
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+use crate::error::ReportError;
+use crate::format::{about, statistic_value};
+use crate::model::{Cells, Model, domain_label, slug};
+use crate::run_info::{LedgerLine, RunInfo};
+use crate::svg::{ChartSpec, Dot, DotValue, Group, dot_interval_chart};
+use crate::table::IndicatorRow;
+
+/// One rendered page: file name inside `OUT/report/` and its HTML.
+pub struct Page {
+    pub file: String,
+    pub html: String,
+}
+
+pub fn indicator_file(id: &str) -> String {
+    format!("indicator-{}.html", slug(id))
+}
+
+pub fn country_file(iso3: &str) -> String {
+    format!("country-{}.html", slug(iso3))
+}
+
+fn environment() -> Result<Environment<'static>, ReportError> {
+    let mut env = Environment::new();
+    let templates = [
+        ("base.html", include_str!("../templates/base.html")),
+        ("macros.html", include_str!("../templates/macros.html")),
+        ("index.html", include_str!("../templates/index.html")),
+        ("list.html", include_str!("../templates/list.html")),
+        (
+            "indicator.html",
+            include_str!("../templates/indicator.html"),
+        ),
+        ("country.html", include_str!("../templates/country.html")),
+        ("methods.html", include_str!("../templates/methods.html")),
+    ];
+    for (name, source) in templates {
+        env.add_template(name, source)
+            .map_err(|e| template_error(name, &e))?;
+    }
+    Ok(env)
+}
+
+fn template_error(page: &str, e: &minijinja::Error) -> ReportError {
+    ReportError::Template {
+        page: page.into(),
+        message: format!("{e:#}"),
+    }
+}
+
+#[derive(Serialize)]
+struct RunView {
+    tool: String,
+    version: String,
+    manifest_sha256: String,
+}
+
+#[derive(Serialize)]
+struct Link {
+    href: String,
+    label: String,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct CountryLink {
+    href: String,
+    name: String,
+    region: String,
+}
+
+#[derive(Serialize)]
+struct CountryRow {
+    href: String,
+    name: String,
+    level: String,
+    version: String,
+    cells: Cells,
+}
+
+#[derive(Serialize)]
+struct RegionRows {
+    name: String,
+    rows: Vec<CountryRow>,
+}
+
+/// Renders every page.
+pub fn render_pages(model: &Model<'_>, run: &RunInfo) -> Result<Vec<Page>, ReportError> {
+    let env = environment()?;
+    let run_view = RunView {
+        tool: run.tool_name.clone(),
+        version: run.tool_version.clone(),
+        manifest_sha256: run.manifest_sha256.clone(),
+    };
+    let common = context! {
+        run => Serde(&run_view),
+        suppress_below => model.context.suppress_below,
+        low_base_below => model.context.low_base_below,
+        countries => Serde(country_links(model)),
+    };
+    let render =
+        |template: &str, file: String, ctx: minijinja::Value| -> Result<Page, ReportError> {
+            let tmpl = env
+                .get_template(template)
+                .map_err(|e| template_error(&file, &e))?;
+            let html = tmpl
+                .render(context! { ..ctx, ..common.clone() })
+                .map_err(|e| template_error(&file, &e))?;
+            Ok(Page { file, html })
+        };
+    let mut pages = Vec::new();
+    pages.push(render("index.html", "index.html".into(), overview(model))?);
+    pages.push(render(
+        "list.html",
+        "indicators.html".into(),
+        indicator_list(model),
+    )?);
+    pages.push(render(
+        "list.html",
+        "countries.html".into(),
+        country_list(model),
+    )?);
+    pages.push(render(
+        "methods.html",
+        "methods.html".into(),
+        methods(model),
+    )?);
+    for id in &model.indicators {
+        pages.push(render(
+            "indicator.html",
+            indicator_file(id),
+            indicator_page(model, id),
+        )?);
+    }
+    for c in &model.countries {
+        pages.push(render(
+            "country.html",
+            country_file(&c.iso3),
+            country_page(model, run, &c.iso3),
+        )?);
+    }
+    Ok(pages)
+}
+
+fn country_links(model: &Model<'_>) -> Vec<CountryLink> {
+    model
+        .countries
+        .iter()
+        .map(|c| CountryLink {
+            href: country_file(&c.iso3),
+            name: c.name.clone(),
+            region: c.region.clone(),
+        })
+        .collect()
+}
+
+fn label_of(model: &Model<'_>, id: &str) -> String {
+    model
+        .definition(id)
+        .map(|d| d.label.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn indicator_links(model: &Model<'_>) -> Vec<Link> {
+    model
+        .indicators
+        .iter()
+        .map(|id| Link {
+            href: indicator_file(id),
+            label: label_of(model, id),
+            detail: String::new(),
+        })
+        .collect()
+}
+
+/// The chart's value formatter and axis wording for a statistic.
+fn axis(statistic: &str) -> (&'static str, fn(f64) -> String, fn(f64) -> String) {
+    match statistic {
+        "proportion" => ("Per cent of the population base", pct_value, pct_tick),
+        "count" => ("Number of people (weighted)", count_value, count_value),
+        _ => ("Value", mean_value, mean_tick),
+    }
+}
+
+fn pct_value(x: f64) -> String {
+    statistic_value("proportion", x)
+}
+fn pct_tick(x: f64) -> String {
+    let p = x * 100.0;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p}%")
+    }
+}
+fn count_value(x: f64) -> String {
+    statistic_value("count", x)
+}
+fn mean_value(x: f64) -> String {
+    statistic_value("mean", x)
+}
+fn mean_tick(x: f64) -> String {
+    format!("{x}")
+}
+
+fn dot_of(
+    model: &Model<'_>,
+    row: &IndicatorRow,
+    label: String,
+    href: Option<String>,
+    note: String,
+) -> Dot {
+    let value = match row.shown() {
+        Some(s) => DotValue::Shown {
+            estimate: s.estimate,
+            ci: s.ci,
+            low_base: s.low_base,
+        },
+        None => DotValue::Withheld(model.cells(row).estimate),
+    };
+    Dot {
+        label,
+        href,
+        value,
+        note,
+    }
+}
+
+/// Sort key: shown estimates from highest to lowest, withheld rows last (by name).
+fn by_estimate(rows: &mut [(String, &IndicatorRow)]) {
+    rows.sort_by(|(na, a), (nb, b)| {
+        let ea = a.shown().map(|s| s.estimate);
+        let eb = b.shown().map(|s| s.estimate);
+        match (ea, eb) {
+            (Some(x), Some(y)) => y.total_cmp(&x).then(na.cmp(nb)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => na.cmp(nb),
+        }
+    });
+}
+
+/// Total rows of an indicator grouped by region and sorted by estimate: (region, [(country name, iso3, row)]).
+fn totals_by_region<'a>(
+    model: &Model<'a>,
+    id: &str,
+) -> Vec<(String, Vec<(String, String, &'a IndicatorRow)>)> {
+    let mut out = Vec::new();
+    for region in model.regions() {
+        let mut rows: Vec<(String, &IndicatorRow)> = model
+            .countries
+            .iter()
+            .filter(|c| c.region == region)
+            .filter_map(|c| model.total(&c.iso3, id).map(|r| (c.name.clone(), r)))
+            .collect();
+        by_estimate(&mut rows);
+        if !rows.is_empty() {
+            let rows = rows
+                .into_iter()
+                .map(|(name, r)| (name, r.country.clone(), r))
+                .collect();
+            out.push((region, rows));
+        }
+    }
+    out
+}
+
+fn note_of(cells: &Cells) -> String {
+    match (cells.population.is_empty(), cells.shown) {
+        (false, _) => format!("{} · n = {}", cells.population, cells.n),
+        (true, _) => format!("n = {}", cells.n),
+    }
+}
+
+/// The cross-country chart of one indicator (totals), grouped by region.
+fn cross_country_chart(model: &Model<'_>, id: &str, chart_id: &str, title: &str) -> String {
+    let statistic = model.statistic(id);
+    let (axis_label, value_text, tick_text) = axis(statistic);
+    let groups: Vec<Group> = totals_by_region(model, id)
+        .into_iter()
+        .map(|(region, rows)| Group {
+            heading: Some(region),
+            dots: rows
+                .into_iter()
+                .map(|(name, iso3, r)| {
+                    let note = note_of(&model.cells(r));
+                    dot_of(model, r, name, Some(country_file(&iso3)), note)
+                })
+                .collect(),
+        })
+        .collect();
+    let spec = ChartSpec {
+        id: chart_id,
+        title,
+        axis_label,
+        label_width: 150.0,
+        plot_width: 420.0,
+        note_width: 250.0,
+        value_text: &value_text,
+        tick_text: &tick_text,
+    };
+    dot_interval_chart(&spec, &groups)
+}
+
+fn overview(model: &Model<'_>) -> minijinja::Value {
+    #[derive(Serialize)]
+    struct Headline {
+        id: String,
+        label: String,
+        version: String,
+        universe_label: String,
+        noun: String,
+        href: String,
+        chart: String,
+        regions: Vec<RegionRows>,
+    }
+    let headline = model
+        .context
+        .headline
+        .as_deref()
+        .filter(|id| model.indicators.iter().any(|i| i == id))
+        .map(|id| {
+            let def = model.definition(id);
+            let label = label_of(model, id);
+            Headline {
+                id: id.to_string(),
+                label: label.clone(),
+                version: def.map(|d| d.version.clone()).unwrap_or_default(),
+                universe_label: def.map(|d| d.universe_label.clone()).unwrap_or_default(),
+                noun: def
+                    .map(|d| crate::format::population_noun(&d.table))
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or("people")
+                    .to_string(),
+                href: indicator_file(id),
+                chart: cross_country_chart(model, id, "headline", &label),
+                regions: totals_by_region(model, id)
+                    .into_iter()
+                    .map(|(region, rows)| RegionRows {
+                        name: region,
+                        rows: rows
+                            .into_iter()
+                            .map(|(name, iso3, r)| CountryRow {
+                                href: country_file(&iso3),
+                                name,
+                                level: String::new(),
+                                version: r.indicator_version.clone(),
+                                cells: model.cells(r),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }
+        });
+    context! {
+        headline => Serde(headline),
+        indicators => Serde(indicator_links(model)),
+    }
+}
+
+fn indicator_list(model: &Model<'_>) -> minijinja::Value {
+    #[derive(Serialize)]
+    struct ListGroup {
+        name: String,
+        items: Vec<Link>,
+    }
+    let mut groups: Vec<ListGroup> = Vec::new();
+    for link in indicator_links(model) {
+        let id = model
+            .indicators
+            .iter()
+            .find(|i| indicator_file(i) == link.href)
+            .cloned()
+            .unwrap_or_default();
+        let family = family_title(
+            model
+                .definition(&id)
+                .map(|d| d.table.as_str())
+                .unwrap_or(""),
+        );
+        let detail = model
+            .definition(&id)
+            .map(|d| format!("({}, version {})", d.statistic, d.version))
+            .unwrap_or_default();
+        let item = Link { detail, ..link };
+        match groups.iter_mut().find(|g| g.name == family) {
+            Some(g) => g.items.push(item),
+            None => groups.push(ListGroup {
+                name: family,
+                items: vec![item],
+            }),
+        }
+    }
+    context! { title => "Indicators", groups => Serde(groups) }
+}
+
+fn country_list(model: &Model<'_>) -> minijinja::Value {
+    #[derive(Serialize)]
+    struct ListGroup {
+        name: String,
+        items: Vec<Link>,
+    }
+    let groups: Vec<ListGroup> = model
+        .regions()
+        .into_iter()
+        .map(|region| ListGroup {
+            items: model
+                .countries
+                .iter()
+                .filter(|c| c.region == region)
+                .map(|c| Link {
+                    href: country_file(&c.iso3),
+                    label: c.name.clone(),
+                    detail: format!("({})", c.iso3),
+                })
+                .collect(),
+            name: region,
+        })
+        .collect();
+    context! { title => "Countries", groups => Serde(groups) }
+}
+
+/// Heading of an indicator family (source table).
+pub fn family_title(table: &str) -> String {
+    match table {
+        "child_survey" => "Household survey: children".into(),
+        "caregiver_survey" => "Household survey: caregivers".into(),
+        "" => "Other indicators".into(),
+        other => domain_label(other),
+    }
+}
+
+fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
+    #[derive(Serialize)]
+    struct Panel {
+        level: String,
+        chart: String,
+    }
+    #[derive(Serialize)]
+    struct Domain {
+        domain: String,
+        label: String,
+        panels: Vec<Panel>,
+        rows: Vec<CountryRow>,
+    }
+    let label = label_of(model, id);
+    let rows: Vec<CountryRow> = totals_by_region(model, id)
+        .into_iter()
+        .flat_map(|(_, rows)| rows)
+        .map(|(name, iso3, r)| CountryRow {
+            href: country_file(&iso3),
+            name,
+            level: String::new(),
+            version: r.indicator_version.clone(),
+            cells: model.cells(r),
+        })
+        .collect();
+    let statistic = model.statistic(id);
+    let (axis_label, value_text, tick_text) = axis(statistic);
+    // Small multiples keep the order of the cross-country chart (by total estimate within region).
+    let order: Vec<(String, String)> = totals_by_region(model, id)
+        .into_iter()
+        .flat_map(|(_, rows)| rows.into_iter().map(|(name, iso3, _)| (name, iso3)))
+        .collect();
+    let domains: Vec<Domain> = model
+        .domains(id)
+        .into_iter()
+        .map(|(domain, levels)| {
+            let dlabel = domain_label(&domain);
+            let panels = levels
+                .iter()
+                .enumerate()
+                .map(|(k, level)| {
+                    let dots: Vec<Dot> = order
+                        .iter()
+                        .filter_map(|(name, iso3)| {
+                            let r = model
+                                .rows_of(iso3, id)
+                                .into_iter()
+                                .find(|r| r.domain == domain && &r.domain_value == level)?;
+                            let n = format!("n = {}", model.cells(r).n);
+                            Some(dot_of(model, r, name.clone(), None, n))
+                        })
+                        .collect();
+                    let chart_id = format!("{}-{k}", slug(&domain));
+                    let title = format!("{label}: {dlabel} {level}");
+                    let spec = ChartSpec {
+                        id: &chart_id,
+                        title: &title,
+                        axis_label,
+                        label_width: 110.0,
+                        plot_width: 200.0,
+                        note_width: 70.0,
+                        value_text: &value_text,
+                        tick_text: &tick_text,
+                    };
+                    Panel {
+                        level: level.clone(),
+                        chart: dot_interval_chart(
+                            &spec,
+                            &[Group {
+                                heading: None,
+                                dots,
+                            }],
+                        ),
+                    }
+                })
+                .collect();
+            let rows = order
+                .iter()
+                .flat_map(|(name, iso3)| {
+                    model
+                        .rows_of(iso3, id)
+                        .into_iter()
+                        .filter(|r| r.domain == domain)
+                        .map(|r| CountryRow {
+                            href: country_file(iso3),
+                            name: name.clone(),
+                            level: r.domain_value.clone(),
+                            version: r.indicator_version.clone(),
+                            cells: model.cells(r),
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            Domain {
+                label: dlabel,
+                domain,
+                panels,
+                rows,
+            }
+        })
+        .collect();
+    context! {
+        id => id,
+        label => label.clone(),
+        def => Serde(model.definition(id)),
+        chart => cross_country_chart(model, id, "countries", &label),
+        rows => Serde(rows),
+        domains => Serde(domains),
+    }
+}
+
+fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Value {
+    #[derive(Serialize)]
+    struct IndicatorRowView {
+        href: String,
+        label: String,
+        cells: Cells,
+    }
+    #[derive(Serialize)]
+    struct Family {
+        table: String,
+        title: String,
+        rows: Vec<IndicatorRowView>,
+    }
+    #[derive(Serialize)]
+    struct Ledger<'a> {
+        path: &'a str,
+        table: &'a str,
+        rows_read: String,
+        rows_written: String,
+        rows_quarantined: String,
+    }
+    let info = model.countries.iter().find(|c| c.iso3 == iso3);
+    let name = model.country_name(iso3);
+    let mut families: Vec<Family> = Vec::new();
+    let mut dots = Vec::new();
+    for id in &model.indicators {
+        let Some(r) = model.total(iso3, id) else {
+            continue;
+        };
+        let table = model
+            .definition(id)
+            .map(|d| d.table.clone())
+            .unwrap_or_default();
+        let view = IndicatorRowView {
+            href: indicator_file(id),
+            label: label_of(model, id),
+            cells: model.cells(r),
+        };
+        if model.statistic(id) == "proportion" {
+            dots.push(dot_of(
+                model,
+                r,
+                id.clone(),
+                Some(indicator_file(id)),
+                format!("n = {}", view.cells.n),
+            ));
+        }
+        match families.iter_mut().find(|f| f.table == table) {
+            Some(f) => f.rows.push(view),
+            None => families.push(Family {
+                title: family_title(&table),
+                table: slug(&table),
+                rows: vec![view],
+            }),
+        }
+    }
+    let chart = if dots.is_empty() {
+        String::new()
+    } else {
+        let title = format!("{name}: proportion indicators");
+        let (axis_label, value_text, tick_text) = axis("proportion");
+        let spec = ChartSpec {
+            id: "profile",
+            title: &title,
+            axis_label,
+            label_width: 260.0,
+            plot_width: 380.0,
+            note_width: 90.0,
+            value_text: &value_text,
+            tick_text: &tick_text,
+        };
+        dot_interval_chart(
+            &spec,
+            &[Group {
+                heading: None,
+                dots,
+            }],
+        )
+    };
+    let country_run = run.countries.get(iso3);
+    let ledger: Vec<Ledger<'_>> = country_run
+        .map(|c| c.ledger.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .map(|l: &LedgerLine| Ledger {
+            path: &l.path,
+            table: &l.table,
+            rows_read: crate::format::thousands(l.rows_read as f64),
+            rows_written: crate::format::thousands(l.rows_written as f64),
+            rows_quarantined: crate::format::thousands(l.rows_quarantined as f64),
+        })
+        .collect();
+    let reasons: Vec<(String, String)> = country_run
+        .map(|c| {
+            c.quarantine_reasons
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::format::thousands(*v as f64)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let design = country_run.and_then(|c| c.design).map(|d| {
+        context! {
+            rows => crate::format::thousands(d.rows as f64),
+            strata => crate::format::thousands(d.strata as f64),
+            psus => crate::format::thousands(d.psus as f64),
+        }
+    });
+    let fieldwork = info
+        .filter(|c| !c.fieldwork_start.is_empty())
+        .map(|c| format!("{} to {}", c.fieldwork_start, c.fieldwork_end))
+        .unwrap_or_default();
+    let population = info
+        .map(|c| c.population)
+        .filter(|p| p.is_finite() && *p > 0.0)
+        .map(|p| about(p).trim_start_matches("about ").to_string())
+        .map(|p| format!("about {p}"))
+        .unwrap_or_default();
+    context! {
+        name => name,
+        region => info.map(|c| c.region.clone()).unwrap_or_default(),
+        fieldwork => fieldwork,
+        population => population,
+        population_source => info.map(|c| c.population_source.clone()).unwrap_or_default(),
+        status => country_run.map(|c| c.status.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| "not recorded".into()),
+        error => country_run.and_then(|c| c.error.clone()),
+        chart => chart,
+        families => Serde(families),
+        design => design,
+        weighting => Serde(country_run.map(|c| c.weighting.clone()).unwrap_or_default()),
+        ledger => Serde(ledger),
+        reasons => Serde(reasons),
+    }
+}
+
+fn methods(model: &Model<'_>) -> minijinja::Value {
+    #[derive(Serialize)]
+    struct Item {
+        href: String,
+        id: String,
+        version: String,
+        statistic: String,
+        ci_method: String,
+        missing_rule: String,
+    }
+    let items: Vec<Item> = model
+        .indicators
+        .iter()
+        .map(|id| {
+            let d = model.definition(id);
+            Item {
+                href: indicator_file(id),
+                id: id.clone(),
+                version: d.map(|d| d.version.clone()).unwrap_or_default(),
+                statistic: d.map(|d| d.statistic.clone()).unwrap_or_default(),
+                ci_method: d.map(|d| d.ci_method.clone()).unwrap_or_default(),
+                missing_rule: d.map(|d| d.missing_rule.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    context! { indicators => Serde(items) }
+}

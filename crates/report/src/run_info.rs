@@ -1,0 +1,324 @@
+//! What the report shows about the run itself, read from its outputs: the manifest (tool version, the manifest's
+//! own SHA-256, country status, the row ledger per input, weighting diagnostics when the manifest records them),
+//! the quarantine tables (rows by reason code; raw values are never read) and the design columns of the
+//! normalised child table (rows, strata, PSUs).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::Path;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::DataType;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::ReportError;
+
+/// The table whose partitions carry the survey design.
+pub const DESIGN_TABLE: &str = "child_survey";
+
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    pub tool_name: String,
+    pub tool_version: String,
+    pub manifest_sha256: String,
+    /// ISO3 -> what the run recorded for that country.
+    pub countries: BTreeMap<String, CountryRun>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CountryRun {
+    pub status: String,
+    pub error: Option<String>,
+    pub ledger: Vec<LedgerLine>,
+    /// Quarantined rows by reason code (a row with two reasons counts under both).
+    pub quarantine_reasons: BTreeMap<String, u64>,
+    pub design: Option<DesignSummary>,
+    /// Scalar weighting diagnostics as the manifest records them (name, value), in the manifest's order.
+    pub weighting: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerLine {
+    pub path: String,
+    pub table: String,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_quarantined: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DesignSummary {
+    pub rows: u64,
+    pub strata: u64,
+    pub psus: u64,
+}
+
+/// Reads `OUT/manifest.json` and the outputs it lists.
+pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
+    let path = out_dir.join("manifest.json");
+    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ReportError::MissingInput {
+            path: path.clone(),
+            hint: "run `dh run` first".into(),
+        },
+        _ => ReportError::io(&path, e),
+    })?;
+    let manifest: Value = serde_json::from_slice(&bytes).map_err(|e| ReportError::Json {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+    let number = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64).unwrap_or(0);
+    let list = |key: &str| {
+        manifest
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let tool = manifest.get("tool").cloned().unwrap_or(Value::Null);
+    let mut info = RunInfo {
+        tool_name: text(&tool, "name"),
+        tool_version: text(&tool, "version"),
+        manifest_sha256: hex::encode(Sha256::digest(&bytes)),
+        countries: BTreeMap::new(),
+    };
+    for c in list("countries") {
+        info.countries.insert(
+            text(&c, "country"),
+            CountryRun {
+                status: text(&c, "status"),
+                error: c.get("error").and_then(Value::as_str).map(str::to_string),
+                ..Default::default()
+            },
+        );
+    }
+    for input in list("inputs") {
+        let entry = info.countries.entry(text(&input, "country")).or_default();
+        entry.ledger.push(LedgerLine {
+            path: text(&input, "path"),
+            table: text(&input, "table"),
+            rows_read: number(&input, "rows_read"),
+            rows_written: number(&input, "rows_written"),
+            rows_quarantined: number(&input, "rows_quarantined"),
+        });
+    }
+    for output in list("outputs") {
+        let country = text(&output, "country");
+        let rel = text(&output, "path");
+        let kind = text(&output, "kind");
+        let table = text(&output, "table");
+        let file = out_dir.join(&rel);
+        if kind == "quarantine" && file.is_file() {
+            let reasons = quarantine_reasons(&file)?;
+            let entry = info.countries.entry(country).or_default();
+            for (reason, rows) in reasons {
+                *entry.quarantine_reasons.entry(reason).or_default() += rows;
+            }
+        } else if kind == "normalised" && table == DESIGN_TABLE && file.is_file() {
+            let design = design_summary(&file)?;
+            info.countries.entry(country).or_default().design = Some(design);
+        }
+    }
+    if let Some(weighting) = manifest.get("weighting") {
+        for (country, diagnostics) in per_country(weighting) {
+            info.countries.entry(country).or_default().weighting = scalars("", &diagnostics);
+        }
+    }
+    Ok(info)
+}
+
+/// Weighting diagnostics may be recorded as a list of objects with a `country` key or as a map keyed by country.
+fn per_country(value: &Value) -> Vec<(String, Value)> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|item| {
+                let country = item.get("country")?.as_str()?.to_string();
+                Some((country, item.clone()))
+            })
+            .collect(),
+        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Flattens an object's scalar fields (nested objects as `outer.inner`), skipping `country` and lists.
+fn scalars(prefix: &str, value: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Value::Object(map) = value {
+        for (key, v) in map {
+            if prefix.is_empty() && key == "country" {
+                continue;
+            }
+            let name = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match v {
+                Value::Object(_) => out.extend(scalars(&name, v)),
+                Value::Number(n) => out.push((name, n.to_string())),
+                Value::Bool(b) => out.push((name, b.to_string())),
+                Value::String(s) => out.push((name, s.clone())),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn open_columns(
+    file: &Path,
+    columns: &[&str],
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, ReportError> {
+    let err = |e: &dyn std::fmt::Display| ReportError::Parquet {
+        path: file.to_path_buf(),
+        message: e.to_string(),
+    };
+    let handle = File::open(file).map_err(|e| ReportError::io(file, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| err(&e))?;
+    let schema = builder.parquet_schema();
+    let mut indices = Vec::new();
+    for name in columns {
+        let index = schema
+            .columns()
+            .iter()
+            .position(|c| c.name() == *name)
+            .ok_or_else(|| ReportError::Column {
+                path: file.to_path_buf(),
+                column: (*name).into(),
+                expected: "present".into(),
+            })?;
+        indices.push(index);
+    }
+    let mask = ProjectionMask::leaves(schema, indices);
+    builder.with_projection(mask).build().map_err(|e| err(&e))
+}
+
+/// Rows by reason code: distinct (`source_file`, `row_number`) per `reason_code`.
+fn quarantine_reasons(file: &Path) -> Result<BTreeMap<String, u64>, ReportError> {
+    let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for batch in open_columns(file, &["source_file", "row_number", "reason_code"])? {
+        let batch = batch.map_err(|e| ReportError::Parquet {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let source = strings(file, &batch, "source_file")?;
+        let rows = cells(file, &batch, "row_number")?;
+        let reasons = strings(file, &batch, "reason_code")?;
+        for i in 0..batch.num_rows() {
+            seen.insert((reasons[i].clone(), source[i].clone(), rows[i].clone()));
+        }
+    }
+    let mut counts = BTreeMap::new();
+    for (reason, _, _) in seen {
+        *counts.entry(reason).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+/// Rows, distinct strata and distinct PSUs of a normalised design table.
+fn design_summary(file: &Path) -> Result<DesignSummary, ReportError> {
+    let mut strata = BTreeSet::new();
+    let mut psus = BTreeSet::new();
+    let mut rows = 0u64;
+    for batch in open_columns(file, &["stratum", "psu"])? {
+        let batch = batch.map_err(|e| ReportError::Parquet {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        rows += batch.num_rows() as u64;
+        let stratum = cells(file, &batch, "stratum")?;
+        let psu = cells(file, &batch, "psu")?;
+        for (s, p) in stratum.into_iter().zip(psu) {
+            psus.insert((s.clone(), p));
+            strata.insert(s);
+        }
+    }
+    Ok(DesignSummary {
+        rows,
+        strata: strata.len() as u64,
+        psus: psus.len() as u64,
+    })
+}
+
+fn strings(
+    file: &Path,
+    batch: &arrow::array::RecordBatch,
+    name: &str,
+) -> Result<Vec<String>, ReportError> {
+    cells(file, batch, name)
+}
+
+/// Any column's cells as text (nulls as empty), through Arrow's display formatter.
+fn cells(
+    file: &Path,
+    batch: &arrow::array::RecordBatch,
+    name: &str,
+) -> Result<Vec<String>, ReportError> {
+    let col = batch
+        .column_by_name(name)
+        .ok_or_else(|| ReportError::Column {
+            path: file.to_path_buf(),
+            column: name.into(),
+            expected: "present".into(),
+        })?;
+    if col.data_type() == &DataType::Utf8 {
+        return Ok(col
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect());
+    }
+    let formatter = arrow::util::display::ArrayFormatter::try_new(
+        col.as_ref(),
+        &arrow::util::display::FormatOptions::default(),
+    )
+    .map_err(|e| ReportError::Parquet {
+        path: file.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok((0..col.len())
+        .map(|i| {
+            if col.is_null(i) {
+                String::new()
+            } else {
+                formatter.value(i).to_string()
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighting_diagnostics_are_read_from_either_shape() {
+        let list =
+            serde_json::json!([{"country": "THA", "converged": true, "after": {"max": 3.5}}]);
+        let got = per_country(&list);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            scalars("", &got[0].1),
+            vec![
+                ("after.max".to_string(), "3.5".to_string()),
+                ("converged".to_string(), "true".to_string())
+            ]
+        );
+        let map = serde_json::json!({"KEN": {"kish_deff": 1.2}});
+        assert_eq!(per_country(&map)[0].0, "KEN");
+        assert!(per_country(&serde_json::json!(3)).is_empty());
+    }
+
+    #[test]
+    fn a_missing_manifest_says_to_run_first() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let err = read_run_info(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("dh run"), "{err}");
+    }
+}
