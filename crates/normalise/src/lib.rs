@@ -9,6 +9,17 @@
 //! table. Identifiers and unmapped source columns never get here (ingest does not keep them) and nothing from them
 //! reaches an output.
 //!
+//! Policies, in one place:
+//! * quarantine table: one line per problem; the ledger counts distinct rows (see [`quarantine`]);
+//! * duplicate ids: every row sharing the id is quarantined (`duplicate_id`), none is kept (see [`checks`]);
+//! * links: checked against the referenced table as delivered, so a bad child row does not cascade to its caregiver;
+//! * ragged rows: quarantined once (`ragged_row`) with no cell values shown, since shifted cells may hold identifiers;
+//! * a labelled missing code in a numeric or text column becomes null; a blank cell in an optional column is null;
+//!   a code mapped to a missing label the field does not permit is `unknown_code` (blank + required:
+//!   `required_missing`);
+//! * a source column declared an identifier may only feed a pseudonymised key column (else a configuration error);
+//! * output bytes do not depend on the thread count (columns are built in parallel, problems are sorted).
+//!
 //! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`column`] (Arrow arrays),
 //! [`checks`] (cross-row checks), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
 //! [`error`].
