@@ -148,12 +148,10 @@ impl TruthCounter {
                         counts[k as usize] += 1;
                         self.universe[t][j] += 1;
                     }
-                    Cell::Missing(m) => {
-                        // not_applicable marks "outside the universe" and is not counted.
-                        if self.not_applicable[t] != Some(m) {
-                            counts[n_cats + m as usize] += 1;
-                            self.universe[t][j] += 1;
-                        }
+                    // not_applicable marks "outside the universe" and is not counted.
+                    Cell::Missing(m) if self.not_applicable[t] != Some(m) => {
+                        counts[n_cats + m as usize] += 1;
+                        self.universe[t][j] += 1;
                     }
                     _ => {}
                 }
