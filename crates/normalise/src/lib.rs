@@ -20,7 +20,7 @@
 //! * a source column declared an identifier may only feed a pseudonymised key column (else a configuration error);
 //! * output bytes do not depend on the thread count (columns are built in parallel, problems are sorted).
 //!
-//! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`column`] (Arrow arrays),
+//! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`column`](mod@column) (Arrow arrays),
 //! [`checks`] (cross-row checks), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
 //! [`error`].
 
