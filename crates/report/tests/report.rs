@@ -1,0 +1,413 @@
+//! The report and workbook against the indicator table they are built from: every number shown comes from the
+//! table, suppressed values never appear, links resolve, the workbook read back with calamine holds the same
+//! numbers, rebuilding from the recorded context gives the same bytes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use dh_report::fixtures;
+use dh_report::format::{about, percent, statistic_value, thousands};
+use dh_report::table::IndicatorRow;
+use dh_report::{ReportContext, build};
+
+fn out_with(rows: &[IndicatorRow], ctx: &ReportContext) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    fixtures::write_out_dir(dir.path(), rows);
+    build(dir.path(), Some(ctx)).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+fn pages(out: &Path) -> Vec<(PathBuf, String)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(out.join("report"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let html = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{e}"));
+            (p, html)
+        })
+        .collect()
+}
+
+/// Removes the style sheet and axis tick labels (the only numbers not taken from the table besides thresholds
+/// and the 95% level).
+fn without_ticks(html: &str) -> String {
+    let html = match (html.find("<style>"), html.find("</style>")) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &html[..a], &html[b..]),
+        _ => html.to_string(),
+    };
+    let mut out = String::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find(r#"<text class="tick""#) {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("</text>") {
+            Some(end) => rest = &rest[start + end + "</text>".len()..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Tokens like `12.3%`, `about 410,000`, `n = 1,000` in a page.
+fn tokens(html: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let bytes = html.as_bytes();
+    let mut percents = Vec::new();
+    let mut abouts = Vec::new();
+    let mut ns = Vec::new();
+    let number_at = |i: usize| -> String {
+        html[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ',' || *c == '.')
+            .collect::<String>()
+            .trim_end_matches(['.', ','])
+            .to_string()
+    };
+    for (i, _) in html.match_indices('%') {
+        let mut j = i;
+        while j > 0 && (bytes[j - 1].is_ascii_digit() || bytes[j - 1] == b'.') {
+            j -= 1;
+        }
+        if j < i {
+            percents.push(html[j..=i].to_string());
+        }
+    }
+    for (i, m) in html.match_indices("about ") {
+        let n = number_at(i + m.len());
+        if !n.is_empty() {
+            abouts.push(n);
+        }
+    }
+    for (i, m) in html.match_indices("n = ") {
+        let n = number_at(i + m.len());
+        if !n.is_empty() {
+            ns.push(n);
+        }
+    }
+    (percents, abouts, ns)
+}
+
+#[test]
+fn every_number_shown_comes_from_the_indicator_table() {
+    let ctx = fixtures::context();
+    let rows = fixtures::rows(&ctx);
+    let dir = out_with(&rows, &ctx);
+    let mut allowed_pct: BTreeSet<String> = BTreeSet::from(["95%".to_string()]);
+    let mut allowed_about = BTreeSet::new();
+    let mut allowed_n = BTreeSet::new();
+    for r in &rows {
+        allowed_n.insert(thousands(r.n_unweighted as f64));
+        if let Some(s) = r.shown() {
+            allowed_pct.insert(percent(s.estimate));
+            if let Some((l, h)) = s.ci {
+                allowed_pct.insert(percent(l));
+                allowed_pct.insert(percent(h));
+            }
+        }
+        if let Some(p) = r.shown_population() {
+            allowed_about.insert(about(p).trim_start_matches("about ").to_string());
+        }
+    }
+    for c in &ctx.countries {
+        allowed_about.insert(about(c.population).trim_start_matches("about ").to_string());
+    }
+    let mut seen = 0;
+    for (path, html) in pages(dir.path()) {
+        let (percents, abouts, ns) = tokens(&without_ticks(&html));
+        for p in &percents {
+            assert!(
+                allowed_pct.contains(p),
+                "{}: {p} is not in the table",
+                path.display()
+            );
+        }
+        for a in &abouts {
+            assert!(
+                allowed_about.contains(a),
+                "{}: about {a} is not in the table",
+                path.display()
+            );
+        }
+        for n in &ns {
+            assert!(
+                allowed_n.contains(n),
+                "{}: n = {n} is not in the table",
+                path.display()
+            );
+        }
+        seen += percents.len() + abouts.len() + ns.len();
+    }
+    assert!(seen > 1000, "the pages show numbers ({seen})");
+    // The headline of every country is on the overview with its interval and base.
+    let index = std::fs::read_to_string(dir.path().join("report/index.html")).unwrap_or_default();
+    for r in rows
+        .iter()
+        .filter(|r| r.indicator == "ocsea_clear_any" && r.is_total())
+    {
+        let s = r
+            .shown()
+            .unwrap_or_else(|| panic!("fixture headline is shown"));
+        assert!(index.contains(&percent(s.estimate)), "{}", r.country);
+        let (lo, hi) = s.ci.unwrap_or_default();
+        assert!(index.contains(&format!("{} to {}", percent(lo), percent(hi))));
+        let pop = r.shown_population().unwrap_or_default();
+        assert!(
+            index.contains(&format!("{} children", about(pop))),
+            "{}",
+            r.country
+        );
+    }
+}
+
+#[test]
+fn suppressed_values_never_appear_and_withheld_rows_are_written_out() {
+    let ctx = fixtures::context();
+    let mut rows = fixtures::rows(&ctx);
+    // Plant values in withheld rows: the report must never show them, whatever the table holds.
+    let mut planted = 0;
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.flag == "suppressed" || r.flag == "not_collected")
+    {
+        r.estimate = Some(0.8642);
+        r.ci_lower = Some(0.7531);
+        r.ci_upper = Some(0.9753);
+        r.population_estimate = Some(97_531_000.0);
+        planted += 1;
+    }
+    assert!(planted > 10, "the fixture has withheld rows");
+    let dir = out_with(&rows, &ctx);
+    for (path, html) in pages(dir.path()) {
+        for needle in ["86.4%", "75.3%", "97.5%", "98,000,000", "97,531"] {
+            assert!(!html.contains(needle), "{}: shows {needle}", path.display());
+        }
+    }
+    let police = std::fs::read_to_string(dir.path().join("report/indicator-told_police.html"))
+        .unwrap_or_default();
+    assert!(police.contains("suppressed (n &lt; 25)"));
+    assert!(police.contains("low base (n &lt; 50)"));
+    assert!(police.contains(r#"class="dot low-base""#));
+    let caregivers = std::fs::read_to_string(
+        dir.path()
+            .join("report/indicator-caregiver_report_police.html"),
+    )
+    .unwrap_or_default();
+    assert!(caregivers.contains("not collected"));
+    // No workbook cell holds a planted value.
+    let mut wb: Xlsx<_> =
+        open_workbook(dir.path().join("tables/indicators.xlsx")).unwrap_or_else(|e| panic!("{e}"));
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).unwrap_or_else(|e| panic!("{e}"));
+        for cell in range.used_cells() {
+            if let Data::Float(v) = cell.2 {
+                for bad in [0.8642, 0.7531, 0.9753, 97_531_000.0] {
+                    assert!((v - bad).abs() > 1e-12, "sheet {name} holds {bad}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_link_resolves() {
+    let ctx = fixtures::context();
+    let rows = fixtures::rows(&ctx);
+    let dir = out_with(&rows, &ctx);
+    let report = dir.path().join("report");
+    let mut links = 0;
+    for (path, html) in pages(dir.path()) {
+        for (i, m) in html.match_indices("href=\"") {
+            let start = i + m.len();
+            let end = html[start..].find('"').map(|e| start + e).unwrap_or(start);
+            let href = &html[start..end];
+            assert!(
+                !href.starts_with("http") && !href.starts_with("//"),
+                "{}: external link {href}",
+                path.display()
+            );
+            let (file, anchor) = href.split_once('#').unwrap_or((href, ""));
+            let target = if file.is_empty() {
+                path.clone()
+            } else {
+                report.join(file)
+            };
+            assert!(target.is_file(), "{}: broken link {href}", path.display());
+            if !anchor.is_empty() {
+                let target_html = std::fs::read_to_string(&target).unwrap_or_default();
+                assert!(target_html.contains(&format!("id=\"{anchor}\"")), "{href}");
+            }
+            links += 1;
+        }
+        assert!(
+            !html.contains("<script"),
+            "{}: no JavaScript",
+            path.display()
+        );
+    }
+    assert!(links > 200, "{links} links");
+    // One page per indicator and per country, plus overview, lists and methods.
+    assert_eq!(
+        pages(dir.path()).len(),
+        4 + ctx.indicators.len() + ctx.countries.len()
+    );
+}
+
+#[test]
+fn workbook_read_back_with_calamine_holds_the_same_numbers() {
+    let ctx = fixtures::context();
+    let rows = fixtures::rows(&ctx);
+    let dir = out_with(&rows, &ctx);
+    let mut wb: Xlsx<_> =
+        open_workbook(dir.path().join("tables/indicators.xlsx")).unwrap_or_else(|e| panic!("{e}"));
+    let names = wb.sheet_names();
+    assert!(names.contains(&"Definitions".to_string()));
+    assert!(
+        names.iter().any(|n| n.starts_with("Household survey")),
+        "{names:?}"
+    );
+    for c in &ctx.countries {
+        assert!(names.contains(&c.iso3), "sheet {} in {names:?}", c.iso3);
+    }
+    // Every family sheet row equals its indicator-table row.
+    let mut checked = 0;
+    for name in names.iter().filter(|n| n.starts_with("Household survey")) {
+        let range = wb.worksheet_range(name).unwrap_or_else(|e| panic!("{e}"));
+        let mut lines = range.rows();
+        let header: Vec<String> = lines
+            .next()
+            .map(|h| h.iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            header,
+            dh_report::workbook::HEADER.map(String::from).to_vec()
+        );
+        for line in lines {
+            let text = |i: usize| line[i].to_string();
+            let number = |i: usize| match &line[i] {
+                Data::Float(v) => Some(*v),
+                Data::Int(v) => Some(*v as f64),
+                _ => None,
+            };
+            let r = rows
+                .iter()
+                .find(|r| {
+                    r.country == text(0)
+                        && r.indicator == text(2)
+                        && r.domain == text(4)
+                        && r.domain_value == text(5)
+                })
+                .unwrap_or_else(|| panic!("row {:?} not in the table", text(2)));
+            let shown = r.shown();
+            assert_eq!(number(6), shown.map(|s| s.estimate), "{r:?}");
+            assert_eq!(number(7), shown.and_then(|s| s.ci).map(|c| c.0));
+            assert_eq!(number(8), shown.and_then(|s| s.ci).map(|c| c.1));
+            assert_eq!(number(9), Some(r.n_unweighted as f64));
+            assert_eq!(number(10), r.shown_population());
+            assert_eq!(text(11), r.flag);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, rows.len(), "every row is in a family sheet");
+    let defs = wb
+        .worksheet_range("Definitions")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(defs.height(), ctx.indicators.len() + 1);
+}
+
+#[test]
+fn output_is_deterministic_and_rebuilds_from_the_recorded_context() {
+    let ctx = fixtures::context();
+    let rows = fixtures::rows(&ctx);
+    let a = out_with(&rows, &ctx);
+    let b = out_with(&rows, &ctx);
+    let snapshot = |out: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out.join("report"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        files.sort();
+        files.push((
+            "indicators.xlsx".into(),
+            std::fs::read(out.join("tables/indicators.xlsx")).unwrap_or_default(),
+        ));
+        files
+    };
+    let first = snapshot(a.path());
+    assert_eq!(first, snapshot(b.path()));
+    // `dh report`: no context given, the recorded one is used; same bytes.
+    build(a.path(), None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first, snapshot(a.path()));
+    assert!(!a.path().join(".report-new").exists() && !a.path().join(".report-old").exists());
+}
+
+#[test]
+fn country_pages_show_design_ledger_quarantine_and_weighting() {
+    let ctx = fixtures::context();
+    let rows = fixtures::rows(&ctx);
+    let dir = out_with(&rows, &ctx);
+    let tha = std::fs::read_to_string(dir.path().join("report/country-THA.html"))
+        .unwrap_or_default()
+        .replace("&#x2f;", "/");
+    for needle in [
+        "Thailand",
+        "THA/c.csv",
+        "1,002",
+        "code_unknown</code></td><td class=\"num\">2",
+        "out_of_range</code></td><td class=\"num\">1",
+        "Strata</th><td class=\"num\">2",
+        "Primary sampling units</th><td class=\"num\">4",
+        "after.kish_deff",
+        "Household survey: caregivers",
+    ] {
+        assert!(tha.contains(needle), "country page lacks {needle}");
+    }
+    let methods =
+        std::fs::read_to_string(dir.path().join("report/methods.html")).unwrap_or_default();
+    let manifest = std::fs::read(dir.path().join("manifest.json")).unwrap_or_default();
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(&manifest));
+    assert!(
+        methods.contains(&hash),
+        "methods page names the manifest hash"
+    );
+    assert!(methods.contains("dh 0.1.0"));
+    // A count indicator is written as a whole number.
+    let count = rows
+        .iter()
+        .find(|r| r.indicator == "ocsea_clear_any_count" && r.is_total())
+        .and_then(|r| r.shown())
+        .map(|s| statistic_value("count", s.estimate))
+        .unwrap_or_default();
+    let page = std::fs::read_to_string(
+        dir.path()
+            .join("report/indicator-ocsea_clear_any_count.html"),
+    )
+    .unwrap_or_default();
+    assert!(!count.is_empty() && page.contains(&count), "{count}");
+}
+
+#[test]
+fn missing_inputs_are_reported_with_their_path() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let err = build(dir.path(), None).unwrap_err().to_string();
+    assert!(
+        err.contains("context.json") && err.contains("dh run"),
+        "{err}"
+    );
+    let ctx = fixtures::context();
+    let err = build(dir.path(), Some(&ctx)).unwrap_err().to_string();
+    assert!(err.contains("indicators.parquet"), "{err}");
+}
