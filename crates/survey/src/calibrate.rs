@@ -12,12 +12,14 @@
 //!
 //! Each Taylor function returns the calibrated weights and a [`Calibration`], which residualises influence values
 //! the way R's `svyrecvar` does with the design's `postStrata`: within post-stratum weighted residuals
-//! (postStratify), exactly 10 back-fitting sweeps over the margins (rake, whatever its convergence), weighted
-//! least-squares residuals on the calibration model matrix (calibrate, R's `qr.resid`). Weights are handled as R
-//! holds them: selection probabilities `1/w` divided by the adjustment, weights `1/prob`.
+//! (postStratify), exactly 10 back-fitting sweeps over the margins (rake, whatever its convergence; run on level
+//! sums, see `rake_residual.rs`), weighted least-squares residuals on the calibration model matrix (calibrate,
+//! R's `qr.resid`). Weights are handled as R holds them: selection probabilities `1/w` divided by the
+//! adjustment, weights `1/prob`.
 
 mod greg;
 mod poststratify;
+mod rake_residual;
 mod replicates;
 
 use crate::SurveyError;
@@ -25,6 +27,7 @@ use crate::design::Factor;
 use crate::estimator::Residualise;
 use crate::linalg::Qr;
 use poststratify::{PostStratum, post_stratify_step};
+use rake_residual::RakeResidual;
 pub use replicates::{
     CalibratedReplicates, calibrate_replicates, calibrate_replicates_to_margins,
     post_stratify_replicates, rake_replicates,
@@ -119,7 +122,7 @@ impl RakeControl {
 #[derive(Debug, Clone)]
 enum Step {
     PostStratify(PostStratum),
-    Rake(Vec<PostStratum>),
+    Rake(RakeResidual),
     Greg { qr: Qr, w: Vec<f64> },
 }
 
@@ -142,13 +145,7 @@ impl Calibration {
         for step in &self.steps {
             match step {
                 Step::PostStratify(ps) => ps.residualise(x),
-                Step::Rake(margins) => {
-                    for _ in 0..10 {
-                        for m in margins {
-                            m.backfit(x);
-                        }
-                    }
-                }
+                Step::Rake(margins) => margins.residualise(x),
                 Step::Greg { qr, w } => {
                     for (v, wi) in x.iter_mut().zip(w) {
                         *v /= wi;
@@ -374,7 +371,7 @@ pub fn rake(
     let steps = if last.is_empty() {
         vec![]
     } else {
-        vec![Step::Rake(last)]
+        vec![Step::Rake(RakeResidual::new(last))]
     };
     Ok(Calibrated {
         weights: prob.iter().map(|p| 1.0 / p).collect(),

@@ -1,0 +1,230 @@
+//! The raking variance's residualisation (R's `svyrecvar` with a raked design's `postStrata`: exactly 10
+//! back-fitting sweeps over the margins), computed in level space.
+//!
+//! One sweep step for margin m replaces `x` by `x - w_m * A_m (A_m' (x / w_m) / n_m)` (A_m: the margin's level
+//! indicators, w_m: the weights after that margin's post-stratification, n_m: rows per level). Every step
+//! subtracts `w_m` times a function of the level, so after all sweeps `x = x0 - sum_m w_m * A_m C_m` where `C_m`
+//! accumulates the step corrections of margin m. A step's level sums follow from the level sums of `x0` and the
+//! corrections so far through the cross tables `G[m][k][l, l'] = sum over rows in level l of m and l' of k of
+//! w_k / w_m`, built once per calibration. So a column costs two passes over the rows (level sums of `x0`, then
+//! the subtraction) instead of two per margin per sweep; the sweeps themselves run on the small level vectors.
+//! Results equal the row-level sweeps up to floating-point reassociation. When the cross tables would be large
+//! compared with the rows (margins with very many levels), the row-level sweeps are used.
+
+use super::poststratify::PostStratum;
+
+/// R's raking variance: back-fitting sweeps over the margins (`svyrecvar`'s `for (i in 1:10)`).
+pub(crate) const SWEEPS: usize = 10;
+
+/// Largest total size (entries) of the cross tables kept in memory.
+const MAX_CROSS_ENTRIES: usize = 1 << 20;
+
+/// The last raking sweep's post-stratifications and, when worthwhile, the level-space cross tables.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RakeResidual {
+    margins: Vec<PostStratum>,
+    level_space: Option<LevelSpace>,
+}
+
+/// Rows per level of each margin and the cross tables `cross[m][k]` (L_m x L_k, row-major).
+#[derive(Debug, Clone, PartialEq)]
+struct LevelSpace {
+    counts: Vec<Vec<f64>>,
+    cross: Vec<Vec<Vec<f64>>>,
+}
+
+impl RakeResidual {
+    pub(crate) fn new(margins: Vec<PostStratum>) -> Self {
+        let level_space = LevelSpace::build(&margins);
+        RakeResidual {
+            margins,
+            level_space,
+        }
+    }
+
+    /// Replaces `x` (weighted influence values, one per row) by its residuals from the raking margins.
+    pub(crate) fn residualise(&self, x: &mut [f64]) {
+        match &self.level_space {
+            Some(ls) => ls.residualise(&self.margins, x),
+            None => self.residualise_by_sweeps(x),
+        }
+    }
+
+    /// The row-level sweeps, as R runs them.
+    pub(crate) fn residualise_by_sweeps(&self, x: &mut [f64]) {
+        for _ in 0..SWEEPS {
+            for m in &self.margins {
+                m.backfit(x);
+            }
+        }
+    }
+}
+
+impl LevelSpace {
+    /// The cross tables, or `None` when they would cost more than the row-level sweeps (or memory) saves.
+    fn build(margins: &[PostStratum]) -> Option<Self> {
+        let n_rows = margins.first().map_or(0, |m| m.codes.len());
+        if margins.is_empty()
+            || margins
+                .iter()
+                .any(|m| m.codes.len() != n_rows || m.new_weights.len() != n_rows)
+        {
+            return None;
+        }
+        let levels: usize = margins.iter().map(|m| m.n_levels).sum();
+        let entries = levels.saturating_mul(levels);
+        if entries > MAX_CROSS_ENTRIES || entries > n_rows.saturating_mul(margins.len()) {
+            return None;
+        }
+        // a code outside its margin's levels would make the row-level sweeps panic too; refuse level space
+        if margins
+            .iter()
+            .any(|m| m.codes.iter().any(|&c| c as usize >= m.n_levels))
+        {
+            return None;
+        }
+        let mut counts: Vec<Vec<f64>> = margins.iter().map(|m| vec![0.0; m.n_levels]).collect();
+        let mut cross: Vec<Vec<Vec<f64>>> = margins
+            .iter()
+            .map(|a| {
+                margins
+                    .iter()
+                    .map(|b| vec![0.0; a.n_levels * b.n_levels])
+                    .collect()
+            })
+            .collect();
+        for i in 0..n_rows {
+            for (m, a) in margins.iter().enumerate() {
+                let la = a.codes[i] as usize;
+                counts[m][la] += 1.0;
+                for (k, b) in margins.iter().enumerate() {
+                    let lb = b.codes[i] as usize;
+                    cross[m][k][la * b.n_levels + lb] += b.new_weights[i] / a.new_weights[i];
+                }
+            }
+        }
+        Some(LevelSpace { counts, cross })
+    }
+
+    fn residualise(&self, margins: &[PostStratum], x: &mut [f64]) {
+        // level sums of x / w_m for every margin (rows with x = 0 add nothing)
+        let mut sums: Vec<Vec<f64>> = margins.iter().map(|m| vec![0.0; m.n_levels]).collect();
+        for (i, &xi) in x.iter().enumerate() {
+            if xi == 0.0 {
+                continue;
+            }
+            for (m, s) in margins.iter().zip(sums.iter_mut()) {
+                s[m.codes[i] as usize] += xi / m.new_weights[i];
+            }
+        }
+        // the sweeps on level vectors: corrections[m][l] accumulates sum / count of every step of margin m
+        let mut corrections: Vec<Vec<f64>> =
+            margins.iter().map(|m| vec![0.0; m.n_levels]).collect();
+        for _ in 0..SWEEPS {
+            for m in 0..margins.len() {
+                for l in 0..margins[m].n_levels {
+                    let count = self.counts[m][l];
+                    if count == 0.0 {
+                        continue;
+                    }
+                    let mut s = sums[m][l];
+                    for (k, c_k) in corrections.iter().enumerate() {
+                        let row = &self.cross[m][k][l * c_k.len()..(l + 1) * c_k.len()];
+                        s -= row.iter().zip(c_k).map(|(g, c)| g * c).sum::<f64>();
+                    }
+                    corrections[m][l] += s / count;
+                }
+            }
+        }
+        for (i, xi) in x.iter_mut().enumerate() {
+            let mut r = 0.0;
+            for (m, c) in margins.iter().zip(&corrections) {
+                r += m.new_weights[i] * c[m.codes[i] as usize];
+            }
+            *xi -= r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three margins (2, 3 and 5 levels) over `n` rows with uneven weights per margin.
+    fn margins(n: usize) -> Vec<PostStratum> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        [2usize, 3, 5]
+            .iter()
+            .map(|&levels| {
+                let codes: Vec<u32> = (0..n).map(|_| (next() * levels as f64) as u32).collect();
+                let new_weights: Vec<f64> = (0..n).map(|_| 10.0 + 90.0 * next()).collect();
+                PostStratum {
+                    codes,
+                    old_weights: new_weights.clone(),
+                    new_weights,
+                    n_levels: levels,
+                }
+            })
+            .collect()
+    }
+
+    fn max_relative_difference(a: &[f64], b: &[f64]) -> f64 {
+        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs() / scale)
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn level_space_equals_the_row_level_sweeps() {
+        let n = 500;
+        let r = RakeResidual::new(margins(n));
+        assert!(r.level_space.is_some());
+        // a domain's mean influence: zero outside the domain
+        let x0: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 3 == 0 {
+                    0.0
+                } else {
+                    ((i * 7919) % 101) as f64 - 50.0
+                }
+            })
+            .collect();
+        let (mut fast, mut slow) = (x0.clone(), x0.clone());
+        r.residualise(&mut fast);
+        r.residualise_by_sweeps(&mut slow);
+        assert!(fast != x0);
+        let diff = max_relative_difference(&fast, &slow);
+        assert!(diff < 1e-13, "{diff:e}");
+    }
+
+    #[test]
+    fn empty_levels_and_few_rows_fall_back_or_agree() {
+        // a level with no rows (code 2 of 4 unused) must not spread NaN
+        let mut ms = margins(60);
+        for c in ms[2].codes.iter_mut() {
+            if *c == 2 {
+                *c = 3;
+            }
+        }
+        ms[2].n_levels = 6;
+        let r = RakeResidual::new(ms);
+        let x0: Vec<f64> = (0..60).map(|i| (i % 7) as f64 - 3.0).collect();
+        let (mut fast, mut slow) = (x0.clone(), x0);
+        r.residualise(&mut fast);
+        r.residualise_by_sweeps(&mut slow);
+        assert!(fast.iter().all(|v| v.is_finite()));
+        let diff = max_relative_difference(&fast, &slow);
+        assert!(diff < 1e-13, "{diff:e}");
+        // more level pairs than row-margin cells: the row-level sweeps are used
+        let small = RakeResidual::new(margins(3));
+        assert!(small.level_space.is_none());
+    }
+}
