@@ -300,11 +300,12 @@ fn cross_country_chart(model: &Model<'_>, id: &str, chart_id: &str, title: &str)
         id: chart_id,
         title,
         axis_label,
-        label_width: 150.0,
-        plot_width: 420.0,
-        note_width: 250.0,
+        label_width: 160.0,
+        plot_width: 470.0,
+        note_width: 270.0,
         value_text: &value_text,
         tick_text: &tick_text,
+        shared_range: None,
     };
     dot_interval_chart(&spec, &groups)
 }
@@ -474,11 +475,10 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
         .into_iter()
         .map(|(domain, levels)| {
             let dlabel = domain_label(&domain);
-            let panels = levels
+            let panel_dots: Vec<Vec<Dot>> = levels
                 .iter()
-                .enumerate()
-                .map(|(k, level)| {
-                    let dots: Vec<Dot> = order
+                .map(|level| {
+                    order
                         .iter()
                         .filter_map(|(name, iso3)| {
                             let r = model
@@ -488,7 +488,23 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                             let n = format!("n = {}", model.cells(r).n);
                             Some(dot_of(model, r, name.clone(), None, n))
                         })
-                        .collect();
+                        .collect()
+                })
+                .collect();
+            let shared = crate::svg::axis_range(
+                &panel_dots
+                    .iter()
+                    .map(|dots| Group {
+                        heading: None,
+                        dots: dots.clone(),
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            let panels = levels
+                .iter()
+                .zip(panel_dots)
+                .enumerate()
+                .map(|(k, (level, dots))| {
                     let chart_id = format!("{}-{k}", slug(&domain));
                     let title = format!("{label}: {dlabel} {level}");
                     let spec = ChartSpec {
@@ -496,10 +512,11 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                         title: &title,
                         axis_label,
                         label_width: 110.0,
-                        plot_width: 200.0,
+                        plot_width: 220.0,
                         note_width: 70.0,
                         value_text: &value_text,
                         tick_text: &tick_text,
+                        shared_range: Some(shared),
                     };
                     Panel {
                         level: level.clone(),
@@ -618,6 +635,7 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
             note_width: 90.0,
             value_text: &value_text,
             tick_text: &tick_text,
+            shared_range: None,
         };
         dot_interval_chart(
             &spec,

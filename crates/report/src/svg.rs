@@ -48,6 +48,8 @@ pub struct ChartSpec<'a> {
     pub value_text: &'a dyn Fn(f64) -> String,
     /// Writes an axis tick.
     pub tick_text: &'a dyn Fn(f64) -> String,
+    /// A range the axis must cover besides the chart's own values (small multiples share one scale).
+    pub shared_range: Option<(f64, f64)>,
 }
 
 const ROW: f64 = 22.0;
@@ -58,7 +60,11 @@ const LEGEND: f64 = 22.0;
 
 /// A dot-and-interval chart of `groups` (drawn in the order given).
 pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
-    let (lo, hi) = axis_range(groups);
+    let (mut lo, mut hi) = axis_range(groups);
+    if let Some((a, b)) = spec.shared_range {
+        lo = lo.min(a);
+        hi = hi.max(b);
+    }
     let ticks = nice_ticks(lo, hi);
     let (lo, hi) = (
         ticks.first().copied().unwrap_or(0.0),
@@ -97,7 +103,7 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
         );
         let _ = write!(
             s,
-            r#"<text class="tick" x="{tx}" y="{}" text-anchor="middle" font-size="11">{}</text>"#,
+            r#"<text class="tick" x="{tx}" y="{}" text-anchor="middle" font-size="12">{}</text>"#,
             num(plot_height + 14.0),
             esc(&(spec.tick_text)(*t))
         );
@@ -111,7 +117,7 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
     );
     let _ = write!(
         s,
-        r#"<text class="axis-label" x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>"#,
+        r#"<text class="axis-label" x="{}" y="{}" text-anchor="middle" font-size="13">{}</text>"#,
         num(x0 + spec.plot_width / 2.0),
         num(plot_height + 32.0),
         esc(spec.axis_label)
@@ -122,7 +128,7 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
         if let Some(heading) = &group.heading {
             let _ = write!(
                 s,
-                r#"<text class="group" x="4" y="{}" font-size="13" font-weight="bold">{}</text>"#,
+                r#"<text class="group" x="4" y="{}" font-size="14" font-weight="bold">{}</text>"#,
                 num(y + 17.0),
                 esc(heading)
             );
@@ -137,7 +143,7 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
                 esc(&dot_text(spec, dot))
             );
             let label = format!(
-                r#"<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text>"#,
+                r#"<text x="{}" y="{}" text-anchor="end" font-size="13">{}</text>"#,
                 num(x0 - 8.0),
                 num(cy + 4.0),
                 esc(&dot.label)
@@ -176,7 +182,7 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
                 DotValue::Withheld(text) => {
                     let _ = write!(
                         s,
-                        r##"<text class="withheld" x="{}" y="{}" font-size="12" font-style="italic" fill="#333">{}</text>"##,
+                        r##"<text class="withheld" x="{}" y="{}" font-size="13" font-style="italic" fill="#333">{}</text>"##,
                         num(x0 + 6.0),
                         num(cy + 4.0),
                         esc(text)
@@ -186,7 +192,7 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
             if !dot.note.is_empty() {
                 let _ = write!(
                     s,
-                    r##"<text class="note" x="{}" y="{}" font-size="11" fill="#222">{}</text>"##,
+                    r##"<text class="note" x="{}" y="{}" font-size="12" fill="#222">{}</text>"##,
                     num(x0 + spec.plot_width + 10.0),
                     num(cy + 4.0),
                     esc(&dot.note)
@@ -204,7 +210,7 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
 fn legend(s: &mut String, x0: f64, y: f64) {
     let _ = write!(
         s,
-        r##"<g class="legend" font-size="11"><circle cx="{}" cy="{}" r="5" fill="#000"/><text x="{}" y="{}">estimate</text><circle cx="{}" cy="{}" r="5" fill="#fff" stroke="#000" stroke-width="1.5"/><text x="{}" y="{}">low base (shown, few cases)</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#555" stroke-width="2"/><text x="{}" y="{}">95% confidence interval</text></g>"##,
+        r##"<g class="legend" font-size="12"><circle cx="{}" cy="{}" r="5" fill="#000"/><text x="{}" y="{}">estimate</text><circle cx="{}" cy="{}" r="5" fill="#fff" stroke="#000" stroke-width="1.5"/><text x="{}" y="{}">low base (shown, few cases)</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#555" stroke-width="2"/><text x="{}" y="{}">95% confidence interval</text></g>"##,
         num(x0 + 5.0),
         num(y - 4.0),
         num(x0 + 14.0),
@@ -266,7 +272,7 @@ fn description(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
 }
 
 /// The range the axis must cover: 0 and every shown estimate and interval end.
-fn axis_range(groups: &[Group]) -> (f64, f64) {
+pub fn axis_range(groups: &[Group]) -> (f64, f64) {
     let mut lo = 0.0f64;
     let mut hi = 0.0f64;
     for dot in groups.iter().flat_map(|g| &g.dots) {
@@ -350,6 +356,7 @@ mod tests {
             note_width: 200.0,
             value_text: &pct,
             tick_text: &tick,
+            shared_range: None,
         };
         dot_interval_chart(&spec, groups)
     }
@@ -447,6 +454,35 @@ mod tests {
             &one[..200]
         );
         assert!(two.contains(r#"height="136""#), "{}", &two[..200]);
+    }
+
+    #[test]
+    fn a_shared_range_widens_the_axis() {
+        let groups = [Group {
+            heading: None,
+            dots: vec![dot(
+                "A",
+                DotValue::Shown {
+                    estimate: 0.05,
+                    ci: Some((0.04, 0.06)),
+                    low_base: false,
+                },
+            )],
+        }];
+        assert!(chart(&groups).contains(">6%</text>"));
+        let spec = ChartSpec {
+            id: "c2",
+            title: "t",
+            axis_label: "a",
+            label_width: 120.0,
+            plot_width: 400.0,
+            note_width: 200.0,
+            value_text: &pct,
+            tick_text: &tick,
+            shared_range: Some((0.0, 0.4)),
+        };
+        let wide = dot_interval_chart(&spec, &groups);
+        assert!(wide.contains(">40%</text>") && !wide.contains(">6%</text>"));
     }
 
     #[test]
