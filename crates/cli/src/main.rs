@@ -36,6 +36,8 @@ enum Command {
     Estimate(cmd::estimate::Args),
     /// List the indicator catalogue (pipelines/) or show one indicator's full definition.
     Indicators(cmd::indicators::Args),
+    /// Rebuild the report (OUT/report/) and workbook (OUT/tables/indicators.xlsx) from an existing run.
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Codebook(a) => cmd::codebook::run(a),
         Command::Estimate(a) => cmd::estimate::run(a),
         Command::Indicators(a) => cmd::indicators::run(a),
+        Command::Report(a) => cmd::report::run(a),
     };
     match result {
         Ok(code) => code,

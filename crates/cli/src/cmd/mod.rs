@@ -4,6 +4,7 @@ pub mod codebook;
 pub mod estimate;
 pub mod indicators;
 pub mod progress;
+pub mod report;
 pub mod run;
 pub mod synth;
 pub mod validate;
