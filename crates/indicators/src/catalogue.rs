@@ -189,6 +189,8 @@ pub struct Disaggregation {
 pub struct Catalogue {
     pub file: PathBuf,
     pub indicators: Vec<Indicator>,
+    /// Indicators of the other data families (`families.toml` beside this catalogue; empty if absent).
+    pub families: crate::families::FamilyCatalogue,
 }
 
 impl Catalogue {
@@ -307,7 +309,10 @@ pub fn load_catalogue(
 ) -> Result<Catalogue, CatalogErrors> {
     let file = pipeline.catalogue.clone();
     let text = read(&file)?;
-    parse_catalogue(&file, &text, pipeline, schemas)
+    let mut catalogue = parse_catalogue(&file, &text, pipeline, schemas)?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    catalogue.families = crate::families::load_family_catalogue(dir, schemas)?;
+    Ok(catalogue)
 }
 
 /// Parses and validates catalogue text (`file` is used in messages).
@@ -372,6 +377,7 @@ pub fn parse_catalogue(
         Ok(Catalogue {
             file: file.to_path_buf(),
             indicators,
+            families: Default::default(),
         })
     } else {
         Err(CatalogErrors(v.errors))

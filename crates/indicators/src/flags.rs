@@ -12,6 +12,10 @@ pub enum Flag {
     Suppressed,
     /// The country did not ask the question: never a zero.
     NotCollected,
+    /// Unweighted estimate from a non-probability sample (frontline workers, interviews): shown, flagged.
+    NonRepresentative,
+    /// A count from 1 to 4 in a case or interview table (or a cell that would reveal one): withheld, shown `<5`.
+    SmallCount,
 }
 
 impl Flag {
@@ -21,12 +25,25 @@ impl Flag {
             Flag::LowBase => "low_base",
             Flag::Suppressed => "suppressed",
             Flag::NotCollected => "not_collected",
+            Flag::NonRepresentative => "non_representative",
+            Flag::SmallCount => "suppressed_small_count",
+        }
+    }
+
+    /// What a table cell shows instead of a withheld estimate (`<5` for small counts, else the flag name).
+    pub fn cell_text(self) -> &'static str {
+        match self {
+            Flag::SmallCount => "<5",
+            other => other.as_str(),
         }
     }
 
     /// True when estimate, SE and interval must be null.
     pub fn hides_estimate(self) -> bool {
-        matches!(self, Flag::Suppressed | Flag::NotCollected)
+        matches!(
+            self,
+            Flag::Suppressed | Flag::NotCollected | Flag::SmallCount
+        )
     }
 }
 

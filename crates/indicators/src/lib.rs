@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod columns;
 pub mod error;
 pub mod estimate;
+pub mod families;
 pub mod flags;
 pub mod join;
 pub mod location;

@@ -149,7 +149,7 @@ pub fn comparison_csv(countries: &[CountryRows<'_>]) -> String {
 
 fn comparison_cell(r: &EstimateRow) -> String {
     let Some(est) = r.estimate.filter(|_| !r.flag.hides_estimate()) else {
-        return r.flag.as_str().to_string();
+        return r.flag.cell_text().to_string();
     };
     let fmt = |x: f64| {
         if x.abs() >= 1000.0 {

@@ -187,6 +187,15 @@ pub fn country_indicators(
             })?;
         rows.extend(estimates);
     }
+    // The other data families: unweighted, on their own tables (crate::families).
+    rows.extend(
+        crate::families::family_indicators(iso3, tables, population, &catalogue.families).map_err(
+            |e| StageError::Arrow {
+                iso3: iso3.into(),
+                message: e.to_string(),
+            },
+        )?,
+    );
     Ok(CountryIndicators {
         rows,
         weighting: weighted,

@@ -28,6 +28,18 @@ fn every_country_config_normalises_a_valid_delivery_without_quarantine() {
             .unwrap_or_else(|e| panic!("{}: {e}", config.country.iso3));
         for t in out.tables.values() {
             assert_eq!(t.rows_read, 200);
+            // 200 random rows cannot be unique on a key of few-valued columns (CyberTipline counts: year x
+            // report type); such tables may only quarantine duplicate keys here (crates/normalise/tests/families.rs
+            // covers them with realistic deliveries).
+            let composite_key = schemas.get(&t.table).unwrap().primary_key.len() > 1;
+            let reasons = t
+                .quarantine
+                .column_by_name("reason_code")
+                .unwrap()
+                .as_string::<i32>();
+            if composite_key && reasons.iter().all(|r| r == Some("duplicate_id")) {
+                continue;
+            }
             assert_eq!(
                 t.rows_quarantined, 0,
                 "{} {}: {:?}",

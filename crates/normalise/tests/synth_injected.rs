@@ -75,6 +75,21 @@ fn synthetic_deliveries_quarantine_exactly_the_planted_rows_and_leak_no_identifi
                 .insert(reason);
         }
     }
+    // The other data families' planted rows (dh-synth's `families` module, `injected_families.json`).
+    let families_file = dir.path().join(dh_synth::families::INJECTED_FAMILIES_FILE);
+    let families: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&families_file).unwrap()).unwrap();
+    for p in families["problems"].as_array().unwrap() {
+        let text = |k: &str| p[k].as_str().unwrap().to_string();
+        expected
+            .entry((
+                text("country"),
+                text("table"),
+                p["data_row"].as_u64().unwrap(),
+            ))
+            .or_default()
+            .insert(text("expected_reason"));
+    }
     let (schemas, countries) = common::load_all();
     assert_eq!(countries.len(), 13);
     let key = PseudonymKey::from_bytes(b"synth-injected-test-key-0123456789").unwrap();

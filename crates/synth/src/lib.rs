@@ -16,6 +16,7 @@
 pub mod calibrate;
 pub mod cell;
 pub mod error;
+pub mod families;
 pub mod frame;
 pub mod identifiers;
 pub mod items;

@@ -87,7 +87,7 @@ pub fn synth_countries(
     scale: f64,
 ) -> Result<SynthSummary, SynthError> {
     std::fs::create_dir_all(out).map_err(|e| SynthError::io(out, e))?;
-    let mut results: Vec<(CountryTruth, Vec<InjectedProblem>, CountrySummary)> = configs
+    let mut results: Vec<CountryResult> = configs
         .par_iter()
         .map(|config| synth_country(config, schemas, out, seed, scale))
         .collect::<Result<_, _>>()?;
@@ -95,11 +95,17 @@ pub fn synth_countries(
     let mut countries = BTreeMap::new();
     let mut problems = Vec::new();
     let mut summaries = Vec::new();
-    for (truth, injected, summary) in results {
+    let mut family_problems = Vec::new();
+    for (truth, injected, summary, family) in results {
         countries.insert(summary.iso3.clone(), truth);
         problems.extend(injected);
+        family_problems.extend(family);
         summaries.push(summary);
     }
+    write_json(
+        &out.join(crate::families::INJECTED_FAMILIES_FILE),
+        &serde_json::json!({ "problems": family_problems, "scale": scale, "seed": seed }),
+    )?;
     let truth = Truth {
         countries,
         generator: format!("dh-synth {}", env!("CARGO_PKG_VERSION")),
@@ -124,19 +130,29 @@ pub fn synth_countries(
     })
 }
 
-/// One country: population, truth, one sample at `scale`, deliveries in `out/<ISO3>/`.
+/// What one country's synthesis returns: truth, planted survey problems, summary, planted family problems.
+type CountryResult = (
+    CountryTruth,
+    Vec<InjectedProblem>,
+    CountrySummary,
+    Vec<crate::families::FamilyProblem>,
+);
+
+/// One country: population, truth, one sample at `scale`, deliveries in `out/<ISO3>/` (the other data families'
+/// deliveries too, see [`crate::families`]).
 fn synth_country(
     config: &CountryConfig,
     schemas: &SchemaSet,
     out: &Path,
     seed: u64,
     scale: f64,
-) -> Result<(CountryTruth, Vec<InjectedProblem>, CountrySummary), SynthError> {
+) -> Result<CountryResult, SynthError> {
     let population = SynthPopulation::simulate(config, schemas, seed, scale)?;
     let truth = population.truth();
     let sample = population.draw_sample(seed, scale)?;
     let dir = out.join(&config.country.iso3);
     let injected = write_deliveries(&sample, config, &dir)?;
+    let family = crate::families::write_family_deliveries(config, schemas, seed, &dir)?;
     let summary = CountrySummary {
         iso3: config.country.iso3.clone(),
         population_size: population.population_size(),
@@ -148,7 +164,7 @@ fn synth_country(
             .collect(),
         injected_problems: injected.len(),
     };
-    Ok((truth, injected, summary))
+    Ok((truth, injected, summary, family))
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SynthError> {

@@ -96,6 +96,9 @@ pub fn write_deliveries(
     std::fs::create_dir_all(dir).map_err(|e| SynthError::io(dir, e))?;
     let mut problems = Vec::new();
     for (table, delivery) in &config.deliveries {
+        if crate::families::is_family_table(table) {
+            continue; // written by crate::families
+        }
         let derr = |message: String| SynthError::Delivery {
             iso3: sample.iso3.clone(),
             table: table.clone(),
@@ -279,13 +282,13 @@ fn columns<'a>(plan: &TablePlan, delivery: &'a Delivery) -> Result<Vec<Column<'a
 
 /// Source codes of one column as written: plain keys as they are, `label:<text>` keys replaced by the smallest
 /// positive integer the column does not use, with the value labels the file should carry.
-struct SourceCodes {
+pub(crate) struct SourceCodes {
     taken: BTreeSet<String>,
-    labels: Vec<(String, String)>,
+    pub(crate) labels: Vec<(String, String)>,
 }
 
 impl SourceCodes {
-    fn new(map: &ColumnMap) -> Self {
+    pub(crate) fn new(map: &ColumnMap) -> Self {
         SourceCodes {
             taken: map
                 .codes
@@ -299,7 +302,7 @@ impl SourceCodes {
     }
 
     /// The code written for config key `key`, which maps to harmonised `label`.
-    fn resolve(&mut self, key: &str, label: &str) -> String {
+    pub(crate) fn resolve(&mut self, key: &str, label: &str) -> String {
         let (code, human) = match label_key(key) {
             Some(text) => {
                 let code = (1u32..)
@@ -319,7 +322,10 @@ impl SourceCodes {
 }
 
 /// The first source code (sorted) mapped to `label`.
-fn inverse(map: &std::collections::BTreeMap<String, String>, label: &str) -> Option<String> {
+pub(crate) fn inverse(
+    map: &std::collections::BTreeMap<String, String>,
+    label: &str,
+) -> Option<String> {
     map.iter()
         .find(|(_, l)| l.as_str() == label)
         .map(|(code, _)| code.clone())

@@ -1,0 +1,417 @@
+//! The family indicator catalogue, `pipelines/families.toml` (beside the survey catalogue): indicators of the
+//! frontline-worker survey, the interviews and the law-enforcement tables. Unweighted by design: these tables are
+//! not probability samples (frontline workers, interviews) or are administrative records (police cases,
+//! CyberTipline counts), so they have their own statistics ([`FamilyStatistic`]) instead of the survey design.
+//!
+//! ```toml
+//! format_version = 1
+//! [[indicator]]
+//! id = "le_cases_technology_share"
+//! label = "..."
+//! version = "1.0.0"
+//! table = "police_cases"          # a harmonised table, or `interview_themes` (one row per interview, see below)
+//! statistic = "share"             # unweighted_proportion | share | count | total | rate_per_10000 | change
+//! universe = 'technology_involved in ["yes", "no"]'
+//! universe_label = "..."
+//! numerator = 'technology_involved == "yes"'   # proportion, share; optional filter for count and total
+//! variable = "reports"            # total, rate_per_10000, change: the numeric column summed
+//! baseline = 'year == 2017'       # change: the rows of the earlier period (universe = the later period)
+//! disaggregations = ["year"]      # categorical or integer columns (integer levels come from the data)
+//! disclosure_control = true       # withhold cells under 5 (default: true except for unweighted_proportion)
+//! comparability = "..."
+//! ```
+//!
+//! `interview_themes` is built from `interview_register` and `interview_segments`: one row per registered
+//! interview with its `participant_group` and one yes/no column `theme_<label>` per harmonised theme (`yes` when
+//! at least one segment of the interview was coded with it).
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use dh_config::SchemaSet;
+use dh_config::schema::FieldType;
+use dh_expr::{ColumnKind, Columns, Compiled, compile};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{CatalogError, CatalogErrors};
+use crate::location::line_column;
+use crate::pipeline_config::{read, toml_error};
+
+/// File name of the family catalogue, beside the survey catalogue.
+pub const FAMILY_CATALOGUE_FILE: &str = "families.toml";
+/// The per-interview table built from the register and the coded segments.
+pub const INTERVIEW_THEMES: &str = "interview_themes";
+pub const REGISTER_TABLE: &str = "interview_register";
+pub const SEGMENTS_TABLE: &str = "interview_segments";
+/// Prefix of the per-theme columns of [`INTERVIEW_THEMES`].
+pub const THEME_PREFIX: &str = "theme_";
+
+/// What a family indicator computes (always unweighted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FamilyStatistic {
+    /// Share of the universe with the numerator, Wilson interval, flagged `non_representative`.
+    UnweightedProportion,
+    /// Share of the universe with the numerator (records, not a sample), Wilson interval, small-count control.
+    Share,
+    /// Number of rows of the universe with the numerator; counts under 5 withheld.
+    Count,
+    /// Sum of `variable` over the universe; sums under 5 withheld.
+    Total,
+    /// Sum of `variable` per 10,000 internet-using children aged 12-17 (config population).
+    RatePer10000,
+    /// Relative change of the sum of `variable` from the `baseline` rows to the universe rows.
+    Change,
+}
+
+impl FamilyStatistic {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "unweighted_proportion" => Self::UnweightedProportion,
+            "share" => Self::Share,
+            "count" => Self::Count,
+            "total" => Self::Total,
+            "rate_per_10000" => Self::RatePer10000,
+            "change" => Self::Change,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UnweightedProportion => "unweighted_proportion",
+            Self::Share => "share",
+            Self::Count => "count",
+            Self::Total => "total",
+            Self::RatePer10000 => "rate_per_10000",
+            Self::Change => "change",
+        }
+    }
+
+    fn needs_variable(self) -> bool {
+        matches!(self, Self::Total | Self::RatePer10000 | Self::Change)
+    }
+
+    fn needs_numerator(self) -> bool {
+        matches!(self, Self::UnweightedProportion | Self::Share)
+    }
+}
+
+/// A breakdown column: categorical levels in schema order, or integer levels taken from the data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FamilyDomain {
+    pub column: String,
+    /// Empty for integer columns (levels = the distinct values present, ascending).
+    pub levels: Vec<String>,
+}
+
+/// A validated family indicator.
+#[derive(Debug, Clone)]
+pub struct FamilyIndicator {
+    pub id: String,
+    pub label: String,
+    pub version: String,
+    pub table: String,
+    pub statistic: FamilyStatistic,
+    pub universe: Compiled,
+    pub universe_label: String,
+    pub numerator: Option<Compiled>,
+    pub variable: Option<String>,
+    pub baseline: Option<Compiled>,
+    pub disaggregations: Vec<FamilyDomain>,
+    /// Withhold cells under 5 (default: on for every statistic except `unweighted_proportion`).
+    pub disclosure_control: bool,
+    pub comparability: String,
+}
+
+/// The validated family catalogue (empty when `pipelines/families.toml` does not exist).
+#[derive(Debug, Clone, Default)]
+pub struct FamilyCatalogue {
+    pub file: PathBuf,
+    pub indicators: Vec<FamilyIndicator>,
+    /// Harmonised theme labels of `interview_segments` (the columns of `interview_themes`).
+    pub themes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalogue {
+    format_version: Spanned<i64>,
+    #[serde(default, rename = "indicator")]
+    indicators: Vec<RawIndicator>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicator {
+    id: Spanned<String>,
+    label: String,
+    version: String,
+    table: Spanned<String>,
+    statistic: Spanned<String>,
+    universe: Spanned<String>,
+    universe_label: String,
+    #[serde(default)]
+    numerator: Option<Spanned<String>>,
+    #[serde(default)]
+    variable: Option<Spanned<String>>,
+    #[serde(default)]
+    baseline: Option<Spanned<String>>,
+    #[serde(default)]
+    disaggregations: Vec<Spanned<String>>,
+    #[serde(default)]
+    disclosure_control: Option<bool>,
+    #[serde(default)]
+    comparability: String,
+}
+
+/// Loads `<dir>/families.toml` if it exists (an absent file is an empty catalogue).
+pub fn load_family_catalogue(
+    dir: &Path,
+    schemas: &SchemaSet,
+) -> Result<FamilyCatalogue, CatalogErrors> {
+    let file = dir.join(FAMILY_CATALOGUE_FILE);
+    if !file.is_file() {
+        return Ok(FamilyCatalogue::default());
+    }
+    let text = read(&file).map_err(|e| CatalogErrors(vec![e]))?;
+    parse_family_catalogue(&file, &text, schemas)
+}
+
+/// The expression columns of a family table (harmonised or [`INTERVIEW_THEMES`]) and its integer columns.
+pub fn family_columns(schemas: &SchemaSet, table: &str) -> Option<(Columns, BTreeSet<String>)> {
+    if table == INTERVIEW_THEMES {
+        let register = schemas.get(REGISTER_TABLE)?;
+        let segments = schemas.get(SEGMENTS_TABLE)?;
+        let mut columns = Columns::new(Vec::<String>::new());
+        columns.insert(
+            "participant_group",
+            register.expr_columns().get("participant_group")?.clone(),
+        );
+        for theme in theme_labels(segments) {
+            columns.insert(
+                format!("{THEME_PREFIX}{theme}"),
+                ColumnKind::Categorical {
+                    labels: vec!["yes".into(), "no".into()],
+                },
+            );
+        }
+        return Some((columns, BTreeSet::new()));
+    }
+    let schema = schemas.get(table)?;
+    let integers = schema
+        .fields
+        .iter()
+        .filter(|f| matches!(f.field_type, FieldType::Integer | FieldType::Number))
+        .map(|f| f.name.clone())
+        .collect();
+    Some((schema.expr_columns(), integers))
+}
+
+/// The harmonised theme labels of the coded-segments table.
+pub fn theme_labels(segments: &dh_config::TableSchema) -> Vec<String> {
+    segments
+        .field("theme")
+        .and_then(|f| f.categories.as_ref())
+        .map(|c| c.iter().map(|c| c.label.clone()).collect())
+        .unwrap_or_default()
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    text: &'a str,
+    errors: Vec<CatalogError>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, indicator: &str, key: &str, span: Range<usize>, message: String) {
+        let (line, column) = line_column(self.text, span.start);
+        self.errors.push(CatalogError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            indicator: (!indicator.is_empty()).then(|| indicator.to_string()),
+            key: key.to_string(),
+            message,
+        });
+    }
+
+    fn expression(
+        &mut self,
+        id: &str,
+        key: &str,
+        source: &Spanned<String>,
+        columns: &Columns,
+    ) -> Option<Compiled> {
+        match compile(source.get_ref(), columns) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.error(id, key, source.span(), e.to_string());
+                None
+            }
+        }
+    }
+
+    fn indicator(&mut self, raw: &RawIndicator, schemas: &SchemaSet) -> Option<FamilyIndicator> {
+        let id = raw.id.get_ref().as_str();
+        let statistic = FamilyStatistic::parse(raw.statistic.get_ref());
+        if statistic.is_none() {
+            self.error(
+                id,
+                "statistic",
+                raw.statistic.span(),
+                format!(
+                    "`{}` is not a family statistic; use unweighted_proportion, share, count, total, \
+                     rate_per_10000 or change",
+                    raw.statistic.get_ref()
+                ),
+            );
+        }
+        let table = raw.table.get_ref();
+        let Some((columns, numeric)) = family_columns(schemas, table) else {
+            self.error(
+                id,
+                "table",
+                raw.table.span(),
+                format!("no harmonised table `{table}` (nor `{INTERVIEW_THEMES}`)"),
+            );
+            return None;
+        };
+        let universe = self.expression(id, "universe", &raw.universe, &columns);
+        let numerator = match &raw.numerator {
+            Some(n) => self.expression(id, "numerator", n, &columns).map(Some),
+            None => Some(None),
+        };
+        let baseline = match &raw.baseline {
+            Some(b) => self.expression(id, "baseline", b, &columns).map(Some),
+            None => Some(None),
+        };
+        if let Some(stat) = statistic {
+            if stat.needs_numerator() && raw.numerator.is_none() {
+                self.error(
+                    id,
+                    "numerator",
+                    raw.id.span(),
+                    format!("a {} needs a `numerator`", stat.name()),
+                );
+            }
+            match (&raw.variable, stat.needs_variable()) {
+                (None, true) => self.error(
+                    id,
+                    "variable",
+                    raw.id.span(),
+                    format!("a {} needs a numeric `variable`", stat.name()),
+                ),
+                (Some(v), false) => self.error(
+                    id,
+                    "variable",
+                    v.span(),
+                    format!("a {} has no `variable`", stat.name()),
+                ),
+                (Some(v), true) if !numeric.contains(v.get_ref()) => self.error(
+                    id,
+                    "variable",
+                    v.span(),
+                    format!("`{}` is not a numeric column of `{table}`", v.get_ref()),
+                ),
+                _ => {}
+            }
+            if (stat == FamilyStatistic::Change) != raw.baseline.is_some() {
+                self.error(
+                    id,
+                    "baseline",
+                    raw.id.span(),
+                    "`baseline` is required for `change` and only for it".into(),
+                );
+            }
+        }
+        let mut disaggregations = Vec::new();
+        for d in &raw.disaggregations {
+            let name = d.get_ref();
+            match columns.get(name) {
+                Some(ColumnKind::Categorical { labels }) => disaggregations.push(FamilyDomain {
+                    column: name.clone(),
+                    levels: labels.clone(),
+                }),
+                Some(_) if numeric.contains(name) => disaggregations.push(FamilyDomain {
+                    column: name.clone(),
+                    levels: Vec::new(),
+                }),
+                _ => self.error(
+                    id,
+                    "disaggregations",
+                    d.span(),
+                    format!("`{name}` is not a categorical or integer column of `{table}`"),
+                ),
+            }
+        }
+        Some(FamilyIndicator {
+            id: id.to_string(),
+            label: raw.label.clone(),
+            version: raw.version.clone(),
+            table: table.clone(),
+            statistic: statistic?,
+            universe: universe?,
+            universe_label: raw.universe_label.clone(),
+            numerator: numerator?,
+            variable: raw.variable.as_ref().map(|v| v.get_ref().clone()),
+            baseline: baseline?,
+            disaggregations,
+            disclosure_control: raw
+                .disclosure_control
+                .unwrap_or(statistic? != FamilyStatistic::UnweightedProportion),
+            comparability: raw.comparability.clone(),
+        })
+    }
+}
+
+/// Parses and validates family catalogue text against `schemas`; every problem is reported.
+pub fn parse_family_catalogue(
+    file: &Path,
+    text: &str,
+    schemas: &SchemaSet,
+) -> Result<FamilyCatalogue, CatalogErrors> {
+    let raw: RawCatalogue =
+        toml::from_str(text).map_err(|e| CatalogErrors(vec![toml_error(file, text, &e)]))?;
+    let mut v = Validator {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    if *raw.format_version.get_ref() != 1 {
+        v.error(
+            "",
+            "format_version",
+            raw.format_version.span(),
+            "this program reads format_version = 1".into(),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    let mut indicators = Vec::new();
+    for ind in &raw.indicators {
+        if !seen.insert(ind.id.get_ref().clone()) {
+            v.error(
+                ind.id.get_ref(),
+                "id",
+                ind.id.span(),
+                "is used by an earlier indicator; ids must be unique".into(),
+            );
+        }
+        if let Some(i) = v.indicator(ind, schemas) {
+            indicators.push(i);
+        }
+    }
+    if v.errors.is_empty() {
+        Ok(FamilyCatalogue {
+            file: file.to_path_buf(),
+            indicators,
+            themes: schemas
+                .get(SEGMENTS_TABLE)
+                .map(theme_labels)
+                .unwrap_or_default(),
+        })
+    } else {
+        Err(CatalogErrors(v.errors))
+    }
+}

@@ -1,0 +1,376 @@
+//! Family indicator rows for one country, in the same [`EstimateRow`] shape as the survey estimates (so they land
+//! in `indicators.parquet`/`.csv` and `comparison.csv`): unweighted, with `ci_method` `wilson` for proportions
+//! and shares and `none` otherwise, `df`/`deff`/`se` empty, `n_weighted` = `n_unweighted`.
+//!
+//! Flags: `non_representative` on every published unweighted proportion (frontline workers, interviews are not
+//! probability samples); `suppressed_small_count` (shown as `<5` in comparison.csv) on a count, sum or rate whose
+//! count is 1-4, on a share whose numerator or its complement is 1-4 (case and interview tables, or any indicator
+//! with `disclosure_control = true`), and on any proportion whose denominator is under 5; a withheld row also
+//! hides its `n_unweighted`. In a breakdown of counts or sums where exactly one cell is withheld, the next
+//! smallest is withheld too ([`secondary_suppression`]). `not_collected` when the country delivered no such table;
+//! `suppressed` when nothing is left to estimate (no row in the universe, a change from zero).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type};
+use dh_config::country::Population;
+use dh_expr::MissingTreatment;
+
+use super::catalogue::{
+    FamilyCatalogue, FamilyIndicator, FamilyStatistic, INTERVIEW_THEMES, REGISTER_TABLE,
+    SEGMENTS_TABLE,
+};
+use super::disclosure::{SMALL_COUNT_THRESHOLD, is_small, secondary_suppression, wilson};
+use super::themes::interview_themes;
+use crate::estimate::{EstimateRow, TOTAL};
+use crate::flags::Flag;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FamilyError {
+    #[error("{iso3}: family indicator `{indicator}`: {message}")]
+    Indicator {
+        iso3: String,
+        indicator: String,
+        message: String,
+    },
+}
+
+/// Sums of one domain level.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    /// Rows of the universe (counted: numerator known).
+    n: usize,
+    /// Rows with the numerator true.
+    x: usize,
+    /// Sum of the variable over the universe rows with the numerator.
+    sum: f64,
+    /// Sum of the variable over the baseline rows (change).
+    base: f64,
+    base_rows: usize,
+}
+
+/// Per-row inputs of one indicator.
+struct Inputs {
+    in_universe: Vec<bool>,
+    counted: Vec<bool>,
+    value: Vec<bool>,
+    in_baseline: Vec<bool>,
+    variable: Vec<Option<f64>>,
+}
+
+fn mask(a: &BooleanArray) -> Vec<bool> {
+    (0..a.len()).map(|i| a.is_valid(i) && a.value(i)).collect()
+}
+
+fn inputs(ind: &FamilyIndicator, batch: &RecordBatch) -> Result<Inputs, String> {
+    let rows = batch.num_rows();
+    let universe = ind.universe.evaluate(batch).map_err(|e| e.to_string())?;
+    let (value, counted) = match &ind.numerator {
+        Some(n) => {
+            let r = n
+                .evaluate(batch)
+                .map_err(|e| e.to_string())?
+                .resolve(|_| MissingTreatment::Exclude);
+            (mask(&r.value), mask(&r.counted))
+        }
+        None => (vec![true; rows], vec![true; rows]),
+    };
+    let in_baseline = match &ind.baseline {
+        Some(b) => mask(&b.evaluate(batch).map_err(|e| e.to_string())?.is_true()),
+        None => vec![false; rows],
+    };
+    let variable = match &ind.variable {
+        Some(name) => {
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| format!("column `{name}` is missing"))?;
+            let f = cast(column, &DataType::Float64).map_err(|e| e.to_string())?;
+            f.as_primitive::<Float64Type>().iter().collect()
+        }
+        None => vec![None; rows],
+    };
+    Ok(Inputs {
+        in_universe: mask(&universe.is_true()),
+        counted,
+        value,
+        in_baseline,
+        variable,
+    })
+}
+
+fn levels_of(batch: &RecordBatch, column: &str) -> Result<Vec<Option<String>>, String> {
+    let array = batch
+        .column_by_name(column)
+        .ok_or_else(|| format!("column `{column}` is missing"))?;
+    let text = cast(array, &DataType::Utf8).map_err(|e| e.to_string())?;
+    Ok(text
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+fn cell(inputs: &Inputs, rows: impl Iterator<Item = usize>) -> Cell {
+    let mut c = Cell::default();
+    for r in rows {
+        if inputs.in_universe[r] && inputs.counted[r] {
+            c.n += 1;
+            if inputs.value[r] {
+                c.x += 1;
+                c.sum += inputs.variable[r].unwrap_or(0.0);
+            }
+        }
+        if inputs.in_baseline[r] && inputs.counted[r] && inputs.value[r] {
+            c.base += inputs.variable[r].unwrap_or(0.0);
+            c.base_rows += 1;
+        }
+    }
+    c
+}
+
+/// The published row of one cell (before secondary suppression).
+fn row(
+    ind: &FamilyIndicator,
+    domain: &str,
+    level: &str,
+    c: Cell,
+    internet_users: f64,
+) -> EstimateRow {
+    let mut r = EstimateRow {
+        indicator: ind.id.clone(),
+        indicator_version: ind.version.clone(),
+        domain: domain.to_string(),
+        domain_value: level.to_string(),
+        estimate: None,
+        se: None,
+        ci_lower: None,
+        ci_upper: None,
+        ci_method: "none",
+        df: None,
+        deff: None,
+        n_unweighted: c.n,
+        n_weighted: c.n as f64,
+        population_estimate: None,
+        flag: Flag::Ok,
+    };
+    let small = |v: f64| is_small(v.round().max(0.0) as u64, SMALL_COUNT_THRESHOLD);
+    match ind.statistic {
+        FamilyStatistic::UnweightedProportion | FamilyStatistic::Share => {
+            r.ci_method = "wilson";
+            let controlled = ind.disclosure_control;
+            if c.n == 0 {
+                r.flag = Flag::Suppressed;
+            } else if c.n < SMALL_COUNT_THRESHOLD as usize
+                || (controlled && (small(c.x as f64) || small((c.n - c.x) as f64)))
+            {
+                r.flag = Flag::SmallCount;
+            } else {
+                r.estimate = Some(c.x as f64 / c.n as f64);
+                if let Some((lo, hi)) = wilson(c.x, c.n) {
+                    r.ci_lower = Some(lo);
+                    r.ci_upper = Some(hi);
+                }
+                r.flag = if ind.statistic == FamilyStatistic::UnweightedProportion {
+                    Flag::NonRepresentative
+                } else {
+                    Flag::Ok
+                };
+            }
+        }
+        FamilyStatistic::Count => {
+            r.estimate = Some(c.x as f64);
+            if ind.disclosure_control && small(c.x as f64) {
+                r.flag = Flag::SmallCount;
+            }
+        }
+        FamilyStatistic::Total | FamilyStatistic::RatePer10000 => {
+            r.estimate = Some(match ind.statistic {
+                FamilyStatistic::Total => c.sum,
+                _ => c.sum / internet_users * 10_000.0,
+            });
+            if ind.statistic == FamilyStatistic::Total {
+                r.population_estimate = Some(c.sum);
+            }
+            if c.x == 0 {
+                r.flag = Flag::Suppressed;
+            } else if ind.disclosure_control && small(c.sum) {
+                r.flag = Flag::SmallCount;
+            }
+        }
+        FamilyStatistic::Change => {
+            r.n_unweighted = c.n + c.base_rows;
+            r.n_weighted = r.n_unweighted as f64;
+            if ind.disclosure_control && (small(c.sum) || small(c.base)) {
+                r.flag = Flag::SmallCount;
+            } else if c.base <= 0.0 || c.base_rows == 0 {
+                r.flag = Flag::Suppressed;
+            } else {
+                r.estimate = Some((c.sum - c.base) / c.base);
+            }
+        }
+    }
+    if r.flag.hides_estimate() {
+        r.estimate = None;
+        r.ci_lower = None;
+        r.ci_upper = None;
+        r.population_estimate = None;
+    }
+    if r.flag == Flag::SmallCount {
+        r.n_unweighted = 0;
+        r.n_weighted = 0.0;
+    }
+    r
+}
+
+fn numeric_order(a: &String, b: &String) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+/// Every row of one indicator on its table.
+fn indicator_rows(
+    ind: &FamilyIndicator,
+    batch: &RecordBatch,
+    internet_users: f64,
+) -> Result<Vec<EstimateRow>, String> {
+    let inputs = inputs(ind, batch)?;
+    let rows = batch.num_rows();
+    let mut out = vec![row(
+        ind,
+        TOTAL,
+        TOTAL,
+        cell(&inputs, 0..rows),
+        internet_users,
+    )];
+    for d in &ind.disaggregations {
+        let levels = levels_of(batch, &d.column)?;
+        let names: Vec<String> = if d.levels.is_empty() {
+            let mut present: Vec<String> = levels
+                .iter()
+                .enumerate()
+                .filter(|(r, _)| inputs.in_universe[*r] || inputs.in_baseline[*r])
+                .filter_map(|(_, v)| v.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            present.sort_by(numeric_order);
+            present
+        } else {
+            d.levels.clone()
+        };
+        let mut by_level: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (r, v) in levels.iter().enumerate() {
+            if let Some(v) = v {
+                by_level.entry(v.as_str()).or_default().push(r);
+            }
+        }
+        let mut domain_rows: Vec<EstimateRow> = names
+            .iter()
+            .map(|level| {
+                let members = by_level.get(level.as_str()).cloned().unwrap_or_default();
+                row(
+                    ind,
+                    &d.column,
+                    level,
+                    cell(&inputs, members.into_iter()),
+                    internet_users,
+                )
+            })
+            .collect();
+        if ind.disclosure_control
+            && matches!(
+                ind.statistic,
+                FamilyStatistic::Count | FamilyStatistic::Total | FamilyStatistic::RatePer10000
+            )
+        {
+            let members = |level: &str| by_level.get(level).cloned().unwrap_or_default();
+            let mut cells: Vec<(u64, bool)> = names
+                .iter()
+                .zip(&domain_rows)
+                .map(|(level, r)| {
+                    let c = cell(&inputs, members(level).into_iter());
+                    let amount = if ind.statistic == FamilyStatistic::Count {
+                        c.x as u64
+                    } else {
+                        c.sum.round().max(0.0) as u64
+                    };
+                    (amount, r.flag == Flag::SmallCount)
+                })
+                .collect();
+            secondary_suppression(&mut cells);
+            for (r, (_, withheld)) in domain_rows.iter_mut().zip(cells) {
+                if withheld && r.flag != Flag::SmallCount {
+                    r.flag = Flag::SmallCount;
+                    r.estimate = None;
+                    r.population_estimate = None;
+                    r.n_unweighted = 0;
+                    r.n_weighted = 0.0;
+                }
+            }
+        }
+        out.extend(domain_rows);
+    }
+    Ok(out)
+}
+
+fn not_collected(ind: &FamilyIndicator) -> EstimateRow {
+    EstimateRow {
+        indicator: ind.id.clone(),
+        indicator_version: ind.version.clone(),
+        domain: TOTAL.into(),
+        domain_value: TOTAL.into(),
+        estimate: None,
+        se: None,
+        ci_lower: None,
+        ci_upper: None,
+        ci_method: "none",
+        df: None,
+        deff: None,
+        n_unweighted: 0,
+        n_weighted: 0.0,
+        population_estimate: None,
+        flag: Flag::NotCollected,
+    }
+}
+
+/// Every family indicator of `catalogue` for one country's normalised tables (catalogue order).
+pub fn family_indicators(
+    iso3: &str,
+    tables: &BTreeMap<String, RecordBatch>,
+    population: &Population,
+    catalogue: &FamilyCatalogue,
+) -> Result<Vec<EstimateRow>, FamilyError> {
+    let internet_users = population.population_12_17 * population.internet_share;
+    let mut themes: Option<RecordBatch> = None;
+    let mut out = Vec::new();
+    for ind in &catalogue.indicators {
+        let err = |message: String| FamilyError::Indicator {
+            iso3: iso3.to_string(),
+            indicator: ind.id.clone(),
+            message,
+        };
+        let batch = if ind.table == INTERVIEW_THEMES {
+            if themes.is_none()
+                && let (Some(register), Some(segments)) =
+                    (tables.get(REGISTER_TABLE), tables.get(SEGMENTS_TABLE))
+            {
+                themes = Some(
+                    interview_themes(register, segments, &catalogue.themes)
+                        .map_err(|e| err(e.to_string()))?,
+                );
+            }
+            themes.as_ref()
+        } else {
+            tables.get(&ind.table)
+        };
+        match batch {
+            Some(b) => out.extend(indicator_rows(ind, b, internet_users).map_err(err)?),
+            None => out.push(not_collected(ind)),
+        }
+    }
+    Ok(out)
+}
