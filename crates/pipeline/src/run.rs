@@ -285,13 +285,11 @@ mod tests {
 
     #[test]
     fn an_unknown_country_is_a_configuration_error_listing_the_known_ones() {
-        let err = load_config(
-            &workspace_dir("countries"),
-            &workspace_dir("schemas"),
-            &["XXX".to_string()],
-        )
-        .err()
-        .expect("unknown country must fail");
+        let countries = workspace_dir("countries");
+        let schemas = workspace_dir("schemas");
+        let Err(err) = load_config(&countries, &schemas, &["XXX".to_string()]) else {
+            panic!("an unknown country must fail");
+        };
         assert!(err.is_config());
         let text = err.to_string();
         assert!(text.contains("XXX") && text.contains("THA"), "{text}");
@@ -300,9 +298,9 @@ mod tests {
     #[test]
     fn an_empty_schema_folder_is_a_configuration_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = load_config(&workspace_dir("countries"), dir.path(), &[])
-            .err()
-            .expect("no schemas must fail");
+        let Err(err) = load_config(&workspace_dir("countries"), dir.path(), &[]) else {
+            panic!("an empty schema folder must fail");
+        };
         assert!(err.is_config());
         assert!(
             err.to_string().contains("no harmonised table schemas"),
@@ -323,9 +321,7 @@ mod tests {
             jobs: 1,
             key: KeySource::default(),
         };
-        let err = run(&opts, &crate::progress::Silent)
-            .err()
-            .expect("no key must fail");
+        let err = run(&opts, &crate::progress::Silent).expect_err("no key must fail");
         assert!(matches!(err, PipelineError::Key(_)), "{err}");
         assert!(!out.exists(), "nothing is written before the key is known");
     }
