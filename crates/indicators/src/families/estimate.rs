@@ -374,3 +374,7 @@ pub fn family_indicators(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+#[path = "estimate_tests.rs"]
+mod tests;

@@ -1,0 +1,282 @@
+//! Unit tests of the family estimates on small hand-made tables (the repository's schemas).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use dh_config::country::Population;
+
+use super::*;
+use crate::families::parse_family_catalogue;
+use crate::output::comparison_csv;
+
+fn schemas() -> dh_config::SchemaSet {
+    dh_config::load_schemas(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn catalogue(text: &str) -> FamilyCatalogue {
+    parse_family_catalogue(Path::new("families.toml"), text, &schemas())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn population() -> Population {
+    Population {
+        source: "test".into(),
+        population_12_17: 1_000_000.0,
+        internet_share: 0.5,
+        cells: Vec::new(),
+    }
+}
+
+fn text(values: Vec<&str>) -> ArrayRef {
+    Arc::new(StringArray::from(values))
+}
+
+/// 30 cases in 2018: 20 sexual abuse, 3 grooming, 7 CSAM offences; technology involved in 2 (one unknown).
+fn police() -> RecordBatch {
+    let mut offence = vec!["sexual_abuse"; 20];
+    offence.extend(vec!["grooming"; 3]);
+    offence.extend(vec!["csam_offence"; 7]);
+    let mut tech = vec!["yes", "yes", "dont_know"];
+    tech.extend(vec!["no"; 27]);
+    let mut sex = vec!["female"; 26];
+    sex.extend(vec!["male"; 4]);
+    RecordBatch::try_from_iter([
+        (
+            "year",
+            Arc::new(Int64Array::from(vec![2018; 30])) as ArrayRef,
+        ),
+        ("offence_category", text(offence)),
+        ("technology_involved", text(tech)),
+        ("victim_sex", text(sex)),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+const POLICE: &str = r#"
+format_version = 1
+[[indicator]]
+id = "cases"
+label = "l"
+version = "1.0.0"
+table = "police_cases"
+statistic = "count"
+universe = 'true'
+universe_label = "u"
+disaggregations = ["offence_category", "year"]
+
+[[indicator]]
+id = "tech_share"
+label = "l"
+version = "1.0.0"
+table = "police_cases"
+statistic = "share"
+universe = 'true'
+universe_label = "u"
+numerator = 'technology_involved == "yes"'
+
+[[indicator]]
+id = "girls_share"
+label = "l"
+version = "1.0.0"
+table = "police_cases"
+statistic = "share"
+universe = 'true'
+universe_label = "u"
+numerator = 'victim_sex == "female"'
+"#;
+
+fn rows_of(text: &str, table: &str, batch: RecordBatch) -> Vec<EstimateRow> {
+    let mut tables = BTreeMap::new();
+    tables.insert(table.to_string(), batch);
+    family_indicators("TST", &tables, &population(), &catalogue(text))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn find<'a>(rows: &'a [EstimateRow], id: &str, domain: &str, level: &str) -> &'a EstimateRow {
+    rows.iter()
+        .find(|r| r.indicator == id && r.domain == domain && r.domain_value == level)
+        .unwrap_or_else(|| panic!("no row {id} {domain} {level}"))
+}
+
+#[test]
+fn small_counts_are_withheld_with_their_complement_and_shown_as_under_5() {
+    let rows = rows_of(POLICE, "police_cases", police());
+    let total = find(&rows, "cases", TOTAL, TOTAL);
+    assert_eq!((total.estimate, total.flag), (Some(30.0), Flag::Ok));
+    let grooming = find(&rows, "cases", "offence_category", "grooming");
+    assert_eq!((grooming.estimate, grooming.flag), (None, Flag::SmallCount));
+    assert_eq!(grooming.n_unweighted, 0, "a withheld count hides its n too");
+    // Secondary suppression: otherwise 30 - 20 - 7 would give the grooming count.
+    let csam = find(&rows, "cases", "offence_category", "csam_offence");
+    assert_eq!((csam.estimate, csam.flag), (None, Flag::SmallCount));
+    let abuse = find(&rows, "cases", "offence_category", "sexual_abuse");
+    assert_eq!((abuse.estimate, abuse.flag), (Some(20.0), Flag::Ok));
+    // A category with no case is a true zero, published.
+    let trafficking = find(
+        &rows,
+        "cases",
+        "offence_category",
+        "trafficking_sexual_purposes",
+    );
+    assert_eq!(
+        (trafficking.estimate, trafficking.flag),
+        (Some(0.0), Flag::Ok)
+    );
+    // Integer breakdowns take their levels from the data.
+    assert_eq!(find(&rows, "cases", "year", "2018").estimate, Some(30.0));
+    // 2 of 29 known: the numerator is under 5, so the share is withheld.
+    let tech = find(&rows, "tech_share", TOTAL, TOTAL);
+    assert_eq!((tech.estimate, tech.flag), (None, Flag::SmallCount));
+    // 26 girls and 4 boys: the complement is under 5, so the share is withheld as well.
+    let girls = find(&rows, "girls_share", TOTAL, TOTAL);
+    assert_eq!(girls.flag, Flag::SmallCount);
+    let csv = comparison_csv(&[("TST", &rows)]);
+    assert!(csv.contains("tech_share,<5"), "{csv}");
+}
+
+#[test]
+fn frontline_proportions_are_unweighted_wilson_and_non_representative() {
+    let text = r#"
+format_version = 1
+[[indicator]]
+id = "stigma"
+label = "l"
+version = "1.0.0"
+table = "frontline_survey"
+statistic = "unweighted_proportion"
+universe = 'true'
+universe_label = "u"
+numerator = 'barrier_stigma == "yes"'
+"#;
+    // 10 yes, 40 no, 2 don't know (leave the denominator).
+    let mut answers = vec!["yes"; 10];
+    answers.extend(vec!["no"; 40]);
+    answers.extend(vec!["dont_know"; 2]);
+    let batch = RecordBatch::try_from_iter([("barrier_stigma", text_array(answers))])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = rows_of(text, "frontline_survey", batch);
+    let r = find(&rows, "stigma", TOTAL, TOTAL);
+    assert_eq!(r.flag, Flag::NonRepresentative);
+    assert_eq!((r.n_unweighted, r.ci_method), (50, "wilson"));
+    assert_eq!(r.estimate, Some(0.2));
+    let (lo, hi) = (r.ci_lower.unwrap_or(0.0), r.ci_upper.unwrap_or(0.0));
+    assert!((lo - 0.1124375).abs() < 1e-6 && (hi - 0.3303711).abs() < 1e-6);
+}
+
+fn text_array(values: Vec<&str>) -> ArrayRef {
+    text(values)
+}
+
+#[test]
+fn cybertipline_totals_rates_and_change_use_the_config_population() {
+    let text = r#"
+format_version = 1
+[[indicator]]
+id = "reports"
+label = "l"
+version = "1.0.0"
+table = "cybertipline_reports"
+statistic = "total"
+universe = 'true'
+universe_label = "u"
+variable = "reports"
+disaggregations = ["year"]
+
+[[indicator]]
+id = "rate"
+label = "l"
+version = "1.0.0"
+table = "cybertipline_reports"
+statistic = "rate_per_10000"
+universe = 'year == 2019'
+universe_label = "u"
+variable = "reports"
+
+[[indicator]]
+id = "change"
+label = "l"
+version = "1.0.0"
+table = "cybertipline_reports"
+statistic = "change"
+universe = 'year == 2019'
+baseline = 'year == 2017'
+universe_label = "u"
+variable = "reports"
+"#;
+    let batch = RecordBatch::try_from_iter([
+        (
+            "year",
+            Arc::new(Int64Array::from(vec![2017, 2017, 2018, 2019, 2019])) as ArrayRef,
+        ),
+        (
+            "reports",
+            Arc::new(Int64Array::from(vec![900, 100, 1500, 1900, 100])) as ArrayRef,
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rows = rows_of(text, "cybertipline_reports", batch);
+    assert_eq!(find(&rows, "reports", TOTAL, TOTAL).estimate, Some(4500.0));
+    assert_eq!(
+        find(&rows, "reports", "year", "2018").estimate,
+        Some(1500.0)
+    );
+    // 2,000 reports in 2019 per 10,000 of 500,000 internet-using children = 40.
+    assert_eq!(find(&rows, "rate", TOTAL, TOTAL).estimate, Some(40.0));
+    assert_eq!(find(&rows, "change", TOTAL, TOTAL).estimate, Some(1.0));
+}
+
+#[test]
+fn a_table_the_country_did_not_deliver_is_not_collected() {
+    let rows = family_indicators("TST", &BTreeMap::new(), &population(), &catalogue(POLICE))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .all(|r| r.flag == Flag::NotCollected && r.estimate.is_none())
+    );
+}
+
+#[test]
+fn catalogue_errors_name_the_indicator_and_key() {
+    let bad = r#"
+format_version = 1
+[[indicator]]
+id = "x"
+label = "l"
+version = "1.0.0"
+table = "cybertipline_reports"
+statistic = "total"
+universe = 'true'
+universe_label = "u"
+variable = "report_type"
+disaggregations = ["nope"]
+
+[[indicator]]
+id = "y"
+label = "l"
+version = "1.0.0"
+table = "police_cases"
+statistic = "median"
+universe = 'true'
+universe_label = "u"
+"#;
+    let err = parse_family_catalogue(Path::new("families.toml"), bad, &schemas())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("indicator `x`: `variable`"), "{err}");
+    assert!(err.contains("`nope`"), "{err}");
+    assert!(err.contains("indicator `y`: `statistic`"), "{err}");
+}
+
+#[test]
+fn the_repository_family_catalogue_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pipelines");
+    let c =
+        crate::families::load_family_catalogue(&dir, &schemas()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(c.indicators.len() >= 20, "{}", c.indicators.len());
+    assert_eq!(c.themes.len(), 8);
+}
