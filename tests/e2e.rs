@@ -578,9 +578,10 @@ fn validate_reports_every_quarantined_row_and_writes_nothing() {
     let bad_config = dir.path().join("countries");
     copy_dir(&workspace().join("countries"), &bad_config);
     let tha = fs::read_to_string(bad_config.join("THA.toml")).unwrap();
+    // An unknown key at the top level (before any table header), where every key is checked.
     fs::write(
         bad_config.join("THA.toml"),
-        format!("{tha}\nunknown_key_for_test = 1\n"),
+        format!("unknown_key_for_test = 1\n{tha}"),
     )
     .unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_dh"))
