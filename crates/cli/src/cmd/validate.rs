@@ -91,10 +91,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         report.count(ProblemKind::Row),
     );
     println!(
-        "{} problems in {} countries: {config} configuration, {delivery} delivery, {rows} row ({} rows checked)",
-        report.problems.len(),
-        report.countries.len(),
-        report.rows_checked
+        "{} in {}: {config} configuration, {delivery} delivery, {rows} row ({} checked)",
+        plural(report.problems.len(), "problem"),
+        plural(report.countries.len(), "country"),
+        plural(report.rows_checked as usize, "row"),
     );
     Ok(ExitCode::from(if config > 0 {
         EXIT_CONFIG
@@ -103,4 +103,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         EXIT_OK
     }))
+}
+
+/// `1 problem`, `2 problems`, `1 country`, `3 countries`.
+fn plural(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("{n} {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {noun}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plurals() {
+        assert_eq!(super::plural(1, "problem"), "1 problem");
+        assert_eq!(super::plural(0, "problem"), "0 problems");
+        assert_eq!(super::plural(3, "country"), "3 countries");
+        assert_eq!(super::plural(1, "country"), "1 country");
+    }
 }
