@@ -208,14 +208,19 @@ fn parse_plain_block(
     let mut builders: Vec<ColumnBuilder> = layout.indices.iter().map(|_| new_builder()).collect();
     let mut bounds: Vec<(usize, usize)> = Vec::with_capacity(layout.n_fields + 1);
     let mut rows = 0usize;
-    let mut start = 0usize;
-    for (offset, record) in block.split(|&b| b == b'\n').enumerate() {
-        let line = first_line + offset as u64;
-        let record_start = start;
-        start += record.len() + 1;
+    let mut record_start = 0usize;
+    let mut line = first_line;
+    let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
+    for end in ends {
+        let record = &block[record_start.min(end)..end];
+        let this_start = record_start;
+        record_start = end + 1;
+        line += 1;
         if record.is_empty() {
             continue;
         }
+        let line = line - 1;
+        let record_start = this_start;
         bounds.clear();
         let mut field_start = 0usize;
         for i in memchr::memchr_iter(b',', record) {
