@@ -61,6 +61,39 @@ pub struct Definition {
     pub notes: String,
 }
 
+/// A definition of the other data families' catalogue (`pipelines/families.toml`): unweighted statistics,
+/// no missing-code rule; Wilson intervals for shares.
+fn family_definition(i: &dh_indicators::families::FamilyIndicator) -> Definition {
+    use dh_indicators::families::FamilyStatistic;
+    let ci_method = match i.statistic {
+        FamilyStatistic::UnweightedProportion | FamilyStatistic::Share => "wilson",
+        _ => "",
+    };
+    Definition {
+        id: i.id.clone(),
+        label: i.label.clone(),
+        version: i.version.clone(),
+        table: i.table.clone(),
+        statistic: i.statistic.name().into(),
+        universe_label: i.universe_label.clone(),
+        universe: i.universe.source().trim().to_string(),
+        numerator: i.numerator.as_ref().map(|n| n.source().trim().to_string()),
+        variable: i.variable.clone(),
+        missing_rule: String::new(),
+        missing_rule_description: String::new(),
+        missing_codes: BTreeMap::new(),
+        ci_method: ci_method.into(),
+        disaggregations: i.disaggregations.iter().map(|d| d.column.clone()).collect(),
+        comparability: i.comparability.clone(),
+        notes: if i.disclosure_control {
+            "Counts from 1 to 4 (and cells that would reveal them) are withheld and shown as <5."
+                .into()
+        } else {
+            String::new()
+        },
+    }
+}
+
 impl ReportContext {
     /// The context of a run from its configuration (countries in the order given).
     pub fn from_run(
@@ -119,6 +152,7 @@ impl ReportContext {
                     comparability: i.comparability.clone(),
                     notes: i.notes.clone(),
                 })
+                .chain(catalogue.families.indicators.iter().map(family_definition))
                 .collect(),
         }
     }

@@ -26,12 +26,32 @@ pub fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-/// A value of a statistic: proportions as percentages, counts as whole numbers, means with two decimals.
-pub fn statistic_value(statistic: &str, x: f64) -> String {
+/// How the values of a statistic are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Shares and relative changes: `9.1%`.
+    Percent,
+    /// Counts and totals: `1,234`.
+    Whole,
+    /// Means and rates: `2.35`.
+    Decimal,
+}
+
+/// The scale of a statistic named as in the catalogues (survey and other families).
+pub fn scale_of(statistic: &str) -> Scale {
     match statistic {
-        "proportion" => percent(x),
-        "count" => thousands(x),
-        _ => format!("{x:.2}"),
+        "proportion" | "unweighted_proportion" | "share" | "change" => Scale::Percent,
+        "count" | "total" => Scale::Whole,
+        _ => Scale::Decimal,
+    }
+}
+
+/// A value of a statistic: shares as percentages, counts as whole numbers, means and rates with two decimals.
+pub fn statistic_value(statistic: &str, x: f64) -> String {
+    match scale_of(statistic) {
+        Scale::Percent => percent(x),
+        Scale::Whole => thousands(x),
+        Scale::Decimal => format!("{x:.2}"),
     }
 }
 
@@ -54,6 +74,7 @@ pub fn withheld_text(flag: &str, suppress_below: u32) -> String {
     match flag {
         "suppressed" => format!("suppressed (n < {suppress_below})"),
         "not_collected" => "not collected".into(),
+        "suppressed_small_count" => "<5".into(),
         other => format!("not published ({other})"),
     }
 }
@@ -89,6 +110,10 @@ mod tests {
         assert_eq!(statistic_value("proportion", 0.5), "50.0%");
         assert_eq!(statistic_value("count", 412_345.6), "412,346");
         assert_eq!(statistic_value("mean", 2.345), "2.35");
+        assert_eq!(statistic_value("share", 0.25), "25.0%");
+        assert_eq!(statistic_value("change", -0.125), "-12.5%");
+        assert_eq!(statistic_value("total", 20_625.0), "20,625");
+        assert_eq!(statistic_value("rate_per_10000", 3.14159), "3.14");
     }
 
     #[test]
@@ -106,6 +131,7 @@ mod tests {
         assert_eq!(withheld_text("suppressed", 25), "suppressed (n < 25)");
         assert_eq!(withheld_text("not_collected", 25), "not collected");
         assert_eq!(withheld_text("weird", 25), "not published (weird)");
+        assert_eq!(withheld_text("suppressed_small_count", 25), "<5");
         assert_eq!(population_noun("child_survey"), "children");
         assert_eq!(population_noun("police_cases"), "");
     }

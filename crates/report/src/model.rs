@@ -165,6 +165,8 @@ impl<'a> Model<'a> {
                 n: thousands(row.n_unweighted as f64),
                 status: if shown.low_base {
                     format!("low base (n < {})", self.context.low_base_below)
+                } else if shown.non_representative {
+                    "non-representative (unweighted)".into()
                 } else {
                     String::new()
                 },

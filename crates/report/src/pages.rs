@@ -182,10 +182,16 @@ fn indicator_links(model: &Model<'_>) -> Vec<Link> {
 
 /// The chart's value formatter and axis wording for a statistic.
 fn axis(statistic: &str) -> (&'static str, fn(f64) -> String, fn(f64) -> String) {
-    match statistic {
-        "proportion" => ("Per cent of the population base", pct_value, pct_tick),
-        "count" => ("Number of people (weighted)", count_value, count_value),
-        _ => ("Value", mean_value, mean_tick),
+    match (statistic, crate::format::scale_of(statistic)) {
+        ("proportion", _) => ("Per cent of the population base", pct_value, pct_tick),
+        ("count", _) => (
+            "Number (weighted for survey indicators)",
+            count_value,
+            count_value,
+        ),
+        (_, crate::format::Scale::Percent) => ("Per cent", pct_value, pct_tick),
+        (_, crate::format::Scale::Whole) => ("Number", count_value, count_value),
+        (_, crate::format::Scale::Decimal) => ("Value", mean_value, mean_tick),
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Shown {
     pub estimate: f64,
     pub ci: Option<(f64, f64)>,
     pub low_base: bool,
+    /// An unweighted estimate from a non-probability sample (frontline workers): shown, labelled.
+    pub non_representative: bool,
 }
 
 impl IndicatorRow {
@@ -47,9 +49,10 @@ impl IndicatorRow {
 
     /// The publishable estimate; `None` for suppressed, not-collected or unknown flags, whatever the row holds.
     pub fn shown(&self) -> Option<Shown> {
-        let low_base = match self.flag.as_str() {
-            "ok" => false,
-            "low_base" => true,
+        let (low_base, non_representative) = match self.flag.as_str() {
+            "ok" => (false, false),
+            "low_base" => (true, false),
+            "non_representative" => (false, true),
             _ => return None,
         };
         let estimate = self.estimate.filter(|e| e.is_finite())?;
@@ -61,6 +64,7 @@ impl IndicatorRow {
             estimate,
             ci,
             low_base,
+            non_representative,
         })
     }
 
@@ -239,6 +243,12 @@ mod tests {
         assert_eq!(row("suppressed", Some(0.1)).shown(), None);
         assert_eq!(row("suppressed", Some(0.1)).shown_population(), None);
         assert_eq!(row("not_collected", Some(0.0)).shown(), None);
+        assert_eq!(row("suppressed_small_count", Some(3.0)).shown(), None);
+        assert!(
+            row("non_representative", Some(0.4))
+                .shown()
+                .is_some_and(|s| s.non_representative)
+        );
         assert_eq!(row("unexpected", Some(0.1)).shown(), None);
         assert_eq!(row("ok", None).shown(), None);
         assert_eq!(row("ok", Some(f64::NAN)).shown(), None);

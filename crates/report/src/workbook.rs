@@ -156,10 +156,10 @@ fn write_rows(
     write_header(sheet, &HEADER, f)?;
     for (i, r) in rows.iter().enumerate() {
         let y = i as u32 + 1;
-        let value_format = match model.statistic(&r.indicator) {
-            "proportion" => &f.percent,
-            "count" => &f.count,
-            _ => &f.decimal,
+        let value_format = match crate::format::scale_of(model.statistic(&r.indicator)) {
+            crate::format::Scale::Percent => &f.percent,
+            crate::format::Scale::Whole => &f.count,
+            crate::format::Scale::Decimal => &f.decimal,
         };
         sheet.write_string(y, 0, &r.country)?;
         sheet.write_string(y, 1, model.country_name(&r.country))?;
