@@ -198,13 +198,14 @@ fn axis(statistic: &str) -> (&'static str, fn(f64) -> String, fn(f64) -> String)
 fn pct_value(x: f64) -> String {
     statistic_value("proportion", x)
 }
+/// Tick values are multiples of a round step; rounding to 6 decimals removes floating-point residue
+/// (`7.500000000000001` -> `7.5`).
+fn clean(x: f64) -> f64 {
+    let r = (x * 1e6).round() / 1e6;
+    if r == 0.0 { 0.0 } else { r }
+}
 fn pct_tick(x: f64) -> String {
-    let p = x * 100.0;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p}%")
-    }
+    format!("{}%", clean(x * 100.0))
 }
 fn count_value(x: f64) -> String {
     statistic_value("count", x)
@@ -213,7 +214,23 @@ fn mean_value(x: f64) -> String {
     statistic_value("mean", x)
 }
 fn mean_tick(x: f64) -> String {
-    format!("{x}")
+    format!("{}", clean(x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_have_no_floating_point_residue() {
+        assert_eq!(pct_tick(0.075_000_000_000_000_01), "7.5%");
+        assert_eq!(pct_tick(0.15000000000000002), "15%");
+        assert_eq!(pct_tick(0.0), "0%");
+        assert_eq!(pct_tick(-0.0), "0%");
+        assert_eq!(mean_tick(0.30000000000000004), "0.3");
+        assert_eq!(indicator_file("a b"), "indicator-a_b.html");
+        assert_eq!(country_file("THA"), "country-THA.html");
+    }
 }
 
 fn dot_of(

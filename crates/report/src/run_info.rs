@@ -161,7 +161,7 @@ fn scalars(prefix: &str, value: &Value) -> Vec<(String, String)> {
             };
             match v {
                 Value::Object(_) => out.extend(scalars(&name, v)),
-                Value::Number(n) => out.push((name, n.to_string())),
+                Value::Number(n) => out.push((name, diagnostic_number(n))),
                 Value::Bool(b) => out.push((name, b.to_string())),
                 Value::String(s) => out.push((name, s.clone())),
                 _ => {}
@@ -169,6 +169,19 @@ fn scalars(prefix: &str, value: &Value) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Integers as written; other numbers with four decimals, or in scientific notation when tiny (e.g. a margin
+/// error of 1e-12).
+fn diagnostic_number(n: &serde_json::Number) -> String {
+    if n.is_u64() || n.is_i64() {
+        return n.to_string();
+    }
+    match n.as_f64() {
+        Some(x) if x != 0.0 && x.abs() < 1e-3 => format!("{x:.2e}"),
+        Some(x) => format!("{x:.4}"),
+        None => n.to_string(),
+    }
 }
 
 fn open_columns(
@@ -306,8 +319,17 @@ mod tests {
         assert_eq!(
             scalars("", &got[0].1),
             vec![
-                ("after.max".to_string(), "3.5".to_string()),
+                ("after.max".to_string(), "3.5000".to_string()),
                 ("converged".to_string(), "true".to_string())
+            ]
+        );
+        let tiny = serde_json::json!({"e": 3.2e-12, "n": 1014, "r": 12.345678});
+        assert_eq!(
+            scalars("", &tiny),
+            vec![
+                ("e".to_string(), "3.20e-12".to_string()),
+                ("n".to_string(), "1014".to_string()),
+                ("r".to_string(), "12.3457".to_string())
             ]
         );
         let map = serde_json::json!({"KEN": {"kish_deff": 1.2}});

@@ -122,4 +122,15 @@ fn overview_and_indicator_page_render_with_sized_charts() {
             std::fs::copy(&png, keep.join(format!("{page}.png"))).unwrap_or_else(|e| panic!("{e}"));
         }
     }
+    // For looking at more pages (not checked): a page with suppressed and low-base rows, and a country page.
+    if let Some(keep) = &keep {
+        for page in ["indicator-told_police.html", "country-THA.html"] {
+            let png = keep.join(format!("{page}.png"));
+            browser(
+                &bin,
+                &[&format!("--screenshot={}", png.display())],
+                &report.join(page),
+            );
+        }
+    }
 }
