@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(statistic_value("share", 0.25), "25.0%");
         assert_eq!(statistic_value("change", -0.125), "-12.5%");
         assert_eq!(statistic_value("total", 20_625.0), "20,625");
-        assert_eq!(statistic_value("rate_per_10000", 3.14159), "3.14");
+        assert_eq!(statistic_value("rate_per_10000", 12.3456), "12.35");
     }
 
     #[test]

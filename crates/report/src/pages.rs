@@ -115,23 +115,12 @@ pub fn render_pages(model: &Model<'_>, run: &RunInfo) -> Result<Vec<Page>, Repor
                 .map_err(|e| template_error(&file, &e))?;
             Ok(Page { file, html })
         };
-    let mut pages = Vec::new();
-    pages.push(render("index.html", "index.html".into(), overview(model))?);
-    pages.push(render(
-        "list.html",
-        "indicators.html".into(),
-        indicator_list(model),
-    )?);
-    pages.push(render(
-        "list.html",
-        "countries.html".into(),
-        country_list(model),
-    )?);
-    pages.push(render(
-        "methods.html",
-        "methods.html".into(),
-        methods(model),
-    )?);
+    let mut pages = vec![
+        render("index.html", "index.html".into(), overview(model))?,
+        render("list.html", "indicators.html".into(), indicator_list(model))?,
+        render("list.html", "countries.html".into(), country_list(model))?,
+        render("methods.html", "methods.html".into(), methods(model))?,
+    ];
     for id in &model.indicators {
         pages.push(render(
             "indicator.html",
@@ -181,7 +170,10 @@ fn indicator_links(model: &Model<'_>) -> Vec<Link> {
 }
 
 /// The chart's value formatter and axis wording for a statistic.
-fn axis(statistic: &str) -> (&'static str, fn(f64) -> String, fn(f64) -> String) {
+/// Axis label, value formatter and tick formatter of a chart.
+type Axis = (&'static str, fn(f64) -> String, fn(f64) -> String);
+
+fn axis(statistic: &str) -> Axis {
     match (statistic, crate::format::scale_of(statistic)) {
         ("proportion", _) => ("Per cent of the population base", pct_value, pct_tick),
         ("count", _) => (
@@ -215,22 +207,6 @@ fn mean_value(x: f64) -> String {
 }
 fn mean_tick(x: f64) -> String {
     format!("{}", clean(x))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_have_no_floating_point_residue() {
-        assert_eq!(pct_tick(0.075_000_000_000_000_01), "7.5%");
-        assert_eq!(pct_tick(0.15000000000000002), "15%");
-        assert_eq!(pct_tick(0.0), "0%");
-        assert_eq!(pct_tick(-0.0), "0%");
-        assert_eq!(mean_tick(0.30000000000000004), "0.3");
-        assert_eq!(indicator_file("a b"), "indicator-a_b.html");
-        assert_eq!(country_file("THA"), "country-THA.html");
-    }
 }
 
 fn dot_of(
@@ -270,11 +246,11 @@ fn by_estimate(rows: &mut [(String, &IndicatorRow)]) {
     });
 }
 
+/// (region, [(country name, iso3, total row)]) in display order.
+type RegionTotals<'a> = Vec<(String, Vec<(String, String, &'a IndicatorRow)>)>;
+
 /// Total rows of an indicator grouped by region and sorted by estimate: (region, [(country name, iso3, row)]).
-fn totals_by_region<'a>(
-    model: &Model<'a>,
-    id: &str,
-) -> Vec<(String, Vec<(String, String, &'a IndicatorRow)>)> {
+fn totals_by_region<'a>(model: &Model<'a>, id: &str) -> RegionTotals<'a> {
     let mut out = Vec::new();
     for region in model.regions() {
         let mut rows: Vec<(String, &IndicatorRow)> = model
@@ -749,4 +725,20 @@ fn methods(model: &Model<'_>) -> minijinja::Value {
         })
         .collect();
     context! { indicators => Serde(items) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_have_no_floating_point_residue() {
+        assert_eq!(pct_tick(0.075_000_000_000_000_01), "7.5%");
+        assert_eq!(pct_tick(0.15000000000000002), "15%");
+        assert_eq!(pct_tick(0.0), "0%");
+        assert_eq!(pct_tick(-0.0), "0%");
+        assert_eq!(mean_tick(0.30000000000000004), "0.3");
+        assert_eq!(indicator_file("a b"), "indicator-a_b.html");
+        assert_eq!(country_file("THA"), "country-THA.html");
+    }
 }
