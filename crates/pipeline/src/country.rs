@@ -29,6 +29,8 @@ pub struct CountryReport {
     pub inputs: Vec<InputEntry>,
     pub outputs: Vec<OutputEntry>,
     pub timing: CountryTiming,
+    /// Indicator rows and weight diagnostics (empty when the run has no indicator stage).
+    pub estimates: crate::indicator_stage::CountryEstimates,
 }
 
 /// Shared, read-only context of a run.
@@ -40,6 +42,8 @@ pub struct Context<'a> {
     /// worker never holds more than one country).
     pub parallel_tables: bool,
     pub observer: &'a dyn RunObserver,
+    /// Catalogue and pipeline settings of the weighting and indicator stage; `None` skips the stage.
+    pub indicators: Option<&'a crate::indicator_stage::IndicatorSetup>,
 }
 
 /// One read delivery with its provenance.
@@ -169,7 +173,14 @@ fn run_stages(
     }
 
     ctx.observer.stage_started(iso3, Stage::Normalise);
-    let tables = normalise(config, ctx.schemas, ctx.key, raw)?;
+    let mut tables = normalise(config, ctx.schemas, ctx.key, raw)?;
+    let estimates = match ctx.indicators {
+        Some(setup) => {
+            ctx.observer.stage_started(iso3, Stage::Indicators);
+            crate::indicator_stage::weigh_and_estimate(config, setup, &mut tables)?
+        }
+        None => Default::default(),
+    };
     let normalise_done = Instant::now();
 
     ctx.observer.stage_started(iso3, Stage::Write);
@@ -208,6 +219,7 @@ fn run_stages(
         country: iso3.to_string(),
         inputs: inputs.into_values().collect(),
         outputs,
+        estimates,
         timing: CountryTiming {
             country: iso3.to_string(),
             status: "ok".to_string(),

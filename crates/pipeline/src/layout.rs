@@ -16,6 +16,8 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const NORMALISED_DIR: &str = "normalised";
 /// Folder of rejected rows inside `OUT`.
 pub const QUARANTINE_DIR: &str = "quarantine";
+/// Folder of the cross-country indicator tables inside `OUT`.
+pub const INDICATORS_DIR: &str = "indicators";
 /// Folder of run logs inside `OUT`.
 pub const RUNS_DIR: &str = "runs";
 
@@ -61,7 +63,12 @@ impl Staging {
         let old = self.out.join(format!(".previous-{}", self.run_id));
         std::fs::create_dir_all(&old).map_err(|e| PipelineError::io(&old, e))?;
         // Directories first, the manifest last.
-        for name in [NORMALISED_DIR, QUARANTINE_DIR, MANIFEST_FILE] {
+        for name in [
+            NORMALISED_DIR,
+            QUARANTINE_DIR,
+            INDICATORS_DIR,
+            MANIFEST_FILE,
+        ] {
             let target = self.out.join(name);
             if target.exists() {
                 std::fs::rename(&target, old.join(name))

@@ -2,7 +2,8 @@
 //! the deliveries, normalises them through the country config, and writes harmonised Parquet, quarantine Parquet
 //! and the manifest's entries; then it publishes the staged result into `OUT` and writes a run log.
 //!
-//! Modules: [`run`] (the `dh run` orchestration), [`country`] (one country's stages), [`validate`] (checks without
+//! Modules: [`run`] (the `dh run` orchestration), [`country`] (one country's stages), [`indicator_stage`] (weighting and
+//! indicators), [`validate`] (checks without
 //! writing), [`parquet_out`] (deterministic Parquet), [`manifest`] and [`runlog`] (provenance), [`layout`] (paths
 //! and staged publication), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
 //! [`error`].
@@ -10,6 +11,7 @@
 pub mod country;
 pub mod error;
 pub mod hashing;
+pub mod indicator_stage;
 pub mod key;
 pub mod layout;
 pub mod manifest;

@@ -12,7 +12,7 @@ use crate::error::PipelineError;
 /// Version of the manifest layout itself.
 pub const MANIFEST_FORMAT: u32 = 1;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub manifest_format: u32,
     pub tool: ToolInfo,
@@ -23,7 +23,40 @@ pub struct Manifest {
     pub countries: Vec<CountryStatus>,
     pub inputs: Vec<InputEntry>,
     pub outputs: Vec<OutputEntry>,
+    /// Weight diagnostics of the weighting stage, one entry per weighted country.
+    #[serde(default)]
+    pub weighting: Vec<WeightingEntry>,
     pub totals: Totals,
+}
+
+/// Diagnostics of one country's raked weights (issue 4): before and after raking, convergence and trimming.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightingEntry {
+    pub country: String,
+    /// Rows of the design table that carry a weight.
+    pub n: u64,
+    pub base: WeightStats,
+    #[serde(rename = "final")]
+    pub final_weights: WeightStats,
+    pub converged: bool,
+    /// Raking sweeps of the final rake.
+    pub iterations: u64,
+    /// Rakes done (1 without trimming).
+    pub rounds: u64,
+    /// Weights trimmed to the cap.
+    pub trimmed: u64,
+    /// Largest relative gap between a weighted margin level and its population total.
+    pub max_margin_error: f64,
+}
+
+/// Minimum, maximum, max/min ratio, sum and Kish's design effect due to weighting.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightStats {
+    pub min: f64,
+    pub max: f64,
+    pub ratio: f64,
+    pub sum: f64,
+    pub kish_deff: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +136,7 @@ impl Manifest {
         self.countries.sort();
         self.inputs.sort();
         self.outputs.sort();
+        self.weighting.sort_by(|a, b| a.country.cmp(&b.country));
         self.totals = Totals {
             countries_ok: self.countries.iter().filter(|c| c.status == "ok").count() as u64,
             countries_failed: self.countries.iter().filter(|c| c.status != "ok").count() as u64,

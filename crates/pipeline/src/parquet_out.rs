@@ -107,6 +107,37 @@ pub fn write_parquet(
     })
 }
 
+/// Writes one batch that has no harmonised schema (the indicator table) with the same fixed settings.
+pub fn write_plain_parquet(path: &Path, batch: &RecordBatch) -> Result<WrittenFile, PipelineError> {
+    let err = |message: String| PipelineError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| PipelineError::io(parent, e))?;
+    }
+    let file = File::create(path).map_err(|e| PipelineError::io(path, e))?;
+    let sink = HashingWriter::new(BufWriter::new(file));
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_created_by(created_by())
+        .set_max_row_group_size(ROW_GROUP_ROWS)
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(sink, batch.schema(), Some(props)).map_err(|e| err(e.to_string()))?;
+    writer.write(batch).map_err(|e| err(e.to_string()))?;
+    let sink = writer.into_inner().map_err(|e| err(e.to_string()))?;
+    let (buffered, sha256, bytes) = sink.finish().map_err(|e| PipelineError::io(path, e))?;
+    buffered
+        .into_inner()
+        .map_err(|e| PipelineError::io(path, e.into_error()))?;
+    Ok(WrittenFile {
+        rows: batch.num_rows() as u64,
+        bytes,
+        sha256,
+    })
+}
+
 fn writer_properties(table: &TableSchema, kind: OutputKind) -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)

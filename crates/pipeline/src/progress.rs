@@ -6,16 +6,24 @@
 pub enum Stage {
     Read,
     Normalise,
+    /// Weighting and indicators.
+    Indicators,
     Write,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 3] = [Stage::Read, Stage::Normalise, Stage::Write];
+    pub const ALL: [Stage; 4] = [
+        Stage::Read,
+        Stage::Normalise,
+        Stage::Indicators,
+        Stage::Write,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Read => "read",
             Stage::Normalise => "normalise",
+            Stage::Indicators => "indicators",
             Stage::Write => "write",
         }
     }

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::country::{Context, CountryReport, process_country};
 use crate::error::{CountryError, PipelineError};
 use crate::hashing::sha256_file;
+use crate::indicator_stage::{IndicatorSetup, headline_row, write_indicator_tables};
 use crate::key::{KeySource, load_key};
 use crate::layout::{MANIFEST_FILE, Staging};
 use crate::manifest::{CountryStatus, HashedFile, Manifest, ToolInfo, relative_path};
@@ -30,6 +31,8 @@ pub struct RunOptions {
     pub config_dir: PathBuf,
     /// `schemas/` (one JSON file per harmonised table).
     pub schema_dir: PathBuf,
+    /// `pipelines/` (`pipeline.toml` and the indicator catalogue); `None` skips weighting and indicators.
+    pub pipelines_dir: Option<PathBuf>,
     /// ISO3 codes to run; empty = every country file in `config_dir`.
     pub countries: Vec<String>,
     /// Worker threads (at least 1).
@@ -46,6 +49,10 @@ pub struct RunSummary {
     pub out_dir: PathBuf,
     pub run_log: PathBuf,
     pub duration_ms: u64,
+    /// Headline indicator's total row per country (code order), when the indicator stage ran.
+    pub headline: Vec<(String, dh_indicators::estimate::EstimateRow)>,
+    /// Id of the headline indicator.
+    pub headline_id: Option<String>,
 }
 
 /// Loaded and checked configuration shared by `dh run` and `dh validate`.
@@ -117,6 +124,10 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
     let clock = Instant::now();
     let run_id = new_run_id(started);
     let config = load_config(&opts.config_dir, &opts.schema_dir, &opts.countries)?;
+    let indicators = match &opts.pipelines_dir {
+        Some(dir) => Some(IndicatorSetup::load(dir, &config.schemas)?),
+        None => None,
+    };
     let key = load_key(&opts.key, &opts.out_dir)?;
     let pseudonym_key = dh_normalise::PseudonymKey::from_bytes(&key.bytes)
         .map_err(|e| PipelineError::Key(e.to_string()))?;
@@ -137,6 +148,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         key: &pseudonym_key,
         parallel_tables: config.countries.len() < jobs,
         observer,
+        indicators: indicators.as_ref(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -167,7 +179,8 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             .collect()
     });
 
-    let mut manifest = base_manifest(opts, &config, &key)?;
+    let mut manifest = base_manifest(opts, &config, &key, indicators.as_ref())?;
+    let mut estimates: Vec<(String, Vec<dh_indicators::estimate::EstimateRow>)> = Vec::new();
     let mut failures = Vec::new();
     let mut timings = Vec::new();
     for r in results {
@@ -180,6 +193,8 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                 });
                 manifest.inputs.extend(rep.inputs);
                 manifest.outputs.extend(rep.outputs);
+                manifest.weighting.extend(rep.estimates.weighting);
+                estimates.push((rep.country.clone(), rep.estimates.rows));
                 timings.push(rep.timing);
             }
             Err(e) => {
@@ -194,6 +209,20 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                     ..Default::default()
                 });
                 failures.push(e);
+            }
+        }
+    }
+    estimates.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut headline = Vec::new();
+    if let Some(setup) = &indicators {
+        manifest
+            .outputs
+            .extend(write_indicator_tables(&staging, &estimates)?);
+        if let Some(id) = setup.headline() {
+            for (country, rows) in &estimates {
+                if let Some(row) = headline_row(rows, id) {
+                    headline.push((country.clone(), row.clone()));
+                }
             }
         }
     }
@@ -232,6 +261,10 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         out_dir: opts.out_dir.clone(),
         run_log,
         duration_ms,
+        headline,
+        headline_id: indicators
+            .as_ref()
+            .and_then(|s| s.headline().map(str::to_string)),
     })
 }
 
@@ -240,6 +273,7 @@ fn base_manifest(
     opts: &RunOptions,
     config: &LoadedConfig,
     key: &crate::key::LoadedKey,
+    indicators: Option<&IndicatorSetup>,
 ) -> Result<Manifest, PipelineError> {
     let mut m = Manifest {
         tool: ToolInfo {
@@ -254,6 +288,14 @@ fn base_manifest(
             path: relative_path(path, &opts.schema_dir),
             sha256: sha256_file(path)?,
         });
+    }
+    if let (Some(setup), Some(dir)) = (indicators, &opts.pipelines_dir) {
+        for path in &setup.files {
+            m.configs.push(HashedFile {
+                path: format!("pipelines/{}", relative_path(path, dir)),
+                sha256: sha256_file(path)?,
+            });
+        }
     }
     for c in &config.countries {
         for path in &c.source_files {
@@ -317,6 +359,7 @@ mod tests {
             out_dir: out.clone(),
             config_dir: workspace_dir("countries"),
             schema_dir: workspace_dir("schemas"),
+            pipelines_dir: None,
             countries: vec!["THA".to_string()],
             jobs: 1,
             key: KeySource::default(),

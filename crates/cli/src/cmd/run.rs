@@ -23,7 +23,8 @@ use into data/ (fixed seed) with a pseudonym key in data/pseudonym.key. Real del
 DH_PSEUDONYM_KEY or pass --key-file (a file kept outside the output folder).
 
 Outputs: OUT/normalised/<table>/country=<ISO3>/part-0.parquet, OUT/quarantine/<table>/country=<ISO3>/part-0.parquet, \
-OUT/manifest.json (deterministic: hashes and row ledgers, no timestamps), OUT/runs/<run-id>.json (timings).
+OUT/indicators/indicators.parquet, indicators.csv and comparison.csv (weighting and indicators from pipelines/; the raked weight is the column final_weight of the normalised child_survey table), \
+OUT/manifest.json (deterministic: hashes, row ledgers and weight diagnostics, no timestamps), OUT/runs/<run-id>.json (timings).
 
 Examples:
   dh run
@@ -45,6 +46,10 @@ pub struct Args {
     /// Harmonised table schemas (`<table>.json`).
     #[arg(long, value_name = "DIR", default_value = "schemas")]
     pub schema_dir: PathBuf,
+    /// Indicator catalogue and pipeline settings (`pipeline.toml`, `indicators.toml`). When the folder does not
+    /// exist the weighting and indicator stage is skipped (with a note).
+    #[arg(long, value_name = "DIR", default_value = "pipelines")]
+    pub pipelines_dir: PathBuf,
     /// Countries to run (ISO3, comma-separated). Default: every country in the config folder.
     #[arg(long, value_name = "ISO3,...", value_delimiter = ',')]
     pub countries: Vec<String>,
@@ -87,6 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         out_dir: args.out_dir.clone(),
         config_dir: args.config_dir.clone(),
         schema_dir: args.schema_dir.clone(),
+        pipelines_dir: pipelines_dir(&args),
         countries,
         jobs: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
         key: KeySource::from_env(args.key_file.clone(), generated_key),
@@ -123,6 +129,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_INTERNAL))
         }
     }
+}
+
+/// The pipelines folder, or `None` (with a note) when it does not exist.
+fn pipelines_dir(args: &Args) -> Option<PathBuf> {
+    if args.pipelines_dir.join("pipeline.toml").is_file() {
+        return Some(args.pipelines_dir.clone());
+    }
+    eprintln!(
+        "note: {} has no pipeline.toml; weighting and indicators are skipped (pass --pipelines-dir)",
+        args.pipelines_dir.display()
+    );
+    None
 }
 
 pub fn default_jobs() -> usize {
@@ -202,10 +220,35 @@ fn print_summary(summary: &RunSummary) {
             c.error.as_deref().unwrap_or("")
         );
     }
+    print_headline(summary);
     let out = summary.out_dir.display();
     println!("Harmonised tables: {out}/normalised/   rejected rows: {out}/quarantine/");
     println!(
         "Manifest: {out}/manifest.json   run log: {}",
         summary.run_log.display()
     );
+}
+
+/// The headline indicator per country with its interval (or its flag when withheld).
+fn print_headline(summary: &RunSummary) {
+    let Some(id) = &summary.headline_id else {
+        return;
+    };
+    println!("Headline indicator `{id}` (total, 95% interval):");
+    for (country, r) in &summary.headline {
+        let shown = match (r.estimate, r.ci_lower, r.ci_upper) {
+            (Some(e), Some(lo), Some(hi)) if !r.flag.hides_estimate() => format!(
+                "{:>6.2}%  [{:.2}%, {:.2}%]  n = {}  {}",
+                100.0 * e,
+                100.0 * lo,
+                100.0 * hi,
+                r.n_unweighted,
+                r.flag.as_str()
+            ),
+            _ => format!("{}  n = {}", r.flag.as_str(), r.n_unweighted),
+        };
+        println!("{country:<7} {shown}");
+    }
+    let out = summary.out_dir.display();
+    println!("Indicators: {out}/indicators/indicators.parquet, indicators.csv, comparison.csv");
 }

@@ -1,0 +1,209 @@
+//! The weighting and indicator stage inside `dh run` (issue 4), glue around `dh-indicators`:
+//! per country, after normalisation, rake the child table's weights ([`weigh_and_estimate`]), put `final_weight`
+//! into the normalised child table and keep the indicator rows; after every country, write the cross-country
+//! tables `OUT/indicators/indicators.parquet`, `indicators.csv` and `comparison.csv` ([`write_indicator_tables`]).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::RecordBatch;
+use dh_config::{CountryConfig, SchemaSet};
+use dh_indicators::estimate::{EstimateRow, TOTAL};
+use dh_indicators::stage::DESIGN_TABLE;
+use dh_indicators::weighting::WeightDiagnostics;
+use dh_indicators::{Catalogue, PipelineConfig};
+
+use crate::country::NormalisedTable;
+use crate::error::{CountryError, PipelineError};
+use crate::hashing::sha256_hex;
+use crate::layout::{INDICATORS_DIR, Staging};
+use crate::manifest::{OutputEntry, WeightStats, WeightingEntry};
+
+/// Stage name in errors and progress.
+pub const STAGE: &str = "indicators";
+/// `OUT`-relative paths of the cross-country tables.
+pub const INDICATORS_PARQUET: &str = "indicators/indicators.parquet";
+pub const INDICATORS_CSV: &str = "indicators/indicators.csv";
+pub const COMPARISON_CSV: &str = "indicators/comparison.csv";
+
+/// The indicator catalogue and pipeline settings of a run, loaded once from `pipelines/`.
+pub struct IndicatorSetup {
+    pub pipeline: PipelineConfig,
+    pub catalogue: Catalogue,
+    /// `pipeline.toml` and the catalogue files with their paths (for the manifest's hashes).
+    pub files: Vec<std::path::PathBuf>,
+}
+
+impl IndicatorSetup {
+    /// Loads `<dir>/pipeline.toml` and the catalogue it names, validated against the harmonised schemas.
+    pub fn load(dir: &Path, schemas: &SchemaSet) -> Result<IndicatorSetup, PipelineError> {
+        let (pipeline, catalogue) = dh_indicators::load(dir, schemas).map_err(|e| {
+            PipelineError::ConfigMessage(format!("indicator catalogue in {}: {e}", dir.display()))
+        })?;
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| PipelineError::io(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        Ok(IndicatorSetup {
+            pipeline,
+            catalogue,
+            files,
+        })
+    }
+
+    /// Id of the headline indicator: the first of the catalogue.
+    pub fn headline(&self) -> Option<&str> {
+        self.catalogue.indicators.first().map(|i| i.id.as_str())
+    }
+}
+
+/// What the stage produced for one country.
+#[derive(Debug, Clone, Default)]
+pub struct CountryEstimates {
+    pub rows: Vec<EstimateRow>,
+    pub weighting: Option<WeightingEntry>,
+}
+
+/// Weights the country's normalised tables and estimates every indicator. The child table's batches are replaced
+/// by the same rows with `final_weight` appended. A country without a child survey table is not weighted; its
+/// family indicators are still estimated when the catalogue has any.
+pub fn weigh_and_estimate(
+    config: &CountryConfig,
+    setup: &IndicatorSetup,
+    tables: &mut [NormalisedTable],
+) -> Result<CountryEstimates, CountryError> {
+    let iso3 = config.country.iso3.as_str();
+    let err = |m: String| CountryError::new(iso3, STAGE, m);
+    let mut batches: BTreeMap<String, RecordBatch> = BTreeMap::new();
+    for t in tables.iter() {
+        let batch = arrow::compute::concat_batches(&t.schema, &t.batches)
+            .map_err(|e| err(e.to_string()))?;
+        batches.insert(t.table.clone(), batch);
+    }
+    if !batches.contains_key(DESIGN_TABLE) {
+        let rows = dh_indicators::families::family_indicators(
+            iso3,
+            &batches,
+            &config.population,
+            &setup.catalogue.families,
+        )
+        .map_err(|e| err(e.to_string()))?;
+        return Ok(CountryEstimates {
+            rows,
+            weighting: None,
+        });
+    }
+    let result = dh_indicators::country_indicators(
+        iso3,
+        &batches,
+        &config.population,
+        &setup.catalogue,
+        &setup.pipeline,
+    )
+    .map_err(|e| err(e.to_string()))?;
+    drop(batches);
+    if let Some(child) = tables.iter_mut().find(|t| t.table == DESIGN_TABLE) {
+        child.schema = result.weighted_child.schema();
+        child.batches = vec![result.weighted_child];
+    }
+    let w = &result.weighting;
+    Ok(CountryEstimates {
+        rows: result.rows,
+        weighting: Some(WeightingEntry {
+            country: iso3.to_string(),
+            n: w.after.n as u64,
+            base: stats(&w.before),
+            final_weights: stats(&w.after),
+            converged: w.converged,
+            iterations: w.iterations as u64,
+            rounds: w.rounds as u64,
+            trimmed: w.trimmed as u64,
+            max_margin_error: w.max_margin_error,
+        }),
+    })
+}
+
+fn stats(d: &WeightDiagnostics) -> WeightStats {
+    WeightStats {
+        min: d.min,
+        max: d.max,
+        ratio: d.ratio,
+        sum: d.sum,
+        kish_deff: d.kish_deff,
+    }
+}
+
+/// Writes the three cross-country tables into the staging folder (countries in code order) and returns their
+/// manifest entries.
+pub fn write_indicator_tables(
+    staging: &Staging,
+    countries: &[(String, Vec<EstimateRow>)],
+) -> Result<Vec<OutputEntry>, PipelineError> {
+    let rows: Vec<dh_indicators::output::CountryRows<'_>> = countries
+        .iter()
+        .map(|(c, r)| (c.as_str(), r.as_slice()))
+        .collect();
+    let dir = staging.path(INDICATORS_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io(&dir, e))?;
+    let n_rows: u64 = countries.iter().map(|(_, r)| r.len() as u64).sum();
+    let mut entries = Vec::with_capacity(3);
+
+    let batch = dh_indicators::output::indicators_batch(&rows)
+        .map_err(|e| PipelineError::Internal(format!("indicator table: {e}")))?;
+    let written =
+        crate::parquet_out::write_plain_parquet(&staging.path(INDICATORS_PARQUET), &batch)?;
+    entries.push(entry(
+        INDICATORS_PARQUET,
+        written.rows,
+        written.bytes,
+        written.sha256,
+    ));
+
+    for (rel, text, n) in [
+        (
+            INDICATORS_CSV,
+            dh_indicators::output::indicators_csv(&rows),
+            n_rows,
+        ),
+        (
+            COMPARISON_CSV,
+            dh_indicators::output::comparison_csv(&rows),
+            0,
+        ),
+    ] {
+        let path = staging.path(rel);
+        std::fs::write(&path, text.as_bytes()).map_err(|e| PipelineError::io(&path, e))?;
+        let n = if n == 0 {
+            text.lines().count().saturating_sub(1) as u64
+        } else {
+            n
+        };
+        entries.push(entry(
+            rel,
+            n,
+            text.len() as u64,
+            sha256_hex(text.as_bytes()),
+        ));
+    }
+    Ok(entries)
+}
+
+fn entry(path: &str, rows: u64, bytes: u64, sha256: String) -> OutputEntry {
+    OutputEntry {
+        path: path.to_string(),
+        country: String::new(),
+        table: "indicators".to_string(),
+        kind: "indicators".to_string(),
+        rows,
+        bytes,
+        sha256,
+    }
+}
+
+/// The headline indicator's total row of a country, if estimated.
+pub fn headline_row<'a>(rows: &'a [EstimateRow], headline: &str) -> Option<&'a EstimateRow> {
+    rows.iter()
+        .find(|r| r.indicator == headline && r.domain == TOTAL)
+}
