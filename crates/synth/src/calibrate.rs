@@ -70,15 +70,22 @@ pub fn calibrate_table(
     let (effects, effect_of) = effects_per_child(plan, key, children);
     let mut rows = vec![Cell::Blank; children.len() * nf];
     let mut xs = Vec::with_capacity(children.len());
+    // Universe of the current column per child, evaluated once for both passes over the children.
+    let mut inside = vec![true; children.len()];
     for j in 0..nf {
+        let everyone = plan.fields[j].universe.is_everyone();
+        if !everyone {
+            for (ci, flag) in inside.iter_mut().enumerate() {
+                *flag = plan.fields[j].universe.eval(&rows[ci * nf..(ci + 1) * nf]);
+            }
+        }
         if let Gen::Categorical(c) = &plan.fields[j].generator
             && !fixed.contains(&j)
         {
             xs.clear();
             let mut in_universe = 0usize;
             for (ci, child) in children.iter().enumerate() {
-                let row = &rows[ci * nf..(ci + 1) * nf];
-                if plan.fields[j].universe.eval(row) {
+                if everyone || inside[ci] {
                     in_universe += 1;
                     if plan.nonresponse(j, child).is_none() {
                         xs.push(plan.latent(j, c, child, effects[effect_of[ci]][j]));
@@ -100,6 +107,10 @@ pub fn calibrate_table(
             }
         }
         for (ci, child) in children.iter().enumerate() {
+            if !(everyone || inside[ci]) {
+                rows[ci * nf + j] = plan.outside_universe(j);
+                continue;
+            }
             let cell = plan.cell(
                 j,
                 child,

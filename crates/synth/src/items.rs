@@ -363,6 +363,14 @@ impl TablePlan {
     /// Generates column `j` of a child's row (earlier columns already filled).
     /// `cuts` are the column's uniform-scale cut points from [`TablePlan::ea_terms`], or empty to use the latent
     /// scale (calibration, where the cut points are still being set).
+    /// The value of column `j` for a child outside its universe: `not_applicable`, or blank without that code.
+    pub fn outside_universe(&self, j: usize) -> Cell {
+        self.fields[j]
+            .not_applicable
+            .map(Cell::Missing)
+            .unwrap_or(Cell::Blank)
+    }
+
     pub fn cell(
         &self,
         j: usize,
@@ -382,7 +390,7 @@ impl TablePlan {
             };
         }
         if !f.universe.eval(row) {
-            return f.not_applicable.map(Cell::Missing).unwrap_or(Cell::Blank);
+            return self.outside_universe(j);
         }
         if let Some(m) = self.nonresponse(j, child) {
             return m;
