@@ -128,6 +128,57 @@ impl SurveyDesign {
         domains: &DomainSpec<'_>,
         opts: &Options,
     ) -> Result<Vec<Estimate>, SurveyError> {
+        Ok(self
+            .ciprop_domains(var, method, domains, opts, false)?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect())
+    }
+
+    /// svyciprop and svymean (with the design effect `opts.deff`) of the same 0/1 variable, one pair per domain,
+    /// equal to calling [`SurveyDesign::ciprop`] and [`SurveyDesign::mean`]. On calibrated designs both share one
+    /// linearisation per domain (the mean's variance is the one svyciprop reports as its SE).
+    pub fn ciprop_with_mean(
+        &self,
+        var: &Variable<'_>,
+        method: CipropMethod,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+    ) -> Result<Vec<(Estimate, Estimate)>, SurveyError> {
+        let shared = matches!(self.kind, VarianceKind::Calibrated { .. });
+        let props = self.ciprop_domains(var, method, domains, opts, shared)?;
+        if shared {
+            return props
+                .into_iter()
+                .map(|(p, m)| match m {
+                    Some(m) => Ok((p, m)),
+                    None => Err(SurveyError::Invalid(
+                        "internal: svymean missing from a shared svyciprop".into(),
+                    )),
+                })
+                .collect();
+        }
+        let means = self.mean(var, domains, opts)?;
+        if means.len() != props.len() {
+            return Err(SurveyError::Invalid(format!(
+                "internal: {} svyciprop domains but {} svymean domains",
+                props.len(),
+                means.len()
+            )));
+        }
+        Ok(props.into_iter().map(|(p, _)| p).zip(means).collect())
+    }
+
+    /// svyciprop per domain and, with `with_mean` on the row-level path, the svymean estimate of each domain
+    /// from the same linearisation (the one-pass Taylor path never returns it).
+    fn ciprop_domains(
+        &self,
+        var: &Variable<'_>,
+        method: CipropMethod,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+        with_mean: bool,
+    ) -> Result<Vec<(Estimate, Option<Estimate>)>, SurveyError> {
         self.check_inputs(&[var], opts)?;
         let Variable::Numeric { name, values: y } = var else {
             return Err(SurveyError::Invalid(
@@ -170,7 +221,7 @@ impl SurveyDesign {
                         Some((beta, var_beta)) => logit_interval(beta, var_beta, df, alpha),
                         None => closed_form_interval(method, s.p, s.var, s.nrow, df, alpha),
                     };
-                    Estimate {
+                    let p = Estimate {
                         domain: labels.clone(),
                         name: name.to_string(),
                         estimate,
@@ -182,7 +233,8 @@ impl SurveyDesign {
                         deff: None,
                         n_unweighted: s.n_unweighted,
                         n_weighted: s.n_weighted,
-                    }
+                    };
+                    (p, None)
                 })
                 .collect());
         }
@@ -208,7 +260,21 @@ impl SurveyDesign {
                 _ => closed_form_interval(method, p, v, self.nrow_of(&dom_mask), df, alpha),
             };
             let (nu, nw) = self.counts(&mask);
-            out.push(Estimate {
+            let mean = with_mean.then(|| {
+                // exactly what svymean's row-level path computes for this domain
+                let deff = self.deff(y, &mask, v, false, opts.deff);
+                self.wald(
+                    set.labels[d].clone(),
+                    name.to_string(),
+                    p,
+                    v,
+                    subset_df,
+                    deff,
+                    &mask,
+                    opts.level,
+                )
+            });
+            let prop = Estimate {
                 domain: set.labels[d].clone(),
                 name: name.to_string(),
                 estimate,
@@ -220,7 +286,8 @@ impl SurveyDesign {
                 deff: None,
                 n_unweighted: nu,
                 n_weighted: nw,
-            });
+            };
+            out.push((prop, mean));
         }
         Ok(out)
     }
@@ -438,5 +505,99 @@ mod tests {
             .unwrap();
         assert!((ok[0].estimate - 0.75).abs() < 1e-9);
         assert!(ok[0].ci_lower < 0.75 && ok[0].ci_upper > 0.75);
+    }
+
+    #[test]
+    fn ciprop_with_mean_equals_separate_calls_on_raked_and_plain_designs() {
+        use crate::calibrate::{FactorMargin, RakeControl, rake};
+        use crate::design::{DesignSpec, Factor, WeightSpec};
+        use crate::estimator::Deff;
+        use crate::lonely::LonelyPsu;
+        let n = 240usize;
+        let psu: Vec<u32> = (0..n as u32).map(|i| i / 6).collect();
+        let strata: Vec<u32> = psu.iter().map(|p| p / 5).collect();
+        let strata_labels: Vec<String> = (0..8).map(|s| format!("s{s}")).collect();
+        let w: Vec<f64> = (0..n).map(|i| 20.0 + ((i * 37) % 23) as f64).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| match (i * 13) % 7 {
+                0 | 3 => 1.0,
+                5 if i % 2 == 0 => f64::NAN,
+                _ => 0.0,
+            })
+            .collect();
+        let sex: Vec<u32> = (0..n as u32).map(|i| i % 2).collect();
+        let age: Vec<u32> = (0..n as u32).map(|i| (i / 2) % 3).collect();
+        let sex_labels = vec!["F".to_string(), "M".to_string()];
+        let age_labels = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let spec = DesignSpec {
+            ids: vec![&psu],
+            strata: Some(Factor {
+                codes: &strata,
+                labels: &strata_labels,
+            }),
+            fpc: vec![],
+            weights: WeightSpec::Weights(&w),
+            nest: true,
+            lonely_psu: LonelyPsu::Fail,
+        };
+        let plain = SurveyDesign::taylor(&spec).unwrap();
+        let margins = [
+            FactorMargin {
+                variable: "sex",
+                factor: Factor {
+                    codes: &sex,
+                    labels: &sex_labels,
+                },
+                levels: &sex_labels,
+                totals: &[4000.0, 3000.0],
+            },
+            FactorMargin {
+                variable: "age",
+                factor: Factor {
+                    codes: &age,
+                    labels: &age_labels,
+                },
+                levels: &age_labels,
+                totals: &[2000.0, 2500.0, 2500.0],
+            },
+        ];
+        let raked = rake(&w, &margins, RakeControl::default()).unwrap();
+        let base = plain.taylor_design().unwrap().clone();
+        let cal =
+            SurveyDesign::calibrated(&base, raked.weights, Box::new(raked.calibration)).unwrap();
+        let subset: Vec<bool> = (0..n).map(|i| i % 5 != 0).collect();
+        let by = DomainSpec {
+            subset: Some(&subset),
+            by: vec![Factor {
+                codes: &age,
+                labels: &age_labels,
+            }],
+        };
+        let opts = Options {
+            na_rm: true,
+            deff: Deff::Srs,
+            ..Options::default()
+        };
+        let v = Variable::Numeric {
+            name: "y",
+            values: &y,
+        };
+        for design in [&plain, &cal] {
+            for method in [CipropMethod::Logit, CipropMethod::Beta] {
+                for domains in [DomainSpec::default(), by.clone()] {
+                    let both = design
+                        .ciprop_with_mean(&v, method, &domains, &opts)
+                        .unwrap();
+                    let props = design.ciprop(&v, method, &domains, &opts).unwrap();
+                    let means = design.mean(&v, &domains, &opts).unwrap();
+                    assert_eq!(both.len(), props.len());
+                    for ((p, m), (p0, m0)) in both.iter().zip(props.iter().zip(&means)) {
+                        assert_eq!(p, p0);
+                        assert_eq!(m, m0);
+                        assert!(m.deff.is_some_and(|d| d.is_finite()));
+                    }
+                }
+            }
+        }
     }
 }

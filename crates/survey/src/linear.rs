@@ -266,7 +266,14 @@ impl SurveyDesign {
     }
 
     /// Design effect of a mean or total of `x` over `mask` whose design variance is `v`.
-    fn deff(&self, x: &[f64], mask: &[bool], v: f64, total: bool, mode: Deff) -> Option<f64> {
+    pub(crate) fn deff(
+        &self,
+        x: &[f64],
+        mask: &[bool],
+        v: f64,
+        total: bool,
+        mode: Deff,
+    ) -> Option<f64> {
         if mode == Deff::None {
             return None;
         }
