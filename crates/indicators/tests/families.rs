@@ -177,3 +177,105 @@ fn family_indicators_reproduce_the_configured_facts_and_withhold_small_cells() {
         );
     }
 }
+
+/// `dh run` as a library call on synthetic deliveries of all 13 countries: every country publishes the household
+/// survey and the three other data families (six family tables), each with a balanced ledger, and the family
+/// indicators appear in `OUT/indicators/indicators.csv` for every country with their flags.
+#[test]
+fn a_run_ingests_all_four_families_for_13_countries() {
+    let raw = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let options = dh_synth::SynthOptions {
+        seed: 4,
+        scale: 0.2,
+        countries: Vec::new(),
+    };
+    dh_synth::synth_to_dir(
+        &repo().join("countries"),
+        &repo().join("schemas"),
+        raw.path(),
+        &options,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let opts = dh_pipeline::run::RunOptions {
+        raw_dir: raw.path().to_path_buf(),
+        out_dir: out.path().join("out"),
+        config_dir: repo().join("countries"),
+        schema_dir: repo().join("schemas"),
+        pipelines_dir: Some(repo().join("pipelines")),
+        countries: Vec::new(),
+        jobs: 2,
+        key: dh_pipeline::key::KeySource {
+            key_file: None,
+            env_value: Some("families-run-test-key-0123456789abcdef".into()),
+            generated_file: None,
+        },
+    };
+    let summary = dh_pipeline::run::run(&opts, &dh_pipeline::progress::Silent)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    let tables = [
+        "child_survey",
+        "caregiver_survey",
+        "frontline_survey",
+        "interview_register",
+        "interview_segments",
+        "cybertipline_reports",
+        "police_cases",
+        "icse_connection",
+    ];
+    let m = &summary.manifest;
+    assert_eq!(m.countries.len(), 13);
+    for c in &m.countries {
+        for t in tables {
+            let input = m
+                .inputs
+                .iter()
+                .find(|i| i.country == c.country && i.table == t)
+                .unwrap_or_else(|| panic!("{}: no {t}", c.country));
+            assert!(input.rows_written > 0, "{}: {t} empty", c.country);
+            assert_eq!(input.rows_read, input.rows_written + input.rows_quarantined);
+            let part = out
+                .path()
+                .join("out/normalised")
+                .join(t)
+                .join(format!("country={}", c.country))
+                .join("part-0.parquet");
+            assert!(part.is_file(), "{}", part.display());
+        }
+    }
+    let csv = std::fs::read_to_string(out.path().join("out/indicators/indicators.csv"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or(usize::MAX);
+    let (country, indicator, flag) = (col("country"), col("indicator"), col("flag"));
+    let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut flags = std::collections::BTreeSet::new();
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let id = cells.get(indicator).copied().unwrap_or_default();
+        if id.starts_with("fw_") || id.starts_with("int_") || id.starts_with("le_") {
+            seen.entry(cells.get(country).copied().unwrap_or_default().to_string())
+                .or_default()
+                .insert(id.to_string());
+            flags.insert(cells.get(flag).copied().unwrap_or_default().to_string());
+        }
+    }
+    let (_, catalogue) = load(
+        &repo().join("pipelines"),
+        &dh_config::load_schemas(&repo().join("schemas")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(seen.len(), 13, "{:?}", seen.keys());
+    for (iso3, ids) in &seen {
+        assert_eq!(
+            ids.len(),
+            catalogue.families.indicators.len(),
+            "{iso3}: {ids:?}"
+        );
+    }
+    assert!(
+        flags.contains("non_representative") && flags.contains("ok"),
+        "{flags:?}"
+    );
+}
