@@ -191,19 +191,15 @@ fn run_estimators(
                 CiMethod::KornGraubard => CipropMethod::Beta,
                 CiMethod::Logit | CiMethod::Wald => CipropMethod::Logit,
             };
-            let means = design.mean(&var, spec, &with_deff)?;
-            let props = design.ciprop(&var, method, spec, &Options::default())?;
             // Point estimate, SE and deff from svymean (exact weighted mean; svyciprop reports the same SE), the
-            // interval from svyciprop.
-            Ok(props
+            // interval from svyciprop; one call so the raked design linearises each domain once for both.
+            Ok(design
+                .ciprop_with_mean(&var, method, spec, &with_deff)?
                 .into_iter()
-                .map(|mut p| {
-                    let mean = means.iter().find(|m| m.domain == p.domain);
-                    if let Some(m) = mean {
-                        p.estimate = m.estimate;
-                        p.se = m.se;
-                    }
-                    (p, mean.and_then(|m| m.deff))
+                .map(|(mut p, m)| {
+                    p.estimate = m.estimate;
+                    p.se = m.se;
+                    (p, m.deff)
                 })
                 .collect())
         }
