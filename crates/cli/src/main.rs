@@ -15,7 +15,7 @@ mod cmd;
     long_about = "Turns raw deliveries of the Disrupting Harm research (household survey of internet-using \
 children aged 12-17 and their caregivers, and other data families) into harmonised Parquet tables, \
 design-based estimates and indicators for every configured country.",
-    after_help = "Examples:\n  dh run                      # built-in synthetic data, all countries, writes out/\n  dh run --countries THA,KEN --out-dir out-th-ke\n  dh validate --countries THA\n  dh codebook > codebook.md\n  dh estimate apistrat.csv --strata stype --weights pw --fpc fpc --stat mean --var api00"
+    after_help = format!("{}\n\n{}", "Examples:\n  dh run                      # built-in synthetic data, all countries, writes out/\n  dh run --countries THA,KEN --out-dir out-th-ke\n  dh validate --countries THA\n  dh codebook > codebook.md\n  dh estimate apistrat.csv --strata stype --weights pw --fpc fpc --stat mean --var api00", cmd::EXIT_CODES_HELP)
 )]
 struct Cli {
     #[command(subcommand)]

@@ -23,6 +23,11 @@ pub enum PipelineError {
     Key(String),
     #[error("cannot start {jobs} worker threads: {message}")]
     ThreadPool { jobs: usize, message: String },
+    #[error(
+        "{path}: the output folder is locked by another `dh` run; wait for it to finish (the lock is released \
+         automatically when that process ends, even if it is killed)"
+    )]
+    Locked { path: PathBuf },
     #[error("internal error: {0}")]
     Internal(String),
 }

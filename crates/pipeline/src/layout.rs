@@ -18,6 +18,10 @@ pub const NORMALISED_DIR: &str = "normalised";
 pub const QUARANTINE_DIR: &str = "quarantine";
 /// Folder of the cross-country indicator tables inside `OUT`.
 pub const INDICATORS_DIR: &str = "indicators";
+/// Folder of the cross-country report (static HTML) inside `OUT` (written by `dh-report`).
+pub const REPORT_DIR: &str = "report";
+/// Folder of the Excel tables inside `OUT` (written by `dh-report`).
+pub const TABLES_DIR: &str = "tables";
 /// Folder of run logs inside `OUT`.
 pub const RUNS_DIR: &str = "runs";
 
@@ -58,30 +62,22 @@ impl Staging {
         self.root.join(rel)
     }
 
-    /// Moves the staged result into `OUT`, replacing the previous run's `normalised/`, `quarantine/` and manifest.
+    /// Moves the staged result into `OUT`, replacing the previous run's published entries ([`PUBLISHED`]), the
+    /// manifest last. First a marker listing the staged entries is written into the staging folder; from then on
+    /// the publication is rolled forward by [`recover`] if the process dies half-way, so `OUT` converges to the new
+    /// run.
     pub fn publish(self) -> Result<(), PipelineError> {
-        let old = self.out.join(format!(".previous-{}", self.run_id));
-        std::fs::create_dir_all(&old).map_err(|e| PipelineError::io(&old, e))?;
-        // Directories first, the manifest last.
-        for name in [
-            NORMALISED_DIR,
-            QUARANTINE_DIR,
-            INDICATORS_DIR,
-            MANIFEST_FILE,
-        ] {
-            let target = self.out.join(name);
-            if target.exists() {
-                std::fs::rename(&target, old.join(name))
-                    .map_err(|e| PipelineError::io(&target, e))?;
-            }
-            let staged = self.root.join(name);
-            if staged.exists() {
-                std::fs::rename(&staged, &target).map_err(|e| PipelineError::io(&staged, e))?;
-            }
-        }
-        std::fs::remove_dir_all(&old).map_err(|e| PipelineError::io(&old, e))?;
-        std::fs::remove_dir_all(&self.root).map_err(|e| PipelineError::io(&self.root, e))?;
-        Ok(())
+        let produced: Vec<&str> = PUBLISHED
+            .iter()
+            .copied()
+            .filter(|name| self.root.join(name).exists())
+            .collect();
+        let marker = self.root.join(PUBLISHING_MARKER);
+        let tmp = self.root.join(format!("{PUBLISHING_MARKER}.tmp"));
+        std::fs::write(&tmp, produced.join("\n")).map_err(|e| PipelineError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &marker).map_err(|e| PipelineError::io(&marker, e))?;
+        crate::abort_point::reached("publish-start");
+        roll_forward(&self.out, &self.root, &self.run_id)
     }
 
     /// Removes the staging folder without publishing (used when the run is abandoned).
@@ -90,9 +86,179 @@ impl Staging {
     }
 }
 
+/// Top-level entries of `OUT` that a run publishes, in publication order (the manifest last).
+pub const PUBLISHED: [&str; 6] = [
+    NORMALISED_DIR,
+    QUARANTINE_DIR,
+    INDICATORS_DIR,
+    REPORT_DIR,
+    TABLES_DIR,
+    MANIFEST_FILE,
+];
+/// File in a staging folder that says publication has begun and lists the staged entries.
+pub const PUBLISHING_MARKER: &str = ".publishing";
+/// Prefixes of the private folders of a run inside `OUT`.
+const STAGING_PREFIX: &str = ".staging-";
+const PREVIOUS_PREFIX: &str = ".previous-";
+
+/// Completes a publication (idempotent): the old manifest is moved aside first; then for each entry, the old one is moved into `.previous-<run-id>/` and the
+/// staged one renamed into place; an entry the new run does not produce is moved aside. Then both private folders
+/// are removed.
+fn roll_forward(out: &Path, root: &Path, run_id: &str) -> Result<(), PipelineError> {
+    let marker = root.join(PUBLISHING_MARKER);
+    let listed = std::fs::read_to_string(&marker).map_err(|e| PipelineError::io(&marker, e))?;
+    let produced: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+    let old = out.join(format!("{PREVIOUS_PREFIX}{run_id}"));
+    std::fs::create_dir_all(&old).map_err(|e| PipelineError::io(&old, e))?;
+    // The old manifest goes first, so that while entries are swapped `OUT` has no manifest describing a mix.
+    let manifest = out.join(MANIFEST_FILE);
+    if manifest.exists() && root.join(MANIFEST_FILE).exists() {
+        let aside = old.join(MANIFEST_FILE);
+        remove_any(&aside)?;
+        std::fs::rename(&manifest, &aside).map_err(|e| PipelineError::io(&manifest, e))?;
+    }
+    for name in PUBLISHED {
+        let target = out.join(name);
+        let staged = root.join(name);
+        let aside = old.join(name);
+        if staged.exists() || !produced.contains(&name) {
+            if target.exists() {
+                remove_any(&aside)?;
+                std::fs::rename(&target, &aside).map_err(|e| PipelineError::io(&target, e))?;
+            }
+            crate::abort_point::reached("publish-entry-aside");
+            if staged.exists() {
+                std::fs::rename(&staged, &target).map_err(|e| PipelineError::io(&staged, e))?;
+            }
+        }
+    }
+    std::fs::remove_dir_all(&old).map_err(|e| PipelineError::io(&old, e))?;
+    std::fs::remove_dir_all(root).map_err(|e| PipelineError::io(root, e))?;
+    Ok(())
+}
+
+fn remove_any(path: &Path) -> Result<(), PipelineError> {
+    let result = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else if path.exists() {
+        std::fs::remove_file(path)
+    } else {
+        Ok(())
+    };
+    result.map_err(|e| PipelineError::io(path, e))
+}
+
+/// Cleans up after an interrupted run (call while holding the [`OutLock`]): a publication that had begun is
+/// completed, a staging folder whose publication had not begun is removed, and so are left-over `.previous-`
+/// folders. Returns the run ids whose publication was completed.
+pub fn recover(out: &Path) -> Result<Vec<String>, PipelineError> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(Vec::new());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut completed = Vec::new();
+    for name in &names {
+        if let Some(run_id) = name.strip_prefix(STAGING_PREFIX) {
+            let root = out.join(name);
+            if root.join(PUBLISHING_MARKER).is_file() {
+                roll_forward(out, &root, run_id)?;
+                completed.push(run_id.to_string());
+            } else {
+                remove_any(&root)?;
+            }
+        }
+    }
+    for name in &names {
+        if name.starts_with(PREVIOUS_PREFIX) {
+            remove_any(&out.join(name))?;
+        }
+    }
+    Ok(completed)
+}
+
+/// Exclusive lock on an output folder, held for the whole run: an OS file lock on `OUT/.dh-lock` (released by the
+/// kernel when the process ends, even by SIGKILL, so a stale lock never blocks).
+#[derive(Debug)]
+pub struct OutLock {
+    _file: std::fs::File,
+}
+
+/// File name of the lock inside `OUT`.
+pub const LOCK_FILE: &str = ".dh-lock";
+
+impl OutLock {
+    /// Takes the lock without waiting; [`PipelineError::Locked`] when another process holds it.
+    pub fn acquire(out: &Path) -> Result<OutLock, PipelineError> {
+        std::fs::create_dir_all(out).map_err(|e| PipelineError::io(out, e))?;
+        let path = out.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| PipelineError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(OutLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(PipelineError::Locked { path }),
+            Err(std::fs::TryLockError::Error(e)) => Err(PipelineError::io(&path, e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_lock_on_the_same_folder_is_refused_and_freed_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = OutLock::acquire(dir.path()).unwrap();
+        let second = OutLock::acquire(dir.path());
+        assert!(
+            matches!(second, Err(PipelineError::Locked { .. })),
+            "{second:?}"
+        );
+        drop(first);
+        assert!(OutLock::acquire(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn recover_completes_a_begun_publication_and_drops_an_unbegun_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        std::fs::create_dir_all(out.join("quarantine")).unwrap();
+        std::fs::write(out.join("manifest.json"), "old").unwrap();
+        // Half-published run r1: normalised already swapped in, old quarantine moved aside, manifest not yet.
+        std::fs::create_dir_all(out.join("normalised")).unwrap();
+        std::fs::create_dir_all(out.join(".previous-r1/quarantine")).unwrap();
+        std::fs::create_dir_all(out.join(".staging-r1/quarantine/new")).unwrap();
+        std::fs::write(out.join(".staging-r1/manifest.json"), "new").unwrap();
+        std::fs::write(
+            out.join(".staging-r1/.publishing"),
+            "normalised\nquarantine\nmanifest.json",
+        )
+        .unwrap();
+        std::fs::remove_dir_all(out.join("quarantine")).unwrap();
+        // Unbegun run r2.
+        std::fs::create_dir_all(out.join(".staging-r2/normalised")).unwrap();
+        assert_eq!(recover(out).unwrap(), vec!["r1".to_string()]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("manifest.json")).unwrap(),
+            "new"
+        );
+        assert!(out.join("quarantine/new").is_dir());
+        assert!(out.join("normalised").is_dir());
+        let hidden: Vec<_> = std::fs::read_dir(out)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?}");
+    }
 
     #[test]
     fn partition_paths_follow_hive_layout() {

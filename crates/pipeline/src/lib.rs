@@ -8,6 +8,7 @@
 //! and staged publication), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
 //! [`error`].
 
+pub mod abort_point;
 pub mod country;
 pub mod error;
 pub mod hashing;

@@ -63,6 +63,9 @@ pub struct WeightStats {
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
+    /// Git commit the tool was built from, when built from a checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<String>,
 }
 
 /// A configuration or schema file and its SHA-256.

@@ -11,12 +11,13 @@ use std::time::{Instant, SystemTime};
 use dh_config::{CountryConfig, SchemaSet};
 use rayon::prelude::*;
 
+use crate::abort_point;
 use crate::country::{Context, CountryReport, process_country};
 use crate::error::{CountryError, PipelineError};
 use crate::hashing::sha256_file;
 use crate::indicator_stage::{IndicatorSetup, headline_row, write_indicator_tables};
 use crate::key::{KeySource, load_key};
-use crate::layout::{MANIFEST_FILE, Staging};
+use crate::layout::{MANIFEST_FILE, OutLock, Staging, recover};
 use crate::manifest::{CountryStatus, HashedFile, Manifest, ToolInfo, relative_path};
 use crate::progress::RunObserver;
 use crate::runlog::{CountryTiming, RunLog, millis, new_run_id, rfc3339};
@@ -133,7 +134,8 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         .map_err(|e| PipelineError::Key(e.to_string()))?;
     let jobs = opts.jobs.max(1);
 
-    std::fs::create_dir_all(&opts.out_dir).map_err(|e| PipelineError::io(&opts.out_dir, e))?;
+    let _lock = OutLock::acquire(&opts.out_dir)?;
+    recover(&opts.out_dir)?;
     let staging = Staging::create(&opts.out_dir, &run_id)?;
 
     let codes: Vec<String> = config
@@ -163,6 +165,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             .par_iter()
             .map(|c| {
                 let r = process_country(c, &ctx, &staging);
+                abort_point::reached("country-staged");
                 crate::memory::release_free_memory();
                 match &r {
                     Ok(rep) => {
@@ -232,6 +235,17 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
     let manifest_path = staging.path(MANIFEST_FILE);
     std::fs::write(&manifest_path, manifest.to_bytes()?)
         .map_err(|e| PipelineError::io(&manifest_path, e))?;
+    if let Some(setup) = &indicators {
+        // The report and workbook (dh-report), built from the staged outputs and published with them.
+        let context = dh_report::ReportContext::from_run(
+            &config.countries,
+            &setup.catalogue,
+            &setup.pipeline,
+        );
+        dh_report::build(staging.root(), Some(&context))
+            .map_err(|e| PipelineError::Internal(format!("report: {e}")))?;
+    }
+    abort_point::reached("before-publish");
     staging.publish()?;
 
     let duration_ms = millis(clock.elapsed());
@@ -279,6 +293,7 @@ fn base_manifest(
         tool: ToolInfo {
             name: "dh".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: option_env!("DH_GIT_COMMIT").map(str::to_string),
         },
         pseudonym_key_fingerprint: key.fingerprint(),
         ..Default::default()

@@ -19,8 +19,11 @@ pub const EXIT_CONFIG: u8 = 3;
 /// Exit code: data error (one or more deliveries could not be processed, or `dh validate` found problems).
 /// The other countries' outputs were still written.
 pub const EXIT_DATA: u8 = 4;
-// 5 (output folder locked) and 6 (quarantine rate above `--max-quarantine-rate`) are reserved for the
-// batch-job work (locking, thresholds) and not returned yet.
+/// Exit code: another `dh run` holds the output folder's lock; nothing was done.
+pub const EXIT_LOCKED: u8 = 5;
+/// Exit code: the run succeeded and was published, but the share of quarantined rows exceeded
+/// `--max-quarantine-rate`.
+pub const EXIT_QUARANTINE: u8 = 6;
 /// Exit code: internal error (a bug, or the output folder could not be written).
 pub const EXIT_INTERNAL: u8 = 70;
 
@@ -30,6 +33,6 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
   2   usage error (unknown flag or bad value)
   3   configuration error (countries/, schemas/, pseudonym key); nothing was written
   4   data error: one or more countries' deliveries failed (the others were written), or validate found problems
-  5   output folder locked by another run (reserved)
-  6   quarantined rows above the allowed rate (reserved)
+  5   output folder locked by another dh run; nothing was done (retry later)
+  6   success, outputs published, but quarantined rows above --max-quarantine-rate
   70  internal error";

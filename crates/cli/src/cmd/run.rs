@@ -8,7 +8,9 @@ use dh_pipeline::key::KeySource;
 use dh_pipeline::run::{RunOptions, RunSummary};
 
 use super::progress::ProgressBars;
-use super::{EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_OK};
+use super::{
+    EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_LOCKED, EXIT_OK, EXIT_QUARANTINE,
+};
 
 /// Folder of the built-in synthetic deliveries (relative to the current directory).
 pub const BUILTIN_DATA_DIR: &str = "data";
@@ -59,6 +61,10 @@ pub struct Args {
     /// File holding the pseudonym key (instead of DH_PSEUDONYM_KEY). Must lie outside the output folder.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
+    /// Highest acceptable share of quarantined rows over all rows read (0-1). Above it the run is still
+    /// published but exits with code 6.
+    #[arg(long, value_name = "RATE", default_value_t = 1.0)]
+    pub max_quarantine_rate: f64,
     /// No progress bars and no summary (errors are still printed).
     #[arg(long)]
     pub quiet: bool,
@@ -108,7 +114,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for failure in &summary.failures {
                 eprintln!("error: country {failure}");
             }
-            if summary.failures.is_empty() {
+            let totals = &summary.manifest.totals;
+            let rate = if totals.rows_read == 0 {
+                0.0
+            } else {
+                totals.rows_quarantined as f64 / totals.rows_read as f64
+            };
+            if summary.failures.is_empty() && rate > args.max_quarantine_rate {
+                eprintln!(
+                    "warning: {} of {} rows quarantined ({:.4}), above --max-quarantine-rate {}; outputs were \
+                     published",
+                    totals.rows_quarantined, totals.rows_read, rate, args.max_quarantine_rate
+                );
+                Ok(ExitCode::from(EXIT_QUARANTINE))
+            } else if summary.failures.is_empty() {
                 Ok(ExitCode::from(EXIT_OK))
             } else {
                 eprintln!(
@@ -119,6 +138,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 );
                 Ok(ExitCode::from(EXIT_DATA))
             }
+        }
+        Err(err @ dh_pipeline::PipelineError::Locked { .. }) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(EXIT_LOCKED))
         }
         Err(err) if err.is_config() => {
             eprintln!("error: {err}");

@@ -1,0 +1,246 @@
+//! Batch-job behaviour of the real `dh run` binary (issue 6): the output folder's lock refuses a concurrent run
+//! with exit code 5; a run killed at named points (`DH_TEST_ABORT_AT`, debug builds) leaves `OUT` holding a
+//! manifest that describes exactly the files present (a complete old or new run; only while entries are being
+//! swapped in there is no manifest at all), and rerunning converges to the bytes of an uninterrupted run; the
+//! outputs (indicators included) are byte-identical for `--jobs 1`, `2` and `8`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const KEY: &str = "runs-test-key-0123456789abcdef0123456789";
+const COUNTRIES: &str = "THA,KEN";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn dh(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dh"));
+    cmd.args(args)
+        .current_dir(workspace())
+        .env("DH_PSEUDONYM_KEY", KEY)
+        .env_remove("DH_TEST_ABORT_AT");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run dh")
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn synth(dir: &Path, seed: &str) -> PathBuf {
+    let raw = dir.join(format!("raw-{seed}"));
+    let out = dh(
+        &[
+            "synth",
+            "--out",
+            s(&raw),
+            "--countries",
+            COUNTRIES,
+            "--seed",
+            seed,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "synth: {}", describe(&out));
+    raw
+}
+
+fn run(raw: &Path, out_dir: &Path, jobs: &str, envs: &[(&str, &str)]) -> Output {
+    dh(
+        &[
+            "run",
+            "--quiet",
+            "--raw-dir",
+            s(raw),
+            "--out-dir",
+            s(out_dir),
+            "--countries",
+            COUNTRIES,
+            "--jobs",
+            jobs,
+            "--pipelines-dir",
+            "pipelines",
+        ],
+        envs,
+    )
+}
+
+/// Every published file (relative path -> bytes), leaving out the run logs and the lock file.
+fn published(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let rel = path
+                .strip_prefix(base)
+                .expect("under base")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel == "runs" || rel == ".dh-lock" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(base, &path, files);
+            } else {
+                files.insert(rel, fs::read(&path).expect("read output"));
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(out, out, &mut files);
+    files
+}
+
+/// `OUT` is valid: a manifest whose every output exists with its hash and nothing else is published, or (only
+/// while a publication is being swapped in) no manifest at all.
+fn assert_valid(out: &Path, what: &str, may_lack_manifest: bool) {
+    let files = published(out);
+    let Some(manifest) = files.get("manifest.json") else {
+        assert!(may_lack_manifest, "{what}: no manifest");
+        return;
+    };
+    let manifest: Value = serde_json::from_slice(manifest).expect("manifest is JSON");
+    let outputs = manifest["outputs"].as_array().expect("outputs");
+    let mut listed: Vec<String> = vec!["manifest.json".into()];
+    for o in outputs {
+        let path = o["path"].as_str().expect("path");
+        let bytes = files
+            .get(path)
+            .unwrap_or_else(|| panic!("{what}: {path} is in the manifest but not in OUT"));
+        use sha2::Digest;
+        let hash = hex::encode(sha2::Sha256::digest(bytes));
+        assert_eq!(hash, o["sha256"].as_str().expect("sha"), "{what}: {path}");
+        listed.push(path.to_string());
+    }
+    // The data folders hold nothing the manifest does not list (the report and workbook, built from the
+    // manifest afterwards, are not listed in it).
+    let data: Vec<&String> = files
+        .keys()
+        .filter(|k| {
+            ["normalised/", "quarantine/", "indicators/"]
+                .iter()
+                .any(|d| k.starts_with(d))
+        })
+        .collect();
+    for f in data {
+        assert!(
+            listed.contains(f),
+            "{what}: {f} is published but not in the manifest"
+        );
+    }
+}
+
+#[test]
+fn kills_leave_out_valid_and_reruns_converge_jobs_give_identical_bytes_and_a_second_run_is_locked()
+{
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw_old = synth(dir.path(), "3");
+    let raw = synth(dir.path(), "4");
+
+    // Uninterrupted references with 1, 2 and 8 threads.
+    let reference = dir.path().join("ref-1");
+    let r = run(&raw, &reference, "1", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let expected = published(&reference);
+    assert!(expected.contains_key("indicators/indicators.parquet"));
+    assert!(expected.contains_key("indicators/comparison.csv"));
+    for jobs in ["2", "8"] {
+        let out = dir.path().join(format!("ref-{jobs}"));
+        let r = run(&raw, &out, jobs, &[]);
+        assert!(r.status.success(), "{}", describe(&r));
+        assert!(
+            published(&out) == expected,
+            "--jobs {jobs} differs from --jobs 1"
+        );
+    }
+
+    // Kills at each named point, over an older complete run (other deliveries).
+    for point in [
+        "country-staged",
+        "before-publish",
+        "publish-start",
+        "publish-entry-aside",
+    ] {
+        let out = dir.path().join(format!("killed-{point}"));
+        let r = run(&raw_old, &out, "2", &[]);
+        assert!(r.status.success(), "{}", describe(&r));
+        let old = published(&out);
+        let r = run(&raw, &out, "2", &[("DH_TEST_ABORT_AT", point)]);
+        assert!(!r.status.success(), "{point}: the run should have aborted");
+        assert_valid(&out, point, point == "publish-entry-aside");
+        let after_kill = published(&out);
+        let public = |m: &BTreeMap<String, Vec<u8>>| -> BTreeMap<String, Vec<u8>> {
+            m.iter()
+                .filter(|(k, _)| !k.starts_with('.'))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let visible = public(&after_kill);
+        // Before publication begins OUT still holds the old run; once it has begun, the next run completes it.
+        if matches!(point, "country-staged" | "before-publish") {
+            assert!(
+                visible == public(&old),
+                "{point}: OUT changed before publication"
+            );
+        }
+        let r = run(&raw, &out, "2", &[]);
+        assert!(r.status.success(), "{point} rerun: {}", describe(&r));
+        assert!(
+            published(&out) == expected,
+            "{point}: rerun after the kill differs from an uninterrupted run"
+        );
+    }
+
+    // A second run while another process holds the lock: refused at once with exit code 5.
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(reference.join(".dh-lock"))
+        .expect("open lock");
+    lock.try_lock().expect("lock held by the test");
+    let started = std::time::Instant::now();
+    let r = run(&raw, &reference, "1", &[]);
+    assert_eq!(r.status.code(), Some(5), "{}", describe(&r));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("locked"),
+        "{}",
+        describe(&r)
+    );
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "the locked run must exit at once"
+    );
+    drop(lock);
+    assert!(
+        published(&reference) == expected,
+        "the refused run changed nothing"
+    );
+    let r = run(&raw, &reference, "1", &[]);
+    assert!(
+        r.status.success(),
+        "after the lock is released: {}",
+        describe(&r)
+    );
+}
