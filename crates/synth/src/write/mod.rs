@@ -105,11 +105,9 @@ pub fn write_deliveries(
             file: delivery.file.clone(),
             message,
         };
-        // Other data families (police cases, CyberTipline reports, ...) are not drawn from the household
-        // population: they are skipped here and listed in the run summary ([`crate::run::CountrySummary`]).
-        let Some(t) = sample.plans.iter().position(|p| &p.name == table) else {
-            continue;
-        };
+        let t = sample.plans.iter().position(|p| &p.name == table).ok_or_else(|| {
+            derr("no generator: dh synth writes the child table, tables linked to it and crate::families".into())
+        })?;
         let plan = &sample.plans[t];
         let columns = columns(plan, delivery).map_err(&derr)?;
         let targets = targets(plan, &columns);
