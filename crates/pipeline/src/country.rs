@@ -227,6 +227,7 @@ fn run_stages(
             normalise_ms: millis(normalise_done - read_done),
             write_ms: millis(write_done - normalise_done),
             total_ms: millis(write_done - start),
+            reason: String::new(),
         },
     })
 }

@@ -12,6 +12,7 @@ pub mod abort_point;
 pub mod country;
 pub mod error;
 pub mod hashing;
+pub mod incremental;
 pub mod indicator_stage;
 pub mod key;
 pub mod layout;

@@ -23,10 +23,27 @@ pub struct Manifest {
     pub countries: Vec<CountryStatus>,
     pub inputs: Vec<InputEntry>,
     pub outputs: Vec<OutputEntry>,
+    /// Key of each stage unit (see `incremental`): what the outputs were computed from.
+    #[serde(default)]
+    pub stages: Vec<StageEntry>,
     /// Weight diagnostics of the weighting stage, one entry per weighted country.
     #[serde(default)]
     pub weighting: Vec<WeightingEntry>,
     pub totals: Totals,
+}
+
+/// One keyed unit of work: country x stage, its key and the hashes the key is made of.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StageEntry {
+    pub country: String,
+    pub stage: String,
+    pub key: String,
+    /// Hash of the delivery files' hashes.
+    pub inputs: String,
+    /// Hash of the country's configuration files.
+    pub config: String,
+    /// Hash of the schemas, pipelines files, tool version and pseudonym-key fingerprint.
+    pub definitions: String,
 }
 
 /// Diagnostics of one country's raked weights (issue 4): before and after raking, convergence and trimming.
@@ -140,6 +157,7 @@ impl Manifest {
         self.inputs.sort();
         self.outputs.sort();
         self.weighting.sort_by(|a, b| a.country.cmp(&b.country));
+        self.stages.sort();
         self.totals = Totals {
             countries_ok: self.countries.iter().filter(|c| c.status == "ok").count() as u64,
             countries_failed: self.countries.iter().filter(|c| c.status != "ok").count() as u64,

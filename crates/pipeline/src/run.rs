@@ -11,13 +11,22 @@ use std::time::{Instant, SystemTime};
 use dh_config::{CountryConfig, SchemaSet};
 use rayon::prelude::*;
 
+use std::collections::BTreeMap;
+
+use dh_indicators::estimate::EstimateRow;
+
 use crate::abort_point;
 use crate::country::{Context, CountryReport, process_country};
 use crate::error::{CountryError, PipelineError};
 use crate::hashing::sha256_file;
+use crate::incremental::{
+    CountryKey, Decision, Reason, country_key, decide, definitions_hash, previous_indicator_rows,
+    previous_manifest, stage_previous_outputs,
+};
 use crate::indicator_stage::{IndicatorSetup, headline_row, write_indicator_tables};
 use crate::key::{KeySource, load_key};
 use crate::layout::{MANIFEST_FILE, OutLock, Staging, recover};
+use crate::manifest::StageEntry;
 use crate::manifest::{CountryStatus, HashedFile, Manifest, ToolInfo, relative_path};
 use crate::progress::RunObserver;
 use crate::runlog::{CountryTiming, RunLog, millis, new_run_id, rfc3339};
@@ -39,6 +48,8 @@ pub struct RunOptions {
     /// Worker threads (at least 1).
     pub jobs: usize,
     pub key: KeySource,
+    /// Recompute every country even when its key is unchanged.
+    pub force: bool,
 }
 
 /// What a run did.
@@ -137,6 +148,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
     let _lock = OutLock::acquire(&opts.out_dir)?;
     recover(&opts.out_dir)?;
     let staging = Staging::create(&opts.out_dir, &run_id)?;
+    let mut manifest = base_manifest(opts, &config, &key, indicators.as_ref())?;
 
     let codes: Vec<String> = config
         .countries
@@ -159,36 +171,58 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             jobs,
             message: e.to_string(),
         })?;
-    let results: Vec<Result<CountryReport, CountryError>> = pool.install(|| {
-        config
-            .countries
-            .par_iter()
-            .map(|c| {
-                let r = process_country(c, &ctx, &staging);
-                abort_point::reached("country-staged");
-                crate::memory::release_free_memory();
-                match &r {
-                    Ok(rep) => {
-                        let written = rep.inputs.iter().map(|i| i.rows_written).sum();
-                        let quarantined = rep.inputs.iter().map(|i| i.rows_quarantined).sum();
-                        observer.country_finished(&c.country.iso3, written, quarantined, None);
+    let plan = pool.install(|| plan_countries(opts, &config, &manifest, indicators.is_some()));
+    let previous = plan.previous.as_ref();
+    let results: Vec<(Result<CountryReport, CountryError>, Option<StageEntry>)> =
+        pool.install(|| {
+            config
+                .countries
+                .par_iter()
+                .zip(plan.countries.par_iter())
+                .map(|(c, (key, decision))| {
+                    let reused = match (decision, previous) {
+                        (Decision::Reuse, Some(prev)) => {
+                            reuse_country(c, prev, &plan.previous_rows, &opts.out_dir, &staging)
+                        }
+                        _ => None,
+                    };
+                    let r = match reused {
+                        Some(rep) => Ok(rep),
+                        None => {
+                            let r = process_country(c, &ctx, &staging).map(|mut rep| {
+                                rep.timing.reason = match decision {
+                                    Decision::Run(reason) => reason.to_string(),
+                                    Decision::Reuse => "previous outputs unusable".to_string(),
+                                };
+                                rep
+                            });
+                            abort_point::reached("country-staged");
+                            crate::memory::release_free_memory();
+                            r
+                        }
+                    };
+                    match &r {
+                        Ok(rep) => {
+                            let written = rep.inputs.iter().map(|i| i.rows_written).sum();
+                            let quarantined = rep.inputs.iter().map(|i| i.rows_quarantined).sum();
+                            observer.country_finished(&c.country.iso3, written, quarantined, None);
+                        }
+                        Err(e) => {
+                            observer.country_finished(&c.country.iso3, 0, 0, Some(&e.to_string()))
+                        }
                     }
-                    Err(e) => {
-                        observer.country_finished(&c.country.iso3, 0, 0, Some(&e.to_string()))
-                    }
-                }
-                r
-            })
-            .collect()
-    });
+                    (r, key.as_ref().ok().map(|k| k.entry.clone()))
+                })
+                .collect()
+        });
 
-    let mut manifest = base_manifest(opts, &config, &key, indicators.as_ref())?;
     let mut estimates: Vec<(String, Vec<dh_indicators::estimate::EstimateRow>)> = Vec::new();
     let mut failures = Vec::new();
     let mut timings = Vec::new();
-    for r in results {
+    for (r, stage_key) in results {
         match r {
             Ok(rep) => {
+                manifest.stages.extend(stage_key);
                 manifest.countries.push(CountryStatus {
                     country: rep.country.clone(),
                     status: "ok".into(),
@@ -279,6 +313,105 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         headline_id: indicators
             .as_ref()
             .and_then(|s| s.headline().map(str::to_string)),
+    })
+}
+
+/// Keys and decisions of every selected country (in config order), the previous manifest and, when some country
+/// may be reused, the previous indicator rows.
+pub struct Plan {
+    pub countries: Vec<(Result<CountryKey, String>, Decision)>,
+    pub previous: Option<Manifest>,
+    pub previous_rows: BTreeMap<String, Vec<EstimateRow>>,
+}
+
+fn plan_countries(
+    opts: &RunOptions,
+    config: &LoadedConfig,
+    base: &Manifest,
+    indicators: bool,
+) -> Plan {
+    let definitions = definitions_hash(base, indicators);
+    let previous = previous_manifest(&opts.out_dir);
+    let mut countries: Vec<(Result<CountryKey, String>, Decision)> = config
+        .countries
+        .par_iter()
+        .map(|c| {
+            let key = country_key(c, &opts.raw_dir, &opts.config_dir, &definitions);
+            let decision = decide(&key, previous.as_ref(), &opts.out_dir, opts.force);
+            (key, decision)
+        })
+        .collect();
+    let mut previous_rows = BTreeMap::new();
+    if indicators && countries.iter().any(|(_, d)| *d == Decision::Reuse) {
+        match previous_indicator_rows(&opts.out_dir) {
+            Ok(rows) => previous_rows = rows,
+            Err(message) => {
+                for (_, d) in countries.iter_mut().filter(|(_, d)| *d == Decision::Reuse) {
+                    *d = Decision::Run(Reason::PreviousOutputsMissing(message.clone()));
+                }
+            }
+        }
+    }
+    Plan {
+        countries,
+        previous,
+        previous_rows,
+    }
+}
+
+/// What `dh run` would do, without doing it (`--dry-run`): every selected country with its decision.
+pub fn dry_run(opts: &RunOptions) -> Result<Vec<(String, Decision)>, PipelineError> {
+    let config = load_config(&opts.config_dir, &opts.schema_dir, &opts.countries)?;
+    let indicators = match &opts.pipelines_dir {
+        Some(dir) => Some(IndicatorSetup::load(dir, &config.schemas)?),
+        None => None,
+    };
+    let key = load_key(&opts.key, &opts.out_dir)?;
+    let base = base_manifest(opts, &config, &key, indicators.as_ref())?;
+    let plan = plan_countries(opts, &config, &base, indicators.is_some());
+    Ok(config
+        .countries
+        .iter()
+        .zip(plan.countries)
+        .map(|(c, (_, d))| (c.country.iso3.clone(), d))
+        .collect())
+}
+
+/// A country carried over from the previous run: its files linked into staging, its manifest entries and
+/// indicator rows copied. `None` when anything is missing (the country is then computed).
+fn reuse_country(
+    config: &dh_config::CountryConfig,
+    previous: &Manifest,
+    rows: &BTreeMap<String, Vec<EstimateRow>>,
+    out: &Path,
+    staging: &Staging,
+) -> Option<CountryReport> {
+    let iso3 = config.country.iso3.as_str();
+    stage_previous_outputs(iso3, previous, out, staging).ok()?;
+    let of = |c: &str| c == iso3;
+    Some(CountryReport {
+        country: iso3.to_string(),
+        inputs: previous
+            .inputs
+            .iter()
+            .filter(|i| of(&i.country))
+            .cloned()
+            .collect(),
+        outputs: previous
+            .outputs
+            .iter()
+            .filter(|o| of(&o.country))
+            .cloned()
+            .collect(),
+        timing: CountryTiming {
+            country: iso3.to_string(),
+            status: "reused".to_string(),
+            ..Default::default()
+        },
+        estimates: crate::indicator_stage::CountryEstimates {
+            rows: rows.get(iso3).cloned().unwrap_or_default(),
+            weighting: previous.weighting.iter().find(|w| of(&w.country)).cloned(),
+        },
     })
 }
 
@@ -378,6 +511,7 @@ mod tests {
             countries: vec!["THA".to_string()],
             jobs: 1,
             key: KeySource::default(),
+            force: false,
         };
         let err = run(&opts, &crate::progress::Silent).expect_err("no key must fail");
         assert!(matches!(err, PipelineError::Key(_)), "{err}");

@@ -34,6 +34,9 @@ pub struct CountryTiming {
     pub normalise_ms: u64,
     pub write_ms: u64,
     pub total_ms: u64,
+    /// Why the country was computed (`incremental::Reason`), or empty when it was reused.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 impl RunLog {

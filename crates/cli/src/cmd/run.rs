@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use dh_pipeline::incremental::Decision;
 use dh_pipeline::key::KeySource;
 use dh_pipeline::run::{RunOptions, RunSummary};
 
@@ -28,8 +29,13 @@ Outputs: OUT/normalised/<table>/country=<ISO3>/part-0.parquet, OUT/quarantine/<t
 OUT/indicators/indicators.parquet, indicators.csv and comparison.csv (weighting and indicators from pipelines/; the raked weight is the column final_weight of the normalised child_survey table), \
 OUT/manifest.json (deterministic: hashes, row ledgers and weight diagnostics, no timestamps), OUT/runs/<run-id>.json (timings).
 
+Incremental: each country is keyed by the hashes of its deliveries, its configuration and the definitions \
+(schemas, pipelines/, tool version, pseudonym key); an unchanged country is carried over from the previous run in \
+OUT, the cross-country outputs are always rebuilt. --dry-run lists what would run and why; --force recomputes.
+
 Examples:
   dh run
+  dh run --dry-run
   dh run --countries THA,KEN --jobs 2 --out-dir out-th-ke
   DH_PSEUDONYM_KEY=... dh run --raw-dir /secure/deliveries --out-dir /secure/out";
 
@@ -65,6 +71,13 @@ pub struct Args {
     /// published but exits with code 6.
     #[arg(long, value_name = "RATE", default_value_t = 1.0)]
     pub max_quarantine_rate: f64,
+    /// Recompute every selected country even when its inputs, configuration and definitions are unchanged.
+    #[arg(long)]
+    pub force: bool,
+    /// List what would run and why (new file, changed config, changed definition, forced), then exit without
+    /// writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
     /// No progress bars and no summary (errors are still printed).
     #[arg(long)]
     pub quiet: bool,
@@ -102,7 +115,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         countries,
         jobs: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
         key: KeySource::from_env(args.key_file.clone(), generated_key),
+        force: args.force,
     };
+    if args.dry_run {
+        return dry_run(&opts);
+    }
     let bars = ProgressBars::new(!args.quiet);
     let result = dh_pipeline::run::run(&opts, &bars);
     bars.finish();
@@ -142,6 +159,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(err @ dh_pipeline::PipelineError::Locked { .. }) => {
             eprintln!("error: {err}");
             Ok(ExitCode::from(EXIT_LOCKED))
+        }
+        Err(err) if err.is_config() => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(EXIT_CONFIG))
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(EXIT_INTERNAL))
+        }
+    }
+}
+
+/// Prints each selected country's decision; exit code 0, or 3 for a configuration error.
+fn dry_run(opts: &RunOptions) -> anyhow::Result<ExitCode> {
+    match dh_pipeline::run::dry_run(opts) {
+        Ok(plan) => {
+            let to_run = plan
+                .iter()
+                .filter(|(_, d)| matches!(d, Decision::Run(_)))
+                .count();
+            for (country, decision) in &plan {
+                match decision {
+                    Decision::Run(reason) => println!("run      {country}  {reason}"),
+                    Decision::Reuse => println!("reuse    {country}  up to date"),
+                }
+            }
+            println!(
+                "dry run: {to_run} of {} countries would be computed; cross-country outputs are always rebuilt",
+                plan.len()
+            );
+            Ok(ExitCode::from(EXIT_OK))
         }
         Err(err) if err.is_config() => {
             eprintln!("error: {err}");
