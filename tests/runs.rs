@@ -244,3 +244,152 @@ fn kills_leave_out_valid_and_reruns_converge_jobs_give_identical_bytes_and_a_sec
         describe(&r)
     );
 }
+
+/// Status and reason per country in the newest run log `OUT/runs/<run-id>.json`.
+fn last_run_log(out: &Path) -> BTreeMap<String, (String, String)> {
+    let mut logs: Vec<PathBuf> = fs::read_dir(out.join("runs"))
+        .expect("runs folder")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    logs.sort();
+    let log: Value =
+        serde_json::from_slice(&fs::read(logs.last().expect("a run log")).expect("read log"))
+            .expect("log is JSON");
+    log["countries"]
+        .as_array()
+        .expect("countries")
+        .iter()
+        .map(|c| {
+            (
+                c["country"].as_str().unwrap_or_default().to_string(),
+                (
+                    c["status"].as_str().unwrap_or_default().to_string(),
+                    c["reason"].as_str().unwrap_or_default().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create dir");
+    for e in fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_country() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw_a = synth(dir.path(), "5");
+    let raw_b = synth(dir.path(), "6");
+    let raw = dir.path().join("raw");
+    copy_dir(&raw_a, &raw);
+    let out = dir.path().join("out");
+
+    let r = run(&raw, &out, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let first = published(&out);
+    let log = last_run_log(&out);
+    assert!(log.values().all(|(s, _)| s == "ok"), "{log:?}");
+
+    // Unchanged: the dry run says so, and the rerun computes nothing and changes no byte.
+    let plan = dh(
+        &[
+            "run",
+            "--dry-run",
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out),
+            "--countries",
+            COUNTRIES,
+            "--pipelines-dir",
+            "pipelines",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        plan.status.success() && text.contains("0 of 2"),
+        "{}",
+        describe(&plan)
+    );
+    let r = run(&raw, &out, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    assert!(log.values().all(|(s, _)| s == "reused"), "{log:?}");
+    assert!(
+        published(&out) == first,
+        "a no-op rerun changed the outputs"
+    );
+
+    // KEN's delivery changes: only KEN runs, and the result equals a full run on the same deliveries.
+    fs::remove_dir_all(raw.join("KEN")).expect("remove KEN");
+    copy_dir(&raw_b.join("KEN"), &raw.join("KEN"));
+    let plan = dh(
+        &[
+            "run",
+            "--dry-run",
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out),
+            "--countries",
+            COUNTRIES,
+            "--pipelines-dir",
+            "pipelines",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains("run      KEN  changed delivery: KEN/") && text.contains("reuse    THA"),
+        "{}",
+        describe(&plan)
+    );
+    let r = run(&raw, &out, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    assert_eq!(log["THA"].0, "reused", "{log:?}");
+    assert_eq!(log["KEN"].0, "ok", "{log:?}");
+    assert!(log["KEN"].1.starts_with("changed delivery"), "{log:?}");
+    let fresh = dir.path().join("fresh");
+    let r = run(&raw, &fresh, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    assert!(
+        published(&out) == published(&fresh),
+        "the incremental result differs from a full run"
+    );
+
+    // --force recomputes everything, with the reason.
+    let r = dh(
+        &[
+            "run",
+            "--quiet",
+            "--force",
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out),
+            "--countries",
+            COUNTRIES,
+            "--pipelines-dir",
+            "pipelines",
+        ],
+        &[],
+    );
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    assert!(
+        log.values()
+            .all(|(s, why)| s == "ok" && why.starts_with("forced")),
+        "{log:?}"
+    );
+}
