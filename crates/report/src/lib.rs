@@ -25,6 +25,8 @@ pub(crate) use fixtures as test_data;
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 pub use context::{CountryInfo, Definition, ReportContext};
 pub use error::ReportError;
 
@@ -73,20 +75,25 @@ pub fn build(out_dir: &Path, context: Option<&ReportContext>) -> Result<Built, R
     let rows = table::read_indicators(&indicators_path)?;
     let run = run_info::read_run_info(out_dir)?;
     let model = model::Model::new(context, &rows);
-    let pages = pages::render_pages(&model, &run)?;
+    // Pages and workbook are independent: build them side by side.
+    let (pages, workbook_bytes) = rayon::join(
+        || pages::render_pages(&model, &run),
+        || workbook::workbook_bytes(&model),
+    );
+    let pages = pages?;
 
     let fresh = out_dir.join(".report-new");
     remove_dir_if_present(&fresh)?;
     create_dir(&fresh)?;
-    for page in &pages {
-        write(&fresh.join(&page.file), page.html.as_bytes())?;
-    }
+    pages
+        .par_iter()
+        .try_for_each(|page| write(&fresh.join(&page.file), page.html.as_bytes()))?;
     write(&fresh.join(CONTEXT_FILE), &context.to_bytes())?;
 
     let tables_dir = out_dir.join(TABLES_DIR);
     create_dir(&tables_dir)?;
     let workbook = tables_dir.join(WORKBOOK_FILE);
-    let bytes = workbook::workbook_bytes(&model).map_err(|e| ReportError::Workbook {
+    let bytes = workbook_bytes.map_err(|e| ReportError::Workbook {
         path: workbook.clone(),
         message: e.to_string(),
     })?;

@@ -4,6 +4,7 @@
 
 use minijinja::value::Serde;
 use minijinja::{Environment, context};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::ReportError;
@@ -121,20 +122,32 @@ pub fn render_pages(model: &Model<'_>, run: &RunInfo) -> Result<Vec<Page>, Repor
         render("list.html", "countries.html".into(), country_list(model))?,
         render("methods.html", "methods.html".into(), methods(model))?,
     ];
-    for id in &model.indicators {
-        pages.push(render(
-            "indicator.html",
-            indicator_file(id),
-            indicator_page(model, id),
-        )?);
-    }
-    for c in &model.countries {
-        pages.push(render(
-            "country.html",
-            country_file(&c.iso3),
-            country_page(model, run, &c.iso3),
-        )?);
-    }
+    // One page per indicator and per country, rendered in parallel (each page's bytes depend only on the model).
+    let jobs: Vec<(bool, &str)> = model
+        .indicators
+        .iter()
+        .map(|id| (true, id.as_str()))
+        .chain(model.countries.iter().map(|c| (false, c.iso3.as_str())))
+        .collect();
+    let rest = jobs
+        .par_iter()
+        .map(|(is_indicator, key)| {
+            if *is_indicator {
+                render(
+                    "indicator.html",
+                    indicator_file(key),
+                    indicator_page(model, key),
+                )
+            } else {
+                render(
+                    "country.html",
+                    country_file(key),
+                    country_page(model, run, key),
+                )
+            }
+        })
+        .collect::<Result<Vec<Page>, ReportError>>()?;
+    pages.extend(rest);
     Ok(pages)
 }
 

@@ -77,6 +77,8 @@ pub fn sheet_name(wanted: &str, taken: &mut Vec<String>) -> String {
 pub fn workbook_bytes(model: &Model<'_>) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let f = formats();
     let mut wb = Workbook::new();
+    // Fast deflate: the file is a little larger, written several times faster.
+    wb.set_zip_compression_level(1);
     let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(
         &DocProperties::new()

@@ -347,6 +347,16 @@ fn output_is_deterministic_and_rebuilds_from_the_recorded_context() {
     };
     let first = snapshot(a.path());
     assert_eq!(first, snapshot(b.path()));
+    // Same bytes on one thread as on several.
+    let c = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    fixtures::write_out_dir(c.path(), &rows);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    one.install(|| build(c.path(), Some(&ctx)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first, snapshot(c.path()));
     // `dh report`: no context given, the recorded one is used; same bytes.
     build(a.path(), None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first, snapshot(a.path()));
