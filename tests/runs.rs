@@ -321,8 +321,47 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
         "{}",
         describe(&plan)
     );
-    let r = run(&raw, &out, "2", &[]);
+    let r = dh(
+        &[
+            "run",
+            "--log-format",
+            "json",
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out),
+            "--countries",
+            COUNTRIES,
+            "--pipelines-dir",
+            "pipelines",
+        ],
+        &[],
+    );
     assert!(r.status.success(), "{}", describe(&r));
+    let events: Vec<Value> = String::from_utf8_lossy(&r.stderr)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("each event is one JSON object"))
+        .collect();
+    assert!(
+        !events.iter().any(|e| e["event"] == "stage_started"),
+        "a no-op rerun started a stage: {events:?}"
+    );
+    let finished: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "country_finished")
+        .collect();
+    assert_eq!(finished.len(), 2, "{events:?}");
+    assert!(
+        finished.iter().all(|e| e["status"] == "reused"),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "run_finished" && e["exit_code"] == 0),
+        "{events:?}"
+    );
     let log = last_run_log(&out);
     assert!(log.values().all(|(s, _)| s == "reused"), "{log:?}");
     assert!(

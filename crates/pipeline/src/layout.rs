@@ -86,6 +86,50 @@ impl Staging {
     }
 }
 
+/// Manifest entries (path, size, SHA-256) of every file under the given staged folders, sorted by path.
+pub fn hashed_files(
+    staging: &Staging,
+    folders: &[&str],
+    kind: &str,
+) -> Result<Vec<crate::manifest::OutputEntry>, PipelineError> {
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), PipelineError> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
+        for e in entries {
+            let path = e.map_err(|e| PipelineError::io(dir, e))?.path();
+            if path.is_dir() {
+                walk(&path, files)?;
+            } else {
+                files.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for folder in folders {
+        walk(&staging.path(folder), &mut files)?;
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::metadata(&path)
+                .map_err(|e| PipelineError::io(&path, e))?
+                .len();
+            Ok(crate::manifest::OutputEntry {
+                path: crate::manifest::relative_path(&path, staging.root()),
+                country: String::new(),
+                table: kind.to_string(),
+                kind: kind.to_string(),
+                rows: 0,
+                bytes,
+                sha256: crate::hashing::sha256_file(&path)?,
+            })
+        })
+        .collect()
+}
+
 /// Top-level entries of `OUT` that a run publishes, in publication order (the manifest last).
 pub const PUBLISHED: [&str; 6] = [
     NORMALISED_DIR,

@@ -278,6 +278,15 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         );
         dh_report::build(staging.root(), Some(&context))
             .map_err(|e| PipelineError::Internal(format!("report: {e}")))?;
+        // The report and workbook are outputs too: list them and write the manifest again.
+        manifest.outputs.extend(crate::layout::hashed_files(
+            &staging,
+            &[crate::layout::REPORT_DIR, crate::layout::TABLES_DIR],
+            "report",
+        )?);
+        manifest.finalise();
+        std::fs::write(&manifest_path, manifest.to_bytes()?)
+            .map_err(|e| PipelineError::io(&manifest_path, e))?;
     }
     abort_point::reached("before-publish");
     staging.publish()?;

@@ -3,6 +3,7 @@
 pub mod codebook;
 pub mod estimate;
 pub mod indicators;
+pub mod jsonlog;
 pub mod progress;
 pub mod report;
 pub mod run;

@@ -8,6 +8,7 @@ use dh_pipeline::incremental::Decision;
 use dh_pipeline::key::KeySource;
 use dh_pipeline::run::{RunOptions, RunSummary};
 
+use super::jsonlog::JsonLog;
 use super::progress::ProgressBars;
 use super::{
     EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_LOCKED, EXIT_OK, EXIT_QUARANTINE,
@@ -78,9 +79,19 @@ pub struct Args {
     /// writing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Log format on stderr: `human` (progress bars on a terminal, messages) or `json` (one JSON object per event:
+    /// stage, country, rows, duration, level; no progress bars).
+    #[arg(long, value_enum, default_value = "human")]
+    pub log_format: LogFormat,
     /// No progress bars and no summary (errors are still printed).
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -120,9 +131,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return dry_run(&opts);
     }
-    let bars = ProgressBars::new(!args.quiet);
-    let result = dh_pipeline::run::run(&opts, &bars);
+    let json = args.log_format == LogFormat::Json;
+    let bars = ProgressBars::new(!args.quiet && !json);
+    let json_log = JsonLog::default();
+    let observer: &dyn dh_pipeline::progress::RunObserver = if json { &json_log } else { &bars };
+    let result = dh_pipeline::run::run(&opts, observer);
     bars.finish();
+    if json {
+        let code = exit_code(&result, args.max_quarantine_rate);
+        let mut event = serde_json::json!({
+            "event": "run_finished",
+            "level": if code == EXIT_OK { "info" } else { "error" },
+            "exit_code": code,
+        });
+        if let (Ok(summary), Some(map)) = (&result, event.as_object_mut()) {
+            let t = &summary.manifest.totals;
+            map.insert("rows".into(), t.rows_written.into());
+            map.insert("quarantined".into(), t.rows_quarantined.into());
+            map.insert("rows_read".into(), t.rows_read.into());
+            map.insert("duration_ms".into(), summary.duration_ms.into());
+            map.insert("countries_failed".into(), t.countries_failed.into());
+        }
+        if let (Err(err), Some(map)) = (&result, event.as_object_mut()) {
+            map.insert("error".into(), err.to_string().into());
+        }
+        json_log.emit(event);
+    }
     match result {
         Ok(summary) => {
             if !args.quiet {
@@ -168,6 +202,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("error: {err}");
             Ok(ExitCode::from(EXIT_INTERNAL))
         }
+    }
+}
+
+/// The exit code a run result maps to (the same rules as the human-readable path below).
+fn exit_code(
+    result: &Result<RunSummary, dh_pipeline::PipelineError>,
+    max_quarantine_rate: f64,
+) -> u8 {
+    match result {
+        Ok(summary) if !summary.failures.is_empty() => EXIT_DATA,
+        Ok(summary) => {
+            let t = &summary.manifest.totals;
+            let rate = if t.rows_read == 0 {
+                0.0
+            } else {
+                t.rows_quarantined as f64 / t.rows_read as f64
+            };
+            if rate > max_quarantine_rate {
+                EXIT_QUARANTINE
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(dh_pipeline::PipelineError::Locked { .. }) => EXIT_LOCKED,
+        Err(e) if e.is_config() => EXIT_CONFIG,
+        Err(_) => EXIT_INTERNAL,
     }
 }
 
