@@ -22,7 +22,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         nest: true,
         ..DesignOptions::default()
     };
-    let runs: [(&str, Statistic, &str, Vec<String>, Option<CipropMethod>); 3] = [
+    type Run = (
+        &'static str,
+        Statistic,
+        &'static str,
+        Vec<String>,
+        Option<CipropMethod>,
+    );
+    let runs: [Run; 3] = [
         ("mean", Statistic::Mean, "y", vec![], None),
         (
             "mean by domain",

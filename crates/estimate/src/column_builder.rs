@@ -5,6 +5,10 @@ use std::collections::HashMap;
 
 use crate::table::{Categorical, Column, MISSING_CODE};
 
+/// A text field that is not valid UTF-8 (the caller names the file, line and column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8;
+
 /// One column being read.
 #[derive(Debug)]
 pub enum ColumnBuilder {
@@ -33,9 +37,8 @@ impl ColumnBuilder {
         }
     }
 
-    /// Adds the field of row `row` (rows counted from 0 in this builder); `Err(())` when text is
-    /// not UTF-8.
-    pub fn push(&mut self, field: &[u8], row: usize) -> Result<(), ()> {
+    /// Adds the field of row `row` (rows counted from 0 in this builder).
+    pub fn push(&mut self, field: &[u8], row: usize) -> Result<(), NotUtf8> {
         let field = field.trim_ascii();
         let missing = field.is_empty() || field == b"NA";
         match self {
@@ -65,7 +68,7 @@ impl ColumnBuilder {
                 } else if let Some(&code) = index.get(field) {
                     codes.push(code);
                 } else {
-                    let label = std::str::from_utf8(field).map_err(|_| ())?;
+                    let label = std::str::from_utf8(field).map_err(|_| NotUtf8)?;
                     let code = labels.len() as u32;
                     labels.push(label.to_string());
                     index.insert(field.into(), code);

@@ -186,7 +186,7 @@ fn parse_records<R: Read>(
             let field = record.get(idx).unwrap_or(b"");
             builder
                 .push(field, rows)
-                .map_err(|()| EstimateError::InvalidUtf8 {
+                .map_err(|_| EstimateError::InvalidUtf8 {
                     path: layout.path.to_path_buf(),
                     line: line(),
                     column: name.clone(),
@@ -243,7 +243,7 @@ fn parse_plain_block(
             let (a, b) = bounds[idx];
             builder
                 .push(&record[a..b], rows)
-                .map_err(|()| EstimateError::InvalidUtf8 {
+                .map_err(|_| EstimateError::InvalidUtf8 {
                     path: layout.path.to_path_buf(),
                     line,
                     column: name.clone(),
