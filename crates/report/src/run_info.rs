@@ -23,6 +23,7 @@ pub const DESIGN_TABLE: &str = "child_survey";
 pub struct RunInfo {
     pub tool_name: String,
     pub tool_version: String,
+    /// [`manifest_digest`] of the run's manifest.
     pub manifest_sha256: String,
     /// ISO3 -> what the run recorded for that country.
     pub countries: BTreeMap<String, CountryRun>,
@@ -83,7 +84,7 @@ pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
     let mut info = RunInfo {
         tool_name: text(&tool, "name"),
         tool_version: text(&tool, "version"),
-        manifest_sha256: hex::encode(Sha256::digest(&bytes)),
+        manifest_sha256: manifest_digest(&manifest),
         countries: BTreeMap::new(),
     };
     for c in list("countries") {
@@ -129,6 +130,27 @@ pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
         }
     }
     Ok(info)
+}
+
+/// Output folders written by the report itself; the digest leaves their manifest entries out.
+pub const REPORT_OUTPUT_PREFIXES: [&str; 2] = ["report/", "tables/"];
+
+/// SHA-256 of the manifest in canonical form (compact JSON, keys sorted) without the entries of the report's own
+/// files. The report cannot name the hash of a manifest that lists the report's hashes; this digest is the same
+/// whether the manifest lists them or not, so a report built by `dh run` and one rebuilt by `dh report` agree.
+/// Reproduce with `jq -cS 'del(.outputs[] | select(.path | startswith("report/") or startswith("tables/")))'
+/// manifest.json | tr -d '\n' | sha256sum`.
+pub fn manifest_digest(manifest: &Value) -> String {
+    let mut canonical = manifest.clone();
+    if let Some(Value::Array(outputs)) = canonical.get_mut("outputs") {
+        outputs.retain(|o| {
+            let path = o.get("path").and_then(Value::as_str).unwrap_or("");
+            !REPORT_OUTPUT_PREFIXES.iter().any(|p| path.starts_with(p))
+        });
+    }
+    // serde_json's map keeps keys sorted (no `preserve_order`), so this is the canonical form.
+    let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
+    hex::encode(Sha256::digest(&bytes))
 }
 
 /// Weighting diagnostics may be recorded as a list of objects with a `country` key or as a map keyed by country.
@@ -335,6 +357,20 @@ mod tests {
         let map = serde_json::json!({"KEN": {"kish_deff": 1.2}});
         assert_eq!(per_country(&map)[0].0, "KEN");
         assert!(per_country(&serde_json::json!(3)).is_empty());
+    }
+
+    #[test]
+    fn the_digest_ignores_the_reports_own_entries_and_key_order() {
+        let a = serde_json::json!({"tool": {"name": "dh"}, "outputs": [{"path": "indicators/i.parquet"}]});
+        let b: Value = serde_json::from_str(
+            r#"{"outputs": [{"path": "indicators/i.parquet"}, {"path": "report/index.html"},
+                {"path": "tables/indicators.xlsx"}], "tool": {"name": "dh"}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(manifest_digest(&a), manifest_digest(&b));
+        let c = serde_json::json!({"tool": {"name": "dh"}, "outputs": [{"path": "indicators/j.parquet"}]});
+        assert_ne!(manifest_digest(&a), manifest_digest(&c));
+        assert_eq!(manifest_digest(&a).len(), 64);
     }
 
     #[test]

@@ -386,13 +386,32 @@ fn country_pages_show_design_ledger_quarantine_and_weighting() {
     }
     let methods =
         std::fs::read_to_string(dir.path().join("report/methods.html")).unwrap_or_default();
-    let manifest = std::fs::read(dir.path().join("manifest.json")).unwrap_or_default();
+    // The digest, computed independently: compact JSON with sorted keys, report entries removed.
+    let mut manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("manifest.json")).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let canonical = serde_json::to_vec(&manifest).unwrap_or_default();
     use sha2::Digest;
-    let hash = hex::encode(sha2::Sha256::digest(&manifest));
+    let hash = hex::encode(sha2::Sha256::digest(&canonical));
     assert!(
         methods.contains(&hash),
-        "methods page names the manifest hash"
+        "methods page names the manifest digest"
     );
+    // Listing the report's own files in the manifest does not change the digest the report shows.
+    let listed = serde_json::json!({"path": "report/index.html", "kind": "report"});
+    if let Some(outputs) = manifest.get_mut("outputs").and_then(|o| o.as_array_mut()) {
+        outputs.push(listed);
+    }
+    std::fs::write(
+        dir.path().join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    build(dir.path(), None).unwrap_or_else(|e| panic!("{e}"));
+    let rebuilt =
+        std::fs::read_to_string(dir.path().join("report/methods.html")).unwrap_or_default();
+    assert_eq!(rebuilt, methods);
     assert!(methods.contains("dh 0.1.0"));
     // A count indicator is written as a whole number.
     let count = rows
