@@ -210,6 +210,7 @@ fn a_run_ingests_all_four_families_for_13_countries() {
             env_value: Some("families-run-test-key-0123456789abcdef".into()),
             generated_file: None,
         },
+        force: false,
     };
     let summary = dh_pipeline::run::run(&opts, &dh_pipeline::progress::Silent)
         .unwrap_or_else(|e| panic!("{e}"));
