@@ -138,8 +138,8 @@ pub const REPORT_OUTPUT_PREFIXES: [&str; 2] = ["report/", "tables/"];
 /// SHA-256 of the manifest in canonical form (compact JSON, keys sorted) without the entries of the report's own
 /// files. The report cannot name the hash of a manifest that lists the report's hashes; this digest is the same
 /// whether the manifest lists them or not, so a report built by `dh run` and one rebuilt by `dh report` agree.
-/// Reproduce with `jq -cS 'del(.outputs[] | select(.path | startswith("report/") or startswith("tables/")))'
-/// manifest.json | tr -d '\n' | sha256sum`.
+/// Reproduce in Python: load the JSON, drop those `outputs`, `json.dumps(m, sort_keys=True, separators=(",", ":"),
+/// ensure_ascii=False)`, SHA-256 of the UTF-8 bytes (checked on a real run's manifest).
 pub fn manifest_digest(manifest: &Value) -> String {
     let mut canonical = manifest.clone();
     if let Some(Value::Array(outputs)) = canonical.get_mut("outputs") {
