@@ -189,11 +189,7 @@ type Axis = (&'static str, fn(f64) -> String, fn(f64) -> String);
 fn axis(statistic: &str) -> Axis {
     match (statistic, crate::format::scale_of(statistic)) {
         ("proportion", _) => ("Per cent of the population base", pct_value, pct_tick),
-        ("count", _) => (
-            "Number (weighted for survey indicators)",
-            count_value,
-            count_value,
-        ),
+        ("count", _) => ("Number", count_value, count_value),
         (_, crate::format::Scale::Percent) => ("Per cent", pct_value, pct_tick),
         (_, crate::format::Scale::Whole) => ("Number", count_value, count_value),
         (_, crate::format::Scale::Decimal) => ("Value", mean_value, mean_tick),

@@ -202,28 +202,39 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
             y += ROW;
         }
     }
-    legend(&mut s, x0, height - 8.0);
+    legend(&mut s, x0, height - 8.0, spec.plot_width < 400.0);
     s.push_str("</svg>");
     s
 }
 
-fn legend(s: &mut String, x0: f64, y: f64) {
+/// The key to the marks; `compact` (narrow charts such as small multiples) uses short labels so it fits.
+fn legend(s: &mut String, x0: f64, y: f64, compact: bool) {
+    let (low, ci, low_x, ci_x) = if compact {
+        ("low base", "95% CI", 75.0, 150.0)
+    } else {
+        (
+            "low base (shown, few cases)",
+            "95% confidence interval",
+            85.0,
+            270.0,
+        )
+    };
     let _ = write!(
         s,
-        r##"<g class="legend" font-size="12"><circle cx="{}" cy="{}" r="5" fill="#000"/><text x="{}" y="{}">estimate</text><circle cx="{}" cy="{}" r="5" fill="#fff" stroke="#000" stroke-width="1.5"/><text x="{}" y="{}">low base (shown, few cases)</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#555" stroke-width="2"/><text x="{}" y="{}">95% confidence interval</text></g>"##,
+        r##"<g class="legend" font-size="12"><circle cx="{}" cy="{}" r="5" fill="#000"/><text x="{}" y="{}">estimate</text><circle cx="{}" cy="{}" r="5" fill="#fff" stroke="#000" stroke-width="1.5"/><text x="{}" y="{}">{low}</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#555" stroke-width="2"/><text x="{}" y="{}">{ci}</text></g>"##,
         num(x0 + 5.0),
         num(y - 4.0),
         num(x0 + 14.0),
         num(y),
-        num(x0 + 85.0),
+        num(x0 + low_x),
         num(y - 4.0),
-        num(x0 + 94.0),
+        num(x0 + low_x + 9.0),
         num(y),
-        num(x0 + 270.0),
+        num(x0 + ci_x),
         num(y - 4.0),
-        num(x0 + 300.0),
+        num(x0 + ci_x + 24.0),
         num(y - 4.0),
-        num(x0 + 306.0),
+        num(x0 + ci_x + 30.0),
         num(y)
     );
 }
