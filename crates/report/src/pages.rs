@@ -233,6 +233,11 @@ fn dot_of(
         },
         None => DotValue::Withheld(model.cells(row).estimate),
     };
+    // Unweighted estimates from non-probability samples say so in the chart too (and in its screen-reader text).
+    let note = match row.shown() {
+        Some(s) if s.non_representative => format!("{note} · non-representative"),
+        _ => note,
+    };
     Dot {
         label,
         href,
