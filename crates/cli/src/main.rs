@@ -38,6 +38,8 @@ enum Command {
     Indicators(cmd::indicators::Args),
     /// Rebuild the report (OUT/report/) and workbook (OUT/tables/indicators.xlsx) from an existing run.
     Report(cmd::report::Args),
+    /// Onboard a country: write a config skeleton from its delivery folder (`dh country new ISO3 --from DIR`).
+    Country(cmd::country::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Estimate(a) => cmd::estimate::run(a),
         Command::Indicators(a) => cmd::indicators::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Country(a) => cmd::country::run(a),
     };
     match result {
         Ok(code) => code,

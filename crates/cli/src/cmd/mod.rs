@@ -1,6 +1,7 @@
 //! One module per subcommand. Each owns only argument definitions and reporting.
 
 pub mod codebook;
+pub mod country;
 pub mod estimate;
 pub mod indicators;
 pub mod jsonlog;

@@ -1,0 +1,84 @@
+//! `dh country new ISO3 --from DIR`: writes `<config-dir>/<ISO3>.toml`, a configuration skeleton built by
+//! [`dh_onboard`] from the country's delivery files, and says what it guessed and what is left to do.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{EXIT_CONFIG, EXIT_DATA, EXIT_OK};
+
+const COUNTRY_HELP: &str = "Reads every delivery file (.csv, .sav, .dta, .xlsx) in DIR, guesses which harmonised \
+table each holds, lists its variables (type, value labels, a few distinct values; never the values of likely \
+identifiers) as comments, proposes mappings where a source name matches a harmonised column, and marks the rest \
+`# TODO`. The file holds only what differs from _defaults.toml. Then run `dh validate --countries ISO3` to list \
+what is left.
+
+Exit codes: 0 written; 3 the file exists (use --force), bad code or unreadable config; 4 a delivery file cannot be read.
+
+Example:
+  dh country new ARM --from /secure/deliveries/ARM
+  dh validate --countries ARM --raw-dir /secure/deliveries";
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Action {
+    /// Write a configuration skeleton for a new country from its delivery folder.
+    #[command(after_help = COUNTRY_HELP)]
+    New(NewArgs),
+}
+
+#[derive(clap::Args)]
+pub struct NewArgs {
+    /// ISO 3166-1 alpha-3 code of the new country (e.g. ARM).
+    pub iso3: String,
+    /// Folder holding the country's delivery files.
+    #[arg(long = "from", value_name = "DELIVERY_DIR")]
+    pub from: PathBuf,
+    /// Country configurations (the skeleton is written here as ISO3.toml).
+    #[arg(long, value_name = "DIR", default_value = "countries")]
+    pub config_dir: PathBuf,
+    /// Harmonised table schemas.
+    #[arg(long, value_name = "DIR", default_value = "schemas")]
+    pub schema_dir: PathBuf,
+    /// Overwrite an existing country file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Action::New(a) = args.action;
+    let opts = dh_onboard::OnboardOptions {
+        iso3: a.iso3.clone(),
+        delivery_dir: a.from,
+        config_dir: a.config_dir,
+        schema_dir: a.schema_dir,
+        force: a.force,
+    };
+    match dh_onboard::onboard(&opts) {
+        Ok(done) => {
+            for (file, table) in &done.tables {
+                println!("{file} -> {table}");
+            }
+            println!(
+                "wrote {}: {} proposed mappings, {} TODO items; next: dh validate --countries {}",
+                done.path.display(),
+                done.proposed,
+                done.todo,
+                a.iso3.to_ascii_uppercase()
+            );
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Err(err @ dh_onboard::OnboardError::Ingest(_)) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(EXIT_DATA))
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(EXIT_CONFIG))
+        }
+    }
+}

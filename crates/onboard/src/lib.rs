@@ -1,0 +1,172 @@
+//! `dh-onboard`: country onboarding. [`skeleton`] reads every delivery file of a new country's folder, guesses the
+//! harmonised table of each, lists its variables as TOML comments, proposes mappings where a source name matches a
+//! harmonised column (name, title or a documented synonym, see [`propose::SYNONYMS`]) and proposes `missing` codes
+//! it recognises; everything else is a `# TODO` line. The skeleton holds only what differs from `_defaults.toml`.
+
+pub mod inspect;
+pub mod propose;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use dh_config::SchemaSet;
+
+pub use inspect::{InspectedFile, VariableProfile};
+pub use propose::{TableProposal, propose_table};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnboardError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a delivery file name (expected .csv, .sav, .dta or .xlsx)")]
+    FileName { path: PathBuf },
+    #[error("{dir}: no delivery files (.csv, .sav, .dta, .xlsx) found")]
+    NoFiles { dir: PathBuf },
+    #[error("{path}: cannot read the defaults: {message}")]
+    Defaults { path: PathBuf, message: String },
+    #[error("{path} already exists; pass --force to overwrite it")]
+    Exists { path: PathBuf },
+    #[error("`{iso3}` is not an ISO 3166-1 alpha-3 code (three letters A-Z)")]
+    BadIso3 { iso3: String },
+    #[error(transparent)]
+    Ingest(#[from] dh_ingest::IngestError),
+    #[error(transparent)]
+    Config(#[from] dh_config::ConfigError),
+}
+
+/// What to onboard and where.
+#[derive(Debug, Clone)]
+pub struct OnboardOptions {
+    pub iso3: String,
+    pub delivery_dir: PathBuf,
+    pub config_dir: PathBuf,
+    pub schema_dir: PathBuf,
+    pub force: bool,
+}
+
+/// The written skeleton and a summary for the terminal.
+#[derive(Debug, Clone)]
+pub struct Onboarded {
+    pub path: PathBuf,
+    pub text: String,
+    pub proposed: usize,
+    pub todo: usize,
+    pub tables: Vec<(String, String)>,
+}
+
+/// Builds the skeleton text for `opts` and writes it to `<config_dir>/<ISO3>.toml` (refusing to overwrite without
+/// `force`).
+pub fn onboard(opts: &OnboardOptions) -> Result<Onboarded, OnboardError> {
+    let iso3 = opts.iso3.trim().to_ascii_uppercase();
+    if iso3.len() != 3 || !iso3.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(OnboardError::BadIso3 {
+            iso3: opts.iso3.clone(),
+        });
+    }
+    let path = opts.config_dir.join(format!("{iso3}.toml"));
+    if path.exists() && !opts.force {
+        return Err(OnboardError::Exists { path });
+    }
+    let defaults_path = opts.config_dir.join(dh_config::country::DEFAULTS_FILE);
+    let defaults_text =
+        std::fs::read_to_string(&defaults_path).map_err(|source| OnboardError::Io {
+            path: defaults_path.clone(),
+            source,
+        })?;
+    let defaults: toml::Table =
+        toml::from_str(&defaults_text).map_err(|e| OnboardError::Defaults {
+            path: defaults_path.clone(),
+            message: e.to_string(),
+        })?;
+    let schemas = dh_config::load_schemas(&opts.schema_dir)?;
+    let mut out = skeleton(&iso3, &opts.delivery_dir, &schemas, &defaults)?;
+    std::fs::write(&path, &out.text).map_err(|source| OnboardError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    out.path = path;
+    Ok(out)
+}
+
+/// The skeleton text for a country from its delivery folder, the schemas and the parsed defaults.
+pub fn skeleton(
+    iso3: &str,
+    delivery_dir: &Path,
+    schemas: &SchemaSet,
+    defaults: &toml::Table,
+) -> Result<Onboarded, OnboardError> {
+    let files = inspect::delivery_files(delivery_dir)?;
+    if files.is_empty() {
+        return Err(OnboardError::NoFiles {
+            dir: delivery_dir.to_path_buf(),
+        });
+    }
+    let mut inspected = Vec::new();
+    for path in &files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let sheet = propose::guess_table_by_name(name, schemas)
+            .and_then(|t| propose::default_str(defaults, &[&t, "sheet"]));
+        inspected.push(inspect::inspect_file(path, sheet.as_deref())?);
+    }
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# {iso3}: Disrupting Harm configuration skeleton written by `dh country new {iso3} --from {}`.\n\
+         # Merged over _defaults.toml: this file holds only what differs. Lines marked TODO need a decision;\n\
+         # `dh validate --countries {iso3}` lists what is still missing. Proposals (\"proposed:\") are guesses from\n\
+         # names and labels: check each one against the questionnaire.\n",
+        delivery_dir.display()
+    );
+    let _ = writeln!(
+        text,
+        "[country]\niso3 = \"{iso3}\"\n# TODO name = \"...\"\n# TODO region = \"...\"\n\
+         # TODO fieldwork_start = \"YYYY-MM-DD\"\n# TODO fieldwork_end = \"YYYY-MM-DD\"\n\
+         # TODO report_launch = \"YYYY-MM-DD\"\n\n\
+         # TODO [population]: source, population_12_17, internet_share and one cell per sex x age_band x urban_rural\n\
+         # (12 cells) adding up to population_12_17 x internet_share; see countries/README.md.\n"
+    );
+    let mut used_tables: Vec<String> = Vec::new();
+    let (mut proposed, mut todo) = (0, 0);
+    let mut tables = Vec::new();
+    for file in &inspected {
+        let guess = propose::guess_table(file, schemas, defaults);
+        match guess {
+            Some((table, reason)) if !used_tables.contains(&table) => {
+                let Some(schema) = schemas.get(&table) else {
+                    continue;
+                };
+                let p = propose_table(file, schema, defaults);
+                proposed += p.proposed;
+                todo += p.todo;
+                let _ = writeln!(text, "# ---- {} -> {table} ({reason}) ----", file.file_name);
+                text.push_str(&p.text);
+                tables.push((file.file_name.clone(), table.clone()));
+                used_tables.push(table);
+            }
+            other => {
+                todo += 1;
+                let why = match other {
+                    Some((t, _)) => format!("another file was already taken as {t}"),
+                    None => "no file name hint and no column matches a harmonised table".into(),
+                };
+                let _ = writeln!(
+                    text,
+                    "# TODO {}: which harmonised table is this? ({why}). Variables:",
+                    file.file_name
+                );
+                text.push_str(&propose::variable_listing(file));
+                text.push('\n');
+            }
+        }
+    }
+    Ok(Onboarded {
+        path: PathBuf::new(),
+        text,
+        proposed,
+        todo,
+        tables,
+    })
+}
