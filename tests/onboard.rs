@@ -235,4 +235,29 @@ fn onboarding_a_new_country_from_a_synthetic_delivery_validates_clean_once_fille
     assert!(!arm_problems.is_empty(), "{}", describe(&arm));
     assert_eq!(arm_problems, problems(&tha, "THA"));
     assert_eq!(arm.status.code(), tha.status.code());
+
+    // The new country runs end to end: its child survey is published as a Parquet partition.
+    let out_dir = tmp.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args([
+            "run",
+            "--countries",
+            "ARM",
+            "--config-dir",
+            s(&config),
+            "--schema-dir",
+            s(&schemas),
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out_dir),
+            "--quiet",
+        ])
+        .current_dir(workspace())
+        .env("DH_PSEUDONYM_KEY", "onboarding-test-key-0123456789abcdef")
+        .output()
+        .expect("run dh");
+    assert_eq!(run.status.code(), Some(0), "{}", describe(&run));
+    let partition = out_dir.join("normalised/child_survey/country=ARM/part-0.parquet");
+    assert!(partition.is_file(), "{}", describe(&run));
 }
