@@ -170,3 +170,79 @@ pub fn skeleton(
         tables,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> &'static Path {
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+    }
+
+    #[test]
+    fn skeleton_of_a_semicolon_csv_loads_and_refuses_overwrite() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let delivery = tmp.path().join("ARM");
+        std::fs::create_dir_all(&delivery).expect("mkdir");
+        std::fs::write(
+            delivery.join("arm_child.csv"),
+            "ID;GENDER;Resp Name;Q1\r\n1;1;Anna Petrosyan;2\r\n2;2;Aram Sargsyan;1\r\n",
+        )
+        .expect("write");
+        std::fs::write(delivery.join("readme.pdf"), "not a delivery").expect("write");
+        let config = tmp.path().join("countries");
+        std::fs::create_dir_all(&config).expect("mkdir");
+        std::fs::copy(
+            repo().join("countries/_defaults.toml"),
+            config.join("_defaults.toml"),
+        )
+        .expect("copy");
+        let opts = OnboardOptions {
+            iso3: "arm".into(),
+            delivery_dir: delivery.clone(),
+            config_dir: config.clone(),
+            schema_dir: repo().join("schemas"),
+            force: false,
+        };
+        let done = onboard(&opts).expect("onboard");
+        let text = &done.text;
+        assert_eq!(
+            done.tables,
+            vec![("arm_child.csv".to_string(), "child_survey".to_string())]
+        );
+        assert!(text.contains("delimiter = \";\""), "{text}");
+        assert!(text.contains("line_ending = \"crlf\""), "{text}");
+        assert!(
+            text.contains("respondent_id = { source = \"ID\" }"),
+            "{text}"
+        );
+        assert!(text.contains("sex = { source = \"GENDER\" }"), "{text}");
+        assert!(text.contains("identifiers = [\"Resp Name\"]"), "{text}");
+        assert!(text.contains("# TODO internet_use_frequency = "), "{text}");
+        assert!(
+            !text.contains("Petrosyan") && !text.contains("readme"),
+            "{text}"
+        );
+        let parsed: toml::Table = toml::from_str(text).expect("skeleton is TOML");
+        assert_eq!(parsed["country"]["iso3"].as_str(), Some("ARM"));
+        assert_eq!(
+            std::fs::read_to_string(config.join("ARM.toml")).expect("read"),
+            *text
+        );
+        let again = onboard(&opts).unwrap_err();
+        assert!(matches!(again, OnboardError::Exists { .. }), "{again}");
+        assert!(
+            onboard(&OnboardOptions {
+                force: true,
+                ..opts.clone()
+            })
+            .is_ok()
+        );
+        let bad = onboard(&OnboardOptions {
+            iso3: "ARME".into(),
+            ..opts
+        })
+        .unwrap_err();
+        assert!(matches!(bad, OnboardError::BadIso3 { .. }), "{bad}");
+    }
+}

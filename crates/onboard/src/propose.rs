@@ -51,6 +51,14 @@ const MISSING_LABELS: &[(&str, &str)] = &[
     ("notapplicable", "not_applicable"),
 ];
 
+/// Value-label words that name a harmonised category under another name (normalised label -> category label).
+const CATEGORY_SYNONYMS: &[(&str, &str)] = &[
+    ("boy", "male"),
+    ("man", "male"),
+    ("girl", "female"),
+    ("woman", "female"),
+];
+
 /// The skeleton lines for one delivery file and its counts.
 #[derive(Debug, Clone, Default)]
 pub struct TableProposal {
@@ -304,7 +312,28 @@ pub fn propose_table(
         };
         match matches.get(&field.name) {
             Some((v, why)) => {
-                let extra = propose_missing(v, field, defaults, t);
+                let default_codes = default_codes(defaults, t, &field.name);
+                let codes = propose_codes(v, field, &default_codes);
+                let mut extra = String::new();
+                if let Some(codes) = &codes {
+                    extra.push_str(&format!(", codes = {}", inline_map(codes)));
+                }
+                extra.push_str(&propose_missing(v, field, defaults, t));
+                let unknown = unknown_values(v, codes.as_ref().unwrap_or(&default_codes));
+                if !unknown.is_empty() {
+                    p.todo += 1;
+                    let _ = writeln!(
+                        p.text,
+                        "# TODO check {}: values {} are neither codes nor missing codes of {}",
+                        field.name,
+                        unknown.join(", "),
+                        if codes.is_some() {
+                            "the proposal"
+                        } else {
+                            "the default scheme"
+                        }
+                    );
+                }
                 if default_source.as_deref() == Some(v.name.as_str()) && extra.is_empty() {
                     continue;
                 }
@@ -328,6 +357,75 @@ pub fn propose_table(
     }
     p.text.push('\n');
     p
+}
+
+/// Source code -> label of the column's default codes (its own `codes`, else its default scheme's).
+fn default_codes(defaults: &toml::Table, table: &str, column: &str) -> BTreeMap<String, String> {
+    let as_map = |v: Option<&toml::Value>| -> BTreeMap<String, String> {
+        v.and_then(|m| m.as_table())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let own = as_map(default_value(
+        defaults,
+        &[table, "columns", column, "codes"],
+    ));
+    if !own.is_empty() {
+        return own;
+    }
+    let scheme = default_str(defaults, &[table, "columns", column, "scheme"]);
+    as_map(
+        scheme
+            .and_then(|s| defaults.get("code_schemes")?.get(s.as_str())?.get("codes"))
+            .and_then(|c| Some(c).filter(|c| c.is_table())),
+    )
+}
+
+/// Codes from the variable's value labels when every category of the column is named by a label (case- and
+/// punctuation-insensitive, or a [`CATEGORY_SYNONYMS`] word) and the result differs from the default codes.
+pub fn propose_codes(
+    v: &VariableProfile,
+    field: &dh_config::Field,
+    default_codes: &BTreeMap<String, String>,
+) -> Option<BTreeMap<String, String>> {
+    let categories = field.categories.as_ref()?;
+    let mut codes = BTreeMap::new();
+    for (code, label) in &v.value_labels {
+        let n = normalise(label);
+        let n = CATEGORY_SYNONYMS
+            .iter()
+            .find(|(word, _)| *word == n)
+            .map(|(_, c)| c.to_string())
+            .unwrap_or(n);
+        if let Some(c) = categories.iter().find(|c| normalise(&c.label) == n) {
+            codes.insert(code.clone(), c.label.clone());
+        }
+    }
+    let covered: BTreeSet<&String> = codes.values().collect();
+    let complete = categories.iter().all(|c| covered.contains(&c.label));
+    (complete && codes != *default_codes).then_some(codes)
+}
+
+/// Listed values of a coded variable that are neither in `codes` nor missing codes (8, 9, 98, 99, -1 ... or declared
+/// missing); empty when the column has no codes to compare with.
+fn unknown_values(v: &VariableProfile, codes: &BTreeMap<String, String>) -> Vec<String> {
+    if codes.is_empty() {
+        return Vec::new();
+    }
+    let usual_missing = ["8", "9", "98", "99", "-1", "-8", "-9"];
+    v.values
+        .iter()
+        .filter(|x| {
+            !codes.contains_key(*x)
+                && !usual_missing.contains(&x.as_str())
+                && !v.declared_missing.contains(x)
+        })
+        .cloned()
+        .collect()
 }
 
 /// `, missing = { ... }` when the variable's values or labels show missing codes the defaults would not catch.
@@ -391,5 +489,119 @@ fn encoding_name(e: Encoding) -> &'static str {
         Encoding::Utf8Bom => "utf-8-bom",
         Encoding::Latin1 => "latin-1",
         Encoding::Windows1252 => "windows-1252",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn repo() -> &'static Path {
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+    }
+
+    fn schemas() -> SchemaSet {
+        dh_config::load_schemas(&repo().join("schemas")).expect("schemas")
+    }
+
+    fn defaults() -> toml::Table {
+        let text =
+            std::fs::read_to_string(repo().join("countries/_defaults.toml")).expect("defaults");
+        toml::from_str(&text).expect("defaults parse")
+    }
+
+    fn variable(name: &str, values: &[&str], labels: &[(&str, &str)]) -> VariableProfile {
+        VariableProfile {
+            name: name.into(),
+            kind: "integer",
+            value_labels: labels
+                .iter()
+                .map(|(c, l)| (c.to_string(), l.to_string()))
+                .collect(),
+            declared_missing: Vec::new(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+            distinct: values.len(),
+            has_empty: true,
+            likely_identifier: false,
+        }
+    }
+
+    #[test]
+    fn tables_from_file_names() {
+        let s = schemas();
+        let t = |n| guess_table_by_name(n, &s);
+        assert_eq!(
+            t("TH_DH_caregiver_final.csv").as_deref(),
+            Some("caregiver_survey")
+        );
+        assert_eq!(t("TH_DH_child_final.sav").as_deref(), Some("child_survey"));
+        assert_eq!(t("police_cases_2019.xlsx").as_deref(), Some("police_cases"));
+        assert_eq!(t("export.csv"), None);
+    }
+
+    #[test]
+    fn codes_from_value_labels_only_when_complete_and_different() {
+        let s = schemas();
+        let field = s
+            .get("child_survey")
+            .and_then(|t| t.field("offered_money_images"))
+            .expect("field");
+        let d = default_codes(&defaults(), "child_survey", "offered_money_images");
+        assert_eq!(d.get("1").map(String::as_str), Some("yes"));
+        let v = variable(
+            "Q2",
+            &["0", "1", "9"],
+            &[("0", "No"), ("1", "YES"), ("9", "Refused")],
+        );
+        let codes = propose_codes(&v, field, &d).expect("proposal");
+        assert_eq!(codes.get("0").map(String::as_str), Some("no"));
+        assert_eq!(codes.get("1").map(String::as_str), Some("yes"));
+        assert_eq!(codes.len(), 2);
+        let same = variable("Q2", &["1", "2"], &[("1", "Yes"), ("2", "No")]);
+        assert_eq!(propose_codes(&same, field, &d), None);
+        let partial = variable("Q2", &["1"], &[("1", "Yes")]);
+        assert_eq!(propose_codes(&partial, field, &d), None);
+        let sex = s
+            .get("child_survey")
+            .and_then(|t| t.field("sex"))
+            .expect("sex");
+        let boys = variable("G", &["1", "2"], &[("1", "Girl"), ("2", "Boy")]);
+        let codes = propose_codes(&boys, sex, &BTreeMap::new()).expect("sex codes");
+        assert_eq!(codes.get("1").map(String::as_str), Some("female"));
+        assert_eq!(
+            unknown_values(&variable("Q", &["1", "2", "7", "9"], &[]), &d),
+            vec!["7"]
+        );
+    }
+
+    #[test]
+    fn missing_98_99_proposed_only_when_not_default() {
+        let s = schemas();
+        let child = s.get("child_survey").expect("child_survey");
+        let follow_up = child
+            .field("offered_money_images_told_nobody")
+            .expect("field");
+        let v = variable("Q7", &["1", "2", "98", "99"], &[]);
+        let m = propose_missing(&v, follow_up, &defaults(), "child_survey");
+        assert_eq!(
+            m,
+            ", missing = { \"\" = \"not_applicable\", \"98\" = \"dont_know\", \"99\" = \"refused\" }"
+        );
+        // Asked of everybody: an empty cell is not `not_applicable`.
+        let screener = child.field("offered_money_images").expect("field");
+        let m = propose_missing(&v, screener, &defaults(), "child_survey");
+        assert_eq!(
+            m,
+            ", missing = { \"98\" = \"dont_know\", \"99\" = \"refused\" }"
+        );
+        let default_like = variable("Q7", &["1", "2", "8", "9"], &[]);
+        assert_eq!(
+            propose_missing(&default_like, follow_up, &defaults(), "child_survey"),
+            ""
+        );
+        let labelled = variable("Q7", &["1", "2", "7"], &[("7", "Don't know")]);
+        let m = propose_missing(&labelled, follow_up, &defaults(), "child_survey");
+        assert!(m.contains("\"7\" = \"dont_know\""), "{m}");
     }
 }
