@@ -468,7 +468,14 @@ fn propose_missing(
                 .collect()
         })
         .unwrap_or_default();
-    if missing == default_missing {
+    let column_missing = default_value(defaults, &[table, "columns", &field.name, "missing"])
+        .and_then(|m| m.as_table());
+    let inherited = |code: &String, label: &String| match column_missing {
+        Some(own) => own.get(code).and_then(|v| v.as_str()) == Some(label.as_str()),
+        None => default_missing.get(code) == Some(label),
+    };
+    // Nothing to write when the defaults already read every proposed code the same way.
+    if missing.iter().all(|(code, label)| inherited(code, label)) {
         return String::new();
     }
     format!(", missing = {}", inline_map(&missing))
@@ -596,6 +603,16 @@ mod tests {
             ", missing = { \"98\" = \"dont_know\", \"99\" = \"refused\" }"
         );
         let default_like = variable("Q7", &["1", "2", "8", "9"], &[]);
+        let labelled_like_defaults = variable("Q7", &["1", "9"], &[("9", "Refused")]);
+        assert_eq!(
+            propose_missing(
+                &labelled_like_defaults,
+                follow_up,
+                &defaults(),
+                "child_survey"
+            ),
+            ""
+        );
         assert_eq!(
             propose_missing(&default_like, follow_up, &defaults(), "child_survey"),
             ""
