@@ -319,6 +319,10 @@ pub fn propose_table(
                     extra.push_str(&format!(", codes = {}", inline_map(codes)));
                 }
                 extra.push_str(&propose_missing(v, field, defaults, t));
+                if let Some(line) = codes_todo(v, field, &default_codes, codes.is_some()) {
+                    p.todo += 1;
+                    p.text.push_str(&line);
+                }
                 let unknown = unknown_values(v, codes.as_ref().unwrap_or(&default_codes));
                 if !unknown.is_empty() {
                     p.todo += 1;
@@ -408,6 +412,29 @@ pub fn propose_codes(
     let covered: BTreeSet<&String> = codes.values().collect();
     let complete = categories.iter().all(|c| covered.contains(&c.label));
     (complete && codes != *default_codes).then_some(codes)
+}
+
+/// A `# TODO` line when a categorical column has no codes to read its values with (no default codes, no proposal)
+/// and its listed values are not the harmonised labels themselves.
+fn codes_todo(
+    v: &VariableProfile,
+    field: &dh_config::Field,
+    default_codes: &BTreeMap<String, String>,
+    proposed: bool,
+) -> Option<String> {
+    let categories = field.categories.as_ref()?;
+    let labels: Vec<&str> = categories.iter().map(|c| c.label.as_str()).collect();
+    let needs_codes = default_codes.is_empty()
+        && !proposed
+        && v.values.iter().any(|x| !labels.contains(&x.as_str()));
+    needs_codes.then(|| {
+        format!(
+            "# TODO {}: add codes = {{ \"<value of {}>\" = \"<category>\", ... }}; categories: {}\n",
+            field.name,
+            v.name,
+            labels.join(", ")
+        )
+    })
 }
 
 /// Listed values of a coded variable that are neither in `codes` nor missing codes (8, 9, 98, 99, -1 ... or declared
