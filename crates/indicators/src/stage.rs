@@ -372,37 +372,36 @@ fn texts(
         .collect())
 }
 
+/// `batch` with the column `name` set to `values`: a column the schema already declares (e.g. `final_weight`,
+/// written all-null by normalisation) is filled in place, keeping its position and field metadata; otherwise the
+/// column is appended.
 fn with_column(
     batch: &RecordBatch,
     name: &str,
     values: ArrayRef,
 ) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let mut fields: Vec<Arc<Field>> = batch
-        .schema()
-        .fields()
-        .iter()
-        .filter(|f| f.name() != name)
-        .cloned()
-        .collect();
-    let mut columns: Vec<ArrayRef> = batch
-        .schema()
-        .fields()
-        .iter()
-        .zip(batch.columns())
-        .filter(|(f, _)| f.name() != name)
-        .map(|(_, c)| c.clone())
-        .collect();
-    fields.push(Arc::new(Field::new(
-        name,
-        values.data_type().clone(),
-        false,
-    )));
-    columns.push(values);
+    let schema = batch.schema();
+    let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    let nullable = values.null_count() > 0;
+    match fields.iter().position(|f| f.name() == name) {
+        Some(i) => {
+            let field = Field::new(name, values.data_type().clone(), nullable)
+                .with_metadata(fields[i].metadata().clone());
+            fields[i] = Arc::new(field);
+            columns[i] = values;
+        }
+        None => {
+            fields.push(Arc::new(Field::new(
+                name,
+                values.data_type().clone(),
+                nullable,
+            )));
+            columns.push(values);
+        }
+    }
     RecordBatch::try_new(
-        Arc::new(Schema::new_with_metadata(
-            fields,
-            batch.schema().metadata().clone(),
-        )),
+        Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
         columns,
     )
 }
