@@ -14,49 +14,8 @@ use dh_survey::replicate::{
 };
 use serde_json::Value;
 
-const ORACLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle");
-
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn read(name: &str) -> Table {
-        let mut reader = csv::Reader::from_path(format!("{ORACLE}/{name}")).expect("oracle csv");
-        let header = reader
-            .headers()
-            .expect("header")
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = reader
-            .records()
-            .map(|r| r.expect("record").iter().map(str::to_string).collect())
-            .collect();
-        Table { header, rows }
-    }
-    fn text(&self, col: &str) -> Vec<String> {
-        let j = self
-            .header
-            .iter()
-            .position(|h| h == col)
-            .unwrap_or_else(|| panic!("no column {col}"));
-        self.rows.iter().map(|r| r[j].clone()).collect()
-    }
-    fn num(&self, col: &str) -> Vec<f64> {
-        self.text(col)
-            .iter()
-            .map(|v| {
-                if v == "NA" {
-                    f64::NAN
-                } else {
-                    v.parse().expect("number")
-                }
-            })
-            .collect()
-    }
-}
+mod common;
+use common::{ORACLE, Table};
 
 fn expected() -> Value {
     let text = std::fs::read_to_string(format!("{ORACLE}/expected.json")).expect("expected.json");
