@@ -140,28 +140,38 @@ pub fn pnorm(x: f64, lower: bool) -> f64 {
     if (x >= 0.0) == lower { big } else { small }
 }
 
-/// Standard normal quantile.
-pub fn qnorm(p: f64, lower: bool) -> f64 {
-    if p.is_nan() || !(0.0..=1.0).contains(&p) {
-        return f64::NAN;
-    }
+/// Shared start of the quantile functions of distributions symmetric about 0: `Err(value)` at the boundaries
+/// (p = 0, 1 or 1/2 on the lower scale), otherwise `Ok((tail, sign))` with the tail probability in (0, 0.5) and
+/// the sign of the quantile.
+fn symmetric_tail(p: f64, lower: bool) -> Result<(f64, f64), f64> {
     let pl = if lower { p } else { 1.0 - p };
     if pl == 0.0 {
-        return f64::NEG_INFINITY;
+        return Err(f64::NEG_INFINITY);
     }
     if pl == 1.0 {
-        return f64::INFINITY;
+        return Err(f64::INFINITY);
     }
     if pl == 0.5 {
-        return 0.0;
+        return Err(0.0);
     }
-    // work in the smaller tail to keep relative precision: target tail probability `t` of P(Z < x), x < 0
-    let (tail, sign) = if lower {
+    Ok(if lower {
         if p < 0.5 { (p, -1.0) } else { (1.0 - p, 1.0) }
     } else if p < 0.5 {
         (p, 1.0)
     } else {
         (1.0 - p, -1.0)
+    })
+}
+
+/// Standard normal quantile.
+pub fn qnorm(p: f64, lower: bool) -> f64 {
+    if p.is_nan() || !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    // work in the smaller tail to keep relative precision
+    let (tail, sign) = match symmetric_tail(p, lower) {
+        Ok(tail_and_sign) => tail_and_sign,
+        Err(boundary) => return boundary,
     };
     let t = (-2.0 * tail.ln()).sqrt();
     let mut x = -(t
@@ -357,23 +367,10 @@ pub fn qt(p: f64, df: f64, lower: bool) -> f64 {
     if df.is_infinite() || df > 1e10 {
         return qnorm(p, lower);
     }
-    let pl = if lower { p } else { 1.0 - p };
-    if pl == 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if pl == 1.0 {
-        return f64::INFINITY;
-    }
-    if pl == 0.5 {
-        return 0.0;
-    }
-    // tail probability in (0, 0.5] and the sign of the answer
-    let (tail, sign) = if lower {
-        if p < 0.5 { (p, -1.0) } else { (1.0 - p, 1.0) }
-    } else if p < 0.5 {
-        (p, 1.0)
-    } else {
-        (1.0 - p, -1.0)
+    // work in the smaller tail to keep relative precision
+    let (tail, sign) = match symmetric_tail(p, lower) {
+        Ok(tail_and_sign) => tail_and_sign,
+        Err(boundary) => return boundary,
     };
     // start: Cornish-Fisher expansion of the normal quantile, exact forms for df 1 and 2
     let z = qnorm(tail, true);
