@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Checks that the benchmark's three tools agree: R `survey` (the reference), `dh estimate` and
-Python `svy`. Usage: estimate_compare.py R.json SVY.json DH_MEAN.json DH_BY.json DH_CIPROP.json
+Python `svy`. Usage: estimate_compare.py R.json SVY.json DH.json, where DH.json is the output of
+one `dh estimate --analyses bench/estimate_analyses.toml --format json` (mean of y overall, by
+domain, and the logit interval of b, told apart by `stat` and `domain`)
 Exit status 1 when dh differs from R beyond the tolerances (1e-9 relative; 1e-7 for the logit
 interval, which R computes by an iterative GLM fit)."""
 import json
@@ -13,7 +15,12 @@ def close(a, b, tol):
 
 def main():
     r, svy = (json.load(open(p)) for p in sys.argv[1:3])
-    dh_mean, dh_by, dh_cp = (json.load(open(p))["estimates"] for p in sys.argv[3:6])
+    rows = json.load(open(sys.argv[3]))["estimates"]
+    dh_mean = [e for e in rows if e["stat"] == "mean" and e["domain"] is None]
+    dh_by = [e for e in rows if e["stat"] == "mean" and e["domain"] is not None]
+    dh_cp = [e for e in rows if e["stat"] == "ciprop"]
+    if len(dh_mean) != 1 or len(dh_cp) != 1:
+        sys.exit("dh output: expected one overall mean and one ciprop estimate")
     dh = {
         "mean": {"estimate": dh_mean[0]["estimate"], "se": dh_mean[0]["se"]},
         "by": [

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use dh_estimate::request::{
-    CipropMethod, DesignOptions, EstimateRequest, Statistic, StatisticOptions,
+    Analysis, CipropMethod, DesignOptions, EstimateRequest, Statistic, StatisticOptions,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -52,14 +52,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             design: design.clone(),
             replicates: None,
             calibration: None,
-            statistic: StatisticOptions {
-                stat,
-                vars: vec![var.to_string()],
-                method,
-                ..StatisticOptions::default()
-            },
-            by,
-            subset: vec![],
+            analyses: vec![Analysis {
+                statistic: StatisticOptions {
+                    stat,
+                    vars: vec![var.to_string()],
+                    method,
+                    ..StatisticOptions::default()
+                },
+                by,
+                ..Analysis::default()
+            }],
         };
         let start = Instant::now();
         let report = dh_estimate::estimate(&request)?;

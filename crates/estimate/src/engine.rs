@@ -1,6 +1,8 @@
 //! `dh estimate` end to end: read the data, build the design, run the statistic through
 //! `dh-survey`, and turn its estimates into a [`Report`] with R's labels.
 
+use rayon::prelude::*;
+
 use dh_survey::{Deff, DomainSpec, Estimate, Options, QuantileInterval, SurveyDesign, Variable};
 
 use crate::build_design::{build_design, prepare_design_columns, prepare_margin_columns};
@@ -11,11 +13,13 @@ use crate::population::read_population;
 use crate::prepared::Prepared;
 use crate::report::{Domain, EstimateRow, Report};
 use crate::request::{
-    CipropMethod, DeffKind, EstimateRequest, IntervalType, OutputFormat, QuantileRule, Statistic,
+    Analysis, CipropMethod, DeffKind, EstimateRequest, IntervalType, OutputFormat, QuantileRule,
+    Statistic,
 };
 use crate::table::Column;
 
-/// Runs a request: the whole of `dh estimate` except printing.
+/// Runs a request: the whole of `dh estimate` except printing. The data is read once and the
+/// design built once; the analyses then run in parallel and report in request order.
 pub fn estimate(request: &EstimateRequest) -> Result<Report, EstimateError> {
     request.validate()?;
     let margins = request
@@ -28,21 +32,49 @@ pub fn estimate(request: &EstimateRequest) -> Result<Report, EstimateError> {
     if let Some(m) = &margins {
         prepare_margin_columns(m, &mut data)?;
     }
-    for by in &request.by {
-        data.ensure_categorical("--by", by)?;
-    }
-    for var in &request.statistic.vars {
-        if matches!(data.column("--var", var)?, Column::Categorical(_)) {
-            data.ensure_categorical("--var", var)?;
+    for analysis in &request.analyses {
+        for by in &analysis.by {
+            data.ensure_categorical("--by", by)
+                .map_err(|e| analysis.locate(e))?;
+        }
+        for var in &analysis.statistic.vars {
+            if matches!(
+                data.column("--var", var).map_err(|e| analysis.locate(e))?,
+                Column::Categorical(_)
+            ) {
+                data.ensure_categorical("--var", var)
+                    .map_err(|e| analysis.locate(e))?;
+            }
         }
     }
     let built = build_design(request, &data, margins.as_ref())?;
-    let mask = if request.subset.is_empty() {
+    let groups = request
+        .analyses
+        .par_iter()
+        .enumerate()
+        .map(|(index, analysis)| {
+            run_analysis(index, analysis, &data, &built.design).map_err(|e| analysis.locate(e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Report {
+        design: built.summary.clone(),
+        estimates: groups.into_iter().flatten().collect(),
+    })
+}
+
+/// One analysis: its domains, then each variable's estimates, labelled as R labels them.
+fn run_analysis(
+    index: usize,
+    analysis: &Analysis,
+    data: &Prepared,
+    design: &SurveyDesign,
+) -> Result<Vec<EstimateRow>, EstimateError> {
+    let mask = if analysis.subset.is_empty() {
         None
     } else {
-        Some(subset_mask(&data.table, &request.subset)?)
+        Some(subset_mask(&data.table, &analysis.subset)?)
     };
-    let by = request
+    let by = analysis
         .by
         .iter()
         .map(|c| data.factor("--by", c))
@@ -52,13 +84,10 @@ pub fn estimate(request: &EstimateRequest) -> Result<Report, EstimateError> {
         by,
     };
     let mut estimates = Vec::new();
-    for var in &request.statistic.vars {
-        estimates.extend(run_statistic(request, &data, &built.design, var, &domains)?);
+    for var in &analysis.statistic.vars {
+        estimates.extend(run_statistic(analysis, data, design, var, &domains)?);
     }
-    Ok(Report {
-        design: built.summary.clone(),
-        estimates: label_rows(request, estimates),
-    })
+    Ok(label_rows(index, analysis, estimates))
 }
 
 fn variable<'a>(
@@ -76,13 +105,13 @@ fn variable<'a>(
 }
 
 fn run_statistic(
-    request: &EstimateRequest,
+    analysis: &Analysis,
     data: &Prepared,
     design: &SurveyDesign,
     var: &str,
     domains: &DomainSpec<'_>,
 ) -> Result<Vec<Estimate>, EstimateError> {
-    let s = &request.statistic;
+    let s = &analysis.statistic;
     let options = Options {
         na_rm: s.na_rm,
         deff: match s.deff {
@@ -134,7 +163,7 @@ fn run_statistic(
 /// Converts the library's estimates into report rows, ordered and named as R orders and names them:
 /// without `--by`, R's names (`api00`, `stypeE`); with `--by`, svyby's labels (`E`, `E.Yes`, or
 /// `E:stypeE` when a domain holds several estimates), statistic-major like `coef(svyby(...))`.
-fn label_rows(request: &EstimateRequest, estimates: Vec<Estimate>) -> Vec<EstimateRow> {
+fn label_rows(index: usize, analysis: &Analysis, estimates: Vec<Estimate>) -> Vec<EstimateRow> {
     let mut rows: Vec<(usize, EstimateRow)> = Vec::with_capacity(estimates.len());
     let mut names: Vec<String> = Vec::new();
     for e in estimates {
@@ -145,11 +174,11 @@ fn label_rows(request: &EstimateRequest, estimates: Vec<Estimate>) -> Vec<Estima
                 names.len() - 1
             }
         };
-        let domain = if request.by.is_empty() {
+        let domain = if analysis.by.is_empty() {
             None
         } else {
             Some(Domain(
-                request
+                analysis
                     .by
                     .iter()
                     .cloned()
@@ -171,6 +200,8 @@ fn label_rows(request: &EstimateRequest, estimates: Vec<Estimate>) -> Vec<Estima
                 deff: e.deff,
                 n_unweighted: e.n_unweighted,
                 n_weighted: e.n_weighted,
+                stat: analysis.statistic.stat.keyword().to_string(),
+                analysis: index,
             },
         ));
     }
@@ -190,8 +221,8 @@ fn label_rows(request: &EstimateRequest, estimates: Vec<Estimate>) -> Vec<Estima
         .collect()
 }
 
-/// Lines describing the request for the table format.
-fn summary_lines(request: &EstimateRequest) -> Vec<String> {
+/// The line describing the design and variance method, for the table format.
+fn design_line(request: &EstimateRequest) -> String {
     let d = &request.design;
     let mut design = Vec::new();
     if let Some(s) = &d.strata {
@@ -225,22 +256,24 @@ fn summary_lines(request: &EstimateRequest) -> Vec<String> {
             )
         }
     };
-    let s = &request.statistic;
+    format!("Variance: {variance}; {}", design.join(", "))
+}
+
+/// The line describing one analysis, for the table format.
+fn analysis_line(analysis: &Analysis) -> String {
+    let s = &analysis.statistic;
     let mut statistic = format!("Statistic: {} of {}", s.stat.keyword(), s.vars.join(", "));
     if let Some(den) = &s.denominator {
         statistic.push_str(&format!(" / {den}"));
     }
-    if !request.by.is_empty() {
-        statistic.push_str(&format!(", by {}", request.by.join(" x ")));
+    if !analysis.by.is_empty() {
+        statistic.push_str(&format!(", by {}", analysis.by.join(" x ")));
     }
-    for c in &request.subset {
+    for c in &analysis.subset {
         statistic.push_str(&format!(", where {} = {}", c.column, c.value));
     }
     statistic.push_str(&format!("; {}% intervals", s.level * 100.0));
-    vec![
-        format!("Variance: {variance}; {}", design.join(", ")),
-        statistic,
-    ]
+    statistic
 }
 
 /// The text printed for `format`.
@@ -248,6 +281,9 @@ pub fn render(report: &Report, request: &EstimateRequest, format: OutputFormat) 
     match format {
         OutputFormat::Json => report.to_json(),
         OutputFormat::Csv => to_csv(report),
-        OutputFormat::Table => to_table(report, &summary_lines(request)),
+        OutputFormat::Table => {
+            let analyses: Vec<String> = request.analyses.iter().map(analysis_line).collect();
+            to_table(report, &design_line(request), &analyses)
+        }
     }
 }

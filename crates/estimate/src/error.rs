@@ -55,6 +55,8 @@ pub enum EstimateError {
     #[error("{path}: {message}")]
     Population { path: PathBuf, message: String },
     #[error("{path}: {message}")]
+    Analyses { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
     ReplicateWeights { path: PathBuf, message: String },
     #[error("{0}")]
     Survey(#[from] dh_survey::SurveyError),

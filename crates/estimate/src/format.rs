@@ -18,7 +18,7 @@ fn optional(x: Option<f64>) -> String {
 
 /// The `--format csv` text.
 pub fn to_csv(report: &Report) -> String {
-    let by: Vec<String> = by_columns(report);
+    let by: Vec<String> = by_columns(&report.estimates);
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let mut header: Vec<String> = by.clone();
     header.extend(
@@ -33,6 +33,7 @@ pub fn to_csv(report: &Report) -> String {
             "deff",
             "n_unweighted",
             "n_weighted",
+            "stat",
         ]
         .map(str::to_string),
     );
@@ -53,6 +54,7 @@ pub fn to_csv(report: &Report) -> String {
             optional(row.deff),
             row.n_unweighted.to_string(),
             full_precision(row.n_weighted),
+            row.stat.clone(),
         ]);
         let _ = w.write_record(&record);
     }
@@ -61,9 +63,9 @@ pub fn to_csv(report: &Report) -> String {
         .unwrap_or_default()
 }
 
-fn by_columns(report: &Report) -> Vec<String> {
+fn by_columns<'a>(rows: impl IntoIterator<Item = &'a EstimateRow>) -> Vec<String> {
     let mut cols: Vec<String> = Vec::new();
-    for row in &report.estimates {
+    for row in rows {
         for (k, _) in row.domain.iter().flat_map(|d| d.0.iter()) {
             if !cols.contains(k) {
                 cols.push(k.clone());
@@ -104,8 +106,9 @@ fn readable(x: f64) -> String {
     }
 }
 
-/// The `--format table` text: `summary` lines (design, statistic), then an aligned table.
-pub fn to_table(report: &Report, summary: &[String]) -> String {
+/// The `--format table` text: the design and `design_line` on top, then for each analysis its
+/// line from `analysis_lines` and an aligned table of its rows.
+pub fn to_table(report: &Report, design_line: &str, analysis_lines: &[String]) -> String {
     let d = &report.design;
     let mut out = String::new();
     let count = |x: Option<usize>| x.map_or_else(|| "unknown".to_string(), |x| x.to_string());
@@ -116,13 +119,28 @@ pub fn to_table(report: &Report, summary: &[String]) -> String {
         count(d.n_psu),
         d.degf
     ));
-    for line in summary {
-        out.push_str(line);
-        out.push('\n');
-    }
+    out.push_str(design_line);
     out.push('\n');
-    let by = by_columns(report);
-    let has_deff = report.estimates.iter().any(|r| r.deff.is_some());
+    for (index, line) in analysis_lines.iter().enumerate() {
+        let rows: Vec<&EstimateRow> = report
+            .estimates
+            .iter()
+            .filter(|r| r.analysis == index)
+            .collect();
+        if index > 0 {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push_str("\n\n");
+        out.push_str(&aligned_rows(&rows));
+    }
+    out
+}
+
+/// One analysis's rows as an aligned table with a header.
+fn aligned_rows(estimates: &[&EstimateRow]) -> String {
+    let by = by_columns(estimates.iter().copied());
+    let has_deff = estimates.iter().any(|r| r.deff.is_some());
     let mut header: Vec<String> = by.clone();
     header
         .extend(["name", "estimate", "se", "ci_lower", "ci_upper", "ci", "df"].map(str::to_string));
@@ -131,7 +149,7 @@ pub fn to_table(report: &Report, summary: &[String]) -> String {
     }
     header.extend(["n", "N"].map(str::to_string));
     let mut rows: Vec<Vec<String>> = vec![header];
-    for r in &report.estimates {
+    for r in estimates {
         let mut cells: Vec<String> = by
             .iter()
             .map(|c| domain_value(r, c).unwrap_or_else(|| "NA".to_string()))
@@ -156,6 +174,7 @@ pub fn to_table(report: &Report, summary: &[String]) -> String {
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let text_columns = by.len() + 1;
+    let mut out = String::new();
     for row in &rows {
         let cells: Vec<String> = row
             .iter()
@@ -185,7 +204,7 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "stype,name,estimate,se,ci_lower,ci_upper,ci_method,df,deff,n_unweighted,n_weighted"
+            "stype,name,estimate,se,ci_lower,ci_upper,ci_method,df,deff,n_unweighted,n_weighted,stat"
         );
         let first: Vec<&str> = lines.next().unwrap().split(',').collect();
         assert_eq!(first[0], "E");
@@ -200,14 +219,39 @@ mod tests {
 
     #[test]
     fn table_is_aligned_with_design_on_top() {
-        let text = to_table(&sample(), &["Statistic: mean of api00".to_string()]);
+        let text = to_table(
+            &sample(),
+            "Variance: Taylor linearisation",
+            &["Statistic: mean of api00".to_string()],
+        );
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("Design: 183 rows, 1 strata, 15 PSUs, 14 degrees"));
-        assert_eq!(lines[1], "Statistic: mean of api00");
-        assert!(lines[3].starts_with("stype  name"));
-        assert!(lines[5].contains("644.1694"), "{text}");
-        let se_end = lines[3].find(" se").unwrap() + 3;
-        assert_eq!(&lines[4][se_end - 8..se_end], "23.54224");
+        assert_eq!(lines[1], "Variance: Taylor linearisation");
+        assert_eq!(lines[2], "Statistic: mean of api00");
+        assert!(lines[4].starts_with("stype  name"));
+        assert!(lines[6].contains("644.1694"), "{text}");
+        let se_end = lines[4].find(" se").unwrap() + 3;
+        assert_eq!(&lines[5][se_end - 8..se_end], "23.54224");
+    }
+
+    #[test]
+    fn table_has_one_section_per_analysis() {
+        let mut report = sample();
+        report.estimates[1].analysis = 1;
+        let text = to_table(
+            &report,
+            "Variance: Taylor linearisation",
+            &[
+                "Statistic: mean of api00, by stype".into(),
+                "Statistic: mean of api00".into(),
+            ],
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "Statistic: mean of api00, by stype");
+        assert!(lines[4].starts_with("stype  name"), "{text}");
+        assert_eq!(lines[7], "Statistic: mean of api00");
+        assert!(lines[9].starts_with("name"), "{text}");
+        assert!(lines[10].starts_with("api00"), "{text}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `dh-estimate`: the `dh estimate` command as a library. It reads a CSV or Parquet table, builds a
 //! survey design from options, runs estimates through `dh-survey` and formats them.
 
+pub mod analyses;
 pub mod build_design;
 pub mod column_builder;
 pub mod domains;

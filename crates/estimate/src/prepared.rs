@@ -1,5 +1,5 @@
 //! The data of one request, read and typed: each requested column once, `--factor` columns made
-//! categorical, and accessors that check a column's type against the flag that names it.
+//! categorical (for every analysis of the request), and accessors that check a column's type against the flag that names it.
 
 use dh_survey::Factor;
 
@@ -52,7 +52,11 @@ impl Prepared {
             }
             other => other,
         })?;
-        for name in &request.statistic.factors {
+        let factors = request
+            .analyses
+            .iter()
+            .flat_map(|a| a.statistic.factors.iter());
+        for name in factors {
             let column = table.column(name).ok_or_else(|| {
                 EstimateError::invalid(
                     "--factor",

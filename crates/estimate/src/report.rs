@@ -60,6 +60,11 @@ pub struct EstimateRow {
     pub n_unweighted: usize,
     /// Sum of their weights.
     pub n_weighted: f64,
+    /// The statistic (`mean`, `total`, `ratio`, `ciprop`, `quantile`).
+    pub stat: String,
+    /// Position of the analysis that produced the row (the table format groups by it).
+    #[serde(skip)]
+    pub analysis: usize,
 }
 
 /// Everything `dh estimate` prints.
@@ -113,6 +118,8 @@ pub(crate) mod tests {
                     deff: None,
                     n_unweighted: 144,
                     n_weighted: 4874.0,
+                    stat: "mean".into(),
+                    analysis: 0,
                 },
                 EstimateRow {
                     domain: None,
@@ -126,6 +133,8 @@ pub(crate) mod tests {
                     deff: Some(9.345869450590952),
                     n_unweighted: 183,
                     n_weighted: 6194.0003242492585,
+                    stat: "mean".into(),
+                    analysis: 0,
                 },
             ],
         }

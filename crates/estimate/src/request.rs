@@ -177,16 +177,160 @@ impl Default for StatisticOptions {
     }
 }
 
-/// Everything `dh estimate` needs.
+/// One analysis: a statistic over one or more variables, optionally by domains and within a
+/// subset. One invocation can run several on one read of the data (`--analyses FILE`).
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub statistic: StatisticOptions,
+    pub by: Vec<String>,
+    pub subset: Vec<SubsetCondition>,
+    /// Where the analysis was given, for messages: `None` for the command line, else e.g.
+    /// `analyses.toml, analysis 2 (line 7)`.
+    pub origin: Option<String>,
+}
+
+impl Analysis {
+    /// Checks the statistic's options; errors name the origin and the flag (or file key).
+    pub fn validate(&self) -> Result<(), EstimateError> {
+        self.validate_statistic().map_err(|e| self.locate(e))?;
+        for by in &self.by {
+            if self.statistic.vars.contains(by) {
+                return Err(self.locate(EstimateError::invalid(
+                    "--by",
+                    by,
+                    "is also a --var column",
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Prefixes option errors with where the analysis was given.
+    pub fn locate(&self, error: EstimateError) -> EstimateError {
+        let Some(origin) = &self.origin else {
+            return error;
+        };
+        match error {
+            EstimateError::InvalidOption {
+                flag,
+                value,
+                reason,
+            } => EstimateError::InvalidOption {
+                flag: format!("{origin}: {flag}"),
+                value,
+                reason,
+            },
+            EstimateError::MissingOption { flag, reason } => EstimateError::MissingOption {
+                flag: format!("{origin}: {flag}"),
+                reason,
+            },
+            EstimateError::NotNumeric {
+                flag,
+                column,
+                example,
+            } => EstimateError::NotNumeric {
+                flag: format!("{origin}: {flag}"),
+                column,
+                example,
+            },
+            other => other,
+        }
+    }
+
+    fn validate_statistic(&self) -> Result<(), EstimateError> {
+        let s = &self.statistic;
+        if s.vars.is_empty() {
+            return Err(EstimateError::missing("--var", "give at least one column"));
+        }
+        if !(s.level > 0.0 && s.level < 1.0) {
+            return Err(EstimateError::invalid(
+                "--level",
+                s.level,
+                "must be between 0 and 1",
+            ));
+        }
+        match (s.stat, &s.denominator) {
+            (Statistic::Ratio, None) => {
+                return Err(EstimateError::missing(
+                    "--denominator",
+                    "--stat ratio needs --denominator COL",
+                ));
+            }
+            (stat, Some(d)) if stat != Statistic::Ratio => {
+                return Err(EstimateError::invalid(
+                    "--denominator",
+                    d,
+                    "applies only to --stat ratio",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(m) = s.method
+            && s.stat != Statistic::Ciprop
+        {
+            return Err(EstimateError::invalid(
+                "--method",
+                m.keyword(),
+                "applies only to --stat ciprop",
+            ));
+        }
+        if s.stat == Statistic::Quantile {
+            if s.quantiles.is_empty() {
+                return Err(EstimateError::missing(
+                    "--quantiles",
+                    "--stat quantile needs --quantiles Q[,Q...]",
+                ));
+            }
+            if let Some(q) = s.quantiles.iter().find(|q| !(0.0..=1.0).contains(*q)) {
+                return Err(EstimateError::invalid(
+                    "--quantiles",
+                    q,
+                    "must be in [0, 1]",
+                ));
+            }
+        } else {
+            if !s.quantiles.is_empty() {
+                return Err(EstimateError::invalid(
+                    "--quantiles",
+                    join_numbers(&s.quantiles),
+                    "applies only to --stat quantile",
+                ));
+            }
+            if let Some(q) = s.qrule {
+                return Err(EstimateError::invalid(
+                    "--qrule",
+                    q.keyword(),
+                    "applies only to --stat quantile",
+                ));
+            }
+            if let Some(i) = s.interval_type {
+                return Err(EstimateError::invalid(
+                    "--interval-type",
+                    i.keyword(),
+                    "applies only to --stat quantile",
+                ));
+            }
+        }
+        if s.deff != DeffKind::None && !matches!(s.stat, Statistic::Mean | Statistic::Total) {
+            return Err(EstimateError::invalid(
+                "--deff",
+                s.stat.keyword(),
+                "design effects are given for --stat mean and total",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Everything `dh estimate` needs: the data, the design, and the analyses to run on it.
 #[derive(Debug, Clone)]
 pub struct EstimateRequest {
     pub data: PathBuf,
     pub design: DesignOptions,
     pub replicates: Option<ReplicateOptions>,
     pub calibration: Option<CalibrationOptions>,
-    pub statistic: StatisticOptions,
-    pub by: Vec<String>,
-    pub subset: Vec<SubsetCondition>,
+    /// Run in order on one read of the data; their estimates are reported in this order.
+    pub analyses: Vec<Analysis>,
 }
 
 impl EstimateRequest {
@@ -194,11 +338,14 @@ impl EstimateRequest {
     pub fn validate(&self) -> Result<(), EstimateError> {
         self.validate_design()?;
         self.validate_replicates()?;
-        self.validate_statistic()?;
-        for by in &self.by {
-            if self.statistic.vars.contains(by) {
-                return Err(EstimateError::invalid("--by", by, "is also a --var column"));
-            }
+        if self.analyses.is_empty() {
+            return Err(EstimateError::missing(
+                "--stat",
+                "give --stat and --var, or --analyses FILE",
+            ));
+        }
+        for analysis in &self.analyses {
+            analysis.validate()?;
         }
         Ok(())
     }
@@ -288,90 +435,6 @@ impl EstimateRequest {
         Ok(())
     }
 
-    fn validate_statistic(&self) -> Result<(), EstimateError> {
-        let s = &self.statistic;
-        if s.vars.is_empty() {
-            return Err(EstimateError::missing("--var", "give at least one column"));
-        }
-        if !(s.level > 0.0 && s.level < 1.0) {
-            return Err(EstimateError::invalid(
-                "--level",
-                s.level,
-                "must be between 0 and 1",
-            ));
-        }
-        match (s.stat, &s.denominator) {
-            (Statistic::Ratio, None) => {
-                return Err(EstimateError::missing(
-                    "--denominator",
-                    "--stat ratio needs --denominator COL",
-                ));
-            }
-            (stat, Some(d)) if stat != Statistic::Ratio => {
-                return Err(EstimateError::invalid(
-                    "--denominator",
-                    d,
-                    "applies only to --stat ratio",
-                ));
-            }
-            _ => {}
-        }
-        if let Some(m) = s.method
-            && s.stat != Statistic::Ciprop
-        {
-            return Err(EstimateError::invalid(
-                "--method",
-                m.keyword(),
-                "applies only to --stat ciprop",
-            ));
-        }
-        if s.stat == Statistic::Quantile {
-            if s.quantiles.is_empty() {
-                return Err(EstimateError::missing(
-                    "--quantiles",
-                    "--stat quantile needs --quantiles Q[,Q...]",
-                ));
-            }
-            if let Some(q) = s.quantiles.iter().find(|q| !(0.0..=1.0).contains(*q)) {
-                return Err(EstimateError::invalid(
-                    "--quantiles",
-                    q,
-                    "must be in [0, 1]",
-                ));
-            }
-        } else {
-            if !s.quantiles.is_empty() {
-                return Err(EstimateError::invalid(
-                    "--quantiles",
-                    join_numbers(&s.quantiles),
-                    "applies only to --stat quantile",
-                ));
-            }
-            if let Some(q) = s.qrule {
-                return Err(EstimateError::invalid(
-                    "--qrule",
-                    q.keyword(),
-                    "applies only to --stat quantile",
-                ));
-            }
-            if let Some(i) = s.interval_type {
-                return Err(EstimateError::invalid(
-                    "--interval-type",
-                    i.keyword(),
-                    "applies only to --stat quantile",
-                ));
-            }
-        }
-        if s.deff != DeffKind::None && !matches!(s.stat, Statistic::Mean | Statistic::Total) {
-            return Err(EstimateError::invalid(
-                "--deff",
-                s.stat.keyword(),
-                "design effects are given for --stat mean and total",
-            ));
-        }
-        Ok(())
-    }
-
     /// Every data column the request reads, each with the flag that names it (first flag wins).
     pub fn columns(&self) -> Vec<(String, &'static str)> {
         let mut out: Vec<(String, &'static str)> = Vec::new();
@@ -386,13 +449,15 @@ impl EstimateRequest {
         d.fpc.iter().for_each(|c| add(c, "--fpc"));
         d.weights.iter().for_each(|c| add(c, "--weights"));
         d.probs.iter().for_each(|c| add(c, "--probs"));
-        self.statistic.vars.iter().for_each(|c| add(c, "--var"));
-        self.statistic
-            .denominator
-            .iter()
-            .for_each(|c| add(c, "--denominator"));
-        self.by.iter().for_each(|c| add(c, "--by"));
-        self.subset.iter().for_each(|c| add(&c.column, "--subset"));
+        for a in &self.analyses {
+            a.statistic.vars.iter().for_each(|c| add(c, "--var"));
+            a.statistic
+                .denominator
+                .iter()
+                .for_each(|c| add(c, "--denominator"));
+            a.by.iter().for_each(|c| add(c, "--by"));
+            a.subset.iter().for_each(|c| add(&c.column, "--subset"));
+        }
         out
     }
 }
@@ -418,12 +483,13 @@ mod tests {
             },
             replicates: None,
             calibration: None,
-            statistic: StatisticOptions {
-                vars: vec!["api00".into()],
-                ..StatisticOptions::default()
-            },
-            by: vec![],
-            subset: vec![],
+            analyses: vec![Analysis {
+                statistic: StatisticOptions {
+                    vars: vec!["api00".into()],
+                    ..StatisticOptions::default()
+                },
+                ..Analysis::default()
+            }],
         }
     }
 
@@ -449,7 +515,7 @@ mod tests {
     #[test]
     fn inconsistent_options_name_the_flag() {
         let mut r = base();
-        r.statistic.stat = Statistic::Ratio;
+        r.analyses[0].statistic.stat = Statistic::Ratio;
         assert!(
             r.validate()
                 .unwrap_err()
@@ -457,7 +523,7 @@ mod tests {
                 .contains("--denominator")
         );
         let mut r = base();
-        r.statistic.method = Some(CipropMethod::Beta);
+        r.analyses[0].statistic.method = Some(CipropMethod::Beta);
         assert!(r.validate().unwrap_err().to_string().contains("--method"));
         let mut r = base();
         r.design.probs = Some("p".into());
@@ -466,14 +532,14 @@ mod tests {
         r.design.weights = None;
         assert!(r.validate().unwrap_err().to_string().contains("--weights"));
         let mut r = base();
-        r.statistic.stat = Statistic::Quantile;
+        r.analyses[0].statistic.stat = Statistic::Quantile;
         assert!(
             r.validate()
                 .unwrap_err()
                 .to_string()
                 .contains("--quantiles")
         );
-        r.statistic.quantiles = vec![1.5];
+        r.analyses[0].statistic.quantiles = vec![1.5];
         assert!(
             r.validate()
                 .unwrap_err()
@@ -488,8 +554,36 @@ mod tests {
         });
         assert!(r.validate().unwrap_err().to_string().contains("--fay-rho"));
         let mut r = base();
-        r.statistic.level = 95.0;
+        r.analyses[0].statistic.level = 95.0;
         assert!(r.validate().unwrap_err().to_string().contains("--level"));
+        let mut r = base();
+        r.analyses.clear();
+        assert!(r.validate().unwrap_err().to_string().contains("--analyses"));
+    }
+
+    #[test]
+    fn errors_of_a_file_analysis_name_where_it_was_given() {
+        let mut r = base();
+        let mut second = r.analyses[0].clone();
+        second.statistic.stat = Statistic::Ratio;
+        second.origin = Some("a.toml, analysis 2 (line 5)".into());
+        r.analyses.push(second);
+        let err = r.validate().unwrap_err().to_string();
+        assert!(
+            err.starts_with("a.toml, analysis 2 (line 5): --denominator"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn columns_of_every_analysis_are_read_once() {
+        let mut r = base();
+        let mut second = r.analyses[0].clone();
+        second.statistic.vars = vec!["api99".into(), "api00".into()];
+        second.by = vec!["stype".into()];
+        r.analyses.push(second);
+        let names: Vec<String> = r.columns().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["pw", "api00", "api99", "stype"]);
     }
 
     #[test]
@@ -507,8 +601,8 @@ mod tests {
     fn columns_are_listed_once_with_their_flag() {
         let mut r = base();
         r.design.ids = vec!["dnum".into()];
-        r.by = vec!["stype".into()];
-        r.subset = vec!["stype=E".parse().unwrap()];
+        r.analyses[0].by = vec!["stype".into()];
+        r.analyses[0].subset = vec!["stype=E".parse().unwrap()];
         let cols = r.columns();
         assert_eq!(
             cols,

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dh_estimate::request::{DesignOptions, EstimateRequest, Statistic, StatisticOptions};
+use dh_estimate::request::{Analysis, DesignOptions, EstimateRequest, Statistic, StatisticOptions};
 use dh_estimate::{EstimateError, estimate};
 
 fn oracle(file: &str) -> PathBuf {
@@ -18,13 +18,14 @@ fn request(file: &str, design: DesignOptions, stat: Statistic, var: &str) -> Est
         design,
         replicates: None,
         calibration: None,
-        statistic: StatisticOptions {
-            stat,
-            vars: vec![var.to_string()],
-            ..StatisticOptions::default()
-        },
-        by: vec![],
-        subset: vec![],
+        analyses: vec![Analysis {
+            statistic: StatisticOptions {
+                stat,
+                vars: vec![var.to_string()],
+                ..StatisticOptions::default()
+            },
+            ..Analysis::default()
+        }],
     }
 }
 
@@ -73,7 +74,7 @@ fn cluster_factor_mean_and_by_labels() {
     assert!(rel(report.estimates[0].se, 0.0463365536499119) < 1e-9);
 
     let mut r = request("apiclus1.csv", dclus1(), Statistic::Mean, "api00");
-    r.by = vec!["stype".into(), "awards".into()];
+    r.analyses[0].by = vec!["stype".into(), "awards".into()];
     let report = estimate(&r).unwrap();
     let names: Vec<&str> = report.estimates.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(
@@ -100,7 +101,7 @@ fn missing_values_need_na_rm() {
     let mut r = request("apiclus2.csv", design, Statistic::Total, "enroll");
     let err = estimate(&r).unwrap_err().to_string();
     assert!(err.contains("6 missing") && err.contains("enroll"), "{err}");
-    r.statistic.na_rm = true;
+    r.analyses[0].statistic.na_rm = true;
     let report = estimate(&r).unwrap();
     assert_eq!(report.estimates[0].n_unweighted, 120);
 }
@@ -175,8 +176,8 @@ fn parquet_input_equals_csv_input() {
 
     for (stat, var) in [(Statistic::Mean, "api00"), (Statistic::Total, "enroll")] {
         let mut from_csv = request("apistrat.csv", dstrat(), stat, var);
-        from_csv.by = vec!["stype".into()];
-        from_csv.statistic.na_rm = true;
+        from_csv.analyses[0].by = vec!["stype".into()];
+        from_csv.analyses[0].statistic.na_rm = true;
         let mut from_parquet = from_csv.clone();
         from_parquet.data = parquet.clone();
         assert_eq!(

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dh_estimate::EstimateError;
+use dh_estimate::analyses::read_analyses;
 use dh_estimate::request::{
-    CalibrationOptions, DeffKind, DesignOptions, EstimateRequest, OutputFormat, ReplicateOptions,
-    StatisticOptions, SubsetCondition, parse_flag,
+    Analysis, CalibrationOptions, DeffKind, DesignOptions, EstimateRequest, OutputFormat,
+    ReplicateOptions, StatisticOptions, SubsetCondition, parse_flag,
 };
 
 use super::{EXIT_CONFIG, EXIT_DATA};
@@ -16,7 +17,8 @@ use super::{EXIT_CONFIG, EXIT_DATA};
 #[command(
     after_help = "Examples:\n  dh estimate apistrat.csv --strata stype --fpc fpc --weights pw --stat mean --var api00\n  \
 dh estimate apiclus1.csv --ids dnum --fpc fpc --weights pw --stat ciprop --var yes --method beta --by stype --format json\n  \
-dh estimate apiclus1.csv --ids dnum --weights pw --replicates jk1 --stat total --var enroll --na-rm"
+dh estimate apiclus1.csv --ids dnum --weights pw --replicates jk1 --stat total --var enroll --na-rm\n  \
+dh estimate survey.csv --ids psu --strata stratum --weights weight --nest --analyses analyses.toml --format json"
 )]
 pub struct Args {
     /// Data file: CSV (header row; `NA` and empty fields are missing) or Parquet.
@@ -71,16 +73,21 @@ pub struct Args {
     pub population: Option<PathBuf>,
 
     /// Statistic: mean, total, ratio, ciprop or quantile.
-    #[arg(long, value_name = "STAT")]
-    pub stat: String,
+    #[arg(long, value_name = "STAT", requires = "vars")]
+    pub stat: Option<String>,
     /// Variable(s) to estimate.
     #[arg(
         long = "var",
         value_delimiter = ',',
         value_name = "COL[,COL...]",
-        required = true
+        requires = "stat"
     )]
     pub vars: Vec<String>,
+    /// TOML file of further analyses, each an [[analysis]] table with the statistic flags as keys
+    /// (stat, var, by, subset, method, ...). All run on one read of DATA and one design; their
+    /// estimates follow those of --stat/--var, each row naming its statistic.
+    #[arg(long, value_name = "FILE.toml", required_unless_present = "stat")]
+    pub analyses: Option<PathBuf>,
     /// Denominator of a ratio.
     #[arg(long, value_name = "COL")]
     pub denominator: Option<String>,
@@ -151,7 +158,7 @@ fn request(a: Args) -> Result<(EstimateRequest, OutputFormat), EstimateError> {
         _ => DeffKind::None,
     };
     let statistic = StatisticOptions {
-        stat: parse_flag("--stat", &a.stat)?,
+        stat: parse_flag("--stat", a.stat.as_deref().unwrap_or("mean"))?,
         vars: a.vars,
         denominator: a.denominator,
         factors: a.factors,
@@ -190,14 +197,45 @@ fn request(a: Args) -> Result<(EstimateRequest, OutputFormat), EstimateError> {
         lonely_psu: parse_flag("--lonely-psu", &a.lonely_psu)?,
     };
     let format = parse_flag("--format", &a.format)?;
+    let mut analyses = Vec::new();
+    let from_file = match &a.analyses {
+        Some(file) => read_analyses(file, &statistic)?,
+        None => Vec::new(),
+    };
+    if a.stat.is_some() {
+        analyses.push(Analysis {
+            statistic,
+            by: a.by,
+            subset,
+            origin: None,
+        });
+    } else {
+        let s = &statistic;
+        let stray = [
+            ("--by", !a.by.is_empty()),
+            ("--subset", !subset.is_empty()),
+            ("--denominator", s.denominator.is_some()),
+            ("--factor", !s.factors.is_empty()),
+            ("--method", s.method.is_some()),
+            ("--quantiles", !s.quantiles.is_empty()),
+            ("--qrule", s.qrule.is_some()),
+            ("--interval-type", s.interval_type.is_some()),
+            ("--deff", s.deff != DeffKind::None),
+        ];
+        if let Some((flag, _)) = stray.iter().find(|(_, given)| *given) {
+            return Err(EstimateError::MissingOption {
+                flag: flag.to_string(),
+                reason: "goes with --stat; in an --analyses file give it per analysis".to_string(),
+            });
+        }
+    }
+    analyses.extend(from_file);
     let request = EstimateRequest {
         data: a.data,
         design,
         replicates,
         calibration,
-        statistic,
-        by: a.by,
-        subset,
+        analyses,
     };
     request.validate()?;
     Ok((request, format))
@@ -216,9 +254,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(err) => {
             eprintln!("error: {err}");
             let code = match err {
-                EstimateError::InvalidOption { .. } | EstimateError::MissingOption { .. } => {
-                    EXIT_CONFIG
-                }
+                EstimateError::InvalidOption { .. }
+                | EstimateError::MissingOption { .. }
+                | EstimateError::Analyses { .. } => EXIT_CONFIG,
                 _ => EXIT_DATA,
             };
             Ok(ExitCode::from(code))
