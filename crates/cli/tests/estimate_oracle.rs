@@ -73,6 +73,8 @@ struct Fixture {
     dir: tempfile::TempDir,
     oracle: Value,
     written: HashMap<String, PathBuf>,
+    /// Bootstrap designs draw their replicates from R's seed instead of reading R's exported weights.
+    seeded_bootstrap: bool,
 }
 
 impl Fixture {
@@ -84,6 +86,7 @@ impl Fixture {
             dir: tempfile::tempdir().expect("temporary directory"),
             oracle: serde_json::from_str(&text).expect("expected.json parses"),
             written: HashMap::new(),
+            seeded_bootstrap: false,
         }
     }
 
@@ -258,7 +261,18 @@ fn design_args(fx: &mut Fixture, case: &Value, args: &mut Vec<String>) -> Result
         }
         "replicate" => {
             let kind = s(&d["rep_type"]).to_ascii_lowercase();
-            if kind == "bootstrap" {
+            if kind == "bootstrap" && fx.seeded_bootstrap {
+                // draw the replicates as R did after set.seed(seed)
+                taylor_args(&designs[s(&d["base_design"])], args);
+                args.extend([
+                    "--replicates".into(),
+                    kind,
+                    "--seed".into(),
+                    d["seed"].to_string(),
+                    "--n-replicates".into(),
+                    "50".into(),
+                ]);
+            } else if kind == "bootstrap" {
                 // R's bootstrap replicates are random: use R's exported weights with as.svrepdesign's scale
                 let base = &designs[s(&d["base_design"])];
                 let file = fx.repweights("apiclus1_boot_repweights.csv", "rep");
@@ -570,6 +584,31 @@ fn every_oracle_case_through_the_cli() {
         failures.len(),
         cases.len()
     );
+}
+
+/// The bootstrap cases again, with `--replicates bootstrap --seed N`: dh draws R's replicates itself.
+#[test]
+fn bootstrap_cases_with_r_seed_through_the_cli() {
+    let mut fx = Fixture::new();
+    fx.seeded_bootstrap = true;
+    let designs = fx.oracle["designs"].clone();
+    let cases: Vec<Value> = fx.oracle["cases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| designs[s(&c["design"]["id"])]["rep_type"] == "bootstrap")
+        .collect();
+    assert!(cases.len() >= 3, "{} bootstrap cases", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            run_case(&mut fx, case)
+                .err()
+                .map(|p| format!("{}: {p}", s(&case["id"])))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

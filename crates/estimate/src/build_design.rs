@@ -8,8 +8,8 @@ use dh_survey::calibrate::{
     calibrate, calibrate_to_margins, post_stratify, rake,
 };
 use dh_survey::replicate::{
-    DesignColumns, RepType, ReplicateOptions as BuildOptions, SuppliedOptions, build_replicates,
-    supplied_replicates,
+    DesignColumns, RepType, ReplicateOptions as BuildOptions, SuppliedOptions, build_bootstrap,
+    build_replicates, supplied_replicates,
 };
 use dh_survey::{Design, DesignSpec, SurveyDesign, WeightSpec};
 
@@ -76,6 +76,9 @@ fn taylor_design(request: &EstimateRequest, data: &Prepared) -> Result<Design, E
     Ok(Design::new(&spec)?)
 }
 
+/// R's `as.svrepdesign(type="bootstrap")` default number of replicates.
+pub const DEFAULT_BOOTSTRAP_REPLICATES: usize = 50;
+
 fn rep_type(kind: ReplicateKind, fay_rho: Option<f64>) -> RepType {
     match kind {
         ReplicateKind::Jk1 => RepType::Jk1,
@@ -121,14 +124,16 @@ pub fn build_design(
                     .to_string(),
             ));
         }
-        (Some(ReplicateOptions::Convert { kind, fay_rho, mse }), Some(t)) => {
-            if *kind == ReplicateKind::Bootstrap {
-                return Err(EstimateError::invalid(
-                    "--replicates",
-                    "bootstrap",
-                    "bootstrap replicates are random; supply them with --repweights FILE --rep-type bootstrap",
-                ));
-            }
+        (
+            Some(ReplicateOptions::Convert {
+                kind,
+                fay_rho,
+                mse,
+                seed,
+                n_replicates,
+            }),
+            Some(t),
+        ) => {
             let strata: Option<Vec<usize>> = match &request.design.strata {
                 Some(c) => Some(
                     data.factor("--strata", c)?
@@ -157,14 +162,23 @@ pub fn build_design(
                 psu: &psu,
                 fpc,
             };
-            let set = build_replicates(
-                &columns,
-                &BuildOptions {
-                    rep_type: rep_type(*kind, *fay_rho),
-                    lonely_psu: request.design.lonely_psu,
-                    mse: *mse,
-                },
-            )?;
+            let set = match (kind, seed) {
+                // validate() makes sure a bootstrap has its seed
+                (ReplicateKind::Bootstrap, Some(seed)) => build_bootstrap(
+                    &columns,
+                    n_replicates.unwrap_or(DEFAULT_BOOTSTRAP_REPLICATES),
+                    *seed,
+                    *mse,
+                )?,
+                _ => build_replicates(
+                    &columns,
+                    &BuildOptions {
+                        rep_type: rep_type(*kind, *fay_rho),
+                        lonely_psu: request.design.lonely_psu,
+                        mse: *mse,
+                    },
+                )?,
+            };
             warnings.extend(set.warnings.iter().cloned());
             // CORE: with_replicates keeps R's compressed weights (replicates x PSUs), no dense copy
             SurveyDesign::with_replicates(t.weights().to_vec(), set)?

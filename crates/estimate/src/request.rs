@@ -99,11 +99,14 @@ pub struct DesignOptions {
 /// Replicate weights: built from the design, or supplied in a file.
 #[derive(Debug, Clone)]
 pub enum ReplicateOptions {
-    /// `--replicates KIND` (R's `as.svrepdesign`).
+    /// `--replicates KIND` (R's `as.svrepdesign`). Bootstrap replicates are drawn as R draws them
+    /// after `set.seed(seed)`, so they need `--seed`; `n_replicates` is R's `replicates` (50).
     Convert {
         kind: ReplicateKind,
         fay_rho: Option<f64>,
         mse: bool,
+        seed: Option<i32>,
+        n_replicates: Option<usize>,
     },
     /// `--repweights FILE --rep-type KIND` (R's `svrepdesign(combined.weights=TRUE)`).
     Supplied {
@@ -399,7 +402,47 @@ impl EstimateRequest {
     fn validate_replicates(&self) -> Result<(), EstimateError> {
         let (kind, fay_rho, scale) = match &self.replicates {
             None => return Ok(()),
-            Some(ReplicateOptions::Convert { kind, fay_rho, .. }) => (*kind, *fay_rho, None),
+            Some(ReplicateOptions::Convert {
+                kind,
+                fay_rho,
+                seed,
+                n_replicates,
+                ..
+            }) => {
+                let bootstrap = *kind == ReplicateKind::Bootstrap;
+                if bootstrap && seed.is_none() {
+                    return Err(EstimateError::missing(
+                        "--seed",
+                        "bootstrap replicates are random: give --seed N (R's set.seed) to draw R's replicates, \
+                         or supply them with --repweights FILE --rep-type bootstrap",
+                    ));
+                }
+                if !bootstrap && let Some(seed) = seed {
+                    return Err(EstimateError::invalid(
+                        "--seed",
+                        seed,
+                        "applies only to --replicates bootstrap",
+                    ));
+                }
+                match n_replicates {
+                    Some(n) if !bootstrap => {
+                        return Err(EstimateError::invalid(
+                            "--n-replicates",
+                            n,
+                            "applies only to --replicates bootstrap",
+                        ));
+                    }
+                    Some(n) if *n < 2 => {
+                        return Err(EstimateError::invalid(
+                            "--n-replicates",
+                            n,
+                            "needs at least 2 replicates",
+                        ));
+                    }
+                    _ => {}
+                }
+                (*kind, *fay_rho, None)
+            }
             Some(ReplicateOptions::Supplied {
                 kind,
                 fay_rho,
@@ -551,8 +594,29 @@ mod tests {
             kind: ReplicateKind::Jk1,
             fay_rho: Some(0.3),
             mse: false,
+            seed: None,
+            n_replicates: None,
         });
         assert!(r.validate().unwrap_err().to_string().contains("--fay-rho"));
+        let bootstrap = |seed, n_replicates| ReplicateOptions::Convert {
+            kind: ReplicateKind::Bootstrap,
+            fay_rho: None,
+            mse: false,
+            seed,
+            n_replicates,
+        };
+        let mut r = base();
+        r.replicates = Some(bootstrap(None, None));
+        assert!(r.validate().unwrap_err().to_string().contains("--seed"));
+        r.replicates = Some(bootstrap(Some(7), Some(1)));
+        assert!(
+            r.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--n-replicates")
+        );
+        r.replicates = Some(bootstrap(Some(7), Some(100)));
+        assert!(r.validate().is_ok());
         let mut r = base();
         r.analyses[0].statistic.level = 95.0;
         assert!(r.validate().unwrap_err().to_string().contains("--level"));

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use dh_survey::collate::r_collate;
+
 /// Code of a missing value in a categorical column.
 pub const MISSING_CODE: u32 = u32::MAX;
 
@@ -15,10 +17,11 @@ pub struct Categorical {
 
 impl Categorical {
     /// Builds a categorical column from first-seen dictionary codes and their labels, re-coding so that
-    /// levels are in sorted (byte) order, as `factor()` gives in the C locale.
+    /// levels are in R's order (`factor()` on a usual Linux build, which collates with ICU even in a
+    /// C.UTF-8 locale: letters ignoring case, lowercase first on ties; see [`dh_survey::collate`]).
     pub fn from_dictionary(mut codes: Vec<u32>, labels: Vec<String>) -> Self {
         let mut order: Vec<u32> = (0..labels.len() as u32).collect();
-        order.sort_by(|&a, &b| labels[a as usize].cmp(&labels[b as usize]));
+        order.sort_by(|&a, &b| r_collate(&labels[a as usize], &labels[b as usize]));
         let mut remap = vec![0u32; labels.len()];
         for (new, &old) in order.iter().enumerate() {
             remap[old as usize] = new as u32;
@@ -256,6 +259,21 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levels_follow_r_collation_not_bytes() {
+        let labels = ["b", "B", "a", "A10", "A2", "_x", "Zeta", "alpha"];
+        let c = Categorical::from_dictionary(
+            (0..labels.len() as u32).collect(),
+            labels.iter().map(|l| l.to_string()).collect(),
+        );
+        // levels(factor(c("b","B","a","A10","A2","_x","Zeta","alpha"))) in R 4.2
+        assert_eq!(
+            c.levels,
+            ["_x", "a", "A10", "A2", "alpha", "b", "B", "Zeta"]
+        );
+        assert_eq!(c.label(0), Some("b"));
+    }
 
     #[test]
     fn levels_are_sorted_and_codes_remapped() {

@@ -18,6 +18,7 @@ use super::{EXIT_CONFIG, EXIT_DATA};
     after_help = "Examples:\n  dh estimate apistrat.csv --strata stype --fpc fpc --weights pw --stat mean --var api00\n  \
 dh estimate apiclus1.csv --ids dnum --fpc fpc --weights pw --stat ciprop --var yes --method beta --by stype --format json\n  \
 dh estimate apiclus1.csv --ids dnum --weights pw --replicates jk1 --stat total --var enroll --na-rm\n  \
+dh estimate apiclus1.csv --ids dnum --weights pw --replicates bootstrap --seed 42 --stat mean --var api00\n  \
 dh estimate survey.csv --ids psu --strata stratum --weights weight --nest --analyses analyses.toml --format json"
 )]
 pub struct Args {
@@ -52,6 +53,17 @@ pub struct Args {
     /// Fay's rho for fay replicates.
     #[arg(long, value_name = "R")]
     pub fay_rho: Option<f64>,
+    /// Seed of bootstrap replicates: the replicates R draws after set.seed(N).
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        requires = "replicates"
+    )]
+    pub seed: Option<i32>,
+    /// Number of bootstrap replicates (R's default 50).
+    #[arg(long, value_name = "R", requires = "replicates")]
+    pub n_replicates: Option<usize>,
     /// Centre replicate variances on the full-sample estimate.
     #[arg(long)]
     pub mse: bool,
@@ -135,6 +147,8 @@ fn request(a: Args) -> Result<(EstimateRequest, OutputFormat), EstimateError> {
             kind: parse_flag("--replicates", kind)?,
             fay_rho: a.fay_rho,
             mse: a.mse,
+            seed: a.seed,
+            n_replicates: a.n_replicates,
         }),
         (None, Some(file)) => Some(ReplicateOptions::Supplied {
             file: file.clone(),
