@@ -611,6 +611,93 @@ fn bootstrap_cases_with_r_seed_through_the_cli() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// JK1 replicates of dclus1 calibrated four ways, `calibrate(as.svrepdesign(dclus1, type="JK1"), ...)`
+/// in R 4.2.2 / survey 4.1-1 (not in the oracle; the numbers of `calibrated_replicate_designs_equal_r`
+/// in crates/survey/tests/calibration_weights.rs): svymean(~api00) and svytotal(~enroll) with SEs.
+#[test]
+fn calibrated_replicate_designs_through_the_cli() {
+    let mut fx = Fixture::new();
+    let data = fx.dataset("apiclus1");
+    let cases: [(&str, &str, [f64; 4], f64); 4] = [
+        (
+            "dclus1_ps",
+            "poststratify",
+            [
+                642.31078821158223,
+                26.934535367426029,
+                3680892.945119048,
+                473431.35677977849,
+            ],
+            1e-9,
+        ),
+        (
+            "dclus1_rake",
+            "rake",
+            [
+                641.23024686220879,
+                26.873474236089464,
+                3647300.0313143106,
+                463510.85956667759,
+            ],
+            1e-9,
+        ),
+        (
+            "dclus1_cal_linear_api99",
+            "linear",
+            [
+                665.30907116577976,
+                3.9428544837676145,
+                3638487.2041318817,
+                478748.86392581777,
+            ],
+            1e-9,
+        ),
+        (
+            "dclus1_cal_raking",
+            "raking",
+            [
+                641.23032092412427,
+                26.873980438303629,
+                3647280.1488776961,
+                463582.1828199256,
+            ],
+            1e-7,
+        ),
+    ];
+    for (design, method, want, tol) in cases {
+        let margins = fx.oracle["designs"][design]["margins"].clone();
+        let population = fx.population(design, &margins);
+        for (i, (stat, var)) in [("mean", "api00"), ("total", "enroll")].iter().enumerate() {
+            let out = Command::new(env!("CARGO_BIN_EXE_dh"))
+                .arg("estimate")
+                .arg(&data)
+                .args(["--ids", "dnum", "--fpc", "fpc", "--weights", "pw"])
+                .args(["--replicates", "jk1", "--calibrate", method, "--population"])
+                .arg(&population)
+                .args(["--stat", stat, "--var", var, "--format", "json"])
+                .output()
+                .expect("run dh");
+            assert!(
+                out.status.success(),
+                "{design} {stat}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            let e = &v["estimates"][0];
+            for (what, got, expected) in [
+                ("estimate", &e["estimate"], want[2 * i]),
+                ("se", &e["se"], want[2 * i + 1]),
+            ] {
+                let got = got.as_f64().unwrap_or(f64::NAN);
+                assert!(
+                    close(got, expected, tol, expected.abs()),
+                    "{design} {stat} {what}: dh {got}, R {expected}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn helpers_parse_r_arguments() {
     assert_eq!(r_numbers("c(0.25, 0.5, 0.75)"), vec!["0.25", "0.5", "0.75"]);

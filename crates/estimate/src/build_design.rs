@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use dh_survey::calibrate::{
-    CalFun, CalibrateOptions, Calibrated, CalibrationModel, FactorMargin, RakeControl, Term,
-    calibrate, calibrate_to_margins, post_stratify, rake,
+    CalFun, CalibrateOptions, Calibrated, CalibratedReplicates, CalibrationModel, FactorMargin,
+    RakeControl, Term, calibrate, calibrate_replicates, calibrate_replicates_to_margins,
+    calibrate_to_margins, post_stratify, post_stratify_replicates, rake, rake_replicates,
 };
 use dh_survey::replicate::{
-    DesignColumns, RepType, ReplicateOptions as BuildOptions, SuppliedOptions, build_bootstrap,
-    build_replicates, supplied_replicates,
+    DesignColumns, RepType, ReplicateOptions as BuildOptions, ReplicateSet, SuppliedOptions,
+    build_bootstrap, build_replicates, supplied_replicates,
 };
 use dh_survey::{Design, DesignSpec, SurveyDesign, WeightSpec};
 
@@ -109,21 +110,19 @@ pub fn build_design(
     };
     let structure = taylor.as_ref().map(|t| (t.n_strata(), t.n_psu()));
     let mut warnings = Vec::new();
+    let target = match (&request.calibration, margins) {
+        (Some(c), Some(m)) => Some(calibration_target(c.method, m, data)?),
+        _ => None,
+    };
     let design = match (&request.replicates, taylor) {
-        (None, Some(t)) => match (&request.calibration, margins) {
-            (Some(c), Some(m)) => {
-                let calibrated = calibrate_weights(c.method, t.weights(), m, data)?;
+        (None, Some(t)) => match &target {
+            Some(target) => {
+                let calibrated = calibrate_weights(target, t.weights())?;
                 warnings.extend(calibrated.warnings.iter().cloned());
                 SurveyDesign::calibrated(&t, calibrated.weights, Box::new(calibrated.calibration))?
             }
-            _ => SurveyDesign::from_design(t),
+            None => SurveyDesign::from_design(t),
         },
-        (Some(_), _) if request.calibration.is_some() => {
-            return Err(EstimateError::NotSupported(
-                "--calibrate with replicate weights is not supported; calibrate a Taylor design"
-                    .to_string(),
-            ));
-        }
         (
             Some(ReplicateOptions::Convert {
                 kind,
@@ -181,7 +180,7 @@ pub fn build_design(
             };
             warnings.extend(set.warnings.iter().cloned());
             // CORE: with_replicates keeps R's compressed weights (replicates x PSUs), no dense copy
-            SurveyDesign::with_replicates(t.weights().to_vec(), set)?
+            replicate_design(t.weights().to_vec(), set, target.as_ref(), &mut warnings)?
         }
         (
             Some(ReplicateOptions::Supplied {
@@ -211,7 +210,7 @@ pub fn build_design(
                 },
             )?;
             warnings.extend(set.warnings.iter().cloned());
-            SurveyDesign::with_replicates(pweights, set)?
+            replicate_design(pweights, set, target.as_ref(), &mut warnings)?
         }
         (Some(ReplicateOptions::Convert { .. }), None) => {
             return Err(EstimateError::missing(
@@ -238,6 +237,26 @@ pub fn build_design(
         summary,
         warnings,
     })
+}
+
+/// A replicate design, calibrated when `target` is given.
+fn replicate_design(
+    weights: Vec<f64>,
+    set: ReplicateSet,
+    target: Option<&Target<'_>>,
+    warnings: &mut Vec<String>,
+) -> Result<SurveyDesign, EstimateError> {
+    match target {
+        None => Ok(SurveyDesign::with_replicates(weights, set)?),
+        Some(target) => {
+            let calibrated = calibrate_replicate_weights(target, &weights, &set)?;
+            warnings.extend(calibrated.warnings.iter().cloned());
+            Ok(SurveyDesign::with_replicates(
+                calibrated.weights,
+                calibrated.replicates,
+            )?)
+        }
+    }
 }
 
 /// Makes the categorical views that the population margins need.
@@ -277,20 +296,31 @@ fn factor_margins<'a>(
         .collect()
 }
 
-/// Calibrated weights of a Taylor design (R's postStratify, rake, calibrate).
-fn calibrate_weights(
+/// What `--calibrate` and `--population` ask for, in the library's terms; applied to a Taylor
+/// design by [`calibrate_weights`] and to a replicate design by [`calibrate_replicate_weights`].
+enum Target<'a> {
+    PostStratify(FactorMargin<'a>),
+    Rake(Vec<FactorMargin<'a>>, RakeControl),
+    Margins(Vec<FactorMargin<'a>>, CalibrateOptions),
+    Model(CalibrationModel<'a>, &'a [(String, f64)], CalibrateOptions),
+}
+
+fn calibration_target<'a>(
     method: CalibrationMethod,
-    weights: &[f64],
-    margins: &Margins,
-    data: &Prepared,
-) -> Result<Calibrated, EstimateError> {
+    margins: &'a Margins,
+    data: &'a Prepared,
+) -> Result<Target<'a>, EstimateError> {
     let calfun = |method| match method {
         CalibrationMethod::Raking => CalFun::Raking,
         _ => CalFun::Linear,
     };
     Ok(match (method, margins) {
         (CalibrationMethod::PostStratify, Margins::Factors(f)) if f.len() == 1 => {
-            post_stratify(weights, &factor_margins(f, data)?[0], false)?
+            let mut one = factor_margins(f, data)?;
+            match one.pop() {
+                Some(margin) => Target::PostStratify(margin),
+                None => return Err(EstimateError::missing("--population", "no margin given")),
+            }
         }
         (CalibrationMethod::PostStratify, _) => {
             return Err(EstimateError::invalid(
@@ -300,10 +330,10 @@ fn calibrate_weights(
             ));
         }
         (CalibrationMethod::Rake, Margins::Factors(f)) => {
-            rake(weights, &factor_margins(f, data)?, RakeControl::default())?
+            Target::Rake(factor_margins(f, data)?, RakeControl::default())
         }
         (CalibrationMethod::RakeConverged, Margins::Factors(f)) => {
-            rake(weights, &factor_margins(f, data)?, RakeControl::converged())?
+            Target::Rake(factor_margins(f, data)?, RakeControl::converged())
         }
         (CalibrationMethod::Rake | CalibrationMethod::RakeConverged, Margins::Formula(_)) => {
             return Err(EstimateError::invalid(
@@ -313,11 +343,10 @@ fn calibrate_weights(
             ));
         }
         (CalibrationMethod::Linear | CalibrationMethod::Raking, Margins::Factors(f)) => {
-            calibrate_to_margins(
-                weights,
-                &factor_margins(f, data)?,
-                &CalibrateOptions::new(calfun(method)),
-            )?
+            Target::Margins(
+                factor_margins(f, data)?,
+                CalibrateOptions::new(calfun(method)),
+            )
         }
         (CalibrationMethod::Linear | CalibrationMethod::Raking, Margins::Formula(f)) => {
             let terms = f
@@ -337,12 +366,36 @@ fn calibrate_weights(
                 terms,
                 intercept: f.intercept,
             };
-            calibrate(
-                weights,
-                &model,
-                &f.totals,
-                &CalibrateOptions::new(calfun(method)),
-            )?
+            Target::Model(model, &f.totals, CalibrateOptions::new(calfun(method)))
+        }
+    })
+}
+
+/// Calibrated weights of a Taylor design (R's postStratify, rake, calibrate).
+fn calibrate_weights(target: &Target<'_>, weights: &[f64]) -> Result<Calibrated, EstimateError> {
+    Ok(match target {
+        Target::PostStratify(margin) => post_stratify(weights, margin, false)?,
+        Target::Rake(margins, control) => rake(weights, margins, *control)?,
+        Target::Margins(margins, options) => calibrate_to_margins(weights, margins, options)?,
+        Target::Model(model, totals, options) => calibrate(weights, model, totals, options)?,
+    })
+}
+
+/// Calibrated full-sample and replicate weights of a replicate design (R's postStratify, rake and
+/// calibrate methods for `svyrep.design`: every replicate calibrated to the same totals).
+fn calibrate_replicate_weights(
+    target: &Target<'_>,
+    weights: &[f64],
+    set: &ReplicateSet,
+) -> Result<CalibratedReplicates, EstimateError> {
+    Ok(match target {
+        Target::PostStratify(margin) => post_stratify_replicates(weights, set, margin, false)?,
+        Target::Rake(margins, control) => rake_replicates(weights, set, margins, *control)?,
+        Target::Margins(margins, options) => {
+            calibrate_replicates_to_margins(weights, set, margins, options)?
+        }
+        Target::Model(model, totals, options) => {
+            calibrate_replicates(weights, set, model, totals, options)?
         }
     })
 }
