@@ -2,7 +2,8 @@
 //! with exit code 5; a run killed at named points (`DH_TEST_ABORT_AT`, debug builds) leaves `OUT` holding a
 //! manifest that describes exactly the files present (a complete old or new run; only while entries are being
 //! swapped in there is no manifest at all), and rerunning converges to the bytes of an uninterrupted run; the
-//! outputs (indicators included) are byte-identical for `--jobs 1`, `2` and `8`.
+//! outputs (indicators included) are byte-identical for `--jobs 1`, `2` and `8`; SIGKILL at times spread over a
+//! run (`DH_TEST_SIGKILLS`, default 6) leaves `OUT` valid every time and the next run converges.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -21,7 +22,7 @@ fn workspace() -> PathBuf {
         .expect("workspace root")
 }
 
-fn dh(args: &[&str], envs: &[(&str, &str)]) -> Output {
+fn dh_command(args: &[&str], envs: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dh"));
     cmd.args(args)
         .current_dir(workspace())
@@ -30,7 +31,11 @@ fn dh(args: &[&str], envs: &[(&str, &str)]) -> Output {
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.output().expect("run dh")
+    cmd
+}
+
+fn dh(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    dh_command(args, envs).output().expect("run dh")
 }
 
 fn describe(out: &Output) -> String {
@@ -65,7 +70,13 @@ fn synth(dir: &Path, seed: &str) -> PathBuf {
 }
 
 fn run(raw: &Path, out_dir: &Path, jobs: &str, envs: &[(&str, &str)]) -> Output {
-    dh(
+    run_command(raw, out_dir, jobs, envs)
+        .output()
+        .expect("run dh")
+}
+
+fn run_command(raw: &Path, out_dir: &Path, jobs: &str, envs: &[(&str, &str)]) -> Command {
+    dh_command(
         &[
             "run",
             "--quiet",
@@ -242,6 +253,55 @@ fn kills_leave_out_valid_and_reruns_converge_jobs_give_identical_bytes_and_a_sec
         r.status.success(),
         "after the lock is released: {}",
         describe(&r)
+    );
+}
+
+/// SIGKILL at times spread over a run (no cooperation from the process), several times in a row over
+/// an older complete run: after every kill `OUT` is valid, and the next complete run gives the bytes
+/// of an uninterrupted one.
+#[cfg(unix)]
+#[test]
+fn sigkill_at_spread_times_leaves_out_valid_and_the_rerun_converges() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw_old = synth(dir.path(), "5");
+    let raw = synth(dir.path(), "6");
+    let reference = dir.path().join("reference");
+    let started = std::time::Instant::now();
+    let r = run(&raw, &reference, "2", &[]);
+    let duration = started.elapsed();
+    assert!(r.status.success(), "{}", describe(&r));
+    let expected = published(&reference);
+
+    let out = dir.path().join("killed");
+    let r = run(&raw_old, &out, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    // DH_TEST_SIGKILLS=N for a longer soak (default 6)
+    let kills: u32 = std::env::var("DH_TEST_SIGKILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    for k in 1..=kills {
+        let after = duration * k / (kills + 1);
+        let mut child = run_command(&raw, &out, "2", &[])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn dh");
+        std::thread::sleep(after);
+        // SIGKILL; the run may already have finished, which is fine too
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_valid(&out, &format!("SIGKILL after {after:?}"), true);
+    }
+    let r = run(&raw, &out, "2", &[]);
+    assert!(
+        r.status.success(),
+        "rerun after the kills: {}",
+        describe(&r)
+    );
+    assert!(
+        published(&out) == expected,
+        "the rerun after SIGKILLs differs from an uninterrupted run"
     );
 }
 
