@@ -492,3 +492,82 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
         "{log:?}"
     );
 }
+
+fn run_selected(raw: &Path, out_dir: &Path, countries: &str, dry_run: bool) -> Output {
+    let mut args = vec![
+        "run",
+        "--quiet",
+        "--raw-dir",
+        s(raw),
+        "--out-dir",
+        s(out_dir),
+        "--countries",
+        countries,
+        "--pipelines-dir",
+        "pipelines",
+    ];
+    if dry_run {
+        args.push("--dry-run");
+    }
+    dh(&args, &[])
+}
+
+/// `--countries` selects what is recomputed: the other countries of the previous run stay in `OUT`
+/// as they were (kept, even if their delivery changed since), and the cross-country outputs still
+/// cover them; the next run that includes a kept country sees its change.
+#[test]
+fn a_country_selection_recomputes_only_the_selection_and_keeps_the_other_countries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw_a = synth(dir.path(), "7");
+    let raw_b = synth(dir.path(), "8");
+    let raw = dir.path().join("raw");
+    copy_dir(&raw_a, &raw);
+    let out = dir.path().join("out");
+    let r = run(&raw, &out, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+
+    // THA's delivery changes and only THA is selected: THA runs, KEN is kept, and OUT equals a full
+    // run on the same deliveries.
+    fs::remove_dir_all(raw.join("THA")).expect("remove THA");
+    copy_dir(&raw_b.join("THA"), &raw.join("THA"));
+    let plan = run_selected(&raw, &out, "THA", true);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains("run      THA  changed delivery") && text.contains("keep     KEN"),
+        "{}",
+        describe(&plan)
+    );
+    let r = run_selected(&raw, &out, "THA", false);
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    assert_eq!(log["THA"].0, "ok", "{log:?}");
+    assert_eq!(log["KEN"].0, "kept", "{log:?}");
+    let fresh = dir.path().join("fresh");
+    let r = run(&raw, &fresh, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let after_selection = published(&out);
+    assert!(
+        after_selection == published(&fresh),
+        "a --countries run differs from a full run on the same deliveries"
+    );
+
+    // KEN's delivery changes but only THA is selected: nothing is recomputed and KEN stays as it was;
+    // a run over both then recomputes KEN for its changed delivery.
+    fs::remove_dir_all(raw.join("KEN")).expect("remove KEN");
+    copy_dir(&raw_b.join("KEN"), &raw.join("KEN"));
+    let r = run_selected(&raw, &out, "THA", false);
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    assert_eq!(log["THA"].0, "reused", "{log:?}");
+    assert_eq!(log["KEN"].0, "kept", "{log:?}");
+    assert!(
+        published(&out) == after_selection,
+        "keeping KEN changed the outputs"
+    );
+    let r = run(&raw, &out, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    assert_eq!(log["THA"].0, "reused", "{log:?}");
+    assert_eq!(log["KEN"].0, "ok", "{log:?}");
+    assert!(log["KEN"].1.starts_with("changed delivery"), "{log:?}");
+}

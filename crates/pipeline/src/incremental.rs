@@ -65,6 +65,10 @@ impl std::fmt::Display for Reason {
 pub enum Decision {
     Run(Reason),
     Reuse,
+    /// Not selected by `--countries` but in the previous run: its outputs are carried over as they
+    /// are (even if its inputs changed since; its previous key stays in the manifest, so the next
+    /// run that selects it sees the change).
+    Keep,
 }
 
 /// A country's key and the hashes of its delivery files (relative path -> sha256).

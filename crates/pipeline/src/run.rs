@@ -20,8 +20,8 @@ use crate::country::{Context, CountryReport, process_country};
 use crate::error::{CountryError, PipelineError};
 use crate::hashing::sha256_file;
 use crate::incremental::{
-    CountryKey, Decision, Reason, country_key, decide, definitions_hash, previous_indicator_rows,
-    previous_manifest, stage_previous_outputs,
+    COUNTRY_STAGE, CountryKey, Decision, Reason, country_key, decide, definitions_hash,
+    previous_indicator_rows, previous_manifest, stage_previous_outputs,
 };
 use crate::indicator_stage::{IndicatorSetup, headline_row, write_indicator_tables};
 use crate::key::{KeySource, load_key};
@@ -95,7 +95,9 @@ pub fn load_config(
             )));
         }
     }
-    let countries = dh_config::load_countries(config_dir, only)?;
+    let mut countries = dh_config::load_countries(config_dir, only)?;
+    // by code, whatever the order of --countries, so that every output is the same for the same set
+    countries.sort_by(|a, b| a.country.iso3.cmp(&b.country.iso3));
     if countries.is_empty() {
         return Err(PipelineError::ConfigMessage(format!(
             "{}: no country files (<ISO3>.toml) found; pass --config-dir",
@@ -135,18 +137,19 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
     let started = SystemTime::now();
     let clock = Instant::now();
     let run_id = new_run_id(started);
-    let config = load_config(&opts.config_dir, &opts.schema_dir, &opts.countries)?;
+    let mut config = load_config(&opts.config_dir, &opts.schema_dir, &opts.countries)?;
     let indicators = match &opts.pipelines_dir {
         Some(dir) => Some(IndicatorSetup::load(dir, &config.schemas)?),
         None => None,
     };
     let key = load_key(&opts.key, &opts.out_dir)?;
+    let _lock = OutLock::acquire(&opts.out_dir)?;
+    recover(&opts.out_dir)?;
+    let kept = add_kept_countries(opts, &mut config);
     let pseudonym_key = dh_normalise::PseudonymKey::from_bytes(&key.bytes)
         .map_err(|e| PipelineError::Key(e.to_string()))?;
     let jobs = opts.jobs.max(1);
 
-    let _lock = OutLock::acquire(&opts.out_dir)?;
-    recover(&opts.out_dir)?;
     let staging = Staging::create(&opts.out_dir, &run_id)?;
     let mut manifest = base_manifest(opts, &config, &key, indicators.as_ref())?;
 
@@ -171,7 +174,8 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             jobs,
             message: e.to_string(),
         })?;
-    let plan = pool.install(|| plan_countries(opts, &config, &manifest, indicators.is_some()));
+    let plan =
+        pool.install(|| plan_countries(opts, &config, &manifest, indicators.is_some(), &kept));
     let previous = plan.previous.as_ref();
     let results: Vec<(Result<CountryReport, CountryError>, Option<StageEntry>)> =
         pool.install(|| {
@@ -184,6 +188,16 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                         (Decision::Reuse, Some(prev)) => {
                             reuse_country(c, prev, &plan.previous_rows, &opts.out_dir, &staging)
                         }
+                        (Decision::Keep, Some(prev)) => {
+                            reuse_country(c, prev, &plan.previous_rows, &opts.out_dir, &staging)
+                                .map(|mut rep| {
+                                    rep.timing.status = "kept".to_string();
+                                    rep.timing.reason =
+                                        "not selected by --countries; previous outputs kept"
+                                            .to_string();
+                                    rep
+                                })
+                        }
                         _ => None,
                     };
                     let r = match reused {
@@ -192,7 +206,9 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                             let r = process_country(c, &ctx, &staging).map(|mut rep| {
                                 rep.timing.reason = match decision {
                                     Decision::Run(reason) => reason.to_string(),
-                                    Decision::Reuse => "previous outputs unusable".to_string(),
+                                    Decision::Reuse | Decision::Keep => {
+                                        "previous outputs unusable".to_string()
+                                    }
                                 };
                                 rep
                             });
@@ -338,24 +354,39 @@ fn plan_countries(
     config: &LoadedConfig,
     base: &Manifest,
     indicators: bool,
+    kept: &[String],
 ) -> Plan {
     let definitions = definitions_hash(base, indicators);
     let previous = previous_manifest(&opts.out_dir);
+    let carried = |d: &Decision| matches!(d, Decision::Reuse | Decision::Keep);
     let mut countries: Vec<(Result<CountryKey, String>, Decision)> = config
         .countries
         .par_iter()
         .map(|c| {
+            let iso3 = &c.country.iso3;
+            let previous_entry = previous.as_ref().and_then(|p| {
+                p.stages
+                    .iter()
+                    .find(|s| &s.country == iso3 && s.stage == COUNTRY_STAGE)
+            });
+            if let (true, Some(entry)) = (kept.contains(iso3), previous_entry) {
+                let key = CountryKey {
+                    entry: entry.clone(),
+                    files: BTreeMap::new(),
+                };
+                return (Ok(key), Decision::Keep);
+            }
             let key = country_key(c, &opts.raw_dir, &opts.config_dir, &definitions);
             let decision = decide(&key, previous.as_ref(), &opts.out_dir, opts.force);
             (key, decision)
         })
         .collect();
     let mut previous_rows = BTreeMap::new();
-    if indicators && countries.iter().any(|(_, d)| *d == Decision::Reuse) {
+    if indicators && countries.iter().any(|(_, d)| carried(d)) {
         match previous_indicator_rows(&opts.out_dir) {
             Ok(rows) => previous_rows = rows,
             Err(message) => {
-                for (_, d) in countries.iter_mut().filter(|(_, d)| *d == Decision::Reuse) {
+                for (_, d) in countries.iter_mut().filter(|(_, d)| carried(d)) {
                     *d = Decision::Run(Reason::PreviousOutputsMissing(message.clone()));
                 }
             }
@@ -368,16 +399,55 @@ fn plan_countries(
     }
 }
 
-/// What `dh run` would do, without doing it (`--dry-run`): every selected country with its decision.
+/// With `--countries`, the countries of the previous run in `OUT` that were not selected: added to
+/// `config` (sorted by code) so that their outputs are carried over as they are ([`Decision::Keep`])
+/// and the cross-country outputs still cover them. A country whose configuration no longer loads
+/// and validates is left out. Returns their codes.
+fn add_kept_countries(opts: &RunOptions, config: &mut LoadedConfig) -> Vec<String> {
+    if opts.countries.is_empty() {
+        return Vec::new();
+    }
+    let Some(previous) = previous_manifest(&opts.out_dir) else {
+        return Vec::new();
+    };
+    let mut kept = Vec::new();
+    for status in previous.countries.iter().filter(|c| c.status == "ok") {
+        let code = &status.country;
+        let selected = config.countries.iter().any(|c| &c.country.iso3 == code);
+        let staged = previous
+            .stages
+            .iter()
+            .any(|s| &s.country == code && s.stage == COUNTRY_STAGE);
+        if selected || !staged {
+            continue;
+        }
+        if let Ok(loaded) = load_config(
+            &opts.config_dir,
+            &opts.schema_dir,
+            std::slice::from_ref(code),
+        ) {
+            config.countries.extend(loaded.countries);
+            kept.push(code.clone());
+        }
+    }
+    config
+        .countries
+        .sort_by(|a, b| a.country.iso3.cmp(&b.country.iso3));
+    kept
+}
+
+/// What `dh run` would do, without doing it (`--dry-run`): every country of the run with its
+/// decision (with `--countries`, the other countries of the previous run are kept).
 pub fn dry_run(opts: &RunOptions) -> Result<Vec<(String, Decision)>, PipelineError> {
-    let config = load_config(&opts.config_dir, &opts.schema_dir, &opts.countries)?;
+    let mut config = load_config(&opts.config_dir, &opts.schema_dir, &opts.countries)?;
+    let kept = add_kept_countries(opts, &mut config);
     let indicators = match &opts.pipelines_dir {
         Some(dir) => Some(IndicatorSetup::load(dir, &config.schemas)?),
         None => None,
     };
     let key = load_key(&opts.key, &opts.out_dir)?;
     let base = base_manifest(opts, &config, &key, indicators.as_ref())?;
-    let plan = plan_countries(opts, &config, &base, indicators.is_some());
+    let plan = plan_countries(opts, &config, &base, indicators.is_some(), &kept);
     Ok(config
         .countries
         .iter()

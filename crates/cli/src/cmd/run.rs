@@ -243,6 +243,9 @@ fn dry_run(opts: &RunOptions) -> anyhow::Result<ExitCode> {
                 match decision {
                     Decision::Run(reason) => println!("run      {country}  {reason}"),
                     Decision::Reuse => println!("reuse    {country}  up to date"),
+                    Decision::Keep => println!(
+                        "keep     {country}  not selected by --countries; previous outputs kept"
+                    ),
                 }
             }
             println!(
