@@ -257,7 +257,8 @@ impl fmt::Display for Indicator {
 }
 
 /// Expression text with continuation lines indented under the value column of `show`.
-fn indent(text: &str) -> String {
+/// Multi-line text aligned under the value column of `dh indicators show`.
+pub(crate) fn indent(text: &str) -> String {
     text.trim()
         .lines()
         .collect::<Vec<_>>()

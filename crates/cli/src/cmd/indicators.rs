@@ -8,8 +8,8 @@ use dh_indicators::Catalogue;
 
 use super::{EXIT_CONFIG, EXIT_OK};
 
-const INDICATORS_HELP: &str = "Indicators are defined in pipelines/indicators.toml (thresholds in \
-pipelines/pipeline.toml). Both commands validate the whole catalogue first: every problem is printed with its file, \
+const INDICATORS_HELP: &str = "Indicators are defined in pipelines/indicators.toml (household survey) and \
+pipelines/families.toml (frontline workers, interviews, law enforcement); thresholds are in pipelines/pipeline.toml. Both commands validate the whole catalogue first: every problem is printed with its file, \
 line, column and indicator, and the exit code is 3.
 
 Examples:
@@ -58,16 +58,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     match args.command {
         Sub::List => print!("{}", list_table(&catalogue)),
-        Sub::Show { id } => match catalogue.get(&id) {
-            Some(ind) => print!("{ind}"),
-            None => {
-                eprintln!(
-                    "error: no indicator `{id}` in {}; `dh indicators list` shows the ids",
-                    catalogue.file.display()
-                );
-                return Ok(ExitCode::from(EXIT_CONFIG));
+        Sub::Show { id } => {
+            let family = catalogue.families.indicators.iter().find(|i| i.id == id);
+            match (catalogue.get(&id), family) {
+                (Some(ind), _) => print!("{ind}"),
+                (None, Some(ind)) => print!("{ind}"),
+                (None, None) => {
+                    eprintln!(
+                        "error: no indicator `{id}` in {} or {}; `dh indicators list` shows the ids",
+                        catalogue.file.display(),
+                        catalogue.families.file.display()
+                    );
+                    return Ok(ExitCode::from(EXIT_CONFIG));
+                }
             }
-        },
+        }
     }
     Ok(ExitCode::from(EXIT_OK))
 }
@@ -75,18 +80,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// The `list` table: aligned columns id, table, statistic, label (label last so long labels do not break it).
 fn list_table(catalogue: &Catalogue) -> String {
     let header = ("id", "table", "statistic", "label");
-    let rows: Vec<(&str, &str, &str, &str)> = catalogue
-        .indicators
-        .iter()
-        .map(|i| {
-            (
-                i.id.as_str(),
-                i.table.as_str(),
-                i.statistic.name(),
-                i.label.as_str(),
-            )
-        })
-        .collect();
+    let survey = catalogue.indicators.iter().map(|i| {
+        (
+            i.id.as_str(),
+            i.table.as_str(),
+            i.statistic.name(),
+            i.label.as_str(),
+        )
+    });
+    let families = catalogue.families.indicators.iter().map(|i| {
+        (
+            i.id.as_str(),
+            i.table.as_str(),
+            i.statistic.name(),
+            i.label.as_str(),
+        )
+    });
+    let rows: Vec<(&str, &str, &str, &str)> = survey.chain(families).collect();
     let w_id = rows
         .iter()
         .map(|r| r.0.len())
@@ -112,10 +122,18 @@ fn list_table(catalogue: &Catalogue) -> String {
         ));
     }
     out.push_str(&format!(
-        "{} indicators in {}\n",
+        "{} indicators in {}",
         catalogue.indicators.len(),
         catalogue.file.display()
     ));
+    if !catalogue.families.indicators.is_empty() {
+        out.push_str(&format!(
+            ", {} in {}",
+            catalogue.families.indicators.len(),
+            catalogue.families.file.display()
+        ));
+    }
+    out.push('\n');
     out
 }
 
@@ -134,7 +152,11 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let text = list_table(&catalogue);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), catalogue.indicators.len() + 2);
+        assert_eq!(
+            lines.len(),
+            catalogue.indicators.len() + catalogue.families.indicators.len() + 2
+        );
+        assert!(lines.iter().any(|l| l.starts_with("fw_barrier_stigma ")));
         assert!(lines[0].starts_with("id "), "{}", lines[0]);
         let headline = lines
             .iter()
@@ -144,10 +166,23 @@ mod tests {
             headline.contains("child_survey") && headline.contains("proportion"),
             "{headline}"
         );
-        // Columns are aligned: `table` starts at the same offset in every row.
+        // Columns are aligned: `table` starts at the same offset in every row, after a space.
         let at = lines[0].find("table").unwrap_or(0);
-        assert!(lines[1..lines.len() - 1].iter().all(
-            |l| l[at..].starts_with("child_survey") || l[at..].starts_with("caregiver_survey")
-        ));
+        let tables: Vec<&str> = catalogue
+            .indicators
+            .iter()
+            .map(|i| i.table.as_str())
+            .chain(
+                catalogue
+                    .families
+                    .indicators
+                    .iter()
+                    .map(|i| i.table.as_str()),
+            )
+            .collect();
+        for (line, table) in lines[1..lines.len() - 1].iter().zip(&tables) {
+            assert!(line[at..].starts_with(table), "{line}");
+            assert_eq!(&line[at - 1..at], " ", "{line}");
+        }
     }
 }

@@ -125,6 +125,57 @@ pub struct FamilyIndicator {
     pub comparability: String,
 }
 
+impl std::fmt::Display for FamilyIndicator {
+    /// The full definition, as printed by `dh indicators show`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::catalogue::indent;
+        writeln!(f, "id:              {}", self.id)?;
+        writeln!(f, "label:           {}", self.label)?;
+        writeln!(f, "version:         {}", self.version)?;
+        writeln!(f, "defined in:      {FAMILY_CATALOGUE_FILE}")?;
+        writeln!(f, "source table:    {}", self.table)?;
+        writeln!(f, "statistic:       {} (unweighted)", self.statistic.name())?;
+        writeln!(f, "universe:        {}", self.universe_label)?;
+        writeln!(f, "  expression:    {}", indent(self.universe.source()))?;
+        if let Some(n) = &self.numerator {
+            writeln!(f, "numerator:       {}", indent(n.source()))?;
+        }
+        if let Some(v) = &self.variable {
+            writeln!(f, "variable:        {v}")?;
+        }
+        if let Some(b) = &self.baseline {
+            writeln!(f, "baseline:        {}", indent(b.source()))?;
+        }
+        let breakdowns: Vec<String> = self
+            .disaggregations
+            .iter()
+            .map(|d| {
+                if d.levels.is_empty() {
+                    format!("{} (values present)", d.column)
+                } else {
+                    format!("{} ({})", d.column, d.levels.join(", "))
+                }
+            })
+            .collect();
+        writeln!(
+            f,
+            "disaggregations: total{}{}",
+            if breakdowns.is_empty() { "" } else { ", " },
+            breakdowns.join("; ")
+        )?;
+        writeln!(
+            f,
+            "disclosure:      {}",
+            if self.disclosure_control {
+                "counts from 1 to 4 withheld (shown as <5), with complementary withholding"
+            } else {
+                "none (non-representative proportions with Wilson intervals)"
+            }
+        )?;
+        writeln!(f, "comparability:   {}", self.comparability)
+    }
+}
+
 /// The validated family catalogue (empty when `pipelines/families.toml` does not exist).
 #[derive(Debug, Clone, Default)]
 pub struct FamilyCatalogue {
