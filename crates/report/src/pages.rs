@@ -620,7 +620,7 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
             dots.push(dot_of(
                 model,
                 r,
-                id.clone(),
+                label_of(model, id),
                 Some(indicator_file(id)),
                 format!("n = {}", view.cells.n),
             ));
@@ -643,8 +643,10 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
             id: "profile",
             title: &title,
             axis_label,
-            label_width: 260.0,
-            plot_width: 380.0,
+            // indicator labels are long: they get most of the width (shortened with an ellipsis
+            // beyond it; the row's title and aria text keep them whole)
+            label_width: 440.0,
+            plot_width: 340.0,
             note_width: 90.0,
             value_text: &value_text,
             tick_text: &tick_text,

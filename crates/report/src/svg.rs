@@ -146,7 +146,7 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
                 r#"<text x="{}" y="{}" text-anchor="end" font-size="13">{}</text>"#,
                 num(x0 - 8.0),
                 num(cy + 4.0),
-                esc(&dot.label)
+                esc(&fit_label(&dot.label, x0 - 12.0))
             );
             match &dot.href {
                 Some(href) => {
@@ -346,6 +346,26 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// Average advance of a 13 px sans-serif character, in px (a generous estimate, so labels fit).
+const LABEL_CHAR_WIDTH: f64 = 7.6;
+
+/// `label` shortened at a word boundary, with an ellipsis, to fit `width` px at 13 px; the row's
+/// `<title>` and `aria-label` keep the full text.
+fn fit_label(label: &str, width: f64) -> String {
+    let max = (width / LABEL_CHAR_WIDTH).floor().max(4.0) as usize;
+    if label.chars().count() <= max {
+        return label.to_string();
+    }
+    let cut: String = label.chars().take(max - 1).collect();
+    let ends_a_word = label.chars().nth(max - 1) == Some(' ');
+    let at_word = match cut.rfind(' ') {
+        _ if ends_a_word => cut.as_str(),
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", at_word.trim_end_matches([' ', ',', ';', ':']))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +390,16 @@ mod tests {
             shared_range: None,
         };
         dot_interval_chart(&spec, groups)
+    }
+
+    #[test]
+    fn long_labels_are_shortened_at_a_word_and_kept_whole_in_the_title() {
+        assert_eq!(fit_label("Kenya", 120.0), "Kenya");
+        let long = "Frontline workers naming stigma or shame as a barrier to reporting abuse";
+        let short = fit_label(long, 266.0);
+        assert!(short.chars().count() <= 35, "{short}");
+        assert_eq!(short, "Frontline workers naming stigma or…");
+        assert_eq!(fit_label("Averyveryverylongsingleword", 76.0), "Averyvery…");
     }
 
     fn dot(label: &str, value: DotValue) -> Dot {
