@@ -12,11 +12,14 @@ use arrow::datatypes::{DataType, Field, Schema};
 
 use crate::pipeline_config::Join;
 
-/// The joined batch and how many of its rows found no match.
+/// The joined batch and which of its rows found a match.
 #[derive(Debug, Clone)]
 pub struct Joined {
     pub batch: RecordBatch,
+    /// Rows without a match (their appended columns are null).
     pub unmatched: usize,
+    /// Per row of the batch: whether a row of the other table matched it.
+    pub matched: Vec<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -135,7 +138,12 @@ pub fn apply_join(
         other: names.1.clone(),
         message: e.to_string(),
     })?;
-    Ok(Joined { batch, unmatched })
+    let matched = (0..indices.len()).map(|i| indices.is_valid(i)).collect();
+    Ok(Joined {
+        batch,
+        unmatched,
+        matched,
+    })
 }
 
 fn key_text(array: &ArrayRef, names: &(String, String), key: &str) -> Result<ArrayRef, JoinError> {

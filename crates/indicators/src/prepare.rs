@@ -11,7 +11,7 @@
 //! * the indicator is `not_collected` when any universe or numerator result is unknown because of the
 //!   `not_collected` code: the normaliser writes it for every row of a question the country did not ask.
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type};
 use dh_expr::EvalError;
@@ -68,14 +68,33 @@ pub enum PrepareError {
 
 /// Evaluates `indicator` on `batch` (one country's rows of the indicator's table, joins already applied).
 pub fn prepare(indicator: &Indicator, batch: &RecordBatch) -> Result<Prepared, PrepareError> {
+    prepare_present(indicator, batch, None)
+}
+
+/// [`prepare`] on a batch in which only the rows where `present` is true are units of the indicator's
+/// table (the others are outside every universe): a caregiver indicator evaluated on the child rows
+/// of the design, `present` marking the children whose caregiver was interviewed.
+pub fn prepare_present(
+    indicator: &Indicator,
+    batch: &RecordBatch,
+    present: Option<&[bool]>,
+) -> Result<Prepared, PrepareError> {
     let eval_err = |source| PrepareError::Eval {
         indicator: indicator.id.clone(),
         source,
     };
     let universe = indicator.universe.evaluate(batch).map_err(eval_err)?;
-    let in_universe = universe.is_true();
-    let mut not_collected = universe.unknown_because(Some(NOT_COLLECTED)).true_count() > 0;
-    let universe_unknown = universe.is_unknown().true_count();
+    let within = |mask: BooleanArray| -> BooleanArray {
+        match present {
+            Some(p) => (0..mask.len())
+                .map(|i| Some(mask.value(i) && p.get(i).copied().unwrap_or(false)))
+                .collect(),
+            None => mask,
+        }
+    };
+    let in_universe = within(universe.is_true());
+    let mut not_collected = within(universe.unknown_because(Some(NOT_COLLECTED))).true_count() > 0;
+    let universe_unknown = within(universe.is_unknown()).true_count();
     let rows = batch.num_rows();
     let mut in_denominator = vec![false; rows];
     let mut value = vec![0.0; rows];

@@ -167,6 +167,36 @@ fn proportion_with_dont_know_counted_as_no() {
 }
 
 #[test]
+fn rows_that_are_not_present_are_outside_every_universe() {
+    // As q_yes above, with rows 0, 4 and 5 not units of the table (a child without a caregiver).
+    let c = catalogue();
+    let ind = c.get("q_yes").unwrap_or_else(|| panic!("q_yes"));
+    let present = [false, true, true, true, false, false, true, true];
+    let p =
+        prepare_present(ind, &batch(q_default()), Some(&present)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        p.in_denominator,
+        vec![false, true, false, true, false, false, false, false]
+    );
+    assert_eq!(p.value, vec![0.0; 8]);
+    // universe: rows 1, 3, 6 (age >= 15); the unknown age (row 5) is not present
+    assert_eq!(
+        (
+            p.universe_rows,
+            p.universe_unknown,
+            p.excluded_by_missing_rule
+        ),
+        (3, 0, 1)
+    );
+    let everything = [true; 8];
+    let all = prepare_present(ind, &batch(q_default()), Some(&everything))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plain = run("q_yes", &batch(q_default()));
+    assert_eq!(all.in_denominator, plain.in_denominator);
+    assert_eq!(all.universe_unknown, plain.universe_unknown);
+}
+
+#[test]
 fn strict_rule_excludes_every_missing_code() {
     let p = run("q_yes_strict", &batch(q_default()));
     assert_eq!(

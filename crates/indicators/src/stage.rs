@@ -4,16 +4,18 @@
 //!
 //! Design: the child table carries `stratum`, `psu` and `base_weight` (schemas/child_survey.json, role design);
 //! PSUs are nested in strata; a stratum with a single PSU is handled like R's `survey.lonely.psu = "adjust"`.
-//! Tables other than the child table (caregivers) are estimated on their own rows with the child's stratum, PSU and
-//! final (raked) weight taken through the join of `pipelines/pipeline.toml`; their variance treats those weights
-//! as fixed (it does not residualise on the raking margins, which the child rows carry), a slightly conservative
-//! approximation. Caregiver rows without a matching child cannot be weighted and are left out (counted).
+//! Tables other than the child table (caregivers: one per household, interviewed with the child) are estimated on
+//! the child's calibrated design: each child row takes its household's caregiver answers through the join of
+//! `pipelines/pipeline.toml` (key `household_id`), and the caregivers are the domain of children whose caregiver
+//! was interviewed. Estimates therefore use the child's raked weight, and their variance residualises on the
+//! raking margins as the child indicators' does (R: a domain estimate on the calibrated design). Caregiver rows
+//! without a matching child cannot be weighted and are left out (counted).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
-use arrow::compute::{cast, filter_record_batch};
+use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use dh_config::country::Population;
 use dh_survey::{DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
@@ -22,7 +24,7 @@ use crate::catalogue::Catalogue;
 use crate::estimate::{EstimateError, EstimateRow, estimate_indicator};
 use crate::join::{JoinError, apply_join};
 use crate::pipeline_config::PipelineConfig;
-use crate::prepare::{PrepareError, prepare};
+use crate::prepare::{PrepareError, prepare_present};
 use crate::weighting::{
     Weighted, WeightingError, WeightingOptions, population_margins, rake_to_margins,
 };
@@ -159,32 +161,35 @@ pub fn country_indicators(
         source: Box::new(source),
     })?;
 
-    let mut prepared_tables: HashMap<&str, (RecordBatch, SurveyDesign)> = HashMap::new();
+    let mut aligned_tables: HashMap<&str, (RecordBatch, Vec<bool>)> = HashMap::new();
     let mut unmatched = BTreeMap::new();
     let mut rows = Vec::new();
     for indicator in &catalogue.indicators {
         let table = indicator.table.as_str();
-        let (batch, design) = if table == DESIGN_TABLE {
-            (&weighted_child, &child_design)
+        let (batch, present) = if table == DESIGN_TABLE {
+            (&weighted_child, None)
         } else {
-            if !prepared_tables.contains_key(table) {
-                let (batch, design, dropped) =
-                    joined_table(iso3, table, tables, &weighted_child, pipeline)?;
+            if !aligned_tables.contains_key(table) {
+                let (batch, present, dropped) =
+                    aligned_to_design(iso3, table, tables, &weighted_child, pipeline)?;
                 unmatched.insert(table.to_string(), dropped);
-                prepared_tables.insert(table, (batch, design));
+                aligned_tables.insert(table, (batch, present));
             }
-            let (b, d) = &prepared_tables[table];
-            (b, d)
+            let (b, p) = &aligned_tables[table];
+            (b, Some(p.as_slice()))
         };
-        let prepared = prepare(indicator, batch).map_err(|source| StageError::Prepare {
-            iso3: iso3.into(),
-            source: Box::new(source),
-        })?;
-        let estimates = estimate_indicator(design, indicator, &prepared, &pipeline.thresholds)
-            .map_err(|source| StageError::Estimate {
+        let prepared =
+            prepare_present(indicator, batch, present).map_err(|source| StageError::Prepare {
                 iso3: iso3.into(),
                 source: Box::new(source),
             })?;
+        let estimates =
+            estimate_indicator(&child_design, indicator, &prepared, &pipeline.thresholds).map_err(
+                |source| StageError::Estimate {
+                    iso3: iso3.into(),
+                    source: Box::new(source),
+                },
+            )?;
         rows.extend(estimates);
     }
     // The other data families: unweighted, on their own tables (crate::families).
@@ -204,14 +209,16 @@ pub fn country_indicators(
     })
 }
 
-/// A non-design table joined to the weighted child table, restricted to matched rows, with its design.
-fn joined_table(
+/// A non-design table (caregivers) laid over the rows of the weighted child table: each child row gets the
+/// columns of its household's row of `table` (null where there is none), with a flag per child row saying
+/// whether it has one; also the number of `table` rows that match no child (left out, counted).
+fn aligned_to_design(
     iso3: &str,
     table: &str,
     tables: &BTreeMap<String, RecordBatch>,
     weighted_child: &RecordBatch,
     pipeline: &PipelineConfig,
-) -> Result<(RecordBatch, SurveyDesign, usize), StageError> {
+) -> Result<(RecordBatch, Vec<bool>, usize), StageError> {
     let batch = tables.get(table).ok_or_else(|| StageError::MissingTable {
         iso3: iso3.into(),
         table: table.into(),
@@ -224,37 +231,33 @@ fn joined_table(
             iso3: iso3.into(),
             table: table.into(),
         })?;
-    let mut join = join.clone();
-    for needed in [STRATUM, PSU, FINAL_WEIGHT] {
-        if !join.columns.iter().any(|c| c == needed) {
-            join.columns.push(needed.to_string());
-        }
-    }
-    join.columns.retain(|c| c != BASE_WEIGHT);
-    let joined =
-        apply_join(table, batch, weighted_child, &join).map_err(|source| StageError::Join {
-            iso3: iso3.into(),
-            source: Box::new(source),
-        })?;
-    let matched = joined
-        .batch
-        .column_by_name(FINAL_WEIGHT)
-        .map(|w| arrow::compute::is_not_null(w.as_ref()))
-        .transpose()
-        .map_err(|e| StageError::Arrow {
-            iso3: iso3.into(),
-            message: e.to_string(),
-        })?
-        .ok_or_else(|| StageError::Arrow {
-            iso3: iso3.into(),
-            message: "join lost final_weight".into(),
-        })?;
-    let kept = filter_record_batch(&joined.batch, &matched).map_err(|e| StageError::Arrow {
+    let join_err = |source| StageError::Join {
         iso3: iso3.into(),
-        message: e.to_string(),
-    })?;
-    let design = design(iso3, table, &kept, FINAL_WEIGHT)?;
-    Ok((kept, design, joined.unmatched))
+        source: Box::new(source),
+    };
+    // Rows of `table` without a child: only counted.
+    let to_child = crate::pipeline_config::Join {
+        columns: Vec::new(),
+        ..join.clone()
+    };
+    let without_child = apply_join(table, batch, weighted_child, &to_child)
+        .map_err(join_err)?
+        .unmatched;
+    // Every column of `table` that the child table does not have, onto the child rows.
+    let own_columns: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|name| weighted_child.column_by_name(name).is_none())
+        .collect();
+    let onto_child = crate::pipeline_config::Join {
+        table: table.to_string(),
+        on: join.on.clone(),
+        columns: own_columns,
+    };
+    let aligned = apply_join(DESIGN_TABLE, weighted_child, batch, &onto_child).map_err(join_err)?;
+    Ok((aligned.batch, aligned.matched, without_child))
 }
 
 /// Taylor design with PSUs nested in strata and the given weight column.
