@@ -360,43 +360,14 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
     assert!(log.values().all(|(s, _)| s == "ok"), "{log:?}");
 
     // Unchanged: the dry run says so, and the rerun computes nothing and changes no byte.
-    let plan = dh(
-        &[
-            "run",
-            "--dry-run",
-            "--raw-dir",
-            s(&raw),
-            "--out-dir",
-            s(&out),
-            "--countries",
-            COUNTRIES,
-            "--pipelines-dir",
-            "pipelines",
-        ],
-        &[],
-    );
+    let plan = run_with(&raw, &out, COUNTRIES, &["--dry-run"]);
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(
         plan.status.success() && text.contains("0 of 2"),
         "{}",
         describe(&plan)
     );
-    let r = dh(
-        &[
-            "run",
-            "--log-format",
-            "json",
-            "--raw-dir",
-            s(&raw),
-            "--out-dir",
-            s(&out),
-            "--countries",
-            COUNTRIES,
-            "--pipelines-dir",
-            "pipelines",
-        ],
-        &[],
-    );
+    let r = run_with(&raw, &out, COUNTRIES, &["--log-format", "json"]);
     assert!(r.status.success(), "{}", describe(&r));
     let events: Vec<Value> = String::from_utf8_lossy(&r.stderr)
         .lines()
@@ -432,21 +403,7 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
     // KEN's delivery changes: only KEN runs, and the result equals a full run on the same deliveries.
     fs::remove_dir_all(raw.join("KEN")).expect("remove KEN");
     copy_dir(&raw_b.join("KEN"), &raw.join("KEN"));
-    let plan = dh(
-        &[
-            "run",
-            "--dry-run",
-            "--raw-dir",
-            s(&raw),
-            "--out-dir",
-            s(&out),
-            "--countries",
-            COUNTRIES,
-            "--pipelines-dir",
-            "pipelines",
-        ],
-        &[],
-    );
+    let plan = run_with(&raw, &out, COUNTRIES, &["--dry-run"]);
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(
         text.contains("run      KEN  changed delivery: KEN/") && text.contains("reuse    THA"),
@@ -468,22 +425,7 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
     );
 
     // --force recomputes everything, with the reason.
-    let r = dh(
-        &[
-            "run",
-            "--quiet",
-            "--force",
-            "--raw-dir",
-            s(&raw),
-            "--out-dir",
-            s(&out),
-            "--countries",
-            COUNTRIES,
-            "--pipelines-dir",
-            "pipelines",
-        ],
-        &[],
-    );
+    let r = run_with(&raw, &out, COUNTRIES, &["--quiet", "--force"]);
     assert!(r.status.success(), "{}", describe(&r));
     let log = last_run_log(&out);
     assert!(
@@ -493,10 +435,10 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
     );
 }
 
-fn run_selected(raw: &Path, out_dir: &Path, countries: &str, dry_run: bool) -> Output {
+/// `dh run` on `countries` with extra flags (`--dry-run`, `--force`, `--log-format json`, ...).
+fn run_with(raw: &Path, out_dir: &Path, countries: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "run",
-        "--quiet",
         "--raw-dir",
         s(raw),
         "--out-dir",
@@ -506,9 +448,7 @@ fn run_selected(raw: &Path, out_dir: &Path, countries: &str, dry_run: bool) -> O
         "--pipelines-dir",
         "pipelines",
     ];
-    if dry_run {
-        args.push("--dry-run");
-    }
+    args.extend_from_slice(extra);
     dh(&args, &[])
 }
 
@@ -530,14 +470,14 @@ fn a_country_selection_recomputes_only_the_selection_and_keeps_the_other_countri
     // run on the same deliveries.
     fs::remove_dir_all(raw.join("THA")).expect("remove THA");
     copy_dir(&raw_b.join("THA"), &raw.join("THA"));
-    let plan = run_selected(&raw, &out, "THA", true);
+    let plan = run_with(&raw, &out, "THA", &["--dry-run"]);
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(
         text.contains("run      THA  changed delivery") && text.contains("keep     KEN"),
         "{}",
         describe(&plan)
     );
-    let r = run_selected(&raw, &out, "THA", false);
+    let r = run_with(&raw, &out, "THA", &["--quiet"]);
     assert!(r.status.success(), "{}", describe(&r));
     let log = last_run_log(&out);
     assert_eq!(log["THA"].0, "ok", "{log:?}");
@@ -555,7 +495,7 @@ fn a_country_selection_recomputes_only_the_selection_and_keeps_the_other_countri
     // a run over both then recomputes KEN for its changed delivery.
     fs::remove_dir_all(raw.join("KEN")).expect("remove KEN");
     copy_dir(&raw_b.join("KEN"), &raw.join("KEN"));
-    let r = run_selected(&raw, &out, "THA", false);
+    let r = run_with(&raw, &out, "THA", &["--quiet"]);
     assert!(r.status.success(), "{}", describe(&r));
     let log = last_run_log(&out);
     assert_eq!(log["THA"].0, "reused", "{log:?}");
