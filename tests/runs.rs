@@ -344,17 +344,23 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Deliveries for seeds `a` and `b`, a working raw folder holding `a`'s (returned first), `b`'s folder,
+/// and the output folder of a completed run on the working folder.
+fn completed_run(dir: &Path, a: &str, b: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let raw_a = synth(dir, a);
+    let raw_b = synth(dir, b);
+    let raw = dir.join("raw");
+    copy_dir(&raw_a, &raw);
+    let out = dir.join("out");
+    let r = run(&raw, &out, "2", &[]);
+    assert!(r.status.success(), "{}", describe(&r));
+    (raw, raw_b, out)
+}
+
 #[test]
 fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_country() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let raw_a = synth(dir.path(), "5");
-    let raw_b = synth(dir.path(), "6");
-    let raw = dir.path().join("raw");
-    copy_dir(&raw_a, &raw);
-    let out = dir.path().join("out");
-
-    let r = run(&raw, &out, "2", &[]);
-    assert!(r.status.success(), "{}", describe(&r));
+    let (raw, raw_b, out) = completed_run(dir.path(), "5", "6");
     let first = published(&out);
     let log = last_run_log(&out);
     assert!(log.values().all(|(s, _)| s == "ok"), "{log:?}");
@@ -458,13 +464,7 @@ fn run_with(raw: &Path, out_dir: &Path, countries: &str, extra: &[&str]) -> Outp
 #[test]
 fn a_country_selection_recomputes_only_the_selection_and_keeps_the_other_countries() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let raw_a = synth(dir.path(), "7");
-    let raw_b = synth(dir.path(), "8");
-    let raw = dir.path().join("raw");
-    copy_dir(&raw_a, &raw);
-    let out = dir.path().join("out");
-    let r = run(&raw, &out, "2", &[]);
-    assert!(r.status.success(), "{}", describe(&r));
+    let (raw, raw_b, out) = completed_run(dir.path(), "7", "8");
 
     // THA's delivery changes and only THA is selected: THA runs, KEN is kept, and OUT equals a full
     // run on the same deliveries.
