@@ -21,7 +21,9 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::EstimateError;
-use crate::request::{Analysis, DeffKind, StatisticOptions, SubsetCondition, parse_flag};
+use crate::request::{
+    Analysis, DeffKind, StatisticOptions, SubsetCondition, parse_flag, parse_optional_flag,
+};
 
 /// A column name or a list of them (`var = "y"` or `var = ["y", "z"]`).
 #[derive(Debug, Deserialize)]
@@ -133,22 +135,10 @@ fn to_analysis(
             vars: Vec::new(),
             denominator: None,
             factors: Vec::new(),
-            method: entry
-                .method
-                .as_deref()
-                .map(|m| parse_flag("method", m))
-                .transpose()?,
+            method: parse_optional_flag("method", entry.method.as_deref())?,
             quantiles: entry.quantiles.clone(),
-            qrule: entry
-                .qrule
-                .as_deref()
-                .map(|q| parse_flag("qrule", q))
-                .transpose()?,
-            interval_type: entry
-                .interval_type
-                .as_deref()
-                .map(|t| parse_flag("interval_type", t))
-                .transpose()?,
+            qrule: parse_optional_flag("qrule", entry.qrule.as_deref())?,
+            interval_type: parse_optional_flag("interval_type", entry.interval_type.as_deref())?,
             deff: match entry.deff.as_deref() {
                 None => DeffKind::None,
                 Some("srs") => DeffKind::WithoutReplacement,

@@ -15,6 +15,14 @@ pub fn parse_flag<T: FromStr<Err = String>>(flag: &str, value: &str) -> Result<T
         .map_err(|reason: String| EstimateError::invalid(flag, value, reason))
 }
 
+/// [`parse_flag`] for a flag that may be absent.
+pub fn parse_optional_flag<T: FromStr<Err = String>>(
+    flag: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, EstimateError> {
+    value.map(|v| parse_flag(flag, v)).transpose()
+}
+
 macro_rules! keyword_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*

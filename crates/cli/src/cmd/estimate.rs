@@ -8,7 +8,7 @@ use dh_estimate::EstimateError;
 use dh_estimate::analyses::read_analyses;
 use dh_estimate::request::{
     Analysis, CalibrationOptions, DeffKind, DesignOptions, EstimateRequest, OutputFormat,
-    ReplicateOptions, StatisticOptions, SubsetCondition, parse_flag,
+    ReplicateOptions, StatisticOptions, SubsetCondition, parse_flag, parse_optional_flag,
 };
 
 use super::{EXIT_CONFIG, EXIT_DATA};
@@ -176,22 +176,10 @@ fn request(a: Args) -> Result<(EstimateRequest, OutputFormat), EstimateError> {
         vars: a.vars,
         denominator: a.denominator,
         factors: a.factors,
-        method: a
-            .method
-            .as_deref()
-            .map(|m| parse_flag("--method", m))
-            .transpose()?,
+        method: parse_optional_flag("--method", a.method.as_deref())?,
         quantiles: a.quantiles,
-        qrule: a
-            .qrule
-            .as_deref()
-            .map(|q| parse_flag("--qrule", q))
-            .transpose()?,
-        interval_type: a
-            .interval_type
-            .as_deref()
-            .map(|i| parse_flag("--interval-type", i))
-            .transpose()?,
+        qrule: parse_optional_flag("--qrule", a.qrule.as_deref())?,
+        interval_type: parse_optional_flag("--interval-type", a.interval_type.as_deref())?,
         deff,
         na_rm: a.na_rm,
         level: a.level,
