@@ -439,6 +439,34 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
             .all(|(s, why)| s == "ok" && why.starts_with("forced")),
         "{log:?}"
     );
+
+    // A previous output altered in place (same size, other bytes) is not carried over: THA is recomputed
+    // and OUT is back to the bytes of the run.
+    let before = published(&out);
+    let victim = before
+        .keys()
+        .find(|k| k.starts_with("normalised/child_survey/country=THA/"))
+        .expect("THA child table")
+        .clone();
+    let mut bytes = before[&victim].clone();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(out.join(&victim), &bytes).expect("alter output");
+    let r = run_with(&raw, &out, COUNTRIES, &["--quiet"]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    assert_eq!(log["KEN"].0, "reused", "{log:?}");
+    assert_eq!(log["THA"].0, "ok", "{log:?}");
+    assert!(
+        log["THA"]
+            .1
+            .starts_with("previous output missing or altered"),
+        "{log:?}"
+    );
+    assert!(
+        published(&out) == before,
+        "the altered output was not restored"
+    );
 }
 
 /// `dh run` on `countries` with extra flags (`--dry-run`, `--force`, `--log-format json`, ...).

@@ -2,7 +2,7 @@
 //! key is the hash of its inputs (delivery files), its configuration (country files, `_defaults.toml` included)
 //! and its definitions (schemas, `pipelines/` files, tool version and commit, pseudonym-key fingerprint). The key's
 //! three parts are recorded in the manifest (`stages`); a country whose key is unchanged and whose previous outputs
-//! are intact is not recomputed: its files are hard-linked (or copied) from the previous run and its manifest
+//! are intact (present with the size and SHA-256 the manifest records) is not recomputed: its files are hard-linked (or copied) from the previous run and its manifest
 //! entries and indicator rows carried over. Cross-country outputs are always rebuilt.
 
 use std::collections::{BTreeMap, HashMap};
@@ -196,8 +196,12 @@ pub fn decide(
             .collect();
         return Decision::Run(Reason::ChangedDelivery(changed));
     }
+    // Every previous output must be there with the bytes the manifest records: the size first (cheap), then
+    // the hash, so that a file altered in place is recomputed rather than carried over under a wrong hash.
     for o in prev.outputs.iter().filter(|o| &o.country == iso3) {
-        let ok = std::fs::metadata(out.join(&o.path)).is_ok_and(|m| m.len() == o.bytes);
+        let path = out.join(&o.path);
+        let ok = std::fs::metadata(&path).is_ok_and(|m| m.len() == o.bytes)
+            && sha256_file(&path).is_ok_and(|sha| sha == o.sha256);
         if !ok {
             return Decision::Run(Reason::PreviousOutputsMissing(o.path.clone()));
         }
