@@ -871,3 +871,113 @@ fn every_planted_bad_row_is_quarantined_with_its_reason() {
     .into();
     assert_eq!(kinds, all, "every kind of bad row is planted and checked");
 }
+
+/// A follow-up answered although its screening question says `no` (routing not followed): the row is kept as
+/// delivered, `dh validate` reports it as a warning with file, row, column and value (the exit code is unchanged),
+/// and the run lists it in the manifest's `consistency`.
+#[test]
+fn an_answer_outside_its_universe_is_kept_and_reported() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    copy_dir(&f.raw.join("THA"), &raw.join("THA"));
+    let config =
+        dh_config::load_country(&workspace().join("countries"), "THA").expect("THA config");
+    let child = &config.deliveries["child_survey"];
+    assert_eq!(child.format, dh_config::country::Format::Csv);
+    let delimiter = child.delimiter.as_bytes()[0];
+    let source = |column: &str| -> String {
+        child.columns[column]
+            .source
+            .clone()
+            .unwrap_or_else(|| panic!("{column} has a source"))
+    };
+    let (screening, follow_up) = (
+        source("offered_money_images"),
+        source("offered_money_images_where"),
+    );
+    // Rows with a planted problem are quarantined: choose a clean one.
+    let injected: Value =
+        serde_json::from_slice(&fs::read(f.raw.join("injected.json")).unwrap()).unwrap();
+    let planted: Vec<u64> = injected["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["country"] == "THA" && p["file"] == child.file.as_str())
+        .filter_map(|p| p["data_row"].as_u64())
+        .collect();
+    let path = raw.join("THA").join(&child.file);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_path(&path)
+        .unwrap();
+    let header = reader.byte_headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name.as_bytes()).unwrap();
+    let (s_at, f_at) = (at(&screening), at(&follow_up));
+    let mut records: Vec<csv::ByteRecord> = reader.byte_records().map(|r| r.unwrap()).collect();
+    let (index, _) = records
+        .iter()
+        .enumerate()
+        .find(|(i, r)| &r[s_at] == b"2" && !planted.contains(&(*i as u64 + 1)))
+        .expect("a clean row answering no");
+    let mut changed: Vec<Vec<u8>> = records[index].iter().map(<[u8]>::to_vec).collect();
+    changed[f_at] = b"1".to_vec(); // `online`
+    records[index] = csv::ByteRecord::from(changed);
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_path(&path)
+        .unwrap();
+    writer.write_byte_record(&header).unwrap();
+    for r in &records {
+        writer.write_byte_record(r).unwrap();
+    }
+    writer.flush().unwrap();
+    let data_row = index + 1;
+
+    let validate = dh(
+        &workspace(),
+        &["validate", "--raw-dir", s(&raw), "--countries", "THA"],
+    );
+    let stdout = String::from_utf8_lossy(&validate.stdout);
+    let expected = format!(
+        "warning: THA: {}: row {data_row}, column `offered_money_images_where`, value `online`",
+        child.file
+    );
+    assert!(stdout.contains(&expected), "{expected}\n{stdout}");
+    assert!(stdout.contains("[answer_outside_universe]"), "{stdout}");
+    assert!(stdout.contains("1 warning about routing"), "{stdout}");
+    // THA's planted bad rows make it a data error (4) with or without the warning.
+    assert_eq!(validate.status.code(), Some(4), "{stdout}");
+
+    let out = dir.path().join("out");
+    let run = dh(
+        &workspace(),
+        &[
+            "run",
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out),
+            "--countries",
+            "THA",
+            "--quiet",
+        ],
+    );
+    ok(&run, "dh run");
+    let m = manifest(&out);
+    let entries = m["consistency"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let e = &entries[0];
+    assert_eq!(e["column"], "offered_money_images_where");
+    assert_eq!(e["issue"], "answer_outside_universe");
+    assert_eq!(e["rows"], 1);
+    assert_eq!(e["first_row"], data_row as u64);
+    assert_eq!(e["path"], format!("THA/{}", child.file));
+    // The country page of the report shows it under data quality.
+    let page = fs::read_to_string(out.join("report").join("country-THA.html")).unwrap();
+    assert!(
+        page.contains("<code>offered_money_images_where</code>")
+            && page.contains("<code>answer_outside_universe</code>"),
+        "routing finding missing from the country page"
+    );
+}

@@ -18,7 +18,9 @@
 //!   a code mapped to a missing label the field does not permit is `unknown_code` (blank + required:
 //!   `required_missing`);
 //! * a source column declared an identifier may only feed a pseudonymised key column (else a configuration error);
-//! * output bytes do not depend on the thread count (columns are built in parallel, problems are sorted).
+//! * output bytes do not depend on the thread count (columns are built in parallel, problems are sorted);
+//! * answers outside a column's universe, and `not_applicable` inside it, are kept as delivered and reported
+//!   ([`consistency`]), not quarantined.
 //!
 //! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`column`](mod@column) (Arrow arrays),
 //! [`checks`] (cross-row checks), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
@@ -26,6 +28,7 @@
 
 pub mod checks;
 pub mod column;
+pub mod consistency;
 pub mod error;
 pub mod key;
 pub mod lookup;
@@ -80,6 +83,9 @@ pub struct TableOutput {
     pub rows_quarantined: u64,
     /// Number of quarantine lines per reason code.
     pub problems_by_reason: BTreeMap<ReasonCode, u64>,
+    /// Routing findings on the written rows (answers outside a column's universe, skips inside it); the rows
+    /// are kept as delivered ([`consistency`]).
+    pub universe_findings: Vec<consistency::UniverseFinding>,
 }
 
 /// Normalises every delivery of a country. `raw` must hold exactly the tables the config delivers (read with
@@ -223,6 +229,11 @@ pub fn normalise_table<'a>(
     }
     let quarantine = quarantine::quarantine_batch(&delivery.file, &raw.row_numbers, &problems)
         .map_err(arrow_error)?;
+    let written_rows: Vec<u64> = (0..rows)
+        .filter(|&i| !bad[i])
+        .map(|i| raw.row_numbers.get(i).copied().unwrap_or(i as u64 + 1))
+        .collect();
+    let universe_findings = consistency::universe_findings(schema, &batch, &written_rows);
     Ok(TableOutput {
         table: ctx.table.to_string(),
         source_file: delivery.file.clone(),
@@ -232,6 +243,7 @@ pub fn normalise_table<'a>(
         batch,
         quarantine,
         problems_by_reason,
+        universe_findings,
     })
 }
 

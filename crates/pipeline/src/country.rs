@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::error::CountryError;
 use crate::hashing::sha256_file;
 use crate::layout::{NORMALISED_DIR, QUARANTINE_DIR, Staging, partition_rel_path};
-use crate::manifest::{InputEntry, OutputEntry, relative_path};
+use crate::manifest::{ConsistencyEntry, InputEntry, OutputEntry, relative_path};
 use crate::parquet_out::{OutputKind, write_parquet};
 use crate::progress::{RunObserver, Stage};
 use crate::runlog::{CountryTiming, millis};
@@ -31,6 +31,8 @@ pub struct CountryReport {
     pub timing: CountryTiming,
     /// Indicator rows and weight diagnostics (empty when the run has no indicator stage).
     pub estimates: crate::indicator_stage::CountryEstimates,
+    /// Routing findings of the country's tables.
+    pub consistency: Vec<ConsistencyEntry>,
 }
 
 /// Shared, read-only context of a run.
@@ -63,6 +65,10 @@ pub struct NormalisedTable {
     pub quarantine: Vec<RecordBatch>,
     /// Distinct source rows rejected (a row with several problems counts once).
     pub rows_quarantined: u64,
+    /// Delivery file as configured (relative to the country's raw folder).
+    pub source_file: String,
+    /// Routing findings in the written rows (kept as delivered).
+    pub universe_findings: Vec<dh_normalise::consistency::UniverseFinding>,
 }
 
 /// Path of a delivery file: `<raw-dir>/<ISO3>/<file>`.
@@ -120,6 +126,8 @@ pub fn normalise(
             quarantine_schema: t.quarantine.schema(),
             quarantine: vec![t.quarantine],
             rows_quarantined: t.rows_quarantined,
+            source_file: t.source_file,
+            universe_findings: t.universe_findings,
         })
         .collect())
 }
@@ -182,6 +190,24 @@ fn run_stages(
         None => Default::default(),
     };
     let normalise_done = Instant::now();
+    let consistency: Vec<ConsistencyEntry> = tables
+        .iter()
+        .flat_map(|t| {
+            let path = inputs
+                .get(&t.table)
+                .map(|i| i.path.clone())
+                .unwrap_or_else(|| t.source_file.clone());
+            t.universe_findings.iter().map(move |f| ConsistencyEntry {
+                country: iso3.to_string(),
+                table: t.table.clone(),
+                path: path.clone(),
+                column: f.column.clone(),
+                issue: f.issue.code().to_string(),
+                rows: f.rows,
+                first_row: f.first_row,
+            })
+        })
+        .collect();
 
     ctx.observer.stage_started(iso3, Stage::Write);
     let write_one = |t: NormalisedTable| write_table(iso3, t, ctx.schemas, staging);
@@ -220,6 +246,7 @@ fn run_stages(
         inputs: inputs.into_values().collect(),
         outputs,
         estimates,
+        consistency,
         timing: CountryTiming {
             country: iso3.to_string(),
             status: "ok".to_string(),

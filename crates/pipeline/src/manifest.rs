@@ -29,7 +29,26 @@ pub struct Manifest {
     /// Weight diagnostics of the weighting stage, one entry per weighted country.
     #[serde(default)]
     pub weighting: Vec<WeightingEntry>,
+    /// Routing findings in the written rows (kept as delivered), per table and column.
+    #[serde(default)]
+    pub consistency: Vec<ConsistencyEntry>,
     pub totals: Totals,
+}
+
+/// Rows of one column whose answer disagrees with the column's universe (`dh_normalise::consistency`): kept as
+/// delivered and listed here so that the delivery can be checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ConsistencyEntry {
+    pub country: String,
+    pub table: String,
+    /// The delivery file, relative to the raw folder.
+    pub path: String,
+    pub column: String,
+    /// `answer_outside_universe` or `skipped_inside_universe`.
+    pub issue: String,
+    pub rows: u64,
+    /// Source row number of the first such row.
+    pub first_row: u64,
 }
 
 /// One keyed unit of work: country x stage, its key and the hashes the key is made of.
@@ -158,6 +177,7 @@ impl Manifest {
         self.outputs.sort();
         self.weighting.sort_by(|a, b| a.country.cmp(&b.country));
         self.stages.sort();
+        self.consistency.sort();
         self.totals = Totals {
             countries_ok: self.countries.iter().filter(|c| c.status == "ok").count() as u64,
             countries_failed: self.countries.iter().filter(|c| c.status != "ok").count() as u64,

@@ -247,6 +247,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                 manifest.inputs.extend(rep.inputs);
                 manifest.outputs.extend(rep.outputs);
                 manifest.weighting.extend(rep.estimates.weighting);
+                manifest.consistency.extend(rep.consistency);
                 estimates.push((rep.country.clone(), rep.estimates.rows));
                 timings.push(rep.timing);
             }
@@ -491,6 +492,12 @@ fn reuse_country(
             rows: rows.get(iso3).cloned().unwrap_or_default(),
             weighting: previous.weighting.iter().find(|w| of(&w.country)).cloned(),
         },
+        consistency: previous
+            .consistency
+            .iter()
+            .filter(|c| of(&c.country))
+            .cloned()
+            .collect(),
     })
 }
 

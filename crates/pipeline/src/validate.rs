@@ -37,6 +37,9 @@ pub enum ProblemKind {
     Delivery,
     /// One row that would be quarantined.
     Row,
+    /// Rows kept as delivered whose answer disagrees with the column's universe (a warning: see
+    /// `dh_normalise::consistency`); the row is the first such row.
+    Routing,
 }
 
 /// One problem, with as much location as is known.
@@ -52,6 +55,8 @@ pub struct Problem {
     /// Machine-readable reason (`unknown_code`, `config`, `read`, ...).
     pub code: String,
     pub message: String,
+    /// Rows it stands for: 1, or for a routing warning every row of the column with that finding.
+    pub rows: u64,
 }
 
 impl std::fmt::Display for Problem {
@@ -67,7 +72,7 @@ impl std::fmt::Display for Problem {
                 }
             }
             ProblemKind::Delivery => {}
-            ProblemKind::Row => {
+            ProblemKind::Row | ProblemKind::Routing => {
                 write!(f, ": row {}", self.line)?;
                 if !self.column.is_empty() {
                     write!(f, ", column `{}`, value `{}`", self.column, self.value)?;
@@ -84,6 +89,8 @@ pub struct ValidateReport {
     pub countries: Vec<String>,
     /// Sorted by country, kind, file, line.
     pub problems: Vec<Problem>,
+    /// Routing findings ([`ProblemKind::Routing`]): reported, not counted as problems.
+    pub warnings: Vec<Problem>,
     pub rows_checked: u64,
 }
 
@@ -119,30 +126,32 @@ pub fn validate(opts: &ValidateOptions) -> Result<ValidateReport, PipelineError>
             jobs: opts.jobs,
             message: e.to_string(),
         })?;
-    let per_country: Vec<(u64, Vec<Problem>)> = pool.install(|| {
+    let per_country: Vec<(u64, Vec<Problem>, Vec<Problem>)> = pool.install(|| {
         codes
             .par_iter()
             .map(|code| validate_country(opts, &schemas, &key, code))
             .collect()
     });
-    for (rows, problems) in per_country {
+    for (rows, problems, warnings) in per_country {
         report.rows_checked += rows;
         report.problems.extend(problems);
+        report.warnings.extend(warnings);
     }
     report.problems.sort();
+    report.warnings.sort();
     Ok(report)
 }
 
-/// Checks one country; returns rows checked and problems.
+/// Checks one country; returns rows checked, problems and warnings.
 fn validate_country(
     opts: &ValidateOptions,
     schemas: &SchemaSet,
     key: &dh_normalise::PseudonymKey,
     code: &str,
-) -> (u64, Vec<Problem>) {
+) -> (u64, Vec<Problem>, Vec<Problem>) {
     let config = match dh_config::load_country(&opts.config_dir, code) {
         Ok(c) => c,
-        Err(e) => return (0, config_problems(code, &e)),
+        Err(e) => return (0, config_problems(code, &e), Vec::new()),
     };
     let mut problems: Vec<Problem> = dh_config::validate_country(&config, schemas)
         .iter()
@@ -150,16 +159,16 @@ fn validate_country(
         .map(|d| diagnostic_problem(code, d))
         .collect();
     if !problems.is_empty() || opts.config_only {
-        return (0, problems);
+        return (0, problems, Vec::new());
     }
     match check_deliveries(&config, schemas, key, &opts.raw_dir) {
-        Ok((rows, mut found)) => {
+        Ok((rows, mut found, warnings)) => {
             problems.append(&mut found);
-            (rows, problems)
+            (rows, problems, warnings)
         }
         Err(p) => {
             problems.push(*p);
-            (0, problems)
+            (0, problems, Vec::new())
         }
     }
 }
@@ -169,7 +178,7 @@ fn check_deliveries(
     schemas: &SchemaSet,
     key: &dh_normalise::PseudonymKey,
     raw_dir: &Path,
-) -> Result<(u64, Vec<Problem>), Box<Problem>> {
+) -> Result<(u64, Vec<Problem>, Vec<Problem>), Box<Problem>> {
     let iso3 = config.country.iso3.as_str();
     let delivery_problem = |stage: &str, message: String| -> Box<Problem> {
         Box::new(Problem {
@@ -181,6 +190,7 @@ fn check_deliveries(
             value: String::new(),
             code: stage.to_string(),
             message,
+            rows: 0,
         })
     };
     let read = read_deliveries(config, raw_dir, false)
@@ -190,14 +200,31 @@ fn check_deliveries(
     let tables =
         normalise(config, schemas, key, raw).map_err(|e| delivery_problem(&e.stage, e.message))?;
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     for t in &tables {
         for batch in &t.quarantine {
             problems.extend(
                 quarantine_problems(iso3, batch).map_err(|m| delivery_problem("internal", m))?,
             );
         }
+        warnings.extend(t.universe_findings.iter().map(|f| Problem {
+            country: iso3.to_string(),
+            kind: ProblemKind::Routing,
+            file: t.source_file.clone(),
+            line: f.first_row,
+            column: f.column.clone(),
+            value: f.first_value.clone(),
+            code: f.issue.code().to_string(),
+            message: format!(
+                "{} (universe `{}`); {} such rows in this file, this is the first",
+                f.issue.describe(),
+                f.universe,
+                f.rows
+            ),
+            rows: f.rows,
+        }));
     }
-    Ok((rows, problems))
+    Ok((rows, problems, warnings))
 }
 
 /// Turns quarantine lines into problems.
@@ -234,6 +261,7 @@ pub fn quarantine_problems(iso3: &str, batch: &RecordBatch) -> Result<Vec<Proble
             value: cell(value, i),
             code: cell(code, i),
             message: cell(reason, i),
+            rows: 1,
         })
         .collect())
 }
@@ -255,6 +283,7 @@ fn diagnostic_problem(country: &str, d: &dh_config::Diagnostic) -> Problem {
         value: String::new(),
         code: "config".to_string(),
         message: d.message.clone(),
+        rows: 0,
     }
 }
 

@@ -673,6 +673,22 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
             rows_quarantined: crate::format::thousands(l.rows_quarantined as f64),
         })
         .collect();
+    let routing: Vec<[String; 5]> = country_run
+        .map(|c| {
+            c.routing
+                .iter()
+                .map(|r| {
+                    [
+                        r.path.clone(),
+                        r.column.clone(),
+                        r.issue.clone(),
+                        crate::format::thousands(r.rows as f64),
+                        r.first_row.to_string(),
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let reasons: Vec<(String, String)> = country_run
         .map(|c| {
             c.quarantine_reasons
@@ -712,6 +728,7 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
         weighting => Serde(country_run.map(|c| c.weighting.clone()).unwrap_or_default()),
         ledger => Serde(ledger),
         reasons => Serde(reasons),
+        routing => Serde(routing),
     }
 }
 

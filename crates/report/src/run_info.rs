@@ -39,6 +39,18 @@ pub struct CountryRun {
     pub design: Option<DesignSummary>,
     /// Scalar weighting diagnostics as the manifest records them (name, value), in the manifest's order.
     pub weighting: Vec<(String, String)>,
+    /// Routing findings (manifest `consistency`): rows kept as delivered whose answer disagrees with the column's
+    /// universe.
+    pub routing: Vec<RoutingLine>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutingLine {
+    pub path: String,
+    pub column: String,
+    pub issue: String,
+    pub rows: u64,
+    pub first_row: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,6 +135,19 @@ pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
             let design = design_summary(&file)?;
             info.countries.entry(country).or_default().design = Some(design);
         }
+    }
+    for c in list("consistency") {
+        info.countries
+            .entry(text(&c, "country"))
+            .or_default()
+            .routing
+            .push(RoutingLine {
+                path: text(&c, "path"),
+                column: text(&c, "column"),
+                issue: text(&c, "issue"),
+                rows: number(&c, "rows"),
+                first_row: number(&c, "first_row"),
+            });
     }
     if let Some(weighting) = manifest.get("weighting") {
         for (country, diagnostics) in per_country(weighting) {

@@ -85,6 +85,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for problem in &report.problems {
         println!("{problem}");
     }
+    for warning in &report.warnings {
+        println!("warning: {warning}");
+    }
     let (config, delivery, rows) = (
         report.count(ProblemKind::Config),
         report.count(ProblemKind::Delivery),
@@ -96,6 +99,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         plural(report.countries.len(), "country"),
         plural(report.rows_checked as usize, "row"),
     );
+    if !report.warnings.is_empty() {
+        let rows: u64 = report.warnings.iter().map(|w| w.rows).sum();
+        println!(
+            "{} about routing ({rows} rows kept as delivered; they do not change the exit code)",
+            plural(report.warnings.len(), "warning"),
+        );
+    }
     Ok(ExitCode::from(if config > 0 {
         EXIT_CONFIG
     } else if delivery + rows > 0 {

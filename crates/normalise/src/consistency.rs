@@ -1,0 +1,233 @@
+//! Routing consistency of a normalised table: every column's universe (`schemas/<table>.json`, e.g. a follow-up
+//! asked only of children who answered `yes` to its screening question) evaluated on the harmonised rows.
+//!
+//! Two findings, counted per column:
+//! * `answer_outside_universe`: an answer (including `dont_know` / `refused`) where the universe is false, i.e.
+//!   the questionnaire should have routed the respondent past the question;
+//! * `skipped_inside_universe`: `not_applicable` where the universe holds, i.e. the question was skipped although
+//!   it applied.
+//!
+//! Rows whose universe cannot be decided (it depends on a missing answer) are not judged, nor are `not_collected`
+//! cells. The data are kept as delivered: indicators state their own universes, so an answer outside a column's
+//! universe never enters an estimate of that column's indicators. Findings are reported (manifest, `dh validate`)
+//! with the source row of the first case, so the delivery can be checked.
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use dh_config::TableSchema;
+
+/// Label of a question skipped by routing.
+const NOT_APPLICABLE: &str = "not_applicable";
+/// Label of a question the country did not ask.
+const NOT_COLLECTED: &str = "not_collected";
+
+/// The kind of a routing finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UniverseIssue {
+    AnswerOutsideUniverse,
+    SkippedInsideUniverse,
+}
+
+impl UniverseIssue {
+    /// Machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AnswerOutsideUniverse => "answer_outside_universe",
+            Self::SkippedInsideUniverse => "skipped_inside_universe",
+        }
+    }
+
+    /// What it means, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::AnswerOutsideUniverse => {
+                "answered although the column's universe excludes the row (routing not followed); kept as delivered"
+            }
+            Self::SkippedInsideUniverse => {
+                "not_applicable although the column's universe includes the row (question skipped); kept as delivered"
+            }
+        }
+    }
+}
+
+/// One column's rows with one kind of finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UniverseFinding {
+    pub column: String,
+    pub issue: UniverseIssue,
+    pub rows: u64,
+    /// Source row number (as in the quarantine table) of the first such row.
+    pub first_row: u64,
+    /// The value in that row.
+    pub first_value: String,
+    /// The column's universe expression.
+    pub universe: String,
+}
+
+/// The routing findings of `batch` (the harmonised rows of `schema`'s table); `source_rows[i]` is the source row
+/// number of row `i`. Columns with the universe `true`, or whose universe does not compile (reported when the
+/// schema is loaded), are skipped. Ordered by column position, then kind.
+pub fn universe_findings(
+    schema: &TableSchema,
+    batch: &RecordBatch,
+    source_rows: &[u64],
+) -> Vec<UniverseFinding> {
+    let columns = schema.expr_columns();
+    let mut findings = Vec::new();
+    for field in &schema.fields {
+        if field.universe.trim() == "true" {
+            continue;
+        }
+        let (Ok(universe), Some(values)) = (
+            dh_expr::compile(&field.universe, &columns),
+            batch.column_by_name(&field.name),
+        ) else {
+            continue;
+        };
+        let Ok(evaluation) = universe.evaluate(batch) else {
+            continue;
+        };
+        let truth = evaluation.values();
+        let mut found: [(u64, Option<(usize, String)>); 2] = [(0, None), (0, None)];
+        for row in 0..batch.num_rows() {
+            if truth.is_null(row) {
+                continue;
+            }
+            let Some(value) = cell_text(values.as_ref(), row) else {
+                continue;
+            };
+            let issue = match (truth.value(row), value.as_str()) {
+                (_, NOT_COLLECTED) => continue,
+                (true, NOT_APPLICABLE) => UniverseIssue::SkippedInsideUniverse,
+                (false, NOT_APPLICABLE) | (true, _) => continue,
+                (false, _) => UniverseIssue::AnswerOutsideUniverse,
+            };
+            let slot = &mut found[issue as usize];
+            slot.0 += 1;
+            if slot.1.is_none() {
+                slot.1 = Some((row, value));
+            }
+        }
+        for (issue, (rows, first)) in [
+            UniverseIssue::AnswerOutsideUniverse,
+            UniverseIssue::SkippedInsideUniverse,
+        ]
+        .into_iter()
+        .zip(found)
+        {
+            if let Some((row, value)) = first {
+                findings.push(UniverseFinding {
+                    column: field.name.clone(),
+                    issue,
+                    rows,
+                    first_row: source_rows.get(row).copied().unwrap_or(row as u64 + 1),
+                    first_value: value,
+                    universe: field.universe.clone(),
+                });
+            }
+        }
+    }
+    findings
+}
+
+/// The cell as text: the label of a dictionary or string cell, the number of a numeric one; `None` when null.
+fn cell_text(array: &dyn Array, row: usize) -> Option<String> {
+    if array.is_null(row) {
+        return None;
+    }
+    if let Some(dict) = array.as_any_dictionary_opt() {
+        let key = dict.normalized_keys().get(row).copied()?;
+        return cell_text(dict.values().as_ref(), key);
+    }
+    if let Some(s) = array.as_string_opt::<i32>() {
+        return Some(s.value(row).to_string());
+    }
+    arrow::util::display::array_value_to_string(array, row).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, DictionaryArray, Int16Array, Int64Array, StringArray};
+    use arrow::datatypes::Int16Type;
+
+    use super::*;
+
+    fn schema() -> TableSchema {
+        let text = r#"{
+          "name": "t", "title": "t", "version": "1.0.0",
+          "missingValues": [{"value": -1, "label": "dont_know"}, {"value": -3, "label": "not_applicable"},
+                            {"value": -4, "label": "not_collected"}],
+          "fields": [
+            {"name": "age", "type": "integer", "description": "a", "role": "demographic", "universe": "true"},
+            {"name": "q", "type": "string", "description": "q", "role": "item",
+             "categories": [{"value": 1, "label": "yes"}, {"value": 2, "label": "no"}],
+             "missingValues": ["dont_know", "not_applicable", "not_collected"], "universe": "true"},
+            {"name": "f", "type": "string", "description": "follow-up", "role": "item",
+             "categories": [{"value": 1, "label": "online"}, {"value": 2, "label": "in_person"}],
+             "missingValues": ["dont_know", "not_applicable", "not_collected"], "universe": "q == \"yes\""}
+          ]}"#;
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn dict(labels: &[&str], keys: Vec<Option<i16>>) -> ArrayRef {
+        Arc::new(
+            DictionaryArray::<Int16Type>::try_new(
+                Int16Array::from(keys),
+                Arc::new(StringArray::from(labels.to_vec())),
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
+        )
+    }
+
+    #[test]
+    fn answers_outside_and_skips_inside_the_universe_are_counted_with_the_first_row() {
+        let labels = ["yes", "no", "dont_know", "not_applicable", "not_collected"];
+        let q = dict(
+            &labels,
+            vec![
+                Some(0),
+                Some(1),
+                Some(1),
+                Some(0),
+                Some(2),
+                Some(0),
+                Some(1),
+                None,
+            ],
+        );
+        let f_labels = [
+            "online",
+            "in_person",
+            "dont_know",
+            "not_applicable",
+            "not_collected",
+        ];
+        let f = dict(
+            &f_labels,
+            vec![
+                Some(0), // yes -> answered: fine
+                Some(1), // no -> answered: outside
+                Some(3), // no -> not_applicable: fine
+                Some(3), // yes -> not_applicable: skipped inside
+                Some(0), // dont_know screening: not judged
+                Some(4), // yes -> not_collected: not judged
+                Some(2), // no -> dont_know: outside
+                Some(0), // screening null: not judged
+            ],
+        );
+        let age: ArrayRef = Arc::new(Int64Array::from(vec![12; 8]));
+        let batch = RecordBatch::try_from_iter(vec![("age", age), ("q", q), ("f", f)])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let rows: Vec<u64> = (0..8).map(|i| 100 + i).collect();
+        let found = universe_findings(&schema(), &batch, &rows);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].column, "f");
+        assert_eq!(found[0].issue, UniverseIssue::AnswerOutsideUniverse);
+        assert_eq!((found[0].rows, found[0].first_row), (2, 101));
+        assert_eq!(found[0].first_value, "in_person");
+        assert_eq!(found[1].issue, UniverseIssue::SkippedInsideUniverse);
+        assert_eq!((found[1].rows, found[1].first_row), (1, 103));
+        assert_eq!(found[1].universe, "q == \"yes\"");
+    }
+}
