@@ -87,25 +87,21 @@ pub fn universe_findings(
             continue;
         };
         let truth = evaluation.values();
-        let mut found: [(u64, Option<(usize, String)>); 2] = [(0, None), (0, None)];
-        for row in 0..batch.num_rows() {
+        let cells = classify(values.as_ref());
+        let mut found: [(u64, Option<usize>); 2] = [(0, None), (0, None)];
+        for (row, cell) in cells.iter().enumerate() {
             if truth.is_null(row) {
                 continue;
             }
-            let Some(value) = cell_text(values.as_ref(), row) else {
-                continue;
-            };
-            let issue = match (truth.value(row), value.as_str()) {
-                (_, NOT_COLLECTED) => continue,
-                (true, NOT_APPLICABLE) => UniverseIssue::SkippedInsideUniverse,
-                (false, NOT_APPLICABLE) | (true, _) => continue,
-                (false, _) => UniverseIssue::AnswerOutsideUniverse,
+            let issue = match (truth.value(row), cell) {
+                (_, CellClass::Null | CellClass::NotCollected) => continue,
+                (true, CellClass::NotApplicable) => UniverseIssue::SkippedInsideUniverse,
+                (false, CellClass::NotApplicable) | (true, CellClass::Answer) => continue,
+                (false, CellClass::Answer) => UniverseIssue::AnswerOutsideUniverse,
             };
             let slot = &mut found[issue as usize];
             slot.0 += 1;
-            if slot.1.is_none() {
-                slot.1 = Some((row, value));
-            }
+            slot.1.get_or_insert(row);
         }
         for (issue, (rows, first)) in [
             UniverseIssue::AnswerOutsideUniverse,
@@ -114,13 +110,14 @@ pub fn universe_findings(
         .into_iter()
         .zip(found)
         {
-            if let Some((row, value)) = first {
+            if let Some(row) = first {
                 findings.push(UniverseFinding {
                     column: field.name.clone(),
                     issue,
                     rows,
                     first_row: source_rows.get(row).copied().unwrap_or(row as u64 + 1),
-                    first_value: value,
+                    first_value: arrow::util::display::array_value_to_string(values.as_ref(), row)
+                        .unwrap_or_default(),
                     universe: field.universe.clone(),
                 });
             }
@@ -129,19 +126,62 @@ pub fn universe_findings(
     findings
 }
 
-/// The cell as text: the label of a dictionary or string cell, the number of a numeric one; `None` when null.
-fn cell_text(array: &dyn Array, row: usize) -> Option<String> {
-    if array.is_null(row) {
-        return None;
+/// What a cell holds, for the routing check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CellClass {
+    Null,
+    NotApplicable,
+    NotCollected,
+    Answer,
+}
+
+fn class_of(label: &str) -> CellClass {
+    match label {
+        NOT_APPLICABLE => CellClass::NotApplicable,
+        NOT_COLLECTED => CellClass::NotCollected,
+        _ => CellClass::Answer,
     }
+}
+
+/// Every cell's class, in one pass: dictionary labels are classified once per dictionary entry; a number or
+/// any other non-null value is an answer.
+fn classify(array: &dyn Array) -> Vec<CellClass> {
     if let Some(dict) = array.as_any_dictionary_opt() {
-        let key = dict.normalized_keys().get(row).copied()?;
-        return cell_text(dict.values().as_ref(), key);
+        let values = dict.values();
+        let entries: Vec<CellClass> = match values.as_string_opt::<i32>() {
+            Some(labels) => (0..labels.len())
+                .map(|i| {
+                    if labels.is_null(i) {
+                        CellClass::Null
+                    } else {
+                        class_of(labels.value(i))
+                    }
+                })
+                .collect(),
+            None => vec![CellClass::Answer; values.len()],
+        };
+        let keys = dict.normalized_keys();
+        return (0..array.len())
+            .map(|row| {
+                if array.is_null(row) {
+                    CellClass::Null
+                } else {
+                    keys.get(row)
+                        .and_then(|&k| entries.get(k))
+                        .copied()
+                        .unwrap_or(CellClass::Null)
+                }
+            })
+            .collect();
     }
-    if let Some(s) = array.as_string_opt::<i32>() {
-        return Some(s.value(row).to_string());
-    }
-    arrow::util::display::array_value_to_string(array, row).ok()
+    let text = array.as_string_opt::<i32>();
+    (0..array.len())
+        .map(|row| match (array.is_null(row), text) {
+            (true, _) => CellClass::Null,
+            (false, Some(t)) => class_of(t.value(row)),
+            (false, None) => CellClass::Answer,
+        })
+        .collect()
 }
 
 #[cfg(test)]
