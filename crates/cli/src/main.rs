@@ -40,6 +40,8 @@ enum Command {
     Report(cmd::report::Args),
     /// Onboard a country: write a config skeleton from its delivery folder (`dh country new ISO3 --from DIR`).
     Country(cmd::country::Args),
+    /// Benchmarks: `dh bench estimate` times dh estimate against R survey and Python svy.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Indicators(a) => cmd::indicators::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Country(a) => cmd::country::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     };
     match result {
         Ok(code) => code,

@@ -211,3 +211,39 @@ fn a_bad_analyses_file_is_a_configuration_error_naming_the_line() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--by"));
 }
+
+/// `dh bench estimate` on a small generated design without the peers: dh is timed and the table says
+/// that nothing was checked against R.
+#[test]
+fn bench_estimate_times_dh_on_a_generated_design() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench");
+    let out = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(["bench", "estimate", "--rows", "20000", "--strata", "20"])
+        .args(["--psus", "400", "--runs", "1", "--no-r", "--no-svy"])
+        .arg("--work")
+        .arg(dir.path())
+        .arg("--bench-dir")
+        .arg(&bench)
+        .output()
+        .expect("run dh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("20000 rows, 20 strata, 400 PSUs"),
+        "{stdout}"
+    );
+    let dh_line = stdout
+        .lines()
+        .find(|l| l.starts_with("dh "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(!dh_line.contains("not measured"), "{dh_line}");
+    assert!(stdout.contains("R did not run"), "{stdout}");
+    let dh_json: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("dh.json")).unwrap()).unwrap();
+    assert_eq!(dh_json["design"]["n_psu"], 400);
+}

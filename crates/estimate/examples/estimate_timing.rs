@@ -1,4 +1,4 @@
-//! Times `dh_estimate::estimate` on the benchmark design (`bench/gen_estimate_data.py` output):
+//! Times `dh_estimate::estimate` in process on the benchmark design (the CSV `dh bench estimate` writes),
 //! mean of y, mean of y by domain, logit interval of b.
 //! `cargo run --release -p dh-estimate --example estimate_timing -- FILE.csv`
 

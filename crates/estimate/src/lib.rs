@@ -2,6 +2,7 @@
 //! survey design from options, runs estimates through `dh-survey` and formats them.
 
 pub mod analyses;
+pub mod bench;
 pub mod build_design;
 pub mod column_builder;
 pub mod domains;
