@@ -38,11 +38,16 @@ pub enum EstimateError {
         line: u64,
         column: String,
     },
-    #[error("{flag}: column `{column}` must be numeric, but holds text such as `{example}`")]
+    #[error(
+        "{flag}: column `{column}` must be numeric, but holds text such as `{example}`{}",
+        in_data_row(*.row)
+    )]
     NotNumeric {
         flag: String,
         column: String,
         example: String,
+        /// 1-based data row (header not counted) of the example, when known.
+        row: Option<usize>,
     },
     #[error("{flag} `{value}`: {reason}")]
     InvalidOption {
@@ -62,6 +67,10 @@ pub enum EstimateError {
     Survey(#[from] dh_survey::SurveyError),
     #[error("{0}")]
     NotSupported(String),
+}
+
+fn in_data_row(row: Option<usize>) -> String {
+    row.map(|r| format!(" (data row {r})")).unwrap_or_default()
 }
 
 impl EstimateError {

@@ -87,11 +87,22 @@ impl Prepared {
     pub fn numeric(&self, flag: &str, name: &str) -> Result<&[f64], EstimateError> {
         match &self.table.columns[self.index(flag, name)?] {
             Column::Numeric(v) => Ok(v),
-            Column::Categorical(c) => Err(EstimateError::NotNumeric {
-                flag: flag.to_string(),
-                column: name.to_string(),
-                example: c.levels.first().cloned().unwrap_or_default(),
-            }),
+            Column::Categorical(c) => {
+                // The first value that is not a number, and the first data row holding it.
+                let level = c
+                    .levels
+                    .iter()
+                    .position(|l| l.trim().parse::<f64>().is_err())
+                    .unwrap_or(0);
+                let row = c.codes.iter().position(|&code| code as usize == level);
+                let example = c.levels.get(level).cloned().unwrap_or_default();
+                Err(EstimateError::NotNumeric {
+                    flag: flag.to_string(),
+                    column: name.to_string(),
+                    example,
+                    row: row.map(|r| r + 1),
+                })
+            }
         }
     }
 

@@ -239,10 +239,12 @@ impl Analysis {
                 flag,
                 column,
                 example,
+                row,
             } => EstimateError::NotNumeric {
                 flag: format!("{origin}: {flag}"),
                 column,
                 example,
+                row,
             },
             other => other,
         }

@@ -186,3 +186,26 @@ fn parquet_input_equals_csv_input() {
         );
     }
 }
+
+#[test]
+fn a_text_value_in_a_numeric_role_is_named_with_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.csv");
+    std::fs::write(&path, "psu,w,y\n1,2.5,3\n2,heavy,4\n3,1,5\n").unwrap();
+    let mut r = request(
+        "unused.csv",
+        DesignOptions {
+            ids: vec!["psu".into()],
+            weights: Some("w".into()),
+            ..DesignOptions::default()
+        },
+        Statistic::Mean,
+        "y",
+    );
+    r.data = path;
+    let err = estimate(&r).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "--weights: column `w` must be numeric, but holds text such as `heavy` (data row 2)"
+    );
+}
