@@ -5,7 +5,8 @@
 //! followed by the table's missing labels (and `not_collected`), so every country's column has the same dictionary;
 //! integer -> `Int64`; number -> `Float64`; string -> `Utf8`; boolean -> `Boolean`; date -> `Date32`; pseudonymised
 //! ids -> `Utf8` (64 hex digits). A labelled missing code in a numeric or text column becomes null (Arrow has no
-//! place for the label there); a blank cell in a column that is not required is null (system missing).
+//! place for the label there); a blank cell in a column that is not required is null (system missing). A text
+//! cell that looks like free text ([`looks_like_free_text`]) is quarantined with its value withheld.
 
 use std::sync::Arc;
 
@@ -19,6 +20,17 @@ use dh_ingest::{ColumnLabels, RawColumn};
 use crate::lookup::{CodeLookup, parse_number};
 use crate::plan::{ColumnPlan, Input, Kind, Target};
 use crate::quarantine::{Problem, ReasonCode, shown_value};
+
+/// Longest text a code or name column (stratum, PSU, region) may hold, in characters and in words; longer
+/// cells look like free text (notes, answers to open questions) and are never written. Generous enough for
+/// region names such as "Southern Nations, Nationalities, and Peoples' Region".
+pub const MAX_NAME_CHARS: usize = 80;
+pub const MAX_NAME_WORDS: usize = 8;
+
+/// Whether a text cell looks like free text rather than a code or a name.
+pub fn looks_like_free_text(cell: &str) -> bool {
+    cell.chars().count() > MAX_NAME_CHARS || cell.split_whitespace().count() > MAX_NAME_WORDS
+}
 
 /// The built array plus, for numeric columns, the numbers (used by derived columns such as `age_band`).
 pub struct BuiltColumn {
@@ -43,12 +55,21 @@ impl CellContext<'_> {
         if self.skip.get(row).copied().unwrap_or(false) {
             return;
         }
+        // Whatever the problem, a cell that looks like free text is never copied into the quarantine table,
+        // neither as the value nor inside the reason.
+        let (raw_value, reason) = if looks_like_free_text(raw) {
+            let withheld = format!("[withheld: {} characters]", raw.chars().count());
+            let reason = reason.replace(raw, &withheld);
+            (withheld, reason)
+        } else {
+            (shown_value(raw), reason)
+        };
         self.problems.push(Problem {
             row,
             field: Some(self.field_index),
             code,
             source_column: self.plan.source.clone(),
-            raw_value: shown_value(raw),
+            raw_value,
             reason,
         });
     }
@@ -97,6 +118,19 @@ impl CellContext<'_> {
             let reason = format!("`{}` is required but the cell is empty", self.name());
             self.report(row, ReasonCode::RequiredMissing, raw, reason);
         }
+    }
+
+    /// A text cell that looks like free text: quarantined, and its value withheld from the quarantine table.
+    fn free_text(&mut self, row: usize, cell: &str) {
+        let reason = format!(
+            "`{}` (source `{}`) holds codes or names, but this cell looks like free text ({} characters, {} words); \
+             dh never publishes free text: check that the config maps the right source column",
+            self.name(),
+            self.plan.source,
+            cell.chars().count(),
+            cell.split_whitespace().count()
+        );
+        self.report(row, ReasonCode::FreeText, cell, reason);
     }
 
     fn check_range(&mut self, row: usize, raw: &str, x: f64) -> bool {
@@ -223,6 +257,10 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
                 match missing.get(cell) {
                     None if !cell.is_empty() && ctx.undeclared_missing(row, cell) => {
                         builder.append_null()
+                    }
+                    None if looks_like_free_text(cell) => {
+                        ctx.free_text(row, cell);
+                        builder.append_null();
                     }
                     None if !cell.is_empty() => builder.append_value(cell),
                     target => {

@@ -14,6 +14,8 @@
 //! * duplicate ids: every row sharing the id is quarantined (`duplicate_id`), none is kept (see [`checks`]);
 //! * links: checked against the referenced table as delivered, so a bad child row does not cascade to its caregiver;
 //! * ragged rows: quarantined once (`ragged_row`) with no cell values shown, since shifted cells may hold identifiers;
+//! * free text: a stratum, PSU or region cell longer than 80 characters or 8 words is quarantined (`free_text`),
+//!   and no cell that long is ever copied into the quarantine table (its value is withheld);
 //! * a labelled missing code in a numeric or text column becomes null; a blank cell in an optional column is null;
 //!   a code mapped to a missing label the field does not permit is `unknown_code` (blank + required:
 //!   `required_missing`);

@@ -4,7 +4,9 @@
 //! `source_file` and `row_number`); the ledger counts quarantined *rows*, so `rows_read == rows_written +
 //! rows_quarantined` always holds. Lines are ordered by row, then by the harmonised column order, then by reason.
 //! `raw_value` holds the trimmed source cell (at most [`MAX_RAW_CHARS`] characters); for pseudonymised columns it
-//! holds the pseudonym, never the raw id; for ragged rows it is empty, because shifted cells may hold identifiers.
+//! holds the pseudonym, never the raw id; for ragged rows it is empty, because shifted cells may hold identifiers;
+//! a cell that looks like free text (`column::looks_like_free_text`) is shown as `[withheld: N characters]`, in
+//! `raw_value` and in `reason`.
 
 use std::sync::Arc;
 
@@ -31,10 +33,13 @@ pub enum ReasonCode {
     DuplicateId,
     /// A link to another table points at nothing (a caregiver whose child household is not in the child delivery).
     MissingLink,
+    /// A text column (stratum, PSU, region: codes and names) holds what looks like free text, e.g. interviewer
+    /// notes mapped by mistake; the value is withheld from the quarantine table too.
+    FreeText,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 7] = [
+    pub const ALL: [ReasonCode; 8] = [
         ReasonCode::RaggedRow,
         ReasonCode::RequiredMissing,
         ReasonCode::UnknownCode,
@@ -42,6 +47,7 @@ impl ReasonCode {
         ReasonCode::OutOfRange,
         ReasonCode::DuplicateId,
         ReasonCode::MissingLink,
+        ReasonCode::FreeText,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,7 @@ impl ReasonCode {
             ReasonCode::OutOfRange => "out_of_range",
             ReasonCode::DuplicateId => "duplicate_id",
             ReasonCode::MissingLink => "missing_link",
+            ReasonCode::FreeText => "free_text",
         }
     }
 }

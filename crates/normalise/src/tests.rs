@@ -374,6 +374,53 @@ fn each_kind_of_bad_row_is_quarantined_with_its_reason() {
     assert_eq!(cg.problems_by_reason[&ReasonCode::MissingLink], 1);
 }
 
+/// Free text in a code or name column (notes mapped onto the PSU by mistake) is quarantined, and neither it nor
+/// the fragment of free text in a coded column reaches the quarantine table.
+#[test]
+fn free_text_never_reaches_an_output() {
+    const NOTE: &str =
+        "interviewer note: the respondent asked to finish the interview at home after school hours";
+    const LONG_CODE: &str =
+        "answer written out in words by the respondent instead of a code from the list";
+    let mut rows = good_child_rows();
+    rows.extend_from_slice(&[
+        &["C5", "H5", NOTE, "1", "1", "13", "1", "1"],
+        &["C6", "H6", "EA1", "1", "1", "13", LONG_CODE, "1"],
+        &[
+            "C7",
+            "H7",
+            "Southern Nations, Nationalities, and Peoples' Region",
+            "1",
+            "2",
+            "13",
+            "1",
+            "1",
+        ],
+    ]);
+    let out = run(table("child.csv", &CHILD_HEADER, &rows), good_caregivers());
+    assert_ledger(&out);
+    let child = &out.tables["child_survey"];
+    let got = reasons(child);
+    assert_eq!(
+        got.iter()
+            .map(|(r, c, col, _)| (*r, c.as_str(), col.as_deref()))
+            .collect::<Vec<_>>(),
+        vec![
+            (5, "free_text", Some("EA")),
+            (6, "unknown_code", Some("Q1"))
+        ]
+    );
+    assert_eq!(got[0].3.as_deref(), Some("[withheld: 89 characters]"));
+    assert_eq!(got[1].3.as_deref(), Some("[withheld: 77 characters]"));
+    // A long but legitimate name (6 words, 53 characters) is kept.
+    assert_eq!(child.rows_written, 5);
+    let mut text = all_text(&child.batch);
+    text.extend(all_text(&child.quarantine));
+    for t in text {
+        assert!(!t.contains("interviewer") && !t.contains("in words"), "{t}");
+    }
+}
+
 #[test]
 fn a_row_with_several_problems_is_one_quarantined_row() {
     let rows: Vec<&[&str]> = vec![&["C1", "H1", "", "x", "5", "30", "7", "99"]];
