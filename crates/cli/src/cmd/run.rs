@@ -59,7 +59,8 @@ pub struct Args {
     /// exist the weighting and indicator stage is skipped (with a note).
     #[arg(long, value_name = "DIR", default_value = "pipelines")]
     pub pipelines_dir: PathBuf,
-    /// Countries to run (ISO3, comma-separated). Default: every country in the config folder.
+    /// Countries to run (ISO3, comma-separated). Default: every country in the config folder. The previous run's
+    /// other countries stay in the output folder as they are (kept), so cross-country outputs still cover them.
     #[arg(long, value_name = "ISO3,...", value_delimiter = ',')]
     pub countries: Vec<String>,
     /// Worker threads. Default: the number of CPUs.
