@@ -239,24 +239,25 @@ pub fn build_design(
     })
 }
 
-/// A replicate design, calibrated when `target` is given.
+/// A replicate design, calibrated when `target` is given. The calibrated design keeps the degrees of freedom
+/// of the design it was calibrated from, as R does (and those come from the compressed weights, which is fast).
 fn replicate_design(
     weights: Vec<f64>,
     set: ReplicateSet,
     target: Option<&Target<'_>>,
     warnings: &mut Vec<String>,
 ) -> Result<SurveyDesign, EstimateError> {
-    match target {
-        None => Ok(SurveyDesign::with_replicates(weights, set)?),
-        Some(target) => {
-            let calibrated = calibrate_replicate_weights(target, &weights, &set)?;
-            warnings.extend(calibrated.warnings.iter().cloned());
-            Ok(SurveyDesign::with_replicates(
-                calibrated.weights,
-                calibrated.replicates,
-            )?)
-        }
-    }
+    let Some(target) = target else {
+        return Ok(SurveyDesign::with_replicates(weights, set)?);
+    };
+    let calibrated = calibrate_replicate_weights(target, &weights, &set)?;
+    let degf = SurveyDesign::with_replicates(weights, set)?.degf();
+    warnings.extend(calibrated.warnings.iter().cloned());
+    Ok(SurveyDesign::with_replicates_degf(
+        calibrated.weights,
+        calibrated.replicates,
+        Some(degf),
+    )?)
 }
 
 /// Makes the categorical views that the population margins need.

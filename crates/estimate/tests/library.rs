@@ -209,3 +209,41 @@ fn a_text_value_in_a_numeric_role_is_named_with_its_row() {
         "--weights: column `w` must be numeric, but holds text such as `heavy` (data row 2)"
     );
 }
+
+/// A calibrated replicate design keeps the degrees of freedom of the design it was calibrated from, as R:
+/// `postStratify(as.svrepdesign(dclus1, type="JK1"), ~stype, ...)$degf` is 14 (R 4.2.2 / survey 4.1-1), and the
+/// estimate is R's (642.31078821158223, see crates/survey/tests/calibration_weights.rs).
+#[test]
+fn calibrated_replicate_design_keeps_its_degrees_of_freedom() {
+    use dh_estimate::request::{
+        CalibrationMethod, CalibrationOptions, ReplicateKind, ReplicateOptions,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let population = dir.path().join("population.json");
+    std::fs::write(
+        &population,
+        r#"[{"variable": "stype", "levels": ["E", "H", "M"], "totals": [4421, 755, 1018]}]"#,
+    )
+    .unwrap();
+    let mut r = request("apiclus1.csv", dclus1(), Statistic::Mean, "api00");
+    r.replicates = Some(ReplicateOptions::Convert {
+        kind: ReplicateKind::Jk1,
+        fay_rho: None,
+        mse: false,
+        seed: None,
+        n_replicates: None,
+    });
+    r.calibration = Some(CalibrationOptions {
+        method: CalibrationMethod::PostStratify,
+        population,
+    });
+    let report = estimate(&r).unwrap();
+    assert_eq!(report.design.degf, 14);
+    let e = &report.estimates[0];
+    assert_eq!(e.df, Some(14.0));
+    assert!(
+        rel(e.estimate, 642.31078821158223) < 1e-12,
+        "{}",
+        e.estimate
+    );
+}

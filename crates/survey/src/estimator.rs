@@ -224,16 +224,23 @@ impl SurveyDesign {
             rep_type: replicate::RepType::Other,
             warnings: Vec::new(),
         };
-        let mut d = Self::with_replicates(weights, set)?;
-        if let Some(v) = degf {
-            d.degf = v;
-        }
-        Ok(d)
+        Self::with_replicates_degf(weights, set, degf)
     }
 
     /// A replicate design from a [`ReplicateSet`] (built by `as.svrepdesign` rules or supplied) and the
     /// full-sample sampling weights; degf = rank of the analysis weights - 1, as R.
     pub fn with_replicates(weights: Vec<f64>, set: ReplicateSet) -> Result<Self, SurveyError> {
+        Self::with_replicates_degf(weights, set, None)
+    }
+
+    /// As [`SurveyDesign::with_replicates`] with the degrees of freedom given when known (`None`: computed).
+    /// R computes a replicate design's degf once, when the design is created, and keeps it: a design calibrated
+    /// from it (`postStratify`, `rake`, `calibrate`) has the degf of the design it was calibrated from.
+    pub fn with_replicates_degf(
+        weights: Vec<f64>,
+        set: ReplicateSet,
+        degf: Option<usize>,
+    ) -> Result<Self, SurveyError> {
         let n = weights.len();
         if set.n_replicates() > 0 && set.n_rows() != n {
             return Err(SurveyError::Invalid(format!(
@@ -257,7 +264,10 @@ impl SurveyDesign {
                 w[r].len()
             )));
         }
-        let degf = replicate_stats::degf_of(&set, &weights, &vec![true; n])?;
+        let degf = match degf {
+            Some(v) => v,
+            None => replicate_stats::degf_of(&set, &weights, &vec![true; n])?,
+        };
         Ok(SurveyDesign {
             weights,
             kind: VarianceKind::Replicate(set),
