@@ -219,3 +219,26 @@ fn truncated_and_corrupt_files_give_errors_not_panics() {
         );
     }
 }
+
+/// A delivery whose mapped columns are all `not_collected` keeps no column, yet every row is still returned (empty)
+/// so that the ledger counts them.
+#[test]
+fn delivery_keeping_no_column_still_gives_every_row() {
+    for (file, format, rows, mapped) in [
+        ("labelled.sav", Format::Sav, 5, "Q1"),
+        ("labelled.dta", Format::Dta, 4, "q1"),
+    ] {
+        let mut d = delivery(format, &[mapped], &[]);
+        for map in d.columns.values_mut() {
+            map.not_collected = true;
+        }
+        let t = read_delivery(&fixture(file), &d).unwrap();
+        assert!(t.columns.is_empty(), "{file}");
+        assert_eq!(t.num_rows(), rows, "{file}");
+        assert_eq!(
+            t.row_numbers,
+            (1..=rows as u64).collect::<Vec<_>>(),
+            "{file}"
+        );
+    }
+}

@@ -4,7 +4,6 @@
 //! [`crate::RawTableBuilder`].
 
 use std::fmt::Write;
-use std::path::Path;
 
 use crate::error::IngestError;
 use crate::table::{ColumnSelection, RawTable, RawTableBuilder};
@@ -164,16 +163,18 @@ impl KeptLayout {
             .collect()
     }
 
-    /// Pushes every buffered row into `builder` (row numbers 1, 2, ...) and finishes the table.
+    /// Pushes `rows` rows into `builder` (row numbers 1, 2, ...) and finishes the table. `rows` is the number of
+    /// records the reader read, not taken from the buffers: when no column is kept there are no buffers, and every
+    /// record must still become an (empty) row so that the ledger counts it.
     pub fn finish(
         &self,
         mut builder: RawTableBuilder,
         cells: &CellColumns,
-        file: &Path,
+        rows: u64,
     ) -> Result<RawTable, IngestError> {
-        let _ = file;
+        debug_assert!(self.positions.is_empty() || cells.rows() as u64 == rows);
         let width = self.header.len();
-        for row in 0..cells.rows() {
+        for row in 0..rows as usize {
             builder.push_row(row as u64 + 1, width, |i| {
                 self.buffer_of
                     .get(i)

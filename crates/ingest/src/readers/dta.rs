@@ -182,7 +182,7 @@ impl DeliveryReader for DtaFileReader {
             }
             builder.set_labels(&header[i], labels);
         }
-        layout.finish(builder, &cells, path)
+        layout.finish(builder, &cells, rows)
     }
 }
 

@@ -6,7 +6,8 @@
 //! without SPSS's trailing blanks, dates as `YYYY-MM-DD` (date-times `YYYY-MM-DD HH:MM:SS`). Each kept column
 //! carries its value labels and declared user-missing values ([`crate::ColumnLabels`]) so that a config can map codes
 //! by label and normalisation can name an unmapped user-missing code. Only kept columns are decoded (projection);
-//! identifiers are never read. Anything the reader flags as damage (a header row count that disagrees with the rows
+//! identifiers are never read. (When no column is kept, one non-identifier variable is decoded, and dropped, only to
+//! count the cases; an identifier only if the file has nothing else.) Anything the reader flags as damage (a header row count that disagrees with the rows
 //! read, dates out of range) is an error, so a truncated file never loses rows silently.
 
 use std::path::Path;
@@ -34,7 +35,7 @@ impl DeliveryReader for SavReader {
     fn read(
         &self,
         path: &Path,
-        _delivery: &Delivery,
+        delivery: &Delivery,
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
         let fail = |e: ambers::error::SpssError| format_error(path, e);
@@ -48,7 +49,18 @@ impl DeliveryReader for SavReader {
         let layout = KeptLayout::new(header.clone(), keep);
         let mut builder = RawTableBuilder::new(path, header, keep)?;
         let kept = layout.kept_names();
-        if !kept.is_empty() {
+        if kept.is_empty() {
+            // The scanner cannot project onto no variable, and the cases must still be counted: decode one
+            // variable, preferably not an identifier, without keeping its cells.
+            let counter = layout
+                .header
+                .iter()
+                .find(|h| !delivery.identifiers.iter().any(|i| i.trim() == h.trim()))
+                .or(layout.header.first());
+            if let Some(counter) = counter {
+                scanner.select(&[counter.as_str()]).map_err(fail)?;
+            }
+        } else {
             scanner.select(&kept).map_err(fail)?;
         }
         let mut cells = CellColumns::new(kept.len());
@@ -79,14 +91,7 @@ impl DeliveryReader for SavReader {
         for name in &kept {
             builder.set_labels(name, labels_of(metadata, name));
         }
-        if kept.is_empty() {
-            // Nothing to keep: still give one (empty) row per case so the ledger counts them.
-            for row in 0..rows {
-                builder.push_row(row + 1, layout.header.len(), |_| None)?;
-            }
-            return Ok(builder.finish());
-        }
-        layout.finish(builder, &cells, path)
+        layout.finish(builder, &cells, rows)
     }
 }
 
