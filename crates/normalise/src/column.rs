@@ -254,19 +254,14 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
             let mut builder = StringBuilder::with_capacity(raw.len(), raw.len() * 8);
             for (row, cell) in raw.iter().enumerate() {
                 let cell = cell.trim();
-                match missing.get(cell) {
-                    None if !cell.is_empty() && ctx.undeclared_missing(row, cell) => {
-                        builder.append_null()
-                    }
-                    None if looks_like_free_text(cell) => {
+                // Blank, missing codes and undeclared missing codes as for the other types; any other text parses.
+                match numeric_cell(ctx, missing, row, cell, "text", |_| Some(())) {
+                    Some(()) if looks_like_free_text(cell) => {
                         ctx.free_text(row, cell);
                         builder.append_null();
                     }
-                    None if !cell.is_empty() => builder.append_value(cell),
-                    target => {
-                        ctx.blank_or_disallowed(row, cell, target);
-                        builder.append_null();
-                    }
+                    Some(()) => builder.append_value(cell),
+                    None => builder.append_null(),
                 }
             }
             BuiltColumn {

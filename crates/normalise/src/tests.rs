@@ -421,6 +421,50 @@ fn free_text_never_reaches_an_output() {
     }
 }
 
+/// A required text column whose cell holds a permitted missing code is named as holding that code, not as empty.
+#[test]
+fn required_text_with_a_missing_code_names_the_code() {
+    let mut set = schemas();
+    let child = set.tables.get_mut("child_survey").unwrap();
+    let psu = child.fields.iter_mut().find(|f| f.name == "psu").unwrap();
+    psu.missing_values.push("dont_know".into());
+    let mut c = config();
+    let psu_map = c
+        .deliveries
+        .get_mut("child_survey")
+        .unwrap()
+        .columns
+        .get_mut("psu")
+        .unwrap();
+    psu_map.missing.insert("99".into(), "dont_know".into());
+    let mut rows = good_child_rows();
+    rows.push(&["C5", "H5", "99", "1", "1", "13", "1", "1"]);
+    let raw = BTreeMap::from([
+        (
+            "child_survey".to_string(),
+            table("child.csv", &CHILD_HEADER, &rows),
+        ),
+        ("caregiver_survey".to_string(), good_caregivers()),
+    ]);
+    let out = normalise_country(&c, &set, &raw, &key()).unwrap();
+    assert_ledger(&out);
+    let child = &out.tables["child_survey"];
+    let got = reasons(child);
+    assert_eq!(
+        got.iter()
+            .map(|(r, c, col, v)| (*r, c.as_str(), col.as_deref(), v.as_deref()))
+            .collect::<Vec<_>>(),
+        vec![(5, "required_missing", Some("EA"), Some("99"))]
+    );
+    let reason = child
+        .quarantine
+        .column_by_name("reason")
+        .unwrap()
+        .as_string::<i32>()
+        .value(0);
+    assert!(reason.contains("holds the missing code `99`"), "{reason}");
+}
+
 #[test]
 fn a_row_with_several_problems_is_one_quarantined_row() {
     let rows: Vec<&[&str]> = vec![&["C1", "H1", "", "x", "5", "30", "7", "99"]];
