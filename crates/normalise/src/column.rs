@@ -21,16 +21,7 @@ use crate::lookup::{CodeLookup, parse_number};
 use crate::plan::{ColumnPlan, Input, Kind, Target};
 use crate::quarantine::{Problem, ReasonCode, shown_value};
 
-/// Longest text a code or name column (stratum, PSU, region) may hold, in characters and in words; longer
-/// cells look like free text (notes, answers to open questions) and are never written. Generous enough for
-/// region names such as "Southern Nations, Nationalities, and Peoples' Region".
-pub const MAX_NAME_CHARS: usize = 80;
-pub const MAX_NAME_WORDS: usize = 8;
-
-/// Whether a text cell looks like free text rather than a code or a name.
-pub fn looks_like_free_text(cell: &str) -> bool {
-    cell.chars().count() > MAX_NAME_CHARS || cell.split_whitespace().count() > MAX_NAME_WORDS
-}
+pub use crate::quarantine::{MAX_NAME_CHARS, MAX_NAME_WORDS, looks_like_free_text};
 
 /// The built array plus, for numeric columns, the numbers (used by derived columns such as `age_band`).
 pub struct BuiltColumn {
@@ -55,14 +46,13 @@ impl CellContext<'_> {
         if self.skip.get(row).copied().unwrap_or(false) {
             return;
         }
-        // Whatever the problem, a cell that looks like free text is never copied into the quarantine table,
-        // neither as the value nor inside the reason.
-        let (raw_value, reason) = if looks_like_free_text(raw) {
-            let withheld = format!("[withheld: {} characters]", raw.chars().count());
-            let reason = reason.replace(raw, &withheld);
-            (withheld, reason)
+        // Whatever the problem, a cell that looks like free text is never copied into the quarantine table:
+        // `shown_value` withholds it as the value, and it is replaced inside the reason too.
+        let raw_value = shown_value(raw);
+        let reason = if looks_like_free_text(raw) {
+            reason.replace(raw, &raw_value)
         } else {
-            (shown_value(raw), reason)
+            reason
         };
         self.problems.push(Problem {
             row,

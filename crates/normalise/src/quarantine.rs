@@ -5,8 +5,8 @@
 //! rows_quarantined` always holds. Lines are ordered by row, then by the harmonised column order, then by reason.
 //! `raw_value` holds the trimmed source cell (at most [`MAX_RAW_CHARS`] characters); for pseudonymised columns it
 //! holds the pseudonym, never the raw id; for ragged rows it is empty, because shifted cells may hold identifiers;
-//! a cell that looks like free text (`column::looks_like_free_text`) is shown as `[withheld: N characters]`, in
-//! `raw_value` and in `reason`.
+//! a cell that looks like free text ([`looks_like_free_text`]) is shown as `[withheld: N characters]` by
+//! [`shown_value`], whichever check built the problem (and cell checks replace it inside `reason` too).
 
 use std::sync::Arc;
 
@@ -86,8 +86,23 @@ pub struct Problem {
     pub reason: String,
 }
 
-/// Cuts a raw value to [`MAX_RAW_CHARS`] characters.
+/// Longest text a code or name column (stratum, PSU, region) may hold, in characters and in words; longer
+/// cells look like free text (notes, answers to open questions) and are never written. Generous enough for
+/// region names such as "Southern Nations, Nationalities, and Peoples' Region".
+pub const MAX_NAME_CHARS: usize = 80;
+pub const MAX_NAME_WORDS: usize = 8;
+
+/// Whether a text cell looks like free text rather than a code or a name.
+pub fn looks_like_free_text(cell: &str) -> bool {
+    cell.chars().count() > MAX_NAME_CHARS || cell.split_whitespace().count() > MAX_NAME_WORDS
+}
+
+/// The value shown in the quarantine table for a raw cell: `[withheld: N characters]` if it looks like free text
+/// ([`looks_like_free_text`]), else the cell cut to [`MAX_RAW_CHARS`] characters.
 pub fn shown_value(raw: &str) -> String {
+    if looks_like_free_text(raw) {
+        return format!("[withheld: {} characters]", raw.chars().count());
+    }
     match raw.char_indices().nth(MAX_RAW_CHARS) {
         Some((cut, _)) => format!("{}...", &raw[..cut]),
         None => raw.to_string(),
@@ -150,8 +165,16 @@ mod tests {
     #[test]
     fn long_values_are_cut() {
         assert_eq!(shown_value("abc"), "abc");
-        let long = "é".repeat(100);
+        let long = "é".repeat(MAX_NAME_CHARS - 5);
         assert_eq!(shown_value(&long).chars().count(), MAX_RAW_CHARS + 3);
+    }
+
+    #[test]
+    fn free_text_is_withheld() {
+        let long = "é".repeat(100);
+        assert_eq!(shown_value(&long), "[withheld: 100 characters]");
+        let note = "one two three four five six seven eight nine";
+        assert_eq!(shown_value(note), "[withheld: 44 characters]");
     }
 
     #[test]
