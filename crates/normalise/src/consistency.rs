@@ -8,17 +8,20 @@
 //!   it applied.
 //!
 //! Rows whose universe cannot be decided (it depends on a missing answer) are not judged, nor are `not_collected`
-//! cells. The data are kept as delivered: indicators state their own universes, so an answer outside a column's
+//! cells. Only categorical columns keep missing labels: number, integer, date, boolean and text columns turn a
+//! missing code into null (see [`crate::column`]), so `skipped_inside_universe` can only be found in categorical
+//! columns (a text cell is judged by its text: only one that literally reads `not_applicable` would count), while
+//! `answer_outside_universe` is found in columns of every type. The data are kept as delivered: indicators state their own universes, so an answer outside a column's
 //! universe never enters an estimate of that column's indicators. Findings are reported (manifest, `dh validate`)
 //! with the source row of the first case, so the delivery can be checked.
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use dh_config::TableSchema;
 
+use crate::plan::NOT_COLLECTED;
+
 /// Label of a question skipped by routing.
 const NOT_APPLICABLE: &str = "not_applicable";
-/// Label of a question the country did not ask.
-const NOT_COLLECTED: &str = "not_collected";
 
 /// The kind of a routing finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,14 +66,16 @@ pub struct UniverseFinding {
     pub universe: String,
 }
 
-/// The routing findings of `batch` (the harmonised rows of `schema`'s table); `source_rows[i]` is the source row
-/// number of row `i`. Columns with the universe `true`, or whose universe does not compile (reported when the
-/// schema is loaded), are skipped. Ordered by column position, then kind.
+/// The routing findings of `batch` (the harmonised rows of `schema`'s table); `source_rows` has one entry per row
+/// of `batch`, `source_rows[i]` being the source row number of row `i`. Columns with the universe `true`, or whose
+/// universe does not compile (reported when the schema is loaded), are skipped. Ordered by column position, then
+/// kind.
 pub fn universe_findings(
     schema: &TableSchema,
     batch: &RecordBatch,
     source_rows: &[u64],
 ) -> Vec<UniverseFinding> {
+    debug_assert_eq!(source_rows.len(), batch.num_rows());
     let columns = schema.expr_columns();
     let mut findings = Vec::new();
     for field in &schema.fields {
@@ -115,7 +120,7 @@ pub fn universe_findings(
                     column: field.name.clone(),
                     issue,
                     rows,
-                    first_row: source_rows.get(row).copied().unwrap_or(row as u64 + 1),
+                    first_row: source_rows.get(row).copied().unwrap_or_default(),
                     first_value: arrow::util::display::array_value_to_string(values.as_ref(), row)
                         .unwrap_or_default(),
                     universe: field.universe.clone(),
