@@ -11,9 +11,11 @@
 //! cells. Only categorical columns keep missing labels: number, integer, date, boolean and text columns turn a
 //! missing code into null (see [`crate::column`]), so `skipped_inside_universe` can only be found in categorical
 //! columns (a text cell is judged by its text: only one that literally reads `not_applicable` would count), while
-//! `answer_outside_universe` is found in columns of every type. The data are kept as delivered: indicators state their own universes, so an answer outside a column's
-//! universe never enters an estimate of that column's indicators. Findings are reported (manifest, `dh validate`)
-//! with the source row of the first case, so the delivery can be checked.
+//! `answer_outside_universe` is found in columns of every type.
+//!
+//! The data are kept as delivered: indicators state their own universes, so an answer outside a column's universe
+//! never enters an estimate of that column's indicators. Findings are reported (manifest, `dh validate`) with the
+//! source row of the first case, so the delivery can be checked.
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use dh_config::TableSchema;
