@@ -356,14 +356,16 @@ fn fit_label(label: &str, width: f64) -> String {
     if label.chars().count() <= max {
         return label.to_string();
     }
-    let cut: String = label.chars().take(max - 1).collect();
+    let cut: Vec<char> = label.chars().take(max - 1).collect();
+    // Cut at the last space (counted in characters) when it keeps more than half, unless the cut already
+    // ends a word.
     let ends_a_word = label.chars().nth(max - 1) == Some(' ');
-    let at_word = match cut.rfind(' ') {
-        _ if ends_a_word => cut.as_str(),
-        Some(i) if i > max / 2 => &cut[..i],
-        _ => cut.as_str(),
+    let keep = match cut.iter().rposition(|c| *c == ' ') {
+        Some(i) if !ends_a_word && i > max / 2 => i,
+        _ => cut.len(),
     };
-    format!("{}…", at_word.trim_end_matches([' ', ',', ';', ':']))
+    let kept: String = cut[..keep].iter().collect();
+    format!("{}…", kept.trim_end_matches([' ', ',', ';', ':']))
 }
 
 #[cfg(test)]
@@ -400,6 +402,15 @@ mod tests {
         assert!(short.chars().count() <= 35, "{short}");
         assert_eq!(short, "Frontline workers naming stigma or…");
         assert_eq!(fit_label("Averyveryverylongsingleword", 76.0), "Averyvery…");
+        // Positions are characters, not bytes: the space after 8 two-byte letters is not past half of 20.
+        assert_eq!(
+            fit_label("ĐĐĐĐĐĐĐĐ ĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐ", 152.0),
+            "ĐĐĐĐĐĐĐĐ ĐĐĐĐĐĐĐĐĐĐ…"
+        );
+        assert_eq!(
+            fit_label("Trẻ em được hỏi về việc sử dụng internet hằng ngày", 152.0),
+            "Trẻ em được hỏi về…"
+        );
     }
 
     fn dot(label: &str, value: DotValue) -> Dot {
