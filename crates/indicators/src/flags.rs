@@ -19,6 +19,21 @@ pub enum Flag {
 }
 
 impl Flag {
+    /// Every flag.
+    pub const ALL: [Flag; 6] = [
+        Flag::Ok,
+        Flag::LowBase,
+        Flag::Suppressed,
+        Flag::NotCollected,
+        Flag::NonRepresentative,
+        Flag::SmallCount,
+    ];
+
+    /// The flag whose [`Flag::as_str`] is `s`.
+    pub fn parse(s: &str) -> Option<Flag> {
+        Flag::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Flag::Ok => "ok",

@@ -196,17 +196,29 @@ pub fn decide(
             .collect();
         return Decision::Run(Reason::ChangedDelivery(changed));
     }
-    // Every previous output must be there with the bytes the manifest records: the size first (cheap), then
-    // the hash, so that a file altered in place is recomputed rather than carried over under a wrong hash.
-    for o in prev.outputs.iter().filter(|o| &o.country == iso3) {
+    match outputs_intact(prev, out, |o| &o.country == iso3) {
+        Ok(()) => Decision::Reuse,
+        Err(path) => Decision::Run(Reason::PreviousOutputsMissing(path)),
+    }
+}
+
+/// Checks that every previous output `which` selects is in `out` with the bytes the manifest records: the size
+/// first (cheap), then the hash, so that a file altered in place is recomputed rather than carried over under a
+/// wrong hash. `Err` names the first file that is missing or altered.
+pub fn outputs_intact(
+    previous: &Manifest,
+    out: &Path,
+    which: impl Fn(&crate::manifest::OutputEntry) -> bool,
+) -> Result<(), String> {
+    for o in previous.outputs.iter().filter(|o| which(o)) {
         let path = out.join(&o.path);
         let ok = std::fs::metadata(&path).is_ok_and(|m| m.len() == o.bytes)
             && sha256_file(&path).is_ok_and(|sha| sha == o.sha256);
         if !ok {
-            return Decision::Run(Reason::PreviousOutputsMissing(o.path.clone()));
+            return Err(o.path.clone());
         }
     }
-    Decision::Reuse
+    Ok(())
 }
 
 /// Links (or copies) a reused country's previous files into the staging folder.
@@ -229,8 +241,22 @@ pub fn stage_previous_outputs(
     Ok(())
 }
 
-/// The previous run's indicator rows, by country, read back from `OUT/indicators/indicators.parquet`.
-pub fn previous_indicator_rows(out: &Path) -> Result<BTreeMap<String, Vec<EstimateRow>>, String> {
+/// The previous run's indicator rows, by country, read back from `OUT/indicators/indicators.parquet` once the
+/// file is checked against the previous manifest (listed, same size and hash).
+pub fn previous_indicator_rows(
+    previous: &Manifest,
+    out: &Path,
+) -> Result<BTreeMap<String, Vec<EstimateRow>>, String> {
+    if !previous
+        .outputs
+        .iter()
+        .any(|o| o.path == INDICATORS_PARQUET)
+    {
+        return Err(format!(
+            "{INDICATORS_PARQUET} is not in the previous manifest"
+        ));
+    }
+    outputs_intact(previous, out, |o| o.path == INDICATORS_PARQUET)?;
     let path = out.join(INDICATORS_PARQUET);
     let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
@@ -323,24 +349,11 @@ fn read_rows(
             n_unweighted: n_unweighted.value(i) as usize,
             n_weighted: n_weighted[i].ok_or("n_weighted is null")?,
             population_estimate: population[i],
-            flag: parse_flag(&flag[i]).ok_or_else(|| format!("unknown flag `{}`", flag[i]))?,
+            flag: Flag::parse(&flag[i]).ok_or_else(|| format!("unknown flag `{}`", flag[i]))?,
         };
         rows.entry(country[i].clone()).or_default().push(row);
     }
     Ok(())
-}
-
-fn parse_flag(s: &str) -> Option<Flag> {
-    [
-        Flag::Ok,
-        Flag::LowBase,
-        Flag::Suppressed,
-        Flag::NotCollected,
-        Flag::NonRepresentative,
-        Flag::SmallCount,
-    ]
-    .into_iter()
-    .find(|f| f.as_str() == s)
 }
 
 #[cfg(test)]
@@ -421,14 +434,9 @@ mod tests {
 
     #[test]
     fn flags_round_trip() {
-        for f in [
-            Flag::Ok,
-            Flag::LowBase,
-            Flag::SmallCount,
-            Flag::NotCollected,
-        ] {
-            assert_eq!(parse_flag(f.as_str()), Some(f));
+        for f in Flag::ALL {
+            assert_eq!(Flag::parse(f.as_str()), Some(f));
         }
-        assert_eq!(parse_flag("nope"), None);
+        assert_eq!(Flag::parse("nope"), None);
     }
 }

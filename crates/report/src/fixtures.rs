@@ -275,12 +275,7 @@ pub fn rows(context: &ReportContext) -> Vec<IndicatorRow> {
 }
 
 fn to_estimate_row(r: &IndicatorRow) -> EstimateRow {
-    let flag = match r.flag.as_str() {
-        "ok" => Flag::Ok,
-        "low_base" => Flag::LowBase,
-        "not_collected" => Flag::NotCollected,
-        _ => Flag::Suppressed,
-    };
+    let flag = Flag::parse(&r.flag).unwrap_or(Flag::Suppressed);
     EstimateRow {
         indicator: r.indicator.clone(),
         indicator_version: r.indicator_version.clone(),
