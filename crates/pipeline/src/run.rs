@@ -21,7 +21,7 @@ use crate::error::{CountryError, PipelineError};
 use crate::hashing::sha256_file;
 use crate::incremental::{
     COUNTRY_STAGE, CountryKey, Decision, Reason, country_key, decide, definitions_hash,
-    previous_indicator_rows, previous_manifest, stage_previous_outputs,
+    outputs_intact, previous_indicator_rows, previous_manifest, stage_previous_outputs,
 };
 use crate::indicator_stage::{IndicatorSetup, headline_row, write_indicator_tables};
 use crate::key::{KeySource, load_key};
@@ -86,6 +86,17 @@ pub fn load_config(
             schema_dir.display()
         )));
     }
+    let countries = load_checked_countries(config_dir, &schemas, only)?;
+    Ok(LoadedConfig { schemas, countries })
+}
+
+/// Loads the selected countries (every country file when `only` is empty), sorted by code, and checks them
+/// against `schemas` (a delivery that feeds a table with no schema is one of the validation errors).
+fn load_checked_countries(
+    config_dir: &Path,
+    schemas: &SchemaSet,
+    only: &[String],
+) -> Result<Vec<CountryConfig>, PipelineError> {
     for code in only {
         if !config_dir.join(format!("{code}.toml")).is_file() {
             return Err(PipelineError::ConfigMessage(format!(
@@ -106,30 +117,14 @@ pub fn load_config(
     }
     let problems: Vec<dh_config::Diagnostic> = countries
         .iter()
-        .flat_map(|c| dh_config::validate_country(c, &schemas))
-        .filter(|d| d.is_error())
+        .flat_map(|c| dh_config::country_errors(c, schemas))
         .collect();
     if !problems.is_empty() {
         return Err(PipelineError::Config(dh_config::ConfigError::Diagnostics(
             problems,
         )));
     }
-    for c in &countries {
-        for table in c.deliveries.keys() {
-            if schemas.get(table).is_none() {
-                let file = c
-                    .source_files
-                    .last()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
-                return Err(PipelineError::ConfigMessage(format!(
-                    "{file}: [deliveries.{table}] names a table with no schema in {}",
-                    schema_dir.display()
-                )));
-            }
-        }
-    }
-    Ok(LoadedConfig { schemas, countries })
+    Ok(countries)
 }
 
 /// Runs the pipeline. Returns `Err` only for problems that stop the whole run.
@@ -145,7 +140,8 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
     let key = load_key(&opts.key, &opts.out_dir)?;
     let _lock = OutLock::acquire(&opts.out_dir)?;
     recover(&opts.out_dir)?;
-    let kept = add_kept_countries(opts, &mut config);
+    let previous = previous_manifest(&opts.out_dir);
+    let (kept, unusable) = add_kept_countries(opts, &mut config, previous.as_ref());
     let pseudonym_key = dh_normalise::PseudonymKey::from_bytes(&key.bytes)
         .map_err(|e| PipelineError::Key(e.to_string()))?;
     let jobs = opts.jobs.max(1);
@@ -159,14 +155,6 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         .map(|c| c.country.iso3.clone())
         .collect();
     observer.run_started(&codes);
-    let ctx = Context {
-        raw_dir: &opts.raw_dir,
-        schemas: &config.schemas,
-        key: &pseudonym_key,
-        parallel_tables: config.countries.len() < jobs,
-        observer,
-        indicators: indicators.as_ref(),
-    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -174,9 +162,32 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             jobs,
             message: e.to_string(),
         })?;
-    let plan =
-        pool.install(|| plan_countries(opts, &config, &manifest, indicators.is_some(), &kept));
+    let plan = pool.install(|| {
+        plan_countries(
+            opts,
+            &config,
+            &manifest,
+            indicators.is_some(),
+            &kept,
+            previous,
+        )
+    });
     let previous = plan.previous.as_ref();
+    let computed = plan
+        .countries
+        .iter()
+        .filter(|(_, d)| matches!(d, Decision::Run(_)))
+        .count();
+    let ctx = Context {
+        raw_dir: &opts.raw_dir,
+        schemas: &config.schemas,
+        key: &pseudonym_key,
+        // tables of a country in parallel only when the countries computed do not fill the pool
+        parallel_tables: computed < jobs,
+        observer,
+        indicators: indicators.as_ref(),
+    };
+    let rows = indicators.is_some().then_some(&plan.previous_rows);
     let results: Vec<(Result<CountryReport, CountryError>, Option<StageEntry>)> =
         pool.install(|| {
             config
@@ -186,17 +197,16 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                 .map(|(c, (key, decision))| {
                     let reused = match (decision, previous) {
                         (Decision::Reuse, Some(prev)) => {
-                            reuse_country(c, prev, &plan.previous_rows, &opts.out_dir, &staging)
+                            reuse_country(c, prev, rows, &opts.out_dir, &staging)
                         }
                         (Decision::Keep, Some(prev)) => {
-                            reuse_country(c, prev, &plan.previous_rows, &opts.out_dir, &staging)
-                                .map(|mut rep| {
-                                    rep.timing.status = "kept".to_string();
-                                    rep.timing.reason =
-                                        "not selected by --countries; previous outputs kept"
-                                            .to_string();
-                                    rep
-                                })
+                            reuse_country(c, prev, rows, &opts.out_dir, &staging).map(|mut rep| {
+                                rep.timing.status = "kept".to_string();
+                                rep.timing.reason =
+                                    "not selected by --countries; previous outputs kept"
+                                        .to_string();
+                                rep
+                            })
                         }
                         _ => None,
                     };
@@ -235,7 +245,8 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
     let mut estimates: Vec<(String, Vec<dh_indicators::estimate::EstimateRow>)> = Vec::new();
     let mut failures = Vec::new();
     let mut timings = Vec::new();
-    for (r, stage_key) in results {
+    let unusable_kept = unusable.into_iter().map(|e| (Err(e), None));
+    for (r, stage_key) in results.into_iter().chain(unusable_kept) {
         match r {
             Ok(rep) => {
                 manifest.stages.extend(stage_key);
@@ -356,9 +367,9 @@ fn plan_countries(
     base: &Manifest,
     indicators: bool,
     kept: &[String],
+    previous: Option<Manifest>,
 ) -> Plan {
     let definitions = definitions_hash(base, indicators);
-    let previous = previous_manifest(&opts.out_dir);
     let carried = |d: &Decision| matches!(d, Decision::Reuse | Decision::Keep);
     let mut countries: Vec<(Result<CountryKey, String>, Decision)> = config
         .countries
@@ -370,7 +381,12 @@ fn plan_countries(
                     .iter()
                     .find(|s| &s.country == iso3 && s.stage == COUNTRY_STAGE)
             });
-            if let (true, Some(entry)) = (kept.contains(iso3), previous_entry) {
+            // A kept country is carried over only when its previous outputs are intact; otherwise it is
+            // planned like any other country (and recomputed).
+            if let (true, Some(entry), Some(prev)) =
+                (kept.contains(iso3), previous_entry, previous.as_ref())
+                && outputs_intact(prev, &opts.out_dir, |o| &o.country == iso3).is_ok()
+            {
                 let key = CountryKey {
                     entry: entry.clone(),
                     files: BTreeMap::new(),
@@ -384,7 +400,11 @@ fn plan_countries(
         .collect();
     let mut previous_rows = BTreeMap::new();
     if indicators && countries.iter().any(|(_, d)| carried(d)) {
-        match previous_indicator_rows(&opts.out_dir) {
+        let rows = match &previous {
+            Some(prev) => previous_indicator_rows(prev, &opts.out_dir),
+            None => Err("no previous manifest".to_string()),
+        };
+        match rows {
             Ok(rows) => previous_rows = rows,
             Err(message) => {
                 for (_, d) in countries.iter_mut().filter(|(_, d)| carried(d)) {
@@ -402,16 +422,18 @@ fn plan_countries(
 
 /// With `--countries`, the countries of the previous run in `OUT` that were not selected: added to
 /// `config` (sorted by code) so that their outputs are carried over as they are ([`Decision::Keep`])
-/// and the cross-country outputs still cover them. A country whose configuration no longer loads
-/// and validates is left out. Returns their codes.
-fn add_kept_countries(opts: &RunOptions, config: &mut LoadedConfig) -> Vec<String> {
-    if opts.countries.is_empty() {
-        return Vec::new();
-    }
-    let Some(previous) = previous_manifest(&opts.out_dir) else {
-        return Vec::new();
+/// and the cross-country outputs still cover them. Returns their codes, and a failure for each such
+/// country whose configuration no longer loads and validates (its outputs cannot be kept).
+fn add_kept_countries(
+    opts: &RunOptions,
+    config: &mut LoadedConfig,
+    previous: Option<&Manifest>,
+) -> (Vec<String>, Vec<CountryError>) {
+    let Some(previous) = previous.filter(|_| !opts.countries.is_empty()) else {
+        return (Vec::new(), Vec::new());
     };
     let mut kept = Vec::new();
+    let mut unusable = Vec::new();
     for status in previous.countries.iter().filter(|c| c.status == "ok") {
         let code = &status.country;
         let selected = config.countries.iter().any(|c| &c.country.iso3 == code);
@@ -422,33 +444,48 @@ fn add_kept_countries(opts: &RunOptions, config: &mut LoadedConfig) -> Vec<Strin
         if selected || !staged {
             continue;
         }
-        if let Ok(loaded) = load_config(
-            &opts.config_dir,
-            &opts.schema_dir,
-            std::slice::from_ref(code),
-        ) {
-            config.countries.extend(loaded.countries);
-            kept.push(code.clone());
+        match dh_config::load_and_validate(&opts.config_dir, code, &config.schemas) {
+            (Some(country), _) => {
+                config.countries.push(country);
+                kept.push(code.clone());
+            }
+            (None, diagnostics) => {
+                let problems: Vec<String> = diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(ToString::to_string)
+                    .collect();
+                unusable.push(CountryError::new(
+                    code,
+                    "config",
+                    format!(
+                        "not selected by --countries, but its previous outputs cannot be kept: its \
+                         configuration no longer loads: {}",
+                        problems.join("; ")
+                    ),
+                ));
+            }
         }
     }
     config
         .countries
         .sort_by(|a, b| a.country.iso3.cmp(&b.country.iso3));
-    kept
+    (kept, unusable)
 }
 
 /// What `dh run` would do, without doing it (`--dry-run`): every country of the run with its
 /// decision (with `--countries`, the other countries of the previous run are kept).
 pub fn dry_run(opts: &RunOptions) -> Result<Vec<(String, Decision)>, PipelineError> {
     let mut config = load_config(&opts.config_dir, &opts.schema_dir, &opts.countries)?;
-    let kept = add_kept_countries(opts, &mut config);
+    let previous = previous_manifest(&opts.out_dir);
+    let (kept, _) = add_kept_countries(opts, &mut config, previous.as_ref());
     let indicators = match &opts.pipelines_dir {
         Some(dir) => Some(IndicatorSetup::load(dir, &config.schemas)?),
         None => None,
     };
     let key = load_key(&opts.key, &opts.out_dir)?;
     let base = base_manifest(opts, &config, &key, indicators.as_ref())?;
-    let plan = plan_countries(opts, &config, &base, indicators.is_some(), &kept);
+    let plan = plan_countries(opts, &config, &base, indicators.is_some(), &kept, previous);
     Ok(config
         .countries
         .iter()
@@ -458,15 +495,20 @@ pub fn dry_run(opts: &RunOptions) -> Result<Vec<(String, Decision)>, PipelineErr
 }
 
 /// A country carried over from the previous run: its files linked into staging, its manifest entries and
-/// indicator rows copied. `None` when anything is missing (the country is then computed).
+/// indicator rows (`rows`, when the run has an indicator stage) copied. `None` when anything is missing (the
+/// country is then computed).
 fn reuse_country(
     config: &dh_config::CountryConfig,
     previous: &Manifest,
-    rows: &BTreeMap<String, Vec<EstimateRow>>,
+    rows: Option<&BTreeMap<String, Vec<EstimateRow>>>,
     out: &Path,
     staging: &Staging,
 ) -> Option<CountryReport> {
     let iso3 = config.country.iso3.as_str();
+    let indicator_rows = match rows {
+        Some(rows) => rows.get(iso3)?.clone(),
+        None => Vec::new(),
+    };
     stage_previous_outputs(iso3, previous, out, staging).ok()?;
     let of = |c: &str| c == iso3;
     Some(CountryReport {
@@ -489,7 +531,7 @@ fn reuse_country(
             ..Default::default()
         },
         estimates: crate::indicator_stage::CountryEstimates {
-            rows: rows.get(iso3).cloned().unwrap_or_default(),
+            rows: indicator_rows,
             weighting: previous.weighting.iter().find(|w| of(&w.country)).cloned(),
         },
         consistency: previous

@@ -149,18 +149,16 @@ fn validate_country(
     key: &dh_normalise::PseudonymKey,
     code: &str,
 ) -> (u64, Vec<Problem>, Vec<Problem>) {
-    let config = match dh_config::load_country(&opts.config_dir, code) {
-        Ok(c) => c,
-        Err(e) => return (0, config_problems(code, &e), Vec::new()),
-    };
-    let mut problems: Vec<Problem> = dh_config::validate_country(&config, schemas)
+    let (config, diagnostics) = dh_config::load_and_validate(&opts.config_dir, code, schemas);
+    // Validation warnings are not problems (a config that does not load gives only errors).
+    let mut problems: Vec<Problem> = diagnostics
         .iter()
         .filter(|d| d.is_error())
         .map(|d| diagnostic_problem(code, d))
         .collect();
-    if !problems.is_empty() || opts.config_only {
+    let Some(config) = config.filter(|_| problems.is_empty() && !opts.config_only) else {
         return (0, problems, Vec::new());
-    }
+    };
     match check_deliveries(&config, schemas, key, &opts.raw_dir) {
         Ok((rows, mut found, warnings)) => {
             problems.append(&mut found);
