@@ -11,35 +11,37 @@ use serde_json::Value;
 /// A small stratified cluster sample: 4 strata x 5 PSUs x 12 rows, a continuous `y`, a 0/1 `b`,
 /// a text `group` and a numeric code `sex`, from a fixed linear congruential sequence.
 fn data() -> &'static Path {
-    static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DATA
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let path = dir.path().join("sample.csv");
-            let mut state: u64 = 20261128;
-            let mut next = move || {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (state >> 33) as f64 / (1u64 << 31) as f64
-            };
-            let mut text = String::from("stratum,psu,weight,y,b,group,sex\n");
-            for stratum in 1..=4 {
-                for psu in 1..=5 {
-                    for _ in 0..12 {
-                        let y = 50.0 + 10.0 * stratum as f64 + 20.0 * next();
-                        let b = u8::from(next() < 0.3 + 0.1 * stratum as f64);
-                        let group = ["north", "south", "east"][(next() * 3.0) as usize % 3];
-                        let sex = 1 + u8::from(next() < 0.5);
-                        let weight = 80.0 + 40.0 * next();
-                        text.push_str(&format!("{stratum},{psu},{weight},{y},{b},{group},{sex}\n"));
-                    }
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
+    DATA.get_or_init(|| {
+        // A fixed folder under target/ (a static is never dropped, so a `TempDir` here would never be
+        // deleted): each test run replaces the previous run's copy.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("estimate-analyses");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("data folder");
+        let path = dir.join("sample.csv");
+        let mut state: u64 = 20261128;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let mut text = String::from("stratum,psu,weight,y,b,group,sex\n");
+        for stratum in 1..=4 {
+            for psu in 1..=5 {
+                for _ in 0..12 {
+                    let y = 50.0 + 10.0 * stratum as f64 + 20.0 * next();
+                    let b = u8::from(next() < 0.3 + 0.1 * stratum as f64);
+                    let group = ["north", "south", "east"][(next() * 3.0) as usize % 3];
+                    let sex = 1 + u8::from(next() < 0.5);
+                    let weight = 80.0 + 40.0 * next();
+                    text.push_str(&format!("{stratum},{psu},{weight},{y},{b},{group},{sex}\n"));
                 }
             }
-            std::fs::write(&path, text).expect("write sample");
-            (dir, path)
-        })
-        .1
+        }
+        std::fs::write(&path, text).expect("write sample");
+        path
+    })
 }
 
 const DESIGN: [&str; 7] = [
