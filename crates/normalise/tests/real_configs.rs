@@ -37,14 +37,15 @@ fn every_country_config_normalises_a_valid_delivery_without_quarantine() {
                 .column_by_name("reason_code")
                 .unwrap()
                 .as_string::<i32>();
-            if composite_key && reasons.iter().all(|r| r == Some("duplicate_id")) {
-                continue;
+            let only_duplicate_keys =
+                composite_key && reasons.iter().all(|r| r == Some("duplicate_id"));
+            if !only_duplicate_keys {
+                assert_eq!(
+                    t.rows_quarantined, 0,
+                    "{} {}: {:?}",
+                    config.country.iso3, t.table, t.quarantine
+                );
             }
-            assert_eq!(
-                t.rows_quarantined, 0,
-                "{} {}: {:?}",
-                config.country.iso3, t.table, t.quarantine
-            );
             assert_eq!(
                 t.batch.num_columns(),
                 schemas.get(&t.table).unwrap().fields.len()
