@@ -12,8 +12,9 @@ pub struct NotUtf8;
 /// One column being read.
 #[derive(Debug)]
 pub enum ColumnBuilder {
-    /// Every non-missing field so far was a number.
-    Numeric(Vec<f64>),
+    /// Every non-missing field so far was a number (`NaN` = missing); `any` says whether there was one, so a
+    /// literal `NaN` counts as a value, not as missing, when text turns up later.
+    Numeric { values: Vec<f64>, any: bool },
     /// Dictionary-encoded text in first-seen order.
     Text {
         index: HashMap<Box<[u8]>, u32>,
@@ -26,7 +27,10 @@ pub enum ColumnBuilder {
 
 impl ColumnBuilder {
     pub fn numeric() -> Self {
-        Self::Numeric(Vec::new())
+        Self::Numeric {
+            values: Vec::new(),
+            any: false,
+        }
     }
 
     pub fn text() -> Self {
@@ -42,12 +46,13 @@ impl ColumnBuilder {
         let field = field.trim_ascii();
         let missing = field.is_empty() || field == b"NA";
         match self {
-            Self::Numeric(values) => {
+            Self::Numeric { values, any } => {
                 if missing {
                     values.push(f64::NAN);
                 } else if let Some(x) = parse_number(field) {
                     values.push(x);
-                } else if values.iter().all(|v| v.is_nan()) {
+                    *any = true;
+                } else if !*any {
                     *self = Self::Text {
                         index: HashMap::new(),
                         labels: Vec::new(),
@@ -84,9 +89,21 @@ impl ColumnBuilder {
     pub fn append(&mut self, next: ColumnBuilder, rows_before: usize) {
         let current = std::mem::replace(self, Self::NeedsText);
         *self = match (current, next) {
-            (Self::Numeric(mut a), Self::Numeric(b)) => {
+            (
+                Self::Numeric {
+                    values: mut a,
+                    any: any_a,
+                },
+                Self::Numeric {
+                    values: b,
+                    any: any_b,
+                },
+            ) => {
                 a.extend_from_slice(&b);
-                Self::Numeric(a)
+                Self::Numeric {
+                    values: a,
+                    any: any_a || any_b,
+                }
             }
             (
                 Self::Text {
@@ -123,7 +140,7 @@ impl ColumnBuilder {
                     codes,
                 }
             }
-            (Self::Numeric(a), text @ Self::Text { .. }) if a.iter().all(|v| v.is_nan()) => {
+            (Self::Numeric { any: false, .. }, text @ Self::Text { .. }) => {
                 let mut merged = Self::Text {
                     index: HashMap::new(),
                     labels: Vec::new(),
@@ -138,8 +155,11 @@ impl ColumnBuilder {
                     labels,
                     mut codes,
                 },
-                Self::Numeric(b),
-            ) if b.iter().all(|v| v.is_nan()) => {
+                Self::Numeric {
+                    values: b,
+                    any: false,
+                },
+            ) => {
                 codes.extend(std::iter::repeat_n(MISSING_CODE, b.len()));
                 Self::Text {
                     index,
@@ -154,7 +174,7 @@ impl ColumnBuilder {
     /// The finished column, or `None` when it must be read again as text.
     pub fn finish(self) -> Option<Column> {
         match self {
-            Self::Numeric(values) => Some(Column::Numeric(values)),
+            Self::Numeric { values, .. } => Some(Column::Numeric(values)),
             Self::Text { labels, codes, .. } => Some(Column::Categorical(
                 Categorical::from_dictionary(codes, labels),
             )),
@@ -203,7 +223,8 @@ fn parse_plain_decimal(field: &[u8]) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
-/// Parses a number as R's `read.csv` would, except that codes with a leading zero stay text.
+/// Parses a number as R's `read.csv` would, except that codes with a leading zero stay text. Of the
+/// not-a-number spellings only R's `NaN` is a number (`nan`, `Nan` are text, e.g. a place name).
 pub fn parse_number(field: &[u8]) -> Option<f64> {
     let digits = match field.first() {
         Some(b'+' | b'-') => &field[1..],
@@ -212,7 +233,9 @@ pub fn parse_number(field: &[u8]) -> Option<f64> {
     if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
         return None;
     }
-    parse_plain_decimal(field).or_else(|| fast_float2::parse::<f64, _>(field).ok())
+    parse_plain_decimal(field)
+        .or_else(|| fast_float2::parse::<f64, _>(field).ok())
+        .filter(|x| !x.is_nan() || field == b"NaN")
 }
 
 #[cfg(test)]
@@ -283,5 +306,28 @@ mod tests {
             mixed.finish().is_none(),
             "numbers then text must be re-read as text"
         );
+    }
+
+    #[test]
+    fn nan_spellings_other_than_rs_are_text() {
+        // A place called `Nan` is a level, not a missing value, wherever the blocks split.
+        let whole = filled(ColumnBuilder::numeric(), &["Nan", "Phrae", "NA"]);
+        let mut split = filled(ColumnBuilder::numeric(), &["Nan"]);
+        split.append(filled(ColumnBuilder::numeric(), &["Phrae", "NA"]), 1);
+        for column in [whole.finish(), split.finish()] {
+            match column {
+                Some(Column::Categorical(c)) => {
+                    assert_eq!(c.levels, ["Nan", "Phrae"]);
+                    assert_eq!(c.label(0), Some("Nan"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // R's `NaN` is a number; followed by text the column is read again as text (where it is a level).
+        let mut nan_then_text = filled(ColumnBuilder::numeric(), &["NaN"]);
+        nan_then_text.append(filled(ColumnBuilder::numeric(), &["x"]), 1);
+        assert!(nan_then_text.finish().is_none());
+        assert!(parse_number(b"NaN").is_some_and(f64::is_nan));
+        assert_eq!(parse_number(b"nan"), None);
     }
 }
