@@ -15,7 +15,7 @@ use dh_config::Delivery;
 use crate::error::IngestError;
 
 /// One source column: all cells as text (exactly as delivered, not trimmed), in row order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RawColumn {
     /// Source column name as in the delivery header (surrounding whitespace removed).
     pub name: String,
@@ -29,14 +29,15 @@ pub struct RawColumn {
 /// What a self-describing delivery (SPSS `.sav`, Stata `.dta`) declares about one column's codes. Codes are the
 /// canonical text the reader puts in the cells (`1`, not `1.0`; Stata extended missing as `.a`), so a config can
 /// match them against its code maps.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ColumnLabels {
     /// (code, label) in the file's order.
     pub value_labels: Vec<(String, String)>,
     /// Codes the file declares as missing (SPSS user-missing values, Stata extended missing `.a`-`.z`).
     pub missing_codes: Vec<String>,
-    /// Closed ranges of numeric codes the file declares as missing (SPSS user-missing ranges), as (low, high) text.
-    pub missing_ranges: Vec<(String, String)>,
+    /// Closed ranges of numeric codes the file declares as missing (SPSS user-missing ranges), as (low, high); a
+    /// cell is inside one when it reads as a number between them.
+    pub missing_ranges: Vec<(f64, f64)>,
 }
 
 impl ColumnLabels {
@@ -70,9 +71,9 @@ impl ColumnLabels {
         let Ok(x) = code.parse::<f64>() else {
             return false;
         };
-        self.missing_ranges.iter().any(|(lo, hi)| {
-            matches!((lo.parse::<f64>(), hi.parse::<f64>()), (Ok(lo), Ok(hi)) if lo <= x && x <= hi)
-        })
+        self.missing_ranges
+            .iter()
+            .any(|&(lo, hi)| lo <= x && x <= hi)
     }
 }
 
@@ -164,7 +165,7 @@ impl RowIssueKind {
 }
 
 /// All kept cells of one delivery file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RawTable {
     /// The path that was read.
     pub file: PathBuf,

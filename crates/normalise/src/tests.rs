@@ -745,7 +745,7 @@ mod value_labels {
                 }
                 "HRS" => {
                     column.labels = ColumnLabels {
-                        missing_ranges: vec![("97".into(), "99".into())],
+                        missing_ranges: vec![(97.0, 99.0)],
                         ..Default::default()
                     }
                 }

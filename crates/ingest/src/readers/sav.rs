@@ -7,8 +7,9 @@
 //! carries its value labels and declared user-missing values ([`crate::ColumnLabels`]) so that a config can map codes
 //! by label and normalisation can name an unmapped user-missing code. Only kept columns are decoded (projection);
 //! identifiers are never read. (When no column is kept, one non-identifier variable is decoded, and dropped, only to
-//! count the cases; an identifier only if the file has nothing else.) Anything the reader flags as damage (a header row count that disagrees with the rows
-//! read, dates out of range) is an error, so a truncated file never loses rows silently.
+//! count the cases; an identifier only if the file has nothing else.) Anything the reader flags as damage (a header
+//! row count that disagrees with the rows read, dates out of range) is an error, so a truncated file never loses
+//! rows silently.
 
 use std::path::Path;
 
@@ -180,9 +181,7 @@ fn labels_of(metadata: &SpssMetadata, name: &str) -> ColumnLabels {
                 MissingSpec::StringValue(s) => labels
                     .missing_codes
                     .push(s.trim_end_matches(' ').to_string()),
-                MissingSpec::Range { lo, hi } => labels
-                    .missing_ranges
-                    .push((number_text(*lo), number_text(*hi))),
+                MissingSpec::Range { lo, hi } => labels.missing_ranges.push((*lo, *hi)),
             }
         }
     }
