@@ -137,7 +137,7 @@ pub fn plan_table(
     let mut columns = Vec::with_capacity(schema.fields.len());
     for field in &schema.fields {
         let map = delivery.columns.get(&field.name);
-        let (input, source) = column_input(ctx, schema, field, map, raw, &position)?;
+        let (input, source) = column_input(ctx, field, map, raw, &position)?;
         if matches!(input, Input::Raw(_))
             && !field.pseudonymise
             && delivery.identifiers.iter().any(|i| i.trim() == source)
@@ -186,7 +186,6 @@ pub fn plan_table(
 
 fn column_input(
     ctx: &PlanContext<'_>,
-    schema: &TableSchema,
     field: &Field,
     map: Option<&ColumnMap>,
     raw: &RawTable,
@@ -231,15 +230,12 @@ fn column_input(
                 _ => Ok((Input::Later, String::new())),
             }
         }
-        _ => {
-            let _ = schema;
-            Err(NormaliseError::MissingMapping {
-                country: ctx.iso3.to_string(),
-                config: ctx.config_file.clone(),
-                table: ctx.table.to_string(),
-                column: field.name.clone(),
-            })
-        }
+        _ => Err(NormaliseError::MissingMapping {
+            country: ctx.iso3.to_string(),
+            config: ctx.config_file.clone(),
+            table: ctx.table.to_string(),
+            column: field.name.clone(),
+        }),
     }
 }
 
@@ -296,7 +292,7 @@ fn column_kind(
                 }
             }
         }
-        for (code, label) in effective_missing(schema, field, map, delivery) {
+        for (code, label) in effective_missing(map, delivery) {
             let target = missing_target(ctx, schema, field, code, label, |l| index_of(l))?;
             for source_code in codes_of(code)? {
                 entries.push((source_code, target));
@@ -360,12 +356,9 @@ fn source_codes(
 /// The missing codes of a coded column: its own (already resolved by the config loader), else, for configs built
 /// without the loader, the delivery's.
 fn effective_missing<'a>(
-    schema: &TableSchema,
-    field: &Field,
     map: &'a ColumnMap,
     delivery: &'a Delivery,
 ) -> impl Iterator<Item = (&'a String, &'a String)> {
-    let _ = (schema, field);
     let own = &map.missing;
     if own.is_empty() {
         delivery.missing.iter()
