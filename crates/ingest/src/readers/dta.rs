@@ -20,10 +20,10 @@ use dta::stata::dta::variable_type::VariableType;
 use dta::stata::missing_value::MissingValue;
 
 use crate::error::IngestError;
-use crate::readers::DeliveryReader;
 use crate::readers::cells::{
     CellColumns, KeptLayout, push_date, push_datetime_micros, push_number,
 };
+use crate::readers::{DeliveryReader, ensure_exists};
 use crate::table::{ColumnLabels, ColumnSelection, RawTable, RawTableBuilder};
 
 pub struct DtaFileReader;
@@ -53,11 +53,7 @@ impl DeliveryReader for DtaFileReader {
         _delivery: &Delivery,
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
-        if !path.exists() {
-            return Err(IngestError::NotFound {
-                file: path.to_path_buf(),
-            });
-        }
+        ensure_exists(path)?;
         let fail = |e: DtaError| IngestError::Format {
             file: path.to_path_buf(),
             format: FORMAT,

@@ -38,3 +38,15 @@ pub fn reader_for(format: Format, path: &Path) -> Result<&'static dyn DeliveryRe
         Format::Xlsx => &xlsx::XlsxReader,
     })
 }
+
+/// [`IngestError::NotFound`] unless `path` exists (the binary-format readers check first, so a missing file is named
+/// as such rather than as whatever their library makes of it).
+pub(crate) fn ensure_exists(path: &Path) -> Result<(), IngestError> {
+    if path.exists() {
+        Ok(())
+    } else {
+        Err(IngestError::NotFound {
+            file: path.to_path_buf(),
+        })
+    }
+}

@@ -22,10 +22,10 @@ use arrow::datatypes::{DataType, TimeUnit};
 use dh_config::Delivery;
 
 use crate::error::IngestError;
-use crate::readers::DeliveryReader;
 use crate::readers::cells::{
     CellColumns, KeptLayout, number_text, push_date, push_datetime_micros, push_number,
 };
+use crate::readers::{DeliveryReader, ensure_exists};
 use crate::table::{ColumnLabels, ColumnSelection, RawTable, RawTableBuilder};
 
 pub struct SavReader;
@@ -40,11 +40,7 @@ impl DeliveryReader for SavReader {
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
         let fail = |e: ambers::error::SpssError| format_error(path, e);
-        if !path.exists() {
-            return Err(IngestError::NotFound {
-                file: path.to_path_buf(),
-            });
-        }
+        ensure_exists(path)?;
         let mut scanner = ambers::scan_sav(path).map_err(fail)?;
         let header = scanner.metadata().variable_names.clone();
         let layout = KeptLayout::new(header.clone(), keep);

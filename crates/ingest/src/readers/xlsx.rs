@@ -14,8 +14,8 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use dh_config::Delivery;
 
 use crate::error::IngestError;
-use crate::readers::DeliveryReader;
 use crate::readers::cells::push_number;
+use crate::readers::{DeliveryReader, ensure_exists};
 use crate::table::{ColumnSelection, RawTable, RawTableBuilder};
 
 pub struct XlsxReader;
@@ -29,11 +29,7 @@ impl DeliveryReader for XlsxReader {
         delivery: &Delivery,
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
-        if !path.exists() {
-            return Err(IngestError::NotFound {
-                file: path.to_path_buf(),
-            });
-        }
+        ensure_exists(path)?;
         let fail = |message: String| IngestError::Format {
             file: path.to_path_buf(),
             format: FORMAT,
