@@ -103,6 +103,11 @@ stat = "total"
 var = ["y", "sex"]
 factor = "sex"
 deff = "replace"
+
+# `sex` is a factor only in the analysis above: here it is a number (R: svymean(~sex))
+[[analysis]]
+stat = "mean"
+var = "sex"
 "#,
     )
     .unwrap();
@@ -149,6 +154,7 @@ deff = "replace"
             "sex",
             "--deff-replace",
         ],
+        vec!["--stat", "mean", "--var", "sex"],
     ];
     let mut expected = Vec::new();
     for args in &separate {
@@ -160,13 +166,17 @@ deff = "replace"
     assert_eq!(combined, expected);
     let stats: Vec<&str> = combined.iter().filter_map(|e| e["stat"].as_str()).collect();
     assert_eq!(stats.first(), Some(&"mean"));
-    assert_eq!(stats.last(), Some(&"total"));
-    assert!(stats.contains(&"ciprop") && stats.contains(&"quantile"));
+    assert_eq!(stats.last(), Some(&"mean"));
+    assert!(
+        ["ciprop", "quantile", "total"]
+            .iter()
+            .all(|s| stats.contains(s))
+    );
 
     let table = dh(&["--analyses", &file_arg]);
     assert!(table.status.success());
     let text = String::from_utf8_lossy(&table.stdout);
-    assert_eq!(text.matches("Statistic: ").count(), 4, "{text}");
+    assert_eq!(text.matches("Statistic: ").count(), 5, "{text}");
     assert!(text.contains("Statistic: mean of y, by group"), "{text}");
     assert!(text.contains("where group = north"), "{text}");
 
@@ -208,6 +218,10 @@ fn a_bad_analyses_file_is_a_configuration_error_naming_the_line() {
     assert_eq!(out.status.code(), Some(4));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("`nope`"), "{stderr}");
+
+    let out = dh(&["--stat", "mean", "--var", "y", "--fay-rho", "0.3"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--fay-rho"));
 
     let out = dh(&["--analyses", &file.display().to_string(), "--by", "group"]);
     assert_eq!(out.status.code(), Some(3));

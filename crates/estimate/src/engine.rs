@@ -37,6 +37,10 @@ pub fn estimate(request: &EstimateRequest) -> Result<Report, EstimateError> {
             data.ensure_categorical("--by", by)
                 .map_err(|e| analysis.locate(e))?;
         }
+        for factor in &analysis.statistic.factors {
+            data.ensure_categorical("--factor", factor)
+                .map_err(|e| analysis.locate(e))?;
+        }
         for var in &analysis.statistic.vars {
             if matches!(
                 data.column("--var", var).map_err(|e| analysis.locate(e))?,
@@ -57,8 +61,9 @@ pub fn estimate(request: &EstimateRequest) -> Result<Report, EstimateError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Report {
-        design: built.summary.clone(),
+        design: built.summary,
         estimates: groups.into_iter().flatten().collect(),
+        warnings: built.warnings,
     })
 }
 
@@ -90,14 +95,18 @@ fn run_analysis(
     Ok(label_rows(index, analysis, estimates))
 }
 
+/// A `--var` column: categorical when it holds text or is one of the analysis's `--factor` columns.
 fn variable<'a>(
     data: &'a Prepared,
-    flag: &str,
+    analysis: &Analysis,
     name: &'a str,
 ) -> Result<Variable<'a>, EstimateError> {
+    let flag = "--var";
     Ok(match data.column(flag, name)? {
-        Column::Numeric(values) => Variable::Numeric { name, values },
-        Column::Categorical(_) => Variable::Categorical {
+        Column::Numeric(values) if !analysis.statistic.factors.iter().any(|f| f == name) => {
+            Variable::Numeric { name, values }
+        }
+        _ => Variable::Categorical {
             name,
             factor: data.factor(flag, name)?,
         },
@@ -121,13 +130,16 @@ fn run_statistic(
         },
         level: s.level,
     };
-    let v = variable(data, "--var", var)?;
+    let v = variable(data, analysis, var)?;
     Ok(match s.stat {
         Statistic::Mean => design.mean(&v, domains, &options)?,
         Statistic::Total => design.total(&v, domains, &options)?,
         Statistic::Ratio => {
             let den_name = s.denominator.as_deref().unwrap_or_default();
-            let den = variable(data, "--denominator", den_name)?;
+            let den = Variable::Numeric {
+                name: den_name,
+                values: data.numeric("--denominator", den_name)?,
+            };
             design.ratio(&v, &den, domains, &options)?
         }
         Statistic::Ciprop => {

@@ -1,5 +1,5 @@
-//! The data of one request, read and typed: each requested column once, `--factor` columns made
-//! categorical (for every analysis of the request), and accessors that check a column's type against the flag that names it.
+//! The data of one request, read and typed: each requested column once, categorical views built
+//! on demand (for `--by`, `--factor` and text columns), and accessors that check a column's type against the flag that names it.
 
 use dh_survey::Factor;
 
@@ -31,7 +31,7 @@ impl Prepared {
             }
         }
         let names: Vec<String> = wanted.iter().map(|(n, _)| n.clone()).collect();
-        let mut table = crate::read_table(&request.data, &names).map_err(|e| match e {
+        let table = crate::read_table(&request.data, &names).map_err(|e| match e {
             EstimateError::ColumnNotFound {
                 path,
                 column,
@@ -52,20 +52,19 @@ impl Prepared {
             }
             other => other,
         })?;
+        // `--factor` columns must be among those read; each analysis makes its own factors categorical.
         let factors = request
             .analyses
             .iter()
             .flat_map(|a| a.statistic.factors.iter());
         for name in factors {
-            let column = table.column(name).ok_or_else(|| {
-                EstimateError::invalid(
+            if table.column(name).is_none() {
+                return Err(EstimateError::invalid(
                     "--factor",
                     name,
                     "is not one of the --var, --by or --subset columns",
-                )
-            })?;
-            let categorical = Column::Categorical(column.to_categorical());
-            table.set_column(name, categorical);
+                ));
+            }
         }
         let categorical = vec![None; table.columns.len()];
         Ok(Self { table, categorical })
@@ -110,10 +109,7 @@ impl Prepared {
     pub fn ensure_categorical(&mut self, flag: &str, name: &str) -> Result<(), EstimateError> {
         let i = self.index(flag, name)?;
         if self.categorical[i].is_none() {
-            self.categorical[i] = Some(match &self.table.columns[i] {
-                Column::Categorical(c) => c.clone(),
-                Column::Numeric(v) => Categorical::from_numeric(v),
-            });
+            self.categorical[i] = Some(self.table.columns[i].to_categorical());
         }
         Ok(())
     }

@@ -72,6 +72,10 @@ pub struct EstimateRow {
 pub struct Report {
     pub design: DesignSummary,
     pub estimates: Vec<EstimateRow>,
+    /// What R would warn about (calibration that did not converge, a dropped fpc, a guessed scale):
+    /// printed on stderr, not part of the output formats.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -137,6 +141,7 @@ pub(crate) mod tests {
                     analysis: 0,
                 },
             ],
+            warnings: Vec::new(),
         }
     }
 

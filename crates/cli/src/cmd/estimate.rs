@@ -157,7 +157,20 @@ fn request(a: Args) -> Result<(EstimateRequest, OutputFormat), EstimateError> {
             scale: a.scale,
             mse: a.mse,
         }),
-        (None, None) => None,
+        (None, None) => {
+            if let Some(flag) = [("--fay-rho", a.fay_rho.is_some()), ("--mse", a.mse)]
+                .into_iter()
+                .find_map(|(flag, given)| given.then_some(flag))
+            {
+                return Err(EstimateError::MissingOption {
+                    flag: flag.to_string(),
+                    reason:
+                        "applies to replicate weights: give --replicates KIND or --repweights FILE"
+                            .to_string(),
+                });
+            }
+            None
+        }
     };
     let calibration = match (&a.calibrate, &a.population) {
         (Some(method), Some(population)) => Some(CalibrationOptions {
@@ -239,13 +252,15 @@ fn request(a: Args) -> Result<(EstimateRequest, OutputFormat), EstimateError> {
         calibration,
         analyses,
     };
-    request.validate()?;
     Ok((request, format))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let outcome = request(args).and_then(|(request, format)| {
         let report = dh_estimate::estimate(&request)?;
+        for warning in &report.warnings {
+            eprintln!("warning: {warning}");
+        }
         Ok(dh_estimate::render(&report, &request, format))
     });
     match outcome {
