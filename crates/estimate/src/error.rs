@@ -65,8 +65,6 @@ pub enum EstimateError {
     ReplicateWeights { path: PathBuf, message: String },
     #[error("{0}")]
     Survey(#[from] dh_survey::SurveyError),
-    #[error("{0}")]
-    NotSupported(String),
 }
 
 fn in_data_row(row: Option<usize>) -> String {

@@ -117,15 +117,30 @@ fn resolve_columns(
     columns
         .iter()
         .map(|name| {
-            header
+            let mut at = header
                 .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| EstimateError::ColumnNotFound {
+                .enumerate()
+                .filter(|(_, h)| *h == name)
+                .map(|(i, _)| i);
+            match (at.next(), at.next()) {
+                (Some(i), None) => Ok(i),
+                (Some(first), Some(second)) => Err(EstimateError::Csv {
+                    path: path.to_path_buf(),
+                    line: 1,
+                    message: format!(
+                        "column `{name}` appears more than once in the header (fields {} and {}); \
+                         rename one so that it is clear which to read",
+                        first + 1,
+                        second + 1
+                    ),
+                }),
+                (None, _) => Err(EstimateError::ColumnNotFound {
                     path: path.to_path_buf(),
                     column: name.clone(),
                     flag: String::new(),
                     available: header.join(", "),
-                })
+                }),
+            }
         })
         .collect()
 }
@@ -391,6 +406,18 @@ mod tests {
         let f = write("a,b\n1,2\n");
         let err = read_csv(f.path(), &names(&["zz"])).unwrap_err();
         assert!(err.to_string().contains("`zz`"), "{err}");
+    }
+
+    #[test]
+    fn a_column_named_twice_in_the_header_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rep.csv");
+        std::fs::write(&path, "r1,r1,r2\n1,2,3\n").unwrap();
+        let err = read_csv(&path, &["r1".to_string(), "r2".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`r1` appears more than once"), "{err}");
+        assert!(read_csv(&path, &["r2".to_string()]).is_ok());
     }
 
     #[test]

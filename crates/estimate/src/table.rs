@@ -45,7 +45,12 @@ impl Categorical {
         if let Some(dense) = Self::from_integer_range(values) {
             return dense;
         }
-        let mut distinct: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        // `+ 0.0` turns -0.0 into 0.0: one level for both zeros, as R's factor() gives.
+        let mut distinct: Vec<f64> = values
+            .iter()
+            .filter(|v| !v.is_nan())
+            .map(|v| v + 0.0)
+            .collect();
         distinct.sort_by(f64::total_cmp);
         distinct.dedup();
         let index: HashMap<u64, u32> = distinct
@@ -59,7 +64,10 @@ impl Categorical {
                 if v.is_nan() {
                     MISSING_CODE
                 } else {
-                    index.get(&v.to_bits()).copied().unwrap_or(MISSING_CODE)
+                    index
+                        .get(&(v + 0.0).to_bits())
+                        .copied()
+                        .unwrap_or(MISSING_CODE)
                 }
             })
             .collect();
@@ -181,33 +189,6 @@ impl Column {
         self.len() == 0
     }
 
-    /// Whether row `row` is missing.
-    pub fn is_missing(&self, row: usize) -> bool {
-        match self {
-            Column::Numeric(v) => v.get(row).is_none_or(|x| x.is_nan()),
-            Column::Categorical(c) => c.codes.get(row).is_none_or(|&x| x == MISSING_CODE),
-        }
-    }
-
-    /// Number of missing values.
-    pub fn missing_count(&self) -> usize {
-        match self {
-            Column::Numeric(v) => v.iter().filter(|x| x.is_nan()).count(),
-            Column::Categorical(c) => c.codes.iter().filter(|&&x| x == MISSING_CODE).count(),
-        }
-    }
-
-    /// The value of a row as text (numbers as R prints them), `None` when missing.
-    pub fn label(&self, row: usize) -> Option<String> {
-        match self {
-            Column::Numeric(v) => v
-                .get(row)
-                .filter(|x| !x.is_nan())
-                .map(|&x| r_number_label(x)),
-            Column::Categorical(c) => c.label(row).map(str::to_string),
-        }
-    }
-
     /// This column as categorical (a numeric column becomes R's `factor()` of it).
     pub fn to_categorical(&self) -> Categorical {
         match self {
@@ -243,22 +224,18 @@ impl Table {
             .position(|n| n == name)
             .and_then(|i| self.columns.get(i))
     }
-
-    /// Adds or replaces a column.
-    pub fn set_column(&mut self, name: &str, column: Column) {
-        match self.names.iter().position(|n| n == name) {
-            Some(i) => self.columns[i] = column,
-            None => {
-                self.names.push(name.to_string());
-                self.columns.push(column);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_zeros_are_one_level() {
+        let c = Categorical::from_numeric(&[0.5, -0.0, 0.0, f64::NAN]);
+        assert_eq!(c.levels, ["0", "0.5"]);
+        assert_eq!(c.codes, [1, 0, 0, MISSING_CODE]);
+    }
 
     #[test]
     fn levels_follow_r_collation_not_bytes() {
