@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${DH:-}" ]; then
-  cargo build --release -q -p dh
-  DH="$PWD/target/release/dh"
+  cargo build --release --locked -q -p dh
+  DH="${CARGO_TARGET_DIR:-$PWD/target}/release/dh"
 fi
 exec "$DH" bench estimate "$@"

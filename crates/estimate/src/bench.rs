@@ -372,13 +372,14 @@ pub struct BenchReport {
 }
 
 impl BenchReport {
-    /// dh's numbers differ from R's beyond the tolerances.
-    pub fn dh_mismatch(&self) -> bool {
+    /// dh failed, gave unreadable output, or its numbers differ from R's beyond the tolerances.
+    pub fn dh_failed(&self) -> bool {
         self.tools.iter().any(|t| {
             t.name == "dh"
-                && t.comparison
-                    .as_ref()
-                    .is_some_and(|c| !c.mismatches.is_empty())
+                && (t.unavailable.is_some()
+                    || t.comparison
+                        .as_ref()
+                        .is_some_and(|c| !c.mismatches.is_empty()))
         })
     }
 }
