@@ -346,6 +346,20 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Flips one byte in the middle of the first published file whose path starts with `prefix` (same size,
+/// other bytes: what only a hash check notices).
+fn alter_published(out: &Path, prefix: &str) {
+    let files = published(out);
+    let (path, bytes) = files
+        .iter()
+        .find(|(k, _)| k.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no published file under {prefix}"));
+    let mut bytes = bytes.clone();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(out.join(path), &bytes).expect("alter output");
+}
+
 /// Deliveries for seeds `a` and `b`, a working raw folder holding `a`'s (returned first), `b`'s folder,
 /// and the output folder of a completed run on the working folder.
 fn completed_run(dir: &Path, a: &str, b: &str) -> (PathBuf, PathBuf, PathBuf) {
@@ -445,15 +459,7 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
     // A previous output altered in place (same size, other bytes) is not carried over: THA is recomputed
     // and OUT is back to the bytes of the run.
     let before = published(&out);
-    let victim = before
-        .keys()
-        .find(|k| k.starts_with("normalised/child_survey/country=THA/"))
-        .expect("THA child table")
-        .clone();
-    let mut bytes = before[&victim].clone();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0xff;
-    fs::write(out.join(&victim), &bytes).expect("alter output");
+    alter_published(&out, "normalised/child_survey/country=THA/");
     let r = run_with(&raw, &out, COUNTRIES, &["--quiet"]);
     assert!(r.status.success(), "{}", describe(&r));
     let log = last_run_log(&out);
@@ -468,6 +474,24 @@ fn unchanged_rerun_recomputes_nothing_and_a_changed_delivery_reruns_only_its_cou
     assert!(
         published(&out) == before,
         "the altered output was not restored"
+    );
+
+    // The previous indicator table altered in place: its rows cannot be carried over, so both countries
+    // are recomputed, and OUT is back to the bytes of the run.
+    alter_published(&out, "indicators/indicators.parquet");
+    let r = run_with(&raw, &out, COUNTRIES, &["--quiet"]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    for country in ["THA", "KEN"] {
+        assert_eq!(log[country].0, "ok", "{log:?}");
+        assert!(
+            log[country].1.contains("indicators/indicators.parquet"),
+            "{log:?}"
+        );
+    }
+    assert!(
+        published(&out) == before,
+        "the altered indicator table was not restored"
     );
 }
 
@@ -540,4 +564,20 @@ fn a_country_selection_recomputes_only_the_selection_and_keeps_the_other_countri
     assert_eq!(log["THA"].0, "reused", "{log:?}");
     assert_eq!(log["KEN"].0, "ok", "{log:?}");
     assert!(log["KEN"].1.starts_with("changed delivery"), "{log:?}");
+
+    // A country that would be kept, but whose previous output was altered in place, is recomputed.
+    let before = published(&out);
+    alter_published(&out, "normalised/child_survey/country=KEN/");
+    let r = run_with(&raw, &out, "THA", &["--quiet"]);
+    assert!(r.status.success(), "{}", describe(&r));
+    let log = last_run_log(&out);
+    assert_eq!(log["THA"].0, "reused", "{log:?}");
+    assert_eq!(log["KEN"].0, "ok", "{log:?}");
+    assert!(
+        log["KEN"]
+            .1
+            .starts_with("previous output missing or altered"),
+        "{log:?}"
+    );
+    assert!(published(&out) == before, "KEN was not restored");
 }
