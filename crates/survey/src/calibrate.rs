@@ -133,12 +133,6 @@ pub struct Calibration {
 }
 
 impl Calibration {
-    /// The calibrations of `self` followed by those of `next` (a design calibrated twice).
-    pub fn then(mut self, next: Calibration) -> Calibration {
-        self.steps.extend(next.steps);
-        self
-    }
-
     /// Replaces weighted influence values `x` (one per row of the design, 0 outside a domain) by their residuals
     /// from the calibration, as `svyrecvar` does.
     pub fn residualise_values(&self, x: &mut [f64]) {
@@ -598,7 +592,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.to_string().contains("`x`") || err.to_string().contains("x"),
+            err.to_string().contains("no population total for x"),
             "{err}"
         );
     }

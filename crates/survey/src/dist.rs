@@ -7,7 +7,7 @@
 // Comparisons like `!(x > 0.0)` are deliberate: they reject NaN as well.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
-use std::f64::consts::{PI, SQRT_2};
+use std::f64::consts::PI;
 
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 const EPS: f64 = f64::EPSILON;
@@ -424,9 +424,6 @@ pub fn qf_1(p: f64, df2: f64, lower: bool) -> f64 {
     let t = qt(upper_tail / 2.0, df2, false);
     t * t
 }
-
-/// sqrt(2) re-exported for callers building normal intervals.
-pub const SQRT2: f64 = SQRT_2;
 
 #[cfg(test)]
 #[allow(clippy::excessive_precision)] // reference values as R prints them (%.17g)

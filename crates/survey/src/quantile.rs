@@ -313,7 +313,7 @@ impl SurveyDesign {
                         (qhat - v.sqrt() * qcrit, qhat + v.sqrt() * qcrit)
                     }
                     QuantileInterval::Score => {
-                        self.score_interval(x, &w, &mask, &sorted, p, rule, df, alpha, &mut buf)?
+                        self.score_interval(x, &mask, &sorted, p, rule, df, alpha, &mut buf)?
                     }
                     _ => {
                         let ind: Vec<f64> = x
@@ -376,7 +376,6 @@ impl SurveyDesign {
     fn score_interval(
         &self,
         x: &[f64],
-        w: &[f64],
         mask: &[bool],
         sorted: &Sorted,
         p: f64,
@@ -432,7 +431,6 @@ impl SurveyDesign {
         };
         let qlow = root(dist::qt(alpha / 2.0, df, false))?;
         let qup = root(dist::qt(alpha / 2.0, df, true))?;
-        let _ = w;
         let frac = |q: f64| xr.iter().filter(|&&v| v <= q).count() as f64 / xr.len() as f64;
         Ok((
             sorted.quantile(frac(qlow), rule),
