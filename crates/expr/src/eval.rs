@@ -5,8 +5,9 @@
 //! * an Arrow null (cause: `null`), or
 //! * a labelled missing code of the table (`dont_know`, `refused`, `not_applicable`, `not_collected`, ...;
 //!   cause: that label) — unless the comparison names a missing code itself: `q == "dont_know"` is true for
-//!   `dont_know`, false for every real answer, and unknown (cause `refused`) for `refused`. `q in [..]` is the
-//!   `or` of the equalities, so `q in ["yes", "dont_know"]` is true for `dont_know` and unknown for `refused`.
+//!   `dont_know`, false for every real answer and every other missing code (`refused` included), and unknown
+//!   only for a null. `q in [..]` is the `or` of the equalities, so `q in ["yes", "dont_know"]` is true for
+//!   `dont_know` and unknown (cause `refused`) for `refused`, because `q == "yes"` is.
 //!
 //! `is_missing(q)` is never unknown: true for nulls and every labelled missing code. `and`, `or`, `not`,
 //! `all(...)`, `any(...)` follow Kleene logic (`false and unknown` is false, `true or unknown` is true). An unknown
