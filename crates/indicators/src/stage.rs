@@ -235,7 +235,8 @@ fn aligned_to_design(
         iso3: iso3.into(),
         source: Box::new(source),
     };
-    // Rows of `table` without a child: only counted.
+    // Rows of `table` without a child: counted (manifest weighting `unweighted_rows`); this join also checks that
+    // the child keys are unique.
     let to_child = crate::pipeline_config::Join {
         columns: Vec::new(),
         ..join.clone()
@@ -243,13 +244,14 @@ fn aligned_to_design(
     let without_child = apply_join(table, batch, weighted_child, &to_child)
         .map_err(join_err)?
         .unmatched;
-    // Every column of `table` that the child table does not have, onto the child rows.
+    // Every column of `table` but the key, onto the child rows (a column both tables have is an error of
+    // the join, never a silent choice of the child's values).
     let own_columns: Vec<String> = batch
         .schema()
         .fields()
         .iter()
         .map(|f| f.name().clone())
-        .filter(|name| weighted_child.column_by_name(name).is_none())
+        .filter(|name| *name != join.on)
         .collect();
     let onto_child = crate::pipeline_config::Join {
         table: table.to_string(),

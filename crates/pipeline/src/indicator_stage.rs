@@ -121,6 +121,11 @@ pub fn weigh_and_estimate(
             rounds: w.rounds as u64,
             trimmed: w.trimmed as u64,
             max_margin_error: w.max_margin_error,
+            unweighted_rows: result
+                .unmatched
+                .iter()
+                .map(|(table, rows)| (table.clone(), *rows as u64))
+                .collect(),
         }),
     })
 }

@@ -83,6 +83,10 @@ pub struct WeightingEntry {
     pub trimmed: u64,
     /// Largest relative gap between a weighted margin level and its population total.
     pub max_margin_error: f64,
+    /// Rows of other tables left out of the estimates because no row of the design table matches them
+    /// (e.g. a caregiver whose child's row was quarantined), by table; they stay in the normalised output.
+    #[serde(default)]
+    pub unweighted_rows: std::collections::BTreeMap<String, u64>,
 }
 
 /// Minimum, maximum, max/min ratio, sum and Kish's design effect due to weighting.
