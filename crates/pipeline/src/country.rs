@@ -52,7 +52,6 @@ pub struct Context<'a> {
 pub struct ReadDelivery {
     pub table: String,
     pub path: PathBuf,
-    pub sha256: String,
     pub raw: RawTable,
 }
 
@@ -76,7 +75,7 @@ pub fn delivery_path(raw_dir: &Path, iso3: &str, file: &str) -> PathBuf {
     raw_dir.join(iso3).join(file)
 }
 
-/// Reads every delivery of a country (in parallel when allowed) and hashes each file.
+/// Reads every delivery of a country (in parallel when allowed).
 pub fn read_deliveries(
     config: &CountryConfig,
     raw_dir: &Path,
@@ -88,12 +87,9 @@ pub fn read_deliveries(
             let path = delivery_path(raw_dir, iso3, &delivery.file);
             let raw = dh_ingest::read_delivery(&path, delivery)
                 .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?;
-            let sha256 = sha256_file(&path)
-                .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?;
             Ok(ReadDelivery {
                 table: table.clone(),
                 path,
-                sha256,
                 raw,
             })
         };
@@ -133,14 +129,16 @@ pub fn normalise(
 }
 
 /// Runs all stages of one country, writing into `staging`. On failure the country's staged files are removed so
-/// that no partial country is published.
+/// that no partial country is published. `hashes` are the SHA-256 of the delivery files already computed for the
+/// country's key (relative path -> hash); a file not in it is hashed here.
 pub fn process_country(
     config: &CountryConfig,
     ctx: &Context<'_>,
     staging: &Staging,
+    hashes: &BTreeMap<String, String>,
 ) -> Result<CountryReport, CountryError> {
     let iso3 = config.country.iso3.clone();
-    let result = run_stages(config, ctx, staging);
+    let result = run_stages(config, ctx, staging, hashes);
     if result.is_err() {
         remove_country_outputs(config, staging);
     }
@@ -154,6 +152,7 @@ fn run_stages(
     config: &CountryConfig,
     ctx: &Context<'_>,
     staging: &Staging,
+    hashes: &BTreeMap<String, String>,
 ) -> Result<CountryReport, CountryError> {
     let iso3 = config.country.iso3.as_str();
     let start = Instant::now();
@@ -165,13 +164,19 @@ fn run_stages(
     let mut inputs: BTreeMap<String, InputEntry> = BTreeMap::new();
     let mut raw = BTreeMap::new();
     for d in read {
+        let path = relative_path(&d.path, ctx.raw_dir);
+        let sha256 = match hashes.get(&path) {
+            Some(sha) => sha.clone(),
+            None => sha256_file(&d.path)
+                .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?,
+        };
         inputs.insert(
             d.table.clone(),
             InputEntry {
-                path: relative_path(&d.path, ctx.raw_dir),
+                path,
                 country: iso3.to_string(),
                 table: d.table.clone(),
-                sha256: d.sha256,
+                sha256,
                 rows_read: d.raw.num_rows() as u64,
                 rows_written: 0,
                 rows_quarantined: 0,

@@ -213,7 +213,9 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                     let r = match reused {
                         Some(rep) => Ok(rep),
                         None => {
-                            let r = process_country(c, &ctx, &staging).map(|mut rep| {
+                            let no_hashes = BTreeMap::new();
+                            let hashes = key.as_ref().map_or(&no_hashes, |k| &k.files);
+                            let r = process_country(c, &ctx, &staging, hashes).map(|mut rep| {
                                 rep.timing.reason = match decision {
                                     Decision::Run(reason) => reason.to_string(),
                                     Decision::Reuse | Decision::Keep => {
