@@ -66,6 +66,28 @@ pub struct CountryMeta {
     pub fieldwork_end: String,
     #[serde(default)]
     pub report_launch: String,
+    /// First and last calendar year of the administrative data (law enforcement, CyberTipline) the country's
+    /// indicators cover; Phase 1 countries report 2017-2019, Phase 2 countries 2021-2023.
+    #[serde(default)]
+    pub reference_years: ReferenceYears,
+}
+
+/// An inclusive range of calendar years (`reference_years = { first = 2021, last = 2023 }`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceYears {
+    pub first: i32,
+    pub last: i32,
+}
+
+impl Default for ReferenceYears {
+    /// Disrupting Harm Phase 1: 2017-2019.
+    fn default() -> Self {
+        ReferenceYears {
+            first: 2017,
+            last: 2019,
+        }
+    }
 }
 
 /// Internet-using 12-17 population, the target of raking.
@@ -104,20 +126,7 @@ pub enum Format {
     Xlsx,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Encoding {
-    #[default]
-    #[serde(rename = "utf-8")]
-    Utf8,
-    /// UTF-8 with a byte-order mark.
-    #[serde(rename = "utf-8-bom")]
-    Utf8Bom,
-    #[serde(rename = "latin-1")]
-    Latin1,
-    #[serde(rename = "windows-1252")]
-    Windows1252,
-}
+pub use crate::encoding::Encoding;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
@@ -132,7 +141,12 @@ pub enum LineEnding {
 #[serde(deny_unknown_fields)]
 pub struct Delivery {
     /// File name relative to the country's raw folder (`<raw-dir>/<ISO3>/`).
+    #[serde(default)]
     pub file: String,
+    /// `false` when the country did not deliver this table at all: the table is absent from the country's outputs,
+    /// its indicators are `not_collected`, and everything else runs (`file` is then not needed).
+    #[serde(default = "default_true")]
+    pub delivered: bool,
     #[serde(default)]
     pub format: Format,
     #[serde(default)]
@@ -143,10 +157,16 @@ pub struct Delivery {
     /// Line ending the delivery uses (readers accept both; `dh synth` writes this one).
     #[serde(default)]
     pub line_ending: LineEnding,
-    /// Worksheet to read from an `.xlsx` delivery (default: the first sheet). The sheet's first non-empty row is the
-    /// header.
+    /// Worksheet to read from an `.xlsx` delivery (default: the first sheet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// 1-based row holding the variable names (`.xlsx` and CSV; default 1). For `.xlsx` it counts the sheet's rows
+    /// as Excel numbers them; for CSV it counts records.
+    #[serde(default = "default_header_row")]
+    pub header_row: u32,
+    /// Rows right after the header that are not data (e.g. a second header row of labels); default 0.
+    #[serde(default)]
+    pub skip_rows: u32,
     /// Source columns that are direct identifiers (names, phones, GPS, notes): dropped at ingest.
     #[serde(default)]
     pub identifiers: Vec<String>,
@@ -159,6 +179,26 @@ pub struct Delivery {
     pub columns: BTreeMap<String, ColumnMap>,
 }
 
+impl Delivery {
+    /// A delivered file of `format` with every other setting at its default and no columns mapped.
+    pub fn new(file: impl Into<String>, format: Format) -> Self {
+        Delivery {
+            file: file.into(),
+            delivered: true,
+            format,
+            encoding: Encoding::default(),
+            delimiter: default_delimiter(),
+            line_ending: LineEnding::default(),
+            sheet: None,
+            header_row: default_header_row(),
+            skip_rows: 0,
+            identifiers: Vec::new(),
+            missing: BTreeMap::new(),
+            columns: BTreeMap::new(),
+        }
+    }
+}
+
 /// Prefix of a `codes`/`missing` key that names a value label of the delivery (SPSS, Stata) instead of a code.
 pub const LABEL_PREFIX: &str = "label:";
 
@@ -169,6 +209,24 @@ pub fn label_key(key: &str) -> Option<&str> {
 
 fn default_delimiter() -> String {
     ",".to_string()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_header_row() -> u32 {
+    1
+}
+
+/// Where a column's harmonised value comes from: the delivered code (default) or, for `.sav`/`.dta` deliveries, the
+/// value label the file gives that code (`value = "label"`, e.g. a region variable `11 = Amman`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueSource {
+    #[default]
+    Code,
+    Label,
 }
 
 /// How one harmonised column is obtained from the delivery.
@@ -194,6 +252,17 @@ pub struct ColumnMap {
     /// The country did not ask this question: every row gets `not_collected`, never a real answer.
     #[serde(default)]
     pub not_collected: bool,
+    /// Take the delivered value label instead of the code (text columns without categories; see [`ValueSource`]).
+    #[serde(default, skip_serializing_if = "is_default_value_source")]
+    pub value: ValueSource,
+    /// strftime-style layout of a date column's text cells (e.g. `"%d/%m/%Y"`); a cell that does not match is a row
+    /// problem naming this format. Without it dates must be ISO `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_format: Option<String>,
+}
+
+fn is_default_value_source(v: &ValueSource) -> bool {
+    *v == ValueSource::Code
 }
 
 /// Parameters of the synthetic population used by `dh synth`.
@@ -263,6 +332,16 @@ pub fn load_country(dir: &Path, iso3: &str) -> Result<CountryConfig, ConfigError
                     ),
                 )])
             })?;
+    let years = config.country.reference_years;
+    if years.first > years.last {
+        return Err(ConfigError::Diagnostics(vec![locations.error(
+            &["country", "reference_years"],
+            format!(
+                "reference_years runs from {} to {}; `first` must not be after `last`",
+                years.first, years.last
+            ),
+        )]));
+    }
     if config.country.iso3 != iso3 {
         return Err(ConfigError::Diagnostics(vec![locations.error(
             &["country", "iso3"],

@@ -8,6 +8,7 @@
 pub mod codebook;
 pub mod country;
 pub mod diagnostic;
+pub mod encoding;
 pub mod error;
 pub mod layered;
 pub mod resolve;
@@ -18,8 +19,12 @@ pub mod suggest;
 pub mod validate;
 
 pub use codebook::render_codebook;
-pub use country::{CodeScheme, ColumnMap, CountryConfig, Delivery, load_countries, load_country};
+pub use country::{
+    CodeScheme, ColumnMap, CountryConfig, Delivery, ReferenceYears, ValueSource, load_countries,
+    load_country,
+};
 pub use diagnostic::{Diagnostic, Severity};
+pub use encoding::Encoding;
 pub use error::ConfigError;
 pub use schema::{Category, Field, FieldType, MissingCode, SchemaSet, TableSchema, load_schemas};
 pub use validate::{country_errors, load_and_validate, validate_country};

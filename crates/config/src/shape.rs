@@ -23,6 +23,8 @@ pub enum Shape {
     OneOf(&'static [&'static str]),
     /// Anything (free-form settings).
     Any,
+    /// A string the function accepts (`Err` says why not, e.g. an unknown encoding label).
+    Checked(fn(&str) -> Result<(), String>),
 }
 
 static NUM_MAP: Shape = Shape::Map(&Shape::Num);
@@ -33,10 +35,14 @@ static COLUMN: Shape = Shape::Table(&[
     ("codes", Shape::Map(&Shape::Str), false),
     ("missing", Shape::Map(&Shape::Str), false),
     ("not_collected", Shape::Bool, false),
+    ("value", Shape::OneOf(&["code", "label"]), false),
+    ("date_format", Shape::Str, false),
 ]);
 
 static DELIVERY: Shape = Shape::Table(&[
-    ("file", Shape::Str, true),
+    // Required unless `delivered = false`; checked by validate_country.
+    ("file", Shape::Str, false),
+    ("delivered", Shape::Bool, false),
     (
         "format",
         Shape::OneOf(&["csv", "sav", "dta", "xlsx"]),
@@ -44,12 +50,14 @@ static DELIVERY: Shape = Shape::Table(&[
     ),
     (
         "encoding",
-        Shape::OneOf(&["utf-8", "utf-8-bom", "latin-1", "windows-1252"]),
+        Shape::Checked(crate::encoding::Encoding::check_label),
         false,
     ),
     ("delimiter", Shape::Str, false),
     ("line_ending", Shape::OneOf(&["lf", "crlf"]), false),
     ("sheet", Shape::Str, false),
+    ("header_row", Shape::Count, false),
+    ("skip_rows", Shape::Count, false),
     ("identifiers", Shape::Array(&Shape::Str), false),
     ("missing", Shape::Map(&Shape::Str), false),
     ("columns", Shape::Map(&COLUMN), false),
@@ -78,6 +86,11 @@ pub static COUNTRY: Shape = Shape::Table(&[
             ("fieldwork_start", Shape::Str, true),
             ("fieldwork_end", Shape::Str, true),
             ("report_launch", Shape::Str, false),
+            (
+                "reference_years",
+                Shape::Table(&[("first", Shape::Count, true), ("last", Shape::Count, true)]),
+                false,
+            ),
         ]),
         true,
     ),
@@ -196,6 +209,12 @@ fn check_value(
         (Shape::Bool, toml::Value::Boolean(_)) => {}
         (Shape::Bool, _) => out.push(locations.error(path, mismatch("true or false"))),
         (Shape::OneOf(allowed), toml::Value::String(s)) if allowed.contains(&s.as_str()) => {}
+        (Shape::Checked(check), toml::Value::String(s)) => {
+            if let Err(message) = check(s) {
+                out.push(locations.error(path, message));
+            }
+        }
+        (Shape::Checked(_), _) => out.push(locations.error(path, mismatch("a string (quote it)"))),
         (Shape::OneOf(allowed), _) => out.push(locations.error(
             path,
             format!(

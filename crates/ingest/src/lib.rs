@@ -50,6 +50,9 @@ mod tests {
             delimiter: delimiter.into(),
             line_ending: LineEnding::Lf,
             sheet: None,
+            delivered: true,
+            header_row: 1,
+            skip_rows: 0,
             identifiers: identifiers.iter().map(|s| s.to_string()).collect(),
             missing: Default::default(),
             columns: mapped
@@ -77,7 +80,7 @@ mod tests {
         )
         .unwrap();
         let d = delivery(
-            Encoding::Latin1,
+            Encoding::LATIN1,
             ";",
             &[("respondent_id", "ID"), ("region", "REGION")],
             &["NOMBRE", "TEL"],
@@ -100,7 +103,7 @@ mod tests {
         std::fs::write(&path, "\u{FEFF}ID,AGE\n1,13\n".as_bytes()).unwrap();
         let t = read_delivery(
             &path,
-            &delivery(Encoding::Utf8Bom, ",", &[("respondent_id", "ID")], &[]),
+            &delivery(Encoding::UTF8_BOM, ",", &[("respondent_id", "ID")], &[]),
         )
         .unwrap();
         assert_eq!(t.column("ID").unwrap().get(0), Some("1"));
@@ -110,7 +113,7 @@ mod tests {
     fn missing_file_and_missing_column_are_typed_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nope.csv");
-        let d = delivery(Encoding::Utf8, ",", &[("age", "AGE")], &[]);
+        let d = delivery(Encoding::UTF8, ",", &[("age", "AGE")], &[]);
         let err = read_delivery(&path, &d).unwrap_err();
         assert!(matches!(err, IngestError::NotFound { .. }), "{err}");
         std::fs::write(&path, "ID,Q1\n1,2\n").unwrap();
@@ -124,7 +127,7 @@ mod tests {
     #[test]
     fn binary_formats_report_missing_files_as_not_found() {
         for format in [Format::Sav, Format::Dta, Format::Xlsx] {
-            let mut d = delivery(Encoding::Utf8, ",", &[], &[]);
+            let mut d = delivery(Encoding::UTF8, ",", &[], &[]);
             d.format = format;
             let err = read_delivery(Path::new("no/such/x.bin"), &d).unwrap_err();
             assert!(matches!(err, IngestError::NotFound { .. }), "{err}");
@@ -150,10 +153,10 @@ mod tests {
             };
             std::fs::write(&path, &bytes).unwrap();
             let encoding = [
-                Encoding::Utf8,
-                Encoding::Utf8Bom,
-                Encoding::Latin1,
-                Encoding::Windows1252,
+                Encoding::UTF8,
+                Encoding::UTF8_BOM,
+                Encoding::LATIN1,
+                Encoding::WINDOWS_1252,
             ][case % 4];
             let delim = [",", ";", "\t", "|"][case % 3];
             let d = delivery(encoding, delim, &[("a", "a"), ("b", "b")], &[]);

@@ -31,6 +31,8 @@ pub struct RawColumn {
 /// match them against its code maps.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ColumnLabels {
+    /// The variable label (question text) the file gives the column, if any.
+    pub variable_label: Option<String>,
     /// (code, label) in the file's order.
     pub value_labels: Vec<(String, String)>,
     /// Codes the file declares as missing (SPSS user-missing values, Stata extended missing `.a`-`.z`).
@@ -42,7 +44,8 @@ pub struct ColumnLabels {
 
 impl ColumnLabels {
     pub fn is_empty(&self) -> bool {
-        self.value_labels.is_empty()
+        self.variable_label.is_none()
+            && self.value_labels.is_empty()
             && self.missing_codes.is_empty()
             && self.missing_ranges.is_empty()
     }
@@ -179,6 +182,9 @@ pub struct RawTable {
     pub row_issues: Vec<RowIssue>,
     /// Names of header columns that were not kept (identifiers and unmapped columns). Names only, never values.
     pub dropped_columns: Vec<String>,
+    /// Things the reader noticed that do not stop the read (a format library's warning, a formula without a cached
+    /// value), each naming where (sheet and cell, variable) but never a cell's content.
+    pub warnings: Vec<String>,
 }
 
 impl RawTable {
@@ -340,6 +346,7 @@ impl RawTableBuilder {
                 row_numbers: Vec::new(),
                 row_issues: Vec::new(),
                 dropped_columns,
+                warnings: Vec::new(),
             },
         })
     }
@@ -392,6 +399,11 @@ impl RawTableBuilder {
         {
             col.labels = labels;
         }
+    }
+
+    /// Records a warning (see [`RawTable::warnings`]); it must name places, never cell contents.
+    pub fn warn(&mut self, message: impl Into<String>) {
+        self.table.warnings.push(message.into());
     }
 
     /// Whether the source column is kept (readers skip decoding columns that are not).

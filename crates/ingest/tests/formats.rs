@@ -18,10 +18,13 @@ fn delivery(format: Format, sources: &[&str], identifiers: &[&str]) -> Delivery 
     Delivery {
         file: "x".into(),
         format,
-        encoding: Encoding::Utf8,
+        encoding: Encoding::UTF8,
         delimiter: ",".into(),
         line_ending: LineEnding::Lf,
         sheet: None,
+        delivered: true,
+        header_row: 1,
+        skip_rows: 0,
         identifiers: identifiers.iter().map(|s| s.to_string()).collect(),
         missing: Default::default(),
         columns: sources

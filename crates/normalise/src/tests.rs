@@ -741,6 +741,7 @@ mod value_labels {
                         ]),
                         missing_codes: vec!["7".into(), "8".into(), "9".into()],
                         missing_ranges: vec![],
+                        variable_label: None,
                     }
                 }
                 "HRS" => {

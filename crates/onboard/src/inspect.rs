@@ -111,11 +111,11 @@ pub fn delivery_files(dir: &Path) -> Result<Vec<PathBuf>, OnboardError> {
 /// Encoding, delimiter and line ending of a CSV file, from its bytes.
 pub fn sniff_csv(bytes: &[u8]) -> (Encoding, String, LineEnding) {
     let encoding = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        Encoding::Utf8Bom
+        Encoding::UTF8_BOM
     } else if std::str::from_utf8(bytes).is_ok() {
-        Encoding::Utf8
+        Encoding::UTF8
     } else {
-        Encoding::Windows1252
+        Encoding::WINDOWS_1252
     };
     let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let line_ending = if first_line.ends_with(b"\r") {
@@ -145,7 +145,7 @@ pub fn inspect_file(path: &Path, sheet: Option<&str>) -> Result<InspectedFile, O
     })?;
     let mut layout = FileLayout {
         format,
-        encoding: Encoding::Utf8,
+        encoding: Encoding::UTF8,
         delimiter: ",".into(),
         line_ending: LineEnding::Lf,
         sheet: None,
@@ -159,15 +159,11 @@ pub fn inspect_file(path: &Path, sheet: Option<&str>) -> Result<InspectedFile, O
     }
     let read = |layout: &FileLayout| {
         let delivery = Delivery {
-            file: file_name.clone(),
-            format: layout.format,
             encoding: layout.encoding,
             delimiter: layout.delimiter.clone(),
             line_ending: layout.line_ending,
             sheet: layout.sheet.clone(),
-            identifiers: Vec::new(),
-            missing: Default::default(),
-            columns: Default::default(),
+            ..Delivery::new(file_name.clone(), layout.format)
         };
         readers::reader_for(layout.format, path)?.read(
             path,
@@ -304,10 +300,13 @@ mod tests {
         let (e, d, l) = sniff_csv(b"ID;NOM\r\n1;Jos\xE9\r\n");
         assert_eq!(
             (e, d.as_str(), l),
-            (Encoding::Windows1252, ";", LineEnding::Crlf)
+            (Encoding::WINDOWS_1252, ";", LineEnding::Crlf)
         );
         let (e, d, l) = sniff_csv(b"\xEF\xBB\xBFA,B\n1,2\n");
-        assert_eq!((e, d.as_str(), l), (Encoding::Utf8Bom, ",", LineEnding::Lf));
+        assert_eq!(
+            (e, d.as_str(), l),
+            (Encoding::UTF8_BOM, ",", LineEnding::Lf)
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use dh_config::country::{Encoding, Format, LineEnding};
+use dh_config::country::{Format, LineEnding};
 use dh_config::schema::Role;
 use dh_config::{SchemaSet, TableSchema};
 
@@ -248,11 +248,7 @@ pub fn propose_table(
     let settings: [(&str, String, String); 4] = [
         ("file", file.file_name.clone(), String::new()),
         ("format", format_name(layout.format).into(), "csv".into()),
-        (
-            "encoding",
-            encoding_name(layout.encoding).into(),
-            "utf-8".into(),
-        ),
+        ("encoding", layout.encoding.name(), "utf-8".into()),
         ("delimiter", layout.delimiter.clone(), ",".into()),
     ];
     for (key, value, fallback) in settings {
@@ -514,15 +510,6 @@ fn format_name(f: Format) -> &'static str {
         Format::Sav => "sav",
         Format::Dta => "dta",
         Format::Xlsx => "xlsx",
-    }
-}
-
-fn encoding_name(e: Encoding) -> &'static str {
-    match e {
-        Encoding::Utf8 => "utf-8",
-        Encoding::Utf8Bom => "utf-8-bom",
-        Encoding::Latin1 => "latin-1",
-        Encoding::Windows1252 => "windows-1252",
     }
 }
 

@@ -55,10 +55,17 @@ impl Ctx<'_> {
 
     fn check_delivery(&self, out: &mut Vec<Diagnostic>) {
         let d = self.delivery;
-        if d.file.trim().is_empty() {
+        if d.delivered && d.file.trim().is_empty() {
             out.push(self.loc.error(
                 &self.path(&["file"]),
-                "`file` is empty; give the delivery's file name",
+                "`file` is empty or missing; give the delivery's file name, or set `delivered = false` if the \
+                 country did not deliver this table",
+            ));
+        }
+        if d.header_row == 0 {
+            out.push(self.loc.error(
+                &self.path(&["header_row"]),
+                "`header_row` counts from 1 (the first row of the sheet or file)",
             ));
         }
         if d.delimiter.chars().count() != 1 {

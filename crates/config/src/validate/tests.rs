@@ -171,7 +171,7 @@ fn wrong_types_and_enum_values_are_reported() {
         let c = replace_once(
             c,
             "file = \"TH_DH_child_final.csv\"",
-            "file = \"TH_DH_child_final.csv\"\nencoding = \"utf8\"",
+            "file = \"TH_DH_child_final.csv\"\nencoding = \"utf-9\"",
         );
         replace_once(c, "internet_share = 0.92", "internet_share = \"92%\"")
     });
@@ -179,9 +179,9 @@ fn wrong_types_and_enum_values_are_reported() {
     expect_one(
         &diags,
         &f.country_path(),
-        f.country_line("encoding = \"utf8\""),
+        f.country_line("encoding = \"utf-9\""),
         "deliveries.child_survey.encoding",
-        "use one of: utf-8",
+        "`utf-9` is not an encoding label; use a WHATWG",
     );
     expect_one(
         &diags,

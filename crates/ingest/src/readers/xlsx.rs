@@ -82,6 +82,40 @@ impl DeliveryReader for XlsxReader {
     }
 }
 
+/// One worksheet of a workbook: its name and the size of its used range (rows and columns holding any cell).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetSummary {
+    pub name: String,
+    pub rows: usize,
+    pub columns: usize,
+}
+
+/// Every worksheet of the workbook at `path`, in workbook order, with its size (for onboarding: which sheet holds
+/// the data). Reads cell values only to size the sheets; nothing is kept.
+pub fn sheets(path: &Path) -> Result<Vec<SheetSummary>, IngestError> {
+    ensure_exists(path)?;
+    let fail = |message: String| IngestError::Format {
+        file: path.to_path_buf(),
+        format: FORMAT,
+        message,
+    };
+    let mut workbook: Xlsx<_> =
+        open_workbook(path).map_err(|e: calamine::XlsxError| fail(e.to_string()))?;
+    let mut out = Vec::new();
+    for name in workbook.sheet_names() {
+        let range = workbook
+            .worksheet_range(&name)
+            .map_err(|e| fail(format!("worksheet `{name}`: {e}")))?;
+        let (rows, columns) = range.get_size();
+        out.push(SheetSummary {
+            name,
+            rows,
+            columns,
+        });
+    }
+    Ok(out)
+}
+
 fn is_blank(cell: &Data) -> bool {
     match cell {
         Data::Empty => true,

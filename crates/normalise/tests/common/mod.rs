@@ -138,11 +138,10 @@ pub fn write_deliveries(config: &CountryConfig, schemas: &SchemaSet, dir: &Path,
         } else {
             text
         };
-        let bytes = match delivery.encoding {
-            dh_config::country::Encoding::Utf8Bom => {
-                [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()
-            }
-            _ => text.into_bytes(),
+        let bytes = if delivery.encoding == dh_config::Encoding::UTF8_BOM {
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()
+        } else {
+            text.into_bytes()
         };
         std::fs::write(dir.join(&delivery.file), bytes).expect("write delivery");
     }

@@ -41,7 +41,7 @@ fn render(path: &Path, delivery: &Delivery, table: &TextTable) -> Result<Vec<u8>
     };
     let rows = table.rows();
     let mut body = Vec::with_capacity(rows * table.columns.len() * 3);
-    if delivery.encoding == Encoding::Utf8Bom {
+    if delivery.encoding == Encoding::UTF8_BOM {
         body.extend_from_slice(b"\xEF\xBB\xBF");
     }
     {
@@ -55,7 +55,7 @@ fn render(path: &Path, delivery: &Delivery, table: &TextTable) -> Result<Vec<u8>
                 row,
                 column: column.to_string(),
                 value: value.to_string(),
-                encoding: format!("{:?}", delivery.encoding),
+                encoding: delivery.encoding.name(),
             })
         };
         let header: Vec<Vec<u8>> = table
@@ -64,7 +64,7 @@ fn render(path: &Path, delivery: &Delivery, table: &TextTable) -> Result<Vec<u8>
             .map(|c| encode(1, &c.name, &c.name))
             .collect::<Result<_, _>>()?;
         w.write_record(&header).map_err(|e| ferr(e.to_string()))?;
-        let utf8 = matches!(delivery.encoding, Encoding::Utf8 | Encoding::Utf8Bom);
+        let utf8 = delivery.encoding.is_utf8();
         let mut record: Vec<Vec<u8>> = vec![Vec::new(); table.columns.len()];
         for row in 0..rows {
             if utf8 {
@@ -87,17 +87,30 @@ pub(crate) fn encode(encoding: Encoding, value: &str) -> Option<Vec<u8>> {
     if value.is_ascii() {
         return Some(value.as_bytes().to_vec());
     }
-    match encoding {
-        Encoding::Utf8 | Encoding::Utf8Bom => Some(value.as_bytes().to_vec()),
-        Encoding::Latin1 => value
+    encode_text(encoding, value)
+}
+
+/// Encodes `value` in `encoding` (UTF-16 included); `None` when a character has no representation. Latin-1 is
+/// strict: only U+0000-U+00FF.
+pub(crate) fn encode_text(encoding: Encoding, value: &str) -> Option<Vec<u8>> {
+    let codec = encoding.codec();
+    if encoding == Encoding::LATIN1 {
+        return value
             .chars()
             .map(|c| u8::try_from(u32::from(c)).ok())
-            .collect(),
-        Encoding::Windows1252 => {
-            let (bytes, _, had_errors) = encoding_rs::WINDOWS_1252.encode(value);
-            (!had_errors).then(|| bytes.into_owned())
-        }
+            .collect();
     }
+    if codec == encoding_rs::UTF_16LE || codec == encoding_rs::UTF_16BE {
+        let le = codec == encoding_rs::UTF_16LE;
+        return Some(
+            value
+                .encode_utf16()
+                .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+                .collect(),
+        );
+    }
+    let (bytes, _, had_errors) = codec.encode(value);
+    (!had_errors).then(|| bytes.into_owned())
 }
 
 #[cfg(test)]
@@ -106,9 +119,9 @@ mod tests {
 
     #[test]
     fn encodes_latin1_and_rejects_what_it_cannot_hold() {
-        assert_eq!(encode(Encoding::Latin1, "Ré"), Some(vec![b'R', 0xE9]));
-        assert_eq!(encode(Encoding::Latin1, "Việt"), None);
-        assert_eq!(encode(Encoding::Windows1252, "€"), Some(vec![0x80]));
-        assert_eq!(encode(Encoding::Utf8, "é"), Some("é".as_bytes().to_vec()));
+        assert_eq!(encode(Encoding::LATIN1, "Ré"), Some(vec![b'R', 0xE9]));
+        assert_eq!(encode(Encoding::LATIN1, "Việt"), None);
+        assert_eq!(encode(Encoding::WINDOWS_1252, "€"), Some(vec![0x80]));
+        assert_eq!(encode(Encoding::UTF8, "é"), Some("é".as_bytes().to_vec()));
     }
 }
