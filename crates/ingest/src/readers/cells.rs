@@ -65,11 +65,18 @@ pub fn push_datetime_micros(out: &mut String, micros: i64) {
     if rest == 0 {
         return;
     }
-    let secs = rest / 1_000_000;
-    let frac = rest % 1_000_000;
+    out.push(' ');
+    push_time_of_day(out, rest);
+}
+
+/// Time of day `HH:MM:SS` of microseconds since midnight, with the fraction's significant digits when there is
+/// one (`13:30:15`, `10:20:30.9`). Every format writes times through this, so one instant gives one text.
+pub fn push_time_of_day(out: &mut String, micros: i64) {
+    let secs = micros / 1_000_000;
+    let frac = micros % 1_000_000;
     let _ = write!(
         out,
-        " {:02}:{:02}:{:02}",
+        "{:02}:{:02}:{:02}",
         secs / 3600,
         secs / 60 % 60,
         secs % 60
