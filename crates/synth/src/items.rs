@@ -93,6 +93,8 @@ pub enum Gen {
 #[derive(Debug, Clone)]
 pub struct FieldPlan {
     pub name: String,
+    /// The schema's title (written as the variable label of self-describing formats).
+    pub title: String,
     pub generator: Gen,
     pub universe: Universe,
     /// The universe as written in the schema.
@@ -238,6 +240,7 @@ impl TablePlan {
             };
             fields.push(FieldPlan {
                 name: f.name.clone(),
+                title: f.title.clone(),
                 universe,
                 universe_text: f.universe.clone(),
                 slot: rng::key(&[rng::hash_str(&table.name), rng::hash_str(&f.name)]),

@@ -106,7 +106,7 @@ pub fn write_family_deliveries(
         &mut stream("interview_register"),
     )?;
     for (table, delivery) in &config.deliveries {
-        if !is_family_table(table) {
+        if !is_family_table(table) || !delivery.delivered {
             continue;
         }
         let table_schema = schema(schemas, table)?;

@@ -19,8 +19,10 @@ use crate::write::{SourceCodes, TextTable, inverse};
 pub const TEXT_PLACEHOLDER: &str = "SYNTH-TEXT-PLACEHOLDER-";
 
 /// How one harmonised column is written.
-struct Written {
+struct Written<'a> {
     index: usize,
+    map: &'a dh_config::ColumnMap,
+    title: String,
     header: String,
     categories: BTreeMap<String, String>,
     missing: BTreeMap<String, String>,
@@ -78,6 +80,8 @@ pub fn render(
             .collect();
         written.push(Written {
             index,
+            map,
+            title: field.title.clone(),
             header: source.clone(),
             categories,
             missing,
@@ -106,6 +110,7 @@ pub fn render(
         let out = &mut table.columns[column_of(w)];
         out.value_labels = col.value_labels.clone();
         out.missing_codes = col.missing_codes.clone();
+        out.variable_label = Some(col.title.clone());
     }
     let mut planted = Vec::new();
     for (r, row) in rows.rows.iter().enumerate() {
@@ -152,6 +157,11 @@ pub fn render(
             }
         }
         table.push_row(&cells);
+    }
+    for (w, col) in written.iter().enumerate() {
+        table.columns[column_of(w)]
+            .apply_mapping(col.map)
+            .map_err(|m| format!("column `{}`: {m}", col.header))?;
     }
     Ok((table, planted))
 }

@@ -61,9 +61,13 @@ fn kind_of(column: &TextColumn) -> Kind {
 }
 
 /// A null-padded fixed-width field.
+/// `text` in a NUL-padded field of `width` bytes, cut at a character boundary so that a NUL always ends it.
 fn fixed(out: &mut Vec<u8>, text: &str, width: usize) {
     let bytes = text.as_bytes();
-    let n = bytes.len().min(width);
+    let mut n = bytes.len().min(width.saturating_sub(1));
+    while !text.is_char_boundary(n) {
+        n -= 1;
+    }
     out.extend_from_slice(&bytes[..n]);
     out.resize(out.len() + (width - n), 0);
 }
@@ -189,7 +193,13 @@ pub fn encode(path: &Path, table: &TextTable) -> Result<Vec<u8>, SynthError> {
 
     offsets[7] = out.len() as u64;
     tag(&mut out, "<variable_labels>");
-    out.resize(out.len() + usize::from(k) * 321, 0);
+    for column in &table.columns {
+        fixed(
+            &mut out,
+            column.variable_label.as_deref().unwrap_or(""),
+            321,
+        );
+    }
     tag(&mut out, "</variable_labels>");
 
     offsets[8] = out.len() as u64;
@@ -224,7 +234,11 @@ pub fn encode(path: &Path, table: &TextTable) -> Result<Vec<u8>, SynthError> {
                     };
                     out.extend_from_slice(&bits.to_le_bytes());
                 }
-                Kind::Str(w) => fixed(&mut out, cell, *w),
+                Kind::Str(w) => {
+                    // A strN cell may fill all N bytes (no terminator); `w` is the longest cell.
+                    out.extend_from_slice(cell.as_bytes());
+                    out.resize(out.len() + w.saturating_sub(cell.len()), 0);
+                }
             }
         }
     }

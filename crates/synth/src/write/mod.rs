@@ -96,8 +96,8 @@ pub fn write_deliveries(
     std::fs::create_dir_all(dir).map_err(|e| SynthError::io(dir, e))?;
     let mut problems = Vec::new();
     for (table, delivery) in &config.deliveries {
-        if crate::families::is_family_table(table) {
-            continue; // written by crate::families
+        if crate::families::is_family_table(table) || !delivery.delivered {
+            continue; // written by crate::families, or not delivered at all
         }
         let derr = |message: String| SynthError::Delivery {
             iso3: sample.iso3.clone(),
@@ -426,9 +426,10 @@ fn render(
     };
     let mut table = TextTable::new(columns.iter().map(|c| c.header.clone()));
     for (out, col) in table.columns.iter_mut().zip(columns) {
-        if let Source::Field { text, .. } = &col.source {
+        if let Source::Field { text, index } = &col.source {
             out.value_labels = text.value_labels.clone();
             out.missing_codes = text.missing_codes.clone();
+            out.variable_label = Some(plan.fields[*index].title.clone());
         }
     }
     let mut cells: Vec<String> = vec![String::new(); columns.len()];
@@ -457,6 +458,12 @@ fn render(
             next.next();
         }
         table.push_row(&cells);
+    }
+    for (out, col) in table.columns.iter_mut().zip(columns) {
+        if let Source::Field { text, .. } = &col.source {
+            out.apply_mapping(text.map)
+                .map_err(|m| derr(format!("column `{}`: {m}", col.header)))?;
+        }
     }
     Ok(table)
 }

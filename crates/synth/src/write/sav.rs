@@ -76,6 +76,9 @@ pub fn batch_and_metadata(table: &TextTable) -> Result<(RecordBatch, SpssMetadat
     meta.file_label = "Disrupting Harm synthetic delivery".to_string();
     for (column, is_numeric) in table.columns.iter().zip(&numeric) {
         let name = column.name.clone();
+        if let Some(label) = &column.variable_label {
+            meta.variable_labels.insert(name.clone(), label.clone());
+        }
         if !is_numeric {
             let width = column
                 .iter()

@@ -2,6 +2,11 @@
 //! about each column (value labels, missing codes). Every format writer ([`super::FormatWriter`]) takes one, so
 //! the inverse mapping and the planted problems are computed once, whatever the file format.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use dh_config::{ColumnMap, ValueSource};
+
 /// One column of a delivery.
 #[derive(Debug, Clone, Default)]
 pub struct TextColumn {
@@ -12,6 +17,8 @@ pub struct TextColumn {
     pub value_labels: Vec<(String, String)>,
     /// Source codes that mean "missing" (declared as user-missing in `.sav`).
     pub missing_codes: Vec<String>,
+    /// Question text (the harmonised column's title), for formats with variable labels and label rows.
+    pub variable_label: Option<String>,
 }
 
 impl TextColumn {
@@ -46,6 +53,62 @@ impl TextColumn {
 
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(|r| self.get(r))
+    }
+
+    /// Replaces every cell with `f(cell)` (`None` keeps the cell).
+    fn rewrite(&mut self, mut f: impl FnMut(&str) -> Option<String>) {
+        let mut out = TextColumn {
+            text: String::with_capacity(self.text.len()),
+            ends: Vec::with_capacity(self.ends.len()),
+            ..TextColumn::new(std::mem::take(&mut self.name))
+        };
+        for cell in self.iter() {
+            match f(cell) {
+                Some(new) => out.push(&new),
+                None => out.push(cell),
+            }
+        }
+        self.name = out.name;
+        self.text = out.text;
+        self.ends = out.ends;
+    }
+
+    /// Writes the column the way a delivery mapped with `map` holds it: with `value = "label"`, each distinct text
+    /// (other than empty cells and missing codes) becomes a numeric code (11, 12, ... in sorted order, as agencies
+    /// number regions) labelled with the text; with `date_format`, ISO dates are written in that layout.
+    pub fn apply_mapping(&mut self, map: &ColumnMap) -> Result<(), String> {
+        if map.value == ValueSource::Label {
+            let texts: BTreeSet<String> = self
+                .iter()
+                .filter(|c| !c.is_empty() && !self.missing_codes.iter().any(|m| m == c))
+                .map(str::to_string)
+                .collect();
+            let codes: BTreeMap<String, String> = texts
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| (t, (11 + i).to_string()))
+                .collect();
+            self.rewrite(|c| codes.get(c).cloned());
+            self.value_labels = codes.into_iter().map(|(t, c)| (c, t)).collect();
+            self.value_labels
+                .sort_by_key(|(c, _)| c.parse::<u64>().unwrap_or(u64::MAX));
+        }
+        if let Some(format) = &map.date_format {
+            let mut bad = None;
+            self.rewrite(|c| {
+                let date = chrono::NaiveDate::parse_from_str(c, "%Y-%m-%d").ok()?;
+                let mut out = String::new();
+                if write!(out, "{}", date.format(format)).is_err() {
+                    bad = Some(format.clone());
+                    return None;
+                }
+                Some(out)
+            });
+            if let Some(format) = bad {
+                return Err(format!("`{format}` is not a date format chrono can write"));
+            }
+        }
+        Ok(())
     }
 
     /// Whether every non-empty cell is a plain decimal number a statistics package would store as numeric
@@ -135,6 +198,49 @@ mod tests {
         assert!(!col(&["", ""]));
         assert!(!col(&["Bangkok"]));
         assert!(!col(&["1234567890123456"]));
+    }
+
+    #[test]
+    fn mapping_forms_write_labels_as_codes_and_local_dates() {
+        let mut region = TextColumn::new("GOV");
+        ["Irbid", "Amman", "", "Irbid", "99"]
+            .iter()
+            .for_each(|c| region.push(c));
+        region.missing_codes = vec!["99".into()];
+        let map = ColumnMap {
+            value: ValueSource::Label,
+            ..Default::default()
+        };
+        region.apply_mapping(&map).unwrap();
+        assert_eq!(
+            region.iter().collect::<Vec<_>>(),
+            vec!["12", "11", "", "12", "99"]
+        );
+        assert_eq!(
+            region.value_labels,
+            vec![("11".into(), "Amman".into()), ("12".into(), "Irbid".into())]
+        );
+        let mut date = TextColumn::new("INT_DATE");
+        ["2022-03-04", "", "not a date"]
+            .iter()
+            .for_each(|c| date.push(c));
+        let map = ColumnMap {
+            date_format: Some("%d/%m/%Y".into()),
+            ..Default::default()
+        };
+        date.apply_mapping(&map).unwrap();
+        assert_eq!(
+            date.iter().collect::<Vec<_>>(),
+            vec!["04/03/2022", "", "not a date"]
+        );
+        let bad = ColumnMap {
+            date_format: Some("%Q".into()),
+            ..Default::default()
+        };
+        assert!(date.apply_mapping(&ColumnMap::default()).is_ok());
+        let mut d2 = TextColumn::new("D");
+        d2.push("2022-03-04");
+        assert!(d2.apply_mapping(&bad).is_err());
     }
 
     #[test]
