@@ -99,6 +99,26 @@ impl IdentifierKind {
     }
 }
 
+/// `value` as the delivery's encoding can hold it: the accented syllables of synthetic names become plain letters
+/// when the encoding has no byte for them (e.g. windows-1256, which has `é` but not `ñ`).
+pub fn encodable(value: String, encoding: dh_config::Encoding) -> String {
+    if crate::write::csv::encode_text(encoding, &value).is_some() {
+        return value;
+    }
+    value
+        .chars()
+        .map(|c| match c {
+            'é' => 'e',
+            'ü' => 'u',
+            'ñ' => 'n',
+            'É' => 'E',
+            'Ü' => 'U',
+            'Ñ' => 'N',
+            other => other,
+        })
+        .collect()
+}
+
 fn word(seed: u64, syllables: u64) -> String {
     let mut s = String::new();
     for i in 0..syllables {

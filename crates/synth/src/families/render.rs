@@ -140,7 +140,10 @@ pub fn render(
             };
         }
         for (i, name) in others.iter().enumerate() {
-            cells[1 + i] = IdentifierKind::from_column(name).value(key, r as u64, name, 0.0, 0.0);
+            cells[1 + i] = crate::identifiers::encodable(
+                IdentifierKind::from_column(name).value(key, r as u64, name, 0.0, 0.0),
+                delivery.encoding,
+            );
         }
         let first_text = headers.len() - texts.len();
         for (i, name) in texts.iter().enumerate() {

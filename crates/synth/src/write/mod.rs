@@ -442,7 +442,10 @@ fn render(
                 Source::Field { index, text } => cell_text(row[*index], text, plan, r, out)
                     .map_err(|m| derr(format!("row {file_row}, column `{}`: {m}", col.header)))?,
                 Source::Identifier(kind) => {
-                    *out = kind.value(sample.key, r.child as u64, &col.header, r.lat, r.lon);
+                    *out = crate::identifiers::encodable(
+                        kind.value(sample.key, r.child as u64, &col.header, r.lat, r.lon),
+                        delivery.encoding,
+                    );
                 }
                 Source::Admin(0) => {
                     *out = (15 + rng::mix64(sample.key ^ r.child as u64) % 61).to_string()
