@@ -637,6 +637,73 @@ fn validate_reports_every_quarantined_row_and_writes_nothing() {
     );
 }
 
+/// `dh validate` reports are for the data manager: duplicate ids and missing links show the id as delivered (with
+/// file and row), which the agency can look up. `dh run` writes only pseudonyms: no file under OUT holds those ids.
+#[test]
+fn validate_shows_raw_ids_that_no_run_output_holds() {
+    let f = fixture();
+    let injected: Value =
+        serde_json::from_slice(&fs::read(f.raw.join("injected.json")).expect("injected.json"))
+            .unwrap();
+    let keyed: Vec<&Value> = injected["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["country"] == "THA")
+        .filter(|e| {
+            e["kind"] == "duplicate_respondent_id" || e["kind"] == "caregiver_without_child"
+        })
+        .collect();
+    let kinds: BTreeSet<&str> = keyed.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds.len(),
+        2,
+        "THA has planted duplicate ids and missing links"
+    );
+    let run = dh(
+        &workspace(),
+        &["validate", "--raw-dir", s(&f.raw), "--countries", "THA"],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let mut ids = BTreeSet::new();
+    for e in &keyed {
+        let (file, column, value, reason) = (
+            e["file"].as_str().unwrap(),
+            e["column"].as_str().unwrap(),
+            e["value"].as_str().unwrap(),
+            e["expected_reason"].as_str().unwrap(),
+        );
+        let mut rows = vec![e["data_row"].as_u64().unwrap()];
+        rows.extend(e["duplicate_of_row"].as_u64().map(|r| r - 1));
+        for row in rows {
+            let line = format!("THA: {file}: row {row}, column `{column}`, value `{value}`: ");
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.starts_with(&line) && l.ends_with(&format!("[{reason}]"))),
+                "no line `{line}...[{reason}]` in:\n{stdout}"
+            );
+        }
+        ids.insert(value.to_string());
+    }
+    for rel in files_under(&f.out1) {
+        let bytes = fs::read(f.out1.join(&rel)).unwrap();
+        for id in &ids {
+            assert!(
+                !bytes.windows(id.len()).any(|w| w == id.as_bytes()),
+                "{}: holds the raw id `{id}`",
+                rel.display()
+            );
+        }
+    }
+}
+
 /// Identifier values of every raw delivery: the columns the config declares as identifiers (names, phones, GPS,
 /// notes) and the raw values of the pseudonymised key columns (respondent and household ids).
 fn raw_identifier_values(raw_dir: &Path) -> BTreeSet<String> {

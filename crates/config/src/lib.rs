@@ -7,6 +7,7 @@
 
 pub mod codebook;
 pub mod country;
+pub mod date_format;
 pub mod diagnostic;
 pub mod encoding;
 pub mod error;

@@ -16,7 +16,7 @@ use dh_ingest::RawTable;
 
 use crate::error::NormaliseError;
 use crate::plan::{ColumnPlan, Input, Kind, TablePlan};
-use crate::quarantine::{Problem, ReasonCode, shown_value};
+use crate::quarantine::{Problem, RawId, ReasonCode, shown_value};
 
 /// Sets of plan column indexes whose combined value must be unique.
 fn unique_sets(schema: &TableSchema, plan: &TablePlan) -> Vec<Vec<usize>> {
@@ -77,7 +77,8 @@ fn joined_key<'a>(columns: &[&'a dh_ingest::RawColumn], row: usize) -> Option<Co
     }
 }
 
-/// The value shown in the quarantine table for a key column: its pseudonym, never the raw id.
+/// The value shown in the quarantine table for a key column: its pseudonym, never the raw id (that goes to the
+/// problem's [`RawId`], for `dh validate` only).
 fn shown_key(column: &ColumnPlan, value: &str) -> String {
     match &column.kind {
         Kind::Pseudonym(p) => {
@@ -87,6 +88,11 @@ fn shown_key(column: &ColumnPlan, value: &str) -> String {
         }
         _ => shown_value(value),
     }
+}
+
+/// A row key as delivered, for `dh validate` ([`RawId`]): its cells joined by ` / `.
+fn raw_id(key: &str) -> RawId {
+    RawId::new(&key.replace('\u{1f}', " / "))
 }
 
 pub fn duplicate_ids(
@@ -133,6 +139,7 @@ pub fn duplicate_ids(
                     source_column: first.source.clone(),
                     raw_value: shown_key(first, first_value),
                     reason: reason.clone(),
+                    raw_id: Some(raw_id(&key)),
                 });
             }
         }
@@ -234,6 +241,7 @@ pub fn missing_links<'a>(
                         fk.reference.fields.join(", "),
                         fk.reference.resource
                     ),
+                    raw_id: Some(raw_id(&key)),
                 });
             }
         }

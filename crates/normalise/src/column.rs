@@ -17,8 +17,9 @@ use arrow::array::{
 use arrow::datatypes::Int16Type;
 use dh_ingest::{ColumnLabels, RawColumn};
 
+use crate::date::{CellDateFormat, parse_iso_date};
 use crate::lookup::{CodeLookup, parse_number};
-use crate::plan::{ColumnPlan, Input, Kind, Target};
+use crate::plan::{ColumnPlan, Input, Kind, Target, ValueLabels};
 use crate::quarantine::{Problem, ReasonCode, shown_value};
 
 pub use crate::quarantine::{MAX_NAME_CHARS, MAX_NAME_WORDS, looks_like_free_text};
@@ -61,6 +62,7 @@ impl CellContext<'_> {
             source_column: self.plan.source.clone(),
             raw_value,
             reason,
+            raw_id: None,
         });
     }
 
@@ -220,19 +222,23 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
                 numbers: None,
             }
         }
-        Kind::Date { missing } => {
+        Kind::Date { missing, format } => {
             let values: Vec<Option<i32>> = raw
                 .iter()
                 .enumerate()
                 .map(|(row, cell)| {
-                    numeric_cell(
-                        ctx,
-                        missing,
-                        row,
-                        cell.trim(),
-                        "a date (YYYY-MM-DD)",
-                        parse_date,
-                    )
+                    let cell = cell.trim();
+                    match format {
+                        None => numeric_cell(
+                            ctx,
+                            missing,
+                            row,
+                            cell,
+                            "a date (YYYY-MM-DD)",
+                            parse_iso_date,
+                        ),
+                        Some(format) => formatted_date(ctx, missing, row, cell, format),
+                    }
                 })
                 .collect();
             BuiltColumn {
@@ -240,17 +246,27 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
                 numbers: None,
             }
         }
-        Kind::Text { missing } => {
+        Kind::Text {
+            missing,
+            value_labels,
+        } => {
             let mut builder = StringBuilder::with_capacity(raw.len(), raw.len() * 8);
             for (row, cell) in raw.iter().enumerate() {
                 let cell = cell.trim();
-                // Blank, missing codes and undeclared missing codes as for the other types; any other text parses.
-                match numeric_cell(ctx, missing, row, cell, "text", |_| Some(())) {
-                    Some(()) if looks_like_free_text(cell) => {
-                        ctx.free_text(row, cell);
+                // Blank, missing codes and undeclared missing codes as for the other types; any other text parses,
+                // or with `value = "label"` any code the file labels.
+                let text = match value_labels {
+                    None => {
+                        numeric_cell(ctx, missing, row, cell, "text", |_| Some(())).map(|()| cell)
+                    }
+                    Some(labels) => labelled_code(ctx, missing, row, cell, labels),
+                };
+                match text {
+                    Some(text) if looks_like_free_text(text) => {
+                        ctx.free_text(row, text);
                         builder.append_null();
                     }
-                    Some(()) => builder.append_value(cell),
+                    Some(text) => builder.append_value(text),
                     None => builder.append_null(),
                 }
             }
@@ -281,15 +297,14 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
     }
 }
 
-/// Missing-code lookup, then parsing; records blank/disallowed/invalid problems.
-fn numeric_cell<T>(
+/// Blank cells, missing codes and codes the file declares missing: whether the cell is one (its problems, if any,
+/// are recorded; the output cell is null).
+fn blank_or_missing(
     ctx: &mut CellContext<'_>,
     missing: &CodeLookup<Target>,
     row: usize,
     cell: &str,
-    expected: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Option<T> {
+) -> bool {
     let target = missing.get(cell);
     if cell.is_empty() || target.is_some() {
         if !matches!(target, Some(Target::Missing)) {
@@ -301,9 +316,21 @@ fn numeric_cell<T>(
             );
             ctx.report(row, ReasonCode::RequiredMissing, cell, reason);
         }
-        return None;
+        return true;
     }
-    if ctx.undeclared_missing(row, cell) {
+    ctx.undeclared_missing(row, cell)
+}
+
+/// Missing-code lookup, then parsing; records blank/disallowed/invalid problems.
+fn numeric_cell<T>(
+    ctx: &mut CellContext<'_>,
+    missing: &CodeLookup<Target>,
+    row: usize,
+    cell: &str,
+    expected: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    if blank_or_missing(ctx, missing, row, cell) {
         return None;
     }
     let value = parse(cell);
@@ -312,6 +339,60 @@ fn numeric_cell<T>(
         ctx.report(row, ReasonCode::InvalidValue, cell, reason);
     }
     value
+}
+
+/// A date cell read with the column's `date_format`. A cell that does not match is reported with the expected
+/// format and an example; like every cell check, the cell itself goes only to the quarantine line's `raw_value`
+/// (through [`shown_value`]), never into the reason.
+fn formatted_date(
+    ctx: &mut CellContext<'_>,
+    missing: &CodeLookup<Target>,
+    row: usize,
+    cell: &str,
+    format: &CellDateFormat,
+) -> Option<i32> {
+    if blank_or_missing(ctx, missing, row, cell) {
+        return None;
+    }
+    let value = format.parse(cell);
+    if value.is_none() {
+        let reason = format!(
+            "`{}` (source `{}`) must be a date written as `{}` (e.g. `{}`), but this cell does not match that format or \
+             is not a real calendar day",
+            ctx.name(),
+            ctx.plan.source,
+            format.as_str(),
+            format.example()
+        );
+        ctx.report(row, ReasonCode::InvalidValue, cell, reason);
+    }
+    value
+}
+
+/// `value = "label"`: the value label the delivery gives a cell's code. Blank cells and missing codes are handled
+/// as for any text column; a code the file gives no label is an unknown code. Codes of a labelled variable are
+/// category codes (e.g. `11` for a governorate), not personal data, so the reason names the code.
+fn labelled_code<'l>(
+    ctx: &mut CellContext<'_>,
+    missing: &CodeLookup<Target>,
+    row: usize,
+    cell: &str,
+    labels: &'l ValueLabels,
+) -> Option<&'l str> {
+    if blank_or_missing(ctx, missing, row, cell) {
+        return None;
+    }
+    let label = labels.label(cell);
+    if label.is_none() {
+        let reason = format!(
+            "code `{cell}` of `{}` (source `{}`) has no value label in the delivery file, and the column takes the \
+             value label (value = \"label\"); add the label to the file, or map the code as missing",
+            ctx.name(),
+            ctx.plan.source
+        );
+        ctx.report(row, ReasonCode::UnknownCode, cell, reason);
+    }
+    label
 }
 
 /// An integer written as `13`, `+13`, `13.0` or `1.3e1`.
@@ -329,43 +410,6 @@ fn parse_bool(text: &str) -> Option<bool> {
         "false" | "f" | "no" | "n" | "0" => Some(false),
         _ => None,
     }
-}
-
-/// Days since 1970-01-01 of an ISO date `YYYY-MM-DD` (proleptic Gregorian), checked for a real calendar day.
-pub fn parse_date(text: &str) -> Option<i32> {
-    let mut parts = text.splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 {
-        return None;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d > days_in_month[(m - 1) as usize] {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    i32::try_from(era * 146_097 + doe - 719_468).ok()
 }
 
 /// What a banded column's source turned out to be.
@@ -451,15 +495,5 @@ mod tests {
         assert_eq!(parse_integer("13.5"), None);
         assert_eq!(parse_integer("thirteen"), None);
         assert_eq!(parse_integer("1e300"), None);
-    }
-
-    #[test]
-    fn dates_are_checked_calendar_days() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2021-03-01"), Some(18687));
-        assert_eq!(parse_date("2020-02-29"), Some(18321));
-        assert_eq!(parse_date("2021-02-29"), None);
-        assert_eq!(parse_date("2021-13-01"), None);
-        assert_eq!(parse_date("01/02/2021"), None);
     }
 }

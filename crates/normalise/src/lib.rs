@@ -22,15 +22,23 @@
 //! * a source column declared an identifier may only feed a pseudonymised key column (else a configuration error);
 //! * output bytes do not depend on the thread count (columns are built in parallel, problems are sorted);
 //! * answers outside a column's universe, and `not_applicable` inside it, are kept as delivered and reported
-//!   ([`consistency`]), not quarantined.
+//!   ([`consistency`]), not quarantined;
+//! * dates are ISO `YYYY-MM-DD`, or follow the column's `date_format` ([`date`]); a cell that does not match is
+//!   `invalid_value` with a reason naming the format (the cell only in `raw_value`, as for every cell check);
+//! * `value = "label"` on a text column takes the value label the file gives each code; a code without a label is
+//!   `unknown_code` naming the code (category codes are not personal data); missing codes map through `missing`;
+//! * key problems (duplicate ids, missing links) show the pseudonym in the quarantine table; the id as delivered is
+//!   kept beside the line ([`TableOutput::raw_ids`], [`RawId`]) for `dh validate` only and never written.
 //!
-//! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`column`](mod@column) (Arrow arrays),
+//! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`date`] (date cells),
+//! [`column`](mod@column) (Arrow arrays),
 //! [`checks`] (cross-row checks), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
 //! [`error`].
 
 pub mod checks;
 pub mod column;
 pub mod consistency;
+pub mod date;
 pub mod error;
 pub mod key;
 pub mod lookup;
@@ -51,7 +59,7 @@ use rayon::prelude::*;
 
 pub use error::NormaliseError;
 pub use key::{KEY_ENV, PseudonymKey};
-pub use quarantine::{Problem, ReasonCode, quarantine_schema};
+pub use quarantine::{Problem, RawId, ReasonCode, quarantine_schema};
 
 use crate::column::{BandSource, BuiltColumn, CellContext, build_raw, build_unread};
 use crate::plan::{ColumnPlan, Input, Kind, PlanContext, TablePlan, plan_table};
@@ -85,6 +93,9 @@ pub struct TableOutput {
     pub rows_quarantined: u64,
     /// Number of quarantine lines per reason code.
     pub problems_by_reason: BTreeMap<ReasonCode, u64>,
+    /// One entry per line of `quarantine`: the id as delivered behind a key problem (duplicate id, missing link), for
+    /// `dh validate` to show the data manager. Never written anywhere by `dh run` (see [`RawId`]).
+    pub raw_ids: Vec<Option<RawId>>,
     /// Routing findings on the written rows (answers outside a column's universe, skips inside it); the rows
     /// are kept as delivered ([`consistency`]).
     pub universe_findings: Vec<consistency::UniverseFinding>,
@@ -192,6 +203,7 @@ pub fn normalise_table<'a>(
             source_column: String::new(),
             raw_value: String::new(),
             reason: issue.kind.describe(),
+            raw_id: None,
         });
     }
 
@@ -231,6 +243,7 @@ pub fn normalise_table<'a>(
     }
     let quarantine = quarantine::quarantine_batch(&delivery.file, &raw.row_numbers, &problems)
         .map_err(arrow_error)?;
+    let raw_ids = problems.into_iter().map(|p| p.raw_id).collect();
     let written_rows: Vec<u64> = (0..rows)
         .filter(|&i| !bad[i])
         .map(|i| raw.row_numbers.get(i).copied().unwrap_or(i as u64 + 1))
@@ -245,6 +258,7 @@ pub fn normalise_table<'a>(
         batch,
         quarantine,
         problems_by_reason,
+        raw_ids,
         universe_findings,
     })
 }

@@ -5,11 +5,13 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use dh_config::country::label_key;
+use dh_config::country::{ValueSource, label_key};
+use dh_config::date_format::DateFormat;
 use dh_config::schema::{FieldType, Role};
 use dh_config::{ColumnMap, Delivery, Field, TableSchema};
 use dh_ingest::{ColumnLabels, RawTable};
 
+use crate::date::CellDateFormat;
 use crate::error::NormaliseError;
 use crate::key::{ColumnPseudonymiser, PseudonymKey};
 use crate::lookup::CodeLookup;
@@ -60,14 +62,50 @@ pub enum Kind {
     },
     Text {
         missing: CodeLookup<Target>,
+        /// `value = "label"`: the delivered value label of each code is the value.
+        value_labels: Option<ValueLabels>,
     },
     Boolean {
         missing: CodeLookup<Target>,
     },
     Date {
         missing: CodeLookup<Target>,
+        /// The column's `date_format`; `None` reads ISO `YYYY-MM-DD`.
+        format: Option<CellDateFormat>,
     },
     Pseudonym(ColumnPseudonymiser),
+}
+
+/// The value labels of a source column (`value = "label"`): code -> index into `labels`.
+#[derive(Clone)]
+pub struct ValueLabels {
+    pub codes: CodeLookup<u32>,
+    pub labels: Vec<String>,
+}
+
+impl ValueLabels {
+    fn new(labels: &ColumnLabels) -> Self {
+        ValueLabels {
+            codes: CodeLookup::new(
+                labels
+                    .value_labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (code, _))| (code.clone(), i as u32)),
+            ),
+            labels: labels
+                .value_labels
+                .iter()
+                .map(|(_, l)| l.trim().to_string())
+                .collect(),
+        }
+    }
+
+    /// The value label of a (trimmed) cell's code.
+    pub fn label(&self, cell: &str) -> Option<&str> {
+        let i = self.codes.get(cell)?;
+        self.labels.get(i as usize).map(String::as_str)
+    }
 }
 
 pub struct ColumnPlan {
@@ -255,6 +293,8 @@ fn column_kind(
     }
     let empty = ColumnMap::default();
     let map = map.unwrap_or(&empty);
+    let value_labels = value_labels(ctx, field, map, source, labels)?;
+    let date_format = date_format(ctx, field, map)?;
     if let Some(categories) = &field.categories {
         let mut labels: Vec<String> = categories.iter().map(|c| c.label.clone()).collect();
         labels.extend(schema.missing_values.iter().map(|m| m.label.clone()));
@@ -316,10 +356,68 @@ fn column_kind(
     Ok(match field.field_type {
         FieldType::Integer => Kind::Integer { missing },
         FieldType::Number => Kind::Number { missing },
-        FieldType::String => Kind::Text { missing },
+        FieldType::String => Kind::Text {
+            missing,
+            value_labels,
+        },
         FieldType::Boolean => Kind::Boolean { missing },
-        FieldType::Date => Kind::Date { missing },
+        FieldType::Date => Kind::Date {
+            missing,
+            format: date_format,
+        },
     })
+}
+
+/// The labels of `value = "label"`, for a text column without categories whose source carries value labels (config
+/// validation reports the other cases with their line; this guards configs built without it, and files whose column
+/// has no labels at all, which only reading can tell).
+fn value_labels(
+    ctx: &PlanContext<'_>,
+    field: &Field,
+    map: &ColumnMap,
+    source: &str,
+    labels: &ColumnLabels,
+) -> Result<Option<ValueLabels>, NormaliseError> {
+    if map.value != ValueSource::Label || map.not_collected {
+        return Ok(None);
+    }
+    if field.categories.is_some() || field.field_type != FieldType::String || field.pseudonymise {
+        return Err(ctx.bad(
+            &field.name,
+            "value = \"label\" works for text columns without categories only (coded columns map labels with \
+             \"label:<value label>\" keys in `codes`); remove it"
+                .to_string(),
+        ));
+    }
+    if labels.value_labels.is_empty() {
+        return Err(ctx.bad(
+            &field.name,
+            format!(
+                "value = \"label\", but source variable `{source}` has no value labels in the delivery file; remove \
+                 value = \"label\" to take the codes, or check that the file is the labelled .sav/.dta export"
+            ),
+        ));
+    }
+    Ok(Some(ValueLabels::new(labels)))
+}
+
+/// The column's `date_format`, compiled (only date columns may have one).
+fn date_format(
+    ctx: &PlanContext<'_>,
+    field: &Field,
+    map: &ColumnMap,
+) -> Result<Option<CellDateFormat>, NormaliseError> {
+    let Some(text) = &map.date_format else {
+        return Ok(None);
+    };
+    if field.field_type != FieldType::Date {
+        return Err(ctx.bad(
+            &field.name,
+            "date_format is set, but the column is not a date; remove it".to_string(),
+        ));
+    }
+    let format = DateFormat::compile(text).map_err(|message| ctx.bad(&field.name, message))?;
+    Ok(Some(CellDateFormat::new(format)))
 }
 
 /// The source codes a config key stands for: the key itself, or for `label:<value label>` every code the delivery

@@ -4,7 +4,8 @@
 //! `source_file` and `row_number`); the ledger counts quarantined *rows*, so `rows_read == rows_written +
 //! rows_quarantined` always holds. Lines are ordered by row, then by the harmonised column order, then by reason.
 //! `raw_value` holds the trimmed source cell (at most [`MAX_RAW_CHARS`] characters); for pseudonymised columns it
-//! holds the pseudonym, never the raw id; for ragged rows it is empty, because shifted cells may hold identifiers;
+//! holds the pseudonym, never the raw id (which a [`Problem`] carries separately for `dh validate`: [`RawId`]); for
+//! ragged rows it is empty, because shifted cells may hold identifiers;
 //! a cell that looks like free text ([`looks_like_free_text`]) is shown as `[withheld: N characters]` by
 //! [`shown_value`], whichever check built the problem (and cell checks replace it inside `reason` too).
 
@@ -84,6 +85,33 @@ pub struct Problem {
     pub raw_value: String,
     /// Human-readable explanation.
     pub reason: String,
+    /// For problems about a key (duplicate ids, missing links): the id as delivered, for `dh validate` only (see
+    /// [`RawId`]); never written to the quarantine table.
+    pub raw_id: Option<RawId>,
+}
+
+/// A source id exactly as delivered (the cells of a key, joined by ` / ` when it spans columns), kept beside a
+/// problem so that `dh validate` can show the data manager which id to fix; the quarantine table shows the
+/// pseudonym instead. It is never written to any output: [`quarantine_batch`] ignores it, it has no `Serialize`, and
+/// its `Debug` hides the value so that logging a [`Problem`] cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawId(Box<str>);
+
+impl RawId {
+    pub fn new(delivered: &str) -> Self {
+        RawId(delivered.into())
+    }
+
+    /// The id as delivered.
+    pub fn as_delivered(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RawId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawId(..)")
+    }
 }
 
 /// Longest text a code or name column (stratum, PSU, region) may hold, in characters and in words; longer

@@ -842,3 +842,5 @@ mod value_labels {
         );
     }
 }
+
+mod delivered;

@@ -68,6 +68,9 @@ pub struct NormalisedTable {
     pub source_file: String,
     /// Routing findings in the written rows (kept as delivered).
     pub universe_findings: Vec<dh_normalise::consistency::UniverseFinding>,
+    /// Per line of `quarantine` (in order): the id as delivered behind a key problem, for `dh validate` only; the run
+    /// never writes it (see `dh_normalise::RawId`).
+    pub raw_ids: Vec<Option<dh_normalise::RawId>>,
 }
 
 /// Path of a delivery file: `<raw-dir>/<ISO3>/<file>`.
@@ -124,6 +127,7 @@ pub fn normalise(
             rows_quarantined: t.rows_quarantined,
             source_file: t.source_file,
             universe_findings: t.universe_findings,
+            raw_ids: t.raw_ids,
         })
         .collect())
 }

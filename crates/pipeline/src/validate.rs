@@ -3,7 +3,8 @@
 //!
 //! Problems come from three places: the configuration (`dh_config` diagnostics: file, line, key), reading a
 //! delivery (file, line), and rows that normalisation would quarantine (file, row, column, value, reason).
-//! Normalising needs a pseudonym key; validation uses a fresh random one because nothing is kept.
+//! Normalising needs a pseudonym key; validation uses a fresh random one because nothing is kept, and shows the id as
+//! delivered for key problems (duplicate ids, missing links) instead of its pseudonym.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -200,10 +201,13 @@ fn check_deliveries(
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     for t in &tables {
+        let mut line = 0;
         for batch in &t.quarantine {
-            problems.extend(
-                quarantine_problems(iso3, batch).map_err(|m| delivery_problem("internal", m))?,
-            );
+            let mut found =
+                quarantine_problems(iso3, batch).map_err(|m| delivery_problem("internal", m))?;
+            show_raw_ids(&mut found, t.raw_ids.get(line..).unwrap_or_default());
+            line += batch.num_rows();
+            problems.extend(found);
         }
         warnings.extend(t.universe_findings.iter().map(|f| Problem {
             country: iso3.to_string(),
@@ -223,6 +227,18 @@ fn check_deliveries(
         }));
     }
     Ok((rows, problems, warnings))
+}
+
+/// Problem reports of `dh validate` are for the data manager: a key problem (duplicate id, missing link) shows the
+/// id as delivered, which the agency can look up, instead of the pseudonym of the quarantine table (different on
+/// every validation, whose key is random). `raw_ids` runs parallel to `problems`. Only validation does this; a run
+/// writes quarantine lines as they are.
+fn show_raw_ids(problems: &mut [Problem], raw_ids: &[Option<dh_normalise::RawId>]) {
+    for (problem, id) in problems.iter_mut().zip(raw_ids) {
+        if let Some(id) = id {
+            problem.value = id.as_delivered().to_string();
+        }
+    }
 }
 
 /// Turns quarantine lines into problems.
@@ -301,6 +317,7 @@ mod tests {
                 source_column: "AGE".into(),
                 raw_value: "19".into(),
                 reason: "age 19 is above the maximum 17".into(),
+                raw_id: None,
             },
             QProblem {
                 row: 2,
@@ -309,6 +326,7 @@ mod tests {
                 source_column: String::new(),
                 raw_value: String::new(),
                 reason: "row has 3 fields".into(),
+                raw_id: None,
             },
         ];
         let batch = quarantine_batch("child.csv", &[10, 11, 12], &problems).unwrap();
@@ -330,6 +348,43 @@ mod tests {
             found[1].to_string(),
             "THA: child.csv: row 12: row has 3 fields [ragged_row]"
         );
+    }
+
+    #[test]
+    fn key_problems_show_the_id_as_delivered() {
+        let problems = vec![
+            QProblem {
+                row: 0,
+                field: Some(0),
+                code: ReasonCode::DuplicateId,
+                source_column: "RESP_ID".into(),
+                raw_value: "9f86d081884c7d65".into(),
+                reason: "shared by 2 rows".into(),
+                raw_id: Some(dh_normalise::RawId::new("TH-0042")),
+            },
+            QProblem {
+                row: 1,
+                field: Some(3),
+                code: ReasonCode::OutOfRange,
+                source_column: "AGE".into(),
+                raw_value: "19".into(),
+                reason: "too old".into(),
+                raw_id: None,
+            },
+        ];
+        let raw_ids: Vec<_> = problems.iter().map(|p| p.raw_id.clone()).collect();
+        let batch = quarantine_batch("child.csv", &[1, 2], &problems).unwrap();
+        let mut found = quarantine_problems("THA", &batch).unwrap();
+        assert_eq!(
+            found[0].value, "9f86d081884c7d65",
+            "the quarantine line holds the pseudonym"
+        );
+        show_raw_ids(&mut found, &raw_ids);
+        assert_eq!(
+            found[0].to_string(),
+            "THA: child.csv: row 1, column `RESP_ID`, value `TH-0042`: shared by 2 rows [duplicate_id]"
+        );
+        assert_eq!(found[1].value, "19");
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Checks of the deliveries and their column mappings against the harmonised schemas: unknown tables and columns,
 //! unknown code labels, undeclared missing labels, ambiguous or duplicate mappings, `not_collected` misuse, unmapped
-//! required columns, identifiers that are also mapped.
+//! required columns, identifiers that are also mapped, `value = "label"` and `date_format` where they cannot apply.
 
 use std::collections::BTreeMap;
 
-use crate::country::{ColumnMap, CountryConfig, Delivery, Format};
+use crate::country::{ColumnMap, CountryConfig, Delivery, Format, ValueSource};
+use crate::date_format::DateFormat;
 use crate::diagnostic::Diagnostic;
 use crate::layered::Locations;
-use crate::schema::{Field, Role, SchemaSet, TableSchema};
+use crate::schema::{Field, FieldType, Role, SchemaSet, TableSchema};
 use crate::suggest::did_you_mean;
 
 /// Label used for "the country did not ask"; set through `not_collected = true`, never through a missing code.
@@ -149,6 +150,8 @@ impl Ctx<'_> {
             }
             self.check_codes(name, map, field, out);
             self.check_missing(name, map, field, out);
+            self.check_value_source(name, map, field, out);
+            self.check_date_format(name, map, field, out);
         }
         self.check_routing(out);
         for field in &self.schema.fields {
@@ -214,6 +217,8 @@ impl Ctx<'_> {
             ("scheme", map.scheme.is_some()),
             ("codes", !map.codes.is_empty()),
             ("missing", !map.missing.is_empty()),
+            ("value", map.value != ValueSource::Code),
+            ("date_format", map.date_format.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, on)| on.then_some(k))
@@ -364,6 +369,74 @@ impl Ctx<'_> {
         }
     }
 
+    /// `value = "label"` needs a text column without categories (a coded column maps labels with `label:` keys) in a
+    /// delivery that carries value labels (`.sav`, `.dta`).
+    fn check_value_source(
+        &self,
+        name: &str,
+        map: &ColumnMap,
+        field: &Field,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if map.value != ValueSource::Label {
+            return;
+        }
+        let at = self.path(&["columns", name, "value"]);
+        if field.categories.is_some() {
+            out.push(self.loc.error(
+                &at,
+                format!(
+                    "`{name}` is coded: map its codes with `codes` (keys may name value labels: \"label:<value label>\" = \"<category>\") and remove value = \"label\""
+                ),
+            ));
+        } else if field.field_type != FieldType::String || field.pseudonymise {
+            out.push(self.loc.error(
+                &at,
+                format!(
+                    "value = \"label\" works for text columns only; `{name}` is {}; remove it",
+                    if field.pseudonymise {
+                        "a pseudonymised key".to_string()
+                    } else {
+                        format!("of type {:?}", field.field_type).to_lowercase()
+                    }
+                ),
+            ));
+        } else if !matches!(self.delivery.format, Format::Sav | Format::Dta) {
+            out.push(self.loc.error(
+                &at,
+                format!(
+                    "value = \"label\" takes the value label of each code, but a {} delivery has no value labels; remove it (labels work for format = \"sav\" or \"dta\")",
+                    format_name(self.delivery.format)
+                ),
+            ));
+        }
+    }
+
+    /// `date_format` only on date columns, and only with directives `dh` reads ([`DateFormat::compile`]).
+    fn check_date_format(
+        &self,
+        name: &str,
+        map: &ColumnMap,
+        field: &Field,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(format) = &map.date_format else {
+            return;
+        };
+        let at = self.path(&["columns", name, "date_format"]);
+        if field.field_type != FieldType::Date {
+            out.push(self.loc.error(
+                &at,
+                format!(
+                    "`{name}` is a {} column, not a date; remove date_format",
+                    format!("{:?}", field.field_type).to_lowercase()
+                ),
+            ));
+        } else if let Err(message) = DateFormat::compile(format) {
+            out.push(self.loc.error(&at, message));
+        }
+    }
+
     /// A `label:<value label>` key needs a delivery that carries value labels (`.sav`, `.dta`) and a non-empty label.
     fn check_label_key(&self, at: &[String], code: &str, out: &mut Vec<Diagnostic>) {
         let Some(label) = crate::country::label_key(code) else {
@@ -378,11 +451,9 @@ impl Ctx<'_> {
             out.push(self.loc.error(
                 at,
                 format!(
-                    "`{code}` maps by value label, but a {:?} delivery has no value labels; use the codes themselves (labels work for format = \"sav\" or \"dta\")",
-                    self.delivery.format
-                )
-                .replace("Csv", "CSV")
-                .replace("Xlsx", "XLSX"),
+                    "`{code}` maps by value label, but a {} delivery has no value labels; use the codes themselves (labels work for format = \"sav\" or \"dta\")",
+                    format_name(self.delivery.format)
+                ),
             ));
         }
     }
@@ -425,5 +496,15 @@ impl Ctx<'_> {
                 ),
             ));
         }
+    }
+}
+
+/// A delivery format as users write it in messages (`CSV`, `XLSX`, `SAV`, `DTA`).
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Csv => "CSV",
+        Format::Xlsx => "XLSX",
+        Format::Sav => "SAV",
+        Format::Dta => "DTA",
     }
 }

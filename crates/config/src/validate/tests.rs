@@ -713,3 +713,94 @@ fn label_keys_need_a_delivery_with_value_labels() {
         "empty label accepted"
     );
 }
+
+#[test]
+fn date_format_is_checked_and_only_on_date_columns() {
+    let f = Fixture::country(|c| {
+        format!(
+            "{c}\n[deliveries.interview_register.columns]\ninterview_date = {{ source = \"date\", date_format = \"%d/%m/%Q\" }}\nregion = {{ source = \"region\", date_format = \"%d/%m/%Y\" }}\n"
+        )
+    });
+    let diags = f.diagnostics();
+    expect_one(
+        &diags,
+        &f.country_path(),
+        f.country_line("%d/%m/%Q"),
+        "deliveries.interview_register.columns.interview_date.date_format",
+        "`%Q`, which dh does not read",
+    );
+    expect_one(
+        &diags,
+        &f.country_path(),
+        f.country_line("region = { source = \"region\", date_format"),
+        "deliveries.interview_register.columns.region.date_format",
+        "`region` is a string column, not a date; remove date_format",
+    );
+
+    let ok = Fixture::country(|c| {
+        format!(
+            "{c}\n[deliveries.interview_register.columns]\ninterview_date = {{ source = \"date\", date_format = \"%d-%b-%Y %H:%M\" }}\n"
+        )
+    });
+    let diags = ok.diagnostics();
+    assert!(
+        !diags.iter().any(|d| d.message.contains("date_format")),
+        "{diags:#?}"
+    );
+}
+
+#[test]
+fn value_label_needs_a_text_column_of_a_labelled_delivery() {
+    let region = "region = { source = \"REGION\" }";
+    let by_label = "region = { source = \"REGION\", value = \"label\" }";
+    let csv = Fixture::country(|c| replace_once(c, region, by_label));
+    expect_one(
+        &csv.diagnostics(),
+        &csv.country_path(),
+        csv.country_line(by_label),
+        "deliveries.child_survey.columns.region.value",
+        "a CSV delivery has no value labels",
+    );
+
+    let sav = |c: String| {
+        replace_once(
+            c,
+            "file = \"TH_DH_child_final.csv\"",
+            "file = \"TH_DH_child_final.sav\"\nformat = \"sav\"",
+        )
+    };
+    let ok = Fixture::country(|c| replace_once(sav(c), region, by_label));
+    let diags = ok.diagnostics();
+    assert!(
+        !diags.iter().any(|d| d.key.ends_with(".value")),
+        "{diags:#?}"
+    );
+
+    let coded = Fixture::country(|c| {
+        let c = replace_once(
+            sav(c),
+            "sex = { source = \"SEX\" }",
+            "sex = { source = \"SEX\", value = \"label\" }",
+        );
+        replace_once(
+            c,
+            "age = { source = \"AGE\" }",
+            "age = { source = \"AGE\", value = \"label\" }",
+        )
+    });
+    let diags = coded.diagnostics();
+    expect_one(
+        &diags,
+        &coded.country_path(),
+        coded.country_line("sex = { source"),
+        "deliveries.child_survey.columns.sex.value",
+        "`sex` is coded",
+    );
+    expect_one(
+        &diags,
+        &coded.country_path(),
+        coded.country_line("age = { source"),
+        "deliveries.child_survey.columns.age.value",
+        "works for text columns only; `age` is of type integer",
+    );
+}
