@@ -29,6 +29,7 @@
 //! bytes cannot be re-decoded (the library has replaced them): with a non-UTF-8 `encoding` configured that is an
 //! error asking for a re-export, without one a warning.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use ambers::{MissingSpec, SpssMetadata, Value};
@@ -67,11 +68,16 @@ struct Text<'a> {
 
 impl Text<'_> {
     /// The real text of a string of `variable` (see the module doc).
-    fn of(&mut self, variable: &str, what: &str, s: &str) -> Result<String, IngestError> {
+    fn of<'s>(
+        &mut self,
+        variable: &str,
+        what: &str,
+        s: &'s str,
+    ) -> Result<Cow<'s, str>, IngestError> {
         match self.rule.text(s) {
             Ok((text, note)) => {
                 self.notes.add(variable, note);
-                Ok(text.into_owned())
+                Ok(text)
             }
             Err(problem) => Err(self.error(variable, what, problem)),
         }
@@ -119,7 +125,7 @@ impl DeliveryReader for SavReader {
         let library_names = scanner.metadata().variable_names.clone();
         let mut header = Vec::with_capacity(library_names.len());
         for name in &library_names {
-            header.push(text.of(name, "the variable name", name)?);
+            header.push(text.of(name, "the variable name", name)?.into_owned());
         }
         let layout = KeptLayout::new(header.clone(), keep);
         let mut builder = RawTableBuilder::new(path, header, keep)?;
@@ -304,28 +310,29 @@ fn labels_of(
     if let Some(label) = metadata.label(library_name)
         && !label.trim().is_empty()
     {
-        labels.variable_label = Some(text.of(name, "the variable label", label)?);
+        labels.variable_label = Some(text.of(name, "the variable label", label)?.into_owned());
     }
     if let Some(map) = metadata.value_labels(library_name) {
         for (value, label) in map {
             let code = match value {
                 Value::Numeric(x) => number_text(*x),
-                Value::String(s) => text.of(name, "a value-label code", s.trim_end_matches(' '))?,
+                Value::String(s) => text
+                    .of(name, "a value-label code", s.trim_end_matches(' '))?
+                    .into_owned(),
             };
             labels
                 .value_labels
-                .push((code, text.of(name, "a value label", label)?));
+                .push((code, text.of(name, "a value label", label)?.into_owned()));
         }
     }
     if let Some(specs) = metadata.variable_missing_values.get(library_name) {
         for spec in specs {
             match spec {
                 MissingSpec::Value(x) => labels.missing_codes.push(number_text(*x)),
-                MissingSpec::StringValue(s) => labels.missing_codes.push(text.of(
-                    name,
-                    "a missing value",
-                    s.trim_end_matches(' '),
-                )?),
+                MissingSpec::StringValue(s) => labels.missing_codes.push(
+                    text.of(name, "a missing value", s.trim_end_matches(' '))?
+                        .into_owned(),
+                ),
                 MissingSpec::Range { lo, hi } => labels
                     .missing_ranges
                     .push((range_bound(*lo), range_bound(*hi))),
