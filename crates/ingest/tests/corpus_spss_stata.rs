@@ -222,6 +222,30 @@ fn read_with(
     reader_for(format, path)?.read(path, &delivery, &ColumnSelection::every_column())
 }
 
+/// Issue 10: a finding of the SPSS library (here a header case size that disagrees with the variable list) was a
+/// refusal ("the file looks damaged"); it is a warning, and the file reads.
+#[test]
+fn spss_library_findings_are_warnings() {
+    let mut bytes = std::fs::read(corpus("spss/pspp_compressed.sav")).unwrap();
+    bytes[68..72].copy_from_slice(&3i32.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("case_size.sav");
+    std::fs::write(&path, &bytes).unwrap();
+    let t = read_with(&path, Format::Sav, "utf-8").unwrap();
+    assert_eq!(t.num_rows(), 4);
+    assert_eq!(
+        t.column("q1").unwrap().iter().collect::<Vec<_>>(),
+        ["1", "2", "8", "9"]
+    );
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.starts_with("SPSS reader: header declares 3 values per row")),
+        "{:?}",
+        t.warnings
+    );
+}
+
 /// Issue 10: Stata's `.a` label was listed as `.b` (the label key of `.a` is 2,147,483,622, not 2,147,483,621).
 #[test]
 fn stata_extended_missing_labels_are_not_shifted() {
@@ -253,6 +277,18 @@ fn spss_case_count_zero_or_unknown_reads_but_truncation_fails() {
     let t = read_with(&corpus("spss/pspp_ncases_minus1.sav"), Format::Sav, "utf-8").unwrap();
     assert_eq!(t.num_rows(), 4);
     let dir = tempfile::tempdir().unwrap();
+    // More cases than declared: nothing is lost, all are read, with a warning.
+    let mut bytes = std::fs::read(corpus("spss/pspp_uncompressed.sav")).unwrap();
+    bytes[80..84].copy_from_slice(&2i32.to_le_bytes());
+    let path = dir.path().join("more.sav");
+    std::fs::write(&path, &bytes).unwrap();
+    let t = read_with(&path, Format::Sav, "utf-8").unwrap();
+    assert_eq!(t.num_rows(), 4);
+    assert!(
+        t.warnings.iter().any(|w| w.contains("declares 2 cases")),
+        "{:?}",
+        t.warnings
+    );
     for (source, declared) in [
         ("spss/pspp_uncompressed.sav", 5i32),
         ("spss/pspp_zcompressed.zsav", 40),

@@ -55,8 +55,11 @@ const FORMAT: &str = "SPSS .sav";
 /// Seconds from SPSS's epoch (1582-10-14) to 1970-01-01, which the library subtracts before truncating date-times.
 const SPSS_EPOCH_OFFSET_SECONDS: i64 = 12_219_379_200;
 
-/// The start of the library's own finding about the case count, which this reader replaces with its own check.
-const LIBRARY_CASE_COUNT_FINDING: &str = "header declares ";
+/// Whether a finding of the library is its case-count check (`header declares N rows but M rows were read`), which
+/// this reader replaces with its own (an error for a truncated file).
+fn is_library_case_count_finding(finding: &str) -> bool {
+    finding.starts_with("header declares ") && finding.contains(" rows but ")
+}
 
 /// How one read decodes text, and what it noticed.
 struct Text<'a> {
@@ -189,7 +192,7 @@ impl DeliveryReader for SavReader {
             _ => {}
         }
         for warning in &metadata.warnings {
-            if !warning.starts_with(LIBRARY_CASE_COUNT_FINDING) {
+            if !is_library_case_count_finding(warning) {
                 builder.warn(format!("SPSS reader: {warning}"));
             }
         }
@@ -345,6 +348,16 @@ fn labels_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_case_count_finding_is_replaced() {
+        assert!(is_library_case_count_finding(
+            "header declares 0 rows but 4 rows were read"
+        ));
+        assert!(!is_library_case_count_finding(
+            "header declares 1 values per row but the variable list defines 12; used 12"
+        ));
+    }
 
     #[test]
     fn lo_and_hi_are_infinite() {
