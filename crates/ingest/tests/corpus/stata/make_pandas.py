@@ -86,3 +86,38 @@ for version in [114, 117, 118, 119]:
         warnings=[] if utf8 else ["`region`: text is neither UTF-8 nor in a configured encoding; read as windows-1252"],
     )
 print("wrote pandas Stata corpus")
+
+# pandas cannot write Stata's extended missing values; this copy of pandas_118.dta has some cells patched to them, one
+# storage type each, with Stata's codes (byte .a = 102, int .b = 32743, long .c = 2147483624, float .d = 0x7f002000,
+# double .e = 0x7fe0050000000000; "." is 101, 32741, 2147483621, 0x7f000000, 0x7fe0000000000000).
+import struct  # noqa: E402
+
+data = bytearray(open(os.path.join(HERE, "pandas_118.dta"), "rb").read())
+start = data.index(b"<data>") + len(b"<data>")
+widths = [1, 1, 2, 4, 4, 8, 8] + [8] * 7  # id q1 n_int n_long n_float n_double region(strL) + 7 doubles
+offsets = [sum(widths[:i]) for i in range(len(widths))]
+row = sum(widths)
+
+
+def put(r, c, fmt, value):
+    at = start + r * row + offsets[c]
+    data[at:at + struct.calcsize(fmt)] = struct.pack(fmt, value)
+
+
+put(2, 1, "<b", 102)  # q1, byte: .a
+put(2, 2, "<h", 32743)  # n_int, int: .b
+put(2, 3, "<i", 2147483624)  # n_long, long: .c
+put(1, 4, "<I", 0x7F002000)  # n_float, float: .d
+put(1, 5, "<Q", 0x7FE0050000000000)  # n_double, double: .e
+open(os.path.join(HERE, "pandas_118_extended.dta"), "wb").write(bytes(data))
+ext_rows = rows(True)
+ext_rows[2][1], ext_rows[2][2], ext_rows[2][3] = ".a", ".b", ".c"
+ext_rows[1][4], ext_rows[1][5] = ".d", ".e"
+expected.write(
+    HERE, "pandas_118_extended.dta", f"{WRITER}(version=118), cells patched to extended missing values", "dta",
+    header, ext_rows,
+    variable_labels={"q1": "Offered money for images?", "region": "Région / المنطقة"},
+    value_labels={"q1": [("1", "Yes"), ("2", "No")]},
+    missing_codes={"q1": [".a"], "n_int": [".b"], "n_long": [".c"], "n_float": [".d"], "n_double": [".e"]},
+)
+print("wrote pandas_118_extended.dta")
