@@ -144,8 +144,9 @@ pub fn push_duration(out: &mut String, micros: i64) {
 /// labels, variable labels, variable names), applied by [`TextRule::text`]:
 ///
 /// 1. ASCII is the same in every encoding and is kept as is.
-/// 2. The bytes are recovered: text decoded with a single-byte code page is re-encoded with it (lossless: every
-///    WHATWG single-byte code page maps each byte to its own character); text decoded as UTF-8 is its own bytes.
+/// 2. The bytes are recovered: text decoded with a single-byte code page is re-encoded with it (lossless when the
+///    code page maps every byte, as windows-1252 — the Stata reader's choice — and windows-1256 do; a byte the
+///    code page leaves unmapped was replaced by U+FFFD and is lost); text decoded as UTF-8 is its own bytes.
 /// 3. Bytes that are valid UTF-8 are read as UTF-8, whatever the file says (UTF-8 is self-verifying: text in a
 ///    single-byte code page with accented or non-Latin letters is practically never valid UTF-8). When the library
 ///    had decoded them otherwise, a note says so.
