@@ -338,6 +338,33 @@ fn configured_encoding_is_honoured_for_spss_and_stata() {
         let t = read_with(&corpus("stata/haven_v13.dta"), Format::Dta, encoding).unwrap();
         assert_eq!(t.column("region").unwrap().get(0), Some("عمّان"));
     }
+    // Release 119 (UTF-8 by definition) holding one Latin-1 value: that value reads as windows-1252 with a warning,
+    // the UTF-8 ones as UTF-8.
+    let mut bytes = std::fs::read(corpus("stata/pyreadstat_v15.dta")).unwrap();
+    let at = bytes
+        .windows(10)
+        .position(|w| w == "São Tomé".as_bytes())
+        .unwrap();
+    bytes.splice(at..at + 10, b"S\xe3o Tom\xe9\0\0".iter().copied());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin_in_119.dta");
+    std::fs::write(&path, &bytes).unwrap();
+    let t = read_with(&path, Format::Dta, "utf-8").unwrap();
+    assert_eq!(
+        t.column("region").unwrap().iter().collect::<Vec<_>>(),
+        ["عمّان", "กรุงเทพฯ", "São Tomé", ""]
+    );
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains("`region`") && w.contains("windows-1252")),
+        "{:?}",
+        t.warnings
+    );
+    assert_eq!(
+        t.column("q1").unwrap().labels.variable_label.as_deref(),
+        Some("Offered money for images?")
+    );
     // SPSS declaring windows-1252 for windows-1256 text: the configured encoding overrides the declaration.
     let file = corpus("spss/pspp_cp1256_declared_1252.sav");
     let t = read_with(&file, Format::Sav, "windows-1256").unwrap();

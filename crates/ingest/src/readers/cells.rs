@@ -66,27 +66,35 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 /// Undoes a truncation to whole microseconds, rounding instead. A library that held a count of seconds `x` as an
 /// `f64` and gave `truncated = ((x - offset) * 1e6) as i64` turns the 10:20:30.9 a writer meant (stored as the
 /// double nearest to it, 30.899999…) into …30.899999. This returns the microseconds of the shortest decimal (at most
-/// six places) whose nearest double truncates the same way — the value the writer meant — or `truncated` when
-/// none does. `offset` is the library's epoch shift in whole seconds (SPSS: 12,219,379,200 from 1582-10-14 to
-/// 1970-01-01; 0 for durations).
+/// five places) whose double (give or take one unit in the last place, the precision of the stored value) truncates
+/// the same way — the value the writer meant — or `truncated` when none does (a value with six decimals is then
+/// right to within 1 µs, all a double of seconds since 1582 holds for current dates anyway). `offset` is the library's epoch shift
+/// in whole seconds (SPSS: 12,219,379,200 from 1582-10-14 to 1970-01-01; 0 for durations). No text is formatted:
+/// this runs for every date-time cell.
 pub fn round_truncated_micros(truncated: i64, offset: i64) -> i64 {
-    let offset_micros = i128::from(offset) * 1_000_000;
-    let mut text = String::with_capacity(32);
-    for places in 0..=6u32 {
-        let step = 10i128.pow(6 - places);
+    let truncates_back = |x: f64| ((x - offset as f64) * 1e6) as i64 == truncated;
+    let (Some(twice), Some(base)) = (
+        truncated.checked_mul(2).and_then(|t| t.checked_add(1)),
+        offset.checked_mul(1_000_000),
+    ) else {
+        return truncated;
+    };
+    // Down to five places: at six, `truncated` and `truncated + 1` can both be right (a double a hair below or at
+    // the microsecond), and the truncated value is as good a guess as the other.
+    let mut step = 1_000_000i64;
+    while step >= 10 {
         // The multiple of `step` nearest the middle of [truncated, truncated + 1).
-        let g = (2 * i128::from(truncated) + 1 + step).div_euclid(2 * step) * step;
-        let total = offset_micros + g;
-        text.clear();
-        let sign = if total < 0 { "-" } else { "" };
-        let abs = total.unsigned_abs();
-        let _ = write!(text, "{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000);
-        let Ok(x) = text.parse::<f64>() else {
-            continue;
+        let g = (twice + step).div_euclid(2 * step) * step;
+        let Some(n) = base.checked_add(g) else {
+            return truncated;
         };
-        if ((x - offset as f64) * 1e6) as i64 == truncated {
-            return i64::try_from(g).unwrap_or(truncated);
+        // The double nearest to the decimal n / 1e6 seconds: whole seconds are exact, and the fraction's rounding
+        // error (~1e-22) is far below the last place of the sum.
+        let x = n.div_euclid(1_000_000) as f64 + n.rem_euclid(1_000_000) as f64 / 1e6;
+        if truncates_back(x) {
+            return g;
         }
+        step /= 10;
     }
     truncated
 }
@@ -483,6 +491,47 @@ mod tests {
         assert_eq!(round_truncated_micros(truncated, 0), 8_200_000);
         assert_eq!(round_truncated_micros(-8_199_999, 0), -8_200_000);
         assert_eq!(round_truncated_micros(1_234_567, 0), 1_234_567);
+    }
+
+    /// Many values: date-times to the millisecond and durations to 10 µs (what writers store) come back exactly;
+    /// others within the 2 µs a double of seconds since 1582 holds.
+    #[test]
+    fn rounding_recovers_what_writers_store() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let offset = 12_219_379_200i64;
+        for _ in 0..20_000 {
+            // A writer stores the double nearest to the decimal it means.
+            let ms: i64 = rng.random_range(-2_000_000_000_000..3_000_000_000_000);
+            let total = offset * 1000 + ms;
+            let spss: f64 = format!("{}.{:03}", total.div_euclid(1000), total.rem_euclid(1000))
+                .parse()
+                .unwrap();
+            let truncated = ((spss - offset as f64) * 1e6) as i64;
+            assert_eq!(
+                round_truncated_micros(truncated, offset),
+                ms * 1000,
+                "{ms} ms"
+            );
+            // One computed in floating point may be a place off: still within the double's precision.
+            let spss = offset as f64 + ms as f64 / 1000.0;
+            let back = round_truncated_micros(((spss - offset as f64) * 1e6) as i64, offset);
+            assert!((back - ms * 1000).abs() <= 2, "{ms} ms -> {back}");
+            let us: i64 = rng.random_range(0..8_640_000_000) * 10;
+            let seconds = us as f64 / 1e6;
+            assert_eq!(
+                round_truncated_micros((seconds * 1e6) as i64, 0),
+                us,
+                "{us} us"
+            );
+            let us: i64 = rng.random_range(0..86_400_000_000);
+            let back = round_truncated_micros(((us as f64 / 1e6) * 1e6) as i64, 0);
+            assert!((back - us).abs() <= 1, "{us} us -> {back}");
+            let us: i64 = rng.random_range(0..3_000_000_000_000_000);
+            let spss = offset as f64 + us as f64 / 1e6;
+            let back = round_truncated_micros(((spss - offset as f64) * 1e6) as i64, offset);
+            assert!((back - us).abs() <= 2, "{us} us -> {back}");
+        }
     }
 
     #[test]

@@ -19,8 +19,9 @@
 //! ([`TextRule`]): bytes that are valid UTF-8 are UTF-8 (release 118+ is UTF-8 by definition; Stata 13 and earlier
 //! state no encoding, and some writers put UTF-8 there); otherwise the delivery's `encoding`, when it is not
 //! `utf-8`, decodes them (an old file in windows-1256: `encoding = "windows-1256"`); otherwise they are read as
-//! windows-1252, Stata's own code page before release 118, with a warning naming the variable. The library reads
-//! every string as windows-1252 (lossless for a single-byte code page) so that the bytes can be re-decoded.
+//! windows-1252, Stata's own code page before release 118, with a warning naming the variable. The library decodes
+//! releases up to 117 as windows-1252 (lossless: every byte is its own character), from which the rule recovers the
+//! bytes; releases 118+ strictly as UTF-8, and when that fails the file is read again as windows-1252 for the rule.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -36,8 +37,8 @@ use dta::stata::missing_value::MissingValue;
 
 use crate::error::IngestError;
 use crate::readers::cells::{
-    CellColumns, KeptLayout, TextNotes, TextProblem, TextRule, days_from_civil, push_date,
-    push_datetime_micros, push_number,
+    CellColumns, KeptLayout, TextNote, TextNotes, TextProblem, TextRule, days_from_civil,
+    push_date, push_datetime_micros, push_number,
 };
 use crate::readers::{DeliveryReader, ensure_exists};
 use crate::table::{ColumnLabels, ColumnSelection, RawTable, RawTableBuilder};
@@ -83,162 +84,231 @@ impl DeliveryReader for DtaFileReader {
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
         ensure_exists(path)?;
-        let fail = |e: DtaError| IngestError::Format {
-            file: path.to_path_buf(),
-            format: FORMAT,
-            message: e.to_string(),
-        };
-        // Windows-1252 decodes every byte to its own character, so each string's bytes can be recovered for the rule.
-        let rule = TextRule::new(encoding_rs::WINDOWS_1252, delivery.encoding, true);
-        let mut notes = TextNotes::default();
-        let text_error = |variable: &str, what: &str, problem: TextProblem| {
-            text_error(path, delivery, variable, what, problem)
-        };
-        let mut characteristics = DtaReader::new()
-            .encoding(encoding_rs::WINDOWS_1252)
-            .from_path(path)
-            .map_err(fail)?
-            .read_header()
-            .map_err(fail)?
-            .read_schema()
-            .map_err(fail)?;
-        characteristics.skip_to_end().map_err(fail)?;
-        let mut records = characteristics.into_record_reader().map_err(fail)?;
-        let schema = records.schema().clone();
-        let declared_rows = records.header().observation_count();
-        let mut header = Vec::with_capacity(schema.variables().len());
-        for v in schema.variables() {
-            let (name, note) = rule
-                .text(v.name())
-                .map_err(|p| text_error(v.name(), "variable name", p))?;
-            notes.add(&name, note);
-            header.push(name.into_owned());
+        // First as the release says (UTF-8 from 118, strictly decoded, the fast path); if that meets text that is not
+        // UTF-8, again with every string read as windows-1252 so that the rule can re-decode its bytes.
+        match read_pass(path, delivery, keep, false) {
+            Err(Pass::NotUtf8) => read_pass(path, delivery, keep, true),
+            other => other,
         }
-        let layout = KeptLayout::new(header.clone(), keep);
-        let mut builder = RawTableBuilder::new(path, header.clone(), keep)?;
-        let renders: Vec<Render> = layout
-            .positions
-            .iter()
-            .map(|&i| render_of(schema.variables()[i].format()))
-            .collect();
-        for (b, &i) in layout.positions.iter().enumerate() {
-            if renders[b] == Render::Unconverted {
-                builder.warn(format!(
-                    "`{}`: Stata display format {} is not a date format dh converts (e.g. a business calendar); its \
-                     cells are kept as numbers",
-                    header[i],
-                    schema.variables()[i].format()
-                ));
-            }
+        .map_err(|failure| match failure {
+            Pass::Failed(e) => e,
+            Pass::NotUtf8 => IngestError::WrongEncoding {
+                file: path.to_path_buf(),
+                message: "text is not valid in any encoding tried".to_string(),
+            },
+        })
+    }
+}
+
+/// Why one pass over a file stopped.
+enum Pass {
+    /// The library failed on the first pass, possibly on text that is not UTF-8 in a file it decoded as UTF-8: read
+    /// again as windows-1252.
+    NotUtf8,
+    Failed(IngestError),
+}
+
+impl From<IngestError> for Pass {
+    fn from(e: IngestError) -> Self {
+        Pass::Failed(e)
+    }
+}
+
+/// How one pass decodes text: strings the library decoded strictly as UTF-8 are final; others (windows-1252) go
+/// through the [`TextRule`].
+struct StataText {
+    rule: TextRule,
+    strict_utf8: bool,
+}
+
+impl StataText {
+    fn text<'a>(&self, s: &'a str) -> Result<(Cow<'a, str>, Option<TextNote>), TextProblem> {
+        if self.strict_utf8 {
+            Ok((Cow::Borrowed(s), None))
+        } else {
+            self.rule.text(s)
         }
-        let has_strl = layout
-            .positions
-            .iter()
-            .any(|&i| schema.variables()[i].variable_type() == VariableType::LongString);
-        let mut long_strings = LongStringTable::for_reading();
-        if has_strl {
-            let mut reader = records.seek_long_strings().map_err(fail)?;
-            reader
-                .read_remaining_into(&mut long_strings)
-                .map_err(fail)?;
-            records = reader.seek_records().map_err(fail)?;
-        }
-        let mut cells = CellColumns::new(layout.positions.len());
-        let mut extended: Vec<Vec<String>> = vec![Vec::new(); layout.positions.len()];
-        let mut rows = 0u64;
-        while let Some(record) = records.read_record().map_err(fail)? {
-            rows += 1;
-            let values = record.values();
-            for (b, &i) in layout.positions.iter().enumerate() {
-                let name = &header[i];
-                let value = values.get(i).ok_or_else(|| IngestError::Cell {
-                    file: path.to_path_buf(),
-                    row: rows,
-                    column: name.clone(),
-                    value: String::new(),
-                    message: "the record is shorter than the variable list".to_string(),
-                })?;
-                let decoded = match value {
-                    Value::String(s) => Some(rule.text(s)),
-                    Value::LongStringRef(r) => long_strings.get(r).map(|text| {
-                        // A text strL keeps its terminating NUL.
-                        let data = text.data();
-                        rule.bytes(data.strip_suffix(b"\0").unwrap_or(data))
-                            .map(|(t, note)| (Cow::Owned(t.into_owned()), note))
-                    }),
-                    _ => None,
-                };
-                let out = cells.buffer(b);
-                match decoded {
-                    Some(text) => {
-                        let (text, note) = text.map_err(|p| text_error(name, "a value", p))?;
-                        notes.add(name, note);
-                        out.push_str(&text);
-                    }
-                    None => match number_of(value) {
-                        Ok(x) => push_rendered(out, x, renders[b]),
-                        Err(MissingValue::System) => {}
-                        Err(m) => {
-                            let code = missing_code(m);
-                            out.push_str(&code);
-                            if !extended[b].contains(&code) {
-                                extended[b].push(code);
-                            }
-                        }
-                    },
-                }
-                cells.end_cell(b);
-            }
-        }
-        if rows != declared_rows {
-            return Err(IngestError::Format {
+    }
+}
+
+/// Reads the file once; `as_1252` makes the library decode every string as windows-1252.
+fn read_pass(
+    path: &Path,
+    delivery: &Delivery,
+    keep: &ColumnSelection,
+    as_1252: bool,
+) -> Result<RawTable, Pass> {
+    // The library reports text that is not UTF-8 in several ways (a format error in the schema, an I/O error in a
+    // record or a value label), so any failure of the first pass leads to the windows-1252 pass, whose own error is
+    // the one reported (a damaged file fails both the same way).
+    let fail = |e: DtaError| {
+        if !as_1252 {
+            Pass::NotUtf8
+        } else {
+            Pass::Failed(IngestError::Format {
                 file: path.to_path_buf(),
                 format: FORMAT,
-                message: format!(
-                    "the header declares {declared_rows} observations but {rows} were read; the file looks truncated"
-                ),
-            });
+                message: e.to_string(),
+            })
         }
-        let mut value_labels = ValueLabelTable::new();
-        records
-            .seek_value_labels()
-            .and_then(|mut r| r.read_remaining_into(&mut value_labels))
-            .map_err(fail)?;
-        for (b, &i) in layout.positions.iter().enumerate() {
-            let variable = &schema.variables()[i];
-            let name = &header[i];
-            let mut labels = ColumnLabels::default();
-            if !variable.label().is_empty() {
-                let (label, note) = rule
-                    .text(variable.label())
-                    .map_err(|p| text_error(name, "the variable label", p))?;
-                notes.add(name, note);
-                labels.variable_label = Some(label.into_owned());
-            }
-            if let Some(set) = value_labels.get(variable.value_label_name()) {
-                for entry in set.entries() {
-                    let (label, note) = rule
-                        .text(entry.label())
-                        .map_err(|p| text_error(name, "a value label", p))?;
-                    notes.add(name, note);
-                    labels
-                        .value_labels
-                        .push((label_code(entry.value()), label.into_owned()));
-                }
-            }
-            labels.missing_codes = std::mem::take(&mut extended[b]);
-            for (code, _) in &labels.value_labels {
-                if code.starts_with('.') && !labels.missing_codes.contains(code) {
-                    labels.missing_codes.push(code.clone());
-                }
-            }
-            builder.set_labels(name, labels);
-        }
-        for warning in notes.warnings("windows-1252") {
-            builder.warn(warning);
-        }
-        layout.finish(builder, &cells, rows)
+    };
+    let mut notes = TextNotes::default();
+    let text_error = |variable: &str, what: &str, problem: TextProblem| {
+        text_error(path, delivery, variable, what, problem)
+    };
+    let mut reader = DtaReader::new();
+    if as_1252 {
+        reader = reader.encoding(encoding_rs::WINDOWS_1252);
     }
+    let mut characteristics = reader
+        .from_path(path)
+        .map_err(fail)?
+        .read_header()
+        .map_err(fail)?
+        .read_schema()
+        .map_err(fail)?;
+    characteristics.skip_to_end().map_err(fail)?;
+    let mut records = characteristics.into_record_reader().map_err(fail)?;
+    // Windows-1252 decodes every byte to its own character, so each string's bytes can be recovered for the rule.
+    let rule = StataText {
+        rule: TextRule::new(encoding_rs::WINDOWS_1252, delivery.encoding, true),
+        strict_utf8: records.encoding() == encoding_rs::UTF_8,
+    };
+    let schema = records.schema().clone();
+    let declared_rows = records.header().observation_count();
+    let mut header = Vec::with_capacity(schema.variables().len());
+    for v in schema.variables() {
+        let (name, note) = rule
+            .text(v.name())
+            .map_err(|p| text_error(v.name(), "variable name", p))?;
+        notes.add(&name, note);
+        header.push(name.into_owned());
+    }
+    let layout = KeptLayout::new(header.clone(), keep);
+    let mut builder = RawTableBuilder::new(path, header.clone(), keep)?;
+    let renders: Vec<Render> = layout
+        .positions
+        .iter()
+        .map(|&i| render_of(schema.variables()[i].format()))
+        .collect();
+    for (b, &i) in layout.positions.iter().enumerate() {
+        if renders[b] == Render::Unconverted {
+            builder.warn(format!(
+                "`{}`: Stata display format {} is not a date format dh converts (e.g. a business calendar); its \
+                 cells are kept as numbers",
+                header[i],
+                schema.variables()[i].format()
+            ));
+        }
+    }
+    let has_strl = layout
+        .positions
+        .iter()
+        .any(|&i| schema.variables()[i].variable_type() == VariableType::LongString);
+    let mut long_strings = LongStringTable::for_reading();
+    if has_strl {
+        let mut reader = records.seek_long_strings().map_err(fail)?;
+        reader
+            .read_remaining_into(&mut long_strings)
+            .map_err(fail)?;
+        records = reader.seek_records().map_err(fail)?;
+    }
+    let mut cells = CellColumns::new(layout.positions.len());
+    let mut extended: Vec<Vec<String>> = vec![Vec::new(); layout.positions.len()];
+    let mut rows = 0u64;
+    while let Some(record) = records.read_record().map_err(fail)? {
+        rows += 1;
+        let values = record.values();
+        for (b, &i) in layout.positions.iter().enumerate() {
+            let name = &header[i];
+            let value = values.get(i).ok_or_else(|| IngestError::Cell {
+                file: path.to_path_buf(),
+                row: rows,
+                column: name.clone(),
+                value: String::new(),
+                message: "the record is shorter than the variable list".to_string(),
+            })?;
+            let decoded = match value {
+                Value::String(s) => Some(rule.text(s)),
+                Value::LongStringRef(r) => long_strings.get(r).map(|text| {
+                    // A text strL keeps its terminating NUL.
+                    let data = text.data();
+                    rule.rule
+                        .bytes(data.strip_suffix(b"\0").unwrap_or(data))
+                        .map(|(t, note)| (Cow::Owned(t.into_owned()), note))
+                }),
+                _ => None,
+            };
+            let out = cells.buffer(b);
+            match decoded {
+                Some(text) => {
+                    let (text, note) = text.map_err(|p| text_error(name, "a value", p))?;
+                    notes.add(name, note);
+                    out.push_str(&text);
+                }
+                None => match number_of(value) {
+                    Ok(x) => push_rendered(out, x, renders[b]),
+                    Err(MissingValue::System) => {}
+                    Err(m) => {
+                        let code = missing_code(m);
+                        out.push_str(&code);
+                        if !extended[b].contains(&code) {
+                            extended[b].push(code);
+                        }
+                    }
+                },
+            }
+            cells.end_cell(b);
+        }
+    }
+    if rows != declared_rows {
+        return Err(Pass::Failed(IngestError::Format {
+            file: path.to_path_buf(),
+            format: FORMAT,
+            message: format!(
+                "the header declares {declared_rows} observations but {rows} were read; the file looks truncated"
+            ),
+        }));
+    }
+    let mut value_labels = ValueLabelTable::new();
+    records
+        .seek_value_labels()
+        .and_then(|mut r| r.read_remaining_into(&mut value_labels))
+        .map_err(fail)?;
+    for (b, &i) in layout.positions.iter().enumerate() {
+        let variable = &schema.variables()[i];
+        let name = &header[i];
+        let mut labels = ColumnLabels::default();
+        if !variable.label().is_empty() {
+            let (label, note) = rule
+                .text(variable.label())
+                .map_err(|p| text_error(name, "the variable label", p))?;
+            notes.add(name, note);
+            labels.variable_label = Some(label.into_owned());
+        }
+        if let Some(set) = value_labels.get(variable.value_label_name()) {
+            for entry in set.entries() {
+                let (label, note) = rule
+                    .text(entry.label())
+                    .map_err(|p| text_error(name, "a value label", p))?;
+                notes.add(name, note);
+                labels
+                    .value_labels
+                    .push((label_code(entry.value()), label.into_owned()));
+            }
+        }
+        labels.missing_codes = std::mem::take(&mut extended[b]);
+        for (code, _) in &labels.value_labels {
+            if code.starts_with('.') && !labels.missing_codes.contains(code) {
+                labels.missing_codes.push(code.clone());
+            }
+        }
+        builder.set_labels(name, labels);
+    }
+    for warning in notes.warnings("windows-1252") {
+        builder.warn(warning);
+    }
+    Ok(layout.finish(builder, &cells, rows)?)
 }
 
 fn text_error(
