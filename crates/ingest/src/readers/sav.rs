@@ -1,16 +1,35 @@
 //! SPSS `.sav`/`.zsav` deliveries, read with the `ambers` crate (pure Rust, streaming Arrow batches, arrow 57 like
-//! the rest of the workspace).
+//! the rest of the workspace; bytecode-compressed, uncompressed and zlib-compressed `.zsav` files alike).
 //!
 //! Cells become the same text a CSV export would hold: numbers in canonical form (`1`, `0.25`), system-missing as
 //! an empty cell, user-missing values as their code (so the config's `missing` map decides what they mean), strings
-//! without SPSS's trailing blanks, dates as `YYYY-MM-DD` (date-times `YYYY-MM-DD HH:MM:SS`). Each kept column
-//! carries its value labels and declared user-missing values ([`crate::ColumnLabels`]) so that a config can map codes
-//! by label and normalisation can name an unmapped user-missing code. Only kept columns are decoded (projection);
+//! without SPSS's trailing blanks, dates as `YYYY-MM-DD`, date-times as `YYYY-MM-DD HH:MM:SS[.f]` (`YYYY-MM-DD`
+//! alone at midnight) with fractional seconds rounded to the microsecond (within the about 2 µs an SPSS double holds
+//! for current dates: the library truncates, and [`round_truncated_micros`] undoes that), and `TIME`/`DTIME`/`MTIME`
+//! values (durations) as `HH:MM:SS[.f]`: a time of day under 24 hours reads exactly like one from any other format;
+//! a longer duration keeps counting hours (`30:00:00`, not `1 06:00:00`), a negative one has a leading `-`.
+//!
+//! Each kept column carries its variable label (question text), value labels and declared user-missing values and
+//! ranges ([`crate::ColumnLabels`]; `LO` and `HI` of a range are -inf and +inf), so that a config can map codes by
+//! label and normalisation can name an unmapped user-missing code. Only kept columns are decoded (projection);
 //! identifiers are never read. (When no column is kept, one non-identifier variable is decoded, and dropped, only to
-//! count the cases; an identifier only if the file has nothing else.) Anything the reader flags as damage (a header
-//! row count that disagrees with the rows read, dates out of range) is an error, so a truncated file never loses
-//! rows silently.
+//! count the cases; an identifier only if the file has nothing else.)
+//!
+//! The header's case count is a hint: 0 or -1 (older writers) is read as "unknown" and every case in the data is
+//! read (0 with a warning); but a file holding fewer cases than a positive count is truncated, and an error, so rows
+//! are never lost silently. Other findings of the library (a case size that disagrees with the variable list, a
+//! non-standard compression bias, dates out of range) become [`RawTable::warnings`], not refusals.
+//!
+//! Text (string values, value labels, variable labels, variable names, string missing values) is decoded by the
+//! library with the encoding the file declares (its encoding record, else its code page, else windows-1252) and
+//! then follows [`TextRule`]: text whose bytes are valid UTF-8 is UTF-8 whatever the file declares (with a warning
+//! naming the variable when the file declared a code page); otherwise the delivery's `encoding`, when it is not
+//! `utf-8` and differs from the declaration, overrides the declaration (an old file stating windows-1252 for Arabic
+//! text: `encoding = "windows-1256"`); otherwise the declaration stands. A file that declares UTF-8 but holds other
+//! bytes cannot be re-decoded (the library has replaced them): with a non-UTF-8 `encoding` configured that is an
+//! error asking for a re-export, without one a warning.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use ambers::{MissingSpec, SpssMetadata, Value};
@@ -23,7 +42,8 @@ use dh_config::Delivery;
 
 use crate::error::IngestError;
 use crate::readers::cells::{
-    CellColumns, KeptLayout, number_text, push_date, push_datetime_micros, push_number,
+    CellColumns, KeptLayout, TextNotes, TextProblem, TextRule, number_text, push_date,
+    push_datetime_micros, push_duration, push_number, round_truncated_micros,
 };
 use crate::readers::{DeliveryReader, ensure_exists};
 use crate::table::{ColumnLabels, ColumnSelection, RawTable, RawTableBuilder};
@@ -31,6 +51,59 @@ use crate::table::{ColumnLabels, ColumnSelection, RawTable, RawTableBuilder};
 pub struct SavReader;
 
 const FORMAT: &str = "SPSS .sav";
+
+/// Seconds from SPSS's epoch (1582-10-14) to 1970-01-01, which the library subtracts before truncating date-times.
+const SPSS_EPOCH_OFFSET_SECONDS: i64 = 12_219_379_200;
+
+/// Whether a finding of the library is its case-count check (`header declares N rows but M rows were read`), which
+/// this reader replaces with its own (an error for a truncated file).
+fn is_library_case_count_finding(finding: &str) -> bool {
+    finding.starts_with("header declares ") && finding.contains(" rows but ")
+}
+
+/// How one read decodes text, and what it noticed.
+struct Text<'a> {
+    path: &'a Path,
+    delivery: &'a Delivery,
+    rule: TextRule,
+    notes: TextNotes,
+}
+
+impl Text<'_> {
+    /// The real text of a string of `variable` (see the module doc).
+    fn of<'s>(
+        &mut self,
+        variable: &str,
+        what: &str,
+        s: &'s str,
+    ) -> Result<Cow<'s, str>, IngestError> {
+        match self.rule.text(s) {
+            Ok((text, note)) => {
+                self.notes.add(variable, note);
+                Ok(text)
+            }
+            Err(problem) => Err(self.error(variable, what, problem)),
+        }
+    }
+
+    fn error(&self, variable: &str, what: &str, problem: TextProblem) -> IngestError {
+        let configured = self.delivery.encoding;
+        let message = match problem {
+            TextProblem::NotInConfigured => format!(
+                "`{variable}`: {what} is neither UTF-8 nor text in the configured encoding {configured}"
+            ),
+            TextProblem::BytesLost => format!(
+                "`{variable}`: {what} cannot be re-decoded as the configured {configured}: the file declares an \
+                 encoding whose decoding does not keep the bytes (e.g. UTF-8 holding other bytes); re-save the \
+                 file in SPSS/PSPP with the right encoding, or remove `encoding` to read it as the file declares"
+            ),
+        };
+        IngestError::WrongEncoding {
+            file: self.path.to_path_buf(),
+            message,
+        }
+    }
+}
 
 impl DeliveryReader for SavReader {
     fn read(
@@ -42,20 +115,40 @@ impl DeliveryReader for SavReader {
         let fail = |e: ambers::error::SpssError| format_error(path, e);
         ensure_exists(path)?;
         let mut scanner = ambers::scan_sav(path).map_err(fail)?;
-        let header = scanner.metadata().variable_names.clone();
+        let declared = scanner.metadata().file_encoding.clone();
+        let library = encoding_rs::Encoding::for_label(declared.as_bytes())
+            .unwrap_or(encoding_rs::WINDOWS_1252);
+        let mut text = Text {
+            path,
+            delivery,
+            rule: TextRule::new(library, delivery.encoding, false),
+            notes: TextNotes::default(),
+        };
+        // The library's names (to select and find columns) and the real names (the header).
+        let library_names = scanner.metadata().variable_names.clone();
+        let mut header = Vec::with_capacity(library_names.len());
+        for name in &library_names {
+            header.push(text.of(name, "the variable name", name)?.into_owned());
+        }
         let layout = KeptLayout::new(header.clone(), keep);
         let mut builder = RawTableBuilder::new(path, header, keep)?;
-        let kept = layout.kept_names();
+        let kept: Vec<&str> = layout
+            .positions
+            .iter()
+            .map(|&i| library_names[i].as_str())
+            .collect();
         if kept.is_empty() {
             // The scanner cannot project onto no variable, and the cases must still be counted: decode one
             // variable, preferably not an identifier, without keeping its cells.
             let counter = layout
                 .header
                 .iter()
-                .find(|h| !delivery.identifiers.iter().any(|i| i.trim() == h.trim()))
-                .or(layout.header.first());
+                .position(|h| !delivery.identifiers.iter().any(|i| i.trim() == h.trim()))
+                .or((!library_names.is_empty()).then_some(0));
             if let Some(counter) = counter {
-                scanner.select(&[counter.as_str()]).map_err(fail)?;
+                scanner
+                    .select(&[library_names[counter].as_str()])
+                    .map_err(fail)?;
             }
         } else {
             scanner.select(&kept).map_err(fail)?;
@@ -70,23 +163,45 @@ impl DeliveryReader for SavReader {
                         file: path.to_path_buf(),
                         format: FORMAT,
                         message: format!(
-                            "variable `{name}` is in the dictionary but not in the data"
+                            "variable `{}` is in the dictionary but not in the data",
+                            layout.header[layout.positions[b]]
                         ),
                     })?;
-                append_column(path, rows, name, column, &mut cells, b)?;
+                let real = &layout.header[layout.positions[b]];
+                append_column(path, rows, real, column, &mut cells, b, &mut text)?;
             }
             rows += batch.num_rows() as u64;
         }
         let metadata = scanner.metadata();
-        if !metadata.warnings.is_empty() {
-            return Err(IngestError::Format {
-                file: path.to_path_buf(),
-                format: FORMAT,
-                message: format!("the file looks damaged: {}", metadata.warnings.join("; ")),
-            });
+        match metadata.number_rows {
+            Some(n) if n > 0 && (rows as i64) < n => {
+                return Err(IngestError::Format {
+                    file: path.to_path_buf(),
+                    format: FORMAT,
+                    message: format!(
+                        "the header declares {n} cases but only {rows} could be read; the file looks truncated"
+                    ),
+                });
+            }
+            Some(0) if rows > 0 => builder.warn(format!(
+                "the header declares 0 cases (as some older writers do); read all {rows} cases in the data"
+            )),
+            Some(n) if n > 0 && rows as i64 > n => builder.warn(format!(
+                "the header declares {n} cases but the data holds {rows}; read all {rows}"
+            )),
+            _ => {}
         }
-        for name in &kept {
-            builder.set_labels(name, labels_of(metadata, name));
+        for warning in &metadata.warnings {
+            if !is_library_case_count_finding(warning) {
+                builder.warn(format!("SPSS reader: {warning}"));
+            }
+        }
+        for (b, &i) in layout.positions.iter().enumerate() {
+            let labels = labels_of(metadata, kept[b], &layout.header[i], &mut text)?;
+            builder.set_labels(&layout.header[i], labels);
+        }
+        for warning in text.notes.warnings(library.name()) {
+            builder.warn(warning);
         }
         layout.finish(builder, &cells, rows)
     }
@@ -115,6 +230,7 @@ fn append_column(
     column: &ArrayRef,
     cells: &mut CellColumns,
     b: usize,
+    text: &mut Text<'_>,
 ) -> Result<(), IngestError> {
     let unsupported = |t: &DataType| IngestError::Cell {
         file: path.to_path_buf(),
@@ -131,30 +247,42 @@ fn append_column(
                 .ok_or_else(|| unsupported(column.data_type()))?;
             for i in 0..array.len() {
                 if array.is_valid(i) {
-                    $render(cells.buffer(b), array.value(i));
+                    $render(cells.buffer(b), array.value(i))?;
                 }
                 cells.end_cell(b);
             }
         }};
     }
+    let mut string = |out: &mut String, s: &str| -> Result<(), IngestError> {
+        let s = s.trim_end_matches(' ');
+        if s.is_ascii() {
+            out.push_str(s);
+        } else {
+            out.push_str(&text.of(name, "a value", s)?);
+        }
+        Ok(())
+    };
     match column.data_type() {
-        DataType::Float64 => each!(Float64Array, |out: &mut String, x: f64| push_number(out, x)),
-        DataType::Utf8View => each!(StringViewArray, |out: &mut String, s: &str| out
-            .push_str(s.trim_end_matches(' '))),
-        DataType::Utf8 => each!(StringArray, |out: &mut String, s: &str| out
-            .push_str(s.trim_end_matches(' '))),
-        DataType::Date32 => each!(Date32Array, |out: &mut String, d: i32| push_date(
-            out,
-            i64::from(d)
-        )),
+        DataType::Float64 => each!(Float64Array, |out: &mut String, x: f64| {
+            push_number(out, x);
+            Ok::<(), IngestError>(())
+        }),
+        DataType::Utf8View => each!(StringViewArray, |out: &mut String, s: &str| string(out, s)),
+        DataType::Utf8 => each!(StringArray, |out: &mut String, s: &str| string(out, s)),
+        DataType::Date32 => each!(Date32Array, |out: &mut String, d: i32| {
+            push_date(out, i64::from(d));
+            Ok::<(), IngestError>(())
+        }),
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
             each!(TimestampMicrosecondArray, |out: &mut String, us: i64| {
-                push_datetime_micros(out, us)
+                push_datetime_micros(out, round_truncated_micros(us, SPSS_EPOCH_OFFSET_SECONDS));
+                Ok::<(), IngestError>(())
             })
         }
         DataType::Duration(TimeUnit::Microsecond) => {
             each!(DurationMicrosecondArray, |out: &mut String, us: i64| {
-                push_number(out, us as f64 / 1e6)
+                push_duration(out, round_truncated_micros(us, 0));
+                Ok::<(), IngestError>(())
             })
         }
         other => return Err(unsupported(other)),
@@ -162,31 +290,83 @@ fn append_column(
     Ok(())
 }
 
-/// Value labels and user-missing declarations of one variable.
-fn labels_of(metadata: &SpssMetadata, name: &str) -> ColumnLabels {
+/// A missing-range bound: SPSS writes `LO` and `HI` as the lowest and highest doubles; they mean -inf and +inf.
+fn range_bound(x: f64) -> f64 {
+    if x <= -1e300 {
+        f64::NEG_INFINITY
+    } else if x >= 1e300 {
+        f64::INFINITY
+    } else {
+        x
+    }
+}
+
+/// Variable label, value labels and user-missing declarations of one variable (`library_name` as the library
+/// spells it, `name` the real name).
+fn labels_of(
+    metadata: &SpssMetadata,
+    library_name: &str,
+    name: &str,
+    text: &mut Text<'_>,
+) -> Result<ColumnLabels, IngestError> {
     let mut labels = ColumnLabels::default();
-    if let Some(map) = metadata.value_labels(name) {
+    if let Some(label) = metadata.label(library_name)
+        && !label.trim().is_empty()
+    {
+        labels.variable_label = Some(text.of(name, "the variable label", label)?.into_owned());
+    }
+    if let Some(map) = metadata.value_labels(library_name) {
         for (value, label) in map {
-            labels.value_labels.push((value_text(value), label.clone()));
+            let code = match value {
+                Value::Numeric(x) => number_text(*x),
+                Value::String(s) => text
+                    .of(name, "a value-label code", s.trim_end_matches(' '))?
+                    .into_owned(),
+            };
+            labels
+                .value_labels
+                .push((code, text.of(name, "a value label", label)?.into_owned()));
         }
     }
-    if let Some(specs) = metadata.variable_missing_values.get(name) {
+    if let Some(specs) = metadata.variable_missing_values.get(library_name) {
         for spec in specs {
             match spec {
                 MissingSpec::Value(x) => labels.missing_codes.push(number_text(*x)),
-                MissingSpec::StringValue(s) => labels
-                    .missing_codes
-                    .push(s.trim_end_matches(' ').to_string()),
-                MissingSpec::Range { lo, hi } => labels.missing_ranges.push((*lo, *hi)),
+                MissingSpec::StringValue(s) => labels.missing_codes.push(
+                    text.of(name, "a missing value", s.trim_end_matches(' '))?
+                        .into_owned(),
+                ),
+                MissingSpec::Range { lo, hi } => labels
+                    .missing_ranges
+                    .push((range_bound(*lo), range_bound(*hi))),
             }
         }
     }
-    labels
+    Ok(labels)
 }
 
-fn value_text(value: &Value) -> String {
-    match value {
-        Value::Numeric(x) => number_text(*x),
-        Value::String(s) => s.trim_end_matches(' ').to_string(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_case_count_finding_is_replaced() {
+        assert!(is_library_case_count_finding(
+            "header declares 0 rows but 4 rows were read"
+        ));
+        assert!(!is_library_case_count_finding(
+            "header declares 1 values per row but the variable list defines 12; used 12"
+        ));
+    }
+
+    #[test]
+    fn lo_and_hi_are_infinite() {
+        assert_eq!(range_bound(-f64::MAX), f64::NEG_INFINITY);
+        assert_eq!(
+            range_bound(f64::from_bits(0xFFEF_FFFF_FFFF_FFFE)),
+            f64::NEG_INFINITY
+        );
+        assert_eq!(range_bound(f64::MAX), f64::INFINITY);
+        assert_eq!(range_bound(97.0), 97.0);
     }
 }
