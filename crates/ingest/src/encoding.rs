@@ -33,6 +33,17 @@ pub fn decode<'a>(
             ),
         });
     }
+    if !utf16 && encoding.codec().is_ascii_compatible() {
+        if let Some(suggest) = looks_like_utf16(bytes) {
+            return Err(IngestError::WrongEncoding {
+                file: file.to_path_buf(),
+                message: format!(
+                    "the file looks like UTF-16 text without a byte-order mark (every other byte is zero) but the \
+                     config says it is {encoding}; set `encoding = \"{suggest}\"`"
+                ),
+            });
+        }
+    }
     if encoding.is_utf8() {
         let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
         let bom_len = (bytes.len() - body.len()) as u64;
@@ -84,7 +95,7 @@ pub fn decode<'a>(
         // Single-byte code pages decode every byte; multi-byte ones (gb18030, shift_jis, UTF-16) can meet bytes
         // that are not a character. Name the first such position instead of writing U+FFFD into the data.
         let at = first_undecodable(encoding, body);
-        let line = body[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let line = line_at(encoding, body, at);
         return Err(IngestError::Encoding {
             file: file.to_path_buf(),
             line,
@@ -100,30 +111,66 @@ pub fn decode<'a>(
     Ok(Cow::Owned(text.into_owned()))
 }
 
-/// Byte offset of the first malformed sequence (decoding chunk by chunk until the decoder reports one).
+/// Byte offset of the first malformed sequence (decoding chunk by chunk until the decoder reports one). The input is
+/// the whole rest of the file, so it is decoded as the last: a multi-byte sequence cut by the end of the file is
+/// malformed too. The decoder may have read bytes past the malformed sequence (`extra`) and the sequence may have
+/// begun in an earlier chunk; the offset is that of its first byte.
 fn first_undecodable(encoding: Encoding, bytes: &[u8]) -> usize {
     let mut decoder = encoding.codec().new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(64);
+    let mut out = String::with_capacity(256);
     let mut read = 0usize;
     while read < bytes.len() {
         out.clear();
         let (result, n) =
-            decoder.decode_to_string_without_replacement(&bytes[read..], &mut out, false);
+            decoder.decode_to_string_without_replacement(&bytes[read..], &mut out, true);
+        read += n;
         match result {
-            encoding_rs::DecoderResult::Malformed(bad, _) => {
-                return (read + n).saturating_sub(bad as usize);
+            encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                return read.saturating_sub(bad as usize + extra as usize);
             }
-            encoding_rs::DecoderResult::OutputFull => {
-                out.reserve(64);
-                read += n;
-                if n == 0 {
-                    out.reserve(out.capacity());
-                }
-            }
+            encoding_rs::DecoderResult::OutputFull => {}
             encoding_rs::DecoderResult::InputEmpty => return bytes.len(),
         }
     }
     bytes.len()
+}
+
+/// 1-based line of byte offset `at` of `body` (decodable up to `at`): newline characters counted in the decoded text,
+/// so that a UTF-16 character with an 0x0A byte is not taken for a line break.
+fn line_at(encoding: Encoding, body: &[u8], at: usize) -> u64 {
+    let prefix = &body[..at.min(body.len())];
+    let newlines = if encoding.codec().is_ascii_compatible() {
+        prefix.iter().filter(|b| **b == b'\n').count()
+    } else {
+        let (text, _) = encoding.codec().decode_without_bom_handling(prefix);
+        text.chars().filter(|c| *c == '\n').count()
+    };
+    newlines as u64 + 1
+}
+
+/// Whether text declared UTF-8 or a one-byte code page looks like UTF-16 without a byte-order mark: NUL bytes in most
+/// odd (little-endian) or even (big-endian) positions of its start. Returns the encoding to suggest.
+fn looks_like_utf16(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let nul_at = |parity: usize| {
+        head.iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
+    let (even, odd) = (nul_at(0), nul_at(1));
+    if odd * 4 >= pairs * 3 && even == 0 {
+        Some("utf-16le")
+    } else if even * 4 >= pairs * 3 && odd == 0 {
+        Some("utf-16be")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -188,5 +235,70 @@ mod tests {
             decode(p(), b"\xEF\xBB\xBFa", Encoding::LATIN1),
             Err(IngestError::WrongEncoding { .. })
         ));
+    }
+
+    fn encoding_error(bytes: &[u8], label: &str) -> (u64, u64, String) {
+        let e = Encoding::from_label(label).unwrap();
+        match decode(p(), bytes, e) {
+            Err(IngestError::Encoding {
+                line,
+                byte_offset,
+                bytes,
+                ..
+            }) => (line, byte_offset, bytes),
+            other => panic!("{label}: expected an encoding error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn multibyte_sequence_cut_at_the_end_of_the_file_is_named() {
+        // gb18030 and shift_jis lead bytes with no trail byte: the error points at the lead byte.
+        assert_eq!(
+            encoding_error(b"a,b\n1,\x81", "gb18030"),
+            (2, 6, "81".into())
+        );
+        assert_eq!(
+            encoding_error(b"a,b\n1,\x82", "shift_jis"),
+            (2, 6, "82".into())
+        );
+        // An odd number of bytes in UTF-16.
+        assert_eq!(encoding_error(b"a\0\n\0b", "utf-16le"), (2, 4, "62".into()));
+    }
+
+    #[test]
+    fn malformed_sequence_offset_excludes_bytes_read_after_it() {
+        // A lone high surrogate followed by `b`: the decoder reads `b` before reporting the surrogate.
+        assert_eq!(
+            encoding_error(b"\xFF\xFEa\0\n\0\x00\xD8b\0", "utf-16le"),
+            (2, 6, "00 d8 62 00".into())
+        );
+        // A gb18030 four-byte sequence broken at its third byte.
+        let (line, offset, _) = encoding_error(b"x\n\x81\x30\x20\x30", "gb18030");
+        assert_eq!((line, offset), (2, 2));
+    }
+
+    #[test]
+    fn utf16_lines_count_newline_characters_not_0a_bytes() {
+        // U+0A41 is the bytes 41 0a in UTF-16LE: not a line break.
+        let mut bytes = "\u{0A41}\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>();
+        bytes.extend_from_slice(b"\x00\xDC");
+        assert_eq!(encoding_error(&bytes, "utf-16le").0, 2);
+    }
+
+    #[test]
+    fn utf16_without_bom_declared_utf8_is_named() {
+        let bytes: Vec<u8> = "id,name\n1,x\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let err = decode(p(), &bytes, Encoding::UTF8).unwrap_err();
+        assert!(
+            matches!(err, IngestError::WrongEncoding { .. })
+                && err.to_string().contains("utf-16le"),
+            "{err}"
+        );
     }
 }
