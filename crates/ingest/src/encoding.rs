@@ -4,7 +4,9 @@
 //! its `encoding_rs` decoder (Latin-1 as windows-1252, a superset for printable text); a byte sequence that is not a
 //! character in a multi-byte encoding is an error naming its line and offset, never a U+FFFD in the data. Files that
 //! are evidently in another encoding (a UTF-16 byte-order mark in a file declared single-byte, a UTF-8 BOM in a file
-//! declared Latin-1) are rejected instead of being decoded into garbage.
+//! declared Latin-1, UTF-16 without a byte-order mark, every other byte zero, in a file declared UTF-8 or a code page)
+//! are rejected instead of being decoded into garbage. Offsets count from the start of the file (byte-order mark
+//! included); lines count the newline characters of the decoded text before the offset.
 
 use std::borrow::Cow;
 use std::path::Path;
