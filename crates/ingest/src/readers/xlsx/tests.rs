@@ -15,23 +15,37 @@ const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 /// A workbook with one worksheet per (name, sheetData rows, extra XML after sheetData), text cells inline.
 fn workbook(sheets: &[(&str, &str, &str)], date1904: bool) -> Vec<u8> {
+    let ns = r#"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
+    let xml: Vec<(&str, Vec<u8>)> = sheets
+        .iter()
+        .map(|(name, rows, extra)| {
+            let body = format!(r#"<?xml version="1.0"?><worksheet {ns}><sheetData>{rows}</sheetData>{extra}</worksheet>"#);
+            (*name, body.into_bytes())
+        })
+        .collect();
+    workbook_parts(&xml, date1904)
+}
+
+/// A workbook with one worksheet per (name, whole sheet XML).
+fn workbook_parts(sheets: &[(&str, Vec<u8>)], date1904: bool) -> Vec<u8> {
     let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    let mut part = |name: &str, body: &str| {
+    let mut part = |name: &str, body: &[u8]| {
         zip.start_file(name, opts).unwrap();
-        zip.write_all(body.as_bytes()).unwrap();
+        zip.write_all(body).unwrap();
     };
     let ns = r#"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
     let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     part(
         "[Content_Types].xml",
-        r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#,
+        br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#,
     );
     part(
         "_rels/.rels",
-        &format!(
+        format!(
             r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
-        ),
+        )
+        .as_bytes(),
     );
     let mut book = format!(
         r#"<?xml version="1.0"?><workbook {ns}><workbookPr{}/><sheets>"#,
@@ -40,7 +54,7 @@ fn workbook(sheets: &[(&str, &str, &str)], date1904: bool) -> Vec<u8> {
     let mut rels = String::from(
         r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
     );
-    for (i, (name, _, _)) in sheets.iter().enumerate() {
+    for (i, (name, _)) in sheets.iter().enumerate() {
         let n = i + 1;
         book.push_str(&format!(
             r#"<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>"#
@@ -53,16 +67,11 @@ fn workbook(sheets: &[(&str, &str, &str)], date1904: bool) -> Vec<u8> {
     rels.push_str(&format!(
         r#"<Relationship Id="rIdS" Type="{rel}/styles" Target="styles.xml"/></Relationships>"#
     ));
-    part("xl/workbook.xml", &book);
-    part("xl/_rels/workbook.xml.rels", &rels);
-    part("xl/styles.xml", STYLES);
-    for (i, (_, rows, extra)) in sheets.iter().enumerate() {
-        part(
-            &format!("xl/worksheets/sheet{}.xml", i + 1),
-            &format!(
-                r#"<?xml version="1.0"?><worksheet {ns}><sheetData>{rows}</sheetData>{extra}</worksheet>"#
-            ),
-        );
+    part("xl/workbook.xml", book.as_bytes());
+    part("xl/_rels/workbook.xml.rels", rels.as_bytes());
+    part("xl/styles.xml", STYLES.as_bytes());
+    for (i, (_, xml)) in sheets.iter().enumerate() {
+        part(&format!("xl/worksheets/sheet{}.xml", i + 1), xml);
     }
     zip.finish().unwrap().into_inner()
 }
@@ -481,12 +490,30 @@ fn garbage_sheet_xml_never_panics() {
                 .map(|_| pieces[rng.random_range(0..pieces.len())])
                 .collect()
         };
-        let bytes = workbook(&[("S", &xml, "")], case % 2 == 0);
+        let bytes = match case % 5 {
+            // Random bytes (any value) as the whole sheet XML.
+            4 => {
+                let len = rng.random_range(0..400);
+                let xml: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+                workbook_parts(&[("S", xml)], false)
+            }
+            _ => workbook(&[("S", &xml, "")], case % 2 == 0),
+        };
         let mut d = d.clone();
         d.header_row = rng.random_range(0..4);
         d.skip_rows = rng.random_range(0..3);
         if let Ok(t) = read(&bytes, &d) {
             assert!(t.columns.iter().all(|c| c.len() == t.num_rows()));
         }
+        // Random bytes as the whole file, and a valid workbook with random bytes flipped.
+        let len = rng.random_range(0..300);
+        let junk: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+        assert!(read(&junk, &d).is_err());
+        let mut flipped = layout_workbook();
+        for _ in 0..rng.random_range(1..6) {
+            let at = rng.random_range(0..flipped.len());
+            flipped[at] = rng.random();
+        }
+        let _ = read(&flipped, &d);
     }
 }
