@@ -35,16 +35,17 @@ pub fn decode<'a>(
             ),
         });
     }
-    if !utf16 && encoding.codec().is_ascii_compatible() {
-        if let Some(suggest) = looks_like_utf16(bytes) {
-            return Err(IngestError::WrongEncoding {
-                file: file.to_path_buf(),
-                message: format!(
-                    "the file looks like UTF-16 text without a byte-order mark (every other byte is zero) but the \
-                     config says it is {encoding}; set `encoding = \"{suggest}\"`"
-                ),
-            });
-        }
+    let utf16_guess = (!utf16 && encoding.codec().is_ascii_compatible())
+        .then(|| looks_like_utf16(bytes))
+        .flatten();
+    if let Some(suggest) = utf16_guess {
+        return Err(IngestError::WrongEncoding {
+            file: file.to_path_buf(),
+            message: format!(
+                "the file looks like UTF-16 text without a byte-order mark (every other byte is zero) but the \
+                 config says it is {encoding}; set `encoding = \"{suggest}\"`"
+            ),
+        });
     }
     if encoding.is_utf8() {
         let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);

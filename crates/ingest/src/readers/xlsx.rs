@@ -124,7 +124,7 @@ fn format_error(path: &Path, message: String) -> IngestError {
 }
 
 fn open(path: &Path) -> Result<Xlsx<std::io::BufReader<std::fs::File>>, IngestError> {
-    calamine::open_workbook(path).map_err(|e: XlsxError| format_error(path, e.to_string()))
+    calamine::open_workbook(path).map_err(|e: XlsxError| format_error(path, describe(&e)))
 }
 
 /// Reads the sheet named `wanted` (default: the first), falling back to a repaired copy of the workbook when calamine
