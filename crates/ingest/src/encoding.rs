@@ -304,4 +304,58 @@ mod tests {
             "{err}"
         );
     }
+
+    /// Property: for random bytes in each multi-byte encoding, an error's offset is that of the first malformed
+    /// sequence: everything before it decodes cleanly, and it is inside the file.
+    #[test]
+    fn error_offset_is_the_first_malformed_sequence() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for label in [
+            "gb18030",
+            "shift_jis",
+            "euc-kr",
+            "big5",
+            "utf-16le",
+            "utf-16be",
+            "utf-8",
+        ] {
+            let e = Encoding::from_label(label).unwrap();
+            let mut errors = 0;
+            for _ in 0..400 {
+                let len = rng.random_range(1..40);
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        if rng.random_bool(0.5) {
+                            rng.random_range(0x20..0x7f)
+                        } else {
+                            rng.random()
+                        }
+                    })
+                    .collect();
+                let Err(IngestError::Encoding {
+                    byte_offset, line, ..
+                }) = decode(p(), &bytes, e)
+                else {
+                    continue;
+                };
+                errors += 1;
+                let at = byte_offset as usize;
+                assert!(at < bytes.len(), "{label}: {at} of {}", bytes.len());
+                let bom = if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+                    2
+                } else {
+                    0
+                };
+                let prefix = &bytes[bom.min(at)..at];
+                let (text, bad) = e.codec().decode_without_bom_handling(prefix);
+                assert!(
+                    !bad,
+                    "{label}: bytes before offset {at} do not decode: {bytes:02x?}"
+                );
+                assert_eq!(line, text.matches('\n').count() as u64 + 1, "{label}");
+            }
+            assert!(errors > 20, "{label}: only {errors} errors");
+        }
+    }
 }

@@ -159,9 +159,16 @@ mod tests {
                 Encoding::UTF8_BOM,
                 Encoding::LATIN1,
                 Encoding::WINDOWS_1252,
-            ][case % 4];
+                Encoding::from_label("gb18030").unwrap(),
+                Encoding::from_label("shift_jis").unwrap(),
+                Encoding::from_label("utf-16le").unwrap(),
+                Encoding::from_label("utf-16be").unwrap(),
+                Encoding::from_label("windows-1256").unwrap(),
+            ][case % 9];
             let delim = [",", ";", "\t", "|"][case % 3];
-            let d = delivery(encoding, delim, &[("a", "a"), ("b", "b")], &[]);
+            let mut d = delivery(encoding, delim, &[("a", "a"), ("b", "b")], &[]);
+            d.header_row = (case % 3) as u32;
+            d.skip_rows = (case % 2) as u32;
             if let Ok(t) = read_delivery(&path, &d) {
                 assert!(t.columns.iter().all(|c| c.len() == t.num_rows()));
             }
