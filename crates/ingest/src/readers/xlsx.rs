@@ -275,9 +275,10 @@ fn build_table(
         header.pop();
     }
     let mut builder = RawTableBuilder::new(path, header.clone(), keep)?;
+    // Whether a sheet column is a kept column of the table (columns left of the table are not).
     let kept_col = |col: u32| {
-        let at = (col - first_col) as usize;
-        at < header.len() && builder.keeps(at)
+        col.checked_sub(first_col)
+            .is_some_and(|at| (at as usize) < header.len() && builder.keeps(at as usize))
     };
     let mut warnings = CellWarnings::new(
         &sheet.name,
@@ -286,7 +287,7 @@ fn build_table(
          the values)",
     );
     for &(row, col) in &sheet.formulas_without_value {
-        if (row == header_index || (row >= data_start && kept_col(col))) && col >= first_col {
+        if col >= first_col && (row == header_index || (row >= data_start && kept_col(col))) {
             warnings.add(cell_name(row, col));
         }
     }
@@ -296,7 +297,7 @@ fn build_table(
          read as empty",
     );
     for &((r0, c0), (r1, c1)) in &sheet.merged {
-        if r1 >= data_start && (c0..=c1).any(|c| c >= first_col && kept_col(c)) {
+        if r1 >= data_start && (c0..=c1).any(kept_col) {
             merges.add(format!("{}:{}", cell_name(r0, c0), cell_name(r1, c1)));
         }
     }

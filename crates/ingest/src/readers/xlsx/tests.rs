@@ -517,3 +517,82 @@ fn garbage_sheet_xml_never_panics() {
         let _ = read(&flipped, &d);
     }
 }
+
+#[test]
+fn formula_without_value_left_of_the_table_is_not_a_cell_of_it() {
+    let rows = [
+        row(1, &[s("B1", "id")]),
+        row(
+            2,
+            &[r#"<c r="A2"><f>1+1</f></c>"#.to_string(), n("B2", "1", 0)],
+        ),
+    ]
+    .concat();
+    let t = read(&workbook(&[("S", &rows, "")], false), &delivery(&["id"])).unwrap();
+    assert_eq!(cells(&t, "id"), ["1"]);
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+}
+
+/// Fuzz-style, well-formed: random sheets of random cells (text that may be a header name, numbers, dates, formulas
+/// with and without cached value, blanks) at random places, random merges, header_row, skip_rows and mapped columns,
+/// never panic; when they read, every column has one cell per row and every warning names a cell of the sheet.
+#[test]
+fn random_layouts_never_panic() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+    for _ in 0..400 {
+        let mut xml = String::new();
+        for r in 1..=rng.random_range(0..9u32) {
+            if rng.random_bool(0.2) {
+                continue;
+            }
+            let mut cells = Vec::new();
+            let mut col = 0u32;
+            while rng.random_bool(0.7) && col < 6 {
+                col += rng.random_range(0..2);
+                let name = cell_name(r - 1, col);
+                cells.push(match rng.random_range(0..7) {
+                    0 => s(&name, ["a", "b", "c", " "][rng.random_range(0..4)]),
+                    1 => n(
+                        &name,
+                        &rng.random_range(-5.0..50_000.0f64).to_string(),
+                        rng.random_range(0..4),
+                    ),
+                    2 => format!(r#"<c r="{name}"><f>1+1</f></c>"#),
+                    3 => format!(r#"<c r="{name}"><f>1+1</f><v>2</v></c>"#),
+                    4 => format!(r#"<c r="{name}" t="b"><v>1</v></c>"#),
+                    5 => format!(r#"<c r="{name}" t="n"><v> 7</v></c>"#),
+                    _ => format!(r#"<c r="{name}"/>"#),
+                });
+                col += 1;
+            }
+            xml.push_str(&row(r, &cells));
+        }
+        let merge = if rng.random_bool(0.3) {
+            let (r0, c0) = (rng.random_range(0..6), rng.random_range(0..6));
+            format!(
+                r#"<mergeCells count="1"><mergeCell ref="{}:{}"/></mergeCells>"#,
+                cell_name(r0, c0),
+                cell_name(r0 + rng.random_range(0..3), c0 + rng.random_range(0..3))
+            )
+        } else {
+            String::new()
+        };
+        let mapped: Vec<&str> = ["a", "b"]
+            .into_iter()
+            .filter(|_| rng.random_bool(0.5))
+            .collect();
+        let mut d = delivery(&mapped);
+        d.header_row = rng.random_range(0..5);
+        d.skip_rows = rng.random_range(0..3);
+        if let Ok(t) = read(&workbook(&[("S", &xml, &merge)], rng.random_bool(0.5)), &d) {
+            assert!(t.columns.iter().all(|c| c.len() == t.num_rows()));
+            assert!(
+                t.warnings
+                    .iter()
+                    .all(|w| w.starts_with("S!") || w.starts_with("worksheet")),
+                "{:?}",
+                t.warnings
+            );
+        }
+    }
+}
