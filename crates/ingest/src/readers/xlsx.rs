@@ -34,7 +34,7 @@
 //!
 //! **Cells calamine refuses.** calamine refuses a whole sheet over one value it cannot parse, e.g. a number stored
 //! with a leading blank (`<v> 41</v>`, which Excel and openpyxl read as 41). The sheet is then read again from a copy
-//! of the workbook in which such values are trimmed ([`repair`]); a cell that still cannot be read is an
+//! of the workbook in which such values are trimmed (module `repair`); a cell that still cannot be read is an
 //! [`IngestError::UnreadableCell`] naming sheet and cell, never its content.
 
 mod repair;
