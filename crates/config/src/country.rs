@@ -161,10 +161,14 @@ pub struct Delivery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
     /// 1-based row holding the variable names (`.xlsx` and CSV; default 1). For `.xlsx` it counts the sheet's rows
-    /// as Excel numbers them; for CSV it counts records.
+    /// as Excel numbers them (row 1 is the sheet's first row even when the used range starts lower); for CSV it counts
+    /// records (a blank line is not one). The default 1 means the first non-blank row, so a sheet or file whose first
+    /// rows are blank still reads; set it to skip a cover text above the table.
     #[serde(default = "default_header_row")]
     pub header_row: u32,
-    /// Rows right after the header that are not data (e.g. a second header row of labels); default 0.
+    /// Rows right after the header that are not data (e.g. a second header row of labels); default 0. Counted as
+    /// `header_row` counts: Excel rows (blank ones included) for `.xlsx`, records for CSV. Neither these nor the rows
+    /// above the header are records of the table.
     #[serde(default)]
     pub skip_rows: u32,
     /// Source columns that are direct identifiers (names, phones, GPS, notes): dropped at ingest.

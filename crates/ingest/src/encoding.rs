@@ -4,7 +4,9 @@
 //! its `encoding_rs` decoder (Latin-1 as windows-1252, a superset for printable text); a byte sequence that is not a
 //! character in a multi-byte encoding is an error naming its line and offset, never a U+FFFD in the data. Files that
 //! are evidently in another encoding (a UTF-16 byte-order mark in a file declared single-byte, a UTF-8 BOM in a file
-//! declared Latin-1) are rejected instead of being decoded into garbage.
+//! declared Latin-1, UTF-16 without a byte-order mark, every other byte zero, in a file declared UTF-8 or a code page)
+//! are rejected instead of being decoded into garbage. Offsets count from the start of the file (byte-order mark
+//! included); lines count the newline characters of the decoded text before the offset.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -30,6 +32,18 @@ pub fn decode<'a>(
             message: format!(
                 "the file starts with a UTF-16 byte-order mark but the config says it is {encoding}; set \
                  `encoding = \"utf-16le\"` (or utf-16be)"
+            ),
+        });
+    }
+    let utf16_guess = (!utf16 && encoding.codec().is_ascii_compatible())
+        .then(|| looks_like_utf16(bytes))
+        .flatten();
+    if let Some(suggest) = utf16_guess {
+        return Err(IngestError::WrongEncoding {
+            file: file.to_path_buf(),
+            message: format!(
+                "the file looks like UTF-16 text without a byte-order mark (every other byte is zero) but the \
+                 config says it is {encoding}; set `encoding = \"{suggest}\"`"
             ),
         });
     }
@@ -84,7 +98,7 @@ pub fn decode<'a>(
         // Single-byte code pages decode every byte; multi-byte ones (gb18030, shift_jis, UTF-16) can meet bytes
         // that are not a character. Name the first such position instead of writing U+FFFD into the data.
         let at = first_undecodable(encoding, body);
-        let line = body[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let line = line_at(encoding, body, at);
         return Err(IngestError::Encoding {
             file: file.to_path_buf(),
             line,
@@ -100,30 +114,66 @@ pub fn decode<'a>(
     Ok(Cow::Owned(text.into_owned()))
 }
 
-/// Byte offset of the first malformed sequence (decoding chunk by chunk until the decoder reports one).
+/// Byte offset of the first malformed sequence (decoding chunk by chunk until the decoder reports one). The input is
+/// the whole rest of the file, so it is decoded as the last: a multi-byte sequence cut by the end of the file is
+/// malformed too. The decoder may have read bytes past the malformed sequence (`extra`) and the sequence may have
+/// begun in an earlier chunk; the offset is that of its first byte.
 fn first_undecodable(encoding: Encoding, bytes: &[u8]) -> usize {
     let mut decoder = encoding.codec().new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(64);
+    let mut out = String::with_capacity(256);
     let mut read = 0usize;
     while read < bytes.len() {
         out.clear();
         let (result, n) =
-            decoder.decode_to_string_without_replacement(&bytes[read..], &mut out, false);
+            decoder.decode_to_string_without_replacement(&bytes[read..], &mut out, true);
+        read += n;
         match result {
-            encoding_rs::DecoderResult::Malformed(bad, _) => {
-                return (read + n).saturating_sub(bad as usize);
+            encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                return read.saturating_sub(bad as usize + extra as usize);
             }
-            encoding_rs::DecoderResult::OutputFull => {
-                out.reserve(64);
-                read += n;
-                if n == 0 {
-                    out.reserve(out.capacity());
-                }
-            }
+            encoding_rs::DecoderResult::OutputFull => {}
             encoding_rs::DecoderResult::InputEmpty => return bytes.len(),
         }
     }
     bytes.len()
+}
+
+/// 1-based line of byte offset `at` of `body` (decodable up to `at`): newline characters counted in the decoded text,
+/// so that a UTF-16 character with an 0x0A byte is not taken for a line break.
+fn line_at(encoding: Encoding, body: &[u8], at: usize) -> u64 {
+    let prefix = &body[..at.min(body.len())];
+    let newlines = if encoding.codec().is_ascii_compatible() {
+        prefix.iter().filter(|b| **b == b'\n').count()
+    } else {
+        let (text, _) = encoding.codec().decode_without_bom_handling(prefix);
+        text.chars().filter(|c| *c == '\n').count()
+    };
+    newlines as u64 + 1
+}
+
+/// Whether text declared UTF-8 or a one-byte code page looks like UTF-16 without a byte-order mark: NUL bytes in most
+/// odd (little-endian) or even (big-endian) positions of its start. Returns the encoding to suggest.
+fn looks_like_utf16(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let nul_at = |parity: usize| {
+        head.iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
+    let (even, odd) = (nul_at(0), nul_at(1));
+    if odd * 4 >= pairs * 3 && even == 0 {
+        Some("utf-16le")
+    } else if even * 4 >= pairs * 3 && odd == 0 {
+        Some("utf-16be")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -188,5 +238,124 @@ mod tests {
             decode(p(), b"\xEF\xBB\xBFa", Encoding::LATIN1),
             Err(IngestError::WrongEncoding { .. })
         ));
+    }
+
+    fn encoding_error(bytes: &[u8], label: &str) -> (u64, u64, String) {
+        let e = Encoding::from_label(label).unwrap();
+        match decode(p(), bytes, e) {
+            Err(IngestError::Encoding {
+                line,
+                byte_offset,
+                bytes,
+                ..
+            }) => (line, byte_offset, bytes),
+            other => panic!("{label}: expected an encoding error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn multibyte_sequence_cut_at_the_end_of_the_file_is_named() {
+        // gb18030 and shift_jis lead bytes with no trail byte: the error points at the lead byte.
+        assert_eq!(
+            encoding_error(b"a,b\n1,\x81", "gb18030"),
+            (2, 6, "81".into())
+        );
+        assert_eq!(
+            encoding_error(b"a,b\n1,\x82", "shift_jis"),
+            (2, 6, "82".into())
+        );
+        // An odd number of bytes in UTF-16.
+        assert_eq!(encoding_error(b"a\0\n\0b", "utf-16le"), (2, 4, "62".into()));
+    }
+
+    #[test]
+    fn malformed_sequence_offset_excludes_bytes_read_after_it() {
+        // A lone high surrogate followed by `b`: the decoder reads `b` before reporting the surrogate.
+        assert_eq!(
+            encoding_error(b"\xFF\xFEa\0\n\0\x00\xD8b\0", "utf-16le"),
+            (2, 6, "00 d8 62 00".into())
+        );
+        // A gb18030 four-byte sequence broken at its third byte.
+        let (line, offset, _) = encoding_error(b"x\n\x81\x30\x20\x30", "gb18030");
+        assert_eq!((line, offset), (2, 2));
+    }
+
+    #[test]
+    fn utf16_lines_count_newline_characters_not_0a_bytes() {
+        // U+0A41 is the bytes 41 0a in UTF-16LE: not a line break.
+        let mut bytes = "\u{0A41}\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>();
+        bytes.extend_from_slice(b"\x00\xDC");
+        assert_eq!(encoding_error(&bytes, "utf-16le").0, 2);
+    }
+
+    #[test]
+    fn utf16_without_bom_declared_utf8_is_named() {
+        let bytes: Vec<u8> = "id,name\n1,x\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let err = decode(p(), &bytes, Encoding::UTF8).unwrap_err();
+        assert!(
+            matches!(err, IngestError::WrongEncoding { .. })
+                && err.to_string().contains("utf-16le"),
+            "{err}"
+        );
+    }
+
+    /// Property: for random bytes in each multi-byte encoding, an error's offset is that of the first malformed
+    /// sequence: everything before it decodes cleanly, and it is inside the file.
+    #[test]
+    fn error_offset_is_the_first_malformed_sequence() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for label in [
+            "gb18030",
+            "shift_jis",
+            "euc-kr",
+            "big5",
+            "utf-16le",
+            "utf-16be",
+            "utf-8",
+        ] {
+            let e = Encoding::from_label(label).unwrap();
+            let mut errors = 0;
+            for _ in 0..400 {
+                let len = rng.random_range(1..40);
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        if rng.random_bool(0.5) {
+                            rng.random_range(0x20..0x7f)
+                        } else {
+                            rng.random()
+                        }
+                    })
+                    .collect();
+                let Err(IngestError::Encoding {
+                    byte_offset, line, ..
+                }) = decode(p(), &bytes, e)
+                else {
+                    continue;
+                };
+                errors += 1;
+                let at = byte_offset as usize;
+                assert!(at < bytes.len(), "{label}: {at} of {}", bytes.len());
+                let bom = if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+                    2
+                } else {
+                    0
+                };
+                let prefix = &bytes[bom.min(at)..at];
+                let (text, bad) = e.codec().decode_without_bom_handling(prefix);
+                assert!(
+                    !bad,
+                    "{label}: bytes before offset {at} do not decode: {bytes:02x?}"
+                );
+                assert_eq!(line, text.matches('\n').count() as u64 + 1, "{label}");
+            }
+            assert!(errors > 20, "{label}: only {errors} errors");
+        }
     }
 }

@@ -24,7 +24,8 @@ pub enum IngestError {
 
     #[error(
         "{file}:{line}: not valid {expected} (invalid bytes {bytes} at byte offset {byte_offset}); set `encoding` in the \
-         delivery config to the file's real encoding (utf-8, utf-8-bom, latin-1, windows-1252) or re-save the file"
+         delivery config to the file's real encoding (a WHATWG label: utf-8, utf-8-bom, latin-1, windows-1252, windows-1256, \
+         windows-1251, windows-874, iso-8859-6, gb18030, shift_jis, utf-16le, utf-16be, ...) or re-save the file as UTF-8"
     )]
     Encoding {
         file: PathBuf,
@@ -110,4 +111,27 @@ pub enum IngestError {
 
     #[error("{file}: column `{column}` holds more than 4 GiB of text; split the delivery")]
     TooLarge { file: PathBuf, column: String },
+
+    #[error(
+        "{file}: worksheet `{sheet}`, cell {cell}: {problem}; correct the cell in Excel and save the file, or ask the \
+         data provider to re-export it"
+    )]
+    UnreadableCell {
+        file: PathBuf,
+        sheet: String,
+        /// The cell as Excel names it, e.g. `C7`.
+        cell: String,
+        /// What is wrong, never the cell's content.
+        problem: String,
+    },
+
+    #[error(
+        "{file}: header_row = {header_row}: {problem}; set `header_row` in the delivery config to the row holding the \
+         variable names (1-based: the Excel row number in a workbook, the record number in a CSV file)"
+    )]
+    HeaderRow {
+        file: PathBuf,
+        header_row: u32,
+        problem: String,
+    },
 }

@@ -1,9 +1,11 @@
 //! `dh-ingest`: readers for raw deliveries behind one interface ([`readers::DeliveryReader`]), yielding a
 //! [`RawTable`] of text cells with file and row numbers.
 //!
-//! Formats: CSV (UTF-8, UTF-8 with BOM, Latin-1/Windows-1252, any one-byte delimiter, LF/CRLF, quoted fields
-//! holding delimiters or newlines), SPSS `.sav` (with value labels and user-missing values), Stata `.dta` (value
-//! labels, extended missing `.a`-`.z`) and Excel `.xlsx`, one module each under [`readers`].
+//! Formats: CSV (any WHATWG encoding: UTF-8 with or without BOM, Latin-1, windows-1256, gb18030, UTF-16...; any
+//! one-byte delimiter, LF/CRLF, quoted fields holding delimiters or newlines), SPSS `.sav` (with value labels and
+//! user-missing values), Stata `.dta` (value labels, extended missing `.a`-`.z`) and Excel `.xlsx` (any sheet,
+//! cover text and label rows around the header), one module each under [`readers`]. The delivery's `header_row` and
+//! `skip_rows` place the header in CSV and `.xlsx` files (see [`readers::csv`] and [`readers::xlsx`]).
 //! Only the source columns mapped by the country config are kept: identifiers and unmapped columns are skipped while
 //! reading and never stored. Nothing here panics or exits on a bad file: every problem is an [`IngestError`] naming
 //! the file (and line, column, value where known), and rows with a wrong number of fields are kept and flagged in
@@ -157,9 +159,16 @@ mod tests {
                 Encoding::UTF8_BOM,
                 Encoding::LATIN1,
                 Encoding::WINDOWS_1252,
-            ][case % 4];
+                Encoding::from_label("gb18030").unwrap(),
+                Encoding::from_label("shift_jis").unwrap(),
+                Encoding::from_label("utf-16le").unwrap(),
+                Encoding::from_label("utf-16be").unwrap(),
+                Encoding::from_label("windows-1256").unwrap(),
+            ][case % 9];
             let delim = [",", ";", "\t", "|"][case % 3];
-            let d = delivery(encoding, delim, &[("a", "a"), ("b", "b")], &[]);
+            let mut d = delivery(encoding, delim, &[("a", "a"), ("b", "b")], &[]);
+            d.header_row = (case % 3) as u32;
+            d.skip_rows = (case % 2) as u32;
             if let Ok(t) = read_delivery(&path, &d) {
                 assert!(t.columns.iter().all(|c| c.len() == t.num_rows()));
             }

@@ -174,9 +174,10 @@ pub struct RawTable {
     pub file: PathBuf,
     /// Kept source columns (those mapped by the config), in header order.
     pub columns: Vec<RawColumn>,
-    /// Source row number of each row: the 1-based number of the data record in the file (the header is not
-    /// counted, blank lines are not records). For CSV this is the record index, not the physical line number
-    /// (quoted fields may span lines).
+    /// Source row number of each row: the 1-based index of the data record in the file (the header, the rows above
+    /// it and the `skip_rows` after it are not counted, blank lines are not records). For CSV this is the record
+    /// index, not the physical line number (quoted fields may span lines); for `.xlsx` it is not the Excel row number
+    /// (warnings about cells name those).
     pub row_numbers: Vec<u64>,
     /// Rows that could not be read cleanly; they are kept so that normalisation quarantines them.
     pub row_issues: Vec<RowIssue>,

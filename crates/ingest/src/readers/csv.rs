@@ -1,6 +1,14 @@
 //! CSV deliveries: any one-byte delimiter, `"` quoting (fields may hold delimiters, quotes and newlines), LF or CRLF
-//! line endings, UTF-8 (with or without byte-order mark) or Latin-1/Windows-1252. The whole file is decoded to UTF-8
-//! first, then parsed with `csv::ByteRecord` so that only kept cells are copied.
+//! line endings, in the delivery's `encoding` (any WHATWG label: UTF-8 with or without byte-order mark, Latin-1,
+//! windows-1256, gb18030, shift_jis, UTF-16, ...; see [`crate::encoding`]). The whole file is decoded to UTF-8 first,
+//! then parsed with `csv::ByteRecord` so that only kept cells are copied.
+//!
+//! **Layout.** Rows are counted as records: a blank line is not a record, and a record whose quoted field holds a
+//! newline is one record. `header_row` is the 1-based record holding the variable names (default 1, the first
+//! non-blank line; set it to skip a cover text above the table); `skip_rows` records right after the header are not
+//! data (e.g. a second header row of labels). Records above the header and skipped records are not records of the
+//! table: never stored, never counted. [`crate::RawTable::row_numbers`] holds each data record's 1-based index
+//! (counted from the first record after the skipped ones), as for every format; errors name the physical line.
 
 use std::path::Path;
 
@@ -31,7 +39,11 @@ impl DeliveryReader for CsvReader {
             },
         })?;
         let text = decode(path, &bytes, delivery.encoding)?;
-        parse(path, text.as_bytes(), delimiter, keep)
+        let layout = Layout {
+            header_row: delivery.header_row,
+            skip_rows: delivery.skip_rows,
+        };
+        parse_layout(path, text.as_bytes(), delimiter, keep, layout)
     }
 }
 
@@ -50,12 +62,41 @@ pub fn delimiter_byte(path: &Path, delimiter: &str) -> Result<u8, IngestError> {
     }
 }
 
-/// Parses decoded UTF-8 CSV text.
+/// Where the table starts (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// 1-based record holding the variable names (0 is read as 1).
+    pub header_row: u32,
+    /// Records right after the header that are not data.
+    pub skip_rows: u32,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            header_row: 1,
+            skip_rows: 0,
+        }
+    }
+}
+
+/// Parses decoded UTF-8 CSV text whose first record is the header.
 pub fn parse(
     path: &Path,
     text: &[u8],
     delimiter: u8,
     keep: &ColumnSelection,
+) -> Result<RawTable, IngestError> {
+    parse_layout(path, text, delimiter, keep, Layout::default())
+}
+
+/// Parses decoded UTF-8 CSV text with the header at `layout.header_row`.
+pub fn parse_layout(
+    path: &Path,
+    text: &[u8],
+    delimiter: u8,
+    keep: &ColumnSelection,
+    layout: Layout,
 ) -> Result<RawTable, IngestError> {
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -68,14 +109,29 @@ pub fn parse(
         line: e.position().map(|p| p.line()).unwrap_or(line),
         message: e.to_string(),
     };
-    if !reader
-        .read_byte_record(&mut record)
-        .map_err(|e| csv_error(e, 1))?
-    {
-        return Err(IngestError::Empty {
-            file: path.to_path_buf(),
-        });
+    let header_row = layout.header_row.max(1);
+    for n in 1..=header_row {
+        if !reader
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(e, 1))?
+        {
+            return Err(if n == 1 {
+                IngestError::Empty {
+                    file: path.to_path_buf(),
+                }
+            } else {
+                IngestError::HeaderRow {
+                    file: path.to_path_buf(),
+                    header_row: layout.header_row,
+                    problem: format!(
+                        "the file has only {} records (blank lines are not records)",
+                        n - 1
+                    ),
+                }
+            });
+        }
     }
+    let header_line = record.position().map_or(1, |p| p.line());
     let header = record
         .iter()
         .enumerate()
@@ -84,12 +140,21 @@ pub fn parse(
                 .map(str::to_string)
                 .map_err(|_| IngestError::Csv {
                     file: path.to_path_buf(),
-                    line: 1,
+                    line: header_line,
                     message: format!("header field {} is not valid UTF-8", i + 1),
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut builder = RawTableBuilder::new(path, header, keep)?;
+    for _ in 0..layout.skip_rows {
+        let line = record.position().map_or(0, |p| p.line());
+        if !reader
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(e, line))?
+        {
+            break;
+        }
+    }
     let mut row_number = 0u64;
     loop {
         let line = record.position().map(|p| p.line()).unwrap_or(0);
@@ -201,5 +266,59 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.column_names().collect::<Vec<_>>(), vec!["a", "b"]);
+    }
+
+    fn layout(header_row: u32, skip_rows: u32) -> Layout {
+        Layout {
+            header_row,
+            skip_rows,
+        }
+    }
+
+    #[test]
+    fn header_row_and_skip_rows_count_records() {
+        // A cover text, a blank line (not a record), the header, a label row, data.
+        let text = b"Child survey, \"wave 1\"\n\nid,q1\nRespondent,\"Question\none\"\n1,3\n\n2,4\n";
+        let t = parse_layout(
+            Path::new("f"),
+            text,
+            b',',
+            &keep(&["id", "q1"]),
+            layout(2, 1),
+        )
+        .unwrap();
+        assert_eq!(cells(&t, "id"), vec!["1", "2"]);
+        assert_eq!(cells(&t, "q1"), vec!["3", "4"]);
+        assert_eq!(t.row_numbers, vec![1, 2]);
+        assert!(t.row_issues.is_empty());
+        // Without skip_rows the label row (one record over two lines) is data.
+        let t = parse_layout(Path::new("f"), text, b',', &keep(&["id"]), layout(2, 0)).unwrap();
+        assert_eq!(cells(&t, "id"), vec!["Respondent", "1", "2"]);
+        // Skipping more records than there are leaves a header-only table.
+        let t = parse_layout(Path::new("f"), text, b',', &keep(&["id"]), layout(2, 9)).unwrap();
+        assert_eq!(t.num_rows(), 0);
+        // The default header is the first record: the cover text.
+        let err =
+            parse_layout(Path::new("f"), text, b',', &keep(&["id"]), layout(1, 0)).unwrap_err();
+        assert!(matches!(err, IngestError::MissingColumn { .. }), "{err}");
+    }
+
+    #[test]
+    fn header_row_past_the_end_names_the_file() {
+        let err = parse_layout(
+            Path::new("dir/f.csv"),
+            b"a\n1\n\n",
+            b',',
+            &keep(&[]),
+            layout(5, 0),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, IngestError::HeaderRow { header_row: 5, .. })
+                && text.contains("dir/f.csv")
+                && text.contains("only 2 records"),
+            "{text}"
+        );
     }
 }
