@@ -5,6 +5,8 @@
 
 pub mod inspect;
 pub mod propose;
+pub mod sniff;
+pub mod toml_text;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
