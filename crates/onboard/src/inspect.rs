@@ -2,14 +2,15 @@
 //! of every variable (inferred type, value labels, distinct values). Values of likely direct identifiers and of
 //! high-cardinality columns are never kept in a profile, so they cannot reach the generated config file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use dh_config::Delivery;
 use dh_config::country::{Encoding, Format, LineEnding};
+use dh_ingest::readers::xlsx::SheetSummary;
 use dh_ingest::{ColumnSelection, RawColumn, readers};
 
-use crate::OnboardError;
+use crate::{OnboardError, layout, sniff};
 
 /// At most this many distinct values are listed for a variable; a variable with more is described by its count.
 pub const MAX_LISTED_VALUES: usize = 12;
@@ -39,27 +40,77 @@ const IDENTIFIER_WORDS: &[&str] = &[
 pub struct FileLayout {
     pub format: Format,
     pub encoding: Encoding,
+    /// False when [`FileLayout::encoding`] is only the best of several fitting code pages: the skeleton then writes a
+    /// `# TODO encoding` line instead of the setting.
+    pub encoding_decided: bool,
+    /// Why the encoding was chosen or what to check (counts and encodings only, never the file's text).
+    pub encoding_note: Option<String>,
     pub delimiter: String,
     pub line_ending: LineEnding,
+    /// The worksheet read (`.xlsx`).
     pub sheet: Option<String>,
+    /// 1-based row holding the variable names (`.xlsx` and CSV).
+    pub header_row: u32,
+    /// Label rows right under the header.
+    pub skip_rows: u32,
+    /// Non-empty rows above the header (titles, notes).
+    pub rows_above: usize,
+}
+
+impl FileLayout {
+    fn new(format: Format) -> Self {
+        FileLayout {
+            format,
+            encoding: Encoding::UTF8,
+            encoding_decided: true,
+            encoding_note: None,
+            delimiter: ",".into(),
+            line_ending: LineEnding::Lf,
+            sheet: None,
+            header_row: 1,
+            skip_rows: 0,
+            rows_above: 0,
+        }
+    }
+}
+
+/// How a variable's text values write dates, when they all do in one layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DateLayout {
+    /// Not dates (or mixed layouts).
+    #[default]
+    None,
+    /// ISO `YYYY-MM-DD`: no `date_format` needed.
+    Iso,
+    /// One strftime layout fits every value (`%d/%m/%Y` when some first number is above 12).
+    Format(&'static str),
+    /// Day-first and month-first both fit (no number above 12): the skeleton asks.
+    Ambiguous(&'static str, &'static str),
 }
 
 /// One variable of a delivery file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct VariableProfile {
     pub name: String,
     /// `integer`, `number`, `date`, `text` or `empty`.
     pub kind: &'static str,
+    /// The question text the file gives the variable (SPSS/Stata variable label).
+    pub variable_label: Option<String>,
     /// Code -> label, from SPSS/Stata value labels.
     pub value_labels: Vec<(String, String)>,
     /// Codes the file declares missing (SPSS user-missing, Stata extended missing).
     pub declared_missing: Vec<String>,
-    /// Distinct non-empty values when there are at most [`MAX_LISTED_VALUES`] and the variable is not a likely
-    /// identifier; otherwise empty.
+    /// Ranges of codes the file declares missing (SPSS `97 THRU 99`, `LO THRU 0`), -inf/+inf for LO/HI.
+    pub missing_ranges: Vec<(f64, f64)>,
+    /// Distinct non-empty values when there are at most [`MAX_LISTED_VALUES`] and the variable is neither a likely
+    /// identifier nor free text; otherwise empty.
     pub values: Vec<String>,
     pub distinct: usize,
     pub has_empty: bool,
     pub likely_identifier: bool,
+    /// Text answers in words (long values or an `other, specify` name): values never listed.
+    pub free_text: bool,
+    pub dates: DateLayout,
 }
 
 /// One delivery file with its variables.
@@ -67,6 +118,8 @@ pub struct VariableProfile {
 pub struct InspectedFile {
     pub file_name: String,
     pub layout: FileLayout,
+    /// Every worksheet with its size (`.xlsx`), in workbook order.
+    pub sheets: Vec<SheetSummary>,
     pub rows: usize,
     pub variables: Vec<VariableProfile>,
 }
@@ -79,19 +132,12 @@ pub fn normalise(name: &str) -> String {
         .collect()
 }
 
-/// The format a file name implies, or `None` for files that are not deliveries.
+/// The format a file name implies ([`Format::from_extension`]), or `None` for files that are not deliveries.
 pub fn format_of(path: &Path) -> Option<Format> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "csv" | "txt" | "tsv" => Some(Format::Csv),
-        "sav" => Some(Format::Sav),
-        "dta" => Some(Format::Dta),
-        "xlsx" => Some(Format::Xlsx),
-        _ => None,
-    }
+    Format::from_extension(path.extension()?.to_str()?)
 }
 
-/// Every delivery file of `dir` (supported extensions), sorted by name.
+/// Every delivery file of `dir` (extensions of [`Format::EXTENSIONS`]), sorted by name.
 pub fn delivery_files(dir: &Path) -> Result<Vec<PathBuf>, OnboardError> {
     let io = |source| OnboardError::Io {
         path: dir.to_path_buf(),
@@ -108,31 +154,46 @@ pub fn delivery_files(dir: &Path) -> Result<Vec<PathBuf>, OnboardError> {
     Ok(files)
 }
 
-/// Encoding, delimiter and line ending of a CSV file, from its bytes.
-pub fn sniff_csv(bytes: &[u8]) -> (Encoding, String, LineEnding) {
-    let encoding = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        Encoding::UTF8_BOM
-    } else if std::str::from_utf8(bytes).is_ok() {
-        Encoding::UTF8
-    } else {
-        Encoding::WINDOWS_1252
+/// Delimiter and line ending of decoded CSV text: the delimiter whose count per line is most often the same
+/// (non-zero) over the first lines, so title rows and commas inside text do not mislead.
+pub fn sniff_delimiter(text: &str) -> (String, LineEnding) {
+    let line_ending = match text.split_once('\n') {
+        Some((first, _)) if first.ends_with('\r') => LineEnding::Crlf,
+        _ => LineEnding::Lf,
     };
-    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let line_ending = if first_line.ends_with(b"\r") {
-        LineEnding::Crlf
-    } else {
-        LineEnding::Lf
-    };
-    let delimiter = [b',', b';', b'\t', b'|']
-        .into_iter()
-        .max_by_key(|d| (first_line.iter().filter(|b| *b == d).count(), *d == b','))
-        .unwrap_or(b',');
-    (encoding, (delimiter as char).to_string(), line_ending)
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(30)
+        .collect();
+    let mut best = (0usize, 0usize, ',');
+    for d in [',', ';', '\t', '|'] {
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for l in &lines {
+            let n = l.matches(d).count();
+            if n > 0 {
+                *counts.entry(n).or_default() += 1;
+            }
+        }
+        if let Some((n, lines)) = counts.iter().max_by_key(|(n, l)| (**l, **n)) {
+            if (*lines, *n) > (best.0, best.1) {
+                best = (*lines, *n, d);
+            }
+        }
+    }
+    (best.2.to_string(), line_ending)
 }
 
-/// Reads one delivery file (every column) and profiles its variables. `sheet` is the worksheet to try first for
-/// an `.xlsx` file (the defaults' sheet); when the file lacks it, the first sheet is read.
-pub fn inspect_file(path: &Path, sheet: Option<&str>) -> Result<InspectedFile, OnboardError> {
+/// Reads one delivery file (every column) and profiles its variables. For CSV the encoding, delimiter, header row
+/// and label rows are sniffed; for `.xlsx` every sheet is sized and the one whose header names most harmonised
+/// columns is read (`default_sheet`, the defaults' sheet, wins ties). `known` says whether a header cell names a
+/// harmonised column. Files in the readers' default layout are read by the reader the run uses; others (header below
+/// title rows, label rows) from their cells.
+pub fn inspect_file(
+    path: &Path,
+    default_sheet: Option<&str>,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<InspectedFile, OnboardError> {
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -143,20 +204,8 @@ pub fn inspect_file(path: &Path, sheet: Option<&str>) -> Result<InspectedFile, O
     let format = format_of(path).ok_or_else(|| OnboardError::FileName {
         path: path.to_path_buf(),
     })?;
-    let mut layout = FileLayout {
-        format,
-        encoding: Encoding::UTF8,
-        delimiter: ",".into(),
-        line_ending: LineEnding::Lf,
-        sheet: None,
-    };
-    if format == Format::Csv {
-        let bytes = std::fs::read(path).map_err(|source| OnboardError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        (layout.encoding, layout.delimiter, layout.line_ending) = sniff_csv(&bytes);
-    }
+    let mut layout = FileLayout::new(format);
+    let mut sheets = Vec::new();
     let read = |layout: &FileLayout| {
         let delivery = Delivery {
             encoding: layout.encoding,
@@ -171,22 +220,75 @@ pub fn inspect_file(path: &Path, sheet: Option<&str>) -> Result<InspectedFile, O
             &ColumnSelection::every_column(),
         )
     };
-    let table = match sheet.filter(|_| format == Format::Xlsx) {
-        Some(s) => {
-            layout.sheet = Some(s.to_string());
-            match read(&layout) {
-                Ok(t) => t,
-                Err(_) => {
-                    layout.sheet = None;
-                    read(&layout)?
-                }
+    let table = match format {
+        Format::Csv => {
+            let bytes = std::fs::read(path).map_err(|source| OnboardError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let guess = sniff::sniff_encoding(&bytes);
+            layout.encoding = guess.encoding;
+            layout.encoding_decided = guess.decided;
+            layout.encoding_note = guess.note;
+            let text = dh_ingest::encoding::decode(path, &bytes, layout.encoding)?;
+            (layout.delimiter, layout.line_ending) = sniff_delimiter(&text);
+            let delimiter = layout.delimiter.as_bytes().first().copied().unwrap_or(b',');
+            let head = layout::csv_rows(&text, delimiter, Some(layout::HEAD_ROWS));
+            if let Some(g) = layout::guess_header(&head, known) {
+                (layout.header_row, layout.skip_rows, layout.rows_above) =
+                    (g.header_row, g.skip_rows, g.rows_above);
+            }
+            if (layout.header_row, layout.skip_rows) == (1, 0) {
+                read(&layout)?
+            } else {
+                let rows = layout::csv_rows(&text, delimiter, None);
+                layout::table_from_rows(path, &rows, layout.header_row, layout.skip_rows)?
             }
         }
-        None => read(&layout)?,
+        Format::Xlsx => {
+            sheets = readers::xlsx::sheets(path)?;
+            let mut best: Option<(String, layout::HeaderGuess, u32)> = None;
+            for sheet in sheets.iter().filter(|s| s.rows > 0) {
+                let head = layout::xlsx_rows(path, &sheet.name, Some(layout::HEAD_ROWS))?;
+                let Some(g) = layout::guess_header(&head, known) else {
+                    continue;
+                };
+                let first_filled = head
+                    .iter()
+                    .find(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
+                    .map_or(1, |(n, _)| *n);
+                let better = match &best {
+                    None => true,
+                    Some((_, b, _)) => {
+                        g.rank() > b.rank()
+                            || (g.rank() == b.rank() && default_sheet == Some(sheet.name.as_str()))
+                    }
+                };
+                if better {
+                    best = Some((sheet.name.clone(), g, first_filled));
+                }
+            }
+            match best {
+                Some((sheet, g, first_filled)) => {
+                    layout.sheet = Some(sheet.clone());
+                    (layout.header_row, layout.skip_rows, layout.rows_above) =
+                        (g.header_row, g.skip_rows, g.rows_above);
+                    if g.header_row == first_filled && g.skip_rows == 0 {
+                        read(&layout)?
+                    } else {
+                        let rows = layout::xlsx_rows(path, &sheet, None)?;
+                        layout::table_from_rows(path, &rows, g.header_row, g.skip_rows)?
+                    }
+                }
+                None => read(&layout)?,
+            }
+        }
+        Format::Sav | Format::Dta => read(&layout)?,
     };
     Ok(InspectedFile {
         file_name,
         layout,
+        sheets,
         rows: table.num_rows(),
         variables: table.columns.iter().map(profile).collect(),
     })
@@ -218,6 +320,16 @@ fn words(name: &str) -> impl Iterator<Item = String> + '_ {
     out.into_iter().filter(|w| !w.is_empty())
 }
 
+/// Name words (lower case) that mark a free-text answer when the values are text.
+const FREE_TEXT_WORDS: &[&str] = &[
+    "specify", "other", "oth", "verbatim", "explain", "describe", "open", "why",
+];
+
+/// A text value that reads as words, not a code: more than three words or more than 40 characters.
+fn is_wordy(v: &str) -> bool {
+    v.split_whitespace().count() > 3 || v.chars().count() > 40
+}
+
 fn profile(column: &RawColumn) -> VariableProfile {
     let likely_identifier = looks_like_identifier(&column.name);
     let mut distinct: BTreeSet<&str> = BTreeSet::new();
@@ -230,7 +342,18 @@ fn profile(column: &RawColumn) -> VariableProfile {
         }
     }
     let kind = infer_kind(distinct.iter().copied());
-    let values = if likely_identifier || distinct.len() > MAX_LISTED_VALUES {
+    let dates = date_layout(distinct.iter().copied());
+    let kind = if matches!(dates, DateLayout::Format(f) if f != "%Y%m%d")
+        || matches!(dates, DateLayout::Ambiguous(..))
+    {
+        "date"
+    } else {
+        kind
+    };
+    let free_text = kind == "text"
+        && (distinct.iter().any(|v| is_wordy(v))
+            || words(&column.name).any(|w| FREE_TEXT_WORDS.contains(&w.as_str())));
+    let values = if likely_identifier || free_text || distinct.len() > MAX_LISTED_VALUES {
         Vec::new()
     } else {
         let mut v: Vec<String> = distinct.iter().map(|s| s.to_string()).collect();
@@ -240,13 +363,111 @@ fn profile(column: &RawColumn) -> VariableProfile {
     VariableProfile {
         name: column.name.clone(),
         kind,
+        variable_label: column.labels.variable_label.clone(),
         value_labels: column.labels.value_labels.clone(),
         declared_missing: column.labels.missing_codes.clone(),
+        missing_ranges: column.labels.missing_ranges.clone(),
         values,
         distinct: distinct.len(),
         has_empty,
         likely_identifier,
+        free_text,
+        dates,
     }
+}
+
+/// The date layout every value fits: ISO, `DD/MM/YYYY` or `MM/DD/YYYY` (told apart by a number above 12; `/`, `.`
+/// or `-` between), `YYYY/MM/DD`, `YYYYMMDD`. [`DateLayout::None`] when a value fits none or layouts are mixed.
+pub fn date_layout<'a>(values: impl Iterator<Item = &'a str>) -> DateLayout {
+    let mut seen = DateLayout::None;
+    let (mut first_over_12, mut second_over_12) = (false, false);
+    let mut any = false;
+    for v in values {
+        any = true;
+        let this = if is_iso_date(v) {
+            DateLayout::Iso
+        } else if let Some(f) = compact_date(v) {
+            DateLayout::Format(f)
+        } else if let Some((f, a, b)) = numeric_date(v) {
+            first_over_12 |= a > 12;
+            second_over_12 |= b > 12;
+            DateLayout::Format(f)
+        } else {
+            return DateLayout::None;
+        };
+        match (seen, this) {
+            (DateLayout::None, t) => seen = t,
+            (s, t) if s == t => {}
+            _ => return DateLayout::None,
+        }
+    }
+    if !any {
+        return DateLayout::None;
+    }
+    let DateLayout::Format(f) = seen else {
+        return seen;
+    };
+    let Some(sep) = f.strip_prefix("%d").and_then(|r| r.chars().next()) else {
+        return seen;
+    };
+    let (dmy, mdy) = match sep {
+        '/' => ("%d/%m/%Y", "%m/%d/%Y"),
+        '.' => ("%d.%m.%Y", "%m.%d.%Y"),
+        _ => ("%d-%m-%Y", "%m-%d-%Y"),
+    };
+    match (first_over_12, second_over_12) {
+        (true, false) => DateLayout::Format(dmy),
+        (false, true) => DateLayout::Format(mdy),
+        (false, false) => DateLayout::Ambiguous(dmy, mdy),
+        (true, true) => DateLayout::None,
+    }
+}
+
+/// `YYYYMMDD` (year 1900-2100) or `YYYY/MM/DD`, `YYYY.MM.DD`.
+fn compact_date(v: &str) -> Option<&'static str> {
+    let b = v.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let s = v.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, m, d, f) = match b.len() {
+        8 => (digits(0..4)?, digits(4..6)?, digits(6..8)?, "%Y%m%d"),
+        10 if b[4] == b[7] && (b[4] == b'/' || b[4] == b'.') => (
+            digits(0..4)?,
+            digits(5..7)?,
+            digits(8..10)?,
+            if b[4] == b'/' { "%Y/%m/%d" } else { "%Y.%m.%d" },
+        ),
+        _ => return None,
+    };
+    ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some(f)
+}
+
+/// `D/M/YYYY`-like: two numbers of one or two digits and a four-digit year, `/`, `.` or `-` between; the layout
+/// (day first until decided) and the two numbers.
+fn numeric_date(v: &str) -> Option<(&'static str, u32, u32)> {
+    let sep = v.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
+    let parts: Vec<&str> = v.split(sep).collect();
+    let [a, b, y] = parts.as_slice() else {
+        return None;
+    };
+    let small = |s: &str| -> Option<u32> {
+        (!s.is_empty() && s.len() <= 2 && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())?
+    };
+    let (a, b) = (small(a)?, small(b)?);
+    let year_ok = y.len() == 4 && y.bytes().all(|c| c.is_ascii_digit());
+    if !year_ok || a == 0 || b == 0 || a > 31 || b > 31 {
+        return None;
+    }
+    let f = match sep {
+        '/' => "%d/%m/%Y",
+        '.' => "%d.%m.%Y",
+        _ => "%d-%m-%Y",
+    };
+    Some((f, a, b))
 }
 
 /// Orders numbers numerically and puts them before text.
@@ -296,17 +517,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sniffs_semicolon_crlf_latin1() {
-        let (e, d, l) = sniff_csv(b"ID;NOM\r\n1;Jos\xE9\r\n");
+    fn sniffs_delimiter_past_title_rows_and_line_endings() {
         assert_eq!(
-            (e, d.as_str(), l),
-            (Encoding::WINDOWS_1252, ";", LineEnding::Crlf)
+            sniff_delimiter("ID;NOM\r\n1;José\r\n"),
+            (";".to_string(), LineEnding::Crlf)
         );
-        let (e, d, l) = sniff_csv(b"\xEF\xBB\xBFA,B\n1,2\n");
         assert_eq!(
-            (e, d.as_str(), l),
-            (Encoding::UTF8_BOM, ",", LineEnding::Lf)
+            sniff_delimiter("Survey, Jordan, 2025\nA|B|C\n1|2|3\n4|5,6|7\n"),
+            ("|".to_string(), LineEnding::Lf)
         );
+        assert_eq!(sniff_delimiter("A\tB\n1\t2\n").0, "\t");
+    }
+
+    #[test]
+    fn date_layouts_decided_by_numbers_above_12() {
+        let d = |v: &[&str]| date_layout(v.iter().copied());
+        assert_eq!(
+            d(&["31/01/2025", "02/03/2025"]),
+            DateLayout::Format("%d/%m/%Y")
+        );
+        assert_eq!(
+            d(&["01/31/2025", "02/03/2025"]),
+            DateLayout::Format("%m/%d/%Y")
+        );
+        assert_eq!(
+            d(&["01/02/2025", "3/4/2025"]),
+            DateLayout::Ambiguous("%d/%m/%Y", "%m/%d/%Y")
+        );
+        assert_eq!(
+            d(&["13.01.2025", "2.3.2025"]),
+            DateLayout::Format("%d.%m.%Y")
+        );
+        assert_eq!(d(&["20250131", "20250201"]), DateLayout::Format("%Y%m%d"));
+        assert_eq!(d(&["2025/01/31"]), DateLayout::Format("%Y/%m/%d"));
+        assert_eq!(d(&["2025-01-31"]), DateLayout::Iso);
+        assert_eq!(d(&["31/01/2025", "2025-01-31"]), DateLayout::None);
+        assert_eq!(d(&["13/13/2025"]), DateLayout::None);
+        assert_eq!(d(&["12345678", "1"]), DateLayout::None);
+        assert_eq!(d(&["1.5", "2.25"]), DateLayout::None);
+        assert_eq!(d(&[]), DateLayout::None);
+    }
+
+    #[test]
+    fn free_text_values_are_withheld() {
+        let col = RawColumn::from_cells("Q9", &["I do not use it at school", "no", "yes"]).unwrap();
+        let p = profile(&col);
+        assert!(p.free_text && p.values.is_empty(), "{p:?}");
+        let col = RawColumn::from_cells("Q9_OTHER_SPECIFY", &["Tiktok", "x"]).unwrap();
+        assert!(profile(&col).values.is_empty());
+        let col = RawColumn::from_cells("REGION", &["North", "South"]).unwrap();
+        assert_eq!(profile(&col).values, vec!["North", "South"]);
+        let col = RawColumn::from_cells("DOB", &["31/12/2010", "01/02/2011"]).unwrap();
+        let p = profile(&col);
+        assert_eq!((p.kind, p.dates), ("date", DateLayout::Format("%d/%m/%Y")));
     }
 
     #[test]

@@ -4,9 +4,13 @@
 //! it recognises; everything else is a `# TODO` line. The skeleton holds only what differs from `_defaults.toml`.
 
 pub mod inspect;
+pub mod layout;
 pub mod propose;
 pub mod sniff;
 pub mod toml_text;
+
+#[cfg(test)]
+mod skeleton_tests;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,9 +27,9 @@ pub enum OnboardError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: not a delivery file name (expected .csv, .sav, .dta or .xlsx)")]
+    #[error("{path}: not a delivery file name (expected one of {})", extensions())]
     FileName { path: PathBuf },
-    #[error("{dir}: no delivery files (.csv, .sav, .dta, .xlsx) found")]
+    #[error("{dir}: no delivery files ({}) found", extensions())]
     NoFiles { dir: PathBuf },
     #[error("{path}: cannot read the defaults: {message}")]
     Defaults { path: PathBuf, message: String },
@@ -37,6 +41,15 @@ pub enum OnboardError {
     Ingest(#[from] dh_ingest::IngestError),
     #[error(transparent)]
     Config(#[from] dh_config::ConfigError),
+}
+
+/// The delivery file extensions, `.csv, .tsv, ...`, for messages.
+fn extensions() -> String {
+    let list: Vec<String> = dh_config::country::Format::EXTENSIONS
+        .iter()
+        .map(|(e, _)| format!(".{e}"))
+        .collect();
+    list.join(", ")
 }
 
 /// What to onboard and where.
@@ -109,10 +122,32 @@ pub fn skeleton(
     let mut inspected = Vec::new();
     for path in &files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let sheet = propose::guess_table_by_name(name, schemas)
-            .and_then(|t| propose::default_str(defaults, &[&t, "sheet"]));
-        inspected.push(inspect::inspect_file(path, sheet.as_deref())?);
+        let table = propose::guess_table_by_name(name, schemas);
+        let sheet = table
+            .as_deref()
+            .and_then(|t| propose::default_str(defaults, &[t, "sheet"]));
+        let known = propose::known_names(schemas, defaults, table.as_deref());
+        let is_known = |cell: &str| known.contains(&inspect::normalise(cell));
+        inspected.push(inspect::inspect_file(path, sheet.as_deref(), &is_known)?);
     }
+    Ok(skeleton_text(
+        iso3,
+        &delivery_dir.display().to_string(),
+        &inspected,
+        schemas,
+        defaults,
+    ))
+}
+
+/// The skeleton for already inspected files (`from` is the delivery folder as the header comment names it). Every
+/// delivered text is escaped by [`toml_text`]; the only keys are harmonised names from the schemas.
+pub fn skeleton_text(
+    iso3: &str,
+    from: &str,
+    inspected: &[InspectedFile],
+    schemas: &SchemaSet,
+    defaults: &toml::Table,
+) -> Onboarded {
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -120,21 +155,23 @@ pub fn skeleton(
          # Merged over _defaults.toml: this file holds only what differs. Lines marked TODO need a decision;\n\
          # `dh validate --countries {iso3}` lists what is still missing. Proposals (\"proposed:\") are guesses from\n\
          # names and labels: check each one against the questionnaire.\n",
-        delivery_dir.display()
+        toml_text::comment(from)
     );
     let _ = writeln!(
         text,
-        "[country]\niso3 = \"{iso3}\"\n# TODO name = \"...\"\n# TODO region = \"...\"\n\
+        "[country]\niso3 = {}\n# TODO name = \"...\"\n# TODO region = \"...\"\n\
          # TODO fieldwork_start = \"YYYY-MM-DD\"\n# TODO fieldwork_end = \"YYYY-MM-DD\"\n\
          # TODO report_launch = \"YYYY-MM-DD\"\n\n\
          # TODO [population]: source, population_12_17, internet_share and one cell per sex x age_band x urban_rural\n\
-         # (12 cells) adding up to population_12_17 x internet_share; see countries/README.md.\n"
+         # (12 cells) adding up to population_12_17 x internet_share; see countries/README.md.\n",
+        toml_text::string(iso3)
     );
     let mut used_tables: Vec<String> = Vec::new();
     let (mut proposed, mut todo) = (0, 0);
     let mut tables = Vec::new();
-    for file in &inspected {
+    for file in inspected {
         let guess = propose::guess_table(file, schemas, defaults);
+        let file_name = toml_text::comment(&file.file_name);
         match guess {
             Some((table, reason)) if !used_tables.contains(&table) => {
                 let Some(schema) = schemas.get(&table) else {
@@ -143,7 +180,7 @@ pub fn skeleton(
                 let p = propose_table(file, schema, defaults);
                 proposed += p.proposed;
                 todo += p.todo;
-                let _ = writeln!(text, "# ---- {} -> {table} ({reason}) ----", file.file_name);
+                let _ = writeln!(text, "# ---- {file_name} -> {table} ({reason}) ----");
                 text.push_str(&p.text);
                 tables.push((file.file_name.clone(), table.clone()));
                 used_tables.push(table);
@@ -156,21 +193,21 @@ pub fn skeleton(
                 };
                 let _ = writeln!(
                     text,
-                    "# TODO {}: which harmonised table is this? ({why}). Variables:",
-                    file.file_name
+                    "# TODO {file_name}: which harmonised table is this? ({why}). Variables:"
                 );
-                text.push_str(&propose::variable_listing(file));
+                let keys = propose::key_variables(file, schemas.tables.values(), defaults);
+                text.push_str(&propose::variable_listing(file, &keys));
                 text.push('\n');
             }
         }
     }
-    Ok(Onboarded {
+    Onboarded {
         path: PathBuf::new(),
         text,
         proposed,
         todo,
         tables,
-    })
+    }
 }
 
 #[cfg(test)]

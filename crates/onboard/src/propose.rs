@@ -1,32 +1,155 @@
 //! Proposals for one delivery file: which harmonised table it holds (file name hints, then column matches), which
-//! source variable feeds each harmonised column, and which `codes`/`missing` its values suggest. Anything not
-//! recognised becomes a `# TODO` line. Only what differs from `_defaults.toml` is written.
+//! source variable feeds each harmonised column (its name, title, a synonym of [`SYNONYMS`], its variable label or
+//! its value labels), and which `codes`/`missing`/`value`/`date_format` its values suggest. Anything not recognised
+//! becomes a `# TODO` line. Only what differs from `_defaults.toml` is written. Every delivered text goes through
+//! [`crate::toml_text`]; keys are only harmonised names from the schemas.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use dh_config::country::{Format, LineEnding};
-use dh_config::schema::Role;
+use dh_config::schema::{FieldType, Role};
 use dh_config::{SchemaSet, TableSchema};
 
-use crate::inspect::{InspectedFile, VariableProfile, normalise};
+use crate::inspect::{DateLayout, InspectedFile, VariableProfile, normalise};
+use crate::toml_text::{comment, string};
 
-/// Common source names for harmonised columns (compared after [`normalise`]), used besides the column's own name
-/// and title.
+/// Longest variable label shown in a listing (characters).
+pub const MAX_LABEL_CHARS: usize = 80;
+
+/// Common agency names for harmonised columns (compared after [`normalise`], so `CLUSTER_NO` = `clusterno`), used
+/// besides the column's own name and title. The one list of synonyms: variable names and variable labels are
+/// compared against it.
 pub const SYNONYMS: &[(&str, &[&str])] = &[
-    ("respondent_id", &["resp_id", "respid", "child_id", "id"]),
-    ("household_id", &["hh_id", "hhid", "hh", "household"]),
-    ("caregiver_id", &["cg_id", "cgid", "parent_id"]),
-    ("psu", &["ea", "cluster", "enumeration_area", "psu_id"]),
-    ("stratum", &["strata", "strat"]),
-    ("base_weight", &["wt", "weight", "wgt", "design_weight"]),
+    (
+        "respondent_id",
+        &[
+            "resp_id",
+            "respid",
+            "child_id",
+            "id",
+            "sbjnum",
+            "subject_number",
+            "resp_no",
+            "respondent",
+            "respondent_number",
+            "respondent_id",
+            "serial",
+            "serial_number",
+            "questionnaire_number",
+            "qnr_no",
+        ],
+    ),
+    (
+        "household_id",
+        &[
+            "hh_id",
+            "hhid",
+            "hh",
+            "hh_no",
+            "hh_number",
+            "household",
+            "household_number",
+            "household_no",
+        ],
+    ),
+    (
+        "caregiver_id",
+        &["cg_id", "cgid", "parent_id", "caregiver_number"],
+    ),
+    (
+        "psu",
+        &[
+            "ea",
+            "ea_no",
+            "ea_code",
+            "cluster",
+            "cluster_no",
+            "cluster_number",
+            "cluster_id",
+            "enumeration_area",
+            "psu_id",
+            "primary_sampling_unit",
+        ],
+    ),
+    (
+        "stratum",
+        &["strata", "strat", "stratum_id", "sampling_stratum"],
+    ),
+    (
+        "base_weight",
+        &[
+            "wt",
+            "weight",
+            "wgt",
+            "design_weight",
+            "sampling_weight",
+            "samp_wt",
+            "hh_weight",
+            "household_weight",
+        ],
+    ),
     (
         "urban_rural",
-        &["urbrur", "urban", "residence", "area_type"],
+        &[
+            "urbrur",
+            "urban",
+            "residence",
+            "area_type",
+            "urban_or_rural",
+            "type_of_place_of_residence",
+            "place_of_residence",
+            "area_of_residence",
+            "locality",
+        ],
     ),
-    ("sex", &["gender"]),
-    ("caregiver_sex", &["cg_sex", "cg_gender"]),
-    ("caregiver_age", &["cg_age"]),
+    (
+        "sex",
+        &[
+            "gender",
+            "sex_of_respondent",
+            "gender_of_respondent",
+            "sex_of_child",
+            "child_sex",
+            "resp_sex",
+        ],
+    ),
+    (
+        "age",
+        &[
+            "age_of_respondent",
+            "age_of_child",
+            "child_age",
+            "resp_age",
+            "age_in_completed_years",
+            "age_years",
+        ],
+    ),
+    (
+        "region",
+        &[
+            "gov",
+            "governorate",
+            "province",
+            "reg",
+            "state",
+            "region_name",
+        ],
+    ),
+    (
+        "caregiver_sex",
+        &[
+            "cg_sex",
+            "cg_gender",
+            "sex_of_caregiver",
+            "gender_of_caregiver",
+            "parent_sex",
+        ],
+    ),
+    (
+        "caregiver_age",
+        &["cg_age", "age_of_caregiver", "parent_age"],
+    ),
 ];
 
 /// File name fragments (normalised) that name a table; checked in this order ("caregiver" before "child").
@@ -124,7 +247,54 @@ pub fn guess_table(
     })
 }
 
-/// Harmonised column -> (source variable, reason) for every column a variable of the file matches.
+/// The names (normalised) a harmonised column is recognised by, each with the reason shown in the skeleton: the
+/// defaults' source name, its own name, its title, then its [`SYNONYMS`].
+fn candidate_names(
+    schema: &TableSchema,
+    field: &dh_config::Field,
+    defaults: &toml::Table,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    if let Some(s) = default_str(defaults, &[&schema.name, "columns", &field.name, "source"]) {
+        out.push((normalise(&s), "the defaults' source name".into()));
+    }
+    out.push((normalise(&field.name), "same name".into()));
+    out.push((normalise(&field.title), "same as the title".into()));
+    for (target, syns) in SYNONYMS {
+        if *target == field.name {
+            out.extend(
+                syns.iter()
+                    .map(|s| (normalise(s), format!("synonym `{s}`"))),
+            );
+        }
+    }
+    out.retain(|(n, _)| !n.is_empty());
+    out
+}
+
+/// Every name (normalised) that recognises a column of `table`, or of any table: to find the header row of a sheet.
+pub fn known_names(
+    schemas: &SchemaSet,
+    defaults: &toml::Table,
+    table: Option<&str>,
+) -> BTreeSet<String> {
+    schemas
+        .tables
+        .values()
+        .filter(|s| table.is_none_or(|t| s.name == t))
+        .flat_map(|s| {
+            s.fields
+                .iter()
+                .filter(|f| f.role != Role::Derived)
+                .flat_map(move |f| candidate_names(s, f, defaults))
+        })
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// Harmonised column -> (source variable, reason) for every column a variable of the file matches: by name first
+/// (defaults' source, own name, title, synonyms), then by variable label (the same names), then by value labels
+/// naming every category of a column whose category set no other column of the table shares.
 fn match_columns<'a>(
     file: &'a InspectedFile,
     schema: &TableSchema,
@@ -132,33 +302,20 @@ fn match_columns<'a>(
 ) -> BTreeMap<String, (&'a VariableProfile, String)> {
     let mut used: BTreeSet<&str> = BTreeSet::new();
     let mut out = BTreeMap::new();
-    for field in schema.fields.iter().filter(|f| f.role != Role::Derived) {
-        let default_source =
-            default_str(defaults, &[&schema.name, "columns", &field.name, "source"]);
-        let mut candidates: Vec<(String, String)> = vec![
-            (normalise(&field.name), "same name".into()),
-            (normalise(&field.title), "same as the title".into()),
-        ];
-        if let Some(s) = &default_source {
-            candidates.insert(0, (normalise(s), "the defaults' source name".into()));
-        }
-        for (target, syns) in SYNONYMS {
-            if *target == field.name {
-                candidates.extend(
-                    syns.iter()
-                        .map(|s| (normalise(s), format!("synonym `{s}`"))),
-                );
-            }
-        }
+    let fields: Vec<&dh_config::Field> = schema
+        .fields
+        .iter()
+        .filter(|f| f.role != Role::Derived)
+        .collect();
+    let usable = |v: &VariableProfile, used: &BTreeSet<&str>| {
+        !v.likely_identifier && !v.free_text && !used.contains(v.name.as_str())
+    };
+    for field in &fields {
+        let candidates = candidate_names(schema, field, defaults);
         let found = candidates.iter().find_map(|(want, why)| {
             file.variables
                 .iter()
-                .find(|v| {
-                    !v.likely_identifier
-                        && !want.is_empty()
-                        && !used.contains(v.name.as_str())
-                        && normalise(&v.name) == *want
-                })
+                .find(|v| usable(v, &used) && normalise(&v.name) == *want)
                 .map(|v| (v, why.clone()))
         });
         if let Some((v, why)) = found {
@@ -166,42 +323,196 @@ fn match_columns<'a>(
             out.insert(field.name.clone(), (v, why));
         }
     }
+    for field in &fields {
+        if out.contains_key(&field.name) {
+            continue;
+        }
+        let candidates = candidate_names(schema, field, defaults);
+        let found = file.variables.iter().find(|v| {
+            usable(v, &used)
+                && v.variable_label.as_deref().is_some_and(|l| {
+                    label_forms(l)
+                        .iter()
+                        .any(|l| candidates.iter().any(|(want, _)| want == l))
+                })
+        });
+        if let Some(v) = found {
+            used.insert(&v.name);
+            out.insert(field.name.clone(), (v, "variable label".to_string()));
+        }
+    }
+    let category_set = |f: &dh_config::Field| -> Option<BTreeSet<String>> {
+        f.categories
+            .as_ref()
+            .map(|c| c.iter().map(|c| normalise(&c.label)).collect())
+    };
+    for field in &fields {
+        if out.contains_key(&field.name) {
+            continue;
+        }
+        let Some(own) = category_set(field) else {
+            continue;
+        };
+        let shared = fields
+            .iter()
+            .any(|f| f.name != field.name && category_set(f).as_ref() == Some(&own));
+        if shared {
+            continue;
+        }
+        let fitting: Vec<&VariableProfile> = file
+            .variables
+            .iter()
+            .filter(|v| usable(v, &used) && !v.value_labels.is_empty())
+            .filter(|v| propose_codes(v, field, &BTreeMap::new()).is_some())
+            .collect();
+        if let [v] = fitting.as_slice() {
+            used.insert(&v.name);
+            out.insert(
+                field.name.clone(),
+                (*v, "value labels name its categories".to_string()),
+            );
+        }
+    }
     out
 }
 
-/// Comment lines listing every variable: type, value labels and a few distinct values.
-pub fn variable_listing(file: &InspectedFile) -> String {
-    let mut text = format!(
-        "#   {} rows, {} variables\n",
+/// The normalised forms of a variable label compared with a column's names: the whole label, and its head (before a
+/// line break, `(`, `[`, `:` or `?`), each also without a leading question number (`Q101.`, `A1)`, `B2 -`).
+fn label_forms(label: &str) -> Vec<String> {
+    let head = label
+        .split(['\n', '\r', '(', '[', ':', '?'])
+        .next()
+        .unwrap_or(label);
+    let mut out = Vec::new();
+    for text in [label, head] {
+        out.push(normalise(text));
+        let mut words = text.split_whitespace().peekable();
+        if let Some(first) = words.next()
+            && first.chars().any(|c| c.is_ascii_digit())
+        {
+            let rest: Vec<&str> = words.skip_while(|w| *w == "-").collect();
+            out.push(normalise(&rest.join(" ")));
+        }
+    }
+    out.retain(|f| !f.is_empty());
+    out
+}
+
+/// A code as the listing shows it: numbers as they are, `LO`/`HI` for infinite range ends.
+fn range_end(x: f64) -> String {
+    if x == f64::NEG_INFINITY {
+        "LO".into()
+    } else if x == f64::INFINITY {
+        "HI".into()
+    } else {
+        dh_ingest::readers::cells::number_text(x)
+    }
+}
+
+/// A listed value: numbers bare, anything else as a quoted string (so commas and blanks stay unambiguous).
+fn shown_value(v: &str) -> String {
+    if !v.is_empty() && v.parse::<f64>().is_ok() && v.trim() == v {
+        v.to_string()
+    } else {
+        string(v)
+    }
+}
+
+/// Comment lines listing the sheets (`.xlsx`) and every variable: type, variable label, a few distinct values, value
+/// labels and declared missing codes and ranges. Values are never listed for likely identifiers, free text or the
+/// variables in `withheld` (those mapped to keys); value labels of likely identifiers are counted, not listed.
+pub fn variable_listing(file: &InspectedFile, withheld: &BTreeSet<&str>) -> String {
+    let mut text = String::new();
+    if !file.sheets.is_empty() {
+        let list: Vec<String> = file
+            .sheets
+            .iter()
+            .map(|s| {
+                let read = if file.layout.sheet.as_deref() == Some(s.name.as_str()) {
+                    " <- read"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} ({} rows x {} columns){read}",
+                    string(&s.name),
+                    s.rows,
+                    s.columns
+                )
+            })
+            .collect();
+        let _ = writeln!(text, "#   sheets: {}", list.join(", "));
+    }
+    let _ = writeln!(
+        text,
+        "#   {} rows, {} variables",
         file.rows,
         file.variables.len()
     );
     for v in &file.variables {
-        let mut line = format!("#   {:<28} {:<8}", v.name, v.kind);
+        let mut line = format!("#   {:<28} {:<8}", comment(&v.name), v.kind);
+        if let Some(label) = v.variable_label.as_deref().filter(|l| !l.trim().is_empty()) {
+            let _ = write!(
+                line,
+                " label {}",
+                string(&crate::toml_text::truncate(label, MAX_LABEL_CHARS))
+            );
+        }
         if v.likely_identifier {
             line.push_str(" likely direct identifier: values not listed");
+        } else if v.free_text {
+            let _ = write!(
+                line,
+                " free text: {} distinct values, not listed",
+                v.distinct
+            );
+        } else if withheld.contains(v.name.as_str()) {
+            let _ = write!(
+                line,
+                " identifier: {} distinct values, not listed",
+                v.distinct
+            );
         } else if v.values.is_empty() && v.distinct > 0 {
             let _ = write!(line, " {} distinct values", v.distinct);
         } else if !v.values.is_empty() {
-            let _ = write!(line, " values: {}", v.values.join(", "));
+            let shown: Vec<String> = v.values.iter().map(|x| shown_value(x)).collect();
+            let _ = write!(line, " values: {}", shown.join(", "));
         }
         if v.has_empty {
             line.push_str(" (and empty cells)");
         }
+        match v.dates {
+            DateLayout::Format(f) => {
+                let _ = write!(line, "; dates {}", string(f));
+            }
+            DateLayout::Ambiguous(a, b) => {
+                let _ = write!(line, "; dates {} or {}", string(a), string(b));
+            }
+            _ => {}
+        }
         if !v.value_labels.is_empty() {
-            let labels: Vec<String> = v
-                .value_labels
-                .iter()
-                .map(|(c, l)| format!("{c}={l}"))
-                .collect();
-            let _ = write!(line, "; labels: {}", labels.join(", "));
+            if v.likely_identifier || v.free_text || withheld.contains(v.name.as_str()) {
+                let _ = write!(line, "; {} value labels, not listed", v.value_labels.len());
+            } else {
+                let labels: Vec<String> = v
+                    .value_labels
+                    .iter()
+                    .map(|(c, l)| format!("{}={}", comment(c), string(l)))
+                    .collect();
+                let _ = write!(line, "; labels: {}", labels.join(", "));
+            }
         }
         if !v.declared_missing.is_empty() {
-            let _ = write!(
-                line,
-                "; declared missing: {}",
-                v.declared_missing.join(", ")
-            );
+            let codes: Vec<String> = v.declared_missing.iter().map(|c| comment(c)).collect();
+            let _ = write!(line, "; declared missing: {}", codes.join(", "));
+        }
+        if !v.missing_ranges.is_empty() {
+            let ranges: Vec<String> = v
+                .missing_ranges
+                .iter()
+                .map(|(lo, hi)| format!("{} THRU {}", range_end(*lo), range_end(*hi)))
+                .collect();
+            let _ = write!(line, "; declared missing ranges: {}", ranges.join(", "));
         }
         text.push_str(line.trim_end());
         text.push('\n');
@@ -209,28 +520,35 @@ pub fn variable_listing(file: &InspectedFile) -> String {
     text
 }
 
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn inline_map(map: &BTreeMap<String, String>) -> String {
     let parts: Vec<String> = map
         .iter()
-        .map(|(k, v)| format!("{} = {}", quote(k), quote(v)))
+        .map(|(k, v)| format!("{} = {}", string(k), string(v)))
         .collect();
     format!("{{ {} }}", parts.join(", "))
+}
+
+/// Variables of `file` that the table's key columns (pseudonymised ids) would read, by name: their values are
+/// never listed.
+pub fn key_variables<'a, 's>(
+    file: &'a InspectedFile,
+    schemas: impl Iterator<Item = &'s TableSchema>,
+    defaults: &toml::Table,
+) -> BTreeSet<&'a str> {
+    let keys: BTreeSet<String> = schemas
+        .flat_map(|s| {
+            s.fields
+                .iter()
+                .filter(|f| f.pseudonymise || f.role == Role::Key)
+                .flat_map(move |f| candidate_names(s, f, defaults))
+        })
+        .map(|(n, _)| n)
+        .collect();
+    file.variables
+        .iter()
+        .filter(|v| keys.contains(&normalise(&v.name)))
+        .map(|v| v.name.as_str())
+        .collect()
 }
 
 /// `[deliveries.<table>]` with its columns for one file.
@@ -241,43 +559,58 @@ pub fn propose_table(
 ) -> TableProposal {
     let t = schema.name.as_str();
     let mut p = TableProposal::default();
-    p.text.push_str(&variable_listing(file));
+    let matches = match_columns(file, schema, defaults);
+    let mut withheld = key_variables(file, std::iter::once(schema), defaults);
+    for field in schema
+        .fields
+        .iter()
+        .filter(|f| f.pseudonymise || f.role == Role::Key)
+    {
+        if let Some((v, _)) = matches.get(&field.name) {
+            withheld.insert(v.name.as_str());
+        }
+    }
+    p.text.push_str(&variable_listing(file, &withheld));
     let _ = writeln!(p.text, "\n[deliveries.{t}]");
     let layout = &file.layout;
     let d = |key: &str| default_str(defaults, &[t, key]);
-    let settings: [(&str, String, String); 4] = [
+    let mut settings: Vec<(&str, String, String)> = vec![
         ("file", file.file_name.clone(), String::new()),
-        ("format", format_name(layout.format).into(), "csv".into()),
-        ("encoding", layout.encoding.name(), "utf-8".into()),
-        ("delimiter", layout.delimiter.clone(), ",".into()),
+        ("format", layout.format.name().into(), "csv".into()),
     ];
+    if layout.encoding_decided {
+        settings.push(("encoding", layout.encoding.name(), "utf-8".into()));
+    }
+    if layout.format == Format::Csv {
+        settings.push(("delimiter", layout.delimiter.clone(), ",".into()));
+        let line_ending = if layout.line_ending == LineEnding::Crlf {
+            "crlf"
+        } else {
+            "lf"
+        };
+        settings.push(("line_ending", line_ending.into(), "lf".into()));
+    }
     for (key, value, fallback) in settings {
-        if key == "delimiter" && layout.format != Format::Csv {
-            continue;
-        }
         if d(key).unwrap_or(fallback) != value {
-            let _ = writeln!(p.text, "{key} = {}", quote(&value));
+            let _ = writeln!(p.text, "{key} = {}", string(&value));
         }
     }
-    let line_ending = if layout.line_ending == LineEnding::Crlf {
-        "crlf"
-    } else {
-        "lf"
-    };
-    if layout.format == Format::Csv && d("line_ending").unwrap_or("lf".into()) != line_ending {
-        let _ = writeln!(p.text, "line_ending = {}", quote(line_ending));
-    }
-    match (&layout.sheet, d("sheet")) {
-        (None, Some(s)) if layout.format == Format::Xlsx => {
+    match (&layout.encoding_note, layout.encoding_decided) {
+        (Some(note), true) => {
+            let _ = writeln!(p.text, "# encoding: {}", comment(note));
+        }
+        (note, false) => {
             p.todo += 1;
             let _ = writeln!(
                 p.text,
-                "# TODO sheet = \"...\"  (the defaults' sheet {} is not in this file; its first sheet was read)",
-                quote(&s)
+                "# TODO encoding = \"...\"  ({}; the listing above was read as {})",
+                comment(note.as_deref().unwrap_or("not decided")),
+                layout.encoding
             );
         }
         _ => {}
     }
+    propose_sheet_and_rows(file, defaults, t, &mut p);
     let identifiers: Vec<&str> = file
         .variables
         .iter()
@@ -289,7 +622,7 @@ pub fn propose_table(
         .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
         .unwrap_or_default();
     if identifiers != default_ids {
-        let list: Vec<String> = identifiers.iter().map(|s| quote(s)).collect();
+        let list: Vec<String> = identifiers.iter().map(|s| string(s)).collect();
         let _ = writeln!(
             p.text,
             "# proposed from the variable names; add every other direct identifier (names, phones, GPS, notes)\n\
@@ -298,7 +631,6 @@ pub fn propose_table(
         );
     }
     let _ = writeln!(p.text, "\n[deliveries.{t}.columns]");
-    let matches = match_columns(file, schema, defaults);
     for field in schema.fields.iter().filter(|f| f.role != Role::Derived) {
         let default_source = default_str(defaults, &[t, "columns", &field.name, "source"]);
         let required = if field.constraints.required {
@@ -311,10 +643,36 @@ pub fn propose_table(
                 let default_codes = default_codes(defaults, t, &field.name);
                 let codes = propose_codes(v, field, &default_codes);
                 let mut extra = String::new();
+                let mut why = why.clone();
                 if let Some(codes) = &codes {
                     extra.push_str(&format!(", codes = {}", inline_map(codes)));
                 }
                 extra.push_str(&propose_missing(v, field, defaults, t));
+                if takes_labels(v, field, layout.format) {
+                    extra.push_str(", value = \"label\"");
+                    why.push_str("; value = \"label\": the file labels its codes");
+                }
+                if field.field_type == FieldType::Date {
+                    match v.dates {
+                        DateLayout::Format(f) => {
+                            extra.push_str(&format!(", date_format = {}", string(f)));
+                            why.push_str("; date_format from its values");
+                        }
+                        DateLayout::Ambiguous(a, b) => {
+                            p.todo += 1;
+                            let _ = writeln!(
+                                p.text,
+                                "# TODO {}: the dates of {} fit both {} and {} (no day above 12); add \
+                                 date_format = the right one",
+                                field.name,
+                                comment(&v.name),
+                                string(a),
+                                string(b)
+                            );
+                        }
+                        DateLayout::Iso | DateLayout::None => {}
+                    }
+                }
                 if let Some(line) = codes_todo(v, field, &default_codes, codes.is_some()) {
                     p.todo += 1;
                     p.text.push_str(&line);
@@ -322,11 +680,12 @@ pub fn propose_table(
                 let unknown = unknown_values(v, codes.as_ref().unwrap_or(&default_codes));
                 if !unknown.is_empty() {
                     p.todo += 1;
+                    let shown: Vec<String> = unknown.iter().map(|x| shown_value(x)).collect();
                     let _ = writeln!(
                         p.text,
                         "# TODO check {}: values {} are neither codes nor missing codes of {}",
                         field.name,
-                        unknown.join(", "),
+                        shown.join(", "),
                         if codes.is_some() {
                             "the proposal"
                         } else {
@@ -340,9 +699,10 @@ pub fn propose_table(
                 p.proposed += 1;
                 let _ = writeln!(
                     p.text,
-                    "{} = {{ source = {}{extra} }}  # proposed: {why}",
+                    "{} = {{ source = {}{extra} }}  # proposed: {}",
                     field.name,
-                    quote(&v.name)
+                    string(&v.name),
+                    comment(&why)
                 );
             }
             None => {
@@ -350,13 +710,89 @@ pub fn propose_table(
                 let _ = writeln!(
                     p.text,
                     "# TODO {} = {{ source = \"...\" }}  # {:?}{required}: {}",
-                    field.name, field.field_type, field.title
+                    field.name,
+                    field.field_type,
+                    comment(&field.title)
                 );
             }
         }
     }
     p.text.push('\n');
     p
+}
+
+/// Whether a column should take the delivered value label instead of the code: a text column without categories
+/// (e.g. `region`), not a key, fed by an SPSS/Stata variable with value labels (`11 = Amman`).
+fn takes_labels(v: &VariableProfile, field: &dh_config::Field, format: Format) -> bool {
+    matches!(format, Format::Sav | Format::Dta)
+        && field.categories.is_none()
+        && field.field_type == FieldType::String
+        && field.role != Role::Key
+        && !field.pseudonymise
+        && !v.value_labels.is_empty()
+}
+
+/// `sheet`, `header_row` and `skip_rows` lines when the file's layout differs from what the defaults read.
+fn propose_sheet_and_rows(
+    file: &InspectedFile,
+    defaults: &toml::Table,
+    t: &str,
+    p: &mut TableProposal,
+) {
+    let layout = &file.layout;
+    let int = |key: &str, fallback: i64| {
+        default_value(defaults, &[t, key])
+            .and_then(|v| v.as_integer())
+            .unwrap_or(fallback)
+    };
+    if layout.format == Format::Xlsx {
+        let default_sheet = default_str(defaults, &[t, "sheet"]);
+        let effective = default_sheet
+            .clone()
+            .or_else(|| file.sheets.first().map(|s| s.name.clone()));
+        match &layout.sheet {
+            Some(s) if effective.as_deref() != Some(s.as_str()) => {
+                let why = match &default_sheet {
+                    Some(d) if !file.sheets.iter().any(|x| x.name == *d) => format!(
+                        "the defaults' sheet {} is not in this file; this one's header names most harmonised columns",
+                        string(d)
+                    ),
+                    _ => "its header row names most harmonised columns".to_string(),
+                };
+                let _ = writeln!(
+                    p.text,
+                    "sheet = {}  # proposed: {}",
+                    string(s),
+                    comment(&why)
+                );
+            }
+            Some(_) => {}
+            None => {
+                p.todo += 1;
+                let _ = writeln!(
+                    p.text,
+                    "# TODO sheet = \"...\"  (no sheet has a header row; the first sheet was read)"
+                );
+            }
+        }
+    }
+    if matches!(layout.format, Format::Xlsx | Format::Csv) {
+        if i64::from(layout.header_row) != int("header_row", 1) {
+            let _ = writeln!(
+                p.text,
+                "header_row = {}  # proposed: the variable names are on this row ({} non-empty row(s) above: title \
+                 or notes)",
+                layout.header_row, layout.rows_above
+            );
+        }
+        if i64::from(layout.skip_rows) != int("skip_rows", 0) {
+            let _ = writeln!(
+                p.text,
+                "skip_rows = {}  # proposed: the row(s) right under the header hold labels, not data",
+                layout.skip_rows
+            );
+        }
+    }
 }
 
 /// Source code -> label of the column's default codes (its own `codes`, else its default scheme's).
@@ -427,7 +863,7 @@ fn codes_todo(
         format!(
             "# TODO {}: add codes = {{ \"<value of {}>\" = \"<category>\", ... }}; categories: {}\n",
             field.name,
-            v.name,
+            comment(&v.name),
             labels.join(", ")
         )
     })
@@ -446,6 +882,9 @@ fn unknown_values(v: &VariableProfile, codes: &BTreeMap<String, String>) -> Vec<
             !codes.contains_key(*x)
                 && !usual_missing.contains(&x.as_str())
                 && !v.declared_missing.contains(x)
+                && !x
+                    .parse::<f64>()
+                    .is_ok_and(|n| v.missing_ranges.iter().any(|(lo, hi)| *lo <= n && n <= *hi))
         })
         .cloned()
         .collect()
@@ -504,15 +943,6 @@ fn propose_missing(
     format!(", missing = {}", inline_map(&missing))
 }
 
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Csv => "csv",
-        Format::Sav => "sav",
-        Format::Dta => "dta",
-        Format::Xlsx => "xlsx",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,8 +974,26 @@ mod tests {
             values: values.iter().map(|v| v.to_string()).collect(),
             distinct: values.len(),
             has_empty: true,
-            likely_identifier: false,
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn label_forms_drop_question_numbers_and_notes() {
+        assert_eq!(
+            label_forms("Q101. Sex of respondent (observe)"),
+            vec![
+                "q101sexofrespondentobserve",
+                "sexofrespondentobserve",
+                "q101sexofrespondent",
+                "sexofrespondent"
+            ]
+        );
+        assert_eq!(
+            label_forms("A1 - Age?"),
+            vec!["a1age", "age", "a1age", "age"]
+        );
+        assert!(label_forms("").is_empty());
     }
 
     #[test]

@@ -60,14 +60,15 @@ pub fn comment(s: &str) -> String {
     out
 }
 
-/// Like [`comment`], cut to at most `max` characters of `s` (an ellipsis marks the cut); surrounding blanks removed.
-pub fn comment_cut(s: &str, max: usize) -> String {
+/// `s` without surrounding blanks, cut to at most `max` characters (an ellipsis marks the cut). Not an escape: pass
+/// the result to [`string`] or [`comment`].
+pub fn truncate(s: &str, max: usize) -> String {
     let s = s.trim();
     if s.chars().count() <= max {
-        return comment(s);
+        return s.to_string();
     }
     let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-    format!("{}…", comment(cut.trim_end()))
+    format!("{}…", cut.trim_end())
 }
 
 #[cfg(test)]
@@ -108,8 +109,8 @@ mod tests {
     fn comment_escapes_are_visible_and_cut_counts_characters() {
         assert_eq!(comment("a\nb\\c"), "a\\nb\\\\c");
         assert_eq!(comment("x\u{2028}"), "x\\u2028");
-        assert_eq!(comment_cut("  short  ", 10), "short");
-        assert_eq!(comment_cut("ابجدهوزحطي", 5), "ابجد…");
-        assert_eq!(comment_cut("a\0bcdef", 4), "a\\u0000b…");
+        assert_eq!(truncate("  short  ", 10), "short");
+        assert_eq!(truncate("ابجدهوزحطي", 5), "ابجد…");
+        assert_eq!(comment(&truncate("a\0bcdef", 4)), "a\\u0000b…");
     }
 }
