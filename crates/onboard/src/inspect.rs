@@ -175,10 +175,10 @@ pub fn sniff_delimiter(text: &str) -> (String, LineEnding) {
                 *counts.entry(n).or_default() += 1;
             }
         }
-        if let Some((n, lines)) = counts.iter().max_by_key(|(n, l)| (**l, **n)) {
-            if (*lines, *n) > (best.0, best.1) {
-                best = (*lines, *n, d);
-            }
+        if let Some((n, lines)) = counts.iter().max_by_key(|(n, l)| (**l, **n))
+            && (*lines, *n) > (best.0, best.1)
+        {
+            best = (*lines, *n, d);
         }
     }
     (best.2.to_string(), line_ending)

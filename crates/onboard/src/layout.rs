@@ -200,8 +200,8 @@ pub fn csv_rows(text: &str, delimiter: u8, limit: Option<usize>) -> Rows {
         .collect()
 }
 
-/// Every column of `rows` as a [`RawTable`], with the header at `header_row` and data from `header_row + skip_rows
-/// + 1` on (empty rows skipped, trailing empty header cells dropped, as the readers do). For inspecting a delivery
+/// Every column of `rows` as a [`RawTable`], with the header at `header_row` and data after the `skip_rows` rows
+/// under it (empty rows skipped, trailing empty header cells dropped, as the readers do). For inspecting a delivery
 /// whose layout the readers' defaults do not cover.
 pub fn table_from_rows(
     path: &Path,

@@ -1,7 +1,29 @@
-//! `dh-onboard`: country onboarding. [`skeleton`] reads every delivery file of a new country's folder, guesses the
-//! harmonised table of each, lists its variables as TOML comments, proposes mappings where a source name matches a
-//! harmonised column (name, title or a documented synonym, see [`propose::SYNONYMS`]) and proposes `missing` codes
-//! it recognises; everything else is a `# TODO` line. The skeleton holds only what differs from `_defaults.toml`.
+//! `dh-onboard`: country onboarding (`dh country new`). [`skeleton`] reads every delivery file of a new country's
+//! folder (the extensions of `dh_config::country::Format::EXTENSIONS`, `.zsav` included), guesses the harmonised
+//! table of each and writes a config skeleton holding only what differs from `_defaults.toml`:
+//!
+//! - **Layout** ([`sniff`], [`layout`]): for CSV the encoding (BOM, UTF-16 by NUL pattern, UTF-8 checked for
+//!   double encoding, else code pages scored on the decoded text; a `# TODO encoding` line names the fits when none
+//!   clearly wins), delimiter and line ending; for CSV and `.xlsx` the `header_row` below title or cover rows and
+//!   the `skip_rows` of label rows under it; for `.xlsx` every sheet with its size and the `sheet` whose header names
+//!   most harmonised columns.
+//! - **Listing** ([`propose::variable_listing`]): every variable as a comment with its type, variable label (question
+//!   text, cut to [`propose::MAX_LABEL_CHARS`]), up to [`inspect::MAX_LISTED_VALUES`] distinct values, value labels,
+//!   declared missing codes and ranges (`97 THRU 99`, `LO THRU 0`) and date layout.
+//! - **Proposals** ([`propose`]): a harmonised column is fed by the variable whose name matches the defaults' source,
+//!   the column's name or title or a synonym of [`propose::SYNONYMS`] (agency names such as `SBJNUM`, `HH_NO`,
+//!   `CLUSTER_NO`, `STRATA`, `WT`, `URBRUR`, `GOV`), else whose variable label does ("variable label"), else the one
+//!   variable whose value labels name every category of a column no other column shares ("value labels"). With it
+//!   come `codes` and `missing` from value labels and values, `value = "label"` for text columns without categories
+//!   fed by labelled codes, and `date_format` for date columns whose values read `DD/MM/YYYY`, `MM/DD/YYYY`
+//!   (decided by a number above 12, else a TODO), `DD.MM.YYYY`, `YYYY/MM/DD` or `YYYYMMDD`. Everything else is a
+//!   `# TODO` line.
+//!
+//! **Safety of the text**: every delivered text (names, values, labels, sheet and file names) goes through
+//! [`toml_text::string`] or [`toml_text::comment`], so the skeleton always parses and keys are only harmonised names
+//! from the schemas. **Privacy**: values are never listed for likely direct identifiers (names, phones, GPS, notes),
+//! variables a key column would read (ids) or free text, and value labels of identifiers are counted, not listed;
+//! encoding notes name counts and encodings, never text.
 
 pub mod inspect;
 pub mod layout;
