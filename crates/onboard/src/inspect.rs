@@ -45,6 +45,8 @@ pub struct FileLayout {
     pub encoding_decided: bool,
     /// Why the encoding was chosen or what to check (counts and encodings only, never the file's text).
     pub encoding_note: Option<String>,
+    /// The note is a TODO (several code pages fit, or UTF-8 text encoded twice).
+    pub encoding_check: bool,
     pub delimiter: String,
     pub line_ending: LineEnding,
     /// The worksheet read (`.xlsx`).
@@ -64,6 +66,7 @@ impl FileLayout {
             encoding: Encoding::UTF8,
             encoding_decided: true,
             encoding_note: None,
+            encoding_check: false,
             delimiter: ",".into(),
             line_ending: LineEnding::Lf,
             sheet: None,
@@ -230,6 +233,7 @@ pub fn inspect_file(
             layout.encoding = guess.encoding;
             layout.encoding_decided = guess.decided;
             layout.encoding_note = guess.note;
+            layout.encoding_check = guess.check;
             let text = dh_ingest::encoding::decode(path, &bytes, layout.encoding)?;
             (layout.delimiter, layout.line_ending) = sniff_delimiter(&text);
             let delimiter = layout.delimiter.as_bytes().first().copied().unwrap_or(b',');

@@ -596,6 +596,10 @@ pub fn propose_table(
         }
     }
     match (&layout.encoding_note, layout.encoding_decided) {
+        (Some(note), true) if layout.encoding_check => {
+            p.todo += 1;
+            let _ = writeln!(p.text, "# TODO encoding: {}", comment(note));
+        }
         (Some(note), true) => {
             let _ = writeln!(p.text, "# encoding: {}", comment(note));
         }

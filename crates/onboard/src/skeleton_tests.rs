@@ -257,6 +257,7 @@ fn random_file(rng: &mut impl Rng, i: usize) -> InspectedFile {
             encoding: [Encoding::UTF8, Encoding::WINDOWS_1252][rng.random_range(0..2)],
             encoding_decided: rng.random_bool(0.7),
             encoding_note: rng.random_bool(0.5).then(|| random_text(rng)),
+            encoding_check: rng.random_bool(0.5),
             delimiter: [",", ";", "\t", "|"][rng.random_range(0..4)].to_string(),
             line_ending: LineEnding::Crlf,
             sheet: sheets
@@ -352,6 +353,7 @@ fn sav_file(name: &str, variables: Vec<VariableProfile>) -> InspectedFile {
             encoding: Encoding::UTF8,
             encoding_decided: true,
             encoding_note: None,
+            encoding_check: false,
             delimiter: ",".into(),
             line_ending: LineEnding::Lf,
             sheet: None,
@@ -551,6 +553,36 @@ fn windows_1256_csv_with_a_title_row_and_dd_mm_yyyy_dates() {
     assert!(
         out.text.contains("\"عمّان\""),
         "region values listed decoded: {}",
+        out.text
+    );
+}
+
+#[test]
+fn double_encoded_utf8_and_ambiguous_code_pages_are_todos() {
+    let (twice, _, _) = encoding_rs::WINDOWS_1252.decode("ID,REGION\n1,Élève\n2,عمّان\n".as_bytes());
+    let (_tmp, out) = onboard_dir(&[("xxx_child.csv", twice.as_bytes())]);
+    check_keys(&out.text, &schemas());
+    assert!(
+        out.text.contains("# TODO encoding: 2 of 2 words"),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("encoded twice"), "{}", out.text);
+    let (short, _, _) = encoding_rs::WINDOWS_1256.encode("ID,REGION\n1,ءا\n");
+    let (_tmp, out) = onboard_dir(&[("xxx_child.csv", &short)]);
+    let parsed = check_keys(&out.text, &schemas());
+    assert!(
+        parsed["deliveries"]["child_survey"]
+            .get("encoding")
+            .is_none(),
+        "{}",
+        out.text
+    );
+    assert!(
+        out.text.contains(
+            "# TODO encoding = \"...\"  (the file is not UTF-8 and several code pages fit: "
+        ) && out.text.contains("windows-1256 (Arabic letters"),
+        "{}",
         out.text
     );
 }

@@ -47,6 +47,8 @@ pub struct EncodingGuess {
     pub decided: bool,
     /// Why (for a proposed code page) or what to check (a TODO); never quotes the file's text.
     pub note: Option<String>,
+    /// The note asks for a check even though the encoding is decided (UTF-8 text that was encoded twice).
+    pub check: bool,
 }
 
 impl EncodingGuess {
@@ -55,6 +57,16 @@ impl EncodingGuess {
             encoding,
             decided: true,
             note,
+            check: false,
+        }
+    }
+
+    /// UTF-8 (with or without byte-order mark), with a TODO when the text reads as encoded twice.
+    fn utf8(encoding: Encoding, text: &str) -> Self {
+        let note = double_encoded(text);
+        EncodingGuess {
+            check: note.is_some(),
+            ..EncodingGuess::sure(encoding, note)
         }
     }
 }
@@ -220,7 +232,7 @@ fn word_penalty(word: &str) -> f64 {
 pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         let text = String::from_utf8_lossy(&bytes[3..]);
-        return EncodingGuess::sure(Encoding::UTF8_BOM, double_encoded(&text));
+        return EncodingGuess::utf8(Encoding::UTF8_BOM, &text);
     }
     let label = |l: &str| Encoding::from_label(l).unwrap_or(Encoding::UTF8);
     if bytes.starts_with(b"\xFF\xFE") {
@@ -238,7 +250,7 @@ pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
         );
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return EncodingGuess::sure(Encoding::UTF8, double_encoded(text));
+        return EncodingGuess::utf8(Encoding::UTF8, text);
     }
     let sample = sample(bytes);
     let mut fits: Vec<(Encoding, Fit, String)> = Vec::new();
@@ -263,6 +275,7 @@ pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
         return EncodingGuess {
             encoding: Encoding::WINDOWS_1252,
             decided: false,
+            check: true,
             note: Some("the file is not UTF-8 and no candidate encoding decodes it; ask the agency which encoding it is in".into()),
         };
     };
@@ -272,6 +285,7 @@ pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
         return EncodingGuess {
             encoding: *encoding,
             decided: false,
+            check: true,
             note: Some(format!(
                 "the file is mostly UTF-8 but {invalid} byte(s) are not (the first on line {first_line}): ask the \
                  agency for a clean UTF-8 export, or fix those bytes; a code page would misread the rest"
@@ -334,6 +348,7 @@ pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
         encoding: *encoding,
         decided: false,
         note: Some(note),
+        check: true,
     }
 }
 
@@ -516,7 +531,7 @@ mod tests {
         // UTF-8 text decoded as windows-1252 and saved as UTF-8 again.
         let (once, _, _) = encoding_rs::WINDOWS_1252.decode("ID,NOM\n1,Élève\n2,عمّان\n".as_bytes());
         let guess = sniff_encoding(once.as_bytes());
-        assert!(guess.decided && guess.encoding == Encoding::UTF8);
+        assert!(guess.decided && guess.check && guess.encoding == Encoding::UTF8);
         let note = guess.note.expect("mojibake note");
         assert!(
             note.contains("2 of 2 words") && note.contains("encoded twice"),
