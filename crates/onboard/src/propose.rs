@@ -16,6 +16,9 @@ use crate::toml_text::{comment, string};
 
 /// Longest variable label shown in a listing (characters).
 pub const MAX_LABEL_CHARS: usize = 80;
+/// At most this many value labels are listed per variable (each cut to [`MAX_VALUE_LABEL_CHARS`]).
+pub const MAX_LISTED_LABELS: usize = 20;
+const MAX_VALUE_LABEL_CHARS: usize = 40;
 
 /// Common agency names for harmonised columns (compared after [`normalise`], so `CLUSTER_NO` = `clusterno`), used
 /// besides the column's own name and title. The one list of synonyms: variable names and variable labels are
@@ -497,9 +500,19 @@ pub fn variable_listing(file: &InspectedFile, withheld: &BTreeSet<&str>) -> Stri
                 let labels: Vec<String> = v
                     .value_labels
                     .iter()
-                    .map(|(c, l)| format!("{}={}", comment(c), string(l)))
+                    .take(MAX_LISTED_LABELS)
+                    .map(|(c, l)| {
+                        let l = crate::toml_text::truncate(l, MAX_VALUE_LABEL_CHARS);
+                        format!("{}={}", comment(c), string(&l))
+                    })
                     .collect();
-                let _ = write!(line, "; labels: {}", labels.join(", "));
+                let more = v.value_labels.len().saturating_sub(MAX_LISTED_LABELS);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                let _ = write!(line, "; labels: {}{more}", labels.join(", "));
             }
         }
         if !v.declared_missing.is_empty() {
@@ -998,6 +1011,93 @@ mod tests {
             vec!["a1age", "age", "a1age", "age"]
         );
         assert!(label_forms("").is_empty());
+    }
+
+    #[test]
+    fn common_agency_names_through_the_synonym_list() {
+        let (s, d) = (schemas(), defaults());
+        let child = s.get("child_survey").expect("child_survey");
+        for (name, column) in [
+            ("CLUSTER_NO", "psu"),
+            ("CLUSTER", "psu"),
+            ("EA", "psu"),
+            ("SBJNUM", "respondent_id"),
+            ("RESPID", "respondent_id"),
+            ("HHID", "household_id"),
+            ("HH_NO", "household_id"),
+            ("STRATA", "stratum"),
+            ("STRATUM", "stratum"),
+            ("WEIGHT", "base_weight"),
+            ("WT", "base_weight"),
+            ("GENDER", "sex"),
+            ("AGE", "age"),
+            ("URBRUR", "urban_rural"),
+            ("REGION", "region"),
+            ("GOV", "region"),
+            ("GOVERNORATE", "region"),
+            ("PROVINCE", "region"),
+        ] {
+            let file = InspectedFile {
+                file_name: "x.sav".into(),
+                layout: crate::inspect::FileLayout {
+                    format: Format::Sav,
+                    encoding: dh_config::country::Encoding::UTF8,
+                    encoding_decided: true,
+                    encoding_note: None,
+                    encoding_check: false,
+                    delimiter: ",".into(),
+                    line_ending: LineEnding::Lf,
+                    sheet: None,
+                    header_row: 1,
+                    skip_rows: 0,
+                    rows_above: 0,
+                },
+                sheets: Vec::new(),
+                rows: 1,
+                variables: vec![variable(name, &["1"], &[])],
+            };
+            let m = match_columns(&file, child, &d);
+            assert_eq!(
+                m.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+                vec![column],
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_value_label_lists_are_cut() {
+        let labels: Vec<(String, String)> = (0..30)
+            .map(|i| (i.to_string(), format!("Village {i} {}", "y".repeat(60))))
+            .collect();
+        let mut v = variable("VILLAGE", &[], &[]);
+        v.value_labels = labels;
+        let file = InspectedFile {
+            file_name: "x.sav".into(),
+            layout: crate::inspect::FileLayout {
+                format: Format::Sav,
+                encoding: dh_config::country::Encoding::UTF8,
+                encoding_decided: true,
+                encoding_note: None,
+                encoding_check: false,
+                delimiter: ",".into(),
+                line_ending: LineEnding::Lf,
+                sheet: None,
+                header_row: 1,
+                skip_rows: 0,
+                rows_above: 0,
+            },
+            sheets: Vec::new(),
+            rows: 1,
+            variables: vec![v],
+        };
+        let text = variable_listing(&file, &BTreeSet::new());
+        assert!(text.contains("19=\"Village 19 yyy"), "{text}");
+        assert!(
+            !text.contains("20=") && text.contains(" and 10 more"),
+            "{text}"
+        );
+        assert!(!text.contains(&"y".repeat(40)), "{text}");
     }
 
     #[test]
