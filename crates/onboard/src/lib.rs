@@ -17,7 +17,8 @@
 //!   come `codes` and `missing` from value labels and values, `value = "label"` for text columns without categories
 //!   fed by labelled codes, and `date_format` for date columns whose values read `DD/MM/YYYY`, `MM/DD/YYYY`
 //!   (decided by a number above 12, else a TODO), `DD.MM.YYYY`, `YYYY/MM/DD` or `YYYYMMDD`. Everything else is a
-//!   `# TODO` line.
+//!   `# TODO` line. A table the defaults deliver but no file feeds gets a TODO with `delivered = false` lines to
+//!   uncomment.
 //!
 //! **Safety of the text**: every delivered text (names, values, labels, sheet and file names) goes through
 //! [`toml_text::string`] or [`toml_text::comment`], so the skeleton always parses and keys are only harmonised names
@@ -221,6 +222,23 @@ pub fn skeleton_text(
                 text.push_str(&propose::variable_listing(file, &keys));
                 text.push('\n');
             }
+        }
+    }
+    let undelivered: Vec<&String> = schemas
+        .tables
+        .keys()
+        .filter(|t| !used_tables.contains(t))
+        .filter(|t| propose::default_str(defaults, &[t.as_str(), "file"]).is_some())
+        .collect();
+    if !undelivered.is_empty() {
+        todo += undelivered.len();
+        text.push_str(
+            "# TODO no delivery file was found for the tables below. For each one the country did not deliver, \
+             uncomment its two\n# lines (its indicators become `not_collected`); otherwise add the file to the \
+             folder and run `dh country new` again.\n",
+        );
+        for t in undelivered {
+            let _ = writeln!(text, "# [deliveries.{t}]\n# delivered = false");
         }
     }
     Onboarded {
