@@ -120,9 +120,10 @@ fn label_rows(rows: &[(u32, Vec<String>)], header_row: u32) -> u32 {
         .iter()
         .filter(|(n, cells)| *n > header_row && filled(cells) > 0)
         .collect();
+    // Data rows to compare with: past the rows that may be labels, keeping at least one in small files.
     let data: Vec<&Vec<String>> = after
         .iter()
-        .skip(MAX_SKIP)
+        .skip(MAX_SKIP.min(after.len().saturating_sub(1)))
         .take(HEAD_ROWS)
         .map(|(_, c)| c)
         .collect();
@@ -291,6 +292,12 @@ mod tests {
         ]);
         let g = guess_header(&labels_first, &known).expect("guess");
         assert_eq!((g.header_row, g.skip_rows), (2, 0));
+        let small = rows(&[
+            &["HHID", "AGE"],
+            &["Household", "Age in years"],
+            &["1", "14"],
+        ]);
+        assert_eq!(guess_header(&small, &known).map(|g| g.skip_rows), Some(1));
         let text_data = rows(&[&["NAME", "REGION"], &["Region label", "x"], &["a", "b"]]);
         assert_eq!(
             guess_header(&text_data, &known).map(|g| g.skip_rows),
