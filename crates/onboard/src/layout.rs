@@ -144,7 +144,7 @@ fn label_rows(rows: &[(u32, Vec<String>)], header_row: u32) -> u32 {
     }
     let mut skip = 0;
     for (number, cells) in after.iter().take(MAX_SKIP) {
-        if *number != header_row + skip + 1 {
+        if *number != header_row.saturating_add(skip + 1) {
             break;
         }
         let texts = numeric
@@ -161,6 +161,13 @@ fn label_rows(rows: &[(u32, Vec<String>)], header_row: u32) -> u32 {
         skip += 1;
     }
     skip
+}
+
+/// The 1-based number of the `i`-th row after `first` rows (saturating: a damaged file cannot overflow it).
+fn row_number(first: u32, i: usize) -> u32 {
+    first
+        .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
+        .saturating_add(1)
 }
 
 /// The rows of one worksheet (all, or the first `limit` rows of its used range), numbered as Excel numbers them.
@@ -180,7 +187,7 @@ pub fn xlsx_rows(path: &Path, sheet: &str, limit: Option<usize>) -> Result<Rows,
         .rows()
         .take(limit.unwrap_or(usize::MAX))
         .enumerate()
-        .map(|(i, row)| (first + i as u32 + 1, row.iter().map(cell_text).collect()))
+        .map(|(i, row)| (row_number(first, i), row.iter().map(cell_text).collect()))
         .collect())
 }
 
@@ -197,7 +204,7 @@ pub fn csv_rows(text: &str, delimiter: u8, limit: Option<usize>) -> Rows {
         .take(limit.unwrap_or(usize::MAX))
         .map_while(Result::ok)
         .enumerate()
-        .map(|(i, r)| (i as u32 + 1, r.iter().map(str::to_string).collect()))
+        .map(|(i, r)| (row_number(0, i), r.iter().map(str::to_string).collect()))
         .collect()
 }
 
@@ -224,7 +231,7 @@ pub fn table_from_rows(
     let mut builder = RawTableBuilder::new(path, header, &ColumnSelection::every_column())?;
     for (n, cells) in rows
         .iter()
-        .filter(|(n, c)| *n > header_row + skip_rows && filled(c) > 0)
+        .filter(|(n, c)| *n > header_row.saturating_add(skip_rows) && filled(c) > 0)
     {
         let last = cells
             .iter()
