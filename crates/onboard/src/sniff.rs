@@ -540,6 +540,34 @@ mod tests {
         assert!(!note.contains("lève"), "{note}");
     }
 
+    /// Fuzz-style: random bytes and random text in random code pages never panic, and the proposed encoding always
+    /// decodes the file with the reader's decoder.
+    #[test]
+    fn random_bytes_never_panic_and_the_guess_decodes() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let path = std::path::Path::new("x.csv");
+        for case in 0..400 {
+            let len = rng.random_range(0..300);
+            let bytes: Vec<u8> = if case % 2 == 0 {
+                (0..len).map(|_| rng.random()).collect()
+            } else {
+                let text: String = (0..len)
+                    .map(|_| char::from_u32(rng.random_range(0x20..0x1000)).unwrap_or(' '))
+                    .collect();
+                let label = CANDIDATES[rng.random_range(0..CANDIDATES.len())];
+                let codec = Encoding::from_label(label).expect("label").codec();
+                codec.encode(&text).0.into_owned()
+            };
+            let guess = sniff_encoding(&bytes);
+            assert!(guess.decided || guess.note.is_some(), "{guess:?}");
+            if guess.decided {
+                let decoded = dh_ingest::encoding::decode(path, &bytes, guess.encoding);
+                assert!(decoded.is_ok(), "case {case}: {guess:?} {decoded:?}");
+            }
+        }
+    }
+
     #[test]
     fn mostly_utf8_with_a_stray_byte_is_a_todo() {
         let mut bytes = "ID,GOV\n1,عمّان\n2,إربد\n3,الزرقاء\n".as_bytes().to_vec();
