@@ -15,7 +15,8 @@ use crate::{OnboardError, layout, sniff};
 /// At most this many distinct values are listed for a variable; a variable with more is described by its count.
 pub const MAX_LISTED_VALUES: usize = 12;
 
-/// Name words (lower case) that mark a likely direct identifier.
+/// Name words (lower case) that mark a likely direct identifier, in the languages of the deliveries so far
+/// (English, Portuguese, Spanish, French, Indonesian/Malay).
 const IDENTIFIER_WORDS: &[&str] = &[
     "name",
     "phone",
@@ -33,7 +34,55 @@ const IDENTIFIER_WORDS: &[&str] = &[
     "comment",
     "comments",
     "text",
+    "remarks",
+    "nome",
+    "nombre",
+    "nom",
+    "prenom",
+    "prénom",
+    "apellido",
+    "sobrenome",
+    "nama",
+    "telefone",
+    "telefono",
+    "teléfono",
+    "telephone",
+    "téléphone",
+    "telepon",
+    "celular",
+    "movil",
+    "móvil",
+    "portable",
+    "endereco",
+    "endereço",
+    "direccion",
+    "dirección",
+    "adresse",
+    "alamat",
+    "observacoes",
+    "observações",
+    "observaciones",
+    "observations",
+    "obs",
+    "catatan",
+    "lintang",
+    "bujur",
+    "telefon",
+    "contact",
+    "cell",
+    "cellphone",
+    "jina",
+    "simu",
+    "maelezo",
 ];
+
+/// Endings of one name word written without separators (`RESPNAME`, `CGMOBILE`, `Cellphone`) that mark a likely
+/// direct identifier, and the beginning `gps` (`GPSLAT`).
+const IDENTIFIER_ENDINGS: &[&str] = &["name", "phone", "mobile", "contact"];
+
+/// Two adjacent name words (joined, lower case) that mark a likely direct identifier (Vietnamese `ho_ten` name,
+/// `dien_thoai` phone, `ghi_chu` notes, `vi_do`/`kinh_do` GPS).
+const IDENTIFIER_PAIRS: &[&str] = &["hoten", "dienthoai", "ghichu", "vido", "kinhdo", "nohp"];
 
 /// How to read one delivery file, as far as the file itself tells.
 #[derive(Debug, Clone, PartialEq)]
@@ -300,7 +349,16 @@ pub fn inspect_file(
 
 /// True when a variable name looks like a direct identifier (name, phone, GPS, free-text notes).
 pub fn looks_like_identifier(name: &str) -> bool {
-    words(name).any(|w| IDENTIFIER_WORDS.contains(&w.as_str()))
+    let words: Vec<String> = words(name).collect();
+    words.iter().any(|w| {
+        IDENTIFIER_WORDS.contains(&w.as_str())
+            || w.starts_with("gps")
+            || IDENTIFIER_ENDINGS
+                .iter()
+                .any(|e| w.len() > e.len() && w.ends_with(e))
+    }) || words
+        .windows(2)
+        .any(|p| IDENTIFIER_PAIRS.contains(&format!("{}{}", p[0], p[1]).as_str()))
 }
 
 /// The words of a variable name, lower case: `RESP_NAME` -> `resp`, `name`; `victimName` -> `victim`, `name`.
@@ -590,6 +648,32 @@ mod tests {
         assert!(!looks_like_identifier("Q05_OFFER_IMG_PLAT"));
         assert!(looks_like_identifier("victimName"));
         assert!(looks_like_identifier("coded_text"));
+        for name in [
+            "nome",
+            "telefone_cuidador",
+            "Nome da vítima",
+            "ho_ten_ncs",
+            "dien_thoai",
+            "ghi_chu",
+            "vi_do",
+            "observacoes",
+            "NAMA_ANAK",
+            "no_hp_pengasuh",
+            "RESPNAME",
+            "CGMOBILE",
+            "GPSLAT",
+            "CaregiverCell",
+            "Cellphone",
+            "contact_number",
+            "jina_mlezi",
+            "simu",
+            "lintang",
+        ] {
+            assert!(looks_like_identifier(name), "{name}");
+        }
+        for name in ["nomor", "ten_years", "vi", "do_q1", "obstacle"] {
+            assert!(!looks_like_identifier(name), "{name}");
+        }
     }
 
     #[test]

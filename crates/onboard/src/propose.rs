@@ -130,14 +130,7 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
     ),
     (
         "region",
-        &[
-            "gov",
-            "governorate",
-            "province",
-            "reg",
-            "state",
-            "region_name",
-        ],
+        &["gov", "governorate", "province", "reg", "state"],
     ),
     (
         "caregiver_sex",
