@@ -7,11 +7,11 @@
 //!   clearly wins), delimiter and line ending; for CSV and `.xlsx` the `header_row` below title or cover rows and
 //!   the `skip_rows` of label rows under it; for `.xlsx` every sheet with its size and the `sheet` whose header names
 //!   most harmonised columns.
-//! - **Listing** ([`propose::variable_listing`]): every variable as a comment with its type, variable label (question
-//!   text, cut to [`propose::MAX_LABEL_CHARS`]), up to [`inspect::MAX_LISTED_VALUES`] distinct values, value labels,
+//! - **Listing** ([`listing::variable_listing`]): every variable as a comment with its type, variable label (question
+//!   text, cut to [`listing::MAX_LABEL_CHARS`]), up to [`inspect::MAX_LISTED_VALUES`] distinct values, value labels,
 //!   declared missing codes and ranges (`97 THRU 99`, `LO THRU 0`) and date layout.
 //! - **Proposals** ([`propose`]): a harmonised column is fed by the variable whose name matches the defaults' source,
-//!   the column's name or title or a synonym of [`propose::SYNONYMS`] (agency names such as `SBJNUM`, `HH_NO`,
+//!   the column's name or title or a synonym of [`matching::SYNONYMS`] (agency names such as `SBJNUM`, `HH_NO`,
 //!   `CLUSTER_NO`, `STRATA`, `WT`, `URBRUR`, `GOV`), else whose variable label does ("variable label"), else the one
 //!   variable whose value labels name every category of a column no other column shares ("value labels"). With it
 //!   come `codes` and `missing` from value labels and values, `value = "label"` for text columns without categories
@@ -28,12 +28,16 @@
 
 pub mod inspect;
 pub mod layout;
+pub mod listing;
+pub mod matching;
 pub mod propose;
 pub mod sniff;
 pub mod toml_text;
 
 #[cfg(test)]
 mod skeleton_tests;
+#[cfg(test)]
+mod test_support;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -149,7 +153,7 @@ pub fn skeleton(
         let sheet = table
             .as_deref()
             .and_then(|t| propose::default_str(defaults, &[t, "sheet"]));
-        let known = propose::known_names(schemas, defaults, table.as_deref());
+        let known = matching::known_names(schemas, defaults, table.as_deref());
         let is_known = |cell: &str| known.contains(&inspect::normalise(cell));
         inspected.push(inspect::inspect_file(path, sheet.as_deref(), &is_known)?);
     }
@@ -218,8 +222,8 @@ pub fn skeleton_text(
                     text,
                     "# TODO {file_name}: which harmonised table is this? ({why}). Variables:"
                 );
-                let keys = propose::key_variables(file, schemas.tables.values(), defaults);
-                text.push_str(&propose::variable_listing(file, &keys));
+                let keys = matching::key_variables(file, schemas.tables.values(), defaults);
+                text.push_str(&listing::variable_listing(file, &keys));
                 text.push('\n');
             }
         }

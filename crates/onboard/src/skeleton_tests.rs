@@ -3,7 +3,6 @@
 //! discovery, and what the skeleton must never carry (identifier and free-text values, identifier labels).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use dh_config::SchemaSet;
 use dh_config::country::{Encoding, Format, LineEnding};
@@ -11,20 +10,8 @@ use dh_ingest::readers::xlsx::SheetSummary;
 use rand::{Rng, SeedableRng};
 
 use crate::inspect::{DateLayout, FileLayout, InspectedFile, VariableProfile};
+use crate::test_support::{defaults, repo, sav_file, schemas, variable};
 use crate::{OnboardOptions, onboard, skeleton, skeleton_text};
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-fn schemas() -> SchemaSet {
-    dh_config::load_schemas(&repo().join("schemas")).expect("schemas")
-}
-
-fn defaults() -> toml::Table {
-    let text = std::fs::read_to_string(repo().join("countries/_defaults.toml")).expect("defaults");
-    toml::from_str(&text).expect("defaults parse")
-}
 
 /// Parses the skeleton and checks that every key is one the config allows: top-level tables, `[country] iso3`,
 /// delivery settings, harmonised table and column names from the schemas, column-map keys; inside `codes` and
@@ -345,69 +332,32 @@ fn zsav_files_are_found() {
     }
 }
 
-fn sav_file(name: &str, variables: Vec<VariableProfile>) -> InspectedFile {
-    InspectedFile {
-        file_name: name.into(),
-        layout: FileLayout {
-            format: Format::Sav,
-            encoding: Encoding::UTF8,
-            encoding_decided: true,
-            encoding_note: None,
-            encoding_check: false,
-            delimiter: ",".into(),
-            line_ending: LineEnding::Lf,
-            sheet: None,
-            header_row: 1,
-            skip_rows: 0,
-            rows_above: 0,
-        },
-        sheets: Vec::new(),
-        rows: 10,
-        variables,
-    }
-}
-
-fn var(name: &str, values: &[&str], labels: &[(&str, &str)]) -> VariableProfile {
-    VariableProfile {
-        name: name.into(),
-        kind: "integer",
-        likely_identifier: crate::inspect::looks_like_identifier(name),
-        value_labels: labels
-            .iter()
-            .map(|(c, l)| (c.to_string(), l.to_string()))
-            .collect(),
-        values: values.iter().map(|v| v.to_string()).collect(),
-        distinct: values.len(),
-        ..Default::default()
-    }
-}
-
 #[test]
 fn agency_names_variable_labels_value_labels_and_missing_ranges() {
     let (s, d) = (schemas(), defaults());
-    let mut q101 = var("Q101", &["1", "2"], &[]);
+    let mut q101 = variable("Q101", &["1", "2"], &[]);
     q101.variable_label = Some("Sex of respondent\n(interviewer: observe)".into());
-    let mut q102 = var(
+    let mut q102 = variable(
         "Q102",
         &["1", "2", "98"],
         &[("1", "Urban"), ("2", "Rural"), ("98", "Don't know")],
     );
     q102.variable_label = Some("Where do you live?".into());
-    let mut q7 = var("Q7", &["1", "2", "97"], &[]);
+    let mut q7 = variable("Q7", &["1", "2", "97"], &[]);
     q7.missing_ranges = vec![(97.0, 99.0), (f64::NEG_INFINITY, 0.0)];
     q7.declared_missing = vec!["-9".into()];
-    let mut long = var("Q8", &["1"], &[]);
+    let mut long = variable("Q8", &["1"], &[]);
     long.variable_label = Some("x".repeat(200));
     let file = sav_file(
         "xxx_child.sav",
         vec![
-            var("SBJNUM", &["1001", "1002"], &[]),
-            var("HH_NO", &["5", "6"], &[]),
-            var("CLUSTER_NO", &["3"], &[]),
-            var("STRATA", &["1"], &[]),
-            var("WT", &["1.5"], &[]),
-            var("AGE", &["13"], &[]),
-            var("GOV", &["11", "12"], &[("11", "Amman"), ("12", "Irbid")]),
+            variable("SBJNUM", &["1001", "1002"], &[]),
+            variable("HH_NO", &["5", "6"], &[]),
+            variable("CLUSTER_NO", &["3"], &[]),
+            variable("STRATA", &["1"], &[]),
+            variable("WT", &["1.5"], &[]),
+            variable("AGE", &["13"], &[]),
+            variable("GOV", &["11", "12"], &[("11", "Amman"), ("12", "Irbid")]),
             q101,
             q102,
             q7,
@@ -467,19 +417,19 @@ fn agency_names_variable_labels_value_labels_and_missing_ranges() {
 #[test]
 fn identifier_and_free_text_values_and_identifier_labels_never_reach_the_skeleton() {
     let (s, d) = (schemas(), defaults());
-    let mut free = var("Q20_OTHER", &[], &[]);
+    let mut free = variable("Q20_OTHER", &[], &[]);
     free.kind = "text";
     free.free_text = true;
     free.distinct = 3;
     let file = sav_file(
         "xxx_child.sav",
         vec![
-            var(
+            variable(
                 "RESPID",
                 &["7001", "7002"],
                 &[("7001", "Fatima Khalil"), ("7002", "Omar Said")],
             ),
-            var("RESP_NAME", &[], &[("1", "Layla Haddad")]),
+            variable("RESP_NAME", &[], &[("1", "Layla Haddad")]),
             free,
         ],
     );
@@ -505,7 +455,7 @@ fn identifier_and_free_text_values_and_identifier_labels_never_reach_the_skeleto
 #[test]
 fn date_formats_proposed_for_date_columns() {
     let (s, d) = (schemas(), defaults());
-    let mut date = var("date", &[], &[]);
+    let mut date = variable("date", &[], &[]);
     date.kind = "date";
     date.dates = DateLayout::Format("%d/%m/%Y");
     let mut csv = sav_file("interview_register.csv", vec![date]);
