@@ -169,13 +169,15 @@ pub fn skeleton(
 /// The skeleton for already inspected files (`from` is the delivery folder as the header comment names it). Every
 /// delivered text is escaped by [`toml_text`]; the only keys are harmonised names from the schemas.
 pub fn skeleton_text(
-    iso3: &str,
+    iso3_raw: &str,
     from: &str,
     inspected: &[InspectedFile],
     schemas: &SchemaSet,
     defaults: &toml::Table,
 ) -> Onboarded {
     let mut text = String::new();
+    let iso3_comment = toml_text::comment(iso3_raw);
+    let iso3 = iso3_comment.as_str();
     let _ = writeln!(
         text,
         "# {iso3}: Disrupting Harm configuration skeleton written by `dh country new {iso3} --from {}`.\n\
@@ -191,7 +193,7 @@ pub fn skeleton_text(
          # TODO report_launch = \"YYYY-MM-DD\"\n\n\
          # TODO [population]: source, population_12_17, internet_share and one cell per sex x age_band x urban_rural\n\
          # (12 cells) adding up to population_12_17 x internet_share; see countries/README.md.\n",
-        toml_text::string(iso3)
+        toml_text::string(iso3_raw)
     );
     let mut used_tables: Vec<String> = Vec::new();
     let (mut proposed, mut todo) = (0, 0);
