@@ -26,6 +26,7 @@
 //! variables a key column would read (ids) or free text, and value labels of identifiers are counted, not listed;
 //! encoding notes name counts and encodings, never text.
 
+pub mod dates;
 pub mod inspect;
 pub mod layout;
 pub mod listing;
