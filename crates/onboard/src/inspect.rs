@@ -291,9 +291,14 @@ pub fn inspect_file(
         Format::Xlsx => {
             sheets = readers::xlsx::sheets(path)?;
             let mut best: Option<(String, layout::HeaderGuess, u32)> = None;
-            for sheet in sheets.iter().filter(|s| s.rows > 0) {
-                let head = layout::xlsx_rows(path, &sheet.name, Some(layout::HEAD_ROWS))?;
-                let Some(g) = layout::guess_header(&head, known) else {
+            let filled: Vec<&str> = sheets
+                .iter()
+                .filter(|s| s.rows > 0)
+                .map(|s| s.name.as_str())
+                .collect();
+            let heads = layout::xlsx_rows(path, &filled, Some(layout::HEAD_ROWS))?;
+            for (name, head) in filled.iter().zip(&heads) {
+                let Some(g) = layout::guess_header(head, known) else {
                     continue;
                 };
                 let first_filled = head
@@ -304,11 +309,11 @@ pub fn inspect_file(
                     None => true,
                     Some((_, b, _)) => {
                         g.rank() > b.rank()
-                            || (g.rank() == b.rank() && default_sheet == Some(sheet.name.as_str()))
+                            || (g.rank() == b.rank() && default_sheet == Some(*name))
                     }
                 };
                 if better {
-                    best = Some((sheet.name.clone(), g, first_filled));
+                    best = Some((name.to_string(), g, first_filled));
                 }
             }
             match best {
@@ -319,7 +324,9 @@ pub fn inspect_file(
                     if g.header_row == first_filled && g.skip_rows == 0 {
                         read(&layout)?
                     } else {
-                        let rows = layout::xlsx_rows(path, &sheet, None)?;
+                        let rows = layout::xlsx_rows(path, &[sheet.as_str()], None)?
+                            .pop()
+                            .unwrap_or_default();
                         layout::table_from_rows(path, &rows, g.header_row, g.skip_rows)?
                     }
                 }

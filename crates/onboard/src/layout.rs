@@ -170,8 +170,13 @@ fn row_number(first: u32, i: usize) -> u32 {
         .saturating_add(1)
 }
 
-/// The rows of one worksheet (all, or the first `limit` rows of its used range), numbered as Excel numbers them.
-pub fn xlsx_rows(path: &Path, sheet: &str, limit: Option<usize>) -> Result<Rows, IngestError> {
+/// The rows of each named worksheet (all, or the first `limit` rows of its used range), numbered as Excel numbers
+/// them; the workbook is opened once.
+pub fn xlsx_rows(
+    path: &Path,
+    sheets: &[&str],
+    limit: Option<usize>,
+) -> Result<Vec<Rows>, IngestError> {
     let fail = |message: String| IngestError::Format {
         file: path.to_path_buf(),
         format: "Excel .xlsx",
@@ -179,16 +184,22 @@ pub fn xlsx_rows(path: &Path, sheet: &str, limit: Option<usize>) -> Result<Rows,
     };
     let mut workbook: Xlsx<_> =
         open_workbook(path).map_err(|e: calamine::XlsxError| fail(e.to_string()))?;
-    let range = workbook
-        .worksheet_range(sheet)
-        .map_err(|e| fail(format!("worksheet `{sheet}`: {e}")))?;
-    let first = range.start().map_or(0, |(r, _)| r);
-    Ok(range
-        .rows()
-        .take(limit.unwrap_or(usize::MAX))
-        .enumerate()
-        .map(|(i, row)| (row_number(first, i), row.iter().map(cell_text).collect()))
-        .collect())
+    let mut out = Vec::with_capacity(sheets.len());
+    for sheet in sheets {
+        let range = workbook
+            .worksheet_range(sheet)
+            .map_err(|e| fail(format!("worksheet `{sheet}`: {e}")))?;
+        let first = range.start().map_or(0, |(r, _)| r);
+        out.push(
+            range
+                .rows()
+                .take(limit.unwrap_or(usize::MAX))
+                .enumerate()
+                .map(|(i, row)| (row_number(first, i), row.iter().map(cell_text).collect()))
+                .collect(),
+        );
+    }
+    Ok(out)
 }
 
 /// The records of decoded CSV text (all, or the first `limit`), numbered from 1. Stops at the first record the

@@ -231,7 +231,7 @@ fn word_penalty(word: &str) -> f64 {
 /// The encoding of a CSV file's bytes.
 pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
-        let text = String::from_utf8_lossy(&bytes[3..]);
+        let text = String::from_utf8_lossy(sample(&bytes[3..]));
         return EncodingGuess::utf8(Encoding::UTF8_BOM, &text);
     }
     let label = |l: &str| Encoding::from_label(l).unwrap_or(Encoding::UTF8);
@@ -249,10 +249,11 @@ pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
             )),
         );
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return EncodingGuess::utf8(Encoding::UTF8, text);
-    }
     let sample = sample(bytes);
+    if std::str::from_utf8(bytes).is_ok() {
+        // The sample ends at a line end, so it is valid UTF-8 too.
+        return EncodingGuess::utf8(Encoding::UTF8, &String::from_utf8_lossy(sample));
+    }
     let mut fits: Vec<(Encoding, Fit, String)> = Vec::new();
     for name in CANDIDATES {
         let Some(encoding) = Encoding::from_label(name) else {
