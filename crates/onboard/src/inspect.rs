@@ -276,7 +276,7 @@ pub fn inspect_file(
             let text = dh_ingest::encoding::decode(path, &bytes, layout.encoding)?;
             (layout.delimiter, layout.line_ending) = sniff_delimiter(&text);
             let delimiter = layout.delimiter.as_bytes().first().copied().unwrap_or(b',');
-            let head = layout::csv_rows(&text, delimiter, Some(layout::HEAD_ROWS));
+            let head = layout::csv_rows(&text, delimiter, layout::HEAD_ROWS);
             if let Some(g) = layout::guess_header(&head, known) {
                 (layout.header_row, layout.skip_rows, layout.rows_above) =
                     (g.header_row, g.skip_rows, g.rows_above);
@@ -284,8 +284,8 @@ pub fn inspect_file(
             if (layout.header_row, layout.skip_rows) == (1, 0) {
                 read(&layout)?
             } else {
-                let rows = layout::csv_rows(&text, delimiter, None);
-                layout::table_from_rows(path, &rows, layout.header_row, layout.skip_rows)?
+                let rows = layout::csv_records(&text, delimiter);
+                layout::table_from_rows(path, rows, layout.header_row, layout.skip_rows)?
             }
         }
         Format::Xlsx => {
@@ -296,7 +296,7 @@ pub fn inspect_file(
                 .filter(|s| s.rows > 0)
                 .map(|s| s.name.as_str())
                 .collect();
-            let heads = layout::xlsx_rows(path, &filled, Some(layout::HEAD_ROWS))?;
+            let heads = layout::xlsx_heads(path, &filled)?;
             for (name, head) in filled.iter().zip(&heads) {
                 let Some(g) = layout::guess_header(head, known) else {
                     continue;
@@ -324,10 +324,7 @@ pub fn inspect_file(
                     if g.header_row == first_filled && g.skip_rows == 0 {
                         read(&layout)?
                     } else {
-                        let rows = layout::xlsx_rows(path, &[sheet.as_str()], None)?
-                            .pop()
-                            .unwrap_or_default();
-                        layout::table_from_rows(path, &rows, g.header_row, g.skip_rows)?
+                        layout::xlsx_table(path, &sheet, g.header_row, g.skip_rows)?
                     }
                 }
                 None => read(&layout)?,

@@ -170,30 +170,42 @@ fn row_number(first: u32, i: usize) -> u32 {
         .saturating_add(1)
 }
 
-/// The rows of each named worksheet (all, or the first `limit` rows of its used range), numbered as Excel numbers
-/// them; the workbook is opened once.
-pub fn xlsx_rows(
-    path: &Path,
-    sheets: &[&str],
-    limit: Option<usize>,
-) -> Result<Vec<Rows>, IngestError> {
-    let fail = |message: String| IngestError::Format {
+type Workbook = Xlsx<std::io::BufReader<std::fs::File>>;
+
+fn xlsx_error(path: &Path, message: String) -> IngestError {
+    IngestError::Format {
         file: path.to_path_buf(),
         format: "Excel .xlsx",
         message,
-    };
-    let mut workbook: Xlsx<_> =
-        open_workbook(path).map_err(|e: calamine::XlsxError| fail(e.to_string()))?;
+    }
+}
+
+fn open_xlsx(path: &Path) -> Result<Workbook, IngestError> {
+    open_workbook(path).map_err(|e: calamine::XlsxError| xlsx_error(path, e.to_string()))
+}
+
+fn worksheet(
+    workbook: &mut Workbook,
+    path: &Path,
+    sheet: &str,
+) -> Result<calamine::Range<calamine::Data>, IngestError> {
+    workbook
+        .worksheet_range(sheet)
+        .map_err(|e| xlsx_error(path, format!("worksheet `{sheet}`: {e}")))
+}
+
+/// The first [`HEAD_ROWS`] rows of each named worksheet's used range, numbered as Excel numbers them; the workbook
+/// is opened once.
+pub fn xlsx_heads(path: &Path, sheets: &[&str]) -> Result<Vec<Rows>, IngestError> {
+    let mut workbook = open_xlsx(path)?;
     let mut out = Vec::with_capacity(sheets.len());
     for sheet in sheets {
-        let range = workbook
-            .worksheet_range(sheet)
-            .map_err(|e| fail(format!("worksheet `{sheet}`: {e}")))?;
+        let range = worksheet(&mut workbook, path, sheet)?;
         let first = range.start().map_or(0, |(r, _)| r);
         out.push(
             range
                 .rows()
-                .take(limit.unwrap_or(usize::MAX))
+                .take(HEAD_ROWS)
                 .enumerate()
                 .map(|(i, row)| (row_number(first, i), row.iter().map(cell_text).collect()))
                 .collect(),
@@ -202,36 +214,56 @@ pub fn xlsx_rows(
     Ok(out)
 }
 
-/// The records of decoded CSV text (all, or the first `limit`), numbered from 1. Stops at the first record the
-/// CSV parser refuses (the reader reports it when the file is read).
-pub fn csv_rows(text: &str, delimiter: u8, limit: Option<usize>) -> Rows {
-    let mut reader = ::csv::ReaderBuilder::new()
+/// The records of decoded CSV text, numbered from 1, one at a time. Stops at the first record the CSV parser refuses
+/// (the reader reports it when the file is read).
+pub fn csv_records(text: &str, delimiter: u8) -> impl Iterator<Item = (u32, Vec<String>)> + '_ {
+    ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    reader
-        .records()
-        .take(limit.unwrap_or(usize::MAX))
+        .from_reader(text.as_bytes())
+        .into_records()
         .map_while(Result::ok)
         .enumerate()
         .map(|(i, r)| (row_number(0, i), r.iter().map(str::to_string).collect()))
-        .collect()
+}
+
+/// The first `limit` records of decoded CSV text (see [`csv_records`]).
+pub fn csv_rows(text: &str, delimiter: u8, limit: usize) -> Rows {
+    csv_records(text, delimiter).take(limit).collect()
+}
+
+/// Every column of one worksheet as a [`RawTable`] (see [`table_from_rows`]), converting its rows one at a time.
+pub fn xlsx_table(
+    path: &Path,
+    sheet: &str,
+    header_row: u32,
+    skip_rows: u32,
+) -> Result<RawTable, IngestError> {
+    let mut workbook = open_xlsx(path)?;
+    let range = worksheet(&mut workbook, path, sheet)?;
+    let first = range.start().map_or(0, |(r, _)| r);
+    let rows = range
+        .rows()
+        .enumerate()
+        .map(|(i, row)| (row_number(first, i), row.iter().map(cell_text).collect()));
+    table_from_rows(path, rows, header_row, skip_rows)
 }
 
 /// Every column of `rows` as a [`RawTable`], with the header at `header_row` and data after the `skip_rows` rows
 /// under it (empty rows skipped, trailing empty header cells dropped, as the readers do). For inspecting a delivery
-/// whose layout the readers' defaults do not cover.
+/// whose layout the readers' defaults do not cover; rows are taken one at a time, never all held as text.
 pub fn table_from_rows(
     path: &Path,
-    rows: &[(u32, Vec<String>)],
+    rows: impl IntoIterator<Item = (u32, Vec<String>)>,
     header_row: u32,
     skip_rows: u32,
 ) -> Result<RawTable, IngestError> {
+    let mut rows = rows.into_iter();
     let mut header: Vec<String> = rows
-        .iter()
+        .by_ref()
         .find(|(n, _)| *n == header_row)
-        .map(|(_, c)| c.clone())
+        .map(|(_, c)| c)
         .ok_or_else(|| IngestError::Empty {
             file: path.to_path_buf(),
         })?;
@@ -240,15 +272,14 @@ pub fn table_from_rows(
     }
     let width = header.len();
     let mut builder = RawTableBuilder::new(path, header, &ColumnSelection::every_column())?;
-    for (n, cells) in rows
-        .iter()
-        .filter(|(n, c)| *n > header_row.saturating_add(skip_rows) && filled(c) > 0)
+    for (n, cells) in
+        rows.filter(|(n, c)| *n > header_row.saturating_add(skip_rows) && filled(c) > 0)
     {
         let last = cells
             .iter()
             .rposition(|c| !c.is_empty())
             .map_or(0, |i| i + 1);
-        builder.push_row(u64::from(*n), last.max(width), |i| {
+        builder.push_row(u64::from(n), last.max(width), |i| {
             cells.get(i).map(|c| c.as_bytes())
         })?;
     }
@@ -293,7 +324,7 @@ mod tests {
             (g.header_row, g.skip_rows, g.rows_above, g.matched),
             (4, 1, 2, 3)
         );
-        let t = table_from_rows(Path::new("x.csv"), &r, g.header_row, g.skip_rows).expect("table");
+        let t = table_from_rows(Path::new("x.csv"), r, g.header_row, g.skip_rows).expect("table");
         assert_eq!(t.num_rows(), 3);
         assert_eq!(t.column("AGE").and_then(|c| c.get(2)), Some(""));
     }
@@ -326,7 +357,7 @@ mod tests {
 
     #[test]
     fn csv_records_are_numbered_and_quoted_newlines_kept() {
-        let r = csv_rows("Title\nA;\"B\nC\"\n1;2\n", b';', None);
+        let r = csv_rows("Title\nA;\"B\nC\"\n1;2\n", b';', 10);
         assert_eq!(r.len(), 3);
         assert_eq!(r[1], (2, vec!["A".to_string(), "B\nC".to_string()]));
     }
