@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use dh_config::Delivery;
 use dh_config::country::{Encoding, Format, LineEnding};
 use dh_ingest::readers::xlsx::SheetSummary;
-use dh_ingest::{ColumnSelection, RawColumn, readers};
+use dh_ingest::{ColumnSelection, IngestError, RawColumn, RawTable, readers};
 
 pub use crate::dates::DateLayout;
 use crate::dates::{date_layout, is_iso_date};
@@ -248,89 +248,13 @@ pub fn inspect_file(
     })?;
     let mut layout = FileLayout::new(format);
     let mut sheets = Vec::new();
-    let read = |layout: &FileLayout| {
-        let delivery = Delivery {
-            encoding: layout.encoding,
-            delimiter: layout.delimiter.clone(),
-            line_ending: layout.line_ending,
-            sheet: layout.sheet.clone(),
-            ..Delivery::new(file_name.clone(), layout.format)
-        };
-        readers::reader_for(layout.format, path)?.read(
-            path,
-            &delivery,
-            &ColumnSelection::every_column(),
-        )
-    };
     let table = match format {
-        Format::Csv => {
-            let bytes = std::fs::read(path).map_err(|source| OnboardError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let guess = sniff::sniff_encoding(&bytes);
-            layout.encoding = guess.encoding;
-            layout.encoding_decided = guess.decided;
-            layout.encoding_note = guess.note;
-            layout.encoding_check = guess.check;
-            let text = dh_ingest::encoding::decode(path, &bytes, layout.encoding)?;
-            (layout.delimiter, layout.line_ending) = sniff_delimiter(&text);
-            let delimiter = layout.delimiter.as_bytes().first().copied().unwrap_or(b',');
-            let head = layout::csv_rows(&text, delimiter, layout::HEAD_ROWS);
-            if let Some(g) = layout::guess_header(&head, known) {
-                (layout.header_row, layout.skip_rows, layout.rows_above) =
-                    (g.header_row, g.skip_rows, g.rows_above);
-            }
-            if (layout.header_row, layout.skip_rows) == (1, 0) {
-                read(&layout)?
-            } else {
-                let rows = layout::csv_records(&text, delimiter);
-                layout::table_from_rows(path, rows, layout.header_row, layout.skip_rows)?
-            }
-        }
+        Format::Csv => inspect_csv(path, &mut layout, known)?,
         Format::Xlsx => {
             sheets = readers::xlsx::sheets(path)?;
-            let mut best: Option<(String, layout::HeaderGuess, u32)> = None;
-            let filled: Vec<&str> = sheets
-                .iter()
-                .filter(|s| s.rows > 0)
-                .map(|s| s.name.as_str())
-                .collect();
-            let heads = layout::xlsx_heads(path, &filled)?;
-            for (name, head) in filled.iter().zip(&heads) {
-                let Some(g) = layout::guess_header(head, known) else {
-                    continue;
-                };
-                let first_filled = head
-                    .iter()
-                    .find(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
-                    .map_or(1, |(n, _)| *n);
-                let better = match &best {
-                    None => true,
-                    Some((_, b, _)) => {
-                        g.rank() > b.rank()
-                            || (g.rank() == b.rank() && default_sheet == Some(*name))
-                    }
-                };
-                if better {
-                    best = Some((name.to_string(), g, first_filled));
-                }
-            }
-            match best {
-                Some((sheet, g, first_filled)) => {
-                    layout.sheet = Some(sheet.clone());
-                    (layout.header_row, layout.skip_rows, layout.rows_above) =
-                        (g.header_row, g.skip_rows, g.rows_above);
-                    if g.header_row == first_filled && g.skip_rows == 0 {
-                        read(&layout)?
-                    } else {
-                        layout::xlsx_table(path, &sheet, g.header_row, g.skip_rows)?
-                    }
-                }
-                None => read(&layout)?,
-            }
+            inspect_xlsx(path, &sheets, &mut layout, default_sheet, known)?
         }
-        Format::Sav | Format::Dta => read(&layout)?,
+        Format::Sav | Format::Dta => read_with(path, &layout)?,
     };
     Ok(InspectedFile {
         file_name,
@@ -338,6 +262,102 @@ pub fn inspect_file(
         sheets,
         rows: table.num_rows(),
         variables: table.columns.iter().map(profile).collect(),
+    })
+}
+
+/// Reads a delivery with the reader the run uses, every column kept, in `layout`.
+fn read_with(path: &Path, layout: &FileLayout) -> Result<RawTable, IngestError> {
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let delivery = Delivery {
+        encoding: layout.encoding,
+        delimiter: layout.delimiter.clone(),
+        line_ending: layout.line_ending,
+        sheet: layout.sheet.clone(),
+        ..Delivery::new(file_name, layout.format)
+    };
+    readers::reader_for(layout.format, path)?.read(
+        path,
+        &delivery,
+        &ColumnSelection::every_column(),
+    )
+}
+
+/// A CSV file: encoding, delimiter and line ending sniffed, header and label rows found, then read.
+fn inspect_csv(
+    path: &Path,
+    layout: &mut FileLayout,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<RawTable, OnboardError> {
+    let bytes = std::fs::read(path).map_err(|source| OnboardError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let guess = sniff::sniff_encoding(&bytes);
+    layout.encoding = guess.encoding;
+    layout.encoding_decided = guess.decided;
+    layout.encoding_note = guess.note;
+    layout.encoding_check = guess.check;
+    let text = dh_ingest::encoding::decode(path, &bytes, layout.encoding)?;
+    (layout.delimiter, layout.line_ending) = sniff_delimiter(&text);
+    let delimiter = layout.delimiter.as_bytes().first().copied().unwrap_or(b',');
+    let head = layout::csv_rows(&text, delimiter, layout::HEAD_ROWS);
+    if let Some(g) = layout::guess_header(&head, known) {
+        (layout.header_row, layout.skip_rows, layout.rows_above) =
+            (g.header_row, g.skip_rows, g.rows_above);
+    }
+    Ok(if (layout.header_row, layout.skip_rows) == (1, 0) {
+        read_with(path, layout)?
+    } else {
+        let rows = layout::csv_records(&text, delimiter);
+        layout::table_from_rows(path, rows, layout.header_row, layout.skip_rows)?
+    })
+}
+
+/// A workbook: the sheet whose header row names most harmonised columns (`default_sheet` wins ties), its header
+/// and label rows, then read.
+fn inspect_xlsx(
+    path: &Path,
+    sheets: &[SheetSummary],
+    layout: &mut FileLayout,
+    default_sheet: Option<&str>,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<RawTable, OnboardError> {
+    let filled: Vec<&str> = sheets
+        .iter()
+        .filter(|s| s.rows > 0)
+        .map(|s| s.name.as_str())
+        .collect();
+    let heads = layout::xlsx_heads(path, &filled)?;
+    let mut best: Option<(&str, layout::HeaderGuess, u32)> = None;
+    for (name, head) in filled.iter().zip(&heads) {
+        let Some(g) = layout::guess_header(head, known) else {
+            continue;
+        };
+        let first_filled = head
+            .iter()
+            .find(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
+            .map_or(1, |(n, _)| *n);
+        let better = best.as_ref().is_none_or(|(_, b, _)| {
+            g.rank() > b.rank() || (g.rank() == b.rank() && default_sheet == Some(*name))
+        });
+        if better {
+            best = Some((name, g, first_filled));
+        }
+    }
+    let Some((sheet, g, first_filled)) = best else {
+        return Ok(read_with(path, layout)?);
+    };
+    layout.sheet = Some(sheet.to_string());
+    (layout.header_row, layout.skip_rows, layout.rows_above) =
+        (g.header_row, g.skip_rows, g.rows_above);
+    // The reader takes the first non-empty row as the header: the same table when there is nothing to skip.
+    Ok(if g.header_row == first_filled && g.skip_rows == 0 {
+        read_with(path, layout)?
+    } else {
+        layout::xlsx_table(path, sheet, g.header_row, g.skip_rows)?
     })
 }
 

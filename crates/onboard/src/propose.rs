@@ -351,11 +351,14 @@ fn propose_sheet_and_rows(
     }
     if matches!(layout.format, Format::Xlsx | Format::Csv) {
         if i64::from(layout.header_row) != int("header_row", 1) {
+            let above = match layout.rows_above {
+                0 => "the rows above are empty".to_string(),
+                n => format!("{n} non-empty row(s) above: title or notes"),
+            };
             let _ = writeln!(
                 p.text,
-                "header_row = {}  # proposed: the variable names are on this row ({} non-empty row(s) above: title \
-                 or notes)",
-                layout.header_row, layout.rows_above
+                "header_row = {}  # proposed: the variable names are on this row ({above})",
+                layout.header_row
             );
         }
         if i64::from(layout.skip_rows) != int("skip_rows", 0) {
