@@ -543,6 +543,35 @@ fn double_encoded_utf8_and_ambiguous_code_pages_are_todos() {
 }
 
 #[test]
+fn utf16_tab_separated_and_thai_windows_874_csvs() {
+    let text = "ID\tGENDER\tPROVINCE\r\n1\t1\tกรุงเทพมหานคร\r\n2\t2\tเชียงใหม่\r\n";
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let commas = text.replace('\t', ",");
+    let (thai, _, bad) = encoding_rs::WINDOWS_874.encode(&commas);
+    assert!(!bad);
+    let (_tmp, out) = onboard_dir(&[("xxx_child.tsv", &utf16), ("xxx_caregiver.csv", &thai)]);
+    let parsed = check_keys(&out.text, &schemas());
+    let child = &parsed["deliveries"]["child_survey"];
+    assert_eq!(child["encoding"].as_str(), Some("utf-16le"), "{}", out.text);
+    assert_eq!(child["delimiter"].as_str(), Some("\t"), "{}", out.text);
+    assert_eq!(
+        child["columns"]["region"]["source"].as_str(),
+        Some("PROVINCE"),
+        "{}",
+        out.text
+    );
+    let caregiver = &parsed["deliveries"]["caregiver_survey"];
+    assert_eq!(
+        caregiver["encoding"].as_str(),
+        Some("windows-874"),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("\"เชียงใหม่\""), "{}", out.text);
+}
+
+#[test]
 fn xlsx_cover_sheet_title_rows_and_label_row() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let delivery = tmp.path().join("XXX");
