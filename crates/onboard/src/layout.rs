@@ -91,8 +91,13 @@ pub fn guess_header(
             name_like: cells.iter().filter(|c| name_like(c)).count(),
             width,
         };
+        // The first wide row is the header unless a later one names harmonised columns and scores higher (names
+        // under a row of labels); a data row of short codes never wins on name-like cells alone.
         let score = guess.matched * 3 + guess.name_like;
-        if best.as_ref().is_none_or(|(s, _)| score > *s) {
+        if best
+            .as_ref()
+            .is_none_or(|(s, _)| guess.matched > 0 && score > *s)
+        {
             best = Some((score, guess));
         }
     }
@@ -353,6 +358,13 @@ mod tests {
             Some(0)
         );
         assert_eq!(guess_header(&rows(&[&["", ""]]), &known), None);
+        // Unknown names with spaces over rows of short text codes: the first row stays the header.
+        let codes = rows(&[
+            &["Case No", "Offence", "ICT involved"],
+            &["C001", "Theft", "Yes"],
+            &["C002", "Fraud", "No"],
+        ]);
+        assert_eq!(guess_header(&codes, &known).map(|g| g.header_row), Some(1));
     }
 
     #[test]
