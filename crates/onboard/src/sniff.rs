@@ -250,23 +250,43 @@ pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
         );
     }
     let sample = sample(bytes);
+    let fits = || -> Vec<(Encoding, Fit, String)> {
+        CANDIDATES
+            .iter()
+            .filter_map(|name| Encoding::from_label(name))
+            .filter_map(|encoding| {
+                let text = encoding
+                    .codec()
+                    .decode_without_bom_handling_and_without_replacement(sample)?;
+                Some((encoding, fit(&text), text.into_owned()))
+            })
+            .collect()
+    };
     if std::str::from_utf8(bytes).is_ok() {
         // The sample ends at a line end, so it is valid UTF-8 too.
-        return EncodingGuess::utf8(Encoding::UTF8, &String::from_utf8_lossy(sample));
-    }
-    let mut fits: Vec<(Encoding, Fit, String)> = Vec::new();
-    for name in CANDIDATES {
-        let Some(encoding) = Encoding::from_label(name) else {
-            continue;
-        };
-        if let Some(text) = encoding
-            .codec()
-            .decode_without_bom_handling_and_without_replacement(sample)
+        let text = String::from_utf8_lossy(sample);
+        if fit(&text).score < FIT_SCORE
+            && let Some((e, f, _)) = fits()
+                .into_iter()
+                .filter(|(_, f, _)| f.score >= CLEAR_SCORE)
+                .max_by(|a, b| a.1.score.total_cmp(&b.1.score))
         {
-            let f = fit(&text);
-            fits.push((encoding, f, text.into_owned()));
+            // Short code-page text can be valid UTF-8 by accident (Thai windows-874 bytes often are).
+            return EncodingGuess {
+                encoding: Encoding::UTF8,
+                decided: false,
+                check: true,
+                note: Some(format!(
+                    "the file is valid UTF-8 but reads as unusual characters, while {e} reads it as {} text (score \
+                     {:.2}); check a few values in a text editor set to each",
+                    f.script.map(Script::name).unwrap_or("plain"),
+                    f.score
+                )),
+            };
         }
+        return EncodingGuess::utf8(Encoding::UTF8, &text);
     }
+    let fits = fits();
     let best = fits
         .iter()
         .enumerate()
@@ -282,7 +302,13 @@ pub fn sniff_encoding(bytes: &[u8]) -> EncodingGuess {
     };
     let (encoding, best_fit, best_text) = &fits[best];
     let (utf8_share, invalid, first_line) = utf8_share(bytes);
-    if utf8_share >= 0.8 {
+    // Mostly valid UTF-8 sequences that read as text: UTF-8 with stray bytes (code-page text such as Thai
+    // windows-874 also forms valid sequences by accident, but they read as unusual characters).
+    let utf8_text: String = String::from_utf8_lossy(sample)
+        .chars()
+        .filter(|c| *c != '\u{FFFD}')
+        .collect();
+    if utf8_share >= 0.8 && fit(&utf8_text).score >= CLEAR_SCORE {
         return EncodingGuess {
             encoding: *encoding,
             decided: false,
@@ -567,6 +593,17 @@ mod tests {
                 assert!(decoded.is_ok(), "case {case}: {guess:?} {decoded:?}");
             }
         }
+    }
+
+    #[test]
+    fn code_page_text_that_is_valid_utf8_by_accident_is_a_todo() {
+        // Thai windows-874 `เกก` is E0 A1 A1, a valid UTF-8 sequence (U+0861).
+        let bytes = encode("windows-874", "ID,X\n1,เกกเขข\n2,เกข\n");
+        assert!(std::str::from_utf8(&bytes).is_ok());
+        let guess = sniff_encoding(&bytes);
+        assert!(!guess.decided, "{guess:?}");
+        let note = guess.note.expect("note");
+        assert!(note.contains("windows-874 reads it as Thai text"), "{note}");
     }
 
     #[test]
