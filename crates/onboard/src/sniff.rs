@@ -1,11 +1,12 @@
 //! Which encoding a CSV delivery is in, from its bytes. A byte-order mark decides; NUL bytes at every second position
-//! mean UTF-16; valid UTF-8 is UTF-8 (checked for text that was encoded twice, `Ã©` for `é`). Otherwise every
-//! candidate WHATWG encoding ([`CANDIDATES`]) decodes the file and is scored on how much the result looks like
-//! text: the share of non-ASCII characters that are letters of one script, less penalties for C1 controls and
-//! private-use characters, stray symbols, words mixing scripts, case flips inside a word (`ÇáÚÑÈíÉ`), Latin words made
-//! almost only of accented letters (`Ïðèâåò`) and combining marks without a base letter. The best is proposed when it
-//! clearly wins; otherwise [`EncodingGuess::note`] says which encodings fit. Notes name counts and encodings, never
-//! the file's text.
+//! mean UTF-16; valid UTF-8 is UTF-8 (checked for text that was encoded twice, `Ã©` for `é`, and for code-page text
+//! that is valid UTF-8 by accident). Otherwise every candidate WHATWG encoding ([`CANDIDATES`]) decodes the file and
+//! is scored on how much the result looks like text: the share of non-ASCII characters that are letters of one
+//! script, less penalties for C1 controls and private-use characters, stray symbols, words mixing scripts, case flips
+//! inside a word (`ÇáÚÑÈíÉ`), Latin words made almost only of accented letters (`Ïðèâåò`) and combining marks
+//! without a base letter. The best is proposed when it clearly wins; a file that is mostly UTF-8 with stray bytes, or
+//! that several code pages fit, gets a note saying so ([`EncodingGuess::note`]) instead. Notes name counts and
+//! encodings, never the file's text.
 
 use dh_config::country::Encoding;
 
