@@ -126,6 +126,38 @@ pub enum Format {
     Xlsx,
 }
 
+impl Format {
+    /// Every delivery file extension (lower case, no dot) and the format that reads it: the one list that onboarding
+    /// and tools use to find delivery files (`.zsav` is compressed SPSS, read by the `sav` reader).
+    pub const EXTENSIONS: &'static [(&'static str, Format)] = &[
+        ("csv", Format::Csv),
+        ("tsv", Format::Csv),
+        ("txt", Format::Csv),
+        ("sav", Format::Sav),
+        ("zsav", Format::Sav),
+        ("dta", Format::Dta),
+        ("xlsx", Format::Xlsx),
+    ];
+
+    /// The format a file extension (without the dot, any case) names, or `None` for files that are not deliveries.
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        Format::EXTENSIONS
+            .iter()
+            .find(|(e, _)| e.eq_ignore_ascii_case(ext))
+            .map(|(_, f)| *f)
+    }
+
+    /// The config spelling (`csv`, `sav`, `dta`, `xlsx`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Sav => "sav",
+            Format::Dta => "dta",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
 pub use crate::encoding::Encoding;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]

@@ -1,20 +1,26 @@
-//! Reading a delivery folder for onboarding: which files it holds, how each is encoded (CSV sniffing), and a profile
-//! of every variable (inferred type, value labels, distinct values). Values of likely direct identifiers and of
-//! high-cardinality columns are never kept in a profile, so they cannot reach the generated config file.
+//! Reading a delivery folder for onboarding: which files it holds ([`Format::EXTENSIONS`]), how each is laid out
+//! (CSV encoding via [`crate::sniff`], delimiter, header and label rows; `.xlsx` sheet via [`crate::layout`]), and a
+//! profile of every variable (inferred type, variable and value labels, declared missing codes and ranges, date
+//! layout, distinct values). Values of likely direct identifiers, of free text and of high-cardinality columns are
+//! never kept in a profile, so they cannot reach the generated config file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use dh_config::Delivery;
 use dh_config::country::{Encoding, Format, LineEnding};
-use dh_ingest::{ColumnSelection, RawColumn, readers};
+use dh_ingest::readers::xlsx::SheetSummary;
+use dh_ingest::{ColumnSelection, IngestError, RawColumn, RawTable, readers};
 
-use crate::OnboardError;
+pub use crate::dates::DateLayout;
+use crate::dates::{date_layout, is_iso_date};
+use crate::{OnboardError, layout, sniff};
 
 /// At most this many distinct values are listed for a variable; a variable with more is described by its count.
 pub const MAX_LISTED_VALUES: usize = 12;
 
-/// Name words (lower case) that mark a likely direct identifier.
+/// Name words (lower case) that mark a likely direct identifier, in the languages of the deliveries so far
+/// (English, Portuguese, Spanish, French, Indonesian/Malay).
 const IDENTIFIER_WORDS: &[&str] = &[
     "name",
     "phone",
@@ -32,34 +38,121 @@ const IDENTIFIER_WORDS: &[&str] = &[
     "comment",
     "comments",
     "text",
+    "remarks",
+    "nome",
+    "nombre",
+    "nom",
+    "prenom",
+    "prénom",
+    "apellido",
+    "sobrenome",
+    "nama",
+    "telefone",
+    "telefono",
+    "teléfono",
+    "telephone",
+    "téléphone",
+    "telepon",
+    "celular",
+    "movil",
+    "móvil",
+    "portable",
+    "endereco",
+    "endereço",
+    "direccion",
+    "dirección",
+    "adresse",
+    "alamat",
+    "observacoes",
+    "observações",
+    "observaciones",
+    "observations",
+    "obs",
+    "catatan",
+    "lintang",
+    "bujur",
+    "telefon",
+    "contact",
+    "cell",
+    "cellphone",
+    "jina",
+    "simu",
+    "maelezo",
 ];
+
+/// Endings of one name word written without separators (`RESPNAME`, `CGMOBILE`, `Cellphone`) that mark a likely
+/// direct identifier, and the beginning `gps` (`GPSLAT`).
+const IDENTIFIER_ENDINGS: &[&str] = &["name", "phone", "mobile", "contact"];
+
+/// Two adjacent name words (joined, lower case) that mark a likely direct identifier (Vietnamese `ho_ten` name,
+/// `dien_thoai` phone, `ghi_chu` notes, `vi_do`/`kinh_do` GPS).
+const IDENTIFIER_PAIRS: &[&str] = &["hoten", "dienthoai", "ghichu", "vido", "kinhdo", "nohp"];
 
 /// How to read one delivery file, as far as the file itself tells.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileLayout {
     pub format: Format,
     pub encoding: Encoding,
+    /// False when [`FileLayout::encoding`] is only the best of several fitting code pages: the skeleton then writes a
+    /// `# TODO encoding` line instead of the setting.
+    pub encoding_decided: bool,
+    /// Why the encoding was chosen or what to check (counts and encodings only, never the file's text).
+    pub encoding_note: Option<String>,
+    /// The note is a TODO (several code pages fit, or UTF-8 text encoded twice).
+    pub encoding_check: bool,
     pub delimiter: String,
     pub line_ending: LineEnding,
+    /// The worksheet read (`.xlsx`).
     pub sheet: Option<String>,
+    /// 1-based row holding the variable names (`.xlsx` and CSV).
+    pub header_row: u32,
+    /// Label rows right under the header.
+    pub skip_rows: u32,
+    /// Non-empty rows above the header (titles, notes).
+    pub rows_above: usize,
+}
+
+impl FileLayout {
+    fn new(format: Format) -> Self {
+        FileLayout {
+            format,
+            encoding: Encoding::UTF8,
+            encoding_decided: true,
+            encoding_note: None,
+            encoding_check: false,
+            delimiter: ",".into(),
+            line_ending: LineEnding::Lf,
+            sheet: None,
+            header_row: 1,
+            skip_rows: 0,
+            rows_above: 0,
+        }
+    }
 }
 
 /// One variable of a delivery file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct VariableProfile {
     pub name: String,
     /// `integer`, `number`, `date`, `text` or `empty`.
     pub kind: &'static str,
+    /// The question text the file gives the variable (SPSS/Stata variable label).
+    pub variable_label: Option<String>,
     /// Code -> label, from SPSS/Stata value labels.
     pub value_labels: Vec<(String, String)>,
     /// Codes the file declares missing (SPSS user-missing, Stata extended missing).
     pub declared_missing: Vec<String>,
-    /// Distinct non-empty values when there are at most [`MAX_LISTED_VALUES`] and the variable is not a likely
-    /// identifier; otherwise empty.
+    /// Ranges of codes the file declares missing (SPSS `97 THRU 99`, `LO THRU 0`), -inf/+inf for LO/HI.
+    pub missing_ranges: Vec<(f64, f64)>,
+    /// Distinct non-empty values when there are at most [`MAX_LISTED_VALUES`] and the variable is neither a likely
+    /// identifier nor free text; otherwise empty.
     pub values: Vec<String>,
     pub distinct: usize,
     pub has_empty: bool,
     pub likely_identifier: bool,
+    /// Text answers in words (long values or an `other, specify` name): values never listed.
+    pub free_text: bool,
+    pub dates: DateLayout,
 }
 
 /// One delivery file with its variables.
@@ -67,6 +160,8 @@ pub struct VariableProfile {
 pub struct InspectedFile {
     pub file_name: String,
     pub layout: FileLayout,
+    /// Every worksheet with its size (`.xlsx`), in workbook order.
+    pub sheets: Vec<SheetSummary>,
     pub rows: usize,
     pub variables: Vec<VariableProfile>,
 }
@@ -79,19 +174,12 @@ pub fn normalise(name: &str) -> String {
         .collect()
 }
 
-/// The format a file name implies, or `None` for files that are not deliveries.
+/// The format a file name implies ([`Format::from_extension`]), or `None` for files that are not deliveries.
 pub fn format_of(path: &Path) -> Option<Format> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "csv" | "txt" | "tsv" => Some(Format::Csv),
-        "sav" => Some(Format::Sav),
-        "dta" => Some(Format::Dta),
-        "xlsx" => Some(Format::Xlsx),
-        _ => None,
-    }
+    Format::from_extension(path.extension()?.to_str()?)
 }
 
-/// Every delivery file of `dir` (supported extensions), sorted by name.
+/// Every delivery file of `dir` (extensions of [`Format::EXTENSIONS`]), sorted by name.
 pub fn delivery_files(dir: &Path) -> Result<Vec<PathBuf>, OnboardError> {
     let io = |source| OnboardError::Io {
         path: dir.to_path_buf(),
@@ -108,31 +196,46 @@ pub fn delivery_files(dir: &Path) -> Result<Vec<PathBuf>, OnboardError> {
     Ok(files)
 }
 
-/// Encoding, delimiter and line ending of a CSV file, from its bytes.
-pub fn sniff_csv(bytes: &[u8]) -> (Encoding, String, LineEnding) {
-    let encoding = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        Encoding::UTF8_BOM
-    } else if std::str::from_utf8(bytes).is_ok() {
-        Encoding::UTF8
-    } else {
-        Encoding::WINDOWS_1252
+/// Delimiter and line ending of decoded CSV text: the delimiter whose count per line is most often the same
+/// (non-zero) over the first lines, so title rows and commas inside text do not mislead.
+pub fn sniff_delimiter(text: &str) -> (String, LineEnding) {
+    let line_ending = match text.split_once('\n') {
+        Some((first, _)) if first.ends_with('\r') => LineEnding::Crlf,
+        _ => LineEnding::Lf,
     };
-    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let line_ending = if first_line.ends_with(b"\r") {
-        LineEnding::Crlf
-    } else {
-        LineEnding::Lf
-    };
-    let delimiter = [b',', b';', b'\t', b'|']
-        .into_iter()
-        .max_by_key(|d| (first_line.iter().filter(|b| *b == d).count(), *d == b','))
-        .unwrap_or(b',');
-    (encoding, (delimiter as char).to_string(), line_ending)
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(30)
+        .collect();
+    let mut best = (0usize, 0usize, ',');
+    for d in [',', ';', '\t', '|'] {
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for l in &lines {
+            let n = l.matches(d).count();
+            if n > 0 {
+                *counts.entry(n).or_default() += 1;
+            }
+        }
+        if let Some((n, lines)) = counts.iter().max_by_key(|(n, l)| (**l, **n))
+            && (*lines, *n) > (best.0, best.1)
+        {
+            best = (*lines, *n, d);
+        }
+    }
+    (best.2.to_string(), line_ending)
 }
 
-/// Reads one delivery file (every column) and profiles its variables. `sheet` is the worksheet to try first for
-/// an `.xlsx` file (the defaults' sheet); when the file lacks it, the first sheet is read.
-pub fn inspect_file(path: &Path, sheet: Option<&str>) -> Result<InspectedFile, OnboardError> {
+/// Reads one delivery file (every column) and profiles its variables. For CSV the encoding, delimiter, header row
+/// and label rows are sniffed; for `.xlsx` every sheet is sized and the one whose header names most harmonised
+/// columns is read (`default_sheet`, the defaults' sheet, wins ties). `known` says whether a header cell names a
+/// harmonised column. Files in the readers' default layout are read by the reader the run uses; others (header below
+/// title rows, label rows) from their cells.
+pub fn inspect_file(
+    path: &Path,
+    default_sheet: Option<&str>,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<InspectedFile, OnboardError> {
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -143,58 +246,133 @@ pub fn inspect_file(path: &Path, sheet: Option<&str>) -> Result<InspectedFile, O
     let format = format_of(path).ok_or_else(|| OnboardError::FileName {
         path: path.to_path_buf(),
     })?;
-    let mut layout = FileLayout {
-        format,
-        encoding: Encoding::UTF8,
-        delimiter: ",".into(),
-        line_ending: LineEnding::Lf,
-        sheet: None,
-    };
-    if format == Format::Csv {
-        let bytes = std::fs::read(path).map_err(|source| OnboardError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        (layout.encoding, layout.delimiter, layout.line_ending) = sniff_csv(&bytes);
-    }
-    let read = |layout: &FileLayout| {
-        let delivery = Delivery {
-            encoding: layout.encoding,
-            delimiter: layout.delimiter.clone(),
-            line_ending: layout.line_ending,
-            sheet: layout.sheet.clone(),
-            ..Delivery::new(file_name.clone(), layout.format)
-        };
-        readers::reader_for(layout.format, path)?.read(
-            path,
-            &delivery,
-            &ColumnSelection::every_column(),
-        )
-    };
-    let table = match sheet.filter(|_| format == Format::Xlsx) {
-        Some(s) => {
-            layout.sheet = Some(s.to_string());
-            match read(&layout) {
-                Ok(t) => t,
-                Err(_) => {
-                    layout.sheet = None;
-                    read(&layout)?
-                }
-            }
+    let mut layout = FileLayout::new(format);
+    let mut sheets = Vec::new();
+    let table = match format {
+        Format::Csv => inspect_csv(path, &mut layout, known)?,
+        Format::Xlsx => {
+            sheets = readers::xlsx::sheets(path)?;
+            inspect_xlsx(path, &sheets, &mut layout, default_sheet, known)?
         }
-        None => read(&layout)?,
+        Format::Sav | Format::Dta => read_with(path, &layout)?,
     };
     Ok(InspectedFile {
         file_name,
         layout,
+        sheets,
         rows: table.num_rows(),
         variables: table.columns.iter().map(profile).collect(),
     })
 }
 
+/// Reads a delivery with the reader the run uses, every column kept, in `layout`.
+fn read_with(path: &Path, layout: &FileLayout) -> Result<RawTable, IngestError> {
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let delivery = Delivery {
+        encoding: layout.encoding,
+        delimiter: layout.delimiter.clone(),
+        line_ending: layout.line_ending,
+        sheet: layout.sheet.clone(),
+        ..Delivery::new(file_name, layout.format)
+    };
+    readers::reader_for(layout.format, path)?.read(
+        path,
+        &delivery,
+        &ColumnSelection::every_column(),
+    )
+}
+
+/// A CSV file: encoding, delimiter and line ending sniffed, header and label rows found, then read.
+fn inspect_csv(
+    path: &Path,
+    layout: &mut FileLayout,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<RawTable, OnboardError> {
+    let bytes = std::fs::read(path).map_err(|source| OnboardError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let guess = sniff::sniff_encoding(&bytes);
+    layout.encoding = guess.encoding;
+    layout.encoding_decided = guess.decided;
+    layout.encoding_note = guess.note;
+    layout.encoding_check = guess.check;
+    let text = dh_ingest::encoding::decode(path, &bytes, layout.encoding)?;
+    (layout.delimiter, layout.line_ending) = sniff_delimiter(&text);
+    let delimiter = layout.delimiter.as_bytes().first().copied().unwrap_or(b',');
+    let head = layout::csv_rows(&text, delimiter, layout::HEAD_ROWS);
+    if let Some(g) = layout::guess_header(&head, known) {
+        (layout.header_row, layout.skip_rows, layout.rows_above) =
+            (g.header_row, g.skip_rows, g.rows_above);
+    }
+    Ok(if (layout.header_row, layout.skip_rows) == (1, 0) {
+        read_with(path, layout)?
+    } else {
+        let rows = layout::csv_records(&text, delimiter);
+        layout::table_from_rows(path, rows, layout.header_row, layout.skip_rows)?
+    })
+}
+
+/// A workbook: the sheet whose header row names most harmonised columns (`default_sheet` wins ties), its header
+/// and label rows, then read.
+fn inspect_xlsx(
+    path: &Path,
+    sheets: &[SheetSummary],
+    layout: &mut FileLayout,
+    default_sheet: Option<&str>,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<RawTable, OnboardError> {
+    let filled: Vec<&str> = sheets
+        .iter()
+        .filter(|s| s.rows > 0)
+        .map(|s| s.name.as_str())
+        .collect();
+    let heads = layout::xlsx_heads(path, &filled)?;
+    let mut best: Option<(&str, layout::HeaderGuess, u32)> = None;
+    for (name, head) in filled.iter().zip(&heads) {
+        let Some(g) = layout::guess_header(head, known) else {
+            continue;
+        };
+        let first_filled = head
+            .iter()
+            .find(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
+            .map_or(1, |(n, _)| *n);
+        let better = best.as_ref().is_none_or(|(_, b, _)| {
+            g.rank() > b.rank() || (g.rank() == b.rank() && default_sheet == Some(*name))
+        });
+        if better {
+            best = Some((name, g, first_filled));
+        }
+    }
+    let Some((sheet, g, first_filled)) = best else {
+        return Ok(read_with(path, layout)?);
+    };
+    layout.sheet = Some(sheet.to_string());
+    (layout.header_row, layout.skip_rows, layout.rows_above) =
+        (g.header_row, g.skip_rows, g.rows_above);
+    // The reader takes the first non-empty row as the header: the same table when there is nothing to skip.
+    Ok(if g.header_row == first_filled && g.skip_rows == 0 {
+        read_with(path, layout)?
+    } else {
+        layout::xlsx_table(path, sheet, g.header_row, g.skip_rows)?
+    })
+}
+
 /// True when a variable name looks like a direct identifier (name, phone, GPS, free-text notes).
 pub fn looks_like_identifier(name: &str) -> bool {
-    words(name).any(|w| IDENTIFIER_WORDS.contains(&w.as_str()))
+    let words: Vec<String> = words(name).collect();
+    words.iter().any(|w| {
+        IDENTIFIER_WORDS.contains(&w.as_str())
+            || w.starts_with("gps")
+            || IDENTIFIER_ENDINGS
+                .iter()
+                .any(|e| w.len() > e.len() && w.ends_with(e))
+    }) || words
+        .windows(2)
+        .any(|p| IDENTIFIER_PAIRS.contains(&format!("{}{}", p[0], p[1]).as_str()))
 }
 
 /// The words of a variable name, lower case: `RESP_NAME` -> `resp`, `name`; `victimName` -> `victim`, `name`.
@@ -218,6 +396,16 @@ fn words(name: &str) -> impl Iterator<Item = String> + '_ {
     out.into_iter().filter(|w| !w.is_empty())
 }
 
+/// Name words (lower case) that mark a free-text answer when the values are text.
+const FREE_TEXT_WORDS: &[&str] = &[
+    "specify", "other", "oth", "verbatim", "explain", "describe", "open", "why",
+];
+
+/// A text value that reads as words, not a code: more than three words or more than 40 characters.
+fn is_wordy(v: &str) -> bool {
+    v.split_whitespace().count() > 3 || v.chars().count() > 40
+}
+
 fn profile(column: &RawColumn) -> VariableProfile {
     let likely_identifier = looks_like_identifier(&column.name);
     let mut distinct: BTreeSet<&str> = BTreeSet::new();
@@ -230,7 +418,18 @@ fn profile(column: &RawColumn) -> VariableProfile {
         }
     }
     let kind = infer_kind(distinct.iter().copied());
-    let values = if likely_identifier || distinct.len() > MAX_LISTED_VALUES {
+    let dates = date_layout(distinct.iter().copied());
+    let kind = if matches!(dates, DateLayout::Format(f) if f != "%Y%m%d")
+        || matches!(dates, DateLayout::Ambiguous(..))
+    {
+        "date"
+    } else {
+        kind
+    };
+    let free_text = kind == "text"
+        && (distinct.iter().any(|v| is_wordy(v))
+            || words(&column.name).any(|w| FREE_TEXT_WORDS.contains(&w.as_str())));
+    let values = if likely_identifier || free_text || distinct.len() > MAX_LISTED_VALUES {
         Vec::new()
     } else {
         let mut v: Vec<String> = distinct.iter().map(|s| s.to_string()).collect();
@@ -240,12 +439,16 @@ fn profile(column: &RawColumn) -> VariableProfile {
     VariableProfile {
         name: column.name.clone(),
         kind,
+        variable_label: column.labels.variable_label.clone(),
         value_labels: column.labels.value_labels.clone(),
         declared_missing: column.labels.missing_codes.clone(),
+        missing_ranges: column.labels.missing_ranges.clone(),
         values,
         distinct: distinct.len(),
         has_empty,
         likely_identifier,
+        free_text,
+        dates,
     }
 }
 
@@ -281,32 +484,35 @@ fn infer_kind<'a>(values: impl Iterator<Item = &'a str>) -> &'static str {
     kind
 }
 
-fn is_iso_date(v: &str) -> bool {
-    let b = v.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sniffs_semicolon_crlf_latin1() {
-        let (e, d, l) = sniff_csv(b"ID;NOM\r\n1;Jos\xE9\r\n");
+    fn sniffs_delimiter_past_title_rows_and_line_endings() {
         assert_eq!(
-            (e, d.as_str(), l),
-            (Encoding::WINDOWS_1252, ";", LineEnding::Crlf)
+            sniff_delimiter("ID;NOM\r\n1;José\r\n"),
+            (";".to_string(), LineEnding::Crlf)
         );
-        let (e, d, l) = sniff_csv(b"\xEF\xBB\xBFA,B\n1,2\n");
         assert_eq!(
-            (e, d.as_str(), l),
-            (Encoding::UTF8_BOM, ",", LineEnding::Lf)
+            sniff_delimiter("Survey, Jordan, 2025\nA|B|C\n1|2|3\n4|5,6|7\n"),
+            ("|".to_string(), LineEnding::Lf)
         );
+        assert_eq!(sniff_delimiter("A\tB\n1\t2\n").0, "\t");
+    }
+
+    #[test]
+    fn free_text_values_are_withheld() {
+        let col = RawColumn::from_cells("Q9", &["I do not use it at school", "no", "yes"]).unwrap();
+        let p = profile(&col);
+        assert!(p.free_text && p.values.is_empty(), "{p:?}");
+        let col = RawColumn::from_cells("Q9_OTHER_SPECIFY", &["Tiktok", "x"]).unwrap();
+        assert!(profile(&col).values.is_empty());
+        let col = RawColumn::from_cells("REGION", &["North", "South"]).unwrap();
+        assert_eq!(profile(&col).values, vec!["North", "South"]);
+        let col = RawColumn::from_cells("DOB", &["31/12/2010", "01/02/2011"]).unwrap();
+        let p = profile(&col);
+        assert_eq!((p.kind, p.dates), ("date", DateLayout::Format("%d/%m/%Y")));
     }
 
     #[test]
@@ -323,6 +529,32 @@ mod tests {
         assert!(!looks_like_identifier("Q05_OFFER_IMG_PLAT"));
         assert!(looks_like_identifier("victimName"));
         assert!(looks_like_identifier("coded_text"));
+        for name in [
+            "nome",
+            "telefone_cuidador",
+            "Nome da vítima",
+            "ho_ten_ncs",
+            "dien_thoai",
+            "ghi_chu",
+            "vi_do",
+            "observacoes",
+            "NAMA_ANAK",
+            "no_hp_pengasuh",
+            "RESPNAME",
+            "CGMOBILE",
+            "GPSLAT",
+            "CaregiverCell",
+            "Cellphone",
+            "contact_number",
+            "jina_mlezi",
+            "simu",
+            "lintang",
+        ] {
+            assert!(looks_like_identifier(name), "{name}");
+        }
+        for name in ["nomor", "ten_years", "vi", "do_q1", "obstacle"] {
+            assert!(!looks_like_identifier(name), "{name}");
+        }
     }
 
     #[test]

@@ -1,10 +1,44 @@
-//! `dh-onboard`: country onboarding. [`skeleton`] reads every delivery file of a new country's folder, guesses the
-//! harmonised table of each, lists its variables as TOML comments, proposes mappings where a source name matches a
-//! harmonised column (name, title or a documented synonym, see [`propose::SYNONYMS`]) and proposes `missing` codes
-//! it recognises; everything else is a `# TODO` line. The skeleton holds only what differs from `_defaults.toml`.
+//! `dh-onboard`: country onboarding (`dh country new`). [`skeleton`] reads every delivery file of a new country's
+//! folder (the extensions of `dh_config::country::Format::EXTENSIONS`, `.zsav` included), guesses the harmonised
+//! table of each and writes a config skeleton holding only what differs from `_defaults.toml`:
+//!
+//! - **Layout** ([`sniff`], [`layout`]): for CSV the encoding (BOM, UTF-16 by NUL pattern, UTF-8 checked for
+//!   double encoding, else code pages scored on the decoded text; a `# TODO encoding` line names the fits when none
+//!   clearly wins), delimiter and line ending; for CSV and `.xlsx` the `header_row` below title or cover rows and
+//!   the `skip_rows` of label rows under it; for `.xlsx` every sheet with its size and the `sheet` whose header names
+//!   most harmonised columns.
+//! - **Listing** ([`listing::variable_listing`]): every variable as a comment with its type, variable label (question
+//!   text, cut to [`listing::MAX_LABEL_CHARS`]), up to [`inspect::MAX_LISTED_VALUES`] distinct values, value labels,
+//!   declared missing codes and ranges (`97 THRU 99`, `LO THRU 0`) and date layout.
+//! - **Proposals** ([`propose`]): a harmonised column is fed by the variable whose name matches the defaults' source,
+//!   the column's name or title or a synonym of [`matching::SYNONYMS`] (agency names such as `SBJNUM`, `HH_NO`,
+//!   `CLUSTER_NO`, `STRATA`, `WT`, `URBRUR`, `GOV`), else whose variable label does ("variable label"), else the one
+//!   variable whose value labels name every category of a column no other column shares ("value labels"). With it
+//!   come `codes` and `missing` from value labels and values, `value = "label"` for text columns without categories
+//!   fed by labelled codes, and `date_format` for date columns whose values read `DD/MM/YYYY`, `MM/DD/YYYY`
+//!   (decided by a number above 12, else a TODO), `DD.MM.YYYY`, `YYYY/MM/DD` or `YYYYMMDD`. Everything else is a
+//!   `# TODO` line. A table the defaults deliver but no file feeds gets a TODO with `delivered = false` lines to
+//!   uncomment.
+//!
+//! **Safety of the text**: every delivered text (names, values, labels, sheet and file names) goes through
+//! [`toml_text::string`] or [`toml_text::comment`], so the skeleton always parses and keys are only harmonised names
+//! from the schemas. **Privacy**: values are never listed for likely direct identifiers (names, phones, GPS, notes),
+//! variables a key column would read (ids) or free text, and value labels of identifiers are counted, not listed;
+//! encoding notes name counts and encodings, never text.
 
+pub mod dates;
 pub mod inspect;
+pub mod layout;
+pub mod listing;
+pub mod matching;
 pub mod propose;
+pub mod sniff;
+pub mod toml_text;
+
+#[cfg(test)]
+mod skeleton_tests;
+#[cfg(test)]
+mod test_support;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,9 +55,9 @@ pub enum OnboardError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: not a delivery file name (expected .csv, .sav, .dta or .xlsx)")]
+    #[error("{path}: not a delivery file name (expected one of {})", extensions())]
     FileName { path: PathBuf },
-    #[error("{dir}: no delivery files (.csv, .sav, .dta, .xlsx) found")]
+    #[error("{dir}: no delivery files ({}) found", extensions())]
     NoFiles { dir: PathBuf },
     #[error("{path}: cannot read the defaults: {message}")]
     Defaults { path: PathBuf, message: String },
@@ -35,6 +69,15 @@ pub enum OnboardError {
     Ingest(#[from] dh_ingest::IngestError),
     #[error(transparent)]
     Config(#[from] dh_config::ConfigError),
+}
+
+/// The delivery file extensions, `.csv, .tsv, ...`, for messages.
+fn extensions() -> String {
+    let list: Vec<String> = dh_config::country::Format::EXTENSIONS
+        .iter()
+        .map(|(e, _)| format!(".{e}"))
+        .collect();
+    list.join(", ")
 }
 
 /// What to onboard and where.
@@ -107,32 +150,58 @@ pub fn skeleton(
     let mut inspected = Vec::new();
     for path in &files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let sheet = propose::guess_table_by_name(name, schemas)
-            .and_then(|t| propose::default_str(defaults, &[&t, "sheet"]));
-        inspected.push(inspect::inspect_file(path, sheet.as_deref())?);
+        let table = propose::guess_table_by_name(name, schemas);
+        let sheet = table
+            .as_deref()
+            .and_then(|t| propose::default_str(defaults, &[t, "sheet"]));
+        let known = matching::known_names(schemas, defaults, table.as_deref());
+        let is_known = |cell: &str| known.contains(&inspect::normalise(cell));
+        inspected.push(inspect::inspect_file(path, sheet.as_deref(), &is_known)?);
     }
+    Ok(skeleton_text(
+        iso3,
+        &delivery_dir.display().to_string(),
+        &inspected,
+        schemas,
+        defaults,
+    ))
+}
+
+/// The skeleton for already inspected files (`from` is the delivery folder as the header comment names it). Every
+/// delivered text is escaped by [`toml_text`]; the only keys are harmonised names from the schemas.
+pub fn skeleton_text(
+    iso3_raw: &str,
+    from: &str,
+    inspected: &[InspectedFile],
+    schemas: &SchemaSet,
+    defaults: &toml::Table,
+) -> Onboarded {
     let mut text = String::new();
+    let iso3_comment = toml_text::comment(iso3_raw);
+    let iso3 = iso3_comment.as_str();
     let _ = writeln!(
         text,
         "# {iso3}: Disrupting Harm configuration skeleton written by `dh country new {iso3} --from {}`.\n\
          # Merged over _defaults.toml: this file holds only what differs. Lines marked TODO need a decision;\n\
          # `dh validate --countries {iso3}` lists what is still missing. Proposals (\"proposed:\") are guesses from\n\
          # names and labels: check each one against the questionnaire.\n",
-        delivery_dir.display()
+        toml_text::comment(from)
     );
     let _ = writeln!(
         text,
-        "[country]\niso3 = \"{iso3}\"\n# TODO name = \"...\"\n# TODO region = \"...\"\n\
+        "[country]\niso3 = {}\n# TODO name = \"...\"\n# TODO region = \"...\"\n\
          # TODO fieldwork_start = \"YYYY-MM-DD\"\n# TODO fieldwork_end = \"YYYY-MM-DD\"\n\
          # TODO report_launch = \"YYYY-MM-DD\"\n\n\
          # TODO [population]: source, population_12_17, internet_share and one cell per sex x age_band x urban_rural\n\
-         # (12 cells) adding up to population_12_17 x internet_share; see countries/README.md.\n"
+         # (12 cells) adding up to population_12_17 x internet_share; see countries/README.md.\n",
+        toml_text::string(iso3_raw)
     );
     let mut used_tables: Vec<String> = Vec::new();
     let (mut proposed, mut todo) = (0, 0);
     let mut tables = Vec::new();
-    for file in &inspected {
+    for file in inspected {
         let guess = propose::guess_table(file, schemas, defaults);
+        let file_name = toml_text::comment(&file.file_name);
         match guess {
             Some((table, reason)) if !used_tables.contains(&table) => {
                 let Some(schema) = schemas.get(&table) else {
@@ -141,7 +210,7 @@ pub fn skeleton(
                 let p = propose_table(file, schema, defaults);
                 proposed += p.proposed;
                 todo += p.todo;
-                let _ = writeln!(text, "# ---- {} -> {table} ({reason}) ----", file.file_name);
+                let _ = writeln!(text, "# ---- {file_name} -> {table} ({reason}) ----");
                 text.push_str(&p.text);
                 tables.push((file.file_name.clone(), table.clone()));
                 used_tables.push(table);
@@ -154,21 +223,38 @@ pub fn skeleton(
                 };
                 let _ = writeln!(
                     text,
-                    "# TODO {}: which harmonised table is this? ({why}). Variables:",
-                    file.file_name
+                    "# TODO {file_name}: which harmonised table is this? ({why}). Variables:"
                 );
-                text.push_str(&propose::variable_listing(file));
+                let keys = matching::key_variables(file, schemas.tables.values(), defaults);
+                text.push_str(&listing::variable_listing(file, &keys));
                 text.push('\n');
             }
         }
     }
-    Ok(Onboarded {
+    let undelivered: Vec<&String> = schemas
+        .tables
+        .keys()
+        .filter(|t| !used_tables.contains(t))
+        .filter(|t| propose::default_str(defaults, &[t.as_str(), "file"]).is_some())
+        .collect();
+    if !undelivered.is_empty() {
+        todo += undelivered.len();
+        text.push_str(
+            "# TODO no delivery file was found for the tables below. For each one the country did not deliver, \
+             uncomment its two\n# lines (its indicators become `not_collected`); otherwise add the file to the \
+             folder and run `dh country new` again.\n",
+        );
+        for t in undelivered {
+            let _ = writeln!(text, "# [deliveries.{t}]\n# delivered = false");
+        }
+    }
+    Onboarded {
         path: PathBuf::new(),
         text,
         proposed,
         todo,
         tables,
-    })
+    }
 }
 
 #[cfg(test)]

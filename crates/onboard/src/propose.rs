@@ -1,33 +1,21 @@
-//! Proposals for one delivery file: which harmonised table it holds (file name hints, then column matches), which
-//! source variable feeds each harmonised column, and which `codes`/`missing` its values suggest. Anything not
-//! recognised becomes a `# TODO` line. Only what differs from `_defaults.toml` is written.
+//! Proposals for one delivery file: which harmonised table it holds (file name hints, then column matches), and for
+//! each harmonised column the source variable ([`crate::matching`]) with the `codes`, `missing`, `value = "label"`
+//! and `date_format` its values and labels suggest, plus the delivery's `sheet`, `header_row`, `skip_rows`,
+//! `encoding` and `identifiers`. Anything not recognised becomes a `# TODO` line. Only what differs from
+//! `_defaults.toml` is written. Every delivered text goes through [`crate::toml_text`]; keys are only harmonised
+//! names from the schemas.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use dh_config::country::{Format, LineEnding};
-use dh_config::schema::Role;
+use dh_config::schema::{FieldType, Role};
 use dh_config::{SchemaSet, TableSchema};
 
-use crate::inspect::{InspectedFile, VariableProfile, normalise};
-
-/// Common source names for harmonised columns (compared after [`normalise`]), used besides the column's own name
-/// and title.
-pub const SYNONYMS: &[(&str, &[&str])] = &[
-    ("respondent_id", &["resp_id", "respid", "child_id", "id"]),
-    ("household_id", &["hh_id", "hhid", "hh", "household"]),
-    ("caregiver_id", &["cg_id", "cgid", "parent_id"]),
-    ("psu", &["ea", "cluster", "enumeration_area", "psu_id"]),
-    ("stratum", &["strata", "strat"]),
-    ("base_weight", &["wt", "weight", "wgt", "design_weight"]),
-    (
-        "urban_rural",
-        &["urbrur", "urban", "residence", "area_type"],
-    ),
-    ("sex", &["gender"]),
-    ("caregiver_sex", &["cg_sex", "cg_gender"]),
-    ("caregiver_age", &["cg_age"]),
-];
+use crate::inspect::{DateLayout, InspectedFile, VariableProfile, normalise};
+use crate::listing::{shown_value, variable_listing};
+use crate::matching::{key_variables, match_columns};
+use crate::toml_text::{comment, string};
 
 /// File name fragments (normalised) that name a table; checked in this order ("caregiver" before "child").
 const FILE_HINTS: &[(&str, &str)] = &[
@@ -124,111 +112,10 @@ pub fn guess_table(
     })
 }
 
-/// Harmonised column -> (source variable, reason) for every column a variable of the file matches.
-fn match_columns<'a>(
-    file: &'a InspectedFile,
-    schema: &TableSchema,
-    defaults: &toml::Table,
-) -> BTreeMap<String, (&'a VariableProfile, String)> {
-    let mut used: BTreeSet<&str> = BTreeSet::new();
-    let mut out = BTreeMap::new();
-    for field in schema.fields.iter().filter(|f| f.role != Role::Derived) {
-        let default_source =
-            default_str(defaults, &[&schema.name, "columns", &field.name, "source"]);
-        let mut candidates: Vec<(String, String)> = vec![
-            (normalise(&field.name), "same name".into()),
-            (normalise(&field.title), "same as the title".into()),
-        ];
-        if let Some(s) = &default_source {
-            candidates.insert(0, (normalise(s), "the defaults' source name".into()));
-        }
-        for (target, syns) in SYNONYMS {
-            if *target == field.name {
-                candidates.extend(
-                    syns.iter()
-                        .map(|s| (normalise(s), format!("synonym `{s}`"))),
-                );
-            }
-        }
-        let found = candidates.iter().find_map(|(want, why)| {
-            file.variables
-                .iter()
-                .find(|v| {
-                    !v.likely_identifier
-                        && !want.is_empty()
-                        && !used.contains(v.name.as_str())
-                        && normalise(&v.name) == *want
-                })
-                .map(|v| (v, why.clone()))
-        });
-        if let Some((v, why)) = found {
-            used.insert(&v.name);
-            out.insert(field.name.clone(), (v, why));
-        }
-    }
-    out
-}
-
-/// Comment lines listing every variable: type, value labels and a few distinct values.
-pub fn variable_listing(file: &InspectedFile) -> String {
-    let mut text = format!(
-        "#   {} rows, {} variables\n",
-        file.rows,
-        file.variables.len()
-    );
-    for v in &file.variables {
-        let mut line = format!("#   {:<28} {:<8}", v.name, v.kind);
-        if v.likely_identifier {
-            line.push_str(" likely direct identifier: values not listed");
-        } else if v.values.is_empty() && v.distinct > 0 {
-            let _ = write!(line, " {} distinct values", v.distinct);
-        } else if !v.values.is_empty() {
-            let _ = write!(line, " values: {}", v.values.join(", "));
-        }
-        if v.has_empty {
-            line.push_str(" (and empty cells)");
-        }
-        if !v.value_labels.is_empty() {
-            let labels: Vec<String> = v
-                .value_labels
-                .iter()
-                .map(|(c, l)| format!("{c}={l}"))
-                .collect();
-            let _ = write!(line, "; labels: {}", labels.join(", "));
-        }
-        if !v.declared_missing.is_empty() {
-            let _ = write!(
-                line,
-                "; declared missing: {}",
-                v.declared_missing.join(", ")
-            );
-        }
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
-}
-
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn inline_map(map: &BTreeMap<String, String>) -> String {
     let parts: Vec<String> = map
         .iter()
-        .map(|(k, v)| format!("{} = {}", quote(k), quote(v)))
+        .map(|(k, v)| format!("{} = {}", string(k), string(v)))
         .collect();
     format!("{{ {} }}", parts.join(", "))
 }
@@ -241,43 +128,62 @@ pub fn propose_table(
 ) -> TableProposal {
     let t = schema.name.as_str();
     let mut p = TableProposal::default();
-    p.text.push_str(&variable_listing(file));
+    let matches = match_columns(file, schema, defaults);
+    let mut withheld = key_variables(file, std::iter::once(schema), defaults);
+    for field in schema
+        .fields
+        .iter()
+        .filter(|f| f.pseudonymise || f.role == Role::Key)
+    {
+        if let Some((v, _)) = matches.get(&field.name) {
+            withheld.insert(v.name.as_str());
+        }
+    }
+    p.text.push_str(&variable_listing(file, &withheld));
     let _ = writeln!(p.text, "\n[deliveries.{t}]");
     let layout = &file.layout;
     let d = |key: &str| default_str(defaults, &[t, key]);
-    let settings: [(&str, String, String); 4] = [
+    let mut settings: Vec<(&str, String, String)> = vec![
         ("file", file.file_name.clone(), String::new()),
-        ("format", format_name(layout.format).into(), "csv".into()),
-        ("encoding", layout.encoding.name(), "utf-8".into()),
-        ("delimiter", layout.delimiter.clone(), ",".into()),
+        ("format", layout.format.name().into(), "csv".into()),
     ];
+    if layout.encoding_decided {
+        settings.push(("encoding", layout.encoding.name(), "utf-8".into()));
+    }
+    if layout.format == Format::Csv {
+        settings.push(("delimiter", layout.delimiter.clone(), ",".into()));
+        let line_ending = if layout.line_ending == LineEnding::Crlf {
+            "crlf"
+        } else {
+            "lf"
+        };
+        settings.push(("line_ending", line_ending.into(), "lf".into()));
+    }
     for (key, value, fallback) in settings {
-        if key == "delimiter" && layout.format != Format::Csv {
-            continue;
-        }
         if d(key).unwrap_or(fallback) != value {
-            let _ = writeln!(p.text, "{key} = {}", quote(&value));
+            let _ = writeln!(p.text, "{key} = {}", string(&value));
         }
     }
-    let line_ending = if layout.line_ending == LineEnding::Crlf {
-        "crlf"
-    } else {
-        "lf"
-    };
-    if layout.format == Format::Csv && d("line_ending").unwrap_or("lf".into()) != line_ending {
-        let _ = writeln!(p.text, "line_ending = {}", quote(line_ending));
-    }
-    match (&layout.sheet, d("sheet")) {
-        (None, Some(s)) if layout.format == Format::Xlsx => {
+    match (&layout.encoding_note, layout.encoding_decided) {
+        (Some(note), true) if layout.encoding_check => {
+            p.todo += 1;
+            let _ = writeln!(p.text, "# TODO encoding: {}", comment(note));
+        }
+        (Some(note), true) => {
+            let _ = writeln!(p.text, "# encoding: {}", comment(note));
+        }
+        (note, false) => {
             p.todo += 1;
             let _ = writeln!(
                 p.text,
-                "# TODO sheet = \"...\"  (the defaults' sheet {} is not in this file; its first sheet was read)",
-                quote(&s)
+                "# TODO encoding = \"...\"  ({}; the listing above was read as {})",
+                comment(note.as_deref().unwrap_or("not decided")),
+                layout.encoding
             );
         }
         _ => {}
     }
+    propose_sheet_and_rows(file, defaults, t, &mut p);
     let identifiers: Vec<&str> = file
         .variables
         .iter()
@@ -289,7 +195,7 @@ pub fn propose_table(
         .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
         .unwrap_or_default();
     if identifiers != default_ids {
-        let list: Vec<String> = identifiers.iter().map(|s| quote(s)).collect();
+        let list: Vec<String> = identifiers.iter().map(|s| string(s)).collect();
         let _ = writeln!(
             p.text,
             "# proposed from the variable names; add every other direct identifier (names, phones, GPS, notes)\n\
@@ -298,7 +204,6 @@ pub fn propose_table(
         );
     }
     let _ = writeln!(p.text, "\n[deliveries.{t}.columns]");
-    let matches = match_columns(file, schema, defaults);
     for field in schema.fields.iter().filter(|f| f.role != Role::Derived) {
         let default_source = default_str(defaults, &[t, "columns", &field.name, "source"]);
         let required = if field.constraints.required {
@@ -311,10 +216,36 @@ pub fn propose_table(
                 let default_codes = default_codes(defaults, t, &field.name);
                 let codes = propose_codes(v, field, &default_codes);
                 let mut extra = String::new();
+                let mut why = why.clone();
                 if let Some(codes) = &codes {
                     extra.push_str(&format!(", codes = {}", inline_map(codes)));
                 }
                 extra.push_str(&propose_missing(v, field, defaults, t));
+                if takes_labels(v, field, layout.format) {
+                    extra.push_str(", value = \"label\"");
+                    why.push_str("; value = \"label\": the file labels its codes");
+                }
+                if field.field_type == FieldType::Date {
+                    match v.dates {
+                        DateLayout::Format(f) => {
+                            extra.push_str(&format!(", date_format = {}", string(f)));
+                            why.push_str("; date_format from its values");
+                        }
+                        DateLayout::Ambiguous(a, b) => {
+                            p.todo += 1;
+                            let _ = writeln!(
+                                p.text,
+                                "# TODO {}: the dates of {} fit both {} and {} (no day above 12); add \
+                                 date_format = the right one",
+                                field.name,
+                                comment(&v.name),
+                                string(a),
+                                string(b)
+                            );
+                        }
+                        DateLayout::Iso | DateLayout::None => {}
+                    }
+                }
                 if let Some(line) = codes_todo(v, field, &default_codes, codes.is_some()) {
                     p.todo += 1;
                     p.text.push_str(&line);
@@ -322,11 +253,12 @@ pub fn propose_table(
                 let unknown = unknown_values(v, codes.as_ref().unwrap_or(&default_codes));
                 if !unknown.is_empty() {
                     p.todo += 1;
+                    let shown: Vec<String> = unknown.iter().map(|x| shown_value(x)).collect();
                     let _ = writeln!(
                         p.text,
                         "# TODO check {}: values {} are neither codes nor missing codes of {}",
                         field.name,
-                        unknown.join(", "),
+                        shown.join(", "),
                         if codes.is_some() {
                             "the proposal"
                         } else {
@@ -340,9 +272,10 @@ pub fn propose_table(
                 p.proposed += 1;
                 let _ = writeln!(
                     p.text,
-                    "{} = {{ source = {}{extra} }}  # proposed: {why}",
+                    "{} = {{ source = {}{extra} }}  # proposed: {}",
                     field.name,
-                    quote(&v.name)
+                    string(&v.name),
+                    comment(&why)
                 );
             }
             None => {
@@ -350,13 +283,92 @@ pub fn propose_table(
                 let _ = writeln!(
                     p.text,
                     "# TODO {} = {{ source = \"...\" }}  # {:?}{required}: {}",
-                    field.name, field.field_type, field.title
+                    field.name,
+                    field.field_type,
+                    comment(&field.title)
                 );
             }
         }
     }
     p.text.push('\n');
     p
+}
+
+/// Whether a column should take the delivered value label instead of the code: a text column without categories
+/// (e.g. `region`), not a key, fed by an SPSS/Stata variable with value labels (`11 = Amman`).
+fn takes_labels(v: &VariableProfile, field: &dh_config::Field, format: Format) -> bool {
+    matches!(format, Format::Sav | Format::Dta)
+        && field.categories.is_none()
+        && field.field_type == FieldType::String
+        && field.role != Role::Key
+        && !field.pseudonymise
+        && !v.value_labels.is_empty()
+}
+
+/// `sheet`, `header_row` and `skip_rows` lines when the file's layout differs from what the defaults read.
+fn propose_sheet_and_rows(
+    file: &InspectedFile,
+    defaults: &toml::Table,
+    t: &str,
+    p: &mut TableProposal,
+) {
+    let layout = &file.layout;
+    let int = |key: &str, fallback: i64| {
+        default_value(defaults, &[t, key])
+            .and_then(|v| v.as_integer())
+            .unwrap_or(fallback)
+    };
+    if layout.format == Format::Xlsx {
+        let default_sheet = default_str(defaults, &[t, "sheet"]);
+        let effective = default_sheet
+            .clone()
+            .or_else(|| file.sheets.first().map(|s| s.name.clone()));
+        match &layout.sheet {
+            Some(s) if effective.as_deref() != Some(s.as_str()) => {
+                let why = match &default_sheet {
+                    Some(d) if !file.sheets.iter().any(|x| x.name == *d) => format!(
+                        "the defaults' sheet {} is not in this file; this one's header names most harmonised columns",
+                        string(d)
+                    ),
+                    _ => "its header row names most harmonised columns".to_string(),
+                };
+                let _ = writeln!(
+                    p.text,
+                    "sheet = {}  # proposed: {}",
+                    string(s),
+                    comment(&why)
+                );
+            }
+            Some(_) => {}
+            None => {
+                p.todo += 1;
+                let _ = writeln!(
+                    p.text,
+                    "# TODO sheet = \"...\"  (no sheet has a header row; the first sheet was read)"
+                );
+            }
+        }
+    }
+    if matches!(layout.format, Format::Xlsx | Format::Csv) {
+        if i64::from(layout.header_row) != int("header_row", 1) {
+            let above = match layout.rows_above {
+                0 => "the rows above are empty".to_string(),
+                n => format!("{n} non-empty row(s) above: title or notes"),
+            };
+            let _ = writeln!(
+                p.text,
+                "header_row = {}  # proposed: the variable names are on this row ({above})",
+                layout.header_row
+            );
+        }
+        if i64::from(layout.skip_rows) != int("skip_rows", 0) {
+            let _ = writeln!(
+                p.text,
+                "skip_rows = {}  # proposed: the row(s) right under the header hold labels, not data",
+                layout.skip_rows
+            );
+        }
+    }
 }
 
 /// Source code -> label of the column's default codes (its own `codes`, else its default scheme's).
@@ -386,7 +398,7 @@ fn default_codes(defaults: &toml::Table, table: &str, column: &str) -> BTreeMap<
 }
 
 /// Codes from the variable's value labels when every category of the column is named by a label (case- and
-/// punctuation-insensitive, or a [`CATEGORY_SYNONYMS`] word) and the result differs from the default codes.
+/// punctuation-insensitive, or a word such as `boy` for `male`) and the result differs from the default codes.
 pub fn propose_codes(
     v: &VariableProfile,
     field: &dh_config::Field,
@@ -427,7 +439,7 @@ fn codes_todo(
         format!(
             "# TODO {}: add codes = {{ \"<value of {}>\" = \"<category>\", ... }}; categories: {}\n",
             field.name,
-            v.name,
+            comment(&v.name),
             labels.join(", ")
         )
     })
@@ -446,6 +458,9 @@ fn unknown_values(v: &VariableProfile, codes: &BTreeMap<String, String>) -> Vec<
             !codes.contains_key(*x)
                 && !usual_missing.contains(&x.as_str())
                 && !v.declared_missing.contains(x)
+                && !x
+                    .parse::<f64>()
+                    .is_ok_and(|n| v.missing_ranges.iter().any(|(lo, hi)| *lo <= n && n <= *hi))
         })
         .cloned()
         .collect()
@@ -504,49 +519,10 @@ fn propose_missing(
     format!(", missing = {}", inline_map(&missing))
 }
 
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Csv => "csv",
-        Format::Sav => "sav",
-        Format::Dta => "dta",
-        Format::Xlsx => "xlsx",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    fn repo() -> &'static Path {
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-    }
-
-    fn schemas() -> SchemaSet {
-        dh_config::load_schemas(&repo().join("schemas")).expect("schemas")
-    }
-
-    fn defaults() -> toml::Table {
-        let text =
-            std::fs::read_to_string(repo().join("countries/_defaults.toml")).expect("defaults");
-        toml::from_str(&text).expect("defaults parse")
-    }
-
-    fn variable(name: &str, values: &[&str], labels: &[(&str, &str)]) -> VariableProfile {
-        VariableProfile {
-            name: name.into(),
-            kind: "integer",
-            value_labels: labels
-                .iter()
-                .map(|(c, l)| (c.to_string(), l.to_string()))
-                .collect(),
-            declared_missing: Vec::new(),
-            values: values.iter().map(|v| v.to_string()).collect(),
-            distinct: values.len(),
-            has_empty: true,
-            likely_identifier: false,
-        }
-    }
+    use crate::test_support::{defaults, schemas, variable};
 
     #[test]
     fn tables_from_file_names() {

@@ -6,11 +6,16 @@ use std::process::ExitCode;
 
 use super::{EXIT_CONFIG, EXIT_DATA, EXIT_OK};
 
-const COUNTRY_HELP: &str = "Reads every delivery file (.csv, .sav, .dta, .xlsx) in DIR, guesses which harmonised \
-table each holds, lists its variables (type, value labels, a few distinct values; never the values of likely \
-identifiers) as comments, proposes mappings where a source name matches a harmonised column, and marks the rest \
-`# TODO`. The file holds only what differs from _defaults.toml. Then run `dh validate --countries ISO3` to list \
-what is left.
+const COUNTRY_HELP: &str = "Reads every delivery file (.csv, .tsv, .txt, .sav, .zsav, .dta, .xlsx) in DIR, guesses \
+which harmonised table each holds, lists its variables (type, question text, a few distinct values, value labels, \
+declared missing codes and ranges; never the values of likely identifiers, ids or free text) as comments, proposes \
+mappings where a source name, variable label or set of value labels matches a harmonised column (with codes, \
+missing codes, `value = \"label\"` and `date_format` where the file shows them), and marks the rest `# TODO`. For \
+CSV it proposes the encoding (scoring code pages such as windows-1256, windows-874, windows-1251 on the text; a \
+TODO names the fits when none clearly wins), delimiter, header row and label rows; for .xlsx it lists every sheet, \
+picks the one holding the data and proposes `sheet`, `header_row` and `skip_rows`. Every delivered text is escaped, \
+so the file always parses. It holds only what differs from _defaults.toml. Then run `dh validate --countries ISO3` \
+to list what is left.
 
 Exit codes: 0 written; 3 the file exists (use --force), bad code or unreadable config; 4 a delivery file cannot be read.
 
