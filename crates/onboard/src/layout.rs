@@ -115,6 +115,34 @@ pub fn guess_header(
             },
         ))
     })?;
+    // Agency exports put a row of question labels under the variable names; labels copied from the questionnaire
+    // can name more harmonised columns (by title) than the names do. A phrase row right under an as-wide row of
+    // variable names is that label row, not the header.
+    if let Some(i) = head.iter().position(|(n, _)| *n == guess.header_row) {
+        if i > 0 {
+            let (above_number, above) = head[i - 1];
+            let above_width = filled(above);
+            let above_names = above.iter().filter(|c| name_like(c)).count();
+            if *above_number + 1 == guess.header_row
+                && above_width * 5 >= guess.width * 4
+                && above_names * 5 >= above_width * 4
+                && guess.name_like * 2 < guess.width
+            {
+                guess = HeaderGuess {
+                    header_row: *above_number,
+                    skip_rows: 0,
+                    rows_above: i - 1,
+                    matched: above
+                        .iter()
+                        .map(|c| c.trim())
+                        .filter(|c| !c.is_empty() && known(c))
+                        .count(),
+                    name_like: above_names,
+                    width: above_width,
+                };
+            }
+        }
+    }
     guess.skip_rows = label_rows(rows, guess.header_row);
     Some(guess)
 }
@@ -365,6 +393,29 @@ mod tests {
             &["C002", "Fraud", "No"],
         ]);
         assert_eq!(guess_header(&codes, &known).map(|g| g.header_row), Some(1));
+    }
+
+    #[test]
+    fn a_label_row_naming_more_columns_than_the_names_above_it_is_not_the_header() {
+        // Jordan's caregiver export: three title rows, the agency's variable names (one a synonym), then the
+        // questionnaire's labels, which are the harmonised titles.
+        let known = |c: &str| ["HHID", "Household id", "Sex of child", "Age in years"].contains(&c);
+        let r = rows(&[
+            &["Data export", "", "", ""],
+            &["Prepared by the agency", "", "", ""],
+            &["Do not circulate", "", "", ""],
+            &["HHID", "CG_SEX", "CG_AGE", "P01"],
+            &[
+                "Household id",
+                "Sex of child",
+                "Age in years",
+                "Uses internet",
+            ],
+            &["101", "1", "33", "1"],
+            &["102", "2", "41", "0"],
+        ]);
+        let g = guess_header(&r, &known).expect("guess");
+        assert_eq!((g.header_row, g.skip_rows, g.rows_above), (4, 1, 3));
     }
 
     #[test]
