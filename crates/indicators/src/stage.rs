@@ -17,7 +17,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
-use dh_config::country::Population;
+use dh_config::country::{Population, ReferenceYears};
 use dh_survey::{DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
 
 use crate::catalogue::Catalogue;
@@ -102,6 +102,7 @@ pub fn country_indicators(
     iso3: &str,
     tables: &BTreeMap<String, RecordBatch>,
     population: &Population,
+    years: ReferenceYears,
     catalogue: &Catalogue,
     pipeline: &PipelineConfig,
 ) -> Result<CountryIndicators, StageError> {
@@ -200,12 +201,11 @@ pub fn country_indicators(
     }
     // The other data families: unweighted, on their own tables (crate::families).
     rows.extend(
-        crate::families::family_indicators(iso3, tables, population, &catalogue.families).map_err(
-            |e| StageError::Arrow {
+        crate::families::family_indicators(iso3, tables, population, years, &catalogue.families)
+            .map_err(|e| StageError::Arrow {
                 iso3: iso3.into(),
                 message: e.to_string(),
-            },
-        )?,
+            })?,
     );
     Ok(CountryIndicators {
         rows,
@@ -274,16 +274,16 @@ pub fn without_survey(
     iso3: &str,
     tables: &BTreeMap<String, RecordBatch>,
     population: &Population,
+    years: ReferenceYears,
     catalogue: &Catalogue,
 ) -> Result<Vec<EstimateRow>, StageError> {
     let mut rows: Vec<EstimateRow> = catalogue.indicators.iter().map(not_delivered_row).collect();
     rows.extend(
-        crate::families::family_indicators(iso3, tables, population, &catalogue.families).map_err(
-            |e| StageError::Arrow {
+        crate::families::family_indicators(iso3, tables, population, years, &catalogue.families)
+            .map_err(|e| StageError::Arrow {
                 iso3: iso3.into(),
                 message: e.to_string(),
-            },
-        )?,
+            })?,
     );
     Ok(rows)
 }

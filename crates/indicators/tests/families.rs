@@ -67,8 +67,15 @@ fn family_indicators_reproduce_the_configured_facts_and_withhold_small_cells() {
     for config in &configs {
         let iso3 = config.country.iso3.as_str();
         let tables = normalised(config, &schemas, &key, dir.path());
-        let result = country_indicators(iso3, &tables, &config.population, &catalogue, &pipeline)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let result = country_indicators(
+            iso3,
+            &tables,
+            &config.population,
+            config.country.reference_years,
+            &catalogue,
+            &pipeline,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let rows = &result.rows;
         for ind in &catalogue.families.indicators {
             assert!(

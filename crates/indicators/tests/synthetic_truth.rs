@@ -45,6 +45,7 @@ fn run_all(seed: u64) -> (Vec<Country>, Truth) {
             &config.country.iso3,
             &tables,
             &config.population,
+            config.country.reference_years,
             &catalogue,
             &pipeline,
         )

@@ -87,6 +87,7 @@ pub fn weigh_and_estimate(
             iso3,
             &batches,
             &config.population,
+            config.country.reference_years,
             &setup.catalogue,
         )
         .map_err(|e| err(e.to_string()))?;
@@ -99,6 +100,7 @@ pub fn weigh_and_estimate(
         iso3,
         &batches,
         &config.population,
+        config.country.reference_years,
         &setup.catalogue,
         &setup.pipeline,
     )

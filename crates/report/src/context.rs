@@ -62,9 +62,15 @@ pub struct Definition {
 }
 
 /// A definition of the other data families' catalogue (`pipelines/families.toml`): unweighted statistics,
-/// no missing-code rule; Wilson intervals for shares.
-fn family_definition(i: &dh_indicators::families::FamilyIndicator) -> Definition {
+/// no missing-code rule; Wilson intervals for shares. With `years` (every country of the run has the same
+/// reference years) the labels and expressions name them; otherwise the labels word them generically.
+fn family_definition(
+    i: &dh_indicators::families::FamilyIndicator,
+    years: Option<dh_config::country::ReferenceYears>,
+) -> Definition {
     use dh_indicators::families::FamilyStatistic;
+    let country_copy = years.and_then(|y| i.for_country(y).ok());
+    let i = country_copy.as_deref().unwrap_or(i);
     let ci_method = match i.statistic {
         FamilyStatistic::UnweightedProportion | FamilyStatistic::Share => "wilson",
         _ => "",
@@ -92,6 +98,15 @@ fn family_definition(i: &dh_indicators::families::FamilyIndicator) -> Definition
             String::new()
         },
     }
+}
+
+/// The reference years of the run's countries when they all have the same.
+fn common_years(countries: &[CountryConfig]) -> Option<dh_config::country::ReferenceYears> {
+    let first = countries.first()?.country.reference_years;
+    countries
+        .iter()
+        .all(|c| c.country.reference_years == first)
+        .then_some(first)
 }
 
 impl ReportContext {
@@ -152,7 +167,13 @@ impl ReportContext {
                     comparability: i.comparability.clone(),
                     notes: i.notes.clone(),
                 })
-                .chain(catalogue.families.indicators.iter().map(family_definition))
+                .chain(
+                    catalogue
+                        .families
+                        .indicators
+                        .iter()
+                        .map(|i| family_definition(i, common_years(countries))),
+                )
                 .collect(),
         }
     }
