@@ -149,6 +149,12 @@ fn an_undelivered_table_is_absent_from_the_outputs_and_its_indicators_are_not_co
     assert!(!m.outputs.iter().any(|o| o.table == "police_cases"));
     assert!(!out.join("normalised/police_cases").exists());
     assert!(m.inputs.iter().any(|i| i.table == "cybertipline_reports"));
+    let page = std::fs::read_to_string(out.join("report/country-THA.html"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        page.contains("Not delivered by the country: police_cases."),
+        "the country page says which table was not delivered"
+    );
     let json = std::fs::read_to_string(out.join("manifest.json")).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         json.contains("\"not_delivered\": [\n        \"police_cases\"\n      ]"),

@@ -729,6 +729,7 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
         ledger => Serde(ledger),
         reasons => Serde(reasons),
         routing => Serde(routing),
+        not_delivered => country_run.map(|c| c.not_delivered.join(", ")).unwrap_or_default(),
     }
 }
 

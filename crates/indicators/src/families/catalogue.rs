@@ -201,7 +201,7 @@ impl std::fmt::Display for FamilyIndicator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use crate::catalogue::indent;
         writeln!(f, "id:              {}", self.id)?;
-        writeln!(f, "label:           {}", self.label)?;
+        writeln!(f, "label:           {}", self.templates.label)?;
         writeln!(f, "version:         {}", self.version)?;
         writeln!(f, "defined in:      {FAMILY_CATALOGUE_FILE}")?;
         writeln!(f, "source table:    {}", self.table)?;
