@@ -185,6 +185,25 @@ fn an_undelivered_table_is_absent_from_the_outputs_and_its_indicators_are_not_co
     let headline = &cat.indicators[0].id;
     assert!(flags[headline].iter().all(|(_, f)| f != "not_collected"));
 
+    // Children delivered, caregivers not: the caregiver indicators are not_collected, the child's are estimated.
+    let dir3 = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = config_dir(dir3.path(), "THA", |t| {
+        not_delivered(not_delivered(t, "police_cases"), "caregiver_survey")
+    });
+    let out = dir3.path().join("out");
+    let summary = run(&raw, &config, &out, &[]);
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    let w = &summary.manifest.weighting[0];
+    assert!(
+        w.n > 0 && !w.unweighted_rows.contains_key("caregiver_survey"),
+        "{w:?}"
+    );
+    let flags = indicator_flags(&out, "THA");
+    for ind in &cat.indicators {
+        let not_collected = flags[&ind.id] == [("total".to_string(), "not_collected".to_string())];
+        assert_eq!(not_collected, ind.table == "caregiver_survey", "{}", ind.id);
+    }
+
     // A country that delivered no household survey at all: child and caregiver tables not delivered (one without
     // the other is a configuration error), survey indicators not_collected, the other families estimated.
     let dir2 = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -63,13 +63,23 @@ pub struct Definition {
 
 /// A definition of the other data families' catalogue (`pipelines/families.toml`): unweighted statistics,
 /// no missing-code rule; Wilson intervals for shares. With `years` (every country of the run has the same
-/// reference years) the labels and expressions name them; otherwise the labels word them generically.
+/// reference years) the labels and expressions name them; otherwise the labels word them generically and the
+/// expressions keep the constants.
 fn family_definition(
     i: &dh_indicators::families::FamilyIndicator,
     years: Option<dh_config::country::ReferenceYears>,
 ) -> Definition {
     use dh_indicators::families::FamilyStatistic;
     let country_copy = years.and_then(|y| i.for_country(y).ok());
+    // Without common years the expressions are shown as written ({ref_first}, {ref_last}), never with the default
+    // years a country of the run may not use.
+    let (universe, numerator) = match &country_copy {
+        Some(c) => (
+            c.universe.source().to_string(),
+            c.numerator.as_ref().map(|n| n.source().to_string()),
+        ),
+        None => (i.templates.universe.clone(), i.templates.numerator.clone()),
+    };
     let i = country_copy.as_deref().unwrap_or(i);
     let ci_method = match i.statistic {
         FamilyStatistic::UnweightedProportion | FamilyStatistic::Share => "wilson",
@@ -82,8 +92,8 @@ fn family_definition(
         table: i.table.clone(),
         statistic: i.statistic.name().into(),
         universe_label: i.universe_label.clone(),
-        universe: i.universe.source().trim().to_string(),
-        numerator: i.numerator.as_ref().map(|n| n.source().trim().to_string()),
+        universe: universe.trim().to_string(),
+        numerator: numerator.map(|n| n.trim().to_string()),
         variable: i.variable.clone(),
         missing_rule: String::new(),
         missing_rule_description: String::new(),
@@ -211,6 +221,37 @@ impl ReportContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn family_labels_name_the_years_only_when_every_country_shares_them() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let schemas =
+            dh_config::load_schemas(&repo.join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+        let (pipeline, catalogue) = dh_indicators::load(&repo.join("pipelines"), &schemas)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut countries =
+            dh_config::load_countries(&repo.join("countries"), &["KEN".into(), "THA".into()])
+                .unwrap_or_else(|e| panic!("{e}"));
+        let id = "le_cybertipline_change_2017_2019";
+        let ctx = ReportContext::from_run(&countries, &catalogue, &pipeline);
+        let d = ctx.definition(id).unwrap_or_else(|| panic!("{id}"));
+        assert_eq!(
+            d.label,
+            "Relative change in CyberTipline reports from 2017 to 2019"
+        );
+        assert_eq!(d.universe, "year == 2019");
+        countries[0].country.reference_years = dh_config::ReferenceYears {
+            first: 2021,
+            last: 2023,
+        };
+        let ctx = ReportContext::from_run(&countries, &catalogue, &pipeline);
+        let d = ctx.definition(id).unwrap_or_else(|| panic!("{id}"));
+        assert_eq!(
+            d.label,
+            "Relative change in CyberTipline reports from the first reference year to the last reference year"
+        );
+        assert_eq!(d.universe, "year == {ref_last}");
+    }
 
     #[test]
     fn round_trips_through_json() {
