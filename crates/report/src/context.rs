@@ -36,6 +36,9 @@ pub struct CountryInfo {
     /// Internet-using 12-17 population the weights are raked to (sum of the config's cells).
     pub population: f64,
     pub population_source: String,
+    /// Years of the country's administrative data (`country.reference_years`); absent in older contexts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_years: Option<dh_config::ReferenceYears>,
 }
 
 /// One indicator definition as recorded for the report.
@@ -59,6 +62,25 @@ pub struct Definition {
     pub disaggregations: Vec<String>,
     pub comparability: String,
     pub notes: String,
+    /// The label as written in the catalogue when it names the reference years (`{ref_first}`, ...): a country's
+    /// page writes it with that country's years ([`Definition::label_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_template: Option<String>,
+}
+
+impl Definition {
+    /// The label for one country: with its reference years when the label names them and they are known.
+    pub fn label_for(&self, country: Option<&CountryInfo>) -> String {
+        match (
+            &self.label_template,
+            country.and_then(|c| c.reference_years),
+        ) {
+            (Some(template), Some(years)) => {
+                dh_indicators::families::reference_years::substitute(template, years)
+            }
+            _ => self.label.clone(),
+        }
+    }
 }
 
 /// A definition of the other data families' catalogue (`pipelines/families.toml`): unweighted statistics,
@@ -80,6 +102,7 @@ fn family_definition(
         ),
         None => (i.templates.universe.clone(), i.templates.numerator.clone()),
     };
+    let label_template = i.uses_reference_years().then(|| i.templates.label.clone());
     let i = country_copy.as_deref().unwrap_or(i);
     let ci_method = match i.statistic {
         FamilyStatistic::UnweightedProportion | FamilyStatistic::Share => "wilson",
@@ -107,6 +130,7 @@ fn family_definition(
         } else {
             String::new()
         },
+        label_template,
     }
 }
 
@@ -141,6 +165,7 @@ impl ReportContext {
                     fieldwork_end: c.country.fieldwork_end.clone(),
                     population: c.population.cells.iter().map(|cell| cell.count).sum(),
                     population_source: c.population.source.clone(),
+                    reference_years: Some(c.country.reference_years),
                 })
                 .collect(),
             indicators: catalogue
@@ -176,6 +201,7 @@ impl ReportContext {
                     disaggregations: i.disaggregations.iter().map(|d| d.column.clone()).collect(),
                     comparability: i.comparability.clone(),
                     notes: i.notes.clone(),
+                    label_template: None,
                 })
                 .chain(
                     catalogue
@@ -251,6 +277,17 @@ mod tests {
             "Relative change in CyberTipline reports from the first reference year to the last reference year"
         );
         assert_eq!(d.universe, "year == {ref_last}");
+        // Each country's page writes the label with its own years.
+        let label = |iso3: &str| d.label_for(ctx.country(iso3));
+        assert_eq!(
+            label("KEN"),
+            "Relative change in CyberTipline reports from 2021 to 2023"
+        );
+        assert_eq!(
+            label("THA"),
+            "Relative change in CyberTipline reports from 2017 to 2019"
+        );
+        assert_eq!(d.label_for(None), d.label);
     }
 
     #[test]
