@@ -248,3 +248,68 @@ fn written_indices(raw: &RawTable, quarantine: &[RecordBatch]) -> Result<Vec<usi
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use dh_config::ColumnMap;
+    use dh_config::country::Format;
+    use dh_normalise::ReasonCode;
+    use dh_normalise::quarantine::{Problem as QProblem, quarantine_batch};
+
+    use super::*;
+
+    fn raw() -> RawTable {
+        RawTable::from_rows(
+            Path::new("cg.csv"),
+            &["CG_ID", "HH_ID"],
+            &[vec!["c1", "h1"], vec!["c2", " h2 "], vec!["c3", ""]],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn written_rows_are_the_rows_not_quarantined() {
+        let raw = raw();
+        let problem = QProblem {
+            row: 1,
+            field: None,
+            code: ReasonCode::RaggedRow,
+            source_column: String::new(),
+            raw_value: String::new(),
+            reason: "ragged".into(),
+        };
+        let q = quarantine_batch("cg.csv", &raw.row_numbers, &[problem])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(written_indices(&raw, &[q]), Ok(vec![0, 2]));
+        assert_eq!(written_indices(&raw, &[]), Ok(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn ids_are_read_through_the_mapping_as_delivered_and_trimmed() {
+        let mut d = Delivery::new("cg.csv", Format::Csv);
+        for (field, source) in [("caregiver_id", "CG_ID"), ("household_id", " HH_ID ")] {
+            d.columns.insert(
+                field.to_string(),
+                ColumnMap {
+                    source: Some(source.to_string()),
+                    ..ColumnMap::default()
+                },
+            );
+        }
+        let raw = raw();
+        let own = ["caregiver_id".to_string()];
+        let link = ["household_id".to_string()];
+        let own = Side::new(&d, &raw, &own);
+        let link = Side::new(&d, &raw, &link);
+        assert_eq!(own.described(0), "`caregiver_id` (CG_ID) `c1`");
+        assert_eq!(link.key(1), Some("h2".to_string()));
+        assert_eq!(link.key(2), None, "an empty key links nowhere");
+        assert_eq!(
+            (link.sources(), link.shown(1)),
+            ("HH_ID".into(), "h2".into())
+        );
+        assert_eq!(Side::new(&d, &raw, &[]).described(0), "row");
+    }
+}
