@@ -232,7 +232,7 @@ fn every_country_has_outputs_with_only_harmonised_columns() {
     let f = fixture();
     let m = manifest(&f.out1);
     let codes = countries();
-    assert_eq!(codes.len(), 13, "13 country configs expected: {codes:?}");
+    assert!(!codes.is_empty(), "no country configs in countries/");
     for code in &codes {
         let status = m["countries"]
             .as_array()
@@ -459,7 +459,7 @@ fn a_broken_delivery_fails_only_its_country() {
         };
         assert_eq!(c["status"], expected, "{c}");
     }
-    assert_eq!(m["totals"]["countries_ok"], 12);
+    assert_eq!(m["totals"]["countries_ok"], countries().len() - 1);
     assert!(
         files_under(&out)
             .iter()
@@ -526,7 +526,8 @@ fn bare_dh_run_generates_builtin_data_and_writes_out() {
     ok(&run, "bare dh run");
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
-        stdout.contains("13 countries ok") && stdout.contains("manifest.json"),
+        stdout.contains(&format!("{} countries ok", countries().len()))
+            && stdout.contains("manifest.json"),
         "{stdout}"
     );
     assert!(dir.path().join("data/pseudonym.key").is_file());
@@ -804,7 +805,7 @@ fn no_identifier_value_reaches_any_output() {
     let f = fixture();
     let ids = raw_identifier_values(&f.raw);
     assert!(
-        ids.len() > 13 * 1000,
+        ids.len() > countries().len() * 1000,
         "expected identifier values from every delivery, got {}",
         ids.len()
     );

@@ -17,10 +17,11 @@ fn shipped_schemas_load() {
 }
 
 #[test]
-fn all_thirteen_shipped_countries_load() {
+fn every_shipped_country_loads() {
     let dir = repo().join("countries");
+    // Every country file, whatever their number (a committed 14th config is checked like the others).
     let codes = list_countries(&dir).unwrap();
-    assert_eq!(codes.len(), 13, "{codes:?}");
+    assert!(!codes.is_empty(), "no country files in {}", dir.display());
     for iso3 in codes {
         let config = load_country(&dir, &iso3).unwrap_or_else(|e| panic!("{iso3}:\n{e}"));
         let child = &config.deliveries["child_survey"];

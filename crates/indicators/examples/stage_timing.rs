@@ -42,6 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &config.country.iso3,
                 tables,
                 &config.population,
+                config.country.reference_years,
                 &catalogue,
                 &pipeline,
             )?;

@@ -150,6 +150,28 @@ pub fn estimate_indicator(
     Ok(rows)
 }
 
+/// The single row of an indicator whose table the country did not deliver (`delivered = false`): the total,
+/// flagged `not_collected`, with nothing estimated (the same shape as a family indicator without its table).
+pub fn not_delivered_row(indicator: &Indicator) -> EstimateRow {
+    EstimateRow {
+        indicator: indicator.id.clone(),
+        indicator_version: indicator.version.clone(),
+        domain: TOTAL.into(),
+        domain_value: TOTAL.into(),
+        estimate: None,
+        se: None,
+        ci_lower: None,
+        ci_upper: None,
+        ci_method: indicator.ci_method.name(),
+        df: None,
+        deff: None,
+        n_unweighted: 0,
+        n_weighted: 0.0,
+        population_estimate: None,
+        flag: Flag::NotCollected,
+    }
+}
+
 /// Unweighted and weighted denominator per level.
 fn level_counts(
     prepared: &Prepared,

@@ -17,11 +17,11 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
-use dh_config::country::Population;
+use dh_config::country::{Population, ReferenceYears};
 use dh_survey::{DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
 
 use crate::catalogue::Catalogue;
-use crate::estimate::{EstimateError, EstimateRow, estimate_indicator};
+use crate::estimate::{EstimateError, EstimateRow, estimate_indicator, not_delivered_row};
 use crate::join::{JoinError, apply_join};
 use crate::pipeline_config::PipelineConfig;
 use crate::prepare::{PrepareError, prepare_present};
@@ -96,11 +96,13 @@ pub enum StageError {
     Arrow { iso3: String, message: String },
 }
 
-/// Weights the country's tables and estimates every indicator of `catalogue`.
+/// Weights the country's tables and estimates every indicator of `catalogue`. An indicator whose table is not
+/// among `tables` (the country did not deliver it) gets one `not_collected` row.
 pub fn country_indicators(
     iso3: &str,
     tables: &BTreeMap<String, RecordBatch>,
     population: &Population,
+    years: ReferenceYears,
     catalogue: &Catalogue,
     pipeline: &PipelineConfig,
 ) -> Result<CountryIndicators, StageError> {
@@ -166,6 +168,11 @@ pub fn country_indicators(
     let mut rows = Vec::new();
     for indicator in &catalogue.indicators {
         let table = indicator.table.as_str();
+        if !tables.contains_key(table) {
+            // The country did not deliver the table (`delivered = false`).
+            rows.push(not_delivered_row(indicator));
+            continue;
+        }
         let (batch, present) = if table == DESIGN_TABLE {
             (&weighted_child, None)
         } else {
@@ -194,12 +201,11 @@ pub fn country_indicators(
     }
     // The other data families: unweighted, on their own tables (crate::families).
     rows.extend(
-        crate::families::family_indicators(iso3, tables, population, &catalogue.families).map_err(
-            |e| StageError::Arrow {
+        crate::families::family_indicators(iso3, tables, population, years, &catalogue.families)
+            .map_err(|e| StageError::Arrow {
                 iso3: iso3.into(),
                 message: e.to_string(),
-            },
-        )?,
+            })?,
     );
     Ok(CountryIndicators {
         rows,
@@ -260,6 +266,26 @@ fn aligned_to_design(
     };
     let aligned = apply_join(DESIGN_TABLE, weighted_child, batch, &onto_child).map_err(join_err)?;
     Ok((aligned.batch, aligned.matched, without_child))
+}
+
+/// The rows of a country that delivered no design table (no survey at all): one `not_collected` row per survey
+/// indicator, then the family indicators on the tables it did deliver.
+pub fn without_survey(
+    iso3: &str,
+    tables: &BTreeMap<String, RecordBatch>,
+    population: &Population,
+    years: ReferenceYears,
+    catalogue: &Catalogue,
+) -> Result<Vec<EstimateRow>, StageError> {
+    let mut rows: Vec<EstimateRow> = catalogue.indicators.iter().map(not_delivered_row).collect();
+    rows.extend(
+        crate::families::family_indicators(iso3, tables, population, years, &catalogue.families)
+            .map_err(|e| StageError::Arrow {
+                iso3: iso3.into(),
+                message: e.to_string(),
+            })?,
+    );
+    Ok(rows)
 }
 
 /// Taylor design with PSUs nested in strata and the given weight column.

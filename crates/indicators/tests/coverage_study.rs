@@ -99,7 +99,7 @@ fn interval_coverage_over_independent_samples() {
                         .into_iter()
                         .map(|t| (t.table, arrow::compute::concat_batches(&t.schema, &t.batches).unwrap_or_else(|e| panic!("{e}"))))
                         .collect();
-                    let out = country_indicators(&iso3, &tables, &config.population, &catalogue, &pipeline)
+                    let out = country_indicators(&iso3, &tables, &config.population, config.country.reference_years, &catalogue, &pipeline)
                         .unwrap_or_else(|e| panic!("{e}"));
                     for row in out.rows.iter().filter(|r| r.domain == TOTAL) {
                         let value = if row.indicator == "ocsea_clear_any" {

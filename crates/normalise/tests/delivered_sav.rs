@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use arrow::array::{Array, AsArray};
+use arrow::array::AsArray;
 use dh_config::{CountryConfig, SchemaSet, TableSchema};
 use dh_normalise::{PseudonymKey, normalise_country};
 

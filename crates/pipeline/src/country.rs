@@ -33,6 +33,8 @@ pub struct CountryReport {
     pub estimates: crate::indicator_stage::CountryEstimates,
     /// Routing findings of the country's tables.
     pub consistency: Vec<ConsistencyEntry>,
+    /// Configured tables the country did not deliver (`delivered = false`), sorted.
+    pub not_delivered: Vec<String>,
 }
 
 /// Shared, read-only context of a run.
@@ -78,13 +80,22 @@ pub fn delivery_path(raw_dir: &Path, iso3: &str, file: &str) -> PathBuf {
     raw_dir.join(iso3).join(file)
 }
 
-/// Reads every delivery of a country (in parallel when allowed).
+/// Reads every delivered table of a country (in parallel when allowed); tables marked `delivered = false` are not
+/// read. When delivered files are missing, the error names every one of them.
 pub fn read_deliveries(
     config: &CountryConfig,
     raw_dir: &Path,
     parallel: bool,
 ) -> Result<Vec<ReadDelivery>, CountryError> {
     let iso3 = config.country.iso3.as_str();
+    let missing = crate::deliveries::missing_files(config, raw_dir);
+    if !missing.is_empty() {
+        return Err(CountryError::new(
+            iso3,
+            Stage::Read.as_str(),
+            crate::deliveries::missing_files_message(&missing),
+        ));
+    }
     let read_one =
         |(table, delivery): (&String, &dh_config::Delivery)| -> Result<ReadDelivery, CountryError> {
             let path = delivery_path(raw_dir, iso3, &delivery.file);
@@ -96,25 +107,37 @@ pub fn read_deliveries(
                 raw,
             })
         };
+    let tables: Vec<(&String, &dh_config::Delivery)> =
+        crate::deliveries::delivered(config).collect();
     if parallel {
-        config.deliveries.par_iter().map(read_one).collect()
+        tables.into_par_iter().map(read_one).collect()
     } else {
-        config.deliveries.iter().map(read_one).collect()
+        tables.into_iter().map(read_one).collect()
     }
 }
 
-/// Normalises a country's raw tables through its config. Takes the raw tables by value and drops them before
-/// returning, so raw text and batches are not held at the same time for longer than needed.
+/// Normalises a country's raw tables (its delivered tables) through its config. Takes the raw tables by value and
+/// drops them before returning, so raw text and batches are not held at the same time for longer than needed.
 pub fn normalise(
     config: &CountryConfig,
     schemas: &SchemaSet,
     key: &dh_normalise::PseudonymKey,
     raw: BTreeMap<String, RawTable>,
 ) -> Result<Vec<NormalisedTable>, CountryError> {
+    normalise_borrowed(config, schemas, key, &raw)
+}
+
+/// [`normalise`] leaving the raw tables to the caller (`dh validate` reads raw ids from them afterwards).
+pub fn normalise_borrowed(
+    config: &CountryConfig,
+    schemas: &SchemaSet,
+    key: &dh_normalise::PseudonymKey,
+    raw: &BTreeMap<String, RawTable>,
+) -> Result<Vec<NormalisedTable>, CountryError> {
     let iso3 = config.country.iso3.as_str();
-    let output = dh_normalise::normalise_country(config, schemas, &raw, key)
+    let delivered = crate::deliveries::delivered_config(config);
+    let output = dh_normalise::normalise_country(&delivered, schemas, raw, key)
         .map_err(|e| CountryError::new(iso3, Stage::Normalise.as_str(), e.to_string()))?;
-    drop(raw);
     Ok(output
         .tables
         .into_iter()
@@ -256,6 +279,7 @@ fn run_stages(
         outputs,
         estimates,
         consistency,
+        not_delivered: crate::deliveries::not_delivered(config),
         timing: CountryTiming {
             country: iso3.to_string(),
             status: "ok".to_string(),

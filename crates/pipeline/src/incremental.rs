@@ -113,7 +113,7 @@ pub fn country_key(
     }
     let mut files = BTreeMap::new();
     let mut inp = Sha256::new();
-    for (table, delivery) in &config.deliveries {
+    for (table, delivery) in crate::deliveries::delivered(config) {
         let path = delivery_path(raw_dir, iso3, &delivery.file);
         let sha = sha256_file(&path).map_err(|e| e.to_string())?;
         let rel = relative_path(&path, raw_dir);
@@ -379,6 +379,7 @@ mod tests {
                 country: "THA".into(),
                 status: "ok".into(),
                 error: None,
+                not_delivered: Vec::new(),
             }],
             inputs: vec![InputEntry {
                 path: "THA/child.csv".into(),

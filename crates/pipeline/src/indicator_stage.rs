@@ -67,8 +67,8 @@ pub struct CountryEstimates {
 }
 
 /// Weights the country's normalised tables and estimates every indicator. The child table's batches are replaced
-/// by the same rows with `final_weight` appended. A country without a child survey table is not weighted; its
-/// family indicators are still estimated when the catalogue has any.
+/// by the same rows with `final_weight` appended. A country without a child survey table (not delivered) is not
+/// weighted: its survey indicators are `not_collected` and its family indicators are still estimated.
 pub fn weigh_and_estimate(
     config: &CountryConfig,
     setup: &IndicatorSetup,
@@ -83,11 +83,12 @@ pub fn weigh_and_estimate(
         batches.insert(t.table.clone(), batch);
     }
     if !batches.contains_key(DESIGN_TABLE) {
-        let rows = dh_indicators::families::family_indicators(
+        let rows = dh_indicators::stage::without_survey(
             iso3,
             &batches,
             &config.population,
-            &setup.catalogue.families,
+            config.country.reference_years,
+            &setup.catalogue,
         )
         .map_err(|e| err(e.to_string()))?;
         return Ok(CountryEstimates {
@@ -99,6 +100,7 @@ pub fn weigh_and_estimate(
         iso3,
         &batches,
         &config.population,
+        config.country.reference_years,
         &setup.catalogue,
         &setup.pipeline,
     )

@@ -2,20 +2,23 @@
 //! the deliveries, normalises them through the country config, and writes harmonised Parquet, quarantine Parquet
 //! and the manifest's entries; then it publishes the staged result into `OUT` and writes a run log.
 //!
-//! Modules: [`run`] (the `dh run` orchestration), [`country`] (one country's stages), [`indicator_stage`] (weighting and
+//! Modules: [`run`] (the `dh run` orchestration), [`country`] (one country's stages), [`deliveries`] (delivered
+//! and undelivered tables, missing files), [`indicator_stage`] (weighting and
 //! indicators), [`validate`] (checks without
-//! writing), [`parquet_out`] (deterministic Parquet), [`manifest`] and [`runlog`] (provenance), [`layout`] (paths
+//! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet), [`manifest`] and [`runlog`] (provenance), [`layout`] (paths
 //! and staged publication), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
 //! [`error`].
 
 pub mod abort_point;
 pub mod country;
+pub mod deliveries;
 pub mod error;
 pub mod hashing;
 pub mod incremental;
 pub mod indicator_stage;
 pub mod key;
 pub mod layout;
+pub mod links;
 pub mod manifest;
 pub mod memory;
 pub mod parquet_out;

@@ -124,6 +124,10 @@ pub struct CountryStatus {
     /// Stage and message of the failure; absent when the country succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Configured tables the country did not deliver (`delivered = false`): no input, ledger line or output, and
+    /// their indicators are `not_collected`; absent when every table was delivered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_delivered: Vec<String>,
 }
 
 /// One raw delivery file and its row ledger: `rows_read = rows_written + rows_quarantined`.

@@ -256,6 +256,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                     country: rep.country.clone(),
                     status: "ok".into(),
                     error: None,
+                    not_delivered: rep.not_delivered,
                 });
                 manifest.inputs.extend(rep.inputs);
                 manifest.outputs.extend(rep.outputs);
@@ -269,6 +270,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                     country: e.country.clone(),
                     status: "failed".into(),
                     error: Some(format!("{}: {}", e.stage, e.message)),
+                    not_delivered: Vec::new(),
                 });
                 timings.push(CountryTiming {
                     country: e.country.clone(),
@@ -542,6 +544,7 @@ fn reuse_country(
             .filter(|c| of(&c.country))
             .cloned()
             .collect(),
+        not_delivered: crate::deliveries::not_delivered(config),
     })
 }
 

@@ -1,8 +1,10 @@
 //! `dh validate` as a library call: configuration checks and delivery checks (read and normalise in memory,
 //! nothing written) for the selected countries, collecting every problem rather than stopping at the first.
 //!
-//! Problems come from three places: the configuration (`dh_config` diagnostics: file, line, key), reading a
-//! delivery (file, line), and rows that normalisation would quarantine (file, row, column, value, reason).
+//! Problems come from four places: the configuration (`dh_config` diagnostics: file, line, key), the deliveries
+//! (every missing file of a delivered table, each on its own; a file that cannot be read), rows that normalisation
+//! would quarantine (file, row, column, value, reason), and rows that would be written but lose their link because
+//! the row they point to is quarantined (a caregiver whose child's row is rejected: [`crate::links`]).
 //! Normalising needs a pseudonym key; validation uses a fresh random one because nothing is kept, and shows the id as
 //! delivered for key problems (duplicate ids, missing links) instead of its pseudonym.
 
@@ -13,7 +15,7 @@ use arrow::array::{Array, RecordBatch, StringArray, UInt64Array};
 use dh_config::{CountryConfig, SchemaSet};
 use rayon::prelude::*;
 
-use crate::country::{normalise, read_deliveries};
+use crate::country::{normalise_borrowed, read_deliveries};
 use crate::error::PipelineError;
 
 /// Inputs of a validation.
@@ -192,13 +194,38 @@ fn check_deliveries(
             rows: 0,
         })
     };
+    // Every missing file at once, each with its table.
+    let missing = crate::deliveries::missing_files(config, raw_dir);
+    if !missing.is_empty() {
+        let problems = missing
+            .into_iter()
+            .map(|(table, path)| Problem {
+                country: iso3.to_string(),
+                kind: ProblemKind::Delivery,
+                file: path.display().to_string(),
+                line: 0,
+                column: String::new(),
+                value: String::new(),
+                code: "missing_file".to_string(),
+                message: format!(
+                    "file of table `{table}` not found; put it there, fix `file` in the country config, or set \
+                     `delivered = false` if the country did not deliver this table"
+                ),
+                rows: 0,
+            })
+            .collect();
+        return Ok((0, problems, Vec::new()));
+    }
     let read = read_deliveries(config, raw_dir, false)
         .map_err(|e| delivery_problem(&e.stage, e.message))?;
     let rows: u64 = read.iter().map(|d| d.raw.num_rows() as u64).sum();
     let raw: BTreeMap<_, _> = read.into_iter().map(|d| (d.table, d.raw)).collect();
-    let tables =
-        normalise(config, schemas, key, raw).map_err(|e| delivery_problem(&e.stage, e.message))?;
-    let mut problems = Vec::new();
+    let tables = normalise_borrowed(config, schemas, key, &raw)
+        .map_err(|e| delivery_problem(&e.stage, e.message))?;
+    // Rows whose linked row was quarantined (caregivers of a rejected child), with their raw ids.
+    let mut problems = crate::links::lost_links(config, schemas, &raw, &tables)
+        .map_err(|m| delivery_problem("internal", m))?;
+    drop(raw);
     let mut warnings = Vec::new();
     for t in &tables {
         let mut line = 0;

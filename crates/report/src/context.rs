@@ -36,6 +36,9 @@ pub struct CountryInfo {
     /// Internet-using 12-17 population the weights are raked to (sum of the config's cells).
     pub population: f64,
     pub population_source: String,
+    /// Years of the country's administrative data (`country.reference_years`); absent in older contexts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_years: Option<dh_config::ReferenceYears>,
 }
 
 /// One indicator definition as recorded for the report.
@@ -59,12 +62,48 @@ pub struct Definition {
     pub disaggregations: Vec<String>,
     pub comparability: String,
     pub notes: String,
+    /// The label as written in the catalogue when it names the reference years (`{ref_first}`, ...): a country's
+    /// page writes it with that country's years ([`Definition::label_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_template: Option<String>,
+}
+
+impl Definition {
+    /// The label for one country: with its reference years when the label names them and they are known.
+    pub fn label_for(&self, country: Option<&CountryInfo>) -> String {
+        match (
+            &self.label_template,
+            country.and_then(|c| c.reference_years),
+        ) {
+            (Some(template), Some(years)) => {
+                dh_indicators::families::reference_years::substitute(template, years)
+            }
+            _ => self.label.clone(),
+        }
+    }
 }
 
 /// A definition of the other data families' catalogue (`pipelines/families.toml`): unweighted statistics,
-/// no missing-code rule; Wilson intervals for shares.
-fn family_definition(i: &dh_indicators::families::FamilyIndicator) -> Definition {
+/// no missing-code rule; Wilson intervals for shares. With `years` (every country of the run has the same
+/// reference years) the labels and expressions name them; otherwise the labels word them generically and the
+/// expressions keep the constants.
+fn family_definition(
+    i: &dh_indicators::families::FamilyIndicator,
+    years: Option<dh_config::country::ReferenceYears>,
+) -> Definition {
     use dh_indicators::families::FamilyStatistic;
+    let country_copy = years.and_then(|y| i.for_country(y).ok());
+    // Without common years the expressions are shown as written ({ref_first}, {ref_last}), never with the default
+    // years a country of the run may not use.
+    let (universe, numerator) = match &country_copy {
+        Some(c) => (
+            c.universe.source().to_string(),
+            c.numerator.as_ref().map(|n| n.source().to_string()),
+        ),
+        None => (i.templates.universe.clone(), i.templates.numerator.clone()),
+    };
+    let label_template = i.uses_reference_years().then(|| i.templates.label.clone());
+    let i = country_copy.as_deref().unwrap_or(i);
     let ci_method = match i.statistic {
         FamilyStatistic::UnweightedProportion | FamilyStatistic::Share => "wilson",
         _ => "",
@@ -76,8 +115,8 @@ fn family_definition(i: &dh_indicators::families::FamilyIndicator) -> Definition
         table: i.table.clone(),
         statistic: i.statistic.name().into(),
         universe_label: i.universe_label.clone(),
-        universe: i.universe.source().trim().to_string(),
-        numerator: i.numerator.as_ref().map(|n| n.source().trim().to_string()),
+        universe: universe.trim().to_string(),
+        numerator: numerator.map(|n| n.trim().to_string()),
         variable: i.variable.clone(),
         missing_rule: String::new(),
         missing_rule_description: String::new(),
@@ -91,7 +130,17 @@ fn family_definition(i: &dh_indicators::families::FamilyIndicator) -> Definition
         } else {
             String::new()
         },
+        label_template,
     }
+}
+
+/// The reference years of the run's countries when they all have the same.
+fn common_years(countries: &[CountryConfig]) -> Option<dh_config::country::ReferenceYears> {
+    let first = countries.first()?.country.reference_years;
+    countries
+        .iter()
+        .all(|c| c.country.reference_years == first)
+        .then_some(first)
 }
 
 impl ReportContext {
@@ -116,6 +165,7 @@ impl ReportContext {
                     fieldwork_end: c.country.fieldwork_end.clone(),
                     population: c.population.cells.iter().map(|cell| cell.count).sum(),
                     population_source: c.population.source.clone(),
+                    reference_years: Some(c.country.reference_years),
                 })
                 .collect(),
             indicators: catalogue
@@ -151,8 +201,15 @@ impl ReportContext {
                     disaggregations: i.disaggregations.iter().map(|d| d.column.clone()).collect(),
                     comparability: i.comparability.clone(),
                     notes: i.notes.clone(),
+                    label_template: None,
                 })
-                .chain(catalogue.families.indicators.iter().map(family_definition))
+                .chain(
+                    catalogue
+                        .families
+                        .indicators
+                        .iter()
+                        .map(|i| family_definition(i, common_years(countries))),
+                )
                 .collect(),
         }
     }
@@ -190,6 +247,48 @@ impl ReportContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn family_labels_name_the_years_only_when_every_country_shares_them() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let schemas =
+            dh_config::load_schemas(&repo.join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+        let (pipeline, catalogue) = dh_indicators::load(&repo.join("pipelines"), &schemas)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut countries =
+            dh_config::load_countries(&repo.join("countries"), &["KEN".into(), "THA".into()])
+                .unwrap_or_else(|e| panic!("{e}"));
+        let id = "le_cybertipline_change_2017_2019";
+        let ctx = ReportContext::from_run(&countries, &catalogue, &pipeline);
+        let d = ctx.definition(id).unwrap_or_else(|| panic!("{id}"));
+        assert_eq!(
+            d.label,
+            "Relative change in CyberTipline reports from 2017 to 2019"
+        );
+        assert_eq!(d.universe, "year == 2019");
+        countries[0].country.reference_years = dh_config::ReferenceYears {
+            first: 2021,
+            last: 2023,
+        };
+        let ctx = ReportContext::from_run(&countries, &catalogue, &pipeline);
+        let d = ctx.definition(id).unwrap_or_else(|| panic!("{id}"));
+        assert_eq!(
+            d.label,
+            "Relative change in CyberTipline reports from the first reference year to the last reference year"
+        );
+        assert_eq!(d.universe, "year == {ref_last}");
+        // Each country's page writes the label with its own years.
+        let label = |iso3: &str| d.label_for(ctx.country(iso3));
+        assert_eq!(
+            label("KEN"),
+            "Relative change in CyberTipline reports from 2021 to 2023"
+        );
+        assert_eq!(
+            label("THA"),
+            "Relative change in CyberTipline reports from 2017 to 2019"
+        );
+        assert_eq!(d.label_for(None), d.label);
+    }
 
     #[test]
     fn round_trips_through_json() {

@@ -110,6 +110,7 @@ fn definition(id: &str, label: &str, table: &str, statistic: &str, ci: &str) -> 
         disaggregations: DOMAINS.iter().map(|(d, _)| d.to_string()).collect(),
         comparability: "Fixture <comparability> & note.".into(),
         notes: String::new(),
+        label_template: None,
     }
 }
 
@@ -129,6 +130,7 @@ pub fn context() -> ReportContext {
                 fieldwork_end: "2021-04-30".into(),
                 population: *population,
                 population_source: "fixture".into(),
+                reference_years: None,
             })
             .collect(),
         indicators: vec![

@@ -35,6 +35,7 @@ impl<'a> Model<'a> {
                     fieldwork_end: String::new(),
                     population: f64::NAN,
                     population_source: String::new(),
+                    reference_years: None,
                 });
             }
         }

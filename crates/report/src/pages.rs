@@ -163,6 +163,15 @@ fn country_links(model: &Model<'_>) -> Vec<CountryLink> {
         .collect()
 }
 
+/// The label of an indicator on a country's page: with that country's reference years.
+fn country_label_of(model: &Model<'_>, id: &str, iso3: &str) -> String {
+    let country = model.countries.iter().find(|c| c.iso3 == iso3);
+    model
+        .definition(id)
+        .map(|d| d.label_for(country))
+        .unwrap_or_else(|| id.to_string())
+}
+
 fn label_of(model: &Model<'_>, id: &str) -> String {
     model
         .definition(id)
@@ -613,14 +622,14 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
             .unwrap_or_default();
         let view = IndicatorRowView {
             href: indicator_file(id),
-            label: label_of(model, id),
+            label: country_label_of(model, id, iso3),
             cells: model.cells(r),
         };
         if model.statistic(id) == "proportion" {
             dots.push(dot_of(
                 model,
                 r,
-                label_of(model, id),
+                country_label_of(model, id, iso3),
                 Some(indicator_file(id)),
                 format!("n = {}", view.cells.n),
             ));
@@ -729,6 +738,7 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
         ledger => Serde(ledger),
         reasons => Serde(reasons),
         routing => Serde(routing),
+        not_delivered => country_run.map(|c| c.not_delivered.join(", ")).unwrap_or_default(),
     }
 }
 

@@ -42,6 +42,8 @@ pub struct CountryRun {
     /// Routing findings (manifest `consistency`): rows kept as delivered whose answer disagrees with the column's
     /// universe.
     pub routing: Vec<RoutingLine>,
+    /// Tables the country did not deliver (manifest `countries[].not_delivered`).
+    pub not_delivered: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +107,16 @@ pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
             CountryRun {
                 status: text(&c, "status"),
                 error: c.get("error").and_then(Value::as_str).map(str::to_string),
+                not_delivered: c
+                    .get("not_delivered")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 ..Default::default()
             },
         );
@@ -396,6 +408,20 @@ mod tests {
         let c = serde_json::json!({"tool": {"name": "dh"}, "outputs": [{"path": "indicators/j.parquet"}]});
         assert_ne!(manifest_digest(&a), manifest_digest(&c));
         assert_eq!(manifest_digest(&a).len(), 64);
+    }
+
+    #[test]
+    fn tables_not_delivered_are_read_from_the_country_entry() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let manifest = serde_json::json!({"countries": [
+            {"country": "JOR", "status": "ok", "not_delivered": ["police_cases"]},
+            {"country": "THA", "status": "ok"}
+        ]});
+        std::fs::write(dir.path().join("manifest.json"), manifest.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let info = read_run_info(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(info.countries["JOR"].not_delivered, ["police_cases"]);
+        assert!(info.countries["THA"].not_delivered.is_empty());
     }
 
     #[test]

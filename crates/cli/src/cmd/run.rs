@@ -348,6 +348,11 @@ fn print_summary(summary: &RunSummary) {
             i.country, i.table, i.rows_read, i.rows_written, i.rows_quarantined
         );
     }
+    for c in &m.countries {
+        for table in &c.not_delivered {
+            println!("{:<7} {table:<width$} not delivered", c.country);
+        }
+    }
     for c in m.countries.iter().filter(|c| c.status != "ok") {
         println!(
             "{:<7} FAILED: {}",

@@ -3,6 +3,7 @@
 //! pipeline call [`validate_country`]; an empty result (or one with warnings only) means the config is usable.
 
 mod columns;
+mod delivered;
 mod meta;
 mod population;
 mod synth;
@@ -18,6 +19,7 @@ pub fn validate_country(config: &CountryConfig, schemas: &SchemaSet) -> Vec<Diag
     let mut out = Vec::new();
     meta::check(config, &mut out);
     columns::check(config, schemas, &mut out);
+    delivered::check(config, schemas, &mut out);
     population::check(config, schemas, &mut out);
     synth::check(config, schemas, &mut out);
     out.sort();

@@ -15,11 +15,14 @@
 //! universe_label = "..."
 //! numerator = 'technology_involved == "yes"'   # proportion, share; optional filter for count and total
 //! variable = "reports"            # total, rate_per_10000, change: the numeric column summed
-//! baseline = 'year == 2017'       # change: the rows of the earlier period (universe = the later period)
+//! baseline = 'year == {ref_first}' # change: the rows of the earlier period (universe = the later period)
 //! disaggregations = ["year"]      # categorical or integer columns (integer levels come from the data)
 //! disclosure_control = true       # withhold cells under 5 (default: true except for unweighted_proportion)
 //! comparability = "..."
 //! ```
+//!
+//! `{ref_first}`, `{ref_last}` (and `{reference_years}` in labels) are the country's reference years
+//! ([`super::reference_years`]).
 //!
 //! `interview_themes` is built from `interview_register` and `interview_segments`: one row per registered
 //! interview with its `participant_group` and one yes/no column `theme_<label>` per harmonised theme (`yes` when
@@ -35,9 +38,14 @@ use dh_expr::{ColumnKind, Columns, Compiled, compile};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::reference_years::{
+    REF_FIRST, REF_LAST, REFERENCE_YEARS, generic_text, substitute, unknown_placeholder,
+    uses_reference_years,
+};
 use crate::error::{CatalogError, CatalogErrors};
 use crate::location::line_column;
 use crate::pipeline_config::{read, toml_error};
+use dh_config::country::ReferenceYears;
 
 /// File name of the family catalogue, beside the survey catalogue.
 pub const FAMILY_CATALOGUE_FILE: &str = "families.toml";
@@ -106,10 +114,14 @@ pub struct FamilyDomain {
     pub levels: Vec<String>,
 }
 
-/// A validated family indicator.
+/// A validated family indicator. Expressions and labels may name the country's reference years
+/// (`{ref_first}`, `{ref_last}`, `{reference_years}`: [`super::reference_years`]); the catalogue holds them
+/// compiled with the default years (2017-2019) and [`FamilyIndicator::for_country`] gives a country's copy.
 #[derive(Debug, Clone)]
 pub struct FamilyIndicator {
     pub id: String,
+    /// The label as one text for every country: reference-year constants in words when it has any (see
+    /// [`super::reference_years::generic_text`]); a country's copy has its years.
     pub label: String,
     pub version: String,
     pub table: String,
@@ -123,6 +135,65 @@ pub struct FamilyIndicator {
     /// Withhold cells under 5 (default: on for every statistic except `unweighted_proportion`).
     pub disclosure_control: bool,
     pub comparability: String,
+    /// The texts as written in the catalogue, constants included.
+    pub templates: Templates,
+    /// The expression columns of `table` (to compile a country's copy).
+    pub columns: Columns,
+}
+
+/// An indicator's texts as written, before the reference years are substituted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Templates {
+    pub label: String,
+    pub universe_label: String,
+    pub universe: String,
+    pub numerator: Option<String>,
+    pub baseline: Option<String>,
+}
+
+impl Templates {
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        [
+            self.label.as_str(),
+            self.universe_label.as_str(),
+            self.universe.as_str(),
+        ]
+        .into_iter()
+        .chain(self.numerator.as_deref())
+        .chain(self.baseline.as_deref())
+    }
+
+    /// True when any text names a reference-year constant.
+    pub fn uses_reference_years(&self) -> bool {
+        self.texts().any(uses_reference_years)
+    }
+}
+
+impl FamilyIndicator {
+    /// True when the indicator depends on the country's reference years.
+    pub fn uses_reference_years(&self) -> bool {
+        self.templates.uses_reference_years()
+    }
+
+    /// The indicator for a country whose administrative data cover `years`: its expressions compiled and its
+    /// labels written with those years (the indicator itself when it names no reference year).
+    pub fn for_country(
+        &self,
+        years: ReferenceYears,
+    ) -> Result<std::borrow::Cow<'_, FamilyIndicator>, dh_expr::ExprError> {
+        if !self.uses_reference_years() {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        }
+        let t = &self.templates;
+        let expr = |text: &str| compile(&substitute(text, years), &self.columns);
+        let mut copy = self.clone();
+        copy.label = substitute(&t.label, years);
+        copy.universe_label = substitute(&t.universe_label, years);
+        copy.universe = expr(&t.universe)?;
+        copy.numerator = t.numerator.as_deref().map(expr).transpose()?;
+        copy.baseline = t.baseline.as_deref().map(expr).transpose()?;
+        Ok(std::borrow::Cow::Owned(copy))
+    }
 }
 
 impl std::fmt::Display for FamilyIndicator {
@@ -130,21 +201,30 @@ impl std::fmt::Display for FamilyIndicator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use crate::catalogue::indent;
         writeln!(f, "id:              {}", self.id)?;
-        writeln!(f, "label:           {}", self.label)?;
+        writeln!(f, "label:           {}", self.templates.label)?;
         writeln!(f, "version:         {}", self.version)?;
         writeln!(f, "defined in:      {FAMILY_CATALOGUE_FILE}")?;
         writeln!(f, "source table:    {}", self.table)?;
         writeln!(f, "statistic:       {} (unweighted)", self.statistic.name())?;
-        writeln!(f, "universe:        {}", self.universe_label)?;
-        writeln!(f, "  expression:    {}", indent(self.universe.source()))?;
-        if let Some(n) = &self.numerator {
-            writeln!(f, "numerator:       {}", indent(n.source()))?;
+        writeln!(f, "universe:        {}", self.templates.universe_label)?;
+        writeln!(f, "  expression:    {}", indent(&self.templates.universe))?;
+        if let Some(n) = &self.templates.numerator {
+            writeln!(f, "numerator:       {}", indent(n))?;
         }
         if let Some(v) = &self.variable {
             writeln!(f, "variable:        {v}")?;
         }
-        if let Some(b) = &self.baseline {
-            writeln!(f, "baseline:        {}", indent(b.source()))?;
+        if let Some(b) = &self.templates.baseline {
+            writeln!(f, "baseline:        {}", indent(b))?;
+        }
+        if self.uses_reference_years() {
+            writeln!(
+                f,
+                "reference years: {{ref_first}}, {{ref_last}} are each country's country.reference_years \
+                 (default {}-{}); no row in them gives not_collected",
+                ReferenceYears::default().first,
+                ReferenceYears::default().last
+            )?;
         }
         let breakdowns: Vec<String> = self
             .disaggregations
@@ -295,7 +375,14 @@ impl Validator<'_> {
         source: &Spanned<String>,
         columns: &Columns,
     ) -> Option<Compiled> {
-        match compile(source.get_ref(), columns) {
+        if let Some(unknown) = unknown_placeholder(source.get_ref()) {
+            self.error(id, key, source.span(), unknown_constant(&unknown));
+            return None;
+        }
+        match compile(
+            &substitute(source.get_ref(), ReferenceYears::default()),
+            columns,
+        ) {
             Ok(c) => Some(c),
             Err(e) => {
                 self.error(id, key, source.span(), e.to_string());
@@ -397,14 +484,29 @@ impl Validator<'_> {
                 ),
             }
         }
+        for (key, text) in [
+            ("label", &raw.label),
+            ("universe_label", &raw.universe_label),
+        ] {
+            if let Some(unknown) = unknown_placeholder(text) {
+                self.error(id, key, raw.id.span(), unknown_constant(&unknown));
+            }
+        }
+        let templates = Templates {
+            label: raw.label.clone(),
+            universe_label: raw.universe_label.clone(),
+            universe: raw.universe.get_ref().clone(),
+            numerator: raw.numerator.as_ref().map(|n| n.get_ref().clone()),
+            baseline: raw.baseline.as_ref().map(|b| b.get_ref().clone()),
+        };
         Some(FamilyIndicator {
             id: id.to_string(),
-            label: raw.label.clone(),
+            label: generic_text(&raw.label),
             version: raw.version.clone(),
             table: table.clone(),
             statistic: statistic?,
             universe: universe?,
-            universe_label: raw.universe_label.clone(),
+            universe_label: generic_text(&raw.universe_label),
             numerator: numerator?,
             variable: raw.variable.as_ref().map(|v| v.get_ref().clone()),
             baseline: baseline?,
@@ -413,8 +515,17 @@ impl Validator<'_> {
                 .disclosure_control
                 .unwrap_or(statistic? != FamilyStatistic::UnweightedProportion),
             comparability: raw.comparability.clone(),
+            templates,
+            columns,
         })
     }
+}
+
+fn unknown_constant(token: &str) -> String {
+    format!(
+        "`{token}` is not a known constant; write {REF_FIRST} or {REF_LAST} (the country's \
+         reference_years) or {REFERENCE_YEARS} (first-last, in labels)"
+    )
 }
 
 /// Parses and validates family catalogue text against `schemas`; every problem is reported.

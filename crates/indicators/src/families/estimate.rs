@@ -7,7 +7,8 @@
 //! count is 1-4, on a share whose numerator or its complement is 1-4 (case and interview tables, or any indicator
 //! with `disclosure_control = true`), and on any proportion whose denominator is under 5; a withheld row also
 //! hides its `n_unweighted`. In a breakdown of counts or sums where exactly one cell is withheld, the next
-//! smallest is withheld too ([`secondary_suppression`]). `not_collected` when the country delivered no such table;
+//! smallest is withheld too ([`secondary_suppression`]). `not_collected` when the country delivered no such table,
+//! or when an indicator over the reference years finds no row in them (for a change: in the first or last year);
 //! `suppressed` when nothing is left to estimate (no row in the universe, a change from zero).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type};
-use dh_config::country::Population;
+use dh_config::country::{Population, ReferenceYears};
 use dh_expr::MissingTreatment;
 
 use super::catalogue::{
@@ -239,6 +240,9 @@ fn indicator_rows(
 ) -> Result<Vec<EstimateRow>, String> {
     let inputs = inputs(ind, batch)?;
     let rows = batch.num_rows();
+    if ind.uses_reference_years() && !has_data_in_reference_years(ind, &inputs) {
+        return Ok(vec![not_collected(ind)]);
+    }
     let mut out = vec![row(
         ind,
         TOTAL,
@@ -317,6 +321,15 @@ fn indicator_rows(
     Ok(out)
 }
 
+/// Whether an indicator over the reference years has rows to work on: its universe holds a row and, for a change,
+/// so does its baseline (the first year). Without, the country has no data for those years: `not_collected`,
+/// not a suppressed estimate of n = 0.
+fn has_data_in_reference_years(ind: &FamilyIndicator, inputs: &Inputs) -> bool {
+    let universe = inputs.in_universe.iter().any(|&b| b);
+    let baseline = inputs.in_baseline.iter().any(|&b| b);
+    universe && (ind.statistic != FamilyStatistic::Change || baseline)
+}
+
 fn not_collected(ind: &FamilyIndicator) -> EstimateRow {
     EstimateRow {
         indicator: ind.id.clone(),
@@ -337,11 +350,13 @@ fn not_collected(ind: &FamilyIndicator) -> EstimateRow {
     }
 }
 
-/// Every family indicator of `catalogue` for one country's normalised tables (catalogue order).
+/// Every family indicator of `catalogue` for one country's normalised tables (catalogue order), with the
+/// country's reference years in the indicators that name them.
 pub fn family_indicators(
     iso3: &str,
     tables: &BTreeMap<String, RecordBatch>,
     population: &Population,
+    years: ReferenceYears,
     catalogue: &FamilyCatalogue,
 ) -> Result<Vec<EstimateRow>, FamilyError> {
     let internet_users = population.population_12_17 * population.internet_share;
@@ -353,6 +368,8 @@ pub fn family_indicators(
             indicator: ind.id.clone(),
             message,
         };
+        let ind = ind.for_country(years).map_err(|e| err(e.to_string()))?;
+        let ind = ind.as_ref();
         let batch = if ind.table == INTERVIEW_THEMES {
             if themes.is_none()
                 && let (Some(register), Some(segments)) =

@@ -91,8 +91,14 @@ numerator = 'victim_sex == "female"'
 fn rows_of(text: &str, table: &str, batch: RecordBatch) -> Vec<EstimateRow> {
     let mut tables = BTreeMap::new();
     tables.insert(table.to_string(), batch);
-    family_indicators("TST", &tables, &population(), &catalogue(text))
-        .unwrap_or_else(|e| panic!("{e}"))
+    family_indicators(
+        "TST",
+        &tables,
+        &population(),
+        ReferenceYears::default(),
+        &catalogue(text),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn find<'a>(rows: &'a [EstimateRow], id: &str, domain: &str, level: &str) -> &'a EstimateRow {
@@ -230,8 +236,14 @@ variable = "reports"
 
 #[test]
 fn a_table_the_country_did_not_deliver_is_not_collected() {
-    let rows = family_indicators("TST", &BTreeMap::new(), &population(), &catalogue(POLICE))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = family_indicators(
+        "TST",
+        &BTreeMap::new(),
+        &population(),
+        ReferenceYears::default(),
+        &catalogue(POLICE),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows.len(), 3);
     assert!(
         rows.iter()
@@ -279,4 +291,135 @@ fn the_repository_family_catalogue_loads() {
         crate::families::load_family_catalogue(&dir, &schemas()).unwrap_or_else(|e| panic!("{e}"));
     assert!(c.indicators.len() >= 20, "{}", c.indicators.len());
     assert_eq!(c.themes.len(), 8);
+}
+
+const REFERENCE_YEARS_CATALOGUE: &str = r#"
+format_version = 1
+[[indicator]]
+id = "rate"
+label = "Reports per 10,000 (total: {reference_years} together)"
+version = "1.0.0"
+table = "cybertipline_reports"
+statistic = "rate_per_10000"
+universe = 'year >= {ref_first} and year <= {ref_last}'
+universe_label = "Reports, {reference_years}"
+variable = "reports"
+disaggregations = ["year"]
+
+[[indicator]]
+id = "le_cybertipline_change_2017_2019"
+label = "Relative change in CyberTipline reports from {ref_first} to {ref_last}"
+version = "1.0.0"
+table = "cybertipline_reports"
+statistic = "change"
+universe = 'year == {ref_last}'
+baseline = 'year == {ref_first}'
+universe_label = "Reports, {ref_last} against {ref_first}"
+variable = "reports"
+"#;
+
+/// CyberTipline reports of a Phase 2 country: 2021-2023.
+fn phase2_reports() -> RecordBatch {
+    RecordBatch::try_from_iter([
+        (
+            "year",
+            Arc::new(Int64Array::from(vec![2021, 2022, 2023, 2023])) as ArrayRef,
+        ),
+        (
+            "reports",
+            Arc::new(Int64Array::from(vec![1000, 1200, 1400, 600])) as ArrayRef,
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn rows_for(years: ReferenceYears) -> Vec<EstimateRow> {
+    let mut tables = BTreeMap::new();
+    tables.insert("cybertipline_reports".to_string(), phase2_reports());
+    family_indicators(
+        "TST",
+        &tables,
+        &population(),
+        years,
+        &catalogue(REFERENCE_YEARS_CATALOGUE),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn indicators_over_the_reference_years_use_each_country_years() {
+    let phase2 = ReferenceYears {
+        first: 2021,
+        last: 2023,
+    };
+    let rows = rows_for(phase2);
+    // 4,200 reports 2021-2023 per 10,000 of 500,000 internet-using children = 84; change 2021 -> 2023 = +100%.
+    assert_eq!(find(&rows, "rate", TOTAL, TOTAL).estimate, Some(84.0));
+    let by_year = find(&rows, "rate", "year", "2022").estimate.unwrap_or(0.0);
+    assert!((by_year - 24.0).abs() < 1e-9, "{by_year}");
+    let change = find(&rows, "le_cybertipline_change_2017_2019", TOTAL, TOTAL);
+    assert_eq!((change.estimate, change.flag), (Some(1.0), Flag::Ok));
+    // The country's copy says its years; the id is unchanged.
+    let cat = catalogue(REFERENCE_YEARS_CATALOGUE);
+    let ind = &cat.indicators[1];
+    let copy = ind.for_country(phase2).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(copy.id, "le_cybertipline_change_2017_2019");
+    assert_eq!(
+        copy.label,
+        "Relative change in CyberTipline reports from 2021 to 2023"
+    );
+    assert_eq!(copy.universe_label, "Reports, 2023 against 2021");
+    assert_eq!(copy.universe.source(), "year == 2023");
+    assert_eq!(
+        cat.indicators[0]
+            .for_country(phase2)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .label,
+        "Reports per 10,000 (total: 2021-2023 together)"
+    );
+    // One text for countries with different years.
+    assert_eq!(
+        ind.label,
+        "Relative change in CyberTipline reports from the first reference year to the last reference year"
+    );
+}
+
+#[test]
+fn no_data_in_the_reference_years_is_not_collected_not_suppressed() {
+    // The same 2021-2023 data read with the default 2017-2019: nothing in the years.
+    let rows = rows_for(ReferenceYears::default());
+    for id in ["rate", "le_cybertipline_change_2017_2019"] {
+        let of: Vec<&EstimateRow> = rows.iter().filter(|r| r.indicator == id).collect();
+        assert_eq!(of.len(), 1, "{id}: {of:?}");
+        assert_eq!(
+            (of[0].flag, of[0].estimate, of[0].n_unweighted),
+            (Flag::NotCollected, None, 0),
+            "{id}"
+        );
+    }
+    // Data in the last year but none in the first: the change is not collected either.
+    let rows = rows_for(ReferenceYears {
+        first: 2020,
+        last: 2023,
+    });
+    let change = find(&rows, "le_cybertipline_change_2017_2019", TOTAL, TOTAL);
+    assert_eq!(change.flag, Flag::NotCollected);
+    assert_eq!(
+        find(&rows, "rate", TOTAL, TOTAL).estimate,
+        Some(84.0),
+        "the rate has data in 2021-2023"
+    );
+}
+
+#[test]
+fn an_unknown_constant_is_a_catalogue_error() {
+    let bad = REFERENCE_YEARS_CATALOGUE.replace("year == {ref_last}", "year == {ref_lats}");
+    let err = parse_family_catalogue(Path::new("families.toml"), &bad, &schemas())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("`{ref_lats}` is not a known constant") && err.contains("universe"),
+        "{err}"
+    );
 }

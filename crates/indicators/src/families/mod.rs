@@ -1,11 +1,12 @@
 //! Indicators of the other data families (frontline-worker survey, interviews, law enforcement): the catalogue
 //! `pipelines/families.toml` ([`catalogue`]), the per-interview theme table ([`themes`]), unweighted statistics
-//! with Wilson intervals and small-count disclosure control ([`disclosure`]) and the rows per country
-//! ([`estimate`]), which the indicator stage appends to the survey estimates.
+//! with Wilson intervals and small-count disclosure control ([`disclosure`]), the country constants of the
+//! catalogue ([`reference_years`]) and the rows per country ([`estimate`]), which the indicator stage appends to the survey estimates.
 
 pub mod catalogue;
 pub mod disclosure;
 pub mod estimate;
+pub mod reference_years;
 pub mod themes;
 
 pub use catalogue::{
