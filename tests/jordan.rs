@@ -308,7 +308,24 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
     let ind = batches(&out_dir.join("indicators/indicators.parquet"));
     let country = texts(&ind, "country");
     let flag = texts(&ind, "flag");
-    let id = texts(&ind, "indicator_id");
+    let id = texts(&ind, "indicator");
+    let domain = texts(&ind, "domain");
+    let estimate: Vec<Option<f64>> = ind
+        .iter()
+        .flat_map(|b| {
+            let col = b.column_by_name("estimate").expect("estimate");
+            let col =
+                arrow::compute::cast(col, &arrow::datatypes::DataType::Float64).expect("cast");
+            let values = col
+                .as_any()
+                .downcast_ref::<arrow::array::Float64Array>()
+                .expect("f64")
+                .clone();
+            (0..values.len())
+                .map(move |i| values.is_valid(i).then(|| values.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let jor: Vec<usize> = (0..country.len())
         .filter(|&i| country[i].as_deref() == Some("JOR"))
         .collect();
@@ -317,10 +334,16 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
         jor.iter().any(|&i| flag[i].as_deref() == Some("ok")),
         "some JOR estimate is published"
     );
+    let police_ids = [
+        "le_cases",
+        "le_cases_technology",
+        "le_cases_technology_share",
+        "le_victims_girls_share",
+    ];
     let police: Vec<usize> = jor
         .iter()
         .copied()
-        .filter(|&i| id[i].as_deref().is_some_and(|x| x.starts_with("le_police")))
+        .filter(|&i| id[i].as_deref().is_some_and(|x| police_ids.contains(&x)))
         .collect();
     assert!(
         !police.is_empty()
@@ -332,6 +355,23 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
             .iter()
             .map(|&i| (&id[i], &flag[i]))
             .collect::<Vec<_>>()
+    );
+    // CyberTipline change over Jordan's own reference years: 30,000 reports in 2021, 36,000 in 2023 (the delivery
+    // also holds 2017-2019 rows, outside the years).
+    let change: Vec<usize> = jor
+        .iter()
+        .copied()
+        .filter(|&i| {
+            id[i].as_deref() == Some("le_cybertipline_change_2017_2019")
+                && domain[i].as_deref() == Some("total")
+        })
+        .collect();
+    assert_eq!(change.len(), 1);
+    assert_eq!(flag[change[0]].as_deref(), Some("ok"));
+    let e = estimate[change[0]].expect("a change estimate");
+    assert!(
+        (e - 0.2).abs() < 1e-9 || (e - 20.0).abs() < 1e-7,
+        "change 2021-2023 = {e}"
     );
     let report = fs::read_dir(out_dir.join("report"))
         .expect("report")

@@ -248,24 +248,40 @@ pub fn inspect_file(
     })?;
     let mut layout = FileLayout::new(format);
     let mut sheets = Vec::new();
-    let table = match format {
+    let (table, labels) = match format {
         Format::Csv => inspect_csv(path, &mut layout, known)?,
         Format::Xlsx => {
             sheets = readers::xlsx::sheets(path)?;
             inspect_xlsx(path, &sheets, &mut layout, default_sheet, known)?
         }
-        Format::Sav | Format::Dta => read_with(path, &layout)?,
+        Format::Sav | Format::Dta => (read_with(path, &layout)?, Vec::new()),
     };
     Ok(InspectedFile {
         file_name,
         layout,
         sheets,
         rows: table.num_rows(),
-        variables: table.columns.iter().map(profile).collect(),
+        variables: table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(j, column)| {
+                let mut p = profile(column);
+                if p.variable_label.is_none() {
+                    p.variable_label = labels
+                        .get(j)
+                        .map(|l| l.trim())
+                        .filter(|l| !l.is_empty() && *l != column.name)
+                        .map(str::to_string);
+                }
+                p
+            })
+            .collect(),
     })
 }
 
-/// Reads a delivery with the reader the run uses, every column kept, in `layout`.
+/// Reads a delivery with the reader the run uses, every column kept, in `layout` (sheet, header row and label rows
+/// included, so onboarding sees exactly the table a run would read).
 fn read_with(path: &Path, layout: &FileLayout) -> Result<RawTable, IngestError> {
     let file_name = path
         .file_name()
@@ -276,6 +292,8 @@ fn read_with(path: &Path, layout: &FileLayout) -> Result<RawTable, IngestError> 
         delimiter: layout.delimiter.clone(),
         line_ending: layout.line_ending,
         sheet: layout.sheet.clone(),
+        header_row: layout.header_row,
+        skip_rows: layout.skip_rows,
         ..Delivery::new(file_name, layout.format)
     };
     readers::reader_for(layout.format, path)?.read(
@@ -285,12 +303,24 @@ fn read_with(path: &Path, layout: &FileLayout) -> Result<RawTable, IngestError> 
     )
 }
 
+/// The first label row under the header (`skip_rows` > 0), cell by cell: the question texts an export without
+/// variable labels carries, used as the columns' variable labels.
+fn label_row(head: &[(u32, Vec<String>)], layout: &FileLayout) -> Vec<String> {
+    if layout.skip_rows == 0 {
+        return Vec::new();
+    }
+    head.iter()
+        .find(|(n, _)| *n == layout.header_row.saturating_add(1))
+        .map(|(_, cells)| cells.clone())
+        .unwrap_or_default()
+}
+
 /// A CSV file: encoding, delimiter and line ending sniffed, header and label rows found, then read.
 fn inspect_csv(
     path: &Path,
     layout: &mut FileLayout,
     known: &dyn Fn(&str) -> bool,
-) -> Result<RawTable, OnboardError> {
+) -> Result<(RawTable, Vec<String>), OnboardError> {
     let bytes = std::fs::read(path).map_err(|source| OnboardError::Io {
         path: path.to_path_buf(),
         source,
@@ -308,12 +338,7 @@ fn inspect_csv(
         (layout.header_row, layout.skip_rows, layout.rows_above) =
             (g.header_row, g.skip_rows, g.rows_above);
     }
-    Ok(if (layout.header_row, layout.skip_rows) == (1, 0) {
-        read_with(path, layout)?
-    } else {
-        let rows = layout::csv_records(&text, delimiter);
-        layout::table_from_rows(path, rows, layout.header_row, layout.skip_rows)?
-    })
+    Ok((read_with(path, layout)?, label_row(&head, layout)))
 }
 
 /// A workbook: the sheet whose header row names most harmonised columns (`default_sheet` wins ties), its header
@@ -324,41 +349,32 @@ fn inspect_xlsx(
     layout: &mut FileLayout,
     default_sheet: Option<&str>,
     known: &dyn Fn(&str) -> bool,
-) -> Result<RawTable, OnboardError> {
+) -> Result<(RawTable, Vec<String>), OnboardError> {
     let filled: Vec<&str> = sheets
         .iter()
         .filter(|s| s.rows > 0)
         .map(|s| s.name.as_str())
         .collect();
     let heads = layout::xlsx_heads(path, &filled)?;
-    let mut best: Option<(&str, layout::HeaderGuess, u32)> = None;
+    let mut best: Option<(&str, layout::HeaderGuess, &layout::Rows)> = None;
     for (name, head) in filled.iter().zip(&heads) {
         let Some(g) = layout::guess_header(head, known) else {
             continue;
         };
-        let first_filled = head
-            .iter()
-            .find(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
-            .map_or(1, |(n, _)| *n);
         let better = best.as_ref().is_none_or(|(_, b, _)| {
             g.rank() > b.rank() || (g.rank() == b.rank() && default_sheet == Some(*name))
         });
         if better {
-            best = Some((name, g, first_filled));
+            best = Some((name, g, head));
         }
     }
-    let Some((sheet, g, first_filled)) = best else {
-        return Ok(read_with(path, layout)?);
+    let Some((sheet, g, head)) = best else {
+        return Ok((read_with(path, layout)?, Vec::new()));
     };
     layout.sheet = Some(sheet.to_string());
     (layout.header_row, layout.skip_rows, layout.rows_above) =
         (g.header_row, g.skip_rows, g.rows_above);
-    // The reader takes the first non-empty row as the header: the same table when there is nothing to skip.
-    Ok(if g.header_row == first_filled && g.skip_rows == 0 {
-        read_with(path, layout)?
-    } else {
-        layout::xlsx_table(path, sheet, g.header_row, g.skip_rows)?
-    })
+    Ok((read_with(path, layout)?, label_row(head, layout)))
 }
 
 /// True when a variable name looks like a direct identifier (name, phone, GPS, free-text notes).

@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use calamine::{Reader, Xlsx, open_workbook};
+use dh_ingest::IngestError;
 use dh_ingest::readers::xlsx::cell_text;
-use dh_ingest::{ColumnSelection, IngestError, RawTable, RawTableBuilder};
 
 /// Rows looked at to find the header.
 pub const HEAD_ROWS: usize = 40;
@@ -249,7 +249,7 @@ pub fn xlsx_heads(path: &Path, sheets: &[&str]) -> Result<Vec<Rows>, IngestError
 
 /// The records of decoded CSV text, numbered from 1, one at a time. Stops at the first record the CSV parser refuses
 /// (the reader reports it when the file is read).
-pub fn csv_records(text: &str, delimiter: u8) -> impl Iterator<Item = (u32, Vec<String>)> + '_ {
+fn csv_records(text: &str, delimiter: u8) -> impl Iterator<Item = (u32, Vec<String>)> + '_ {
     ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -264,59 +264,6 @@ pub fn csv_records(text: &str, delimiter: u8) -> impl Iterator<Item = (u32, Vec<
 /// The first `limit` records of decoded CSV text (see [`csv_records`]).
 pub fn csv_rows(text: &str, delimiter: u8, limit: usize) -> Rows {
     csv_records(text, delimiter).take(limit).collect()
-}
-
-/// Every column of one worksheet as a [`RawTable`] (see [`table_from_rows`]), converting its rows one at a time.
-pub fn xlsx_table(
-    path: &Path,
-    sheet: &str,
-    header_row: u32,
-    skip_rows: u32,
-) -> Result<RawTable, IngestError> {
-    let mut workbook = open_xlsx(path)?;
-    let range = worksheet(&mut workbook, path, sheet)?;
-    let first = range.start().map_or(0, |(r, _)| r);
-    let rows = range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| (row_number(first, i), row.iter().map(cell_text).collect()));
-    table_from_rows(path, rows, header_row, skip_rows)
-}
-
-/// Every column of `rows` as a [`RawTable`], with the header at `header_row` and data after the `skip_rows` rows
-/// under it (empty rows skipped, trailing empty header cells dropped, as the readers do). For inspecting a delivery
-/// whose layout the readers' defaults do not cover; rows are taken one at a time, never all held as text.
-pub fn table_from_rows(
-    path: &Path,
-    rows: impl IntoIterator<Item = (u32, Vec<String>)>,
-    header_row: u32,
-    skip_rows: u32,
-) -> Result<RawTable, IngestError> {
-    let mut rows = rows.into_iter();
-    let mut header: Vec<String> = rows
-        .by_ref()
-        .find(|(n, _)| *n == header_row)
-        .map(|(_, c)| c)
-        .ok_or_else(|| IngestError::Empty {
-            file: path.to_path_buf(),
-        })?;
-    while header.last().is_some_and(|h| h.trim().is_empty()) {
-        header.pop();
-    }
-    let width = header.len();
-    let mut builder = RawTableBuilder::new(path, header, &ColumnSelection::every_column())?;
-    for (n, cells) in
-        rows.filter(|(n, c)| *n > header_row.saturating_add(skip_rows) && filled(c) > 0)
-    {
-        let last = cells
-            .iter()
-            .rposition(|c| !c.is_empty())
-            .map_or(0, |i| i + 1);
-        builder.push_row(u64::from(n), last.max(width), |i| {
-            cells.get(i).map(|c| c.as_bytes())
-        })?;
-    }
-    Ok(builder.finish())
 }
 
 #[cfg(test)]
@@ -357,9 +304,6 @@ mod tests {
             (g.header_row, g.skip_rows, g.rows_above, g.matched),
             (4, 1, 2, 3)
         );
-        let t = table_from_rows(Path::new("x.csv"), r, g.header_row, g.skip_rows).expect("table");
-        assert_eq!(t.num_rows(), 3);
-        assert_eq!(t.column("AGE").and_then(|c| c.get(2)), Some(""));
     }
 
     #[test]

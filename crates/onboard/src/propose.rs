@@ -487,8 +487,15 @@ fn propose_missing(
         }
     }
     let category_codes: BTreeSet<String> = categories.iter().map(|c| c.value.to_string()).collect();
+    // Bare 98/99 read as don't know/refused (the common convention) only when 97 is not also used: agencies with
+    // 97/98/99 schemes differ on which is which, so those are left to the `# TODO check` line.
+    let uses_97 = v.values.iter().any(|x| x == "97") && !category_codes.contains("97");
     for (code, label) in [("98", "dont_know"), ("99", "refused")] {
-        if v.values.iter().any(|x| x == code) && !category_codes.contains(code) && allowed(label) {
+        if !uses_97
+            && v.values.iter().any(|x| x == code)
+            && !category_codes.contains(code)
+            && allowed(label)
+        {
             missing.entry(code.to_string()).or_insert(label.to_string());
         }
     }
@@ -523,6 +530,25 @@ fn propose_missing(
 mod tests {
     use super::*;
     use crate::test_support::{defaults, schemas, variable};
+
+    #[test]
+    fn bare_98_is_not_guessed_when_the_file_also_uses_97() {
+        let s = schemas();
+        let field = s
+            .get("caregiver_survey")
+            .and_then(|t| t.field("caregiver_uses_internet"))
+            .expect("field");
+        let mut v = variable("P01", &["0", "1", "97", "98"], &[]);
+        assert_eq!(
+            propose_missing(&v, field, &defaults(), "caregiver_survey"),
+            ""
+        );
+        v = variable("P01", &["1", "2", "98", "99"], &[]);
+        assert!(
+            propose_missing(&v, field, &defaults(), "caregiver_survey")
+                .contains("\"98\" = \"dont_know\""),
+        );
+    }
 
     #[test]
     fn tables_from_file_names() {

@@ -28,6 +28,11 @@ pub(super) fn check(config: &CountryConfig, schemas: &SchemaSet, out: &mut Vec<D
             ));
             continue;
         };
+        if !delivery.delivered {
+            // Nothing of it is read: the mapping it inherits from the defaults need not be complete (police cases
+            // have no offence codes until a country maps its own).
+            continue;
+        }
         let ctx = Ctx {
             config,
             table,

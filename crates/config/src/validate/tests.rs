@@ -839,4 +839,22 @@ fn a_delivered_table_linking_to_an_undelivered_one_is_an_error_and_both_undelive
     // A family table nothing links to may be left out alone.
     let f = Fixture::country(|c| format!("{c}\n[deliveries.icse_connection]\ndelivered = false\n"));
     assert_eq!(f.diagnostics(), vec![]);
+    // The mapping an undelivered table inherits is not checked: the defaults' police offence column has no codes.
+    let f = Fixture::country(|c| {
+        let start = c
+            .find("[deliveries.police_cases]")
+            .expect("THA maps police cases");
+        // The police sections end at the next section that is not theirs.
+        let end = c[start..]
+            .match_indices("\n[")
+            .map(|(e, _)| start + e)
+            .find(|&e| !c[e + 1..].starts_with("[deliveries.police_cases"))
+            .unwrap_or(c.len());
+        format!(
+            "{}{}\n[deliveries.police_cases]\ndelivered = false\n",
+            &c[..start],
+            &c[end..]
+        )
+    });
+    assert_eq!(f.diagnostics(), vec![]);
 }
