@@ -341,3 +341,66 @@ fn validate_lists_caregivers_whose_child_row_is_quarantined_with_their_raw_ids()
         );
     }
 }
+
+/// What a reader notices without refusing a file reaches the data manager: `dh validate` lists it as a warning
+/// (the exit code is unchanged) and `dh run` records it in the manifest's input entry. An SPSS header that declares
+/// 0 cases (older writers do) is such a finding: every case is still read.
+#[test]
+fn reader_warnings_reach_validate_and_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let raw = tmp.path().join("raw");
+    synth(&raw, &["KEN"], 11);
+    let config = config_dir(tmp.path(), "KEN", |t| t);
+    let child = raw.join("KEN/KE_child_2021.sav");
+    let mut bytes = std::fs::read(&child).unwrap_or_else(|e| panic!("{e}"));
+    let clean = validate(&raw, &config, &["KEN"]);
+    assert_eq!(clean.count_warnings(ProblemKind::Reader), 0);
+    // The header's case count (int32 at byte 80) set to 0.
+    bytes[80..84].copy_from_slice(&0i32.to_le_bytes());
+    std::fs::write(&child, &bytes).unwrap_or_else(|e| panic!("{e}"));
+
+    let report = validate(&raw, &config, &["KEN"]);
+    assert_eq!(
+        report.rows_checked, clean.rows_checked,
+        "every case still read"
+    );
+    let reader: Vec<_> = report
+        .warnings
+        .iter()
+        .filter(|w| w.kind == ProblemKind::Reader)
+        .collect();
+    assert!(
+        reader
+            .iter()
+            .any(|w| w.file.ends_with("KE_child_2021.sav") && w.message.contains('0')),
+        "{reader:#?}"
+    );
+    assert_eq!(
+        report.problems.len(),
+        clean.problems.len(),
+        "a warning is not a problem"
+    );
+
+    let out = tmp.path().join("out");
+    run(&raw, &config, &out, &["KEN"]);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("manifest.json")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let inputs = manifest["inputs"].as_array().cloned().unwrap_or_default();
+    let entry = inputs
+        .iter()
+        .find(|i| i["path"].as_str() == Some("KEN/KE_child_2021.sav"))
+        .unwrap_or_else(|| panic!("no input entry: {inputs:#?}"));
+    assert!(
+        entry["warnings"].as_array().is_some_and(|w| !w.is_empty()),
+        "{entry:#?}"
+    );
+    assert!(
+        inputs
+            .iter()
+            .filter(|i| i["path"].as_str() != Some("KEN/KE_child_2021.sav"))
+            .all(|i| i.get("warnings").is_none()),
+        "no warnings field where there are none"
+    );
+}

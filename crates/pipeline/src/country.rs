@@ -207,6 +207,7 @@ fn run_stages(
                 rows_read: d.raw.num_rows() as u64,
                 rows_written: 0,
                 rows_quarantined: 0,
+                warnings: d.raw.warnings.clone(),
             },
         );
         raw.insert(d.table, d.raw);

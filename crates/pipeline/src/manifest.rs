@@ -141,6 +141,10 @@ pub struct InputEntry {
     pub rows_read: u64,
     pub rows_written: u64,
     pub rows_quarantined: u64,
+    /// What the reader noticed without refusing the file (a formula without a cached value, a text decoded with the
+    /// configured code page, a header case count of 0): places and variables, never cell contents. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl InputEntry {
@@ -239,6 +243,7 @@ mod tests {
             rows_read: read,
             rows_written: written,
             rows_quarantined: quarantined,
+            warnings: Vec::new(),
         }
     }
 

@@ -43,6 +43,9 @@ pub enum ProblemKind {
     /// Rows kept as delivered whose answer disagrees with the column's universe (a warning: see
     /// `dh_normalise::consistency`); the row is the first such row.
     Routing,
+    /// Something a reader noticed in a file it still read (a warning: a formula without a cached value, text
+    /// decoded with the configured code page); names places and variables, never cell contents.
+    Reader,
 }
 
 /// One problem, with as much location as is known.
@@ -74,7 +77,7 @@ impl std::fmt::Display for Problem {
                     write!(f, ": key `{}`", self.column)?;
                 }
             }
-            ProblemKind::Delivery => {}
+            ProblemKind::Delivery | ProblemKind::Reader => {}
             ProblemKind::Row | ProblemKind::Routing => {
                 write!(f, ": row {}", self.line)?;
                 if !self.column.is_empty() {
@@ -92,7 +95,8 @@ pub struct ValidateReport {
     pub countries: Vec<String>,
     /// Sorted by country, kind, file, line.
     pub problems: Vec<Problem>,
-    /// Routing findings ([`ProblemKind::Routing`]): reported, not counted as problems.
+    /// Routing findings ([`ProblemKind::Routing`]) and reader warnings ([`ProblemKind::Reader`]): reported, not
+    /// counted as problems.
     pub warnings: Vec<Problem>,
     pub rows_checked: u64,
 }
@@ -100,6 +104,11 @@ pub struct ValidateReport {
 impl ValidateReport {
     pub fn count(&self, kind: ProblemKind) -> usize {
         self.problems.iter().filter(|p| p.kind == kind).count()
+    }
+
+    /// Warnings of one kind (routing findings, reader warnings).
+    pub fn count_warnings(&self, kind: ProblemKind) -> usize {
+        self.warnings.iter().filter(|p| p.kind == kind).count()
     }
 }
 
@@ -219,6 +228,22 @@ fn check_deliveries(
     let read = read_deliveries(config, raw_dir, false)
         .map_err(|e| delivery_problem(&e.stage, e.message))?;
     let rows: u64 = read.iter().map(|d| d.raw.num_rows() as u64).sum();
+    let mut warnings: Vec<Problem> = read
+        .iter()
+        .flat_map(|d| {
+            d.raw.warnings.iter().map(|w| Problem {
+                country: iso3.to_string(),
+                kind: ProblemKind::Reader,
+                file: d.path.display().to_string(),
+                line: 0,
+                column: String::new(),
+                value: String::new(),
+                code: "reader_warning".to_string(),
+                message: w.clone(),
+                rows: 0,
+            })
+        })
+        .collect();
     let raw: BTreeMap<_, _> = read.into_iter().map(|d| (d.table, d.raw)).collect();
     let tables = normalise_borrowed(config, schemas, key, &raw)
         .map_err(|e| delivery_problem(&e.stage, e.message))?;
@@ -226,7 +251,6 @@ fn check_deliveries(
     let mut problems = crate::links::lost_links(config, schemas, &raw, &tables)
         .map_err(|m| delivery_problem("internal", m))?;
     drop(raw);
-    let mut warnings = Vec::new();
     for t in &tables {
         let mut line = 0;
         for batch in &t.quarantine {

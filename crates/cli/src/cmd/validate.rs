@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dh_pipeline::validate::{ProblemKind, ValidateOptions};
+use dh_pipeline::validate::{Problem, ProblemKind, ValidateOptions};
 
 use super::run::{BUILTIN_DATA_DIR, default_jobs, ensure_builtin_data};
 use super::{EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_OK};
@@ -99,11 +99,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         plural(report.countries.len(), "country"),
         plural(report.rows_checked as usize, "row"),
     );
-    if !report.warnings.is_empty() {
-        let rows: u64 = report.warnings.iter().map(|w| w.rows).sum();
+    let routing: Vec<&Problem> = report
+        .warnings
+        .iter()
+        .filter(|w| w.kind == ProblemKind::Routing)
+        .collect();
+    if !routing.is_empty() {
+        let rows: u64 = routing.iter().map(|w| w.rows).sum();
         println!(
             "{} about routing ({rows} rows kept as delivered; they do not change the exit code)",
-            plural(report.warnings.len(), "warning"),
+            plural(routing.len(), "warning"),
+        );
+    }
+    let reader = report.count_warnings(ProblemKind::Reader);
+    if reader > 0 {
+        println!(
+            "{} from the readers (files read; check them; they do not change the exit code)",
+            plural(reader, "warning"),
         );
     }
     Ok(ExitCode::from(if config > 0 {
