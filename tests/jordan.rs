@@ -204,6 +204,7 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
         s(&schemas),
     ]);
     ok(&out, "dh country new JOR");
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout).trim_end());
     let skeleton = fs::read_to_string(config.join("JOR.toml")).expect("skeleton");
     let mut filled: toml::Table = toml::from_str(&skeleton).expect("the skeleton is TOML");
     for file in &delivered {
@@ -230,6 +231,7 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
     .expect("write JOR.toml");
 
     // Step 5: validate clean (config and every row of the delivery).
+    let started = std::time::Instant::now();
     let out = dh(&[
         "validate",
         "--countries",
@@ -242,8 +244,10 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
         s(&raw),
     ]);
     ok(&out, "dh validate --countries JOR");
+    eprintln!("dh validate --countries JOR: {:.2?}", started.elapsed());
 
     // Step 6: the run adds Jordan to the OUT of 13 countries.
+    let started = std::time::Instant::now();
     let out = dh(&[
         "run",
         "--countries",
@@ -259,6 +263,7 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
         "--quiet",
     ]);
     ok(&out, "dh run --countries JOR");
+    eprintln!("dh run --countries JOR: {:.2?}", started.elapsed());
 
     // The other countries' harmonised tables are untouched.
     let after = files_under(&out_dir.join("normalised"));
