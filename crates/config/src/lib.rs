@@ -5,6 +5,7 @@
 //!
 //! Everything is validated on load; errors name the file, line and key and say what to do.
 
+pub mod calendar;
 pub mod codebook;
 pub mod country;
 pub mod date_format;

@@ -8,6 +8,7 @@
 //! second 0-59, `%S` with an optional fraction such as `30.9`) and dropped. Time zones, weekday names and other
 //! languages are not read.
 
+use dh_config::calendar;
 use dh_config::date_format::{DateFormat, DateItem};
 
 const MONTHS: [&str; 12] = [
@@ -148,35 +149,11 @@ pub fn parse_iso_date(text: &str) -> Option<i32> {
 
 /// Days since 1970-01-01 of year `y` (1-9999), month `m`, day `d`, if that day exists.
 fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i32> {
-    if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 {
+    let (m, d) = (u32::try_from(m).ok()?, u32::try_from(d).ok()?);
+    if !(1..=9999).contains(&y) || !calendar::is_real_day(y, m, d) {
         return None;
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d > days_in_month[(m - 1) as usize] {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    i32::try_from(era * 146_097 + doe - 719_468).ok()
+    i32::try_from(calendar::days_from_civil(y, m, d)).ok()
 }
 
 #[cfg(test)]

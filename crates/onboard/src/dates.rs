@@ -110,16 +110,7 @@ fn numeric_date(v: &str) -> Option<(&'static str, u32, u32)> {
     Some((f, a, b))
 }
 
-/// `YYYY-MM-DD`.
-pub fn is_iso_date(v: &str) -> bool {
-    let b = v.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-}
+pub use dh_config::calendar::is_iso_date;
 
 #[cfg(test)]
 mod tests {

@@ -489,15 +489,7 @@ fn push_iso(out: &mut String, s: &str) {
         None if t.contains(':') => (None, Some(t)),
         None => (Some(t), None),
     };
-    let date_ok = date.is_none_or(|d| {
-        let b = d.as_bytes();
-        b.len() == 10
-            && b[4] == b'-'
-            && b[7] == b'-'
-            && b.iter()
-                .enumerate()
-                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-    });
+    let date_ok = date.is_none_or(dh_config::calendar::is_iso_date);
     let micros = time.map(parse_time_micros);
     if !date_ok || micros.is_some_and(|m| m.is_none()) {
         out.push_str(s);

@@ -59,21 +59,13 @@ enum Kind {
     Text,
 }
 
-fn is_iso_date(cell: &str) -> bool {
-    let b = cell.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-}
-
 fn kind_of(column: &TextColumn) -> Kind {
     if column.is_numeric() {
         Kind::Number
     } else if column.iter().any(|c| !c.is_empty())
-        && column.iter().all(|c| c.is_empty() || is_iso_date(c))
+        && column
+            .iter()
+            .all(|c| c.is_empty() || dh_config::calendar::is_iso_date(c))
     {
         Kind::Date
     } else {

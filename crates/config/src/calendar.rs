@@ -1,0 +1,105 @@
+//! Proleptic Gregorian calendar arithmetic shared by every crate that turns dates into day counts or back (readers,
+//! normalisation, `dh synth`, the run log): day counts since 1970-01-01 (Howard Hinnant's algorithms), real
+//! calendar days, and the shape of an ISO `YYYY-MM-DD` text. One implementation, so a date means the same day
+//! whichever stage reads or writes it.
+
+/// (year, month, day) of a day count since 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Day count since 1970-01-01 of (year, month, day); the inverse of [`civil_from_days`] for real days (out-of-range
+/// months and days are not checked here: see [`is_real_day`]).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Whether `year` is a leap year.
+pub fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// Whether (year, month, day) is a day of the calendar (month 1-12, day within the month).
+pub fn is_real_day(year: i64, month: u32, day: u32) -> bool {
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days_in_month).contains(&day)
+}
+
+/// Whether `text` has the shape `YYYY-MM-DD` (ten characters, digits and two dashes); see [`iso_date_days`] for a
+/// checked day.
+pub fn is_iso_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// Day count since 1970-01-01 of an ISO date `YYYY-MM-DD` that is a real calendar day.
+pub fn iso_date_days(text: &str) -> Option<i64> {
+    if !is_iso_date(text) {
+        return None;
+    }
+    let year: i64 = text[..4].parse().ok()?;
+    let month: u32 = text[5..7].parse().ok()?;
+    let day: u32 = text[8..].parse().ok()?;
+    is_real_day(year, month, day).then(|| days_from_civil(year, month, day))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_counts_round_trip_over_four_centuries() {
+        for days in (-146_097 * 3)..(146_097 * 2) {
+            let (y, m, d) = civil_from_days(days);
+            assert!(is_real_day(y, m, d), "{days}");
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(18_690), (2021, 3, 4));
+        assert_eq!(civil_from_days(-141_428), (1582, 10, 14));
+    }
+
+    #[test]
+    fn iso_dates_are_checked_for_shape_and_day() {
+        assert_eq!(iso_date_days("2021-03-04"), Some(18_690));
+        assert_eq!(
+            iso_date_days("2020-02-29"),
+            Some(days_from_civil(2020, 2, 29))
+        );
+        assert_eq!(iso_date_days("2021-02-29"), None);
+        assert_eq!(iso_date_days("1900-02-29"), None);
+        assert_eq!(
+            iso_date_days("2000-02-29"),
+            Some(days_from_civil(2000, 2, 29))
+        );
+        assert_eq!(iso_date_days("2021-13-01"), None);
+        assert_eq!(iso_date_days("2021-3-4"), None);
+        assert!(is_iso_date("0000-00-00") && !is_iso_date("2021/03/04"));
+    }
+}
