@@ -245,3 +245,17 @@ fn delivery_keeping_no_column_still_gives_every_row() {
         );
     }
 }
+
+/// A value the SPSS library cannot represent (a date beyond year 9999) would come out as an empty cell: the file is
+/// refused with a message saying how many values, never read with the value silently lost.
+#[test]
+fn sav_date_the_library_would_null_is_an_error() {
+    let path = fixture("date_out_of_range.sav");
+    let d = delivery(Format::Sav, &["id", "d"], &[]);
+    let err = dh_ingest::read_delivery(&path, &d).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("1 date/time value") && message.contains("date_out_of_range.sav"),
+        "{message}"
+    );
+}

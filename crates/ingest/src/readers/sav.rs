@@ -18,7 +18,8 @@
 //! The header's case count is a hint: 0 or -1 (older writers) is read as "unknown" and every case in the data is
 //! read (0 with a warning); but a file holding fewer cases than a positive count is truncated, and an error, so rows
 //! are never lost silently. Other findings of the library (a case size that disagrees with the variable list, a
-//! non-standard compression bias, dates out of range) become [`RawTable::warnings`], not refusals.
+//! non-standard compression bias) become [`RawTable::warnings`], not refusals; a finding that the library replaced
+//! stored values (dates outside years 1-9999 set to null) is an error, since those cells would read as missing.
 //!
 //! Text (string values, value labels, variable labels, variable names, string missing values) is decoded by the
 //! library with the encoding the file declares (its encoding record, else its code page, else windows-1252) and
@@ -57,6 +58,12 @@ const SPSS_EPOCH_OFFSET_SECONDS: i64 = 12_219_379_200;
 
 /// Whether a finding of the library is its case-count check (`header declares N rows but M rows were read`), which
 /// this reader replaces with its own (an error for a truncated file).
+/// Whether a finding of the SPSS library says it replaced stored values (dates outside years 1-9999 set to null):
+/// an error, not a warning, since the cells would read as missing.
+fn is_library_value_loss(finding: &str) -> bool {
+    finding.contains("set to null")
+}
+
 fn is_library_case_count_finding(finding: &str) -> bool {
     finding.starts_with("header declares ") && finding.contains(" rows but ")
 }
@@ -190,6 +197,16 @@ impl DeliveryReader for SavReader {
                 "the header declares {n} cases but the data holds {rows}; read all {rows}"
             )),
             _ => {}
+        }
+        if let Some(loss) = metadata.warnings.iter().find(|w| is_library_value_loss(w)) {
+            return Err(IngestError::Format {
+                file: path.to_path_buf(),
+                format: FORMAT,
+                message: format!(
+                    "{loss}; a file whose values cannot be read as stored is refused rather than read with empty \
+                     cells: ask the data provider for a corrected file"
+                ),
+            });
         }
         for warning in &metadata.warnings {
             if !is_library_case_count_finding(warning) {
