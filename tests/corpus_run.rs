@@ -24,14 +24,17 @@
 //!   label has no standard meaning, or none, by its code -> `declared_missing`), so every row is written and a
 //!   categorical column shows the configured label (a number, date or text column shows null); `unmapped` maps
 //!   none, so each row holding one is quarantined with a reason saying the file declares the code missing.
+//! - SPSS/Stata files with value labels run once more, as `labels`: a second table (`corpus_<...>_labels`) where
+//!   every labelled column is a text column with `value = "label"` (missing codes mapped as in `mapped`): a labelled
+//!   code comes out as its label (Arabic labels of a Windows-1256 file included), an unlabelled one is quarantined.
 //!
 //! Expected cell after conversion: blank -> null; declared missing -> as above; categorical -> the category of the
-//! code's label; integer/number/boolean -> the parsed text; date and date-time -> the day; text -> the text
-//! trimmed (the normaliser trims cells). The ledger in `OUT/manifest.json` must balance, with every expected row
-//! written or quarantined (and the quarantine lines naming row, column and reason), and `dh validate --raw-dir`
-//! must list exactly the cells the run quarantines. (This test found that a typed date-time at midnight, which the
-//! readers write as the date alone, was quarantined under `%Y-%m-%d %H:%M:%S`; fixed in `dh-normalise`'s
-//! `date.rs`.)
+//! code's label; `value = "label"` -> the label; integer/number/boolean -> the parsed text; date and date-time ->
+//! the day; text -> the text trimmed (the normaliser trims cells). The ledger in `OUT/manifest.json` must balance,
+//! with every expected row written or quarantined (and the quarantine lines naming row, column and reason), and
+//! `dh validate --raw-dir` must list exactly the cells the run quarantines. (This test found that a typed
+//! date-time at midnight, which the readers write as the date alone, was quarantined under `%Y-%m-%d %H:%M:%S`;
+//! fixed in `dh-normalise`'s `date.rs`.)
 //!
 //! Skipped: the corpus files whose expected content is an `error` (`csv/gb18030_bad_byte.csv`,
 //! `csv/shift_jis_cut.csv`: bytes that are not valid in the encoding). They have no cells to compare; the second
@@ -156,6 +159,18 @@ impl Case {
 
     fn table(&self) -> String {
         format!("corpus_{}", slug(&self.rel))
+    }
+
+    /// The harmonised table a variant's country delivers (the `labels` variant types columns differently).
+    fn table_for(&self, variant: Variant) -> String {
+        match variant {
+            Variant::Labels => format!("{}_labels", self.table()),
+            _ => self.table(),
+        }
+    }
+
+    fn has_value_labels(&self) -> bool {
+        self.columns.iter().any(|c| !c.value_labels.is_empty())
     }
 
     fn has_declared_missing(&self) -> bool {
@@ -313,6 +328,8 @@ enum Kind {
     /// README says for typed date-times); the harmonised cell is the day.
     DateTime,
     Text,
+    /// A text column taking each code's value label (`value = "label"`; the `labels` variant).
+    Label,
 }
 
 /// A number as the readers write it: digits, one optional sign, point and exponent (never `inf` or `nan`).
@@ -391,6 +408,16 @@ fn date_time_day(text: &str) -> Option<i32> {
     ok.then_some(day)
 }
 
+/// The type of a column in a variant's table: in the `labels` variant every column with value labels is a text
+/// column taking the labels.
+fn kind_in(column: &Column, variant: Variant) -> Kind {
+    if variant == Variant::Labels && !column.value_labels.is_empty() {
+        Kind::Label
+    } else {
+        kind_of(column)
+    }
+}
+
 fn kind_of(column: &Column) -> Kind {
     let answers: Vec<&str> = column.answers().collect();
     let mut categories: Vec<(String, String, String)> = Vec::new();
@@ -466,7 +493,7 @@ fn missing_label_of(column: &Column, cell: &str) -> &'static str {
         .unwrap_or("declared_missing")
 }
 
-fn schema_of(case: &Case) -> Value {
+fn schema_of(case: &Case, variant: Variant) -> Value {
     let fields: Vec<Value> = case
         .columns
         .iter()
@@ -481,7 +508,7 @@ fn schema_of(case: &Case) -> Value {
                 "description": format!("Column `{}` of {}.", c.name, case.rel),
                 "missingValues": missing,
             });
-            let (ty, categories) = match kind_of(c) {
+            let (ty, categories) = match kind_in(c, variant) {
                 Kind::Categorical(cats) => (
                     "string",
                     Some(
@@ -495,7 +522,7 @@ fn schema_of(case: &Case) -> Value {
                 Kind::Number => ("number", None),
                 Kind::Boolean => ("boolean", None),
                 Kind::Date | Kind::DateTime => ("date", None),
-                Kind::Text => ("string", None),
+                Kind::Text | Kind::Label => ("string", None),
             };
             field["type"] = json!(ty);
             if let Some(categories) = categories {
@@ -505,7 +532,7 @@ fn schema_of(case: &Case) -> Value {
         })
         .collect();
     json!({
-        "name": case.table(),
+        "name": case.table_for(variant),
         "title": format!("Corpus file {}", case.rel),
         "version": "1.0.0",
         "description": "A file written by independent software (crates/ingest/tests/corpus).",
@@ -562,11 +589,15 @@ fn population(schemas: &Path) -> toml::Table {
     pop
 }
 
-/// Whether a country maps the file's declared-missing codes.
+/// How a country maps its corpus file.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Variant {
+    /// Every declared-missing code mapped to a missing label.
     Mapped,
+    /// No declared-missing code mapped: the rows holding one are quarantined.
     Unmapped,
+    /// As `Mapped`, and every column with value labels is a text column with `value = "label"`.
+    Labels,
 }
 
 fn country_config(iso3: &str, case: &Case, variant: Variant, pop: &toml::Table) -> String {
@@ -593,7 +624,10 @@ fn country_config(iso3: &str, case: &Case, variant: Variant, pop: &toml::Table) 
     for c in &case.columns {
         let mut map = toml::Table::new();
         map.insert("source".into(), c.name.clone().into());
-        match kind_of(c) {
+        match kind_in(c, variant) {
+            Kind::Label => {
+                map.insert("value".into(), "label".into());
+            }
             Kind::Categorical(cats) => {
                 let codes: toml::Table = cats
                     .iter()
@@ -606,7 +640,7 @@ fn country_config(iso3: &str, case: &Case, variant: Variant, pop: &toml::Table) 
             }
             _ => {}
         }
-        if variant == Variant::Mapped {
+        if variant != Variant::Unmapped {
             let missing = missing_map(c);
             if !missing.is_empty() {
                 let missing: toml::Table =
@@ -618,7 +652,7 @@ fn country_config(iso3: &str, case: &Case, variant: Variant, pop: &toml::Table) 
     }
     delivery.insert("columns".into(), columns.into());
     let mut deliveries = toml::Table::new();
-    deliveries.insert(case.table(), delivery.into());
+    deliveries.insert(case.table_for(variant), delivery.into());
     let mut config = toml::Table::new();
     config.insert("country".into(), country.into());
     config.insert("population".into(), pop.clone().into());
@@ -637,22 +671,34 @@ enum Cell {
     Text(String),
 }
 
-/// The harmonised cell a raw cell must become (`None`: the row is quarantined for it).
-fn expected_cell(column: &Column, kind: &Kind, raw: &str, variant: Variant) -> Option<Cell> {
+/// Words of the quarantine reason of a declared-missing code the config does not map.
+const DECLARED_MISSING: &str = "is declared missing in the delivery file";
+/// Words of the quarantine reason of a code without value label in a `value = "label"` column.
+const NO_VALUE_LABEL: &str = "has no value label in the delivery file";
+
+/// The harmonised cell a raw cell must become, or the words of the reason that quarantines its row.
+fn expected_cell(
+    column: &Column,
+    kind: &Kind,
+    raw: &str,
+    variant: Variant,
+) -> Result<Cell, &'static str> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Some(Cell::Null);
+        return Ok(Cell::Null);
     }
     if column.declared_missing(raw) {
         return match (variant, kind) {
-            (Variant::Unmapped, _) => None,
-            (Variant::Mapped, Kind::Categorical(_)) => {
-                Some(Cell::Text(missing_label_of(column, raw).to_string()))
-            }
-            (Variant::Mapped, _) => Some(Cell::Null),
+            (Variant::Unmapped, _) => Err(DECLARED_MISSING),
+            (_, Kind::Categorical(_)) => Ok(Cell::Text(missing_label_of(column, raw).to_string())),
+            _ => Ok(Cell::Null),
         };
     }
-    Some(match kind {
+    Ok(match kind {
+        Kind::Label => match column.label_of(raw) {
+            Some(label) => Cell::Text(label.trim().to_string()),
+            None => return Err(NO_VALUE_LABEL),
+        },
         Kind::Categorical(cats) => Cell::Text(
             cats.iter()
                 .find(|(code, _, _)| code == raw)
@@ -765,19 +811,19 @@ fn iso3(i: usize) -> String {
 /// rows quarantined with the columns that quarantine them.
 struct Expected<'a> {
     written: Vec<(usize, Vec<Cell>)>,
-    quarantined: BTreeMap<usize, Vec<&'a str>>,
+    quarantined: BTreeMap<usize, Vec<(&'a str, &'static str)>>,
 }
 
 fn expected(case: &Case, variant: Variant) -> Expected<'_> {
-    let kinds: Vec<Kind> = case.columns.iter().map(kind_of).collect();
+    let kinds: Vec<Kind> = case.columns.iter().map(|c| kind_in(c, variant)).collect();
     let mut written = Vec::new();
-    let mut quarantined: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    let mut quarantined: BTreeMap<usize, Vec<(&str, &'static str)>> = BTreeMap::new();
     for r in 0..case.rows {
         let mut row = Vec::new();
         for (c, kind) in case.columns.iter().zip(&kinds) {
             match expected_cell(c, kind, &c.cells[r], variant) {
-                Some(cell) => row.push(cell),
-                None => quarantined.entry(r).or_default().push(&c.name),
+                Ok(cell) => row.push(cell),
+                Err(reason) => quarantined.entry(r).or_default().push((&c.name, reason)),
             }
         }
         if !quarantined.contains_key(&r) {
@@ -822,9 +868,13 @@ struct Run<'a> {
 /// cells compared.
 fn differences(out: &Path, manifest: &Value, run: &Run<'_>, compared: &mut usize) -> Vec<String> {
     let case = run.case;
-    let table = case.table();
+    let table = case.table_for(run.variant);
     let mut diffs = Vec::new();
-    let kinds: Vec<Kind> = case.columns.iter().map(kind_of).collect();
+    let kinds: Vec<Kind> = case
+        .columns
+        .iter()
+        .map(|c| kind_in(c, run.variant))
+        .collect();
     let Expected {
         written,
         quarantined,
@@ -928,16 +978,14 @@ fn differences(out: &Path, manifest: &Value, run: &Run<'_>, compared: &mut usize
             "quarantined rows {got_rows:?}, expected {want_rows:?}"
         ));
     }
-    for (r, names) in &quarantined {
-        for name in names {
+    for (r, problems) in &quarantined {
+        for (name, reason) in problems {
             let found = (0..rows.len()).any(|i| {
-                rows[i] == *r as u64 + 1
-                    && columns[i] == *name
-                    && reasons[i].contains("is declared missing in the delivery file")
+                rows[i] == *r as u64 + 1 && columns[i] == *name && reasons[i].contains(reason)
             });
             if !found {
                 diffs.push(format!(
-                    "row {} `{name}`: no quarantine line saying the file declares the code missing",
+                    "row {} `{name}`: no quarantine line saying the code {reason}",
                     r + 1
                 ));
             }
@@ -974,11 +1022,22 @@ fn every_corpus_file_comes_through_dh_run_cell_by_cell() {
     let pop = population(&schemas);
     let mut runs = Vec::new();
     for case in &cases {
-        let schema = serde_json::to_string_pretty(&schema_of(case)).expect("json");
-        fs::write(schemas.join(format!("{}.json", case.table())), schema).expect("write schema");
         let mut variants = vec![Variant::Mapped];
         if case.has_declared_missing() {
             variants.push(Variant::Unmapped);
+        }
+        if case.has_value_labels() {
+            variants.push(Variant::Labels);
+        }
+        for variant in [Variant::Mapped, Variant::Labels] {
+            if variants.contains(&variant) {
+                let schema = serde_json::to_string_pretty(&schema_of(case, variant)).expect("json");
+                fs::write(
+                    schemas.join(format!("{}.json", case.table_for(variant))),
+                    schema,
+                )
+                .expect("write schema");
+            }
         }
         for variant in variants {
             let iso3 = iso3(runs.len());
@@ -1014,7 +1073,7 @@ fn every_corpus_file_comes_through_dh_run_cell_by_cell() {
     let mut predicted = BTreeSet::new();
     for run in &runs {
         for (r, columns) in expected(run.case, run.variant).quarantined {
-            for c in columns {
+            for (c, _) in columns {
                 predicted.insert((run.iso3.clone(), r as u64 + 1, c.to_string()));
             }
         }
@@ -1074,17 +1133,17 @@ fn every_corpus_file_comes_through_dh_run_cell_by_cell() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let unmapped = runs
-        .iter()
-        .filter(|r| r.variant == Variant::Unmapped)
-        .count();
+    let count = |v: Variant| runs.iter().filter(|r| r.variant == v).count();
+    let (unmapped, labels) = (count(Variant::Unmapped), count(Variant::Labels));
     assert!(
         unmapped >= 18,
         "{unmapped} files with declared-missing codes"
     );
+    assert!(labels >= 24, "{labels} files with value labels");
     assert!(compared > 1000, "{compared} cells compared");
     eprintln!(
-        "corpus_run: {} files, {} countries ({unmapped} with declared-missing codes unmapped), {compared} cells compared",
+        "corpus_run: {} files, {} countries ({unmapped} with declared-missing codes unmapped, {labels} with value \
+         labels as values), {compared} cells compared",
         cases.len(),
         runs.len()
     );
@@ -1149,7 +1208,7 @@ fn undecodable_corpus_files_fail_only_their_country_naming_line_and_byte() {
         let iso3 = format!("XZ{}", (b'A' + i as u8) as char);
         fs::write(
             schemas.join(format!("{}.json", case.table())),
-            serde_json::to_string_pretty(&schema_of(case)).expect("json"),
+            serde_json::to_string_pretty(&schema_of(case, Variant::Mapped)).expect("json"),
         )
         .expect("write schema");
         fs::write(
