@@ -32,9 +32,10 @@
 //! code's label; `value = "label"` -> the label; integer/number/boolean -> the parsed text; date and date-time ->
 //! the day; text -> the text trimmed (the normaliser trims cells). The ledger in `OUT/manifest.json` must balance,
 //! with every expected row written or quarantined (and the quarantine lines naming row, column and reason), and
-//! `dh validate --raw-dir` must list exactly the cells the run quarantines. (This test found that a typed
-//! date-time at midnight, which the readers write as the date alone, was quarantined under `%Y-%m-%d %H:%M:%S`;
-//! fixed in `dh-normalise`'s `date.rs`.)
+//! `dh validate --raw-dir` must list exactly the cells the run quarantines. The corpus' names and places must
+//! appear in the normalised tables only (not in the quarantine tables, manifest, run log, indicators or report).
+//! (This test found that a typed date-time at midnight, which the readers write as the date alone, was quarantined
+//! under `%Y-%m-%d %H:%M:%S`; fixed in `dh-normalise`'s `date.rs`.)
 //!
 //! Skipped: the corpus files whose expected content is an `error` (`csv/gb18030_bad_byte.csv`,
 //! `csv/shift_jis_cut.csv`: bytes that are not valid in the encoding). They have no cells to compare; the second
@@ -1133,6 +1134,49 @@ fn every_corpus_file_comes_through_dh_run_cell_by_cell() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Names and places of the corpus reach the normalised tables only: not the quarantine tables, manifest, run
+    // log, indicators or report.
+    let mut leaks = Vec::new();
+    let mut stack = vec![out.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                if path != out.join("normalised") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let bytes = fs::read(&path).expect("read output");
+            for secret in [
+                "عمّان",
+                "กรุงเทพฯ",
+                "São Tomé",
+                "Aïcha",
+                "张伟",
+                "Иван",
+                "山田太郎",
+            ] {
+                if bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+                    leaks.push(format!("{}: {secret}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}");
+    // The search sees through the Parquet encoding: the same texts are found in the normalised tables.
+    let first = &runs[0];
+    let part = out
+        .join("normalised")
+        .join(first.case.table_for(first.variant))
+        .join(format!("country={}", first.iso3))
+        .join("part-0.parquet");
+    let bytes = fs::read(&part).expect("normalised part");
+    assert!(
+        bytes.windows("عمّان".len()).any(|w| w == "عمّان".as_bytes()),
+        "{}",
+        part.display()
+    );
     let count = |v: Variant| runs.iter().filter(|r| r.variant == v).count();
     let (unmapped, labels) = (count(Variant::Unmapped), count(Variant::Labels));
     assert!(
