@@ -5,8 +5,9 @@
 //! Matching a format is strict: the whole (trimmed) cell must match; `%Y` takes exactly four digits and `%y` two;
 //! `%m`, `%d`, `%H`, `%M`, `%S` take one or two digits, or exactly two when a number directive is right next to them
 //! (`%Y%m%d` reads `20210301` only); month names are English, any case; a time is checked (hour 0-23, minute and
-//! second 0-59, `%S` with an optional fraction such as `30.9`) and dropped. Time zones, weekday names and other
-//! languages are not read.
+//! second 0-59, `%S` with an optional fraction such as `30.9`) and dropped. A cell may leave out a time the format
+//! ends with (`2021-03-04` for `%Y-%m-%d %H:%M:%S`): the readers write a typed date-time at midnight as the date
+//! alone, and the time is dropped anyway. Time zones, weekday names and other languages are not read.
 
 use dh_config::calendar;
 use dh_config::date_format::{DateFormat, DateItem};
@@ -32,6 +33,9 @@ pub struct CellDateFormat {
     format: DateFormat,
     /// Per item: (fewest, most) digits for number items; unused for the others.
     widths: Vec<(usize, usize)>,
+    /// Index of the first item of the time the format ends with (the separator after the last date item), when
+    /// it ends with one: a cell may stop there.
+    time_from: Option<usize>,
 }
 
 impl CellDateFormat {
@@ -55,7 +59,12 @@ impl CellDateFormat {
                 (fewest, most)
             })
             .collect();
-        CellDateFormat { format, widths }
+        let time_from = trailing_time(items);
+        CellDateFormat {
+            format,
+            widths,
+            time_from,
+        }
     }
 
     /// The format as written in the config.
@@ -74,6 +83,9 @@ impl CellDateFormat {
         let (mut year, mut month, mut day) = (None, None, None);
         let items = self.format.items();
         for (i, (item, &(fewest, most))) in items.iter().zip(&self.widths).enumerate() {
+            if rest.is_empty() && self.time_from == Some(i) {
+                break;
+            }
             match *item {
                 DateItem::Literal(c) => rest = rest.strip_prefix(c)?,
                 DateItem::MonthAbbr | DateItem::MonthName => {
@@ -116,6 +128,30 @@ impl CellDateFormat {
         }
         days_from_civil(year?, month?, day?)
     }
+}
+
+/// Where the time a format ends with starts: the item after the last date directive, when every item from there
+/// on is a time directive or a separator and there is an hour among them.
+fn trailing_time(items: &[DateItem]) -> Option<usize> {
+    let last_date = items.iter().rposition(|item| {
+        matches!(
+            item,
+            DateItem::Year
+                | DateItem::Year2
+                | DateItem::Month
+                | DateItem::MonthAbbr
+                | DateItem::MonthName
+                | DateItem::Day
+        )
+    })?;
+    let time = &items[last_date + 1..];
+    let only_time = time.iter().all(|item| {
+        matches!(
+            item,
+            DateItem::Hour | DateItem::Minute | DateItem::Second | DateItem::Literal(_)
+        )
+    });
+    (only_time && time.contains(&DateItem::Hour)).then_some(last_date + 1)
 }
 
 /// `rest` after a fraction of a second (`.9`, `.250`) at its start, if any: typed date-times come with one
@@ -209,6 +245,26 @@ mod tests {
         );
     }
 
+    /// Issue 10 (found by the corpus run test): the readers write a typed date-time at midnight as the date alone
+    /// (`2021-03-04`), so with the README's `%Y-%m-%d %H:%M:%S` every midnight instant was quarantined.
+    #[test]
+    fn a_cell_may_leave_out_the_time_the_format_ends_with() {
+        for (f, cell) in [
+            ("%Y-%m-%d %H:%M:%S", "2021-03-01"),
+            ("%Y-%m-%dT%H:%M:%S", "2021-03-01"),
+            ("%d/%m/%Y %H:%M", "01/03/2021"),
+            ("%d/%m/%Y %H:%M", "01/03/2021 00:00"),
+        ] {
+            assert_eq!(format(f).parse(cell), Some(MAR_1), "{f} {cell}");
+        }
+        assert_eq!(trailing_time(format("%d/%m/%Y").format.items()), None);
+        assert_eq!(trailing_time(format("%H:%M %d/%m/%Y").format.items()), None);
+        assert_eq!(
+            trailing_time(format("%Y-%m-%d %H:%M:%S").format.items()),
+            Some(5)
+        );
+    }
+
     #[test]
     fn cells_that_do_not_match_exactly_are_refused() {
         for (f, cell) in [
@@ -226,8 +282,11 @@ mod tests {
             ("%d-%b-%Y", "01-Mrz-2021"),
             ("%d-%b-%Y", "01-March-2021"),
             ("%d %B %Y", "01 Mar 2021"),
-            ("%d/%m/%Y %H:%M", "01/03/2021"),
+            ("%d/%m/%Y %H:%M", "01/03/2021 "),
+            ("%d/%m/%Y %H:%M", "01/03/2021 10"),
             ("%d/%m/%Y %H:%M", "01/03/2021 24:00"),
+            ("%d/%m/%Y %H:%M", "01/03/20"),
+            ("%H:%M %d/%m/%Y", "01/03/2021"),
             ("%d/%m/%Y %H:%M:%S", "01/03/2021 10:60:00"),
             ("%d/%m/%Y %H:%M:%S", "01/03/2021 10:20:30."),
             ("%d/%m/%Y %H:%M:%S", "01/03/2021 10:20:30.5x"),
