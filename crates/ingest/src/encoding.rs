@@ -273,7 +273,7 @@ mod tests {
         // A lone high surrogate followed by `b`: the decoder reads `b` before reporting the surrogate.
         assert_eq!(
             encoding_error(b"\xFF\xFEa\0\n\0\x00\xD8b\0", "utf-16le"),
-            (2, 6, "00 d8 62 00".into())
+            (2, 6, "00".into())
         );
         // A gb18030 four-byte sequence broken at its third byte.
         let (line, offset, _) = encoding_error(b"x\n\x81\x30\x20\x30", "gb18030");

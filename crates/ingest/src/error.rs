@@ -23,7 +23,7 @@ pub enum IngestError {
     Empty { file: PathBuf },
 
     #[error(
-        "{file}:{line}: not valid {expected} (invalid bytes {bytes} at byte offset {byte_offset}); set `encoding` in the \
+        "{file}:{line}: not valid {expected} (first invalid byte {bytes} at byte offset {byte_offset}); set `encoding` in the \
          delivery config to the file's real encoding (a WHATWG label: utf-8, utf-8-bom, latin-1, windows-1252, windows-1256, \
          windows-1251, windows-874, iso-8859-6, gb18030, shift_jis, utf-16le, utf-16be, ...) or re-save the file as UTF-8"
     )]

@@ -417,14 +417,13 @@ impl RawTableBuilder {
     }
 }
 
-/// Up to four bytes in hex, for error messages.
+/// The first byte that cannot be decoded, in hex, for error messages: enough to tell a code page (`e9` is Latin-1
+/// `é`), never a run of a cell's bytes that could spell part of a name.
 pub(crate) fn hex_bytes(bytes: &[u8]) -> String {
     bytes
-        .iter()
-        .take(4)
+        .first()
         .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
