@@ -41,10 +41,12 @@
 //! `csv/shift_jis_cut.csv`: bytes that are not valid in the encoding). They have no cells to compare; the second
 //! test runs them and checks that `dh run` fails exactly their countries, naming the line and byte offset.
 
+mod common;
+
+use common::{describe, s, workspace};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use arrow::array::{
     Array, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
@@ -66,38 +68,8 @@ const MISSING: [(i64, &str); 5] = [
     (-5, "declared_missing"),
 ];
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
 fn corpus_dir() -> PathBuf {
     workspace().join("crates/ingest/tests/corpus")
-}
-
-fn dh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dh"))
-        .args(args)
-        .current_dir(workspace())
-        .env("DH_PSEUDONYM_KEY", KEY)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run dh")
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 /// One column of a corpus file as its expected content describes it.
@@ -1059,15 +1031,18 @@ fn every_corpus_file_comes_through_dh_run_cell_by_cell() {
         }
     }
 
-    let validate = dh(&[
-        "validate",
-        "--config-dir",
-        s(&config),
-        "--schema-dir",
-        s(&schemas),
-        "--raw-dir",
-        s(&raw),
-    ]);
+    let validate = common::dh(
+        Some(KEY),
+        &[
+            "validate",
+            "--config-dir",
+            s(&config),
+            "--schema-dir",
+            s(&schemas),
+            "--raw-dir",
+            s(&raw),
+        ],
+    );
     // `dh validate` lists exactly the cells the run will quarantine (exit 4: row problems), and nothing else.
     let mut failures = Vec::new();
     let listed = listed_row_problems(&String::from_utf8_lossy(&validate.stdout));
@@ -1089,22 +1064,25 @@ fn every_corpus_file_comes_through_dh_run_cell_by_cell() {
             String::from_utf8_lossy(&validate.stderr)
         ));
     }
-    let result = dh(&[
-        "run",
-        "--raw-dir",
-        s(&raw),
-        "--out-dir",
-        s(&out),
-        "--config-dir",
-        s(&config),
-        "--schema-dir",
-        s(&schemas),
-        "--pipelines-dir",
-        s(&root.join("pipelines")),
-        "--jobs",
-        "2",
-        "--quiet",
-    ]);
+    let result = common::dh(
+        Some(KEY),
+        &[
+            "run",
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out),
+            "--config-dir",
+            s(&config),
+            "--schema-dir",
+            s(&schemas),
+            "--pipelines-dir",
+            s(&root.join("pipelines")),
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+    );
     assert!(result.status.success(), "dh run: {}", describe(&result));
     let manifest: Value =
         serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).expect("manifest"))
@@ -1266,22 +1244,25 @@ fn undecodable_corpus_files_fail_only_their_country_naming_line_and_byte() {
         countries.push(iso3);
     }
 
-    let result = dh(&[
-        "run",
-        "--raw-dir",
-        s(&raw),
-        "--out-dir",
-        s(&out),
-        "--config-dir",
-        s(&config),
-        "--schema-dir",
-        s(&schemas),
-        "--pipelines-dir",
-        s(&root.join("pipelines")),
-        "--jobs",
-        "2",
-        "--quiet",
-    ]);
+    let result = common::dh(
+        Some(KEY),
+        &[
+            "run",
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out),
+            "--config-dir",
+            s(&config),
+            "--schema-dir",
+            s(&schemas),
+            "--pipelines-dir",
+            s(&root.join("pipelines")),
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+    );
     assert_eq!(result.status.code(), Some(4), "{}", describe(&result));
     let manifest: Value =
         serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).expect("manifest"))

@@ -9,48 +9,21 @@
 //! questionnaire and codebook, and the result must validate clean and run into an `OUT` that already holds the 13
 //! configured countries, without changing their outputs.
 
+mod common;
+
+use common::{describe, s, workspace};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use arrow::array::{Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const KEY: &str = "jordan-onboarding-test-key-0123456789abcdef";
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-fn dh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dh"))
-        .args(args)
-        .current_dir(workspace())
-        .env("DH_PSEUDONYM_KEY", KEY)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run dh")
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn ok(out: &Output, what: &str) {
     assert!(out.status.success(), "{what}: {}", describe(out));
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 /// Merges `edit` into `into`: tables key by key, any other value replaced. Returns the dotted keys whose value the
@@ -133,18 +106,21 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
 
     // The 13 configured countries, run once: the OUT Jordan joins.
     ok(
-        &dh(&["synth", "--out", s(&raw), "--seed", "3"]),
+        &common::dh(Some(KEY), &["synth", "--out", s(&raw), "--seed", "3"]),
         "dh synth (13 countries)",
     );
     ok(
-        &dh(&[
-            "run",
-            "--raw-dir",
-            s(&raw),
-            "--out-dir",
-            s(&out_dir),
-            "--quiet",
-        ]),
+        &common::dh(
+            Some(KEY),
+            &[
+                "run",
+                "--raw-dir",
+                s(&raw),
+                "--out-dir",
+                s(&out_dir),
+                "--quiet",
+            ],
+        ),
         "dh run (13 countries)",
     );
     let before = files_under(&out_dir.join("normalised"));
@@ -160,15 +136,18 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
     fs::copy(fixtures.join("agency.toml"), agency_cfg.join("JOR.toml")).expect("copy");
     let agency_raw = tmp.path().join("agency-raw");
     ok(
-        &dh(&[
-            "synth",
-            "--out",
-            s(&agency_raw),
-            "--countries",
-            "JOR",
-            "--config-dir",
-            s(&agency_cfg),
-        ]),
+        &common::dh(
+            Some(KEY),
+            &[
+                "synth",
+                "--out",
+                s(&agency_raw),
+                "--countries",
+                "JOR",
+                "--config-dir",
+                s(&agency_cfg),
+            ],
+        ),
         "dh synth JOR",
     );
     fs::rename(agency_raw.join("JOR"), raw.join("JOR")).expect("move the delivery");
@@ -192,17 +171,20 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
             fs::copy(&p, config.join(p.file_name().expect("name"))).expect("copy");
         }
     }
-    let out = dh(&[
-        "country",
-        "new",
-        "JOR",
-        "--from",
-        s(&raw.join("JOR")),
-        "--config-dir",
-        s(&config),
-        "--schema-dir",
-        s(&schemas),
-    ]);
+    let out = common::dh(
+        Some(KEY),
+        &[
+            "country",
+            "new",
+            "JOR",
+            "--from",
+            s(&raw.join("JOR")),
+            "--config-dir",
+            s(&config),
+            "--schema-dir",
+            s(&schemas),
+        ],
+    );
     ok(&out, "dh country new JOR");
     eprintln!("{}", String::from_utf8_lossy(&out.stdout).trim_end());
     let skeleton = fs::read_to_string(config.join("JOR.toml")).expect("skeleton");
@@ -232,36 +214,42 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
 
     // Step 5: validate clean (config and every row of the delivery).
     let started = std::time::Instant::now();
-    let out = dh(&[
-        "validate",
-        "--countries",
-        "JOR",
-        "--config-dir",
-        s(&config),
-        "--schema-dir",
-        s(&schemas),
-        "--raw-dir",
-        s(&raw),
-    ]);
+    let out = common::dh(
+        Some(KEY),
+        &[
+            "validate",
+            "--countries",
+            "JOR",
+            "--config-dir",
+            s(&config),
+            "--schema-dir",
+            s(&schemas),
+            "--raw-dir",
+            s(&raw),
+        ],
+    );
     ok(&out, "dh validate --countries JOR");
     eprintln!("dh validate --countries JOR: {:.2?}", started.elapsed());
 
     // Step 6: the run adds Jordan to the OUT of 13 countries.
     let started = std::time::Instant::now();
-    let out = dh(&[
-        "run",
-        "--countries",
-        "JOR",
-        "--config-dir",
-        s(&config),
-        "--schema-dir",
-        s(&schemas),
-        "--raw-dir",
-        s(&raw),
-        "--out-dir",
-        s(&out_dir),
-        "--quiet",
-    ]);
+    let out = common::dh(
+        Some(KEY),
+        &[
+            "run",
+            "--countries",
+            "JOR",
+            "--config-dir",
+            s(&config),
+            "--schema-dir",
+            s(&schemas),
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out_dir),
+            "--quiet",
+        ],
+    );
     ok(&out, "dh run --countries JOR");
     eprintln!("dh run --countries JOR: {:.2?}", started.elapsed());
 

@@ -3,36 +3,11 @@
 //! skeleton into a copy of countries/, and filling its TODOs from Thailand's mapping makes
 //! `dh validate --countries ARM` report exactly what it reports for Thailand on the same files.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::{Command, Output};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-fn dh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dh"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("run dh")
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use common::{describe, s, workspace};
 
 /// Copies every key of `from` that `into` lacks, recursing into tables (the skeleton's own values win).
 fn fill_missing(into: &mut toml::Table, from: &toml::Table) {
@@ -73,7 +48,7 @@ fn onboarding_a_new_country_from_a_synthetic_delivery_validates_clean_once_fille
     let root = workspace();
     let tmp = tempfile::tempdir().expect("tempdir");
     let raw = tmp.path().join("raw");
-    let out = dh(&["synth", "--out", s(&raw), "--countries", "THA"]);
+    let out = common::dh(None, &["synth", "--out", s(&raw), "--countries", "THA"]);
     assert!(out.status.success(), "{}", describe(&out));
 
     // Armenia's delivery folder: Thailand's files under a new code.
@@ -107,7 +82,7 @@ fn onboarding_a_new_country_from_a_synthetic_delivery_validates_clean_once_fille
         if force {
             args.push("--force");
         }
-        dh(&args)
+        common::dh(None, &args)
     };
     let out = new(false);
     assert!(out.status.success(), "{}", describe(&out));
@@ -181,7 +156,7 @@ fn onboarding_a_new_country_from_a_synthetic_delivery_validates_clean_once_fille
         if config_only {
             args.push("--config-only");
         }
-        dh(&args)
+        common::dh(None, &args)
     };
     let out = validate("ARM", true);
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));

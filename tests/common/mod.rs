@@ -1,0 +1,44 @@
+//! Helpers shared by the end-to-end tests of this folder (each test file is its own crate and declares
+//! `mod common;`): the workspace root, the real `dh` binary run from it, and how a failed run is described.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root (where `countries/`, `schemas/` and `pipelines/` are).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// Runs the real `dh` with `args` from the workspace root, with `key` as the pseudonymisation key when given and
+/// without `RUST_LOG` (so logs do not depend on the caller's environment).
+pub fn dh(key: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dh"));
+    command
+        .args(args)
+        .current_dir(workspace())
+        .env_remove("RUST_LOG");
+    if let Some(key) = key {
+        command.env("DH_PSEUDONYM_KEY", key);
+    }
+    command.output().expect("run dh")
+}
+
+/// Exit code, stdout and stderr of a run, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A path as a command-line argument.
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
