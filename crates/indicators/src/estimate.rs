@@ -153,22 +153,33 @@ pub fn estimate_indicator(
 /// The single row of an indicator whose table the country did not deliver (`delivered = false`): the total,
 /// flagged `not_collected`, with nothing estimated (the same shape as a family indicator without its table).
 pub fn not_delivered_row(indicator: &Indicator) -> EstimateRow {
-    EstimateRow {
-        indicator: indicator.id.clone(),
-        indicator_version: indicator.version.clone(),
-        domain: TOTAL.into(),
-        domain_value: TOTAL.into(),
-        estimate: None,
-        se: None,
-        ci_lower: None,
-        ci_upper: None,
-        ci_method: indicator.ci_method.name(),
-        df: None,
-        deff: None,
-        n_unweighted: 0,
-        n_weighted: 0.0,
-        population_estimate: None,
-        flag: Flag::NotCollected,
+    EstimateRow::not_collected(
+        &indicator.id,
+        &indicator.version,
+        indicator.ci_method.name(),
+    )
+}
+
+impl EstimateRow {
+    /// The total row of an indicator with nothing to estimate, flagged `not_collected`.
+    pub fn not_collected(id: &str, version: &str, ci_method: &'static str) -> EstimateRow {
+        EstimateRow {
+            indicator: id.to_string(),
+            indicator_version: version.to_string(),
+            domain: TOTAL.into(),
+            domain_value: TOTAL.into(),
+            estimate: None,
+            se: None,
+            ci_lower: None,
+            ci_upper: None,
+            ci_method,
+            df: None,
+            deff: None,
+            n_unweighted: 0,
+            n_weighted: 0.0,
+            population_estimate: None,
+            flag: Flag::NotCollected,
+        }
     }
 }
 

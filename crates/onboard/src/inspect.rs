@@ -113,7 +113,8 @@ pub struct FileLayout {
 }
 
 impl FileLayout {
-    fn new(format: Format) -> Self {
+    /// How a file of `format` reads when nothing else is known (the readers' defaults).
+    pub fn new(format: Format) -> Self {
         FileLayout {
             format,
             encoding: Encoding::UTF8,

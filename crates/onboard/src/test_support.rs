@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use dh_config::SchemaSet;
-use dh_config::country::{Encoding, Format, LineEnding};
+use dh_config::country::Format;
 
 use crate::inspect::{FileLayout, InspectedFile, VariableProfile, looks_like_identifier};
 
@@ -41,19 +41,7 @@ pub fn variable(name: &str, values: &[&str], labels: &[(&str, &str)]) -> Variabl
 pub fn sav_file(name: &str, variables: Vec<VariableProfile>) -> InspectedFile {
     InspectedFile {
         file_name: name.into(),
-        layout: FileLayout {
-            format: Format::Sav,
-            encoding: Encoding::UTF8,
-            encoding_decided: true,
-            encoding_note: None,
-            encoding_check: false,
-            delimiter: ",".into(),
-            line_ending: LineEnding::Lf,
-            sheet: None,
-            header_row: 1,
-            skip_rows: 0,
-            rows_above: 0,
-        },
+        layout: FileLayout::new(Format::Sav),
         sheets: Vec::new(),
         rows: 10,
         variables,

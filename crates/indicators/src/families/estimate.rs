@@ -331,23 +331,7 @@ fn has_data_in_reference_years(ind: &FamilyIndicator, inputs: &Inputs) -> bool {
 }
 
 fn not_collected(ind: &FamilyIndicator) -> EstimateRow {
-    EstimateRow {
-        indicator: ind.id.clone(),
-        indicator_version: ind.version.clone(),
-        domain: TOTAL.into(),
-        domain_value: TOTAL.into(),
-        estimate: None,
-        se: None,
-        ci_lower: None,
-        ci_upper: None,
-        ci_method: "none",
-        df: None,
-        deff: None,
-        n_unweighted: 0,
-        n_weighted: 0.0,
-        population_estimate: None,
-        flag: Flag::NotCollected,
-    }
+    EstimateRow::not_collected(&ind.id, &ind.version, "none")
 }
 
 /// Every family indicator of `catalogue` for one country's normalised tables (catalogue order), with the
