@@ -147,14 +147,16 @@ fn load_sheet(path: &Path, wanted: Option<&str>) -> Result<Sheet, IngestError> {
             .cloned()
             .ok_or_else(|| format_error(path, "the workbook has no worksheet".to_string()))?,
     };
-    let first_error = match read_sheet(&mut workbook, &name) {
-        Ok(sheet) => return Ok(sheet),
-        Err(e) => e,
-    };
+    let first = read_sheet(&mut workbook, &name);
     let unreadable =
         |e: &XlsxError| format_error(path, format!("worksheet `{name}`: {}", describe(e)));
+    // calamine refuses a padded number but reads a padded shared-string index as string 0 without an error: a sheet
+    // with either is read through the repaired copy.
+    if first.is_ok() && !repair::has_padded_values(path, &name) {
+        return first.map_err(|e| unreadable(&e));
+    }
     let Some(bytes) = repair::repaired_workbook(path, &name)? else {
-        return Err(unreadable(&first_error));
+        return first.map_err(|e| unreadable(&e));
     };
     let mut repaired = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     read_sheet(&mut repaired, &name).map_err(|e| unreadable(&e))

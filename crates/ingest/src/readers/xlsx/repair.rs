@@ -47,6 +47,31 @@ pub(super) fn repaired_workbook(path: &Path, sheet: &str) -> Result<Option<Vec<u
     Ok(rezip(&mut zip, &entry, &fixed))
 }
 
+/// Whether the worksheet named `sheet` holds a value with blanks around it (`<v> 3</v>`). calamine refuses a padded
+/// number, but reads a padded shared-string index as string 0 without a word: such a sheet must be read through
+/// [`repaired_workbook`] even when calamine read it. A byte scan of the sheet's XML (no parsing); `false` when the
+/// part cannot be found (calamine reports that itself).
+pub(super) fn has_padded_values(path: &Path, sheet: &str) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(mut zip) = ZipArchive::new(BufReader::new(file)) else {
+        return false;
+    };
+    let Some(entry) = sheet_part(&mut zip, sheet) else {
+        return false;
+    };
+    read_part(&mut zip, &entry, MAX_SHEET_XML).is_some_and(|xml| padded(&xml))
+}
+
+/// Whether `xml` has a `<v>` value starting or ending with a blank.
+fn padded(xml: &[u8]) -> bool {
+    let blank = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_whitespace());
+    memchr::memmem::find_iter(xml, b"<v>").any(|at| blank(xml.get(at + 3)))
+        || memchr::memmem::find_iter(xml, b"</v>")
+            .any(|at| blank(at.checked_sub(1).and_then(|i| xml.get(i))))
+}
+
 /// A cell whose value cannot be read as its type says.
 #[derive(Debug, PartialEq)]
 pub(super) struct BadCell {

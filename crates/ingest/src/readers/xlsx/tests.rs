@@ -159,6 +159,41 @@ fn leading_blank_in_a_number_cell_reads_as_the_number() {
     assert_eq!(cells(&t, "id"), ["1", "2"]);
 }
 
+/// calamine reads a shared-string index with a blank (`<v> 1</v>`) as string 0 without an error: the cell would
+/// silently hold another cell's text. Such a sheet is read through the repaired copy.
+#[test]
+fn padded_shared_string_index_reads_its_own_string() {
+    let rows = [
+        row(1, &[s("A1", "id"), s("B1", "place")]),
+        row(
+            2,
+            &[
+                n("A2", "1", 0),
+                r#"<c r="B2" t="s"><v> 1</v></c>"#.to_string(),
+            ],
+        ),
+        row(
+            3,
+            &[
+                n("A3", "2", 0),
+                r#"<c r="B3" t="s"><v>0</v></c>"#.to_string(),
+            ],
+        ),
+    ]
+    .concat();
+    let bytes = workbook(&[("Sheet1", &rows, "")], false);
+    let mut zip = zip::ZipWriter::new_append(std::io::Cursor::new(bytes)).unwrap();
+    zip.start_file("xl/sharedStrings.xml", SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(
+        br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>Amman</t></si><si><t>Irbid</t></si></sst>"#,
+    )
+    .unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    let t = read(&bytes, &delivery(&["id", "place"])).unwrap();
+    assert_eq!(cells(&t, "place"), ["Irbid", "Amman"]);
+}
+
 #[test]
 fn unreadable_cell_is_an_error_naming_sheet_and_cell_not_content() {
     let rows = [
