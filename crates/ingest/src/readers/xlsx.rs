@@ -150,9 +150,9 @@ fn load_sheet(path: &Path, wanted: Option<&str>) -> Result<Sheet, IngestError> {
     let first = read_sheet(&mut workbook, &name);
     let unreadable =
         |e: &XlsxError| format_error(path, format!("worksheet `{name}`: {}", describe(e)));
-    // calamine refuses a padded number but reads a padded shared-string index as string 0 without an error: a sheet
-    // with either is read through the repaired copy.
-    if first.is_ok() && !repair::has_padded_values(path, &name) {
+    // calamine refuses a padded number but reads a padded or non-numeric shared-string index as string 0 without an
+    // error: a sheet with any of them is read through the repaired copy.
+    if first.is_ok() && !repair::has_suspect_values(path, &name) {
         return first.map_err(|e| unreadable(&e));
     }
     let Some(bytes) = repair::repaired_workbook(path, &name)? else {

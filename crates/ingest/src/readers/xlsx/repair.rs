@@ -47,11 +47,12 @@ pub(super) fn repaired_workbook(path: &Path, sheet: &str) -> Result<Option<Vec<u
     Ok(rezip(&mut zip, &entry, &fixed))
 }
 
-/// Whether the worksheet named `sheet` holds a value with blanks around it (`<v> 3</v>`). calamine refuses a padded
-/// number, but reads a padded shared-string index as string 0 without a word: such a sheet must be read through
-/// [`repaired_workbook`] even when calamine read it. A byte scan of the sheet's XML (no parsing); `false` when the
-/// part cannot be found (calamine reports that itself).
-pub(super) fn has_padded_values(path: &Path, sheet: &str) -> bool {
+/// Whether the worksheet named `sheet` holds a value calamine may misread without an error: one with blanks around
+/// it (`<v> 3</v>`; a padded number is refused, but a padded shared-string index reads as string 0) or a
+/// shared-string cell whose value is not an index (also read as string 0). Such a sheet must be read through
+/// [`repaired_workbook`], which trims what can be trimmed and names the cell that cannot be read. A byte scan of the
+/// sheet's XML (no parsing); `false` when the part cannot be found (calamine reports that itself).
+pub(super) fn has_suspect_values(path: &Path, sheet: &str) -> bool {
     let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
@@ -61,15 +62,33 @@ pub(super) fn has_padded_values(path: &Path, sheet: &str) -> bool {
     let Some(entry) = sheet_part(&mut zip, sheet) else {
         return false;
     };
-    read_part(&mut zip, &entry, MAX_SHEET_XML).is_some_and(|xml| padded(&xml))
+    read_part(&mut zip, &entry, MAX_SHEET_XML).is_some_and(|xml| suspect(&xml))
 }
 
-/// Whether `xml` has a `<v>` value starting or ending with a blank.
-fn padded(xml: &[u8]) -> bool {
+/// See [`has_suspect_values`].
+fn suspect(xml: &[u8]) -> bool {
     let blank = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_whitespace());
-    memchr::memmem::find_iter(xml, b"<v>").any(|at| blank(xml.get(at + 3)))
+    let padded = memchr::memmem::find_iter(xml, b"<v>").any(|at| blank(xml.get(at + 3)))
         || memchr::memmem::find_iter(xml, b"</v>")
-            .any(|at| blank(at.checked_sub(1).and_then(|i| xml.get(i))))
+            .any(|at| blank(at.checked_sub(1).and_then(|i| xml.get(i))));
+    padded
+        || [&b" t=\"s\""[..], &b" t='s'"[..]].iter().any(|attr| {
+            memchr::memmem::find_iter(xml, attr).any(|at| {
+                let rest = &xml[at..];
+                // The value of this cell: between its first `<v>` and `</v>`, if before the cell ends.
+                let end_of_cell = memchr::memmem::find(rest, b"</c>").unwrap_or(rest.len());
+                let cell = &rest[..end_of_cell];
+                match (
+                    memchr::memmem::find(cell, b"<v>"),
+                    memchr::memmem::find(cell, b"</v>"),
+                ) {
+                    (Some(open), Some(close)) if open + 3 <= close => {
+                        !cell[open + 3..close].iter().all(u8::is_ascii_digit)
+                    }
+                    _ => false,
+                }
+            })
+        })
 }
 
 /// A cell whose value cannot be read as its type says.

@@ -159,6 +159,18 @@ fn leading_blank_in_a_number_cell_reads_as_the_number() {
     assert_eq!(cells(&t, "id"), ["1", "2"]);
 }
 
+/// `bytes` (a workbook) with a shared-strings part holding `Amman` (index 0) and `Irbid` (index 1).
+fn with_shared_strings(bytes: Vec<u8>) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new_append(std::io::Cursor::new(bytes)).unwrap();
+    zip.start_file("xl/sharedStrings.xml", SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(
+        br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>Amman</t></si><si><t>Irbid</t></si></sst>"#,
+    )
+    .unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
 /// calamine reads a shared-string index with a blank (`<v> 1</v>`) as string 0 without an error: the cell would
 /// silently hold another cell's text. Such a sheet is read through the repaired copy.
 #[test]
@@ -181,17 +193,18 @@ fn padded_shared_string_index_reads_its_own_string() {
         ),
     ]
     .concat();
-    let bytes = workbook(&[("Sheet1", &rows, "")], false);
-    let mut zip = zip::ZipWriter::new_append(std::io::Cursor::new(bytes)).unwrap();
-    zip.start_file("xl/sharedStrings.xml", SimpleFileOptions::default())
-        .unwrap();
-    zip.write_all(
-        br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>Amman</t></si><si><t>Irbid</t></si></sst>"#,
-    )
-    .unwrap();
-    let bytes = zip.finish().unwrap().into_inner();
+    let bytes = with_shared_strings(workbook(&[("Sheet1", &rows, "")], false));
     let t = read(&bytes, &delivery(&["id", "place"])).unwrap();
     assert_eq!(cells(&t, "place"), ["Irbid", "Amman"]);
+
+    // An index that is not a number is named as an unreadable cell, never read as string 0.
+    let rows = rows.replace(r#"<v> 1</v>"#, "<v>x1</v>");
+    let bytes = with_shared_strings(workbook(&[("Sheet1", &rows, "")], false));
+    let err = read(&bytes, &delivery(&["id", "place"])).unwrap_err();
+    assert!(
+        matches!(err, IngestError::UnreadableCell { ref cell, .. } if cell == "B2"),
+        "{err}"
+    );
 }
 
 #[test]
