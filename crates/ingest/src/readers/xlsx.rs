@@ -147,19 +147,37 @@ fn load_sheet(path: &Path, wanted: Option<&str>) -> Result<Sheet, IngestError> {
             .cloned()
             .ok_or_else(|| format_error(path, "the workbook has no worksheet".to_string()))?,
     };
-    let first = read_sheet(&mut workbook, &name);
     let unreadable =
         |e: &XlsxError| format_error(path, format!("worksheet `{name}`: {}", describe(e)));
+    let scan = repair::scan_sheet(path, &name);
+    let with_merges = |mut sheet: Sheet, workbook: &mut Xlsx<_>| -> Result<Sheet, XlsxError> {
+        sheet.merged = match &scan {
+            Some(scan) => scan.merged.clone(),
+            None => workbook
+                .merge_cells_by_sheet_name(&name)?
+                .into_iter()
+                .map(|d| (d.start, d.end))
+                .collect(),
+        };
+        Ok(sheet)
+    };
+    let first = read_sheet(&mut workbook, &name);
     // calamine refuses a padded number but reads a padded or non-numeric shared-string index as string 0 without an
     // error: a sheet with any of them is read through the repaired copy.
-    if first.is_ok() && !repair::has_suspect_values(path, &name) {
-        return first.map_err(|e| unreadable(&e));
+    if first.is_ok() && !scan.as_ref().is_some_and(|s| s.suspect) {
+        return first
+            .and_then(|sheet| with_merges(sheet, &mut workbook))
+            .map_err(|e| unreadable(&e));
     }
     let Some(bytes) = repair::repaired_workbook(path, &name)? else {
-        return first.map_err(|e| unreadable(&e));
+        return first
+            .and_then(|sheet| with_merges(sheet, &mut workbook))
+            .map_err(|e| unreadable(&e));
     };
     let mut repaired = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
-    read_sheet(&mut repaired, &name).map_err(|e| unreadable(&e))
+    read_sheet(&mut repaired, &name)
+        .and_then(|sheet| with_merges(sheet, &mut workbook))
+        .map_err(|e| unreadable(&e))
 }
 
 /// calamine's error text, except for the errors whose text would quote a cell's content.
@@ -194,16 +212,11 @@ fn read_sheet<RS: Read + Seek>(workbook: &mut Xlsx<RS>, name: &str) -> Result<Sh
     if !cells.is_sorted_by_key(|c| (c.0, c.1)) {
         cells.sort_by_key(|c| (c.0, c.1));
     }
-    let merged = workbook
-        .merge_cells_by_sheet_name(name)?
-        .into_iter()
-        .map(|d| (d.start, d.end))
-        .collect();
     Ok(Sheet {
         name: name.to_string(),
         cells,
         formulas_without_value,
-        merged,
+        merged: Vec::new(),
     })
 }
 

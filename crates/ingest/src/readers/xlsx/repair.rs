@@ -1,4 +1,5 @@
-//! Second chance for a worksheet calamine refuses over one cell: finds the sheet's XML in the workbook, trims the
+//! A sheet's raw XML: a byte scan for what calamine would misread silently and for merged ranges ([`scan_sheet`]),
+//! and a second chance for a worksheet calamine refuses over one cell: finds the sheet's XML in the workbook, trims the
 //! blanks around values of number, boolean, error and shared-text cells (`<v> 41</v>`, which Excel and openpyxl read
 //! as 41), and returns the workbook with that sheet rewritten (the other parts copied as they are). A value that is
 //! still not what its cell type requires is an [`IngestError::UnreadableCell`] naming sheet and cell, never the value.
@@ -47,25 +48,72 @@ pub(super) fn repaired_workbook(path: &Path, sheet: &str) -> Result<Option<Vec<u
     Ok(rezip(&mut zip, &entry, &fixed))
 }
 
-/// Whether the worksheet named `sheet` holds a value calamine may misread without an error: one with blanks around
-/// it (`<v> 3</v>`; a padded number is refused, but a padded shared-string index reads as string 0) or a
-/// shared-string cell whose value is not an index (also read as string 0). Such a sheet must be read through
-/// [`repaired_workbook`], which trims what can be trimmed and names the cell that cannot be read. A byte scan of the
-/// sheet's XML (no parsing); `false` when the part cannot be found (calamine reports that itself).
-pub(super) fn has_suspect_values(path: &Path, sheet: &str) -> bool {
-    let Ok(file) = std::fs::File::open(path) else {
-        return false;
-    };
-    let Ok(mut zip) = ZipArchive::new(BufReader::new(file)) else {
-        return false;
-    };
-    let Some(entry) = sheet_part(&mut zip, sheet) else {
-        return false;
-    };
-    read_part(&mut zip, &entry, MAX_SHEET_XML).is_some_and(|xml| suspect(&xml))
+/// What a byte scan of a sheet's XML finds (no XML parsing; one decompression of the part).
+pub(super) struct SheetScan {
+    /// The sheet holds a value calamine may misread without an error: one with blanks around it (`<v> 3</v>`; a
+    /// padded number is refused, but a padded shared-string index reads as string 0) or a shared-string cell whose
+    /// value is not an index (also read as string 0). Such a sheet must be read through [`repaired_workbook`], which
+    /// trims what can be trimmed and names the cell that cannot be read.
+    pub suspect: bool,
+    /// Merged ranges ((first row, first column), (last row, last column)), 0-based, from `<mergeCell ref="A1:C3"/>`.
+    pub merged: Vec<((u32, u32), (u32, u32))>,
 }
 
-/// See [`has_suspect_values`].
+/// Scans the worksheet named `sheet`; `None` when its part cannot be found (calamine reports that itself).
+pub(super) fn scan_sheet(path: &Path, sheet: &str) -> Option<SheetScan> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut zip = ZipArchive::new(BufReader::new(file)).ok()?;
+    let entry = sheet_part(&mut zip, sheet)?;
+    let xml = read_part(&mut zip, &entry, MAX_SHEET_XML)?;
+    Some(SheetScan {
+        suspect: suspect(&xml),
+        merged: merged_ranges(&xml),
+    })
+}
+
+/// The `ref` of every `<mergeCell>` as 0-based corners; malformed refs are skipped.
+fn merged_ranges(xml: &[u8]) -> Vec<((u32, u32), (u32, u32))> {
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(xml, b"<mergeCell ") {
+        let rest = &xml[at..];
+        let tag = &rest[..memchr::memchr(b'>', rest).unwrap_or(rest.len())];
+        let Some(start) = memchr::memmem::find(tag, b"ref=").map(|i| i + 5) else {
+            continue;
+        };
+        let Some(value) = tag.get(start..) else {
+            continue;
+        };
+        let value = &value[..value
+            .iter()
+            .position(|b| *b == b'"' || *b == b'\'')
+            .unwrap_or(value.len())];
+        let Ok(text) = std::str::from_utf8(value) else {
+            continue;
+        };
+        let (first, last) = text.split_once(':').unwrap_or((text, text));
+        if let (Some(a), Some(b)) = (cell_position(first), cell_position(last)) {
+            out.push((a, b));
+        }
+    }
+    out
+}
+
+/// (0-based row, 0-based column) of a cell reference such as `AB12`.
+fn cell_position(reference: &str) -> Option<(u32, u32)> {
+    let reference = reference.trim().trim_start_matches('$');
+    let split = reference.find(|c: char| !c.is_ascii_alphabetic())?;
+    let (letters, digits) = reference.split_at(split);
+    if letters.is_empty() || letters.len() > 3 {
+        return None;
+    }
+    let col = letters.bytes().try_fold(0u32, |acc, b| {
+        Some(acc * 26 + u32::from(b.to_ascii_uppercase().checked_sub(b'A')?) + 1)
+    })?;
+    let row: u32 = digits.trim_start_matches('$').parse().ok()?;
+    Some((row.checked_sub(1)?, col - 1))
+}
+
+/// See [`SheetScan::suspect`].
 fn suspect(xml: &[u8]) -> bool {
     let blank = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_whitespace());
     let padded = memchr::memmem::find_iter(xml, b"<v>").any(|at| blank(xml.get(at + 3)))
@@ -352,6 +400,23 @@ fn rezip<R: Read + std::io::Seek>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn merged_ranges_and_cell_positions_from_bytes() {
+        assert_eq!(cell_position("A1"), Some((0, 0)));
+        assert_eq!(cell_position("$AB$12"), Some((11, 27)));
+        assert_eq!(cell_position("XFD1048576"), Some((1_048_575, 16_383)));
+        assert_eq!(cell_position("A0"), None);
+        assert_eq!(cell_position("12"), None);
+        assert_eq!(cell_position("ABCD1"), None);
+        let xml = br#"<sheetData/><mergeCells count="3"><mergeCell ref="A1:C2"/><mergeCell ref='D4'/><mergeCell ref="bad"/></mergeCells>"#;
+        assert_eq!(merged_ranges(xml), vec![((0, 0), (1, 2)), ((3, 3), (3, 3))]);
+        assert!(suspect(br#"<c r="B2" t="s"><v>x</v></c>"#));
+        assert!(suspect(br#"<c r="B2"><v>4 </v></c>"#));
+        assert!(!suspect(
+            br#"<c r="B2" s="1" t="s"><v>12</v></c><c r="C2"><v>4</v></c>"#
+        ));
+    }
+
     use super::*;
 
     fn trim(xml: &str) -> Result<Option<String>, BadCell> {
