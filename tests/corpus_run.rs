@@ -68,6 +68,29 @@ const MISSING: [(i64, &str); 5] = [
     (-5, "declared_missing"),
 ];
 
+/// `dh run` of the corpus countries in `config` (with the repository's pipelines) into `out`.
+fn run(raw: &Path, out: &Path, config: &Path, schemas: &Path) -> std::process::Output {
+    common::dh(
+        Some(KEY),
+        &[
+            "run",
+            "--raw-dir",
+            s(raw),
+            "--out-dir",
+            s(out),
+            "--config-dir",
+            s(config),
+            "--schema-dir",
+            s(schemas),
+            "--pipelines-dir",
+            s(&workspace().join("pipelines")),
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+    )
+}
+
 fn corpus_dir() -> PathBuf {
     workspace().join("crates/ingest/tests/corpus")
 }
@@ -1064,25 +1087,7 @@ fn every_corpus_file_comes_through_dh_run_cell_by_cell() {
             String::from_utf8_lossy(&validate.stderr)
         ));
     }
-    let result = common::dh(
-        Some(KEY),
-        &[
-            "run",
-            "--raw-dir",
-            s(&raw),
-            "--out-dir",
-            s(&out),
-            "--config-dir",
-            s(&config),
-            "--schema-dir",
-            s(&schemas),
-            "--pipelines-dir",
-            s(&root.join("pipelines")),
-            "--jobs",
-            "2",
-            "--quiet",
-        ],
-    );
+    let result = run(&raw, &out, &config, &schemas);
     assert!(result.status.success(), "dh run: {}", describe(&result));
     let manifest: Value =
         serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).expect("manifest"))
@@ -1244,25 +1249,7 @@ fn undecodable_corpus_files_fail_only_their_country_naming_line_and_byte() {
         countries.push(iso3);
     }
 
-    let result = common::dh(
-        Some(KEY),
-        &[
-            "run",
-            "--raw-dir",
-            s(&raw),
-            "--out-dir",
-            s(&out),
-            "--config-dir",
-            s(&config),
-            "--schema-dir",
-            s(&schemas),
-            "--pipelines-dir",
-            s(&root.join("pipelines")),
-            "--jobs",
-            "2",
-            "--quiet",
-        ],
-    );
+    let result = run(&raw, &out, &config, &schemas);
     assert_eq!(result.status.code(), Some(4), "{}", describe(&result));
     let manifest: Value =
         serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).expect("manifest"))

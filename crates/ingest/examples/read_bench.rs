@@ -25,20 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "xlsx" => Format::Xlsx,
         other => return Err(format!("unknown format `{other}`").into()),
     };
-    let delivery = Delivery {
-        file: file.clone(),
-        format,
-        encoding: Default::default(),
-        delimiter: ",".into(),
-        line_ending: Default::default(),
-        sheet: None,
-        delivered: true,
-        header_row: 1,
-        skip_rows: 0,
-        identifiers: Vec::new(),
-        missing: Default::default(),
-        columns: Default::default(),
-    };
+    let delivery = Delivery::new(file.clone(), format);
     let path = Path::new(file);
     let keep = ColumnSelection::every_column();
     let mut best = f64::INFINITY;

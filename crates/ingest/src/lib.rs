@@ -36,7 +36,7 @@ pub fn read_delivery(path: &Path, delivery: &Delivery) -> Result<RawTable, Inges
 mod tests {
     use super::*;
     use dh_config::ColumnMap;
-    use dh_config::country::{Encoding, Format, LineEnding};
+    use dh_config::country::{Encoding, Format};
     use rand::{Rng, SeedableRng};
 
     fn delivery(
@@ -46,17 +46,9 @@ mod tests {
         identifiers: &[&str],
     ) -> Delivery {
         Delivery {
-            file: "child.csv".into(),
-            format: Format::Csv,
-            encoding,
+            encoding: encoding,
             delimiter: delimiter.into(),
-            line_ending: LineEnding::Lf,
-            sheet: None,
-            delivered: true,
-            header_row: 1,
-            skip_rows: 0,
             identifiers: identifiers.iter().map(|s| s.to_string()).collect(),
-            missing: Default::default(),
             columns: mapped
                 .iter()
                 .map(|(h, s)| {
@@ -69,6 +61,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            ..Delivery::new("child.csv", Format::Csv)
         }
     }
 

@@ -33,19 +33,14 @@ fn corpus(dir: &str) -> Vec<(PathBuf, Value)> {
 fn delivery(format: Format, expected: &Value) -> Delivery {
     let columns = expected["columns"].as_object();
     Delivery {
-        file: expected["file"].as_str().unwrap().into(),
-        format,
         encoding: expected["encoding"]
             .as_str()
             .map_or(Encoding::UTF8, |l| Encoding::from_label(l).unwrap()),
         delimiter: expected["delimiter"].as_str().unwrap_or(",").into(),
         line_ending: LineEnding::Crlf,
         sheet: expected["sheet"].as_str().map(str::to_string),
-        delivered: true,
         header_row: expected["header_row"].as_u64().unwrap() as u32,
         skip_rows: expected["skip_rows"].as_u64().unwrap() as u32,
-        identifiers: vec![],
-        missing: Default::default(),
         columns: columns
             .into_iter()
             .flatten()
@@ -59,6 +54,7 @@ fn delivery(format: Format, expected: &Value) -> Delivery {
                 )
             })
             .collect(),
+        ..Delivery::new(expected["file"].as_str().unwrap(), format)
     }
 }
 

@@ -34,18 +34,8 @@ fn read(expected: &Value, dir: &Path) -> Result<RawTable, String> {
         other => panic!("format {other}"),
     };
     let delivery = Delivery {
-        file: file.display().to_string(),
-        format,
         encoding: Encoding::from_label(expected["encoding"].as_str().unwrap()).unwrap(),
-        delimiter: ",".into(),
-        line_ending: Default::default(),
-        sheet: None,
-        delivered: true,
-        header_row: 1,
-        skip_rows: 0,
-        identifiers: Vec::new(),
-        missing: Default::default(),
-        columns: Default::default(),
+        ..Delivery::new(file.display().to_string(), format)
     };
     reader_for(format, &file)
         .unwrap()
@@ -206,18 +196,8 @@ fn read_with(
     encoding: &str,
 ) -> Result<RawTable, dh_ingest::IngestError> {
     let delivery = Delivery {
-        file: path.display().to_string(),
-        format,
         encoding: Encoding::from_label(encoding).unwrap(),
-        delimiter: ",".into(),
-        line_ending: Default::default(),
-        sheet: None,
-        delivered: true,
-        header_row: 1,
-        skip_rows: 0,
-        identifiers: Vec::new(),
-        missing: Default::default(),
-        columns: Default::default(),
+        ..Delivery::new(path.display().to_string(), format)
     };
     reader_for(format, path)?.read(path, &delivery, &ColumnSelection::every_column())
 }

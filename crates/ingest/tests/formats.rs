@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dh_config::country::{Encoding, Format, LineEnding};
+use dh_config::country::Format;
 use dh_config::{ColumnMap, Delivery};
 use dh_ingest::{IngestError, RawTable, read_delivery};
 
@@ -16,17 +16,7 @@ fn fixture(name: &str) -> PathBuf {
 
 fn delivery(format: Format, sources: &[&str], identifiers: &[&str]) -> Delivery {
     Delivery {
-        file: "x".into(),
-        format,
-        encoding: Encoding::UTF8,
-        delimiter: ",".into(),
-        line_ending: LineEnding::Lf,
-        sheet: None,
-        delivered: true,
-        header_row: 1,
-        skip_rows: 0,
         identifiers: identifiers.iter().map(|s| s.to_string()).collect(),
-        missing: Default::default(),
         columns: sources
             .iter()
             .map(|s| {
@@ -39,6 +29,7 @@ fn delivery(format: Format, sources: &[&str], identifiers: &[&str]) -> Delivery 
                 )
             })
             .collect(),
+        ..Delivery::new("x", format)
     }
 }
 

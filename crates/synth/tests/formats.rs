@@ -35,20 +35,7 @@ fn sample_table() -> TextTable {
 }
 
 fn delivery(format: Format, file: &str) -> Delivery {
-    Delivery {
-        file: file.into(),
-        format,
-        encoding: Default::default(),
-        delimiter: ",".into(),
-        line_ending: Default::default(),
-        sheet: None,
-        delivered: true,
-        header_row: 1,
-        skip_rows: 0,
-        identifiers: Vec::new(),
-        missing: Default::default(),
-        columns: Default::default(),
-    }
+    Delivery::new(file, format)
 }
 
 fn read(path: &Path, d: &Delivery) -> RawTable {

@@ -59,22 +59,69 @@ pub(super) struct SheetScan {
     pub merged: Vec<((u32, u32), (u32, u32))>,
 }
 
-/// Scans the worksheet named `sheet`; `None` when its part cannot be found (calamine reports that itself).
+/// Scans the worksheet named `sheet`; `None` when its part cannot be found or read (calamine reports that itself).
+/// The part is decompressed in chunks, so memory stays at [`SCAN_CHUNK`] plus [`SCAN_KEEP`] whatever the sheet's size.
 pub(super) fn scan_sheet(path: &Path, sheet: &str) -> Option<SheetScan> {
     let file = std::fs::File::open(path).ok()?;
     let mut zip = ZipArchive::new(BufReader::new(file)).ok()?;
     let entry = sheet_part(&mut zip, sheet)?;
-    let xml = read_part(&mut zip, &entry, MAX_SHEET_XML)?;
-    Some(SheetScan {
-        suspect: suspect(&xml),
-        merged: merged_ranges(&xml),
-    })
+    let part = zip.by_name(&entry).ok()?;
+    scan_stream(part).ok()
+}
+
+/// Bytes decompressed per step of [`scan_sheet`].
+const SCAN_CHUNK: usize = 1 << 20;
+/// Bytes after a match's start that its check may look at (a cell up to its `</c>`, a `<mergeCell>` tag); a match
+/// nearer than this to the end of what has been read waits for the next chunk.
+const SCAN_KEEP: usize = 1 << 16;
+
+/// [`SheetScan`] of a sheet's XML read from `reader`, chunk by chunk: each match is looked at once, when
+/// [`SCAN_KEEP`] bytes after its start are in the window (or the part has ended).
+fn scan_stream(mut reader: impl Read) -> std::io::Result<SheetScan> {
+    let mut scan = SheetScan {
+        suspect: false,
+        merged: Vec::new(),
+    };
+    let mut window: Vec<u8> = Vec::with_capacity(SCAN_CHUNK + SCAN_KEEP);
+    let mut chunk = vec![0u8; SCAN_CHUNK];
+    // Matches starting before `start` were looked at in an earlier window (the byte before it is kept for `</v>`).
+    let mut start = 0;
+    loop {
+        let n = reader.read(&mut chunk)?;
+        window.extend_from_slice(&chunk[..n]);
+        let limit = if n == 0 {
+            window.len()
+        } else {
+            window.len().saturating_sub(SCAN_KEEP)
+        };
+        if limit > start {
+            scan.suspect = scan.suspect || suspect(&window, start..limit);
+            scan.merged.extend(merged_ranges(&window, start..limit));
+            window.drain(..limit - 1);
+            start = 1;
+        }
+        if n == 0 {
+            return Ok(scan);
+        }
+    }
+}
+
+/// Positions of `needle` in `xml` that start inside `range`.
+fn starts<'a>(
+    xml: &'a [u8],
+    needle: &'a [u8],
+    range: std::ops::Range<usize>,
+) -> impl Iterator<Item = usize> + 'a {
+    let from = range.start.min(xml.len());
+    memchr::memmem::find_iter(&xml[from..], needle)
+        .map(move |at| at + from)
+        .take_while(move |&at| at < range.end)
 }
 
 /// The `ref` of every `<mergeCell>` as 0-based corners; malformed refs are skipped.
-fn merged_ranges(xml: &[u8]) -> Vec<((u32, u32), (u32, u32))> {
+fn merged_ranges(xml: &[u8], range: std::ops::Range<usize>) -> Vec<((u32, u32), (u32, u32))> {
     let mut out = Vec::new();
-    for at in memchr::memmem::find_iter(xml, b"<mergeCell ") {
+    for at in starts(xml, b"<mergeCell ", range) {
         let rest = &xml[at..];
         let tag = &rest[..memchr::memchr(b'>', rest).unwrap_or(rest.len())];
         let Some(start) = memchr::memmem::find(tag, b"ref=").map(|i| i + 5) else {
@@ -114,14 +161,14 @@ fn cell_position(reference: &str) -> Option<(u32, u32)> {
 }
 
 /// See [`SheetScan::suspect`].
-fn suspect(xml: &[u8]) -> bool {
+fn suspect(xml: &[u8], range: std::ops::Range<usize>) -> bool {
     let blank = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_whitespace());
-    let padded = memchr::memmem::find_iter(xml, b"<v>").any(|at| blank(xml.get(at + 3)))
-        || memchr::memmem::find_iter(xml, b"</v>")
+    let padded = starts(xml, b"<v>", range.clone()).any(|at| blank(xml.get(at + 3)))
+        || starts(xml, b"</v>", range.clone())
             .any(|at| blank(at.checked_sub(1).and_then(|i| xml.get(i))));
     padded
         || [&b" t=\"s\""[..], &b" t='s'"[..]].iter().any(|attr| {
-            memchr::memmem::find_iter(xml, attr).any(|at| {
+            starts(xml, attr, range.clone()).any(|at| {
                 let rest = &xml[at..];
                 // The value of this cell: between its first `<v>` and `</v>`, if before the cell ends.
                 let end_of_cell = memchr::memmem::find(rest, b"</c>").unwrap_or(rest.len());
@@ -409,12 +456,55 @@ mod tests {
         assert_eq!(cell_position("12"), None);
         assert_eq!(cell_position("ABCD1"), None);
         let xml = br#"<sheetData/><mergeCells count="3"><mergeCell ref="A1:C2"/><mergeCell ref='D4'/><mergeCell ref="bad"/></mergeCells>"#;
-        assert_eq!(merged_ranges(xml), vec![((0, 0), (1, 2)), ((3, 3), (3, 3))]);
-        assert!(suspect(br#"<c r="B2" t="s"><v>x</v></c>"#));
-        assert!(suspect(br#"<c r="B2"><v>4 </v></c>"#));
-        assert!(!suspect(
-            br#"<c r="B2" s="1" t="s"><v>12</v></c><c r="C2"><v>4</v></c>"#
-        ));
+        let all = |x: &[u8]| 0..x.len();
+        assert_eq!(
+            merged_ranges(xml, all(xml)),
+            vec![((0, 0), (1, 2)), ((3, 3), (3, 3))]
+        );
+        let bad: &[u8] = br#"<c r="B2" t="s"><v>x</v></c>"#;
+        assert!(suspect(bad, all(bad)));
+        let padded: &[u8] = br#"<c r="B2"><v>4 </v></c>"#;
+        assert!(suspect(padded, all(padded)));
+        let fine: &[u8] = br#"<c r="B2" s="1" t="s"><v>12</v></c><c r="C2"><v>4</v></c>"#;
+        assert!(!suspect(fine, all(fine)));
+    }
+
+    /// Matches across chunk boundaries are found once: the streamed scan of a large sheet equals the scan of it
+    /// whole, whatever the read sizes.
+    #[test]
+    fn streamed_scan_finds_each_match_once_across_chunks() {
+        let mut xml = Vec::new();
+        for r in 1..=40_000u32 {
+            xml.extend_from_slice(
+                format!(r#"<row r="{r}"><c r="A{r}" t="s"><v>{r}</v></c></row>"#).as_bytes(),
+            );
+        }
+        xml.extend_from_slice(b"<c r=\"B9\"><v>3 </v></c><mergeCells>");
+        for r in 1..=3_000u32 {
+            xml.extend_from_slice(format!(r#"<mergeCell ref="A{r}:B{r}"/>"#).as_bytes());
+        }
+        xml.extend_from_slice(b"</mergeCells>");
+        assert!(xml.len() > 2 * SCAN_CHUNK);
+        /// A reader giving a few bytes at a time, so chunk boundaries fall everywhere.
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        for step in [1 << 20, 65_537, 4_099] {
+            let scan = scan_stream(Trickle(&xml, step)).unwrap();
+            assert!(scan.suspect, "step {step}");
+            assert_eq!(
+                scan.merged,
+                merged_ranges(&xml, 0..xml.len()),
+                "step {step}"
+            );
+            assert_eq!(scan.merged.len(), 3_000);
+        }
     }
 
     use super::*;

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use dh_config::country::{Encoding, Format, LineEnding};
+use dh_config::country::Format;
 use dh_config::{ColumnMap, Delivery};
 use rand::{Rng, SeedableRng};
 use zip::write::{SimpleFileOptions, ZipWriter};
@@ -92,17 +92,6 @@ fn row(r: u32, cells: &[String]) -> String {
 
 fn delivery(sources: &[&str]) -> Delivery {
     Delivery {
-        file: "w.xlsx".into(),
-        format: Format::Xlsx,
-        encoding: Encoding::UTF8,
-        delimiter: ",".into(),
-        line_ending: LineEnding::Lf,
-        sheet: None,
-        delivered: true,
-        header_row: 1,
-        skip_rows: 0,
-        identifiers: vec![],
-        missing: Default::default(),
         columns: sources
             .iter()
             .map(|s| {
@@ -115,6 +104,7 @@ fn delivery(sources: &[&str]) -> Delivery {
                 )
             })
             .collect(),
+        ..Delivery::new("w.xlsx", Format::Xlsx)
     }
 }
 
