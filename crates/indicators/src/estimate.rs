@@ -1,5 +1,5 @@
 //! Estimates of one indicator for one country: the total and every level of every disaggregation, each with its
-//! publication flag. Uses `dh-survey` (R `survey` equivalents): `svyciprop` (logit or Korn-Graubard = R's
+//! publication flags. Uses `dh-survey` (R `survey` equivalents): `svyciprop` (logit or Korn-Graubard = R's
 //! "beta") for proportions, `svymean` for means (and for the design effect of proportions), `svytotal` for counts.
 //!
 //! The denominator of a domain is the rows of [`Prepared::in_denominator`] in that level; rows outside keep the
@@ -7,28 +7,57 @@
 //! no case falls in it (`suppressed`). Suppressed and not-collected rows have null estimate, SE, interval, df,
 //! deff and population estimate. `population_estimate` is the estimate x the weighted denominator for
 //! proportions (e.g. "about 400,000 children"), the estimate itself for counts, and null for means.
+//!
+//! Counts. A count (`svytotal` of a 0/1 over the denominator) is p x N, N the domain's weighted denominator. Its
+//! Wald interval goes below zero in small domains, so it is not used ([`count_interval`]):
+//! * when N is fixed by the calibration (every row is in the denominator and the domain is the total or a raking
+//!   margin: sex, age band, urban/rural), var(count) = N^2 var(p) exactly, and the interval is the proportion's
+//!   logit interval (closed form `expit(logit(p) +- t_df se_p / (p (1 - p)))`, the interval R's
+//!   `svyciprop(method = "logit")` converges to, with svyciprop's degrees of freedom of the domain, which the row's
+//!   `df` then reports) times N; `ci_method` `logit`;
+//! * otherwise N is itself estimated, and the interval is the log-scale interval `T exp(+- t_df se_T / T)` with
+//!   the SE of the total (it keeps the variance of N, cannot go below 0 and is the usual interval for a positive
+//!   total); `ci_method` `log`;
+//! * at p = 0 (or p = 1 when N is fixed) the variance is 0 and the Clopper-Pearson boundary interval of the
+//!   proportion (below) times N is used; `ci_method` `korn_graubard`.
+//!
+//! Every published count and proportion is checked: no bound below 0, and a count inside its interval (a
+//! violation is an error, never a published row).
+//!
+//! Flags ([`crate::flags`]): the base rules on the unweighted denominator, then `unreliable` by the NCHS rules
+//! (RSE of counts and means, interval width and effective sample size of proportions).
+//!
+//! Banded domains ([`crate::bands`]): a level of a band derived from a column the universe restricts (the
+//! "14-15" age band of an item asked only from age 15) is published under its true range ("15"): the
+//! `domain_value` names the population the row estimates.
 
 use dh_survey::{
     CipropMethod, Deff, DomainSpec, Estimate, Factor, NA_CODE, Options, SurveyDesign, SurveyError,
     Variable,
 };
 
+use crate::bands::{DerivedBand, band_for, true_labels};
 use crate::catalogue::{CiMethod, Indicator, Statistic};
-use crate::flags::{Flag, publication_flag};
+use crate::flags::{Flag, Flags, Precision, publication_flag, reliability};
 use crate::pipeline_config::Thresholds;
 use crate::prepare::Prepared;
 
 /// The `domain` value of the whole-universe row.
 pub const TOTAL: &str = "total";
 
+/// Two-sided level of every interval.
+const ALPHA: f64 = 0.05;
+
 /// One output row (without the country, which the caller adds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EstimateRow {
     pub indicator: String,
     pub indicator_version: String,
+    /// What the estimate is: `proportion`, `mean`, `count` (survey) or the family statistic (`share`, ...).
+    pub statistic: &'static str,
     /// `total` or the disaggregation column.
     pub domain: String,
-    /// `total` or the level.
+    /// `total` or the level (its true range for a band the universe cuts, see [`crate::bands`]).
     pub domain_value: String,
     pub estimate: Option<f64>,
     pub se: Option<f64>,
@@ -40,7 +69,10 @@ pub struct EstimateRow {
     pub n_unweighted: usize,
     pub n_weighted: f64,
     pub population_estimate: Option<f64>,
+    /// The first of `flags` in [`Flag::PRECEDENCE`] (`ok` when none holds); set with [`EstimateRow::set_flags`].
     pub flag: Flag,
+    /// Every condition that holds.
+    pub flags: Flags,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -52,24 +84,40 @@ pub struct EstimateError {
     pub source: SurveyError,
 }
 
+/// What the estimator needs besides the indicator, its rows and the design.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    pub thresholds: &'a Thresholds,
+    /// Columns whose level totals the design's weights are calibrated to (the raking margins).
+    pub calibrated: &'a [String],
+    /// Banded columns derived from numeric ones (schemas), for the true labels of cut bands.
+    pub bands: &'a [DerivedBand],
+}
+
 /// Estimates `indicator` from its prepared rows on `design` (the country's raked design, same rows and order).
 pub fn estimate_indicator(
     design: &SurveyDesign,
     indicator: &Indicator,
     prepared: &Prepared,
-    thresholds: &Thresholds,
+    settings: &Settings<'_>,
 ) -> Result<Vec<EstimateRow>, EstimateError> {
+    let thresholds = settings.thresholds;
     let n = prepared.in_denominator.len();
+    let error = |domain: &str, source: SurveyError| EstimateError {
+        indicator: indicator.id.clone(),
+        domain: domain.to_string(),
+        source,
+    };
     if design.n_rows() != n {
-        return Err(EstimateError {
-            indicator: indicator.id.clone(),
-            domain: TOTAL.into(),
-            source: SurveyError::Invalid(format!(
+        return Err(error(
+            TOTAL,
+            SurveyError::Invalid(format!(
                 "design has {} rows, the indicator's table {n}",
                 design.n_rows()
             )),
-        });
+        ));
     }
+    let everyone = prepared.in_denominator.iter().all(|&b| b);
     let mut rows = Vec::new();
     let total_codes = vec![0u32; n];
     let total_levels = vec![TOTAL.to_string()];
@@ -97,25 +145,33 @@ pub fn estimate_indicator(
                 .iter()
                 .any(|(nu, _)| !publication_flag(*nu, false, thresholds).hides_estimate());
         let estimates = if any_published {
-            run_estimators(design, indicator, prepared, &spec).map_err(|source| EstimateError {
-                indicator: indicator.id.clone(),
-                domain: domain.to_string(),
-                source,
-            })?
+            run_estimators(design, indicator, prepared, &spec).map_err(|e| error(domain, e))?
         } else {
             Vec::new()
         };
+        let labels: Vec<Option<String>> = band_for(settings.bands, &indicator.table, domain)
+            .filter(|_| *domain != TOTAL)
+            .map(|band| true_labels(indicator.universe.expr(), band))
+            .filter(|l| l.len() == levels.len())
+            .unwrap_or_else(|| vec![None; levels.len()]);
+        let calibrated =
+            everyone && (*domain == TOTAL || settings.calibrated.iter().any(|c| c == domain));
         for (level, label) in levels.iter().enumerate() {
             let (n_unweighted, n_weighted) = counts[level];
-            let flag = publication_flag(n_unweighted, prepared.not_collected, thresholds);
+            let mut flags = Flags::of(publication_flag(
+                n_unweighted,
+                prepared.not_collected,
+                thresholds,
+            ));
             let found = estimates
                 .iter()
-                .find(|(e, _)| *domain == TOTAL || e.domain.first() == Some(label));
+                .find(|d| *domain == TOTAL || d.estimate.domain.first() == Some(label));
             let mut row = EstimateRow {
                 indicator: indicator.id.clone(),
                 indicator_version: indicator.version.clone(),
+                statistic: indicator.statistic.name(),
                 domain: domain.to_string(),
-                domain_value: label.clone(),
+                domain_value: labels[level].clone().unwrap_or_else(|| label.clone()),
                 estimate: None,
                 se: None,
                 ci_lower: None,
@@ -126,28 +182,80 @@ pub fn estimate_indicator(
                 n_unweighted,
                 n_weighted,
                 population_estimate: None,
-                flag,
+                flag: Flag::Ok,
+                flags: Flags::OK,
             };
-            if let (false, Some((e, deff))) = (flag.hides_estimate(), found) {
+            if let (false, Some(found)) = (flags.hides_estimate(), found) {
+                let e = &found.estimate;
                 row.estimate = finite(e.estimate);
                 row.se = finite(e.se);
                 row.ci_lower = finite(e.ci_lower);
                 row.ci_upper = finite(e.ci_upper);
                 row.df = finite(e.df);
-                row.deff = deff.and_then(finite);
-                if indicator.statistic == Statistic::Proportion {
-                    boundary_interval(&mut row, e.estimate);
+                row.deff = found.deff.and_then(finite);
+                match indicator.statistic {
+                    Statistic::Proportion => {
+                        boundary_interval(&mut row, e.estimate);
+                        row.population_estimate = finite(e.estimate * n_weighted);
+                    }
+                    Statistic::Count => {
+                        if let Some(p) = &found.proportion {
+                            count_interval(&mut row, p, calibrated);
+                        }
+                        row.population_estimate = finite(e.estimate);
+                    }
+                    Statistic::Mean => {}
                 }
-                row.population_estimate = match indicator.statistic {
-                    Statistic::Proportion => finite(e.estimate * n_weighted),
-                    Statistic::Count => finite(e.estimate),
-                    Statistic::Mean => None,
-                };
+                check_published(&row).map_err(|m| error(domain, SurveyError::Invalid(m)))?;
+                if let Some(f) =
+                    precision(&row, indicator.statistic).and_then(|p| reliability(p, thresholds))
+                {
+                    flags.insert(f);
+                }
             }
+            row.set_flags(flags);
             rows.push(row);
         }
     }
     Ok(rows)
+}
+
+/// What the reliability rule looks at for a published survey row (`None` when the row has no estimate).
+fn precision(row: &EstimateRow, statistic: Statistic) -> Option<Precision> {
+    let estimate = row.estimate?;
+    Some(match statistic {
+        Statistic::Proportion => Precision::Proportion {
+            ci_lower: row.ci_lower?,
+            ci_upper: row.ci_upper?,
+            n_unweighted: row.n_unweighted,
+            deff: row.deff,
+        },
+        Statistic::Count | Statistic::Mean => Precision::Magnitude {
+            estimate,
+            se: row.se?,
+        },
+    })
+}
+
+/// The invariants of a published count or proportion: no bound below 0, and for counts (whose interval is built
+/// here) the estimate inside its interval. A proportion's interval is svyciprop's (`dh-survey`), which answers
+/// for it.
+fn check_published(row: &EstimateRow) -> Result<(), String> {
+    if !matches!(row.statistic, "count" | "proportion") {
+        return Ok(());
+    }
+    let (Some(e), Some(lo), Some(hi)) = (row.estimate, row.ci_lower, row.ci_upper) else {
+        return Ok(());
+    };
+    let outside = row.statistic == "count" && !(lo <= e && e <= hi);
+    if lo < 0.0 || outside {
+        return Err(format!(
+            "internal: {} `{}` = `{}`: estimate {e} with interval [{lo}, {hi}] ({}): a bound below 0 or an \
+             estimate outside its interval is never published",
+            row.statistic, row.domain, row.domain_value, row.ci_method
+        ));
+    }
+    Ok(())
 }
 
 /// The single row of an indicator whose table the country did not deliver (`delivered = false`): the total,
@@ -156,16 +264,23 @@ pub fn not_delivered_row(indicator: &Indicator) -> EstimateRow {
     EstimateRow::not_collected(
         &indicator.id,
         &indicator.version,
+        indicator.statistic.name(),
         indicator.ci_method.name(),
     )
 }
 
 impl EstimateRow {
     /// The total row of an indicator with nothing to estimate, flagged `not_collected`.
-    pub fn not_collected(id: &str, version: &str, ci_method: &'static str) -> EstimateRow {
+    pub fn not_collected(
+        id: &str,
+        version: &str,
+        statistic: &'static str,
+        ci_method: &'static str,
+    ) -> EstimateRow {
         EstimateRow {
             indicator: id.to_string(),
             indicator_version: version.to_string(),
+            statistic,
             domain: TOTAL.into(),
             domain_value: TOTAL.into(),
             estimate: None,
@@ -179,7 +294,19 @@ impl EstimateRow {
             n_weighted: 0.0,
             population_estimate: None,
             flag: Flag::NotCollected,
+            flags: Flags::of(Flag::NotCollected),
         }
+    }
+
+    /// Sets every condition of the row and its primary `flag`.
+    pub fn set_flags(&mut self, flags: Flags) {
+        self.flags = flags;
+        self.flag = flags.primary();
+    }
+
+    /// Adds one condition (the primary `flag` follows the precedence).
+    pub fn add_flag(&mut self, flag: Flag) {
+        self.set_flags(self.flags.with(flag));
     }
 }
 
@@ -203,13 +330,21 @@ fn level_counts(
     out
 }
 
-/// The estimates of every domain of `spec`, each with its design effect (from svymean) where defined.
+/// The estimates of one domain: the statistic, its design effect (from svymean/svytotal) where defined, and for
+/// counts the proportion p = count / N behind it (svyciprop of the 0/1 over the same denominator).
+struct DomainEstimate {
+    estimate: Estimate,
+    deff: Option<f64>,
+    proportion: Option<Estimate>,
+}
+
+/// The estimates of every domain of `spec`.
 fn run_estimators(
     design: &SurveyDesign,
     indicator: &Indicator,
     prepared: &Prepared,
     spec: &DomainSpec<'_>,
-) -> Result<Vec<(Estimate, Option<f64>)>, SurveyError> {
+) -> Result<Vec<DomainEstimate>, SurveyError> {
     let var = Variable::Numeric {
         name: &indicator.id,
         values: &prepared.value,
@@ -217,6 +352,11 @@ fn run_estimators(
     let with_deff = Options {
         deff: Deff::Srs,
         ..Options::default()
+    };
+    let plain = |e: Estimate| DomainEstimate {
+        deff: e.deff,
+        estimate: e,
+        proportion: None,
     };
     match indicator.statistic {
         Statistic::Proportion => {
@@ -232,21 +372,95 @@ fn run_estimators(
                 .map(|(mut p, m)| {
                     p.estimate = m.estimate;
                     p.se = m.se;
-                    (p, m.deff)
+                    DomainEstimate {
+                        estimate: p,
+                        deff: m.deff,
+                        proportion: None,
+                    }
                 })
                 .collect())
         }
         Statistic::Mean => Ok(design
             .mean(&var, spec, &with_deff)?
             .into_iter()
-            .map(|m| (m.clone(), m.deff))
+            .map(plain)
             .collect()),
-        Statistic::Count => Ok(design
-            .total(&var, spec, &with_deff)?
-            .into_iter()
-            .map(|m| (m.clone(), m.deff))
-            .collect()),
+        Statistic::Count => {
+            let totals = design.total(&var, spec, &with_deff)?;
+            // svyciprop's "mean" method: the proportion, its SE and the df svyciprop uses for the domain (the
+            // domain's own design), without a model fit; the logit interval is then computed in closed form.
+            let props = design.ciprop(&var, CipropMethod::Mean, spec, &Options::default())?;
+            Ok(totals
+                .into_iter()
+                .map(|t| {
+                    let proportion = props.iter().find(|m| m.domain == t.domain).cloned();
+                    DomainEstimate {
+                        deff: t.deff,
+                        estimate: t,
+                        proportion,
+                    }
+                })
+                .collect())
+        }
     }
+}
+
+/// The interval of a count row (see the module documentation): the proportion's interval times the calibrated N,
+/// or the log-scale interval of the total; the Clopper-Pearson boundary interval times N at p = 0 (and p = 1
+/// when N is calibrated). `row` holds the total (estimate, SE, df) and its weighted denominator N.
+fn count_interval(row: &mut EstimateRow, p: &Estimate, calibrated: bool) {
+    let (Some(total), Some(se), Some(df)) = (row.estimate, row.se, row.df) else {
+        return;
+    };
+    let n = row.n_weighted;
+    let boundary = |row: &mut EstimateRow, prop: f64| {
+        if let Some((lo, hi)) = clopper_pearson_boundary(prop, row.n_unweighted) {
+            (row.ci_lower, row.ci_upper) = (Some(lo * n), Some(hi * n));
+            row.ci_method = CiMethod::KornGraubard.name();
+        }
+    };
+    if total == 0.0 || (calibrated && (p.estimate == 0.0 || p.estimate == 1.0)) {
+        boundary(row, if total == 0.0 { 0.0 } else { p.estimate });
+        return;
+    }
+    if calibrated {
+        // The proportion's interval, with the proportion's degrees of freedom (the domain's, as svyciprop).
+        let q = dh_survey::dist::qt(1.0 - ALPHA / 2.0, p.df, true);
+        let (lo, hi) = logit_interval(p.estimate, p.se, q);
+        (row.ci_lower, row.ci_upper) = (Some(lo * n), Some(hi * n));
+        row.df = finite(p.df);
+        row.ci_method = CiMethod::Logit.name();
+    } else {
+        let q = dh_survey::dist::qt(1.0 - ALPHA / 2.0, df, true);
+        let factor = (q * se / total).exp();
+        (row.ci_lower, row.ci_upper) = (Some(total / factor), Some(total * factor));
+        row.ci_method = "log";
+    }
+}
+
+/// The logit interval of a proportion `p` (0 < p < 1) with standard error `se`, `q` the t quantile:
+/// `expit(logit(p) +- q se / (p (1 - p)))` (delta method on the logit scale; the interval R's
+/// `svyciprop(method = "logit")` gives when its fit converges). Never collapses: for a positive SE both bounds
+/// are strictly inside (0, 1) up to floating point, and p lies between them.
+pub fn logit_interval(p: f64, se: f64, q: f64) -> (f64, f64) {
+    let eta = (p / (1.0 - p)).ln();
+    let half = q * se / (p * (1.0 - p));
+    let expit = |x: f64| 1.0 / (1.0 + (-x).exp());
+    (expit(eta - half).min(p), expit(eta + half).max(p))
+}
+
+/// Clopper-Pearson interval at an estimate of exactly 0 or 1 with `n` cases: [0, 1 - (alpha/2)^(1/n)] at 0,
+/// [(alpha/2)^(1/n), 1] at 1; `None` otherwise.
+fn clopper_pearson_boundary(p: f64, n: usize) -> Option<(f64, f64)> {
+    if (p != 0.0 && p != 1.0) || n == 0 {
+        return None;
+    }
+    let edge = (ALPHA / 2.0).powf(1.0 / n as f64);
+    Some(if p == 0.0 {
+        (0.0, 1.0 - edge)
+    } else {
+        (edge, 1.0)
+    })
 }
 
 /// At an estimate of exactly 0 or 1 the variance is 0 and neither the logit nor the Korn-Graubard interval is
@@ -254,17 +468,10 @@ fn run_estimators(
 /// with the effective sample size set to the unweighted denominator is used: [0, 1 - (alpha/2)^(1/n)] at 0 and
 /// [(alpha/2)^(1/n), 1] at 1; the row's `ci_method` says `korn_graubard`.
 fn boundary_interval(row: &mut EstimateRow, p: f64) {
-    if (p != 0.0 && p != 1.0) || row.n_unweighted == 0 {
-        return;
+    if let Some((lo, hi)) = clopper_pearson_boundary(p, row.n_unweighted) {
+        (row.ci_lower, row.ci_upper) = (Some(lo), Some(hi));
+        row.ci_method = CiMethod::KornGraubard.name();
     }
-    let alpha: f64 = 0.05;
-    let edge = (alpha / 2.0).powf(1.0 / row.n_unweighted as f64);
-    (row.ci_lower, row.ci_upper) = if p == 0.0 {
-        (Some(0.0), Some(1.0 - edge))
-    } else {
-        (Some(edge), Some(1.0))
-    };
-    row.ci_method = CiMethod::KornGraubard.name();
 }
 
 fn finite(x: f64) -> Option<f64> {

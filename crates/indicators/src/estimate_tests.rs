@@ -58,6 +58,18 @@ statistic = "count"
 comparability = "c"
 
 [[indicator]]
+id = "p_older"
+label = "l"
+version = "1.0.0"
+table = "child_survey"
+universe = 'age >= 15'
+universe_label = "aged 15 and over"
+numerator = 'q == "yes"'
+missing_rule = "strict"
+statistic = "proportion"
+comparability = "c"
+
+[[indicator]]
 id = "mean_age"
 label = "l"
 version = "1.0.0"
@@ -70,10 +82,15 @@ statistic = "mean"
 comparability = "c"
 "#;
 
-const T: Thresholds = Thresholds {
-    suppress_below: 25,
-    low_base_below: 50,
-};
+const T: Thresholds = Thresholds::NCHS;
+
+fn settings() -> Settings<'static> {
+    Settings {
+        thresholds: &T,
+        calibrated: &[],
+        bands: &[],
+    }
+}
 
 fn catalogue() -> Catalogue {
     parse_catalogue(Path::new("t.toml"), CATALOGUE, &pipeline(), &schemas())
@@ -146,9 +163,13 @@ fn weighted_mean(s: &Sample, p: &Prepared, keep: impl Fn(usize) -> bool) -> (f64
 }
 
 fn rows(id: &str, p: &Prepared, s: &Sample) -> Vec<EstimateRow> {
+    rows_with(id, p, s, &settings())
+}
+
+fn rows_with(id: &str, p: &Prepared, s: &Sample, settings: &Settings<'_>) -> Vec<EstimateRow> {
     let c = catalogue();
     let ind = c.get(id).unwrap_or_else(|| panic!("{id}"));
-    estimate_indicator(&design(s), ind, p, &T).unwrap_or_else(|e| panic!("{e}"))
+    estimate_indicator(&design(s), ind, p, settings).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -312,13 +333,175 @@ fn count_and_mean() {
         .sum();
     assert!((count[0].estimate.unwrap_or(f64::NAN) - total).abs() < 1e-9);
     assert_eq!(count[0].population_estimate, count[0].estimate);
-    assert_eq!(count[0].ci_method, "wald");
+    assert_eq!(count[0].statistic, "count");
+    // Row 0 is out of the denominator, so N is estimated: log-scale interval.
+    assert_eq!(count[0].ci_method, "log");
     let mut m = prepared(240, &[], |_| true, 120);
     m.value = (0..240).map(|i| 12.0 + (i % 6) as f64).collect();
     let mean = rows("mean_age", &m, &s);
     let (expected, _) = weighted_mean(&s, &m, |_| true);
     assert!((mean[0].estimate.unwrap_or(f64::NAN) - expected).abs() < 1e-12);
     assert_eq!(mean[0].population_estimate, None);
+    assert_eq!(mean[0].statistic, "mean");
+}
+
+fn bounds(r: &EstimateRow) -> (f64, f64, f64) {
+    (
+        r.ci_lower.unwrap_or(f64::NAN),
+        r.estimate.unwrap_or(f64::NAN),
+        r.ci_upper.unwrap_or(f64::NAN),
+    )
+}
+
+/// 1 "yes" among the 30 males: the Wald interval of the count goes below 0 there.
+fn rare_in_males() -> Prepared {
+    prepared(240, &[], |i| i == 7 || (i >= 30 && i % 3 == 0), 30)
+}
+
+#[test]
+fn calibrated_count_interval_is_the_proportion_interval_times_n_and_never_negative() {
+    use dh_survey::dist::qt;
+    let s = sample();
+    let p = rare_in_males();
+    let calibrated = ["sex".to_string()];
+    let settings = Settings {
+        calibrated: &calibrated,
+        ..settings()
+    };
+    let count = rows_with("n_yes", &p, &s, &settings);
+    let prop = rows_with("p_logit", &p, &s, &settings);
+    for (c, pr) in count.iter().zip(&prop) {
+        let (lo, est, hi) = bounds(c);
+        // Before: estimate +- t se with the total's df (10), below zero for the males.
+        if c.domain_value == "male" {
+            assert!(
+                est - qt(0.975, 10.0, true) * c.se.unwrap_or(0.0) < 0.0,
+                "{c:?}"
+            );
+        }
+        // The proportion's df (the domain's design: 1 for the males, who are in 2 PSUs of one stratum).
+        assert_eq!(c.df, pr.df);
+        let q = qt(0.975, c.df.unwrap_or(f64::NAN), true);
+        assert_eq!(c.ci_method, "logit", "{c:?}");
+        assert!(0.0 < lo && lo < est && est < hi, "{c:?}");
+        let n = c.n_weighted;
+        let (plo, pest, phi) = bounds(pr);
+        assert!((est - pest * n).abs() < 1e-6 * n, "{est} {pest} {n}");
+        // The proportion's logit interval (svyciprop) scaled by N.
+        assert!(
+            (lo - plo * n).abs() < 1e-6 * n && (hi - phi * n).abs() < 1e-6 * n,
+            "{c:?} {pr:?}"
+        );
+        let (l2, h2) = logit_interval(pest, pr.se.unwrap_or(f64::NAN), q);
+        assert!((lo - l2 * n).abs() < 1e-9 * n && (hi - h2 * n).abs() < 1e-9 * n);
+    }
+}
+
+#[test]
+fn uncalibrated_count_uses_the_log_scale_interval() {
+    use dh_survey::dist::qt;
+    let s = sample();
+    // Calibrated on sex, but urban/rural-like domains are not, and an excluded row makes N an estimate anyway.
+    let mut p = rare_in_males();
+    p.in_denominator[100] = false;
+    p.value[100] = 0.0;
+    let calibrated = ["sex".to_string()];
+    let settings = Settings {
+        calibrated: &calibrated,
+        ..settings()
+    };
+    for c in rows_with("n_yes", &p, &s, &settings) {
+        let (lo, est, hi) = bounds(&c);
+        let se = c.se.unwrap_or(f64::NAN);
+        let q = qt(0.975, c.df.unwrap_or(f64::NAN), true);
+        assert_eq!(c.ci_method, "log");
+        assert!(
+            (lo - est * (-q * se / est).exp()).abs() < 1e-9 * est,
+            "{c:?}"
+        );
+        assert!(
+            (hi - est * (q * se / est).exp()).abs() < 1e-9 * est,
+            "{c:?}"
+        );
+        assert!(0.0 < lo && lo < est && est < hi);
+    }
+}
+
+#[test]
+fn zero_count_gets_the_boundary_interval_times_n() {
+    let s = sample();
+    let p = prepared(240, &[], |_| false, 120);
+    let count = rows("n_yes", &p, &s);
+    let upper = 1.0 - 0.025f64.powf(1.0 / 240.0);
+    let c = &count[0];
+    assert_eq!(
+        (c.estimate, c.ci_lower, c.ci_method),
+        (Some(0.0), Some(0.0), "korn_graubard")
+    );
+    assert!(
+        c.ci_upper
+            .is_some_and(|u| (u - upper * c.n_weighted).abs() < 1e-9)
+    );
+}
+
+#[test]
+fn imprecise_counts_and_proportions_are_unreliable() {
+    let s = sample();
+    let p = rare_in_males();
+    let count = rows("n_yes", &p, &s);
+    let male = &count[1];
+    let rse = male.se.unwrap_or(f64::NAN) / male.estimate.unwrap_or(f64::NAN);
+    assert!(rse > 0.3, "{rse}");
+    assert_eq!(male.flag, Flag::LowBase);
+    assert_eq!(male.flags.names(), "low_base;unreliable");
+    // The total is precise: ok.
+    assert_eq!(
+        (count[0].flag, count[0].flags.names().as_str()),
+        (Flag::Ok, "ok")
+    );
+    let prop = rows("p_logit", &p, &s);
+    let male = &prop[1];
+    // 30 cases in 2 PSUs: the interval is wider than 30 points.
+    assert!(
+        male.ci_upper.unwrap_or(0.0) - male.ci_lower.unwrap_or(1.0) > 0.3,
+        "{male:?}"
+    );
+    assert!(male.flags.contains(Flag::Unreliable), "{male:?}");
+    assert!(prop[2].flags == Flags::OK, "{:?}", prop[2]);
+}
+
+#[test]
+fn a_band_the_universe_cuts_is_published_under_its_true_range() {
+    use crate::bands::DerivedBand;
+    let s = sample();
+    let p = prepared(240, &[], |i| i % 3 == 0, 100);
+    // The fixture's `sex` stands in for a band of `age`: "male" = 14-15, "female" = 16-17.
+    let bands = [DerivedBand {
+        table: "child_survey".into(),
+        column: "sex".into(),
+        source: "age".into(),
+        integer: true,
+        levels: vec![
+            ("male".into(), [14.0, 15.0]),
+            ("female".into(), [16.0, 17.0]),
+        ],
+    }];
+    let settings = Settings {
+        bands: &bands,
+        ..settings()
+    };
+    let older = rows_with("p_older", &p, &s, &settings);
+    let labels: Vec<&str> = older.iter().map(|r| r.domain_value.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["total", "15", "16-17"].map(|l| if l == "16-17" { "female" } else { l })
+    );
+    // Same numbers as without the band: only the label changes.
+    let plain = rows("p_older", &p, &s);
+    assert_eq!(older[1].estimate, plain[1].estimate);
+    // A universe that does not restrict the source keeps the labels.
+    let all = rows_with("p_logit", &p, &s, &settings);
+    assert_eq!(all[1].domain_value, "male");
 }
 
 #[test]
@@ -330,8 +513,27 @@ fn design_and_table_must_have_the_same_rows() {
         &design(&s),
         c.get("p_logit").unwrap_or_else(|| panic!()),
         &p,
-        &T,
+        &settings(),
     )
     .err();
     assert!(e.is_some_and(|e| e.to_string().contains("design has 240 rows")));
+}
+
+#[test]
+fn a_negative_bound_or_a_count_outside_its_interval_is_an_error_not_a_row() {
+    let mut r = EstimateRow::not_collected("n", "1.0.0", "count", "logit");
+    (r.estimate, r.ci_lower, r.ci_upper) = (Some(10.0), Some(2.0), Some(30.0));
+    assert_eq!(check_published(&r), Ok(()));
+    r.ci_lower = Some(-0.5);
+    assert!(check_published(&r).is_err_and(|m| m.contains("below 0")));
+    (r.ci_lower, r.ci_upper) = (Some(11.0), Some(30.0));
+    assert!(check_published(&r).is_err());
+    // A proportion's interval comes from svyciprop: only its sign is checked here.
+    r.statistic = "proportion";
+    (r.estimate, r.ci_lower, r.ci_upper) = (Some(0.2), Some(0.3), Some(0.3));
+    assert_eq!(check_published(&r), Ok(()));
+    r.ci_lower = Some(-1e-9);
+    assert!(check_published(&r).is_err());
+    r.statistic = "mean";
+    assert_eq!(check_published(&r), Ok(()));
 }

@@ -1,9 +1,13 @@
-//! Publication flags of one estimate (DHS / MICS precision convention, thresholds from `pipelines/pipeline.toml`).
+//! Publication flags of one estimate (DHS / MICS base rules, NCHS reliability rules; thresholds from
+//! `pipelines/pipeline.toml`). A row can meet several conditions at once (a frontline-worker proportion from 30
+//! people is both `low_base` and `non_representative`): every condition that holds is kept in a [`Flags`] set,
+//! written as the `flags` column (`;`-separated), and the single `flag` column is the first of them in
+//! [`Flag::PRECEDENCE`], the one place that orders them.
 
 use crate::pipeline_config::Thresholds;
 
 /// How an estimate may be published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Flag {
     Ok,
     /// `suppress_below <= n < low_base_below` unweighted cases: shown, flagged.
@@ -16,17 +20,32 @@ pub enum Flag {
     NonRepresentative,
     /// A count from 1 to 4 in a case or interview table (or a cell that would reveal one): withheld, shown `<5`.
     SmallCount,
+    /// Imprecise by the NCHS presentation standards (see [`reliability`]): shown with a warning, never as `ok`.
+    Unreliable,
 }
 
 impl Flag {
     /// Every flag.
-    pub const ALL: [Flag; 6] = [
+    pub const ALL: [Flag; 7] = [
         Flag::Ok,
         Flag::LowBase,
         Flag::Suppressed,
         Flag::NotCollected,
         Flag::NonRepresentative,
         Flag::SmallCount,
+        Flag::Unreliable,
+    ];
+
+    /// The order in which conditions are listed in `flags`, and so which one becomes the row's `flag`: first the
+    /// reasons an estimate is withheld (not collected, small count, too few cases), then the warnings on a shown
+    /// estimate (low base, unreliable, non-representative). `ok` is the flag of a row with no condition.
+    pub const PRECEDENCE: [Flag; 6] = [
+        Flag::NotCollected,
+        Flag::SmallCount,
+        Flag::Suppressed,
+        Flag::LowBase,
+        Flag::Unreliable,
+        Flag::NonRepresentative,
     ];
 
     /// The flag whose [`Flag::as_str`] is `s`.
@@ -42,6 +61,7 @@ impl Flag {
             Flag::NotCollected => "not_collected",
             Flag::NonRepresentative => "non_representative",
             Flag::SmallCount => "suppressed_small_count",
+            Flag::Unreliable => "unreliable",
         }
     }
 
@@ -60,9 +80,77 @@ impl Flag {
             Flag::Suppressed | Flag::NotCollected | Flag::SmallCount
         )
     }
+
+    fn bit(self) -> u8 {
+        match Flag::PRECEDENCE.iter().position(|f| *f == self) {
+            Some(i) => 1 << i,
+            None => 0,
+        }
+    }
 }
 
-/// The flag for an estimate whose denominator has `n_unweighted` cases. `not_collected` wins over the counts.
+/// Every condition that holds for one row (`ok` is the empty set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// No condition: `ok`.
+    pub const OK: Flags = Flags(0);
+
+    pub fn of(flag: Flag) -> Flags {
+        Flags(flag.bit())
+    }
+
+    /// This set with `flag` added (`ok` adds nothing).
+    pub fn with(self, flag: Flag) -> Flags {
+        Flags(self.0 | flag.bit())
+    }
+
+    pub fn insert(&mut self, flag: Flag) {
+        *self = self.with(flag);
+    }
+
+    pub fn contains(self, flag: Flag) -> bool {
+        flag.bit() != 0 && self.0 & flag.bit() != 0
+    }
+
+    /// The conditions in [`Flag::PRECEDENCE`] order; `[ok]` for the empty set.
+    pub fn list(self) -> Vec<Flag> {
+        let out: Vec<Flag> = Flag::PRECEDENCE
+            .into_iter()
+            .filter(|f| self.contains(*f))
+            .collect();
+        if out.is_empty() { vec![Flag::Ok] } else { out }
+    }
+
+    /// The row's single flag: the first condition in precedence order, `ok` when none holds.
+    pub fn primary(self) -> Flag {
+        self.list()[0]
+    }
+
+    /// True when one of the conditions withholds the estimate.
+    pub fn hides_estimate(self) -> bool {
+        self.primary().hides_estimate()
+    }
+
+    /// The `flags` column: the conditions in precedence order, `;`-separated (`ok` when none holds).
+    pub fn names(self) -> String {
+        self.list()
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// Reads a `flags` cell back (`None` for an unknown name).
+    pub fn parse(s: &str) -> Option<Flags> {
+        s.split(';')
+            .try_fold(Flags::OK, |acc, name| Some(acc.with(Flag::parse(name)?)))
+    }
+}
+
+/// The base-rule flag for an estimate whose denominator has `n_unweighted` cases. `not_collected` wins over the
+/// counts.
 pub fn publication_flag(n_unweighted: usize, not_collected: bool, thresholds: &Thresholds) -> Flag {
     if not_collected {
         Flag::NotCollected
@@ -75,14 +163,59 @@ pub fn publication_flag(n_unweighted: usize, not_collected: bool, thresholds: &T
     }
 }
 
+/// What the reliability rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Precision {
+    /// A proportion (or share) with its 95% interval, its unweighted denominator and its design effect (`None`
+    /// when undefined, e.g. at 0 or 1, or for unweighted statistics).
+    Proportion {
+        ci_lower: f64,
+        ci_upper: f64,
+        n_unweighted: usize,
+        deff: Option<f64>,
+    },
+    /// A count, total or mean with its standard error.
+    Magnitude { estimate: f64, se: f64 },
+}
+
+/// Whether an estimate is `unreliable` by the NCHS Data Presentation Standards, as configured:
+/// * a count, total or mean whose relative standard error `se / |estimate|` is above `unreliable_rse_above`
+///   (an estimate of 0 with a positive SE has an unbounded RSE and is unreliable; 0 with SE 0 is not);
+/// * a proportion whose 95% interval is wider than `unreliable_ci_width_above`, or whose effective sample size
+///   `n / deff` is below `unreliable_effective_n_below`. A design effect below 1 or undefined counts as 1, so
+///   the effective sample size never exceeds the number of cases.
+///
+/// Statistics without sampling error (administrative counts, totals, rates and changes) are not given to this
+/// rule: they carry only the small-count disclosure rule.
+pub fn reliability(precision: Precision, thresholds: &Thresholds) -> Option<Flag> {
+    let unreliable = match precision {
+        Precision::Proportion {
+            ci_lower,
+            ci_upper,
+            n_unweighted,
+            deff,
+        } => {
+            let deff = deff.filter(|d| d.is_finite() && *d > 1.0).unwrap_or(1.0);
+            let effective_n = n_unweighted as f64 / deff;
+            ci_upper - ci_lower > thresholds.unreliable_ci_width_above
+                || effective_n < thresholds.unreliable_effective_n_below
+        }
+        Precision::Magnitude { estimate, se } => {
+            if estimate == 0.0 {
+                se > 0.0
+            } else {
+                se / estimate.abs() > thresholds.unreliable_rse_above
+            }
+        }
+    };
+    unreliable.then_some(Flag::Unreliable)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const T: Thresholds = Thresholds {
-        suppress_below: 25,
-        low_base_below: 50,
-    };
+    const T: Thresholds = Thresholds::NCHS;
 
     #[test]
     fn thresholds_at_24_25_49_50() {
@@ -100,6 +233,74 @@ mod tests {
         assert_eq!(publication_flag(0, true, &T), Flag::NotCollected);
         assert!(Flag::NotCollected.hides_estimate() && Flag::Suppressed.hides_estimate());
         assert!(!Flag::LowBase.hides_estimate() && !Flag::Ok.hides_estimate());
+        assert!(!Flag::Unreliable.hides_estimate());
         assert_eq!(Flag::LowBase.as_str(), "low_base");
+    }
+
+    #[test]
+    fn every_flag_but_ok_has_a_place_in_the_precedence() {
+        for f in Flag::ALL {
+            assert_eq!(Flag::PRECEDENCE.contains(&f), f != Flag::Ok, "{f:?}");
+            assert_eq!(Flag::parse(f.as_str()), Some(f));
+        }
+    }
+
+    #[test]
+    fn several_conditions_are_listed_in_precedence_order() {
+        let f = Flags::of(Flag::NonRepresentative).with(Flag::LowBase);
+        assert_eq!(f.names(), "low_base;non_representative");
+        assert_eq!(f.primary(), Flag::LowBase);
+        assert!(!f.hides_estimate());
+        let f = f.with(Flag::Unreliable).with(Flag::Suppressed);
+        assert_eq!(
+            f.names(),
+            "suppressed;low_base;unreliable;non_representative"
+        );
+        assert_eq!(f.primary(), Flag::Suppressed);
+        assert!(f.hides_estimate());
+        assert_eq!(Flags::OK.names(), "ok");
+        assert_eq!(Flags::OK.primary(), Flag::Ok);
+        assert_eq!(Flags::of(Flag::Ok), Flags::OK);
+        assert_eq!(
+            Flags::parse("low_base;non_representative"),
+            Some(Flags::of(Flag::LowBase).with(Flag::NonRepresentative))
+        );
+        assert_eq!(Flags::parse("ok"), Some(Flags::OK));
+        assert_eq!(Flags::parse("low_base;nonsense"), None);
+    }
+
+    #[test]
+    fn relative_standard_error_above_30_percent_is_unreliable() {
+        let m = |estimate, se| reliability(Precision::Magnitude { estimate, se }, &T);
+        assert_eq!(m(100.0, 30.0), None);
+        assert_eq!(m(100.0, 30.000_001), Some(Flag::Unreliable));
+        assert_eq!(m(-100.0, 31.0), Some(Flag::Unreliable));
+        assert_eq!(m(0.0, 1.0), Some(Flag::Unreliable));
+        assert_eq!(m(0.0, 0.0), None);
+    }
+
+    #[test]
+    fn proportion_interval_wider_than_30_points_or_effective_n_below_30_is_unreliable() {
+        let p = |ci_lower, ci_upper, n_unweighted, deff| {
+            reliability(
+                Precision::Proportion {
+                    ci_lower,
+                    ci_upper,
+                    n_unweighted,
+                    deff,
+                },
+                &T,
+            )
+        };
+        assert_eq!(p(0.25, 0.5, 1000, Some(1.0)), None);
+        assert_eq!(p(0.0, 0.3, 1000, Some(1.0)), None);
+        assert_eq!(p(0.1, 0.400_001, 1000, Some(1.0)), Some(Flag::Unreliable));
+        // n / deff at 30 passes, below 30 does not.
+        assert_eq!(p(0.4, 0.5, 60, Some(2.0)), None);
+        assert_eq!(p(0.4, 0.5, 60, Some(2.001)), Some(Flag::Unreliable));
+        assert_eq!(p(0.4, 0.5, 29, None), Some(Flag::Unreliable));
+        assert_eq!(p(0.4, 0.5, 30, None), None);
+        // A design effect below 1 never makes the effective sample larger than the cases.
+        assert_eq!(p(0.4, 0.5, 29, Some(0.5)), Some(Flag::Unreliable));
     }
 }

@@ -2,9 +2,11 @@
 //! Rust): [`pipeline_config`] reads `pipelines/pipeline.toml` (thresholds, joins, required disaggregations) and
 //! [`catalogue`] reads and validates `pipelines/indicators.toml` against the harmonised schemas, compiling each
 //! universe and numerator with `dh-expr`. [`prepare`] turns one indicator and one country's table into the per-row
-//! inputs of the estimator, [`flags`] holds the publication rules, and [`weighting`] the pure parts of the
-//! weighting stage (margins, raking with `dh-survey`, trimming, diagnostics).
+//! inputs of the estimator, [`flags`] holds the publication rules, [`bands`] the true labels of banded domains
+//! an indicator's universe cuts, and [`weighting`] the pure parts of the weighting stage (margins, raking with
+//! `dh-survey`, trimming, diagnostics).
 
+pub mod bands;
 pub mod catalogue;
 pub mod columns;
 pub mod error;
@@ -26,8 +28,8 @@ pub use catalogue::{
     parse_catalogue,
 };
 pub use error::{CatalogError, CatalogErrors};
-pub use estimate::{EstimateError, EstimateRow, estimate_indicator};
-pub use flags::{Flag, publication_flag};
+pub use estimate::{EstimateError, EstimateRow, Settings, estimate_indicator};
+pub use flags::{Flag, Flags, publication_flag};
 pub use join::{JoinError, Joined, apply_join};
 pub use pipeline_config::{
     Join, PipelineConfig, Thresholds, WeightingSettings, load_pipeline_config,
@@ -39,12 +41,14 @@ use std::path::Path;
 
 use dh_config::SchemaSet;
 
-/// Loads `<pipelines_dir>/pipeline.toml` and the catalogue it names, validated against `schemas`.
+/// Loads `<pipelines_dir>/pipeline.toml` and the catalogue it names, validated against `schemas` (the banded
+/// columns of the schemas are recorded in the pipeline configuration).
 pub fn load(
     pipelines_dir: &Path,
     schemas: &SchemaSet,
 ) -> Result<(PipelineConfig, Catalogue), CatalogErrors> {
-    let pipeline = load_pipeline_config(pipelines_dir)?;
+    let mut pipeline = load_pipeline_config(pipelines_dir)?;
+    pipeline.bands = bands::derived_bands(schemas);
     let catalogue = load_catalogue(&pipeline, schemas)?;
     Ok((pipeline, catalogue))
 }

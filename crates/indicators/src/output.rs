@@ -1,5 +1,10 @@
 //! The published indicator tables, built from every country's [`EstimateRow`]s (countries in the order given,
-//! rows in catalogue and domain order, so the bytes are the same whatever the thread count):
+//! rows in catalogue and domain order, so the bytes are the same whatever the thread count). Columns: see
+//! [`COLUMNS`]; `statistic` (after `indicator_version`) says what the estimate is (`proportion`, `mean`, `count`
+//! for the survey; `unweighted_proportion`, `share`, `count`, `total`, `rate_per_10000`, `change` for the other
+//! families; only a `change` can be negative), `flag` is the row's primary flag and `flags` (last) every
+//! condition that holds, `;`-separated in the precedence order of [`crate::flags::Flag::PRECEDENCE`] (its first
+//! entry is always `flag`).
 //! * [`indicators_batch`]: the Arrow batch behind `OUT/indicators/indicators.parquet`;
 //! * [`indicators_csv`]: the same rows as CSV (`indicators.csv`);
 //! * [`comparison_csv`]: `comparison.csv`, one row per indicator and one column per country holding the total
@@ -16,10 +21,11 @@ use crate::estimate::{EstimateRow, TOTAL};
 use crate::flags::Flag;
 
 /// Column names of `indicators.parquet` / `indicators.csv`, in order.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 18] = [
     "country",
     "indicator",
     "indicator_version",
+    "statistic",
     "domain",
     "domain_value",
     "estimate",
@@ -33,6 +39,7 @@ pub const COLUMNS: [&str; 16] = [
     "n_weighted",
     "population_estimate",
     "flag",
+    "flags",
 ];
 
 /// One country's rows.
@@ -56,6 +63,7 @@ pub fn indicators_batch(countries: &[CountryRows<'_>]) -> Result<RecordBatch, Ar
         text(&|(c, _)| c.to_string()),
         text(&|(_, r)| r.indicator.clone()),
         text(&|(_, r)| r.indicator_version.clone()),
+        text(&|(_, r)| r.statistic.to_string()),
         text(&|(_, r)| r.domain.clone()),
         text(&|(_, r)| r.domain_value.clone()),
         float(&|r| r.estimate),
@@ -73,6 +81,7 @@ pub fn indicators_batch(countries: &[CountryRows<'_>]) -> Result<RecordBatch, Ar
         float(&|r| Some(r.n_weighted)),
         float(&|r| r.population_estimate),
         text(&|(_, r)| r.flag.as_str().to_string()),
+        text(&|(_, r)| r.flags.names()),
     ];
     let fields: Vec<Field> = COLUMNS
         .iter()
@@ -95,6 +104,7 @@ pub fn indicators_csv(countries: &[CountryRows<'_>]) -> String {
                 csv_text(country),
                 csv_text(&r.indicator),
                 csv_text(&r.indicator_version),
+                csv_text(r.statistic),
                 csv_text(&r.domain),
                 csv_text(&r.domain_value),
                 opt(r.estimate),
@@ -108,6 +118,7 @@ pub fn indicators_csv(countries: &[CountryRows<'_>]) -> String {
                 r.n_weighted.to_string(),
                 opt(r.population_estimate),
                 csv_text(r.flag.as_str()),
+                csv_text(&r.flags.names()),
             ];
             out.push_str(&cells.join(","));
             out.push('\n');
@@ -117,8 +128,9 @@ pub fn indicators_csv(countries: &[CountryRows<'_>]) -> String {
 }
 
 /// One row per indicator (first-seen order), one column per country: `estimate [lower, upper]` rounded to 4
-/// decimals (proportions) or to integers (counts above 1000), `*` appended for `low_base`, the flag name when the
-/// estimate is withheld, empty when the country has no row for the indicator.
+/// decimals (proportions) or to integers (counts above 1000), `*` appended for `low_base` and `!` for
+/// `unreliable` (both when both hold), the flag name when the estimate is withheld, empty when the country has
+/// no row for the indicator.
 pub fn comparison_csv(countries: &[CountryRows<'_>]) -> String {
     let mut indicators: Vec<&str> = Vec::new();
     for (_, rows) in countries {
@@ -162,8 +174,11 @@ fn comparison_cell(r: &EstimateRow) -> String {
     if let (Some(lo), Some(hi)) = (r.ci_lower, r.ci_upper) {
         let _ = write!(cell, " [{}, {}]", fmt(lo), fmt(hi));
     }
-    if r.flag == Flag::LowBase {
+    if r.flags.contains(Flag::LowBase) {
         cell.push('*');
+    }
+    if r.flags.contains(Flag::Unreliable) {
+        cell.push('!');
     }
     cell
 }
@@ -184,6 +199,7 @@ fn csv_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flags::Flags;
 
     fn row(
         indicator: &str,
@@ -192,9 +208,10 @@ mod tests {
         est: Option<f64>,
         flag: Flag,
     ) -> EstimateRow {
-        EstimateRow {
+        let mut r = EstimateRow {
             indicator: indicator.into(),
             indicator_version: "1.0.0".into(),
+            statistic: "proportion",
             domain: domain.into(),
             domain_value: value.into(),
             estimate: est,
@@ -208,7 +225,10 @@ mod tests {
             n_weighted: 2500.5,
             population_estimate: est.map(|e| e * 2500.5),
             flag,
-        }
+            flags: Flags::OK,
+        };
+        r.set_flags(Flags::of(flag));
+        r
     }
 
     fn sample() -> (Vec<EstimateRow>, Vec<EstimateRow>) {
@@ -233,7 +253,7 @@ mod tests {
             .map(|f| f.name().clone())
             .collect();
         assert_eq!(names, COLUMNS.map(String::from).to_vec());
-        let est = batch.column(5);
+        let est = batch.column(6);
         assert_eq!(est.null_count(), 2);
     }
 
@@ -246,15 +266,15 @@ mod tests {
         assert_eq!(lines[0], COLUMNS.join(","));
         assert_eq!(
             lines[1],
-            "AAA,h,1.0.0,total,total,0.125,0.01,0.105,0.145,logit,40,1.5,100,2500.5,312.5625,ok"
+            "AAA,h,1.0.0,proportion,total,total,0.125,0.01,0.105,0.145,logit,40,1.5,100,2500.5,312.5625,ok,ok"
         );
         assert_eq!(
             lines[2],
-            "AAA,h,1.0.0,sex,male,,,,,logit,,,100,2500.5,,suppressed"
+            "AAA,h,1.0.0,proportion,sex,male,,,,,logit,,,100,2500.5,,suppressed,suppressed"
         );
         assert_eq!(
             lines[4],
-            "BBB,h,1.0.0,total,total,,,,,logit,,,100,2500.5,,not_collected"
+            "BBB,h,1.0.0,proportion,total,total,,,,,logit,,,100,2500.5,,not_collected,not_collected"
         );
     }
 
@@ -265,6 +285,37 @@ mod tests {
         assert_eq!(
             csv,
             "indicator,AAA,BBB\nh,\"0.1250 [0.1050, 0.1450]\",not_collected\nx,\"0.5000 [0.4800, 0.5200]*\",\n"
+        );
+    }
+
+    #[test]
+    fn several_conditions_are_all_listed_and_the_primary_flag_comes_first() {
+        let mut r = row("f", TOTAL, TOTAL, Some(0.4), Flag::NonRepresentative);
+        r.statistic = "unweighted_proportion";
+        r.add_flag(Flag::LowBase);
+        r.add_flag(Flag::Unreliable);
+        assert_eq!(r.flag, Flag::LowBase);
+        let rows = vec![r];
+        let csv = indicators_csv(&[("AAA", &rows)]);
+        let line = csv.lines().nth(1).unwrap_or_default();
+        assert!(
+            line.starts_with("AAA,f,1.0.0,unweighted_proportion,")
+                && line.ends_with(",low_base,low_base;unreliable;non_representative"),
+            "{line}"
+        );
+        let batch = indicators_batch(&[("AAA", &rows)]).unwrap_or_else(|e| panic!("{e}"));
+        let flags = batch.column_by_name("flags").and_then(|c| {
+            c.as_any()
+                .downcast_ref::<StringArray>()
+                .map(|a| a.value(0).to_string())
+        });
+        assert_eq!(
+            flags.as_deref(),
+            Some("low_base;unreliable;non_representative")
+        );
+        assert_eq!(
+            comparison_csv(&[("AAA", &rows)]),
+            "indicator,AAA\nf,\"0.4000 [0.3800, 0.4200]*!\"\n"
         );
     }
 

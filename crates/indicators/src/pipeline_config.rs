@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::error::{CatalogError, CatalogErrors};
 use crate::location::line_column;
@@ -26,6 +27,9 @@ pub struct PipelineConfig {
     /// Per table: columns borrowed from another table.
     pub joins: BTreeMap<String, Join>,
     pub weighting: WeightingSettings,
+    /// Banded columns derived from numeric ones, from the schemas (filled by [`crate::load`]; empty when the
+    /// configuration is read alone). Used for the true labels of bands an indicator's universe cuts.
+    pub bands: Vec<crate::bands::DerivedBand>,
 }
 
 /// `[weighting]`: raking and trimming settings (see `weighting.rs`).
@@ -53,14 +57,42 @@ fn default_max_rounds() -> usize {
     10
 }
 
-/// Precision rules for publication (DHS/MICS convention).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Precision rules for publication: the base rules on the unweighted denominator (DHS/MICS convention) and the
+/// reliability rules of the NCHS Data Presentation Standards (see [`crate::flags::reliability`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     /// Fewer unweighted cases than this in the denominator: estimate, SE and interval are suppressed.
     pub suppress_below: u32,
     /// Fewer than this (and not suppressed): shown with the `low_base` flag.
     pub low_base_below: u32,
+    /// A count, total or mean whose relative standard error (se / estimate) is above this is `unreliable`.
+    pub unreliable_rse_above: f64,
+    /// A proportion whose 95% interval is wider than this (as a proportion: 0.30 = 30 points) is `unreliable`.
+    pub unreliable_ci_width_above: f64,
+    /// A proportion whose effective sample size (unweighted n / design effect) is below this is `unreliable`.
+    pub unreliable_effective_n_below: f64,
+}
+
+impl Thresholds {
+    /// The values of `pipelines/pipeline.toml`: 25 / 50 cases, NCHS 30% RSE, 30-point width, effective n 30.
+    pub const NCHS: Thresholds = Thresholds {
+        suppress_below: 25,
+        low_base_below: 50,
+        unreliable_rse_above: 0.30,
+        unreliable_ci_width_above: 0.30,
+        unreliable_effective_n_below: 30.0,
+    };
+}
+
+/// `[thresholds]` as written, with positions for error messages.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThresholds {
+    suppress_below: Spanned<u32>,
+    low_base_below: Spanned<u32>,
+    unreliable_rse_above: Spanned<f64>,
+    unreliable_ci_width_above: Spanned<f64>,
+    unreliable_effective_n_below: Spanned<f64>,
 }
 
 /// Columns a table takes from another table, matched on a key present in both.
@@ -80,7 +112,7 @@ pub struct Join {
 struct RawPipeline {
     format_version: u32,
     indicators: RawIndicatorsSection,
-    thresholds: Thresholds,
+    thresholds: RawThresholds,
     #[serde(default)]
     tables: BTreeMap<String, RawTableSection>,
     #[serde(default)]
@@ -133,15 +165,67 @@ pub fn parse_pipeline_config(
             ),
         ));
     }
-    let t = raw.thresholds;
+    let located = |key: &str, span: std::ops::Range<usize>, message: String| {
+        let (line, column) = line_column(text, span.start);
+        CatalogError {
+            line,
+            column,
+            ..error(key, message)
+        }
+    };
+    let rt = &raw.thresholds;
+    let t = Thresholds {
+        suppress_below: *rt.suppress_below.get_ref(),
+        low_base_below: *rt.low_base_below.get_ref(),
+        unreliable_rse_above: *rt.unreliable_rse_above.get_ref(),
+        unreliable_ci_width_above: *rt.unreliable_ci_width_above.get_ref(),
+        unreliable_effective_n_below: *rt.unreliable_effective_n_below.get_ref(),
+    };
     if t.suppress_below == 0 || t.low_base_below < t.suppress_below {
-        errors.push(error(
+        let span = if t.suppress_below == 0 {
+            rt.suppress_below.span()
+        } else {
+            rt.low_base_below.span()
+        };
+        errors.push(located(
             "thresholds",
+            span,
             format!(
                 "suppress_below = {} and low_base_below = {}: expected 1 <= suppress_below <= low_base_below",
                 t.suppress_below, t.low_base_below
             ),
         ));
+    }
+    for (key, value, span, ok, expected) in [
+        (
+            "thresholds.unreliable_rse_above",
+            t.unreliable_rse_above,
+            rt.unreliable_rse_above.span(),
+            t.unreliable_rse_above > 0.0,
+            "a relative standard error > 0 (0.30 = 30%)",
+        ),
+        (
+            "thresholds.unreliable_ci_width_above",
+            t.unreliable_ci_width_above,
+            rt.unreliable_ci_width_above.span(),
+            t.unreliable_ci_width_above > 0.0 && t.unreliable_ci_width_above <= 1.0,
+            "an interval width as a proportion, 0 < width <= 1 (0.30 = 30 percentage points)",
+        ),
+        (
+            "thresholds.unreliable_effective_n_below",
+            t.unreliable_effective_n_below,
+            rt.unreliable_effective_n_below.span(),
+            t.unreliable_effective_n_below >= 0.0,
+            "a number of cases >= 0",
+        ),
+    ] {
+        if !value.is_finite() || !ok {
+            errors.push(located(
+                key,
+                span,
+                format!("is {value}: expected {expected}"),
+            ));
+        }
     }
     if let Some(cap) = raw.weighting.trim_cap
         && (!cap.is_finite() || cap <= 1.0)
@@ -164,6 +248,7 @@ pub fn parse_pipeline_config(
         thresholds: t,
         joins: raw.tables.into_iter().map(|(k, v)| (k, v.join)).collect(),
         weighting: raw.weighting,
+        bands: Vec::new(),
     })
 }
 
@@ -206,6 +291,9 @@ required_disaggregations = ["sex"]
 [thresholds]
 suppress_below = 25
 low_base_below = 50
+unreliable_rse_above = 0.30
+unreliable_ci_width_above = 0.30
+unreliable_effective_n_below = 30
 [tables.caregiver_survey.join]
 table = "child_survey"
 on = "household_id"
@@ -216,13 +304,7 @@ columns = ["sex"]
     fn parses_thresholds_and_joins() {
         let c = parse_pipeline_config(Path::new("p/pipeline.toml"), GOOD, Path::new("p"));
         let c = c.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            c.thresholds,
-            Thresholds {
-                suppress_below: 25,
-                low_base_below: 50
-            }
-        );
+        assert_eq!(c.thresholds, Thresholds::NCHS);
         assert_eq!(c.catalogue, Path::new("p/indicators.toml"));
         assert_eq!(c.joins["caregiver_survey"].on, "household_id");
     }
@@ -253,6 +335,43 @@ columns = ["sex"]
             e.to_string()
                 .contains("expected 1 <= suppress_below <= low_base_below")
         }));
+    }
+
+    #[test]
+    fn reliability_thresholds_are_validated_at_their_line() {
+        let text = GOOD
+            .replace("unreliable_rse_above = 0.30", "unreliable_rse_above = -1")
+            .replace(
+                "unreliable_ci_width_above = 0.30",
+                "unreliable_ci_width_above = 30",
+            );
+        let e = parse_pipeline_config(Path::new("p.toml"), &text, Path::new(".")).err();
+        let e = e.map(|e| e.0).unwrap_or_default();
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(
+            (e[0].line, e[0].key.as_str()),
+            (9, "thresholds.unreliable_rse_above")
+        );
+        assert_eq!(e[1].line, 10);
+        assert!(e[1].message.contains("30 percentage points"), "{}", e[1]);
+        assert!(e[1].to_string().starts_with("p.toml:10:"), "{}", e[1]);
+        // Edges: a width of exactly 1 and an effective n of 0 are allowed; a missing key is an error.
+        let text = GOOD
+            .replace(
+                "unreliable_ci_width_above = 0.30",
+                "unreliable_ci_width_above = 1",
+            )
+            .replace(
+                "unreliable_effective_n_below = 30",
+                "unreliable_effective_n_below = 0",
+            );
+        assert!(parse_pipeline_config(Path::new("p.toml"), &text, Path::new(".")).is_ok());
+        let text = GOOD.replace("unreliable_effective_n_below = 30\n", "");
+        let e = parse_pipeline_config(Path::new("p.toml"), &text, Path::new(".")).err();
+        assert!(e.is_some_and(|e| e.to_string().contains("unreliable_effective_n_below")));
+        let text = GOOD.replace("low_base_below = 50", "low_base_below = 10");
+        let e = parse_pipeline_config(Path::new("p.toml"), &text, Path::new(".")).err();
+        assert_eq!(e.map(|e| e.0[0].line), Some(8));
     }
 
     #[test]

@@ -21,7 +21,9 @@ use dh_config::country::{Population, ReferenceYears};
 use dh_survey::{DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
 
 use crate::catalogue::Catalogue;
-use crate::estimate::{EstimateError, EstimateRow, estimate_indicator, not_delivered_row};
+use crate::estimate::{
+    EstimateError, EstimateRow, Settings, estimate_indicator, not_delivered_row,
+};
 use crate::join::{JoinError, apply_join};
 use crate::pipeline_config::PipelineConfig;
 use crate::prepare::{PrepareError, prepare_present};
@@ -163,6 +165,12 @@ pub fn country_indicators(
         source: Box::new(source),
     })?;
 
+    let calibrated: Vec<String> = margins.iter().map(|m| m.variable.clone()).collect();
+    let settings = Settings {
+        thresholds: &pipeline.thresholds,
+        calibrated: &calibrated,
+        bands: &pipeline.bands,
+    };
     let mut aligned_tables: HashMap<&str, (RecordBatch, Vec<bool>)> = HashMap::new();
     let mut unmatched = BTreeMap::new();
     let mut rows = Vec::new();
@@ -190,22 +198,27 @@ pub fn country_indicators(
                 iso3: iso3.into(),
                 source: Box::new(source),
             })?;
-        let estimates =
-            estimate_indicator(&child_design, indicator, &prepared, &pipeline.thresholds).map_err(
-                |source| StageError::Estimate {
-                    iso3: iso3.into(),
-                    source: Box::new(source),
-                },
-            )?;
+        let estimates = estimate_indicator(&child_design, indicator, &prepared, &settings)
+            .map_err(|source| StageError::Estimate {
+                iso3: iso3.into(),
+                source: Box::new(source),
+            })?;
         rows.extend(estimates);
     }
     // The other data families: unweighted, on their own tables (crate::families).
     rows.extend(
-        crate::families::family_indicators(iso3, tables, population, years, &catalogue.families)
-            .map_err(|e| StageError::Arrow {
-                iso3: iso3.into(),
-                message: e.to_string(),
-            })?,
+        crate::families::family_indicators(
+            iso3,
+            tables,
+            population,
+            years,
+            &catalogue.families,
+            &pipeline.thresholds,
+        )
+        .map_err(|e| StageError::Arrow {
+            iso3: iso3.into(),
+            message: e.to_string(),
+        })?,
     );
     Ok(CountryIndicators {
         rows,
@@ -276,14 +289,22 @@ pub fn without_survey(
     population: &Population,
     years: ReferenceYears,
     catalogue: &Catalogue,
+    thresholds: &crate::pipeline_config::Thresholds,
 ) -> Result<Vec<EstimateRow>, StageError> {
     let mut rows: Vec<EstimateRow> = catalogue.indicators.iter().map(not_delivered_row).collect();
     rows.extend(
-        crate::families::family_indicators(iso3, tables, population, years, &catalogue.families)
-            .map_err(|e| StageError::Arrow {
-                iso3: iso3.into(),
-                message: e.to_string(),
-            })?,
+        crate::families::family_indicators(
+            iso3,
+            tables,
+            population,
+            years,
+            &catalogue.families,
+            thresholds,
+        )
+        .map_err(|e| StageError::Arrow {
+            iso3: iso3.into(),
+            message: e.to_string(),
+        })?,
     );
     Ok(rows)
 }

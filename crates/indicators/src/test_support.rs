@@ -44,11 +44,9 @@ pub fn pipeline() -> PipelineConfig {
         file: "pipelines/pipeline.toml".into(),
         catalogue: "pipelines/indicators.toml".into(),
         required_disaggregations: vec!["sex".into()],
-        thresholds: Thresholds {
-            suppress_below: 25,
-            low_base_below: 50,
-        },
+        thresholds: Thresholds::NCHS,
         joins,
         weighting: Default::default(),
+        bands: Vec::new(),
     }
 }

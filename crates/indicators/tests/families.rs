@@ -101,7 +101,41 @@ fn family_indicators_reproduce_the_configured_facts_and_withhold_small_cells() {
                 !(1..5).contains(&x) && !(1..5).contains(&(n - x)),
                 "{iso3}: {r:?}"
             );
-            assert_eq!(r.flag, Flag::NonRepresentative);
+            assert!(r.flags.contains(Flag::NonRepresentative), "{r:?}");
+        }
+        // Base rules on every family proportion and share: fewer than 25 cases are never a number, 25-49 are
+        // low_base; unweighted proportions keep non_representative whatever else holds; the flag is the first
+        // condition; Wilson bounds hold the estimate.
+        for r in rows
+            .iter()
+            .filter(|r| matches!(r.statistic, "unweighted_proportion" | "share"))
+        {
+            assert_eq!(r.flag, r.flags.primary(), "{r:?}");
+            if r.flags.contains(Flag::NotCollected) {
+                continue;
+            }
+            assert_eq!(
+                r.flags.contains(Flag::NonRepresentative),
+                r.statistic == "unweighted_proportion",
+                "{r:?}"
+            );
+            if r.n_unweighted < 25 {
+                assert!(
+                    r.estimate.is_none() && r.flag.hides_estimate(),
+                    "{iso3}: {r:?}"
+                );
+            } else if r.n_unweighted < 50 && r.estimate.is_some() {
+                assert_eq!(r.flag, Flag::LowBase, "{iso3}: {r:?}");
+            }
+            if let (Some(e), Some(lo), Some(hi)) = (r.estimate, r.ci_lower, r.ci_upper) {
+                assert!(
+                    0.0 <= lo && lo <= e && e <= hi && hi <= 1.0,
+                    "{iso3}: {r:?}"
+                );
+                if r.statistic == "unweighted_proportion" {
+                    assert_ne!(r.flag, Flag::Ok, "{iso3}: {r:?}");
+                }
+            }
         }
         for r in rows
             .iter()
@@ -113,7 +147,8 @@ fn family_indicators_reproduce_the_configured_facts_and_withhold_small_cells() {
         }
         // Frontline: unweighted, Wilson, non-representative, ~50 workers.
         let fw = row(rows, "fw_barrier_stigma", TOTAL, TOTAL);
-        assert_eq!((fw.flag, fw.ci_method), (Flag::NonRepresentative, "wilson"));
+        assert_eq!((fw.flag, fw.ci_method), (Flag::LowBase, "wilson"), "{fw:?}");
+        assert!(fw.flags.contains(Flag::NonRepresentative));
         assert!(
             (40..=50).contains(&fw.n_unweighted),
             "{iso3}: {}",
@@ -152,6 +187,8 @@ fn family_indicators_reproduce_the_configured_facts_and_withhold_small_cells() {
             );
             let share = row(rows, "le_cases_technology_share", TOTAL, TOTAL);
             assert_eq!(share.estimate, Some(0.0));
+            // The Wilson interval at x = 0 starts at exactly 0 (before: 8.7e-19, above the estimate).
+            assert_eq!(share.ci_lower, Some(0.0), "{share:?}");
         } else {
             assert!(
                 technology.estimate.unwrap_or(0.0) >= 5.0,
@@ -258,7 +295,7 @@ fn a_run_ingests_all_four_families_for_every_country() {
         .unwrap_or_else(|e| panic!("{e}"));
     let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or(usize::MAX);
-    let (country, indicator, flag) = (col("country"), col("indicator"), col("flag"));
+    let (country, indicator, flag) = (col("country"), col("indicator"), col("flags"));
     let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     let mut flags = std::collections::BTreeSet::new();
     for line in csv.lines().skip(1) {
@@ -268,7 +305,9 @@ fn a_run_ingests_all_four_families_for_every_country() {
             seen.entry(cells.get(country).copied().unwrap_or_default().to_string())
                 .or_default()
                 .insert(id.to_string());
-            flags.insert(cells.get(flag).copied().unwrap_or_default().to_string());
+            for f in cells.get(flag).copied().unwrap_or_default().split(';') {
+                flags.insert(f.to_string());
+            }
         }
     }
     let (_, catalogue) = load(

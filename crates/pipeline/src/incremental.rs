@@ -11,8 +11,8 @@ use std::path::Path;
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, UInt64Type};
 use dh_config::CountryConfig;
-use dh_indicators::Flag;
 use dh_indicators::estimate::EstimateRow;
+use dh_indicators::{Flag, Flags};
 use sha2::{Digest, Sha256};
 
 use crate::country::delivery_path;
@@ -325,7 +325,9 @@ fn read_rows(
         population?,
     );
     let method = text("ci_method")?;
+    let statistic = text("statistic")?;
     let flag = text("flag")?;
+    let flags = text("flags")?;
     let n_unweighted = col("n_unweighted")?
         .as_primitive_opt::<UInt64Type>()
         .ok_or("column `n_unweighted` is not UInt64")?
@@ -334,9 +336,13 @@ fn read_rows(
         let ci_method = *methods
             .entry(method[i].clone())
             .or_insert_with(|| Box::leak(method[i].clone().into_boxed_str()));
-        let row = EstimateRow {
+        let statistic = *methods
+            .entry(statistic[i].clone())
+            .or_insert_with(|| Box::leak(statistic[i].clone().into_boxed_str()));
+        let mut row = EstimateRow {
             indicator: indicator[i].clone(),
             indicator_version: version[i].clone(),
+            statistic,
             domain: domain[i].clone(),
             domain_value: value[i].clone(),
             estimate: estimate[i],
@@ -350,7 +356,16 @@ fn read_rows(
             n_weighted: n_weighted[i].ok_or("n_weighted is null")?,
             population_estimate: population[i],
             flag: Flag::parse(&flag[i]).ok_or_else(|| format!("unknown flag `{}`", flag[i]))?,
+            flags: Flags::OK,
         };
+        let all = Flags::parse(&flags[i]).ok_or_else(|| format!("unknown flags `{}`", flags[i]))?;
+        if all.primary() != row.flag {
+            return Err(format!(
+                "flag `{}` is not the first of flags `{}`",
+                flag[i], flags[i]
+            ));
+        }
+        row.set_flags(all);
         rows.entry(country[i].clone()).or_default().push(row);
     }
     Ok(())

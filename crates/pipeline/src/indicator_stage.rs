@@ -89,6 +89,7 @@ pub fn weigh_and_estimate(
             &config.population,
             config.country.reference_years,
             &setup.catalogue,
+            &setup.pipeline.thresholds,
         )
         .map_err(|e| err(e.to_string()))?;
         return Ok(CountryEstimates {

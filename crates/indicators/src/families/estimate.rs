@@ -2,14 +2,24 @@
 //! in `indicators.parquet`/`.csv` and `comparison.csv`): unweighted, with `ci_method` `wilson` for proportions
 //! and shares and `none` otherwise, `df`/`deff`/`se` empty, `n_weighted` = `n_unweighted`.
 //!
-//! Flags: `non_representative` on every published unweighted proportion (frontline workers, interviews are not
-//! probability samples); `suppressed_small_count` (shown as `<5` in comparison.csv) on a count, sum or rate whose
-//! count is 1-4, on a share whose numerator or its complement is 1-4 (case and interview tables, or any indicator
-//! with `disclosure_control = true`), and on any proportion whose denominator is under 5; a withheld row also
-//! hides its `n_unweighted`. In a breakdown of counts or sums where exactly one cell is withheld, the next
-//! smallest is withheld too ([`secondary_suppression`]). `not_collected` when the country delivered no such table,
-//! or when an indicator over the reference years finds no row in them (for a change: in the first or last year);
-//! `suppressed` when nothing is left to estimate (no row in the universe, a change from zero).
+//! Flags (every condition that holds is kept, see [`crate::flags`]):
+//! * proportions and shares (frontline workers, interviews, shares of case records; Wilson intervals) follow the
+//!   survey's base rules on their denominator: fewer than `suppress_below` cases (25) are not published as a
+//!   number (`suppressed`, or `suppressed_small_count` where the disclosure rule below applies), fewer than
+//!   `low_base_below` (50) are `low_base`, and the NCHS rules can add `unreliable` (interval wider than 30
+//!   points or fewer than 30 cases: the effective sample size of an unweighted proportion is its n).
+//!   `non_representative` is on every row of an unweighted proportion (frontline workers and interviews are not
+//!   probability samples), alongside the other conditions;
+//! * administrative counts, sums, rates and changes have no sampling error (`ci_method` `none`): only the
+//!   disclosure rule applies to them, no base or reliability rule;
+//! * disclosure: `suppressed_small_count` (shown as `<5`) on a count, sum or rate whose count is 1-4, on a share
+//!   whose numerator or its complement is 1-4 (case and interview tables, or any indicator with
+//!   `disclosure_control = true`), and on any proportion whose denominator is under 5; a withheld row also hides
+//!   its `n_unweighted`. In a breakdown of counts or sums where exactly one cell is withheld, the next smallest is
+//!   withheld too ([`secondary_suppression`]);
+//! * `not_collected` when the country delivered no such table, or when an indicator over the reference years finds
+//!   no row in them (for a change: in the first or last year); `suppressed` when nothing is left to estimate (no
+//!   row in the universe, a change from zero).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,7 +36,8 @@ use super::catalogue::{
 use super::disclosure::{SMALL_COUNT_THRESHOLD, is_small, secondary_suppression, wilson};
 use super::themes::interview_themes;
 use crate::estimate::{EstimateRow, TOTAL};
-use crate::flags::Flag;
+use crate::flags::{Flag, Flags, Precision, publication_flag, reliability};
+use crate::pipeline_config::Thresholds;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FamilyError {
@@ -138,10 +149,12 @@ fn row(
     level: &str,
     c: Cell,
     internet_users: f64,
+    thresholds: &Thresholds,
 ) -> EstimateRow {
     let mut r = EstimateRow {
         indicator: ind.id.clone(),
         indicator_version: ind.version.clone(),
+        statistic: ind.statistic.name(),
         domain: domain.to_string(),
         domain_value: level.to_string(),
         estimate: None,
@@ -155,35 +168,47 @@ fn row(
         n_weighted: c.n as f64,
         population_estimate: None,
         flag: Flag::Ok,
+        flags: Flags::OK,
     };
+    let mut flags = Flags::OK;
     let small = |v: f64| is_small(v.round().max(0.0) as u64, SMALL_COUNT_THRESHOLD);
     match ind.statistic {
         FamilyStatistic::UnweightedProportion | FamilyStatistic::Share => {
             r.ci_method = "wilson";
             let controlled = ind.disclosure_control;
+            if ind.statistic == FamilyStatistic::UnweightedProportion {
+                flags.insert(Flag::NonRepresentative);
+            }
             if c.n == 0 {
-                r.flag = Flag::Suppressed;
+                flags.insert(Flag::Suppressed);
             } else if c.n < SMALL_COUNT_THRESHOLD as usize
                 || (controlled && (small(c.x as f64) || small((c.n - c.x) as f64)))
             {
-                r.flag = Flag::SmallCount;
+                flags.insert(Flag::SmallCount);
             } else {
+                flags.insert(publication_flag(c.n, false, thresholds));
+            }
+            if !flags.hides_estimate() {
                 r.estimate = Some(c.x as f64 / c.n as f64);
                 if let Some((lo, hi)) = wilson(c.x, c.n) {
                     r.ci_lower = Some(lo);
                     r.ci_upper = Some(hi);
+                    let precision = Precision::Proportion {
+                        ci_lower: lo,
+                        ci_upper: hi,
+                        n_unweighted: c.n,
+                        deff: None,
+                    };
+                    if let Some(f) = reliability(precision, thresholds) {
+                        flags.insert(f);
+                    }
                 }
-                r.flag = if ind.statistic == FamilyStatistic::UnweightedProportion {
-                    Flag::NonRepresentative
-                } else {
-                    Flag::Ok
-                };
             }
         }
         FamilyStatistic::Count => {
             r.estimate = Some(c.x as f64);
             if ind.disclosure_control && small(c.x as f64) {
-                r.flag = Flag::SmallCount;
+                flags.insert(Flag::SmallCount);
             }
         }
         FamilyStatistic::Total | FamilyStatistic::RatePer10000 => {
@@ -195,30 +220,31 @@ fn row(
                 r.population_estimate = Some(c.sum);
             }
             if c.x == 0 {
-                r.flag = Flag::Suppressed;
+                flags.insert(Flag::Suppressed);
             } else if ind.disclosure_control && small(c.sum) {
-                r.flag = Flag::SmallCount;
+                flags.insert(Flag::SmallCount);
             }
         }
         FamilyStatistic::Change => {
             r.n_unweighted = c.n + c.base_rows;
             r.n_weighted = r.n_unweighted as f64;
             if ind.disclosure_control && (small(c.sum) || small(c.base)) {
-                r.flag = Flag::SmallCount;
+                flags.insert(Flag::SmallCount);
             } else if c.base <= 0.0 || c.base_rows == 0 {
-                r.flag = Flag::Suppressed;
+                flags.insert(Flag::Suppressed);
             } else {
                 r.estimate = Some((c.sum - c.base) / c.base);
             }
         }
     }
+    r.set_flags(flags);
     if r.flag.hides_estimate() {
         r.estimate = None;
         r.ci_lower = None;
         r.ci_upper = None;
         r.population_estimate = None;
     }
-    if r.flag == Flag::SmallCount {
+    if r.flags.contains(Flag::SmallCount) {
         r.n_unweighted = 0;
         r.n_weighted = 0.0;
     }
@@ -237,6 +263,7 @@ fn indicator_rows(
     ind: &FamilyIndicator,
     batch: &RecordBatch,
     internet_users: f64,
+    thresholds: &Thresholds,
 ) -> Result<Vec<EstimateRow>, String> {
     let inputs = inputs(ind, batch)?;
     let rows = batch.num_rows();
@@ -249,6 +276,7 @@ fn indicator_rows(
         TOTAL,
         cell(&inputs, 0..rows),
         internet_users,
+        thresholds,
     )];
     for d in &ind.disaggregations {
         let levels = levels_of(batch, &d.column)?;
@@ -282,6 +310,7 @@ fn indicator_rows(
                     level,
                     cell(&inputs, members.into_iter()),
                     internet_users,
+                    thresholds,
                 )
             })
             .collect();
@@ -302,13 +331,13 @@ fn indicator_rows(
                     } else {
                         c.sum.round().max(0.0) as u64
                     };
-                    (amount, r.flag == Flag::SmallCount)
+                    (amount, r.flags.contains(Flag::SmallCount))
                 })
                 .collect();
             secondary_suppression(&mut cells);
             for (r, (_, withheld)) in domain_rows.iter_mut().zip(cells) {
-                if withheld && r.flag != Flag::SmallCount {
-                    r.flag = Flag::SmallCount;
+                if withheld && !r.flags.contains(Flag::SmallCount) {
+                    r.add_flag(Flag::SmallCount);
                     r.estimate = None;
                     r.population_estimate = None;
                     r.n_unweighted = 0;
@@ -331,17 +360,19 @@ fn has_data_in_reference_years(ind: &FamilyIndicator, inputs: &Inputs) -> bool {
 }
 
 fn not_collected(ind: &FamilyIndicator) -> EstimateRow {
-    EstimateRow::not_collected(&ind.id, &ind.version, "none")
+    EstimateRow::not_collected(&ind.id, &ind.version, ind.statistic.name(), "none")
 }
 
 /// Every family indicator of `catalogue` for one country's normalised tables (catalogue order), with the
-/// country's reference years in the indicators that name them.
+/// country's reference years in the indicators that name them and the publication `thresholds` of
+/// `pipelines/pipeline.toml`.
 pub fn family_indicators(
     iso3: &str,
     tables: &BTreeMap<String, RecordBatch>,
     population: &Population,
     years: ReferenceYears,
     catalogue: &FamilyCatalogue,
+    thresholds: &Thresholds,
 ) -> Result<Vec<EstimateRow>, FamilyError> {
     let internet_users = population.population_12_17 * population.internet_share;
     let mut themes: Option<RecordBatch> = None;
@@ -369,7 +400,7 @@ pub fn family_indicators(
             tables.get(&ind.table)
         };
         match batch {
-            Some(b) => out.extend(indicator_rows(ind, b, internet_users).map_err(err)?),
+            Some(b) => out.extend(indicator_rows(ind, b, internet_users, thresholds).map_err(err)?),
             None => out.push(not_collected(ind)),
         }
     }

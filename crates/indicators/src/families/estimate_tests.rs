@@ -97,6 +97,7 @@ fn rows_of(text: &str, table: &str, batch: RecordBatch) -> Vec<EstimateRow> {
         &population(),
         ReferenceYears::default(),
         &catalogue(text),
+        &crate::pipeline_config::Thresholds::NCHS,
     )
     .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -242,6 +243,7 @@ fn a_table_the_country_did_not_deliver_is_not_collected() {
         &population(),
         ReferenceYears::default(),
         &catalogue(POLICE),
+        &crate::pipeline_config::Thresholds::NCHS,
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows.len(), 3);
@@ -342,6 +344,7 @@ fn rows_for(years: ReferenceYears) -> Vec<EstimateRow> {
         &population(),
         years,
         &catalogue(REFERENCE_YEARS_CATALOGUE),
+        &crate::pipeline_config::Thresholds::NCHS,
     )
     .unwrap_or_else(|e| panic!("{e}"))
 }
