@@ -22,8 +22,38 @@ pub struct ReportContext {
     pub headline: Option<String>,
     pub suppress_below: u32,
     pub low_base_below: u32,
+    /// The NCHS reliability thresholds of the run (absent in older contexts: the values of `pipeline.toml`).
+    #[serde(default)]
+    pub reliability: Reliability,
     pub countries: Vec<CountryInfo>,
     pub indicators: Vec<Definition>,
+}
+
+/// When an estimate is flagged `unreliable` (`pipelines/pipeline.toml` `[thresholds]`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Reliability {
+    /// Counts, totals, means: relative standard error above this.
+    pub rse_above: f64,
+    /// Proportions: 95% interval wider than this (a proportion: 0.30 = 30 percentage points).
+    pub ci_width_above: f64,
+    /// Proportions: effective sample size (n / design effect) below this.
+    pub effective_n_below: f64,
+}
+
+impl Default for Reliability {
+    fn default() -> Self {
+        Reliability::from(&dh_indicators::Thresholds::NCHS)
+    }
+}
+
+impl From<&dh_indicators::Thresholds> for Reliability {
+    fn from(t: &dh_indicators::Thresholds) -> Self {
+        Reliability {
+            rse_above: t.unreliable_rse_above,
+            ci_width_above: t.unreliable_ci_width_above,
+            effective_n_below: t.unreliable_effective_n_below,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +185,7 @@ impl ReportContext {
             headline: catalogue.indicators.first().map(|i| i.id.clone()),
             suppress_below: pipeline.thresholds.suppress_below,
             low_base_below: pipeline.thresholds.low_base_below,
+            reliability: Reliability::from(&pipeline.thresholds),
             countries: countries
                 .iter()
                 .map(|c| CountryInfo {

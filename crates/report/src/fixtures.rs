@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
-use dh_indicators::{EstimateRow, Flag};
+use dh_indicators::{EstimateRow, Flag, Flags};
 use parquet::arrow::ArrowWriter;
 
-use crate::context::{CONTEXT_FORMAT, CountryInfo, Definition, ReportContext};
+use crate::context::{CONTEXT_FORMAT, CountryInfo, Definition, Reliability, ReportContext};
 use crate::table::{IndicatorRow, TOTAL};
 
 /// (ISO3, name, region, internet-using 12-17 population, headline share).
@@ -120,6 +120,7 @@ pub fn context() -> ReportContext {
         headline: Some("ocsea_clear_any".into()),
         suppress_below: 25,
         low_base_below: 50,
+        reliability: Reliability::default(),
         countries: COUNTRIES
             .iter()
             .map(|(iso3, name, region, population, _)| CountryInfo {
@@ -228,6 +229,7 @@ fn make_row(
             estimate * population
         }),
         flag: flag.into(),
+        flags: vec![flag.into()],
     }
 }
 
@@ -278,9 +280,19 @@ pub fn rows(context: &ReportContext) -> Vec<IndicatorRow> {
 
 fn to_estimate_row(r: &IndicatorRow) -> EstimateRow {
     let flag = Flag::parse(&r.flag).unwrap_or(Flag::Suppressed);
-    EstimateRow {
+    let flags = r
+        .flags
+        .iter()
+        .filter_map(|f| Flag::parse(f))
+        .fold(Flags::of(flag), Flags::with);
+    let mut row = EstimateRow {
         indicator: r.indicator.clone(),
         indicator_version: r.indicator_version.clone(),
+        statistic: if r.ci_method == "wald" {
+            "count"
+        } else {
+            "proportion"
+        },
         domain: r.domain.clone(),
         domain_value: r.domain_value.clone(),
         estimate: r.estimate,
@@ -298,7 +310,10 @@ fn to_estimate_row(r: &IndicatorRow) -> EstimateRow {
         n_weighted: r.n_unweighted as f64 * 1000.0,
         population_estimate: r.population_estimate,
         flag,
-    }
+        flags,
+    };
+    row.set_flags(flags);
+    row
 }
 
 fn write_parquet(path: &Path, batch: &RecordBatch) {

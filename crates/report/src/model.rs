@@ -164,13 +164,7 @@ impl<'a> Model<'a> {
                     _ => String::new(),
                 },
                 n: thousands(row.n_unweighted as f64),
-                status: if shown.low_base {
-                    format!("low base (n < {})", self.context.low_base_below)
-                } else if shown.non_representative {
-                    "non-representative (unweighted)".into()
-                } else {
-                    String::new()
-                },
+                status: self.warnings(&shown).join("; "),
                 shown: true,
                 low_base: shown.low_base,
             },
@@ -187,6 +181,24 @@ impl<'a> Model<'a> {
     }
 }
 
+impl Model<'_> {
+    /// The warning texts of a shown estimate, one per condition, in the stage's precedence order (low base,
+    /// unreliable, non-representative); empty for an `ok` row.
+    pub fn warnings(&self, shown: &crate::table::Shown) -> Vec<String> {
+        let mut out = Vec::new();
+        if shown.low_base {
+            out.push(format!("low base (n < {})", self.context.low_base_below));
+        }
+        if shown.unreliable {
+            out.push("unreliable (imprecise estimate)".to_string());
+        }
+        if shown.non_representative {
+            out.push("non-representative (unweighted)".to_string());
+        }
+        out
+    }
+}
+
 /// Display texts of one estimate.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Cells {
@@ -198,7 +210,8 @@ pub struct Cells {
     pub population: String,
     /// Unweighted cases in the denominator.
     pub n: String,
-    /// Empty, "low base (n < 50)", or the withheld text.
+    /// Empty, the warnings joined by "; " ("low base (n < 50); non-representative (unweighted)"), or the
+    /// withheld text.
     pub status: String,
     pub shown: bool,
     pub low_base: bool,
@@ -283,9 +296,30 @@ mod tests {
         assert_eq!(c.estimate, "suppressed (n < 25)");
         assert!(c.interval.is_empty() && c.population.is_empty() && !c.shown);
         r.flag = "low_base".into();
+        r.flags = vec!["low_base".into()];
         let c = model.cells(&r);
         assert_eq!(c.estimate, "77.7%");
         assert_eq!(c.status, "low base (n < 50)");
         assert!(c.population.starts_with("about 780,000 children"), "{c:?}");
+    }
+
+    #[test]
+    fn a_row_with_several_conditions_shows_every_warning() {
+        let ctx = crate::test_data::context();
+        let rows = crate::test_data::rows(&ctx);
+        let model = Model::new(&ctx, &rows);
+        let mut r = rows[0].clone();
+        r.estimate = Some(0.4);
+        r.flag = "low_base".into();
+        r.flags = vec!["low_base".into(), "non_representative".into()];
+        let c = model.cells(&r);
+        assert_eq!(
+            c.status,
+            "low base (n < 50); non-representative (unweighted)"
+        );
+        assert!(c.shown && c.low_base);
+        r.flag = "unreliable".into();
+        r.flags = vec!["unreliable".into()];
+        assert_eq!(model.cells(&r).status, "unreliable (imprecise estimate)");
     }
 }

@@ -104,6 +104,9 @@ pub fn render_pages(model: &Model<'_>, run: &RunInfo) -> Result<Vec<Page>, Repor
         run => Serde(&run_view),
         suppress_below => model.context.suppress_below,
         low_base_below => model.context.low_base_below,
+        rse_percent => clean(model.context.reliability.rse_above * 100.0).to_string(),
+        ci_width_points => clean(model.context.reliability.ci_width_above * 100.0).to_string(),
+        effective_n_below => clean(model.context.reliability.effective_n_below).to_string(),
         countries => Serde(country_links(model)),
     };
     let render =
@@ -242,10 +245,20 @@ fn dot_of(
         },
         None => DotValue::Withheld(model.cells(row).estimate),
     };
-    // Unweighted estimates from non-probability samples say so in the chart too (and in its screen-reader text).
+    // Unreliable estimates and unweighted estimates from non-probability samples say so in the chart too (and in
+    // its screen-reader text); a low base is drawn as a hollow dot.
     let note = match row.shown() {
-        Some(s) if s.non_representative => format!("{note} · non-representative"),
-        _ => note,
+        Some(s) => {
+            let mut note = note;
+            if s.unreliable {
+                note.push_str(" · unreliable");
+            }
+            if s.non_representative {
+                note.push_str(" · non-representative");
+            }
+            note
+        }
+        None => note,
     };
     Dot {
         label,

@@ -1,6 +1,8 @@
 //! The indicator table `OUT/indicators/indicators.parquet` as the report reads it: one [`IndicatorRow`] per
 //! country x indicator x domain level, with the publication flag deciding what may be shown
-//! ([`IndicatorRow::shown`]). Only the columns of the published contract are read.
+//! ([`IndicatorRow::shown`]) and the `flags` column giving every warning on a shown estimate (low base,
+//! unreliable, non-representative: each is shown). Only the columns of the published contract are read (a table
+//! written before the `flags` column existed is read with its `flag` as the only condition).
 
 use std::fs::File;
 use std::path::Path;
@@ -29,15 +31,24 @@ pub struct IndicatorRow {
     pub ci_method: String,
     pub n_unweighted: u64,
     pub population_estimate: Option<f64>,
+    /// The primary flag (the first of `flags`).
     pub flag: String,
+    /// Every condition that holds, in the stage's precedence order (`["ok"]` when none).
+    pub flags: Vec<String>,
 }
 
-/// What may be shown of an estimate: the estimate and interval only for `ok` and `low_base` rows.
+/// Flags under which an estimate is shown (with a warning for all but `ok`).
+pub const SHOWN_FLAGS: [&str; 4] = ["ok", "low_base", "unreliable", "non_representative"];
+
+/// What may be shown of an estimate: the estimate and interval only when the primary flag is one of
+/// [`SHOWN_FLAGS`]; the warnings come from every condition of the row.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Shown {
     pub estimate: f64,
     pub ci: Option<(f64, f64)>,
     pub low_base: bool,
+    /// Imprecise by the NCHS reliability rules: shown, labelled.
+    pub unreliable: bool,
     /// An unweighted estimate from a non-probability sample (frontline workers): shown, labelled.
     pub non_representative: bool,
 }
@@ -47,14 +58,25 @@ impl IndicatorRow {
         self.domain == TOTAL
     }
 
-    /// The publishable estimate; `None` for suppressed, not-collected or unknown flags, whatever the row holds.
+    /// Whether `flag` is among the row's conditions.
+    pub fn has(&self, flag: &str) -> bool {
+        self.flag == flag || self.flags.iter().any(|f| f == flag)
+    }
+
+    /// The publishable estimate; `None` for suppressed, not-collected or unknown flags, whatever the row holds,
+    /// and when any condition of the row withholds the estimate.
     pub fn shown(&self) -> Option<Shown> {
-        let (low_base, non_representative) = match self.flag.as_str() {
-            "ok" => (false, false),
-            "low_base" => (true, false),
-            "non_representative" => (false, true),
-            _ => return None,
-        };
+        let all_shown = std::iter::once(&self.flag)
+            .chain(&self.flags)
+            .all(|f| SHOWN_FLAGS.contains(&f.as_str()));
+        if !all_shown {
+            return None;
+        }
+        let (low_base, unreliable, non_representative) = (
+            self.has("low_base"),
+            self.has("unreliable"),
+            self.has("non_representative"),
+        );
         let estimate = self.estimate.filter(|e| e.is_finite())?;
         let ci = match (self.ci_lower, self.ci_upper) {
             (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => Some((lo, hi)),
@@ -64,6 +86,7 @@ impl IndicatorRow {
             estimate,
             ci,
             low_base,
+            unreliable,
             non_representative,
         })
     }
@@ -114,6 +137,10 @@ fn append_rows(
     let n = cols.count("n_unweighted")?;
     let population = cols.float("population_estimate")?;
     let flag = cols.text("flag")?;
+    let flags = match batch.column_by_name("flags") {
+        Some(_) => Some(cols.text("flags")?),
+        None => None,
+    };
     let first = rows.len();
     for i in 0..batch.num_rows() {
         let required = |values: &[Option<String>], column: &str| {
@@ -139,6 +166,13 @@ fn append_rows(
             n_unweighted: n[i].unwrap_or(0),
             population_estimate: population[i],
             flag: required(&flag, "flag")?,
+            flags: match &flags {
+                Some(all) => required(all, "flags")?
+                    .split(';')
+                    .map(str::to_string)
+                    .collect(),
+                None => vec![required(&flag, "flag")?],
+            },
         });
     }
     Ok(())
@@ -228,6 +262,7 @@ mod tests {
             n_unweighted: 100,
             population_estimate: estimate.map(|e| e * 1000.0),
             flag: flag.into(),
+            flags: vec![flag.into()],
         }
     }
 
@@ -250,8 +285,24 @@ mod tests {
                 .is_some_and(|s| s.non_representative)
         );
         assert_eq!(row("unexpected", Some(0.1)).shown(), None);
+        assert!(
+            row("unreliable", Some(0.1))
+                .shown()
+                .is_some_and(|s| s.unreliable)
+        );
         assert_eq!(row("ok", None).shown(), None);
         assert_eq!(row("ok", Some(f64::NAN)).shown(), None);
+    }
+
+    #[test]
+    fn every_warning_of_a_row_is_kept() {
+        let mut r = row("low_base", Some(0.4));
+        r.flags = vec!["low_base".into(), "non_representative".into()];
+        let s = r.shown().unwrap_or_else(|| panic!("shown"));
+        assert!(s.low_base && s.non_representative && !s.unreliable);
+        // A withholding condition anywhere in the list hides the estimate.
+        r.flags.push("suppressed".into());
+        assert_eq!(r.shown(), None);
     }
 
     #[test]

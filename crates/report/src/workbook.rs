@@ -1,5 +1,6 @@
 //! `OUT/tables/indicators.xlsx`: one sheet per indicator family (source table) with the cross-country table
-//! (every country x indicator x domain level: estimate, interval, unweighted base, population estimate, flag),
+//! (every country x indicator x domain level: estimate, interval, unweighted base, population estimate, the
+//! primary flag and every condition of the row, so a low-base non-representative row shows both),
 //! one sheet per country, and a "Definitions" sheet. Withheld estimates are empty cells with the flag beside
 //! them. Bytes are deterministic: fixed creation date, no timestamps (rust_xlsxwriter also fixes zip times).
 
@@ -13,7 +14,7 @@ use crate::table::IndicatorRow;
 pub const DEFINITIONS_SHEET: &str = "Definitions";
 
 /// Header of the family and country sheets.
-pub const HEADER: [&str; 12] = [
+pub const HEADER: [&str; 13] = [
     "Country",
     "Country name",
     "Indicator",
@@ -26,6 +27,7 @@ pub const HEADER: [&str; 12] = [
     "n (unweighted)",
     "Population estimate",
     "Flag",
+    "All flags",
 ];
 
 struct Formats {
@@ -181,9 +183,10 @@ fn write_rows(
         }
         sheet.write_number_with_format(y, 9, r.n_unweighted as f64, &f.integer)?;
         sheet.write_string(y, 11, &r.flag)?;
+        sheet.write_string(y, 12, r.flags.join("; "))?;
     }
     for (c, width) in [
-        6.0, 16.0, 30.0, 8.0, 12.0, 12.0, 10.0, 10.0, 10.0, 10.0, 14.0, 13.0,
+        6.0, 16.0, 30.0, 8.0, 12.0, 12.0, 10.0, 10.0, 10.0, 10.0, 14.0, 13.0, 30.0,
     ]
     .iter()
     .enumerate()

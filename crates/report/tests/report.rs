@@ -99,7 +99,9 @@ fn every_number_shown_comes_from_the_indicator_table() {
     let ctx = fixtures::context();
     let rows = fixtures::rows(&ctx);
     let dir = out_with(&rows, &ctx);
-    let mut allowed_pct: BTreeSet<String> = BTreeSet::from(["95%".to_string()]);
+    // 95% intervals, and the methods page's reliability threshold (relative standard error above 30%).
+    let rse = format!("{}%", ctx.reliability.rse_above * 100.0);
+    let mut allowed_pct: BTreeSet<String> = BTreeSet::from(["95%".to_string(), rse]);
     let mut allowed_about = BTreeSet::new();
     let mut allowed_n = BTreeSet::new();
     for r in &rows {
@@ -439,4 +441,55 @@ fn missing_inputs_are_reported_with_their_path() {
     let ctx = fixtures::context();
     let err = build(dir.path(), Some(&ctx)).unwrap_err().to_string();
     assert!(err.contains("indicators.parquet"), "{err}");
+}
+
+/// A row meeting several conditions shows every warning on its pages and in the workbook, and an `unreliable`
+/// estimate is shown with its warning; the methods page states the reliability thresholds.
+#[test]
+fn every_condition_of_a_row_is_shown() {
+    let ctx = fixtures::context();
+    let mut rows = fixtures::rows(&ctx);
+    let pick = |rows: &[IndicatorRow], country: &str| {
+        rows.iter()
+            .position(|r| r.country == country && r.indicator == "ocsea_clear_any" && r.is_total())
+            .unwrap_or_else(|| panic!("{country}"))
+    };
+    let both = pick(&rows, "THA");
+    rows[both].flag = "low_base".into();
+    rows[both].flags = vec!["low_base".into(), "non_representative".into()];
+    let imprecise = pick(&rows, "ETH");
+    rows[imprecise].flag = "unreliable".into();
+    rows[imprecise].flags = vec!["unreliable".into()];
+    let dir = out_with(&rows, &ctx);
+    let page = std::fs::read_to_string(dir.path().join("report/indicator-ocsea_clear_any.html"))
+        .unwrap_or_default();
+    assert!(
+        page.contains("low base (n &lt; 50); non-representative (unweighted)"),
+        "the page shows both warnings"
+    );
+    assert!(page.contains("unreliable (imprecise estimate)"));
+    let eth = rows[imprecise].estimate.map(percent).unwrap_or_default();
+    assert!(!eth.is_empty() && page.contains(&eth), "{eth}");
+    let mut wb: Xlsx<_> = open_workbook(dir.path().join("tables/indicators.xlsx"))
+        .unwrap_or_else(|e: calamine::XlsxError| panic!("{e}"));
+    let sheet = wb.worksheet_range("THA").unwrap_or_else(|e| panic!("{e}"));
+    let all_flags = sheet
+        .rows()
+        .find(|r| {
+            r.get(2).map(|c| c.to_string()) == Some("ocsea_clear_any".into())
+                && r.get(4).map(|c| c.to_string()) == Some("total".into())
+        })
+        .and_then(|r| r.get(12).map(|c| c.to_string()));
+    assert_eq!(all_flags.as_deref(), Some("low_base; non_representative"));
+    let methods =
+        std::fs::read_to_string(dir.path().join("report/methods.html")).unwrap_or_default();
+    for needle in [
+        "above 30%",
+        "wider than 30 percentage points",
+        "below 30.",
+        "<code>flags</code>",
+        "as \"15\"",
+    ] {
+        assert!(methods.contains(needle), "methods page lacks {needle}");
+    }
 }
