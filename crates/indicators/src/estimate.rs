@@ -421,21 +421,31 @@ fn count_interval(row: &mut EstimateRow, p: &Estimate, calibrated: bool) {
     };
     if total == 0.0 || (calibrated && (p.estimate == 0.0 || p.estimate == 1.0)) {
         boundary(row, if total == 0.0 { 0.0 } else { p.estimate });
+        row.ci_upper = row.ci_upper.map(|hi| hi.max(total));
         return;
     }
-    if calibrated {
-        // The proportion's interval, with the proportion's degrees of freedom (the domain's, as svyciprop).
-        let q = dh_survey::dist::qt(1.0 - ALPHA / 2.0, p.df, true);
+    let (lo, hi) = if calibrated {
+        // The proportion's interval, with the proportion's degrees of freedom (the domain's, as svyciprop; the
+        // design's when the domain has none, e.g. all its cases in one PSU).
+        let df = if p.df.is_finite() && p.df > 0.0 {
+            p.df
+        } else {
+            df
+        };
+        let q = dh_survey::dist::qt(1.0 - ALPHA / 2.0, df, true);
         let (lo, hi) = logit_interval(p.estimate, p.se, q);
-        (row.ci_lower, row.ci_upper) = (Some(lo * n), Some(hi * n));
-        row.df = finite(p.df);
+        row.df = finite(df);
         row.ci_method = CiMethod::Logit.name();
+        (lo * n, hi * n)
     } else {
         let q = dh_survey::dist::qt(1.0 - ALPHA / 2.0, df, true);
         let factor = (q * se / total).exp();
-        (row.ci_lower, row.ci_upper) = (Some(total / factor), Some(total * factor));
         row.ci_method = "log";
-    }
+        (total / factor, total * factor)
+    };
+    // p x N and the survey total are the same number up to rounding: the interval holds the published total.
+    row.ci_lower = finite(lo).map(|lo| lo.min(total));
+    row.ci_upper = finite(hi).map(|hi| hi.max(total));
 }
 
 /// The logit interval of a proportion `p` (0 < p < 1) with standard error `se`, `q` the t quantile:

@@ -537,3 +537,42 @@ fn a_negative_bound_or_a_count_outside_its_interval_is_an_error_not_a_row() {
     r.statistic = "mean";
     assert_eq!(check_published(&r), Ok(()));
 }
+
+#[test]
+fn count_interval_falls_back_to_the_design_df_and_always_holds_the_total() {
+    let p = Estimate {
+        domain: vec![],
+        name: "y".into(),
+        estimate: 0.1,
+        se: 0.03,
+        ci_lower: f64::NAN,
+        ci_upper: f64::NAN,
+        ci_method: "mean",
+        df: 0.0,
+        deff: None,
+        n_unweighted: 40,
+        n_weighted: 1000.0,
+    };
+    let mut r = EstimateRow::not_collected("n", "1.0.0", "count", "wald");
+    (r.estimate, r.se, r.df, r.n_weighted, r.n_unweighted) =
+        (Some(100.0 + 1e-12), Some(30.0), Some(12.0), 1000.0, 40);
+    count_interval(&mut r, &p, true);
+    let q = dh_survey::dist::qt(0.975, 12.0, true);
+    let (lo, hi) = logit_interval(0.1, 0.03, q);
+    assert_eq!((r.df, r.ci_method), (Some(12.0), "logit"));
+    assert!((r.ci_lower.unwrap_or(f64::NAN) - lo * 1000.0).abs() < 1e-9);
+    assert!((r.ci_upper.unwrap_or(f64::NAN) - hi * 1000.0).abs() < 1e-9);
+    // p = 1 with N fixed: the total (N up to rounding) stays inside [edge x N, N].
+    let mut r1 = r.clone();
+    r1.estimate = Some(1000.0 * (1.0 + 1e-15));
+    count_interval(
+        &mut r1,
+        &Estimate {
+            estimate: 1.0,
+            ..p.clone()
+        },
+        true,
+    );
+    assert_eq!(r1.ci_method, "korn_graubard");
+    assert!(check_published(&r1).is_ok(), "{r1:?}");
+}
