@@ -282,8 +282,8 @@ fn nonresponse_adjustment_keeps_each_class_total_on_its_respondents() {
         assert!((class.factor - all / responding).abs() < 1e-12);
         assert!((adjusted - all).abs() < 1e-9 * all, "{class:?}");
     }
-    for i in 0..w.len() {
-        assert_eq!(a.weights[i] == 0.0, !resp[i]);
+    for (adjusted, responded) in a.weights.iter().zip(&resp) {
+        assert_eq!(*adjusted == 0.0, !responded);
     }
     let total: f64 = a.weights.iter().sum();
     assert!((total - w.iter().sum::<f64>()).abs() < 1e-9);
@@ -356,8 +356,8 @@ fn taylor(d: &NrDesign) -> dh_survey::SurveyDesign {
 }
 
 fn adjusted(d: &NrDesign, w: &[f64]) -> (NonresponseAdjusted, dh_survey::SurveyDesign) {
-    let a =
-        adjust_for_nonresponse(w, &d.resp, &[d.class.clone()], 1).unwrap_or_else(|e| panic!("{e}"));
+    let a = adjust_for_nonresponse(w, &d.resp, std::slice::from_ref(&d.class), 1)
+        .unwrap_or_else(|e| panic!("{e}"));
     let base = taylor(d);
     let base = base.taylor_design().unwrap_or_else(|| panic!("taylor"));
     let step = NonresponseCalibration::new(w, &a, Calibration::default());
@@ -454,7 +454,7 @@ fn nonresponse_variance_equals_the_numerical_linearisation() {
     // The adjusted estimator as a function of the (raked) weights, and its influence values w_i dp/dw_i by
     // central differences: the classes depend only on who responded, so they stay fixed.
     let estimator = |w: &[f64]| {
-        let a = adjust_for_nonresponse(w, &d.resp, &[d.class.clone()], 1)
+        let a = adjust_for_nonresponse(w, &d.resp, std::slice::from_ref(&d.class), 1)
             .unwrap_or_else(|e| panic!("{e}"));
         let num: f64 = (0..w.len()).map(|i| a.weights[i] * d.y[i]).sum();
         num / a.weights.iter().sum::<f64>()
