@@ -21,9 +21,14 @@
 //! universe_label = "Internet-using children aged 12-17"
 //! numerator = 'any(offered_money_images == "yes", ...)'
 //! missing_rule = "item_nonresponse_excluded"
+//! missing_rationale = "..."   # why this treatment of missing answers fits what the indicator means (required)
 //! statistic = "proportion"    # proportion | mean (with `variable`) | count
 //! ci_method = "logit"         # proportions: logit (default) | korn_graubard; mean and count: wald
 //! comparability = "..."
+//! [nonresponse.caregiver_survey]   # required for every table estimated on the child design
+//! description = "..."
+//! classes = ["urban_rural", "age_band"]   # design-table columns crossed into weighting classes
+//! min_respondents = 30                     # classes with fewer respondents are pooled
 //! ```
 //!
 //! Every problem is collected (not only the first) and located at file, line, column, indicator and key.
@@ -44,6 +49,7 @@ use crate::columns::{join_problems, table_columns};
 use crate::error::{CatalogError, CatalogErrors};
 use crate::location::{line_column, position_in_string};
 use crate::pipeline_config::{PipelineConfig, read, toml_error};
+use crate::stage::DESIGN_TABLE;
 
 /// The key of a missing-code rule entry that stands for Arrow nulls (no labelled code).
 pub const NULL_CAUSE: &str = "null";
@@ -168,8 +174,12 @@ pub struct Indicator {
     /// The numeric column averaged (mean); `None` otherwise.
     pub variable: Option<String>,
     pub missing_rule: MissingRule,
+    /// Why the missing rule fits the indicator's meaning (`missing_rationale`).
+    pub missing_rationale: String,
     pub statistic: Statistic,
     pub ci_method: CiMethod,
+    /// The non-response adjustment of the indicator's table (tables other than the design table).
+    pub nonresponse: Option<NonresponseRule>,
     /// Categorical columns to break the estimate down by (the total is always produced as well).
     pub disaggregations: Vec<Disaggregation>,
     pub comparability: String,
@@ -184,11 +194,27 @@ pub struct Disaggregation {
     pub levels: Vec<String>,
 }
 
+/// `[nonresponse.<table>]`: how a table estimated on the child design (caregivers) is weighted for the children
+/// whose row in it is missing (caregiver not interviewed): a weighting-class adjustment
+/// ([`crate::weighting::adjust_for_nonresponse`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonresponseRule {
+    pub table: String,
+    pub description: String,
+    /// Columns of the design table whose crossed levels form the weighting classes, the most important first
+    /// (pooling drops the last column first).
+    pub classes: Vec<String>,
+    /// Classes with fewer responding units than this are pooled.
+    pub min_respondents: usize,
+}
+
 /// The validated catalogue, indicators in file order.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     pub file: PathBuf,
     pub indicators: Vec<Indicator>,
+    /// Non-response adjustments by table (`[nonresponse.<table>]`).
+    pub nonresponse: BTreeMap<String, NonresponseRule>,
     /// Indicators of the other data families (`families.toml` beside this catalogue; empty if absent).
     pub families: crate::families::FamilyCatalogue,
 }
@@ -238,6 +264,17 @@ impl fmt::Display for Indicator {
             f,
             "  universe rows whose universe expression is unknown are outside the universe"
         )?;
+        writeln!(f, "  rationale:     {}", self.missing_rationale)?;
+        if let Some(nr) = &self.nonresponse {
+            writeln!(
+                f,
+                "weighting:       child design, adjusted for missing `{}` rows within classes of {} (at least {} respondents per class, smaller classes pooled): {}",
+                nr.table,
+                nr.classes.join(" x "),
+                nr.min_respondents,
+                nr.description
+            )?;
+        }
         writeln!(f, "ci method:       {}", self.ci_method.name())?;
         writeln!(
             f,
@@ -275,6 +312,16 @@ struct RawCatalogue {
     missing_rules: BTreeMap<String, Spanned<BTreeMap<String, Spanned<String>>>>,
     #[serde(default, rename = "indicator")]
     indicators: Vec<RawIndicator>,
+    #[serde(default)]
+    nonresponse: BTreeMap<String, Spanned<RawNonresponse>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNonresponse {
+    description: String,
+    classes: Spanned<Vec<String>>,
+    min_respondents: Spanned<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -295,6 +342,7 @@ struct RawIndicator {
     numerator: Option<Spanned<String>>,
     variable: Option<Spanned<String>>,
     missing_rule: Spanned<String>,
+    missing_rationale: String,
     statistic: Spanned<String>,
     ci_method: Option<Spanned<String>>,
     disaggregations: Option<Spanned<Vec<String>>>,
@@ -351,6 +399,7 @@ pub fn parse_catalogue(
         });
     }
     let rules = v.missing_rules(&raw.missing_rules);
+    let nonresponse = v.nonresponse(&raw.nonresponse, pipeline, schemas);
     let mut seen = BTreeSet::new();
     let mut indicators = Vec::new();
     for ind in &raw.indicators {
@@ -362,7 +411,22 @@ pub fn parse_catalogue(
                 "is used by an earlier indicator; ids must be unique".into(),
             );
         }
-        if let Some(i) = v.indicator(ind, &raw.defaults, &rules, pipeline, schemas) {
+        if let Some(mut i) = v.indicator(ind, &raw.defaults, &rules, pipeline, schemas) {
+            i.nonresponse = nonresponse.get(&i.table).cloned();
+            if i.table != DESIGN_TABLE
+                && i.nonresponse.is_none()
+                && !raw.nonresponse.contains_key(&i.table)
+            {
+                v.error(
+                    Some(&i.id),
+                    "table",
+                    ind.table.span(),
+                    format!(
+                        "`{}` is estimated on the `{DESIGN_TABLE}` design: add a [nonresponse.{}] section saying how children without a row in it are adjusted for",
+                        i.table, i.table
+                    ),
+                );
+            }
             indicators.push(i);
         }
     }
@@ -378,6 +442,7 @@ pub fn parse_catalogue(
         Ok(Catalogue {
             file: file.to_path_buf(),
             indicators,
+            nonresponse,
             families: Default::default(),
         })
     } else {
@@ -462,6 +527,85 @@ impl Validator<'_> {
                     span: entries.span(),
                 },
             );
+        }
+        out
+    }
+
+    /// The `[nonresponse.<table>]` sections: a table other than the design table that joins it, class columns of
+    /// the design table (labels or text, each once), at least one respondent per class and a description.
+    fn nonresponse(
+        &mut self,
+        raw: &BTreeMap<String, Spanned<RawNonresponse>>,
+        pipeline: &PipelineConfig,
+        schemas: &SchemaSet,
+    ) -> BTreeMap<String, NonresponseRule> {
+        let mut out = BTreeMap::new();
+        for (table, section) in raw {
+            let key = format!("nonresponse.{table}");
+            let span = section.span();
+            let section = section.get_ref();
+            let errors_before = self.errors.len();
+            let joined = pipeline
+                .joins
+                .get(table)
+                .is_some_and(|j| j.table == DESIGN_TABLE);
+            if table == DESIGN_TABLE || !joined {
+                self.error(None, &key, span.clone(), format!("`{table}` is not a table estimated on the `{DESIGN_TABLE}` design (it needs a join to `{DESIGN_TABLE}` in {})", pipeline.file.display()));
+            }
+            if section.description.trim().is_empty() {
+                self.error(
+                    None,
+                    &key,
+                    span.clone(),
+                    "needs a `description` of the adjustment".into(),
+                );
+            }
+            let classes = section.classes.get_ref();
+            let design = schemas.get(DESIGN_TABLE);
+            if classes.is_empty() {
+                self.error(
+                    None,
+                    &format!("{key}.classes"),
+                    section.classes.span(),
+                    "names no column: give at least one column of the design table".into(),
+                );
+            }
+            for (i, c) in classes.iter().enumerate() {
+                let field = design.and_then(|d| d.field(c));
+                let usable = field.is_some_and(|f| {
+                    f.categories.is_some() || f.field_type == dh_config::FieldType::String
+                });
+                if classes[..i].contains(c) {
+                    self.error(
+                        None,
+                        &format!("{key}.classes"),
+                        section.classes.span(),
+                        format!("`{c}` is listed twice"),
+                    );
+                } else if !usable {
+                    self.error(None, &format!("{key}.classes"), section.classes.span(), format!("`{c}` is not a categorical or text column of `{DESIGN_TABLE}` (classes are formed for every child, interviewed caregiver or not)"));
+                }
+            }
+            let min = *section.min_respondents.get_ref();
+            if min < 1 {
+                self.error(
+                    None,
+                    &format!("{key}.min_respondents"),
+                    section.min_respondents.span(),
+                    format!("is {min}: a class needs at least 1 respondent"),
+                );
+            }
+            if self.errors.len() == errors_before {
+                out.insert(
+                    table.clone(),
+                    NonresponseRule {
+                        table: table.clone(),
+                        description: section.description.clone(),
+                        classes: classes.clone(),
+                        min_respondents: min as usize,
+                    },
+                );
+            }
         }
         out
     }
@@ -566,6 +710,7 @@ impl Validator<'_> {
         for (key, text) in [
             ("label", &raw.label),
             ("universe_label", &raw.universe_label),
+            ("missing_rationale", &raw.missing_rationale),
             ("comparability", &raw.comparability),
         ] {
             if text.trim().is_empty() {
@@ -586,8 +731,10 @@ impl Validator<'_> {
             numerator,
             variable,
             missing_rule: missing_rule?,
+            missing_rationale: raw.missing_rationale.clone(),
             statistic: statistic?,
             ci_method: ci_method?,
+            nonresponse: None,
             disaggregations,
             comparability: raw.comparability.clone(),
             notes: raw.notes.clone(),

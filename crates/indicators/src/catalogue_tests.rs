@@ -29,6 +29,11 @@ null = "exclude"
 dont_know = "exclude"
 refused = "exclude"
 not_collected = "exclude"
+
+[nonresponse.caregiver_survey]
+description = "weighting classes by sex"
+classes = ["sex", "region"]
+min_respondents = 20
 "#;
 
 const GOOD: &str = r#"
@@ -41,6 +46,7 @@ universe = 'age >= 15'
 universe_label = "Children aged 15-17"
 numerator = 'q == "yes"'
 missing_rule = "dk_no"
+missing_rationale = "r"
 statistic = "proportion"
 comparability = "Same question everywhere."
 
@@ -53,6 +59,7 @@ universe = 'true'
 universe_label = "All children"
 variable = "age"
 missing_rule = "strict"
+missing_rationale = "r"
 statistic = "mean"
 comparability = "c"
 
@@ -65,6 +72,7 @@ universe = 'true'
 universe_label = "Caregivers"
 numerator = 'would_report == "yes"'
 missing_rule = "caregiver"
+missing_rationale = "r"
 statistic = "proportion"
 ci_method = "korn_graubard"
 disaggregations = ["sex"]
@@ -190,7 +198,12 @@ fn missing_rule_must_cover_every_code() {
 #[test]
 fn missing_rule_with_undeclared_code_is_rejected() {
     // The caregiver table (plus joined child table) declares dont_know, refused, not_collected; `maybe` is extra.
-    let text = format!("{}maybe = \"no\"\n{GOOD}", HEAD);
+    let head = HEAD.replace(
+        "not_collected = \"exclude\"\n\n[nonresponse",
+        "not_collected = \"exclude\"\nmaybe = \"no\"\n\n[nonresponse",
+    );
+    assert_ne!(head, HEAD);
+    let text = format!("{head}{GOOD}");
     let e = parse_catalogue(Path::new("i.toml"), &text, &pipeline(), &schemas())
         .err()
         .unwrap_or_else(|| panic!("accepted"));
@@ -356,4 +369,103 @@ fn each_check_error_of_an_expression_is_located_separately() {
     let at: Vec<(usize, usize)> = errs.iter().map(|e| (e.line, e.column)).collect();
     let numerator_line = head_lines() + 9;
     assert_eq!(at, vec![(numerator_line + 1, 6), (numerator_line + 2, 3)]);
+}
+
+#[test]
+fn missing_rationale_is_required_and_shown() {
+    let c = load(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    let shown = c.get("q_yes").map(|i| i.to_string()).unwrap_or_default();
+    assert!(shown.contains("  rationale:     r\n"), "{shown}");
+    // Absent: a TOML shape error naming the field, at the indicator.
+    let p = problems(&GOOD.replacen("missing_rationale = \"r\"\n", "", 1));
+    assert!(p[0].3.contains("missing_rationale"), "{:?}", p[0]);
+    assert!(p[0].0 > head_lines());
+    // Blank: located at the indicator.
+    let p = problems(&GOOD.replacen("missing_rationale = \"r\"", "missing_rationale = \"  \"", 1));
+    assert_eq!(
+        (p[0].0, p[0].1.as_deref(), p[0].2.as_str()),
+        (head_lines() + 3, Some("q_yes"), "missing_rationale")
+    );
+    assert!(p[0].3.contains("must not be empty"));
+}
+
+#[test]
+fn nonresponse_section_is_read_validated_and_shown() {
+    let c = load(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    let rule = &c.nonresponse["caregiver_survey"];
+    assert_eq!(
+        (rule.classes.clone(), rule.min_respondents),
+        (vec!["sex".to_string(), "region".to_string()], 20)
+    );
+    let cg = c.get("caregiver_report").unwrap_or_else(|| panic!("cg"));
+    assert_eq!(cg.nonresponse.as_ref(), Some(rule));
+    assert!(c.get("q_yes").is_some_and(|i| i.nonresponse.is_none()));
+    let shown = cg.to_string();
+    assert!(
+        shown.contains(
+            "adjusted for missing `caregiver_survey` rows within classes of sex x region"
+        ),
+        "{shown}"
+    );
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap_or(0)
+    };
+    // A table with caregiver indicators and no section: error at the indicator's `table`.
+    let head = HEAD.replace("[nonresponse.caregiver_survey]", "[nonresponse.unused]");
+    let text = format!("{head}{GOOD}");
+    let e = parse_catalogue(Path::new("i.toml"), &text, &pipeline(), &schemas())
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(
+        e.0.iter().any(|e| e.key == "nonresponse.unused"
+            && e.message
+                .contains("not a table estimated on the `child_survey` design")),
+        "{e}"
+    );
+    assert!(
+        e.0.iter()
+            .any(|e| e.indicator.as_deref() == Some("caregiver_report")
+                && e.key == "table"
+                && e.line == line_of(&text, "table = \"caregiver_survey\"")
+                && e.message
+                    .contains("add a [nonresponse.caregiver_survey] section")),
+        "{e}"
+    );
+    // Bad classes and bound, each located on its line.
+    let head = HEAD
+        .replace(
+            "classes = [\"sex\", \"region\"]",
+            "classes = [\"sex\", \"age\", \"sex\", \"nope\"]",
+        )
+        .replace("min_respondents = 20", "min_respondents = 0");
+    let text = format!("{head}{GOOD}");
+    let e = parse_catalogue(Path::new("i.toml"), &text, &pipeline(), &schemas())
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    let classes_line = line_of(&text, "classes = [");
+    for needle in [
+        "`age` is not a categorical or text column of `child_survey`",
+        "`sex` is listed twice",
+        "`nope` is not a categorical or text column",
+    ] {
+        assert!(
+            e.0.iter()
+                .any(|e| e.key == "nonresponse.caregiver_survey.classes"
+                    && e.line == classes_line
+                    && e.message.contains(needle)),
+            "{needle}: {e}"
+        );
+    }
+    assert!(
+        e.0.iter()
+            .any(|e| e.key == "nonresponse.caregiver_survey.min_respondents"
+                && e.line == line_of(&text, "min_respondents = 0")
+                && e.message.contains("at least 1 respondent")),
+        "{e}"
+    );
+    // The invalid section does not also report every caregiver indicator as lacking one.
+    assert!(!e.0.iter().any(|e| e.key == "table"), "{e}");
 }

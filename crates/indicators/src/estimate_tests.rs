@@ -29,6 +29,7 @@ universe = 'true'
 universe_label = "all"
 numerator = 'q == "yes"'
 missing_rule = "strict"
+missing_rationale = "r"
 statistic = "proportion"
 comparability = "c"
 
@@ -41,6 +42,7 @@ universe = 'true'
 universe_label = "all"
 numerator = 'q == "yes"'
 missing_rule = "strict"
+missing_rationale = "r"
 statistic = "proportion"
 ci_method = "korn_graubard"
 comparability = "c"
@@ -54,6 +56,7 @@ universe = 'true'
 universe_label = "all"
 numerator = 'q == "yes"'
 missing_rule = "strict"
+missing_rationale = "r"
 statistic = "count"
 comparability = "c"
 
@@ -78,6 +81,7 @@ universe = 'true'
 universe_label = "all"
 variable = "age"
 missing_rule = "strict"
+missing_rationale = "r"
 statistic = "mean"
 comparability = "c"
 "#;

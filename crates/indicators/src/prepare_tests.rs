@@ -35,6 +35,7 @@ universe = 'age >= 15'
 universe_label = "15-17"
 numerator = 'q == "yes"'
 missing_rule = "dk_no"
+missing_rationale = "r"
 statistic = "proportion"
 comparability = "c"
 
@@ -47,6 +48,7 @@ universe = 'true'
 universe_label = "all"
 numerator = 'q == "yes"'
 missing_rule = "strict"
+missing_rationale = "r"
 statistic = "count"
 comparability = "c"
 
@@ -59,6 +61,7 @@ universe = 'q == "yes"'
 universe_label = "yes"
 variable = "age"
 missing_rule = "strict"
+missing_rationale = "r"
 statistic = "mean"
 comparability = "c"
 "#;

@@ -7,9 +7,13 @@
 //! Tables other than the child table (caregivers: one per household, interviewed with the child) are estimated on
 //! the child's calibrated design: each child row takes its household's caregiver answers through the join of
 //! `pipelines/pipeline.toml` (key `household_id`), and the caregivers are the domain of children whose caregiver
-//! was interviewed. Estimates therefore use the child's raked weight, and their variance residualises on the
-//! raking margins as the child indicators' does (R: a domain estimate on the calibrated design). Caregiver rows
-//! without a matching child cannot be weighted and are left out (counted).
+//! was interviewed. Children whose caregiver was not interviewed are adjusted for by weighting classes
+//! (`[nonresponse.<table>]` of the catalogue, [`crate::weighting::adjust_for_nonresponse`]): within a class, the
+//! interviewed caregivers' households carry the raked weight of every child of the class, so caregiver estimates
+//! and their `population_estimate` are about all internet-using children 12-17 (through their caregiver), and the
+//! variance adds the adjustment's step to the raking's residualisation
+//! ([`crate::weighting::NonresponseCalibration`]). Caregiver rows without a matching child cannot be weighted and
+//! are left out (counted).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,7 +22,7 @@ use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use dh_config::country::{Population, ReferenceYears};
-use dh_survey::{DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
+use dh_survey::{Design, DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
 
 use crate::catalogue::Catalogue;
 use crate::estimate::{
@@ -28,7 +32,8 @@ use crate::join::{JoinError, apply_join};
 use crate::pipeline_config::PipelineConfig;
 use crate::prepare::{PrepareError, prepare_present};
 use crate::weighting::{
-    Weighted, WeightingError, WeightingOptions, population_margins, rake_to_margins,
+    NonresponseCalibration, NonresponseClass, Weighted, WeightingError, WeightingOptions,
+    adjust_for_nonresponse, population_margins, rake_to_margins,
 };
 
 /// The table that carries the design and is raked.
@@ -48,6 +53,8 @@ pub struct CountryIndicators {
     pub weighted_child: RecordBatch,
     /// Rows of other tables left out because they matched no child, by table.
     pub unmatched: BTreeMap<String, usize>,
+    /// Non-response weighting classes of the other tables (caregivers), by table.
+    pub nonresponse: BTreeMap<String, Vec<NonresponseClass>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +75,10 @@ pub enum StageError {
         "{iso3}: table `{table}` has no join to `{DESIGN_TABLE}` in pipeline.toml, so its rows cannot be weighted"
     )]
     NoJoin { iso3: String, table: String },
+    #[error(
+        "{iso3}: table `{table}` has no [nonresponse.{table}] adjustment in the catalogue, so its rows cannot be weighted"
+    )]
+    NoNonresponse { iso3: String, table: String },
     #[error("{iso3}: weighting: {source}")]
     Weighting {
         iso3: String,
@@ -149,13 +160,14 @@ pub fn country_indicators(
     )
     .map_err(arrow_err)?;
     let base_design = design(iso3, DESIGN_TABLE, &weighted_child, BASE_WEIGHT)?;
+    let base_taylor = base_design
+        .taylor_design()
+        .ok_or_else(|| StageError::Arrow {
+            iso3: iso3.into(),
+            message: "the base design is not a Taylor design".into(),
+        })?;
     let child_design = SurveyDesign::calibrated(
-        base_design
-            .taylor_design()
-            .ok_or_else(|| StageError::Arrow {
-                iso3: iso3.into(),
-                message: "the base design is not a Taylor design".into(),
-            })?,
+        base_taylor,
         weighted.weights.clone(),
         Box::new(weighted.calibration.clone()),
     )
@@ -171,8 +183,9 @@ pub fn country_indicators(
         calibrated: &calibrated,
         bands: &pipeline.bands,
     };
-    let mut aligned_tables: HashMap<&str, (RecordBatch, Vec<bool>)> = HashMap::new();
+    let mut aligned_tables: HashMap<&str, (RecordBatch, Vec<bool>, SurveyDesign)> = HashMap::new();
     let mut unmatched = BTreeMap::new();
+    let mut nonresponse = BTreeMap::new();
     let mut rows = Vec::new();
     for indicator in &catalogue.indicators {
         let table = indicator.table.as_str();
@@ -181,24 +194,32 @@ pub fn country_indicators(
             rows.push(not_delivered_row(indicator));
             continue;
         }
-        let (batch, present) = if table == DESIGN_TABLE {
-            (&weighted_child, None)
+        let (batch, present, design) = if table == DESIGN_TABLE {
+            (&weighted_child, None, &child_design)
         } else {
             if !aligned_tables.contains_key(table) {
                 let (batch, present, dropped) =
                     aligned_to_design(iso3, table, tables, &weighted_child, pipeline)?;
+                let (design, classes) = adjusted_design(
+                    iso3,
+                    table,
+                    catalogue,
+                    (&weighted_child, base_taylor, &weighted),
+                    &present,
+                )?;
                 unmatched.insert(table.to_string(), dropped);
-                aligned_tables.insert(table, (batch, present));
+                nonresponse.insert(table.to_string(), classes);
+                aligned_tables.insert(table, (batch, present, design));
             }
-            let (b, p) = &aligned_tables[table];
-            (b, Some(p.as_slice()))
+            let (b, p, d) = &aligned_tables[table];
+            (b, Some(p.as_slice()), d)
         };
         let prepared =
             prepare_present(indicator, batch, present).map_err(|source| StageError::Prepare {
                 iso3: iso3.into(),
                 source: Box::new(source),
             })?;
-        let estimates = estimate_indicator(&child_design, indicator, &prepared, &settings)
+        let estimates = estimate_indicator(design, indicator, &prepared, &settings)
             .map_err(|source| StageError::Estimate {
                 iso3: iso3.into(),
                 source: Box::new(source),
@@ -225,7 +246,78 @@ pub fn country_indicators(
         weighting: weighted,
         weighted_child,
         unmatched,
+        nonresponse,
     })
+}
+
+/// The design of a table estimated on the child design: the raked weights adjusted for the children without a
+/// row in `table` (`present` false), within the classes of the catalogue's `[nonresponse.<table>]`.
+fn adjusted_design(
+    iso3: &str,
+    table: &str,
+    catalogue: &Catalogue,
+    (weighted_child, base, weighted): (&RecordBatch, &Design, &Weighted),
+    present: &[bool],
+) -> Result<(SurveyDesign, Vec<NonresponseClass>), StageError> {
+    let rule = catalogue
+        .nonresponse
+        .get(table)
+        .ok_or_else(|| StageError::NoNonresponse {
+            iso3: iso3.into(),
+            table: table.into(),
+        })?;
+    let labels: Vec<Vec<Option<String>>> = rule
+        .classes
+        .iter()
+        .map(|c| texts(iso3, DESIGN_TABLE, weighted_child, c))
+        .collect::<Result<_, _>>()?;
+    let label_refs: Vec<Vec<Option<&str>>> = labels
+        .iter()
+        .map(|l| l.iter().map(Option::as_deref).collect())
+        .collect();
+    let weighting_err = |source| StageError::Weighting {
+        iso3: iso3.into(),
+        source: Box::new(source),
+    };
+    let adjusted = adjust_for_nonresponse(
+        &weighted.weights,
+        present,
+        &label_refs,
+        rule.min_respondents,
+    )
+    .map_err(weighting_err)?;
+    let step =
+        NonresponseCalibration::new(&weighted.weights, &adjusted, weighted.calibration.clone());
+    let design = SurveyDesign::calibrated(base, adjusted.weights.clone(), Box::new(step)).map_err(
+        |source| StageError::Design {
+            iso3: iso3.into(),
+            table: table.into(),
+            source: Box::new(source),
+        },
+    )?;
+    let classes = adjusted
+        .classes
+        .into_iter()
+        .map(|mut c| {
+            c.label = named_class_label(&rule.classes, &c.label);
+            c
+        })
+        .collect();
+    Ok((design, classes))
+}
+
+/// `urban; 16-17` -> `urban_rural=urban; age_band=16-17` (the pooled last pool keeps its label).
+fn named_class_label(columns: &[String], label: &str) -> String {
+    let parts: Vec<&str> = label.split("; ").collect();
+    if parts.len() != columns.len() {
+        return label.to_string();
+    }
+    columns
+        .iter()
+        .zip(parts)
+        .map(|(c, v)| format!("{c}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A non-design table (caregivers) laid over the rows of the weighted child table: each child row gets the

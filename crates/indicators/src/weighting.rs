@@ -5,10 +5,16 @@
 //! With trimming, the stage alternates rake -> trim -> rake ... (at most `max_rounds` rakes) and always ends with a
 //! rake, so the final weights reproduce the margins; a weight may then exceed the cap slightly, which the result
 //! reports (`max_over_cap`).
+//!
+//! Tables estimated on the child design (caregivers) get a weighting-class non-response adjustment
+//! ([`adjust_for_nonresponse`]) on top of the raked weights, with its own variance step
+//! ([`NonresponseCalibration`]).
+
+use std::collections::BTreeMap;
 
 use dh_config::country::Population;
 use dh_survey::calibrate::{Calibration, FactorMargin, RakeControl, rake};
-use dh_survey::{Factor, SurveyError};
+use dh_survey::{Factor, Residualise, SurveyError};
 
 /// Population counts of the levels of one margin variable.
 #[derive(Debug, Clone, PartialEq)]
@@ -373,6 +379,220 @@ fn margin_error(weights: &[f64], codes: &[Vec<u32>], margins: &[Margin]) -> f64 
         }
     }
     worst
+}
+
+/// One weighting class of a non-response adjustment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonresponseClass {
+    /// `column=level` for each class column the class keeps, `;`-separated; `(pooled)` for a column pooled
+    /// away; `all (pooled)` for the last pool.
+    pub label: String,
+    /// Child rows in the class.
+    pub rows: usize,
+    /// Child rows in the class whose unit was interviewed (e.g. whose caregiver has a row).
+    pub respondents: usize,
+    /// Sum of the (raked) weights of every child row of the class.
+    pub weight_all: f64,
+    /// Sum of the weights of the respondents of the class.
+    pub weight_respondents: f64,
+    /// weight_all / weight_respondents (0 when the class has no respondent).
+    pub factor: f64,
+}
+
+/// Weights adjusted for non-response and the classes they come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonresponseAdjusted {
+    /// Per child row: the raked weight x its class factor for respondents, 0 for non-respondents.
+    pub weights: Vec<f64>,
+    /// Per child row: index into `classes`.
+    pub class_of_row: Vec<u32>,
+    pub classes: Vec<NonresponseClass>,
+}
+
+/// Weighting classes for a non-response adjustment. `labels[k][i]` is row i's level of class column k (columns
+/// most important first; `None` is a level of its own), `respondent[i]` whether row i responded.
+///
+/// Cells are the crossed levels of every column. A cell with at least `min_respondents` respondents is a class.
+/// The rows of the cells that are not are pooled by their levels of the first K-1 columns (the last column is
+/// dropped), and each pool with enough respondents is a class; and so on down to one pool of every remaining
+/// row. That last pool is a class if it has enough respondents or if it is all there is; otherwise it joins the
+/// class with the most respondents. So every class has at least `min_respondents` respondents unless the whole
+/// table has fewer, and classes never overlap.
+pub fn nonresponse_classes(
+    labels: &[Vec<Option<&str>>],
+    respondent: &[bool],
+    min_respondents: usize,
+) -> (Vec<u32>, Vec<String>) {
+    let n = respondent.len();
+    let mut class_of_row: Vec<Option<u32>> = vec![None; n];
+    let mut class_labels: Vec<String> = Vec::new();
+    let mut class_respondents: Vec<usize> = Vec::new();
+    for depth in (1..=labels.len()).rev() {
+        // Pools of the unassigned rows by their first `depth` levels, in order of the key.
+        let mut pools: BTreeMap<Vec<Option<&str>>, (Vec<usize>, usize)> = BTreeMap::new();
+        for i in (0..n).filter(|&i| class_of_row[i].is_none()) {
+            let key: Vec<Option<&str>> = labels[..depth]
+                .iter()
+                .map(|col| col.get(i).copied().flatten())
+                .collect();
+            let pool = pools.entry(key).or_default();
+            pool.0.push(i);
+            pool.1 += usize::from(respondent[i]);
+        }
+        for (key, (rows, responding)) in pools {
+            if responding >= min_respondents.max(1) {
+                let code = class_labels.len() as u32;
+                let mut parts: Vec<String> = key
+                    .iter()
+                    .map(|v| v.unwrap_or("(missing)").to_string())
+                    .collect();
+                parts.extend((depth..labels.len()).map(|_| "(pooled)".to_string()));
+                class_labels.push(parts.join("; "));
+                class_respondents.push(responding);
+                for i in rows {
+                    class_of_row[i] = Some(code);
+                }
+            }
+        }
+    }
+    let rest: Vec<usize> = (0..n).filter(|&i| class_of_row[i].is_none()).collect();
+    if !rest.is_empty() {
+        let responding = rest.iter().filter(|&&i| respondent[i]).count();
+        let largest =
+            (0..class_respondents.len()).max_by_key(|&c| (class_respondents[c], usize::MAX - c));
+        let code = match largest {
+            Some(c) if responding < min_respondents.max(1) => c as u32,
+            _ => {
+                class_labels.push("all (pooled)".to_string());
+                (class_labels.len() - 1) as u32
+            }
+        };
+        for i in rest {
+            class_of_row[i] = Some(code);
+        }
+    }
+    (
+        class_of_row.into_iter().map(|c| c.unwrap_or(0)).collect(),
+        class_labels,
+    )
+}
+
+/// Weighting-class adjustment for units of a linked table that were not interviewed (caregivers of some
+/// children): within each class (see [`nonresponse_classes`]) the weights of the respondents are scaled by
+/// (sum of the weights of every child row of the class) / (sum of the weights of its respondents), and
+/// non-respondents get weight 0. The adjusted weights of a class add up to the class's child weights, so totals
+/// and `population_estimate` keep counting children, and a class's respondents stand for its non-respondents.
+pub fn adjust_for_nonresponse(
+    weights: &[f64],
+    respondent: &[bool],
+    labels: &[Vec<Option<&str>>],
+    min_respondents: usize,
+) -> Result<NonresponseAdjusted, WeightingError> {
+    check_weights(weights)?;
+    let n = weights.len();
+    if respondent.len() != n {
+        return Err(WeightingError::Length {
+            variable: "respondent flags".into(),
+            rows: respondent.len(),
+            expected: n,
+        });
+    }
+    if let Some(col) = labels.iter().find(|c| c.len() != n) {
+        return Err(WeightingError::Length {
+            variable: "non-response class column".into(),
+            rows: col.len(),
+            expected: n,
+        });
+    }
+    let (class_of_row, class_labels) = nonresponse_classes(labels, respondent, min_respondents);
+    let mut classes: Vec<NonresponseClass> = class_labels
+        .into_iter()
+        .map(|label| NonresponseClass {
+            label,
+            rows: 0,
+            respondents: 0,
+            weight_all: 0.0,
+            weight_respondents: 0.0,
+            factor: 0.0,
+        })
+        .collect();
+    for i in 0..n {
+        let c = &mut classes[class_of_row[i] as usize];
+        c.rows += 1;
+        c.weight_all += weights[i];
+        if respondent[i] {
+            c.respondents += 1;
+            c.weight_respondents += weights[i];
+        }
+    }
+    for c in &mut classes {
+        if c.weight_respondents > 0.0 {
+            c.factor = c.weight_all / c.weight_respondents;
+        }
+    }
+    let adjusted = (0..n)
+        .map(|i| {
+            if respondent[i] {
+                weights[i] * classes[class_of_row[i] as usize].factor
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Ok(NonresponseAdjusted {
+        weights: adjusted,
+        class_of_row,
+        classes,
+    })
+}
+
+/// The variance step of a non-response adjustment on top of a calibration (the rake). The adjusted estimator of
+/// a total is `sum_c W_c Y_c / R_c` (W_c: the class's child weights, R_c: its respondents' weights, Y_c: their
+/// weighted total), whose influence value for row i of class c is `w*_i y_i - w*_i B_c + w_i B_c` with
+/// `B_c = Y_c / R_c`: the first two terms are the within-class residual of a post-stratification on fixed class
+/// totals (R `postStratify`), the third adds the variability of W_c, which is estimated from the child sample and
+/// not known. Given the influence values computed with the adjusted weights w* (0 for non-respondents),
+/// `B_c = sum_c z / W_c`, so each row gets `(w_i - w*_i) B_c` added; the result, in units of the raked weights,
+/// then goes through the rake's own residualisation. Linear, so it serves means and ratios as well.
+#[derive(Debug, Clone)]
+pub struct NonresponseCalibration {
+    class_of_row: Vec<u32>,
+    /// Raked weights of every row.
+    full: Vec<f64>,
+    /// Adjusted weights (0 for non-respondents).
+    adjusted: Vec<f64>,
+    /// Per class: sum of the raked weights of every row.
+    class_weight: Vec<f64>,
+    inner: Calibration,
+}
+
+impl NonresponseCalibration {
+    /// The variance step of `adjusted`, made from raked weights `full` whose own variance record is `inner`.
+    pub fn new(full: &[f64], adjusted: &NonresponseAdjusted, inner: Calibration) -> Self {
+        NonresponseCalibration {
+            class_of_row: adjusted.class_of_row.clone(),
+            full: full.to_vec(),
+            adjusted: adjusted.weights.clone(),
+            class_weight: adjusted.classes.iter().map(|c| c.weight_all).collect(),
+            inner,
+        }
+    }
+}
+
+impl Residualise for NonresponseCalibration {
+    fn residualise(&self, z: &mut [f64]) {
+        let mut sums = vec![0.0; self.class_weight.len()];
+        for (zi, &c) in z.iter().zip(&self.class_of_row) {
+            sums[c as usize] += zi;
+        }
+        for (i, zi) in z.iter_mut().enumerate() {
+            let c = self.class_of_row[i] as usize;
+            if self.class_weight[c] > 0.0 {
+                *zi += (self.full[i] - self.adjusted[i]) * sums[c] / self.class_weight[c];
+            }
+        }
+        self.inner.residualise_values(z);
+    }
 }
 
 #[cfg(test)]

@@ -198,3 +198,294 @@ fn rows_outside_the_population_levels_are_an_error() {
     let e = rake_to_margins(&base[..49], &labels, &margins, &WeightingOptions::default()).err();
     assert!(matches!(e, Some(WeightingError::Length { .. })), "{e:?}");
 }
+
+/// Rows of (urban/rural, age band, rows, respondents): the classes example of `nonresponse_classes`' doc.
+const NR_CELLS: [(&str, &str, usize, usize); 6] = [
+    ("urban", "12-13", 10, 8),
+    ("urban", "14-15", 10, 7),
+    ("urban", "16-17", 40, 30),
+    ("rural", "12-13", 20, 12),
+    ("rural", "14-15", 6, 3),
+    ("rural", "16-17", 4, 2),
+];
+
+type NrRows = (
+    Vec<Option<&'static str>>,
+    Vec<Option<&'static str>>,
+    Vec<bool>,
+);
+
+fn nr_rows() -> NrRows {
+    let (mut ur, mut age, mut resp) = (Vec::new(), Vec::new(), Vec::new());
+    for (u, a, rows, responding) in NR_CELLS {
+        for i in 0..rows {
+            ur.push(Some(u));
+            age.push(Some(a));
+            resp.push(i < responding);
+        }
+    }
+    (ur, age, resp)
+}
+
+#[test]
+fn nonresponse_classes_pool_small_cells_by_dropping_the_last_column() {
+    let (ur, age, resp) = nr_rows();
+    let (class_of_row, labels) = nonresponse_classes(&[ur.clone(), age.clone()], &resp, 10);
+    // Cells with 10+ respondents are classes; urban 12-13 and 14-15 (8 + 7) pool into "urban; (pooled)"; the
+    // rural 14-17 rest (5 respondents) is too small even pooled and joins the class with most respondents.
+    assert_eq!(
+        labels,
+        vec!["rural; 12-13", "urban; 16-17", "urban; (pooled)"]
+    );
+    let class_of = |u: &str, a: &str| {
+        let i = (0..ur.len())
+            .position(|i| ur[i] == Some(u) && age[i] == Some(a))
+            .unwrap_or_else(|| panic!("{u} {a}"));
+        labels[class_of_row[i] as usize].as_str()
+    };
+    assert_eq!(class_of("urban", "12-13"), "urban; (pooled)");
+    assert_eq!(class_of("urban", "14-15"), "urban; (pooled)");
+    assert_eq!(class_of("rural", "12-13"), "rural; 12-13");
+    assert_eq!(class_of("rural", "14-15"), "urban; 16-17");
+    assert_eq!(class_of("rural", "16-17"), "urban; 16-17");
+    // Every row has a class of its own cell's column levels or a pool; with min 1 every cell is a class.
+    let (_, labels) = nonresponse_classes(&[ur.clone(), age.clone()], &resp, 1);
+    assert_eq!(labels.len(), 6);
+    // Nobody responded: one class, factor 0, every weight 0 (the caregiver estimates are then suppressed).
+    let none = vec![false; resp.len()];
+    let w = vec![2.0; resp.len()];
+    let a = adjust_for_nonresponse(&w, &none, &[ur, age], 10).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.classes.len(), 1);
+    assert_eq!(
+        (a.classes[0].label.as_str(), a.classes[0].factor),
+        ("all (pooled)", 0.0)
+    );
+    assert!(a.weights.iter().all(|w| *w == 0.0));
+}
+
+#[test]
+fn nonresponse_adjustment_keeps_each_class_total_on_its_respondents() {
+    let (ur, age, resp) = nr_rows();
+    let w: Vec<f64> = (0..resp.len()).map(|i| 1.0 + (i % 7) as f64).collect();
+    let a = adjust_for_nonresponse(&w, &resp, &[ur, age], 10).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.classes.len(), 3);
+    for (c, class) in a.classes.iter().enumerate() {
+        let rows: Vec<usize> = (0..w.len())
+            .filter(|&i| a.class_of_row[i] as usize == c)
+            .collect();
+        let all: f64 = rows.iter().map(|&i| w[i]).sum();
+        let responding: f64 = rows.iter().filter(|&&i| resp[i]).map(|&i| w[i]).sum();
+        let adjusted: f64 = rows.iter().map(|&i| a.weights[i]).sum();
+        assert_eq!(class.rows, rows.len());
+        assert_eq!(class.respondents, rows.iter().filter(|&&i| resp[i]).count());
+        assert!((class.weight_all - all).abs() < 1e-9);
+        assert!((class.factor - all / responding).abs() < 1e-12);
+        assert!((adjusted - all).abs() < 1e-9 * all, "{class:?}");
+    }
+    for (adjusted, responded) in a.weights.iter().zip(&resp) {
+        assert_eq!(*adjusted == 0.0, !responded);
+    }
+    let total: f64 = a.weights.iter().sum();
+    assert!((total - w.iter().sum::<f64>()).abs() < 1e-9);
+    // Lengths are checked.
+    assert!(matches!(
+        adjust_for_nonresponse(&w, &resp[1..], &[], 10),
+        Err(WeightingError::Length { .. })
+    ));
+}
+
+/// 2 strata x 4 PSUs x 8 rows; class = urban (first 5 rows of a PSU) / rural; y and response differ by class.
+struct NrDesign {
+    strata: Vec<u32>,
+    psu: Vec<u32>,
+    w: Vec<f64>,
+    class: Vec<Option<&'static str>>,
+    y: Vec<f64>,
+    resp: Vec<bool>,
+}
+
+fn nr_design() -> NrDesign {
+    let mut d = NrDesign {
+        strata: vec![],
+        psu: vec![],
+        w: vec![],
+        class: vec![],
+        y: vec![],
+        resp: vec![],
+    };
+    for h in 0..2u32 {
+        for p in 0..4u32 {
+            for j in 0..8u32 {
+                let urban = j < 5;
+                d.strata.push(h);
+                d.psu.push(h * 4 + p);
+                d.w.push(10.0 + f64::from((h * 13 + p * 5 + j * 3) % 9));
+                d.class.push(Some(if urban { "urban" } else { "rural" }));
+                // urban: y = 1 for 4 of 5 rows, rural: 1 of 3 (varying with the PSU)
+                d.y.push(f64::from(u8::from(if urban {
+                    (j + p) % 5 != 0
+                } else {
+                    (j + p) % 3 == 0
+                })));
+                // urban: 4 of 5 respond; rural: 1 or 2 of 3
+                d.resp.push(if urban {
+                    (j + h) % 5 != 4
+                } else {
+                    (j + p) % 3 != 1 || p % 2 == 0 && j == 5
+                });
+            }
+        }
+    }
+    d
+}
+
+fn taylor(d: &NrDesign) -> dh_survey::SurveyDesign {
+    let labels = vec!["a".to_string(), "b".to_string()];
+    let spec = dh_survey::DesignSpec {
+        ids: vec![&d.psu],
+        strata: Some(Factor {
+            codes: &d.strata,
+            labels: &labels,
+        }),
+        fpc: vec![],
+        weights: dh_survey::WeightSpec::Weights(&d.w),
+        nest: true,
+        lonely_psu: dh_survey::LonelyPsu::Adjust,
+    };
+    dh_survey::SurveyDesign::taylor(&spec).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn adjusted(d: &NrDesign, w: &[f64]) -> (NonresponseAdjusted, dh_survey::SurveyDesign) {
+    let a = adjust_for_nonresponse(w, &d.resp, std::slice::from_ref(&d.class), 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = taylor(d);
+    let base = base.taylor_design().unwrap_or_else(|| panic!("taylor"));
+    let step = NonresponseCalibration::new(w, &a, Calibration::default());
+    let design = dh_survey::SurveyDesign::calibrated(base, a.weights.clone(), Box::new(step))
+        .unwrap_or_else(|e| panic!("{e}"));
+    (a, design)
+}
+
+fn mean_of(design: &dh_survey::SurveyDesign, y: &[f64], subset: &[bool]) -> dh_survey::Estimate {
+    let est = design
+        .mean(
+            &dh_survey::Variable::Numeric {
+                name: "y",
+                values: y,
+            },
+            &dh_survey::DomainSpec {
+                subset: Some(subset),
+                by: vec![],
+            },
+            &dh_survey::Options::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    est[0].clone()
+}
+
+/// 2 strata x 4 PSUs, each with 10 urban rows (y = 1 for 4 of every 5, all respond) and 6 rural rows (y = 1 for 1
+/// of every 3, the first 3 respond): response differs by class and, within a class, is unrelated to y (the
+/// respondents repeat the non-respondents' weights and answers).
+fn classed_nonresponse() -> NrDesign {
+    let mut d = NrDesign {
+        strata: vec![],
+        psu: vec![],
+        w: vec![],
+        class: vec![],
+        y: vec![],
+        resp: vec![],
+    };
+    for h in 0..2u32 {
+        for p in 0..4u32 {
+            let base = 10.0 + f64::from(h * 4 + p);
+            for j in 0..16u32 {
+                let urban = j < 10;
+                let k = if urban { j % 5 } else { (j - 10) % 3 };
+                d.strata.push(h);
+                d.psu.push(h * 4 + p);
+                d.w.push(base * (1.0 + 0.1 * f64::from(k)));
+                d.class.push(Some(if urban { "urban" } else { "rural" }));
+                d.y.push(f64::from(u8::from(if urban { k != 4 } else { k == 0 })));
+                d.resp.push(urban || j < 13);
+            }
+        }
+    }
+    d
+}
+
+#[test]
+fn nonresponse_adjustment_recovers_the_full_sample_estimate_when_response_differs_by_class() {
+    let d = classed_nonresponse();
+    let everyone = vec![true; d.w.len()];
+    // What the child sample would give if every caregiver had answered.
+    let full = mean_of(&taylor(&d), &d.y, &everyone);
+    // Respondents only, unadjusted: the estimate before this adjustment (a domain of the child design), which
+    // over-represents urban households (all respond) against rural ones (half respond).
+    let unadjusted = mean_of(&taylor(&d), &d.y, &d.resp);
+    let (a, design) = adjusted(&d, &d.w);
+    let adjusted = mean_of(&design, &d.y, &d.resp);
+    let factors: Vec<f64> = a.classes.iter().map(|c| c.factor).collect();
+    assert!(
+        (factors[0] - 2.0).abs() < 1e-12 && (factors[1] - 1.0).abs() < 1e-12,
+        "{factors:?}"
+    );
+    assert!(
+        (adjusted.estimate - full.estimate).abs() < 1e-12,
+        "full {}, adjusted {}",
+        full.estimate,
+        adjusted.estimate
+    );
+    assert!(
+        unadjusted.estimate - full.estimate > 0.05,
+        "full {}, unadjusted {}",
+        full.estimate,
+        unadjusted.estimate
+    );
+    // The adjusted weights still count every child: their sum over respondents is the full weight total.
+    assert!((adjusted.n_weighted - full.n_weighted).abs() < 1e-9 * full.n_weighted);
+    assert!(unadjusted.n_weighted < 0.9 * full.n_weighted);
+}
+
+#[test]
+fn nonresponse_variance_equals_the_numerical_linearisation() {
+    let d = nr_design();
+    let (_, design) = adjusted(&d, &d.w);
+    let got = mean_of(&design, &d.y, &d.resp);
+    // The adjusted estimator as a function of the (raked) weights, and its influence values w_i dp/dw_i by
+    // central differences: the classes depend only on who responded, so they stay fixed.
+    let estimator = |w: &[f64]| {
+        let a = adjust_for_nonresponse(w, &d.resp, std::slice::from_ref(&d.class), 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let num: f64 = (0..w.len()).map(|i| a.weights[i] * d.y[i]).sum();
+        num / a.weights.iter().sum::<f64>()
+    };
+    assert!((estimator(&d.w) - got.estimate).abs() < 1e-12);
+    let u: Vec<f64> = (0..d.w.len())
+        .map(|i| {
+            let h = 1e-6 * d.w[i];
+            let mut up = d.w.clone();
+            up[i] += h;
+            let mut down = d.w.clone();
+            down[i] -= h;
+            (estimator(&up) - estimator(&down)) / (2.0 * h)
+        })
+        .collect();
+    // Var(p) = Var(sum_i w_i u_i) on the child design.
+    let total = taylor(&d)
+        .total(
+            &dh_survey::Variable::Numeric {
+                name: "u",
+                values: &u,
+            },
+            &dh_survey::DomainSpec::default(),
+            &dh_survey::Options::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        (got.se - total[0].se).abs() < 1e-6 * total[0].se,
+        "adjusted design SE {} vs linearisation {}",
+        got.se,
+        total[0].se
+    );
+    assert!(got.se > 0.0);
+}

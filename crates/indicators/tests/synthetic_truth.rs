@@ -106,68 +106,173 @@ fn normalised(
         .collect()
 }
 
-/// Indicators whose value is one label's share of one column in truth.json: (indicator, table, column, label).
-/// truth.json divides by the column's universe including don't know and refused, as the missing_as_no rule does.
-const ITEM_TRUTHS: &[(&str, &str, &str, &str)] = &[
+/// Indicators whose value is one label's share of one column in truth.json: (indicator, table, column, label,
+/// labels the indicator's missing rule leaves out of the denominator). truth.json divides by the column's
+/// universe including don't know and refused, as the missing_as_no rule does; for the other rules the excluded
+/// labels' counts are taken off the denominator.
+const ITEM_TRUTHS: &[(&str, &str, &str, &str, &[&str])] = &[
     (
         "offered_money_images",
         "child_survey",
         "offered_money_images",
         "yes",
+        &[],
     ),
     (
         "offered_money_meet",
         "child_survey",
         "offered_money_meet",
         "yes",
+        &[],
     ),
     (
         "threatened_sexual",
         "child_survey",
         "threatened_sexual",
         "yes",
+        &[],
     ),
-    ("images_shared", "child_survey", "images_shared", "yes"),
-    ("asked_talk_sex", "child_survey", "asked_talk_sex", "yes"),
-    ("asked_images", "child_survey", "asked_images", "yes"),
-    ("sexual_comments", "child_survey", "sexual_comments", "yes"),
+    ("images_shared", "child_survey", "images_shared", "yes", &[]),
+    (
+        "asked_talk_sex",
+        "child_survey",
+        "asked_talk_sex",
+        "yes",
+        &[],
+    ),
+    ("asked_images", "child_survey", "asked_images", "yes", &[]),
+    (
+        "sexual_comments",
+        "child_survey",
+        "sexual_comments",
+        "yes",
+        &[],
+    ),
     (
         "sent_sexual_images",
         "child_survey",
         "sent_sexual_images",
         "yes",
+        &[],
     ),
     (
         "knows_how_report",
         "child_survey",
         "knows_how_report",
         "yes",
+        REFUSED,
     ),
     (
         "received_safety_info",
         "child_survey",
         "received_safety_info",
         "yes",
+        REFUSED,
     ),
     (
         "offered_money_images_told_nobody",
         "child_survey",
         "offered_money_images_told_nobody",
         "yes",
+        NONRESPONSE,
+    ),
+    (
+        "offered_money_meet_told_nobody",
+        "child_survey",
+        "offered_money_meet_told_nobody",
+        "yes",
+        NONRESPONSE,
+    ),
+    (
+        "threatened_sexual_told_nobody",
+        "child_survey",
+        "threatened_sexual_told_nobody",
+        "yes",
+        NONRESPONSE,
+    ),
+    (
+        "images_shared_told_nobody",
+        "child_survey",
+        "images_shared_told_nobody",
+        "yes",
+        NONRESPONSE,
+    ),
+    (
+        "asked_talk_sex_told_nobody",
+        "child_survey",
+        "asked_talk_sex_told_nobody",
+        "yes",
+        NONRESPONSE,
+    ),
+    (
+        "asked_images_told_nobody",
+        "child_survey",
+        "asked_images_told_nobody",
+        "yes",
+        NONRESPONSE,
+    ),
+    (
+        "sexual_comments_told_nobody",
+        "child_survey",
+        "sexual_comments_told_nobody",
+        "yes",
+        NONRESPONSE,
+    ),
+    (
+        "sent_sexual_images_told_nobody",
+        "child_survey",
+        "sent_sexual_images_told_nobody",
+        "yes",
+        NONRESPONSE,
     ),
     (
         "caregiver_would_report_police",
         "caregiver_survey",
         "caregiver_would_report_police",
         "yes",
+        REFUSED,
     ),
     (
         "caregiver_received_safety_info",
         "caregiver_survey",
         "caregiver_received_safety_info",
         "yes",
+        REFUSED,
     ),
 ];
+
+/// Labels left out of the denominator by the rule refused_excluded and by item_nonresponse_excluded.
+const REFUSED: &[&str] = &["refused"];
+const NONRESPONSE: &[&str] = &["dont_know", "refused"];
+
+/// The experiences whose told-the-police share is published per type.
+const POLICE_TYPES: [&str; 4] = [
+    "offered_money_images",
+    "offered_money_meet",
+    "threatened_sexual",
+    "images_shared",
+];
+
+/// The share of `label` in a truth.json column with the `excluded` labels out of the denominator.
+fn truth_share(item: &dh_synth::truth::ItemTruth, label: &str, excluded: &[&str]) -> f64 {
+    let count = |l: &str| item.counts.get(l).copied().unwrap_or(0) as f64;
+    let denominator = item.universe_size as f64 - excluded.iter().map(|l| count(l)).sum::<f64>();
+    count(label) / denominator
+}
+
+/// The population value of `<x>_told_police`: children who told someone and told the police, among the children
+/// who had the experience and answered both questions (told nobody: yes, or no and told police yes or no).
+fn told_police_truth(t: &dh_synth::truth::CountryTruth, x: &str) -> Option<f64> {
+    let child = &t.tables["child_survey"];
+    let nobody = &child[&format!("{x}_told_nobody")];
+    let police = &child[&format!("{x}_told_police")];
+    if !nobody.collected || !police.collected || !child[x].collected {
+        return None;
+    }
+    let n = |i: &dh_synth::truth::ItemTruth, l: &str| i.counts.get(l).copied().unwrap_or(0) as f64;
+    let yes = n(police, "yes");
+    Some(yes / (n(nobody, "yes") + yes + n(police, "no")))
+}
 
 fn total<'a>(rows: &'a [EstimateRow], id: &str) -> &'a EstimateRow {
     rows.iter()
@@ -226,21 +331,31 @@ fn headline_and_items_cover_the_synthetic_truth() {
         if !covers(headline, h) {
             headline_misses.push(c.iso3.clone());
         }
-        for (item, table, column, label) in ITEM_TRUTHS {
-            let it = &t.tables[*table][*column];
-            let row = total(&c.rows, item);
-            if !it.collected {
+        let items = ITEM_TRUTHS
+            .iter()
+            .map(|(item, table, column, label, excluded)| {
+                let it = &t.tables[*table][*column];
+                let truth = it.collected.then(|| truth_share(it, label, excluded));
+                (item.to_string(), truth)
+            })
+            .chain(
+                POLICE_TYPES
+                    .iter()
+                    .map(|x| (format!("{x}_told_police"), told_police_truth(t, x))),
+            );
+        for (item, truth) in items {
+            let row = total(&c.rows, &item);
+            let Some(p) = truth else {
                 assert_eq!(row.flag, Flag::NotCollected, "{} {item}", c.iso3);
                 not_collected_seen += 1;
                 continue;
-            }
+            };
             if row.flag == Flag::Suppressed {
                 // Fewer than 25 cases (e.g. told nobody among the few offered money in low-prevalence countries).
                 assert_eq!((row.estimate, row.ci_lower), (None, None));
                 continue;
             }
             item_checks += 1;
-            let p = it.proportions.get(*label).copied().unwrap_or(0.0);
             if !covers(row, p) {
                 item_misses.push(format!(
                     "{} {item}: {:?} [{:?}, {:?}] truth {p}",
