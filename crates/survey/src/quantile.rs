@@ -443,6 +443,55 @@ impl SurveyDesign {
 mod tests {
     use super::*;
 
+    /// 3 strata x 2 PSUs x 3 rows, JKn: the median is 0.2 in every replicate, so R's svyquantile
+    /// (interval.type = "quantile") reports SE 0 and the interval [0.2, 0.2]; an f64 mean of the replicates
+    /// gave SE 5.2e-17 and [0.19999999999999984, 0.20000000000000018].
+    #[test]
+    fn replicate_quantile_that_no_replicate_moves_has_se_zero() {
+        use crate::lonely::LonelyPsu;
+        use crate::replicate::{DesignColumns, RepType, ReplicateOptions, build_replicates};
+        let st: Vec<usize> = (0..18).map(|i| i / 6).collect();
+        let psu: Vec<usize> = (0..18).map(|i| i / 3).collect();
+        let w = [
+            1.0, 2.0, 3.0, 2.0, 2.0, 2.0, 1.0, 1.0, 4.0, 3.0, 3.0, 1.0, 2.0, 5.0, 1.0, 1.0, 2.0,
+            2.0,
+        ];
+        let x = [
+            0.1, 0.2, 0.2, 0.2, 0.2, 0.3, 0.2, 0.1, 0.2, 0.2, 0.2, 0.2, 0.3, 0.2, 0.1, 0.2, 0.2,
+            0.3,
+        ];
+        let cols = DesignColumns {
+            weights: &w,
+            strata: Some(&st),
+            stratum_labels: None,
+            psu: &psu,
+            fpc: None,
+        };
+        let options = ReplicateOptions {
+            rep_type: RepType::Jkn,
+            lonely_psu: LonelyPsu::Fail,
+            mse: false,
+        };
+        let set = build_replicates(&cols, &options).unwrap();
+        let d = SurveyDesign::with_replicates(w.to_vec(), set).unwrap();
+        let v = Variable::Numeric {
+            name: "x",
+            values: &x,
+        };
+        let e = d
+            .quantile(
+                &v,
+                &[0.5],
+                QuantileRule::Math,
+                QuantileInterval::Quantile,
+                &DomainSpec::default(),
+                &Options::default(),
+            )
+            .unwrap();
+        assert_eq!(e[0].estimate, 0.2);
+        assert_eq!((e[0].se, e[0].ci_lower, e[0].ci_upper), (0.0, 0.2, 0.2));
+    }
+
     #[test]
     fn math_and_school_rules() {
         let x = [3.0, 1.0, 2.0, 4.0];
