@@ -519,7 +519,11 @@ impl SurveyDesign {
         // capped at (2 |cutoff| + 1) / 5 SEs, which leaves R's grid unchanged wherever zmax is near the cutoff
         let zmax = zmax.min(2.0 * cutoff[1].abs() + 1.0);
         let del = zmax / 5.0;
-        if !(del > 0.0 && del.is_finite() && dispersion > 0.0 && cutoff[0].is_finite()) {
+        if !(del > 0.0
+            && del.is_finite()
+            && dispersion > 0.0
+            && cutoff.iter().all(|c| c.is_finite()))
+        {
             return Err(SurveyError::Invalid(format!(
                 "svyciprop likelihood: the profile is undefined (zmax {zmax}, dispersion {dispersion}, \
                  Rao-Scott factor {lambda}); use logit or beta"
