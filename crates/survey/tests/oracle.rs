@@ -821,7 +821,7 @@ fn shared_tables() -> BTreeMap<String, Table> {
     load_tables(&serde_json::from_str(&text).expect("json"), &oracle_dir())
 }
 
-/// The 338 cases of the shared oracle (R survey 4.1-1).
+/// The 341 cases of the shared oracle (R survey 4.1-1).
 #[test]
 fn oracle_cases() {
     run_file(&oracle_dir().join("expected.json"), shared_tables());
