@@ -140,7 +140,8 @@ impl DomainProp {
     }
 }
 
-/// `mean`, `xlogit` (and `logit` on Taylor designs), `asin` and `beta` intervals from the proportion `p` and its variance `v`: (lower, upper).
+/// `mean`, `xlogit` (and `logit` on Taylor designs), `asin` and `beta` intervals from the proportion `p` and its
+/// variance `v`: (lower, upper).
 /// Where R's transformation leaves its range it is fixed here: the asin scale is clamped to [0, pi/2] before
 /// squaring the sine (R's sin(x)^2 folds a bound beyond the range back inside, e.g. [0.34, 0.92] for p = 0.10),
 /// and a variance of 0 gives [p, p] (R's beta gives NaN from an infinite effective sample size).
