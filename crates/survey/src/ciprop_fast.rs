@@ -1,13 +1,12 @@
 //! svyciprop on plain Taylor designs whose variance has only a first-stage term, for every domain at once: one
 //! pass gathers each domain's weighted sums, PSU totals (domains x PSUs cells), row counts and the PSUs that
-//! count for its `degf`; a second pass runs the first IRLS iteration of each domain's svyglm. The variances of the
-//! mean and of the logit coefficient then come from the PSU totals without touching the rows again. Same R
-//! formulas as the row-level path in `ciprop.rs` (summation order differs only).
+//! count for its `degf`; the variance of each domain's mean then comes from the PSU totals without touching the
+//! rows again (the logit interval needs nothing more: its variance is v / (p (1 - p))^2, see `ciprop.rs`). Same
+//! R formulas as the row-level path in `ciprop.rs` (summation order differs only).
 
 use crate::design::Design;
 use crate::domain::{DomainSet, NONE};
 use crate::error::SurveyError;
-use crate::glm::{self, BinomialSums, FirstIteration};
 use crate::linear_fast::MAX_CELLS;
 
 /// What the interval methods need about one domain.
@@ -20,8 +19,6 @@ pub(crate) struct PropStats {
     pub nrow: usize,
     pub n_unweighted: usize,
     pub n_weighted: f64,
-    /// svyglm's logit coefficient and its variance, when asked for.
-    pub logit: Option<(f64, f64)>,
 }
 
 /// The statistics of every domain of `set`; `None` when the domains x PSUs table would be too large.
@@ -30,7 +27,6 @@ pub(crate) fn domain_props(
     weights: &[f64],
     set: &DomainSet,
     y: &[f64],
-    with_glm: bool,
 ) -> Result<Option<Vec<PropStats>>, SurveyError> {
     let n_dom = set.n_domains();
     let n_psu = design.n_psu();
@@ -64,32 +60,6 @@ pub(crate) fn domain_props(
             nnz[d] += usize::from(w != 0.0);
         }
     }
-    // first IRLS iteration of every domain's svyglm (prior weights w / mean(w) over the domain's rows)
-    let mut first = vec![FirstIteration::default(); if with_glm { n_dom } else { 0 }];
-    let mut sums = vec![
-        BinomialSums {
-            sw: 0.0,
-            swy: 0.0,
-            c: 0.0
-        };
-        first.len()
-    ];
-    if with_glm {
-        let mean: Vec<f64> = (0..n_dom).map(|d| sw_dom[d] / rows_dom[d] as f64).collect();
-        for i in 0..y.len() {
-            let d = set.domain_of_row[i];
-            if d == NONE || y[i].is_nan() || weights[i] <= 0.0 {
-                continue;
-            }
-            let d = d as usize;
-            let prior = weights[i] / mean[d];
-            first[d].add(prior, y[i]);
-            let s = &mut sums[d];
-            s.sw += prior;
-            s.swy += prior * y[i];
-            s.c += prior * glm::constant_term(y[i]);
-        }
-    }
     let mut out = Vec::with_capacity(n_dom);
     let mut totals = vec![0.0; n_psu];
     let mut seen_stratum = vec![false; design.n_strata()];
@@ -110,21 +80,10 @@ pub(crate) fn domain_props(
         }
         let p_hat = swy[d] / sw[d];
         let pres = &present[range.clone()];
-        for (t, c) in totals.iter_mut().zip(range.clone()) {
+        for (t, c) in totals.iter_mut().zip(range) {
             *t = (twy[c] - p_hat * tw[c]) / sw[d];
         }
         let var = design.stage1_variance(&totals, Some(pres))?;
-        let logit = if with_glm {
-            let beta = first[d].finish(&sums[d]).coef;
-            let mu = glm::expit(beta);
-            let denom = mu * (1.0 - mu) * sw[d];
-            for (t, c) in totals.iter_mut().zip(range) {
-                *t = (twy[c] - mu * tw[c]) / denom;
-            }
-            Some((beta, design.stage1_variance(&totals, Some(pres))?))
-        } else {
-            None
-        };
         out.push(PropStats {
             p: p_hat,
             var,
@@ -132,7 +91,6 @@ pub(crate) fn domain_props(
             nrow: rows_dom[d],
             n_unweighted: nnz[d],
             n_weighted: sw[d],
-            logit,
         });
     }
     Ok(Some(out))

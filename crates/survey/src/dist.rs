@@ -144,14 +144,20 @@ pub fn pnorm(x: f64, lower: bool) -> f64 {
 /// (p = 0, 1 or 1/2 on the lower scale), otherwise `Ok((tail, sign))` with the tail probability in (0, 0.5) and
 /// the sign of the quantile.
 fn symmetric_tail(p: f64, lower: bool) -> Result<(f64, f64), f64> {
-    let pl = if lower { p } else { 1.0 - p };
-    if pl == 0.0 {
+    // boundaries are tested on `p` itself: forming 1 - p first would turn an upper tail below 1.1e-16 into 1
+    // and return an infinite quantile (qf(7e-30, 1, 11999, lower = FALSE) is 129.6, not Inf)
+    let (at_lower_end, at_upper_end) = if lower {
+        (p == 0.0, p == 1.0)
+    } else {
+        (p == 1.0, p == 0.0)
+    };
+    if at_lower_end {
         return Err(f64::NEG_INFINITY);
     }
-    if pl == 1.0 {
+    if at_upper_end {
         return Err(f64::INFINITY);
     }
-    if pl == 0.5 {
+    if p == 0.5 {
         return Err(0.0);
     }
     Ok(if lower {
@@ -455,6 +461,22 @@ mod tests {
         assert!(close(qt(0.025, 2.5, true), -3.5746548420036932, 1e-13));
         assert!(close(qt(0.975, 1.0, true), 12.706204736174694, 1e-13));
         assert!(close(pt(-2.0, 7.0, true), 0.042809664281487983, 1e-14));
+    }
+
+    #[test]
+    fn upper_tails_below_machine_epsilon_match_r() {
+        // 1 - p rounds to 1 for these p; the quantiles were infinite, which emptied svyciprop's likelihood
+        // interval on a design with a large design effect
+        assert!(close(qnorm(1e-20, false), 9.2623400897984052, 1e-13));
+        assert!(close(qt(1e-20, 100.0, false), 11.694684673177001, 1e-13));
+        assert!(close(
+            qf_1(7.159892416305574e-30, 11999.0, false),
+            129.59251417372539,
+            1e-12
+        ));
+        assert_eq!(qt(0.0, 5.0, false), f64::INFINITY);
+        assert_eq!(qt(1.0, 5.0, false), f64::NEG_INFINITY);
+        assert_eq!(qnorm(0.5, false), 0.0);
     }
 
     #[test]

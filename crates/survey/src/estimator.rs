@@ -114,7 +114,9 @@ pub struct Estimate {
     pub ci_lower: f64,
     pub ci_upper: f64,
     /// How the interval was computed: `wald-t` (means, totals, ratios), the svyciprop method (`logit`,
-    /// `likelihood`, `beta`, `asin`, `mean`, `xlogit`) or the quantile interval (`woodruff-mean`, ...).
+    /// `likelihood`, `beta`, `asin`, `mean`, `xlogit`; `clopper-pearson` at an estimate of 0 or 1 for all but
+    /// `mean`; `xlogit` for a `logit` request on a replicate design where a replicate's proportion is 0 or 1)
+    /// or the quantile interval (`woodruff-mean`, ...).
     pub ci_method: &'static str,
     /// Degrees of freedom of the t interval: R's `degf()` of the design the statistic is computed on (the
     /// subset design for a `subset`; for `by` domains the full design's for means, totals and ratios, as
@@ -412,24 +414,6 @@ impl SurveyDesign {
             VarianceKind::Replicate(_) => Err(SurveyError::Invalid(
                 "internal: Taylor variance requested on a replicate design".into(),
             )),
-        }
-    }
-
-    /// Variance of an estimator given by its weighted influence values `z(i)` (Taylor) or by its estimates with
-    /// each replicate's weights (replicate designs).
-    pub(crate) fn variance_with(
-        &self,
-        z: &dyn Fn(usize) -> f64,
-        replicate_thetas: &dyn Fn(&ReplicateSet) -> Result<Vec<f64>, SurveyError>,
-        full: f64,
-        mask: &[bool],
-        buf: &mut Vec<f64>,
-    ) -> Result<f64, SurveyError> {
-        match &self.kind {
-            VarianceKind::Replicate(set) => {
-                replicate_stats::variance(set, &replicate_thetas(set)?, full)
-            }
-            _ => self.taylor_influence_variance(mask, z, buf),
         }
     }
 

@@ -1,9 +1,7 @@
-//! Intercept-only quasibinomial GLM fitted by IRLS exactly as R's `glm.fit` iterates (logit link, starting values
-//! `(w y + 0.5)/(w + 1)` or a given start, stop when |dev - devold|/(|dev| + 0.1) < 1e-8, at most 25 iterations).
-//! `svyciprop(method = "logit" / "likelihood")` is built on it.
+//! The binomial deviance of an intercept-only quasibinomial GLM, `glm(y ~ 1, family = quasibinomial, weights =
+//! w)`, which `svyciprop(method = "likelihood")` profiles, and R's `binomial()$linkinv`. The fit itself needs no
+//! iteration: the maximum-likelihood intercept is logit of the weighted mean exactly (see `ciprop.rs`).
 
-const EPSILON: f64 = 1e-8;
-const MAXIT: usize = 25;
 const THRESH: f64 = 30.0;
 
 /// R's `binomial()$linkinv` (with its thresholds).
@@ -16,16 +14,6 @@ pub(crate) fn expit(eta: f64) -> f64 {
         eta.exp()
     };
     e / (1.0 + e)
-}
-
-/// R's `binomial()$mu.eta`.
-fn mu_eta(eta: f64) -> f64 {
-    let opexp = 1.0 + eta.exp();
-    if eta.abs() > THRESH {
-        f64::EPSILON
-    } else {
-        eta.exp() / (opexp * opexp)
-    }
 }
 
 /// x log x with 0 log 0 = 0 (exact 0 for x = 1 without a log).
@@ -55,101 +43,30 @@ impl BinomialSums {
         BinomialSums { sw, swy, c }
     }
 
-    /// Binomial deviance at a constant mean `mu`.
-    pub fn deviance(&self, mu: f64) -> f64 {
-        2.0 * (self.c - self.swy * mu.ln() - (self.sw - self.swy) * (1.0 - mu).ln())
-    }
-}
-
-/// Result of an intercept-only fit.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Fit {
-    pub coef: f64,
-    pub deviance: f64,
-}
-
-/// Continue IRLS from a constant eta (all rows share it after the first iteration).
-fn iterate(sums: &BinomialSums, mut eta: f64, mut devold: f64, iterations_done: usize) -> Fit {
-    let mut dev = devold;
-    for _ in iterations_done..MAXIT {
-        let mu = expit(eta);
-        let me = mu_eta(eta);
-        let var = mu * (1.0 - mu);
-        // z = eta + (y - mu)/mu.eta, w2 = prior * mu.eta^2 / var; coef = sum(w2 z)/sum(w2)
-        let w2 = me * me / var;
-        let coef = (w2 * (eta * sums.sw + (sums.swy - mu * sums.sw) / me)) / (w2 * sums.sw);
-        eta = coef;
-        dev = sums.deviance(expit(eta));
-        if (dev - devold).abs() / (dev.abs() + 0.1) < EPSILON {
-            break;
+    /// Binomial deviance at a constant logit `eta`, with log(mu) = -log(1 + exp(-eta)) and log(1 - mu) =
+    /// -log(1 + exp(eta)) computed without forming mu, so it keeps growing for |eta| > 30 where R's clamped
+    /// `linkinv` makes it flat (a profile that needs to go further would never reach its level).
+    pub fn deviance_at_logit(&self, eta: f64) -> f64 {
+        let ln_mu = -softplus(-eta);
+        let ln_1mu = -softplus(eta);
+        let mut d = self.c;
+        if self.swy != 0.0 {
+            d -= self.swy * ln_mu;
         }
-        devold = dev;
-    }
-    Fit {
-        coef: eta,
-        deviance: dev,
-    }
-}
-
-/// Sums of glm.fit's first IRLS iteration, which starts every row at its own mustart = (w y + 0.5)/(w + 1).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct FirstIteration {
-    devold: f64,
-    swz: f64,
-    sw2: f64,
-}
-
-impl FirstIteration {
-    /// Add one row with prior weight `w` > 0 and response `y`.
-    pub fn add(&mut self, w: f64, y: f64) {
-        // mu = linkinv(linkfun(mustart)) and mu.eta(eta) = mu (1 - mu) up to rounding: two logs per row
-        let mu = (w * y + 0.5) / (w + 1.0);
-        let (ln_mu, ln_1mu) = (mu.ln(), (-mu).ln_1p());
-        let eta = ln_mu - ln_1mu;
-        self.devold += 2.0 * w * (xlogx(y) + xlogx(1.0 - y) - y * ln_mu - (1.0 - y) * ln_1mu);
-        let me = mu * (1.0 - mu);
-        let z = eta + (y - mu) / me;
-        let w2 = w * me;
-        self.swz += w2 * z;
-        self.sw2 += w2;
-    }
-
-    /// Complete the fit: the first iteration's coefficient, then IRLS on the constant eta until glm.fit's
-    /// convergence rule holds.
-    pub fn finish(&self, sums: &BinomialSums) -> Fit {
-        let eta = self.swz / self.sw2;
-        let dev = sums.deviance(expit(eta));
-        if (dev - self.devold).abs() / (dev.abs() + 0.1) < EPSILON {
-            return Fit {
-                coef: eta,
-                deviance: dev,
-            };
+        if self.sw != self.swy {
+            d -= (self.sw - self.swy) * ln_1mu;
         }
-        iterate(sums, eta, dev, 1)
+        2.0 * d
     }
 }
 
-/// `glm(y ~ 1, family = quasibinomial, weights = w)` over the rows of `mask` with positive weight.
-pub(crate) fn fit_default_start(y: &[f64], w: &[f64], mask: &[bool]) -> Fit {
-    let sums = BinomialSums::new(y, w, mask);
-    let mut first = FirstIteration::default();
-    for i in 0..y.len() {
-        if mask[i] && w[i] > 0.0 {
-            first.add(w[i], y[i]);
-        }
+/// log(1 + exp(x)) without overflow or cancellation.
+fn softplus(x: f64) -> f64 {
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
     }
-    first.finish(&sums)
-}
-
-/// `glm.fit(..., start = start)` on data summarised by `sums`: every row starts at eta = start.
-pub(crate) fn fit_from_sums(sums: &BinomialSums, start: f64) -> Fit {
-    let devold = sums.deviance(expit(start));
-    iterate(sums, start, devold, 0)
-}
-
-/// The part of a row's binomial deviance that does not depend on mu: y log y + (1-y) log(1-y).
-pub(crate) fn constant_term(y: f64) -> f64 {
-    xlogx(y) + xlogx(1.0 - y)
 }
 
 #[cfg(test)]
@@ -157,14 +74,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn converges_to_logit_of_weighted_mean() {
-        let y = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0];
+    fn deviance_is_smallest_at_the_weighted_mean_and_grows_past_r_clamp() {
+        let y = [1.0, 0.0, 1.0, 1.0, 0.0, 0.4];
         let w = [1.0, 2.0, 0.5, 1.5, 1.0, 1.0];
-        let m = [true; 6];
-        let fit = fit_default_start(&y, &w, &m);
-        let p = (1.0 + 0.5 + 1.5 + 1.0) / 7.0;
-        assert!((expit(fit.coef) - p).abs() < 1e-8);
-        let fit2 = fit_from_sums(&BinomialSums::new(&y, &w, &m), 0.3);
-        assert!((expit(fit2.coef) - p).abs() < 1e-8);
+        let sums = BinomialSums::new(&y, &w, &[true; 6]);
+        let deviance =
+            |mu: f64| 2.0 * (sums.c - sums.swy * mu.ln() - (sums.sw - sums.swy) * (1.0 - mu).ln());
+        let p = sums.swy / sums.sw;
+        let logit = (p / (1.0 - p)).ln();
+        let at_p = sums.deviance_at_logit(logit);
+        for d in [-1e-3, -1e-6, 1e-6, 1e-3] {
+            assert!(sums.deviance_at_logit(logit + d) > at_p);
+        }
+        for eta in [-2.0f64, -0.5, 0.1, 1.5, logit] {
+            let mu = 1.0 / (1.0 + (-eta).exp());
+            assert!((sums.deviance_at_logit(eta) - deviance(mu)).abs() < 1e-12);
+        }
+        // beyond R's clamp at |eta| = 30 the deviance keeps growing
+        assert!(sums.deviance_at_logit(-60.0) > sums.deviance_at_logit(-40.0));
+        assert!(sums.deviance_at_logit(-40.0) > deviance(expit(-40.0)));
     }
 }

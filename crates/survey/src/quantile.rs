@@ -1,7 +1,9 @@
 //! Quantiles, R's `svyquantile` (survey >= 4.1): quantile rules `math`, `school` and `hf7`; intervals by
 //! Woodruff's method (a CI for the CDF at the estimate with `mean`, `beta`, `xlogit` or `asin`, mapped back through
 //! the rule), `score` (Francisco-Fuller, with R's `uniroot`) and, on replicate designs, `quantile` (replicate
-//! quantiles). `se` = (upper - lower) / (2 qt(1 - alpha/2, df)).
+//! quantiles, each by the same rule from its analysis weights). `se` = (upper - lower) / (2 qt(1 - alpha/2, df)).
+//! One departure from R: the `asin` CDF interval is clamped to its range before mapping back (R folds it and can
+//! return an interval that lies above or below its estimate).
 
 use crate::ciprop::beta_interval;
 use crate::dist;
@@ -332,9 +334,16 @@ impl SurveyDesign {
                                 (expit(eta - qcrit * s), expit(eta + qcrit * s))
                             }
                             QuantileInterval::Asin => {
+                                // clamped to the range of asin(sqrt(p)) before squaring the sine: R's
+                                // sin(x)^2 folds a bound past 0 or pi/2 back inside, and the lower CDF
+                                // bound can then exceed the estimate's CDF (an interval above its estimate)
                                 let t = m.sqrt().asin();
                                 let s = se / (2.0 * (m * (1.0 - m)).sqrt());
-                                ((t - qcrit * s).sin().powi(2), (t + qcrit * s).sin().powi(2))
+                                let half_pi = std::f64::consts::FRAC_PI_2;
+                                (
+                                    (t - qcrit * s).clamp(0.0, half_pi).sin().powi(2),
+                                    (t + qcrit * s).clamp(0.0, half_pi).sin().powi(2),
+                                )
                             }
                             _ => beta_interval(m, v, self.nrow_of(&dom_mask), df, alpha),
                         };
@@ -442,6 +451,118 @@ impl SurveyDesign {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Woodruff intervals of many small generated Taylor designs hold their estimate wherever both bounds exist
+    /// (R's asin interval folded a CDF bound below 0 back above the estimate's CDF).
+    #[test]
+    fn woodruff_intervals_hold_their_estimate() {
+        use crate::design::{DesignSpec, Factor, WeightSpec};
+        use crate::lonely::LonelyPsu;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut unif = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let labels: Vec<String> = (0..3).map(|h| h.to_string()).collect();
+        let mut broken = Vec::new();
+        for _ in 0..200 {
+            let n = 12;
+            let strata: Vec<u32> = (0..n as u32).map(|i| i / 6).collect();
+            let psu: Vec<u32> = (0..n as u32).map(|i| i / 3).collect();
+            let w: Vec<f64> = (0..n).map(|_| 1.0 + 20.0 * unif() * unif()).collect();
+            let x: Vec<f64> = (0..n).map(|_| (unif() * 6.0).floor()).collect();
+            let spec = DesignSpec {
+                ids: vec![&psu],
+                strata: Some(Factor {
+                    codes: &strata,
+                    labels: &labels,
+                }),
+                fpc: vec![],
+                weights: WeightSpec::Weights(&w),
+                nest: true,
+                lonely_psu: LonelyPsu::Fail,
+            };
+            let d = SurveyDesign::taylor(&spec).unwrap();
+            let v = Variable::Numeric {
+                name: "x",
+                values: &x,
+            };
+            for interval in [
+                QuantileInterval::Mean,
+                QuantileInterval::Beta,
+                QuantileInterval::Xlogit,
+                QuantileInterval::Asin,
+            ] {
+                let est = d
+                    .quantile(
+                        &v,
+                        &[0.1, 0.25, 0.5, 0.9],
+                        QuantileRule::Math,
+                        interval,
+                        &DomainSpec::default(),
+                        &Options::default(),
+                    )
+                    .unwrap();
+                for e in est {
+                    if e.ci_lower > e.estimate || e.ci_upper < e.estimate {
+                        broken.push(format!("{interval:?} {e:?}"));
+                    }
+                }
+            }
+        }
+        assert!(broken.is_empty(), "{}", broken.join("\n"));
+    }
+
+    /// 3 strata x 2 PSUs x 3 rows, JKn: the median is 0.2 in every replicate, so R's svyquantile
+    /// (interval.type = "quantile") reports SE 0 and the interval [0.2, 0.2]; an f64 mean of the replicates
+    /// gave SE 5.2e-17 and [0.19999999999999984, 0.20000000000000018].
+    #[test]
+    fn replicate_quantile_that_no_replicate_moves_has_se_zero() {
+        use crate::lonely::LonelyPsu;
+        use crate::replicate::{DesignColumns, RepType, ReplicateOptions, build_replicates};
+        let st: Vec<usize> = (0..18).map(|i| i / 6).collect();
+        let psu: Vec<usize> = (0..18).map(|i| i / 3).collect();
+        let w = [
+            1.0, 2.0, 3.0, 2.0, 2.0, 2.0, 1.0, 1.0, 4.0, 3.0, 3.0, 1.0, 2.0, 5.0, 1.0, 1.0, 2.0,
+            2.0,
+        ];
+        let x = [
+            0.1, 0.2, 0.2, 0.2, 0.2, 0.3, 0.2, 0.1, 0.2, 0.2, 0.2, 0.2, 0.3, 0.2, 0.1, 0.2, 0.2,
+            0.3,
+        ];
+        let cols = DesignColumns {
+            weights: &w,
+            strata: Some(&st),
+            stratum_labels: None,
+            psu: &psu,
+            fpc: None,
+        };
+        let options = ReplicateOptions {
+            rep_type: RepType::Jkn,
+            lonely_psu: LonelyPsu::Fail,
+            mse: false,
+        };
+        let set = build_replicates(&cols, &options).unwrap();
+        let d = SurveyDesign::with_replicates(w.to_vec(), set).unwrap();
+        let v = Variable::Numeric {
+            name: "x",
+            values: &x,
+        };
+        let e = d
+            .quantile(
+                &v,
+                &[0.5],
+                QuantileRule::Math,
+                QuantileInterval::Quantile,
+                &DomainSpec::default(),
+                &Options::default(),
+            )
+            .unwrap();
+        assert_eq!(e[0].estimate, 0.2);
+        assert_eq!((e[0].se, e[0].ci_lower, e[0].ci_upper), (0.0, 0.2, 0.2));
+    }
 
     #[test]
     fn math_and_school_rules() {

@@ -751,6 +751,34 @@ pub struct ReplicateVariance {
 
 /// R's `svrVar(thetas, scale, rscales, mse, coef)`: `per_replicate[r][k]` is statistic k in replicate r, `full`
 /// the full-sample estimates. Replicates with a NaN estimate are dropped (R's `na.omit`); all dropped is an error.
+/// R's `mean()` of doubles: the sum accumulated in extended precision (here compensated), divided by n, then
+/// corrected by the mean of the residuals. Replicate estimates that are all equal (a quantile that no replicate
+/// moves) then centre exactly on their value and give a variance of exactly 0, as in R; a plain f64 sum / n is
+/// off by an ulp (six copies of 0.2 average to 0.20000000000000004) and gave a positive SE.
+fn r_mean(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let n = values.clone().count() as f64;
+    let m = neumaier_sum(values.clone()) / n;
+    if !m.is_finite() {
+        return m;
+    }
+    m + neumaier_sum(values.map(|v| v - m)) / n
+}
+
+/// Sum with Neumaier's compensation.
+fn neumaier_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut s, mut c) = (0.0f64, 0.0f64);
+    for v in values {
+        let t = s + v;
+        c += if s.abs() >= v.abs() {
+            (s - t) + v
+        } else {
+            (v - t) + s
+        };
+        s = t;
+    }
+    s + c
+}
+
 pub fn replicate_vcov(
     full: &[f64],
     per_replicate: &[Vec<f64>],
@@ -796,7 +824,7 @@ pub fn replicate_vcov(
             .filter(|&r| set.rscales[r] > 0.0)
             .collect();
         (0..p)
-            .map(|k| used.iter().map(|&r| per_replicate[r][k]).sum::<f64>() / used.len() as f64)
+            .map(|k| r_mean(used.iter().map(|&r| per_replicate[r][k])))
             .collect()
     };
     let mut vcov = vec![vec![0.0; p]; p];
@@ -846,6 +874,17 @@ mod tests {
         assert_eq!(v.vcov[0][0], 7.0);
         let v = replicate_vcov(&[2.0], &thetas, &set(vec![1.0; 3], 0.5, true)).unwrap();
         assert_eq!(v.vcov[0][0], 0.5 * (1.0 + 0.0 + 16.0));
+    }
+
+    #[test]
+    fn equal_replicate_estimates_have_variance_exactly_zero() {
+        // 6 x 0.2 summed in f64 and divided by 6 is 0.20000000000000004: the variance was 1e-33, not 0
+        for (value, n) in [(0.2, 6), (0.1, 15), (652.7, 50), (1.0 / 3.0, 40)] {
+            let thetas = vec![vec![value]; n];
+            let v = replicate_vcov(&[value], &thetas, &set(vec![1.0; n], 0.5, false)).unwrap();
+            assert_eq!(v.vcov[0][0], 0.0, "{value} x {n}");
+            assert_eq!(v.centre[0], value);
+        }
     }
 
     #[test]

@@ -148,7 +148,10 @@ fn replicate_design(id: &str, all: &Value) -> (ReplicateSet, Columns) {
             let rt = rep_type(d["rep_type"].as_str().unwrap(), d);
             let mse = d["mse"].as_bool().unwrap();
             let set = if rt == RepType::Bootstrap {
-                let w = read_repweights("apiclus1_boot_repweights.csv");
+                let w = read_repweights(&format!(
+                    "{}_boot_repweights.csv",
+                    d["dataset"].as_str().unwrap()
+                ));
                 let scale = bootstrap_scale(&cols.psu, cols.view().strata, w.len()).unwrap();
                 let opts = SuppliedOptions {
                     rep_type: rt,
@@ -306,7 +309,7 @@ fn scale_rscales_count_and_degf_of_every_replicate_design_equal_r() {
         assert_eq!(set.mse, d["mse"].as_bool().unwrap(), "{id} mse");
         checked += 1;
     }
-    assert_eq!(checked, 16);
+    assert_eq!(checked, 20);
 }
 
 /// `svymean` / `svytotal` of one variable on a replicate design, as R's `svymean.svyrep.design`.

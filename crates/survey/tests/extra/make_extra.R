@@ -114,6 +114,20 @@ for (m in c("logit", "likelihood", "beta", "xlogit"))
 run_case("x_dstrat2__subset_awardsYes__ciprop_logit", "dstrat2", "svyciprop", "sch_wide_yes",
          "svyciprop(~sch_wide_yes, subset(dstrat2, awards == \"Yes\"), method=\"logit\")", sub("awards == \"Yes\""),
          options = list(method = "logit"), df_expr = "degf(subset(dstrat2, awards == \"Yes\"))", lonely = lonely2)
+## Every school with awards is sch.wide "Yes": p = 1 and R's IRLS drifts to a coefficient near 27 (estimate
+## 1 - 2.4e-12, interval [1 - 3.7e-12, 1 - 1.6e-12]). dh-survey gives p = 1 with the interval it uses at p = 0 or
+## 1 for every method but "mean" (Korn-Graubard with n_eff = n, the unweighted count, scaled by
+## (qt(0.025, nrow - 1) / qt(0.025, df))^2 capped at 1: [(0.025)^(1 / n_eff), 1]); computed here from that rule.
+local({
+  d <- subset(dstrat2, awards == "Yes")
+  n <- sum(weights(d) != 0 & !is.na(d$variables$sch_wide_yes))
+  ratio <- min(1, (qt(0.025, nrow(d) - 1) / qt(0.025, degf(d)))^2)
+  id <- "x_dstrat2__subset_awardsYes__ciprop_logit"
+  .oracle$cases[[id]]$dh_expected <- list(estimate = arr(1),
+    ci = list(lower = arr(0.025^(1 / (n * ratio))), upper = arr(1)))
+  .oracle$cases[[id]]$dh_note <- paste("R's estimate and interval come from a diverged fit at p = 1;",
+    "dh_expected holds the boundary interval dh-survey gives (clopper-pearson, n_eff = n)")
+})
 run_case("x_dstrat2__quantile", "dstrat2", "svyquantile", "api00",
          "svyquantile(~api00, dstrat2, quantiles=c(0.25, 0.5, 0.75), ci=TRUE)",
          options = list(quantiles = "c(0.25, 0.5, 0.75)", args = ""), lonely = lonely2)
