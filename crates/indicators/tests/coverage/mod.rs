@@ -46,6 +46,11 @@ pub struct Tally {
     pub truth_above: usize,
     /// Published estimate without a finite interval (scored as a miss).
     pub no_interval: usize,
+    /// Intervals of zero width although the SE is positive (the collapsed logit intervals of issue 11); scored
+    /// as they are, so they count as misses unless the truth is exactly the bound.
+    pub collapsed: usize,
+    /// Intervals that do not contain their own estimate.
+    pub estimate_outside: usize,
 }
 
 impl Tally {
@@ -55,6 +60,8 @@ impl Tally {
         self.truth_below += other.truth_below;
         self.truth_above += other.truth_above;
         self.no_interval += other.no_interval;
+        self.collapsed += other.collapsed;
+        self.estimate_outside += other.estimate_outside;
     }
 
     pub fn coverage(&self) -> f64 {
@@ -65,6 +72,12 @@ impl Tally {
         self.scored += 1;
         match (row.ci_lower, row.ci_upper) {
             (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+                if hi - lo <= 1e-12 && row.se.is_some_and(|se| se > 0.0) {
+                    self.collapsed += 1;
+                }
+                if row.estimate.is_some_and(|e| e < lo || e > hi) {
+                    self.estimate_outside += 1;
+                }
                 if truth < lo {
                     self.truth_below += 1;
                 } else if truth > hi {
@@ -363,18 +376,26 @@ pub fn margin(
     out
 }
 
-/// Prints one table (cells with their coverage and misses by side) and returns the cells with at least
-/// `min_scored` intervals whose coverage is outside `limits`.
+/// Prints one table (cells with their coverage, misses by side, intervals without a value, collapsed
+/// intervals, intervals missing their own estimate) and returns the cells with at least `min_scored` intervals
+/// whose coverage is outside `limits`.
 pub fn print_table(
     title: &str,
-    table: &BTreeMap<String, Tally>,
+    table: &[(String, Tally)],
     min_scored: usize,
     limits: (f64, f64),
 ) -> Vec<String> {
     println!("\n{title}");
     println!(
-        "  {:<40} {:>9} {:>9} {:>13} {:>13} {:>9}",
-        "cell", "scored", "coverage", "truth below", "truth above", "no CI"
+        "  {:<40} {:>9} {:>9} {:>12} {:>12} {:>6} {:>10} {:>10}",
+        "cell",
+        "scored",
+        "coverage",
+        "truth below",
+        "truth above",
+        "no CI",
+        "collapsed",
+        "est. out"
     );
     let mut outside = Vec::new();
     for (name, t) in table {
@@ -391,9 +412,76 @@ pub fn print_table(
             ""
         };
         println!(
-            "  {:<40} {:>9} {:>9.4} {:>13} {:>13} {:>9}{mark}",
-            name, t.scored, c, t.truth_below, t.truth_above, t.no_interval
+            "  {:<40} {:>9} {:>9.4} {:>12} {:>12} {:>6} {:>10} {:>10}{mark}",
+            name,
+            t.scored,
+            c,
+            t.truth_below,
+            t.truth_above,
+            t.no_interval,
+            t.collapsed,
+            t.estimate_outside
         );
     }
     outside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dh_indicators::Flag;
+
+    fn row(estimate: f64, se: f64, lo: f64, hi: f64) -> EstimateRow {
+        EstimateRow {
+            indicator: "x".into(),
+            indicator_version: "1.0.0".into(),
+            domain: "total".into(),
+            domain_value: "total".into(),
+            estimate: Some(estimate),
+            se: Some(se),
+            ci_lower: Some(lo),
+            ci_upper: Some(hi),
+            ci_method: "logit",
+            df: Some(90.0),
+            deff: None,
+            n_unweighted: 30,
+            n_weighted: 30.0,
+            population_estimate: None,
+            flag: Flag::LowBase,
+        }
+    }
+
+    #[test]
+    fn tally_scores_sides_collapsed_and_missing_intervals() {
+        let mut t = Tally::default();
+        t.record(&row(0.2, 0.05, 0.1, 0.3), 0.25); // hit
+        t.record(&row(0.2, 0.05, 0.1, 0.3), 0.05); // truth below the interval
+        t.record(&row(0.2, 0.05, 0.1, 0.3), 0.35); // truth above
+        t.record(&row(0.2, 0.05, 2.2e-16, 2.2e-16), 0.2); // collapsed, estimate outside, a miss
+        let mut none = row(0.2, 0.05, 0.0, 0.0);
+        none.ci_lower = None;
+        t.record(&none, 0.2);
+        assert_eq!(
+            (
+                t.scored,
+                t.hits,
+                t.truth_below,
+                t.truth_above,
+                t.no_interval
+            ),
+            (5, 1, 1, 2, 1)
+        );
+        assert_eq!((t.collapsed, t.estimate_outside), (1, 1));
+        assert!((t.coverage() - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bands_start_at_25_cases() {
+        assert_eq!(band(24), None);
+        assert_eq!(band(25), Some("25-49"));
+        assert_eq!(band(49), Some("25-49"));
+        assert_eq!(band(50), Some("50-99"));
+        assert_eq!(band(249), Some("100-249"));
+        assert_eq!(band(250), Some("250+"));
+    }
 }
