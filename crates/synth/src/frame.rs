@@ -1,16 +1,26 @@
 //! The population frame of one country: strata (region x urban/rural), enumeration areas (EAs) and the
 //! internet-using children living in them, with sex, age and a latent risk score.
 //!
-//! Sizes: the population holds `population_factor` x the target sample size children (default 25 x, so a
-//! scale-1 sample of 1,000 is drawn from ~25,000 children: the sample is ~4% of it), but at most
-//! `population_cap` (default 1,000,000) and never fewer than 5 x the sample. The cap keeps large scales fast
-//! (generating and counting a child's ~110 answers costs about a microsecond): a scale-100 sample of 100,000 is
-//! drawn from ~1 million children (10%), so the finite-population correction is no longer negligible there.
-//! Each stratum has `population_eas_per_stratum` EAs per scale-1 population (so x scale below the cap, and EA
-//! sizes do not depend on the scale); a stratum's children are spread over its EAs with
-//! Gamma(4)-distributed sizes (never fewer than `children_per_ea` + 2, so every EA can supply a full take).
-//! Region shares are drawn once per country (Gamma(4) weights); the urban share and the sex x age-band mix within
-//! urban and rural areas follow the config's population cells.
+//! Sizes: the population holds `population_factor` x the target sample size children (default 150, so a
+//! scale-1 sample of 1,000 is drawn from ~150,000 children), but at most `population_cap` (default 1,000,000)
+//! and never fewer than 5 x the sample. Each stratum has one EA per `ea_mean_children` (default 30) of its
+//! children, so EAs have the same mean size in every stratum and at every scale, and the first-stage sampling
+//! fraction is the same in every stratum: ~100 sampled EAs of ~5,000, about 2% at scale 1.
+//!
+//! Why a large population rather than a finite-population correction: real Disrupting Harm samples draw about
+//! 100 EAs from national frames of tens of thousands, and their designs carry no fpc; the estimators
+//! (`dh-survey`'s ultimate-cluster variance, as R `survey` without `fpc`) are right for such small fractions.
+//! A synthetic sample of 10-35% of a stratum's EAs without an fpc overstates every variance (by up to the
+//! sampling fraction), so interval coverage would be above nominal for reasons unrelated to the estimators, and
+//! a coverage study could not detect over-coverage. At ~2% the overstatement is about 2% of the between-EA
+//! variance (coverage changes by about 0.1 percentage point). The cap keeps large scales fast (generating and
+//! counting a child's ~110 answers costs about a microsecond): from scale 7 on, the population is capped at
+//! 1 million children, so a scale-100 sample of 100,000 children takes about 30% of the EAs and its intervals
+//! are conservative; large scales are for performance work, not for coverage.
+//! A stratum's children are spread over its EAs with Gamma(4)-distributed sizes (never fewer than
+//! `children_per_ea` + 2, so every EA can supply a full take). Region shares are drawn once per country
+//! (Gamma(4) weights); the urban share and the sex x age-band mix within urban and rural areas follow the
+//! config's population cells.
 //! The latent risk of a child is `sqrt(icc) * u_EA + sqrt(1 - icc) * e_child`, both standard normal.
 
 use std::ops::Range;
@@ -140,14 +150,9 @@ impl Frame {
             .max(target_n * 5.0)
             .round();
         let region_shares = region_shares(&mut rng, settings.regions.len());
-        // EAs grow with the population (not the sample), so EA sizes stay the same at every scale.
-        let scale1_population =
-            f64::from(settings.sample_children).max(1.0) * settings.population_factor;
-        let eas_per_stratum = ((f64::from(settings.population_eas_per_stratum) * population_n
-            / scale1_population)
-            .round() as usize)
-            .max(2);
         let min_size = settings.children_per_ea as usize + 2;
+        // Mean EA size: the setting, but never below the smallest EA (a full take plus two).
+        let ea_mean = settings.ea_mean_children.max(min_size as f64);
 
         let mut frame = Frame {
             strata: Vec::new(),
@@ -172,6 +177,8 @@ impl Frame {
                     continue;
                 }
                 let n_h = (population_n * share * class_totals[ur] / total).round() as usize;
+                // One EA per `ea_mean` children (at least 2 per stratum, so every stratum has a variance).
+                let eas_per_stratum = ((n_h as f64 / ea_mean).round() as usize).max(2);
                 let mean = (n_h as f64 / eas_per_stratum as f64).max(min_size as f64);
                 let gamma = Gamma::new(4.0, mean / 4.0)
                     .map_err(|e| perr(format!("EA size distribution: {e}")))?;

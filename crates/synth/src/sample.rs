@@ -69,17 +69,7 @@ impl SynthPopulation {
             )));
         }
         let frame = &self.frame;
-        let m = self.settings.children_per_ea.max(1) as usize;
-        let sizes: Vec<usize> = frame
-            .strata
-            .iter()
-            .map(|s| s.eas.clone().map(|e| frame.eas[e].children.len()).sum())
-            .collect();
-        let allocation = allocate(
-            n.div_ceil(m),
-            &sizes,
-            &frame.strata.iter().map(|s| s.eas.len()).collect::<Vec<_>>(),
-        );
+        let allocation = self.ea_allocation(n);
         let total_eas: usize = allocation.iter().sum();
         let (base, extra) = (n / total_eas.max(1), n % total_eas.max(1));
 
@@ -114,22 +104,8 @@ impl SynthPopulation {
                 picked.sort_unstable();
                 let effects = self.ea_terms(e);
                 for p in picked {
-                    let i = ea.children.start + p;
-                    let household_id = format!("{}{:04}", ea.code, p + 1);
-                    respondents.push(Respondent {
-                        child: i,
-                        ea: e,
-                        respondent_id: format!("{household_id}01"),
-                        caregiver_id: format!("{household_id}02"),
-                        household_id,
-                        stratum: stratum.code.clone(),
-                        psu: ea.code.clone(),
-                        region: self.settings.regions[stratum.region].clone(),
-                        base_weight: weight,
-                        lat: ea.lat,
-                        lon: ea.lon,
-                    });
-                    let child = self.child(e, i);
+                    respondents.push(self.respondent(e, p, weight));
+                    let child = self.child(e, ea.children.start + p);
                     self.fill_rows(&child, &effects, &mut buffers);
                     for (t, b) in buffers.iter().enumerate() {
                         rows[t].push(b.clone());
@@ -147,6 +123,94 @@ impl SynthPopulation {
             key: self.key,
             bad_row_share: self.settings.bad_row_share,
         })
+    }
+
+    /// Every child of the population (a census) as a "sample" with base weight 1 and no planted bad rows, so
+    /// that the population value of any indicator, in any domain, can be computed by the same pipeline that
+    /// estimates it from a sample (the coverage study's truth). Holds every child's answers in memory: about
+    /// 1.2 KB per child (about 180 MB for the default 150,000 children).
+    pub fn census(&self) -> SynthSample {
+        let n = self.population_size();
+        let mut respondents = Vec::with_capacity(n);
+        let mut rows: Vec<Vec<Vec<Cell>>> =
+            self.plans.iter().map(|_| Vec::with_capacity(n)).collect();
+        let mut buffers: Vec<Vec<Cell>> = self
+            .plans
+            .iter()
+            .map(|p| vec![Cell::Blank; p.fields.len()])
+            .collect();
+        for (e, ea) in self.frame.eas.iter().enumerate() {
+            let effects = self.ea_terms(e);
+            for p in 0..ea.children.len() {
+                respondents.push(self.respondent(e, p, 1.0));
+                let child = self.child(e, ea.children.start + p);
+                self.fill_rows(&child, &effects, &mut buffers);
+                for (t, b) in buffers.iter().enumerate() {
+                    rows[t].push(b.clone());
+                }
+            }
+        }
+        SynthSample {
+            iso3: self.iso3.clone(),
+            sample_seed: 0,
+            scale: self.scale,
+            respondents,
+            plans: self.plans.clone(),
+            rows,
+            key: self.key,
+            bad_row_share: 0.0,
+        }
+    }
+
+    /// The design and identity values of child `p` (0-based within its EA) of EA `e`.
+    fn respondent(&self, e: usize, p: usize, base_weight: f64) -> Respondent {
+        let ea = &self.frame.eas[e];
+        let stratum = &self.frame.strata[ea.stratum];
+        let household_id = format!("{}{:04}", ea.code, p + 1);
+        Respondent {
+            child: ea.children.start + p,
+            ea: e,
+            respondent_id: format!("{household_id}01"),
+            caregiver_id: format!("{household_id}02"),
+            household_id,
+            stratum: stratum.code.clone(),
+            psu: ea.code.clone(),
+            region: self.settings.regions[stratum.region].clone(),
+            base_weight,
+            lat: ea.lat,
+            lon: ea.lon,
+        }
+    }
+
+    /// Share of the population's EAs that a sample of `sample_children x scale` children draws (the first-stage
+    /// sampling fraction; the designs carry no finite-population correction, so it should be small), and its
+    /// largest value in any stratum.
+    pub fn cluster_sampling_fraction(&self, scale: f64) -> (f64, f64) {
+        let frame = &self.frame;
+        let n = (f64::from(self.settings.sample_children) * scale)
+            .round()
+            .max(1.0) as usize;
+        let allocation = self.ea_allocation(n);
+        let overall = allocation.iter().sum::<usize>() as f64 / frame.eas.len().max(1) as f64;
+        let largest = allocation
+            .iter()
+            .zip(&frame.strata)
+            .map(|(a, s)| *a as f64 / s.eas.len().max(1) as f64)
+            .fold(0.0, f64::max);
+        (overall, largest)
+    }
+
+    /// Sampled EAs per stratum for a sample of `n` children.
+    fn ea_allocation(&self, n: usize) -> Vec<usize> {
+        let frame = &self.frame;
+        let m = self.settings.children_per_ea.max(1) as usize;
+        let sizes: Vec<usize> = frame
+            .strata
+            .iter()
+            .map(|s| s.eas.clone().map(|e| frame.eas[e].children.len()).sum())
+            .collect();
+        let caps: Vec<usize> = frame.strata.iter().map(|s| s.eas.len()).collect();
+        allocate(n.div_ceil(m), &sizes, &caps)
     }
 }
 

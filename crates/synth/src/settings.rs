@@ -4,9 +4,9 @@
 //!
 //! | key (`[synth.settings]`) | default | meaning |
 //! |---|---|---|
-//! | `population_factor` | 25 | finite population size = factor x target sample size (so the sample is ~4% of it) |
+//! | `population_factor` | 150 | finite population size = factor x target sample size (the sample is ~0.7% of the children and ~2% of the EAs; see [`crate::frame`] for why). Above 30,000 children the items are calibrated on a 30,000-child subsample, so `truth.json`'s realised shares differ from the targets by its sampling error (under 1 point for follow-ups asked of 2% of the children) |
 //! | `population_cap` | 1,000,000 | largest population per country (never below 5 x the sample); keeps large scales fast |
-//! | `population_eas_per_stratum` | 60 | enumeration areas (EAs) per stratum in the population at scale 1 (x scale) |
+//! | `ea_mean_children` | 30 | mean number of children per enumeration area (EA) in the population: a stratum of `n` children has `n / ea_mean_children` EAs |
 //! | `children_per_ea` | 10 | children interviewed per sampled EA (second stage) |
 //! | `bad_row_share` | 0.005 | share of delivered rows made bad (at least one row of each kind per table) |
 //! | `dont_know_share`, `refused_share` | 0.02, 0.01 | item nonresponse where the schema allows the code |
@@ -52,7 +52,7 @@ pub struct Settings {
     pub sample_children: u32,
     pub population_factor: f64,
     pub population_cap: f64,
-    pub population_eas_per_stratum: u32,
+    pub ea_mean_children: f64,
     pub children_per_ea: u32,
     pub bad_row_share: f64,
     pub dont_know_share: f64,
@@ -79,9 +79,9 @@ impl Settings {
             iso3: iso3.clone(),
             regions: (1..=4).map(|i| format!("Region {i}")).collect(),
             sample_children: 1000,
-            population_factor: 25.0,
+            population_factor: 150.0,
             population_cap: 1_000_000.0,
-            population_eas_per_stratum: 60,
+            ea_mean_children: 30.0,
             children_per_ea: 10,
             bad_row_share: 0.005,
             dont_know_share: 0.02,
@@ -153,9 +153,7 @@ impl Settings {
                     s.population_factor = v;
                 }
                 "population_cap" => s.population_cap = positive()?,
-                "population_eas_per_stratum" => {
-                    s.population_eas_per_stratum = positive()?.round() as u32
-                }
+                "ea_mean_children" => s.ea_mean_children = positive()?,
                 "children_per_ea" => s.children_per_ea = positive()?.round() as u32,
                 "bad_row_share" => s.bad_row_share = share()?,
                 "dont_know_share" => s.dont_know_share = share()?,

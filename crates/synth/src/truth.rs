@@ -5,9 +5,9 @@
 //! Shape:
 //! ```text
 //! { "countries": { "<ISO3>": {
-//!       "composites": { "ocsea_clear_any": { "count": 2231, "items": [..4 columns..], "proportion": 0.0892,
-//!                                            "target": 0.09, "universe_size": 25012 } },
-//!       "population_size": 25012,
+//!       "composites": { "ocsea_clear_any": { "count": 13623, "items": [..4 columns..], "proportion": 0.0892,
+//!                                            "target": 0.09, "universe_size": 152722 } },
+//!       "population_size": 152722,
 //!       "tables": { "<table>": { "<column>": {
 //!             "collected": true,                       // false when the country's config says not_collected
 //!             "counts": { "<label>": n, .. },          // categories and missing labels (dont_know, refused)
