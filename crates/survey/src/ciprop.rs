@@ -772,6 +772,50 @@ mod tests {
         }
     }
 
+    /// A JK1 design whose 1s all sit in one PSU: the replicate without that PSU has p_r = 0 and no logit, so
+    /// the logit request falls back to the delta method on the replicate variance of p and says so.
+    #[test]
+    fn logit_on_a_replicate_with_p_zero_falls_back_to_xlogit() {
+        let n = 12;
+        let w: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+        let psu: Vec<usize> = (0..n).map(|i| i / 3).collect();
+        let reps = ReplicateWeights {
+            analysis: (0..4)
+                .map(|r| {
+                    (0..n)
+                        .map(|i| if psu[i] == r { 0.0 } else { w[i] * 4.0 / 3.0 })
+                        .collect()
+                })
+                .collect(),
+            scale: 0.75,
+            rscales: vec![1.0; 4],
+            mse: false,
+        };
+        let d = SurveyDesign::replicate(w.clone(), reps, None).unwrap();
+        let y: Vec<f64> = (0..n)
+            .map(|i| f64::from(u8::from(i == 1 || i == 2)))
+            .collect();
+        let v = Variable::Numeric {
+            name: "y",
+            values: &y,
+        };
+        let opts = Options::default();
+        let e = d
+            .ciprop(&v, CipropMethod::Logit, &DomainSpec::default(), &opts)
+            .unwrap()[0]
+            .clone();
+        let x = d
+            .ciprop(&v, CipropMethod::Xlogit, &DomainSpec::default(), &opts)
+            .unwrap()[0]
+            .clone();
+        assert_eq!(e.ci_method, "xlogit");
+        assert_eq!((e.ci_lower, e.ci_upper), (x.ci_lower, x.ci_upper));
+        assert!(
+            e.se > 0.0 && e.ci_lower < e.estimate && e.estimate < e.ci_upper,
+            "{e:?}"
+        );
+    }
+
     #[test]
     fn asin_interval_is_clamped_to_its_range() {
         // R folds an asin-scale bound below 0 back with sin^2: p = 0.1, large SE gave a lower bound above p
@@ -788,6 +832,27 @@ mod tests {
         let wide = DomainProp { p: 0.9, ..d };
         let (lo, hi) = closed_form_interval(CipropMethod::Asin, &wide, 0.05);
         assert!(lo < 0.9 && hi == 1.0);
+    }
+
+    #[test]
+    fn no_degrees_of_freedom_leave_no_interval_rather_than_a_point() {
+        let d = DomainProp {
+            p: 0.3,
+            v: 0.01,
+            n: 5,
+            nrow: 5,
+            df: 0.0,
+        };
+        for method in [
+            CipropMethod::Logit,
+            CipropMethod::Xlogit,
+            CipropMethod::Asin,
+            CipropMethod::Beta,
+            CipropMethod::Mean,
+        ] {
+            let (lo, hi) = closed_form_interval(method, &d, 0.05);
+            assert!(lo.is_nan() && hi.is_nan(), "{method:?}: [{lo}, {hi}]");
+        }
     }
 
     #[test]
