@@ -1,4 +1,5 @@
-//! Tests of margins, diagnostics, trimming and raking (margins reproduced to 1e-8).
+//! Tests of margins, diagnostics, trimming and raking (margins reproduced to 1e-8), and of the non-response
+//! adjustment (classes, sums, recovery, variance against a numerical linearisation and R's svycontrast).
 
 use dh_config::country::{Population, PopulationCell};
 
