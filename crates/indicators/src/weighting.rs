@@ -384,8 +384,8 @@ fn margin_error(weights: &[f64], codes: &[Vec<u32>], margins: &[Margin]) -> f64 
 /// One weighting class of a non-response adjustment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NonresponseClass {
-    /// `column=level` for each class column the class keeps, `;`-separated; `(pooled)` for a column pooled
-    /// away; `all (pooled)` for the last pool.
+    /// The class's level of each class column, `; `-separated, `(pooled)` for a column pooled away, `all
+    /// (pooled)` for the last pool (the indicator stage prefixes each level with its column: `urban_rural=urban`).
     pub label: String,
     /// Child rows in the class.
     pub rows: usize,

@@ -1,4 +1,5 @@
-//! Tests of margins, diagnostics, trimming and raking (margins reproduced to 1e-8).
+//! Tests of margins, diagnostics, trimming and raking (margins reproduced to 1e-8), and of the non-response
+//! adjustment (classes, sums, recovery, variance against a numerical linearisation and R's svycontrast).
 
 use dh_config::country::{Population, PopulationCell};
 
@@ -488,4 +489,34 @@ fn nonresponse_variance_equals_the_numerical_linearisation() {
         total[0].se
     );
     assert!(got.se > 0.0);
+}
+
+/// R `survey` 4.1.1 on the rows of [`nr_design`] (written out as `stratum, psu, w, cls, y, resp`): the adjusted
+/// estimator as a function of design totals, with its delta-method variance (`svycontrast`):
+///
+/// ```r
+/// options(survey.lonely.psu = "adjust")
+/// for (c in c("urban", "rural")) { ind <- as.numeric(d$cls == c)
+///   d[[paste0("t1_", c)]] <- ind * d$resp * d$y; d[[paste0("t3_", c)]] <- ind * d$resp
+///   d[[paste0("t4_", c)]] <- ind }
+/// des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, nest = TRUE, data = d)
+/// tot <- svytotal(~t1_urban + t3_urban + t4_urban + t1_rural + t3_rural + t4_rural, des)
+/// svycontrast(tot, quote((t4_urban / t3_urban * t1_urban + t4_rural / t3_rural * t1_rural) /
+///                        (t4_urban + t4_rural)))   # 0.679323699882754, SE 0.0288469060673871
+/// svymean(~y, subset(des, resp == 1))              # unadjusted: 0.684736091298145, SE 0.0287086955039873
+/// ```
+#[test]
+fn nonresponse_estimate_and_se_equal_r_svycontrast() {
+    let d = nr_design();
+    let (_, design) = adjusted(&d, &d.w);
+    let got = mean_of(&design, &d.y, &d.resp);
+    assert!(
+        (got.estimate - 0.679323699882754).abs() < 1e-13,
+        "{}",
+        got.estimate
+    );
+    assert!((got.se - 0.0288469060673871).abs() < 1e-12, "{}", got.se);
+    let unadjusted = mean_of(&taylor(&d), &d.y, &d.resp);
+    assert!((unadjusted.estimate - 0.684736091298145).abs() < 1e-13);
+    assert!((unadjusted.se - 0.0287086955039873).abs() < 1e-12);
 }
