@@ -212,14 +212,7 @@ fn full_run(seed: &str) -> Vec<Row> {
     assert!(synth.status.success(), "dh synth: {}", describe(&synth));
     let run = dh(
         Some(KEY),
-        &[
-            "run",
-            "--raw-dir",
-            s(&raw),
-            "--out-dir",
-            s(&out),
-            "--quiet",
-        ],
+        &["run", "--raw-dir", s(&raw), "--out-dir", s(&out), "--quiet"],
     );
     assert!(run.status.success(), "dh run: {}", describe(&run));
     read_rows(&out.join("indicators/indicators.parquet"))
@@ -243,7 +236,11 @@ fn every_published_row_of_three_full_runs_keeps_the_invariants() {
         assert!(rows.len() > 1000, "seed {seed}: only {} rows", rows.len());
         shown += rows.iter().filter(|r| r.estimate.is_some()).count();
         for r in rows {
-            broken.extend(violations(r).into_iter().map(|v| format!("seed {seed}: {v}")));
+            broken.extend(
+                violations(r)
+                    .into_iter()
+                    .map(|v| format!("seed {seed}: {v}")),
+            );
         }
     }
     assert!(shown > 1000, "only {shown} rows with an estimate");

@@ -107,6 +107,16 @@ pub enum StageError {
     },
     #[error("{iso3}: {message}")]
     Arrow { iso3: String, message: String },
+    #[error(
+        "{iso3}: indicator `{indicator}`, {domain} = {domain_value}: {source}; the row was not published (a defect in dh: please report it)"
+    )]
+    Invariant {
+        iso3: String,
+        indicator: String,
+        domain: String,
+        domain_value: String,
+        source: crate::invariants::Violation,
+    },
 }
 
 /// Weights the country's tables and estimates every indicator of `catalogue`. An indicator whose table is not
@@ -219,10 +229,12 @@ pub fn country_indicators(
                 iso3: iso3.into(),
                 source: Box::new(source),
             })?;
-        let estimates = estimate_indicator(design, indicator, &prepared, &settings)
-            .map_err(|source| StageError::Estimate {
-                iso3: iso3.into(),
-                source: Box::new(source),
+        let estimates =
+            estimate_indicator(design, indicator, &prepared, &settings).map_err(|source| {
+                StageError::Estimate {
+                    iso3: iso3.into(),
+                    source: Box::new(source),
+                }
             })?;
         rows.extend(estimates);
     }
@@ -241,6 +253,17 @@ pub fn country_indicators(
             message: e.to_string(),
         })?,
     );
+    for row in &rows {
+        crate::invariants::check(row, &pipeline.thresholds).map_err(|source| {
+            StageError::Invariant {
+                iso3: iso3.into(),
+                indicator: row.indicator.clone(),
+                domain: row.domain.clone(),
+                domain_value: row.domain_value.clone(),
+                source,
+            }
+        })?;
+    }
     Ok(CountryIndicators {
         rows,
         weighting: weighted,
