@@ -88,6 +88,9 @@ fn study(only: &[String], samples: u64, overrides: &[(&str, toml::Value)]) -> Ve
     results
 }
 
+/// How a table groups the scored cells: the name of a cell's row in the table.
+type Dimension = fn(&coverage::Cell) -> String;
+
 /// The cells of a table sorted by name, base-size bands in increasing order.
 fn in_band_order(table: BTreeMap<String, Tally>) -> Vec<(String, Tally)> {
     let mut rows: Vec<(String, Tally)> = table.into_iter().collect();
@@ -123,7 +126,7 @@ fn report(results: &[CountryResult]) -> Vec<String> {
         );
     }
     let mut outside = Vec::new();
-    let tables: [(&str, fn(&coverage::Cell) -> String); 5] = [
+    let tables: [(&str, Dimension); 5] = [
         ("by indicator family", |c| c.family.clone()),
         ("by base size (unweighted cases)", |c| c.band.to_string()),
         ("by interval method", |c| c.method.clone()),
