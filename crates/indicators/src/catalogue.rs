@@ -23,7 +23,8 @@
 //! missing_rule = "item_nonresponse_excluded"
 //! missing_rationale = "..."   # why this treatment of missing answers fits what the indicator means (required)
 //! statistic = "proportion"    # proportion | mean (with `variable`) | count
-//! ci_method = "logit"         # proportions: logit (default) | korn_graubard; mean and count: wald
+//! ci_method = "logit"         # proportions: logit (default) | korn_graubard; mean and count: wald (a count's
+//!                             # published interval is derived from its proportion: see crate::estimate)
 //! comparability = "..."
 //! [nonresponse.caregiver_survey]   # required for every table estimated on the child design
 //! description = "..."

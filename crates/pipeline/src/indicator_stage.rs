@@ -17,7 +17,7 @@ use crate::country::NormalisedTable;
 use crate::error::{CountryError, PipelineError};
 use crate::hashing::sha256_hex;
 use crate::layout::{INDICATORS_DIR, Staging};
-use crate::manifest::{OutputEntry, WeightStats, WeightingEntry};
+use crate::manifest::{NonresponseClassEntry, OutputEntry, WeightStats, WeightingEntry};
 
 /// Stage name in errors and progress.
 pub const STAGE: &str = "indicators";
@@ -128,6 +128,22 @@ pub fn weigh_and_estimate(
                 .unmatched
                 .iter()
                 .map(|(table, rows)| (table.clone(), *rows as u64))
+                .collect(),
+            nonresponse: result
+                .nonresponse
+                .iter()
+                .map(|(table, classes)| {
+                    let entries = classes
+                        .iter()
+                        .map(|c| NonresponseClassEntry {
+                            class: c.label.clone(),
+                            rows: c.rows as u64,
+                            respondents: c.respondents as u64,
+                            factor: c.factor,
+                        })
+                        .collect();
+                    (table.clone(), entries)
+                })
                 .collect(),
         }),
     })

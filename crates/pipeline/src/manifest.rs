@@ -87,6 +87,22 @@ pub struct WeightingEntry {
     /// (e.g. a caregiver whose child's row was quarantined), by table; they stay in the normalised output.
     #[serde(default)]
     pub unweighted_rows: std::collections::BTreeMap<String, u64>,
+    /// The non-response weighting classes of the other tables (caregivers), by table: who responded in each
+    /// class and the factor its respondents' weights were scaled by (`[nonresponse.<table>]` in the catalogue).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub nonresponse: std::collections::BTreeMap<String, Vec<NonresponseClassEntry>>,
+}
+
+/// One non-response weighting class in the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NonresponseClassEntry {
+    /// The class's levels (`urban_rural=urban; age_band=12-13`, `(pooled)` for a pooled column).
+    pub class: String,
+    /// Design-table rows in the class, and those whose unit responded (e.g. whose caregiver has a row).
+    pub rows: u64,
+    pub respondents: u64,
+    /// weight of every row of the class / weight of its respondents.
+    pub factor: f64,
 }
 
 /// Minimum, maximum, max/min ratio, sum and Kish's design effect due to weighting.

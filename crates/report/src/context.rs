@@ -86,6 +86,10 @@ pub struct Definition {
     pub variable: Option<String>,
     pub missing_rule: String,
     pub missing_rule_description: String,
+    /// Why that rule fits what the indicator means (the catalogue's `missing_rationale`; empty in contexts
+    /// recorded before it existed).
+    #[serde(default)]
+    pub missing_rationale: String,
     /// Missing code -> `excluded from the denominator` or `counted as no`.
     pub missing_codes: BTreeMap<String, String>,
     pub ci_method: String,
@@ -150,6 +154,7 @@ fn family_definition(
         variable: i.variable.clone(),
         missing_rule: String::new(),
         missing_rule_description: String::new(),
+        missing_rationale: String::new(),
         missing_codes: BTreeMap::new(),
         ci_method: ci_method.into(),
         disaggregations: i.disaggregations.iter().map(|d| d.column.clone()).collect(),
@@ -214,6 +219,7 @@ impl ReportContext {
                     variable: i.variable.clone(),
                     missing_rule: i.missing_rule.name.clone(),
                     missing_rule_description: i.missing_rule.description.clone(),
+                    missing_rationale: i.missing_rationale.clone(),
                     missing_codes: i
                         .missing_rule
                         .treatments

@@ -99,6 +99,8 @@ fn definition(id: &str, label: &str, table: &str, statistic: &str, ci: &str) -> 
         missing_rule: "missing_as_no".into(),
         missing_rule_description: "don't know and refused count as no; nulls leave the denominator"
             .into(),
+        missing_rationale:
+            "a child who did not say yes is not counted as having had the experience".into(),
         missing_codes: BTreeMap::from([
             ("dont_know".to_string(), "counted as no".to_string()),
             (

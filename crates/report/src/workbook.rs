@@ -244,7 +244,14 @@ fn write_definitions(
                 .clone()
                 .or(d.variable.clone())
                 .unwrap_or_default(),
-            format!("{}: {}", d.missing_rule, d.missing_rule_description),
+            if d.missing_rationale.is_empty() {
+                format!("{}: {}", d.missing_rule, d.missing_rule_description)
+            } else {
+                format!(
+                    "{}: {} Why: {}",
+                    d.missing_rule, d.missing_rule_description, d.missing_rationale
+                )
+            },
             codes,
             d.ci_method.clone(),
             d.disaggregations.join(", "),

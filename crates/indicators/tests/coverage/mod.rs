@@ -430,11 +430,13 @@ pub fn print_table(
 mod tests {
     use super::*;
     use dh_indicators::Flag;
+    use dh_indicators::flags::Flags;
 
     fn row(estimate: f64, se: f64, lo: f64, hi: f64) -> EstimateRow {
         EstimateRow {
             indicator: "x".into(),
             indicator_version: "1.0.0".into(),
+            statistic: "proportion",
             domain: "total".into(),
             domain_value: "total".into(),
             estimate: Some(estimate),
@@ -448,6 +450,7 @@ mod tests {
             n_weighted: 30.0,
             population_estimate: None,
             flag: Flag::LowBase,
+            flags: Flags::of(Flag::LowBase),
         }
     }
 
