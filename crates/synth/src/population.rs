@@ -37,6 +37,14 @@ pub struct SynthPopulation {
 }
 
 impl SynthPopulation {
+    /// One blank row per delivered table (a child's answers are filled into these and copied out).
+    pub(crate) fn blank_rows(&self) -> Vec<Vec<Cell>> {
+        self.plans
+            .iter()
+            .map(|p| vec![Cell::Blank; p.fields.len()])
+            .collect()
+    }
+
     /// Simulates the population of `config`'s country for samples of up to `scale` x `sample_children`.
     /// Deterministic in `(seed, ISO3, scale)` and the configuration.
     pub fn simulate(
@@ -178,11 +186,7 @@ impl SynthPopulation {
             &self.settings,
             &self.not_collected,
         );
-        let mut rows: Vec<Vec<Cell>> = self
-            .plans
-            .iter()
-            .map(|p| vec![Cell::Blank; p.fields.len()])
-            .collect();
+        let mut rows = self.blank_rows();
         for (e, ea) in self.frame.eas.iter().enumerate() {
             let effects = self.ea_terms(e);
             for i in ea.children.clone() {

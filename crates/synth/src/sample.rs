@@ -80,11 +80,7 @@ impl SynthPopulation {
         let mut respondents = Vec::with_capacity(n);
         let mut rows: Vec<Vec<Vec<Cell>>> =
             self.plans.iter().map(|_| Vec::with_capacity(n)).collect();
-        let mut buffers: Vec<Vec<Cell>> = self
-            .plans
-            .iter()
-            .map(|p| vec![Cell::Blank; p.fields.len()])
-            .collect();
+        let mut buffers = self.blank_rows();
         let mut ea_rank = 0usize;
         for (h, stratum) in frame.strata.iter().enumerate() {
             let k_h = stratum.eas.len();
@@ -134,11 +130,7 @@ impl SynthPopulation {
         let mut respondents = Vec::with_capacity(n);
         let mut rows: Vec<Vec<Vec<Cell>>> =
             self.plans.iter().map(|_| Vec::with_capacity(n)).collect();
-        let mut buffers: Vec<Vec<Cell>> = self
-            .plans
-            .iter()
-            .map(|p| vec![Cell::Blank; p.fields.len()])
-            .collect();
+        let mut buffers = self.blank_rows();
         for (e, ea) in self.frame.eas.iter().enumerate() {
             let effects = self.ea_terms(e);
             for p in 0..ea.children.len() {
