@@ -69,6 +69,7 @@ universe = 'age >= 15'
 universe_label = "aged 15 and over"
 numerator = 'q == "yes"'
 missing_rule = "strict"
+missing_rationale = "r"
 statistic = "proportion"
 comparability = "c"
 

@@ -253,8 +253,9 @@ fn interval_coverage_over_independent_samples() {
 
 /// The machinery on one country and a few small samples (600 children from a population of about 5,000, so the
 /// census is quick in debug builds): every kind of row is scored, every published row has a population value,
-/// the census values agree with the population's own shares (truth.json) to raking precision, and most
-/// intervals cover.
+/// the census values agree with the population's own shares (truth.json) within 1 point (they differ by the
+/// raking to the configured margins and by the missing rule: a refusal leaves some denominators, not truth.json's),
+/// and most intervals cover.
 #[test]
 fn coverage_machinery_smoke() {
     let results = study(
@@ -271,7 +272,7 @@ fn coverage_machinery_smoke() {
     };
     assert_eq!(r.without_truth, 0);
     assert!(
-        r.raking_items >= 8 && r.raking_shift < 0.005,
+        r.raking_items >= 8 && r.raking_shift < 0.01,
         "{} over {}",
         r.raking_shift,
         r.raking_items
