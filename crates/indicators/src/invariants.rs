@@ -47,6 +47,29 @@ pub enum Violation {
     UnreliableOk,
 }
 
+/// A row that broke a rule, named for the error message (no data value beyond the numbers of the row itself).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "indicator `{indicator}`, {domain} = {domain_value}: {violation}; the row was not published (a defect in dh: please report it)"
+)]
+pub struct Breach {
+    pub indicator: String,
+    pub domain: String,
+    pub domain_value: String,
+    pub violation: Violation,
+}
+
+impl Breach {
+    pub fn of(row: &EstimateRow, violation: Violation) -> Breach {
+        Breach {
+            indicator: row.indicator.clone(),
+            domain: row.domain.clone(),
+            domain_value: row.domain_value.clone(),
+            violation,
+        }
+    }
+}
+
 /// Checks one row against every invariant.
 pub fn check(row: &EstimateRow, thresholds: &Thresholds) -> Result<(), Violation> {
     let first = row.flags.primary();

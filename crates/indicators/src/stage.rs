@@ -107,15 +107,10 @@ pub enum StageError {
     },
     #[error("{iso3}: {message}")]
     Arrow { iso3: String, message: String },
-    #[error(
-        "{iso3}: indicator `{indicator}`, {domain} = {domain_value}: {source}; the row was not published (a defect in dh: please report it)"
-    )]
+    #[error("{iso3}: {breach}")]
     Invariant {
         iso3: String,
-        indicator: String,
-        domain: String,
-        domain_value: String,
-        source: crate::invariants::Violation,
+        breach: Box<crate::invariants::Breach>,
     },
 }
 
@@ -254,13 +249,10 @@ pub fn country_indicators(
         })?,
     );
     for row in &rows {
-        crate::invariants::check(row, &pipeline.thresholds).map_err(|source| {
+        crate::invariants::check(row, &pipeline.thresholds).map_err(|violation| {
             StageError::Invariant {
                 iso3: iso3.into(),
-                indicator: row.indicator.clone(),
-                domain: row.domain.clone(),
-                domain_value: row.domain_value.clone(),
-                source,
+                breach: Box::new(crate::invariants::Breach::of(row, violation)),
             }
         })?;
     }
