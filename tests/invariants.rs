@@ -278,7 +278,8 @@ fn the_checker_catches_each_broken_rule() {
         flags: "ok".into(),
     };
     assert!(violations(&good()).is_empty(), "{:?}", violations(&good()));
-    let cases: Vec<(&str, Box<dyn Fn(&mut Row)>)> = vec![
+    type Breaker = Box<dyn Fn(&mut Row)>;
+    let cases: Vec<(&str, Breaker)> = vec![
         (
             "outside",
             Box::new(|r| (r.ci_lower, r.ci_upper) = (Some(2.2e-16), Some(2.2e-16))),

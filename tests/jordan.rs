@@ -382,10 +382,9 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
     use calamine::Reader;
     let has_jor = workbook.sheet_names().iter().any(|name| {
         workbook.worksheet_range(name).is_ok_and(|range| {
-            range.rows().any(|r| {
-                r.iter()
-                    .any(|c| c.to_string() == "JOR" || c.to_string() == "Jordan")
-            })
+            range
+                .rows()
+                .any(|r| r.iter().any(|c| *c == "JOR" || *c == "Jordan"))
         })
     });
     assert!(has_jor, "Jordan in the workbook");

@@ -242,7 +242,7 @@ fn calibrated_replicate_design_keeps_its_degrees_of_freedom() {
     let e = &report.estimates[0];
     assert_eq!(e.df, Some(14.0));
     assert!(
-        rel(e.estimate, 642.31078821158223) < 1e-12,
+        rel(e.estimate, 642.310_788_211_582_2) < 1e-12,
         "{}",
         e.estimate
     );

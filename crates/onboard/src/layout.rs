@@ -118,29 +118,29 @@ pub fn guess_header(
     // Agency exports put a row of question labels under the variable names; labels copied from the questionnaire
     // can name more harmonised columns (by title) than the names do. A phrase row right under an as-wide row of
     // variable names is that label row, not the header.
-    if let Some(i) = head.iter().position(|(n, _)| *n == guess.header_row) {
-        if i > 0 {
-            let (above_number, above) = head[i - 1];
-            let above_width = filled(above);
-            let above_names = above.iter().filter(|c| name_like(c)).count();
-            if *above_number + 1 == guess.header_row
-                && above_width * 5 >= guess.width * 4
-                && above_names * 5 >= above_width * 4
-                && guess.name_like * 2 < guess.width
-            {
-                guess = HeaderGuess {
-                    header_row: *above_number,
-                    skip_rows: 0,
-                    rows_above: i - 1,
-                    matched: above
-                        .iter()
-                        .map(|c| c.trim())
-                        .filter(|c| !c.is_empty() && known(c))
-                        .count(),
-                    name_like: above_names,
-                    width: above_width,
-                };
-            }
+    if let Some(i) = head.iter().position(|(n, _)| *n == guess.header_row)
+        && i > 0
+    {
+        let (above_number, above) = head[i - 1];
+        let above_width = filled(above);
+        let above_names = above.iter().filter(|c| name_like(c)).count();
+        if *above_number + 1 == guess.header_row
+            && above_width * 5 >= guess.width * 4
+            && above_names * 5 >= above_width * 4
+            && guess.name_like * 2 < guess.width
+        {
+            guess = HeaderGuess {
+                header_row: *above_number,
+                skip_rows: 0,
+                rows_above: i - 1,
+                matched: above
+                    .iter()
+                    .map(|c| c.trim())
+                    .filter(|c| !c.is_empty() && known(c))
+                    .count(),
+                name_like: above_names,
+                width: above_width,
+            };
         }
     }
     guess.skip_rows = label_rows(rows, guess.header_row);
