@@ -21,8 +21,8 @@
 //! * at p = 0 (or p = 1 when N is fixed) the variance is 0 and the Clopper-Pearson boundary interval of the
 //!   proportion (below) times N is used; `ci_method` `korn_graubard`.
 //!
-//! Every published count and proportion is checked: no bound below 0, and a count inside its interval (a
-//! violation is an error, never a published row).
+//! Every published row is then checked by the stage against [`crate::invariants`] (no bound below 0, the estimate
+//! inside its interval, ...): a violation is an error, never a published row.
 //!
 //! Flags ([`crate::flags`]): the base rules on the unweighted denominator, then `unreliable` by the NCHS rules
 //! (RSE of counts and means, interval width and effective sample size of proportions).
@@ -206,7 +206,6 @@ pub fn estimate_indicator(
                     }
                     Statistic::Mean => {}
                 }
-                check_published(&row).map_err(|m| error(domain, SurveyError::Invalid(m)))?;
                 if let Some(f) =
                     precision(&row, indicator.statistic).and_then(|p| reliability(p, thresholds))
                 {
@@ -235,27 +234,6 @@ fn precision(row: &EstimateRow, statistic: Statistic) -> Option<Precision> {
             se: row.se?,
         },
     })
-}
-
-/// The invariants of a published count or proportion: no bound below 0, and for counts (whose interval is built
-/// here) the estimate inside its interval. A proportion's interval is svyciprop's (`dh-survey`), which answers
-/// for it.
-fn check_published(row: &EstimateRow) -> Result<(), String> {
-    if !matches!(row.statistic, "count" | "proportion") {
-        return Ok(());
-    }
-    let (Some(e), Some(lo), Some(hi)) = (row.estimate, row.ci_lower, row.ci_upper) else {
-        return Ok(());
-    };
-    let outside = row.statistic == "count" && !(lo <= e && e <= hi);
-    if lo < 0.0 || outside {
-        return Err(format!(
-            "internal: {} `{}` = `{}`: estimate {e} with interval [{lo}, {hi}] ({}): a bound below 0 or an \
-             estimate outside its interval is never published",
-            row.statistic, row.domain, row.domain_value, row.ci_method
-        ));
-    }
-    Ok(())
 }
 
 /// The single row of an indicator whose table the country did not deliver (`delivered = false`): the total,

@@ -164,13 +164,16 @@ pub fn band(n: usize) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// The method cell of rows at an estimate of exactly 0 or 1 (their Clopper-Pearson interval is closed on one side).
+pub const BOUNDARY: &str = "boundary (p = 0 or 1)";
+
 /// The interval method of a published row; boundary rows (estimate exactly 0 or 1, whose Clopper-Pearson
 /// interval is labelled `korn_graubard`) are counted apart.
 pub fn method(row: &EstimateRow, indicator: &Indicator) -> String {
     let boundary = indicator.statistic == Statistic::Proportion
         && matches!(row.estimate, Some(p) if p == 0.0 || p == 1.0);
     if boundary {
-        "boundary (p = 0 or 1)".into()
+        BOUNDARY.into()
     } else {
         row.ci_method.to_string()
     }
@@ -400,7 +403,10 @@ pub fn print_table(
     let mut outside = Vec::new();
     for (name, t) in table {
         let c = t.coverage();
-        let mark = if t.scored >= min_scored && !(limits.0..=limits.1).contains(&c) {
+        let mark = if name == BOUNDARY {
+            // judged on its open side by the study, not against `limits`
+            "  (one-sided: see BOUNDARY)"
+        } else if t.scored >= min_scored && !(limits.0..=limits.1).contains(&c) {
             outside.push(format!(
                 "{title} / {name}: {c:.4} over {} intervals",
                 t.scored
