@@ -1,7 +1,7 @@
 //! Statistics and disclosure control of the family indicators: the Wilson score interval of an unweighted
 //! proportion, the small-count rule for case and interview tables (a count of 1 to `threshold - 1` is published as
-//! `<5`, a true zero is published) and secondary suppression (when exactly one cell of a breakdown is withheld, the
-//! next smallest non-zero cell is withheld too, so the hidden count cannot be recovered from the total).
+//! `<5`, a true zero is published). Complementary suppression, which keeps a withheld cell from being recovered
+//! from the published ones, is [`super::protect`].
 
 /// Counts from 1 to `SMALL_COUNT_THRESHOLD - 1` are withheld (published as `<5`).
 pub const SMALL_COUNT_THRESHOLD: u64 = 5;
@@ -39,24 +39,6 @@ pub fn wilson(x: usize, n: usize) -> Option<(f64, f64)> {
 /// Whether a count must be withheld: between 1 and `threshold - 1` (a true zero singles nobody out).
 pub fn is_small(count: u64, threshold: u64) -> bool {
     count > 0 && count < threshold
-}
-
-/// Cells of one breakdown: (count, withheld). When exactly one non-zero cell is withheld, also withholds the
-/// smallest other non-zero cell (ties: the first), so that the withheld count cannot be recovered by subtraction.
-pub fn secondary_suppression(cells: &mut [(u64, bool)]) {
-    let withheld = cells.iter().filter(|(c, w)| *w && *c > 0).count();
-    if withheld != 1 {
-        return;
-    }
-    let next = cells
-        .iter()
-        .enumerate()
-        .filter(|(_, (c, w))| !*w && *c > 0)
-        .min_by_key(|(i, (c, _))| (*c, *i))
-        .map(|(i, _)| i);
-    if let Some(i) = next {
-        cells[i].1 = true;
-    }
 }
 
 #[cfg(test)]
@@ -103,22 +85,5 @@ mod tests {
         assert!(!is_small(0, 5));
         assert!(is_small(1, 5) && is_small(4, 5));
         assert!(!is_small(5, 5));
-    }
-
-    #[test]
-    fn a_single_withheld_cell_takes_the_next_smallest_with_it() {
-        let mut cells = vec![(120, false), (3, true), (0, false), (9, false), (7, false)];
-        secondary_suppression(&mut cells);
-        assert_eq!(
-            cells.iter().map(|c| c.1).collect::<Vec<_>>(),
-            vec![false, true, false, false, true]
-        );
-        // Two withheld cells already protect each other; zeros are never used as the complement.
-        let mut two = vec![(2, true), (4, true), (50, false)];
-        secondary_suppression(&mut two);
-        assert!(!two[2].1);
-        let mut only_zero = vec![(3, true), (0, false)];
-        secondary_suppression(&mut only_zero);
-        assert!(!only_zero[1].1);
     }
 }

@@ -14,9 +14,13 @@
 //!   disclosure rule applies to them, no base or reliability rule;
 //! * disclosure: `suppressed_small_count` (shown as `<5`) on a count, sum or rate whose count is 1-4, on a share
 //!   whose numerator or its complement is 1-4 (case and interview tables, or any indicator with
-//!   `disclosure_control = true`), and on any proportion whose denominator is under 5; a withheld row also hides
-//!   its `n_unweighted`. In a breakdown of counts or sums where exactly one cell is withheld, the next smallest is
-//!   withheld too ([`secondary_suppression`]);
+//!   `disclosure_control = true`; a count publishes its universe as `n_unweighted`, so the same holds for its
+//!   complement), and on any proportion whose denominator is under 5;
+//! * complementary suppression ([`super::protect`]), for every statistic but a change, whatever its
+//!   `disclosure_control`: in a breakdown (total and levels) where exactly one non-empty cell is withheld, for any
+//!   reason, the smallest other is withheld too, and a cell withheld in one indicator is withheld in every
+//!   indicator that publishes the same records (a count and a share with the same universe and numerator, a total
+//!   and a rate of the same years). A withheld row hides its estimate, interval, `n_unweighted` and `n_weighted`;
 //! * `not_collected` when the country delivered no such table, or when an indicator over the reference years finds
 //!   no row in them (for a change: in the first or last year); `suppressed` when nothing is left to estimate (no
 //!   row in the universe, a change from zero).
@@ -33,7 +37,8 @@ use super::catalogue::{
     FamilyCatalogue, FamilyIndicator, FamilyStatistic, INTERVIEW_THEMES, REGISTER_TABLE,
     SEGMENTS_TABLE,
 };
-use super::disclosure::{SMALL_COUNT_THRESHOLD, is_small, secondary_suppression, wilson};
+use super::disclosure::{SMALL_COUNT_THRESHOLD, is_small, wilson};
+use super::protect::{Breakdown, Cell as ProtectedCell, CellKey, hide, protect};
 use super::themes::interview_themes;
 use crate::estimate::{EstimateRow, TOTAL};
 use crate::flags::{Flag, Flags, Precision, publication_flag, reliability};
@@ -50,7 +55,7 @@ pub enum FamilyError {
 }
 
 /// Sums of one domain level.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Cell {
     /// Rows of the universe (counted: numerator known).
     n: usize,
@@ -61,6 +66,9 @@ struct Cell {
     /// Sum of the variable over the baseline rows (change).
     base: f64,
     base_rows: usize,
+    /// The counted rows and the numerator rows (table positions), which identify the cell across indicators.
+    counted_rows: Vec<u32>,
+    numerator_rows: Vec<u32>,
 }
 
 /// Per-row inputs of one indicator.
@@ -129,9 +137,11 @@ fn cell(inputs: &Inputs, rows: impl Iterator<Item = usize>) -> Cell {
     for r in rows {
         if inputs.in_universe[r] && inputs.counted[r] {
             c.n += 1;
+            c.counted_rows.push(r as u32);
             if inputs.value[r] {
                 c.x += 1;
                 c.sum += inputs.variable[r].unwrap_or(0.0);
+                c.numerator_rows.push(r as u32);
             }
         }
         if inputs.in_baseline[r] && inputs.counted[r] && inputs.value[r] {
@@ -147,7 +157,7 @@ fn row(
     ind: &FamilyIndicator,
     domain: &str,
     level: &str,
-    c: Cell,
+    c: &Cell,
     internet_users: f64,
     thresholds: &Thresholds,
 ) -> EstimateRow {
@@ -207,7 +217,8 @@ fn row(
         }
         FamilyStatistic::Count => {
             r.estimate = Some(c.x as f64);
-            if ind.disclosure_control && small(c.x as f64) {
+            // n_unweighted is published with the count, so its complement in the universe is a cell too.
+            if ind.disclosure_control && (small(c.x as f64) || small((c.n - c.x) as f64)) {
                 flags.insert(Flag::SmallCount);
             }
         }
@@ -238,17 +249,39 @@ fn row(
         }
     }
     r.set_flags(flags);
-    if r.flag.hides_estimate() {
-        r.estimate = None;
-        r.ci_lower = None;
-        r.ci_upper = None;
-        r.population_estimate = None;
-    }
-    if r.flags.contains(Flag::SmallCount) {
-        r.n_unweighted = 0;
-        r.n_weighted = 0.0;
-    }
+    hide(&mut r);
     r
+}
+
+/// The cell of a row, for [`protect`] (`None` for a change, which relates two periods of one cell).
+fn protected_cell(ind: &FamilyIndicator, c: &Cell) -> Option<ProtectedCell> {
+    let (variable, size, nonempty) = match ind.statistic {
+        FamilyStatistic::Change => return None,
+        FamilyStatistic::Total | FamilyStatistic::RatePer10000 => (
+            ind.variable.clone(),
+            (c.sum.abs().round() as u64, 0),
+            c.x > 0 && c.sum != 0.0,
+        ),
+        FamilyStatistic::Count | FamilyStatistic::Share | FamilyStatistic::UnweightedProportion => {
+            (None, (c.n as u64, c.x as u64), c.n > 0)
+        }
+    };
+    let numerator = c.numerator_rows.clone();
+    let counted = if variable.is_some() {
+        numerator.clone()
+    } else {
+        c.counted_rows.clone()
+    };
+    Some(ProtectedCell {
+        key: CellKey {
+            table: ind.table.clone(),
+            variable,
+            counted,
+            numerator,
+        },
+        nonempty,
+        size,
+    })
 }
 
 fn numeric_order(a: &String, b: &String) -> std::cmp::Ordering {
@@ -258,26 +291,35 @@ fn numeric_order(a: &String, b: &String) -> std::cmp::Ordering {
     }
 }
 
-/// Every row of one indicator on its table.
+/// Every row of one indicator on its table, with each row's cell and the indicator's breakdowns (row indices
+/// local to the returned rows).
+struct IndicatorRows {
+    rows: Vec<EstimateRow>,
+    cells: Vec<Option<ProtectedCell>>,
+    breakdowns: Vec<Breakdown>,
+}
+
 fn indicator_rows(
     ind: &FamilyIndicator,
     batch: &RecordBatch,
     internet_users: f64,
     thresholds: &Thresholds,
-) -> Result<Vec<EstimateRow>, String> {
+) -> Result<IndicatorRows, String> {
     let inputs = inputs(ind, batch)?;
     let rows = batch.num_rows();
     if ind.uses_reference_years() && !has_data_in_reference_years(ind, &inputs) {
-        return Ok(vec![not_collected(ind)]);
+        return Ok(IndicatorRows {
+            rows: vec![not_collected(ind)],
+            cells: vec![None],
+            breakdowns: Vec::new(),
+        });
     }
-    let mut out = vec![row(
-        ind,
-        TOTAL,
-        TOTAL,
-        cell(&inputs, 0..rows),
-        internet_users,
-        thresholds,
-    )];
+    let total = cell(&inputs, 0..rows);
+    let mut out = IndicatorRows {
+        rows: vec![row(ind, TOTAL, TOTAL, &total, internet_users, thresholds)],
+        cells: vec![protected_cell(ind, &total)],
+        breakdowns: Vec::new(),
+    };
     for d in &ind.disaggregations {
         let levels = levels_of(batch, &d.column)?;
         let names: Vec<String> = if d.levels.is_empty() {
@@ -300,52 +342,21 @@ fn indicator_rows(
                 by_level.entry(v.as_str()).or_default().push(r);
             }
         }
-        let mut domain_rows: Vec<EstimateRow> = names
-            .iter()
-            .map(|level| {
-                let members = by_level.get(level.as_str()).cloned().unwrap_or_default();
-                row(
-                    ind,
-                    &d.column,
-                    level,
-                    cell(&inputs, members.into_iter()),
-                    internet_users,
-                    thresholds,
-                )
-            })
-            .collect();
-        if ind.disclosure_control
-            && matches!(
-                ind.statistic,
-                FamilyStatistic::Count | FamilyStatistic::Total | FamilyStatistic::RatePer10000
-            )
-        {
-            let members = |level: &str| by_level.get(level).cloned().unwrap_or_default();
-            let mut cells: Vec<(u64, bool)> = names
-                .iter()
-                .zip(&domain_rows)
-                .map(|(level, r)| {
-                    let c = cell(&inputs, members(level).into_iter());
-                    let amount = if ind.statistic == FamilyStatistic::Count {
-                        c.x as u64
-                    } else {
-                        c.sum.round().max(0.0) as u64
-                    };
-                    (amount, r.flags.contains(Flag::SmallCount))
-                })
-                .collect();
-            secondary_suppression(&mut cells);
-            for (r, (_, withheld)) in domain_rows.iter_mut().zip(cells) {
-                if withheld && !r.flags.contains(Flag::SmallCount) {
-                    r.add_flag(Flag::SmallCount);
-                    r.estimate = None;
-                    r.population_estimate = None;
-                    r.n_unweighted = 0;
-                    r.n_weighted = 0.0;
-                }
-            }
+        let mut breakdown = Breakdown {
+            total: 0,
+            levels: Vec::new(),
+        };
+        for level in &names {
+            let members = by_level.get(level.as_str()).cloned().unwrap_or_default();
+            let c = cell(&inputs, members.into_iter());
+            breakdown.levels.push(out.rows.len());
+            out.rows
+                .push(row(ind, &d.column, level, &c, internet_users, thresholds));
+            out.cells.push(protected_cell(ind, &c));
         }
-        out.extend(domain_rows);
+        if ind.statistic != FamilyStatistic::Change {
+            out.breakdowns.push(breakdown);
+        }
     }
     Ok(out)
 }
@@ -377,6 +388,8 @@ pub fn family_indicators(
     let internet_users = population.population_12_17 * population.internet_share;
     let mut themes: Option<RecordBatch> = None;
     let mut out = Vec::new();
+    let mut cells = Vec::new();
+    let mut breakdowns = Vec::new();
     for ind in &catalogue.indicators {
         let err = |message: String| FamilyError::Indicator {
             iso3: iso3.to_string(),
@@ -400,10 +413,23 @@ pub fn family_indicators(
             tables.get(&ind.table)
         };
         match batch {
-            Some(b) => out.extend(indicator_rows(ind, b, internet_users, thresholds).map_err(err)?),
-            None => out.push(not_collected(ind)),
+            Some(b) => {
+                let found = indicator_rows(ind, b, internet_users, thresholds).map_err(err)?;
+                let offset = out.len();
+                breakdowns.extend(found.breakdowns.into_iter().map(|b| Breakdown {
+                    total: b.total + offset,
+                    levels: b.levels.into_iter().map(|i| i + offset).collect(),
+                }));
+                out.extend(found.rows);
+                cells.extend(found.cells);
+            }
+            None => {
+                out.push(not_collected(ind));
+                cells.push(None);
+            }
         }
     }
+    protect(&mut out, &cells, &breakdowns);
     Ok(out)
 }
 

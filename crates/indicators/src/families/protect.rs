@@ -1,0 +1,266 @@
+//! Complementary suppression of one country's family rows: no withheld cell can be recovered by subtraction from
+//! a breakdown's total and its other levels, nor from another indicator that publishes the same cell.
+//!
+//! A breakdown is one relation `total = sum of levels` (every disaggregation of every indicator, the total row
+//! included). Two rows hold the same cell when they count the same records of the same table (a count and a share
+//! with the same universe and numerator, a total and a rate of the same column over the same years): they are
+//! identified by their [`CellKey`], whatever the indicators are called. The rule, applied until nothing changes:
+//!
+//! * in a breakdown where exactly one non-empty cell (the total or a level) is withheld, the smallest published
+//!   non-empty level (ties: the first; the total when no level is left) is withheld too, flagged
+//!   `suppressed_small_count` ("a cell that would reveal one");
+//! * a cell withheld in one indicator is withheld in every indicator that publishes it.
+//!
+//! Each step only withholds more, so the loop ends. A withheld row then hides everything that reconstructs it:
+//! estimate, interval, population estimate, `n_unweighted` and `n_weighted` ([`hide`]).
+
+use std::collections::HashMap;
+
+use crate::estimate::EstimateRow;
+use crate::flags::Flag;
+
+/// The records a published cell is made of: two rows with equal keys publish the same numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CellKey {
+    /// The table the records come from.
+    pub table: String,
+    /// The summed column of a total or rate (`None` for counts, shares and proportions).
+    pub variable: Option<String>,
+    /// Rows in the denominator (the universe with a known numerator), in table order.
+    pub counted: Vec<u32>,
+    /// Rows of the numerator (of a total or rate: the rows summed), in table order.
+    pub numerator: Vec<u32>,
+}
+
+/// One row's cell: its key, whether anything is in it, and its size (the smallest is the complement of choice).
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub key: CellKey,
+    /// A cell with records in it (a withheld empty cell hides nothing and protects nothing).
+    pub nonempty: bool,
+    /// Smallest first: (denominator, numerator) for counts and shares, (sum, 0) for totals and rates.
+    pub size: (u64, u64),
+}
+
+/// One breakdown: the total row and its level rows (indices into the country's rows).
+#[derive(Debug, Clone)]
+pub struct Breakdown {
+    pub total: usize,
+    pub levels: Vec<usize>,
+}
+
+fn withheld(row: &EstimateRow) -> bool {
+    row.flags.hides_estimate()
+}
+
+/// Applies the rule of the module to `rows` (`cells[i]` is the cell of `rows[i]`, `None` for rows outside the
+/// rule: changes and not-collected rows), then hides the numbers of every withheld row.
+pub fn protect(rows: &mut [EstimateRow], cells: &[Option<Cell>], breakdowns: &[Breakdown]) {
+    let mut same: HashMap<&CellKey, Vec<usize>> = HashMap::new();
+    for (i, cell) in cells.iter().enumerate() {
+        if let Some(c) = cell {
+            same.entry(&c.key).or_default().push(i);
+        }
+    }
+    let nonempty = |i: usize| {
+        cells
+            .get(i)
+            .and_then(Option::as_ref)
+            .is_some_and(|c| c.nonempty)
+    };
+    let size = |i: usize| {
+        cells
+            .get(i)
+            .and_then(Option::as_ref)
+            .map_or((u64::MAX, u64::MAX), |c| c.size)
+    };
+    loop {
+        let mut changed = false;
+        for b in breakdowns {
+            let members = std::iter::once(b.total).chain(b.levels.iter().copied());
+            let hidden = members
+                .filter(|&i| nonempty(i) && withheld(&rows[i]))
+                .count();
+            if hidden != 1 {
+                continue;
+            }
+            let candidate = b
+                .levels
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| nonempty(**i) && !withheld(&rows[**i]))
+                .min_by_key(|(position, i)| (size(**i), *position))
+                .map(|(_, i)| *i)
+                .or_else(|| (nonempty(b.total) && !withheld(&rows[b.total])).then_some(b.total));
+            if let Some(i) = candidate {
+                rows[i].add_flag(Flag::SmallCount);
+                changed = true;
+            }
+        }
+        for members in same.values() {
+            if members.iter().any(|&i| withheld(&rows[i])) {
+                for &i in members {
+                    if !withheld(&rows[i]) {
+                        rows[i].add_flag(Flag::SmallCount);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for row in rows.iter_mut() {
+        hide(row);
+    }
+}
+
+/// Empties every number of a withheld row that could reconstruct it (its flags stay).
+pub fn hide(row: &mut EstimateRow) {
+    if !withheld(row) {
+        return;
+    }
+    row.estimate = None;
+    row.se = None;
+    row.ci_lower = None;
+    row.ci_upper = None;
+    row.df = None;
+    row.deff = None;
+    row.population_estimate = None;
+    row.n_unweighted = 0;
+    row.n_weighted = 0.0;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::TOTAL;
+    use crate::flags::Flags;
+
+    fn row(id: &str, level: &str, x: f64, n: usize, flag: Flag) -> EstimateRow {
+        let mut r = EstimateRow::not_collected(id, "1", "count", "none");
+        r.domain = if level == TOTAL { TOTAL } else { "d" }.into();
+        r.domain_value = level.into();
+        r.estimate = Some(x);
+        r.n_unweighted = n;
+        r.n_weighted = n as f64;
+        r.set_flags(Flags::of(flag));
+        r
+    }
+
+    fn cell(table: &str, counted: std::ops::Range<u32>, x: usize) -> Option<Cell> {
+        let counted: Vec<u32> = counted.collect();
+        let numerator = counted[..x].to_vec();
+        Some(Cell {
+            size: (counted.len() as u64, numerator.len() as u64),
+            nonempty: !counted.is_empty(),
+            key: CellKey {
+                table: table.into(),
+                variable: None,
+                counted,
+                numerator,
+            },
+        })
+    }
+
+    #[test]
+    fn one_withheld_level_takes_the_smallest_other_and_hides_its_numbers() {
+        // total 40 = 3 (withheld) + 0 (empty) + 9 + 28
+        let mut rows = vec![
+            row("c", TOTAL, 40.0, 40, Flag::Ok),
+            row("c", "a", 3.0, 3, Flag::SmallCount),
+            row("c", "b", 0.0, 0, Flag::Ok),
+            row("c", "e", 9.0, 9, Flag::Ok),
+            row("c", "f", 28.0, 28, Flag::Ok),
+        ];
+        let cells = vec![
+            cell("t", 0..40, 40),
+            cell("t", 0..3, 3),
+            cell("t", 3..3, 0),
+            cell("t", 3..12, 9),
+            cell("t", 12..40, 28),
+        ];
+        let b = [Breakdown {
+            total: 0,
+            levels: vec![1, 2, 3, 4],
+        }];
+        protect(&mut rows, &cells, &b);
+        let flags: Vec<Flag> = rows.iter().map(|r| r.flag).collect();
+        assert_eq!(
+            flags,
+            [
+                Flag::Ok,
+                Flag::SmallCount,
+                Flag::Ok,
+                Flag::SmallCount,
+                Flag::Ok
+            ]
+        );
+        assert_eq!((rows[3].estimate, rows[3].n_unweighted), (None, 0));
+        assert_eq!(rows[3].n_weighted, 0.0);
+        assert_eq!(
+            rows[2].estimate,
+            Some(0.0),
+            "an empty cell is not a complement"
+        );
+    }
+
+    #[test]
+    fn a_cell_withheld_in_one_indicator_is_withheld_in_every_indicator_that_publishes_it() {
+        // A count and a share of the same records: the share withholds level a (5 of 7: base rule), the count
+        // does not; without the link the count's 5 and n 7 give the share back.
+        let mut rows = vec![
+            row("count", TOTAL, 30.0, 60, Flag::Ok),
+            row("count", "a", 5.0, 7, Flag::Ok),
+            row("count", "b", 10.0, 23, Flag::Ok),
+            row("count", "c", 15.0, 30, Flag::Ok),
+            row("share", TOTAL, 0.5, 60, Flag::Ok),
+            row("share", "a", 5.0 / 7.0, 7, Flag::Suppressed),
+            row("share", "b", 10.0 / 23.0, 23, Flag::Suppressed),
+            row("share", "c", 0.5, 30, Flag::Ok),
+        ];
+        let keys = [
+            cell("t", 0..60, 30),
+            cell("t", 0..7, 5),
+            cell("t", 7..30, 10),
+            cell("t", 30..60, 15),
+        ];
+        let cells: Vec<Option<Cell>> = keys.iter().chain(keys.iter()).cloned().collect();
+        let b = [
+            Breakdown {
+                total: 0,
+                levels: vec![1, 2, 3],
+            },
+            Breakdown {
+                total: 4,
+                levels: vec![5, 6, 7],
+            },
+        ];
+        protect(&mut rows, &cells, &b);
+        for i in [1, 2, 5, 6] {
+            assert!(rows[i].flags.hides_estimate(), "row {i}: {:?}", rows[i]);
+            assert_eq!(rows[i].n_unweighted, 0);
+        }
+        for i in [0, 3, 4, 7] {
+            assert!(!rows[i].flags.hides_estimate(), "row {i}");
+        }
+    }
+
+    #[test]
+    fn a_withheld_total_takes_a_level_with_it_in_every_breakdown() {
+        let mut rows = vec![
+            row("c", TOTAL, 4.0, 4, Flag::SmallCount),
+            row("c", "a", 0.0, 0, Flag::Ok),
+            row("c", "b", 4.0, 4, Flag::Ok),
+        ];
+        let cells = vec![cell("t", 0..4, 4), cell("t", 4..4, 0), cell("u", 0..4, 4)];
+        let b = [Breakdown {
+            total: 0,
+            levels: vec![1, 2],
+        }];
+        protect(&mut rows, &cells, &b);
+        assert_eq!(rows[2].flag, Flag::SmallCount);
+        assert_eq!(rows[1].flag, Flag::Ok);
+    }
+}
