@@ -25,7 +25,8 @@
 //! inside its interval, ...): a violation is an error, never a published row.
 //!
 //! Flags ([`crate::flags`]): the base rules on the unweighted denominator, then `unreliable` by the NCHS rules
-//! (RSE of counts and means, interval width and effective sample size of proportions).
+//! (RSE of counts and means, interval width and effective sample size of proportions). Withheld rows hide
+//! `n_weighted` too, and a breakdown never has exactly one withheld level ([`crate::suppression`]).
 //!
 //! Banded domains ([`crate::bands`]): a level of a band derived from a column the universe restricts (the
 //! "14-15" age band of an item asked only from age 15) is published under its true range ("15"): the
@@ -214,6 +215,12 @@ pub fn estimate_indicator(
             }
             row.set_flags(flags);
             rows.push(row);
+        }
+        let first = rows.len() - levels.len();
+        if *domain == TOTAL {
+            crate::suppression::hide(&mut rows[first]);
+        } else {
+            crate::suppression::complement_levels(&mut rows[first..]);
         }
     }
     Ok(rows)

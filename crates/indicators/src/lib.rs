@@ -2,7 +2,8 @@
 //! Rust): [`pipeline_config`] reads `pipelines/pipeline.toml` (thresholds, joins, required disaggregations) and
 //! [`catalogue`] reads and validates `pipelines/indicators.toml` against the harmonised schemas, compiling each
 //! universe and numerator with `dh-expr`. [`prepare`] turns one indicator and one country's table into the per-row
-//! inputs of the estimator, [`flags`] holds the publication rules, [`invariants`] what every published row keeps
+//! inputs of the estimator, [`flags`] holds the publication rules, [`suppression`] the complementary suppression
+//! of survey estimates, [`invariants`] what every published row keeps
 //! (checked before a country's rows leave the stage), [`bands`] the true labels of banded domains
 //! an indicator's universe cuts, and [`weighting`] the pure parts of the weighting stage (margins, raking with
 //! `dh-survey`, trimming, diagnostics).
@@ -21,6 +22,7 @@ pub mod output;
 pub mod pipeline_config;
 pub mod prepare;
 pub mod stage;
+pub mod suppression;
 #[cfg(test)]
 mod test_support;
 pub mod weighting;
