@@ -3,11 +3,12 @@
 //! [`catalogue`] reads and validates `pipelines/indicators.toml` against the harmonised schemas, compiling each
 //! universe and numerator with `dh-expr`. [`prepare`] turns one indicator and one country's table into the per-row
 //! inputs of the estimator, [`flags`] holds the publication rules, [`suppression`] the complementary suppression
-//! of survey estimates, [`invariants`] what every published row keeps
+//! of survey estimates, [`attack`] a differencing attacker on published rows, [`invariants`] what every published row keeps
 //! (checked before a country's rows leave the stage), [`bands`] the true labels of banded domains
 //! an indicator's universe cuts, and [`weighting`] the pure parts of the weighting stage (margins, raking with
 //! `dh-survey`, trimming, diagnostics).
 
+pub mod attack;
 pub mod bands;
 pub mod catalogue;
 pub mod columns;
