@@ -426,3 +426,81 @@ fn an_unknown_constant_is_a_catalogue_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_count_and_a_share_of_the_same_records_withhold_the_same_cells() {
+    // Before: the share withheld 2017 (20 cases: base rule) and 2018 (its complement), the count published
+    // 10 of 20 and 12 of 30, which give both shares back.
+    let catalogue_text = r#"
+format_version = 1
+[[indicator]]
+id = "tech_count"
+label = "l"
+version = "1.0.0"
+table = "police_cases"
+statistic = "count"
+universe = 'true'
+universe_label = "u"
+numerator = 'technology_involved == "yes"'
+disaggregations = ["year"]
+
+[[indicator]]
+id = "tech_share"
+label = "l"
+version = "1.0.0"
+table = "police_cases"
+statistic = "share"
+universe = 'true'
+universe_label = "u"
+numerator = 'technology_involved == "yes"'
+disaggregations = ["year"]
+"#;
+    let mut years = vec![2017i64; 20];
+    years.extend(vec![2018; 30]);
+    years.extend(vec![2019; 100]);
+    let mut tech = Vec::new();
+    for (n, x) in [(20, 10), (30, 12), (100, 40)] {
+        tech.extend(vec!["yes"; x]);
+        tech.extend(vec!["no"; n - x]);
+    }
+    let batch = RecordBatch::try_from_iter([
+        ("year", Arc::new(Int64Array::from(years)) as ArrayRef),
+        ("technology_involved", text(tech)),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rows = rows_of(catalogue_text, "police_cases", batch);
+    for id in ["tech_count", "tech_share"] {
+        for (year, withheld) in [("2017", true), ("2018", true), ("2019", false)] {
+            let r = find(&rows, id, "year", year);
+            assert_eq!(r.flag.hides_estimate(), withheld, "{r:?}");
+            if withheld {
+                assert_eq!((r.estimate, r.n_unweighted, r.n_weighted), (None, 0, 0.0));
+            }
+        }
+        assert!(!find(&rows, id, TOTAL, TOTAL).flag.hides_estimate());
+    }
+}
+
+#[test]
+fn a_count_whose_complement_in_its_universe_is_small_is_withheld() {
+    // 28 of 30 cases involved technology: the count and its n_unweighted would give the 2 without away.
+    let catalogue_text = r#"
+format_version = 1
+[[indicator]]
+id = "tech_count"
+label = "l"
+version = "1.0.0"
+table = "police_cases"
+statistic = "count"
+universe = 'true'
+universe_label = "u"
+numerator = 'technology_involved == "yes"'
+"#;
+    let mut tech = vec!["yes"; 28];
+    tech.extend(vec!["no"; 2]);
+    let batch = RecordBatch::try_from_iter([("technology_involved", text(tech))])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = rows_of(catalogue_text, "police_cases", batch);
+    let r = find(&rows, "tech_count", TOTAL, TOTAL);
+    assert_eq!((r.flag, r.estimate), (Flag::SmallCount, None));
+}
