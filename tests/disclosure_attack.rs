@@ -359,9 +359,8 @@ fn other_outputs_show_nothing_withheld(out: &Path) -> Vec<String> {
             .or_default()
             .push(r);
     }
-    let tag = regex_free_cells;
     let mut report_rows = 0usize;
-    for (id, _) in &ctx.definitions {
+    for id in ctx.definitions.keys() {
         let path = out.join(format!("report/indicator-{id}.html"));
         let Ok(html) = fs::read_to_string(&path) else {
             problems.push(format!("no report page for {id}"));
@@ -369,7 +368,7 @@ fn other_outputs_show_nothing_withheld(out: &Path) -> Vec<String> {
         };
         for tr in html.split("<tr>").skip(1) {
             let tr = tr.split("</tr>").next().unwrap_or_default();
-            let Some((country, level, withheld, n)) = tag(tr) else {
+            let Some((country, level, withheld, n)) = page_row(tr) else {
                 continue;
             };
             let Some(candidates) = by_page.get(&(id.clone(), country.clone(), level.clone()))
@@ -397,7 +396,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -407,7 +406,7 @@ fn thousands(n: u64) -> String {
 
 /// (country name, level or `total`, withheld, n cell) of one table row of an indicator page; `None` for rows of
 /// other tables. A total row names the country as a link; a level row names it as text, then the level.
-fn regex_free_cells(tr: &str) -> Option<(String, String, bool, String)> {
+fn page_row(tr: &str) -> Option<(String, String, bool, String)> {
     let th = tr.strip_prefix("<th scope=\"row\">")?;
     let (head, rest) = th.split_once("</th>")?;
     let (country, level, rest) = if let Some(link) = head.strip_prefix("<a href=\"country-") {
