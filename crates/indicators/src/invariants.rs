@@ -18,7 +18,9 @@ const SLACK: f64 = 1e-12;
 /// The broken rule.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Violation {
-    #[error("a withheld row ({flag}) carries a number")]
+    #[error(
+        "a withheld row ({flag}) carries a number (estimate, SE, interval, df, deff, population estimate or n_weighted)"
+    )]
     WithheldShowsNumber { flag: &'static str },
     #[error("`flag` is {flag} but the first condition of `flags` is {first}")]
     PrimaryFlag {
@@ -87,7 +89,13 @@ pub fn check(row: &EstimateRow, thresholds: &Thresholds) -> Result<(), Violation
         row.population_estimate,
     ];
     if row.flag.hides_estimate() {
-        if numbers.iter().any(Option::is_some) {
+        // n_weighted rebuilds a withheld survey estimate from the total and the other levels
+        // (crate::suppression); a withheld family row hides its weighted base as well.
+        if numbers.iter().any(Option::is_some)
+            || row.df.is_some()
+            || row.deff.is_some()
+            || row.n_weighted != 0.0
+        {
             return Err(Violation::WithheldShowsNumber {
                 flag: row.flag.as_str(),
             });
@@ -230,6 +238,16 @@ mod tests {
                 "first condition",
             ),
             (Box::new(|r| r.ci_upper = None), "one bound"),
+            (
+                Box::new(|r| {
+                    (r.estimate, r.se, r.ci_lower, r.ci_upper, r.df, r.deff) =
+                        (None, None, None, None, None, None);
+                    r.population_estimate = None;
+                    r.flags = Flags::of(Flag::Suppressed);
+                    r.flag = Flag::Suppressed;
+                }),
+                "withheld",
+            ),
             (
                 Box::new(|r| (r.estimate, r.ci_upper) = (Some(1.2), Some(1.3))),
                 "outside [0, 1]",
