@@ -106,6 +106,17 @@ impl Flags {
         Flags(self.0 | flag.bit())
     }
 
+    /// This set without `flag`.
+    pub fn without(self, flag: Flag) -> Flags {
+        Flags(self.0 & !flag.bit())
+    }
+
+    /// The conditions of a withheld row: the precision warnings (low base, unreliable) describe an estimate that
+    /// is not published and would tell a complementary cell from a small one, so they are dropped.
+    pub fn withheld_only(self) -> Flags {
+        self.without(Flag::LowBase).without(Flag::Unreliable)
+    }
+
     pub fn insert(&mut self, flag: Flag) {
         *self = self.with(flag);
     }

@@ -4,7 +4,8 @@
 //! alone does not help). So:
 //!
 //! * a withheld row hides every number that reconstructs it: estimate, SE, interval, df, design effect,
-//!   population estimate and `n_weighted` (`n_unweighted`, the reason it is withheld, stays);
+//!   population estimate and `n_weighted` (`n_unweighted`, the reason it is withheld, stays), and the precision
+//!   warnings (`low_base`, `unreliable`) about the estimate it no longer shows;
 //! * in a breakdown where exactly one non-empty level is withheld, the non-empty level with the fewest cases
 //!   (ties: the first) is withheld too, flagged `suppressed`.
 //!
@@ -27,6 +28,7 @@ pub fn hide(row: &mut EstimateRow) {
     row.deff = None;
     row.population_estimate = None;
     row.n_weighted = 0.0;
+    row.set_flags(row.flags.withheld_only());
 }
 
 /// Applies the rule of the module to the level rows of one breakdown (not the total).
@@ -86,7 +88,10 @@ mod tests {
             (None, None)
         );
         assert_eq!(levels[2].n_unweighted, 40, "the number of cases stays");
-        assert!(levels[2].flags.contains(Flag::LowBase));
+        assert!(
+            !levels[2].flags.contains(Flag::LowBase),
+            "a withheld row keeps no precision warning about the estimate it hides"
+        );
         assert_eq!(levels[1].n_weighted, 60_000.0);
     }
 

@@ -12,7 +12,8 @@
 //! * a cell withheld in one indicator is withheld in every indicator that publishes it.
 //!
 //! Each step only withholds more, so the loop ends. A withheld row then hides everything that reconstructs it:
-//! estimate, interval, population estimate, `n_unweighted` and `n_weighted` ([`hide`]).
+//! estimate, interval, population estimate, `n_unweighted` and `n_weighted`, and drops the precision warnings
+//! (`low_base`, `unreliable`), which would tell a complementary cell from a small one ([`hide`]).
 
 use std::collections::HashMap;
 
@@ -130,6 +131,7 @@ pub fn hide(row: &mut EstimateRow) {
     row.population_estimate = None;
     row.n_unweighted = 0;
     row.n_weighted = 0.0;
+    row.set_flags(row.flags.withheld_only());
 }
 
 #[cfg(test)]
@@ -171,7 +173,7 @@ mod tests {
             row("c", TOTAL, 40.0, 40, Flag::Ok),
             row("c", "a", 3.0, 3, Flag::SmallCount),
             row("c", "b", 0.0, 0, Flag::Ok),
-            row("c", "e", 9.0, 9, Flag::Ok),
+            row("c", "e", 9.0, 9, Flag::LowBase),
             row("c", "f", 28.0, 28, Flag::Ok),
         ];
         let cells = vec![
@@ -199,6 +201,11 @@ mod tests {
         );
         assert_eq!((rows[3].estimate, rows[3].n_unweighted), (None, 0));
         assert_eq!(rows[3].n_weighted, 0.0);
+        assert_eq!(
+            rows[3].flags,
+            Flags::of(Flag::SmallCount),
+            "the low base of the hidden estimate is not told"
+        );
         assert_eq!(
             rows[2].estimate,
             Some(0.0),
