@@ -3,7 +3,10 @@
 //!
 //! A configuration problem stops the run before anything is written ([`PipelineError`]). A problem in one
 //! country's delivery stops only that country ([`CountryError`] in [`RunSummary::failures`]); the others are
-//! published and the manifest lists the failed country with its reason.
+//! published and the manifest lists the failed country with its reason; a failed country's outputs from its last
+//! good run are kept, marked `stale` (unless [`RunPolicy::drop_failed`]). An I/O fault (disk full, unwritable
+//! output folder) stops the run with [`PipelineError::Io`]; the staging folder is removed on every path that does not
+//! publish, and a failure to write only the run log after publication is a warning ([`RunSummary::warnings`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
@@ -25,9 +28,9 @@ use crate::incremental::{
 };
 use crate::indicator_stage::{IndicatorSetup, headline_row, write_indicator_tables};
 use crate::key::{KeySource, load_key};
-use crate::layout::{MANIFEST_FILE, OutLock, Staging, recover};
-use crate::manifest::StageEntry;
+use crate::layout::{MANIFEST_FILE, OutLock, Privacy, Staging, check_out_dir, recover};
 use crate::manifest::{CountryStatus, HashedFile, Manifest, ToolInfo, relative_path};
+use crate::manifest::{StageEntry, StaleFrom};
 use crate::progress::RunObserver;
 use crate::runlog::{CountryTiming, RunLog, millis, new_run_id, rfc3339};
 
@@ -52,6 +55,16 @@ pub struct RunOptions {
     pub force: bool,
 }
 
+/// How a run treats faults and its outputs (defaults: owner-only microdata, failed countries keep their last good
+/// outputs as `stale`).
+#[derive(Debug, Clone, Default)]
+pub struct RunPolicy {
+    /// Permissions of the staging folder, `normalised/`, `quarantine/` and the run logs.
+    pub privacy: Privacy,
+    /// Drop a failed country's previous outputs instead of keeping them as `stale`.
+    pub drop_failed: bool,
+}
+
 /// What a run did.
 #[derive(Debug)]
 pub struct RunSummary {
@@ -65,6 +78,8 @@ pub struct RunSummary {
     pub headline: Vec<(String, dh_indicators::estimate::EstimateRow)>,
     /// Id of the headline indicator.
     pub headline_id: Option<String>,
+    /// Problems after publication that do not undo it (the run log could not be written).
+    pub warnings: Vec<String>,
 }
 
 /// Loaded and checked configuration shared by `dh run` and `dh validate`.
@@ -127,8 +142,17 @@ fn load_checked_countries(
     Ok(countries)
 }
 
-/// Runs the pipeline. Returns `Err` only for problems that stop the whole run.
+/// Runs the pipeline with the default [`RunPolicy`]. Returns `Err` only for problems that stop the whole run.
 pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, PipelineError> {
+    run_with(opts, &RunPolicy::default(), observer)
+}
+
+/// Runs the pipeline. Returns `Err` only for problems that stop the whole run.
+pub fn run_with(
+    opts: &RunOptions,
+    policy: &RunPolicy,
+    observer: &dyn RunObserver,
+) -> Result<RunSummary, PipelineError> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let run_id = new_run_id(started);
@@ -138,6 +162,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         None => None,
     };
     let key = load_key(&opts.key, &opts.out_dir)?;
+    check_out_dir(&opts.out_dir)?;
     let _lock = OutLock::acquire(&opts.out_dir)?;
     recover(&opts.out_dir)?;
     let previous = previous_manifest(&opts.out_dir);
@@ -146,7 +171,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         .map_err(|e| PipelineError::Key(e.to_string()))?;
     let jobs = opts.jobs.max(1);
 
-    let staging = Staging::create(&opts.out_dir, &run_id)?;
+    let staging = Staging::create_private(&opts.out_dir, &run_id, policy.privacy)?;
     let mut manifest = base_manifest(opts, &config, &key, indicators.as_ref())?;
 
     let codes: Vec<String> = config
@@ -244,9 +269,18 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                 .collect()
         });
 
+    // A country that could not write its outputs met a fault of the output folder (disk full, ...), not of its
+    // delivery: the run stops and nothing is published (the staging folder is removed when `staging` drops).
+    if let Some(fault) = results
+        .iter()
+        .find_map(|(r, _)| r.as_ref().err().filter(|e| e.io_fault))
+    {
+        return Err(PipelineError::CountryIo(fault.clone()));
+    }
     let mut estimates: Vec<(String, Vec<dh_indicators::estimate::EstimateRow>)> = Vec::new();
     let mut failures = Vec::new();
     let mut timings = Vec::new();
+    let mut stale_rows: Option<Result<BTreeMap<String, Vec<EstimateRow>>, String>> = None;
     let unusable_kept = unusable.into_iter().map(|e| (Err(e), None));
     for (r, stage_key) in results.into_iter().chain(unusable_kept) {
         match r {
@@ -257,6 +291,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                     status: "ok".into(),
                     error: None,
                     not_delivered: rep.not_delivered,
+                    stale_from: None,
                 });
                 manifest.inputs.extend(rep.inputs);
                 manifest.outputs.extend(rep.outputs);
@@ -266,17 +301,54 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                 timings.push(rep.timing);
             }
             Err(e) => {
-                manifest.countries.push(CountryStatus {
-                    country: e.country.clone(),
-                    status: "failed".into(),
-                    error: Some(format!("{}: {}", e.stage, e.message)),
-                    not_delivered: Vec::new(),
-                });
-                timings.push(CountryTiming {
-                    country: e.country.clone(),
-                    status: "failed".into(),
-                    ..Default::default()
-                });
+                let stale = match (policy.drop_failed, previous) {
+                    (false, Some(prev)) => {
+                        let rows = match (&indicators, plan.previous_rows.contains_key(&e.country))
+                        {
+                            (None, _) => None,
+                            (Some(_), true) => Some(&plan.previous_rows),
+                            (Some(_), false) => stale_rows
+                                .get_or_insert_with(|| previous_indicator_rows(prev, &opts.out_dir))
+                                .as_ref()
+                                .ok(),
+                        };
+                        keep_stale(
+                            &e,
+                            prev,
+                            indicators.is_some().then_some(rows).flatten(),
+                            indicators.is_some(),
+                            &opts.out_dir,
+                            &staging,
+                        )
+                    }
+                    _ => None,
+                };
+                match stale {
+                    Some((rep, status, entry)) => {
+                        manifest.stages.push(entry);
+                        manifest.countries.push(status);
+                        manifest.inputs.extend(rep.inputs);
+                        manifest.outputs.extend(rep.outputs);
+                        manifest.weighting.extend(rep.estimates.weighting);
+                        manifest.consistency.extend(rep.consistency);
+                        estimates.push((rep.country.clone(), rep.estimates.rows));
+                        timings.push(rep.timing);
+                    }
+                    None => {
+                        manifest.countries.push(CountryStatus {
+                            country: e.country.clone(),
+                            status: "failed".into(),
+                            error: Some(format!("{}: {}", e.stage, e.message)),
+                            not_delivered: Vec::new(),
+                            stale_from: None,
+                        });
+                        timings.push(CountryTiming {
+                            country: e.country.clone(),
+                            status: "failed".into(),
+                            ..Default::default()
+                        });
+                    }
+                }
                 failures.push(e);
             }
         }
@@ -299,6 +371,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
     failures.sort_by(|a, b| a.country.cmp(&b.country));
 
     let manifest_path = staging.path(MANIFEST_FILE);
+    abort_point::fault("manifest-write").map_err(|e| PipelineError::io(&manifest_path, e))?;
     std::fs::write(&manifest_path, manifest.to_bytes()?)
         .map_err(|e| PipelineError::io(&manifest_path, e))?;
     if let Some(setup) = &indicators {
@@ -308,8 +381,10 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             &setup.catalogue,
             &setup.pipeline,
         );
-        dh_report::build(staging.root(), Some(&context))
-            .map_err(|e| PipelineError::Internal(format!("report: {e}")))?;
+        dh_report::build(staging.root(), Some(&context)).map_err(|e| match e {
+            dh_report::ReportError::Io { path, source } => PipelineError::Io { path, source },
+            e => PipelineError::Internal(format!("report: {e}")),
+        })?;
         // The report and workbook are outputs too: list them and write the manifest again.
         manifest.outputs.extend(crate::layout::hashed_files(
             &staging,
@@ -343,8 +418,21 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         .to_string(),
         countries: timings,
     };
-    let run_log = log.write(&opts.out_dir)?;
+    // The outputs are published: a run log that cannot be written is a warning, not a failure of the run.
+    let mut warnings = Vec::new();
+    let run_log = match log.write_private(&opts.out_dir, policy.privacy) {
+        Ok(path) => path,
+        Err(e) => {
+            warnings.push(format!(
+                "the outputs were published, but the run log could not be written: {e}"
+            ));
+            opts.out_dir
+                .join(crate::layout::RUNS_DIR)
+                .join(format!("{}.json", log.run_id))
+        }
+    };
     Ok(RunSummary {
+        warnings,
         manifest,
         failures,
         out_dir: opts.out_dir.clone(),
@@ -546,6 +634,87 @@ fn reuse_country(
             .collect(),
         not_delivered: crate::deliveries::not_delivered(config),
     })
+}
+
+/// A failed country's outputs from its last good run, carried into staging and marked `stale` (status, manifest
+/// entries, indicator rows when `with_indicators`), with the stage entry of the run they came from. `None` when
+/// there is nothing intact to keep (no previous success, an output missing or altered, no indicator rows).
+fn keep_stale(
+    failure: &CountryError,
+    previous: &Manifest,
+    rows: Option<&BTreeMap<String, Vec<EstimateRow>>>,
+    with_indicators: bool,
+    out: &Path,
+    staging: &Staging,
+) -> Option<(CountryReport, CountryStatus, StageEntry)> {
+    let iso3 = failure.country.as_str();
+    let of = |c: &str| c == iso3;
+    let before = previous
+        .countries
+        .iter()
+        .find(|c| of(&c.country) && (c.status == "ok" || c.status == "stale"))?;
+    let entry = previous
+        .stages
+        .iter()
+        .find(|s| of(&s.country) && s.stage == COUNTRY_STAGE)?
+        .clone();
+    let indicator_rows = match (with_indicators, rows) {
+        (false, _) => Vec::new(),
+        (true, Some(rows)) => rows.get(iso3)?.clone(),
+        (true, None) => return None,
+    };
+    if !previous.outputs.iter().any(|o| of(&o.country)) {
+        return None;
+    }
+    outputs_intact(previous, out, |o| of(&o.country)).ok()?;
+    stage_previous_outputs(iso3, previous, out, staging).ok()?;
+    let stale_from = before.stale_from.clone().unwrap_or_else(|| StaleFrom {
+        key: entry.key.clone(),
+        inputs: entry.inputs.clone(),
+    });
+    let status = CountryStatus {
+        country: iso3.to_string(),
+        status: "stale".to_string(),
+        error: Some(format!(
+            "{}: {} (previous outputs kept, marked stale)",
+            failure.stage, failure.message
+        )),
+        not_delivered: before.not_delivered.clone(),
+        stale_from: Some(stale_from),
+    };
+    let report = CountryReport {
+        country: iso3.to_string(),
+        inputs: previous
+            .inputs
+            .iter()
+            .filter(|i| of(&i.country))
+            .cloned()
+            .collect(),
+        outputs: previous
+            .outputs
+            .iter()
+            .filter(|o| of(&o.country))
+            .cloned()
+            .collect(),
+        timing: CountryTiming {
+            country: iso3.to_string(),
+            status: "stale".to_string(),
+            reason: "failed; previous outputs kept".to_string(),
+            ..Default::default()
+        },
+        estimates: crate::indicator_stage::CountryEstimates {
+            rows: indicator_rows,
+            weighting: previous.weighting.iter().find(|w| of(&w.country)).cloned(),
+        },
+        consistency: previous
+            .consistency
+            .iter()
+            .filter(|c| of(&c.country))
+            .cloned()
+            .collect(),
+        not_delivered: before.not_delivered.clone(),
+    };
+    Some((report, status, entry))
 }
 
 /// Tool, key fingerprint and the hashes of every config and schema file used.
