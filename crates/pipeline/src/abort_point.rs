@@ -11,7 +11,8 @@
 //!
 //! Points: `country-staged` (a country's files are in the staging folder), `before-publish` (everything staged,
 //! manifest written), `publish-start` (publication marker written), `publish-entry-aside` (an old entry moved
-//! aside, its replacement not yet renamed in), `country-read` (a country's delivery files hashed, not yet read),
+//! aside, its replacement not yet renamed in), `country-read` or `country-read:<ISO3>` (a country's delivery files
+//! hashed, not yet read),
 //! `country-write`, `manifest-write` and `run-log-write` (fault only).
 
 /// Environment variable naming the point to abort at.
@@ -32,6 +33,16 @@ pub fn reached(point: &str) {
         std::process::abort();
     }
     pause(point);
+}
+
+/// [`reached`] for one country's point: the variables may name `<point>` (every country) or `<point>:<ISO3>`.
+#[inline]
+pub fn reached_in(point: &str, country: &str) {
+    reached(point);
+    #[cfg(debug_assertions)]
+    reached(&format!("{point}:{country}"));
+    #[cfg(not(debug_assertions))]
+    let _ = country;
 }
 
 /// `Err(ENOSPC)` if `DH_TEST_FAULT_AT` names `point` (debug builds only), else `Ok`.

@@ -48,6 +48,8 @@ pub struct Context<'a> {
     pub observer: &'a dyn RunObserver,
     /// Catalogue and pipeline settings of the weighting and indicator stage; `None` skips the stage.
     pub indicators: Option<&'a crate::indicator_stage::IndicatorSetup>,
+    /// Set when the country was abandoned at its time limit: it then writes nothing more.
+    pub cancelled: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// One read delivery with its provenance.
@@ -201,7 +203,7 @@ fn run_stages(
         };
         before.insert(rel, sha);
     }
-    crate::abort_point::reached("country-read");
+    crate::abort_point::reached_in("country-read", iso3);
     let read = read_deliveries(config, ctx.raw_dir, ctx.parallel_tables)?;
     let read_done = Instant::now();
 
@@ -256,7 +258,19 @@ fn run_stages(
         .collect();
 
     ctx.observer.stage_started(iso3, Stage::Write);
-    let write_one = |t: NormalisedTable| write_table(iso3, t, ctx.schemas, staging);
+    let write_one = |t: NormalisedTable| {
+        if ctx
+            .cancelled
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+        {
+            return Err(CountryError::new(
+                iso3,
+                "timeout",
+                "abandoned at its time limit; nothing written",
+            ));
+        }
+        write_table(iso3, t, ctx.schemas, staging)
+    };
     let written: Vec<(String, u64, u64, Vec<OutputEntry>)> = if ctx.parallel_tables {
         tables
             .into_par_iter()
@@ -385,6 +399,8 @@ fn write_table(
     {
         let rel = partition_rel_path(top, &t.table, iso3);
         let path = staging.path(&rel);
+        // a new file, never one truncated in place (a staged file may be a hard link to a published one)
+        let _ = std::fs::remove_file(&path);
         let written = crate::abort_point::fault("country-write")
             .map_err(|e| crate::error::PipelineError::io(&path, e))
             .and_then(|()| write_parquet(&path, arrow_schema, batches, schema, kind))
@@ -410,7 +426,7 @@ fn write_table(
 }
 
 /// Removes whatever was staged for this country (best effort; the staging folder is discarded on failure anyway).
-fn remove_country_outputs(config: &CountryConfig, staging: &Staging) {
+pub fn remove_country_outputs(config: &CountryConfig, staging: &Staging) {
     let iso3 = config.country.iso3.as_str();
     for table in config.deliveries.keys() {
         for top in [NORMALISED_DIR, QUARANTINE_DIR] {

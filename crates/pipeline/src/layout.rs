@@ -187,6 +187,17 @@ impl Staging {
         &self.root
     }
 
+    /// A handle on the same folder for writers on other threads; it never publishes or removes the folder.
+    pub fn view(&self) -> Staging {
+        Staging {
+            out: self.out.clone(),
+            root: self.root.clone(),
+            run_id: self.run_id.clone(),
+            privacy: self.privacy,
+            handed_over: true,
+        }
+    }
+
     /// Absolute path in the staging folder of a path relative to `OUT`.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)

@@ -9,7 +9,8 @@
 //! publish, and a failure to write only the run log after publication is a warning ([`RunSummary::warnings`]).
 
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use dh_config::{CountryConfig, SchemaSet};
 use rayon::prelude::*;
@@ -33,6 +34,7 @@ use crate::manifest::{CountryStatus, HashedFile, Manifest, ToolInfo, relative_pa
 use crate::manifest::{StageEntry, StaleFrom};
 use crate::progress::RunObserver;
 use crate::runlog::{CountryTiming, RunLog, millis, new_run_id, rfc3339};
+use crate::schedule::{self, Outcome};
 
 /// Inputs of a run.
 #[derive(Debug, Clone)]
@@ -63,6 +65,9 @@ pub struct RunPolicy {
     pub privacy: Privacy,
     /// Drop a failed country's previous outputs instead of keeping them as `stale`.
     pub drop_failed: bool,
+    /// Time limit of one country (its stages from reading to writing); `None`: no limit. A country over it fails
+    /// and is abandoned; the others are published.
+    pub country_timeout: Option<Duration>,
 }
 
 /// What a run did.
@@ -197,77 +202,80 @@ pub fn run_with(
             previous,
         )
     });
-    let previous = plan.previous.as_ref();
     let computed = plan
         .countries
         .iter()
         .filter(|(_, d)| matches!(d, Decision::Run(_)))
         .count();
-    let ctx = Context {
-        raw_dir: &opts.raw_dir,
-        schemas: &config.schemas,
-        key: &pseudonym_key,
+    // What the country threads share. They own it (through `Arc`), so a thread abandoned at the time limit never
+    // holds a borrow of this function's data.
+    let shared = Arc::new(Shared {
+        raw_dir: opts.raw_dir.clone(),
+        out_dir: opts.out_dir.clone(),
+        schemas: config.schemas.clone(),
+        key: pseudonym_key,
+        indicators,
+        staging: staging.view(),
+        plan,
         // tables of a country in parallel only when the countries computed do not fill the pool
         parallel_tables: computed < jobs,
-        observer,
-        indicators: indicators.as_ref(),
-    };
-    let rows = indicators.is_some().then_some(&plan.previous_rows);
-    let results: Vec<(Result<CountryReport, CountryError>, Option<StageEntry>)> =
-        pool.install(|| {
-            config
-                .countries
-                .par_iter()
-                .zip(plan.countries.par_iter())
-                .map(|(c, (key, decision))| {
-                    let reused = match (decision, previous) {
-                        (Decision::Reuse, Some(prev)) => {
-                            reuse_country(c, prev, rows, &opts.out_dir, &staging)
-                        }
-                        (Decision::Keep, Some(prev)) => {
-                            reuse_country(c, prev, rows, &opts.out_dir, &staging).map(|mut rep| {
-                                rep.timing.status = "kept".to_string();
-                                rep.timing.reason =
-                                    "not selected by --countries; previous outputs kept"
-                                        .to_string();
-                                rep
-                            })
-                        }
-                        _ => None,
-                    };
-                    let r = match reused {
-                        Some(rep) => Ok(rep),
-                        None => {
-                            let no_hashes = BTreeMap::new();
-                            let hashes = key.as_ref().map_or(&no_hashes, |k| &k.files);
-                            let r = process_country(c, &ctx, &staging, hashes).map(|mut rep| {
-                                rep.timing.reason = match decision {
-                                    Decision::Run(reason) => reason.to_string(),
-                                    Decision::Reuse | Decision::Keep => {
-                                        "previous outputs unusable".to_string()
-                                    }
-                                };
-                                rep
-                            });
-                            abort_point::reached("country-staged");
-                            crate::memory::release_free_memory();
-                            r
-                        }
-                    };
-                    match &r {
-                        Ok(rep) => {
-                            let written = rep.inputs.iter().map(|i| i.rows_written).sum();
-                            let quarantined = rep.inputs.iter().map(|i| i.rows_quarantined).sum();
-                            observer.country_finished(&c.country.iso3, written, quarantined, None);
-                        }
-                        Err(e) => {
-                            observer.country_finished(&c.country.iso3, 0, 0, Some(&e.to_string()))
-                        }
-                    }
-                    (r, key.as_ref().ok().map(|k| k.entry.clone()))
-                })
-                .collect()
-        });
+        pool,
+    });
+    let tasks: Vec<(String, schedule::Work<CountryResult>)> = config
+        .countries
+        .iter()
+        .zip(shared.plan.countries.iter())
+        .map(|(c, (key, decision))| {
+            let work = country_work(
+                Arc::clone(&shared),
+                c.clone(),
+                key.as_ref().ok().cloned(),
+                decision.clone(),
+            );
+            (c.country.iso3.clone(), work)
+        })
+        .collect();
+    let timeout = policy.country_timeout;
+    let outcomes = schedule::run_countries(tasks, jobs, timeout, observer, |i, outcome| {
+        let iso3 = codes[i].as_str();
+        match outcome {
+            Outcome::Done((Ok(rep), _)) => {
+                let written = rep.inputs.iter().map(|i| i.rows_written).sum();
+                let quarantined = rep.inputs.iter().map(|i| i.rows_quarantined).sum();
+                observer.country_finished(iso3, written, quarantined, None);
+            }
+            Outcome::Done((Err(e), _)) => {
+                observer.country_finished(iso3, 0, 0, Some(&e.to_string()))
+            }
+            Outcome::TimedOut => observer.country_finished(iso3, 0, 0, Some("time limit")),
+        }
+    })?;
+    let results: Vec<CountryResult> = outcomes
+        .into_iter()
+        .zip(config.countries.iter().zip(shared.plan.countries.iter()))
+        .map(|(outcome, (c, (key, _)))| match outcome {
+            Outcome::Done(r) => r,
+            Outcome::TimedOut => {
+                // whatever the abandoned thread staged is not published
+                crate::country::remove_country_outputs(c, &staging);
+                let limit = timeout.map_or(0, |t| t.as_secs());
+                (
+                    Err(CountryError::new(
+                        &c.country.iso3,
+                        "timeout",
+                        format!(
+                            "took longer than the time limit of {limit} s (--country-timeout); the country was \
+                             abandoned and the other countries were published"
+                        ),
+                    )),
+                    key.as_ref().ok().map(|k| k.entry.clone()),
+                )
+            }
+        })
+        .collect();
+    let previous = shared.plan.previous.as_ref();
+    let plan = &shared.plan;
+    let indicators = &shared.indicators;
 
     // A country that could not write its outputs met a fault of the output folder (disk full, ...), not of its
     // delivery: the run stops and nothing is published (the staging folder is removed when `staging` drops).
@@ -442,6 +450,83 @@ pub fn run_with(
         headline_id: indicators
             .as_ref()
             .and_then(|s| s.headline().map(str::to_string)),
+    })
+}
+
+/// One country's result and the stage key it was computed under.
+type CountryResult = (Result<CountryReport, CountryError>, Option<StageEntry>);
+
+/// What the country threads of a run share.
+struct Shared {
+    raw_dir: PathBuf,
+    out_dir: PathBuf,
+    schemas: SchemaSet,
+    key: dh_normalise::PseudonymKey,
+    indicators: Option<IndicatorSetup>,
+    /// A view of the run's staging folder (never removes it).
+    staging: Staging,
+    plan: Plan,
+    parallel_tables: bool,
+    pool: rayon::ThreadPool,
+}
+
+/// One country's work on its own thread: carried over from the previous run, or computed.
+fn country_work(
+    shared: Arc<Shared>,
+    c: CountryConfig,
+    key: Option<CountryKey>,
+    decision: Decision,
+) -> schedule::Work<CountryResult> {
+    Box::new(move |observer, cancelled| {
+        let s = &*shared;
+        let rows = s.indicators.is_some().then_some(&s.plan.previous_rows);
+        let previous = s.plan.previous.as_ref();
+        let reused = match (&decision, previous) {
+            (Decision::Reuse, Some(prev)) => reuse_country(&c, prev, rows, &s.out_dir, &s.staging),
+            (Decision::Keep, Some(prev)) => reuse_country(&c, prev, rows, &s.out_dir, &s.staging)
+                .map(|mut rep| {
+                    rep.timing.status = "kept".to_string();
+                    rep.timing.reason =
+                        "not selected by --countries; previous outputs kept".to_string();
+                    rep
+                }),
+            _ => None,
+        };
+        let r = match reused {
+            Some(rep) => Ok(rep),
+            None => {
+                let ctx = Context {
+                    raw_dir: &s.raw_dir,
+                    schemas: &s.schemas,
+                    key: &s.key,
+                    parallel_tables: s.parallel_tables,
+                    observer,
+                    indicators: s.indicators.as_ref(),
+                    cancelled: Some(cancelled),
+                };
+                let no_hashes = BTreeMap::new();
+                let hashes = key.as_ref().map_or(&no_hashes, |k| &k.files);
+                let process = || process_country(&c, &ctx, &s.staging, hashes);
+                // inside the pool only when tables run in parallel (fewer countries computed than threads, so a
+                // hung country never takes the last thread); otherwise on this thread
+                let r = if s.parallel_tables {
+                    s.pool.install(process)
+                } else {
+                    process()
+                };
+                let r = r.map(|mut rep| {
+                    rep.timing.reason = match &decision {
+                        Decision::Run(reason) => reason.to_string(),
+                        Decision::Reuse | Decision::Keep => "previous outputs unusable".to_string(),
+                    };
+                    rep
+                });
+                abort_point::reached("country-staged");
+                crate::memory::release_free_memory();
+                r
+            }
+        };
+        (r, key.map(|k| k.entry))
     })
 }
 

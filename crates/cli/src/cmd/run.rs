@@ -36,7 +36,8 @@ The output folder must be new, empty or a previous run's (with its manifest.json
 
 Faults: a country whose delivery fails keeps its last good outputs, marked stale in the manifest and the report \
 (--drop-failed removes them instead); the exit code is 4 either way. Disk full or an unwritable output folder \
-exit with 74 and publish nothing; SIGINT/SIGTERM exit with 130/143 after removing the staging folder.
+exit with 74 and publish nothing; SIGINT/SIGTERM exit with 130/143 after removing the staging folder. A country \
+running longer than --country-timeout fails (exit 4) and the others are published.
 
 Incremental: each country is keyed by the hashes of its deliveries, its configuration and the definitions \
 (schemas, pipelines/, tool version, pseudonym key); an unchanged country is carried over from the previous run in \
@@ -103,7 +104,14 @@ pub struct Args {
     /// Remove a failed country's previous outputs from the output folder instead of keeping them marked stale.
     #[arg(long)]
     pub drop_failed: bool,
+    /// Time limit of one country in seconds (reading to writing). A country over it fails (exit 4, "time
+    /// limit") and is abandoned; the other countries are published and the process exits. 0: no limit.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_COUNTRY_TIMEOUT_SECS)]
+    pub country_timeout: u64,
 }
+
+/// Default of --country-timeout: one hour, far above a country's normal run time (seconds to minutes).
+pub const DEFAULT_COUNTRY_TIMEOUT_SECS: u64 = 3600;
 
 /// An octal folder mode between 700 and 777 (the owner keeps full access).
 fn parse_mode(text: &str) -> Result<u32, String> {
@@ -173,6 +181,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             dir_mode: args.microdata_mode,
         },
         drop_failed: args.drop_failed,
+        country_timeout: (args.country_timeout > 0)
+            .then(|| std::time::Duration::from_secs(args.country_timeout)),
     };
     let result = dh_pipeline::run::run_with(&opts, &policy, observer);
     bars.finish();
