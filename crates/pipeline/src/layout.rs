@@ -395,7 +395,8 @@ pub fn recover(out: &Path) -> Result<Vec<String>, PipelineError> {
 
 /// Refuses an output folder that holds entries `dh` did not write (checked before anything is written into it):
 /// a folder that does not exist, is empty, or holds a `dh` manifest (a previous run) is accepted; so is one that
-/// holds only `dh`'s own private entries (lock file, run logs, staging and previous folders of an interrupted run).
+/// holds only `dh`'s own private entries (lock file, run logs, staging and previous folders of an interrupted run),
+/// or a publication that was interrupted half-way.
 /// Otherwise publication would move aside and delete entries named like the run's outputs (`report/`, `tables/`).
 pub fn check_out_dir(out: &Path) -> Result<(), PipelineError> {
     let entries = match std::fs::read_dir(out) {
@@ -412,9 +413,19 @@ pub fn check_out_dir(out: &Path) -> Result<(), PipelineError> {
     if crate::incremental::previous_manifest(out).is_some_and(|m| m.tool.name == "dh") {
         return Ok(());
     }
-    let mut foreign: Vec<String> = entries
+    let names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    // A publication interrupted while entries were swapped (no manifest in `OUT` at that moment): `recover`
+    // completes it.
+    if names.iter().any(|name| {
+        name.starts_with(STAGING_PREFIX) && out.join(name).join(PUBLISHING_MARKER).is_file()
+    }) {
+        return Ok(());
+    }
+    let mut foreign: Vec<String> = names
+        .into_iter()
         .filter(|name| {
             name != LOCK_FILE
                 && name != RUNS_DIR
@@ -533,6 +544,12 @@ mod tests {
         assert!(err.is_config(), "{err}");
         let text = err.to_string();
         assert!(text.contains("notes.txt, report"), "{text}");
+        std::fs::write(out.join(".staging-r1").join(PUBLISHING_MARKER), "report").unwrap();
+        assert!(
+            check_out_dir(&out).is_ok(),
+            "a publication interrupted half-way"
+        );
+        std::fs::remove_file(out.join(".staging-r1").join(PUBLISHING_MARKER)).unwrap();
         std::fs::write(out.join(MANIFEST_FILE), "not json").unwrap();
         assert!(check_out_dir(&out).is_err(), "a manifest that is not dh's");
         let manifest = crate::manifest::Manifest {
