@@ -294,13 +294,22 @@ pub fn run_with(
         match r {
             Ok(rep) => {
                 manifest.stages.extend(stage_key);
-                manifest.countries.push(CountryStatus {
+                // a stale country kept as it is (not selected by --countries) stays stale
+                let kept_stale = previous
+                    .filter(|_| rep.timing.status == "kept")
+                    .and_then(|p| {
+                        p.countries
+                            .iter()
+                            .find(|c| c.country == rep.country && c.status == STALE)
+                    })
+                    .cloned();
+                manifest.countries.push(kept_stale.unwrap_or(CountryStatus {
                     country: rep.country.clone(),
                     status: "ok".into(),
                     error: None,
                     not_delivered: rep.not_delivered,
                     stale_from: None,
-                });
+                }));
                 manifest.inputs.extend(rep.inputs);
                 manifest.outputs.extend(rep.outputs);
                 manifest.weighting.extend(rep.estimates.weighting);
@@ -452,6 +461,9 @@ pub fn run_with(
             .and_then(|s| s.headline().map(str::to_string)),
     })
 }
+
+/// Manifest status of a failed country whose last good outputs are kept.
+pub const STALE: &str = "stale";
 
 /// One country's result and the stage key it was computed under.
 type CountryResult = (Result<CountryReport, CountryError>, Option<StageEntry>);
@@ -611,7 +623,11 @@ fn add_kept_countries(
     };
     let mut kept = Vec::new();
     let mut unusable = Vec::new();
-    for status in previous.countries.iter().filter(|c| c.status == "ok") {
+    for status in previous
+        .countries
+        .iter()
+        .filter(|c| c.status == "ok" || c.status == STALE)
+    {
         let code = &status.country;
         let selected = config.countries.iter().any(|c| &c.country.iso3 == code);
         let staged = previous
@@ -737,7 +753,7 @@ fn keep_stale(
     let before = previous
         .countries
         .iter()
-        .find(|c| of(&c.country) && (c.status == "ok" || c.status == "stale"))?;
+        .find(|c| of(&c.country) && (c.status == "ok" || c.status == STALE))?;
     let entry = previous
         .stages
         .iter()
@@ -759,7 +775,7 @@ fn keep_stale(
     });
     let status = CountryStatus {
         country: iso3.to_string(),
-        status: "stale".to_string(),
+        status: STALE.to_string(),
         error: Some(format!(
             "{}: {} (previous outputs kept, marked stale)",
             failure.stage, failure.message
