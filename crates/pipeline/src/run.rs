@@ -519,12 +519,17 @@ fn country_work(
                 let no_hashes = BTreeMap::new();
                 let hashes = key.as_ref().map_or(&no_hashes, |k| &k.files);
                 let process = || process_country(&c, &ctx, &s.staging, hashes);
-                // inside the pool only when tables run in parallel (fewer countries computed than threads, so a
-                // hung country never takes the last thread); otherwise on this thread
+                // In the run's pool only when tables run in parallel (fewer countries computed than threads, so a
+                // hung country never takes the last thread); otherwise in a pool of one thread of its own, so
+                // that a country is one worker (`--jobs` bounds the CPUs used) and a hung one holds no shared
+                // thread.
                 let r = if s.parallel_tables {
                     s.pool.install(process)
                 } else {
-                    process()
+                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                        Ok(own) => own.install(process),
+                        Err(_) => process(),
+                    }
                 };
                 let r = r.map(|mut rep| {
                     rep.timing.reason = match &decision {
