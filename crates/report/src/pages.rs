@@ -765,7 +765,11 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
             .map(|c| c.status.clone())
             .filter(|s| !s.is_empty())
             .map(|s| if s == STALE {
-                "stale: this run failed for this country and the figures on this page are from the last run in which it succeeded".to_string()
+                let from = country_run
+                    .and_then(|c| c.stale_inputs.as_deref())
+                    .map(|h| format!(" (deliveries with hash {})", h.chars().take(12).collect::<String>()))
+                    .unwrap_or_default();
+                format!("stale: this run failed for this country and the figures on this page are from the last run in which it succeeded{from}")
             } else {
                 s
             })
