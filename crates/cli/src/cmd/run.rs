@@ -200,6 +200,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             map.insert("rows_read".into(), t.rows_read.into());
             map.insert("duration_ms".into(), summary.duration_ms.into());
             map.insert("countries_failed".into(), t.countries_failed.into());
+            let stale: Vec<&str> = summary
+                .manifest
+                .countries
+                .iter()
+                .filter(|c| c.status == dh_pipeline::run::STALE)
+                .map(|c| c.country.as_str())
+                .collect();
+            map.insert("countries_stale".into(), stale.into());
+            if !summary.warnings.is_empty() {
+                map.insert("warnings".into(), summary.warnings.clone().into());
+            }
         }
         if let (Err(err), Some(map)) = (&result, event.as_object_mut()) {
             map.insert("error".into(), err.to_string().into());
