@@ -38,12 +38,14 @@ pub const EXIT_IO: u8 = 74;
 pub const EXIT_CODES_HELP: &str = "Exit codes:
   0   success
   2   usage error (unknown flag or bad value)
-  3   configuration error (countries/, schemas/, pseudonym key, an output folder holding files dh did not
-      write); nothing was written
-  4   data error: one or more countries' deliveries failed or took longer than --country-timeout (the others
-      were written; a failed country's last good outputs are kept, marked stale), or validate found problems
+  3   configuration error (countries/, schemas/, pseudonym key, an output folder holding
+      files dh did not write); nothing was written
+  4   data error: one or more countries failed or exceeded --country-timeout (the others
+      were written; a failed country's last good outputs are kept, marked stale), or
+      validate found problems
   5   output folder locked by another dh run; nothing was done (retry later)
   6   success, outputs published, but quarantined rows above --max-quarantine-rate
   70  internal error (a bug)
-  74  I/O error: disk full, read-only or unwritable output folder, lock path unusable (nothing new published)
-  130 interrupted by SIGINT, 143 by SIGTERM (staging removed; the output folder holds the last complete run)";
+  74  I/O error: disk full, read-only or unwritable output folder, lock path unusable
+      (nothing new was published)
+  130 interrupted by SIGINT, 143 by SIGTERM (staging removed, last complete run kept)";
