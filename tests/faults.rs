@@ -351,6 +351,35 @@ fn a_run_log_that_cannot_be_written_after_publication_is_a_warning() {
     );
     assert_eq!(manifest(&out)["totals"]["countries_ok"], 2);
     assert!(leftovers(&out).is_empty());
+    // without the hook: `runs` is a file, so the log folder cannot be created
+    fs::remove_dir_all(out.join("runs")).unwrap();
+    fs::write(out.join("runs"), "not a folder").unwrap();
+    let r = run(raw(), &out, &["--force"], &[]);
+    assert_eq!(r.status.code(), Some(0), "{}", describe(&r));
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        stderr.contains("run log could not be written") && stderr.contains("runs"),
+        "{stderr}"
+    );
+    assert!(leftovers(&out).is_empty());
+}
+
+#[test]
+fn the_help_documents_the_exit_codes_of_faults() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(["run", "--help"])
+        .output()
+        .expect("dh run --help");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "74  I/O error",
+        "130 interrupted by SIGINT, 143 by SIGTERM",
+        "--country-timeout",
+        "--drop-failed",
+        "--microdata-mode",
+    ] {
+        assert!(help.contains(line), "{line}: {help}");
+    }
 }
 
 #[test]
