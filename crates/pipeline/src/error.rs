@@ -107,3 +107,33 @@ impl CountryError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_faults_are_told_apart_from_configuration_and_internal_errors() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let err = PipelineError::io("/out/.staging-r1/manifest.json", full);
+        assert!(err.is_io() && !err.is_config());
+        assert!(
+            err.to_string().contains("/out/.staging-r1/manifest.json"),
+            "{err}"
+        );
+        let country =
+            PipelineError::CountryIo(CountryError::io_fault("THA", "write", "/out/x: disk full"));
+        assert!(country.is_io());
+        assert_eq!(
+            country.to_string(),
+            "country THA: cannot write its outputs: /out/x: disk full"
+        );
+        assert!(!PipelineError::Internal("bug".into()).is_io());
+        let foreign = PipelineError::ForeignOutDir {
+            path: "/out".into(),
+            entries: "notes.txt".into(),
+        };
+        assert!(foreign.is_config() && !foreign.is_io());
+        assert!(!CountryError::new("THA", "read", "x").io_fault);
+    }
+}
