@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the pipeline: ingest, normalise and write outputs for each country.
-    Run(cmd::run::Args),
+    Run(Box<cmd::run::Args>),
     /// Check configurations and deliveries without writing outputs.
     Validate(cmd::validate::Args),
     /// Write synthetic raw deliveries for the configured countries.
@@ -33,7 +33,7 @@ enum Command {
     /// Print a Markdown codebook of the harmonised schemas.
     Codebook(cmd::codebook::Args),
     /// Design-based estimates from a CSV or Parquet file (like svydesign + svymean in R).
-    Estimate(cmd::estimate::Args),
+    Estimate(Box<cmd::estimate::Args>),
     /// List the indicator catalogue (pipelines/) or show one indicator's full definition.
     Indicators(cmd::indicators::Args),
     /// Rebuild the report (OUT/report/) and workbook (OUT/tables/indicators.xlsx) from an existing run.
@@ -47,11 +47,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(a) => cmd::run::run(a),
+        Command::Run(a) => cmd::run::run(*a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Codebook(a) => cmd::codebook::run(a),
-        Command::Estimate(a) => cmd::estimate::run(a),
+        Command::Estimate(a) => cmd::estimate::run(*a),
         Command::Indicators(a) => cmd::indicators::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Country(a) => cmd::country::run(a),

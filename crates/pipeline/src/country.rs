@@ -48,6 +48,8 @@ pub struct Context<'a> {
     pub observer: &'a dyn RunObserver,
     /// Catalogue and pipeline settings of the weighting and indicator stage; `None` skips the stage.
     pub indicators: Option<&'a crate::indicator_stage::IndicatorSetup>,
+    /// Set when the country was abandoned at its time limit: it then writes nothing more.
+    pub cancelled: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// One read delivery with its provenance.
@@ -185,6 +187,23 @@ fn run_stages(
     let start = Instant::now();
 
     ctx.observer.stage_started(iso3, Stage::Read);
+    // The hash recorded for a delivery must be the hash of the bytes read: a hash from before reading (the
+    // country's key, or taken here) is checked again after reading, and a file that changed in between fails the
+    // country instead of publishing outputs of a partial read under the full file's hash.
+    let mut before: BTreeMap<String, String> = BTreeMap::new();
+    for (_, delivery) in crate::deliveries::delivered(config) {
+        let path = delivery_path(ctx.raw_dir, iso3, &delivery.file);
+        let rel = relative_path(&path, ctx.raw_dir);
+        let sha = match hashes.get(&rel) {
+            Some(sha) => sha.clone(),
+            None if path.is_file() => sha256_file(&path)
+                .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?,
+            // missing or not a regular file: read_deliveries names the problem
+            None => continue,
+        };
+        before.insert(rel, sha);
+    }
+    crate::abort_point::reached_in("country-read", iso3);
     let read = read_deliveries(config, ctx.raw_dir, ctx.parallel_tables)?;
     let read_done = Instant::now();
 
@@ -192,11 +211,7 @@ fn run_stages(
     let mut raw = BTreeMap::new();
     for d in read {
         let path = relative_path(&d.path, ctx.raw_dir);
-        let sha256 = match hashes.get(&path) {
-            Some(sha) => sha.clone(),
-            None => sha256_file(&d.path)
-                .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?,
-        };
+        let sha256 = unchanged_since_hashed(iso3, &d.path, &path, before.get(&path))?;
         inputs.insert(
             d.table.clone(),
             InputEntry {
@@ -243,7 +258,19 @@ fn run_stages(
         .collect();
 
     ctx.observer.stage_started(iso3, Stage::Write);
-    let write_one = |t: NormalisedTable| write_table(iso3, t, ctx.schemas, staging);
+    let write_one = |t: NormalisedTable| {
+        if ctx
+            .cancelled
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+        {
+            return Err(CountryError::new(
+                iso3,
+                "timeout",
+                "abandoned at its time limit; nothing written",
+            ));
+        }
+        write_table(iso3, t, ctx.schemas, staging)
+    };
     let written: Vec<(String, u64, u64, Vec<OutputEntry>)> = if ctx.parallel_tables {
         tables
             .into_par_iter()
@@ -291,6 +318,28 @@ fn run_stages(
             reason: String::new(),
         },
     })
+}
+
+/// The delivery's SHA-256 after it was read, which must equal `hashed` (its hash before reading, when known).
+fn unchanged_since_hashed(
+    iso3: &str,
+    path: &Path,
+    rel: &str,
+    hashed: Option<&String>,
+) -> Result<String, CountryError> {
+    let after = sha256_file(path)
+        .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?;
+    match hashed {
+        Some(before) if *before != after => Err(CountryError::new(
+            iso3,
+            Stage::Read.as_str(),
+            format!(
+                "{rel}: the file changed while it was read (its SHA-256 differs before and after reading); \
+                 nothing of this country is published from it. Rerun once the delivery is complete"
+            ),
+        )),
+        _ => Ok(after),
+    }
 }
 
 /// Every input row is either written or quarantined, exactly once.
@@ -349,8 +398,19 @@ fn write_table(
     .enumerate()
     {
         let rel = partition_rel_path(top, &t.table, iso3);
-        let written = write_parquet(&staging.path(&rel), arrow_schema, batches, schema, kind)
-            .map_err(|e| err(e.to_string()))?;
+        let path = staging.path(&rel);
+        // a new file, never one truncated in place (a staged file may be a hard link to a published one)
+        let _ = std::fs::remove_file(&path);
+        let written = crate::abort_point::fault("country-write")
+            .map_err(|e| crate::error::PipelineError::io(&path, e))
+            .and_then(|()| write_parquet(&path, arrow_schema, batches, schema, kind))
+            .map_err(|e| {
+                if e.is_io() {
+                    CountryError::io_fault(iso3, Stage::Write.as_str(), e.to_string())
+                } else {
+                    err(e.to_string())
+                }
+            })?;
         rows[i] = written.rows;
         entries.push(OutputEntry {
             path: rel,
@@ -366,7 +426,7 @@ fn write_table(
 }
 
 /// Removes whatever was staged for this country (best effort; the staging folder is discarded on failure anyway).
-fn remove_country_outputs(config: &CountryConfig, staging: &Staging) {
+pub fn remove_country_outputs(config: &CountryConfig, staging: &Staging) {
     let iso3 = config.country.iso3.as_str();
     for table in config.deliveries.keys() {
         for top in [NORMALISED_DIR, QUARANTINE_DIR] {
@@ -399,6 +459,26 @@ mod tests {
         assert_eq!(err.stage, "ledger");
         assert!(
             err.message.contains("THA/child.csv") && err.message.contains("10 rows read"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_file_that_changed_after_it_was_hashed_fails_its_country() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("child.csv");
+        std::fs::write(&path, "id\n1\n2\n").unwrap();
+        let hashed = sha256_file(&path).unwrap();
+        assert_eq!(
+            unchanged_since_hashed("THA", &path, "THA/child.csv", Some(&hashed)).unwrap(),
+            hashed
+        );
+        std::fs::write(&path, "id\n1\n").unwrap();
+        let err = unchanged_since_hashed("THA", &path, "THA/child.csv", Some(&hashed)).unwrap_err();
+        assert_eq!(err.stage, "read");
+        assert!(
+            err.message.contains("THA/child.csv") && err.message.contains("changed"),
             "{}",
             err.message
         );

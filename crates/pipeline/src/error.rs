@@ -1,6 +1,6 @@
-//! Typed errors of the pipeline. A [`PipelineError`] stops the whole run (configuration, output folder);
-//! a [`CountryError`] stops one country only and is reported with the country code, file, row, column and value
-//! as far as the failing stage knows them.
+//! Typed errors of the pipeline. A [`PipelineError`] stops the whole run (configuration, output folder, I/O
+//! faults such as a full disk); a [`CountryError`] stops one country only and is reported with the country code,
+//! file, row and column as far as the failing stage knows them.
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +28,15 @@ pub enum PipelineError {
          automatically when that process ends, even if it is killed)"
     )]
     Locked { path: PathBuf },
+    #[error(
+        "{path}: the output folder holds entries that `dh` did not write ({entries}) and no `dh` manifest; \
+         refusing to replace them. Choose an empty or new folder for --out-dir, or move those entries away"
+    )]
+    ForeignOutDir { path: PathBuf, entries: String },
+    #[error("country {}: cannot write its outputs: {}", .0.country, .0.message)]
+    CountryIo(CountryError),
+    #[error("interrupted by {signal}")]
+    Interrupted { signal: &'static str },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -44,8 +53,17 @@ impl PipelineError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            PipelineError::Config(_) | PipelineError::ConfigMessage(_) | PipelineError::Key(_)
+            PipelineError::Config(_)
+                | PipelineError::ConfigMessage(_)
+                | PipelineError::Key(_)
+                | PipelineError::ForeignOutDir { .. }
         )
+    }
+
+    /// True for faults of the file system (disk full, read-only or unwritable output folder, a lock path that
+    /// cannot be opened): exit code "I/O error", not a bug.
+    pub fn is_io(&self) -> bool {
+        matches!(self, PipelineError::Io { .. } | PipelineError::CountryIo(_))
     }
 }
 
@@ -55,8 +73,12 @@ pub struct CountryError {
     pub country: String,
     /// Stage that failed: `config`, `read`, `normalise`, `write`, `ledger`.
     pub stage: String,
-    /// Full message, naming the file, row, column and value where the failing stage knows them.
+    /// Full message, naming the file, row and column where the failing stage knows them.
     pub message: String,
+    /// The failure is an I/O fault of the output folder (e.g. disk full), not a problem of the delivery: the
+    /// whole run stops with the I/O exit code.
+    #[serde(skip)]
+    pub io_fault: bool,
 }
 
 impl std::fmt::Display for CountryError {
@@ -73,6 +95,45 @@ impl CountryError {
             country: country.to_string(),
             stage: stage.to_string(),
             message: message.into(),
+            io_fault: false,
         }
+    }
+
+    /// A failure to write the country's outputs (the file system's fault, not the delivery's).
+    pub fn io_fault(country: &str, stage: &str, message: impl Into<String>) -> Self {
+        CountryError {
+            io_fault: true,
+            ..CountryError::new(country, stage, message)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_faults_are_told_apart_from_configuration_and_internal_errors() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let err = PipelineError::io("/out/.staging-r1/manifest.json", full);
+        assert!(err.is_io() && !err.is_config());
+        assert!(
+            err.to_string().contains("/out/.staging-r1/manifest.json"),
+            "{err}"
+        );
+        let country =
+            PipelineError::CountryIo(CountryError::io_fault("THA", "write", "/out/x: disk full"));
+        assert!(country.is_io());
+        assert_eq!(
+            country.to_string(),
+            "country THA: cannot write its outputs: /out/x: disk full"
+        );
+        assert!(!PipelineError::Internal("bug".into()).is_io());
+        let foreign = PipelineError::ForeignOutDir {
+            path: "/out".into(),
+            entries: "notes.txt".into(),
+        };
+        assert!(foreign.is_config() && !foreign.is_io());
+        assert!(!CountryError::new("THA", "read", "x").io_fault);
     }
 }

@@ -115,8 +115,12 @@ pub fn country_key(
     let mut inp = Sha256::new();
     for (table, delivery) in crate::deliveries::delivered(config) {
         let path = delivery_path(raw_dir, iso3, &delivery.file);
-        let sha = sha256_file(&path).map_err(|e| e.to_string())?;
         let rel = relative_path(&path, raw_dir);
+        // Only regular files are hashed: a FIFO would block and a device never ends (the read stage refuses them).
+        if path.exists() && !path.is_file() {
+            return Err(format!("{rel}: not a regular file"));
+        }
+        let sha = sha256_file(&path).map_err(|e| e.to_string())?;
         inp.update(format!("{table}\0{rel}\0{sha}\0"));
         files.insert(rel, sha);
     }
@@ -395,6 +399,7 @@ mod tests {
                 status: "ok".into(),
                 error: None,
                 not_delivered: Vec::new(),
+                stale_from: None,
             }],
             inputs: vec![InputEntry {
                 path: "THA/child.csv".into(),

@@ -5,8 +5,14 @@
 //! moves each previous top-level entry aside and renames the staged one into place, the manifest last, so readers
 //! that look at the manifest never see it describe files that are not there. The run log goes to
 //! `OUT/runs/<run-id>.json` and is never staged (it is an append-only history, not part of the result).
+//!
+//! The staging folder is removed on every path that does not publish (a [`Staging`] dropped unpublished removes
+//! itself; a signal handler calls [`abandon_for_exit`]); one left by a killed process is removed by the next run
+//! ([`recover`]). Microdata (staging, `normalised/`, `quarantine/`, `runs/`) are owner-only unless a wider
+//! [`Privacy`] mode is configured. [`check_out_dir`] refuses an output folder holding entries `dh` did not write.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::PipelineError;
 
@@ -30,31 +36,166 @@ pub fn partition_rel_path(top: &str, table: &str, iso3: &str) -> String {
     format!("{top}/{table}/country={iso3}/part-0.parquet")
 }
 
-/// A staging folder under `OUT` that becomes the published result.
+/// Permissions of the microdata `dh` writes into `OUT`: the staging folder, `normalised/`, `quarantine/` and the
+/// run logs (which hold absolute paths). Folders get `dir_mode`, files `dir_mode` without execute bits. The
+/// default 0700 is owner-only; `dh run --microdata-mode 750` lets a group read. The report, the indicator tables
+/// and the workbook follow the umask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Privacy {
+    pub dir_mode: u32,
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Privacy { dir_mode: 0o700 }
+    }
+}
+
+impl Privacy {
+    pub fn file_mode(self) -> u32 {
+        self.dir_mode & 0o666
+    }
+
+    /// Creates `dir` (and its parents) with this mode for `dir` itself.
+    pub fn create_dir(self, dir: &Path) -> Result<(), PipelineError> {
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| PipelineError::io(parent, e))?;
+        }
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, self.dir_mode);
+        builder.create(dir).map_err(|e| PipelineError::io(dir, e))?;
+        self.apply(dir, false)
+    }
+
+    /// Sets the mode of `path` (a folder with `dir_mode`, a file with [`Privacy::file_mode`]); with `recursive`,
+    /// of everything under it too.
+    pub fn apply(self, path: &Path, recursive: bool) -> Result<(), PipelineError> {
+        let meta = std::fs::symlink_metadata(path).map_err(|e| PipelineError::io(path, e))?;
+        if meta.is_dir() && recursive {
+            for entry in std::fs::read_dir(path).map_err(|e| PipelineError::io(path, e))? {
+                let entry = entry.map_err(|e| PipelineError::io(path, e))?;
+                self.apply(&entry.path(), true)?;
+            }
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = if meta.is_dir() {
+                self.dir_mode
+            } else {
+                self.file_mode()
+            };
+            if !meta.file_type().is_symlink() {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| PipelineError::io(path, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The staging folders of the runs in progress in this process, while they may still be removed (publication not
+/// begun). Publication holds the lock while it runs, so a signal handler either removes an unpublished staging
+/// folder or waits for the publication to end.
+static ACTIVE: Mutex<Active> = Mutex::new(Active {
+    roots: Vec::new(),
+    abandoned: false,
+});
+
+struct Active {
+    roots: Vec<PathBuf>,
+    /// Set by [`abandon_for_exit`]: no publication may begin any more.
+    abandoned: bool,
+}
+
+fn active() -> std::sync::MutexGuard<'static, Active> {
+    ACTIVE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn clear_active(root: &Path) {
+    active().roots.retain(|r| r != root);
+}
+
+/// For a signal handler about to end the process: removes the staging folder of every run in progress unless its
+/// publication has begun (waiting for a publication in progress to end), and keeps any later publication from
+/// starting. Returns a sentence saying what was done, for stderr.
+pub fn abandon_for_exit() -> String {
+    let mut guard = active();
+    guard.abandoned = true;
+    let mut said = Vec::new();
+    for root in std::mem::take(&mut guard.roots) {
+        said.push(match std::fs::remove_dir_all(&root) {
+            Ok(()) => format!("removed the staging folder {}", root.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => format!(
+                "could not remove the staging folder {} ({e}); the next run removes it",
+                root.display()
+            ),
+        });
+    }
+    said.push(
+        "the output folder holds the last complete run (the lock is released when the process ends)".to_string(),
+    );
+    said.join("; ")
+}
+
+/// A staging folder under `OUT` that becomes the published result. Dropped without [`Staging::publish`] (an error,
+/// a panic unwinding), it removes itself.
 #[derive(Debug)]
 pub struct Staging {
     out: PathBuf,
     root: PathBuf,
     run_id: String,
+    privacy: Privacy,
+    /// Set once publication has begun: the folder then belongs to [`recover`].
+    handed_over: bool,
 }
 
 impl Staging {
-    /// Creates `OUT/.staging-<run-id>/` (and `OUT` itself if needed).
+    /// Creates `OUT/.staging-<run-id>/` (and `OUT` itself if needed), owner-only by default.
     pub fn create(out: &Path, run_id: &str) -> Result<Staging, PipelineError> {
+        Staging::create_private(out, run_id, Privacy::default())
+    }
+
+    /// [`Staging::create`] with the given permissions for the staging folder and the microdata in it.
+    pub fn create_private(
+        out: &Path,
+        run_id: &str,
+        privacy: Privacy,
+    ) -> Result<Staging, PipelineError> {
         let root = out.join(format!(".staging-{run_id}"));
         if root.exists() {
             std::fs::remove_dir_all(&root).map_err(|e| PipelineError::io(&root, e))?;
         }
-        std::fs::create_dir_all(&root).map_err(|e| PipelineError::io(&root, e))?;
-        Ok(Staging {
+        let staging = Staging {
             out: out.to_path_buf(),
-            root,
+            root: root.clone(),
             run_id: run_id.to_string(),
-        })
+            privacy,
+            handed_over: false,
+        };
+        active().roots.push(root.clone());
+        privacy.create_dir(&root)?;
+        Ok(staging)
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// A handle on the same folder for writers on other threads; it never publishes or removes the folder.
+    pub fn view(&self) -> Staging {
+        Staging {
+            out: self.out.clone(),
+            root: self.root.clone(),
+            run_id: self.run_id.clone(),
+            privacy: self.privacy,
+            handed_over: true,
+        }
     }
 
     /// Absolute path in the staging folder of a path relative to `OUT`.
@@ -66,7 +207,19 @@ impl Staging {
     /// manifest last. First a marker listing the staged entries is written into the staging folder; from then on
     /// the publication is rolled forward by [`recover`] if the process dies half-way, so `OUT` converges to the new
     /// run.
-    pub fn publish(self) -> Result<(), PipelineError> {
+    pub fn publish(mut self) -> Result<(), PipelineError> {
+        // Microdata owner-only (or as configured) before they become visible in `OUT`.
+        for dir in [NORMALISED_DIR, QUARANTINE_DIR] {
+            let path = self.root.join(dir);
+            if path.exists() {
+                self.privacy.apply(&path, true)?;
+            }
+        }
+        let mut guard = active();
+        if guard.abandoned {
+            // a signal handler has abandoned this run and is ending the process
+            return Err(PipelineError::Interrupted { signal: "a signal" });
+        }
         let produced: Vec<&str> = PUBLISHED
             .iter()
             .copied()
@@ -76,13 +229,29 @@ impl Staging {
         let tmp = self.root.join(format!("{PUBLISHING_MARKER}.tmp"));
         std::fs::write(&tmp, produced.join("\n")).map_err(|e| PipelineError::io(&tmp, e))?;
         std::fs::rename(&tmp, &marker).map_err(|e| PipelineError::io(&marker, e))?;
+        self.handed_over = true;
         crate::abort_point::reached("publish-start");
-        roll_forward(&self.out, &self.root, &self.run_id)
+        let result = roll_forward(&self.out, &self.root, &self.run_id);
+        guard.roots.retain(|r| r != &self.root);
+        result
     }
 
     /// Removes the staging folder without publishing (used when the run is abandoned).
-    pub fn discard(self) -> Result<(), PipelineError> {
+    pub fn discard(mut self) -> Result<(), PipelineError> {
+        self.handed_over = true;
+        clear_active(&self.root);
         std::fs::remove_dir_all(&self.root).map_err(|e| PipelineError::io(&self.root, e))
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.handed_over {
+            return;
+        }
+        clear_active(&self.root);
+        // Best effort: what cannot be removed now is removed by the next run's `recover`.
+        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -224,6 +393,61 @@ pub fn recover(out: &Path) -> Result<Vec<String>, PipelineError> {
     Ok(completed)
 }
 
+/// Refuses an output folder that holds entries `dh` did not write (checked before anything is written into it):
+/// a folder that does not exist, is empty, or holds a `dh` manifest (a previous run) is accepted; so is one that
+/// holds only `dh`'s own private entries (lock file, run logs, staging and previous folders of an interrupted run),
+/// or a publication that was interrupted half-way.
+/// Otherwise publication would move aside and delete entries named like the run's outputs (`report/`, `tables/`).
+pub fn check_out_dir(out: &Path) -> Result<(), PipelineError> {
+    let entries = match std::fs::read_dir(out) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(PipelineError::ForeignOutDir {
+                path: out.to_path_buf(),
+                entries: "it is a file, not a folder".to_string(),
+            });
+        }
+        Err(e) => return Err(PipelineError::io(out, e)),
+    };
+    if crate::incremental::previous_manifest(out).is_some_and(|m| m.tool.name == "dh") {
+        return Ok(());
+    }
+    let names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    // A publication interrupted while entries were swapped (no manifest in `OUT` at that moment): `recover`
+    // completes it.
+    if names.iter().any(|name| {
+        name.starts_with(STAGING_PREFIX) && out.join(name).join(PUBLISHING_MARKER).is_file()
+    }) {
+        return Ok(());
+    }
+    let mut foreign: Vec<String> = names
+        .into_iter()
+        .filter(|name| {
+            name != LOCK_FILE
+                && name != RUNS_DIR
+                && !name.starts_with(STAGING_PREFIX)
+                && !name.starts_with(PREVIOUS_PREFIX)
+        })
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    let shown = foreign.len().min(5);
+    let mut listed = foreign[..shown].join(", ");
+    if foreign.len() > shown {
+        listed.push_str(&format!(" and {} more", foreign.len() - shown));
+    }
+    Err(PipelineError::ForeignOutDir {
+        path: out.to_path_buf(),
+        entries: listed,
+    })
+}
+
 /// Exclusive lock on an output folder, held for the whole run: an OS file lock on `OUT/.dh-lock` (released by the
 /// kernel when the process ends, even by SIGKILL, so a stale lock never blocks).
 #[derive(Debug)]
@@ -239,10 +463,11 @@ impl OutLock {
     pub fn acquire(out: &Path) -> Result<OutLock, PipelineError> {
         std::fs::create_dir_all(out).map_err(|e| PipelineError::io(out, e))?;
         let path = out.join(LOCK_FILE);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
             .open(&path)
             .map_err(|e| PipelineError::io(&path, e))?;
         match file.try_lock() {
@@ -302,6 +527,90 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
             .collect();
         assert!(hidden.is_empty(), "{hidden:?}");
+    }
+
+    #[test]
+    fn an_output_folder_with_foreign_entries_and_no_manifest_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        assert!(check_out_dir(&out).is_ok(), "a new folder");
+        std::fs::create_dir_all(out.join(RUNS_DIR)).unwrap();
+        std::fs::write(out.join(LOCK_FILE), "").unwrap();
+        std::fs::create_dir_all(out.join(".staging-r1")).unwrap();
+        assert!(check_out_dir(&out).is_ok(), "only dh's private entries");
+        std::fs::create_dir_all(out.join(REPORT_DIR)).unwrap();
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        let err = check_out_dir(&out).unwrap_err();
+        assert!(err.is_config(), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("notes.txt, report"), "{text}");
+        std::fs::write(out.join(".staging-r1").join(PUBLISHING_MARKER), "report").unwrap();
+        assert!(
+            check_out_dir(&out).is_ok(),
+            "a publication interrupted half-way"
+        );
+        std::fs::remove_file(out.join(".staging-r1").join(PUBLISHING_MARKER)).unwrap();
+        std::fs::write(out.join(MANIFEST_FILE), "not json").unwrap();
+        assert!(check_out_dir(&out).is_err(), "a manifest that is not dh's");
+        let manifest = crate::manifest::Manifest {
+            tool: crate::manifest::ToolInfo {
+                name: "dh".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        std::fs::write(out.join(MANIFEST_FILE), manifest.to_bytes().unwrap()).unwrap();
+        assert!(check_out_dir(&out).is_ok(), "a previous run's folder");
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert!(check_out_dir(&file).unwrap_err().is_config());
+    }
+
+    #[test]
+    fn a_staging_folder_dropped_unpublished_removes_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = Staging::create(dir.path(), "r1").unwrap();
+        let root = staging.root().to_path_buf();
+        std::fs::create_dir_all(root.join("normalised/t")).unwrap();
+        std::fs::write(root.join("normalised/t/x"), "x").unwrap();
+        drop(staging);
+        assert!(!root.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn microdata_are_owner_only_by_default_and_follow_a_configured_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let staging = Staging::create(&out, "r1").unwrap();
+        assert_eq!(mode(staging.root()), 0o700);
+        let part = staging.path(&partition_rel_path(QUARANTINE_DIR, "t", "THA"));
+        std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+        std::fs::write(&part, "x").unwrap();
+        std::fs::set_permissions(&part, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::write(staging.path(MANIFEST_FILE), "{}").unwrap();
+        staging.publish().unwrap();
+        assert_eq!(mode(&out.join(QUARANTINE_DIR)), 0o700);
+        assert_eq!(mode(&out.join("quarantine/t/country=THA")), 0o700);
+        assert_eq!(
+            mode(&out.join("quarantine/t/country=THA/part-0.parquet")),
+            0o600
+        );
+
+        let group = Privacy { dir_mode: 0o750 };
+        let staging = Staging::create_private(&out, "r2", group).unwrap();
+        assert_eq!(mode(staging.root()), 0o750);
+        let part = staging.path(&partition_rel_path(NORMALISED_DIR, "t", "THA"));
+        std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+        std::fs::write(&part, "x").unwrap();
+        std::fs::write(staging.path(MANIFEST_FILE), "{}").unwrap();
+        staging.publish().unwrap();
+        assert_eq!(
+            mode(&out.join("normalised/t/country=THA/part-0.parquet")),
+            0o640
+        );
     }
 
     #[test]

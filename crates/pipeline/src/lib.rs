@@ -6,7 +6,7 @@
 //! and undelivered tables, missing files), [`indicator_stage`] (weighting and
 //! indicators), [`validate`] (checks without
 //! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet), [`manifest`] and [`runlog`] (provenance), [`layout`] (paths
-//! and staged publication), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
+//! and staged publication), [`schedule`] (country threads and their time limit), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
 //! [`error`].
 
 pub mod abort_point;
@@ -25,6 +25,7 @@ pub mod parquet_out;
 pub mod progress;
 pub mod run;
 pub mod runlog;
+pub mod schedule;
 pub mod validate;
 
 pub use error::{CountryError, PipelineError};

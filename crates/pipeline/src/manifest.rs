@@ -135,7 +135,8 @@ pub struct HashedFile {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CountryStatus {
     pub country: String,
-    /// `ok` or `failed`.
+    /// `ok`, `failed`, or `stale`: this run failed for the country (see `error`) and the outputs of the run named
+    /// in `stale_from` are kept in its place (unless `dh run --drop-failed`).
     pub status: String,
     /// Stage and message of the failure; absent when the country succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +145,18 @@ pub struct CountryStatus {
     /// their indicators are `not_collected`; absent when every table was delivered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_delivered: Vec<String>,
+    /// For a `stale` country: the stage key of the run whose outputs are kept (what they were computed from).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_from: Option<StaleFrom>,
+}
+
+/// Where a stale country's kept outputs come from: the last run in which the country succeeded, named by its
+/// stage key and the hash of its delivery files (the manifest holds no run ids or timestamps; the run logs in
+/// `OUT/runs/` do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StaleFrom {
+    pub key: String,
+    pub inputs: String,
 }
 
 /// One raw delivery file and its row ledger: `rows_read = rows_written + rows_quarantined`.

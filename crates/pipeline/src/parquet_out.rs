@@ -92,8 +92,8 @@ pub fn write_parquet(
     let mut writer =
         ArrowWriter::try_new(sink, schema.clone(), Some(writer_properties(table, kind)))
             .map_err(|e| err(e.to_string()))?;
-    writer.write(&batch).map_err(|e| err(e.to_string()))?;
-    let sink = writer.into_inner().map_err(|e| err(e.to_string()))?;
+    writer.write(&batch).map_err(|e| parquet_err(path, e))?;
+    let sink = writer.into_inner().map_err(|e| parquet_err(path, e))?;
     let (buffered, sha256, bytes) = sink.finish().map_err(|e| PipelineError::io(path, e))?;
     // No fsync per file: publication by rename protects against a killed process (the page cache survives it);
     // surviving a power loss would need a sync of the staging folder before publishing (not done yet).
@@ -105,6 +105,23 @@ pub fn write_parquet(
         bytes,
         sha256,
     })
+}
+
+/// A Parquet writer error; one caused by the file system (disk full, ...) is an I/O error of `path`.
+fn parquet_err(path: &Path, e: parquet::errors::ParquetError) -> PipelineError {
+    if let parquet::errors::ParquetError::External(inner) = &e
+        && let Some(io) = inner.downcast_ref::<std::io::Error>()
+    {
+        let copy = io
+            .raw_os_error()
+            .map(std::io::Error::from_raw_os_error)
+            .unwrap_or_else(|| std::io::Error::new(io.kind(), io.to_string()));
+        return PipelineError::io(path, copy);
+    }
+    PipelineError::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Writes one batch that has no harmonised schema (the indicator table) with the same fixed settings.
@@ -125,8 +142,8 @@ pub fn write_plain_parquet(path: &Path, batch: &RecordBatch) -> Result<WrittenFi
         .build();
     let mut writer =
         ArrowWriter::try_new(sink, batch.schema(), Some(props)).map_err(|e| err(e.to_string()))?;
-    writer.write(batch).map_err(|e| err(e.to_string()))?;
-    let sink = writer.into_inner().map_err(|e| err(e.to_string()))?;
+    writer.write(batch).map_err(|e| parquet_err(path, e))?;
+    let sink = writer.into_inner().map_err(|e| parquet_err(path, e))?;
     let (buffered, sha256, bytes) = sink.finish().map_err(|e| PipelineError::io(path, e))?;
     buffered
         .into_inner()

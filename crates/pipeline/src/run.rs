@@ -3,10 +3,14 @@
 //!
 //! A configuration problem stops the run before anything is written ([`PipelineError`]). A problem in one
 //! country's delivery stops only that country ([`CountryError`] in [`RunSummary::failures`]); the others are
-//! published and the manifest lists the failed country with its reason.
+//! published and the manifest lists the failed country with its reason; a failed country's outputs from its last
+//! good run are kept, marked `stale` (unless [`RunPolicy::drop_failed`]). An I/O fault (disk full, unwritable
+//! output folder) stops the run with [`PipelineError::Io`]; the staging folder is removed on every path that does not
+//! publish, and a failure to write only the run log after publication is a warning ([`RunSummary::warnings`]).
 
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use dh_config::{CountryConfig, SchemaSet};
 use rayon::prelude::*;
@@ -25,11 +29,12 @@ use crate::incremental::{
 };
 use crate::indicator_stage::{IndicatorSetup, headline_row, write_indicator_tables};
 use crate::key::{KeySource, load_key};
-use crate::layout::{MANIFEST_FILE, OutLock, Staging, recover};
-use crate::manifest::StageEntry;
+use crate::layout::{MANIFEST_FILE, OutLock, Privacy, Staging, check_out_dir, recover};
 use crate::manifest::{CountryStatus, HashedFile, Manifest, ToolInfo, relative_path};
+use crate::manifest::{StageEntry, StaleFrom};
 use crate::progress::RunObserver;
 use crate::runlog::{CountryTiming, RunLog, millis, new_run_id, rfc3339};
+use crate::schedule::{self, Outcome};
 
 /// Inputs of a run.
 #[derive(Debug, Clone)]
@@ -52,6 +57,19 @@ pub struct RunOptions {
     pub force: bool,
 }
 
+/// How a run treats faults and its outputs (defaults: owner-only microdata, failed countries keep their last good
+/// outputs as `stale`).
+#[derive(Debug, Clone, Default)]
+pub struct RunPolicy {
+    /// Permissions of the staging folder, `normalised/`, `quarantine/` and the run logs.
+    pub privacy: Privacy,
+    /// Drop a failed country's previous outputs instead of keeping them as `stale`.
+    pub drop_failed: bool,
+    /// Time limit of one country (its stages from reading to writing); `None`: no limit. A country over it fails
+    /// and is abandoned; the others are published.
+    pub country_timeout: Option<Duration>,
+}
+
 /// What a run did.
 #[derive(Debug)]
 pub struct RunSummary {
@@ -65,6 +83,8 @@ pub struct RunSummary {
     pub headline: Vec<(String, dh_indicators::estimate::EstimateRow)>,
     /// Id of the headline indicator.
     pub headline_id: Option<String>,
+    /// Problems after publication that do not undo it (the run log could not be written).
+    pub warnings: Vec<String>,
 }
 
 /// Loaded and checked configuration shared by `dh run` and `dh validate`.
@@ -127,8 +147,17 @@ fn load_checked_countries(
     Ok(countries)
 }
 
-/// Runs the pipeline. Returns `Err` only for problems that stop the whole run.
+/// Runs the pipeline with the default [`RunPolicy`]. Returns `Err` only for problems that stop the whole run.
 pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, PipelineError> {
+    run_with(opts, &RunPolicy::default(), observer)
+}
+
+/// Runs the pipeline. Returns `Err` only for problems that stop the whole run.
+pub fn run_with(
+    opts: &RunOptions,
+    policy: &RunPolicy,
+    observer: &dyn RunObserver,
+) -> Result<RunSummary, PipelineError> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let run_id = new_run_id(started);
@@ -138,6 +167,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         None => None,
     };
     let key = load_key(&opts.key, &opts.out_dir)?;
+    check_out_dir(&opts.out_dir)?;
     let _lock = OutLock::acquire(&opts.out_dir)?;
     recover(&opts.out_dir)?;
     let previous = previous_manifest(&opts.out_dir);
@@ -146,7 +176,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         .map_err(|e| PipelineError::Key(e.to_string()))?;
     let jobs = opts.jobs.max(1);
 
-    let staging = Staging::create(&opts.out_dir, &run_id)?;
+    let staging = Staging::create_private(&opts.out_dir, &run_id, policy.privacy)?;
     let mut manifest = base_manifest(opts, &config, &key, indicators.as_ref())?;
 
     let codes: Vec<String> = config
@@ -172,92 +202,114 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             previous,
         )
     });
-    let previous = plan.previous.as_ref();
     let computed = plan
         .countries
         .iter()
         .filter(|(_, d)| matches!(d, Decision::Run(_)))
         .count();
-    let ctx = Context {
-        raw_dir: &opts.raw_dir,
-        schemas: &config.schemas,
-        key: &pseudonym_key,
+    // What the country threads share. They own it (through `Arc`), so a thread abandoned at the time limit never
+    // holds a borrow of this function's data.
+    let shared = Arc::new(Shared {
+        raw_dir: opts.raw_dir.clone(),
+        out_dir: opts.out_dir.clone(),
+        schemas: config.schemas.clone(),
+        key: pseudonym_key,
+        indicators,
+        staging: staging.view(),
+        plan,
         // tables of a country in parallel only when the countries computed do not fill the pool
         parallel_tables: computed < jobs,
-        observer,
-        indicators: indicators.as_ref(),
-    };
-    let rows = indicators.is_some().then_some(&plan.previous_rows);
-    let results: Vec<(Result<CountryReport, CountryError>, Option<StageEntry>)> =
-        pool.install(|| {
-            config
-                .countries
-                .par_iter()
-                .zip(plan.countries.par_iter())
-                .map(|(c, (key, decision))| {
-                    let reused = match (decision, previous) {
-                        (Decision::Reuse, Some(prev)) => {
-                            reuse_country(c, prev, rows, &opts.out_dir, &staging)
-                        }
-                        (Decision::Keep, Some(prev)) => {
-                            reuse_country(c, prev, rows, &opts.out_dir, &staging).map(|mut rep| {
-                                rep.timing.status = "kept".to_string();
-                                rep.timing.reason =
-                                    "not selected by --countries; previous outputs kept"
-                                        .to_string();
-                                rep
-                            })
-                        }
-                        _ => None,
-                    };
-                    let r = match reused {
-                        Some(rep) => Ok(rep),
-                        None => {
-                            let no_hashes = BTreeMap::new();
-                            let hashes = key.as_ref().map_or(&no_hashes, |k| &k.files);
-                            let r = process_country(c, &ctx, &staging, hashes).map(|mut rep| {
-                                rep.timing.reason = match decision {
-                                    Decision::Run(reason) => reason.to_string(),
-                                    Decision::Reuse | Decision::Keep => {
-                                        "previous outputs unusable".to_string()
-                                    }
-                                };
-                                rep
-                            });
-                            abort_point::reached("country-staged");
-                            crate::memory::release_free_memory();
-                            r
-                        }
-                    };
-                    match &r {
-                        Ok(rep) => {
-                            let written = rep.inputs.iter().map(|i| i.rows_written).sum();
-                            let quarantined = rep.inputs.iter().map(|i| i.rows_quarantined).sum();
-                            observer.country_finished(&c.country.iso3, written, quarantined, None);
-                        }
-                        Err(e) => {
-                            observer.country_finished(&c.country.iso3, 0, 0, Some(&e.to_string()))
-                        }
-                    }
-                    (r, key.as_ref().ok().map(|k| k.entry.clone()))
-                })
-                .collect()
-        });
+        pool,
+    });
+    let tasks: Vec<(String, schedule::Work<CountryResult>)> = config
+        .countries
+        .iter()
+        .zip(shared.plan.countries.iter())
+        .map(|(c, (key, decision))| {
+            let work = country_work(
+                Arc::clone(&shared),
+                c.clone(),
+                key.as_ref().ok().cloned(),
+                decision.clone(),
+            );
+            (c.country.iso3.clone(), work)
+        })
+        .collect();
+    let timeout = policy.country_timeout;
+    let outcomes = schedule::run_countries(tasks, jobs, timeout, observer, |i, outcome| {
+        let iso3 = codes[i].as_str();
+        match outcome {
+            Outcome::Done((Ok(rep), _)) => {
+                let written = rep.inputs.iter().map(|i| i.rows_written).sum();
+                let quarantined = rep.inputs.iter().map(|i| i.rows_quarantined).sum();
+                observer.country_finished(iso3, written, quarantined, None);
+            }
+            Outcome::Done((Err(e), _)) => {
+                observer.country_finished(iso3, 0, 0, Some(&e.to_string()))
+            }
+            Outcome::TimedOut => observer.country_finished(iso3, 0, 0, Some("time limit")),
+        }
+    })?;
+    let results: Vec<CountryResult> = outcomes
+        .into_iter()
+        .zip(config.countries.iter().zip(shared.plan.countries.iter()))
+        .map(|(outcome, (c, (key, _)))| match outcome {
+            Outcome::Done(r) => r,
+            Outcome::TimedOut => {
+                // whatever the abandoned thread staged is not published
+                crate::country::remove_country_outputs(c, &staging);
+                let limit = timeout.map_or(0, |t| t.as_secs());
+                (
+                    Err(CountryError::new(
+                        &c.country.iso3,
+                        "timeout",
+                        format!(
+                            "took longer than the time limit of {limit} s (--country-timeout); the country was \
+                             abandoned and the other countries were published"
+                        ),
+                    )),
+                    key.as_ref().ok().map(|k| k.entry.clone()),
+                )
+            }
+        })
+        .collect();
+    let previous = shared.plan.previous.as_ref();
+    let plan = &shared.plan;
+    let indicators = &shared.indicators;
 
+    // A country that could not write its outputs met a fault of the output folder (disk full, ...), not of its
+    // delivery: the run stops and nothing is published (the staging folder is removed when `staging` drops).
+    if let Some(fault) = results
+        .iter()
+        .find_map(|(r, _)| r.as_ref().err().filter(|e| e.io_fault))
+    {
+        return Err(PipelineError::CountryIo(fault.clone()));
+    }
     let mut estimates: Vec<(String, Vec<dh_indicators::estimate::EstimateRow>)> = Vec::new();
     let mut failures = Vec::new();
     let mut timings = Vec::new();
+    let mut stale_rows: Option<Result<BTreeMap<String, Vec<EstimateRow>>, String>> = None;
     let unusable_kept = unusable.into_iter().map(|e| (Err(e), None));
     for (r, stage_key) in results.into_iter().chain(unusable_kept) {
         match r {
             Ok(rep) => {
                 manifest.stages.extend(stage_key);
-                manifest.countries.push(CountryStatus {
+                // a stale country kept as it is (not selected by --countries) stays stale
+                let kept_stale = previous
+                    .filter(|_| rep.timing.status == "kept")
+                    .and_then(|p| {
+                        p.countries
+                            .iter()
+                            .find(|c| c.country == rep.country && c.status == STALE)
+                    })
+                    .cloned();
+                manifest.countries.push(kept_stale.unwrap_or(CountryStatus {
                     country: rep.country.clone(),
                     status: "ok".into(),
                     error: None,
                     not_delivered: rep.not_delivered,
-                });
+                    stale_from: None,
+                }));
                 manifest.inputs.extend(rep.inputs);
                 manifest.outputs.extend(rep.outputs);
                 manifest.weighting.extend(rep.estimates.weighting);
@@ -266,17 +318,54 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
                 timings.push(rep.timing);
             }
             Err(e) => {
-                manifest.countries.push(CountryStatus {
-                    country: e.country.clone(),
-                    status: "failed".into(),
-                    error: Some(format!("{}: {}", e.stage, e.message)),
-                    not_delivered: Vec::new(),
-                });
-                timings.push(CountryTiming {
-                    country: e.country.clone(),
-                    status: "failed".into(),
-                    ..Default::default()
-                });
+                let stale = match (policy.drop_failed, previous) {
+                    (false, Some(prev)) => {
+                        let rows = match (&indicators, plan.previous_rows.contains_key(&e.country))
+                        {
+                            (None, _) => None,
+                            (Some(_), true) => Some(&plan.previous_rows),
+                            (Some(_), false) => stale_rows
+                                .get_or_insert_with(|| previous_indicator_rows(prev, &opts.out_dir))
+                                .as_ref()
+                                .ok(),
+                        };
+                        keep_stale(
+                            &e,
+                            prev,
+                            indicators.is_some().then_some(rows).flatten(),
+                            indicators.is_some(),
+                            &opts.out_dir,
+                            &staging,
+                        )
+                    }
+                    _ => None,
+                };
+                match stale {
+                    Some((rep, status, entry)) => {
+                        manifest.stages.push(entry);
+                        manifest.countries.push(status);
+                        manifest.inputs.extend(rep.inputs);
+                        manifest.outputs.extend(rep.outputs);
+                        manifest.weighting.extend(rep.estimates.weighting);
+                        manifest.consistency.extend(rep.consistency);
+                        estimates.push((rep.country.clone(), rep.estimates.rows));
+                        timings.push(rep.timing);
+                    }
+                    None => {
+                        manifest.countries.push(CountryStatus {
+                            country: e.country.clone(),
+                            status: "failed".into(),
+                            error: Some(format!("{}: {}", e.stage, e.message)),
+                            not_delivered: Vec::new(),
+                            stale_from: None,
+                        });
+                        timings.push(CountryTiming {
+                            country: e.country.clone(),
+                            status: "failed".into(),
+                            ..Default::default()
+                        });
+                    }
+                }
                 failures.push(e);
             }
         }
@@ -299,6 +388,7 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
     failures.sort_by(|a, b| a.country.cmp(&b.country));
 
     let manifest_path = staging.path(MANIFEST_FILE);
+    abort_point::fault("manifest-write").map_err(|e| PipelineError::io(&manifest_path, e))?;
     std::fs::write(&manifest_path, manifest.to_bytes()?)
         .map_err(|e| PipelineError::io(&manifest_path, e))?;
     if let Some(setup) = &indicators {
@@ -308,8 +398,10 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
             &setup.catalogue,
             &setup.pipeline,
         );
-        dh_report::build(staging.root(), Some(&context))
-            .map_err(|e| PipelineError::Internal(format!("report: {e}")))?;
+        dh_report::build(staging.root(), Some(&context)).map_err(|e| match e {
+            dh_report::ReportError::Io { path, source } => PipelineError::Io { path, source },
+            e => PipelineError::Internal(format!("report: {e}")),
+        })?;
         // The report and workbook are outputs too: list them and write the manifest again.
         manifest.outputs.extend(crate::layout::hashed_files(
             &staging,
@@ -343,8 +435,21 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         .to_string(),
         countries: timings,
     };
-    let run_log = log.write(&opts.out_dir)?;
+    // The outputs are published: a run log that cannot be written is a warning, not a failure of the run.
+    let mut warnings = Vec::new();
+    let run_log = match log.write_private(&opts.out_dir, policy.privacy) {
+        Ok(path) => path,
+        Err(e) => {
+            warnings.push(format!(
+                "the outputs were published, but the run log could not be written: {e}"
+            ));
+            opts.out_dir
+                .join(crate::layout::RUNS_DIR)
+                .join(format!("{}.json", log.run_id))
+        }
+    };
     Ok(RunSummary {
+        warnings,
         manifest,
         failures,
         out_dir: opts.out_dir.clone(),
@@ -354,6 +459,91 @@ pub fn run(opts: &RunOptions, observer: &dyn RunObserver) -> Result<RunSummary, 
         headline_id: indicators
             .as_ref()
             .and_then(|s| s.headline().map(str::to_string)),
+    })
+}
+
+/// Manifest status of a failed country whose last good outputs are kept.
+pub const STALE: &str = "stale";
+
+/// One country's result and the stage key it was computed under.
+type CountryResult = (Result<CountryReport, CountryError>, Option<StageEntry>);
+
+/// What the country threads of a run share.
+struct Shared {
+    raw_dir: PathBuf,
+    out_dir: PathBuf,
+    schemas: SchemaSet,
+    key: dh_normalise::PseudonymKey,
+    indicators: Option<IndicatorSetup>,
+    /// A view of the run's staging folder (never removes it).
+    staging: Staging,
+    plan: Plan,
+    parallel_tables: bool,
+    pool: rayon::ThreadPool,
+}
+
+/// One country's work on its own thread: carried over from the previous run, or computed.
+fn country_work(
+    shared: Arc<Shared>,
+    c: CountryConfig,
+    key: Option<CountryKey>,
+    decision: Decision,
+) -> schedule::Work<CountryResult> {
+    Box::new(move |observer, cancelled| {
+        let s = &*shared;
+        let rows = s.indicators.is_some().then_some(&s.plan.previous_rows);
+        let previous = s.plan.previous.as_ref();
+        let reused = match (&decision, previous) {
+            (Decision::Reuse, Some(prev)) => reuse_country(&c, prev, rows, &s.out_dir, &s.staging),
+            (Decision::Keep, Some(prev)) => reuse_country(&c, prev, rows, &s.out_dir, &s.staging)
+                .map(|mut rep| {
+                    rep.timing.status = "kept".to_string();
+                    rep.timing.reason =
+                        "not selected by --countries; previous outputs kept".to_string();
+                    rep
+                }),
+            _ => None,
+        };
+        let r = match reused {
+            Some(rep) => Ok(rep),
+            None => {
+                let ctx = Context {
+                    raw_dir: &s.raw_dir,
+                    schemas: &s.schemas,
+                    key: &s.key,
+                    parallel_tables: s.parallel_tables,
+                    observer,
+                    indicators: s.indicators.as_ref(),
+                    cancelled: Some(cancelled),
+                };
+                let no_hashes = BTreeMap::new();
+                let hashes = key.as_ref().map_or(&no_hashes, |k| &k.files);
+                let process = || process_country(&c, &ctx, &s.staging, hashes);
+                // In the run's pool only when tables run in parallel (fewer countries computed than threads, so a
+                // hung country never takes the last thread); otherwise in a pool of one thread of its own, so
+                // that a country is one worker (`--jobs` bounds the CPUs used) and a hung one holds no shared
+                // thread.
+                let r = if s.parallel_tables {
+                    s.pool.install(process)
+                } else {
+                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                        Ok(own) => own.install(process),
+                        Err(_) => process(),
+                    }
+                };
+                let r = r.map(|mut rep| {
+                    rep.timing.reason = match &decision {
+                        Decision::Run(reason) => reason.to_string(),
+                        Decision::Reuse | Decision::Keep => "previous outputs unusable".to_string(),
+                    };
+                    rep
+                });
+                abort_point::reached("country-staged");
+                crate::memory::release_free_memory();
+                r
+            }
+        };
+        (r, key.map(|k| k.entry))
     })
 }
 
@@ -438,7 +628,11 @@ fn add_kept_countries(
     };
     let mut kept = Vec::new();
     let mut unusable = Vec::new();
-    for status in previous.countries.iter().filter(|c| c.status == "ok") {
+    for status in previous
+        .countries
+        .iter()
+        .filter(|c| c.status == "ok" || c.status == STALE)
+    {
         let code = &status.country;
         let selected = config.countries.iter().any(|c| &c.country.iso3 == code);
         let staged = previous
@@ -546,6 +740,87 @@ fn reuse_country(
             .collect(),
         not_delivered: crate::deliveries::not_delivered(config),
     })
+}
+
+/// A failed country's outputs from its last good run, carried into staging and marked `stale` (status, manifest
+/// entries, indicator rows when `with_indicators`), with the stage entry of the run they came from. `None` when
+/// there is nothing intact to keep (no previous success, an output missing or altered, no indicator rows).
+fn keep_stale(
+    failure: &CountryError,
+    previous: &Manifest,
+    rows: Option<&BTreeMap<String, Vec<EstimateRow>>>,
+    with_indicators: bool,
+    out: &Path,
+    staging: &Staging,
+) -> Option<(CountryReport, CountryStatus, StageEntry)> {
+    let iso3 = failure.country.as_str();
+    let of = |c: &str| c == iso3;
+    let before = previous
+        .countries
+        .iter()
+        .find(|c| of(&c.country) && (c.status == "ok" || c.status == STALE))?;
+    let entry = previous
+        .stages
+        .iter()
+        .find(|s| of(&s.country) && s.stage == COUNTRY_STAGE)?
+        .clone();
+    let indicator_rows = match (with_indicators, rows) {
+        (false, _) => Vec::new(),
+        (true, Some(rows)) => rows.get(iso3)?.clone(),
+        (true, None) => return None,
+    };
+    if !previous.outputs.iter().any(|o| of(&o.country)) {
+        return None;
+    }
+    outputs_intact(previous, out, |o| of(&o.country)).ok()?;
+    stage_previous_outputs(iso3, previous, out, staging).ok()?;
+    let stale_from = before.stale_from.clone().unwrap_or_else(|| StaleFrom {
+        key: entry.key.clone(),
+        inputs: entry.inputs.clone(),
+    });
+    let status = CountryStatus {
+        country: iso3.to_string(),
+        status: STALE.to_string(),
+        error: Some(format!(
+            "{}: {} (previous outputs kept, marked stale)",
+            failure.stage, failure.message
+        )),
+        not_delivered: before.not_delivered.clone(),
+        stale_from: Some(stale_from),
+    };
+    let report = CountryReport {
+        country: iso3.to_string(),
+        inputs: previous
+            .inputs
+            .iter()
+            .filter(|i| of(&i.country))
+            .cloned()
+            .collect(),
+        outputs: previous
+            .outputs
+            .iter()
+            .filter(|o| of(&o.country))
+            .cloned()
+            .collect(),
+        timing: CountryTiming {
+            country: iso3.to_string(),
+            status: "stale".to_string(),
+            reason: "failed; previous outputs kept".to_string(),
+            ..Default::default()
+        },
+        estimates: crate::indicator_stage::CountryEstimates {
+            rows: indicator_rows,
+            weighting: previous.weighting.iter().find(|w| of(&w.country)).cloned(),
+        },
+        consistency: previous
+            .consistency
+            .iter()
+            .filter(|c| of(&c.country))
+            .cloned()
+            .collect(),
+        not_delivered: before.not_delivered.clone(),
+    };
+    Some((report, status, entry))
 }
 
 /// Tool, key fingerprint and the hashes of every config and schema file used.

@@ -40,15 +40,26 @@ pub struct CountryTiming {
 }
 
 impl RunLog {
-    /// Writes the log to `OUT/runs/<run-id>.json`.
+    /// Writes the log to `OUT/runs/<run-id>.json`, owner-only (it holds absolute paths).
     pub fn write(&self, out_dir: &Path) -> Result<std::path::PathBuf, PipelineError> {
+        self.write_private(out_dir, crate::layout::Privacy::default())
+    }
+
+    /// [`RunLog::write`] with the folder and file permissions of `privacy`.
+    pub fn write_private(
+        &self,
+        out_dir: &Path,
+        privacy: crate::layout::Privacy,
+    ) -> Result<std::path::PathBuf, PipelineError> {
         let dir = out_dir.join(crate::layout::RUNS_DIR);
-        std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io(&dir, e))?;
+        privacy.create_dir(&dir)?;
         let path = dir.join(format!("{}.json", self.run_id));
         let mut bytes =
             serde_json::to_vec_pretty(self).map_err(|e| PipelineError::Internal(e.to_string()))?;
         bytes.push(b'\n');
+        crate::abort_point::fault("run-log-write").map_err(|e| PipelineError::io(&path, e))?;
         std::fs::write(&path, bytes).map_err(|e| PipelineError::io(&path, e))?;
+        privacy.apply(&path, false)?;
         Ok(path)
     }
 }

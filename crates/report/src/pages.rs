@@ -120,7 +120,7 @@ pub fn render_pages(model: &Model<'_>, run: &RunInfo) -> Result<Vec<Page>, Repor
             Ok(Page { file, html })
         };
     let mut pages = vec![
-        render("index.html", "index.html".into(), overview(model))?,
+        render("index.html", "index.html".into(), overview(model, run))?,
         render("list.html", "indicators.html".into(), indicator_list(model))?,
         render("list.html", "countries.html".into(), country_list(model))?,
         render("methods.html", "methods.html".into(), methods(model))?,
@@ -345,7 +345,7 @@ fn cross_country_chart(model: &Model<'_>, id: &str, chart_id: &str, title: &str)
     dot_interval_chart(&spec, &groups)
 }
 
-fn overview(model: &Model<'_>) -> minijinja::Value {
+fn overview(model: &Model<'_>, run: &RunInfo) -> minijinja::Value {
     #[derive(Serialize)]
     struct Headline {
         id: String,
@@ -395,11 +395,30 @@ fn overview(model: &Model<'_>) -> minijinja::Value {
                     .collect(),
             }
         });
+    // Countries whose figures are kept from an earlier run because this run failed for them.
+    let stale: Vec<CountryLink> = model
+        .countries
+        .iter()
+        .filter(|c| {
+            run.countries
+                .get(&c.iso3)
+                .is_some_and(|r| r.status == STALE)
+        })
+        .map(|c| CountryLink {
+            href: country_file(&c.iso3),
+            name: c.name.clone(),
+            region: c.region.clone(),
+        })
+        .collect();
     context! {
         headline => Serde(headline),
         indicators => Serde(indicator_links(model)),
+        stale => Serde(stale),
     }
 }
+
+/// Manifest status of a country whose outputs are kept from its last good run (this run failed for it).
+const STALE: &str = "stale";
 
 fn indicator_list(model: &Model<'_>) -> minijinja::Value {
     #[derive(Serialize)]
@@ -742,7 +761,19 @@ fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> minijinja::Valu
         fieldwork => fieldwork,
         population => population,
         population_source => info.map(|c| c.population_source.clone()).unwrap_or_default(),
-        status => country_run.map(|c| c.status.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| "not recorded".into()),
+        status => country_run
+            .map(|c| c.status.clone())
+            .filter(|s| !s.is_empty())
+            .map(|s| if s == STALE {
+                let from = country_run
+                    .and_then(|c| c.stale_inputs.as_deref())
+                    .map(|h| format!(" (deliveries with hash {})", h.chars().take(12).collect::<String>()))
+                    .unwrap_or_default();
+                format!("stale: this run failed for this country and the figures on this page are from the last run in which it succeeded{from}")
+            } else {
+                s
+            })
+            .unwrap_or_else(|| "not recorded".into()),
         error => country_run.and_then(|c| c.error.clone()),
         chart => chart,
         families => Serde(families),

@@ -44,6 +44,9 @@ pub struct CountryRun {
     pub routing: Vec<RoutingLine>,
     /// Tables the country did not deliver (manifest `countries[].not_delivered`).
     pub not_delivered: Vec<String>,
+    /// For a `stale` country (this run failed; its last good outputs are kept): the hash of the deliveries those
+    /// outputs were computed from (manifest `countries[].stale_from.inputs`).
+    pub stale_inputs: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +120,11 @@ pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
                             .collect()
                     })
                     .unwrap_or_default(),
+                stale_inputs: c
+                    .get("stale_from")
+                    .and_then(|f| f.get("inputs"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 ..Default::default()
             },
         );
@@ -422,6 +430,22 @@ mod tests {
         let info = read_run_info(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(info.countries["JOR"].not_delivered, ["police_cases"]);
         assert!(info.countries["THA"].not_delivered.is_empty());
+    }
+
+    #[test]
+    fn a_stale_country_names_the_deliveries_its_outputs_came_from() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let manifest = serde_json::json!({"countries": [
+            {"country": "KEN", "status": "stale", "error": "read: missing",
+             "stale_from": {"key": "k1", "inputs": "abc"}},
+            {"country": "THA", "status": "ok"}
+        ]});
+        std::fs::write(dir.path().join("manifest.json"), manifest.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let info = read_run_info(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(info.countries["KEN"].status, "stale");
+        assert_eq!(info.countries["KEN"].stale_inputs.as_deref(), Some("abc"));
+        assert_eq!(info.countries["THA"].stale_inputs, None);
     }
 
     #[test]

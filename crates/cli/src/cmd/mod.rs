@@ -9,6 +9,7 @@ pub mod jsonlog;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod signals;
 pub mod synth;
 pub mod validate;
 
@@ -27,15 +28,24 @@ pub const EXIT_LOCKED: u8 = 5;
 /// Exit code: the run succeeded and was published, but the share of quarantined rows exceeded
 /// `--max-quarantine-rate`.
 pub const EXIT_QUARANTINE: u8 = 6;
-/// Exit code: internal error (a bug, or the output folder could not be written).
+/// Exit code: internal error (a bug).
 pub const EXIT_INTERNAL: u8 = 70;
+/// Exit code: I/O error (disk full, read-only or unwritable output folder, lock path unusable); the message names
+/// the path and the OS error. Nothing new was published and no staging folder is left behind.
+pub const EXIT_IO: u8 = 74;
 
 /// The exit-code table shown in `--help`.
 pub const EXIT_CODES_HELP: &str = "Exit codes:
   0   success
   2   usage error (unknown flag or bad value)
-  3   configuration error (countries/, schemas/, pseudonym key); nothing was written
-  4   data error: one or more countries' deliveries failed (the others were written), or validate found problems
+  3   configuration error (countries/, schemas/, pseudonym key, an output folder holding
+      files dh did not write); nothing was written
+  4   data error: one or more countries failed or exceeded --country-timeout (the others
+      were written; a failed country's last good outputs are kept, marked stale), or
+      validate found problems
   5   output folder locked by another dh run; nothing was done (retry later)
   6   success, outputs published, but quarantined rows above --max-quarantine-rate
-  70  internal error";
+  70  internal error (a bug)
+  74  I/O error: disk full, read-only or unwritable output folder, lock path unusable
+      (nothing new was published)
+  130 interrupted by SIGINT, 143 by SIGTERM (staging removed, last complete run kept)";

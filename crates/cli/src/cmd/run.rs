@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use dh_pipeline::incremental::Decision;
 use dh_pipeline::key::KeySource;
-use dh_pipeline::run::{RunOptions, RunSummary};
+use dh_pipeline::layout::Privacy;
+use dh_pipeline::run::{RunOptions, RunPolicy, RunSummary};
 
 use super::jsonlog::JsonLog;
 use super::progress::ProgressBars;
 use super::{
-    EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_LOCKED, EXIT_OK, EXIT_QUARANTINE,
+    EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_IO, EXIT_LOCKED, EXIT_OK,
+    EXIT_QUARANTINE,
 };
 
 /// Folder of the built-in synthetic deliveries (relative to the current directory).
@@ -28,7 +30,14 @@ DH_PSEUDONYM_KEY or pass --key-file (a file kept outside the output folder).
 
 Outputs: OUT/normalised/<table>/country=<ISO3>/part-0.parquet, OUT/quarantine/<table>/country=<ISO3>/part-0.parquet, \
 OUT/indicators/indicators.parquet, indicators.csv and comparison.csv (weighting and indicators from pipelines/; the raked weight is the column final_weight of the normalised child_survey table), \
-OUT/manifest.json (deterministic: hashes, row ledgers and weight diagnostics, no timestamps), OUT/runs/<run-id>.json (timings).
+OUT/manifest.json (deterministic: hashes, row ledgers and weight diagnostics, no timestamps), OUT/runs/<run-id>.json (timings). \
+The output folder must be new, empty or a previous run's (with its manifest.json); one holding other files is refused \
+(exit 3). normalised/, quarantine/, the staging folder and runs/ are owner-only (--microdata-mode).
+
+Faults: a country whose delivery fails keeps its last good outputs, marked stale in the manifest and the report \
+(--drop-failed removes them instead); the exit code is 4 either way. Disk full or an unwritable output folder \
+exit with 74 and publish nothing; SIGINT/SIGTERM exit with 130/143 after removing the staging folder. A country \
+running longer than --country-timeout fails (exit 4) and the others are published.
 
 Incremental: each country is keyed by the hashes of its deliveries, its configuration and the definitions \
 (schemas, pipelines/, tool version, pseudonym key); an unchanged country is carried over from the previous run in \
@@ -87,6 +96,33 @@ pub struct Args {
     /// No progress bars and no summary (errors are still printed).
     #[arg(long)]
     pub quiet: bool,
+    /// Permissions (octal) of the microdata folders dh writes: the staging folder, normalised/, quarantine/ and
+    /// runs/ (files get the same bits without execute). Default 700: owner only; 750 lets the group read. The
+    /// report, indicator tables and workbook follow the umask.
+    #[arg(long, value_name = "OCTAL", default_value = "700", value_parser = parse_mode)]
+    pub microdata_mode: u32,
+    /// Remove a failed country's previous outputs from the output folder instead of keeping them marked stale.
+    #[arg(long)]
+    pub drop_failed: bool,
+    /// Time limit of one country in seconds (reading to writing). A country over it fails (exit 4, "time
+    /// limit") and is abandoned; the other countries are published and the process exits. 0: no limit.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_COUNTRY_TIMEOUT_SECS)]
+    pub country_timeout: u64,
+}
+
+/// Default of --country-timeout: one hour, far above a country's normal run time (seconds to minutes).
+pub const DEFAULT_COUNTRY_TIMEOUT_SECS: u64 = 3600;
+
+/// An octal folder mode between 700 and 777 (the owner keeps full access).
+fn parse_mode(text: &str) -> Result<u32, String> {
+    let mode = u32::from_str_radix(text.trim_start_matches("0o"), 8)
+        .map_err(|_| format!("`{text}` is not an octal mode such as 700 or 750"))?;
+    if mode > 0o777 || mode & 0o700 != 0o700 {
+        return Err(format!(
+            "`{text}`: the mode must be octal 700-777 (the owner needs full access)"
+        ));
+    }
+    Ok(mode)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -96,6 +132,10 @@ pub enum LogFormat {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // before any thread starts, so that every thread inherits the blocked signals
+    if !args.dry_run {
+        super::signals::install();
+    }
     let countries: Vec<String> = args
         .countries
         .iter()
@@ -136,7 +176,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bars = ProgressBars::new(!args.quiet && !json);
     let json_log = JsonLog::default();
     let observer: &dyn dh_pipeline::progress::RunObserver = if json { &json_log } else { &bars };
-    let result = dh_pipeline::run::run(&opts, observer);
+    let policy = RunPolicy {
+        privacy: Privacy {
+            dir_mode: args.microdata_mode,
+        },
+        drop_failed: args.drop_failed,
+        country_timeout: (args.country_timeout > 0)
+            .then(|| std::time::Duration::from_secs(args.country_timeout)),
+    };
+    let result = dh_pipeline::run::run_with(&opts, &policy, observer);
     bars.finish();
     if json {
         let code = exit_code(&result, args.max_quarantine_rate);
@@ -152,6 +200,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             map.insert("rows_read".into(), t.rows_read.into());
             map.insert("duration_ms".into(), summary.duration_ms.into());
             map.insert("countries_failed".into(), t.countries_failed.into());
+            let stale: Vec<&str> = summary
+                .manifest
+                .countries
+                .iter()
+                .filter(|c| c.status == dh_pipeline::run::STALE)
+                .map(|c| c.country.as_str())
+                .collect();
+            map.insert("countries_stale".into(), stale.into());
+            if !summary.warnings.is_empty() {
+                map.insert("warnings".into(), summary.warnings.clone().into());
+            }
         }
         if let (Err(err), Some(map)) = (&result, event.as_object_mut()) {
             map.insert("error".into(), err.to_string().into());
@@ -165,6 +224,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             for failure in &summary.failures {
                 eprintln!("error: country {failure}");
+            }
+            for c in summary
+                .manifest
+                .countries
+                .iter()
+                .filter(|c| c.status == "stale")
+            {
+                eprintln!(
+                    "note: country {}: its outputs from its last good run were kept, marked stale in the manifest \
+                     and the report (--drop-failed removes them)",
+                    c.country
+                );
+            }
+            for warning in &summary.warnings {
+                eprintln!("warning: {warning}");
             }
             let totals = &summary.manifest.totals;
             let rate = if totals.rows_read == 0 {
@@ -199,6 +273,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("error: {err}");
             Ok(ExitCode::from(EXIT_CONFIG))
         }
+        Err(err) if err.is_io() => {
+            eprintln!("error: I/O error: {err}");
+            eprintln!(
+                "nothing new was published; {} holds the last complete run",
+                args.out_dir.display()
+            );
+            Ok(ExitCode::from(EXIT_IO))
+        }
         Err(err) => {
             eprintln!("error: {err}");
             Ok(ExitCode::from(EXIT_INTERNAL))
@@ -228,6 +310,7 @@ fn exit_code(
         }
         Err(dh_pipeline::PipelineError::Locked { .. }) => EXIT_LOCKED,
         Err(e) if e.is_config() => EXIT_CONFIG,
+        Err(e) if e.is_io() => EXIT_IO,
         Err(_) => EXIT_INTERNAL,
     }
 }
@@ -258,6 +341,10 @@ fn dry_run(opts: &RunOptions) -> anyhow::Result<ExitCode> {
         Err(err) if err.is_config() => {
             eprintln!("error: {err}");
             Ok(ExitCode::from(EXIT_CONFIG))
+        }
+        Err(err) if err.is_io() => {
+            eprintln!("error: I/O error: {err}");
+            Ok(ExitCode::from(EXIT_IO))
         }
         Err(err) => {
             eprintln!("error: {err}");

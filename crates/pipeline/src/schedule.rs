@@ -1,0 +1,181 @@
+//! Runs the countries of a run, each on its own thread, at most `jobs` at a time, with a per-country time limit: a
+//! country over the limit is marked cancelled and abandoned (its thread is left to end on its own; it never blocks
+//! publication, and the process exits after publishing), and the next country starts in its place. Progress
+//! events from the country threads reach the run's observer through the calling thread.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::error::PipelineError;
+use crate::progress::{RunObserver, Stage};
+
+/// One country's work: given an observer for its stage events and its cancellation flag, returns its result.
+pub type Work<T> = Box<dyn FnOnce(&dyn RunObserver, &AtomicBool) -> T + Send + 'static>;
+
+/// How one country ended.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    Done(T),
+    /// Still running when the time limit passed; its thread was abandoned.
+    TimedOut,
+}
+
+enum Event<T> {
+    Stage(String, Stage),
+    Done(usize, T),
+}
+
+/// Forwards stage events of a country thread to the scheduling thread.
+struct Forward<T> {
+    tx: mpsc::Sender<Event<T>>,
+}
+
+impl<T: Send> RunObserver for Forward<T> {
+    fn stage_started(&self, country: &str, stage: Stage) {
+        let _ = self.tx.send(Event::Stage(country.to_string(), stage));
+    }
+}
+
+/// Runs `tasks` (country code, work) at most `jobs` at a time; `finished` is called on the calling thread as each
+/// country ends (in completion order). Returns the outcomes in the order of `tasks`.
+pub fn run_countries<T: Send + 'static>(
+    tasks: Vec<(String, Work<T>)>,
+    jobs: usize,
+    limit: Option<Duration>,
+    observer: &dyn RunObserver,
+    mut finished: impl FnMut(usize, &Outcome<T>),
+) -> Result<Vec<Outcome<T>>, PipelineError> {
+    let n = tasks.len();
+    let (tx, rx) = mpsc::channel::<Event<T>>();
+    let mut outcomes: Vec<Option<Outcome<T>>> = (0..n).map(|_| None).collect();
+    let mut running: Vec<(usize, Instant, Arc<AtomicBool>)> = Vec::new();
+    let mut pending = tasks.into_iter().enumerate();
+    let mut done = 0;
+    while done < n {
+        while running.len() < jobs.max(1) {
+            let Some((index, (country, work))) = pending.next() else {
+                break;
+            };
+            let cancelled = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&cancelled);
+            let tx = tx.clone();
+            std::thread::Builder::new()
+                .name(format!("dh-{country}"))
+                .spawn(move || {
+                    let forward = Forward { tx: tx.clone() };
+                    let result = work(&forward, &flag);
+                    let _ = tx.send(Event::Done(index, result));
+                })
+                .map_err(|e| PipelineError::ThreadPool {
+                    jobs,
+                    message: e.to_string(),
+                })?;
+            running.push((index, Instant::now(), cancelled));
+        }
+        let wait = match limit {
+            Some(limit) => running
+                .iter()
+                .map(|(_, start, _)| (*start + limit).saturating_duration_since(Instant::now()))
+                .min()
+                .unwrap_or(limit),
+            None => Duration::from_secs(3600),
+        };
+        match rx.recv_timeout(wait) {
+            Ok(Event::Stage(country, stage)) => observer.stage_started(&country, stage),
+            Ok(Event::Done(index, result)) => {
+                // a late result of an abandoned country is dropped
+                if let Some(at) = running.iter().position(|(i, _, _)| *i == index) {
+                    running.swap_remove(at);
+                    let outcome = Outcome::Done(result);
+                    finished(index, &outcome);
+                    outcomes[index] = Some(outcome);
+                    done += 1;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(PipelineError::Internal(
+                    "country threads disconnected".to_string(),
+                ));
+            }
+        }
+        if let Some(limit) = limit {
+            let now = Instant::now();
+            running.retain(|(index, start, cancelled)| {
+                if now.duration_since(*start) < limit {
+                    return true;
+                }
+                cancelled.store(true, Ordering::SeqCst);
+                let outcome = Outcome::TimedOut;
+                finished(*index, &outcome);
+                outcomes[*index] = Some(outcome);
+                done += 1;
+                false
+            });
+        }
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::TimedOut))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_country_over_the_time_limit_is_abandoned_and_the_others_finish() {
+        let gate = Arc::new(std::sync::Barrier::new(2));
+        let hung = Arc::clone(&gate);
+        let tasks: Vec<(String, Work<u32>)> = vec![
+            (
+                "AAA".into(),
+                Box::new(move |_: &dyn RunObserver, _: &AtomicBool| {
+                    hung.wait(); // never released within the test's time limit
+                    1
+                }),
+            ),
+            (
+                "BBB".into(),
+                Box::new(|_: &dyn RunObserver, _: &AtomicBool| 2),
+            ),
+            (
+                "CCC".into(),
+                Box::new(|_: &dyn RunObserver, _: &AtomicBool| 3),
+            ),
+        ];
+        let start = Instant::now();
+        let mut order = Vec::new();
+        let outcomes = run_countries(
+            tasks,
+            1,
+            Some(Duration::from_millis(200)),
+            &crate::progress::Silent,
+            |i, _| order.push(i),
+        )
+        .unwrap();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(matches!(outcomes[0], Outcome::TimedOut));
+        assert!(matches!(outcomes[1], Outcome::Done(2)));
+        assert!(matches!(outcomes[2], Outcome::Done(3)));
+        assert_eq!(order, vec![0, 1, 2]);
+        gate.wait(); // let the abandoned thread end
+    }
+
+    #[test]
+    fn without_a_limit_every_country_finishes() {
+        let tasks: Vec<(String, Work<usize>)> = (0..5)
+            .map(|i| {
+                let work: Work<usize> = Box::new(move |_: &dyn RunObserver, _: &AtomicBool| i * 10);
+                (format!("C{i}"), work)
+            })
+            .collect();
+        let outcomes = run_countries(tasks, 2, None, &crate::progress::Silent, |_, _| {}).unwrap();
+        for (i, o) in outcomes.iter().enumerate() {
+            assert!(matches!(o, Outcome::Done(v) if *v == i * 10));
+        }
+    }
+}
