@@ -29,15 +29,7 @@ impl DeliveryReader for CsvReader {
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
         let delimiter = delimiter_byte(path, &delivery.delimiter)?;
-        let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => IngestError::NotFound {
-                file: path.to_path_buf(),
-            },
-            _ => IngestError::Io {
-                file: path.to_path_buf(),
-                source,
-            },
-        })?;
+        let bytes = crate::source::read_regular(path)?;
         let text = decode(path, &bytes, delivery.encoding)?;
         let layout = Layout {
             header_row: delivery.header_row,
