@@ -36,7 +36,13 @@
 //! with a leading blank (`<v> 41</v>`, which Excel and openpyxl read as 41). The sheet is then read again from a copy
 //! of the workbook in which such values are trimmed (module `repair`); a cell that still cannot be read is an
 //! [`IngestError::UnreadableCell`] naming sheet and cell, never its content.
+//!
+//! **Bounds.** Before calamine opens a workbook, every member is decompressed once as a stream and measured (module
+//! `bounds`): a member expanding more than 250 times, a workbook expanding beyond 1 GiB (`DH_XLSX_MAX_UNCOMPRESSED_MB`
+//! overrides it) or a shared-string table declaring more strings than it holds is an [`IngestError::Format`], so
+//! nothing is allocated from a size the archive merely declares.
 
+mod bounds;
 mod repair;
 
 use std::fmt::Write;
@@ -66,6 +72,7 @@ impl DeliveryReader for XlsxReader {
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
         ensure_exists(path)?;
+        bounds::check(path, bounds::max_uncompressed())?;
         let sheet = load_sheet(path, delivery.sheet.as_deref())?;
         build_table(path, &sheet, delivery, keep)
     }
@@ -83,6 +90,7 @@ pub struct SheetSummary {
 /// the data). Reads cell values only to size the sheets; nothing is kept.
 pub fn sheets(path: &Path) -> Result<Vec<SheetSummary>, IngestError> {
     ensure_exists(path)?;
+    bounds::check(path, bounds::max_uncompressed())?;
     let names = open(path)?.sheet_names();
     let mut out = Vec::new();
     for name in names {
