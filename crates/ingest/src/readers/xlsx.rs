@@ -112,6 +112,39 @@ pub fn sheets(path: &Path) -> Result<Vec<SheetSummary>, IngestError> {
     Ok(out)
 }
 
+/// Most cells a worksheet's rectangle (first to last used row, first to last used column) may span for
+/// [`check_dense`]: a dense grid of calamine cells costs about 32 bytes each.
+pub const MAX_DENSE_CELLS: u64 = 20_000_000;
+
+/// Refuses a worksheet whose used rectangle spans more than [`MAX_DENSE_CELLS`] cells, before a caller lays it out
+/// densely (calamine's `worksheet_range` allocates the whole rectangle: one cell at XFD1048576 asked for 512 GiB).
+/// Reads the sheet sparsely (its cells only) to measure it; the error names the corners, never a cell's content.
+pub fn check_dense(path: &Path, sheet: &str) -> Result<(), IngestError> {
+    ensure_exists(path)?;
+    bounds::check(path, bounds::max_uncompressed())?;
+    let loaded = load_sheet(path, Some(sheet))?;
+    let span = |f: fn(&(u32, u32, Data)) -> u32| {
+        let lo = loaded.cells.iter().map(f).min().unwrap_or(0);
+        let hi = loaded.cells.iter().map(f).max().unwrap_or(0);
+        (lo, hi)
+    };
+    let (r0, r1) = span(|c| c.0);
+    let (c0, c1) = span(|c| c.1);
+    let cells = (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1);
+    if !loaded.cells.is_empty() && cells > MAX_DENSE_CELLS {
+        return Err(format_error(
+            path,
+            format!(
+                "worksheet `{sheet}` spans {}:{} ({cells} cells), more than the {MAX_DENSE_CELLS} cells laid out at \
+                 once; delete the stray cells far from the table and save the file again",
+                cell_name(r0, c0),
+                cell_name(r1, c1)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The non-empty cells of one worksheet, in (row, column) order, with what the table builder needs besides.
 struct Sheet {
     name: String,

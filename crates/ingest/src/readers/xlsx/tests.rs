@@ -720,3 +720,29 @@ fn far_cell_reads_as_a_ragged_record() {
     assert_eq!(t.num_rows(), 1);
     assert_eq!(t.row_issues.len(), 1);
 }
+
+/// Laying the far-cell sheet out densely would take 512 GiB: [`check_dense`] refuses it, naming the corners.
+#[test]
+fn far_cell_sheet_is_too_large_to_lay_out_densely() {
+    let far = workbook_parts(
+        &[(
+            "Data",
+            format!(
+                r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{}<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#,
+                row(1, &[s("A1", "secret-name")])
+            )
+            .into_bytes(),
+        )],
+        false,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.xlsx");
+    std::fs::write(&path, &far).unwrap();
+    let err = check_dense(&path, "Data").unwrap_err().to_string();
+    assert!(
+        err.contains("spans A1:XFD1048576") && !err.contains("secret"),
+        "{err}"
+    );
+    std::fs::write(&path, id_sheet(&row(2, &[s("A2", "7")]))).unwrap();
+    check_dense(&path, "Data").unwrap();
+}
