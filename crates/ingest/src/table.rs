@@ -392,9 +392,10 @@ impl RawTableBuilder {
         }
     }
 
-    /// Records a warning (see [`RawTable::warnings`]); it must name places, never cell contents.
+    /// Records a warning (see [`RawTable::warnings`]); it must name places, never cell contents. Capped like every
+    /// message ([`crate::message::cap`]): warnings go to the manifest and the report.
     pub fn warn(&mut self, message: impl Into<String>) {
-        self.table.warnings.push(message.into());
+        self.table.warnings.push(crate::message::cap(message));
     }
 
     /// Whether the source column is kept (readers skip decoding columns that are not).
@@ -495,6 +496,15 @@ mod tests {
             }]
         );
         assert_eq!(t.row_numbers, vec![1, 2]);
+    }
+
+    #[test]
+    fn warnings_are_capped() {
+        let keep = ColumnSelection::all(["id"].into_iter());
+        let mut b = RawTableBuilder::new(Path::new("f.csv"), vec!["id".into()], &keep).unwrap();
+        b.warn("x".repeat(1_000_000));
+        let t = b.finish();
+        assert!(t.warnings[0].len() < crate::message::MAX_MESSAGE_CHARS + 60);
     }
 
     #[test]
