@@ -51,7 +51,7 @@ mod tests {
         identifiers: &[&str],
     ) -> Delivery {
         Delivery {
-            encoding: encoding,
+            encoding,
             delimiter: delimiter.into(),
             identifiers: identifiers.iter().map(|s| s.to_string()).collect(),
             columns: mapped

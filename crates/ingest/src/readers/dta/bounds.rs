@@ -38,7 +38,7 @@ pub(super) fn check(path: &Path) -> Result<(), IngestError> {
         size,
         big_endian: layout.big_endian,
     };
-    walk.sections(&layout).map_err(|problem| fail(problem))
+    walk.sections(&layout).map_err(fail)
 }
 
 /// What the header says about a release 117+ file.

@@ -67,12 +67,8 @@ pub(super) fn check(path: &Path, ceiling: u64) -> Result<(), IngestError> {
         let shared_strings = name.to_ascii_lowercase().ends_with("sharedstrings.xml");
         let mut strings = StringCount::default();
         let mut produced = 0u64;
-        loop {
-            let n = match member.read(&mut chunk) {
-                Ok(n) => n,
-                // A damaged member is calamine's to report (it reads the same bytes).
-                Err(_) => break,
-            };
+        // A damaged member is calamine's to report (it reads the same bytes): stop at an error.
+        while let Ok(n) = member.read(&mut chunk) {
             if n == 0 {
                 break;
             }
@@ -101,17 +97,18 @@ pub(super) fn check(path: &Path, ceiling: u64) -> Result<(), IngestError> {
             }
         }
         total += produced;
-        if shared_strings && let Some(declared) = strings.declared {
-            if declared > strings.held.saturating_add(COUNT_SLACK) {
-                return Err(too_large(
-                    path,
-                    format!(
-                        "the shared-string table `{name}` declares {declared} strings but holds {}; ask the data \
-                         provider to re-export the workbook",
-                        strings.held
-                    ),
-                ));
-            }
+        if shared_strings
+            && let Some(declared) = strings.declared
+            && declared > strings.held.saturating_add(COUNT_SLACK)
+        {
+            return Err(too_large(
+                path,
+                format!(
+                    "the shared-string table `{name}` declares {declared} strings but holds {}; ask the data \
+                     provider to re-export the workbook",
+                    strings.held
+                ),
+            ));
         }
     }
     Ok(())
