@@ -23,7 +23,7 @@
 //! releases up to 117 as windows-1252 (lossless: every byte is its own character), from which the rule recovers the
 //! bytes; releases 118+ strictly as UTF-8, and when that fails the file is read again as windows-1252 for the rule.
 //!
-//! **Bounds.** The library allocates whatever a length field declares before reading it; for releases 117-119 every
+//! **Bounds.** The library allocates whatever a length field declares before reading it; for releases 113-119 every
 //! characteristic, long string and value-label table is first checked against the file's real size (module
 //! `bounds`), so a damaged or hostile length is an error naming its byte offset, not an allocation of gigabytes.
 

@@ -2,8 +2,9 @@
 //! allocates a buffer of whatever length a field declares before reading it, so a 570 KB file declaring a 2 GB
 //! value-label table made it allocate 2 GB. For releases 117-119 (sections located through the file's `<map>`) every
 //! characteristic (`<ch>`), long string (`GSO`) and value-label table (`<lbl>`, with its entry count and text
-//! length) must fit in what is left of the file; a field that does not is an [`IngestError::Format`] naming its
-//! byte offset. Older releases have no map; their tables are read by the library as they are.
+//! length) must fit in what is left of the file; for releases 113-115 (no map) the expansion fields and the
+//! value-label tables after the data are checked the same way. A field that does not fit is an
+//! [`IngestError::Format`] naming its byte offset. Releases before 113 are read by the library as they are.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -31,7 +32,10 @@ pub(super) fn check(path: &Path) -> Result<(), IngestError> {
             source,
         })?;
     let Some(layout) = Layout::of(&head) else {
-        return Ok(());
+        return match Binary::of(&head) {
+            Some(binary) => binary.check(&mut file, size).map_err(fail),
+            None => Ok(()),
+        };
     };
     let mut walk = Walk {
         file: &mut file,
@@ -39,6 +43,115 @@ pub(super) fn check(path: &Path) -> Result<(), IngestError> {
         big_endian: layout.big_endian,
     };
     walk.sections(&layout).map_err(fail)
+}
+
+/// What the header of a release 113-115 file (binary, no map) says: the value labels follow the data, whose size
+/// comes from the variable types and the observation count.
+struct Binary {
+    release: u8,
+    big_endian: bool,
+    variables: u64,
+    observations: u64,
+}
+
+impl Binary {
+    /// Fixed header size of releases 113-115.
+    const HEADER: u64 = 109;
+
+    fn of(head: &[u8]) -> Option<Binary> {
+        let release = *head.first()?;
+        if !(113..=115).contains(&release) {
+            return None;
+        }
+        let big_endian = match head.get(1)? {
+            1 => true,
+            2 => false,
+            _ => return None,
+        };
+        let u16_at = |b: [u8; 2]| {
+            if big_endian {
+                u16::from_be_bytes(b)
+            } else {
+                u16::from_le_bytes(b)
+            }
+        };
+        let u32_at = |b: [u8; 4]| {
+            if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let variables = u64::from(u16_at(head.get(4..6)?.try_into().ok()?));
+        let observations = u64::from(u32_at(head.get(6..10)?.try_into().ok()?));
+        Some(Binary {
+            release,
+            big_endian,
+            variables,
+            observations,
+        })
+    }
+
+    /// Walks descriptors, expansion fields and data to the value labels, and checks each table's length. A file too
+    /// short for its descriptors or data is left to the library (it reports truncation itself).
+    fn check(&self, file: &mut File, size: u64) -> Result<(), String> {
+        let mut walk = Walk {
+            file,
+            size,
+            big_endian: self.big_endian,
+        };
+        let k = self.variables;
+        let format_width = if self.release >= 114 { 49 } else { 12 };
+        // typlist, varlist, srtlist, fmtlist, lbllist, variable labels.
+        let types_at = Self::HEADER;
+        let descriptors = k + 33 * k + 2 * (k + 1) + format_width * k + 33 * k + 81 * k;
+        if types_at + descriptors > size {
+            return Ok(());
+        }
+        walk.seek(types_at)?;
+        let mut types = vec![0u8; k as usize];
+        walk.file
+            .read_exact(&mut types)
+            .map_err(|e| e.to_string())?;
+        walk.seek(types_at + descriptors)?;
+        // Expansion fields: (type byte, length, contents) up to a type 0 of length 0.
+        loop {
+            let from = walk.position()?;
+            let kind = walk.bytes::<1>()?[0];
+            let len = walk.u32()?;
+            if kind == 0 && len == 0 {
+                break;
+            }
+            walk.skip("expansion field", from, len)?;
+        }
+        let width: u64 = types
+            .iter()
+            .map(|&t| match t {
+                251 => 1,
+                252 => 2,
+                253 | 254 => 4,
+                255 => 8,
+                n => u64::from(n),
+            })
+            .sum();
+        let data_at = walk.position()?;
+        let Some(labels_at) = width
+            .checked_mul(self.observations)
+            .and_then(|d| d.checked_add(data_at))
+            .filter(|&at| at <= size)
+        else {
+            return Ok(());
+        };
+        walk.seek(labels_at)?;
+        // Value-label tables to the end of the file: length, name (33 bytes), 3 bytes of padding, table.
+        while walk.position()? < size {
+            let from = walk.position()?;
+            let len = walk.u32()?;
+            walk.skip("value-label name", from, 36)?;
+            walk.table(from, len)?;
+        }
+        Ok(())
+    }
 }
 
 /// What the header says about a release 117+ file.
@@ -212,26 +325,39 @@ impl Walk<'_> {
             }
             let len = self.u32()?;
             self.skip("value-label name", from, name + 3)?;
-            let start = self.position()?;
-            if len < 8 {
-                return Err(format!(
-                    "the value-label table at byte {from} declares {len} bytes, fewer than its counts take"
-                ));
-            }
-            let entries = self.u32()?;
-            let text = self.u32()?;
-            // n offsets and n values (4 bytes each), then the text.
-            let needed = 8 + entries * 8 + text;
-            if needed > len {
-                return Err(format!(
-                    "the value-label table at byte {from} declares {entries} entries and {text} bytes of text, \
-                     more than its {len} bytes hold"
-                ));
-            }
-            self.seek(start)?;
-            self.skip("value-label table", from, len)?;
+            self.table(from, len)?;
             self.expect(b"</lbl>")?;
         }
+    }
+
+    /// One value-label table of `len` bytes starting here (its header began at `from`): entry count and text length
+    /// must fit in it, and it in the file.
+    fn table(&mut self, from: u64, len: u64) -> Result<(), String> {
+        let start = self.position()?;
+        if len < 8 {
+            return Err(format!(
+                "the value-label table at byte {from} declares {len} bytes, fewer than its counts take"
+            ));
+        }
+        let left = self.size.saturating_sub(start);
+        if len > left {
+            return Err(format!(
+                "the value-label table at byte {from} declares {len} bytes but the file has {left} left; the file \
+                 is damaged or not what it says"
+            ));
+        }
+        let entries = self.u32()?;
+        let text = self.u32()?;
+        // n offsets and n values (4 bytes each), then the text.
+        let needed = 8 + entries * 8 + text;
+        if needed > len {
+            return Err(format!(
+                "the value-label table at byte {from} declares {entries} entries and {text} bytes of text, more \
+                 than its {len} bytes hold"
+            ));
+        }
+        self.seek(start)?;
+        self.skip("value-label table", from, len)
     }
 }
 
@@ -292,11 +418,39 @@ mod tests {
         assert!(err.contains("declares 1073741824 entries"), "{err}");
     }
 
+    fn corpus(name: &str) -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus/stata")
+            .join(name);
+        std::fs::read(path).unwrap()
+    }
+
+    /// Releases 114 and 115 (pandas, R foreign, pyreadstat) pass; a value-label length or entry count past the end
+    /// of a 115 file is refused with its offset (the table of `q10` starts at byte 1566).
+    #[test]
+    fn binary_releases_are_walked_to_their_value_labels() {
+        for name in ["pandas_114.dta", "foreign_cp1256.dta", "pyreadstat_v12.dta"] {
+            check_bytes(&corpus(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let mut bytes = corpus("pyreadstat_v12.dta");
+        bytes[1566..1570].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+        let err = check_bytes(&bytes).unwrap_err().to_string();
+        assert!(
+            err.contains("value-label table at byte 1566 declares 2147483632 bytes"),
+            "{err}"
+        );
+        let mut bytes = corpus("pyreadstat_v12.dta");
+        bytes[1566 + 40..1566 + 44].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+        let err = check_bytes(&bytes).unwrap_err().to_string();
+        assert!(err.contains("declares 1073741824 entries"), "{err}");
+    }
+
     #[test]
     fn truncated_and_random_files_give_errors_or_pass_never_panic() {
-        let bytes = fixture();
-        for cut in (0..bytes.len()).step_by(7) {
-            let _ = check_bytes(&bytes[..cut]);
+        for bytes in [fixture(), corpus("pyreadstat_v12.dta")] {
+            for cut in (0..bytes.len()).step_by(7) {
+                let _ = check_bytes(&bytes[..cut]);
+            }
         }
     }
 }
