@@ -65,8 +65,8 @@ pub enum IngestError {
     UnsupportedFormat { file: PathBuf, format: String },
 
     #[error(
-        "{file}: source column `{column}` (mapped to harmonised column `{harmonised}`) is not in the header (the \
-         header has {header_len} columns; {hint}); check the spelling in the country config or ask for the column"
+        "{file}: source column `{column}` (mapped to harmonised column `{harmonised}`) is not in the header (header \
+         columns: {header_len}; {hint}); check the spelling in the country config or ask for the column"
     )]
     MissingColumn {
         file: PathBuf,

@@ -534,7 +534,7 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(
-            err.contains("header has 4 columns; header position 3 holds the name")
+            err.contains("header columns: 4; header position 3 holds the name")
                 && !err.contains("Smith")
                 && !err.contains("0812"),
             "{err}"
