@@ -103,7 +103,9 @@ pub enum IngestError {
         message: String,
     },
 
-    #[error("{file}: row {row}, column `{column}`: {message} (value `{value}`)")]
+    /// A problem with one cell; the message names the position, never the cell's content (`value` is kept for
+    /// callers that need it, e.g. a code of a mapped column, and is not part of the message).
+    #[error("{file}: row {row}, column `{column}`: {message}")]
     Cell {
         file: PathBuf,
         /// 1-based data row (the header is not counted).
