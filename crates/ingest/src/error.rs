@@ -10,6 +10,18 @@ pub enum IngestError {
     )]
     NotFound { file: PathBuf },
 
+    #[error(
+        "{file}: is a {kind}, not a regular file; dh reads only regular files: put the delivery itself in the raw \
+         folder"
+    )]
+    NotRegular { file: PathBuf, kind: &'static str },
+
+    #[error(
+        "{file}: is a symbolic link whose target lies outside the raw folder; copy the delivery into the raw folder \
+         (or set DH_ALLOW_LINKS_OUTSIDE_RAW=1 to follow such links)"
+    )]
+    OutsideRaw { file: PathBuf },
+
     #[error("{file}: cannot read: {source}")]
     Io {
         file: PathBuf,
@@ -53,15 +65,16 @@ pub enum IngestError {
     UnsupportedFormat { file: PathBuf, format: String },
 
     #[error(
-        "{file}: source column `{column}` (mapped to harmonised column `{harmonised}`) is not in the header; \
-         check the spelling in the country config or ask for the column (header has {header_len} columns{sample})"
+        "{file}: source column `{column}` (mapped to harmonised column `{harmonised}`) is not in the header (header \
+         columns: {header_len}; {hint}); check the spelling in the country config or ask for the column"
     )]
     MissingColumn {
         file: PathBuf,
         column: String,
         harmonised: String,
         header_len: usize,
-        sample: String,
+        /// Where to look, by position and count only: header cells of a file without a header row are data.
+        hint: String,
     },
 
     #[error(
@@ -90,7 +103,9 @@ pub enum IngestError {
         message: String,
     },
 
-    #[error("{file}: row {row}, column `{column}`: {message} (value `{value}`)")]
+    /// A problem with one cell; the message names the position, never the cell's content (`value` is kept for
+    /// callers that need it, e.g. a code of a mapped column, and is not part of the message).
+    #[error("{file}: row {row}, column `{column}`: {message}")]
     Cell {
         file: PathBuf,
         /// 1-based data row (the header is not counted).

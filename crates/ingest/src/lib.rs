@@ -13,7 +13,9 @@
 
 pub mod encoding;
 pub mod error;
+pub mod message;
 pub mod readers;
+pub mod source;
 pub mod table;
 
 use std::path::Path;
@@ -26,8 +28,11 @@ pub use table::{
 };
 
 /// Reads the delivery file at `path` (the country's raw folder joined with `delivery.file`) with the reader for its
-/// format, keeping only the source columns the delivery maps onto harmonised columns.
+/// format, keeping only the source columns the delivery maps onto harmonised columns. Anything but a regular file
+/// (a FIFO, a device such as `/dev/zero` behind a link, a directory) is refused before it is opened
+/// ([`source::check_regular`]).
 pub fn read_delivery(path: &Path, delivery: &Delivery) -> Result<RawTable, IngestError> {
+    source::check_regular(path)?;
     let keep = ColumnSelection::for_delivery(delivery);
     readers::reader_for(delivery.format, path)?.read(path, delivery, &keep)
 }
@@ -46,7 +51,7 @@ mod tests {
         identifiers: &[&str],
     ) -> Delivery {
         Delivery {
-            encoding: encoding,
+            encoding,
             delimiter: delimiter.into(),
             identifiers: identifiers.iter().map(|s| s.to_string()).collect(),
             columns: mapped

@@ -300,22 +300,12 @@ impl RawTableBuilder {
         for (source, harmonised) in keep.sources() {
             let count = header.iter().filter(|h| h.as_str() == source).count();
             if count == 0 {
-                let shown: Vec<&str> = header.iter().take(12).map(String::as_str).collect();
-                let sample = if header.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        ": {}{}",
-                        shown.join(", "),
-                        if header.len() > 12 { ", ..." } else { "" }
-                    )
-                };
                 return Err(IngestError::MissingColumn {
                     file: file.to_path_buf(),
                     column: source.to_string(),
                     harmonised: harmonised.join(", "),
                     header_len: header.len(),
-                    sample,
+                    hint: missing_column_hint(&header, keep, source),
                 });
             }
             if count > 1 {
@@ -402,9 +392,10 @@ impl RawTableBuilder {
         }
     }
 
-    /// Records a warning (see [`RawTable::warnings`]); it must name places, never cell contents.
+    /// Records a warning (see [`RawTable::warnings`]); it must name places, never cell contents. Capped like every
+    /// message ([`crate::message::cap`]): warnings go to the manifest and the report.
     pub fn warn(&mut self, message: impl Into<String>) {
-        self.table.warnings.push(message.into());
+        self.table.warnings.push(crate::message::cap(message));
     }
 
     /// Whether the source column is kept (readers skip decoding columns that are not).
@@ -414,6 +405,42 @@ impl RawTableBuilder {
 
     pub fn finish(self) -> RawTable {
         self.table
+    }
+}
+
+/// What a missing-column error says about the header, by position and count only (never a header cell: in a file
+/// without a header row they are a respondent's data, and unmapped columns may be identifiers).
+fn missing_column_hint(header: &[String], keep: &ColumnSelection, source: &str) -> String {
+    let wanted = keep.sources().count();
+    let found = keep
+        .sources()
+        .filter(|(s, _)| header.iter().any(|h| h == s))
+        .count();
+    let folded = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let near: Vec<String> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| folded(h) == folded(source))
+        .map(|(i, _)| (i + 1).to_string())
+        .take(3)
+        .collect();
+    if !near.is_empty() {
+        format!(
+            "header position {} holds the name in other case or spacing",
+            near.join(", ")
+        )
+    } else if found == 0 {
+        format!(
+            "none of the {wanted} mapped source columns is in it: the file may have no header row, or \
+             `header_row` points at another row"
+        )
+    } else {
+        format!("{found} of the {wanted} mapped source columns were found")
     }
 }
 
@@ -472,6 +499,15 @@ mod tests {
     }
 
     #[test]
+    fn warnings_are_capped() {
+        let keep = ColumnSelection::all(["id"].into_iter());
+        let mut b = RawTableBuilder::new(Path::new("f.csv"), vec!["id".into()], &keep).unwrap();
+        b.warn("x".repeat(1_000_000));
+        let t = b.finish();
+        assert!(t.warnings[0].len() < crate::message::MAX_MESSAGE_CHARS + 60);
+    }
+
+    #[test]
     fn builder_rejects_missing_and_duplicate_columns() {
         let keep = ColumnSelection::all(["id"].into_iter());
         let err = RawTableBuilder::new(Path::new("f.csv"), vec!["x".into()], &keep)
@@ -479,6 +515,28 @@ mod tests {
             .unwrap();
         assert!(
             matches!(err, IngestError::MissingColumn { ref column, .. } if column == "id"),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("none of the 1 mapped"), "{text}");
+        let keep2 = ColumnSelection::all(["id", "age"].into_iter());
+        let err = RawTableBuilder::new(
+            Path::new("f.csv"),
+            vec![
+                "Jo Smith".into(),
+                "0812345678".into(),
+                " A ge ".into(),
+                "id".into(),
+            ],
+            &keep2,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("header columns: 4; header position 3 holds the name")
+                && !err.contains("Smith")
+                && !err.contains("0812"),
             "{err}"
         );
         let err = RawTableBuilder::new(Path::new("f.csv"), vec!["id".into(), "id".into()], &keep)

@@ -222,6 +222,7 @@ fn worksheet(
     path: &Path,
     sheet: &str,
 ) -> Result<calamine::Range<calamine::Data>, IngestError> {
+    dh_ingest::readers::xlsx::check_dense(path, sheet)?;
     workbook
         .worksheet_range(sheet)
         .map_err(|e| xlsx_error(path, format!("worksheet `{sheet}`: {e}")))

@@ -1,5 +1,7 @@
 //! Which of a country's configured tables were delivered (`delivered = false` marks a table the country did not
-//! deliver at all) and which delivered files are missing. An undelivered table is never read, hashed, normalised
+//! deliver at all) and which delivered files are missing or unusable: only regular files inside the raw folder are read
+//! (a FIFO, a device, a directory, or a symbolic link whose target leaves the raw folder fail their country, unless
+//! [`ALLOW_LINKS_OUTSIDE_ENV`] allows such links). An undelivered table is never read, hashed, normalised
 //! or written: it has no normalised part and no ledger row, the manifest lists it under the country's
 //! `not_delivered`, and its indicators are flagged `not_collected`. A delivered table whose file is missing fails
 //! the country (`dh run`) or is listed with every other missing file (`dh validate`).
@@ -37,28 +39,107 @@ pub fn delivered_config(config: &CountryConfig) -> Cow<'_, CountryConfig> {
     Cow::Owned(only)
 }
 
-/// Delivered tables whose file does not exist (or is not a file): table and path, in table order.
-pub fn missing_files(config: &CountryConfig, raw_dir: &Path) -> Vec<(String, PathBuf)> {
+/// Environment variable that, set to `1`, lets a delivery be a symbolic link whose target lies outside the raw
+/// folder (e.g. a raw folder of links into an agency's share). Unset, such a link fails its country.
+pub const ALLOW_LINKS_OUTSIDE_ENV: &str = "DH_ALLOW_LINKS_OUTSIDE_RAW";
+
+/// Why a delivered table's file cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileProblem {
+    /// Nothing at the path (or a link to nothing).
+    Missing,
+    /// Not a regular file: a FIFO, a device, a socket or a directory (named).
+    NotRegular(&'static str),
+    /// A link (or `..` in `file`) whose target lies outside the raw folder, not allowed by
+    /// [`ALLOW_LINKS_OUTSIDE_ENV`].
+    OutsideRaw,
+}
+
+/// A delivered table whose file cannot be read, found from the file's metadata without opening it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnusableFile {
+    pub table: String,
+    pub path: PathBuf,
+    pub problem: FileProblem,
+}
+
+impl UnusableFile {
+    /// What is wrong with the file and what to do, without the path.
+    pub fn describe(&self) -> String {
+        match self.problem {
+            FileProblem::Missing => format!(
+                "file of table `{}` not found; put it there, fix `file` in the country config, or set \
+                 `delivered = false` if the country did not deliver this table",
+                self.table
+            ),
+            FileProblem::NotRegular(kind) => format!(
+                "file of table `{}` is a {kind}, not a regular file; dh reads only regular files: put the delivery \
+                 itself there",
+                self.table
+            ),
+            FileProblem::OutsideRaw => format!(
+                "file of table `{}` resolves to a place outside the raw folder (a symbolic link or `..`); copy the \
+                 delivery into the raw folder, or set {ALLOW_LINKS_OUTSIDE_ENV}=1 to follow such links",
+                self.table
+            ),
+        }
+    }
+}
+
+/// Whether links leaving the raw folder are followed ([`ALLOW_LINKS_OUTSIDE_ENV`] is `1`).
+pub fn links_outside_allowed() -> bool {
+    std::env::var(ALLOW_LINKS_OUTSIDE_ENV).is_ok_and(|v| v.trim() == "1")
+}
+
+/// Delivered tables whose file is missing, is not a regular file (a FIFO, a device such as `/dev/zero` behind a
+/// link, a directory) or, unless `allow_outside`, resolves outside `raw_dir`: table, path and problem, in table
+/// order. Only metadata is read, so a FIFO is never opened.
+pub fn unusable_files(
+    config: &CountryConfig,
+    raw_dir: &Path,
+    allow_outside: bool,
+) -> Vec<UnusableFile> {
     let iso3 = config.country.iso3.as_str();
     delivered(config)
-        .map(|(table, d)| (table.clone(), delivery_path(raw_dir, iso3, &d.file)))
-        .filter(|(_, path)| !path.is_file())
+        .filter_map(|(table, d)| {
+            let path = delivery_path(raw_dir, iso3, &d.file);
+            let problem = match std::fs::metadata(&path) {
+                Err(_) => FileProblem::Missing,
+                Ok(meta) if !meta.is_file() => {
+                    FileProblem::NotRegular(dh_ingest::source::kind_of(&meta))
+                }
+                Ok(_) if allow_outside => return None,
+                Ok(_) => match dh_ingest::source::resolves_inside(&path, raw_dir) {
+                    Ok(true) => return None,
+                    Ok(false) => FileProblem::OutsideRaw,
+                    Err(_) => FileProblem::Missing,
+                },
+            };
+            Some(UnusableFile {
+                table: table.clone(),
+                path,
+                problem,
+            })
+        })
         .collect()
 }
 
-/// One message naming every missing file of a country and what to do.
-pub fn missing_files_message(missing: &[(String, PathBuf)]) -> String {
+/// [`unusable_files`] with the link policy of the environment ([`links_outside_allowed`]).
+pub fn missing_files(config: &CountryConfig, raw_dir: &Path) -> Vec<UnusableFile> {
+    unusable_files(config, raw_dir, links_outside_allowed())
+}
+
+/// One message naming every unusable file of a country and what to do.
+pub fn missing_files_message(missing: &[UnusableFile]) -> String {
     let list: Vec<String> = missing
         .iter()
-        .map(|(table, path)| format!("{} (table `{table}`)", path.display()))
+        .map(|f| format!("{}: {}", f.path.display(), f.describe()))
         .collect();
     format!(
-        "{} delivery file{} not found: {}; put the file{} there, fix `file` in the country config, or set \
-         `delivered = false` for a table the country did not deliver",
+        "{} delivery file{} cannot be read: {}",
         missing.len(),
         if missing.len() == 1 { "" } else { "s" },
-        list.join(", "),
-        if missing.len() == 1 { "" } else { "s" },
+        list.join("; "),
     )
 }
 
@@ -101,16 +182,76 @@ mod tests {
             .get_mut("police_cases")
             .unwrap_or_else(|| panic!("police_cases"))
             .delivered = false;
-        let missing = missing_files(&c, dir.path());
-        let tables: Vec<&str> = missing.iter().map(|(t, _)| t.as_str()).collect();
+        let missing = unusable_files(&c, dir.path(), false);
+        let tables: Vec<&str> = missing.iter().map(|f| f.table.as_str()).collect();
         assert_eq!(tables.len(), c.deliveries.len() - 2, "{tables:?}");
         assert!(!tables.contains(&"child_survey") && !tables.contains(&"police_cases"));
+        assert!(missing.iter().all(|f| f.problem == FileProblem::Missing));
         let message = missing_files_message(&missing);
         assert!(
-            message.starts_with(&format!("{} delivery files not found", tables.len()))
-                && message.contains("table `caregiver_survey`")
+            message.starts_with(&format!("{} delivery files cannot be read", tables.len()))
+                && message.contains("table `caregiver_survey` not found")
                 && message.contains("delivered = false"),
             "{message}"
         );
+    }
+
+    /// A FIFO, a link to `/dev/zero` and a link to `/etc/passwd` are found from metadata (the FIFO is never opened,
+    /// so this returns at once); a link inside the raw folder is fine, and the outside link only when allowed.
+    #[cfg(unix)]
+    #[test]
+    fn special_files_and_links_leaving_the_raw_folder_are_unusable() {
+        let c = config();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let tha = dir.path().join("THA");
+        std::fs::create_dir_all(&tha).unwrap_or_else(|e| panic!("{e}"));
+        let real = tha.join("real.bin");
+        std::fs::write(&real, "x").unwrap_or_else(|e| panic!("{e}"));
+        let file = |t: &str| tha.join(&c.deliveries[t].file);
+        let ok = |r: std::io::Result<()>| r.unwrap_or_else(|e| panic!("{e}"));
+        let status = std::process::Command::new("mkfifo")
+            .arg(file("child_survey"))
+            .status()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success());
+        ok(std::os::unix::fs::symlink(
+            "/dev/zero",
+            file("caregiver_survey"),
+        ));
+        ok(std::os::unix::fs::symlink(
+            "/etc/passwd",
+            file("frontline_survey"),
+        ));
+        ok(std::os::unix::fs::symlink(&real, file("police_cases")));
+        let found = |allow: bool| -> Vec<(String, FileProblem)> {
+            unusable_files(&c, dir.path(), allow)
+                .into_iter()
+                .filter(|f| f.problem != FileProblem::Missing)
+                .map(|f| (f.table, f.problem))
+                .collect()
+        };
+        let mut strict = found(false);
+        strict.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            strict,
+            vec![
+                (
+                    "caregiver_survey".to_string(),
+                    FileProblem::NotRegular("character device")
+                ),
+                (
+                    "child_survey".to_string(),
+                    FileProblem::NotRegular("named pipe (FIFO)")
+                ),
+                ("frontline_survey".to_string(), FileProblem::OutsideRaw),
+            ]
+        );
+        assert_eq!(found(true).len(), 2, "{:?}", found(true));
+        let message = missing_files_message(&unusable_files(&c, dir.path(), false));
+        assert!(
+            message.contains("named pipe") && message.contains(ALLOW_LINKS_OUTSIDE_ENV),
+            "{message}"
+        );
+        assert!(!message.contains("root:"), "{message}");
     }
 }

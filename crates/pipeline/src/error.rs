@@ -94,7 +94,7 @@ impl CountryError {
         CountryError {
             country: country.to_string(),
             stage: stage.to_string(),
-            message: message.into(),
+            message: dh_ingest::message::cap(message.into()),
             io_fault: false,
         }
     }

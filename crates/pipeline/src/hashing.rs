@@ -12,9 +12,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Lower-case hex SHA-256 of a file's contents, read in chunks (the file is never held in memory whole).
+/// Lower-case hex SHA-256 of a regular file's contents, read in chunks (the file is never held in memory whole).
+/// Anything else (a FIFO, which would block the open, or a device such as `/dev/zero` behind a link, which would be
+/// read forever) is refused from its metadata before it is opened.
 pub fn sha256_file(path: &Path) -> Result<String, PipelineError> {
-    let mut file = std::fs::File::open(path).map_err(|e| PipelineError::io(path, e))?;
+    let (mut file, _) = dh_ingest::source::open_regular(path).map_err(|e| match e {
+        dh_ingest::IngestError::Io { source, .. } => PipelineError::io(path, source),
+        other => PipelineError::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+        ),
+    })?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -75,6 +83,26 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let err = sha256_file(&fifo).unwrap_err().to_string();
+        assert!(err.contains("named pipe"), "{err}");
+        let zero = dir.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let err = sha256_file(&zero).unwrap_err().to_string();
+        assert!(err.contains("character device"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod layout;
 pub mod links;
 pub mod manifest;
 pub mod memory;
+pub mod message;
 pub mod parquet_out;
 pub mod progress;
 pub mod run;

@@ -65,8 +65,18 @@ pub struct Problem {
     pub rows: u64,
 }
 
+/// One line per problem, cut to [`dh_ingest::message::MAX_MESSAGE_CHARS`] (control characters escaped).
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut line = String::new();
+        self.write_line(&mut line)?;
+        f.write_str(&dh_ingest::message::cap(line))
+    }
+}
+
+impl Problem {
+    fn write_line(&self, f: &mut String) -> std::fmt::Result {
+        use std::fmt::Write as _;
         write!(f, "{}: {}", self.country, self.file)?;
         match self.kind {
             ProblemKind::Config => {
@@ -208,18 +218,20 @@ fn check_deliveries(
     if !missing.is_empty() {
         let problems = missing
             .into_iter()
-            .map(|(table, path)| Problem {
+            .map(|f| Problem {
                 country: iso3.to_string(),
                 kind: ProblemKind::Delivery,
-                file: path.display().to_string(),
+                file: f.path.display().to_string(),
                 line: 0,
                 column: String::new(),
                 value: String::new(),
-                code: "missing_file".to_string(),
-                message: format!(
-                    "file of table `{table}` not found; put it there, fix `file` in the country config, or set \
-                     `delivered = false` if the country did not deliver this table"
-                ),
+                code: match f.problem {
+                    crate::deliveries::FileProblem::Missing => "missing_file",
+                    crate::deliveries::FileProblem::NotRegular(_) => "not_regular_file",
+                    crate::deliveries::FileProblem::OutsideRaw => "outside_raw_folder",
+                }
+                .to_string(),
+                message: f.describe(),
                 rows: 0,
             })
             .collect();
@@ -436,6 +448,28 @@ mod tests {
             "THA: child.csv: row 1, column `RESP_ID`, value `TH-0042`: shared by 2 rows [duplicate_id]"
         );
         assert_eq!(found[1].value, "19");
+    }
+
+    #[test]
+    fn printed_problems_are_capped_and_escape_control_characters() {
+        let p = Problem {
+            country: "THA".into(),
+            kind: ProblemKind::Delivery,
+            file: "raw/THA/child.csv".into(),
+            line: 0,
+            column: String::new(),
+            value: String::new(),
+            code: "read".into(),
+            message: "\0".repeat(1_000_000),
+            rows: 0,
+        };
+        let text = p.to_string();
+        assert!(
+            text.chars().count() < dh_ingest::message::MAX_MESSAGE_CHARS + 60,
+            "{}",
+            text.len()
+        );
+        assert!(text.starts_with("THA: raw/THA/child.csv: \\u{0}") && !text.contains('\0'));
     }
 
     #[test]

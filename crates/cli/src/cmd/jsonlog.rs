@@ -1,6 +1,7 @@
 //! `--log-format json`: one JSON object per line on stderr for each event of a run (`run_started`,
 //! `stage_started`, `country_finished`, `run_finished`), with `level`, `event`, `country`, `stage`, `rows`,
-//! `quarantined`, `duration_ms` where they apply. For log collectors (journald, Loki, CloudWatch).
+//! `quarantined`, `duration_ms` where they apply. For log collectors (journald, Loki, CloudWatch). Error texts are
+//! capped like every stored message ([`dh_pipeline::message::cap`]).
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -79,7 +80,7 @@ impl RunObserver for JsonLog {
             "rows": rows_written,
             "quarantined": rows_quarantined,
             "duration_ms": started.map(|s| s.elapsed().as_millis() as u64).unwrap_or(0),
-            "error": error,
+            "error": error.map(dh_pipeline::message::cap),
         }));
     }
 }

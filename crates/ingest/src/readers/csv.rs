@@ -29,22 +29,77 @@ impl DeliveryReader for CsvReader {
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
         let delimiter = delimiter_byte(path, &delivery.delimiter)?;
-        let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => IngestError::NotFound {
-                file: path.to_path_buf(),
-            },
-            _ => IngestError::Io {
-                file: path.to_path_buf(),
-                source,
-            },
-        })?;
+        let bytes = crate::source::read_regular(path)?;
         let text = decode(path, &bytes, delivery.encoding)?;
+        check_record_lengths(path, text.as_bytes(), delimiter, MAX_RECORD_BYTES)?;
         let layout = Layout {
             header_row: delivery.header_row,
             skip_rows: delivery.skip_rows,
         };
         parse_layout(path, text.as_bytes(), delimiter, keep, layout)
     }
+}
+
+/// Longest record (all its fields, in bytes of UTF-8) read; a longer one is an error naming its line, so that a
+/// single huge field (a file whose line breaks are not recognised, a 1 GB cell) is refused before the parser's
+/// buffers and the column text are sized by it.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// [`IngestError::Csv`] naming the line where the first record longer than `max` bytes starts. Records are found as
+/// the parser finds them: a quote opens a quoted field only at the start of a field, `""` inside it is a quote, and a
+/// line break inside a quoted field does not end the record.
+pub fn check_record_lengths(
+    path: &Path,
+    text: &[u8],
+    delimiter: u8,
+    max: usize,
+) -> Result<(), IngestError> {
+    let mut start = 0usize;
+    let mut line = 1u64;
+    let mut start_line = 1u64;
+    let mut field_start = true;
+    let mut quoted = false;
+    let mut i = 0usize;
+    while i < text.len() {
+        let b = text[i];
+        if quoted {
+            if b == b'"' {
+                if text.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            } else if b == b'\n' {
+                line += 1;
+            }
+        } else if b == b'"' && field_start {
+            quoted = true;
+            field_start = false;
+        } else if b == delimiter {
+            field_start = true;
+        } else if b == b'\n' || b == b'\r' {
+            if b == b'\n' {
+                line += 1;
+            }
+            start = i + 1;
+            start_line = line;
+            field_start = true;
+        } else {
+            field_start = false;
+        }
+        if i + 1 - start > max {
+            return Err(IngestError::Csv {
+                file: path.to_path_buf(),
+                line: start_line,
+                message: format!(
+                    "the record starting on this line is longer than {max} bytes (a line break the parser does not \
+                     recognise, an unclosed quote, or a huge cell); check the file's line breaks and quoting"
+                ),
+            });
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// The configured delimiter as one byte. `\t` may also be written as `tab` or the two characters `\t`.
@@ -301,6 +356,24 @@ mod tests {
         let err =
             parse_layout(Path::new("f"), text, b',', &keep(&["id"]), layout(1, 0)).unwrap_err();
         assert!(matches!(err, IngestError::MissingColumn { .. }), "{err}");
+    }
+
+    #[test]
+    fn records_longer_than_the_cap_are_refused_naming_their_line() {
+        let p = Path::new("f.csv");
+        let text = b"id,note\n1,\"a,\"\"b\"\"\nc\"\n2,xxxxxxxxxxxxxxxxxxxx\n3,y\n";
+        assert!(check_record_lengths(p, text, b',', 25).is_ok());
+        let err = check_record_lengths(p, text, b',', 20).unwrap_err();
+        assert!(
+            matches!(err, IngestError::Csv { line: 4, .. }) && !err.to_string().contains("xxx"),
+            "{err}"
+        );
+        // A quote inside an unquoted field is a character, not the start of a quoted field.
+        assert!(check_record_lengths(p, b"a,5\" screen\nb,c\n", b',', 12).is_ok());
+        // No recognised line break: the whole file is one record.
+        let one = "id,name\x1e1,Jo\x1e".repeat(100);
+        let err = check_record_lengths(p, one.as_bytes(), b',', 1000).unwrap_err();
+        assert!(matches!(err, IngestError::Csv { line: 1, .. }), "{err}");
     }
 
     #[test]

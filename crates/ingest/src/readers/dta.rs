@@ -22,6 +22,12 @@
 //! windows-1252, Stata's own code page before release 118, with a warning naming the variable. The library decodes
 //! releases up to 117 as windows-1252 (lossless: every byte is its own character), from which the rule recovers the
 //! bytes; releases 118+ strictly as UTF-8, and when that fails the file is read again as windows-1252 for the rule.
+//!
+//! **Bounds.** The library allocates whatever a length field declares before reading it; for releases 113-119 every
+//! characteristic, long string and value-label table is first checked against the file's real size (module
+//! `bounds`), so a damaged or hostile length is an error naming its byte offset, not an allocation of gigabytes.
+
+mod bounds;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -84,6 +90,7 @@ impl DeliveryReader for DtaFileReader {
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
         ensure_exists(path)?;
+        bounds::check(path)?;
         // First as the release says (UTF-8 from 118, strictly decoded, the fast path); if that meets text that is not
         // UTF-8, again with every string read as windows-1252 so that the rule can re-decode its bytes.
         match read_pass(path, delivery, keep, false) {

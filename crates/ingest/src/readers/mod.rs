@@ -39,14 +39,9 @@ pub fn reader_for(format: Format, path: &Path) -> Result<&'static dyn DeliveryRe
     })
 }
 
-/// [`IngestError::NotFound`] unless `path` exists (the binary-format readers check first, so a missing file is named
-/// as such rather than as whatever their library makes of it).
+/// [`IngestError::NotFound`] unless `path` exists, [`IngestError::NotRegular`] unless it is a regular file (the
+/// binary-format readers check first, so a missing file is named as such rather than as whatever their library
+/// makes of it, and a FIFO or device is never handed to a library that would block on it or read it forever).
 pub(crate) fn ensure_exists(path: &Path) -> Result<(), IngestError> {
-    if path.exists() {
-        Ok(())
-    } else {
-        Err(IngestError::NotFound {
-            file: path.to_path_buf(),
-        })
-    }
+    crate::source::check_regular(path).map(|_| ())
 }

@@ -36,7 +36,13 @@
 //! with a leading blank (`<v> 41</v>`, which Excel and openpyxl read as 41). The sheet is then read again from a copy
 //! of the workbook in which such values are trimmed (module `repair`); a cell that still cannot be read is an
 //! [`IngestError::UnreadableCell`] naming sheet and cell, never its content.
+//!
+//! **Bounds.** Before calamine opens a workbook, every member is decompressed once as a stream and measured (module
+//! `bounds`): a member expanding more than 250 times, a workbook expanding beyond 1 GiB (`DH_XLSX_MAX_UNCOMPRESSED_MB`
+//! overrides it) or a shared-string table declaring more strings than it holds is an [`IngestError::Format`], so
+//! nothing is allocated from a size the archive merely declares.
 
+mod bounds;
 mod repair;
 
 use std::fmt::Write;
@@ -66,6 +72,7 @@ impl DeliveryReader for XlsxReader {
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
         ensure_exists(path)?;
+        bounds::check(path, bounds::max_uncompressed())?;
         let sheet = load_sheet(path, delivery.sheet.as_deref())?;
         build_table(path, &sheet, delivery, keep)
     }
@@ -83,6 +90,7 @@ pub struct SheetSummary {
 /// the data). Reads cell values only to size the sheets; nothing is kept.
 pub fn sheets(path: &Path) -> Result<Vec<SheetSummary>, IngestError> {
     ensure_exists(path)?;
+    bounds::check(path, bounds::max_uncompressed())?;
     let names = open(path)?.sheet_names();
     let mut out = Vec::new();
     for name in names {
@@ -102,6 +110,39 @@ pub fn sheets(path: &Path) -> Result<Vec<SheetSummary>, IngestError> {
         });
     }
     Ok(out)
+}
+
+/// Most cells a worksheet's rectangle (first to last used row, first to last used column) may span for
+/// [`check_dense`]: a dense grid of calamine cells costs about 32 bytes each.
+pub const MAX_DENSE_CELLS: u64 = 20_000_000;
+
+/// Refuses a worksheet whose used rectangle spans more than [`MAX_DENSE_CELLS`] cells, before a caller lays it out
+/// densely (calamine's `worksheet_range` allocates the whole rectangle: one cell at XFD1048576 asked for 512 GiB).
+/// Reads the sheet sparsely (its cells only) to measure it; the error names the corners, never a cell's content.
+pub fn check_dense(path: &Path, sheet: &str) -> Result<(), IngestError> {
+    ensure_exists(path)?;
+    bounds::check(path, bounds::max_uncompressed())?;
+    let loaded = load_sheet(path, Some(sheet))?;
+    let span = |f: fn(&(u32, u32, Data)) -> u32| {
+        let lo = loaded.cells.iter().map(f).min().unwrap_or(0);
+        let hi = loaded.cells.iter().map(f).max().unwrap_or(0);
+        (lo, hi)
+    };
+    let (r0, r1) = span(|c| c.0);
+    let (c0, c1) = span(|c| c.1);
+    let cells = (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1);
+    if !loaded.cells.is_empty() && cells > MAX_DENSE_CELLS {
+        return Err(format_error(
+            path,
+            format!(
+                "worksheet `{sheet}` spans {}:{} ({cells} cells), more than the {MAX_DENSE_CELLS} cells laid out at \
+                 once; delete the stray cells far from the table and save the file again",
+                cell_name(r0, c0),
+                cell_name(r1, c1)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The non-empty cells of one worksheet, in (row, column) order, with what the table builder needs besides.

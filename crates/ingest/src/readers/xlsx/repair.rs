@@ -202,7 +202,8 @@ fn read_part<R: Read + std::io::Seek>(
     if file.size() > max {
         return None;
     }
-    let mut out = Vec::with_capacity(file.size() as usize);
+    // Not the declared size, which may lie: what is read, at most `max`.
+    let mut out = Vec::new();
     file.take(max).read_to_end(&mut out).ok()?;
     Some(out)
 }

@@ -634,3 +634,115 @@ fn random_layouts_never_panic() {
         }
     }
 }
+
+/// `bytes` (a workbook) with a member added, deflated.
+fn with_member(bytes: Vec<u8>, name: &str, body: &[u8]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new_append(std::io::Cursor::new(bytes)).unwrap();
+    zip.start_file(name, SimpleFileOptions::default()).unwrap();
+    zip.write_all(body).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+fn id_sheet(extra_rows: &str) -> Vec<u8> {
+    workbook(
+        &[(
+            "Data",
+            &format!("{}{extra_rows}", row(1, &[s("A1", "id")])),
+            "",
+        )],
+        false,
+    )
+}
+
+/// A member that inflates more than the ratio allows is refused before calamine reads it, naming the member; the
+/// check streams, so the test's memory stays at the compressed size.
+#[test]
+fn zip_bomb_member_is_refused_by_its_ratio() {
+    let padding = " ".repeat(8 << 20);
+    let bytes = with_member(id_sheet(""), "xl/padding.xml", padding.as_bytes());
+    assert!(bytes.len() < 100_000, "{}", bytes.len());
+    let err = read(&bytes, &delivery(&["id"])).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, IngestError::Format { .. })
+            && text.contains("`xl/padding.xml` expands more than 250 times"),
+        "{text}"
+    );
+}
+
+/// The ceiling counts the bytes actually produced by every member together.
+#[test]
+fn workbook_over_the_uncompressed_ceiling_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.xlsx");
+    std::fs::write(&path, id_sheet("")).unwrap();
+    assert!(bounds::check(&path, 1 << 20).is_ok());
+    let err = bounds::check(&path, 500).unwrap_err().to_string();
+    assert!(
+        err.contains("expands to more than 500 bytes")
+            && err.contains(bounds::MAX_UNCOMPRESSED_ENV),
+        "{err}"
+    );
+}
+
+/// calamine reserves room for the shared-string count the table declares: 4,000,000,000 strings (96 GB) declared
+/// in a table of two aborted the process. Refused before calamine opens the workbook.
+#[test]
+fn shared_string_count_beyond_the_strings_held_is_refused() {
+    let sst = br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="4000000000"><si><t>Amman</t></si><si><t>Irbid</t></si></sst>"#;
+    let bytes = with_member(id_sheet(""), "xl/sharedStrings.xml", sst);
+    let err = read(&bytes, &delivery(&["id"])).unwrap_err().to_string();
+    assert!(
+        err.contains("declares 4000000000 strings but holds 2") && !err.contains("Amman"),
+        "{err}"
+    );
+    // A table that declares what it holds reads.
+    let ok = with_shared_strings(id_sheet(&row(2, &[s("A2", "7")])));
+    assert_eq!(cells(&read(&ok, &delivery(&["id"])).unwrap(), "id"), ["7"]);
+}
+
+/// One cell at the last cell of a sheet (XFD1048576) reads as one ragged record, without sizing anything by the
+/// sheet's dimension.
+#[test]
+fn far_cell_reads_as_a_ragged_record() {
+    let bytes = workbook_parts(
+        &[(
+            "Data",
+            format!(
+                r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:XFD1048576"/><sheetData>{}<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#,
+                row(1, &[s("A1", "id")])
+            )
+            .into_bytes(),
+        )],
+        false,
+    );
+    let t = read(&bytes, &delivery(&["id"])).unwrap();
+    assert_eq!(t.num_rows(), 1);
+    assert_eq!(t.row_issues.len(), 1);
+}
+
+/// Laying the far-cell sheet out densely would take 512 GiB: [`check_dense`] refuses it, naming the corners.
+#[test]
+fn far_cell_sheet_is_too_large_to_lay_out_densely() {
+    let far = workbook_parts(
+        &[(
+            "Data",
+            format!(
+                r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{}<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#,
+                row(1, &[s("A1", "secret-name")])
+            )
+            .into_bytes(),
+        )],
+        false,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.xlsx");
+    std::fs::write(&path, &far).unwrap();
+    let err = check_dense(&path, "Data").unwrap_err().to_string();
+    assert!(
+        err.contains("spans A1:XFD1048576") && !err.contains("secret"),
+        "{err}"
+    );
+    std::fs::write(&path, id_sheet(&row(2, &[s("A2", "7")]))).unwrap();
+    check_dense(&path, "Data").unwrap();
+}
