@@ -272,7 +272,7 @@ fn stored_zip(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
         let offset = out.len() as u32;
         let crc = crc32(body);
         let size = body.len() as u32;
-        let mut header = |sig: u32, central_entry: bool| {
+        let header = |sig: u32, central_entry: bool| {
             let mut h = Vec::new();
             h.extend_from_slice(&sig.to_le_bytes());
             if central_entry {
