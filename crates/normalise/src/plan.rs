@@ -117,6 +117,8 @@ pub struct ColumnPlan {
     pub required: bool,
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
+    /// Keyed hash of a withheld quarantine value (the column's pseudonymiser: `HMAC(key, "<ISO3>:<column>:<value>")`).
+    pub value_hash: ColumnPseudonymiser,
 }
 
 pub struct TablePlan {
@@ -207,6 +209,7 @@ pub fn plan_table(
             ));
         }
         columns.push(ColumnPlan {
+            value_hash: key.for_column(ctx.iso3, &field.name),
             required: field.constraints.required,
             minimum: field.constraints.minimum,
             maximum: field.constraints.maximum,
