@@ -1,7 +1,8 @@
 //! End-to-end: identifiers are caught by content, not only by column name (issue 12). Hostile deliveries whose
 //! header cells are swapped (children's names under `REGION`, phone numbers under the weight column) fail their
 //! country with exit 4, naming file, column and check, while the other countries are published; no name or phone
-//! number appears in `OUT`, stdout or stderr. Clean synthetic deliveries trip no check.
+//! number appears in `OUT`, stdout or stderr. A note with a name and a phone number in one coded cell is quarantined
+//! by its shape and keyed hash only. Clean synthetic deliveries trip no check.
 
 mod common;
 
@@ -12,6 +13,56 @@ use common::{describe, dh, s};
 use serde_json::Value;
 
 const KEY: &str = "content-checks-test-key-0123456789abcdef";
+const NOTE: &str = "Call Somchai Jaidee 0899990001";
+
+/// Replaces the cell of `column` in data row `row` (1-based, header not counted) of a CSV delivery whose cells hold
+/// no commas; returns the row.
+fn set_cell(path: &Path, column: &str, row: usize, value: &str) -> u64 {
+    let text = fs::read_to_string(path).expect("read delivery");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].trim_start_matches('\u{feff}').split(',').collect();
+    let i = header.iter().position(|c| *c == column).expect(column);
+    let mut cells: Vec<String> = lines[row].split(',').map(str::to_string).collect();
+    cells[i] = value.to_string();
+    lines[row] = cells.join(",");
+    fs::write(path, lines.join("\n") + "\n").expect("write delivery");
+    row as u64
+}
+
+/// (row_number, column, raw_value, reason) of every quarantine line.
+fn read_quarantine(path: &Path) -> Vec<(u64, String, String, String)> {
+    use arrow::array::AsArray;
+    let file = fs::File::open(path).expect("quarantine part");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let mut out = Vec::new();
+    for batch in reader {
+        let b = batch.expect("batch");
+        let text = |name: &str| {
+            b.column_by_name(name)
+                .expect(name)
+                .as_string::<i32>()
+                .clone()
+        };
+        let rows = b
+            .column_by_name("row_number")
+            .expect("row_number")
+            .as_primitive::<arrow::datatypes::UInt64Type>()
+            .clone();
+        let (column, raw, reason) = (text("column"), text("raw_value"), text("reason"));
+        for i in 0..b.num_rows() {
+            out.push((
+                rows.value(i),
+                column.value(i).to_string(),
+                raw.value(i).to_string(),
+                reason.value(i).to_string(),
+            ));
+        }
+    }
+    out
+}
 
 /// Every file under `dir`, recursively.
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -105,6 +156,8 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
     // MYS: the phone numbers under the weight column `wt`.
     let phones = swap_header_cells(&raw.join("MYS/MYS_child.csv"), "telefon", "wt");
     assert!(names.len() > 900 && phones.len() > 900);
+    // VNM: a note with a name and a phone number in one cell of the coded column `sex` (data row 5).
+    let note_row = set_cell(&raw.join("VNM/VN_khao_sat_tre_em.csv"), "sex", 5, NOTE);
 
     let run = dh(
         Some(KEY),
@@ -145,6 +198,26 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
             .join("normalised/child_survey/country=VNM/part-0.parquet")
             .is_file()
     );
+    // The note is quarantined by its shape and keyed hash, never as delivered.
+    let quarantine =
+        read_quarantine(&out_dir.join("quarantine/child_survey/country=VNM/part-0.parquet"));
+    let line = quarantine
+        .iter()
+        .find(|l| l.0 == note_row && l.1 == "sex")
+        .unwrap_or_else(|| panic!("row {note_row} not quarantined: {quarantine:?}"));
+    assert!(
+        line.2
+            .starts_with("[withheld: len 30: letters, digits, spaces; hmac ")
+            && line.2.ends_with(']'),
+        "{line:?}"
+    );
+    assert!(line.3.contains("not in the code list of `sex`"), "{line:?}");
+    for l in &quarantine {
+        assert!(
+            !l.2.contains("Somchai") && !l.3.contains("Somchai"),
+            "{l:?}"
+        );
+    }
     for failed in ["THA", "MYS"] {
         assert!(
             !out_dir
@@ -164,7 +237,11 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
     assert!(texts.len() > 10, "too few outputs to be a real run");
     for (what, bytes) in &texts {
         let text = String::from_utf8_lossy(bytes);
-        for value in names.iter().chain(&phones) {
+        for value in names
+            .iter()
+            .chain(&phones)
+            .chain(&[NOTE.to_string(), "Somchai".into()])
+        {
             assert!(
                 !text.contains(value.as_str()),
                 "{what} holds a delivered name or phone number"
