@@ -17,7 +17,9 @@
 //! * `base_weight`: a value that is not finite or not positive, or a largest weight above `maxWeightRatio` times the
 //!   median.
 //!
-//! Cost: one pass per column to count distinct trimmed values; every shape test runs once per distinct value.
+//! Cost: one pass per column; distinct values are counted (and every shape test runs once per distinct value) only
+//! for values that may have a shape (at least 3 bytes, with a digit, `@` or a leading capital), except in the few
+//! columns `near_unique` or `base_weight` judge whole.
 
 use std::collections::HashMap;
 
@@ -48,7 +50,10 @@ pub fn check_table(
             if checks.is_empty() {
                 return None;
             }
-            let values = Distinct::of(raw.columns.get(index)?, skip);
+            let every_value = checks
+                .iter()
+                .any(|c| matches!(c, ContentCheck::NearUnique | ContentCheck::BaseWeight));
+            let values = Distinct::of(raw.columns.get(index)?, skip, every_value);
             Some(check_column(
                 &column.field.name,
                 &column.source,
@@ -85,15 +90,31 @@ impl std::fmt::Display for ContentFinding {
     }
 }
 
+/// Shorter values (in bytes) have no shape a check looks for (the shortest is coordinates such as `1°`), so when
+/// only shapes are checked they are counted but not kept: a coded column's `1`, `2`, `98` cost no hashing
+/// ([`may_have_shape`]).
+const MIN_SHAPED_BYTES: usize = 3;
+
 /// Distinct non-blank trimmed values of a column with their counts (rows in `skip` left out).
 pub struct Distinct<'a> {
+    /// Every distinct value, or (when built for shape checks only) those of at least [`MIN_SHAPED_BYTES`].
     pub counts: HashMap<&'a str, u32>,
-    /// Non-blank cells counted.
+    /// Non-blank cells counted (all of them, kept in `counts` or not).
     pub cells: usize,
 }
 
+/// Whether a value can have a shape a check looks for: at least [`MIN_SHAPED_BYTES`] long, and holding a digit or
+/// `@` (phone, coordinates, e-mail) or starting with an upper-case letter (names). `yes`, `dont_know`, `12` cannot.
+fn may_have_shape(cell: &str) -> bool {
+    cell.len() >= MIN_SHAPED_BYTES
+        && (cell.bytes().any(|b| b.is_ascii_digit() || b == b'@')
+            || cell.chars().next().is_some_and(char::is_uppercase))
+}
+
 impl<'a> Distinct<'a> {
-    pub fn of(column: &'a RawColumn, skip: &[bool]) -> Self {
+    /// `every_value`: keep every distinct value (for `near_unique` and `base_weight`), not only those long enough
+    /// to have a shape.
+    pub fn of(column: &'a RawColumn, skip: &[bool], every_value: bool) -> Self {
         let mut counts: HashMap<&str, u32> = HashMap::new();
         let mut cells = 0;
         for (row, cell) in column.iter().enumerate() {
@@ -105,7 +126,9 @@ impl<'a> Distinct<'a> {
                 continue;
             }
             cells += 1;
-            *counts.entry(cell).or_insert(0) += 1;
+            if every_value || may_have_shape(cell) {
+                *counts.entry(cell).or_insert(0) += 1;
+            }
         }
         Distinct { counts, cells }
     }
@@ -268,7 +291,8 @@ mod tests {
         let owned: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
         let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
         let column = RawColumn::from_cells("SRC", &refs).unwrap();
-        let values = Distinct::of(&column, &[]);
+        let every = matches!(check, ContentCheck::NearUnique | ContentCheck::BaseWeight);
+        let values = Distinct::of(&column, &[], every);
         check_column("col", "SRC", &[check], &ContentLimits::default(), &values)
     }
 
@@ -318,6 +342,8 @@ mod tests {
             run(ContentCheck::Coordinates, &["13.883030", "13.866762"]).len(),
             1
         );
+        // The shortest shaped value is still seen when short values are not kept.
+        assert_eq!(run(ContentCheck::Coordinates, &["1", "2", "1°"]).len(), 1);
         let names: Vec<String> = (0..12)
             .map(|i| format!("Somchai Jai{}", "dee".repeat(i + 1)))
             .collect();
@@ -328,6 +354,23 @@ mod tests {
             .collect();
         let regions = repeated(&refs(&regions), 5);
         assert_eq!(run(ContentCheck::PersonalName, &refs(&regions)), vec![]);
+    }
+
+    #[test]
+    fn values_without_a_possible_shape_are_not_kept() {
+        for v in [
+            "1°",
+            "0899990001",
+            "a@b.org",
+            "13.883030",
+            "Somchai Jaidee",
+            "Élodie Bé",
+        ] {
+            assert!(may_have_shape(v), "{v}");
+        }
+        for v in ["1", "98", "yes", "dont_know", "female"] {
+            assert!(!may_have_shape(v), "{v}");
+        }
     }
 
     #[test]
