@@ -236,3 +236,87 @@ fn onboarding_a_new_country_from_a_synthetic_delivery_validates_clean_once_fille
     let partition = out_dir.join("normalised/child_survey/country=ARM/part-0.parquet");
     assert!(partition.is_file(), "{}", describe(&run));
 }
+
+/// A delivery whose file name and header cells carry newlines and TOML table headers, and a small register of
+/// participants under harmless column names: the skeleton parses with exactly the expected tables, and no name,
+/// phone number or e-mail address of the register is written into it.
+#[test]
+fn hostile_file_names_and_small_registers_leak_nothing_into_the_skeleton() {
+    let root = workspace();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let delivery = tmp.path().join("raw/XXX");
+    std::fs::create_dir_all(&delivery).expect("mkdir");
+    let names = [
+        "Somchai Jaidee",
+        "Baré Pakiso",
+        "Mene Réneré",
+        "Doki Ñarémü",
+        "Kiwa Visaha",
+        "Müjo Ravime",
+        "Teña Domito",
+        "Basa Ñadolo",
+    ];
+    let mut register = String::from(
+        "interview_code,WHO,CONTACT,MAIL,group,date,region,\"mode\n[deliveries.evil]\nx = 1\"\n",
+    );
+    for (i, name) in names.iter().enumerate() {
+        register.push_str(&format!(
+            "XXX-INT-{i:03},{name},08{:08},p{i}@example.org,GOV,2020-11-{:02},{},F2F\n",
+            99990001 + i,
+            10 + i,
+            if i % 2 == 0 { "North" } else { "South" }
+        ));
+    }
+    let hostile_name = "interview_register\n[deliveries.injected]\nfile = \"x\"\n#.csv";
+    std::fs::write(delivery.join(hostile_name), &register).expect("write register");
+    let config = tmp.path().join("countries");
+    std::fs::create_dir_all(&config).expect("mkdir");
+    std::fs::copy(
+        root.join("countries/_defaults.toml"),
+        config.join("_defaults.toml"),
+    )
+    .expect("copy defaults");
+    let out = common::dh(
+        None,
+        &[
+            "country",
+            "new",
+            "XXX",
+            "--from",
+            s(&delivery),
+            "--config-dir",
+            s(&config),
+            "--schema-dir",
+            s(&root.join("schemas")),
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let skeleton = std::fs::read_to_string(config.join("XXX.toml")).expect("skeleton written");
+    let parsed: toml::Table = toml::from_str(&skeleton).expect("skeleton is TOML");
+    let top: Vec<&str> = parsed.keys().map(String::as_str).collect();
+    assert_eq!(top, ["country", "deliveries"], "{skeleton}");
+    let deliveries: Vec<&str> = parsed["deliveries"]
+        .as_table()
+        .expect("deliveries")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(deliveries, ["interview_register"], "{skeleton}");
+    assert_eq!(
+        parsed["deliveries"]["interview_register"]["file"].as_str(),
+        Some(hostile_name),
+        "the file name round-trips through the TOML string"
+    );
+    for name in names {
+        assert!(
+            !skeleton.contains(name),
+            "name `{name}` written:\n{skeleton}"
+        );
+    }
+    assert!(
+        !skeleton.contains("@example.org") && !skeleton.contains("0899990001"),
+        "{skeleton}"
+    );
+    // The repeated codes of the register are still listed as examples.
+    assert!(skeleton.contains("\"North\", \"South\""), "{skeleton}");
+}

@@ -2,11 +2,14 @@
 //!
 //! * harmonised table schemas (`schemas/<table>.json`, modelled on Frictionless Table Schema), see [`schema`];
 //! * country configurations (`countries/<ISO3>.toml` merged over `countries/_defaults.toml`), see [`country`].
+//! * value shapes for the content checks and the quarantine table (phone, e-mail, coordinates, names, codes), see
+//!   [`content`].
 //!
 //! Everything is validated on load; errors name the file, line and key and say what to do.
 
 pub mod calendar;
 pub mod codebook;
+pub mod content;
 pub mod country;
 pub mod date_format;
 pub mod diagnostic;

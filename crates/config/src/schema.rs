@@ -1,7 +1,8 @@
 //! Harmonised table schemas: `schemas/<table>.json`, one file per harmonised table.
 //!
 //! The format follows Frictionless Table Schema (`fields`, `primaryKey`, `missingValues`, field `categories`,
-//! `constraints`) with a few documented extensions (`role`, `universe`, `pseudonymise`, `derivedFrom`).
+//! `constraints`) with a few documented extensions (`role`, `universe`, `pseudonymise`, `derivedFrom`, and the
+//! content checks: a field's `contentChecks`/`skipContentChecks`, a table's `contentLimits`, see [`ContentCheck`]).
 //! Categorical fields carry numeric harmonised codes with labels; in Parquet they are stored as the labels
 //! (Arrow dictionary strings). Labelled missing codes (`dont_know`, `refused`, `not_applicable`, ...) are declared
 //! once per table in `missingValues` and are kept distinct from real answers and from each other. A field's own
@@ -49,6 +50,9 @@ pub struct TableSchema {
     /// Labelled missing codes that fields of this table may use.
     #[serde(default)]
     pub missing_values: Vec<MissingCode>,
+    /// Thresholds of the content checks of this table's columns ([`ContentLimits`]); defaults when absent.
+    #[serde(default, skip_serializing_if = "ContentLimits::is_default")]
+    pub content_limits: ContentLimits,
     pub fields: Vec<Field>,
 }
 
@@ -157,6 +161,12 @@ pub struct Field {
     /// local offence labels or codebook paths); otherwise such a mapping is rejected as ambiguous.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub many_to_one: bool,
+    /// Content checks run on this field besides its defaults ([`Field::content_checks`]), e.g. `["base_weight"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content_checks: Vec<ContentCheck>,
+    /// Default content checks that do not run on this field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_content_checks: Vec<ContentCheck>,
 }
 
 fn default_universe() -> String {
@@ -164,6 +174,21 @@ fn default_universe() -> String {
 }
 
 impl Field {
+    /// The content checks that run on this field's delivered values: none for pseudonymised fields (their values
+    /// never reach an output); otherwise the defaults of [`ContentCheck::applies_by_default`], plus the field's
+    /// `contentChecks`, minus its `skipContentChecks`. Sorted, each once.
+    pub fn content_checks(&self) -> Vec<ContentCheck> {
+        if self.pseudonymise {
+            return Vec::new();
+        }
+        let checks: Vec<ContentCheck> = ContentCheck::ALL
+            .into_iter()
+            .filter(|c| c.applies_by_default(self) || self.content_checks.contains(c))
+            .filter(|c| !self.skip_content_checks.contains(c))
+            .collect();
+        checks
+    }
+
     pub fn is_categorical(&self) -> bool {
         self.categories.is_some()
     }
@@ -193,6 +218,120 @@ pub struct Constraints {
     pub minimum: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<f64>,
+}
+
+/// A check of what a column's delivered values look like, run on every delivery before any row is written
+/// (`dh-normalise`'s `content` module): a column that trips one fails its country, because the mapping or the
+/// header is then most likely wrong (swapped header cells, an identifier under a design column's name). Names are
+/// snake_case in the schemas (`"contentChecks": ["base_weight"]`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentCheck {
+    /// Design and geography columns (stratum, PSU, region) repeat their values; near-unique values per row are
+    /// names or ids. Default for text fields without categories with role `design` or `demographic`.
+    NearUnique,
+    /// Values shaped like phone numbers that do not repeat the way codes do. Default for every field.
+    Phone,
+    /// Values shaped like e-mail addresses. Default for every field.
+    Email,
+    /// Values shaped like GPS coordinates that do not repeat the way codes do. Default for every field but
+    /// `number` fields (whose decimals cannot be told from coordinates).
+    Coordinates,
+    /// Values shaped like personal names ("Given Family") that do not repeat the way region names do. Default
+    /// for every field.
+    PersonalName,
+    /// Base weights: every value finite and positive, and the largest at most `maxWeightRatio` times the median.
+    /// Only where the schema asks for it, on `number` or `integer` fields.
+    BaseWeight,
+}
+
+impl ContentCheck {
+    pub const ALL: [ContentCheck; 6] = [
+        ContentCheck::NearUnique,
+        ContentCheck::Phone,
+        ContentCheck::Email,
+        ContentCheck::Coordinates,
+        ContentCheck::PersonalName,
+        ContentCheck::BaseWeight,
+    ];
+
+    /// The name used in schemas and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentCheck::NearUnique => "near_unique",
+            ContentCheck::Phone => "phone",
+            ContentCheck::Email => "email",
+            ContentCheck::Coordinates => "coordinates",
+            ContentCheck::PersonalName => "personal_name",
+            ContentCheck::BaseWeight => "base_weight",
+        }
+    }
+
+    /// Whether the check runs on a (non-pseudonymised) field without being asked for.
+    pub fn applies_by_default(self, field: &Field) -> bool {
+        match self {
+            ContentCheck::NearUnique => {
+                field.field_type == FieldType::String
+                    && field.categories.is_none()
+                    && matches!(field.role, Role::Design | Role::Demographic)
+            }
+            ContentCheck::Phone | ContentCheck::Email | ContentCheck::PersonalName => true,
+            ContentCheck::Coordinates => field.field_type != FieldType::Number,
+            ContentCheck::BaseWeight => false,
+        }
+    }
+}
+
+impl std::fmt::Display for ContentCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Thresholds of the content checks of one table (`"contentLimits"` in a schema; every key optional).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContentLimits {
+    /// `near_unique` and `personal_name` judge a column only from this many non-blank cells (resp. name-shaped
+    /// distinct values) on; smaller tables cannot tell a register of names from a list of regions.
+    #[serde(default = "ContentLimits::default_min_rows")]
+    pub min_rows: usize,
+    /// Largest share of distinct values among non-blank cells a repeating column may have (`near_unique`), and
+    /// among the cells shaped like phones, coordinates or names (`phone`, `coordinates`, `personal_name`).
+    #[serde(default = "ContentLimits::default_max_distinct_share")]
+    pub max_distinct_share: f64,
+    /// Largest ratio of the largest base weight to the median (`base_weight`).
+    #[serde(default = "ContentLimits::default_max_weight_ratio")]
+    pub max_weight_ratio: f64,
+}
+
+impl ContentLimits {
+    pub const DEFAULT_MIN_ROWS: usize = 10;
+    pub const DEFAULT_MAX_DISTINCT_SHARE: f64 = 0.5;
+    pub const DEFAULT_MAX_WEIGHT_RATIO: f64 = 100.0;
+
+    fn default_min_rows() -> usize {
+        Self::DEFAULT_MIN_ROWS
+    }
+    fn default_max_distinct_share() -> f64 {
+        Self::DEFAULT_MAX_DISTINCT_SHARE
+    }
+    fn default_max_weight_ratio() -> f64 {
+        Self::DEFAULT_MAX_WEIGHT_RATIO
+    }
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Default for ContentLimits {
+    fn default() -> Self {
+        ContentLimits {
+            min_rows: Self::DEFAULT_MIN_ROWS,
+            max_distinct_share: Self::DEFAULT_MAX_DISTINCT_SHARE,
+            max_weight_ratio: Self::DEFAULT_MAX_WEIGHT_RATIO,
+        }
+    }
 }
 
 /// Loads every `*.json` file in `dir` as a table schema and validates it; fails with every problem found in any

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
-use crate::schema::{Field, FieldType, Role, SchemaSet, TableSchema};
+use crate::schema::{ContentCheck, Field, FieldType, Role, SchemaSet, TableSchema};
 
 /// Checks one table; `text` is the file's JSON, used to find line numbers.
 pub fn check_table(path: &Path, text: &str, table: &TableSchema) -> Vec<Diagnostic> {
@@ -88,6 +88,7 @@ pub fn check_table(path: &Path, text: &str, table: &TableSchema) -> Vec<Diagnost
             }
         }
         check_categories(field, &values, &mut err);
+        check_content(field, &mut err);
         check_derived(table, field, &mut err);
         let c = &field.constraints;
         if let (Some(lo), Some(hi)) = (c.minimum, c.maximum)
@@ -111,6 +112,32 @@ pub fn check_table(path: &Path, text: &str, table: &TableSchema) -> Vec<Diagnost
                 ),
             );
         }
+    }
+    let limits = &table.content_limits;
+    let mut limit_err = |key: &str, msg: String| {
+        out.push(Diagnostic::error(
+            path,
+            at(&format!("\"{key}\"")),
+            format!("contentLimits.{key}"),
+            msg,
+        ))
+    };
+    if limits.min_rows == 0 {
+        limit_err("minRows", "minRows must be at least 1".into());
+    }
+    let share = limits.max_distinct_share;
+    if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+        limit_err(
+            "maxDistinctShare",
+            format!("maxDistinctShare {share} must be above 0 and at most 1"),
+        );
+    }
+    let ratio = limits.max_weight_ratio;
+    if !(ratio.is_finite() && ratio > 1.0) {
+        limit_err(
+            "maxWeightRatio",
+            format!("maxWeightRatio {ratio} must be a finite number above 1"),
+        );
     }
     for k in &table.primary_key {
         if table.field(k).is_none() {
@@ -212,6 +239,35 @@ fn check_categories(
                 format!(
                     "code {} of `{}` is also a missing code; use another code",
                     c.value, c.label
+                ),
+            );
+        }
+    }
+}
+
+/// `contentChecks` / `skipContentChecks`: none on pseudonymised fields, `base_weight` only on numeric fields, and a
+/// skipped check must be one that runs on the field by default.
+fn check_content(field: &Field, err: &mut impl FnMut(&str, String)) {
+    if field.pseudonymise && !field.content_checks.is_empty() {
+        err(
+            "contentChecks",
+            "a pseudonymised field's values never reach an output and are not checked; remove contentChecks".into(),
+        );
+    }
+    if field.content_checks.contains(&ContentCheck::BaseWeight)
+        && !matches!(field.field_type, FieldType::Number | FieldType::Integer)
+    {
+        err(
+            "contentChecks",
+            "base_weight checks numbers; the field is not a number or integer".into(),
+        );
+    }
+    for c in &field.skip_content_checks {
+        if !c.applies_by_default(field) || field.pseudonymise {
+            err(
+                "skipContentChecks",
+                format!(
+                    "`{c}` does not run on this field by default; remove it from skipContentChecks"
                 ),
             );
         }
@@ -455,6 +511,82 @@ mod tests {
             line(&text, "\"foreignKeys\""),
             "foreignKeys",
             "unknown table `child`",
+        );
+    }
+
+    #[test]
+    fn content_checks_and_limits_are_validated() {
+        let text = BASE
+            .replace(
+                r#""primaryKey": ["id"],"#,
+                r#""primaryKey": ["id"],
+  "contentLimits": { "maxDistinctShare": 1.5, "maxWeightRatio": 1 },"#,
+            )
+            .replace(
+                r#"{ "name": "age", "type": "integer", "description": "age","#,
+                r#"{ "name": "age", "type": "integer", "description": "age", "skipContentChecks": ["near_unique"],"#,
+            )
+            .replace(
+                r#"{ "name": "q", "type": "string", "description": "q","#,
+                r#"{ "name": "q", "type": "string", "description": "q", "contentChecks": ["base_weight"],"#,
+            );
+        let diags = load(&text);
+        let limits = line(&text, "\"contentLimits\"");
+        expect(
+            &diags,
+            limits,
+            "contentLimits.maxDistinctShare",
+            "at most 1",
+        );
+        expect(&diags, limits, "contentLimits.maxWeightRatio", "above 1");
+        expect(
+            &diags,
+            line(&text, "\"name\": \"age\""),
+            "fields.age.skipContentChecks",
+            "`near_unique` does not run",
+        );
+        expect(
+            &diags,
+            line(&text, "\"name\": \"q\""),
+            "fields.q.contentChecks",
+            "not a number",
+        );
+        let unknown = BASE.replace(
+            r#"{ "name": "q", "type": "string", "description": "q","#,
+            r#"{ "name": "q", "type": "string", "description": "q", "contentChecks": ["phones"],"#,
+        );
+        let diags = load(&unknown);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags[0].line, line(&unknown, "\"phones\""));
+        assert!(diags[0].message.contains("unknown variant"), "{diags:#?}");
+    }
+
+    #[test]
+    fn default_content_checks_follow_type_and_role() {
+        use crate::schema::{ContentCheck as C, TableSchema};
+        let table: TableSchema = serde_json::from_str(BASE).unwrap();
+        let checks = |name: &str| table.field(name).unwrap().content_checks();
+        assert_eq!(checks("id"), vec![]);
+        assert_eq!(
+            checks("age"),
+            vec![C::Phone, C::Email, C::Coordinates, C::PersonalName]
+        );
+        let text = BASE.replace(
+            r#"{ "name": "q", "type": "string", "description": "q","#,
+            r#"{ "name": "region", "type": "string", "description": "r", "role": "demographic", "skipContentChecks": ["personal_name"] },
+    { "name": "w", "type": "number", "description": "w", "contentChecks": ["base_weight"] },
+    { "name": "q", "type": "string", "description": "q","#,
+        );
+        assert_eq!(load(&text), vec![]);
+        let table: TableSchema = serde_json::from_str(&text).unwrap();
+        let checks = |name: &str| table.field(name).unwrap().content_checks();
+        assert_eq!(
+            checks("region"),
+            vec![C::NearUnique, C::Phone, C::Email, C::Coordinates]
+        );
+        assert_eq!(
+            checks("w"),
+            vec![C::Phone, C::Email, C::PersonalName, C::BaseWeight]
         );
     }
 

@@ -3,7 +3,8 @@
 //! `cargo run --release -p dh-normalise --example bench_normalise -- [ISO3] [ROWS] [REPEATS] [RAW_DIR]`
 //! (defaults THA 100000 3). Without RAW_DIR it generates valid deliveries from the repository's config (not timed);
 //! with RAW_DIR it reads `RAW_DIR/<ISO3>/` as written by `dh synth` (ROWS is then ignored). It times
-//! `dh_ingest::read_delivery` and `dh_normalise::normalise_country` separately and prints rows/s.
+//! `dh_ingest::read_delivery` and `dh_normalise::normalise_country` separately and prints rows/s, and the content
+//! checks alone (planning and checking every table; they also run inside `normalise_country`).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -67,6 +68,30 @@ fn main() {
         let norm = t1.elapsed();
         let total_rows: u64 = out.tables.values().map(|t| t.rows_read).sum();
         let quarantined: u64 = out.tables.values().map(|t| t.rows_quarantined).sum();
+        // The content checks alone (they run inside normalise_country too): plan each table (not timed), then check it.
+        let mut content = std::time::Duration::ZERO;
+        for (table, delivery) in &config.deliveries {
+            let (Some(schema), Some(t)) = (schemas.get(table), raw.get(table)) else {
+                continue;
+            };
+            let ctx = dh_normalise::plan::PlanContext {
+                iso3: &iso3,
+                config_file: std::path::PathBuf::new(),
+                table,
+            };
+            let plan =
+                dh_normalise::plan::plan_table(&ctx, schema, delivery, t, &key).expect("plan");
+            let skip = vec![false; t.num_rows()];
+            let t2 = Instant::now();
+            let found = dh_normalise::content::check_table(&schema.content_limits, &plan, t, &skip);
+            content += t2.elapsed();
+            assert!(found.is_empty(), "{table}: {found:?}");
+        }
+        println!(
+            "run {run}: content checks (all tables) {:.4} s = {:.1}% of normalise",
+            content.as_secs_f64(),
+            100.0 * content.as_secs_f64() / norm.as_secs_f64()
+        );
         let all = read + norm;
         println!(
             "run {run}: read {:.3} s, normalise {:.3} s, total {:.3} s; {total_rows} rows ({cells} cells), {quarantined} quarantined; {:.0} rows/s, {:.1} M cells/s",

@@ -86,7 +86,7 @@ fn shown_key(column: &ColumnPlan, value: &str) -> String {
             p.write(value, &mut out);
             out
         }
-        _ => shown_value(value),
+        _ => shown_value(value, &column.value_hash),
     }
 }
 

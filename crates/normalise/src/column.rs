@@ -6,7 +6,8 @@
 //! integer -> `Int64`; number -> `Float64`; string -> `Utf8`; boolean -> `Boolean`; date -> `Date32`; pseudonymised
 //! ids -> `Utf8` (64 hex digits). A labelled missing code in a numeric or text column becomes null (Arrow has no
 //! place for the label there); a blank cell in a column that is not required is null (system missing). A text
-//! cell that looks like free text ([`looks_like_free_text`]) is quarantined with its value withheld.
+//! cell that looks like free text ([`looks_like_free_text`]) is quarantined with its value withheld. Reasons never
+//! contain the cell: it goes only to the quarantine line's `raw_value`, and only when code-like ([`shown_value`]).
 
 use std::sync::Arc;
 
@@ -47,14 +48,9 @@ impl CellContext<'_> {
         if self.skip.get(row).copied().unwrap_or(false) {
             return;
         }
-        // Whatever the problem, a cell that looks like free text is never copied into the quarantine table:
-        // `shown_value` withholds it as the value, and it is replaced inside the reason too.
-        let raw_value = shown_value(raw);
-        let reason = if looks_like_free_text(raw) {
-            reason.replace(raw, &raw_value)
-        } else {
-            reason
-        };
+        // Whatever the problem, only a code-like cell is copied into the quarantine table; any other is shown by its
+        // shape and keyed hash (`shown_value`). Reasons are built without the cell.
+        let raw_value = shown_value(raw, &self.plan.value_hash);
         self.problems.push(Problem {
             row,
             field: Some(self.field_index),
@@ -76,14 +72,9 @@ impl CellContext<'_> {
         if self.labels.is_empty() || !self.labels.is_declared_missing(cell) {
             return false;
         }
-        let label = self
-            .labels
-            .label_of(cell)
-            .map(|l| format!(" (value label `{l}`)"))
-            .unwrap_or_default();
         let reason = format!(
-            "code `{cell}`{label} is declared missing in the delivery file, but the config maps no missing label to \
-             it for `{}` (source `{}`); add it to the column's or delivery's `missing`",
+            "the code (see raw_value) is declared missing in the delivery file, but the config maps no missing label \
+             to it for `{}` (source `{}`); add it to the column's or delivery's `missing`",
             self.name(),
             self.plan.source
         );
@@ -102,7 +93,7 @@ impl CellContext<'_> {
                 .cloned()
                 .unwrap_or_default();
             let reason = format!(
-                "code `{raw}` means `{label}`, which `{}` does not allow",
+                "the code (see raw_value) means `{label}`, which `{}` does not allow",
                 self.name()
             );
             self.report(row, ReasonCode::UnknownCode, raw, reason);
@@ -132,7 +123,7 @@ impl CellContext<'_> {
             let bound =
                 |b: Option<f64>| b.map(|v| v.to_string()).unwrap_or_else(|| "..".to_string());
             let reason = format!(
-                "`{}` = {x} is outside {}-{}",
+                "`{}` is outside {}-{}",
                 self.name(),
                 bound(self.plan.minimum),
                 bound(self.plan.maximum)
@@ -165,7 +156,7 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
                     None => {
                         if !ctx.undeclared_missing(row, cell) {
                             let reason = format!(
-                                "code `{cell}` is not in the code list of `{}`",
+                                "the code (see raw_value) is not in the code list of `{}`",
                                 ctx.name()
                             );
                             ctx.report(row, ReasonCode::UnknownCode, cell, reason);
@@ -310,10 +301,7 @@ fn blank_or_missing(
         if !matches!(target, Some(Target::Missing)) {
             ctx.blank_or_disallowed(row, cell, target);
         } else if ctx.plan.required {
-            let reason = format!(
-                "`{}` is required but holds the missing code `{cell}`",
-                ctx.name()
-            );
+            let reason = format!("`{}` is required but holds a missing code", ctx.name());
             ctx.report(row, ReasonCode::RequiredMissing, cell, reason);
         }
         return true;
@@ -335,7 +323,7 @@ fn numeric_cell<T>(
     }
     let value = parse(cell);
     if value.is_none() {
-        let reason = format!("`{}` must be {expected}, found `{cell}`", ctx.name());
+        let reason = format!("`{}` must be {expected} (see raw_value)", ctx.name());
         ctx.report(row, ReasonCode::InvalidValue, cell, reason);
     }
     value
@@ -370,8 +358,8 @@ fn formatted_date(
 }
 
 /// `value = "label"`: the value label the delivery gives a cell's code. Blank cells and missing codes are handled
-/// as for any text column; a code the file gives no label is an unknown code. Codes of a labelled variable are
-/// category codes (e.g. `11` for a governorate), not personal data, so the reason names the code.
+/// as for any text column; a code the file gives no label is an unknown code (the code only in `raw_value`, as for
+/// every cell check).
 fn labelled_code<'l>(
     ctx: &mut CellContext<'_>,
     missing: &CodeLookup<Target>,
@@ -385,7 +373,7 @@ fn labelled_code<'l>(
     let label = labels.label(cell);
     if label.is_none() {
         let reason = format!(
-            "code `{cell}` of `{}` (source `{}`) has no value label in the delivery file, and the column takes the \
+            "the code (see raw_value) of `{}` (source `{}`) has no value label in the delivery file, and the column takes the \
              value label (value = \"label\"); add the label to the file, or map the code as missing",
             ctx.name(),
             ctx.plan.source

@@ -94,6 +94,19 @@ pub enum NormaliseError {
         column: String,
     },
 
+    #[error(
+        "{country}: {file}: table `{table}` fails its content checks, so the country is not published: {findings}. \
+         Values are not shown. Check that the config maps the right source columns and that the delivery's header \
+         row names its columns correctly; thresholds are in the table's schema (contentLimits, contentChecks)"
+    )]
+    ContentCheck {
+        country: String,
+        file: String,
+        table: String,
+        /// Every finding (file, column, check, counts), joined; never a value.
+        findings: String,
+    },
+
     #[error("pseudonym key: {0}")]
     Key(String),
 

@@ -14,6 +14,9 @@
 //! * duplicate ids: every row sharing the id is quarantined (`duplicate_id`), none is kept (see [`checks`]);
 //! * links: checked against the referenced table as delivered, so a bad child row does not cascade to its caregiver;
 //! * ragged rows: quarantined once (`ragged_row`) with no cell values shown, since shifted cells may hold identifiers;
+//! * content checks ([`content`]): a mapped column whose values look like identifiers (near-unique design or
+//!   geography values, phone numbers, e-mail addresses, coordinates, personal names) or implausible base weights
+//!   fails its country before any row is built; the error names file, column and check, never a value;
 //! * free text: a stratum, PSU or region cell longer than 80 characters or 8 words is quarantined (`free_text`),
 //!   and no cell that long is ever copied into the quarantine table (its value is withheld);
 //! * a labelled missing code in a numeric or text column becomes null; a blank cell in an optional column is null;
@@ -32,12 +35,13 @@
 //!
 //! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`date`] (date cells),
 //! [`column`](mod@column) (Arrow arrays),
-//! [`checks`] (cross-row checks), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
+//! [`checks`] (cross-row checks), [`content`] (content checks of whole columns), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
 //! [`error`].
 
 pub mod checks;
 pub mod column;
 pub mod consistency;
+pub mod content;
 pub mod date;
 pub mod error;
 pub mod key;
@@ -207,6 +211,15 @@ pub fn normalise_table<'a>(
         });
     }
 
+    let findings = content::check_table(&schema.content_limits, &plan, raw, &skip);
+    if !findings.is_empty() {
+        return Err(NormaliseError::ContentCheck {
+            country: ctx.iso3.to_string(),
+            file: delivery.file.clone(),
+            table: ctx.table.to_string(),
+            findings: content::describe(&findings),
+        });
+    }
     let arrays = build_columns(&plan, raw, &skip, &mut problems);
     checks::duplicate_ids(schema, &plan, raw, &skip, &mut problems);
     checks::missing_links(

@@ -117,6 +117,8 @@ pub struct ColumnPlan {
     pub required: bool,
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
+    /// Keyed hash of a withheld quarantine value (the column's pseudonymiser: `HMAC(key, "<ISO3>:<column>:<value>")`).
+    pub value_hash: ColumnPseudonymiser,
 }
 
 pub struct TablePlan {
@@ -207,6 +209,7 @@ pub fn plan_table(
             ));
         }
         columns.push(ColumnPlan {
+            value_hash: key.for_column(ctx.iso3, &field.name),
             required: field.constraints.required,
             minimum: field.constraints.minimum,
             maximum: field.constraints.maximum,
@@ -435,20 +438,46 @@ fn source_codes(
     };
     let codes: Vec<String> = labels.codes_labelled(label).map(str::to_string).collect();
     if codes.is_empty() {
-        let known: Vec<&str> = labels
-            .value_labels
-            .iter()
-            .map(|(_, l)| l.as_str())
-            .collect();
         return Err(ctx.bad(
             column,
             format!(
                 "`{key}`: source variable `{source}` has no value label `{label}` in the delivery file (its labels: {})",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                listed_labels(labels)
             ),
         ));
     }
     Ok(codes)
+}
+
+/// Most value labels a mapping error lists, and the longest shown (characters).
+const MAX_LISTED_LABELS: usize = 12;
+const MAX_LABEL_CHARS: usize = 40;
+
+/// The delivered value labels of a source column for a mapping error: at most [`MAX_LISTED_LABELS`], each cut to
+/// [`MAX_LABEL_CHARS`] characters with control characters dropped (delivered text, so the message stays bounded).
+fn listed_labels(labels: &ColumnLabels) -> String {
+    if labels.value_labels.is_empty() {
+        return "none".to_string();
+    }
+    let mut shown: Vec<String> = labels
+        .value_labels
+        .iter()
+        .take(MAX_LISTED_LABELS)
+        .map(|(_, l)| {
+            let clean: String = l.chars().filter(|c| !c.is_control()).collect();
+            match clean.char_indices().nth(MAX_LABEL_CHARS) {
+                Some((cut, _)) => format!("{}...", &clean[..cut]),
+                None => clean,
+            }
+        })
+        .collect();
+    if labels.value_labels.len() > MAX_LISTED_LABELS {
+        shown.push(format!(
+            "and {} more",
+            labels.value_labels.len() - MAX_LISTED_LABELS
+        ));
+    }
+    shown.join(", ")
 }
 
 /// The missing codes of a coded column: its own (already resolved by the config loader), else, for configs built
@@ -497,4 +526,25 @@ fn missing_target(
         None if permitted => Target::Missing,
         _ => Target::Disallowed(table_index as u16),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_labels_are_bounded() {
+        let mut labels = ColumnLabels::default();
+        assert_eq!(listed_labels(&labels), "none");
+        labels.value_labels = (0..30)
+            .map(|i| (i.to_string(), format!("label {i}\n{}", "x".repeat(100))))
+            .collect();
+        let text = listed_labels(&labels);
+        assert!(text.ends_with("and 18 more"), "{text}");
+        assert!(
+            !text.contains('\n') && !text.contains(&"x".repeat(40)),
+            "{text}"
+        );
+        assert_eq!(text.matches("...").count(), 12, "{text}");
+    }
 }

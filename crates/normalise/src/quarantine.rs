@@ -3,19 +3,28 @@
 //! The quarantine table has one line per *problem* (a row with two bad cells gives two lines with the same
 //! `source_file` and `row_number`); the ledger counts quarantined *rows*, so `rows_read == rows_written +
 //! rows_quarantined` always holds. Lines are ordered by row, then by the harmonised column order, then by reason.
-//! `raw_value` holds the trimmed source cell (at most [`MAX_RAW_CHARS`] characters); for pseudonymised columns it
-//! holds the pseudonym, never the raw id (which a [`Problem`] carries separately for `dh validate`: [`RawId`]); for
-//! ragged rows it is empty, because shifted cells may hold identifiers;
-//! a cell that looks like free text ([`looks_like_free_text`]) is shown as `[withheld: N characters]` by
-//! [`shown_value`], whichever check built the problem (and cell checks replace it inside `reason` too).
+//! `raw_value` holds the trimmed source cell only when it is short and code-like (`dh_config::content::looks_like_code`:
+//! at most 24 characters and 3 words, not shaped like a phone number, e-mail address, coordinates or a personal
+//! name; the column itself has passed its content checks, or the country would have failed before). Any other cell
+//! is shown by [`shown_value`] as its shape and a keyed hash, e.g. `[withheld: len 30: letters, digits, spaces;
+//! hmac 3f9a0c1d2e4b5a69]`: the hash is the first 16 hex digits of the value's pseudonym in that column
+//! (`HMAC-SHA256(key, "<ISO3>:<column>:<value>")`, the run's pseudonym key), so equal values have equal hashes. To
+//! find the row, the data manager opens the delivery file at `source_file`, `row_number` (or runs `dh validate`,
+//! whose terminal output may show the cell); the hash tells which quarantine lines hold the same value, across runs
+//! with the same key. For pseudonymised columns `raw_value` holds the pseudonym, never the raw id (which a
+//! [`Problem`] carries separately for `dh validate`: [`RawId`]); for ragged rows it is empty, because shifted cells
+//! may hold identifiers. `reason` never contains a cell.
 
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use dh_config::content::{looks_like_code, shape};
 
-/// At most this many characters of a raw value are copied into the quarantine table.
-pub const MAX_RAW_CHARS: usize = 64;
+use crate::key::ColumnPseudonymiser;
+
+/// Hex digits of the keyed hash shown for a withheld value.
+pub const HASH_HEX_DIGITS: usize = 16;
 
 /// Machine-readable reason for quarantining a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -125,16 +134,17 @@ pub fn looks_like_free_text(cell: &str) -> bool {
     cell.chars().count() > MAX_NAME_CHARS || cell.split_whitespace().count() > MAX_NAME_WORDS
 }
 
-/// The value shown in the quarantine table for a raw cell: `[withheld: N characters]` if it looks like free text
-/// ([`looks_like_free_text`]), else the cell cut to [`MAX_RAW_CHARS`] characters.
-pub fn shown_value(raw: &str) -> String {
-    if looks_like_free_text(raw) {
-        return format!("[withheld: {} characters]", raw.chars().count());
+/// The value shown in the quarantine table for a raw cell: the cell if it is short and code-like
+/// (`dh_config::content::looks_like_code`), else `[withheld: <shape>; hmac <16 hex digits>]` with the cell's shape
+/// and keyed hash in its column (see the module documentation).
+pub fn shown_value(raw: &str, hash: &ColumnPseudonymiser) -> String {
+    if looks_like_code(raw) {
+        return raw.to_string();
     }
-    match raw.char_indices().nth(MAX_RAW_CHARS) {
-        Some((cut, _)) => format!("{}...", &raw[..cut]),
-        None => raw.to_string(),
-    }
+    let mut digest = String::with_capacity(64);
+    hash.write(raw, &mut digest);
+    digest.truncate(HASH_HEX_DIGITS);
+    format!("[withheld: {}; hmac {digest}]", shape(raw))
 }
 
 /// Schema of every quarantine table.
@@ -190,19 +200,44 @@ pub fn quarantine_batch(
 mod tests {
     use super::*;
 
-    #[test]
-    fn long_values_are_cut() {
-        assert_eq!(shown_value("abc"), "abc");
-        let long = "é".repeat(MAX_NAME_CHARS - 5);
-        assert_eq!(shown_value(&long).chars().count(), MAX_RAW_CHARS + 3);
+    fn hash() -> ColumnPseudonymiser {
+        crate::key::PseudonymKey::from_bytes(&[7u8; 32])
+            .unwrap()
+            .for_column("THA", "sex")
     }
 
     #[test]
-    fn free_text_is_withheld() {
+    fn only_code_like_values_are_shown() {
+        let h = hash();
+        assert_eq!(shown_value("7", &h), "7");
+        assert_eq!(shown_value("01U", &h), "01U");
+        assert_eq!(shown_value("", &h), "");
         let long = "é".repeat(100);
-        assert_eq!(shown_value(&long), "[withheld: 100 characters]");
-        let note = "one two three four five six seven eight nine";
-        assert_eq!(shown_value(note), "[withheld: 44 characters]");
+        assert!(shown_value(&long, &h).starts_with("[withheld: len 100: letters; hmac "));
+        let note = "Call Somchai Jaidee 0899990001";
+        let shown = shown_value(note, &h);
+        assert!(
+            shown.starts_with("[withheld: len 30: letters, digits, spaces; hmac "),
+            "{shown}"
+        );
+        assert!(!shown.contains("Somchai") && !shown.contains("0899990001"));
+        for v in ["0899990001", "Somchai Jaidee", "a@b.org", "13.883030"] {
+            assert!(shown_value(v, &h).starts_with("[withheld: "), "{v}");
+        }
+    }
+
+    #[test]
+    fn the_hash_is_the_pseudonym_prefix_and_tells_equal_values_apart() {
+        let key = crate::key::PseudonymKey::from_bytes(&[7u8; 32]).unwrap();
+        let h = key.for_column("THA", "sex");
+        let shown = shown_value("Somchai Jaidee", &h);
+        let pseudonym = key.pseudonym("THA", "sex", "Somchai Jaidee");
+        assert!(
+            shown.ends_with(&format!("hmac {}]", &pseudonym[..HASH_HEX_DIGITS])),
+            "{shown}"
+        );
+        assert_eq!(shown, shown_value("Somchai Jaidee", &h));
+        assert_ne!(shown, shown_value("Somchai Jaideee", &h));
     }
 
     #[test]

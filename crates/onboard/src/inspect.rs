@@ -1,8 +1,10 @@
 //! Reading a delivery folder for onboarding: which files it holds ([`Format::EXTENSIONS`]), how each is laid out
 //! (CSV encoding via [`crate::sniff`], delimiter, header and label rows; `.xlsx` sheet via [`crate::layout`]), and a
 //! profile of every variable (inferred type, variable and value labels, declared missing codes and ranges, date
-//! layout, distinct values). Values of likely direct identifiers, of free text and of high-cardinality columns are
-//! never kept in a profile, so they cannot reach the generated config file.
+//! layout, distinct values). Distinct values are kept only for code columns ([`lists_values`]: few distinct values,
+//! every one short and code-like, and either labelled by the file or repeated across rows); values of likely direct
+//! identifiers, free text, names, phone numbers, e-mail addresses, coordinates, high-cardinality columns and small
+//! registers (values that do not repeat) are never kept in a profile, so they cannot reach the generated config file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -427,10 +429,12 @@ fn profile(column: &RawColumn) -> VariableProfile {
     let likely_identifier = looks_like_identifier(&column.name);
     let mut distinct: BTreeSet<&str> = BTreeSet::new();
     let mut has_empty = false;
+    let mut cells = 0usize;
     for v in column.iter() {
         if v.is_empty() {
             has_empty = true;
         } else {
+            cells += 1;
             distinct.insert(v);
         }
     }
@@ -446,7 +450,8 @@ fn profile(column: &RawColumn) -> VariableProfile {
     let free_text = kind == "text"
         && (distinct.iter().any(|v| is_wordy(v))
             || words(&column.name).any(|w| FREE_TEXT_WORDS.contains(&w.as_str())));
-    let values = if likely_identifier || free_text || distinct.len() > MAX_LISTED_VALUES {
+    let labelled = !column.labels.value_labels.is_empty();
+    let values = if likely_identifier || free_text || !lists_values(&distinct, cells, labelled) {
         Vec::new()
     } else {
         let mut v: Vec<String> = distinct.iter().map(|s| s.to_string()).collect();
@@ -467,6 +472,18 @@ fn profile(column: &RawColumn) -> VariableProfile {
         free_text,
         dates,
     }
+}
+
+/// Whether a variable's distinct values may be listed as examples: at most [`MAX_LISTED_VALUES`] of them, every one
+/// short and code-like (`dh_config::content::looks_like_code`: not shaped like a name, phone number, e-mail address
+/// or coordinates), and either the file labels the codes or they repeat (on average at least twice per value: a
+/// register of a few participants lists names, which repeat nowhere).
+fn lists_values(distinct: &BTreeSet<&str>, cells: usize, labelled: bool) -> bool {
+    distinct.len() <= MAX_LISTED_VALUES
+        && distinct
+            .iter()
+            .all(|v| dh_config::content::looks_like_code(v.trim()))
+        && (labelled || cells >= 2 * distinct.len())
 }
 
 /// Orders numbers numerically and puts them before text.
@@ -525,7 +542,7 @@ mod tests {
         assert!(p.free_text && p.values.is_empty(), "{p:?}");
         let col = RawColumn::from_cells("Q9_OTHER_SPECIFY", &["Tiktok", "x"]).unwrap();
         assert!(profile(&col).values.is_empty());
-        let col = RawColumn::from_cells("REGION", &["North", "South"]).unwrap();
+        let col = RawColumn::from_cells("REGION", &["North", "South", "South", "North"]).unwrap();
         assert_eq!(profile(&col).values, vec!["North", "South"]);
         let col = RawColumn::from_cells("DOB", &["31/12/2010", "01/02/2011"]).unwrap();
         let p = profile(&col);
@@ -580,7 +597,50 @@ mod tests {
         let p = profile(&col);
         assert!(p.likely_identifier && p.values.is_empty() && p.has_empty);
         assert_eq!(p.distinct, 2);
-        let col = RawColumn::from_cells("Q1", &["2", "10", "1"]).unwrap();
+        let col = RawColumn::from_cells("Q1", &["2", "10", "1", "2", "1", "10"]).unwrap();
         assert_eq!(profile(&col).values, vec!["1", "2", "10"]);
+    }
+
+    #[test]
+    fn small_registers_and_name_or_phone_shaped_values_are_not_listed() {
+        // A register of a few participants under a harmless column name: every value once.
+        let names = [
+            "Somchai Jaidee",
+            "Baré Pakiso",
+            "Mene Réneré",
+            "Doki Ñarémü",
+        ];
+        let col = RawColumn::from_cells("PARTICIPANT", &names).unwrap();
+        let p = profile(&col);
+        assert!(p.values.is_empty() && p.distinct == 4, "{p:?}");
+        // Single first names: code-like one by one, but they do not repeat.
+        let col = RawColumn::from_cells("WHO", &["Somchai", "Baré", "Mene"]).unwrap();
+        assert!(profile(&col).values.is_empty());
+        // Names repeated (a small team of interviewers): still name-shaped.
+        let col = RawColumn::from_cells(
+            "INTERVIEWER",
+            &[
+                "Somchai Jaidee",
+                "Somchai Jaidee",
+                "Baré Pakiso",
+                "Baré Pakiso",
+            ],
+        )
+        .unwrap();
+        assert!(profile(&col).values.is_empty());
+        let col = RawColumn::from_cells(
+            "CONTACT",
+            &["0899990001", "0899990001", "0812345678", "0812345678"],
+        )
+        .unwrap();
+        assert!(profile(&col).values.is_empty());
+        let col = RawColumn::from_cells("MAIL", &["a@b.org", "a@b.org"]).unwrap();
+        assert!(profile(&col).values.is_empty());
+        // Codes that repeat are listed; a labelled variable's codes are listed even when each occurs once.
+        let col = RawColumn::from_cells("ZONE", &["North", "South", "North", "South"]).unwrap();
+        assert_eq!(profile(&col).values, vec!["North", "South"]);
+        let mut col = RawColumn::from_cells("Q7", &["1", "2", "3"]).unwrap();
+        col.labels.value_labels = vec![("1".into(), "Yes".into()), ("2".into(), "No".into())];
+        assert_eq!(profile(&col).values, vec!["1", "2", "3"]);
     }
 }
