@@ -79,6 +79,10 @@ pub struct CountryError {
     /// whole run stops with the I/O exit code.
     #[serde(skip)]
     pub io_fault: bool,
+    /// The failure is a bug in `dh` (its work panicked), not a problem of the delivery: the other countries are
+    /// published and the run exits with the internal-error code.
+    #[serde(skip)]
+    pub internal: bool,
 }
 
 impl std::fmt::Display for CountryError {
@@ -96,6 +100,20 @@ impl CountryError {
             stage: stage.to_string(),
             message: dh_ingest::message::cap(message.into()),
             io_fault: false,
+            internal: false,
+        }
+    }
+
+    /// A bug met while processing the country (its work panicked), stage `internal`.
+    pub fn internal(country: &str) -> Self {
+        CountryError {
+            internal: true,
+            ..CountryError::new(
+                country,
+                "internal",
+                "internal error while processing this country (a bug in dh, not a fault of the delivery); \
+                 its outputs were not published; please report it",
+            )
         }
     }
 

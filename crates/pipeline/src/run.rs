@@ -248,6 +248,7 @@ pub fn run_with(
                 observer.country_finished(iso3, 0, 0, Some(&e.to_string()))
             }
             Outcome::TimedOut => observer.country_finished(iso3, 0, 0, Some("time limit")),
+            Outcome::Panicked => observer.country_finished(iso3, 0, 0, Some("internal error")),
         }
     })?;
     let results: Vec<CountryResult> = outcomes
@@ -255,6 +256,13 @@ pub fn run_with(
         .zip(config.countries.iter().zip(shared.plan.countries.iter()))
         .map(|(outcome, (c, (key, _)))| match outcome {
             Outcome::Done(r) => r,
+            Outcome::Panicked => {
+                crate::country::remove_country_outputs(c, &staging);
+                (
+                    Err(CountryError::internal(&c.country.iso3)),
+                    key.as_ref().ok().map(|k| k.entry.clone()),
+                )
+            }
             Outcome::TimedOut => {
                 // whatever the abandoned thread staged is not published
                 crate::country::remove_country_outputs(c, &staging);

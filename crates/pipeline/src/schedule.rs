@@ -1,7 +1,8 @@
 //! Runs the countries of a run, each on its own thread, at most `jobs` at a time, with a per-country time limit: a
 //! country over the limit is marked cancelled and abandoned (its thread is left to end on its own; it never blocks
-//! publication, and the process exits after publishing), and the next country starts in its place. Progress
-//! events from the country threads reach the run's observer through the calling thread.
+//! publication, and the process exits after publishing), and the next country starts in its place. A country whose
+//! work panics (a bug) ends as [`Outcome::Panicked`] instead of leaving the run waiting for a result that never
+//! comes. Progress events from the country threads reach the run's observer through the calling thread.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,11 +21,15 @@ pub enum Outcome<T> {
     Done(T),
     /// Still running when the time limit passed; its thread was abandoned.
     TimedOut,
+    /// Its work panicked (a bug in `dh`, not a fault of the delivery); the panic's text is not kept, as it may
+    /// quote data.
+    Panicked,
 }
 
 enum Event<T> {
     Stage(String, Stage),
     Done(usize, T),
+    Panicked(usize),
 }
 
 /// Forwards stage events of a country thread to the scheduling thread.
@@ -65,8 +70,13 @@ pub fn run_countries<T: Send + 'static>(
                 .name(format!("dh-{country}"))
                 .spawn(move || {
                     let forward = Forward { tx: tx.clone() };
-                    let result = work(&forward, &flag);
-                    let _ = tx.send(Event::Done(index, result));
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        work(&forward, &flag)
+                    }));
+                    let _ = tx.send(match result {
+                        Ok(result) => Event::Done(index, result),
+                        Err(_) => Event::Panicked(index),
+                    });
                 })
                 .map_err(|e| PipelineError::ThreadPool {
                     jobs,
@@ -82,24 +92,28 @@ pub fn run_countries<T: Send + 'static>(
                 .unwrap_or(limit),
             None => Duration::from_secs(3600),
         };
-        match rx.recv_timeout(wait) {
-            Ok(Event::Stage(country, stage)) => observer.stage_started(&country, stage),
-            Ok(Event::Done(index, result)) => {
-                // a late result of an abandoned country is dropped
-                if let Some(at) = running.iter().position(|(i, _, _)| *i == index) {
-                    running.swap_remove(at);
-                    let outcome = Outcome::Done(result);
-                    finished(index, &outcome);
-                    outcomes[index] = Some(outcome);
-                    done += 1;
-                }
+        let ended = match rx.recv_timeout(wait) {
+            Ok(Event::Stage(country, stage)) => {
+                observer.stage_started(&country, stage);
+                None
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Ok(Event::Done(index, result)) => Some((index, Outcome::Done(result))),
+            Ok(Event::Panicked(index)) => Some((index, Outcome::Panicked)),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(PipelineError::Internal(
                     "country threads disconnected".to_string(),
                 ));
             }
+        };
+        // a late result of an abandoned country is dropped
+        if let Some((index, outcome)) = ended
+            && let Some(at) = running.iter().position(|(i, _, _)| *i == index)
+        {
+            running.swap_remove(at);
+            finished(index, &outcome);
+            outcomes[index] = Some(outcome);
+            done += 1;
         }
         if let Some(limit) = limit {
             let now = Instant::now();
@@ -163,6 +177,26 @@ mod tests {
         assert!(matches!(outcomes[2], Outcome::Done(3)));
         assert_eq!(order, vec![0, 1, 2]);
         gate.wait(); // let the abandoned thread end
+    }
+
+    #[test]
+    fn a_country_that_panics_ends_as_panicked_and_the_others_finish() {
+        // Before: the panicking thread never sent a result and the run waited for it until the time limit.
+        let tasks: Vec<(String, Work<u32>)> = vec![
+            (
+                "AAA".into(),
+                Box::new(|_: &dyn RunObserver, _: &AtomicBool| -> u32 { panic!("a bug") }),
+            ),
+            (
+                "BBB".into(),
+                Box::new(|_: &dyn RunObserver, _: &AtomicBool| 2),
+            ),
+        ];
+        let start = Instant::now();
+        let outcomes = run_countries(tasks, 1, None, &crate::progress::Silent, |_, _| {}).unwrap();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(matches!(outcomes[0], Outcome::Panicked));
+        assert!(matches!(outcomes[1], Outcome::Done(2)));
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
       validate found problems
   5   output folder locked by another dh run; nothing was done (retry later)
   6   success, outputs published, but quarantined rows above --max-quarantine-rate
-  70  internal error (a bug)
+  70  internal error (a bug); a country it stopped is not published, the others are
   74  I/O error: disk full, read-only or unwritable output folder, lock path unusable
       (nothing new was published)
   130 interrupted by SIGINT, 143 by SIGTERM (staging removed, last complete run kept)";

@@ -246,7 +246,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 totals.rows_quarantined as f64 / totals.rows_read as f64
             };
-            if summary.failures.is_empty() && rate > args.max_quarantine_rate {
+            if summary.failures.iter().any(|f| f.internal) {
+                eprintln!(
+                    "internal error: a bug in dh stopped {} country(ies); the other countries were written to {}",
+                    summary.failures.iter().filter(|f| f.internal).count(),
+                    summary.out_dir.display()
+                );
+                Ok(ExitCode::from(EXIT_INTERNAL))
+            } else if summary.failures.is_empty() && rate > args.max_quarantine_rate {
                 eprintln!(
                     "warning: {} of {} rows quarantined ({:.4}), above --max-quarantine-rate {}; outputs were \
                      published",
@@ -294,6 +301,7 @@ fn exit_code(
     max_quarantine_rate: f64,
 ) -> u8 {
     match result {
+        Ok(summary) if summary.failures.iter().any(|f| f.internal) => EXIT_INTERNAL,
         Ok(summary) if !summary.failures.is_empty() => EXIT_DATA,
         Ok(summary) => {
             let t = &summary.manifest.totals;
