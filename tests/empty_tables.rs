@@ -1,5 +1,6 @@
 //! Empty tables (issue 12): a delivery with a header and no data rows (child survey, caregiver survey, frontline
-//! survey, ICSE connection) and a file whose every row is ragged (all rows quarantined) used to panic in the
+//! survey, ICSE connection), a file whose every row is ragged and a child survey with two header cells swapped (all
+//! rows quarantined) used to panic in the
 //! expression evaluator (an empty Arrow dictionary), exit 101 with nothing published and the staging folder left
 //! behind. Each is now a data error of its own country: `dh run` exits 4 naming the table and the country, the
 //! other countries are published, no staging folder remains, and `dh validate` reports the same problem.
@@ -19,6 +20,26 @@ fn keep_header_only(path: &Path) {
     let text = fs::read_to_string(path).expect("delivery");
     let header = text.lines().next().expect("header line");
     fs::write(path, format!("{header}\n")).expect("write");
+}
+
+/// Swaps two header cells (`sex` and `age`), so that every row's sex and age are out of range.
+fn swap_sex_and_age(path: &Path) {
+    let text = fs::read_to_string(path).expect("delivery");
+    let (header, rest) = text.split_once('\n').expect("header line");
+    assert!(header.contains(",sex,age,"), "{header}");
+    fs::write(
+        path,
+        format!("{}\n{rest}", header.replace(",sex,age,", ",age,sex,")),
+    )
+    .expect("write");
+}
+
+/// How a delivery is spoilt.
+#[derive(Clone, Copy, PartialEq)]
+enum Spoil {
+    HeaderOnly,
+    Ragged,
+    SwappedHeader,
 }
 
 /// Adds one field to every data row, so that every row has more fields than the header.
@@ -54,27 +75,52 @@ fn empty_tables_fail_their_country_and_the_others_are_published() {
             "--out",
             s(&raw),
             "--countries",
-            "THA,IDN,KHM,ETH,PHL,KEN",
+            "THA,IDN,KHM,ETH,PHL,MYS,KEN",
             "--seed",
             "5",
         ],
     );
     assert!(synth.status.success(), "synth: {}", describe(&synth));
 
-    // (country, table, delivery file, every row ragged instead of header only)
     let cases = [
-        ("THA", "child_survey", "TH_DH_child_final.csv", false),
-        ("IDN", "caregiver_survey", "IDN_survei_pengasuh.csv", false),
-        ("KHM", "frontline_survey", "frontline_workers.csv", false),
-        ("ETH", "icse_connection", "icse_connection.csv", false),
-        ("PHL", "interview_register", "interview_register.csv", true),
+        (
+            "THA",
+            "child_survey",
+            "TH_DH_child_final.csv",
+            Spoil::HeaderOnly,
+        ),
+        (
+            "IDN",
+            "caregiver_survey",
+            "IDN_survei_pengasuh.csv",
+            Spoil::HeaderOnly,
+        ),
+        (
+            "KHM",
+            "frontline_survey",
+            "frontline_workers.csv",
+            Spoil::HeaderOnly,
+        ),
+        (
+            "ETH",
+            "icse_connection",
+            "icse_connection.csv",
+            Spoil::HeaderOnly,
+        ),
+        (
+            "PHL",
+            "interview_register",
+            "interview_register.csv",
+            Spoil::Ragged,
+        ),
+        ("MYS", "child_survey", "MYS_child.csv", Spoil::SwappedHeader),
     ];
-    for (iso3, _, file, ragged) in cases {
+    for (iso3, _, file, spoil) in cases {
         let path = raw.join(iso3).join(file);
-        if ragged {
-            make_every_row_ragged(&path);
-        } else {
-            keep_header_only(&path);
+        match spoil {
+            Spoil::HeaderOnly => keep_header_only(&path),
+            Spoil::Ragged => make_every_row_ragged(&path),
+            Spoil::SwappedHeader => swap_sex_and_age(&path),
         }
     }
 
@@ -87,7 +133,7 @@ fn empty_tables_fail_their_country_and_the_others_are_published() {
             "--out-dir",
             s(&out),
             "--countries",
-            "THA,IDN,KHM,ETH,PHL,KEN",
+            "THA,IDN,KHM,ETH,PHL,MYS,KEN",
             "--quiet",
         ],
     );
@@ -104,11 +150,11 @@ fn empty_tables_fail_their_country_and_the_others_are_published() {
             .exists(),
         "KEN is published"
     );
-    for (iso3, table, file, ragged) in cases {
+    for (iso3, table, file, spoil) in cases {
         let c = country(&manifest, iso3);
         assert_eq!(c["status"], "failed", "{iso3}: {c}");
         let error = c["error"].as_str().unwrap_or_default();
-        let expected = if ragged {
+        let expected = if spoil != Spoil::HeaderOnly {
             format!("table `{table}` of country {iso3} has no rows left")
         } else {
             format!("table `{table}` of country {iso3} has no rows")
@@ -130,7 +176,7 @@ fn empty_tables_fail_their_country_and_the_others_are_published() {
     assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
 
     // `dh validate` reports the same problem instead of panicking.
-    for (iso3, table, _, ragged) in cases {
+    for (iso3, table, _, spoil) in cases {
         let validate = dh(
             None,
             &["validate", "--raw-dir", s(&raw), "--countries", iso3],
@@ -147,7 +193,7 @@ fn empty_tables_fail_their_country_and_the_others_are_published() {
             String::from_utf8_lossy(&validate.stderr)
         );
         assert!(!text.contains("panicked"), "{iso3}: {text}");
-        if !ragged {
+        if spoil == Spoil::HeaderOnly {
             assert!(
                 text.contains(&format!("table `{table}` of country {iso3} has no rows")),
                 "{iso3}: {text}"
