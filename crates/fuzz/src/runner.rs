@@ -18,6 +18,8 @@ use crate::targets::{Harness, Target};
 
 /// Most inputs the in-memory corpus grows to.
 const MAX_CORPUS: usize = 4096;
+/// Most distinct outcomes remembered (bounds the memory of a long run; later new outcomes no longer grow the corpus).
+const MAX_OUTCOMES: usize = 65_536;
 /// A run stops after this many distinct panics.
 const MAX_FINDINGS: usize = 16;
 
@@ -179,7 +181,7 @@ impl State<'_> {
         let target = self.options.target;
         self.executions += 1;
         match execute(self.harness, target, data) {
-            Ok(sig) => self.outcomes.insert(sig),
+            Ok(sig) => self.outcomes.len() < MAX_OUTCOMES && self.outcomes.insert(sig),
             Err(panic) => {
                 if !self.findings.iter().any(|f| f.location == panic.location) {
                     let kind = if panic.in_library() {
