@@ -22,7 +22,7 @@ static STARTED_MS: AtomicU64 = AtomicU64::new(0);
 static EXECUTIONS: AtomicU64 = AtomicU64::new(0);
 
 static CURRENT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-static FINDINGS: OnceLock<(PathBuf, &'static str)> = OnceLock::new();
+static FINDINGS: Mutex<Option<(PathBuf, &'static str)>> = Mutex::new(None);
 
 /// The global allocator of the fuzz binary: counts live bytes and aborts with a saved finding above the cap.
 pub struct CappedAlloc;
@@ -71,10 +71,17 @@ fn account(size: usize) {
 /// Sets the allocation cap (bytes) and where findings go (`<dir>/<target>-<kind>-<hash>.bin`).
 pub fn configure(cap_bytes: usize, findings_dir: PathBuf, target: &'static str) {
     CAP.store(cap_bytes, Ordering::Relaxed);
-    let _ = FINDINGS.set((findings_dir, target));
+    if let Ok(mut findings) = FINDINGS.lock() {
+        *findings = Some((findings_dir, target));
+    }
 }
 
-/// Most bytes held at once so far (with [`CappedAlloc`] installed; 0 otherwise).
+/// Starts a new peak measurement from the bytes held now.
+pub fn reset_peak() {
+    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+/// Most bytes held at once since the last [`reset_peak`] (with [`CappedAlloc`] installed; 0 otherwise).
 pub fn peak_bytes() -> usize {
     PEAK.load(Ordering::Relaxed)
 }
@@ -135,8 +142,10 @@ pub fn save_finding(
 fn finding(what: &str) -> ! {
     let data = CURRENT.try_lock().map(|c| c.clone()).unwrap_or_default();
     let saved = FINDINGS
-        .get()
-        .and_then(|(dir, target)| save_finding(dir, target, "resource", &data));
+        .try_lock()
+        .ok()
+        .and_then(|f| f.clone())
+        .and_then(|(dir, target)| save_finding(&dir, target, "resource", &data));
     eprintln!(
         "dh-fuzz: FINDING after {} executions: {what}; input ({} bytes) saved to {}",
         EXECUTIONS.load(Ordering::Relaxed),

@@ -215,6 +215,7 @@ impl State<'_> {
 /// Fuzzes one target for `options.duration`, collecting one finding per distinct panic location.
 pub fn fuzz(harness: &Harness, options: &Options) -> Report {
     let start = Instant::now();
+    guard::reset_peak();
     let target = options.target;
     let mut corpus = seeds(&options.corpus_dir, target);
     let seed_count = corpus.len();
