@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Diagnostic, key_path};
+use crate::limits;
 
 /// Where each key path of a merged configuration was set.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -126,22 +127,22 @@ pub struct Layer {
     pub table: toml::Table,
 }
 
-/// Reads and parses one TOML file. Syntax errors and duplicate keys are all reported, each with its line.
+/// Reads and parses one TOML file. Syntax errors and duplicate keys are reported (at most
+/// [`limits::MAX_SYNTAX_ERRORS`]), each with its line. The file is refused before parsing when it is not a regular
+/// file, is above [`limits::MAX_CONFIG_BYTES`] or has a line above [`limits::MAX_LINE_BYTES`]; after parsing, when
+/// a string or array is above its limit (see [`limits`]).
 pub fn read_layer(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::error(
-            path,
-            0,
-            "",
-            format!("cannot read the file: {e}; check the path and permissions"),
-        )]
-    })?;
+    let text = limits::read_bounded(path, limits::MAX_CONFIG_BYTES)
+        .map_err(|e| vec![Diagnostic::error(path, e.line(), "", e.to_string())])?;
     let (_, errors) = DeTable::parse_recoverable(&text);
     if !errors.is_empty() {
-        return Err(errors
+        // One line index for all errors: a file with many errors (e.g. an invalid escape repeated) stays linear.
+        let lines = LineIndex::new(&text);
+        let mut diagnostics: Vec<Diagnostic> = errors
             .iter()
+            .take(limits::MAX_SYNTAX_ERRORS)
             .map(|e| {
-                let line = e.span().map(|s| line_of(&text, s.start)).unwrap_or(0);
+                let line = e.span().map(|s| lines.line(s.start)).unwrap_or(0);
                 Diagnostic::error(
                     path,
                     line,
@@ -152,7 +153,13 @@ pub fn read_layer(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
                     ),
                 )
             })
-            .collect());
+            .collect();
+        if let Some(more) = errors.len().checked_sub(limits::MAX_SYNTAX_ERRORS)
+            && more > 0
+        {
+            diagnostics.push(limits::more_errors(path, more));
+        }
+        return Err(diagnostics);
     }
     let table = text.parse::<toml::Table>().map_err(|e| {
         let line = e.span().map(|s| line_of(&text, s.start)).unwrap_or(0);
@@ -163,6 +170,20 @@ pub fn read_layer(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
             format!("invalid TOML: {}", e.message().trim()),
         )]
     })?;
+    let oversized = limits::oversized_values(&table);
+    if !oversized.is_empty() {
+        return Err(oversized
+            .into_iter()
+            .map(|(key, message)| {
+                Diagnostic::error(
+                    path,
+                    0,
+                    key_path(&key),
+                    format!("{message}; is it the right value?"),
+                )
+            })
+            .collect());
+    }
     Ok(Layer {
         path: path.to_path_buf(),
         text,
@@ -394,5 +415,53 @@ mod tests {
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert_eq!(errs[0].line, 2);
         assert_eq!(errs[1].line, 5);
+    }
+
+    /// A string of 20,000 invalid escapes gave one diagnostic per escape, each locating its line by scanning the
+    /// text from the start: quadratic time and memory growing with the errors (a 10 MB string took over 11 GB).
+    #[test]
+    fn many_syntax_errors_are_capped_and_located_in_linear_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, format!("a = 1\nb = \"{}\"\n", "\\q".repeat(20_000))).unwrap();
+        let start = std::time::Instant::now();
+        let errs = read_layer(&path).err().unwrap();
+        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+        assert_eq!(errs.len(), limits::MAX_SYNTAX_ERRORS + 1, "{errs:?}");
+        assert_eq!(errs[0].line, 2);
+        assert!(
+            errs[limits::MAX_SYNTAX_ERRORS]
+                .message
+                .contains("more syntax errors")
+        );
+    }
+
+    #[test]
+    fn oversized_files_lines_and_strings_are_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, format!("a = \"{}\"\n", "x".repeat(10_000_000))).unwrap();
+        let errs = read_layer(&big).err().unwrap();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].file, big);
+        assert!(
+            errs[0].message.contains("above the limit"),
+            "{}",
+            errs[0].message
+        );
+        assert!(errs[0].to_string().len() < 400, "{}", errs[0]);
+
+        let long = dir.path().join("long.toml");
+        std::fs::write(&long, format!("a = 1\nb = \"{}\"\n", "x".repeat(100_000))).unwrap();
+        let errs = read_layer(&long).err().unwrap();
+        assert_eq!((errs.len(), errs[0].line), (1, 2), "{errs:?}");
+        assert!(!errs[0].message.contains("xxx"));
+
+        let multi = dir.path().join("multi.toml");
+        let lines = vec!["y".repeat(1000); 100].join("\n");
+        std::fs::write(&multi, format!("[t]\ns = \"\"\"\n{lines}\"\"\"\n")).unwrap();
+        let errs = read_layer(&multi).err().unwrap();
+        assert_eq!((errs.len(), errs[0].key.as_str()), (1, "t.s"), "{errs:?}");
+        assert!(!errs[0].message.contains("yyy"));
     }
 }

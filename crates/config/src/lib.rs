@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod encoding;
 pub mod error;
 pub mod layered;
+pub mod limits;
 pub mod resolve;
 pub mod schema;
 pub mod schema_check;

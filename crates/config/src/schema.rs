@@ -350,10 +350,16 @@ pub fn load_schemas(dir: &Path) -> Result<SchemaSet, ConfigError> {
     let mut problems = Vec::new();
     let mut texts = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text = match crate::limits::read_bounded(&path, crate::limits::MAX_SCHEMA_BYTES) {
+            Ok(text) => text,
+            Err(crate::limits::LimitError::Io(source)) => {
+                return Err(ConfigError::Io { path, source });
+            }
+            Err(e) => {
+                problems.push(Diagnostic::error(&path, e.line(), "", e.to_string()));
+                continue;
+            }
+        };
         match serde_json::from_str::<TableSchema>(&text) {
             Err(e) => problems.push(Diagnostic::error(
                 &path,

@@ -343,6 +343,11 @@ impl Context<'_> {
             .collect::<Result<_, _>>()?;
         let null_truth = self.label_truth(col, array, None, leaf)?;
         let keys = dict.keys();
+        // An empty dictionary (a table with no rows, or a column with no value in any row) has no entry a key
+        // could point at; arrow's `normalized_keys` asserts on it, so every row is read as null instead.
+        if per_entry.is_empty() {
+            return Ok(vec![null_truth; keys.len()]);
+        }
         Ok(dict
             .normalized_keys()
             .into_iter()

@@ -341,3 +341,50 @@ fn sliced_dictionary_column() {
     assert_eq!(e.causes(1), vec![None]);
     assert_eq!(e.causes(2), vec![Some("refused")]);
 }
+
+/// A table with no rows gives categorical columns an empty dictionary; arrow's `normalized_keys` asserts on it.
+#[test]
+fn empty_dictionary_column() {
+    let empty_values = Arc::new(StringArray::from(Vec::<&str>::new()));
+    let keys = Int16Array::from(Vec::<Option<i16>>::new());
+    let q: ArrayRef = Arc::new(
+        DictionaryArray::<Int16Type>::try_new(keys, empty_values).unwrap_or_else(|e| panic!("{e}")),
+    );
+    let b = RecordBatch::try_from_iter(vec![("q", q)]).unwrap_or_else(|e| panic!("{e}"));
+    for src in [
+        "q == \"yes\"",
+        "q in [\"yes\", \"no\"]",
+        "is_missing(q)",
+        "not q != \"no\"",
+    ] {
+        let e = evaluate(&parse(src).unwrap_or_else(|e| panic!("{e}")), &b, &codes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(e.is_empty(), "{src}");
+    }
+}
+
+/// A column with rows but no value in any of them: an empty dictionary with null keys.
+#[test]
+fn all_null_dictionary_column() {
+    let empty_values = Arc::new(StringArray::from(Vec::<&str>::new()));
+    let keys = Int16Array::from(vec![None, None, None]);
+    let q: ArrayRef = Arc::new(
+        DictionaryArray::<Int16Type>::try_new(keys, empty_values).unwrap_or_else(|e| panic!("{e}")),
+    );
+    let b = RecordBatch::try_from_iter(vec![("q", q)]).unwrap_or_else(|e| panic!("{e}"));
+    let e = evaluate(
+        &parse("q == \"yes\"").unwrap_or_else(|e| panic!("{e}")),
+        &b,
+        &codes(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.len(), 3);
+    assert_eq!(e.causes(0), vec![None]);
+    let m = evaluate(
+        &parse("is_missing(q)").unwrap_or_else(|e| panic!("{e}")),
+        &b,
+        &codes(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.is_true().true_count(), 3);
+}

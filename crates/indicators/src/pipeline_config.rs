@@ -252,14 +252,18 @@ pub fn parse_pipeline_config(
     })
 }
 
+/// Reads a pipelines/ file within the configuration size limits of `dh_config::limits` (a regular file of at most
+/// 1 MiB, no line above 64 KiB), before any parsing.
 pub(crate) fn read(file: &Path) -> Result<String, CatalogError> {
-    std::fs::read_to_string(file).map_err(|e| CatalogError {
-        file: file.to_path_buf(),
-        line: 0,
-        column: 0,
-        indicator: None,
-        key: String::new(),
-        message: format!("cannot read: {e}"),
+    dh_config::limits::read_bounded(file, dh_config::limits::MAX_CONFIG_BYTES).map_err(|e| {
+        CatalogError {
+            file: file.to_path_buf(),
+            line: e.line(),
+            column: 0,
+            indicator: None,
+            key: String::new(),
+            message: e.to_string(),
+        }
     })
 }
 

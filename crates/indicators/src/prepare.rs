@@ -206,17 +206,22 @@ fn domain_codes(
             let entries = labels(dict.values().as_ref()).ok_or_else(type_error)?;
             let per_entry: Vec<Option<u32>> = entries.into_iter().map(level_of).collect();
             let keys = dict.keys();
-            dict.normalized_keys()
-                .into_iter()
-                .enumerate()
-                .map(|(row, k)| {
-                    if keys.is_null(row) {
-                        None
-                    } else {
-                        per_entry.get(k).copied().flatten()
-                    }
-                })
-                .collect()
+            // arrow's `normalized_keys` asserts on an empty dictionary (no rows, or no value in any row).
+            if per_entry.is_empty() {
+                vec![None; keys.len()]
+            } else {
+                dict.normalized_keys()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(row, k)| {
+                        if keys.is_null(row) {
+                            None
+                        } else {
+                            per_entry.get(k).copied().flatten()
+                        }
+                    })
+                    .collect()
+            }
         }
         _ => labels(array.as_ref())
             .ok_or_else(type_error)?

@@ -302,3 +302,31 @@ fn missing_or_mistyped_columns_are_errors() {
     let e = prepare(c.get("q_yes").unwrap_or_else(|| panic!()), &b).err();
     assert!(matches!(e, Some(PrepareError::ColumnType { .. })), "{e:?}");
 }
+
+/// A table with no rows (and a column with no value in any row) has empty dictionaries, on which arrow's
+/// `normalized_keys` asserts; preparation gives no rows and no levels instead of panicking.
+#[test]
+fn empty_dictionaries_prepare_without_panicking() {
+    let empty = batch(q_default()).slice(0, 0);
+    let empty_dicts = RecordBatch::try_from_iter(vec![
+        ("sex", dict(&[], vec![])),
+        ("age", empty.column(1).clone()),
+        ("q", dict(&[], vec![])),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = run("q_yes", &empty_dicts);
+    assert!(p.in_denominator.is_empty());
+    assert!(p.domains[0].codes.is_empty());
+
+    // Rows whose sex and q are all null: an empty dictionary with null keys.
+    let all_null = batch(dict(&[], vec![None; 8]));
+    let all_null = RecordBatch::try_from_iter(vec![
+        ("sex", dict(&[], vec![None; 8])),
+        ("age", all_null.column(1).clone()),
+        ("q", all_null.column(2).clone()),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = run("q_yes", &all_null);
+    assert_eq!(p.domains[0].codes, vec![None; 8]);
+    assert_eq!(p.value, vec![0.0; 8]);
+}

@@ -31,10 +31,33 @@ pub use table::{
 /// format, keeping only the source columns the delivery maps onto harmonised columns. Anything but a regular file
 /// (a FIFO, a device such as `/dev/zero` behind a link, a directory) is refused before it is opened
 /// ([`source::check_regular`]).
+///
+/// A panic inside a reader (the SPSS, Stata and Excel readers parse with third-party libraries, which can panic
+/// on a malformed file, e.g. an arithmetic overflow found by fuzzing) becomes an [`IngestError::Format`] of this
+/// file, so a bad delivery fails its country instead of the whole run.
 pub fn read_delivery(path: &Path, delivery: &Delivery) -> Result<RawTable, IngestError> {
     source::check_regular(path)?;
     let keep = ColumnSelection::for_delivery(delivery);
-    readers::reader_for(delivery.format, path)?.read(path, delivery, &keep)
+    let reader = readers::reader_for(delivery.format, path)?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.read(path, delivery, &keep)
+    }))
+    .unwrap_or_else(|_| {
+        Err(IngestError::Format {
+            file: path.to_path_buf(),
+            format: format_name(delivery.format),
+            message: "the reader stopped on malformed content".to_string(),
+        })
+    })
+}
+
+fn format_name(format: dh_config::country::Format) -> &'static str {
+    match format {
+        dh_config::country::Format::Csv => "CSV",
+        dh_config::country::Format::Sav => "SPSS .sav",
+        dh_config::country::Format::Dta => "Stata .dta",
+        dh_config::country::Format::Xlsx => "Excel .xlsx",
+    }
 }
 
 #[cfg(test)]
@@ -67,6 +90,18 @@ mod tests {
                 })
                 .collect(),
             ..Delivery::new("child.csv", Format::Csv)
+        }
+    }
+
+    /// A .sav file found by fuzzing on which the SPSS library overflows an addition (a panic in debug builds): the
+    /// delivery fails with a format error naming the file instead of panicking.
+    #[test]
+    fn a_panic_inside_a_reader_library_is_a_format_error() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz_overflow.sav");
+        let d = Delivery::new("fuzz_overflow.sav", Format::Sav);
+        match read_delivery(&path, &d) {
+            Err(IngestError::Format { file, .. }) => assert_eq!(file, path),
+            other => panic!("expected a format error, got {other:?}"),
         }
     }
 

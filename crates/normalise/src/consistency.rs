@@ -167,6 +167,10 @@ fn classify(array: &dyn Array) -> Vec<CellClass> {
                 .collect(),
             None => vec![CellClass::Answer; values.len()],
         };
+        // arrow's `normalized_keys` asserts on an empty dictionary (a column with no value in any row).
+        if entries.is_empty() {
+            return vec![CellClass::Null; array.len()];
+        }
         let keys = dict.normalized_keys();
         return (0..array.len())
             .map(|row| {
@@ -276,5 +280,28 @@ mod tests {
         assert_eq!(found[1].issue, UniverseIssue::SkippedInsideUniverse);
         assert_eq!((found[1].rows, found[1].first_row), (1, 103));
         assert_eq!(found[1].universe, "q == \"yes\"");
+    }
+
+    /// A table with no rows, and one whose columns hold no value, have empty dictionaries (arrow's
+    /// `normalized_keys` asserts on them): no finding, no panic.
+    #[test]
+    fn empty_dictionaries_give_no_findings() {
+        let age: ArrayRef = Arc::new(Int64Array::from(Vec::<i64>::new()));
+        let batch = RecordBatch::try_from_iter(vec![
+            ("age", age),
+            ("q", dict(&[], vec![])),
+            ("f", dict(&[], vec![])),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(universe_findings(&schema(), &batch, &[]).is_empty());
+
+        let age: ArrayRef = Arc::new(Int64Array::from(vec![12; 3]));
+        let batch = RecordBatch::try_from_iter(vec![
+            ("age", age),
+            ("q", dict(&["yes"], vec![Some(0); 3])),
+            ("f", dict(&[], vec![None; 3])),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(universe_findings(&schema(), &batch, &[1, 2, 3]).is_empty());
     }
 }

@@ -107,6 +107,16 @@ pub enum NormaliseError {
         findings: String,
     },
 
+    #[error(
+        "table `{table}` of country {country} has no rows: delivery file {file} holds no data rows; ask the agency \
+         for the data, or set `delivered = false` for this table if the country did not deliver it"
+    )]
+    NoRows {
+        country: String,
+        table: String,
+        file: String,
+    },
+
     #[error("pseudonym key: {0}")]
     Key(String),
 

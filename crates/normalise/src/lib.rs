@@ -194,6 +194,13 @@ pub fn normalise_table<'a>(
     };
     let plan = plan_table(ctx, schema, delivery, raw, key)?;
     let rows = raw.num_rows();
+    if rows == 0 {
+        return Err(NormaliseError::NoRows {
+            country: ctx.iso3.to_string(),
+            table: ctx.table.to_string(),
+            file: delivery.file.clone(),
+        });
+    }
     let mut skip = vec![false; rows];
     let mut problems = Vec::new();
     for issue in &raw.row_issues {

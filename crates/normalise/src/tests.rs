@@ -492,14 +492,44 @@ fn a_row_with_several_problems_is_one_quarantined_row() {
 }
 
 #[test]
-fn empty_deliveries_give_empty_batches() {
+fn a_delivery_without_rows_is_an_error_naming_table_and_country() {
+    let raw = BTreeMap::from([
+        (
+            "child_survey".to_string(),
+            table("child.csv", &CHILD_HEADER, &[]),
+        ),
+        ("caregiver_survey".to_string(), good_caregivers()),
+    ]);
+    let err = normalise_country(&config(), &schemas(), &raw, &key())
+        .err()
+        .unwrap_or_else(|| panic!("a header-only delivery was accepted"));
+    assert!(matches!(err, NormaliseError::NoRows { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("table `child_survey` of country TST has no rows"),
+        "{message}"
+    );
+    assert!(message.contains("child.csv"), "{message}");
+}
+
+#[test]
+fn every_row_quarantined_gives_an_empty_batch_without_panicking() {
+    // Both rows have a child id that is missing: every row goes to quarantine and the batch has no rows.
     let out = run(
-        table("child.csv", &CHILD_HEADER, &[]),
-        table("caregiver.csv", &["CG", "HH"], &[]),
+        table(
+            "child.csv",
+            &CHILD_HEADER,
+            &[
+                &["", "H1", "EA1", "1.5", "1", "12", "1", "3"],
+                &["", "H2", "EA1", "2.0", "2", "15", "2", "98"],
+            ],
+        ),
+        table("caregiver.csv", &["CG", "HH"], &[&["G1", "H1"]]),
     );
     assert_ledger(&out);
     assert_eq!(out.tables["child_survey"].batch.num_columns(), 10);
     assert_eq!(out.tables["child_survey"].batch.num_rows(), 0);
+    assert_eq!(out.tables["child_survey"].rows_quarantined, 2);
 }
 
 #[test]
@@ -705,7 +735,9 @@ fn random_cells_never_panic_and_always_balance() {
         "é", "C1",
     ];
     for _ in 0..60 {
-        let n = rng.random_range(0..40);
+        // At least one row per table: a table without rows is an error (see
+        // `a_delivery_without_rows_is_an_error_naming_table_and_country`).
+        let n = rng.random_range(1..40);
         let rows: Vec<Vec<String>> = (0..n)
             .map(|_| {
                 let len = if rng.random_bool(0.1) {
@@ -719,7 +751,7 @@ fn random_cells_never_panic_and_always_balance() {
             })
             .collect();
         let child = RawTable::from_rows(Path::new("child.csv"), &CHILD_HEADER, &rows).unwrap();
-        let cg_rows: Vec<Vec<String>> = (0..rng.random_range(0..10))
+        let cg_rows: Vec<Vec<String>> = (0..rng.random_range(1..10))
             .map(|_| vec![pool[rng.random_range(0..pool.len())].to_string(); 2])
             .collect();
         let cg = RawTable::from_rows(Path::new("caregiver.csv"), &["CG", "HH"], &cg_rows).unwrap();

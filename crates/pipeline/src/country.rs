@@ -126,7 +126,25 @@ pub fn normalise(
     key: &dh_normalise::PseudonymKey,
     raw: BTreeMap<String, RawTable>,
 ) -> Result<Vec<NormalisedTable>, CountryError> {
-    normalise_borrowed(config, schemas, key, &raw)
+    let tables = normalise_borrowed(config, schemas, key, &raw)?;
+    // A table whose every row was quarantined has no rows to publish: a data error of the country, like a
+    // delivery without rows (`dh validate` lists the quarantined rows).
+    if let Some(t) = tables
+        .iter()
+        .find(|t| t.batches.iter().all(|b| b.num_rows() == 0))
+    {
+        let iso3 = config.country.iso3.as_str();
+        return Err(CountryError::new(
+            iso3,
+            Stage::Normalise.as_str(),
+            format!(
+                "table `{}` of country {iso3} has no rows left: all {} rows of {} were quarantined; \
+                 `dh validate --countries {iso3}` lists them",
+                t.table, t.rows_quarantined, t.source_file
+            ),
+        ));
+    }
+    Ok(tables)
 }
 
 /// [`normalise`] leaving the raw tables to the caller (`dh validate` reads raw ids from them afterwards).
