@@ -46,6 +46,12 @@ impl Row {
         HIDING.contains(&self.flag.as_str())
     }
 
+    /// A row withheld by the small-count rule publishes n = 0 in place of its count; the workbook leaves that
+    /// cell empty and the report says "withheld", so it cannot be read as "no cases".
+    fn n_hidden(&self) -> bool {
+        self.flag == "suppressed_small_count" && self.n_unweighted == 0
+    }
+
     fn at(&self) -> String {
         format!(
             "{} {} {}={} [{}]",
@@ -332,7 +338,12 @@ fn other_outputs_show_nothing_withheld(out: &Path) -> Vec<String> {
                 if [e, lo, hi, p].iter().any(|&j| !get(j).is_empty()) {
                     problems.push(format!("workbook sheet {name}: {} shows a number", r.at()));
                 }
-                if get(n) != r.n_unweighted.to_string() {
+                let want_n = if r.n_hidden() {
+                    String::new()
+                } else {
+                    r.n_unweighted.to_string()
+                };
+                if get(n) != want_n {
                     problems.push(format!(
                         "workbook sheet {name}: {} shows n = {} (Parquet {})",
                         r.at(),
@@ -376,9 +387,14 @@ fn other_outputs_show_nothing_withheld(out: &Path) -> Vec<String> {
                 continue;
             };
             report_rows += 1;
-            let fits = candidates
-                .iter()
-                .any(|r| r.withheld() == withheld && (!withheld || n == thousands(r.n_unweighted)));
+            let fits = candidates.iter().any(|r| {
+                let want_n = if r.n_hidden() {
+                    "withheld".to_string()
+                } else {
+                    thousands(r.n_unweighted)
+                };
+                r.withheld() == withheld && (!withheld || n == want_n)
+            });
             if !fits {
                 problems.push(format!(
                     "report page of {id}: {country} {level} (withheld {withheld}, n {n}) matches no Parquet row"

@@ -172,7 +172,11 @@ impl<'a> Model<'a> {
                 estimate: withheld_text(&row.flag, self.context.suppress_below),
                 interval: String::new(),
                 population: String::new(),
-                n: thousands(row.n_unweighted as f64),
+                n: if row.n_withheld() {
+                    "withheld".to_string()
+                } else {
+                    thousands(row.n_unweighted as f64)
+                },
                 status: withheld_text(&row.flag, self.context.suppress_below),
                 shown: false,
                 low_base: false,

@@ -58,6 +58,12 @@ impl IndicatorRow {
         self.domain == TOTAL
     }
 
+    /// Whether the row's case count is withheld too (a row withheld by the small-count rule publishes n = 0 in
+    /// place of its count, which must read as "withheld", not as "no cases").
+    pub fn n_withheld(&self) -> bool {
+        self.n_unweighted == 0 && self.shown().is_none() && self.has("suppressed_small_count")
+    }
+
     /// Whether `flag` is among the row's conditions.
     pub fn has(&self, flag: &str) -> bool {
         self.flag == flag || self.flags.iter().any(|f| f == flag)
@@ -264,6 +270,18 @@ mod tests {
             flag: flag.into(),
             flags: vec![flag.into()],
         }
+    }
+
+    #[test]
+    fn a_count_withheld_by_the_small_count_rule_reads_as_withheld_not_as_zero() {
+        let mut withheld = row("suppressed_small_count", None);
+        withheld.n_unweighted = 0;
+        assert!(withheld.n_withheld());
+        // a suppressed row of a true empty base keeps its n = 0; a shown row keeps its n
+        let mut empty = row("suppressed", None);
+        empty.n_unweighted = 0;
+        assert!(!empty.n_withheld());
+        assert!(!row("ok", Some(0.5)).n_withheld());
     }
 
     #[test]

@@ -181,7 +181,9 @@ fn write_rows(
                 sheet.write_number_with_format(y, 10, p, &f.count)?;
             }
         }
-        sheet.write_number_with_format(y, 9, r.n_unweighted as f64, &f.integer)?;
+        if !r.n_withheld() {
+            sheet.write_number_with_format(y, 9, r.n_unweighted as f64, &f.integer)?;
+        }
         sheet.write_string(y, 11, &r.flag)?;
         sheet.write_string(y, 12, r.flags.join("; "))?;
     }
