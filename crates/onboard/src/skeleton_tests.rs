@@ -489,7 +489,8 @@ fn date_formats_proposed_for_date_columns() {
 fn windows_1256_csv_with_a_title_row_and_dd_mm_yyyy_dates() {
     let text = "Interview register, Jordan\n\
                 interview_code,group,date,region,mode\n\
-                J01,1,31/01/2025,عمّان,1\nJ02,2,02/02/2025,إربد,2\nJ03,1,15/02/2025,الزرقاء,1\n";
+                J01,1,31/01/2025,عمّان,1\nJ02,2,02/02/2025,إربد,2\nJ03,1,15/02/2025,الزرقاء,1\n\
+                J04,2,16/02/2025,عمّان,2\nJ05,1,17/02/2025,إربد,1\nJ06,2,18/02/2025,الزرقاء,2\n";
     let (bytes, _, bad) = encoding_rs::WINDOWS_1256.encode(text);
     assert!(!bad);
     let (_tmp, out) = onboard_dir(&[("interview_register.csv", &bytes)]);
@@ -544,7 +545,10 @@ fn double_encoded_utf8_and_ambiguous_code_pages_are_todos() {
 
 #[test]
 fn utf16_tab_separated_and_thai_windows_874_csvs() {
-    let text = "ID\tGENDER\tPROVINCE\r\n1\t1\tกรุงเทพมหานคร\r\n2\t2\tเชียงใหม่\r\n";
+    // Each province twice: values are listed only when they repeat (a column of values that occur once each could
+    // be a small register of names).
+    let text = "ID\tGENDER\tPROVINCE\r\n1\t1\tกรุงเทพมหานคร\r\n2\t2\tเชียงใหม่\r\n\
+                3\t2\tกรุงเทพมหานคร\r\n4\t1\tเชียงใหม่\r\n";
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     let commas = text.replace('\t', ",");

@@ -89,7 +89,10 @@ fn agency_delivery_from_independent_writers() {
         Some("%d/%m/%Y"),
         "{text}"
     );
-    assert!(text.contains("\"عمّان\""), "{text}");
+    // Decoded, not listed: the three regions occur once each, and values that do not repeat are never listed as
+    // examples (a small register could hold names).
+    assert!(text.contains("decodes as Arabic text"), "{text}");
+    assert!(!text.contains("عمّان"), "{text}");
     // Tables without a file: a TODO with the lines to uncomment, which parse as `delivered = false`.
     assert!(
         text.contains("# [deliveries.police_cases]\n# delivered = false\n"),
