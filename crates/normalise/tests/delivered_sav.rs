@@ -104,9 +104,17 @@ fn an_spss_register_gives_labels_and_dates_and_keeps_raw_ids_for_validate() {
     );
     let reasons = q.column_by_name("reason").unwrap().as_string::<i32>();
     assert!(reasons.value(1).contains("`%d/%m/%Y` (e.g. `31/12/2021`)"));
-    assert!(reasons.value(2).contains("`region`") && !reasons.value(2).contains("14"), "{}", reasons.value(2));
+    assert!(
+        reasons.value(2).contains("`region`") && !reasons.value(2).contains("14"),
+        "{}",
+        reasons.value(2)
+    );
     let raw_values = q.column_by_name("raw_value").unwrap().as_string::<i32>();
-    assert_eq!(raw_values.value(2), "14", "a short code is kept in raw_value, not in the reason");
+    assert_eq!(
+        raw_values.value(2),
+        "14",
+        "a short code is kept in raw_value, not in the reason"
+    );
     for i in 0..q.num_rows() {
         let raw_value = q.column_by_name("raw_value").unwrap().as_string::<i32>();
         assert!(!raw_value.value(i).contains("J-0001") && !reasons.value(i).contains("J-0001"));
