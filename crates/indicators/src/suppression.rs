@@ -15,8 +15,17 @@
 use crate::estimate::EstimateRow;
 use crate::flags::Flag;
 
-/// Empties every number of a withheld survey row that could reconstruct it (its flags and `n_unweighted` stay).
-pub fn hide(row: &mut EstimateRow) {
+/// Whether a withheld row keeps its case count: a survey row withheld for a small base does (the count is the
+/// reason and gives nothing back); a row withheld by the small-count rule does not (its count is the secret).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseCount {
+    Keep,
+    Hide,
+}
+
+/// Empties every number of a withheld row that could reconstruct it (its flags stay, and its `n_unweighted` when
+/// `count` says so). The one place that decides what a withheld row shows, for survey and family rows alike.
+pub fn hide_withheld(row: &mut EstimateRow, count: CaseCount) {
     if !row.flags.hides_estimate() {
         return;
     }
@@ -28,7 +37,15 @@ pub fn hide(row: &mut EstimateRow) {
     row.deff = None;
     row.population_estimate = None;
     row.n_weighted = 0.0;
+    if count == CaseCount::Hide {
+        row.n_unweighted = 0;
+    }
     row.set_flags(row.flags.withheld_only());
+}
+
+/// [`hide_withheld`] for a survey row: its `n_unweighted` stays.
+pub fn hide(row: &mut EstimateRow) {
+    hide_withheld(row, CaseCount::Keep);
 }
 
 /// Applies the rule of the module to the level rows of one breakdown (not the total).

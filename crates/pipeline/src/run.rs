@@ -716,8 +716,30 @@ fn reuse_country(
         None => Vec::new(),
     };
     stage_previous_outputs(iso3, previous, out, staging).ok()?;
+    Some(previous_report(
+        iso3,
+        previous,
+        CountryTiming {
+            country: iso3.to_string(),
+            status: "reused".to_string(),
+            ..Default::default()
+        },
+        indicator_rows,
+        crate::deliveries::not_delivered(config),
+    ))
+}
+
+/// A country's report rebuilt from the previous run's manifest (inputs, outputs, weighting, consistency) with the
+/// given timing entry and indicator rows: the part shared by a reused and a stale country.
+fn previous_report(
+    iso3: &str,
+    previous: &Manifest,
+    timing: CountryTiming,
+    indicator_rows: Vec<EstimateRow>,
+    not_delivered: Vec<String>,
+) -> CountryReport {
     let of = |c: &str| c == iso3;
-    Some(CountryReport {
+    CountryReport {
         country: iso3.to_string(),
         inputs: previous
             .inputs
@@ -731,11 +753,7 @@ fn reuse_country(
             .filter(|o| of(&o.country))
             .cloned()
             .collect(),
-        timing: CountryTiming {
-            country: iso3.to_string(),
-            status: "reused".to_string(),
-            ..Default::default()
-        },
+        timing,
         estimates: crate::indicator_stage::CountryEstimates {
             rows: indicator_rows,
             weighting: previous.weighting.iter().find(|w| of(&w.country)).cloned(),
@@ -746,8 +764,8 @@ fn reuse_country(
             .filter(|c| of(&c.country))
             .cloned()
             .collect(),
-        not_delivered: crate::deliveries::not_delivered(config),
-    })
+        not_delivered,
+    }
 }
 
 /// A failed country's outputs from its last good run, carried into staging and marked `stale` (status, manifest
@@ -796,38 +814,18 @@ fn keep_stale(
         not_delivered: before.not_delivered.clone(),
         stale_from: Some(stale_from),
     };
-    let report = CountryReport {
-        country: iso3.to_string(),
-        inputs: previous
-            .inputs
-            .iter()
-            .filter(|i| of(&i.country))
-            .cloned()
-            .collect(),
-        outputs: previous
-            .outputs
-            .iter()
-            .filter(|o| of(&o.country))
-            .cloned()
-            .collect(),
-        timing: CountryTiming {
+    let report = previous_report(
+        iso3,
+        previous,
+        CountryTiming {
             country: iso3.to_string(),
             status: "stale".to_string(),
             reason: "failed; previous outputs kept".to_string(),
             ..Default::default()
         },
-        estimates: crate::indicator_stage::CountryEstimates {
-            rows: indicator_rows,
-            weighting: previous.weighting.iter().find(|w| of(&w.country)).cloned(),
-        },
-        consistency: previous
-            .consistency
-            .iter()
-            .filter(|c| of(&c.country))
-            .cloned()
-            .collect(),
-        not_delivered: before.not_delivered.clone(),
-    };
+        indicator_rows,
+        before.not_delivered.clone(),
+    );
     Some((report, status, entry))
 }
 

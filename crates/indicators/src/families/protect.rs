@@ -117,21 +117,9 @@ pub fn protect(rows: &mut [EstimateRow], cells: &[Option<Cell>], breakdowns: &[B
     }
 }
 
-/// Empties every number of a withheld row that could reconstruct it (its flags stay).
+/// Empties every number of a withheld row that could reconstruct it, its case count included (its flags stay).
 pub fn hide(row: &mut EstimateRow) {
-    if !withheld(row) {
-        return;
-    }
-    row.estimate = None;
-    row.se = None;
-    row.ci_lower = None;
-    row.ci_upper = None;
-    row.df = None;
-    row.deff = None;
-    row.population_estimate = None;
-    row.n_unweighted = 0;
-    row.n_weighted = 0.0;
-    row.set_flags(row.flags.withheld_only());
+    crate::suppression::hide_withheld(row, crate::suppression::CaseCount::Hide);
 }
 
 #[cfg(test)]
