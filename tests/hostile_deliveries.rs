@@ -297,13 +297,29 @@ fn workbook_strings(path: &Path) -> Vec<String> {
     cells
 }
 
-/// The forbidden strings found in `text`.
+/// The forbidden strings found in `text` (each is 8 bytes or longer: one pass over the text's 8-byte windows,
+/// looked up by prefix, instead of one search per forbidden string).
 fn found_in<'a>(text: &str, forbidden: &'a BTreeSet<String>) -> Vec<&'a str> {
-    forbidden
-        .iter()
-        .filter(|f| text.contains(f.as_str()))
-        .map(String::as_str)
-        .collect()
+    let mut by_prefix: std::collections::HashMap<&[u8], Vec<&'a str>> =
+        std::collections::HashMap::new();
+    for f in forbidden {
+        if let Some(prefix) = f.as_bytes().get(..8) {
+            by_prefix.entry(prefix).or_default().push(f.as_str());
+        }
+    }
+    let bytes = text.as_bytes();
+    let mut found = BTreeSet::new();
+    for (i, window) in bytes.windows(8).enumerate() {
+        if let Some(candidates) = by_prefix.get(window) {
+            found.extend(
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|c| bytes[i..].starts_with(c.as_bytes())),
+            );
+        }
+    }
+    found.into_iter().collect()
 }
 
 /// Asserts that no forbidden string is in any output of the run: every file under OUT (text as bytes, Parquet and
@@ -574,4 +590,18 @@ fn write_far_cell_copy(path: &Path) {
         }
     }
     out.save(path).expect("save workbook");
+}
+
+#[test]
+fn the_leak_search_finds_a_planted_identifier_anywhere_in_a_text() {
+    let forbidden: BTreeSet<String> = ["Somchai Jaidee", "0899990001", "root:x:0:0:root"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let text = "row 3: 0899990001\u{1e}header Somchai Jaidee,root:x:0:0:root:/root";
+    assert_eq!(
+        found_in(text, &forbidden),
+        vec!["0899990001", "Somchai Jaidee", "root:x:0:0:root"]
+    );
+    assert!(found_in("Somchai Jaide", &forbidden).is_empty());
 }
