@@ -197,7 +197,8 @@ mod tests {
     #[test]
     fn a_sound_row_passes_and_each_broken_rule_is_named() {
         assert_eq!(check(&good(), &T), Ok(()));
-        let cases: Vec<(Box<dyn Fn(&mut EstimateRow)>, &str)> = vec![
+        type Breakage = Box<dyn Fn(&mut EstimateRow)>;
+        let cases: Vec<(Breakage, &str)> = vec![
             (
                 Box::new(|r| (r.ci_lower, r.ci_upper) = (Some(2.2e-16), Some(2.2e-16))),
                 "outside",

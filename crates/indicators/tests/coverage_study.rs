@@ -145,14 +145,15 @@ fn report(results: &[CountryResult]) -> Vec<String> {
         let table = in_band_order(margin(results, dimension));
         outside.extend(print_table(title, &table, MIN_SCORED, LIMITS));
         // The boundary cell is judged on its one open side (see BOUNDARY).
-        if let Some((_, t)) = table.iter().find(|(name, _)| name == BOUNDARY) {
-            if t.scored >= MIN_SCORED && t.coverage() < BOUNDARY_MIN {
-                outside.push(format!(
-                    "{title} / {BOUNDARY}: {:.4} over {} intervals (one-sided bound: at least {BOUNDARY_MIN})",
-                    t.coverage(),
-                    t.scored
-                ));
-            }
+        if let Some((_, t)) = table.iter().find(|(name, _)| name == BOUNDARY)
+            && t.scored >= MIN_SCORED
+            && t.coverage() < BOUNDARY_MIN
+        {
+            outside.push(format!(
+                "{title} / {BOUNDARY}: {:.4} over {} intervals (one-sided bound: at least {BOUNDARY_MIN})",
+                t.coverage(),
+                t.scored
+            ));
         }
     }
     let mut all = Tally::default();
