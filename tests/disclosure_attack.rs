@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, UInt64Type};
 use dh_indicators::attack::{Finding, Kind, Row as Attacked, attack};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
 use common::{describe, dh, s};
@@ -61,13 +60,7 @@ impl Row {
 }
 
 fn read_rows(path: &Path) -> Vec<Row> {
-    let file = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet reader")
-        .build()
-        .expect("parquet reader")
-        .map(|b| b.expect("batch"))
-        .collect();
+    let batches: Vec<RecordBatch> = common::read_parquet(path);
     let mut rows = Vec::new();
     for b in &batches {
         let col = |name: &str| {

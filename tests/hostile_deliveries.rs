@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
 use common::{describe, s, workspace};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const CHILD_FILE: &str = "TH_DH_child_final.csv";
 const POLICE_FILE: &str = "THA_police_cases_2017_2019.xlsx";
@@ -249,14 +248,8 @@ fn statuses(out: &Path) -> BTreeMap<String, String> {
 
 /// Every string cell of a Parquet file (dictionaries and views cast to plain strings).
 fn parquet_strings(path: &Path) -> Vec<String> {
-    let file = fs::File::open(path).expect("open parquet");
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet")
-        .build()
-        .expect("reader");
     let mut cells = Vec::new();
-    for batch in reader {
-        let batch = batch.expect("batch");
+    for batch in common::read_parquet(path) {
         for col in batch.columns() {
             let is_text = match col.data_type() {
                 DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,

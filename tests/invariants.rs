@@ -14,12 +14,10 @@
 
 mod common;
 
-use std::fs;
 use std::path::Path;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, UInt64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use common::{describe, dh, s};
 
@@ -68,13 +66,7 @@ impl Row {
 }
 
 fn read_rows(path: &Path) -> Vec<Row> {
-    let file = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet reader")
-        .build()
-        .expect("parquet reader")
-        .map(|b| b.expect("batch"))
-        .collect();
+    let batches: Vec<RecordBatch> = common::read_parquet(path);
     let mut rows = Vec::new();
     for b in &batches {
         let col = |name: &str| {

@@ -42,3 +42,14 @@ pub fn describe(out: &Output) -> String {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// Every record batch of a Parquet file (panics naming the file when it cannot be read).
+pub fn read_parquet(path: &Path) -> Vec<arrow::array::RecordBatch> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .build()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .map(|b| b.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .collect()
+}
