@@ -45,19 +45,10 @@ pub fn read_delivery(path: &Path, delivery: &Delivery) -> Result<RawTable, Inges
     .unwrap_or_else(|_| {
         Err(IngestError::Format {
             file: path.to_path_buf(),
-            format: format_name(delivery.format),
+            format: reader.format_label(),
             message: "the reader stopped on malformed content".to_string(),
         })
     })
-}
-
-fn format_name(format: dh_config::country::Format) -> &'static str {
-    match format {
-        dh_config::country::Format::Csv => "CSV",
-        dh_config::country::Format::Sav => "SPSS .sav",
-        dh_config::country::Format::Dta => "Stata .dta",
-        dh_config::country::Format::Xlsx => "Excel .xlsx",
-    }
 }
 
 #[cfg(test)]

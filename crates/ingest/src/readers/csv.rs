@@ -22,6 +22,10 @@ use crate::table::{ColumnSelection, RawTable, RawTableBuilder};
 pub struct CsvReader;
 
 impl DeliveryReader for CsvReader {
+    fn format_label(&self) -> &'static str {
+        "CSV"
+    }
+
     fn read(
         &self,
         path: &Path,

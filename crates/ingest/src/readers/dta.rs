@@ -83,6 +83,10 @@ enum Period {
 }
 
 impl DeliveryReader for DtaFileReader {
+    fn format_label(&self) -> &'static str {
+        FORMAT
+    }
+
     fn read(
         &self,
         path: &Path,

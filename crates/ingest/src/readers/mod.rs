@@ -19,6 +19,9 @@ use crate::table::{ColumnSelection, RawTable};
 
 /// Reads one delivery file of a given format into a [`RawTable`], keeping only the selected source columns.
 pub trait DeliveryReader: Sync {
+    /// The format's name in messages (`CSV`, `SPSS .sav`, ...).
+    fn format_label(&self) -> &'static str;
+
     fn read(
         &self,
         path: &Path,

@@ -113,6 +113,10 @@ impl Text<'_> {
 }
 
 impl DeliveryReader for SavReader {
+    fn format_label(&self) -> &'static str {
+        FORMAT
+    }
+
     fn read(
         &self,
         path: &Path,

@@ -65,6 +65,10 @@ const FORMAT: &str = "Excel .xlsx";
 pub const MAX_CELL_WARNINGS: usize = 20;
 
 impl DeliveryReader for XlsxReader {
+    fn format_label(&self) -> &'static str {
+        FORMAT
+    }
+
     fn read(
         &self,
         path: &Path,
