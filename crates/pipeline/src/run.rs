@@ -315,15 +315,10 @@ pub fn run_with(
                     country: rep.country.clone(),
                     status: "ok".into(),
                     error: None,
-                    not_delivered: rep.not_delivered,
+                    not_delivered: rep.not_delivered.clone(),
                     stale_from: None,
                 }));
-                manifest.inputs.extend(rep.inputs);
-                manifest.outputs.extend(rep.outputs);
-                manifest.weighting.extend(rep.estimates.weighting);
-                manifest.consistency.extend(rep.consistency);
-                estimates.push((rep.country.clone(), rep.estimates.rows));
-                timings.push(rep.timing);
+                add_country(&mut manifest, &mut estimates, &mut timings, rep);
             }
             Err(e) => {
                 let stale = match (policy.drop_failed, previous) {
@@ -352,12 +347,7 @@ pub fn run_with(
                     Some((rep, status, entry)) => {
                         manifest.stages.push(entry);
                         manifest.countries.push(status);
-                        manifest.inputs.extend(rep.inputs);
-                        manifest.outputs.extend(rep.outputs);
-                        manifest.weighting.extend(rep.estimates.weighting);
-                        manifest.consistency.extend(rep.consistency);
-                        estimates.push((rep.country.clone(), rep.estimates.rows));
-                        timings.push(rep.timing);
+                        add_country(&mut manifest, &mut estimates, &mut timings, rep);
                     }
                     None => {
                         manifest.countries.push(CountryStatus {
@@ -698,6 +688,22 @@ pub fn dry_run(opts: &RunOptions) -> Result<Vec<(String, Decision)>, PipelineErr
         .zip(plan.countries)
         .map(|(c, (_, d))| (c.country.iso3.clone(), d))
         .collect())
+}
+
+/// Adds a published country's manifest entries (inputs, outputs, weighting, consistency), its indicator rows and
+/// its timing: the same for a computed, reused or stale country.
+fn add_country(
+    manifest: &mut Manifest,
+    estimates: &mut Vec<(String, Vec<EstimateRow>)>,
+    timings: &mut Vec<CountryTiming>,
+    rep: CountryReport,
+) {
+    manifest.inputs.extend(rep.inputs);
+    manifest.outputs.extend(rep.outputs);
+    manifest.weighting.extend(rep.estimates.weighting);
+    manifest.consistency.extend(rep.consistency);
+    estimates.push((rep.country, rep.estimates.rows));
+    timings.push(rep.timing);
 }
 
 /// A country carried over from the previous run: its files linked into staging, its manifest entries and
