@@ -9,6 +9,11 @@ pub enum EstimateError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path} is a folder, not a data file: give one CSV or Parquet file (for a partitioned Parquet folder \
+         such as OUT/normalised/<table>, one country's file: <table>/country=<ISO3>/part-0.parquet)"
+    )]
+    Folder { path: PathBuf },
     #[error("{path}, line {line}: {message}")]
     Csv {
         path: PathBuf,

@@ -21,6 +21,7 @@ pub use engine::{estimate, render};
 pub use error::EstimateError;
 pub use table::{Categorical, Column, Table};
 
+use std::fs::File;
 use std::path::Path;
 
 /// Reads the named columns of a CSV or Parquet file (chosen by extension: `.parquet`/`.pq`, else CSV).
@@ -33,5 +34,37 @@ pub fn read_table(path: &Path, columns: &[String]) -> Result<Table, EstimateErro
         read_parquet::read_parquet(path, columns)
     } else {
         read_csv::read_csv(path, columns)
+    }
+}
+
+/// Opens the data file `path` for reading. A folder is refused with a message saying what to pass instead (a
+/// partitioned Parquet folder such as `OUT/normalised/<table>` holds one `part-0.parquet` per country).
+pub(crate) fn open_data_file(path: &Path) -> Result<File, EstimateError> {
+    if path.is_dir() {
+        return Err(EstimateError::Folder {
+            path: path.to_path_buf(),
+        });
+    }
+    File::open(path).map_err(|source| EstimateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_is_named_as_such_with_what_to_pass_instead() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["data", "data.parquet", "data.csv"] {
+            let path = dir.path().join(name);
+            std::fs::create_dir(&path).unwrap();
+            let err = read_table(&path, &["x".to_string()]).unwrap_err().to_string();
+            assert!(err.contains("is a folder, not a data file"), "{err}");
+            assert!(err.contains("part-0.parquet"), "{err}");
+            assert!(!err.contains("line 0") && !err.contains("os error"), "{err}");
+        }
     }
 }

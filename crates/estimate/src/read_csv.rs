@@ -74,10 +74,7 @@ pub fn read_header(path: &Path) -> Result<Vec<String>, EstimateError> {
 }
 
 fn open(path: &Path) -> Result<File, EstimateError> {
-    File::open(path).map_err(|source| EstimateError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::open_data_file(path)
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> EstimateError {

@@ -19,10 +19,7 @@ pub fn read_parquet(path: &Path, columns: &[String]) -> Result<Table, EstimateEr
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let file = File::open(path).map_err(|source| EstimateError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = crate::open_data_file(path)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(&e))?;
     let schema = builder.schema().clone();
     let available: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
