@@ -2,7 +2,6 @@
 //! strings and dictionaries as categorical).
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 
 use arrow::array::{Array, AsArray};
