@@ -372,8 +372,8 @@ fn the_help_documents_the_exit_codes_of_faults() {
         .expect("dh run --help");
     let help = String::from_utf8_lossy(&out.stdout);
     for line in [
-        "74  I/O error",
-        "130 interrupted by SIGINT, 143 by SIGTERM",
+        "74      I/O error",
+        "130/143 interrupted by SIGINT (130) or SIGTERM (143)",
         "--country-timeout",
         "--drop-failed",
         "--microdata-mode",

@@ -1,26 +1,37 @@
-//! Records the git commit the tool is built from (for the manifest's provenance) as `DH_GIT_COMMIT`. Outside a
-//! git checkout, or without git, nothing is set and the manifest simply has no commit.
+//! Records what the tool is built from: the git commit (for the manifest's provenance and `dh --version`) as
+//! `DH_GIT_COMMIT`, and the build date (UTC, `YYYY-MM-DD`; `SOURCE_DATE_EPOCH` when set, for reproducible builds)
+//! as `DH_BUILD_DATE`. Outside a git checkout, or without git, no commit is set. The date is taken when this script
+//! runs, i.e. when the commit changes.
 
 use std::path::Path;
 use std::process::Command;
 
 fn main() {
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let date = build_date();
+    println!("cargo:rustc-env=DH_BUILD_DATE={date}");
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let line = match git_commit() {
+        Some(commit) => {
+            println!("cargo:rustc-env=DH_GIT_COMMIT={commit}");
+            format!("{version} ({} {date})", commit.get(..7).unwrap_or(&commit))
+        }
+        None => format!("{version} ({date})"),
+    };
+    println!("cargo:rustc-env=DH_VERSION_LINE={line}");
+}
+
+/// The commit of HEAD (watched, so a new commit reruns this script); `None` outside a git checkout.
+fn git_commit() -> Option<String> {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let output = Command::new("git")
         .args(["rev-parse", "HEAD", "--absolute-git-dir"])
         .current_dir(&manifest_dir)
         .output();
-    let Ok(output) = output else {
-        return;
-    };
-    if !output.status.success() {
-        return;
-    }
+    let output = output.ok().filter(|o| o.status.success())?;
     let text = String::from_utf8_lossy(&output.stdout);
     let mut lines = text.lines();
-    let (Some(commit), Some(git_dir)) = (lines.next(), lines.next()) else {
-        return;
-    };
+    let (commit, git_dir) = (lines.next()?, lines.next()?);
     let git_dir = Path::new(git_dir.trim());
     for watched in ["HEAD", "refs/heads", "packed-refs"] {
         let path = git_dir.join(watched);
@@ -28,5 +39,18 @@ fn main() {
             println!("cargo:rerun-if-changed={}", path.display());
         }
     }
-    println!("cargo:rustc-env=DH_GIT_COMMIT={}", commit.trim());
+    Some(commit.trim().to_string())
+}
+
+/// Today (UTC), or the day of `SOURCE_DATE_EPOCH`.
+fn build_date() -> String {
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok());
+    let now = match epoch {
+        Some(secs) => chrono::DateTime::from_timestamp(secs, 0),
+        None => Some(chrono::Utc::now()),
+    };
+    now.map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "unknown date".to_string())
 }

@@ -3,19 +3,30 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
 
 #[derive(Parser)]
 #[command(
     name = "dh",
-    version,
     about = "Disrupting Harm data pipeline: raw deliveries in, comparable indicators out",
     long_about = "Turns raw deliveries of the Disrupting Harm research (household survey of internet-using \
 children aged 12-17 and their caregivers, and other data families) into harmonised Parquet tables, \
 design-based estimates and indicators for every configured country.",
-    after_help = format!("{}\n\n{}", "Examples:\n  dh run                      # built-in synthetic data, all countries, writes out/\n  dh run --countries THA,KEN --out-dir out-th-ke\n  dh validate --countries THA\n  dh codebook > codebook.md\n  dh estimate apistrat.csv --strata stype --weights pw --fpc fpc --stat mean --var api00", cmd::EXIT_CODES_HELP)
+    version = dh_pipeline::build_info::VERSION_LINE,
+    after_help = cmd::help::sections(&[
+        &cmd::help::examples(&[
+            "dh run                  # built-in synthetic data, all countries, writes out/",
+            "dh run --countries THA,KEN --out-dir out-th-ke",
+            "dh validate --countries THA",
+            "dh codebook > codebook.md",
+            "dh estimate apistrat.csv --strata stype --weights pw --fpc fpc \\",
+            "      --stat mean --var api00",
+            "dh completions bash > ~/.local/share/bash-completion/completions/dh",
+        ]),
+        &cmd::exit_codes_help(),
+    ])
 )]
 struct Cli {
     #[command(subcommand)]
@@ -42,6 +53,8 @@ enum Command {
     Country(cmd::country::Args),
     /// Benchmarks: `dh bench estimate` times dh estimate against R survey and Python svy.
     Bench(cmd::bench::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions(cmd::completions::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +69,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(a),
         Command::Country(a) => cmd::country::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Completions(a) => cmd::completions::run(a, Cli::command()),
     };
     match result {
         Ok(code) => code,
@@ -63,5 +77,119 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(cmd::EXIT_INTERNAL)
         }
+    }
+}
+
+/// What users read in `--help`: every command states its exit codes, no example is broken by wrapping at 80
+/// columns, the commands that print progress take `-q`, and the full text of every help page is a snapshot
+/// (`crates/cli/snapshots/help/`; `DH_UPDATE_SNAPSHOTS=1 cargo test -p dh --bin dh help` rewrites them).
+#[cfg(test)]
+mod help_tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// Every command and subcommand (not clap's `help`), with its path such as `country new`.
+    fn commands() -> Vec<(String, clap::Command)> {
+        fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let path = format!("{path} {}", sub.get_name()).trim().to_string();
+                out.push((path.clone(), sub.clone()));
+                walk(sub, &path, out);
+            }
+        }
+        let mut root = Cli::command();
+        root.build();
+        let mut out = vec![("dh".to_string(), root.clone())];
+        walk(&root, "", &mut out);
+        out
+    }
+
+    fn long_help(cmd: &clap::Command, width: usize) -> String {
+        cmd.clone().term_width(width).render_long_help().to_string()
+    }
+
+    #[test]
+    fn every_command_states_its_exit_codes() {
+        for (path, cmd) in commands() {
+            let has_children = cmd.get_subcommands().any(|s| s.get_name() != "help");
+            let text = long_help(&cmd, cmd::help::HELP_WIDTH);
+            // a command with subcommands may leave the table to them (`country new`, `bench estimate`)
+            if has_children && !text.contains("Exit codes:") {
+                continue;
+            }
+            if path == "indicators list" || path == "indicators show" {
+                continue; // shared table on `dh indicators --help`
+            }
+            assert!(
+                text.contains("Exit codes:\n  0 "),
+                "`{path} --help` has no exit codes"
+            );
+        }
+    }
+
+    #[test]
+    fn examples_fit_in_80_columns_and_are_never_broken() {
+        for (path, cmd) in commands() {
+            let text = long_help(&cmd, 80);
+            let Some(start) = text.find("Examples:\n") else {
+                continue;
+            };
+            let block = text[start..].lines().skip(1).take_while(|l| !l.is_empty());
+            let mut continued = false;
+            for line in block {
+                assert!(line.chars().count() <= 80, "`{path}`: {line:?}");
+                let ok = if continued {
+                    line.starts_with("        -")
+                } else {
+                    line.starts_with("  dh ") || line.starts_with("  DH_")
+                };
+                assert!(ok, "`{path}`: example broken by wrapping: {line:?}");
+                continued = line.ends_with('\\');
+            }
+            assert!(
+                !continued,
+                "`{path}`: last example ends with a continuation"
+            );
+        }
+    }
+
+    #[test]
+    fn commands_that_print_progress_take_q() {
+        for path in ["run", "synth", "report", "country new", "bench estimate"] {
+            let (_, cmd) = commands()
+                .into_iter()
+                .find(|(p, _)| p == path)
+                .unwrap_or_else(|| panic!("no command `{path}`"));
+            let quiet = cmd.get_arguments().find(|a| a.get_id() == "quiet");
+            assert!(
+                quiet.is_some_and(|a| a.get_short() == Some('q')),
+                "`dh {path}` has no -q/--quiet"
+            );
+        }
+    }
+
+    #[test]
+    fn help_pages_match_their_snapshots() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/help");
+        let update = std::env::var_os("DH_UPDATE_SNAPSHOTS").is_some();
+        let mut differ = Vec::new();
+        for (path, cmd) in commands() {
+            let file = dir.join(format!("{}.txt", path.replace(' ', "-")));
+            let text = long_help(&cmd, 100);
+            if update {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&file, &text).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&file).unwrap_or_default();
+            if expected != text {
+                differ.push(file.display().to_string());
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "help text changed: {differ:?}; review and rerun with DH_UPDATE_SNAPSHOTS=1"
+        );
     }
 }

@@ -61,10 +61,15 @@ mod tests {
         for name in ["data", "data.parquet", "data.csv"] {
             let path = dir.path().join(name);
             std::fs::create_dir(&path).unwrap();
-            let err = read_table(&path, &["x".to_string()]).unwrap_err().to_string();
+            let err = read_table(&path, &["x".to_string()])
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("is a folder, not a data file"), "{err}");
             assert!(err.contains("part-0.parquet"), "{err}");
-            assert!(!err.contains("line 0") && !err.contains("os error"), "{err}");
+            assert!(
+                !err.contains("line 0") && !err.contains("os error"),
+                "{err}"
+            );
         }
     }
 }

@@ -7,9 +7,10 @@
 //! indicators), [`validate`] (checks without
 //! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet), [`manifest`] and [`runlog`] (provenance), [`layout`] (paths
 //! and staged publication), [`schedule`] (country threads and their time limit), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
-//! [`error`].
+//! [`error`], [`build_info`] (version, commit and build date).
 
 pub mod abort_point;
+pub mod build_info;
 pub mod country;
 pub mod deliveries;
 pub mod error;

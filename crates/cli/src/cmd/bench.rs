@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use dh_estimate::bench::{BenchDesign, BenchOptions, run_benchmark};
 
-use super::{EXIT_DATA, EXIT_OK};
+use super::help::{self, EXIT_USAGE};
+use super::quiet::Quiet;
+use super::{EXIT_DATA, EXIT_INTERNAL, EXIT_OK};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,11 +20,20 @@ pub enum Sub {
     /// Time `dh estimate` against R `survey` and Python `svy` on a generated design (default 1,000,000 rows,
     /// 500 strata, 10,000 PSUs): mean + SE overall and by a 20-level domain, and svyciprop(logit); CSV
     /// reading included; every tool's numbers compared with R's (exit 4 when dh fails or its numbers differ).
-    #[command(
-        after_help = "Needs, for the peers: r-base-core and r-cran-survey (Rscript), and `pip install svy` \
-(python3); a peer that is missing is reported and skipped. /usr/bin/time (Debian package `time`) gives peak memory.\n\n\
-Examples:\n  dh bench estimate\n  dh bench estimate --rows 100000 --strata 50 --psus 1000 --no-r"
-    )]
+    #[command(after_help = help::sections(&[
+        "Needs, for the peers: r-base-core and r-cran-survey (Rscript), and `pip install svy` (python3); a peer \
+         that is missing is reported and skipped. /usr/bin/time (Debian package `time`) gives peak memory.",
+        &help::examples(&[
+            "dh bench estimate",
+            "dh bench estimate --rows 100000 --strata 50 --psus 1000 --no-r",
+        ]),
+        &help::exit_codes(&[
+            (EXIT_OK, "benchmark done, dh's numbers agree with R's"),
+            (EXIT_USAGE, "usage error (unknown flag or bad value)"),
+            (EXIT_DATA, "dh failed or its numbers differ from R's"),
+            (EXIT_INTERNAL, "the benchmark could not be set up (work folder, data)"),
+        ]),
+    ]))]
     Estimate(EstimateArgs),
 }
 
@@ -51,6 +62,8 @@ pub struct EstimateArgs {
     /// Skip Python `svy`.
     #[arg(long)]
     pub no_svy: bool,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -69,10 +82,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         with_r: !a.no_r,
         with_svy: !a.no_svy,
     };
-    eprintln!(
-        "dh bench estimate: {} rows; R and svy take a while",
-        options.design.rows
-    );
+    if !a.quiet.is_set() {
+        eprintln!(
+            "dh bench estimate: {} rows; R and svy take a while",
+            options.design.rows
+        );
+    }
     let report = run_benchmark(&options)?;
     print!("{report}");
     Ok(ExitCode::from(if report.dh_failed() {

@@ -3,12 +3,22 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::EXIT_CONFIG;
+use super::help::{self, EXIT_USAGE};
+use super::{EXIT_CONFIG, EXIT_OK};
 
 #[derive(clap::Args)]
-#[command(
-    after_help = "Examples:\n  dh codebook > codebook.md\n  dh codebook --table caregiver_survey\n  dh codebook --schema-dir my-schemas"
-)]
+#[command(after_help = help::sections(&[
+    &help::examples(&[
+        "dh codebook > codebook.md",
+        "dh codebook --table caregiver_survey",
+        "dh codebook --schema-dir my-schemas",
+    ]),
+    &help::exit_codes(&[
+        (EXIT_OK, "codebook printed"),
+        (EXIT_USAGE, "usage error (unknown flag or bad value)"),
+        (EXIT_CONFIG, "a schema is invalid or --table names no table"),
+    ]),
+]))]
 pub struct Args {
     /// Folder holding the harmonised table schemas (`<table>.json`).
     #[arg(long, value_name = "DIR", default_value = "schemas")]
@@ -24,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match rendered {
         Ok(markdown) => {
             print!("{markdown}");
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitCode::from(EXIT_OK))
         }
         Err(e) => {
             eprintln!("{e}");

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::help::{self, EXIT_USAGE, ExitRow};
+use super::quiet::Quiet;
 use super::{EXIT_CONFIG, EXIT_DATA, EXIT_OK};
 
 const COUNTRY_HELP: &str = "Reads every delivery file (.csv, .tsv, .txt, .sav, .zsav, .dta, .xlsx) in DIR, guesses \
@@ -15,13 +17,22 @@ CSV it proposes the encoding (scoring code pages such as windows-1256, windows-8
 TODO names the fits when none clearly wins), delimiter, header row and label rows; for .xlsx it lists every sheet, \
 picks the one holding the data and proposes `sheet`, `header_row` and `skip_rows`. Every delivered text is escaped, \
 so the file always parses. It holds only what differs from _defaults.toml. Then run `dh validate --countries ISO3` \
-to list what is left.
+to list what is left.";
 
-Exit codes: 0 written; 3 the file exists (use --force), bad code or unreadable config; 4 a delivery file cannot be read.
+const COUNTRY_EXAMPLES: &[&str] = &[
+    "dh country new ARM --from /secure/deliveries/ARM",
+    "dh validate --countries ARM --raw-dir /secure/deliveries",
+];
 
-Example:
-  dh country new ARM --from /secure/deliveries/ARM
-  dh validate --countries ARM --raw-dir /secure/deliveries";
+const COUNTRY_EXIT_CODES: &[ExitRow] = &[
+    (EXIT_OK, "skeleton written"),
+    (EXIT_USAGE, "usage error (unknown flag or bad value)"),
+    (
+        EXIT_CONFIG,
+        "the file exists (use --force), a bad ISO3 code, or an unreadable configuration or schema",
+    ),
+    (EXIT_DATA, "a delivery file cannot be read"),
+];
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -32,7 +43,11 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 pub enum Action {
     /// Write a configuration skeleton for a new country from its delivery folder.
-    #[command(after_help = COUNTRY_HELP)]
+    #[command(after_help = help::sections(&[
+        COUNTRY_HELP,
+        &help::examples(COUNTRY_EXAMPLES),
+        &help::exit_codes(COUNTRY_EXIT_CODES),
+    ]))]
     New(NewArgs),
 }
 
@@ -52,6 +67,8 @@ pub struct NewArgs {
     /// Overwrite an existing country file.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -64,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         force: a.force,
     };
     match dh_onboard::onboard(&opts) {
+        Ok(_) if a.quiet.is_set() => Ok(ExitCode::from(EXIT_OK)),
         Ok(done) => {
             for (file, table) in &done.tables {
                 println!("{file} -> {table}");

@@ -11,16 +11,37 @@ use dh_estimate::request::{
     ReplicateOptions, StatisticOptions, SubsetCondition, parse_flag, parse_optional_flag,
 };
 
-use super::{EXIT_CONFIG, EXIT_DATA};
+use super::help::{self, EXIT_USAGE};
+use super::{EXIT_CONFIG, EXIT_DATA, EXIT_OK};
 
 #[derive(clap::Args)]
-#[command(
-    after_help = "Examples:\n  dh estimate apistrat.csv --strata stype --fpc fpc --weights pw --stat mean --var api00\n  \
-dh estimate apiclus1.csv --ids dnum --fpc fpc --weights pw --stat ciprop --var yes --method beta --by stype --format json\n  \
-dh estimate apiclus1.csv --ids dnum --weights pw --replicates jk1 --stat total --var enroll --na-rm\n  \
-dh estimate apiclus1.csv --ids dnum --weights pw --replicates bootstrap --seed 42 --stat mean --var api00\n  \
-dh estimate survey.csv --ids psu --strata stratum --weights weight --nest --analyses analyses.toml --format json"
-)]
+#[command(after_help = help::sections(&[
+    &help::examples(&[
+        "dh estimate apistrat.csv --strata stype --fpc fpc --weights pw \\",
+        "      --stat mean --var api00",
+        "dh estimate apiclus1.csv --ids dnum --fpc fpc --weights pw \\",
+        "      --stat ciprop --var yes --method beta --by stype --format json",
+        "dh estimate apiclus1.csv --ids dnum --weights pw --replicates jk1 \\",
+        "      --stat total --var enroll --na-rm",
+        "dh estimate apiclus1.csv --ids dnum --weights pw \\",
+        "      --replicates bootstrap --seed 42 --stat mean --var api00",
+        "dh estimate survey.csv --ids psu --strata stratum --weights weight --nest \\",
+        "      --analyses analyses.toml --format json",
+    ]),
+    &help::exit_codes(&[
+        (EXIT_OK, "estimates printed"),
+        (EXIT_USAGE, "usage error (unknown flag or bad value)"),
+        (
+            EXIT_CONFIG,
+            "the flags do not describe a valid design or statistic, or the analyses file is invalid",
+        ),
+        (
+            EXIT_DATA,
+            "the data file cannot be read (missing, a folder, not CSV/Parquet) or its values do not fit \
+             the design (missing weights, a column that is not numeric, a lonely PSU)",
+        ),
+    ]),
+]))]
 pub struct Args {
     /// Data file: CSV (header row; `NA` and empty fields are missing) or Parquet.
     pub data: PathBuf,

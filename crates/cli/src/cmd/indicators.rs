@@ -6,19 +6,27 @@ use std::process::ExitCode;
 
 use dh_indicators::Catalogue;
 
+use super::help::{self, EXIT_USAGE};
 use super::{EXIT_CONFIG, EXIT_OK};
 
 const INDICATORS_HELP: &str = "Indicators are defined in pipelines/indicators.toml (household survey) and \
 pipelines/families.toml (frontline workers, interviews, law enforcement); thresholds are in pipelines/pipeline.toml. Both commands validate the whole catalogue first: every problem is printed with its file, \
-line, column and indicator, and the exit code is 3.
-
-Examples:
-  dh indicators list
-  dh indicators show ocsea_clear_any
-  dh indicators list --pipelines-dir my-pipelines --schema-dir schemas";
+line, column and indicator, and the exit code is 3.";
 
 #[derive(clap::Args)]
-#[command(after_help = INDICATORS_HELP)]
+#[command(after_help = help::sections(&[
+    INDICATORS_HELP,
+    &help::examples(&[
+        "dh indicators list",
+        "dh indicators show ocsea_clear_any",
+        "dh indicators list --pipelines-dir my-pipelines --schema-dir schemas",
+    ]),
+    &help::exit_codes(&[
+        (EXIT_OK, "printed"),
+        (EXIT_USAGE, "usage error (unknown flag or bad value)"),
+        (EXIT_CONFIG, "the catalogue is invalid, or no indicator has that id"),
+    ]),
+]))]
 pub struct Args {
     #[command(subcommand)]
     pub command: Sub,

@@ -5,26 +5,41 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use super::help::{self, EXIT_USAGE, ExitRow};
+use super::quiet::Quiet;
 use super::{EXIT_CONFIG, EXIT_DATA, EXIT_OK};
 
 const REPORT_HELP: &str = "Reads OUT/indicators/indicators.parquet, OUT/manifest.json (and the quarantine and \
 normalised tables it lists) and OUT/report/context.json (indicator definitions and country metadata recorded by \
 `dh run`). Writes OUT/report/index.html with one page per indicator and per country, a methods page, and \
-OUT/tables/indicators.xlsx. `dh run` does the same at the end of every run.
+OUT/tables/indicators.xlsx. `dh run` does the same at the end of every run.";
 
-Examples:
-  dh report
-  dh report --out-dir out-th-ke";
+const REPORT_EXIT_CODES: &[ExitRow] = &[
+    (EXIT_OK, "report and workbook written"),
+    (EXIT_USAGE, "usage error (unknown flag or bad value)"),
+    (
+        EXIT_CONFIG,
+        "no such output folder, or a file of the run (manifest, indicators, context) is missing",
+    ),
+    (
+        EXIT_DATA,
+        "a file of the run cannot be read or the report cannot be written",
+    ),
+];
 
 #[derive(clap::Args)]
-#[command(after_help = REPORT_HELP)]
+#[command(after_help = help::sections(&[
+    REPORT_HELP,
+    &help::examples(&["dh report", "dh report --out-dir out-th-ke --quiet"]),
+    &help::exit_codes(REPORT_EXIT_CODES),
+]))]
 pub struct Args {
     /// Output folder of an earlier `dh run`.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out_dir: PathBuf,
     /// Print nothing on success.
-    #[arg(long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -38,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let clock = Instant::now();
     match dh_report::build(&args.out_dir, None) {
         Ok(built) => {
-            if !args.quiet {
+            if !args.quiet.is_set() {
                 println!(
                     "report: {} pages in {}, workbook {} ({} ms)",
                     built.pages,

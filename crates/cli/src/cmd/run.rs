@@ -9,11 +9,13 @@ use dh_pipeline::key::KeySource;
 use dh_pipeline::layout::Privacy;
 use dh_pipeline::run::{RunOptions, RunPolicy, RunSummary};
 
+use super::help;
 use super::jsonlog::JsonLog;
 use super::progress::ProgressBars;
+use super::quiet::Quiet;
 use super::{
-    EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_IO, EXIT_LOCKED, EXIT_OK,
-    EXIT_QUARANTINE,
+    EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_IO, EXIT_LOCKED, EXIT_OK, EXIT_QUARANTINE,
+    exit_codes_help,
 };
 
 /// Folder of the built-in synthetic deliveries (relative to the current directory).
@@ -41,16 +43,17 @@ running longer than --country-timeout fails (exit 4) and the others are publishe
 
 Incremental: each country is keyed by the hashes of its deliveries, its configuration and the definitions \
 (schemas, pipelines/, tool version, pseudonym key); an unchanged country is carried over from the previous run in \
-OUT, the cross-country outputs are always rebuilt. --dry-run lists what would run and why; --force recomputes.
+OUT, the cross-country outputs are always rebuilt. --dry-run lists what would run and why; --force recomputes.";
 
-Examples:
-  dh run
-  dh run --dry-run
-  dh run --countries THA,KEN --jobs 2 --out-dir out-th-ke
-  DH_PSEUDONYM_KEY=... dh run --raw-dir /secure/deliveries --out-dir /secure/out";
+const RUN_EXAMPLES: &[&str] = &[
+    "dh run",
+    "dh run --dry-run",
+    "dh run --countries THA,KEN --jobs 2 --out-dir out-th-ke",
+    "DH_PSEUDONYM_KEY=... dh run --raw-dir /secure/deliveries --out-dir /secure/out",
+];
 
 #[derive(clap::Args)]
-#[command(after_help = format!("{RUN_HELP}\n\n{EXIT_CODES_HELP}"))]
+#[command(after_help = help::sections(&[RUN_HELP, &help::examples(RUN_EXAMPLES), &exit_codes_help()]))]
 pub struct Args {
     /// Raw deliveries, one folder per country (`DIR/<ISO3>/<file>`). Default: built-in synthetic data in data/.
     #[arg(long, value_name = "DIR")]
@@ -93,9 +96,8 @@ pub struct Args {
     /// stage, country, rows, duration, level; no progress bars).
     #[arg(long, value_enum, default_value = "human")]
     pub log_format: LogFormat,
-    /// No progress bars and no summary (errors are still printed).
-    #[arg(long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: Quiet,
     /// Permissions (octal) of the microdata folders dh writes: the staging folder, normalised/, quarantine/ and
     /// runs/ (files get the same bits without execute). Default 700: owner only; 750 lets the group read. The
     /// report, indicator tables and workbook follow the umask.
@@ -146,9 +148,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(dir) => (dir.clone(), None),
         None => {
             let data = PathBuf::from(BUILTIN_DATA_DIR);
-            if let Err(err) =
-                ensure_builtin_data(&data, &args.config_dir, &args.schema_dir, args.quiet)
-            {
+            if let Err(err) = ensure_builtin_data(
+                &data,
+                &args.config_dir,
+                &args.schema_dir,
+                args.quiet.is_set(),
+            ) {
                 eprintln!(
                     "error: cannot generate the built-in synthetic data in {}: {err:#}",
                     data.display()
@@ -173,7 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return dry_run(&opts);
     }
     let json = args.log_format == LogFormat::Json;
-    let bars = ProgressBars::new(!args.quiet && !json);
+    let bars = ProgressBars::new(!args.quiet.is_set() && !json);
     let json_log = JsonLog::default();
     let observer: &dyn dh_pipeline::progress::RunObserver = if json { &json_log } else { &bars };
     let policy = RunPolicy {
@@ -219,7 +224,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     match result {
         Ok(summary) => {
-            if !args.quiet {
+            if !args.quiet.is_set() {
                 print_summary(&summary);
             }
             for failure in &summary.failures {

@@ -3,13 +3,32 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use dh_synth::SynthError;
+
+use super::help::{self, EXIT_USAGE, ExitRow};
+use super::quiet::Quiet;
+use super::{EXIT_CONFIG, EXIT_INTERNAL, EXIT_IO, EXIT_OK};
+
+const SYNTH_EXIT_CODES: &[ExitRow] = &[
+    (EXIT_OK, "deliveries, truth.json and injected.json written"),
+    (EXIT_USAGE, "usage error (unknown flag or bad value)"),
+    (
+        EXIT_CONFIG,
+        "a country configuration, schema or [synth] setting is invalid, or an unknown country",
+    ),
+    (EXIT_INTERNAL, "internal error (a bug)"),
+    (EXIT_IO, "I/O error: the output folder cannot be written"),
+];
 
 #[derive(clap::Args)]
-#[command(
-    after_help = "Examples:\n  dh synth --out data\n  dh synth --out /tmp/raw --countries THA,KEN --seed 7\n  \
-dh synth --out /tmp/big --scale 100     # ~100,000 children per country"
-)]
+#[command(after_help = help::sections(&[
+    &help::examples(&[
+        "dh synth --out data",
+        "dh synth --out /tmp/raw --countries THA,KEN --seed 7",
+        "dh synth --out /tmp/big --scale 100     # ~100,000 children per country",
+    ]),
+    &help::exit_codes(SYNTH_EXIT_CODES),
+]))]
 pub struct Args {
     /// Folder to write `<ISO3>/<delivery files>`, `truth.json` and `injected.json` into.
     #[arg(long)]
@@ -29,6 +48,8 @@ pub struct Args {
     /// Folder of harmonised table schemas.
     #[arg(long, default_value = "schemas")]
     pub schema_dir: PathBuf,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -37,8 +58,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         scale: args.scale,
         countries: args.countries,
     };
-    let summary = dh_synth::synth_to_dir(&args.config_dir, &args.schema_dir, &args.out, &options)
-        .with_context(|| format!("dh synth into {}", args.out.display()))?;
+    let summary =
+        match dh_synth::synth_to_dir(&args.config_dir, &args.schema_dir, &args.out, &options) {
+            Ok(summary) => summary,
+            Err(err) => {
+                eprintln!("error: dh synth into {}: {err}", args.out.display());
+                return Ok(ExitCode::from(exit_code(&err)));
+            }
+        };
+    if args.quiet.is_set() {
+        return Ok(ExitCode::from(EXIT_OK));
+    }
     for c in &summary.countries {
         println!(
             "{}: {} children sampled from a population of {}, {} planted problems, {} files",
@@ -54,5 +84,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         summary.truth_file.display(),
         summary.injected_file.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The exit code of a failed `dh synth`: writing is I/O, serialising or encoding the generated data a bug, the
+/// rest a configuration problem.
+fn exit_code(err: &SynthError) -> u8 {
+    match err {
+        SynthError::Io { .. } => EXIT_IO,
+        SynthError::Json { .. } | SynthError::Format { .. } | SynthError::Encoding { .. } => {
+            EXIT_INTERNAL
+        }
+        _ => EXIT_CONFIG,
+    }
 }

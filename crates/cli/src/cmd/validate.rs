@@ -6,20 +6,35 @@ use std::process::ExitCode;
 
 use dh_pipeline::validate::{Problem, ProblemKind, ValidateOptions};
 
+use super::help::{self, EXIT_USAGE, ExitRow};
 use super::run::{BUILTIN_DATA_DIR, default_jobs, ensure_builtin_data};
-use super::{EXIT_CODES_HELP, EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_OK};
+use super::{EXIT_CONFIG, EXIT_DATA, EXIT_INTERNAL, EXIT_OK};
 
 const VALIDATE_HELP: &str = "Checks each country's configuration against the harmonised schemas, then reads and \
 normalises its deliveries in memory (nothing is written) and lists every row that a run would quarantine. \
-Configuration problems exit with 3, delivery or row problems with 4.
+Configuration problems exit with 3, delivery or row problems with 4.";
 
-Examples:
-  dh validate
-  dh validate --countries THA --config-only
-  dh validate --raw-dir /secure/deliveries --countries KEN,UGA";
+const VALIDATE_EXIT_CODES: &[ExitRow] = &[
+    (EXIT_OK, "no problems"),
+    (EXIT_USAGE, "usage error (unknown flag or bad value)"),
+    (
+        EXIT_CONFIG,
+        "configuration problems (countries/, schemas/), or the built-in data cannot be generated",
+    ),
+    (EXIT_DATA, "delivery or row problems (every one is listed)"),
+    (EXIT_INTERNAL, "internal error (a bug)"),
+];
 
 #[derive(clap::Args)]
-#[command(after_help = format!("{VALIDATE_HELP}\n\n{EXIT_CODES_HELP}"))]
+#[command(after_help = help::sections(&[
+    VALIDATE_HELP,
+    &help::examples(&[
+        "dh validate",
+        "dh validate --countries THA --config-only",
+        "dh validate --raw-dir /secure/deliveries --countries KEN,UGA",
+    ]),
+    &help::exit_codes(VALIDATE_EXIT_CODES),
+]))]
 pub struct Args {
     /// Countries to check (ISO3, comma-separated). Default: every country in the config folder.
     #[arg(long, value_name = "ISO3,...", value_delimiter = ',')]
