@@ -94,7 +94,7 @@ pub fn indicators_table(
         .collect();
     let description = |f: &dyn Fn(&Description) -> &str| -> ArrayRef {
         Arc::new(StringArray::from(
-            described.iter().map(|d| f(d)).collect::<Vec<_>>(),
+            described.iter().map(f).collect::<Vec<_>>(),
         ))
     };
     let text = |f: &dyn Fn(&(&str, &EstimateRow)) -> String| -> ArrayRef {
