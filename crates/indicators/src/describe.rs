@@ -98,3 +98,58 @@ impl Descriptions {
         self.generic.get(indicator)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn family_texts_carry_each_country_years_and_the_generic_text_words_them() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let schemas =
+            dh_config::load_schemas(&repo.join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+        let (_, catalogue) =
+            crate::load(&repo.join("pipelines"), &schemas).unwrap_or_else(|e| panic!("{e}"));
+        let phase2 = ReferenceYears {
+            first: 2021,
+            last: 2023,
+        };
+        let d = Descriptions::new(
+            &catalogue,
+            [("THA", phase2), ("KEN", ReferenceYears::default())],
+        );
+        let label = |c: &str, id: &str| d.get(c, id).map(|d| d.label.clone()).unwrap_or_default();
+        let rate = "le_cybertipline_rate";
+        assert!(
+            label("THA", rate).contains("2021-2023"),
+            "{}",
+            label("THA", rate)
+        );
+        assert!(
+            label("KEN", rate).contains("2017-2019"),
+            "{}",
+            label("KEN", rate)
+        );
+        let generic = d.generic(rate).cloned().unwrap_or_default();
+        assert!(
+            generic.label.contains("the country's reference years"),
+            "{generic:?}"
+        );
+        assert_eq!(
+            d.get("THA", rate).map(|d| d.universe_label.as_str()),
+            Some("NCMEC CyberTipline reports concerning the country, 2021-2023")
+        );
+        assert_eq!(d.get("THA", rate).map(|d| &d.unit), Some(&generic.unit));
+        // A country without its own copy, and a survey indicator, get the generic text.
+        assert_eq!(d.get("ZZZ", rate), d.generic(rate));
+        let headline = d.get("THA", "ocsea_clear_any").cloned().unwrap_or_default();
+        assert_eq!(headline.unit, "proportion");
+        assert_eq!(
+            headline.universe_label,
+            "Internet-using children aged 12-17"
+        );
+        assert_eq!(d.get("THA", "no_such_indicator"), None);
+    }
+}
