@@ -23,6 +23,8 @@
 //! missing_rule = "item_nonresponse_excluded"
 //! missing_rationale = "..."   # why this treatment of missing answers fits what the indicator means (required)
 //! statistic = "proportion"    # proportion | mean (with `variable`) | count
+//! unit = "hours"              # what the value measures: required for a mean, and for a count of a table whose
+//!                             # records crate::units does not name; derived otherwise (proportion, children)
 //! ci_method = "logit"         # proportions: logit (default) | korn_graubard; mean and count: wald (a count's
 //!                             # published interval is derived from its proportion: see crate::estimate)
 //! comparability = "..."
@@ -178,6 +180,8 @@ pub struct Indicator {
     /// Why the missing rule fits the indicator's meaning (`missing_rationale`).
     pub missing_rationale: String,
     pub statistic: Statistic,
+    /// What the value counts or measures (the `unit` column; [`crate::units`]).
+    pub unit: String,
     pub ci_method: CiMethod,
     /// The non-response adjustment of the indicator's table (tables other than the design table).
     pub nonresponse: Option<NonresponseRule>,
@@ -240,6 +244,7 @@ impl fmt::Display for Indicator {
         )?;
         writeln!(f, "source table:    {}", self.table)?;
         writeln!(f, "statistic:       {}", self.statistic.name())?;
+        writeln!(f, "unit:            {}", self.unit)?;
         writeln!(f, "universe:        {}", self.universe_label)?;
         writeln!(f, "  expression:    {}", indent(self.universe.source()))?;
         if let Some(n) = &self.numerator {
@@ -346,6 +351,7 @@ struct RawIndicator {
     missing_rationale: String,
     statistic: Spanned<String>,
     ci_method: Option<Spanned<String>>,
+    unit: Option<Spanned<String>>,
     disaggregations: Option<Spanned<Vec<String>>>,
     comparability: String,
     #[serde(default)]
@@ -706,6 +712,17 @@ impl Validator<'_> {
             (None, Some(stat)) => Some(CiMethod::default_for(stat)),
             _ => None,
         };
+        let unit = statistic.and_then(|stat| {
+            let declared = raw.unit.as_ref().map(|u| u.get_ref().as_str());
+            match crate::units::resolve(stat.name(), table, declared) {
+                Ok(unit) => Some(unit),
+                Err(message) => {
+                    let span = raw.unit.as_ref().map_or(raw.statistic.span(), |u| u.span());
+                    self.error(Some(id), "unit", span, message);
+                    None
+                }
+            }
+        });
         let missing_rule = self.rule_for(id, &raw.missing_rule, rules, &columns);
         let disaggregations = self.disaggregations(id, raw, defaults, pipeline, &columns);
         for (key, text) in [
@@ -734,6 +751,7 @@ impl Validator<'_> {
             missing_rule: missing_rule?,
             missing_rationale: raw.missing_rationale.clone(),
             statistic: statistic?,
+            unit: unit?,
             ci_method: ci_method?,
             nonresponse: None,
             disaggregations,

@@ -61,6 +61,7 @@ variable = "age"
 missing_rule = "strict"
 missing_rationale = "r"
 statistic = "mean"
+unit = "years of age"
 comparability = "c"
 
 [[indicator]]
@@ -468,4 +469,44 @@ fn nonresponse_section_is_read_validated_and_shown() {
     );
     // The invalid section does not also report every caregiver indicator as lacking one.
     assert!(!e.0.iter().any(|e| e.key == "table"), "{e}");
+}
+
+#[test]
+fn units_are_derived_or_declared_and_checked() {
+    let c = load(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    let unit = |id: &str| c.get(id).map(|i| i.unit.clone()).unwrap_or_default();
+    assert_eq!(unit("q_yes"), "proportion");
+    assert_eq!(unit("mean_age"), "years of age");
+    assert!(
+        c.get("mean_age")
+            .map(|i| i.to_string())
+            .unwrap_or_default()
+            .contains("unit:            years of age")
+    );
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| l == needle)
+            .map(|i| i + 1)
+            .unwrap_or_default()
+    };
+    // A mean must say what it measures.
+    let p = problems(&GOOD.replace("unit = \"years of age\"\n", ""));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].1.as_deref(), Some("mean_age"));
+    assert_eq!(p[0].2, "unit");
+    assert!(p[0].3.contains("needs `unit`"), "{}", p[0].3);
+    // A proportion's unit follows from the statistic: another one is refused, at its line.
+    let bad = GOOD.replace(
+        "statistic = \"proportion\"\ncomparability = \"Same",
+        "statistic = \"proportion\"\nunit = \"children\"\ncomparability = \"Same",
+    );
+    let p = problems(&bad);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].0, p[0].2.as_str()),
+        (line_of(&bad, "unit = \"children\"") + head_lines(), "unit")
+    );
+    assert!(p[0].3.contains("remove `unit`"), "{}", p[0].3);
+    let p = problems(&GOOD.replace("unit = \"years of age\"", "unit = \"\""));
+    assert!(p[0].3.contains("must not be empty"), "{p:?}");
 }

@@ -84,6 +84,7 @@ variable = "age"
 missing_rule = "strict"
 missing_rationale = "r"
 statistic = "mean"
+unit = "years of age"
 comparability = "c"
 "#;
 

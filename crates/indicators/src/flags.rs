@@ -73,6 +73,80 @@ impl Flag {
         }
     }
 
+    /// What the flag says about an estimate, in words (the `meaning` column of `flags.csv`).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Flag::Ok => "Published as estimated; no condition holds.",
+            Flag::LowBase => "Shown, but based on few cases: interpret with caution.",
+            Flag::Suppressed => {
+                "Withheld: too few cases to publish an estimate (estimate, SE and interval are empty)."
+            }
+            Flag::NotCollected => {
+                "The country did not ask the question or did not deliver the data: no estimate (never a zero)."
+            }
+            Flag::NonRepresentative => {
+                "Shown, unweighted: the people interviewed were chosen purposively, so the figure describes them, \
+                 not a population."
+            }
+            Flag::SmallCount => {
+                "Withheld for disclosure control (shown as <5): the cell counts 1 to 4 people or records, or would \
+                 reveal such a cell."
+            }
+            Flag::Unreliable => {
+                "Shown, but imprecise by the NCHS Data Presentation Standards: interpret with caution."
+            }
+        }
+    }
+
+    /// When the flag is set, with the run's thresholds (the `rule` column of `flags.csv`).
+    pub fn rule(self, t: &Thresholds) -> String {
+        let small = crate::families::disclosure::SMALL_COUNT_THRESHOLD;
+        match self {
+            Flag::Ok => "none of the other flags applies".into(),
+            Flag::LowBase => format!(
+                "{} to {} unweighted cases in the denominator",
+                t.suppress_below,
+                t.low_base_below.saturating_sub(1)
+            ),
+            Flag::Suppressed => format!(
+                "fewer than {} unweighted cases in the denominator, or nothing to estimate (no record in the \
+                 universe, a change from zero); a cell withheld to protect another (complementary suppression)",
+                t.suppress_below
+            ),
+            Flag::NotCollected => "the question was not asked (not_collected code), the table was not delivered, \
+                 or no record falls in the reference years"
+                .into(),
+            Flag::NonRepresentative => {
+                "every unweighted proportion (frontline-worker survey, interviews): not a probability sample".into()
+            }
+            Flag::SmallCount => format!(
+                "case and interview tables: a count from 1 to {m}, a share whose numerator or complement is 1 to {m}, \
+                 or a denominator under {small}; the smallest other cell of the breakdown is withheld with it",
+                m = small - 1
+            ),
+            Flag::Unreliable => format!(
+                "survey and sample estimates: a count or mean whose relative standard error is above {:.0}%; a \
+                 proportion whose 95% interval is wider than {:.0} percentage points or whose effective sample \
+                 size (n / design effect) is below {}",
+                t.unreliable_rse_above * 100.0,
+                t.unreliable_ci_width_above * 100.0,
+                t.unreliable_effective_n_below
+            ),
+        }
+    }
+
+    /// How `comparison.csv` shows the flag: the text that stands for a withheld estimate ([`Flag::cell_text`]),
+    /// or the sign appended to a shown one (empty for `ok`).
+    pub fn comparison_mark(self) -> &'static str {
+        match self {
+            Flag::Ok => "",
+            Flag::LowBase => "*",
+            Flag::Unreliable => "!",
+            Flag::NonRepresentative => "^",
+            withheld => withheld.cell_text(),
+        }
+    }
+
     /// True when estimate, SE and interval must be null.
     pub fn hides_estimate(self) -> bool {
         matches!(
@@ -158,6 +232,52 @@ impl Flags {
         s.split(';')
             .try_fold(Flags::OK, |acc, name| Some(acc.with(Flag::parse(name)?)))
     }
+}
+
+/// One row of the flag legend.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LegendRow {
+    pub flag: &'static str,
+    pub meaning: &'static str,
+    pub rule: String,
+}
+
+/// The flag legend, one row per flag of [`Flag::ALL`] (`OUT/indicators/flags.csv` and the `dh.flags` metadata of
+/// `indicators.parquet`).
+pub fn legend(t: &Thresholds) -> Vec<LegendRow> {
+    Flag::ALL
+        .iter()
+        .map(|f| LegendRow {
+            flag: f.as_str(),
+            meaning: f.meaning(),
+            rule: f.rule(t),
+        })
+        .collect()
+}
+
+/// Column names of `flags.csv`.
+pub const LEGEND_COLUMNS: [&str; 3] = ["flag", "meaning", "rule"];
+
+/// The legend as CSV (`flag,meaning,rule`).
+pub fn legend_csv(t: &Thresholds) -> String {
+    let mut out = LEGEND_COLUMNS.join(",");
+    out.push('\n');
+    for r in legend(t) {
+        let cells = [
+            crate::output::csv_text(r.flag),
+            crate::output::csv_text(r.meaning),
+            crate::output::csv_text(&r.rule),
+        ];
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The legend as a JSON array of `{"flag", "meaning", "rule"}` objects.
+pub fn legend_json(t: &Thresholds) -> String {
+    // Serialising plain strings cannot fail; an empty array would still be valid JSON.
+    serde_json::to_string(&legend(t)).unwrap_or_else(|_| "[]".into())
 }
 
 /// The base-rule flag for an estimate whose denominator has `n_unweighted` cases. `not_collected` wins over the
@@ -278,6 +398,52 @@ mod tests {
         );
         assert_eq!(Flags::parse("ok"), Some(Flags::OK));
         assert_eq!(Flags::parse("low_base;nonsense"), None);
+    }
+
+    #[test]
+    fn the_legend_has_one_row_per_flag_with_the_configured_thresholds() {
+        let rows = legend(&T);
+        assert_eq!(rows.len(), Flag::ALL.len());
+        for (r, f) in rows.iter().zip(Flag::ALL) {
+            assert_eq!(r.flag, f.as_str());
+            assert!(!r.meaning.is_empty() && !r.rule.is_empty(), "{f:?}");
+        }
+        let low = rows
+            .iter()
+            .find(|r| r.flag == "low_base")
+            .map(|r| r.rule.clone());
+        assert_eq!(
+            low.as_deref(),
+            Some("25 to 49 unweighted cases in the denominator")
+        );
+        let t = Thresholds {
+            suppress_below: 30,
+            ..T
+        };
+        assert!(
+            legend(&t)[2]
+                .rule
+                .starts_with("fewer than 30 unweighted cases")
+        );
+        let csv = legend_csv(&T);
+        assert!(csv.starts_with("flag,meaning,rule\nok,"), "{csv}");
+        assert_eq!(csv.lines().count(), Flag::ALL.len() + 1);
+        let json: serde_json::Value =
+            serde_json::from_str(&legend_json(&T)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(json[6]["flag"], "unreliable");
+    }
+
+    #[test]
+    fn every_flag_but_ok_has_its_own_comparison_mark() {
+        let marks: Vec<&str> = Flag::PRECEDENCE
+            .iter()
+            .map(|f| f.comparison_mark())
+            .collect();
+        for (i, m) in marks.iter().enumerate() {
+            assert!(!m.is_empty() && !marks[..i].contains(m), "{m}");
+        }
+        assert_eq!(Flag::Ok.comparison_mark(), "");
+        assert_eq!(Flag::SmallCount.comparison_mark(), "<5");
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! inputs of the estimator, [`flags`] holds the publication rules, [`suppression`] the complementary suppression
 //! of survey estimates, [`attack`] a differencing attacker on published rows, [`invariants`] what every published row keeps
 //! (checked before a country's rows leave the stage), [`bands`] the true labels of banded domains
-//! an indicator's universe cuts, and [`weighting`] the pure parts of the weighting stage (margins, raking with
+//! an indicator's universe cuts, [`units`] the unit of each indicator's values and how they are written,
+//! [`describe`] the label, unit and universe columns of the published tables, and [`weighting`] the pure parts of the weighting stage (margins, raking with
 //! `dh-survey`, trimming, diagnostics).
 
 pub mod attack;
 pub mod bands;
 pub mod catalogue;
 pub mod columns;
+pub mod describe;
 pub mod error;
 pub mod estimate;
 pub mod families;
@@ -26,12 +28,14 @@ pub mod stage;
 pub mod suppression;
 #[cfg(test)]
 mod test_support;
+pub mod units;
 pub mod weighting;
 
 pub use catalogue::{
     Catalogue, CiMethod, Disaggregation, Indicator, MissingRule, Statistic, load_catalogue,
     parse_catalogue,
 };
+pub use describe::{Description, Descriptions};
 pub use error::{CatalogError, CatalogErrors};
 pub use estimate::{EstimateError, EstimateRow, Settings, estimate_indicator};
 pub use flags::{Flag, Flags, publication_flag};

@@ -2,13 +2,17 @@
 //! rows in catalogue and domain order, so the bytes are the same whatever the thread count). Columns: see
 //! [`COLUMNS`]; `statistic` (after `indicator_version`) says what the estimate is (`proportion`, `mean`, `count`
 //! for the survey; `unweighted_proportion`, `share`, `count`, `total`, `rate_per_10000`, `change` for the other
-//! families; only a `change` can be negative), `flag` is the row's primary flag and `flags` (last) every
-//! condition that holds, `;`-separated in the precedence order of [`crate::flags::Flag::PRECEDENCE`] (its first
-//! entry is always `flag`).
-//! * [`indicators_batch`]: the Arrow batch behind `OUT/indicators/indicators.parquet`;
-//! * [`indicators_csv`]: the same rows as CSV (`indicators.csv`);
-//! * [`comparison_csv`]: `comparison.csv`, one row per indicator and one column per country holding the total
-//!   estimate with its interval, or the flag when the estimate is withheld (`low_base` estimates carry a `*`).
+//! families; only a `change` can be negative), then `label`, `unit` (what the value counts or measures:
+//! [`crate::units`]) and `universe_label` from the catalogue ([`Descriptions`]); `flag` is the row's primary flag
+//! and `flags` (last) every condition that holds, `;`-separated in the precedence order of
+//! [`crate::flags::Flag::PRECEDENCE`] (its first entry is always `flag`).
+//! * [`indicators_table`]: the Arrow batch behind `OUT/indicators/indicators.parquet`, with the flag legend in
+//!   its schema metadata ([`FLAGS_METADATA_KEY`]);
+//! * [`indicators_csv`]: the same rows as CSV (`indicators.csv`), numbers at full precision;
+//! * [`comparison_csv`]: `comparison.csv`, one row per indicator (id, label, unit) and one column per country
+//!   holding the total estimate with its interval written by [`ValueFormat`], the flag's text when the estimate
+//!   is withheld, and a mark for every other flag ([`crate::flags::Flag::comparison_mark`]); its marks and
+//!   formats are explained by [`comparison_legend_csv`] (`comparison_legend.csv`).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -17,15 +21,24 @@ use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::error::ArrowError;
 
+use crate::describe::{Description, Descriptions};
 use crate::estimate::{EstimateRow, TOTAL};
-use crate::flags::Flag;
+use crate::flags::{Flag, legend_json};
+use crate::pipeline_config::Thresholds;
+use crate::units::{self, ValueFormat};
+
+/// Schema (and Parquet key-value) metadata key of the flag legend: a JSON array of `{"flag", "meaning", "rule"}`.
+pub const FLAGS_METADATA_KEY: &str = "dh.flags";
 
 /// Column names of `indicators.parquet` / `indicators.csv`, in order.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 21] = [
     "country",
     "indicator",
     "indicator_version",
     "statistic",
+    "label",
+    "unit",
+    "universe_label",
     "domain",
     "domain_value",
     "estimate",
@@ -45,12 +58,45 @@ pub const COLUMNS: [&str; 18] = [
 /// One country's rows.
 pub type CountryRows<'a> = (&'a str, &'a [EstimateRow]);
 
-/// All rows as one Arrow batch (nullable floats where an estimate is withheld).
+/// [`indicators_table`] without a catalogue (test fixtures): `label` and `universe_label` empty, `unit` only
+/// where the statistic alone gives it, the legend with the default thresholds.
 pub fn indicators_batch(countries: &[CountryRows<'_>]) -> Result<RecordBatch, ArrowError> {
+    indicators_table(countries, &Descriptions::default(), &Thresholds::NCHS)
+}
+
+/// The description of a row: the catalogue's, else an empty label and the unit the statistic gives.
+fn describe(descriptions: &Descriptions, country: &str, r: &EstimateRow) -> Description {
+    descriptions
+        .get(country, &r.indicator)
+        .cloned()
+        .unwrap_or_else(|| Description {
+            unit: units::derived(r.statistic, "")
+                .unwrap_or_default()
+                .to_string(),
+            ..Description::default()
+        })
+}
+
+/// All rows as one Arrow batch (nullable floats where an estimate is withheld), the flag legend with
+/// `thresholds` in the schema metadata under [`FLAGS_METADATA_KEY`].
+pub fn indicators_table(
+    countries: &[CountryRows<'_>],
+    descriptions: &Descriptions,
+    thresholds: &Thresholds,
+) -> Result<RecordBatch, ArrowError> {
     let rows: Vec<(&str, &EstimateRow)> = countries
         .iter()
         .flat_map(|(c, rows)| rows.iter().map(move |r| (*c, r)))
         .collect();
+    let described: Vec<Description> = rows
+        .iter()
+        .map(|(c, r)| describe(descriptions, c, r))
+        .collect();
+    let description = |f: &dyn Fn(&Description) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from(
+            described.iter().map(f).collect::<Vec<_>>(),
+        ))
+    };
     let text = |f: &dyn Fn(&(&str, &EstimateRow)) -> String| -> ArrayRef {
         Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
     };
@@ -64,6 +110,9 @@ pub fn indicators_batch(countries: &[CountryRows<'_>]) -> Result<RecordBatch, Ar
         text(&|(_, r)| r.indicator.clone()),
         text(&|(_, r)| r.indicator_version.clone()),
         text(&|(_, r)| r.statistic.to_string()),
+        description(&|d| &d.label),
+        description(&|d| &d.unit),
+        description(&|d| &d.universe_label),
         text(&|(_, r)| r.domain.clone()),
         text(&|(_, r)| r.domain_value.clone()),
         float(&|r| r.estimate),
@@ -91,20 +140,32 @@ pub fn indicators_batch(countries: &[CountryRows<'_>]) -> Result<RecordBatch, Ar
             Field::new(*name, c.data_type().clone(), nullable)
         })
         .collect();
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+    let metadata = std::collections::HashMap::from([(
+        FLAGS_METADATA_KEY.to_string(),
+        legend_json(thresholds),
+    )]);
+    RecordBatch::try_new(
+        Arc::new(Schema::new_with_metadata(fields, metadata)),
+        columns,
+    )
 }
 
-/// All rows as CSV with a header; empty cells for withheld values.
-pub fn indicators_csv(countries: &[CountryRows<'_>]) -> String {
+/// All rows as CSV with a header; empty cells for withheld values. Numbers are written at full precision
+/// (shortest round-trip form: `0.125`, `2013`, never a thousands separator).
+pub fn indicators_csv(countries: &[CountryRows<'_>], descriptions: &Descriptions) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
     for (country, rows) in countries {
         for r in *rows {
+            let d = describe(descriptions, country, r);
             let cells = [
                 csv_text(country),
                 csv_text(&r.indicator),
                 csv_text(&r.indicator_version),
                 csv_text(r.statistic),
+                csv_text(&d.label),
+                csv_text(&d.unit),
+                csv_text(&d.universe_label),
                 csv_text(&r.domain),
                 csv_text(&r.domain_value),
                 opt(r.estimate),
@@ -127,31 +188,41 @@ pub fn indicators_csv(countries: &[CountryRows<'_>]) -> String {
     out
 }
 
-/// One row per indicator (first-seen order), one column per country: `estimate [lower, upper]` rounded to 4
-/// decimals (proportions) or to integers (counts above 1000), `*` appended for `low_base` and `!` for
-/// `unreliable` (both when both hold), the flag name when the estimate is withheld, empty when the country has
-/// no row for the indicator.
-pub fn comparison_csv(countries: &[CountryRows<'_>]) -> String {
-    let mut indicators: Vec<&str> = Vec::new();
+/// One row per indicator (first-seen order) with its generic label and unit, one column per country holding its
+/// total row: `estimate [lower, upper]` written by the statistic's [`ValueFormat`] (the interval when the row has
+/// one), or the text of the flag(s) that withhold it (`suppressed`, `not_collected`, `<5`, `;`-separated when
+/// several do); then the mark of every other flag in precedence order (`*` low base, `!` unreliable, `^`
+/// non-representative). Empty when the country has no row for the indicator.
+pub fn comparison_csv(countries: &[CountryRows<'_>], descriptions: &Descriptions) -> String {
+    let mut indicators: Vec<(&str, &str)> = Vec::new();
     for (_, rows) in countries {
         for r in *rows {
-            if r.domain == TOTAL && !indicators.contains(&r.indicator.as_str()) {
-                indicators.push(&r.indicator);
+            if r.domain == TOTAL && !indicators.iter().any(|(id, _)| *id == r.indicator) {
+                indicators.push((&r.indicator, r.statistic));
             }
         }
     }
-    let mut out = String::from("indicator");
+    let mut out = String::from("indicator,label,unit");
     for (c, _) in countries {
         out.push(',');
         out.push_str(&csv_text(c));
     }
     out.push('\n');
-    for id in indicators {
+    for (id, statistic) in indicators {
+        let d = descriptions.generic(id);
+        let unit = d.map_or(units::derived(statistic, "").unwrap_or_default(), |d| {
+            d.unit.as_str()
+        });
+        let format = ValueFormat::of(statistic, unit);
         out.push_str(&csv_text(id));
+        out.push(',');
+        out.push_str(&csv_text(d.map_or("", |d| d.label.as_str())));
+        out.push(',');
+        out.push_str(&csv_text(unit));
         for (_, rows) in countries {
             out.push(',');
             if let Some(r) = rows.iter().find(|r| r.indicator == id && r.domain == TOTAL) {
-                out.push_str(&csv_text(&comparison_cell(r)));
+                out.push_str(&csv_text(&comparison_cell(r, format)));
             }
         }
         out.push('\n');
@@ -159,28 +230,83 @@ pub fn comparison_csv(countries: &[CountryRows<'_>]) -> String {
     out
 }
 
-fn comparison_cell(r: &EstimateRow) -> String {
-    let Some(est) = r.estimate.filter(|_| !r.flag.hides_estimate()) else {
-        return r.flag.cell_text().to_string();
-    };
-    let fmt = |x: f64| {
-        if x.abs() >= 1000.0 {
-            format!("{x:.0}")
-        } else {
-            format!("{x:.4}")
+fn comparison_cell(r: &EstimateRow, format: ValueFormat) -> String {
+    let flags = r.flags.list();
+    let shown = r.estimate.filter(|_| !r.flag.hides_estimate());
+    let mut cell = match shown {
+        Some(est) => {
+            let mut cell = format.text(est);
+            if let (Some(lo), Some(hi)) = (r.ci_lower, r.ci_upper) {
+                let _ = write!(cell, " [{}, {}]", format.text(lo), format.text(hi));
+            }
+            cell
+        }
+        None => {
+            let withheld: Vec<&str> = flags
+                .iter()
+                .filter(|f| f.hides_estimate())
+                .map(|f| f.comparison_mark())
+                .collect();
+            if withheld.is_empty() {
+                r.flag.cell_text().to_string()
+            } else {
+                withheld.join(";")
+            }
         }
     };
-    let mut cell = fmt(est);
-    if let (Some(lo), Some(hi)) = (r.ci_lower, r.ci_upper) {
-        let _ = write!(cell, " [{}, {}]", fmt(lo), fmt(hi));
-    }
-    if r.flags.contains(Flag::LowBase) {
-        cell.push('*');
-    }
-    if r.flags.contains(Flag::Unreliable) {
-        cell.push('!');
+    for f in flags.iter().filter(|f| !f.hides_estimate()) {
+        cell.push_str(f.comparison_mark());
     }
     cell
+}
+
+/// Column names of `comparison_legend.csv`.
+pub const COMPARISON_LEGEND_COLUMNS: [&str; 3] = ["mark", "flag", "meaning"];
+
+/// `comparison_legend.csv`: what each mark of `comparison.csv` means (one row per flag, from the flag registry),
+/// then the interval, the empty cell and the number formats by statistic.
+pub fn comparison_legend_csv() -> String {
+    let mut rows: Vec<[String; 3]> = Flag::PRECEDENCE
+        .iter()
+        .map(|f| {
+            let how = if f.hides_estimate() {
+                "in place of the estimate"
+            } else {
+                "after the estimate"
+            };
+            [
+                f.comparison_mark().to_string(),
+                f.as_str().to_string(),
+                format!("{} ({how}; flags.csv gives the rule)", f.meaning()),
+            ]
+        })
+        .collect();
+    rows.push([
+        "[lower, upper]".into(),
+        String::new(),
+        "95% confidence interval of the estimate (none for administrative counts, totals, rates and changes)"
+            .into(),
+    ]);
+    rows.push([
+        String::new(),
+        String::new(),
+        "an empty cell: the country has no row for the indicator".into(),
+    ]);
+    for f in ValueFormat::ALL {
+        rows.push([f.example(), String::new(), f.describe().into()]);
+    }
+    let mut out = COMPARISON_LEGEND_COLUMNS.join(",");
+    out.push('\n');
+    for row in rows {
+        out.push_str(
+            &row.iter()
+                .map(|c| csv_text(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    }
+    out
 }
 
 fn opt(x: Option<f64>) -> String {
@@ -188,7 +314,7 @@ fn opt(x: Option<f64>) -> String {
 }
 
 /// Quotes a CSV field when it holds a comma, quote or line break.
-fn csv_text(s: &str) -> String {
+pub(crate) fn csv_text(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -241,10 +367,31 @@ mod tests {
         (a, b)
     }
 
+    /// Descriptions of `h` (with a comma in its label) and `x`; BBB's `h` has its own label.
+    fn descriptions() -> Descriptions {
+        let d = |label: &str, unit: &str| Description {
+            label: label.into(),
+            unit: unit.into(),
+            universe_label: "Children, 12-17".into(),
+        };
+        Descriptions::from_entries(
+            [
+                ("h", d("Told, or not", "proportion")),
+                ("x", d("X", "proportion")),
+            ],
+            [("BBB", "h", d("Told in BBB", "proportion"))],
+        )
+    }
+
     #[test]
     fn batch_has_every_column_and_nulls_for_withheld_values() {
         let (a, b) = sample();
-        let batch = indicators_batch(&[("AAA", &a), ("BBB", &b)]).unwrap_or_else(|e| panic!("{e}"));
+        let batch = indicators_table(
+            &[("AAA", &a), ("BBB", &b)],
+            &descriptions(),
+            &Thresholds::NCHS,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(batch.num_rows(), 4);
         let names: Vec<String> = batch
             .schema()
@@ -253,39 +400,142 @@ mod tests {
             .map(|f| f.name().clone())
             .collect();
         assert_eq!(names, COLUMNS.map(String::from).to_vec());
-        let est = batch.column(6);
-        assert_eq!(est.null_count(), 2);
+        let est = batch.column_by_name("estimate").map(|c| c.null_count());
+        assert_eq!(est, Some(2));
+        let text = |name: &str, i: usize| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| {
+                    c.as_any()
+                        .downcast_ref::<StringArray>()
+                        .map(|a| a.value(i).to_string())
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(text("label", 0), "Told, or not");
+        assert_eq!(text("label", 3), "Told in BBB");
+        assert_eq!(text("unit", 3), "proportion");
+        assert_eq!(text("universe_label", 2), "Children, 12-17");
+        let legend = batch.schema().metadata().get(FLAGS_METADATA_KEY).cloned();
+        assert_eq!(legend, Some(legend_json(&Thresholds::NCHS)));
+    }
+
+    #[test]
+    fn without_a_catalogue_labels_are_empty_and_the_unit_follows_the_statistic() {
+        let (a, _) = sample();
+        let batch = indicators_batch(&[("AAA", &a)]).unwrap_or_else(|e| panic!("{e}"));
+        let unit = batch.column_by_name("unit").and_then(|c| {
+            c.as_any()
+                .downcast_ref::<StringArray>()
+                .map(|a| a.value(0).to_string())
+        });
+        assert_eq!(unit.as_deref(), Some("proportion"));
+        let csv = indicators_csv(&[("AAA", &a)], &Descriptions::default());
+        assert!(
+            csv.lines()
+                .nth(1)
+                .unwrap_or_default()
+                .starts_with("AAA,h,1.0.0,proportion,,proportion,,total,")
+        );
     }
 
     #[test]
     fn csv_rows_and_empty_cells() {
         let (a, b) = sample();
-        let csv = indicators_csv(&[("AAA", &a), ("BBB", &b)]);
+        let csv = indicators_csv(&[("AAA", &a), ("BBB", &b)], &descriptions());
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 5);
         assert_eq!(lines[0], COLUMNS.join(","));
         assert_eq!(
             lines[1],
-            "AAA,h,1.0.0,proportion,total,total,0.125,0.01,0.105,0.145,logit,40,1.5,100,2500.5,312.5625,ok,ok"
+            "AAA,h,1.0.0,proportion,\"Told, or not\",proportion,\"Children, 12-17\",total,total,0.125,0.01,0.105,\
+             0.145,logit,40,1.5,100,2500.5,312.5625,ok,ok"
         );
         assert_eq!(
             lines[2],
-            "AAA,h,1.0.0,proportion,sex,male,,,,,logit,,,100,2500.5,,suppressed,suppressed"
+            "AAA,h,1.0.0,proportion,\"Told, or not\",proportion,\"Children, 12-17\",sex,male,,,,,logit,,,100,\
+             2500.5,,suppressed,suppressed"
         );
         assert_eq!(
             lines[4],
-            "BBB,h,1.0.0,proportion,total,total,,,,,logit,,,100,2500.5,,not_collected,not_collected"
+            "BBB,h,1.0.0,proportion,Told in BBB,proportion,\"Children, 12-17\",total,total,,,,,logit,,,100,2500.5,,\
+             not_collected,not_collected"
         );
     }
 
     #[test]
     fn comparison_table_shows_intervals_and_flags() {
         let (a, b) = sample();
-        let csv = comparison_csv(&[("AAA", &a), ("BBB", &b)]);
+        let csv = comparison_csv(&[("AAA", &a), ("BBB", &b)], &descriptions());
         assert_eq!(
             csv,
-            "indicator,AAA,BBB\nh,\"0.1250 [0.1050, 0.1450]\",not_collected\nx,\"0.5000 [0.4800, 0.5200]*\",\n"
+            "indicator,label,unit,AAA,BBB\nh,\"Told, or not\",proportion,\"0.1250 [0.1050, 0.1450]\",not_collected\n\
+             x,X,proportion,\"0.5000 [0.4800, 0.5200]*\",\n"
         );
+    }
+
+    #[test]
+    fn comparison_numbers_follow_the_statistic_whatever_their_size() {
+        let mut count = row("c", TOTAL, TOTAL, Some(12.0), Flag::Ok);
+        count.statistic = "count";
+        (count.ci_lower, count.ci_upper) = (Some(3.4), Some(1234.5));
+        let mut year = row("y", TOTAL, TOTAL, Some(2013.0), Flag::Ok);
+        year.statistic = "total";
+        (year.ci_lower, year.ci_upper) = (None, None);
+        let mut rate = row("r", TOTAL, TOTAL, Some(1010.04), Flag::Ok);
+        rate.statistic = "rate_per_10000";
+        (rate.ci_lower, rate.ci_upper) = (None, None);
+        let d = |unit: &str| Description {
+            unit: unit.into(),
+            ..Description::default()
+        };
+        let descriptions = Descriptions::from_entries(
+            [
+                ("c", d("children")),
+                ("y", d(units::YEAR)),
+                ("r", d("reports per 10,000")),
+            ],
+            [],
+        );
+        let rows = vec![count, year, rate];
+        let csv = comparison_csv(&[("AAA", &rows)], &descriptions);
+        assert_eq!(
+            csv,
+            "indicator,label,unit,AAA\nc,,children,\"12 [3, 1234]\"\ny,,year,2013\nr,,\"reports per 10,000\",1010.0\n"
+        );
+    }
+
+    #[test]
+    fn every_flag_of_a_row_has_its_mark_in_the_comparison_cell() {
+        let mut shown = row("a", TOTAL, TOTAL, Some(0.4), Flag::Ok);
+        shown.set_flags(Flags::of(Flag::NonRepresentative));
+        let mut withheld = row("b", TOTAL, TOTAL, None, Flag::SmallCount);
+        withheld.set_flags(Flags::of(Flag::SmallCount).with(Flag::NonRepresentative));
+        let mut both = row("c", TOTAL, TOTAL, None, Flag::SmallCount);
+        both.set_flags(Flags::of(Flag::SmallCount).with(Flag::Suppressed));
+        let rows = vec![shown, withheld, both];
+        let csv = comparison_csv(&[("AAA", &rows)], &Descriptions::default());
+        assert_eq!(
+            csv,
+            "indicator,label,unit,AAA\na,,proportion,\"0.4000 [0.3800, 0.4200]^\"\nb,,proportion,<5^\n\
+             c,,proportion,<5;suppressed\n"
+        );
+    }
+
+    #[test]
+    fn the_comparison_legend_explains_every_mark() {
+        let legend = comparison_legend_csv();
+        let mut lines = legend.lines();
+        assert_eq!(lines.next(), Some("mark,flag,meaning"));
+        for f in Flag::PRECEDENCE {
+            let start = format!("{},{},", f.comparison_mark(), f.as_str());
+            assert!(
+                legend.lines().any(|l| l.starts_with(&start)),
+                "{start}\n{legend}"
+            );
+        }
+        assert!(legend.contains("\n2013,,years"), "{legend}");
+        assert!(legend.contains("\n0.1250,,"), "{legend}");
     }
 
     #[test]
@@ -296,10 +546,10 @@ mod tests {
         r.add_flag(Flag::Unreliable);
         assert_eq!(r.flag, Flag::LowBase);
         let rows = vec![r];
-        let csv = indicators_csv(&[("AAA", &rows)]);
+        let csv = indicators_csv(&[("AAA", &rows)], &Descriptions::default());
         let line = csv.lines().nth(1).unwrap_or_default();
         assert!(
-            line.starts_with("AAA,f,1.0.0,unweighted_proportion,")
+            line.starts_with("AAA,f,1.0.0,unweighted_proportion,,proportion,,")
                 && line.ends_with(",low_base,low_base;unreliable;non_representative"),
             "{line}"
         );
@@ -314,8 +564,8 @@ mod tests {
             Some("low_base;unreliable;non_representative")
         );
         assert_eq!(
-            comparison_csv(&[("AAA", &rows)]),
-            "indicator,AAA\nf,\"0.4000 [0.3800, 0.4200]*!\"\n"
+            comparison_csv(&[("AAA", &rows)], &Descriptions::default()),
+            "indicator,label,unit,AAA\nf,,proportion,\"0.4000 [0.3800, 0.4200]*!^\"\n"
         );
     }
 

@@ -95,7 +95,7 @@ fn validate(raw: &Path, config: &Path, countries: &[&str]) -> ValidateReport {
 fn indicator_flags(out: &Path, iso3: &str) -> BTreeMap<String, Vec<(String, String)>> {
     let csv = std::fs::read_to_string(out.join("indicators/indicators.csv"))
         .unwrap_or_else(|e| panic!("{e}"));
-    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    let header = csv_cells(csv.lines().next().unwrap_or_default());
     let col = |name: &str| {
         header
             .iter()
@@ -110,7 +110,7 @@ fn indicator_flags(out: &Path, iso3: &str) -> BTreeMap<String, Vec<(String, Stri
     );
     let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for line in csv.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
+        let cells = csv_cells(line);
         if cells[country] == iso3 {
             out.entry(cells[indicator].to_string())
                 .or_default()

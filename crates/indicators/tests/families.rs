@@ -291,21 +291,21 @@ fn a_run_ingests_all_four_families_for_every_country() {
             assert!(part.is_file(), "{}", part.display());
         }
     }
-    let csv = std::fs::read_to_string(out.path().join("out/indicators/indicators.csv"))
+    let mut csv = csv::Reader::from_path(out.path().join("out/indicators/indicators.csv"))
         .unwrap_or_else(|e| panic!("{e}"));
-    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or(usize::MAX);
+    let header = csv.headers().unwrap_or_else(|e| panic!("{e}")).clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or(usize::MAX);
     let (country, indicator, flag) = (col("country"), col("indicator"), col("flags"));
     let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     let mut flags = std::collections::BTreeSet::new();
-    for line in csv.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
-        let id = cells.get(indicator).copied().unwrap_or_default();
+    for record in csv.records() {
+        let cells = record.unwrap_or_else(|e| panic!("{e}"));
+        let id = cells.get(indicator).unwrap_or_default();
         if id.starts_with("fw_") || id.starts_with("int_") || id.starts_with("le_") {
-            seen.entry(cells.get(country).copied().unwrap_or_default().to_string())
+            seen.entry(cells.get(country).unwrap_or_default().to_string())
                 .or_default()
                 .insert(id.to_string());
-            for f in cells.get(flag).copied().unwrap_or_default().split(';') {
+            for f in cells.get(flag).unwrap_or_default().split(';') {
                 flags.insert(f.to_string());
             }
         }

@@ -86,19 +86,27 @@ fn a_phase2_country_reports_its_own_reference_years() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
 
-    let csv = std::fs::read_to_string(out.join("indicators/indicators.csv"))
+    let mut csv = csv::Reader::from_path(out.join("indicators/indicators.csv"))
         .unwrap_or_else(|e| panic!("{e}"));
-    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    let header = csv.headers().unwrap_or_else(|e| panic!("{e}")).clone();
     let col = |name: &str| {
         header
             .iter()
-            .position(|h| *h == name)
+            .position(|h| h == name)
             .unwrap_or_else(|| panic!("no column {name}"))
     };
-    let rows: Vec<Vec<&str>> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect::<Vec<&str>>())
+    let records: Vec<Vec<String>> = csv
+        .records()
+        .map(|r| {
+            r.unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(String::from)
+                .collect()
+        })
+        .collect();
+    let rows: Vec<Vec<&str>> = records
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect::<Vec<&str>>())
         .filter(|r| r[col("country")] == "THA")
         .collect();
     let find = |id: &str, domain: &str, level: &str| {
@@ -122,6 +130,19 @@ fn a_phase2_country_reports_its_own_reference_years() {
     // The rate covers 2021-2023 (150,000 reports), by year too.
     let rate = find("le_cybertipline_rate", "total", "total");
     assert_eq!(rate[col("flag")], "ok", "{rate:?}");
+    // The label and universe columns carry THA's own years; the unit is the catalogue's.
+    assert_eq!(
+        rate[col("label")],
+        "CyberTipline reports per 10,000 internet-using children aged 12-17, by year (total: 2021-2023 together)"
+    );
+    assert_eq!(
+        rate[col("universe_label")],
+        "NCMEC CyberTipline reports concerning the country, 2021-2023"
+    );
+    assert_eq!(
+        rate[col("unit")],
+        "reports per 10,000 internet-using children aged 12-17"
+    );
     for year in ["2021", "2022", "2023"] {
         find("le_cybertipline_rate", "year", year);
     }

@@ -72,3 +72,45 @@ fn repository_catalogue_is_valid_and_complete() {
         .unwrap_or_else(|| panic!("15-17 item"));
     assert_eq!(older.universe.source(), "age >= 15");
 }
+
+/// Every indicator of the repository's catalogues says what its values are (the `unit` column), and the year of
+/// connection to ICSE is a year (written 2013, never as a quantity).
+#[test]
+fn repository_indicators_have_units() {
+    let schemas =
+        dh_config::load_schemas(&repo().join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+    let (_, catalogue) =
+        load(&repo().join("pipelines"), &schemas).unwrap_or_else(|e| panic!("{e}"));
+    let mut units: Vec<(&str, &str)> = catalogue
+        .indicators
+        .iter()
+        .map(|i| (i.id.as_str(), i.unit.as_str()))
+        .collect();
+    units.extend(
+        catalogue
+            .families
+            .indicators
+            .iter()
+            .map(|i| (i.id.as_str(), i.unit.as_str())),
+    );
+    assert!(units.iter().all(|(_, u)| !u.is_empty()), "{units:?}");
+    let unit = |id: &str| {
+        units
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, u)| *u)
+            .unwrap_or_default()
+    };
+    assert_eq!(unit("ocsea_clear_any"), "proportion");
+    assert_eq!(unit("ocsea_clear_any_count"), "children");
+    assert_eq!(unit("fw_barrier_stigma"), "proportion");
+    assert_eq!(unit("int_interviews"), "interviews");
+    assert_eq!(unit("le_cases"), "cases");
+    assert_eq!(unit("le_cybertipline_reports"), "reports");
+    assert_eq!(
+        unit("le_cybertipline_rate"),
+        "reports per 10,000 internet-using children aged 12-17"
+    );
+    assert_eq!(unit("le_cybertipline_change_2017_2019"), "relative change");
+    assert_eq!(unit("le_icse_connected_since"), dh_indicators::units::YEAR);
+}

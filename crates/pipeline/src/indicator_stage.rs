@@ -1,7 +1,9 @@
 //! The weighting and indicator stage inside `dh run` (issue 4), glue around `dh-indicators`:
 //! per country, after normalisation, rake the child table's weights ([`weigh_and_estimate`]), put `final_weight`
 //! into the normalised child table and keep the indicator rows; after every country, write the cross-country
-//! tables `OUT/indicators/indicators.parquet`, `indicators.csv` and `comparison.csv` ([`write_indicator_tables`]).
+//! tables `OUT/indicators/indicators.parquet`, `indicators.csv` and `comparison.csv`, with their legends
+//! `flags.csv` (every flag, its meaning and rule, from the flag registry) and `comparison_legend.csv` (the marks
+//! and number formats of `comparison.csv`) ([`write_indicator_tables`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,7 +13,7 @@ use dh_config::{CountryConfig, SchemaSet};
 use dh_indicators::estimate::{EstimateRow, TOTAL};
 use dh_indicators::stage::DESIGN_TABLE;
 use dh_indicators::weighting::WeightDiagnostics;
-use dh_indicators::{Catalogue, PipelineConfig};
+use dh_indicators::{Catalogue, Descriptions, PipelineConfig};
 
 use crate::country::NormalisedTable;
 use crate::error::{CountryError, PipelineError};
@@ -25,6 +27,8 @@ pub const STAGE: &str = "indicators";
 pub const INDICATORS_PARQUET: &str = "indicators/indicators.parquet";
 pub const INDICATORS_CSV: &str = "indicators/indicators.csv";
 pub const COMPARISON_CSV: &str = "indicators/comparison.csv";
+pub const COMPARISON_LEGEND_CSV: &str = "indicators/comparison_legend.csv";
+pub const FLAGS_CSV: &str = "indicators/flags.csv";
 
 /// The indicator catalogue and pipeline settings of a run, loaded once from `pipelines/`.
 pub struct IndicatorSetup {
@@ -159,22 +163,35 @@ fn stats(d: &WeightDiagnostics) -> WeightStats {
     }
 }
 
-/// Writes the three cross-country tables into the staging folder (countries in code order) and returns their
-/// manifest entries.
+/// Writes the cross-country tables and their legends into the staging folder (countries in code order) and
+/// returns their manifest entries. Labels, units and universes come from the catalogue of `setup`, with each
+/// country's reference years from `configs` (the default years for a country without one).
 pub fn write_indicator_tables(
     staging: &Staging,
     countries: &[(String, Vec<EstimateRow>)],
+    setup: &IndicatorSetup,
+    configs: &[CountryConfig],
 ) -> Result<Vec<OutputEntry>, PipelineError> {
     let rows: Vec<dh_indicators::output::CountryRows<'_>> = countries
         .iter()
         .map(|(c, r)| (c.as_str(), r.as_slice()))
         .collect();
+    let years = countries.iter().map(|(c, _)| {
+        let years = configs
+            .iter()
+            .find(|k| k.country.iso3 == *c)
+            .map(|k| k.country.reference_years)
+            .unwrap_or_default();
+        (c.as_str(), years)
+    });
+    let descriptions = Descriptions::new(&setup.catalogue, years);
+    let thresholds = &setup.pipeline.thresholds;
     let dir = staging.path(INDICATORS_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io(&dir, e))?;
     let n_rows: u64 = countries.iter().map(|(_, r)| r.len() as u64).sum();
-    let mut entries = Vec::with_capacity(3);
+    let mut entries = Vec::with_capacity(5);
 
-    let batch = dh_indicators::output::indicators_batch(&rows)
+    let batch = dh_indicators::output::indicators_table(&rows, &descriptions, thresholds)
         .map_err(|e| PipelineError::Internal(format!("indicator table: {e}")))?;
     let written =
         crate::parquet_out::write_plain_parquet(&staging.path(INDICATORS_PARQUET), &batch)?;
@@ -188,14 +205,20 @@ pub fn write_indicator_tables(
     for (rel, text, n) in [
         (
             INDICATORS_CSV,
-            dh_indicators::output::indicators_csv(&rows),
+            dh_indicators::output::indicators_csv(&rows, &descriptions),
             n_rows,
         ),
         (
             COMPARISON_CSV,
-            dh_indicators::output::comparison_csv(&rows),
+            dh_indicators::output::comparison_csv(&rows, &descriptions),
             0,
         ),
+        (
+            COMPARISON_LEGEND_CSV,
+            dh_indicators::output::comparison_legend_csv(),
+            0,
+        ),
+        (FLAGS_CSV, dh_indicators::flags::legend_csv(thresholds), 0),
     ] {
         let path = staging.path(rel);
         std::fs::write(&path, text.as_bytes()).map_err(|e| PipelineError::io(&path, e))?;

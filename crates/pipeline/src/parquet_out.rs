@@ -124,7 +124,9 @@ fn parquet_err(path: &Path, e: parquet::errors::ParquetError) -> PipelineError {
     }
 }
 
-/// Writes one batch that has no harmonised schema (the indicator table) with the same fixed settings.
+/// Writes one batch that has no harmonised schema (the indicator table) with the same fixed settings; the
+/// batch's schema metadata (the flag legend of the indicator table) is also written as Parquet key-value
+/// metadata, sorted by key.
 pub fn write_plain_parquet(path: &Path, batch: &RecordBatch) -> Result<WrittenFile, PipelineError> {
     let err = |message: String| PipelineError::Parquet {
         path: path.to_path_buf(),
@@ -135,13 +137,21 @@ pub fn write_plain_parquet(path: &Path, batch: &RecordBatch) -> Result<WrittenFi
     }
     let file = File::create(path).map_err(|e| PipelineError::io(path, e))?;
     let sink = HashingWriter::new(BufWriter::new(file));
+    let schema = batch.schema();
+    let mut metadata: Vec<KeyValue> = schema
+        .metadata()
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
+    metadata.sort_by(|a, b| a.key.cmp(&b.key));
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(created_by())
         .set_max_row_group_size(ROW_GROUP_ROWS)
+        .set_key_value_metadata((!metadata.is_empty()).then_some(metadata))
         .build();
     let mut writer =
-        ArrowWriter::try_new(sink, batch.schema(), Some(props)).map_err(|e| err(e.to_string()))?;
+        ArrowWriter::try_new(sink, schema, Some(props)).map_err(|e| err(e.to_string()))?;
     writer.write(batch).map_err(|e| parquet_err(path, e))?;
     let sink = writer.into_inner().map_err(|e| parquet_err(path, e))?;
     let (buffered, sha256, bytes) = sink.finish().map_err(|e| PipelineError::io(path, e))?;

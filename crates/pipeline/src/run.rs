@@ -371,9 +371,12 @@ pub fn run_with(
     estimates.sort_by(|a, b| a.0.cmp(&b.0));
     let mut headline = Vec::new();
     if let Some(setup) = &indicators {
-        manifest
-            .outputs
-            .extend(write_indicator_tables(&staging, &estimates)?);
+        manifest.outputs.extend(write_indicator_tables(
+            &staging,
+            &estimates,
+            setup,
+            &config.countries,
+        )?);
         if let Some(id) = setup.headline() {
             for (country, rows) in &estimates {
                 if let Some(row) = headline_row(rows, id) {

@@ -18,6 +18,9 @@
 //! baseline = 'year == {ref_first}' # change: the rows of the earlier period (universe = the later period)
 //! disaggregations = ["year"]      # categorical or integer columns (integer levels come from the data)
 //! disclosure_control = true       # withhold cells under 5 (default: true except for unweighted_proportion)
+//! unit = "reports"                # what the value counts or measures: required where it does not follow from
+//!                                 # the statistic and table (total, rate_per_10000, counts of other tables;
+//!                                 # see crate::units), e.g. "year" for a year (written 2013)
 //! comparability = "..."
 //! ```
 //!
@@ -126,6 +129,8 @@ pub struct FamilyIndicator {
     pub version: String,
     pub table: String,
     pub statistic: FamilyStatistic,
+    /// What the value counts or measures (the `unit` column; [`crate::units`]).
+    pub unit: String,
     pub universe: Compiled,
     pub universe_label: String,
     pub numerator: Option<Compiled>,
@@ -206,6 +211,7 @@ impl std::fmt::Display for FamilyIndicator {
         writeln!(f, "defined in:      {FAMILY_CATALOGUE_FILE}")?;
         writeln!(f, "source table:    {}", self.table)?;
         writeln!(f, "statistic:       {} (unweighted)", self.statistic.name())?;
+        writeln!(f, "unit:            {}", self.unit)?;
         writeln!(f, "universe:        {}", self.templates.universe_label)?;
         writeln!(f, "  expression:    {}", indent(&self.templates.universe))?;
         if let Some(n) = &self.templates.numerator {
@@ -293,6 +299,8 @@ struct RawIndicator {
     disaggregations: Vec<Spanned<String>>,
     #[serde(default)]
     disclosure_control: Option<bool>,
+    #[serde(default)]
+    unit: Option<Spanned<String>>,
     #[serde(default)]
     comparability: String,
 }
@@ -492,6 +500,17 @@ impl Validator<'_> {
                 self.error(id, key, raw.id.span(), unknown_constant(&unknown));
             }
         }
+        let unit = statistic.and_then(|stat| {
+            let declared = raw.unit.as_ref().map(|u| u.get_ref().as_str());
+            match crate::units::resolve(stat.name(), table, declared) {
+                Ok(unit) => Some(unit),
+                Err(message) => {
+                    let span = raw.unit.as_ref().map_or(raw.id.span(), |u| u.span());
+                    self.error(id, "unit", span, message);
+                    None
+                }
+            }
+        });
         let templates = Templates {
             label: raw.label.clone(),
             universe_label: raw.universe_label.clone(),
@@ -505,6 +524,7 @@ impl Validator<'_> {
             version: raw.version.clone(),
             table: table.clone(),
             statistic: statistic?,
+            unit: unit?,
             universe: universe?,
             universe_label: generic_text(&raw.universe_label),
             numerator: numerator?,

@@ -140,8 +140,8 @@ fn small_counts_are_withheld_with_their_complement_and_shown_as_under_5() {
     // 26 girls and 4 boys: the complement is under 5, so the share is withheld as well.
     let girls = find(&rows, "girls_share", TOTAL, TOTAL);
     assert_eq!(girls.flag, Flag::SmallCount);
-    let csv = comparison_csv(&[("TST", &rows)]);
-    assert!(csv.contains("tech_share,<5"), "{csv}");
+    let csv = comparison_csv(&[("TST", &rows)], &crate::Descriptions::default());
+    assert!(csv.contains("tech_share,,proportion,<5"), "{csv}");
 }
 
 #[test]
@@ -187,6 +187,7 @@ label = "l"
 version = "1.0.0"
 table = "cybertipline_reports"
 statistic = "total"
+unit = "reports"
 universe = 'true'
 universe_label = "u"
 variable = "reports"
@@ -198,6 +199,7 @@ label = "l"
 version = "1.0.0"
 table = "cybertipline_reports"
 statistic = "rate_per_10000"
+unit = "reports per 10,000 internet-using children aged 12-17"
 universe = 'year == 2019'
 universe_label = "u"
 variable = "reports"
@@ -263,6 +265,7 @@ label = "l"
 version = "1.0.0"
 table = "cybertipline_reports"
 statistic = "total"
+unit = "reports"
 universe = 'true'
 universe_label = "u"
 variable = "report_type"
@@ -303,6 +306,7 @@ label = "Reports per 10,000 (total: {reference_years} together)"
 version = "1.0.0"
 table = "cybertipline_reports"
 statistic = "rate_per_10000"
+unit = "reports per 10,000 internet-using children aged 12-17"
 universe = 'year >= {ref_first} and year <= {ref_last}'
 universe_label = "Reports, {reference_years}"
 variable = "reports"
@@ -425,6 +429,47 @@ fn an_unknown_constant_is_a_catalogue_error() {
         err.contains("`{ref_lats}` is not a known constant") && err.contains("universe"),
         "{err}"
     );
+}
+
+#[test]
+fn units_follow_the_statistic_and_table_or_are_declared() {
+    let c = catalogue(REFERENCE_YEARS_CATALOGUE);
+    for i in &c.indicators {
+        let expected = match i.statistic.name() {
+            "total" => "reports",
+            "rate_per_10000" => "reports per 10,000 internet-using children aged 12-17",
+            "change" => "relative change",
+            other => panic!("{other}"),
+        };
+        assert_eq!(i.unit, expected, "{}", i.id);
+        assert!(
+            i.to_string()
+                .contains(&format!("unit:            {expected}"))
+        );
+    }
+    let missing = REFERENCE_YEARS_CATALOGUE.replacen(
+        "unit = \"reports per 10,000 internet-using children aged 12-17\"\n",
+        "",
+        1,
+    );
+    let err = parse_family_catalogue(Path::new("families.toml"), &missing, &schemas())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("`unit`") && err.contains("needs `unit`"),
+        "{err}"
+    );
+    let contradicting = REFERENCE_YEARS_CATALOGUE.replacen(
+        "statistic = \"change\"",
+        "statistic = \"change\"\nunit = \"reports\"",
+        1,
+    );
+    let err = parse_family_catalogue(Path::new("families.toml"), &contradicting, &schemas())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("remove `unit`"), "{err}");
 }
 
 #[test]
