@@ -100,6 +100,12 @@ pub struct Definition {
     /// page writes it with that country's years ([`Definition::label_for`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_template: Option<String>,
+    /// A withheld row of this indicator publishes `n_unweighted` = 0 in place of its number of cases: the
+    /// disclosure control of the other data families hides the base with the estimate
+    /// (`dh_indicators::families::protect::hide`), while a survey row keeps it. False in contexts recorded
+    /// before it existed (their family rows then read as the table holds them).
+    #[serde(default)]
+    pub hides_withheld_base: bool,
 }
 
 impl Definition {
@@ -166,6 +172,7 @@ fn family_definition(
             String::new()
         },
         label_template,
+        hides_withheld_base: true,
     }
 }
 
@@ -239,6 +246,7 @@ impl ReportContext {
                     comparability: i.comparability.clone(),
                     notes: i.notes.clone(),
                     label_template: None,
+                    hides_withheld_base: false,
                 })
                 .chain(
                     catalogue
@@ -248,6 +256,17 @@ impl ReportContext {
                         .map(|i| family_definition(i, common_years(countries))),
                 )
                 .collect(),
+        }
+    }
+
+    /// The publication thresholds of the run, as the flag rules state them.
+    pub fn thresholds(&self) -> dh_indicators::Thresholds {
+        dh_indicators::Thresholds {
+            suppress_below: self.suppress_below,
+            low_base_below: self.low_base_below,
+            unreliable_rse_above: self.reliability.rse_above,
+            unreliable_ci_width_above: self.reliability.ci_width_above,
+            unreliable_effective_n_below: self.reliability.effective_n_below,
         }
     }
 

@@ -8,8 +8,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::ReportError;
-use crate::format::{about, statistic_value};
-use crate::model::{Cells, Model, domain_label, slug};
+use crate::format::{about, humanise, statistic_value};
+use crate::model::{Cells, Model, slug};
 use crate::run_info::{LedgerLine, RunInfo};
 use crate::svg::{ChartSpec, Dot, DotValue, Group, dot_interval_chart};
 use crate::table::IndicatorRow;
@@ -488,7 +488,7 @@ pub fn family_title(table: &str) -> String {
         "child_survey" => "Household survey: children".into(),
         "caregiver_survey" => "Household survey: caregivers".into(),
         "" => "Other indicators".into(),
-        other => domain_label(other),
+        other => humanise(other),
     }
 }
 
@@ -528,7 +528,7 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
         .domains(id)
         .into_iter()
         .map(|(domain, levels)| {
-            let dlabel = domain_label(&domain);
+            let dlabel = humanise(&domain);
             let panel_dots: Vec<Vec<Dot>> = levels
                 .iter()
                 .map(|level| {
@@ -560,6 +560,7 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                 .enumerate()
                 .map(|(k, (level, dots))| {
                     let chart_id = format!("{}-{k}", slug(&domain));
+                    let level = humanise(level);
                     let title = format!("{label}: {dlabel} {level}");
                     let spec = ChartSpec {
                         id: &chart_id,
@@ -573,7 +574,7 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                         shared_range: Some(shared),
                     };
                     Panel {
-                        level: level.clone(),
+                        level,
                         chart: dot_interval_chart(
                             &spec,
                             &[Group {
@@ -594,7 +595,7 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                         .map(|r| CountryRow {
                             href: country_file(iso3),
                             name: name.clone(),
-                            level: r.domain_value.clone(),
+                            level: humanise(&r.domain_value),
                             version: r.indicator_version.clone(),
                             cells: model.cells(r),
                         })
@@ -811,7 +812,34 @@ fn methods(model: &Model<'_>) -> minijinja::Value {
             }
         })
         .collect();
-    context! { indicators => Serde(items) }
+    context! { indicators => Serde(items), flags => Serde(flag_legend(model)) }
+}
+
+/// One flag as the methods page explains it.
+#[derive(Serialize)]
+struct FlagView {
+    /// The name in the `flag` and `flags` columns.
+    code: &'static str,
+    /// How the report writes it beside or in place of an estimate.
+    shown_as: String,
+    meaning: &'static str,
+    rule: String,
+}
+
+/// Every flag of the registry (`dh_indicators::Flag`), `ok` first, then in precedence order, with its meaning and
+/// its rule at the run's thresholds.
+fn flag_legend(model: &Model<'_>) -> Vec<FlagView> {
+    use dh_indicators::Flag;
+    let thresholds = model.context.thresholds();
+    std::iter::once(Flag::Ok)
+        .chain(Flag::PRECEDENCE)
+        .map(|f| FlagView {
+            code: f.as_str(),
+            shown_as: model.flag_text(f.as_str()),
+            meaning: f.meaning(),
+            rule: f.rule(&thresholds),
+        })
+        .collect()
 }
 
 #[cfg(test)]
