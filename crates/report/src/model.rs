@@ -8,6 +8,9 @@ use crate::context::{CountryInfo, Definition, ReportContext};
 use crate::format::{about, population_noun, statistic_value, thousands, withheld_text};
 use crate::table::IndicatorRow;
 
+/// What stands in place of a survey estimate withheld by complementary suppression.
+pub const COMPLEMENTARY: &str = "suppressed (complementary)";
+
 /// Region used for countries the context does not describe.
 pub const OTHER_REGION: &str = "Other";
 
@@ -205,7 +208,7 @@ impl Model<'_> {
     /// collected".
     pub fn withheld_label(&self, row: &IndicatorRow) -> String {
         if self.complementary(row) {
-            "suppressed (complementary)".to_string()
+            COMPLEMENTARY.to_string()
         } else {
             withheld_text(&row.flag, self.context.suppress_below)
         }

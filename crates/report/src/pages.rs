@@ -568,7 +568,8 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                         axis_label,
                         label_width: 110.0,
                         plot_width: 220.0,
-                        note_width: 70.0,
+                        // room for "n = withheld"
+                        note_width: 86.0,
                         value_text: &value_text,
                         tick_text: &tick_text,
                         shared_range: Some(shared),
@@ -835,7 +836,15 @@ fn flag_legend(model: &Model<'_>) -> Vec<FlagView> {
         .chain(Flag::PRECEDENCE)
         .map(|f| FlagView {
             code: f.as_str(),
-            shown_as: model.flag_text(f.as_str()),
+            shown_as: match f {
+                // Told apart by the base: a small one, or a level withheld to protect another.
+                Flag::Suppressed => format!(
+                    "{} or {}",
+                    model.flag_text(f.as_str()),
+                    crate::model::COMPLEMENTARY
+                ),
+                _ => model.flag_text(f.as_str()),
+            },
             meaning: f.meaning(),
             rule: f.rule(&thresholds),
         })

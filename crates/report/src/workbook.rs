@@ -284,12 +284,17 @@ fn plan(model: &Model<'_>) -> Vec<Planned> {
         }
     }
     for family in families {
-        let title = family_title(&family);
         out.push(Planned {
-            name: sheet_name(&title, &mut taken),
-            about: format!(
-                "{title}: every indicator of the family, every country, every breakdown."
-            ),
+            name: sheet_name(&family_title(&family), &mut taken),
+            about: if family.is_empty() {
+                "Every country and breakdown of the indicators the run recorded no definition for."
+                    .into()
+            } else {
+                format!(
+                    "Every country and breakdown of the indicators computed from the {} table.",
+                    slug(&family)
+                )
+            },
             kind: Kind::Family(family),
         });
     }

@@ -657,6 +657,7 @@ fn the_methods_page_explains_every_flag_of_the_registry() {
         "the proportion times the weighted size of its universe",
         "the proportion's logit interval times that size",
         "suppressed (n < 25)",
+        "suppressed (complementary)",
     ] {
         assert!(methods.contains(needle), "the methods page lacks {needle}");
     }
