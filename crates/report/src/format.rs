@@ -36,6 +36,8 @@ pub enum Scale {
     Whole,
     /// Means and rates: `2.35`.
     Decimal,
+    /// Calendar years: `2013`, never `2,013`.
+    Year,
 }
 
 /// The scale of a statistic named as in the catalogues (survey and other families).
@@ -43,16 +45,19 @@ pub fn scale_of(statistic: &str) -> Scale {
     match statistic {
         "proportion" | "unweighted_proportion" | "share" | "change" => Scale::Percent,
         "count" | "total" => Scale::Whole,
+        "year" => Scale::Year,
         _ => Scale::Decimal,
     }
 }
 
-/// A value of a statistic: shares as percentages, counts as whole numbers, means and rates with two decimals.
+/// A value of a statistic: shares as percentages, counts as whole numbers, means and rates with two decimals,
+/// years as written on a calendar.
 pub fn statistic_value(statistic: &str, x: f64) -> String {
     match scale_of(statistic) {
         Scale::Percent => percent(x),
         Scale::Whole => thousands(x),
         Scale::Decimal => format!("{x:.2}"),
+        Scale::Year => format!("{:.0}", x.round()),
     }
 }
 
@@ -168,6 +173,8 @@ mod tests {
         assert_eq!(statistic_value("change", -0.125), "-12.5%");
         assert_eq!(statistic_value("total", 20_625.0), "20,625");
         assert_eq!(statistic_value("rate_per_10000", 12.3456), "12.35");
+        assert_eq!(statistic_value("year", 2013.0), "2013");
+        assert_eq!(scale_of("year"), Scale::Year);
     }
 
     #[test]

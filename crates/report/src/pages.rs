@@ -205,6 +205,7 @@ fn axis(statistic: &str) -> Axis {
         (_, crate::format::Scale::Percent) => ("Per cent", pct_value, pct_tick),
         (_, crate::format::Scale::Whole) => ("Number", count_value, count_value),
         (_, crate::format::Scale::Decimal) => ("Value", mean_value, mean_tick),
+        (_, crate::format::Scale::Year) => ("Year", year_value, year_value),
     }
 }
 
@@ -225,6 +226,9 @@ fn count_value(x: f64) -> String {
 }
 fn mean_value(x: f64) -> String {
     statistic_value("mean", x)
+}
+fn year_value(x: f64) -> String {
+    statistic_value("year", x)
 }
 fn mean_tick(x: f64) -> String {
     format!("{}", clean(x))

@@ -515,6 +515,7 @@ fn write_rows(
             crate::format::Scale::Percent => &f.percent,
             crate::format::Scale::Whole => &f.count,
             crate::format::Scale::Decimal => &f.decimal,
+            crate::format::Scale::Year => &f.integer,
         };
         let definition = model.definition(&r.indicator);
         let label = match definition {
