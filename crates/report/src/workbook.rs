@@ -72,8 +72,8 @@ pub const COLUMNS: [Column; 16] = [
     Column {
         header: "Estimate",
         width: 12.0,
-        about: "The estimate: proportions and shares as percentages, counts and totals as whole numbers, means \
-                and rates with two decimals. A withheld estimate is a grey cell saying why in italics: <5, \
+        about: "The estimate: proportions and shares as percentages (stored as proportions: 0.091 is shown as \
+                9.1%), counts and totals as whole numbers, means and rates with two decimals. A withheld estimate is a grey cell saying why in italics: <5, \
                 suppressed (n < 25), suppressed (complementary), not collected.",
     },
     Column {
