@@ -8,6 +8,12 @@ use crate::context::{CountryInfo, Definition, ReportContext};
 use crate::format::{about, population_noun, statistic_value, thousands, withheld_text};
 use crate::table::IndicatorRow;
 
+/// The flags of the registry in the order their legend lists them (the methods page, the workbook's "Read me"):
+/// `ok`, then the precedence order of the `flag` column.
+pub fn legend_flags() -> impl Iterator<Item = dh_indicators::Flag> {
+    std::iter::once(dh_indicators::Flag::Ok).chain(dh_indicators::Flag::PRECEDENCE)
+}
+
 /// What stands in place of a survey estimate withheld by complementary suppression.
 pub const COMPLEMENTARY: &str = "suppressed (complementary)";
 
@@ -419,6 +425,15 @@ mod tests {
                 .is_some_and(|w| w.starts_with("Withheld and shown as <5"))
         );
         assert_eq!(model.withheld_reason(&rows[0]), None);
+    }
+
+    #[test]
+    fn the_legend_lists_every_flag_of_the_registry_once() {
+        let listed: Vec<_> = legend_flags().collect();
+        assert_eq!(listed.len(), dh_indicators::Flag::ALL.len());
+        for f in dh_indicators::Flag::ALL {
+            assert_eq!(listed.iter().filter(|l| **l == f).count(), 1, "{f:?}");
+        }
     }
 
     #[test]

@@ -836,8 +836,7 @@ struct FlagView {
 fn flag_legend(model: &Model<'_>) -> Vec<FlagView> {
     use dh_indicators::Flag;
     let thresholds = model.context.thresholds();
-    std::iter::once(Flag::Ok)
-        .chain(Flag::PRECEDENCE)
+    crate::model::legend_flags()
         .map(|f| FlagView {
             code: f.as_str(),
             shown_as: match f {

@@ -437,7 +437,7 @@ fn write_readme(
     sheet.write_string_with_format(y, 2, "Rule", &f.bold)?;
     y += 1;
     let thresholds = ctx.thresholds();
-    for flag in std::iter::once(dh_indicators::Flag::Ok).chain(dh_indicators::Flag::PRECEDENCE) {
+    for flag in crate::model::legend_flags() {
         line(
             sheet,
             &mut y,
