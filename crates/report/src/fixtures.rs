@@ -113,7 +113,7 @@ fn definition(id: &str, label: &str, table: &str, statistic: &str, ci: &str) -> 
         comparability: "Fixture <comparability> & note.".into(),
         notes: String::new(),
         label_template: None,
-        hides_withheld_base: false,
+        withheld_base_hidden: Some(false),
     }
 }
 

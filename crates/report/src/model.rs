@@ -206,7 +206,7 @@ impl Model<'_> {
                 && !row.has("not_collected")
                 && self
                     .definition(&row.indicator)
-                    .is_some_and(|d| d.hides_withheld_base))
+                    .is_some_and(|d| d.hides_withheld_base()))
     }
 
     /// What stands in place of a withheld estimate: "suppressed (n < 25)", "suppressed (complementary)" for a
@@ -375,7 +375,7 @@ mod tests {
         family.n_unweighted = 0;
         let mut def = ctx.indicators[0].clone();
         def.id = family.indicator.clone();
-        def.hides_withheld_base = true;
+        def.withheld_base_hidden = Some(true);
         ctx.indicators.push(def);
         let model = Model::new(&ctx, &rows);
         assert_eq!(model.cells(&family).n, "withheld");

@@ -520,7 +520,7 @@ fn with_family(ctx: &mut ReportContext, rows: &mut Vec<IndicatorRow>) {
     def.ci_method = "wilson".into();
     def.missing_rule = String::new();
     def.disaggregations = vec!["participant_group".into()];
-    def.hides_withheld_base = true;
+    def.withheld_base_hidden = Some(true);
     ctx.indicators.push(def);
     let row = |country: &str, domain: &str, value: &str, shown: Option<(f64, u64)>, flag: &str| {
         let flags = if flag == "ok" {
