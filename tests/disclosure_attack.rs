@@ -45,10 +45,17 @@ impl Row {
         HIDING.contains(&self.flag.as_str())
     }
 
-    /// A row withheld by the small-count rule publishes n = 0 in place of its count; the workbook leaves that
-    /// cell empty and the report says "withheld", so it cannot be read as "no cases".
-    fn n_hidden(&self) -> bool {
-        self.flag == "suppressed_small_count" && self.n_unweighted == 0
+    /// A row withheld by the small-count rule, and any withheld row of an indicator whose disclosure control hides
+    /// the base (`hides_withheld_base` in the recorded context: the other data families), publishes n = 0 in place
+    /// of its count; the workbook and the report say "withheld", so it cannot be read as "no cases".
+    fn n_hidden(&self, ctx: &Context) -> bool {
+        let hides = ctx
+            .definitions
+            .get(&self.indicator)
+            .is_some_and(|d| d["hides_withheld_base"] == Value::Bool(true));
+        self.n_unweighted == 0
+            && (self.flag == "suppressed_small_count"
+                || (hides && self.withheld() && self.flag != "not_collected"))
     }
 
     fn at(&self) -> String {
@@ -328,11 +335,13 @@ fn other_outputs_show_nothing_withheld(out: &Path) -> Vec<String> {
             };
             workbook_rows += 1;
             if r.withheld() {
-                if [e, lo, hi, p].iter().any(|&j| !get(j).is_empty()) {
+                // A withheld estimate cell says why in words ("<5"), never a number.
+                let number = |j: usize| matches!(line.get(j), Some(Data::Float(_) | Data::Int(_)));
+                if number(e) || [lo, hi, p].iter().any(|&j| !get(j).is_empty()) {
                     problems.push(format!("workbook sheet {name}: {} shows a number", r.at()));
                 }
-                let want_n = if r.n_hidden() {
-                    String::new()
+                let want_n = if r.n_hidden(&ctx) {
+                    "withheld".to_string()
                 } else {
                     r.n_unweighted.to_string()
                 };
@@ -358,8 +367,14 @@ fn other_outputs_show_nothing_withheld(out: &Path) -> Vec<String> {
     let mut by_page: BTreeMap<(String, String, String), Vec<&Row>> = BTreeMap::new();
     for r in &rows {
         let name = ctx.names.get(&r.country).cloned().unwrap_or_default();
+        // The report labels levels ("Government duty bearer" for `government_duty_bearer`).
+        let level = if r.domain == "total" {
+            r.domain_value.clone()
+        } else {
+            dh_report::format::humanise(&r.domain_value)
+        };
         by_page
-            .entry((r.indicator.clone(), name, r.domain_value.clone()))
+            .entry((r.indicator.clone(), name, level))
             .or_default()
             .push(r);
     }
@@ -381,7 +396,7 @@ fn other_outputs_show_nothing_withheld(out: &Path) -> Vec<String> {
             };
             report_rows += 1;
             let fits = candidates.iter().any(|r| {
-                let want_n = if r.n_hidden() {
+                let want_n = if r.n_hidden(&ctx) {
                     "withheld".to_string()
                 } else {
                     thousands(r.n_unweighted)

@@ -73,68 +73,6 @@ impl Flag {
         }
     }
 
-    /// What the flag says about an estimate, in words (the `meaning` column of `flags.csv`).
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Flag::Ok => "Published as estimated; no condition holds.",
-            Flag::LowBase => "Shown, but based on few cases: interpret with caution.",
-            Flag::Suppressed => {
-                "Withheld: too few cases to publish an estimate (estimate, SE and interval are empty)."
-            }
-            Flag::NotCollected => {
-                "The country did not ask the question or did not deliver the data: no estimate (never a zero)."
-            }
-            Flag::NonRepresentative => {
-                "Shown, unweighted: the people interviewed were chosen purposively, so the figure describes them, \
-                 not a population."
-            }
-            Flag::SmallCount => {
-                "Withheld for disclosure control (shown as <5): the cell counts 1 to 4 people or records, or would \
-                 reveal such a cell."
-            }
-            Flag::Unreliable => {
-                "Shown, but imprecise by the NCHS Data Presentation Standards: interpret with caution."
-            }
-        }
-    }
-
-    /// When the flag is set, with the run's thresholds (the `rule` column of `flags.csv`).
-    pub fn rule(self, t: &Thresholds) -> String {
-        let small = crate::families::disclosure::SMALL_COUNT_THRESHOLD;
-        match self {
-            Flag::Ok => "none of the other flags applies".into(),
-            Flag::LowBase => format!(
-                "{} to {} unweighted cases in the denominator",
-                t.suppress_below,
-                t.low_base_below.saturating_sub(1)
-            ),
-            Flag::Suppressed => format!(
-                "fewer than {} unweighted cases in the denominator, or nothing to estimate (no record in the \
-                 universe, a change from zero); a cell withheld to protect another (complementary suppression)",
-                t.suppress_below
-            ),
-            Flag::NotCollected => "the question was not asked (not_collected code), the table was not delivered, \
-                 or no record falls in the reference years"
-                .into(),
-            Flag::NonRepresentative => {
-                "every unweighted proportion (frontline-worker survey, interviews): not a probability sample".into()
-            }
-            Flag::SmallCount => format!(
-                "case and interview tables: a count from 1 to {m}, a share whose numerator or complement is 1 to {m}, \
-                 or a denominator under {small}; the smallest other cell of the breakdown is withheld with it",
-                m = small - 1
-            ),
-            Flag::Unreliable => format!(
-                "survey and sample estimates: a count or mean whose relative standard error is above {:.0}%; a \
-                 proportion whose 95% interval is wider than {:.0} percentage points or whose effective sample \
-                 size (n / design effect) is below {}",
-                t.unreliable_rse_above * 100.0,
-                t.unreliable_ci_width_above * 100.0,
-                t.unreliable_effective_n_below
-            ),
-        }
-    }
-
     /// How `comparison.csv` shows the flag: the text that stands for a withheld estimate ([`Flag::cell_text`]),
     /// or the sign appended to a shown one (empty for `ok`).
     pub fn comparison_mark(self) -> &'static str {
@@ -155,12 +93,89 @@ impl Flag {
         )
     }
 
+    /// What the flag says about an estimate, in one sentence: the legend of the flag wherever it is explained
+    /// (the `meaning` column of `flags.csv`, the report's methods page, the workbook's "Read me" sheet).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Flag::Ok => "Published as it is: no condition holds.",
+            Flag::LowBase => "Published, from few cases: interpret with care.",
+            Flag::Suppressed => {
+                "Withheld: too few cases for an estimate, or withheld so that another withheld estimate cannot be \
+                 recovered by subtraction (complementary suppression). Estimate, standard error, interval and \
+                 population estimate are empty."
+            }
+            Flag::NotCollected => {
+                "Not available: the country did not ask the question or deliver the table. Never a zero."
+            }
+            Flag::NonRepresentative => {
+                "Published, unweighted, from a purposive (non-probability) sample: it describes the people \
+                 interviewed, not a population."
+            }
+            Flag::SmallCount => {
+                "Withheld and shown as <5: a count from 1 to 4, or a cell that would reveal one. Its base (number \
+                 of cases) is withheld too."
+            }
+            Flag::Unreliable => {
+                "Published with a warning: imprecise by the NCHS Data Presentation Standards."
+            }
+        }
+    }
+
+    /// When the flag is set, with the thresholds of the run (`pipelines/pipeline.toml` `[thresholds]`; the `rule`
+    /// column of `flags.csv`).
+    pub fn rule(self, t: &Thresholds) -> String {
+        let small = crate::families::disclosure::SMALL_COUNT_THRESHOLD;
+        match self {
+            Flag::Ok => "None of the other conditions holds.".into(),
+            Flag::LowBase => format!(
+                "{} to {} unweighted cases in the denominator (survey estimates; frontline-worker, interview and \
+                 case-record proportions and shares).",
+                t.suppress_below,
+                t.low_base_below.saturating_sub(1)
+            ),
+            Flag::Suppressed => format!(
+                "Fewer than {} unweighted cases in the denominator; or, in a breakdown where exactly one level is \
+                 withheld, the level with the fewest cases (complementary suppression of survey estimates); or \
+                 nothing to estimate (no record in the universe, a change from zero).",
+                t.suppress_below
+            ),
+            Flag::NotCollected => {
+                "The country's questionnaire has no such item, the country delivered no such \
+                table, or the table has no record in the reference years."
+                    .into()
+            }
+            Flag::NonRepresentative => {
+                "Every estimate from the frontline-worker survey and the interviews.".into()
+            }
+            Flag::SmallCount => format!(
+                "A count, sum or rate of 1 to {}; a share whose numerator or its complement is 1 to {} (case and \
+                 interview tables); a proportion whose denominator is under {small}; or a cell that would reveal \
+                 one of these by subtraction (complementary suppression).",
+                small - 1,
+                small - 1
+            ),
+            Flag::Unreliable => format!(
+                "Counts, totals and means: relative standard error above {}%. Proportions: 95% interval wider \
+                 than {} percentage points, or effective sample size (unweighted cases / design effect) below {}.",
+                plain(t.unreliable_rse_above * 100.0),
+                plain(t.unreliable_ci_width_above * 100.0),
+                plain(t.unreliable_effective_n_below)
+            ),
+        }
+    }
+
     fn bit(self) -> u8 {
         match Flag::PRECEDENCE.iter().position(|f| *f == self) {
             Some(i) => 1 << i,
             None => 0,
         }
     }
+}
+
+/// A threshold as written in a sentence: `30.000000000000004` -> `30`, `0.5` -> `0.5`.
+fn plain(x: f64) -> String {
+    let r = (x * 1e6).round() / 1e6;
+    format!("{}", if r == 0.0 { 0.0 } else { r })
 }
 
 /// Every condition that holds for one row (`ok` is the empty set).
@@ -377,6 +392,24 @@ mod tests {
     }
 
     #[test]
+    fn every_flag_has_a_meaning_and_a_rule_with_the_thresholds() {
+        for f in Flag::ALL {
+            assert!(f.meaning().ends_with('.'), "{f:?}");
+            assert!(f.rule(&T).ends_with('.'), "{f:?}");
+        }
+        assert!(Flag::Suppressed.rule(&T).contains("Fewer than 25 "));
+        assert!(Flag::LowBase.rule(&T).starts_with("25 to 49 "));
+        let unreliable = Flag::Unreliable.rule(&T);
+        assert!(
+            unreliable.contains("above 30%")
+                && unreliable.contains("wider than 30 percentage points")
+                && unreliable.contains("below 30."),
+            "{unreliable}"
+        );
+        assert!(Flag::SmallCount.rule(&T).contains("1 to 4"));
+    }
+
+    #[test]
     fn several_conditions_are_listed_in_precedence_order() {
         let f = Flags::of(Flag::NonRepresentative).with(Flag::LowBase);
         assert_eq!(f.names(), "low_base;non_representative");
@@ -414,7 +447,10 @@ mod tests {
             .map(|r| r.rule.clone());
         assert_eq!(
             low.as_deref(),
-            Some("25 to 49 unweighted cases in the denominator")
+            Some(
+                "25 to 49 unweighted cases in the denominator (survey estimates; frontline-worker, interview \
+                 and case-record proportions and shares)."
+            )
         );
         let t = Thresholds {
             suppress_below: 30,
@@ -423,7 +459,7 @@ mod tests {
         assert!(
             legend(&t)[2]
                 .rule
-                .starts_with("fewer than 30 unweighted cases")
+                .starts_with("Fewer than 30 unweighted cases")
         );
         let csv = legend_csv(&T);
         assert!(csv.starts_with("flag,meaning,rule\nok,"), "{csv}");

@@ -100,9 +100,23 @@ pub struct Definition {
     /// page writes it with that country's years ([`Definition::label_for`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_template: Option<String>,
+    /// A withheld row of this indicator publishes `n_unweighted` = 0 in place of its number of cases: the
+    /// disclosure control of the other data families hides the base with the estimate
+    /// (`dh_indicators::families::protect::hide`), while a survey row keeps it. Absent in contexts recorded
+    /// before it existed: see [`Definition::hides_withheld_base`].
+    #[serde(default, rename = "hides_withheld_base")]
+    pub withheld_base_hidden: Option<bool>,
 }
 
 impl Definition {
+    /// Whether a withheld row of this indicator hides its base (see the field). In a context recorded before the
+    /// field existed, an indicator without a missing-code rule is one of the other data families (the survey
+    /// catalogue requires a rule, [`family_definition`] records none), and those hide it.
+    pub fn hides_withheld_base(&self) -> bool {
+        self.withheld_base_hidden
+            .unwrap_or(self.missing_rule.is_empty())
+    }
+
     /// The label for one country: with its reference years when the label names them and they are known.
     pub fn label_for(&self, country: Option<&CountryInfo>) -> String {
         match (
@@ -166,6 +180,7 @@ fn family_definition(
             String::new()
         },
         label_template,
+        withheld_base_hidden: Some(true),
     }
 }
 
@@ -239,6 +254,7 @@ impl ReportContext {
                     comparability: i.comparability.clone(),
                     notes: i.notes.clone(),
                     label_template: None,
+                    withheld_base_hidden: Some(false),
                 })
                 .chain(
                     catalogue
@@ -248,6 +264,17 @@ impl ReportContext {
                         .map(|i| family_definition(i, common_years(countries))),
                 )
                 .collect(),
+        }
+    }
+
+    /// The publication thresholds of the run, as the flag rules state them.
+    pub fn thresholds(&self) -> dh_indicators::Thresholds {
+        dh_indicators::Thresholds {
+            suppress_below: self.suppress_below,
+            low_base_below: self.low_base_below,
+            unreliable_rse_above: self.reliability.rse_above,
+            unreliable_ci_width_above: self.reliability.ci_width_above,
+            unreliable_effective_n_below: self.reliability.effective_n_below,
         }
     }
 
@@ -325,6 +352,33 @@ mod tests {
             "Relative change in CyberTipline reports from 2017 to 2019"
         );
         assert_eq!(d.label_for(None), d.label);
+    }
+
+    #[test]
+    fn an_older_context_without_the_field_reads_family_definitions_as_hiding_the_base() {
+        let ctx = crate::test_data::context();
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&ctx.to_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let defs = json["indicators"]
+            .as_array_mut()
+            .unwrap_or_else(|| panic!("indicators"));
+        assert_eq!(
+            defs[0]["hides_withheld_base"],
+            serde_json::Value::Bool(false)
+        );
+        for d in defs.iter_mut() {
+            d.as_object_mut().map(|o| o.remove("hides_withheld_base"));
+        }
+        defs[1]["missing_rule"] = serde_json::Value::String(String::new());
+        let old: ReportContext = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !old.indicators[0].hides_withheld_base(),
+            "a survey definition"
+        );
+        assert!(
+            old.indicators[1].hides_withheld_base(),
+            "no missing-code rule: a family"
+        );
     }
 
     #[test]

@@ -113,6 +113,7 @@ fn definition(id: &str, label: &str, table: &str, statistic: &str, ci: &str) -> 
         comparability: "Fixture <comparability> & note.".into(),
         notes: String::new(),
         label_template: None,
+        withheld_base_hidden: Some(false),
     }
 }
 

@@ -8,6 +8,15 @@ use crate::context::{CountryInfo, Definition, ReportContext};
 use crate::format::{about, population_noun, statistic_value, thousands, withheld_text};
 use crate::table::IndicatorRow;
 
+/// The flags of the registry in the order their legend lists them (the methods page, the workbook's "Read me"):
+/// `ok`, then the precedence order of the `flag` column.
+pub fn legend_flags() -> impl Iterator<Item = dh_indicators::Flag> {
+    std::iter::once(dh_indicators::Flag::Ok).chain(dh_indicators::Flag::PRECEDENCE)
+}
+
+/// What stands in place of a survey estimate withheld by complementary suppression.
+pub const COMPLEMENTARY: &str = "suppressed (complementary)";
+
 /// Region used for countries the context does not describe.
 pub const OTHER_REGION: &str = "Other";
 
@@ -169,15 +178,15 @@ impl<'a> Model<'a> {
                 low_base: shown.low_base,
             },
             None => Cells {
-                estimate: withheld_text(&row.flag, self.context.suppress_below),
+                estimate: self.withheld_label(row),
                 interval: String::new(),
                 population: String::new(),
-                n: if row.n_withheld() {
+                n: if self.n_withheld(row) {
                     "withheld".to_string()
                 } else {
                     thousands(row.n_unweighted as f64)
                 },
-                status: withheld_text(&row.flag, self.context.suppress_below),
+                status: self.withheld_label(row),
                 shown: false,
                 low_base: false,
             },
@@ -186,20 +195,85 @@ impl<'a> Model<'a> {
 }
 
 impl Model<'_> {
+    /// Whether the row's number of cases is withheld (and so written "withheld", never as "0"): a row withheld by
+    /// the small-count rule ([`IndicatorRow::n_withheld`]), or a withheld row of an indicator whose disclosure
+    /// control hides the base with the estimate ([`crate::Definition::hides_withheld_base`]). A survey row keeps
+    /// its base, and a not-collected row has none.
+    pub fn n_withheld(&self, row: &IndicatorRow) -> bool {
+        row.n_withheld()
+            || (row.n_unweighted == 0
+                && row.shown().is_none()
+                && !row.has("not_collected")
+                && self
+                    .definition(&row.indicator)
+                    .is_some_and(|d| d.hides_withheld_base()))
+    }
+
+    /// What stands in place of a withheld estimate: "suppressed (n < 25)", "suppressed (complementary)" for a
+    /// survey level withheld with enough cases so that another withheld level cannot be recovered, "<5", "not
+    /// collected".
+    pub fn withheld_label(&self, row: &IndicatorRow) -> String {
+        if self.complementary(row) {
+            COMPLEMENTARY.to_string()
+        } else {
+            withheld_text(&row.flag, self.context.suppress_below)
+        }
+    }
+
+    /// A row flagged `suppressed` whose published base is not small: withheld by complementary suppression.
+    fn complementary(&self, row: &IndicatorRow) -> bool {
+        row.flag == "suppressed" && row.n_unweighted >= u64::from(self.context.suppress_below)
+    }
+
+    /// Why a row's estimate is withheld, in a sentence (`None` for a shown estimate): the meaning of its flag in
+    /// the registry, told apart for a survey level withheld by complementary suppression.
+    pub fn withheld_reason(&self, row: &IndicatorRow) -> Option<String> {
+        if row.shown().is_some() {
+            return None;
+        }
+        if self.complementary(row) {
+            return Some(
+                "Withheld so that another withheld level of the same breakdown cannot be recovered by \
+                 subtraction (complementary suppression)."
+                    .to_string(),
+            );
+        }
+        Some(match row.flag.as_str() {
+            "suppressed" => format!(
+                "Withheld: fewer than {} unweighted cases in the denominator.",
+                self.context.suppress_below
+            ),
+            other => match dh_indicators::Flag::parse(other) {
+                Some(flag) => flag.meaning().to_string(),
+                None => format!("Not published (unknown flag {other})."),
+            },
+        })
+    }
+
     /// The warning texts of a shown estimate, one per condition, in the stage's precedence order (low base,
     /// unreliable, non-representative); empty for an `ok` row.
     pub fn warnings(&self, shown: &crate::table::Shown) -> Vec<String> {
-        let mut out = Vec::new();
-        if shown.low_base {
-            out.push(format!("low base (n < {})", self.context.low_base_below));
+        [
+            (shown.low_base, "low_base"),
+            (shown.unreliable, "unreliable"),
+            (shown.non_representative, "non_representative"),
+        ]
+        .into_iter()
+        .filter(|(holds, _)| *holds)
+        .map(|(_, flag)| self.flag_text(flag))
+        .collect()
+    }
+
+    /// How the report writes a flag beside (or in place of) an estimate: the warning of a shown estimate
+    /// ("low base (n < 50)"), the text of a withheld one ("suppressed (n < 25)", "<5"), empty for `ok`.
+    pub fn flag_text(&self, flag: &str) -> String {
+        match flag {
+            "ok" => String::new(),
+            "low_base" => format!("low base (n < {})", self.context.low_base_below),
+            "unreliable" => "unreliable (imprecise estimate)".to_string(),
+            "non_representative" => "non-representative (unweighted)".to_string(),
+            other => withheld_text(other, self.context.suppress_below),
         }
-        if shown.unreliable {
-            out.push("unreliable (imprecise estimate)".to_string());
-        }
-        if shown.non_representative {
-            out.push("non-representative (unweighted)".to_string());
-        }
-        out
     }
 }
 
@@ -221,23 +295,6 @@ pub struct Cells {
     pub low_base: bool,
 }
 
-/// A label for a disaggregation column.
-pub fn domain_label(domain: &str) -> String {
-    match domain {
-        "sex" => "Sex".into(),
-        "age_band" => "Age band".into(),
-        "urban_rural" => "Urban / rural".into(),
-        other => {
-            let mut s = other.replace('_', " ");
-            if let Some(first) = s.get(..1) {
-                let upper = first.to_uppercase();
-                s.replace_range(..1, &upper);
-            }
-            s
-        }
-    }
-}
-
 /// A file-name-safe form of an identifier (letters, digits, `-`, `_`; anything else becomes `_`).
 pub fn slug(id: &str) -> String {
     id.chars()
@@ -257,8 +314,6 @@ mod tests {
 
     #[test]
     fn labels_and_slugs() {
-        assert_eq!(domain_label("age_band"), "Age band");
-        assert_eq!(domain_label("offence_category"), "Offence category");
         assert_eq!(slug("ocsea_clear_any"), "ocsea_clear_any");
         assert_eq!(slug("../x y"), "___x_y");
     }
@@ -294,6 +349,7 @@ mod tests {
         let model = Model::new(&ctx, &rows);
         let mut r = rows[0].clone();
         r.flag = "suppressed".into();
+        r.n_unweighted = 20;
         r.estimate = Some(0.777);
         r.population_estimate = Some(777_777.0);
         let c = model.cells(&r);
@@ -305,6 +361,79 @@ mod tests {
         assert_eq!(c.estimate, "77.7%");
         assert_eq!(c.status, "low base (n < 50)");
         assert!(c.population.starts_with("about 780,000 children"), "{c:?}");
+    }
+
+    #[test]
+    fn a_withheld_family_row_reads_withheld_not_n_0_and_a_survey_row_keeps_its_base() {
+        let mut ctx = crate::test_data::context();
+        let rows = crate::test_data::rows(&ctx);
+        let mut family = rows[0].clone();
+        family.indicator = "fw_training_received".into();
+        family.flag = "suppressed".into();
+        family.flags = vec!["suppressed".into(), "non_representative".into()];
+        family.estimate = None;
+        family.n_unweighted = 0;
+        let mut def = ctx.indicators[0].clone();
+        def.id = family.indicator.clone();
+        def.withheld_base_hidden = Some(true);
+        ctx.indicators.push(def);
+        let model = Model::new(&ctx, &rows);
+        assert_eq!(model.cells(&family).n, "withheld");
+        // Not collected: there is no base to withhold.
+        let mut absent = family.clone();
+        absent.flag = "not_collected".into();
+        absent.flags = vec!["not_collected".into()];
+        assert_eq!(model.cells(&absent).n, "0");
+        // A suppressed survey row shows its real base, and an empty survey level its 0.
+        let mut survey = rows[0].clone();
+        survey.flag = "suppressed".into();
+        survey.flags = vec!["suppressed".into()];
+        survey.n_unweighted = 12;
+        assert_eq!(model.cells(&survey).n, "12");
+        survey.n_unweighted = 0;
+        assert_eq!(model.cells(&survey).n, "0");
+    }
+
+    #[test]
+    fn a_survey_level_withheld_with_enough_cases_is_complementary_not_n_below_25() {
+        let ctx = crate::test_data::context();
+        let rows = crate::test_data::rows(&ctx);
+        let model = Model::new(&ctx, &rows);
+        let mut r = rows[0].clone();
+        r.flag = "suppressed".into();
+        r.flags = vec!["suppressed".into()];
+        r.estimate = None;
+        r.n_unweighted = 60;
+        let c = model.cells(&r);
+        assert_eq!(c.estimate, "suppressed (complementary)");
+        assert_eq!(c.n, "60");
+        assert!(
+            model
+                .withheld_reason(&r)
+                .is_some_and(|w| w.contains("complementary suppression"))
+        );
+        r.n_unweighted = 24;
+        assert_eq!(model.cells(&r).estimate, "suppressed (n < 25)");
+        assert_eq!(
+            model.withheld_reason(&r).as_deref(),
+            Some("Withheld: fewer than 25 unweighted cases in the denominator.")
+        );
+        r.flag = "suppressed_small_count".into();
+        assert!(
+            model
+                .withheld_reason(&r)
+                .is_some_and(|w| w.starts_with("Withheld and shown as <5"))
+        );
+        assert_eq!(model.withheld_reason(&rows[0]), None);
+    }
+
+    #[test]
+    fn the_legend_lists_every_flag_of_the_registry_once() {
+        let listed: Vec<_> = legend_flags().collect();
+        assert_eq!(listed.len(), dh_indicators::Flag::ALL.len());
+        for f in dh_indicators::Flag::ALL {
+            assert_eq!(listed.iter().filter(|l| **l == f).count(), 1, "{f:?}");
+        }
     }
 
     #[test]

@@ -8,8 +8,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::ReportError;
-use crate::format::{about, statistic_value};
-use crate::model::{Cells, Model, domain_label, slug};
+use crate::format::{about, humanise, statistic_value};
+use crate::model::{Cells, Model, slug};
 use crate::run_info::{LedgerLine, RunInfo};
 use crate::svg::{ChartSpec, Dot, DotValue, Group, dot_interval_chart};
 use crate::table::IndicatorRow;
@@ -205,6 +205,7 @@ fn axis(statistic: &str) -> Axis {
         (_, crate::format::Scale::Percent) => ("Per cent", pct_value, pct_tick),
         (_, crate::format::Scale::Whole) => ("Number", count_value, count_value),
         (_, crate::format::Scale::Decimal) => ("Value", mean_value, mean_tick),
+        (_, crate::format::Scale::Year) => ("Year", year_value, year_value),
     }
 }
 
@@ -225,6 +226,9 @@ fn count_value(x: f64) -> String {
 }
 fn mean_value(x: f64) -> String {
     statistic_value("mean", x)
+}
+fn year_value(x: f64) -> String {
+    statistic_value("year", x)
 }
 fn mean_tick(x: f64) -> String {
     format!("{}", clean(x))
@@ -488,7 +492,7 @@ pub fn family_title(table: &str) -> String {
         "child_survey" => "Household survey: children".into(),
         "caregiver_survey" => "Household survey: caregivers".into(),
         "" => "Other indicators".into(),
-        other => domain_label(other),
+        other => humanise(other),
     }
 }
 
@@ -528,7 +532,7 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
         .domains(id)
         .into_iter()
         .map(|(domain, levels)| {
-            let dlabel = domain_label(&domain);
+            let dlabel = humanise(&domain);
             let panel_dots: Vec<Vec<Dot>> = levels
                 .iter()
                 .map(|level| {
@@ -560,6 +564,7 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                 .enumerate()
                 .map(|(k, (level, dots))| {
                     let chart_id = format!("{}-{k}", slug(&domain));
+                    let level = humanise(level);
                     let title = format!("{label}: {dlabel} {level}");
                     let spec = ChartSpec {
                         id: &chart_id,
@@ -567,13 +572,14 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                         axis_label,
                         label_width: 110.0,
                         plot_width: 220.0,
-                        note_width: 70.0,
+                        // room for "n = withheld"
+                        note_width: 86.0,
                         value_text: &value_text,
                         tick_text: &tick_text,
                         shared_range: Some(shared),
                     };
                     Panel {
-                        level: level.clone(),
+                        level,
                         chart: dot_interval_chart(
                             &spec,
                             &[Group {
@@ -594,7 +600,7 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
                         .map(|r| CountryRow {
                             href: country_file(iso3),
                             name: name.clone(),
-                            level: r.domain_value.clone(),
+                            level: humanise(&r.domain_value),
                             version: r.indicator_version.clone(),
                             cells: model.cells(r),
                         })
@@ -811,7 +817,41 @@ fn methods(model: &Model<'_>) -> minijinja::Value {
             }
         })
         .collect();
-    context! { indicators => Serde(items) }
+    context! { indicators => Serde(items), flags => Serde(flag_legend(model)) }
+}
+
+/// One flag as the methods page explains it.
+#[derive(Serialize)]
+struct FlagView {
+    /// The name in the `flag` and `flags` columns.
+    code: &'static str,
+    /// How the report writes it beside or in place of an estimate.
+    shown_as: String,
+    meaning: &'static str,
+    rule: String,
+}
+
+/// Every flag of the registry (`dh_indicators::Flag`), `ok` first, then in precedence order, with its meaning and
+/// its rule at the run's thresholds.
+fn flag_legend(model: &Model<'_>) -> Vec<FlagView> {
+    use dh_indicators::Flag;
+    let thresholds = model.context.thresholds();
+    crate::model::legend_flags()
+        .map(|f| FlagView {
+            code: f.as_str(),
+            shown_as: match f {
+                // Told apart by the base: a small one, or a level withheld to protect another.
+                Flag::Suppressed => format!(
+                    "{} or {}",
+                    model.flag_text(f.as_str()),
+                    crate::model::COMPLEMENTARY
+                ),
+                _ => model.flag_text(f.as_str()),
+            },
+            meaning: f.meaning(),
+            rule: f.rule(&thresholds),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -270,8 +270,10 @@ fn workbook_read_back_with_calamine_holds_the_same_numbers() {
         open_workbook(dir.path().join("tables/indicators.xlsx")).unwrap_or_else(|e| panic!("{e}"));
     let names = wb.sheet_names();
     assert!(names.contains(&"Definitions".to_string()));
+    assert_eq!(names.first().map(String::as_str), Some("Read me"));
     assert!(
-        names.iter().any(|n| n.starts_with("Household survey")),
+        names.contains(&"Household survey - children".to_string())
+            && names.contains(&"Household survey - caregivers".to_string()),
         "{names:?}"
     );
     for c in &ctx.countries {
@@ -286,10 +288,7 @@ fn workbook_read_back_with_calamine_holds_the_same_numbers() {
             .next()
             .map(|h| h.iter().map(|c| c.to_string()).collect())
             .unwrap_or_default();
-        assert_eq!(
-            header,
-            dh_report::workbook::HEADER.map(String::from).to_vec()
-        );
+        assert_eq!(header, dh_report::workbook::header());
         for line in lines {
             let text = |i: usize| line[i].to_string();
             let number = |i: usize| match &line[i] {
@@ -302,17 +301,32 @@ fn workbook_read_back_with_calamine_holds_the_same_numbers() {
                 .find(|r| {
                     r.country == text(0)
                         && r.indicator == text(2)
-                        && r.domain == text(4)
-                        && r.domain_value == text(5)
+                        && r.domain == text(5)
+                        && r.domain_value == text(6)
                 })
                 .unwrap_or_else(|| panic!("row {:?} not in the table", text(2)));
+            let label = ctx
+                .definition(&r.indicator)
+                .map(|d| d.label.clone())
+                .unwrap_or_default();
+            assert_eq!(text(3), label);
             let shown = r.shown();
-            assert_eq!(number(6), shown.map(|s| s.estimate), "{r:?}");
-            assert_eq!(number(7), shown.and_then(|s| s.ci).map(|c| c.0));
-            assert_eq!(number(8), shown.and_then(|s| s.ci).map(|c| c.1));
-            assert_eq!(number(9), Some(r.n_unweighted as f64));
-            assert_eq!(number(10), r.shown_population());
-            assert_eq!(text(11), r.flag);
+            assert_eq!(number(7), shown.map(|s| s.estimate), "{r:?}");
+            assert_eq!(number(8), shown.and(r.se), "{r:?}");
+            assert_eq!(number(9), shown.and_then(|s| s.ci).map(|c| c.0));
+            assert_eq!(number(10), shown.and_then(|s| s.ci).map(|c| c.1));
+            assert_eq!(number(11), Some(r.n_unweighted as f64));
+            assert_eq!(number(12), r.shown_population());
+            assert_eq!(text(13), r.flag);
+            if shown.is_none() {
+                // The withheld estimate says why, and the note gives the reason.
+                assert!(
+                    ["suppressed (n < 25)", "not collected"].contains(&text(7).as_str()),
+                    "{}",
+                    text(7)
+                );
+                assert!(!text(15).is_empty(), "{r:?}");
+            }
             checked += 1;
         }
     }
@@ -477,9 +491,9 @@ fn every_condition_of_a_row_is_shown() {
         .rows()
         .find(|r| {
             r.get(2).map(|c| c.to_string()) == Some("ocsea_clear_any".into())
-                && r.get(4).map(|c| c.to_string()) == Some("total".into())
+                && r.get(5).map(|c| c.to_string()) == Some("total".into())
         })
-        .and_then(|r| r.get(12).map(|c| c.to_string()));
+        .and_then(|r| r.get(14).map(|c| c.to_string()));
     assert_eq!(all_flags.as_deref(), Some("low_base; non_representative"));
     let methods =
         std::fs::read_to_string(dir.path().join("report/methods.html")).unwrap_or_default();
@@ -493,3 +507,286 @@ fn every_condition_of_a_row_is_shown() {
         assert!(methods.contains(needle), "methods page lacks {needle}");
     }
 }
+
+/// Adds an interview indicator broken down by participant group, as the other data families publish it: an
+/// unweighted proportion whose withheld levels hide their base (`n_unweighted` = 0).
+fn with_family(ctx: &mut ReportContext, rows: &mut Vec<IndicatorRow>) {
+    let id = "int_theme_barriers_to_disclosure";
+    let mut def = ctx.indicators[0].clone();
+    def.id = id.into();
+    def.label = "Interviewees who named barriers to disclosure".into();
+    def.table = "interview_themes".into();
+    def.statistic = "unweighted_proportion".into();
+    def.ci_method = "wilson".into();
+    def.missing_rule = String::new();
+    def.disaggregations = vec!["participant_group".into()];
+    def.withheld_base_hidden = Some(true);
+    ctx.indicators.push(def);
+    let row = |country: &str, domain: &str, value: &str, shown: Option<(f64, u64)>, flag: &str| {
+        let flags = if flag == "ok" {
+            vec!["non_representative".to_string()]
+        } else {
+            vec![flag.to_string(), "non_representative".to_string()]
+        };
+        IndicatorRow {
+            country: country.into(),
+            indicator: id.into(),
+            indicator_version: "1.0.0".into(),
+            domain: domain.into(),
+            domain_value: value.into(),
+            estimate: shown.map(|(p, _)| p),
+            se: None,
+            ci_lower: shown.map(|(p, _)| p - 0.15),
+            ci_upper: shown.map(|(p, _)| p + 0.15),
+            ci_method: "wilson".into(),
+            n_unweighted: shown.map(|(_, n)| n).unwrap_or(0),
+            population_estimate: None,
+            flag: if flag == "ok" {
+                "non_representative".into()
+            } else {
+                flag.into()
+            },
+            flags,
+        }
+    };
+    for (iso3, ..) in fixtures::COUNTRIES {
+        rows.push(row(iso3, "total", "total", Some((0.4, 43)), "low_base"));
+        let group = "participant_group";
+        rows.push(row(
+            iso3,
+            group,
+            "government_duty_bearer",
+            Some((0.5, 30)),
+            "low_base",
+        ));
+        rows.push(row(iso3, group, "justice_professional", None, "suppressed"));
+        rows.push(row(
+            iso3,
+            group,
+            "child_survivor",
+            None,
+            "suppressed_small_count",
+        ));
+        rows.push(row(iso3, group, "caregiver", None, "suppressed"));
+    }
+}
+
+/// Replaces the entities minijinja writes for text.
+fn unescape(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn breakdowns_are_labelled_and_withheld_bases_read_withheld_not_n_0() {
+    let mut ctx = fixtures::context();
+    let mut rows = fixtures::rows(&ctx);
+    with_family(&mut ctx, &mut rows);
+    let dir = out_with(&rows, &ctx);
+    let page = std::fs::read_to_string(
+        dir.path()
+            .join("report/indicator-int_theme_barriers_to_disclosure.html"),
+    )
+    .unwrap_or_default();
+    for label in [
+        "By participant group",
+        "Government duty bearer",
+        "Justice professional",
+        "Child survivor",
+        "Caregiver",
+    ] {
+        assert!(page.contains(label), "the page lacks {label}");
+    }
+    for code in [
+        "government_duty_bearer",
+        "justice_professional",
+        "child_survivor",
+    ] {
+        assert!(!page.contains(code), "the page prints the code {code}");
+    }
+    // The bases withheld with the estimates read "withheld", in the charts and the tables; shown bases stay.
+    assert!(!page.contains("n = 0"), "a withheld base reads as n = 0");
+    assert!(page.contains("n = withheld") && page.contains("n = 30"));
+    assert!(!page.contains(r#"<td class="num">0</td>"#));
+    // Age bands keep their ranges; domains read as labels.
+    let survey = std::fs::read_to_string(dir.path().join("report/indicator-ocsea_clear_any.html"))
+        .unwrap_or_default();
+    for needle in [
+        "<h4>12-13</h4>",
+        "<h4>Male</h4>",
+        "By age band",
+        "Urban / rural",
+    ] {
+        assert!(survey.contains(needle), "the survey page lacks {needle}");
+    }
+    assert!(!survey.contains("<h4>male</h4>"));
+}
+
+#[test]
+fn the_methods_page_explains_every_flag_of_the_registry() {
+    let ctx = fixtures::context();
+    let rows = fixtures::rows(&ctx);
+    let dir = out_with(&rows, &ctx);
+    let methods = unescape(
+        &std::fs::read_to_string(dir.path().join("report/methods.html")).unwrap_or_default(),
+    );
+    let thresholds = ctx.thresholds();
+    for flag in dh_indicators::Flag::ALL {
+        let code = flag.as_str();
+        assert!(
+            methods.contains(&format!(r#"id="flag-{code}""#)),
+            "the methods page has no row for {code}"
+        );
+        assert!(methods.contains(flag.meaning()), "{code}: meaning");
+        assert!(methods.contains(&flag.rule(&thresholds)), "{code}: rule");
+    }
+    for needle in [
+        "non_representative",
+        "<5",
+        "Complementary suppression",
+        "Wilson",
+        "Korn-Graubard",
+        "Clopper-Pearson",
+        "Logit",
+        "<code>population_estimate</code>",
+        "<code>*_count</code>",
+        "the proportion times the weighted size of its universe",
+        "the proportion's logit interval times that size",
+        "suppressed (n < 25)",
+        "suppressed (complementary)",
+    ] {
+        assert!(methods.contains(needle), "the methods page lacks {needle}");
+    }
+}
+
+/// Reads the workbook back with openpyxl (an independent reader that also sees the cell styles): "Read me" first
+/// and explaining every column and flag, valid readable sheet names, withheld cells grey and italic with the reason
+/// beside them, the SE and label columns. Skipped with a message when Python or openpyxl is missing, unless `CI` is
+/// set.
+#[test]
+fn workbook_read_back_with_openpyxl_explains_itself_and_marks_withheld_cells() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import openpyxl"])
+        .output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        let why = match &probe {
+            Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
+            Err(e) => format!("python3: {e}"),
+        };
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "openpyxl is required when CI is set: {why}"
+        );
+        eprintln!("skipped: the openpyxl read-back needs python3 with openpyxl ({why})");
+        return;
+    }
+    let mut ctx = fixtures::context();
+    let mut rows = fixtures::rows(&ctx);
+    with_family(&mut ctx, &mut rows);
+    let dir = out_with(&rows, &ctx);
+    let expected = serde_json::json!({
+        "header": dh_report::workbook::header(),
+        "flags": dh_indicators::Flag::ALL.map(|f| f.as_str()),
+        "fill": dh_report::workbook::WITHHELD_FILL.trim_start_matches('#'),
+    });
+    let script = dir.path().join("check.py");
+    std::fs::write(&script, OPENPYXL_CHECK).unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(dir.path().join("tables/indicators.xlsx"))
+        .arg(expected.to_string())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "openpyxl check failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("checked"), "{report}");
+}
+
+const OPENPYXL_CHECK: &str = r#"
+import json, sys
+import openpyxl
+
+path, expected = sys.argv[1], json.loads(sys.argv[2])
+wb = openpyxl.load_workbook(path)
+errors = []
+def check(ok, what):
+    if not ok:
+        errors.append(what)
+
+names = wb.sheetnames
+check(names[0] == "Read me", f"first sheet {names[0]!r}")
+check(len({n.lower() for n in names}) == len(names), f"names not unique: {names}")
+for n in names:
+    check(0 < len(n) <= 31 and not any(c in n for c in '[]:*?/\\'), f"invalid sheet name {n!r}")
+for n in ["Household survey - children", "Household survey - caregivers", "Interview themes", "Definitions", "THA"]:
+    check(n in names, f"no sheet {n!r} in {names}")
+
+readme = wb["Read me"]
+first_column = {str(r[0].value) for r in readme.iter_rows() if r[0].value is not None}
+for flag in expected["flags"]:
+    check(flag in first_column, f"Read me does not explain flag {flag}")
+for column in expected["header"]:
+    check(column in first_column, f"Read me does not explain column {column}")
+for sheet in names:
+    check(sheet in first_column, f"Read me does not list sheet {sheet}")
+text = " ".join(str(c.value) for r in readme.iter_rows() for c in r if c.value is not None)
+for needle in ["fewer than 25", "<5", "complementary", "withheld"]:
+    check(needle in text, f"Read me lacks {needle!r}")
+
+def rows_of(sheet):
+    it = sheet.iter_rows()
+    header = [c.value for c in next(it)]
+    check(header == expected["header"], f"{sheet.title}: header {header}")
+    for r in it:
+        yield {h: c for h, c in zip(header, r)}
+
+def withheld_style(cell):
+    return cell.font.i and str(cell.fill.fgColor.rgb).upper().endswith(expected["fill"].upper())
+
+family = list(rows_of(wb["Interview themes"]))
+check(len(family) == 13 * 5, f"interview rows {len(family)}")
+for r in family:
+    flag = r["Flag"].value
+    if flag == "suppressed_small_count":
+        check(r["Estimate"].value == "<5", f"small count shows {r['Estimate'].value!r}")
+        check(withheld_style(r["Estimate"]), "a withheld estimate is not grey and italic")
+        check(r["n (unweighted)"].value == "withheld", f"small-count base {r['n (unweighted)'].value!r}")
+        check(withheld_style(r["n (unweighted)"]), "a withheld base is not grey and italic")
+        check(str(r["Note"].value).startswith("Withheld and shown as <5"), f"note {r['Note'].value!r}")
+        check(r["CI lower (95%)"].value is None and r["Population estimate"].value is None, "numbers in a withheld row")
+        check(str(r["CI lower (95%)"].fill.fgColor.rgb).upper().endswith(expected["fill"].upper()), "withheld CI not grey")
+    elif flag == "suppressed":
+        check(r["Estimate"].value == "suppressed (n < 25)", f"suppressed shows {r['Estimate'].value!r}")
+        check(r["n (unweighted)"].value == "withheld", "a hidden family base reads as a number")
+    else:
+        check(isinstance(r["Estimate"].value, float), f"shown estimate {r['Estimate'].value!r}")
+        check(not r["Estimate"].font.i, "a shown estimate is italic")
+        check(r["Indicator label"].value == "Interviewees who named barriers to disclosure", "label")
+        check("non-representative" in str(r["Note"].value), f"warning note {r['Note'].value!r}")
+    check(r["Domain value"].value in ("total", "government_duty_bearer", "justice_professional", "child_survivor", "caregiver"), "codes stay codes")
+
+survey = list(rows_of(wb["Household survey - children"]))
+shown = [r for r in survey if isinstance(r["Estimate"].value, float)]
+check(shown and all(isinstance(r["SE"].value, float) for r in shown), "shown survey rows have an SE")
+check(all(r["Estimate"].number_format == "0.0%" for r in shown if r["Indicator"].value == "ocsea_clear_any"), "percent format")
+withheld = [r for r in survey if r["Flag"].value == "suppressed"]
+check(withheld, "the fixture has suppressed survey rows")
+for r in withheld:
+    check(withheld_style(r["Estimate"]), "a suppressed survey estimate is not grey and italic")
+    check(isinstance(r["n (unweighted)"].value, (int, float)), "a survey base stays a number")
+    check(str(r["Note"].value).startswith("Withheld"), f"note {r['Note'].value!r}")
+
+if errors:
+    print("\n".join(errors[:40]))
+    sys.exit(1)
+print(f"checked {len(names)} sheets, {len(family) + len(survey)} rows")
+"#;
