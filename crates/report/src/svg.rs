@@ -5,6 +5,7 @@
 //! output.
 //!
 //! Withheld estimates (suppressed, not collected) are written as text in the plot area, never drawn as a dot.
+//! Each chart comes in a wide and a narrow (phone) layout; the style sheet shows one of them.
 
 use std::fmt::Write as _;
 
