@@ -433,7 +433,7 @@ mod tests {
             .map(|(iso3, _, _)| tile(iso3, shown(0.123)))
             .collect();
         let svg = map(&tiles);
-        assert!(MAP_WIDTH <= 360.0);
+        const { assert!(MAP_WIDTH <= 360.0) };
         assert!(svg.contains(&format!(r#"width="{}""#, num(MAP_WIDTH))));
         for (i, m) in svg.match_indices("font-size=\"") {
             let rest = &svg[i + m.len()..];
