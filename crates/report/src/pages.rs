@@ -381,9 +381,12 @@ fn tile_map(model: &Model<'_>, id: &str, map_id: &str, title: &str) -> String {
                             .map(|(l, h)| format!("95% CI {} to {}", value_text(l), value_text(h)))
                             .into_iter()
                             .collect();
-                        detail.extend(model.warnings(&s));
+                        let warnings = model.warnings(&s);
+                        let caution = !warnings.is_empty();
+                        detail.extend(warnings);
                         TileValue::Shown {
                             estimate: s.estimate,
+                            caution,
                             detail: if detail.is_empty() {
                                 String::new()
                             } else {

@@ -10,8 +10,13 @@ use crate::svg::{esc, nice_ticks, num};
 /// What one tile shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TileValue {
-    /// A published estimate; `detail` is the rest of the tile's text (interval, warnings), possibly empty.
-    Shown { estimate: f64, detail: String },
+    /// A published estimate; `detail` is the rest of the tile's text (interval, warnings), possibly empty;
+    /// `caution` marks an estimate shown with a warning (low base, unreliable, non-representative).
+    Shown {
+        estimate: f64,
+        detail: String,
+        caution: bool,
+    },
     /// Why no estimate is drawn ("suppressed (n < 25)", "not collected", "no estimate in this run").
     Withheld(String),
 }
@@ -67,6 +72,9 @@ const LINE: f64 = 17.0;
 const LIGHT: (f64, f64, f64) = (236.0, 241.0, 246.0);
 const DARK: (f64, f64, f64) = (10.0, 42.0, 84.0);
 const NOT_SHOWN: &str = "hatched: no estimate shown (reason below)";
+/// The mark after a value shown with a warning, and its key.
+const CAUTION: &str = "*";
+const CAUTION_KEY: &str = "*: shown with a warning (low base, unreliable or non-representative)";
 
 /// Grid position of every tile, in the order given: listed countries at their place, others left to right on
 /// rows below the grid.
@@ -153,7 +161,9 @@ fn luminance(r: u8, g: u8, b: u8) -> f64 {
 /// One tile in words, for its `<title>`, `aria-label` and the map's description.
 fn tile_text(spec: &MapSpec<'_>, tile: &Tile) -> String {
     match &tile.value {
-        TileValue::Shown { estimate, detail } if detail.is_empty() => {
+        TileValue::Shown {
+            estimate, detail, ..
+        } if detail.is_empty() => {
             format!(
                 "{} ({}): {}",
                 tile.name,
@@ -161,7 +171,9 @@ fn tile_text(spec: &MapSpec<'_>, tile: &Tile) -> String {
                 (spec.value_text)(*estimate)
             )
         }
-        TileValue::Shown { estimate, detail } => format!(
+        TileValue::Shown {
+            estimate, detail, ..
+        } => format!(
             "{} ({}): {} {detail}",
             tile.name,
             tile.iso3,
@@ -181,10 +193,13 @@ pub fn tile_map(spec: &MapSpec<'_>, tiles: &[Tile]) -> String {
         .iter()
         .filter(|t| matches!(t.value, TileValue::Withheld(_)))
         .collect();
+    let any_caution = tiles
+        .iter()
+        .any(|t| matches!(t.value, TileValue::Shown { caution: true, .. }));
     let grid_height = rows as f64 * PITCH;
     let legend_top = grid_height + 8.0;
     // legend: caption line, swatches, boundary labels, the hatched key
-    let legend_height = LINE + 18.0 + LINE + 22.0;
+    let legend_height = LINE + 18.0 + LINE + 22.0 + if any_caution { LINE } else { 0.0 };
     let height = legend_top + legend_height + withheld.len() as f64 * LINE + 6.0;
     let width = MAP_WIDTH;
     let id = spec.id;
@@ -215,10 +230,18 @@ pub fn tile_map(spec: &MapSpec<'_>, tiles: &[Tile]) -> String {
         let (x, y) = (*col as f64 * PITCH, *row as f64 * PITCH);
         let text = esc(&tile_text(spec, tile));
         let (fill_attr, ink, value, extra) = match &tile.value {
-            TileValue::Shown { estimate, .. } => {
+            TileValue::Shown {
+                estimate, caution, ..
+            } => {
                 let (f, white) = fill(class_of(*estimate, &bounds), n);
                 let ink = if white { "#fff" } else { "#000" };
-                (f, ink, (spec.value_text)(*estimate), String::new())
+                let mark = if *caution { CAUTION } else { "" };
+                (
+                    f,
+                    ink,
+                    format!("{}{mark}", (spec.value_text)(*estimate)),
+                    String::new(),
+                )
             }
             TileValue::Withheld(_) => (
                 format!("url(#{id}-hatch)"),
@@ -298,6 +321,15 @@ pub fn tile_map(spec: &MapSpec<'_>, tiles: &[Tile]) -> String {
     );
     // The withheld and missing tiles, each with its reason.
     let mut y = ky + 14.0 + LINE;
+    if any_caution {
+        let _ = write!(
+            s,
+            r##"<text x="0" y="{}" font-size="12">{}</text>"##,
+            num(y),
+            esc(CAUTION_KEY)
+        );
+        y += LINE;
+    }
     for tile in withheld {
         let _ = write!(
             s,
@@ -335,6 +367,7 @@ mod tests {
         TileValue::Shown {
             estimate: x,
             detail: String::new(),
+            caution: false,
         }
     }
 
@@ -417,6 +450,26 @@ mod tests {
         assert!(svg.contains("Name of KEN (KEN): 9.0%; Name of VNM (VNM): suppressed (n &lt; 25)"));
         assert!(svg.contains(r#"<a href="country-KEN.html">"#));
         assert!(svg.contains(NOT_SHOWN));
+    }
+
+    #[test]
+    fn values_shown_with_a_warning_are_marked_and_the_mark_explained() {
+        let plain = map(&[tile("KEN", shown(0.09))]);
+        assert!(!plain.contains(CAUTION_KEY));
+        let svg = map(&[
+            tile("KEN", shown(0.09)),
+            tile(
+                "UGA",
+                TileValue::Shown {
+                    estimate: 0.05,
+                    detail: "(low base (n < 50))".into(),
+                    caution: true,
+                },
+            ),
+        ]);
+        assert!(svg.contains(">5.0%*</text>") && svg.contains(">9.0%</text>"));
+        assert!(svg.contains(&esc(CAUTION_KEY)));
+        assert!(svg.contains("Name of UGA (UGA): 5.0% (low base (n &lt; 50))"));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use dh_report::{build, fixtures};
 
 const HEADLINE: &str = "ocsea_clear_any";
 
-/// The fixture rows with Viet Nam's headline suppressed, Thailand's headline missing and a 14th country (`ZZZ`,
-/// not described by the context) that has Kenya's figures.
+/// The fixture rows with Viet Nam's headline suppressed, Thailand's headline missing, Uganda's marked low base
+/// and a 14th country (`ZZZ`, not described by the context) that has Kenya's figures.
 fn rows() -> Vec<IndicatorRow> {
     let ctx = fixtures::context();
     let mut rows: Vec<IndicatorRow> = fixtures::rows(&ctx)
@@ -25,6 +25,13 @@ fn rows() -> Vec<IndicatorRow> {
         })
         .collect();
     rows.extend(extra);
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.country == "UGA" && r.indicator == HEADLINE && r.is_total())
+    {
+        r.flag = "low_base".into();
+        r.flags = vec!["low_base".into()];
+    }
     for r in rows
         .iter_mut()
         .filter(|r| r.country == "VNM" && r.indicator == HEADLINE && r.is_total())
@@ -111,6 +118,11 @@ fn every_country_of_the_run_has_a_tile_and_withheld_ones_say_why() {
     assert!(map.contains(r#"<text class="reason" x="0" y="#));
     assert!(map.contains(">Viet Nam (VNM): suppressed (n &lt; 25)</text>"));
     assert!(map.contains(">Thailand (THA): no estimate in this run</text>"));
+    // An estimate shown with a warning is marked, and the mark explained.
+    let uga = tile("UGA");
+    assert!(uga.0.ends_with("; low base (n &lt; 50))"), "{}", uga.0);
+    assert!(map.contains(">7.5%*</text>"));
+    assert!(map.contains("*: shown with a warning (low base, unreliable or non-representative)"));
     // A country the grid does not list is drawn on a row below it.
     let zzz = tile("ZZZ");
     assert!(zzz.0.starts_with("ZZZ (ZZZ): 9.0% (95% CI"), "{}", zzz.0);
