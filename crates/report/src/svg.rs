@@ -164,7 +164,13 @@ fn wide_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
     let rows: usize = groups.iter().map(|g| g.dots.len()).sum();
     let headings = groups.iter().filter(|g| g.heading.is_some()).count();
     let plot_height = TOP + rows as f64 * ROW + headings as f64 * HEADING;
-    let width = spec.label_width + spec.plot_width + spec.note_width;
+    // The note column grows to the longest note, so no note is cut at the chart's edge.
+    let note_width = groups
+        .iter()
+        .flat_map(|g| &g.dots)
+        .map(|d| text_width(&d.note) + 14.0)
+        .fold(spec.note_width, f64::max);
+    let width = spec.label_width + spec.plot_width + note_width;
     let height = plot_height + AXIS + LEGEND;
     let id = spec.id;
 
@@ -255,6 +261,11 @@ const NARROW_PLOT: f64 = 22.0;
 /// Average advance of a 12 px character (notes), in px.
 const NOTE_CHAR_WIDTH: f64 = 7.0;
 
+/// Estimated width in px of `text` at 12 px (notes, ticks).
+fn text_width(text: &str) -> f64 {
+    text.chars().count() as f64 * NOTE_CHAR_WIDTH
+}
+
 /// How one row of the narrow layout is written: its label on one line with the note beside it when both fit,
 /// otherwise the label on up to two lines (wrapped at a space, then shortened) and the note on a line of its own.
 struct NarrowRow {
@@ -265,16 +276,16 @@ struct NarrowRow {
 }
 
 fn narrow_row(dot: &Dot) -> NarrowRow {
-    let text_width = NARROW_WIDTH - 8.0;
-    let note_width = dot.note.chars().count() as f64 * NOTE_CHAR_WIDTH;
-    if !dot.note.is_empty() && fit_label(&dot.label, text_width - note_width - 12.0) == dot.label {
+    let line_width = NARROW_WIDTH - 8.0;
+    let note_width = text_width(&dot.note);
+    if !dot.note.is_empty() && fit_label(&dot.label, line_width - note_width - 12.0) == dot.label {
         return NarrowRow {
             label: vec![dot.label.clone()],
             note_beside: true,
             lines: 1,
         };
     }
-    let label = wrap_label(&dot.label, text_width);
+    let label = wrap_label(&dot.label, line_width);
     let lines = label.len() + usize::from(!dot.note.is_empty());
     NarrowRow {
         label,
@@ -284,7 +295,7 @@ fn narrow_row(dot: &Dot) -> NarrowRow {
 }
 
 /// `label` on one line, or on two broken at the last space that fits (the second shortened when too long).
-fn wrap_label(label: &str, width: f64) -> Vec<String> {
+pub(crate) fn wrap_label(label: &str, width: f64) -> Vec<String> {
     let max = (width / LABEL_CHAR_WIDTH).floor().max(4.0) as usize;
     let chars: Vec<char> = label.chars().collect();
     if chars.len() <= max {
@@ -309,7 +320,13 @@ fn narrow_row_height(dot: &Dot) -> f64 {
 fn narrow_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
     let (lo, hi, ticks) = scale(spec, groups);
     let width = NARROW_WIDTH;
-    let (x0, x1) = (18.0, width - 24.0);
+    // The end ticks' labels are centred on the ends of the axis: leave room for half of each.
+    let half_tick =
+        |t: Option<&f64>| t.map_or(0.0, |t| text_width(&(spec.tick_text)(*t)) / 2.0 + 4.0);
+    let (x0, x1) = (
+        half_tick(ticks.first()).max(18.0),
+        width - half_tick(ticks.last()).max(24.0),
+    );
     let x = |v: f64| x0 + (v - lo) / (hi - lo) * (x1 - x0);
     let rows_height: f64 = groups
         .iter()
@@ -813,6 +830,44 @@ mod tests {
             &one[..200]
         );
         assert!(two.contains(r#"height="136""#), "{}", &two[..200]);
+    }
+
+    #[test]
+    fn long_notes_widen_the_chart_and_wide_ticks_narrow_the_narrow_axis() {
+        let long_note = Dot {
+            note: "n = 27 · unreliable · non-representative".into(),
+            ..dot("A", DotValue::Withheld("x".into()))
+        };
+        let wide = chart(&[Group {
+            heading: None,
+            dots: vec![long_note.clone()],
+        }]);
+        // 120 + 400 + (40 characters x 7 + 14)
+        assert!(wide.contains(r#"width="814""#), "{}", &wide[..200]);
+        let count = |x: f64| format!("{x:.0},000,000");
+        let spec = ChartSpec {
+            id: "c3",
+            title: "t",
+            axis_label: "a",
+            label_width: 120.0,
+            plot_width: 400.0,
+            note_width: 200.0,
+            value_text: &count,
+            tick_text: &count,
+            shared_range: Some((0.0, 4.0)),
+        };
+        let narrow = narrow_chart(
+            &spec,
+            &[Group {
+                heading: None,
+                dots: vec![long_note],
+            }],
+        );
+        // "4,000,000" is 9 characters: the axis ends 9 x 7 / 2 + 4 px before the edge.
+        assert!(
+            narrow.contains(r#"<text class="tick" x="324.5""#),
+            "{narrow}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::svg::{esc, nice_ticks, num};
+use crate::svg::{esc, nice_ticks, num, wrap_label};
 
 /// What one tile shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +74,7 @@ const DARK: (f64, f64, f64) = (10.0, 42.0, 84.0);
 const NOT_SHOWN: &str = "hatched: no estimate shown (reason below)";
 /// The mark after a value shown with a warning, and its key.
 const CAUTION: &str = "*";
-const CAUTION_KEY: &str = "*: shown with a warning (low base, unreliable or non-representative)";
+const CAUTION_KEY: &str = "*: shown with a warning (see the table)";
 
 /// Grid position of every tile, in the order given: listed countries at their place, others left to right on
 /// rows below the grid.
@@ -200,7 +200,13 @@ pub fn tile_map(spec: &MapSpec<'_>, tiles: &[Tile]) -> String {
     let legend_top = grid_height + 8.0;
     // legend: caption line, swatches, boundary labels, the hatched key
     let legend_height = LINE + 18.0 + LINE + 22.0 + if any_caution { LINE } else { 0.0 };
-    let height = legend_top + legend_height + withheld.len() as f64 * LINE + 6.0;
+    // The reasons under the map, each on up to two lines.
+    let reasons: Vec<Vec<String>> = withheld
+        .iter()
+        .map(|t| wrap_label(&tile_text(spec, t), MAP_WIDTH))
+        .collect();
+    let reason_lines: usize = reasons.iter().map(Vec::len).sum();
+    let height = legend_top + legend_height + reason_lines as f64 * LINE + 6.0;
     let width = MAP_WIDTH;
     let id = spec.id;
 
@@ -330,12 +336,12 @@ pub fn tile_map(spec: &MapSpec<'_>, tiles: &[Tile]) -> String {
         );
         y += LINE;
     }
-    for tile in withheld {
+    for line in reasons.iter().flatten() {
         let _ = write!(
             s,
             r##"<text class="reason" x="0" y="{}" font-size="12" fill="#222">{}</text>"##,
             num(y),
-            esc(&tile_text(spec, tile))
+            esc(line)
         );
         y += LINE;
     }
@@ -470,6 +476,18 @@ mod tests {
         assert!(svg.contains(">5.0%*</text>") && svg.contains(">9.0%</text>"));
         assert!(svg.contains(&esc(CAUTION_KEY)));
         assert!(svg.contains("Name of UGA (UGA): 5.0% (low base (n &lt; 50))"));
+    }
+
+    #[test]
+    fn a_long_reason_is_wrapped_inside_the_map() {
+        let mut long = tile(
+            "ZZZ",
+            TileValue::Withheld("not published (a flag this report does not know)".into()),
+        );
+        long.name = "Saint Vincent and the Grenadines".into();
+        let svg = map(&[long]);
+        assert_eq!(svg.matches(r#"<text class="reason""#).count(), 2, "{svg}");
+        assert!(svg.contains(">Saint Vincent and the Grenadines (ZZZ): not</text>"));
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn every_country_of_the_run_has_a_tile_and_withheld_ones_say_why() {
     let uga = tile("UGA");
     assert!(uga.0.ends_with("; low base (n &lt; 50))"), "{}", uga.0);
     assert!(map.contains(">7.5%*</text>"));
-    assert!(map.contains("*: shown with a warning (low base, unreliable or non-representative)"));
+    assert!(map.contains("*: shown with a warning (see the table)"));
     // A country the grid does not list is drawn on a row below it.
     let zzz = tile("ZZZ");
     assert!(zzz.0.starts_with("ZZZ (ZZZ): 9.0% (95% CI"), "{}", zzz.0);
