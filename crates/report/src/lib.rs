@@ -5,7 +5,7 @@
 //!
 //! Modules: [`table`] reads the indicator table and decides what may be shown, [`context`] is the recorded
 //! definitions, [`run_info`] the manifest, ledger and design summary, [`model`] joins them for display,
-//! [`format`] writes numbers, [`svg`] draws charts, [`pages`] renders the HTML through minijinja templates,
+//! [`format`] writes numbers, [`svg`] draws charts, [`tilemap`] the cross-country tile map, [`pages`] renders the HTML through minijinja templates,
 //! [`workbook`] writes the Excel file, [`error`] holds the typed errors. [`build`] is the one entry point.
 
 pub mod context;
@@ -18,6 +18,7 @@ pub mod pages;
 pub mod run_info;
 pub mod svg;
 pub mod table;
+pub mod tilemap;
 pub mod workbook;
 
 #[cfg(test)]

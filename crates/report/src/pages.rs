@@ -13,6 +13,7 @@ use crate::model::{Cells, Model, slug};
 use crate::run_info::{LedgerLine, RunInfo};
 use crate::svg::{ChartSpec, Dot, DotValue, Group, dot_interval_chart};
 use crate::table::IndicatorRow;
+use crate::tilemap::{MapSpec, Tile, TileValue};
 
 /// One rendered page: file name inside `OUT/report/` and its HTML.
 pub struct Page {
@@ -117,7 +118,10 @@ pub fn render_pages(model: &Model<'_>, run: &RunInfo) -> Result<Vec<Page>, Repor
             let html = tmpl
                 .render(context! { ..ctx, ..common.clone() })
                 .map_err(|e| template_error(&file, &e))?;
-            Ok(Page { file, html })
+            Ok(Page {
+                file,
+                html: scroll_tables(&html),
+            })
         };
     let mut pages = vec![
         render("index.html", "index.html".into(), overview(model, run))?,
@@ -152,6 +156,20 @@ pub fn render_pages(model: &Model<'_>, run: &RunInfo) -> Result<Vec<Page>, Repor
         .collect::<Result<Vec<Page>, ReportError>>()?;
     pages.extend(rest);
     Ok(pages)
+}
+
+/// The class of the box each table is wrapped in (the style sheet lets it scroll sideways).
+pub const TABLE_BOX: &str = "table-scroll";
+
+/// Wraps every table of a page in a box of its own that scrolls sideways, so a table wider than a phone's screen
+/// never widens the page. Done on the rendered page so that every template's tables get it; the page's text is
+/// escaped, so `<table` only occurs as markup.
+fn scroll_tables(html: &str) -> String {
+    html.replace(
+        "<table",
+        &format!(r#"<div class="{TABLE_BOX}" tabindex="0"><table"#),
+    )
+    .replace("</table>", "</table></div>")
 }
 
 fn country_links(model: &Model<'_>) -> Vec<CountryLink> {
@@ -349,6 +367,59 @@ fn cross_country_chart(model: &Model<'_>, id: &str, chart_id: &str, title: &str)
     dot_interval_chart(&spec, &groups)
 }
 
+/// Text of a headline tile map's missing tiles (a country of the run without a total row for the indicator).
+pub const NO_ESTIMATE: &str = "no estimate in this run";
+
+/// The tile map of one indicator's totals, one tile per country of the run (in display order).
+fn tile_map(model: &Model<'_>, id: &str, map_id: &str, title: &str) -> String {
+    let (measure, value_text, tick_text) = axis(model.statistic(id));
+    let tiles: Vec<Tile> = model
+        .countries
+        .iter()
+        .map(|c| {
+            let value = match model.total(&c.iso3, id) {
+                Some(r) => match r.shown() {
+                    Some(s) => {
+                        let mut detail: Vec<String> = s
+                            .ci
+                            .map(|(l, h)| format!("95% CI {} to {}", value_text(l), value_text(h)))
+                            .into_iter()
+                            .collect();
+                        let warnings = model.warnings(&s);
+                        let caution = !warnings.is_empty();
+                        detail.extend(warnings);
+                        TileValue::Shown {
+                            estimate: s.estimate,
+                            caution,
+                            detail: if detail.is_empty() {
+                                String::new()
+                            } else {
+                                format!("({})", detail.join("; "))
+                            },
+                        }
+                    }
+                    None => TileValue::Withheld(model.cells(r).estimate),
+                },
+                None => TileValue::Withheld(NO_ESTIMATE.into()),
+            };
+            Tile {
+                iso3: c.iso3.clone(),
+                name: c.name.clone(),
+                href: Some(country_file(&c.iso3)),
+                value,
+            }
+        })
+        .collect();
+    let spec = MapSpec {
+        id: map_id,
+        title,
+        measure,
+        value_text: &value_text,
+        tick_text: &tick_text,
+    };
+    crate::tilemap::tile_map(&spec, &tiles)
+}
+
 fn overview(model: &Model<'_>, run: &RunInfo) -> minijinja::Value {
     #[derive(Serialize)]
     struct Headline {
@@ -359,6 +430,7 @@ fn overview(model: &Model<'_>, run: &RunInfo) -> minijinja::Value {
         noun: String,
         href: String,
         chart: String,
+        map: String,
         regions: Vec<RegionRows>,
     }
     let headline = model
@@ -381,6 +453,7 @@ fn overview(model: &Model<'_>, run: &RunInfo) -> minijinja::Value {
                     .to_string(),
                 href: indicator_file(id),
                 chart: cross_country_chart(model, id, "headline", &label),
+                map: tile_map(model, id, "map", &label),
                 regions: totals_by_region(model, id)
                     .into_iter()
                     .map(|(region, rows)| RegionRows {
@@ -867,5 +940,16 @@ mod tests {
         assert_eq!(mean_tick(0.30000000000000004), "0.3");
         assert_eq!(indicator_file("a b"), "indicator-a_b.html");
         assert_eq!(country_file("THA"), "country-THA.html");
+    }
+
+    #[test]
+    fn every_table_gets_a_box_of_its_own() {
+        let html = "<p>a</p><table><tr><td>1</td></tr></table><table class=\"x\"></table>";
+        assert_eq!(
+            scroll_tables(html),
+            "<p>a</p><div class=\"table-scroll\" tabindex=\"0\"><table><tr><td>1</td></tr></table></div>\
+             <div class=\"table-scroll\" tabindex=\"0\"><table class=\"x\"></table></div>"
+        );
+        assert_eq!(scroll_tables("&lt;table"), "&lt;table");
     }
 }

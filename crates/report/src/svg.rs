@@ -5,6 +5,7 @@
 //! output.
 //!
 //! Withheld estimates (suppressed, not collected) are written as text in the plot area, never drawn as a dot.
+//! Each chart comes in a wide and a narrow (phone) layout; the style sheet shows one of them.
 
 use std::fmt::Write as _;
 
@@ -58,8 +59,20 @@ const TOP: f64 = 6.0;
 const AXIS: f64 = 40.0;
 const LEGEND: f64 = 22.0;
 
-/// A dot-and-interval chart of `groups` (drawn in the order given).
+/// A dot-and-interval chart of `groups` (drawn in the order given), in two layouts: the wide one (labels left,
+/// notes right of the plot; class `chart-wide`) and a narrow one for phones ([`NARROW_WIDTH`] px, each row's label
+/// above its plot line; class `chart-narrow`). The style sheet shows one of them by viewport width; both carry
+/// the same title, description and row texts.
 pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
+    format!(
+        r#"<div class="chart-wide">{}</div><div class="chart-narrow">{}</div>"#,
+        wide_chart(spec, groups),
+        narrow_chart(spec, groups)
+    )
+}
+
+/// The axis of a chart: its round ticks, the first and last of which are the ends of the scale.
+fn scale(spec: &ChartSpec<'_>, groups: &[Group]) -> (f64, f64, Vec<f64>) {
     let (mut lo, mut hi) = axis_range(groups);
     if let Some((a, b)) = spec.shared_range {
         lo = lo.min(a);
@@ -70,16 +83,18 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
         ticks.first().copied().unwrap_or(0.0),
         ticks.last().copied().unwrap_or(1.0),
     );
-    let x0 = spec.label_width;
-    let x = |v: f64| x0 + (v - lo) / (hi - lo) * spec.plot_width;
-    let rows: usize = groups.iter().map(|g| g.dots.len()).sum();
-    let headings = groups.iter().filter(|g| g.heading.is_some()).count();
-    let plot_height = TOP + rows as f64 * ROW + headings as f64 * HEADING;
-    let width = spec.label_width + spec.plot_width + spec.note_width;
-    let height = plot_height + AXIS + LEGEND;
-    let id = spec.id;
+    (lo, hi, ticks)
+}
 
-    let mut s = String::new();
+/// The opening `<svg>` with its title and description (`id` unique within the page).
+fn open_svg(
+    s: &mut String,
+    spec: &ChartSpec<'_>,
+    groups: &[Group],
+    id: &str,
+    width: f64,
+    height: f64,
+) {
     let _ = write!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{id}-title {id}-desc">"#,
@@ -92,6 +107,75 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
         esc(spec.title),
         esc(&description(spec, groups))
     );
+}
+
+/// The marks of one row centred at `cy`: interval and dot, or the withheld text starting at `text_x`.
+fn marks(s: &mut String, value: &DotValue, x: &dyn Fn(f64) -> f64, cy: f64, text_x: f64) {
+    match value {
+        DotValue::Shown {
+            estimate,
+            ci,
+            low_base,
+        } => {
+            if let Some((l, h)) = ci {
+                let (xl, xh) = (num(x(*l)), num(x(*h)));
+                let _ = write!(
+                    s,
+                    r##"<line class="ci" x1="{xl}" y1="{c}" x2="{xh}" y2="{c}" stroke="#555" stroke-width="2"/><line x1="{xl}" y1="{a}" x2="{xl}" y2="{b}" stroke="#555" stroke-width="1.5"/><line x1="{xh}" y1="{a}" x2="{xh}" y2="{b}" stroke="#555" stroke-width="1.5"/>"##,
+                    c = num(cy),
+                    a = num(cy - 4.0),
+                    b = num(cy + 4.0)
+                );
+            }
+            let fill = if *low_base { "#fff" } else { "#000" };
+            let _ = write!(
+                s,
+                r##"<circle class="{}" cx="{}" cy="{}" r="5" fill="{fill}" stroke="#000" stroke-width="1.5"/>"##,
+                if *low_base { "dot low-base" } else { "dot" },
+                num(x(*estimate)),
+                num(cy)
+            );
+        }
+        DotValue::Withheld(text) => {
+            let _ = write!(
+                s,
+                r##"<text class="withheld" x="{}" y="{}" font-size="13" font-style="italic" fill="#333">{}</text>"##,
+                num(text_x),
+                num(cy + 4.0),
+                esc(text)
+            );
+        }
+    }
+}
+
+/// A row's label, a link when the row has one.
+fn label_text(dot: &Dot, text: String) -> String {
+    match &dot.href {
+        Some(href) => format!(r#"<a href="{}">{text}</a>"#, esc(href)),
+        None => text,
+    }
+}
+
+/// The wide layout: labels left of the plot, notes right of it.
+fn wide_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
+    let (lo, hi, ticks) = scale(spec, groups);
+    let x0 = spec.label_width;
+    let x = |v: f64| x0 + (v - lo) / (hi - lo) * spec.plot_width;
+    let rows: usize = groups.iter().map(|g| g.dots.len()).sum();
+    let headings = groups.iter().filter(|g| g.heading.is_some()).count();
+    let plot_height = TOP + rows as f64 * ROW + headings as f64 * HEADING;
+    // The note column grows to the longest note, so no note is cut at the chart's edge.
+    let note_width = groups
+        .iter()
+        .flat_map(|g| &g.dots)
+        .map(|d| text_width(&d.note) + 14.0)
+        .fold(spec.note_width, f64::max);
+    let width = spec.label_width + spec.plot_width + note_width;
+    let height = plot_height + AXIS + LEGEND;
+    let id = spec.id;
+
+    let mut s = String::new();
+    open_svg(&mut s, spec, groups, id, width, height);
     // Grid and ticks.
     for t in &ticks {
         let tx = num(x(*t));
@@ -148,47 +232,8 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
                 num(cy + 4.0),
                 esc(&fit_label(&dot.label, x0 - 12.0))
             );
-            match &dot.href {
-                Some(href) => {
-                    let _ = write!(s, r#"<a href="{}">{label}</a>"#, esc(href));
-                }
-                None => s.push_str(&label),
-            }
-            match &dot.value {
-                DotValue::Shown {
-                    estimate,
-                    ci,
-                    low_base,
-                } => {
-                    if let Some((l, h)) = ci {
-                        let (xl, xh) = (num(x(*l)), num(x(*h)));
-                        let _ = write!(
-                            s,
-                            r##"<line class="ci" x1="{xl}" y1="{c}" x2="{xh}" y2="{c}" stroke="#555" stroke-width="2"/><line x1="{xl}" y1="{a}" x2="{xl}" y2="{b}" stroke="#555" stroke-width="1.5"/><line x1="{xh}" y1="{a}" x2="{xh}" y2="{b}" stroke="#555" stroke-width="1.5"/>"##,
-                            c = num(cy),
-                            a = num(cy - 4.0),
-                            b = num(cy + 4.0)
-                        );
-                    }
-                    let fill = if *low_base { "#fff" } else { "#000" };
-                    let _ = write!(
-                        s,
-                        r##"<circle class="{}" cx="{}" cy="{}" r="5" fill="{fill}" stroke="#000" stroke-width="1.5"/>"##,
-                        if *low_base { "dot low-base" } else { "dot" },
-                        num(x(*estimate)),
-                        num(cy)
-                    );
-                }
-                DotValue::Withheld(text) => {
-                    let _ = write!(
-                        s,
-                        r##"<text class="withheld" x="{}" y="{}" font-size="13" font-style="italic" fill="#333">{}</text>"##,
-                        num(x0 + 6.0),
-                        num(cy + 4.0),
-                        esc(text)
-                    );
-                }
-            }
+            s.push_str(&label_text(dot, label));
+            marks(&mut s, &dot.value, &x, cy, x0 + 6.0);
             if !dot.note.is_empty() {
                 let _ = write!(
                     s,
@@ -207,10 +252,190 @@ pub fn dot_interval_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
     s
 }
 
+/// Width of the narrow layout in px: shown unscaled in a 400 px wide viewport, so its text keeps its size.
+pub const NARROW_WIDTH: f64 = 360.0;
+/// Height of a text line of the narrow layout.
+const NARROW_LINE: f64 = 17.0;
+/// Height of a plot line of the narrow layout.
+const NARROW_PLOT: f64 = 22.0;
+/// Average advance of a 12 px character (notes), in px.
+const NOTE_CHAR_WIDTH: f64 = 7.0;
+
+/// Estimated width in px of `text` at 12 px (notes, ticks).
+fn text_width(text: &str) -> f64 {
+    text.chars().count() as f64 * NOTE_CHAR_WIDTH
+}
+
+/// How one row of the narrow layout is written: its label on one line with the note beside it when both fit,
+/// otherwise the label on up to two lines (wrapped at a space, then shortened) and the note on a line of its own.
+struct NarrowRow {
+    label: Vec<String>,
+    note_beside: bool,
+    /// Text lines above the plot line.
+    lines: usize,
+}
+
+fn narrow_row(dot: &Dot) -> NarrowRow {
+    let line_width = NARROW_WIDTH - 8.0;
+    let note_width = text_width(&dot.note);
+    if !dot.note.is_empty() && fit_label(&dot.label, line_width - note_width - 12.0) == dot.label {
+        return NarrowRow {
+            label: vec![dot.label.clone()],
+            note_beside: true,
+            lines: 1,
+        };
+    }
+    let label = wrap_label(&dot.label, line_width);
+    let lines = label.len() + usize::from(!dot.note.is_empty());
+    NarrowRow {
+        label,
+        note_beside: false,
+        lines,
+    }
+}
+
+/// `label` on one line, or on two broken at the last space that fits (the second shortened when too long).
+pub(crate) fn wrap_label(label: &str, width: f64) -> Vec<String> {
+    let max = (width / LABEL_CHAR_WIDTH).floor().max(4.0) as usize;
+    let chars: Vec<char> = label.chars().collect();
+    if chars.len() <= max {
+        return vec![label.to_string()];
+    }
+    match chars[..=max].iter().rposition(|c| *c == ' ') {
+        Some(i) if i > 0 => {
+            let first: String = chars[..i].iter().collect();
+            let rest: String = chars[i + 1..].iter().collect();
+            vec![first, fit_label(rest.trim_start(), width)]
+        }
+        _ => vec![fit_label(label, width)],
+    }
+}
+
+/// Height of one row of the narrow layout.
+fn narrow_row_height(dot: &Dot) -> f64 {
+    narrow_row(dot).lines as f64 * NARROW_LINE + NARROW_PLOT + 4.0
+}
+
+/// The narrow layout: each row's label (and note) on a line of its own above the row's plot line, the axis below.
+fn narrow_chart(spec: &ChartSpec<'_>, groups: &[Group]) -> String {
+    let (lo, hi, ticks) = scale(spec, groups);
+    let width = NARROW_WIDTH;
+    // The end ticks' labels are centred on the ends of the axis: leave room for half of each.
+    let half_tick =
+        |t: Option<&f64>| t.map_or(0.0, |t| text_width(&(spec.tick_text)(*t)) / 2.0 + 4.0);
+    let (x0, x1) = (
+        half_tick(ticks.first()).max(18.0),
+        width - half_tick(ticks.last()).max(24.0),
+    );
+    let x = |v: f64| x0 + (v - lo) / (hi - lo) * (x1 - x0);
+    let rows_height: f64 = groups
+        .iter()
+        .map(|g| {
+            let heading = if g.heading.is_some() { HEADING } else { 0.0 };
+            heading + g.dots.iter().map(narrow_row_height).sum::<f64>()
+        })
+        .sum();
+    let plot_height = TOP + rows_height;
+    let height = plot_height + AXIS + LEGEND;
+    let id = format!("{}-narrow", spec.id);
+
+    let mut s = String::new();
+    open_svg(&mut s, spec, groups, &id, width, height);
+    let mut y = TOP;
+    for group in groups {
+        if let Some(heading) = &group.heading {
+            let _ = write!(
+                s,
+                r#"<text class="group" x="4" y="{}" font-size="14" font-weight="bold">{}</text>"#,
+                num(y + 17.0),
+                esc(&fit_label(heading, width - 8.0))
+            );
+            y += HEADING;
+        }
+        for dot in &group.dots {
+            let row = narrow_row(dot);
+            let text = esc(&dot_text(spec, dot));
+            let _ = write!(
+                s,
+                r#"<g class="row" aria-label="{text}"><title>{text}</title>"#
+            );
+            let mut label = String::new();
+            for (k, line) in row.label.iter().enumerate() {
+                let _ = write!(
+                    label,
+                    r#"<text x="4" y="{}" font-size="13">{}</text>"#,
+                    num(y + 13.0 + k as f64 * NARROW_LINE),
+                    esc(line)
+                );
+            }
+            s.push_str(&label_text(dot, label));
+            if !dot.note.is_empty() {
+                let (nx, ny, anchor) = if row.note_beside {
+                    (width - 4.0, y + 13.0, "end")
+                } else {
+                    (
+                        4.0,
+                        y + row.label.len() as f64 * NARROW_LINE + 13.0,
+                        "start",
+                    )
+                };
+                let _ = write!(
+                    s,
+                    r##"<text class="note" x="{}" y="{}" text-anchor="{anchor}" font-size="12" fill="#222">{}</text>"##,
+                    num(nx),
+                    num(ny),
+                    esc(&dot.note)
+                );
+            }
+            let lines = row.lines as f64;
+            let cy = y + lines * NARROW_LINE + NARROW_PLOT / 2.0;
+            // Short grid marks on the row's own plot line keep the label lines clear.
+            for t in &ticks {
+                let tx = num(x(*t));
+                let _ = write!(
+                    s,
+                    r##"<line x1="{tx}" y1="{}" x2="{tx}" y2="{}" stroke="#d0d0d0" stroke-width="1"/>"##,
+                    num(cy - 8.0),
+                    num(cy + 8.0)
+                );
+            }
+            marks(&mut s, &dot.value, &x, cy, x0);
+            s.push_str("</g>");
+            y += narrow_row_height(dot);
+        }
+    }
+    for t in &ticks {
+        let _ = write!(
+            s,
+            r#"<text class="tick" x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>"#,
+            num(x(*t)),
+            num(plot_height + 14.0),
+            esc(&(spec.tick_text)(*t))
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="#000" stroke-width="1"/>"##,
+        num(x0),
+        num(x1),
+        y = num(plot_height)
+    );
+    let _ = write!(
+        s,
+        r#"<text class="axis-label" x="{}" y="{}" text-anchor="middle" font-size="13">{}</text>"#,
+        num(width / 2.0),
+        num(plot_height + 32.0),
+        esc(&fit_label(spec.axis_label, width - 8.0))
+    );
+    legend(&mut s, 4.0, height - 8.0, true);
+    s.push_str("</svg>");
+    s
+}
+
 /// The key to the marks; `compact` (narrow charts such as small multiples) uses short labels so it fits.
 fn legend(s: &mut String, x0: f64, y: f64, compact: bool) {
     let (low, ci, low_x, ci_x) = if compact {
-        ("low base", "95% CI", 75.0, 150.0)
+        ("low base", "95% CI", 82.0, 160.0)
     } else {
         (
             "low base (shown, few cases)",
@@ -321,7 +546,7 @@ pub fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 /// Coordinates with at most one decimal, no trailing zeros (stable bytes).
-fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0;
     if r == r.trunc() {
         format!("{r:.0}")
@@ -391,7 +616,106 @@ mod tests {
             tick_text: &tick,
             shared_range: None,
         };
+        wide_chart(&spec, groups)
+    }
+
+    fn both(groups: &[Group]) -> String {
+        let spec = ChartSpec {
+            id: "c1",
+            title: "Headline",
+            axis_label: "Per cent of children",
+            label_width: 160.0,
+            plot_width: 470.0,
+            note_width: 270.0,
+            value_text: &pct,
+            tick_text: &tick,
+            shared_range: None,
+        };
         dot_interval_chart(&spec, groups)
+    }
+
+    /// Every number after `attr="` in `svg`.
+    fn attr_values(svg: &str, attr: &str) -> Vec<f64> {
+        let key = format!(" {attr}=\"");
+        svg.match_indices(&key)
+            .filter_map(|(i, m)| {
+                let rest = &svg[i + m.len()..];
+                rest[..rest.find('"')?].parse().ok()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_chart_comes_in_a_wide_and_a_narrow_layout_with_the_same_text() {
+        let long = "Frontline workers naming stigma or shame as a barrier to reporting abuse by a person known to the child";
+        let groups = [Group {
+            heading: Some("Eastern and Southern Africa".into()),
+            dots: vec![
+                dot(
+                    "Kenya",
+                    DotValue::Shown {
+                        estimate: 0.1,
+                        ci: Some((0.08, 0.12)),
+                        low_base: false,
+                    },
+                ),
+                Dot {
+                    note: "about 410,000 children · n = 1,000".into(),
+                    ..dot(long, DotValue::Withheld("suppressed (n < 25)".into()))
+                },
+            ],
+        }];
+        let html = both(&groups);
+        let (wide, narrow) = html
+            .split_once(r#"</div><div class="chart-narrow">"#)
+            .unwrap_or_else(|| panic!("{html}"));
+        assert!(wide.starts_with(r#"<div class="chart-wide"><svg"#));
+        assert!(narrow.starts_with("<svg") && narrow.ends_with("</svg></div>"));
+        assert!(wide.contains(r#"id="c1-title""#) && narrow.contains(r#"id="c1-narrow-title""#));
+        assert!(narrow.contains(r#"aria-labelledby="c1-narrow-title c1-narrow-desc""#));
+        let desc = |svg: &str| {
+            let a = svg.find("<desc").unwrap_or(0);
+            let b = svg.find("</desc>").unwrap_or(0);
+            svg[svg[a..].find('>').map_or(a, |k| a + k)..b].to_string()
+        };
+        assert_eq!(desc(wide), desc(narrow));
+        for svg in [wide, narrow] {
+            assert_eq!(svg.matches(r#"class="row""#).count(), 2);
+            assert_eq!(svg.matches(r#"class="withheld""#).count(), 1);
+            assert!(svg.contains(r#"<a href="Kenya.html">"#));
+        }
+        // The narrow layout is 360 px wide, everything inside it, and no text below 12 px.
+        assert!(narrow.contains(r#"width="360""#), "{}", &narrow[..120]);
+        for x in attr_values(narrow, "x")
+            .into_iter()
+            .chain(attr_values(narrow, "x1"))
+        {
+            assert!((0.0..=NARROW_WIDTH).contains(&x), "x = {x}");
+        }
+        for size in attr_values(narrow, "font-size")
+            .into_iter()
+            .chain(attr_values(wide, "font-size"))
+        {
+            assert!(size >= 12.0, "font-size {size}");
+        }
+        // A short label has its note beside it; a long one is wrapped onto two lines (the second shortened) and
+        // its note gets a line of its own.
+        assert!(narrow.contains(r##"text-anchor="end" font-size="12" fill="#222">n = 100<"##));
+        assert!(narrow.contains(r#"<text class="note" x="4""#));
+        assert!(
+            narrow.contains(">Frontline workers naming stigma or shame as a</text><text x=\"4\""),
+            "{narrow}"
+        );
+        assert!(narrow.contains(">barrier to reporting abuse by a person known…</text>"));
+        assert_eq!(wrap_label("Kenya", 352.0), ["Kenya"]);
+        assert_eq!(
+            wrap_label("Averyveryverylongsingleword", 76.0),
+            ["Averyvery…"]
+        );
+        assert_eq!(
+            wrap_label("Told the police about it", 76.0),
+            ["Told the", "police…"]
+        );
     }
 
     #[test]
@@ -509,6 +833,44 @@ mod tests {
     }
 
     #[test]
+    fn long_notes_widen_the_chart_and_wide_ticks_narrow_the_narrow_axis() {
+        let long_note = Dot {
+            note: "n = 27 · unreliable · non-representative".into(),
+            ..dot("A", DotValue::Withheld("x".into()))
+        };
+        let wide = chart(&[Group {
+            heading: None,
+            dots: vec![long_note.clone()],
+        }]);
+        // 120 + 400 + (40 characters x 7 + 14)
+        assert!(wide.contains(r#"width="814""#), "{}", &wide[..200]);
+        let count = |x: f64| format!("{x:.0},000,000");
+        let spec = ChartSpec {
+            id: "c3",
+            title: "t",
+            axis_label: "a",
+            label_width: 120.0,
+            plot_width: 400.0,
+            note_width: 200.0,
+            value_text: &count,
+            tick_text: &count,
+            shared_range: Some((0.0, 4.0)),
+        };
+        let narrow = narrow_chart(
+            &spec,
+            &[Group {
+                heading: None,
+                dots: vec![long_note],
+            }],
+        );
+        // "4,000,000" is 9 characters: the axis ends 9 x 7 / 2 + 4 px before the edge.
+        assert!(
+            narrow.contains(r#"<text class="tick" x="324.5""#),
+            "{narrow}"
+        );
+    }
+
+    #[test]
     fn a_shared_range_widens_the_axis() {
         let groups = [Group {
             heading: None,
@@ -533,7 +895,7 @@ mod tests {
             tick_text: &tick,
             shared_range: Some((0.0, 0.4)),
         };
-        let wide = dot_interval_chart(&spec, &groups);
+        let wide = wide_chart(&spec, &groups);
         assert!(wide.contains(">40%</text>") && !wide.contains(">6%</text>"));
     }
 
