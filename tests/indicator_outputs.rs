@@ -183,4 +183,26 @@ fn indicator_outputs_carry_labels_units_and_legends_and_mark_every_flag() {
         checked += 1;
     }
     assert!(checked > 500, "{checked}");
+
+    // The report and the workbook write a year as a year too (unit `year`): 2013, never 2,013.
+    let years: Vec<&BTreeMap<String, String>> = rows
+        .iter()
+        .filter(|r| r["unit"] == "year" && r["flag"] == "ok")
+        .collect();
+    assert!(!years.is_empty(), "no year indicator in the run");
+    for r in &years {
+        let page = out
+            .join("report")
+            .join(format!("indicator-{}.html", r["indicator"]));
+        let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
+        let year: f64 = r["estimate"].parse().unwrap_or_else(|e| panic!("{e}"));
+        let year = year.round() as i64;
+        let with_separator = format!("{},{:03}", year / 1000, year % 1000);
+        assert!(
+            !html.contains(&with_separator) && html.contains(&year.to_string()),
+            "{}: {} written as {with_separator}",
+            page.display(),
+            year
+        );
+    }
 }

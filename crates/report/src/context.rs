@@ -106,9 +106,23 @@ pub struct Definition {
     /// before it existed: see [`Definition::hides_withheld_base`].
     #[serde(default, rename = "hides_withheld_base")]
     pub withheld_base_hidden: Option<bool>,
+    /// What the value counts or measures (the `unit` column of the indicator tables, e.g. `children`, `year`);
+    /// empty in contexts recorded before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit: String,
 }
 
 impl Definition {
+    /// How a value of this indicator is written: its statistic, or `year` when the unit is calendar years (a
+    /// year is `2013`, never `2,013`; see `format::scale_of`).
+    pub fn value_kind(&self) -> &str {
+        if self.unit == "year" {
+            "year"
+        } else {
+            &self.statistic
+        }
+    }
+
     /// Whether a withheld row of this indicator hides its base (see the field). In a context recorded before the
     /// field existed, an indicator without a missing-code rule is one of the other data families (the survey
     /// catalogue requires a rule, [`family_definition`] records none), and those hide it.
@@ -181,6 +195,7 @@ fn family_definition(
         },
         label_template,
         withheld_base_hidden: Some(true),
+        unit: i.unit.clone(),
     }
 }
 
@@ -255,6 +270,7 @@ impl ReportContext {
                     notes: i.notes.clone(),
                     label_template: None,
                     withheld_base_hidden: Some(false),
+                    unit: i.unit.clone(),
                 })
                 .chain(
                     catalogue

@@ -114,6 +114,7 @@ fn definition(id: &str, label: &str, table: &str, statistic: &str, ci: &str) -> 
         notes: String::new(),
         label_template: None,
         withheld_base_hidden: Some(false),
+        unit: String::new(),
     }
 }
 

@@ -87,6 +87,13 @@ impl<'a> Model<'a> {
             .unwrap_or("value")
     }
 
+    /// How values of the indicator are written ([`Definition::value_kind`]): the statistic, or `year`.
+    pub fn value_kind(&self, id: &str) -> &'a str {
+        self.definition(id)
+            .map(Definition::value_kind)
+            .unwrap_or("value")
+    }
+
     /// Rows of one country and indicator, in table order (total first as the stage writes it).
     pub fn rows_of(&self, country: &str, indicator: &str) -> Vec<&'a IndicatorRow> {
         self.index
@@ -154,7 +161,7 @@ impl<'a> Model<'a> {
     /// The texts of one row's cells.
     pub fn cells(&self, row: &IndicatorRow) -> Cells {
         let statistic = self.statistic(&row.indicator);
-        let value = |x: f64| statistic_value(statistic, x);
+        let value = |x: f64| statistic_value(self.value_kind(&row.indicator), x);
         let table = self
             .definition(&row.indicator)
             .map(|d| d.table.as_str())

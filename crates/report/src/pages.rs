@@ -338,8 +338,7 @@ fn note_of(cells: &Cells) -> String {
 
 /// The cross-country chart of one indicator (totals), grouped by region.
 fn cross_country_chart(model: &Model<'_>, id: &str, chart_id: &str, title: &str) -> String {
-    let statistic = model.statistic(id);
-    let (axis_label, value_text, tick_text) = axis(statistic);
+    let (axis_label, value_text, tick_text) = axis(model.value_kind(id));
     let groups: Vec<Group> = totals_by_region(model, id)
         .into_iter()
         .map(|(region, rows)| Group {
@@ -372,7 +371,7 @@ pub const NO_ESTIMATE: &str = "no estimate in this run";
 
 /// The tile map of one indicator's totals, one tile per country of the run (in display order).
 fn tile_map(model: &Model<'_>, id: &str, map_id: &str, title: &str) -> String {
-    let (measure, value_text, tick_text) = axis(model.statistic(id));
+    let (measure, value_text, tick_text) = axis(model.value_kind(id));
     let tiles: Vec<Tile> = model
         .countries
         .iter()
@@ -594,8 +593,7 @@ fn indicator_page(model: &Model<'_>, id: &str) -> minijinja::Value {
             cells: model.cells(r),
         })
         .collect();
-    let statistic = model.statistic(id);
-    let (axis_label, value_text, tick_text) = axis(statistic);
+    let (axis_label, value_text, tick_text) = axis(model.value_kind(id));
     // Small multiples keep the order of the cross-country chart (by total estimate within region).
     let order: Vec<(String, String)> = totals_by_region(model, id)
         .into_iter()

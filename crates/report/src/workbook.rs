@@ -511,7 +511,7 @@ fn write_rows(
     write_header(sheet, &header(), f)?;
     for (i, r) in rows.iter().enumerate() {
         let y = i as u32 + 1;
-        let value_format = match crate::format::scale_of(model.statistic(&r.indicator)) {
+        let value_format = match crate::format::scale_of(model.value_kind(&r.indicator)) {
             crate::format::Scale::Percent => &f.percent,
             crate::format::Scale::Whole => &f.count,
             crate::format::Scale::Decimal => &f.decimal,
