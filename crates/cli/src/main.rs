@@ -40,6 +40,8 @@ enum Command {
     Report(cmd::report::Args),
     /// Onboard a country: write a config skeleton from its delivery folder (`dh country new ISO3 --from DIR`).
     Country(cmd::country::Args),
+    /// Export the harmonised tables of a run as Stata .dta / SPSS .sav files with labels and missing codes.
+    Export(cmd::export::Args),
     /// Benchmarks: `dh bench estimate` times dh estimate against R survey and Python svy.
     Bench(cmd::bench::Args),
 }
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(a),
         Command::Country(a) => cmd::country::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Export(a) => cmd::export::run(a),
     };
     match result {
         Ok(code) => code,

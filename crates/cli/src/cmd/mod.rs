@@ -4,6 +4,7 @@ pub mod bench;
 pub mod codebook;
 pub mod country;
 pub mod estimate;
+pub mod export;
 pub mod indicators;
 pub mod jsonlog;
 pub mod progress;

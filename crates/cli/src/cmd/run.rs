@@ -114,7 +114,7 @@ pub struct Args {
 pub const DEFAULT_COUNTRY_TIMEOUT_SECS: u64 = 3600;
 
 /// An octal folder mode between 700 and 777 (the owner keeps full access).
-fn parse_mode(text: &str) -> Result<u32, String> {
+pub(super) fn parse_mode(text: &str) -> Result<u32, String> {
     let mode = u32::from_str_radix(text.trim_start_matches("0o"), 8)
         .map_err(|_| format!("`{text}` is not an octal mode such as 700 or 750"))?;
     if mode > 0o777 || mode & 0o700 != 0o700 {
