@@ -389,6 +389,8 @@ fn exported_files_read_back_cell_for_cell_and_are_deterministic() {
             assert_eq!(mode, 0, "{name} is readable by others");
         }
     }
+    run_export_matches_dh_export_and_is_incremental(&raw, &out, &first);
+
     let zlib = tmp.path().join("zlib");
     let export = dh(
         None,
@@ -442,6 +444,65 @@ fn exported_files_read_back_cell_for_cell_and_are_deterministic() {
         }
     }
     assert!(compared >= tables.len() * 2, "{compared} comparisons");
+}
+
+/// `dh run --export dta,sav` writes the same files as `dh export` into `OUT/export/`, carries them over (same
+/// inode) when nothing changed, and a run without `--export` publishes no `export/`.
+fn run_export_matches_dh_export_and_is_incremental(
+    raw: &Path,
+    out: &Path,
+    exported: &BTreeMap<String, Vec<u8>>,
+) {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--raw-dir",
+            s(raw),
+            "--out-dir",
+            s(out),
+            "--countries",
+            COUNTRIES,
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let r = dh(Some(KEY), &args);
+        assert!(r.status.success(), "run {extra:?}: {}", describe(&r));
+    };
+    run(&["--export", "dta,sav"]);
+    let export = out.join("export");
+    let published = files(&export);
+    for (name, bytes) in exported {
+        assert!(
+            published.get(name) == Some(bytes),
+            "OUT/export/{name} differs from dh export"
+        );
+    }
+    assert!(published.contains_key("inputs.sha256"));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("\"path\": \"export/child_survey.dta\""),
+        "{manifest}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let inode = |p: &Path| std::fs::metadata(p).expect("meta").ino();
+        let before = inode(&export.join("child_survey.sav"));
+        run(&["--export", "dta,sav"]);
+        assert_eq!(
+            before,
+            inode(&export.join("child_survey.sav")),
+            "unchanged inputs: the file is carried over"
+        );
+        assert_eq!(files(&export), published);
+    }
+    run(&[]);
+    assert!(
+        !export.exists(),
+        "a run without --export publishes no export/"
+    );
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    assert!(!manifest.contains("\"kind\": \"export\""));
 }
 
 /// Without pyreadstat and haven: the project's own readers (dh-ingest) read every cell back as text.

@@ -13,6 +13,7 @@ pub mod abort_point;
 pub mod country;
 pub mod deliveries;
 pub mod error;
+pub mod export_stage;
 pub mod hashing;
 pub mod incremental;
 pub mod indicator_stage;

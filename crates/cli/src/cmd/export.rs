@@ -34,6 +34,15 @@ pub enum FormatArg {
     Sav,
 }
 
+impl FormatArg {
+    pub fn format(self) -> Format {
+        match self {
+            FormatArg::Dta => Format::Dta,
+            FormatArg::Sav => Format::Sav,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CompressionArg {
     /// Run-length bytecode (SPSS's default; every SPSS version).
@@ -84,14 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     };
-    let mut formats: Vec<Format> = args
-        .format
-        .iter()
-        .map(|f| match f {
-            FormatArg::Dta => Format::Dta,
-            FormatArg::Sav => Format::Sav,
-        })
-        .collect();
+    let mut formats: Vec<Format> = args.format.iter().map(|f| f.format()).collect();
     formats.sort();
     formats.dedup();
     let list = |v: Option<Vec<String>>| {

@@ -101,6 +101,10 @@ pub struct Args {
     /// report, indicator tables and workbook follow the umask.
     #[arg(long, value_name = "OCTAL", default_value = "700", value_parser = parse_mode)]
     pub microdata_mode: u32,
+    /// Also write the harmonised tables as Stata/SPSS files into OUT/export/<table>.dta|.sav (as `dh export`);
+    /// carried over unchanged when the normalised files, schemas and dh version are unchanged.
+    #[arg(long, value_enum, value_name = "FORMATS", value_delimiter = ',')]
+    pub export: Vec<super::export::FormatArg>,
     /// Remove a failed country's previous outputs from the output folder instead of keeping them marked stale.
     #[arg(long)]
     pub drop_failed: bool,
@@ -183,6 +187,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         drop_failed: args.drop_failed,
         country_timeout: (args.country_timeout > 0)
             .then(|| std::time::Duration::from_secs(args.country_timeout)),
+        export: args.export.iter().map(|f| f.format()).collect(),
     };
     let result = dh_pipeline::run::run_with(&opts, &policy, observer);
     bars.finish();
