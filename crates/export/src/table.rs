@@ -267,6 +267,7 @@ fn append(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn codes() -> Vec<MissingCode> {
         [
@@ -281,6 +282,138 @@ mod tests {
             label: l.into(),
         })
         .collect()
+    }
+
+    fn schema() -> TableSchema {
+        let json = r#"{
+            "name": "t", "title": "T", "version": "1.0.0",
+            "missingValues": [
+                {"value": -1, "label": "dont_know"}, {"value": -2, "label": "refused"},
+                {"value": -3, "label": "not_applicable"}, {"value": -4, "label": "not_collected"}],
+            "fields": [
+                {"name": "id", "type": "string", "title": "Id", "description": ""},
+                {"name": "offered_money_images_told_caregiver", "type": "string", "title": "Told caregiver",
+                 "description": "", "categories": [{"value": 1, "label": "yes"}, {"value": 2, "label": "no"}]},
+                {"name": "age", "type": "integer", "title": "Age", "description": ""},
+                {"name": "day", "type": "date", "title": "", "description": ""}]
+        }"#;
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn part(country: &str, told: Vec<Option<&str>>, version: &str) -> Part {
+        use arrow::array::{Date32Array, DictionaryArray, Int64Array, StringArray};
+        use arrow::datatypes::Int16Type;
+        let n = told.len();
+        let told: DictionaryArray<Int16Type> = told.into_iter().collect();
+        let batch = arrow::record_batch::RecordBatch::try_from_iter(vec![
+            ("id", Arc::new(StringArray::from(vec!["x"; n])) as ArrayRef),
+            (
+                "offered_money_images_told_caregiver",
+                Arc::new(told) as ArrayRef,
+            ),
+            (
+                "age",
+                Arc::new(Int64Array::from(
+                    vec![Some(300), None, Some(12)][..n].to_vec(),
+                )) as ArrayRef,
+            ),
+            (
+                "day",
+                Arc::new(Date32Array::from(
+                    vec![Some(18_714), None, Some(0)][..n].to_vec(),
+                )) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        Part {
+            country: country.into(),
+            path: format!("normalised/t/country={country}/part-0.parquet").into(),
+            schema_version: Some(version.into()),
+            batches: vec![batch],
+        }
+    }
+
+    #[test]
+    fn builds_codes_tags_labels_and_short_names() {
+        let parts = [
+            part("ETH", vec![Some("no"), Some("refused"), None], "1.0.0"),
+            part("KEN", vec![Some("not_collected"), Some("yes")], "1.0.0"),
+        ];
+        let t = build(&schema(), &parts).unwrap();
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "country",
+                "id",
+                "offered_money_images_told_c_94fb",
+                "age",
+                "day"
+            ]
+        );
+        let Values::Text(country) = &t.columns[0].values else {
+            panic!()
+        };
+        assert_eq!(country, &["ETH", "ETH", "ETH", "KEN", "KEN"]);
+        let told = &t.columns[2];
+        assert_eq!(told.label.as_deref(), Some("Told caregiver"));
+        let Values::Numeric { storage, cells } = &told.values else {
+            panic!()
+        };
+        assert_eq!(*storage, Storage::Byte);
+        assert_eq!(
+            cells,
+            &[
+                Num::Value(2.0),
+                Num::Tagged(1),
+                Num::System,
+                Num::Tagged(3),
+                Num::Value(1.0)
+            ]
+        );
+        let labels: Vec<(ValueKey, &str)> = told
+            .value_labels
+            .iter()
+            .map(|(k, l)| (*k, l.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (ValueKey::Code(1.0), "yes"),
+                (ValueKey::Code(2.0), "no"),
+                (ValueKey::Missing(0), "dont_know"),
+                (ValueKey::Missing(1), "refused"),
+                (ValueKey::Missing(2), "not_applicable"),
+                (ValueKey::Missing(3), "not_collected"),
+            ]
+        );
+        assert_eq!(told.user_missing, UserMissing::Range { lo: -4.0, hi: -1.0 });
+        let Values::Numeric { storage, .. } = &t.columns[3].values else {
+            panic!()
+        };
+        assert_eq!(*storage, Storage::Int, "300 needs an int");
+        let Values::Date(days) = &t.columns[4].values else {
+            panic!()
+        };
+        assert_eq!(days, &[Some(18_714), None, Some(0), Some(18_714), None]);
+        assert_eq!(
+            t.columns[4].label.as_deref(),
+            Some("day"),
+            "an empty title falls back to the name"
+        );
+        assert_eq!(t.missing[3].spss_value, -4.0);
+        assert_eq!(t.label, "T (schema 1.0.0)");
+    }
+
+    #[test]
+    fn refuses_unknown_labels_and_other_schema_versions() {
+        let err = build(&schema(), &[part("ETH", vec![Some("maybe")], "1.0.0")]).unwrap_err();
+        assert!(
+            err.to_string().contains("label `maybe` is neither"),
+            "{err}"
+        );
+        let err = build(&schema(), &[part("ETH", vec![Some("yes")], "0.9.0")]).unwrap_err();
+        assert!(err.to_string().contains("schema version 0.9.0"), "{err}");
     }
 
     #[test]
