@@ -102,7 +102,8 @@ pub struct Args {
     #[arg(long, value_name = "OCTAL", default_value = "700", value_parser = parse_mode)]
     pub microdata_mode: u32,
     /// Also write the harmonised tables as Stata/SPSS files into OUT/export/<table>.dta|.sav (as `dh export`);
-    /// carried over unchanged when the normalised files, schemas and dh version are unchanged.
+    /// carried over unchanged when the normalised files, schemas and dh version are unchanged. OUT/export/ belongs
+    /// to the run: a run without --export removes it.
     #[arg(long, value_enum, value_name = "FORMATS", value_delimiter = ',')]
     pub export: Vec<super::export::FormatArg>,
     /// Remove a failed country's previous outputs from the output folder instead of keeping them marked stale.
