@@ -1,7 +1,8 @@
 //! `dh export` end to end on `dh synth` data: every cell, variable label, value label and missing code of the
 //! exported `.dta` and `.sav` files, read back by independent readers (pyreadstat and R haven, each when
 //! installed; the project's own SPSS/Stata readers otherwise), equals what the normalised Parquet files and the
-//! schemas say; two exports of the same run are byte-identical; bad requests exit 3.
+//! schemas say; two exports of the same run are byte-identical; `dh run --export` writes the same files and carries
+//! them over; bad requests exit 3, an unwritable output folder 74.
 
 mod common;
 
@@ -584,7 +585,7 @@ fn own_dump(file: &Path, want: &Expected) -> Value {
 }
 
 #[test]
-fn bad_requests_exit_3() {
+fn bad_requests_exit_3_and_an_unwritable_folder_74() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let not_run = dh(
         None,
@@ -643,4 +644,20 @@ fn bad_requests_exit_3() {
     );
     assert_eq!(country.status.code(), Some(3), "{}", describe(&country));
     assert!(!tmp.path().join("x").join("child_survey.sav").exists());
+    // An output folder that cannot be created (below a regular file): I/O error, 74.
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "").expect("file");
+    let io = dh(
+        None,
+        &[
+            "export",
+            "--format",
+            "dta",
+            "--from",
+            s(tmp.path()),
+            "--out-dir",
+            s(&file.join("x")),
+        ],
+    );
+    assert_eq!(io.status.code(), Some(74), "{}", describe(&io));
 }
