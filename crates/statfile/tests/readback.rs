@@ -193,3 +193,20 @@ fn sav_reads_back_in_every_compression() {
         assert!(!labels.is_declared_missing("1"));
     }
 }
+
+#[test]
+fn sav_dates_may_use_edate10() {
+    let mut t = table();
+    t.columns[5].spss_format = Some("EDATE10".into());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edate.sav");
+    let bytes = dh_statfile::sav::encode(&t, SavCompression::Bytecode).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    let meta = ambers::read_sav_metadata(&path).unwrap();
+    assert_eq!(meta.format("when"), Some("EDATE10"));
+    let raw = read(&path, Format::Sav, &t);
+    assert_eq!(
+        cells(&raw, "when"),
+        ["2021-03-28", "", "1970-01-01", "1960-01-01"]
+    );
+}
