@@ -98,8 +98,8 @@ fn render_table(out: &mut String, t: &TableSchema) {
     render_short_names(out, t);
 }
 
-/// The Stata/SPSS names (`dh export`) of the columns whose harmonised name is longer than Stata's 32 bytes
-/// ([`crate::short_names`]); nothing when every name fits.
+/// The Stata/SPSS names (`dh export`) of the columns whose harmonised name is longer than Stata's 32 bytes or is a
+/// reserved word ([`crate::short_names`]); nothing when every name is kept.
 fn render_short_names(out: &mut String, t: &TableSchema) {
     let names: Vec<&str> = t.fields.iter().map(|f| f.name.as_str()).collect();
     let short = crate::short_names::short_names(&names);
@@ -114,7 +114,8 @@ fn render_short_names(out: &mut String, t: &TableSchema) {
     }
     out.push_str(
         "\nStata/SPSS names (`dh export`): columns longer than Stata's 32 characters get a stable short name \
-         (first 27 characters, `_`, 4 hex digits of a hash of the full name); the others keep their name.\n\n\
+         (first 27 characters, `_`, 4 hex digits of a hash of the full name), a Stata or SPSS reserved word gets \
+         `_v`; the others keep their name.\n\n\
          | column | Stata/SPSS name |\n|---|---|\n",
     );
     for (long, s) in renamed {

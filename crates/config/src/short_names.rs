@@ -3,7 +3,8 @@
 //! Stata allows 32 bytes per variable name; some harmonised names are longer. The rule, fixed forever so that
 //! analysts' do-files and syntax keep working across runs and releases:
 //!
-//! 1. A name of at most 32 bytes is kept as it is.
+//! 1. A name of at most 32 bytes is kept as it is, unless it is a reserved word of Stata (`in`, `if`, `long`, `_n`,
+//!    ...) or SPSS (`by`, `to`, `with`, ... in any case): then `_v` is appended (`with` -> `with_v`).
 //! 2. A longer name becomes its first 27 bytes (trailing `_` removed), `_`, and 4 lowercase hex digits: the low
 //!    16 bits of the FNV-1a 64-bit hash of the full name. `caregiver_would_contact_social_worker` ->
 //!    `caregiver_would_contact_soc_d44d`. The same long name always gives the same short name.
@@ -13,6 +14,26 @@
 
 /// Stata's limit on variable names, in bytes.
 pub const MAX_LEN: usize = 32;
+
+/// Names Stata reserves (exact case).
+const STATA_RESERVED: [&str; 21] = [
+    "_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in", "int", "long", "_n",
+    "_N", "_pi", "_pred", "_rc", "_skip", "strL", "using", "with", "str",
+];
+/// Names SPSS reserves (any case).
+const SPSS_RESERVED: [&str; 13] = [
+    "all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with",
+];
+
+/// Whether Stata or SPSS refuses `name` as a variable name because it is a reserved word.
+pub fn is_reserved(name: &str) -> bool {
+    STATA_RESERVED.contains(&name) || SPSS_RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name))
+}
+
+/// A name kept as it is (rule 1).
+fn kept(name: &str) -> bool {
+    name.len() <= MAX_LEN && !is_reserved(name)
+}
 
 /// FNV-1a, 64 bits (stable: defined by its constants, independent of the Rust version).
 fn fnv1a(text: &str) -> u64 {
@@ -35,8 +56,11 @@ fn prefix(name: &str, n: usize) -> &str {
 
 /// The short name of one column by rules 1 and 2 (without looking at the other columns of its table).
 pub fn short_name(name: &str) -> String {
-    if name.len() <= MAX_LEN {
+    if kept(name) {
         return name.to_string();
+    }
+    if name.len() <= MAX_LEN - 2 {
+        return format!("{name}_v");
     }
     format!("{}_{:04x}", prefix(name, 27), fnv1a(name) & 0xffff)
 }
@@ -46,14 +70,14 @@ pub fn short_names<S: AsRef<str>>(names: &[S]) -> Vec<String> {
     let mut taken: std::collections::BTreeSet<String> = names
         .iter()
         .map(|n| n.as_ref())
-        .filter(|n| n.len() <= MAX_LEN)
+        .filter(|n| kept(n))
         .map(str::to_string)
         .collect();
     names
         .iter()
         .map(|n| {
             let name = n.as_ref();
-            if name.len() <= MAX_LEN {
+            if kept(name) {
                 return name.to_string();
             }
             let long = format!("{}_{:08x}", prefix(name, 23), fnv1a(name) & 0xffff_ffff);
@@ -115,6 +139,19 @@ mod tests {
             assert_eq!(short_name(long), short, "{long}");
             assert!(short_name(long).len() <= MAX_LEN);
         }
+    }
+
+    #[test]
+    fn reserved_words_get_a_suffix() {
+        assert_eq!(short_name("with"), "with_v");
+        assert_eq!(short_name("BY"), "BY_v");
+        assert_eq!(short_name("_n"), "_n_v");
+        assert_eq!(short_name("long"), "long_v");
+        assert_eq!(short_name("longer"), "longer");
+        assert_eq!(
+            short_names(&["to", "to_v"]),
+            ["to_b56ac0a4", "to_v"].map(String::from).to_vec()
+        );
     }
 
     #[test]
