@@ -23,6 +23,7 @@ design-based estimates and indicators for every configured country.",
             "dh codebook > codebook.md",
             "dh estimate apistrat.csv --strata stype --weights pw --fpc fpc \\",
             "      --stat mean --var api00",
+            "dh export --format dta,sav --out-dir export",
             "dh completions bash > ~/.local/share/bash-completion/completions/dh",
         ]),
         &cmd::exit_codes_help(),
@@ -51,6 +52,8 @@ enum Command {
     Report(cmd::report::Args),
     /// Onboard a country: write a config skeleton from its delivery folder (`dh country new ISO3 --from DIR`).
     Country(cmd::country::Args),
+    /// Export the harmonised tables of a run as Stata .dta / SPSS .sav files with labels and missing codes.
+    Export(cmd::export::Args),
     /// Benchmarks: `dh bench estimate` times dh estimate against R survey and Python svy.
     Bench(cmd::bench::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Country(a) => cmd::country::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Completions(a) => cmd::completions::run(a, Cli::command()),
+        Command::Export(a) => cmd::export::run(a),
     };
     match result {
         Ok(code) => code,
@@ -156,7 +160,14 @@ mod help_tests {
 
     #[test]
     fn commands_that_print_progress_take_q() {
-        for path in ["run", "synth", "report", "country new", "bench estimate"] {
+        for path in [
+            "run",
+            "synth",
+            "report",
+            "export",
+            "country new",
+            "bench estimate",
+        ] {
             let (_, cmd) = commands()
                 .into_iter()
                 .find(|(p, _)| p == path)

@@ -95,6 +95,32 @@ fn render_table(out: &mut String, t: &TableSchema) {
             universe_cell(f)
         );
     }
+    render_short_names(out, t);
+}
+
+/// The Stata/SPSS names (`dh export`) of the columns whose harmonised name is longer than Stata's 32 bytes or is a
+/// reserved word ([`crate::short_names`]); nothing when every name is kept.
+fn render_short_names(out: &mut String, t: &TableSchema) {
+    let names: Vec<&str> = t.fields.iter().map(|f| f.name.as_str()).collect();
+    let short = crate::short_names::short_names(&names);
+    let renamed: Vec<(&str, &String)> = names
+        .iter()
+        .zip(&short)
+        .filter(|(long, s)| **long != s.as_str())
+        .map(|(long, s)| (*long, s))
+        .collect();
+    if renamed.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\nStata/SPSS names (`dh export`): columns longer than Stata's 32 characters get a stable short name \
+         (first 27 characters, `_`, 4 hex digits of a hash of the full name), a Stata or SPSS reserved word gets \
+         `_v`; the others keep their name.\n\n\
+         | column | Stata/SPSS name |\n|---|---|\n",
+    );
+    for (long, s) in renamed {
+        let _ = writeln!(out, "| `{long}` | `{s}` |");
+    }
 }
 
 fn type_cell(f: &Field) -> String {
@@ -201,6 +227,19 @@ mod tests {
         assert!(md.contains("| `age` | integer, demographic, required | "));
         assert!(md.contains("1 = `12-13` (12-13); 2 = `14-15` (14-15); 3 = `16-17` (16-17)"));
         assert!(md.contains("| `accepted_money_images` |") && md.contains("`age >= 15`"));
+    }
+
+    #[test]
+    fn long_names_have_their_stata_spss_name() {
+        let md = render_codebook(&shipped(), None).unwrap();
+        assert!(md.contains(
+            "| `caregiver_would_contact_social_worker` | `caregiver_would_contact_soc_d44d` |"
+        ));
+        assert!(md.contains(
+            "| `offered_money_images_told_caregiver` | `offered_money_images_told_c_94fb` |"
+        ));
+        // Names that fit are not listed.
+        assert!(!md.contains("| `offered_money_images_told_nobody` | `"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod resolve;
 pub mod schema;
 pub mod schema_check;
 pub mod shape;
+pub mod short_names;
 pub mod suggest;
 pub mod validate;
 

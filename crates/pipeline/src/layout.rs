@@ -28,6 +28,8 @@ pub const INDICATORS_DIR: &str = "indicators";
 pub const REPORT_DIR: &str = "report";
 /// Folder of the Excel tables inside `OUT` (written by `dh-report`).
 pub const TABLES_DIR: &str = "tables";
+/// Stata/SPSS files of `dh run --export` (`export_stage`).
+pub const EXPORT_DIR: &str = "export";
 /// Folder of run logs inside `OUT`.
 pub const RUNS_DIR: &str = "runs";
 
@@ -209,7 +211,7 @@ impl Staging {
     /// run.
     pub fn publish(mut self) -> Result<(), PipelineError> {
         // Microdata owner-only (or as configured) before they become visible in `OUT`.
-        for dir in [NORMALISED_DIR, QUARANTINE_DIR] {
+        for dir in [NORMALISED_DIR, QUARANTINE_DIR, EXPORT_DIR] {
             let path = self.root.join(dir);
             if path.exists() {
                 self.privacy.apply(&path, true)?;
@@ -300,12 +302,13 @@ pub fn hashed_files(
 }
 
 /// Top-level entries of `OUT` that a run publishes, in publication order (the manifest last).
-pub const PUBLISHED: [&str; 6] = [
+pub const PUBLISHED: [&str; 7] = [
     NORMALISED_DIR,
     QUARANTINE_DIR,
     INDICATORS_DIR,
     REPORT_DIR,
     TABLES_DIR,
+    EXPORT_DIR,
     MANIFEST_FILE,
 ];
 /// File in a staging folder that says publication has begun and lists the staged entries.

@@ -14,6 +14,7 @@ pub mod build_info;
 pub mod country;
 pub mod deliveries;
 pub mod error;
+pub mod export_stage;
 pub mod hashing;
 pub mod incremental;
 pub mod indicator_stage;

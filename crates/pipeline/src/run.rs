@@ -68,6 +68,8 @@ pub struct RunPolicy {
     /// Time limit of one country (its stages from reading to writing); `None`: no limit. A country over it fails
     /// and is abandoned; the others are published.
     pub country_timeout: Option<Duration>,
+    /// Stata/SPSS files of the harmonised tables to write into `OUT/export/` (`dh run --export`); none when empty.
+    pub export: Vec<dh_export::Format>,
 }
 
 /// What a run did.
@@ -409,6 +411,21 @@ pub fn run_with(
             &[crate::layout::REPORT_DIR, crate::layout::TABLES_DIR],
             "report",
         )?);
+        manifest.finalise();
+        std::fs::write(&manifest_path, manifest.to_bytes()?)
+            .map_err(|e| PipelineError::io(&manifest_path, e))?;
+    }
+    if !policy.export.is_empty() {
+        // Stata/SPSS files from the staged normalised tables (carried over when their inputs are unchanged).
+        let (entries, _) = crate::export_stage::export(
+            &staging,
+            &opts.out_dir,
+            &config.schemas,
+            &policy.export,
+            &manifest,
+            policy.privacy,
+        )?;
+        manifest.outputs.extend(entries);
         manifest.finalise();
         std::fs::write(&manifest_path, manifest.to_bytes()?)
             .map_err(|e| PipelineError::io(&manifest_path, e))?;

@@ -5,6 +5,7 @@ pub mod codebook;
 pub mod completions;
 pub mod country;
 pub mod estimate;
+pub mod export;
 pub mod help;
 pub mod indicators;
 pub mod jsonlog;

@@ -31,7 +31,9 @@ use into data/ (fixed seed) with a pseudonym key in data/pseudonym.key. Real del
 DH_PSEUDONYM_KEY or pass --key-file (a file kept outside the output folder).
 
 Outputs: OUT/normalised/<table>/country=<ISO3>/part-0.parquet, OUT/quarantine/<table>/country=<ISO3>/part-0.parquet, \
-OUT/indicators/indicators.parquet, indicators.csv and comparison.csv (weighting and indicators from pipelines/; the raked weight is the column final_weight of the normalised child_survey table), \
+OUT/indicators/indicators.parquet, indicators.csv, comparison.csv, comparison_legend.csv and flags.csv (weighting \
+and indicators from pipelines/; the raked weight is the column final_weight of the normalised child_survey table), \
+OUT/report/index.html, OUT/tables/indicators.xlsx, OUT/export/<table>.dta|.sav (with --export), \
 OUT/manifest.json (deterministic: hashes, row ledgers and weight diagnostics, no timestamps), OUT/runs/<run-id>.json (timings). \
 The output folder must be new, empty or a previous run's (with its manifest.json); one holding other files is refused \
 (exit 3). normalised/, quarantine/, the staging folder and runs/ are owner-only (--microdata-mode).
@@ -103,6 +105,11 @@ pub struct Args {
     /// report, indicator tables and workbook follow the umask.
     #[arg(long, value_name = "OCTAL", default_value = "700", value_parser = parse_mode)]
     pub microdata_mode: u32,
+    /// Also write the harmonised tables as Stata/SPSS files into OUT/export/<table>.dta|.sav (as `dh export`);
+    /// carried over unchanged when the normalised files, schemas and dh version are unchanged. OUT/export/ belongs
+    /// to the run: a run without --export removes it.
+    #[arg(long, value_enum, value_name = "FORMATS", value_delimiter = ',')]
+    pub export: Vec<super::export::FormatArg>,
     /// Remove a failed country's previous outputs from the output folder instead of keeping them marked stale.
     #[arg(long)]
     pub drop_failed: bool,
@@ -116,7 +123,7 @@ pub struct Args {
 pub const DEFAULT_COUNTRY_TIMEOUT_SECS: u64 = 3600;
 
 /// An octal folder mode between 700 and 777 (the owner keeps full access).
-fn parse_mode(text: &str) -> Result<u32, String> {
+pub(super) fn parse_mode(text: &str) -> Result<u32, String> {
     let mode = u32::from_str_radix(text.trim_start_matches("0o"), 8)
         .map_err(|_| format!("`{text}` is not an octal mode such as 700 or 750"))?;
     if mode > 0o777 || mode & 0o700 != 0o700 {
@@ -188,6 +195,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         drop_failed: args.drop_failed,
         country_timeout: (args.country_timeout > 0)
             .then(|| std::time::Duration::from_secs(args.country_timeout)),
+        export: args.export.iter().map(|f| f.format()).collect(),
     };
     let result = dh_pipeline::run::run_with(&opts, &policy, observer);
     bars.finish();
@@ -490,5 +498,8 @@ fn print_headline(summary: &RunSummary) {
         println!("{country:<7} {shown}");
     }
     let out = summary.out_dir.display();
-    println!("Indicators: {out}/indicators/indicators.parquet, indicators.csv, comparison.csv");
+    println!(
+        "Indicators: {out}/indicators/indicators.parquet, indicators.csv, comparison.csv (legends: flags.csv, \
+         comparison_legend.csv)"
+    );
 }

@@ -1,20 +1,18 @@
-//! SPSS `.sav` deliveries, written with the `ambers` crate (bytecode-compressed, UTF-8, as current SPSS versions
-//! save by default).
+//! SPSS `.sav` deliveries: the [`TextTable`] as a [`dh_statfile::LabelledTable`], written by the workspace's one
+//! `.sav` writer ([`dh_statfile::sav`], bytecode-compressed, UTF-8, as current SPSS versions save by default).
 //!
 //! Numeric columns (every cell a plain decimal number) become numeric variables (`F<w>.<d>`, empty cells
 //! system-missing); other columns string variables `A<w>` (w = longest cell in bytes). Numeric coded columns carry
 //! their value labels and declare the missing codes of the mapping as user-missing: up to three discrete values,
 //! or, when there are more, one range over them if no category code falls inside it (plus no discrete value),
-//! else the three smallest. The header's creation time is fixed so that the bytes depend only on the data.
+//! else the three smallest.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use ambers::{Compression, Measure, MissingSpec, SpssMetadata, Value};
-use arrow::array::{ArrayRef, Float64Array, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
-use arrow::record_batch::RecordBatch;
 use dh_config::Delivery;
+use dh_statfile::{
+    Column, LabelledTable, Num, SavCompression, Storage, UserMissing, ValueKey, Values,
+};
 
 use super::FormatWriter;
 use super::table::{TextColumn, TextTable};
@@ -23,9 +21,6 @@ use crate::error::SynthError;
 pub struct SavWriter;
 
 const FORMAT: &str = "SPSS .sav";
-
-/// Written into every header instead of the clock (deterministic bytes).
-const CREATION_TIME: &str = "2021-06-30 12:00:00";
 
 impl FormatWriter for SavWriter {
     fn write(
@@ -39,99 +34,72 @@ impl FormatWriter for SavWriter {
             format: FORMAT,
             message,
         };
-        let (batch, meta) = batch_and_metadata(table).map_err(&ferr)?;
-        ambers::write_sav(path, &batch, &meta, Compression::Bytecode, None)
-            .map_err(|e| ferr(e.to_string()))
+        let bytes = dh_statfile::sav::encode(&model(table), SavCompression::Bytecode)
+            .map_err(|e| ferr(e.to_string()))?;
+        std::fs::write(path, bytes).map_err(|e| SynthError::io(path, e))
     }
 }
 
-/// The Arrow batch and SPSS dictionary of a table.
-pub fn batch_and_metadata(table: &TextTable) -> Result<(RecordBatch, SpssMetadata), String> {
-    let mut fields = Vec::with_capacity(table.columns.len());
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(table.columns.len());
-    let numeric: Vec<bool> = table.columns.iter().map(TextColumn::is_numeric).collect();
-    for (column, is_numeric) in table.columns.iter().zip(&numeric) {
-        if *is_numeric {
-            let values: Vec<Option<f64>> = column
-                .iter()
-                .map(|c| {
-                    if c.is_empty() {
-                        None
-                    } else {
-                        c.parse::<f64>().ok()
-                    }
-                })
-                .collect();
-            fields.push(Field::new(&column.name, DataType::Float64, true));
-            arrays.push(Arc::new(Float64Array::from(values)));
-        } else {
-            fields.push(Field::new(&column.name, DataType::Utf8, true));
-            arrays.push(Arc::new(StringArray::from_iter_values(column.iter())));
-        }
+/// The delivery as a labelled table.
+pub fn model(table: &TextTable) -> LabelledTable {
+    LabelledTable {
+        label: "Disrupting Harm synthetic delivery".to_string(),
+        columns: table.columns.iter().map(column).collect(),
+        missing: Vec::new(),
     }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())?;
-    let mut meta = SpssMetadata::from_arrow_schema(&schema);
-    meta.creation_time = CREATION_TIME.to_string();
-    meta.file_label = "Disrupting Harm synthetic delivery".to_string();
-    for (column, is_numeric) in table.columns.iter().zip(&numeric) {
-        let name = column.name.clone();
-        if let Some(label) = &column.variable_label {
-            meta.variable_labels.insert(name.clone(), label.clone());
-        }
-        if !is_numeric {
-            let width = column
-                .iter()
-                .map(str::len)
-                .max()
-                .unwrap_or(0)
-                .clamp(1, 32_767);
-            meta.variable_formats
-                .insert(name.clone(), format!("A{width}"));
-            meta.variable_storage_widths.insert(name.clone(), width);
-            meta.variable_display_widths
-                .insert(name.clone(), width.min(40) as u32);
-            continue;
-        }
-        let decimals = column
-            .iter()
-            .filter_map(|c| c.split_once('.').map(|(_, f)| f.len()))
-            .max()
-            .unwrap_or(0)
-            .min(16);
-        let int_width = column.iter().map(str::len).max().unwrap_or(1).max(1);
-        let width = (int_width + 1).clamp(decimals + 2, 40);
-        meta.variable_formats
-            .insert(name.clone(), format!("F{width}.{decimals}"));
-        meta.variable_display_widths
-            .insert(name.clone(), width as u32);
-        let labels: Vec<(f64, &str)> = column
-            .value_labels
-            .iter()
-            .filter_map(|(code, label)| code.parse::<f64>().ok().map(|x| (x, label.as_str())))
-            .collect();
-        if labels.is_empty() {
-            continue;
-        }
-        meta.variable_measures
-            .insert(name.clone(), Measure::Nominal);
-        meta.variable_value_labels.insert(
-            name.clone(),
-            labels
-                .iter()
-                .map(|(x, l)| (Value::Numeric(*x), l.to_string()))
-                .collect(),
+}
+
+fn column(text: &TextColumn) -> Column {
+    if !text.is_numeric() {
+        let mut column = Column::new(
+            text.name.clone(),
+            Values::Text(text.iter().map(str::to_string).collect()),
         );
-        let specs = missing_specs(column);
-        if !specs.is_empty() {
-            meta.variable_missing_values.insert(name, specs);
-        }
+        column.label = text.variable_label.clone();
+        return column;
     }
-    Ok((batch, meta))
+    let cells = text
+        .iter()
+        .map(|c| match c.parse::<f64>() {
+            Ok(v) if !c.is_empty() => Num::Value(v),
+            _ => Num::System,
+        })
+        .collect();
+    let mut column = Column::new(
+        text.name.clone(),
+        Values::Numeric {
+            storage: Storage::Double,
+            cells,
+        },
+    );
+    column.label = text.variable_label.clone();
+    let decimals = text
+        .iter()
+        .filter_map(|c| c.split_once('.').map(|(_, f)| f.len()))
+        .max()
+        .unwrap_or(0)
+        .min(16);
+    let int_width = text.iter().map(str::len).max().unwrap_or(1).max(1);
+    let width = (int_width + 1).clamp(decimals + 2, 40);
+    column.spss_format = Some(format!("F{width}.{decimals}"));
+    column.spss_display_width = Some(width as u32);
+    column.value_labels = text
+        .value_labels
+        .iter()
+        .filter_map(|(code, label)| {
+            code.parse::<f64>()
+                .ok()
+                .map(|x| (ValueKey::Code(x), label.clone()))
+        })
+        .collect();
+    if !column.value_labels.is_empty() {
+        column.user_missing = user_missing(text);
+    }
+    column
 }
 
 /// User-missing declaration for a column's missing codes (see the module documentation).
-fn missing_specs(column: &TextColumn) -> Vec<MissingSpec> {
+fn user_missing(column: &TextColumn) -> UserMissing {
     let mut codes: Vec<f64> = column
         .missing_codes
         .iter()
@@ -139,8 +107,11 @@ fn missing_specs(column: &TextColumn) -> Vec<MissingSpec> {
         .collect();
     codes.sort_by(f64::total_cmp);
     codes.dedup();
+    if codes.is_empty() {
+        return UserMissing::None;
+    }
     if codes.len() <= 3 {
-        return codes.into_iter().map(MissingSpec::Value).collect();
+        return UserMissing::Discrete(codes);
     }
     let (lo, hi) = (codes[0], codes[codes.len() - 1]);
     let category_inside = column.value_labels.iter().any(|(code, _)| {
@@ -148,8 +119,9 @@ fn missing_specs(column: &TextColumn) -> Vec<MissingSpec> {
             .is_ok_and(|x| lo <= x && x <= hi && !codes.contains(&x))
     });
     if category_inside {
-        codes.into_iter().take(3).map(MissingSpec::Value).collect()
+        codes.truncate(3);
+        UserMissing::Discrete(codes)
     } else {
-        vec![MissingSpec::Range { lo, hi }]
+        UserMissing::Range { lo, hi }
     }
 }

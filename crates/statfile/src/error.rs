@@ -1,0 +1,27 @@
+//! Errors of the writers: a table the format cannot hold (names, sizes, values), or the SPSS library's refusal.
+
+/// Why a table could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum StatfileError {
+    /// The table breaks a rule of the format (variable name, number of variables, string width, value).
+    #[error("{format}: {message}")]
+    Invalid {
+        format: &'static str,
+        message: String,
+    },
+    /// The SPSS writer (`ambers`) or Arrow refused the table.
+    #[error("{format}: {message}")]
+    Library {
+        format: &'static str,
+        message: String,
+    },
+}
+
+impl StatfileError {
+    pub(crate) fn invalid(format: &'static str, message: impl Into<String>) -> Self {
+        StatfileError::Invalid {
+            format,
+            message: message.into(),
+        }
+    }
+}
