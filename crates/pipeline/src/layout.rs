@@ -28,6 +28,8 @@ pub const INDICATORS_DIR: &str = "indicators";
 pub const REPORT_DIR: &str = "report";
 /// Folder of the Excel tables inside `OUT` (written by `dh-report`).
 pub const TABLES_DIR: &str = "tables";
+/// The Markdown codebook of the run's schemas (`codebook_out`).
+pub const CODEBOOK_FILE: &str = "codebook.md";
 /// Folder of run logs inside `OUT`.
 pub const RUNS_DIR: &str = "runs";
 
@@ -300,12 +302,13 @@ pub fn hashed_files(
 }
 
 /// Top-level entries of `OUT` that a run publishes, in publication order (the manifest last).
-pub const PUBLISHED: [&str; 6] = [
+pub const PUBLISHED: [&str; 7] = [
     NORMALISED_DIR,
     QUARANTINE_DIR,
     INDICATORS_DIR,
     REPORT_DIR,
     TABLES_DIR,
+    CODEBOOK_FILE,
     MANIFEST_FILE,
 ];
 /// File in a staging folder that says publication has begun and lists the staged entries.
