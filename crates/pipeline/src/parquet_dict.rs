@@ -461,4 +461,148 @@ mod tests {
             Err(DictError::NotDictionary { .. })
         ));
     }
+
+    /// Writes `positions` as a one-column file through [`write_codebook_chunk`] with `props`; reads it back as
+    /// (dictionary of the first batch, every value).
+    fn chunk_round_trip(
+        props: parquet::file::properties::WriterProperties,
+        positions: &[Option<u32>],
+    ) -> (Vec<String>, Vec<Option<String>>, Vec<Encoding>) {
+        use parquet::file::writer::SerializedFileWriter;
+        let dict = DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8));
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("band", dict, true),
+        ]));
+        let parquet_schema = parquet::arrow::ArrowSchemaConverter::new()
+            .convert(&schema)
+            .unwrap();
+        let mut props = props;
+        parquet::arrow::add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+        let props = Arc::new(props);
+        let mut file = SerializedFileWriter::new(
+            Vec::new(),
+            parquet_schema.root_schema_ptr(),
+            Arc::clone(&props),
+        )
+        .unwrap();
+        let mut row_group = file.next_row_group().unwrap();
+        let codebook: Arc<[String]> = Arc::from(codebook());
+        let (bytes, close) =
+            write_codebook_chunk(parquet_schema.column(0), &props, &codebook, positions).unwrap();
+        // encodings of the data pages
+        let encodings = close
+            .metadata
+            .page_encoding_stats()
+            .into_iter()
+            .flatten()
+            .filter(|s| s.page_type == parquet::basic::PageType::DATA_PAGE)
+            .map(|s| s.encoding)
+            .collect();
+        row_group.append_column(&bytes, close).unwrap();
+        row_group.close().unwrap();
+        let data = Bytes::from(file.into_inner().unwrap());
+        let batches: Vec<_> =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(data)
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(|b| b.unwrap())
+                .collect();
+        let first = batches[0].column(0).as_any_dictionary();
+        let dictionary = first
+            .values()
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        let values = batches
+            .iter()
+            .flat_map(|b| {
+                let c = arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
+                c.as_string::<i32>()
+                    .iter()
+                    .map(|v| v.map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        (dictionary, values, encodings)
+    }
+
+    fn positions(rows: usize) -> Vec<Option<u32>> {
+        (0..rows)
+            .map(|i| {
+                if i % 11 == 3 {
+                    None
+                } else {
+                    Some([1, 2, 1, 0][i % 4])
+                }
+            })
+            .collect()
+    }
+
+    fn labels(positions: &[Option<u32>]) -> Vec<Option<String>> {
+        let codebook = codebook();
+        positions
+            .iter()
+            .map(|p| p.map(|i| codebook[i as usize].clone()))
+            .collect()
+    }
+
+    /// Many data pages, each remapped; the chunk's dictionary is the whole codebook.
+    #[test]
+    fn a_chunk_of_many_pages_reads_back_with_the_codebook() {
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_data_page_row_count_limit(100)
+            .set_write_batch_size(50)
+            .build();
+        let rows = positions(2000);
+        let (dictionary, values, encodings) = chunk_round_trip(props, &rows);
+        assert_eq!(dictionary, codebook());
+        assert!(
+            encodings.contains(&Encoding::RLE_DICTIONARY),
+            "{encodings:?}"
+        );
+        assert_eq!(values, labels(&rows));
+    }
+
+    /// When the column writer gives up its dictionary (too large for its limit), the values it writes in full
+    /// pass unchanged and still read back.
+    #[test]
+    fn pages_written_after_a_dictionary_fallback_pass_unchanged() {
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_page_size_limit(8)
+            .set_data_page_row_count_limit(100)
+            .set_write_batch_size(50)
+            .build();
+        let rows = positions(1000);
+        let (_, values, encodings) = chunk_round_trip(props, &rows);
+        assert_eq!(values, labels(&rows));
+        assert!(
+            encodings.contains(&Encoding::PLAIN),
+            "no fallback: {encodings:?}"
+        );
+    }
+
+    #[test]
+    fn compressed_chunks_are_refused() {
+        let descr = parquet::arrow::ArrowSchemaConverter::new()
+            .convert(&arrow::datatypes::Schema::new(vec![
+                arrow::datatypes::Field::new("band", DataType::Utf8, true),
+            ]))
+            .unwrap()
+            .column(0);
+        let props = Arc::new(
+            parquet::file::properties::WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .build(),
+        );
+        let err =
+            write_codebook_chunk(descr, &props, &Arc::from(codebook()), &[Some(0)]).unwrap_err();
+        assert!(
+            err.to_string().contains("must be written uncompressed"),
+            "{err}"
+        );
+    }
 }
