@@ -7,7 +7,8 @@
 //! way to the file ([`CodebookPages`]): the dictionary page becomes the codebook (PLAIN), and the indices of each
 //! dictionary-encoded data page (after its v1 levels) are decoded, remapped to codebook positions and encoded again
 //! with the codebook's bit width. The column writer computes sizes, offsets and the column metadata from what the
-//! rewritten pages occupy. Pages must reach the rewrite uncompressed (the chunk is written without compression).
+//! rewritten pages occupy. The chunk is uncompressed or snappy-compressed (pages are decompressed for the rewrite
+//! and compressed again).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,8 +36,12 @@ pub enum DictError {
     NotDictionary { column: String },
     #[error("column `{0}` is required in Parquet but holds a null")]
     NullInRequired(String),
-    #[error("column `{0}` must be written uncompressed to rewrite its dictionary")]
-    Compressed(String),
+    #[error(
+        "column `{column}` is compressed with {codec}; its dictionary can be rewritten only uncompressed or with snappy"
+    )]
+    Codec { column: String, codec: String },
+    #[error("a snappy page is malformed: {0}")]
+    Snappy(String),
     #[error("the dictionary page is malformed: {0}")]
     DictionaryPage(String),
     #[error("a dictionary-encoded data page came before the dictionary page")]
@@ -160,12 +165,20 @@ pub struct CodebookPages<P> {
     bit_width: u8,
     max_def: i16,
     max_rep: i16,
+    /// Pages are snappy-compressed (else uncompressed).
+    snappy: bool,
     /// Codebook position of each value of the writer's own dictionary, once its dictionary page has passed.
     remap: Option<Vec<u32>>,
 }
 
 impl<P: PageWriter> CodebookPages<P> {
-    pub fn new(inner: P, codebook: Arc<[String]>, max_def: i16, max_rep: i16) -> Self {
+    pub fn new(
+        inner: P,
+        codebook: Arc<[String]>,
+        max_def: i16,
+        max_rep: i16,
+        snappy: bool,
+    ) -> Self {
         let plain = Bytes::from(plain_dictionary(&codebook));
         // at least one bit: every reader handles it, and a one-label codebook is rare enough
         let bit_width = parquet_rle::bit_width(codebook.len().saturating_sub(1) as u32).max(1);
@@ -176,8 +189,64 @@ impl<P: PageWriter> CodebookPages<P> {
             bit_width,
             max_def,
             max_rep,
+            snappy,
             remap: None,
         }
+    }
+
+    /// A page's bytes as written by the column writer, uncompressed.
+    fn open(&self, buf: &Bytes) -> Result<Bytes, DictError> {
+        if !self.snappy {
+            return Ok(buf.clone());
+        }
+        snap::raw::Decoder::new()
+            .decompress_vec(buf)
+            .map(Bytes::from)
+            .map_err(|e| DictError::Snappy(e.to_string()))
+    }
+
+    /// The rewritten page compressed like the others, and its uncompressed size.
+    fn close_page(&self, page: Page) -> Result<CompressedPage, DictError> {
+        let size = page.buffer().len();
+        if !self.snappy {
+            return Ok(CompressedPage::new(page, size));
+        }
+        let compress = |buf: &Bytes| {
+            snap::raw::Encoder::new()
+                .compress_vec(buf)
+                .map(Bytes::from)
+                .map_err(|e| DictError::Snappy(e.to_string()))
+        };
+        let page = match page {
+            Page::DictionaryPage {
+                buf,
+                num_values,
+                encoding,
+                is_sorted,
+            } => Page::DictionaryPage {
+                buf: compress(&buf)?,
+                num_values,
+                encoding,
+                is_sorted,
+            },
+            Page::DataPage {
+                buf,
+                num_values,
+                encoding,
+                def_level_encoding,
+                rep_level_encoding,
+                statistics,
+            } => Page::DataPage {
+                buf: compress(&buf)?,
+                num_values,
+                encoding,
+                def_level_encoding,
+                rep_level_encoding,
+                statistics,
+            },
+            Page::DataPageV2 { .. } => return Err(DictError::PageV2),
+        };
+        Ok(CompressedPage::new(page, size))
     }
 
     fn rewrite(&mut self, page: &Page) -> Result<Option<Page>, DictError> {
@@ -188,7 +257,8 @@ impl<P: PageWriter> CodebookPages<P> {
                 encoding,
                 ..
             } => {
-                let values = read_plain_dictionary(buf, *num_values as usize)?;
+                let buf = self.open(buf)?;
+                let values = read_plain_dictionary(&buf, *num_values as usize)?;
                 let position: HashMap<&[u8], u32> = self
                     .codebook
                     .iter()
@@ -218,9 +288,10 @@ impl<P: PageWriter> CodebookPages<P> {
                 rep_level_encoding,
                 statistics,
             } => {
+                let buf = self.open(buf)?;
                 let remap = self.remap.as_deref().ok_or(DictError::NoDictionary)?;
                 let rewritten = remap_data_page(
-                    buf,
+                    &buf,
                     *num_values as usize,
                     self.max_def,
                     self.max_rep,
@@ -247,8 +318,8 @@ impl<P: PageWriter> PageWriter for CodebookPages<P> {
     fn write_page(&mut self, page: CompressedPage) -> parquet::errors::Result<PageWriteSpec> {
         match self.rewrite(page.compressed_page())? {
             Some(rewritten) => {
-                let size = rewritten.buffer().len();
-                self.inner.write_page(CompressedPage::new(rewritten, size))
+                let page = self.close_page(rewritten)?;
+                self.inner.write_page(page)
             }
             None => self.inner.write_page(page),
         }
@@ -323,9 +394,17 @@ pub fn write_codebook_chunk(
     positions: &[Option<u32>],
 ) -> Result<(Bytes, ColumnCloseResult), ParquetError> {
     let name = descr.path().string();
-    if props.compression(descr.path()) != Compression::UNCOMPRESSED {
-        return Err(DictError::Compressed(name).into());
-    }
+    let snappy = match props.compression(descr.path()) {
+        Compression::UNCOMPRESSED => false,
+        Compression::SNAPPY => true,
+        codec => {
+            return Err(DictError::Codec {
+                column: name,
+                codec: codec.to_string(),
+            }
+            .into());
+        }
+    };
     let labels: Vec<ByteArray> = codebook
         .iter()
         .map(|v| ByteArray::from(Bytes::from(v.clone().into_bytes())))
@@ -357,6 +436,7 @@ pub fn write_codebook_chunk(
             Arc::clone(codebook),
             max_def,
             max_rep,
+            snappy,
         );
         let mut writer =
             ColumnWriterImpl::<ByteArrayType>::new(descr, Arc::clone(props), Box::new(pages));
@@ -551,11 +631,17 @@ mod tests {
     /// Many data pages, each remapped; the chunk's dictionary is the whole codebook.
     #[test]
     fn a_chunk_of_many_pages_reads_back_with_the_codebook() {
-        let props = parquet::file::properties::WriterProperties::builder()
-            .set_compression(Compression::UNCOMPRESSED)
-            .set_data_page_row_count_limit(100)
-            .set_write_batch_size(50)
-            .build();
+        for codec in [Compression::UNCOMPRESSED, Compression::SNAPPY] {
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_compression(codec)
+                .set_data_page_row_count_limit(100)
+                .set_write_batch_size(50)
+                .build();
+            many_pages(props);
+        }
+    }
+
+    fn many_pages(props: parquet::file::properties::WriterProperties) {
         let rows = positions(2000);
         let (dictionary, values, encodings) = chunk_round_trip(props, &rows);
         assert_eq!(dictionary, codebook());
@@ -571,7 +657,7 @@ mod tests {
     #[test]
     fn pages_written_after_a_dictionary_fallback_pass_unchanged() {
         let props = parquet::file::properties::WriterProperties::builder()
-            .set_compression(Compression::UNCOMPRESSED)
+            .set_compression(Compression::SNAPPY)
             .set_dictionary_page_size_limit(8)
             .set_data_page_row_count_limit(100)
             .set_write_batch_size(50)
@@ -586,7 +672,7 @@ mod tests {
     }
 
     #[test]
-    fn compressed_chunks_are_refused() {
+    fn other_codecs_are_refused() {
         let descr = parquet::arrow::ArrowSchemaConverter::new()
             .convert(&arrow::datatypes::Schema::new(vec![
                 arrow::datatypes::Field::new("band", DataType::Utf8, true),
@@ -595,13 +681,13 @@ mod tests {
             .column(0);
         let props = Arc::new(
             parquet::file::properties::WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
+                .set_compression(Compression::LZ4_RAW)
                 .build(),
         );
         let err =
             write_codebook_chunk(descr, &props, &Arc::from(codebook()), &[Some(0)]).unwrap_err();
         assert!(
-            err.to_string().contains("must be written uncompressed"),
+            err.to_string().contains("only uncompressed or with snappy"),
             "{err}"
         );
     }

@@ -5,7 +5,7 @@
 //!
 //! Categorical columns of normalised tables are written through [`crate::parquet_dict`]: their Parquet dictionary
 //! is the field's codebook ([`dh_config::Field::dictionary_labels`]) in codebook order, the same for every
-//! country, including labels no row holds (those columns are not compressed: their pages are rewritten). The
+//! country, including labels no row holds (their pages are rewritten on the way to the file). The
 //! Arrow schema stored in the file keeps them dictionaries, ordered where the schema says `ordered`.
 
 use std::collections::HashMap;
@@ -24,7 +24,6 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
 
 use crate::error::PipelineError;
 use crate::hashing::HashingWriter;
@@ -203,14 +202,7 @@ fn write_table<W: Write + Send>(
 ) -> Result<W, ParquetError> {
     let codebooks = codebooks(schema, table, kind);
     let parquet_schema = ArrowSchemaConverter::new().convert(schema)?;
-    let mut builder = writer_properties(table, kind);
-    for (field, codebook) in schema.fields().iter().zip(&codebooks) {
-        if codebook.is_some() {
-            let path = ColumnPath::from(field.name().as_str());
-            builder = builder.set_column_compression(path, Compression::UNCOMPRESSED);
-        }
-    }
-    let mut props = builder.build();
+    let mut props = writer_properties(table, kind).build();
     add_encoded_arrow_schema_to_metadata(schema, &mut props);
     let props = Arc::new(props);
     let mut writer =
@@ -524,7 +516,7 @@ mod tests {
         );
         let rg = meta.metadata().row_group(0);
         assert_eq!(rg.column(0).compression(), Compression::SNAPPY);
-        assert_eq!(rg.column(1).compression(), Compression::UNCOMPRESSED);
+        assert_eq!(rg.column(1).compression(), Compression::SNAPPY);
         // the chunk statistics still describe the values
         let stats = rg.column(1).statistics().unwrap();
         assert_eq!(stats.min_bytes_opt(), Some("12-13".as_bytes()));
