@@ -1,10 +1,11 @@
 //! Harmonised table schemas: `schemas/<table>.json`, one file per harmonised table.
 //!
 //! The format follows Frictionless Table Schema (`fields`, `primaryKey`, `missingValues`, field `categories`,
-//! `constraints`) with a few documented extensions (`role`, `universe`, `pseudonymise`, `derivedFrom`, and the
-//! content checks: a field's `contentChecks`/`skipContentChecks`, a table's `contentLimits`, see [`ContentCheck`]).
-//! Categorical fields carry numeric harmonised codes with labels; in Parquet they are stored as the labels
-//! (Arrow dictionary strings). Labelled missing codes (`dont_know`, `refused`, `not_applicable`, ...) are declared
+//! `constraints`) with a few documented extensions (`role`, `universe`, `pseudonymise`, `derivedFrom`, `ordered`,
+//! and the content checks: a field's `contentChecks`/`skipContentChecks`, a table's `contentLimits`, see
+//! [`ContentCheck`]). Categorical fields carry numeric harmonised codes with labels; in Parquet they are stored as
+//! the labels (Arrow dictionary strings whose dictionary is [`Field::dictionary_labels`], ordered for `ordered`
+//! fields). Labelled missing codes (`dont_know`, `refused`, `not_applicable`, ...) are declared
 //! once per table in `missingValues` and are kept distinct from real answers and from each other. A field's own
 //! `missingValues` lists the labels an answer may take; `not_collected` is the exception: it is never answered but
 //! set for every row when the country config says `not_collected = true`, which is allowed for any non-required field.
