@@ -126,6 +126,7 @@ fn render_short_names(out: &mut String, t: &TableSchema) {
 fn type_cell(f: &Field) -> String {
     let mut parts = vec![
         match f.field_type {
+            FieldType::String if f.categories.is_some() && f.ordered => "categorical, ordered",
             FieldType::String if f.categories.is_some() => "categorical",
             FieldType::String => "string",
             FieldType::Integer => "integer",
@@ -225,6 +226,10 @@ mod tests {
             }
         }
         assert!(md.contains("| `age` | integer, demographic, required | "));
+        assert!(
+            md.contains("| `age_band` | categorical, ordered, derived from `age`, required | ")
+        );
+        assert!(md.contains("| `sex` | categorical, demographic"));
         assert!(md.contains("1 = `12-13` (12-13); 2 = `14-15` (14-15); 3 = `16-17` (16-17)"));
         assert!(md.contains("| `accepted_money_images` |") && md.contains("`age >= 15`"));
     }

@@ -1,10 +1,11 @@
 //! Harmonised table schemas: `schemas/<table>.json`, one file per harmonised table.
 //!
 //! The format follows Frictionless Table Schema (`fields`, `primaryKey`, `missingValues`, field `categories`,
-//! `constraints`) with a few documented extensions (`role`, `universe`, `pseudonymise`, `derivedFrom`, and the
-//! content checks: a field's `contentChecks`/`skipContentChecks`, a table's `contentLimits`, see [`ContentCheck`]).
-//! Categorical fields carry numeric harmonised codes with labels; in Parquet they are stored as the labels
-//! (Arrow dictionary strings). Labelled missing codes (`dont_know`, `refused`, `not_applicable`, ...) are declared
+//! `constraints`) with a few documented extensions (`role`, `universe`, `pseudonymise`, `derivedFrom`, `ordered`,
+//! and the content checks: a field's `contentChecks`/`skipContentChecks`, a table's `contentLimits`, see
+//! [`ContentCheck`]). Categorical fields carry numeric harmonised codes with labels; in Parquet they are stored as
+//! the labels (Arrow dictionary strings whose dictionary is [`Field::dictionary_labels`], ordered for `ordered`
+//! fields). Labelled missing codes (`dont_know`, `refused`, `not_applicable`, ...) are declared
 //! once per table in `missingValues` and are kept distinct from real answers and from each other. A field's own
 //! `missingValues` lists the labels an answer may take; `not_collected` is the exception: it is never answered but
 //! set for every row when the country config says `not_collected = true`, which is allowed for any non-required field.
@@ -16,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
 use crate::error::ConfigError;
+
+/// The label every row of a column the country did not collect gets; it ends every categorical dictionary.
+pub const NOT_COLLECTED: &str = "not_collected";
 
 /// All harmonised schemas, by table name.
 #[derive(Debug, Clone, Default)]
@@ -143,6 +147,10 @@ pub struct Field {
     /// Labelled codes for categorical fields, e.g. `[{ "value": 1, "label": "yes" }]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<Category>>,
+    /// The categories are ordinal and listed in their order (age bands, frequencies, scales, stages); written as an
+    /// ordered Arrow dictionary and shown as "categorical, ordered" in the codebook. Only on categorical fields.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ordered: bool,
     /// Which of the table's labelled missing codes this field may take (by label).
     #[serde(default)]
     pub missing_values: Vec<String>,
@@ -191,6 +199,34 @@ impl Field {
 
     pub fn is_categorical(&self) -> bool {
         self.categories.is_some()
+    }
+
+    /// The values of a categorical field's output dictionary, in codebook order: its categories' labels, then the
+    /// table's labelled missing codes, then `not_collected` when the table does not declare it. The same list for
+    /// every country, whatever the data hold; `None` for a field without categories.
+    pub fn dictionary_labels(&self, table_missing: &[MissingCode]) -> Option<Vec<String>> {
+        let categories = self.categories.as_ref()?;
+        let mut labels: Vec<String> = categories.iter().map(|c| c.label.clone()).collect();
+        labels.extend(table_missing.iter().map(|m| m.label.clone()));
+        if !labels.iter().any(|l| l == NOT_COLLECTED) {
+            labels.push(NOT_COLLECTED.to_string());
+        }
+        Some(labels)
+    }
+
+    /// The table's labelled missing codes this field may take (its `missingValues`, and `not_collected` when the
+    /// field is not required), in the table's order, as `value=label` pairs joined by `, ` (the style of the field
+    /// metadata `codes`); empty when it may take none.
+    pub fn missing_codes_text(&self, table_missing: &[MissingCode]) -> String {
+        table_missing
+            .iter()
+            .filter(|m| {
+                self.missing_values.contains(&m.label)
+                    || (m.label == NOT_COLLECTED && !self.constraints.required)
+            })
+            .map(|m| format!("{}={}", m.value, m.label))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
     pub fn category_by_label(&self, label: &str) -> Option<&Category> {
         self.categories.as_ref()?.iter().find(|c| c.label == label)
@@ -394,5 +430,110 @@ pub fn load_schemas(dir: &Path) -> Result<SchemaSet, ConfigError> {
         Ok(set)
     } else {
         Err(ConfigError::Diagnostics(problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> TableSchema {
+        serde_json::from_value(serde_json::json!({
+            "name": "t", "title": "T", "version": "1.2.0",
+            "missingValues": [
+                {"value": -1, "label": "dont_know"}, {"value": -2, "label": "refused"},
+                {"value": -3, "label": "not_applicable"}
+            ],
+            "fields": [
+                {"name": "band", "type": "string", "description": "b", "ordered": true,
+                 "categories": [{"value": 2, "label": "older"}, {"value": 1, "label": "younger"}],
+                 "missingValues": ["not_applicable", "dont_know"]},
+                {"name": "age", "type": "integer", "description": "a"}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn dictionary_labels_follow_the_codebook() {
+        let t = table();
+        let band = t.field("band").unwrap();
+        assert_eq!(
+            band.dictionary_labels(&t.missing_values).unwrap(),
+            [
+                "older",
+                "younger",
+                "dont_know",
+                "refused",
+                "not_applicable",
+                NOT_COLLECTED
+            ]
+        );
+        assert_eq!(
+            t.field("age").unwrap().dictionary_labels(&t.missing_values),
+            None
+        );
+        // a table that declares `not_collected` itself keeps it at its place
+        let mut declared = t.missing_values.clone();
+        declared.insert(
+            0,
+            MissingCode {
+                value: -9,
+                label: NOT_COLLECTED.into(),
+                description: String::new(),
+            },
+        );
+        assert_eq!(
+            band.dictionary_labels(&declared).unwrap(),
+            [
+                "older",
+                "younger",
+                NOT_COLLECTED,
+                "dont_know",
+                "refused",
+                "not_applicable"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_codes_text_lists_the_allowed_codes_in_table_order() {
+        let t = table();
+        assert_eq!(
+            t.field("band")
+                .unwrap()
+                .missing_codes_text(&t.missing_values),
+            "-1=dont_know, -3=not_applicable"
+        );
+        assert_eq!(
+            t.field("age")
+                .unwrap()
+                .missing_codes_text(&t.missing_values),
+            ""
+        );
+        let mut declared = t.missing_values.clone();
+        declared.push(MissingCode {
+            value: -4,
+            label: NOT_COLLECTED.into(),
+            description: String::new(),
+        });
+        assert_eq!(
+            t.field("band").unwrap().missing_codes_text(&declared),
+            "-1=dont_know, -3=not_applicable, -4=not_collected"
+        );
+        let mut required = t.field("band").unwrap().clone();
+        required.constraints.required = true;
+        assert_eq!(
+            required.missing_codes_text(&declared),
+            "-1=dont_know, -3=not_applicable"
+        );
+    }
+
+    #[test]
+    fn ordered_defaults_to_false_and_is_not_serialised_when_false() {
+        let t = table();
+        assert!(t.field("band").unwrap().ordered && !t.field("age").unwrap().ordered);
+        let json = serde_json::to_string(t.field("age").unwrap()).unwrap();
+        assert!(!json.contains("ordered"), "{json}");
     }
 }

@@ -1,4 +1,5 @@
-//! Validation of harmonised table schemas on load: names, missing codes, categories, derived bands, constraints,
+//! Validation of harmonised table schemas on load: names, missing codes, categories (and `ordered` only on them),
+//! derived bands, constraints,
 //! keys, and every field's universe, which must parse and check in the expression language (`dh-expr`) against the
 //! table's own columns. All problems are collected; each names the schema file, the line of the field, and the key.
 
@@ -88,6 +89,14 @@ pub fn check_table(path: &Path, text: &str, table: &TableSchema) -> Vec<Diagnost
             }
         }
         check_categories(field, &values, &mut err);
+        if field.ordered && field.categories.is_none() {
+            err(
+                "ordered",
+                "`ordered` marks ordinal categories, but the field has no categories; remove `ordered` or add \
+                 categories"
+                    .into(),
+            );
+        }
         check_content(field, &mut err);
         check_derived(table, field, &mut err);
         let c = &field.constraints;
@@ -559,6 +568,30 @@ mod tests {
         assert_eq!(diags.len(), 1, "{diags:#?}");
         assert_eq!(diags[0].line, line(&unknown, "\"phones\""));
         assert!(diags[0].message.contains("unknown variant"), "{diags:#?}");
+    }
+
+    #[test]
+    fn ordered_is_accepted_on_categories_and_refused_elsewhere() {
+        let ordered = BASE.replace(
+            r#""role": "derived", "derivedFrom": "age","#,
+            r#""role": "derived", "derivedFrom": "age", "ordered": true,"#,
+        );
+        assert_eq!(load(&ordered), vec![]);
+        let table: crate::schema::TableSchema = serde_json::from_str(&ordered).unwrap();
+        assert!(table.field("age_band").unwrap().ordered);
+        assert!(!table.field("q").unwrap().ordered);
+        let text = BASE.replace(
+            r#""description": "age", "constraints""#,
+            r#""description": "age", "ordered": true, "constraints""#,
+        );
+        let diags = load(&text);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        expect(
+            &diags,
+            line(&text, "\"name\": \"age\""),
+            "fields.age.ordered",
+            "has no categories",
+        );
     }
 
     #[test]

@@ -355,7 +355,8 @@ fn band_source<'b>(
     }
 }
 
-/// Arrow schema with the schema version and country, and per-field description, title, role, universe, codes.
+/// Arrow schema with the schema version and country, and per-field description, title, role, universe, codes,
+/// allowed missing codes and schema version; ordinal categorical fields are ordered dictionaries.
 fn output_schema(
     iso3: &str,
     schema: &TableSchema,
@@ -382,6 +383,11 @@ fn output_schema(
                     .collect();
                 meta.insert("codes".to_string(), codes.join(", "));
             }
+            let missing_codes = f.missing_codes_text(&schema.missing_values);
+            if !missing_codes.is_empty() {
+                meta.insert("missing_codes".to_string(), missing_codes);
+            }
+            meta.insert("schema_version".to_string(), schema.version.clone());
             if matches!(column.kind, Kind::Pseudonym(_)) {
                 meta.insert("pseudonymised".to_string(), "hmac-sha256".to_string());
             }
@@ -397,7 +403,9 @@ fn output_schema(
                 }
                 _ => {}
             }
-            ArrowField::new(&f.name, array.data_type().clone(), true).with_metadata(meta)
+            ArrowField::new(&f.name, array.data_type().clone(), true)
+                .with_dict_is_ordered(f.ordered)
+                .with_metadata(meta)
         })
         .collect();
     let mut meta = HashMap::new();

@@ -17,7 +17,7 @@ use crate::key::{ColumnPseudonymiser, PseudonymKey};
 use crate::lookup::CodeLookup;
 
 /// The label every row of a column the country did not collect gets.
-pub const NOT_COLLECTED: &str = "not_collected";
+pub use dh_config::schema::NOT_COLLECTED;
 
 /// What a translated code means for a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,11 +299,10 @@ fn column_kind(
     let value_labels = value_labels(ctx, field, map, source, labels)?;
     let date_format = date_format(ctx, field, map)?;
     if let Some(categories) = &field.categories {
-        let mut labels: Vec<String> = categories.iter().map(|c| c.label.clone()).collect();
-        labels.extend(schema.missing_values.iter().map(|m| m.label.clone()));
-        if !labels.iter().any(|l| l == NOT_COLLECTED) {
-            labels.push(NOT_COLLECTED.to_string());
-        }
+        // The output dictionary in codebook order, the same for every country (one registry: dh-config).
+        let labels = field
+            .dictionary_labels(&schema.missing_values)
+            .unwrap_or_default();
         let index_of = |label: &str| labels.iter().position(|l| l == label).map(|i| i as i16);
         let mut entries: Vec<(String, Target)> = Vec::new();
         if map.codes.is_empty() {

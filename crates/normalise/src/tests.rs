@@ -29,7 +29,7 @@ const CHILD_SCHEMA: &str = r#"{
      "categories": [{"value": 1, "label": "male"}, {"value": 2, "label": "female"}], "constraints": {"required": true}},
     {"name": "age", "type": "integer", "description": "Age in years", "role": "demographic",
      "constraints": {"required": true, "minimum": 12, "maximum": 17}},
-    {"name": "age_band", "type": "string", "description": "Age band", "role": "derived", "derivedFrom": "age",
+    {"name": "age_band", "type": "string", "description": "Age band", "role": "derived", "derivedFrom": "age", "ordered": true,
      "categories": [{"value": 1, "label": "12-13", "range": [12, 13]}, {"value": 2, "label": "14-15", "range": [14, 15]},
                     {"value": 3, "label": "16-17", "range": [16, 17]}]},
     {"name": "q1", "type": "string", "description": "Offered money", "missingValues": ["dont_know", "refused", "not_applicable"],
@@ -286,6 +286,60 @@ fn clean_delivery_maps_codes_missing_labels_and_derives_age_band() {
         schema.field_with_name("q2").unwrap().metadata()["not_collected"],
         "true"
     );
+}
+
+/// Every categorical column's dictionary is the codebook (categories, then missing labels), whatever order the
+/// rows show the values in and whichever values they hold; ordinal fields are ordered dictionaries; field
+/// metadata names the allowed missing codes and the schema version.
+#[test]
+fn dictionaries_follow_the_codebook_and_fields_describe_themselves() {
+    let rows: Vec<&[&str]> = vec![
+        &["C1", "H1", "EA1", "1.5", "2", "15", "2", "3"],
+        &["C2", "H2", "EA1", "2.0", "2", "16", "9", "98"],
+        &["C3", "H3", "EA2", "0.5", "1", "14", "2", "0"],
+    ];
+    let caregivers = table(
+        "caregiver.csv",
+        &["CG", "HH"],
+        &[&["G1", "H1"], &["G2", "H2"], &["G3", "H3"]],
+    );
+    let out = run(table("child.csv", &CHILD_HEADER, &rows), caregivers);
+    let child = &out.tables["child_survey"];
+    assert_eq!(child.rows_quarantined, 0, "{:?}", reasons(child));
+    let b = &child.batch;
+    let set = schemas();
+    let schema = set.get("child_survey").unwrap();
+    for field in schema.fields.iter().filter(|f| f.is_categorical()) {
+        let expected = field.dictionary_labels(&schema.missing_values).unwrap();
+        assert_eq!(
+            dictionary_values(b, &field.name),
+            expected,
+            "{}",
+            field.name
+        );
+    }
+    assert_eq!(
+        dictionary_values(b, "age_band")[..3],
+        ["12-13", "14-15", "16-17"]
+    );
+    let arrow_schema = b.schema();
+    let field = |name: &str| arrow_schema.field_with_name(name).unwrap().clone();
+    assert_eq!(field("age_band").dict_is_ordered(), Some(true));
+    assert_eq!(field("sex").dict_is_ordered(), Some(false));
+    assert_eq!(field("age").dict_is_ordered(), None);
+    assert_eq!(
+        field("q1").metadata()["missing_codes"],
+        "-1=dont_know, -2=refused, -3=not_applicable, -4=not_collected"
+    );
+    assert_eq!(
+        field("hours").metadata()["missing_codes"],
+        "-1=dont_know, -4=not_collected"
+    );
+    assert!(!field("sex").metadata().contains_key("missing_codes"));
+    for f in arrow_schema.fields() {
+        assert_eq!(f.metadata()["schema_version"], "9.9.9", "{}", f.name());
+    }
+    assert_eq!(field("sex").metadata()["codes"], "1=male, 2=female");
 }
 
 #[test]

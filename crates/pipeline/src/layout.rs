@@ -30,6 +30,8 @@ pub const REPORT_DIR: &str = "report";
 pub const TABLES_DIR: &str = "tables";
 /// Stata/SPSS files of `dh run --export` (`export_stage`).
 pub const EXPORT_DIR: &str = "export";
+/// The Markdown codebook of the run's schemas (`codebook_out`).
+pub const CODEBOOK_FILE: &str = "codebook.md";
 /// Folder of run logs inside `OUT`.
 pub const RUNS_DIR: &str = "runs";
 
@@ -302,13 +304,14 @@ pub fn hashed_files(
 }
 
 /// Top-level entries of `OUT` that a run publishes, in publication order (the manifest last).
-pub const PUBLISHED: [&str; 7] = [
+pub const PUBLISHED: [&str; 8] = [
     NORMALISED_DIR,
     QUARANTINE_DIR,
     INDICATORS_DIR,
     REPORT_DIR,
     TABLES_DIR,
     EXPORT_DIR,
+    CODEBOOK_FILE,
     MANIFEST_FILE,
 ];
 /// File in a staging folder that says publication has begun and lists the staged entries.

@@ -5,12 +5,13 @@
 //! Modules: [`run`] (the `dh run` orchestration), [`country`] (one country's stages), [`deliveries`] (delivered
 //! and undelivered tables, missing files), [`indicator_stage`] (weighting and
 //! indicators), [`validate`] (checks without
-//! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet), [`manifest`] and [`runlog`] (provenance), [`layout`] (paths
+//! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet; [`parquet_dict`] and [`parquet_rle`] write codebook-ordered dictionaries), [`manifest`] and [`runlog`] (provenance), [`codebook_out`] (`OUT/codebook.md`), [`layout`] (paths
 //! and staged publication), [`schedule`] (country threads and their time limit), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
 //! [`error`], [`build_info`] (version, commit and build date).
 
 pub mod abort_point;
 pub mod build_info;
+pub mod codebook_out;
 pub mod country;
 pub mod deliveries;
 pub mod error;
@@ -24,7 +25,9 @@ pub mod links;
 pub mod manifest;
 pub mod memory;
 pub mod message;
+pub mod parquet_dict;
 pub mod parquet_out;
+pub mod parquet_rle;
 pub mod progress;
 pub mod run;
 pub mod runlog;

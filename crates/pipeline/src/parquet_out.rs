@@ -2,23 +2,32 @@
 //! bytes: snappy compression, a pinned `created_by`, a fixed row-group size, batches concatenated first (so the
 //! caller's batch boundaries cannot change the page layout), and schema metadata carrying the harmonised table
 //! name, schema version and every column's description.
+//!
+//! Categorical columns of normalised tables are written through [`crate::parquet_dict`]: their Parquet dictionary
+//! is the field's codebook ([`dh_config::Field::dictionary_labels`]) in codebook order, the same for every
+//! country, including labels no row holds (their pages are rewritten on the way to the file). The
+//! Arrow schema stored in the file keeps them dictionaries, ordered where the schema says `ordered`.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use dh_config::TableSchema;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter, add_encoded_arrow_schema_to_metadata};
 use parquet::basic::Compression;
+use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
+use parquet::file::writer::SerializedFileWriter;
 
 use crate::error::PipelineError;
 use crate::hashing::HashingWriter;
+use crate::parquet_dict::{codebook_positions, write_codebook_chunk};
 
 /// Rows per Parquet row group; fixed so file layout never depends on anything but the data.
 pub const ROW_GROUP_ROWS: usize = 64 * 1024;
@@ -89,11 +98,7 @@ pub fn write_parquet(
     }
     let file = File::create(path).map_err(|e| PipelineError::io(path, e))?;
     let sink = HashingWriter::new(BufWriter::new(file));
-    let mut writer =
-        ArrowWriter::try_new(sink, schema.clone(), Some(writer_properties(table, kind)))
-            .map_err(|e| err(e.to_string()))?;
-    writer.write(&batch).map_err(|e| parquet_err(path, e))?;
-    let sink = writer.into_inner().map_err(|e| parquet_err(path, e))?;
+    let sink = write_table(sink, &schema, &batch, table, kind).map_err(|e| parquet_err(path, e))?;
     let (buffered, sha256, bytes) = sink.finish().map_err(|e| PipelineError::io(path, e))?;
     // No fsync per file: publication by rename protects against a killed process (the page cache survives it);
     // surviving a power loss would need a sync of the staging folder before publishing (not done yet).
@@ -165,7 +170,7 @@ pub fn write_plain_parquet(path: &Path, batch: &RecordBatch) -> Result<WrittenFi
     })
 }
 
-fn writer_properties(table: &TableSchema, kind: OutputKind) -> WriterProperties {
+fn writer_properties(table: &TableSchema, kind: OutputKind) -> WriterPropertiesBuilder {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(created_by())
@@ -175,7 +180,82 @@ fn writer_properties(table: &TableSchema, kind: OutputKind) -> WriterProperties 
             KeyValue::new(META_TABLE.to_string(), table.name.clone()),
             KeyValue::new(META_SCHEMA_VERSION.to_string(), table.version.clone()),
         ]))
-        .build()
+}
+
+/// The codebook of each column written through [`crate::parquet_dict`]: a dictionary-of-strings column of a
+/// normalised table whose field has categories; `None` for every other column.
+fn codebooks(schema: &Schema, table: &TableSchema, kind: OutputKind) -> Vec<Option<Arc<[String]>>> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let strings =
+                matches!(f.data_type(), DataType::Dictionary(_, v) if **v == DataType::Utf8);
+            if kind != OutputKind::Normalised || !strings {
+                return None;
+            }
+            let def = table.field(f.name())?;
+            def.dictionary_labels(&table.missing_values).map(Arc::from)
+        })
+        .collect()
+}
+
+/// Writes `batch` as Parquet into `sink` (row groups of [`ROW_GROUP_ROWS`] rows): codebook columns through
+/// [`write_codebook_chunk`], the others through the `parquet` crate's Arrow column writers, with the Arrow schema
+/// stored in the file as `ArrowWriter` stores it.
+fn write_table<W: Write + Send>(
+    sink: W,
+    schema: &SchemaRef,
+    batch: &RecordBatch,
+    table: &TableSchema,
+    kind: OutputKind,
+) -> Result<W, ParquetError> {
+    let codebooks = codebooks(schema, table, kind);
+    let parquet_schema = ArrowSchemaConverter::new().convert(schema)?;
+    let mut props = writer_properties(table, kind).build();
+    add_encoded_arrow_schema_to_metadata(schema, &mut props);
+    let props = Arc::new(props);
+    let mut writer =
+        SerializedFileWriter::new(sink, parquet_schema.root_schema_ptr(), Arc::clone(&props))?;
+    let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(schema));
+    let mut start = 0;
+    let mut index = 0;
+    while start < batch.num_rows() {
+        let rows = ROW_GROUP_ROWS.min(batch.num_rows() - start);
+        let slice = batch.slice(start, rows);
+        let mut arrow_writers = factory.create_column_writers(index)?.into_iter();
+        let mut row_group = writer.next_row_group()?;
+        let mut leaf = 0;
+        for ((field, column), codebook) in
+            schema.fields().iter().zip(slice.columns()).zip(&codebooks)
+        {
+            let missing =
+                || ParquetError::General(format!("no column writer for `{}`", field.name()));
+            match codebook {
+                Some(codebook) => {
+                    // a flat dictionary column is one leaf; its Arrow writer is not used
+                    arrow_writers.next().ok_or_else(missing)?;
+                    let positions = codebook_positions(field.name(), column, codebook)?;
+                    let descr = parquet_schema.column(leaf);
+                    let (bytes, close) = write_codebook_chunk(descr, &props, codebook, &positions)?;
+                    row_group.append_column(&bytes, close)?;
+                    leaf += 1;
+                }
+                None => {
+                    for leaf_column in compute_leaves(field, column)? {
+                        let mut column_writer = arrow_writers.next().ok_or_else(missing)?;
+                        column_writer.write(&leaf_column)?;
+                        column_writer.close()?.append_to_row_group(&mut row_group)?;
+                        leaf += 1;
+                    }
+                }
+            }
+        }
+        row_group.close()?;
+        start += rows;
+        index += 1;
+    }
+    writer.into_inner()
 }
 
 /// Adds table name, schema version and kind to the schema metadata, and each harmonised column's description to
@@ -322,5 +402,212 @@ mod tests {
         let w = write_parquet(&path, &schema, &[], &table(), OutputKind::Quarantine).unwrap();
         assert_eq!(w.rows, 0);
         assert!(path.exists());
+    }
+
+    fn codebook_table() -> TableSchema {
+        serde_json::from_value(serde_json::json!({
+            "name": "child_survey", "title": "Child survey", "version": "1.2.0",
+            "missingValues": [{"value": -1, "label": "dont_know"}, {"value": -4, "label": "not_collected"}],
+            "fields": [
+                {"name": "age", "type": "integer", "description": "Age"},
+                {"name": "age_band", "type": "string", "description": "Band", "ordered": true,
+                 "categories": [{"value": 1, "label": "12-13"}, {"value": 2, "label": "14-15"},
+                                {"value": 3, "label": "16-17"}]},
+                {"name": "q", "type": "string", "description": "Item",
+                 "categories": [{"value": 1, "label": "yes"}, {"value": 2, "label": "no"}]}
+            ]
+        }))
+        .unwrap()
+    }
+
+    /// `rows` rows whose bands appear in the order 14-15, 16-17, 12-13 (never the codebook's), with nulls, and an
+    /// item column that is null throughout; the in-memory dictionaries are in order of appearance too.
+    fn codebook_batch(rows: usize) -> RecordBatch {
+        let band = |i: usize| match i % 7 {
+            0..=2 => Some("14-15"),
+            3 | 4 => Some("16-17"),
+            5 => None,
+            _ => Some("12-13"),
+        };
+        let bands: DictionaryArray<arrow::datatypes::Int16Type> = (0..rows).map(band).collect();
+        let items: DictionaryArray<arrow::datatypes::Int16Type> =
+            (0..rows).map(|_| None::<&str>).collect();
+        let dict = DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("age", DataType::Int32, true),
+            Field::new("age_band", dict.clone(), true).with_dict_is_ordered(true),
+            Field::new("q", dict, true),
+        ]));
+        let ages = Int32Array::from_iter_values((0..rows).map(|i| 12 + (i % 6) as i32));
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(ages), Arc::new(bands), Arc::new(items)],
+        )
+        .unwrap()
+    }
+
+    fn read_back(path: &Path) -> (SchemaRef, Vec<RecordBatch>) {
+        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            File::open(path).unwrap(),
+        )
+        .unwrap();
+        let schema = builder.schema().clone();
+        let reader = builder.build().unwrap();
+        (schema, reader.map(|b| b.unwrap()).collect())
+    }
+
+    fn strings(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                let c = arrow::compute::cast(b.column_by_name(column).unwrap(), &DataType::Utf8)
+                    .unwrap();
+                let c = c
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .unwrap()
+                    .clone();
+                c.iter().map(|v| v.map(str::to_string)).collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn dictionary(batch: &RecordBatch, column: &str) -> Vec<String> {
+        use arrow::array::AsArray;
+        let d = batch.column_by_name(column).unwrap().as_any_dictionary();
+        let v = d.values().as_string::<i32>();
+        v.iter().map(|s| s.unwrap().to_string()).collect()
+    }
+
+    /// The file's dictionaries are the codebooks (with labels no row holds), in every row group, whatever the order
+    /// of appearance; every value reads back unchanged; the ordered flag and the compression of the other columns
+    /// are kept.
+    #[test]
+    fn categorical_columns_are_written_with_their_codebook() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.parquet");
+        let rows = ROW_GROUP_ROWS + 1000;
+        let b = codebook_batch(rows);
+        let table = codebook_table();
+        let written = write_parquet(
+            &path,
+            &b.schema(),
+            std::slice::from_ref(&b),
+            &table,
+            OutputKind::Normalised,
+        )
+        .unwrap();
+        assert_eq!(written.rows, rows as u64);
+        let (schema, batches) = read_back(&path);
+        let band = ["12-13", "14-15", "16-17", "dont_know", "not_collected"];
+        let item = ["yes", "no", "dont_know", "not_collected"];
+        let meta =
+            parquet::file::reader::SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        use parquet::file::reader::FileReader;
+        assert_eq!(meta.metadata().num_row_groups(), 2);
+        for batch in &batches {
+            assert_eq!(dictionary(batch, "age_band"), band);
+            assert_eq!(dictionary(batch, "q"), item);
+        }
+        assert_eq!(
+            strings(&batches, "age_band"),
+            strings(std::slice::from_ref(&b), "age_band")
+        );
+        assert_eq!(strings(&batches, "q"), vec![None; rows]);
+        assert_eq!(
+            strings(&batches, "age"),
+            strings(std::slice::from_ref(&b), "age")
+        );
+        let field = schema.field_with_name("age_band").unwrap();
+        assert_eq!(field.dict_is_ordered(), Some(true));
+        assert_eq!(
+            schema.field_with_name("q").unwrap().dict_is_ordered(),
+            Some(false)
+        );
+        let rg = meta.metadata().row_group(0);
+        assert_eq!(rg.column(0).compression(), Compression::SNAPPY);
+        assert_eq!(rg.column(1).compression(), Compression::SNAPPY);
+        // the chunk statistics still describe the values
+        let stats = rg.column(1).statistics().unwrap();
+        assert_eq!(stats.min_bytes_opt(), Some("12-13".as_bytes()));
+        assert_eq!(stats.max_bytes_opt(), Some("16-17".as_bytes()));
+        assert_eq!(
+            stats.null_count_opt(),
+            Some((0..ROW_GROUP_ROWS).filter(|i| i % 7 == 5).count() as u64)
+        );
+    }
+
+    /// The same rows give the same bytes, and the values are those the plain Arrow writer writes.
+    #[test]
+    fn codebook_files_are_deterministic_and_hold_the_arrow_writer_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = codebook_batch(5000);
+        let table = codebook_table();
+        let write = |name: &str| {
+            let path = dir.path().join(name);
+            write_parquet(
+                &path,
+                &b.schema(),
+                std::slice::from_ref(&b),
+                &table,
+                OutputKind::Normalised,
+            )
+            .unwrap();
+            std::fs::read(path).unwrap()
+        };
+        assert_eq!(write("a.parquet"), write("b.parquet"));
+        let plain = dir.path().join("plain.parquet");
+        write_plain_parquet(&plain, &b).unwrap();
+        let (_, ours) = read_back(&dir.path().join("a.parquet"));
+        let (_, theirs) = read_back(&plain);
+        for column in ["age", "age_band", "q"] {
+            assert_eq!(strings(&ours, column), strings(&theirs, column), "{column}");
+        }
+        // the plain writer's dictionary follows the rows; ours the codebook
+        assert_eq!(
+            dictionary(&theirs[0], "age_band"),
+            ["14-15", "16-17", "12-13"]
+        );
+        assert_eq!(
+            dictionary(&ours[0], "age_band")[..3],
+            ["12-13", "14-15", "16-17"]
+        );
+    }
+
+    /// A label outside the codebook is an error naming the column, not a silent change; quarantine files are
+    /// written as before.
+    #[test]
+    fn values_outside_the_codebook_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let dict = DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8));
+        let schema = Arc::new(Schema::new(vec![Field::new("q", dict, true)]));
+        let q: DictionaryArray<arrow::datatypes::Int16Type> =
+            vec!["yes", "perhaps"].into_iter().collect();
+        let b = RecordBatch::try_new(schema, vec![Arc::new(q)]).unwrap();
+        let err = write_parquet(
+            &dir.path().join("x.parquet"),
+            &b.schema(),
+            std::slice::from_ref(&b),
+            &codebook_table(),
+            OutputKind::Normalised,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("column `q` holds a value that is not in its codebook"),
+            "{err}"
+        );
+        assert!(!err.contains("perhaps"), "{err}");
+        let path = dir.path().join("q.parquet");
+        write_parquet(
+            &path,
+            &b.schema(),
+            std::slice::from_ref(&b),
+            &codebook_table(),
+            OutputKind::Quarantine,
+        )
+        .unwrap();
+        let (_, batches) = read_back(&path);
+        assert_eq!(dictionary(&batches[0], "q"), ["yes", "perhaps"]);
     }
 }

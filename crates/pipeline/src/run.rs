@@ -387,6 +387,11 @@ pub fn run_with(
             }
         }
     }
+    // OUT/codebook.md: the codebook of this run's schemas, published and listed like every output.
+    manifest.outputs.push(crate::codebook_out::write_codebook(
+        &staging,
+        &config.schemas,
+    )?);
     manifest.finalise();
     failures.sort_by(|a, b| a.country.cmp(&b.country));
 

@@ -33,7 +33,8 @@ DH_PSEUDONYM_KEY or pass --key-file (a file kept outside the output folder).
 Outputs: OUT/normalised/<table>/country=<ISO3>/part-0.parquet, OUT/quarantine/<table>/country=<ISO3>/part-0.parquet, \
 OUT/indicators/indicators.parquet, indicators.csv, comparison.csv, comparison_legend.csv and flags.csv (weighting \
 and indicators from pipelines/; the raked weight is the column final_weight of the normalised child_survey table), \
-OUT/report/index.html, OUT/tables/indicators.xlsx, OUT/export/<table>.dta|.sav (with --export), \
+OUT/report/index.html, OUT/tables/indicators.xlsx, OUT/codebook.md (the codebook of the run's schemas), \
+OUT/export/<table>.dta|.sav (with --export), \
 OUT/manifest.json (deterministic: hashes, row ledgers and weight diagnostics, no timestamps), OUT/runs/<run-id>.json (timings). \
 The output folder must be new, empty or a previous run's (with its manifest.json); one holding other files is refused \
 (exit 3). normalised/, quarantine/, the staging folder and runs/ are owner-only (--microdata-mode).
