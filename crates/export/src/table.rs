@@ -131,6 +131,7 @@ pub fn build(schema: &TableSchema, parts: &[Part]) -> Result<LabelledTable, Expo
         };
         let mut column = Column::new(name, values).with_label(label);
         if let Some(categories) = &field.categories {
+            column.ordinal = field.ordered;
             column.value_labels = categories
                 .iter()
                 .map(|c| (ValueKey::Code(c.value as f64), c.label.clone()))

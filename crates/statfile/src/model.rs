@@ -45,6 +45,9 @@ pub struct Column {
     pub spss_format: Option<String>,
     /// SPSS display width (columns); a default by type when `None`.
     pub spss_display_width: Option<u32>,
+    /// The codes are ordered categories (an age band, a frequency, a scale): SPSS measurement level Ordinal
+    /// instead of Nominal for a labelled numeric column.
+    pub ordinal: bool,
 }
 
 impl Column {
@@ -58,6 +61,7 @@ impl Column {
             stata_format: None,
             spss_format: None,
             spss_display_width: None,
+            ordinal: false,
         }
     }
 

@@ -159,8 +159,12 @@ pub fn batch_and_metadata(
             })
             .collect::<Result<Vec<_>, StatfileError>>()?;
         if !labels.is_empty() {
-            meta.variable_measures
-                .insert(name.clone(), Measure::Nominal);
+            let measure = if column.ordinal {
+                Measure::Ordinal
+            } else {
+                Measure::Nominal
+            };
+            meta.variable_measures.insert(name.clone(), measure);
             meta.variable_value_labels
                 .insert(name.clone(), labels.into_iter().collect());
         }

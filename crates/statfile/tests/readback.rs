@@ -210,3 +210,20 @@ fn sav_dates_may_use_edate10() {
         ["2021-03-28", "", "1970-01-01", "1960-01-01"]
     );
 }
+
+#[test]
+fn sav_measurement_level_is_ordinal_for_ordered_codes_and_nominal_otherwise() {
+    let mut t = table();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("measure.sav");
+    for (ordinal, expected) in [
+        (false, ambers::Measure::Nominal),
+        (true, ambers::Measure::Ordinal),
+    ] {
+        t.columns[1].ordinal = ordinal;
+        let bytes = dh_statfile::sav::encode(&t, SavCompression::Bytecode).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        let meta = ambers::read_sav_metadata(&path).unwrap();
+        assert_eq!(meta.variable_measures.get("answer"), Some(&expected));
+    }
+}
