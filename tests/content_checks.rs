@@ -134,19 +134,7 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let raw = tmp.path().join("raw");
     let out_dir = tmp.path().join("out");
-    let synth = dh(
-        None,
-        &[
-            "synth",
-            "--out",
-            s(&raw),
-            "--seed",
-            "1",
-            "--countries",
-            "THA,MYS,VNM",
-        ],
-    );
-    assert!(synth.status.success(), "{}", describe(&synth));
+    common::synth(&raw, "THA,MYS,VNM", "1");
     // THA: the children's names under `REGION` (and the regions under `RESP_NAME`, an identifier never read).
     let names = swap_header_cells(
         &raw.join("THA/TH_DH_child_final.csv"),

@@ -68,19 +68,7 @@ fn empty_tables_fail_their_country_and_the_others_are_published() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let raw = tmp.path().join("raw");
     let out = tmp.path().join("out");
-    let synth = dh(
-        None,
-        &[
-            "synth",
-            "--out",
-            s(&raw),
-            "--countries",
-            "THA,IDN,KHM,ETH,PHL,MYS,KEN",
-            "--seed",
-            "5",
-        ],
-    );
-    assert!(synth.status.success(), "synth: {}", describe(&synth));
+    common::synth(&raw, "THA,IDN,KHM,ETH,PHL,MYS,KEN", "5");
 
     let cases = [
         (

@@ -331,19 +331,7 @@ fn exported_files_read_back_cell_for_cell_and_are_deterministic() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let raw = tmp.path().join("raw");
     let out = tmp.path().join("out");
-    let synth = dh(
-        None,
-        &[
-            "synth",
-            "--out",
-            s(&raw),
-            "--countries",
-            COUNTRIES,
-            "--seed",
-            "1",
-        ],
-    );
-    assert!(synth.status.success(), "synth: {}", describe(&synth));
+    common::synth(&raw, COUNTRIES, "1");
     let run = dh(
         Some(KEY),
         &[

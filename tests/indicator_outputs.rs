@@ -49,8 +49,7 @@ fn has_thousands_separator(text: &str) -> bool {
 fn indicator_outputs_carry_labels_units_and_legends_and_mark_every_flag() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (raw, out) = (dir.path().join("raw"), dir.path().join("out"));
-    let synth = dh(Some(KEY), &["synth", "--out", s(&raw), "--seed", "1"]);
-    assert!(synth.status.success(), "{}", describe(&synth));
+    common::synth(&raw, "", "1");
     let run = dh(
         Some(KEY),
         &["run", "--raw-dir", s(&raw), "--out-dir", s(&out), "--quiet"],

@@ -61,8 +61,7 @@ fn expectations(out: &Path) -> BTreeMap<String, BTreeMap<String, Value>> {
 fn run_synthetic(dir: &Path) -> std::path::PathBuf {
     let raw = dir.join("raw");
     let out = dir.join("out");
-    let synth = dh(Some(KEY), &["synth", "--out", s(&raw), "--seed", "7"]);
-    assert!(synth.status.success(), "dh synth: {}", describe(&synth));
+    common::synth(&raw, "", "7");
     let run = dh(
         Some(KEY),
         &["run", "--raw-dir", s(&raw), "--out-dir", s(&out), "--quiet"],

@@ -28,6 +28,17 @@ pub fn dh(key: Option<&str>, args: &[&str]) -> Output {
     command.output().expect("run dh")
 }
 
+/// Writes synthetic deliveries into `raw` with `dh synth --seed SEED` for `countries` (comma-separated ISO3; empty:
+/// every configured country) and fails the test, describing the run, when that does not succeed.
+pub fn synth(raw: &Path, countries: &str, seed: &str) {
+    let mut args = vec!["synth", "--out", s(raw), "--seed", seed];
+    if !countries.is_empty() {
+        args.extend(["--countries", countries]);
+    }
+    let out = dh(None, &args);
+    assert!(out.status.success(), "dh synth: {}", describe(&out));
+}
+
 /// Exit code, stdout and stderr of a run, for assertion messages.
 pub fn describe(out: &Output) -> String {
     format!(
