@@ -193,9 +193,10 @@ fn append(
     out: &mut Cells,
 ) -> Result<(), String> {
     let cast = |to: &DataType| {
-        arrow::compute::cast(array, to).map_err(|e| {
+        // the cast error is not shown: it can quote a cell
+        arrow::compute::cast(array, to).map_err(|_| {
             format!(
-                "column `{}` of type {} cannot be read as {to}: {e}",
+                "column `{}` of type {} cannot be read as {to}",
                 field.name,
                 array.data_type()
             )
@@ -218,10 +219,13 @@ fn append(
                     continue;
                 }
                 let label = text.value(i);
+                // the label itself is not shown: a file that is not dh's could hold any text there
                 let code = codes.get(label).ok_or_else(|| {
                     format!(
-                        "column `{}`: label `{label}` is neither a category nor a missing code of the schema",
-                        field.name
+                        "column `{}`, row {}: a label that is neither a category nor a missing code of the \
+                         schema",
+                        field.name,
+                        i + 1
                     )
                 })?;
                 cells.push(*code);
@@ -408,11 +412,17 @@ mod tests {
 
     #[test]
     fn refuses_unknown_labels_and_other_schema_versions() {
-        let err = build(&schema(), &[part("ETH", vec![Some("maybe")], "1.0.0")]).unwrap_err();
+        let err = build(
+            &schema(),
+            &[part("ETH", vec![Some("yes"), Some("Jane Doe")], "1.0.0")],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
-            err.to_string().contains("label `maybe` is neither"),
+            err.contains("row 2: a label that is neither a category"),
             "{err}"
         );
+        assert!(!err.contains("Jane"), "the message quotes the cell: {err}");
         let err = build(&schema(), &[part("ETH", vec![Some("yes")], "0.9.0")]).unwrap_err();
         assert!(err.to_string().contains("schema version 0.9.0"), "{err}");
     }
