@@ -13,9 +13,11 @@
 //! Without Chromium the test says that it was skipped and why, and passes; with the environment variable `CI`
 //! set it fails instead, so CI never skips it silently.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "../../../tests/common/optional.rs"]
+mod optional;
 
 use dh_report::{build, fixtures};
 
@@ -135,11 +137,6 @@ fn chart_sizes(dom: &str) -> Vec<(u32, u32, bool)> {
         .collect()
 }
 
-/// Whether the environment variable `CI` is set (to anything but empty, `0` or `false`).
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
-}
-
 /// Where the screenshots are kept: `target/report-screenshots/`.
 fn screenshot_dir() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -149,17 +146,10 @@ fn screenshot_dir() -> PathBuf {
 #[test]
 fn pages_fit_a_phone_and_a_desktop_with_readable_text() {
     let Some(bin) = chromium() else {
-        if in_ci() {
-            panic!(
-                "chromium not found and CI is set: the browser test must run in CI (`apt-get install -y chromium`)"
-            );
-        }
-        // Written to the process's stderr, not through `eprintln!`, so the test harness does not capture it and
-        // `cargo test` shows it.
-        let _ = writeln!(
-            std::io::stderr(),
-            "browser test skipped: chromium (or chromium-browser, google-chrome) is not on the PATH; install it \
-             (`apt-get install -y chromium`) to check the report's layout. With CI set this test fails instead."
+        optional::tool_missing(
+            "the browser test",
+            "chromium (or chromium-browser, google-chrome) is not on the PATH; install it \
+             (`apt-get install -y chromium`) to check the report's layout",
         );
         return;
     };
