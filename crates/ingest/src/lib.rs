@@ -11,6 +11,7 @@
 //! the file (and line, column, value where known), and rows with a wrong number of fields are kept and flagged in
 //! [`RawTable::row_issues`] so that normalisation can quarantine and count them.
 
+pub mod batches;
 pub mod encoding;
 pub mod error;
 pub mod message;
@@ -22,6 +23,7 @@ use std::path::Path;
 
 use dh_config::Delivery;
 
+pub use batches::{BatchSource, DEFAULT_BATCH_ROWS, DeliveryBatches, open_delivery};
 pub use error::IngestError;
 pub use table::{
     ColumnLabels, ColumnSelection, RawColumn, RawTable, RawTableBuilder, RowIssue, RowIssueKind,

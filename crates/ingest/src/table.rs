@@ -128,6 +128,27 @@ impl RawColumn {
         self.text.get(start..end)
     }
 
+    /// Rows `start..end` as a new column (same name and labels). `start <= end <= len()`.
+    fn slice(&self, start: usize, end: usize) -> RawColumn {
+        let offset = |row: usize| -> usize {
+            if row == 0 {
+                0
+            } else {
+                self.ends[row - 1] as usize
+            }
+        };
+        let (from, to) = (offset(start), offset(end));
+        RawColumn {
+            name: self.name.clone(),
+            text: self.text[from..to].to_string(),
+            ends: self.ends[start..end]
+                .iter()
+                .map(|&e| e - from as u32)
+                .collect(),
+            labels: self.labels.clone(),
+        }
+    }
+
     /// All cells in row order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         let mut start = 0usize;
@@ -199,6 +220,35 @@ impl RawTable {
 
     pub fn column_names(&self) -> impl Iterator<Item = &str> {
         self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// Rows `start..end` (0-based positions) as a table of their own: same file, columns and dropped columns;
+    /// row issues rebased to the slice; the table's warnings only when `with_warnings`. Used to hand out a table
+    /// read whole in batches ([`crate::batches`]). Out-of-range positions are clamped.
+    pub fn slice(&self, start: usize, end: usize, with_warnings: bool) -> RawTable {
+        // bounds are clamped (callers pass positions inside the table)
+        let end = end.min(self.num_rows());
+        let start = start.min(end);
+        RawTable {
+            file: self.file.clone(),
+            columns: self.columns.iter().map(|c| c.slice(start, end)).collect(),
+            row_numbers: self.row_numbers[start..end].to_vec(),
+            row_issues: self
+                .row_issues
+                .iter()
+                .filter(|i| (start..end).contains(&i.row))
+                .map(|i| RowIssue {
+                    row: i.row - start,
+                    kind: i.kind.clone(),
+                })
+                .collect(),
+            dropped_columns: self.dropped_columns.clone(),
+            warnings: if with_warnings {
+                self.warnings.clone()
+            } else {
+                Vec::new()
+            },
+        }
     }
 
     /// Builds a table from row-major cells (tests and small readers). Rows shorter or longer than the header are

@@ -1,0 +1,184 @@
+//! Reading one delivery in batches of rows ([`DeliveryBatches`], [`open_delivery`]), so that a caller can process
+//! a file of any size in bounded memory.
+//!
+//! Contract of every batch source:
+//! * batches come in file order; each is a [`RawTable`] with the same `file`, columns (names and labels) and
+//!   `dropped_columns` as the whole table would have;
+//! * `row_numbers` are the source row numbers (as in [`RawTable::row_numbers`]), continuing from batch to batch;
+//!   `row_issues[i].row` is an index *within its batch*;
+//! * reader warnings (places, never contents) are attached to the batch in which they were found;
+//! * concatenating every batch gives exactly what [`crate::read_delivery`] returns for the same file;
+//! * an error ends the sequence (the caller discards what it built from earlier batches).
+//!
+//! Formats whose reader streams ([`BatchSource`] implemented by the reader) hold one batch in memory; the others
+//! are read whole and handed out in slices ([`WholeTable`]).
+
+use std::path::Path;
+
+use dh_config::Delivery;
+
+use crate::error::IngestError;
+use crate::table::RawTable;
+
+/// The default number of rows in one batch: small enough that a batch of a 100-column survey stays near 100 MB
+/// of text and offsets, large enough that a table of a normal programme round is one batch.
+pub const DEFAULT_BATCH_ROWS: usize = 262_144;
+
+/// A source of consecutive row batches of one delivery file.
+pub trait BatchSource: Send {
+    /// The next batch, or `None` after the last row.
+    fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError>;
+}
+
+/// The row batches of one delivery, in file order (see the module documentation for the contract).
+pub struct DeliveryBatches {
+    source: Box<dyn BatchSource>,
+    batches: usize,
+}
+
+impl DeliveryBatches {
+    pub fn new(source: Box<dyn BatchSource>) -> Self {
+        DeliveryBatches { source, batches: 0 }
+    }
+
+    /// The next batch, or `None` after the last row. The first call always returns a batch (possibly with no
+    /// rows), so a caller learns the columns of an empty file.
+    pub fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
+        let next = self.source.next_batch()?;
+        if next.is_some() {
+            self.batches += 1;
+        }
+        Ok(next)
+    }
+
+    /// How many batches were handed out so far.
+    pub fn batches_read(&self) -> usize {
+        self.batches
+    }
+}
+
+/// Opens the delivery at `path` for reading in batches of at most `batch_rows` rows (at least 1). Checks and
+/// column selection are those of [`crate::read_delivery`]; a panic inside a reader library becomes an
+/// [`IngestError::Format`] of the file, as there.
+pub fn open_delivery(
+    path: &Path,
+    delivery: &Delivery,
+    batch_rows: usize,
+) -> Result<DeliveryBatches, IngestError> {
+    // Until a format's reader streams, the whole table is read and handed out in slices.
+    let table = crate::read_delivery(path, delivery)?;
+    Ok(DeliveryBatches::new(Box::new(WholeTable::new(
+        table, batch_rows,
+    ))))
+}
+
+/// A table read whole, handed out in slices of `batch_rows` rows (formats whose reader cannot stream: the
+/// `.xlsx` and `.dta` libraries read the whole file).
+pub struct WholeTable {
+    table: Option<RawTable>,
+    batch_rows: usize,
+    next_row: usize,
+    started: bool,
+}
+
+impl WholeTable {
+    pub fn new(table: RawTable, batch_rows: usize) -> Self {
+        WholeTable {
+            table: Some(table),
+            batch_rows: batch_rows.max(1),
+            next_row: 0,
+            started: false,
+        }
+    }
+}
+
+impl BatchSource for WholeTable {
+    fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
+        let Some(table) = self.table.as_ref() else {
+            return Ok(None);
+        };
+        let rows = table.num_rows();
+        // a table that fits in one batch is handed over as it is (no copy)
+        if !self.started && rows <= self.batch_rows {
+            self.started = true;
+            return Ok(self.table.take());
+        }
+        self.started = true;
+        if self.next_row >= rows {
+            self.table = None;
+            return Ok(None);
+        }
+        let end = (self.next_row + self.batch_rows).min(rows);
+        let batch = table.slice(self.next_row, end, self.next_row == 0);
+        self.next_row = end;
+        Ok(Some(batch))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: usize) -> RawTable {
+        let cells: Vec<Vec<String>> = (0..rows)
+            .map(|i| {
+                vec![
+                    format!("{i}"),
+                    if i % 3 == 0 { "x,y".into() } else { "z".into() },
+                ]
+            })
+            .collect();
+        let mut t = RawTable::from_rows(Path::new("t.csv"), &["id", "v"], &cells).unwrap();
+        t.warnings.push("cell B3 has a formula".into());
+        t
+    }
+
+    fn collect(mut b: WholeTable) -> Vec<RawTable> {
+        let mut out = Vec::new();
+        while let Some(t) = b.next_batch().unwrap() {
+            out.push(t);
+        }
+        out
+    }
+
+    #[test]
+    fn a_small_table_is_one_batch_unchanged() {
+        let t = table(5);
+        let batches = collect(WholeTable::new(t.clone(), 10));
+        assert_eq!(batches, vec![t]);
+    }
+
+    #[test]
+    fn slices_concatenate_to_the_whole_table() {
+        let t = table(10);
+        let batches = collect(WholeTable::new(t.clone(), 4));
+        assert_eq!(
+            batches.iter().map(|b| b.num_rows()).collect::<Vec<_>>(),
+            vec![4, 4, 2]
+        );
+        let numbers: Vec<u64> = batches.iter().flat_map(|b| b.row_numbers.clone()).collect();
+        assert_eq!(numbers, t.row_numbers);
+        let ids: Vec<String> = batches
+            .iter()
+            .flat_map(|b| {
+                b.column("id")
+                    .unwrap()
+                    .iter()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let whole: Vec<String> = t.column("id").unwrap().iter().map(str::to_string).collect();
+        assert_eq!(ids, whole);
+        assert_eq!(batches[0].warnings, t.warnings);
+        assert!(batches[1].warnings.is_empty());
+    }
+
+    #[test]
+    fn an_empty_table_is_one_empty_batch() {
+        let batches = collect(WholeTable::new(table(0), 4));
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].num_rows(), 0);
+        assert_eq!(batches[0].column_names().count(), 2);
+    }
+}
