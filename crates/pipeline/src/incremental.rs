@@ -105,12 +105,40 @@ pub fn country_key(
     config_dir: &Path,
     definitions: &str,
 ) -> Result<CountryKey, String> {
-    let iso3 = &config.country.iso3;
+    let config_hash = config_hash(config, config_dir)?;
+    let (inputs_hash, files) = inputs_hash(config, raw_dir)?;
+    let mut key = Sha256::new();
+    key.update(format!("{definitions}\0{config_hash}\0{inputs_hash}"));
+    Ok(CountryKey {
+        entry: StageEntry {
+            country: config.country.iso3.clone(),
+            stage: COUNTRY_STAGE.to_string(),
+            key: hex::encode(key.finalize()),
+            inputs: inputs_hash,
+            config: config_hash,
+            definitions: definitions.to_string(),
+        },
+        files,
+    })
+}
+
+/// Hash of a country's configuration files (its own file and `_defaults.toml`): the `config` part of its key.
+pub fn config_hash(config: &CountryConfig, config_dir: &Path) -> Result<String, String> {
     let mut cfg = Sha256::new();
     for path in &config.source_files {
         let sha = sha256_file(path).map_err(|e| e.to_string())?;
         cfg.update(format!("{}\0{sha}\0", relative_path(path, config_dir)));
     }
+    Ok(hex::encode(cfg.finalize()))
+}
+
+/// Hash of a country's delivery files (the `inputs` part of its key) and each file's hash by path relative to
+/// the raw folder.
+pub fn inputs_hash(
+    config: &CountryConfig,
+    raw_dir: &Path,
+) -> Result<(String, BTreeMap<String, String>), String> {
+    let iso3 = &config.country.iso3;
     let mut files = BTreeMap::new();
     let mut inp = Sha256::new();
     for (table, delivery) in crate::deliveries::delivered(config) {
@@ -124,21 +152,7 @@ pub fn country_key(
         inp.update(format!("{table}\0{rel}\0{sha}\0"));
         files.insert(rel, sha);
     }
-    let config_hash = hex::encode(cfg.finalize());
-    let inputs_hash = hex::encode(inp.finalize());
-    let mut key = Sha256::new();
-    key.update(format!("{definitions}\0{config_hash}\0{inputs_hash}"));
-    Ok(CountryKey {
-        entry: StageEntry {
-            country: iso3.clone(),
-            stage: COUNTRY_STAGE.to_string(),
-            key: hex::encode(key.finalize()),
-            inputs: inputs_hash,
-            config: config_hash,
-            definitions: definitions.to_string(),
-        },
-        files,
-    })
+    Ok((hex::encode(inp.finalize()), files))
 }
 
 /// The previous run's manifest in `OUT`, if any and readable.
@@ -225,7 +239,8 @@ pub fn outputs_intact(
     Ok(())
 }
 
-/// Links (or copies) a reused country's previous files into the staging folder.
+/// Links (or copies) a reused country's previous files into the staging folder. `out` is the folder the
+/// `previous` manifest describes: the run's own `OUT`, or a shard of `dh merge`.
 pub fn stage_previous_outputs(
     iso3: &str,
     previous: &Manifest,
@@ -238,11 +253,30 @@ pub fn stage_previous_outputs(
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        if std::fs::hard_link(&from, &to).is_err() {
+        // A hard link shares the file's mode, which publication sets: only a file of the user running dh is
+        // linked (another user's file, e.g. in a shard written by a scheduler account, is copied).
+        if !same_owner(&from, staging.root()) || std::fs::hard_link(&from, &to).is_err() {
             std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", from.display()))?;
         }
     }
     Ok(())
+}
+
+/// Whether `file` has the owner of `ours` (a folder this process created).
+fn same_owner(file: &Path, ours: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(file), std::fs::metadata(ours)) {
+            (Ok(a), Ok(b)) => a.uid() == b.uid(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, ours);
+        true
+    }
 }
 
 /// The previous run's indicator rows, by country, read back from `OUT/indicators/indicators.parquet` once the

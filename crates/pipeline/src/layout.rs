@@ -484,9 +484,62 @@ impl OutLock {
     }
 }
 
+/// Shared lock on an output folder that `dh merge` reads as a shard: taken on the folder's existing `.dh-lock`
+/// without creating or writing anything there, so that a `dh run` writing the folder (which holds the exclusive
+/// lock) refuses to start while the merge reads it, and a merge refuses a folder being written.
+#[derive(Debug)]
+pub struct ReadLock {
+    _file: Option<std::fs::File>,
+}
+
+impl ReadLock {
+    /// Takes the shared lock without waiting; [`PipelineError::Locked`] when a `dh run` holds the folder. A folder
+    /// without a lock file was never written by a `dh run` in progress: nothing to lock.
+    pub fn acquire(out: &Path) -> Result<ReadLock, PipelineError> {
+        let path = out.join(LOCK_FILE);
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ReadLock { _file: None });
+            }
+            Err(e) => return Err(PipelineError::io(&path, e)),
+        };
+        match file.try_lock_shared() {
+            Ok(()) => Ok(ReadLock { _file: Some(file) }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(PipelineError::Locked { path }),
+            Err(std::fs::TryLockError::Error(e)) => Err(PipelineError::io(&path, e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_lock_waits_for_no_one_but_is_refused_while_a_run_holds_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(ReadLock::acquire(dir.path()).is_ok(), "no lock file");
+        assert!(!dir.path().join(LOCK_FILE).exists(), "nothing is created");
+        let run = OutLock::acquire(dir.path()).unwrap();
+        let refused = ReadLock::acquire(dir.path());
+        assert!(
+            matches!(refused, Err(PipelineError::Locked { .. })),
+            "{refused:?}"
+        );
+        drop(run);
+        let first = ReadLock::acquire(dir.path()).unwrap();
+        let second = ReadLock::acquire(dir.path());
+        assert!(second.is_ok(), "two merges may read one shard");
+        assert!(
+            matches!(
+                OutLock::acquire(dir.path()),
+                Err(PipelineError::Locked { .. })
+            ),
+            "a run waits for the merges reading its folder"
+        );
+        drop((first, second));
+    }
 
     #[test]
     fn a_second_lock_on_the_same_folder_is_refused_and_freed_on_drop() {

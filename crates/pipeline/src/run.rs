@@ -179,7 +179,12 @@ pub fn run_with(
     let jobs = opts.jobs.max(1);
 
     let staging = Staging::create_private(&opts.out_dir, &run_id, policy.privacy)?;
-    let mut manifest = base_manifest(opts, &config, &key, indicators.as_ref())?;
+    let mut manifest = base_manifest(
+        &Definitions::of(opts),
+        &config,
+        &key.fingerprint(),
+        indicators.as_ref(),
+    )?;
 
     let codes: Vec<String> = config
         .countries
@@ -370,119 +375,176 @@ pub fn run_with(
             }
         }
     }
-    estimates.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut headline = Vec::new();
-    if let Some(setup) = &indicators {
-        manifest.outputs.extend(write_indicator_tables(
-            &staging,
-            &estimates,
-            setup,
-            &config.countries,
-        )?);
-        if let Some(id) = setup.headline() {
-            for (country, rows) in &estimates {
-                if let Some(row) = headline_row(rows, id) {
-                    headline.push((country.clone(), row.clone()));
-                }
-            }
-        }
-    }
-    // OUT/codebook.md: the codebook of this run's schemas, published and listed like every output.
-    manifest.outputs.push(crate::codebook_out::write_codebook(
-        &staging,
-        &config.schemas,
-    )?);
-    manifest.finalise();
-    failures.sort_by(|a, b| a.country.cmp(&b.country));
-
-    let manifest_path = staging.path(MANIFEST_FILE);
-    abort_point::fault("manifest-write").map_err(|e| PipelineError::io(&manifest_path, e))?;
-    std::fs::write(&manifest_path, manifest.to_bytes()?)
-        .map_err(|e| PipelineError::io(&manifest_path, e))?;
-    if let Some(setup) = &indicators {
-        // The report and workbook (dh-report), built from the staged outputs and published with them.
-        let context = dh_report::ReportContext::from_run(
-            &config.countries,
-            &setup.catalogue,
-            &setup.pipeline,
-        );
-        dh_report::build(staging.root(), Some(&context)).map_err(|e| match e {
-            dh_report::ReportError::Io { path, source } => PipelineError::Io { path, source },
-            e => PipelineError::Internal(format!("report: {e}")),
-        })?;
-        // The report and workbook are outputs too: list them and write the manifest again.
-        manifest.outputs.extend(crate::layout::hashed_files(
-            &staging,
-            &[crate::layout::REPORT_DIR, crate::layout::TABLES_DIR],
-            "report",
-        )?);
-        manifest.finalise();
-        std::fs::write(&manifest_path, manifest.to_bytes()?)
-            .map_err(|e| PipelineError::io(&manifest_path, e))?;
-    }
-    if !policy.export.is_empty() {
-        // Stata/SPSS files from the staged normalised tables (carried over when their inputs are unchanged).
-        let (entries, _) = crate::export_stage::export(
-            &staging,
-            &opts.out_dir,
-            &config.schemas,
-            &policy.export,
-            &manifest,
-            policy.privacy,
-        )?;
-        manifest.outputs.extend(entries);
-        manifest.finalise();
-        std::fs::write(&manifest_path, manifest.to_bytes()?)
-            .map_err(|e| PipelineError::io(&manifest_path, e))?;
-    }
-    abort_point::reached("before-publish");
-    staging.publish()?;
-
-    let duration_ms = millis(clock.elapsed());
     let log = RunLog {
         run_id,
         started_at: rfc3339(started),
-        finished_at: rfc3339(SystemTime::now()),
-        duration_ms,
         jobs,
         raw_dir: display_abs(&opts.raw_dir),
         out_dir: display_abs(&opts.out_dir),
         config_dir: display_abs(&opts.config_dir),
         schema_dir: display_abs(&opts.schema_dir),
         key_origin: key.origin.clone(),
-        outcome: if failures.is_empty() {
+        ..Default::default()
+    };
+    let finish = Finish {
+        out_dir: &opts.out_dir,
+        config: &config,
+        indicators: indicators.as_ref(),
+        policy,
+        clock,
+    };
+    finish.publish(
+        staging,
+        Assembled {
+            manifest,
+            estimates,
+            failures,
+            timings,
+        },
+        log,
+    )
+}
+
+/// What the per-country part of a run (or of a merge) hands to the cross-country outputs: the manifest with the
+/// run's definitions and every country's entries, each published country's indicator rows, the failures and
+/// the run log's country lines.
+pub(crate) struct Assembled {
+    pub manifest: Manifest,
+    pub estimates: Vec<(String, Vec<EstimateRow>)>,
+    pub failures: Vec<CountryError>,
+    pub timings: Vec<CountryTiming>,
+}
+
+/// The cross-country end of `dh run` and `dh merge` (one function, so that a merge of shards writes the bytes a
+/// single run writes): indicator tables, codebook, manifest, report and workbook, export, publication, run log.
+pub(crate) struct Finish<'a> {
+    pub out_dir: &'a Path,
+    /// Every country of the result (published, stale or failed), sorted by code.
+    pub config: &'a LoadedConfig,
+    pub indicators: Option<&'a IndicatorSetup>,
+    pub policy: &'a RunPolicy,
+    /// Started with the command, for the run log's duration.
+    pub clock: Instant,
+}
+
+impl Finish<'_> {
+    /// Writes the cross-country outputs into `staging`, publishes it into `OUT` and writes `log` (completed here:
+    /// end time, duration, outcome, country lines) to `OUT/runs/`.
+    pub(crate) fn publish(
+        &self,
+        staging: Staging,
+        assembled: Assembled,
+        mut log: RunLog,
+    ) -> Result<RunSummary, PipelineError> {
+        let Assembled {
+            mut manifest,
+            mut estimates,
+            mut failures,
+            timings,
+        } = assembled;
+        let (config, indicators, policy) = (self.config, self.indicators, self.policy);
+        estimates.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut headline = Vec::new();
+        if let Some(setup) = indicators {
+            manifest.outputs.extend(write_indicator_tables(
+                &staging,
+                &estimates,
+                setup,
+                &config.countries,
+            )?);
+            if let Some(id) = setup.headline() {
+                for (country, rows) in &estimates {
+                    if let Some(row) = headline_row(rows, id) {
+                        headline.push((country.clone(), row.clone()));
+                    }
+                }
+            }
+        }
+        // OUT/codebook.md: the codebook of this run's schemas, published and listed like every output.
+        manifest.outputs.push(crate::codebook_out::write_codebook(
+            &staging,
+            &config.schemas,
+        )?);
+        manifest.finalise();
+        failures.sort_by(|a, b| a.country.cmp(&b.country));
+
+        let manifest_path = staging.path(MANIFEST_FILE);
+        abort_point::fault("manifest-write").map_err(|e| PipelineError::io(&manifest_path, e))?;
+        std::fs::write(&manifest_path, manifest.to_bytes()?)
+            .map_err(|e| PipelineError::io(&manifest_path, e))?;
+        if let Some(setup) = indicators {
+            // The report and workbook (dh-report), built from the staged outputs and published with them.
+            let context = dh_report::ReportContext::from_run(
+                &config.countries,
+                &setup.catalogue,
+                &setup.pipeline,
+            );
+            dh_report::build(staging.root(), Some(&context)).map_err(|e| match e {
+                dh_report::ReportError::Io { path, source } => PipelineError::Io { path, source },
+                e => PipelineError::Internal(format!("report: {e}")),
+            })?;
+            // The report and workbook are outputs too: list them and write the manifest again.
+            manifest.outputs.extend(crate::layout::hashed_files(
+                &staging,
+                &[crate::layout::REPORT_DIR, crate::layout::TABLES_DIR],
+                "report",
+            )?);
+            manifest.finalise();
+            std::fs::write(&manifest_path, manifest.to_bytes()?)
+                .map_err(|e| PipelineError::io(&manifest_path, e))?;
+        }
+        if !policy.export.is_empty() {
+            // Stata/SPSS files from the staged normalised tables (carried over when their inputs are unchanged).
+            let (entries, _) = crate::export_stage::export(
+                &staging,
+                self.out_dir,
+                &config.schemas,
+                &policy.export,
+                &manifest,
+                policy.privacy,
+            )?;
+            manifest.outputs.extend(entries);
+            manifest.finalise();
+            std::fs::write(&manifest_path, manifest.to_bytes()?)
+                .map_err(|e| PipelineError::io(&manifest_path, e))?;
+        }
+        abort_point::reached("before-publish");
+        staging.publish()?;
+
+        let duration_ms = millis(self.clock.elapsed());
+        log.finished_at = rfc3339(SystemTime::now());
+        log.duration_ms = duration_ms;
+        log.outcome = if failures.is_empty() {
             "ok"
         } else {
             "data_error"
         }
-        .to_string(),
-        countries: timings,
-    };
-    // The outputs are published: a run log that cannot be written is a warning, not a failure of the run.
-    let mut warnings = Vec::new();
-    let run_log = match log.write_private(&opts.out_dir, policy.privacy) {
-        Ok(path) => path,
-        Err(e) => {
-            warnings.push(format!(
-                "the outputs were published, but the run log could not be written: {e}"
-            ));
-            opts.out_dir
-                .join(crate::layout::RUNS_DIR)
-                .join(format!("{}.json", log.run_id))
-        }
-    };
-    Ok(RunSummary {
-        warnings,
-        manifest,
-        failures,
-        out_dir: opts.out_dir.clone(),
-        run_log,
-        duration_ms,
-        headline,
-        headline_id: indicators
-            .as_ref()
-            .and_then(|s| s.headline().map(str::to_string)),
-    })
+        .to_string();
+        log.countries = timings;
+        // The outputs are published: a run log that cannot be written is a warning, not a failure of the run.
+        let mut warnings = Vec::new();
+        let run_log = match log.write_private(self.out_dir, policy.privacy) {
+            Ok(path) => path,
+            Err(e) => {
+                warnings.push(format!(
+                    "the outputs were published, but the run log could not be written: {e}"
+                ));
+                self.out_dir
+                    .join(crate::layout::RUNS_DIR)
+                    .join(format!("{}.json", log.run_id))
+            }
+        };
+        Ok(RunSummary {
+            warnings,
+            manifest,
+            failures,
+            out_dir: self.out_dir.to_path_buf(),
+            run_log,
+            duration_ms,
+            headline,
+            headline_id: indicators.and_then(|s| s.headline().map(str::to_string)),
+        })
+    }
 }
 
 /// Manifest status of a failed country whose last good outputs are kept.
@@ -705,7 +767,12 @@ pub fn dry_run(opts: &RunOptions) -> Result<Vec<(String, Decision)>, PipelineErr
         None => None,
     };
     let key = load_key(&opts.key, &opts.out_dir)?;
-    let base = base_manifest(opts, &config, &key, indicators.as_ref())?;
+    let base = base_manifest(
+        &Definitions::of(opts),
+        &config,
+        &key.fingerprint(),
+        indicators.as_ref(),
+    )?;
     let plan = plan_countries(opts, &config, &base, indicators.is_some(), &kept, previous);
     Ok(config
         .countries
@@ -717,7 +784,7 @@ pub fn dry_run(opts: &RunOptions) -> Result<Vec<(String, Decision)>, PipelineErr
 
 /// Adds a published country's manifest entries (inputs, outputs, weighting, consistency), its indicator rows and
 /// its timing: the same for a computed, reused or stale country.
-fn add_country(
+pub(crate) fn add_country(
     manifest: &mut Manifest,
     estimates: &mut Vec<(String, Vec<EstimateRow>)>,
     timings: &mut Vec<CountryTiming>,
@@ -762,7 +829,7 @@ fn reuse_country(
 
 /// A country's report rebuilt from the previous run's manifest (inputs, outputs, weighting, consistency) with the
 /// given timing entry and indicator rows: the part shared by a reused and a stale country.
-fn previous_report(
+pub(crate) fn previous_report(
     iso3: &str,
     previous: &Manifest,
     timing: CountryTiming,
@@ -860,11 +927,28 @@ fn keep_stale(
     Some((report, status, entry))
 }
 
+/// The definition folders a manifest's hashes are taken from.
+pub(crate) struct Definitions<'a> {
+    pub config_dir: &'a Path,
+    pub schema_dir: &'a Path,
+    pub pipelines_dir: Option<&'a Path>,
+}
+
+impl<'a> Definitions<'a> {
+    fn of(opts: &'a RunOptions) -> Self {
+        Definitions {
+            config_dir: &opts.config_dir,
+            schema_dir: &opts.schema_dir,
+            pipelines_dir: opts.pipelines_dir.as_deref(),
+        }
+    }
+}
+
 /// Tool, key fingerprint and the hashes of every config and schema file used.
-fn base_manifest(
-    opts: &RunOptions,
+pub(crate) fn base_manifest(
+    dirs: &Definitions<'_>,
     config: &LoadedConfig,
-    key: &crate::key::LoadedKey,
+    key_fingerprint: &str,
     indicators: Option<&IndicatorSetup>,
 ) -> Result<Manifest, PipelineError> {
     let mut m = Manifest {
@@ -873,16 +957,16 @@ fn base_manifest(
             version: env!("CARGO_PKG_VERSION").into(),
             git_commit: option_env!("DH_GIT_COMMIT").map(str::to_string),
         },
-        pseudonym_key_fingerprint: key.fingerprint(),
+        pseudonym_key_fingerprint: key_fingerprint.to_string(),
         ..Default::default()
     };
     for path in config.schemas.files.values() {
         m.schemas.push(HashedFile {
-            path: relative_path(path, &opts.schema_dir),
+            path: relative_path(path, dirs.schema_dir),
             sha256: sha256_file(path)?,
         });
     }
-    if let (Some(setup), Some(dir)) = (indicators, &opts.pipelines_dir) {
+    if let (Some(setup), Some(dir)) = (indicators, dirs.pipelines_dir) {
         for path in &setup.files {
             m.configs.push(HashedFile {
                 path: format!("pipelines/{}", relative_path(path, dir)),
@@ -893,7 +977,7 @@ fn base_manifest(
     for c in &config.countries {
         for path in &c.source_files {
             m.configs.push(HashedFile {
-                path: relative_path(path, &opts.config_dir),
+                path: relative_path(path, dirs.config_dir),
                 sha256: sha256_file(path)?,
             });
         }
@@ -901,7 +985,7 @@ fn base_manifest(
     Ok(m)
 }
 
-fn display_abs(path: &Path) -> String {
+pub(crate) fn display_abs(path: &Path) -> String {
     std::path::absolute(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()
