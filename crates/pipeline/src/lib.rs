@@ -2,7 +2,8 @@
 //! the deliveries, normalises them through the country config, and writes harmonised Parquet, quarantine Parquet
 //! and the manifest's entries; then it publishes the staged result into `OUT` and writes a run log.
 //!
-//! Modules: [`run`] (the `dh run` orchestration), [`country`] (one country's stages), [`deliveries`] (delivered
+//! Modules: [`run`] (the `dh run` orchestration), [`merge`] (`dh merge`: shards' per-country outputs into one `OUT`,
+//! cross-country outputs written by the same function as `dh run`), [`country`] (one country's stages), [`deliveries`] (delivered
 //! and undelivered tables, missing files), [`indicator_stage`] (weighting and
 //! indicators), [`validate`] (checks without
 //! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet; [`parquet_dict`] and [`parquet_rle`] write codebook-ordered dictionaries), [`manifest`] and [`runlog`] (provenance), [`codebook_out`] (`OUT/codebook.md`), [`layout`] (paths
@@ -24,6 +25,7 @@ pub mod layout;
 pub mod links;
 pub mod manifest;
 pub mod memory;
+pub mod merge;
 pub mod message;
 pub mod parquet_dict;
 pub mod parquet_out;
