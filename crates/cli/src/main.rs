@@ -38,6 +38,8 @@ struct Cli {
 enum Command {
     /// Run the pipeline: ingest, normalise and write outputs for each country.
     Run(Box<cmd::run::Args>),
+    /// Merge shards (output folders of `dh run --countries`) into one run's outputs.
+    Merge(Box<cmd::merge::Args>),
     /// Check configurations and deliveries without writing outputs.
     Validate(cmd::validate::Args),
     /// Write synthetic raw deliveries for the configured countries.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => cmd::run::run(*a),
+        Command::Merge(a) => cmd::merge::run(*a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Codebook(a) => cmd::codebook::run(a),
@@ -162,6 +165,7 @@ mod help_tests {
     fn commands_that_print_progress_take_q() {
         for path in [
             "run",
+            "merge",
             "synth",
             "report",
             "export",

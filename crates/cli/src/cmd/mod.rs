@@ -9,6 +9,7 @@ pub mod export;
 pub mod help;
 pub mod indicators;
 pub mod jsonlog;
+pub mod merge;
 pub mod progress;
 pub mod quiet;
 pub mod report;

@@ -176,7 +176,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         out_dir: args.out_dir.clone(),
         config_dir: args.config_dir.clone(),
         schema_dir: args.schema_dir.clone(),
-        pipelines_dir: pipelines_dir(&args),
+        pipelines_dir: pipelines_dir(&args.pipelines_dir),
         countries,
         jobs: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
         key: KeySource::from_env(args.key_file.clone(), generated_key),
@@ -310,7 +310,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The exit code a run result maps to (the same rules as the human-readable path below).
-fn exit_code(
+pub(super) fn exit_code(
     result: &Result<RunSummary, dh_pipeline::PipelineError>,
     max_quarantine_rate: f64,
 ) -> u8 {
@@ -375,14 +375,14 @@ fn dry_run(opts: &RunOptions) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The pipelines folder, or `None` (with a note) when it does not exist.
-fn pipelines_dir(args: &Args) -> Option<PathBuf> {
-    if args.pipelines_dir.join("pipeline.toml").is_file() {
-        return Some(args.pipelines_dir.clone());
+/// The pipelines folder, or `None` (with a note) when it does not exist (`dh run`, `dh merge`).
+pub(super) fn pipelines_dir(dir: &Path) -> Option<PathBuf> {
+    if dir.join("pipeline.toml").is_file() {
+        return Some(dir.to_path_buf());
     }
     eprintln!(
         "note: {} has no pipeline.toml; weighting and indicators are skipped (pass --pipelines-dir)",
-        args.pipelines_dir.display()
+        dir.display()
     );
     None
 }
