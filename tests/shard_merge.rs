@@ -1,6 +1,7 @@
 //! Sharded runs (issue 14): three `dh run --countries ...` shards merged with `dh merge` give every byte of a single
 //! `dh run` over all countries (run logs aside), `--export` included, also when `OUT` is one of the shards; and
-//! a country a shard recorded as failed or stale is carried exactly as a single run records it; and
+//! a country a shard recorded as failed or stale is carried exactly as a single run records it; a merge killed
+//! before or during publication leaves `OUT` valid and the next merge converges to the same bytes; and
 //! shards that cannot be merged are refused with exit code 3 and a message naming the difference (another key,
 //! another schema file, a changed country configuration, a changed delivery with `--raw-dir`, a country in two
 //! shards, a country in none, a folder that is not a dh run), or exit 5 while a shard is locked by a run.
@@ -208,6 +209,39 @@ fn failed_and_stale_countries_are_carried_as_a_single_run_records_them() {
     let manifest = fs::read_to_string(out.join("manifest.json")).expect("manifest");
     assert!(manifest.contains("\"status\": \"failed\""), "{manifest}");
     assert_same_files(&first, &out);
+}
+
+#[test]
+fn an_interrupted_merge_leaves_out_valid_and_the_next_merge_converges() {
+    let f = fixture();
+    for point in ["before-publish", "publish-entry-aside"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("merged");
+        let mut args = vec!["merge".to_string(), "--quiet".to_string()];
+        args.extend(shards().iter().map(|p| s(p).to_string()));
+        args.extend(["--out-dir".to_string(), s(&out).to_string()]);
+        args.extend(["--export".to_string(), "dta,sav".to_string()]);
+        let killed = std::process::Command::new(env!("CARGO_BIN_EXE_dh"))
+            .args(&args)
+            .current_dir(common::workspace())
+            .env("DH_TEST_ABORT_AT", point)
+            .env_remove("DH_PSEUDONYM_KEY")
+            .output()
+            .expect("run dh");
+        assert!(!killed.status.success(), "{point}: {}", describe(&killed));
+        if point == "before-publish" {
+            assert!(!out.join("manifest.json").exists(), "nothing published");
+        }
+        ok(&merge(&shards(), &out, &["--export", "dta,sav"]));
+        assert_same_bytes(&f.single, &out);
+        let hidden: Vec<_> = fs::read_dir(&out)
+            .expect("out")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".staging-") || n.starts_with(".previous-"))
+            .collect();
+        assert!(hidden.is_empty(), "{point}: {hidden:?}");
+    }
 }
 
 #[test]
