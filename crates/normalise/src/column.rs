@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use arrow::array::builder::BooleanBufferBuilder;
 use arrow::array::{
     ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int16Array, Int64Array,
     StringArray, StringBuilder,
@@ -18,6 +19,7 @@ use arrow::array::{
 use arrow::datatypes::Int16Type;
 use dh_ingest::{ColumnLabels, RawColumn};
 
+use crate::cells::{CellMemo, MEMO_SLOTS, Validity, trim};
 use crate::date::{CellDateFormat, parse_iso_date};
 use crate::lookup::{CodeLookup, parse_number};
 use crate::plan::{ColumnPlan, Input, Kind, Target, ValueLabels};
@@ -45,7 +47,7 @@ pub struct CellContext<'a> {
 
 impl CellContext<'_> {
     fn report(&mut self, row: usize, code: ReasonCode, raw: &str, reason: String) {
-        if self.skip.get(row).copied().unwrap_or(false) {
+        if self.skipped(row) {
             return;
         }
         // Whatever the problem, only a code-like cell is copied into the quarantine table; any other is shown by its
@@ -64,6 +66,11 @@ impl CellContext<'_> {
 
     fn name(&self) -> &str {
         &self.plan.field.name
+    }
+
+    /// Whether the row's cells are not checked (see [`CellContext::skip`]).
+    fn skipped(&self, row: usize) -> bool {
+        self.skip.get(row).copied().unwrap_or(false)
     }
 
     /// A code the delivery file declares as missing (SPSS user-missing, Stata `.a`-`.z`) that the config does not
@@ -135,105 +142,123 @@ impl CellContext<'_> {
     }
 }
 
-/// Builds a column whose input is a raw source column.
+/// Builds a column whose input is a raw source column: one pass over the column's cells (any batch of rows), each
+/// distinct short cell translated and checked once ([`CellMemo`]); cells with a problem, and longer cells, go
+/// through the per-cell checks every time, so each problem is recorded in its row.
 pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
+    build_raw_with(ctx, raw, MEMO_SLOTS)
+}
+
+/// [`build_raw`] with a memo of `memo_slots` slots (0: every cell through the per-cell checks; the tests compare
+/// the two).
+fn build_raw_with(ctx: &mut CellContext<'_>, raw: &RawColumn, memo_slots: usize) -> BuiltColumn {
     let plan = ctx.plan;
+    let rows = raw.len();
     match &plan.kind {
         Kind::Categorical { labels, codes, .. } => {
-            let mut keys: Vec<Option<i16>> = Vec::with_capacity(raw.len());
-            for (row, cell) in raw.iter().enumerate() {
-                let cell = cell.trim();
-                let key = match codes.get(cell) {
-                    Some(Target::Key(k)) => Some(k),
-                    Some(target) => {
-                        ctx.blank_or_disallowed(row, cell, Some(target));
-                        None
-                    }
-                    None if cell.is_empty() => {
-                        ctx.blank_or_disallowed(row, cell, None);
-                        None
-                    }
-                    None => {
-                        if !ctx.undeclared_missing(row, cell) {
-                            let reason = format!(
-                                "the code (see raw_value) is not in the code list of `{}`",
-                                ctx.name()
-                            );
-                            ctx.report(row, ReasonCode::UnknownCode, cell, reason);
-                        }
-                        None
-                    }
-                };
-                keys.push(key);
-            }
+            let mut keys = Vec::with_capacity(rows);
+            let mut nulls = Validity::with_capacity(rows);
+            let mut memo = CellMemo::new(memo_slots);
+            map_cells(
+                ctx,
+                raw,
+                &mut memo,
+                |ctx, row, cell| categorical_cell(ctx, codes, row, cell),
+                |key, _| push(&mut keys, &mut nulls, key),
+            );
             BuiltColumn {
-                array: dictionary(keys, labels),
+                array: dictionary_array(Int16Array::new(keys.into(), nulls.finish()), labels),
                 numbers: None,
             }
         }
         Kind::Integer { missing } => {
-            let mut values: Vec<Option<i64>> = Vec::with_capacity(raw.len());
-            let mut numbers = Vec::with_capacity(raw.len());
-            for (row, cell) in raw.iter().enumerate() {
-                let cell = cell.trim();
-                let value = numeric_cell(ctx, missing, row, cell, "an integer", parse_integer)
-                    .filter(|x| ctx.check_range(row, cell, *x as f64));
-                values.push(value);
-                numbers.push(value.map(|v| v as f64));
-            }
+            let mut values = Vec::with_capacity(rows);
+            let mut nulls = Validity::with_capacity(rows);
+            let mut numbers = Vec::with_capacity(rows);
+            let mut memo = CellMemo::new(memo_slots);
+            map_cells(
+                ctx,
+                raw,
+                &mut memo,
+                |ctx, row, cell| {
+                    numeric_cell(ctx, missing, row, cell, "an integer", parse_integer)
+                        .filter(|x| ctx.check_range(row, cell, *x as f64))
+                },
+                |value, _| {
+                    push(&mut values, &mut nulls, value);
+                    numbers.push(value.map(|v| v as f64));
+                },
+            );
             BuiltColumn {
-                array: Arc::new(Int64Array::from(values)),
+                array: Arc::new(Int64Array::new(values.into(), nulls.finish())),
                 numbers: Some(numbers),
             }
         }
         Kind::Number { missing } => {
-            let mut values: Vec<Option<f64>> = Vec::with_capacity(raw.len());
-            for (row, cell) in raw.iter().enumerate() {
-                let cell = cell.trim();
-                let value = numeric_cell(ctx, missing, row, cell, "a number", parse_number)
-                    .filter(|x| ctx.check_range(row, cell, *x));
-                values.push(value);
+            let mut numbers = Vec::with_capacity(rows);
+            let mut memo = CellMemo::new(memo_slots);
+            map_cells(
+                ctx,
+                raw,
+                &mut memo,
+                |ctx, row, cell| {
+                    numeric_cell(ctx, missing, row, cell, "a number", parse_number)
+                        .filter(|x| ctx.check_range(row, cell, *x))
+                },
+                |value, _| numbers.push(value),
+            );
+            let mut values = Vec::with_capacity(rows);
+            let mut nulls = Validity::with_capacity(rows);
+            for value in &numbers {
+                push(&mut values, &mut nulls, *value);
             }
-            let array = Arc::new(Float64Array::from(values.clone()));
             BuiltColumn {
-                array,
-                numbers: Some(values),
+                array: Arc::new(Float64Array::new(values.into(), nulls.finish())),
+                numbers: Some(numbers),
             }
         }
         Kind::Boolean { missing } => {
-            let values: Vec<Option<bool>> = raw
-                .iter()
-                .enumerate()
-                .map(|(row, cell)| {
-                    numeric_cell(ctx, missing, row, cell.trim(), "true or false", parse_bool)
-                })
-                .collect();
+            let mut values = BooleanBufferBuilder::new(rows);
+            let mut nulls = Validity::with_capacity(rows);
+            let mut memo = CellMemo::new(memo_slots);
+            map_cells(
+                ctx,
+                raw,
+                &mut memo,
+                |ctx, row, cell| numeric_cell(ctx, missing, row, cell, "true or false", parse_bool),
+                |value, _| {
+                    values.append(value.unwrap_or_default());
+                    nulls.push(value.is_some());
+                },
+            );
             BuiltColumn {
-                array: Arc::new(BooleanArray::from(values)),
+                array: Arc::new(BooleanArray::new(values.finish(), nulls.finish())),
                 numbers: None,
             }
         }
         Kind::Date { missing, format } => {
-            let values: Vec<Option<i32>> = raw
-                .iter()
-                .enumerate()
-                .map(|(row, cell)| {
-                    let cell = cell.trim();
-                    match format {
-                        None => numeric_cell(
-                            ctx,
-                            missing,
-                            row,
-                            cell,
-                            "a date (YYYY-MM-DD)",
-                            parse_iso_date,
-                        ),
-                        Some(format) => formatted_date(ctx, missing, row, cell, format),
-                    }
-                })
-                .collect();
+            let mut values = Vec::with_capacity(rows);
+            let mut nulls = Validity::with_capacity(rows);
+            let mut memo = CellMemo::new(memo_slots);
+            map_cells(
+                ctx,
+                raw,
+                &mut memo,
+                |ctx, row, cell| match format {
+                    None => numeric_cell(
+                        ctx,
+                        missing,
+                        row,
+                        cell,
+                        "a date (YYYY-MM-DD)",
+                        parse_iso_date,
+                    ),
+                    Some(format) => formatted_date(ctx, missing, row, cell, format),
+                },
+                |value, _| push(&mut values, &mut nulls, value),
+            );
             BuiltColumn {
-                array: Arc::new(Date32Array::from(values)),
+                array: Arc::new(Date32Array::new(values.into(), nulls.finish())),
                 numbers: None,
             }
         }
@@ -241,36 +266,35 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
             missing,
             value_labels,
         } => {
-            let mut builder = StringBuilder::with_capacity(raw.len(), raw.len() * 8);
-            for (row, cell) in raw.iter().enumerate() {
-                let cell = cell.trim();
-                // Blank, missing codes and undeclared missing codes as for the other types; any other text parses,
-                // or with `value = "label"` any code the file labels.
-                let text = match value_labels {
-                    None => {
-                        numeric_cell(ctx, missing, row, cell, "text", |_| Some(())).map(|()| cell)
+            let mut builder = StringBuilder::with_capacity(rows, rows * 8);
+            let mut memo = CellMemo::new(memo_slots);
+            map_cells(
+                ctx,
+                raw,
+                &mut memo,
+                |ctx, row, cell| text_cell(ctx, missing, value_labels.as_ref(), row, cell),
+                |value, cell| match value {
+                    TextValue::Null => builder.append_null(),
+                    TextValue::Cell => builder.append_value(trim(cell)),
+                    TextValue::Label(i) => {
+                        match value_labels.as_ref().and_then(|l| l.labels.get(i as usize)) {
+                            Some(label) => builder.append_value(label),
+                            None => builder.append_null(),
+                        }
                     }
-                    Some(labels) => labelled_code(ctx, missing, row, cell, labels),
-                };
-                match text {
-                    Some(text) if looks_like_free_text(text) => {
-                        ctx.free_text(row, text);
-                        builder.append_null();
-                    }
-                    Some(text) => builder.append_value(text),
-                    None => builder.append_null(),
-                }
-            }
+                },
+            );
             BuiltColumn {
                 array: Arc::new(builder.finish()),
                 numbers: None,
             }
         }
         Kind::Pseudonym(pseudonymiser) => {
-            let mut builder = StringBuilder::with_capacity(raw.len(), raw.len() * 64);
+            // Ids do not repeat within a column: no memo.
+            let mut builder = StringBuilder::with_capacity(rows, rows * 64);
             let mut buf = String::with_capacity(64);
             for (row, cell) in raw.iter().enumerate() {
-                let cell = cell.trim();
+                let cell = trim(cell);
                 if cell.is_empty() {
                     ctx.blank_or_disallowed(row, cell, None);
                     builder.append_null();
@@ -286,6 +310,111 @@ pub fn build_raw(ctx: &mut CellContext<'_>, raw: &RawColumn) -> BuiltColumn {
             }
         }
     }
+}
+
+/// One pass over a column: `check` gives each trimmed cell's output value and records its problems; `emit` takes
+/// the value with the raw cell. A short cell whose check recorded no problem is remembered in `memo`, and its later
+/// occurrences skip the check (the outcome of a clean cell depends on its text only). Rows in `skip` record no
+/// problem, so their outcome is not remembered.
+fn map_cells<V: Copy + Default>(
+    ctx: &mut CellContext<'_>,
+    raw: &RawColumn,
+    memo: &mut CellMemo<V>,
+    mut check: impl FnMut(&mut CellContext<'_>, usize, &str) -> V,
+    mut emit: impl FnMut(V, &str),
+) {
+    for (row, cell) in raw.iter().enumerate() {
+        let value = match memo.get(cell) {
+            Some(value) => value,
+            None => {
+                let before = ctx.problems.len();
+                let value = check(ctx, row, trim(cell));
+                if ctx.problems.len() == before && !ctx.skipped(row) {
+                    memo.insert(cell, value);
+                }
+                value
+            }
+        };
+        emit(value, cell);
+    }
+}
+
+/// Appends a value or a null to a primitive column's buffers.
+#[inline]
+fn push<T: Default>(values: &mut Vec<T>, nulls: &mut Validity, value: Option<T>) {
+    nulls.push(value.is_some());
+    values.push(value.unwrap_or_default());
+}
+
+/// A coded cell: its dictionary key, or null (blank, missing code or a problem, which is recorded).
+fn categorical_cell(
+    ctx: &mut CellContext<'_>,
+    codes: &CodeLookup<Target>,
+    row: usize,
+    cell: &str,
+) -> Option<i16> {
+    match codes.get(cell) {
+        Some(Target::Key(k)) => Some(k),
+        Some(target) => {
+            ctx.blank_or_disallowed(row, cell, Some(target));
+            None
+        }
+        None if cell.is_empty() => {
+            ctx.blank_or_disallowed(row, cell, None);
+            None
+        }
+        None => {
+            if !ctx.undeclared_missing(row, cell) {
+                let reason = format!(
+                    "the code (see raw_value) is not in the code list of `{}`",
+                    ctx.name()
+                );
+                ctx.report(row, ReasonCode::UnknownCode, cell, reason);
+            }
+            None
+        }
+    }
+}
+
+/// The output of a text cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum TextValue {
+    #[default]
+    Null,
+    /// The trimmed cell itself.
+    Cell,
+    /// The value label of the cell's code (index into [`ValueLabels::labels`]).
+    Label(u32),
+}
+
+/// A text cell: blank, missing codes and undeclared missing codes as for the other types; any other text is the
+/// value, or with `value = "label"` the label the file gives the code. Text that looks like free text is null (and
+/// recorded, its value withheld).
+fn text_cell(
+    ctx: &mut CellContext<'_>,
+    missing: &CodeLookup<Target>,
+    value_labels: Option<&ValueLabels>,
+    row: usize,
+    cell: &str,
+) -> TextValue {
+    let (value, text) = match value_labels {
+        None => match numeric_cell(ctx, missing, row, cell, "text", |_| Some(())) {
+            Some(()) => (TextValue::Cell, cell),
+            None => return TextValue::Null,
+        },
+        Some(labels) => match labelled_code(ctx, missing, row, cell, labels) {
+            Some(i) => (
+                TextValue::Label(i),
+                labels.labels.get(i as usize).map_or("", String::as_str),
+            ),
+            None => return TextValue::Null,
+        },
+    };
+    if looks_like_free_text(text) {
+        ctx.free_text(row, text);
+        return TextValue::Null;
+    }
+    value
 }
 
 /// Blank cells, missing codes and codes the file declares missing: whether the cell is one (its problems, if any,
@@ -360,17 +489,17 @@ fn formatted_date(
 /// `value = "label"`: the value label the delivery gives a cell's code. Blank cells and missing codes are handled
 /// as for any text column; a code the file gives no label is an unknown code (the code only in `raw_value`, as for
 /// every cell check).
-fn labelled_code<'l>(
+fn labelled_code(
     ctx: &mut CellContext<'_>,
     missing: &CodeLookup<Target>,
     row: usize,
     cell: &str,
-    labels: &'l ValueLabels,
-) -> Option<&'l str> {
+    labels: &ValueLabels,
+) -> Option<u32> {
     if blank_or_missing(ctx, missing, row, cell) {
         return None;
     }
-    let label = labels.label(cell);
+    let label = labels.index(cell);
     if label.is_none() {
         let reason = format!(
             "the code (see raw_value) of `{}` (source `{}`) has no value label in the delivery file, and the column takes the \
@@ -459,9 +588,12 @@ fn null_array(kind: &Kind, rows: usize) -> ArrayRef {
 }
 
 fn dictionary(keys: Vec<Option<i16>>, labels: &[String]) -> ArrayRef {
+    dictionary_array(Int16Array::from(keys), labels)
+}
+
+fn dictionary_array(keys: Int16Array, labels: &[String]) -> ArrayRef {
     let values: ArrayRef = Arc::new(StringArray::from_iter_values(labels.iter()));
     // Keys are indexes into `labels` by construction (plan_table caps the label count at i16::MAX).
-    let keys = Int16Array::from(keys);
     match DictionaryArray::<Int16Type>::try_new(keys, values.clone()) {
         Ok(array) => Arc::new(array),
         Err(_) => Arc::new(DictionaryArray::<Int16Type>::new(
@@ -473,7 +605,159 @@ fn dictionary(keys: Vec<Option<i16>>, labels: &[String]) -> ArrayRef {
 
 #[cfg(test)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
+    use dh_config::{CountryConfig, TableSchema};
+    use dh_ingest::RawTable;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
     use super::*;
+    use crate::cells::tests::random_cell;
+    use crate::key::PseudonymKey;
+    use crate::plan::{PlanContext, plan_table};
+
+    const SCHEMA: &str = r#"{
+      "name": "t", "title": "t", "version": "1.0.0",
+      "missingValues": [{"value": -1, "label": "dont_know"}, {"value": -2, "label": "refused"},
+                        {"value": -4, "label": "not_collected"}],
+      "fields": [
+        {"name": "id", "type": "string", "description": "id", "role": "key", "pseudonymise": true,
+         "constraints": {"required": true}},
+        {"name": "sex", "type": "string", "description": "s", "role": "demographic", "missingValues": ["dont_know"],
+         "categories": [{"value": 1, "label": "male"}, {"value": 2, "label": "female"}],
+         "constraints": {"required": true}},
+        {"name": "q", "type": "string", "description": "q", "role": "item", "missingValues": ["dont_know"],
+         "categories": [{"value": 1, "label": "yes"}, {"value": 2, "label": "no"}]},
+        {"name": "age", "type": "integer", "description": "a", "role": "demographic", "missingValues": ["dont_know"],
+         "constraints": {"required": true, "minimum": 1, "maximum": 98}},
+        {"name": "hours", "type": "number", "description": "h", "role": "item", "missingValues": ["dont_know"],
+         "constraints": {"minimum": 0, "maximum": 24}},
+        {"name": "online", "type": "boolean", "description": "o", "role": "item", "missingValues": ["dont_know"]},
+        {"name": "day", "type": "date", "description": "d", "role": "item", "missingValues": ["dont_know"]},
+        {"name": "region", "type": "string", "description": "r", "role": "design", "missingValues": ["dont_know"],
+         "constraints": {"required": true}}
+      ]}"#;
+
+    const CONFIG: &str = r#"
+[country]
+iso3 = "TST"
+name = "Testland"
+region = "Nowhere"
+fieldwork_start = "2021-01-01"
+fieldwork_end = "2021-02-01"
+
+[population]
+source = "test"
+population_12_17 = 1000
+internet_share = 0.5
+cells = []
+
+[deliveries.t]
+file = "t.csv"
+
+[deliveries.t.columns]
+id = { source = "ID" }
+sex = { source = "SEX", codes = { "1" = "male", "2" = "female" }, missing = { "98" = "dont_know", "99" = "refused" } }
+q = { source = "Q", codes = { "1" = "yes", "2" = "no", "NS" = "yes" }, missing = { "-1" = "dont_know", "" = "dont_know" } }
+age = { source = "AGE", missing = { "-1" = "dont_know", "99" = "refused" } }
+hours = { source = "HRS", missing = { "98" = "dont_know" } }
+online = { source = "ON", missing = { "8" = "dont_know" } }
+day = { source = "DAY", missing = { "-1" = "dont_know" } }
+region = { source = "REG", missing = { "-1" = "dont_know", "99" = "refused" } }
+"#;
+
+    const HEADER: [&str; 8] = ["ID", "SEX", "Q", "AGE", "HRS", "ON", "DAY", "REG"];
+
+    /// A cell for any column: its codes, numbers, dates, repeated short text and the random cells of
+    /// [`random_cell`] (blanks, padding, non-ASCII, whitespace of every kind).
+    fn cell(rng: &mut ChaCha8Rng) -> String {
+        const POOL: &[&str] = &[
+            "1",
+            "2",
+            "98",
+            "99",
+            "-1",
+            "NS",
+            "8",
+            " 1",
+            "2 ",
+            "1.0",
+            "01",
+            "0",
+            "24",
+            "25",
+            "12.5",
+            "true",
+            "no",
+            "Y",
+            "2021-03-04",
+            "2021-02-30",
+            "x",
+            "Bangkok",
+            "",
+            "",
+            "A B C D E F G H I J",
+        ];
+        if rng.random_bool(0.7) {
+            POOL[rng.random_range(0..POOL.len())].to_string()
+        } else {
+            random_cell(rng)
+        }
+    }
+
+    /// Every column of a random table built with the memo and without: same arrays, same problems.
+    #[test]
+    fn memo_gives_the_outcome_of_checking_every_cell() {
+        let schema: TableSchema = serde_json::from_str(SCHEMA).unwrap();
+        let config: CountryConfig = toml::from_str(CONFIG).unwrap();
+        let delivery = &config.deliveries["t"];
+        let key = PseudonymKey::from_bytes(&[3u8; 32]).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for round in 0..20 {
+            let rows = rng.random_range(1..400);
+            let cells: Vec<Vec<String>> = (0..rows)
+                .map(|_| HEADER.iter().map(|_| cell(&mut rng)).collect())
+                .collect();
+            let refs: Vec<Vec<&str>> = cells
+                .iter()
+                .map(|r| r.iter().map(String::as_str).collect())
+                .collect();
+            let raw = RawTable::from_rows(Path::new("t.csv"), &HEADER, &refs).unwrap();
+            let skip: Vec<bool> = (0..rows).map(|_| rng.random_bool(0.05)).collect();
+            let ctx = PlanContext {
+                iso3: "TST",
+                config_file: PathBuf::from("TST.toml"),
+                table: "t",
+            };
+            let plan = plan_table(&ctx, &schema, delivery, &raw, &key).unwrap();
+            for (field_index, column) in plan.columns.iter().enumerate() {
+                let Input::Raw(index) = column.input else {
+                    panic!("{} is not read", column.field.name);
+                };
+                let built = |slots: usize| {
+                    let mut problems = Vec::new();
+                    let mut ctx = CellContext {
+                        plan: column,
+                        field_index,
+                        skip: &skip,
+                        missing_labels: &plan.missing_labels,
+                        problems: &mut problems,
+                        labels: &raw.columns[index].labels,
+                    };
+                    let b = build_raw_with(&mut ctx, &raw.columns[index], slots);
+                    (b.array.to_data(), b.numbers, problems)
+                };
+                let (array, numbers, problems) = built(MEMO_SLOTS);
+                let (plain_array, plain_numbers, plain_problems) = built(0);
+                let name = &column.field.name;
+                assert_eq!(array, plain_array, "round {round}, {name}");
+                assert_eq!(numbers, plain_numbers, "round {round}, {name}");
+                assert_eq!(problems, plain_problems, "round {round}, {name}");
+                assert_eq!(array.len(), rows);
+            }
+        }
+    }
 
     #[test]
     fn integers_accept_decimal_forms() {

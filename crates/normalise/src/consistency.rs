@@ -17,7 +17,11 @@
 //! never enters an estimate of that column's indicators. Findings are reported (manifest, `dh validate`) with the
 //! source row of the first case, so the delivery can be checked.
 
+use std::collections::HashMap;
+
 use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::buffer::BooleanBuffer;
+use arrow::datatypes::Int16Type;
 use dh_config::TableSchema;
 
 use crate::plan::NOT_COLLECTED;
@@ -71,7 +75,7 @@ pub struct UniverseFinding {
 /// The routing findings of `batch` (the harmonised rows of `schema`'s table); `source_rows` has one entry per row
 /// of `batch`, `source_rows[i]` being the source row number of row `i`. Columns with the universe `true`, or whose
 /// universe does not compile (reported when the schema is loaded), are skipped. Ordered by column position, then
-/// kind.
+/// kind. Each distinct universe is evaluated once; the rows are then compared as bitmaps.
 pub fn universe_findings(
     schema: &TableSchema,
     batch: &RecordBatch,
@@ -79,58 +83,150 @@ pub fn universe_findings(
 ) -> Vec<UniverseFinding> {
     debug_assert_eq!(source_rows.len(), batch.num_rows());
     let columns = schema.expr_columns();
+    let mut truths: HashMap<&str, Option<Truths>> = HashMap::new();
     let mut findings = Vec::new();
     for field in &schema.fields {
         if field.universe.trim() == "true" {
             continue;
         }
-        let (Ok(universe), Some(values)) = (
-            dh_expr::compile(&field.universe, &columns),
-            batch.column_by_name(&field.name),
-        ) else {
+        let Some(values) = batch.column_by_name(&field.name) else {
             continue;
         };
-        let Ok(evaluation) = universe.evaluate(batch) else {
+        let truth = truths
+            .entry(field.universe.as_str())
+            .or_insert_with(|| Truths::of(&field.universe, &columns, batch));
+        let Some(truth) = truth else {
             continue;
         };
-        let truth = evaluation.values();
-        let cells = classify(values.as_ref());
-        let mut found: [(u64, Option<usize>); 2] = [(0, None), (0, None)];
-        for (row, cell) in cells.iter().enumerate() {
-            if truth.is_null(row) {
-                continue;
-            }
-            let issue = match (truth.value(row), cell) {
-                (_, CellClass::Null | CellClass::NotCollected) => continue,
-                (true, CellClass::NotApplicable) => UniverseIssue::SkippedInsideUniverse,
-                (false, CellClass::NotApplicable) | (true, CellClass::Answer) => continue,
-                (false, CellClass::Answer) => UniverseIssue::AnswerOutsideUniverse,
-            };
-            let slot = &mut found[issue as usize];
-            slot.0 += 1;
-            slot.1.get_or_insert(row);
+        let cells = Classes::of(values.as_ref());
+        if cells.answer.len() != truth.is_true.len() {
+            continue;
         }
-        for (issue, (rows, first)) in [
-            UniverseIssue::AnswerOutsideUniverse,
-            UniverseIssue::SkippedInsideUniverse,
-        ]
-        .into_iter()
-        .zip(found)
-        {
-            if let Some(row) = first {
-                findings.push(UniverseFinding {
-                    column: field.name.clone(),
-                    issue,
-                    rows,
-                    first_row: source_rows.get(row).copied().unwrap_or_default(),
-                    first_value: arrow::util::display::array_value_to_string(values.as_ref(), row)
-                        .unwrap_or_default(),
-                    universe: field.universe.clone(),
-                });
-            }
+        for (issue, hits) in [
+            (
+                UniverseIssue::AnswerOutsideUniverse,
+                &truth.is_false & &cells.answer,
+            ),
+            (
+                UniverseIssue::SkippedInsideUniverse,
+                &truth.is_true & &cells.not_applicable,
+            ),
+        ] {
+            let Some(row) = hits.set_indices().next() else {
+                continue;
+            };
+            findings.push(UniverseFinding {
+                column: field.name.clone(),
+                issue,
+                rows: hits.count_set_bits() as u64,
+                first_row: source_rows.get(row).copied().unwrap_or_default(),
+                first_value: arrow::util::display::array_value_to_string(values.as_ref(), row)
+                    .unwrap_or_default(),
+                universe: field.universe.clone(),
+            });
         }
     }
     findings
+}
+
+/// A universe's rows where it holds and where it does not (rows where it cannot be decided are in neither).
+struct Truths {
+    is_true: BooleanBuffer,
+    is_false: BooleanBuffer,
+}
+
+impl Truths {
+    /// `None` when the universe does not compile or cannot be evaluated on the batch.
+    fn of(universe: &str, columns: &dh_expr::Columns, batch: &RecordBatch) -> Option<Self> {
+        let evaluation = dh_expr::compile(universe, columns)
+            .ok()?
+            .evaluate(batch)
+            .ok()?;
+        let truth = evaluation.values();
+        if truth.len() != batch.num_rows() {
+            return None;
+        }
+        let values = truth.values();
+        let (is_true, is_false) = match truth.nulls() {
+            Some(known) => (values & known.inner(), &!values & known.inner()),
+            None => (values.clone(), !values),
+        };
+        Some(Truths { is_true, is_false })
+    }
+}
+
+/// What a column's cells hold, for the routing check: the rows holding an answer, and those holding
+/// `not_applicable` (null and `not_collected` cells are in neither).
+struct Classes {
+    answer: BooleanBuffer,
+    not_applicable: BooleanBuffer,
+}
+
+impl Classes {
+    /// Dictionary labels are classified once per dictionary entry; a number or any other non-null value is an
+    /// answer.
+    fn of(array: &dyn Array) -> Self {
+        let rows = array.len();
+        let nulls = array.nulls();
+        let valid = |row: usize| nulls.is_none_or(|n| n.is_valid(row));
+        if let Some(dict) = array.as_any_dictionary_opt() {
+            let values = dict.values();
+            let entries: Vec<CellClass> = match values.as_string_opt::<i32>() {
+                Some(labels) => (0..labels.len())
+                    .map(|i| {
+                        if labels.is_null(i) {
+                            CellClass::Null
+                        } else {
+                            class_of(labels.value(i))
+                        }
+                    })
+                    .collect(),
+                None => vec![CellClass::Answer; values.len()],
+            };
+            // arrow's `normalized_keys` asserts on an empty dictionary (a column with no value in any row).
+            if entries.is_empty() {
+                return Classes::by_row(rows, |_| CellClass::Null);
+            }
+            let entry = |k: usize| entries.get(k).copied().unwrap_or(CellClass::Null);
+            if let Some(dict) = array.as_dictionary_opt::<Int16Type>() {
+                let keys = dict.keys().values();
+                return Classes::by_row(rows, |row| match keys.get(row) {
+                    Some(&k) if valid(row) && k >= 0 => entry(k as usize),
+                    _ => CellClass::Null,
+                });
+            }
+            let keys = dict.normalized_keys();
+            return Classes::by_row(rows, |row| match keys.get(row) {
+                Some(&k) if valid(row) => entry(k),
+                _ => CellClass::Null,
+            });
+        }
+        match array.as_string_opt::<i32>() {
+            Some(text) => Classes::by_row(rows, |row| {
+                if valid(row) {
+                    class_of(text.value(row))
+                } else {
+                    CellClass::Null
+                }
+            }),
+            None => Classes::by_row(rows, |row| {
+                if valid(row) {
+                    CellClass::Answer
+                } else {
+                    CellClass::Null
+                }
+            }),
+        }
+    }
+
+    fn by_row(rows: usize, class: impl Fn(usize) -> CellClass) -> Self {
+        Classes {
+            answer: BooleanBuffer::collect_bool(rows, |row| class(row) == CellClass::Answer),
+            not_applicable: BooleanBuffer::collect_bool(rows, |row| {
+                class(row) == CellClass::NotApplicable
+            }),
+        }
+    }
 }
 
 /// What a cell holds, for the routing check.
@@ -148,51 +244,6 @@ fn class_of(label: &str) -> CellClass {
         NOT_COLLECTED => CellClass::NotCollected,
         _ => CellClass::Answer,
     }
-}
-
-/// Every cell's class, in one pass: dictionary labels are classified once per dictionary entry; a number or
-/// any other non-null value is an answer.
-fn classify(array: &dyn Array) -> Vec<CellClass> {
-    if let Some(dict) = array.as_any_dictionary_opt() {
-        let values = dict.values();
-        let entries: Vec<CellClass> = match values.as_string_opt::<i32>() {
-            Some(labels) => (0..labels.len())
-                .map(|i| {
-                    if labels.is_null(i) {
-                        CellClass::Null
-                    } else {
-                        class_of(labels.value(i))
-                    }
-                })
-                .collect(),
-            None => vec![CellClass::Answer; values.len()],
-        };
-        // arrow's `normalized_keys` asserts on an empty dictionary (a column with no value in any row).
-        if entries.is_empty() {
-            return vec![CellClass::Null; array.len()];
-        }
-        let keys = dict.normalized_keys();
-        return (0..array.len())
-            .map(|row| {
-                if array.is_null(row) {
-                    CellClass::Null
-                } else {
-                    keys.get(row)
-                        .and_then(|&k| entries.get(k))
-                        .copied()
-                        .unwrap_or(CellClass::Null)
-                }
-            })
-            .collect();
-    }
-    let text = array.as_string_opt::<i32>();
-    (0..array.len())
-        .map(|row| match (array.is_null(row), text) {
-            (true, _) => CellClass::Null,
-            (false, Some(t)) => class_of(t.value(row)),
-            (false, None) => CellClass::Answer,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ use dh_config::schema::{ContentCheck, ContentLimits};
 use dh_ingest::{RawColumn, RawTable};
 use rayon::prelude::*;
 
+use crate::cells::trim;
 use crate::lookup::parse_number;
 use crate::plan::{Input, TablePlan};
 
@@ -105,6 +106,7 @@ pub struct Distinct<'a> {
 
 /// Whether a value can have a shape a check looks for: at least [`MIN_SHAPED_BYTES`] long, and holding a digit or
 /// `@` (phone, coordinates, e-mail) or starting with an upper-case letter (names). `yes`, `dont_know`, `12` cannot.
+#[inline]
 fn may_have_shape(cell: &str) -> bool {
     cell.len() >= MIN_SHAPED_BYTES
         && (cell.bytes().any(|b| b.is_ascii_digit() || b == b'@')
@@ -117,18 +119,31 @@ impl<'a> Distinct<'a> {
     pub fn of(column: &'a RawColumn, skip: &[bool], every_value: bool) -> Self {
         let mut counts: HashMap<&str, u32> = HashMap::new();
         let mut cells = 0;
+        // Runs of equal values (rows of one PSU, stratum or region often follow each other) are counted before
+        // they are hashed.
+        let mut run: Option<(&'a str, u32)> = None;
         for (row, cell) in column.iter().enumerate() {
             if skip.get(row).copied().unwrap_or(false) {
                 continue;
             }
-            let cell = cell.trim();
+            let cell = trim(cell);
             if cell.is_empty() {
                 continue;
             }
             cells += 1;
             if every_value || may_have_shape(cell) {
-                *counts.entry(cell).or_insert(0) += 1;
+                match &mut run {
+                    Some((value, n)) if *value == cell => *n += 1,
+                    _ => {
+                        if let Some((value, n)) = run.replace((cell, 1)) {
+                            *counts.entry(value).or_insert(0) += n;
+                        }
+                    }
+                }
             }
+        }
+        if let Some((value, n)) = run {
+            *counts.entry(value).or_insert(0) += n;
         }
         Distinct { counts, cells }
     }
@@ -354,6 +369,46 @@ mod tests {
             .collect();
         let regions = repeated(&refs(&regions), 5);
         assert_eq!(run(ContentCheck::PersonalName, &refs(&regions)), vec![]);
+    }
+
+    /// Counting runs before hashing gives the plain count of every trimmed non-blank cell outside `skip`.
+    #[test]
+    fn distinct_counts_equal_a_plain_count() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..300 {
+            let rows = rng.random_range(0..80);
+            let mut cells: Vec<String> = Vec::new();
+            for _ in 0..rows {
+                let cell = match cells.last() {
+                    Some(last) if rng.random_bool(0.5) => last.clone(),
+                    _ if rng.random_bool(0.3) => ["0899990001", "Bangkok", " Bangkok", "a@b.org"]
+                        [rng.random_range(0..4)]
+                    .to_string(),
+                    _ => crate::cells::tests::random_cell(&mut rng),
+                };
+                cells.push(cell);
+            }
+            let skip: Vec<bool> = (0..rows).map(|_| rng.random_bool(0.1)).collect();
+            let column = RawColumn::from_cells("SRC", &cells).unwrap();
+            for every_value in [false, true] {
+                let mut expected: HashMap<&str, u32> = HashMap::new();
+                let mut non_blank = 0;
+                for (cell, skipped) in cells.iter().zip(&skip) {
+                    let cell = cell.trim();
+                    if *skipped || cell.is_empty() {
+                        continue;
+                    }
+                    non_blank += 1;
+                    if every_value || may_have_shape(cell) {
+                        *expected.entry(cell).or_insert(0) += 1;
+                    }
+                }
+                let found = Distinct::of(&column, &skip, every_value);
+                assert_eq!(found.counts, expected, "{cells:?}");
+                assert_eq!(found.cells, non_blank);
+            }
+        }
     }
 
     #[test]

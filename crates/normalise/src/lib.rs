@@ -38,6 +38,7 @@
 //! [`checks`] (cross-row checks), [`content`] (content checks of whole columns), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
 //! [`error`].
 
+pub mod cells;
 pub mod checks;
 pub mod column;
 pub mod consistency;

@@ -7,29 +7,18 @@
 
 use std::collections::HashMap;
 
+use crate::cells::pack;
+
 /// Above this many codes a hash map is used instead of a linear scan.
 const SCAN_LIMIT: usize = 24;
 
 #[derive(Debug, Clone, Default)]
 pub struct CodeLookup<T: Copy> {
     exact: Vec<(Box<str>, T)>,
-    /// Codes of at most 7 bytes packed into integers (see [`pack`]), scanned without calling `memcmp`.
+    /// Codes of at most 7 bytes packed into integers ([`pack`]), scanned without calling `memcmp`.
     short: Vec<(u64, T)>,
     exact_map: Option<HashMap<Box<str>, T>>,
     numeric: Vec<(f64, T)>,
-}
-
-/// Text of at most 7 bytes as one integer: the bytes, then the length plus one in the top byte.
-fn pack(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
-    if bytes.len() > 7 {
-        return None;
-    }
-    let mut packed = (bytes.len() as u64 + 1) << 56;
-    for (i, b) in bytes.iter().enumerate() {
-        packed |= (*b as u64) << (8 * i);
-    }
-    Some(packed)
 }
 
 impl<T: Copy> CodeLookup<T> {

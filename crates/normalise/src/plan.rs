@@ -103,8 +103,16 @@ impl ValueLabels {
 
     /// The value label of a (trimmed) cell's code.
     pub fn label(&self, cell: &str) -> Option<&str> {
-        let i = self.codes.get(cell)?;
-        self.labels.get(i as usize).map(String::as_str)
+        self.labels
+            .get(self.index(cell)? as usize)
+            .map(String::as_str)
+    }
+
+    /// The index into `labels` of a (trimmed) cell's code's value label.
+    pub fn index(&self, cell: &str) -> Option<u32> {
+        self.codes
+            .get(cell)
+            .filter(|&i| (i as usize) < self.labels.len())
     }
 }
 

@@ -131,6 +131,11 @@ pub const MAX_NAME_WORDS: usize = 8;
 
 /// Whether a text cell looks like free text rather than a code or a name.
 pub fn looks_like_free_text(cell: &str) -> bool {
+    // A cell of at most MAX_NAME_CHARS bytes has at most as many characters, and MAX_NAME_WORDS + 1 words take at
+    // least 2 * MAX_NAME_WORDS + 1 bytes (one per word and one between words): short cells need no counting.
+    if cell.len() <= MAX_NAME_CHARS.min(2 * MAX_NAME_WORDS) {
+        return false;
+    }
     cell.chars().count() > MAX_NAME_CHARS || cell.split_whitespace().count() > MAX_NAME_WORDS
 }
 
@@ -238,6 +243,30 @@ mod tests {
         );
         assert_eq!(shown, shown_value("Somchai Jaidee", &h));
         assert_ne!(shown, shown_value("Somchai Jaideee", &h));
+    }
+
+    #[test]
+    fn free_text_shortcut_agrees_with_counting() {
+        let counted = |cell: &str| {
+            cell.chars().count() > MAX_NAME_CHARS
+                || cell.split_whitespace().count() > MAX_NAME_WORDS
+        };
+        let mut cells: Vec<String> = vec![
+            "a b c d e f g h i".into(),
+            "a b c d e f g h".into(),
+            "a\u{a0}b c d e f g h i".into(),
+            "é".repeat(81),
+            "x".repeat(80),
+            "x".repeat(81),
+        ];
+        for words in 1..12 {
+            for sep in [" ", "  ", "\t", "\u{3000}"] {
+                cells.push(vec!["w"; words].join(sep));
+            }
+        }
+        for cell in &cells {
+            assert_eq!(looks_like_free_text(cell), counted(cell), "{cell:?}");
+        }
     }
 
     #[test]
