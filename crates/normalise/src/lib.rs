@@ -125,11 +125,6 @@ pub fn normalise_country(
     key: &PseudonymKey,
 ) -> Result<CountryOutput, NormaliseError> {
     let iso3 = config.country.iso3.as_str();
-    let config_file = config
-        .source_files
-        .last()
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from(format!("{iso3}.toml")));
     if let Some(extra) = raw.keys().find(|t| !config.deliveries.contains_key(*t)) {
         return Err(NormaliseError::UnexpectedRawTable {
             country: iso3.to_string(),
@@ -149,44 +144,82 @@ pub fn normalise_country(
     }
     let hasher = KeyHasher::new(key);
     // the keys that links of this country's tables point to, per referenced table as delivered
-    let referenced_keys: BTreeMap<&str, ReferencedKeys> = config
+    let referenced: BTreeMap<String, ReferencedKeys> = config
         .deliveries
-        .iter()
-        .filter_map(|(table, delivery)| {
-            let sources = checks::link_sources(
-                table,
-                delivery,
-                config.deliveries.keys().filter_map(|t| schemas.get(t)),
-            )?;
-            let raw = raw.get(table)?;
+        .keys()
+        .filter_map(|table| {
+            let sources = link_sources(config, schemas, table)?;
             Some((
-                table.as_str(),
-                ReferencedKeys::of_table(raw, sources, hasher),
+                table.clone(),
+                ReferencedKeys::of_table(raw.get(table)?, sources, hasher),
             ))
         })
         .collect();
+    normalise_tables(config, schemas, raw, key, &referenced)
+}
+
+/// The config file named in messages about `config`: the last file it was merged from.
+pub fn config_file(config: &CountryConfig) -> PathBuf {
+    config
+        .source_files
+        .last()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(format!("{}.toml", config.country.iso3)))
+}
+
+/// The source columns of `table` that links of the country's tables point to ([`checks::link_sources`]);
+/// `None` when no link points to it.
+pub fn link_sources(
+    config: &CountryConfig,
+    schemas: &SchemaSet,
+    table: &str,
+) -> Option<Vec<Vec<String>>> {
+    checks::link_sources(
+        table,
+        config.deliveries.get(table)?,
+        config.deliveries.keys().filter_map(|t| schemas.get(t)),
+    )
+}
+
+/// The harmonised schema of a delivered table, or the error naming the tables the schemas define.
+pub fn table_schema<'s>(
+    config: &CountryConfig,
+    schemas: &'s SchemaSet,
+    table: &str,
+) -> Result<&'s TableSchema, NormaliseError> {
+    schemas
+        .get(table)
+        .ok_or_else(|| NormaliseError::UnknownTable {
+            country: config.country.iso3.clone(),
+            config: config_file(config),
+            table: table.to_string(),
+            known: schemas
+                .tables
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Normalises the deliveries of `config` that `raw` holds, each read whole (the caller may normalise the others
+/// in batches); `referenced` holds the keys of every table that a link points to ([`link_sources`]), read whole
+/// or in batches.
+pub fn normalise_tables(
+    config: &CountryConfig,
+    schemas: &SchemaSet,
+    raw: &BTreeMap<String, RawTable>,
+    key: &PseudonymKey,
+    referenced: &BTreeMap<String, ReferencedKeys>,
+) -> Result<CountryOutput, NormaliseError> {
+    let iso3 = config.country.iso3.as_str();
+    let config_file = config_file(config);
     let mut tables = BTreeMap::new();
     for (table, delivery) in &config.deliveries {
-        let schema = schemas
-            .get(table)
-            .ok_or_else(|| NormaliseError::UnknownTable {
-                country: iso3.to_string(),
-                config: config_file.clone(),
-                table: table.clone(),
-                known: schemas
-                    .tables
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let table_raw = raw
-            .get(table)
-            .ok_or_else(|| NormaliseError::MissingRawTable {
-                country: iso3.to_string(),
-                table: table.clone(),
-                file: delivery.file.clone(),
-            })?;
+        let Some(table_raw) = raw.get(table) else {
+            continue;
+        };
+        let schema = table_schema(config, schemas, table)?;
         let ctx = PlanContext {
             iso3,
             config_file: config_file.clone(),
@@ -194,7 +227,7 @@ pub fn normalise_country(
         };
         let referenced = |resource: &str| {
             Some(checks::Referenced {
-                keys: referenced_keys.get(resource)?,
+                keys: referenced.get(resource)?,
                 delivery: config.deliveries.get(resource)?,
             })
         };

@@ -30,8 +30,12 @@ pub struct RunLog {
 pub struct CountryTiming {
     pub country: String,
     pub status: String,
+    /// Reading the deliveries (and, for a delivery read in batches, the first pass that collects its keys).
     pub read_ms: u64,
+    /// Normalising (for a delivery read in batches, also writing its harmonised and quarantine rows as they come).
     pub normalise_ms: u64,
+    /// The weighting and indicator stage.
+    pub indicators_ms: u64,
     pub write_ms: u64,
     pub total_ms: u64,
     /// Why the country was computed (`incremental::Reason`), or empty when it was reused.
