@@ -284,6 +284,7 @@ fn run_stages(
     let mut inputs: BTreeMap<String, InputEntry> = BTreeMap::new();
     let mut raw = BTreeMap::new();
     let mut first_passes = Vec::new();
+    let mut batched = BTreeMap::new();
     for (table, full_path, rows) in read {
         let path = relative_path(&full_path, ctx.raw_dir);
         let sha256 = unchanged_since_hashed(iso3, &full_path, &path, before.get(&path))?;
@@ -308,7 +309,17 @@ fn run_stages(
             ReadRows::Whole(t) => {
                 raw.insert(table, t);
             }
-            ReadRows::Batched(p) => first_passes.push((table, full_path, p)),
+            ReadRows::Batched(p) => {
+                batched.insert(
+                    table.clone(),
+                    crate::runlog::BatchedRead {
+                        rows: p.rows_read,
+                        batches: p.batches as u64,
+                        key_bytes: p.key_bytes as u64,
+                    },
+                );
+                first_passes.push((table, full_path, p))
+            }
         }
     }
 
@@ -421,6 +432,7 @@ fn run_stages(
             indicators_ms: millis(indicators_done - normalise_done),
             write_ms: millis(write_done - indicators_done),
             total_ms: millis(write_done - start),
+            batched,
             reason: String::new(),
         },
     })
