@@ -322,9 +322,11 @@ pub fn projected(
         .map(|(i, _)| i)
         .collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
+    // one batch of every row, so the columns are not held twice by a concatenation
+    let rows = usize::try_from(t.rows_written).unwrap_or(usize::MAX).max(1);
     let reader = builder
         .with_projection(mask)
-        .with_batch_size(crate::parquet_out::ROW_GROUP_ROWS)
+        .with_batch_size(rows)
         .build()
         .map_err(|e| err(e.to_string()))?;
     let schema = Arc::new(t.schema.project(&indices).map_err(|e| err(e.to_string()))?);
@@ -336,7 +338,10 @@ pub fn projected(
             .map_err(|e| err(e.to_string()))?;
         batches.push(batch);
     }
-    arrow::compute::concat_batches(&schema, &batches).map_err(|e| err(e.to_string()))
+    match batches.len() {
+        1 => Ok(batches.swap_remove(0)),
+        _ => arrow::compute::concat_batches(&schema, &batches).map_err(|e| err(e.to_string())),
+    }
 }
 
 /// Rewrites a streamed table's harmonised file with column `name` replaced by `values` (one per row, in order),
