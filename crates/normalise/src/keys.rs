@@ -7,13 +7,15 @@
 //!   ids about 10^-25). A collision would count two ids as one (a false `duplicate_id`, or a missed
 //!   `missing_link`); the hash is never written anywhere.
 //! * [`KeyOccurrences`] -> [`Duplicates`]: every key of a unique column set with its source row number, 24 bytes
-//!   per row while the first pass runs; sorted at its end and reduced to the keys that occur more than once
+//!   per row while the first pass runs (in sorted chunks of a million); merged at its end and reduced to the keys
+//!   that occur more than once
 //!   (with their count and first ten row numbers, for the quarantine reason), so what the second pass holds
 //!   grows with the number of duplicated ids only.
 //! * [`LinkKeys`]: the distinct keys of a referenced table as a sorted `Vec` of hashes, 16 bytes per distinct key
 //!   (16 MB per million keys), looked up by binary search.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use twox_hash::XxHash3_128;
 
@@ -63,9 +65,16 @@ fn split(hash: u128) -> (u64, u64) {
     ((hash >> 64) as u64, hash as u64)
 }
 
+/// Entries per chunk of [`KeyOccurrences`] (24 MiB): a chunk grows like a `Vec` up to this size (a power of two,
+/// so it ends exactly full), and full chunks are kept apart, so a long first pass holds 24 bytes a row plus at most
+/// one partly filled chunk, never a doubled copy of everything.
+const CHUNK: usize = 1 << 20;
+
 /// The keys of one unique column set seen in a first pass, with the source row number of each.
 #[derive(Debug, Default)]
 pub struct KeyOccurrences {
+    /// Full chunks, each sorted when it filled up.
+    chunks: Vec<Vec<Occurrence>>,
     entries: Vec<Occurrence>,
 }
 
@@ -79,38 +88,71 @@ impl KeyOccurrences {
             lo,
             row: row_number,
         });
+        if self.entries.len() == CHUNK {
+            let mut full = std::mem::take(&mut self.entries);
+            full.sort_unstable();
+            self.chunks.push(full);
+        }
     }
 
     /// Bytes held by the entries so far.
     pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Occurrence>()
+        let chunks: usize = self.chunks.iter().map(Vec::capacity).sum();
+        (chunks + self.entries.capacity()) * std::mem::size_of::<Occurrence>()
     }
 
     /// The keys seen more than once, with their count and first row numbers; the entries are freed.
     pub fn finish(mut self) -> Duplicates {
-        // (hash, row): rows of one key end up in file order, as the whole-table check lists them
+        // (hash, row) order: the rows of one key come in file order, as the whole-table check lists them. The
+        // sorted chunks are merged (a heap of their heads) rather than joined, so nothing is copied.
         self.entries.sort_unstable();
+        let mut chunks = self.chunks;
+        chunks.push(self.entries);
+        let mut heads: BinaryHeap<Reverse<(Occurrence, usize)>> = BinaryHeap::new();
+        let mut next = vec![0usize; chunks.len()];
+        for (i, chunk) in chunks.iter().enumerate() {
+            if let Some(first) = chunk.first() {
+                heads.push(Reverse((*first, i)));
+                next[i] = 1;
+            }
+        }
         let mut by_hash = HashMap::new();
-        let mut start = 0;
-        while start < self.entries.len() {
-            let first = self.entries[start];
-            let end = start
-                + self.entries[start..]
-                    .iter()
-                    .take_while(|e| e.hi == first.hi && e.lo == first.lo)
-                    .count();
-            if end - start > 1 {
-                let rows = &self.entries[start..end];
+        let mut group: Option<(Occurrence, Duplicate)> = None;
+        let mut close = |group: Option<(Occurrence, Duplicate)>| {
+            if let Some((first, duplicate)) = group
+                && duplicate.count > 1
+            {
                 by_hash.insert(
                     (u128::from(first.hi) << 64) | u128::from(first.lo),
-                    Duplicate {
-                        count: rows.len() as u64,
-                        first_rows: rows.iter().take(LISTED_ROWS).map(|e| e.row).collect(),
-                    },
+                    duplicate,
                 );
             }
-            start = end;
+        };
+        while let Some(Reverse((entry, chunk))) = heads.pop() {
+            if let Some(following) = chunks[chunk].get(next[chunk]) {
+                heads.push(Reverse((*following, chunk)));
+                next[chunk] += 1;
+            }
+            match group.as_mut() {
+                Some((first, duplicate)) if first.hi == entry.hi && first.lo == entry.lo => {
+                    duplicate.count += 1;
+                    if duplicate.first_rows.len() < LISTED_ROWS {
+                        duplicate.first_rows.push(entry.row);
+                    }
+                }
+                _ => {
+                    close(group.take());
+                    group = Some((
+                        entry,
+                        Duplicate {
+                            count: 1,
+                            first_rows: vec![entry.row],
+                        },
+                    ));
+                }
+            }
         }
+        close(group);
         Duplicates { by_hash }
     }
 }
@@ -236,6 +278,36 @@ mod tests {
         let a = dups.get(h.hash("a")).unwrap();
         assert_eq!(a.count, 14);
         assert_eq!(a.first_rows, vec![2, 5, 7, 8, 9, 10, 11, 12, 13, 14]);
+    }
+
+    #[test]
+    fn duplicates_are_found_across_full_chunks() {
+        let h = hasher();
+        let mut occ = KeyOccurrences::default();
+        let n = 2 * CHUNK as u64 + 5;
+        for row in 1..=n {
+            // "x" on the first, a middle and the last row; every other key once
+            let key = if row == 1 || row == CHUNK as u64 + 3 || row == n {
+                "x".to_string()
+            } else {
+                format!("k{row}")
+            };
+            occ.push(h.hash(&key), row);
+        }
+        let bytes = occ.heap_bytes();
+        assert!(
+            bytes >= n as usize * 24 && bytes <= (2 * CHUNK + 8) * 24,
+            "{bytes}"
+        );
+        let dups = occ.finish();
+        assert_eq!(dups.len(), 1);
+        assert_eq!(
+            dups.get(h.hash("x")),
+            Some(&Duplicate {
+                count: 3,
+                first_rows: vec![1, CHUNK as u64 + 3, n]
+            })
+        );
     }
 
     #[test]
