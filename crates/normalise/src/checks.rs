@@ -7,14 +7,20 @@
 //! rows *as delivered* is quarantined with `missing_link`. The reference is the delivered table (not the rows
 //! that survived validation), so one bad child row does not cascade into its caregiver's row. Ragged rows take
 //! part in neither check: their cells are unreliable and they are quarantined anyway.
+//!
+//! Both checks work in two passes so that a table can be read in batches ([`crate::keys`]): the first pass sees
+//! every batch and keeps hashes of the keys ([`TableKeyCollector`] -> [`TableKeys`] for the duplicates of a table,
+//! [`ReferencedKeyCollector`] -> [`ReferencedKeys`] for the ids other tables link to); the second pass checks the
+//! rows of each batch against them ([`duplicate_ids`], [`missing_links`]). A table read whole is one batch.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use dh_config::{Delivery, TableSchema};
 use dh_ingest::RawTable;
 
 use crate::error::NormaliseError;
+use crate::keys::{Duplicates, KeyHasher, KeyOccurrences, LinkKeys};
 use crate::plan::{ColumnPlan, Input, Kind, TablePlan};
 use crate::quarantine::{Problem, RawId, ReasonCode, shown_value};
 
@@ -95,63 +101,282 @@ fn raw_id(key: &str) -> RawId {
     RawId::new(&key.replace('\u{1f}', " / "))
 }
 
+/// Rows of `raw` that take part in the key checks: those the reader read cleanly.
+fn clean_rows(raw: &RawTable) -> impl Iterator<Item = usize> + '_ {
+    let issues: HashSet<usize> = raw.row_issues.iter().map(|i| i.row).collect();
+    (0..raw.num_rows()).filter(move |r| !issues.contains(r))
+}
+
+/// First pass over a table's batches for its duplicate check: the key of every clean row of every unique column
+/// set.
+pub struct TableKeyCollector {
+    hasher: KeyHasher,
+    sets: Vec<Vec<usize>>,
+    occurrences: Vec<KeyOccurrences>,
+}
+
+impl TableKeyCollector {
+    pub fn new(schema: &TableSchema, plan: &TablePlan, hasher: KeyHasher) -> Self {
+        let sets = unique_sets(schema, plan);
+        let occurrences = sets.iter().map(|_| KeyOccurrences::default()).collect();
+        TableKeyCollector {
+            hasher,
+            sets,
+            occurrences,
+        }
+    }
+
+    /// Adds one batch (batches in file order; `plan` is the table's plan).
+    pub fn add_batch(&mut self, plan: &TablePlan, raw: &RawTable) {
+        for (set, occurrences) in self.sets.iter().zip(&mut self.occurrences) {
+            for row in clean_rows(raw) {
+                if let Some(key) = row_key(raw, plan, set, row) {
+                    let number = raw.row_numbers.get(row).copied().unwrap_or(0);
+                    occurrences.push(self.hasher.hash(&key), number);
+                }
+            }
+        }
+    }
+
+    /// Bytes held so far (for the memory figures).
+    pub fn heap_bytes(&self) -> usize {
+        self.occurrences
+            .iter()
+            .map(KeyOccurrences::heap_bytes)
+            .sum()
+    }
+
+    pub fn finish(self) -> TableKeys {
+        TableKeys {
+            hasher: self.hasher,
+            duplicates: self
+                .occurrences
+                .into_iter()
+                .map(KeyOccurrences::finish)
+                .collect(),
+        }
+    }
+}
+
+/// What the duplicate check needs of a whole table: the duplicated keys of each unique column set.
+pub struct TableKeys {
+    hasher: KeyHasher,
+    /// One entry per set of `unique_sets`, in its order.
+    duplicates: Vec<Duplicates>,
+}
+
+impl TableKeys {
+    /// The keys of a table held whole.
+    pub fn of_table(
+        schema: &TableSchema,
+        plan: &TablePlan,
+        raw: &RawTable,
+        hasher: KeyHasher,
+    ) -> Self {
+        let mut collector = TableKeyCollector::new(schema, plan, hasher);
+        collector.add_batch(plan, raw);
+        collector.finish()
+    }
+
+    /// How many keys are shared by several rows, over all unique column sets.
+    pub fn duplicated_keys(&self) -> usize {
+        self.duplicates.iter().map(Duplicates::len).sum()
+    }
+}
+
+/// Quarantines every row of `raw` (a batch) whose key `keys` found on several rows of the whole table.
 pub fn duplicate_ids(
     schema: &TableSchema,
     plan: &TablePlan,
     raw: &RawTable,
     skip: &[bool],
+    keys: &TableKeys,
     problems: &mut Vec<Problem>,
 ) {
-    for set in unique_sets(schema, plan) {
-        let mut rows_by_key: HashMap<Cow<'_, str>, Vec<usize>> = HashMap::new();
-        for row in 0..raw.num_rows() {
-            if skip.get(row).copied().unwrap_or(false) {
-                continue;
-            }
-            if let Some(key) = row_key(raw, plan, &set, row) {
-                rows_by_key.entry(key).or_default().push(row);
-            }
+    for (set, duplicates) in unique_sets(schema, plan).iter().zip(&keys.duplicates) {
+        if duplicates.is_empty() {
+            continue;
         }
         let first = &plan.columns[set[0]];
         let names: Vec<&str> = set
             .iter()
             .map(|c| plan.columns[*c].field.name.as_str())
             .collect();
-        for (key, rows) in rows_by_key.into_iter().filter(|(_, rows)| rows.len() > 1) {
+        for row in 0..raw.num_rows() {
+            if skip.get(row).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(key) = row_key(raw, plan, set, row) else {
+                continue;
+            };
+            let Some(duplicate) = duplicates.get(keys.hasher.hash(&key)) else {
+                continue;
+            };
             let first_value = key.split('\u{1f}').next().unwrap_or_default();
-            let numbers: Vec<String> = rows
-                .iter()
-                .take(10)
-                .map(|r| raw.row_numbers.get(*r).copied().unwrap_or(0).to_string())
-                .collect();
+            let numbers: Vec<String> = duplicate.first_rows.iter().map(u64::to_string).collect();
             let reason = format!(
                 "`{}` value is shared by {} rows (rows {}{}); all are quarantined because none can be told to be the genuine one",
                 names.join(", "),
-                rows.len(),
+                duplicate.count,
                 numbers.join(", "),
-                if rows.len() > 10 { ", ..." } else { "" }
+                if duplicate.count > crate::keys::LISTED_ROWS as u64 {
+                    ", ..."
+                } else {
+                    ""
+                }
             );
-            for row in rows {
-                problems.push(Problem {
-                    row,
-                    field: Some(set[0]),
-                    code: ReasonCode::DuplicateId,
-                    source_column: first.source.clone(),
-                    raw_value: shown_key(first, first_value),
-                    reason: reason.clone(),
-                    raw_id: Some(raw_id(&key)),
-                });
-            }
+            problems.push(Problem {
+                row,
+                field: Some(set[0]),
+                code: ReasonCode::DuplicateId,
+                source_column: first.source.clone(),
+                raw_value: shown_key(first, first_value),
+                reason,
+                raw_id: Some(raw_id(&key)),
+            });
         }
     }
 }
 
-/// The referenced table of a link, as delivered.
+/// The source columns of `resource` (delivered as `target`) that the links of `referencing` tables point to: one
+/// list per distinct link; `None` when no link points to `resource`. A link whose columns are not mapped is left
+/// out (checking it reports the gap).
+pub fn link_sources<'s>(
+    resource: &str,
+    target: &Delivery,
+    referencing: impl IntoIterator<Item = &'s TableSchema>,
+) -> Option<Vec<Vec<String>>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut linked = false;
+    for schema in referencing {
+        for fk in schema
+            .foreign_keys
+            .iter()
+            .filter(|fk| fk.reference.resource == resource)
+        {
+            linked = true;
+            let sources: Option<Vec<String>> = fk
+                .reference
+                .fields
+                .iter()
+                .map(|f| {
+                    target
+                        .columns
+                        .get(f)
+                        .filter(|m| !m.not_collected)
+                        .and_then(|m| m.source.as_deref())
+                        .map(|s| s.trim().to_string())
+                })
+                .collect();
+            if let Some(sources) = sources
+                && !out.contains(&sources)
+            {
+                out.push(sources);
+            }
+        }
+    }
+    linked.then_some(out)
+}
+
+/// First pass over a referenced table's batches: the keys its linking tables look up.
+pub struct ReferencedKeyCollector {
+    hasher: KeyHasher,
+    file: String,
+    columns: Option<Vec<String>>,
+    sets: Vec<(Vec<String>, LinkKeys)>,
+}
+
+impl ReferencedKeyCollector {
+    /// `sources`: [`link_sources`] of the table.
+    pub fn new(sources: Vec<Vec<String>>, hasher: KeyHasher) -> Self {
+        ReferencedKeyCollector {
+            hasher,
+            file: String::new(),
+            columns: None,
+            sets: sources
+                .into_iter()
+                .map(|s| (s, LinkKeys::default()))
+                .collect(),
+        }
+    }
+
+    /// Adds one batch of the referenced table.
+    pub fn add_batch(&mut self, raw: &RawTable) {
+        if self.columns.is_none() {
+            self.file = raw.file.display().to_string();
+            self.columns = Some(raw.column_names().map(str::to_string).collect());
+        }
+        for (sources, keys) in &mut self.sets {
+            let columns: Option<Vec<&dh_ingest::RawColumn>> =
+                sources.iter().map(|s| raw.column(s)).collect();
+            // a column the delivery lacks: checking the link reports it
+            let Some(columns) = columns else { continue };
+            for row in clean_rows(raw) {
+                if let Some(key) = joined_key(&columns, row) {
+                    keys.insert(self.hasher.hash(&key));
+                }
+            }
+        }
+    }
+
+    /// Bytes held so far.
+    pub fn heap_bytes(&self) -> usize {
+        self.sets.iter().map(|(_, k)| k.heap_bytes()).sum()
+    }
+
+    pub fn finish(self) -> ReferencedKeys {
+        ReferencedKeys {
+            hasher: self.hasher,
+            file: self.file,
+            columns: self.columns.unwrap_or_default(),
+            sets: self
+                .sets
+                .into_iter()
+                .map(|(s, mut k)| {
+                    k.finish();
+                    (s, k)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The keys of a referenced table as delivered (rows the reader read cleanly), for each link pointing to it.
+pub struct ReferencedKeys {
+    hasher: KeyHasher,
+    /// The delivery file read (for messages).
+    file: String,
+    /// Its kept source columns.
+    columns: Vec<String>,
+    sets: Vec<(Vec<String>, LinkKeys)>,
+}
+
+impl ReferencedKeys {
+    /// The keys of a table held whole.
+    pub fn of_table(raw: &RawTable, sources: Vec<Vec<String>>, hasher: KeyHasher) -> Self {
+        let mut collector = ReferencedKeyCollector::new(sources, hasher);
+        collector.add_batch(raw);
+        collector.finish()
+    }
+
+    /// Distinct keys over all links (for the memory figures).
+    pub fn distinct_keys(&self) -> usize {
+        self.sets.iter().map(|(_, k)| k.len()).sum()
+    }
+
+    /// Bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.sets.iter().map(|(_, k)| k.heap_bytes()).sum()
+    }
+}
+
+/// The referenced table of a link: its keys as delivered, and its delivery config.
 pub struct Referenced<'a> {
-    pub raw: &'a RawTable,
+    pub keys: &'a ReferencedKeys,
     pub delivery: &'a Delivery,
 }
 
+/// Quarantines every row of `raw` (a batch) whose link key is not among the referenced table's keys.
 #[allow(clippy::too_many_arguments)]
 pub fn missing_links<'a>(
     iso3: &str,
@@ -181,7 +406,7 @@ pub fn missing_links<'a>(
         let Some(local) = local.filter(|l| !l.is_empty()) else {
             continue;
         };
-        let mut target_columns = Vec::new();
+        let mut sources = Vec::new();
         for f in &fk.reference.fields {
             let source = target
                 .delivery
@@ -198,28 +423,25 @@ pub fn missing_links<'a>(
                     column: f.clone(),
                 });
             };
-            match target.raw.column(source) {
-                Some(col) => target_columns.push(col),
-                None => {
-                    return Err(NormaliseError::MissingSourceColumn {
-                        country: iso3.to_string(),
-                        file: target.raw.file.display().to_string(),
-                        table: fk.reference.resource.clone(),
-                        column: f.clone(),
-                        source_column: source.to_string(),
-                    });
-                }
+            if !target.keys.columns.iter().any(|c| c == source) {
+                return Err(NormaliseError::MissingSourceColumn {
+                    country: iso3.to_string(),
+                    file: target.keys.file.clone(),
+                    table: fk.reference.resource.clone(),
+                    column: f.clone(),
+                    source_column: source.to_string(),
+                });
             }
+            sources.push(source.to_string());
         }
-        let target_issue_rows: HashSet<usize> =
-            target.raw.row_issues.iter().map(|i| i.row).collect();
-        let mut known: HashSet<Cow<'_, str>> = HashSet::with_capacity(target.raw.num_rows());
-        for row in (0..target.raw.num_rows()).filter(|r| !target_issue_rows.contains(r)) {
-            let Some(key) = joined_key(&target_columns, row) else {
-                continue;
-            };
-            known.insert(key);
-        }
+        let Some((_, known)) = target.keys.sets.iter().find(|(s, _)| *s == sources) else {
+            return Err(NormaliseError::LinkKeysNotCollected {
+                country: iso3.to_string(),
+                table: table.to_string(),
+                fields,
+                resource: fk.reference.resource.clone(),
+            });
+        };
         let first = &plan.columns[local[0]];
         for row in 0..raw.num_rows() {
             if skip.get(row).copied().unwrap_or(false) {
@@ -228,7 +450,7 @@ pub fn missing_links<'a>(
             let Some(key) = row_key(raw, plan, &local, row) else {
                 continue;
             };
-            if !known.contains(key.as_ref()) {
+            if !known.contains(target.keys.hasher.hash(&key)) {
                 let first_value = key.split('\u{1f}').next().unwrap_or_default();
                 problems.push(Problem {
                     row,

@@ -95,6 +95,17 @@ pub enum NormaliseError {
     },
 
     #[error(
+        "{country}: table `{table}` links `{fields}` to `{resource}`, but the keys of `{resource}` were not collected \
+         before its rows were checked (an internal error of the batch order)"
+    )]
+    LinkKeysNotCollected {
+        country: String,
+        table: String,
+        fields: String,
+        resource: String,
+    },
+
+    #[error(
         "{country}: {file}: table `{table}` fails its content checks, so the country is not published: {findings}. \
          Values are not shown. Check that the config maps the right source columns and that the delivery's header \
          row names its columns correctly; thresholds are in the table's schema (contentLimits, contentChecks)"

@@ -35,8 +35,16 @@
 //!
 //! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`date`] (date cells),
 //! [`column`](mod@column) (Arrow arrays),
-//! [`checks`] (cross-row checks), [`content`] (content checks of whole columns), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms),
-//! [`error`].
+//! [`checks`] (cross-row checks), [`keys`] (hashed key sets of those checks), [`content`] (content checks of whole
+//! columns), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms), [`error`].
+//!
+//! Batches: a table too large to hold may be normalised batch by batch ([`normalise_batch`]). A first pass over
+//! its batches collects what the whole-table checks need ([`checks::TableKeyCollector`] for duplicate ids,
+//! [`checks::ReferencedKeyCollector`] for the ids other tables link to); the second pass normalises each batch with
+//! them. The content checks ([`content`]) run on the first batch only (the default batch holds 262,144 rows, far
+//! more than a column needs to show what its values look like); routing findings are summed over batches
+//! ([`merge_universe_findings`]). A table read whole is one batch: [`normalise_table`] and [`normalise_country`]
+//! run the same two passes over it.
 
 pub mod cells;
 pub mod checks;
@@ -46,6 +54,7 @@ pub mod content;
 pub mod date;
 pub mod error;
 pub mod key;
+pub mod keys;
 pub mod lookup;
 pub mod plan;
 pub mod quarantine;
@@ -62,8 +71,10 @@ use dh_config::{CountryConfig, Delivery, SchemaSet, TableSchema};
 use dh_ingest::RawTable;
 use rayon::prelude::*;
 
+pub use checks::{Referenced, ReferencedKeys, TableKeys};
 pub use error::NormaliseError;
 pub use key::{KEY_ENV, PseudonymKey};
+pub use keys::KeyHasher;
 pub use quarantine::{Problem, RawId, ReasonCode, quarantine_schema};
 
 use crate::column::{BandSource, BuiltColumn, CellContext, build_raw, build_unread};
@@ -115,11 +126,6 @@ pub fn normalise_country(
     key: &PseudonymKey,
 ) -> Result<CountryOutput, NormaliseError> {
     let iso3 = config.country.iso3.as_str();
-    let config_file = config
-        .source_files
-        .last()
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from(format!("{iso3}.toml")));
     if let Some(extra) = raw.keys().find(|t| !config.deliveries.contains_key(*t)) {
         return Err(NormaliseError::UnexpectedRawTable {
             country: iso3.to_string(),
@@ -137,28 +143,84 @@ pub fn normalise_country(
             file: delivery.file.clone(),
         });
     }
+    let hasher = KeyHasher::new(key);
+    // the keys that links of this country's tables point to, per referenced table as delivered
+    let referenced: BTreeMap<String, ReferencedKeys> = config
+        .deliveries
+        .keys()
+        .filter_map(|table| {
+            let sources = link_sources(config, schemas, table)?;
+            Some((
+                table.clone(),
+                ReferencedKeys::of_table(raw.get(table)?, sources, hasher),
+            ))
+        })
+        .collect();
+    normalise_tables(config, schemas, raw, key, &referenced)
+}
+
+/// The config file named in messages about `config`: the last file it was merged from.
+pub fn config_file(config: &CountryConfig) -> PathBuf {
+    config
+        .source_files
+        .last()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(format!("{}.toml", config.country.iso3)))
+}
+
+/// The source columns of `table` that links of the country's tables point to ([`checks::link_sources`]);
+/// `None` when no link points to it.
+pub fn link_sources(
+    config: &CountryConfig,
+    schemas: &SchemaSet,
+    table: &str,
+) -> Option<Vec<Vec<String>>> {
+    checks::link_sources(
+        table,
+        config.deliveries.get(table)?,
+        config.deliveries.keys().filter_map(|t| schemas.get(t)),
+    )
+}
+
+/// The harmonised schema of a delivered table, or the error naming the tables the schemas define.
+pub fn table_schema<'s>(
+    config: &CountryConfig,
+    schemas: &'s SchemaSet,
+    table: &str,
+) -> Result<&'s TableSchema, NormaliseError> {
+    schemas
+        .get(table)
+        .ok_or_else(|| NormaliseError::UnknownTable {
+            country: config.country.iso3.clone(),
+            config: config_file(config),
+            table: table.to_string(),
+            known: schemas
+                .tables
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Normalises the deliveries of `config` that `raw` holds, each read whole (the caller may normalise the others
+/// in batches); `referenced` holds the keys of every table that a link points to ([`link_sources`]), read whole
+/// or in batches.
+pub fn normalise_tables(
+    config: &CountryConfig,
+    schemas: &SchemaSet,
+    raw: &BTreeMap<String, RawTable>,
+    key: &PseudonymKey,
+    referenced: &BTreeMap<String, ReferencedKeys>,
+) -> Result<CountryOutput, NormaliseError> {
+    let iso3 = config.country.iso3.as_str();
+    let config_file = config_file(config);
     let mut tables = BTreeMap::new();
     for (table, delivery) in &config.deliveries {
-        let schema = schemas
-            .get(table)
-            .ok_or_else(|| NormaliseError::UnknownTable {
-                country: iso3.to_string(),
-                config: config_file.clone(),
-                table: table.clone(),
-                known: schemas
-                    .tables
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let table_raw = raw
-            .get(table)
-            .ok_or_else(|| NormaliseError::MissingRawTable {
-                country: iso3.to_string(),
-                table: table.clone(),
-                file: delivery.file.clone(),
-            })?;
+        let Some(table_raw) = raw.get(table) else {
+            continue;
+        };
+        let schema = table_schema(config, schemas, table)?;
         let ctx = PlanContext {
             iso3,
             config_file: config_file.clone(),
@@ -166,7 +228,7 @@ pub fn normalise_country(
         };
         let referenced = |resource: &str| {
             Some(checks::Referenced {
-                raw: raw.get(resource)?,
+                keys: referenced.get(resource)?,
                 delivery: config.deliveries.get(resource)?,
             })
         };
@@ -179,7 +241,7 @@ pub fn normalise_country(
     })
 }
 
-/// Normalises one table; `referenced` gives the delivered tables that links point to.
+/// Normalises one table held whole; `referenced` gives the keys of the delivered tables that links point to.
 pub fn normalise_table<'a>(
     ctx: &PlanContext<'_>,
     schema: &TableSchema,
@@ -188,20 +250,48 @@ pub fn normalise_table<'a>(
     key: &PseudonymKey,
     referenced: impl Fn(&str) -> Option<checks::Referenced<'a>>,
 ) -> Result<TableOutput, NormaliseError> {
-    let arrow_error = |e: arrow::error::ArrowError| NormaliseError::Arrow {
-        country: ctx.iso3.to_string(),
-        table: ctx.table.to_string(),
-        message: e.to_string(),
-    };
     let plan = plan_table(ctx, schema, delivery, raw, key)?;
-    let rows = raw.num_rows();
-    if rows == 0 {
+    if raw.num_rows() == 0 {
         return Err(NormaliseError::NoRows {
             country: ctx.iso3.to_string(),
             table: ctx.table.to_string(),
             file: delivery.file.clone(),
         });
     }
+    let keys = TableKeys::of_table(schema, &plan, raw, KeyHasher::new(key));
+    let batch = BatchContext {
+        plan: &plan,
+        keys: &keys,
+        content_checks: true,
+    };
+    normalise_batch(ctx, schema, delivery, raw, &batch, referenced)
+}
+
+/// What [`normalise_batch`] needs besides the batch: the table's plan (from its first batch, [`plan::plan_table`]),
+/// the keys of its first pass, and whether this batch is the one the content checks look at.
+pub struct BatchContext<'a> {
+    pub plan: &'a TablePlan,
+    pub keys: &'a TableKeys,
+    pub content_checks: bool,
+}
+
+/// Normalises one batch of a table (see the module documentation): `rows_read`, `rows_written`,
+/// `rows_quarantined`, the problem counts and the routing findings of the result are those of the batch.
+pub fn normalise_batch<'a>(
+    ctx: &PlanContext<'_>,
+    schema: &TableSchema,
+    delivery: &Delivery,
+    raw: &RawTable,
+    batch_context: &BatchContext<'_>,
+    referenced: impl Fn(&str) -> Option<checks::Referenced<'a>>,
+) -> Result<TableOutput, NormaliseError> {
+    let arrow_error = |e: arrow::error::ArrowError| NormaliseError::Arrow {
+        country: ctx.iso3.to_string(),
+        table: ctx.table.to_string(),
+        message: e.to_string(),
+    };
+    let plan = batch_context.plan;
+    let rows = raw.num_rows();
     let mut skip = vec![false; rows];
     let mut problems = Vec::new();
     for issue in &raw.row_issues {
@@ -219,7 +309,11 @@ pub fn normalise_table<'a>(
         });
     }
 
-    let findings = content::check_table(&schema.content_limits, &plan, raw, &skip);
+    let findings = if batch_context.content_checks {
+        content::check_table(&schema.content_limits, plan, raw, &skip)
+    } else {
+        Vec::new()
+    };
     if !findings.is_empty() {
         return Err(NormaliseError::ContentCheck {
             country: ctx.iso3.to_string(),
@@ -228,13 +322,13 @@ pub fn normalise_table<'a>(
             findings: content::describe(&findings),
         });
     }
-    let arrays = build_columns(&plan, raw, &skip, &mut problems);
-    checks::duplicate_ids(schema, &plan, raw, &skip, &mut problems);
+    let arrays = build_columns(plan, raw, &skip, &mut problems);
+    checks::duplicate_ids(schema, plan, raw, &skip, batch_context.keys, &mut problems);
     checks::missing_links(
         ctx.iso3,
         ctx.table,
         schema,
-        &plan,
+        plan,
         raw,
         &skip,
         referenced,
@@ -249,7 +343,7 @@ pub fn normalise_table<'a>(
         }
     }
     let rows_quarantined = bad.iter().filter(|b| **b).count() as u64;
-    let arrow_schema = Arc::new(output_schema(ctx.iso3, schema, &plan, &arrays));
+    let arrow_schema = Arc::new(output_schema(ctx.iso3, schema, plan, &arrays));
     let full = RecordBatch::try_new_with_options(
         arrow_schema,
         arrays,
@@ -282,6 +376,26 @@ pub fn normalise_table<'a>(
         raw_ids,
         universe_findings,
     })
+}
+
+/// Adds the routing findings of one more batch to those of the batches before it (rows summed, the first row kept
+/// from the earliest batch), ordered as [`consistency::universe_findings`] orders them: by column position, then kind.
+pub fn merge_universe_findings(
+    schema: &TableSchema,
+    into: &mut Vec<consistency::UniverseFinding>,
+    batch: Vec<consistency::UniverseFinding>,
+) {
+    for finding in batch {
+        match into
+            .iter_mut()
+            .find(|f| f.column == finding.column && f.issue == finding.issue)
+        {
+            Some(f) => f.rows += finding.rows,
+            None => into.push(finding),
+        }
+    }
+    let position = |name: &str| schema.fields.iter().position(|f| f.name == name);
+    into.sort_by_key(|f| (position(&f.column), f.issue));
 }
 
 /// Builds every column: first those read from the delivery, then those derived from them.

@@ -954,6 +954,7 @@ mod value_labels {
     }
 }
 
+mod batches;
 mod delivered;
 
 /// Content checks: a design column holding names, or a weight column holding phone numbers, fails the table with

@@ -2,7 +2,9 @@
 //! write each table's harmonised and quarantine Parquet into the staging folder, and account for every row.
 //!
 //! Memory: a country's raw tables are dropped as soon as normalisation has used them and its batches as soon as
-//! they are written; only the small manifest entries leave this module.
+//! they are written; only the small manifest entries leave this module. A delivery larger than one batch
+//! (`DH_BATCH_ROWS`, default 262,144 rows) is never held whole: it is read twice and written batch by batch
+//! ([`crate::batched`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use dh_config::{CountryConfig, SchemaSet};
 use dh_ingest::RawTable;
 use rayon::prelude::*;
 
+use crate::batched::ReadRows;
 use crate::error::CountryError;
 use crate::hashing::sha256_file;
 use crate::layout::{NORMALISED_DIR, QUARANTINE_DIR, Staging, partition_rel_path};
@@ -133,15 +136,11 @@ pub fn normalise(
         .iter()
         .find(|t| t.batches.iter().all(|b| b.num_rows() == 0))
     {
-        let iso3 = config.country.iso3.as_str();
-        return Err(CountryError::new(
-            iso3,
-            Stage::Normalise.as_str(),
-            format!(
-                "table `{}` of country {iso3} has no rows left: all {} rows of {} were quarantined; \
-                 `dh validate --countries {iso3}` lists them",
-                t.table, t.rows_quarantined, t.source_file
-            ),
+        return Err(no_rows_left(
+            config.country.iso3.as_str(),
+            &t.table,
+            t.rows_quarantined,
+            &t.source_file,
         ));
     }
     Ok(tables)
@@ -158,7 +157,11 @@ pub fn normalise_borrowed(
     let delivered = crate::deliveries::delivered_config(config);
     let output = dh_normalise::normalise_country(&delivered, schemas, raw, key)
         .map_err(|e| CountryError::new(iso3, Stage::Normalise.as_str(), e.to_string()))?;
-    Ok(output
+    Ok(normalised_tables(output))
+}
+
+fn normalised_tables(output: dh_normalise::CountryOutput) -> Vec<NormalisedTable> {
+    output
         .tables
         .into_iter()
         .map(|(table, t)| NormalisedTable {
@@ -172,7 +175,59 @@ pub fn normalise_borrowed(
             universe_findings: t.universe_findings,
             raw_ids: t.raw_ids,
         })
-        .collect())
+        .collect()
+}
+
+/// Reads every delivered table of a country for a run ([`crate::batched::read`]: whole when it fits in one
+/// batch, else the first pass over its batches), in parallel when allowed.
+fn read_for_run(
+    config: &CountryConfig,
+    delivered: &CountryConfig,
+    ctx: &Context<'_>,
+) -> Result<Vec<(String, PathBuf, crate::batched::ReadRows)>, CountryError> {
+    let iso3 = config.country.iso3.as_str();
+    let missing = crate::deliveries::missing_files(config, ctx.raw_dir);
+    if !missing.is_empty() {
+        return Err(CountryError::new(
+            iso3,
+            Stage::Read.as_str(),
+            crate::deliveries::missing_files_message(&missing),
+        ));
+    }
+    let batch_rows = crate::batched::batch_rows();
+    let read_one = |(table, delivery): (&String, &dh_config::Delivery)| {
+        let path = delivery_path(ctx.raw_dir, iso3, &delivery.file);
+        let job = crate::batched::TableJob {
+            iso3,
+            config: delivered,
+            schemas: ctx.schemas,
+            key: ctx.key,
+            table,
+            delivery,
+            path: &path,
+        };
+        let rows = crate::batched::read(&job, batch_rows)?;
+        Ok((table.clone(), path, rows))
+    };
+    let tables: Vec<(&String, &dh_config::Delivery)> =
+        crate::deliveries::delivered(config).collect();
+    if ctx.parallel_tables {
+        tables.into_par_iter().map(read_one).collect()
+    } else {
+        tables.into_iter().map(read_one).collect()
+    }
+}
+
+/// The error of a table none of whose rows is left to publish.
+fn no_rows_left(iso3: &str, table: &str, quarantined: u64, source_file: &str) -> CountryError {
+    CountryError::new(
+        iso3,
+        Stage::Normalise.as_str(),
+        format!(
+            "table `{table}` of country {iso3} has no rows left: all {quarantined} rows of {source_file} were \
+             quarantined; `dh validate --countries {iso3}` lists them"
+        ),
+    )
 }
 
 /// Runs all stages of one country, writing into `staging`. On failure the country's staged files are removed so
@@ -222,50 +277,90 @@ fn run_stages(
         before.insert(rel, sha);
     }
     crate::abort_point::reached_in("country-read", iso3);
-    let read = read_deliveries(config, ctx.raw_dir, ctx.parallel_tables)?;
+    let delivered = crate::deliveries::delivered_config(config);
+    let read = read_for_run(config, &delivered, ctx)?;
     let read_done = Instant::now();
 
     let mut inputs: BTreeMap<String, InputEntry> = BTreeMap::new();
     let mut raw = BTreeMap::new();
-    for d in read {
-        let path = relative_path(&d.path, ctx.raw_dir);
-        let sha256 = unchanged_since_hashed(iso3, &d.path, &path, before.get(&path))?;
+    let mut first_passes = Vec::new();
+    let mut batched = BTreeMap::new();
+    for (table, full_path, rows) in read {
+        let path = relative_path(&full_path, ctx.raw_dir);
+        let sha256 = unchanged_since_hashed(iso3, &full_path, &path, before.get(&path))?;
+        let (rows_read, warnings) = match &rows {
+            ReadRows::Whole(t) => (t.num_rows() as u64, t.warnings.clone()),
+            ReadRows::Batched(p) => (p.rows_read, p.warnings.clone()),
+        };
         inputs.insert(
-            d.table.clone(),
+            table.clone(),
             InputEntry {
                 path,
                 country: iso3.to_string(),
-                table: d.table.clone(),
+                table: table.clone(),
                 sha256,
-                rows_read: d.raw.num_rows() as u64,
+                rows_read,
                 rows_written: 0,
                 rows_quarantined: 0,
-                warnings: d.raw.warnings.clone(),
+                warnings,
             },
         );
-        raw.insert(d.table, d.raw);
+        match rows {
+            ReadRows::Whole(t) => {
+                raw.insert(table, t);
+            }
+            ReadRows::Batched(p) => {
+                batched.insert(
+                    table.clone(),
+                    crate::runlog::BatchedRead {
+                        rows: p.rows_read,
+                        batches: p.batches as u64,
+                        key_bytes: p.key_bytes as u64,
+                    },
+                );
+                first_passes.push((table, full_path, p))
+            }
+        }
     }
 
     ctx.observer.stage_started(iso3, Stage::Normalise);
-    let mut tables = normalise(config, ctx.schemas, ctx.key, raw)?;
+    let (mut tables, mut streamed) = if first_passes.is_empty() {
+        (normalise(config, ctx.schemas, ctx.key, raw)?, Vec::new())
+    } else {
+        normalise_in_batches(config, &delivered, ctx, staging, raw, first_passes, &inputs)?
+    };
+    let normalise_done = Instant::now();
     let estimates = match ctx.indicators {
         Some(setup) => {
             ctx.observer.stage_started(iso3, Stage::Indicators);
-            crate::indicator_stage::weigh_and_estimate(config, setup, &mut tables)?
+            crate::indicator_stage::weigh_and_estimate(
+                config,
+                setup,
+                ctx.schemas,
+                &mut tables,
+                &mut streamed,
+            )?
         }
         None => Default::default(),
     };
-    let normalise_done = Instant::now();
-    let consistency: Vec<ConsistencyEntry> = tables
+    let indicators_done = Instant::now();
+    let findings = tables
         .iter()
-        .flat_map(|t| {
+        .map(|t| (&t.table, &t.source_file, &t.universe_findings))
+        .chain(
+            streamed
+                .iter()
+                .map(|t| (&t.table, &t.table, &t.universe_findings)),
+        );
+    let consistency: Vec<ConsistencyEntry> = findings
+        .flat_map(|(table, source_file, found)| {
             let path = inputs
-                .get(&t.table)
+                .get(table)
                 .map(|i| i.path.clone())
-                .unwrap_or_else(|| t.source_file.clone());
-            t.universe_findings.iter().map(move |f| ConsistencyEntry {
+                .unwrap_or_else(|| source_file.clone());
+            found.iter().map(move |f| ConsistencyEntry {
                 country: iso3.to_string(),
-                table: t.table.clone(),
+                table: table.clone(),
                 path: path.clone(),
                 column: f.column.clone(),
                 issue: f.issue.code().to_string(),
@@ -303,7 +398,10 @@ fn run_stages(
     let write_done = Instant::now();
 
     let mut outputs = Vec::new();
-    for (table, rows_written, rows_quarantined, entries) in written {
+    let streamed = streamed
+        .into_iter()
+        .map(|t| (t.table, t.rows_written, t.rows_quarantined, t.entries));
+    for (table, rows_written, rows_quarantined, entries) in written.into_iter().chain(streamed) {
         let Some(input) = inputs.get_mut(&table) else {
             return Err(CountryError::new(
                 iso3,
@@ -331,11 +429,92 @@ fn run_stages(
             status: "ok".to_string(),
             read_ms: millis(read_done - start),
             normalise_ms: millis(normalise_done - read_done),
-            write_ms: millis(write_done - normalise_done),
+            indicators_ms: millis(indicators_done - normalise_done),
+            write_ms: millis(write_done - indicators_done),
             total_ms: millis(write_done - start),
+            batched,
             reason: String::new(),
         },
     })
+}
+
+/// Normalises a country some of whose deliveries were read in batches (`first_passes`, with their full paths):
+/// the tables in `raw` in memory, the others batch by batch straight into the staging folder. The link checks of
+/// both kinds use the keys of the first passes and of the tables in memory.
+fn normalise_in_batches(
+    config: &CountryConfig,
+    delivered: &CountryConfig,
+    ctx: &Context<'_>,
+    staging: &Staging,
+    raw: BTreeMap<String, RawTable>,
+    first_passes: Vec<(String, PathBuf, Box<crate::batched::FirstPass>)>,
+    inputs: &BTreeMap<String, InputEntry>,
+) -> Result<(Vec<NormalisedTable>, Vec<crate::batched::StreamedTable>), CountryError> {
+    let iso3 = config.country.iso3.as_str();
+    let err = |e: dh_normalise::NormaliseError| {
+        CountryError::new(iso3, Stage::Normalise.as_str(), e.to_string())
+    };
+    let hasher = dh_normalise::KeyHasher::new(ctx.key);
+    let mut referenced: BTreeMap<String, dh_normalise::ReferencedKeys> = BTreeMap::new();
+    for (table, t) in &raw {
+        if let Some(sources) = dh_normalise::link_sources(delivered, ctx.schemas, table) {
+            referenced.insert(
+                table.clone(),
+                dh_normalise::ReferencedKeys::of_table(t, sources, hasher),
+            );
+        }
+    }
+    let mut passes = Vec::with_capacity(first_passes.len());
+    for (table, path, mut pass) in first_passes {
+        if let Some(keys) = pass.referenced.take() {
+            referenced.insert(table.clone(), keys);
+        }
+        passes.push((table, path, pass));
+    }
+    let output = dh_normalise::normalise_tables(delivered, ctx.schemas, &raw, ctx.key, &referenced)
+        .map_err(err)?;
+    drop(raw);
+    let tables = normalised_tables(output);
+    let mut streamed = Vec::with_capacity(passes.len());
+    for (table, path, pass) in passes {
+        let Some(delivery) = delivered.deliveries.get(&table) else {
+            continue;
+        };
+        let job = crate::batched::TableJob {
+            iso3,
+            config: delivered,
+            schemas: ctx.schemas,
+            key: ctx.key,
+            table: &table,
+            delivery,
+            path: &path,
+        };
+        let t = crate::batched::second_pass(&job, &pass, &referenced, staging, ctx.cancelled)?;
+        // read twice: both reads must have seen the bytes whose hash the manifest records
+        if let Some(input) = inputs.get(&table) {
+            unchanged_since_hashed(iso3, &path, &input.path, Some(&input.sha256))?;
+        }
+        streamed.push(t);
+    }
+    let mut empty: Vec<(&str, u64, &str)> = tables
+        .iter()
+        .filter(|t| t.batches.iter().all(|b| b.num_rows() == 0))
+        .map(|t| (t.table.as_str(), t.rows_quarantined, t.source_file.as_str()))
+        .collect();
+    empty.extend(
+        streamed
+            .iter()
+            .filter(|t| t.rows_written == 0)
+            .filter_map(|t| {
+                let file = delivered.deliveries.get(&t.table)?.file.as_str();
+                Some((t.table.as_str(), t.rows_quarantined, file))
+            }),
+    );
+    empty.sort();
+    if let Some((table, quarantined, file)) = empty.first() {
+        return Err(no_rows_left(iso3, table, *quarantined, file));
+    }
+    Ok((tables, streamed))
 }
 
 /// The delivery's SHA-256 after it was read, which must equal `hashed` (its hash before reading, when known).

@@ -71,18 +71,27 @@ pub struct CountryEstimates {
 }
 
 /// Weights the country's normalised tables and estimates every indicator. The child table's batches are replaced
-/// by the same rows with `final_weight` appended. A country without a child survey table (not delivered) is not
-/// weighted: its survey indicators are `not_collected` and its family indicators are still estimated.
+/// by the same rows with `final_weight` filled in (a child table written batch by batch, in `streamed`, has its
+/// file rewritten with it). A country without a child survey table (not delivered) is not weighted: its survey
+/// indicators are `not_collected` and its family indicators are still estimated. Tables in `streamed` are read
+/// back with the columns the stage may use only ([`used_by_indicators`]).
 pub fn weigh_and_estimate(
     config: &CountryConfig,
     setup: &IndicatorSetup,
+    schemas: &SchemaSet,
     tables: &mut [NormalisedTable],
+    streamed: &mut [crate::batched::StreamedTable],
 ) -> Result<CountryEstimates, CountryError> {
     let iso3 = config.country.iso3.as_str();
     let err = |m: String| CountryError::new(iso3, STAGE, m);
     let mut batches: BTreeMap<String, RecordBatch> = BTreeMap::new();
     for t in tables.iter() {
         let batch = arrow::compute::concat_batches(&t.schema, &t.batches)
+            .map_err(|e| err(e.to_string()))?;
+        batches.insert(t.table.clone(), batch);
+    }
+    for t in streamed.iter() {
+        let batch = crate::batched::projected(t, |f| used_by_indicators(setup, &t.table, f))
             .map_err(|e| err(e.to_string()))?;
         batches.insert(t.table.clone(), batch);
     }
@@ -114,6 +123,27 @@ pub fn weigh_and_estimate(
     if let Some(child) = tables.iter_mut().find(|t| t.table == DESIGN_TABLE) {
         child.schema = result.weighted_child.schema();
         child.batches = vec![result.weighted_child];
+    } else if let Some(child) = streamed.iter_mut().find(|t| t.table == DESIGN_TABLE) {
+        let weights = result
+            .weighted_child
+            .column_by_name(dh_indicators::stage::FINAL_WEIGHT)
+            .ok_or_else(|| {
+                err(format!(
+                    "no `{}` was computed",
+                    dh_indicators::stage::FINAL_WEIGHT
+                ))
+            })?;
+        let schema = schemas
+            .get(DESIGN_TABLE)
+            .ok_or_else(|| err(format!("no harmonised schema for table `{DESIGN_TABLE}`")))?;
+        crate::batched::fill_column(child, schema, dh_indicators::stage::FINAL_WEIGHT, weights)
+            .map_err(|e| {
+                if e.is_io() {
+                    CountryError::io_fault(iso3, STAGE, e.to_string())
+                } else {
+                    err(e.to_string())
+                }
+            })?;
     }
     let w = &result.weighting;
     Ok(CountryEstimates {
@@ -151,6 +181,23 @@ pub fn weigh_and_estimate(
                 .collect(),
         }),
     })
+}
+
+/// Whether the indicator stage may read `field` of a table written batch by batch: every column except the
+/// pseudonymised ids, which only the joins to the child table (their `on` column) and the interview themes (which
+/// match segments to interviews by id) use. Dropping the others keeps a large case table's ids out of memory.
+pub fn used_by_indicators(
+    setup: &IndicatorSetup,
+    table: &str,
+    field: &arrow::datatypes::Field,
+) -> bool {
+    use dh_indicators::families::catalogue::{REGISTER_TABLE, SEGMENTS_TABLE};
+    if !field.metadata().contains_key("pseudonymised") {
+        return true;
+    }
+    table == REGISTER_TABLE
+        || table == SEGMENTS_TABLE
+        || setup.pipeline.joins.values().any(|j| j.on == *field.name())
 }
 
 fn stats(d: &WeightDiagnostics) -> WeightStats {

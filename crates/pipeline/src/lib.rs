@@ -11,6 +11,7 @@
 //! [`error`], [`build_info`] (version, commit and build date).
 
 pub mod abort_point;
+pub mod batched;
 pub mod build_info;
 pub mod codebook_out;
 pub mod country;

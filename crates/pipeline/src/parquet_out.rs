@@ -1,7 +1,8 @@
 //! Writes one Arrow table to one Parquet file with fixed settings so that the same rows always give the same
-//! bytes: snappy compression, a pinned `created_by`, a fixed row-group size, batches concatenated first (so the
-//! caller's batch boundaries cannot change the page layout), and schema metadata carrying the harmonised table
-//! name, schema version and every column's description.
+//! bytes: snappy compression, a pinned `created_by`, a fixed row-group size, each row group written from its rows
+//! concatenated (so the caller's batch boundaries cannot change the page layout), and schema metadata carrying the
+//! harmonised table name, schema version and every column's description. [`TableWriter`] takes the rows batch by
+//! batch and holds at most one row group of them.
 //!
 //! Categorical columns of normalised tables are written through [`crate::parquet_dict`]: their Parquet dictionary
 //! is the field's codebook ([`dh_config::Field::dictionary_labels`]) in codebook order, the same for every
@@ -10,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -79,37 +80,201 @@ pub fn write_parquet(
     table: &TableSchema,
     kind: OutputKind,
 ) -> Result<WrittenFile, PipelineError> {
-    let err = |message: String| PipelineError::Parquet {
-        path: path.to_path_buf(),
-        message,
-    };
-    let schema = annotate_schema(schema, table, kind);
-    let batch = if batches.is_empty() {
-        RecordBatch::new_empty(schema.clone())
-    } else {
-        let joined = arrow::compute::concat_batches(&batches[0].schema(), batches)
-            .map_err(|e| err(e.to_string()))?;
-        joined
-            .with_schema(schema.clone())
-            .map_err(|e| err(format!("batch does not match its schema: {e}")))?
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| PipelineError::io(parent, e))?;
+    let mut writer = TableWriter::create(path, schema, table, kind)?;
+    for batch in batches {
+        writer.write(batch)?;
     }
-    let file = File::create(path).map_err(|e| PipelineError::io(path, e))?;
-    let sink = HashingWriter::new(BufWriter::new(file));
-    let sink = write_table(sink, &schema, &batch, table, kind).map_err(|e| parquet_err(path, e))?;
-    let (buffered, sha256, bytes) = sink.finish().map_err(|e| PipelineError::io(path, e))?;
-    // No fsync per file: publication by rename protects against a killed process (the page cache survives it);
-    // surviving a power loss would need a sync of the staging folder before publishing (not done yet).
-    buffered
-        .into_inner()
-        .map_err(|e| PipelineError::io(path, e.into_error()))?;
-    Ok(WrittenFile {
-        rows: batch.num_rows() as u64,
-        bytes,
-        sha256,
-    })
+    writer.finish()
+}
+
+type Sink = HashingWriter<BufWriter<File>>;
+
+/// One Parquet file written batch by batch in bounded memory: rows are buffered until a row group of
+/// [`ROW_GROUP_ROWS`] rows is full, and each row group is written from the rows concatenated, so the bytes are
+/// those [`write_parquet`] writes for the same rows whatever the batch boundaries. The file's SHA-256 and size are
+/// computed from the bytes as they are written.
+pub struct TableWriter {
+    path: std::path::PathBuf,
+    schema: SchemaRef,
+    codebooks: Vec<Option<Arc<[String]>>>,
+    parquet_schema: parquet::schema::types::SchemaDescriptor,
+    props: Arc<WriterProperties>,
+    writer: SerializedFileWriter<Sink>,
+    factory: ArrowRowGroupWriterFactory,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    rows: u64,
+    row_groups: usize,
+}
+
+impl TableWriter {
+    /// Creates `path` (and its folder) for rows of `schema`, annotated for `table` and `kind`.
+    pub fn create(
+        path: &Path,
+        schema: &SchemaRef,
+        table: &TableSchema,
+        kind: OutputKind,
+    ) -> Result<Self, PipelineError> {
+        let schema = annotate_schema(schema, table, kind);
+        let codebooks = codebooks(&schema, table, kind);
+        let parquet_schema = ArrowSchemaConverter::new()
+            .convert(&schema)
+            .map_err(|e| parquet_err(path, e))?;
+        let mut props = writer_properties(table, kind).build();
+        add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+        let props = Arc::new(props);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| PipelineError::io(parent, e))?;
+        }
+        let file = File::create(path).map_err(|e| PipelineError::io(path, e))?;
+        let sink = HashingWriter::new(BufWriter::new(file));
+        let writer =
+            SerializedFileWriter::new(sink, parquet_schema.root_schema_ptr(), Arc::clone(&props))
+                .map_err(|e| parquet_err(path, e))?;
+        let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&schema));
+        Ok(TableWriter {
+            path: path.to_path_buf(),
+            schema,
+            codebooks,
+            parquet_schema,
+            props,
+            writer,
+            factory,
+            pending: Vec::new(),
+            pending_rows: 0,
+            rows: 0,
+            row_groups: 0,
+        })
+    }
+
+    /// Appends the rows of `batch` (columns as the schema given to [`TableWriter::create`]).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), PipelineError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let batch = batch
+            .clone()
+            .with_schema(self.schema.clone())
+            .map_err(|e| self.err(format!("batch does not match its schema: {e}")))?;
+        self.pending_rows += batch.num_rows();
+        self.rows += batch.num_rows() as u64;
+        self.pending.push(batch);
+        if self.pending_rows >= ROW_GROUP_ROWS {
+            self.flush(false)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered rows as full row groups, and the rest too when `all`.
+    fn flush(&mut self, all: bool) -> Result<(), PipelineError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let joined = if self.pending.len() == 1 {
+            self.pending
+                .pop()
+                .unwrap_or_else(|| RecordBatch::new_empty(self.schema.clone()))
+        } else {
+            let joined = arrow::compute::concat_batches(&self.schema, &self.pending)
+                .map_err(|e| self.err(e.to_string()))?;
+            self.pending.clear();
+            joined
+        };
+        self.pending.clear();
+        let mut start = 0;
+        while start < joined.num_rows() {
+            let rows = ROW_GROUP_ROWS.min(joined.num_rows() - start);
+            if rows < ROW_GROUP_ROWS && !all {
+                break;
+            }
+            let slice = joined.slice(start, rows);
+            self.write_row_group(&slice)
+                .map_err(|e| parquet_err(&self.path, e))?;
+            start += rows;
+        }
+        self.pending_rows = joined.num_rows() - start;
+        if self.pending_rows > 0 {
+            self.pending.push(joined.slice(start, self.pending_rows));
+        }
+        Ok(())
+    }
+
+    /// Writes one row group: codebook columns through [`write_codebook_chunk`], the others through the `parquet`
+    /// crate's Arrow column writers.
+    fn write_row_group(&mut self, slice: &RecordBatch) -> Result<(), ParquetError> {
+        let mut arrow_writers = self
+            .factory
+            .create_column_writers(self.row_groups)?
+            .into_iter();
+        let mut row_group = self.writer.next_row_group()?;
+        let mut leaf = 0;
+        for ((field, column), codebook) in self
+            .schema
+            .fields()
+            .iter()
+            .zip(slice.columns())
+            .zip(&self.codebooks)
+        {
+            let missing =
+                || ParquetError::General(format!("no column writer for `{}`", field.name()));
+            match codebook {
+                Some(codebook) => {
+                    // a flat dictionary column is one leaf; its Arrow writer is not used
+                    arrow_writers.next().ok_or_else(missing)?;
+                    let positions = codebook_positions(field.name(), column, codebook)?;
+                    let descr = self.parquet_schema.column(leaf);
+                    let (bytes, close) =
+                        write_codebook_chunk(descr, &self.props, codebook, &positions)?;
+                    row_group.append_column(&bytes, close)?;
+                    leaf += 1;
+                }
+                None => {
+                    for leaf_column in compute_leaves(field, column)? {
+                        let mut column_writer = arrow_writers.next().ok_or_else(missing)?;
+                        column_writer.write(&leaf_column)?;
+                        column_writer.close()?.append_to_row_group(&mut row_group)?;
+                        leaf += 1;
+                    }
+                }
+            }
+        }
+        row_group.close()?;
+        self.row_groups += 1;
+        Ok(())
+    }
+
+    /// Rows written so far (buffered rows included).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Writes the last row group and the footer; returns rows, size and hash of the file.
+    pub fn finish(mut self) -> Result<WrittenFile, PipelineError> {
+        self.flush(true)?;
+        let path = self.path.clone();
+        let sink = self
+            .writer
+            .into_inner()
+            .map_err(|e| parquet_err(&path, e))?;
+        let (buffered, sha256, bytes) = sink.finish().map_err(|e| PipelineError::io(&path, e))?;
+        // No fsync per file: publication by rename protects against a killed process (the page cache survives it);
+        // surviving a power loss would need a sync of the staging folder before publishing (not done yet).
+        buffered
+            .into_inner()
+            .map_err(|e| PipelineError::io(&path, e.into_error()))?;
+        Ok(WrittenFile {
+            rows: self.rows,
+            bytes,
+            sha256,
+        })
+    }
+
+    fn err(&self, message: String) -> PipelineError {
+        PipelineError::Parquet {
+            path: self.path.clone(),
+            message,
+        }
+    }
 }
 
 /// A Parquet writer error; one caused by the file system (disk full, ...) is an I/O error of `path`.
@@ -198,64 +363,6 @@ fn codebooks(schema: &Schema, table: &TableSchema, kind: OutputKind) -> Vec<Opti
             def.dictionary_labels(&table.missing_values).map(Arc::from)
         })
         .collect()
-}
-
-/// Writes `batch` as Parquet into `sink` (row groups of [`ROW_GROUP_ROWS`] rows): codebook columns through
-/// [`write_codebook_chunk`], the others through the `parquet` crate's Arrow column writers, with the Arrow schema
-/// stored in the file as `ArrowWriter` stores it.
-fn write_table<W: Write + Send>(
-    sink: W,
-    schema: &SchemaRef,
-    batch: &RecordBatch,
-    table: &TableSchema,
-    kind: OutputKind,
-) -> Result<W, ParquetError> {
-    let codebooks = codebooks(schema, table, kind);
-    let parquet_schema = ArrowSchemaConverter::new().convert(schema)?;
-    let mut props = writer_properties(table, kind).build();
-    add_encoded_arrow_schema_to_metadata(schema, &mut props);
-    let props = Arc::new(props);
-    let mut writer =
-        SerializedFileWriter::new(sink, parquet_schema.root_schema_ptr(), Arc::clone(&props))?;
-    let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(schema));
-    let mut start = 0;
-    let mut index = 0;
-    while start < batch.num_rows() {
-        let rows = ROW_GROUP_ROWS.min(batch.num_rows() - start);
-        let slice = batch.slice(start, rows);
-        let mut arrow_writers = factory.create_column_writers(index)?.into_iter();
-        let mut row_group = writer.next_row_group()?;
-        let mut leaf = 0;
-        for ((field, column), codebook) in
-            schema.fields().iter().zip(slice.columns()).zip(&codebooks)
-        {
-            let missing =
-                || ParquetError::General(format!("no column writer for `{}`", field.name()));
-            match codebook {
-                Some(codebook) => {
-                    // a flat dictionary column is one leaf; its Arrow writer is not used
-                    arrow_writers.next().ok_or_else(missing)?;
-                    let positions = codebook_positions(field.name(), column, codebook)?;
-                    let descr = parquet_schema.column(leaf);
-                    let (bytes, close) = write_codebook_chunk(descr, &props, codebook, &positions)?;
-                    row_group.append_column(&bytes, close)?;
-                    leaf += 1;
-                }
-                None => {
-                    for leaf_column in compute_leaves(field, column)? {
-                        let mut column_writer = arrow_writers.next().ok_or_else(missing)?;
-                        column_writer.write(&leaf_column)?;
-                        column_writer.close()?.append_to_row_group(&mut row_group)?;
-                        leaf += 1;
-                    }
-                }
-            }
-        }
-        row_group.close()?;
-        start += rows;
-        index += 1;
-    }
-    writer.into_inner()
 }
 
 /// Adds table name, schema version and kind to the schema metadata, and each harmonised column's description to
@@ -348,6 +455,45 @@ mod tests {
             std::fs::read(dir.path().join("b/c.parquet")).unwrap()
         );
         assert_eq!(crate::hashing::sha256_hex(&bytes_a), a.sha256);
+    }
+
+    #[test]
+    fn rows_streamed_in_batches_over_several_row_groups_give_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let ages: Vec<i32> = (0..2 * ROW_GROUP_ROWS + 123)
+            .map(|i| 12 + (i % 6) as i32)
+            .collect();
+        let one = batch(&ages);
+        let a = write_parquet(
+            &dir.path().join("a.parquet"),
+            &one.schema(),
+            std::slice::from_ref(&one),
+            &table(),
+            OutputKind::Normalised,
+        )
+        .unwrap();
+        let mut writer = TableWriter::create(
+            &dir.path().join("b.parquet"),
+            &one.schema(),
+            &table(),
+            OutputKind::Normalised,
+        )
+        .unwrap();
+        let mut start = 0;
+        while start < ages.len() {
+            let n = 7001.min(ages.len() - start);
+            writer.write(&one.slice(start, n)).unwrap();
+            start += n;
+        }
+        assert_eq!(writer.rows(), ages.len() as u64);
+        let b = writer.finish().unwrap();
+        assert_eq!(a, b);
+        let bytes = std::fs::read(dir.path().join("b.parquet")).unwrap();
+        assert_eq!(bytes, std::fs::read(dir.path().join("a.parquet")).unwrap());
+        let reader =
+            parquet::file::reader::SerializedFileReader::new(bytes::Bytes::from(bytes)).unwrap();
+        use parquet::file::reader::FileReader;
+        assert_eq!(reader.metadata().num_row_groups(), 3);
     }
 
     #[test]

@@ -30,13 +30,29 @@ pub struct RunLog {
 pub struct CountryTiming {
     pub country: String,
     pub status: String,
+    /// Reading the deliveries (and, for a delivery read in batches, the first pass that collects its keys).
     pub read_ms: u64,
+    /// Normalising (for a delivery read in batches, also writing its harmonised and quarantine rows as they come).
     pub normalise_ms: u64,
+    /// The weighting and indicator stage.
+    pub indicators_ms: u64,
     pub write_ms: u64,
     pub total_ms: u64,
+    /// Deliveries read in batches (larger than one batch), by table.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub batched: std::collections::BTreeMap<String, BatchedRead>,
     /// Why the country was computed (`incremental::Reason`), or empty when it was reused.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+}
+
+/// How a delivery larger than one batch was read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BatchedRead {
+    pub rows: u64,
+    pub batches: u64,
+    /// Bytes the hashed key sets of the whole-table checks held at the end of the first pass (their peak).
+    pub key_bytes: u64,
 }
 
 impl RunLog {
