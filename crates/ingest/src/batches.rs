@@ -18,7 +18,8 @@ use std::path::Path;
 use dh_config::Delivery;
 
 use crate::error::IngestError;
-use crate::table::RawTable;
+use crate::readers;
+use crate::table::{ColumnSelection, RawTable};
 
 /// The default number of rows in one batch: small enough that a batch of a 100-column survey stays near 100 MB
 /// of text and offsets, large enough that a table of a normal programme round is one batch.
@@ -57,19 +58,82 @@ impl DeliveryBatches {
     }
 }
 
+impl BatchSource for DeliveryBatches {
+    fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
+        DeliveryBatches::next_batch(self)
+    }
+}
+
 /// Opens the delivery at `path` for reading in batches of at most `batch_rows` rows (at least 1). Checks and
-/// column selection are those of [`crate::read_delivery`]; a panic inside a reader library becomes an
-/// [`IngestError::Format`] of the file, as there.
+/// column selection are those of [`crate::read_delivery`]; a panic inside a reader library (while opening or
+/// reading any batch) becomes an [`IngestError::Format`] of the file, as there.
 pub fn open_delivery(
     path: &Path,
     delivery: &Delivery,
     batch_rows: usize,
 ) -> Result<DeliveryBatches, IngestError> {
-    // Until a format's reader streams, the whole table is read and handed out in slices.
-    let table = crate::read_delivery(path, delivery)?;
-    Ok(DeliveryBatches::new(Box::new(WholeTable::new(
-        table, batch_rows,
-    ))))
+    crate::source::check_regular(path)?;
+    let keep = ColumnSelection::for_delivery(delivery);
+    let reader = readers::reader_for(delivery.format, path)?;
+    let format = reader.format_label();
+    let source = catch_panics(path, format, || {
+        reader.batches(path, delivery, &keep, batch_rows)
+    })?;
+    Ok(DeliveryBatches::new(Box::new(CatchPanics {
+        file: path.to_path_buf(),
+        format,
+        source: Some(source),
+    })))
+}
+
+/// Every batch of `batches` in one table (what [`crate::read_delivery`] returns; see [`RawTable::append`]).
+pub fn concat(batches: &mut dyn BatchSource) -> Result<RawTable, IngestError> {
+    let Some(mut table) = batches.next_batch()? else {
+        return Err(IngestError::Format {
+            file: std::path::PathBuf::new(),
+            format: "batch",
+            message: "a batch source gave no first batch".to_string(),
+        });
+    };
+    while let Some(next) = batches.next_batch()? {
+        table.append(next)?;
+    }
+    Ok(table)
+}
+
+/// Runs `f`, turning a panic inside it (a reader library's) into a format error of `file`.
+fn catch_panics<T>(
+    file: &Path,
+    format: &'static str,
+    f: impl FnOnce() -> Result<T, IngestError>,
+) -> Result<T, IngestError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(IngestError::Format {
+            file: file.to_path_buf(),
+            format,
+            message: "the reader stopped on malformed content".to_string(),
+        })
+    })
+}
+
+/// A batch source whose panics become format errors; after an error or a panic it gives no more batches.
+struct CatchPanics {
+    file: std::path::PathBuf,
+    format: &'static str,
+    source: Option<Box<dyn BatchSource>>,
+}
+
+impl BatchSource for CatchPanics {
+    fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
+        let Some(source) = self.source.as_mut() else {
+            return Ok(None);
+        };
+        let next = catch_panics(&self.file, self.format, || source.next_batch());
+        if !matches!(next, Ok(Some(_))) {
+            self.source = None;
+        }
+        next
+    }
 }
 
 /// A table read whole, handed out in slices of `batch_rows` rows (formats whose reader cannot stream: the
