@@ -29,6 +29,12 @@ pub const DEFAULT_BATCH_ROWS: usize = 262_144;
 pub trait BatchSource: Send {
     /// The next batch, or `None` after the last row.
     fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError>;
+
+    /// The SHA-256 (lower-case hex) of every byte this source read from the file, once it has read the last
+    /// batch, when the reader reads the file once from start to end (CSV); `None` otherwise.
+    fn sha256_of_bytes_read(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The row batches of one delivery, in file order (see the module documentation for the contract).
@@ -52,6 +58,14 @@ impl DeliveryBatches {
         Ok(next)
     }
 
+    /// The SHA-256 (lower-case hex, as `sha256sum` prints it) of the bytes read from the file, after the last
+    /// batch (`next_batch` gave `None`), for formats read once from start to end (CSV); `None` for the others and
+    /// before the end. It is the hash of exactly the bytes the batches came from, so a caller that hashed the file
+    /// before reading it can compare the two instead of reading the file a second time to see whether it changed.
+    pub fn sha256_of_bytes_read(&self) -> Option<String> {
+        self.source.sha256_of_bytes_read()
+    }
+
     /// How many batches were handed out so far.
     pub fn batches_read(&self) -> usize {
         self.batches
@@ -61,6 +75,10 @@ impl DeliveryBatches {
 impl BatchSource for DeliveryBatches {
     fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
         DeliveryBatches::next_batch(self)
+    }
+
+    fn sha256_of_bytes_read(&self) -> Option<String> {
+        DeliveryBatches::sha256_of_bytes_read(self)
     }
 }
 
@@ -129,10 +147,14 @@ impl BatchSource for CatchPanics {
             return Ok(None);
         };
         let next = catch_panics(&self.file, self.format, || source.next_batch());
-        if !matches!(next, Ok(Some(_))) {
+        if next.is_err() {
             self.source = None;
         }
         next
+    }
+
+    fn sha256_of_bytes_read(&self) -> Option<String> {
+        self.source.as_ref()?.sha256_of_bytes_read()
     }
 }
 

@@ -301,3 +301,44 @@ fn spss_batches_hold_the_batch_size_and_number_rows_on() {
         assert_eq!(numbers, (1..=rows as u64).collect::<Vec<_>>());
     }
 }
+
+/// A CSV source's hash of the bytes it read is the file's SHA-256, given after the last batch; other formats give
+/// none.
+#[test]
+fn csv_batches_give_the_sha256_of_the_bytes_read() {
+    use sha2::Digest;
+    let mut checked = 0;
+    for (path, expected) in corpus("csv", ".expected.json") {
+        if expected.get("error").is_some() {
+            continue;
+        }
+        let d = Delivery {
+            encoding: expected["encoding"]
+                .as_str()
+                .map_or(Encoding::UTF8, |l| Encoding::from_label(l).unwrap()),
+            delimiter: expected["delimiter"].as_str().unwrap_or(",").into(),
+            header_row: expected["header_row"].as_u64().unwrap() as u32,
+            skip_rows: expected["skip_rows"].as_u64().unwrap() as u32,
+            ..Delivery::new(expected["file"].as_str().unwrap(), Format::Csv)
+        };
+        let file_hash: String = sha2::Sha256::digest(std::fs::read(&path).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut b = open_delivery(&path, &d, 1).unwrap();
+        assert_eq!(b.sha256_of_bytes_read(), None, "{}", path.display());
+        while b.next_batch().unwrap().is_some() {}
+        assert_eq!(
+            b.sha256_of_bytes_read(),
+            Some(file_hash),
+            "{}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked}");
+    let sav = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/labelled.sav");
+    let mut b = open_delivery(&sav, &Delivery::new("labelled.sav", Format::Sav), 5).unwrap();
+    while b.next_batch().unwrap().is_some() {}
+    assert_eq!(b.sha256_of_bytes_read(), None);
+}

@@ -54,7 +54,7 @@ impl DeliveryReader for CsvReader {
             header_row: delivery.header_row,
             skip_rows: delivery.skip_rows,
         };
-        let stream = TextStream::new(path, file, delivery.encoding);
+        let stream = TextStream::new(path, file, delivery.encoding).hashing();
         Ok(Box::new(CsvBatches::open(
             stream, delimiter, keep, layout, batch_rows,
         )?))
@@ -337,6 +337,11 @@ impl<R: Read + Seek + Send> BatchSource for CsvBatches<R> {
         }
         self.started = true;
         Ok(Some(self.builder.take_batch()))
+    }
+
+    fn sha256_of_bytes_read(&self) -> Option<String> {
+        let digest = self.stream.sha256()?;
+        Some(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
 }
 
