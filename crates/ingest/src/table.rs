@@ -524,6 +524,17 @@ impl RawTableBuilder {
         Ok(())
     }
 
+    /// Reserves room for `more` rows after the rows added so far, each column's text sized at its mean cell so
+    /// far (so that a large batch does not grow by repeated doubling and copying).
+    pub fn reserve_rows(&mut self, more: usize) {
+        let rows = self.table.row_numbers.len().max(1);
+        for col in &mut self.table.columns {
+            col.text.reserve(col.text.len() / rows * more + more);
+            col.ends.reserve(more);
+        }
+        self.table.row_numbers.reserve(more);
+    }
+
     /// Rows added so far (since the last [`RawTableBuilder::take_batch`]).
     pub fn rows(&self) -> usize {
         self.table.row_numbers.len()

@@ -95,6 +95,15 @@ impl<R: Read + Seek> TextStream<R> {
         self.start = (self.start + n).min(self.valid);
     }
 
+    /// About how many bytes of the source the consumed text came from (exact for UTF-8; for other encodings
+    /// the bytes decoded so far), for estimates.
+    pub fn bytes_consumed(&self) -> u64 {
+        match self.decoder {
+            None => self.read - (self.out.len() - self.start) as u64,
+            Some(_) => self.read - (self.raw.len() - self.raw_pos) as u64,
+        }
+    }
+
     /// Whether the source is exhausted ([`TextStream::text`] then holds the rest of the text).
     pub fn at_end(&self) -> bool {
         self.eof

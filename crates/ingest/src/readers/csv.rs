@@ -49,15 +49,15 @@ impl DeliveryReader for CsvReader {
         batch_rows: usize,
     ) -> Result<Box<dyn BatchSource>, IngestError> {
         let delimiter = delimiter_byte(path, &delivery.delimiter)?;
-        let (file, _) = crate::source::open_regular(path)?;
         let layout = Layout {
             header_row: delivery.header_row,
             skip_rows: delivery.skip_rows,
         };
+        let (file, size) = crate::source::open_regular(path)?;
         let stream = TextStream::new(path, file, delivery.encoding).hashing();
-        Ok(Box::new(CsvBatches::open(
-            stream, delimiter, keep, layout, batch_rows,
-        )?))
+        let mut source = CsvBatches::open(stream, delimiter, keep, layout, batch_rows)?;
+        source.file_bytes = size;
+        Ok(Box::new(source))
     }
 }
 
@@ -157,9 +157,14 @@ pub struct CsvBatches<R> {
     batch_rows: usize,
     row_number: u64,
     max_record: usize,
+    /// Size of the file (0 when unknown), to size the first batch once its first rows are read.
+    file_bytes: u64,
     started: bool,
     finished: bool,
 }
+
+/// Rows read before the first batch is sized from the file's size.
+const SIZING_ROWS: usize = 1024;
 
 impl<R: Read + Seek> CsvBatches<R> {
     /// Reads up to the first data record: the header (record `layout.header_row`) checked against `keep`, and
@@ -239,6 +244,7 @@ impl<R: Read + Seek> CsvBatches<R> {
             batch_rows: batch_rows.max(1),
             row_number: 0,
             max_record,
+            file_bytes: 0,
             started: false,
             finished: false,
         })
@@ -331,6 +337,12 @@ impl<R: Read + Seek + Send> BatchSource for CsvBatches<R> {
             let r = &self.record;
             self.builder
                 .push_record(self.row_number, &r.content[..r.len], &r.ends[..r.fields])?;
+            if !self.started && self.builder.rows() == SIZING_ROWS && self.file_bytes > 0 {
+                let per_row = (self.stream.bytes_consumed() / SIZING_ROWS as u64).max(1);
+                let expected = usize::try_from(self.file_bytes / per_row).unwrap_or(usize::MAX);
+                let more = expected.min(self.batch_rows).saturating_sub(SIZING_ROWS);
+                self.builder.reserve_rows(more.saturating_add(more / 16));
+            }
         }
         if self.builder.rows() == 0 && self.started {
             return Ok(None);
