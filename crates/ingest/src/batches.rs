@@ -18,7 +18,8 @@ use std::path::Path;
 use dh_config::Delivery;
 
 use crate::error::IngestError;
-use crate::table::RawTable;
+use crate::readers;
+use crate::table::{ColumnSelection, RawTable};
 
 /// The default number of rows in one batch: small enough that a batch of a 100-column survey stays near 100 MB
 /// of text and offsets, large enough that a table of a normal programme round is one batch.
@@ -28,6 +29,12 @@ pub const DEFAULT_BATCH_ROWS: usize = 262_144;
 pub trait BatchSource: Send {
     /// The next batch, or `None` after the last row.
     fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError>;
+
+    /// The SHA-256 (lower-case hex) of every byte this source read from the file, once it has read the last
+    /// batch, when the reader reads the file once from start to end (CSV); `None` otherwise.
+    fn sha256_of_bytes_read(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The row batches of one delivery, in file order (see the module documentation for the contract).
@@ -51,25 +58,104 @@ impl DeliveryBatches {
         Ok(next)
     }
 
+    /// The SHA-256 (lower-case hex, as `sha256sum` prints it) of the bytes read from the file, after the last
+    /// batch (`next_batch` gave `None`), for formats read once from start to end (CSV); `None` for the others and
+    /// before the end. It is the hash of exactly the bytes the batches came from, so a caller that hashed the file
+    /// before reading it can compare the two instead of reading the file a second time to see whether it changed.
+    pub fn sha256_of_bytes_read(&self) -> Option<String> {
+        self.source.sha256_of_bytes_read()
+    }
+
     /// How many batches were handed out so far.
     pub fn batches_read(&self) -> usize {
         self.batches
     }
 }
 
+impl BatchSource for DeliveryBatches {
+    fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
+        DeliveryBatches::next_batch(self)
+    }
+
+    fn sha256_of_bytes_read(&self) -> Option<String> {
+        DeliveryBatches::sha256_of_bytes_read(self)
+    }
+}
+
 /// Opens the delivery at `path` for reading in batches of at most `batch_rows` rows (at least 1). Checks and
-/// column selection are those of [`crate::read_delivery`]; a panic inside a reader library becomes an
-/// [`IngestError::Format`] of the file, as there.
+/// column selection are those of [`crate::read_delivery`]; a panic inside a reader library (while opening or
+/// reading any batch) becomes an [`IngestError::Format`] of the file, as there.
 pub fn open_delivery(
     path: &Path,
     delivery: &Delivery,
     batch_rows: usize,
 ) -> Result<DeliveryBatches, IngestError> {
-    // Until a format's reader streams, the whole table is read and handed out in slices.
-    let table = crate::read_delivery(path, delivery)?;
-    Ok(DeliveryBatches::new(Box::new(WholeTable::new(
-        table, batch_rows,
-    ))))
+    crate::source::check_regular(path)?;
+    let keep = ColumnSelection::for_delivery(delivery);
+    let reader = readers::reader_for(delivery.format, path)?;
+    let format = reader.format_label();
+    let source = catch_panics(path, format, || {
+        reader.batches(path, delivery, &keep, batch_rows)
+    })?;
+    Ok(DeliveryBatches::new(Box::new(CatchPanics {
+        file: path.to_path_buf(),
+        format,
+        source: Some(source),
+    })))
+}
+
+/// Every batch of `batches` in one table (what [`crate::read_delivery`] returns; see [`RawTable::append`]).
+pub fn concat(batches: &mut dyn BatchSource) -> Result<RawTable, IngestError> {
+    let Some(mut table) = batches.next_batch()? else {
+        return Err(IngestError::Format {
+            file: std::path::PathBuf::new(),
+            format: "batch",
+            message: "a batch source gave no first batch".to_string(),
+        });
+    };
+    while let Some(next) = batches.next_batch()? {
+        table.append(next)?;
+    }
+    Ok(table)
+}
+
+/// Runs `f`, turning a panic inside it (a reader library's) into a format error of `file`.
+fn catch_panics<T>(
+    file: &Path,
+    format: &'static str,
+    f: impl FnOnce() -> Result<T, IngestError>,
+) -> Result<T, IngestError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(IngestError::Format {
+            file: file.to_path_buf(),
+            format,
+            message: "the reader stopped on malformed content".to_string(),
+        })
+    })
+}
+
+/// A batch source whose panics become format errors; after an error or a panic it gives no more batches.
+struct CatchPanics {
+    file: std::path::PathBuf,
+    format: &'static str,
+    source: Option<Box<dyn BatchSource>>,
+}
+
+impl BatchSource for CatchPanics {
+    fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
+        let Some(source) = self.source.as_mut() else {
+            return Ok(None);
+        };
+        let next = catch_panics(&self.file, self.format, || source.next_batch());
+        if next.is_err() {
+            self.source = None;
+        }
+        next
+    }
+
+    fn sha256_of_bytes_read(&self) -> Option<String> {
+        self.source.as_ref()?.sha256_of_bytes_read()
+    }
 }
 
 /// A table read whole, handed out in slices of `batch_rows` rows (formats whose reader cannot stream: the

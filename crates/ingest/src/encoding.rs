@@ -8,25 +8,39 @@
 //! are rejected instead of being decoded into garbage. Offsets count from the start of the file (byte-order mark
 //! included); lines count the newline characters of the decoded text before the offset.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use dh_config::country::Encoding;
 
 use crate::error::IngestError;
-use crate::table::hex_bytes;
+use crate::text_stream::{TextStream, is_utf16};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Decodes `bytes` to text. Borrowed when no conversion is needed.
-pub fn decode<'a>(
+/// Decodes `bytes` to text: a [`TextStream`] over them, drained.
+pub fn decode(file: &Path, bytes: &[u8], encoding: Encoding) -> Result<String, IngestError> {
+    let mut stream = TextStream::new(file, std::io::Cursor::new(bytes), encoding);
+    let mut text = Vec::with_capacity(bytes.len());
+    while !stream.at_end() {
+        stream.fill()?;
+        text.extend_from_slice(stream.text());
+        let n = stream.text().len();
+        stream.consume(n);
+    }
+    // the stream hands out only valid UTF-8
+    Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The checks on the start of a file (`head`: its first [`crate::text_stream::HEAD_BYTES`] bytes, or all of a
+/// shorter file): a byte-order mark or a UTF-16 look that contradicts the configured encoding is refused. Returns
+/// the length of the byte-order mark to skip (UTF-8's, or the configured UTF-16 flavour's).
+pub(crate) fn check_start(
     file: &Path,
-    bytes: &'a [u8],
+    head: &[u8],
     encoding: Encoding,
-) -> Result<Cow<'a, str>, IngestError> {
-    let utf16 =
-        encoding.codec() == encoding_rs::UTF_16LE || encoding.codec() == encoding_rs::UTF_16BE;
-    if !utf16 && (bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")) {
+) -> Result<usize, IngestError> {
+    let utf16 = is_utf16(encoding);
+    if !utf16 && (head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF")) {
         return Err(IngestError::WrongEncoding {
             file: file.to_path_buf(),
             message: format!(
@@ -36,7 +50,7 @@ pub fn decode<'a>(
         });
     }
     let utf16_guess = (!utf16 && encoding.codec().is_ascii_compatible())
-        .then(|| looks_like_utf16(bytes))
+        .then(|| looks_like_utf16(head))
         .flatten();
     if let Some(suggest) = utf16_guess {
         return Err(IngestError::WrongEncoding {
@@ -48,24 +62,13 @@ pub fn decode<'a>(
         });
     }
     if encoding.is_utf8() {
-        let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-        let bom_len = (bytes.len() - body.len()) as u64;
-        return match std::str::from_utf8(body) {
-            Ok(text) => Ok(Cow::Borrowed(text)),
-            Err(e) => {
-                let at = e.valid_up_to();
-                let line = body[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
-                Err(IngestError::Encoding {
-                    file: file.to_path_buf(),
-                    line,
-                    byte_offset: at as u64 + bom_len,
-                    expected: "UTF-8",
-                    bytes: hex_bytes(&body[at..]),
-                })
-            }
-        };
+        return Ok(if head.starts_with(UTF8_BOM) {
+            UTF8_BOM.len()
+        } else {
+            0
+        });
     }
-    if bytes.starts_with(UTF8_BOM) {
+    if head.starts_with(UTF8_BOM) {
         return Err(IngestError::WrongEncoding {
             file: file.to_path_buf(),
             message: format!(
@@ -73,82 +76,25 @@ pub fn decode<'a>(
             ),
         });
     }
+    if !utf16 {
+        return Ok(0);
+    }
     // A byte-order mark of the configured UTF-16 flavour is removed; the other flavour's mark was refused above
     // only for non-UTF-16 encodings, so check it here.
-    let body = if utf16 {
-        let (own, other): (&[u8], &[u8]) = if encoding.codec() == encoding_rs::UTF_16LE {
-            (b"\xFF\xFE", b"\xFE\xFF")
-        } else {
-            (b"\xFE\xFF", b"\xFF\xFE")
-        };
-        if bytes.starts_with(other) {
-            return Err(IngestError::WrongEncoding {
-                file: file.to_path_buf(),
-                message: format!(
-                    "the file's byte-order mark says the other byte order than the configured {encoding}"
-                ),
-            });
-        }
-        bytes.strip_prefix(own).unwrap_or(bytes)
+    let (own, other): (&[u8], &[u8]) = if encoding.codec() == encoding_rs::UTF_16LE {
+        (b"\xFF\xFE", b"\xFE\xFF")
     } else {
-        bytes
+        (b"\xFE\xFF", b"\xFF\xFE")
     };
-    let (text, had_errors) = encoding.codec().decode_without_bom_handling(body);
-    if had_errors {
-        // Single-byte code pages decode every byte; multi-byte ones (gb18030, shift_jis, UTF-16) can meet bytes
-        // that are not a character. Name the first such position instead of writing U+FFFD into the data.
-        let at = first_undecodable(encoding, body);
-        let line = line_at(encoding, body, at);
-        return Err(IngestError::Encoding {
+    if head.starts_with(other) {
+        return Err(IngestError::WrongEncoding {
             file: file.to_path_buf(),
-            line,
-            byte_offset: at as u64 + (bytes.len() - body.len()) as u64,
-            expected: if utf16 {
-                "UTF-16 text"
-            } else {
-                "text in the configured encoding"
-            },
-            bytes: hex_bytes(&body[at..]),
+            message: format!(
+                "the file's byte-order mark says the other byte order than the configured {encoding}"
+            ),
         });
     }
-    Ok(Cow::Owned(text.into_owned()))
-}
-
-/// Byte offset of the first malformed sequence (decoding chunk by chunk until the decoder reports one). The input is
-/// the whole rest of the file, so it is decoded as the last: a multi-byte sequence cut by the end of the file is
-/// malformed too. The decoder may have read bytes past the malformed sequence (`extra`) and the sequence may have
-/// begun in an earlier chunk; the offset is that of its first byte.
-fn first_undecodable(encoding: Encoding, bytes: &[u8]) -> usize {
-    let mut decoder = encoding.codec().new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(256);
-    let mut read = 0usize;
-    while read < bytes.len() {
-        out.clear();
-        let (result, n) =
-            decoder.decode_to_string_without_replacement(&bytes[read..], &mut out, true);
-        read += n;
-        match result {
-            encoding_rs::DecoderResult::Malformed(bad, extra) => {
-                return read.saturating_sub(bad as usize + extra as usize);
-            }
-            encoding_rs::DecoderResult::OutputFull => {}
-            encoding_rs::DecoderResult::InputEmpty => return bytes.len(),
-        }
-    }
-    bytes.len()
-}
-
-/// 1-based line of byte offset `at` of `body` (decodable up to `at`): newline characters counted in the decoded text,
-/// so that a UTF-16 character with an 0x0A byte is not taken for a line break.
-fn line_at(encoding: Encoding, body: &[u8], at: usize) -> u64 {
-    let prefix = &body[..at.min(body.len())];
-    let newlines = if encoding.codec().is_ascii_compatible() {
-        prefix.iter().filter(|b| **b == b'\n').count()
-    } else {
-        let (text, _) = encoding.codec().decode_without_bom_handling(prefix);
-        text.chars().filter(|c| *c == '\n').count()
-    };
-    newlines as u64 + 1
+    Ok(if head.starts_with(own) { own.len() } else { 0 })
 }
 
 /// Whether text declared UTF-8 or a one-byte code page looks like UTF-16 without a byte-order mark: NUL bytes in most

@@ -18,6 +18,7 @@ pub mod message;
 pub mod readers;
 pub mod source;
 pub mod table;
+pub mod text_stream;
 
 use std::path::Path;
 
@@ -36,21 +37,11 @@ pub use table::{
 ///
 /// A panic inside a reader (the SPSS, Stata and Excel readers parse with third-party libraries, which can panic
 /// on a malformed file, e.g. an arithmetic overflow found by fuzzing) becomes an [`IngestError::Format`] of this
-/// file, so a bad delivery fails its country instead of the whole run.
+/// file, so a bad delivery fails its country instead of the whole run. The table is the delivery's batches
+/// ([`open_delivery`]) in one: for the formats that stream, one batch holding every row.
 pub fn read_delivery(path: &Path, delivery: &Delivery) -> Result<RawTable, IngestError> {
-    source::check_regular(path)?;
-    let keep = ColumnSelection::for_delivery(delivery);
-    let reader = readers::reader_for(delivery.format, path)?;
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        reader.read(path, delivery, &keep)
-    }))
-    .unwrap_or_else(|_| {
-        Err(IngestError::Format {
-            file: path.to_path_buf(),
-            format: reader.format_label(),
-            message: "the reader stopped on malformed content".to_string(),
-        })
-    })
+    let mut batches = open_delivery(path, delivery, usize::MAX)?;
+    batches::concat(&mut batches)
 }
 
 #[cfg(test)]

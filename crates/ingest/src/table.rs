@@ -149,6 +149,30 @@ impl RawColumn {
         }
     }
 
+    /// Appends the cells of `other` (a later batch of the same column).
+    fn append(&mut self, other: &RawColumn, file: &Path) -> Result<(), IngestError> {
+        let base = self.text.len();
+        let too_large = || IngestError::TooLarge {
+            file: file.to_path_buf(),
+            column: self.name.clone(),
+        };
+        let base32 = u32::try_from(base).map_err(|_| too_large())?;
+        u32::try_from(base + other.text.len()).map_err(|_| too_large())?;
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|&e| e + base32));
+        Ok(())
+    }
+
+    /// An empty column of the same name and labels, with room for `bytes` of text and `cells` cells.
+    fn empty_like(&self, bytes: usize, cells: usize) -> RawColumn {
+        RawColumn {
+            name: self.name.clone(),
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(cells),
+            labels: self.labels.clone(),
+        }
+    }
+
     /// All cells in row order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         let mut start = 0usize;
@@ -249,6 +273,37 @@ impl RawTable {
                 Vec::new()
             },
         }
+    }
+
+    /// Appends `next`, the following batch of the same delivery (see [`crate::batches`]): cells, row numbers,
+    /// row issues (moved past this table's rows) and warnings. Columns are matched by position; a batch with
+    /// other columns is refused as a format error (a reader that broke the batch contract).
+    pub fn append(&mut self, next: RawTable) -> Result<(), IngestError> {
+        let same_columns = self.columns.len() == next.columns.len()
+            && self
+                .columns
+                .iter()
+                .zip(&next.columns)
+                .all(|(a, b)| a.name == b.name);
+        if !same_columns {
+            return Err(IngestError::Format {
+                file: self.file.clone(),
+                format: "batch",
+                message: "a batch of the file has other columns than the first".to_string(),
+            });
+        }
+        let offset = self.num_rows();
+        for (col, more) in self.columns.iter_mut().zip(&next.columns) {
+            col.append(more, &self.file)?;
+        }
+        self.row_numbers.extend_from_slice(&next.row_numbers);
+        self.row_issues
+            .extend(next.row_issues.into_iter().map(|i| RowIssue {
+                row: i.row + offset,
+                kind: i.kind,
+            }));
+        self.warnings.extend(next.warnings);
+        Ok(())
     }
 
     /// Builds a table from row-major cells (tests and small readers). Rows shorter or longer than the header are
@@ -427,6 +482,81 @@ impl RawTableBuilder {
         }
         self.table.row_numbers.push(row_number);
         Ok(())
+    }
+
+    /// Adds one record parsed from UTF-8 text: `content` holds its fields one after the other and `ends[i]` is
+    /// the end of field `i` in it (as a CSV parser writes them). The text is validated once per record, not once
+    /// per cell.
+    pub fn push_record(
+        &mut self,
+        row_number: u64,
+        content: &[u8],
+        ends: &[usize],
+    ) -> Result<(), IngestError> {
+        let text = std::str::from_utf8(content).map_err(|e| IngestError::Encoding {
+            file: self.file.clone(),
+            line: row_number,
+            byte_offset: e.valid_up_to() as u64,
+            expected: "UTF-8 text in a field",
+            bytes: hex_bytes(&content[e.valid_up_to()..]),
+        })?;
+        let row = self.table.row_numbers.len();
+        if ends.len() != self.header_len {
+            self.table.row_issues.push(RowIssue {
+                row,
+                kind: RowIssueKind::Ragged {
+                    expected: self.header_len,
+                    found: ends.len(),
+                },
+            });
+        }
+        for (col, &idx) in self.table.columns.iter_mut().zip(&self.kept) {
+            let cell = match ends.get(idx) {
+                Some(&end) => {
+                    let start = if idx == 0 { 0 } else { ends[idx - 1] };
+                    text.get(start..end).unwrap_or_default()
+                }
+                None => "",
+            };
+            col.push(cell, &self.file)?;
+        }
+        self.table.row_numbers.push(row_number);
+        Ok(())
+    }
+
+    /// Reserves room for `more` rows after the rows added so far, each column's text sized at its mean cell so
+    /// far (so that a large batch does not grow by repeated doubling and copying).
+    pub fn reserve_rows(&mut self, more: usize) {
+        let rows = self.table.row_numbers.len().max(1);
+        for col in &mut self.table.columns {
+            col.text.reserve(col.text.len() / rows * more + more);
+            col.ends.reserve(more);
+        }
+        self.table.row_numbers.reserve(more);
+    }
+
+    /// Rows added so far (since the last [`RawTableBuilder::take_batch`]).
+    pub fn rows(&self) -> usize {
+        self.table.row_numbers.len()
+    }
+
+    /// The rows and warnings added since the last call, as a table; the builder goes on with the same columns
+    /// (names, labels) and no rows. Room for the next batch is reserved as the size of this one.
+    pub fn take_batch(&mut self) -> RawTable {
+        let next = RawTable {
+            file: self.table.file.clone(),
+            columns: self
+                .table
+                .columns
+                .iter()
+                .map(|c| c.empty_like(c.text.len(), c.ends.len()))
+                .collect(),
+            row_numbers: Vec::with_capacity(self.table.row_numbers.len()),
+            row_issues: Vec::new(),
+            dropped_columns: self.table.dropped_columns.clone(),
+            warnings: Vec::new(),
+        };
+        std::mem::replace(&mut self.table, next)
     }
 
     /// Attaches the value labels and declared missing values of a kept source column (ignored for dropped columns,

@@ -275,6 +275,13 @@ impl TextNotes {
         }
     }
 
+    /// Adds the notes of `later` that are not here yet, after these (as if they had been noticed afterwards).
+    pub fn merge(&mut self, later: &TextNotes) {
+        for (variable, note) in &later.notes {
+            self.add(variable, Some(*note));
+        }
+    }
+
     /// One warning per (variable, note); `declared` is the encoding the file declares (or the reader assumed).
     pub fn warnings(&self, declared: &str) -> Vec<String> {
         self.notes
@@ -387,10 +394,23 @@ impl KeptLayout {
         cells: &CellColumns,
         rows: u64,
     ) -> Result<RawTable, IngestError> {
+        self.push_rows(&mut builder, cells, 1, rows)?;
+        Ok(builder.finish())
+    }
+
+    /// Pushes the `rows` rows held in `cells` into `builder`, numbered from `first_row_number` (see
+    /// [`KeptLayout::finish`] for why `rows` is given).
+    pub fn push_rows(
+        &self,
+        builder: &mut RawTableBuilder,
+        cells: &CellColumns,
+        first_row_number: u64,
+        rows: u64,
+    ) -> Result<(), IngestError> {
         debug_assert!(self.positions.is_empty() || cells.rows() as u64 == rows);
         let width = self.header.len();
         for row in 0..rows as usize {
-            builder.push_row(row as u64 + 1, width, |i| {
+            builder.push_row(first_row_number + row as u64, width, |i| {
                 self.buffer_of
                     .get(i)
                     .copied()
@@ -398,7 +418,7 @@ impl KeptLayout {
                     .map(|b| cells.get(b, row).as_bytes())
             })?;
         }
-        Ok(builder.finish())
+        Ok(())
     }
 }
 

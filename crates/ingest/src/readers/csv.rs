@@ -1,7 +1,9 @@
 //! CSV deliveries: any one-byte delimiter, `"` quoting (fields may hold delimiters, quotes and newlines), LF or CRLF
 //! line endings, in the delivery's `encoding` (any WHATWG label: UTF-8 with or without byte-order mark, Latin-1,
-//! windows-1256, gb18030, shift_jis, UTF-16, ...; see [`crate::encoding`]). The whole file is decoded to UTF-8 first,
-//! then parsed with `csv::ByteRecord` so that only kept cells are copied.
+//! windows-1256, gb18030, shift_jis, UTF-16, ...; see [`crate::encoding`]). The file is read as a stream
+//! ([`CsvBatches`]): a chunk at a time decoded to UTF-8 ([`crate::text_stream::TextStream`]), parsed with `csv-core`
+//! record by record, and only kept cells are copied into the batch being built. Memory is one batch plus one chunk
+//! and one record, whatever the file's size; reading the whole file is the same stream in one batch.
 //!
 //! **Layout.** Rows are counted as records: a blank line is not a record, and a record whose quoted field holds a
 //! newline is one record. `header_row` is the 1-based record holding the variable names (default 1, the first
@@ -10,14 +12,18 @@
 //! table: never stored, never counted. [`crate::RawTable::row_numbers`] holds each data record's 1-based index
 //! (counted from the first record after the skipped ones), as for every format; errors name the physical line.
 
-use std::path::Path;
+use std::io::{Cursor, Read, Seek};
+use std::path::{Path, PathBuf};
 
+use csv_core::ReadRecordResult;
 use dh_config::Delivery;
+use dh_config::country::Encoding;
 
-use crate::encoding::decode;
+use crate::batches::{BatchSource, concat};
 use crate::error::IngestError;
 use crate::readers::DeliveryReader;
 use crate::table::{ColumnSelection, RawTable, RawTableBuilder};
+use crate::text_stream::TextStream;
 
 pub struct CsvReader;
 
@@ -32,79 +38,33 @@ impl DeliveryReader for CsvReader {
         delivery: &Delivery,
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
+        concat(self.batches(path, delivery, keep, usize::MAX)?.as_mut())
+    }
+
+    fn batches(
+        &self,
+        path: &Path,
+        delivery: &Delivery,
+        keep: &ColumnSelection,
+        batch_rows: usize,
+    ) -> Result<Box<dyn BatchSource>, IngestError> {
         let delimiter = delimiter_byte(path, &delivery.delimiter)?;
-        let bytes = crate::source::read_regular(path)?;
-        let text = decode(path, &bytes, delivery.encoding)?;
-        check_record_lengths(path, text.as_bytes(), delimiter, MAX_RECORD_BYTES)?;
         let layout = Layout {
             header_row: delivery.header_row,
             skip_rows: delivery.skip_rows,
         };
-        parse_layout(path, text.as_bytes(), delimiter, keep, layout)
+        let (file, size) = crate::source::open_regular(path)?;
+        let stream = TextStream::new(path, file, delivery.encoding).hashing();
+        let mut source = CsvBatches::open(stream, delimiter, keep, layout, batch_rows)?;
+        source.file_bytes = size;
+        Ok(Box::new(source))
     }
 }
 
-/// Longest record (all its fields, in bytes of UTF-8) read; a longer one is an error naming its line, so that a
-/// single huge field (a file whose line breaks are not recognised, a 1 GB cell) is refused before the parser's
-/// buffers and the column text are sized by it.
+/// Longest record read (its fields' bytes of UTF-8 plus one per field); a longer one is an error naming the line
+/// where it starts, so that a single huge field (a file whose line breaks are not recognised, a 1 GB cell) is
+/// refused before the parser's buffers are sized by it.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
-
-/// [`IngestError::Csv`] naming the line where the first record longer than `max` bytes starts. Records are found as
-/// the parser finds them: a quote opens a quoted field only at the start of a field, `""` inside it is a quote, and a
-/// line break inside a quoted field does not end the record.
-pub fn check_record_lengths(
-    path: &Path,
-    text: &[u8],
-    delimiter: u8,
-    max: usize,
-) -> Result<(), IngestError> {
-    let mut start = 0usize;
-    let mut line = 1u64;
-    let mut start_line = 1u64;
-    let mut field_start = true;
-    let mut quoted = false;
-    let mut i = 0usize;
-    while i < text.len() {
-        let b = text[i];
-        if quoted {
-            if b == b'"' {
-                if text.get(i + 1) == Some(&b'"') {
-                    i += 1;
-                } else {
-                    quoted = false;
-                }
-            } else if b == b'\n' {
-                line += 1;
-            }
-        } else if b == b'"' && field_start {
-            quoted = true;
-            field_start = false;
-        } else if b == delimiter {
-            field_start = true;
-        } else if b == b'\n' || b == b'\r' {
-            if b == b'\n' {
-                line += 1;
-            }
-            start = i + 1;
-            start_line = line;
-            field_start = true;
-        } else {
-            field_start = false;
-        }
-        if i + 1 - start > max {
-            return Err(IngestError::Csv {
-                file: path.to_path_buf(),
-                line: start_line,
-                message: format!(
-                    "the record starting on this line is longer than {max} bytes (a line break the parser does not \
-                     recognise, an unclosed quote, or a huge cell); check the file's line breaks and quoting"
-                ),
-            });
-        }
-        i += 1;
-    }
-    Ok(())
-}
 
 /// The configured delimiter as one byte. `\t` may also be written as `tab` or the two characters `\t`.
 pub fn delimiter_byte(path: &Path, delimiter: &str) -> Result<u8, IngestError> {
@@ -139,7 +99,7 @@ impl Default for Layout {
     }
 }
 
-/// Parses decoded UTF-8 CSV text whose first record is the header.
+/// Parses UTF-8 CSV text whose first record is the header.
 pub fn parse(
     path: &Path,
     text: &[u8],
@@ -149,7 +109,7 @@ pub fn parse(
     parse_layout(path, text, delimiter, keep, Layout::default())
 }
 
-/// Parses decoded UTF-8 CSV text with the header at `layout.header_row`.
+/// Parses UTF-8 CSV text with the header at `layout.header_row` (the file reader's stream, over memory).
 pub fn parse_layout(
     path: &Path,
     text: &[u8],
@@ -157,75 +117,244 @@ pub fn parse_layout(
     keep: &ColumnSelection,
     layout: Layout,
 ) -> Result<RawTable, IngestError> {
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text);
-    let mut record = ::csv::ByteRecord::new();
-    let csv_error = |e: ::csv::Error, line: u64| IngestError::Csv {
-        file: path.to_path_buf(),
-        line: e.position().map(|p| p.line()).unwrap_or(line),
-        message: e.to_string(),
-    };
-    let header_row = layout.header_row.max(1);
-    for n in 1..=header_row {
-        if !reader
-            .read_byte_record(&mut record)
-            .map_err(|e| csv_error(e, 1))?
-        {
-            return Err(if n == 1 {
-                IngestError::Empty {
-                    file: path.to_path_buf(),
-                }
-            } else {
-                IngestError::HeaderRow {
-                    file: path.to_path_buf(),
-                    header_row: layout.header_row,
-                    problem: format!(
-                        "the file has only {} records (blank lines are not records)",
-                        n - 1
-                    ),
-                }
+    let stream = TextStream::new(path, Cursor::new(text), Encoding::UTF8);
+    concat(&mut CsvBatches::open(
+        stream,
+        delimiter,
+        keep,
+        layout,
+        usize::MAX,
+    )?)
+}
+
+/// One parsed record: field contents one after the other, and the end of each field.
+#[derive(Default)]
+struct Record {
+    content: Vec<u8>,
+    ends: Vec<usize>,
+    /// Bytes of `content` and entries of `ends` in use.
+    len: usize,
+    fields: usize,
+    /// Line where the record starts (as the `csv` crate counts: newlines consumed before it, plus one).
+    line: u64,
+}
+
+impl Record {
+    fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.content[start..self.ends[i]]
+    }
+}
+
+/// The batches of one CSV file (see the module documentation); the header, `header_row` and `skip_rows` are
+/// handled when it is opened.
+pub struct CsvBatches<R> {
+    file: PathBuf,
+    stream: TextStream<R>,
+    parser: csv_core::Reader,
+    record: Record,
+    builder: RawTableBuilder,
+    batch_rows: usize,
+    row_number: u64,
+    max_record: usize,
+    /// Size of the file (0 when unknown), to size the first batch once its first rows are read.
+    file_bytes: u64,
+    started: bool,
+    finished: bool,
+}
+
+/// Rows read before the first batch is sized from the file's size.
+const SIZING_ROWS: usize = 1024;
+
+impl<R: Read + Seek> CsvBatches<R> {
+    /// Reads up to the first data record: the header (record `layout.header_row`) checked against `keep`, and
+    /// the `skip_rows` records after it.
+    pub fn open(
+        stream: TextStream<R>,
+        delimiter: u8,
+        keep: &ColumnSelection,
+        layout: Layout,
+        batch_rows: usize,
+    ) -> Result<Self, IngestError> {
+        Self::open_with_limit(
+            stream,
+            delimiter,
+            keep,
+            layout,
+            batch_rows,
+            MAX_RECORD_BYTES,
+        )
+    }
+
+    fn open_with_limit(
+        mut stream: TextStream<R>,
+        delimiter: u8,
+        keep: &ColumnSelection,
+        layout: Layout,
+        batch_rows: usize,
+        max_record: usize,
+    ) -> Result<Self, IngestError> {
+        let file = stream_file(&stream);
+        let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        let mut record = Record {
+            content: vec![0; 4096],
+            ends: vec![0; 64],
+            ..Record::default()
+        };
+        let header_row = layout.header_row.max(1);
+        for n in 1..=header_row {
+            if !read_record(&file, &mut stream, &mut parser, &mut record, max_record)? {
+                return Err(if n == 1 {
+                    IngestError::Empty { file }
+                } else {
+                    IngestError::HeaderRow {
+                        file,
+                        header_row: layout.header_row,
+                        problem: format!(
+                            "the file has only {} records (blank lines are not records)",
+                            n - 1
+                        ),
+                    }
+                });
+            }
+        }
+        let header = (0..record.fields)
+            .map(|i| {
+                std::str::from_utf8(record.field(i))
+                    .map(str::to_string)
+                    .map_err(|_| IngestError::Csv {
+                        file: file.clone(),
+                        line: record.line,
+                        message: format!("header field {} is not valid UTF-8", i + 1),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let builder = RawTableBuilder::new(&file, header, keep)?;
+        for _ in 0..layout.skip_rows {
+            if !read_record(&file, &mut stream, &mut parser, &mut record, max_record)? {
+                break;
+            }
+        }
+        Ok(CsvBatches {
+            file,
+            stream,
+            parser,
+            record,
+            builder,
+            batch_rows: batch_rows.max(1),
+            row_number: 0,
+            max_record,
+            file_bytes: 0,
+            started: false,
+            finished: false,
+        })
+    }
+}
+
+fn stream_file<R: Read + Seek>(stream: &TextStream<R>) -> PathBuf {
+    stream.file().to_path_buf()
+}
+
+/// Reads the next record into `record`; false at the end of the text.
+fn read_record<R: Read + Seek>(
+    file: &Path,
+    stream: &mut TextStream<R>,
+    parser: &mut csv_core::Reader,
+    record: &mut Record,
+    max_record: usize,
+) -> Result<bool, IngestError> {
+    record.line = parser.line();
+    let (mut len, mut fields) = (0usize, 0usize);
+    loop {
+        if stream.text().is_empty() && !stream.at_end() {
+            stream.fill()?;
+            continue;
+        }
+        let (result, read, written, ended) = parser.read_record(
+            stream.text(),
+            &mut record.content[len..],
+            &mut record.ends[fields..],
+        );
+        stream.consume(read);
+        len += written;
+        fields += ended;
+        let full = matches!(
+            result,
+            ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull
+        );
+        if (full || result == ReadRecordResult::Record) && len + fields > max_record {
+            return Err(IngestError::Csv {
+                file: file.to_path_buf(),
+                line: record.line,
+                message: format!(
+                    "the record starting on this line is longer than {max_record} bytes (a line break the parser \
+                     does not recognise, an unclosed quote, or a huge cell); check the file's line breaks and quoting"
+                ),
             });
         }
-    }
-    let header_line = record.position().map_or(1, |p| p.line());
-    let header = record
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            std::str::from_utf8(h)
-                .map(str::to_string)
-                .map_err(|_| IngestError::Csv {
-                    file: path.to_path_buf(),
-                    line: header_line,
-                    message: format!("header field {} is not valid UTF-8", i + 1),
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut builder = RawTableBuilder::new(path, header, keep)?;
-    for _ in 0..layout.skip_rows {
-        let line = record.position().map_or(0, |p| p.line());
-        if !reader
-            .read_byte_record(&mut record)
-            .map_err(|e| csv_error(e, line))?
-        {
-            break;
+        match result {
+            ReadRecordResult::InputEmpty => {
+                if !stream.at_end() {
+                    stream.fill()?;
+                }
+            }
+            ReadRecordResult::OutputFull => {
+                let grown = record.content.len() * 2;
+                record.content.resize(grown, 0);
+            }
+            ReadRecordResult::OutputEndsFull => {
+                let grown = record.ends.len() * 2;
+                record.ends.resize(grown, 0);
+            }
+            ReadRecordResult::Record => {
+                record.len = len;
+                record.fields = fields;
+                return Ok(true);
+            }
+            ReadRecordResult::End => return Ok(false),
         }
     }
-    let mut row_number = 0u64;
-    loop {
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(e, line)),
+}
+
+impl<R: Read + Seek + Send> BatchSource for CsvBatches<R> {
+    fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
+        if self.finished {
+            return Ok(None);
         }
-        row_number += 1;
-        builder.push_row(row_number, record.len(), |i| record.get(i))?;
+        while self.builder.rows() < self.batch_rows {
+            let more = read_record(
+                &self.file,
+                &mut self.stream,
+                &mut self.parser,
+                &mut self.record,
+                self.max_record,
+            )?;
+            if !more {
+                self.finished = true;
+                break;
+            }
+            self.row_number += 1;
+            let r = &self.record;
+            self.builder
+                .push_record(self.row_number, &r.content[..r.len], &r.ends[..r.fields])?;
+            if !self.started && self.builder.rows() == SIZING_ROWS && self.file_bytes > 0 {
+                let per_row = (self.stream.bytes_consumed() / SIZING_ROWS as u64).max(1);
+                let expected = usize::try_from(self.file_bytes / per_row).unwrap_or(usize::MAX);
+                let more = expected.min(self.batch_rows).saturating_sub(SIZING_ROWS);
+                self.builder.reserve_rows(more.saturating_add(more / 16));
+            }
+        }
+        if self.builder.rows() == 0 && self.started {
+            return Ok(None);
+        }
+        self.started = true;
+        Ok(Some(self.builder.take_batch()))
     }
-    Ok(builder.finish())
+
+    fn sha256_of_bytes_read(&self) -> Option<String> {
+        let digest = self.stream.sha256()?;
+        Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
 }
 
 #[cfg(test)]
@@ -362,21 +491,39 @@ mod tests {
         assert!(matches!(err, IngestError::MissingColumn { .. }), "{err}");
     }
 
+    /// Reads `text` whole with a record cap of `max` bytes.
+    fn read_capped(text: &[u8], max: usize) -> Result<RawTable, IngestError> {
+        let p = Path::new("f.csv");
+        let stream = TextStream::with_chunk(p, Cursor::new(text), Encoding::UTF8, 3);
+        let source = CsvBatches::open_with_limit(
+            stream,
+            b',',
+            &ColumnSelection::default(),
+            Layout::default(),
+            2,
+            max,
+        )?;
+        concat(&mut { source })
+    }
+
     #[test]
     fn records_longer_than_the_cap_are_refused_naming_their_line() {
-        let p = Path::new("f.csv");
+        // record 2 spans lines 2-3 (a quoted newline); record 3 has 22 bytes of content and 2 fields
         let text = b"id,note\n1,\"a,\"\"b\"\"\nc\"\n2,xxxxxxxxxxxxxxxxxxxx\n3,y\n";
-        assert!(check_record_lengths(p, text, b',', 25).is_ok());
-        let err = check_record_lengths(p, text, b',', 20).unwrap_err();
+        assert_eq!(read_capped(text, 25).unwrap().num_rows(), 3);
+        let err = read_capped(text, 20).unwrap_err();
         assert!(
             matches!(err, IngestError::Csv { line: 4, .. }) && !err.to_string().contains("xxx"),
             "{err}"
         );
         // A quote inside an unquoted field is a character, not the start of a quoted field.
-        assert!(check_record_lengths(p, b"a,5\" screen\nb,c\n", b',', 12).is_ok());
+        assert!(read_capped(b"a,5\" screen\nb,c\n", 12).is_ok());
         // No recognised line break: the whole file is one record.
         let one = "id,name\x1e1,Jo\x1e".repeat(100);
-        let err = check_record_lengths(p, one.as_bytes(), b',', 1000).unwrap_err();
+        let err = read_capped(one.as_bytes(), 1000).unwrap_err();
+        assert!(matches!(err, IngestError::Csv { line: 1, .. }), "{err}");
+        // Many empty fields count too.
+        let err = read_capped(",".repeat(5000).as_bytes(), 1000).unwrap_err();
         assert!(matches!(err, IngestError::Csv { line: 1, .. }), "{err}");
     }
 

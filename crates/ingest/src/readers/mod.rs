@@ -1,6 +1,7 @@
 //! The reader interface ([`DeliveryReader`]) and the registry of readers by format: CSV ([`csv`]), SPSS ([`sav`]),
 //! Stata ([`dta`]), Excel ([`xlsx`]). Adding a format means adding one module here that implements
-//! [`DeliveryReader`] with a [`crate::RawTableBuilder`], and one arm in [`reader_for`]. [`cells`] holds what the
+//! [`DeliveryReader`] with a [`crate::RawTableBuilder`] (and [`DeliveryReader::batches`] when its library can read
+//! part of a file at a time), and one arm in [`reader_for`]. [`cells`] holds what the
 //! binary formats share (canonical number and date text, column buffers).
 
 pub mod cells;
@@ -14,6 +15,7 @@ use std::path::Path;
 use dh_config::Delivery;
 use dh_config::country::Format;
 
+use crate::batches::{BatchSource, WholeTable};
 use crate::error::IngestError;
 use crate::table::{ColumnSelection, RawTable};
 
@@ -28,6 +30,20 @@ pub trait DeliveryReader: Sync {
         delivery: &Delivery,
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError>;
+
+    /// The file in batches of at most `batch_rows` rows ([`crate::batches`] states the contract). Readers that
+    /// stream (CSV, SPSS) implement it and make [`DeliveryReader::read`] the concatenation of its batches; the
+    /// default reads the whole table and hands it out in slices.
+    fn batches(
+        &self,
+        path: &Path,
+        delivery: &Delivery,
+        keep: &ColumnSelection,
+        batch_rows: usize,
+    ) -> Result<Box<dyn BatchSource>, IngestError> {
+        let table = self.read(path, delivery, keep)?;
+        Ok(Box::new(WholeTable::new(table, batch_rows)))
+    }
 }
 
 /// The reader for a format. (Every configurable format has one; the `Result` leaves room for formats that a build

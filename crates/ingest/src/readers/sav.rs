@@ -31,16 +31,21 @@
 //! error asking for a re-export, without one a warning.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
 
+use ambers::scanner::SavScanner;
 use ambers::{MissingSpec, SpssMetadata, Value};
 use arrow::array::{
     Array, ArrayRef, Date32Array, DurationMicrosecondArray, Float64Array, StringArray,
     StringViewArray, TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, TimeUnit};
+use arrow::record_batch::RecordBatch;
 use dh_config::Delivery;
 
+use crate::batches::{BatchSource, DEFAULT_BATCH_ROWS, concat};
 use crate::error::IngestError;
 use crate::readers::cells::{
     CellColumns, KeptLayout, TextNotes, TextProblem, TextRule, number_text, push_date,
@@ -69,14 +74,14 @@ fn is_library_case_count_finding(finding: &str) -> bool {
 }
 
 /// How one read decodes text, and what it noticed.
-struct Text<'a> {
-    path: &'a Path,
-    delivery: &'a Delivery,
+struct Text {
+    path: PathBuf,
+    configured: dh_config::Encoding,
     rule: TextRule,
     notes: TextNotes,
 }
 
-impl Text<'_> {
+impl Text {
     /// The real text of a string of `variable` (see the module doc).
     fn of<'s>(
         &mut self,
@@ -94,7 +99,7 @@ impl Text<'_> {
     }
 
     fn error(&self, variable: &str, what: &str, problem: TextProblem) -> IngestError {
-        let configured = self.delivery.encoding;
+        let configured = self.configured;
         let message = match problem {
             TextProblem::NotInConfigured => format!(
                 "`{variable}`: {what} is neither UTF-8 nor text in the configured encoding {configured}"
@@ -106,7 +111,7 @@ impl Text<'_> {
             ),
         };
         IngestError::WrongEncoding {
-            file: self.path.to_path_buf(),
+            file: self.path.clone(),
             message,
         }
     }
@@ -123,15 +128,71 @@ impl DeliveryReader for SavReader {
         delivery: &Delivery,
         keep: &ColumnSelection,
     ) -> Result<RawTable, IngestError> {
+        concat(self.batches(path, delivery, keep, usize::MAX)?.as_mut())
+    }
+
+    fn batches(
+        &self,
+        path: &Path,
+        delivery: &Delivery,
+        keep: &ColumnSelection,
+        batch_rows: usize,
+    ) -> Result<Box<dyn BatchSource>, IngestError> {
+        Ok(Box::new(SavBatches::open(
+            path, delivery, keep, batch_rows,
+        )?))
+    }
+}
+
+/// Bytes of the file buffered by the reader.
+const READ_BUFFER_BYTES: usize = 1 << 20;
+
+/// The batches of one `.sav`/`.zsav` file: the library's scanner read a batch of cases at a time (it holds the
+/// compressed data section of a bytecode-compressed `.sav` in memory, one block of a `.zsav`, and nothing more of
+/// an uncompressed file), with one batch of the library read ahead so that the last batch carries the findings of
+/// the end of the data (case count, warnings).
+struct SavBatches {
+    path: PathBuf,
+    scanner: SavScanner<BufReader<File>>,
+    text: Text,
+    /// Notes about the labels' text, read when the file is opened and reported after those of the cells (as a
+    /// whole read noticed them).
+    label_notes: TextNotes,
+    layout: KeptLayout,
+    /// The library's names of the kept variables, in buffer order.
+    kept: Vec<String>,
+    library_name: &'static str,
+    builder: RawTableBuilder,
+    batch_rows: usize,
+    /// Cases read so far.
+    rows: u64,
+    ahead: Option<RecordBatch>,
+    started: bool,
+    finished: bool,
+}
+
+impl SavBatches {
+    fn open(
+        path: &Path,
+        delivery: &Delivery,
+        keep: &ColumnSelection,
+        batch_rows: usize,
+    ) -> Result<Self, IngestError> {
         let fail = |e: ambers::error::SpssError| format_error(path, e);
         ensure_exists(path)?;
-        let mut scanner = ambers::scan_sav(path).map_err(fail)?;
+        let (file, _) = crate::source::open_regular(path)?;
+        let batch_rows = batch_rows.max(1);
+        let mut scanner = ambers::scan_sav_from_reader(
+            BufReader::with_capacity(READ_BUFFER_BYTES, file),
+            batch_rows.min(DEFAULT_BATCH_ROWS),
+        )
+        .map_err(fail)?;
         let declared = scanner.metadata().file_encoding.clone();
         let library = encoding_rs::Encoding::for_label(declared.as_bytes())
             .unwrap_or(encoding_rs::WINDOWS_1252);
         let mut text = Text {
-            path,
-            delivery,
+            path: path.to_path_buf(),
+            configured: delivery.encoding,
             rule: TextRule::new(library, delivery.encoding, false),
             notes: TextNotes::default(),
         };
@@ -143,10 +204,10 @@ impl DeliveryReader for SavReader {
         }
         let layout = KeptLayout::new(header.clone(), keep);
         let mut builder = RawTableBuilder::new(path, header, keep)?;
-        let kept: Vec<&str> = layout
+        let kept: Vec<String> = layout
             .positions
             .iter()
-            .map(|&i| library_names[i].as_str())
+            .map(|&i| library_names[i].clone())
             .collect();
         if kept.is_empty() {
             // The scanner cannot project onto no variable, and the cases must still be counted: decode one
@@ -162,32 +223,77 @@ impl DeliveryReader for SavReader {
                     .map_err(fail)?;
             }
         } else {
-            scanner.select(&kept).map_err(fail)?;
+            let names: Vec<&str> = kept.iter().map(String::as_str).collect();
+            scanner.select(&names).map_err(fail)?;
         }
-        let mut cells = CellColumns::new(kept.len());
-        let mut rows = 0u64;
-        while let Some(batch) = scanner.next_batch().map_err(fail)? {
-            for (b, name) in kept.iter().enumerate() {
-                let column = batch
-                    .column_by_name(name)
-                    .ok_or_else(|| IngestError::Format {
-                        file: path.to_path_buf(),
-                        format: FORMAT,
-                        message: format!(
-                            "variable `{}` is in the dictionary but not in the data",
-                            layout.header[layout.positions[b]]
-                        ),
-                    })?;
-                let real = &layout.header[layout.positions[b]];
-                append_column(path, rows, real, column, &mut cells, b, &mut text)?;
-            }
-            rows += batch.num_rows() as u64;
+        // Labels are in the dictionary: every batch carries them.
+        let cell_notes = std::mem::take(&mut text.notes);
+        for (b, &i) in layout.positions.iter().enumerate() {
+            let labels = labels_of(scanner.metadata(), &kept[b], &layout.header[i], &mut text)?;
+            builder.set_labels(&layout.header[i], labels);
         }
-        let metadata = scanner.metadata();
+        let label_notes = std::mem::replace(&mut text.notes, cell_notes);
+        let library_name = library.name();
+        Ok(SavBatches {
+            path: path.to_path_buf(),
+            scanner,
+            text,
+            label_notes,
+            layout,
+            kept,
+            library_name,
+            builder,
+            batch_rows,
+            rows: 0,
+            ahead: None,
+            started: false,
+            finished: false,
+        })
+    }
+
+    /// The library's next batch of cases (the one read ahead first).
+    fn next_cases(&mut self) -> Result<Option<RecordBatch>, IngestError> {
+        match self.ahead.take() {
+            Some(batch) => Ok(Some(batch)),
+            None => self
+                .scanner
+                .next_batch()
+                .map_err(|e| format_error(&self.path, e)),
+        }
+    }
+
+    /// Adds one batch of the library's cases to the batch being built.
+    fn add(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
+        let path = self.path.as_path();
+        let mut cells = CellColumns::new(self.kept.len());
+        for (b, name) in self.kept.iter().enumerate() {
+            let real = &self.layout.header[self.layout.positions[b]];
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| IngestError::Format {
+                    file: path.to_path_buf(),
+                    format: FORMAT,
+                    message: format!("variable `{real}` is in the dictionary but not in the data"),
+                })?;
+            append_column(path, self.rows, real, column, &mut cells, b, &mut self.text)?;
+        }
+        let n = batch.num_rows() as u64;
+        self.layout
+            .push_rows(&mut self.builder, &cells, self.rows + 1, n)?;
+        self.rows += n;
+        Ok(())
+    }
+
+    /// At the end of the data: the case count against the header's, the library's findings, the text notes.
+    fn finish(&mut self) -> Result<(), IngestError> {
+        self.finished = true;
+        let rows = self.rows;
+        let metadata = self.scanner.metadata();
+        let builder = &mut self.builder;
         match metadata.number_rows {
             Some(n) if n > 0 && (rows as i64) < n => {
                 return Err(IngestError::Format {
-                    file: path.to_path_buf(),
+                    file: self.path.clone(),
                     format: FORMAT,
                     message: format!(
                         "the header declares {n} cases but only {rows} could be read; the file looks truncated"
@@ -204,7 +310,7 @@ impl DeliveryReader for SavReader {
         }
         if let Some(loss) = metadata.warnings.iter().find(|w| is_library_value_loss(w)) {
             return Err(IngestError::Format {
-                file: path.to_path_buf(),
+                file: self.path.clone(),
                 format: FORMAT,
                 message: format!(
                     "{loss}; a file whose values cannot be read as stored is refused rather than read with empty \
@@ -217,14 +323,42 @@ impl DeliveryReader for SavReader {
                 builder.warn(format!("SPSS reader: {warning}"));
             }
         }
-        for (b, &i) in layout.positions.iter().enumerate() {
-            let labels = labels_of(metadata, kept[b], &layout.header[i], &mut text)?;
-            builder.set_labels(&layout.header[i], labels);
-        }
-        for warning in text.notes.warnings(library.name()) {
+        self.text.notes.merge(&self.label_notes);
+        for warning in self.text.notes.warnings(self.library_name) {
             builder.warn(warning);
         }
-        layout.finish(builder, &cells, rows)
+        Ok(())
+    }
+}
+
+impl BatchSource for SavBatches {
+    fn next_batch(&mut self) -> Result<Option<RawTable>, IngestError> {
+        if self.finished {
+            return Ok(None);
+        }
+        while self.builder.rows() < self.batch_rows {
+            let Some(batch) = self.next_cases()? else {
+                self.finish()?;
+                break;
+            };
+            if self.builder.rows() > 0 && self.builder.rows() + batch.num_rows() > self.batch_rows {
+                self.ahead = Some(batch);
+                break;
+            }
+            self.add(&batch)?;
+        }
+        if !self.finished && self.ahead.is_none() {
+            // read ahead: the last batch carries the findings of the end of the data
+            match self.next_cases()? {
+                Some(batch) => self.ahead = Some(batch),
+                None => self.finish()?,
+            }
+        }
+        if self.builder.rows() == 0 && self.started {
+            return Ok(None);
+        }
+        self.started = true;
+        Ok(Some(self.builder.take_batch()))
     }
 }
 
@@ -251,7 +385,7 @@ fn append_column(
     column: &ArrayRef,
     cells: &mut CellColumns,
     b: usize,
-    text: &mut Text<'_>,
+    text: &mut Text,
 ) -> Result<(), IngestError> {
     let unsupported = |t: &DataType| IngestError::Cell {
         file: path.to_path_buf(),
@@ -328,7 +462,7 @@ fn labels_of(
     metadata: &SpssMetadata,
     library_name: &str,
     name: &str,
-    text: &mut Text<'_>,
+    text: &mut Text,
 ) -> Result<ColumnLabels, IngestError> {
     let mut labels = ColumnLabels::default();
     if let Some(label) = metadata.label(library_name)
