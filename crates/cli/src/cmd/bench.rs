@@ -1,9 +1,9 @@
-//! `dh bench estimate`: flag parsing and printing only; the benchmark lives in `dh_estimate::bench`.
+//! `dh bench`: flag parsing and printing only; the benchmarks live in the `dh-bench` crate.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dh_estimate::bench::{BenchDesign, BenchOptions, run_benchmark};
+use dh_bench::estimate::{BenchDesign, BenchOptions, run_benchmark};
 
 use super::help::{self, EXIT_USAGE};
 use super::quiet::Quiet;
@@ -22,7 +22,7 @@ pub enum Sub {
     /// reading included; every tool's numbers compared with R's (exit 4 when dh fails or its numbers differ).
     #[command(after_help = help::sections(&[
         "Needs, for the peers: r-base-core and r-cran-survey (Rscript), and `pip install svy` (python3); a peer \
-         that is missing is reported and skipped. /usr/bin/time (Debian package `time`) gives peak memory.",
+         that is missing is reported and skipped. Peak memory is each process's own (wait4).",
         &help::examples(&[
             "dh bench estimate",
             "dh bench estimate --rows 100000 --strata 50 --psus 1000 --no-r",
