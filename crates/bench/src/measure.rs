@@ -42,9 +42,9 @@ impl Measured {
         self.code == Some(0)
     }
 
-    /// Peak resident memory in MB (10^6 bytes).
+    /// Peak resident memory in MB of 2^20 bytes (MiB), as every figure of `dh bench`.
     pub fn peak_mb(&self) -> f64 {
-        self.peak_rss_kb as f64 * 1024.0 / 1e6
+        self.peak_rss_kb as f64 / 1024.0
     }
 
     /// The last non-empty line of standard error (for a one-line failure message).

@@ -28,7 +28,7 @@ const SYNTH_EXIT_CODES: &[ExitRow] = &[
         "dh synth --out /tmp/raw --countries THA,KEN --seed 7",
         "dh synth --out /tmp/big --scale 100     # ~100,000 children per country",
         "dh synth --out /tmp/m --countries THA --tables police_cases \\",
-        "        --rows 10000000 --format csv",
+        "      --rows 10000000 --format csv",
     ]),
     &help::exit_codes(SYNTH_EXIT_CODES),
 ]))]
