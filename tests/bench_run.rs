@@ -147,3 +147,44 @@ fn a_failing_dh_run_exits_4_and_says_why() {
         "{text}"
     );
 }
+
+#[test]
+fn bench_memory_holds_a_case_to_its_limit() {
+    // The police case at a small size: the same path as the 10,000,000-row case, in seconds.
+    let args = |limit: &str| -> Vec<String> {
+        [
+            "bench",
+            "memory",
+            "--case",
+            "police-csv",
+            "--rows",
+            "20000",
+            "--limit-mb",
+            limit,
+            "--json",
+            "-q",
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+    let within = dh(
+        None,
+        &args("1024").iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(within.status.success(), "{}", describe(&within));
+    let v: serde_json::Value = serde_json::from_slice(&within.stdout).expect("JSON on stdout");
+    let case = &v["cases"][0];
+    assert_eq!(case["case"], "police-csv");
+    assert_eq!(case["table_rows"], 20_000);
+    assert_eq!(case["within_limit"], true);
+    assert!(case["rows"].as_u64().is_some_and(|r| r > 20_000), "{v}");
+    assert!(case["peak_mb"].as_f64().is_some_and(|m| m > 1.0), "{v}");
+
+    let over = dh(
+        None,
+        &args("1").iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(over.status.code(), Some(4), "{}", describe(&over));
+    let v: serde_json::Value = serde_json::from_slice(&over.stdout).expect("JSON on stdout");
+    assert_eq!(v["cases"][0]["within_limit"], false);
+}
