@@ -56,7 +56,8 @@ enum Command {
     Country(cmd::country::Args),
     /// Export the harmonised tables of a run as Stata .dta / SPSS .sav files with labels and missing codes.
     Export(cmd::export::Args),
-    /// Benchmarks: `dh bench estimate` times dh estimate against R survey and Python svy.
+    /// Benchmarks: `dh bench run` (dh run against DuckDB), `dh bench memory` (peak memory on large deliveries),
+    /// `dh bench estimate` (dh estimate against R survey and Python svy).
     Bench(cmd::bench::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
     Completions(cmd::completions::Args),
@@ -171,6 +172,8 @@ mod help_tests {
             "export",
             "country new",
             "bench estimate",
+            "bench run",
+            "bench memory",
         ] {
             let (_, cmd) = commands()
                 .into_iter()

@@ -2,7 +2,6 @@
 //! survey design from options, runs estimates through `dh-survey` and formats them.
 
 pub mod analyses;
-pub mod bench;
 pub mod build_design;
 pub mod column_builder;
 pub mod domains;

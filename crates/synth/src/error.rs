@@ -81,6 +81,9 @@ pub enum SynthError {
         source: serde_json::Error,
     },
 
+    #[error("resized tables: {message}")]
+    Resize { message: String },
+
     #[error(transparent)]
     Config(#[from] dh_config::ConfigError),
 }

@@ -9,7 +9,8 @@
 //! 4. [`write_deliveries`] writes the sample through the inverse of the country's column mapping, in the
 //!    delivery's own file name, delimiter, encoding and line ending, with direct identifiers ([`identifiers`]) and
 //!    a small share of bad rows ([`messy`]) recorded for `injected.json`;
-//! 5. [`synth_countries`] does all of it for many countries in parallel (bytes independent of thread count).
+//! 5. [`synth_countries`] does all of it for many countries in parallel (bytes independent of thread count);
+//!    [`resize`] writes chosen tables with millions of rows, for benchmarks (`dh synth --tables T --rows N`).
 //!
 //! Coded answers only: no free text about abuse is generated anywhere.
 
@@ -22,6 +23,7 @@ pub mod identifiers;
 pub mod items;
 pub mod messy;
 pub mod population;
+pub mod resize;
 pub mod rng;
 pub mod run;
 pub mod sample;
@@ -33,7 +35,8 @@ pub mod write;
 pub use error::SynthError;
 pub use messy::{InjectedProblem, ProblemKind};
 pub use population::SynthPopulation;
-pub use run::{SynthOptions, SynthSummary, synth_countries, synth_to_dir};
+pub use resize::Resize;
+pub use run::{SynthOptions, SynthSummary, synth_countries, synth_to_dir, synth_to_dir_resized};
 pub use sample::SynthSample;
 pub use truth::{CountryTruth, Truth};
 pub use write::write_deliveries;

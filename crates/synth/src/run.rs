@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::SynthError;
 use crate::messy::InjectedProblem;
 use crate::population::SynthPopulation;
+use crate::resize::{Resize, Resized};
 use crate::truth::{CountryTruth, Truth};
-use crate::write::write_deliveries;
+use crate::write::{PlainFiles, TableSink, write_deliveries_to};
 
 /// File names written beside the country folders.
 pub const TRUTH_FILE: &str = "truth.json";
@@ -64,6 +65,8 @@ pub struct SynthSummary {
     pub countries: Vec<CountrySummary>,
     pub truth_file: PathBuf,
     pub injected_file: PathBuf,
+    /// The edited configuration folder of a resize with another format (`OUT/config`).
+    pub config_dir: Option<PathBuf>,
 }
 
 /// Loads configs and schemas from their folders and synthesises the chosen countries into `out`.
@@ -73,9 +76,32 @@ pub fn synth_to_dir(
     out: &Path,
     options: &SynthOptions,
 ) -> Result<SynthSummary, SynthError> {
+    synth_to_dir_resized(config_dir, schema_dir, out, options, None)
+}
+
+/// [`synth_to_dir`] with the tables of `resize` written with its rows and format ([`crate::resize`]).
+pub fn synth_to_dir_resized(
+    config_dir: &Path,
+    schema_dir: &Path,
+    out: &Path,
+    options: &SynthOptions,
+    resize: Option<&Resize>,
+) -> Result<SynthSummary, SynthError> {
     let schemas = dh_config::load_schemas(schema_dir)?;
     let configs = dh_config::load_countries(config_dir, &options.countries)?;
-    synth_countries(&configs, &schemas, out, options.seed, options.scale)
+    let Some(resize) = resize else {
+        return synth_countries(&configs, &schemas, out, options.seed, options.scale);
+    };
+    resize.check(&configs)?;
+    let resized: Vec<CountryConfig> = configs.iter().map(|c| resize.apply(c)).collect();
+    let sink = Resized {
+        resize,
+        schemas: &schemas,
+    };
+    let mut summary =
+        synth_countries_to(&resized, &schemas, out, options.seed, options.scale, &sink)?;
+    summary.config_dir = resize.write_config(config_dir, &configs, out)?;
+    Ok(summary)
 }
 
 /// Synthesises every country in `configs` into `out` (in parallel on the current rayon pool).
@@ -86,10 +112,22 @@ pub fn synth_countries(
     seed: u64,
     scale: f64,
 ) -> Result<SynthSummary, SynthError> {
+    synth_countries_to(configs, schemas, out, seed, scale, &PlainFiles)
+}
+
+/// [`synth_countries`], every delivery file written through `sink`.
+fn synth_countries_to(
+    configs: &[CountryConfig],
+    schemas: &SchemaSet,
+    out: &Path,
+    seed: u64,
+    scale: f64,
+    sink: &dyn TableSink,
+) -> Result<SynthSummary, SynthError> {
     std::fs::create_dir_all(out).map_err(|e| SynthError::io(out, e))?;
     let mut results: Vec<CountryResult> = configs
         .par_iter()
-        .map(|config| synth_country(config, schemas, out, seed, scale))
+        .map(|config| synth_country(config, schemas, out, seed, scale, sink))
         .collect::<Result<_, _>>()?;
     results.sort_by(|a, b| a.2.iso3.cmp(&b.2.iso3));
     let mut countries = BTreeMap::new();
@@ -127,6 +165,7 @@ pub fn synth_countries(
         countries: summaries,
         truth_file,
         injected_file,
+        config_dir: None,
     })
 }
 
@@ -146,13 +185,14 @@ fn synth_country(
     out: &Path,
     seed: u64,
     scale: f64,
+    sink: &dyn TableSink,
 ) -> Result<CountryResult, SynthError> {
     let population = SynthPopulation::simulate(config, schemas, seed, scale)?;
     let truth = population.truth();
     let sample = population.draw_sample(seed, scale)?;
     let dir = out.join(&config.country.iso3);
-    let injected = write_deliveries(&sample, config, &dir)?;
-    let family = crate::families::write_family_deliveries(config, schemas, seed, &dir)?;
+    let injected = write_deliveries_to(&sample, config, &dir, sink)?;
+    let family = crate::families::write_family_deliveries(config, schemas, seed, &dir, sink)?;
     let summary = CountrySummary {
         iso3: config.country.iso3.clone(),
         population_size: population.population_size(),

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use dh_config::country::Format;
 use dh_synth::SynthError;
 
 use super::help::{self, EXIT_USAGE, ExitRow};
@@ -26,6 +27,8 @@ const SYNTH_EXIT_CODES: &[ExitRow] = &[
         "dh synth --out data",
         "dh synth --out /tmp/raw --countries THA,KEN --seed 7",
         "dh synth --out /tmp/big --scale 100     # ~100,000 children per country",
+        "dh synth --out /tmp/m --countries THA --tables police_cases \\",
+        "      --rows 10000000 --format csv",
     ]),
     &help::exit_codes(SYNTH_EXIT_CODES),
 ]))]
@@ -42,6 +45,24 @@ pub struct Args {
     /// Sample size multiplier (1 = ~1,000 children per country, 100 = ~100,000).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+    /// Tables to write with `--rows` rows (harmonised names, comma-separated, e.g. police_cases,child_survey);
+    /// the country's other deliveries are written as usual. Rows after the rendered ones repeat them, with the
+    /// table's unique ids suffixed `-<copy>`; files are streamed, so memory does not grow with the rows.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "rows",
+        value_name = "TABLE,..."
+    )]
+    pub tables: Vec<String>,
+    /// Data rows of each table named by `--tables`.
+    #[arg(long, requires = "tables", value_name = "N")]
+    pub rows: Option<u64>,
+    /// File format of the tables named by `--tables` instead of the configured one (the file name takes its
+    /// extension); OUT/config/ then holds the configuration that reads them: pass `--config-dir OUT/config`
+    /// to `dh run`. Only CSV and .sav files can be resized.
+    #[arg(long, requires = "tables", value_enum)]
+    pub format: Option<ResizeFormat>,
     /// Folder of country configurations.
     #[arg(long, default_value = "countries")]
     pub config_dir: PathBuf,
@@ -52,20 +73,40 @@ pub struct Args {
     pub quiet: Quiet,
 }
 
+/// The formats a resized table can be written in.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ResizeFormat {
+    Csv,
+    Sav,
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let resize = args.rows.map(|rows| dh_synth::Resize {
+        tables: args.tables.clone(),
+        rows,
+        format: args.format.map(|f| match f {
+            ResizeFormat::Csv => Format::Csv,
+            ResizeFormat::Sav => Format::Sav,
+        }),
+    });
     let options = dh_synth::SynthOptions {
         seed: args.seed,
         scale: args.scale,
         countries: args.countries,
     };
-    let summary =
-        match dh_synth::synth_to_dir(&args.config_dir, &args.schema_dir, &args.out, &options) {
-            Ok(summary) => summary,
-            Err(err) => {
-                eprintln!("error: dh synth into {}: {err}", args.out.display());
-                return Ok(ExitCode::from(exit_code(&err)));
-            }
-        };
+    let summary = match dh_synth::synth_to_dir_resized(
+        &args.config_dir,
+        &args.schema_dir,
+        &args.out,
+        &options,
+        resize.as_ref(),
+    ) {
+        Ok(summary) => summary,
+        Err(err) => {
+            eprintln!("error: dh synth into {}: {err}", args.out.display());
+            return Ok(ExitCode::from(exit_code(&err)));
+        }
+    };
     if args.quiet.is_set() {
         return Ok(ExitCode::from(EXIT_OK));
     }
@@ -84,6 +125,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         summary.truth_file.display(),
         summary.injected_file.display()
     );
+    if let Some(dir) = &summary.config_dir {
+        println!(
+            "configuration reading the resized files: {} (dh run --config-dir {})",
+            dir.display(),
+            dir.display()
+        );
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
 

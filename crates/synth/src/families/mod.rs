@@ -77,12 +77,14 @@ fn schema<'s>(schemas: &'s SchemaSet, table: &str) -> Result<&'s TableSchema, Sy
     })
 }
 
-/// Writes every family delivery of `config` into `dir` (the country folder) and returns the planted problems.
+/// Writes every family delivery of `config` into `dir` (the country folder) through `sink` and returns the
+/// planted problems.
 pub fn write_family_deliveries(
     config: &CountryConfig,
     schemas: &SchemaSet,
     seed: u64,
     dir: &Path,
+    sink: &dyn crate::write::TableSink,
 ) -> Result<Vec<FamilyProblem>, SynthError> {
     if !config.deliveries.keys().any(|t| is_family_table(t)) {
         return Ok(Vec::new());
@@ -167,7 +169,7 @@ pub fn write_family_deliveries(
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| SynthError::io(parent, e))?;
         }
-        crate::write::writer_for(delivery.format).write(&path, delivery, &text)?;
+        sink.write(table, &path, delivery, &text)?;
         for p in plants {
             let column = delivery
                 .columns

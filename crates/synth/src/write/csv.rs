@@ -2,6 +2,7 @@
 //! ending; minimal quoting (fields holding the delimiter, a quote or a line break are quoted), as most survey
 //! software writes it.
 
+use std::io::Write;
 use std::path::Path;
 
 use dh_config::Delivery;
@@ -15,71 +16,131 @@ pub struct CsvWriter;
 
 impl FormatWriter for CsvWriter {
     fn write(&self, path: &Path, delivery: &Delivery, table: &TextTable) -> Result<(), SynthError> {
-        let bytes = render(path, delivery, table)?;
-        std::fs::write(path, bytes).map_err(|e| SynthError::io(path, e))
+        let mut body = Vec::with_capacity(table.rows() * table.columns.len() * 3);
+        let mut out = CsvOut::new(path, delivery, &mut body)?;
+        out.header(table.columns.iter().map(|c| c.name.as_str()))?;
+        for row in 0..table.rows() {
+            out.row(table.columns.iter().map(|c| c.get(row)))?;
+        }
+        out.finish()?;
+        std::fs::write(path, body).map_err(|e| SynthError::io(path, e))
     }
 }
 
-fn render(path: &Path, delivery: &Delivery, table: &TextTable) -> Result<Vec<u8>, SynthError> {
-    let ferr = |message: String| SynthError::Format {
+/// A CSV delivery written record by record in the delivery's delimiter, encoding and line ending (the BOM first
+/// for `utf-8-bom`): the one CSV writer, used whole ([`CsvWriter`]) and streamed for large files
+/// ([`crate::resize`]).
+pub(crate) struct CsvOut<'p, W: Write> {
+    path: &'p Path,
+    encoding: Encoding,
+    names: Vec<String>,
+    /// Row number in the file of the next record (the header is row 1).
+    next_row: u64,
+    record: Vec<Vec<u8>>,
+    w: ::csv::Writer<W>,
+}
+
+impl<'p, W: Write> CsvOut<'p, W> {
+    pub(crate) fn new(path: &'p Path, delivery: &Delivery, mut out: W) -> Result<Self, SynthError> {
+        let delimiter = match delivery.delimiter.as_bytes() {
+            [d] => *d,
+            _ => {
+                return Err(format_error(
+                    path,
+                    format!("delimiter `{}` is not one byte", delivery.delimiter),
+                ));
+            }
+        };
+        let terminator = match delivery.line_ending {
+            LineEnding::Crlf => ::csv::Terminator::CRLF,
+            LineEnding::Lf => ::csv::Terminator::Any(b'\n'),
+        };
+        if delivery.encoding == Encoding::UTF8_BOM {
+            out.write_all(b"\xEF\xBB\xBF")
+                .map_err(|e| SynthError::io(path, e))?;
+        }
+        let w = ::csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .terminator(terminator)
+            .from_writer(out);
+        Ok(CsvOut {
+            path,
+            encoding: delivery.encoding,
+            names: Vec::new(),
+            next_row: 1,
+            record: Vec::new(),
+            w,
+        })
+    }
+
+    /// The header record (the column names, also used to name a column in an encoding error).
+    pub(crate) fn header<'a>(
+        &mut self,
+        names: impl Iterator<Item = &'a str>,
+    ) -> Result<(), SynthError> {
+        self.names = names.map(str::to_string).collect();
+        self.record = vec![Vec::new(); self.names.len()];
+        let header: Vec<Vec<u8>> = self
+            .names
+            .iter()
+            .map(|n| self.encode(1, n, n))
+            .collect::<Result<_, _>>()?;
+        self.next_row = 2;
+        self.w
+            .write_record(&header)
+            .map_err(|e| format_error(self.path, e.to_string()))
+    }
+
+    /// One data record, a cell per column of the header.
+    pub(crate) fn row<'a>(
+        &mut self,
+        cells: impl Iterator<Item = &'a str>,
+    ) -> Result<(), SynthError> {
+        let row = self.next_row;
+        self.next_row += 1;
+        if self.encoding.is_utf8() {
+            return self
+                .w
+                .write_record(cells)
+                .map_err(|e| format_error(self.path, e.to_string()));
+        }
+        let mut record = std::mem::take(&mut self.record);
+        for ((out, cell), name) in record.iter_mut().zip(cells).zip(&self.names) {
+            *out = self.encode(row, name, cell)?;
+        }
+        let written = self
+            .w
+            .write_record(&record)
+            .map_err(|e| format_error(self.path, e.to_string()));
+        self.record = record;
+        written
+    }
+
+    /// Flushes the records and returns the writer.
+    pub(crate) fn finish(self) -> Result<W, SynthError> {
+        let path = self.path;
+        self.w
+            .into_inner()
+            .map_err(|e| SynthError::io(path, e.into_error()))
+    }
+
+    fn encode(&self, row: u64, column: &str, value: &str) -> Result<Vec<u8>, SynthError> {
+        encode(self.encoding, value).ok_or_else(|| SynthError::Encoding {
+            path: self.path.to_path_buf(),
+            row,
+            column: column.to_string(),
+            value: value.to_string(),
+            encoding: self.encoding.name(),
+        })
+    }
+}
+
+fn format_error(path: &Path, message: String) -> SynthError {
+    SynthError::Format {
         path: path.to_path_buf(),
         format: "CSV",
         message,
-    };
-    let delimiter = match delivery.delimiter.as_bytes() {
-        [d] => *d,
-        _ => {
-            return Err(ferr(format!(
-                "delimiter `{}` is not one byte",
-                delivery.delimiter
-            )));
-        }
-    };
-    let terminator = match delivery.line_ending {
-        LineEnding::Crlf => ::csv::Terminator::CRLF,
-        LineEnding::Lf => ::csv::Terminator::Any(b'\n'),
-    };
-    let rows = table.rows();
-    let mut body = Vec::with_capacity(rows * table.columns.len() * 3);
-    if delivery.encoding == Encoding::UTF8_BOM {
-        body.extend_from_slice(b"\xEF\xBB\xBF");
     }
-    {
-        let mut w = ::csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .terminator(terminator)
-            .from_writer(&mut body);
-        let encode = |row: u64, column: &str, value: &str| -> Result<Vec<u8>, SynthError> {
-            encode(delivery.encoding, value).ok_or_else(|| SynthError::Encoding {
-                path: path.to_path_buf(),
-                row,
-                column: column.to_string(),
-                value: value.to_string(),
-                encoding: delivery.encoding.name(),
-            })
-        };
-        let header: Vec<Vec<u8>> = table
-            .columns
-            .iter()
-            .map(|c| encode(1, &c.name, &c.name))
-            .collect::<Result<_, _>>()?;
-        w.write_record(&header).map_err(|e| ferr(e.to_string()))?;
-        let utf8 = delivery.encoding.is_utf8();
-        let mut record: Vec<Vec<u8>> = vec![Vec::new(); table.columns.len()];
-        for row in 0..rows {
-            if utf8 {
-                let cells = table.columns.iter().map(|c| c.get(row));
-                w.write_record(cells).map_err(|e| ferr(e.to_string()))?;
-                continue;
-            }
-            for (out, column) in record.iter_mut().zip(&table.columns) {
-                *out = encode(row as u64 + 2, &column.name, column.get(row))?;
-            }
-            w.write_record(&record).map_err(|e| ferr(e.to_string()))?;
-        }
-        w.flush().map_err(|e| SynthError::io(path, e))?;
-    }
-    Ok(body)
 }
 
 /// Encodes `value` for a single-byte encoding (UTF-8 passes through); `None` when a character has no byte.

@@ -55,6 +55,34 @@ pub fn writer_for(format: Format) -> &'static dyn FormatWriter {
     }
 }
 
+/// Where a rendered delivery goes. [`PlainFiles`] writes each file as configured; [`crate::resize::Resized`]
+/// writes chosen tables with another number of rows.
+pub trait TableSink: Sync {
+    /// Writes the delivery of harmonised table `table` (rendered as `text`) to `path`.
+    fn write(
+        &self,
+        table: &str,
+        path: &Path,
+        delivery: &Delivery,
+        text: &TextTable,
+    ) -> Result<(), SynthError>;
+}
+
+/// Every delivery in its configured format, as rendered.
+pub struct PlainFiles;
+
+impl TableSink for PlainFiles {
+    fn write(
+        &self,
+        _table: &str,
+        path: &Path,
+        delivery: &Delivery,
+        text: &TextTable,
+    ) -> Result<(), SynthError> {
+        writer_for(delivery.format).write(path, delivery, text)
+    }
+}
+
 /// Unmapped administrative columns added to every delivery.
 const ADMIN_COLUMNS: [&str; 2] = ["interview_minutes", "form_version"];
 
@@ -92,6 +120,16 @@ pub fn write_deliveries(
     sample: &SynthSample,
     config: &CountryConfig,
     dir: &Path,
+) -> Result<Vec<InjectedProblem>, SynthError> {
+    write_deliveries_to(sample, config, dir, &PlainFiles)
+}
+
+/// [`write_deliveries`], each file written through `sink`.
+pub fn write_deliveries_to(
+    sample: &SynthSample,
+    config: &CountryConfig,
+    dir: &Path,
+    sink: &dyn TableSink,
 ) -> Result<Vec<InjectedProblem>, SynthError> {
     std::fs::create_dir_all(dir).map_err(|e| SynthError::io(dir, e))?;
     let mut problems = Vec::new();
@@ -133,7 +171,7 @@ pub fn write_deliveries(
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| SynthError::io(parent, e))?;
         }
-        writer_for(delivery.format).write(&path, delivery, &text)?;
+        sink.write(table, &path, delivery, &text)?;
         for inj in &injections {
             let Source::Field { index, .. } = columns[inj.column].source else {
                 continue;

@@ -5,15 +5,16 @@
 //! with R's.
 //!
 //! Parts: the deterministic data generator ([`write_design_csv`]), the tools' numbers in one shape
-//! ([`BenchNumbers`]) and their comparison ([`compare`]), timing a process under `/usr/bin/time -v`
-//! ([`run_timed`]), and the whole benchmark ([`run_benchmark`]) with its printed [`BenchReport`].
+//! ([`BenchNumbers`]) and their comparison ([`compare`]), timing a process ([`run_timed`], through
+//! [`crate::measure`]), and the whole benchmark ([`run_benchmark`]) with its printed [`BenchReport`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 use serde_json::Value;
+
+use crate::measure::run_measured;
 
 /// Size and seed of the generated design.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,69 +258,27 @@ pub fn compare(reference: &BenchNumbers, tool: &BenchNumbers) -> Comparison {
     }
 }
 
-/// Wall-clock seconds and peak resident set size (KiB) from a `/usr/bin/time -v` report.
-pub fn parse_time_report(text: &str) -> Option<(f64, u64)> {
-    let mut wall = None;
-    let mut rss = None;
-    for line in text.lines().map(str::trim) {
-        if let Some(v) = line.strip_prefix("Elapsed (wall clock) time (h:mm:ss or m:ss):") {
-            wall = v.trim().split(':').try_fold(0.0, |acc, part| {
-                part.parse::<f64>().ok().map(|x| acc * 60.0 + x)
-            });
-        } else if let Some(v) = line.strip_prefix("Maximum resident set size (kbytes):") {
-            rss = v.trim().parse().ok();
-        }
-    }
-    Some((wall?, rss?))
-}
-
 /// One timed process.
 #[derive(Debug, Clone)]
 pub struct TimedRun {
     pub wall_s: f64,
-    /// Peak resident set size in KiB (`None` without `/usr/bin/time`).
+    /// Peak resident set size in KiB.
     pub peak_rss_kb: Option<u64>,
     pub stdout: Vec<u8>,
     pub stderr: String,
     pub success: bool,
 }
 
-const TIME: &str = "/usr/bin/time";
-
-/// Runs `program args` capturing its output, timed with a clock, under `/usr/bin/time -v` when it exists
-/// (for the peak resident memory of the process).
-pub fn run_timed(program: &Path, args: &[String], work: &Path) -> std::io::Result<TimedRun> {
-    let report = work.join(format!(
-        "time-{}.txt",
-        program
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("tool")
-    ));
-    let timed = Path::new(TIME).is_file();
-    let mut command = if timed {
-        let mut c = Command::new(TIME);
-        c.arg("-v").arg("-o").arg(&report).arg(program).args(args);
-        c
-    } else {
-        let mut c = Command::new(program);
-        c.args(args);
-        c
-    };
-    let start = Instant::now();
-    let output = command.output()?;
-    let clock = start.elapsed().as_secs_f64();
-    let parsed = timed
-        .then(|| std::fs::read_to_string(&report).ok())
-        .flatten()
-        .and_then(|t| parse_time_report(&t));
-    // The clock, not the report's wall time: `time -v` prints it to 10 ms only.
+/// Runs `program args` capturing its output, timed by the clock, with its peak resident memory from the
+/// kernel's accounting ([`crate::measure`]).
+pub fn run_timed(program: &Path, args: &[String]) -> std::io::Result<TimedRun> {
+    let run = run_measured(Command::new(program).args(args), None)?;
     Ok(TimedRun {
-        wall_s: clock,
-        peak_rss_kb: parsed.map(|(_, rss)| rss),
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        success: output.status.success(),
+        wall_s: run.wall_s,
+        peak_rss_kb: Some(run.peak_rss_kb),
+        success: run.success(),
+        stderr: String::from_utf8_lossy(&run.stderr).into_owned(),
+        stdout: run.stdout,
     })
 }
 
@@ -401,7 +360,7 @@ fn tool_run(
         comparison: None,
     };
     for _ in 0..runs.max(1) {
-        match run_timed(program, args, work) {
+        match run_timed(program, args) {
             Err(e) => {
                 result.unavailable = Some(format!("cannot run {}: {e}", program.display()));
                 return result;
@@ -649,13 +608,5 @@ mod tests {
         assert_eq!(c.mismatches.len(), 1, "{c:?}");
         assert_eq!(c.mismatches[0].0, "by[d01].se");
         assert!((c.max_relative - 1e-7).abs() < 1e-12);
-    }
-
-    #[test]
-    fn time_reports_give_wall_seconds_and_peak_memory() {
-        let report = "\tCommand being timed: \"x\"\n\tElapsed (wall clock) time (h:mm:ss or m:ss): 1:02.50\n\
-                      \tMaximum resident set size (kbytes): 102400\n";
-        assert_eq!(parse_time_report(report), Some((62.5, 102_400)));
-        assert_eq!(parse_time_report("nothing"), None);
     }
 }
