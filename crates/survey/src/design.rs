@@ -452,6 +452,31 @@ impl Design {
         }
         np.saturating_sub(ns)
     }
+
+    /// [`Design::degf_for`] of the weights `w` kept on the rows `rows` only (0 elsewhere), visiting those rows
+    /// alone: R's `degf()` of a domain's subset design.
+    pub(crate) fn degf_for_rows(&self, w: &[f64], rows: &[u32]) -> usize {
+        let st = &self.stages[0];
+        let mut psu_seen = vec![false; st.n_units()];
+        let mut strat_seen = vec![false; st.n_groups()];
+        let (mut np, mut ns) = (0usize, 0usize);
+        for &i in rows {
+            let i = i as usize;
+            if w[i] != 0.0 {
+                let u = st.unit_of_row[i] as usize;
+                if !psu_seen[u] {
+                    psu_seen[u] = true;
+                    np += 1;
+                    let g = st.group_of_unit[u] as usize;
+                    if !strat_seen[g] {
+                        strat_seen[g] = true;
+                        ns += 1;
+                    }
+                }
+            }
+        }
+        np.saturating_sub(ns)
+    }
 }
 
 #[cfg(test)]
@@ -483,6 +508,37 @@ mod tests {
             ..spec
         };
         assert!(Design::new(&spec_not_nested).is_err());
+    }
+
+    #[test]
+    fn degf_for_rows_equals_degf_for_of_the_masked_weights() {
+        let labels = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+        let strata = [0u32, 0, 0, 0, 1, 1, 1, 2, 2, 2];
+        let ids = [1u32, 1, 2, 3, 1, 2, 2, 1, 2, 3];
+        let w = [1.0, 0.0, 2.0, 1.0, 3.0, 1.0, 0.0, 0.0, 2.0, 2.0];
+        let spec = DesignSpec {
+            ids: vec![&ids],
+            strata: Some(Factor {
+                codes: &strata,
+                labels: &labels,
+            }),
+            fpc: vec![],
+            weights: WeightSpec::Weights(&w),
+            nest: true,
+            lonely_psu: LonelyPsu::Adjust,
+        };
+        let d = Design::new(&spec).unwrap();
+        for bits in 0u32..(1 << 10) {
+            let rows: Vec<u32> = (0..10u32).filter(|i| bits & (1 << i) != 0).collect();
+            let masked: Vec<f64> = (0..10)
+                .map(|i| if bits & (1 << i) != 0 { w[i] } else { 0.0 })
+                .collect();
+            assert_eq!(
+                d.degf_for_rows(&w, &rows),
+                d.degf_for(&masked),
+                "rows {rows:?}"
+            );
+        }
     }
 
     #[test]

@@ -14,6 +14,14 @@ use crate::replicate_stats;
 /// from the calibration model, as R's `svyrecvar` does with a design's `postStrata`.
 pub trait Residualise: Send + Sync + std::fmt::Debug {
     fn residualise(&self, z: &mut [f64]);
+
+    /// [`Residualise::residualise`] of a `z` that is zero outside the rows `support` (ascending), e.g. a
+    /// domain's influence values; an implementation may then visit only those rows where zeros add nothing.
+    /// The result must be the same bits as `residualise`.
+    fn residualise_supported(&self, z: &mut [f64], support: &[u32]) {
+        let _ = support;
+        self.residualise(z);
+    }
 }
 
 /// Replicate analysis weights and R's variance constants (`svrVar`).
