@@ -37,7 +37,7 @@ impl Calibrated<'_> {
         &self,
         rows: &[u32],
         x: &[f64],
-        missing: &dyn Fn(usize) -> bool,
+        missing: impl Fn(usize) -> bool,
         total: bool,
         deff: Deff,
         buf: &mut Vec<f64>,
@@ -281,7 +281,7 @@ mod tests {
                     for deff in [Deff::None, Deff::Srs, Deff::Replace] {
                         for d in 0..set.n_domains() {
                             let got = cal
-                                .kernel(rows.of(d), col, &missing, total, deff, &mut buf)
+                                .kernel(rows.of(d), col, missing, total, deff, &mut buf)
                                 .unwrap();
                             set.fill_mask(d, &mut mask, |i| !missing(i));
                             let k = if total {

@@ -399,7 +399,7 @@ impl SurveyDesign {
         for d in 0..set.n_domains() {
             let rows = rows.of(d);
             let df = if !by { subset_df } else { cal.degf(rows) } as f64;
-            let k = cal.kernel(rows, y, &missing, false, mean_deff, &mut buf)?;
+            let k = cal.kernel(rows, y, missing, false, mean_deff, &mut buf)?;
             let (p, v) = (k.estimate, k.variance);
             let prop = DomainProp {
                 p,

@@ -326,13 +326,7 @@ impl SurveyDesign {
     pub(crate) fn degf_of(&self, mask: &[bool]) -> Result<usize, SurveyError> {
         match &self.kind {
             VarianceKind::Taylor(d) | VarianceKind::Calibrated { design: d, .. } => {
-                let w: Vec<f64> = self
-                    .weights
-                    .iter()
-                    .zip(mask)
-                    .map(|(&w, &m)| if m { w } else { 0.0 })
-                    .collect();
-                Ok(d.degf_for(&w))
+                Ok(d.degf_for_mask(&self.weights, mask))
             }
             VarianceKind::Replicate(set) => replicate_stats::degf_of(set, &self.weights, mask),
         }

@@ -182,7 +182,7 @@ impl SurveyDesign {
             let mut buf = Vec::new();
             for d in 0..set.n_domains() {
                 for (name, col) in &columns {
-                    let k = cal.kernel(rows.of(d), col, &missing, total, opts.deff, &mut buf)?;
+                    let k = cal.kernel(rows.of(d), col, missing, total, opts.deff, &mut buf)?;
                     out.push(estimate(
                         &set.labels[d],
                         name,
