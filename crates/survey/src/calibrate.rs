@@ -179,6 +179,19 @@ impl Residualise for Calibration {
     fn residualise_supported(&self, z: &mut [f64], support: &[u32]) {
         self.residualise_values_supported(z, support);
     }
+
+    fn residual_unit_totals(
+        &self,
+        z: &[f64],
+        support: &[u32],
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Option<Vec<f64>> {
+        match self.steps.as_slice() {
+            [Step::Rake(margins)] => margins.residual_unit_totals(z, support, unit_of_row, n_units),
+            _ => None,
+        }
+    }
 }
 
 /// Calibrated weights and what the variance needs.

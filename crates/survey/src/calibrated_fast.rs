@@ -32,7 +32,8 @@ pub(crate) struct Calibrated<'a> {
 impl Calibrated<'_> {
     /// Mean (`total` false) or total of `x` over the rows of `rows` where `missing(i)` is false: the same
     /// numbers as `Kernel::point`, `kernel_variance`, `counts` and `deff` on the domain's mask.
-    /// `buf` is scratch space of one value per row of the design.
+    /// `buf` is scratch space of one value per row of the design, all zeros between calls (start with an empty
+    /// `Vec`).
     pub fn kernel(
         &self,
         rows: &[u32],
@@ -64,8 +65,11 @@ impl Calibrated<'_> {
             }
         }
         let estimate = if total { sum_wx } else { swx / sw };
-        buf.clear();
-        buf.resize(w.len(), 0.0);
+        // the influence values: zero outside the domain's rows (`buf` is all zeros between calls)
+        if buf.len() != w.len() {
+            buf.clear();
+            buf.resize(w.len(), 0.0);
+        }
         for &i in rows {
             let i = i as usize;
             if missing(i) {
@@ -77,9 +81,7 @@ impl Calibrated<'_> {
                 w[i] * (x[i] - estimate) / sum_w
             };
         }
-        // `buf` is zero outside the domain's rows
-        self.calibration.residualise_supported(buf, rows);
-        let variance = self.design.taylor_variance(buf, None)?;
+        let variance = self.variance(buf, rows)?;
         let deff = (deff != Deff::None).then(|| {
             let xbar = swx / sw;
             let mut ss = 0.0;
@@ -98,6 +100,34 @@ impl Calibrated<'_> {
             sum_w_nonzero,
             deff,
         })
+    }
+
+    /// The Taylor variance of the residualised influence values `z` (zero outside `rows`); `z` is all zeros
+    /// again on return, whatever the result. With only a first stage and a residualisation that gives its PSU
+    /// totals directly, `z` is never residualised in place (`taylor_variance` of the residuals is the first-stage
+    /// term of their PSU totals).
+    fn variance(&self, z: &mut [f64], rows: &[u32]) -> Result<f64, SurveyError> {
+        let design = self.design;
+        let totals = if design.only_stage1() {
+            self.calibration
+                .residual_unit_totals(z, rows, design.psu_of_row(), design.n_psu())
+        } else {
+            None
+        };
+        match totals {
+            Some(totals) => {
+                for &i in rows {
+                    z[i as usize] = 0.0;
+                }
+                design.stage1_variance(&totals, None)
+            }
+            None => {
+                self.calibration.residualise_supported(z, rows);
+                let v = design.taylor_variance(z, None);
+                z.fill(0.0);
+                v
+            }
+        }
     }
 
     /// R's `degf()` of the design restricted to the rows of a domain.

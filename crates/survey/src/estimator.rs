@@ -22,6 +22,21 @@ pub trait Residualise: Send + Sync + std::fmt::Debug {
         let _ = support;
         self.residualise(z);
     }
+
+    /// The totals per unit (`unit_of_row`, `n_units` units) of the residuals of a `z` that is zero outside the
+    /// rows `support` (ascending), leaving `z` unchanged, each unit's rows added in row order: the same bits as
+    /// [`Residualise::residualise_supported`] followed by those sums. `None` (the default) when the
+    /// implementation has no such shortcut; the caller then residualises a copy.
+    fn residual_unit_totals(
+        &self,
+        z: &[f64],
+        support: &[u32],
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Option<Vec<f64>> {
+        let _ = (z, support, unit_of_row, n_units);
+        None
+    }
 }
 
 /// Replicate analysis weights and R's variance constants (`svrVar`).

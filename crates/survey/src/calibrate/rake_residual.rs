@@ -118,6 +118,20 @@ impl RakeResidual {
         }
     }
 
+    /// The totals per unit of the residuals of an `x` that is zero outside `support` (ascending), `x` left
+    /// unchanged; `None` when the residuals come from the row-level sweeps (then residualise a copy).
+    pub(crate) fn residual_unit_totals(
+        &self,
+        x: &[f64],
+        support: &[u32],
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Option<Vec<f64>> {
+        let ls = self.level_space.as_ref()?;
+        (unit_of_row.len() == x.len())
+            .then(|| ls.residual_unit_totals(&self.margins, x, Some(support), unit_of_row, n_units))
+    }
+
     /// The row-level sweeps, as R runs them.
     pub(crate) fn residualise_by_sweeps(&self, x: &mut [f64]) {
         for _ in 0..SWEEPS {
@@ -181,6 +195,58 @@ impl LevelSpace {
 
     /// The residuals of `x`; `support`, when given, holds every row where `x` can be non-zero, ascending.
     fn residualise(&self, margins: &[PostStratum], x: &mut [f64], support: Option<&[u32]>) {
+        let corrections = self.corrections(margins, x, support);
+        match &self.cells {
+            Some(cells) => {
+                // the subtraction of each cell, then one gather per row
+                let per_cell = cells.subtractions(&corrections);
+                for (xi, &c) in x.iter_mut().zip(&cells.of_row) {
+                    *xi -= per_cell[c as usize];
+                }
+            }
+            None => {
+                for (i, xi) in x.iter_mut().enumerate() {
+                    *xi -= subtraction(margins, &corrections, i);
+                }
+            }
+        }
+    }
+
+    /// The totals per unit (`unit_of_row`, `n_units` units) of the residuals of `x` (left unchanged), each
+    /// unit's rows added in row order: the same bits as [`LevelSpace::residualise`] then summing.
+    fn residual_unit_totals(
+        &self,
+        margins: &[PostStratum],
+        x: &[f64],
+        support: Option<&[u32]>,
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Vec<f64> {
+        let corrections = self.corrections(margins, x, support);
+        let mut totals = vec![0.0; n_units];
+        match &self.cells {
+            Some(cells) => {
+                let per_cell = cells.subtractions(&corrections);
+                for ((&xi, &c), &u) in x.iter().zip(&cells.of_row).zip(unit_of_row) {
+                    totals[u as usize] += xi - per_cell[c as usize];
+                }
+            }
+            None => {
+                for (i, (&xi, &u)) in x.iter().zip(unit_of_row).enumerate() {
+                    totals[u as usize] += xi - subtraction(margins, &corrections, i);
+                }
+            }
+        }
+        totals
+    }
+
+    /// The accumulated corrections of every margin's levels after the sweeps, from the level sums of `x`.
+    fn corrections(
+        &self,
+        margins: &[PostStratum],
+        x: &[f64],
+        support: Option<&[u32]>,
+    ) -> Vec<Vec<f64>> {
         // level sums of x / w_m for every margin (rows with x = 0 add nothing)
         let mut sums: Vec<Vec<f64>> = margins.iter().map(|m| vec![0.0; m.n_levels]).collect();
         let mut add = |i: usize, xi: f64| {
@@ -214,38 +280,37 @@ impl LevelSpace {
                 }
             }
         }
-        match &self.cells {
-            Some(cells) => {
-                // the subtraction of each cell, then one gather per row
-                let n_margins = margins.len();
-                let per_cell: Vec<f64> = (0..cells.n_cells)
-                    .map(|c| {
-                        let at = c * n_margins..(c + 1) * n_margins;
-                        let mut r = 0.0;
-                        for ((&w, &l), corr) in cells.weights[at.clone()]
-                            .iter()
-                            .zip(&cells.levels[at])
-                            .zip(&corrections)
-                        {
-                            r += w * corr[l as usize];
-                        }
-                        r
-                    })
-                    .collect();
-                for (xi, &c) in x.iter_mut().zip(&cells.of_row) {
-                    *xi -= per_cell[c as usize];
+        corrections
+    }
+}
+
+/// What row `i` loses: the sum over margins of its weight times its level's correction.
+fn subtraction(margins: &[PostStratum], corrections: &[Vec<f64>], i: usize) -> f64 {
+    let mut r = 0.0;
+    for (m, c) in margins.iter().zip(corrections) {
+        r += m.new_weights[i] * c[m.codes[i] as usize];
+    }
+    r
+}
+
+impl Cells {
+    /// [`subtraction`] of every cell.
+    fn subtractions(&self, corrections: &[Vec<f64>]) -> Vec<f64> {
+        let n_margins = corrections.len();
+        (0..self.n_cells)
+            .map(|c| {
+                let at = c * n_margins..(c + 1) * n_margins;
+                let mut r = 0.0;
+                for ((&w, &l), corr) in self.weights[at.clone()]
+                    .iter()
+                    .zip(&self.levels[at])
+                    .zip(corrections)
+                {
+                    r += w * corr[l as usize];
                 }
-            }
-            None => {
-                for (i, xi) in x.iter_mut().enumerate() {
-                    let mut r = 0.0;
-                    for (m, c) in margins.iter().zip(&corrections) {
-                        r += m.new_weights[i] * c[m.codes[i] as usize];
-                    }
-                    *xi -= r;
-                }
-            }
-        }
+                r
+            })
+            .collect()
     }
 }
 
@@ -384,8 +449,20 @@ mod tests {
         assert!(a != x0);
         assert_eq!(bits(&a), bits(&b));
         assert_eq!(bits(&c), bits(&b));
-        let mut slow = x0;
+        let mut slow = x0.clone();
         row_by_row.residualise_by_sweeps(&mut slow);
         assert!(max_relative_difference(&a, &slow) < 1e-13);
+        // PSU totals of the residuals, without residualising in place, with and without cells
+        let unit_of_row: Vec<u32> = (0..n as u32).map(|i| (i * 7 / 3) % 37).collect();
+        let mut expected = vec![0.0; 37];
+        for (&u, &v) in unit_of_row.iter().zip(&b) {
+            expected[u as usize] += v;
+        }
+        for r in [&with_cells, &row_by_row] {
+            let totals = r
+                .residual_unit_totals(&x0, &support, &unit_of_row, 37)
+                .expect("level space");
+            assert_eq!(bits(&totals), bits(&expected));
+        }
     }
 }
