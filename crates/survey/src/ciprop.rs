@@ -447,7 +447,7 @@ impl SurveyDesign {
             };
             out.push((prop, mean));
         }
-        return Ok(out);
+        Ok(out)
     }
 
     /// The row-level path of [`SurveyDesign::ciprop_domains`]: a mask per domain over every row.
