@@ -579,11 +579,13 @@ impl NonresponseCalibration {
     }
 }
 
-impl Residualise for NonresponseCalibration {
-    fn residualise(&self, z: &mut [f64]) {
+impl NonresponseCalibration {
+    /// The class sums of `z` over `rows` (the zeros of `z` left out add nothing: a sum from 0.0 never becomes
+    /// -0.0), then the adjustment's step and the rake's.
+    fn residualise_rows(&self, z: &mut [f64], rows: impl Iterator<Item = usize>) {
         let mut sums = vec![0.0; self.class_weight.len()];
-        for (zi, &c) in z.iter().zip(&self.class_of_row) {
-            sums[c as usize] += zi;
+        for i in rows {
+            sums[self.class_of_row[i] as usize] += z[i];
         }
         for (i, zi) in z.iter_mut().enumerate() {
             let c = self.class_of_row[i] as usize;
@@ -592,6 +594,17 @@ impl Residualise for NonresponseCalibration {
             }
         }
         self.inner.residualise_values(z);
+    }
+}
+
+impl Residualise for NonresponseCalibration {
+    fn residualise(&self, z: &mut [f64]) {
+        let rows = 0..z.len().min(self.class_of_row.len());
+        self.residualise_rows(z, rows);
+    }
+
+    fn residualise_supported(&self, z: &mut [f64], support: &[u32]) {
+        self.residualise_rows(z, support.iter().map(|&i| i as usize));
     }
 }
 

@@ -520,3 +520,30 @@ fn nonresponse_estimate_and_se_equal_r_svycontrast() {
     assert!((unadjusted.estimate - 0.684736091298145).abs() < 1e-13);
     assert!((unadjusted.se - 0.0287086955039873).abs() < 1e-12);
 }
+
+#[test]
+fn nonresponse_residualisation_of_a_domain_visits_its_rows_and_keeps_the_bits() {
+    use dh_survey::Residualise;
+    let margins = population_margins(&population()).unwrap_or_else(|e| panic!("{e}"));
+    let (base, labels) = sample(600);
+    let raked = rake_to_margins(&base, &labels, &margins, &WeightingOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let respondent: Vec<bool> = (0..600).map(|i| i % 7 != 3 && i % 11 != 5).collect();
+    let classes = vec![labels[2].clone(), labels[1].clone()];
+    let adjusted = adjust_for_nonresponse(&raked.weights, &respondent, &classes, 5)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let step = NonresponseCalibration::new(&raked.weights, &adjusted, raked.calibration.clone());
+    // a domain's influence values: zero outside its rows and for its non-respondents
+    let support: Vec<u32> = (0..600u32).filter(|i| i % 4 != 0).collect();
+    let mut z0 = vec![0.0; 600];
+    for &i in &support {
+        let i = i as usize;
+        z0[i] = adjusted.weights[i] * (((i * 31) % 13) as f64 / 13.0 - 0.4) / 1e4;
+    }
+    let (mut dense, mut supported) = (z0.clone(), z0.clone());
+    step.residualise(&mut dense);
+    step.residualise_supported(&mut supported, &support);
+    assert!(dense != z0);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&supported), bits(&dense));
+}

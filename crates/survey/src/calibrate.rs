@@ -136,7 +136,24 @@ impl Calibration {
     /// Replaces weighted influence values `x` (one per row of the design, 0 outside a domain) by their residuals
     /// from the calibration, as `svyrecvar` does.
     pub fn residualise_values(&self, x: &mut [f64]) {
-        for step in &self.steps {
+        self.residualise_from(x, 0);
+    }
+
+    /// [`Calibration::residualise_values`] of an `x` that is zero outside the rows `support` (ascending): the
+    /// same bits, with a first raking step visiting only those rows for its level sums.
+    pub fn residualise_values_supported(&self, x: &mut [f64], support: &[u32]) {
+        match self.steps.first() {
+            Some(Step::Rake(margins)) => {
+                margins.residualise_supported(x, support);
+                self.residualise_from(x, 1);
+            }
+            _ => self.residualise_from(x, 0),
+        }
+    }
+
+    /// The steps from `first` on.
+    fn residualise_from(&self, x: &mut [f64], first: usize) {
+        for step in self.steps.iter().skip(first) {
             match step {
                 Step::PostStratify(ps) => ps.residualise(x),
                 Step::Rake(margins) => margins.residualise(x),
@@ -157,6 +174,23 @@ impl Calibration {
 impl Residualise for Calibration {
     fn residualise(&self, z: &mut [f64]) {
         self.residualise_values(z);
+    }
+
+    fn residualise_supported(&self, z: &mut [f64], support: &[u32]) {
+        self.residualise_values_supported(z, support);
+    }
+
+    fn residual_unit_totals(
+        &self,
+        z: &[f64],
+        support: &[u32],
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Option<Vec<f64>> {
+        match self.steps.as_slice() {
+            [Step::Rake(margins)] => margins.residual_unit_totals(z, support, unit_of_row, n_units),
+            _ => None,
+        }
     }
 }
 

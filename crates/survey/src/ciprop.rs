@@ -6,12 +6,14 @@
 //! 1, a folded asin bound, a profile grid that misses its level) the interval is still defined and contains the
 //! estimate; each such place says why. Bounds are NaN only when df = 0 (no t quantile).
 
+use crate::calibrated_fast::Calibrated;
 use crate::ciprop_fast;
 use crate::dist;
-use crate::domain::DomainSpec;
+use crate::domain::{DomainSet, DomainSpec};
 use crate::error::SurveyError;
-use crate::estimator::{Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind};
+use crate::estimator::{Deff, Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind};
 use crate::glm::BinomialSums;
+use crate::linear::wald_estimate;
 use crate::replicate_stats::{self, indicator, masked};
 use crate::spline::{approx, fmm_spline_grid};
 
@@ -187,6 +189,21 @@ fn logit_interval(p: f64, var_logit: f64, df: f64, alpha: f64) -> (f64, f64) {
     contain(p, expit(eta - q * se), expit(eta + q * se))
 }
 
+/// What one svyciprop call asks, shared by its paths.
+#[derive(Clone, Copy)]
+struct PropCall<'a> {
+    name: &'a str,
+    y: &'a [f64],
+    method: CipropMethod,
+    /// Domains come from `by` variables (each then has its own degf).
+    by: bool,
+    /// degf of the (subset) design.
+    subset_df: usize,
+    alpha: f64,
+    opts: &'a Options,
+    with_mean: bool,
+}
+
 impl SurveyDesign {
     /// svyciprop: proportion and interval per domain.
     pub fn ciprop(
@@ -247,6 +264,32 @@ impl SurveyDesign {
         opts: &Options,
         with_mean: bool,
     ) -> Result<Vec<(Estimate, Option<Estimate>)>, SurveyError> {
+        self.ciprop_domains_on(var, method, domains, opts, with_mean, false)
+    }
+
+    /// [`SurveyDesign::ciprop_domains`] on the row-level path (`by_rows`) or the fastest path the design has.
+    #[cfg(test)]
+    pub(crate) fn ciprop_domains_for_test(
+        &self,
+        var: &Variable<'_>,
+        method: CipropMethod,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+        with_mean: bool,
+        by_rows: bool,
+    ) -> Result<Vec<(Estimate, Option<Estimate>)>, SurveyError> {
+        self.ciprop_domains_on(var, method, domains, opts, with_mean, by_rows)
+    }
+
+    fn ciprop_domains_on(
+        &self,
+        var: &Variable<'_>,
+        method: CipropMethod,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+        with_mean: bool,
+        by_rows: bool,
+    ) -> Result<Vec<(Estimate, Option<Estimate>)>, SurveyError> {
         self.check_inputs(&[var], opts)?;
         let Variable::Numeric { name, values: y } = var else {
             return Err(SurveyError::Invalid(
@@ -266,6 +309,7 @@ impl SurveyDesign {
         let (set, subset_df) = self.domains(domains)?;
         let alpha = 1.0 - opts.level;
         if let VarianceKind::Taylor(design) = &self.kind
+            && !by_rows
             && design.only_stage1()
             && method != CipropMethod::Likelihood
             && let Some(stats) = ciprop_fast::domain_props(design, &self.weights, &set, y)?
@@ -310,6 +354,118 @@ impl SurveyDesign {
                 })
                 .collect());
         }
+        let call = PropCall {
+            name,
+            y,
+            method,
+            by: !domains.by.is_empty(),
+            subset_df,
+            alpha,
+            opts,
+            with_mean,
+        };
+        match self.calibrated_parts() {
+            Some(cal) if method != CipropMethod::Likelihood && !by_rows => {
+                self.ciprop_calibrated(&cal, &set, &call)
+            }
+            _ => self.ciprop_by_rows(&set, &call),
+        }
+    }
+
+    /// The calibrated-design path of [`SurveyDesign::ciprop_domains`]: each domain's sums over its own rows
+    /// (`calibrated_fast.rs`), the same numbers as [`SurveyDesign::ciprop_by_rows`].
+    fn ciprop_calibrated(
+        &self,
+        cal: &Calibrated<'_>,
+        set: &DomainSet,
+        call: &PropCall<'_>,
+    ) -> Result<Vec<(Estimate, Option<Estimate>)>, SurveyError> {
+        let PropCall {
+            name,
+            y,
+            method,
+            by,
+            subset_df,
+            alpha,
+            opts,
+            with_mean,
+        } = *call;
+        let rows = set.rows_by_domain();
+        let missing = |i: usize| y[i].is_nan();
+        let mean_deff = if with_mean { opts.deff } else { Deff::None };
+        let q_mean = dist::qt(1.0 - (1.0 - opts.level) / 2.0, subset_df as f64, true);
+        let mut out = Vec::with_capacity(set.n_domains());
+        let mut buf = Vec::new();
+        for d in 0..set.n_domains() {
+            let rows = rows.of(d);
+            let df = if !by { subset_df } else { cal.degf(rows) } as f64;
+            let k = cal.kernel(rows, y, missing, false, mean_deff, &mut buf)?;
+            let (p, v) = (k.estimate, k.variance);
+            let prop = DomainProp {
+                p,
+                v,
+                n: k.n_nonzero,
+                nrow: self.n_rows(),
+                df,
+            };
+            let (lo, hi, how) = match prop.boundary(method, alpha) {
+                Some((lo, hi)) => (lo, hi, BOUNDARY_METHOD),
+                // `glm_interval` with a `logit` request on a calibrated design
+                None if method == CipropMethod::Logit => {
+                    let (lo, hi) = logit_interval(p, prop.logit_variance(), df, alpha);
+                    (lo, hi, method.as_str())
+                }
+                None => {
+                    let (lo, hi) = closed_form_interval(method, &prop, alpha);
+                    (lo, hi, method.as_str())
+                }
+            };
+            let mean = with_mean.then(|| {
+                wald_estimate(
+                    set.labels[d].clone(),
+                    name.to_string(),
+                    p,
+                    v,
+                    subset_df,
+                    q_mean,
+                    k.deff,
+                    (k.n_nonzero, k.sum_w_nonzero),
+                )
+            });
+            let prop = Estimate {
+                domain: set.labels[d].clone(),
+                name: name.to_string(),
+                estimate: p,
+                se: v.sqrt(),
+                ci_lower: lo,
+                ci_upper: hi,
+                ci_method: how,
+                df,
+                deff: None,
+                n_unweighted: k.n_nonzero,
+                n_weighted: k.sum_w_nonzero,
+            };
+            out.push((prop, mean));
+        }
+        Ok(out)
+    }
+
+    /// The row-level path of [`SurveyDesign::ciprop_domains`]: a mask per domain over every row.
+    fn ciprop_by_rows(
+        &self,
+        set: &DomainSet,
+        call: &PropCall<'_>,
+    ) -> Result<Vec<(Estimate, Option<Estimate>)>, SurveyError> {
+        let PropCall {
+            name,
+            y,
+            method,
+            by,
+            subset_df,
+            alpha,
+            opts,
+            with_mean,
+        } = *call;
         let mut out = Vec::new();
         let mut dom_mask = Vec::new();
         let mut mask = Vec::new();
@@ -317,7 +473,7 @@ impl SurveyDesign {
         for d in 0..set.n_domains() {
             set.fill_mask(d, &mut dom_mask, |_| true);
             set.fill_mask(d, &mut mask, |i| !y[i].is_nan());
-            let df = if domains.by.is_empty() {
+            let df = if !by {
                 subset_df
             } else {
                 self.degf_of(&dom_mask)?

@@ -432,12 +432,28 @@ impl Design {
 
     /// R's `degf()`: PSUs minus strata, counting only rows whose weight `w[i]` is not zero.
     pub fn degf_for(&self, w: &[f64]) -> usize {
+        self.degf_over(w, 0..w.len())
+    }
+
+    /// [`Design::degf_for`] of the weights `w` kept on the rows `rows` only (0 elsewhere), visiting those rows
+    /// alone: R's `degf()` of a domain's subset design.
+    pub(crate) fn degf_for_rows(&self, w: &[f64], rows: &[u32]) -> usize {
+        self.degf_over(w, rows.iter().map(|&i| i as usize))
+    }
+
+    /// [`Design::degf_for`] of the weights `w` kept where `mask` is true (0 elsewhere).
+    pub(crate) fn degf_for_mask(&self, w: &[f64], mask: &[bool]) -> usize {
+        self.degf_over(w, (0..w.len().min(mask.len())).filter(|&i| mask[i]))
+    }
+
+    /// PSUs minus strata among the rows `rows` with a non-zero weight.
+    fn degf_over(&self, w: &[f64], rows: impl Iterator<Item = usize>) -> usize {
         let st = &self.stages[0];
         let mut psu_seen = vec![false; st.n_units()];
         let mut strat_seen = vec![false; st.n_groups()];
         let (mut np, mut ns) = (0usize, 0usize);
-        for (i, &wi) in w.iter().enumerate() {
-            if wi != 0.0 {
+        for i in rows {
+            if w[i] != 0.0 {
                 let u = st.unit_of_row[i] as usize;
                 if !psu_seen[u] {
                     psu_seen[u] = true;
@@ -483,6 +499,43 @@ mod tests {
             ..spec
         };
         assert!(Design::new(&spec_not_nested).is_err());
+    }
+
+    #[test]
+    fn degf_of_rows_and_masks_equals_degf_for_of_the_masked_weights() {
+        let labels = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+        let strata = [0u32, 0, 0, 0, 1, 1, 1, 2, 2, 2];
+        let ids = [1u32, 1, 2, 3, 1, 2, 2, 1, 2, 3];
+        let w = [1.0, 0.0, 2.0, 1.0, 3.0, 1.0, 0.0, 0.0, 2.0, 2.0];
+        let spec = DesignSpec {
+            ids: vec![&ids],
+            strata: Some(Factor {
+                codes: &strata,
+                labels: &labels,
+            }),
+            fpc: vec![],
+            weights: WeightSpec::Weights(&w),
+            nest: true,
+            lonely_psu: LonelyPsu::Adjust,
+        };
+        let d = Design::new(&spec).unwrap();
+        for bits in 0u32..(1 << 10) {
+            let rows: Vec<u32> = (0..10u32).filter(|i| bits & (1 << i) != 0).collect();
+            let masked: Vec<f64> = (0..10)
+                .map(|i| if bits & (1 << i) != 0 { w[i] } else { 0.0 })
+                .collect();
+            let mask: Vec<bool> = (0..10).map(|i| bits & (1 << i) != 0).collect();
+            assert_eq!(
+                d.degf_for_rows(&w, &rows),
+                d.degf_for(&masked),
+                "rows {rows:?}"
+            );
+            assert_eq!(
+                d.degf_for_mask(&w, &mask),
+                d.degf_for(&masked),
+                "rows {rows:?}"
+            );
+        }
     }
 
     #[test]

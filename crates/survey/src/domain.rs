@@ -24,6 +24,22 @@ pub(crate) struct DomainSet {
 
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// The rows of each domain of a [`DomainSet`], in row order, so that per-domain sums visit only the domain's
+/// rows and add them in the same order as a pass over every row with the domain's mask.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DomainRows {
+    /// `rows[start[d]..start[d + 1]]` are the rows of domain `d`.
+    start: Vec<usize>,
+    rows: Vec<u32>,
+}
+
+impl DomainRows {
+    /// The rows of domain `d`, ascending.
+    pub fn of(&self, d: usize) -> &[u32] {
+        &self.rows[self.start[d]..self.start[d + 1]]
+    }
+}
+
 impl DomainSet {
     pub fn n_domains(&self) -> usize {
         self.labels.len()
@@ -122,6 +138,30 @@ impl DomainSet {
         })
     }
 
+    /// The rows of every domain, each domain's rows in row order (one pass; rows in no domain are left out).
+    pub fn rows_by_domain(&self) -> DomainRows {
+        let n_dom = self.n_domains();
+        let mut start = vec![0usize; n_dom + 1];
+        for &d in &self.domain_of_row {
+            if d != NONE {
+                start[d as usize + 1] += 1;
+            }
+        }
+        for d in 0..n_dom {
+            start[d + 1] += start[d];
+        }
+        let mut next = start.clone();
+        let mut rows = vec![0u32; start[n_dom]];
+        for (i, &d) in self.domain_of_row.iter().enumerate() {
+            if d != NONE {
+                let slot = &mut next[d as usize];
+                rows[*slot] = i as u32;
+                *slot += 1;
+            }
+        }
+        DomainRows { start, rows }
+    }
+
     /// Fill `mask` with the rows of domain `d` for which `keep(i)` holds.
     pub fn fill_mask(&self, d: usize, mask: &mut Vec<bool>, keep: impl Fn(usize) -> bool) {
         mask.clear();
@@ -161,5 +201,28 @@ mod tests {
         let names: Vec<String> = d.labels.iter().map(|l| l.join(".")).collect();
         assert_eq!(names, vec!["E.No", "H.No", "E.Yes", "H.Yes"]);
         assert_eq!(d.domain_of_row, vec![0, 1, 2, 3, NONE]);
+    }
+
+    #[test]
+    fn rows_by_domain_are_the_rows_of_each_mask_in_order() {
+        let labels = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let codes = [2u32, 0, NA_CODE, 2, 0, 1, 2, 0];
+        let subset = [true, true, true, true, false, true, true, true];
+        let spec = DomainSpec {
+            subset: Some(&subset),
+            by: vec![Factor {
+                codes: &codes,
+                labels: &labels,
+            }],
+        };
+        let set = DomainSet::new(&spec, &[1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0]).unwrap();
+        let rows = set.rows_by_domain();
+        let mut mask = Vec::new();
+        for d in 0..set.n_domains() {
+            set.fill_mask(d, &mut mask, |_| true);
+            let expected: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
+            let got: Vec<usize> = rows.of(d).iter().map(|&i| i as usize).collect();
+            assert_eq!(got, expected, "domain {d}");
+        }
     }
 }

@@ -14,6 +14,29 @@ use crate::replicate_stats;
 /// from the calibration model, as R's `svyrecvar` does with a design's `postStrata`.
 pub trait Residualise: Send + Sync + std::fmt::Debug {
     fn residualise(&self, z: &mut [f64]);
+
+    /// [`Residualise::residualise`] of a `z` that is zero outside the rows `support` (ascending), e.g. a
+    /// domain's influence values; an implementation may then visit only those rows where zeros add nothing.
+    /// The result must be the same bits as `residualise`.
+    fn residualise_supported(&self, z: &mut [f64], support: &[u32]) {
+        let _ = support;
+        self.residualise(z);
+    }
+
+    /// The totals per unit (`unit_of_row`, `n_units` units) of the residuals of a `z` that is zero outside the
+    /// rows `support` (ascending), leaving `z` unchanged, each unit's rows added in row order: the same bits as
+    /// [`Residualise::residualise_supported`] followed by those sums. `None` (the default) when the
+    /// implementation has no such shortcut; the caller then residualises a copy.
+    fn residual_unit_totals(
+        &self,
+        z: &[f64],
+        support: &[u32],
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Option<Vec<f64>> {
+        let _ = (z, support, unit_of_row, n_units);
+        None
+    }
 }
 
 /// Replicate analysis weights and R's variance constants (`svrVar`).
@@ -318,13 +341,7 @@ impl SurveyDesign {
     pub(crate) fn degf_of(&self, mask: &[bool]) -> Result<usize, SurveyError> {
         match &self.kind {
             VarianceKind::Taylor(d) | VarianceKind::Calibrated { design: d, .. } => {
-                let w: Vec<f64> = self
-                    .weights
-                    .iter()
-                    .zip(mask)
-                    .map(|(&w, &m)| if m { w } else { 0.0 })
-                    .collect();
-                Ok(d.degf_for(&w))
+                Ok(d.degf_for_mask(&self.weights, mask))
             }
             VarianceKind::Replicate(set) => replicate_stats::degf_of(set, &self.weights, mask),
         }

@@ -33,6 +33,7 @@
 
 mod block_rank;
 pub mod calibrate;
+mod calibrated_fast;
 pub mod ciprop;
 mod ciprop_fast;
 pub mod collate;

@@ -174,6 +174,28 @@ impl SurveyDesign {
                 return Ok(out);
             }
         }
+        if let Some(cal) = self.calibrated_parts() {
+            // calibrated designs: each domain's sums over its own rows (calibrated_fast.rs)
+            let rows = set.rows_by_domain();
+            let missing = |i: usize| var.is_missing(i);
+            let mut out = Vec::with_capacity(set.n_domains() * columns.len());
+            let mut buf = Vec::new();
+            for d in 0..set.n_domains() {
+                for (name, col) in &columns {
+                    let k = cal.kernel(rows.of(d), col, missing, total, opts.deff, &mut buf)?;
+                    out.push(estimate(
+                        &set.labels[d],
+                        name,
+                        k.estimate,
+                        k.variance,
+                        k.deff,
+                        k.n_nonzero,
+                        k.sum_w_nonzero,
+                    ));
+                }
+            }
+            return Ok(out);
+        }
         let mut out = Vec::new();
         let mut mask = Vec::new();
         let mut buf = Vec::new();
@@ -312,22 +334,37 @@ impl SurveyDesign {
         mask: &[bool],
         level: f64,
     ) -> Estimate {
-        let se = var.sqrt();
         let q = dist::qt(1.0 - (1.0 - level) / 2.0, df as f64, true);
-        let (nu, nw) = self.counts(mask);
-        Estimate {
-            domain,
-            name,
-            estimate: est,
-            se,
-            ci_lower: est - q * se,
-            ci_upper: est + q * se,
-            ci_method: "wald-t",
-            df: df as f64,
-            deff,
-            n_unweighted: nu,
-            n_weighted: nw,
-        }
+        wald_estimate(domain, name, est, var, df, q, deff, self.counts(mask))
+    }
+}
+
+/// An estimate with the Wald t interval `est +- q se`, `q` the t quantile for `df`; `counts` are the domain's
+/// rows with a non-zero weight and their weight sum.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn wald_estimate(
+    domain: Vec<String>,
+    name: String,
+    est: f64,
+    var: f64,
+    df: usize,
+    q: f64,
+    deff: Option<f64>,
+    (nu, nw): (usize, f64),
+) -> Estimate {
+    let se = var.sqrt();
+    Estimate {
+        domain,
+        name,
+        estimate: est,
+        se,
+        ci_lower: est - q * se,
+        ci_upper: est + q * se,
+        ci_method: "wald-t",
+        df: df as f64,
+        deff,
+        n_unweighted: nu,
+        n_weighted: nw,
     }
 }
 

@@ -10,6 +10,14 @@
 //! the subtraction) instead of two per margin per sweep; the sweeps themselves run on the small level vectors.
 //! Results equal the row-level sweeps up to floating-point reassociation. When the cross tables would be large
 //! compared with the rows (margins with very many levels), the row-level sweeps are used.
+//!
+//! Rows with the same level and the same weight in every margin (a "cell": raked weights repeat wherever the base
+//! weight does) get the same subtraction, so it is computed once per cell ([`Cells`]) and gathered per row: the
+//! same operations on the same numbers as per row, so the same bits. Callers that know which rows of `x` can be
+//! non-zero (a domain's rows) pass them ([`RakeResidual::residualise_supported`]) and the level sums visit only
+//! those rows (the rows left out are zeros, which the level sums skip anyway).
+
+use std::collections::HashMap;
 
 use super::poststratify::PostStratum;
 
@@ -31,6 +39,58 @@ pub(crate) struct RakeResidual {
 struct LevelSpace {
     counts: Vec<Vec<f64>>,
     cross: Vec<Vec<Vec<f64>>>,
+    /// The rows grouped by their levels and weights in every margin, when there are few enough groups.
+    cells: Option<Cells>,
+}
+
+/// Distinct (level, weight) tuples over the margins and the tuple of each row.
+#[derive(Debug, Clone, PartialEq)]
+struct Cells {
+    n_cells: usize,
+    of_row: Vec<u32>,
+    /// `levels[c * margins + m]`, `weights[c * margins + m]`: margin m's level and weight in cell c.
+    levels: Vec<u32>,
+    weights: Vec<f64>,
+}
+
+impl Cells {
+    /// The cells of the rows, or `None` when there are more than half as many cells as rows (no saving).
+    fn build(margins: &[PostStratum], n_rows: usize) -> Option<Cells> {
+        let n_margins = margins.len();
+        let mut index: HashMap<Vec<u64>, u32> = HashMap::new();
+        let (mut levels, mut weights) = (Vec::new(), Vec::new());
+        let mut of_row = Vec::with_capacity(n_rows);
+        let mut key = Vec::with_capacity(2 * n_margins);
+        for i in 0..n_rows {
+            key.clear();
+            for m in margins {
+                key.push(u64::from(m.codes[i]));
+                key.push(m.new_weights[i].to_bits());
+            }
+            let cell = match index.get(&key) {
+                Some(&c) => c,
+                None => {
+                    let c = index.len() as u32;
+                    index.insert(key.clone(), c);
+                    for m in margins {
+                        levels.push(m.codes[i]);
+                        weights.push(m.new_weights[i]);
+                    }
+                    if index.len() > n_rows / 2 {
+                        return None;
+                    }
+                    c
+                }
+            };
+            of_row.push(cell);
+        }
+        Some(Cells {
+            n_cells: index.len(),
+            of_row,
+            levels,
+            weights,
+        })
+    }
 }
 
 impl RakeResidual {
@@ -45,9 +105,31 @@ impl RakeResidual {
     /// Replaces `x` (weighted influence values, one per row) by its residuals from the raking margins.
     pub(crate) fn residualise(&self, x: &mut [f64]) {
         match &self.level_space {
-            Some(ls) => ls.residualise(&self.margins, x),
+            Some(ls) => ls.residualise(&self.margins, x, None),
             None => self.residualise_by_sweeps(x),
         }
+    }
+
+    /// [`RakeResidual::residualise`] of an `x` that is zero outside the rows `support` (ascending).
+    pub(crate) fn residualise_supported(&self, x: &mut [f64], support: &[u32]) {
+        match &self.level_space {
+            Some(ls) => ls.residualise(&self.margins, x, Some(support)),
+            None => self.residualise_by_sweeps(x),
+        }
+    }
+
+    /// The totals per unit of the residuals of an `x` that is zero outside `support` (ascending), `x` left
+    /// unchanged; `None` when the residuals come from the row-level sweeps (then residualise a copy).
+    pub(crate) fn residual_unit_totals(
+        &self,
+        x: &[f64],
+        support: &[u32],
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Option<Vec<f64>> {
+        let ls = self.level_space.as_ref()?;
+        (unit_of_row.len() == x.len())
+            .then(|| ls.residual_unit_totals(&self.margins, x, Some(support), unit_of_row, n_units))
     }
 
     /// The row-level sweeps, as R runs them.
@@ -103,19 +185,81 @@ impl LevelSpace {
                 }
             }
         }
-        Some(LevelSpace { counts, cross })
+        let cells = Cells::build(margins, n_rows);
+        Some(LevelSpace {
+            counts,
+            cross,
+            cells,
+        })
     }
 
-    fn residualise(&self, margins: &[PostStratum], x: &mut [f64]) {
+    /// The residuals of `x`; `support`, when given, holds every row where `x` can be non-zero, ascending.
+    fn residualise(&self, margins: &[PostStratum], x: &mut [f64], support: Option<&[u32]>) {
+        let corrections = self.corrections(margins, x, support);
+        match &self.cells {
+            Some(cells) => {
+                // the subtraction of each cell, then one gather per row
+                let per_cell = cells.subtractions(&corrections);
+                for (xi, &c) in x.iter_mut().zip(&cells.of_row) {
+                    *xi -= per_cell[c as usize];
+                }
+            }
+            None => {
+                for (i, xi) in x.iter_mut().enumerate() {
+                    *xi -= subtraction(margins, &corrections, i);
+                }
+            }
+        }
+    }
+
+    /// The totals per unit (`unit_of_row`, `n_units` units) of the residuals of `x` (left unchanged), each
+    /// unit's rows added in row order: the same bits as [`LevelSpace::residualise`] then summing.
+    fn residual_unit_totals(
+        &self,
+        margins: &[PostStratum],
+        x: &[f64],
+        support: Option<&[u32]>,
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Vec<f64> {
+        let corrections = self.corrections(margins, x, support);
+        let mut totals = vec![0.0; n_units];
+        match &self.cells {
+            Some(cells) => {
+                let per_cell = cells.subtractions(&corrections);
+                for ((&xi, &c), &u) in x.iter().zip(&cells.of_row).zip(unit_of_row) {
+                    totals[u as usize] += xi - per_cell[c as usize];
+                }
+            }
+            None => {
+                for (i, (&xi, &u)) in x.iter().zip(unit_of_row).enumerate() {
+                    totals[u as usize] += xi - subtraction(margins, &corrections, i);
+                }
+            }
+        }
+        totals
+    }
+
+    /// The accumulated corrections of every margin's levels after the sweeps, from the level sums of `x`.
+    fn corrections(
+        &self,
+        margins: &[PostStratum],
+        x: &[f64],
+        support: Option<&[u32]>,
+    ) -> Vec<Vec<f64>> {
         // level sums of x / w_m for every margin (rows with x = 0 add nothing)
         let mut sums: Vec<Vec<f64>> = margins.iter().map(|m| vec![0.0; m.n_levels]).collect();
-        for (i, &xi) in x.iter().enumerate() {
+        let mut add = |i: usize, xi: f64| {
             if xi == 0.0 {
-                continue;
+                return;
             }
             for (m, s) in margins.iter().zip(sums.iter_mut()) {
                 s[m.codes[i] as usize] += xi / m.new_weights[i];
             }
+        };
+        match support {
+            Some(rows) => rows.iter().for_each(|&i| add(i as usize, x[i as usize])),
+            None => x.iter().enumerate().for_each(|(i, &xi)| add(i, xi)),
         }
         // the sweeps on level vectors: corrections[m][l] accumulates sum / count of every step of margin m
         let mut corrections: Vec<Vec<f64>> =
@@ -136,13 +280,37 @@ impl LevelSpace {
                 }
             }
         }
-        for (i, xi) in x.iter_mut().enumerate() {
-            let mut r = 0.0;
-            for (m, c) in margins.iter().zip(&corrections) {
-                r += m.new_weights[i] * c[m.codes[i] as usize];
-            }
-            *xi -= r;
-        }
+        corrections
+    }
+}
+
+/// What row `i` loses: the sum over margins of its weight times its level's correction.
+fn subtraction(margins: &[PostStratum], corrections: &[Vec<f64>], i: usize) -> f64 {
+    let mut r = 0.0;
+    for (m, c) in margins.iter().zip(corrections) {
+        r += m.new_weights[i] * c[m.codes[i] as usize];
+    }
+    r
+}
+
+impl Cells {
+    /// [`subtraction`] of every cell.
+    fn subtractions(&self, corrections: &[Vec<f64>]) -> Vec<f64> {
+        let n_margins = corrections.len();
+        (0..self.n_cells)
+            .map(|c| {
+                let at = c * n_margins..(c + 1) * n_margins;
+                let mut r = 0.0;
+                for ((&w, &l), corr) in self.weights[at.clone()]
+                    .iter()
+                    .zip(&self.levels[at])
+                    .zip(corrections)
+                {
+                    r += w * corr[l as usize];
+                }
+                r
+            })
+            .collect()
     }
 }
 
@@ -226,5 +394,75 @@ mod tests {
         // more level pairs than row-margin cells: the row-level sweeps are used
         let small = RakeResidual::new(margins(3));
         assert!(small.level_space.is_none());
+    }
+
+    /// Margins whose weights repeat (a few base weights raked by level), so that rows share cells.
+    fn repeating_margins(n: usize) -> Vec<PostStratum> {
+        let base: Vec<f64> = (0..n).map(|i| 12.5 + ((i / 4) % 9) as f64 * 3.25).collect();
+        let factors = [[1.1, 0.93], [0.87, 1.2], [1.05, 0.99]];
+        let mut w = base;
+        (0..3)
+            .map(|m| {
+                let codes: Vec<u32> = (0..n).map(|i| ((i * (m + 3)) / 5 % 2) as u32).collect();
+                let old_weights = w.clone();
+                w = w
+                    .iter()
+                    .zip(&codes)
+                    .map(|(w, &c)| w * factors[m][c as usize])
+                    .collect();
+                PostStratum {
+                    codes,
+                    old_weights,
+                    new_weights: w.clone(),
+                    n_levels: 2,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cells_and_support_give_the_bits_of_the_row_by_row_subtraction() {
+        let n = 400;
+        let with_cells = RakeResidual::new(repeating_margins(n));
+        let cells = with_cells
+            .level_space
+            .as_ref()
+            .and_then(|ls| ls.cells.as_ref())
+            .expect("repeated weights form cells");
+        assert!(cells.n_cells < n / 4, "{}", cells.n_cells);
+        let mut row_by_row = with_cells.clone();
+        if let Some(ls) = row_by_row.level_space.as_mut() {
+            ls.cells = None;
+        }
+        // a domain's influence values: non-zero on its rows only (one row of it exactly 0)
+        let support: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 1).collect();
+        let mut x0 = vec![0.0; n];
+        for &i in &support {
+            x0[i as usize] = ((i as usize * 7919) % 101) as f64 / 7.0 - 6.0;
+        }
+        x0[support[5] as usize] = 0.0;
+        let (mut a, mut b, mut c) = (x0.clone(), x0.clone(), x0.clone());
+        with_cells.residualise(&mut a);
+        row_by_row.residualise(&mut b);
+        with_cells.residualise_supported(&mut c, &support);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert!(a != x0);
+        assert_eq!(bits(&a), bits(&b));
+        assert_eq!(bits(&c), bits(&b));
+        let mut slow = x0.clone();
+        row_by_row.residualise_by_sweeps(&mut slow);
+        assert!(max_relative_difference(&a, &slow) < 1e-13);
+        // PSU totals of the residuals, without residualising in place, with and without cells
+        let unit_of_row: Vec<u32> = (0..n as u32).map(|i| (i * 7 / 3) % 37).collect();
+        let mut expected = vec![0.0; 37];
+        for (&u, &v) in unit_of_row.iter().zip(&b) {
+            expected[u as usize] += v;
+        }
+        for r in [&with_cells, &row_by_row] {
+            let totals = r
+                .residual_unit_totals(&x0, &support, &unit_of_row, 37)
+                .expect("level space");
+            assert_eq!(bits(&totals), bits(&expected));
+        }
     }
 }
