@@ -27,10 +27,68 @@ pub struct CellKey {
     pub table: String,
     /// The summed column of a total or rate (`None` for counts, shares and proportions).
     pub variable: Option<String>,
-    /// Rows in the denominator (the universe with a known numerator), in table order.
-    pub counted: Vec<u32>,
-    /// Rows of the numerator (of a total or rate: the rows summed), in table order.
-    pub numerator: Vec<u32>,
+    /// Rows in the denominator (the universe with a known numerator).
+    pub counted: RowSet,
+    /// Rows of the numerator (of a total or rate: the rows summed).
+    pub numerator: RowSet,
+}
+
+/// A set of table rows, identified by its size and the SHA-256 of its row positions in table order, so that a
+/// cell's key takes 40 bytes whatever the table's size (a 10,000,000-row table would otherwise hold 40 MB per
+/// cell). Two different sets with one digest would be a SHA-256 collision; even then the rule would only withhold
+/// more (two cells taken for one), never publish a withheld one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RowSet {
+    len: u64,
+    digest: [u8; 32],
+}
+
+impl RowSet {
+    /// The set of `rows` (positions in table order).
+    pub fn of(rows: impl IntoIterator<Item = u32>) -> RowSet {
+        let mut b = RowSetBuilder::default();
+        for r in rows {
+            b.push(r);
+        }
+        b.finish()
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Builds a [`RowSet`] one row at a time (rows pushed in increasing order).
+#[derive(Clone, Default)]
+pub struct RowSetBuilder {
+    len: u64,
+    hasher: sha2::Sha256,
+}
+
+impl std::fmt::Debug for RowSetBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RowSetBuilder({} rows)", self.len)
+    }
+}
+
+impl RowSetBuilder {
+    pub fn push(&mut self, row: u32) {
+        use sha2::Digest;
+        self.len += 1;
+        self.hasher.update(row.to_le_bytes());
+    }
+
+    pub fn finish(self) -> RowSet {
+        use sha2::Digest;
+        RowSet {
+            len: self.len,
+            digest: self.hasher.finalize().into(),
+        }
+    }
 }
 
 /// One row's cell: its key, whether anything is in it, and its size (the smallest is the complement of choice).
@@ -141,9 +199,10 @@ mod tests {
 
     fn cell(table: &str, counted: std::ops::Range<u32>, x: usize) -> Option<Cell> {
         let counted: Vec<u32> = counted.collect();
-        let numerator = counted[..x].to_vec();
+        let numerator = RowSet::of(counted[..x].iter().copied());
+        let counted = RowSet::of(counted);
         Some(Cell {
-            size: (counted.len() as u64, numerator.len() as u64),
+            size: (counted.len(), numerator.len()),
             nonempty: !counted.is_empty(),
             key: CellKey {
                 table: table.into(),
@@ -152,6 +211,21 @@ mod tests {
                 numerator,
             },
         })
+    }
+
+    #[test]
+    fn a_row_set_is_identified_by_its_rows_in_order() {
+        let a = RowSet::of([1, 5, 9]);
+        let mut b = RowSetBuilder::default();
+        for r in [1, 5, 9] {
+            b.push(r);
+        }
+        assert_eq!(a, b.finish());
+        assert_eq!(a.len(), 3);
+        assert_ne!(a, RowSet::of([1, 5, 10]));
+        assert_ne!(a, RowSet::of([1, 5]));
+        assert_ne!(RowSet::of([]), RowSet::of([0]));
+        assert!(RowSet::of([]).is_empty());
     }
 
     #[test]
