@@ -8,6 +8,9 @@ use std::process::Command;
 use crate::error::BenchError;
 use crate::measure::run_measured;
 
+/// The file in a work folder listing the entries benchmarks wrote there (the only ones a benchmark removes).
+pub const ENTRIES_FILE: &str = ".dh-bench-entries";
+
 /// Pseudonym key of benchmark runs (base64 of a fixed, not secret text: the outputs are thrown away).
 const BENCH_KEY: &str = "ZGgtYmVuY2gta2V5LW5vdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3\n";
 
@@ -46,10 +49,26 @@ impl Work {
         &self.dir
     }
 
-    /// `dir/name`, emptied first if it exists, and recorded for removal.
+    /// `dir/name`, emptied first if it exists, and recorded for removal. An existing `dir/name` is removed only
+    /// when a benchmark made it (listed in the folder's [`ENTRIES_FILE`]): `--work-dir .` in a project folder must
+    /// never delete its `out/` or `raw/`.
     pub fn fresh(&mut self, name: &str) -> Result<PathBuf, BenchError> {
         let path = self.dir.join(name);
-        if path.is_dir() {
+        let listed = self.dir.join(ENTRIES_FILE);
+        let ours = std::fs::read_to_string(&listed).unwrap_or_default();
+        if (path.exists() || path.is_symlink()) && !ours.lines().any(|l| l == name) {
+            return Err(BenchError::Setup(format!(
+                "{}: exists and was not written by dh bench; give --work-dir a new or empty folder",
+                path.display()
+            )));
+        }
+        if !ours.lines().any(|l| l == name) {
+            std::fs::write(&listed, format!("{ours}{name}\n"))
+                .map_err(|e| BenchError::io(&listed, e))?;
+        }
+        if path.is_symlink() {
+            std::fs::remove_file(&path).map_err(|e| BenchError::io(&path, e))?;
+        } else if path.is_dir() {
             std::fs::remove_dir_all(&path).map_err(|e| BenchError::io(&path, e))?;
         } else if path.exists() {
             std::fs::remove_file(&path).map_err(|e| BenchError::io(&path, e))?;
@@ -141,6 +160,20 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_the_benchmark_did_not_write_is_never_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("out/indicators")).unwrap();
+        std::fs::write(dir.path().join("raw"), "a file of the user").unwrap();
+        let mut work = Work::new(Some(dir.path()), false).unwrap();
+        let err = work.fresh("out").unwrap_err().to_string();
+        assert!(err.contains("not written by dh bench"), "{err}");
+        assert!(work.fresh("raw").is_err());
+        assert_eq!(work.finish(), None);
+        assert!(dir.path().join("out/indicators").is_dir());
+        assert!(dir.path().join("raw").is_file());
+    }
+
+    #[test]
     fn what_the_benchmark_wrote_is_removed_unless_kept() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("mine.txt"), "x").unwrap();
@@ -152,6 +185,11 @@ mod tests {
         assert_eq!(work.finish(), None);
         assert!(!raw.exists() && !key.exists());
         assert!(dir.path().join("mine.txt").exists(), "other files stay");
+        // a second benchmark in the same folder may replace what the first wrote
+        let mut again = Work::new(Some(dir.path()), false).unwrap();
+        std::fs::create_dir_all(again.fresh("raw").unwrap()).unwrap();
+        assert!(again.fresh("raw").is_ok());
+        assert_eq!(again.finish(), None);
 
         let mut kept = Work::new(None, true).unwrap();
         let file = kept.key_file().unwrap();
