@@ -213,9 +213,108 @@ pub struct Delivery {
     /// Mapping per harmonised column name.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnMap>,
+    /// The files of a table delivered as several files (e.g. one per organisation): `[[deliveries.<table>.parts]]`.
+    /// Each part names its `file` and may set any file setting and column mapping of its own; what it does not set
+    /// it takes from this delivery. Empty for the usual one-file delivery (then `file` is the file). Rows of all
+    /// parts form one table. Use [`Delivery::files`] to get one effective delivery per file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<DeliveryPart>,
+}
+
+/// One file of a delivery made of several files (`[[deliveries.<table>.parts]]`). Every setting but `file` is
+/// optional and falls back to the delivery's own; `columns` replace the delivery's mapping of the same column, one
+/// column at a time (so one organisation's file can map its own category labels, or give a column as a `constant`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryPart {
+    /// File name relative to the country's raw folder.
+    #[serde(default)]
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_ending: Option<LineEnding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_rows: Option<u32>,
+    /// Identifier columns of this file, in addition to the delivery's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<String>,
+    /// Replaces the delivery's `missing` for this file when set.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub missing: BTreeMap<String, String>,
+    /// Column mappings of this file; a column not listed here keeps the delivery's mapping.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, ColumnMap>,
 }
 
 impl Delivery {
+    /// One effective delivery per delivered file, in config order: this delivery itself when it has no `parts`,
+    /// else each part over this delivery's settings and column mappings (each returned delivery has no parts).
+    /// After loading, every column mapping of every part is resolved like the delivery's own.
+    pub fn files(&self) -> Vec<Delivery> {
+        if self.parts.is_empty() {
+            return vec![self.clone()];
+        }
+        self.parts.iter().map(|p| self.with_part(p)).collect()
+    }
+
+    /// This delivery's settings with `part`'s on top (no parts).
+    fn with_part(&self, part: &DeliveryPart) -> Delivery {
+        let mut d = self.clone();
+        d.parts = Vec::new();
+        d.file = part.file.clone();
+        if let Some(f) = part.format {
+            d.format = f;
+        }
+        if let Some(e) = part.encoding {
+            d.encoding = e;
+        }
+        if let Some(x) = &part.delimiter {
+            d.delimiter = x.clone();
+        }
+        if let Some(l) = part.line_ending {
+            d.line_ending = l;
+        }
+        if part.sheet.is_some() {
+            d.sheet = part.sheet.clone();
+        }
+        if let Some(h) = part.header_row {
+            d.header_row = h;
+        }
+        if let Some(s) = part.skip_rows {
+            d.skip_rows = s;
+        }
+        for i in &part.identifiers {
+            if !d.identifiers.contains(i) {
+                d.identifiers.push(i.clone());
+            }
+        }
+        if !part.missing.is_empty() {
+            d.missing = part.missing.clone();
+        }
+        for (name, map) in &part.columns {
+            d.columns.insert(name.clone(), map.clone());
+        }
+        d
+    }
+
+    /// The delivered file names (one per part, or `file`), in config order.
+    pub fn file_names(&self) -> Vec<&str> {
+        if self.parts.is_empty() {
+            vec![self.file.as_str()]
+        } else {
+            self.parts.iter().map(|p| p.file.as_str()).collect()
+        }
+    }
+
     /// A delivered file of `format` with every other setting at its default and no columns mapped.
     pub fn new(file: impl Into<String>, format: Format) -> Self {
         Delivery {
@@ -231,6 +330,7 @@ impl Delivery {
             identifiers: Vec::new(),
             missing: BTreeMap::new(),
             columns: BTreeMap::new(),
+            parts: Vec::new(),
         }
     }
 }
@@ -295,6 +395,11 @@ pub struct ColumnMap {
     /// problem naming this format. Without it dates must be ISO `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_format: Option<String>,
+    /// A source value that every row of the file has, as if delivered in a column (no `source`): mapped through
+    /// `codes`/`missing` like a delivered cell. For what a file says once for all its rows, e.g. the organisation
+    /// that sent it (`organisation = { constant = "Childline" }` in one part of a multi-file delivery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constant: Option<String>,
 }
 
 fn is_default_value_source(v: &ValueSource) -> bool {

@@ -37,6 +37,29 @@ static COLUMN: Shape = Shape::Table(&[
     ("not_collected", Shape::Bool, false),
     ("value", Shape::OneOf(&["code", "label"]), false),
     ("date_format", Shape::Str, false),
+    ("constant", Shape::Str, false),
+]);
+
+static PART: Shape = Shape::Table(&[
+    ("file", Shape::Str, true),
+    (
+        "format",
+        Shape::OneOf(&["csv", "sav", "dta", "xlsx"]),
+        false,
+    ),
+    (
+        "encoding",
+        Shape::Checked(crate::encoding::Encoding::check_label),
+        false,
+    ),
+    ("delimiter", Shape::Str, false),
+    ("line_ending", Shape::OneOf(&["lf", "crlf"]), false),
+    ("sheet", Shape::Str, false),
+    ("header_row", Shape::Count, false),
+    ("skip_rows", Shape::Count, false),
+    ("identifiers", Shape::Array(&Shape::Str), false),
+    ("missing", Shape::Map(&Shape::Str), false),
+    ("columns", Shape::Map(&COLUMN), false),
 ]);
 
 static DELIVERY: Shape = Shape::Table(&[
@@ -61,6 +84,7 @@ static DELIVERY: Shape = Shape::Table(&[
     ("identifiers", Shape::Array(&Shape::Str), false),
     ("missing", Shape::Map(&Shape::Str), false),
     ("columns", Shape::Map(&COLUMN), false),
+    ("parts", Shape::Array(&PART), false),
 ]);
 
 static CELL: Shape = Shape::Table(&[
