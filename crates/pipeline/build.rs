@@ -1,13 +1,15 @@
 //! Records what the tool is built from: the git commit (for the manifest's provenance and `dh --version`) as
 //! `DH_GIT_COMMIT`, and the build date (UTC, `YYYY-MM-DD`; `SOURCE_DATE_EPOCH` when set, for reproducible builds)
 //! as `DH_BUILD_DATE`. Outside a git checkout, or without git, no commit is set. The date is taken when this script
-//! runs, i.e. when the commit changes.
+//! runs, i.e. when the commit changes. `DH_GIT_COMMIT_OVERRIDE` (with `SOURCE_DATE_EPOCH`) pins both, so two builds of
+//! different commits can be compared byte for byte (the byte-for-byte checks of a refactoring use it).
 
 use std::path::Path;
 use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    println!("cargo:rerun-if-env-changed=DH_GIT_COMMIT_OVERRIDE");
     let date = build_date();
     println!("cargo:rustc-env=DH_BUILD_DATE={date}");
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
@@ -23,6 +25,9 @@ fn main() {
 
 /// The commit of HEAD (watched, so a new commit reruns this script); `None` outside a git checkout.
 fn git_commit() -> Option<String> {
+    if let Ok(pinned) = std::env::var("DH_GIT_COMMIT_OVERRIDE") {
+        return Some(pinned.trim().to_string()).filter(|c| !c.is_empty());
+    }
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let output = Command::new("git")
         .args(["rev-parse", "HEAD", "--absolute-git-dir"])
