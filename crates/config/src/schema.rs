@@ -238,6 +238,10 @@ impl Field {
 pub struct Category {
     pub value: i64,
     pub label: String,
+    /// What the category stands for in words, where the label alone does not say it (e.g. a checklist item's
+    /// wording in `legal_provisions.provision`); shown in the codebook and the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// For derived banded categories: inclusive numeric range of the source field, e.g. `[12, 13]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<[f64; 2]>,
@@ -254,6 +258,10 @@ pub struct Constraints {
     pub minimum: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<f64>,
+    /// Longest value, in characters, of a text field (a short reference such as a law's citation): a longer
+    /// delivered value is a row problem, never truncated into an output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
 }
 
 /// A check of what a column's delivered values look like, run on every delivery before any row is written
