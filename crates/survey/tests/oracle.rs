@@ -3,6 +3,9 @@
 //! `suggested_rel_tol` using the README's rule `|a-b| <= tol*max(|a|,|b|) + 1e-12*max(1,|estimate|)`. Cases whose
 //! `expected.error` is set must fail. A new case in the JSON is a new test without code changes.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use dh_survey::calibrate::{
     self, CalFun, CalibrateOptions, CalibrationModel, FactorMargin, RakeControl, Term,
 };
