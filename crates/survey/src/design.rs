@@ -551,7 +551,11 @@ mod tests {
             nest: false,
             ..spec
         };
-        assert!(Design::new(&spec_not_nested).is_err());
+        let err = Design::new(&spec_not_nested).unwrap_err().to_string();
+        assert!(
+            err.starts_with("Clusters not nested in strata at top level"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -552,7 +552,12 @@ mod tests {
             level: 95.0,
             ..Options::default()
         };
-        assert!(d.mean(&v, &DomainSpec::default(), &opts).is_err());
+        assert_eq!(
+            d.mean(&v, &DomainSpec::default(), &opts),
+            Err(SurveyError::Invalid(
+                "confidence level 95 must lie strictly between 0 and 1 (e.g. 0.95)".into()
+            ))
+        );
         let labels = vec!["a".to_string()];
         let codes = [0u32, 1, 0];
         let f = Variable::Categorical {
@@ -562,18 +567,22 @@ mod tests {
                 labels: &labels,
             },
         };
-        assert!(
-            d.mean(&f, &DomainSpec::default(), &Options::default())
-                .is_err()
+        assert_eq!(
+            d.mean(&f, &DomainSpec::default(), &Options::default()),
+            Err(SurveyError::Invalid(
+                "variable `f` row 2: code 1 has no label (1 levels)".into()
+            ))
         );
         let short = [1.0, 2.0];
         let s = Variable::Numeric {
             name: "s",
             values: &short,
         };
-        assert!(
-            d.total(&s, &DomainSpec::default(), &Options::default())
-                .is_err()
+        assert_eq!(
+            d.total(&s, &DomainSpec::default(), &Options::default()),
+            Err(SurveyError::Invalid(
+                "variable `s` has 2 rows, design has 3".into()
+            ))
         );
     }
 }

@@ -924,7 +924,10 @@ mod tests {
         assert_eq!(v.discarded, vec![1]);
         assert_eq!(v.vcov[0][0], 2.0);
         let all_nan = vec![vec![f64::NAN]; 3];
-        assert!(replicate_vcov(&[2.0], &all_nan, &set(vec![1.0; 3], 1.0, false)).is_err());
+        assert_eq!(
+            replicate_vcov(&[2.0], &all_nan, &set(vec![1.0; 3], 1.0, false)),
+            Err(SurveyError::Invalid("All replicates contained NAs".into()))
+        );
     }
 
     #[test]
@@ -952,7 +955,12 @@ mod tests {
         );
         let fay = supplied_replicates(w.clone(), &pw, &opts(RepType::Fay { rho: 0.5 })).unwrap();
         assert_eq!(fay.scale, 1.0);
-        assert!(supplied_replicates(w.clone(), &pw, &opts(RepType::Jkn)).is_err());
+        assert_eq!(
+            supplied_replicates(w.clone(), &pw, &opts(RepType::Jkn)),
+            Err(SurveyError::Invalid(
+                "Must provide rscales for combined JKn weights".into()
+            ))
+        );
         let mut bad = w;
         bad[2][1] = f64::NAN;
         let err = supplied_replicates(bad, &pw, &opts(RepType::Brr))
