@@ -5,6 +5,9 @@
 //! that a duplicated respondent id has its rows in the first and the last batch, and a caregiver's household is
 //! missing from the child rows of another batch.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,9 @@
 //! checked, only the shape and the row counts. DuckDB is optional (tests/common/optional.rs): without it the
 //! table must say so, and under CI the test fails.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::optional::tool_missing;

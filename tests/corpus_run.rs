@@ -41,6 +41,9 @@
 //! `csv/shift_jis_cut.csv`: bytes that are not valid in the encoding). They have no cells to compare; the second
 //! test runs them and checks that `dh run` fails exactly their countries, naming the line and byte offset.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{describe, s, workspace};

@@ -7,6 +7,9 @@
 //! over `--country-timeout` fails and the others are published; microdata are owner-only under umask 022.
 //! The pause hook (`DH_TEST_PAUSE_AT`, debug builds) holds a run at a named point while the test acts.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -649,6 +652,7 @@ fn microdata_staging_and_run_logs_are_owner_only_under_umask_022() {
         ],
     );
     // SAFETY: umask is async-signal-safe and only changes the child's file-creation mask.
+    #[allow(unsafe_code)]
     unsafe {
         cmd.pre_exec(|| {
             libc::umask(0o022);

@@ -6,6 +6,9 @@
 //! (Parquet, HTML, JSON, CSV, the workbook), on stdout, on stderr or in the JSON log; every error message is under
 //! the message cap.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,9 @@
 //! total row has its mark (from `comparison_legend.csv`) in that row's `comparison.csv` cell, and no cell carries a
 //! mark its row does not have.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

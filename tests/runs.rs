@@ -5,6 +5,9 @@
 //! outputs (indicators included) are byte-identical for `--jobs 1`, `2` and `8`; SIGKILL at times spread over a
 //! run (`DH_TEST_SIGKILLS`, default 6) leaves `OUT` valid every time and the next run converges.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -107,8 +107,9 @@ impl Serialize for Encoding {
 impl<'de> Deserialize<'de> for Encoding {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let label = String::deserialize(d)?;
-        Encoding::from_label(&label)
-            .ok_or_else(|| serde::de::Error::custom(Encoding::check_label(&label).unwrap_err()))
+        Encoding::from_label(&label).ok_or_else(|| {
+            serde::de::Error::custom(Encoding::check_label(&label).err().unwrap_or_default())
+        })
     }
 }
 

@@ -123,14 +123,50 @@ pub fn build_design(
             }
             None => SurveyDesign::from_design(t),
         },
+        (Some(options), t) => {
+            let (set, pweights) = replicate_set(request, data, t.as_ref(), options)?;
+            warnings.extend(set.warnings.iter().cloned());
+            // CORE: with_replicates keeps R's compressed weights (replicates x PSUs), no dense copy
+            replicate_design(pweights, set, target.as_ref(), &mut warnings)?
+        }
+        (None, None) => {
+            return Err(EstimateError::missing("--weights", "no design given"));
+        }
+    };
+    let (n_strata, n_psu) = match design.structure().or(structure) {
+        Some((strata, psu)) => (Some(strata), Some(psu)),
+        None => (None, None),
+    };
+    let summary = DesignSummary {
+        n_rows,
+        n_strata,
+        n_psu,
+        degf: design.degf(),
+    };
+    Ok(BuiltDesign {
+        design,
+        summary,
+        warnings,
+    })
+}
+
+/// The replicate weights of `--replicates` (built from the Taylor design `t`) or `--repweights` (read from a
+/// file), with the sampling weights they go with.
+fn replicate_set(
+    request: &EstimateRequest,
+    data: &Prepared,
+    t: Option<&Design>,
+    options: &ReplicateOptions,
+) -> Result<(ReplicateSet, Vec<f64>), EstimateError> {
+    match (options, t) {
         (
-            Some(ReplicateOptions::Convert {
+            ReplicateOptions::Convert {
                 kind,
                 fay_rho,
                 mse,
                 seed,
                 n_replicates,
-            }),
+            },
             Some(t),
         ) => {
             let strata: Option<Vec<usize>> = match &request.design.strata {
@@ -178,26 +214,28 @@ pub fn build_design(
                     },
                 )?,
             };
-            warnings.extend(set.warnings.iter().cloned());
-            // CORE: with_replicates keeps R's compressed weights (replicates x PSUs), no dense copy
-            replicate_design(t.weights().to_vec(), set, target.as_ref(), &mut warnings)?
+            Ok((set, t.weights().to_vec()))
         }
+        (ReplicateOptions::Convert { .. }, None) => Err(EstimateError::missing(
+            "--ids",
+            "--replicates builds replicate weights from a design: give --ids and/or --strata",
+        )),
         (
-            Some(ReplicateOptions::Supplied {
+            ReplicateOptions::Supplied {
                 file,
                 kind,
                 fay_rho,
                 scale,
                 mse,
-            }),
+            },
             t,
         ) => {
-            let pweights: Vec<f64> = match (&t, &request.design.weights) {
+            let pweights: Vec<f64> = match (t, &request.design.weights) {
                 (Some(t), _) => t.weights().to_vec(),
                 (None, Some(w)) => data.numeric("--weights", w)?.to_vec(),
-                (None, None) => vec![1.0; n_rows],
+                (None, None) => vec![1.0; data.n_rows()],
             };
-            let repweights = read_repweights(file, n_rows)?;
+            let repweights = read_repweights(file, data.n_rows())?;
             let set = supplied_replicates(
                 repweights,
                 &pweights,
@@ -209,34 +247,9 @@ pub fn build_design(
                     mse: *mse,
                 },
             )?;
-            warnings.extend(set.warnings.iter().cloned());
-            replicate_design(pweights, set, target.as_ref(), &mut warnings)?
+            Ok((set, pweights))
         }
-        (Some(ReplicateOptions::Convert { .. }), None) => {
-            return Err(EstimateError::missing(
-                "--ids",
-                "--replicates builds replicate weights from a design: give --ids and/or --strata",
-            ));
-        }
-        (None, None) => {
-            return Err(EstimateError::missing("--weights", "no design given"));
-        }
-    };
-    let (n_strata, n_psu) = match design.structure().or(structure) {
-        Some((strata, psu)) => (Some(strata), Some(psu)),
-        None => (None, None),
-    };
-    let summary = DesignSummary {
-        n_rows,
-        n_strata,
-        n_psu,
-        degf: design.degf(),
-    };
-    Ok(BuiltDesign {
-        design,
-        summary,
-        warnings,
-    })
+    }
 }
 
 /// A replicate design, calibrated when `target` is given. The calibrated design keeps the degrees of freedom

@@ -459,7 +459,11 @@ mod tests {
         assert_eq!(t.n_rows, 0);
         let t = read_csv(write("a,b\n1,2\n3,4").path(), &names(&["b"])).unwrap();
         assert_eq!(t.column("b"), Some(&Column::Numeric(vec![2.0, 4.0])));
-        assert!(read_csv(write("").path(), &names(&["b"])).is_err());
+        let err = read_csv(write("").path(), &names(&["b"])).unwrap_err();
+        assert!(
+            matches!(&err, EstimateError::Csv { line: 1, message, .. } if message.contains("the file is empty")),
+            "{err:?}"
+        );
     }
 
     /// Many blocks (parallel), then a quoted field with a line break (sequential from there on):

@@ -5,6 +5,9 @@
 //! at most the batch size, carries the columns (names, labels) and dropped columns, and its row issues point inside
 //! it. A file that fails whole fails in batches with the same error.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use dh_config::country::{Encoding, Format};
@@ -150,6 +153,7 @@ fn csv_corpus_in_every_code_page_reads_the_same_in_batches() {
 }
 
 #[test]
+#[allow(clippy::type_complexity)] // one tuple per case, named in the comment below
 fn csv_layouts_read_the_same_in_batches() {
     let dir = tempfile::tempdir().unwrap();
     // (bytes, encoding, header_row, skip_rows, kept columns)

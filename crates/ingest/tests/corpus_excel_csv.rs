@@ -4,6 +4,9 @@
 //! compared with what the writer was told to store; warnings must name exactly the formula cells without a cached
 //! value and the merged ranges the writer made, and undecodable files must fail naming line and byte offset.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

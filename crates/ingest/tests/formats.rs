@@ -2,6 +2,9 @@
 //! `fixtures/make_fixtures.py`), plus truncated and corrupt copies of them, which must give typed errors, never a
 //! panic and never a partial table.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use dh_config::country::Format;

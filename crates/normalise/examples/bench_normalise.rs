@@ -6,6 +6,9 @@
 //! `dh_ingest::read_delivery` and `dh_normalise::normalise_country` separately and prints rows/s, and the content
 //! checks alone (planning and checking every table; they also run inside `normalise_country`).
 
+// A benchmark program, not library code: a failed step ends it with its message.
+#![allow(clippy::expect_used)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

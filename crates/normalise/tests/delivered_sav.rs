@@ -2,6 +2,9 @@
 //! dh's own reader and normalised: the governorate takes its value label (`value = "label"`), the text dates follow
 //! `date_format = "%d/%m/%Y"`, and the duplicated id is kept as delivered beside its problems for `dh validate` only.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -2,6 +2,9 @@
 //! `injected.json`) is quarantined with the expected reason, no other row is quarantined, the ledger balances, and
 //! no identifier value from the raw files appears anywhere in the outputs.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

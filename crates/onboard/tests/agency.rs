@@ -1,6 +1,9 @@
 //! Onboarding a delivery written by software independent of `dh` (tests/fixtures/agency/make.py: pyreadstat
 //! `.zsav`, openpyxl `.xlsx` with a cover sheet, title and label rows, a windows-1256 CSV with DD/MM/YYYY dates).
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 fn repo() -> &'static Path {

@@ -7,6 +7,8 @@
 //! country needs per worker. On other platforms this is a no-op.
 
 /// Releases free heap memory held by the allocator back to the operating system, where supported.
+// The crate's one unsafe call (the crate denies unsafe code; see Cargo.toml).
+#[allow(unsafe_code)]
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only returns unused pages of glibc's own heap to the kernel; it touches no memory the

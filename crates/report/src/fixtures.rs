@@ -3,6 +3,10 @@
 //! `OUT` folder holding them as the pipeline writes them (the Parquet columns come from
 //! `dh_indicators::output::indicators_batch`, the contract of the indicator stage).
 
+// Test support (compiled for tests and the `fixtures` feature only): a fixture that cannot be written fails the
+// test that asked for it.
+#![allow(clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

@@ -13,6 +13,9 @@
 //! Without Chromium the test says that it was skipped and why, and passes; with the environment variable `CI`
 //! set it fails instead, so CI never skips it silently.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -3,6 +3,9 @@
 //! withheld and missing estimates hatched and named with their reason, and the same accessibility text as the
 //! charts (title, description, a text per tile; the table under the chart lists the same figures).
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use dh_report::table::IndicatorRow;
 use dh_report::{build, fixtures};
 

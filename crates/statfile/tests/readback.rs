@@ -1,6 +1,9 @@
 //! Both writers read back by the project's own readers (`dh-ingest`): every storage type, extended missing values
 //! with labels, SPSS user-missing codes, dates, text and variable labels; every compression of `.sav`.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use dh_config::country::{ColumnMap, Delivery, Format};

@@ -2,6 +2,9 @@
 //! `cargo run --release -p dh-survey --example bench_calibrate_replicate [rows]`.
 //! 1,000,000 rows by default, 500 strata x 2 PSUs (BRR) or 500 x 20 PSUs (JKn), margins of 2 / 6 / 5 levels.
 
+// A benchmark program, not library code: a failed step ends it with its message.
+#![allow(clippy::expect_used)]
+
 use std::time::Instant;
 
 use dh_survey::LonelyPsu;

@@ -4,6 +4,9 @@
 //! and a raked design. Numbers vary with machine load; run it alone.
 //! `cargo run --release -p dh-survey --example bench_core`
 
+// A benchmark program, not library code: a failed step ends it with its message.
+#![allow(clippy::expect_used)]
+
 use dh_survey::{
     CipropMethod, DesignSpec, DomainSpec, Factor, LonelyPsu, Options, SurveyDesign, Variable,
     WeightSpec,

@@ -774,9 +774,12 @@ mod tests {
             values: &y,
         };
         let opts = Options::default();
+        let err = d
+            .ciprop(&v, CipropMethod::Likelihood, &DomainSpec::default(), &opts)
+            .unwrap_err();
         assert!(
-            d.ciprop(&v, CipropMethod::Likelihood, &DomainSpec::default(), &opts)
-                .is_err()
+            matches!(&err, SurveyError::Invalid(m) if m.contains("`likelihood` needs a Taylor design")),
+            "{err:?}"
         );
         let ok = d
             .ciprop(&v, CipropMethod::Logit, &DomainSpec::default(), &opts)

@@ -160,211 +160,264 @@ fn build_stage(unit_of_row: Vec<u32>, group_of_unit: Vec<u32>, n_groups: usize) 
     }
 }
 
+/// Number of rows of a design: the length of the weights, else of the first-stage ids, the strata or the fpc.
+fn spec_rows(spec: &DesignSpec<'_>) -> usize {
+    match (&spec.weights, spec.ids.first(), &spec.strata) {
+        (WeightSpec::Weights(w) | WeightSpec::Probs(w), _, _) => w.len(),
+        (_, Some(ids), _) => ids.len(),
+        (_, None, Some(s)) => s.codes.len(),
+        _ => spec.fpc.first().map_or(0, |f| f.len()),
+    }
+}
+
+/// A column of the design must have one value per row.
+fn check_len(len: usize, n: usize, what: &str) -> Result<(), SurveyError> {
+    if len != n {
+        return Err(SurveyError::Invalid(format!(
+            "column `{what}` has {len} rows, expected {n}"
+        )));
+    }
+    Ok(())
+}
+
+/// Cluster ids of every stage: one per row, none missing.
+fn check_ids(ids: &[&[u32]], n: usize) -> Result<(), SurveyError> {
+    for (s, ids) in ids.iter().enumerate() {
+        check_len(ids.len(), n, &format!("ids (stage {})", s + 1))?;
+        if let Some(i) = ids.iter().position(|&c| c == NA_CODE) {
+            return Err(SurveyError::Invalid(format!(
+                "missing value in `id` (stage {}) at row {}",
+                s + 1,
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The stratum of each row, re-coded to the strata present (in label order, as R re-factors strata), and their
+/// labels.
+fn strata_levels(f: &Factor<'_>, n: usize) -> Result<(Vec<u32>, Vec<String>), SurveyError> {
+    check_len(f.codes.len(), n, "strata")?;
+    if let Some(i) = f
+        .codes
+        .iter()
+        .position(|&c| c == NA_CODE || c as usize >= f.labels.len())
+    {
+        return Err(SurveyError::Invalid(format!(
+            "missing or unknown stratum code at row {}",
+            i + 1
+        )));
+    }
+    let mut present = vec![false; f.labels.len()];
+    for &c in f.codes {
+        present[c as usize] = true;
+    }
+    let mut remap = vec![0u32; f.labels.len()];
+    let mut labels = Vec::new();
+    for (c, &p) in present.iter().enumerate() {
+        if p {
+            remap[c] = labels.len() as u32;
+            labels.push(f.labels[c].clone());
+        }
+    }
+    Ok((f.codes.iter().map(|&c| remap[c as usize]).collect(), labels))
+}
+
+/// The stages of the design: stage 1 in strata (checked to be nested in them unless `nest`), each later stage
+/// nested in the units of the one before.
+fn build_stages(
+    spec: &DesignSpec<'_>,
+    strata_codes: &[u32],
+    strata_labels: &[String],
+) -> Result<Vec<Stage>, SurveyError> {
+    let n = strata_codes.len();
+    let has_strata = spec.strata.is_some();
+    let row_ids: Vec<u32>;
+    let first_ids: &[u32] = match spec.ids.first() {
+        Some(ids) => ids,
+        None => {
+            row_ids = (0..n as u32).collect();
+            &row_ids
+        }
+    };
+    let (unit1, group1) = if spec.nest || !has_strata {
+        densify(strata_codes, first_ids)
+    } else {
+        clusters_in_strata(first_ids, strata_codes, strata_labels)?
+    };
+    if group1.len() == 1 && !(spec.nest && has_strata) {
+        return Err(SurveyError::Invalid(
+            "Design has only one primary sampling unit".into(),
+        ));
+    }
+    let mut stages = vec![build_stage(unit1, group1, strata_labels.len())];
+    for s in 1..spec.ids.len() {
+        let parent = &stages[s - 1];
+        let n_parent = parent.n_units();
+        let (u, g) = densify(&parent.unit_of_row, spec.ids[s]);
+        stages.push(build_stage(u, g, n_parent));
+    }
+    Ok(stages)
+}
+
+/// Stage-1 units when cluster ids are unique across strata (`nest = FALSE`): each cluster must sit in one
+/// stratum, as R checks. Returns the unit of each row and the stratum of each unit.
+fn clusters_in_strata(
+    first_ids: &[u32],
+    strata_codes: &[u32],
+    strata_labels: &[String],
+) -> Result<(Vec<u32>, Vec<u32>), SurveyError> {
+    let zeros = vec![0u32; first_ids.len()];
+    let (u, _) = densify(&zeros, first_ids);
+    let n_u = u.iter().map(|&x| x as usize + 1).max().unwrap_or(0);
+    let mut stratum_of = vec![u32::MAX; n_u];
+    for (i, &unit) in u.iter().enumerate() {
+        let s = &mut stratum_of[unit as usize];
+        if *s == u32::MAX {
+            *s = strata_codes[i];
+        } else if *s != strata_codes[i] {
+            return Err(SurveyError::Invalid(format!(
+                "Clusters not nested in strata at top level; you may want nest=TRUE (cluster at row {} is in strata {} and {})",
+                i + 1,
+                strata_labels[*s as usize],
+                strata_labels[strata_codes[i] as usize]
+            )));
+        }
+    }
+    Ok((u, stratum_of))
+}
+
+/// Sets each stage's population sizes from its fpc column (population sizes, or sampling fractions when every
+/// value is <= 1), checking that no stage samples more units than its group holds.
+fn apply_fpc(fpc: &[&[f64]], stages: &mut [Stage], n: usize) -> Result<(), SurveyError> {
+    if fpc.len() != stages.len() {
+        return Err(SurveyError::Invalid(format!(
+            "fpc given for {} stage(s) but the design has {} stage(s)",
+            fpc.len(),
+            stages.len()
+        )));
+    }
+    let mut any_big = false;
+    let mut all_ge1 = true;
+    for (s, f) in fpc.iter().enumerate() {
+        check_len(f.len(), n, &format!("fpc (stage {})", s + 1))?;
+        for (i, &v) in f.iter().enumerate() {
+            if !(v > 0.0) {
+                return Err(SurveyError::Invalid(format!(
+                    "fpc at row {}, stage {} is {v}: must be a positive population size or sampling fraction",
+                    i + 1,
+                    s + 1
+                )));
+            }
+            any_big |= v > 1.0;
+            all_ge1 &= v >= 1.0;
+        }
+    }
+    if any_big != all_ge1 {
+        return Err(SurveyError::Invalid(
+            "Must have all fpc>=1 or all fpc<=1".into(),
+        ));
+    }
+    for (s, (f, stage)) in fpc.iter().zip(stages.iter_mut()).enumerate() {
+        stage.popsize_of_unit = Some(stage_popsizes(stage, f, any_big, s)?);
+    }
+    Ok(())
+}
+
+/// Population size of each unit of `stage` from its first row's fpc value (`popsize`: the value is the size,
+/// else it is the sampling fraction).
+fn stage_popsizes(
+    stage: &Stage,
+    f: &[f64],
+    popsize: bool,
+    s: usize,
+) -> Result<Vec<f64>, SurveyError> {
+    let mut pop = vec![f64::NAN; stage.n_units()];
+    for (i, &u) in stage.unit_of_row.iter().enumerate() {
+        let p = &mut pop[u as usize];
+        if p.is_nan() {
+            let nsamp = stage.sampsize_of_unit(u as usize);
+            *p = if popsize { f[i] } else { nsamp as f64 / f[i] };
+            if *p < nsamp as f64 {
+                return Err(SurveyError::Invalid(format!(
+                    "FPC implies >100% sampling in some strata (row {}, stage {}: popsize {} < sampsize {})",
+                    i + 1,
+                    s + 1,
+                    *p,
+                    nsamp
+                )));
+            }
+        }
+    }
+    Ok(pop)
+}
+
+/// The sampling weights: given, inverse probabilities, or (neither given) the inverse of the product over stages
+/// of n/N when there are fpcs, else 1.
+fn sampling_weights(
+    spec: &DesignSpec<'_>,
+    stages: &[Stage],
+    n: usize,
+) -> Result<Vec<f64>, SurveyError> {
+    Ok(match spec.weights {
+        WeightSpec::Weights(w) => {
+            check_len(w.len(), n, "weights")?;
+            if let Some(i) = w.iter().position(|v| !v.is_finite() || *v < 0.0) {
+                return Err(SurveyError::Invalid(format!(
+                    "weight at row {} is {}: must be finite and >= 0",
+                    i + 1,
+                    w[i]
+                )));
+            }
+            w.to_vec()
+        }
+        WeightSpec::Probs(p) => {
+            check_len(p.len(), n, "probs")?;
+            if let Some(i) = p
+                .iter()
+                .position(|v| !(*v > 0.0 && (*v <= 1.0 || v.is_infinite())))
+            {
+                return Err(SurveyError::Invalid(format!(
+                    "probability at row {} is {}: must be in (0, 1]",
+                    i + 1,
+                    p[i]
+                )));
+            }
+            p.iter().map(|v| 1.0 / v).collect()
+        }
+        WeightSpec::Implicit if spec.fpc.is_empty() => vec![1.0; n],
+        WeightSpec::Implicit => (0..n)
+            .map(|i| {
+                let mut prob = 1.0;
+                for st in stages {
+                    let u = st.unit_of_row[i] as usize;
+                    let pop = st.popsize_of_unit.as_ref().map_or(f64::NAN, |p| p[u]);
+                    prob *= st.sampsize_of_unit(u) as f64 / pop;
+                }
+                1.0 / prob
+            })
+            .collect(),
+    })
+}
+
 impl Design {
     /// Build the design; errors name the offending row, stage and value.
     pub fn new(spec: &DesignSpec<'_>) -> Result<Self, SurveyError> {
-        let n = match (&spec.weights, spec.ids.first(), &spec.strata) {
-            (WeightSpec::Weights(w) | WeightSpec::Probs(w), _, _) => w.len(),
-            (_, Some(ids), _) => ids.len(),
-            (_, None, Some(s)) => s.codes.len(),
-            _ => spec.fpc.first().map_or(0, |f| f.len()),
-        };
+        let n = spec_rows(spec);
         if n == 0 {
             return Err(SurveyError::Invalid("the design has no rows".into()));
         }
-        let check_len = |len: usize, what: &str| -> Result<(), SurveyError> {
-            if len != n {
-                return Err(SurveyError::Invalid(format!(
-                    "column `{what}` has {len} rows, expected {n}"
-                )));
-            }
-            Ok(())
-        };
-        for (s, ids) in spec.ids.iter().enumerate() {
-            check_len(ids.len(), &format!("ids (stage {})", s + 1))?;
-            if let Some(i) = ids.iter().position(|&c| c == NA_CODE) {
-                return Err(SurveyError::Invalid(format!(
-                    "missing value in `id` (stage {}) at row {}",
-                    s + 1,
-                    i + 1
-                )));
-            }
-        }
-        // strata
-        let (strata_codes, strata_labels): (Vec<u32>, Vec<String>) = match &spec.strata {
-            Some(f) => {
-                check_len(f.codes.len(), "strata")?;
-                if let Some(i) = f
-                    .codes
-                    .iter()
-                    .position(|&c| c == NA_CODE || c as usize >= f.labels.len())
-                {
-                    return Err(SurveyError::Invalid(format!(
-                        "missing or unknown stratum code at row {}",
-                        i + 1
-                    )));
-                }
-                // keep only strata present, in label order (R re-factors strata)
-                let mut present = vec![false; f.labels.len()];
-                for &c in f.codes {
-                    present[c as usize] = true;
-                }
-                let mut remap = vec![0u32; f.labels.len()];
-                let mut labels = Vec::new();
-                for (c, &p) in present.iter().enumerate() {
-                    if p {
-                        remap[c] = labels.len() as u32;
-                        labels.push(f.labels[c].clone());
-                    }
-                }
-                (f.codes.iter().map(|&c| remap[c as usize]).collect(), labels)
-            }
+        check_ids(&spec.ids, n)?;
+        let (strata_codes, strata_labels) = match &spec.strata {
+            Some(f) => strata_levels(f, n)?,
             None => (vec![0; n], vec!["1".to_string()]),
         };
-        let n_strata = strata_labels.len();
-        let has_strata = spec.strata.is_some();
-        // stage 1
-        let row_ids: Vec<u32>;
-        let first_ids: &[u32] = match spec.ids.first() {
-            Some(ids) => ids,
-            None => {
-                row_ids = (0..n as u32).collect();
-                &row_ids
-            }
-        };
-        let (unit1, group1) = if spec.nest || !has_strata {
-            densify(&strata_codes, first_ids)
-        } else {
-            let zeros = vec![0u32; n];
-            let (u, _) = densify(&zeros, first_ids);
-            // each cluster must sit in one stratum
-            let n_u = u.iter().map(|&x| x as usize + 1).max().unwrap_or(0);
-            let mut stratum_of = vec![u32::MAX; n_u];
-            for (i, &unit) in u.iter().enumerate() {
-                let s = &mut stratum_of[unit as usize];
-                if *s == u32::MAX {
-                    *s = strata_codes[i];
-                } else if *s != strata_codes[i] {
-                    return Err(SurveyError::Invalid(format!(
-                        "Clusters not nested in strata at top level; you may want nest=TRUE (cluster at row {} is in strata {} and {})",
-                        i + 1,
-                        strata_labels[*s as usize],
-                        strata_labels[strata_codes[i] as usize]
-                    )));
-                }
-            }
-            (u, stratum_of)
-        };
-        if group1.len() == 1 && !(spec.nest && has_strata) {
-            return Err(SurveyError::Invalid(
-                "Design has only one primary sampling unit".into(),
-            ));
-        }
-        let mut stages = vec![build_stage(unit1, group1, n_strata)];
-        for s in 1..spec.ids.len() {
-            let parent = &stages[s - 1];
-            let n_parent = parent.n_units();
-            let (u, g) = densify(&parent.unit_of_row, spec.ids[s]);
-            stages.push(build_stage(u, g, n_parent));
-        }
-        // fpc
+        let mut stages = build_stages(spec, &strata_codes, &strata_labels)?;
         if !spec.fpc.is_empty() {
-            if spec.fpc.len() != stages.len() {
-                return Err(SurveyError::Invalid(format!(
-                    "fpc given for {} stage(s) but the design has {} stage(s)",
-                    spec.fpc.len(),
-                    stages.len()
-                )));
-            }
-            let mut any_big = false;
-            let mut all_ge1 = true;
-            for (s, f) in spec.fpc.iter().enumerate() {
-                check_len(f.len(), &format!("fpc (stage {})", s + 1))?;
-                for (i, &v) in f.iter().enumerate() {
-                    if !(v > 0.0) {
-                        return Err(SurveyError::Invalid(format!(
-                            "fpc at row {}, stage {} is {v}: must be a positive population size or sampling fraction",
-                            i + 1,
-                            s + 1
-                        )));
-                    }
-                    any_big |= v > 1.0;
-                    all_ge1 &= v >= 1.0;
-                }
-            }
-            if any_big != all_ge1 {
-                return Err(SurveyError::Invalid(
-                    "Must have all fpc>=1 or all fpc<=1".into(),
-                ));
-            }
-            for (s, f) in spec.fpc.iter().enumerate() {
-                let stage = &mut stages[s];
-                let mut pop = vec![f64::NAN; stage.n_units()];
-                for (i, &u) in stage.unit_of_row.iter().enumerate() {
-                    let p = &mut pop[u as usize];
-                    if p.is_nan() {
-                        let nsamp = stage.group_start[stage.group_of_unit[u as usize] as usize + 1]
-                            - stage.group_start[stage.group_of_unit[u as usize] as usize];
-                        *p = if any_big { f[i] } else { nsamp as f64 / f[i] };
-                        if *p < nsamp as f64 {
-                            return Err(SurveyError::Invalid(format!(
-                                "FPC implies >100% sampling in some strata (row {}, stage {}: popsize {} < sampsize {})",
-                                i + 1,
-                                s + 1,
-                                *p,
-                                nsamp
-                            )));
-                        }
-                    }
-                }
-                stage.popsize_of_unit = Some(pop);
-            }
+            apply_fpc(&spec.fpc, &mut stages, n)?;
         }
-        // weights
-        let weights: Vec<f64> = match spec.weights {
-            WeightSpec::Weights(w) => {
-                check_len(w.len(), "weights")?;
-                if let Some(i) = w.iter().position(|v| !v.is_finite() || *v < 0.0) {
-                    return Err(SurveyError::Invalid(format!(
-                        "weight at row {} is {}: must be finite and >= 0",
-                        i + 1,
-                        w[i]
-                    )));
-                }
-                w.to_vec()
-            }
-            WeightSpec::Probs(p) => {
-                check_len(p.len(), "probs")?;
-                if let Some(i) = p
-                    .iter()
-                    .position(|v| !(*v > 0.0 && (*v <= 1.0 || v.is_infinite())))
-                {
-                    return Err(SurveyError::Invalid(format!(
-                        "probability at row {} is {}: must be in (0, 1]",
-                        i + 1,
-                        p[i]
-                    )));
-                }
-                p.iter().map(|v| 1.0 / v).collect()
-            }
-            WeightSpec::Implicit => {
-                if spec.fpc.is_empty() {
-                    vec![1.0; n]
-                } else {
-                    (0..n)
-                        .map(|i| {
-                            let mut prob = 1.0;
-                            for st in &stages {
-                                let u = st.unit_of_row[i] as usize;
-                                let pop = st.popsize_of_unit.as_ref().map_or(f64::NAN, |p| p[u]);
-                                prob *= st.sampsize_of_unit(u) as f64 / pop;
-                            }
-                            1.0 / prob
-                        })
-                        .collect()
-                }
-            }
-        };
+        let weights = sampling_weights(spec, &stages, n)?;
         Ok(Design {
             n_rows: n,
             weights,
@@ -498,7 +551,11 @@ mod tests {
             nest: false,
             ..spec
         };
-        assert!(Design::new(&spec_not_nested).is_err());
+        let err = Design::new(&spec_not_nested).unwrap_err().to_string();
+        assert!(
+            err.starts_with("Clusters not nested in strata at top level"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub mod dist;
 pub mod domain;
 pub mod error;
 pub mod estimator;
+#[cfg(test)]
+mod fast_path_props;
 mod glm;
 pub mod linalg;
 mod linear;

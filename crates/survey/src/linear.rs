@@ -2,12 +2,13 @@
 //! variables and every level of a categorical one, with SE, t interval, design effect (`deff=TRUE` against SRS
 //! without replacement, `"replace"` with replacement), unweighted n and weighted N, overall and by domain.
 
-use crate::design::NA_CODE;
+use crate::design::{Design, NA_CODE};
 use crate::dist;
-use crate::domain::DomainSpec;
+use crate::domain::{DomainSet, DomainSpec};
 use crate::error::SurveyError;
 use crate::estimator::{Deff, Estimate, Kernel, Options, SurveyDesign, Variable, VarianceKind};
 use crate::linear_fast;
+use crate::replicate::ReplicateSet;
 use crate::replicate_stats;
 use std::borrow::Cow;
 
@@ -24,6 +25,53 @@ pub(crate) fn deff_value(v: f64, ss: f64, psum: f64, nobs: usize, total: bool, m
         (true, _) => s2 * psum * psum * (psum - n) / (psum * n),
     };
     v / vsrs
+}
+
+/// What [`SurveyDesign::linear`]'s paths are asked: the domains, the columns of the variable, the variable (for
+/// its missing rows), the options and mean or total.
+struct LinearCall<'c, 'a> {
+    set: &'c DomainSet,
+    columns: &'c [(String, Cow<'a, [f64]>)],
+    var: &'c Variable<'a>,
+    opts: &'c Options,
+    total: bool,
+}
+
+/// One estimate of a domain and a column before its interval, as every path of [`SurveyDesign::linear`]
+/// computes it.
+struct Cell {
+    domain: usize,
+    column: usize,
+    estimate: f64,
+    variance: f64,
+    deff: Option<f64>,
+    n_unweighted: usize,
+    n_weighted: f64,
+}
+
+/// The columns a variable is estimated on: a numeric column itself, or one indicator per level of a categorical
+/// one (named variable then level, missing where the code is missing).
+fn linear_columns<'a>(var: &Variable<'a>) -> Vec<(String, Cow<'a, [f64]>)> {
+    match var {
+        Variable::Numeric { name, values } => vec![(name.to_string(), Cow::Borrowed(*values))],
+        Variable::Categorical { name, factor } => factor
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(l, lab)| {
+                let col = factor
+                    .codes
+                    .iter()
+                    .map(|&c| match c {
+                        NA_CODE => f64::NAN,
+                        c if c as usize == l => 1.0,
+                        _ => 0.0,
+                    })
+                    .collect();
+                (format!("{name}{lab}"), Cow::Owned(col))
+            })
+            .collect(),
+    }
 }
 
 impl SurveyDesign {
@@ -54,164 +102,238 @@ impl SurveyDesign {
         opts: &Options,
         total: bool,
     ) -> Result<Vec<Estimate>, SurveyError> {
+        self.linear_on(var, domains, opts, total, false)
+    }
+
+    /// [`SurveyDesign::mean`] (`total` false) or [`SurveyDesign::total`] on the row-level path (`by_rows`) or the
+    /// fastest path the design has.
+    #[cfg(test)]
+    pub(crate) fn linear_for_test(
+        &self,
+        var: &Variable<'_>,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+        total: bool,
+        by_rows: bool,
+    ) -> Result<Vec<Estimate>, SurveyError> {
+        self.linear_on(var, domains, opts, total, by_rows)
+    }
+
+    fn linear_on(
+        &self,
+        var: &Variable<'_>,
+        domains: &DomainSpec<'_>,
+        opts: &Options,
+        total: bool,
+        by_rows: bool,
+    ) -> Result<Vec<Estimate>, SurveyError> {
         self.check_inputs(&[var], opts)?;
         let (set, df) = self.domains(domains)?;
-        // columns: one numeric column, or one indicator per level
-        let columns: Vec<(String, Cow<'_, [f64]>)> = match var {
-            Variable::Numeric { name, values } => vec![(name.to_string(), Cow::Borrowed(*values))],
-            Variable::Categorical { name, factor } => factor
-                .labels
-                .iter()
-                .enumerate()
-                .map(|(l, lab)| {
-                    let col = factor
-                        .codes
-                        .iter()
-                        .map(|&c| match c {
-                            NA_CODE => f64::NAN,
-                            c if c as usize == l => 1.0,
-                            _ => 0.0,
-                        })
-                        .collect();
-                    (format!("{name}{lab}"), Cow::Owned(col))
-                })
-                .collect(),
+        let columns = linear_columns(var);
+        let call = LinearCall {
+            set: &set,
+            columns: &columns,
+            var,
+            opts,
+            total,
+        };
+        let fast = if by_rows {
+            None
+        } else {
+            self.linear_fast(&call)?
+        };
+        let cells = match fast {
+            Some(cells) => cells,
+            None => self.linear_by_rows(&call)?,
         };
         let q = dist::qt(1.0 - (1.0 - opts.level) / 2.0, df as f64, true);
-        let estimate = |domain: &[String], name: &str, est: f64, v: f64, deff, nu, nw| {
-            let se: f64 = f64::sqrt(v);
-            Estimate {
-                domain: domain.to_vec(),
-                name: name.to_string(),
-                estimate: est,
-                se,
-                ci_lower: est - q * se,
-                ci_upper: est + q * se,
-                ci_method: "wald-t",
-                df: df as f64,
-                deff,
-                n_unweighted: nu,
-                n_weighted: nw,
-            }
-        };
+        Ok(cells
+            .into_iter()
+            .map(|c| {
+                let se: f64 = f64::sqrt(c.variance);
+                Estimate {
+                    domain: set.labels[c.domain].to_vec(),
+                    name: columns[c.column].0.to_string(),
+                    estimate: c.estimate,
+                    se,
+                    ci_lower: c.estimate - q * se,
+                    ci_upper: c.estimate + q * se,
+                    ci_method: "wald-t",
+                    df: df as f64,
+                    deff: c.deff,
+                    n_unweighted: c.n_unweighted,
+                    n_weighted: c.n_weighted,
+                }
+            })
+            .collect())
+    }
+
+    /// The fastest path the design has, in domain then column order: one pass per column for plain Taylor
+    /// designs with a first-stage variance only (`linear_fast.rs`) and for replicate designs without a design
+    /// effect, each domain's own rows for calibrated designs (`calibrated_fast.rs`); `None` when none applies.
+    fn linear_fast(&self, call: &LinearCall<'_, '_>) -> Result<Option<Vec<Cell>>, SurveyError> {
         if let VarianceKind::Taylor(design) = &self.kind
             && design.only_stage1()
-            && set.n_domains().saturating_mul(design.n_psu()) <= linear_fast::MAX_CELLS
+            && call.set.n_domains().saturating_mul(design.n_psu()) <= linear_fast::MAX_CELLS
         {
-            // one pass per column for all domains; estimates ordered by domain, then column
-            let missing = |i: usize| var.is_missing(i);
-            let per_column = columns
-                .iter()
-                .map(|(_, col)| {
-                    linear_fast::linear_by_psu(
-                        design,
-                        &self.weights,
-                        &set,
-                        col,
-                        &missing,
-                        total,
-                        opts.deff != Deff::None,
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut out = Vec::with_capacity(set.n_domains() * columns.len());
-            for d in 0..set.n_domains() {
-                for ((name, _), res) in columns.iter().zip(&per_column) {
-                    let r = &res[d];
-                    let deff = r.ss.map(|ss| {
-                        deff_value(r.variance, ss, r.sum_w, r.n_nonzero, total, opts.deff)
-                    });
-                    out.push(estimate(
-                        &set.labels[d],
-                        name,
-                        r.estimate,
-                        r.variance,
-                        deff,
-                        r.n_nonzero,
-                        r.sum_w,
-                    ));
-                }
-            }
-            return Ok(out);
+            return self.linear_one_pass(design, call).map(Some);
         }
         if let VarianceKind::Replicate(reps) = &self.kind
-            && opts.deff == Deff::None
+            && call.opts.deff == Deff::None
+            && let Some(cells) = self.linear_replicate(reps, call)?
         {
-            // replicate designs: every domain's replicate estimates in one pass per column
-            let missing = |i: usize| var.is_missing(i);
-            let mut per_column = Vec::with_capacity(columns.len());
-            for (_, col) in &columns {
-                match replicate_stats::domain_linear(
-                    reps,
-                    &self.weights,
-                    &set.domain_of_row,
-                    set.n_domains(),
-                    col,
-                    &missing,
-                    total,
-                ) {
-                    Some(r) => per_column.push(r),
-                    None => break,
-                }
-            }
-            if per_column.len() == columns.len() {
-                let mut out = Vec::with_capacity(set.n_domains() * columns.len());
-                for d in 0..set.n_domains() {
-                    for ((name, _), res) in columns.iter().zip(&per_column) {
-                        let r = &res[d];
-                        let v = replicate_stats::variance(reps, &r.thetas, r.estimate)?;
-                        out.push(estimate(
-                            &set.labels[d],
-                            name,
-                            r.estimate,
-                            v,
-                            None,
-                            r.n_nonzero,
-                            r.sum_w,
-                        ));
-                    }
-                }
-                return Ok(out);
-            }
+            return Ok(Some(cells));
         }
         if let Some(cal) = self.calibrated_parts() {
-            // calibrated designs: each domain's sums over its own rows (calibrated_fast.rs)
-            let rows = set.rows_by_domain();
-            let missing = |i: usize| var.is_missing(i);
-            let mut out = Vec::with_capacity(set.n_domains() * columns.len());
+            let rows = call.set.rows_by_domain();
+            let missing = |i: usize| call.var.is_missing(i);
+            let mut out = Vec::with_capacity(call.set.n_domains() * call.columns.len());
             let mut buf = Vec::new();
-            for d in 0..set.n_domains() {
-                for (name, col) in &columns {
-                    let k = cal.kernel(rows.of(d), col, missing, total, opts.deff, &mut buf)?;
-                    out.push(estimate(
-                        &set.labels[d],
-                        name,
-                        k.estimate,
-                        k.variance,
-                        k.deff,
-                        k.n_nonzero,
-                        k.sum_w_nonzero,
-                    ));
+            for d in 0..call.set.n_domains() {
+                for (c, (_, col)) in call.columns.iter().enumerate() {
+                    let k = cal.kernel(
+                        rows.of(d),
+                        col,
+                        missing,
+                        call.total,
+                        call.opts.deff,
+                        &mut buf,
+                    )?;
+                    out.push(Cell {
+                        domain: d,
+                        column: c,
+                        estimate: k.estimate,
+                        variance: k.variance,
+                        deff: k.deff,
+                        n_unweighted: k.n_nonzero,
+                        n_weighted: k.sum_w_nonzero,
+                    });
                 }
             }
-            return Ok(out);
+            return Ok(Some(out));
         }
+        Ok(None)
+    }
+
+    /// Plain Taylor designs with a first-stage variance only: one pass per column for all domains.
+    fn linear_one_pass(
+        &self,
+        design: &Design,
+        call: &LinearCall<'_, '_>,
+    ) -> Result<Vec<Cell>, SurveyError> {
+        let missing = |i: usize| call.var.is_missing(i);
+        let per_column = call
+            .columns
+            .iter()
+            .map(|(_, col)| {
+                linear_fast::linear_by_psu(
+                    design,
+                    &self.weights,
+                    call.set,
+                    col,
+                    &missing,
+                    call.total,
+                    call.opts.deff != Deff::None,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(call.set.n_domains() * call.columns.len());
+        for d in 0..call.set.n_domains() {
+            for (c, res) in per_column.iter().enumerate() {
+                let r = &res[d];
+                let deff = r.ss.map(|ss| {
+                    deff_value(
+                        r.variance,
+                        ss,
+                        r.sum_w,
+                        r.n_nonzero,
+                        call.total,
+                        call.opts.deff,
+                    )
+                });
+                out.push(Cell {
+                    domain: d,
+                    column: c,
+                    estimate: r.estimate,
+                    variance: r.variance,
+                    deff,
+                    n_unweighted: r.n_nonzero,
+                    n_weighted: r.sum_w,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replicate designs: every domain's replicate estimates in one pass per column; `None` when a column's
+    /// domains x PSUs table would be too large.
+    fn linear_replicate(
+        &self,
+        reps: &ReplicateSet,
+        call: &LinearCall<'_, '_>,
+    ) -> Result<Option<Vec<Cell>>, SurveyError> {
+        let missing = |i: usize| call.var.is_missing(i);
+        let mut per_column = Vec::with_capacity(call.columns.len());
+        for (_, col) in call.columns {
+            match replicate_stats::domain_linear(
+                reps,
+                &self.weights,
+                &call.set.domain_of_row,
+                call.set.n_domains(),
+                col,
+                &missing,
+                call.total,
+            ) {
+                Some(r) => per_column.push(r),
+                None => return Ok(None),
+            }
+        }
+        let mut out = Vec::with_capacity(call.set.n_domains() * call.columns.len());
+        for d in 0..call.set.n_domains() {
+            for (c, res) in per_column.iter().enumerate() {
+                let r = &res[d];
+                let v = replicate_stats::variance(reps, &r.thetas, r.estimate)?;
+                out.push(Cell {
+                    domain: d,
+                    column: c,
+                    estimate: r.estimate,
+                    variance: v,
+                    deff: None,
+                    n_unweighted: r.n_nonzero,
+                    n_weighted: r.sum_w,
+                });
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// The row-level path, for every design: a mask per domain over every row.
+    fn linear_by_rows(&self, call: &LinearCall<'_, '_>) -> Result<Vec<Cell>, SurveyError> {
         let mut out = Vec::new();
         let mut mask = Vec::new();
         let mut buf = Vec::new();
-        for d in 0..set.n_domains() {
-            set.fill_mask(d, &mut mask, |i| !var.is_missing(i));
+        for d in 0..call.set.n_domains() {
+            call.set
+                .fill_mask(d, &mut mask, |i| !call.var.is_missing(i));
             let (nu, nw) = self.counts(&mask);
-            for (name, col) in &columns {
-                let k = if total {
+            for (c, (_, col)) in call.columns.iter().enumerate() {
+                let k = if call.total {
                     Kernel::Total(col)
                 } else {
                     Kernel::Mean(col)
                 };
                 let est = k.point(&self.weights, &mask);
                 let v = self.kernel_variance(&k, &mask, est, &mut buf)?;
-                let deff = self.deff(col, &mask, v, total, opts.deff);
-                out.push(estimate(&set.labels[d], name, est, v, deff, nu, nw));
+                let deff = self.deff(col, &mask, v, call.total, call.opts.deff);
+                out.push(Cell {
+                    domain: d,
+                    column: c,
+                    estimate: est,
+                    variance: v,
+                    deff,
+                    n_unweighted: nu,
+                    n_weighted: nw,
+                });
             }
         }
         Ok(out)
@@ -430,7 +552,12 @@ mod tests {
             level: 95.0,
             ..Options::default()
         };
-        assert!(d.mean(&v, &DomainSpec::default(), &opts).is_err());
+        assert_eq!(
+            d.mean(&v, &DomainSpec::default(), &opts),
+            Err(SurveyError::Invalid(
+                "confidence level 95 must lie strictly between 0 and 1 (e.g. 0.95)".into()
+            ))
+        );
         let labels = vec!["a".to_string()];
         let codes = [0u32, 1, 0];
         let f = Variable::Categorical {
@@ -440,18 +567,22 @@ mod tests {
                 labels: &labels,
             },
         };
-        assert!(
-            d.mean(&f, &DomainSpec::default(), &Options::default())
-                .is_err()
+        assert_eq!(
+            d.mean(&f, &DomainSpec::default(), &Options::default()),
+            Err(SurveyError::Invalid(
+                "variable `f` row 2: code 1 has no label (1 levels)".into()
+            ))
         );
         let short = [1.0, 2.0];
         let s = Variable::Numeric {
             name: "s",
             values: &short,
         };
-        assert!(
-            d.total(&s, &DomainSpec::default(), &Options::default())
-                .is_err()
+        assert_eq!(
+            d.total(&s, &DomainSpec::default(), &Options::default()),
+            Err(SurveyError::Invalid(
+                "variable `s` has 2 rows, design has 3".into()
+            ))
         );
     }
 }

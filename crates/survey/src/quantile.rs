@@ -241,6 +241,20 @@ fn type7(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
+/// One domain of [`SurveyDesign::quantile`]: its rows with a value (`mask`), all its rows (`dom_mask`), the
+/// sorted values with their weights, and what every probability's interval needs.
+struct QuantileDomain<'a> {
+    x: &'a [f64],
+    mask: &'a [bool],
+    dom_mask: &'a [bool],
+    sorted: Sorted,
+    rule: QuantileRule,
+    df: f64,
+    alpha: f64,
+    /// The t quantile of the interval (`qt(1 - alpha/2, df)`).
+    qcrit: f64,
+}
+
 impl SurveyDesign {
     /// svyquantile: one estimate per domain and probability.
     #[allow(clippy::too_many_arguments)]
@@ -293,79 +307,33 @@ impl SurveyDesign {
                 .zip(&mask)
                 .map(|(&w, &m)| if m { w } else { 0.0 })
                 .collect();
-            let sorted = Sorted::new(x, &w);
-            let qcrit = dist::qt(1.0 - alpha / 2.0, df, true);
+            let dom = QuantileDomain {
+                x,
+                mask: &mask,
+                dom_mask: &dom_mask,
+                sorted: Sorted::new(x, &w),
+                rule,
+                df,
+                alpha,
+                qcrit: dist::qt(1.0 - alpha / 2.0, df, true),
+            };
             for &p in probs {
-                let qhat = sorted.quantile(p, rule);
+                let qhat = dom.sorted.quantile(p, rule);
                 let (lo, hi) = match interval {
                     QuantileInterval::Quantile => {
-                        let VarianceKind::Replicate(set) = &self.kind else {
-                            return Err(SurveyError::Invalid(
-                                "interval type `quantile` needs a replicate-weight design".into(),
-                            ));
-                        };
-                        let mut thetas = Vec::with_capacity(set.n_replicates());
-                        for r in 0..set.n_replicates() {
-                            let wr = set.replicate_weights(r).ok_or_else(|| {
-                                SurveyError::Invalid(format!("replicate {} is missing", r + 1))
-                            })?;
-                            thetas.push(Sorted::new(x, &masked(&wr, &mask)).quantile(p, rule));
-                        }
-                        let v = replicate_stats::variance(set, &thetas, qhat)?;
-                        (qhat - v.sqrt() * qcrit, qhat + v.sqrt() * qcrit)
+                        self.replicate_quantile_interval(&dom, p, qhat)?
                     }
                     QuantileInterval::Score => {
-                        self.score_interval(x, &mask, &sorted, p, rule, df, alpha, &mut buf)?
+                        self.score_interval(x, &mask, &dom.sorted, p, rule, df, alpha, &mut buf)?
                     }
-                    _ => {
-                        let ind: Vec<f64> = x
-                            .iter()
-                            .map(|&v| if v <= qhat { 1.0 } else { 0.0 })
-                            .collect();
-                        let k = Kernel::Mean(&ind);
-                        let m = k.point(&self.weights, &mask);
-                        let v = self.kernel_variance(&k, &mask, m, &mut buf)?;
-                        let se = v.sqrt();
-                        let (pl, pu) = match interval {
-                            QuantileInterval::Mean => (m - qcrit * se, m + qcrit * se),
-                            QuantileInterval::Xlogit => {
-                                let eta = (m / (1.0 - m)).ln();
-                                let s = se / (m * (1.0 - m));
-                                (expit(eta - qcrit * s), expit(eta + qcrit * s))
-                            }
-                            QuantileInterval::Asin => {
-                                // clamped to the range of asin(sqrt(p)) before squaring the sine: R's
-                                // sin(x)^2 folds a bound past 0 or pi/2 back inside, and the lower CDF
-                                // bound can then exceed the estimate's CDF (an interval above its estimate)
-                                let t = m.sqrt().asin();
-                                let s = se / (2.0 * (m * (1.0 - m)).sqrt());
-                                let half_pi = std::f64::consts::FRAC_PI_2;
-                                (
-                                    (t - qcrit * s).clamp(0.0, half_pi).sin().powi(2),
-                                    (t + qcrit * s).clamp(0.0, half_pi).sin().powi(2),
-                                )
-                            }
-                            _ => beta_interval(m, v, self.nrow_of(&dom_mask), df, alpha),
-                        };
-                        let lo = if pl.is_nan() || pl < 0.0 {
-                            f64::NAN
-                        } else {
-                            sorted.quantile(pl, rule)
-                        };
-                        let hi = if pu.is_nan() || pu > 1.0 {
-                            f64::NAN
-                        } else {
-                            sorted.quantile(pu, rule)
-                        };
-                        (lo, hi)
-                    }
+                    _ => self.cdf_interval(&dom, qhat, interval, &mut buf)?,
                 };
                 let (nu, nw) = self.counts(&mask);
                 out.push(Estimate {
                     domain: set.labels[d].clone(),
                     name: format!("{name}@{p}"),
                     estimate: qhat,
-                    se: (hi - lo) / (2.0 * qcrit),
+                    se: (hi - lo) / (2.0 * dom.qcrit),
                     ci_lower: lo,
                     ci_upper: hi,
                     ci_method: interval.as_str(),
@@ -377,6 +345,83 @@ impl SurveyDesign {
             }
         }
         Ok(out)
+    }
+
+    /// Interval type `quantile` (replicate designs): the quantile in every replicate, their replicate variance,
+    /// and a t interval around the estimate.
+    fn replicate_quantile_interval(
+        &self,
+        dom: &QuantileDomain<'_>,
+        p: f64,
+        qhat: f64,
+    ) -> Result<(f64, f64), SurveyError> {
+        let VarianceKind::Replicate(set) = &self.kind else {
+            return Err(SurveyError::Invalid(
+                "interval type `quantile` needs a replicate-weight design".into(),
+            ));
+        };
+        let mut thetas = Vec::with_capacity(set.n_replicates());
+        for r in 0..set.n_replicates() {
+            let wr = set
+                .replicate_weights(r)
+                .ok_or_else(|| SurveyError::Invalid(format!("replicate {} is missing", r + 1)))?;
+            thetas.push(Sorted::new(dom.x, &masked(&wr, dom.mask)).quantile(p, dom.rule));
+        }
+        let v = replicate_stats::variance(set, &thetas, qhat)?;
+        Ok((qhat - v.sqrt() * dom.qcrit, qhat + v.sqrt() * dom.qcrit))
+    }
+
+    /// Woodruff's intervals (`mean`, `xlogit`, `asin`, `beta`): an interval for the CDF at the estimate, mapped
+    /// back through the quantile rule (NaN where a bound leaves [0, 1]).
+    fn cdf_interval(
+        &self,
+        dom: &QuantileDomain<'_>,
+        qhat: f64,
+        interval: QuantileInterval,
+        buf: &mut Vec<f64>,
+    ) -> Result<(f64, f64), SurveyError> {
+        let qcrit = dom.qcrit;
+        let ind: Vec<f64> = dom
+            .x
+            .iter()
+            .map(|&v| if v <= qhat { 1.0 } else { 0.0 })
+            .collect();
+        let k = Kernel::Mean(&ind);
+        let m = k.point(&self.weights, dom.mask);
+        let v = self.kernel_variance(&k, dom.mask, m, buf)?;
+        let se = v.sqrt();
+        let (pl, pu) = match interval {
+            QuantileInterval::Mean => (m - qcrit * se, m + qcrit * se),
+            QuantileInterval::Xlogit => {
+                let eta = (m / (1.0 - m)).ln();
+                let s = se / (m * (1.0 - m));
+                (expit(eta - qcrit * s), expit(eta + qcrit * s))
+            }
+            QuantileInterval::Asin => {
+                // clamped to the range of asin(sqrt(p)) before squaring the sine: R's
+                // sin(x)^2 folds a bound past 0 or pi/2 back inside, and the lower CDF
+                // bound can then exceed the estimate's CDF (an interval above its estimate)
+                let t = m.sqrt().asin();
+                let s = se / (2.0 * (m * (1.0 - m)).sqrt());
+                let half_pi = std::f64::consts::FRAC_PI_2;
+                (
+                    (t - qcrit * s).clamp(0.0, half_pi).sin().powi(2),
+                    (t + qcrit * s).clamp(0.0, half_pi).sin().powi(2),
+                )
+            }
+            _ => beta_interval(m, v, self.nrow_of(dom.dom_mask), dom.df, dom.alpha),
+        };
+        let lo = if pl.is_nan() || pl < 0.0 {
+            f64::NAN
+        } else {
+            dom.sorted.quantile(pl, dom.rule)
+        };
+        let hi = if pu.is_nan() || pu > 1.0 {
+            f64::NAN
+        } else {
+            dom.sorted.quantile(pu, dom.rule)
+        };
+        Ok((lo, hi))
     }
 
     /// R's `ffullerCI`: invert the score test for the CDF with `uniroot`, then map the unweighted proportions

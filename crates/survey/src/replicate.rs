@@ -591,9 +591,43 @@ pub fn supplied_replicates(
     pweights: &[f64],
     options: &SuppliedOptions,
 ) -> Result<ReplicateSet, SurveyError> {
+    check_supplied(&repweights, pweights)?;
     let n_rep = repweights.len();
+    let mut warnings = combined_weights_warnings(&repweights, pweights, options.combined_weights);
+    let rscales = match &options.rscales {
+        None => None,
+        Some(v) if v.len() == 1 => Some(vec![v[0]; n_rep]),
+        Some(v) if v.len() == n_rep => Some(v.clone()),
+        Some(v) => {
+            return Err(SurveyError::Invalid(format!(
+                "rscales has length {}, should be ncol(repweights) = {n_rep}",
+                v.len()
+            )));
+        }
+    };
+    let (scale, rscales) = supplied_scales(&repweights, options, rscales, &mut warnings)?;
+    let analysis = if options.combined_weights {
+        repweights
+    } else {
+        repweights
+            .into_iter()
+            .map(|col| col.iter().zip(pweights).map(|(m, w)| m * w).collect())
+            .collect()
+    };
+    Ok(ReplicateSet {
+        weights: ReplicateWeights::Dense(analysis),
+        scale: scale.unwrap_or(1.0),
+        rscales: rscales.unwrap_or_else(|| vec![1.0; n_rep]),
+        mse: options.mse,
+        rep_type: options.rep_type,
+        warnings,
+    })
+}
+
+/// At least one replicate column, each with one finite value per row, and finite sampling weights.
+fn check_supplied(repweights: &[Vec<f64>], pweights: &[f64]) -> Result<(), SurveyError> {
     let n = pweights.len();
-    if n_rep == 0 {
+    if repweights.is_empty() {
         return Err(SurveyError::Invalid(
             "You must provide replication weights".into(),
         ));
@@ -621,34 +655,46 @@ pub fn supplied_replicates(
             i + 1
         )));
     }
+    Ok(())
+}
+
+/// R's warnings when the mean replicate weight and the mean sampling weight contradict `combined.weights`.
+fn combined_weights_warnings(
+    repweights: &[Vec<f64>],
+    pweights: &[f64],
+    combined_weights: bool,
+) -> Vec<String> {
+    let n = pweights.len();
     let mut warnings = Vec::new();
     let repwtmn = repweights
         .iter()
         .map(|c| c.iter().sum::<f64>() / n as f64)
         .sum::<f64>()
-        / n_rep as f64;
+        / repweights.len() as f64;
     let wtmn = pweights.iter().sum::<f64>() / n as f64;
-    if options.combined_weights && repwtmn < 5.0 && wtmn / repwtmn > 5.0 {
+    if combined_weights && repwtmn < 5.0 && wtmn / repwtmn > 5.0 {
         warnings.push(format!(
             "Data do not look like combined weights: mean replication weight is {repwtmn}  and mean sampling weight is {wtmn}"
         ));
     }
-    if !options.combined_weights && repwtmn > 5.0 && wtmn / repwtmn < 5.0 {
+    if !combined_weights && repwtmn > 5.0 && wtmn / repwtmn < 5.0 {
         warnings.push(format!(
             "Data look like combined weights: mean replication weight is {repwtmn}  and mean sampling weight is {wtmn}"
         ));
     }
-    let mut rscales = match &options.rscales {
-        None => None,
-        Some(v) if v.len() == 1 => Some(vec![v[0]; n_rep]),
-        Some(v) if v.len() == n_rep => Some(v.clone()),
-        Some(v) => {
-            return Err(SurveyError::Invalid(format!(
-                "rscales has length {}, should be ncol(repweights) = {n_rep}",
-                v.len()
-            )));
-        }
-    };
+    warnings
+}
+
+/// `svrepdesign()`'s scale and rscales for the replicate type: fixed by the type (BRR, Fay, successive
+/// difference, JK2), defaulted (bootstrap), guessed with a warning (JK1, JKn from multipliers), or as given.
+/// `None` is R's default of 1 (scale) or all 1 (rscales).
+fn supplied_scales(
+    repweights: &[Vec<f64>],
+    options: &SuppliedOptions,
+    mut rscales: Option<Vec<f64>>,
+    warnings: &mut Vec<String>,
+) -> Result<(Option<f64>, Option<Vec<f64>>), SurveyError> {
+    let n_rep = repweights.len();
     let r = n_rep as f64;
     let mut scale = options.scale;
     match options.rep_type {
@@ -680,10 +726,9 @@ pub fn supplied_replicates(
                 scale = Some((r - 1.0) / r);
             } else {
                 warnings.push("scale (n-1)/n not provided: guessing from weights".into());
-                let max = repweights[0]
-                    .iter()
-                    .copied()
-                    .fold(f64::NEG_INFINITY, f64::max);
+                let max = repweights.first().map_or(f64::NEG_INFINITY, |c| {
+                    c.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                });
                 scale = Some(1.0 / max);
             }
         }
@@ -720,22 +765,7 @@ pub fn supplied_replicates(
         }
         _ => {}
     }
-    let analysis = if options.combined_weights {
-        repweights
-    } else {
-        repweights
-            .into_iter()
-            .map(|col| col.iter().zip(pweights).map(|(m, w)| m * w).collect())
-            .collect()
-    };
-    Ok(ReplicateSet {
-        weights: ReplicateWeights::Dense(analysis),
-        scale: scale.unwrap_or(1.0),
-        rscales: rscales.unwrap_or_else(|| vec![1.0; n_rep]),
-        mse: options.mse,
-        rep_type: options.rep_type,
-        warnings,
-    })
+    Ok((scale, rscales))
 }
 
 /// Replicate variance of a vector of statistics (R's `svrVar`).
@@ -749,8 +779,6 @@ pub struct ReplicateVariance {
     pub discarded: Vec<usize>,
 }
 
-/// R's `svrVar(thetas, scale, rscales, mse, coef)`: `per_replicate[r][k]` is statistic k in replicate r, `full`
-/// the full-sample estimates. Replicates with a NaN estimate are dropped (R's `na.omit`); all dropped is an error.
 /// R's `mean()` of doubles: the sum accumulated in extended precision (here compensated), divided by n, then
 /// corrected by the mean of the residuals. Replicate estimates that are all equal (a quantile that no replicate
 /// moves) then centre exactly on their value and give a variance of exactly 0, as in R; a plain f64 sum / n is
@@ -779,6 +807,8 @@ fn neumaier_sum(values: impl Iterator<Item = f64>) -> f64 {
     s + c
 }
 
+/// R's `svrVar(thetas, scale, rscales, mse, coef)`: `per_replicate[r][k]` is statistic k in replicate r, `full`
+/// the full-sample estimates. Replicates with a NaN estimate are dropped (R's `na.omit`); all dropped is an error.
 pub fn replicate_vcov(
     full: &[f64],
     per_replicate: &[Vec<f64>],
@@ -894,7 +924,10 @@ mod tests {
         assert_eq!(v.discarded, vec![1]);
         assert_eq!(v.vcov[0][0], 2.0);
         let all_nan = vec![vec![f64::NAN]; 3];
-        assert!(replicate_vcov(&[2.0], &all_nan, &set(vec![1.0; 3], 1.0, false)).is_err());
+        assert_eq!(
+            replicate_vcov(&[2.0], &all_nan, &set(vec![1.0; 3], 1.0, false)),
+            Err(SurveyError::Invalid("All replicates contained NAs".into()))
+        );
     }
 
     #[test]
@@ -922,7 +955,12 @@ mod tests {
         );
         let fay = supplied_replicates(w.clone(), &pw, &opts(RepType::Fay { rho: 0.5 })).unwrap();
         assert_eq!(fay.scale, 1.0);
-        assert!(supplied_replicates(w.clone(), &pw, &opts(RepType::Jkn)).is_err());
+        assert_eq!(
+            supplied_replicates(w.clone(), &pw, &opts(RepType::Jkn)),
+            Err(SurveyError::Invalid(
+                "Must provide rscales for combined JKn weights".into()
+            ))
+        );
         let mut bad = w;
         bad[2][1] = f64::NAN;
         let err = supplied_replicates(bad, &pw, &opts(RepType::Brr))

@@ -3,6 +3,8 @@
 //! calibrated designs' plain means and totals with the one-stage cluster Taylor variance of dclus1, to check the
 //! residualisation the variance applies.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Reference values are R doubles printed with %.17g.
 #![allow(clippy::excessive_precision)]
 

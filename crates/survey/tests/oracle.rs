@@ -3,6 +3,9 @@
 //! `suggested_rel_tol` using the README's rule `|a-b| <= tol*max(|a|,|b|) + 1e-12*max(1,|estimate|)`. Cases whose
 //! `expected.error` is set must fail. A new case in the JSON is a new test without code changes.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use dh_survey::calibrate::{
     self, CalFun, CalibrateOptions, CalibrationModel, FactorMargin, RakeControl, Term,
 };
@@ -637,6 +640,9 @@ fn check_case(case: &Value, got: &[Estimate]) -> Result<f64, String> {
     let tol = case["suggested_rel_tol"].as_f64().unwrap_or(1e-9);
     let mut problems = Vec::new();
     let est = numbers(&exp["estimate"]);
+    if est.is_empty() {
+        return Err("R's case lists no estimate".into());
+    }
     if got.len() != est.len() {
         return Err(format!("{} estimates, expected {}", got.len(), est.len()));
     }
@@ -667,6 +673,9 @@ fn check_case(case: &Value, got: &[Estimate]) -> Result<f64, String> {
     }
     let mut worst: f64 = 0.0;
     let mut cmp = |what: &str, mine: &[f64], theirs: &[f64]| {
+        if mine.len() != theirs.len() {
+            problems.push(format!("{what}: {} values, R {}", mine.len(), theirs.len()));
+        }
         for (i, (a, b)) in mine.iter().zip(theirs).enumerate() {
             let allowed = tol * a.abs().max(b.abs()) + 1e-12 * est[i].abs().max(1.0);
             if a.is_finite() && b.is_finite() {
@@ -738,8 +747,10 @@ fn check_case(case: &Value, got: &[Estimate]) -> Result<f64, String> {
     }
 }
 
-/// Run every case of one JSON file (designs from that file, datasets from the shared oracle).
-fn run_file(cases_file: &Path, shared: BTreeMap<String, Table>) {
+/// Run every case of one JSON file (designs from that file, datasets from the shared oracle), or those whose id
+/// contains `ORACLE_FILTER`. Fails when no case ran (a filter that matches nothing), and, without a filter, when
+/// fewer than `min_cases` ran (a truncated file).
+fn run_file(cases_file: &Path, shared: BTreeMap<String, Table>, min_cases: usize) {
     let text = std::fs::read_to_string(cases_file).expect("cases file");
     let root: Value = serde_json::from_str(&text).expect("json");
     // datasets of this file (beside it) in addition to the shared oracle's
@@ -753,11 +764,13 @@ fn run_file(cases_file: &Path, shared: BTreeMap<String, Table>) {
     // per statistic and design type: passed, failed, largest share of the tolerance used by a passing case
     let mut summary: BTreeMap<String, (usize, usize, f64)> = BTreeMap::new();
     let mut failures = Vec::new();
+    let mut ran = 0;
     for case in cases {
         let id = case["id"].as_str().unwrap_or_default();
         if filter.as_deref().is_some_and(|f| !id.contains(f)) {
             continue;
         }
+        ran += 1;
         let key = format!(
             "{} [{}]",
             case["statistic"].as_str().unwrap_or_default(),
@@ -808,6 +821,20 @@ fn run_file(cases_file: &Path, shared: BTreeMap<String, Table>) {
     for fl in &failures {
         println!("FAIL {fl}");
     }
+    assert_eq!(p + f, ran, "every case that ran is counted once");
+    assert!(
+        ran > 0,
+        "no case of {} ran: ORACLE_FILTER={filter:?} matches no case id (for the cases of one file, name its \
+         test too: `cargo test -p dh-survey --test oracle oracle_cases` or `extra_r_cases`)",
+        cases_file.display()
+    );
+    if filter.is_none() {
+        assert!(
+            ran >= min_cases,
+            "{ran} cases of {} ran, expected at least {min_cases}",
+            cases_file.display()
+        );
+    }
     assert!(
         failures.is_empty(),
         "{} case(s) of {} failed",
@@ -824,12 +851,12 @@ fn shared_tables() -> BTreeMap<String, Table> {
 /// The 341 cases of the shared oracle (R survey 4.1-1).
 #[test]
 fn oracle_cases() {
-    run_file(&oracle_dir().join("expected.json"), shared_tables());
+    run_file(&oracle_dir().join("expected.json"), shared_tables(), 341);
 }
 
 /// Extra R cases written by `tests/extra/make_extra.R` (same schema).
 #[test]
 fn extra_r_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/extra");
-    run_file(&dir.join("extra_expected.json"), shared_tables());
+    run_file(&dir.join("extra_expected.json"), shared_tables(), 77);
 }

@@ -2,6 +2,8 @@
 //! and degf of every replicate design in `oracle/expected.json`, and the SE of each replicate design's plain
 //! mean/total cases computed from those weights.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Reference values are R doubles printed with %.17g.
 #![allow(clippy::excessive_precision)]
 
@@ -413,9 +415,18 @@ fn lonely_fail_and_brr_with_a_single_psu_stratum_are_errors() {
         lonely_psu: LonelyPsu::Fail,
         mse: false,
     };
-    assert!(build_replicates(&cols.view(), &brr).is_err());
+    let err = build_replicates(&cols.view(), &brr)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("Some strata have fewer than 2 PSUs (stratum C)"),
+        "{err}"
+    );
     let unstratified = Columns::of(&all["designs"]["dclus1"], &all["datasets"]);
-    assert!(build_replicates(&unstratified.view(), &brr).is_err());
+    let err = build_replicates(&unstratified.view(), &brr)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "Must use JK1 or bootstrap for an unstratified design");
 }
 
 #[test]

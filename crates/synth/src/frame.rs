@@ -246,6 +246,8 @@ fn band_ranges(band: &Field) -> Result<Vec<(u8, u8)>, String> {
         .collect()
 }
 
+// Gamma(4, 1) has constant, valid parameters: `Gamma::new` cannot fail here.
+#[allow(clippy::expect_used)]
 fn region_shares(rng: &mut impl Rng, n: usize) -> Vec<f64> {
     let gamma = Gamma::new(4.0, 1.0).expect("constant Gamma(4, 1) parameters are valid");
     let w: Vec<f64> = (0..n).map(|_| gamma.sample(rng)).collect();

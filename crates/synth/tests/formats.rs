@@ -2,6 +2,9 @@
 //! missing codes, byte-identical when written twice. (Independent readers: `check_with_pyreadstat.py` beside this
 //! file reads the same kind of files with pyreadstat and openpyxl.)
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use dh_config::Delivery;

@@ -37,10 +37,10 @@ pub enum Sub {
         ]),
     ]))]
     Estimate(EstimateArgs),
-    /// Time `dh run --force` against DuckDB converting the same deliveries' CSV files to Parquet (`COPY (SELECT
-    /// * FROM read_csv(...)) TO ... (FORMAT parquet)`), each on --jobs threads in its own process, on synthetic
-    /// deliveries generated first (not timed); prints wall and CPU seconds, peak memory, rows/s and the ratio
-    /// of each tool's wall time to DuckDB's.
+    /// Time `dh run --force` against DuckDB converting the same deliveries' CSV files to Parquet
+    /// (`COPY (SELECT * FROM read_csv(...)) TO ... (FORMAT parquet)`), each on --jobs threads in its own
+    /// process, on synthetic deliveries generated first (not timed); prints wall and CPU seconds, peak memory,
+    /// rows/s and the ratio of each tool's wall time to DuckDB's.
     #[command(after_help = help::sections(&[
         "DuckDB runs through python3 with the `duckdb` package (pip install duckdb), else the `duckdb` command; \
          without either it is reported and skipped. Latin-1 and windows-1252 files are read by DuckDB with \

@@ -10,6 +10,7 @@ pub const EXIT_SIGTERM: u8 = 143;
 /// Routes SIGINT and SIGTERM to a clean-up thread. Call before any other thread is started (threads inherit the
 /// signal mask). Returns `false` where this is not supported (the default handlers then apply).
 #[cfg(unix)]
+#[allow(unsafe_code)] // the crate's libc calls (the crate denies unsafe code; see Cargo.toml)
 pub fn install() -> bool {
     // SAFETY: plain libc calls on a zero-initialised, locally owned signal set.
     let set = unsafe {
