@@ -156,6 +156,7 @@ fn orphan_household(existing: &HashSet<&str>, k: usize) -> String {
         .unwrap_or_default()
 }
 
+/// The delivery's columns in file order (see the module documentation).
 fn columns<'a>(plan: &TablePlan, delivery: &'a Delivery) -> Result<Vec<Column<'a>>, String> {
     let mut mapped = Vec::new();
     for (index, f) in plan.fields.iter().enumerate() {
@@ -166,61 +167,11 @@ fn columns<'a>(plan: &TablePlan, delivery: &'a Delivery) -> Result<Vec<Column<'a
             continue;
         }
         let Some(source) = &map.source else { continue };
-        let mut codes = SourceCodes::new(map);
-        let categories: Vec<String> = if map.codes.is_empty() {
-            f.labels.clone()
-        } else {
-            f.labels
-                .iter()
-                .map(|label| {
-                    let key = inverse(&map.codes, label).ok_or_else(|| {
-                        format!(
-                            "column `{}` ({source}) has no source code for category `{label}`",
-                            f.name
-                        )
-                    })?;
-                    Ok(codes.resolve(&key, label))
-                })
-                .collect::<Result<_, String>>()?
-        };
-        let missing: Vec<Option<String>> = plan
-            .missing_labels
-            .iter()
-            .map(|l| inverse(&map.missing, l).map(|key| codes.resolve(&key, l)))
-            .collect();
-        let missing_codes = missing
-            .iter()
-            .flatten()
-            .filter(|c| !c.is_empty())
-            .cloned()
-            .collect();
-        let by_label = f
-            .labels
-            .iter()
-            .zip(&categories)
-            .map(|(l, c)| (l.clone(), c.clone()))
-            .collect();
-        let frame = match f.generator {
-            Gen::Frame(ff) => Some(ff),
-            _ => None,
-        };
         mapped.push(Column {
             header: source.clone(),
             source: Source::Field {
                 index,
-                text: FieldText {
-                    frame,
-                    categories,
-                    missing,
-                    by_label,
-                    value_labels: if map.codes.is_empty() {
-                        Vec::new()
-                    } else {
-                        codes.labels
-                    },
-                    missing_codes,
-                    map,
-                },
+                text: field_text(plan, index, source, map)?,
             },
         });
     }
@@ -262,6 +213,67 @@ fn columns<'a>(plan: &TablePlan, delivery: &'a Delivery) -> Result<Vec<Column<'a
         });
     }
     Ok(out)
+}
+
+/// The inverse mapping of harmonised column `plan.fields[index]`, delivered as `source` through `map`.
+fn field_text<'a>(
+    plan: &TablePlan,
+    index: usize,
+    source: &str,
+    map: &'a ColumnMap,
+) -> Result<FieldText<'a>, String> {
+    let f = &plan.fields[index];
+    let mut codes = SourceCodes::new(map);
+    let categories: Vec<String> = if map.codes.is_empty() {
+        f.labels.clone()
+    } else {
+        f.labels
+            .iter()
+            .map(|label| {
+                let key = inverse(&map.codes, label).ok_or_else(|| {
+                    format!(
+                        "column `{}` ({source}) has no source code for category `{label}`",
+                        f.name
+                    )
+                })?;
+                Ok(codes.resolve(&key, label))
+            })
+            .collect::<Result<_, String>>()?
+    };
+    let missing: Vec<Option<String>> = plan
+        .missing_labels
+        .iter()
+        .map(|l| inverse(&map.missing, l).map(|key| codes.resolve(&key, l)))
+        .collect();
+    let missing_codes = missing
+        .iter()
+        .flatten()
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .collect();
+    let by_label = f
+        .labels
+        .iter()
+        .zip(&categories)
+        .map(|(l, c)| (l.clone(), c.clone()))
+        .collect();
+    let frame = match f.generator {
+        Gen::Frame(ff) => Some(ff),
+        _ => None,
+    };
+    Ok(FieldText {
+        frame,
+        categories,
+        missing,
+        by_label,
+        value_labels: if map.codes.is_empty() {
+            Vec::new()
+        } else {
+            codes.labels
+        },
+        missing_codes,
+        map,
+    })
 }
 
 fn targets(plan: &TablePlan, columns: &[Column]) -> Targets {
