@@ -62,8 +62,9 @@ struct Column<'a> {
     source: Source<'a>,
 }
 
-/// Writes every delivery of `config` for `sample` into `dir` (the country's folder, created if needed) and returns
-/// the problems planted in them, sorted by file and row.
+/// Writes every delivered survey table of `config` (a table of `sample`) into `dir` (the country's folder, created
+/// if needed) and returns the problems planted in them, sorted by file and row. Other tables are skipped: the
+/// families' are written by [`crate::families`], and [`crate::run`] refuses a table that no generator writes.
 pub fn write_deliveries(
     sample: &SynthSample,
     config: &CountryConfig,
