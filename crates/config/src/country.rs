@@ -116,6 +116,10 @@ pub struct PopulationCell {
     pub count: f64,
 }
 
+/// A delivery file format. [`Format::ALL`] is the one list of formats: the config shape ([`crate::shape`]),
+/// onboarding (which files of a folder are deliveries), the ingest reader registry and the synth writer registry
+/// are all found from it, and every per-format property is an exhaustive `match` below, so adding a variant makes
+/// the compiler list each place that needs an entry (add the variant to [`Format::ALL`] too; a test checks it).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
@@ -127,17 +131,85 @@ pub enum Format {
 }
 
 impl Format {
-    /// Every delivery file extension (lower case, no dot) and the format that reads it: the one list that onboarding
-    /// and tools use to find delivery files (`.zsav` is compressed SPSS, read by the `sav` reader).
-    pub const EXTENSIONS: &'static [(&'static str, Format)] = &[
-        ("csv", Format::Csv),
-        ("tsv", Format::Csv),
-        ("txt", Format::Csv),
-        ("sav", Format::Sav),
-        ("zsav", Format::Sav),
-        ("dta", Format::Dta),
-        ("xlsx", Format::Xlsx),
-    ];
+    /// Every format, in the order they are listed to users.
+    pub const ALL: [Format; 4] = [Format::Csv, Format::Sav, Format::Dta, Format::Xlsx];
+
+    /// The config spellings of [`Format::ALL`] (`format = "..."`), in the same order.
+    pub const NAMES: [&'static str; Format::ALL.len()] = {
+        let mut names = [""; Format::ALL.len()];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Format::ALL[i].name();
+            i += 1;
+        }
+        names
+    };
+
+    /// The config spelling (`csv`, `sav`, `dta`, `xlsx`); the same as its serde name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Sav => "sav",
+            Format::Dta => "dta",
+            Format::Xlsx => "xlsx",
+        }
+    }
+
+    /// The file extensions (lower case, no dot) of deliveries in this format, the usual one first: onboarding
+    /// finds delivery files by them (`.zsav` is compressed SPSS, read by the `sav` reader).
+    pub const fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Format::Csv => &["csv", "tsv", "txt"],
+            Format::Sav => &["sav", "zsav"],
+            Format::Dta => &["dta"],
+            Format::Xlsx => &["xlsx"],
+        }
+    }
+
+    /// How the format is named in messages (`CSV`, `SPSS .sav`, ...).
+    pub const fn description(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Sav => "SPSS .sav",
+            Format::Dta => "Stata .dta",
+            Format::Xlsx => "Excel .xlsx",
+        }
+    }
+
+    /// Whether files of this format carry value labels and variable metadata (codes can be written as
+    /// `"label:Yes"` keys, `value = "label"` applies).
+    pub const fn has_value_labels(self) -> bool {
+        match self {
+            Format::Sav | Format::Dta => true,
+            Format::Csv | Format::Xlsx => false,
+        }
+    }
+
+    /// Every delivery file extension (lower case, no dot) with the format that reads it, in [`Format::ALL`] order,
+    /// made from [`Format::extensions`]: the list onboarding and tools use to find delivery files.
+    pub const EXTENSIONS: &'static [(&'static str, Format)] = &{
+        let mut out = [("", Format::Csv); Format::extension_count()];
+        let (mut i, mut k) = (0, 0);
+        while i < Format::ALL.len() {
+            let exts = Format::ALL[i].extensions();
+            let mut j = 0;
+            while j < exts.len() {
+                out[k] = (exts[j], Format::ALL[i]);
+                (j, k) = (j + 1, k + 1);
+            }
+            i += 1;
+        }
+        out
+    };
+
+    const fn extension_count() -> usize {
+        let (mut i, mut n) = (0, 0);
+        while i < Format::ALL.len() {
+            n += Format::ALL[i].extensions().len();
+            i += 1;
+        }
+        n
+    }
 
     /// The format a file extension (without the dot, any case) names, or `None` for files that are not deliveries.
     pub fn from_extension(ext: &str) -> Option<Format> {
@@ -147,14 +219,9 @@ impl Format {
             .map(|(_, f)| *f)
     }
 
-    /// The config spelling (`csv`, `sav`, `dta`, `xlsx`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Sav => "sav",
-            Format::Dta => "dta",
-            Format::Xlsx => "xlsx",
-        }
+    /// The format a config spelling names (`None` for any other text).
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
     }
 }
 
@@ -536,4 +603,49 @@ pub fn list_countries(dir: &Path) -> Result<Vec<String>, ConfigError> {
         .collect();
     codes.sort();
     Ok(codes)
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::Format;
+
+    /// Every variant, by an exhaustive match: a new variant fails to compile here until it is listed, and the
+    /// test then fails until it is in [`Format::ALL`].
+    fn every_variant() -> Vec<Format> {
+        let all = [Format::Csv, Format::Sav, Format::Dta, Format::Xlsx];
+        for f in all {
+            match f {
+                Format::Csv | Format::Sav | Format::Dta | Format::Xlsx => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    #[test]
+    fn all_lists_every_format_once_with_its_serde_name() {
+        assert_eq!(Format::ALL.to_vec(), every_variant());
+        for (f, name) in Format::ALL.iter().zip(Format::NAMES) {
+            assert_eq!(f.name(), name);
+            let parsed: Format = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(parsed, *f);
+            assert_eq!(Format::from_name(name), Some(*f));
+        }
+        assert_eq!(Format::from_name("parquet"), None);
+    }
+
+    #[test]
+    fn extensions_name_one_format_each() {
+        let all = Format::EXTENSIONS;
+        assert_eq!(all.len(), 7);
+        for (e, f) in all {
+            assert_eq!(all.iter().filter(|(x, _)| x == e).count(), 1, "{e}");
+            assert_eq!(Format::from_extension(e), Some(*f));
+            assert_eq!(Format::from_extension(&e.to_uppercase()), Some(*f));
+        }
+        for f in Format::ALL {
+            assert_eq!(f.extensions()[0], f.name(), "usual extension first");
+        }
+        assert_eq!(Format::from_extension("zsav"), Some(Format::Sav));
+        assert_eq!(Format::from_extension("parquet"), None);
+    }
 }

@@ -2,6 +2,7 @@
 //! merged TOML before deserialising, so every unknown key, misspelt key, wrong type and missing required key is
 //! reported at once with the file and line that set it (serde would stop at the first, without a line).
 
+use crate::country::Format;
 use crate::diagnostic::Diagnostic;
 use crate::layered::Locations;
 
@@ -42,11 +43,7 @@ static COLUMN: Shape = Shape::Table(&[
 
 static PART: Shape = Shape::Table(&[
     ("file", Shape::Str, true),
-    (
-        "format",
-        Shape::OneOf(&["csv", "sav", "dta", "xlsx"]),
-        false,
-    ),
+    ("format", Shape::OneOf(&Format::NAMES), false),
     (
         "encoding",
         Shape::Checked(crate::encoding::Encoding::check_label),
@@ -66,11 +63,7 @@ static DELIVERY: Shape = Shape::Table(&[
     // Required unless `delivered = false`; checked by validate_country.
     ("file", Shape::Str, false),
     ("delivered", Shape::Bool, false),
-    (
-        "format",
-        Shape::OneOf(&["csv", "sav", "dta", "xlsx"]),
-        false,
-    ),
+    ("format", Shape::OneOf(&Format::NAMES), false),
     (
         "encoding",
         Shape::Checked(crate::encoding::Encoding::check_label),

@@ -18,13 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: read_bench FILE csv|sav|zsav|dta|xlsx [REPEATS]".into());
     };
     let repeats: usize = args.get(3).map(|r| r.parse()).transpose()?.unwrap_or(3);
-    let format = match format.as_str() {
-        "csv" => Format::Csv,
-        "sav" | "zsav" => Format::Sav,
-        "dta" => Format::Dta,
-        "xlsx" => Format::Xlsx,
-        other => return Err(format!("unknown format `{other}`").into()),
-    };
+    let format =
+        Format::from_extension(format).ok_or_else(|| format!("unknown format `{format}`"))?;
     let delivery = Delivery::new(file.clone(), format);
     let path = Path::new(file);
     let keep = ColumnSelection::every_column();

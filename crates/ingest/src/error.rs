@@ -65,6 +65,16 @@ pub enum IngestError {
     UnsupportedFormat { file: PathBuf, format: String },
 
     #[error(
+        "{file}: the delivery config says `format = \"{configured}\"` but the file's extension is that of {found} \
+         files; set `format` in the country's [deliveries.<table>] section to the file's real format"
+    )]
+    FormatMismatch {
+        file: PathBuf,
+        configured: &'static str,
+        found: &'static str,
+    },
+
+    #[error(
         "{file}: source column `{column}` (mapped to harmonised column `{harmonised}`) is not in the header (header \
          columns: {header_len}; {hint}); check the spelling in the country config or ask for the column"
     )]

@@ -182,7 +182,7 @@ pub fn format_of(path: &Path) -> Option<Format> {
     Format::from_extension(path.extension()?.to_str()?)
 }
 
-/// Every delivery file of `dir` (extensions of [`Format::EXTENSIONS`]), sorted by name.
+/// Every delivery file of `dir` (extensions of [`Format::EXTENSIONS`], made from [`Format::ALL`]), sorted by name.
 pub fn delivery_files(dir: &Path) -> Result<Vec<PathBuf>, OnboardError> {
     let io = |source| OnboardError::Io {
         path: dir.to_path_buf(),

@@ -145,7 +145,11 @@ pub fn propose_table(
     let d = |key: &str| default_str(defaults, &[t, key]);
     let mut settings: Vec<(&str, String, String)> = vec![
         ("file", file.file_name.clone(), String::new()),
-        ("format", layout.format.name().into(), "csv".into()),
+        (
+            "format",
+            layout.format.name().into(),
+            Format::default().name().into(),
+        ),
     ];
     if layout.encoding_decided {
         settings.push(("encoding", layout.encoding.name(), "utf-8".into()));
@@ -297,7 +301,7 @@ pub fn propose_table(
 /// Whether a column should take the delivered value label instead of the code: a text column without categories
 /// (e.g. `region`), not a key, fed by an SPSS/Stata variable with value labels (`11 = Amman`).
 fn takes_labels(v: &VariableProfile, field: &dh_config::Field, format: Format) -> bool {
-    matches!(format, Format::Sav | Format::Dta)
+    format.has_value_labels()
         && field.categories.is_none()
         && field.field_type == FieldType::String
         && field.role != Role::Key

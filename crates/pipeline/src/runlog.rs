@@ -96,10 +96,10 @@ pub fn new_run_id(now: SystemTime) -> String {
 pub fn rfc3339(time: SystemTime) -> String {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = since.as_secs();
-    let (y, m, d) = dh_config::calendar::civil_from_days((secs / 86_400) as i64);
+    let day = dh_config::calendar::iso_date((secs / 86_400) as i64);
     let rem = secs % 86_400;
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{day}T{:02}:{:02}:{:02}.{:03}Z",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60,

@@ -1,5 +1,7 @@
 //! Calendar dates in the three epochs involved: Arrow/Parquet `date32` (days since 1970-01-01), Stata `%td` (days
-//! since 1960-01-01) and SPSS (seconds since 1582-10-14, the start of the Gregorian calendar).
+//! since 1960-01-01) and SPSS (seconds since 1582-10-14, the start of the Gregorian calendar). Only the epoch
+//! shifts live here (day counts need no calendar); they are checked against the workspace's one calendar,
+//! `dh_config::calendar`.
 
 /// Days from 1960-01-01 to 1970-01-01.
 pub const STATA_EPOCH_OFFSET_DAYS: i32 = 3_653;
@@ -31,5 +33,20 @@ mod tests {
         // 2021-03-28 = 18,714 days after 1970-01-01 (Stata: td(28mar2021) = 22,367).
         assert_eq!(stata_days(18_714), 22_367);
         assert_eq!(spss_seconds(18_714), 13_836_268_800.0);
+    }
+
+    #[test]
+    fn epoch_shifts_are_the_calendars() {
+        use dh_config::calendar::days_from_civil;
+        assert_eq!(
+            i64::from(STATA_EPOCH_OFFSET_DAYS),
+            -days_from_civil(1960, 1, 1)
+        );
+        assert_eq!(SPSS_EPOCH_OFFSET_DAYS, -days_from_civil(1582, 10, 14));
+        let day = dh_config::calendar::iso_date_days("2021-03-28").unwrap();
+        assert_eq!(
+            i64::from(stata_days(day as i32)),
+            day - days_from_civil(1960, 1, 1)
+        );
     }
 }

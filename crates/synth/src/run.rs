@@ -13,12 +13,13 @@ use dh_config::{CountryConfig, SchemaSet};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::deliveries::write_deliveries_to;
 use crate::error::SynthError;
 use crate::messy::InjectedProblem;
 use crate::population::SynthPopulation;
 use crate::resize::{Resize, Resized};
 use crate::truth::{CountryTruth, Truth};
-use crate::write::{PlainFiles, TableSink, write_deliveries_to};
+use crate::write::{PlainFiles, TableSink};
 
 /// File names written beside the country folders.
 pub const TRUTH_FILE: &str = "truth.json";
@@ -190,6 +191,7 @@ fn synth_country(
     let population = SynthPopulation::simulate(config, schemas, seed, scale)?;
     let truth = population.truth();
     let sample = population.draw_sample(seed, scale)?;
+    check_generators(config, &sample)?;
     let dir = out.join(&config.country.iso3);
     let injected = write_deliveries_to(&sample, config, &dir, sink)?;
     let family = crate::families::write_family_deliveries(config, schemas, seed, &dir, sink)?;
@@ -207,6 +209,25 @@ fn synth_country(
     Ok((truth, injected, summary, family))
 }
 
+/// Every delivered table has a generator: the survey's (a table of the sample: the child table and the tables
+/// linked to it, [`crate::deliveries`]) or one of [`crate::families`].
+fn check_generators(config: &CountryConfig, sample: &crate::SynthSample) -> Result<(), SynthError> {
+    let survey = |table: &str| sample.plans.iter().any(|p| p.name == table);
+    let missing = config.deliveries.iter().find(|(table, delivery)| {
+        delivery.delivered && !survey(table) && !crate::families::is_family_table(table)
+    });
+    match missing {
+        Some((table, delivery)) => Err(SynthError::Delivery {
+            iso3: sample.iso3.clone(),
+            table: table.clone(),
+            file: delivery.file.clone(),
+            message: "no generator: dh synth writes the child table, tables linked to it and crate::families"
+                .into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SynthError> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| SynthError::Json {
         path: path.to_path_buf(),
@@ -214,4 +235,42 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SynthError> {
     })?;
     bytes.push(b'\n');
     std::fs::write(path, bytes).map_err(|e| SynthError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use dh_config::Delivery;
+    use dh_config::country::Format;
+
+    use super::*;
+
+    #[test]
+    fn every_delivered_table_needs_a_generator() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let schemas = dh_config::load_schemas(&root.join("schemas")).unwrap();
+        let mut config = dh_config::load_countries(&root.join("countries"), &["THA".into()])
+            .unwrap()
+            .remove(0);
+        let sample = SynthPopulation::simulate(&config, &schemas, 1, 0.2)
+            .and_then(|p| p.draw_sample(1, 0.2))
+            .unwrap();
+        // The shipped config: survey tables and family tables, all generated.
+        assert!(config.deliveries.keys().any(|t| t == "child_survey"));
+        assert!(config.deliveries.keys().any(|t| t == "police_cases"));
+        check_generators(&config, &sample).unwrap();
+        let mut extra = Delivery::new("extra.csv", Format::Csv);
+        config
+            .deliveries
+            .insert("extra_table".into(), extra.clone());
+        let err = check_generators(&config, &sample).unwrap_err();
+        assert!(
+            matches!(&err, SynthError::Delivery { table, .. } if table == "extra_table"),
+            "{err}"
+        );
+        extra.delivered = false;
+        config.deliveries.insert("extra_table".into(), extra);
+        check_generators(&config, &sample).unwrap();
+    }
 }

@@ -406,12 +406,13 @@ impl Ctx<'_> {
                     }
                 ),
             ));
-        } else if !matches!(self.delivery.format, Format::Sav | Format::Dta) {
+        } else if !self.delivery.format.has_value_labels() {
             out.push(self.loc.error(
                 &at,
                 format!(
-                    "value = \"label\" takes the value label of each code, but a {} delivery has no value labels; remove it (labels work for format = \"sav\" or \"dta\")",
-                    format_name(self.delivery.format)
+                    "value = \"label\" takes the value label of each code, but a {} delivery has no value labels; remove it (labels work for format = {})",
+                    format_name(self.delivery.format),
+                    labelled_formats()
                 ),
             ));
         }
@@ -452,12 +453,13 @@ impl Ctx<'_> {
                 at,
                 format!("`{code}` names an empty value label; write `label:<value label as in the file>`"),
             ));
-        } else if !matches!(self.delivery.format, Format::Sav | Format::Dta) {
+        } else if !self.delivery.format.has_value_labels() {
             out.push(self.loc.error(
                 at,
                 format!(
-                    "`{code}` maps by value label, but a {} delivery has no value labels; use the codes themselves (labels work for format = \"sav\" or \"dta\")",
-                    format_name(self.delivery.format)
+                    "`{code}` maps by value label, but a {} delivery has no value labels; use the codes themselves (labels work for format = {})",
+                    format_name(self.delivery.format),
+                    labelled_formats()
                 ),
             ));
         }
@@ -505,11 +507,28 @@ impl Ctx<'_> {
 }
 
 /// A delivery format as users write it in messages (`CSV`, `XLSX`, `SAV`, `DTA`).
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Csv => "CSV",
-        Format::Xlsx => "XLSX",
-        Format::Sav => "SAV",
-        Format::Dta => "DTA",
+fn format_name(format: Format) -> String {
+    format.name().to_ascii_uppercase()
+}
+
+/// The formats with value labels as config values: `"sav" or "dta"`.
+fn labelled_formats() -> String {
+    let names: Vec<String> = Format::ALL
+        .into_iter()
+        .filter(|f| f.has_value_labels())
+        .map(|f| format!("\"{}\"", f.name()))
+        .collect();
+    names.join(" or ")
+}
+
+#[cfg(test)]
+mod format_message_tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_formats_from_the_registry() {
+        assert_eq!(format_name(Format::Csv), "CSV");
+        assert_eq!(format_name(Format::Xlsx), "XLSX");
+        assert_eq!(labelled_formats(), "\"sav\" or \"dta\"");
     }
 }

@@ -1,5 +1,6 @@
 //! Checks of the `[country]` section: non-empty names, ISO dates, fieldwork window order.
 
+use crate::calendar;
 use crate::country::CountryConfig;
 use crate::diagnostic::Diagnostic;
 
@@ -42,24 +43,9 @@ pub(super) fn check(config: &CountryConfig, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Parses `YYYY-MM-DD` into a comparable (year, month, day).
-pub(super) fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
-    let parts: Vec<&str> = s.split('-').collect();
-    if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
-        return None;
-    }
-    let y: u32 = parts[0].parse().ok()?;
-    let m: u32 = parts[1].parse().ok()?;
-    let d: u32 = parts[2].parse().ok()?;
-    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    (1..=days).contains(&d).then_some((y, m, d))
+/// The day count of a `YYYY-MM-DD` text that is a real calendar day ([`calendar::iso_date_days`]); comparable.
+pub(super) fn parse_date(s: &str) -> Option<i64> {
+    calendar::iso_date_days(s)
 }
 
 #[cfg(test)]
@@ -68,10 +54,11 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(parse_date("2021-03-01"), Some((2021, 3, 1)));
+        assert_eq!(parse_date("2021-03-01"), Some(18_687));
         assert_eq!(parse_date("2021-02-29"), None);
-        assert_eq!(parse_date("2020-02-29"), Some((2020, 2, 29)));
+        assert!(parse_date("2020-02-29") < parse_date("2020-03-01"));
         assert_eq!(parse_date("2021-10"), None);
         assert_eq!(parse_date("21-10-01"), None);
+        assert_eq!(parse_date("+202-10-01"), None);
     }
 }

@@ -216,7 +216,7 @@ pub fn estimate(
     dir: &Path,
 ) -> Vec<EstimateRow> {
     let iso3 = &config.country.iso3;
-    dh_synth::write::write_deliveries(sample, config, &dir.join(iso3))
+    dh_synth::write_deliveries(sample, config, &dir.join(iso3))
         .unwrap_or_else(|e| panic!("{iso3}: {e}"));
     let read = dh_pipeline::country::read_deliveries(config, dir, false)
         .unwrap_or_else(|e| panic!("{iso3}: {e}"));

@@ -79,8 +79,7 @@ pub fn round_truncated_micros(truncated: i64, offset: i64) -> i64 {
 
 /// ISO date `YYYY-MM-DD` of a day count since 1970-01-01.
 pub fn push_date(out: &mut String, days: i64) {
-    let (y, m, d) = civil_from_days(days);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    let _ = dh_config::calendar::write_iso_date(out, days);
 }
 
 /// ISO date-time of microseconds since 1970-01-01 00:00: `YYYY-MM-DD` alone at midnight, else

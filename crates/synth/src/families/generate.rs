@@ -182,8 +182,7 @@ pub fn frontline(
 
 /// The civil date of a day count since 1970-01-01, as `YYYY-MM-DD`.
 pub fn civil_from_days(days: i64) -> String {
-    let (y, m, d) = dh_config::calendar::civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    dh_config::calendar::iso_date(days)
 }
 
 fn parse_day(iso3: &str, key: &str, text: &str) -> Result<i64, SynthError> {
