@@ -215,7 +215,12 @@ mod tests {
         let e = parse_population(r#"[{"variable": "stype", "levels": ["E"], "totals": [1, 2]}]"#)
             .unwrap_err();
         assert!(e.contains("margin 1") && e.contains("stype"), "{e}");
-        assert!(parse_population("{").is_err());
-        assert!(parse_population(r#"[{"formula": "~a*b", "population_totals": {}}]"#).is_err());
+        let e = parse_population("{").unwrap_err();
+        assert!(e.starts_with("not valid JSON"), "{e}");
+        let e = parse_population(r#"[{"formula": "~a*b", "population_totals": {}}]"#).unwrap_err();
+        assert!(
+            e.contains("only sums of variables are supported (term `a*b`)"),
+            "{e}"
+        );
     }
 }

@@ -209,6 +209,10 @@ mod tests {
             Column::Numeric(v) => assert!(v[0] == 3.0 && v[1] == 4.0 && v[2].is_nan()),
             other => panic!("{other:?}"),
         }
-        assert!(read_parquet(file.path(), &["nope".to_string()]).is_err());
+        let e = read_parquet(file.path(), &["nope".to_string()]).unwrap_err();
+        assert!(
+            matches!(&e, EstimateError::ColumnNotFound { column, .. } if column == "nope"),
+            "{e}"
+        );
     }
 }

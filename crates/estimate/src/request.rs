@@ -562,7 +562,10 @@ mod tests {
         assert!(err.to_string().contains("quantile"), "{err}");
         let c: SubsetCondition = "stype=E".parse().unwrap();
         assert_eq!(c.column, "stype");
-        assert!("=E".parse::<SubsetCondition>().is_err());
+        assert_eq!(
+            "=E".parse::<SubsetCondition>(),
+            Err("expected COL=VALUE".to_string())
+        );
     }
 
     #[test]
@@ -666,7 +669,12 @@ mod tests {
         r.design.weights = None;
         r.design.ids = vec!["dnum".into(), "snum".into()];
         r.design.fpc = vec!["fpc1".into()];
-        assert!(r.validate().is_err());
+        let e = r.validate().unwrap_err();
+        assert!(
+            matches!(&e, EstimateError::MissingOption { flag, reason }
+                if flag == "--weights" && reason.contains("--fpc must give all 2 stage(s)")),
+            "{e}"
+        );
         r.design.fpc.push("fpc2".into());
         assert!(r.validate().is_ok());
     }
