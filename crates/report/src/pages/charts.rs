@@ -9,10 +9,10 @@ use crate::tilemap::{MapSpec, Tile, TileValue};
 
 use super::links::country_file;
 
-/// The chart's value formatter and axis wording for a statistic.
 /// Axis label, value formatter and tick formatter of a chart.
 pub(super) type Axis = (&'static str, fn(f64) -> String, fn(f64) -> String);
 
+/// The chart's value formatter and axis wording for a statistic.
 pub(super) fn axis(statistic: &str) -> Axis {
     match (statistic, crate::format::scale_of(statistic)) {
         ("proportion", _) => ("Per cent of the population base", pct_value, pct_tick),

@@ -16,6 +16,7 @@ pub fn country_file(iso3: &str) -> String {
     format!("country-{}.html", slug(iso3))
 }
 
+/// A link in a list: target page, text and a detail after it.
 #[derive(Serialize)]
 pub(super) struct Link {
     pub(super) href: String,
@@ -23,6 +24,7 @@ pub(super) struct Link {
     pub(super) detail: String,
 }
 
+/// A country in the navigation and in the list of stale countries.
 #[derive(Serialize)]
 pub(super) struct CountryLink {
     pub(super) href: String,
@@ -30,6 +32,7 @@ pub(super) struct CountryLink {
     pub(super) region: String,
 }
 
+/// One country's row of an indicator table (a level of a domain, or the total when `level` is empty).
 #[derive(Serialize)]
 pub(super) struct CountryRow {
     pub(super) href: String,
@@ -39,12 +42,14 @@ pub(super) struct CountryRow {
     pub(super) cells: Cells,
 }
 
+/// The rows of one region.
 #[derive(Serialize)]
 pub(super) struct RegionRows {
     pub(super) name: String,
     pub(super) rows: Vec<CountryRow>,
 }
 
+/// Every country of the run, for the navigation.
 pub(super) fn country_links(model: &Model<'_>) -> Vec<CountryLink> {
     model
         .countries
@@ -66,6 +71,7 @@ pub(super) fn country_label_of(model: &Model<'_>, id: &str, iso3: &str) -> Strin
         .unwrap_or_else(|| id.to_string())
 }
 
+/// The label of an indicator (its id when the context does not define it).
 pub(super) fn label_of(model: &Model<'_>, id: &str) -> String {
     model
         .definition(id)
@@ -73,6 +79,7 @@ pub(super) fn label_of(model: &Model<'_>, id: &str) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
+/// Every indicator of the run as a link to its page.
 pub(super) fn indicator_links(model: &Model<'_>) -> Vec<Link> {
     model
         .indicators
