@@ -263,6 +263,40 @@ mod tests {
         );
     }
 
+    /// Sections are merged into one context where the first key wins: two sections filling the same variable
+    /// would hide one silently, so every key belongs to one section.
+    #[test]
+    fn sections_fill_disjoint_variables() {
+        let ctx = crate::test_data::context();
+        let rows = crate::test_data::rows(&ctx);
+        let model = Model::new(&ctx, &rows);
+        let iso3 = model.countries[0].iso3.clone();
+        let page = CountryPage {
+            model: &model,
+            iso3: &iso3,
+            name: model.country_name(&iso3),
+            info: model.countries.first(),
+            run: None,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for section in SECTIONS {
+            let keys = section(&page).try_iter().expect("a section is a map");
+            for key in keys {
+                assert!(seen.insert(key.to_string()), "`{key}` is filled twice");
+            }
+        }
+        for key in [
+            "name", "status", "families", "chart", "design", "ledger", "routing",
+        ] {
+            assert!(seen.contains(key), "no section fills `{key}`");
+        }
+        let merged = country_page(&model, &RunInfo::default(), &iso3);
+        assert_eq!(
+            merged.get_attr("status").map(|v| v.to_string()).ok(),
+            Some("not recorded".to_string())
+        );
+    }
+
     #[test]
     fn no_proportion_means_no_profile_chart() {
         assert_eq!(profile_chart("Somewhere", Vec::new()), "");
