@@ -21,8 +21,24 @@ use common::{describe, dh, s};
 
 const KEY: &str = "shard-merge-test-key-0123456789abcdef01234";
 const OTHER_KEY: &str = "another-shard-merge-key-0123456789abcdef012";
-/// Three shards of different sizes covering the 13 configured countries.
-const SHARDS: [&str; 3] = ["ETH,IDN,KEN,KHM", "MOZ,MYS,NAM,PHL,THA", "TZA,UGA,VNM,ZAF"];
+/// Three shards of different sizes covering every configured country (for 13 countries: 4, 5 and 4), each as a
+/// `--countries` list.
+fn shard_lists() -> Vec<String> {
+    let countries = common::countries();
+    let first = countries.len() / 3;
+    let second = first + 1;
+    assert!(
+        countries.len() > second,
+        "too few countries for three shards: {countries:?}"
+    );
+    [
+        &countries[..first],
+        &countries[first..first + second],
+        &countries[first + second..],
+    ]
+    .map(|shard| shard.join(","))
+    .to_vec()
+}
 
 /// Deliveries, a single run over every country and the three shards, made once for every test (read-only).
 struct Fixture {
@@ -40,10 +56,11 @@ fn fixture() -> &'static Fixture {
         common::synth(&raw, "", "14");
         let single = dir.path().join("single");
         ok(&run(&raw, &single, KEY, &["--export", "dta,sav"]));
-        let shards: Vec<PathBuf> = (1..=SHARDS.len())
+        let lists = shard_lists();
+        let shards: Vec<PathBuf> = (1..=lists.len())
             .map(|i| dir.path().join("shards").join(i.to_string()))
             .collect();
-        for (countries, shard) in SHARDS.iter().zip(&shards) {
+        for (countries, shard) in lists.iter().zip(&shards) {
             ok(&run(&raw, shard, KEY, &["--countries", countries]));
         }
         Fixture {
@@ -157,7 +174,7 @@ fn three_shards_merge_into_the_bytes_of_a_single_run() {
     let log: serde_json::Value =
         serde_json::from_slice(&fs::read(&logs[0]).expect("log")).expect("json");
     let countries = log["countries"].as_array().expect("countries");
-    assert_eq!(countries.len(), 13);
+    assert_eq!(countries.len(), common::countries().len());
     assert!(
         countries.iter().all(|c| c["reason"]
             .as_str()

@@ -16,6 +16,12 @@ pub fn workspace() -> PathBuf {
         .expect("workspace root")
 }
 
+/// The configured countries: the ISO3 code of every `countries/<ISO3>.toml`, sorted (what `dh run` runs by
+/// default). Tests count and name countries from this list, never from a number or a list of their own.
+pub fn countries() -> Vec<String> {
+    dh_config::country::list_countries(&workspace().join("countries")).expect("countries/")
+}
+
 /// Runs the real `dh` with `args` from the workspace root, with `key` as the pseudonymisation key when given and
 /// without `RUST_LOG` (so logs do not depend on the caller's environment).
 pub fn dh(key: Option<&str>, args: &[&str]) -> Output {

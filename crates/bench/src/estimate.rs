@@ -582,7 +582,12 @@ mod tests {
             .map(|l| l.split(',').nth(3).unwrap())
             .collect();
         assert_eq!(domains.len(), DOMAINS);
-        assert!(write_design_csv(&a, &BenchDesign { psus: 99, ..design }).is_err());
+        let e = write_design_csv(&a, &BenchDesign { psus: 99, ..design }).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(
+            e.to_string().contains("must be a multiple of PSUs (99)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -224,6 +224,9 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_an_error() {
-        assert!(run_measured(&mut Command::new("/nonexistent/dh-bench-tool"), None).is_err());
+        let e = run_measured(&mut Command::new("/nonexistent/dh-bench-tool"), None)
+            .err()
+            .map(|e| e.kind());
+        assert_eq!(e, Some(std::io::ErrorKind::NotFound));
     }
 }

@@ -155,8 +155,13 @@ mod tests {
             parse_rows_read(r#"{"totals": {"rows_read": 42, "rows_written": 40}}"#),
             Ok(42)
         );
-        assert!(parse_rows_read(r#"{"totals": {}}"#).is_err());
-        assert!(parse_rows_read("not json").is_err());
+        assert_eq!(
+            parse_rows_read(r#"{"totals": {}}"#),
+            Err("no totals.rows_read".to_string())
+        );
+        // serde_json's message, located in the text
+        let e = parse_rows_read("not json").unwrap_err();
+        assert!(e.contains("line 1 column"), "{e}");
     }
 
     #[test]
@@ -167,7 +172,11 @@ mod tests {
         let mut work = Work::new(Some(dir.path()), false).unwrap();
         let err = work.fresh("out").unwrap_err().to_string();
         assert!(err.contains("not written by dh bench"), "{err}");
-        assert!(work.fresh("raw").is_err());
+        let err = work.fresh("raw").unwrap_err().to_string();
+        assert!(
+            err.contains("raw: exists and was not written by dh bench"),
+            "{err}"
+        );
         assert_eq!(work.finish(), None);
         assert!(dir.path().join("out/indicators").is_dir());
         assert!(dir.path().join("raw").is_file());

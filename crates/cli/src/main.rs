@@ -90,10 +90,9 @@ fn main() -> ExitCode {
 
 /// What users read in `--help`: every command states its exit codes, no example is broken by wrapping at 80
 /// columns, the commands that print progress take `-q`, and the full text of every help page is a snapshot
-/// (`crates/cli/snapshots/help/`; `DH_UPDATE_SNAPSHOTS=1 cargo test -p dh --bin dh help` rewrites them).
+/// (insta snapshots in `crates/cli/snapshots/help/`; review a change with `cargo insta review`).
 #[cfg(test)]
 mod help_tests {
-    use std::path::PathBuf;
 
     use super::*;
 
@@ -187,27 +186,17 @@ mod help_tests {
         }
     }
 
+    /// One insta snapshot per command (`cli/snapshots/help/<path>.snap`, e.g. `country-new.snap`); review a change
+    /// with `cargo insta review` (or `INSTA_UPDATE=always` and `git diff`).
     #[test]
     fn help_pages_match_their_snapshots() {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/help");
-        let update = std::env::var_os("DH_UPDATE_SNAPSHOTS").is_some();
-        let mut differ = Vec::new();
-        for (path, cmd) in commands() {
-            let file = dir.join(format!("{}.txt", path.replace(' ', "-")));
-            let text = long_help(&cmd, 100);
-            if update {
-                std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(&file, &text).unwrap();
-                continue;
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../snapshots/help");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| {
+            for (path, cmd) in commands() {
+                insta::assert_snapshot!(path.replace(' ', "-"), long_help(&cmd, 100));
             }
-            let expected = std::fs::read_to_string(&file).unwrap_or_default();
-            if expected != text {
-                differ.push(file.display().to_string());
-            }
-        }
-        assert!(
-            differ.is_empty(),
-            "help text changed: {differ:?}; review and rerun with DH_UPDATE_SNAPSHOTS=1"
-        );
+        });
     }
 }

@@ -280,6 +280,6 @@ mod tests {
         count.n_unweighted = 7;
         assert_eq!(check(&count, &T), Ok(()));
         count.estimate = Some(-1.0);
-        assert!(check(&count, &T).is_err());
+        assert_eq!(check(&count, &T), Err(Violation::Negative { value: -1.0 }));
     }
 }

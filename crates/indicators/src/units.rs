@@ -189,11 +189,15 @@ mod tests {
         );
         let e = resolve("total", "cybertipline_reports", None).unwrap_err();
         assert!(e.contains("needs `unit`"), "{e}");
-        for bad in ["", " reports", "a\nb", "{ref_first}", &"x".repeat(81)] {
-            assert!(
-                resolve("mean", "child_survey", Some(bad)).is_err(),
-                "{bad:?}"
-            );
+        for (bad, why) in [
+            ("", "must not be empty"),
+            (" reports", "must not start or end with spaces"),
+            ("a\nb", "must be one line"),
+            ("{ref_first}", "must be one line"),
+            (&"x".repeat(81), "is longer than 80 characters"),
+        ] {
+            let e = resolve("mean", "child_survey", Some(bad)).unwrap_err();
+            assert!(e.starts_with(why), "{bad:?}: {e}");
         }
         assert!(resolve("mean", "child_survey", Some(&"x".repeat(80))).is_ok());
     }

@@ -610,7 +610,13 @@ mod tests {
         );
         std::fs::remove_file(out.join(".staging-r1").join(PUBLISHING_MARKER)).unwrap();
         std::fs::write(out.join(MANIFEST_FILE), "not json").unwrap();
-        assert!(check_out_dir(&out).is_err(), "a manifest that is not dh's");
+        assert!(
+            matches!(
+                check_out_dir(&out),
+                Err(PipelineError::ForeignOutDir { .. })
+            ),
+            "a manifest that is not dh's"
+        );
         let manifest = crate::manifest::Manifest {
             tool: crate::manifest::ToolInfo {
                 name: "dh".into(),

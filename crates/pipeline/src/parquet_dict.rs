@@ -468,8 +468,11 @@ mod tests {
             decoded,
             values.iter().map(|v| v.as_bytes()).collect::<Vec<_>>()
         );
-        assert!(read_plain_dictionary(&encoded, values.len() + 1).is_err());
-        assert!(read_plain_dictionary(&encoded[..6], 1).is_err());
+        let n = values.len();
+        assert!(matches!(read_plain_dictionary(&encoded, n + 1),
+                Err(DictError::DictionaryPage(m)) if m == format!("it ends at value {n} of {}", n + 1)));
+        assert!(matches!(read_plain_dictionary(&encoded[..6], 1),
+                Err(DictError::DictionaryPage(m)) if m == "it ends at value 0 of 1"));
     }
 
     #[test]

@@ -234,7 +234,11 @@ fn pages_fit_a_phone_and_a_desktop_with_readable_text() {
             }
             if page == "index.html" {
                 // The tile map has a tile per country; the chart a row per country.
-                assert_eq!(probed(&dom, "tiles"), "13", "{at}: tiles");
+                assert_eq!(
+                    probed(&dom, "tiles"),
+                    fixtures::COUNTRIES.len().to_string(),
+                    "{at}: tiles"
+                );
                 let widest = sizes.iter().map(|(w, _, _)| *w).max().unwrap_or(0);
                 if width == 1400 && widest < 900 {
                     failures.push(format!("{at}: the overview chart is {widest} px wide"));

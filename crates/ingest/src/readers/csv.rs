@@ -393,9 +393,15 @@ mod tests {
         assert_eq!(delimiter_byte(Path::new("f"), "\t").unwrap(), b'\t');
         assert_eq!(delimiter_byte(Path::new("f"), "tab").unwrap(), b'\t');
         assert_eq!(delimiter_byte(Path::new("f"), "|").unwrap(), b'|');
-        assert!(delimiter_byte(Path::new("f"), ";;").is_err());
-        assert!(delimiter_byte(Path::new("f"), "").is_err());
-        assert!(delimiter_byte(Path::new("f"), "é").is_err());
+        for bad in [";;", "", "é"] {
+            assert!(
+                matches!(
+                    delimiter_byte(Path::new("f"), bad),
+                    Err(IngestError::BadDelimiter { delimiter, .. }) if delimiter == bad
+                ),
+                "{bad:?}"
+            );
+        }
         let t = parse(Path::new("f.tsv"), b"a\tb\n1\t2\n", b'\t', &keep(&["b"])).unwrap();
         assert_eq!(cells(&t, "b"), vec!["2"]);
     }

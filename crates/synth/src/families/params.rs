@@ -158,6 +158,10 @@ mod tests {
         let unknown: BTreeMap<String, f64> = [("c".into(), 1.0)].into();
         let e = check_distribution("THA", "k", &unknown, &allowed).unwrap_err();
         assert!(e.to_string().contains("`c`"), "{e}");
-        assert!(check_share("THA", "k", 1.5).is_err());
+        let e = check_share("THA", "k", 1.5).unwrap_err();
+        assert!(
+            e.to_string().contains("1.5 is not a share between 0 and 1"),
+            "{e}"
+        );
     }
 }

@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
+use dh_expr::MissingTreatment;
+
 use super::*;
+use crate::error::CatalogErrors;
 use crate::test_support::{pipeline, schemas};
 
 const HEAD: &str = r#"format_version = 1
