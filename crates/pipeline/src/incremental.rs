@@ -189,7 +189,7 @@ pub fn decide(
     if !prev
         .countries
         .iter()
-        .any(|c| &c.country == iso3 && c.status == "ok")
+        .any(|c| &c.country == iso3 && c.status.is_ok())
     {
         return Decision::Run(Reason::PreviousFailed);
     }
@@ -412,7 +412,7 @@ fn read_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{CountryStatus, InputEntry};
+    use crate::manifest::{CountryEntry, CountryStatus, InputEntry};
 
     fn entry(inputs: &str, config: &str, definitions: &str) -> StageEntry {
         StageEntry {
@@ -428,9 +428,9 @@ mod tests {
     fn previous() -> Manifest {
         Manifest {
             stages: vec![entry("i", "c", "d")],
-            countries: vec![CountryStatus {
+            countries: vec![CountryEntry {
                 country: "THA".into(),
-                status: "ok".into(),
+                status: CountryStatus::Ok,
                 error: None,
                 not_delivered: Vec::new(),
                 stale_from: None,

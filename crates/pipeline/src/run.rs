@@ -30,7 +30,9 @@ use crate::incremental::{
 use crate::indicator_stage::{IndicatorSetup, headline_row, write_indicator_tables};
 use crate::key::{KeySource, load_key};
 use crate::layout::{MANIFEST_FILE, OutLock, Privacy, Staging, check_out_dir, recover};
-use crate::manifest::{CountryStatus, HashedFile, Manifest, ToolInfo, relative_path};
+use crate::manifest::{
+    CountryEntry, CountryStatus, HashedFile, Manifest, ToolInfo, manifest_bytes, relative_path,
+};
 use crate::manifest::{StageEntry, StaleFrom};
 use crate::progress::RunObserver;
 use crate::runlog::{CountryTiming, RunLog, millis, new_run_id, rfc3339};
@@ -315,12 +317,12 @@ pub fn run_with(
                     .and_then(|p| {
                         p.countries
                             .iter()
-                            .find(|c| c.country == rep.country && c.status == STALE)
+                            .find(|c| c.country == rep.country && c.status == CountryStatus::Stale)
                     })
                     .cloned();
-                manifest.countries.push(kept_stale.unwrap_or(CountryStatus {
+                manifest.countries.push(kept_stale.unwrap_or(CountryEntry {
                     country: rep.country.clone(),
-                    status: "ok".into(),
+                    status: CountryStatus::Ok,
                     error: None,
                     not_delivered: rep.not_delivered.clone(),
                     stale_from: None,
@@ -357,9 +359,9 @@ pub fn run_with(
                         add_country(&mut manifest, &mut estimates, &mut timings, rep);
                     }
                     None => {
-                        manifest.countries.push(CountryStatus {
+                        manifest.countries.push(CountryEntry {
                             country: e.country.clone(),
-                            status: "failed".into(),
+                            status: CountryStatus::Failed,
                             error: Some(format!("{}: {}", e.stage, e.message)),
                             not_delivered: Vec::new(),
                             stale_from: None,
@@ -470,7 +472,7 @@ impl Finish<'_> {
 
         let manifest_path = staging.path(MANIFEST_FILE);
         abort_point::fault("manifest-write").map_err(|e| PipelineError::io(&manifest_path, e))?;
-        std::fs::write(&manifest_path, manifest.to_bytes()?)
+        std::fs::write(&manifest_path, manifest_bytes(&manifest)?)
             .map_err(|e| PipelineError::io(&manifest_path, e))?;
         if let Some(setup) = indicators {
             // The report and workbook (dh-report), built from the staged outputs and published with them.
@@ -490,7 +492,7 @@ impl Finish<'_> {
                 "report",
             )?);
             manifest.finalise();
-            std::fs::write(&manifest_path, manifest.to_bytes()?)
+            std::fs::write(&manifest_path, manifest_bytes(&manifest)?)
                 .map_err(|e| PipelineError::io(&manifest_path, e))?;
         }
         if !policy.export.is_empty() {
@@ -505,7 +507,7 @@ impl Finish<'_> {
             )?;
             manifest.outputs.extend(entries);
             manifest.finalise();
-            std::fs::write(&manifest_path, manifest.to_bytes()?)
+            std::fs::write(&manifest_path, manifest_bytes(&manifest)?)
                 .map_err(|e| PipelineError::io(&manifest_path, e))?;
         }
         abort_point::reached("before-publish");
@@ -546,9 +548,6 @@ impl Finish<'_> {
         })
     }
 }
-
-/// Manifest status of a failed country whose last good outputs are kept.
-pub const STALE: &str = "stale";
 
 /// One country's result and the stage key it was computed under.
 type CountryResult = (Result<CountryReport, CountryError>, Option<StageEntry>);
@@ -713,11 +712,7 @@ fn add_kept_countries(
     };
     let mut kept = Vec::new();
     let mut unusable = Vec::new();
-    for status in previous
-        .countries
-        .iter()
-        .filter(|c| c.status == "ok" || c.status == STALE)
-    {
+    for status in previous.countries.iter().filter(|c| c.status.has_outputs()) {
         let code = &status.country;
         let selected = config.countries.iter().any(|c| &c.country.iso3 == code);
         let staged = previous
@@ -876,13 +871,13 @@ fn keep_stale(
     with_indicators: bool,
     out: &Path,
     staging: &Staging,
-) -> Option<(CountryReport, CountryStatus, StageEntry)> {
+) -> Option<(CountryReport, CountryEntry, StageEntry)> {
     let iso3 = failure.country.as_str();
     let of = |c: &str| c == iso3;
     let before = previous
         .countries
         .iter()
-        .find(|c| of(&c.country) && (c.status == "ok" || c.status == STALE))?;
+        .find(|c| of(&c.country) && c.status.has_outputs())?;
     let entry = previous
         .stages
         .iter()
@@ -902,9 +897,9 @@ fn keep_stale(
         key: entry.key.clone(),
         inputs: entry.inputs.clone(),
     });
-    let status = CountryStatus {
+    let status = CountryEntry {
         country: iso3.to_string(),
-        status: STALE.to_string(),
+        status: CountryStatus::Stale,
         error: Some(format!(
             "{}: {} (previous outputs kept, marked stale)",
             failure.stage, failure.message

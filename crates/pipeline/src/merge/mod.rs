@@ -31,10 +31,10 @@ use crate::incremental::{
 use crate::indicator_stage::IndicatorSetup;
 use crate::key::{KeySource, load_key};
 use crate::layout::{OutLock, Staging, check_out_dir, recover};
-use crate::manifest::{CountryStatus, HashedFile, Manifest, relative_path};
+use crate::manifest::{CountryEntry, HashedFile, Manifest, relative_path};
 use crate::run::{
-    Assembled, Definitions, Finish, RunPolicy, RunSummary, STALE, add_country, base_manifest,
-    display_abs, load_config, previous_report,
+    Assembled, Definitions, Finish, RunPolicy, RunSummary, add_country, base_manifest, display_abs,
+    load_config, previous_report,
 };
 use crate::runlog::{CountryTiming, RunLog, new_run_id, rfc3339};
 use compare::{Assignment, assign, config_differences, definition_differences};
@@ -192,14 +192,14 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
         };
         let timing = CountryTiming {
             country: iso3.to_string(),
-            status: status.status.clone(),
+            status: status.status.as_str().to_string(),
             reason: format!("merged from shard {}", display_abs(&shard.path)),
             ..Default::default()
         };
-        if status.status != "ok" {
+        if !status.status.is_ok() {
             failures.push(failure_of(&status));
         }
-        if status.status != "ok" && status.status != STALE {
+        if !status.status.has_outputs() {
             // failed without outputs to keep: only its status, as in the shard's run
             manifest.countries.push(status);
             timings.push(timing);
@@ -335,7 +335,7 @@ fn check_country(
         .manifest
         .countries
         .iter()
-        .any(|s| s.country == iso3 && s.status == "ok");
+        .any(|s| s.country == iso3 && s.status.is_ok());
     if !ok {
         return Ok(());
     }
@@ -406,7 +406,7 @@ fn stage_entry(manifest: &Manifest, iso3: &str) -> Option<crate::manifest::Stage
 
 /// The failure a single run reported for a country its shard recorded as `failed` or `stale` (`error` is
 /// `stage: message`).
-fn failure_of(status: &CountryStatus) -> CountryError {
+fn failure_of(status: &CountryEntry) -> CountryError {
     let text = status.error.as_deref().unwrap_or("failed in its shard");
     let (stage, message) = text.split_once(": ").unwrap_or(("shard", text));
     let mut failure = CountryError::new(&status.country, stage, message);
@@ -417,12 +417,13 @@ fn failure_of(status: &CountryStatus) -> CountryError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::CountryStatus;
 
     #[test]
     fn a_failure_keeps_the_stage_of_the_shards_run() {
-        let status = CountryStatus {
+        let status = CountryEntry {
             country: "THA".into(),
-            status: "failed".into(),
+            status: CountryStatus::Failed,
             error: Some("read: THA/child.csv: missing".into()),
             not_delivered: Vec::new(),
             stale_from: None,
@@ -433,7 +434,7 @@ mod tests {
             ("read", "THA/child.csv: missing")
         );
         assert!(!f.internal);
-        let internal = CountryStatus {
+        let internal = CountryEntry {
             error: Some("internal: a bug".into()),
             ..status
         };
