@@ -17,8 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ReportError;
 
-/// The table whose partitions carry the survey design.
-pub const DESIGN_TABLE: &str = "child_survey";
+/// The design columns whose distinct values the design summary counts; the normalised table that has them is the
+/// design table (the report reads `OUT` only, not the schemas that name it).
+pub const DESIGN_COLUMNS: [&str; 2] = ["stratum", "psu"];
 
 #[derive(Debug, Clone, Default)]
 pub struct RunInfo {
@@ -148,7 +149,7 @@ pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
 }
 
 /// Quarantine reasons and the design summary, from the quarantine and normalised design-table files the manifest
-/// lists.
+/// lists (the design table being the one with the [`DESIGN_COLUMNS`]).
 fn read_outputs(
     out_dir: &Path,
     manifest: &Manifest,
@@ -162,7 +163,10 @@ fn read_outputs(
             for (reason, rows) in reasons {
                 *entry.quarantine_reasons.entry(reason).or_default() += rows;
             }
-        } else if output.kind == "normalised" && output.table == DESIGN_TABLE && file.is_file() {
+        } else if output.kind == "normalised"
+            && file.is_file()
+            && has_columns(&file, &DESIGN_COLUMNS)?
+        {
             let design = design_summary(&file)?;
             info.countries
                 .entry(output.country.clone())
@@ -260,6 +264,20 @@ fn open_columns(
     builder.with_projection(mask).build().map_err(|e| err(&e))
 }
 
+/// Whether the Parquet file has every one of `columns`.
+fn has_columns(file: &Path, columns: &[&str]) -> Result<bool, ReportError> {
+    let handle = File::open(file).map_err(|e| ReportError::io(file, e))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| ReportError::Parquet {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let schema = builder.parquet_schema();
+    Ok(columns
+        .iter()
+        .all(|name| schema.columns().iter().any(|c| c.name() == *name)))
+}
+
 /// Rows by reason code: distinct (`source_file`, `row_number`) per `reason_code`.
 fn quarantine_reasons(file: &Path) -> Result<BTreeMap<String, u64>, ReportError> {
     let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
@@ -287,7 +305,7 @@ fn design_summary(file: &Path) -> Result<DesignSummary, ReportError> {
     let mut strata = BTreeSet::new();
     let mut psus = BTreeSet::new();
     let mut rows = 0u64;
-    for batch in open_columns(file, &["stratum", "psu"])? {
+    for batch in open_columns(file, &DESIGN_COLUMNS)? {
         let batch = batch.map_err(|e| ReportError::Parquet {
             path: file.to_path_buf(),
             message: e.to_string(),
