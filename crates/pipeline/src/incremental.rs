@@ -5,6 +5,9 @@
 //! are intact (present with the size and SHA-256 the manifest records) is not recomputed: its files are hard-linked (or copied) from the previous run and its manifest
 //! entries and indicator rows carried over. Cross-country outputs are always rebuilt.
 
+mod carry;
+mod plan;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -20,6 +23,10 @@ use crate::hashing::sha256_file;
 use crate::indicator_stage::INDICATORS_PARQUET;
 use crate::layout::{MANIFEST_FILE, Staging};
 use crate::manifest::{Manifest, StageEntry, relative_path};
+
+pub(crate) use carry::{keep_stale, previous_report, reuse_country};
+pub use plan::Plan;
+pub(crate) use plan::{add_kept_countries, plan_countries};
 
 /// Name of the per-country unit in [`StageEntry::stage`].
 pub const COUNTRY_STAGE: &str = "country";

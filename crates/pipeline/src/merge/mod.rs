@@ -24,6 +24,7 @@ use dh_indicators::estimate::EstimateRow;
 
 use crate::error::{CountryError, PipelineError};
 use crate::hashing::sha256_file;
+use crate::incremental::previous_report;
 use crate::incremental::{
     COUNTRY_STAGE, config_hash, definitions_hash, inputs_hash, outputs_intact,
     stage_previous_outputs,
@@ -34,7 +35,7 @@ use crate::layout::{OutLock, Staging, check_out_dir, recover};
 use crate::manifest::{CountryEntry, HashedFile, Manifest, relative_path};
 use crate::run::{
     Assembled, Definitions, Finish, RunPolicy, RunSummary, add_country, base_manifest, display_abs,
-    load_config, previous_report,
+    load_config,
 };
 use crate::runlog::{CountryTiming, RunLog, new_run_id, rfc3339};
 use compare::{Assignment, assign, config_differences, definition_differences};
@@ -148,7 +149,7 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
         schema_dir: &opts.schema_dir,
         pipelines_dir: opts.pipelines_dir.as_deref(),
     };
-    let mut manifest = base_manifest(&dirs, &config, &fingerprint, indicators.as_ref())?;
+    let manifest = base_manifest(&dirs, &config, &fingerprint, indicators.as_ref())?;
     for shard in &shards {
         let differences = definition_differences(&manifest, &shard.manifest, &key_reference);
         if !differences.is_empty() {
@@ -170,9 +171,12 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
     let staging = Staging::create_private(&opts.out_dir, &run_id, policy.privacy)?;
     let mut rows: Vec<Option<BTreeMap<String, Vec<EstimateRow>>>> = Vec::new();
     rows.resize_with(shards.len(), || None);
-    let mut estimates = Vec::new();
-    let mut failures = Vec::new();
-    let mut timings = Vec::new();
+    let mut out = Assembled {
+        manifest,
+        estimates: Vec::new(),
+        failures: Vec::new(),
+        timings: Vec::new(),
+    };
     for c in &config.countries {
         let iso3 = c.country.iso3.as_str();
         let index = from[iso3];
@@ -197,12 +201,12 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
             ..Default::default()
         };
         if !status.status.is_ok() {
-            failures.push(failure_of(&status));
+            out.failures.push(failure_of(&status));
         }
         if !status.status.has_outputs() {
             // failed without outputs to keep: only its status, as in the shard's run
-            manifest.countries.push(status);
-            timings.push(timing);
+            out.manifest.countries.push(status);
+            out.timings.push(timing);
             continue;
         }
         outputs_intact(&shard.manifest, &shard.canonical, |o| o.country == iso3).map_err(
@@ -236,9 +240,9 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
             country_rows,
             status.not_delivered.clone(),
         );
-        manifest.stages.push(entry);
-        manifest.countries.push(status);
-        add_country(&mut manifest, &mut estimates, &mut timings, report);
+        out.manifest.stages.push(entry);
+        out.manifest.countries.push(status);
+        add_country(&mut out, report);
     }
 
     let log = RunLog {
@@ -262,16 +266,7 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
         policy,
         clock,
     };
-    Ok(finish.publish(
-        staging,
-        Assembled {
-            manifest,
-            estimates,
-            failures,
-            timings,
-        },
-        log,
-    )?)
+    Ok(finish.publish(staging, out, log)?)
 }
 
 /// Which shard each country of the merge comes from (index into `shards`). Without `--countries`, a shard's
