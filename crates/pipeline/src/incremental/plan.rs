@@ -23,6 +23,9 @@ pub struct Plan {
     pub previous_rows: BTreeMap<String, Vec<EstimateRow>>,
 }
 
+/// Each country's key and decision against the previous run (a `kept` country with intact outputs is carried
+/// over as it is), and the previous indicator rows when some country is carried over; a carried country whose
+/// rows cannot be read is recomputed.
 pub(crate) fn plan_countries(
     opts: &RunOptions,
     config: &LoadedConfig,

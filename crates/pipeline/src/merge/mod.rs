@@ -16,7 +16,7 @@ pub mod compare;
 pub mod shard;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use dh_config::CountryConfig;
@@ -34,8 +34,8 @@ use crate::key::{KeySource, load_key};
 use crate::layout::{OutLock, Staging, check_out_dir, recover};
 use crate::manifest::{CountryEntry, HashedFile, Manifest, relative_path};
 use crate::run::{
-    Assembled, Definitions, Finish, RunPolicy, RunSummary, add_country, base_manifest, display_abs,
-    load_config,
+    Assembled, Definitions, Finish, LoadedConfig, RunPolicy, RunSummary, add_country,
+    base_manifest, display_abs, load_config,
 };
 use crate::runlog::{CountryTiming, RunLog, new_run_id, rfc3339};
 use compare::{Assignment, assign, config_differences, definition_differences};
@@ -122,17 +122,7 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
     let _lock = OutLock::acquire(&opts.out_dir)?;
     recover(&opts.out_dir)?;
     let out_canonical = opts.out_dir.canonicalize().ok();
-    let mut shards: Vec<Shard> = Vec::new();
-    for path in &opts.shards {
-        let shard = Shard::open(path, out_canonical.as_deref())?;
-        if let Some(earlier) = shards.iter().find(|s| s.canonical == shard.canonical) {
-            return Err(MergeError::Shard {
-                shard: path.clone(),
-                problem: format!("given twice (also as {})", earlier.path.display()),
-            });
-        }
-        shards.push(shard);
-    }
+    let shards = open_shards(opts, out_canonical.as_deref())?;
 
     let (fingerprint, key_reference) = match &key {
         Some(k) => (
@@ -169,10 +159,70 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
     }
 
     let staging = Staging::create_private(&opts.out_dir, &run_id, policy.privacy)?;
+    let out = assemble(
+        &config,
+        (&shards, &from),
+        indicators.as_ref(),
+        &staging,
+        manifest,
+    )?;
+
+    let log = RunLog {
+        run_id,
+        started_at: rfc3339(started),
+        jobs: 1,
+        raw_dir: opts.raw_dir.as_deref().map(display_abs).unwrap_or_default(),
+        out_dir: display_abs(&opts.out_dir),
+        config_dir: display_abs(&opts.config_dir),
+        schema_dir: display_abs(&opts.schema_dir),
+        key_origin: match &key {
+            Some(k) => k.origin.clone(),
+            None => "not read (the shards' key fingerprint)".to_string(),
+        },
+        ..Default::default()
+    };
+    let finish = Finish {
+        out_dir: &opts.out_dir,
+        config: &config,
+        indicators: indicators.as_ref(),
+        policy,
+        clock,
+    };
+    Ok(finish.publish(staging, out, log)?)
+}
+
+/// Opens every shard once (a shard given twice, under any path, is refused).
+fn open_shards(
+    opts: &MergeOptions,
+    out_canonical: Option<&Path>,
+) -> Result<Vec<Shard>, MergeError> {
+    let mut shards: Vec<Shard> = Vec::new();
+    for path in &opts.shards {
+        let shard = Shard::open(path, out_canonical)?;
+        if let Some(earlier) = shards.iter().find(|s| s.canonical == shard.canonical) {
+            return Err(MergeError::Shard {
+                shard: path.clone(),
+                problem: format!("given twice (also as {})", earlier.path.display()),
+            });
+        }
+        shards.push(shard);
+    }
+    Ok(shards)
+}
+
+/// Each country's entries, outputs (staged from its shard, checked against the shard's manifest) and indicator
+/// rows, with the status its shard recorded: what a single run would have assembled.
+fn assemble(
+    config: &LoadedConfig,
+    (shards, from): (&[Shard], &BTreeMap<String, usize>),
+    indicators: Option<&IndicatorSetup>,
+    staging: &Staging,
+    base: Manifest,
+) -> Result<Assembled, MergeError> {
     let mut rows: Vec<Option<BTreeMap<String, Vec<EstimateRow>>>> = Vec::new();
     rows.resize_with(shards.len(), || None);
     let mut out = Assembled {
-        manifest,
+        manifest: base,
         estimates: Vec::new(),
         failures: Vec::new(),
         timings: Vec::new(),
@@ -218,7 +268,7 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
         )?;
         let entry = stage_entry(&shard.manifest, iso3)
             .ok_or_else(|| refuse("no stage key in the shard's manifest".into()))?;
-        let country_rows = match &indicators {
+        let country_rows = match indicators {
             None => Vec::new(),
             Some(_) => {
                 if rows[index].is_none() {
@@ -244,29 +294,7 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
         out.manifest.countries.push(status);
         add_country(&mut out, report);
     }
-
-    let log = RunLog {
-        run_id,
-        started_at: rfc3339(started),
-        jobs: 1,
-        raw_dir: opts.raw_dir.as_deref().map(display_abs).unwrap_or_default(),
-        out_dir: display_abs(&opts.out_dir),
-        config_dir: display_abs(&opts.config_dir),
-        schema_dir: display_abs(&opts.schema_dir),
-        key_origin: match &key {
-            Some(k) => k.origin.clone(),
-            None => "not read (the shards' key fingerprint)".to_string(),
-        },
-        ..Default::default()
-    };
-    let finish = Finish {
-        out_dir: &opts.out_dir,
-        config: &config,
-        indicators: indicators.as_ref(),
-        policy,
-        clock,
-    };
-    Ok(finish.publish(staging, out, log)?)
+    Ok(out)
 }
 
 /// Which shard each country of the merge comes from (index into `shards`). Without `--countries`, a shard's
