@@ -281,7 +281,7 @@ fn assemble(
                     .ok_or_else(|| refuse("no indicator rows in the shard".into()))?
             }
         };
-        stage_previous_outputs(iso3, &shard.manifest, &shard.canonical, &staging)
+        stage_previous_outputs(iso3, &shard.manifest, &shard.canonical, staging)
             .map_err(|e| PipelineError::io(staging.root(), std::io::Error::other(e)))?;
         let report = previous_report(
             iso3,
