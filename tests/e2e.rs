@@ -1069,3 +1069,24 @@ fn an_answer_outside_its_universe_is_kept_and_reported() {
         "routing finding missing from the country page"
     );
 }
+
+/// The manifest is read with the types that write it (`dh-manifest`): a renamed field stops `dh report` with a
+/// message naming the field, never a report with blanks.
+#[test]
+fn a_report_on_a_manifest_with_a_renamed_field_names_the_field() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    copy_dir(&f.out1, &out);
+    let path = out.join("manifest.json");
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"rows_read\""));
+    fs::write(&path, text.replace("\"rows_read\"", "\"rows_in\"")).unwrap();
+    let report = dh(&workspace(), &["report", "--out-dir", s(&out), "--quiet"]);
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert_ne!(report.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("`rows_in`") && stderr.contains("manifest.json"),
+        "{stderr}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod codebook;
 pub mod content;
 pub mod country;
 pub mod date_format;
+pub mod design;
 pub mod diagnostic;
 pub mod encoding;
 pub mod error;
@@ -30,6 +31,7 @@ pub use country::{
     CodeScheme, ColumnMap, CountryConfig, Delivery, ReferenceYears, ValueSource, load_countries,
     load_country,
 };
+pub use design::{DesignTableError, design_schema, design_table};
 pub use diagnostic::{Diagnostic, Severity};
 pub use encoding::Encoding;
 pub use error::ConfigError;

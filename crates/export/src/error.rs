@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(
-        "{}: not the output folder of a `dh run` (no manifest.json or normalised/); run `dh run` first or pass --from", path.display()
+        "{}: not the output folder of a `dh run` (no manifest.json or normalised/)", path.display()
     )]
     NotARunOutput { path: PathBuf },
     #[error("no table `{table}` in this run; known tables: {}", known.join(", "))]

@@ -51,13 +51,25 @@ use std::path::Path;
 use dh_config::SchemaSet;
 
 /// Loads `<pipelines_dir>/pipeline.toml` and the catalogue it names, validated against `schemas` (the banded
-/// columns of the schemas are recorded in the pipeline configuration).
+/// columns of the schemas and the design table are recorded in the pipeline configuration).
 pub fn load(
     pipelines_dir: &Path,
     schemas: &SchemaSet,
 ) -> Result<(PipelineConfig, Catalogue), CatalogErrors> {
     let mut pipeline = load_pipeline_config(pipelines_dir)?;
     pipeline.bands = bands::derived_bands(schemas);
+    pipeline.design_table = dh_config::design_table(schemas)
+        .map_err(|e| {
+            CatalogErrors(vec![CatalogError {
+                file: pipeline.file.clone(),
+                line: 0,
+                column: 0,
+                indicator: None,
+                key: String::new(),
+                message: e.to_string(),
+            }])
+        })?
+        .to_string();
     let catalogue = load_catalogue(&pipeline, schemas)?;
     Ok((pipeline, catalogue))
 }

@@ -30,6 +30,9 @@ pub struct PipelineConfig {
     /// Banded columns derived from numeric ones, from the schemas (filled by [`crate::load`]; empty when the
     /// configuration is read alone). Used for the true labels of bands an indicator's universe cuts.
     pub bands: Vec<crate::bands::DerivedBand>,
+    /// The table that carries the survey design and is raked, found from the schemas by
+    /// [`dh_config::design_table`] (filled by [`crate::load`]; empty when the configuration is read alone).
+    pub design_table: String,
 }
 
 /// `[weighting]`: raking and trimming settings (see `weighting.rs`).
@@ -249,6 +252,7 @@ pub fn parse_pipeline_config(
         joins: raw.tables.into_iter().map(|(k, v)| (k, v.join)).collect(),
         weighting: raw.weighting,
         bands: Vec::new(),
+        design_table: String::new(),
     })
 }
 

@@ -36,7 +36,8 @@ use crate::weighting::{
     adjust_for_nonresponse, population_margins, rake_to_margins,
 };
 
-/// The table that carries the design and is raked.
+/// The shipped design table's name, for messages of the catalogue's checks. The stage itself uses the design table
+/// found from the schemas ([`PipelineConfig::design_table`], [`dh_config::design_table`]).
 pub const DESIGN_TABLE: &str = "child_survey";
 pub const STRATUM: &str = "stratum";
 pub const PSU: &str = "psu";
@@ -72,9 +73,13 @@ pub enum StageError {
         expected: String,
     },
     #[error(
-        "{iso3}: table `{table}` has no join to `{DESIGN_TABLE}` in pipeline.toml, so its rows cannot be weighted"
+        "{iso3}: table `{table}` has no join to `{design}` in pipeline.toml, so its rows cannot be weighted"
     )]
-    NoJoin { iso3: String, table: String },
+    NoJoin {
+        iso3: String,
+        table: String,
+        design: String,
+    },
     #[error(
         "{iso3}: table `{table}` has no [nonresponse.{table}] adjustment in the catalogue, so its rows cannot be weighted"
     )]
@@ -128,20 +133,21 @@ pub fn country_indicators(
         iso3: iso3.to_string(),
         message: e.to_string(),
     };
+    let design_table = pipeline.design_table.as_str();
     let child = tables
-        .get(DESIGN_TABLE)
+        .get(design_table)
         .ok_or_else(|| StageError::MissingTable {
             iso3: iso3.into(),
-            table: DESIGN_TABLE.into(),
+            table: design_table.into(),
         })?;
-    let base = numbers(iso3, DESIGN_TABLE, child, BASE_WEIGHT)?;
+    let base = numbers(iso3, design_table, child, BASE_WEIGHT)?;
     let margins = population_margins(population).map_err(|source| StageError::Weighting {
         iso3: iso3.into(),
         source: Box::new(source),
     })?;
     let labels: Vec<Vec<Option<String>>> = margins
         .iter()
-        .map(|m| texts(iso3, DESIGN_TABLE, child, &m.variable))
+        .map(|m| texts(iso3, design_table, child, &m.variable))
         .collect::<Result<_, _>>()?;
     let label_refs: Vec<Vec<Option<&str>>> = labels
         .iter()
@@ -164,7 +170,7 @@ pub fn country_indicators(
         Arc::new(Float64Array::from(weighted.weights.clone())),
     )
     .map_err(arrow_err)?;
-    let base_design = design(iso3, DESIGN_TABLE, &weighted_child, BASE_WEIGHT)?;
+    let base_design = design(iso3, design_table, &weighted_child, BASE_WEIGHT)?;
     let base_taylor = base_design
         .taylor_design()
         .ok_or_else(|| StageError::Arrow {
@@ -178,7 +184,7 @@ pub fn country_indicators(
     )
     .map_err(|source| StageError::Design {
         iso3: iso3.into(),
-        table: DESIGN_TABLE.into(),
+        table: design_table.into(),
         source: Box::new(source),
     })?;
 
@@ -199,7 +205,7 @@ pub fn country_indicators(
             rows.push(not_delivered_row(indicator));
             continue;
         }
-        let (batch, present, design) = if table == DESIGN_TABLE {
+        let (batch, present, design) = if table == design_table {
             (&weighted_child, None, &child_design)
         } else {
             if !aligned_tables.contains_key(table) {
@@ -207,7 +213,7 @@ pub fn country_indicators(
                     aligned_to_design(iso3, table, tables, &weighted_child, pipeline)?;
                 let (design, classes) = adjusted_design(
                     iso3,
-                    table,
+                    (table, design_table),
                     catalogue,
                     (&weighted_child, base_taylor, &weighted),
                     &present,
@@ -269,7 +275,7 @@ pub fn country_indicators(
 /// row in `table` (`present` false), within the classes of the catalogue's `[nonresponse.<table>]`.
 fn adjusted_design(
     iso3: &str,
-    table: &str,
+    (table, design_table): (&str, &str),
     catalogue: &Catalogue,
     (weighted_child, base, weighted): (&RecordBatch, &Design, &Weighted),
     present: &[bool],
@@ -284,7 +290,7 @@ fn adjusted_design(
     let labels: Vec<Vec<Option<String>>> = rule
         .classes
         .iter()
-        .map(|c| texts(iso3, DESIGN_TABLE, weighted_child, c))
+        .map(|c| texts(iso3, design_table, weighted_child, c))
         .collect::<Result<_, _>>()?;
     let label_refs: Vec<Vec<Option<&str>>> = labels
         .iter()
@@ -352,10 +358,11 @@ fn aligned_to_design(
     let join = pipeline
         .joins
         .get(table)
-        .filter(|j| j.table == DESIGN_TABLE)
+        .filter(|j| j.table == pipeline.design_table)
         .ok_or_else(|| StageError::NoJoin {
             iso3: iso3.into(),
             table: table.into(),
+            design: pipeline.design_table.clone(),
         })?;
     let join_err = |source| StageError::Join {
         iso3: iso3.into(),
@@ -384,7 +391,8 @@ fn aligned_to_design(
         on: join.on.clone(),
         columns: own_columns,
     };
-    let aligned = apply_join(DESIGN_TABLE, weighted_child, batch, &onto_child).map_err(join_err)?;
+    let aligned =
+        apply_join(&pipeline.design_table, weighted_child, batch, &onto_child).map_err(join_err)?;
     Ok((aligned.batch, aligned.matched, without_child))
 }
 

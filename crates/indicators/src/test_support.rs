@@ -48,5 +48,6 @@ pub fn pipeline() -> PipelineConfig {
         joins,
         weighting: Default::default(),
         bands: Vec::new(),
+        design_table: "child_survey".into(),
     }
 }

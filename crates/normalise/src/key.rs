@@ -3,16 +3,13 @@
 //! pseudonym in every run, so outputs stay byte-identical; the same household id gets the same pseudonym in the
 //! child and the caregiver table because both use the harmonised column `household_id`.
 
-use std::path::Path;
-
 use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
 
 use crate::error::NormaliseError;
 
-/// Environment variable holding the key.
-pub const KEY_ENV: &str = "DH_PSEUDONYM_KEY";
-/// Minimum key length in bytes.
+/// Minimum key length in bytes. Where the key comes from (a key file, an environment variable) is decided by
+/// `dh_pipeline::key`, the one loader.
 pub const MIN_KEY_BYTES: usize = 32;
 
 /// SHA-256 block size in bytes.
@@ -161,33 +158,6 @@ impl PseudonymKey {
         })
     }
 
-    /// The key from `DH_PSEUDONYM_KEY`, else from `key_file` (its text, surrounding whitespace ignored). A key file
-    /// inside `out_dir` is refused, so the key is never published with the outputs.
-    pub fn from_env_or_file(
-        key_file: Option<&Path>,
-        out_dir: &Path,
-    ) -> Result<Self, NormaliseError> {
-        if let Ok(value) = std::env::var(KEY_ENV) {
-            return Self::from_bytes(value.trim().as_bytes());
-        }
-        let Some(path) = key_file else {
-            return Err(NormaliseError::Key(format!(
-                "set {KEY_ENV} or pass a key file kept outside the output folder"
-            )));
-        };
-        if absolute(path).starts_with(absolute(out_dir)) {
-            return Err(NormaliseError::Key(format!(
-                "key file {} lies inside the output folder {}; keep it outside",
-                path.display(),
-                out_dir.display()
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| {
-            NormaliseError::Key(format!("{}: cannot read key file: {e}", path.display()))
-        })?;
-        Self::from_bytes(bytes.trim_ascii())
-    }
-
     /// A pseudonymiser for one harmonised column of one country.
     pub fn for_column(&self, iso3: &str, column: &str) -> ColumnPseudonymiser {
         let mut states = self.states.clone();
@@ -225,32 +195,6 @@ impl ColumnPseudonymiser {
         }
         // Hex digits are ASCII.
         out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
-    }
-}
-
-fn absolute(path: &Path) -> std::path::PathBuf {
-    if let Ok(p) = path.canonicalize() {
-        return p;
-    }
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    // Canonicalise the deepest existing ancestor so that symlinks and `..` compare correctly.
-    let mut tail = Vec::new();
-    let mut cur = joined.as_path();
-    loop {
-        if let Ok(base) = cur.canonicalize() {
-            return tail.iter().rev().fold(base, |acc, part| acc.join(part));
-        }
-        match (cur.parent(), cur.file_name()) {
-            (Some(parent), Some(name)) => {
-                tail.push(name.to_os_string());
-                cur = parent;
-            }
-            _ => return joined,
-        }
     }
 }
 
@@ -308,30 +252,12 @@ mod tests {
     }
 
     #[test]
-    fn short_key_and_key_inside_out_are_refused() {
-        assert!(PseudonymKey::from_bytes(b"short").is_err());
-        if std::env::var(KEY_ENV).is_ok() {
-            return; // the environment key would take precedence
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
-        std::fs::create_dir_all(&out).unwrap();
-        let inside = out.join("k.key");
-        std::fs::write(&inside, KEY).unwrap();
-        let err = PseudonymKey::from_env_or_file(Some(&inside), &out).unwrap_err();
+    fn a_short_key_is_refused_with_its_length() {
+        let err = PseudonymKey::from_bytes(b"short").unwrap_err().to_string();
         assert!(
-            err.to_string().contains("inside the output folder"),
+            err.contains("5 bytes") && err.contains(&format!("at least {MIN_KEY_BYTES}")),
             "{err}"
         );
-        let outside = dir.path().join("k.key");
-        std::fs::write(&outside, [KEY, b"\n"].concat()).unwrap();
-        let key = PseudonymKey::from_env_or_file(Some(&outside), &out).unwrap();
-        assert_eq!(
-            key.pseudonym("A", "b", "c"),
-            PseudonymKey::from_bytes(KEY)
-                .unwrap()
-                .pseudonym("A", "b", "c")
-        );
-        assert!(PseudonymKey::from_env_or_file(None, &out).is_err());
+        assert!(PseudonymKey::from_bytes(&KEY[..MIN_KEY_BYTES]).is_ok());
     }
 }

@@ -73,7 +73,7 @@ use rayon::prelude::*;
 
 pub use checks::{Referenced, ReferencedKeys, TableKeys};
 pub use error::NormaliseError;
-pub use key::{KEY_ENV, PseudonymKey};
+pub use key::{MIN_KEY_BYTES, PseudonymKey};
 pub use keys::KeyHasher;
 pub use quarantine::{Problem, RawId, ReasonCode, quarantine_schema};
 

@@ -61,7 +61,8 @@ pub enum OnboardError {
     NoFiles { dir: PathBuf },
     #[error("{path}: cannot read the defaults: {message}")]
     Defaults { path: PathBuf, message: String },
-    #[error("{path} already exists; pass --force to overwrite it")]
+    /// The configuration file exists and `force` was not set.
+    #[error("{path} already exists")]
     Exists { path: PathBuf },
     #[error("`{iso3}` is not an ISO 3166-1 alpha-3 code (three letters A-Z)")]
     BadIso3 { iso3: String },

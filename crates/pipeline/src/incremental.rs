@@ -5,6 +5,9 @@
 //! are intact (present with the size and SHA-256 the manifest records) is not recomputed: its files are hard-linked (or copied) from the previous run and its manifest
 //! entries and indicator rows carried over. Cross-country outputs are always rebuilt.
 
+mod carry;
+mod plan;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -20,6 +23,10 @@ use crate::hashing::sha256_file;
 use crate::indicator_stage::INDICATORS_PARQUET;
 use crate::layout::{MANIFEST_FILE, Staging};
 use crate::manifest::{Manifest, StageEntry, relative_path};
+
+pub(crate) use carry::{keep_stale, previous_report, reuse_country};
+pub use plan::Plan;
+pub(crate) use plan::{add_kept_countries, plan_countries};
 
 /// Name of the per-country unit in [`StageEntry::stage`].
 pub const COUNTRY_STAGE: &str = "country";
@@ -189,7 +196,7 @@ pub fn decide(
     if !prev
         .countries
         .iter()
-        .any(|c| &c.country == iso3 && c.status == "ok")
+        .any(|c| &c.country == iso3 && c.status.is_ok())
     {
         return Decision::Run(Reason::PreviousFailed);
     }
@@ -412,7 +419,7 @@ fn read_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{CountryStatus, InputEntry};
+    use crate::manifest::{CountryEntry, CountryStatus, InputEntry};
 
     fn entry(inputs: &str, config: &str, definitions: &str) -> StageEntry {
         StageEntry {
@@ -428,9 +435,9 @@ mod tests {
     fn previous() -> Manifest {
         Manifest {
             stages: vec![entry("i", "c", "d")],
-            countries: vec![CountryStatus {
+            countries: vec![CountryEntry {
                 country: "THA".into(),
-                status: "ok".into(),
+                status: CountryStatus::Ok,
                 error: None,
                 not_delivered: Vec::new(),
                 stale_from: None,

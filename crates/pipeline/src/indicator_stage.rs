@@ -11,7 +11,6 @@ use std::path::Path;
 use arrow::array::RecordBatch;
 use dh_config::{CountryConfig, SchemaSet};
 use dh_indicators::estimate::{EstimateRow, TOTAL};
-use dh_indicators::stage::DESIGN_TABLE;
 use dh_indicators::weighting::WeightDiagnostics;
 use dh_indicators::{Catalogue, Descriptions, PipelineConfig};
 
@@ -95,7 +94,8 @@ pub fn weigh_and_estimate(
             .map_err(|e| err(e.to_string()))?;
         batches.insert(t.table.clone(), batch);
     }
-    if !batches.contains_key(DESIGN_TABLE) {
+    let design_table = setup.pipeline.design_table.as_str();
+    if !batches.contains_key(design_table) {
         let rows = dh_indicators::stage::without_survey(
             iso3,
             &batches,
@@ -120,10 +120,10 @@ pub fn weigh_and_estimate(
     )
     .map_err(|e| err(e.to_string()))?;
     drop(batches);
-    if let Some(child) = tables.iter_mut().find(|t| t.table == DESIGN_TABLE) {
+    if let Some(child) = tables.iter_mut().find(|t| t.table == design_table) {
         child.schema = result.weighted_child.schema();
         child.batches = vec![result.weighted_child];
-    } else if let Some(child) = streamed.iter_mut().find(|t| t.table == DESIGN_TABLE) {
+    } else if let Some(child) = streamed.iter_mut().find(|t| t.table == design_table) {
         let weights = result
             .weighted_child
             .column_by_name(dh_indicators::stage::FINAL_WEIGHT)
@@ -134,8 +134,8 @@ pub fn weigh_and_estimate(
                 ))
             })?;
         let schema = schemas
-            .get(DESIGN_TABLE)
-            .ok_or_else(|| err(format!("no harmonised schema for table `{DESIGN_TABLE}`")))?;
+            .get(design_table)
+            .ok_or_else(|| err(format!("no harmonised schema for table `{design_table}`")))?;
         crate::batched::fill_column(child, schema, dh_indicators::stage::FINAL_WEIGHT, weights)
             .map_err(|e| {
                 if e.is_io() {

@@ -5,7 +5,8 @@
 //! 2. the environment variable [`KEY_ENV`];
 //! 3. for the built-in synthetic data only: `data/pseudonym.key`, created with random bytes on first use.
 //!
-//! Real runs without 1 or 2 fail with a message that says how to supply a key.
+//! Real runs without 1 or 2 fail with a message that says how to supply a key. This is the only key loader:
+//! `dh_normalise::PseudonymKey` takes the bytes found here.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,8 +17,8 @@ use crate::error::PipelineError;
 
 /// Environment variable holding the pseudonym key.
 pub const KEY_ENV: &str = "DH_PSEUDONYM_KEY";
-/// Minimum key length in bytes.
-pub const MIN_KEY_BYTES: usize = 32;
+/// Minimum key length in bytes (the key type's own rule).
+pub use dh_normalise::MIN_KEY_BYTES;
 
 /// Where to look for the key.
 #[derive(Debug, Clone, Default)]
@@ -233,6 +234,21 @@ mod tests {
             ..Default::default()
         };
         assert!(load_key(&src, &out).is_err());
+    }
+
+    #[test]
+    fn the_key_file_wins_over_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.key");
+        std::fs::write(&file, format!("{}\n", "f".repeat(40))).unwrap();
+        let src = KeySource {
+            key_file: Some(file.clone()),
+            env_value: Some("e".repeat(40)),
+            generated_file: None,
+        };
+        let key = load_key(&src, &dir.path().join("out")).unwrap();
+        assert_eq!(key.bytes, b"f".repeat(40));
+        assert_eq!(key.origin, format!("key file {}", file.display()));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! the deliveries, normalises them through the country config, and writes harmonised Parquet, quarantine Parquet
 //! and the manifest's entries; then it publishes the staged result into `OUT` and writes a run log.
 //!
-//! Modules: [`run`] (the `dh run` orchestration), [`merge`] (`dh merge`: shards' per-country outputs into one `OUT`,
+//! Modules: [`run`] (the `dh run` orchestration), [`incremental`] (stage keys; which countries run, are reused or
+//! kept), [`merge`] (`dh merge`: shards' per-country outputs into one `OUT`,
 //! cross-country outputs written by the same function as `dh run`), [`country`] (one country's stages), [`deliveries`] (delivered
 //! and undelivered tables, missing files), [`indicator_stage`] (weighting and
 //! indicators), [`validate`] (checks without

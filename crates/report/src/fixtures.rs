@@ -395,20 +395,57 @@ pub fn write_out_dir(out: &Path, rows: &[IndicatorRow]) {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     write_parquet(&out.join(normalised), &d);
-    let manifest = serde_json::json!({
-        "manifest_format": 1,
-        "tool": {"name": "dh", "version": "0.1.0"},
-        "countries": COUNTRIES.iter().map(|c| serde_json::json!({"country": c.0, "status": "ok"})).collect::<Vec<_>>(),
-        "inputs": [
-            {"path": "THA/c.csv", "country": "THA", "table": "child_survey", "sha256": "00",
-             "rows_read": 1002, "rows_written": 1000, "rows_quarantined": 2}
+    let output = |path: &str, kind: &str, rows: u64| dh_manifest::OutputEntry {
+        path: path.into(),
+        country: "THA".into(),
+        table: "child_survey".into(),
+        kind: kind.into(),
+        rows,
+        bytes: 0,
+        sha256: "00".into(),
+    };
+    let mut manifest = dh_manifest::Manifest {
+        tool: dh_manifest::ToolInfo {
+            name: "dh".into(),
+            version: "0.1.0".into(),
+            git_commit: None,
+        },
+        countries: COUNTRIES
+            .iter()
+            .map(|c| dh_manifest::CountryEntry {
+                country: c.0.into(),
+                status: dh_manifest::CountryStatus::Ok,
+                error: None,
+                not_delivered: Vec::new(),
+                stale_from: None,
+            })
+            .collect(),
+        inputs: vec![dh_manifest::InputEntry {
+            path: "THA/c.csv".into(),
+            country: "THA".into(),
+            table: "child_survey".into(),
+            sha256: "00".into(),
+            rows_read: 1002,
+            rows_written: 1000,
+            rows_quarantined: 2,
+            warnings: Vec::new(),
+        }],
+        outputs: vec![
+            output(quarantine, "quarantine", 3),
+            output(normalised, "normalised", 5),
         ],
-        "outputs": [
-            {"path": quarantine, "country": "THA", "table": "child_survey", "kind": "quarantine", "rows": 3, "bytes": 0, "sha256": "00"},
-            {"path": normalised, "country": "THA", "table": "child_survey", "kind": "normalised", "rows": 5, "bytes": 0, "sha256": "00"}
-        ],
-        "weighting": [{"country": "THA", "converged": true, "after": {"kish_deff": 1.23}}]
-    });
-    let bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_else(|e| panic!("{e}"));
+        weighting: vec![dh_manifest::WeightingEntry {
+            country: "THA".into(),
+            converged: true,
+            final_weights: dh_manifest::WeightStats {
+                kish_deff: 1.23,
+                ..Default::default()
+            },
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    manifest.finalise();
+    let bytes = manifest.to_bytes().unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(out.join("manifest.json"), bytes).unwrap_or_else(|e| panic!("{e}"));
 }

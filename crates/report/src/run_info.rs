@@ -9,6 +9,7 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
+use dh_manifest::Manifest;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
@@ -16,8 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ReportError;
 
-/// The table whose partitions carry the survey design.
-pub const DESIGN_TABLE: &str = "child_survey";
+/// The design columns whose distinct values the design summary counts; the normalised table that has them is the
+/// design table (the report reads `OUT` only, not the schemas that name it).
+pub const DESIGN_COLUMNS: [&str; 2] = ["stratum", "psu"];
 
 #[derive(Debug, Clone, Default)]
 pub struct RunInfo {
@@ -31,6 +33,8 @@ pub struct RunInfo {
 
 #[derive(Debug, Clone, Default)]
 pub struct CountryRun {
+    /// The manifest's status as written (`ok`, `failed`, `stale`; see [`dh_manifest::CountryStatus`]); empty for a
+    /// country with inputs or outputs but no `countries[]` entry.
     pub status: String,
     pub error: Option<String>,
     pub ledger: Vec<LedgerLine>,
@@ -74,7 +78,8 @@ pub struct DesignSummary {
     pub psus: u64,
 }
 
-/// Reads `OUT/manifest.json` and the outputs it lists.
+/// Reads `OUT/manifest.json` and the outputs it lists. The manifest is read with its own types
+/// ([`dh_manifest::Manifest`]): a missing, renamed or unknown field is an error naming the field, never a blank.
 pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
     let path = out_dir.join("manifest.json");
     let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
@@ -84,97 +89,92 @@ pub fn read_run_info(out_dir: &Path) -> Result<RunInfo, ReportError> {
         },
         _ => ReportError::io(&path, e),
     })?;
-    let manifest: Value = serde_json::from_slice(&bytes).map_err(|e| ReportError::Json {
+    let json_error = |message: String| ReportError::Json {
         path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
-    let number = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64).unwrap_or(0);
-    let list = |key: &str| {
-        manifest
-            .get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+        message,
     };
-    let tool = manifest.get("tool").cloned().unwrap_or(Value::Null);
+    let manifest = Manifest::from_bytes(&bytes).map_err(|e| json_error(e.to_string()))?;
+    // The digest is taken over the file's JSON as written, not over a re-serialisation.
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| json_error(e.to_string()))?;
     let mut info = RunInfo {
-        tool_name: text(&tool, "name"),
-        tool_version: text(&tool, "version"),
-        manifest_sha256: manifest_digest(&manifest),
+        tool_name: manifest.tool.name.clone(),
+        tool_version: manifest.tool.version.clone(),
+        manifest_sha256: manifest_digest(&value),
         countries: BTreeMap::new(),
     };
-    for c in list("countries") {
+    for c in &manifest.countries {
         info.countries.insert(
-            text(&c, "country"),
+            c.country.clone(),
             CountryRun {
-                status: text(&c, "status"),
-                error: c.get("error").and_then(Value::as_str).map(str::to_string),
-                not_delivered: c
-                    .get("not_delivered")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                stale_inputs: c
-                    .get("stale_from")
-                    .and_then(|f| f.get("inputs"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                status: c.status.as_str().to_string(),
+                error: c.error.clone(),
+                not_delivered: c.not_delivered.clone(),
+                stale_inputs: c.stale_from.as_ref().map(|f| f.inputs.clone()),
                 ..Default::default()
             },
         );
     }
-    for input in list("inputs") {
-        let entry = info.countries.entry(text(&input, "country")).or_default();
+    for input in &manifest.inputs {
+        let entry = info.countries.entry(input.country.clone()).or_default();
         entry.ledger.push(LedgerLine {
-            path: text(&input, "path"),
-            table: text(&input, "table"),
-            rows_read: number(&input, "rows_read"),
-            rows_written: number(&input, "rows_written"),
-            rows_quarantined: number(&input, "rows_quarantined"),
+            path: input.path.clone(),
+            table: input.table.clone(),
+            rows_read: input.rows_read,
+            rows_written: input.rows_written,
+            rows_quarantined: input.rows_quarantined,
         });
     }
-    for output in list("outputs") {
-        let country = text(&output, "country");
-        let rel = text(&output, "path");
-        let kind = text(&output, "kind");
-        let table = text(&output, "table");
-        let file = out_dir.join(&rel);
-        if kind == "quarantine" && file.is_file() {
-            let reasons = quarantine_reasons(&file)?;
-            let entry = info.countries.entry(country).or_default();
-            for (reason, rows) in reasons {
-                *entry.quarantine_reasons.entry(reason).or_default() += rows;
-            }
-        } else if kind == "normalised" && table == DESIGN_TABLE && file.is_file() {
-            let design = design_summary(&file)?;
-            info.countries.entry(country).or_default().design = Some(design);
-        }
-    }
-    for c in list("consistency") {
+    read_outputs(out_dir, &manifest, &mut info)?;
+    for c in &manifest.consistency {
         info.countries
-            .entry(text(&c, "country"))
+            .entry(c.country.clone())
             .or_default()
             .routing
             .push(RoutingLine {
-                path: text(&c, "path"),
-                column: text(&c, "column"),
-                issue: text(&c, "issue"),
-                rows: number(&c, "rows"),
-                first_row: number(&c, "first_row"),
+                path: c.path.clone(),
+                column: c.column.clone(),
+                issue: c.issue.clone(),
+                rows: c.rows,
+                first_row: c.first_row,
             });
     }
-    if let Some(weighting) = manifest.get("weighting") {
-        for (country, diagnostics) in per_country(weighting) {
-            info.countries.entry(country).or_default().weighting = scalars("", &diagnostics);
-        }
+    for w in &manifest.weighting {
+        let diagnostics = serde_json::to_value(w).map_err(|e| json_error(e.to_string()))?;
+        info.countries
+            .entry(w.country.clone())
+            .or_default()
+            .weighting = scalars("", &diagnostics);
     }
     Ok(info)
+}
+
+/// Quarantine reasons and the design summary, from the quarantine and normalised design-table files the manifest
+/// lists (the design table being the one with the [`DESIGN_COLUMNS`]).
+fn read_outputs(
+    out_dir: &Path,
+    manifest: &Manifest,
+    info: &mut RunInfo,
+) -> Result<(), ReportError> {
+    for output in &manifest.outputs {
+        let file = out_dir.join(&output.path);
+        if output.kind == "quarantine" && file.is_file() {
+            let reasons = quarantine_reasons(&file)?;
+            let entry = info.countries.entry(output.country.clone()).or_default();
+            for (reason, rows) in reasons {
+                *entry.quarantine_reasons.entry(reason).or_default() += rows;
+            }
+        } else if output.kind == "normalised"
+            && file.is_file()
+            && has_columns(&file, &DESIGN_COLUMNS)?
+        {
+            let design = design_summary(&file)?;
+            info.countries
+                .entry(output.country.clone())
+                .or_default()
+                .design = Some(design);
+        }
+    }
+    Ok(())
 }
 
 /// Output folders written by the report itself; the digest leaves their manifest entries out.
@@ -196,21 +196,6 @@ pub fn manifest_digest(manifest: &Value) -> String {
     // serde_json's map keeps keys sorted (no `preserve_order`), so this is the canonical form.
     let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
     hex::encode(Sha256::digest(&bytes))
-}
-
-/// Weighting diagnostics may be recorded as a list of objects with a `country` key or as a map keyed by country.
-fn per_country(value: &Value) -> Vec<(String, Value)> {
-    match value {
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|item| {
-                let country = item.get("country")?.as_str()?.to_string();
-                Some((country, item.clone()))
-            })
-            .collect(),
-        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Flattens an object's scalar fields (nested objects as `outer.inner`), skipping `country` and lists.
@@ -279,6 +264,20 @@ fn open_columns(
     builder.with_projection(mask).build().map_err(|e| err(&e))
 }
 
+/// Whether the Parquet file has every one of `columns`.
+fn has_columns(file: &Path, columns: &[&str]) -> Result<bool, ReportError> {
+    let handle = File::open(file).map_err(|e| ReportError::io(file, e))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| ReportError::Parquet {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let schema = builder.parquet_schema();
+    Ok(columns
+        .iter()
+        .all(|name| schema.columns().iter().any(|c| c.name() == *name)))
+}
+
 /// Rows by reason code: distinct (`source_file`, `row_number`) per `reason_code`.
 fn quarantine_reasons(file: &Path) -> Result<BTreeMap<String, u64>, ReportError> {
     let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
@@ -306,7 +305,7 @@ fn design_summary(file: &Path) -> Result<DesignSummary, ReportError> {
     let mut strata = BTreeSet::new();
     let mut psus = BTreeSet::new();
     let mut rows = 0u64;
-    for batch in open_columns(file, &["stratum", "psu"])? {
+    for batch in open_columns(file, &DESIGN_COLUMNS)? {
         let batch = batch.map_err(|e| ReportError::Parquet {
             path: file.to_path_buf(),
             message: e.to_string(),
@@ -376,15 +375,41 @@ fn cells(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dh_manifest::{CountryEntry, CountryStatus, StaleFrom, ToolInfo};
+
+    fn country(iso3: &str, status: CountryStatus) -> CountryEntry {
+        CountryEntry {
+            country: iso3.into(),
+            status,
+            error: None,
+            not_delivered: Vec::new(),
+            stale_from: None,
+        }
+    }
+
+    /// Writes `manifest` to a new folder's `manifest.json`, passing its JSON text through `edit` first.
+    fn out_with(manifest: &Manifest, edit: impl Fn(String) -> String) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut m = manifest.clone();
+        m.tool = ToolInfo {
+            name: "dh".into(),
+            version: "0.1.0".into(),
+            git_commit: None,
+        };
+        m.finalise();
+        let text = String::from_utf8(m.to_bytes().unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("manifest.json"), edit(text))
+            .unwrap_or_else(|e| panic!("{e}"));
+        dir
+    }
 
     #[test]
-    fn weighting_diagnostics_are_read_from_either_shape() {
-        let list =
-            serde_json::json!([{"country": "THA", "converged": true, "after": {"max": 3.5}}]);
-        let got = per_country(&list);
-        assert_eq!(got.len(), 1);
+    fn weighting_diagnostics_are_flattened_with_their_numbers_formatted() {
+        let nested =
+            serde_json::json!({"country": "THA", "converged": true, "after": {"max": 3.5}});
         assert_eq!(
-            scalars("", &got[0].1),
+            scalars("", &nested),
             vec![
                 ("after.max".to_string(), "3.5000".to_string()),
                 ("converged".to_string(), "true".to_string())
@@ -399,9 +424,28 @@ mod tests {
                 ("r".to_string(), "12.3457".to_string())
             ]
         );
-        let map = serde_json::json!({"KEN": {"kish_deff": 1.2}});
-        assert_eq!(per_country(&map)[0].0, "KEN");
-        assert!(per_country(&serde_json::json!(3)).is_empty());
+    }
+
+    #[test]
+    fn weighting_diagnostics_are_read_from_the_typed_entry() {
+        let mut m = Manifest::default();
+        m.countries.push(country("THA", CountryStatus::Ok));
+        m.weighting.push(dh_manifest::WeightingEntry {
+            country: "THA".into(),
+            n: 1014,
+            converged: true,
+            ..Default::default()
+        });
+        m.weighting[0].final_weights.kish_deff = 1.25;
+        let dir = out_with(&m, |t| t);
+        let info = read_run_info(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let w = &info.countries["THA"].weighting;
+        assert!(w.contains(&("n".to_string(), "1014".to_string())), "{w:?}");
+        assert!(
+            w.contains(&("final.kish_deff".to_string(), "1.2500".to_string())),
+            "{w:?}"
+        );
+        assert!(!w.iter().any(|(k, _)| k == "country"), "{w:?}");
     }
 
     #[test]
@@ -420,32 +464,64 @@ mod tests {
 
     #[test]
     fn tables_not_delivered_are_read_from_the_country_entry() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let manifest = serde_json::json!({"countries": [
-            {"country": "JOR", "status": "ok", "not_delivered": ["police_cases"]},
-            {"country": "THA", "status": "ok"}
-        ]});
-        std::fs::write(dir.path().join("manifest.json"), manifest.to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut jor = country("JOR", CountryStatus::Ok);
+        jor.not_delivered = vec!["police_cases".into()];
+        let m = Manifest {
+            countries: vec![jor, country("THA", CountryStatus::Ok)],
+            ..Default::default()
+        };
+        let dir = out_with(&m, |t| t);
         let info = read_run_info(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(info.countries["JOR"].not_delivered, ["police_cases"]);
         assert!(info.countries["THA"].not_delivered.is_empty());
+        assert_eq!(info.tool_version, "0.1.0");
     }
 
     #[test]
     fn a_stale_country_names_the_deliveries_its_outputs_came_from() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let manifest = serde_json::json!({"countries": [
-            {"country": "KEN", "status": "stale", "error": "read: missing",
-             "stale_from": {"key": "k1", "inputs": "abc"}},
-            {"country": "THA", "status": "ok"}
-        ]});
-        std::fs::write(dir.path().join("manifest.json"), manifest.to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut ken = country("KEN", CountryStatus::Stale);
+        ken.error = Some("read: missing".into());
+        ken.stale_from = Some(StaleFrom {
+            key: "k1".into(),
+            inputs: "abc".into(),
+        });
+        let m = Manifest {
+            countries: vec![ken, country("THA", CountryStatus::Ok)],
+            ..Default::default()
+        };
+        let dir = out_with(&m, |t| t);
         let info = read_run_info(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(info.countries["KEN"].status, "stale");
         assert_eq!(info.countries["KEN"].stale_inputs.as_deref(), Some("abc"));
         assert_eq!(info.countries["THA"].stale_inputs, None);
+    }
+
+    #[test]
+    fn a_renamed_field_fails_with_a_message_naming_it() {
+        let m = Manifest {
+            countries: vec![country("THA", CountryStatus::Ok)],
+            ..Default::default()
+        };
+        let renamed = out_with(&m, |t| t.replace("\"version\"", "\"tool_version\""));
+        let err = read_run_info(renamed.path())
+            .err()
+            .unwrap_or_else(|| panic!("a renamed field was read"))
+            .to_string();
+        assert!(
+            err.contains("tool_version") && err.contains("manifest.json"),
+            "{err}"
+        );
+        let missing = out_with(&m, |t| {
+            t.lines()
+                .filter(|l| !l.contains("\"country\": \"THA\""))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        let err = read_run_info(missing.path())
+            .err()
+            .unwrap_or_else(|| panic!("a missing field was read"))
+            .to_string();
+        assert!(err.contains("missing field `country`"), "{err}");
     }
 
     #[test]

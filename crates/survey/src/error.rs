@@ -5,10 +5,8 @@ pub enum SurveyError {
     /// A stratum has a single PSU and the lonely-PSU rule is `fail` (R: "Stratum (C) has only one PSU at stage 1").
     #[error("Stratum ({stratum}) has only one PSU at stage {stage}")]
     LonelyPsu { stratum: String, stage: usize },
-    /// Missing values in a variable without `na_rm`.
-    #[error(
-        "{count} missing value(s) in `{variable}`; drop or impute them, or pass --na-rm to treat them as R's na.rm=TRUE"
-    )]
+    /// Missing values in a variable without `na_rm` (a caller may say how to set it: the CLI's `--na-rm`).
+    #[error("{count} missing value(s) in `{variable}`; drop or impute them")]
     MissingValues { variable: String, count: usize },
     /// Inputs that do not describe a valid design or statistic.
     #[error("{0}")]

@@ -100,7 +100,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_DATA))
         }
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!(
+                "{}",
+                super::advice::line(&err, super::advice::country_new(&err))
+            );
             Ok(ExitCode::from(EXIT_CONFIG))
         }
     }

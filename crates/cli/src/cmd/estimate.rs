@@ -290,7 +290,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!(
+                "{}",
+                super::advice::line(&err, super::advice::estimate(&err))
+            );
             let code = match err {
                 EstimateError::InvalidOption { .. }
                 | EstimateError::MissingOption { .. }

@@ -148,7 +148,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", super::advice::line(&e, super::advice::export(&e)));
             let code = match &e {
                 e if e.is_usage() => EXIT_CONFIG,
                 ExportError::Io { .. } => EXIT_IO,

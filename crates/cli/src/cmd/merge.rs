@@ -203,7 +203,7 @@ fn print_summary(summary: &RunSummary, shards: usize) {
         t.rows_quarantined,
         summary.duration_ms as f64 / 1000.0
     );
-    for c in m.countries.iter().filter(|c| c.status != "ok") {
+    for c in m.countries.iter().filter(|c| !c.status.is_ok()) {
         println!(
             "{:<7} {}: {}",
             c.country,

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each owns only argument definitions and reporting.
 
+pub mod advice;
 pub mod bench;
 pub mod codebook;
 pub mod completions;

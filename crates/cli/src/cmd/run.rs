@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use dh_pipeline::incremental::Decision;
 use dh_pipeline::key::KeySource;
 use dh_pipeline::layout::Privacy;
+use dh_pipeline::manifest::CountryStatus;
 use dh_pipeline::run::{RunOptions, RunPolicy, RunSummary};
 
 use super::help;
@@ -218,7 +219,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .manifest
                 .countries
                 .iter()
-                .filter(|c| c.status == dh_pipeline::run::STALE)
+                .filter(|c| c.status == CountryStatus::Stale)
                 .map(|c| c.country.as_str())
                 .collect();
             map.insert("countries_stale".into(), stale.into());
@@ -243,7 +244,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .manifest
                 .countries
                 .iter()
-                .filter(|c| c.status == "stale")
+                .filter(|c| c.status == CountryStatus::Stale)
             {
                 eprintln!(
                     "note: country {}: its outputs from its last good run were kept, marked stale in the manifest \
@@ -462,7 +463,7 @@ fn print_summary(summary: &RunSummary) {
             println!("{:<7} {table:<width$} not delivered", c.country);
         }
     }
-    for c in m.countries.iter().filter(|c| c.status != "ok") {
+    for c in m.countries.iter().filter(|c| !c.status.is_ok()) {
         println!(
             "{:<7} FAILED: {}",
             c.country,

@@ -1,15 +1,14 @@
-//! Checks of `[population]`: positive totals, labels from the child schema, every sex x age band x urban/rural cell
+//! Checks of `[population]`: positive totals, labels from the design table's schema, every sex x age band x urban/rural cell
 //! exactly once, and cells that add up to population x internet share.
 
 use std::collections::BTreeMap;
 
 use crate::country::CountryConfig;
+use crate::design::design_schema;
 use crate::diagnostic::Diagnostic;
 use crate::schema::SchemaSet;
 use crate::suggest::did_you_mean;
 
-/// Harmonised table whose categories define the population margins.
-const MARGIN_TABLE: &str = "child_survey";
 /// Margin columns of the population cells.
 const MARGINS: [&str; 3] = ["sex", "age_band", "urban_rural"];
 /// Largest allowed relative gap between the cells' total and population x internet share.
@@ -30,12 +29,16 @@ pub(super) fn check(config: &CountryConfig, schemas: &SchemaSet, out: &mut Vec<D
             "must be a share in (0, 1], e.g. 0.92 for 92%",
         ));
     }
-    let Some(schema) = schemas.get(MARGIN_TABLE) else {
-        out.push(loc.error(
-            &["population", "cells"],
-            format!("cannot check the cells: no `{MARGIN_TABLE}` schema loaded"),
-        ));
-        return;
+    // The design table's categories define the population margins.
+    let (table, schema) = match design_schema(schemas) {
+        Ok(found) => found,
+        Err(e) => {
+            out.push(loc.error(
+                &["population", "cells"],
+                format!("cannot check the cells: {e}"),
+            ));
+            return;
+        }
     };
     let mut labels: Vec<Vec<String>> = Vec::new();
     for margin in MARGINS {
@@ -44,7 +47,7 @@ pub(super) fn check(config: &CountryConfig, schemas: &SchemaSet, out: &mut Vec<D
             None => {
                 out.push(loc.error(
                     &["population", "cells"],
-                    format!("`{MARGIN_TABLE}.{margin}` has no categories in the schema"),
+                    format!("`{table}.{margin}` has no categories in the schema"),
                 ));
                 return;
             }

@@ -143,7 +143,7 @@ pub enum Assignment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{CountryStatus, ToolInfo};
+    use crate::manifest::{CountryEntry, CountryStatus, ToolInfo};
 
     fn file(path: &str, sha: &str) -> HashedFile {
         HashedFile {
@@ -168,9 +168,9 @@ mod tests {
             ],
             countries: countries
                 .iter()
-                .map(|c| CountryStatus {
+                .map(|c| CountryEntry {
                     country: c.to_string(),
-                    status: "ok".into(),
+                    status: CountryStatus::Ok,
                     error: None,
                     not_delivered: Vec::new(),
                     stale_from: None,

@@ -16,7 +16,7 @@ pub mod compare;
 pub mod shard;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use dh_config::CountryConfig;
@@ -24,6 +24,7 @@ use dh_indicators::estimate::EstimateRow;
 
 use crate::error::{CountryError, PipelineError};
 use crate::hashing::sha256_file;
+use crate::incremental::previous_report;
 use crate::incremental::{
     COUNTRY_STAGE, config_hash, definitions_hash, inputs_hash, outputs_intact,
     stage_previous_outputs,
@@ -31,10 +32,10 @@ use crate::incremental::{
 use crate::indicator_stage::IndicatorSetup;
 use crate::key::{KeySource, load_key};
 use crate::layout::{OutLock, Staging, check_out_dir, recover};
-use crate::manifest::{CountryStatus, HashedFile, Manifest, relative_path};
+use crate::manifest::{CountryEntry, HashedFile, Manifest, relative_path};
 use crate::run::{
-    Assembled, Definitions, Finish, RunPolicy, RunSummary, STALE, add_country, base_manifest,
-    display_abs, load_config, previous_report,
+    Assembled, Definitions, Finish, LoadedConfig, RunPolicy, RunSummary, add_country,
+    base_manifest, display_abs, load_config,
 };
 use crate::runlog::{CountryTiming, RunLog, new_run_id, rfc3339};
 use compare::{Assignment, assign, config_differences, definition_differences};
@@ -121,17 +122,7 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
     let _lock = OutLock::acquire(&opts.out_dir)?;
     recover(&opts.out_dir)?;
     let out_canonical = opts.out_dir.canonicalize().ok();
-    let mut shards: Vec<Shard> = Vec::new();
-    for path in &opts.shards {
-        let shard = Shard::open(path, out_canonical.as_deref())?;
-        if let Some(earlier) = shards.iter().find(|s| s.canonical == shard.canonical) {
-            return Err(MergeError::Shard {
-                shard: path.clone(),
-                problem: format!("given twice (also as {})", earlier.path.display()),
-            });
-        }
-        shards.push(shard);
-    }
+    let shards = open_shards(opts, out_canonical.as_deref())?;
 
     let (fingerprint, key_reference) = match &key {
         Some(k) => (
@@ -148,7 +139,7 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
         schema_dir: &opts.schema_dir,
         pipelines_dir: opts.pipelines_dir.as_deref(),
     };
-    let mut manifest = base_manifest(&dirs, &config, &fingerprint, indicators.as_ref())?;
+    let manifest = base_manifest(&dirs, &config, &fingerprint, indicators.as_ref())?;
     for shard in &shards {
         let differences = definition_differences(&manifest, &shard.manifest, &key_reference);
         if !differences.is_empty() {
@@ -168,78 +159,13 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
     }
 
     let staging = Staging::create_private(&opts.out_dir, &run_id, policy.privacy)?;
-    let mut rows: Vec<Option<BTreeMap<String, Vec<EstimateRow>>>> = Vec::new();
-    rows.resize_with(shards.len(), || None);
-    let mut estimates = Vec::new();
-    let mut failures = Vec::new();
-    let mut timings = Vec::new();
-    for c in &config.countries {
-        let iso3 = c.country.iso3.as_str();
-        let index = from[iso3];
-        let shard = &shards[index];
-        let refuse = |problem: String| MergeError::Shard {
-            shard: shard.path.clone(),
-            problem: format!("country {iso3}: {problem}"),
-        };
-        let Some(status) = shard
-            .manifest
-            .countries
-            .iter()
-            .find(|s| s.country == iso3)
-            .cloned()
-        else {
-            return Err(refuse("not in the shard's manifest".into()));
-        };
-        let timing = CountryTiming {
-            country: iso3.to_string(),
-            status: status.status.clone(),
-            reason: format!("merged from shard {}", display_abs(&shard.path)),
-            ..Default::default()
-        };
-        if status.status != "ok" {
-            failures.push(failure_of(&status));
-        }
-        if status.status != "ok" && status.status != STALE {
-            // failed without outputs to keep: only its status, as in the shard's run
-            manifest.countries.push(status);
-            timings.push(timing);
-            continue;
-        }
-        outputs_intact(&shard.manifest, &shard.canonical, |o| o.country == iso3).map_err(
-            |path| {
-                refuse(format!(
-                    "output {path} is missing or differs from the shard's manifest"
-                ))
-            },
-        )?;
-        let entry = stage_entry(&shard.manifest, iso3)
-            .ok_or_else(|| refuse("no stage key in the shard's manifest".into()))?;
-        let country_rows = match &indicators {
-            None => Vec::new(),
-            Some(_) => {
-                if rows[index].is_none() {
-                    rows[index] = Some(shard.indicator_rows()?);
-                }
-                rows[index]
-                    .as_ref()
-                    .and_then(|r| r.get(iso3))
-                    .cloned()
-                    .ok_or_else(|| refuse("no indicator rows in the shard".into()))?
-            }
-        };
-        stage_previous_outputs(iso3, &shard.manifest, &shard.canonical, &staging)
-            .map_err(|e| PipelineError::io(staging.root(), std::io::Error::other(e)))?;
-        let report = previous_report(
-            iso3,
-            &shard.manifest,
-            timing,
-            country_rows,
-            status.not_delivered.clone(),
-        );
-        manifest.stages.push(entry);
-        manifest.countries.push(status);
-        add_country(&mut manifest, &mut estimates, &mut timings, report);
-    }
+    let out = assemble(
+        &config,
+        (&shards, &from),
+        indicators.as_ref(),
+        &staging,
+        manifest,
+    )?;
 
     let log = RunLog {
         run_id,
@@ -262,16 +188,113 @@ pub fn merge(opts: &MergeOptions, policy: &RunPolicy) -> Result<RunSummary, Merg
         policy,
         clock,
     };
-    Ok(finish.publish(
-        staging,
-        Assembled {
-            manifest,
-            estimates,
-            failures,
-            timings,
-        },
-        log,
-    )?)
+    Ok(finish.publish(staging, out, log)?)
+}
+
+/// Opens every shard once (a shard given twice, under any path, is refused).
+fn open_shards(
+    opts: &MergeOptions,
+    out_canonical: Option<&Path>,
+) -> Result<Vec<Shard>, MergeError> {
+    let mut shards: Vec<Shard> = Vec::new();
+    for path in &opts.shards {
+        let shard = Shard::open(path, out_canonical)?;
+        if let Some(earlier) = shards.iter().find(|s| s.canonical == shard.canonical) {
+            return Err(MergeError::Shard {
+                shard: path.clone(),
+                problem: format!("given twice (also as {})", earlier.path.display()),
+            });
+        }
+        shards.push(shard);
+    }
+    Ok(shards)
+}
+
+/// Each country's entries, outputs (staged from its shard, checked against the shard's manifest) and indicator
+/// rows, with the status its shard recorded: what a single run would have assembled.
+fn assemble(
+    config: &LoadedConfig,
+    (shards, from): (&[Shard], &BTreeMap<String, usize>),
+    indicators: Option<&IndicatorSetup>,
+    staging: &Staging,
+    base: Manifest,
+) -> Result<Assembled, MergeError> {
+    let mut rows: Vec<Option<BTreeMap<String, Vec<EstimateRow>>>> = Vec::new();
+    rows.resize_with(shards.len(), || None);
+    let mut out = Assembled {
+        manifest: base,
+        estimates: Vec::new(),
+        failures: Vec::new(),
+        timings: Vec::new(),
+    };
+    for c in &config.countries {
+        let iso3 = c.country.iso3.as_str();
+        let index = from[iso3];
+        let shard = &shards[index];
+        let refuse = |problem: String| MergeError::Shard {
+            shard: shard.path.clone(),
+            problem: format!("country {iso3}: {problem}"),
+        };
+        let Some(status) = shard
+            .manifest
+            .countries
+            .iter()
+            .find(|s| s.country == iso3)
+            .cloned()
+        else {
+            return Err(refuse("not in the shard's manifest".into()));
+        };
+        let timing = CountryTiming {
+            country: iso3.to_string(),
+            status: status.status.as_str().to_string(),
+            reason: format!("merged from shard {}", display_abs(&shard.path)),
+            ..Default::default()
+        };
+        if !status.status.is_ok() {
+            out.failures.push(failure_of(&status));
+        }
+        if !status.status.has_outputs() {
+            // failed without outputs to keep: only its status, as in the shard's run
+            out.manifest.countries.push(status);
+            out.timings.push(timing);
+            continue;
+        }
+        outputs_intact(&shard.manifest, &shard.canonical, |o| o.country == iso3).map_err(
+            |path| {
+                refuse(format!(
+                    "output {path} is missing or differs from the shard's manifest"
+                ))
+            },
+        )?;
+        let entry = stage_entry(&shard.manifest, iso3)
+            .ok_or_else(|| refuse("no stage key in the shard's manifest".into()))?;
+        let country_rows = match indicators {
+            None => Vec::new(),
+            Some(_) => {
+                if rows[index].is_none() {
+                    rows[index] = Some(shard.indicator_rows()?);
+                }
+                rows[index]
+                    .as_ref()
+                    .and_then(|r| r.get(iso3))
+                    .cloned()
+                    .ok_or_else(|| refuse("no indicator rows in the shard".into()))?
+            }
+        };
+        stage_previous_outputs(iso3, &shard.manifest, &shard.canonical, staging)
+            .map_err(|e| PipelineError::io(staging.root(), std::io::Error::other(e)))?;
+        let report = previous_report(
+            iso3,
+            &shard.manifest,
+            timing,
+            country_rows,
+            status.not_delivered.clone(),
+        );
+        out.manifest.stages.push(entry);
+        out.manifest.countries.push(status);
+        add_country(&mut out, report);
+    }
+    Ok(out)
 }
 
 /// Which shard each country of the merge comes from (index into `shards`). Without `--countries`, a shard's
@@ -335,7 +358,7 @@ fn check_country(
         .manifest
         .countries
         .iter()
-        .any(|s| s.country == iso3 && s.status == "ok");
+        .any(|s| s.country == iso3 && s.status.is_ok());
     if !ok {
         return Ok(());
     }
@@ -406,7 +429,7 @@ fn stage_entry(manifest: &Manifest, iso3: &str) -> Option<crate::manifest::Stage
 
 /// The failure a single run reported for a country its shard recorded as `failed` or `stale` (`error` is
 /// `stage: message`).
-fn failure_of(status: &CountryStatus) -> CountryError {
+fn failure_of(status: &CountryEntry) -> CountryError {
     let text = status.error.as_deref().unwrap_or("failed in its shard");
     let (stage, message) = text.split_once(": ").unwrap_or(("shard", text));
     let mut failure = CountryError::new(&status.country, stage, message);
@@ -417,12 +440,13 @@ fn failure_of(status: &CountryStatus) -> CountryError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::CountryStatus;
 
     #[test]
     fn a_failure_keeps_the_stage_of_the_shards_run() {
-        let status = CountryStatus {
+        let status = CountryEntry {
             country: "THA".into(),
-            status: "failed".into(),
+            status: CountryStatus::Failed,
             error: Some("read: THA/child.csv: missing".into()),
             not_delivered: Vec::new(),
             stale_from: None,
@@ -433,7 +457,7 @@ mod tests {
             ("read", "THA/child.csv: missing")
         );
         assert!(!f.internal);
-        let internal = CountryStatus {
+        let internal = CountryEntry {
             error: Some("internal: a bug".into()),
             ..status
         };

@@ -56,14 +56,20 @@ impl Shard {
                 "not a dh output folder (no {MANIFEST_FILE}); pass the --out-dir of a finished `dh run`"
             ))
         })?;
-        let manifest = Manifest::from_bytes(&bytes)
-            .ok()
-            .filter(|m| m.tool.name == "dh")
-            .ok_or_else(|| {
-                refuse(format!(
+        let manifest = match Manifest::from_bytes(&bytes) {
+            Ok(m) if m.tool.name == "dh" => m,
+            Ok(_) => {
+                return Err(refuse(format!(
                     "not a dh output folder ({MANIFEST_FILE} is not a dh manifest)"
-                ))
-            })?;
+                )));
+            }
+            // the reader's message names the field that is missing, renamed or unknown
+            Err(e) => {
+                return Err(refuse(format!(
+                    "not a dh output folder ({MANIFEST_FILE} is not a dh manifest: {e})"
+                )));
+            }
+        };
         Ok(Shard {
             path: path.to_path_buf(),
             canonical,
@@ -128,6 +134,13 @@ mod tests {
         std::fs::write(empty.join(MANIFEST_FILE), "{}").unwrap();
         let text = Shard::open(&empty, None).unwrap_err().to_string();
         assert!(text.contains("is not a dh manifest"), "{text}");
+        assert!(text.contains("missing field"), "{text}");
+        let renamed = String::from_utf8(dh_manifest())
+            .unwrap()
+            .replace("\"inputs\"", "\"input_files\"");
+        std::fs::write(empty.join(MANIFEST_FILE), renamed).unwrap();
+        let text = Shard::open(&empty, None).unwrap_err().to_string();
+        assert!(text.contains("`input_files`"), "{text}");
         std::fs::write(empty.join(MANIFEST_FILE), dh_manifest()).unwrap();
         assert!(Shard::open(&empty, None).is_ok());
     }

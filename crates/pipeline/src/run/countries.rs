@@ -1,0 +1,247 @@
+//! The country threads of `dh run`: what they share, each country's work (carried over from the previous run or
+//! computed) and how a thread's outcome (done, timed out, panicked) becomes the country's result.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dh_config::{CountryConfig, SchemaSet};
+
+use crate::abort_point;
+use crate::country::{Context, CountryReport, process_country};
+use crate::error::{CountryError, PipelineError};
+use crate::incremental::{CountryKey, Decision, Plan, plan_countries, reuse_country};
+use crate::indicator_stage::IndicatorSetup;
+use crate::layout::Staging;
+use crate::manifest::{Manifest, StageEntry};
+use crate::progress::RunObserver;
+use crate::schedule::{self, Outcome};
+
+use super::{LoadedConfig, RunOptions, RunPolicy};
+
+/// One country's result and the stage key it was computed under.
+pub(super) type CountryResult = (Result<CountryReport, CountryError>, Option<StageEntry>);
+
+/// What the country threads of a run share.
+pub(super) struct Shared {
+    raw_dir: PathBuf,
+    out_dir: PathBuf,
+    schemas: SchemaSet,
+    key: dh_normalise::PseudonymKey,
+    pub(super) indicators: Option<IndicatorSetup>,
+    /// A view of the run's staging folder (never removes it).
+    staging: Staging,
+    pub(super) plan: Plan,
+    parallel_tables: bool,
+    pool: rayon::ThreadPool,
+}
+
+/// One country's work on its own thread: carried over from the previous run, or computed.
+fn country_work(
+    shared: Arc<Shared>,
+    c: CountryConfig,
+    key: Option<CountryKey>,
+    decision: Decision,
+) -> schedule::Work<CountryResult> {
+    Box::new(move |observer, cancelled| {
+        let s = &*shared;
+        let rows = s.indicators.is_some().then_some(&s.plan.previous_rows);
+        let previous = s.plan.previous.as_ref();
+        let reused = match (&decision, previous) {
+            (Decision::Reuse, Some(prev)) => reuse_country(&c, prev, rows, &s.out_dir, &s.staging),
+            (Decision::Keep, Some(prev)) => reuse_country(&c, prev, rows, &s.out_dir, &s.staging)
+                .map(|mut rep| {
+                    rep.timing.status = "kept".to_string();
+                    rep.timing.reason =
+                        "not selected by --countries; previous outputs kept".to_string();
+                    rep
+                }),
+            _ => None,
+        };
+        let r = match reused {
+            Some(rep) => Ok(rep),
+            None => {
+                let ctx = Context {
+                    raw_dir: &s.raw_dir,
+                    schemas: &s.schemas,
+                    key: &s.key,
+                    parallel_tables: s.parallel_tables,
+                    observer,
+                    indicators: s.indicators.as_ref(),
+                    cancelled: Some(cancelled),
+                };
+                let no_hashes = BTreeMap::new();
+                let hashes = key.as_ref().map_or(&no_hashes, |k| &k.files);
+                let process = || process_country(&c, &ctx, &s.staging, hashes);
+                // In the run's pool only when tables run in parallel (fewer countries computed than threads, so a
+                // hung country never takes the last thread); otherwise in a pool of one thread of its own, so
+                // that a country is one worker (`--jobs` bounds the CPUs used) and a hung one holds no shared
+                // thread.
+                let r = if s.parallel_tables {
+                    s.pool.install(process)
+                } else {
+                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                        Ok(own) => own.install(process),
+                        Err(_) => process(),
+                    }
+                };
+                let r = r.map(|mut rep| {
+                    rep.timing.reason = match &decision {
+                        Decision::Run(reason) => reason.to_string(),
+                        Decision::Reuse | Decision::Keep => "previous outputs unusable".to_string(),
+                    };
+                    rep
+                });
+                abort_point::reached("country-staged");
+                crate::memory::release_free_memory();
+                r
+            }
+        };
+        (r, key.map(|k| k.entry))
+    })
+}
+
+/// What the country threads of a run start from.
+pub(super) struct CountryStart<'a> {
+    /// The run's base manifest (its definitions are part of every country's key).
+    pub base: &'a Manifest,
+    pub indicators: Option<IndicatorSetup>,
+    pub key: dh_normalise::PseudonymKey,
+    /// Countries of the previous run kept as they are (not selected by `--countries`).
+    pub kept: &'a [String],
+    pub previous: Option<Manifest>,
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+}
+
+/// Plans every country of `config`, runs them on `start.jobs` threads (each within the time limit of `policy`)
+/// and returns their results in config order, with what the threads shared (the plan, the indicator setup).
+pub(super) fn run_countries(
+    opts: &RunOptions,
+    policy: &RunPolicy,
+    observer: &dyn RunObserver,
+    config: &LoadedConfig,
+    staging: &Staging,
+    start: CountryStart<'_>,
+) -> Result<(Vec<CountryResult>, Arc<Shared>), PipelineError> {
+    let jobs = start.jobs;
+    let codes: Vec<String> = config
+        .countries
+        .iter()
+        .map(|c| c.country.iso3.clone())
+        .collect();
+    observer.run_started(&codes);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| PipelineError::ThreadPool {
+            jobs,
+            message: e.to_string(),
+        })?;
+    let with_indicators = start.indicators.is_some();
+    let plan = pool.install(|| {
+        plan_countries(
+            opts,
+            config,
+            start.base,
+            with_indicators,
+            start.kept,
+            start.previous,
+        )
+    });
+    let computed = plan
+        .countries
+        .iter()
+        .filter(|(_, d)| matches!(d, Decision::Run(_)))
+        .count();
+    // What the country threads share. They own it (through `Arc`), so a thread abandoned at the time limit never
+    // holds a borrow of this function's data.
+    let shared = Arc::new(Shared {
+        raw_dir: opts.raw_dir.clone(),
+        out_dir: opts.out_dir.clone(),
+        schemas: config.schemas.clone(),
+        key: start.key,
+        indicators: start.indicators,
+        staging: staging.view(),
+        plan,
+        // tables of a country in parallel only when the countries computed do not fill the pool
+        parallel_tables: computed < jobs,
+        pool,
+    });
+    let tasks: Vec<(String, schedule::Work<CountryResult>)> = config
+        .countries
+        .iter()
+        .zip(shared.plan.countries.iter())
+        .map(|(c, (key, decision))| {
+            let work = country_work(
+                Arc::clone(&shared),
+                c.clone(),
+                key.as_ref().ok().cloned(),
+                decision.clone(),
+            );
+            (c.country.iso3.clone(), work)
+        })
+        .collect();
+    let timeout = policy.country_timeout;
+    let outcomes = schedule::run_countries(tasks, jobs, timeout, observer, |i, outcome| {
+        observe(observer, codes[i].as_str(), outcome)
+    })?;
+    let results = outcomes
+        .into_iter()
+        .zip(config.countries.iter().zip(shared.plan.countries.iter()))
+        .map(|(outcome, (c, (key, _)))| {
+            let entry = key.as_ref().ok().map(|k| k.entry.clone());
+            country_result(outcome, c, entry, staging, timeout)
+        })
+        .collect();
+    Ok((results, shared))
+}
+
+/// Tells the observer how a country ended.
+fn observe(observer: &dyn RunObserver, iso3: &str, outcome: &Outcome<CountryResult>) {
+    match outcome {
+        Outcome::Done((Ok(rep), _)) => {
+            let written = rep.inputs.iter().map(|i| i.rows_written).sum();
+            let quarantined = rep.inputs.iter().map(|i| i.rows_quarantined).sum();
+            observer.country_finished(iso3, written, quarantined, None);
+        }
+        Outcome::Done((Err(e), _)) => observer.country_finished(iso3, 0, 0, Some(&e.to_string())),
+        Outcome::TimedOut => observer.country_finished(iso3, 0, 0, Some("time limit")),
+        Outcome::Panicked => observer.country_finished(iso3, 0, 0, Some("internal error")),
+    }
+}
+
+/// A thread's outcome as the country's result: a panic is an internal error and a thread over the time limit a
+/// `timeout` failure, and whatever either staged is removed (never published).
+fn country_result(
+    outcome: Outcome<CountryResult>,
+    c: &CountryConfig,
+    entry: Option<StageEntry>,
+    staging: &Staging,
+    timeout: Option<Duration>,
+) -> CountryResult {
+    match outcome {
+        Outcome::Done(r) => r,
+        Outcome::Panicked => {
+            crate::country::remove_country_outputs(c, staging);
+            (Err(CountryError::internal(&c.country.iso3)), entry)
+        }
+        Outcome::TimedOut => {
+            // whatever the abandoned thread staged is not published
+            crate::country::remove_country_outputs(c, staging);
+            let limit = timeout.map_or(0, |t| t.as_secs());
+            (
+                Err(CountryError::new(
+                    &c.country.iso3,
+                    "timeout",
+                    format!(
+                        "took longer than the time limit of {limit} s (--country-timeout); the country was \
+                         abandoned and the other countries were published"
+                    ),
+                )),
+                entry,
+            )
+        }
+    }
+}
