@@ -9,6 +9,9 @@
 //! the snapshot is taken: temporary paths (`[TMP]`) and SHA-256 digests (`[SHA256]`, the manifest records the
 //! build's commit).
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
