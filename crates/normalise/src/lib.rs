@@ -117,6 +117,18 @@ pub struct TableOutput {
     /// Routing findings on the written rows (answers outside a column's universe, skips inside it); the rows
     /// are kept as delivered ([`consistency`]).
     pub universe_findings: Vec<consistency::UniverseFinding>,
+    /// The ledger of each delivered file, in config order (one entry for a one-file delivery).
+    pub files: Vec<FileLedger>,
+}
+
+/// The rows of one delivered file: read, written and quarantined (`rows_read == rows_written + rows_quarantined`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileLedger {
+    /// File name as configured (relative to the country's raw folder).
+    pub file: String,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_quarantined: u64,
 }
 
 /// Normalises every delivery of a country. `raw` must hold exactly the tables the config delivers (read with
@@ -422,12 +434,19 @@ pub fn normalise_batch<'a>(
         .map(|i| raw.row_numbers.get(i).copied().unwrap_or(i as u64 + 1))
         .collect();
     let universe_findings = consistency::universe_findings(schema, &batch, &written_rows);
+    let files = vec![FileLedger {
+        file: delivery.file.clone(),
+        rows_read: rows as u64,
+        rows_written: batch.num_rows() as u64,
+        rows_quarantined,
+    }];
     Ok(TableOutput {
         table: ctx.table.to_string(),
         source_file: delivery.file.clone(),
         rows_read: rows as u64,
         rows_written: batch.num_rows() as u64,
         rows_quarantined,
+        files,
         batch,
         quarantine,
         problems_by_reason,
@@ -554,43 +573,9 @@ fn output_schema(
         .zip(arrays)
         .map(|(column, array)| {
             let f = &column.field;
-            let mut meta = HashMap::new();
-            meta.insert("description".to_string(), f.description.clone());
-            if !f.title.is_empty() {
-                meta.insert("title".to_string(), f.title.clone());
-            }
-            meta.insert("role".to_string(), role_name(f.role).to_string());
-            meta.insert("universe".to_string(), f.universe.clone());
-            if let Some(categories) = &f.categories {
-                let codes: Vec<String> = categories
-                    .iter()
-                    .map(|c| format!("{}={}", c.value, c.label))
-                    .collect();
-                meta.insert("codes".to_string(), codes.join(", "));
-            }
-            let missing_codes = f.missing_codes_text(&schema.missing_values);
-            if !missing_codes.is_empty() {
-                meta.insert("missing_codes".to_string(), missing_codes);
-            }
-            meta.insert("schema_version".to_string(), schema.version.clone());
-            if matches!(column.kind, Kind::Pseudonym(_)) {
-                meta.insert("pseudonymised".to_string(), "hmac-sha256".to_string());
-            }
-            match column.input {
-                Input::NotCollected => {
-                    meta.insert("not_collected".to_string(), "true".to_string());
-                }
-                Input::Later => {
-                    meta.insert(
-                        "filled_by".to_string(),
-                        "a later pipeline stage".to_string(),
-                    );
-                }
-                _ => {}
-            }
             ArrowField::new(&f.name, array.data_type().clone(), true)
                 .with_dict_is_ordered(f.ordered)
-                .with_metadata(meta)
+                .with_metadata(field_metadata(schema, column))
         })
         .collect();
     let mut meta = HashMap::new();
@@ -598,6 +583,47 @@ fn output_schema(
     meta.insert(META_SCHEMA_VERSION.to_string(), schema.version.clone());
     meta.insert(META_COUNTRY.to_string(), iso3.to_string());
     Schema::new_with_metadata(fields, meta)
+}
+
+/// The metadata of one harmonised column as `plan` fills it: description, title, role, universe, codes, allowed
+/// missing codes, schema version, and how its values came (pseudonymised, not collected, filled later).
+pub fn field_metadata(schema: &TableSchema, column: &ColumnPlan) -> HashMap<String, String> {
+    let f = &column.field;
+    let mut meta = HashMap::new();
+    meta.insert("description".to_string(), f.description.clone());
+    if !f.title.is_empty() {
+        meta.insert("title".to_string(), f.title.clone());
+    }
+    meta.insert("role".to_string(), role_name(f.role).to_string());
+    meta.insert("universe".to_string(), f.universe.clone());
+    if let Some(categories) = &f.categories {
+        let codes: Vec<String> = categories
+            .iter()
+            .map(|c| format!("{}={}", c.value, c.label))
+            .collect();
+        meta.insert("codes".to_string(), codes.join(", "));
+    }
+    let missing_codes = f.missing_codes_text(&schema.missing_values);
+    if !missing_codes.is_empty() {
+        meta.insert("missing_codes".to_string(), missing_codes);
+    }
+    meta.insert("schema_version".to_string(), schema.version.clone());
+    if matches!(column.kind, Kind::Pseudonym(_)) {
+        meta.insert("pseudonymised".to_string(), "hmac-sha256".to_string());
+    }
+    match column.input {
+        Input::NotCollected => {
+            meta.insert("not_collected".to_string(), "true".to_string());
+        }
+        Input::Later => {
+            meta.insert(
+                "filled_by".to_string(),
+                "a later pipeline stage".to_string(),
+            );
+        }
+        _ => {}
+    }
+    meta
 }
 
 fn role_name(role: Role) -> &'static str {

@@ -18,6 +18,7 @@ use dh_config::TableSchema;
 use dh_ingest::RawTable;
 
 use crate::TableOutput;
+use crate::plan::TablePlan;
 
 /// The raw rows of one delivered table as read: one [`RawTable`] per file of `Delivery::files`, in that order (a
 /// one-file delivery is one `RawTable`).
@@ -68,6 +69,7 @@ pub fn join_outputs(
         problems_by_reason: Default::default(),
         raw_ids: Vec::new(),
         universe_findings: Vec::new(),
+        files: Vec::new(),
     };
     for o in outputs {
         joined.rows_read += o.rows_read;
@@ -77,9 +79,51 @@ pub fn join_outputs(
             *joined.problems_by_reason.entry(code).or_insert(0) += n;
         }
         joined.raw_ids.extend(o.raw_ids);
+        joined.files.extend(o.files);
         crate::merge_universe_findings(schema, &mut joined.universe_findings, o.universe_findings);
     }
     Ok(joined)
+}
+
+/// Each harmonised column's metadata as every file's plan gives it (the entries all plans share): the metadata of
+/// the table's written columns when it is normalised batch by batch.
+pub fn common_metadata(schema: &TableSchema, plans: &[TablePlan]) -> Vec<HashMap<String, String>> {
+    let mut plans = plans.iter();
+    let Some(first) = plans.next() else {
+        return Vec::new();
+    };
+    let mut metadata: Vec<HashMap<String, String>> = first
+        .columns
+        .iter()
+        .map(|c| crate::field_metadata(schema, c))
+        .collect();
+    for plan in plans {
+        for (meta, column) in metadata.iter_mut().zip(&plan.columns) {
+            let other = crate::field_metadata(schema, column);
+            meta.retain(|k, v| other.get(k) == Some(v));
+        }
+    }
+    metadata
+}
+
+/// `batch` with its fields' metadata replaced by `metadata` (one map per field, [`common_metadata`]).
+pub fn with_field_metadata(
+    batch: &RecordBatch,
+    metadata: &[HashMap<String, String>],
+) -> Result<RecordBatch, ArrowError> {
+    let old = batch.schema();
+    let fields: Vec<ArrowField> = old
+        .fields()
+        .iter()
+        .zip(metadata)
+        .map(|(f, meta)| f.as_ref().clone().with_metadata(meta.clone()))
+        .collect();
+    let schema = Arc::new(Schema::new_with_metadata(fields, old.metadata().clone()));
+    RecordBatch::try_new_with_options(
+        schema,
+        batch.columns().to_vec(),
+        &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
 }
 
 /// The schema of the parts' batches with each field's metadata reduced to the entries every part has.

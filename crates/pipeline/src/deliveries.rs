@@ -91,7 +91,7 @@ pub fn links_outside_allowed() -> bool {
     std::env::var(ALLOW_LINKS_OUTSIDE_ENV).is_ok_and(|v| v.trim() == "1")
 }
 
-/// Delivered tables whose file is missing, is not a regular file (a FIFO, a device such as `/dev/zero` behind a
+/// Delivered files (every part of a multi-file delivery) that are missing, are not a regular file (a FIFO, a device such as `/dev/zero` behind a
 /// link, a directory) or, unless `allow_outside`, resolves outside `raw_dir`: table, path and problem, in table
 /// order. Only metadata is read, so a FIFO is never opened.
 pub fn unusable_files(
@@ -101,8 +101,9 @@ pub fn unusable_files(
 ) -> Vec<UnusableFile> {
     let iso3 = config.country.iso3.as_str();
     delivered(config)
-        .filter_map(|(table, d)| {
-            let path = delivery_path(raw_dir, iso3, &d.file);
+        .flat_map(|(table, d)| d.file_names().into_iter().map(move |f| (table, f)))
+        .filter_map(|(table, file)| {
+            let path = delivery_path(raw_dir, iso3, file);
             let problem = match std::fs::metadata(&path) {
                 Err(_) => FileProblem::Missing,
                 Ok(meta) if !meta.is_file() => {
