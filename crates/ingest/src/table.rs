@@ -662,6 +662,34 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_column_holds_its_cell_in_every_row_and_constants_are_not_read() {
+        let col = RawColumn::repeated("org", "Childline", 3).unwrap();
+        assert_eq!(col.iter().collect::<Vec<_>>(), vec!["Childline"; 3]);
+        assert!(RawColumn::repeated("org", "x", 0).unwrap().is_empty());
+        let mut d = Delivery::new("f.csv", dh_config::country::Format::Csv);
+        for (name, map) in [
+            (
+                "a",
+                dh_config::ColumnMap {
+                    source: Some("A".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "b",
+                dh_config::ColumnMap {
+                    constant: Some("B".into()),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            d.columns.insert(name.into(), map);
+        }
+        let keep = ColumnSelection::for_delivery(&d);
+        assert!(keep.contains("A") && !keep.contains("B"));
+    }
+
+    #[test]
     fn builder_keeps_only_selected_columns_and_records_ragged_rows() {
         let keep = ColumnSelection::all(["id", "age"].into_iter());
         let header = vec!["id".to_string(), " name ".to_string(), "age".to_string()];

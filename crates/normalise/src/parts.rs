@@ -188,11 +188,14 @@ fn concat_keeping_codebooks<'b>(
 }
 
 fn concat_dictionary(parts: &[&ArrayRef]) -> Result<ArrayRef, ArrowError> {
-    let dictionaries: Vec<&DictionaryArray<Int16Type>> = parts
+    let all: Vec<&DictionaryArray<Int16Type>> = parts
         .iter()
         .map(|a| a.as_dictionary::<Int16Type>())
         .collect();
-    let Some(first) = dictionaries.first() else {
+    // a file whose every row was quarantined may come with no labels at all (Arrow filters to an empty array)
+    let dictionaries: Vec<&DictionaryArray<Int16Type>> =
+        all.iter().copied().filter(|d| !d.is_empty()).collect();
+    let Some(first) = dictionaries.first().or(all.first()) else {
         return Err(ArrowError::InvalidArgumentError("no column".into()));
     };
     if dictionaries.iter().any(|d| d.values() != first.values()) {
@@ -247,6 +250,20 @@ mod tests {
         let dict = joined.column(0).as_dictionary::<Int16Type>();
         assert_eq!(dict.values().len(), 3, "labels are not merged or dropped");
         assert_eq!(dict.keys().values().to_vec(), vec![1, 1, 2]);
+    }
+
+    #[test]
+    fn a_file_without_rows_does_not_lose_the_codebook() {
+        let a = batch(&[0, 1], &[1, 2], false);
+        let empty = a.slice(0, 0);
+        let labels: ArrayRef = Arc::new(StringArray::from(Vec::<&str>::new()));
+        let no_labels =
+            DictionaryArray::try_new(Int16Array::from(Vec::<i16>::new()), labels).unwrap();
+        let no_labels: ArrayRef = Arc::new(no_labels);
+        let joined = concat_dictionary(&[&no_labels, a.column(0), empty.column(0)]).unwrap();
+        let dict = joined.as_dictionary::<Int16Type>();
+        assert_eq!(dict.values().len(), 3);
+        assert_eq!(dict.keys().values().to_vec(), vec![0, 1]);
     }
 
     #[test]

@@ -197,6 +197,42 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_file_of_a_delivery_in_parts_is_checked_and_hashed() {
+        let mut c = config();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let tha = dir.path().join("THA");
+        std::fs::create_dir_all(&tha).unwrap_or_else(|e| panic!("{e}"));
+        for d in c.deliveries.values() {
+            std::fs::write(tha.join(&d.file), "x").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let police = c
+            .deliveries
+            .get_mut("police_cases")
+            .unwrap_or_else(|| panic!("police_cases"));
+        for file in ["org_a.csv", "org_b.xlsx"] {
+            police.parts.push(dh_config::country::DeliveryPart {
+                file: file.into(),
+                ..Default::default()
+            });
+        }
+        std::fs::write(tha.join("org_a.csv"), "a").unwrap_or_else(|e| panic!("{e}"));
+        let missing = unusable_files(&c, dir.path(), false);
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(missing[0].table, "police_cases");
+        assert!(missing[0].path.ends_with("THA/org_b.xlsx"));
+        std::fs::write(tha.join("org_b.xlsx"), "b").unwrap_or_else(|e| panic!("{e}"));
+        assert!(unusable_files(&c, dir.path(), false).is_empty());
+        let (_, hashes) =
+            crate::incremental::inputs_hash(&c, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(hashes.contains_key("THA/org_a.csv") && hashes.contains_key("THA/org_b.xlsx"));
+        let police_file = c.deliveries["police_cases"].file.clone();
+        assert!(
+            !hashes.contains_key(&format!("THA/{police_file}")),
+            "{hashes:?}"
+        );
+    }
+
     /// A FIFO, a link to `/dev/zero` and a link to `/etc/passwd` are found from metadata (the FIFO is never opened,
     /// so this returns at once); a link inside the raw folder is fine, and the outside link only when allowed.
     #[cfg(unix)]
