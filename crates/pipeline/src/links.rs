@@ -355,7 +355,7 @@ mod tests {
             reason: "ragged".into(),
             raw_id: None,
         };
-        let q = quarantine_batch("cg.csv", &raw.row_numbers, &[problem.clone()])
+        let q = quarantine_batch("cg.csv", &raw.row_numbers, std::slice::from_ref(&problem))
             .unwrap_or_else(|e| panic!("{e}"));
         let raws = [raw.clone()];
         let one = Files::new(&Delivery::new("cg.csv", Format::Csv), &raws);
