@@ -292,56 +292,12 @@ fn run_stages(
     let read = read_for_run(config, &delivered, ctx)?;
     let read_done = Instant::now();
 
-    // one ledger line per delivered file (a table delivered as several files has several), in config order
-    let mut inputs: BTreeMap<String, Vec<InputEntry>> = BTreeMap::new();
-    let mut raw = BTreeMap::new();
-    let mut first_passes = Vec::new();
-    let mut batched = BTreeMap::new();
-    for (table, full_paths, rows) in read {
-        let mut entries = Vec::with_capacity(full_paths.len());
-        for (i, full_path) in full_paths.iter().enumerate() {
-            let path = relative_path(full_path, ctx.raw_dir);
-            let sha256 = unchanged_since_hashed(iso3, full_path, &path, before.get(&path))?;
-            let (rows_read, warnings) = match &rows {
-                ReadRows::Whole(t) => t
-                    .get(i)
-                    .map(|t| (t.num_rows() as u64, t.warnings.clone()))
-                    .unwrap_or_default(),
-                ReadRows::Batched(p) => p
-                    .files
-                    .get(i)
-                    .map(|f| (f.rows_read, f.warnings.clone()))
-                    .unwrap_or_default(),
-            };
-            entries.push(InputEntry {
-                path,
-                country: iso3.to_string(),
-                table: table.clone(),
-                sha256,
-                rows_read,
-                rows_written: 0,
-                rows_quarantined: 0,
-                warnings,
-            });
-        }
-        inputs.insert(table.clone(), entries);
-        match rows {
-            ReadRows::Whole(t) => {
-                raw.insert(table, t);
-            }
-            ReadRows::Batched(p) => {
-                batched.insert(
-                    table.clone(),
-                    crate::runlog::BatchedRead {
-                        rows: p.rows_read,
-                        batches: p.batches as u64,
-                        key_bytes: p.key_bytes as u64,
-                    },
-                );
-                first_passes.push((table, full_paths, p))
-            }
-        }
-    }
+    let Sorted {
+        mut inputs,
+        raw,
+        first_passes,
+        batched,
+    } = sort_reads(iso3, ctx.raw_dir, read, &before)?;
 
     ctx.observer.stage_started(iso3, Stage::Normalise);
     let (mut tables, mut streamed) = if first_passes.is_empty() {
@@ -473,6 +429,83 @@ fn run_stages(
             batched,
             reason: String::new(),
         },
+    })
+}
+
+/// The deliveries of a country as read, sorted for the next stages.
+struct Sorted {
+    /// One ledger line per delivered file (a table delivered as several files has several), in config order.
+    inputs: BTreeMap<String, Vec<InputEntry>>,
+    /// The tables held whole.
+    raw: BTreeMap<String, Vec<RawTable>>,
+    /// The first passes of the others, with their files' paths.
+    first_passes: Vec<(String, Vec<PathBuf>, Box<crate::batched::FirstPass>)>,
+    /// The run log's figures of the batched ones.
+    batched: BTreeMap<String, crate::runlog::BatchedRead>,
+}
+
+/// Sorts the deliveries read for a run: each file's ledger line (its hash checked against `before`, the hash taken
+/// before reading), the tables held whole, and the first passes of the others.
+fn sort_reads(
+    iso3: &str,
+    raw_dir: &Path,
+    read: Vec<(String, Vec<PathBuf>, ReadRows)>,
+    before: &BTreeMap<String, String>,
+) -> Result<Sorted, CountryError> {
+    let mut inputs: BTreeMap<String, Vec<InputEntry>> = BTreeMap::new();
+    let mut raw = BTreeMap::new();
+    let mut first_passes = Vec::new();
+    let mut batched = BTreeMap::new();
+    for (table, full_paths, rows) in read {
+        let mut entries = Vec::with_capacity(full_paths.len());
+        for (i, full_path) in full_paths.iter().enumerate() {
+            let path = relative_path(full_path, raw_dir);
+            let sha256 = unchanged_since_hashed(iso3, full_path, &path, before.get(&path))?;
+            let (rows_read, warnings) = match &rows {
+                ReadRows::Whole(t) => t
+                    .get(i)
+                    .map(|t| (t.num_rows() as u64, t.warnings.clone()))
+                    .unwrap_or_default(),
+                ReadRows::Batched(p) => p
+                    .files
+                    .get(i)
+                    .map(|f| (f.rows_read, f.warnings.clone()))
+                    .unwrap_or_default(),
+            };
+            entries.push(InputEntry {
+                path,
+                country: iso3.to_string(),
+                table: table.clone(),
+                sha256,
+                rows_read,
+                rows_written: 0,
+                rows_quarantined: 0,
+                warnings,
+            });
+        }
+        inputs.insert(table.clone(), entries);
+        match rows {
+            ReadRows::Whole(t) => {
+                raw.insert(table, t);
+            }
+            ReadRows::Batched(p) => {
+                batched.insert(
+                    table.clone(),
+                    crate::runlog::BatchedRead {
+                        rows: p.rows_read,
+                        batches: p.batches as u64,
+                        key_bytes: p.key_bytes as u64,
+                    },
+                );
+                first_passes.push((table, full_paths, p))
+            }
+        }
+    }
+    Ok(Sorted {
+        inputs,
+        raw,
+        first_passes,
+        batched,
     })
 }
 
