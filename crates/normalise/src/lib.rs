@@ -32,11 +32,17 @@
 //!   `unknown_code` naming the code (category codes are not personal data); missing codes map through `missing`;
 //! * key problems (duplicate ids, missing links) show the pseudonym in the quarantine table; the id as delivered is
 //!   kept beside the line ([`TableOutput::raw_ids`], [`RawId`]) for `dh validate` only and never written.
+//! * a table delivered as several files ([`parts`]) is planned file by file with each file's effective delivery;
+//!   ids must be unique across its files (a duplicate's reason names `<file> row <n>`), its rows are joined in config
+//!   order, and each file keeps its own ledger ([`FileLedger`]);
+//! * a column's `constant` gives every row of the file that source value, translated by the column's codes and
+//!   missing codes like a delivered cell (a constant that is no code is `unknown_code` in every row).
 //!
 //! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`date`] (date cells),
 //! [`column`](mod@column) (Arrow arrays),
 //! [`checks`] (cross-row checks), [`keys`] (hashed key sets of those checks), [`content`] (content checks of whole
-//! columns), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms), [`error`].
+//! columns), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms), [`parts`] (tables of several
+//! files), [`error`].
 //!
 //! Batches: a table too large to hold may be normalised batch by batch ([`normalise_batch`]). A first pass over
 //! its batches collects what the whole-table checks need ([`checks::TableKeyCollector`] for duplicate ids,
@@ -99,7 +105,8 @@ pub struct CountryOutput {
 #[derive(Debug, Clone)]
 pub struct TableOutput {
     pub table: String,
-    /// Delivery file name as configured (relative to the country's raw folder).
+    /// Delivery file name as configured (relative to the country's raw folder); the files of a table delivered as
+    /// several files, joined by `, `.
     pub source_file: String,
     /// Harmonised columns only, in schema order; quarantined rows removed.
     pub batch: RecordBatch,
@@ -155,7 +162,7 @@ pub fn normalise_country<T: TableParts>(
         return Err(NormaliseError::MissingRawTable {
             country: iso3.to_string(),
             table: table.clone(),
-            file: delivery.file.clone(),
+            file: delivery.file_names().join(", "),
         });
     }
     let hasher = KeyHasher::new(key);
