@@ -320,6 +320,37 @@ fn a_delivery_in_two_files_gives_the_table_and_indicators_of_one_file() {
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(listed.contains(CSV_PART), "{}", describe(&out));
 
+    // every part is in the country's key: unchanged, the country is reused; a changed part reruns it
+    let dry_run = |raw: &Path| {
+        let out = dh(
+            &[
+                "run",
+                "--raw-dir",
+                s(raw),
+                "--out-dir",
+                s(&parts),
+                "--config-dir",
+                s(&config),
+                "--countries",
+                "THA",
+                "--dry-run",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", describe(&out));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let plan = dry_run(&raw);
+    assert!(plan.contains("reuse    THA"), "{plan}");
+    let mut csv_text = fs::read_to_string(raw.join("THA").join(CSV_PART)).expect("csv part");
+    csv_text.push('\n');
+    fs::write(raw.join("THA").join(CSV_PART), csv_text).expect("edit the csv part");
+    let plan = dry_run(&raw);
+    assert!(
+        plan.contains("run      THA  changed delivery: THA/police_2017_2018.csv"),
+        "{plan}"
+    );
+
     // a missing part file fails the country with a message naming it
     fs::remove_file(raw.join("THA").join(XLSX_PART)).expect("remove a part");
     let missing = tmp.path().join("missing");
