@@ -128,104 +128,162 @@ impl TableJob<'_> {
 }
 
 /// Reads a delivery in batches of `batch_rows` rows: whole when each file's first batch is all there is and all
-/// files together hold at most one batch of rows, else the first pass over every batch of every file.
+/// files together hold at most one batch of rows, else the first pass over every batch of every file (the files
+/// and batches already read are passed on, never read again).
 pub fn read(job: &TableJob<'_>, batch_rows: usize) -> Result<ReadRows, CountryError> {
     let files = job.files();
     let mut whole = Vec::with_capacity(files.len());
     let mut rows = 0usize;
-    for file in &files {
+    for (k, file) in files.iter().enumerate() {
         let mut batches = job.open(file, batch_rows)?;
         let Some(first) = batches.next_batch().map_err(|e| job.read_err(e))? else {
-            return Err(job.read_err(format!(
-                "{}: the reader returned no rows and no header",
-                file.0.file
-            )));
+            return Err(no_header(job, file));
         };
         rows += first.num_rows();
-        if rows > batch_rows || batches.next_batch().map_err(|e| job.read_err(e))?.is_some() {
-            drop(whole);
-            return first_pass(job, &files, batch_rows);
+        let second = batches.next_batch().map_err(|e| job.read_err(e))?;
+        if rows <= batch_rows && second.is_none() {
+            whole.push(first);
+            continue;
         }
-        whole.push(first);
+        // too large to hold: the first pass, over what was read and then the rest
+        let mut pass = Collect::new(job, files.len())?;
+        for (done, table) in files.iter().zip(whole) {
+            pass.add(done, table)?;
+            pass.end_file(job, done)?;
+        }
+        pass.add(file, first)?;
+        if let Some(second) = second {
+            pass.add(file, second)?;
+        }
+        while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
+            pass.add(file, batch)?;
+        }
+        pass.end_file(job, file)?;
+        for rest in &files[k + 1..] {
+            let mut batches = job.open(rest, batch_rows)?;
+            while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
+                pass.add(rest, batch)?;
+            }
+            pass.end_file(job, rest)?;
+        }
+        return pass.finish(job);
     }
     Ok(ReadRows::Whole(whole))
 }
 
-/// The first pass over every batch of every file of a delivery too large to hold.
-fn first_pass(
-    job: &TableJob<'_>,
-    files: &[(Delivery, PathBuf)],
-    batch_rows: usize,
-) -> Result<ReadRows, CountryError> {
-    let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
-        .map_err(|e| job.normalise_err(e))?;
-    let hasher = KeyHasher::new(job.key);
-    let mut keys: Option<TableKeyCollector> = None;
-    let mut referenced = dh_normalise::link_sources(job.config, job.schemas, job.table)
-        .map(|sources| ReferencedKeyCollector::new(sources, hasher));
-    let (mut plans, mut reads, mut count, mut rows_read) = (Vec::new(), Vec::new(), 0, 0u64);
-    for file in files {
-        let mut batches = job.open(file, batch_rows)?;
-        let mut read = FileRead::default();
-        let mut plan = None;
-        let mut started = false;
-        while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
-            let plan = match &mut plan {
-                Some(p) => p,
-                None => plan.insert(
-                    dh_normalise::plan::plan_table(
-                        &job.plan_context(),
-                        schema,
-                        &file.0,
-                        &batch,
-                        job.key,
-                    )
-                    .map_err(|e| job.normalise_err(e))?,
-                ),
-            };
-            let keys = keys.get_or_insert_with(|| TableKeyCollector::new(schema, plan, hasher));
-            if !started && files.len() > 1 {
+fn no_header(job: &TableJob<'_>, file: &(Delivery, PathBuf)) -> CountryError {
+    job.read_err(format!(
+        "{}: the reader returned no rows and no header",
+        file.0.file
+    ))
+}
+
+/// What the first pass collects, file after file (config order), batch after batch.
+struct Collect<'j> {
+    job: &'j TableJob<'j>,
+    schema: &'j dh_config::TableSchema,
+    hasher: KeyHasher,
+    several: bool,
+    keys: Option<TableKeyCollector>,
+    referenced: Option<ReferencedKeyCollector>,
+    /// One per file begun (planned from its first batch).
+    plans: Vec<TablePlan>,
+    /// One per file ended.
+    reads: Vec<FileRead>,
+    /// The file being read.
+    current: FileRead,
+    batches: usize,
+}
+
+impl<'j> Collect<'j> {
+    fn new(job: &'j TableJob<'j>, files: usize) -> Result<Self, CountryError> {
+        let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
+            .map_err(|e| job.normalise_err(e))?;
+        let hasher = KeyHasher::new(job.key);
+        Ok(Collect {
+            job,
+            schema,
+            hasher,
+            several: files > 1,
+            keys: None,
+            referenced: dh_normalise::link_sources(job.config, job.schemas, job.table)
+                .map(|sources| ReferencedKeyCollector::new(sources, hasher)),
+            plans: Vec::new(),
+            reads: Vec::new(),
+            current: FileRead::default(),
+            batches: 0,
+        })
+    }
+
+    /// Adds one batch of `file` (the file's first batch plans it).
+    fn add(&mut self, file: &(Delivery, PathBuf), batch: RawTable) -> Result<(), CountryError> {
+        let job = self.job;
+        if self.plans.len() == self.reads.len() {
+            let plan = dh_normalise::plan::plan_table(
+                &job.plan_context(),
+                self.schema,
+                &file.0,
+                &batch,
+                job.key,
+            )
+            .map_err(|e| job.normalise_err(e))?;
+            let (schema, hasher) = (self.schema, self.hasher);
+            let keys = self
+                .keys
+                .get_or_insert_with(|| TableKeyCollector::new(schema, &plan, hasher));
+            if self.several {
                 keys.start_file(&file.0.file);
             }
-            started = true;
-            keys.add_batch(plan, &batch);
-            if let Some(r) = referenced.as_mut() {
-                if files.len() == 1 {
-                    r.add_batch(&batch);
-                } else {
-                    r.add_part_batch(&batch, job.delivery, &file.0);
-                }
-            }
-            read.rows_read += batch.num_rows() as u64;
-            read.warnings.extend(batch.warnings);
-            count += 1;
+            self.plans.push(plan);
         }
-        let Some(plan) = plan else {
-            return Err(job.read_err(format!(
-                "{}: the reader returned no rows and no header",
-                file.0.file
-            )));
-        };
-        rows_read += read.rows_read;
-        plans.push(plan);
-        reads.push(read);
+        if let (Some(keys), Some(plan)) = (self.keys.as_mut(), self.plans.last()) {
+            keys.add_batch(plan, &batch);
+        }
+        if let Some(r) = self.referenced.as_mut() {
+            if self.several {
+                r.add_part_batch(&batch, job.delivery, &file.0);
+            } else {
+                r.add_batch(&batch);
+            }
+        }
+        self.current.rows_read += batch.num_rows() as u64;
+        self.current.warnings.extend(batch.warnings);
+        self.batches += 1;
+        Ok(())
     }
-    let Some(keys) = keys else {
-        return Err(job.read_err("a delivery without files"));
-    };
-    let key_bytes = keys.heap_bytes()
-        + referenced
-            .as_ref()
-            .map_or(0, ReferencedKeyCollector::heap_bytes);
-    Ok(ReadRows::Batched(Box::new(FirstPass {
-        plans,
-        keys: keys.finish(),
-        referenced: referenced.map(ReferencedKeyCollector::finish),
-        rows_read,
-        files: reads,
-        batches: count,
-        key_bytes,
-    })))
+
+    /// Ends `file`: a file that gave no batch at all is an error.
+    fn end_file(
+        &mut self,
+        job: &TableJob<'_>,
+        file: &(Delivery, PathBuf),
+    ) -> Result<(), CountryError> {
+        if self.plans.len() == self.reads.len() {
+            return Err(no_header(job, file));
+        }
+        self.reads.push(std::mem::take(&mut self.current));
+        Ok(())
+    }
+
+    fn finish(self, job: &TableJob<'_>) -> Result<ReadRows, CountryError> {
+        let Some(keys) = self.keys else {
+            return Err(job.read_err("a delivery without files"));
+        };
+        let key_bytes = keys.heap_bytes()
+            + self
+                .referenced
+                .as_ref()
+                .map_or(0, ReferencedKeyCollector::heap_bytes);
+        Ok(ReadRows::Batched(Box::new(FirstPass {
+            plans: self.plans,
+            keys: keys.finish(),
+            referenced: self.referenced.map(ReferencedKeyCollector::finish),
+            rows_read: self.reads.iter().map(|r| r.rows_read).sum(),
+            files: self.reads,
+            batches: self.batches,
+            key_bytes,
+        })))
+    }
 }
 
 /// A table normalised and written batch by batch.
