@@ -99,6 +99,18 @@ impl RawColumn {
         Ok(col)
     }
 
+    /// A column of `rows` cells that all hold `cell` (a column's `constant` value: what a file says once for all
+    /// its rows).
+    pub fn repeated(name: &str, cell: &str, rows: usize) -> Result<Self, IngestError> {
+        let mut col = RawColumn::new(name.to_string());
+        col.text.reserve(cell.len().saturating_mul(rows));
+        col.ends.reserve(rows);
+        for _ in 0..rows {
+            col.push(cell, Path::new("<constant>"))?;
+        }
+        Ok(col)
+    }
+
     fn push(&mut self, cell: &str, file: &Path) -> Result<(), IngestError> {
         self.text.push_str(cell);
         let end = u32::try_from(self.text.len()).map_err(|_| IngestError::TooLarge {
@@ -336,11 +348,12 @@ pub struct ColumnSelection {
 }
 
 impl ColumnSelection {
-    /// The source columns a delivery maps (columns marked `not_collected` have no source and are not read).
+    /// The source columns a delivery maps (columns marked `not_collected`, and columns given as a `constant`, have
+    /// no source and are not read).
     pub fn for_delivery(delivery: &Delivery) -> Self {
         let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (harmonised, map) in &delivery.columns {
-            if map.not_collected {
+            if map.not_collected || map.constant.is_some() {
                 continue;
             }
             if let Some(source) = &map.source {
@@ -646,6 +659,34 @@ mod tests {
         assert_eq!(col.get(2), Some("héllo"));
         assert_eq!(col.get(4), None);
         assert_eq!(col.iter().collect::<Vec<_>>(), vec!["1", "", "héllo", "22"]);
+    }
+
+    #[test]
+    fn a_repeated_column_holds_its_cell_in_every_row_and_constants_are_not_read() {
+        let col = RawColumn::repeated("org", "Childline", 3).unwrap();
+        assert_eq!(col.iter().collect::<Vec<_>>(), vec!["Childline"; 3]);
+        assert!(RawColumn::repeated("org", "x", 0).unwrap().is_empty());
+        let mut d = Delivery::new("f.csv", dh_config::country::Format::Csv);
+        for (name, map) in [
+            (
+                "a",
+                dh_config::ColumnMap {
+                    source: Some("A".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "b",
+                dh_config::ColumnMap {
+                    constant: Some("B".into()),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            d.columns.insert(name.into(), map);
+        }
+        let keep = ColumnSelection::for_delivery(&d);
+        assert!(keep.contains("A") && !keep.contains("B"));
     }
 
     #[test]

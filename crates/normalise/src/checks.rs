@@ -44,18 +44,21 @@ fn unique_sets(schema: &TableSchema, plan: &TablePlan) -> Vec<Vec<usize>> {
     sets
 }
 
-/// The trimmed cells of `columns` in `row`, joined by U+001F; `None` if any is empty or not read from the delivery.
+/// The trimmed cells of `columns` in `row`, joined by U+001F (a `constant` column's value for every row); `None` if
+/// any is empty or not read from the delivery.
 fn row_key<'a>(
     raw: &'a RawTable,
-    plan: &TablePlan,
+    plan: &'a TablePlan,
     columns: &[usize],
     row: usize,
 ) -> Option<Cow<'a, str>> {
     let cell = |c: usize| -> Option<&'a str> {
-        let Input::Raw(idx) = plan.columns.get(c)?.input else {
-            return None;
+        let v = match &plan.columns.get(c)?.input {
+            Input::Raw(idx) => raw.columns.get(*idx)?.get(row)?.trim(),
+            // every row of the file has the same value (the ids of several files may differ by it)
+            Input::Constant(value) => value.trim(),
+            _ => return None,
         };
-        let v = raw.columns.get(idx)?.get(row)?.trim();
         (!v.is_empty()).then_some(v)
     };
     match columns {
@@ -113,7 +116,13 @@ pub struct TableKeyCollector {
     hasher: KeyHasher,
     sets: Vec<Vec<usize>>,
     occurrences: Vec<KeyOccurrences>,
+    /// The files of a table delivered as several files ([`TableKeyCollector::start_file`]); empty for one file.
+    files: Vec<String>,
 }
+
+/// A row number of a table delivered as several files carries its file's index above this bit, so the rows of
+/// one key stay in file order across files (a file has fewer than 2^40 rows).
+const FILE_SHIFT: u32 = 40;
 
 impl TableKeyCollector {
     pub fn new(schema: &TableSchema, plan: &TablePlan, hasher: KeyHasher) -> Self {
@@ -123,16 +132,24 @@ impl TableKeyCollector {
             hasher,
             sets,
             occurrences,
+            files: Vec::new(),
         }
     }
 
-    /// Adds one batch (batches in file order; `plan` is the table's plan).
+    /// For a table delivered as several files: the batches added from now on are of `file` (files in config
+    /// order), so a duplicate's rows are named with their file. Not called for a one-file delivery.
+    pub fn start_file(&mut self, file: &str) {
+        self.files.push(file.to_string());
+    }
+
+    /// Adds one batch (batches in file order; `plan` is the plan of the batch's file).
     pub fn add_batch(&mut self, plan: &TablePlan, raw: &RawTable) {
+        let file = (self.files.len().saturating_sub(1) as u64) << FILE_SHIFT;
         for (set, occurrences) in self.sets.iter().zip(&mut self.occurrences) {
             for row in clean_rows(raw) {
                 if let Some(key) = row_key(raw, plan, set, row) {
                     let number = raw.row_numbers.get(row).copied().unwrap_or(0);
-                    occurrences.push(self.hasher.hash(&key), number);
+                    occurrences.push(self.hasher.hash(&key), file | number);
                 }
             }
         }
@@ -149,6 +166,7 @@ impl TableKeyCollector {
     pub fn finish(self) -> TableKeys {
         TableKeys {
             hasher: self.hasher,
+            files: self.files,
             duplicates: self
                 .occurrences
                 .into_iter()
@@ -161,6 +179,8 @@ impl TableKeyCollector {
 /// What the duplicate check needs of a whole table: the duplicated keys of each unique column set.
 pub struct TableKeys {
     hasher: KeyHasher,
+    /// The files of a table delivered as several files; empty for one file.
+    files: Vec<String>,
     /// One entry per set of `unique_sets`, in its order.
     duplicates: Vec<Duplicates>,
 }
@@ -176,6 +196,39 @@ impl TableKeys {
         let mut collector = TableKeyCollector::new(schema, plan, hasher);
         collector.add_batch(plan, raw);
         collector.finish()
+    }
+
+    /// The keys of a table held whole as several files (`files`: their names, with each file's plan and rows, in
+    /// config order); one file is [`TableKeys::of_table`].
+    pub fn of_files(
+        schema: &TableSchema,
+        files: &[(&str, &TablePlan, &RawTable)],
+        hasher: KeyHasher,
+    ) -> Self {
+        let Some((_, first_plan, _)) = files.first() else {
+            return TableKeyCollector::new(schema, &TablePlan::default(), hasher).finish();
+        };
+        let mut collector = TableKeyCollector::new(schema, first_plan, hasher);
+        for (file, plan, raw) in files {
+            if files.len() > 1 {
+                collector.start_file(file);
+            }
+            collector.add_batch(plan, raw);
+        }
+        collector.finish()
+    }
+
+    /// A row as a duplicate's reason lists it: its number, with its file when the table has several.
+    fn row_label(&self, row: u64) -> String {
+        if self.files.is_empty() {
+            return row.to_string();
+        }
+        let file = (row >> FILE_SHIFT) as usize;
+        let number = row & ((1u64 << FILE_SHIFT) - 1);
+        match self.files.get(file) {
+            Some(name) => format!("{name} row {number}"),
+            None => number.to_string(),
+        }
     }
 
     /// How many keys are shared by several rows, over all unique column sets.
@@ -213,7 +266,11 @@ pub fn duplicate_ids(
                 continue;
             };
             let first_value = key.split('\u{1f}').next().unwrap_or_default();
-            let numbers: Vec<String> = duplicate.first_rows.iter().map(u64::to_string).collect();
+            let numbers: Vec<String> = duplicate
+                .first_rows
+                .iter()
+                .map(|r| keys.row_label(*r))
+                .collect();
             let reason = format!(
                 "`{}` value is shared by {} rows (rows {}{}); all are quarantined because none can be told to be the genuine one",
                 names.join(", "),
@@ -319,6 +376,28 @@ impl ReferencedKeyCollector {
         }
     }
 
+    /// Adds one batch of a file of a table delivered as several files: `part` is that file's effective delivery
+    /// and `delivery` the table's, whose source names [`link_sources`] gave; a part that maps a linked column from
+    /// another source is read from that source.
+    pub fn add_part_batch(&mut self, raw: &RawTable, delivery: &Delivery, part: &Delivery) {
+        if self.columns.is_none() {
+            self.file = raw.file.display().to_string();
+            self.columns = Some(raw.column_names().map(str::to_string).collect());
+        }
+        for (sources, keys) in &mut self.sets {
+            let columns: Option<Vec<&dh_ingest::RawColumn>> = sources
+                .iter()
+                .map(|s| raw.column(&part_source(delivery, part, s)?))
+                .collect();
+            let Some(columns) = columns else { continue };
+            for row in clean_rows(raw) {
+                if let Some(key) = joined_key(&columns, row) {
+                    keys.insert(self.hasher.hash(&key));
+                }
+            }
+        }
+    }
+
     /// Bytes held so far.
     pub fn heap_bytes(&self) -> usize {
         self.sets.iter().map(|(_, k)| k.heap_bytes()).sum()
@@ -341,6 +420,16 @@ impl ReferencedKeyCollector {
     }
 }
 
+/// The source column of `part` (a file's effective delivery) that holds what `delivery` reads from `source`: the
+/// same harmonised column's source in the part.
+fn part_source(delivery: &Delivery, part: &Delivery, source: &str) -> Option<String> {
+    let field = delivery.columns.iter().find_map(|(name, m)| {
+        (!m.not_collected && m.source.as_deref().map(str::trim) == Some(source)).then_some(name)
+    })?;
+    let m = part.columns.get(field).filter(|m| !m.not_collected)?;
+    m.source.as_deref().map(|s| s.trim().to_string())
+}
+
 /// The keys of a referenced table as delivered (rows the reader read cleanly), for each link pointing to it.
 pub struct ReferencedKeys {
     hasher: KeyHasher,
@@ -356,6 +445,25 @@ impl ReferencedKeys {
     pub fn of_table(raw: &RawTable, sources: Vec<Vec<String>>, hasher: KeyHasher) -> Self {
         let mut collector = ReferencedKeyCollector::new(sources, hasher);
         collector.add_batch(raw);
+        collector.finish()
+    }
+
+    /// The keys of a table held whole as several files (`files`: each file's effective delivery and rows, in config
+    /// order; `delivery` is the table's).
+    pub fn of_files(
+        delivery: &Delivery,
+        files: &[(&Delivery, &RawTable)],
+        sources: Vec<Vec<String>>,
+        hasher: KeyHasher,
+    ) -> Self {
+        let mut collector = ReferencedKeyCollector::new(sources, hasher);
+        for (part, raw) in files {
+            if files.len() == 1 {
+                collector.add_batch(raw);
+            } else {
+                collector.add_part_batch(raw, delivery, part);
+            }
+        }
         collector.finish()
     }
 

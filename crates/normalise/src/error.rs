@@ -128,6 +128,17 @@ pub enum NormaliseError {
         file: String,
     },
 
+    #[error(
+        "{country}: {file}: the `constant` of `{table}.{column}` cannot be given to every row: {message}"
+    )]
+    Constant {
+        country: String,
+        file: String,
+        table: String,
+        column: String,
+        message: String,
+    },
+
     #[error("pseudonym key: {0}")]
     Key(String),
 

@@ -32,11 +32,17 @@
 //!   `unknown_code` naming the code (category codes are not personal data); missing codes map through `missing`;
 //! * key problems (duplicate ids, missing links) show the pseudonym in the quarantine table; the id as delivered is
 //!   kept beside the line ([`TableOutput::raw_ids`], [`RawId`]) for `dh validate` only and never written.
+//! * a table delivered as several files ([`parts`]) is planned file by file with each file's effective delivery;
+//!   ids must be unique across its files (a duplicate's reason names `<file> row <n>`), its rows are joined in config
+//!   order, and each file keeps its own ledger ([`FileLedger`]);
+//! * a column's `constant` gives every row of the file that source value, translated by the column's codes and
+//!   missing codes like a delivered cell (a constant that is no code is `unknown_code` in every row).
 //!
 //! Modules: [`plan`] (config -> per-column plan), [`lookup`] (interned code lookups), [`date`] (date cells),
 //! [`column`](mod@column) (Arrow arrays),
 //! [`checks`] (cross-row checks), [`keys`] (hashed key sets of those checks), [`content`] (content checks of whole
-//! columns), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms), [`error`].
+//! columns), [`quarantine`] (reasons and the quarantine table), [`key`] (pseudonyms), [`parts`] (tables of several
+//! files), [`error`].
 //!
 //! Batches: a table too large to hold may be normalised batch by batch ([`normalise_batch`]). A first pass over
 //! its batches collects what the whole-table checks need ([`checks::TableKeyCollector`] for duplicate ids,
@@ -56,6 +62,7 @@ pub mod error;
 pub mod key;
 pub mod keys;
 pub mod lookup;
+pub mod parts;
 pub mod plan;
 pub mod quarantine;
 
@@ -75,6 +82,7 @@ pub use checks::{Referenced, ReferencedKeys, TableKeys};
 pub use error::NormaliseError;
 pub use key::{MIN_KEY_BYTES, PseudonymKey};
 pub use keys::KeyHasher;
+pub use parts::TableParts;
 pub use quarantine::{Problem, RawId, ReasonCode, quarantine_schema};
 
 use crate::column::{BandSource, BuiltColumn, CellContext, build_raw, build_unread};
@@ -97,7 +105,8 @@ pub struct CountryOutput {
 #[derive(Debug, Clone)]
 pub struct TableOutput {
     pub table: String,
-    /// Delivery file name as configured (relative to the country's raw folder).
+    /// Delivery file name as configured (relative to the country's raw folder); the files of a table delivered as
+    /// several files, joined by `, `.
     pub source_file: String,
     /// Harmonised columns only, in schema order; quarantined rows removed.
     pub batch: RecordBatch,
@@ -115,14 +124,27 @@ pub struct TableOutput {
     /// Routing findings on the written rows (answers outside a column's universe, skips inside it); the rows
     /// are kept as delivered ([`consistency`]).
     pub universe_findings: Vec<consistency::UniverseFinding>,
+    /// The ledger of each delivered file, in config order (one entry for a one-file delivery).
+    pub files: Vec<FileLedger>,
+}
+
+/// The rows of one delivered file: read, written and quarantined (`rows_read == rows_written + rows_quarantined`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileLedger {
+    /// File name as configured (relative to the country's raw folder).
+    pub file: String,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_quarantined: u64,
 }
 
 /// Normalises every delivery of a country. `raw` must hold exactly the tables the config delivers (read with
-/// `dh_ingest::read_delivery`). Returns an error for configuration gaps; data problems are quarantined instead.
-pub fn normalise_country(
+/// `dh_ingest::read_delivery`; a table delivered as several files is one [`RawTable`] per file of
+/// `Delivery::files`, see [`parts`]). Returns an error for configuration gaps; data problems are quarantined instead.
+pub fn normalise_country<T: TableParts>(
     config: &CountryConfig,
     schemas: &SchemaSet,
-    raw: &BTreeMap<String, RawTable>,
+    raw: &BTreeMap<String, T>,
     key: &PseudonymKey,
 ) -> Result<CountryOutput, NormaliseError> {
     let iso3 = config.country.iso3.as_str();
@@ -140,23 +162,35 @@ pub fn normalise_country(
         return Err(NormaliseError::MissingRawTable {
             country: iso3.to_string(),
             table: table.clone(),
-            file: delivery.file.clone(),
+            file: delivery.file_names().join(", "),
         });
     }
     let hasher = KeyHasher::new(key);
     // the keys that links of this country's tables point to, per referenced table as delivered
     let referenced: BTreeMap<String, ReferencedKeys> = config
         .deliveries
-        .keys()
-        .filter_map(|table| {
+        .iter()
+        .filter_map(|(table, delivery)| {
             let sources = link_sources(config, schemas, table)?;
             Some((
                 table.clone(),
-                ReferencedKeys::of_table(raw.get(table)?, sources, hasher),
+                referenced_keys(delivery, raw.get(table)?.parts(), sources, hasher),
             ))
         })
         .collect();
     normalise_tables(config, schemas, raw, key, &referenced)
+}
+
+/// The keys that links point to in a table read whole (one [`RawTable`] per file of `Delivery::files`).
+pub fn referenced_keys(
+    delivery: &Delivery,
+    parts: &[RawTable],
+    sources: Vec<Vec<String>>,
+    hasher: KeyHasher,
+) -> ReferencedKeys {
+    let files = delivery.files();
+    let pairs: Vec<(&Delivery, &RawTable)> = files.iter().zip(parts).collect();
+    ReferencedKeys::of_files(delivery, &pairs, sources, hasher)
 }
 
 /// The config file named in messages about `config`: the last file it was merged from.
@@ -206,10 +240,10 @@ pub fn table_schema<'s>(
 /// Normalises the deliveries of `config` that `raw` holds, each read whole (the caller may normalise the others
 /// in batches); `referenced` holds the keys of every table that a link points to ([`link_sources`]), read whole
 /// or in batches.
-pub fn normalise_tables(
+pub fn normalise_tables<T: TableParts>(
     config: &CountryConfig,
     schemas: &SchemaSet,
-    raw: &BTreeMap<String, RawTable>,
+    raw: &BTreeMap<String, T>,
     key: &PseudonymKey,
     referenced: &BTreeMap<String, ReferencedKeys>,
 ) -> Result<CountryOutput, NormaliseError> {
@@ -232,7 +266,7 @@ pub fn normalise_tables(
                 delivery: config.deliveries.get(resource)?,
             })
         };
-        let output = normalise_table(&ctx, schema, delivery, table_raw, key, referenced)?;
+        let output = normalise_table(&ctx, schema, delivery, table_raw.parts(), key, referenced)?;
         tables.insert(table.clone(), output);
     }
     Ok(CountryOutput {
@@ -241,30 +275,65 @@ pub fn normalise_tables(
     })
 }
 
-/// Normalises one table held whole; `referenced` gives the keys of the delivered tables that links point to.
+/// Normalises one table held whole (`parts`: one [`RawTable`] per file of `delivery.files()`, in that order); each
+/// file is planned with its own effective delivery, the duplicate check spans every file, and the files' rows form
+/// one table ([`parts::join_outputs`]). `referenced` gives the keys of the delivered tables that links point to.
 pub fn normalise_table<'a>(
     ctx: &PlanContext<'_>,
     schema: &TableSchema,
     delivery: &Delivery,
-    raw: &RawTable,
+    parts: &[RawTable],
     key: &PseudonymKey,
     referenced: impl Fn(&str) -> Option<checks::Referenced<'a>>,
 ) -> Result<TableOutput, NormaliseError> {
-    let plan = plan_table(ctx, schema, delivery, raw, key)?;
-    if raw.num_rows() == 0 {
+    let files = delivery.files();
+    if files.len() != parts.len() {
+        return Err(NormaliseError::MissingRawTable {
+            country: ctx.iso3.to_string(),
+            table: ctx.table.to_string(),
+            file: delivery.file_names().join(", "),
+        });
+    }
+    let plans = files
+        .iter()
+        .zip(parts)
+        .map(|(file, raw)| plan_table(ctx, schema, file, raw, key))
+        .collect::<Result<Vec<_>, _>>()?;
+    if parts.iter().all(|raw| raw.num_rows() == 0) {
         return Err(NormaliseError::NoRows {
             country: ctx.iso3.to_string(),
             table: ctx.table.to_string(),
-            file: delivery.file.clone(),
+            file: delivery.file_names().join(", "),
         });
     }
-    let keys = TableKeys::of_table(schema, &plan, raw, KeyHasher::new(key));
-    let batch = BatchContext {
-        plan: &plan,
-        keys: &keys,
-        content_checks: true,
-    };
-    normalise_batch(ctx, schema, delivery, raw, &batch, referenced)
+    let keyed: Vec<(&str, &TablePlan, &RawTable)> = files
+        .iter()
+        .zip(&plans)
+        .zip(parts)
+        .map(|((file, plan), raw)| (file.file.as_str(), plan, raw))
+        .collect();
+    let keys = TableKeys::of_files(schema, &keyed, KeyHasher::new(key));
+    let mut outputs = Vec::with_capacity(parts.len());
+    for ((file, plan), raw) in files.iter().zip(&plans).zip(parts) {
+        let batch = BatchContext {
+            plan,
+            keys: &keys,
+            content_checks: true,
+        };
+        outputs.push(normalise_batch(
+            ctx,
+            schema,
+            file,
+            raw,
+            &batch,
+            &referenced,
+        )?);
+    }
+    parts::join_outputs(schema, outputs).map_err(|e| NormaliseError::Arrow {
+        country: ctx.iso3.to_string(),
+        table: ctx.table.to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// What [`normalise_batch`] needs besides the batch: the table's plan (from its first batch, [`plan::plan_table`]),
@@ -322,7 +391,15 @@ pub fn normalise_batch<'a>(
             findings: content::describe(&findings),
         });
     }
-    let arrays = build_columns(plan, raw, &skip, &mut problems);
+    let arrays = build_columns(plan, raw, &skip, &mut problems).map_err(|(column, message)| {
+        NormaliseError::Constant {
+            country: ctx.iso3.to_string(),
+            file: delivery.file.clone(),
+            table: ctx.table.to_string(),
+            column,
+            message,
+        }
+    })?;
     checks::duplicate_ids(schema, plan, raw, &skip, batch_context.keys, &mut problems);
     checks::missing_links(
         ctx.iso3,
@@ -364,12 +441,19 @@ pub fn normalise_batch<'a>(
         .map(|i| raw.row_numbers.get(i).copied().unwrap_or(i as u64 + 1))
         .collect();
     let universe_findings = consistency::universe_findings(schema, &batch, &written_rows);
+    let files = vec![FileLedger {
+        file: delivery.file.clone(),
+        rows_read: rows as u64,
+        rows_written: batch.num_rows() as u64,
+        rows_quarantined,
+    }];
     Ok(TableOutput {
         table: ctx.table.to_string(),
         source_file: delivery.file.clone(),
         rows_read: rows as u64,
         rows_written: batch.num_rows() as u64,
         rows_quarantined,
+        files,
         batch,
         quarantine,
         problems_by_reason,
@@ -398,24 +482,34 @@ pub fn merge_universe_findings(
     into.sort_by_key(|f| (position(&f.column), f.issue));
 }
 
-/// Builds every column: first those read from the delivery, then those derived from them.
+/// Builds every column: first those read from the delivery (and those given as a `constant`, whose cells go
+/// through the same translation as delivered cells), then those derived from them. The error names the column
+/// whose constant could not be repeated over the rows.
 fn build_columns(
     plan: &TablePlan,
     raw: &RawTable,
     skip: &[bool],
     problems: &mut Vec<Problem>,
-) -> Vec<ArrayRef> {
+) -> Result<Vec<ArrayRef>, (String, String)> {
     let rows = raw.num_rows();
     // Columns are independent: build them in parallel, then merge their problems in column order (the final sort
     // in `normalise_table` makes the order independent of scheduling anyway).
-    let results: Vec<(Option<BuiltColumn>, Vec<Problem>)> = plan
+    type Built = Result<(Option<BuiltColumn>, Vec<Problem>), (String, String)>;
+    let results: Vec<Built> = plan
         .columns
         .par_iter()
         .enumerate()
         .map(|(field_index, column)| {
+            let constant = match &column.input {
+                Input::Constant(value) => Some(
+                    dh_ingest::RawColumn::repeated(&column.field.name, value, rows)
+                        .map_err(|e| (column.field.name.clone(), e.to_string()))?,
+                ),
+                _ => None,
+            };
             let raw_column = match column.input {
                 Input::Raw(idx) => raw.columns.get(idx),
-                _ => None,
+                _ => constant.as_ref(),
             };
             let mut column_problems = Vec::new();
             let built = raw_column.map(|rc| {
@@ -429,22 +523,24 @@ fn build_columns(
                 };
                 build_raw(&mut ctx, rc)
             });
-            (built, column_problems)
+            Ok((built, column_problems))
         })
         .collect();
     let mut built: Vec<Option<BuiltColumn>> = Vec::with_capacity(results.len());
-    for (column, column_problems) in results {
+    for result in results {
+        let (column, column_problems) = result?;
         built.push(column);
         problems.extend(column_problems);
     }
-    plan.columns
+    Ok(plan
+        .columns
         .iter()
         .enumerate()
         .map(|(i, column)| match &built[i] {
             Some(b) => b.array.clone(),
             None => build_unread(column, rows, band_source(plan, &built, column)),
         })
-        .collect()
+        .collect())
 }
 
 fn band_source<'b>(
@@ -484,43 +580,9 @@ fn output_schema(
         .zip(arrays)
         .map(|(column, array)| {
             let f = &column.field;
-            let mut meta = HashMap::new();
-            meta.insert("description".to_string(), f.description.clone());
-            if !f.title.is_empty() {
-                meta.insert("title".to_string(), f.title.clone());
-            }
-            meta.insert("role".to_string(), role_name(f.role).to_string());
-            meta.insert("universe".to_string(), f.universe.clone());
-            if let Some(categories) = &f.categories {
-                let codes: Vec<String> = categories
-                    .iter()
-                    .map(|c| format!("{}={}", c.value, c.label))
-                    .collect();
-                meta.insert("codes".to_string(), codes.join(", "));
-            }
-            let missing_codes = f.missing_codes_text(&schema.missing_values);
-            if !missing_codes.is_empty() {
-                meta.insert("missing_codes".to_string(), missing_codes);
-            }
-            meta.insert("schema_version".to_string(), schema.version.clone());
-            if matches!(column.kind, Kind::Pseudonym(_)) {
-                meta.insert("pseudonymised".to_string(), "hmac-sha256".to_string());
-            }
-            match column.input {
-                Input::NotCollected => {
-                    meta.insert("not_collected".to_string(), "true".to_string());
-                }
-                Input::Later => {
-                    meta.insert(
-                        "filled_by".to_string(),
-                        "a later pipeline stage".to_string(),
-                    );
-                }
-                _ => {}
-            }
             ArrowField::new(&f.name, array.data_type().clone(), true)
                 .with_dict_is_ordered(f.ordered)
-                .with_metadata(meta)
+                .with_metadata(field_metadata(schema, column))
         })
         .collect();
     let mut meta = HashMap::new();
@@ -528,6 +590,47 @@ fn output_schema(
     meta.insert(META_SCHEMA_VERSION.to_string(), schema.version.clone());
     meta.insert(META_COUNTRY.to_string(), iso3.to_string());
     Schema::new_with_metadata(fields, meta)
+}
+
+/// The metadata of one harmonised column as `plan` fills it: description, title, role, universe, codes, allowed
+/// missing codes, schema version, and how its values came (pseudonymised, not collected, filled later).
+pub fn field_metadata(schema: &TableSchema, column: &ColumnPlan) -> HashMap<String, String> {
+    let f = &column.field;
+    let mut meta = HashMap::new();
+    meta.insert("description".to_string(), f.description.clone());
+    if !f.title.is_empty() {
+        meta.insert("title".to_string(), f.title.clone());
+    }
+    meta.insert("role".to_string(), role_name(f.role).to_string());
+    meta.insert("universe".to_string(), f.universe.clone());
+    if let Some(categories) = &f.categories {
+        let codes: Vec<String> = categories
+            .iter()
+            .map(|c| format!("{}={}", c.value, c.label))
+            .collect();
+        meta.insert("codes".to_string(), codes.join(", "));
+    }
+    let missing_codes = f.missing_codes_text(&schema.missing_values);
+    if !missing_codes.is_empty() {
+        meta.insert("missing_codes".to_string(), missing_codes);
+    }
+    meta.insert("schema_version".to_string(), schema.version.clone());
+    if matches!(column.kind, Kind::Pseudonym(_)) {
+        meta.insert("pseudonymised".to_string(), "hmac-sha256".to_string());
+    }
+    match column.input {
+        Input::NotCollected => {
+            meta.insert("not_collected".to_string(), "true".to_string());
+        }
+        Input::Later => {
+            meta.insert(
+                "filled_by".to_string(),
+                "a later pipeline stage".to_string(),
+            );
+        }
+        _ => {}
+    }
+    meta
 }
 
 fn role_name(role: Role) -> &'static str {

@@ -37,6 +37,8 @@ pub enum Input {
     Raw(usize),
     /// The country did not ask the question.
     NotCollected,
+    /// The column's `constant`: every row holds this source value, translated like a delivered cell.
+    Constant(String),
     /// Banded from another column (index into the plan's columns) through the category ranges.
     Banded {
         from: usize,
@@ -129,6 +131,7 @@ pub struct ColumnPlan {
     pub value_hash: ColumnPseudonymiser,
 }
 
+#[derive(Default)]
 pub struct TablePlan {
     pub columns: Vec<ColumnPlan>,
     /// Labels of the table's missing codes, in schema order (for messages about disallowed labels).
@@ -242,6 +245,10 @@ fn column_input(
 ) -> Result<(Input, String), NormaliseError> {
     match map {
         Some(m) if m.not_collected => Ok((Input::NotCollected, String::new())),
+        Some(ColumnMap {
+            constant: Some(value),
+            ..
+        }) => Ok((Input::Constant(value.clone()), String::new())),
         Some(ColumnMap {
             source: Some(source),
             ..

@@ -46,21 +46,31 @@ pub fn batch_rows() -> usize {
 
 /// A delivery as read for a run.
 pub enum ReadRows {
-    /// It fits in one batch: held whole, normalised in memory.
-    Whole(RawTable),
+    /// Every file fits in one batch, and all together too: held whole (one table per file of
+    /// `Delivery::files`), normalised in memory.
+    Whole(Vec<RawTable>),
     /// Larger: what the first pass over its batches learnt.
     Batched(Box<FirstPass>),
 }
 
-/// The first pass over a delivery's batches.
+/// What a first pass read of one delivered file.
+#[derive(Debug, Clone, Default)]
+pub struct FileRead {
+    pub rows_read: u64,
+    /// Reader warnings of every batch, in order.
+    pub warnings: Vec<String>,
+}
+
+/// The first pass over a delivery's batches (every file of it, in config order).
 pub struct FirstPass {
-    pub plan: TablePlan,
+    /// One plan per file (each from the file's first batch and its effective delivery).
+    pub plans: Vec<TablePlan>,
     pub keys: TableKeys,
     /// The keys other tables' links look up, when some link points to this table.
     pub referenced: Option<ReferencedKeys>,
     pub rows_read: u64,
-    /// Reader warnings of every batch, in order.
-    pub warnings: Vec<String>,
+    /// Per file, in config order.
+    pub files: Vec<FileRead>,
     pub batches: usize,
     /// Bytes the key sets held at the end of the pass (their peak).
     pub key_bytes: usize,
@@ -75,7 +85,8 @@ pub struct TableJob<'a> {
     pub key: &'a PseudonymKey,
     pub table: &'a str,
     pub delivery: &'a Delivery,
-    pub path: &'a Path,
+    /// The raw folder (files are `<raw>/<ISO3>/<file>`).
+    pub raw_dir: &'a Path,
 }
 
 impl TableJob<'_> {
@@ -87,8 +98,24 @@ impl TableJob<'_> {
         CountryError::new(self.iso3, Stage::Normalise.as_str(), e.to_string())
     }
 
-    fn open(&self, batch_rows: usize) -> Result<dh_ingest::DeliveryBatches, CountryError> {
-        dh_ingest::open_delivery(self.path, self.delivery, batch_rows).map_err(|e| self.read_err(e))
+    /// Each delivered file's effective delivery and path, in config order.
+    pub fn files(&self) -> Vec<(Delivery, PathBuf)> {
+        self.delivery
+            .files()
+            .into_iter()
+            .map(|d| {
+                let path = crate::country::delivery_path(self.raw_dir, self.iso3, &d.file);
+                (d, path)
+            })
+            .collect()
+    }
+
+    fn open(
+        &self,
+        (delivery, path): &(Delivery, PathBuf),
+        batch_rows: usize,
+    ) -> Result<dh_ingest::DeliveryBatches, CountryError> {
+        dh_ingest::open_delivery(path, delivery, batch_rows).map_err(|e| self.read_err(e))
     }
 
     fn plan_context(&self) -> PlanContext<'_> {
@@ -100,56 +127,163 @@ impl TableJob<'_> {
     }
 }
 
-/// Reads a delivery in batches of `batch_rows` rows: whole when the first batch is all there is, else the first
-/// pass over every batch.
+/// Reads a delivery in batches of `batch_rows` rows: whole when each file's first batch is all there is and all
+/// files together hold at most one batch of rows, else the first pass over every batch of every file (the files
+/// and batches already read are passed on, never read again).
 pub fn read(job: &TableJob<'_>, batch_rows: usize) -> Result<ReadRows, CountryError> {
-    let mut batches = job.open(batch_rows)?;
-    let Some(first) = batches.next_batch().map_err(|e| job.read_err(e))? else {
-        return Err(job.read_err(format!(
-            "{}: the reader returned no rows and no header",
-            job.delivery.file
-        )));
-    };
-    let Some(second) = batches.next_batch().map_err(|e| job.read_err(e))? else {
-        return Ok(ReadRows::Whole(first));
-    };
-    let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
-        .map_err(|e| job.normalise_err(e))?;
-    let plan =
-        dh_normalise::plan::plan_table(&job.plan_context(), schema, job.delivery, &first, job.key)
-            .map_err(|e| job.normalise_err(e))?;
-    let hasher = KeyHasher::new(job.key);
-    let mut keys = TableKeyCollector::new(schema, &plan, hasher);
-    let mut referenced = dh_normalise::link_sources(job.config, job.schemas, job.table)
-        .map(|sources| ReferencedKeyCollector::new(sources, hasher));
-    let (mut rows_read, mut warnings, mut count) = (0u64, Vec::new(), 0usize);
-    let mut add = |batch: RawTable| {
-        keys.add_batch(&plan, &batch);
-        if let Some(r) = referenced.as_mut() {
-            r.add_batch(&batch);
+    let files = job.files();
+    let mut whole = Vec::with_capacity(files.len());
+    let mut rows = 0usize;
+    for (k, file) in files.iter().enumerate() {
+        let mut batches = job.open(file, batch_rows)?;
+        let Some(first) = batches.next_batch().map_err(|e| job.read_err(e))? else {
+            return Err(no_header(job, file));
+        };
+        rows += first.num_rows();
+        let second = batches.next_batch().map_err(|e| job.read_err(e))?;
+        if rows <= batch_rows && second.is_none() {
+            whole.push(first);
+            continue;
         }
-        rows_read += batch.num_rows() as u64;
-        warnings.extend(batch.warnings);
-        count += 1;
-    };
-    add(first);
-    add(second);
-    while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
-        add(batch);
+        // too large to hold: the first pass, over what was read and then the rest
+        let mut pass = Collect::new(job, files.len())?;
+        for (done, table) in files.iter().zip(whole) {
+            pass.add(done, table)?;
+            pass.end_file(job, done)?;
+        }
+        pass.add(file, first)?;
+        if let Some(second) = second {
+            pass.add(file, second)?;
+        }
+        while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
+            pass.add(file, batch)?;
+        }
+        pass.end_file(job, file)?;
+        for rest in &files[k + 1..] {
+            let mut batches = job.open(rest, batch_rows)?;
+            while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
+                pass.add(rest, batch)?;
+            }
+            pass.end_file(job, rest)?;
+        }
+        return pass.finish(job);
     }
-    let key_bytes = keys.heap_bytes()
-        + referenced
-            .as_ref()
-            .map_or(0, ReferencedKeyCollector::heap_bytes);
-    Ok(ReadRows::Batched(Box::new(FirstPass {
-        plan,
-        keys: keys.finish(),
-        referenced: referenced.map(ReferencedKeyCollector::finish),
-        rows_read,
-        warnings,
-        batches: count,
-        key_bytes,
-    })))
+    Ok(ReadRows::Whole(whole))
+}
+
+fn no_header(job: &TableJob<'_>, file: &(Delivery, PathBuf)) -> CountryError {
+    job.read_err(format!(
+        "{}: the reader returned no rows and no header",
+        file.0.file
+    ))
+}
+
+/// What the first pass collects, file after file (config order), batch after batch.
+struct Collect<'j> {
+    job: &'j TableJob<'j>,
+    schema: &'j dh_config::TableSchema,
+    hasher: KeyHasher,
+    several: bool,
+    keys: Option<TableKeyCollector>,
+    referenced: Option<ReferencedKeyCollector>,
+    /// One per file begun (planned from its first batch).
+    plans: Vec<TablePlan>,
+    /// One per file ended.
+    reads: Vec<FileRead>,
+    /// The file being read.
+    current: FileRead,
+    batches: usize,
+}
+
+impl<'j> Collect<'j> {
+    fn new(job: &'j TableJob<'j>, files: usize) -> Result<Self, CountryError> {
+        let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
+            .map_err(|e| job.normalise_err(e))?;
+        let hasher = KeyHasher::new(job.key);
+        Ok(Collect {
+            job,
+            schema,
+            hasher,
+            several: files > 1,
+            keys: None,
+            referenced: dh_normalise::link_sources(job.config, job.schemas, job.table)
+                .map(|sources| ReferencedKeyCollector::new(sources, hasher)),
+            plans: Vec::new(),
+            reads: Vec::new(),
+            current: FileRead::default(),
+            batches: 0,
+        })
+    }
+
+    /// Adds one batch of `file` (the file's first batch plans it).
+    fn add(&mut self, file: &(Delivery, PathBuf), batch: RawTable) -> Result<(), CountryError> {
+        let job = self.job;
+        if self.plans.len() == self.reads.len() {
+            let plan = dh_normalise::plan::plan_table(
+                &job.plan_context(),
+                self.schema,
+                &file.0,
+                &batch,
+                job.key,
+            )
+            .map_err(|e| job.normalise_err(e))?;
+            let (schema, hasher) = (self.schema, self.hasher);
+            let keys = self
+                .keys
+                .get_or_insert_with(|| TableKeyCollector::new(schema, &plan, hasher));
+            if self.several {
+                keys.start_file(&file.0.file);
+            }
+            self.plans.push(plan);
+        }
+        if let (Some(keys), Some(plan)) = (self.keys.as_mut(), self.plans.last()) {
+            keys.add_batch(plan, &batch);
+        }
+        if let Some(r) = self.referenced.as_mut() {
+            if self.several {
+                r.add_part_batch(&batch, job.delivery, &file.0);
+            } else {
+                r.add_batch(&batch);
+            }
+        }
+        self.current.rows_read += batch.num_rows() as u64;
+        self.current.warnings.extend(batch.warnings);
+        self.batches += 1;
+        Ok(())
+    }
+
+    /// Ends `file`: a file that gave no batch at all is an error.
+    fn end_file(
+        &mut self,
+        job: &TableJob<'_>,
+        file: &(Delivery, PathBuf),
+    ) -> Result<(), CountryError> {
+        if self.plans.len() == self.reads.len() {
+            return Err(no_header(job, file));
+        }
+        self.reads.push(std::mem::take(&mut self.current));
+        Ok(())
+    }
+
+    fn finish(self, job: &TableJob<'_>) -> Result<ReadRows, CountryError> {
+        let Some(keys) = self.keys else {
+            return Err(job.read_err("a delivery without files"));
+        };
+        let key_bytes = keys.heap_bytes()
+            + self
+                .referenced
+                .as_ref()
+                .map_or(0, ReferencedKeyCollector::heap_bytes);
+        Ok(ReadRows::Batched(Box::new(FirstPass {
+            plans: self.plans,
+            keys: keys.finish(),
+            referenced: self.referenced.map(ReferencedKeyCollector::finish),
+            rows_read: self.reads.iter().map(|r| r.rows_read).sum(),
+            files: self.reads,
+            batches: self.batches,
+            key_bytes,
+        })))
+    }
 }
 
 /// A table normalised and written batch by batch.
@@ -165,11 +299,16 @@ pub struct StreamedTable {
     pub normalised: PathBuf,
     /// Manifest entries: harmonised, then quarantine.
     pub entries: Vec<OutputEntry>,
+    /// The ledger of each delivered file, in config order.
+    pub files: Vec<dh_normalise::FileLedger>,
 }
 
-/// The second pass: normalises the delivery batch by batch with the keys of the first pass (`referenced`: every
-/// linked table's keys) and writes the rows into the staging folder as they come. Stops between batches when
-/// `cancelled` is set.
+/// The harmonised and quarantine writers of a streamed table, opened with its first batch.
+type Writers = (TableWriter, TableWriter);
+
+/// The second pass: normalises every file of the delivery batch by batch with the keys of the first pass
+/// (`referenced`: every linked table's keys) and writes the rows into the staging folder as they come. Stops
+/// between batches when `cancelled` is set.
 pub fn second_pass(
     job: &TableJob<'_>,
     first: &FirstPass,
@@ -179,16 +318,11 @@ pub fn second_pass(
 ) -> Result<StreamedTable, CountryError> {
     let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
         .map_err(|e| job.normalise_err(e))?;
-    let write_err = |e: crate::error::PipelineError| {
-        if e.is_io() {
-            CountryError::io_fault(job.iso3, Stage::Write.as_str(), e.to_string())
-        } else {
-            CountryError::new(job.iso3, Stage::Write.as_str(), e.to_string())
-        }
-    };
-    let ctx = job.plan_context();
-    let mut batches = job.open(batch_rows())?;
-    let mut writers: Option<(TableWriter, TableWriter)> = None;
+    let files = job.files();
+    // the files of a table may differ in which columns they collected: the table's metadata is what all say
+    let metadata =
+        (files.len() > 1).then(|| dh_normalise::parts::common_metadata(schema, &first.plans));
+    let mut writers: Option<Writers> = None;
     let mut out = StreamedTable {
         table: job.table.to_string(),
         schema: Arc::new(Schema::empty()),
@@ -198,95 +332,175 @@ pub fn second_pass(
         universe_findings: Vec::new(),
         normalised: staging.path(&partition_rel_path(NORMALISED_DIR, job.table, job.iso3)),
         entries: Vec::new(),
+        files: Vec::with_capacity(files.len()),
     };
-    let mut index = 0usize;
-    while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
-        if cancelled.is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst)) {
-            return Err(CountryError::new(
-                job.iso3,
-                "timeout",
-                "abandoned at its time limit; nothing written",
-            ));
-        }
-        if batch.num_rows() == 0 && index > 0 {
-            continue;
-        }
-        let context = BatchContext {
-            plan: &first.plan,
-            keys: &first.keys,
-            content_checks: index == 0,
+    for ((file, plan), read) in files.iter().zip(&first.plans).zip(&first.files) {
+        let pass = FilePass {
+            job,
+            first,
+            plan,
+            metadata: metadata.as_deref(),
+            referenced,
+            staging,
+            cancelled,
         };
-        let normalised = dh_normalise::normalise_batch(
-            &ctx,
-            schema,
-            job.delivery,
-            &batch,
-            &context,
-            |resource: &str| {
-                Some(dh_normalise::Referenced {
-                    keys: referenced.get(resource)?,
-                    delivery: job.config.deliveries.get(resource)?,
-                })
-            },
-        )
-        .map_err(|e| job.normalise_err(e))?;
-        drop(batch);
-        if writers.is_none() {
-            out.schema = normalised.batch.schema();
-            let open = |top: &str, kind: OutputKind, arrow_schema: &SchemaRef| {
-                let path = staging.path(&partition_rel_path(top, job.table, job.iso3));
-                // a new file, never one truncated in place (a staged file may be a hard link to a published one)
-                let _ = std::fs::remove_file(&path);
-                crate::abort_point::fault("country-write")
-                    .map_err(|e| crate::error::PipelineError::io(&path, e))
-                    .and_then(|()| TableWriter::create(&path, arrow_schema, schema, kind))
-                    .map_err(write_err)
-            };
-            let harmonised = open(NORMALISED_DIR, OutputKind::Normalised, &out.schema)?;
-            let quarantine = open(
-                QUARANTINE_DIR,
-                OutputKind::Quarantine,
-                &normalised.quarantine.schema(),
-            )?;
-            writers = Some((harmonised, quarantine));
+        let ledger = pass.run(file, &mut writers, &mut out)?;
+        if ledger.rows_read != read.rows_read {
+            return Err(job.read_err(format!(
+                "{}: {} rows on the first pass but {} on the second; the file changed while it was read",
+                file.0.file, read.rows_read, ledger.rows_read
+            )));
         }
-        let Some((harmonised, quarantine)) = writers.as_mut() else {
-            continue;
-        };
-        harmonised.write(&normalised.batch).map_err(write_err)?;
-        quarantine
-            .write(&normalised.quarantine)
-            .map_err(write_err)?;
-        out.rows_read += normalised.rows_read;
-        out.rows_written += normalised.rows_written;
-        out.rows_quarantined += normalised.rows_quarantined;
-        dh_normalise::merge_universe_findings(
-            schema,
-            &mut out.universe_findings,
-            normalised.universe_findings,
-        );
-        index += 1;
+        out.files.push(ledger);
     }
     let Some((harmonised, quarantine)) = writers else {
         return Err(job.read_err(format!(
             "{}: the reader returned no batch on the second pass",
-            job.delivery.file
+            job.delivery.file_names().join(", ")
         )));
     };
-    if out.rows_read != first.rows_read {
-        return Err(job.read_err(format!(
-            "{}: {} rows on the first pass but {} on the second; the file changed while it was read",
-            job.delivery.file, first.rows_read, out.rows_read
-        )));
-    }
     for (top, kind, writer) in [
         (NORMALISED_DIR, OutputKind::Normalised, harmonised),
         (QUARANTINE_DIR, OutputKind::Quarantine, quarantine),
     ] {
-        let written = writer.finish().map_err(write_err)?;
+        let written = writer.finish().map_err(|e| write_err(job, e))?;
         out.entries.push(entry(job, top, kind, written));
     }
     Ok(out)
+}
+
+fn write_err(job: &TableJob<'_>, e: crate::error::PipelineError) -> CountryError {
+    if e.is_io() {
+        CountryError::io_fault(job.iso3, Stage::Write.as_str(), e.to_string())
+    } else {
+        CountryError::new(job.iso3, Stage::Write.as_str(), e.to_string())
+    }
+}
+
+/// The second pass over one file of a streamed table.
+struct FilePass<'j, 'a> {
+    job: &'j TableJob<'a>,
+    first: &'j FirstPass,
+    plan: &'j TablePlan,
+    /// The table's column metadata when it has several files.
+    metadata: Option<&'j [std::collections::HashMap<String, String>]>,
+    referenced: &'j BTreeMap<String, ReferencedKeys>,
+    staging: &'j Staging,
+    cancelled: Option<&'j std::sync::atomic::AtomicBool>,
+}
+
+impl FilePass<'_, '_> {
+    /// Normalises and writes every batch of `file` (opening the writers with the table's first batch); returns
+    /// the file's ledger and adds its counts and findings to `out`.
+    fn run(
+        &self,
+        file: &(Delivery, PathBuf),
+        writers: &mut Option<Writers>,
+        out: &mut StreamedTable,
+    ) -> Result<dh_normalise::FileLedger, CountryError> {
+        let job = self.job;
+        let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
+            .map_err(|e| job.normalise_err(e))?;
+        let ctx = job.plan_context();
+        let mut batches = job.open(file, batch_rows())?;
+        let mut ledger = dh_normalise::FileLedger {
+            file: file.0.file.clone(),
+            ..Default::default()
+        };
+        let mut index = 0usize;
+        while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
+            if self
+                .cancelled
+                .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+            {
+                return Err(CountryError::new(
+                    job.iso3,
+                    "timeout",
+                    "abandoned at its time limit; nothing written",
+                ));
+            }
+            if batch.num_rows() == 0 && (index > 0 || writers.is_some()) {
+                continue;
+            }
+            let context = BatchContext {
+                plan: self.plan,
+                keys: &self.first.keys,
+                content_checks: index == 0,
+            };
+            let referenced = self.referenced;
+            let mut normalised = dh_normalise::normalise_batch(
+                &ctx,
+                schema,
+                &file.0,
+                &batch,
+                &context,
+                |resource: &str| {
+                    Some(dh_normalise::Referenced {
+                        keys: referenced.get(resource)?,
+                        delivery: job.config.deliveries.get(resource)?,
+                    })
+                },
+            )
+            .map_err(|e| job.normalise_err(e))?;
+            drop(batch);
+            if let Some(metadata) = self.metadata {
+                normalised.batch =
+                    dh_normalise::parts::with_field_metadata(&normalised.batch, metadata)
+                        .map_err(|e| job.normalise_err(e))?;
+            }
+            if writers.is_none() {
+                out.schema = normalised.batch.schema();
+                *writers = Some(self.open_writers(&out.schema, &normalised.quarantine.schema())?);
+            }
+            let Some((harmonised, quarantine)) = writers.as_mut() else {
+                continue;
+            };
+            harmonised
+                .write(&normalised.batch)
+                .map_err(|e| write_err(job, e))?;
+            quarantine
+                .write(&normalised.quarantine)
+                .map_err(|e| write_err(job, e))?;
+            ledger.rows_read += normalised.rows_read;
+            ledger.rows_written += normalised.rows_written;
+            ledger.rows_quarantined += normalised.rows_quarantined;
+            dh_normalise::merge_universe_findings(
+                schema,
+                &mut out.universe_findings,
+                normalised.universe_findings,
+            );
+            index += 1;
+        }
+        out.rows_read += ledger.rows_read;
+        out.rows_written += ledger.rows_written;
+        out.rows_quarantined += ledger.rows_quarantined;
+        Ok(ledger)
+    }
+
+    fn open_writers(
+        &self,
+        harmonised: &SchemaRef,
+        quarantine: &SchemaRef,
+    ) -> Result<Writers, CountryError> {
+        let job = self.job;
+        let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
+            .map_err(|e| job.normalise_err(e))?;
+        let open = |top: &str, kind: OutputKind, arrow_schema: &SchemaRef| {
+            let path = self
+                .staging
+                .path(&partition_rel_path(top, job.table, job.iso3));
+            // a new file, never one truncated in place (a staged file may be a hard link to a published one)
+            let _ = std::fs::remove_file(&path);
+            crate::abort_point::fault("country-write")
+                .map_err(|e| crate::error::PipelineError::io(&path, e))
+                .and_then(|()| TableWriter::create(&path, arrow_schema, schema, kind))
+                .map_err(|e| write_err(job, e))
+        };
+        Ok((
+            open(NORMALISED_DIR, OutputKind::Normalised, harmonised)?,
+            open(QUARANTINE_DIR, OutputKind::Quarantine, quarantine)?,
+        ))
+    }
 }
 
 fn entry(job: &TableJob<'_>, top: &str, kind: OutputKind, written: WrittenFile) -> OutputEntry {

@@ -55,11 +55,11 @@ pub struct Context<'a> {
     pub cancelled: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
-/// One read delivery with its provenance.
+/// One read delivery with its provenance: one path and raw table per file of `Delivery::files` (config order).
 pub struct ReadDelivery {
     pub table: String,
-    pub path: PathBuf,
-    pub raw: RawTable,
+    pub paths: Vec<PathBuf>,
+    pub raw: Vec<RawTable>,
 }
 
 /// One normalised table, ready to write.
@@ -71,8 +71,11 @@ pub struct NormalisedTable {
     pub quarantine: Vec<RecordBatch>,
     /// Distinct source rows rejected (a row with several problems counts once).
     pub rows_quarantined: u64,
-    /// Delivery file as configured (relative to the country's raw folder).
+    /// Delivery file as configured (relative to the country's raw folder; the files of a multi-file delivery,
+    /// joined by `, `).
     pub source_file: String,
+    /// The ledger of each delivered file, in config order.
+    pub files: Vec<dh_normalise::FileLedger>,
     /// Routing findings in the written rows (kept as delivered).
     pub universe_findings: Vec<dh_normalise::consistency::UniverseFinding>,
     /// Per line of `quarantine` (in order): the id as delivered behind a key problem, for `dh validate` only; the run
@@ -103,14 +106,19 @@ pub fn read_deliveries(
     }
     let read_one =
         |(table, delivery): (&String, &dh_config::Delivery)| -> Result<ReadDelivery, CountryError> {
-            let path = delivery_path(raw_dir, iso3, &delivery.file);
-            let raw = dh_ingest::read_delivery(&path, delivery)
-                .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?;
-            Ok(ReadDelivery {
+            let mut read = ReadDelivery {
                 table: table.clone(),
-                path,
-                raw,
-            })
+                paths: Vec::new(),
+                raw: Vec::new(),
+            };
+            for file in delivery.files() {
+                let path = delivery_path(raw_dir, iso3, &file.file);
+                let raw = dh_ingest::read_delivery(&path, &file)
+                    .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?;
+                read.paths.push(path);
+                read.raw.push(raw);
+            }
+            Ok(read)
         };
     let tables: Vec<(&String, &dh_config::Delivery)> =
         crate::deliveries::delivered(config).collect();
@@ -121,13 +129,14 @@ pub fn read_deliveries(
     }
 }
 
-/// Normalises a country's raw tables (its delivered tables) through its config. Takes the raw tables by value and
-/// drops them before returning, so raw text and batches are not held at the same time for longer than needed.
+/// Normalises a country's raw tables (its delivered tables; one raw table per file of a delivery) through its
+/// config. Takes the raw tables by value and drops them before returning, so raw text and batches are not held at
+/// the same time for longer than needed.
 pub fn normalise(
     config: &CountryConfig,
     schemas: &SchemaSet,
     key: &dh_normalise::PseudonymKey,
-    raw: BTreeMap<String, RawTable>,
+    raw: BTreeMap<String, Vec<RawTable>>,
 ) -> Result<Vec<NormalisedTable>, CountryError> {
     let tables = normalise_borrowed(config, schemas, key, &raw)?;
     // A table whose every row was quarantined has no rows to publish: a data error of the country, like a
@@ -151,7 +160,7 @@ pub fn normalise_borrowed(
     config: &CountryConfig,
     schemas: &SchemaSet,
     key: &dh_normalise::PseudonymKey,
-    raw: &BTreeMap<String, RawTable>,
+    raw: &BTreeMap<String, Vec<RawTable>>,
 ) -> Result<Vec<NormalisedTable>, CountryError> {
     let iso3 = config.country.iso3.as_str();
     let delivered = crate::deliveries::delivered_config(config);
@@ -172,6 +181,7 @@ fn normalised_tables(output: dh_normalise::CountryOutput) -> Vec<NormalisedTable
             quarantine: vec![t.quarantine],
             rows_quarantined: t.rows_quarantined,
             source_file: t.source_file,
+            files: t.files,
             universe_findings: t.universe_findings,
             raw_ids: t.raw_ids,
         })
@@ -179,12 +189,12 @@ fn normalised_tables(output: dh_normalise::CountryOutput) -> Vec<NormalisedTable
 }
 
 /// Reads every delivered table of a country for a run ([`crate::batched::read`]: whole when it fits in one
-/// batch, else the first pass over its batches), in parallel when allowed.
+/// batch, else the first pass over its batches), in parallel when allowed; with each table's file paths.
 fn read_for_run(
     config: &CountryConfig,
     delivered: &CountryConfig,
     ctx: &Context<'_>,
-) -> Result<Vec<(String, PathBuf, crate::batched::ReadRows)>, CountryError> {
+) -> Result<Vec<(String, Vec<PathBuf>, crate::batched::ReadRows)>, CountryError> {
     let iso3 = config.country.iso3.as_str();
     let missing = crate::deliveries::missing_files(config, ctx.raw_dir);
     if !missing.is_empty() {
@@ -196,7 +206,6 @@ fn read_for_run(
     }
     let batch_rows = crate::batched::batch_rows();
     let read_one = |(table, delivery): (&String, &dh_config::Delivery)| {
-        let path = delivery_path(ctx.raw_dir, iso3, &delivery.file);
         let job = crate::batched::TableJob {
             iso3,
             config: delivered,
@@ -204,10 +213,11 @@ fn read_for_run(
             key: ctx.key,
             table,
             delivery,
-            path: &path,
+            raw_dir: ctx.raw_dir,
         };
         let rows = crate::batched::read(&job, batch_rows)?;
-        Ok((table.clone(), path, rows))
+        let paths = job.files().into_iter().map(|(_, p)| p).collect();
+        Ok((table.clone(), paths, rows))
     };
     let tables: Vec<(&String, &dh_config::Delivery)> =
         crate::deliveries::delivered(config).collect();
@@ -264,8 +274,9 @@ fn run_stages(
     // country's key, or taken here) is checked again after reading, and a file that changed in between fails the
     // country instead of publishing outputs of a partial read under the full file's hash.
     let mut before: BTreeMap<String, String> = BTreeMap::new();
-    for (_, delivery) in crate::deliveries::delivered(config) {
-        let path = delivery_path(ctx.raw_dir, iso3, &delivery.file);
+    let files = crate::deliveries::delivered(config).flat_map(|(_, d)| d.file_names());
+    for file in files {
+        let path = delivery_path(ctx.raw_dir, iso3, file);
         let rel = relative_path(&path, ctx.raw_dir);
         let sha = match hashes.get(&rel) {
             Some(sha) => sha.clone(),
@@ -281,47 +292,12 @@ fn run_stages(
     let read = read_for_run(config, &delivered, ctx)?;
     let read_done = Instant::now();
 
-    let mut inputs: BTreeMap<String, InputEntry> = BTreeMap::new();
-    let mut raw = BTreeMap::new();
-    let mut first_passes = Vec::new();
-    let mut batched = BTreeMap::new();
-    for (table, full_path, rows) in read {
-        let path = relative_path(&full_path, ctx.raw_dir);
-        let sha256 = unchanged_since_hashed(iso3, &full_path, &path, before.get(&path))?;
-        let (rows_read, warnings) = match &rows {
-            ReadRows::Whole(t) => (t.num_rows() as u64, t.warnings.clone()),
-            ReadRows::Batched(p) => (p.rows_read, p.warnings.clone()),
-        };
-        inputs.insert(
-            table.clone(),
-            InputEntry {
-                path,
-                country: iso3.to_string(),
-                table: table.clone(),
-                sha256,
-                rows_read,
-                rows_written: 0,
-                rows_quarantined: 0,
-                warnings,
-            },
-        );
-        match rows {
-            ReadRows::Whole(t) => {
-                raw.insert(table, t);
-            }
-            ReadRows::Batched(p) => {
-                batched.insert(
-                    table.clone(),
-                    crate::runlog::BatchedRead {
-                        rows: p.rows_read,
-                        batches: p.batches as u64,
-                        key_bytes: p.key_bytes as u64,
-                    },
-                );
-                first_passes.push((table, full_path, p))
-            }
-        }
-    }
+    let Sorted {
+        mut inputs,
+        raw,
+        first_passes,
+        batched,
+    } = sort_reads(iso3, ctx.raw_dir, read, &before)?;
 
     ctx.observer.stage_started(iso3, Stage::Normalise);
     let (mut tables, mut streamed) = if first_passes.is_empty() {
@@ -356,7 +332,13 @@ fn run_stages(
         .flat_map(|(table, source_file, found)| {
             let path = inputs
                 .get(table)
-                .map(|i| i.path.clone())
+                .filter(|i| !i.is_empty())
+                .map(|i| {
+                    i.iter()
+                        .map(|e| e.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
                 .unwrap_or_else(|| source_file.clone());
             found.iter().map(move |f| ConsistencyEntry {
                 country: iso3.to_string(),
@@ -384,24 +366,23 @@ fn run_stages(
         }
         write_table(iso3, t, ctx.schemas, staging)
     };
-    let written: Vec<(String, u64, u64, Vec<OutputEntry>)> = if ctx.parallel_tables {
-        tables
-            .into_par_iter()
-            .map(write_one)
-            .collect::<Result<_, _>>()?
-    } else {
-        tables
-            .into_iter()
-            .map(write_one)
-            .collect::<Result<_, _>>()?
-    };
+    let written: Vec<(String, Vec<dh_normalise::FileLedger>, Vec<OutputEntry>)> =
+        if ctx.parallel_tables {
+            tables
+                .into_par_iter()
+                .map(write_one)
+                .collect::<Result<_, _>>()?
+        } else {
+            tables
+                .into_iter()
+                .map(write_one)
+                .collect::<Result<_, _>>()?
+        };
     let write_done = Instant::now();
 
     let mut outputs = Vec::new();
-    let streamed = streamed
-        .into_iter()
-        .map(|t| (t.table, t.rows_written, t.rows_quarantined, t.entries));
-    for (table, rows_written, rows_quarantined, entries) in written.into_iter().chain(streamed) {
+    let streamed = streamed.into_iter().map(|t| (t.table, t.files, t.entries));
+    for (table, files, entries) in written.into_iter().chain(streamed) {
         let Some(input) = inputs.get_mut(&table) else {
             return Err(CountryError::new(
                 iso3,
@@ -411,15 +392,28 @@ fn run_stages(
                 ),
             ));
         };
-        input.rows_written = rows_written;
-        input.rows_quarantined = rows_quarantined;
+        if files.len() != input.len() {
+            return Err(CountryError::new(
+                iso3,
+                "ledger",
+                format!(
+                    "table `{table}`: {} files read but {} normalised",
+                    input.len(),
+                    files.len()
+                ),
+            ));
+        }
+        for (entry, file) in input.iter_mut().zip(files) {
+            entry.rows_written = file.rows_written;
+            entry.rows_quarantined = file.rows_quarantined;
+        }
         outputs.extend(entries);
     }
-    check_ledger(iso3, inputs.values())?;
+    check_ledger(iso3, inputs.values().flatten())?;
 
     Ok(CountryReport {
         country: iso3.to_string(),
-        inputs: inputs.into_values().collect(),
+        inputs: inputs.into_values().flatten().collect(),
         outputs,
         estimates,
         consistency,
@@ -438,6 +432,83 @@ fn run_stages(
     })
 }
 
+/// The deliveries of a country as read, sorted for the next stages.
+struct Sorted {
+    /// One ledger line per delivered file (a table delivered as several files has several), in config order.
+    inputs: BTreeMap<String, Vec<InputEntry>>,
+    /// The tables held whole.
+    raw: BTreeMap<String, Vec<RawTable>>,
+    /// The first passes of the others, with their files' paths.
+    first_passes: Vec<(String, Vec<PathBuf>, Box<crate::batched::FirstPass>)>,
+    /// The run log's figures of the batched ones.
+    batched: BTreeMap<String, crate::runlog::BatchedRead>,
+}
+
+/// Sorts the deliveries read for a run: each file's ledger line (its hash checked against `before`, the hash taken
+/// before reading), the tables held whole, and the first passes of the others.
+fn sort_reads(
+    iso3: &str,
+    raw_dir: &Path,
+    read: Vec<(String, Vec<PathBuf>, ReadRows)>,
+    before: &BTreeMap<String, String>,
+) -> Result<Sorted, CountryError> {
+    let mut inputs: BTreeMap<String, Vec<InputEntry>> = BTreeMap::new();
+    let mut raw = BTreeMap::new();
+    let mut first_passes = Vec::new();
+    let mut batched = BTreeMap::new();
+    for (table, full_paths, rows) in read {
+        let mut entries = Vec::with_capacity(full_paths.len());
+        for (i, full_path) in full_paths.iter().enumerate() {
+            let path = relative_path(full_path, raw_dir);
+            let sha256 = unchanged_since_hashed(iso3, full_path, &path, before.get(&path))?;
+            let (rows_read, warnings) = match &rows {
+                ReadRows::Whole(t) => t
+                    .get(i)
+                    .map(|t| (t.num_rows() as u64, t.warnings.clone()))
+                    .unwrap_or_default(),
+                ReadRows::Batched(p) => p
+                    .files
+                    .get(i)
+                    .map(|f| (f.rows_read, f.warnings.clone()))
+                    .unwrap_or_default(),
+            };
+            entries.push(InputEntry {
+                path,
+                country: iso3.to_string(),
+                table: table.clone(),
+                sha256,
+                rows_read,
+                rows_written: 0,
+                rows_quarantined: 0,
+                warnings,
+            });
+        }
+        inputs.insert(table.clone(), entries);
+        match rows {
+            ReadRows::Whole(t) => {
+                raw.insert(table, t);
+            }
+            ReadRows::Batched(p) => {
+                batched.insert(
+                    table.clone(),
+                    crate::runlog::BatchedRead {
+                        rows: p.rows_read,
+                        batches: p.batches as u64,
+                        key_bytes: p.key_bytes as u64,
+                    },
+                );
+                first_passes.push((table, full_paths, p))
+            }
+        }
+    }
+    Ok(Sorted {
+        inputs,
+        raw,
+        first_passes,
+        batched,
+    })
+}
+
 /// Normalises a country some of whose deliveries were read in batches (`first_passes`, with their full paths):
 /// the tables in `raw` in memory, the others batch by batch straight into the staging folder. The link checks of
 /// both kinds use the keys of the first passes and of the tables in memory.
@@ -446,9 +517,9 @@ fn normalise_in_batches(
     delivered: &CountryConfig,
     ctx: &Context<'_>,
     staging: &Staging,
-    raw: BTreeMap<String, RawTable>,
-    first_passes: Vec<(String, PathBuf, Box<crate::batched::FirstPass>)>,
-    inputs: &BTreeMap<String, InputEntry>,
+    raw: BTreeMap<String, Vec<RawTable>>,
+    first_passes: Vec<(String, Vec<PathBuf>, Box<crate::batched::FirstPass>)>,
+    inputs: &BTreeMap<String, Vec<InputEntry>>,
 ) -> Result<(Vec<NormalisedTable>, Vec<crate::batched::StreamedTable>), CountryError> {
     let iso3 = config.country.iso3.as_str();
     let err = |e: dh_normalise::NormaliseError| {
@@ -457,10 +528,13 @@ fn normalise_in_batches(
     let hasher = dh_normalise::KeyHasher::new(ctx.key);
     let mut referenced: BTreeMap<String, dh_normalise::ReferencedKeys> = BTreeMap::new();
     for (table, t) in &raw {
-        if let Some(sources) = dh_normalise::link_sources(delivered, ctx.schemas, table) {
+        if let (Some(sources), Some(delivery)) = (
+            dh_normalise::link_sources(delivered, ctx.schemas, table),
+            delivered.deliveries.get(table),
+        ) {
             referenced.insert(
                 table.clone(),
-                dh_normalise::ReferencedKeys::of_table(t, sources, hasher),
+                dh_normalise::referenced_keys(delivery, t, sources, hasher),
             );
         }
     }
@@ -476,7 +550,7 @@ fn normalise_in_batches(
     drop(raw);
     let tables = normalised_tables(output);
     let mut streamed = Vec::with_capacity(passes.len());
-    for (table, path, pass) in passes {
+    for (table, paths, pass) in passes {
         let Some(delivery) = delivered.deliveries.get(&table) else {
             continue;
         };
@@ -487,27 +561,27 @@ fn normalise_in_batches(
             key: ctx.key,
             table: &table,
             delivery,
-            path: &path,
+            raw_dir: ctx.raw_dir,
         };
         let t = crate::batched::second_pass(&job, &pass, &referenced, staging, ctx.cancelled)?;
         // read twice: both reads must have seen the bytes whose hash the manifest records
-        if let Some(input) = inputs.get(&table) {
-            unchanged_since_hashed(iso3, &path, &input.path, Some(&input.sha256))?;
+        for (path, input) in paths.iter().zip(inputs.get(&table).into_iter().flatten()) {
+            unchanged_since_hashed(iso3, path, &input.path, Some(&input.sha256))?;
         }
         streamed.push(t);
     }
-    let mut empty: Vec<(&str, u64, &str)> = tables
+    let mut empty: Vec<(&str, u64, String)> = tables
         .iter()
         .filter(|t| t.batches.iter().all(|b| b.num_rows() == 0))
-        .map(|t| (t.table.as_str(), t.rows_quarantined, t.source_file.as_str()))
+        .map(|t| (t.table.as_str(), t.rows_quarantined, t.source_file.clone()))
         .collect();
     empty.extend(
         streamed
             .iter()
             .filter(|t| t.rows_written == 0)
             .filter_map(|t| {
-                let file = delivered.deliveries.get(&t.table)?.file.as_str();
-                Some((t.table.as_str(), t.rows_quarantined, file))
+                let files = delivered.deliveries.get(&t.table)?.file_names().join(", ");
+                Some((t.table.as_str(), t.rows_quarantined, files))
             }),
     );
     empty.sort();
@@ -564,13 +638,13 @@ fn check_ledger<'a>(
     Ok(())
 }
 
-/// Writes one table's harmonised and quarantine partitions; returns (table, rows written, rows quarantined, entries).
+/// Writes one table's harmonised and quarantine partitions; returns (table, each file's ledger, entries).
 fn write_table(
     iso3: &str,
     t: NormalisedTable,
     schemas: &SchemaSet,
     staging: &Staging,
-) -> Result<(String, u64, u64, Vec<OutputEntry>), CountryError> {
+) -> Result<(String, Vec<dh_normalise::FileLedger>, Vec<OutputEntry>), CountryError> {
     let err = |m: String| CountryError::new(iso3, Stage::Write.as_str(), m);
     let schema = schemas
         .get(&t.table)
@@ -619,7 +693,20 @@ fn write_table(
             sha256: written.sha256,
         });
     }
-    Ok((t.table, rows[0], t.rows_quarantined, entries))
+    let mut files = t.files;
+    // the harmonised rows as written (a later stage may have changed the table held in memory)
+    if let [only] = files.as_mut_slice() {
+        only.rows_written = rows[0];
+        only.rows_quarantined = t.rows_quarantined;
+    } else if files.iter().map(|f| f.rows_written).sum::<u64>() != rows[0] {
+        return Err(err(format!(
+            "table `{}`: {} rows written, but its files' ledgers sum to {}",
+            t.table,
+            rows[0],
+            files.iter().map(|f| f.rows_written).sum::<u64>()
+        )));
+    }
+    Ok((t.table, files, entries))
 }
 
 /// Removes whatever was staged for this country (best effort; the staging folder is discarded on failure anyway).

@@ -91,7 +91,7 @@ pub fn links_outside_allowed() -> bool {
     std::env::var(ALLOW_LINKS_OUTSIDE_ENV).is_ok_and(|v| v.trim() == "1")
 }
 
-/// Delivered tables whose file is missing, is not a regular file (a FIFO, a device such as `/dev/zero` behind a
+/// Delivered files (every part of a multi-file delivery) that are missing, are not a regular file (a FIFO, a device such as `/dev/zero` behind a
 /// link, a directory) or, unless `allow_outside`, resolves outside `raw_dir`: table, path and problem, in table
 /// order. Only metadata is read, so a FIFO is never opened.
 pub fn unusable_files(
@@ -101,8 +101,9 @@ pub fn unusable_files(
 ) -> Vec<UnusableFile> {
     let iso3 = config.country.iso3.as_str();
     delivered(config)
-        .filter_map(|(table, d)| {
-            let path = delivery_path(raw_dir, iso3, &d.file);
+        .flat_map(|(table, d)| d.file_names().into_iter().map(move |f| (table, f)))
+        .filter_map(|(table, file)| {
+            let path = delivery_path(raw_dir, iso3, file);
             let problem = match std::fs::metadata(&path) {
                 Err(_) => FileProblem::Missing,
                 Ok(meta) if !meta.is_file() => {
@@ -193,6 +194,42 @@ mod tests {
                 && message.contains("table `caregiver_survey` not found")
                 && message.contains("delivered = false"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn every_file_of_a_delivery_in_parts_is_checked_and_hashed() {
+        let mut c = config();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let tha = dir.path().join("THA");
+        std::fs::create_dir_all(&tha).unwrap_or_else(|e| panic!("{e}"));
+        for d in c.deliveries.values() {
+            std::fs::write(tha.join(&d.file), "x").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let police = c
+            .deliveries
+            .get_mut("police_cases")
+            .unwrap_or_else(|| panic!("police_cases"));
+        for file in ["org_a.csv", "org_b.xlsx"] {
+            police.parts.push(dh_config::country::DeliveryPart {
+                file: file.into(),
+                ..Default::default()
+            });
+        }
+        std::fs::write(tha.join("org_a.csv"), "a").unwrap_or_else(|e| panic!("{e}"));
+        let missing = unusable_files(&c, dir.path(), false);
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(missing[0].table, "police_cases");
+        assert!(missing[0].path.ends_with("THA/org_b.xlsx"));
+        std::fs::write(tha.join("org_b.xlsx"), "b").unwrap_or_else(|e| panic!("{e}"));
+        assert!(unusable_files(&c, dir.path(), false).is_empty());
+        let (_, hashes) =
+            crate::incremental::inputs_hash(&c, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(hashes.contains_key("THA/org_a.csv") && hashes.contains_key("THA/org_b.xlsx"));
+        let police_file = c.deliveries["police_cases"].file.clone();
+        assert!(
+            !hashes.contains_key(&format!("THA/{police_file}")),
+            "{hashes:?}"
         );
     }
 

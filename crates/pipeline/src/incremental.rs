@@ -139,8 +139,8 @@ pub fn config_hash(config: &CountryConfig, config_dir: &Path) -> Result<String, 
     Ok(hex::encode(cfg.finalize()))
 }
 
-/// Hash of a country's delivery files (the `inputs` part of its key) and each file's hash by path relative to
-/// the raw folder.
+/// Hash of a country's delivery files (the `inputs` part of its key; every part of a multi-file delivery) and each
+/// file's hash by path relative to the raw folder.
 pub fn inputs_hash(
     config: &CountryConfig,
     raw_dir: &Path,
@@ -148,16 +148,19 @@ pub fn inputs_hash(
     let iso3 = &config.country.iso3;
     let mut files = BTreeMap::new();
     let mut inp = Sha256::new();
+    // every file of a table delivered as several files (`parts`), in config order
     for (table, delivery) in crate::deliveries::delivered(config) {
-        let path = delivery_path(raw_dir, iso3, &delivery.file);
-        let rel = relative_path(&path, raw_dir);
-        // Only regular files are hashed: a FIFO would block and a device never ends (the read stage refuses them).
-        if path.exists() && !path.is_file() {
-            return Err(format!("{rel}: not a regular file"));
+        for file in delivery.file_names() {
+            let path = delivery_path(raw_dir, iso3, file);
+            let rel = relative_path(&path, raw_dir);
+            // Only regular files are hashed: a FIFO would block and a device never ends (the read stage refuses them).
+            if path.exists() && !path.is_file() {
+                return Err(format!("{rel}: not a regular file"));
+            }
+            let sha = sha256_file(&path).map_err(|e| e.to_string())?;
+            inp.update(format!("{table}\0{rel}\0{sha}\0"));
+            files.insert(rel, sha);
         }
-        let sha = sha256_file(&path).map_err(|e| e.to_string())?;
-        inp.update(format!("{table}\0{rel}\0{sha}\0"));
-        files.insert(rel, sha);
     }
     Ok((hex::encode(inp.finalize()), files))
 }

@@ -22,11 +22,12 @@ pub const LINKED_ROW_QUARANTINED: &str = "linked_row_quarantined";
 
 /// Every written row of a linking table (e.g. `caregiver_survey`) whose key matches no written row of the
 /// referenced table (`child_survey`) although the referenced delivery has it: the referenced row was quarantined.
-/// `raw` holds the delivered tables as read, `tables` their normalised result (written rows in delivery order).
+/// `raw` holds the delivered tables as read (one raw table per file of `Delivery::files`), `tables` their
+/// normalised result (written rows in delivery order, file after file).
 pub fn lost_links(
     config: &CountryConfig,
     schemas: &SchemaSet,
-    raw: &BTreeMap<String, RawTable>,
+    raw: &BTreeMap<String, Vec<RawTable>>,
     tables: &[NormalisedTable],
 ) -> Result<Vec<Problem>, String> {
     let iso3 = config.country.iso3.as_str();
@@ -50,6 +51,8 @@ pub fn lost_links(
             ) else {
                 continue;
             };
+            let (here_raw, there_raw) = (Files::new(here, here_raw), Files::new(there, there_raw));
+            let (here_raw, there_raw) = (&here_raw, &there_raw);
             let known: HashSet<String> = batch_keys(&target_table.batches, &fk.reference.fields)?
                 .into_iter()
                 .flatten()
@@ -64,14 +67,14 @@ pub fn lost_links(
                     written.len()
                 ));
             }
-            let link = Side::new(here, here_raw, &fk.fields);
-            let own_id = Side::new(here, here_raw, &schema.primary_key);
+            let link = Side::new(here_raw, &fk.fields);
+            let own_id = Side::new(here_raw, &schema.primary_key);
             let target_schema_pk = schemas
                 .get(target)
                 .map(|s| s.primary_key.clone())
                 .unwrap_or_default();
-            let target_link = Side::new(there, there_raw, &fk.reference.fields);
-            let target_id = Side::new(there, there_raw, &target_schema_pk);
+            let target_link = Side::new(there_raw, &fk.reference.fields);
+            let target_id = Side::new(there_raw, &target_schema_pk);
             let target_written: HashSet<usize> =
                 written_indices(there_raw, &target_table.quarantine)?
                     .into_iter()
@@ -93,18 +96,14 @@ pub fn lost_links(
                 let Some(&j) = rejected.get(&raw_key) else {
                     continue;
                 };
-                let row = here_raw.row_numbers.get(i).copied().unwrap_or(i as u64 + 1);
-                let target_row = there_raw
-                    .row_numbers
-                    .get(j)
-                    .copied()
-                    .unwrap_or(j as u64 + 1);
+                let (file, row) = here_raw.row_number(i);
+                let (target_file, target_row) = there_raw.row_number(j);
                 problems.push(Problem {
                     country: iso3.to_string(),
                     kind: ProblemKind::Row,
-                    file: here.file.clone(),
+                    file: file.to_string(),
                     line: row,
-                    column: link.sources(),
+                    column: link.sources(i),
                     value: link.shown(i),
                     code: LINKED_ROW_QUARANTINED.to_string(),
                     message: format!(
@@ -121,7 +120,6 @@ pub fn lost_links(
                         },
                         table = t.table,
                         own = own_id.described(i),
-                        target_file = there.file,
                         target_own = target_id.described(j),
                         fields = fk.fields.join(", "),
                     ),
@@ -133,44 +131,109 @@ pub fn lost_links(
     Ok(problems)
 }
 
-/// Some harmonised columns of one delivered table, read from its raw cells through the column mapping.
+/// A delivered table as read: each file's effective delivery and rows, in config order. A row is addressed by its
+/// position over all files (the order of the normalised rows).
+struct Files<'a> {
+    files: Vec<(Delivery, &'a RawTable)>,
+}
+
+impl<'a> Files<'a> {
+    fn new(delivery: &Delivery, raw: &'a [RawTable]) -> Self {
+        Files {
+            files: delivery.files().into_iter().zip(raw).collect(),
+        }
+    }
+
+    fn num_rows(&self) -> usize {
+        self.files.iter().map(|(_, r)| r.num_rows()).sum()
+    }
+
+    /// The file index and the row index in it of row `i`.
+    fn locate(&self, mut i: usize) -> Option<(usize, usize)> {
+        for (f, (_, raw)) in self.files.iter().enumerate() {
+            if i < raw.num_rows() {
+                return Some((f, i));
+            }
+            i -= raw.num_rows();
+        }
+        None
+    }
+
+    /// The file name and source row number of row `i`.
+    fn row_number(&self, i: usize) -> (&str, u64) {
+        match self.locate(i) {
+            Some((f, row)) => {
+                let (delivery, raw) = &self.files[f];
+                let number = raw.row_numbers.get(row).copied().unwrap_or(row as u64 + 1);
+                (delivery.file.as_str(), number)
+            }
+            None => ("", i as u64 + 1),
+        }
+    }
+}
+
+/// A source column of one file: (harmonised field, its source, the column as read).
+type SideColumn<'a> = (&'a str, Option<&'a str>, Option<&'a dh_ingest::RawColumn>);
+
+/// Some harmonised columns of one delivered table, read from its raw cells through each file's column mapping.
 struct Side<'a> {
-    fields: Vec<(&'a str, Option<&'a str>, Option<&'a dh_ingest::RawColumn>)>,
+    files: &'a Files<'a>,
+    /// Per file, per field.
+    fields: Vec<Vec<SideColumn<'a>>>,
 }
 
 impl<'a> Side<'a> {
-    fn new(delivery: &'a Delivery, raw: &'a RawTable, fields: &'a [String]) -> Self {
+    fn new(files: &'a Files<'a>, fields: &'a [String]) -> Self {
         Side {
-            fields: fields
+            files,
+            fields: files
+                .files
                 .iter()
-                .map(|f| {
-                    let source = delivery
-                        .columns
-                        .get(f)
-                        .filter(|m| !m.not_collected)
-                        .and_then(|m| m.source.as_deref())
-                        .map(str::trim);
-                    (f.as_str(), source, source.and_then(|s| raw.column(s)))
+                .map(|(delivery, raw)| {
+                    fields
+                        .iter()
+                        .map(|f| {
+                            let source = delivery
+                                .columns
+                                .get(f)
+                                .filter(|m| !m.not_collected)
+                                .and_then(|m| m.source.as_deref())
+                                .map(str::trim);
+                            (f.as_str(), source, source.and_then(|s| raw.column(s)))
+                        })
+                        .collect()
                 })
                 .collect(),
         }
     }
 
-    fn cell(&self, k: usize, row: usize) -> Option<&'a str> {
-        self.fields[k].2.and_then(|c| c.get(row)).map(str::trim)
+    /// The columns of the file of row `i`, with the row's index in that file.
+    fn columns(&self, i: usize) -> Option<(&[SideColumn<'a>], usize)> {
+        let (f, row) = self.files.locate(i)?;
+        Some((self.fields.get(f)?.as_slice(), row))
     }
 
+    fn width(&self) -> usize {
+        self.fields.first().map_or(0, Vec::len)
+    }
+
+    fn cell(&self, k: usize, i: usize) -> Option<&'a str> {
+        let (columns, row) = self.columns(i)?;
+        columns.get(k)?.2.and_then(|c| c.get(row)).map(str::trim)
+    }
     /// The delivered key of `row` (trimmed cells, joined), `None` when a cell is empty or the column is absent.
     fn key(&self, row: usize) -> Option<String> {
-        let cells: Option<Vec<&str>> = (0..self.fields.len())
+        let cells: Option<Vec<&str>> = (0..self.width())
             .map(|k| self.cell(k, row).filter(|c| !c.is_empty()))
             .collect();
         cells.map(|c| c.join("\u{1f}"))
     }
 
-    /// Source column names, comma-separated.
-    fn sources(&self) -> String {
-        self.fields
+    /// Source column names of the file of row `i`, comma-separated.
+    fn sources(&self, i: usize) -> String {
+        self.columns(i)
+            .map(|(c, _)| c)
+            .unwrap_or_default()
             .iter()
             .map(|(f, s, _)| s.unwrap_or(f))
             .collect::<Vec<_>>()
@@ -179,7 +242,7 @@ impl<'a> Side<'a> {
 
     /// The delivered values of `row`, comma-separated.
     fn shown(&self, row: usize) -> String {
-        (0..self.fields.len())
+        (0..self.width())
             .map(|k| self.cell(k, row).unwrap_or(""))
             .collect::<Vec<_>>()
             .join(", ")
@@ -187,12 +250,13 @@ impl<'a> Side<'a> {
 
     /// `` `caregiver_id` (CG_ID) `CG0042` `` for each field (the raw id as delivered, for `dh validate` only).
     fn described(&self, row: usize) -> String {
-        if self.fields.is_empty() {
+        let Some((columns, _)) = self.columns(row).filter(|(c, _)| !c.is_empty()) else {
             return "row".to_string();
-        }
-        (0..self.fields.len())
-            .map(|k| {
-                let (field, source, _) = self.fields[k];
+        };
+        columns
+            .iter()
+            .enumerate()
+            .map(|(k, &(field, source, _))| {
                 let via = match source {
                     Some(s) if s != field => format!(" ({s})"),
                     _ => String::new(),
@@ -231,20 +295,30 @@ fn batch_keys(batches: &[RecordBatch], fields: &[String]) -> Result<Vec<Option<S
     Ok(out)
 }
 
-/// Indices of the raw rows that were written (not quarantined), in order: the rows of the normalised batch.
-fn written_indices(raw: &RawTable, quarantine: &[RecordBatch]) -> Result<Vec<usize>, String> {
-    let mut rejected: HashSet<u64> = HashSet::new();
+/// Indices (over all files) of the raw rows that were written (not quarantined), in order: the rows of the
+/// normalised batch. A quarantine line names its row by file and row number.
+fn written_indices(files: &Files<'_>, quarantine: &[RecordBatch]) -> Result<Vec<usize>, String> {
+    let mut rejected: HashSet<(String, u64)> = HashSet::new();
     for batch in quarantine {
         let rows = batch
             .column_by_name("row_number")
             .and_then(|c| c.as_any().downcast_ref::<UInt64Array>())
             .ok_or_else(|| "quarantine batch has no UInt64 column `row_number`".to_string())?;
-        rejected.extend(rows.values().iter().copied());
+        let names = batch
+            .column_by_name("source_file")
+            .map(|c| cast(c, &DataType::Utf8))
+            .transpose()
+            .map_err(|e| format!("quarantine column `source_file`: {e}"))?
+            .ok_or_else(|| "quarantine batch has no column `source_file`".to_string())?;
+        let names = names.as_string::<i32>();
+        for (i, row) in rows.values().iter().enumerate() {
+            rejected.insert((names.value(i).to_string(), *row));
+        }
     }
-    Ok((0..raw.num_rows())
+    Ok((0..files.num_rows())
         .filter(|&i| {
-            let row = raw.row_numbers.get(i).copied().unwrap_or(i as u64 + 1);
-            !rejected.contains(&row)
+            let (file, row) = files.row_number(i);
+            !rejected.contains(&(file.to_string(), row))
         })
         .collect())
 }
@@ -281,10 +355,27 @@ mod tests {
             reason: "ragged".into(),
             raw_id: None,
         };
-        let q = quarantine_batch("cg.csv", &raw.row_numbers, &[problem])
+        let q = quarantine_batch("cg.csv", &raw.row_numbers, std::slice::from_ref(&problem))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(written_indices(&raw, &[q]), Ok(vec![0, 2]));
-        assert_eq!(written_indices(&raw, &[]), Ok(vec![0, 1, 2]));
+        let raws = [raw.clone()];
+        let one = Files::new(&Delivery::new("cg.csv", Format::Csv), &raws);
+        assert_eq!(
+            written_indices(&one, std::slice::from_ref(&q)),
+            Ok(vec![0, 2])
+        );
+        assert_eq!(written_indices(&one, &[]), Ok(vec![0, 1, 2]));
+        // two files: row 2 of the second file is another row than row 2 of the first
+        let mut d = Delivery::new("", Format::Csv);
+        for file in ["cg.csv", "cg2.csv"] {
+            d.parts.push(dh_config::country::DeliveryPart {
+                file: file.into(),
+                ..Default::default()
+            });
+        }
+        let raws = [raw.clone(), raw];
+        let two = Files::new(&d, &raws);
+        assert_eq!(written_indices(&two, &[q]), Ok(vec![0, 2, 3, 4, 5]));
+        assert_eq!(two.row_number(4), ("cg2.csv", 2));
     }
 
     #[test]
@@ -299,18 +390,19 @@ mod tests {
                 },
             );
         }
-        let raw = raw();
+        let raw = [raw()];
+        let files = Files::new(&d, &raw);
         let own = ["caregiver_id".to_string()];
         let link = ["household_id".to_string()];
-        let own = Side::new(&d, &raw, &own);
-        let link = Side::new(&d, &raw, &link);
+        let own = Side::new(&files, &own);
+        let link = Side::new(&files, &link);
         assert_eq!(own.described(0), "`caregiver_id` (CG_ID) `c1`");
         assert_eq!(link.key(1), Some("h2".to_string()));
         assert_eq!(link.key(2), None, "an empty key links nowhere");
         assert_eq!(
-            (link.sources(), link.shown(1)),
+            (link.sources(1), link.shown(1)),
             ("HH_ID".into(), "h2".into())
         );
-        assert_eq!(Side::new(&d, &raw, &[]).described(0), "row");
+        assert_eq!(Side::new(&files, &[]).described(0), "row");
     }
 }

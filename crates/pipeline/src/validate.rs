@@ -239,14 +239,19 @@ fn check_deliveries(
     }
     let read = read_deliveries(config, raw_dir, false)
         .map_err(|e| delivery_problem(&e.stage, e.message))?;
-    let rows: u64 = read.iter().map(|d| d.raw.num_rows() as u64).sum();
+    let rows: u64 = read
+        .iter()
+        .flat_map(|d| &d.raw)
+        .map(|r| r.num_rows() as u64)
+        .sum();
     let mut warnings: Vec<Problem> = read
         .iter()
-        .flat_map(|d| {
-            d.raw.warnings.iter().map(|w| Problem {
+        .flat_map(|d| d.paths.iter().zip(&d.raw))
+        .flat_map(|(path, raw)| {
+            raw.warnings.iter().map(|w| Problem {
                 country: iso3.to_string(),
                 kind: ProblemKind::Reader,
-                file: d.path.display().to_string(),
+                file: path.display().to_string(),
                 line: 0,
                 column: String::new(),
                 value: String::new(),

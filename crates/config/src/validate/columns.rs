@@ -1,6 +1,9 @@
 //! Checks of the deliveries and their column mappings against the harmonised schemas: unknown tables and columns,
 //! unknown code labels, undeclared missing labels, ambiguous or duplicate mappings, `not_collected` misuse, unmapped
-//! required columns, identifiers that are also mapped, `value = "label"` and `date_format` where they cannot apply.
+//! required columns, identifiers that are also mapped, `value = "label"` and `date_format` where they cannot apply,
+//! and `constant` values. A delivery of several files (`parts`) is checked file by file on each file's effective
+//! settings and columns (`Delivery::files`): what a part sets itself is reported at the part
+//! (`deliveries.<table>.parts[<i>]...`), what it inherits at the delivery.
 
 use std::collections::BTreeMap;
 
@@ -33,35 +36,83 @@ pub(super) fn check(config: &CountryConfig, schemas: &SchemaSet, out: &mut Vec<D
             // have no offence codes until a country maps its own).
             continue;
         }
-        let ctx = Ctx {
-            config,
-            table,
-            delivery,
-            schema,
-            loc: &config.locations,
-        };
-        ctx.check_delivery(out);
+        let files = delivery.files();
+        for (i, file) in files.iter().enumerate() {
+            let ctx = Ctx {
+                config,
+                table,
+                delivery: file,
+                part: (!delivery.parts.is_empty()).then_some(i),
+                schema,
+                loc: Loc(&config.locations),
+            };
+            ctx.check_delivery(out);
+        }
+    }
+}
+
+/// The config's locations, with a part's index rendered as in the file (`parts[2]`, not `parts.2`).
+struct Loc<'a>(&'a Locations);
+
+impl Loc<'_> {
+    fn named(mut d: Diagnostic) -> Diagnostic {
+        d.key = super::parts::render_part_index(&d.key);
+        d
+    }
+
+    fn error<S: AsRef<str>>(&self, path: &[S], message: impl Into<String>) -> Diagnostic {
+        Self::named(self.0.error(path, message))
+    }
+
+    fn warning<S: AsRef<str>>(&self, path: &[S], message: impl Into<String>) -> Diagnostic {
+        Self::named(self.0.warning(path, message))
+    }
+
+    fn missing_error<S: AsRef<str>>(&self, path: &[S], message: impl Into<String>) -> Diagnostic {
+        Self::named(self.0.missing_error(path, message))
+    }
+
+    fn contains<S: AsRef<str>>(&self, path: &[S]) -> bool {
+        self.0.contains(path)
     }
 }
 
 struct Ctx<'a> {
     config: &'a CountryConfig,
     table: &'a str,
+    /// The effective delivery of one file (the delivery itself when it has no parts).
     delivery: &'a Delivery,
+    /// The file's index among the delivery's parts, when it has parts.
+    part: Option<usize>,
     schema: &'a TableSchema,
-    loc: &'a Locations,
+    loc: Loc<'a>,
 }
 
 impl Ctx<'_> {
+    /// The key path of `rest` in this file's delivery: under the part when the part sets it (its first two
+    /// segments, e.g. `columns.<name>`), else under the delivery.
     fn path(&self, rest: &[&str]) -> Vec<String> {
         let mut p = vec!["deliveries".to_string(), self.table.to_string()];
+        if let Some(i) = self.part {
+            let mut at = p.clone();
+            at.extend(["parts".to_string(), i.to_string()]);
+            let head: Vec<String> = at
+                .iter()
+                .cloned()
+                .chain(rest.iter().take(2).map(|s| s.to_string()))
+                .collect();
+            if rest.is_empty() || self.loc.contains(&head) {
+                p = at;
+            }
+        }
         p.extend(rest.iter().map(|s| s.to_string()));
         p
     }
 
     fn check_delivery(&self, out: &mut Vec<Diagnostic>) {
         let d = self.delivery;
-        if d.delivered && d.file.trim().is_empty() {
+        // a part without `file` is reported by `super::parts`
+        if d.delivered && d.file.trim().is_empty() && self.part.is_none() {
             out.push(self.loc.error(
                 &self.path(&["file"]),
                 "`file` is empty or missing; give the delivery's file name, or set `delivered = false` if the \
@@ -126,6 +177,10 @@ impl Ctx<'_> {
             }
             if map.not_collected {
                 self.check_not_collected(name, map, field, out);
+                continue;
+            }
+            if let Some(value) = &map.constant {
+                self.check_constant(name, value, map, field, out);
                 continue;
             }
             let Some(source) = map.source.as_deref() else {
@@ -224,6 +279,7 @@ impl Ctx<'_> {
             ("missing", !map.missing.is_empty()),
             ("value", map.value != ValueSource::Code),
             ("date_format", map.date_format.is_some()),
+            ("constant", map.constant.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, on)| on.then_some(k))
@@ -238,6 +294,56 @@ impl Ctx<'_> {
             out.push(self.loc.error(
                 &self.path(&["columns", name, "not_collected"]),
                 format!("`{name}` is required by the schema and cannot be not_collected; map its source variable"),
+            ));
+        }
+    }
+
+    /// A `constant` (every row of the file has this source value): no `source` or `value = "label"` beside it, and
+    /// on a coded column one of its source codes or missing codes (after scheme resolution).
+    fn check_constant(
+        &self,
+        name: &str,
+        value: &str,
+        map: &ColumnMap,
+        field: &Field,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let at = self.path(&["columns", name, "constant"]);
+        let set: Vec<&str> = [
+            ("source", map.source.is_some()),
+            ("value = \"label\"", map.value != ValueSource::Code),
+        ]
+        .into_iter()
+        .filter_map(|(k, on)| on.then_some(k))
+        .collect();
+        if !set.is_empty() {
+            out.push(self.loc.error(
+                &at,
+                format!(
+                    "`{name}` has a `constant` together with {}; a constant is the value of every row, read from no \
+                     column: keep one",
+                    set.join(", ")
+                ),
+            ));
+            return;
+        }
+        self.check_codes(name, map, field, out);
+        self.check_missing(name, map, field, out);
+        let key = value.trim();
+        if field.categories.is_some()
+            && !map.codes.is_empty()
+            && !map.codes.contains_key(key)
+            && !map.missing.contains_key(key)
+        {
+            let mut known: Vec<&str> = map.codes.keys().map(String::as_str).collect();
+            known.extend(map.missing.keys().map(String::as_str));
+            out.push(self.loc.error(
+                &at,
+                format!(
+                    "constant `{key}` of coded column `{name}` is none of its source codes{}; codes: {}",
+                    did_you_mean(key, known.iter().copied()),
+                    known.join(", ")
+                ),
             ));
         }
     }

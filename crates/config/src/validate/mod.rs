@@ -5,6 +5,7 @@
 mod columns;
 mod delivered;
 mod meta;
+mod parts;
 mod population;
 mod synth;
 
@@ -18,6 +19,7 @@ use crate::schema::SchemaSet;
 pub fn validate_country(config: &CountryConfig, schemas: &SchemaSet) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     meta::check(config, &mut out);
+    parts::check(config, &mut out);
     columns::check(config, schemas, &mut out);
     delivered::check(config, schemas, &mut out);
     population::check(config, schemas, &mut out);

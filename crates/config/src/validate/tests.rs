@@ -858,3 +858,171 @@ fn a_delivered_table_linking_to_an_undelivered_one_is_an_error_and_both_undelive
     });
     assert_eq!(f.diagnostics(), vec![]);
 }
+
+/// THA's police cases delivered as two files: a CSV of 2017-2018 whose status column has another name, and a
+/// workbook of 2019 without a year column (`year` is a constant); `extra` is appended to the second part.
+fn police_in_parts(country: String, extra: &str) -> String {
+    replace_once(
+        country,
+        "file = \"THA_police_cases_2017_2019.xlsx\"\n",
+        &format!(
+            "\n[[deliveries.police_cases.parts]]\nfile = \"police_2017_2018.csv\"\nformat = \"csv\"\n\
+             [deliveries.police_cases.parts.columns]\n\
+             case_status = {{ source = \"Case status\", scheme = \"case_status\" }}\n\n\
+             [[deliveries.police_cases.parts]]\nfile = \"police_2019.xlsx\"\n\
+             [deliveries.police_cases.parts.columns]\nyear = {{ constant = \"2019\" }}\n{extra}"
+        ),
+    )
+}
+
+#[test]
+fn a_delivery_in_parts_is_clean_and_each_part_is_checked_on_its_own_columns() {
+    let f = Fixture::country(|c| police_in_parts(c, ""));
+    assert_eq!(f.diagnostics(), vec![]);
+    let c = f.load().unwrap();
+    let files = c.deliveries["police_cases"].files();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[1].columns["year"].constant.as_deref(), Some("2019"));
+
+    // a part's own mapping is checked, and named at the part
+    let f = Fixture::country(|c| {
+        police_in_parts(
+            c,
+            "case_status = { source = \"Status\", scheme = \"no_such_scheme\" }\n",
+        )
+    });
+    expect_one(
+        &f.diagnostics(),
+        &f.country_path(),
+        f.country_line("no_such_scheme"),
+        "deliveries.police_cases.parts[1].columns.case_status.scheme",
+        "unknown code scheme `no_such_scheme`",
+    );
+}
+
+#[test]
+fn constants_exclude_a_source_and_must_be_a_code_of_a_coded_column() {
+    let f = Fixture::country(|c| {
+        police_in_parts(
+            c,
+            "victim_sex = { constant = \"X\", scheme = \"police_sex\" }\n",
+        )
+    });
+    expect_one(
+        &f.diagnostics(),
+        &f.country_path(),
+        f.country_line("constant = \"X\""),
+        "deliveries.police_cases.parts[1].columns.victim_sex.constant",
+        "constant `X` of coded column `victim_sex` is none of its source codes",
+    );
+    let f = Fixture::country(|c| {
+        police_in_parts(
+            c,
+            "victim_sex = { constant = \"F\", source = \"Victim sex\", scheme = \"police_sex\" }\n",
+        )
+    });
+    expect_one(
+        &f.diagnostics(),
+        &f.country_path(),
+        f.country_line("constant = \"F\""),
+        "deliveries.police_cases.parts[1].columns.victim_sex.constant",
+        "has a `constant` together with source",
+    );
+    let f = Fixture::country(|c| {
+        police_in_parts(
+            c,
+            "victim_sex = { constant = \"F\", not_collected = true }\n",
+        )
+    });
+    let diags = f.diagnostics();
+    assert!(
+        diags.iter().any(|d| d
+            .message
+            .contains("not_collected = true` together with constant")),
+        "{diags:#?}"
+    );
+    let f = Fixture::country(|c| {
+        police_in_parts(
+            c,
+            "victim_sex = { constant = \"F\", scheme = \"police_sex\" }\n",
+        )
+    });
+    assert_eq!(f.diagnostics(), vec![]);
+}
+
+#[test]
+fn parts_need_their_files_once_and_a_delivered_table() {
+    // the country file sets both `file` and `parts`
+    let f = Fixture::country(|c| {
+        let c = police_in_parts(c, "");
+        replace_once(
+            c,
+            "[deliveries.police_cases]\n",
+            "[deliveries.police_cases]\nfile = \"cases.xlsx\"\n",
+        )
+    });
+    expect_one(
+        &f.diagnostics(),
+        &f.country_path(),
+        f.country_line("file = \"cases.xlsx\""),
+        "deliveries.police_cases.file",
+        "sets both `file` and `parts`",
+    );
+    // two parts name one file
+    let f = Fixture::country(|c| {
+        replace_once(
+            police_in_parts(c, ""),
+            "file = \"police_2019.xlsx\"",
+            "file = \"police_2017_2018.csv\"",
+        )
+    });
+    let line = f
+        .country
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("police_2017_2018.csv"))
+        .nth(1)
+        .map(|(i, _)| i + 1)
+        .unwrap();
+    expect_one(
+        &f.diagnostics(),
+        &f.country_path(),
+        line,
+        "deliveries.police_cases.parts[1].file",
+        "file `police_2017_2018.csv` is already named by `deliveries.police_cases.parts[0].file`",
+    );
+    // a part without a file name
+    let f = Fixture::country(|c| {
+        replace_once(
+            police_in_parts(c, ""),
+            "file = \"police_2019.xlsx\"",
+            "file = \"\"",
+        )
+    });
+    expect_one(
+        &f.diagnostics(),
+        &f.country_path(),
+        f.country_line("file = \"\""),
+        "deliveries.police_cases.parts[1].file",
+        "part 2 of `police_cases` has no `file`",
+    );
+    // not delivered, yet with parts
+    let f = Fixture::country(|c| {
+        replace_once(
+            police_in_parts(c, ""),
+            "[deliveries.police_cases]\n",
+            "[deliveries.police_cases]\ndelivered = false\n",
+        )
+    });
+    let diags = f.diagnostics();
+    let hits: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| {
+            d.message
+                .contains("marked `delivered = false` but lists the files")
+        })
+        .collect();
+    assert_eq!(hits.len(), 1, "{diags:#?}");
+    assert_eq!(hits[0].key, "deliveries.police_cases.parts");
+    assert_eq!(hits[0].file, f.country_path());
+}

@@ -111,6 +111,12 @@ fn run_in_batches(raw: &BTreeMap<String, RawTable>, batch_rows: usize) -> Countr
                 problems_by_reason: by_reason,
                 raw_ids: outputs.iter().flat_map(|o| o.raw_ids.clone()).collect(),
                 universe_findings: findings,
+                files: vec![crate::FileLedger {
+                    file: first.source_file.clone(),
+                    rows_read: outputs.iter().map(|o| o.rows_read).sum(),
+                    rows_written: outputs.iter().map(|o| o.rows_written).sum(),
+                    rows_quarantined: outputs.iter().map(|o| o.rows_quarantined).sum(),
+                }],
             },
         );
     }
