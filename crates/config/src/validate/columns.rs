@@ -33,14 +33,30 @@ pub(super) fn check(config: &CountryConfig, schemas: &SchemaSet, out: &mut Vec<D
             // have no offence codes until a country maps its own).
             continue;
         }
-        let ctx = Ctx {
-            config,
-            table,
-            delivery,
-            schema,
-            loc: &config.locations,
-        };
-        ctx.check_delivery(out);
+        if delivery.parts.is_empty() {
+            let ctx = Ctx {
+                config,
+                table,
+                delivery,
+                schema,
+                loc: &config.locations,
+                part: None,
+            };
+            ctx.check_delivery(out);
+            continue;
+        }
+        // A delivery in parts: each file's effective delivery (the part over the delivery) is checked on its own.
+        for (i, file) in delivery.files().iter().enumerate() {
+            let ctx = Ctx {
+                config,
+                table,
+                delivery: file,
+                schema,
+                loc: &config.locations,
+                part: Some(i),
+            };
+            ctx.check_delivery(out);
+        }
     }
 }
 
@@ -50,11 +66,16 @@ struct Ctx<'a> {
     delivery: &'a Delivery,
     schema: &'a TableSchema,
     loc: &'a Locations,
+    /// Index of the part (`[[deliveries.<table>.parts]]`) whose effective delivery is checked.
+    part: Option<usize>,
 }
 
 impl Ctx<'_> {
     fn path(&self, rest: &[&str]) -> Vec<String> {
         let mut p = vec!["deliveries".to_string(), self.table.to_string()];
+        if let Some(i) = self.part {
+            p.extend(["parts".to_string(), i.to_string()]);
+        }
         p.extend(rest.iter().map(|s| s.to_string()));
         p
     }
@@ -126,6 +147,23 @@ impl Ctx<'_> {
             }
             if map.not_collected {
                 self.check_not_collected(name, map, field, out);
+                continue;
+            }
+            if let Some(constant) = map.constant.as_deref() {
+                // A value every row of the file has (e.g. the organisation of one part): mapped like a cell.
+                if map.source.is_some() {
+                    out.push(self.loc.error(
+                        &self.path(&["columns", name, "constant"]),
+                        format!("`{name}` has both `source` and `constant`; keep one"),
+                    ));
+                } else if constant.trim().is_empty() && field.constraints.required {
+                    out.push(self.loc.error(
+                        &self.path(&["columns", name, "constant"]),
+                        format!("`{name}` is required but its `constant` is empty"),
+                    ));
+                }
+                self.check_codes(name, map, field, out);
+                self.check_missing(name, map, field, out);
                 continue;
             }
             let Some(source) = map.source.as_deref() else {

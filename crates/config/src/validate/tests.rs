@@ -858,3 +858,41 @@ fn a_delivered_table_linking_to_an_undelivered_one_is_an_error_and_both_undelive
     });
     assert_eq!(f.diagnostics(), vec![]);
 }
+
+/// A delivery in parts (one file per organisation, shipped for Thailand's service contacts) is checked file by file:
+/// each part's mapping over the delivery's, named by the part's index.
+#[test]
+fn each_part_of_a_delivery_is_checked_with_its_own_mapping() {
+    let f = Fixture::country(|c| {
+        let c = replace_once(
+            c,
+            "organisation = { constant = \"Internet hotline\" }",
+            "organisation = { constant = \"Internet hotline\", source = \"Org\" }",
+        );
+        replace_once(
+            c,
+            "category = { source = \"Report class\", codes = {",
+            "category = { source = \"Report class\", codes = { \"Abuse\" = \"abuse\", ",
+        )
+    });
+    let diags = f.diagnostics();
+    expect_one(
+        &diags,
+        &f.country_path(),
+        f.country_line("organisation = { constant = \"Internet hotline\""),
+        "deliveries.service_contacts.parts.1.columns.organisation.constant",
+        "has both `source` and `constant`",
+    );
+    assert!(
+        diags.iter().any(|d| d
+            .key
+            .starts_with("deliveries.service_contacts.parts.1.columns.category")
+            && d.message.contains("`abuse`")),
+        "{diags:#?}"
+    );
+    // The helpline part (index 0) is clean.
+    assert!(
+        !diags.iter().any(|d| d.key.contains(".parts.0.")),
+        "{diags:#?}"
+    );
+}
