@@ -31,7 +31,12 @@ fn partitions(out: &Path, table: &str) -> Vec<String> {
     let mut found: Vec<String> = fs::read_dir(out.join("normalised").join(table))
         .map(|d| {
             d.filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().to_str()?.strip_prefix("country=").map(String::from))
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_prefix("country=")
+                        .map(String::from)
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -57,7 +62,14 @@ fn a_country_without_its_legal_review_or_service_contacts_still_runs() {
     let synth = dh(
         None,
         &[
-            "synth", "--out", s(&raw), "--seed", "3", "--countries", "ETH,TZA", "--config-dir",
+            "synth",
+            "--out",
+            s(&raw),
+            "--seed",
+            "3",
+            "--countries",
+            "ETH,TZA",
+            "--config-dir",
             s(&config_dir),
         ],
     );
@@ -70,8 +82,16 @@ fn a_country_without_its_legal_review_or_service_contacts_still_runs() {
     let run = dh(
         Some(KEY),
         &[
-            "run", "--raw-dir", s(&raw), "--out-dir", s(&out), "--config-dir", s(&config_dir),
-            "--countries", "ETH,TZA", "--quiet",
+            "run",
+            "--raw-dir",
+            s(&raw),
+            "--out-dir",
+            s(&out),
+            "--config-dir",
+            s(&config_dir),
+            "--countries",
+            "ETH,TZA",
+            "--quiet",
         ],
     );
     assert!(run.status.success(), "dh run: {}", describe(&run));
@@ -86,6 +106,12 @@ fn a_country_without_its_legal_review_or_service_contacts_still_runs() {
             && text.contains(r#""not_delivered":["service_contacts"]"#),
         "{text}"
     );
-    assert_eq!(partitions(&out, "legal_provisions"), vec!["TZA".to_string()]);
-    assert_eq!(partitions(&out, "service_contacts"), vec!["ETH".to_string()]);
+    assert_eq!(
+        partitions(&out, "legal_provisions"),
+        vec!["TZA".to_string()]
+    );
+    assert_eq!(
+        partitions(&out, "service_contacts"),
+        vec!["ETH".to_string()]
+    );
 }
