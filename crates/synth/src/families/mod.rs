@@ -121,53 +121,16 @@ pub fn write_family_deliveries(
         let table_schema = schema(schemas, table)?;
         let mut rng = stream(table);
         for (part, file) in delivery.files().iter().enumerate() {
-            let mut rows: Rows = match table.as_str() {
-                "frontline_survey" => generate::frontline(
-                    iso3,
-                    &params::family_params(config, table)?,
-                    &settings.regions,
-                    nr,
-                    &mut rng,
-                )?,
-                "interview_register" => register_rows.clone(),
-                "interview_segments" => {
-                    let ids: Vec<String> = register_rows
-                        .rows
-                        .iter()
-                        .filter_map(|r| match r.first() {
-                            Some(Val::Raw(id)) => Some(id.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    generate::segments(
-                        iso3,
-                        &params::family_params(config, table)?,
-                        &ids,
-                        file,
-                        &labels(table_schema, "theme"),
-                        &mut rng,
-                    )?
-                }
-                "cybertipline_reports" => {
-                    generate::cybertipline(iso3, &params::family_params(config, table)?)?
-                }
-                "police_cases" => {
-                    generate::police(iso3, &params::family_params(config, table)?, file, &mut rng)?
-                }
-                "service_contacts" => {
-                    let p = params::family_params(config, table)?;
-                    services::check(iso3, &p, table_schema)?;
-                    services::rows(iso3, &p, file, config.country.reference_years, &mut rng)?
-                }
-                "legal_provisions" => legal::rows(
-                    iso3,
-                    &params::family_params(config, table)?,
-                    file,
-                    table_schema,
-                    &mut rng,
-                )?,
-                _ => generate::icse(&params::family_params(config, table)?),
-            };
+            let mut rows = rows_for(
+                config,
+                table,
+                table_schema,
+                file,
+                &settings.regions,
+                nr,
+                &register_rows,
+                &mut rng,
+            )?;
             // The first file keeps the stream of a one-file delivery.
             let purpose = match part {
                 0 => format!("family-messy:{table}"),
@@ -200,6 +163,68 @@ pub fn write_family_deliveries(
     }
     problems.sort_by(|a, b| (&a.file, a.row, &a.column).cmp(&(&b.file, b.row, &b.column)));
     Ok(problems)
+}
+
+/// The harmonised rows of one delivered file of a family table.
+#[allow(clippy::too_many_arguments)]
+fn rows_for(
+    config: &CountryConfig,
+    table: &str,
+    table_schema: &TableSchema,
+    file: &Delivery,
+    regions: &[String],
+    nr: generate::Nonresponse,
+    register_rows: &Rows,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> Result<Rows, SynthError> {
+    let iso3 = config.country.iso3.as_str();
+    Ok(match table {
+        "frontline_survey" => generate::frontline(
+            iso3,
+            &params::family_params(config, table)?,
+            regions,
+            nr,
+            rng,
+        )?,
+        "interview_register" => register_rows.clone(),
+        "interview_segments" => {
+            let ids: Vec<String> = register_rows
+                .rows
+                .iter()
+                .filter_map(|r| match r.first() {
+                    Some(Val::Raw(id)) => Some(id.clone()),
+                    _ => None,
+                })
+                .collect();
+            generate::segments(
+                iso3,
+                &params::family_params(config, table)?,
+                &ids,
+                file,
+                &labels(table_schema, "theme"),
+                rng,
+            )?
+        }
+        "cybertipline_reports" => {
+            generate::cybertipline(iso3, &params::family_params(config, table)?)?
+        }
+        "police_cases" => {
+            generate::police(iso3, &params::family_params(config, table)?, file, rng)?
+        }
+        "service_contacts" => {
+            let p = params::family_params(config, table)?;
+            services::check(iso3, &p, table_schema)?;
+            services::rows(iso3, &p, file, config.country.reference_years, rng)?
+        }
+        "legal_provisions" => legal::rows(
+            iso3,
+            &params::family_params(config, table)?,
+            file,
+            table_schema,
+            rng,
+        )?,
+        _ => generate::icse(&params::family_params(config, table)?),
+    })
 }
 
 /// Renders one delivered file through the inverse of its mapping, writes it through `sink` and returns its
