@@ -161,6 +161,17 @@ impl Ctx<'_> {
                         &self.path(&["columns", name, "constant"]),
                         format!("`{name}` is required but its `constant` is empty"),
                     ));
+                } else if !map.codes.is_empty()
+                    && !map.codes.contains_key(constant)
+                    && !map.missing.contains_key(constant)
+                {
+                    out.push(self.loc.error(
+                        &self.path(&["columns", name, "constant"]),
+                        format!(
+                            "constant `{constant}` of `{name}` is not one of the column's codes; use a code its `codes` or \
+                             `scheme` maps"
+                        ),
+                    ));
                 }
                 self.check_codes(name, map, field, out);
                 self.check_missing(name, map, field, out);

@@ -869,10 +869,15 @@ fn each_part_of_a_delivery_is_checked_with_its_own_mapping() {
             "organisation = { constant = \"Internet hotline\" }",
             "organisation = { constant = \"Internet hotline\", source = \"Org\" }",
         );
-        replace_once(
+        let c = replace_once(
             c,
             "category = { source = \"Report class\", codes = {",
             "category = { source = \"Report class\", codes = { \"Abuse\" = \"abuse\", ",
+        );
+        replace_once(
+            c,
+            "organisation_type = { constant = \"Hotline\"",
+            "organisation_type = { constant = \"Hot line\"",
         )
     });
     let diags = f.diagnostics();
@@ -889,6 +894,13 @@ fn each_part_of_a_delivery_is_checked_with_its_own_mapping() {
             .starts_with("deliveries.service_contacts.parts.1.columns.category")
             && d.message.contains("`abuse`")),
         "{diags:#?}"
+    );
+    expect_one(
+        &diags,
+        &f.country_path(),
+        f.country_line("organisation_type = { constant = \"Hot line\""),
+        "deliveries.service_contacts.parts.1.columns.organisation_type.constant",
+        "constant `Hot line` of `organisation_type` is not one of the column's codes",
     );
     // The helpline part (index 0) is clean.
     assert!(
