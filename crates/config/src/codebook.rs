@@ -1,6 +1,7 @@
 //! Markdown codebook of the harmonised schemas (`dh codebook`): one section per table with its keys and labelled
-//! missing codes, then one row per column with type, flags, description, codes, allowed missing codes, valid range
-//! and universe.
+//! missing codes, then one row per column with type, flags, description, codes (with a category's wording, its
+//! `title`, where the schema gives one), allowed missing codes, valid range (or a text column's `maxLength`) and
+//! universe.
 
 use std::fmt::Write;
 
@@ -164,9 +165,15 @@ fn codes_cell(f: &Field) -> String {
     };
     categories
         .iter()
-        .map(|c| match c.range {
-            Some([lo, hi]) => format!("{} = `{}` ({lo}-{hi})", c.value, c.label),
-            None => format!("{} = `{}`", c.value, c.label),
+        .map(|c| {
+            let mut cell = match c.range {
+                Some([lo, hi]) => format!("{} = `{}` ({lo}-{hi})", c.value, c.label),
+                None => format!("{} = `{}`", c.value, c.label),
+            };
+            if let Some(title) = &c.title {
+                let _ = write!(cell, ": {}", escape(title));
+            }
+            cell
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -177,7 +184,10 @@ fn range_cell(f: &Field) -> String {
         (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
         (Some(lo), None) => format!(">= {lo}"),
         (None, Some(hi)) => format!("<= {hi}"),
-        (None, None) => "-".into(),
+        (None, None) => match f.constraints.max_length {
+            Some(n) => format!("at most {n} characters"),
+            None => "-".into(),
+        },
     }
 }
 
@@ -258,6 +268,28 @@ mod tests {
         assert!(
             err.contains("no table `child`") && err.contains("child_survey"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn category_titles_and_max_length_are_shown() {
+        let md = render_codebook(&shipped(), Some("legal_provisions")).unwrap();
+        assert!(
+            md.contains(
+                "1 = `criminalises_grooming`: The law criminalises online grooming of children for sexual purposes; \
+                 2 = `criminalises_csam_production`: "
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `citation` | string | ")
+                && md.contains("| at most 120 characters | all |"),
+            "{md}"
+        );
+        // Categories without a title keep the plain form.
+        assert!(
+            md.contains("1 = `yes`; 2 = `partial`; 3 = `no`; 4 = `unclear` |"),
+            "{md}"
         );
     }
 

@@ -105,6 +105,20 @@ pub fn check_table(path: &Path, text: &str, table: &TableSchema) -> Vec<Diagnost
         {
             err("constraints", format!("minimum {lo} is above maximum {hi}"));
         }
+        if let Some(n) = c.max_length {
+            let text = field.field_type == FieldType::String
+                && field.categories.is_none()
+                && !field.pseudonymise;
+            if n == 0 || !text {
+                err(
+                    "constraints",
+                    format!(
+                        "maxLength {n}: a text field without categories (not pseudonymised) may set a maxLength of at \
+                         least 1 character; remove it or fix the field"
+                    ),
+                );
+            }
+        }
         if field.pseudonymise && field.field_type != FieldType::String {
             err(
                 "pseudonymise",
@@ -429,6 +443,34 @@ mod tests {
     #[test]
     fn valid_schema_loads() {
         assert_eq!(load(BASE), vec![]);
+    }
+
+    #[test]
+    fn max_length_only_on_text_fields() {
+        let on_integer = BASE.replace(
+            r#""minimum": 12, "maximum": 17"#,
+            r#""minimum": 12, "maximum": 17, "maxLength": 3"#,
+        );
+        let diags = load(&on_integer);
+        expect(
+            &diags,
+            line(&on_integer, "\"name\": \"age\""),
+            "fields.age.constraints",
+            "maxLength 3",
+        );
+        let on_text = BASE.replace(
+            r#""description": "id", "role": "key", "pseudonymise": true }"#,
+            r#""description": "id", "role": "key", "pseudonymise": true },
+    { "name": "cite", "type": "string", "description": "c", "constraints": { "maxLength": 120 } }"#,
+        );
+        assert_eq!(load(&on_text), vec![]);
+        let zero = on_text.replace(r#""maxLength": 120"#, r#""maxLength": 0"#);
+        expect(
+            &load(&zero),
+            line(&zero, "\"name\": \"cite\""),
+            "fields.cite.constraints",
+            "maxLength 0",
+        );
     }
 
     #[test]

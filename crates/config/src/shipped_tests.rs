@@ -87,3 +87,66 @@ fn at_least_two_countries_lack_an_item() {
         .count();
     assert!(lacking >= 2, "{lacking}");
 }
+
+/// Issue 16: every shipped country delivers its helpline/hotline/NGO contacts and its legal review, the two tables
+/// vary the way deliveries do (one file per organisation in several countries, each part naming its organisation
+/// and type as constants; an organisation that records neither the child's sex nor age; CSV, `.xlsx`, `.sav` and
+/// `.dta`), and every country's checklist numbering covers every provision of the schema.
+#[test]
+fn every_country_delivers_service_contacts_and_a_legal_review_in_varied_forms() {
+    let dir = repo().join("countries");
+    let schemas = load_schemas(&repo().join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+    let provisions: Vec<String> = schemas
+        .get("legal_provisions")
+        .and_then(|t| t.field("provision"))
+        .and_then(|f| f.categories.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
+    assert_eq!(provisions.len(), 11);
+    let (mut in_parts, mut without_sex_or_age) = (0, 0);
+    let mut formats = std::collections::BTreeSet::new();
+    for iso3 in list_countries(&dir).unwrap() {
+        let config = load_country(&dir, &iso3).unwrap_or_else(|e| panic!("{iso3}:\n{e}"));
+        let services = &config.deliveries["service_contacts"];
+        let legal = &config.deliveries["legal_provisions"];
+        assert!(services.delivered && legal.delivered, "{iso3}");
+        if !services.parts.is_empty() {
+            in_parts += 1;
+        }
+        for file in services.files().iter().chain(legal.files().iter()) {
+            formats.insert(format!("{:?}", file.format));
+        }
+        for file in services.files() {
+            let constant = |c: &str| file.columns[c].constant.is_some();
+            assert_eq!(
+                constant("organisation"),
+                !services.parts.is_empty(),
+                "{iso3} {}",
+                file.file
+            );
+            assert_eq!(constant("organisation_type"), constant("organisation"));
+            if file.columns["child_sex"].not_collected
+                && file.columns["child_age_band"].not_collected
+            {
+                without_sex_or_age += 1;
+            }
+            let labels: std::collections::BTreeSet<&String> =
+                file.columns["category"].codes.values().collect();
+            assert!(
+                labels.len() >= 5 && labels.iter().any(|l| *l == "not_ocsea"),
+                "{iso3} {}: {labels:?}",
+                file.file
+            );
+        }
+        let mapped: std::collections::BTreeSet<&String> =
+            legal.columns["provision"].codes.values().collect();
+        assert_eq!(mapped.len(), provisions.len(), "{iso3}: {mapped:?}");
+    }
+    assert!(in_parts >= 3, "{in_parts} countries deliver in parts");
+    assert!(without_sex_or_age >= 2, "{without_sex_or_age}");
+    for f in ["Csv", "Xlsx", "Sav", "Dta"] {
+        assert!(formats.contains(f), "{formats:?}");
+    }
+}

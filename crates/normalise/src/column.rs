@@ -26,6 +26,7 @@ use crate::plan::{ColumnPlan, Input, Kind, Target, ValueLabels};
 use crate::quarantine::{Problem, ReasonCode, shown_value};
 
 pub use crate::quarantine::{MAX_NAME_CHARS, MAX_NAME_WORDS, looks_like_free_text};
+use crate::quarantine::{free_text_limits, looks_like_free_text_within};
 
 /// The built array plus, for numeric columns, the numbers (used by derived columns such as `age_band`).
 pub struct BuiltColumn {
@@ -121,6 +122,26 @@ impl CellContext<'_> {
             cell.split_whitespace().count()
         );
         self.report(row, ReasonCode::FreeText, cell, reason);
+    }
+
+    /// A text value longer than the schema's `maxLength`: quarantined (never truncated), the reason giving the
+    /// lengths only.
+    fn check_length(&mut self, row: usize, text: &str) -> bool {
+        let Some(max) = self.plan.max_length else {
+            return true;
+        };
+        let chars = text.chars().count();
+        if chars <= max {
+            return true;
+        }
+        let reason = format!(
+            "`{}` (source `{}`) is {chars} characters long, longer than its maximum of {max}; shorten the delivered \
+             value (it is never truncated)",
+            self.name(),
+            self.plan.source
+        );
+        self.report(row, ReasonCode::TooLong, text, reason);
+        false
     }
 
     fn check_range(&mut self, row: usize, raw: &str, x: f64) -> bool {
@@ -410,7 +431,10 @@ fn text_cell(
             None => return TextValue::Null,
         },
     };
-    if looks_like_free_text(text) {
+    if !ctx.check_length(row, text) {
+        return TextValue::Null;
+    }
+    if looks_like_free_text_within(text, free_text_limits(ctx.plan.max_length)) {
         ctx.free_text(row, text);
         return TextValue::Null;
     }

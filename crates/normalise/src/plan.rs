@@ -127,6 +127,8 @@ pub struct ColumnPlan {
     pub required: bool,
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
+    /// Longest text value in characters (`maxLength`, text columns only).
+    pub max_length: Option<usize>,
     /// Keyed hash of a withheld quarantine value (the column's pseudonymiser: `HMAC(key, "<ISO3>:<column>:<value>")`).
     pub value_hash: ColumnPseudonymiser,
 }
@@ -224,6 +226,7 @@ pub fn plan_table(
             required: field.constraints.required,
             minimum: field.constraints.minimum,
             maximum: field.constraints.maximum,
+            max_length: field.constraints.max_length.map(|m| m as usize),
             field: field.clone(),
             source,
             input,

@@ -39,6 +39,8 @@ pub enum ReasonCode {
     InvalidValue,
     /// A number outside the schema's minimum/maximum (e.g. age outside 12-17).
     OutOfRange,
+    /// A text value longer than the schema's `maxLength` characters (e.g. a law's citation): never truncated.
+    TooLong,
     /// Several rows share a value of a unique column (respondent or household id): all of them are quarantined.
     DuplicateId,
     /// A link to another table points at nothing (a caregiver whose child household is not in the child delivery).
@@ -49,12 +51,13 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 8] = [
+    pub const ALL: [ReasonCode; 9] = [
         ReasonCode::RaggedRow,
         ReasonCode::RequiredMissing,
         ReasonCode::UnknownCode,
         ReasonCode::InvalidValue,
         ReasonCode::OutOfRange,
+        ReasonCode::TooLong,
         ReasonCode::DuplicateId,
         ReasonCode::MissingLink,
         ReasonCode::FreeText,
@@ -67,6 +70,7 @@ impl ReasonCode {
             ReasonCode::UnknownCode => "unknown_code",
             ReasonCode::InvalidValue => "invalid_value",
             ReasonCode::OutOfRange => "out_of_range",
+            ReasonCode::TooLong => "too_long",
             ReasonCode::DuplicateId => "duplicate_id",
             ReasonCode::MissingLink => "missing_link",
             ReasonCode::FreeText => "free_text",
@@ -128,6 +132,27 @@ impl std::fmt::Debug for RawId {
 /// region names such as "Southern Nations, Nationalities, and Peoples' Region".
 pub const MAX_NAME_CHARS: usize = 80;
 pub const MAX_NAME_WORDS: usize = 8;
+
+/// The free-text limits (characters, words) of a text column whose schema sets `maxLength` (a short reference such
+/// as a citation, checked against its own length first): the characters are `maxLength` when above
+/// [`MAX_NAME_CHARS`], and the words scale with them (one word per 10 characters, at least [`MAX_NAME_WORDS`]).
+/// Without `maxLength` the limits are the name limits.
+pub fn free_text_limits(max_length: Option<usize>) -> (usize, usize) {
+    match max_length {
+        Some(m) if m > MAX_NAME_CHARS => {
+            (m, (m * MAX_NAME_WORDS / MAX_NAME_CHARS).max(MAX_NAME_WORDS))
+        }
+        _ => (MAX_NAME_CHARS, MAX_NAME_WORDS),
+    }
+}
+
+/// Whether a text cell looks like free text within the given limits ([`free_text_limits`]).
+pub fn looks_like_free_text_within(cell: &str, (chars, words): (usize, usize)) -> bool {
+    if (chars, words) == (MAX_NAME_CHARS, MAX_NAME_WORDS) {
+        return looks_like_free_text(cell);
+    }
+    cell.chars().count() > chars || cell.split_whitespace().count() > words
+}
 
 /// Whether a text cell looks like free text rather than a code or a name.
 pub fn looks_like_free_text(cell: &str) -> bool {
@@ -267,6 +292,24 @@ mod tests {
         for cell in &cells {
             assert_eq!(looks_like_free_text(cell), counted(cell), "{cell:?}");
         }
+    }
+
+    #[test]
+    fn a_max_length_widens_the_free_text_limits_in_proportion() {
+        assert_eq!(free_text_limits(None), (MAX_NAME_CHARS, MAX_NAME_WORDS));
+        assert_eq!(free_text_limits(Some(40)), (MAX_NAME_CHARS, MAX_NAME_WORDS));
+        assert_eq!(free_text_limits(Some(120)), (120, 12));
+        let citation = "Law No. 11 of 2008 on Electronic Information and Transactions, Art. 27(1)";
+        assert!(looks_like_free_text(citation));
+        assert!(!looks_like_free_text_within(
+            citation,
+            free_text_limits(Some(120))
+        ));
+        let note = vec!["word"; 13].join(" ");
+        assert!(looks_like_free_text_within(
+            &note,
+            free_text_limits(Some(120))
+        ));
     }
 
     #[test]

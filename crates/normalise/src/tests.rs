@@ -956,6 +956,7 @@ mod value_labels {
 
 mod batches;
 mod delivered;
+mod max_length;
 mod parts;
 
 /// Content checks: a design column holding names, or a weight column holding phone numbers, fails the table with

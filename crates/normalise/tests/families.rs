@@ -103,11 +103,19 @@ fn family_deliveries_map_quarantine_and_leak_nothing() {
     let key = PseudonymKey::from_bytes(b"families-test-key-0123456789abcdef").unwrap();
     let mut formats = BTreeSet::new();
     let mut found: BTreeMap<(String, String, u64), BTreeSet<String>> = BTreeMap::new();
+    let mut in_parts: BTreeSet<(String, String)> = BTreeSet::new();
     for full in &countries {
         let iso3 = full.country.iso3.clone();
         let mut config = full.clone();
         config.deliveries.retain(|t, _| is_family_table(t));
         assert_eq!(config.deliveries.len(), FAMILY_TABLES.len(), "{iso3}");
+        // A delivery in several files (`parts`) is read by the pipeline, not by this library-level test.
+        for (t, d) in &config.deliveries {
+            if !d.parts.is_empty() {
+                in_parts.insert((iso3.clone(), t.clone()));
+            }
+        }
+        config.deliveries.retain(|_, d| d.parts.is_empty());
         let mut raw = BTreeMap::new();
         let mut secrets: BTreeSet<String> = BTreeSet::new();
         for (table, delivery) in &config.deliveries {
@@ -308,6 +316,7 @@ fn family_deliveries_map_quarantine_and_leak_nothing() {
             "no family delivery as {f}: {formats:?}"
         );
     }
+    expected.retain(|(c, t, _), _| !in_parts.contains(&(c.clone(), t.clone())));
     let missing: Vec<_> = expected
         .iter()
         .filter(|(k, reason)| found.get(*k).is_none_or(|f| !f.contains(*reason)))

@@ -100,8 +100,18 @@ fn synthetic_deliveries_quarantine_exactly_the_planted_rows_and_leak_no_identifi
     assert_eq!(countries.len(), configured.len());
     let key = PseudonymKey::from_bytes(b"synth-injected-test-key-0123456789").unwrap();
     let mut found: BTreeMap<(String, String, u64), BTreeSet<String>> = BTreeMap::new();
-    for config in &countries {
-        let iso3 = &config.country.iso3;
+    // A delivery in several files (`parts`) is read by the pipeline, not by this library-level test.
+    let mut in_parts: BTreeSet<(String, String)> = BTreeSet::new();
+    for full in &countries {
+        let iso3 = &full.country.iso3;
+        let mut config = full.clone();
+        for (t, d) in &config.deliveries {
+            if !d.parts.is_empty() {
+                in_parts.insert((iso3.clone(), t.clone()));
+            }
+        }
+        config.deliveries.retain(|_, d| d.parts.is_empty());
+        let config = &config;
         let mut raw = BTreeMap::new();
         let mut identifier_values = BTreeSet::new();
         for (table, delivery) in &config.deliveries {
@@ -170,6 +180,7 @@ fn synthetic_deliveries_quarantine_exactly_the_planted_rows_and_leak_no_identifi
             }
         }
     }
+    expected.retain(|(c, t, _), _| !in_parts.contains(&(c.clone(), t.clone())));
     let missing: Vec<_> = expected
         .iter()
         .filter(|(k, v)| found.get(*k).is_none_or(|f| !v.is_subset(f)))

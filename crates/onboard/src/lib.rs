@@ -219,7 +219,10 @@ pub fn skeleton_text(
             other => {
                 todo += 1;
                 let why = match other {
-                    Some((t, _)) => format!("another file was already taken as {t}"),
+                    Some((t, _)) => format!(
+                        "another file was already taken as {t}; if this is another file of the same table (e.g. one \
+                         file per organisation), list both as [[deliveries.{t}.parts]], see countries/README.md"
+                    ),
                     None => "no file name hint and no column matches a harmonised table".into(),
                 };
                 let _ = writeln!(

@@ -137,6 +137,102 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
         "caregiver_age",
         &["cg_age", "age_of_caregiver", "parent_age"],
     ),
+    // Helplines, hotlines and NGOs (service_contacts).
+    (
+        "organisation",
+        &[
+            "organization",
+            "org",
+            "org_name",
+            "organisation_name",
+            "agency",
+            "service",
+        ],
+    ),
+    (
+        "organisation_type",
+        &["type", "org_type", "type_of_organisation", "service_type"],
+    ),
+    (
+        "channel",
+        &[
+            "contact_channel",
+            "mode_of_contact",
+            "contact_mode",
+            "medium",
+        ],
+    ),
+    (
+        "category",
+        &[
+            "report_class",
+            "classification",
+            "case_type",
+            "type_of_abuse",
+            "issue",
+        ],
+    ),
+    (
+        "child_sex",
+        &["sex", "gender", "sex_of_child", "child_gender"],
+    ),
+    (
+        "child_age_band",
+        &[
+            "age_group",
+            "agegrp",
+            "age_band",
+            "age_range",
+            "age_of_child",
+        ],
+    ),
+    (
+        "contacts",
+        &[
+            "number_of_contacts",
+            "no_of_contacts",
+            "n_contacts",
+            "calls",
+            "count",
+            "cases",
+        ],
+    ),
+    (
+        "data_vintage",
+        &[
+            "data_as_of",
+            "as_of",
+            "extract_date",
+            "date_of_extract",
+            "vintage",
+        ],
+    ),
+    // The legal-framework review (legal_provisions).
+    (
+        "provision",
+        &[
+            "item",
+            "checklist_item",
+            "question",
+            "indicator",
+            "provision_id",
+        ],
+    ),
+    ("status", &["answer", "assessment", "finding"]),
+    (
+        "citation",
+        &[
+            "reference",
+            "legal_reference",
+            "legal_basis",
+            "law_reference",
+            "instrument",
+        ],
+    ),
+    (
+        "review_date",
+        &["reviewed", "reviewed_on", "date_reviewed", "date_of_review"],
+    ),
 ];
 
 /// The names (normalised) a harmonised column is recognised by, each with the reason shown in the skeleton: the
@@ -199,15 +295,19 @@ pub(crate) fn match_columns<'a>(
         .iter()
         .filter(|f| f.role != Role::Derived)
         .collect();
-    let usable = |v: &VariableProfile, used: &BTreeSet<&str>| {
-        !v.likely_identifier && !v.free_text && !used.contains(v.name.as_str())
+    // Free text may feed only a column the schema declares as length-limited text (a citation: `maxLength`); its
+    // values stay unlisted.
+    let usable = |v: &VariableProfile, used: &BTreeSet<&str>, field: &dh_config::Field| {
+        !v.likely_identifier
+            && (!v.free_text || field.constraints.max_length.is_some())
+            && !used.contains(v.name.as_str())
     };
     for field in &fields {
         let candidates = candidate_names(schema, field, defaults);
         let found = candidates.iter().find_map(|(want, why)| {
             file.variables
                 .iter()
-                .find(|v| usable(v, &used) && normalise(&v.name) == *want)
+                .find(|v| usable(v, &used, field) && normalise(&v.name) == *want)
                 .map(|v| (v, why.clone()))
         });
         if let Some((v, why)) = found {
@@ -221,7 +321,7 @@ pub(crate) fn match_columns<'a>(
         }
         let candidates = candidate_names(schema, field, defaults);
         let found = file.variables.iter().find(|v| {
-            usable(v, &used)
+            usable(v, &used, field)
                 && v.variable_label.as_deref().is_some_and(|l| {
                     label_forms(l)
                         .iter()
@@ -254,7 +354,7 @@ pub(crate) fn match_columns<'a>(
         let fitting: Vec<&VariableProfile> = file
             .variables
             .iter()
-            .filter(|v| usable(v, &used) && !v.value_labels.is_empty())
+            .filter(|v| usable(v, &used, field) && !v.value_labels.is_empty())
             .filter(|v| propose_codes(v, field, &BTreeMap::new()).is_some())
             .collect();
         if let [v] = fitting.as_slice() {

@@ -27,6 +27,11 @@ const FILE_HINTS: &[(&str, &str)] = &[
     ("cybertipline", "cybertipline_reports"),
     ("police", "police_cases"),
     ("icse", "icse_connection"),
+    // Before `child`: a child helpline's file is not the child survey.
+    ("helpline", "service_contacts"),
+    ("hotline", "service_contacts"),
+    ("legal", "legal_provisions"),
+    ("checklist", "legal_provisions"),
     ("child", "child_survey"),
 ];
 
@@ -564,6 +569,14 @@ mod tests {
         );
         assert_eq!(t("TH_DH_child_final.sav").as_deref(), Some("child_survey"));
         assert_eq!(t("police_cases_2019.xlsx").as_deref(), Some("police_cases"));
+        assert_eq!(
+            t("KE_child_helpline_2019.xlsx").as_deref(),
+            Some("service_contacts")
+        );
+        assert_eq!(
+            t("THA_legal_checklist.xlsx").as_deref(),
+            Some("legal_provisions")
+        );
         assert_eq!(t("export.csv"), None);
     }
 

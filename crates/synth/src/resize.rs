@@ -72,6 +72,13 @@ impl Resize {
                             config.country.iso3
                         ))
                     })?;
+                if !delivery.parts.is_empty() {
+                    return Err(Self::error(format!(
+                        "{}: `{table}` is delivered as {} files (`parts`); only a one-file delivery can be resized",
+                        config.country.iso3,
+                        delivery.parts.len()
+                    )));
+                }
                 let format = self.format.unwrap_or(delivery.format);
                 if !matches!(format, Format::Csv | Format::Sav) {
                     return Err(Self::error(format!(
@@ -365,6 +372,23 @@ mod tests {
         assert_eq!(r.width, 2);
         assert_eq!(r.chunk(3, 1).columns[0].get(0), "A1-01");
         assert!(Repeat::new(&TextTable::new(["id".to_string()]), vec![0], 5).is_none());
+    }
+
+    #[test]
+    fn a_delivery_in_parts_cannot_be_resized() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../countries");
+        let configs = dh_config::load_countries(&root, &["THA".to_string()]).unwrap();
+        let resize = |table: &str| Resize {
+            tables: vec![table.to_string()],
+            rows: 10,
+            format: Some(Format::Csv),
+        };
+        let e = resize("service_contacts").check(&configs).unwrap_err();
+        assert!(
+            e.to_string().contains("delivered as 2 files (`parts`)"),
+            "{e}"
+        );
+        assert!(resize("legal_provisions").check(&configs).is_ok());
     }
 
     #[test]

@@ -202,7 +202,8 @@ fn synth_country(
         files: config
             .deliveries
             .values()
-            .map(|d| dir.join(&d.file))
+            .flat_map(|d| d.file_names())
+            .map(|f| dir.join(f))
             .collect(),
         injected_problems: injected.len(),
     };

@@ -120,9 +120,14 @@ fn same_seed_gives_same_bytes_whatever_the_thread_count() {
     synth(b.path(), &countries, 11, 0.3, 4);
     synth(c.path(), &countries, 12, 0.3, 2);
     let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
-    // truth.json, injected.json, injected_families.json, two survey files and the family files per country.
-    let families = dh_synth::families::FAMILY_TABLES.len();
-    assert_eq!(fa.len(), 3 + (2 + families) * countries.len());
+    // truth.json, injected.json, injected_families.json and every delivered file (one per part of a delivery in
+    // parts) per country.
+    let delivered: usize = configs(&countries)
+        .iter()
+        .flat_map(|c| c.deliveries.values())
+        .map(|d| d.file_names().len())
+        .sum();
+    assert_eq!(fa.len(), 3 + delivered);
     assert!(fa == fb, "two runs with the same seed differ");
     assert_ne!(
         fa.get(Path::new("THA/TH_DH_child_final.csv")),
@@ -258,6 +263,7 @@ fn planted_problems_are_recorded_where_they_are() {
         let parsed: BTreeMap<&str, Vec<Vec<String>>> = config
             .deliveries
             .iter()
+            .filter(|(_, d)| d.parts.is_empty())
             .map(|(t, d)| {
                 let path = out.path().join(iso3).join(&d.file);
                 let bytes = std::fs::read(&path).expect("delivery");
@@ -480,4 +486,63 @@ fn truth_json_has_sorted_keys_and_every_country() {
     );
     let sum: f64 = item.proportions.values().sum();
     assert!((sum - 1.0).abs() < 1e-9);
+}
+
+/// Issue 16: a delivery in parts (Thailand's service contacts: a helpline workbook and a hotline CSV) is written one
+/// file per part, each with its own columns (the hotline's `Report class`, no sex or age column; no organisation
+/// column in either: it is a part constant), and every planted problem of a part is where `injected_families.json`
+/// says, in that part's file.
+#[test]
+fn parts_are_written_one_file_each_with_their_planted_problems() {
+    let out = tempfile::tempdir().expect("tmp");
+    synth(out.path(), &["THA"], 9, 0.3, 2);
+    let config = configs(&["THA"]).remove(0);
+    let files = config.deliveries["service_contacts"].files();
+    assert_eq!(files.len(), 2);
+    let mut headers = Vec::new();
+    let mut parsed = BTreeMap::new();
+    for file in &files {
+        let path = out.path().join("THA").join(&file.file);
+        let bytes = std::fs::read(&path).expect("part file");
+        let rows = parse(&path, &bytes, file);
+        assert!(rows.len() > 10, "{}: {} rows", file.file, rows.len());
+        headers.push(rows[0].clone());
+        parsed.insert(file.file.clone(), rows);
+    }
+    assert!(
+        headers[0].contains(&"Category".to_string()) && headers[0].contains(&"Sex".to_string())
+    );
+    assert!(
+        headers[1].contains(&"Report class".to_string())
+            && !headers[1].contains(&"Sex".to_string())
+    );
+    assert!(
+        headers
+            .iter()
+            .all(|h| !h.contains(&"Organisation".to_string()))
+    );
+    let injected: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.path().join(dh_synth::families::INJECTED_FAMILIES_FILE)).expect("file"),
+    )
+    .expect("json");
+    let mut checked = 0;
+    for p in injected["problems"].as_array().expect("problems") {
+        let Some(rows) = parsed.get(p["file"].as_str().unwrap_or_default()) else {
+            continue;
+        };
+        let column = p["column"].as_str().unwrap_or_default();
+        let c = rows[0]
+            .iter()
+            .position(|h| h == column)
+            .expect("planted column");
+        let row = p["row"].as_u64().unwrap_or_default() as usize;
+        assert_eq!(
+            rows[row - 1][c],
+            p["value"].as_str().unwrap_or_default(),
+            "{p}"
+        );
+        checked += 1;
+    }
+    // An unknown label and a negative count in each part (no duplicate key: the organisation is a constant).
+    assert_eq!(checked, 4);
 }

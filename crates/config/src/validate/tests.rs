@@ -1026,3 +1026,53 @@ fn parts_need_their_files_once_and_a_delivered_table() {
     assert_eq!(hits[0].key, "deliveries.police_cases.parts");
     assert_eq!(hits[0].file, f.country_path());
 }
+
+/// A delivery in parts (one file per organisation, shipped for Thailand's service contacts) is checked file by file:
+/// each part's mapping over the delivery's, named by the part's index.
+#[test]
+fn each_part_of_a_delivery_is_checked_with_its_own_mapping() {
+    let f = Fixture::country(|c| {
+        let c = replace_once(
+            c,
+            "organisation = { constant = \"Internet hotline\" }",
+            "organisation = { constant = \"Internet hotline\", source = \"Org\" }",
+        );
+        let c = replace_once(
+            c,
+            "category = { source = \"Report class\", codes = {",
+            "category = { source = \"Report class\", codes = { \"Abuse\" = \"abuse\", ",
+        );
+        replace_once(
+            c,
+            "organisation_type = { constant = \"Hotline\"",
+            "organisation_type = { constant = \"Hot line\"",
+        )
+    });
+    let diags = f.diagnostics();
+    expect_one(
+        &diags,
+        &f.country_path(),
+        f.country_line("organisation = { constant = \"Internet hotline\""),
+        "deliveries.service_contacts.parts[1].columns.organisation.constant",
+        "has a `constant` together with source",
+    );
+    assert!(
+        diags.iter().any(|d| d
+            .key
+            .starts_with("deliveries.service_contacts.parts[1].columns.category")
+            && d.message.contains("`abuse`")),
+        "{diags:#?}"
+    );
+    expect_one(
+        &diags,
+        &f.country_path(),
+        f.country_line("organisation_type = { constant = \"Hot line\""),
+        "deliveries.service_contacts.parts[1].columns.organisation_type.constant",
+        "constant `Hot line` of coded column `organisation_type` is none of its source codes",
+    );
+    // The helpline part (index 0) is clean.
+    assert!(
+        !diags.iter().any(|d| d.key.contains(".parts[0].")),
+        "{diags:#?}"
+    );
+}

@@ -51,7 +51,7 @@ pub fn delivery_csv(
 ) -> String {
     let schema = schemas.get(table).expect("schema exists");
     let delim = delivery.delimiter.chars().next().unwrap_or(',');
-    let mapped: Vec<(&Field, &str, Vec<String>)> = schema
+    let mapped: Vec<(&Field, &str, Vec<String>, Option<String>)> = schema
         .fields
         .iter()
         .filter_map(|f| {
@@ -80,11 +80,11 @@ pub fn delivery_csv(
                         .map(|(c, _)| c.clone()),
                 );
             }
-            Some((f, source, codes))
+            Some((f, source, codes, m.date_format.clone()))
         })
         .collect();
     let mut header: Vec<String> = delivery.identifiers.clone();
-    header.extend(mapped.iter().map(|(_, s, _)| s.to_string()));
+    header.extend(mapped.iter().map(|(_, s, _, _)| s.to_string()));
     let mut out = String::with_capacity(rows * header.len() * 4);
     out.push_str(&header.join(&delim.to_string()));
     out.push('\n');
@@ -95,7 +95,7 @@ pub fn delivery_csv(
             .iter()
             .map(|n| identifier_value(n, row))
             .collect();
-        for (f, _, codes) in &mapped {
+        for (f, _, codes, date_format) in &mapped {
             let cell = if f.pseudonymise {
                 raw_id(&f.name, row)
             } else if !codes.is_empty() && (f.is_categorical() || rng.random_bool(0.05)) {
@@ -106,7 +106,13 @@ pub fn delivery_csv(
                 match f.field_type {
                     FieldType::Integer => rng.random_range(lo as i64..=hi as i64).to_string(),
                     FieldType::Number => format!("{:.3}", rng.random_range(lo.max(0.001)..=hi)),
-                    FieldType::Date => format!("2020-{:02}-{:02}", 1 + row % 12, 1 + row % 28),
+                    // In the column's `date_format` where it has one (day, month and 4-digit year fields).
+                    FieldType::Date => date_format
+                        .as_deref()
+                        .unwrap_or("%Y-%m-%d")
+                        .replace("%Y", "2020")
+                        .replace("%m", &format!("{:02}", 1 + row % 12))
+                        .replace("%d", &format!("{:02}", 1 + row % 28)),
                     _ => format!("S{}", row % 37),
                 }
             };

@@ -10,12 +10,17 @@
 //! reports 2017-2019, Cambodia's 9 government interviews. When `bad_row_share > 0`, a few rows per table are made
 //! bad the way real data go wrong (an unknown code, a duplicate id, an out-of-range year, an empty required cell, an
 //! impossible date, a segment of an interview the register does not list); they are listed in
-//! `injected_families.json` ([`FamilyProblem`]) with the quarantine reason expected. No free text is generated:
+//! `injected_families.json` ([`FamilyProblem`]) with the quarantine reason expected. Helpline, hotline and NGO
+//! contacts ([`services`]) and the legal-framework review ([`legal`]) are generated one delivered file at a time
+//! (`Delivery::files`: a delivery in parts, e.g. one file per organisation, gets each part's rows rendered with
+//! the part's own mapping and format). No free text is generated:
 //! a transcript-text column of an export holds an opaque placeholder token ([`render::TEXT_PLACEHOLDER`]).
 
 pub mod generate;
+pub mod legal;
 pub mod params;
 pub mod render;
+pub mod services;
 
 use std::path::Path;
 
@@ -28,13 +33,15 @@ use generate::{Rows, Val};
 use render::{Plant, distinct_rows, unmapped_code};
 
 /// The family tables `dh synth` generates here (every other table is the household survey's).
-pub const FAMILY_TABLES: [&str; 6] = [
+pub const FAMILY_TABLES: [&str; 8] = [
     "frontline_survey",
     "interview_register",
     "interview_segments",
     "cybertipline_reports",
     "police_cases",
     "icse_connection",
+    "service_contacts",
+    "legal_provisions",
 ];
 
 /// File written beside `injected.json` listing the family rows made bad.
@@ -113,84 +120,157 @@ pub fn write_family_deliveries(
         }
         let table_schema = schema(schemas, table)?;
         let mut rng = stream(table);
-        let rows: Rows = match table.as_str() {
-            "frontline_survey" => generate::frontline(
-                iso3,
-                &params::family_params(config, table)?,
+        for (part, file) in delivery.files().iter().enumerate() {
+            let mut rows = rows_for(
+                config,
+                table,
+                table_schema,
+                file,
                 &settings.regions,
                 nr,
+                &register_rows,
                 &mut rng,
-            )?,
-            "interview_register" => register_rows.clone(),
-            "interview_segments" => {
-                let ids: Vec<String> = register_rows
-                    .rows
-                    .iter()
-                    .filter_map(|r| match r.first() {
-                        Some(Val::Raw(id)) => Some(id.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                generate::segments(
-                    iso3,
+            )?;
+            // The first file keeps the stream of a one-file delivery.
+            let purpose = match part {
+                0 => format!("family-messy:{table}"),
+                _ => format!("family-messy:{table}:{part}"),
+            };
+            let mut plant_rng = rng::stream(key, &purpose);
+            let plants = match (bad, table.as_str()) {
+                (false, _) => Vec::new(),
+                (true, "service_contacts") => services::plants(&mut rows, file, &mut plant_rng),
+                (true, "legal_provisions") => legal::plants(
+                    &rows,
                     &params::family_params(config, table)?,
-                    &ids,
-                    delivery,
-                    &labels(table_schema, "theme"),
-                    &mut rng,
-                )?
-            }
-            "cybertipline_reports" => {
-                generate::cybertipline(iso3, &params::family_params(config, table)?)?
-            }
-            "police_cases" => generate::police(
+                    table_schema,
+                    &mut plant_rng,
+                ),
+                (true, _) => plants_for(iso3, table, &rows, file, &mut plant_rng),
+            };
+            problems.extend(write_file(
                 iso3,
-                &params::family_params(config, table)?,
-                delivery,
-                &mut rng,
-            )?,
-            _ => generate::icse(&params::family_params(config, table)?),
-        };
-        let mut plant_rng = rng::stream(key, &format!("family-messy:{table}"));
-        let plants = if bad {
-            plants_for(iso3, table, &rows, delivery, &mut plant_rng)
-        } else {
-            Vec::new()
-        };
-        let derr = |message: String| SynthError::Delivery {
-            iso3: iso3.to_string(),
-            table: table.clone(),
-            file: delivery.file.clone(),
-            message,
-        };
-        let (text, _) =
-            render::render(&rows, table_schema, delivery, key, &plants).map_err(derr)?;
-        let path = dir.join(&delivery.file);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| SynthError::io(parent, e))?;
-        }
-        sink.write(table, &path, delivery, &text)?;
-        for p in plants {
-            let column = delivery
-                .columns
-                .get(&p.column)
-                .and_then(|m| m.source.clone())
-                .unwrap_or_default();
-            problems.push(FamilyProblem {
-                column,
-                country: iso3.to_string(),
-                data_row: p.row as u64 + 1,
-                expected_reason: p.reason.to_string(),
-                file: delivery.file.clone(),
-                harmonised_column: p.column,
-                row: p.row as u64 + 2,
-                table: table.clone(),
-                value: p.value,
-            });
+                table,
+                table_schema,
+                file,
+                &rows,
+                plants,
+                key,
+                dir,
+                sink,
+            )?);
         }
     }
     problems.sort_by(|a, b| (&a.file, a.row, &a.column).cmp(&(&b.file, b.row, &b.column)));
     Ok(problems)
+}
+
+/// The harmonised rows of one delivered file of a family table.
+#[allow(clippy::too_many_arguments)]
+fn rows_for(
+    config: &CountryConfig,
+    table: &str,
+    table_schema: &TableSchema,
+    file: &Delivery,
+    regions: &[String],
+    nr: generate::Nonresponse,
+    register_rows: &Rows,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> Result<Rows, SynthError> {
+    let iso3 = config.country.iso3.as_str();
+    Ok(match table {
+        "frontline_survey" => generate::frontline(
+            iso3,
+            &params::family_params(config, table)?,
+            regions,
+            nr,
+            rng,
+        )?,
+        "interview_register" => register_rows.clone(),
+        "interview_segments" => {
+            let ids: Vec<String> = register_rows
+                .rows
+                .iter()
+                .filter_map(|r| match r.first() {
+                    Some(Val::Raw(id)) => Some(id.clone()),
+                    _ => None,
+                })
+                .collect();
+            generate::segments(
+                iso3,
+                &params::family_params(config, table)?,
+                &ids,
+                file,
+                &labels(table_schema, "theme"),
+                rng,
+            )?
+        }
+        "cybertipline_reports" => {
+            generate::cybertipline(iso3, &params::family_params(config, table)?)?
+        }
+        "police_cases" => {
+            generate::police(iso3, &params::family_params(config, table)?, file, rng)?
+        }
+        "service_contacts" => {
+            let p = params::family_params(config, table)?;
+            services::check(iso3, &p, table_schema)?;
+            services::rows(iso3, &p, file, config.country.reference_years, rng)?
+        }
+        "legal_provisions" => legal::rows(
+            iso3,
+            &params::family_params(config, table)?,
+            file,
+            table_schema,
+            rng,
+        )?,
+        _ => generate::icse(&params::family_params(config, table)?),
+    })
+}
+
+/// Renders one delivered file through the inverse of its mapping, writes it through `sink` and returns its
+/// planted problems.
+#[allow(clippy::too_many_arguments)]
+fn write_file(
+    iso3: &str,
+    table: &str,
+    table_schema: &TableSchema,
+    file: &Delivery,
+    rows: &Rows,
+    plants: Vec<Plant>,
+    key: u64,
+    dir: &Path,
+    sink: &dyn crate::write::TableSink,
+) -> Result<Vec<FamilyProblem>, SynthError> {
+    let derr = |message: String| SynthError::Delivery {
+        iso3: iso3.to_string(),
+        table: table.to_string(),
+        file: file.file.clone(),
+        message,
+    };
+    let (text, _) = render::render(rows, table_schema, file, key, &plants).map_err(derr)?;
+    let path = dir.join(&file.file);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| SynthError::io(parent, e))?;
+    }
+    sink.write(table, &path, file, &text)?;
+    Ok(plants
+        .into_iter()
+        .map(|p| FamilyProblem {
+            column: file
+                .columns
+                .get(&p.column)
+                .and_then(|m| m.source.clone())
+                .unwrap_or_default(),
+            country: iso3.to_string(),
+            data_row: p.row as u64 + 1,
+            expected_reason: p.reason.to_string(),
+            file: file.file.clone(),
+            harmonised_column: p.column,
+            row: p.row as u64 + 2,
+            table: table.to_string(),
+            value: p.value,
+        })
+        .collect())
 }
 
 fn raw_text(rows: &Rows, row: usize, column: usize) -> String {

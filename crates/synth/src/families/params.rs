@@ -79,6 +79,44 @@ pub struct IcseParams {
     pub since: i64,
 }
 
+/// `[synth.families.service_contacts]`: helplines, hotlines and NGOs.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceParams {
+    /// Organisations of a one-file delivery: name -> harmonised organisation type (parts name their own).
+    #[serde(default)]
+    pub organisations: BTreeMap<String, String>,
+    /// Contacts of one organisation in the first reference year, by organisation type.
+    pub contacts: BTreeMap<String, u64>,
+    /// Yearly growth of the contacts (0.1 = +10% a year).
+    pub growth: f64,
+    /// Share of contacts about OCSEA, by organisation type.
+    pub ocsea_share: BTreeMap<String, f64>,
+    /// Shares of the OCSEA categories among OCSEA contacts.
+    pub category: BTreeMap<String, f64>,
+    /// Channel shares by organisation type.
+    pub channel: BTreeMap<String, BTreeMap<String, f64>>,
+    pub female_share: f64,
+    pub child_age_band: BTreeMap<String, f64>,
+    /// Share of contacts whose child's sex (age band) is not recorded.
+    pub unknown_share: f64,
+    pub data_vintage: String,
+}
+
+/// `[synth.families.legal_provisions]`: the legal-framework review.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LegalParams {
+    /// Status shares of provisions without a known status.
+    pub status: BTreeMap<String, f64>,
+    /// Known status per provision (harmonised ids and labels).
+    #[serde(default)]
+    pub known: BTreeMap<String, String>,
+    /// Instruments cited (short title -> year).
+    pub instruments: BTreeMap<String, i64>,
+    pub review_date: String,
+}
+
 /// Reads `[synth.families.<table>]` of `config` into `T`.
 pub fn family_params<T: DeserializeOwned>(
     config: &CountryConfig,
