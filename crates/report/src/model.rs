@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::context::{CountryInfo, Definition, ReportContext};
-use crate::format::{about, population_noun, statistic_value, thousands, withheld_text};
+use crate::format::{about, humanise, population_noun, statistic_value, thousands, withheld_text};
 use crate::table::IndicatorRow;
 
 /// The flags of the registry in the order their legend lists them (the methods page, the workbook's "Read me"):
@@ -29,6 +29,8 @@ pub struct Model<'a> {
     pub indicators: Vec<String>,
     /// (country, indicator) -> row indices, in table order.
     index: BTreeMap<(String, String), Vec<usize>>,
+    /// The labels of categorical rows and the legal review's citations ([`crate::legal`]).
+    pub review: crate::legal::Review,
 }
 
 impl<'a> Model<'a> {
@@ -73,7 +75,14 @@ impl<'a> Model<'a> {
             countries,
             indicators,
             index,
+            review: crate::legal::Review::default(),
         }
+    }
+
+    /// The model with the labels of categorical rows and the legal review's citations.
+    pub fn with_review(mut self, review: crate::legal::Review) -> Self {
+        self.review = review;
+        self
     }
 
     pub fn definition(&self, id: &str) -> Option<&'a Definition> {
@@ -166,9 +175,11 @@ impl<'a> Model<'a> {
             .definition(&row.indicator)
             .map(|d| d.table.as_str())
             .unwrap_or("");
+        let label = self.review.label(row);
         match row.shown() {
             Some(shown) => Cells {
-                estimate: value(shown.estimate),
+                // A categorical row (a provision's status) shows its label, not its code.
+                estimate: label.map_or_else(|| value(shown.estimate), |l| humanise(l)),
                 interval: shown
                     .ci
                     .map(|(l, h)| format!("{} to {}", value(l), value(h)))
