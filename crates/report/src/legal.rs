@@ -394,12 +394,17 @@ pub struct ProvisionLine {
 }
 
 /// The provisions of a country (every grid indicator's levels), for its page; empty when the run has no grid
-/// indicator or the country no row of it.
+/// indicator or the country no collected row of it (a review not delivered: the page's family table says so,
+/// the grid shows the country as not reviewed).
 pub fn country_provisions(model: &Model<'_>, iso3: &str) -> Vec<ProvisionLine> {
     let Some(id) = grid_indicator(model) else {
         return Vec::new();
     };
-    if model.rows_of(iso3, &id).is_empty() {
+    if model
+        .rows_of(iso3, &id)
+        .iter()
+        .all(|r| r.has("not_collected"))
+    {
         return Vec::new();
     }
     provisions(model, &id)

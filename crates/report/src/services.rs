@@ -37,7 +37,8 @@ pub struct Section {
 }
 
 /// The totals of the contact counts (`total` statistic over [`SERVICES_TABLE`]) of one country, in catalogue
-/// order, each with its breakdowns; empty when the run has none or the country no row of them.
+/// order, each with its breakdowns; empty when the run has none or the country did not deliver the table (its
+/// rows are `not_collected`, which the family table of the page already says).
 pub fn country_sections(model: &Model<'_>, iso3: &str) -> Vec<Section> {
     model
         .indicators
@@ -48,7 +49,7 @@ pub fn country_sections(model: &Model<'_>, iso3: &str) -> Vec<Section> {
                 .is_some_and(|d| d.table == SERVICES_TABLE && d.statistic == "total")
         })
         .filter_map(|id| {
-            let total = model.total(iso3, id)?;
+            let total = model.total(iso3, id).filter(|t| !t.has("not_collected"))?;
             let rows = model.rows_of(iso3, id);
             let mut breakdowns: Vec<Breakdown> = Vec::new();
             for r in rows.iter().filter(|r| !r.is_total()) {
