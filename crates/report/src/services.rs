@@ -23,6 +23,8 @@ pub struct Breakdown {
     /// "By year", "By category".
     pub title: String,
     pub domain: String,
+    /// The domain as a column heading ("Organisation type").
+    pub heading: String,
     pub rows: Vec<LevelRow>,
 }
 
@@ -62,6 +64,7 @@ pub fn country_sections(model: &Model<'_>, iso3: &str) -> Vec<Section> {
                     None => breakdowns.push(Breakdown {
                         title: format!("By {}", humanise(&r.domain).to_lowercase()),
                         domain: r.domain.clone(),
+                        heading: humanise(&r.domain),
                         rows: vec![level],
                     }),
                 }
