@@ -526,6 +526,10 @@ fn contacts_and_the_legal_review_reach_indicators_workbook_and_report() {
         "the citation is escaped in the title"
     );
     assert!(!grid.contains("<b>"), "no citation markup in the page");
+    assert!(
+        grid.contains("The law criminalises online grooming of children for sexual purposes"),
+        "the checklist's wording (schema category titles, recorded by the run)"
+    );
     assert!(grid.contains("<th scope=\"col\""), "a table with headers");
     let country = fs::read_to_string(out.join("report/country-KEN.html")).expect("country page");
     assert!(country.contains("Legal and policy review"));

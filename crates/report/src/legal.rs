@@ -315,15 +315,36 @@ pub fn status_cell(
     }
 }
 
-/// The provisions of a grid indicator (its domain values, first-seen table order) with their headings.
-pub fn provisions(model: &Model<'_>, id: &str) -> Vec<(String, String)> {
+/// One provision of the checklist as the report names it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provision {
+    /// The harmonised id (`criminalises_grooming`).
+    pub id: String,
+    /// The id in words, for a column heading ("Criminalises grooming").
+    pub heading: String,
+    /// The checklist's wording (the schema category's title, recorded by the run; the heading when absent).
+    pub wording: String,
+}
+
+/// The provisions of a grid indicator (its domain values, first-seen table order) with their headings and
+/// wording.
+pub fn provisions(model: &Model<'_>, id: &str) -> Vec<Provision> {
+    let titles = model.definition(id).map(|d| &d.level_titles);
     model
         .domains(id)
         .into_iter()
         .flat_map(|(_, levels)| levels)
         .map(|p| {
             let heading = humanise(&p);
-            (p, heading)
+            let wording = titles
+                .and_then(|t| t.get(&p))
+                .cloned()
+                .unwrap_or_else(|| heading.clone());
+            Provision {
+                id: p,
+                heading,
+                wording,
+            }
         })
         .collect()
 }
@@ -344,11 +365,6 @@ fn row_of<'a>(
 /// provision, and the legend.
 pub fn grid_page(model: &Model<'_>, id: &str) -> minijinja::Value {
     #[derive(Serialize)]
-    struct Heading {
-        id: String,
-        heading: String,
-    }
-    #[derive(Serialize)]
     struct GridRow {
         href: String,
         name: String,
@@ -363,13 +379,9 @@ pub fn grid_page(model: &Model<'_>, id: &str) -> minijinja::Value {
             name: c.name.clone(),
             cells: provisions
                 .iter()
-                .map(|(p, _)| status_cell(model, row_of(model, &c.iso3, id, p), &c.iso3, p))
+                .map(|p| status_cell(model, row_of(model, &c.iso3, id, &p.id), &c.iso3, &p.id))
                 .collect(),
         })
-        .collect();
-    let headings: Vec<Heading> = provisions
-        .into_iter()
-        .map(|(id, heading)| Heading { id, heading })
         .collect();
     let label = model
         .definition(id)
@@ -379,7 +391,7 @@ pub fn grid_page(model: &Model<'_>, id: &str) -> minijinja::Value {
         id => id,
         label => label,
         def => Serde(model.definition(id)),
-        provisions => Serde(headings),
+        provisions => Serde(provisions),
         rows => Serde(rows),
         legend => Serde(STATUSES.to_vec()),
     }
@@ -388,8 +400,7 @@ pub fn grid_page(model: &Model<'_>, id: &str) -> minijinja::Value {
 /// One provision of a country's list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProvisionLine {
-    pub heading: String,
-    pub id: String,
+    pub provision: Provision,
     pub cell: StatusCell,
 }
 
@@ -409,10 +420,9 @@ pub fn country_provisions(model: &Model<'_>, iso3: &str) -> Vec<ProvisionLine> {
     }
     provisions(model, &id)
         .into_iter()
-        .map(|(p, heading)| ProvisionLine {
-            cell: status_cell(model, row_of(model, iso3, &id, &p), iso3, &p),
-            heading,
-            id: p,
+        .map(|p| ProvisionLine {
+            cell: status_cell(model, row_of(model, iso3, &id, &p.id), iso3, &p.id),
+            provision: p,
         })
         .collect()
 }

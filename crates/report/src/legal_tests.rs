@@ -8,6 +8,7 @@ use crate::table::TOTAL;
 const LEGAL: &str = "legal_provision_status";
 const CONTACTS: &str = "sc_contacts";
 const CITATION: &str = r#"Penal Code "A" <b> & c."#;
+const GROOMING: &str = "The law criminalises online grooming of children for sexual purposes";
 
 fn context() -> ReportContext {
     let mut ctx = crate::test_data::context();
@@ -18,6 +19,7 @@ fn context() -> ReportContext {
         table: LEGAL_TABLE.into(),
         statistic: CATEGORICAL.into(),
         disaggregations: vec!["provision".into()],
+        level_titles: [("criminalises_grooming".to_string(), GROOMING.to_string())].into(),
         ..template.clone()
     });
     ctx.indicators.push(Definition {
@@ -173,7 +175,12 @@ fn a_cell_carries_the_status_and_the_citation_of_its_country_and_provision() {
     assert_eq!(grooming.title, format!("{CITATION} (reviewed 2023-05-01)"));
     assert_eq!(ken[1].cell.title, "No citation (reviewed 2023-05-01)");
     assert_eq!(ken[4].cell.words, "not reviewed");
-    assert_eq!(ken[4].heading, "National action plan");
+    assert_eq!(ken[4].provision.heading, "National action plan");
+    assert_eq!(
+        ken[4].provision.wording, "National action plan",
+        "no title: the heading"
+    );
+    assert_eq!(ken[0].provision.wording, GROOMING);
     // Thailand did not deliver a review: its page has no list (the grid shows it as not reviewed).
     assert!(country_provisions(&model, "THA").is_empty());
     assert!(country_provisions(&model, "ETH").is_empty());
@@ -217,6 +224,16 @@ fn the_grid_page_reads_in_grey_scale_and_escapes_the_citation() {
     assert!(
         grid.contains("class=\"table-scroll\""),
         "scrolls sideways on a phone"
+    );
+    assert!(
+        grid.contains(&format!(
+            "<th scope=\"col\" title=\"{GROOMING}\">Criminalises grooming</th>"
+        )),
+        "the wording in the heading's title"
+    );
+    assert!(
+        grid.contains(&format!("<td>{GROOMING}</td>")),
+        "the checklist's wording"
     );
     assert!(
         grid.contains("<span class=\"sym\" aria-hidden=\"true\">●</span>yes"),

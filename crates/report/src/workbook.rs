@@ -616,20 +616,27 @@ fn write_rows(
 fn write_legal(sheet: &mut Worksheet, model: &Model<'_>, id: &str, f: &Formats) -> XlsxResult<()> {
     let provisions = crate::legal::provisions(model, id);
     let mut names: Vec<&str> = vec!["Country", "Country name"];
-    names.extend(provisions.iter().map(|(p, _)| p.as_str()));
+    names.extend(provisions.iter().map(|p| p.id.as_str()));
     write_header(sheet, &names, f)?;
+    for (k, p) in provisions.iter().enumerate() {
+        sheet.insert_note(
+            0,
+            k as u16 + 2,
+            &Note::new(&p.wording).add_author_prefix(false),
+        )?;
+    }
     let countries = model.countries_with(id);
     for (i, c) in countries.iter().enumerate() {
         let y = i as u32 + 1;
         sheet.write_string(y, 0, &c.iso3)?;
         sheet.write_string(y, 1, &c.name)?;
-        for (k, (p, _)) in provisions.iter().enumerate() {
+        for (k, p) in provisions.iter().enumerate() {
             let x = k as u16 + 2;
             let row = model
                 .rows_of(&c.iso3, id)
                 .into_iter()
-                .find(|r| !r.is_total() && &r.domain_value == p);
-            let cell = crate::legal::status_cell(model, row, &c.iso3, p);
+                .find(|r| !r.is_total() && r.domain_value == p.id);
+            let cell = crate::legal::status_cell(model, row, &c.iso3, &p.id);
             if cell.class == crate::legal::style(None).class {
                 sheet.write_string_with_format(y, x, cell.words, &f.withheld)?;
             } else {

@@ -132,6 +132,8 @@ pub struct FamilyDomain {
     pub column: String,
     /// Empty for integer columns (levels = the distinct values present, ascending).
     pub levels: Vec<String>,
+    /// The wording of levels whose schema category has a `title` (a checklist provision's text), by label.
+    pub titles: std::collections::BTreeMap<String, String>,
 }
 
 /// A validated family indicator. Expressions and labels may name the country's reference years
@@ -465,10 +467,12 @@ impl Validator<'_> {
                 Some(ColumnKind::Categorical { labels }) => disaggregations.push(FamilyDomain {
                     column: name.clone(),
                     levels: labels.clone(),
+                    titles: category_titles(schemas, table, name),
                 }),
                 Some(_) if numeric.contains(name) => disaggregations.push(FamilyDomain {
                     column: name.clone(),
                     levels: Vec::new(),
+                    titles: Default::default(),
                 }),
                 _ => self.error(
                     id,
@@ -633,6 +637,24 @@ impl Validator<'_> {
         }
         categories.unwrap_or_default()
     }
+}
+
+/// The `title` of each category of `table.column` that has one, by label.
+fn category_titles(
+    schemas: &SchemaSet,
+    table: &str,
+    column: &str,
+) -> std::collections::BTreeMap<String, String> {
+    schemas
+        .get(table)
+        .and_then(|t| t.field(column))
+        .and_then(|f| f.categories.as_ref())
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| Some((c.label.clone(), c.title.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn unknown_constant(token: &str) -> String {

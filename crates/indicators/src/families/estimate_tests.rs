@@ -786,6 +786,9 @@ fn a_status_is_its_code_per_provision_and_a_missing_provision_is_not_collected()
     assert_eq!(none[0].flag, Flag::NotCollected);
     let cat = catalogue(LEGAL);
     assert_eq!(cat.indicators[0].codes.len(), 4);
+    let titles = &cat.indicators[0].disaggregations[0].titles;
+    assert_eq!(titles.len(), 11, "the checklist's wording, from the schema");
+    assert!(titles["national_action_plan"].starts_with("A national action plan"));
     assert!(!cat.indicators[0].disclosure_control);
 }
 
