@@ -460,28 +460,7 @@ impl Validator<'_> {
             Some(stat) => self.statistic_rules(id, raw, stat, table, schemas, &numeric),
             None => Vec::new(),
         };
-        let mut disaggregations = Vec::new();
-        for d in &raw.disaggregations {
-            let name = d.get_ref();
-            match columns.get(name) {
-                Some(ColumnKind::Categorical { labels }) => disaggregations.push(FamilyDomain {
-                    column: name.clone(),
-                    levels: labels.clone(),
-                    titles: category_titles(schemas, table, name),
-                }),
-                Some(_) if numeric.contains(name) => disaggregations.push(FamilyDomain {
-                    column: name.clone(),
-                    levels: Vec::new(),
-                    titles: Default::default(),
-                }),
-                _ => self.error(
-                    id,
-                    "disaggregations",
-                    d.span(),
-                    format!("`{name}` is not a categorical or integer column of `{table}`"),
-                ),
-            }
-        }
+        let disaggregations = self.breakdowns(id, raw, table, schemas, &columns, &numeric);
         for (key, text) in [
             ("label", &raw.label),
             ("universe_label", &raw.universe_label),
@@ -534,6 +513,95 @@ impl Validator<'_> {
 }
 
 impl Validator<'_> {
+    /// The breakdown columns of an indicator: categorical (levels and their titles from the schema) or integer.
+    fn breakdowns(
+        &mut self,
+        id: &str,
+        raw: &RawIndicator,
+        table: &str,
+        schemas: &SchemaSet,
+        columns: &Columns,
+        numeric: &BTreeSet<String>,
+    ) -> Vec<FamilyDomain> {
+        let mut out = Vec::new();
+        for d in &raw.disaggregations {
+            let name = d.get_ref();
+            match columns.get(name) {
+                Some(ColumnKind::Categorical { labels }) => out.push(FamilyDomain {
+                    column: name.clone(),
+                    levels: labels.clone(),
+                    titles: category_titles(schemas, table, name),
+                }),
+                Some(_) if numeric.contains(name) => out.push(FamilyDomain {
+                    column: name.clone(),
+                    levels: Vec::new(),
+                    titles: Default::default(),
+                }),
+                _ => self.error(
+                    id,
+                    "disaggregations",
+                    d.span(),
+                    format!("`{name}` is not a categorical or integer column of `{table}`"),
+                ),
+            }
+        }
+        out
+    }
+
+    /// `variable`: required, optional (a share of a sum) or refused by the statistic; categorical for a
+    /// `categorical`, numeric otherwise.
+    fn variable_rule(
+        &mut self,
+        id: &str,
+        raw: &RawIndicator,
+        stat: FamilyStatistic,
+        table: &str,
+        numeric: &BTreeSet<String>,
+        categorical_column: bool,
+    ) {
+        match (&raw.variable, stat.needs_variable(), stat.takes_variable()) {
+            (None, true, _) => self.error(
+                id,
+                "variable",
+                raw.id.span(),
+                format!(
+                    "a {} needs a {} `variable`",
+                    stat.name(),
+                    if stat == FamilyStatistic::Categorical {
+                        "categorical"
+                    } else {
+                        "numeric"
+                    }
+                ),
+            ),
+            (Some(v), _, false) => self.error(
+                id,
+                "variable",
+                v.span(),
+                format!("a {} has no `variable`", stat.name()),
+            ),
+            (Some(v), _, true) if stat == FamilyStatistic::Categorical && !categorical_column => {
+                self.error(
+                    id,
+                    "variable",
+                    v.span(),
+                    format!("`{}` is not a categorical column of `{table}`", v.get_ref()),
+                )
+            }
+            (Some(v), _, true)
+                if stat != FamilyStatistic::Categorical && !numeric.contains(v.get_ref()) =>
+            {
+                self.error(
+                    id,
+                    "variable",
+                    v.span(),
+                    format!("`{}` is not a numeric column of `{table}`", v.get_ref()),
+                )
+            }
+            _ => {}
+        }
+    }
+
     /// The rules that tie a statistic to `numerator`, `variable`, `baseline`, `disaggregations` and
     /// `disclosure_control`; returns a categorical statistic's codebook of `variable`.
     fn statistic_rules(
@@ -565,47 +633,7 @@ impl Validator<'_> {
                         .collect::<Vec<_>>()
                 })
         });
-        match (&raw.variable, stat.needs_variable(), stat.takes_variable()) {
-            (None, true, _) => self.error(
-                id,
-                "variable",
-                raw.id.span(),
-                format!(
-                    "a {} needs a {} `variable`",
-                    stat.name(),
-                    if stat == FamilyStatistic::Categorical {
-                        "categorical"
-                    } else {
-                        "numeric"
-                    }
-                ),
-            ),
-            (Some(v), _, false) => self.error(
-                id,
-                "variable",
-                v.span(),
-                format!("a {} has no `variable`", stat.name()),
-            ),
-            (Some(v), _, true) if stat == FamilyStatistic::Categorical && categories.is_none() => {
-                self.error(
-                    id,
-                    "variable",
-                    v.span(),
-                    format!("`{}` is not a categorical column of `{table}`", v.get_ref()),
-                )
-            }
-            (Some(v), _, true)
-                if stat != FamilyStatistic::Categorical && !numeric.contains(v.get_ref()) =>
-            {
-                self.error(
-                    id,
-                    "variable",
-                    v.span(),
-                    format!("`{}` is not a numeric column of `{table}`", v.get_ref()),
-                )
-            }
-            _ => {}
-        }
+        self.variable_rule(id, raw, stat, table, numeric, categories.is_some());
         if (stat == FamilyStatistic::Change) != raw.baseline.is_some() {
             self.error(
                 id,
