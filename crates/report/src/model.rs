@@ -179,7 +179,7 @@ impl<'a> Model<'a> {
         match row.shown() {
             Some(shown) => Cells {
                 // A categorical row (a provision's status) shows its label, not its code.
-                estimate: label.map_or_else(|| value(shown.estimate), |l| humanise(l)),
+                estimate: label.map_or_else(|| value(shown.estimate), humanise),
                 interval: shown
                     .ci
                     .map(|(l, h)| format!("{} to {}", value(l), value(h)))
