@@ -108,6 +108,14 @@ fn rows() -> Vec<IndicatorRow> {
             None,
             "suppressed_small_count",
         ),
+        row(
+            "KEN",
+            CONTACTS,
+            "category",
+            "other_online_abuse",
+            None,
+            "suppressed",
+        ),
     ]
 }
 
@@ -245,6 +253,12 @@ fn the_grid_page_reads_in_grey_scale_and_escapes_the_citation() {
     assert!(ken.contains("Penal Code &quot;A&quot; &lt;b&gt; &amp; c."));
     assert!(ken.contains("Helplines, hotlines and NGOs"));
     assert!(ken.contains("&lt;5"), "the withheld category");
+    assert!(
+        ken.contains(
+            "<th scope=\"row\">Other online abuse</th><td class=\"withheld\">no record</td>"
+        ),
+        "a category without a record is not a small base"
+    );
     assert!(
         grid.contains("<a href=\"country-THA.html\">Thailand</a></th><td class=\"st st-none\""),
         "a country without a review is on the grid, not reviewed"
