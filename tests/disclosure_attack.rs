@@ -139,7 +139,8 @@ fn context(out: &Path) -> Context {
 fn attacked(rows: &[Row], ctx: &Context) -> Vec<(usize, Attacked)> {
     let mut out = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        if r.flag == "not_collected" || r.statistic == "change" {
+        // A categorical row is a status (a provision of public law), not a count of anyone.
+        if r.flag == "not_collected" || r.statistic == "change" || r.statistic == "categorical" {
             continue;
         }
         let def = ctx.definitions.get(&r.indicator);
@@ -166,11 +167,18 @@ fn attacked(rows: &[Row], ctx: &Context) -> Vec<(usize, Attacked)> {
             other => panic!("unknown statistic {other}"),
         };
         // Rows holding the same records: same table and numerator (and universe, missing rule); a rate and a
-        // total of the same column hold the same records in a level (a year), their totals only with the same
-        // universe.
+        // total of the same column and numerator (all contacts, or only those about OCSEA) hold the same records
+        // in a level (a year), their totals only with the same universe. A share of a sum of a column (its n is
+        // the sum of its denominator) is read as records: x = estimate x n.
         let link = match kind {
             Kind::Sum if r.domain != "total" => {
-                format!("{}|{}|{}", r.country, field("table"), field("variable"))
+                format!(
+                    "{}|{}|{}|{}",
+                    r.country,
+                    field("table"),
+                    field("variable"),
+                    field("numerator")
+                )
             }
             _ => format!(
                 "{}|{}|{}|{}|{}|{}",

@@ -16,6 +16,8 @@ pub struct Description {
     pub label: String,
     pub unit: String,
     pub universe_label: String,
+    /// A categorical statistic's (code, label) list: the `estimate_label` of a row is the label of its code.
+    pub codes: Vec<(i64, String)>,
 }
 
 /// Descriptions of every catalogue indicator, generic and per country where they differ.
@@ -40,6 +42,7 @@ impl Descriptions {
                     label: i.label.clone(),
                     unit: i.unit.clone(),
                     universe_label: i.universe_label.clone(),
+                    codes: Vec::new(),
                 },
             );
         }
@@ -51,6 +54,7 @@ impl Descriptions {
                     label: f.label.clone(),
                     unit: f.unit.clone(),
                     universe_label: f.universe_label.clone(),
+                    codes: f.codes.clone(),
                 },
             );
         }
@@ -62,6 +66,7 @@ impl Descriptions {
                         label: substitute(&f.templates.label, years),
                         unit: f.unit.clone(),
                         universe_label: substitute(&f.templates.universe_label, years),
+                        codes: f.codes.clone(),
                     },
                 );
             }
@@ -91,6 +96,22 @@ impl Descriptions {
         self.by_country
             .get(&(country.to_string(), indicator.to_string()))
             .or_else(|| self.generic.get(indicator))
+    }
+
+    /// The `estimate_label` of a row of `indicator` in `country` whose estimate is `estimate`: the label of that
+    /// code for a categorical statistic, `None` otherwise.
+    pub fn estimate_label(
+        &self,
+        country: &str,
+        indicator: &str,
+        estimate: Option<f64>,
+    ) -> Option<&str> {
+        let code = estimate?;
+        self.get(country, indicator)?
+            .codes
+            .iter()
+            .find(|(c, _)| *c as f64 == code)
+            .map(|(_, l)| l.as_str())
     }
 
     /// The one description of `indicator` for every country.

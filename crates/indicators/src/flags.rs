@@ -105,7 +105,8 @@ impl Flag {
                  population estimate are empty."
             }
             Flag::NotCollected => {
-                "Not available: the country did not ask the question or deliver the table. Never a zero."
+                "Not available: the country did not ask the question, deliver the table or review the provision. Never a \
+                 zero."
             }
             Flag::NonRepresentative => {
                 "Published, unweighted, from a purposive (non-probability) sample: it describes the people \
@@ -136,21 +137,24 @@ impl Flag {
             Flag::Suppressed => format!(
                 "Fewer than {} unweighted cases in the denominator; or, in a breakdown where exactly one level is \
                  withheld, the level with the fewest cases (complementary suppression of survey estimates); or \
-                 nothing to estimate (no record in the universe, a change from zero).",
+                 nothing to estimate (no record in the universe, a change from zero, records of one status that \
+                 disagree).",
                 t.suppress_below
             ),
             Flag::NotCollected => {
                 "The country's questionnaire has no such item, the country delivered no such \
-                table, or the table has no record in the reference years."
+                table, the table has no record in the reference years, or the country's legal review lacks the \
+                provision."
                     .into()
             }
             Flag::NonRepresentative => {
                 "Every estimate from the frontline-worker survey and the interviews.".into()
             }
             Flag::SmallCount => format!(
-                "A count, sum or rate of 1 to {}; a share whose numerator or its complement is 1 to {} (case and \
-                 interview tables); a proportion whose denominator is under {small}; or a cell that would reveal \
-                 one of these by subtraction (complementary suppression).",
+                "A count, sum or rate of 1 to {}; a share whose numerator or its complement is 1 to {} (case, \
+                 interview and contact tables); a proportion whose denominator is under {small}; a cell that would \
+                 reveal one of these by subtraction (complementary suppression); or a row that also publishes a \
+                 withheld cell (a share's denominator, the years of a change).",
                 small - 1,
                 small - 1
             ),

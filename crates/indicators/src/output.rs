@@ -4,12 +4,15 @@
 //! for the survey; `unweighted_proportion`, `share`, `count`, `total`, `rate_per_10000`, `change` for the other
 //! families; only a `change` can be negative), then `label`, `unit` (what the value counts or measures:
 //! [`crate::units`]) and `universe_label` from the catalogue ([`Descriptions`]); `flag` is the row's primary flag
-//! and `flags` (last) every condition that holds, `;`-separated in the precedence order of
-//! [`crate::flags::Flag::PRECEDENCE`] (its first entry is always `flag`).
+//! and `flags` every condition that holds, `;`-separated in the precedence order of
+//! [`crate::flags::Flag::PRECEDENCE`] (its first entry is always `flag`); `estimate_label` (last, appended by
+//! issue 16) holds the label of a `categorical` row's code (the status of a legal provision: `yes` for 1,
+//! [`Descriptions::estimate_label`]), null on every other row.
 //! * [`indicators_table`]: the Arrow batch behind `OUT/indicators/indicators.parquet`, with the flag legend in
 //!   its schema metadata ([`FLAGS_METADATA_KEY`]);
 //! * [`indicators_csv`]: the same rows as CSV (`indicators.csv`), numbers at full precision;
-//! * [`comparison_csv`]: `comparison.csv`, one row per indicator (id, label, unit) and one column per country
+//! * [`comparison_csv`]: `comparison.csv`, one row per indicator (id, label, unit; `categorical` indicators,
+//!   which have no total, are left out: their matrix is their rows) and one column per country
 //!   holding the total estimate with its interval written by [`ValueFormat`], the flag's text when the estimate
 //!   is withheld, and a mark for every other flag ([`crate::flags::Flag::comparison_mark`]); its marks and
 //!   formats are explained by [`comparison_legend_csv`] (`comparison_legend.csv`).
@@ -31,7 +34,7 @@ use crate::units::{self, ValueFormat};
 pub const FLAGS_METADATA_KEY: &str = "dh.flags";
 
 /// Column names of `indicators.parquet` / `indicators.csv`, in order.
-pub const COLUMNS: [&str; 21] = [
+pub const COLUMNS: [&str; 22] = [
     "country",
     "indicator",
     "indicator_version",
@@ -53,6 +56,7 @@ pub const COLUMNS: [&str; 21] = [
     "population_estimate",
     "flag",
     "flags",
+    "estimate_label",
 ];
 
 /// One country's rows.
@@ -131,12 +135,18 @@ pub fn indicators_table(
         float(&|r| r.population_estimate),
         text(&|(_, r)| r.flag.as_str().to_string()),
         text(&|(_, r)| r.flags.names()),
+        Arc::new(StringArray::from(
+            rows.iter()
+                .map(|(c, r)| descriptions.estimate_label(c, &r.indicator, r.estimate))
+                .collect::<Vec<_>>(),
+        )),
     ];
     let fields: Vec<Field> = COLUMNS
         .iter()
         .zip(&columns)
         .map(|(name, c)| {
-            let nullable = matches!(c.data_type(), DataType::Float64) && *name != "n_weighted";
+            let nullable = (matches!(c.data_type(), DataType::Float64) && *name != "n_weighted")
+                || *name == "estimate_label";
             Field::new(*name, c.data_type().clone(), nullable)
         })
         .collect();
@@ -180,6 +190,11 @@ pub fn indicators_csv(countries: &[CountryRows<'_>], descriptions: &Descriptions
                 opt(r.population_estimate),
                 csv_text(r.flag.as_str()),
                 csv_text(&r.flags.names()),
+                csv_text(
+                    descriptions
+                        .estimate_label(country, &r.indicator, r.estimate)
+                        .unwrap_or_default(),
+                ),
             ];
             out.push_str(&cells.join(","));
             out.push('\n');
@@ -197,7 +212,11 @@ pub fn comparison_csv(countries: &[CountryRows<'_>], descriptions: &Descriptions
     let mut indicators: Vec<(&str, &str)> = Vec::new();
     for (_, rows) in countries {
         for r in *rows {
-            if r.domain == TOTAL && !indicators.iter().any(|(id, _)| *id == r.indicator) {
+            let categorical = units::statistic(r.statistic).is_some_and(|s| s.categorical);
+            if r.domain == TOTAL
+                && !categorical
+                && !indicators.iter().any(|(id, _)| *id == r.indicator)
+            {
                 indicators.push((&r.indicator, r.statistic));
             }
         }
@@ -373,6 +392,7 @@ mod tests {
             label: label.into(),
             unit: unit.into(),
             universe_label: "Children, 12-17".into(),
+            codes: Vec::new(),
         };
         Descriptions::from_entries(
             [
@@ -449,17 +469,17 @@ mod tests {
         assert_eq!(
             lines[1],
             "AAA,h,1.0.0,proportion,\"Told, or not\",proportion,\"Children, 12-17\",total,total,0.125,0.01,0.105,\
-             0.145,logit,40,1.5,100,2500.5,312.5625,ok,ok"
+             0.145,logit,40,1.5,100,2500.5,312.5625,ok,ok,"
         );
         assert_eq!(
             lines[2],
             "AAA,h,1.0.0,proportion,\"Told, or not\",proportion,\"Children, 12-17\",sex,male,,,,,logit,,,100,\
-             2500.5,,suppressed,suppressed"
+             2500.5,,suppressed,suppressed,"
         );
         assert_eq!(
             lines[4],
             "BBB,h,1.0.0,proportion,Told in BBB,proportion,\"Children, 12-17\",total,total,,,,,logit,,,100,2500.5,,\
-             not_collected,not_collected"
+             not_collected,not_collected,"
         );
     }
 
@@ -550,7 +570,7 @@ mod tests {
         let line = csv.lines().nth(1).unwrap_or_default();
         assert!(
             line.starts_with("AAA,f,1.0.0,unweighted_proportion,,proportion,,")
-                && line.ends_with(",low_base,low_base;unreliable;non_representative"),
+                && line.ends_with(",low_base,low_base;unreliable;non_representative,"),
             "{line}"
         );
         let batch = indicators_batch(&[("AAA", &rows)]).unwrap_or_else(|e| panic!("{e}"));
@@ -567,6 +587,59 @@ mod tests {
             comparison_csv(&[("AAA", &rows)], &Descriptions::default()),
             "indicator,label,unit,AAA\nf,,proportion,\"0.4000 [0.3800, 0.4200]*!^\"\n"
         );
+    }
+
+    #[test]
+    fn a_categorical_row_carries_the_label_of_its_code_and_stays_out_of_the_comparison() {
+        let status = |level: &str, code: Option<f64>, flag: Flag| {
+            let mut r = row("legal", "provision", level, code, flag);
+            r.statistic = "categorical";
+            (r.se, r.ci_lower, r.ci_upper, r.df, r.deff) = (None, None, None, None, None);
+            r.population_estimate = None;
+            r
+        };
+        let rows = vec![
+            row("h", TOTAL, TOTAL, Some(0.125), Flag::Ok),
+            status("grooming", Some(2.0), Flag::Ok),
+            status("plan", None, Flag::NotCollected),
+        ];
+        let codes: Vec<(i64, String)> = ["yes", "partial", "no", "unclear"]
+            .iter()
+            .zip(1..)
+            .map(|(l, c)| (c, l.to_string()))
+            .collect();
+        let descriptions = Descriptions::from_entries(
+            [(
+                "legal",
+                Description {
+                    unit: "status code".into(),
+                    codes,
+                    ..Description::default()
+                },
+            )],
+            [],
+        );
+        let batch = indicators_table(&[("AAA", &rows)], &descriptions, &Thresholds::NCHS)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let labels = batch
+            .column_by_name("estimate_label")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned());
+        let labels: Vec<Option<&str>> = labels.as_ref().map_or(Vec::new(), |a| a.iter().collect());
+        assert_eq!(labels, [None, Some("partial"), None]);
+        let schema = batch.schema();
+        let field = schema.field_with_name("estimate_label");
+        assert!(field.is_ok_and(|f| f.is_nullable()));
+        let csv = indicators_csv(&[("AAA", &rows)], &descriptions);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].ends_with(",flags,estimate_label"), "{}", lines[0]);
+        assert!(lines[2].ends_with(",ok,ok,partial"), "{}", lines[2]);
+        assert!(
+            lines[3].ends_with(",not_collected,not_collected,"),
+            "{}",
+            lines[3]
+        );
+        let comparison = comparison_csv(&[("AAA", &rows)], &descriptions);
+        assert!(!comparison.contains("legal"), "{comparison}");
     }
 
     #[test]

@@ -25,12 +25,64 @@ pub const RECORDS: [(&str, &str); 6] = [
     ("police_cases", "cases"),
 ];
 
+/// What the outputs need to know of one statistic (the value of the `statistic` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatisticKind {
+    pub name: &'static str,
+    /// The unit every value has (`None`: from the table's records for a count, else declared in the catalogue).
+    pub unit: Option<&'static str>,
+    /// How its values are written as text.
+    pub format: ValueFormat,
+    /// A codebook code whose label is in the `estimate_label` column (not a quantity).
+    pub categorical: bool,
+}
+
+const fn kind(
+    name: &'static str,
+    unit: Option<&'static str>,
+    format: ValueFormat,
+) -> StatisticKind {
+    StatisticKind {
+        name,
+        unit,
+        format,
+        categorical: false,
+    }
+}
+
+/// The one registry of statistics of the indicator tables (survey and other families): a new statistic is one
+/// entry here (and its computation).
+pub const STATISTICS: [StatisticKind; 9] = [
+    kind("proportion", Some(PROPORTION), ValueFormat::Proportion),
+    kind("mean", None, ValueFormat::Decimal),
+    kind("count", None, ValueFormat::Whole),
+    kind(
+        "unweighted_proportion",
+        Some(PROPORTION),
+        ValueFormat::Proportion,
+    ),
+    kind("share", Some(PROPORTION), ValueFormat::Proportion),
+    kind("total", None, ValueFormat::Whole),
+    kind("rate_per_10000", None, ValueFormat::Rate),
+    kind("change", Some(RELATIVE_CHANGE), ValueFormat::Proportion),
+    StatisticKind {
+        categorical: true,
+        ..kind("categorical", None, ValueFormat::Whole)
+    },
+];
+
+/// The registry entry of a statistic.
+pub fn statistic(name: &str) -> Option<&'static StatisticKind> {
+    STATISTICS.iter().find(|s| s.name == name)
+}
+
 /// The unit of `statistic` (as named in the `statistic` column) over `table`, when it follows from them.
 pub fn derived(statistic: &str, table: &str) -> Option<&'static str> {
-    match statistic {
-        "proportion" | "unweighted_proportion" | "share" => Some(PROPORTION),
-        "change" => Some(RELATIVE_CHANGE),
-        "count" => RECORDS.iter().find(|(t, _)| *t == table).map(|(_, u)| *u),
+    match self::statistic(statistic)? {
+        StatisticKind { unit: Some(u), .. } => Some(u),
+        StatisticKind { name: "count", .. } => {
+            RECORDS.iter().find(|(t, _)| *t == table).map(|(_, u)| *u)
+        }
         _ => None,
     }
 }
@@ -67,6 +119,10 @@ fn check(unit: &str) -> Result<(), String> {
     }
 }
 
+fn statistic_format(name: &str) -> ValueFormat {
+    statistic(name).map_or(ValueFormat::Decimal, |s| s.format)
+}
+
 /// How the values (estimate and interval) of a statistic are written as text: the same rule for every row of
 /// a statistic, whatever the size of the number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +145,7 @@ impl ValueFormat {
         if unit == YEAR {
             return ValueFormat::Year;
         }
-        match statistic {
-            "proportion" | "unweighted_proportion" | "share" | "change" => ValueFormat::Proportion,
-            "count" | "total" => ValueFormat::Whole,
-            "rate_per_10000" => ValueFormat::Rate,
-            _ => ValueFormat::Decimal,
-        }
+        statistic_format(statistic)
     }
 
     /// `x` as text (`-0` is written `0`).
@@ -169,6 +220,19 @@ mod tests {
         assert_eq!(derived("total", "cybertipline_reports"), None);
         assert_eq!(derived("mean", "child_survey"), None);
         assert_eq!(derived("rate_per_10000", "cybertipline_reports"), None);
+        assert_eq!(derived("categorical", "legal_provisions"), None);
+        assert_eq!(derived("nonsense", "child_survey"), None);
+    }
+
+    #[test]
+    fn every_statistic_is_one_entry_of_the_registry() {
+        let mut names: Vec<&str> = STATISTICS.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), STATISTICS.len(), "names are unique");
+        assert!(statistic("categorical").is_some_and(|s| s.categorical));
+        assert_eq!(STATISTICS.iter().filter(|s| s.categorical).count(), 1);
+        assert_eq!(ValueFormat::of("categorical", "status code").text(2.0), "2");
     }
 
     #[test]

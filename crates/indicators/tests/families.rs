@@ -304,7 +304,8 @@ fn a_run_ingests_all_four_families_for_every_country() {
     for record in csv.records() {
         let cells = record.unwrap_or_else(|e| panic!("{e}"));
         let id = cells.get(indicator).unwrap_or_default();
-        if id.starts_with("fw_") || id.starts_with("int_") || id.starts_with("le_") {
+        let family = ["fw_", "int_", "le_", "sc_", "legal_"];
+        if family.iter().any(|p| id.starts_with(p)) {
             seen.entry(cells.get(country).unwrap_or_default().to_string())
                 .or_default()
                 .insert(id.to_string());

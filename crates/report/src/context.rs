@@ -110,6 +110,10 @@ pub struct Definition {
     /// empty in contexts recorded before it existed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub unit: String,
+    /// The wording of breakdown levels whose schema category has a title (a legal checklist provision's text), by
+    /// level; absent when none has one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub level_titles: BTreeMap<String, String>,
 }
 
 impl Definition {
@@ -196,6 +200,11 @@ fn family_definition(
         label_template,
         withheld_base_hidden: Some(true),
         unit: i.unit.clone(),
+        level_titles: i
+            .disaggregations
+            .iter()
+            .flat_map(|d| d.titles.clone())
+            .collect(),
     }
 }
 
@@ -271,6 +280,7 @@ impl ReportContext {
                     label_template: None,
                     withheld_base_hidden: Some(false),
                     unit: i.unit.clone(),
+                    level_titles: BTreeMap::new(),
                 })
                 .chain(
                     catalogue

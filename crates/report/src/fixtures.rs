@@ -119,6 +119,7 @@ fn definition(id: &str, label: &str, table: &str, statistic: &str, ci: &str) -> 
         label_template: None,
         withheld_base_hidden: Some(false),
         unit: String::new(),
+        level_titles: BTreeMap::new(),
     }
 }
 

@@ -6,16 +6,20 @@
 //! Modules: [`table`] reads the indicator table and decides what may be shown, [`context`] is the recorded
 //! definitions, [`run_info`] the manifest, ledger and design summary, [`model`] joins them for display,
 //! [`format`] writes numbers, [`svg`] draws charts, [`tilemap`] the cross-country tile map, [`pages`] renders the HTML through minijinja templates,
-//! [`workbook`] writes the Excel file, [`error`] holds the typed errors. [`build`] is the one entry point.
+//! [`workbook`] writes the Excel file, [`error`] holds the typed errors. [`legal`] (the legal review's grid and
+//! status symbols) and [`services`] (helpline and NGO contacts on a country page) are issue 16's sources.
+//! [`build`] is the one entry point.
 
 pub mod context;
 pub mod error;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod format;
+pub mod legal;
 pub mod model;
 pub mod pages;
 pub mod run_info;
+pub mod services;
 pub mod svg;
 pub mod table;
 pub mod tilemap;
@@ -75,7 +79,7 @@ pub fn build(out_dir: &Path, context: Option<&ReportContext>) -> Result<Built, R
     }
     let rows = table::read_indicators(&indicators_path)?;
     let run = run_info::read_run_info(out_dir)?;
-    let model = model::Model::new(context, &rows);
+    let model = model::Model::new(context, &rows).with_review(legal::read_review(out_dir)?);
     // Pages and workbook are independent: build them side by side.
     let (pages, workbook_bytes) = rayon::join(
         || pages::render_pages(&model, &run),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::context::{CountryInfo, Definition, ReportContext};
-use crate::format::{about, population_noun, statistic_value, thousands, withheld_text};
+use crate::format::{about, humanise, population_noun, statistic_value, thousands, withheld_text};
 use crate::table::IndicatorRow;
 
 /// The flags of the registry in the order their legend lists them (the methods page, the workbook's "Read me"):
@@ -16,6 +16,9 @@ pub fn legend_flags() -> impl Iterator<Item = dh_indicators::Flag> {
 
 /// What stands in place of a survey estimate withheld by complementary suppression.
 pub const COMPLEMENTARY: &str = "suppressed (complementary)";
+
+/// What stands in place of a sum with no record in it.
+pub const NO_RECORD: &str = "no record";
 
 /// Region used for countries the context does not describe.
 pub const OTHER_REGION: &str = "Other";
@@ -29,6 +32,8 @@ pub struct Model<'a> {
     pub indicators: Vec<String>,
     /// (country, indicator) -> row indices, in table order.
     index: BTreeMap<(String, String), Vec<usize>>,
+    /// The labels of categorical rows and the legal review's citations ([`crate::legal`]).
+    pub review: crate::legal::Review,
 }
 
 impl<'a> Model<'a> {
@@ -73,7 +78,14 @@ impl<'a> Model<'a> {
             countries,
             indicators,
             index,
+            review: crate::legal::Review::default(),
         }
+    }
+
+    /// The model with the labels of categorical rows and the legal review's citations.
+    pub fn with_review(mut self, review: crate::legal::Review) -> Self {
+        self.review = review;
+        self
     }
 
     pub fn definition(&self, id: &str) -> Option<&'a Definition> {
@@ -166,9 +178,11 @@ impl<'a> Model<'a> {
             .definition(&row.indicator)
             .map(|d| d.table.as_str())
             .unwrap_or("");
+        let label = self.review.label(row);
         match row.shown() {
             Some(shown) => Cells {
-                estimate: value(shown.estimate),
+                // A categorical row (a provision's status) shows its label, not its code.
+                estimate: label.map_or_else(|| value(shown.estimate), humanise),
                 interval: shown
                     .ci
                     .map(|(l, h)| format!("{} to {}", value(l), value(h)))
@@ -218,13 +232,25 @@ impl Model<'_> {
 
     /// What stands in place of a withheld estimate: "suppressed (n < 25)", "suppressed (complementary)" for a
     /// survey level withheld with enough cases so that another withheld level cannot be recovered, "<5", "not
-    /// collected".
+    /// collected", "no record" for a sum with no record in it (a contact category nobody recorded).
     pub fn withheld_label(&self, row: &IndicatorRow) -> String {
         if self.complementary(row) {
             COMPLEMENTARY.to_string()
+        } else if self.no_record(row) {
+            NO_RECORD.to_string()
         } else {
             withheld_text(&row.flag, self.context.suppress_below)
         }
+    }
+
+    /// A sum (a total or a rate of a count column) flagged `suppressed`: the family engine's "nothing to estimate",
+    /// no record in the cell (no base rule applies to administrative sums).
+    fn no_record(&self, row: &IndicatorRow) -> bool {
+        row.flag == "suppressed"
+            && matches!(self.statistic(&row.indicator), "total" | "rate_per_10000")
+            && self
+                .definition(&row.indicator)
+                .is_some_and(|d| d.hides_withheld_base())
     }
 
     /// A row flagged `suppressed` whose published base is not small: withheld by complementary suppression.
@@ -243,6 +269,12 @@ impl Model<'_> {
                 "Withheld so that another withheld level of the same breakdown cannot be recovered by \
                  subtraction (complementary suppression)."
                     .to_string(),
+            );
+        }
+        if self.no_record(row) {
+            return Some(
+                "No record: nothing was recorded in this cell, so there is nothing to estimate."
+                    .into(),
             );
         }
         Some(match row.flag.as_str() {

@@ -236,7 +236,7 @@ fn diagnostic_number(n: &serde_json::Number) -> String {
     }
 }
 
-fn open_columns(
+pub(crate) fn open_columns(
     file: &Path,
     columns: &[&str],
 ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, ReportError> {
@@ -334,7 +334,7 @@ fn strings(
 }
 
 /// Any column's cells as text (nulls as empty), through Arrow's display formatter.
-fn cells(
+pub(crate) fn cells(
     file: &Path,
     batch: &arrow::array::RecordBatch,
     name: &str,

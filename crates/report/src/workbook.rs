@@ -2,11 +2,15 @@
 //! registry, the suppression rules), one sheet per indicator family (source table) with the cross-country table
 //! (every country x indicator x domain level: label, estimate, SE, interval, unweighted base, population
 //! estimate, the primary flag, every condition of the row and a note saying why a value is withheld), one sheet
-//! per country, and a "Definitions" sheet. Withheld cells are grey, with the reason in italics ("<5",
+//! per country, and a "Definitions" sheet. The legal review's status matrix gets one sheet of its own, "Legal
+//! provisions" ([`LEGAL_SHEET`]: countries x provisions in words, each citation in the cell's note), in place of
+//! its family sheet; its rows stay on the country sheets (the code as estimate, the status in the note). Withheld cells are grey, with the reason in italics ("<5",
 //! "suppressed (n < 25)") and in the note. Sheet names are readable and valid ([`sheet_name`]). Bytes are
 //! deterministic: fixed creation date, no timestamps (rust_xlsxwriter also fixes zip times).
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, Note, Workbook, Worksheet,
+};
 
 use crate::model::{Model, slug};
 use crate::pages::family_title;
@@ -16,6 +20,9 @@ type XlsxResult<T> = Result<T, rust_xlsxwriter::XlsxError>;
 
 /// Name of the first sheet, which explains the others.
 pub const README_SHEET: &str = "Read me";
+
+/// Name of the sheet of the legal review's status matrix.
+pub const LEGAL_SHEET: &str = "Legal provisions";
 
 /// Name of the definitions sheet.
 pub const DEFINITIONS_SHEET: &str = "Definitions";
@@ -268,6 +275,8 @@ struct Planned {
 
 enum Kind {
     Family(String),
+    /// The status matrix of a grid indicator ([`crate::legal::is_grid`]).
+    Legal(String),
     Country(String),
     Definitions,
 }
@@ -284,6 +293,24 @@ fn plan(model: &Model<'_>) -> Vec<Planned> {
         }
     }
     for family in families {
+        let ids: Vec<&String> = model
+            .indicators
+            .iter()
+            .filter(|id| family_of(model, id) == family)
+            .collect();
+        if let [id] = ids.as_slice()
+            && crate::legal::is_grid(model, id)
+        {
+            out.push(Planned {
+                name: sheet_name(LEGAL_SHEET, &mut taken),
+                about: "The legal and policy review: one row per country, one column per checklist provision, \
+                        the status in words (yes, partial, no, unclear; not reviewed when the country's review \
+                        lacks it); a cell's note holds the instrument's citation and the review date."
+                    .into(),
+                kind: Kind::Legal((*id).clone()),
+            });
+            continue;
+        }
         out.push(Planned {
             name: sheet_name(&family_title(&family), &mut taken),
             about: if family.is_empty() {
@@ -365,6 +392,7 @@ pub fn workbook_bytes(model: &Model<'_>) -> XlsxResult<Vec<u8>> {
                     .collect();
                 write_rows(&mut sheet, model, &rows, true, &f)?;
             }
+            Kind::Legal(id) => write_legal(&mut sheet, model, id, &f)?,
             Kind::Definitions => write_definitions(&mut sheet, model, &f)?,
         }
         wb.push_worksheet(sheet);
@@ -511,7 +539,9 @@ fn write_rows(
     write_header(sheet, &header(), f)?;
     for (i, r) in rows.iter().enumerate() {
         let y = i as u32 + 1;
+        let status = model.review.label(r);
         let value_format = match crate::format::scale_of(model.value_kind(&r.indicator)) {
+            _ if status.is_some() => &f.integer,
             crate::format::Scale::Percent => &f.percent,
             crate::format::Scale::Whole => &f.count,
             crate::format::Scale::Decimal => &f.decimal,
@@ -545,7 +575,10 @@ fn write_rows(
                     sheet.write_number_with_format(y, col::CI_UPPER, hi, value_format)?;
                 }
                 number(sheet, col::POPULATION, r.shown_population(), &f.count)?;
-                let warnings = model.warnings(&shown).join("; ");
+                let warnings = match status {
+                    Some(status) => format!("status: {status}"),
+                    None => model.warnings(&shown).join("; "),
+                };
                 if !warnings.is_empty() {
                     sheet.write_string(y, col::NOTE, &warnings)?;
                 }
@@ -574,6 +607,50 @@ fn write_rows(
     }
     for (c, column) in COLUMNS.iter().enumerate() {
         sheet.set_column_width(c as u16, column.width)?;
+    }
+    Ok(())
+}
+
+/// The "Legal provisions" sheet: country code and name, then one column per provision (its id as header) with
+/// the status in words; the citation and review date in the cell's note.
+fn write_legal(sheet: &mut Worksheet, model: &Model<'_>, id: &str, f: &Formats) -> XlsxResult<()> {
+    let provisions = crate::legal::provisions(model, id);
+    let mut names: Vec<&str> = vec!["Country", "Country name"];
+    names.extend(provisions.iter().map(|p| p.id.as_str()));
+    write_header(sheet, &names, f)?;
+    for (k, p) in provisions.iter().enumerate() {
+        sheet.insert_note(
+            0,
+            k as u16 + 2,
+            &Note::new(&p.wording).add_author_prefix(false),
+        )?;
+    }
+    let countries = model.countries_with(id);
+    for (i, c) in countries.iter().enumerate() {
+        let y = i as u32 + 1;
+        sheet.write_string(y, 0, &c.iso3)?;
+        sheet.write_string(y, 1, &c.name)?;
+        for (k, p) in provisions.iter().enumerate() {
+            let x = k as u16 + 2;
+            let row = model
+                .rows_of(&c.iso3, id)
+                .into_iter()
+                .find(|r| !r.is_total() && r.domain_value == p.id);
+            let cell = crate::legal::status_cell(model, row, &c.iso3, &p.id);
+            if cell.class == crate::legal::style(None).class {
+                sheet.write_string_with_format(y, x, cell.words, &f.withheld)?;
+            } else {
+                sheet.write_string(y, x, cell.words)?;
+            }
+            if !cell.citation.is_empty() || !cell.review_date.is_empty() {
+                sheet.insert_note(y, x, &Note::new(&cell.title).add_author_prefix(false))?;
+            }
+        }
+    }
+    sheet.set_column_width(0, 8.0)?;
+    sheet.set_column_width(1, 16.0)?;
+    for k in 0..provisions.len() {
+        sheet.set_column_width(k as u16 + 2, 16.0)?;
     }
     Ok(())
 }

@@ -11,13 +11,16 @@
 //! version = "1.0.0"
 //! table = "police_cases"          # a harmonised table, or `interview_themes` (one row per interview, see below)
 //! statistic = "share"             # unweighted_proportion | share | count | total | rate_per_10000 | change
+//!                                 # | categorical
 //! universe = 'technology_involved in ["yes", "no"]'
 //! universe_label = "..."
 //! numerator = 'technology_involved == "yes"'   # proportion, share; optional filter for count and total
-//! variable = "reports"            # total, rate_per_10000, change: the numeric column summed
+//! variable = "reports"            # total, rate_per_10000, change: the numeric column summed; share: optional,
+//!                                 # a share of its sum (not of rows); categorical: the categorical column
 //! baseline = 'year == {ref_first}' # change: the rows of the earlier period (universe = the later period)
 //! disaggregations = ["year"]      # categorical or integer columns (integer levels come from the data)
-//! disclosure_control = true       # withhold cells under 5 (default: true except for unweighted_proportion)
+//! disclosure_control = true       # withhold cells under 5 (default: true except for unweighted_proportion and
+//!                                 # categorical, which has none)
 //! unit = "reports"                # what the value counts or measures: required where it does not follow from
 //!                                 # the statistic and table (total, rate_per_10000, counts of other tables;
 //!                                 # see crate::units), e.g. "year" for a year (written 2013)
@@ -74,6 +77,10 @@ pub enum FamilyStatistic {
     RatePer10000,
     /// Relative change of the sum of `variable` from the `baseline` rows to the universe rows.
     Change,
+    /// The codebook code of the categorical `variable` in the one record of each level of its breakdown (e.g. a
+    /// provision's status: 1 yes ... 4 unclear), its label in `estimate_label`; no total row, no disclosure
+    /// control; a level without a record is `not_collected`.
+    Categorical,
 }
 
 impl FamilyStatistic {
@@ -85,6 +92,7 @@ impl FamilyStatistic {
             "total" => Self::Total,
             "rate_per_10000" => Self::RatePer10000,
             "change" => Self::Change,
+            "categorical" => Self::Categorical,
             _ => return None,
         })
     }
@@ -97,11 +105,20 @@ impl FamilyStatistic {
             Self::Total => "total",
             Self::RatePer10000 => "rate_per_10000",
             Self::Change => "change",
+            Self::Categorical => "categorical",
         }
     }
 
     fn needs_variable(self) -> bool {
-        matches!(self, Self::Total | Self::RatePer10000 | Self::Change)
+        matches!(
+            self,
+            Self::Total | Self::RatePer10000 | Self::Change | Self::Categorical
+        )
+    }
+
+    /// Whether `variable` may be given (required or optional).
+    fn takes_variable(self) -> bool {
+        self.needs_variable() || self == Self::Share
     }
 
     fn needs_numerator(self) -> bool {
@@ -115,6 +132,8 @@ pub struct FamilyDomain {
     pub column: String,
     /// Empty for integer columns (levels = the distinct values present, ascending).
     pub levels: Vec<String>,
+    /// The wording of levels whose schema category has a `title` (a checklist provision's text), by label.
+    pub titles: std::collections::BTreeMap<String, String>,
 }
 
 /// A validated family indicator. Expressions and labels may name the country's reference years
@@ -137,6 +156,8 @@ pub struct FamilyIndicator {
     pub variable: Option<String>,
     pub baseline: Option<Compiled>,
     pub disaggregations: Vec<FamilyDomain>,
+    /// A categorical statistic's codebook (code, label) of `variable`, in schema order; empty otherwise.
+    pub codes: Vec<(i64, String)>,
     /// Withhold cells under 5 (default: on for every statistic except `unweighted_proportion`).
     pub disclosure_control: bool,
     pub comparability: String,
@@ -254,6 +275,8 @@ impl std::fmt::Display for FamilyIndicator {
             "disclosure:      {}",
             if self.disclosure_control {
                 "counts from 1 to 4 withheld (shown as <5), with complementary withholding"
+            } else if self.statistic == FamilyStatistic::Categorical {
+                "none (a status, not a count of people)"
             } else {
                 "none (non-representative proportions with Wilson intervals)"
             }
@@ -409,7 +432,7 @@ impl Validator<'_> {
                 raw.statistic.span(),
                 format!(
                     "`{}` is not a family statistic; use unweighted_proportion, share, count, total, \
-                     rate_per_10000 or change",
+                     rate_per_10000, change or categorical",
                     raw.statistic.get_ref()
                 ),
             );
@@ -433,65 +456,11 @@ impl Validator<'_> {
             Some(b) => self.expression(id, "baseline", b, &columns).map(Some),
             None => Some(None),
         };
-        if let Some(stat) = statistic {
-            if stat.needs_numerator() && raw.numerator.is_none() {
-                self.error(
-                    id,
-                    "numerator",
-                    raw.id.span(),
-                    format!("a {} needs a `numerator`", stat.name()),
-                );
-            }
-            match (&raw.variable, stat.needs_variable()) {
-                (None, true) => self.error(
-                    id,
-                    "variable",
-                    raw.id.span(),
-                    format!("a {} needs a numeric `variable`", stat.name()),
-                ),
-                (Some(v), false) => self.error(
-                    id,
-                    "variable",
-                    v.span(),
-                    format!("a {} has no `variable`", stat.name()),
-                ),
-                (Some(v), true) if !numeric.contains(v.get_ref()) => self.error(
-                    id,
-                    "variable",
-                    v.span(),
-                    format!("`{}` is not a numeric column of `{table}`", v.get_ref()),
-                ),
-                _ => {}
-            }
-            if (stat == FamilyStatistic::Change) != raw.baseline.is_some() {
-                self.error(
-                    id,
-                    "baseline",
-                    raw.id.span(),
-                    "`baseline` is required for `change` and only for it".into(),
-                );
-            }
-        }
-        let mut disaggregations = Vec::new();
-        for d in &raw.disaggregations {
-            let name = d.get_ref();
-            match columns.get(name) {
-                Some(ColumnKind::Categorical { labels }) => disaggregations.push(FamilyDomain {
-                    column: name.clone(),
-                    levels: labels.clone(),
-                }),
-                Some(_) if numeric.contains(name) => disaggregations.push(FamilyDomain {
-                    column: name.clone(),
-                    levels: Vec::new(),
-                }),
-                _ => self.error(
-                    id,
-                    "disaggregations",
-                    d.span(),
-                    format!("`{name}` is not a categorical or integer column of `{table}`"),
-                ),
-            }
-        }
+        let codes = match statistic {
+            Some(stat) => self.statistic_rules(id, raw, stat, table, schemas, &numeric),
+            None => Vec::new(),
+        };
+        let disaggregations = self.breakdowns(id, raw, table, schemas, &columns, &numeric);
         for (key, text) in [
             ("label", &raw.label),
             ("universe_label", &raw.universe_label),
@@ -531,14 +500,189 @@ impl Validator<'_> {
             variable: raw.variable.as_ref().map(|v| v.get_ref().clone()),
             baseline: baseline?,
             disaggregations,
-            disclosure_control: raw
-                .disclosure_control
-                .unwrap_or(statistic? != FamilyStatistic::UnweightedProportion),
+            codes,
+            disclosure_control: raw.disclosure_control.unwrap_or(!matches!(
+                statistic?,
+                FamilyStatistic::UnweightedProportion | FamilyStatistic::Categorical
+            )),
             comparability: raw.comparability.clone(),
             templates,
             columns,
         })
     }
+}
+
+impl Validator<'_> {
+    /// The breakdown columns of an indicator: categorical (levels and their titles from the schema) or integer.
+    fn breakdowns(
+        &mut self,
+        id: &str,
+        raw: &RawIndicator,
+        table: &str,
+        schemas: &SchemaSet,
+        columns: &Columns,
+        numeric: &BTreeSet<String>,
+    ) -> Vec<FamilyDomain> {
+        let mut out = Vec::new();
+        for d in &raw.disaggregations {
+            let name = d.get_ref();
+            match columns.get(name) {
+                Some(ColumnKind::Categorical { labels }) => out.push(FamilyDomain {
+                    column: name.clone(),
+                    levels: labels.clone(),
+                    titles: category_titles(schemas, table, name),
+                }),
+                Some(_) if numeric.contains(name) => out.push(FamilyDomain {
+                    column: name.clone(),
+                    levels: Vec::new(),
+                    titles: Default::default(),
+                }),
+                _ => self.error(
+                    id,
+                    "disaggregations",
+                    d.span(),
+                    format!("`{name}` is not a categorical or integer column of `{table}`"),
+                ),
+            }
+        }
+        out
+    }
+
+    /// `variable`: required, optional (a share of a sum) or refused by the statistic; categorical for a
+    /// `categorical`, numeric otherwise.
+    fn variable_rule(
+        &mut self,
+        id: &str,
+        raw: &RawIndicator,
+        stat: FamilyStatistic,
+        table: &str,
+        numeric: &BTreeSet<String>,
+        categorical_column: bool,
+    ) {
+        match (&raw.variable, stat.needs_variable(), stat.takes_variable()) {
+            (None, true, _) => self.error(
+                id,
+                "variable",
+                raw.id.span(),
+                format!(
+                    "a {} needs a {} `variable`",
+                    stat.name(),
+                    if stat == FamilyStatistic::Categorical {
+                        "categorical"
+                    } else {
+                        "numeric"
+                    }
+                ),
+            ),
+            (Some(v), _, false) => self.error(
+                id,
+                "variable",
+                v.span(),
+                format!("a {} has no `variable`", stat.name()),
+            ),
+            (Some(v), _, true) if stat == FamilyStatistic::Categorical && !categorical_column => {
+                self.error(
+                    id,
+                    "variable",
+                    v.span(),
+                    format!("`{}` is not a categorical column of `{table}`", v.get_ref()),
+                )
+            }
+            (Some(v), _, true)
+                if stat != FamilyStatistic::Categorical && !numeric.contains(v.get_ref()) =>
+            {
+                self.error(
+                    id,
+                    "variable",
+                    v.span(),
+                    format!("`{}` is not a numeric column of `{table}`", v.get_ref()),
+                )
+            }
+            _ => {}
+        }
+    }
+
+    /// The rules that tie a statistic to `numerator`, `variable`, `baseline`, `disaggregations` and
+    /// `disclosure_control`; returns a categorical statistic's codebook of `variable`.
+    fn statistic_rules(
+        &mut self,
+        id: &str,
+        raw: &RawIndicator,
+        stat: FamilyStatistic,
+        table: &str,
+        schemas: &SchemaSet,
+        numeric: &BTreeSet<String>,
+    ) -> Vec<(i64, String)> {
+        if stat.needs_numerator() && raw.numerator.is_none() {
+            self.error(
+                id,
+                "numerator",
+                raw.id.span(),
+                format!("a {} needs a `numerator`", stat.name()),
+            );
+        }
+        let categories = raw.variable.as_ref().and_then(|v| {
+            schemas
+                .get(table)?
+                .field(v.get_ref())?
+                .categories
+                .as_ref()
+                .map(|c| {
+                    c.iter()
+                        .map(|c| (c.value, c.label.clone()))
+                        .collect::<Vec<_>>()
+                })
+        });
+        self.variable_rule(id, raw, stat, table, numeric, categories.is_some());
+        if (stat == FamilyStatistic::Change) != raw.baseline.is_some() {
+            self.error(
+                id,
+                "baseline",
+                raw.id.span(),
+                "`baseline` is required for `change` and only for it".into(),
+            );
+        }
+        if stat != FamilyStatistic::Categorical {
+            return Vec::new();
+        }
+        if raw.disaggregations.len() != 1 {
+            self.error(
+                id,
+                "disaggregations",
+                raw.id.span(),
+                "a categorical needs exactly one breakdown (its rows: one per level, e.g. per provision)"
+                    .into(),
+            );
+        }
+        if raw.disclosure_control == Some(true) {
+            self.error(
+                id,
+                "disclosure_control",
+                raw.id.span(),
+                "a categorical publishes a status, not a count: it has no disclosure control"
+                    .into(),
+            );
+        }
+        categories.unwrap_or_default()
+    }
+}
+
+/// The `title` of each category of `table.column` that has one, by label.
+fn category_titles(
+    schemas: &SchemaSet,
+    table: &str,
+    column: &str,
+) -> std::collections::BTreeMap<String, String> {
+    schemas
+        .get(table)
+        .and_then(|t| t.field(column))
+        .and_then(|f| f.categories.as_ref())
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| Some((c.label.clone(), c.title.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn unknown_constant(token: &str) -> String {

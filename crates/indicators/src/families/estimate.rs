@@ -38,9 +38,7 @@ use super::catalogue::{
     SEGMENTS_TABLE,
 };
 use super::disclosure::{SMALL_COUNT_THRESHOLD, is_small, wilson};
-use super::protect::{
-    Breakdown, Cell as ProtectedCell, CellKey, RowSet, RowSetBuilder, hide, protect,
-};
+use super::protect::{Breakdown, Cell as ProtectedCell, CellKey, RowSetBuilder, hide, protect};
 use super::themes::interview_themes;
 use crate::estimate::{EstimateRow, TOTAL};
 use crate::flags::{Flag, Flags, Precision, publication_flag, reliability};
@@ -65,9 +63,15 @@ struct Cell {
     x: usize,
     /// Sum of the variable over the universe rows with the numerator.
     sum: f64,
+    /// Sum of the variable over every counted row (the denominator of a share of a sum).
+    counted_sum: f64,
     /// Sum of the variable over the baseline rows (change).
     base: f64,
     base_rows: usize,
+    /// The codes of a categorical variable in the cell's records (distinct, ascending).
+    codes: BTreeSet<i64>,
+    /// The baseline rows of a change (they identify its earlier period's cell).
+    baseline_rows: RowSetBuilder,
     /// The counted rows and the numerator rows (table positions), which identify the cell across indicators.
     counted_rows: RowSetBuilder,
     numerator_rows: RowSetBuilder,
@@ -80,6 +84,8 @@ struct Inputs {
     value: Vec<bool>,
     in_baseline: Vec<bool>,
     variable: Vec<Option<f64>>,
+    /// The codebook code of a categorical variable in each row.
+    code: Vec<Option<i64>>,
 }
 
 fn mask(a: &BooleanArray) -> Vec<bool> {
@@ -103,15 +109,20 @@ fn inputs(ind: &FamilyIndicator, batch: &RecordBatch) -> Result<Inputs, String> 
         Some(b) => mask(&b.evaluate(batch).map_err(|e| e.to_string())?.is_true()),
         None => vec![false; rows],
     };
+    let categorical = ind.statistic == FamilyStatistic::Categorical;
+    let code = match &ind.variable {
+        Some(name) if categorical => codes_of(batch, name, &ind.codes)?,
+        _ => vec![None; rows],
+    };
     let variable = match &ind.variable {
-        Some(name) => {
+        Some(name) if !categorical => {
             let column = batch
                 .column_by_name(name)
                 .ok_or_else(|| format!("column `{name}` is missing"))?;
             let f = cast(column, &DataType::Float64).map_err(|e| e.to_string())?;
             f.as_primitive::<Float64Type>().iter().collect()
         }
-        None => vec![None; rows],
+        _ => vec![None; rows],
     };
     Ok(Inputs {
         in_universe: mask(&universe.is_true()),
@@ -119,7 +130,25 @@ fn inputs(ind: &FamilyIndicator, batch: &RecordBatch) -> Result<Inputs, String> 
         value,
         in_baseline,
         variable,
+        code,
     })
+}
+
+/// The code of each row's label of the categorical column `name` (`None` for a null or a missing label).
+fn codes_of(
+    batch: &RecordBatch,
+    name: &str,
+    codes: &[(i64, String)],
+) -> Result<Vec<Option<i64>>, String> {
+    let column = batch
+        .column_by_name(name)
+        .ok_or_else(|| format!("column `{name}` is missing"))?;
+    let text = cast(column, &DataType::Utf8).map_err(|e| e.to_string())?;
+    Ok(text
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.and_then(|v| codes.iter().find(|(_, l)| l == v).map(|(c, _)| *c)))
+        .collect())
 }
 
 /// The levels of a breakdown column: its distinct values (as text) and each row's index into them (`None` for a
@@ -161,6 +190,10 @@ fn cell(inputs: &Inputs, rows: impl Iterator<Item = usize>) -> Cell {
         if inputs.in_universe[r] && inputs.counted[r] {
             c.n += 1;
             c.counted_rows.push(r as u32);
+            c.counted_sum += inputs.variable[r].unwrap_or(0.0);
+            if let Some(code) = inputs.code[r] {
+                c.codes.insert(code);
+            }
             if inputs.value[r] {
                 c.x += 1;
                 c.sum += inputs.variable[r].unwrap_or(0.0);
@@ -170,6 +203,7 @@ fn cell(inputs: &Inputs, rows: impl Iterator<Item = usize>) -> Cell {
         if inputs.in_baseline[r] && inputs.counted[r] && inputs.value[r] {
             c.base += inputs.variable[r].unwrap_or(0.0);
             c.base_rows += 1;
+            c.baseline_rows.push(r as u32);
         }
     }
     c
@@ -203,108 +237,211 @@ fn row(
         flag: Flag::Ok,
         flags: Flags::OK,
     };
-    let mut flags = Flags::OK;
-    let small = |v: f64| is_small(v.round().max(0.0) as u64, SMALL_COUNT_THRESHOLD);
-    match ind.statistic {
+    let flags = match ind.statistic {
+        FamilyStatistic::Share if ind.variable.is_some() => share_of_sum(ind, c, &mut r),
         FamilyStatistic::UnweightedProportion | FamilyStatistic::Share => {
-            r.ci_method = "wilson";
-            let controlled = ind.disclosure_control;
-            if ind.statistic == FamilyStatistic::UnweightedProportion {
-                flags.insert(Flag::NonRepresentative);
-            }
-            if c.n == 0 {
-                flags.insert(Flag::Suppressed);
-            } else if c.n < SMALL_COUNT_THRESHOLD as usize
-                || (controlled && (small(c.x as f64) || small((c.n - c.x) as f64)))
-            {
-                flags.insert(Flag::SmallCount);
-            } else {
-                flags.insert(publication_flag(c.n, false, thresholds));
-            }
-            if !flags.hides_estimate() {
-                r.estimate = Some(c.x as f64 / c.n as f64);
-                if let Some((lo, hi)) = wilson(c.x, c.n) {
-                    r.ci_lower = Some(lo);
-                    r.ci_upper = Some(hi);
-                    let precision = Precision::Proportion {
-                        ci_lower: lo,
-                        ci_upper: hi,
-                        n_unweighted: c.n,
-                        deff: None,
-                    };
-                    if let Some(f) = reliability(precision, thresholds) {
-                        flags.insert(f);
-                    }
-                }
-            }
+            proportion(ind, c, thresholds, &mut r)
         }
         FamilyStatistic::Count => {
             r.estimate = Some(c.x as f64);
+            let mut flags = Flags::OK;
             // n_unweighted is published with the count, so its complement in the universe is a cell too.
             if ind.disclosure_control && (small(c.x as f64) || small((c.n - c.x) as f64)) {
                 flags.insert(Flag::SmallCount);
             }
+            flags
         }
         FamilyStatistic::Total | FamilyStatistic::RatePer10000 => {
-            r.estimate = Some(match ind.statistic {
-                FamilyStatistic::Total => c.sum,
-                _ => c.sum / internet_users * 10_000.0,
-            });
-            if ind.statistic == FamilyStatistic::Total {
-                r.population_estimate = Some(c.sum);
-            }
-            if c.x == 0 {
-                flags.insert(Flag::Suppressed);
-            } else if ind.disclosure_control && small(c.sum) {
-                flags.insert(Flag::SmallCount);
-            }
+            total(ind, c, internet_users, &mut r)
         }
-        FamilyStatistic::Change => {
-            r.n_unweighted = c.n + c.base_rows;
-            r.n_weighted = r.n_unweighted as f64;
-            if ind.disclosure_control && (small(c.sum) || small(c.base)) {
-                flags.insert(Flag::SmallCount);
-            } else if c.base <= 0.0 || c.base_rows == 0 {
-                flags.insert(Flag::Suppressed);
-            } else {
-                r.estimate = Some((c.sum - c.base) / c.base);
-            }
-        }
-    }
+        FamilyStatistic::Change => change(ind, c, &mut r),
+        FamilyStatistic::Categorical => categorical(c, &mut r),
+    };
     r.set_flags(flags);
     hide(&mut r);
     r
 }
 
-/// The cell of a row, for [`protect`] (`None` for a change, which relates two periods of one cell).
-fn protected_cell(ind: &FamilyIndicator, c: &Cell) -> Option<ProtectedCell> {
-    let (variable, size, nonempty) = match ind.statistic {
-        FamilyStatistic::Change => return None,
-        FamilyStatistic::Total | FamilyStatistic::RatePer10000 => (
-            ind.variable.clone(),
-            (c.sum.abs().round() as u64, 0),
-            c.x > 0 && c.sum != 0.0,
-        ),
-        FamilyStatistic::Count | FamilyStatistic::Share | FamilyStatistic::UnweightedProportion => {
-            (None, (c.n as u64, c.x as u64), c.n > 0)
-        }
-    };
-    let numerator: RowSet = c.numerator_rows.clone().finish();
-    let counted = if variable.is_some() {
-        numerator.clone()
+/// A count (or a sum) that the small-count rule withholds: 1 to 4.
+fn small(v: f64) -> bool {
+    is_small(v.round().max(0.0) as u64, SMALL_COUNT_THRESHOLD)
+}
+
+/// A share of records or an unweighted proportion: base rules, Wilson interval, reliability.
+fn proportion(
+    ind: &FamilyIndicator,
+    c: &Cell,
+    thresholds: &Thresholds,
+    r: &mut EstimateRow,
+) -> Flags {
+    let mut flags = Flags::OK;
+    r.ci_method = "wilson";
+    let controlled = ind.disclosure_control;
+    if ind.statistic == FamilyStatistic::UnweightedProportion {
+        flags.insert(Flag::NonRepresentative);
+    }
+    if c.n == 0 {
+        flags.insert(Flag::Suppressed);
+    } else if c.n < SMALL_COUNT_THRESHOLD as usize
+        || (controlled && (small(c.x as f64) || small((c.n - c.x) as f64)))
+    {
+        flags.insert(Flag::SmallCount);
     } else {
-        c.counted_rows.clone().finish()
-    };
-    Some(ProtectedCell {
-        key: CellKey {
-            table: ind.table.clone(),
-            variable,
-            counted,
-            numerator,
-        },
+        flags.insert(publication_flag(c.n, false, thresholds));
+    }
+    if !flags.hides_estimate() {
+        r.estimate = Some(c.x as f64 / c.n as f64);
+        if let Some((lo, hi)) = wilson(c.x, c.n) {
+            r.ci_lower = Some(lo);
+            r.ci_upper = Some(hi);
+            let precision = Precision::Proportion {
+                ci_lower: lo,
+                ci_upper: hi,
+                n_unweighted: c.n,
+                deff: None,
+            };
+            if let Some(f) = reliability(precision, thresholds) {
+                flags.insert(f);
+            }
+        }
+    }
+    flags
+}
+
+/// A share of the sum of a count column (e.g. OCSEA contacts among all contacts): a census of administrative
+/// counts, so no sampling error and no interval (`ci_method` `none`) and no base rule; `n_unweighted` is the
+/// sum of the denominator (so estimate x n is the numerator). Withheld when the denominator is under 5 or, under
+/// disclosure control, the numerator or its complement is 1 to 4; `suppressed` when the denominator is 0.
+fn share_of_sum(ind: &FamilyIndicator, c: &Cell, r: &mut EstimateRow) -> Flags {
+    let mut flags = Flags::OK;
+    let (x, n) = (c.sum, c.counted_sum);
+    r.n_unweighted = n.round().max(0.0) as usize;
+    r.n_weighted = r.n_unweighted as f64;
+    if n <= 0.0 {
+        flags.insert(Flag::Suppressed);
+    } else if n < SMALL_COUNT_THRESHOLD as f64
+        || (ind.disclosure_control && (small(x) || small(n - x)))
+    {
+        flags.insert(Flag::SmallCount);
+    } else {
+        r.estimate = Some(x / n);
+    }
+    flags
+}
+
+/// A sum of a column, or that sum per 10,000 internet-using children: only the small-count rule.
+fn total(ind: &FamilyIndicator, c: &Cell, internet_users: f64, r: &mut EstimateRow) -> Flags {
+    let mut flags = Flags::OK;
+    r.estimate = Some(match ind.statistic {
+        FamilyStatistic::Total => c.sum,
+        _ => c.sum / internet_users * 10_000.0,
+    });
+    if ind.statistic == FamilyStatistic::Total {
+        r.population_estimate = Some(c.sum);
+    }
+    if c.x == 0 {
+        flags.insert(Flag::Suppressed);
+    } else if ind.disclosure_control && small(c.sum) {
+        flags.insert(Flag::SmallCount);
+    }
+    flags
+}
+
+/// The relative change of a sum from the baseline rows to the universe rows.
+fn change(ind: &FamilyIndicator, c: &Cell, r: &mut EstimateRow) -> Flags {
+    let mut flags = Flags::OK;
+    r.n_unweighted = c.n + c.base_rows;
+    r.n_weighted = r.n_unweighted as f64;
+    if ind.disclosure_control && (small(c.sum) || small(c.base)) {
+        flags.insert(Flag::SmallCount);
+    } else if c.base <= 0.0 || c.base_rows == 0 {
+        flags.insert(Flag::Suppressed);
+    } else {
+        r.estimate = Some((c.sum - c.base) / c.base);
+    }
+    flags
+}
+
+/// The code of the cell's one record: `not_collected` without a record (or without a known code), `suppressed`
+/// when the records disagree (nothing to publish as one status).
+fn categorical(c: &Cell, r: &mut EstimateRow) -> Flags {
+    r.n_weighted = c.n as f64;
+    match (c.codes.len(), c.codes.first()) {
+        (1, Some(code)) => {
+            r.estimate = Some(*code as f64);
+            Flags::OK
+        }
+        (0, _) => {
+            r.n_unweighted = 0;
+            r.n_weighted = 0.0;
+            Flags::of(Flag::NotCollected)
+        }
+        _ => Flags::of(Flag::Suppressed),
+    }
+}
+
+/// A cell of the sums of `variable` over `rows` (a total or rate publishes it; so do the numerator of a share of a
+/// sum and each period of a change).
+fn sum_key(ind: &FamilyIndicator, rows: &RowSetBuilder) -> CellKey {
+    let rows = rows.clone().finish();
+    CellKey {
+        table: ind.table.clone(),
+        variable: ind.variable.clone(),
+        counted: rows.clone(),
+        numerator: rows,
+    }
+}
+
+/// The cell of a row, for [`protect`] (`None` for a change, which relates two periods of one cell, and for a
+/// categorical status, which is not a count), and the cells of other rows it publishes too, so that it is
+/// withheld with them: a share of a sum publishes its denominator (`n_unweighted`), a change is a ratio of the
+/// sums of its two periods.
+fn protected_cell(ind: &FamilyIndicator, c: &Cell) -> (Option<ProtectedCell>, Vec<CellKey>) {
+    let cell = |key: CellKey, nonempty: bool, size: (u64, u64)| ProtectedCell {
+        key,
         nonempty,
         size,
-    })
+    };
+    let whole = |v: f64| v.abs().round() as u64;
+    match ind.statistic {
+        FamilyStatistic::Categorical => (None, Vec::new()),
+        FamilyStatistic::Change if ind.variable.is_some() => (
+            None,
+            vec![
+                sum_key(ind, &c.baseline_rows),
+                sum_key(ind, &c.numerator_rows),
+            ],
+        ),
+        FamilyStatistic::Change => (None, Vec::new()),
+        FamilyStatistic::Total | FamilyStatistic::RatePer10000 => (
+            Some(cell(
+                sum_key(ind, &c.numerator_rows),
+                c.x > 0 && c.sum != 0.0,
+                (whole(c.sum), 0),
+            )),
+            Vec::new(),
+        ),
+        FamilyStatistic::Share if ind.variable.is_some() => (
+            Some(cell(
+                sum_key(ind, &c.numerator_rows),
+                c.counted_sum > 0.0,
+                (whole(c.counted_sum), whole(c.sum)),
+            )),
+            vec![sum_key(ind, &c.counted_rows)],
+        ),
+        FamilyStatistic::Count | FamilyStatistic::Share | FamilyStatistic::UnweightedProportion => {
+            let key = CellKey {
+                table: ind.table.clone(),
+                variable: None,
+                counted: c.counted_rows.clone().finish(),
+                numerator: c.numerator_rows.clone().finish(),
+            };
+            (
+                Some(cell(key, c.n > 0, (c.n as u64, c.x as u64))),
+                Vec::new(),
+            )
+        }
+    }
 }
 
 fn numeric_order(a: &String, b: &String) -> std::cmp::Ordering {
@@ -319,7 +456,17 @@ fn numeric_order(a: &String, b: &String) -> std::cmp::Ordering {
 struct IndicatorRows {
     rows: Vec<EstimateRow>,
     cells: Vec<Option<ProtectedCell>>,
+    /// The other cells each row publishes (see [`protected_cell`]).
+    follows: Vec<Vec<CellKey>>,
     breakdowns: Vec<Breakdown>,
+}
+
+impl IndicatorRows {
+    fn push(&mut self, row: EstimateRow, (cell, follows): (Option<ProtectedCell>, Vec<CellKey>)) {
+        self.rows.push(row);
+        self.cells.push(cell);
+        self.follows.push(follows);
+    }
 }
 
 fn indicator_rows(
@@ -334,15 +481,24 @@ fn indicator_rows(
         return Ok(IndicatorRows {
             rows: vec![not_collected(ind)],
             cells: vec![None],
+            follows: vec![Vec::new()],
             breakdowns: Vec::new(),
         });
     }
-    let total = cell(&inputs, 0..rows);
     let mut out = IndicatorRows {
-        rows: vec![row(ind, TOTAL, TOTAL, &total, internet_users, thresholds)],
-        cells: vec![protected_cell(ind, &total)],
+        rows: Vec::new(),
+        cells: Vec::new(),
+        follows: Vec::new(),
         breakdowns: Vec::new(),
     };
+    // A categorical status has no total (the status of every provision together means nothing).
+    if ind.statistic != FamilyStatistic::Categorical {
+        let total = cell(&inputs, 0..rows);
+        out.push(
+            row(ind, TOTAL, TOTAL, &total, internet_users, thresholds),
+            protected_cell(ind, &total),
+        );
+    }
     for d in &ind.disaggregations {
         let levels = levels_of(batch, &d.column)?;
         let names: Vec<String> = if d.levels.is_empty() {
@@ -385,11 +541,15 @@ fn indicator_rows(
             let members = by_level.get(level.as_str()).map_or(&[][..], Vec::as_slice);
             let c = cell(&inputs, members.iter().map(|&r| r as usize));
             breakdown.levels.push(out.rows.len());
-            out.rows
-                .push(row(ind, &d.column, level, &c, internet_users, thresholds));
-            out.cells.push(protected_cell(ind, &c));
+            out.push(
+                row(ind, &d.column, level, &c, internet_users, thresholds),
+                protected_cell(ind, &c),
+            );
         }
-        if ind.statistic != FamilyStatistic::Change {
+        if !matches!(
+            ind.statistic,
+            FamilyStatistic::Change | FamilyStatistic::Categorical
+        ) {
             out.breakdowns.push(breakdown);
         }
     }
@@ -424,6 +584,7 @@ pub fn family_indicators(
     let mut themes: Option<RecordBatch> = None;
     let mut out = Vec::new();
     let mut cells = Vec::new();
+    let mut follows = Vec::new();
     let mut breakdowns = Vec::new();
     for ind in &catalogue.indicators {
         let err = |message: String| FamilyError::Indicator {
@@ -457,14 +618,16 @@ pub fn family_indicators(
                 }));
                 out.extend(found.rows);
                 cells.extend(found.cells);
+                follows.extend(found.follows);
             }
             None => {
                 out.push(not_collected(ind));
                 cells.push(None);
+                follows.push(Vec::new());
             }
         }
     }
-    protect(&mut out, &cells, &breakdowns);
+    protect(&mut out, &cells, &follows, &breakdowns);
     Ok(out)
 }
 

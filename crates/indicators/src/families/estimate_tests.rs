@@ -549,3 +549,278 @@ numerator = 'technology_involved == "yes"'
     let r = find(&rows, "tech_count", TOTAL, TOTAL);
     assert_eq!((r.flag, r.estimate), (Flag::SmallCount, None));
 }
+
+// ---- service contacts and the legal review (issue 16) ----
+
+/// Contacts by (year, category, organisation type, contacts).
+fn contacts(rows: &[(i64, &str, &str, i64)]) -> RecordBatch {
+    RecordBatch::try_from_iter([
+        (
+            "year",
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            )) as ArrayRef,
+        ),
+        ("category", text(rows.iter().map(|r| r.1).collect())),
+        (
+            "organisation_type",
+            text(rows.iter().map(|r| r.2).collect()),
+        ),
+        (
+            "contacts",
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )),
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn services_catalogue() -> String {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pipelines/families.toml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The catalogue's own service-contact entries, so the test checks what runs publish.
+    let start = text
+        .find("[[indicator]]\nid = \"sc_contacts\"")
+        .unwrap_or(0);
+    let end = text
+        .find("# ---- Legal and policy review")
+        .unwrap_or(text.len());
+    format!("format_version = 1\n{}", &text[start..end])
+}
+
+const KEN_LIKE: &[(i64, &str, &str, i64)] = &[
+    (2017, "grooming", "helpline", 40),
+    (2017, "not_ocsea", "helpline", 200),
+    (2017, "csam", "hotline", 120),
+    (2018, "grooming", "helpline", 50),
+    (2018, "sextortion", "helpline", 30),
+    (2018, "csam", "hotline", 150),
+    (2019, "grooming", "helpline", 70),
+    (2019, "not_ocsea", "helpline", 260),
+    (2019, "live_streaming", "helpline", 3),
+    (2019, "csam", "hotline", 180),
+];
+
+#[test]
+fn contact_totals_withhold_counts_under_5_and_a_complement() {
+    let rows = rows_of(
+        &services_catalogue(),
+        "service_contacts",
+        contacts(KEN_LIKE),
+    );
+    let total = find(&rows, "sc_contacts", TOTAL, TOTAL);
+    assert_eq!(total.estimate, Some(1103.0));
+    assert_eq!(
+        find(&rows, "sc_contacts", "year", "2018").estimate,
+        Some(230.0)
+    );
+    let live = find(&rows, "sc_contacts", "category", "live_streaming");
+    assert_eq!(
+        (live.flag, live.estimate, live.n_unweighted),
+        (Flag::SmallCount, None, 0)
+    );
+    // The smallest other category (sextortion, 30) is withheld so that 3 = total - the others cannot be done.
+    let sextortion = find(&rows, "sc_contacts", "category", "sextortion");
+    assert_eq!(
+        (sextortion.flag, sextortion.estimate),
+        (Flag::SmallCount, None)
+    );
+    assert_eq!(
+        find(&rows, "sc_contacts", "category", "grooming").estimate,
+        Some(160.0)
+    );
+    // An empty category is not a complement (and is not a number: no record).
+    let empty = find(&rows, "sc_contacts", "category", "other_online_abuse");
+    assert_eq!(empty.flag, Flag::Suppressed);
+    assert_eq!(
+        find(&rows, "sc_contacts", "organisation_type", "hotline").estimate,
+        Some(450.0)
+    );
+}
+
+#[test]
+fn the_ocsea_share_is_a_share_of_contacts_without_an_interval() {
+    let rows = rows_of(
+        &services_catalogue(),
+        "service_contacts",
+        contacts(KEN_LIKE),
+    );
+    let share = find(&rows, "sc_ocsea_share", TOTAL, TOTAL);
+    assert_eq!(share.statistic, "share");
+    assert_eq!(
+        share.estimate,
+        Some(643.0 / 1103.0),
+        "contacts, not rows (8 of 10)"
+    );
+    assert_eq!(
+        (share.ci_method, share.ci_lower, share.ci_upper),
+        ("none", None, None)
+    );
+    assert_eq!(share.n_unweighted, 1103);
+    assert_eq!(share.flag, Flag::Ok);
+    let y2018 = find(&rows, "sc_ocsea_share", "year", "2018");
+    assert_eq!(y2018.estimate, Some(1.0), "2018 holds only OCSEA contacts");
+    // Rate and change of the same contacts.
+    let rate = find(&rows, "sc_ocsea_rate", "year", "2019");
+    let users = 1_000_000.0 * 0.5;
+    assert_eq!(rate.estimate, Some(253.0 / users * 10_000.0));
+    let change = find(&rows, "sc_ocsea_change", TOTAL, TOTAL);
+    assert_eq!(change.estimate, Some((253.0 - 160.0) / 160.0));
+}
+
+#[test]
+fn a_share_of_a_sum_is_withheld_with_a_small_complement_and_with_its_withheld_denominator() {
+    // 2017: 3 contacts not about OCSEA of 103 -> the share (97%) would give 3 away; 2018: 4 contacts in all.
+    let data = [
+        (2017, "grooming", "helpline", 100),
+        (2017, "not_ocsea", "helpline", 3),
+        (2018, "grooming", "helpline", 4),
+        (2019, "grooming", "helpline", 80),
+        (2019, "not_ocsea", "helpline", 90),
+    ];
+    let rows = rows_of(&services_catalogue(), "service_contacts", contacts(&data));
+    let y2017 = find(&rows, "sc_ocsea_share", "year", "2017");
+    assert_eq!(
+        (y2017.flag, y2017.estimate, y2017.n_unweighted),
+        (Flag::SmallCount, None, 0)
+    );
+    // The same OCSEA contacts of 2017 in the rate are withheld with it, and the change from 2017 as well.
+    let rate = find(&rows, "sc_ocsea_rate", "year", "2017");
+    assert!(rate.flags.hides_estimate(), "{rate:?}");
+    let change = find(&rows, "sc_ocsea_change", TOTAL, TOTAL);
+    assert!(change.flags.hides_estimate(), "{change:?}");
+    // 2018: 4 contacts in all (withheld in sc_contacts): the share, whose n would be 4, is withheld too.
+    assert!(
+        find(&rows, "sc_contacts", "year", "2018")
+            .flags
+            .hides_estimate()
+    );
+    assert!(
+        find(&rows, "sc_ocsea_share", "year", "2018")
+            .flags
+            .hides_estimate()
+    );
+    // No year row of the share can be derived from the total and the others: two years are withheld.
+    let withheld = ["2017", "2018", "2019"]
+        .iter()
+        .filter(|y| {
+            find(&rows, "sc_ocsea_share", "year", y)
+                .flags
+                .hides_estimate()
+        })
+        .count();
+    assert!(withheld >= 2, "{withheld}");
+}
+
+const LEGAL: &str = r#"
+format_version = 1
+[[indicator]]
+id = "legal"
+label = "l"
+version = "1.0.0"
+table = "legal_provisions"
+statistic = "categorical"
+universe = 'true'
+universe_label = "u"
+variable = "status"
+unit = "status code"
+disaggregations = ["provision"]
+"#;
+
+fn review(rows: &[(&str, &str)]) -> RecordBatch {
+    RecordBatch::try_from_iter([
+        ("provision", text(rows.iter().map(|r| r.0).collect())),
+        ("status", text(rows.iter().map(|r| r.1).collect())),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_status_is_its_code_per_provision_and_a_missing_provision_is_not_collected() {
+    let data = [
+        ("criminalises_grooming", "yes"),
+        ("criminalises_csam_production", "partial"),
+        ("criminalises_csam_possession", "no"),
+        ("criminalises_csam_distribution", "unclear"),
+        ("criminalises_csam_distribution", "yes"),
+    ];
+    let rows = rows_of(LEGAL, "legal_provisions", review(&data));
+    assert_eq!(rows.len(), 11, "one row per provision, no total");
+    assert!(
+        rows.iter()
+            .all(|r| r.domain == "provision" && r.statistic == "categorical")
+    );
+    let status = |p: &str| {
+        let r = find(&rows, "legal", "provision", p);
+        (r.estimate, r.flag, r.n_unweighted)
+    };
+    assert_eq!(status("criminalises_grooming"), (Some(1.0), Flag::Ok, 1));
+    assert_eq!(
+        status("criminalises_csam_production"),
+        (Some(2.0), Flag::Ok, 1)
+    );
+    assert_eq!(
+        status("criminalises_csam_possession"),
+        (Some(3.0), Flag::Ok, 1)
+    );
+    assert_eq!(
+        status("national_action_plan"),
+        (None, Flag::NotCollected, 0)
+    );
+    // Two records that disagree are not one status.
+    assert_eq!(status("criminalises_csam_distribution").1, Flag::Suppressed);
+    // A country without the table: one not-collected row, as for every family.
+    let none = family_indicators(
+        "TST",
+        &BTreeMap::new(),
+        &population(),
+        ReferenceYears::default(),
+        &catalogue(LEGAL),
+        &crate::pipeline_config::Thresholds::NCHS,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(none.len(), 1);
+    assert_eq!(none[0].flag, Flag::NotCollected);
+    let cat = catalogue(LEGAL);
+    assert_eq!(cat.indicators[0].codes.len(), 4);
+    let titles = &cat.indicators[0].disaggregations[0].titles;
+    assert_eq!(titles.len(), 11, "the checklist's wording, from the schema");
+    assert!(titles["national_action_plan"].starts_with("A national action plan"));
+    assert!(!cat.indicators[0].disclosure_control);
+}
+
+#[test]
+fn a_categorical_needs_a_categorical_variable_and_one_breakdown() {
+    let bad = |from: &str, to: &str| {
+        let text = LEGAL.replace(from, to);
+        parse_family_catalogue(Path::new("families.toml"), &text, &schemas())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        bad("variable = \"status\"", "variable = \"review_date\"")
+            .contains("not a categorical column")
+    );
+    assert!(bad("variable = \"status\"\n", "").contains("needs a categorical `variable`"));
+    assert!(bad("disaggregations = [\"provision\"]", "").contains("exactly one breakdown"));
+    assert!(
+        bad(
+            "unit = \"status code\"",
+            "unit = \"status code\"\ndisclosure_control = true"
+        )
+        .contains("no disclosure control")
+    );
+    let share = services_catalogue().replace(
+        "variable = \"contacts\"\ndisaggregations = [\"year\"]",
+        "variable = \"category\"\ndisaggregations = [\"year\"]",
+    );
+    let e = parse_family_catalogue(Path::new("families.toml"), &share, &schemas())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("not a numeric column"), "{e}");
+}

@@ -9,7 +9,10 @@
 //! * in a breakdown where exactly one non-empty cell (the total or a level) is withheld, the smallest published
 //!   non-empty level (ties: the first; the total when no level is left) is withheld too, flagged
 //!   `suppressed_small_count` ("a cell that would reveal one");
-//! * a cell withheld in one indicator is withheld in every indicator that publishes it.
+//! * a cell withheld in one indicator is withheld in every indicator that publishes it;
+//! * a row that publishes other rows' cells besides its own (`follows`: a share of a sum publishes its
+//!   denominator as `n_unweighted`, a change is the ratio of its two periods' sums) is withheld when one of those
+//!   is withheld (one way: withholding the row does not withhold them).
 //!
 //! Each step only withholds more, so the loop ends. A withheld row then hides everything that reconstructs it:
 //! estimate, interval, population estimate, `n_unweighted` and `n_weighted`, and drops the precision warnings
@@ -113,8 +116,14 @@ fn withheld(row: &EstimateRow) -> bool {
 }
 
 /// Applies the rule of the module to `rows` (`cells[i]` is the cell of `rows[i]`, `None` for rows outside the
-/// rule: changes and not-collected rows), then hides the numbers of every withheld row.
-pub fn protect(rows: &mut [EstimateRow], cells: &[Option<Cell>], breakdowns: &[Breakdown]) {
+/// rule: changes, categorical statuses and not-collected rows; `follows[i]` the other cells `rows[i]` publishes,
+/// empty for most rows), then hides the numbers of every withheld row.
+pub fn protect(
+    rows: &mut [EstimateRow],
+    cells: &[Option<Cell>],
+    follows: &[Vec<CellKey>],
+    breakdowns: &[Breakdown],
+) {
     let mut same: HashMap<&CellKey, Vec<usize>> = HashMap::new();
     for (i, cell) in cells.iter().enumerate() {
         if let Some(c) = cell {
@@ -164,6 +173,16 @@ pub fn protect(rows: &mut [EstimateRow], cells: &[Option<Cell>], breakdowns: &[B
                         changed = true;
                     }
                 }
+            }
+        }
+        for (i, keys) in follows.iter().enumerate() {
+            let hidden = |key: &CellKey| {
+                same.get(key)
+                    .is_some_and(|m| m.iter().any(|&j| withheld(&rows[j])))
+            };
+            if i < rows.len() && !withheld(&rows[i]) && keys.iter().any(hidden) {
+                rows[i].add_flag(Flag::SmallCount);
+                changed = true;
             }
         }
         if !changed {
@@ -249,7 +268,7 @@ mod tests {
             total: 0,
             levels: vec![1, 2, 3, 4],
         }];
-        protect(&mut rows, &cells, &b);
+        protect(&mut rows, &cells, &vec![Vec::new(); cells.len()], &b);
         let flags: Vec<Flag> = rows.iter().map(|r| r.flag).collect();
         assert_eq!(
             flags,
@@ -306,7 +325,7 @@ mod tests {
                 levels: vec![5, 6, 7],
             },
         ];
-        protect(&mut rows, &cells, &b);
+        protect(&mut rows, &cells, &vec![Vec::new(); cells.len()], &b);
         for i in [1, 2, 5, 6] {
             assert!(rows[i].flags.hides_estimate(), "row {i}: {:?}", rows[i]);
             assert_eq!(rows[i].n_unweighted, 0);
@@ -314,6 +333,26 @@ mod tests {
         for i in [0, 3, 4, 7] {
             assert!(!rows[i].flags.hides_estimate(), "row {i}");
         }
+    }
+
+    #[test]
+    fn a_row_that_publishes_a_withheld_cell_of_another_row_is_withheld_with_it_but_not_the_reverse()
+    {
+        // Row 0 (a total of 3: withheld), row 1 (published, 40), row 2 follows row 0's cell (a share whose n is
+        // row 0's sum), row 3 follows row 1's cell and is withheld for its own reason.
+        let mut rows = vec![
+            row("t", TOTAL, 3.0, 1, Flag::SmallCount),
+            row("u", TOTAL, 40.0, 2, Flag::Ok),
+            row("s", TOTAL, 0.5, 3, Flag::Ok),
+            row("v", TOTAL, 0.5, 3, Flag::SmallCount),
+        ];
+        let cells = vec![cell("t", 0..3, 3), cell("t", 3..43, 40), None, None];
+        let key = |c: &Option<Cell>| c.as_ref().map(|c| c.key.clone()).into_iter().collect();
+        let follows = vec![Vec::new(), Vec::new(), key(&cells[0]), key(&cells[1])];
+        protect(&mut rows, &cells, &follows, &[]);
+        assert!(rows[2].flags.hides_estimate(), "follows a withheld cell");
+        assert_eq!(rows[2].estimate, None);
+        assert!(!rows[1].flags.hides_estimate(), "one way only");
     }
 
     #[test]
@@ -328,7 +367,7 @@ mod tests {
             total: 0,
             levels: vec![1, 2],
         }];
-        protect(&mut rows, &cells, &b);
+        protect(&mut rows, &cells, &vec![Vec::new(); cells.len()], &b);
         assert_eq!(rows[2].flag, Flag::SmallCount);
         assert_eq!(rows[1].flag, Flag::Ok);
     }

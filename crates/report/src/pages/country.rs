@@ -32,7 +32,7 @@ struct CountryPage<'a> {
 type Section = fn(&CountryPage<'_>) -> Value;
 
 /// The sections of a country's page. Each fills its own template variables (names are not shared).
-const SECTIONS: &[Section] = &[header, indicators, design, quality];
+const SECTIONS: &[Section] = &[header, indicators, sources, design, quality];
 
 pub(super) fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> Value {
     let page = CountryPage {
@@ -43,6 +43,11 @@ pub(super) fn country_page(model: &Model<'_>, run: &RunInfo, iso3: &str) -> Valu
         run: run.countries.get(iso3),
     };
     merge_maps(SECTIONS.iter().map(|section| section(&page)))
+}
+
+/// The non-survey sources with a section of their own: service contacts and the legal review (`crate::legal`).
+fn sources(page: &CountryPage<'_>) -> Value {
+    crate::legal::country_context(page.model, page.iso3)
 }
 
 /// Name, region, fieldwork dates, population and the run's status for the country.

@@ -44,6 +44,15 @@ fn environment() -> Result<Environment<'static>, ReportError> {
         ),
         ("country.html", include_str!("../../templates/country.html")),
         ("methods.html", include_str!("../../templates/methods.html")),
+        ("legal.html", include_str!("../../templates/legal.html")),
+        (
+            "legal_styles.html",
+            include_str!("../../templates/legal_styles.html"),
+        ),
+        (
+            "country_sources.html",
+            include_str!("../../templates/country_sources.html"),
+        ),
     ];
     for (name, source) in templates {
         env.add_template(name, source)
@@ -128,7 +137,13 @@ pub fn render_pages(model: &Model<'_>, run: &RunInfo) -> Result<Vec<Page>, Repor
     let rest = jobs
         .par_iter()
         .map(|(is_indicator, key)| {
-            if *is_indicator {
+            if *is_indicator && crate::legal::is_grid(model, key) {
+                render(
+                    "legal.html",
+                    indicator_file(key),
+                    crate::legal::grid_page(model, key),
+                )
+            } else if *is_indicator {
                 render(
                     "indicator.html",
                     indicator_file(key),
