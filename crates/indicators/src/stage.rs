@@ -36,9 +36,6 @@ use crate::weighting::{
     adjust_for_nonresponse, population_margins, rake_to_margins,
 };
 
-/// The shipped design table's name, for messages of the catalogue's checks. The stage itself uses the design table
-/// found from the schemas ([`PipelineConfig::design_table`], [`dh_config::design_table`]).
-pub const DESIGN_TABLE: &str = "child_survey";
 pub const STRATUM: &str = "stratum";
 pub const PSU: &str = "psu";
 pub const BASE_WEIGHT: &str = "base_weight";

@@ -110,7 +110,7 @@ pub fn lost_links(
                         "{table} {own} points to {target} row {target_row} of {target_file} ({target_own}), \
                          which is quarantined (see that row's problem): this row is written but left out of \
                          {consequence}; fix that row or this row's {fields}",
-                        consequence = if target == dh_indicators::stage::DESIGN_TABLE {
+                        consequence = if dh_config::design_table(schemas).is_ok_and(|d| d == target) {
                             format!(
                                 "the `{}` indicators, which take their design and weight from `{target}`",
                                 t.table

@@ -10,7 +10,6 @@ use toml::Spanned;
 use crate::columns::join_problems;
 use crate::error::{CatalogError, CatalogErrors};
 use crate::pipeline_config::{PipelineConfig, read, toml_error};
-use crate::stage::DESIGN_TABLE;
 
 use super::types::Catalogue;
 use super::validate::Validator;
@@ -114,6 +113,7 @@ pub fn parse_catalogue(
     }
     let rules = v.missing_rules(&raw.missing_rules);
     let nonresponse = v.nonresponse(&raw.nonresponse, pipeline, schemas);
+    let design_table = super::rules::design_table(pipeline, schemas);
     let mut seen = BTreeSet::new();
     let mut indicators = Vec::new();
     for ind in &raw.indicators {
@@ -127,7 +127,7 @@ pub fn parse_catalogue(
         }
         if let Some(mut i) = v.indicator(ind, &raw.defaults, &rules, pipeline, schemas) {
             i.nonresponse = nonresponse.get(&i.table).cloned();
-            if i.table != DESIGN_TABLE
+            if i.table != design_table
                 && i.nonresponse.is_none()
                 && !raw.nonresponse.contains_key(&i.table)
             {
@@ -136,7 +136,7 @@ pub fn parse_catalogue(
                     "table",
                     ind.table.span(),
                     format!(
-                        "`{}` is estimated on the `{DESIGN_TABLE}` design: add a [nonresponse.{}] section saying how children without a row in it are adjusted for",
+                        "`{}` is estimated on the `{design_table}` design: add a [nonresponse.{}] section saying how children without a row in it are adjusted for",
                         i.table, i.table
                     ),
                 );

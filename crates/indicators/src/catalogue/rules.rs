@@ -9,7 +9,6 @@ use dh_expr::{Columns, MissingTreatment};
 use toml::Spanned;
 
 use crate::pipeline_config::PipelineConfig;
-use crate::stage::DESIGN_TABLE;
 
 use super::read::RawNonresponse;
 use super::types::{MissingRule, NOT_COLLECTED, NULL_CAUSE, NonresponseRule};
@@ -84,12 +83,13 @@ impl Validator<'_> {
             let span = section.span();
             let section = section.get_ref();
             let errors_before = self.errors.len();
+            let design_table = design_table(pipeline, schemas);
             let joined = pipeline
                 .joins
                 .get(table)
-                .is_some_and(|j| j.table == DESIGN_TABLE);
-            if table == DESIGN_TABLE || !joined {
-                self.error(None, &key, span.clone(), format!("`{table}` is not a table estimated on the `{DESIGN_TABLE}` design (it needs a join to `{DESIGN_TABLE}` in {})", pipeline.file.display()));
+                .is_some_and(|j| j.table == design_table);
+            if table == design_table || !joined {
+                self.error(None, &key, span.clone(), format!("`{table}` is not a table estimated on the `{design_table}` design (it needs a join to `{design_table}` in {})", pipeline.file.display()));
             }
             if section.description.trim().is_empty() {
                 self.error(
@@ -100,7 +100,7 @@ impl Validator<'_> {
                 );
             }
             let classes = section.classes.get_ref();
-            let design = schemas.get(DESIGN_TABLE);
+            let design = schemas.get(design_table);
             if classes.is_empty() {
                 self.error(
                     None,
@@ -122,7 +122,7 @@ impl Validator<'_> {
                         format!("`{c}` is listed twice"),
                     );
                 } else if !usable {
-                    self.error(None, &format!("{key}.classes"), section.classes.span(), format!("`{c}` is not a categorical or text column of `{DESIGN_TABLE}` (classes are formed for every child, interviewed caregiver or not)"));
+                    self.error(None, &format!("{key}.classes"), section.classes.span(), format!("`{c}` is not a categorical or text column of `{design_table}` (classes are formed for every child, interviewed caregiver or not)"));
                 }
             }
             let min = *section.min_respondents.get_ref();
@@ -195,5 +195,15 @@ impl Validator<'_> {
             );
         }
         ok.then(|| draft.rule.clone())
+    }
+}
+
+/// The design table: the one the pipeline configuration recorded, else the one the schemas define
+/// ([`dh_config::design_table`]; empty when they define none, which loading reports).
+pub(super) fn design_table<'a>(pipeline: &'a PipelineConfig, schemas: &'a SchemaSet) -> &'a str {
+    if pipeline.design_table.is_empty() {
+        dh_config::design_table(schemas).unwrap_or_default()
+    } else {
+        &pipeline.design_table
     }
 }
