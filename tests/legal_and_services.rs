@@ -6,6 +6,14 @@
 //! matrix as categorical rows with `estimate_label`, a "Legal provisions" workbook sheet and a grid page whose
 //! cells carry a symbol, a word and the escaped citation, and both sections on the country page.
 
+// An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::type_complexity
+)]
+
 mod common;
 
 use std::collections::BTreeMap;
