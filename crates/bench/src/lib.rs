@@ -9,6 +9,11 @@
 //!   5,000,000-row child-survey `.sav` against a limit.
 //! - [`report`]: the result table and JSON; [`work`]: the work folder, generating deliveries, manifest rows.
 //! - [`estimate`]: `dh bench estimate`, `dh estimate` against R `survey` and Python `svy` on a generated design.
+//!
+//! Other modules:
+//!
+//! - `error`: Typed errors of `dh-bench`: a benchmark that cannot be set up (work folder, configuration, generating
+//!   the deliveries)
 
 pub mod csv_inputs;
 pub mod dh_run;

@@ -41,44 +41,41 @@ static COLUMN: Shape = Shape::Table(&[
     ("constant", Shape::Str, false),
 ]);
 
-static PART: Shape = Shape::Table(&[
-    ("file", Shape::Str, true),
-    ("format", Shape::OneOf(&Format::NAMES), false),
-    (
-        "encoding",
-        Shape::Checked(crate::encoding::Encoding::check_label),
-        false,
-    ),
-    ("delimiter", Shape::Str, false),
-    ("line_ending", Shape::OneOf(&["lf", "crlf"]), false),
-    ("sheet", Shape::Str, false),
-    ("header_row", Shape::Count, false),
-    ("skip_rows", Shape::Count, false),
-    ("identifiers", Shape::Array(&Shape::Str), false),
-    ("missing", Shape::Map(&Shape::Str), false),
-    ("columns", Shape::Map(&COLUMN), false),
-]);
+/// The file settings a delivery and each of its parts share (after `file`), in one list: `delivery_table!` builds
+/// both tables from it, so a new file setting is one line here.
+macro_rules! delivery_table {
+    ($($head:expr,)* ; $($tail:expr,)*) => {
+        Shape::Table(&[
+            $($head,)*
+            ("format", Shape::OneOf(&Format::NAMES), false),
+            (
+                "encoding",
+                Shape::Checked(crate::encoding::Encoding::check_label),
+                false,
+            ),
+            ("delimiter", Shape::Str, false),
+            ("line_ending", Shape::OneOf(&["lf", "crlf"]), false),
+            ("sheet", Shape::Str, false),
+            ("header_row", Shape::Count, false),
+            ("skip_rows", Shape::Count, false),
+            ("identifiers", Shape::Array(&Shape::Str), false),
+            ("missing", Shape::Map(&Shape::Str), false),
+            ("columns", Shape::Map(&COLUMN), false),
+            $($tail,)*
+        ])
+    };
+}
 
-static DELIVERY: Shape = Shape::Table(&[
-    // Required unless `delivered = false`; checked by validate_country.
+/// One file of a delivery in several files (`[[deliveries.<table>.parts]]`): its `file` is required.
+static PART: Shape = delivery_table!(("file", Shape::Str, true), ;);
+
+static DELIVERY: Shape = delivery_table!(
+    // Required unless `delivered = false` or `parts` are given; checked by validate_country.
     ("file", Shape::Str, false),
     ("delivered", Shape::Bool, false),
-    ("format", Shape::OneOf(&Format::NAMES), false),
-    (
-        "encoding",
-        Shape::Checked(crate::encoding::Encoding::check_label),
-        false,
-    ),
-    ("delimiter", Shape::Str, false),
-    ("line_ending", Shape::OneOf(&["lf", "crlf"]), false),
-    ("sheet", Shape::Str, false),
-    ("header_row", Shape::Count, false),
-    ("skip_rows", Shape::Count, false),
-    ("identifiers", Shape::Array(&Shape::Str), false),
-    ("missing", Shape::Map(&Shape::Str), false),
-    ("columns", Shape::Map(&COLUMN), false),
+    ;
     ("parts", Shape::Array(&PART), false),
-]);
+);
 
 static CELL: Shape = Shape::Table(&[
     ("sex", Shape::Str, true),

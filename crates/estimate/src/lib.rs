@@ -1,5 +1,33 @@
 //! `dh-estimate`: the `dh estimate` command as a library. It reads a CSV or Parquet table, builds a
 //! survey design from options, runs estimates through `dh-survey` and formats them.
+//!
+//! Other modules:
+//!
+//! - `analyses`: `--analyses FILE.toml`: several analyses run on one read of the data and one design
+//! - `build_design`: Builds the `dh-survey` design a request describes: Taylor (`svydesign`), replicate weights
+//!   converted from it (`as.svrepdesign`) or supplied in a file (`svrepdesign`), and calibration
+//! - `column_builder`: Accumulates one CSV column while records are parsed: numeric while every non-missing field
+//!   is a number, dictionary-encoded text otherwise; builders of consecutive blocks merge in order
+//! - `domains`: The `--subset` domain: a row mask where every `COL=VALUE` condition holds
+//! - `engine`: `dh estimate` end to end: read the data, build the design, run the statistic through `dh-survey`,
+//!   and turn its estimates into a [`Report`] with R's labels
+//! - `error`: Typed errors of `dh estimate`: each names the file, flag, column, row or value involved
+//! - `format`: Text outputs of a [`Report`]: `csv` (full precision, one column per `--by` variable) and the human
+//!   `table` (aligned, with the design summarised on top)
+//! - `population`: `--population FILE.json`: population margins for calibration, in the form of the oracle's
+//!   `designs.*.margins`: either one-way tables (`{"variable", "levels", "totals"}`, for post-stratification and
+//!   raking) or a model formula with totals named as R names the model matrix columns (`{"formula": "~stype+api99",
+//!   "population_totals": {"(Intercept)": 6194, ...}}`)
+//! - `prepared`: The data of one request, read and typed: each requested column once, categorical views built on
+//!   demand (for `--by`, `--factor` and text columns), and accessors that check a column's type against the flag
+//!   that names it
+//! - `read_csv`: Fast columnar CSV reader: parses only the requested columns into typed columns
+//! - `read_parquet`: Parquet reader: reads the requested columns into typed columns (numbers and booleans as `f64`,
+//!   strings and dictionaries as categorical)
+//! - `report`: The result of `dh estimate`: a design summary and one row per estimate, serialised to the `--format
+//!   json` shape of the contract (numbers at full precision, `null` for NA)
+//! - `request`: The argument model of `dh estimate`: what to read, the design, replication, calibration, the
+//!   statistic and the domains, with validation that names the flag and value at fault
 
 pub mod analyses;
 pub mod build_design;

@@ -3,6 +3,10 @@
 //! column. [`table::build`] turns one table into a [`dh_statfile::LabelledTable`] using its schema; [`export`]
 //! writes the files atomically ([`write`]). The rules (codes, labels, missing values, names) are documented in
 //! [`table`].
+//!
+//! Other modules:
+//!
+//! - `error`: Why an export failed
 
 pub mod error;
 pub mod read;

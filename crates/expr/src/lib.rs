@@ -15,6 +15,11 @@
 //!   missing-value rule and [`Evaluation::resolve`] for applying an indicator's missing-code rule.
 //!
 //! [`compile`] does parse + check and returns a [`Compiled`] expression ready to evaluate.
+//!
+//! Other modules:
+//!
+//! - `ast`: Syntax tree of the expression language, with byte offsets kept for error messages
+//! - `error`: Error types of the expression language: parse errors, column/type check errors and evaluation errors
 
 pub mod ast;
 pub mod check;

@@ -8,6 +8,27 @@
 //! an indicator's universe cuts, [`units`] the unit of each indicator's values and how they are written,
 //! [`describe`] the label, unit and universe columns of the published tables, and [`weighting`] the pure parts of the weighting stage (margins, raking with
 //! `dh-survey`, trimming, diagnostics).
+//!
+//! Other modules:
+//!
+//! - `error`: Catalogue and pipeline-configuration errors
+//! - `estimate`: Estimates of one indicator for one country: the total and every level of every disaggregation,
+//!   each with its publication flags
+//! - `families`: Indicators of the other data families (frontline-worker survey, interviews, law enforcement): the
+//!   catalogue `pipelines/families.toml` ([`catalogue`]), the per-interview theme table ([`themes`]), unweighted
+//!   statistics with Wilson intervals and small-count disclosure control ([`disclosure`]), complementary
+//!   suppression across breakdowns and indicators ([`protect`]), the country constants of the catalogue
+//!   ([`reference_years`]) and the rows per country ([`estimate`]), which the indicator stage appends to the survey
+//!   estimates
+//! - `join`: Applies a `[tables.<table>.join]` of `pipelines/pipeline.toml`: appends the named columns of another
+//!   table to each row, matched on a key (caregiver rows take the child's design and demographic columns through
+//!   `household_id`)
+//! - `location`: Turns byte spans of TOML values (and offsets inside expression strings) into 1-based line and
+//!   column numbers
+//! - `output`: The published indicator tables, built from every country's [`EstimateRow`]s (countries in the order
+//!   given, rows in catalogue and domain order, so the bytes are the same whatever the thread count)
+//! - `test_support`: Shared fixtures for unit tests: a small child table, a caregiver table joined to it, and a
+//!   pipeline config
 
 pub mod attack;
 pub mod bands;

@@ -10,6 +10,20 @@
 //! reading and never stored. Nothing here panics or exits on a bad file: every problem is an [`IngestError`] naming
 //! the file (and line, column, value where known), and rows with a wrong number of fields are kept and flagged in
 //! [`RawTable::row_issues`] so that normalisation can quarantine and count them.
+//!
+//! Other modules:
+//!
+//! - `batches`: Reading one delivery in batches of rows ([`DeliveryBatches`], [`open_delivery`]), so that a caller
+//!   can process a file of any size in bounded memory
+//! - `error`: Typed ingest errors
+//! - `message`: Bounds on every message `dh` stores or prints about a delivery (manifest, run log, report, stderr,
+//!   JSON log, `dh validate`): at most [`MAX_MESSAGE_CHARS`] characters, control characters shown as `\u{..}`
+//!   escapes (a NUL-filled file must not produce megabytes of NULs on a terminal)
+//! - `table`: The in-memory result of reading one delivery: [`RawTable`], its text columns ([`RawColumn`]),
+//!   row-level read problems ([`RowIssue`]), which source columns are kept ([`ColumnSelection`]) and the
+//!   [`RawTableBuilder`] every reader fills
+//! - `text_stream`: Decoding a delivery's bytes to UTF-8 text piece by piece ([`TextStream`]), holding one chunk of
+//!   input and its decoded text whatever the file's size
 
 pub mod batches;
 pub mod encoding;

@@ -25,6 +25,18 @@
 //! from the schemas. **Privacy**: values are never listed for likely direct identifiers (names, phones, GPS, notes),
 //! variables a key column would read (ids) or free text, and value labels of identifiers are counted, not listed;
 //! encoding notes name counts and encodings, never text.
+//!
+//! Other modules:
+//!
+//! - `dates`: Date layouts of a variable's text values, for proposing a column's `date_format`: ISO `YYYY-MM-DD`
+//!   (needs none), `DD/MM/YYYY` or `MM/DD/YYYY` (told apart by a number above 12, else ambiguous), with `/`, `.` or
+//!   `-` between, `YYYY/MM/DD`, `YYYY.MM.DD` and `YYYYMMDD`
+//! - `skeleton_tests`: Tests of whole skeletons: hostile delivered text always gives a parseable file whose keys
+//!   come from the schemas (a seeded property test), real CSV and `.xlsx` files with title, cover and label rows,
+//!   code pages, `.zsav` discovery, and what the skeleton must never carry (identifier and free-text values,
+//!   identifier labels)
+//! - `test_support`: Shared test fixtures: the repository's schemas and defaults, and hand-built variables and
+//!   `.sav` files
 
 pub mod dates;
 pub mod inspect;

@@ -1,4 +1,4 @@
-//! The weighting and indicator stage inside `dh run` (issue 4), glue around `dh-indicators`:
+//! The weighting and indicator stage inside `dh run`, glue around `dh-indicators`:
 //! per country, after normalisation, rake the child table's weights ([`weigh_and_estimate`]), put `final_weight`
 //! into the normalised child table and keep the indicator rows; after every country, write the cross-country
 //! tables `OUT/indicators/indicators.parquet`, `indicators.csv` and `comparison.csv`, with their legends

@@ -10,6 +10,18 @@
 //! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet; [`parquet_dict`] and [`parquet_rle`] write codebook-ordered dictionaries), [`manifest`] and [`runlog`] (provenance), [`codebook_out`] (`OUT/codebook.md`), [`layout`] (paths
 //! and staged publication), [`schedule`] (country threads and their time limit), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
 //! [`error`], [`build_info`] (version, commit and build date).
+//!
+//! Other modules:
+//!
+//! - `abort_point`: Named points of a run where tests can make the process die abruptly, fail with an I/O error or
+//!   wait, to check that an interrupted or failing run leaves `OUT` valid and that the next run converges
+//! - `batched`: Deliveries larger than one batch ([`dh_ingest::open_delivery`], [`batch_rows`] rows): read twice,
+//!   never held whole
+//! - `export_stage`: `dh run --export dta,sav`: the harmonised tables of the run as Stata/SPSS files in
+//!   `OUT/export/<table>.dta|.sav` (written by `dh_export` from the staged normalised files, published with the
+//!   rest of the run)
+//! - `message`: The cap on every message the pipeline stores or prints (manifest, run log, report, stderr, JSON
+//!   log, `dh validate`): [`dh_ingest::message`], re-exported so the command line applies the same rule
 
 pub mod abort_point;
 pub mod batched;

@@ -9,6 +9,13 @@
 //! [`workbook`] writes the Excel file, [`error`] holds the typed errors. [`legal`] (the legal review's grid and
 //! status symbols) and [`services`] (helpline and NGO contacts on a country page) are issue 16's sources.
 //! [`build`] is the one entry point.
+//!
+//! Other modules:
+//!
+//! - `fixtures`: Synthetic run outputs for tests (feature `fixtures`): a context with the 13 Phase 1 countries and
+//!   four indicators of two families, indicator rows with every flag (ok, low base, suppressed, not collected), and
+//!   an `OUT` folder holding them as the pipeline writes them (the Parquet columns come from
+//!   `dh_indicators::output::indicators_batch`, the contract of the indicator stage)
 
 pub mod context;
 pub mod error;

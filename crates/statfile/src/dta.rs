@@ -105,6 +105,49 @@ fn labelled(column: &Column, kind: &Kind) -> bool {
 
 /// The whole file in memory.
 pub fn encode(table: &LabelledTable) -> Result<Vec<u8>, StatfileError> {
+    let (k, kinds) = check(table)?;
+    let labelled: Vec<bool> = table
+        .columns
+        .iter()
+        .zip(&kinds)
+        .map(|(c, kind)| labelled(c, kind))
+        .collect();
+    let rows = table.rows();
+    let mut out = Vec::with_capacity(64 + rows * table.columns.len() * 8);
+    let mut offsets = [0u64; 14];
+    header(&mut out, table, k, rows as u64);
+    offsets[1] = out.len() as u64;
+    tag(&mut out, "<map>");
+    let map_at = out.len();
+    out.resize(out.len() + 14 * 8, 0);
+    tag(&mut out, "</map>");
+    descriptors(&mut out, &mut offsets, table, &kinds, &labelled, k);
+    offsets[9] = out.len() as u64;
+    tag(&mut out, "<data>");
+    data(&mut out, table, &kinds)?;
+    tag(&mut out, "</data>");
+    offsets[10] = out.len() as u64;
+    tag(&mut out, "<strls></strls>");
+    offsets[11] = out.len() as u64;
+    tag(&mut out, "<value_labels>");
+    for (column, has) in table.columns.iter().zip(&labelled) {
+        if *has {
+            value_label_set(&mut out, &column.name, &column.value_labels);
+        }
+    }
+    tag(&mut out, "</value_labels>");
+    offsets[12] = out.len() as u64;
+    tag(&mut out, "</stata_dta>");
+    offsets[13] = out.len() as u64;
+    for (i, offset) in offsets.iter().enumerate() {
+        out[map_at + 8 * i..map_at + 8 * i + 8].copy_from_slice(&offset.to_le_bytes());
+    }
+    Ok(out)
+}
+
+/// The table's variable count and each column's Stata storage, or why Stata cannot hold the table (too many
+/// variables or missing codes, an invalid name, a ragged column, a string over `MAX_STR` bytes).
+fn check(table: &LabelledTable) -> Result<(u16, Vec<Kind>), StatfileError> {
     let ferr = |message: String| StatfileError::invalid(FORMAT, message);
     let k = u16::try_from(table.columns.len())
         .ok()
@@ -122,7 +165,6 @@ pub fn encode(table: &LabelledTable) -> Result<Vec<u8>, StatfileError> {
         )));
     }
     let rows = table.rows();
-    let n = rows as u64;
     let mut kinds = Vec::with_capacity(table.columns.len());
     for column in &table.columns {
         let name = &column.name;
@@ -147,38 +189,39 @@ pub fn encode(table: &LabelledTable) -> Result<Vec<u8>, StatfileError> {
         }
         kinds.push(kind);
     }
-    let labelled: Vec<bool> = table
-        .columns
-        .iter()
-        .zip(&kinds)
-        .map(|(c, kind)| labelled(c, kind))
-        .collect();
+    Ok((k, kinds))
+}
 
-    let mut out = Vec::with_capacity(64 + rows * table.columns.len() * 8);
-    let mut offsets = [0u64; 14];
+/// The `<header>`: release 118, little-endian, K, N, the dataset label and an empty timestamp (no clock).
+fn header(out: &mut Vec<u8>, table: &LabelledTable, k: u16, n: u64) {
     tag(
-        &mut out,
+        out,
         "<stata_dta><header><release>118</release><byteorder>LSF</byteorder><K>",
     );
     out.extend_from_slice(&k.to_le_bytes());
-    tag(&mut out, "</K><N>");
+    tag(out, "</K><N>");
     out.extend_from_slice(&n.to_le_bytes());
-    tag(&mut out, "</N><label>");
+    tag(out, "</N><label>");
     let label = cut(&table.label, 80);
     out.extend_from_slice(&(label.len() as u16).to_le_bytes());
     out.extend_from_slice(label.as_bytes());
-    tag(&mut out, "</label><timestamp>");
+    tag(out, "</label><timestamp>");
     out.push(0);
-    tag(&mut out, "</timestamp></header>");
-    offsets[1] = out.len() as u64;
-    tag(&mut out, "<map>");
-    let map_at = out.len();
-    out.resize(out.len() + 14 * 8, 0);
-    tag(&mut out, "</map>");
+    tag(out, "</timestamp></header>");
+}
 
+/// The variable descriptors, from `<variable_types>` to `<characteristics>` (map entries 2-8).
+fn descriptors(
+    out: &mut Vec<u8>,
+    offsets: &mut [u64; 14],
+    table: &LabelledTable,
+    kinds: &[Kind],
+    labelled: &[bool],
+    k: u16,
+) {
     offsets[2] = out.len() as u64;
-    tag(&mut out, "<variable_types>");
-    for kind in &kinds {
+    tag(out, "<variable_types>");
+    for kind in kinds {
         let code = match kind {
             Kind::Num(Storage::Byte) => TYPE_BYTE,
             Kind::Num(Storage::Int) => TYPE_INT,
@@ -188,23 +231,23 @@ pub fn encode(table: &LabelledTable) -> Result<Vec<u8>, StatfileError> {
         };
         out.extend_from_slice(&code.to_le_bytes());
     }
-    tag(&mut out, "</variable_types>");
+    tag(out, "</variable_types>");
 
     offsets[3] = out.len() as u64;
-    tag(&mut out, "<varnames>");
+    tag(out, "<varnames>");
     for column in &table.columns {
-        fixed(&mut out, &column.name, 129);
+        fixed(out, &column.name, 129);
     }
-    tag(&mut out, "</varnames>");
+    tag(out, "</varnames>");
 
     offsets[4] = out.len() as u64;
-    tag(&mut out, "<sortlist>");
+    tag(out, "<sortlist>");
     out.resize(out.len() + (usize::from(k) + 1) * 2, 0);
-    tag(&mut out, "</sortlist>");
+    tag(out, "</sortlist>");
 
     offsets[5] = out.len() as u64;
-    tag(&mut out, "<formats>");
-    for (column, kind) in table.columns.iter().zip(&kinds) {
+    tag(out, "<formats>");
+    for (column, kind) in table.columns.iter().zip(kinds) {
         let format = match (&column.stata_format, kind) {
             (Some(f), _) => f.clone(),
             (None, Kind::Num(Storage::Byte | Storage::Int)) => "%8.0g".to_string(),
@@ -213,38 +256,38 @@ pub fn encode(table: &LabelledTable) -> Result<Vec<u8>, StatfileError> {
             (None, Kind::Date) => "%td".to_string(),
             (None, Kind::Str(w)) => format!("%{}s", (*w).min(244)),
         };
-        fixed(&mut out, &format, 57);
+        fixed(out, &format, 57);
     }
-    tag(&mut out, "</formats>");
+    tag(out, "</formats>");
 
     offsets[6] = out.len() as u64;
-    tag(&mut out, "<value_label_names>");
-    for (column, has) in table.columns.iter().zip(&labelled) {
-        fixed(&mut out, if *has { &column.name } else { "" }, 129);
+    tag(out, "<value_label_names>");
+    for (column, has) in table.columns.iter().zip(labelled) {
+        fixed(out, if *has { &column.name } else { "" }, 129);
     }
-    tag(&mut out, "</value_label_names>");
+    tag(out, "</value_label_names>");
 
     offsets[7] = out.len() as u64;
-    tag(&mut out, "<variable_labels>");
+    tag(out, "<variable_labels>");
     for column in &table.columns {
-        fixed(&mut out, column.label.as_deref().unwrap_or(""), 321);
+        fixed(out, column.label.as_deref().unwrap_or(""), 321);
     }
-    tag(&mut out, "</variable_labels>");
+    tag(out, "</variable_labels>");
 
     offsets[8] = out.len() as u64;
-    tag(&mut out, "<characteristics></characteristics>");
+    tag(out, "<characteristics></characteristics>");
+}
 
-    offsets[9] = out.len() as u64;
-    tag(&mut out, "<data>");
+/// The `<data>` rows: each cell in its column's storage (extended missing values as tags `.a`-`.z`).
+fn data(out: &mut Vec<u8>, table: &LabelledTable, kinds: &[Kind]) -> Result<(), StatfileError> {
     let tags = table.missing.len();
-    for row in 0..rows {
-        for (c, (column, kind)) in table.columns.iter().zip(&kinds).enumerate() {
+    for row in 0..table.rows() {
+        for (c, (column, kind)) in table.columns.iter().zip(kinds).enumerate() {
             let bad = |what: &str| {
-                ferr(format!(
-                    "row {}, column `{}` (#{c}): {what}",
-                    row + 1,
-                    column.name
-                ))
+                StatfileError::invalid(
+                    FORMAT,
+                    format!("row {}, column `{}` (#{c}): {what}", row + 1, column.name),
+                )
             };
             match (&column.values, kind) {
                 (Values::Numeric { cells, .. }, Kind::Num(storage)) => {
@@ -254,7 +297,7 @@ pub fn encode(table: &LabelledTable) -> Result<Vec<u8>, StatfileError> {
                     {
                         return Err(bad(&format!("missing tag {t} is not a code of the table")));
                     }
-                    numeric_cell(&mut out, *storage, cell)
+                    numeric_cell(out, *storage, cell)
                         .map_err(|v| bad(&format!("{v} does not fit Stata storage {storage:?}")))?;
                 }
                 (Values::Date(cells), Kind::Date) => {
@@ -274,26 +317,7 @@ pub fn encode(table: &LabelledTable) -> Result<Vec<u8>, StatfileError> {
             }
         }
     }
-    tag(&mut out, "</data>");
-
-    offsets[10] = out.len() as u64;
-    tag(&mut out, "<strls></strls>");
-
-    offsets[11] = out.len() as u64;
-    tag(&mut out, "<value_labels>");
-    for (column, has) in table.columns.iter().zip(&labelled) {
-        if *has {
-            value_label_set(&mut out, &column.name, &column.value_labels);
-        }
-    }
-    tag(&mut out, "</value_labels>");
-    offsets[12] = out.len() as u64;
-    tag(&mut out, "</stata_dta>");
-    offsets[13] = out.len() as u64;
-    for (i, offset) in offsets.iter().enumerate() {
-        out[map_at + 8 * i..map_at + 8 * i + 8].copy_from_slice(&offset.to_le_bytes());
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// `text` cut to at most `max` bytes at a character boundary.

@@ -15,6 +15,20 @@
 //!    [`resize`] writes chosen tables with millions of rows, for benchmarks (`dh synth --tables T --rows N`).
 //!
 //! Coded answers only: no free text about abuse is generated anywhere.
+//!
+//! Other modules:
+//!
+//! - `cell`: [`Cell`]: one harmonised value of one synthetic respondent, before it is written in a country's own
+//!   codes
+//! - `error`: Typed errors of `dh-synth`
+//! - `rng`: Deterministic randomness
+//! - `run`: Synthesising many countries at once: `dh synth` and the built-in data of `dh run` call [`synth_to_dir`]
+//! - `settings`: Synth parameters of one country: the config's `[synth]` section (`regions`, `sample_children`,
+//!   `settings`, `prevalence`, `distribution`) with the defaults below
+//! - `universe`: Universes of generated columns (`"true"`, `age >= 15`, `x == "yes" and y in ["online", "both"]`),
+//!   read by the pipeline's own expression language: [`dh_expr::compile`] parses the text and checks it against the
+//!   table's columns (same grammar, same errors as `dh validate`), and the checked tree is lowered onto the
+//!   generator's row of [`Cell`]s, where it is evaluated row by row while a synthetic respondent is generated
 
 pub mod calibrate;
 pub mod cell;

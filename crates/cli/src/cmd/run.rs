@@ -410,7 +410,7 @@ pub fn ensure_builtin_data(
             data.display()
         );
     }
-    // dh-synth's entry point (edited by SYNTH): writes <ISO3>/ deliveries, truth.json and injected.json.
+    // dh-synth's entry point: writes <ISO3>/ deliveries, truth.json and injected.json.
     let options = dh_synth::SynthOptions {
         seed: BUILTIN_SEED,
         scale: 1.0,

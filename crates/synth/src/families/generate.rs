@@ -93,7 +93,8 @@ pub fn codes_for(delivery: &Delivery, column: &str, label: &str) -> Vec<String> 
         .unwrap_or_default()
 }
 
-fn setting_error(iso3: &str, key: &str, message: String) -> SynthError {
+/// A `[synth.families.*]` setting of a country that cannot be used, with its key.
+pub(super) fn setting_error(iso3: &str, key: &str, message: String) -> SynthError {
     SynthError::Setting {
         iso3: iso3.to_string(),
         key: key.to_string(),

@@ -12,28 +12,14 @@ use dh_config::{Delivery, TableSchema};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::generate::setting_error;
 use super::generate::{Rows, Val, codes_for, draw_label};
+use super::labels;
 use super::params::{LegalParams, check_distribution};
 use super::render::{Plant, distinct_rows};
 use crate::error::SynthError;
 
 const KEY: &str = "families.legal_provisions";
-
-fn setting_error(iso3: &str, key: &str, message: String) -> SynthError {
-    SynthError::Setting {
-        iso3: iso3.to_string(),
-        key: key.to_string(),
-        message,
-    }
-}
-
-fn labels(schema: &TableSchema, column: &str) -> Vec<String> {
-    schema
-        .field(column)
-        .and_then(|f| f.categories.as_ref())
-        .map(|c| c.iter().map(|c| c.label.clone()).collect())
-        .unwrap_or_default()
-}
 
 /// The longest citation the schema allows (120 when it sets none).
 pub fn max_citation(schema: &TableSchema) -> usize {

@@ -1,4 +1,4 @@
-//! Synthetic deliveries of the other data families (issue 5): the frontline-worker survey, the interview register
+//! Synthetic deliveries of the other data families: the frontline-worker survey, the interview register
 //! and its coded segments, NCMEC CyberTipline counts, police case records (Excel workbooks) and the ICSE
 //! connection. Each is generated from `[synth.families.<table>]` ([`params`]) as harmonised values
 //! ([`generate`]) and written through the inverse of the country's own mapping in the delivery's format
@@ -68,7 +68,8 @@ pub struct FamilyProblem {
     pub value: String,
 }
 
-fn labels(schema: &TableSchema, column: &str) -> Vec<String> {
+/// The category labels of a column of `schema`, in schema order (empty for a column without categories).
+pub(super) fn labels(schema: &TableSchema, column: &str) -> Vec<String> {
     schema
         .field(column)
         .and_then(|f| f.categories.as_ref())

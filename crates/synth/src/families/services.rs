@@ -16,7 +16,9 @@ use dh_config::{Delivery, TableSchema};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::generate::setting_error;
 use super::generate::{Rows, Val, codes_for};
+use super::labels;
 use super::params::{ServiceParams, check_distribution, check_share};
 use super::render::{Plant, distinct_rows, unmapped_code};
 use crate::error::SynthError;
@@ -45,22 +47,6 @@ const KEY_COLUMNS: [&str; 6] = [
     "child_sex",
     "child_age_band",
 ];
-
-fn setting_error(iso3: &str, key: &str, message: String) -> SynthError {
-    SynthError::Setting {
-        iso3: iso3.to_string(),
-        key: key.to_string(),
-        message,
-    }
-}
-
-fn labels(schema: &TableSchema, column: &str) -> Vec<String> {
-    schema
-        .field(column)
-        .and_then(|f| f.categories.as_ref())
-        .map(|c| c.iter().map(|c| c.label.clone()).collect())
-        .unwrap_or_default()
-}
 
 /// Checks the parameters against the schema's categories.
 pub fn check(iso3: &str, p: &ServiceParams, schema: &TableSchema) -> Result<(), SynthError> {
