@@ -226,7 +226,11 @@ fn without_sections(text: &str, prefixes: &[&str]) -> String {
     for line in text.lines() {
         let t = line.trim_start();
         if t.starts_with('[') {
-            skipping = prefixes.iter().any(|p| t.starts_with(p));
+            // `[table]` and `[[array of tables]]` (a delivery's parts) alike.
+            let header = t.trim_start_matches('[');
+            skipping = prefixes
+                .iter()
+                .any(|p| header.starts_with(p.trim_start_matches('[')));
         }
         if !skipping {
             out.push_str(line);
