@@ -10,9 +10,8 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow::array::AsArray;
 use arrow::datatypes::UInt64Type;
@@ -60,27 +59,6 @@ fn plant_problems(path: &Path) -> (usize, usize) {
     lines[middle] = set_field(&lines[middle], 5, "999999999999");
     fs::write(path, lines.join("\n") + "\n").expect("write");
     (first, last)
-}
-
-/// Every file under `out` except the run logs, by relative path.
-fn files(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(dir: &Path, root: &Path, into: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in fs::read_dir(dir).expect("read dir") {
-            let path = entry.expect("entry").path();
-            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
-            if rel.starts_with("runs") || rel.starts_with(".dh-lock") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(&path, root, into);
-            } else {
-                into.insert(rel, fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut map = BTreeMap::new();
-    walk(out, out, &mut map);
-    map
 }
 
 fn run(raw: &Path, out: &Path, batch_rows: Option<&str>) {
@@ -187,8 +165,8 @@ fn a_run_in_tiny_batches_gives_the_bytes_of_the_default_run() {
     );
 
     // same bytes everywhere: harmonised and quarantine files, indicators, report, manifest and its ledger
-    let a = files(&whole);
-    let b = files(&batched);
+    let a = common::output_files(&whole);
+    let b = common::output_files(&batched);
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
         b.keys().collect::<Vec<_>>(),

@@ -139,27 +139,6 @@ fn run(raw: &Path, config: Option<&Path>, out: &Path, batch_rows: Option<&str>) 
     dh(&args, batch_rows)
 }
 
-/// Every file under `out` except the run logs and the lock, by relative path.
-fn files(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(dir: &Path, root: &Path, into: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in fs::read_dir(dir).expect("read dir") {
-            let path = entry.expect("entry").path();
-            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
-            if rel.starts_with("runs") || rel.starts_with(".dh-lock") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(&path, root, into);
-            } else {
-                into.insert(rel, fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut map = BTreeMap::new();
-    walk(out, out, &mut map);
-    map
-}
-
 /// (source_file, row_number, reason_code) of every quarantine line.
 fn quarantine(out: &Path) -> Vec<(String, u64, String)> {
     let mut lines = Vec::new();
@@ -220,7 +199,7 @@ fn a_delivery_in_two_files_gives_the_table_and_indicators_of_one_file() {
     assert!(out.status.success(), "parts run: {}", describe(&out));
 
     // the harmonised table (the constant year included) and the indicators have the same bytes
-    let (a, b) = (files(&single), files(&parts));
+    let (a, b) = (common::output_files(&single), common::output_files(&parts));
     for rel in [
         POLICE_PARQUET,
         "indicators/indicators.csv",
@@ -295,7 +274,7 @@ fn a_delivery_in_two_files_gives_the_table_and_indicators_of_one_file() {
         "{log}"
     );
     assert!(police["batches"].as_u64().expect("batches") > 100, "{log}");
-    let c = files(&batched);
+    let c = common::output_files(&batched);
     assert_eq!(b.keys().collect::<Vec<_>>(), c.keys().collect::<Vec<_>>());
     for (path, bytes) in &b {
         assert!(

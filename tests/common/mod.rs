@@ -72,3 +72,25 @@ pub fn read_parquet(path: &Path) -> Vec<arrow::array::RecordBatch> {
         .map(|b| b.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
         .collect()
 }
+
+/// Every file under a run's output folder except the run logs (`runs/`) and the lock, by relative path, with its
+/// bytes: what two runs that must give the same outputs are compared on.
+pub fn output_files(out: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(dir: &Path, root: &Path, into: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
+            if rel.starts_with("runs") || rel.starts_with(".dh-lock") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, root, into);
+            } else {
+                into.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut map = std::collections::BTreeMap::new();
+    walk(out, out, &mut map);
+    map
+}

@@ -38,24 +38,22 @@ fn resolve_columns(
     delivery_missing: &BTreeMap<String, String>,
     schemes: &BTreeMap<String, CodeScheme>,
 ) {
-    {
-        for column in columns.values_mut() {
-            if column.not_collected {
-                continue;
-            }
-            let scheme = column.scheme.as_ref().and_then(|name| schemes.get(name));
-            if column.codes.is_empty()
-                && let Some(s) = scheme
-            {
-                column.codes = s.codes.clone();
-            }
-            let coded = !column.codes.is_empty() || column.scheme.is_some();
-            if column.missing.is_empty() {
-                match scheme {
-                    Some(s) if !s.missing.is_empty() => column.missing = s.missing.clone(),
-                    _ if coded => column.missing = delivery_missing.clone(),
-                    _ => {}
-                }
+    for column in columns.values_mut() {
+        if column.not_collected {
+            continue;
+        }
+        let scheme = column.scheme.as_ref().and_then(|name| schemes.get(name));
+        if column.codes.is_empty()
+            && let Some(s) = scheme
+        {
+            column.codes = s.codes.clone();
+        }
+        let coded = !column.codes.is_empty() || column.scheme.is_some();
+        if column.missing.is_empty() {
+            match scheme {
+                Some(s) if !s.missing.is_empty() => column.missing = s.missing.clone(),
+                _ if coded => column.missing = delivery_missing.clone(),
+                _ => {}
             }
         }
     }
