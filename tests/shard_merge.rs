@@ -4,7 +4,9 @@
 //! before or during publication leaves `OUT` valid and the next merge converges to the same bytes; and
 //! shards that cannot be merged are refused with exit code 3 and a message naming the difference (another key,
 //! another schema file, a changed country configuration, a changed delivery with `--raw-dir`, a country in two
-//! shards, a country in none, a folder that is not a dh run), or exit 5 while a shard is locked by a run.
+//! shards with different results, a country in none, a folder that is not a dh run), or exit 5 while a shard is
+//! locked by a run. Shards that hold the same record of a country (a merge repeated or completed into `OUT` that
+//! is one of its shards) are not a conflict.
 
 // An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -281,6 +283,41 @@ fn one_shard_may_be_the_output_folder() {
 }
 
 #[test]
+fn an_interrupted_merge_into_one_of_its_shards_is_completed_by_the_next_merge() {
+    let f = fixture();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let own = dir.path().join("own");
+    copy_dir(&f.shards[0], &own);
+    let mut args = vec!["merge".to_string(), "--quiet".to_string()];
+    args.extend([s(&own), s(&f.shards[1]), s(&f.shards[2])].map(String::from));
+    args.extend(["--out-dir", s(&own), "--export", "dta,sav"].map(String::from));
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(&args)
+        .current_dir(common::workspace())
+        .env("DH_TEST_ABORT_AT", "publish-entry-aside")
+        .env_remove("DH_PSEUDONYM_KEY")
+        .output()
+        .expect("run dh");
+    assert!(!killed.status.success(), "{}", describe(&killed));
+    // the next merge completes the interrupted publication first: `own` then holds every country, each with the
+    // record its own shard holds, and the merge gives the bytes of the single run
+    let again = merge(
+        &[&own, &f.shards[1], &f.shards[2]],
+        &own,
+        &["--export", "dta,sav"],
+    );
+    ok(&again);
+    assert_same_bytes(&f.single, &own);
+    // and so does the same merge once more
+    ok(&merge(
+        &[&own, &f.shards[1], &f.shards[2]],
+        &own,
+        &["--export", "dta,sav"],
+    ));
+    assert_same_bytes(&f.single, &own);
+}
+
+#[test]
 fn shards_made_with_another_key_are_refused() {
     let f = fixture();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -363,12 +400,40 @@ fn a_country_in_two_shards_or_in_none_is_refused() {
     let f = fixture();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("merged");
-    // the single run holds every country, shard 1 four of them
-    let r = merge(&[&f.shards[0], &f.single], &out, &[]);
+    // the single run holds every country, shard 1 four of them, with the same records: not a conflict
+    ok(&merge(
+        &[&f.shards[0], &f.single],
+        &out,
+        &["--export", "dta,sav"],
+    ));
+    assert_same_bytes(&f.single, &out);
+    // a copy of shard 1 whose manifest records ETH as computed from something else
+    let other = dir.path().join("other");
+    copy_dir(&f.shards[0], &other);
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(other.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let stages = manifest["stages"].as_array_mut().expect("stages");
+    let eth = stages
+        .iter_mut()
+        .find(|s| s["country"] == "ETH")
+        .expect("an ETH stage");
+    eth["key"] = serde_json::Value::from("0".repeat(64));
+    fs::write(
+        other.join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest).expect("json"),
+    )
+    .expect("write");
+    let out = dir.path().join("merged-again");
+    let r = merge(&[&other, &f.single], &out, &[]);
     refused(
         &r,
         &out,
-        &["country ETH is in two shards", "shards/1", "single"],
+        &[
+            "country ETH is in two shards with different results",
+            "other",
+            "single",
+        ],
     );
     let r = merge(&[&f.shards[0], &f.shards[1]], &out, &[]);
     refused(

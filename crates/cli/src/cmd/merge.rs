@@ -28,7 +28,8 @@ Refused with exit 3, naming the difference, before anything is written: a folder
 (no manifest.json, or a publication interrupted half-way), shards made with another dh version or commit, \
 pseudonym key (the key is not needed to merge: with --key-file or DH_PSEUDONYM_KEY the shards must match it, \
 otherwise one another), schema or pipelines/ file, a country whose configuration in countries/ changed since its \
-shard ran, a country in two shards (both named), a configured country in no shard (--countries merges a subset), \
+shard ran, a country in two shards with different results (both named; shards holding the same record of a \
+country, e.g. OUT after the same merge, are not a conflict), a configured country in no shard (--countries merges a subset), \
 a file that differs from its shard's manifest. With --raw-dir, a country computed from other deliveries than \
 those in the folder now is refused too. A country its shard recorded as failed or stale is carried as recorded \
 (exit 4, as the single run). A shard being written by `dh run` exits 5 (each shard is read under a shared lock \
@@ -49,7 +50,7 @@ const MERGE_EXIT_CODES: &[ExitRow] = &[
         EXIT_CONFIG,
         "refused: a shard is not a finished dh run, was made with other definitions (dh version, \
          key, schemas/, pipelines/, a country's configuration or, with --raw-dir, its deliveries), a \
-         country is in two shards or in none, a file differs from its shard's manifest; or a \
+         country is in two shards with different results or in none, a file differs from its shard's manifest; or a \
          configuration error; nothing was written",
     ),
     (

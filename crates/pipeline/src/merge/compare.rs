@@ -1,6 +1,7 @@
 //! What must agree before shards are merged, each difference named: the definitions of the whole run (tool version
 //! and commit, pseudonym-key fingerprint, schema and `pipelines/` files) and, per country, its configuration files
-//! and (with `--raw-dir`) its deliveries; and which shard each country comes from (exactly one).
+//! and (with `--raw-dir`) its deliveries; and which shard each country comes from (exactly one, or several that
+//! hold the same record of it, as when `OUT` is a shard that already holds the result of the same merge).
 
 use std::collections::BTreeMap;
 
@@ -95,8 +96,61 @@ pub fn config_differences(shard: &Manifest, current: &[HashedFile]) -> Vec<Strin
         .collect()
 }
 
-/// Which shard (index) each country comes from: every country of `wanted` from exactly one shard. `Err` names a
-/// country held by two shards (the country and both indexes), or lists the countries no shard holds.
+/// Everything a manifest records of one country: status, stage keys, inputs with their ledger, outputs with their
+/// hashes, weight diagnostics and routing findings. Two shards with equal records hold the same outputs of that
+/// country, computed from the same deliveries, configuration and definitions.
+#[derive(Debug, PartialEq)]
+struct CountryRecord<'a> {
+    entries: Vec<&'a crate::manifest::CountryEntry>,
+    stages: Vec<&'a crate::manifest::StageEntry>,
+    inputs: Vec<&'a crate::manifest::InputEntry>,
+    outputs: Vec<&'a crate::manifest::OutputEntry>,
+    weighting: Vec<&'a crate::manifest::WeightingEntry>,
+    consistency: Vec<&'a crate::manifest::ConsistencyEntry>,
+}
+
+impl<'a> CountryRecord<'a> {
+    fn of(manifest: &'a Manifest, iso3: &str) -> Self {
+        Self {
+            entries: manifest
+                .countries
+                .iter()
+                .filter(|c| c.country == iso3)
+                .collect(),
+            stages: manifest
+                .stages
+                .iter()
+                .filter(|s| s.country == iso3)
+                .collect(),
+            inputs: manifest
+                .inputs
+                .iter()
+                .filter(|i| i.country == iso3)
+                .collect(),
+            outputs: manifest
+                .outputs
+                .iter()
+                .filter(|o| o.country == iso3)
+                .collect(),
+            weighting: manifest
+                .weighting
+                .iter()
+                .filter(|w| w.country == iso3)
+                .collect(),
+            consistency: manifest
+                .consistency
+                .iter()
+                .filter(|c| c.country == iso3)
+                .collect(),
+        }
+    }
+}
+
+/// Which shard (index) each country comes from: every country of `wanted` from exactly one shard, or from the first
+/// of several shards whose manifests record the same country (same status, stage keys, inputs, output hashes and
+/// diagnostics: e.g. a merge repeated into an `OUT` that is one of its shards, or one completed after it was
+/// interrupted). `Err` names a country held by two shards that differ (the country and both indexes), or lists the
+/// countries no shard holds.
 pub fn assign(
     wanted: &[String],
     shards: &[&Manifest],
@@ -104,24 +158,28 @@ pub fn assign(
     let mut from = BTreeMap::new();
     let mut missing = Vec::new();
     for code in wanted {
-        let mut holders = shards
+        let holders: Vec<usize> = shards
             .iter()
             .enumerate()
             .filter(|(_, m)| m.countries.iter().any(|c| &c.country == code))
-            .map(|(i, _)| i);
-        match (holders.next(), holders.next()) {
-            (Some(first), Some(second)) => {
-                return Err(Assignment::Twice {
-                    country: code.clone(),
-                    first,
-                    second,
-                });
-            }
-            (Some(only), None) => {
-                from.insert(code.clone(), only);
-            }
-            (None, _) => missing.push(code.clone()),
+            .map(|(i, _)| i)
+            .collect();
+        let Some(&first) = holders.first() else {
+            missing.push(code.clone());
+            continue;
+        };
+        let record = CountryRecord::of(shards[first], code);
+        if let Some(&second) = holders[1..]
+            .iter()
+            .find(|&&i| CountryRecord::of(shards[i], code) != record)
+        {
+            return Err(Assignment::Twice {
+                country: code.clone(),
+                first,
+                second,
+            });
         }
+        from.insert(code.clone(), first);
     }
     if !missing.is_empty() {
         return Err(Assignment::Missing(missing));
@@ -222,11 +280,22 @@ mod tests {
     fn every_country_comes_from_exactly_one_shard() {
         let a = manifest(&["KEN", "THA"]);
         let b = manifest(&["UGA"]);
-        let c = manifest(&["THA"]);
+        let mut c = manifest(&["THA"]);
         let wanted: Vec<String> = ["KEN", "THA", "UGA"].map(String::from).to_vec();
         let from = assign(&wanted, &[&a, &b]).unwrap();
         assert_eq!(from["THA"], 0);
         assert_eq!(from["UGA"], 1);
+        // the same record of THA in two shards (a merge repeated into one of its shards): the first is used
+        assert_eq!(assign(&wanted, &[&a, &b, &c]).unwrap()["THA"], 0);
+        c.outputs.push(crate::manifest::OutputEntry {
+            path: "normalised/child_survey/country=THA/part-0.parquet".into(),
+            country: "THA".into(),
+            table: "child_survey".into(),
+            kind: "normalised".into(),
+            rows: 10,
+            bytes: 100,
+            sha256: "other".into(),
+        });
         assert_eq!(
             assign(&wanted, &[&a, &b, &c]),
             Err(Assignment::Twice {

@@ -73,8 +73,8 @@ pub enum MergeError {
     #[error("shard {}: {problem}", shard.display())]
     Shard { shard: PathBuf, problem: String },
     #[error(
-        "country {country} is in two shards: {} and {}; each country must come from one shard (rerun one of \
-         them without it, or pass --countries)",
+        "country {country} is in two shards with different results: {} and {}; each country must come from one \
+         shard (rerun one of them without it, or pass --countries)",
         first.display(),
         second.display()
     )]
