@@ -1,9 +1,9 @@
 //! The indicator outputs explain themselves (issue 13), checked on a full run of the real binary:
-//! `indicators.csv` has `label`, `unit` and `universe_label` filled on every row; `flags.csv` lists every flag
-//! that appears (and exactly the flag registry), and the Parquet file carries the same legend as key-value
-//! metadata; no number is written with a thousands separator and years print as `2013`; every non-`ok` flag of a
-//! total row has its mark (from `comparison_legend.csv`) in that row's `comparison.csv` cell, and no cell carries a
-//! mark its row does not have.
+//! `indicators.csv` has `statistic`, `label`, `unit` and `universe_label` filled on every row (the Parquet file has
+//! the same columns); `flags.csv` lists every flag that appears (and exactly the flag registry), and the Parquet
+//! file carries the same legend as key-value metadata; no number is written with a thousands separator and years
+//! print as `2013`; every non-`ok` flag of a total row has its mark (from `comparison_legend.csv`) in that row's
+//! `comparison.csv` cell, and no cell carries a mark its row does not have.
 
 // An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -79,7 +79,7 @@ fn indicator_outputs_carry_labels_units_and_legends_and_mark_every_flag() {
             used.insert(f.to_string());
             assert!(listed.contains(&f), "flag {f} is not in flags.csv");
         }
-        for c in ["label", "unit", "universe_label"] {
+        for c in ["statistic", "label", "unit", "universe_label"] {
             assert!(
                 !r[c].is_empty(),
                 "{} {}: empty {c}",
@@ -125,6 +125,25 @@ fn indicator_outputs_carry_labels_units_and_legends_and_mark_every_flag() {
         .key_value_metadata()
         .cloned()
         .unwrap_or_default();
+    // ... and the same descriptive columns as the CSV file.
+    let columns: Vec<String> = parquet::file::reader::FileReader::metadata(&reader)
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let csv_header: Vec<String> = rows[0].keys().cloned().collect();
+    for c in ["statistic", "label", "unit", "universe_label"] {
+        assert!(
+            columns.iter().any(|n| n == c),
+            "indicators.parquet lacks {c}"
+        );
+        assert!(
+            csv_header.iter().any(|n| n == c),
+            "indicators.csv lacks {c}"
+        );
+    }
     let json = kv
         .iter()
         .find(|k| k.key == "dh.flags")

@@ -23,14 +23,21 @@ fn main() {
     println!("cargo:rustc-env=DH_VERSION_LINE={line}");
 }
 
-/// The commit of HEAD (watched, so a new commit reruns this script); `None` outside a git checkout.
+/// The commit of HEAD (watched, so a new commit reruns this script); `None` outside a git checkout. In a linked
+/// worktree (`git worktree add`) HEAD lives in the worktree's git folder but the branches and `packed-refs` in the
+/// common one: HEAD is watched in the first, the branches in the second (the same folder in a plain checkout).
 fn git_commit() -> Option<String> {
     if let Ok(pinned) = std::env::var("DH_GIT_COMMIT_OVERRIDE") {
         return Some(pinned.trim().to_string()).filter(|c| !c.is_empty());
     }
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let output = Command::new("git")
-        .args(["rev-parse", "HEAD", "--absolute-git-dir"])
+        .args([
+            "rev-parse",
+            "HEAD",
+            "--absolute-git-dir",
+            "--git-common-dir",
+        ])
         .current_dir(&manifest_dir)
         .output();
     let output = output.ok().filter(|o| o.status.success())?;
@@ -38,11 +45,18 @@ fn git_commit() -> Option<String> {
     let mut lines = text.lines();
     let (commit, git_dir) = (lines.next()?, lines.next()?);
     let git_dir = Path::new(git_dir.trim());
-    for watched in ["HEAD", "refs/heads", "packed-refs"] {
-        let path = git_dir.join(watched);
-        if path.exists() {
-            println!("cargo:rerun-if-changed={}", path.display());
-        }
+    // `--git-common-dir` may be relative to the directory git ran in.
+    let common_dir = lines
+        .next()
+        .map(|c| Path::new(&manifest_dir).join(c.trim()))
+        .unwrap_or_else(|| git_dir.to_path_buf());
+    let watched = [
+        git_dir.join("HEAD"),
+        common_dir.join("refs/heads"),
+        common_dir.join("packed-refs"),
+    ];
+    for path in watched.iter().filter(|p| p.exists()) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
     Some(commit.trim().to_string())
 }

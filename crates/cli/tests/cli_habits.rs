@@ -44,6 +44,18 @@ fn version_names_the_commit_and_build_date() {
         date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-',
         "{line:?}"
     );
+    // In a git checkout (a linked worktree included) the commit is HEAD's, not the one of an earlier build:
+    // committing reruns the build script.
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=7", "HEAD"])
+        .current_dir(repo())
+        .output();
+    if let Ok(head) = head.as_ref().map(|o| text(&o.stdout))
+        && std::env::var_os("DH_GIT_COMMIT_OVERRIDE").is_none()
+        && head.trim().len() == 7
+    {
+        assert_eq!(commit, head.trim(), "{line:?} is not HEAD's commit");
+    }
 }
 
 #[test]

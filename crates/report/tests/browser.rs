@@ -2,7 +2,8 @@
 //! width (400 px) and a desktop's (1400 px) and checks the layout: the page is exactly as wide as the viewport
 //! (nothing overflows sideways: wide tables scroll in their own box, charts switch to their narrow layout), no
 //! visible text is smaller than 12 px (for SVG text, its font size times the SVG's scale) or cut at its chart's
-//! edge, and the charts and the tile map are laid out with a real size. The report itself has no JavaScript; the
+//! edge, a table's caption wraps within the box its table scrolls in (not cut with the table's overflow), and the
+//! charts and the tile map are laid out with a real size. The report itself has no JavaScript; the
 //! test renders a probe copy of each page with a script appended that writes its measurements into the DOM of the
 //! frame holding it, which `--dump-dom` prints. Headless Chromium's window is at least 500 px wide, so each page is shown in an
 //! `<iframe srcdoc>` of the width checked (a frame is a viewport of its own: media queries and `innerWidth`
@@ -26,7 +27,8 @@ use dh_report::{build, fixtures};
 
 /// Writes into the `<body>` of the frame's parent: the viewport and document widths, the smallest visible text and
 /// where it is, the first chart text that sticks out of its chart, the rendered size of every visible chart, the
-/// number of tables outside a scroll box, the visible map tiles.
+/// number of tables outside a scroll box, the captions that run past their table's scroll box, the visible map
+/// tiles.
 const PROBE: &str = r#"<script>
 (() => {
   const b = document.body, out = parent.document.body;
@@ -55,6 +57,8 @@ const PROBE: &str = r#"<script>
     }
   }
   const loose = [...b.querySelectorAll('table')].filter((t) => !t.parentElement.classList.contains('table-scroll'));
+  const cut = [...b.querySelectorAll('.table-scroll caption')].filter((c) => visible(c)
+    && c.getBoundingClientRect().right > c.closest('.table-scroll').getBoundingClientRect().right + 1);
   out.setAttribute('data-viewport', String(window.innerWidth));
   out.setAttribute('data-client', String(document.documentElement.clientWidth));
   out.setAttribute('data-document', String(document.documentElement.scrollWidth));
@@ -63,6 +67,7 @@ const PROBE: &str = r#"<script>
   out.setAttribute('data-charts', charts.join(' '));
   out.setAttribute('data-clipped', clipped.replace(/"/g, "'"));
   out.setAttribute('data-loose-tables', String(loose.length));
+  out.setAttribute('data-cut-captions', cut.map((c) => c.textContent.trim().slice(0, 40)).join(' | ').replace(/"/g, "'"));
   out.setAttribute('data-tiles', String([...b.querySelectorAll('svg.map g.tile')].filter(visible).length));
   out.setAttribute('data-probe', 'done');
 })();
@@ -210,6 +215,12 @@ fn pages_fit_a_phone_and_a_desktop_with_readable_text() {
             if !clipped.is_empty() {
                 failures.push(format!(
                     "{at}: chart text cut at the chart's edge: {clipped}"
+                ));
+            }
+            let cut = probed(&dom, "cut-captions");
+            if !cut.is_empty() {
+                failures.push(format!(
+                    "{at}: a table caption runs past its scroll box: {cut}"
                 ));
             }
             if probed(&dom, "loose-tables") != "0" {
