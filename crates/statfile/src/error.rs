@@ -15,9 +15,22 @@ pub enum StatfileError {
         format: &'static str,
         message: String,
     },
+    /// Writing the file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StatfileError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        StatfileError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
     pub(crate) fn invalid(format: &'static str, message: impl Into<String>) -> Self {
         StatfileError::Invalid {
             format,

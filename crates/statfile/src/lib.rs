@@ -6,6 +6,7 @@
 //!
 //! - `dates`: Calendar dates in the three epochs involved: Arrow/Parquet `date32` (days since 1970-01-01), Stata
 //!   `%td` (days since 1960-01-01) and SPSS (seconds since 1582-10-14, the start of the Gregorian calendar)
+//! - `sav_chunks`: a `.sav` written chunk by chunk (bytecode), for files too large to hold in memory
 //! - `error`: Errors of the writers: a table the format cannot hold (names, sizes, values), or the SPSS library's
 //!   refusal
 
@@ -14,6 +15,7 @@ pub mod dta;
 pub mod error;
 pub mod model;
 pub mod sav;
+pub mod sav_chunks;
 
 pub use error::StatfileError;
 pub use model::{Column, LabelledTable, MissingCode, Num, Storage, UserMissing, ValueKey, Values};

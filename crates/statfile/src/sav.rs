@@ -45,13 +45,17 @@ pub fn encode(
         SavCompression::Bytecode => Compression::Bytecode,
         SavCompression::Zlib => Compression::Zlib,
     };
+    write_batch(&batch, &meta, compression)
+}
+
+/// The whole file of `batch` with dictionary `meta`, in memory.
+pub(crate) fn write_batch(
+    batch: &RecordBatch,
+    meta: &SpssMetadata,
+    compression: Compression,
+) -> Result<Vec<u8>, StatfileError> {
     let mut out = Cursor::new(Vec::new());
-    ambers::write_sav_to_writer(&mut out, &batch, &meta, compression, None).map_err(|e| {
-        StatfileError::Library {
-            format: FORMAT,
-            message: e.to_string(),
-        }
-    })?;
+    ambers::write_sav_to_writer(&mut out, batch, meta, compression, None).map_err(library)?;
     Ok(out.into_inner())
 }
 
