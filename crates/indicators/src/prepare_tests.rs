@@ -335,13 +335,9 @@ fn empty_dictionaries_prepare_without_panicking() {
 #[test]
 fn survey_stage_columns_are_those_the_indicators_and_the_design_read() {
     let margins = vec!["urban_rural".to_string()];
-    let columns = crate::columns::survey_stage_columns(
-        &catalogue(),
-        &pipeline(),
-        &margins,
-        "child_survey",
-    )
-    .unwrap_or_else(|| panic!("the design table has a column set"));
+    let columns =
+        crate::columns::survey_stage_columns(&catalogue(), &pipeline(), &margins, "child_survey")
+            .unwrap_or_else(|| panic!("the design table has a column set"));
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
     // universe and variable (age), numerator (q), disaggregation (sex), join key and columns (household_id, sex,
     // age), design and margins; `region` is read by nothing
