@@ -90,3 +90,53 @@ fn kind_of(field: &Field) -> ColumnKind {
         (None, FieldType::String | FieldType::Date) => ColumnKind::Text,
     }
 }
+
+/// The columns of `table` that [`crate::country_indicators`] reads when `table` is the design table or a table
+/// estimated on it through a join (caregivers), or `None` when it may read any column (a table of the other data
+/// families, or one that is neither): the design columns, the weighting margins' variables (`margin_variables`),
+/// the non-response classes, the joins' keys and columns, and every survey indicator's universe, numerator,
+/// variable and disaggregations. One set serves the design table and its joined tables alike, since a joined
+/// table's rows are laid over the design table's and its indicators may read either's columns. Lets a large
+/// table be read back from its file with these columns only.
+pub fn survey_stage_columns(
+    catalogue: &crate::Catalogue,
+    pipeline: &PipelineConfig,
+    margin_variables: &[String],
+    table: &str,
+) -> Option<std::collections::BTreeSet<String>> {
+    use crate::families::catalogue::{REGISTER_TABLE, SEGMENTS_TABLE};
+    use crate::stage::{BASE_WEIGHT, FINAL_WEIGHT, PSU, STRATUM};
+    let design = pipeline.design_table.as_str();
+    let joined = pipeline.joins.get(table).is_some_and(|j| j.table == design);
+    let family = table == REGISTER_TABLE
+        || table == SEGMENTS_TABLE
+        || catalogue
+            .families
+            .indicators
+            .iter()
+            .any(|i| i.table == table);
+    if (table != design && !joined) || family {
+        return None;
+    }
+    let mut out: std::collections::BTreeSet<String> = [STRATUM, PSU, BASE_WEIGHT, FINAL_WEIGHT]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    out.extend(margin_variables.iter().cloned());
+    for rule in catalogue.nonresponse.values() {
+        out.extend(rule.classes.iter().cloned());
+    }
+    for join in pipeline.joins.values() {
+        out.insert(join.on.clone());
+        out.extend(join.columns.iter().cloned());
+    }
+    for indicator in &catalogue.indicators {
+        out.extend(indicator.universe.columns().into_iter().map(str::to_string));
+        if let Some(numerator) = &indicator.numerator {
+            out.extend(numerator.columns().into_iter().map(str::to_string));
+        }
+        out.extend(indicator.variable.iter().cloned());
+        out.extend(indicator.disaggregations.iter().map(|d| d.column.clone()));
+    }
+    Some(out)
+}

@@ -331,3 +331,39 @@ fn empty_dictionaries_prepare_without_panicking() {
     assert_eq!(p.domains[0].codes, vec![None; 8]);
     assert_eq!(p.value, vec![0.0; 8]);
 }
+
+#[test]
+fn survey_stage_columns_are_those_the_indicators_and_the_design_read() {
+    let margins = vec!["urban_rural".to_string()];
+    let columns =
+        crate::columns::survey_stage_columns(&catalogue(), &pipeline(), &margins, "child_survey")
+            .unwrap_or_else(|| panic!("the design table has a column set"));
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+    // universe and variable (age), numerator (q), disaggregation (sex), join key and columns (household_id, sex,
+    // age), design and margins; `region` is read by nothing
+    assert_eq!(
+        names,
+        [
+            "age",
+            "base_weight",
+            "final_weight",
+            "household_id",
+            "psu",
+            "q",
+            "sex",
+            "stratum",
+            "urban_rural"
+        ]
+    );
+    let joined = crate::columns::survey_stage_columns(
+        &catalogue(),
+        &pipeline(),
+        &margins,
+        "caregiver_survey",
+    );
+    assert_eq!(joined, Some(columns));
+    assert_eq!(
+        crate::columns::survey_stage_columns(&catalogue(), &pipeline(), &margins, "police_cases"),
+        None
+    );
+}

@@ -18,9 +18,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, DictionaryArray, Float64Array, RecordBatch};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema};
 use dh_config::country::{Population, ReferenceYears};
 use dh_survey::{Design, DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
 
@@ -142,14 +142,11 @@ pub fn country_indicators(
         iso3: iso3.into(),
         source: Box::new(source),
     })?;
-    let labels: Vec<Vec<Option<String>>> = margins
+    let labels: Vec<Labels> = margins
         .iter()
         .map(|m| texts(iso3, design_table, child, &m.variable))
         .collect::<Result<_, _>>()?;
-    let label_refs: Vec<Vec<Option<&str>>> = labels
-        .iter()
-        .map(|l| l.iter().map(Option::as_deref).collect())
-        .collect();
+    let label_refs: Vec<Vec<Option<&str>>> = labels.iter().map(Labels::refs).collect();
     let options = WeightingOptions {
         trim_cap: pipeline.weighting.trim_cap,
         max_rounds: pipeline.weighting.max_rounds,
@@ -284,15 +281,12 @@ fn adjusted_design(
             iso3: iso3.into(),
             table: table.into(),
         })?;
-    let labels: Vec<Vec<Option<String>>> = rule
+    let labels: Vec<Labels> = rule
         .classes
         .iter()
         .map(|c| texts(iso3, design_table, weighted_child, c))
         .collect::<Result<_, _>>()?;
-    let label_refs: Vec<Vec<Option<&str>>> = labels
-        .iter()
-        .map(|l| l.iter().map(Option::as_deref).collect())
-        .collect();
+    let label_refs: Vec<Vec<Option<&str>>> = labels.iter().map(Labels::refs).collect();
     let weighting_err = |source| StageError::Weighting {
         iso3: iso3.into(),
         source: Box::new(source),
@@ -431,8 +425,8 @@ fn design(
     let weights = numbers(iso3, table, batch, weight_column)?;
     let strata = texts(iso3, table, batch, STRATUM)?;
     let psu = texts(iso3, table, batch, PSU)?;
-    let (strata_codes, strata_labels) = dense_codes(&strata);
-    let (psu_codes, _) = dense_codes(&psu);
+    let (strata_codes, strata_labels) = dense_codes(&strata.refs());
+    let (psu_codes, _) = dense_codes(&psu.refs());
     let spec = DesignSpec {
         ids: vec![&psu_codes],
         strata: Some(Factor {
@@ -452,7 +446,7 @@ fn design(
 }
 
 /// Codes in order of first appearance (missing values get `NA_CODE`, which the design rejects with a message).
-fn dense_codes(values: &[Option<String>]) -> (Vec<u32>, Vec<String>) {
+fn dense_codes(values: &[Option<&str>]) -> (Vec<u32>, Vec<String>) {
     let mut labels: Vec<String> = Vec::new();
     let mut index: HashMap<&str, u32> = HashMap::new();
     let mut codes = Vec::with_capacity(values.len());
@@ -460,8 +454,8 @@ fn dense_codes(values: &[Option<String>]) -> (Vec<u32>, Vec<String>) {
         match v {
             Some(s) => {
                 let next = index.len() as u32;
-                let code = *index.entry(s.as_str()).or_insert_with(|| {
-                    labels.push(s.clone());
+                let code = *index.entry(s).or_insert_with(|| {
+                    labels.push((*s).to_string());
                     next
                 });
                 codes.push(code);
@@ -515,25 +509,45 @@ fn numbers(
     Ok(floats.values().to_vec())
 }
 
-fn texts(
-    iso3: &str,
-    table: &str,
-    batch: &RecordBatch,
-    name: &str,
-) -> Result<Vec<Option<String>>, StageError> {
+/// A text column as a dictionary: each distinct text once and a key per row, so that a column of millions of
+/// rows costs four bytes a row instead of a `String` per row.
+struct Labels(DictionaryArray<Int32Type>);
+
+impl Labels {
+    /// The text of every row (`None`: null), borrowed from the dictionary.
+    fn refs(&self) -> Vec<Option<&str>> {
+        let values = self.0.values().as_string::<i32>();
+        self.0
+            .keys()
+            .iter()
+            .map(|k| {
+                let k = usize::try_from(k?).ok()?;
+                values.is_valid(k).then(|| values.value(k))
+            })
+            .collect()
+    }
+}
+
+fn texts(iso3: &str, table: &str, batch: &RecordBatch, name: &str) -> Result<Labels, StageError> {
     let array = column(iso3, table, batch, name, "text or dictionary of labels")?;
-    let text = cast(array, &DataType::Utf8).map_err(|_| StageError::Column {
+    let error = || StageError::Column {
         iso3: iso3.into(),
         table: table.into(),
         column: name.into(),
         data_type: array.data_type().to_string(),
         expected: "text or dictionary of labels".into(),
-    })?;
-    Ok(text
-        .as_string::<i32>()
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect())
+    };
+    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let keyed = match array.data_type() {
+        DataType::Dictionary(_, _) => cast(array, &dictionary),
+        _ => cast(array, &DataType::Utf8).and_then(|text| cast(&text, &dictionary)),
+    }
+    .map_err(|_| error())?;
+    let keyed = keyed
+        .as_any()
+        .downcast_ref::<DictionaryArray<Int32Type>>()
+        .ok_or_else(error)?;
+    Ok(Labels(keyed.clone()))
 }
 
 /// `batch` with the column `name` set to `values`: a column the schema already declares (e.g. `final_weight`,

@@ -73,7 +73,8 @@ pub struct CountryEstimates {
 /// by the same rows with `final_weight` filled in (a child table written batch by batch, in `streamed`, has its
 /// file rewritten with it). A country without a child survey table (not delivered) is not weighted: its survey
 /// indicators are `not_collected` and its family indicators are still estimated. Tables in `streamed` are read
-/// back with the columns the stage may use only ([`used_by_indicators`]).
+/// back with the columns the stage may use only ([`used_by_indicators`]; for the design table and the tables
+/// joined to it, only the columns the survey estimation reads, [`dh_indicators::columns::survey_stage_columns`]).
 pub fn weigh_and_estimate(
     config: &CountryConfig,
     setup: &IndicatorSetup,
@@ -89,9 +90,27 @@ pub fn weigh_and_estimate(
             .map_err(|e| err(e.to_string()))?;
         batches.insert(t.table.clone(), batch);
     }
+    // the margins' variables; a population the weighting refuses keeps every column (its error comes below)
+    let margin_variables: Vec<String> =
+        dh_indicators::weighting::population_margins(&config.population)
+            .map(|m| m.into_iter().map(|m| m.variable).collect())
+            .unwrap_or_default();
     for t in streamed.iter() {
-        let batch = crate::batched::projected(t, |f| used_by_indicators(setup, &t.table, f))
-            .map_err(|e| err(e.to_string()))?;
+        let survey = if margin_variables.is_empty() {
+            None
+        } else {
+            dh_indicators::columns::survey_stage_columns(
+                &setup.catalogue,
+                &setup.pipeline,
+                &margin_variables,
+                &t.table,
+            )
+        };
+        let batch = crate::batched::projected(t, |f| {
+            used_by_indicators(setup, &t.table, f)
+                && survey.as_ref().is_none_or(|s| s.contains(f.name()))
+        })
+        .map_err(|e| err(e.to_string()))?;
         batches.insert(t.table.clone(), batch);
     }
     let design_table = setup.pipeline.design_table.as_str();

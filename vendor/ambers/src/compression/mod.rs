@@ -1,0 +1,3 @@
+pub mod bytecode;
+pub mod bytecode_encoder;
+pub mod zlib;
