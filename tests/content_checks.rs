@@ -2,7 +2,8 @@
 //! header cells are swapped (children's names under `REGION`, phone numbers under the weight column) fail their
 //! country with exit 4, naming file, column and check, while the other countries are published; no name or phone
 //! number appears in `OUT`, stdout or stderr. A note with a name and a phone number in one coded cell is quarantined
-//! by its shape and keyed hash only. Clean synthetic deliveries trip no check.
+//! by its shape and keyed hash only, and so is a short one ("Somchai 0899990002"). Clean synthetic deliveries trip
+//! no check.
 
 // An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -17,6 +18,8 @@ use serde_json::Value;
 
 const KEY: &str = "content-checks-test-key-0123456789abcdef";
 const NOTE: &str = "Call Somchai Jaidee 0899990001";
+/// A short note (2 words, 18 characters) with a phone number inside: no single shape matches it whole.
+const SHORT_NOTE: &str = "Somchai 0899990002";
 
 /// Replaces the cell of `column` in data row `row` (1-based, header not counted) of a CSV delivery whose cells hold
 /// no commas; returns the row.
@@ -149,6 +152,12 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
     assert!(names.len() > 900 && phones.len() > 900);
     // VNM: a note with a name and a phone number in one cell of the coded column `sex` (data row 5).
     let note_row = set_cell(&raw.join("VNM/VN_khao_sat_tre_em.csv"), "sex", 5, NOTE);
+    let short_note_row = set_cell(
+        &raw.join("VNM/VN_khao_sat_tre_em.csv"),
+        "sex",
+        6,
+        SHORT_NOTE,
+    );
 
     let run = dh(
         Some(KEY),
@@ -203,9 +212,22 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
         "{line:?}"
     );
     assert!(line.3.contains("not in the code list of `sex`"), "{line:?}");
+    let short = quarantine
+        .iter()
+        .find(|l| l.0 == short_note_row && l.1 == "sex")
+        .unwrap_or_else(|| panic!("row {short_note_row} not quarantined: {quarantine:?}"));
+    assert!(
+        short
+            .2
+            .starts_with("[withheld: len 18: letters, digits, spaces; hmac "),
+        "{short:?}"
+    );
     for l in &quarantine {
         assert!(
-            !l.2.contains("Somchai") && !l.3.contains("Somchai"),
+            !l.2.contains("Somchai")
+                && !l.3.contains("Somchai")
+                && !l.2.contains("0899990002")
+                && !l.3.contains("0899990002"),
             "{l:?}"
         );
     }
@@ -228,11 +250,11 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
     assert!(texts.len() > 10, "too few outputs to be a real run");
     for (what, bytes) in &texts {
         let text = String::from_utf8_lossy(bytes);
-        for value in names
-            .iter()
-            .chain(&phones)
-            .chain(&[NOTE.to_string(), "Somchai".into()])
-        {
+        for value in names.iter().chain(&phones).chain(&[
+            NOTE.to_string(),
+            "Somchai".into(),
+            "0899990002".into(),
+        ]) {
             assert!(
                 !text.contains(value.as_str()),
                 "{what} holds a delivered name or phone number"

@@ -116,8 +116,10 @@ pub const MAX_CODE_CHARS: usize = 24;
 pub const MAX_CODE_WORDS: usize = 3;
 
 /// Whether `v` is short and code-like, so that showing it can reveal nothing about a person: at most
-/// [`MAX_CODE_CHARS`] characters and [`MAX_CODE_WORDS`] words, no control characters, and not shaped like a phone
-/// number, an e-mail address, coordinates or a personal name.
+/// [`MAX_CODE_CHARS`] characters and [`MAX_CODE_WORDS`] words, no control characters, not shaped like a phone
+/// number, an e-mail address, coordinates or a personal name, and holding none of them inside: no word shaped like
+/// a phone number, an e-mail address or coordinates, no two adjacent name-shaped words, and no run of as many
+/// digits as a phone number has (`Somchai 0899990001`, `call Somchai Jaidee`, `tel:0899990001`).
 pub fn looks_like_code(v: &str) -> bool {
     v.chars().count() <= MAX_CODE_CHARS
         && v.split_whitespace().count() <= MAX_CODE_WORDS
@@ -126,6 +128,27 @@ pub fn looks_like_code(v: &str) -> bool {
         && !looks_like_email(v)
         && !looks_like_coordinates(v)
         && !looks_like_personal_name(v)
+        && !holds_identifier(v)
+}
+
+/// Whether a part of `v` is shaped like a phone number, an e-mail address, coordinates or a personal name.
+fn holds_identifier(v: &str) -> bool {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    words
+        .iter()
+        .any(|w| looks_like_phone(w) || looks_like_email(w) || looks_like_coordinates(w))
+        || words
+            .windows(2)
+            .any(|pair| pair.iter().all(|w| name_word(w)))
+        || longest_digit_run(v) >= *PHONE_DIGITS.start()
+}
+
+/// The length of the longest run of consecutive ASCII digits in `v`.
+fn longest_digit_run(v: &str) -> usize {
+    v.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The shape of a value without its content: its length in characters and the classes of characters it holds, e.g.
@@ -232,11 +255,29 @@ mod tests {
 
     #[test]
     fn codes_and_shapes() {
-        for v in ["7", "01U", "yes", "-1", "TH-01", "Bangkok", "dont know"] {
+        for v in [
+            "7",
+            "01U",
+            "yes",
+            "-1",
+            "TH-01",
+            "Bangkok",
+            "dont know",
+            "2019-13-45",
+            "01100001",
+            "code 7 North",
+        ] {
             assert!(looks_like_code(v), "{v}");
         }
         for v in [
             "Call Somchai Jaidee 0899990001",
+            // An identifier inside a short value (issue 12: quarantine `raw_value`, `dh country new` examples).
+            "Somchai 0899990001",
+            "tel:0899990001",
+            "call Somchai Jaidee",
+            "see a@b.org",
+            "at 13.883030",
+            "ph +66899990001",
             "Somchai Jaidee",
             "0899990001",
             "a@b.org",

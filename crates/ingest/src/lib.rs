@@ -91,15 +91,29 @@ mod tests {
         }
     }
 
-    /// A .sav file found by fuzzing on which the SPSS library overflows an addition (a panic in debug builds): the
-    /// delivery fails with a format error naming the file instead of panicking.
+    /// .sav files found by fuzzing on which the SPSS library panics (`fuzz_overflow.sav`: an addition overflows in
+    /// debug builds; `fuzz_empty_slice.sav`, `dh-fuzz run sav` 2026-12-06: a slice range ending at `usize::MAX` in
+    /// `ambers` `variable.rs`): the delivery fails with a format error naming the file instead of panicking, read
+    /// whole or in batches.
     #[test]
     fn a_panic_inside_a_reader_library_is_a_format_error() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz_overflow.sav");
-        let d = Delivery::new("fuzz_overflow.sav", Format::Sav);
-        match read_delivery(&path, &d) {
-            Err(IngestError::Format { file, .. }) => assert_eq!(file, path),
-            other => panic!("expected a format error, got {other:?}"),
+        for name in ["fuzz_overflow.sav", "fuzz_empty_slice.sav"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name);
+            let d = Delivery::new(name, Format::Sav);
+            match read_delivery(&path, &d) {
+                Err(IngestError::Format { file, .. }) => assert_eq!(file, path, "{name}"),
+                other => panic!("{name}: expected a format error, got {other:?}"),
+            }
+            let batches = open_delivery(&path, &d, 2).and_then(|mut b| {
+                while b.next_batch()?.is_some() {}
+                Ok(())
+            });
+            assert!(
+                matches!(batches, Err(IngestError::Format { .. })),
+                "{name} in batches: {batches:?}"
+            );
         }
     }
 

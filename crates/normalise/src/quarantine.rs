@@ -5,7 +5,8 @@
 //! rows_quarantined` always holds. Lines are ordered by row, then by the harmonised column order, then by reason.
 //! `raw_value` holds the trimmed source cell only when it is short and code-like (`dh_config::content::looks_like_code`:
 //! at most 24 characters and 3 words, not shaped like a phone number, e-mail address, coordinates or a personal
-//! name; the column itself has passed its content checks, or the country would have failed before). Any other cell
+//! name, and holding none inside: no such word, no two adjacent name-shaped words, no run of 9 digits; the column
+//! itself has passed its content checks, or the country would have failed before). Any other cell
 //! is shown by [`shown_value`] as its shape and a keyed hash, e.g. `[withheld: len 30: letters, digits, spaces;
 //! hmac 3f9a0c1d2e4b5a69]`: the hash is the first 16 hex digits of the value's pseudonym in that column
 //! (`HMAC-SHA256(key, "<ISO3>:<column>:<value>")`, the run's pseudonym key), so equal values have equal hashes. To
