@@ -124,9 +124,13 @@ pub struct Panic {
 }
 
 impl Panic {
-    /// In a dependency's source (cargo registry) rather than in the workspace.
+    /// In a dependency's source (cargo registry, or a third-party crate vendored under `vendor/`) rather than in
+    /// the workspace's own code.
     pub fn in_library(&self) -> bool {
-        self.location.contains("/.cargo/registry/") || self.location.contains("/rustc/")
+        self.location.contains("/.cargo/registry/")
+            || self.location.contains("/rustc/")
+            || self.location.starts_with("vendor/")
+            || self.location.contains("/vendor/")
     }
 }
 
@@ -296,6 +300,7 @@ mod tests {
             message: String::new(),
         };
         assert!(at("/root/.cargo/registry/src/x/ambers-0.4.6/src/io_utils.rs:181").in_library());
+        assert!(at("vendor/ambers/src/info_records/mod.rs:41").in_library());
         assert!(!at("crates/expr/src/eval.rs:352").in_library());
         let report = |library| Report {
             target: Target::Csv,

@@ -38,7 +38,10 @@ impl InfoRecordHeader {
 
     /// Total data bytes for this info record.
     pub fn data_len(&self) -> usize {
-        (self.size as usize) * (self.count as usize)
+        // dh: negative or huge fields saturate (the read of that many bytes then fails as truncated) instead of
+        // overflowing (found by dh-fuzz).
+        let field = |v: i32| usize::try_from(v).unwrap_or(usize::MAX);
+        field(self.size).saturating_mul(field(self.count))
     }
 }
 
