@@ -127,12 +127,22 @@ impl TableJob<'_> {
     }
 }
 
+/// A delivery as read for a run, with the hash of the bytes read from each of its files.
+pub struct TableRead {
+    pub rows: ReadRows,
+    /// Per file (config order): the SHA-256 of the bytes its reader read, when the reader hashes as it reads
+    /// ([`dh_ingest::DeliveryBatches::sha256_of_bytes_read`], CSV); `None` for the other formats.
+    pub sha256: Vec<Option<String>>,
+}
+
 /// Reads a delivery in batches of `batch_rows` rows: whole when each file's first batch is all there is and all
 /// files together hold at most one batch of rows, else the first pass over every batch of every file (the files
-/// and batches already read are passed on, never read again).
-pub fn read(job: &TableJob<'_>, batch_rows: usize) -> Result<ReadRows, CountryError> {
+/// and batches already read are passed on, never read again). Each file is read once; its hash is taken from the
+/// bytes read.
+pub fn read(job: &TableJob<'_>, batch_rows: usize) -> Result<TableRead, CountryError> {
     let files = job.files();
     let mut whole = Vec::with_capacity(files.len());
+    let mut sha256 = Vec::with_capacity(files.len());
     let mut rows = 0usize;
     for (k, file) in files.iter().enumerate() {
         let mut batches = job.open(file, batch_rows)?;
@@ -143,6 +153,7 @@ pub fn read(job: &TableJob<'_>, batch_rows: usize) -> Result<ReadRows, CountryEr
         let second = batches.next_batch().map_err(|e| job.read_err(e))?;
         if rows <= batch_rows && second.is_none() {
             whole.push(first);
+            sha256.push(batches.sha256_of_bytes_read());
             continue;
         }
         // too large to hold: the first pass, over what was read and then the rest
@@ -159,16 +170,22 @@ pub fn read(job: &TableJob<'_>, batch_rows: usize) -> Result<ReadRows, CountryEr
             pass.add(file, batch)?;
         }
         pass.end_file(job, file)?;
+        sha256.push(batches.sha256_of_bytes_read());
         for rest in &files[k + 1..] {
             let mut batches = job.open(rest, batch_rows)?;
             while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
                 pass.add(rest, batch)?;
             }
             pass.end_file(job, rest)?;
+            sha256.push(batches.sha256_of_bytes_read());
         }
-        return pass.finish(job);
+        let rows = pass.finish(job)?;
+        return Ok(TableRead { rows, sha256 });
     }
-    Ok(ReadRows::Whole(whole))
+    Ok(TableRead {
+        rows: ReadRows::Whole(whole),
+        sha256,
+    })
 }
 
 fn no_header(job: &TableJob<'_>, file: &(Delivery, PathBuf)) -> CountryError {
@@ -301,6 +318,8 @@ pub struct StreamedTable {
     pub entries: Vec<OutputEntry>,
     /// The ledger of each delivered file, in config order.
     pub files: Vec<dh_normalise::FileLedger>,
+    /// The SHA-256 of the bytes the second pass read from each file (config order), when its reader hashes.
+    pub sha256: Vec<Option<String>>,
 }
 
 /// The harmonised and quarantine writers of a streamed table, opened with its first batch.
@@ -333,6 +352,7 @@ pub fn second_pass(
         normalised: staging.path(&partition_rel_path(NORMALISED_DIR, job.table, job.iso3)),
         entries: Vec::new(),
         files: Vec::with_capacity(files.len()),
+        sha256: Vec::with_capacity(files.len()),
     };
     for ((file, plan), read) in files.iter().zip(&first.plans).zip(&first.files) {
         let pass = FilePass {
@@ -344,7 +364,7 @@ pub fn second_pass(
             staging,
             cancelled,
         };
-        let ledger = pass.run(file, &mut writers, &mut out)?;
+        let (ledger, sha256) = pass.run(file, &mut writers, &mut out)?;
         if ledger.rows_read != read.rows_read {
             return Err(job.read_err(format!(
                 "{}: {} rows on the first pass but {} on the second; the file changed while it was read",
@@ -352,6 +372,7 @@ pub fn second_pass(
             )));
         }
         out.files.push(ledger);
+        out.sha256.push(sha256);
     }
     let Some((harmonised, quarantine)) = writers else {
         return Err(job.read_err(format!(
@@ -391,13 +412,14 @@ struct FilePass<'j, 'a> {
 
 impl FilePass<'_, '_> {
     /// Normalises and writes every batch of `file` (opening the writers with the table's first batch); returns
-    /// the file's ledger and adds its counts and findings to `out`.
+    /// the file's ledger and the hash of the bytes read (when its reader hashes), and adds its counts and
+    /// findings to `out`.
     fn run(
         &self,
         file: &(Delivery, PathBuf),
         writers: &mut Option<Writers>,
         out: &mut StreamedTable,
-    ) -> Result<dh_normalise::FileLedger, CountryError> {
+    ) -> Result<(dh_normalise::FileLedger, Option<String>), CountryError> {
         let job = self.job;
         let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
             .map_err(|e| job.normalise_err(e))?;
@@ -474,7 +496,7 @@ impl FilePass<'_, '_> {
         out.rows_read += ledger.rows_read;
         out.rows_written += ledger.rows_written;
         out.rows_quarantined += ledger.rows_quarantined;
-        Ok(ledger)
+        Ok((ledger, batches.sha256_of_bytes_read()))
     }
 
     fn open_writers(

@@ -188,13 +188,19 @@ fn normalised_tables(output: dh_normalise::CountryOutput) -> Vec<NormalisedTable
         .collect()
 }
 
+/// Whether the reader of `format` hashes the bytes it reads ([`crate::batched::TableRead::sha256`]), so that
+/// its files need not be hashed apart from reading them.
+pub fn hashed_while_read(format: dh_config::country::Format) -> bool {
+    matches!(format, dh_config::country::Format::Csv)
+}
+
 /// Reads every delivered table of a country for a run ([`crate::batched::read`]: whole when it fits in one
 /// batch, else the first pass over its batches), in parallel when allowed; with each table's file paths.
 fn read_for_run(
     config: &CountryConfig,
     delivered: &CountryConfig,
     ctx: &Context<'_>,
-) -> Result<Vec<(String, Vec<PathBuf>, crate::batched::ReadRows)>, CountryError> {
+) -> Result<Vec<(String, Vec<PathBuf>, crate::batched::TableRead)>, CountryError> {
     let iso3 = config.country.iso3.as_str();
     let missing = crate::deliveries::missing_files(config, ctx.raw_dir);
     if !missing.is_empty() {
@@ -270,16 +276,19 @@ fn run_stages(
     let start = Instant::now();
 
     ctx.observer.stage_started(iso3, Stage::Read);
-    // The hash recorded for a delivery must be the hash of the bytes read: a hash from before reading (the
-    // country's key, or taken here) is checked again after reading, and a file that changed in between fails the
-    // country instead of publishing outputs of a partial read under the full file's hash.
+    // The hash recorded for a delivery must be the hash of the bytes read. A reader that hashes as it reads (CSV)
+    // gives exactly that, so its file is read once; a hash from before reading (the country's key) must equal it.
+    // A file of another format is hashed before reading (unless the key did) and again after, and a file that
+    // changed in between fails the country instead of publishing outputs of a partial read under the full
+    // file's hash.
     let mut before: BTreeMap<String, String> = BTreeMap::new();
-    let files = crate::deliveries::delivered(config).flat_map(|(_, d)| d.file_names());
+    let files = crate::deliveries::delivered(config).flat_map(|(_, d)| d.files());
     for file in files {
-        let path = delivery_path(ctx.raw_dir, iso3, file);
+        let path = delivery_path(ctx.raw_dir, iso3, &file.file);
         let rel = relative_path(&path, ctx.raw_dir);
         let sha = match hashes.get(&rel) {
             Some(sha) => sha.clone(),
+            None if hashed_while_read(file.format) => continue,
             None if path.is_file() => sha256_file(&path)
                 .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?,
             // missing or not a regular file: read_deliveries names the problem
@@ -449,18 +458,19 @@ struct Sorted {
 fn sort_reads(
     iso3: &str,
     raw_dir: &Path,
-    read: Vec<(String, Vec<PathBuf>, ReadRows)>,
+    read: Vec<(String, Vec<PathBuf>, crate::batched::TableRead)>,
     before: &BTreeMap<String, String>,
 ) -> Result<Sorted, CountryError> {
     let mut inputs: BTreeMap<String, Vec<InputEntry>> = BTreeMap::new();
     let mut raw = BTreeMap::new();
     let mut first_passes = Vec::new();
     let mut batched = BTreeMap::new();
-    for (table, full_paths, rows) in read {
+    for (table, full_paths, crate::batched::TableRead { rows, sha256 }) in read {
         let mut entries = Vec::with_capacity(full_paths.len());
         for (i, full_path) in full_paths.iter().enumerate() {
             let path = relative_path(full_path, raw_dir);
-            let sha256 = unchanged_since_hashed(iso3, full_path, &path, before.get(&path))?;
+            let read_hash = sha256.get(i).cloned().flatten();
+            let sha256 = hash_of_read(iso3, full_path, &path, before.get(&path), read_hash)?;
             let (rows_read, warnings) = match &rows {
                 ReadRows::Whole(t) => t
                     .get(i)
@@ -565,8 +575,13 @@ fn normalise_in_batches(
         };
         let t = crate::batched::second_pass(&job, &pass, &referenced, staging, ctx.cancelled)?;
         // read twice: both reads must have seen the bytes whose hash the manifest records
-        for (path, input) in paths.iter().zip(inputs.get(&table).into_iter().flatten()) {
-            unchanged_since_hashed(iso3, path, &input.path, Some(&input.sha256))?;
+        let read_hashes = t.sha256.iter().cloned().chain(std::iter::repeat(None));
+        for ((path, input), read_hash) in paths
+            .iter()
+            .zip(inputs.get(&table).into_iter().flatten())
+            .zip(read_hashes)
+        {
+            hash_of_read(iso3, path, &input.path, Some(&input.sha256), read_hash)?;
         }
         streamed.push(t);
     }
@@ -591,6 +606,34 @@ fn normalise_in_batches(
     Ok((tables, streamed))
 }
 
+/// The SHA-256 recorded for a delivery file once read: the hash of the bytes its reader read (`read`, when the
+/// reader hashes), else the file's hash after reading; either must equal `hashed` (its hash before reading, when
+/// known).
+fn hash_of_read(
+    iso3: &str,
+    path: &Path,
+    rel: &str,
+    hashed: Option<&String>,
+    read: Option<String>,
+) -> Result<String, CountryError> {
+    match (read, hashed) {
+        (Some(after), Some(before)) if *before != after => Err(changed_while_read(iso3, rel)),
+        (Some(after), _) => Ok(after),
+        (None, hashed) => unchanged_since_hashed(iso3, path, rel, hashed),
+    }
+}
+
+fn changed_while_read(iso3: &str, rel: &str) -> CountryError {
+    CountryError::new(
+        iso3,
+        Stage::Read.as_str(),
+        format!(
+            "{rel}: the file changed while it was read (its SHA-256 differs before and after reading); \
+             nothing of this country is published from it. Rerun once the delivery is complete"
+        ),
+    )
+}
+
 /// The delivery's SHA-256 after it was read, which must equal `hashed` (its hash before reading, when known).
 fn unchanged_since_hashed(
     iso3: &str,
@@ -601,14 +644,7 @@ fn unchanged_since_hashed(
     let after = sha256_file(path)
         .map_err(|e| CountryError::new(iso3, Stage::Read.as_str(), e.to_string()))?;
     match hashed {
-        Some(before) if *before != after => Err(CountryError::new(
-            iso3,
-            Stage::Read.as_str(),
-            format!(
-                "{rel}: the file changed while it was read (its SHA-256 differs before and after reading); \
-                 nothing of this country is published from it. Rerun once the delivery is complete"
-            ),
-        )),
+        Some(before) if *before != after => Err(changed_while_read(iso3, rel)),
         _ => Ok(after),
     }
 }
@@ -766,6 +802,44 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn the_hash_of_the_bytes_read_is_recorded_and_checked_against_the_hash_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("child.csv");
+        std::fs::write(&path, "id\n1\n").unwrap();
+        let now = sha256_file(&path).unwrap();
+        let read = "ab".repeat(32);
+        // the reader's hash is recorded as it is, without reading the file again
+        assert_eq!(
+            hash_of_read("THA", &path, "THA/child.csv", None, Some(read.clone())).unwrap(),
+            read
+        );
+        assert_eq!(
+            hash_of_read(
+                "THA",
+                &path,
+                "THA/child.csv",
+                Some(&read),
+                Some(read.clone())
+            )
+            .unwrap(),
+            read
+        );
+        // a hash before reading that differs from the bytes read fails the country
+        let err = hash_of_read("THA", &path, "THA/child.csv", Some(&now), Some(read)).unwrap_err();
+        assert!(
+            err.message.contains("changed while it was read"),
+            "{}",
+            err.message
+        );
+        // a reader that does not hash: the file is hashed after reading
+        assert_eq!(
+            hash_of_read("THA", &path, "THA/child.csv", Some(&now), None).unwrap(),
+            now
+        );
+        assert!(hashed_while_read(dh_config::country::Format::Csv));
     }
 
     #[test]

@@ -83,6 +83,9 @@ pub enum Decision {
 pub struct CountryKey {
     pub entry: StageEntry,
     pub files: BTreeMap<String, String>,
+    /// The inputs are not hashed yet ([`deferred_country_key`]): `entry.inputs` and `entry.key` are empty until
+    /// [`complete_key`] fills them from the hashes of the bytes the run read.
+    pub deferred: bool,
 }
 
 /// Hash of the definitions shared by every country: tool, key fingerprint, schema and pipelines files.
@@ -112,21 +115,63 @@ pub fn country_key(
     config_dir: &Path,
     definitions: &str,
 ) -> Result<CountryKey, String> {
-    let config_hash = config_hash(config, config_dir)?;
+    let mut key = deferred_country_key(config, config_dir, definitions)?;
     let (inputs_hash, files) = inputs_hash(config, raw_dir)?;
-    let mut key = Sha256::new();
-    key.update(format!("{definitions}\0{config_hash}\0{inputs_hash}"));
+    set_inputs(&mut key, inputs_hash, files);
+    Ok(key)
+}
+
+/// A country's key without its inputs, for a country computed whatever its inputs (`--force`, no previous run
+/// of it): its delivery files are hashed as the run reads them, once, and [`complete_key`] then fills the key.
+pub fn deferred_country_key(
+    config: &CountryConfig,
+    config_dir: &Path,
+    definitions: &str,
+) -> Result<CountryKey, String> {
     Ok(CountryKey {
         entry: StageEntry {
             country: config.country.iso3.clone(),
             stage: COUNTRY_STAGE.to_string(),
-            key: hex::encode(key.finalize()),
-            inputs: inputs_hash,
-            config: config_hash,
+            key: String::new(),
+            inputs: String::new(),
+            config: config_hash(config, config_dir)?,
             definitions: definitions.to_string(),
         },
-        files,
+        files: BTreeMap::new(),
+        deferred: true,
     })
+}
+
+/// Fills a deferred key's inputs from the hashes of the delivery files as the run read them (relative path ->
+/// sha256); a file the run did not record is hashed here. The key is then what [`country_key`] computes for the
+/// same files. A key that is not deferred is left as it is.
+pub fn complete_key(
+    key: &mut CountryKey,
+    config: &CountryConfig,
+    raw_dir: &Path,
+    read: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    if !key.deferred {
+        return Ok(());
+    }
+    let (inputs_hash, files) = inputs_digest(config, raw_dir, |rel, path| match read.get(rel) {
+        Some(sha) => Ok(sha.clone()),
+        None => sha256_file(path).map_err(|e| e.to_string()),
+    })?;
+    set_inputs(key, inputs_hash, files);
+    Ok(())
+}
+
+fn set_inputs(key: &mut CountryKey, inputs_hash: String, files: BTreeMap<String, String>) {
+    let mut digest = Sha256::new();
+    digest.update(format!(
+        "{}\0{}\0{inputs_hash}",
+        key.entry.definitions, key.entry.config
+    ));
+    key.entry.key = hex::encode(digest.finalize());
+    key.entry.inputs = inputs_hash;
+    key.files = files;
+    key.deferred = false;
 }
 
 /// Hash of a country's configuration files (its own file and `_defaults.toml`): the `config` part of its key.
@@ -145,6 +190,21 @@ pub fn inputs_hash(
     config: &CountryConfig,
     raw_dir: &Path,
 ) -> Result<(String, BTreeMap<String, String>), String> {
+    inputs_digest(config, raw_dir, |rel, path| {
+        // Only regular files are hashed: a FIFO would block and a device never ends (the read stage refuses them).
+        if path.exists() && !path.is_file() {
+            return Err(format!("{rel}: not a regular file"));
+        }
+        sha256_file(path).map_err(|e| e.to_string())
+    })
+}
+
+/// The `inputs` hash of a country's delivery files, each file's hash given by `sha` (relative path, full path).
+fn inputs_digest(
+    config: &CountryConfig,
+    raw_dir: &Path,
+    sha: impl Fn(&str, &Path) -> Result<String, String>,
+) -> Result<(String, BTreeMap<String, String>), String> {
     let iso3 = &config.country.iso3;
     let mut files = BTreeMap::new();
     let mut inp = Sha256::new();
@@ -153,11 +213,7 @@ pub fn inputs_hash(
         for file in delivery.file_names() {
             let path = delivery_path(raw_dir, iso3, file);
             let rel = relative_path(&path, raw_dir);
-            // Only regular files are hashed: a FIFO would block and a device never ends (the read stage refuses them).
-            if path.exists() && !path.is_file() {
-                return Err(format!("{rel}: not a regular file"));
-            }
-            let sha = sha256_file(&path).map_err(|e| e.to_string())?;
+            let sha = sha(&rel, &path)?;
             inp.update(format!("{table}\0{rel}\0{sha}\0"));
             files.insert(rel, sha);
         }
@@ -459,6 +515,7 @@ mod tests {
         Ok(CountryKey {
             entry: e,
             files: [("THA/child.csv".to_string(), sha.to_string())].into(),
+            deferred: false,
         })
     }
 

@@ -11,8 +11,8 @@ use crate::manifest::Manifest;
 use crate::run::{LoadedConfig, RunOptions};
 
 use super::{
-    COUNTRY_STAGE, CountryKey, Decision, Reason, country_key, decide, definitions_hash,
-    outputs_intact, previous_indicator_rows,
+    COUNTRY_STAGE, CountryKey, Decision, Reason, country_key, decide, deferred_country_key,
+    definitions_hash, outputs_intact, previous_indicator_rows,
 };
 
 /// Keys and decisions of every selected country (in config order), the previous manifest and, when some country
@@ -55,10 +55,17 @@ pub(crate) fn plan_countries(
                 let key = CountryKey {
                     entry: entry.clone(),
                     files: BTreeMap::new(),
+                    deferred: false,
                 };
                 return (Ok(key), Decision::Keep);
             }
-            let key = country_key(c, &opts.raw_dir, &opts.config_dir, &definitions);
+            // A country computed whatever its inputs (forced, or not in the previous run) hashes its deliveries
+            // as it reads them (each file read once); the others need their inputs' hash to decide.
+            let key = if opts.force || previous_entry.is_none() {
+                deferred_country_key(c, &opts.config_dir, &definitions)
+            } else {
+                country_key(c, &opts.raw_dir, &opts.config_dir, &definitions)
+            };
             let decision = decide(&key, previous.as_ref(), &opts.out_dir, opts.force);
             (key, decision)
         })

@@ -11,7 +11,7 @@ use dh_config::{CountryConfig, SchemaSet};
 use crate::abort_point;
 use crate::country::{Context, CountryReport, process_country};
 use crate::error::{CountryError, PipelineError};
-use crate::incremental::{CountryKey, Decision, Plan, plan_countries, reuse_country};
+use crate::incremental::{CountryKey, Decision, Plan, complete_key, plan_countries, reuse_country};
 use crate::indicator_stage::IndicatorSetup;
 use crate::layout::Staging;
 use crate::manifest::{Manifest, StageEntry};
@@ -41,7 +41,7 @@ pub(super) struct Shared {
 fn country_work(
     shared: Arc<Shared>,
     c: CountryConfig,
-    key: Option<CountryKey>,
+    mut key: Option<CountryKey>,
     decision: Decision,
 ) -> schedule::Work<CountryResult> {
     Box::new(move |observer, cancelled| {
@@ -98,7 +98,18 @@ fn country_work(
                 r
             }
         };
-        (r, key.map(|k| k.entry))
+        // a key whose inputs were hashed as they were read is completed from the hashes the run recorded
+        if let (Ok(rep), Some(k)) = (&r, key.as_mut()) {
+            let read = rep
+                .inputs
+                .iter()
+                .map(|i| (i.path.clone(), i.sha256.clone()))
+                .collect();
+            if complete_key(k, &c, &s.raw_dir, &read).is_err() {
+                key = None;
+            }
+        }
+        (r, key.filter(|k| !k.deferred).map(|k| k.entry))
     })
 }
 
@@ -191,7 +202,11 @@ pub(super) fn run_countries(
         .into_iter()
         .zip(config.countries.iter().zip(shared.plan.countries.iter()))
         .map(|(outcome, (c, (key, _)))| {
-            let entry = key.as_ref().ok().map(|k| k.entry.clone());
+            let entry = key
+                .as_ref()
+                .ok()
+                .filter(|k| !k.deferred)
+                .map(|k| k.entry.clone());
             country_result(outcome, c, entry, staging, timeout)
         })
         .collect();
