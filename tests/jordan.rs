@@ -107,9 +107,30 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
     let out_dir = tmp.path().join("out");
     let schemas = root.join("schemas");
 
+    // A copy of countries/ without a committed JOR.toml (the file onboarded below).
+    let config = tmp.path().join("countries");
+    fs::create_dir_all(&config).expect("mkdir");
+    for entry in fs::read_dir(root.join("countries")).expect("countries/") {
+        let p = entry.expect("entry").path();
+        if p.extension().is_some_and(|e| e == "toml") && p.file_stem().is_none_or(|n| n != "JOR") {
+            fs::copy(&p, config.join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+
     // The configured countries, run once: the OUT Jordan joins.
     ok(
-        &common::dh(Some(KEY), &["synth", "--out", s(&raw), "--seed", "3"]),
+        &common::dh(
+            Some(KEY),
+            &[
+                "synth",
+                "--out",
+                s(&raw),
+                "--seed",
+                "3",
+                "--config-dir",
+                s(&config),
+            ],
+        ),
         "dh synth (the configured countries)",
     );
     ok(
@@ -121,6 +142,10 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
                 s(&raw),
                 "--out-dir",
                 s(&out_dir),
+                "--config-dir",
+                s(&config),
+                "--schema-dir",
+                s(&schemas),
                 "--quiet",
             ],
         ),
@@ -165,15 +190,7 @@ fn a_phase_2_country_is_onboarded_from_an_agency_delivery_with_config_edits_only
         "{delivered:?}"
     );
 
-    // Step 2 of the README: the skeleton, from the files alone, into a copy of countries/.
-    let config = tmp.path().join("countries");
-    fs::create_dir_all(&config).expect("mkdir");
-    for entry in fs::read_dir(root.join("countries")).expect("countries/") {
-        let p = entry.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            fs::copy(&p, config.join(p.file_name().expect("name"))).expect("copy");
-        }
-    }
+    // Step 2 of the README: the skeleton, from the files alone, into the copy of countries/.
     let out = common::dh(
         Some(KEY),
         &[

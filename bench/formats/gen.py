@@ -1,5 +1,5 @@
 """Writes the format benchmark files: ROWS x 20 columns (an id, 12 coded answers 1-5 with 8/9 missing codes and
-value labels, 4 decimals, 3 short texts) as CSV, SPSS .sav and Stata .dta (pyreadstat), and XLSX_ROWS x 20 as .xlsx
+value labels, 4 decimals, 3 short texts) as CSV, SPSS .sav and .zsav and Stata .dta (pyreadstat), and XLSX_ROWS x 20 as .xlsx
 (openpyxl, write-only). Usage: python3 gen.py OUT_DIR [ROWS] [XLSX_ROWS]."""
 import os
 import sys
@@ -27,6 +27,8 @@ labels = {f"q{i + 1:02d}": {1: "Never", 2: "Rarely", 3: "Sometimes", 4: "Often",
 df.to_csv(os.path.join(out, "big.csv"), index=False)
 pyreadstat.write_sav(df, os.path.join(out, "big.sav"), variable_value_labels=labels,
                      missing_ranges={k: [8, 9] for k in labels})
+pyreadstat.write_sav(df, os.path.join(out, "big.zsav"), variable_value_labels=labels,
+                     missing_ranges={k: [8, 9] for k in labels}, compress=True)
 pyreadstat.write_dta(df, os.path.join(out, "big.dta"), variable_value_labels=labels, version=15)
 wb = openpyxl.Workbook(write_only=True)
 ws = wb.create_sheet("cases")

@@ -1,5 +1,5 @@
 """Reads the benchmark files with the reference tools and prints one JSON line each (best of REPEATS):
-pyreadstat for .sav/.dta, pandas+openpyxl for .xlsx (one run: it is slow), DuckDB (materialised to Arrow) and pandas for CSV.
+pyreadstat for .sav/.zsav/.dta, pandas+openpyxl for .xlsx (one run: it is slow), DuckDB (materialised to Arrow) and pandas for CSV.
 Usage: python3 others.py DIR [REPEATS]."""
 import json
 import os
@@ -32,6 +32,7 @@ def report(tool, fmt, fn, times=None):
 
 
 report("pyreadstat", "sav", lambda: len(pyreadstat.read_sav(os.path.join(d, "big.sav"), user_missing=True)[0]))
+report("pyreadstat", "zsav", lambda: len(pyreadstat.read_sav(os.path.join(d, "big.zsav"), user_missing=True)[0]))
 report("pyreadstat", "dta", lambda: len(pyreadstat.read_dta(os.path.join(d, "big.dta"))[0]))
 report("pandas+openpyxl", "xlsx", lambda: len(pd.read_excel(os.path.join(d, "big.xlsx"), sheet_name="cases")), 1)
 report("duckdb (all_varchar, to arrow)", "csv", lambda: duckdb.sql(

@@ -10,7 +10,7 @@ xlsx_rows=${3:-100000}
 [ -f "$dir/big.xlsx" ] || python3 bench/formats/gen.py "$dir" "$rows" "$xlsx_rows"
 ls -la "$dir"
 cargo build --release -p dh-ingest --example read_bench
-for f in csv sav dta xlsx; do
+for f in csv sav zsav dta xlsx; do
   target/release/examples/read_bench "$dir/big.$f" "$f" 3
 done
 python3 bench/formats/others.py "$dir" 3

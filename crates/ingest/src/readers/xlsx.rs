@@ -21,7 +21,9 @@
 //! part (serial below 1, e.g. a cell typed `13:30:15`) `13:30:15`, never `1899-12-31 13:30:15`. A date part that is
 //! not zero is kept even under a time-only format, so one instant gives one text whatever its format (as openpyxl
 //! reads it). The 1904 date system gives the same dates as the 1900 one. Serials outside Excel's date range stay
-//! numbers; durations (`[h]:mm:ss`) are seconds. A cell holding an Excel error (`#N/A`, `#DIV/0!`) is kept as that
+//! numbers; a duration (a `[h]:mm:ss` format) is `HH:MM:SS` with hours past 24 (`36:00:00`), rounded to the
+//! millisecond, as SPSS `TIME`/`DTIME` and R `hms` durations read, so a time under a day reads `13:30:15` whether
+//! its format was a time of day or a duration. A cell holding an Excel error (`#N/A`, `#DIV/0!`) is kept as that
 //! text so that normalisation quarantines the row instead of reading it as missing. Rows wider than the header are
 //! flagged as ragged like a CSV row with extra fields.
 //!
@@ -53,7 +55,7 @@ use calamine::{Data, DataRef, ExcelDateTime, ExcelDateTimeType, Reader, Xlsx, Xl
 use dh_config::Delivery;
 
 use crate::error::IngestError;
-use crate::readers::cells::{push_datetime_micros, push_number, push_time_of_day};
+use crate::readers::cells::{push_datetime_micros, push_duration, push_number, push_time_of_day};
 use crate::readers::{DeliveryReader, ensure_exists};
 use crate::table::{ColumnSelection, RawTable, RawTableBuilder};
 
@@ -487,7 +489,7 @@ pub fn cell_text(cell: &Data) -> String {
         }
         Data::Float(x) => push_number(&mut out, *x),
         Data::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Data::DateTime(dt) if dt.is_duration() => push_number(&mut out, dt.as_f64() * 86_400.0),
+        Data::DateTime(dt) if dt.is_duration() => push_duration_days(&mut out, dt.as_f64()),
         Data::DateTime(dt) => push_serial(&mut out, dt.as_f64(), uses_1904(dt)),
         Data::DateTimeIso(s) => push_iso(&mut out, s),
         Data::DurationIso(s) => out.push_str(s),
@@ -511,6 +513,17 @@ const END_1900: f64 = 2_958_466.0;
 const UNIX_1900: i64 = 25_569;
 /// Days from 1904-01-01 (serial 0 of the 1904 system) to 1970-01-01.
 const UNIX_1904: i64 = 24_107;
+
+/// Text of an Excel duration (a serial under a `[h]:mm:ss`-like format: days), rounded to the millisecond; a value
+/// too large for a duration (beyond about 292,000 years) stays a number.
+fn push_duration_days(out: &mut String, days: f64) {
+    let ms = (days * MS_PER_DAY as f64).round();
+    if ms.is_finite() && ms.abs() < (i64::MAX / 1000) as f64 {
+        push_duration(out, ms as i64 * 1000);
+    } else {
+        push_number(out, days);
+    }
+}
 
 /// Text of an Excel date serial (see the module documentation), rounded to the millisecond.
 pub fn push_serial(out: &mut String, serial: f64, date1904: bool) {

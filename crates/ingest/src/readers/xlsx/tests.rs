@@ -348,6 +348,27 @@ fn serials_round_to_the_millisecond_and_leave_excel_range_as_numbers() {
     assert_eq!(s, "2021-03-04 13:30:15|2021-03-04|13:30:15.25|not a date|");
 }
 
+#[test]
+fn durations_read_as_hours_minutes_seconds_like_spss_durations() {
+    let text = |x: f64| {
+        cell_text(&Data::DateTime(ExcelDateTime::new(
+            x,
+            ExcelDateTimeType::TimeDelta,
+            false,
+        )))
+    };
+    assert_eq!(text(1.5), "36:00:00");
+    assert_eq!(text(0.5625 + 15.0 / 86_400.0), "13:30:15");
+    assert_eq!(text(0.0), "00:00:00");
+    assert_eq!(text(-0.0625), "-01:30:00");
+    assert_eq!(text(1.0 / 86_400.0 * 2.5), "00:00:02.5");
+    assert!(!text(1e300).contains(':'));
+    // The same time of day under a time format and under a duration format.
+    let mut as_time = String::new();
+    push_serial(&mut as_time, 0.5625 + 15.0 / 86_400.0, false);
+    assert_eq!(as_time, text(0.5625 + 15.0 / 86_400.0));
+}
+
 /// A cover text above the table, a blank row, the header lower and not in column A, a label row under it, blank
 /// rows inside the data.
 fn layout_workbook() -> Vec<u8> {

@@ -2,13 +2,14 @@
 told to store (`<file>.expected.json`), as dh's readers must give it back (canonical text: `1`, `12.5`, `2021-03-04`,
 `2021-03-04 13:30:15.5`, `13:30:15`, `true`; empty cells ``).
 
-Run from this folder: python3 make_excel.py (needs openpyxl and xlsxwriter; R's openxlsx part is make_excel.R). The
+Run from this folder: python3 make_excel.py [FILE...] (needs openpyxl and xlsxwriter; R's openxlsx part is make_excel.R). The
 outputs are committed, so the Rust test (crates/ingest/tests/corpus_excel_csv.rs) needs none of these tools.
 """
 import datetime as dt
 import io
 import json
 import re
+import sys
 import zipfile
 
 import openpyxl
@@ -202,10 +203,49 @@ def leading_blank_book(file):
     )
 
 
-openpyxl_book("openpyxl_layout.xlsx", False)
-openpyxl_book("openpyxl_1904.xlsx", True)
-xlsxwriter_book("xlsxwriter_formulas.xlsx", False)
-xlsxwriter_book("xlsxwriter_1904.xlsx", True)
-leading_blank_book("leading_blank_number.xlsx")
-print("wrote openpyxl_layout.xlsx openpyxl_1904.xlsx xlsxwriter_formulas.xlsx xlsxwriter_1904.xlsx "
-      "leading_blank_number.xlsx")
+def durations_book(file):
+    """Durations (`[h]:mm:ss`, `[mm]:ss`): interview lengths and a time of day stored as a duration, which must read
+    as SPSS durations and Excel times of day do (`36:00:00`, `13:30:15`), not as seconds."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(["id", "length", "start", "short"])
+    values = [
+        (1, dt.timedelta(hours=36), dt.time(13, 30, 15), dt.timedelta(minutes=75, seconds=30)),
+        (2, dt.timedelta(minutes=45, seconds=30, milliseconds=500), dt.time(0, 0, 0), dt.timedelta(0)),
+        (3, None, dt.time(23, 59, 59), dt.timedelta(seconds=59)),
+    ]
+    for i, length, start, short in values:
+        ws.append([i, length, start, short])
+    for row in ws.iter_rows(min_row=2):
+        row[1].number_format = "[h]:mm:ss"
+        row[2].number_format = "[h]:mm:ss"
+        row[3].number_format = "[mm]:ss"
+    wb.save(file)
+    expected(
+        file,
+        f"openpyxl {openpyxl.__version__}",
+        "Data",
+        1,
+        0,
+        {
+            "id": ["1", "2", "3"],
+            "length": ["36:00:00", "00:45:30.5", ""],
+            "start": ["13:30:15", "00:00:00", "23:59:59"],
+            "short": ["01:15:30", "00:00:00", "00:00:59"],
+        },
+    )
+
+
+BOOKS = {
+    "openpyxl_layout.xlsx": lambda f: openpyxl_book(f, False),
+    "openpyxl_1904.xlsx": lambda f: openpyxl_book(f, True),
+    "xlsxwriter_formulas.xlsx": lambda f: xlsxwriter_book(f, False),
+    "xlsxwriter_1904.xlsx": lambda f: xlsxwriter_book(f, True),
+    "leading_blank_number.xlsx": leading_blank_book,
+    "openpyxl_durations.xlsx": durations_book,
+}
+# `python3 make_excel.py` writes every workbook; `python3 make_excel.py FILE...` only those named.
+for name in sys.argv[1:] or BOOKS:
+    BOOKS[name](name)
+    print("wrote", name)
