@@ -229,7 +229,14 @@ fn every_published_row_of_three_full_runs_keeps_the_invariants() {
     let mut shown = 0usize;
     for (seed, rows) in &runs {
         assert!(rows.len() > 1000, "seed {seed}: only {} rows", rows.len());
-        shown += rows.iter().filter(|r| r.estimate.is_some()).count();
+        let with_estimate = rows.iter().filter(|r| r.estimate.is_some()).count();
+        let with_interval = rows.iter().filter(|r| r.ci_lower.is_some()).count();
+        // The row counts checked, for the record (`--nocapture` shows them).
+        println!(
+            "seed {seed}: {} rows checked, {with_estimate} with an estimate, {with_interval} with an interval",
+            rows.len()
+        );
+        shown += with_estimate;
         for r in rows {
             broken.extend(
                 violations(r)

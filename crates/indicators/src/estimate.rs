@@ -25,7 +25,8 @@
 //! inside its interval, ...): a violation is an error, never a published row.
 //!
 //! Flags ([`crate::flags`]): the base rules on the unweighted denominator, then `unreliable` by the NCHS rules
-//! (RSE of counts and means, interval width and effective sample size of proportions). Withheld rows hide
+//! (RSE of counts and means, interval width and effective sample size of proportions), or because no interval
+//! can be computed (a level with no degrees of freedom: [`not_estimable`]). Withheld rows hide
 //! `n_weighted` too, and a breakdown never has exactly one withheld level ([`crate::suppression`]).
 //!
 //! Banded domains ([`crate::bands`]): a level of a band derived from a column the universe restricts (the
@@ -207,7 +208,10 @@ pub fn estimate_indicator(
                     }
                     Statistic::Mean => {}
                 }
-                if let Some(f) =
+                if row.ci_lower.is_none() || row.ci_upper.is_none() {
+                    not_estimable(&mut row);
+                    flags.insert(Flag::Unreliable);
+                } else if let Some(f) =
                     precision(&row, indicator.statistic).and_then(|p| reliability(p, thresholds))
                 {
                     flags.insert(f);
@@ -224,6 +228,15 @@ pub fn estimate_indicator(
         }
     }
     Ok(rows)
+}
+
+/// A shown estimate without an interval: the level has no degrees of freedom (every case in one PSU, so svyciprop's
+/// t quantile is undefined, as in R), and the variance the design gives it (0: one PSU total) is no measure of its
+/// precision. SE, design effect and interval are left empty, `ci_method` says `none`, and the caller flags the
+/// row `unreliable` (its precision cannot be assessed); `df` keeps the 0 that says why.
+fn not_estimable(row: &mut EstimateRow) {
+    (row.se, row.deff, row.ci_lower, row.ci_upper) = (None, None, None, None);
+    row.ci_method = "none";
 }
 
 /// What the reliability rule looks at for a published survey row (`None` when the row has no estimate).

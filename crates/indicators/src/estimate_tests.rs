@@ -565,3 +565,52 @@ fn count_interval_falls_back_to_the_design_df_and_always_holds_the_total() {
     r1.set_flags(Flags::of(Flag::LowBase));
     assert_eq!(crate::invariants::check(&r1, &T), Ok(()), "{r1:?}");
 }
+
+/// A level whose cases all sit in one PSU has no degrees of freedom of its own (R's svyciprop: degf of the
+/// domain's design is 0), so no interval can be computed for it. Its estimate is shown, but never as `ok`: its
+/// precision cannot be assessed, so it is `unreliable`, without SE or interval (and the stage's invariant check
+/// refuses an `ok` row that names an interval method but has no interval).
+#[test]
+fn a_level_without_degrees_of_freedom_has_no_interval_and_is_not_ok() {
+    // 240 rows: 2 strata x 2 PSUs x 60 rows; the 55 males all in the first PSU
+    let n = 240;
+    let s = Sample {
+        strata: (0..n).map(|i| (i / 120) as u32).collect(),
+        psu: (0..n).map(|i| (i / 60) as u32).collect(),
+        weights: (0..n).map(|i| 10.0 + (i % 10) as f64).collect(),
+    };
+    let p = prepared(n, &[], |i| i % 4 == 0, 55);
+    for id in ["p_logit", "p_kg"] {
+        let r = rows(id, &p, &s);
+        let male = r
+            .iter()
+            .find(|r| r.domain == "sex" && r.domain_value == "male")
+            .unwrap_or_else(|| panic!("{id}: no male row"));
+        assert_eq!(male.n_unweighted, 55, "{id}");
+        assert!(male.estimate.is_some(), "{id}: {male:?}");
+        assert_eq!(male.df, Some(0.0), "{id}: {male:?}");
+        // before: published `ok` with SE 0, deff 0 and no interval
+        assert_eq!(
+            (
+                male.se,
+                male.deff,
+                male.ci_lower,
+                male.ci_upper,
+                male.ci_method
+            ),
+            (None, None, None, None, "none"),
+            "{id}: {male:?}"
+        );
+        assert_eq!(male.flag, Flag::Unreliable, "{id}: {male:?}");
+        assert_eq!(crate::invariants::check(male, &T), Ok(()), "{id}: {male:?}");
+        // the stage refuses an `ok` row that names an interval method but has no interval
+        let mut ok = male.clone();
+        ok.set_flags(Flags::OK);
+        ok.ci_method = "logit";
+        assert_eq!(
+            crate::invariants::check(&ok, &T),
+            Err(crate::invariants::Violation::NoInterval),
+            "{id}: {ok:?}"
+        );
+    }
+}

@@ -160,7 +160,9 @@ impl Flag {
             ),
             Flag::Unreliable => format!(
                 "Counts, totals and means: relative standard error above {}%. Proportions: 95% interval wider \
-                 than {} percentage points, or effective sample size (unweighted cases / design effect) below {}.",
+                 than {} percentage points, or effective sample size (unweighted cases / design effect) below {}. \
+                 Any survey estimate whose interval cannot be computed (every case of the subgroup in one \
+                 cluster: no degrees of freedom), shown without standard error or interval.",
                 plain(t.unreliable_rse_above * 100.0),
                 plain(t.unreliable_ci_width_above * 100.0),
                 plain(t.unreliable_effective_n_below)

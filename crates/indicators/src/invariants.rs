@@ -47,6 +47,8 @@ pub enum Violation {
     SmallBaseOk { n: usize, min: u32 },
     #[error("an estimate that is unreliable by the configured thresholds is published as ok")]
     UnreliableOk,
+    #[error("an estimate published as ok names an interval method but has no interval")]
+    NoInterval,
 }
 
 /// A row that broke a rule, named for the error message (no data value beyond the numbers of the row itself).
@@ -144,6 +146,9 @@ pub fn check(row: &EstimateRow, thresholds: &Thresholds) -> Result<(), Violation
     }
     let Some((ci_lower, ci_upper)) = sampled else {
         // administrative counts, totals, rates and changes: no sampling error, only the small-count rule
+        if row.ci_method != "none" {
+            return Err(Violation::NoInterval);
+        }
         return Ok(());
     };
     if row.n_unweighted < thresholds.low_base_below as usize {
@@ -254,6 +259,10 @@ mod tests {
                 "outside [0, 1]",
             ),
             (Box::new(|r| r.se = Some(f64::NAN)), "finite"),
+            (
+                Box::new(|r| (r.ci_lower, r.ci_upper) = (None, None)),
+                "has no interval",
+            ),
         ];
         for (break_it, words) in cases {
             let mut row = good();
@@ -270,6 +279,7 @@ mod tests {
     fn changes_may_be_negative_and_administrative_counts_need_no_interval() {
         let mut change = good();
         change.statistic = "change";
+        change.ci_method = "none";
         (change.estimate, change.se, change.ci_lower, change.ci_upper) =
             (Some(-0.3), None, None, None);
         change.population_estimate = None;

@@ -19,7 +19,8 @@
 //! every cell. It fails when a cell with at least 500 scored intervals is outside 90-98%: with 500 intervals the
 //! standard error of a coverage near 95% is about 1 percentage point, so 90% or 98% is 3-5 standard errors from
 //! the target, well beyond chance, while smaller cells are printed but not judged. The boundary cell (estimates of
-//! exactly 0 or 1) is judged on its open side only ([`BOUNDARY`]).
+//! exactly 0 or 1) is judged on its open side only ([`BOUNDARY`]), the Korn-Graubard cell on its lower side only
+//! (conservative by construction: `coverage::KORN_GRAUBARD`).
 
 // An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -217,16 +217,48 @@ fn told_nobody_composite_counts_only_the_experiences_the_child_reported() {
     );
 }
 
+/// The experiences whose follow-up in `schemas/child_survey.json` has a column `<experience>_<suffix>`.
+fn experiences_with(suffix: &str) -> Vec<String> {
+    let schemas =
+        dh_config::load_schemas(&repo().join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+    let child = schemas.get("child_survey").expect("child_survey schema");
+    child
+        .fields
+        .iter()
+        .filter_map(|f| f.name.strip_suffix(suffix).map(str::to_string))
+        .collect()
+}
+
+/// Every experience the schema asks "told nobody" or "told the police" about has its per-type indicator (the
+/// country reports publish both per experience type), with the experience as its universe.
+#[test]
+fn every_told_nobody_and_told_police_item_of_the_schema_has_its_per_type_indicator() {
+    let c = catalogue();
+    for suffix in ["_told_nobody", "_told_police"] {
+        let experiences = experiences_with(suffix);
+        assert!(experiences.len() >= 4, "{suffix}: {experiences:?}");
+        for x in experiences {
+            let id = format!("{x}{suffix}");
+            let ind = get(&c, &id);
+            assert_eq!(ind.universe.source(), format!("{x} == \"yes\""), "{id}");
+            assert_eq!(ind.missing_rule.name, "item_nonresponse_excluded", "{id}");
+        }
+    }
+}
+
 #[test]
 fn told_police_per_type_and_composite() {
     let c = catalogue();
-    for x in CLEAR {
+    for x in CLEAR.into_iter().chain(["asked_talk_sex"]) {
         let ind = get(&c, &format!("{x}_told_police"));
         assert_eq!(ind.universe.source(), format!("{x} == \"yes\""));
         assert_eq!(ind.ci_method.name(), "korn_graubard");
         assert!(
-            ind.comparability
-                .contains("The figure the country reports publish")
+            ind.comparability.contains("as the country reports publish")
+                || ind
+                    .comparability
+                    .contains("The figure the country reports publish"),
+            "{x}"
         );
         let p = run(
             ind,

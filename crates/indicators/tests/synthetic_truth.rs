@@ -249,11 +249,12 @@ const REFUSED: &[&str] = &["refused"];
 const NONRESPONSE: &[&str] = &["dont_know", "refused"];
 
 /// The experiences whose told-the-police share is published per type.
-const POLICE_TYPES: [&str; 4] = [
+const POLICE_TYPES: [&str; 5] = [
     "offered_money_images",
     "offered_money_meet",
     "threatened_sexual",
     "images_shared",
+    "asked_talk_sex",
 ];
 
 /// The share of `label` in a truth.json column with the `excluded` labels out of the denominator.

@@ -164,6 +164,13 @@ pub fn band(n: usize) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// The method cell of the Korn-Graubard intervals (the told-the-police and told-a-helpline indicators, about 1-3%
+/// of a small base of victims). Korn-Graubard is the Clopper-Pearson interval at the effective sample size:
+/// conservative by construction (its coverage is at least nominal, and well above it for rare proportions on small
+/// bases, where the binomial is most discrete), so the cell is judged on its lower side only: too wide is the
+/// expected price of the method, too narrow would be a defect.
+pub const KORN_GRAUBARD: &str = "korn_graubard";
+
 /// The method cell of rows at an estimate of exactly 0 or 1 (their Clopper-Pearson interval is closed on one side).
 pub const BOUNDARY: &str = "boundary (p = 0 or 1)";
 
@@ -406,6 +413,9 @@ pub fn print_table(
         let mark = if name == BOUNDARY {
             // judged on its open side by the study, not against `limits`
             "  (one-sided: see BOUNDARY)"
+        } else if name == KORN_GRAUBARD && c > limits.1 {
+            // conservative by construction: judged on its lower side only
+            "  (above: conservative, see KORN_GRAUBARD)"
         } else if t.scored >= min_scored && !(limits.0..=limits.1).contains(&c) {
             outside.push(format!(
                 "{title} / {name}: {c:.4} over {} intervals",
