@@ -90,6 +90,21 @@ fn merge(shards: &[&Path], out: &Path, extra: &[&str]) -> Output {
     dh(None, &args)
 }
 
+/// `dh merge SHARDS --out-dir OUT --export dta,sav` stopped at the test abort point `point`: it must fail.
+fn merge_aborted_at(shards: &[&Path], out: &Path, point: &str) {
+    let mut args = vec!["merge", "--quiet"];
+    args.extend(shards.iter().map(|p| s(p)));
+    args.extend(["--out-dir", s(out), "--export", "dta,sav"]);
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(&args)
+        .current_dir(common::workspace())
+        .env("DH_TEST_ABORT_AT", point)
+        .env_remove("DH_PSEUDONYM_KEY")
+        .output()
+        .expect("run dh");
+    assert!(!killed.status.success(), "{point}: {}", describe(&killed));
+}
+
 fn ok(out: &Output) {
     assert_eq!(out.status.code(), Some(0), "{}", describe(out));
 }
@@ -239,18 +254,7 @@ fn an_interrupted_merge_leaves_out_valid_and_the_next_merge_converges() {
     for point in ["before-publish", "publish-entry-aside"] {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("merged");
-        let mut args = vec!["merge".to_string(), "--quiet".to_string()];
-        args.extend(shards().iter().map(|p| s(p).to_string()));
-        args.extend(["--out-dir".to_string(), s(&out).to_string()]);
-        args.extend(["--export".to_string(), "dta,sav".to_string()]);
-        let killed = std::process::Command::new(env!("CARGO_BIN_EXE_dh"))
-            .args(&args)
-            .current_dir(common::workspace())
-            .env("DH_TEST_ABORT_AT", point)
-            .env_remove("DH_PSEUDONYM_KEY")
-            .output()
-            .expect("run dh");
-        assert!(!killed.status.success(), "{point}: {}", describe(&killed));
+        merge_aborted_at(&shards(), &out, point);
         if point == "before-publish" {
             assert!(!out.join("manifest.json").exists(), "nothing published");
         }
@@ -288,17 +292,11 @@ fn an_interrupted_merge_into_one_of_its_shards_is_completed_by_the_next_merge() 
     let dir = tempfile::tempdir().expect("tempdir");
     let own = dir.path().join("own");
     copy_dir(&f.shards[0], &own);
-    let mut args = vec!["merge".to_string(), "--quiet".to_string()];
-    args.extend([s(&own), s(&f.shards[1]), s(&f.shards[2])].map(String::from));
-    args.extend(["--out-dir", s(&own), "--export", "dta,sav"].map(String::from));
-    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_dh"))
-        .args(&args)
-        .current_dir(common::workspace())
-        .env("DH_TEST_ABORT_AT", "publish-entry-aside")
-        .env_remove("DH_PSEUDONYM_KEY")
-        .output()
-        .expect("run dh");
-    assert!(!killed.status.success(), "{}", describe(&killed));
+    merge_aborted_at(
+        &[&own, &f.shards[1], &f.shards[2]],
+        &own,
+        "publish-entry-aside",
+    );
     // the next merge completes the interrupted publication first: `own` then holds every country, each with the
     // record its own shard holds, and the merge gives the bytes of the single run
     let again = merge(
