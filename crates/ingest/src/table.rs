@@ -175,6 +175,22 @@ impl RawColumn {
         Ok(())
     }
 
+    /// Appends `ends.len()` cells held in `text` one after the other, `ends[i]` being the end of cell `i` in it
+    /// (the layout of a reader's column buffer): one copy of the text, no per-cell work.
+    fn append_cells(&mut self, text: &str, ends: &[usize], file: &Path) -> Result<(), IngestError> {
+        let too_large = || IngestError::TooLarge {
+            file: file.to_path_buf(),
+            column: self.name.clone(),
+        };
+        let used = ends.last().copied().unwrap_or(0);
+        let cells = text.get(..used).ok_or_else(too_large)?;
+        let base = self.text.len();
+        u32::try_from(base + used).map_err(|_| too_large())?;
+        self.text.push_str(cells);
+        self.ends.extend(ends.iter().map(|&e| (e + base) as u32));
+        Ok(())
+    }
+
     /// An empty column of the same name and labels, with room for `bytes` of text and `cells` cells.
     fn empty_like(&self, bytes: usize, cells: usize) -> RawColumn {
         RawColumn {
@@ -497,6 +513,30 @@ impl RawTableBuilder {
         Ok(())
     }
 
+    /// Adds `rows` whole rows column by column, numbered from `first_row_number`: `column(i)` gives the cells of
+    /// field `i` of the header as a text buffer and the end of each cell in it (`rows` ends; missing ones read as
+    /// empty cells), or `None` for a field the reader did not collect (empty cells). Every row has the header's
+    /// width (binary formats have no ragged rows). The same table as [`RawTableBuilder::push_row`] row by row, without the per-cell work.
+    pub fn push_columns<'a>(
+        &mut self,
+        first_row_number: u64,
+        rows: usize,
+        column: impl Fn(usize) -> Option<(&'a str, &'a [usize])>,
+    ) -> Result<(), IngestError> {
+        for (col, &idx) in self.table.columns.iter_mut().zip(&self.kept) {
+            // a buffer shorter than `rows` reads as empty cells after its end, as `push_row` would read it
+            let (text, ends) = column(idx).unwrap_or(("", &[]));
+            let ends = ends.get(..rows).unwrap_or(ends);
+            col.append_cells(text, ends, &self.file)?;
+            let end = col.text.len() as u32;
+            col.ends.extend(std::iter::repeat_n(end, rows - ends.len()));
+        }
+        self.table
+            .row_numbers
+            .extend((0..rows as u64).map(|r| first_row_number + r));
+        Ok(())
+    }
+
     /// Adds one record parsed from UTF-8 text: `content` holds its fields one after the other and `ends[i]` is
     /// the end of field `i` in it (as a CSV parser writes them). The text is validated once per record, not once
     /// per cell.
@@ -687,6 +727,58 @@ mod tests {
         }
         let keep = ColumnSelection::for_delivery(&d);
         assert!(keep.contains("A") && !keep.contains("B"));
+    }
+
+    #[test]
+    fn columns_pushed_whole_give_the_table_of_rows_pushed_one_by_one() {
+        let keep = ColumnSelection::all(["id", "age", "sex", "note"].into_iter());
+        let header: Vec<String> = ["id", "name", "age", "sex", "note"]
+            .map(String::from)
+            .into();
+        // column buffers as a reader keeps them: text and cell ends; `note` is short by one cell, `sex` absent
+        let id = ("1023", vec![1, 2, 4]);
+        let age = ("1314é15", vec![2, 4, 8]);
+        let note = ("x", vec![1]);
+        let columns = |i: usize| -> Option<(&str, &[usize])> {
+            match i {
+                0 => Some((id.0, &id.1)),
+                2 => Some((age.0, &age.1)),
+                4 => Some((note.0, &note.1)),
+                _ => None,
+            }
+        };
+        let file = Path::new("f.sav");
+        let mut whole = RawTableBuilder::new(file, header.clone(), &keep).unwrap();
+        whole.push_columns(5, 3, columns).unwrap();
+        whole.push_columns(8, 3, columns).unwrap();
+        let mut by_row = RawTableBuilder::new(file, header, &keep).unwrap();
+        for first in [5, 8] {
+            for row in 0..3usize {
+                by_row
+                    .push_row(first + row as u64, 5, |i| {
+                        let (text, ends) = columns(i)?;
+                        let end = ends.get(row).copied().unwrap_or(0);
+                        let start = if row == 0 {
+                            0
+                        } else {
+                            ends.get(row - 1).copied().unwrap_or(0)
+                        };
+                        Some(text.get(start..end).unwrap_or_default().as_bytes())
+                    })
+                    .unwrap();
+            }
+        }
+        let (whole, by_row) = (whole.finish(), by_row.finish());
+        assert_eq!(whole, by_row);
+        assert_eq!(
+            whole.column("age").unwrap().iter().collect::<Vec<_>>(),
+            vec!["13", "14", "é15", "13", "14", "é15"]
+        );
+        assert_eq!(
+            whole.column("note").unwrap().iter().collect::<Vec<_>>(),
+            vec!["x", "", "", "x", "", ""]
+        );
+        assert_eq!(whole.row_numbers, vec![5, 6, 7, 8, 9, 10]);
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub fn push_number(out: &mut String, x: f64) {
     } else if x == 0.0 {
         out.push('0');
     } else if x.fract() == 0.0 && x.abs() < 1e17 {
-        let _ = write!(out, "{}", x as i64);
+        out.push_str(itoa::Buffer::new().format(x as i64));
     } else {
         let _ = write!(out, "{x}");
     }
@@ -407,17 +407,14 @@ impl KeptLayout {
         rows: u64,
     ) -> Result<(), IngestError> {
         debug_assert!(self.positions.is_empty() || cells.rows() as u64 == rows);
-        let width = self.header.len();
-        for row in 0..rows as usize {
-            builder.push_row(first_row_number + row as u64, width, |i| {
-                self.buffer_of
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map(|b| cells.get(b, row).as_bytes())
-            })?;
-        }
-        Ok(())
+        let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+        builder.push_columns(first_row_number, rows, |i| {
+            let b = self.buffer_of.get(i).copied().flatten()?;
+            cells
+                .columns
+                .get(b)
+                .map(|(text, ends)| (text.as_str(), ends.as_slice()))
+        })
     }
 }
 
