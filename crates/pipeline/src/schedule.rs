@@ -1,4 +1,6 @@
-//! Runs the countries of a run, each on its own thread, at most `jobs` at a time, with a per-country time limit: a
+//! Runs the countries of a run, each on its own thread, at most `jobs` at a time, largest first (by a cost the
+//! caller gives, the bytes to read: the run does not end with one large country working alone while the other
+//! workers idle), with a per-country time limit: a
 //! country over the limit is marked cancelled and abandoned (its thread is left to end on its own; it never blocks
 //! publication, and the process exits after publishing), and the next country starts in its place. A country whose
 //! work panics (a bug) ends as [`Outcome::Panicked`] instead of leaving the run waiting for a result that never
@@ -43,10 +45,19 @@ impl<T: Send> RunObserver for Forward<T> {
     }
 }
 
-/// Runs `tasks` (country code, work) at most `jobs` at a time; `finished` is called on the calling thread as each
+/// One country to run.
+pub struct Task<T> {
+    pub country: String,
+    /// What the work is expected to cost (bytes to read; 0 for a country carried over): the costliest start
+    /// first, ties in task order.
+    pub cost: u64,
+    pub work: Work<T>,
+}
+
+/// Runs `tasks` at most `jobs` at a time, costliest first; `finished` is called on the calling thread as each
 /// country ends (in completion order). Returns the outcomes in the order of `tasks`.
 pub fn run_countries<T: Send + 'static>(
-    tasks: Vec<(String, Work<T>)>,
+    tasks: Vec<Task<T>>,
     jobs: usize,
     limit: Option<Duration>,
     observer: &dyn RunObserver,
@@ -56,11 +67,13 @@ pub fn run_countries<T: Send + 'static>(
     let (tx, rx) = mpsc::channel::<Event<T>>();
     let mut outcomes: Vec<Option<Outcome<T>>> = (0..n).map(|_| None).collect();
     let mut running: Vec<(usize, Instant, Arc<AtomicBool>)> = Vec::new();
-    let mut pending = tasks.into_iter().enumerate();
+    let mut pending: Vec<(usize, Task<T>)> = tasks.into_iter().enumerate().collect();
+    pending.sort_by_key(|(index, task)| (std::cmp::Reverse(task.cost), *index));
+    let mut pending = pending.into_iter();
     let mut done = 0;
     while done < n {
         while running.len() < jobs.max(1) {
-            let Some((index, (country, work))) = pending.next() else {
+            let Some((index, Task { country, work, .. })) = pending.next() else {
                 break;
             };
             let cancelled = Arc::new(AtomicBool::new(false));
@@ -144,22 +157,17 @@ mod tests {
     fn a_country_over_the_time_limit_is_abandoned_and_the_others_finish() {
         let gate = Arc::new(std::sync::Barrier::new(2));
         let hung = Arc::clone(&gate);
-        let tasks: Vec<(String, Work<u32>)> = vec![
-            (
-                "AAA".into(),
+        let tasks: Vec<Task<u32>> = vec![
+            task(
+                "AAA",
+                0,
                 Box::new(move |_: &dyn RunObserver, _: &AtomicBool| {
                     hung.wait(); // never released within the test's time limit
                     1
                 }),
             ),
-            (
-                "BBB".into(),
-                Box::new(|_: &dyn RunObserver, _: &AtomicBool| 2),
-            ),
-            (
-                "CCC".into(),
-                Box::new(|_: &dyn RunObserver, _: &AtomicBool| 3),
-            ),
+            task("BBB", 0, Box::new(|_: &dyn RunObserver, _: &AtomicBool| 2)),
+            task("CCC", 0, Box::new(|_: &dyn RunObserver, _: &AtomicBool| 3)),
         ];
         let start = Instant::now();
         let mut order = Vec::new();
@@ -182,15 +190,13 @@ mod tests {
     #[test]
     fn a_country_that_panics_ends_as_panicked_and_the_others_finish() {
         // Before: the panicking thread never sent a result and the run waited for it until the time limit.
-        let tasks: Vec<(String, Work<u32>)> = vec![
-            (
-                "AAA".into(),
+        let tasks: Vec<Task<u32>> = vec![
+            task(
+                "AAA",
+                0,
                 Box::new(|_: &dyn RunObserver, _: &AtomicBool| -> u32 { panic!("a bug") }),
             ),
-            (
-                "BBB".into(),
-                Box::new(|_: &dyn RunObserver, _: &AtomicBool| 2),
-            ),
+            task("BBB", 0, Box::new(|_: &dyn RunObserver, _: &AtomicBool| 2)),
         ];
         let start = Instant::now();
         let outcomes = run_countries(tasks, 1, None, &crate::progress::Silent, |_, _| {}).unwrap();
@@ -201,15 +207,51 @@ mod tests {
 
     #[test]
     fn without_a_limit_every_country_finishes() {
-        let tasks: Vec<(String, Work<usize>)> = (0..5)
+        let tasks: Vec<Task<usize>> = (0..5)
             .map(|i| {
                 let work: Work<usize> = Box::new(move |_: &dyn RunObserver, _: &AtomicBool| i * 10);
-                (format!("C{i}"), work)
+                task(&format!("C{i}"), 0, work)
             })
             .collect();
         let outcomes = run_countries(tasks, 2, None, &crate::progress::Silent, |_, _| {}).unwrap();
         for (i, o) in outcomes.iter().enumerate() {
             assert!(matches!(o, Outcome::Done(v) if *v == i * 10));
+        }
+    }
+
+    fn task<T>(country: &str, cost: u64, work: Work<T>) -> Task<T> {
+        Task {
+            country: country.to_string(),
+            cost,
+            work,
+        }
+    }
+
+    #[test]
+    fn the_costliest_countries_start_first_and_outcomes_keep_task_order() {
+        let started = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let tasks: Vec<Task<usize>> = [
+            ("AAA", 5),
+            ("BBB", 90),
+            ("CCC", 0),
+            ("DDD", 90),
+            ("EEE", 40),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (country, cost))| {
+            let started = Arc::clone(&started);
+            let work: Work<usize> = Box::new(move |_: &dyn RunObserver, _: &AtomicBool| {
+                started.lock().unwrap().push(i);
+                i
+            });
+            task(country, cost, work)
+        })
+        .collect();
+        let outcomes = run_countries(tasks, 1, None, &crate::progress::Silent, |_, _| {}).unwrap();
+        assert_eq!(*started.lock().unwrap(), vec![1, 3, 4, 0, 2]);
+        for (i, o) in outcomes.iter().enumerate() {
+            assert!(matches!(o, Outcome::Done(v) if *v == i));
         }
     }
 }

@@ -180,18 +180,26 @@ pub(super) fn run_countries(
         parallel_tables: computed < jobs,
         pool,
     });
-    let tasks: Vec<(String, schedule::Work<CountryResult>)> = config
+    let tasks: Vec<schedule::Task<CountryResult>> = config
         .countries
         .iter()
         .zip(shared.plan.countries.iter())
         .map(|(c, (key, decision))| {
+            let cost = match decision {
+                Decision::Run(_) => bytes_to_read(c, &opts.raw_dir),
+                Decision::Reuse | Decision::Keep => 0,
+            };
             let work = country_work(
                 Arc::clone(&shared),
                 c.clone(),
                 key.as_ref().ok().cloned(),
                 decision.clone(),
             );
-            (c.country.iso3.clone(), work)
+            schedule::Task {
+                country: c.country.iso3.clone(),
+                cost,
+                work,
+            }
         })
         .collect();
     let timeout = policy.country_timeout;
@@ -211,6 +219,24 @@ pub(super) fn run_countries(
         })
         .collect();
     Ok((results, shared))
+}
+
+/// Bytes of a country's delivered files (those that can be looked at; a missing one fails the country later).
+fn bytes_to_read(c: &CountryConfig, raw_dir: &std::path::Path) -> u64 {
+    c.deliveries
+        .values()
+        .filter(|d| d.delivered)
+        .flat_map(|d| d.files())
+        .filter_map(|d| {
+            std::fs::metadata(crate::country::delivery_path(
+                raw_dir,
+                &c.country.iso3,
+                &d.file,
+            ))
+            .ok()
+        })
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Tells the observer how a country ended.
