@@ -385,9 +385,25 @@ pub fn codebook_positions(
         .collect()
 }
 
-/// Writes one column chunk of codebook positions (`None`: null) into a buffer with the column writer of the
-/// `parquet` crate and [`CodebookPages`]; returns the bytes and the close result to append to a row group.
+/// Writes one column chunk of codebook positions (`None`: null) into a buffer; returns the bytes and the close
+/// result to append to a row group. The chunk is encoded directly from the positions ([`crate::parquet_chunk`])
+/// when its settings allow, else through [`write_codebook_chunk_with_column_writer`]; both give the same bytes.
 pub fn write_codebook_chunk(
+    descr: ColumnDescPtr,
+    props: &WriterPropertiesPtr,
+    codebook: &Arc<[String]>,
+    positions: &[Option<u32>],
+) -> Result<(Bytes, ColumnCloseResult), ParquetError> {
+    if crate::parquet_chunk::supported(&descr, props, codebook) {
+        return crate::parquet_chunk::write(descr, props, codebook, positions);
+    }
+    write_codebook_chunk_with_column_writer(descr, props, codebook, positions)
+}
+
+/// Writes one column chunk of codebook positions with the column writer of the `parquet` crate (one label per
+/// row) and [`CodebookPages`]: the reference the direct encoder is tested against, and the path for settings it
+/// does not replicate.
+pub fn write_codebook_chunk_with_column_writer(
     descr: ColumnDescPtr,
     props: &WriterPropertiesPtr,
     codebook: &Arc<[String]>,

@@ -4,6 +4,10 @@
 //! A stream is a sequence of runs, each starting with a ULEB128 header: an even header `n << 1` is a repeated run
 //! (`n` copies of one value stored in `ceil(bit_width / 8)` little-endian bytes); an odd header `(g << 1) | 1` is a
 //! bit-packed run of `g` groups of 8 values, `bit_width` bits each, least significant bit first.
+//!
+//! [`encode`] is this crate's encoder of dictionary indices; [`ParquetRle`] reproduces, byte for byte, the
+//! encoder the `parquet` crate uses for definition levels (its state machine decides runs differently), so that
+//! [`crate::parquet_chunk`] can write the levels of a page without the crate's column writer.
 
 /// A malformed hybrid stream.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +104,172 @@ pub fn encode(values: &[u32], bit_width: u8) -> Vec<u8> {
             write_bits(&mut packed, k * width, width, *v);
         }
         out.extend_from_slice(&packed);
+    }
+    out
+}
+
+/// Largest number of 8-value groups in one bit-packed run of [`ParquetRle`] (the `parquet` crate closes a run when
+/// one more group would reach 64).
+const PARQUET_MAX_GROUPS: usize = 64;
+
+/// The RLE / bit-packed hybrid encoder of the `parquet` crate (`encodings::rle::RleEncoder`, version 57), ported
+/// so that the same values give the same bytes: values are buffered in groups of 8; a group whose values all
+/// repeat the current value (8 times or more) starts a repeated run, other groups join a bit-packed run.
+#[derive(Debug)]
+pub struct ParquetRle {
+    width: usize,
+    out: Vec<u8>,
+    buffered: [u32; 8],
+    num_buffered: usize,
+    current: u32,
+    repeat: usize,
+    bit_packed: usize,
+    /// Position of the header byte of the open bit-packed run.
+    indicator: Option<usize>,
+}
+
+impl ParquetRle {
+    /// An encoder of values below `2^bit_width` (at most 32 bits) appending to `out`.
+    pub fn new(bit_width: u8, out: Vec<u8>) -> Self {
+        ParquetRle {
+            width: usize::from(bit_width.min(32)),
+            out,
+            buffered: [0; 8],
+            num_buffered: 0,
+            current: 0,
+            repeat: 0,
+            bit_packed: 0,
+            indicator: None,
+        }
+    }
+
+    pub fn put(&mut self, value: u32) {
+        if self.current == value {
+            self.repeat += 1;
+            if self.repeat > 8 {
+                return;
+            }
+        } else {
+            if self.repeat >= 8 {
+                self.flush_repeated_run();
+            }
+            self.repeat = 1;
+            self.current = value;
+        }
+        if let Some(slot) = self.buffered.get_mut(self.num_buffered) {
+            *slot = value;
+        }
+        self.num_buffered += 1;
+        if self.num_buffered == 8 {
+            self.flush_buffered();
+        }
+    }
+
+    /// Puts `count` copies of `value`; the bytes are those of `count` calls of [`ParquetRle::put`].
+    pub fn put_repeated(&mut self, value: u32, count: usize) {
+        let mut left = count;
+        while left > 0 {
+            if self.current == value && self.repeat >= 8 {
+                // a continuation of the repeated run: only counted
+                self.repeat += left;
+                return;
+            }
+            self.put(value);
+            left -= 1;
+        }
+    }
+
+    /// Closes the open run and returns the bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.flush();
+        self.out
+    }
+
+    fn flush(&mut self) {
+        if self.bit_packed == 0 && self.repeat == 0 && self.num_buffered == 0 {
+            return;
+        }
+        let all_repeat =
+            self.bit_packed == 0 && (self.repeat == self.num_buffered || self.num_buffered == 0);
+        if self.repeat > 0 && all_repeat {
+            self.flush_repeated_run();
+        } else {
+            if self.num_buffered > 0 {
+                self.buffered[self.num_buffered.min(8)..].fill(0);
+                self.num_buffered = 8;
+            }
+            self.bit_packed += self.num_buffered;
+            self.flush_bit_packed(true);
+            self.repeat = 0;
+        }
+    }
+
+    fn flush_repeated_run(&mut self) {
+        write_uleb(&mut self.out, (self.repeat as u64) << 1);
+        let value = self.current;
+        self.out
+            .extend((0..self.width.div_ceil(8)).map(|b| (value >> (8 * b)) as u8));
+        self.num_buffered = 0;
+        self.repeat = 0;
+    }
+
+    fn flush_bit_packed(&mut self, close: bool) {
+        let indicator = match self.indicator {
+            Some(at) => at,
+            None => {
+                self.out.push(0);
+                let at = self.out.len() - 1;
+                self.indicator = Some(at);
+                at
+            }
+        };
+        // the buffer holds 0 or 8 values: a group is a whole number of bytes
+        if self.num_buffered > 0 {
+            let start = self.out.len();
+            self.out.resize(start + self.width, 0);
+            if let Some(group) = self.out.get_mut(start..) {
+                for (k, v) in self.buffered.iter().enumerate() {
+                    write_bits(group, k * self.width, self.width, *v);
+                }
+            }
+        }
+        self.num_buffered = 0;
+        if close {
+            if let Some(byte) = self.out.get_mut(indicator) {
+                *byte = (((self.bit_packed / 8) << 1) | 1) as u8;
+            }
+            self.indicator = None;
+            self.bit_packed = 0;
+        }
+    }
+
+    fn flush_buffered(&mut self) {
+        if self.repeat >= 8 {
+            self.num_buffered = 0;
+            if self.bit_packed > 0 {
+                self.flush_bit_packed(true);
+            }
+            return;
+        }
+        self.bit_packed += self.num_buffered;
+        let close = self.bit_packed / 8 + 1 >= PARQUET_MAX_GROUPS;
+        self.flush_bit_packed(close);
+        self.repeat = 0;
+    }
+}
+
+/// The definition (or repetition) levels of a v1 data page as the `parquet` crate writes them: the byte length
+/// (u32, little-endian), then the levels encoded by [`ParquetRle`] with the bit width of `max_level`. `levels`
+/// are runs of (level, count).
+pub fn levels_v1(runs: impl IntoIterator<Item = (u32, usize)>, max_level: u32) -> Vec<u8> {
+    let mut encoder = ParquetRle::new(bit_width(max_level), vec![0; 4]);
+    for (level, count) in runs {
+        encoder.put_repeated(level, count);
+    }
+    let mut out = encoder.finish();
+    let len = (out.len() - 4) as u32;
+    if let Some(head) = out.get_mut(..4) {
+        head.copy_from_slice(&len.to_le_bytes());
     }
     out
 }
@@ -235,6 +405,68 @@ mod tests {
         v.extend([4; 20]);
         round_trip(&v, 3);
         round_trip(&[u32::MAX, 0, u32::MAX], 32);
+    }
+
+    fn parquet_rle(values: &[u32], width: u8) -> Vec<u8> {
+        let mut encoder = ParquetRle::new(width, Vec::new());
+        values.iter().for_each(|v| encoder.put(*v));
+        encoder.finish()
+    }
+
+    /// Streams worked out from the `parquet` crate's encoder (the chunk tests of `parquet_chunk` compare whole
+    /// pages with the crate's own).
+    #[test]
+    fn parquet_rle_writes_the_crate_streams() {
+        // fewer than 8 repeats at the end: a repeated run
+        assert_eq!(parquet_rle(&[1; 5], 1), vec![10, 1]);
+        // a short mixture: one bit-packed group padded with zeros
+        assert_eq!(parquet_rle(&[1, 0, 1], 1), vec![3, 0b101]);
+        assert_eq!(parquet_rle(&[1; 20], 1), vec![40, 1]);
+        // a repeat that fills a group after a literal group: the literal run closes, the repeat is one run
+        let mut v = vec![0, 1, 0, 1, 0, 1, 0, 1];
+        v.extend([1; 12]);
+        assert_eq!(parquet_rle(&v, 1), vec![3, 0b1010_1010, 24, 1]);
+        // a repeat that starts inside a group stays bit-packed until a whole group repeats
+        let mut v = vec![0, 0, 0, 0, 1, 1, 1, 1];
+        v.extend([1; 8]);
+        assert_eq!(parquet_rle(&v, 1), vec![3, 0b1111_0000, 16, 1]);
+        // long literal stretches: 63 groups per run at most
+        let literal: Vec<u32> = (0..1000).map(|i| i % 2).collect();
+        let encoded = parquet_rle(&literal, 1);
+        assert_eq!(encoded[0], (63 << 1) | 1);
+        assert_eq!(decode(&encoded, 1, 1000).unwrap().0, literal);
+        assert_eq!(parquet_rle(&[], 1), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn parquet_rle_round_trips_and_runs_equal_single_puts() {
+        let mixed: Vec<u32> = (0..3000u32)
+            .map(|i| if (i / 37) % 3 == 0 { 2 } else { (i * 7919) % 6 })
+            .collect();
+        for width in [3, 4, 9, 17, 32] {
+            let encoded = parquet_rle(&mixed, width);
+            assert_eq!(decode(&encoded, width, mixed.len()).unwrap().0, mixed);
+        }
+        // runs of (level, count) give the bytes of one put per level
+        let runs = [
+            (1, 3),
+            (0, 1),
+            (1, 40),
+            (0, 9),
+            (1, 1),
+            (0, 8),
+            (1, 2000),
+            (0, 2),
+        ];
+        let single: Vec<u32> = runs
+            .iter()
+            .flat_map(|(v, n)| std::iter::repeat_n(*v, *n))
+            .collect();
+        let levels = levels_v1(runs, 1);
+        let body = parquet_rle(&single, 1);
+        assert_eq!(&levels[..4], &(body.len() as u32).to_le_bytes());
+        assert_eq!(&levels[4..], &body[..]);
+        assert_eq!(decode(&body, 1, single.len()).unwrap().0, single);
     }
 
     #[test]
