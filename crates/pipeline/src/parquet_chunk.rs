@@ -153,10 +153,11 @@ pub fn write(
         };
         let spec = writer.write_page(pages_out.compress(dictionary)?)?;
         totals.add_spec(&spec);
+        let mut scan = PageScan::new(codebook.len());
         for range in page_ranges(&descr, props, codebook.len(), positions)? {
             let rows = positions.get(range).unwrap_or_default();
-            let facts = page_facts(rows, &labels);
-            let page = pages_out.data_page(rows, bit_width)?;
+            let facts = scan.scan(rows, &labels);
+            let page = pages_out.data_page(&scan, bit_width)?;
             let spec = writer.write_page(page)?;
             totals.add_spec(&spec);
             index.add_page(&facts, &spec, &labels, &mut totals);
@@ -231,28 +232,64 @@ fn max_rle_size(width: u8, count: usize) -> usize {
     bit_packed.max(repeated)
 }
 
-fn page_facts(rows: &[Option<u32>], labels: &Labels) -> PageFacts {
-    let mut counts = vec![0u32; labels.bytes.len()];
-    let mut nulls = 0usize;
-    for p in rows {
-        match p.and_then(|i| counts.get_mut(i as usize)) {
-            Some(c) => *c += 1,
-            None => nulls += 1,
+/// One pass over the rows of a page: its indices, definition level runs and label counts (buffers reused from
+/// page to page).
+struct PageScan {
+    counts: Vec<u32>,
+    /// Codebook positions of the non-null rows.
+    indices: Vec<u32>,
+    /// Definition levels (1: a value, 0: null) as runs of (level, count).
+    runs: Vec<(u32, usize)>,
+    rows: usize,
+}
+
+impl PageScan {
+    fn new(codebook_len: usize) -> Self {
+        PageScan {
+            counts: vec![0; codebook_len],
+            indices: Vec::new(),
+            runs: Vec::new(),
+            rows: 0,
         }
     }
-    let present = |p: &&u32| counts.get(**p as usize).is_some_and(|c| *c > 0);
-    let min = labels.order.iter().find(present);
-    let max = labels.order.iter().rev().find(present);
-    let label_bytes = counts
-        .iter()
-        .zip(&labels.bytes)
-        .map(|(c, l)| i64::from(*c) * l.len() as i64)
-        .sum();
-    PageFacts {
-        rows: rows.len(),
-        nulls,
-        min_max: min.zip(max).map(|(a, b)| (*a, *b)),
-        label_bytes,
+
+    /// Scans `rows` (positions already checked against the codebook) and returns what the page holds.
+    fn scan(&mut self, rows: &[Option<u32>], labels: &Labels) -> PageFacts {
+        self.counts.fill(0);
+        self.indices.clear();
+        self.runs.clear();
+        self.rows = rows.len();
+        for p in rows {
+            let level = match p {
+                Some(i) => {
+                    if let Some(c) = self.counts.get_mut(*i as usize) {
+                        *c += 1;
+                    }
+                    self.indices.push(*i);
+                    1
+                }
+                None => 0,
+            };
+            match self.runs.last_mut() {
+                Some((last, n)) if *last == level => *n += 1,
+                _ => self.runs.push((level, 1)),
+            }
+        }
+        let counts = &self.counts;
+        let present = |p: &&u32| counts.get(**p as usize).is_some_and(|c| *c > 0);
+        let min = labels.order.iter().find(present);
+        let max = labels.order.iter().rev().find(present);
+        let label_bytes = counts
+            .iter()
+            .zip(&labels.bytes)
+            .map(|(c, l)| i64::from(*c) * l.len() as i64)
+            .sum();
+        PageFacts {
+            rows: rows.len(),
+            nulls: rows.len() - self.indices.len(),
+            min_max: min.zip(max).map(|(a, b)| (*a, *b)),
+            label_bytes,
+        }
     }
 }
 
@@ -271,22 +308,17 @@ impl PagesOut {
     }
 
     /// A v1 data page: definition levels, the index bit width, the indices of the non-null rows.
-    fn data_page(
-        &mut self,
-        rows: &[Option<u32>],
-        bit_width: u8,
-    ) -> Result<CompressedPage, DictError> {
+    fn data_page(&mut self, scan: &PageScan, bit_width: u8) -> Result<CompressedPage, DictError> {
         let mut buf = if self.max_def > 0 {
-            parquet_rle::levels_v1(level_runs(rows), self.max_def as u32)
+            parquet_rle::levels_v1(scan.runs.iter().copied(), self.max_def as u32)
         } else {
             Vec::new()
         };
         buf.push(bit_width);
-        let indices: Vec<u32> = rows.iter().flatten().copied().collect();
-        buf.extend(parquet_rle::encode(&indices, bit_width));
+        parquet_rle::encode_into(&mut buf, &scan.indices, bit_width);
         self.compress(Page::DataPage {
             buf: Bytes::from(buf),
-            num_values: rows.len() as u32,
+            num_values: scan.rows as u32,
             encoding: Encoding::RLE_DICTIONARY,
             def_level_encoding: Encoding::RLE,
             rep_level_encoding: Encoding::RLE,
@@ -336,22 +368,6 @@ impl PagesOut {
         };
         Ok(CompressedPage::new(page, size))
     }
-}
-
-/// Definition levels of `rows` (1: a value, 0: null) as runs of (level, count).
-fn level_runs(rows: &[Option<u32>]) -> impl Iterator<Item = (u32, usize)> + '_ {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        let first = rows.get(i)?.is_some();
-        let len = rows
-            .get(i..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|p| p.is_some() == first)
-            .count();
-        i += len;
-        Some((u32::from(first), len))
-    })
 }
 
 /// Column index, offset index, level histograms and boundary order, page by page.

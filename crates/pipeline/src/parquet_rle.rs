@@ -74,13 +74,19 @@ pub fn decode(data: &[u8], bit_width: u8, count: usize) -> Result<(Vec<u32>, usi
 /// Encodes `values` (each below `2^bit_width`): repeated runs for values repeated at least 8 times, bit-packed
 /// runs otherwise (the last group padded with zeros). The same values always give the same bytes.
 pub fn encode(values: &[u32], bit_width: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * usize::from(bit_width.min(32)) / 8 + 16);
+    encode_into(&mut out, values, bit_width);
+    out
+}
+
+/// [`encode`], appending to `out`.
+pub fn encode_into(out: &mut Vec<u8>, values: &[u32], bit_width: u8) {
     let width = bit_width.min(32) as usize;
-    let mut out = Vec::with_capacity(values.len() * width / 8 + 16);
     let mut i = 0;
     while i < values.len() {
         let run = repeat_len(values, i, usize::MAX);
         if run >= MIN_REPEAT {
-            write_uleb(&mut out, (run as u64) << 1);
+            write_uleb(out, (run as u64) << 1);
             let value = values[i];
             out.extend((0..width.div_ceil(8)).map(|b| (value >> (8 * b)) as u8));
             i += run;
@@ -98,14 +104,33 @@ pub fn encode(values: &[u32], bit_width: u8) -> Vec<u8> {
                 break;
             }
         }
-        write_uleb(&mut out, ((groups as u64) << 1) | 1);
-        let mut packed = vec![0u8; groups * width];
-        for (k, v) in values[start..i.min(values.len())].iter().enumerate() {
-            write_bits(&mut packed, k * width, width, *v);
-        }
-        out.extend_from_slice(&packed);
+        write_uleb(out, ((groups as u64) << 1) | 1);
+        let literal = values.get(start..i.min(values.len())).unwrap_or_default();
+        pack(out, literal, groups * 8, width);
     }
-    out
+}
+
+/// Appends `count` values bit-packed with `width` bits each (least significant bit first): `values`, then zeros.
+/// `count * width` is a multiple of 8.
+fn pack(out: &mut Vec<u8>, values: &[u32], count: usize, width: usize) {
+    let mask = if width >= 32 {
+        u64::from(u32::MAX)
+    } else {
+        (1u64 << width) - 1
+    };
+    let mut acc = 0u64;
+    let mut bits = 0usize;
+    let padded = values.iter().copied().chain(std::iter::repeat(0));
+    for v in padded.take(count) {
+        // fewer than 8 bits are pending, so at most 39 are
+        acc |= (u64::from(v) & mask) << bits;
+        bits += width;
+        while bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
 }
 
 /// Largest number of 8-value groups in one bit-packed run of [`ParquetRle`] (the `parquet` crate closes a run when
@@ -225,13 +250,7 @@ impl ParquetRle {
         };
         // the buffer holds 0 or 8 values: a group is a whole number of bytes
         if self.num_buffered > 0 {
-            let start = self.out.len();
-            self.out.resize(start + self.width, 0);
-            if let Some(group) = self.out.get_mut(start..) {
-                for (k, v) in self.buffered.iter().enumerate() {
-                    write_bits(group, k * self.width, self.width, *v);
-                }
-            }
+            pack(&mut self.out, &self.buffered, 8, self.width);
         }
         self.num_buffered = 0;
         if close {
@@ -298,17 +317,6 @@ fn read_bits(bytes: &[u8], start: usize, width: usize) -> u32 {
         }
     }
     v
-}
-
-fn write_bits(bytes: &mut [u8], start: usize, width: usize, value: u32) {
-    for b in 0..width {
-        if value >> b & 1 == 1 {
-            let bit = start + b;
-            if let Some(byte) = bytes.get_mut(bit / 8) {
-                *byte |= 1 << (bit % 8);
-            }
-        }
-    }
 }
 
 fn read_uleb(data: &[u8], pos: &mut usize) -> Option<u64> {
@@ -405,6 +413,83 @@ mod tests {
         v.extend([4; 20]);
         round_trip(&v, 3);
         round_trip(&[u32::MAX, 0, u32::MAX], 32);
+    }
+
+    /// The encoder as first written (bit by bit), which fixed the bytes of the files: the word-wise packing must
+    /// give the same.
+    fn encode_bit_by_bit(values: &[u32], bit_width: u8) -> Vec<u8> {
+        let width = bit_width.min(32) as usize;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < values.len() {
+            let run = repeat_len(values, i, usize::MAX);
+            if run >= MIN_REPEAT {
+                write_uleb(&mut out, (run as u64) << 1);
+                out.extend((0..width.div_ceil(8)).map(|b| (values[i] >> (8 * b)) as u8));
+                i += run;
+                continue;
+            }
+            let start = i;
+            let mut groups = 0;
+            loop {
+                i += 8;
+                groups += 1;
+                if i >= values.len()
+                    || groups == MAX_GROUPS
+                    || repeat_len(values, i, MIN_REPEAT) >= MIN_REPEAT
+                {
+                    break;
+                }
+            }
+            write_uleb(&mut out, ((groups as u64) << 1) | 1);
+            let mut packed = vec![0u8; groups * width];
+            for (k, v) in values[start..i.min(values.len())].iter().enumerate() {
+                for b in 0..width {
+                    if v >> b & 1 == 1 {
+                        let bit = k * width + b;
+                        packed[bit / 8] |= 1 << (bit % 8);
+                    }
+                }
+            }
+            out.extend_from_slice(&packed);
+        }
+        out
+    }
+
+    #[test]
+    fn word_packing_gives_the_bytes_of_bit_packing() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for width in [1u8, 2, 3, 5, 7, 8, 9, 13, 16, 17, 24, 31, 32] {
+            for len in [0usize, 1, 7, 8, 9, 63, 64, 65, 500, 513, 5000] {
+                let max = if width == 32 {
+                    u64::from(u32::MAX)
+                } else {
+                    (1u64 << width) - 1
+                };
+                let runs = next() % 3;
+                let values: Vec<u32> = (0..len)
+                    .map(|i| match runs {
+                        0 => (next() & max) as u32,
+                        1 => ((i as u64 / 11) & max) as u32,
+                        _ => ((next() % 3).min(max)) as u32,
+                    })
+                    .collect();
+                assert_eq!(
+                    encode(&values, width),
+                    encode_bit_by_bit(&values, width),
+                    "width {width} len {len}"
+                );
+                // values above the width keep only their low bits, as before
+                let wide: Vec<u32> = values.iter().map(|v| v | (1 << 31)).collect();
+                assert_eq!(encode(&wide, width), encode_bit_by_bit(&wide, width));
+            }
+        }
     }
 
     fn parquet_rle(values: &[u32], width: u8) -> Vec<u8> {
