@@ -33,7 +33,7 @@ use parquet::schema::types::ColumnDescPtr;
 use crate::parquet_dict::{DictError, plain_dictionary};
 use crate::parquet_rle;
 
-/// Whether [`write`] gives the bytes of the column writer for this column, codebook and settings: a flat
+/// Whether [`write()`] gives the bytes of the column writer for this column, codebook and settings: a flat
 /// BYTE_ARRAY column (optional or required), writer version 1, dictionary on, statistics per page and not in page
 /// headers, no bloom filter, snappy or no compression, a codebook of distinct labels whose dictionary stays under
 /// the dictionary size limit (so the writer never falls back to PLAIN).

@@ -9,6 +9,9 @@
 //! with the codebook's bit width. The column writer computes sizes, offsets and the column metadata from what the
 //! rewritten pages occupy. The chunk is uncompressed or snappy-compressed (pages are decompressed for the rewrite
 //! and compressed again).
+//!
+//! That path costs a string per row and a second encoding of every page; [`write_codebook_chunk`] takes it only for
+//! settings [`crate::parquet_chunk`] does not replicate, and otherwise writes the same bytes directly.
 
 use std::collections::HashMap;
 use std::sync::Arc;
