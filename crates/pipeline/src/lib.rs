@@ -7,7 +7,7 @@
 //! cross-country outputs written by the same function as `dh run`), [`country`] (one country's stages), [`deliveries`] (delivered
 //! and undelivered tables, missing files), [`indicator_stage`] (weighting and
 //! indicators), [`validate`] (checks without
-//! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet; [`parquet_dict`] and [`parquet_rle`] write codebook-ordered dictionaries), [`manifest`] and [`runlog`] (provenance), [`codebook_out`] (`OUT/codebook.md`), [`layout`] (paths
+//! writing), [`links`] (rows whose linked row was quarantined, for `dh validate`), [`parquet_out`] (deterministic Parquet; [`parquet_dict`], [`parquet_chunk`] and [`parquet_rle`] write codebook-ordered dictionaries), [`manifest`] and [`runlog`] (provenance), [`codebook_out`] (`OUT/codebook.md`), [`layout`] (paths
 //! and staged publication), [`schedule`] (country threads and their time limit), [`key`] (pseudonym key), [`hashing`], [`memory`], [`progress`] (observer hooks for progress bars),
 //! [`error`], [`build_info`] (version, commit and build date).
 //!
@@ -41,6 +41,7 @@ pub mod manifest;
 pub mod memory;
 pub mod merge;
 pub mod message;
+pub mod parquet_chunk;
 pub mod parquet_dict;
 pub mod parquet_out;
 pub mod parquet_rle;

@@ -9,12 +9,20 @@
 //! with the codebook's bit width. The column writer computes sizes, offsets and the column metadata from what the
 //! rewritten pages occupy. The chunk is uncompressed or snappy-compressed (pages are decompressed for the rewrite
 //! and compressed again).
+//!
+//! That path costs a string per row and a second encoding of every page; [`write_codebook_chunk`] takes it only for
+//! settings [`crate::parquet_chunk`] does not replicate, and otherwise writes the same bytes directly.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::DataType;
+use arrow::array::{AnyDictionaryArray, Array, ArrayRef, AsArray};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::ArrowNativeType;
+use arrow::datatypes::{
+    ArrowDictionaryKeyType, DataType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type,
+    UInt16Type, UInt32Type, UInt64Type,
+};
 use bytes::Bytes;
 use parquet::basic::{Compression, Encoding};
 use parquet::column::page::{CompressedPage, Page, PageWriteSpec, PageWriter};
@@ -368,26 +376,88 @@ pub fn codebook_positions(
             false => position.get(values.value(i)).copied(),
         })
         .collect();
+    let nulls = nulls.as_ref();
+    let typed = match dict.keys().data_type() {
+        DataType::Int8 => typed_positions::<Int8Type>(column, nulls, &value_position),
+        DataType::Int16 => typed_positions::<Int16Type>(column, nulls, &value_position),
+        DataType::Int32 => typed_positions::<Int32Type>(column, nulls, &value_position),
+        DataType::Int64 => typed_positions::<Int64Type>(column, nulls, &value_position),
+        DataType::UInt8 => typed_positions::<UInt8Type>(column, nulls, &value_position),
+        DataType::UInt16 => typed_positions::<UInt16Type>(column, nulls, &value_position),
+        DataType::UInt32 => typed_positions::<UInt32Type>(column, nulls, &value_position),
+        DataType::UInt64 => typed_positions::<UInt64Type>(column, nulls, &value_position),
+        _ => None,
+    };
+    match typed {
+        Some(positions) => positions,
+        None => normalized_positions(dict, nulls, &value_position),
+    }
+    .ok_or_else(outside)
+}
+
+/// The codebook position of each row from the dictionary's keys, whatever their type (`None` when a non-null
+/// row's value has no position).
+fn normalized_positions(
+    dict: &dyn AnyDictionaryArray,
+    nulls: Option<&NullBuffer>,
+    value_position: &[Option<u32>],
+) -> Option<Vec<Option<u32>>> {
     dict.normalized_keys()
         .into_iter()
         .enumerate()
         .map(|(row, key)| {
-            if is_null(row) {
-                return Ok(None);
+            if nulls.is_some_and(|n| n.is_null(row)) {
+                return Some(None);
             }
-            value_position
-                .get(key)
-                .copied()
-                .flatten()
-                .map(Some)
-                .ok_or_else(outside)
+            value_position.get(key).copied().flatten().map(Some)
         })
         .collect()
 }
 
-/// Writes one column chunk of codebook positions (`None`: null) into a buffer with the column writer of the
-/// `parquet` crate and [`CodebookPages`]; returns the bytes and the close result to append to a row group.
+/// The codebook position of each row from the dictionary's keys of type `K` (`None` when the column's keys are
+/// not of that type; `Some(None)` when a non-null row's value has no position).
+fn typed_positions<K: ArrowDictionaryKeyType>(
+    column: &ArrayRef,
+    nulls: Option<&NullBuffer>,
+    value_position: &[Option<u32>],
+) -> Option<Option<Vec<Option<u32>>>> {
+    let keys = column.as_dictionary_opt::<K>()?.keys().values();
+    let mut out = Vec::with_capacity(keys.len());
+    for (row, key) in keys.iter().enumerate() {
+        if nulls.is_some_and(|n| n.is_null(row)) {
+            out.push(None);
+            continue;
+        }
+        match key
+            .to_usize()
+            .and_then(|k| value_position.get(k).copied().flatten())
+        {
+            Some(p) => out.push(Some(p)),
+            None => return Some(None),
+        }
+    }
+    Some(Some(out))
+}
+
+/// Writes one column chunk of codebook positions (`None`: null) into a buffer; returns the bytes and the close
+/// result to append to a row group. The chunk is encoded directly from the positions ([`crate::parquet_chunk`])
+/// when its settings allow, else through [`write_codebook_chunk_with_column_writer`]; both give the same bytes.
 pub fn write_codebook_chunk(
+    descr: ColumnDescPtr,
+    props: &WriterPropertiesPtr,
+    codebook: &Arc<[String]>,
+    positions: &[Option<u32>],
+) -> Result<(Bytes, ColumnCloseResult), ParquetError> {
+    if crate::parquet_chunk::supported(&descr, props, codebook) {
+        return crate::parquet_chunk::write(descr, props, codebook, positions);
+    }
+    write_codebook_chunk_with_column_writer(descr, props, codebook, positions)
+}
+
+/// Writes one column chunk of codebook positions with the column writer of the `parquet` crate (one label per
+/// row) and [`CodebookPages`]: the reference the direct encoder is tested against, and the path for settings it
+/// does not replicate.
+pub fn write_codebook_chunk_with_column_writer(
     descr: ColumnDescPtr,
     props: &WriterPropertiesPtr,
     codebook: &Arc<[String]>,
@@ -543,6 +613,88 @@ mod tests {
             codebook_positions("a", &plain, &codebook()),
             Err(DictError::NotDictionary { .. })
         ));
+    }
+
+    /// Every key type gives the positions of the generic path, with null keys and null values.
+    #[test]
+    fn typed_keys_give_the_positions_of_normalized_keys() {
+        use arrow::array::{DictionaryArray, PrimitiveArray};
+        fn check<K: ArrowDictionaryKeyType>(keys: Vec<Option<K::Native>>) {
+            let values = StringArray::from(vec![Some("16-17"), None, Some("12-13"), Some("x")]);
+            let keys: PrimitiveArray<K> = keys.into_iter().collect();
+            let column: ArrayRef =
+                Arc::new(DictionaryArray::<K>::try_new(keys, Arc::new(values)).unwrap());
+            let codebook = codebook();
+            let positions = codebook_positions("a", &column, &codebook);
+            let dict = column.as_any_dictionary();
+            let value_position = [Some(2), None, Some(0), None];
+            let nulls = column.logical_nulls();
+            let generic = normalized_positions(dict, nulls.as_ref(), &value_position).ok_or(
+                DictError::NotInCodebook {
+                    column: "a".into(),
+                    codebook: codebook.len(),
+                },
+            );
+            assert_eq!(positions, generic);
+        }
+        let ok = |k: [i8; 5]| {
+            let mut v: Vec<Option<i8>> = k.iter().map(|k| Some(*k)).collect();
+            v[1] = None;
+            v
+        };
+        check::<Int8Type>(ok([0, 3, 1, 2, 0]));
+        check::<Int8Type>(ok([0, 0, 3, 2, 0]));
+        let widen =
+            |v: Vec<Option<i8>>| v.into_iter().map(|k| k.map(i64::from)).collect::<Vec<_>>();
+        check::<Int16Type>(
+            ok([2, 0, 1, 0, 0])
+                .into_iter()
+                .map(|k| k.map(i16::from))
+                .collect(),
+        );
+        check::<Int32Type>(
+            ok([2, 0, 1, 0, 0])
+                .into_iter()
+                .map(|k| k.map(i32::from))
+                .collect(),
+        );
+        check::<Int64Type>(widen(ok([2, 0, 1, 0, 0])));
+        check::<UInt8Type>(
+            ok([2, 0, 1, 0, 0])
+                .into_iter()
+                .map(|k| k.map(|k| k as u8))
+                .collect(),
+        );
+        check::<UInt16Type>(
+            ok([2, 0, 1, 0, 0])
+                .into_iter()
+                .map(|k| k.map(|k| k as u16))
+                .collect(),
+        );
+        check::<UInt32Type>(
+            ok([2, 0, 1, 0, 0])
+                .into_iter()
+                .map(|k| k.map(|k| k as u32))
+                .collect(),
+        );
+        check::<UInt64Type>(
+            ok([2, 0, 3, 0, 0])
+                .into_iter()
+                .map(|k| k.map(|k| k as u64))
+                .collect(),
+        );
+        // the first case holds positions, the ones with key 3 ("x") are refused
+        let column: ArrayRef = Arc::new(
+            DictionaryArray::<UInt8Type>::try_new(
+                PrimitiveArray::from(vec![Some(2u8), None, Some(1), Some(0)]),
+                Arc::new(StringArray::from(vec![Some("16-17"), None, Some("12-13")])),
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            codebook_positions("a", &column, &codebook()).unwrap(),
+            vec![Some(0), None, None, Some(2)]
+        );
     }
 
     /// Writes `positions` as a one-column file through [`write_codebook_chunk`] with `props`; reads it back as

@@ -6,7 +6,7 @@
 //!
 //! Categorical columns of normalised tables are written through [`crate::parquet_dict`]: their Parquet dictionary
 //! is the field's codebook ([`dh_config::Field::dictionary_labels`]) in codebook order, the same for every
-//! country, including labels no row holds (their pages are rewritten on the way to the file). The
+//! country, including labels no row holds (written from the rows' codebook positions, [`crate::parquet_chunk`]). The
 //! Arrow schema stored in the file keeps them dictionaries, ordered where the schema says `ordered`.
 
 use std::collections::HashMap;

@@ -4,6 +4,10 @@
 //! A stream is a sequence of runs, each starting with a ULEB128 header: an even header `n << 1` is a repeated run
 //! (`n` copies of one value stored in `ceil(bit_width / 8)` little-endian bytes); an odd header `(g << 1) | 1` is a
 //! bit-packed run of `g` groups of 8 values, `bit_width` bits each, least significant bit first.
+//!
+//! [`encode`] is this crate's encoder of dictionary indices; [`ParquetRle`] reproduces, byte for byte, the
+//! encoder the `parquet` crate uses for definition levels (its state machine decides runs differently), so that
+//! [`crate::parquet_chunk`] can write the levels of a page without the crate's column writer.
 
 /// A malformed hybrid stream.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,13 +74,19 @@ pub fn decode(data: &[u8], bit_width: u8, count: usize) -> Result<(Vec<u32>, usi
 /// Encodes `values` (each below `2^bit_width`): repeated runs for values repeated at least 8 times, bit-packed
 /// runs otherwise (the last group padded with zeros). The same values always give the same bytes.
 pub fn encode(values: &[u32], bit_width: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * usize::from(bit_width.min(32)) / 8 + 16);
+    encode_into(&mut out, values, bit_width);
+    out
+}
+
+/// [`encode`], appending to `out`.
+pub fn encode_into(out: &mut Vec<u8>, values: &[u32], bit_width: u8) {
     let width = bit_width.min(32) as usize;
-    let mut out = Vec::with_capacity(values.len() * width / 8 + 16);
     let mut i = 0;
     while i < values.len() {
         let run = repeat_len(values, i, usize::MAX);
         if run >= MIN_REPEAT {
-            write_uleb(&mut out, (run as u64) << 1);
+            write_uleb(out, (run as u64) << 1);
             let value = values[i];
             out.extend((0..width.div_ceil(8)).map(|b| (value >> (8 * b)) as u8));
             i += run;
@@ -94,12 +104,191 @@ pub fn encode(values: &[u32], bit_width: u8) -> Vec<u8> {
                 break;
             }
         }
-        write_uleb(&mut out, ((groups as u64) << 1) | 1);
-        let mut packed = vec![0u8; groups * width];
-        for (k, v) in values[start..i.min(values.len())].iter().enumerate() {
-            write_bits(&mut packed, k * width, width, *v);
+        write_uleb(out, ((groups as u64) << 1) | 1);
+        let literal = values.get(start..i.min(values.len())).unwrap_or_default();
+        pack(out, literal, groups * 8, width);
+    }
+}
+
+/// Appends `count` values bit-packed with `width` bits each (least significant bit first): `values`, then zeros.
+/// `count * width` is a multiple of 8.
+fn pack(out: &mut Vec<u8>, values: &[u32], count: usize, width: usize) {
+    let mask = if width >= 32 {
+        u64::from(u32::MAX)
+    } else {
+        (1u64 << width) - 1
+    };
+    let mut acc = 0u64;
+    let mut bits = 0usize;
+    let padded = values.iter().copied().chain(std::iter::repeat(0));
+    for v in padded.take(count) {
+        // fewer than 8 bits are pending, so at most 39 are
+        acc |= (u64::from(v) & mask) << bits;
+        bits += width;
+        while bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
         }
-        out.extend_from_slice(&packed);
+    }
+}
+
+/// Largest number of 8-value groups in one bit-packed run of [`ParquetRle`] (the `parquet` crate closes a run when
+/// one more group would reach 64).
+const PARQUET_MAX_GROUPS: usize = 64;
+
+/// The RLE / bit-packed hybrid encoder of the `parquet` crate (`encodings::rle::RleEncoder`, version 57), ported
+/// so that the same values give the same bytes: values are buffered in groups of 8; a group whose values all
+/// repeat the current value (8 times or more) starts a repeated run, other groups join a bit-packed run.
+#[derive(Debug)]
+pub struct ParquetRle {
+    width: usize,
+    out: Vec<u8>,
+    buffered: [u32; 8],
+    num_buffered: usize,
+    current: u32,
+    repeat: usize,
+    bit_packed: usize,
+    /// Position of the header byte of the open bit-packed run.
+    indicator: Option<usize>,
+}
+
+impl ParquetRle {
+    /// An encoder of values below `2^bit_width` (at most 32 bits) appending to `out`.
+    pub fn new(bit_width: u8, out: Vec<u8>) -> Self {
+        ParquetRle {
+            width: usize::from(bit_width.min(32)),
+            out,
+            buffered: [0; 8],
+            num_buffered: 0,
+            current: 0,
+            repeat: 0,
+            bit_packed: 0,
+            indicator: None,
+        }
+    }
+
+    pub fn put(&mut self, value: u32) {
+        if self.current == value {
+            self.repeat += 1;
+            if self.repeat > 8 {
+                return;
+            }
+        } else {
+            if self.repeat >= 8 {
+                self.flush_repeated_run();
+            }
+            self.repeat = 1;
+            self.current = value;
+        }
+        if let Some(slot) = self.buffered.get_mut(self.num_buffered) {
+            *slot = value;
+        }
+        self.num_buffered += 1;
+        if self.num_buffered == 8 {
+            self.flush_buffered();
+        }
+    }
+
+    /// Puts `count` copies of `value`; the bytes are those of `count` calls of [`ParquetRle::put`].
+    pub fn put_repeated(&mut self, value: u32, count: usize) {
+        let mut left = count;
+        while left > 0 {
+            if self.current == value && self.repeat >= 8 {
+                // a continuation of the repeated run: only counted
+                self.repeat += left;
+                return;
+            }
+            self.put(value);
+            left -= 1;
+        }
+    }
+
+    /// Closes the open run and returns the bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.flush();
+        self.out
+    }
+
+    fn flush(&mut self) {
+        if self.bit_packed == 0 && self.repeat == 0 && self.num_buffered == 0 {
+            return;
+        }
+        let all_repeat =
+            self.bit_packed == 0 && (self.repeat == self.num_buffered || self.num_buffered == 0);
+        if self.repeat > 0 && all_repeat {
+            self.flush_repeated_run();
+        } else {
+            if self.num_buffered > 0 {
+                self.buffered[self.num_buffered.min(8)..].fill(0);
+                self.num_buffered = 8;
+            }
+            self.bit_packed += self.num_buffered;
+            self.flush_bit_packed(true);
+            self.repeat = 0;
+        }
+    }
+
+    fn flush_repeated_run(&mut self) {
+        write_uleb(&mut self.out, (self.repeat as u64) << 1);
+        let value = self.current;
+        self.out
+            .extend((0..self.width.div_ceil(8)).map(|b| (value >> (8 * b)) as u8));
+        self.num_buffered = 0;
+        self.repeat = 0;
+    }
+
+    fn flush_bit_packed(&mut self, close: bool) {
+        let indicator = match self.indicator {
+            Some(at) => at,
+            None => {
+                self.out.push(0);
+                let at = self.out.len() - 1;
+                self.indicator = Some(at);
+                at
+            }
+        };
+        // the buffer holds 0 or 8 values: a group is a whole number of bytes
+        if self.num_buffered > 0 {
+            pack(&mut self.out, &self.buffered, 8, self.width);
+        }
+        self.num_buffered = 0;
+        if close {
+            if let Some(byte) = self.out.get_mut(indicator) {
+                *byte = (((self.bit_packed / 8) << 1) | 1) as u8;
+            }
+            self.indicator = None;
+            self.bit_packed = 0;
+        }
+    }
+
+    fn flush_buffered(&mut self) {
+        if self.repeat >= 8 {
+            self.num_buffered = 0;
+            if self.bit_packed > 0 {
+                self.flush_bit_packed(true);
+            }
+            return;
+        }
+        self.bit_packed += self.num_buffered;
+        let close = self.bit_packed / 8 + 1 >= PARQUET_MAX_GROUPS;
+        self.flush_bit_packed(close);
+        self.repeat = 0;
+    }
+}
+
+/// The definition (or repetition) levels of a v1 data page as the `parquet` crate writes them: the byte length
+/// (u32, little-endian), then the levels encoded by [`ParquetRle`] with the bit width of `max_level`. `levels`
+/// are runs of (level, count).
+pub fn levels_v1(runs: impl IntoIterator<Item = (u32, usize)>, max_level: u32) -> Vec<u8> {
+    let mut encoder = ParquetRle::new(bit_width(max_level), vec![0; 4]);
+    for (level, count) in runs {
+        encoder.put_repeated(level, count);
+    }
+    let mut out = encoder.finish();
+    let len = (out.len() - 4) as u32;
+    if let Some(head) = out.get_mut(..4) {
+        head.copy_from_slice(&len.to_le_bytes());
     }
     out
 }
@@ -128,17 +317,6 @@ fn read_bits(bytes: &[u8], start: usize, width: usize) -> u32 {
         }
     }
     v
-}
-
-fn write_bits(bytes: &mut [u8], start: usize, width: usize, value: u32) {
-    for b in 0..width {
-        if value >> b & 1 == 1 {
-            let bit = start + b;
-            if let Some(byte) = bytes.get_mut(bit / 8) {
-                *byte |= 1 << (bit % 8);
-            }
-        }
-    }
 }
 
 fn read_uleb(data: &[u8], pos: &mut usize) -> Option<u64> {
@@ -235,6 +413,145 @@ mod tests {
         v.extend([4; 20]);
         round_trip(&v, 3);
         round_trip(&[u32::MAX, 0, u32::MAX], 32);
+    }
+
+    /// The encoder as first written (bit by bit), which fixed the bytes of the files: the word-wise packing must
+    /// give the same.
+    fn encode_bit_by_bit(values: &[u32], bit_width: u8) -> Vec<u8> {
+        let width = bit_width.min(32) as usize;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < values.len() {
+            let run = repeat_len(values, i, usize::MAX);
+            if run >= MIN_REPEAT {
+                write_uleb(&mut out, (run as u64) << 1);
+                out.extend((0..width.div_ceil(8)).map(|b| (values[i] >> (8 * b)) as u8));
+                i += run;
+                continue;
+            }
+            let start = i;
+            let mut groups = 0;
+            loop {
+                i += 8;
+                groups += 1;
+                if i >= values.len()
+                    || groups == MAX_GROUPS
+                    || repeat_len(values, i, MIN_REPEAT) >= MIN_REPEAT
+                {
+                    break;
+                }
+            }
+            write_uleb(&mut out, ((groups as u64) << 1) | 1);
+            let mut packed = vec![0u8; groups * width];
+            for (k, v) in values[start..i.min(values.len())].iter().enumerate() {
+                for b in 0..width {
+                    if v >> b & 1 == 1 {
+                        let bit = k * width + b;
+                        packed[bit / 8] |= 1 << (bit % 8);
+                    }
+                }
+            }
+            out.extend_from_slice(&packed);
+        }
+        out
+    }
+
+    #[test]
+    fn word_packing_gives_the_bytes_of_bit_packing() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for width in [1u8, 2, 3, 5, 7, 8, 9, 13, 16, 17, 24, 31, 32] {
+            for len in [0usize, 1, 7, 8, 9, 63, 64, 65, 500, 513, 5000] {
+                let max = if width == 32 {
+                    u64::from(u32::MAX)
+                } else {
+                    (1u64 << width) - 1
+                };
+                let runs = next() % 3;
+                let values: Vec<u32> = (0..len)
+                    .map(|i| match runs {
+                        0 => (next() & max) as u32,
+                        1 => ((i as u64 / 11) & max) as u32,
+                        _ => ((next() % 3).min(max)) as u32,
+                    })
+                    .collect();
+                assert_eq!(
+                    encode(&values, width),
+                    encode_bit_by_bit(&values, width),
+                    "width {width} len {len}"
+                );
+                // values above the width keep only their low bits, as before
+                let wide: Vec<u32> = values.iter().map(|v| v | (1 << 31)).collect();
+                assert_eq!(encode(&wide, width), encode_bit_by_bit(&wide, width));
+            }
+        }
+    }
+
+    fn parquet_rle(values: &[u32], width: u8) -> Vec<u8> {
+        let mut encoder = ParquetRle::new(width, Vec::new());
+        values.iter().for_each(|v| encoder.put(*v));
+        encoder.finish()
+    }
+
+    /// Streams worked out from the `parquet` crate's encoder (the chunk tests of `parquet_chunk` compare whole
+    /// pages with the crate's own).
+    #[test]
+    fn parquet_rle_writes_the_crate_streams() {
+        // fewer than 8 repeats at the end: a repeated run
+        assert_eq!(parquet_rle(&[1; 5], 1), vec![10, 1]);
+        // a short mixture: one bit-packed group padded with zeros
+        assert_eq!(parquet_rle(&[1, 0, 1], 1), vec![3, 0b101]);
+        assert_eq!(parquet_rle(&[1; 20], 1), vec![40, 1]);
+        // a repeat that fills a group after a literal group: the literal run closes, the repeat is one run
+        let mut v = vec![0, 1, 0, 1, 0, 1, 0, 1];
+        v.extend([1; 12]);
+        assert_eq!(parquet_rle(&v, 1), vec![3, 0b1010_1010, 24, 1]);
+        // a repeat that starts inside a group stays bit-packed until a whole group repeats
+        let mut v = vec![0, 0, 0, 0, 1, 1, 1, 1];
+        v.extend([1; 8]);
+        assert_eq!(parquet_rle(&v, 1), vec![3, 0b1111_0000, 16, 1]);
+        // long literal stretches: 63 groups per run at most
+        let literal: Vec<u32> = (0..1000).map(|i| i % 2).collect();
+        let encoded = parquet_rle(&literal, 1);
+        assert_eq!(encoded[0], (63 << 1) | 1);
+        assert_eq!(decode(&encoded, 1, 1000).unwrap().0, literal);
+        assert_eq!(parquet_rle(&[], 1), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn parquet_rle_round_trips_and_runs_equal_single_puts() {
+        let mixed: Vec<u32> = (0..3000u32)
+            .map(|i| if (i / 37) % 3 == 0 { 2 } else { (i * 7919) % 6 })
+            .collect();
+        for width in [3, 4, 9, 17, 32] {
+            let encoded = parquet_rle(&mixed, width);
+            assert_eq!(decode(&encoded, width, mixed.len()).unwrap().0, mixed);
+        }
+        // runs of (level, count) give the bytes of one put per level
+        let runs = [
+            (1, 3),
+            (0, 1),
+            (1, 40),
+            (0, 9),
+            (1, 1),
+            (0, 8),
+            (1, 2000),
+            (0, 2),
+        ];
+        let single: Vec<u32> = runs
+            .iter()
+            .flat_map(|(v, n)| std::iter::repeat_n(*v, *n))
+            .collect();
+        let levels = levels_v1(runs, 1);
+        let body = parquet_rle(&single, 1);
+        assert_eq!(&levels[..4], &(body.len() as u32).to_le_bytes());
+        assert_eq!(&levels[4..], &body[..]);
+        assert_eq!(decode(&body, 1, single.len()).unwrap().0, single);
     }
 
     #[test]
