@@ -11,8 +11,6 @@
 //! statistics, level histograms, column index (with its boundary order) and offset index follow the crate's rules,
 //! truncation included. [`supported`] says when these rules hold; otherwise the caller uses the column writer.
 
-use std::ops::Range;
-
 use bytes::Bytes;
 use parquet::basic::{
     BoundaryOrder, Compression, ConvertedType, Encoding, EncodingMask, LogicalType, PageType,
@@ -153,15 +151,13 @@ pub fn write(
         };
         let spec = writer.write_page(pages_out.compress(dictionary)?)?;
         totals.add_spec(&spec);
-        let mut scan = PageScan::new(codebook.len());
-        for range in page_ranges(&descr, props, codebook.len(), positions)? {
-            let rows = positions.get(range).unwrap_or_default();
-            let facts = scan.scan(rows, &labels);
-            let page = pages_out.data_page(&scan, bit_width)?;
+        for_each_page(&descr, props, &labels, positions, |scan, facts| {
+            let page = pages_out.data_page(scan, bit_width)?;
             let spec = writer.write_page(page)?;
             totals.add_spec(&spec);
-            index.add_page(&facts, &spec, &labels, &mut totals);
-        }
+            index.add_page(facts, &spec, &labels, &mut totals);
+            Ok(())
+        })?;
         writer.close()?;
     }
     let metadata = chunk_metadata(&descr, props, &totals, &labels, index.histogram.clone())?;
@@ -176,21 +172,23 @@ pub fn write(
     Ok((Bytes::from(sink.into_inner()?), close))
 }
 
-/// The rows of each data page, as the column writer splits them; checks every position on the way (the first bad
-/// row in row order is the error, as with the column writer path).
-fn page_ranges(
+/// Splits the rows into data pages where the column writer splits them, scanning each page on the way, and hands
+/// each page to `emit`; checks every position (the first bad row in row order is the error, as with the column
+/// writer path).
+fn for_each_page(
     descr: &ColumnDescPtr,
     props: &WriterProperties,
-    codebook_len: usize,
+    labels: &Labels,
     positions: &[Option<u32>],
-) -> Result<Vec<Range<usize>>, DictError> {
+    mut emit: impl FnMut(&PageScan, &PageFacts) -> Result<(), ParquetError>,
+) -> Result<(), ParquetError> {
     let batch = props.write_batch_size().max(1);
     let required = descr.max_def_level() == 0;
+    let codebook_len = labels.bytes.len();
     let mut seen = vec![false; codebook_len];
     let mut distinct = 0usize;
-    let mut pages = Vec::new();
-    let (mut start, mut values) = (0usize, 0usize);
-    for (k, chunk) in positions.chunks(batch).enumerate() {
+    let mut scan = PageScan::new(codebook_len);
+    for chunk in positions.chunks(batch) {
         for p in chunk {
             match p {
                 Some(i) => {
@@ -200,27 +198,27 @@ fn page_ranges(
                     })?;
                     distinct += usize::from(!*flag);
                     *flag = true;
-                    values += 1;
                 }
                 None if required => {
-                    return Err(DictError::NullInRequired(descr.path().string()));
+                    return Err(DictError::NullInRequired(descr.path().string()).into());
                 }
                 None => {}
             }
+            scan.push(*p);
         }
-        let end = k * batch + chunk.len();
+        // the writer's estimate uses the bit width of the distinct values seen so far in the chunk
         let width = parquet_rle::bit_width(distinct.saturating_sub(1) as u32);
-        if end - start >= props.data_page_row_count_limit()
-            || max_rle_size(width, values) >= props.data_page_size_limit()
+        if scan.rows >= props.data_page_row_count_limit()
+            || max_rle_size(width, scan.indices.len()) >= props.data_page_size_limit()
         {
-            pages.push(start..end);
-            (start, values) = (end, 0);
+            emit(&scan, &scan.facts(labels))?;
+            scan.clear();
         }
     }
-    if start < positions.len() {
-        pages.push(start..positions.len());
+    if scan.rows > 0 {
+        emit(&scan, &scan.facts(labels))?;
     }
-    Ok(pages)
+    Ok(())
 }
 
 /// The `parquet` crate's bound on the size of `count` values RLE-encoded with `width` bits (its page-size estimate
@@ -232,7 +230,7 @@ fn max_rle_size(width: u8, count: usize) -> usize {
     bit_packed.max(repeated)
 }
 
-/// One pass over the rows of a page: its indices, definition level runs and label counts (buffers reused from
+/// The rows of the page being filled: its indices, definition level runs and label counts (buffers reused from
 /// page to page).
 struct PageScan {
     counts: Vec<u32>,
@@ -253,28 +251,34 @@ impl PageScan {
         }
     }
 
-    /// Scans `rows` (positions already checked against the codebook) and returns what the page holds.
-    fn scan(&mut self, rows: &[Option<u32>], labels: &Labels) -> PageFacts {
+    /// Adds one row (its position already checked against the codebook).
+    fn push(&mut self, position: Option<u32>) {
+        self.rows += 1;
+        let level = match position {
+            Some(i) => {
+                if let Some(c) = self.counts.get_mut(i as usize) {
+                    *c += 1;
+                }
+                self.indices.push(i);
+                1
+            }
+            None => 0,
+        };
+        match self.runs.last_mut() {
+            Some((last, n)) if *last == level => *n += 1,
+            _ => self.runs.push((level, 1)),
+        }
+    }
+
+    fn clear(&mut self) {
         self.counts.fill(0);
         self.indices.clear();
         self.runs.clear();
-        self.rows = rows.len();
-        for p in rows {
-            let level = match p {
-                Some(i) => {
-                    if let Some(c) = self.counts.get_mut(*i as usize) {
-                        *c += 1;
-                    }
-                    self.indices.push(*i);
-                    1
-                }
-                None => 0,
-            };
-            match self.runs.last_mut() {
-                Some((last, n)) if *last == level => *n += 1,
-                _ => self.runs.push((level, 1)),
-            }
-        }
+        self.rows = 0;
+    }
+
+    /// What the page scanned so far holds.
+    fn facts(&self, labels: &Labels) -> PageFacts {
         let counts = &self.counts;
         let present = |p: &&u32| counts.get(**p as usize).is_some_and(|c| *c > 0);
         let min = labels.order.iter().find(present);
@@ -285,8 +289,8 @@ impl PageScan {
             .map(|(c, l)| i64::from(*c) * l.len() as i64)
             .sum();
         PageFacts {
-            rows: rows.len(),
-            nulls: rows.len() - self.indices.len(),
+            rows: self.rows,
+            nulls: self.rows - self.indices.len(),
             min_max: min.zip(max).map(|(a, b)| (*a, *b)),
             label_bytes,
         }
