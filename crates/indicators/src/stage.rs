@@ -25,6 +25,9 @@ use dh_config::country::{Population, ReferenceYears};
 use dh_survey::{Design, DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
 
 use crate::catalogue::Catalogue;
+use crate::design_columns::{
+    AllResident, DesignColumns, indicator_columns, with_design_columns, without_column,
+};
 use crate::estimate::{
     EstimateError, EstimateRow, Settings, estimate_indicator, not_delivered_row,
 };
@@ -32,8 +35,8 @@ use crate::join::{JoinError, apply_join};
 use crate::pipeline_config::PipelineConfig;
 use crate::prepare::{PrepareError, prepare_present};
 use crate::weighting::{
-    NonresponseCalibration, NonresponseClass, Weighted, WeightingError, WeightingOptions,
-    adjust_for_nonresponse, population_margins, rake_to_margins,
+    NonresponseCalibration, NonresponseClass, SharedCalibration, Weighted, WeightingError,
+    WeightingOptions, adjust_for_nonresponse, population_margins, rake_to_margins,
 };
 
 pub const STRATUM: &str = "stratum";
@@ -126,6 +129,29 @@ pub fn country_indicators(
     catalogue: &Catalogue,
     pipeline: &PipelineConfig,
 ) -> Result<CountryIndicators, StageError> {
+    country_indicators_from(
+        iso3,
+        tables,
+        population,
+        years,
+        catalogue,
+        pipeline,
+        &AllResident,
+    )
+}
+
+/// [`country_indicators`] with a design table given with only some of its columns (at least
+/// [`crate::design_columns::resident_columns`]): each indicator reads the others it refers to from `source` and
+/// drops them after its estimate, so that they are never all held at once.
+pub fn country_indicators_from(
+    iso3: &str,
+    tables: &BTreeMap<String, RecordBatch>,
+    population: &Population,
+    years: ReferenceYears,
+    catalogue: &Catalogue,
+    pipeline: &PipelineConfig,
+    source: &dyn DesignColumns,
+) -> Result<CountryIndicators, StageError> {
     let arrow_err = |e: arrow::error::ArrowError| StageError::Arrow {
         iso3: iso3.to_string(),
         message: e.to_string(),
@@ -142,22 +168,25 @@ pub fn country_indicators(
         iso3: iso3.into(),
         source: Box::new(source),
     })?;
-    let labels: Vec<Labels> = margins
-        .iter()
-        .map(|m| texts(iso3, design_table, child, &m.variable))
-        .collect::<Result<_, _>>()?;
-    let label_refs: Vec<Vec<Option<&str>>> = labels.iter().map(Labels::refs).collect();
     let options = WeightingOptions {
         trim_cap: pipeline.weighting.trim_cap,
         max_rounds: pipeline.weighting.max_rounds,
         ..WeightingOptions::default()
     };
-    let weighted = rake_to_margins(&base, &label_refs, &margins, &options).map_err(|source| {
-        StageError::Weighting {
-            iso3: iso3.into(),
-            source: Box::new(source),
-        }
+    // the base weights and the margins' labels per row are needed by the rake only: dropped at its end
+    let weighted = {
+        let labels: Vec<Labels> = margins
+            .iter()
+            .map(|m| texts(iso3, design_table, child, &m.variable))
+            .collect::<Result<_, _>>()?;
+        let label_refs: Vec<Vec<Option<&str>>> = labels.iter().map(Labels::refs).collect();
+        rake_to_margins(&base, &label_refs, &margins, &options)
+    }
+    .map_err(|source| StageError::Weighting {
+        iso3: iso3.into(),
+        source: Box::new(source),
     })?;
+    drop(base);
     let weighted_child = with_column(
         child,
         FINAL_WEIGHT,
@@ -174,7 +203,7 @@ pub fn country_indicators(
     let child_design = SurveyDesign::calibrated(
         base_taylor,
         weighted.weights.clone(),
-        Box::new(weighted.calibration.clone()),
+        Box::new(SharedCalibration(weighted.calibration.clone())),
     )
     .map_err(|source| StageError::Design {
         iso3: iso3.into(),
@@ -204,7 +233,7 @@ pub fn country_indicators(
         } else {
             if !aligned_tables.contains_key(table) {
                 let (batch, present, dropped) =
-                    aligned_to_design(iso3, table, tables, &weighted_child, pipeline)?;
+                    aligned_to_design(iso3, table, tables, (&weighted_child, source), pipeline)?;
                 let (design, classes) = adjusted_design(
                     iso3,
                     (table, design_table),
@@ -219,8 +248,15 @@ pub fn country_indicators(
             let (b, p, d) = &aligned_tables[table];
             (b, Some(p.as_slice()), d)
         };
+        // the design table's columns this indicator refers to that are not held, read for it and dropped after
+        let batch = with_design_columns(batch, &indicator_columns(indicator), source).map_err(
+            |message| StageError::Arrow {
+                iso3: iso3.into(),
+                message,
+            },
+        )?;
         let prepared =
-            prepare_present(indicator, batch, present).map_err(|source| StageError::Prepare {
+            prepare_present(indicator, &batch, present).map_err(|source| StageError::Prepare {
                 iso3: iso3.into(),
                 source: Box::new(source),
             })?;
@@ -334,12 +370,13 @@ fn named_class_label(columns: &[String], label: &str) -> String {
 
 /// A non-design table (caregivers) laid over the rows of the weighted child table: each child row gets the
 /// columns of its household's row of `table` (null where there is none), with a flag per child row saying
-/// whether it has one; also the number of `table` rows that match no child (left out, counted).
+/// whether it has one; also the number of `table` rows that match no child (left out, counted). The child
+/// table's key is read from `source` when the batch lacks it, and left out of the result again.
 fn aligned_to_design(
     iso3: &str,
     table: &str,
     tables: &BTreeMap<String, RecordBatch>,
-    weighted_child: &RecordBatch,
+    (weighted_child, source): (&RecordBatch, &dyn DesignColumns),
     pipeline: &PipelineConfig,
 ) -> Result<(RecordBatch, Vec<bool>, usize), StageError> {
     let batch = tables.get(table).ok_or_else(|| StageError::MissingTable {
@@ -359,13 +396,20 @@ fn aligned_to_design(
         iso3: iso3.into(),
         source: Box::new(source),
     };
+    let key_read = weighted_child.column_by_name(&join.on).is_none() && source.has(&join.on);
+    let child = with_design_columns(weighted_child, &[join.on.clone()].into(), source).map_err(
+        |message| StageError::Arrow {
+            iso3: iso3.into(),
+            message,
+        },
+    )?;
     // Rows of `table` without a child: counted (manifest weighting `unweighted_rows`); this join also checks that
     // the child keys are unique.
     let to_child = crate::pipeline_config::Join {
         columns: Vec::new(),
         ..join.clone()
     };
-    let without_child = apply_join(table, batch, weighted_child, &to_child)
+    let without_child = apply_join(table, batch, &child, &to_child)
         .map_err(join_err)?
         .unmatched;
     // Every column of `table` but the key, onto the child rows (a column both tables have is an error of
@@ -377,14 +421,37 @@ fn aligned_to_design(
         .map(|f| f.name().clone())
         .filter(|name| *name != join.on)
         .collect();
+    // the first column both have, whether the child's is held or not (the join itself sees the held ones only)
+    let clash = own_columns
+        .iter()
+        .find(|c| child.column_by_name(c).is_some() || source.has(c))
+        .cloned();
     let onto_child = crate::pipeline_config::Join {
         table: table.to_string(),
         on: join.on.clone(),
         columns: own_columns,
     };
-    let aligned =
-        apply_join(&pipeline.design_table, weighted_child, batch, &onto_child).map_err(join_err)?;
-    Ok((aligned.batch, aligned.matched, without_child))
+    let aligned = match (
+        apply_join(&pipeline.design_table, &child, batch, &onto_child),
+        clash,
+    ) {
+        (Ok(_) | Err(JoinError::ColumnExists { .. }), Some(column)) => {
+            Err(JoinError::ColumnExists {
+                table: pipeline.design_table.clone(),
+                other: table.to_string(),
+                column,
+            })
+        }
+        (joined, _) => joined,
+    }
+    .map_err(join_err)?;
+    drop(child);
+    let aligned_batch = if key_read {
+        without_column(&aligned.batch, &join.on)
+    } else {
+        aligned.batch
+    };
+    Ok((aligned_batch, aligned.matched, without_child))
 }
 
 /// The rows of a country that delivered no design table (no survey at all): one `not_collected` row per survey
