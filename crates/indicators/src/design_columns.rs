@@ -111,18 +111,6 @@ pub fn with_design_columns(
     .map_err(|e| e.to_string())
 }
 
-/// `batch` without the column `name`.
-pub fn without_column(batch: &RecordBatch, name: &str) -> RecordBatch {
-    match batch.schema().index_of(name) {
-        Ok(i) => {
-            let mut batch = batch.clone();
-            batch.remove_column(i);
-            batch
-        }
-        Err(_) => batch.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;
@@ -211,19 +199,5 @@ mod tests {
         };
         let e = with_design_columns(&batch(&["a"], 3), &set(&["b"]), &source).err();
         assert!(e.is_some_and(|e| e.contains("4 rows")));
-    }
-
-    #[test]
-    fn removes_a_column_by_name() {
-        let b = batch(&["a", "b"], 2);
-        let names = |b: &RecordBatch| -> Vec<String> {
-            b.schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect()
-        };
-        assert_eq!(names(&without_column(&b, "a")), ["b"]);
-        assert_eq!(names(&without_column(&b, "x")), ["a", "b"]);
     }
 }

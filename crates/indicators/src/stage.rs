@@ -25,13 +25,11 @@ use dh_config::country::{Population, ReferenceYears};
 use dh_survey::{Design, DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
 
 use crate::catalogue::Catalogue;
-use crate::design_columns::{
-    AllResident, DesignColumns, indicator_columns, with_design_columns, without_column,
-};
+use crate::design_columns::{AllResident, DesignColumns, indicator_columns, with_design_columns};
 use crate::estimate::{
     EstimateError, EstimateRow, Settings, estimate_indicator, not_delivered_row,
 };
-use crate::join::{JoinError, apply_join};
+use crate::join::{JoinError, apply_join, join_rows};
 use crate::pipeline_config::PipelineConfig;
 use crate::prepare::{PrepareError, prepare_present};
 use crate::weighting::{
@@ -217,7 +215,7 @@ pub fn country_indicators_from(
         calibrated: &calibrated,
         bands: &pipeline.bands,
     };
-    let mut aligned_tables: HashMap<&str, (RecordBatch, Vec<bool>, SurveyDesign)> = HashMap::new();
+    let mut aligned_tables: HashMap<&str, (Aligned, Vec<bool>, SurveyDesign)> = HashMap::new();
     let mut unmatched = BTreeMap::new();
     let mut nonresponse = BTreeMap::new();
     let mut rows = Vec::new();
@@ -228,8 +226,9 @@ pub fn country_indicators_from(
             rows.push(not_delivered_row(indicator));
             continue;
         }
+        let columns = indicator_columns(indicator);
         let (batch, present, design) = if table == design_table {
-            (&weighted_child, None, &child_design)
+            (weighted_child.clone(), None, &child_design)
         } else {
             if !aligned_tables.contains_key(table) {
                 let (batch, present, dropped) =
@@ -245,16 +244,23 @@ pub fn country_indicators_from(
                 nonresponse.insert(table.to_string(), classes);
                 aligned_tables.insert(table, (batch, present, design));
             }
-            let (b, p, d) = &aligned_tables[table];
-            (b, Some(p.as_slice()), d)
+            let (aligned, p, d) = &aligned_tables[table];
+            // the child rows with the columns of `table` this indicator refers to
+            let batch =
+                aligned
+                    .batch(&weighted_child, &columns)
+                    .map_err(|source| StageError::Join {
+                        iso3: iso3.into(),
+                        source: Box::new(source),
+                    })?;
+            (batch, Some(p.as_slice()), d)
         };
         // the design table's columns this indicator refers to that are not held, read for it and dropped after
-        let batch = with_design_columns(batch, &indicator_columns(indicator), source).map_err(
-            |message| StageError::Arrow {
+        let batch =
+            with_design_columns(&batch, &columns, source).map_err(|message| StageError::Arrow {
                 iso3: iso3.into(),
                 message,
-            },
-        )?;
+            })?;
         let prepared =
             prepare_present(indicator, &batch, present).map_err(|source| StageError::Prepare {
                 iso3: iso3.into(),
@@ -368,17 +374,53 @@ fn named_class_label(columns: &[String], label: &str) -> String {
         .join("; ")
 }
 
+/// A non-design table (caregivers) laid over the rows of the design table: its row for each design row, taken
+/// per indicator for the columns the indicator refers to (a column per design row each, so never all at once).
+struct Aligned {
+    join: crate::pipeline_config::Join,
+    design_table: String,
+    /// The table's rows.
+    other: RecordBatch,
+    /// Per design row: the matching row of `other`, null where none.
+    rows: arrow::array::UInt32Array,
+}
+
+impl Aligned {
+    /// `child` (the design rows) with those of the table's columns (all but the key) that are in `wanted`.
+    fn batch(
+        &self,
+        child: &RecordBatch,
+        wanted: &std::collections::BTreeSet<String>,
+    ) -> Result<RecordBatch, JoinError> {
+        let columns: Vec<String> = self
+            .join
+            .columns
+            .iter()
+            .filter(|c| wanted.contains(*c))
+            .cloned()
+            .collect();
+        crate::join::with_taken_columns(
+            &self.design_table,
+            child,
+            &self.other,
+            &self.join,
+            &self.rows,
+            &columns,
+        )
+    }
+}
+
 /// A non-design table (caregivers) laid over the rows of the weighted child table: each child row gets the
 /// columns of its household's row of `table` (null where there is none), with a flag per child row saying
 /// whether it has one; also the number of `table` rows that match no child (left out, counted). The child
-/// table's key is read from `source` when the batch lacks it, and left out of the result again.
+/// table's key is read from `source` when the batch lacks it, for the match only.
 fn aligned_to_design(
     iso3: &str,
     table: &str,
     tables: &BTreeMap<String, RecordBatch>,
     (weighted_child, source): (&RecordBatch, &dyn DesignColumns),
     pipeline: &PipelineConfig,
-) -> Result<(RecordBatch, Vec<bool>, usize), StageError> {
+) -> Result<(Aligned, Vec<bool>, usize), StageError> {
     let batch = tables.get(table).ok_or_else(|| StageError::MissingTable {
         iso3: iso3.into(),
         table: table.into(),
@@ -396,7 +438,6 @@ fn aligned_to_design(
         iso3: iso3.into(),
         source: Box::new(source),
     };
-    let key_read = weighted_child.column_by_name(&join.on).is_none() && source.has(&join.on);
     let child = with_design_columns(weighted_child, &[join.on.clone()].into(), source).map_err(
         |message| StageError::Arrow {
             iso3: iso3.into(),
@@ -421,37 +462,33 @@ fn aligned_to_design(
         .map(|f| f.name().clone())
         .filter(|name| *name != join.on)
         .collect();
-    // the first column both have, whether the child's is held or not (the join itself sees the held ones only)
-    let clash = own_columns
-        .iter()
-        .find(|c| child.column_by_name(c).is_some() || source.has(c))
-        .cloned();
     let onto_child = crate::pipeline_config::Join {
         table: table.to_string(),
         on: join.on.clone(),
         columns: own_columns,
     };
-    let aligned = match (
-        apply_join(&pipeline.design_table, &child, batch, &onto_child),
-        clash,
-    ) {
-        (Ok(_) | Err(JoinError::ColumnExists { .. }), Some(column)) => {
-            Err(JoinError::ColumnExists {
-                table: pipeline.design_table.clone(),
-                other: table.to_string(),
-                column,
-            })
-        }
-        (joined, _) => joined,
-    }
-    .map_err(join_err)?;
+    let rows = join_rows(&pipeline.design_table, &child, batch, &onto_child).map_err(join_err)?;
     drop(child);
-    let aligned_batch = if key_read {
-        without_column(&aligned.batch, &join.on)
-    } else {
-        aligned.batch
+    // the first column both have, whether the child's is held or not
+    if let Some(column) = onto_child
+        .columns
+        .iter()
+        .find(|c| weighted_child.column_by_name(c).is_some() || source.has(c))
+    {
+        return Err(join_err(JoinError::ColumnExists {
+            table: pipeline.design_table.clone(),
+            other: table.to_string(),
+            column: column.clone(),
+        }));
+    }
+    let present = (0..rows.len()).map(|i| rows.is_valid(i)).collect();
+    let aligned = Aligned {
+        join: onto_child,
+        design_table: pipeline.design_table.clone(),
+        other: batch.clone(),
+        rows,
     };
-    Ok((aligned_batch, aligned.matched, without_child))
+    Ok((aligned, present, without_child))
 }
 
 /// The rows of a country that delivered no design table (no survey at all): one `not_collected` row per survey
