@@ -69,6 +69,43 @@ pub fn apply_join(
     other: &RecordBatch,
     join: &Join,
 ) -> Result<Joined, JoinError> {
+    let indices = join_rows(table, batch, other, join)?;
+    let unmatched = indices.null_count();
+    for name in &join.columns {
+        if batch.column_by_name(name).is_some() {
+            return Err(JoinError::ColumnExists {
+                table: table.to_string(),
+                other: join.table.clone(),
+                column: name.clone(),
+            });
+        }
+        if other.column_by_name(name).is_none() {
+            return Err(JoinError::MissingColumn {
+                table: table.to_string(),
+                other: join.table.clone(),
+                column: name.clone(),
+                in_table: join.table.clone(),
+            });
+        }
+    }
+    let batch = with_taken_columns(table, batch, other, join, &indices, &join.columns)?;
+    let matched = (0..indices.len()).map(|i| indices.is_valid(i)).collect();
+    Ok(Joined {
+        batch,
+        unmatched,
+        matched,
+    })
+}
+
+/// The row of `other` (table `join.table`) whose `join.on` matches each row of `batch` (table `table`), null
+/// where none does: the key checks of [`apply_join`] (both keys present and readable as text, no key twice in
+/// `other`) without taking any column.
+pub fn join_rows(
+    table: &str,
+    batch: &RecordBatch,
+    other: &RecordBatch,
+    join: &Join,
+) -> Result<UInt32Array, JoinError> {
     let names = (table.to_string(), join.table.clone());
     let missing = |column: &str, in_table: &str| JoinError::MissingColumn {
         table: names.0.clone(),
@@ -100,50 +137,49 @@ pub fn apply_join(
             });
         }
     }
-    let indices: UInt32Array = here_key
+    Ok(here_key
         .iter()
         .map(|k| k.and_then(|k| index.get(k)).map(|&r| r as u32))
-        .collect();
-    let unmatched = indices.null_count();
+        .collect())
+}
+
+/// `batch` with the columns `columns` of `other` (table `join.table`) appended, taken at `rows` (one per row of
+/// `batch`, from [`join_rows`]; null where none matched).
+pub fn with_taken_columns(
+    table: &str,
+    batch: &RecordBatch,
+    other: &RecordBatch,
+    join: &Join,
+    rows: &UInt32Array,
+    columns: &[String],
+) -> Result<RecordBatch, JoinError> {
+    let arrow_err = |e: arrow::error::ArrowError| JoinError::Arrow {
+        table: table.to_string(),
+        other: join.table.clone(),
+        message: e.to_string(),
+    };
     let mut fields: Vec<Arc<Field>> = batch.schema().fields().iter().cloned().collect();
-    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-    for name in &join.columns {
-        if batch.column_by_name(name).is_some() {
-            return Err(JoinError::ColumnExists {
-                table: names.0,
-                other: names.1,
-                column: name.clone(),
-            });
-        }
+    let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
+    for name in columns {
         let (i, field) = other
             .schema()
             .column_with_name(name)
             .map(|(i, f)| (i, f.clone()))
-            .ok_or_else(|| missing(name, &join.table))?;
-        let taken =
-            take(other.column(i).as_ref(), &indices, None).map_err(|e| JoinError::Arrow {
-                table: names.0.clone(),
-                other: names.1.clone(),
-                message: e.to_string(),
+            .ok_or_else(|| JoinError::MissingColumn {
+                table: table.to_string(),
+                other: join.table.clone(),
+                column: name.clone(),
+                in_table: join.table.clone(),
             })?;
+        let taken = take(other.column(i).as_ref(), rows, None).map_err(arrow_err)?;
         fields.push(Arc::new(field.with_nullable(true)));
-        columns.push(taken);
+        arrays.push(taken);
     }
     let schema = Arc::new(Schema::new_with_metadata(
         fields,
         batch.schema().metadata().clone(),
     ));
-    let batch = RecordBatch::try_new(schema, columns).map_err(|e| JoinError::Arrow {
-        table: names.0.clone(),
-        other: names.1.clone(),
-        message: e.to_string(),
-    })?;
-    let matched = (0..indices.len()).map(|i| indices.is_valid(i)).collect();
-    Ok(Joined {
-        batch,
-        unmatched,
-        matched,
-    })
+    RecordBatch::try_new(schema, arrays).map_err(arrow_err)
 }
 
 fn key_text(array: &ArrayRef, names: &(String, String), key: &str) -> Result<ArrayRef, JoinError> {
@@ -218,6 +254,43 @@ mod tests {
             sex.as_string::<i32>().iter().collect::<Vec<_>>(),
             vec![Some("female"), Some("male"), None, None]
         );
+    }
+
+    /// The rows matched once and columns taken later, a few at a time, are the columns the join appends.
+    #[test]
+    fn rows_matched_once_give_the_joined_columns_taken_later() {
+        let here = caregiver(vec![Some("h3"), Some("h1"), Some("zz"), None]);
+        let rows = join_rows("caregiver_survey", &here, &child(), &join())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rows.iter().collect::<Vec<_>>(),
+            vec![Some(2), Some(0), None, None]
+        );
+        let joined = apply_join("caregiver_survey", &here, &child(), &join())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let age_only = with_taken_columns(
+            "caregiver_survey",
+            &here,
+            &child(),
+            &join(),
+            &rows,
+            &["age".to_string()],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(age_only.num_columns(), 3);
+        assert_eq!(
+            age_only.column_by_name("age"),
+            joined.batch.column_by_name("age")
+        );
+        assert!(
+            age_only
+                .schema()
+                .field_with_name("age")
+                .is_ok_and(|f| f.is_nullable())
+        );
+        let e =
+            with_taken_columns("t", &here, &child(), &join(), &rows, &["nope".to_string()]).err();
+        assert!(matches!(e, Some(JoinError::MissingColumn { .. })), "{e:?}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod bands;
 pub mod catalogue;
 pub mod columns;
 pub mod describe;
+pub mod design_columns;
 pub mod error;
 pub mod estimate;
 pub mod families;

@@ -25,15 +25,16 @@ use dh_config::country::{Population, ReferenceYears};
 use dh_survey::{Design, DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
 
 use crate::catalogue::Catalogue;
+use crate::design_columns::{AllResident, DesignColumns, indicator_columns, with_design_columns};
 use crate::estimate::{
     EstimateError, EstimateRow, Settings, estimate_indicator, not_delivered_row,
 };
-use crate::join::{JoinError, apply_join};
+use crate::join::{JoinError, apply_join, join_rows};
 use crate::pipeline_config::PipelineConfig;
 use crate::prepare::{PrepareError, prepare_present};
 use crate::weighting::{
-    NonresponseCalibration, NonresponseClass, Weighted, WeightingError, WeightingOptions,
-    adjust_for_nonresponse, population_margins, rake_to_margins,
+    NonresponseCalibration, NonresponseClass, SharedCalibration, Weighted, WeightingError,
+    WeightingOptions, adjust_for_nonresponse, population_margins, rake_to_margins,
 };
 
 pub const STRATUM: &str = "stratum";
@@ -126,6 +127,29 @@ pub fn country_indicators(
     catalogue: &Catalogue,
     pipeline: &PipelineConfig,
 ) -> Result<CountryIndicators, StageError> {
+    country_indicators_from(
+        iso3,
+        tables,
+        population,
+        years,
+        catalogue,
+        pipeline,
+        &AllResident,
+    )
+}
+
+/// [`country_indicators`] with a design table given with only some of its columns (at least
+/// [`crate::design_columns::resident_columns`]): each indicator reads the others it refers to from `source` and
+/// drops them after its estimate, so that they are never all held at once.
+pub fn country_indicators_from(
+    iso3: &str,
+    tables: &BTreeMap<String, RecordBatch>,
+    population: &Population,
+    years: ReferenceYears,
+    catalogue: &Catalogue,
+    pipeline: &PipelineConfig,
+    source: &dyn DesignColumns,
+) -> Result<CountryIndicators, StageError> {
     let arrow_err = |e: arrow::error::ArrowError| StageError::Arrow {
         iso3: iso3.to_string(),
         message: e.to_string(),
@@ -142,22 +166,25 @@ pub fn country_indicators(
         iso3: iso3.into(),
         source: Box::new(source),
     })?;
-    let labels: Vec<Labels> = margins
-        .iter()
-        .map(|m| texts(iso3, design_table, child, &m.variable))
-        .collect::<Result<_, _>>()?;
-    let label_refs: Vec<Vec<Option<&str>>> = labels.iter().map(Labels::refs).collect();
     let options = WeightingOptions {
         trim_cap: pipeline.weighting.trim_cap,
         max_rounds: pipeline.weighting.max_rounds,
         ..WeightingOptions::default()
     };
-    let weighted = rake_to_margins(&base, &label_refs, &margins, &options).map_err(|source| {
-        StageError::Weighting {
-            iso3: iso3.into(),
-            source: Box::new(source),
-        }
+    // the base weights and the margins' labels per row are needed by the rake only: dropped at its end
+    let weighted = {
+        let labels: Vec<Labels> = margins
+            .iter()
+            .map(|m| texts(iso3, design_table, child, &m.variable))
+            .collect::<Result<_, _>>()?;
+        let label_refs: Vec<Vec<Option<&str>>> = labels.iter().map(Labels::refs).collect();
+        rake_to_margins(&base, &label_refs, &margins, &options)
+    }
+    .map_err(|source| StageError::Weighting {
+        iso3: iso3.into(),
+        source: Box::new(source),
     })?;
+    drop(base);
     let weighted_child = with_column(
         child,
         FINAL_WEIGHT,
@@ -174,7 +201,7 @@ pub fn country_indicators(
     let child_design = SurveyDesign::calibrated(
         base_taylor,
         weighted.weights.clone(),
-        Box::new(weighted.calibration.clone()),
+        Box::new(SharedCalibration(weighted.calibration.clone())),
     )
     .map_err(|source| StageError::Design {
         iso3: iso3.into(),
@@ -188,7 +215,7 @@ pub fn country_indicators(
         calibrated: &calibrated,
         bands: &pipeline.bands,
     };
-    let mut aligned_tables: HashMap<&str, (RecordBatch, Vec<bool>, SurveyDesign)> = HashMap::new();
+    let mut aligned_tables: HashMap<&str, (Aligned, Vec<bool>, SurveyDesign)> = HashMap::new();
     let mut unmatched = BTreeMap::new();
     let mut nonresponse = BTreeMap::new();
     let mut rows = Vec::new();
@@ -199,12 +226,13 @@ pub fn country_indicators(
             rows.push(not_delivered_row(indicator));
             continue;
         }
+        let columns = indicator_columns(indicator);
         let (batch, present, design) = if table == design_table {
-            (&weighted_child, None, &child_design)
+            (weighted_child.clone(), None, &child_design)
         } else {
             if !aligned_tables.contains_key(table) {
                 let (batch, present, dropped) =
-                    aligned_to_design(iso3, table, tables, &weighted_child, pipeline)?;
+                    aligned_to_design(iso3, table, tables, (&weighted_child, source), pipeline)?;
                 let (design, classes) = adjusted_design(
                     iso3,
                     (table, design_table),
@@ -216,11 +244,25 @@ pub fn country_indicators(
                 nonresponse.insert(table.to_string(), classes);
                 aligned_tables.insert(table, (batch, present, design));
             }
-            let (b, p, d) = &aligned_tables[table];
-            (b, Some(p.as_slice()), d)
+            let (aligned, p, d) = &aligned_tables[table];
+            // the child rows with the columns of `table` this indicator refers to
+            let batch =
+                aligned
+                    .batch(&weighted_child, &columns)
+                    .map_err(|source| StageError::Join {
+                        iso3: iso3.into(),
+                        source: Box::new(source),
+                    })?;
+            (batch, Some(p.as_slice()), d)
         };
+        // the design table's columns this indicator refers to that are not held, read for it and dropped after
+        let batch =
+            with_design_columns(&batch, &columns, source).map_err(|message| StageError::Arrow {
+                iso3: iso3.into(),
+                message,
+            })?;
         let prepared =
-            prepare_present(indicator, batch, present).map_err(|source| StageError::Prepare {
+            prepare_present(indicator, &batch, present).map_err(|source| StageError::Prepare {
                 iso3: iso3.into(),
                 source: Box::new(source),
             })?;
@@ -332,16 +374,53 @@ fn named_class_label(columns: &[String], label: &str) -> String {
         .join("; ")
 }
 
+/// A non-design table (caregivers) laid over the rows of the design table: its row for each design row, taken
+/// per indicator for the columns the indicator refers to (a column per design row each, so never all at once).
+struct Aligned {
+    join: crate::pipeline_config::Join,
+    design_table: String,
+    /// The table's rows.
+    other: RecordBatch,
+    /// Per design row: the matching row of `other`, null where none.
+    rows: arrow::array::UInt32Array,
+}
+
+impl Aligned {
+    /// `child` (the design rows) with those of the table's columns (all but the key) that are in `wanted`.
+    fn batch(
+        &self,
+        child: &RecordBatch,
+        wanted: &std::collections::BTreeSet<String>,
+    ) -> Result<RecordBatch, JoinError> {
+        let columns: Vec<String> = self
+            .join
+            .columns
+            .iter()
+            .filter(|c| wanted.contains(*c))
+            .cloned()
+            .collect();
+        crate::join::with_taken_columns(
+            &self.design_table,
+            child,
+            &self.other,
+            &self.join,
+            &self.rows,
+            &columns,
+        )
+    }
+}
+
 /// A non-design table (caregivers) laid over the rows of the weighted child table: each child row gets the
 /// columns of its household's row of `table` (null where there is none), with a flag per child row saying
-/// whether it has one; also the number of `table` rows that match no child (left out, counted).
+/// whether it has one; also the number of `table` rows that match no child (left out, counted). The child
+/// table's key is read from `source` when the batch lacks it, for the match only.
 fn aligned_to_design(
     iso3: &str,
     table: &str,
     tables: &BTreeMap<String, RecordBatch>,
-    weighted_child: &RecordBatch,
+    (weighted_child, source): (&RecordBatch, &dyn DesignColumns),
     pipeline: &PipelineConfig,
-) -> Result<(RecordBatch, Vec<bool>, usize), StageError> {
+) -> Result<(Aligned, Vec<bool>, usize), StageError> {
     let batch = tables.get(table).ok_or_else(|| StageError::MissingTable {
         iso3: iso3.into(),
         table: table.into(),
@@ -359,13 +438,19 @@ fn aligned_to_design(
         iso3: iso3.into(),
         source: Box::new(source),
     };
+    let child = with_design_columns(weighted_child, &[join.on.clone()].into(), source).map_err(
+        |message| StageError::Arrow {
+            iso3: iso3.into(),
+            message,
+        },
+    )?;
     // Rows of `table` without a child: counted (manifest weighting `unweighted_rows`); this join also checks that
     // the child keys are unique.
     let to_child = crate::pipeline_config::Join {
         columns: Vec::new(),
         ..join.clone()
     };
-    let without_child = apply_join(table, batch, weighted_child, &to_child)
+    let without_child = apply_join(table, batch, &child, &to_child)
         .map_err(join_err)?
         .unmatched;
     // Every column of `table` but the key, onto the child rows (a column both tables have is an error of
@@ -382,9 +467,28 @@ fn aligned_to_design(
         on: join.on.clone(),
         columns: own_columns,
     };
-    let aligned =
-        apply_join(&pipeline.design_table, weighted_child, batch, &onto_child).map_err(join_err)?;
-    Ok((aligned.batch, aligned.matched, without_child))
+    let rows = join_rows(&pipeline.design_table, &child, batch, &onto_child).map_err(join_err)?;
+    drop(child);
+    // the first column both have, whether the child's is held or not
+    if let Some(column) = onto_child
+        .columns
+        .iter()
+        .find(|c| weighted_child.column_by_name(c).is_some() || source.has(c))
+    {
+        return Err(join_err(JoinError::ColumnExists {
+            table: pipeline.design_table.clone(),
+            other: table.to_string(),
+            column: column.clone(),
+        }));
+    }
+    let present = (0..rows.len()).map(|i| rows.is_valid(i)).collect();
+    let aligned = Aligned {
+        join: onto_child,
+        design_table: pipeline.design_table.clone(),
+        other: batch.clone(),
+        rows,
+    };
+    Ok((aligned, present, without_child))
 }
 
 /// The rows of a country that delivered no design table (no survey at all): one `not_collected` row per survey

@@ -11,6 +11,7 @@
 //! ([`NonresponseCalibration`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use dh_config::country::Population;
 use dh_survey::calibrate::{Calibration, FactorMargin, RakeControl, rake};
@@ -228,8 +229,10 @@ impl Default for WeightingOptions {
 #[derive(Debug, Clone)]
 pub struct Weighted {
     pub weights: Vec<f64>,
-    /// The final rake's variance record (for the estimator's residualisation).
-    pub calibration: Calibration,
+    /// The final rake's variance record (for the estimator's residualisation), shared by every design made from
+    /// these weights ([`SharedCalibration`], [`NonresponseCalibration`]) instead of copied into each: it holds
+    /// several numbers per row.
+    pub calibration: Arc<Calibration>,
     pub converged: bool,
     /// Raking sweeps of the final rake.
     pub iterations: usize,
@@ -308,7 +311,7 @@ pub fn rake_to_margins(
         before: diagnostics(base),
         after: diagnostics(&result.weights),
         weights: result.weights,
-        calibration: result.calibration,
+        calibration: Arc::new(result.calibration),
         converged: result.converged,
         iterations: result.iterations,
         rounds,
@@ -563,18 +566,22 @@ pub struct NonresponseCalibration {
     adjusted: Vec<f64>,
     /// Per class: sum of the raked weights of every row.
     class_weight: Vec<f64>,
-    inner: Calibration,
+    inner: Arc<Calibration>,
 }
 
 impl NonresponseCalibration {
     /// The variance step of `adjusted`, made from raked weights `full` whose own variance record is `inner`.
-    pub fn new(full: &[f64], adjusted: &NonresponseAdjusted, inner: Calibration) -> Self {
+    pub fn new(
+        full: &[f64],
+        adjusted: &NonresponseAdjusted,
+        inner: impl Into<Arc<Calibration>>,
+    ) -> Self {
         NonresponseCalibration {
             class_of_row: adjusted.class_of_row.clone(),
             full: full.to_vec(),
             adjusted: adjusted.weights.clone(),
             class_weight: adjusted.classes.iter().map(|c| c.weight_all).collect(),
-            inner,
+            inner: inner.into(),
         }
     }
 }
@@ -605,6 +612,32 @@ impl Residualise for NonresponseCalibration {
 
     fn residualise_supported(&self, z: &mut [f64], support: &[u32]) {
         self.residualise_rows(z, support.iter().map(|&i| i as usize));
+    }
+}
+
+/// A rake's variance record shared between designs ([`Weighted::calibration`]): the residualisation of the
+/// calibration it holds, every method passed on unchanged (so the same fast paths and the same bits).
+#[derive(Debug, Clone)]
+pub struct SharedCalibration(pub Arc<Calibration>);
+
+impl Residualise for SharedCalibration {
+    fn residualise(&self, z: &mut [f64]) {
+        self.0.residualise(z);
+    }
+
+    fn residualise_supported(&self, z: &mut [f64], support: &[u32]) {
+        self.0.residualise_supported(z, support);
+    }
+
+    fn residual_unit_totals(
+        &self,
+        z: &[f64],
+        support: &[u32],
+        unit_of_row: &[u32],
+        n_units: usize,
+    ) -> Option<Vec<f64>> {
+        self.0
+            .residual_unit_totals(z, support, unit_of_row, n_units)
     }
 }
 

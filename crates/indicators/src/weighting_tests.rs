@@ -547,3 +547,39 @@ fn nonresponse_residualisation_of_a_domain_visits_its_rows_and_keeps_the_bits() 
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&supported), bits(&dense));
 }
+
+/// A rake's variance record shared between designs gives what the record itself gives, bit for bit, through
+/// every method of `Residualise` (the fast paths included).
+#[test]
+fn shared_calibration_passes_every_method_on_unchanged() {
+    use dh_survey::Residualise;
+    let margins = population_margins(&population()).unwrap_or_else(|e| panic!("{e}"));
+    let (base, labels) = sample(600);
+    let raked = rake_to_margins(&base, &labels, &margins, &WeightingOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shared = SharedCalibration(raked.calibration.clone());
+    let own: &Calibration = &raked.calibration;
+    let support: Vec<u32> = (0..600u32).filter(|i| i % 3 != 0).collect();
+    let mut z0 = vec![0.0; 600];
+    for &i in &support {
+        let i = i as usize;
+        z0[i] = raked.weights[i] * (((i * 17) % 11) as f64 / 11.0 - 0.3);
+    }
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let (mut a, mut b) = (z0.clone(), z0.clone());
+    own.residualise(&mut a);
+    shared.residualise(&mut b);
+    assert!(a != z0);
+    assert_eq!(bits(&a), bits(&b));
+    let (mut a, mut b) = (z0.clone(), z0.clone());
+    own.residualise_supported(&mut a, &support);
+    shared.residualise_supported(&mut b, &support);
+    assert_eq!(bits(&a), bits(&b));
+    let units: Vec<u32> = (0..600u32).map(|i| i / 10).collect();
+    let a = own.residual_unit_totals(&z0, &support, &units, 60);
+    let b = shared.residual_unit_totals(&z0, &support, &units, 60);
+    assert!(a.is_some());
+    assert_eq!(a.map(|v| bits(&v)), b.map(|v| bits(&v)));
+    // one record, not a copy per design
+    assert!(Arc::ptr_eq(&shared.0, &raked.calibration));
+}

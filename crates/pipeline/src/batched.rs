@@ -23,7 +23,9 @@ use dh_normalise::{
     BatchContext, KeyHasher, PseudonymKey, ReferencedKeys, TableKeys, consistency::UniverseFinding,
 };
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
 use crate::error::CountryError;
 use crate::layout::{NORMALISED_DIR, QUARANTINE_DIR, Staging, partition_rel_path};
@@ -538,6 +540,11 @@ fn entry(job: &TableJob<'_>, top: &str, kind: OutputKind, written: WrittenFile) 
 }
 
 /// The harmonised rows of a streamed table read back from its staged file, with only the columns `keep` accepts.
+///
+/// Each row group is read on its own and each column is then joined from its row groups' pieces, one column at a
+/// time: a categorical column stays its row groups' dictionary keys (two bytes a row), where one read across row
+/// groups would make the Parquet reader write out every row's label text when it meets the next row group's
+/// dictionary page (about 670 MB for a million child rows).
 pub fn projected(
     t: &StreamedTable,
     keep: impl Fn(&Field) -> bool,
@@ -546,9 +553,10 @@ pub fn projected(
         path: t.normalised.clone(),
         message,
     };
-    let file =
-        File::open(&t.normalised).map_err(|e| crate::error::PipelineError::io(&t.normalised, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
+    let io = |e: std::io::Error| crate::error::PipelineError::io(&t.normalised, e);
+    let file = File::open(&t.normalised).map_err(io)?;
+    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+        .map_err(|e| err(e.to_string()))?;
     let indices: Vec<usize> = t
         .schema
         .fields()
@@ -557,26 +565,54 @@ pub fn projected(
         .filter(|(_, f)| keep(f))
         .map(|(i, _)| i)
         .collect();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
-    // one batch of every row, so the columns are not held twice by a concatenation
-    let rows = usize::try_from(t.rows_written).unwrap_or(usize::MAX).max(1);
-    let reader = builder
-        .with_projection(mask)
+    let schema = Arc::new(t.schema.project(&indices).map_err(|e| err(e.to_string()))?);
+    let mask = ProjectionMask::roots(metadata.parquet_schema(), indices.iter().copied());
+    let mut pieces: Vec<Vec<ArrayRef>> = vec![Vec::new(); indices.len()];
+    for (group, meta) in metadata.metadata().row_groups().iter().enumerate() {
+        let rows = usize::try_from(meta.num_rows()).unwrap_or(0).max(1);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file.try_clone().map_err(io)?,
+            metadata.clone(),
+        )
+        .with_row_groups(vec![group])
+        .with_projection(mask.clone())
         .with_batch_size(rows)
         .build()
         .map_err(|e| err(e.to_string()))?;
-    let schema = Arc::new(t.schema.project(&indices).map_err(|e| err(e.to_string()))?);
-    let mut batches = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| err(e.to_string()))?;
-        // the schema of the rows as normalised (the file's adds descriptions)
-        let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
-            .map_err(|e| err(e.to_string()))?;
-        batches.push(batch);
+        for batch in reader {
+            let batch = batch.map_err(|e| err(e.to_string()))?;
+            for (column, piece) in pieces.iter_mut().zip(batch.columns()) {
+                column.push(piece.clone());
+            }
+        }
     }
-    match batches.len() {
-        1 => Ok(batches.swap_remove(0)),
-        _ => arrow::compute::concat_batches(&schema, &batches).map_err(|e| err(e.to_string())),
+    let columns = pieces
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(column, field)| joined_column(column, field.data_type()))
+        .collect::<Result<Vec<ArrayRef>, _>>()
+        .map_err(|e| err(e.to_string()))?;
+    // the schema of the rows as normalised (the file's adds descriptions)
+    let rows = columns
+        .first()
+        .map_or_else(|| usize::try_from(t.rows_written).unwrap_or(0), |c| c.len());
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema, columns, &options).map_err(|e| err(e.to_string()))
+}
+
+/// One column from its row groups' pieces (the pieces are dropped as soon as they are joined).
+fn joined_column(
+    pieces: Vec<ArrayRef>,
+    data_type: &arrow::datatypes::DataType,
+) -> Result<ArrayRef, arrow::error::ArrowError> {
+    let mut pieces = pieces;
+    match pieces.len() {
+        0 => Ok(arrow::array::new_empty_array(data_type)),
+        1 => Ok(pieces.swap_remove(0)),
+        _ => {
+            let refs: Vec<&dyn arrow::array::Array> = pieces.iter().map(|p| p.as_ref()).collect();
+            arrow::compute::concat(&refs)
+        }
     }
 }
 
@@ -643,4 +679,103 @@ pub fn fill_column(
         e.sha256 = written.sha256;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use arrow::array::{Array, AsArray, DictionaryArray, Int32Array};
+    use arrow::datatypes::{DataType, Int16Type};
+
+    use super::*;
+    use crate::parquet_out::{ROW_GROUP_ROWS, write_parquet};
+
+    fn table() -> dh_config::TableSchema {
+        serde_json::from_value(serde_json::json!({
+            "name": "child_survey", "title": "Child survey", "version": "1.2.0",
+            "missingValues": [{"value": -1, "label": "dont_know"}, {"value": -4, "label": "not_collected"}],
+            "fields": [
+                {"name": "age", "type": "integer", "description": "Age"},
+                {"name": "age_band", "type": "string", "description": "Band", "ordered": true,
+                 "categories": [{"value": 1, "label": "12-13"}, {"value": 2, "label": "14-15"},
+                                {"value": 3, "label": "16-17"}]}
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn band(i: usize) -> Option<&'static str> {
+        match i % 5 {
+            0 | 1 => Some("14-15"),
+            2 => None,
+            3 => Some("16-17"),
+            _ => Some("12-13"),
+        }
+    }
+
+    /// A file of three row groups read back with a projection: the rows as written, and each categorical column
+    /// still its row groups' codebook dictionaries with two-byte keys (never the labels written out per row and
+    /// interned again in order of appearance, which drops the labels no row holds).
+    #[test]
+    fn projected_rows_keep_their_dictionary_keys_across_row_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part-0.parquet");
+        let rows = 2 * ROW_GROUP_ROWS + 17;
+        let dict = DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("age", DataType::Int32, true),
+            Field::new("age_band", dict, true).with_dict_is_ordered(true),
+        ]));
+        let bands: DictionaryArray<Int16Type> = (0..rows).map(band).collect();
+        let ages = Int32Array::from_iter_values((0..rows).map(|i| 12 + (i % 6) as i32));
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(ages), Arc::new(bands)]).unwrap();
+        let written = write_parquet(
+            &path,
+            &schema,
+            std::slice::from_ref(&batch),
+            &table(),
+            OutputKind::Normalised,
+        )
+        .unwrap();
+        let t = StreamedTable {
+            table: "child_survey".into(),
+            schema,
+            rows_read: rows as u64,
+            rows_written: written.rows,
+            rows_quarantined: 0,
+            universe_findings: Vec::new(),
+            normalised: path,
+            entries: Vec::new(),
+            files: Vec::new(),
+            sha256: Vec::new(),
+        };
+        let got = projected(&t, |f| f.name() == "age_band").unwrap();
+        assert_eq!(got.num_rows(), rows);
+        assert_eq!(got.num_columns(), 1);
+        assert_eq!(got.schema().field(0).name(), "age_band");
+        let column = got.column(0);
+        let keys = column.as_dictionary::<Int16Type>();
+        let values = keys.values().as_string::<i32>();
+        let labels: Vec<Option<&str>> = keys
+            .keys()
+            .iter()
+            .map(|k| k.map(|k| values.value(k as usize)))
+            .collect();
+        assert_eq!(labels, (0..rows).map(band).collect::<Vec<_>>());
+        // each row group's codebook (5 labels, `dont_know` and `not_collected` included), not the 3 labels held
+        assert_eq!(values.len(), 3 * 5);
+        let codebook: Vec<&str> = values
+            .iter()
+            .take(5)
+            .map(Option::unwrap_or_default)
+            .collect();
+        assert_eq!(
+            codebook,
+            ["12-13", "14-15", "16-17", "dont_know", "not_collected"]
+        );
+        // no column: the rows are still counted
+        let none = projected(&t, |_| false).unwrap();
+        assert_eq!((none.num_rows(), none.num_columns()), (rows, 0));
+    }
 }

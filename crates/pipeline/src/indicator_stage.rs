@@ -10,6 +10,7 @@ use std::path::Path;
 
 use arrow::array::RecordBatch;
 use dh_config::{CountryConfig, SchemaSet};
+use dh_indicators::design_columns::DesignColumns;
 use dh_indicators::estimate::{EstimateRow, TOTAL};
 use dh_indicators::weighting::WeightDiagnostics;
 use dh_indicators::{Catalogue, Descriptions, PipelineConfig};
@@ -95,6 +96,9 @@ pub fn weigh_and_estimate(
         dh_indicators::weighting::population_margins(&config.population)
             .map(|m| m.into_iter().map(|m| m.variable).collect())
             .unwrap_or_default();
+    let design_table = setup.pipeline.design_table.as_str();
+    // a streamed design table is held with the columns every indicator uses; the others are read per indicator
+    let mut outside: Option<StreamedColumns<'_>> = None;
     for t in streamed.iter() {
         let survey = if margin_variables.is_empty() {
             None
@@ -106,14 +110,25 @@ pub fn weigh_and_estimate(
                 &t.table,
             )
         };
+        let resident = (t.table == design_table && survey.is_some()).then(|| {
+            dh_indicators::design_columns::resident_columns(&setup.catalogue, &margin_variables)
+        });
         let batch = crate::batched::projected(t, |f| {
             used_by_indicators(setup, &t.table, f)
                 && survey.as_ref().is_none_or(|s| s.contains(f.name()))
+                && resident.as_ref().is_none_or(|r| r.contains(f.name()))
         })
         .map_err(|e| err(e.to_string()))?;
         batches.insert(t.table.clone(), batch);
+        if let (Some(resident), Some(survey)) = (resident, survey) {
+            outside = Some(StreamedColumns {
+                setup,
+                table: t,
+                survey,
+                resident,
+            });
+        }
     }
-    let design_table = setup.pipeline.design_table.as_str();
     if !batches.contains_key(design_table) {
         let rows = dh_indicators::stage::without_survey(
             iso3,
@@ -129,16 +144,23 @@ pub fn weigh_and_estimate(
             weighting: None,
         });
     }
-    let result = dh_indicators::country_indicators(
+    let all_resident = dh_indicators::design_columns::AllResident;
+    let source: &dyn DesignColumns = match &outside {
+        Some(columns) => columns,
+        None => &all_resident,
+    };
+    let result = dh_indicators::stage::country_indicators_from(
         iso3,
         &batches,
         &config.population,
         config.country.reference_years,
         &setup.catalogue,
         &setup.pipeline,
+        source,
     )
     .map_err(|e| err(e.to_string()))?;
     drop(batches);
+    drop(outside);
     if let Some(child) = tables.iter_mut().find(|t| t.table == design_table) {
         child.schema = result.weighted_child.schema();
         child.batches = vec![result.weighted_child];
@@ -200,6 +222,46 @@ pub fn weigh_and_estimate(
                 .collect(),
         }),
     })
+}
+
+/// The columns of a streamed design table the stage does not hold, read back from its file when an indicator
+/// refers to them: those the survey estimation reads ([`dh_indicators::columns::survey_stage_columns`]) and the
+/// stage may read ([`used_by_indicators`]), other than the held ones
+/// ([`dh_indicators::design_columns::resident_columns`]).
+struct StreamedColumns<'a> {
+    setup: &'a IndicatorSetup,
+    table: &'a crate::batched::StreamedTable,
+    survey: std::collections::BTreeSet<String>,
+    resident: std::collections::BTreeSet<String>,
+}
+
+impl StreamedColumns<'_> {
+    fn outside(&self, field: &arrow::datatypes::Field) -> bool {
+        !self.resident.contains(field.name())
+            && self.survey.contains(field.name())
+            && used_by_indicators(self.setup, &self.table.table, field)
+    }
+}
+
+impl DesignColumns for StreamedColumns<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.table
+            .schema
+            .field_with_name(name)
+            .is_ok_and(|f| self.outside(f))
+    }
+
+    fn read(
+        &self,
+        names: &std::collections::BTreeSet<String>,
+    ) -> Result<Option<RecordBatch>, String> {
+        if !names.iter().any(|n| self.has(n)) {
+            return Ok(None);
+        }
+        crate::batched::projected(self.table, |f| names.contains(f.name()) && self.outside(f))
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Whether the indicator stage may read `field` of a table written batch by batch: every column except the
