@@ -34,6 +34,10 @@ pub(crate) struct DomainRows {
 }
 
 impl DomainRows {
+    pub fn n_domains(&self) -> usize {
+        self.start.len().saturating_sub(1)
+    }
+
     /// The rows of domain `d`, ascending.
     pub fn of(&self, d: usize) -> &[u32] {
         &self.rows[self.start[d]..self.start[d + 1]]
@@ -84,10 +88,11 @@ impl DomainSet {
                 "by variables define {cells} cells: too many domains"
             )));
         }
-        // interaction code per row (first variable fastest), NONE when any by value is missing
-        let mut code = vec![NONE as u64; n];
+        // interaction code per row (first variable fastest; fits u32: at most 50,000,000 cells), NONE when any
+        // by value is missing; then replaced in place by the domain index of its cell
+        let mut domain_of_row = vec![NONE; n];
         let mut present = vec![false; cells as usize];
-        for i in 0..n {
+        for (i, slot) in domain_of_row.iter_mut().enumerate() {
             if !in_subset(i) {
                 continue;
             }
@@ -102,7 +107,7 @@ impl DomainSet {
                 c += v as u64 * r;
             }
             if ok {
-                code[i] = c;
+                *slot = c as u32;
                 if weights[i] != 0.0 {
                     present[c as usize] = true;
                 }
@@ -122,16 +127,11 @@ impl DomainSet {
                 labels.push(lab);
             }
         }
-        let domain_of_row = code
-            .iter()
-            .map(|&c| {
-                if c == NONE as u64 {
-                    NONE
-                } else {
-                    index[c as usize]
-                }
-            })
-            .collect();
+        for d in domain_of_row.iter_mut() {
+            if *d != NONE {
+                *d = index[*d as usize];
+            }
+        }
         Ok(DomainSet {
             domain_of_row,
             labels,
