@@ -84,17 +84,22 @@ pub fn prepare_present(
         source,
     };
     let universe = indicator.universe.evaluate(batch).map_err(eval_err)?;
-    let within = |mask: BooleanArray| -> BooleanArray {
+    // a mask of the evaluation, kept to the rows that are units of the table (`present`)
+    let within = |mask: BooleanArray| -> Vec<bool> {
+        let bits = mask.values().iter();
         match present {
-            Some(p) => (0..mask.len())
-                .map(|i| Some(mask.value(i) && p.get(i).copied().unwrap_or(false)))
+            Some(p) => bits
+                .enumerate()
+                .map(|(i, b)| b && p.get(i).copied().unwrap_or(false))
                 .collect(),
-            None => mask,
+            None => bits.collect(),
         }
     };
     let in_universe = within(universe.is_true());
-    let mut not_collected = within(universe.unknown_because(Some(NOT_COLLECTED))).true_count() > 0;
-    let universe_unknown = within(universe.is_unknown()).true_count();
+    let mut not_collected = within(universe.unknown_because(Some(NOT_COLLECTED)))
+        .iter()
+        .any(|&b| b);
+    let universe_unknown = count(&within(universe.is_unknown()));
     let rows = batch.num_rows();
     let mut in_denominator = vec![false; rows];
     let mut value = vec![0.0; rows];
@@ -108,26 +113,38 @@ pub fn prepare_present(
             };
             let eval = numerator.evaluate(batch).map_err(eval_err)?;
             let nc = eval.unknown_because(Some(NOT_COLLECTED));
-            not_collected |= (0..rows).any(|i| in_universe.value(i) && nc.value(i));
+            not_collected |= in_universe
+                .iter()
+                .zip(nc.values().iter())
+                .take(rows)
+                .any(|(&u, nc)| u && nc);
             let resolved = eval.resolve(|cause| indicator.missing_rule.treatment(cause));
-            for i in 0..rows {
-                in_denominator[i] = in_universe.value(i) && resolved.counted.value(i);
-                value[i] = f64::from(u8::from(in_denominator[i] && resolved.value.value(i)));
+            let rows_in = in_universe
+                .iter()
+                .zip(resolved.counted.values().iter())
+                .zip(resolved.value.values().iter());
+            for ((d, v), ((&u, counted), yes)) in
+                in_denominator.iter_mut().zip(value.iter_mut()).zip(rows_in)
+            {
+                *d = u && counted;
+                *v = f64::from(u8::from(*d && yes));
             }
         }
         Statistic::Mean => {
             let column = indicator.variable.as_deref().unwrap_or_default();
             let values = numeric_column(indicator, batch, column)?;
-            for i in 0..rows {
-                if let Some(v) = values[i].filter(|_| in_universe.value(i)) {
-                    in_denominator[i] = true;
-                    value[i] = v;
+            let rows_in = values.iter().zip(&in_universe);
+            for ((d, slot), (v, &u)) in in_denominator.iter_mut().zip(value.iter_mut()).zip(rows_in)
+            {
+                if let Some(v) = v.filter(|_| u) {
+                    *d = true;
+                    *slot = v;
                 }
             }
         }
     }
-    let universe_rows = in_universe.true_count();
-    let excluded_by_missing_rule = universe_rows - in_denominator.iter().filter(|b| **b).count();
+    let universe_rows = count(&in_universe);
+    let excluded_by_missing_rule = universe_rows - count(&in_denominator);
     let domains = indicator
         .disaggregations
         .iter()
@@ -142,6 +159,11 @@ pub fn prepare_present(
         excluded_by_missing_rule,
         domains,
     })
+}
+
+/// Rows where `mask` holds.
+fn count(mask: &[bool]) -> usize {
+    mask.iter().filter(|&&b| b).count()
 }
 
 fn numeric_column(
@@ -210,11 +232,12 @@ fn domain_codes(
             if per_entry.is_empty() {
                 vec![None; keys.len()]
             } else {
+                let nulls = keys.nulls();
                 dict.normalized_keys()
                     .into_iter()
                     .enumerate()
                     .map(|(row, k)| {
-                        if keys.is_null(row) {
+                        if nulls.is_some_and(|n| n.is_null(row)) {
                             None
                         } else {
                             per_entry.get(k).copied().flatten()
