@@ -24,6 +24,9 @@ pub(crate) struct DomainSet {
 
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// Domains up to which [`DomainSet::rows_by_domain`] takes one pass per domain rather than counting and placing.
+const FEW_DOMAINS: usize = 4;
+
 /// The rows of each domain of a [`DomainSet`], in row order, so that per-domain sums visit only the domain's
 /// rows and add them in the same order as a pass over every row with the domain's mask.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +144,15 @@ impl DomainSet {
     /// The rows of every domain, each domain's rows in row order (one pass; rows in no domain are left out).
     pub fn rows_by_domain(&self) -> DomainRows {
         let n_dom = self.n_domains();
+        if n_dom <= FEW_DOMAINS {
+            return self.rows_by_domain_compacted();
+        }
+        self.rows_by_domain_counted()
+    }
+
+    /// [`DomainSet::rows_by_domain`] by counting the rows of each domain, then placing each row.
+    fn rows_by_domain_counted(&self) -> DomainRows {
+        let n_dom = self.n_domains();
         let mut start = vec![0usize; n_dom + 1];
         for &d in &self.domain_of_row {
             if d != NONE {
@@ -159,6 +171,29 @@ impl DomainSet {
                 *slot += 1;
             }
         }
+        DomainRows { start, rows }
+    }
+
+    /// [`DomainSet::rows_by_domain`] with one branch-free pass per domain: each row index is written at the
+    /// domain's next slot, which moves on only when the row is in the domain (so no counting pass, and no
+    /// per-domain cursor in memory).
+    fn rows_by_domain_compacted(&self) -> DomainRows {
+        let n_dom = self.n_domains();
+        let mut rows = vec![0u32; self.domain_of_row.len() + 1];
+        let mut start = Vec::with_capacity(n_dom + 1);
+        let mut next = 0usize;
+        for d in 0..n_dom as u32 {
+            start.push(next);
+            for (i, &x) in self.domain_of_row.iter().enumerate() {
+                // `next` <= rows placed so far <= rows.len() - 1
+                if let Some(slot) = rows.get_mut(next) {
+                    *slot = i as u32;
+                }
+                next += usize::from(x == d);
+            }
+        }
+        start.push(next);
+        rows.truncate(next);
         DomainRows { start, rows }
     }
 
@@ -223,6 +258,28 @@ mod tests {
             let expected: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
             let got: Vec<usize> = rows.of(d).iter().map(|&i| i as usize).collect();
             assert_eq!(got, expected, "domain {d}");
+        }
+    }
+
+    #[test]
+    fn compacted_and_counted_rows_by_domain_agree() {
+        for n_dom in [1u32, 3, 4, 7] {
+            let domain_of_row: Vec<u32> = (0..500u32)
+                .map(|i| {
+                    if i % 9 == 4 {
+                        NONE
+                    } else {
+                        (i * 7 / 3) % n_dom
+                    }
+                })
+                .collect();
+            let set = DomainSet {
+                domain_of_row,
+                labels: vec![Vec::new(); n_dom as usize],
+            };
+            let (a, b) = (set.rows_by_domain_compacted(), set.rows_by_domain_counted());
+            assert_eq!(a, b, "{n_dom} domains");
+            assert_eq!(a.n_domains(), n_dom as usize);
         }
     }
 }

@@ -321,6 +321,15 @@ fn subtraction(margins: &[PostStratum], corrections: &[Vec<f64>], i: usize) -> f
 /// Domains whose unit totals one pass over the rows accumulates side by side.
 const LANES: usize = 4;
 
+/// Writes the accumulated totals of unit `p` of the lanes in use.
+fn store(group: &mut [Vec<f64>], p: usize, acc: &[f64; LANES]) {
+    for (l, &a) in acc.iter().enumerate() {
+        if let Some(t) = group.get_mut(l) {
+            t[p] = a;
+        }
+    }
+}
+
 impl Cells {
     /// The unit totals of the residuals `x[i] - per_cell[k][cell of i]` of every domain k (`x` counted for the
     /// rows of domain k only, +0.0 elsewhere, as in a buffer holding that domain alone): each unit's rows are
@@ -344,6 +353,7 @@ impl Cells {
                     slot[lane] = s;
                 }
             }
+            // `acc` is only ever indexed by constants (loops over 0..LANES), so that it stays in registers
             let mut acc = [0.0f64; LANES];
             let mut current: Option<usize> = None;
             let rows = x
@@ -355,12 +365,11 @@ impl Cells {
                 let u = u as usize;
                 if current != Some(u) {
                     if let Some(p) = current {
-                        group.iter_mut().zip(&acc).for_each(|(t, &a)| t[p] = a);
+                        store(group, p, &acc);
                     }
-                    group
-                        .iter()
-                        .zip(acc.iter_mut())
-                        .for_each(|(t, a)| *a = t[u]);
+                    for (l, a) in acc.iter_mut().enumerate() {
+                        *a = group.get(l).map_or(0.0, |t| t[u]);
+                    }
                     current = Some(u);
                 }
                 let lane = d.wrapping_sub(first as u32);
@@ -371,7 +380,7 @@ impl Cells {
                 }
             }
             if let Some(p) = current {
-                group.iter_mut().zip(&acc).for_each(|(t, &a)| t[p] = a);
+                store(group, p, &acc);
             }
         }
         totals
