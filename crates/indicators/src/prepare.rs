@@ -12,8 +12,9 @@
 //!   `not_collected` code: the normaliser writes it for every row of a question the country did not ask.
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::array::{ArrowPrimitiveType, PrimitiveArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type};
+use arrow::datatypes::{ArrowNativeType, DataType, Float64Type, Int8Type, Int16Type, Int32Type};
 use dh_expr::EvalError;
 
 use crate::catalogue::{Indicator, NOT_COLLECTED, Statistic};
@@ -231,6 +232,12 @@ fn domain_codes(
             // arrow's `normalized_keys` asserts on an empty dictionary (no rows, or no value in any row).
             if per_entry.is_empty() {
                 vec![None; keys.len()]
+            } else if let Some(k) = keys.as_primitive_opt::<Int16Type>() {
+                key_levels(k, &per_entry)
+            } else if let Some(k) = keys.as_primitive_opt::<Int32Type>() {
+                key_levels(k, &per_entry)
+            } else if let Some(k) = keys.as_primitive_opt::<Int8Type>() {
+                key_levels(k, &per_entry)
             } else {
                 let nulls = keys.nulls();
                 dict.normalized_keys()
@@ -257,6 +264,27 @@ fn domain_codes(
         levels: levels.to_vec(),
         codes,
     })
+}
+
+/// The level of every row of a dictionary column from its keys, read in place (no `normalized_keys` vector):
+/// `per_entry[k]` for key k, `None` for a null key (and a key outside the dictionary).
+fn key_levels<K: ArrowPrimitiveType>(
+    keys: &PrimitiveArray<K>,
+    per_entry: &[Option<u32>],
+) -> Vec<Option<u32>> {
+    let nulls = keys.nulls();
+    keys.values()
+        .iter()
+        .enumerate()
+        .map(|(row, k)| {
+            if nulls.is_some_and(|n| n.is_null(row)) {
+                None
+            } else {
+                k.to_usize()
+                    .and_then(|k| per_entry.get(k).copied().flatten())
+            }
+        })
+        .collect()
 }
 
 fn labels(array: &dyn Array) -> Option<Vec<Option<&str>>> {
