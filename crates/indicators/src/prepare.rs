@@ -13,6 +13,7 @@
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::array::{ArrowPrimitiveType, PrimitiveArray};
+use arrow::buffer::BooleanBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{ArrowNativeType, DataType, Float64Type, Int8Type, Int16Type, Int32Type};
 use dh_expr::EvalError;
@@ -85,22 +86,22 @@ pub fn prepare_present(
         source,
     };
     let universe = indicator.universe.evaluate(batch).map_err(eval_err)?;
-    // a mask of the evaluation, kept to the rows that are units of the table (`present`)
-    let within = |mask: BooleanArray| -> Vec<bool> {
-        let bits = mask.values().iter();
-        match present {
-            Some(p) => bits
-                .enumerate()
-                .map(|(i, b)| b && p.get(i).copied().unwrap_or(false))
-                .collect(),
-            None => bits.collect(),
+    // masks as bitmaps, combined 64 rows at a time; `within` keeps the rows that are units of the table
+    let present: Option<BooleanBuffer> = present.map(|p| {
+        (0..batch.num_rows())
+            .map(|i| p.get(i).copied().unwrap_or(false))
+            .collect()
+    });
+    let within = |mask: BooleanArray| -> BooleanBuffer {
+        match &present {
+            Some(p) => and(mask.values(), p),
+            None => mask.values().clone(),
         }
     };
     let in_universe = within(universe.is_true());
-    let mut not_collected = within(universe.unknown_because(Some(NOT_COLLECTED)))
-        .iter()
-        .any(|&b| b);
-    let universe_unknown = count(&within(universe.is_unknown()));
+    let mut not_collected =
+        within(universe.unknown_because(Some(NOT_COLLECTED))).count_set_bits() > 0;
+    let universe_unknown = within(universe.is_unknown()).count_set_bits();
     let rows = batch.num_rows();
     let mut in_denominator = vec![false; rows];
     let mut value = vec![0.0; rows];
@@ -114,28 +115,24 @@ pub fn prepare_present(
             };
             let eval = numerator.evaluate(batch).map_err(eval_err)?;
             let nc = eval.unknown_because(Some(NOT_COLLECTED));
-            not_collected |= in_universe
-                .iter()
-                .zip(nc.values().iter())
-                .take(rows)
-                .any(|(&u, nc)| u && nc);
+            not_collected |= and(&in_universe, nc.values()).count_set_bits() > 0;
             let resolved = eval.resolve(|cause| indicator.missing_rule.treatment(cause));
-            let rows_in = in_universe
-                .iter()
-                .zip(resolved.counted.values().iter())
-                .zip(resolved.value.values().iter());
-            for ((d, v), ((&u, counted), yes)) in
-                in_denominator.iter_mut().zip(value.iter_mut()).zip(rows_in)
+            let counted = and(&in_universe, resolved.counted.values());
+            let yes = and(&counted, resolved.value.values());
+            for ((d, v), (c, y)) in in_denominator
+                .iter_mut()
+                .zip(value.iter_mut())
+                .zip(counted.iter().zip(yes.iter()))
             {
-                *d = u && counted;
-                *v = f64::from(u8::from(*d && yes));
+                *d = c;
+                *v = f64::from(u8::from(y));
             }
         }
         Statistic::Mean => {
             let column = indicator.variable.as_deref().unwrap_or_default();
             let values = numeric_column(indicator, batch, column)?;
-            let rows_in = values.iter().zip(&in_universe);
-            for ((d, slot), (v, &u)) in in_denominator.iter_mut().zip(value.iter_mut()).zip(rows_in)
+            let rows_in = values.iter().zip(in_universe.iter());
+            for ((d, slot), (v, u)) in in_denominator.iter_mut().zip(value.iter_mut()).zip(rows_in)
             {
                 if let Some(v) = v.filter(|_| u) {
                     *d = true;
@@ -144,7 +141,7 @@ pub fn prepare_present(
             }
         }
     }
-    let universe_rows = count(&in_universe);
+    let universe_rows = in_universe.count_set_bits();
     let excluded_by_missing_rule = universe_rows - count(&in_denominator);
     let domains = indicator
         .disaggregations
@@ -160,6 +157,17 @@ pub fn prepare_present(
         excluded_by_missing_rule,
         domains,
     })
+}
+
+/// `a` and `b` row by row, with the length of `a` (rows past the end of `b` are false).
+fn and(a: &BooleanBuffer, b: &BooleanBuffer) -> BooleanBuffer {
+    if a.len() == b.len() {
+        a & b
+    } else {
+        (0..a.len())
+            .map(|i| a.value(i) && i < b.len() && b.value(i))
+            .collect()
+    }
 }
 
 /// Rows where `mask` holds.
