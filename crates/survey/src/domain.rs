@@ -95,24 +95,37 @@ impl DomainSet {
         // by value is missing; then replaced in place by the domain index of its cell
         let mut domain_of_row = vec![NONE; n];
         let mut present = vec![false; cells as usize];
-        for (i, slot) in domain_of_row.iter_mut().enumerate() {
-            if !in_subset(i) {
-                continue;
+        if let [f] = spec.by.as_slice() {
+            // one variable: the cell is the code (branch-free; rows in no cell mark the extra last slot)
+            let levels = f.labels.len();
+            present.push(false);
+            for (i, (slot, &v)) in domain_of_row.iter_mut().zip(f.codes).enumerate() {
+                let ok = in_subset(i) && (v as usize) < levels;
+                *slot = if ok { v } else { NONE };
+                let cell = if ok { v as usize } else { cells as usize };
+                present[cell] |= weights[i] != 0.0;
             }
-            let mut c = 0u64;
-            let mut ok = true;
-            for (f, &r) in spec.by.iter().zip(&radix) {
-                let v = f.codes[i];
-                if v == NA_CODE || v as usize >= f.labels.len() {
-                    ok = false;
-                    break;
+            present.pop();
+        } else {
+            for (i, slot) in domain_of_row.iter_mut().enumerate() {
+                if !in_subset(i) {
+                    continue;
                 }
-                c += v as u64 * r;
-            }
-            if ok {
-                *slot = c as u32;
-                if weights[i] != 0.0 {
-                    present[c as usize] = true;
+                let mut c = 0u64;
+                let mut ok = true;
+                for (f, &r) in spec.by.iter().zip(&radix) {
+                    let v = f.codes[i];
+                    if v == NA_CODE || v as usize >= f.labels.len() {
+                        ok = false;
+                        break;
+                    }
+                    c += v as u64 * r;
+                }
+                if ok {
+                    *slot = c as u32;
+                    if weights[i] != 0.0 {
+                        present[c as usize] = true;
+                    }
                 }
             }
         }
@@ -280,6 +293,66 @@ mod tests {
             let (a, b) = (set.rows_by_domain_compacted(), set.rows_by_domain_counted());
             assert_eq!(a, b, "{n_dom} domains");
             assert_eq!(a.n_domains(), n_dom as usize);
+        }
+    }
+
+    #[test]
+    fn one_by_variable_gives_the_domains_of_the_general_interaction() {
+        let labels = vec![
+            "a".to_string(),
+            "b".to_string(),
+            "c".to_string(),
+            "d".to_string(),
+        ];
+        let one = vec!["x".to_string()];
+        let codes: Vec<u32> = (0..300u32)
+            .map(|i| match i % 13 {
+                0 => NA_CODE,
+                1 => 9,
+                _ => (i * 7 / 5) % 3,
+            })
+            .collect();
+        let zeros = vec![0u32; 300];
+        let subset: Vec<bool> = (0..300).map(|i| i % 5 != 2).collect();
+        // level "d" has no rows; rows of "c" all have weight 0 outside rows divisible by 17
+        let weights: Vec<f64> = (0..300)
+            .map(|i| {
+                if codes[i] == 2 && i % 17 != 0 {
+                    0.0
+                } else {
+                    1.5
+                }
+            })
+            .collect();
+        for sub in [None, Some(subset.as_slice())] {
+            let single = DomainSpec {
+                subset: sub,
+                by: vec![Factor {
+                    codes: &codes,
+                    labels: &labels,
+                }],
+            };
+            let general = DomainSpec {
+                subset: sub,
+                by: vec![
+                    Factor {
+                        codes: &codes,
+                        labels: &labels,
+                    },
+                    Factor {
+                        codes: &zeros,
+                        labels: &one,
+                    },
+                ],
+            };
+            let (a, b) = (
+                DomainSet::new(&single, &weights).unwrap(),
+                DomainSet::new(&general, &weights).unwrap(),
+            );
+            assert_eq!(a.domain_of_row, b.domain_of_row);
+            let firsts: Vec<&String> = b.labels.iter().map(|l| &l[0]).collect();
+            assert_eq!(a.labels.iter().map(|l| &l[0]).collect::<Vec<_>>(), firsts);
+            assert_eq!(a.n_domains(), 3);
         }
     }
 }
