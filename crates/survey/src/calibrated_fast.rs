@@ -4,6 +4,8 @@
 //! values over all rows). Every sum adds the same terms in the same order as the row-level path of
 //! `estimator.rs` / `linear.rs` / `ciprop.rs` (a mask over all rows, rows outside it skipped), so the results are
 //! bit-identical to it; what is saved is the mask building and the passes over rows outside the domain.
+//! `Calibrated::kernels` takes the disjoint domains of one call together: their residual PSU totals come from one
+//! pass over the rows when the residualisation offers it (`Residualise::residual_unit_totals_disjoint`).
 
 use crate::design::Design;
 use crate::domain::DomainRows;
