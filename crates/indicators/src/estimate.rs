@@ -128,26 +128,29 @@ pub fn estimate_indicator(
         let codes = d.codes.iter().map(|c| c.unwrap_or(NA_CODE)).collect();
         sets.push((&d.column, codes, &d.levels));
     }
-    for (domain, codes, levels) in &sets {
-        let by = if *domain == TOTAL {
-            vec![]
-        } else {
-            vec![Factor {
-                codes,
-                labels: levels,
-            }]
-        };
-        let spec = DomainSpec {
-            subset: Some(&prepared.in_denominator),
-            by,
-        };
-        let counts = level_counts(prepared, codes, levels.len(), design.weights());
-        let any_published = !prepared.not_collected
-            && counts
-                .iter()
-                .any(|(nu, _)| !publication_flag(*nu, false, thresholds).hides_estimate());
-        let estimates = if any_published {
-            run_estimators(design, indicator, prepared, &spec).map_err(|e| error(domain, e))?
+    let counts: Vec<Vec<(usize, f64)>> = sets
+        .iter()
+        .map(|(_, codes, levels)| level_counts(prepared, codes, levels.len(), design.weights()))
+        .collect();
+    // the sets with a level that can be published are estimated, all in one call where the design allows
+    let published: Vec<usize> = (0..sets.len())
+        .filter(|&k| {
+            !prepared.not_collected
+                && counts[k]
+                    .iter()
+                    .any(|(nu, _)| !publication_flag(*nu, false, thresholds).hides_estimate())
+        })
+        .collect();
+    let chosen: Vec<(&str, &[u32], &[String])> = published
+        .iter()
+        .map(|&k| (sets[k].0, sets[k].1.as_slice(), sets[k].2))
+        .collect();
+    let mut estimated = run_estimators_each(design, indicator, prepared, &chosen)
+        .map_err(|(k, e)| error(chosen.get(k).map_or(TOTAL, |c| c.0), e))?
+        .into_iter();
+    for (k, ((domain, _, levels), counts)) in sets.iter().zip(&counts).enumerate() {
+        let estimates = if published.contains(&k) {
+            estimated.next().unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -308,13 +311,17 @@ impl EstimateRow {
     }
 }
 
-/// Unweighted and weighted denominator per level.
+/// Unweighted and weighted denominator per level: the rows in the denominator with a positive weight, their
+/// weights added in row order from 0.0.
 fn level_counts(
     prepared: &Prepared,
     codes: &[u32],
     levels: usize,
     weights: &[f64],
 ) -> Vec<(usize, f64)> {
+    if levels <= LEVEL_LANES {
+        return level_counts_side_by_side(&prepared.in_denominator, codes, levels, weights);
+    }
     let mut out = vec![(0usize, 0.0f64); levels];
     for ((&keep, &code), &w) in prepared.in_denominator.iter().zip(codes).zip(weights) {
         if keep
@@ -328,12 +335,103 @@ fn level_counts(
     out
 }
 
+/// Levels whose sums [`level_counts_side_by_side`] keeps in registers.
+const LEVEL_LANES: usize = 4;
+
+/// [`level_counts`] of at most [`LEVEL_LANES`] levels in one pass, every level's sum in its own register: a row
+/// adds its weight to its level and +0.0 to the others. A sum that starts from +0.0 and adds positive weights is
+/// never -0.0, so adding +0.0 leaves its bits unchanged: the same bits as adding the level's rows alone.
+fn level_counts_side_by_side(
+    keep: &[bool],
+    codes: &[u32],
+    levels: usize,
+    weights: &[f64],
+) -> Vec<(usize, f64)> {
+    let mut sums = [0.0f64; LEVEL_LANES];
+    let mut counts = [0usize; LEVEL_LANES];
+    for ((&keep, &code), &w) in keep.iter().zip(codes).zip(weights) {
+        let counted = keep && w > 0.0;
+        for (l, (s, n)) in sums.iter_mut().zip(counts.iter_mut()).enumerate() {
+            let here = counted && code as usize == l;
+            *s += if here { w } else { 0.0 };
+            *n += usize::from(here);
+        }
+    }
+    counts.into_iter().zip(sums).take(levels).collect()
+}
+
 /// The estimates of one domain: the statistic, its design effect (from svymean/svytotal) where defined, and for
 /// counts the proportion p = count / N behind it (svyciprop of the 0/1 over the same denominator).
 struct DomainEstimate {
     estimate: Estimate,
     deff: Option<f64>,
     proportion: Option<Estimate>,
+}
+
+/// The estimates of every domain of each set (`name`, level codes, levels; the total's codes all 0 and no `by`),
+/// as [`run_estimators`] on each in turn: proportions in one call that checks the variable and computes the
+/// denominator's degrees of freedom once. The first error comes with the index of its set.
+fn run_estimators_each<'a>(
+    design: &SurveyDesign,
+    indicator: &Indicator,
+    prepared: &Prepared,
+    sets: &[(&str, &'a [u32], &'a [String])],
+) -> Result<Vec<Vec<DomainEstimate>>, (usize, SurveyError)> {
+    let spec = |&(domain, codes, labels): &(&str, &'a [u32], &'a [String])| -> Vec<Factor<'a>> {
+        if domain == TOTAL {
+            Vec::new()
+        } else {
+            vec![Factor { codes, labels }]
+        }
+    };
+    let subset = Some(prepared.in_denominator.as_slice());
+    if indicator.statistic != Statistic::Proportion {
+        return sets
+            .iter()
+            .enumerate()
+            .map(|(k, set)| {
+                let spec = DomainSpec {
+                    subset,
+                    by: spec(set),
+                };
+                run_estimators(design, indicator, prepared, &spec).map_err(|e| (k, e))
+            })
+            .collect();
+    }
+    let by: Vec<Vec<Factor<'_>>> = sets.iter().map(spec).collect();
+    let var = Variable::Numeric {
+        name: &indicator.id,
+        values: &prepared.value,
+    };
+    let with_deff = Options {
+        deff: Deff::Srs,
+        ..Options::default()
+    };
+    let each = design.ciprop_with_mean_each(&var, ci_method(indicator), subset, &by, &with_deff)?;
+    Ok(each
+        .into_iter()
+        .map(|pairs| pairs.into_iter().map(proportion_estimate).collect())
+        .collect())
+}
+
+/// svyciprop's method for a proportion's `ci_method`.
+fn ci_method(indicator: &Indicator) -> CipropMethod {
+    match indicator.ci_method {
+        CiMethod::KornGraubard => CipropMethod::Beta,
+        CiMethod::Logit | CiMethod::Wald => CipropMethod::Logit,
+    }
+}
+
+/// A proportion's estimate: point estimate, SE and deff from svymean (exact weighted mean; svyciprop reports the
+/// same SE), the interval from svyciprop.
+fn proportion_estimate((mut p, m): (Estimate, Estimate)) -> DomainEstimate {
+    p.estimate = m.estimate;
+    p.se = m.se;
+    DomainEstimate {
+        estimate: p,
+        deff: m.deff,
+        proportion: None,
+    }
 }
 
 /// The estimates of every domain of `spec`.
@@ -358,24 +456,11 @@ fn run_estimators(
     };
     match indicator.statistic {
         Statistic::Proportion => {
-            let method = match indicator.ci_method {
-                CiMethod::KornGraubard => CipropMethod::Beta,
-                CiMethod::Logit | CiMethod::Wald => CipropMethod::Logit,
-            };
-            // Point estimate, SE and deff from svymean (exact weighted mean; svyciprop reports the same SE), the
-            // interval from svyciprop; one call so the raked design linearises each domain once for both.
+            // one call so the raked design linearises each domain once for both
             Ok(design
-                .ciprop_with_mean(&var, method, spec, &with_deff)?
+                .ciprop_with_mean(&var, ci_method(indicator), spec, &with_deff)?
                 .into_iter()
-                .map(|(mut p, m)| {
-                    p.estimate = m.estimate;
-                    p.se = m.se;
-                    DomainEstimate {
-                        estimate: p,
-                        deff: m.deff,
-                        proportion: None,
-                    }
-                })
+                .map(proportion_estimate)
                 .collect())
         }
         Statistic::Mean => Ok(design

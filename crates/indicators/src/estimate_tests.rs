@@ -614,3 +614,43 @@ fn a_level_without_degrees_of_freedom_has_no_interval_and_is_not_ok() {
         );
     }
 }
+
+#[test]
+fn level_counts_side_by_side_give_the_bits_of_one_sum_per_level() {
+    let n = 997;
+    let keep: Vec<bool> = (0..n).map(|i| i % 7 != 3).collect();
+    let codes: Vec<u32> = (0..n as u32)
+        .map(|i| {
+            if i % 13 == 0 {
+                NA_CODE
+            } else {
+                (i * 5 / 3) % 4
+            }
+        })
+        .collect();
+    let weights: Vec<f64> = (0..n)
+        .map(|i| match i % 17 {
+            0 => 0.0,
+            1 => -2.5,
+            2 => f64::NAN,
+            _ => 0.1 + ((i * 7919) % 1009) as f64 / 13.0,
+        })
+        .collect();
+    for levels in 1..=LEVEL_LANES {
+        let mut expected = vec![(0usize, 0.0f64); levels];
+        for i in 0..n {
+            if keep[i]
+                && weights[i] > 0.0
+                && let Some(slot) = expected.get_mut(codes[i] as usize)
+            {
+                slot.0 += 1;
+                slot.1 += weights[i];
+            }
+        }
+        let got = level_counts_side_by_side(&keep, &codes, levels, &weights);
+        let bits =
+            |v: &[(usize, f64)]| v.iter().map(|(n, s)| (*n, s.to_bits())).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&expected), "{levels} levels");
+        assert!(got.iter().all(|(n, _)| *n > 0));
+    }
+}

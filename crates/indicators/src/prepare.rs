@@ -12,8 +12,10 @@
 //!   `not_collected` code: the normaliser writes it for every row of a question the country did not ask.
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::array::{ArrowPrimitiveType, PrimitiveArray};
+use arrow::buffer::BooleanBuffer;
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type};
+use arrow::datatypes::{ArrowNativeType, DataType, Float64Type, Int8Type, Int16Type, Int32Type};
 use dh_expr::EvalError;
 
 use crate::catalogue::{Indicator, NOT_COLLECTED, Statistic};
@@ -84,17 +86,22 @@ pub fn prepare_present(
         source,
     };
     let universe = indicator.universe.evaluate(batch).map_err(eval_err)?;
-    let within = |mask: BooleanArray| -> BooleanArray {
-        match present {
-            Some(p) => (0..mask.len())
-                .map(|i| Some(mask.value(i) && p.get(i).copied().unwrap_or(false)))
-                .collect(),
-            None => mask,
+    // masks as bitmaps, combined 64 rows at a time; `within` keeps the rows that are units of the table
+    let present: Option<BooleanBuffer> = present.map(|p| {
+        (0..batch.num_rows())
+            .map(|i| p.get(i).copied().unwrap_or(false))
+            .collect()
+    });
+    let within = |mask: BooleanArray| -> BooleanBuffer {
+        match &present {
+            Some(p) => and(mask.values(), p),
+            None => mask.values().clone(),
         }
     };
     let in_universe = within(universe.is_true());
-    let mut not_collected = within(universe.unknown_because(Some(NOT_COLLECTED))).true_count() > 0;
-    let universe_unknown = within(universe.is_unknown()).true_count();
+    let mut not_collected =
+        within(universe.unknown_because(Some(NOT_COLLECTED))).count_set_bits() > 0;
+    let universe_unknown = within(universe.is_unknown()).count_set_bits();
     let rows = batch.num_rows();
     let mut in_denominator = vec![false; rows];
     let mut value = vec![0.0; rows];
@@ -108,26 +115,34 @@ pub fn prepare_present(
             };
             let eval = numerator.evaluate(batch).map_err(eval_err)?;
             let nc = eval.unknown_because(Some(NOT_COLLECTED));
-            not_collected |= (0..rows).any(|i| in_universe.value(i) && nc.value(i));
+            not_collected |= and(&in_universe, nc.values()).count_set_bits() > 0;
             let resolved = eval.resolve(|cause| indicator.missing_rule.treatment(cause));
-            for i in 0..rows {
-                in_denominator[i] = in_universe.value(i) && resolved.counted.value(i);
-                value[i] = f64::from(u8::from(in_denominator[i] && resolved.value.value(i)));
+            let counted = and(&in_universe, resolved.counted.values());
+            let yes = and(&counted, resolved.value.values());
+            for ((d, v), (c, y)) in in_denominator
+                .iter_mut()
+                .zip(value.iter_mut())
+                .zip(counted.iter().zip(yes.iter()))
+            {
+                *d = c;
+                *v = f64::from(u8::from(y));
             }
         }
         Statistic::Mean => {
             let column = indicator.variable.as_deref().unwrap_or_default();
             let values = numeric_column(indicator, batch, column)?;
-            for i in 0..rows {
-                if let Some(v) = values[i].filter(|_| in_universe.value(i)) {
-                    in_denominator[i] = true;
-                    value[i] = v;
+            let rows_in = values.iter().zip(in_universe.iter());
+            for ((d, slot), (v, u)) in in_denominator.iter_mut().zip(value.iter_mut()).zip(rows_in)
+            {
+                if let Some(v) = v.filter(|_| u) {
+                    *d = true;
+                    *slot = v;
                 }
             }
         }
     }
-    let universe_rows = in_universe.true_count();
-    let excluded_by_missing_rule = universe_rows - in_denominator.iter().filter(|b| **b).count();
+    let universe_rows = in_universe.count_set_bits();
+    let excluded_by_missing_rule = universe_rows - count(&in_denominator);
     let domains = indicator
         .disaggregations
         .iter()
@@ -142,6 +157,22 @@ pub fn prepare_present(
         excluded_by_missing_rule,
         domains,
     })
+}
+
+/// `a` and `b` row by row, with the length of `a` (rows past the end of `b` are false).
+fn and(a: &BooleanBuffer, b: &BooleanBuffer) -> BooleanBuffer {
+    if a.len() == b.len() {
+        a & b
+    } else {
+        (0..a.len())
+            .map(|i| a.value(i) && i < b.len() && b.value(i))
+            .collect()
+    }
+}
+
+/// Rows where `mask` holds.
+fn count(mask: &[bool]) -> usize {
+    mask.iter().filter(|&&b| b).count()
 }
 
 fn numeric_column(
@@ -209,12 +240,19 @@ fn domain_codes(
             // arrow's `normalized_keys` asserts on an empty dictionary (no rows, or no value in any row).
             if per_entry.is_empty() {
                 vec![None; keys.len()]
+            } else if let Some(k) = keys.as_primitive_opt::<Int16Type>() {
+                key_levels(k, &per_entry)
+            } else if let Some(k) = keys.as_primitive_opt::<Int32Type>() {
+                key_levels(k, &per_entry)
+            } else if let Some(k) = keys.as_primitive_opt::<Int8Type>() {
+                key_levels(k, &per_entry)
             } else {
+                let nulls = keys.nulls();
                 dict.normalized_keys()
                     .into_iter()
                     .enumerate()
                     .map(|(row, k)| {
-                        if keys.is_null(row) {
+                        if nulls.is_some_and(|n| n.is_null(row)) {
                             None
                         } else {
                             per_entry.get(k).copied().flatten()
@@ -234,6 +272,27 @@ fn domain_codes(
         levels: levels.to_vec(),
         codes,
     })
+}
+
+/// The level of every row of a dictionary column from its keys, read in place (no `normalized_keys` vector):
+/// `per_entry[k]` for key k, `None` for a null key (and a key outside the dictionary).
+fn key_levels<K: ArrowPrimitiveType>(
+    keys: &PrimitiveArray<K>,
+    per_entry: &[Option<u32>],
+) -> Vec<Option<u32>> {
+    let nulls = keys.nulls();
+    keys.values()
+        .iter()
+        .enumerate()
+        .map(|(row, k)| {
+            if nulls.is_some_and(|n| n.is_null(row)) {
+                None
+            } else {
+                k.to_usize()
+                    .and_then(|k| per_entry.get(k).copied().flatten())
+            }
+        })
+        .collect()
 }
 
 fn labels(array: &dyn Array) -> Option<Vec<Option<&str>>> {

@@ -367,3 +367,43 @@ fn survey_stage_columns_are_those_the_indicators_and_the_design_read() {
         None
     );
 }
+
+#[test]
+fn int16_int32_and_int64_dictionary_keys_give_the_same_levels() {
+    // keys: a level, an unknown label, null, the other level (arrow refuses keys outside the dictionary)
+    let values = Arc::new(StringArray::from(vec!["female", "other", "male"]));
+    let keys16 = vec![Some(2i16), Some(1), None, Some(0)];
+    let keys32: Vec<Option<i32>> = keys16.iter().map(|k| k.map(i32::from)).collect();
+    let as16: ArrayRef = Arc::new(
+        DictionaryArray::<Int16Type>::try_new(Int16Array::from(keys16), values.clone())
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let as32: ArrayRef = Arc::new(
+        DictionaryArray::<arrow::datatypes::Int32Type>::try_new(
+            arrow::array::Int32Array::from(keys32),
+            values,
+        )
+        .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let cat = catalogue();
+    let indicator = &cat.indicators[0];
+    let levels = vec!["male".to_string(), "female".to_string()];
+    let codes = |a: ArrayRef| {
+        let b = RecordBatch::try_from_iter(vec![("sex", a)]).unwrap_or_else(|e| panic!("{e}"));
+        domain_codes(indicator, &b, "sex", &levels)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .codes
+    };
+    // Int64 keys take arrow's `normalized_keys`
+    let as64: ArrayRef = Arc::new(
+        DictionaryArray::<arrow::datatypes::Int64Type>::try_new(
+            Int64Array::from(vec![Some(2i64), Some(1), None, Some(0)]),
+            Arc::new(StringArray::from(vec!["female", "other", "male"])),
+        )
+        .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let expected = vec![Some(0), None, None, Some(1)];
+    assert_eq!(codes(as16), expected);
+    assert_eq!(codes(as32), expected);
+    assert_eq!(codes(as64), expected);
+}

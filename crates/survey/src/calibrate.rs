@@ -192,6 +192,21 @@ impl Residualise for Calibration {
             _ => None,
         }
     }
+
+    fn residual_unit_totals_disjoint(
+        &self,
+        z: &[f64],
+        supports: &[&[u32]],
+        domain_of_row: &[u32],
+        units: (&[u32], usize),
+    ) -> Option<Vec<Vec<f64>>> {
+        match self.steps.as_slice() {
+            [Step::Rake(margins)] => {
+                margins.residual_unit_totals_disjoint(z, supports, domain_of_row, units)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Calibrated weights and what the variance needs.

@@ -4,8 +4,11 @@
 //! values over all rows). Every sum adds the same terms in the same order as the row-level path of
 //! `estimator.rs` / `linear.rs` / `ciprop.rs` (a mask over all rows, rows outside it skipped), so the results are
 //! bit-identical to it; what is saved is the mask building and the passes over rows outside the domain.
+//! `Calibrated::kernels` takes the disjoint domains of one call together: their residual PSU totals come from one
+//! pass over the rows when the residualisation offers it (`Residualise::residual_unit_totals_disjoint`).
 
 use crate::design::Design;
+use crate::domain::DomainRows;
 use crate::error::SurveyError;
 use crate::estimator::{Deff, Residualise, SurveyDesign, VarianceKind};
 use crate::linear::deff_value;
@@ -20,6 +23,19 @@ pub(crate) struct DomainKernel {
     pub sum_w_nonzero: f64,
     /// The design effect, when asked for.
     pub deff: Option<f64>,
+}
+
+/// The sums of one domain's rows behind its kernel.
+struct KernelSums {
+    estimate: f64,
+    total: bool,
+    /// Weight and weighted sums from 0.0 (mean, design effect).
+    sw: f64,
+    swx: f64,
+    /// Weight sum from -0.0 (the influence values of a mean).
+    sum_w: f64,
+    n_nonzero: usize,
+    sum_w_nonzero: f64,
 }
 
 /// The parts of a calibrated design the domain kernels use.
@@ -43,6 +59,70 @@ impl Calibrated<'_> {
         deff: Deff,
         buf: &mut Vec<f64>,
     ) -> Result<DomainKernel, SurveyError> {
+        let sums = self.sums(rows, x, &missing, total);
+        self.influence(&sums, rows, x, &missing, buf);
+        let variance = self.variance(buf, rows)?;
+        Ok(self.finish(&sums, variance, rows, x, &missing, deff))
+    }
+
+    /// [`Calibrated::kernel`] of every domain of `domains` (`domain_of_row` gives each row's domain, as
+    /// `DomainSet::domain_of_row`): the same results, with the residual PSU totals of all domains from one pass
+    /// over the rows when the residualisation has that shortcut. `buf` as for [`Calibrated::kernel`].
+    pub fn kernels(
+        &self,
+        domains: &DomainRows,
+        domain_of_row: &[u32],
+        x: &[f64],
+        missing: impl Fn(usize) -> bool,
+        (total, deff): (bool, Deff),
+        buf: &mut Vec<f64>,
+    ) -> Result<Vec<DomainKernel>, SurveyError> {
+        let supports: Vec<&[u32]> = (0..domains.n_domains()).map(|d| domains.of(d)).collect();
+        let sums: Vec<KernelSums> = supports
+            .iter()
+            .map(|rows| self.sums(rows, x, &missing, total))
+            .collect();
+        for (s, rows) in sums.iter().zip(&supports) {
+            self.influence(s, rows, x, &missing, buf);
+        }
+        let design = self.design;
+        let totals = if design.only_stage1() {
+            self.calibration.residual_unit_totals_disjoint(
+                buf,
+                &supports,
+                domain_of_row,
+                (design.psu_of_row(), design.n_psu()),
+            )
+        } else {
+            None
+        };
+        for rows in &supports {
+            for &i in *rows {
+                buf[i as usize] = 0.0;
+            }
+        }
+        let Some(totals) = totals else {
+            return supports
+                .iter()
+                .map(|rows| self.kernel(rows, x, &missing, total, deff, buf))
+                .collect();
+        };
+        let mut out = Vec::with_capacity(supports.len());
+        for ((s, rows), t) in sums.iter().zip(&supports).zip(&totals) {
+            let variance = design.stage1_variance(t, None)?;
+            out.push(self.finish(s, variance, rows, x, &missing, deff));
+        }
+        Ok(out)
+    }
+
+    /// The point estimate and counts of a domain's rows.
+    fn sums(
+        &self,
+        rows: &[u32],
+        x: &[f64],
+        missing: &impl Fn(usize) -> bool,
+        total: bool,
+    ) -> KernelSums {
         let w = self.survey.weights();
         // `Kernel::point` (mean) and `deff`: loops from 0.0; `Kernel::point` (total) and the weight sum of
         // `kernel_variance`: `Iterator::sum`, which starts from -0.0.
@@ -64,8 +144,28 @@ impl Calibrated<'_> {
                 sum_w_nonzero += wi;
             }
         }
-        let estimate = if total { sum_wx } else { swx / sw };
-        // the influence values: zero outside the domain's rows (`buf` is all zeros between calls)
+        KernelSums {
+            estimate: if total { sum_wx } else { swx / sw },
+            total,
+            sw,
+            swx,
+            sum_w,
+            n_nonzero,
+            sum_w_nonzero,
+        }
+    }
+
+    /// Writes the influence values of a domain's rows into `buf` (resized to the design's rows, zeros
+    /// elsewhere).
+    fn influence(
+        &self,
+        s: &KernelSums,
+        rows: &[u32],
+        x: &[f64],
+        missing: &impl Fn(usize) -> bool,
+        buf: &mut Vec<f64>,
+    ) {
+        let w = self.survey.weights();
         if buf.len() != w.len() {
             buf.clear();
             buf.resize(w.len(), 0.0);
@@ -75,15 +175,27 @@ impl Calibrated<'_> {
             if missing(i) {
                 continue;
             }
-            buf[i] = if total {
+            buf[i] = if s.total {
                 w[i] * x[i]
             } else {
-                w[i] * (x[i] - estimate) / sum_w
+                w[i] * (x[i] - s.estimate) / s.sum_w
             };
         }
-        let variance = self.variance(buf, rows)?;
+    }
+
+    /// The kernel of a domain from its sums and variance (the design effect when asked for).
+    fn finish(
+        &self,
+        s: &KernelSums,
+        variance: f64,
+        rows: &[u32],
+        x: &[f64],
+        missing: &impl Fn(usize) -> bool,
+        deff: Deff,
+    ) -> DomainKernel {
+        let w = self.survey.weights();
         let deff = (deff != Deff::None).then(|| {
-            let xbar = swx / sw;
+            let xbar = s.swx / s.sw;
             let mut ss = 0.0;
             for &i in rows {
                 let i = i as usize;
@@ -91,15 +203,15 @@ impl Calibrated<'_> {
                     ss += w[i] * (x[i] - xbar) * (x[i] - xbar);
                 }
             }
-            deff_value(variance, ss, sw, n_nonzero, total, deff)
+            deff_value(variance, ss, s.sw, s.n_nonzero, s.total, deff)
         });
-        Ok(DomainKernel {
-            estimate,
+        DomainKernel {
+            estimate: s.estimate,
             variance,
-            n_nonzero,
-            sum_w_nonzero,
+            n_nonzero: s.n_nonzero,
+            sum_w_nonzero: s.sum_w_nonzero,
             deff,
-        })
+        }
     }
 
     /// The Taylor variance of the residualised influence values `z` (zero outside `rows`); `z` is all zeros
@@ -379,5 +491,65 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn ciprop_with_mean_each_equals_one_call_per_specification() {
+        let f = fixture();
+        let (age_l, area_l) = labels();
+        let opts = Options {
+            na_rm: true,
+            deff: Deff::Srs,
+            ..Options::default()
+        };
+        let v = Variable::Numeric {
+            name: "y",
+            values: &f.y,
+        };
+        let by = vec![
+            vec![],
+            vec![Factor {
+                codes: &f.age,
+                labels: &age_l,
+            }],
+            vec![Factor {
+                codes: &f.area,
+                labels: &area_l,
+            }],
+        ];
+        for subset in [None, Some(f.subset.as_slice())] {
+            for method in [
+                CipropMethod::Logit,
+                CipropMethod::Beta,
+                CipropMethod::Likelihood,
+            ] {
+                let each = f
+                    .design
+                    .ciprop_with_mean_each(&v, method, subset, &by, &opts)
+                    .unwrap();
+                let one_by_one: Vec<_> = by
+                    .iter()
+                    .map(|b| {
+                        let spec = DomainSpec {
+                            subset,
+                            by: b.clone(),
+                        };
+                        f.design.ciprop_with_mean(&v, method, &spec, &opts).unwrap()
+                    })
+                    .collect();
+                assert_eq!(format!("{each:?}"), format!("{one_by_one:?}"), "{method:?}");
+            }
+        }
+        // errors come back with the index of the first specification that fails
+        let bad = [0.5, 2.0];
+        let short = Variable::Numeric {
+            name: "y",
+            values: &bad,
+        };
+        let err = f
+            .design
+            .ciprop_with_mean_each(&short, CipropMethod::Logit, None, &by, &opts)
+            .unwrap_err();
+        assert_eq!(err.0, 0);
     }
 }

@@ -8,6 +8,7 @@
 
 use crate::calibrated_fast::Calibrated;
 use crate::ciprop_fast;
+use crate::design::Factor;
 use crate::dist;
 use crate::domain::{DomainSet, DomainSpec};
 use crate::error::SurveyError;
@@ -16,6 +17,9 @@ use crate::glm::BinomialSums;
 use crate::linear::wald_estimate;
 use crate::replicate_stats::{self, indicator, masked};
 use crate::spline::{approx, fmm_spline_grid};
+
+/// The svyciprop and svymean estimates of one domain.
+pub type PropAndMean = (Estimate, Estimate);
 
 /// svyciprop's `method`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +258,102 @@ impl SurveyDesign {
         Ok(props.into_iter().map(|(p, _)| p).zip(means).collect())
     }
 
+    /// [`SurveyDesign::ciprop_with_mean`] of one variable over several domain specifications sharing one
+    /// `subset` (`by[k]` the `by` variables of the k-th: the total and each breakdown of an indicator), with the
+    /// checks of the variable and the degrees of freedom of the subset design done once on calibrated designs.
+    /// The results are those of calling `ciprop_with_mean` with each specification in turn; the first error
+    /// comes back with the index of its specification.
+    pub fn ciprop_with_mean_each<'a>(
+        &self,
+        var: &Variable<'_>,
+        method: CipropMethod,
+        subset: Option<&'a [bool]>,
+        by: &[Vec<Factor<'a>>],
+        opts: &Options,
+    ) -> Result<Vec<Vec<PropAndMean>>, (usize, SurveyError)> {
+        let spec = |by: &Vec<Factor<'a>>| DomainSpec {
+            subset,
+            by: by.clone(),
+        };
+        let cal = match self.calibrated_parts() {
+            Some(cal) if method != CipropMethod::Likelihood => cal,
+            _ => {
+                return by
+                    .iter()
+                    .enumerate()
+                    .map(|(k, b)| {
+                        self.ciprop_with_mean(var, method, &spec(b), opts)
+                            .map_err(|e| (k, e))
+                    })
+                    .collect();
+            }
+        };
+        let (name, y) = self.prop_inputs(var, opts).map_err(|e| (0, e))?;
+        let mut subset_df = None;
+        let mut out = Vec::with_capacity(by.len());
+        for (k, b) in by.iter().enumerate() {
+            let set = DomainSet::new(&spec(b), &self.weights).map_err(|e| (k, e))?;
+            let df = match subset_df {
+                Some(df) => df,
+                None => *subset_df.insert(match subset {
+                    None => self.degf,
+                    Some(s) => self.degf_of(s).map_err(|e| (k, e))?,
+                }),
+            };
+            let call = PropCall {
+                name,
+                y,
+                method,
+                by: !b.is_empty(),
+                subset_df: df,
+                alpha: 1.0 - opts.level,
+                opts,
+                with_mean: true,
+            };
+            let props = self
+                .ciprop_calibrated(&cal, &set, &call)
+                .map_err(|e| (k, e))?;
+            let pairs = props
+                .into_iter()
+                .map(|(p, m)| {
+                    m.map(|m| (p, m)).ok_or_else(|| {
+                        SurveyError::Invalid(
+                            "internal: svymean missing from a shared svyciprop".into(),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| (k, e))?;
+            out.push(pairs);
+        }
+        Ok(out)
+    }
+
+    /// The checks of a svyciprop variable: [`SurveyDesign::check_inputs`], numeric, values in [0, 1] or NaN.
+    fn prop_inputs<'v>(
+        &self,
+        var: &Variable<'v>,
+        opts: &Options,
+    ) -> Result<(&'v str, &'v [f64]), SurveyError> {
+        self.check_inputs(&[var], opts)?;
+        let Variable::Numeric { name, values: y } = *var else {
+            return Err(SurveyError::Invalid(
+                "svyciprop needs a numeric 0/1 variable".into(),
+            ));
+        };
+        if let Some(i) = y
+            .iter()
+            .position(|v| !v.is_nan() && !(0.0..=1.0).contains(v))
+        {
+            return Err(SurveyError::Invalid(format!(
+                "svyciprop: `{name}` row {} is {}; a proportion needs values 0 <= y <= 1",
+                i + 1,
+                y[i]
+            )));
+        }
+        Ok((name, y))
+    }
+
     /// svyciprop per domain and, with `with_mean` on the row-level path, the svymean estimate of each domain
     /// from the same linearisation (the one-pass Taylor path never returns it).
     fn ciprop_domains(
@@ -290,22 +390,7 @@ impl SurveyDesign {
         with_mean: bool,
         by_rows: bool,
     ) -> Result<Vec<(Estimate, Option<Estimate>)>, SurveyError> {
-        self.check_inputs(&[var], opts)?;
-        let Variable::Numeric { name, values: y } = var else {
-            return Err(SurveyError::Invalid(
-                "svyciprop needs a numeric 0/1 variable".into(),
-            ));
-        };
-        if let Some(i) = y
-            .iter()
-            .position(|v| !v.is_nan() && !(0.0..=1.0).contains(v))
-        {
-            return Err(SurveyError::Invalid(format!(
-                "svyciprop: `{name}` row {} is {}; a proportion needs values 0 <= y <= 1",
-                i + 1,
-                y[i]
-            )));
-        }
+        let (name, y) = self.prop_inputs(var, opts)?;
         let (set, subset_df) = self.domains(domains)?;
         let alpha = 1.0 - opts.level;
         if let VarianceKind::Taylor(design) = &self.kind
@@ -396,10 +481,17 @@ impl SurveyDesign {
         let q_mean = dist::qt(1.0 - (1.0 - opts.level) / 2.0, subset_df as f64, true);
         let mut out = Vec::with_capacity(set.n_domains());
         let mut buf = Vec::new();
-        for d in 0..set.n_domains() {
+        let kernels = cal.kernels(
+            &rows,
+            &set.domain_of_row,
+            y,
+            missing,
+            (false, mean_deff),
+            &mut buf,
+        )?;
+        for (d, k) in kernels.into_iter().enumerate() {
             let rows = rows.of(d);
             let df = if !by { subset_df } else { cal.degf(rows) } as f64;
-            let k = cal.kernel(rows, y, missing, false, mean_deff, &mut buf)?;
             let (p, v) = (k.estimate, k.variance);
             let prop = DomainProp {
                 p,

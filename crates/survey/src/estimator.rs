@@ -37,6 +37,21 @@ pub trait Residualise: Send + Sync + std::fmt::Debug {
         let _ = (z, support, unit_of_row, n_units);
         None
     }
+
+    /// [`Residualise::residual_unit_totals`] of several domains at once: `z` holds each domain's values on its
+    /// own rows (`supports[k]`, ascending and disjoint, `domain_of_row[i] == k` on them) and zeros elsewhere;
+    /// every domain's totals have the bits of `residual_unit_totals` of a `z` holding that domain alone. `None`
+    /// (the default) when the implementation has no such shortcut; the caller then takes one domain at a time.
+    fn residual_unit_totals_disjoint(
+        &self,
+        z: &[f64],
+        supports: &[&[u32]],
+        domain_of_row: &[u32],
+        units: (&[u32], usize),
+    ) -> Option<Vec<Vec<f64>>> {
+        let _ = (z, supports, domain_of_row, units);
+        None
+    }
 }
 
 /// Replicate analysis weights and R's variance constants (`svrVar`).

@@ -189,6 +189,26 @@ impl SurveyDesign {
             let missing = |i: usize| call.var.is_missing(i);
             let mut out = Vec::with_capacity(call.set.n_domains() * call.columns.len());
             let mut buf = Vec::new();
+            if let [(_, col)] = call.columns {
+                let kernels = cal.kernels(
+                    &rows,
+                    &call.set.domain_of_row,
+                    col,
+                    missing,
+                    (call.total, call.opts.deff),
+                    &mut buf,
+                )?;
+                out.extend(kernels.into_iter().enumerate().map(|(d, k)| Cell {
+                    domain: d,
+                    column: 0,
+                    estimate: k.estimate,
+                    variance: k.variance,
+                    deff: k.deff,
+                    n_unweighted: k.n_nonzero,
+                    n_weighted: k.sum_w_nonzero,
+                }));
+                return Ok(Some(out));
+            }
             for d in 0..call.set.n_domains() {
                 for (c, (_, col)) in call.columns.iter().enumerate() {
                     let k = cal.kernel(

@@ -132,6 +132,31 @@ impl RakeResidual {
             .then(|| ls.residual_unit_totals(&self.margins, x, Some(support), unit_of_row, n_units))
     }
 
+    /// [`RakeResidual::residual_unit_totals`] of the domains of one call at once: `x` holds every domain's values
+    /// on its own rows (`supports[k]`, ascending, disjoint; `domain_of_row[i]` is `k` for the rows of
+    /// `supports[k]`, anything else elsewhere), zero on the rows of no domain. One pass over the rows gives every
+    /// domain's unit totals, each the same bits as [`RakeResidual::residual_unit_totals`] of that domain alone
+    /// (`x` zero outside its rows). `None` without level space and cells (then call the one-domain form).
+    pub(crate) fn residual_unit_totals_disjoint(
+        &self,
+        x: &[f64],
+        supports: &[&[u32]],
+        domain_of_row: &[u32],
+        (unit_of_row, n_units): (&[u32], usize),
+    ) -> Option<Vec<Vec<f64>>> {
+        let ls = self.level_space.as_ref()?;
+        let cells = ls.cells.as_ref()?;
+        let n = x.len();
+        if unit_of_row.len() != n || domain_of_row.len() != n || cells.of_row.len() != n {
+            return None;
+        }
+        let per_cell: Vec<Vec<f64>> = supports
+            .iter()
+            .map(|s| cells.subtractions(&ls.corrections(&self.margins, x, Some(s))))
+            .collect();
+        Some(cells.unit_totals(x, &per_cell, domain_of_row, (unit_of_row, n_units)))
+    }
+
     /// The row-level sweeps, as R runs them.
     pub(crate) fn residualise_by_sweeps(&self, x: &mut [f64]) {
         for _ in 0..SWEEPS {
@@ -293,7 +318,74 @@ fn subtraction(margins: &[PostStratum], corrections: &[Vec<f64>], i: usize) -> f
     r
 }
 
+/// Domains whose unit totals one pass over the rows accumulates side by side.
+const LANES: usize = 4;
+
+/// Writes the accumulated totals of unit `p` of the lanes in use.
+fn store(group: &mut [Vec<f64>], p: usize, acc: &[f64; LANES]) {
+    for (l, &a) in acc.iter().enumerate() {
+        if let Some(t) = group.get_mut(l) {
+            t[p] = a;
+        }
+    }
+}
+
 impl Cells {
+    /// The unit totals of the residuals `x[i] - per_cell[k][cell of i]` of every domain k (`x` counted for the
+    /// rows of domain k only, +0.0 elsewhere, as in a buffer holding that domain alone): each unit's rows are
+    /// added in row order starting from 0.0, so every total has the bits of the one-domain loop of
+    /// [`LevelSpace::residual_unit_totals`]. A run of rows of one unit accumulates in registers, `LANES` domains
+    /// at a time.
+    fn unit_totals(
+        &self,
+        x: &[f64],
+        per_cell: &[Vec<f64>],
+        domain_of_row: &[u32],
+        (unit_of_row, n_units): (&[u32], usize),
+    ) -> Vec<Vec<f64>> {
+        let mut totals = vec![vec![0.0; n_units]; per_cell.len()];
+        for first in (0..per_cell.len()).step_by(LANES) {
+            let lanes = (per_cell.len() - first).min(LANES);
+            let group = &mut totals[first..first + lanes];
+            let mut side_by_side = vec![[0.0f64; LANES]; self.n_cells];
+            for (lane, subtractions) in per_cell[first..first + lanes].iter().enumerate() {
+                for (slot, &s) in side_by_side.iter_mut().zip(subtractions) {
+                    slot[lane] = s;
+                }
+            }
+            // `acc` is only ever indexed by constants (loops over 0..LANES), so that it stays in registers
+            let mut acc = [0.0f64; LANES];
+            let mut current: Option<usize> = None;
+            let rows = x
+                .iter()
+                .zip(&self.of_row)
+                .zip(unit_of_row)
+                .zip(domain_of_row);
+            for (((&xi, &c), &u), &d) in rows {
+                let u = u as usize;
+                if current != Some(u) {
+                    if let Some(p) = current {
+                        store(group, p, &acc);
+                    }
+                    for (l, a) in acc.iter_mut().enumerate() {
+                        *a = group.get(l).map_or(0.0, |t| t[u]);
+                    }
+                    current = Some(u);
+                }
+                let lane = d.wrapping_sub(first as u32);
+                let s = &side_by_side[c as usize];
+                for (l, a) in acc.iter_mut().enumerate() {
+                    let xl = if lane == l as u32 { xi } else { 0.0 };
+                    *a += xl - s[l];
+                }
+            }
+            if let Some(p) = current {
+                store(group, p, &acc);
+            }
+        }
+        totals
+    }
+
     /// [`subtraction`] of every cell.
     fn subtractions(&self, corrections: &[Vec<f64>]) -> Vec<f64> {
         let n_margins = corrections.len();
@@ -463,6 +555,63 @@ mod tests {
                 .residual_unit_totals(&x0, &support, &unit_of_row, 37)
                 .expect("level space");
             assert_eq!(bits(&totals), bits(&expected));
+        }
+    }
+
+    #[test]
+    fn disjoint_domains_in_one_pass_give_the_bits_of_each_domain_alone() {
+        let n = 400;
+        let r = RakeResidual::new(repeating_margins(n));
+        // units in runs (sorted) and scattered; 1, 3 and 6 domains (two groups of lanes), some rows in none
+        let sorted: Vec<u32> = (0..n as u32).map(|i| i / 9).collect();
+        let scattered: Vec<u32> = (0..n as u32).map(|i| (i * 7 / 3) % 37).collect();
+        for (unit_of_row, n_units) in [(&sorted, 45usize), (&scattered, 37)] {
+            for n_domains in [1u32, 3, 6] {
+                let domain_of_row: Vec<u32> = (0..n as u32)
+                    .map(|i| {
+                        if i % 11 == 5 {
+                            u32::MAX
+                        } else {
+                            (i * 13 / 7) % n_domains
+                        }
+                    })
+                    .collect();
+                let supports: Vec<Vec<u32>> = (0..n_domains)
+                    .map(|d| {
+                        (0..n as u32)
+                            .filter(|&i| domain_of_row[i as usize] == d)
+                            .collect()
+                    })
+                    .collect();
+                let value = |i: usize| ((i * 7919) % 101) as f64 / 7.0 - 6.0;
+                let mut x = vec![0.0; n];
+                for s in &supports {
+                    for &i in s {
+                        x[i as usize] = value(i as usize);
+                    }
+                }
+                let refs: Vec<&[u32]> = supports.iter().map(Vec::as_slice).collect();
+                let all = r
+                    .residual_unit_totals_disjoint(
+                        &x,
+                        &refs,
+                        &domain_of_row,
+                        (unit_of_row, n_units),
+                    )
+                    .expect("cells");
+                assert_eq!(all.len(), supports.len());
+                for (s, got) in supports.iter().zip(&all) {
+                    let mut alone = vec![0.0; n];
+                    for &i in s {
+                        alone[i as usize] = value(i as usize);
+                    }
+                    let expected = r
+                        .residual_unit_totals(&alone, s, unit_of_row, n_units)
+                        .expect("level space");
+                    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(got), bits(&expected));
+                }
+            }
         }
     }
 }
