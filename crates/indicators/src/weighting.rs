@@ -639,6 +639,17 @@ impl Residualise for SharedCalibration {
         self.0
             .residual_unit_totals(z, support, unit_of_row, n_units)
     }
+
+    fn residual_unit_totals_disjoint(
+        &self,
+        z: &[f64],
+        supports: &[&[u32]],
+        domain_of_row: &[u32],
+        units: (&[u32], usize),
+    ) -> Option<Vec<Vec<f64>>> {
+        self.0
+            .residual_unit_totals_disjoint(z, supports, domain_of_row, units)
+    }
 }
 
 #[cfg(test)]

@@ -580,6 +580,26 @@ fn shared_calibration_passes_every_method_on_unchanged() {
     let b = shared.residual_unit_totals(&z0, &support, &units, 60);
     assert!(a.is_some());
     assert_eq!(a.map(|v| bits(&v)), b.map(|v| bits(&v)));
+    // two disjoint domains (rows by parity) in one pass; with equal base weights the rows fall into few cells,
+    // which the one-pass shortcut needs
+    let raked = rake_to_margins(
+        &[10.0; 600],
+        &labels,
+        &margins,
+        &WeightingOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let shared = SharedCalibration(raked.calibration.clone());
+    let own: &Calibration = &raked.calibration;
+    let domain_of_row: Vec<u32> = (0..600u32).map(|i| i % 2).collect();
+    let even: Vec<u32> = support.iter().copied().filter(|i| i % 2 == 0).collect();
+    let odd: Vec<u32> = support.iter().copied().filter(|i| i % 2 == 1).collect();
+    let supports = [even.as_slice(), odd.as_slice()];
+    let a = own.residual_unit_totals_disjoint(&z0, &supports, &domain_of_row, (&units, 60));
+    let b = shared.residual_unit_totals_disjoint(&z0, &supports, &domain_of_row, (&units, 60));
+    assert!(a.is_some(), "the rake's record has the one-pass shortcut");
+    let all_bits = |v: Vec<Vec<f64>>| v.iter().map(|d| bits(d)).collect::<Vec<_>>();
+    assert_eq!(a.map(all_bits), b.map(all_bits));
     // one record, not a copy per design
     assert!(Arc::ptr_eq(&shared.0, &raked.calibration));
 }
