@@ -265,7 +265,7 @@ impl SavBatches {
     /// Adds one batch of the library's cases to the batch being built.
     fn add(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
         let path = self.path.as_path();
-        let mut cells = CellColumns::new(self.kept.len());
+        let mut cells = CellColumns::with_rows(self.kept.len(), batch.num_rows() as u64);
         for (b, name) in self.kept.iter().enumerate() {
             let real = &self.layout.header[self.layout.positions[b]];
             let column = batch
