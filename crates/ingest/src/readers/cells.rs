@@ -412,6 +412,24 @@ impl KeptLayout {
         Ok(builder.finish())
     }
 
+    /// [`KeptLayout::finish`] handing the buffers over to the table instead of copying them.
+    pub fn finish_owned(
+        &self,
+        mut builder: RawTableBuilder,
+        cells: CellColumns,
+        rows: u64,
+    ) -> Result<RawTable, IngestError> {
+        debug_assert!(self.positions.is_empty() || cells.rows() as u64 == rows);
+        let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+        let mut buffers: Vec<Option<(String, Vec<usize>)>> =
+            cells.columns.into_iter().map(Some).collect();
+        builder.push_owned_columns(1, rows, |i| {
+            let b = self.buffer_of.get(i).copied().flatten()?;
+            buffers.get_mut(b).and_then(Option::take)
+        })?;
+        Ok(builder.finish())
+    }
+
     /// Pushes the `rows` rows held in `cells` into `builder`, numbered from `first_row_number` (see
     /// [`KeptLayout::finish`] for why `rows` is given).
     pub fn push_rows(

@@ -319,7 +319,7 @@ fn read_pass(
     for warning in notes.warnings("windows-1252") {
         builder.warn(warning);
     }
-    Ok(layout.finish(builder, &cells, rows)?)
+    Ok(layout.finish_owned(builder, cells, rows)?)
 }
 
 fn text_error(
