@@ -419,15 +419,26 @@ impl KeptLayout {
         cells: CellColumns,
         rows: u64,
     ) -> Result<RawTable, IngestError> {
+        self.push_rows_owned(&mut builder, cells, 1, rows)?;
+        Ok(builder.finish())
+    }
+
+    /// [`KeptLayout::push_rows`] handing the buffers over (see [`RawTableBuilder::push_owned_columns`]).
+    pub fn push_rows_owned(
+        &self,
+        builder: &mut RawTableBuilder,
+        cells: CellColumns,
+        first_row_number: u64,
+        rows: u64,
+    ) -> Result<(), IngestError> {
         debug_assert!(self.positions.is_empty() || cells.rows() as u64 == rows);
         let rows = usize::try_from(rows).unwrap_or(usize::MAX);
         let mut buffers: Vec<Option<(String, Vec<usize>)>> =
             cells.columns.into_iter().map(Some).collect();
-        builder.push_owned_columns(1, rows, |i| {
+        builder.push_owned_columns(first_row_number, rows, |i| {
             let b = self.buffer_of.get(i).copied().flatten()?;
             buffers.get_mut(b).and_then(Option::take)
-        })?;
-        Ok(builder.finish())
+        })
     }
 
     /// Pushes the `rows` rows held in `cells` into `builder`, numbered from `first_row_number` (see

@@ -279,7 +279,7 @@ impl SavBatches {
         }
         let n = batch.num_rows() as u64;
         self.layout
-            .push_rows(&mut self.builder, &cells, self.rows + 1, n)?;
+            .push_rows_owned(&mut self.builder, cells, self.rows + 1, n)?;
         self.rows += n;
         Ok(())
     }
