@@ -191,6 +191,25 @@ impl RawColumn {
         Ok(())
     }
 
+    /// [`RawColumn::append_cells`] into an empty column, taking `text` (cut to the cells' end) instead of copying it.
+    fn take_cells(
+        &mut self,
+        mut text: String,
+        ends: &[usize],
+        file: &Path,
+    ) -> Result<(), IngestError> {
+        let used = ends.last().copied().unwrap_or(0);
+        let fits = text.is_char_boundary(used) && used <= text.len();
+        if !fits || u32::try_from(used).is_err() {
+            return self.append_cells(&text, ends, file);
+        }
+        text.truncate(used);
+        self.text = text;
+        self.ends.reserve(ends.len());
+        self.ends.extend(ends.iter().map(|&e| e as u32));
+        Ok(())
+    }
+
     /// An empty column of the same name and labels, with room for `bytes` of text and `cells` cells.
     fn empty_like(&self, bytes: usize, cells: usize) -> RawColumn {
         RawColumn {
@@ -537,6 +556,31 @@ impl RawTableBuilder {
         Ok(())
     }
 
+    /// [`RawTableBuilder::push_columns`] taking the buffers: a kept column still empty takes its buffer's text as
+    /// it is (no copy of the text; the ends become `u32`); others append as `push_columns` does. The same table.
+    pub fn push_owned_columns(
+        &mut self,
+        first_row_number: u64,
+        rows: usize,
+        mut column: impl FnMut(usize) -> Option<(String, Vec<usize>)>,
+    ) -> Result<(), IngestError> {
+        for (col, &idx) in self.table.columns.iter_mut().zip(&self.kept) {
+            let (text, ends) = column(idx).unwrap_or_default();
+            let ends = ends.get(..rows).unwrap_or(&ends);
+            if col.is_empty() && col.text.is_empty() {
+                col.take_cells(text, ends, &self.file)?;
+            } else {
+                col.append_cells(&text, ends, &self.file)?;
+            }
+            let end = col.text.len() as u32;
+            col.ends.extend(std::iter::repeat_n(end, rows - ends.len()));
+        }
+        self.table
+            .row_numbers
+            .extend((0..rows as u64).map(|r| first_row_number + r));
+        Ok(())
+    }
+
     /// Adds one record parsed from UTF-8 text: `content` holds its fields one after the other and `ends[i]` is
     /// the end of field `i` in it (as a CSV parser writes them). The text is validated once per record, not once
     /// per cell.
@@ -779,6 +823,50 @@ mod tests {
             vec!["x", "", "", "x", "", ""]
         );
         assert_eq!(whole.row_numbers, vec![5, 6, 7, 8, 9, 10]);
+    }
+
+    #[test]
+    fn owned_buffers_give_the_table_of_borrowed_ones() {
+        let keep = ColumnSelection::all(["id", "age", "sex", "note"].into_iter());
+        let header: Vec<String> = ["id", "name", "age", "sex", "note"]
+            .map(String::from)
+            .into();
+        // `age` holds one cell more than the rows pushed, `note` one fewer, `sex` is absent
+        let buffers = || -> Vec<Option<(String, Vec<usize>)>> {
+            vec![
+                Some(("1023".into(), vec![1, 2, 4])),
+                None,
+                Some(("1314é15x".into(), vec![2, 4, 7, 8])),
+                None,
+                Some(("ab".into(), vec![2, 2])),
+            ]
+        };
+        let file = Path::new("f.dta");
+        let mut borrowed = RawTableBuilder::new(file, header.clone(), &keep).unwrap();
+        let mut owned = RawTableBuilder::new(file, header, &keep).unwrap();
+        for first in [1, 4] {
+            let held = buffers();
+            borrowed
+                .push_columns(first, 3, |i| {
+                    held[i].as_ref().map(|(t, e)| (t.as_str(), e.as_slice()))
+                })
+                .unwrap();
+            let mut held = buffers();
+            owned
+                .push_owned_columns(first, 3, |i| held[i].take())
+                .unwrap();
+        }
+        let (borrowed, owned) = (borrowed.finish(), owned.finish());
+        assert_eq!(owned, borrowed);
+        assert_eq!(
+            owned.column("age").unwrap().iter().collect::<Vec<_>>(),
+            vec!["13", "14", "é1", "13", "14", "é1"]
+        );
+        assert_eq!(
+            owned.column("note").unwrap().iter().collect::<Vec<_>>(),
+            vec!["ab", "", "", "ab", "", ""]
+        );
+        assert_eq!(owned.column("age").unwrap().text, "1314é11314é1");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! columns `near_unique` or `base_weight` judge whole.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use dh_config::content::{
     looks_like_coordinates, looks_like_email, looks_like_personal_name, looks_like_phone,
@@ -96,10 +97,57 @@ impl std::fmt::Display for ContentFinding {
 /// ([`may_have_shape`]).
 const MIN_SHAPED_BYTES: usize = 3;
 
+/// A fast non-keyed hasher for the distinct-value counts (the FxHash mix: rotate, xor, multiply per 8 bytes).
+/// Counts are only summed or sorted, never listed in hash order, so the hasher does not reach any output.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(word);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// Distinct values with their counts, hashed with [`FxHasher`].
+pub type ValueCounts<'a> = HashMap<&'a str, u32, BuildHasherDefault<FxHasher>>;
+
 /// Distinct non-blank trimmed values of a column with their counts (rows in `skip` left out).
 pub struct Distinct<'a> {
     /// Every distinct value, or (when built for shape checks only) those of at least [`MIN_SHAPED_BYTES`].
-    pub counts: HashMap<&'a str, u32>,
+    pub counts: ValueCounts<'a>,
     /// Non-blank cells counted (all of them, kept in `counts` or not).
     pub cells: usize,
 }
@@ -117,7 +165,7 @@ impl<'a> Distinct<'a> {
     /// `every_value`: keep every distinct value (for `near_unique` and `base_weight`), not only those long enough
     /// to have a shape.
     pub fn of(column: &'a RawColumn, skip: &[bool], every_value: bool) -> Self {
-        let mut counts: HashMap<&str, u32> = HashMap::new();
+        let mut counts = ValueCounts::default();
         let mut cells = 0;
         // Runs of equal values (rows of one PSU, stratum or region often follow each other) are counted before
         // they are hashed.
@@ -392,7 +440,7 @@ mod tests {
             let skip: Vec<bool> = (0..rows).map(|_| rng.random_bool(0.1)).collect();
             let column = RawColumn::from_cells("SRC", &cells).unwrap();
             for every_value in [false, true] {
-                let mut expected: HashMap<&str, u32> = HashMap::new();
+                let mut expected = ValueCounts::default();
                 let mut non_blank = 0;
                 for (cell, skipped) in cells.iter().zip(&skip) {
                     let cell = cell.trim();
@@ -409,6 +457,29 @@ mod tests {
                 assert_eq!(found.cells, non_blank);
             }
         }
+    }
+
+    #[test]
+    fn the_value_hasher_tells_short_values_apart() {
+        use std::hash::BuildHasher;
+        let build = BuildHasherDefault::<FxHasher>::default();
+        let values = [
+            "",
+            "a",
+            "a\0",
+            "ab",
+            "12345678",
+            "123456789",
+            "1234567\0",
+            "Bangkok",
+        ];
+        let hashes: std::collections::BTreeSet<u64> =
+            values.iter().map(|v| build.hash_one(v)).collect();
+        assert_eq!(hashes.len(), values.len());
+        assert_eq!(
+            build.hash_one("Bangkok"),
+            build.hash_one(String::from("Bangkok").as_str())
+        );
     }
 
     #[test]

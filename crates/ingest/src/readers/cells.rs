@@ -302,6 +302,9 @@ impl TextNotes {
     }
 }
 
+/// Most end offsets [`CellColumns::with_rows`] reserves per column (larger files grow the buffers as they read).
+pub const RESERVED_ROWS_CAP: u64 = 1 << 22;
+
 /// The kept cells of one file, column by column (one text buffer and end offsets per column).
 #[derive(Debug, Default)]
 pub struct CellColumns {
@@ -312,6 +315,18 @@ impl CellColumns {
     pub fn new(columns: usize) -> Self {
         CellColumns {
             columns: (0..columns).map(|_| (String::new(), Vec::new())).collect(),
+        }
+    }
+
+    /// [`CellColumns::new`] with room for the end offsets of `rows` cells per column (a row count the file or the
+    /// library states; capped at [`RESERVED_ROWS_CAP`] so a damaged header cannot ask for a huge allocation), so the
+    /// offsets are not copied as they grow.
+    pub fn with_rows(columns: usize, rows: u64) -> Self {
+        let rows = usize::try_from(rows.min(RESERVED_ROWS_CAP)).unwrap_or(0);
+        CellColumns {
+            columns: (0..columns)
+                .map(|_| (String::new(), Vec::with_capacity(rows)))
+                .collect(),
         }
     }
 
@@ -395,6 +410,35 @@ impl KeptLayout {
     ) -> Result<RawTable, IngestError> {
         self.push_rows(&mut builder, cells, 1, rows)?;
         Ok(builder.finish())
+    }
+
+    /// [`KeptLayout::finish`] handing the buffers over to the table instead of copying them.
+    pub fn finish_owned(
+        &self,
+        mut builder: RawTableBuilder,
+        cells: CellColumns,
+        rows: u64,
+    ) -> Result<RawTable, IngestError> {
+        self.push_rows_owned(&mut builder, cells, 1, rows)?;
+        Ok(builder.finish())
+    }
+
+    /// [`KeptLayout::push_rows`] handing the buffers over (see [`RawTableBuilder::push_owned_columns`]).
+    pub fn push_rows_owned(
+        &self,
+        builder: &mut RawTableBuilder,
+        cells: CellColumns,
+        first_row_number: u64,
+        rows: u64,
+    ) -> Result<(), IngestError> {
+        debug_assert!(self.positions.is_empty() || cells.rows() as u64 == rows);
+        let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+        let mut buffers: Vec<Option<(String, Vec<usize>)>> =
+            cells.columns.into_iter().map(Some).collect();
+        builder.push_owned_columns(first_row_number, rows, |i| {
+            let b = self.buffer_of.get(i).copied().flatten()?;
+            buffers.get_mut(b).and_then(Option::take)
+        })
     }
 
     /// Pushes the `rows` rows held in `cells` into `builder`, numbered from `first_row_number` (see
@@ -627,6 +671,22 @@ mod tests {
             w[0].contains("`region`") && w[0].contains("windows-1252"),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn reserved_columns_hold_the_same_cells() {
+        let mut c = CellColumns::with_rows(2, 3);
+        assert_eq!(c.rows(), 0);
+        assert!(c.columns.iter().all(|(_, ends)| ends.capacity() >= 3));
+        for row in 0..5 {
+            c.push(0, &row.to_string());
+            c.push(1, "");
+        }
+        assert_eq!(c.rows(), 5);
+        assert_eq!(c.get(0, 4), "4");
+        assert_eq!(c.get(1, 2), "");
+        let huge = CellColumns::with_rows(1, u64::MAX);
+        assert!(huge.columns[0].1.capacity() >= RESERVED_ROWS_CAP as usize);
     }
 
     #[test]

@@ -224,7 +224,7 @@ fn read_pass(
             .map_err(fail)?;
         records = reader.seek_records().map_err(fail)?;
     }
-    let mut cells = CellColumns::new(layout.positions.len());
+    let mut cells = CellColumns::with_rows(layout.positions.len(), declared_rows);
     let mut extended: Vec<Vec<String>> = vec![Vec::new(); layout.positions.len()];
     let mut rows = 0u64;
     while let Some(record) = records.read_record().map_err(fail)? {
@@ -319,7 +319,7 @@ fn read_pass(
     for warning in notes.warnings("windows-1252") {
         builder.warn(warning);
     }
-    Ok(layout.finish(builder, &cells, rows)?)
+    Ok(layout.finish_owned(builder, cells, rows)?)
 }
 
 fn text_error(

@@ -265,7 +265,7 @@ impl SavBatches {
     /// Adds one batch of the library's cases to the batch being built.
     fn add(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
         let path = self.path.as_path();
-        let mut cells = CellColumns::new(self.kept.len());
+        let mut cells = CellColumns::with_rows(self.kept.len(), batch.num_rows() as u64);
         for (b, name) in self.kept.iter().enumerate() {
             let real = &self.layout.header[self.layout.positions[b]];
             let column = batch
@@ -279,7 +279,7 @@ impl SavBatches {
         }
         let n = batch.num_rows() as u64;
         self.layout
-            .push_rows(&mut self.builder, &cells, self.rows + 1, n)?;
+            .push_rows_owned(&mut self.builder, cells, self.rows + 1, n)?;
         self.rows += n;
         Ok(())
     }
