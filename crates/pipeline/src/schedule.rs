@@ -54,6 +54,13 @@ pub struct Task<T> {
     pub work: Work<T>,
 }
 
+/// The order in which tasks of these costs start: costliest first, ties in task order.
+pub fn start_order(costs: &[u64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(costs[i]), i));
+    order
+}
+
 /// Runs `tasks` at most `jobs` at a time, costliest first; `finished` is called on the calling thread as each
 /// country ends (in completion order). Returns the outcomes in the order of `tasks`.
 pub fn run_countries<T: Send + 'static>(
@@ -67,9 +74,11 @@ pub fn run_countries<T: Send + 'static>(
     let (tx, rx) = mpsc::channel::<Event<T>>();
     let mut outcomes: Vec<Option<Outcome<T>>> = (0..n).map(|_| None).collect();
     let mut running: Vec<(usize, Instant, Arc<AtomicBool>)> = Vec::new();
-    let mut pending: Vec<(usize, Task<T>)> = tasks.into_iter().enumerate().collect();
-    pending.sort_by_key(|(index, task)| (std::cmp::Reverse(task.cost), *index));
-    let mut pending = pending.into_iter();
+    let order = start_order(&tasks.iter().map(|t| t.cost).collect::<Vec<_>>());
+    let mut tasks: Vec<Option<Task<T>>> = tasks.into_iter().map(Some).collect();
+    let mut pending = order
+        .into_iter()
+        .filter_map(|index| Some((index, tasks.get_mut(index)?.take()?)));
     let mut done = 0;
     while done < n {
         while running.len() < jobs.max(1) {

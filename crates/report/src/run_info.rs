@@ -311,11 +311,18 @@ fn design_summary(file: &Path) -> Result<DesignSummary, ReportError> {
             message: e.to_string(),
         })?;
         rows += batch.num_rows() as u64;
-        let stratum = cells(file, &batch, "stratum")?;
-        let psu = cells(file, &batch, "psu")?;
-        for (s, p) in stratum.into_iter().zip(psu) {
-            psus.insert((s.clone(), p));
-            strata.insert(s);
+        let stratum = text_column(file, &batch, "stratum")?;
+        let psu = text_column(file, &batch, "psu")?;
+        let (stratum, psu) = (stratum.as_string::<i32>(), psu.as_string::<i32>());
+        // the batch's distinct pairs first (borrowed), then each once into the sets
+        let pairs: std::collections::HashSet<(&str, &str)> = (0..batch.num_rows())
+            .map(|i| (text_cell(stratum, i), text_cell(psu, i)))
+            .collect();
+        for (s, p) in pairs {
+            if !strata.contains(s) {
+                strata.insert(s.to_string());
+            }
+            psus.insert((s.to_string(), p.to_string()));
         }
     }
     Ok(DesignSummary {
@@ -323,6 +330,31 @@ fn design_summary(file: &Path) -> Result<DesignSummary, ReportError> {
         strata: strata.len() as u64,
         psus: psus.len() as u64,
     })
+}
+
+/// A column as one Utf8 array (whatever its type: dictionaries and numbers are cast), for set operations
+/// without a `String` per cell.
+fn text_column(
+    file: &Path,
+    batch: &arrow::array::RecordBatch,
+    name: &str,
+) -> Result<arrow::array::ArrayRef, ReportError> {
+    let col = batch
+        .column_by_name(name)
+        .ok_or_else(|| ReportError::Column {
+            path: file.to_path_buf(),
+            column: name.into(),
+            expected: "present".into(),
+        })?;
+    arrow::compute::cast(col, &DataType::Utf8).map_err(|e| ReportError::Parquet {
+        path: file.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// A cell of a Utf8 array, a null as empty (as [`cells`] shows it).
+fn text_cell(a: &arrow::array::StringArray, i: usize) -> &str {
+    if a.is_null(i) { "" } else { a.value(i) }
 }
 
 fn strings(

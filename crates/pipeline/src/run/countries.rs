@@ -33,16 +33,18 @@ pub(super) struct Shared {
     /// A view of the run's staging folder (never removes it).
     staging: Staging,
     pub(super) plan: Plan,
-    parallel_tables: bool,
     pool: rayon::ThreadPool,
 }
 
-/// One country's work on its own thread: carried over from the previous run, or computed.
+/// One country's work on its own thread: carried over from the previous run, or computed. With
+/// `parallel_tables` its tables (read, write, the normaliser's columns) run in the run's shared pool, whose idle
+/// threads take part of them; otherwise in a pool of one thread of its own.
 fn country_work(
     shared: Arc<Shared>,
     c: CountryConfig,
     mut key: Option<CountryKey>,
     decision: Decision,
+    parallel_tables: bool,
 ) -> schedule::Work<CountryResult> {
     Box::new(move |observer, cancelled| {
         let s = &*shared;
@@ -66,7 +68,7 @@ fn country_work(
                     raw_dir: &s.raw_dir,
                     schemas: &s.schemas,
                     key: &s.key,
-                    parallel_tables: s.parallel_tables,
+                    parallel_tables,
                     observer,
                     indicators: s.indicators.as_ref(),
                     cancelled: Some(cancelled),
@@ -74,11 +76,10 @@ fn country_work(
                 let no_hashes = BTreeMap::new();
                 let hashes = key.as_ref().map_or(&no_hashes, |k| &k.files);
                 let process = || process_country(&c, &ctx, &s.staging, hashes);
-                // In the run's pool only when tables run in parallel (fewer countries computed than threads, so a
-                // hung country never takes the last thread); otherwise in a pool of one thread of its own, so
-                // that a country is one worker (`--jobs` bounds the CPUs used) and a hung one holds no shared
-                // thread.
-                let r = if s.parallel_tables {
+                // In the run's pool only for the last countries to start (`shares_the_pool`: no country starts
+                // after them, so a hung one never keeps another from a thread); otherwise in a pool of one thread
+                // of its own, so that a country is one worker and a hung one holds no shared thread.
+                let r = if parallel_tables {
                     s.pool.install(process)
                 } else {
                     match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
@@ -161,11 +162,6 @@ pub(super) fn run_countries(
             start.previous,
         )
     });
-    let computed = plan
-        .countries
-        .iter()
-        .filter(|(_, d)| matches!(d, Decision::Run(_)))
-        .count();
     // What the country threads share. They own it (through `Arc`), so a thread abandoned at the time limit never
     // holds a borrow of this function's data.
     let shared = Arc::new(Shared {
@@ -176,24 +172,36 @@ pub(super) fn run_countries(
         indicators: start.indicators,
         staging: staging.view(),
         plan,
-        // tables of a country in parallel only when the countries computed do not fill the pool
-        parallel_tables: computed < jobs,
         pool,
     });
+    let costs: Vec<u64> = config
+        .countries
+        .iter()
+        .zip(shared.plan.countries.iter())
+        .map(|(c, (_, decision))| match decision {
+            Decision::Run(_) => bytes_to_read(c, &opts.raw_dir),
+            Decision::Reuse | Decision::Keep => 0,
+        })
+        .collect();
+    let computed: Vec<bool> = shared
+        .plan
+        .countries
+        .iter()
+        .map(|(_, d)| matches!(d, Decision::Run(_)))
+        .collect();
+    let sharing = shares_the_pool(&costs, &computed, jobs);
     let tasks: Vec<schedule::Task<CountryResult>> = config
         .countries
         .iter()
         .zip(shared.plan.countries.iter())
-        .map(|(c, (key, decision))| {
-            let cost = match decision {
-                Decision::Run(_) => bytes_to_read(c, &opts.raw_dir),
-                Decision::Reuse | Decision::Keep => 0,
-            };
+        .zip(costs.iter().zip(sharing))
+        .map(|((c, (key, decision)), (&cost, parallel_tables))| {
             let work = country_work(
                 Arc::clone(&shared),
                 c.clone(),
                 key.as_ref().ok().cloned(),
                 decision.clone(),
+                parallel_tables,
             );
             schedule::Task {
                 country: c.country.iso3.clone(),
@@ -219,6 +227,23 @@ pub(super) fn run_countries(
         })
         .collect();
     Ok((results, shared))
+}
+
+/// Which computed countries run their tables in the run's shared pool: the last `jobs` to start
+/// ([`schedule::start_order`] of `costs`). While they run no other country is waiting, so the threads that
+/// finish first take part of their tables instead of idling to the end of the run; the countries before them keep
+/// one thread each, so a run never uses more than `jobs` threads for long. Outputs do not depend on it (the same
+/// bytes whatever the thread count).
+fn shares_the_pool(costs: &[u64], computed: &[bool], jobs: usize) -> Vec<bool> {
+    let mut sharing = vec![false; costs.len()];
+    let last: Vec<usize> = schedule::start_order(costs)
+        .into_iter()
+        .filter(|&i| computed.get(i).copied().unwrap_or(false))
+        .collect();
+    for &i in last.iter().rev().take(jobs) {
+        sharing[i] = true;
+    }
+    sharing
 }
 
 /// Bytes of a country's delivered files (those that can be looked at; a missing one fails the country later).
