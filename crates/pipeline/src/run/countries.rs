@@ -311,3 +311,28 @@ fn country_result(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shares_the_pool;
+
+    #[test]
+    fn the_last_computed_countries_to_start_share_the_pool() {
+        // start order by cost: 1 (90), 3 (70), 4 (40), 0 (5), 2 (0, carried over)
+        let costs = [5, 90, 0, 70, 40];
+        let computed = [true, true, false, true, true];
+        assert_eq!(
+            shares_the_pool(&costs, &computed, 2),
+            vec![true, false, false, false, true]
+        );
+        assert_eq!(
+            shares_the_pool(&costs, &computed, 1),
+            vec![true, false, false, false, false]
+        );
+        // fewer computed countries than threads: every one shares the pool
+        assert_eq!(
+            shares_the_pool(&costs, &computed, 8),
+            vec![true, true, false, true, true]
+        );
+    }
+}
