@@ -14,7 +14,7 @@ use crate::catalogue::Indicator;
 use crate::stage::{BASE_WEIGHT, FINAL_WEIGHT, PSU, STRATUM};
 
 /// The design table's columns that are not in the batch given to the stage, read on request.
-pub trait DesignColumns {
+pub trait DesignColumns: Sync {
     /// Whether the design table has the column `name` outside the batch given to the stage.
     fn has(&self, name: &str) -> bool;
     /// Every row of those of `names` the table has outside the batch (in the table's column order); `None`

@@ -23,8 +23,9 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema};
 use dh_config::country::{Population, ReferenceYears};
 use dh_survey::{Design, DesignSpec, Factor, LonelyPsu, SurveyDesign, SurveyError, WeightSpec};
+use rayon::prelude::*;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, Indicator};
 use crate::design_columns::{AllResident, DesignColumns, indicator_columns, with_design_columns};
 use crate::estimate::{
     EstimateError, EstimateRow, Settings, estimate_indicator, not_delivered_row,
@@ -215,65 +216,49 @@ pub fn country_indicators_from(
         calibrated: &calibrated,
         bands: &pipeline.bands,
     };
+    // Every table estimated on the child design is aligned to it once, in catalogue order.
     let mut aligned_tables: HashMap<&str, (Aligned, Vec<bool>, SurveyDesign)> = HashMap::new();
     let mut unmatched = BTreeMap::new();
     let mut nonresponse = BTreeMap::new();
-    let mut rows = Vec::new();
     for indicator in &catalogue.indicators {
         let table = indicator.table.as_str();
-        if !tables.contains_key(table) {
-            // The country did not deliver the table (`delivered = false`).
-            rows.push(not_delivered_row(indicator));
+        if table == design_table || !tables.contains_key(table) || aligned_tables.contains_key(table) {
             continue;
         }
-        let columns = indicator_columns(indicator);
-        let (batch, present, design) = if table == design_table {
-            (weighted_child.clone(), None, &child_design)
-        } else {
-            if !aligned_tables.contains_key(table) {
-                let (batch, present, dropped) =
-                    aligned_to_design(iso3, table, tables, (&weighted_child, source), pipeline)?;
-                let (design, classes) = adjusted_design(
-                    iso3,
-                    (table, design_table),
-                    catalogue,
-                    (&weighted_child, base_taylor, &weighted),
-                    &present,
-                )?;
-                unmatched.insert(table.to_string(), dropped);
-                nonresponse.insert(table.to_string(), classes);
-                aligned_tables.insert(table, (batch, present, design));
-            }
-            let (aligned, p, d) = &aligned_tables[table];
-            // the child rows with the columns of `table` this indicator refers to
-            let batch =
-                aligned
-                    .batch(&weighted_child, &columns)
-                    .map_err(|source| StageError::Join {
-                        iso3: iso3.into(),
-                        source: Box::new(source),
-                    })?;
-            (batch, Some(p.as_slice()), d)
-        };
-        // the design table's columns this indicator refers to that are not held, read for it and dropped after
-        let batch =
-            with_design_columns(&batch, &columns, source).map_err(|message| StageError::Arrow {
-                iso3: iso3.into(),
-                message,
-            })?;
-        let prepared =
-            prepare_present(indicator, &batch, present).map_err(|source| StageError::Prepare {
-                iso3: iso3.into(),
-                source: Box::new(source),
-            })?;
-        let estimates =
-            estimate_indicator(design, indicator, &prepared, &settings).map_err(|source| {
-                StageError::Estimate {
-                    iso3: iso3.into(),
-                    source: Box::new(source),
-                }
-            })?;
-        rows.extend(estimates);
+        let (batch, present, dropped) =
+            aligned_to_design(iso3, table, tables, (&weighted_child, source), pipeline)?;
+        let (design, classes) = adjusted_design(
+            iso3,
+            (table, design_table),
+            catalogue,
+            (&weighted_child, base_taylor, &weighted),
+            &present,
+        )?;
+        unmatched.insert(table.to_string(), dropped);
+        nonresponse.insert(table.to_string(), classes);
+        aligned_tables.insert(table, (batch, present, design));
+    }
+    // The indicators are independent: estimated in parallel on the current rayon pool (one thread: in order),
+    // their rows kept in catalogue order and the first error in catalogue order returned, so the result does not
+    // depend on the threads.
+    let context = IndicatorContext {
+        iso3,
+        tables,
+        design_table,
+        weighted_child: &weighted_child,
+        child_design: &child_design,
+        aligned_tables: &aligned_tables,
+        source,
+        settings: &settings,
+    };
+    let per_indicator: Vec<Result<Vec<EstimateRow>, StageError>> = catalogue
+        .indicators
+        .par_iter()
+        .map(|indicator| context.rows(indicator))
+        .collect();
+    let mut rows = Vec::new();
+    for estimates in per_indicator {
+        rows.extend(estimates?);
     }
     // The other data families: unweighted, on their own tables (crate::families).
     rows.extend(
@@ -305,6 +290,68 @@ pub fn country_indicators_from(
         unmatched,
         nonresponse,
     })
+}
+
+/// What estimating one survey indicator of a country reads (shared by the indicators estimated in parallel).
+struct IndicatorContext<'a> {
+    iso3: &'a str,
+    tables: &'a BTreeMap<String, RecordBatch>,
+    design_table: &'a str,
+    weighted_child: &'a RecordBatch,
+    child_design: &'a SurveyDesign,
+    aligned_tables: &'a HashMap<&'a str, (Aligned, Vec<bool>, SurveyDesign)>,
+    source: &'a dyn DesignColumns,
+    settings: &'a Settings<'a>,
+}
+
+impl IndicatorContext<'_> {
+    /// The rows of one indicator: `not_collected` when its table was not delivered, else its estimates.
+    fn rows(&self, indicator: &Indicator) -> Result<Vec<EstimateRow>, StageError> {
+        let iso3 = self.iso3;
+        let table = indicator.table.as_str();
+        if !self.tables.contains_key(table) {
+            // The country did not deliver the table (`delivered = false`).
+            return Ok(vec![not_delivered_row(indicator)]);
+        }
+        let columns = indicator_columns(indicator);
+        let (batch, present, design) = if table == self.design_table {
+            (self.weighted_child.clone(), None, self.child_design)
+        } else {
+            let (aligned, p, d) =
+                self.aligned_tables
+                    .get(table)
+                    .ok_or_else(|| StageError::MissingTable {
+                        iso3: iso3.into(),
+                        table: table.into(),
+                    })?;
+            // the child rows with the columns of `table` this indicator refers to
+            let batch = aligned
+                .batch(self.weighted_child, &columns)
+                .map_err(|source| StageError::Join {
+                    iso3: iso3.into(),
+                    source: Box::new(source),
+                })?;
+            (batch, Some(p.as_slice()), d)
+        };
+        // the design table's columns this indicator refers to that are not held, read for it and dropped after
+        let batch = with_design_columns(&batch, &columns, self.source).map_err(|message| {
+            StageError::Arrow {
+                iso3: iso3.into(),
+                message,
+            }
+        })?;
+        let prepared =
+            prepare_present(indicator, &batch, present).map_err(|source| StageError::Prepare {
+                iso3: iso3.into(),
+                source: Box::new(source),
+            })?;
+        estimate_indicator(design, indicator, &prepared, self.settings).map_err(|source| {
+            StageError::Estimate {
+                iso3: iso3.into(),
+                source: Box::new(source),
+            }
+        })
+    }
 }
 
 /// The design of a table estimated on the child design: the raked weights adjusted for the children without a

@@ -3,7 +3,7 @@
 //! the quarantine tables (rows by reason code; raw values are never read) and the design columns of the
 //! normalised child table (rows, strata, PSUs).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
 
@@ -302,8 +302,8 @@ fn quarantine_reasons(file: &Path) -> Result<BTreeMap<String, u64>, ReportError>
 
 /// Rows, distinct strata and distinct PSUs of a normalised design table.
 fn design_summary(file: &Path) -> Result<DesignSummary, ReportError> {
-    let mut strata = BTreeSet::new();
-    let mut psus = BTreeSet::new();
+    // stratum -> its PSUs; looked up by borrowed text, so a row already seen allocates nothing
+    let mut psus_of: HashMap<String, HashSet<String>> = HashMap::new();
     let mut rows = 0u64;
     for batch in open_columns(file, &DESIGN_COLUMNS)? {
         let batch = batch.map_err(|e| ReportError::Parquet {
@@ -314,21 +314,24 @@ fn design_summary(file: &Path) -> Result<DesignSummary, ReportError> {
         let stratum = text_column(file, &batch, "stratum")?;
         let psu = text_column(file, &batch, "psu")?;
         let (stratum, psu) = (stratum.as_string::<i32>(), psu.as_string::<i32>());
-        // the batch's distinct pairs first (borrowed), then each once into the sets
-        let pairs: std::collections::HashSet<(&str, &str)> = (0..batch.num_rows())
-            .map(|i| (text_cell(stratum, i), text_cell(psu, i)))
-            .collect();
-        for (s, p) in pairs {
-            if !strata.contains(s) {
-                strata.insert(s.to_string());
+        for i in 0..batch.num_rows() {
+            let (s, p) = (text_cell(stratum, i), text_cell(psu, i));
+            match psus_of.get_mut(s) {
+                Some(psus) => {
+                    if !psus.contains(p) {
+                        psus.insert(p.to_string());
+                    }
+                }
+                None => {
+                    psus_of.insert(s.to_string(), HashSet::from([p.to_string()]));
+                }
             }
-            psus.insert((s.to_string(), p.to_string()));
         }
     }
     Ok(DesignSummary {
         rows,
-        strata: strata.len() as u64,
-        psus: psus.len() as u64,
+        strata: psus_of.len() as u64,
+        psus: psus_of.values().map(|p| p.len() as u64).sum(),
     })
 }
 
