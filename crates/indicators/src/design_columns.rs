@@ -113,7 +113,7 @@ pub fn with_design_columns(
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
+    use std::sync::Mutex;
 
     use arrow::array::{Float64Array, StringArray};
 
@@ -133,7 +133,7 @@ mod tests {
     /// A table of columns `a`..`d` of which the stage holds `a`; counts what it is asked for.
     struct Outside {
         table: RecordBatch,
-        asked: RefCell<Vec<BTreeSet<String>>>,
+        asked: Mutex<Vec<BTreeSet<String>>>,
     }
 
     impl DesignColumns for Outside {
@@ -142,7 +142,7 @@ mod tests {
         }
 
         fn read(&self, names: &BTreeSet<String>) -> Result<Option<RecordBatch>, String> {
-            self.asked.borrow_mut().push(names.clone());
+            self.asked.lock().unwrap().push(names.clone());
             let indices: Vec<usize> = (0..self.table.num_columns())
                 .filter(|&i| names.contains(self.table.schema().field(i).name()))
                 .collect();
@@ -164,7 +164,7 @@ mod tests {
     fn appends_only_the_missing_columns_the_source_has() {
         let source = Outside {
             table: batch(&["a", "b", "c", "d"], 3),
-            asked: RefCell::new(Vec::new()),
+            asked: Mutex::new(Vec::new()),
         };
         let held = batch(&["a"], 3);
         let weight: ArrayRef = Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0]));
@@ -180,12 +180,12 @@ mod tests {
             .collect();
         assert_eq!(names, ["a", "w", "b", "c"]);
         assert_eq!(got.column(3), source.table.column(2));
-        assert_eq!(*source.asked.borrow(), vec![set(&["b", "c"])]);
+        assert_eq!(*source.asked.lock().unwrap(), vec![set(&["b", "c"])]);
         // nothing to read: the batch as it is, and the source is not asked
         let same = with_design_columns(&held, &set(&["a", "w", "zz"]), &source)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(same, held);
-        assert_eq!(source.asked.borrow().len(), 1);
+        assert_eq!(source.asked.lock().unwrap().len(), 1);
         let whole = with_design_columns(&held, &set(&["b"]), &AllResident)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(whole, held);
@@ -195,7 +195,7 @@ mod tests {
     fn rows_read_back_must_be_the_design_rows() {
         let source = Outside {
             table: batch(&["a", "b"], 4),
-            asked: RefCell::new(Vec::new()),
+            asked: Mutex::new(Vec::new()),
         };
         let e = with_design_columns(&batch(&["a"], 3), &set(&["b"]), &source).err();
         assert!(e.is_some_and(|e| e.contains("4 rows")));

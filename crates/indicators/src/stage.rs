@@ -222,7 +222,10 @@ pub fn country_indicators_from(
     let mut nonresponse = BTreeMap::new();
     for indicator in &catalogue.indicators {
         let table = indicator.table.as_str();
-        if table == design_table || !tables.contains_key(table) || aligned_tables.contains_key(table) {
+        if table == design_table
+            || !tables.contains_key(table)
+            || aligned_tables.contains_key(table)
+        {
             continue;
         }
         let (batch, present, dropped) =

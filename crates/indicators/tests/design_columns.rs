@@ -5,10 +5,10 @@
 // An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{Field, Schema};
@@ -42,7 +42,7 @@ fn normalised(
 struct Outside {
     whole: RecordBatch,
     held: BTreeSet<String>,
-    reads: RefCell<usize>,
+    reads: AtomicUsize,
 }
 
 impl DesignColumns for Outside {
@@ -51,7 +51,7 @@ impl DesignColumns for Outside {
     }
 
     fn read(&self, names: &BTreeSet<String>) -> Result<Option<RecordBatch>, String> {
-        *self.reads.borrow_mut() += 1;
+        self.reads.fetch_add(1, Ordering::SeqCst);
         let indices: Vec<usize> = (0..self.whole.num_columns())
             .filter(|&i| {
                 let name = self.whole.schema().field(i).name().clone();
@@ -134,7 +134,7 @@ fn columns_read_per_indicator_give_the_rows_of_the_whole_table() {
     let source = Outside {
         whole: whole.clone(),
         held: held.clone(),
-        reads: RefCell::new(0),
+        reads: AtomicUsize::new(0),
     };
     let mut reduced = tables.clone();
     reduced.insert("child_survey".into(), held_only(&whole, &held));
@@ -155,7 +155,7 @@ fn columns_read_per_indicator_give_the_rows_of_the_whole_table() {
         .filter(|i| indicator_columns(i).iter().any(|c| source.has(c)))
         .count();
     assert!(reading > catalogue.indicators.len() / 2, "{reading}");
-    assert_eq!(*source.reads.borrow(), reading + 1);
+    assert_eq!(source.reads.load(Ordering::SeqCst), reading + 1);
 
     // A caregiver column named like a child column that is not held is the same error of the join.
     let clash = with_copy(
