@@ -123,7 +123,14 @@ pub fn join_rows(
     let there_key = key_text(there_key, &names, &join.on)?;
     let here_key = here_key.as_string::<i32>();
     let there_key = there_key.as_string::<i32>();
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(there_key.len());
+    // aHash with seeds drawn per process from std's random state (as resistant to crafted collisions as SipHash
+    // is meant to be, and faster on long keys); only lookups are made, never an iteration whose order could
+    // reach an output
+    let seeds = std::collections::hash_map::RandomState::new();
+    let seed = |i: u64| std::hash::BuildHasher::hash_one(&seeds, i);
+    let hasher = ahash::RandomState::with_seeds(seed(0), seed(1), seed(2), seed(3));
+    let mut index: HashMap<&str, usize, ahash::RandomState> =
+        HashMap::with_capacity_and_hasher(there_key.len(), hasher);
     for (row, key) in there_key.iter().enumerate() {
         if let Some(k) = key
             && let Some(first) = index.insert(k, row)

@@ -155,23 +155,46 @@ fn read_outputs(
     manifest: &Manifest,
     info: &mut RunInfo,
 ) -> Result<(), ReportError> {
-    for output in &manifest.outputs {
-        let file = out_dir.join(&output.path);
-        if output.kind == "quarantine" && file.is_file() {
-            let reasons = quarantine_reasons(&file)?;
-            let entry = info.countries.entry(output.country.clone()).or_default();
-            for (reason, rows) in reasons {
-                *entry.quarantine_reasons.entry(reason).or_default() += rows;
+    use rayon::prelude::*;
+    /// What one listed file tells the report.
+    enum Found {
+        Reasons(BTreeMap<String, u64>),
+        Design(DesignSummary),
+        Nothing,
+    }
+    // each file read on its own (in parallel), the findings merged in manifest order
+    let found: Vec<Result<Found, ReportError>> = manifest
+        .outputs
+        .par_iter()
+        .map(|output| {
+            let file = out_dir.join(&output.path);
+            if output.kind == "quarantine" && file.is_file() {
+                quarantine_reasons(&file).map(Found::Reasons)
+            } else if output.kind == "normalised"
+                && file.is_file()
+                && has_columns(&file, &DESIGN_COLUMNS)?
+            {
+                design_summary(&file).map(Found::Design)
+            } else {
+                Ok(Found::Nothing)
             }
-        } else if output.kind == "normalised"
-            && file.is_file()
-            && has_columns(&file, &DESIGN_COLUMNS)?
-        {
-            let design = design_summary(&file)?;
-            info.countries
-                .entry(output.country.clone())
-                .or_default()
-                .design = Some(design);
+        })
+        .collect();
+    for (output, found) in manifest.outputs.iter().zip(found) {
+        match found? {
+            Found::Reasons(reasons) => {
+                let entry = info.countries.entry(output.country.clone()).or_default();
+                for (reason, rows) in reasons {
+                    *entry.quarantine_reasons.entry(reason).or_default() += rows;
+                }
+            }
+            Found::Design(design) => {
+                info.countries
+                    .entry(output.country.clone())
+                    .or_default()
+                    .design = Some(design);
+            }
+            Found::Nothing => {}
         }
     }
     Ok(())
