@@ -335,41 +335,7 @@ impl PagesOut {
         let Some(encoder) = self.snappy.as_mut() else {
             return Ok(CompressedPage::new(page, size));
         };
-        let mut compress = |buf: &Bytes| {
-            encoder
-                .compress_vec(buf)
-                .map(Bytes::from)
-                .map_err(|e| DictError::Snappy(e.to_string()))
-        };
-        let page = match page {
-            Page::DictionaryPage {
-                buf,
-                num_values,
-                encoding,
-                is_sorted,
-            } => Page::DictionaryPage {
-                buf: compress(&buf)?,
-                num_values,
-                encoding,
-                is_sorted,
-            },
-            Page::DataPage {
-                buf,
-                num_values,
-                encoding,
-                def_level_encoding,
-                rep_level_encoding,
-                statistics,
-            } => Page::DataPage {
-                buf: compress(&buf)?,
-                num_values,
-                encoding,
-                def_level_encoding,
-                rep_level_encoding,
-                statistics,
-            },
-            Page::DataPageV2 { .. } => return Err(DictError::PageV2),
-        };
+        let page = crate::parquet_dict::compressed(page, encoder)?;
         Ok(CompressedPage::new(page, size))
     }
 }

@@ -164,6 +164,45 @@ pub fn remap_data_page(
     Ok(out)
 }
 
+/// A v1 dictionary or data page with its buffer snappy-compressed by `encoder` (the other fields as they are).
+pub(crate) fn compressed(page: Page, encoder: &mut snap::raw::Encoder) -> Result<Page, DictError> {
+    let mut compress = |buf: &Bytes| {
+        encoder
+            .compress_vec(buf)
+            .map(Bytes::from)
+            .map_err(|e| DictError::Snappy(e.to_string()))
+    };
+    Ok(match page {
+        Page::DictionaryPage {
+            buf,
+            num_values,
+            encoding,
+            is_sorted,
+        } => Page::DictionaryPage {
+            buf: compress(&buf)?,
+            num_values,
+            encoding,
+            is_sorted,
+        },
+        Page::DataPage {
+            buf,
+            num_values,
+            encoding,
+            def_level_encoding,
+            rep_level_encoding,
+            statistics,
+        } => Page::DataPage {
+            buf: compress(&buf)?,
+            num_values,
+            encoding,
+            def_level_encoding,
+            rep_level_encoding,
+            statistics,
+        },
+        Page::DataPageV2 { .. } => return Err(DictError::PageV2),
+    })
+}
+
 /// A [`PageWriter`] that turns the pages of one dictionary-encoded column into pages of its codebook before passing
 /// them to `inner`.
 pub struct CodebookPages<P> {
@@ -219,41 +258,8 @@ impl<P: PageWriter> CodebookPages<P> {
         if !self.snappy {
             return Ok(CompressedPage::new(page, size));
         }
-        let compress = |buf: &Bytes| {
-            snap::raw::Encoder::new()
-                .compress_vec(buf)
-                .map(Bytes::from)
-                .map_err(|e| DictError::Snappy(e.to_string()))
-        };
-        let page = match page {
-            Page::DictionaryPage {
-                buf,
-                num_values,
-                encoding,
-                is_sorted,
-            } => Page::DictionaryPage {
-                buf: compress(&buf)?,
-                num_values,
-                encoding,
-                is_sorted,
-            },
-            Page::DataPage {
-                buf,
-                num_values,
-                encoding,
-                def_level_encoding,
-                rep_level_encoding,
-                statistics,
-            } => Page::DataPage {
-                buf: compress(&buf)?,
-                num_values,
-                encoding,
-                def_level_encoding,
-                rep_level_encoding,
-                statistics,
-            },
-            Page::DataPageV2 { .. } => return Err(DictError::PageV2),
-        };
+        let mut encoder = snap::raw::Encoder::new();
+        let page = compressed(page, &mut encoder)?;
         Ok(CompressedPage::new(page, size))
     }
 
