@@ -20,6 +20,12 @@ pub trait DesignColumns: Sync {
     /// Every row of those of `names` the table has outside the batch (in the table's column order); `None`
     /// when it has none of them.
     fn read(&self, names: &BTreeSet<String>) -> Result<Option<RecordBatch>, String>;
+    /// Whether the indicators may be estimated in parallel. A source that reads each indicator's columns from a
+    /// large table says no: estimated one at a time, only one indicator's columns and buffers are held, which is
+    /// what bounds the memory of a delivery too large to hold (the default: yes).
+    fn in_parallel(&self) -> bool {
+        true
+    }
 }
 
 /// A design table given whole: no column outside the batch.

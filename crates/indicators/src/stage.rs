@@ -241,7 +241,8 @@ pub fn country_indicators_from(
         nonresponse.insert(table.to_string(), classes);
         aligned_tables.insert(table, (batch, present, design));
     }
-    // The indicators are independent: estimated in parallel on the current rayon pool (one thread: in order),
+    // The indicators are independent: estimated in parallel on the current rayon pool (one thread: in order;
+    // never for a source read per indicator, see `DesignColumns::in_parallel`),
     // their rows kept in catalogue order and the first error in catalogue order returned, so the result does not
     // depend on the threads.
     let context = IndicatorContext {
@@ -254,11 +255,19 @@ pub fn country_indicators_from(
         source,
         settings: &settings,
     };
-    let per_indicator: Vec<Result<Vec<EstimateRow>, StageError>> = catalogue
-        .indicators
-        .par_iter()
-        .map(|indicator| context.rows(indicator))
-        .collect();
+    let per_indicator: Vec<Result<Vec<EstimateRow>, StageError>> = if source.in_parallel() {
+        catalogue
+            .indicators
+            .par_iter()
+            .map(|indicator| context.rows(indicator))
+            .collect()
+    } else {
+        catalogue
+            .indicators
+            .iter()
+            .map(|indicator| context.rows(indicator))
+            .collect()
+    };
     let mut rows = Vec::new();
     for estimates in per_indicator {
         rows.extend(estimates?);

@@ -244,6 +244,11 @@ impl StreamedColumns<'_> {
 }
 
 impl DesignColumns for StreamedColumns<'_> {
+    /// One indicator at a time: the table is read per indicator because it is too large to hold.
+    fn in_parallel(&self) -> bool {
+        false
+    }
+
     fn has(&self, name: &str) -> bool {
         self.table
             .schema
