@@ -210,6 +210,12 @@ impl RawColumn {
         Ok(())
     }
 
+    /// Adds `cells` empty cells.
+    fn push_empty(&mut self, cells: usize) {
+        let end = self.text.len() as u32;
+        self.ends.extend(std::iter::repeat_n(end, cells));
+    }
+
     /// An empty column of the same name and labels, with room for `bytes` of text and `cells` cells.
     fn empty_like(&self, bytes: usize, cells: usize) -> RawColumn {
         RawColumn {
@@ -547,13 +553,17 @@ impl RawTableBuilder {
             let (text, ends) = column(idx).unwrap_or(("", &[]));
             let ends = ends.get(..rows).unwrap_or(ends);
             col.append_cells(text, ends, &self.file)?;
-            let end = col.text.len() as u32;
-            col.ends.extend(std::iter::repeat_n(end, rows - ends.len()));
+            col.push_empty(rows - ends.len());
         }
+        self.number_rows(first_row_number, rows);
+        Ok(())
+    }
+
+    /// Row numbers of `rows` rows pushed column by column, from `first_row_number`.
+    fn number_rows(&mut self, first_row_number: u64, rows: usize) {
         self.table
             .row_numbers
             .extend((0..rows as u64).map(|r| first_row_number + r));
-        Ok(())
     }
 
     /// [`RawTableBuilder::push_columns`] taking the buffers: a kept column still empty takes its buffer's text as
@@ -572,12 +582,9 @@ impl RawTableBuilder {
             } else {
                 col.append_cells(&text, ends, &self.file)?;
             }
-            let end = col.text.len() as u32;
-            col.ends.extend(std::iter::repeat_n(end, rows - ends.len()));
+            col.push_empty(rows - ends.len());
         }
-        self.table
-            .row_numbers
-            .extend((0..rows as u64).map(|r| first_row_number + r));
+        self.number_rows(first_row_number, rows);
         Ok(())
     }
 

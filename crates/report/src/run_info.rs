@@ -365,17 +365,27 @@ fn text_column(
     batch: &arrow::array::RecordBatch,
     name: &str,
 ) -> Result<arrow::array::ArrayRef, ReportError> {
-    let col = batch
+    arrow::compute::cast(column(file, batch, name)?, &DataType::Utf8).map_err(|e| {
+        ReportError::Parquet {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        }
+    })
+}
+
+/// The column `name` of a batch read from `file`.
+fn column<'b>(
+    file: &Path,
+    batch: &'b arrow::array::RecordBatch,
+    name: &str,
+) -> Result<&'b arrow::array::ArrayRef, ReportError> {
+    batch
         .column_by_name(name)
         .ok_or_else(|| ReportError::Column {
             path: file.to_path_buf(),
             column: name.into(),
             expected: "present".into(),
-        })?;
-    arrow::compute::cast(col, &DataType::Utf8).map_err(|e| ReportError::Parquet {
-        path: file.to_path_buf(),
-        message: e.to_string(),
-    })
+        })
 }
 
 /// A cell of a Utf8 array, a null as empty (as [`cells`] shows it).
@@ -397,13 +407,7 @@ pub(crate) fn cells(
     batch: &arrow::array::RecordBatch,
     name: &str,
 ) -> Result<Vec<String>, ReportError> {
-    let col = batch
-        .column_by_name(name)
-        .ok_or_else(|| ReportError::Column {
-            path: file.to_path_buf(),
-            column: name.into(),
-            expected: "present".into(),
-        })?;
+    let col = column(file, batch, name)?;
     if col.data_type() == &DataType::Utf8 {
         return Ok(col
             .as_string::<i32>()
