@@ -105,7 +105,6 @@ pub fn survey_stage_columns(
     table: &str,
 ) -> Option<std::collections::BTreeSet<String>> {
     use crate::families::catalogue::{REGISTER_TABLE, SEGMENTS_TABLE};
-    use crate::stage::{BASE_WEIGHT, FINAL_WEIGHT, PSU, STRATUM};
     let design = pipeline.design_table.as_str();
     let joined = pipeline.joins.get(table).is_some_and(|j| j.table == design);
     let family = table == REGISTER_TABLE
@@ -118,25 +117,13 @@ pub fn survey_stage_columns(
     if (table != design && !joined) || family {
         return None;
     }
-    let mut out: std::collections::BTreeSet<String> = [STRATUM, PSU, BASE_WEIGHT, FINAL_WEIGHT]
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    out.extend(margin_variables.iter().cloned());
-    for rule in catalogue.nonresponse.values() {
-        out.extend(rule.classes.iter().cloned());
-    }
+    let mut out = crate::design_columns::resident_columns(catalogue, margin_variables);
     for join in pipeline.joins.values() {
         out.insert(join.on.clone());
         out.extend(join.columns.iter().cloned());
     }
     for indicator in &catalogue.indicators {
-        out.extend(indicator.universe.columns().into_iter().map(str::to_string));
-        if let Some(numerator) = &indicator.numerator {
-            out.extend(numerator.columns().into_iter().map(str::to_string));
-        }
-        out.extend(indicator.variable.iter().cloned());
-        out.extend(indicator.disaggregations.iter().map(|d| d.column.clone()));
+        out.extend(crate::design_columns::indicator_columns(indicator));
     }
     Some(out)
 }
