@@ -378,6 +378,10 @@ impl BatchSource for SavBatches {
         self.started = true;
         Ok(Some(self.builder.take_rows()))
     }
+
+    fn set_batch_rows(&mut self, batch_rows: usize) {
+        self.batch_rows = batch_rows.max(1);
+    }
 }
 
 impl SavBatches {
