@@ -9,10 +9,10 @@
 //! see `dh_normalise`).
 //!
 //! Only each file's first batch has [`batch_rows`] rows: the content checks judge it, during the first pass (their
-//! findings fail the table when the second pass reaches that file, as if judged there). Every later batch, and
-//! every batch of the second pass, holds at most [`stream_rows`] rows where the reader can change its batch size
-//! (SPSS, and the formats read whole; CSV keeps [`batch_rows`]), so that the text of a quarter of a million rows is
-//! held once, not throughout. Outputs do not depend on where batches end.
+//! findings fail the table when the second pass reaches that file, as if judged there). The first pass's later
+//! batches hold at most [`stream_rows`] rows where the reader can change its batch size (SPSS, and the formats read
+//! whole; CSV keeps [`batch_rows`]), and the second pass opens every file at [`stream_rows`], so that the text of a
+//! quarter of a million rows is held once, not throughout. Outputs do not depend on where batches end.
 
 use std::collections::BTreeMap;
 use std::fs::File;
