@@ -62,6 +62,11 @@ fn plant_problems(path: &Path) -> (usize, usize) {
 }
 
 fn run(raw: &Path, out: &Path, batch_rows: Option<&str>) {
+    run_streamed(raw, out, batch_rows, None);
+}
+
+/// [`run`] with later batches of `stream_rows` rows (`DH_STREAM_ROWS`) after each file's first.
+fn run_streamed(raw: &Path, out: &Path, batch_rows: Option<&str>, stream_rows: Option<&str>) {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dh"));
     command
         .args([
@@ -80,6 +85,10 @@ fn run(raw: &Path, out: &Path, batch_rows: Option<&str>) {
     match batch_rows {
         Some(n) => command.env("DH_BATCH_ROWS", n),
         None => command.env_remove("DH_BATCH_ROWS"),
+    };
+    match stream_rows {
+        Some(n) => command.env("DH_STREAM_ROWS", n),
+        None => command.env_remove("DH_STREAM_ROWS"),
     };
     let output = command.output().expect("run dh");
     assert!(output.status.success(), "dh run: {}", describe(&output));
@@ -165,20 +174,7 @@ fn a_run_in_tiny_batches_gives_the_bytes_of_the_default_run() {
     );
 
     // same bytes everywhere: harmonised and quarantine files, indicators, report, manifest and its ledger
-    let a = common::output_files(&whole);
-    let b = common::output_files(&batched);
-    assert_eq!(
-        a.keys().collect::<Vec<_>>(),
-        b.keys().collect::<Vec<_>>(),
-        "the same files"
-    );
-    for (path, bytes) in &a {
-        assert!(
-            b[path] == *bytes,
-            "{} differs between the default and the batched run",
-            path.display()
-        );
-    }
+    same_outputs(&whole, &batched);
     let manifest: Value =
         serde_json::from_slice(&fs::read(batched.join("manifest.json")).expect("manifest"))
             .expect("json");
@@ -192,4 +188,55 @@ fn a_run_in_tiny_batches_gives_the_bytes_of_the_default_run() {
         );
         assert_eq!(r, w + q, "ledger of {input}");
     }
+}
+
+/// Every output file of `a` and `b` has the same bytes (run logs aside).
+fn same_outputs(a: &Path, b: &Path) {
+    let x = common::output_files(a);
+    let y = common::output_files(b);
+    assert_eq!(
+        x.keys().collect::<Vec<_>>(),
+        y.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    for (path, bytes) in &x {
+        assert!(
+            y[path] == *bytes,
+            "{} differs between {} and {}",
+            path.display(),
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// Later batches smaller than each file's first (`DH_STREAM_ROWS` below `DH_BATCH_ROWS`; the KEN child `.sav`
+/// reader changes its batch size, the CSV reader keeps it): the same bytes as the default run, and more batches
+/// than with the first batch's size throughout.
+#[test]
+fn later_batches_smaller_than_the_first_give_the_bytes_of_the_default_run() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let raw = tmp.path().join("raw");
+    common::synth(&raw, COUNTRIES, "3");
+    let whole = tmp.path().join("whole");
+    let batched = tmp.path().join("batched");
+    let streamed = tmp.path().join("streamed");
+    run(&raw, &whole, None);
+    run(&raw, &batched, Some("500"));
+    run_streamed(&raw, &streamed, Some("500"), Some("9"));
+    same_outputs(&whole, &streamed);
+    let batches = |out: &Path| {
+        let log = run_log(out);
+        let ken = log["countries"]
+            .as_array()
+            .expect("countries")
+            .iter()
+            .find(|c| c["country"] == "KEN")
+            .expect("KEN timing")
+            .clone();
+        ken["batched"]["child_survey"]["batches"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{ken}"))
+    };
+    assert!(batches(&streamed) > 10 * batches(&batched));
 }

@@ -35,6 +35,13 @@ pub trait BatchSource: Send {
     fn sha256_of_bytes_read(&self) -> Option<String> {
         None
     }
+
+    /// Makes the batches from the next one on hold at most `batch_rows` rows (at least 1) instead of the size the
+    /// source was opened with; the rows and their order do not change, only where batches end. A source that
+    /// cannot change its batch size keeps it (the default).
+    fn set_batch_rows(&mut self, batch_rows: usize) {
+        let _ = batch_rows;
+    }
 }
 
 /// The row batches of one delivery, in file order (see the module documentation for the contract).
@@ -66,6 +73,12 @@ impl DeliveryBatches {
         self.source.sha256_of_bytes_read()
     }
 
+    /// Batches from the next one on hold at most `batch_rows` rows where the format's reader can change its batch
+    /// size (SPSS, and the formats read whole); a reader that cannot (CSV) keeps the size it was opened with.
+    pub fn set_batch_rows(&mut self, batch_rows: usize) {
+        self.source.set_batch_rows(batch_rows);
+    }
+
     /// How many batches were handed out so far.
     pub fn batches_read(&self) -> usize {
         self.batches
@@ -79,6 +92,10 @@ impl BatchSource for DeliveryBatches {
 
     fn sha256_of_bytes_read(&self) -> Option<String> {
         DeliveryBatches::sha256_of_bytes_read(self)
+    }
+
+    fn set_batch_rows(&mut self, batch_rows: usize) {
+        DeliveryBatches::set_batch_rows(self, batch_rows);
     }
 }
 
@@ -156,6 +173,12 @@ impl BatchSource for CatchPanics {
     fn sha256_of_bytes_read(&self) -> Option<String> {
         self.source.as_ref()?.sha256_of_bytes_read()
     }
+
+    fn set_batch_rows(&mut self, batch_rows: usize) {
+        if let Some(source) = self.source.as_mut() {
+            source.set_batch_rows(batch_rows);
+        }
+    }
 }
 
 /// A table read whole, handed out in slices of `batch_rows` rows (formats whose reader cannot stream: the
@@ -198,6 +221,10 @@ impl BatchSource for WholeTable {
         let batch = table.slice(self.next_row, end, self.next_row == 0);
         self.next_row = end;
         Ok(Some(batch))
+    }
+
+    fn set_batch_rows(&mut self, batch_rows: usize) {
+        self.batch_rows = batch_rows.max(1);
     }
 }
 
@@ -258,6 +285,18 @@ mod tests {
         assert_eq!(ids, whole);
         assert_eq!(batches[0].warnings, t.warnings);
         assert!(batches[1].warnings.is_empty());
+    }
+
+    #[test]
+    fn a_new_batch_size_applies_from_the_next_batch() {
+        let t = table(10);
+        let mut b = WholeTable::new(t.clone(), 4);
+        let mut sizes = vec![b.next_batch().unwrap().unwrap().num_rows()];
+        b.set_batch_rows(3);
+        while let Some(batch) = b.next_batch().unwrap() {
+            sizes.push(batch.num_rows());
+        }
+        assert_eq!(sizes, vec![4, 3, 3]);
     }
 
     #[test]

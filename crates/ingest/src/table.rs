@@ -663,6 +663,25 @@ impl RawTableBuilder {
         std::mem::replace(&mut self.table, next)
     }
 
+    /// The rows and warnings added since the last call, as a table, like [`RawTableBuilder::take_batch`] but
+    /// without reserving room for the next batch (a reader that reserves when the next batch begins).
+    pub fn take_rows(&mut self) -> RawTable {
+        let next = RawTable {
+            file: self.table.file.clone(),
+            columns: self
+                .table
+                .columns
+                .iter()
+                .map(|c| c.empty_like(0, 0))
+                .collect(),
+            row_numbers: Vec::new(),
+            row_issues: Vec::new(),
+            dropped_columns: self.table.dropped_columns.clone(),
+            warnings: Vec::new(),
+        };
+        std::mem::replace(&mut self.table, next)
+    }
+
     /// Attaches the value labels and declared missing values of a kept source column (ignored for dropped columns,
     /// so nothing about identifiers is stored).
     pub fn set_labels(&mut self, source: &str, labels: ColumnLabels) {

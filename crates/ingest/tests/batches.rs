@@ -347,3 +347,65 @@ fn csv_batches_give_the_sha256_of_the_bytes_read() {
     while b.next_batch().unwrap().is_some() {}
     assert_eq!(b.sha256_of_bytes_read(), None);
 }
+
+/// A `.sav` of 50,000 cases (more than the reader decodes at a time): a number, a text and a date variable.
+fn sav_of_many_cases(path: &Path) {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    let rows = 50_000usize;
+    let fields = vec![
+        Field::new("n", DataType::Float64, true),
+        Field::new("s", DataType::Utf8, true),
+        Field::new("d", DataType::Date32, true),
+    ];
+    let n: Float64Array = (0..rows)
+        .map(|r| (r % 7 != 3).then_some(r as f64 * 0.5))
+        .collect();
+    let s: StringArray = (0..rows)
+        .map(|r| Some(format!("case {}", r % 1000)))
+        .collect();
+    let d: Date32Array = (0..rows).map(|r| Some(18_000 + (r % 400) as i32)).collect();
+    let columns: Vec<ArrayRef> = vec![Arc::new(n), Arc::new(s), Arc::new(d)];
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let meta = ambers::SpssMetadata::from_arrow_schema(batch.schema().as_ref());
+    let file = std::fs::File::create(path).unwrap();
+    ambers::write_sav_to_writer(
+        std::io::BufWriter::new(file),
+        &batch,
+        &meta,
+        ambers::constants::Compression::Bytecode,
+        None,
+    )
+    .unwrap();
+}
+
+/// A `.sav` with more cases than the reader decodes at a time, in batches whose size is not a multiple of that:
+/// every batch but the last holds exactly the batch size (the library's cases are split where a batch ends), and
+/// the batches concatenate to the whole read.
+#[test]
+fn spss_batches_end_at_the_batch_size_whatever_the_reader_decodes_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.sav");
+    sav_of_many_cases(&path);
+    let header = header_of(&path, Format::Sav, Encoding::UTF8);
+    assert_eq!(header, ["n", "s", "d"]);
+    let d = mapping(Delivery::new("many.sav", Format::Sav), &header);
+    let whole = read_delivery(&path, &d).unwrap();
+    assert_eq!(whole.num_rows(), 50_000);
+    for size in [12_345, 20_000, 16_384, 49_999, 50_000, 1_000_000] {
+        let got = batched(&path, &d, size, &whole).unwrap();
+        assert_eq!(got, whole, "batches of {size}");
+        let mut b = open_delivery(&path, &d, size).unwrap();
+        let mut sizes = Vec::new();
+        while let Some(t) = b.next_batch().unwrap() {
+            sizes.push(t.num_rows());
+        }
+        assert_eq!(sizes.len(), 50_000usize.div_ceil(size), "{size}: {sizes:?}");
+        assert!(
+            sizes[..sizes.len() - 1].iter().all(|&n| n == size),
+            "{size}: {sizes:?}"
+        );
+    }
+}

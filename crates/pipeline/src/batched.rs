@@ -7,6 +7,12 @@
 //! returned whole by [`read`] and takes the in-memory path of `country.rs`, so its bytes do not change; a
 //! batched one gives the same rows, quarantine lines and ledger (the content checks look at its first batch only,
 //! see `dh_normalise`).
+//!
+//! Only each file's first batch has [`batch_rows`] rows: the content checks judge it, during the first pass (their
+//! findings fail the table when the second pass reaches that file, as if judged there). The first pass's later
+//! batches hold at most [`stream_rows`] rows where the reader can change its batch size (SPSS, and the formats read
+//! whole; CSV keeps [`batch_rows`]), and the second pass opens every file at [`stream_rows`], so that the text of a
+//! quarter of a million rows is held once, not throughout. Outputs do not depend on where batches end.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -18,6 +24,7 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 use dh_config::{CountryConfig, Delivery, SchemaSet};
 use dh_ingest::{DEFAULT_BATCH_ROWS, RawTable};
 use dh_normalise::checks::{ReferencedKeyCollector, TableKeyCollector};
+use dh_normalise::content::ContentFinding;
 use dh_normalise::plan::{PlanContext, TablePlan};
 use dh_normalise::{
     BatchContext, KeyHasher, PseudonymKey, ReferencedKeys, TableKeys, consistency::UniverseFinding,
@@ -36,6 +43,24 @@ use crate::progress::Stage;
 /// Hidden setting: rows per batch (default [`DEFAULT_BATCH_ROWS`]). Tests set a few rows so that a small
 /// delivery goes through the batched path.
 pub const BATCH_ROWS_ENV: &str = "DH_BATCH_ROWS";
+
+/// Rows per batch after a file's first when the reader can change its batch size ([`stream_rows`]).
+pub const STREAM_ROWS: usize = 32_768;
+
+/// Hidden setting: [`STREAM_ROWS`] instead (tests set fewer rows than `DH_BATCH_ROWS`, so that later batches are
+/// smaller than the first).
+pub const STREAM_ROWS_ENV: &str = "DH_STREAM_ROWS";
+
+/// Rows per batch after a file's first batch of `batch_rows` rows: at most [`STREAM_ROWS`] (or
+/// [`STREAM_ROWS_ENV`] when it holds a positive number).
+pub fn stream_rows(batch_rows: usize) -> usize {
+    let stream = std::env::var(STREAM_ROWS_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(STREAM_ROWS);
+    batch_rows.min(stream).max(1)
+}
 
 /// Rows per batch: [`BATCH_ROWS_ENV`] when it holds a positive number, else [`DEFAULT_BATCH_ROWS`].
 pub fn batch_rows() -> usize {
@@ -76,6 +101,8 @@ pub struct FirstPass {
     pub batches: usize,
     /// Bytes the key sets held at the end of the pass (their peak).
     pub key_bytes: usize,
+    /// Per file (config order): what the content checks found in its first batch (empty: nothing).
+    pub content: Vec<Vec<ContentFinding>>,
 }
 
 /// What the read and normalise steps of a batched table need to know of the country.
@@ -152,6 +179,7 @@ pub fn read(job: &TableJob<'_>, batch_rows: usize) -> Result<TableRead, CountryE
             return Err(no_header(job, file));
         };
         rows += first.num_rows();
+        batches.set_batch_rows(stream_rows(batch_rows));
         let second = batches.next_batch().map_err(|e| job.read_err(e))?;
         if rows <= batch_rows && second.is_none() {
             whole.push(first);
@@ -175,13 +203,20 @@ pub fn read(job: &TableJob<'_>, batch_rows: usize) -> Result<TableRead, CountryE
         sha256.push(batches.sha256_of_bytes_read());
         for rest in &files[k + 1..] {
             let mut batches = job.open(rest, batch_rows)?;
+            let mut first = true;
             while let Some(batch) = batches.next_batch().map_err(|e| job.read_err(e))? {
+                if std::mem::take(&mut first) {
+                    batches.set_batch_rows(stream_rows(batch_rows));
+                }
                 pass.add(rest, batch)?;
             }
             pass.end_file(job, rest)?;
             sha256.push(batches.sha256_of_bytes_read());
         }
         let rows = pass.finish(job)?;
+        // the key sets' per-row entries are freed (only duplicates and link keys stay): give their pages back
+        // rather than carry them into the second pass
+        crate::memory::release_free_memory();
         return Ok(TableRead { rows, sha256 });
     }
     Ok(TableRead {
@@ -207,6 +242,8 @@ struct Collect<'j> {
     referenced: Option<ReferencedKeyCollector>,
     /// One per file begun (planned from its first batch).
     plans: Vec<TablePlan>,
+    /// One per file begun: the content checks' findings in its first batch.
+    content: Vec<Vec<ContentFinding>>,
     /// One per file ended.
     reads: Vec<FileRead>,
     /// The file being read.
@@ -228,6 +265,7 @@ impl<'j> Collect<'j> {
             referenced: dh_normalise::link_sources(job.config, job.schemas, job.table)
                 .map(|sources| ReferencedKeyCollector::new(sources, hasher)),
             plans: Vec::new(),
+            content: Vec::new(),
             reads: Vec::new(),
             current: FileRead::default(),
             batches: 0,
@@ -253,6 +291,8 @@ impl<'j> Collect<'j> {
             if self.several {
                 keys.start_file(&file.0.file);
             }
+            self.content
+                .push(first_batch_findings(self.schema, &plan, &batch));
             self.plans.push(plan);
         }
         if let (Some(keys), Some(plan)) = (self.keys.as_mut(), self.plans.last()) {
@@ -301,8 +341,25 @@ impl<'j> Collect<'j> {
             files: self.reads,
             batches: self.batches,
             key_bytes,
+            content: self.content,
         })))
     }
+}
+
+/// What the content checks find in a file's first batch, judged as `dh_normalise::normalise_batch` judges the
+/// batch it is told to check (the rows the reader could not read cleanly left out).
+fn first_batch_findings(
+    schema: &dh_config::TableSchema,
+    plan: &TablePlan,
+    batch: &RawTable,
+) -> Vec<ContentFinding> {
+    let mut skip = vec![false; batch.num_rows()];
+    for issue in &batch.row_issues {
+        if let Some(s) = skip.get_mut(issue.row) {
+            *s = true;
+        }
+    }
+    dh_normalise::content::check_table(&schema.content_limits, plan, batch, &skip)
 }
 
 /// A table normalised and written batch by batch.
@@ -356,11 +413,17 @@ pub fn second_pass(
         files: Vec::with_capacity(files.len()),
         sha256: Vec::with_capacity(files.len()),
     };
-    for ((file, plan), read) in files.iter().zip(&first.plans).zip(&first.files) {
+    for (((file, plan), read), content) in files
+        .iter()
+        .zip(&first.plans)
+        .zip(&first.files)
+        .zip(&first.content)
+    {
         let pass = FilePass {
             job,
             first,
             plan,
+            content,
             metadata: metadata.as_deref(),
             referenced,
             staging,
@@ -405,6 +468,8 @@ struct FilePass<'j, 'a> {
     job: &'j TableJob<'a>,
     first: &'j FirstPass,
     plan: &'j TablePlan,
+    /// The content checks' findings in the file's first batch (first pass).
+    content: &'j [ContentFinding],
     /// The table's column metadata when it has several files.
     metadata: Option<&'j [std::collections::HashMap<String, String>]>,
     referenced: &'j BTreeMap<String, ReferencedKeys>,
@@ -426,7 +491,7 @@ impl FilePass<'_, '_> {
         let schema = dh_normalise::table_schema(job.config, job.schemas, job.table)
             .map_err(|e| job.normalise_err(e))?;
         let ctx = job.plan_context();
-        let mut batches = job.open(file, batch_rows())?;
+        let mut batches = job.open(file, stream_rows(batch_rows()))?;
         let mut ledger = dh_normalise::FileLedger {
             file: file.0.file.clone(),
             ..Default::default()
@@ -446,10 +511,21 @@ impl FilePass<'_, '_> {
             if batch.num_rows() == 0 && (index > 0 || writers.is_some()) {
                 continue;
             }
+            if index == 0 && !self.content.is_empty() {
+                return Err(
+                    job.normalise_err(dh_normalise::NormaliseError::ContentCheck {
+                        country: job.iso3.to_string(),
+                        file: file.0.file.clone(),
+                        table: job.table.to_string(),
+                        findings: dh_normalise::content::describe(self.content),
+                    }),
+                );
+            }
+            // judged in the first pass, on the file's first batch of `batch_rows()` rows
             let context = BatchContext {
                 plan: self.plan,
                 keys: &self.first.keys,
-                content_checks: index == 0,
+                content_checks: false,
             };
             let referenced = self.referenced;
             let mut normalised = dh_normalise::normalise_batch(
