@@ -267,6 +267,74 @@ impl DesignColumns for StreamedColumns<'_> {
             .map(Some)
             .map_err(|e| e.to_string())
     }
+
+    fn data_type(&self, name: &str) -> Result<Option<arrow::datatypes::DataType>, String> {
+        Ok(self
+            .table
+            .schema
+            .field_with_name(name)
+            .ok()
+            .filter(|f| self.outside(f))
+            .map(|f| f.data_type().clone()))
+    }
+
+    /// Row group by row group: a key column of millions of rows is never held whole.
+    fn for_each_piece(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&arrow::array::ArrayRef),
+    ) -> Result<(), String> {
+        if self.has(name) {
+            row_group_pieces(&self.table.normalised, name, f).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f` with the column `name` of the Parquet file `path`, one row group at a time, in row order.
+fn row_group_pieces(
+    path: &Path,
+    name: &str,
+    f: &mut dyn FnMut(&arrow::array::ArrayRef),
+) -> Result<(), PipelineError> {
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::{
+        ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    };
+    let err = |message: String| PipelineError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    let io = |e: std::io::Error| PipelineError::io(path, e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+        .map_err(|e| err(e.to_string()))?;
+    let Some(index) = metadata
+        .schema()
+        .fields()
+        .iter()
+        .position(|f| f.name() == name)
+    else {
+        return Err(err(format!("no column `{name}`")));
+    };
+    let mask = ProjectionMask::roots(metadata.parquet_schema(), [index]);
+    for (group, meta) in metadata.metadata().row_groups().iter().enumerate() {
+        let rows = usize::try_from(meta.num_rows()).unwrap_or(0).max(1);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file.try_clone().map_err(io)?,
+            metadata.clone(),
+        )
+        .with_row_groups(vec![group])
+        .with_projection(mask.clone())
+        .with_batch_size(rows)
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| err(e.to_string()))?;
+            f(batch.column(0));
+        }
+    }
+    Ok(())
 }
 
 /// Whether the indicator stage may read `field` of a table written batch by batch: every column except the
