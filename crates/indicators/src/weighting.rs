@@ -507,10 +507,10 @@ pub fn nonresponse_classes(
             class_of_row[i] = Some(code);
         }
     }
-    (
-        class_of_row.into_iter().map(|c| c.unwrap_or(0)).collect(),
-        class_labels,
-    )
+    // a new vector of four bytes a row (collecting in place would keep the eight-byte allocation)
+    let mut codes = Vec::with_capacity(n);
+    codes.extend(class_of_row.iter().map(|c| c.unwrap_or(0)));
+    (codes, class_labels)
 }
 
 /// Weighting-class adjustment for units of a linked table that were not interviewed (caregivers of some
