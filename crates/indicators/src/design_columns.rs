@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
-use arrow::datatypes::{Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema};
 
 use crate::catalogue::Indicator;
 use crate::stage::{BASE_WEIGHT, FINAL_WEIGHT, PSU, STRATUM};
@@ -25,6 +25,26 @@ pub trait DesignColumns: Sync {
     /// what bounds the memory of a delivery too large to hold (the default: yes).
     fn in_parallel(&self) -> bool {
         true
+    }
+    /// The Arrow type of the column `name` the table has outside the batch (`None` when it has none such). By
+    /// default read from [`DesignColumns::read`].
+    fn data_type(&self, name: &str) -> Result<Option<DataType>, String> {
+        if !self.has(name) {
+            return Ok(None);
+        }
+        let read = self.read(&BTreeSet::from([name.to_string()]))?;
+        Ok(read.and_then(|b| b.column_by_name(name).map(|c| c.data_type().clone())))
+    }
+    /// Calls `f` with the column `name` the table has outside the batch in pieces of consecutive rows, in row
+    /// order, so that a caller that needs each value once (a join key) never holds the whole column. By default
+    /// the whole column at once, from [`DesignColumns::read`].
+    fn for_each_piece(&self, name: &str, f: &mut dyn FnMut(&ArrayRef)) -> Result<(), String> {
+        if let Some(batch) = self.read(&BTreeSet::from([name.to_string()]))?
+            && let Some(column) = batch.column_by_name(name)
+        {
+            f(column);
+        }
+        Ok(())
     }
 }
 

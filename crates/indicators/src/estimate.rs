@@ -34,8 +34,7 @@
 //! `domain_value` names the population the row estimates.
 
 use dh_survey::{
-    CipropMethod, Deff, DomainSpec, Estimate, Factor, NA_CODE, Options, SurveyDesign, SurveyError,
-    Variable,
+    CipropMethod, Deff, DomainSpec, Estimate, Factor, Options, SurveyDesign, SurveyError, Variable,
 };
 
 use crate::bands::{DerivedBand, band_for, true_labels};
@@ -123,10 +122,10 @@ pub fn estimate_indicator(
     let mut rows = Vec::new();
     let total_codes = vec![0u32; n];
     let total_levels = vec![TOTAL.to_string()];
-    let mut sets: Vec<(&str, Vec<u32>, &[String])> = vec![(TOTAL, total_codes, &total_levels)];
+    // the disaggregations' codes as prepared (NA_CODE where a row has no level), borrowed
+    let mut sets: Vec<(&str, &[u32], &[String])> = vec![(TOTAL, &total_codes, &total_levels)];
     for d in &prepared.domains {
-        let codes = d.codes.iter().map(|c| c.unwrap_or(NA_CODE)).collect();
-        sets.push((&d.column, codes, &d.levels));
+        sets.push((&d.column, &d.codes, &d.levels));
     }
     let counts: Vec<Vec<(usize, f64)>> = sets
         .iter()
@@ -141,10 +140,7 @@ pub fn estimate_indicator(
                     .any(|(nu, _)| !publication_flag(*nu, false, thresholds).hides_estimate())
         })
         .collect();
-    let chosen: Vec<(&str, &[u32], &[String])> = published
-        .iter()
-        .map(|&k| (sets[k].0, sets[k].1.as_slice(), sets[k].2))
-        .collect();
+    let chosen: Vec<(&str, &[u32], &[String])> = published.iter().map(|&k| sets[k]).collect();
     let mut estimated = run_estimators_each(design, indicator, prepared, &chosen)
         .map_err(|(k, e)| error(chosen.get(k).map_or(TOTAL, |c| c.0), e))?
         .into_iter();

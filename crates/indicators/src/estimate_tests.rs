@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dh_survey::{DesignSpec, Factor, LonelyPsu, SurveyDesign, WeightSpec};
+use dh_survey::{DesignSpec, Factor, LonelyPsu, NA_CODE, SurveyDesign, WeightSpec};
 
 use super::*;
 use crate::catalogue::{Catalogue, parse_catalogue};
@@ -141,7 +141,7 @@ fn prepared(n: usize, excluded: &[usize], yes: impl Fn(usize) -> bool, males: us
     let value = (0..n)
         .map(|i| f64::from(u8::from(in_denominator[i] && yes(i))))
         .collect();
-    let codes = (0..n).map(|i| Some(u32::from(i >= males))).collect();
+    let codes = (0..n).map(|i| u32::from(i >= males)).collect();
     Prepared {
         in_denominator,
         value,

@@ -150,6 +150,202 @@ pub fn join_rows(
         .collect())
 }
 
+/// How the rows of a table laid over the design table (caregivers over the child rows) match the design rows.
+#[derive(Debug, Clone)]
+pub struct DesignMatch {
+    /// Per design row: the matching row of the other table, null where none.
+    pub rows: UInt32Array,
+    /// Rows of the other table whose key matches no design row (or is null).
+    pub other_unmatched: usize,
+}
+
+/// The design table's key column in pieces of consecutive rows, in row order: called with a function that
+/// takes each piece; may be called twice. Its error is the source's (reading the column back from a file).
+pub type KeyPieces<'a, E> = dyn FnMut(&mut dyn FnMut(&ArrayRef)) -> Result<(), E> + 'a;
+
+/// [`join_rows`] of the design table's rows against `other` and the unmatched count of [`apply_join`] of
+/// `other` against the design table (the checks and errors of both, in that order: keys present and readable as
+/// text, design keys unique, then `other` keys unique), without holding the design table's keys: they come in
+/// pieces (`design_key`: the key's Arrow type, `None` when the design table lacks it) and only a 64-bit hash of
+/// each is kept. Matches are exact: design rows look up `other`'s keys by their text; two design keys with the
+/// same hash are compared by their text in a second pass over the pieces (only the rows of the hashes seen
+/// twice), so a hash collision can only cost that pass, never a wrong match or a false duplicate. The outer
+/// error is the source's, the inner one the join's.
+pub fn design_rows<E>(
+    (table, design_table): (&str, &str),
+    other: &RecordBatch,
+    on: &str,
+    design_key: Option<&DataType>,
+    pieces: &mut KeyPieces<'_, E>,
+) -> Result<Result<DesignMatch, JoinError>, E> {
+    let seeds = std::collections::hash_map::RandomState::new();
+    let seed = |i: u64| std::hash::BuildHasher::hash_one(&seeds, i);
+    let hasher = ahash::RandomState::with_seeds(seed(0), seed(1), seed(2), seed(3));
+    design_rows_hashed(
+        (table, design_table),
+        other,
+        on,
+        design_key,
+        pieces,
+        &|k: &str| hasher.hash_one(k),
+    )
+}
+
+/// [`design_rows`] with the hash of the design keys given (tests give a colliding one).
+fn design_rows_hashed<E>(
+    (table, design_table): (&str, &str),
+    other: &RecordBatch,
+    on: &str,
+    design_key: Option<&DataType>,
+    pieces: &mut KeyPieces<'_, E>,
+    hash: &dyn Fn(&str) -> u64,
+) -> Result<Result<DesignMatch, JoinError>, E> {
+    let names = (table.to_string(), design_table.to_string());
+    let missing = |in_table: &str| JoinError::MissingColumn {
+        table: names.0.clone(),
+        other: names.1.clone(),
+        column: on.to_string(),
+        in_table: in_table.to_string(),
+    };
+    let Some(other_key) = other.column_by_name(on) else {
+        return Ok(Err(missing(table)));
+    };
+    let Some(design_type) = design_key else {
+        return Ok(Err(missing(design_table)));
+    };
+    let other_key = match key_text(other_key, &names, on) {
+        Ok(k) => k,
+        Err(e) => return Ok(Err(e)),
+    };
+    let key_type_error = || JoinError::KeyType {
+        table: names.0.clone(),
+        other: names.1.clone(),
+        key: on.to_string(),
+        data_type: design_type.to_string(),
+    };
+    if !arrow::compute::can_cast_types(design_type, &DataType::Utf8) {
+        return Ok(Err(key_type_error()));
+    }
+    let other_key = other_key.as_string::<i32>();
+    let (index, other_duplicate) = other_index(other_key, (design_table, table));
+    // one pass: each design row's match, the other rows matched, the hash of every design key
+    let mut rows = arrow::array::UInt32Builder::new();
+    let mut matched = vec![false; other_key.len()];
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut failed = false;
+    pieces(&mut |piece: &ArrayRef| {
+        let Some(text) = piece_text(piece, &mut failed) else {
+            return;
+        };
+        for key in text.as_string::<i32>().iter() {
+            let found = key.and_then(|k| {
+                hashes.push(hash(k));
+                index.get(k).copied()
+            });
+            if let Some(r) = found {
+                matched[r as usize] = true;
+            }
+            rows.append_option(found);
+        }
+    })?;
+    if failed {
+        return Ok(Err(key_type_error()));
+    }
+    hashes.sort_unstable();
+    let twice: std::collections::HashSet<u64> = hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    drop(hashes);
+    if !twice.is_empty()
+        && let Some((value, first, second)) = first_repeat(pieces, &twice, hash)?
+    {
+        return Ok(Err(JoinError::DuplicateKey {
+            table: names.0,
+            other: names.1,
+            value,
+            first,
+            second,
+        }));
+    }
+    if let Some(e) = other_duplicate {
+        return Ok(Err(e));
+    }
+    let other_unmatched = (0..other_key.len())
+        .filter(|&r| other_key.is_null(r) || !matched[r])
+        .count();
+    Ok(Ok(DesignMatch {
+        rows: rows.finish(),
+        other_unmatched,
+    }))
+}
+
+/// The row of each key of `other` (exact text), and the error of the first key found twice (rows 1-based, as
+/// [`join_rows`] reports it with `names` = (design table, other table)); the index stops at that key.
+fn other_index<'a>(
+    keys: &'a arrow::array::StringArray,
+    (design_table, table): (&str, &str),
+) -> (HashMap<&'a str, u32>, Option<JoinError>) {
+    let mut index: HashMap<&str, u32> = HashMap::with_capacity(keys.len());
+    for (row, key) in keys.iter().enumerate() {
+        if let Some(k) = key
+            && let Some(first) = index.insert(k, row as u32)
+        {
+            let e = JoinError::DuplicateKey {
+                table: design_table.to_string(),
+                other: table.to_string(),
+                value: k.to_string(),
+                first: first as usize + 1,
+                second: row + 1,
+            };
+            return (index, Some(e));
+        }
+    }
+    (index, None)
+}
+
+/// A piece of keys as text; `None` (and `failed` set) when it cannot be cast, or once a piece could not.
+fn piece_text(piece: &ArrayRef, failed: &mut bool) -> Option<ArrayRef> {
+    if *failed {
+        return None;
+    }
+    let text = cast(piece, &DataType::Utf8).ok();
+    *failed = text.is_none();
+    text
+}
+
+/// The first design key (in row order) equal to an earlier one, among the keys whose hash is in `twice`: its
+/// text and the two rows (1-based), as the index of [`join_rows`] over the design keys finds it.
+fn first_repeat<E>(
+    pieces: &mut KeyPieces<'_, E>,
+    twice: &std::collections::HashSet<u64>,
+    hash: &dyn Fn(&str) -> u64,
+) -> Result<Option<(String, usize, usize)>, E> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut found: Option<(String, usize, usize)> = None;
+    let mut row = 0usize;
+    let mut failed = false;
+    pieces(&mut |piece: &ArrayRef| {
+        let Some(text) = piece_text(piece, &mut failed) else {
+            return;
+        };
+        for key in text.as_string::<i32>().iter() {
+            row += 1;
+            let Some(k) = key.filter(|k| found.is_none() && twice.contains(&hash(k))) else {
+                continue;
+            };
+            match seen.get(k) {
+                Some(&first) => found = Some((k.to_string(), first, row)),
+                None => {
+                    seen.insert(k.to_string(), row);
+                }
+            }
+        }
+    })?;
+    Ok(found)
+}
+
 /// `batch` with the columns `columns` of `other` (table `join.table`) appended, taken at `rows` (one per row of
 /// `batch`, from [`join_rows`]; null where none matched).
 pub fn with_taken_columns(
@@ -298,6 +494,158 @@ mod tests {
         let e =
             with_taken_columns("t", &here, &child(), &join(), &rows, &["nope".to_string()]).err();
         assert!(matches!(e, Some(JoinError::MissingColumn { .. })), "{e:?}");
+    }
+
+    /// Child keys in pieces of `split` rows each.
+    fn child_pieces(keys: &[Option<&str>], split: usize) -> Vec<ArrayRef> {
+        keys.chunks(split.max(1))
+            .map(|c| Arc::new(StringArray::from(c.to_vec())) as ArrayRef)
+            .collect()
+    }
+
+    fn matched(
+        caregivers: &RecordBatch,
+        keys: &[Option<&str>],
+        split: usize,
+        hash: &dyn Fn(&str) -> u64,
+    ) -> Result<DesignMatch, JoinError> {
+        let pieces = child_pieces(keys, split);
+        let mut each = |f: &mut dyn FnMut(&ArrayRef)| -> Result<(), String> {
+            pieces.iter().for_each(&mut *f);
+            Ok(())
+        };
+        design_rows_hashed(
+            ("caregiver_survey", "child_survey"),
+            caregivers,
+            "household_id",
+            Some(&DataType::Utf8),
+            &mut each,
+            hash,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The match of the design rows from key pieces is the two joins of the whole key columns: the rows of
+    /// `join_rows` and the unmatched count of `apply_join`, whatever the pieces and even when every key has the
+    /// same hash.
+    #[test]
+    fn design_rows_from_pieces_are_the_joins_of_the_whole_columns() {
+        let caregivers = caregiver(vec![Some("h3"), Some("h1"), Some("zz"), None]);
+        let keys = [Some("h1"), None, Some("h2"), Some("h3")];
+        let child = RecordBatch::try_from_iter(vec![(
+            "household_id",
+            Arc::new(StringArray::from(keys.to_vec())) as ArrayRef,
+        )])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let onto = Join {
+            table: "caregiver_survey".into(),
+            on: "household_id".into(),
+            columns: vec![],
+        };
+        let want =
+            join_rows("child_survey", &child, &caregivers, &onto).unwrap_or_else(|e| panic!("{e}"));
+        let to_child = Join {
+            columns: vec![],
+            ..join()
+        };
+        let unmatched = apply_join("caregiver_survey", &caregivers, &child, &to_child)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unmatched;
+        assert_eq!(unmatched, 2);
+        let same_hash = |_: &str| 7u64;
+        let real = ahash::RandomState::with_seeds(1, 2, 3, 4);
+        let real_hash = |k: &str| real.hash_one(k);
+        for split in [1, 2, 4] {
+            for hash in [&same_hash as &dyn Fn(&str) -> u64, &real_hash] {
+                let got =
+                    matched(&caregivers, &keys, split, hash).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(got.rows, want);
+                assert_eq!(got.other_unmatched, unmatched);
+            }
+        }
+    }
+
+    #[test]
+    fn design_rows_report_duplicates_as_the_joins_do() {
+        let same_hash = |_: &str| 7u64;
+        let real = ahash::RandomState::with_seeds(1, 2, 3, 4);
+        let real_hash = |k: &str| real.hash_one(k);
+        for hash in [&same_hash as &dyn Fn(&str) -> u64, &real_hash] {
+            // a child key twice: the first repeat in row order, as `to_child` reports it
+            let keys = [Some("a"), Some("b"), None, Some("b"), Some("a")];
+            let e = matched(&caregiver(vec![Some("a")]), &keys, 2, hash).err();
+            assert_eq!(
+                e,
+                Some(JoinError::DuplicateKey {
+                    table: "caregiver_survey".into(),
+                    other: "child_survey".into(),
+                    value: "b".into(),
+                    first: 2,
+                    second: 4,
+                })
+            );
+            // a caregiver key twice too: the child's duplicate comes first, then the caregivers'
+            let twice = caregiver(vec![Some("x"), Some("a"), Some("a")]);
+            let e = matched(&twice, &keys, 3, hash).err();
+            assert!(
+                matches!(e, Some(JoinError::DuplicateKey { second: 4, .. })),
+                "{e:?}"
+            );
+            let e = matched(&twice, &[Some("a"), Some("b")], 1, hash).err();
+            assert_eq!(
+                e,
+                Some(JoinError::DuplicateKey {
+                    table: "child_survey".into(),
+                    other: "caregiver_survey".into(),
+                    value: "a".into(),
+                    first: 2,
+                    second: 3,
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn design_rows_missing_keys_and_source_errors() {
+        let no_key = RecordBatch::try_from_iter(vec![(
+            "other",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        )])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut none = |_: &mut dyn FnMut(&ArrayRef)| -> Result<(), String> { Ok(()) };
+        let names = ("caregiver_survey", "child_survey");
+        let e = design_rows(
+            names,
+            &no_key,
+            "household_id",
+            Some(&DataType::Utf8),
+            &mut none,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .err();
+        assert!(
+            matches!(&e, Some(JoinError::MissingColumn { in_table, .. }) if in_table == "caregiver_survey"),
+            "{e:?}"
+        );
+        let cg = caregiver(vec![Some("a")]);
+        let e = design_rows(names, &cg, "household_id", None, &mut none)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .err();
+        assert!(
+            matches!(&e, Some(JoinError::MissingColumn { in_table, .. }) if in_table == "child_survey"),
+            "{e:?}"
+        );
+        let mut failing =
+            |_: &mut dyn FnMut(&ArrayRef)| -> Result<(), String> { Err("disk".to_string()) };
+        let e = design_rows(
+            names,
+            &cg,
+            "household_id",
+            Some(&DataType::Utf8),
+            &mut failing,
+        )
+        .err();
+        assert_eq!(e.as_deref(), Some("disk"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use arrow::buffer::BooleanBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{ArrowNativeType, DataType, Float64Type, Int8Type, Int16Type, Int32Type};
 use dh_expr::EvalError;
+use dh_survey::NA_CODE;
 
 use crate::catalogue::{Indicator, NOT_COLLECTED, Statistic};
 
@@ -26,8 +27,19 @@ pub struct DomainCodes {
     pub column: String,
     /// Levels in schema order; `codes` index into it.
     pub levels: Vec<String>,
-    /// Per row: the level index, or `None` when the row's value is null, a missing code or not a known level.
-    pub codes: Vec<Option<u32>>,
+    /// Per row: the level index, or [`NA_CODE`] when the row's value is null, a missing code or not a known
+    /// level (the codes the estimator takes as they are: four bytes a row, no copy).
+    pub codes: Vec<u32>,
+}
+
+impl DomainCodes {
+    /// The level of every row, `None` for [`NA_CODE`].
+    pub fn levels_of_rows(&self) -> Vec<Option<u32>> {
+        self.codes
+            .iter()
+            .map(|&c| (c != NA_CODE).then_some(c))
+            .collect()
+    }
 }
 
 /// Per-row inputs of one indicator.
@@ -223,7 +235,7 @@ fn domain_codes(
     let level_of = |label: Option<&str>| {
         label
             .and_then(|l| levels.iter().position(|x| x == l))
-            .map(|p| p as u32)
+            .map_or(NA_CODE, |p| p as u32)
     };
     let type_error = || PrepareError::ColumnType {
         indicator: indicator.id.clone(),
@@ -235,11 +247,11 @@ fn domain_codes(
         DataType::Dictionary(_, _) => {
             let dict = array.as_any_dictionary();
             let entries = labels(dict.values().as_ref()).ok_or_else(type_error)?;
-            let per_entry: Vec<Option<u32>> = entries.into_iter().map(level_of).collect();
+            let per_entry: Vec<u32> = entries.into_iter().map(level_of).collect();
             let keys = dict.keys();
             // arrow's `normalized_keys` asserts on an empty dictionary (no rows, or no value in any row).
             if per_entry.is_empty() {
-                vec![None; keys.len()]
+                vec![NA_CODE; keys.len()]
             } else if let Some(k) = keys.as_primitive_opt::<Int16Type>() {
                 key_levels(k, &per_entry)
             } else if let Some(k) = keys.as_primitive_opt::<Int32Type>() {
@@ -253,9 +265,9 @@ fn domain_codes(
                     .enumerate()
                     .map(|(row, k)| {
                         if nulls.is_some_and(|n| n.is_null(row)) {
-                            None
+                            NA_CODE
                         } else {
-                            per_entry.get(k).copied().flatten()
+                            per_entry.get(k).copied().unwrap_or(NA_CODE)
                         }
                     })
                     .collect()
@@ -275,21 +287,19 @@ fn domain_codes(
 }
 
 /// The level of every row of a dictionary column from its keys, read in place (no `normalized_keys` vector):
-/// `per_entry[k]` for key k, `None` for a null key (and a key outside the dictionary).
-fn key_levels<K: ArrowPrimitiveType>(
-    keys: &PrimitiveArray<K>,
-    per_entry: &[Option<u32>],
-) -> Vec<Option<u32>> {
+/// `per_entry[k]` for key k, [`NA_CODE`] for a null key (and a key outside the dictionary).
+fn key_levels<K: ArrowPrimitiveType>(keys: &PrimitiveArray<K>, per_entry: &[u32]) -> Vec<u32> {
     let nulls = keys.nulls();
     keys.values()
         .iter()
         .enumerate()
         .map(|(row, k)| {
             if nulls.is_some_and(|n| n.is_null(row)) {
-                None
+                NA_CODE
             } else {
                 k.to_usize()
-                    .and_then(|k| per_entry.get(k).copied().flatten())
+                    .and_then(|k| per_entry.get(k).copied())
+                    .unwrap_or(NA_CODE)
             }
         })
         .collect()

@@ -156,7 +156,7 @@ fn proportion_with_dont_know_counted_as_no() {
         vec!["male".to_string(), "female".to_string()]
     );
     assert_eq!(
-        p.domains[0].codes,
+        p.domains[0].levels_of_rows(),
         vec![
             Some(0),
             Some(1),
@@ -274,7 +274,7 @@ fn plain_text_columns_work_too() {
         vec![true, true, false, true, false, false, false, false]
     );
     assert_eq!(
-        p.domains[0].codes,
+        p.domains[0].levels_of_rows(),
         vec![
             Some(0),
             Some(1),
@@ -328,7 +328,7 @@ fn empty_dictionaries_prepare_without_panicking() {
     ])
     .unwrap_or_else(|e| panic!("{e}"));
     let p = run("q_yes", &all_null);
-    assert_eq!(p.domains[0].codes, vec![None; 8]);
+    assert_eq!(p.domains[0].levels_of_rows(), vec![None; 8]);
     assert_eq!(p.value, vec![0.0; 8]);
 }
 
@@ -392,7 +392,7 @@ fn int16_int32_and_int64_dictionary_keys_give_the_same_levels() {
         let b = RecordBatch::try_from_iter(vec![("sex", a)]).unwrap_or_else(|e| panic!("{e}"));
         domain_codes(indicator, &b, "sex", &levels)
             .unwrap_or_else(|e| panic!("{e}"))
-            .codes
+            .levels_of_rows()
     };
     // Int64 keys take arrow's `normalized_keys`
     let as64: ArrayRef = Arc::new(

@@ -30,12 +30,12 @@ use crate::design_columns::{AllResident, DesignColumns, indicator_columns, with_
 use crate::estimate::{
     EstimateError, EstimateRow, Settings, estimate_indicator, not_delivered_row,
 };
-use crate::join::{JoinError, apply_join, join_rows};
+use crate::join::JoinError;
 use crate::pipeline_config::PipelineConfig;
 use crate::prepare::{PrepareError, prepare_present};
 use crate::weighting::{
-    NonresponseCalibration, NonresponseClass, SharedCalibration, Weighted, WeightingError,
-    WeightingOptions, adjust_for_nonresponse, population_margins, rake_to_margins,
+    Margin, NonresponseCalibration, NonresponseClass, SharedCalibration, Weighted, WeightingError,
+    WeightingOptions, adjust_for_nonresponse, check_weights, population_margins, rake_coded,
 };
 
 pub const STRATUM: &str = "stratum";
@@ -173,42 +173,47 @@ pub fn country_indicators_from(
         ..WeightingOptions::default()
     };
     // the base weights and the margins' labels per row are needed by the rake only: dropped at its end
-    let weighted = {
-        let labels: Vec<Labels> = margins
-            .iter()
-            .map(|m| texts(iso3, design_table, child, &m.variable))
-            .collect::<Result<_, _>>()?;
-        let label_refs: Vec<Vec<Option<&str>>> = labels.iter().map(Labels::refs).collect();
-        rake_to_margins(&base, &label_refs, &margins, &options)
-    }
-    .map_err(|source| StageError::Weighting {
+    // (each margin's level per row read from the column's dictionary: a code per row, no label per row)
+    let weighting_err = |source| StageError::Weighting {
         iso3: iso3.into(),
         source: Box::new(source),
-    })?;
+    };
+    check_weights(&base).map_err(weighting_err)?;
+    let weighted = {
+        let mut codes = Vec::with_capacity(margins.len());
+        for m in &margins {
+            let labels = texts(iso3, design_table, child, &m.variable)?;
+            codes.push(labels.margin_codes(m).map_err(weighting_err)?);
+        }
+        rake_coded(&base, &codes, &margins, &options)
+    }
+    .map_err(weighting_err)?;
     drop(base);
     let weighted_child = with_column(
         child,
         FINAL_WEIGHT,
-        Arc::new(Float64Array::from(weighted.weights.clone())),
+        Arc::new(Float64Array::from(weighted.weights.to_vec())),
     )
     .map_err(arrow_err)?;
-    let base_design = design(iso3, design_table, &weighted_child, BASE_WEIGHT)?;
-    let base_taylor = base_design
+    // the design's structure with the raked weights, which it then shares with `weighted` (and the caregiver
+    // designs share its structure): no base-weight design is kept
+    let child_taylor = design(iso3, design_table, child, &weighted.weights)?
+        .with_weights(Arc::clone(&weighted.weights))
+        .map_err(|source| StageError::Design {
+            iso3: iso3.into(),
+            table: design_table.into(),
+            source: Box::new(source),
+        })?;
+    let child_design = SurveyDesign::calibrated_design(
+        child_taylor,
+        Box::new(SharedCalibration(weighted.calibration.clone())),
+    );
+    let base_taylor = child_design
         .taylor_design()
         .ok_or_else(|| StageError::Arrow {
             iso3: iso3.into(),
-            message: "the base design is not a Taylor design".into(),
+            message: "the child design is not a Taylor design".into(),
         })?;
-    let child_design = SurveyDesign::calibrated(
-        base_taylor,
-        weighted.weights.clone(),
-        Box::new(SharedCalibration(weighted.calibration.clone())),
-    )
-    .map_err(|source| StageError::Design {
-        iso3: iso3.into(),
-        table: design_table.into(),
-        source: Box::new(source),
-    })?;
 
     let calibrated: Vec<String> = margins.iter().map(|m| m.variable.clone()).collect();
     let settings = Settings {
@@ -399,15 +404,25 @@ fn adjusted_design(
         rule.min_respondents,
     )
     .map_err(weighting_err)?;
-    let step =
-        NonresponseCalibration::new(&weighted.weights, &adjusted, weighted.calibration.clone());
-    let design = SurveyDesign::calibrated(base, adjusted.weights.clone(), Box::new(step)).map_err(
-        |source| StageError::Design {
-            iso3: iso3.into(),
-            table: table.into(),
-            source: Box::new(source),
-        },
-    )?;
+    drop(label_refs);
+    drop(labels);
+    // the raked and adjusted weights shared by the design and its variance step
+    let adjusted_weights: Arc<[f64]> = adjusted.weights.into();
+    let step = NonresponseCalibration::shared(
+        Arc::clone(&weighted.weights),
+        Arc::clone(&adjusted_weights),
+        adjusted.class_of_row,
+        &adjusted.classes,
+        weighted.calibration.clone(),
+    );
+    let design =
+        SurveyDesign::calibrated(base, adjusted_weights, Box::new(step)).map_err(|source| {
+            StageError::Design {
+                iso3: iso3.into(),
+                table: table.into(),
+                source: Box::new(source),
+            }
+        })?;
     let classes = adjusted
         .classes
         .into_iter()
@@ -497,21 +512,44 @@ fn aligned_to_design(
         iso3: iso3.into(),
         source: Box::new(source),
     };
-    let child = with_design_columns(weighted_child, &[join.on.clone()].into(), source).map_err(
-        |message| StageError::Arrow {
-            iso3: iso3.into(),
-            message,
-        },
-    )?;
-    // Rows of `table` without a child: counted (manifest weighting `unweighted_rows`); this join also checks that
-    // the child keys are unique.
-    let to_child = crate::pipeline_config::Join {
-        columns: Vec::new(),
-        ..join.clone()
+    // The child key, held or read back in pieces for the match only. Rows of `table` without a child are
+    // counted (manifest weighting `unweighted_rows`); the match also checks that the child keys are unique.
+    let source_err = |message| StageError::Arrow {
+        iso3: iso3.into(),
+        message,
     };
-    let without_child = apply_join(table, batch, &child, &to_child)
-        .map_err(join_err)?
-        .unmatched;
+    let held = weighted_child.column_by_name(&join.on);
+    let key_type = match held {
+        Some(column) => Some(column.data_type().clone()),
+        None => source.data_type(&join.on).map_err(source_err)?,
+    };
+    let mut pieces = |f: &mut dyn FnMut(&ArrayRef)| -> Result<(), String> {
+        match held {
+            Some(column) => {
+                f(column);
+                Ok(())
+            }
+            None => source.for_each_piece(&join.on, f),
+        }
+    };
+    let matched = crate::join::design_rows(
+        (table, &pipeline.design_table),
+        batch,
+        &join.on,
+        key_type.as_ref(),
+        &mut pieces,
+    )
+    .map_err(source_err)?
+    .map_err(join_err)?;
+    if matched.rows.len() != weighted_child.num_rows() {
+        return Err(source_err(format!(
+            "{} rows read back for column `{}`, but the design table has {}",
+            matched.rows.len(),
+            join.on,
+            weighted_child.num_rows()
+        )));
+    }
+    let (rows, without_child) = (matched.rows, matched.other_unmatched);
     // Every column of `table` but the key, onto the child rows (a column both tables have is an error of
     // the join, never a silent choice of the child's values).
     let own_columns: Vec<String> = batch
@@ -526,8 +564,6 @@ fn aligned_to_design(
         on: join.on.clone(),
         columns: own_columns,
     };
-    let rows = join_rows(&pipeline.design_table, &child, batch, &onto_child).map_err(join_err)?;
-    drop(child);
     // the first column both have, whether the child's is held or not
     if let Some(column) = onto_child
         .columns
@@ -578,18 +614,15 @@ pub fn without_survey(
     Ok(rows)
 }
 
-/// Taylor design with PSUs nested in strata and the given weight column.
+/// Taylor design structure with PSUs nested in strata and the given weights.
 fn design(
     iso3: &str,
     table: &str,
     batch: &RecordBatch,
-    weight_column: &str,
-) -> Result<SurveyDesign, StageError> {
-    let weights = numbers(iso3, table, batch, weight_column)?;
-    let strata = texts(iso3, table, batch, STRATUM)?;
-    let psu = texts(iso3, table, batch, PSU)?;
-    let (strata_codes, strata_labels) = dense_codes(&strata.refs());
-    let (psu_codes, _) = dense_codes(&psu.refs());
+    weights: &[f64],
+) -> Result<Design, StageError> {
+    let (strata_codes, strata_labels) = texts(iso3, table, batch, STRATUM)?.dense_codes();
+    let (psu_codes, _) = texts(iso3, table, batch, PSU)?.dense_codes();
     let spec = DesignSpec {
         ids: vec![&psu_codes],
         strata: Some(Factor {
@@ -597,11 +630,11 @@ fn design(
             labels: &strata_labels,
         }),
         fpc: vec![],
-        weights: WeightSpec::Weights(&weights),
+        weights: WeightSpec::Weights(weights),
         nest: true,
         lonely_psu: LonelyPsu::Adjust,
     };
-    SurveyDesign::taylor(&spec).map_err(|source| StageError::Design {
+    Design::new(&spec).map_err(|source| StageError::Design {
         iso3: iso3.into(),
         table: table.into(),
         source: Box::new(source),
@@ -609,6 +642,7 @@ fn design(
 }
 
 /// Codes in order of first appearance (missing values get `NA_CODE`, which the design rejects with a message).
+#[cfg(test)]
 fn dense_codes(values: &[Option<&str>]) -> (Vec<u32>, Vec<String>) {
     let mut labels: Vec<String> = Vec::new();
     let mut index: HashMap<&str, u32> = HashMap::new();
@@ -677,6 +711,79 @@ fn numbers(
 struct Labels(DictionaryArray<Int32Type>);
 
 impl Labels {
+    /// The text of dictionary entry `k` of the column (`None`: a null key or value).
+    fn entry(&self, key: Option<i32>) -> Option<&str> {
+        let values = self.0.values().as_string::<i32>();
+        let k = usize::try_from(key?).ok()?;
+        (k < values.len() && values.is_valid(k)).then(|| values.value(k))
+    }
+
+    /// The codes of `dense_codes(&self.refs())` (levels in order of first appearance, `NA_CODE` for nulls), each
+    /// dictionary entry looked up once.
+    fn dense_codes(&self) -> (Vec<u32>, Vec<String>) {
+        let mut labels: Vec<String> = Vec::new();
+        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut per_entry: Vec<Option<u32>> = vec![None; self.0.values().len()];
+        let mut codes = Vec::with_capacity(self.0.len());
+        for key in self.0.keys().iter() {
+            let slot = key
+                .and_then(|k| usize::try_from(k).ok())
+                .filter(|&k| k < per_entry.len());
+            let cached = slot.and_then(|k| per_entry[k]);
+            let code = match (cached, self.entry(key)) {
+                (Some(code), _) => code,
+                (None, None) => dh_survey::NA_CODE,
+                (None, Some(s)) => {
+                    let next = index.len() as u32;
+                    let code = *index.entry(s).or_insert_with(|| {
+                        labels.push(s.to_string());
+                        next
+                    });
+                    if let Some(k) = slot {
+                        per_entry[k] = Some(code);
+                    }
+                    code
+                }
+            };
+            codes.push(code);
+        }
+        (codes, labels)
+    }
+
+    /// Each row's index into `margin.levels` (the codes `rake_to_margins` finds from the rows' labels), or the
+    /// error it reports for rows whose label is not a level.
+    fn margin_codes(&self, margin: &Margin) -> Result<Vec<u32>, WeightingError> {
+        let level_of = |label: Option<&str>| {
+            label.and_then(|l| margin.levels.iter().position(|x| x == l).map(|p| p as u32))
+        };
+        let per_entry: Vec<Option<u32>> = (0..self.0.values().len())
+            .map(|k| level_of(self.entry(i32::try_from(k).ok())))
+            .collect();
+        let mut codes = Vec::with_capacity(self.0.len());
+        let mut bad: Option<(usize, Option<String>)> = None;
+        let mut bad_count = 0;
+        for (i, key) in self.0.keys().iter().enumerate() {
+            let slot = key.and_then(|k| usize::try_from(k).ok());
+            match slot.and_then(|k| per_entry.get(k).copied().flatten()) {
+                Some(code) => codes.push(code),
+                None => {
+                    bad_count += 1;
+                    bad.get_or_insert_with(|| (i + 1, self.entry(key).map(str::to_string)));
+                    codes.push(dh_survey::NA_CODE);
+                }
+            }
+        }
+        match bad {
+            Some((first_row, value)) => Err(WeightingError::UnplacedRows {
+                variable: margin.variable.clone(),
+                count: bad_count,
+                first_row,
+                value,
+            }),
+            None => Ok(codes),
+        }
+    }
+
     /// The text of every row (`None`: null), borrowed from the dictionary.
     fn refs(&self) -> Vec<Option<&str>> {
         let values = self.0.values().as_string::<i32>();
@@ -745,4 +852,60 @@ fn with_column(
         Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
         columns,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Int32Array, StringArray};
+
+    use super::*;
+
+    /// A dictionary column with repeated, null and unused entries, keys null or not.
+    fn labels() -> Labels {
+        let values = StringArray::from(vec![Some("b"), None, Some("a"), Some("b"), Some("zz")]);
+        let keys = Int32Array::from(vec![
+            Some(2),
+            Some(0),
+            None,
+            Some(3),
+            Some(1),
+            Some(2),
+            Some(0),
+        ]);
+        Labels(
+            DictionaryArray::<Int32Type>::try_new(keys, Arc::new(values))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+    }
+
+    #[test]
+    fn dictionary_codes_are_those_of_the_labels_per_row() {
+        let l = labels();
+        assert_eq!(l.dense_codes(), dense_codes(&l.refs()));
+        let (codes, names) = l.dense_codes();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(codes[..2], [0, 1]);
+        assert_eq!(codes[2], dh_survey::NA_CODE);
+        let margin = |levels: &[&str]| Margin {
+            variable: "sex".into(),
+            levels: levels.iter().map(|s| s.to_string()).collect(),
+            totals: vec![1.0; levels.len()],
+        };
+        for levels in [&["b", "a"][..], &["a"], &["a", "b", "zz"]] {
+            let m = margin(levels);
+            assert_eq!(
+                l.margin_codes(&m),
+                crate::weighting::level_codes(&m, &l.refs(), 7),
+                "{levels:?}"
+            );
+        }
+        let placed = Labels(
+            DictionaryArray::<Int32Type>::try_new(
+                Int32Array::from(vec![1, 0, 1]),
+                Arc::new(StringArray::from(vec!["a", "b"])),
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert_eq!(placed.margin_codes(&margin(&["b", "a"])), Ok(vec![0, 1, 0]));
+    }
 }

@@ -228,7 +228,8 @@ impl Default for WeightingOptions {
 /// Raked weights and what the manifest and the variance need.
 #[derive(Debug, Clone)]
 pub struct Weighted {
-    pub weights: Vec<f64>,
+    /// Shared with the designs made from them (`dh_survey::Design::with_weights`).
+    pub weights: Arc<[f64]>,
     /// The final rake's variance record (for the estimator's residualisation), shared by every design made from
     /// these weights ([`SharedCalibration`], [`NonresponseCalibration`]) instead of copied into each: it holds
     /// several numbers per row.
@@ -268,9 +269,40 @@ pub fn rake_to_margins(
             expected: margins.len(),
         });
     }
+    rake_coded(base, &codes, margins, options)
+}
+
+/// [`rake_to_margins`] of rows whose levels are given as codes: `codes[m][i]` is row i's index into
+/// `margins[m].levels` (each placed: [`rake_to_margins`] reports the rows that are not). For callers that read the
+/// levels from a dictionary column without a label per row.
+pub fn rake_coded(
+    base: &[f64],
+    codes: &[Vec<u32>],
+    margins: &[Margin],
+    options: &WeightingOptions,
+) -> Result<Weighted, WeightingError> {
+    check_weights(base)?;
+    if let Some((m, c)) = margins
+        .iter()
+        .zip(codes)
+        .find(|(_, c)| c.len() != base.len())
+    {
+        return Err(WeightingError::Length {
+            variable: m.variable.clone(),
+            rows: c.len(),
+            expected: base.len(),
+        });
+    }
+    if codes.len() != margins.len() {
+        return Err(WeightingError::Length {
+            variable: "margins".into(),
+            rows: codes.len(),
+            expected: margins.len(),
+        });
+    }
     let factor_margins: Vec<FactorMargin<'_>> = margins
         .iter()
-        .zip(&codes)
+        .zip(codes)
         .map(|(m, c)| FactorMargin {
             variable: &m.variable,
             factor: Factor {
@@ -306,11 +338,11 @@ pub fn rake_to_margins(
         }
         None => 0.0,
     };
-    let max_margin_error = margin_error(&result.weights, &codes, margins);
+    let max_margin_error = margin_error(&result.weights, codes, margins);
     Ok(Weighted {
         before: diagnostics(base),
         after: diagnostics(&result.weights),
-        weights: result.weights,
+        weights: result.weights.into(),
         calibration: Arc::new(result.calibration),
         converged: result.converged,
         iterations: result.iterations,
@@ -321,7 +353,8 @@ pub fn rake_to_margins(
     })
 }
 
-fn check_weights(weights: &[f64]) -> Result<(), WeightingError> {
+/// Every weight a positive number (the first that is not is the error).
+pub fn check_weights(weights: &[f64]) -> Result<(), WeightingError> {
     match weights.iter().position(|w| !w.is_finite() || *w <= 0.0) {
         Some(i) => Err(WeightingError::BadWeight(format!(
             "row {} has weight {}, expected a positive number",
@@ -332,7 +365,7 @@ fn check_weights(weights: &[f64]) -> Result<(), WeightingError> {
     }
 }
 
-fn level_codes(
+pub(crate) fn level_codes(
     margin: &Margin,
     labels: &[Option<&str>],
     n: usize,
@@ -474,10 +507,10 @@ pub fn nonresponse_classes(
             class_of_row[i] = Some(code);
         }
     }
-    (
-        class_of_row.into_iter().map(|c| c.unwrap_or(0)).collect(),
-        class_labels,
-    )
+    // a new vector of four bytes a row (collecting in place would keep the eight-byte allocation)
+    let mut codes = Vec::with_capacity(n);
+    codes.extend(class_of_row.iter().map(|c| c.unwrap_or(0)));
+    (codes, class_labels)
 }
 
 /// Weighting-class adjustment for units of a linked table that were not interviewed (caregivers of some
@@ -561,9 +594,9 @@ pub fn adjust_for_nonresponse(
 pub struct NonresponseCalibration {
     class_of_row: Vec<u32>,
     /// Raked weights of every row.
-    full: Vec<f64>,
+    full: Arc<[f64]>,
     /// Adjusted weights (0 for non-respondents).
-    adjusted: Vec<f64>,
+    adjusted: Arc<[f64]>,
     /// Per class: sum of the raked weights of every row.
     class_weight: Vec<f64>,
     inner: Arc<Calibration>,
@@ -578,10 +611,28 @@ impl NonresponseCalibration {
     ) -> Self {
         NonresponseCalibration {
             class_of_row: adjusted.class_of_row.clone(),
-            full: full.to_vec(),
-            adjusted: adjusted.weights.clone(),
+            full: full.into(),
+            adjusted: adjusted.weights.as_slice().into(),
             class_weight: adjusted.classes.iter().map(|c| c.weight_all).collect(),
             inner: inner.into(),
+        }
+    }
+
+    /// [`NonresponseCalibration::new`] holding the raked weights `full` and the adjusted weights shared with
+    /// their designs instead of copies (`class_of_row` and `classes` as in [`NonresponseAdjusted`]).
+    pub fn shared(
+        full: Arc<[f64]>,
+        adjusted: Arc<[f64]>,
+        class_of_row: Vec<u32>,
+        classes: &[NonresponseClass],
+        inner: Arc<Calibration>,
+    ) -> Self {
+        NonresponseCalibration {
+            class_of_row,
+            full,
+            adjusted,
+            class_weight: classes.iter().map(|c| c.weight_all).collect(),
+            inner,
         }
     }
 }

@@ -50,6 +50,14 @@ impl DesignColumns for Outside {
         !self.held.contains(name) && self.whole.column_by_name(name).is_some()
     }
 
+    fn data_type(&self, name: &str) -> Result<Option<arrow::datatypes::DataType>, String> {
+        Ok(self
+            .whole
+            .column_by_name(name)
+            .filter(|_| self.has(name))
+            .map(|c| c.data_type().clone()))
+    }
+
     fn read(&self, names: &BTreeSet<String>) -> Result<Option<RecordBatch>, String> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         let indices: Vec<usize> = (0..self.whole.num_columns())

@@ -113,12 +113,21 @@ pub fn weigh_and_estimate(
         let resident = (t.table == design_table && survey.is_some()).then(|| {
             dh_indicators::design_columns::resident_columns(&setup.catalogue, &margin_variables)
         });
+        // a held design table leaves out `final_weight` (all null until the stage computes it, which then appends
+        // it) and holds its strata and PSU labels as dictionaries
+        let held = resident.is_some();
         let batch = crate::batched::projected(t, |f| {
             used_by_indicators(setup, &t.table, f)
                 && survey.as_ref().is_none_or(|s| s.contains(f.name()))
                 && resident.as_ref().is_none_or(|r| r.contains(f.name()))
+                && !(held && f.name() == dh_indicators::stage::FINAL_WEIGHT)
         })
         .map_err(|e| err(e.to_string()))?;
+        let batch = if held {
+            design_labels_as_dictionaries(setup, batch).map_err(|e| err(e.to_string()))?
+        } else {
+            batch
+        };
         batches.insert(t.table.clone(), batch);
         if let (Some(resident), Some(survey)) = (resident, survey) {
             outside = Some(StreamedColumns {
@@ -224,6 +233,57 @@ pub fn weigh_and_estimate(
     })
 }
 
+/// `batch` (the held columns of a streamed design table) with its text `stratum` and `psu` columns as
+/// dictionaries (16-bit keys, or 32-bit when there are more labels), unless an indicator refers to them: the
+/// stage reads them only to build the design, which codes them the same from either form.
+fn design_labels_as_dictionaries(
+    setup: &IndicatorSetup,
+    batch: RecordBatch,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    use arrow::datatypes::DataType;
+    let referred: std::collections::BTreeSet<String> = setup
+        .catalogue
+        .indicators
+        .iter()
+        .flat_map(dh_indicators::design_columns::indicator_columns)
+        .collect();
+    let schema = batch.schema();
+    let mut fields: Vec<arrow::datatypes::FieldRef> = schema.fields().iter().cloned().collect();
+    let mut columns: Vec<arrow::array::ArrayRef> = batch.columns().to_vec();
+    for name in [dh_indicators::stage::STRATUM, dh_indicators::stage::PSU] {
+        let Some(i) = fields.iter().position(|f| f.name() == name) else {
+            continue;
+        };
+        if fields[i].data_type() != &DataType::Utf8 || referred.contains(name) {
+            continue;
+        }
+        let keyed = [DataType::Int16, DataType::Int32]
+            .into_iter()
+            .find_map(|key| {
+                let to = DataType::Dictionary(Box::new(key), Box::new(DataType::Utf8));
+                arrow::compute::cast(&columns[i], &to).ok()
+            });
+        if let Some(keyed) = keyed {
+            fields[i] = std::sync::Arc::new(
+                fields[i]
+                    .as_ref()
+                    .clone()
+                    .with_data_type(keyed.data_type().clone()),
+            );
+            columns[i] = keyed;
+        }
+    }
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(
+        std::sync::Arc::new(arrow::datatypes::Schema::new_with_metadata(
+            fields,
+            schema.metadata().clone(),
+        )),
+        columns,
+        &options,
+    )
+}
+
 /// The columns of a streamed design table the stage does not hold, read back from its file when an indicator
 /// refers to them: those the survey estimation reads ([`dh_indicators::columns::survey_stage_columns`]) and the
 /// stage may read ([`used_by_indicators`]), other than the held ones
@@ -267,6 +327,74 @@ impl DesignColumns for StreamedColumns<'_> {
             .map(Some)
             .map_err(|e| e.to_string())
     }
+
+    fn data_type(&self, name: &str) -> Result<Option<arrow::datatypes::DataType>, String> {
+        Ok(self
+            .table
+            .schema
+            .field_with_name(name)
+            .ok()
+            .filter(|f| self.outside(f))
+            .map(|f| f.data_type().clone()))
+    }
+
+    /// Row group by row group: a key column of millions of rows is never held whole.
+    fn for_each_piece(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&arrow::array::ArrayRef),
+    ) -> Result<(), String> {
+        if self.has(name) {
+            row_group_pieces(&self.table.normalised, name, f).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f` with the column `name` of the Parquet file `path`, one row group at a time, in row order.
+fn row_group_pieces(
+    path: &Path,
+    name: &str,
+    f: &mut dyn FnMut(&arrow::array::ArrayRef),
+) -> Result<(), PipelineError> {
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::{
+        ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    };
+    let err = |message: String| PipelineError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    let io = |e: std::io::Error| PipelineError::io(path, e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+        .map_err(|e| err(e.to_string()))?;
+    let Some(index) = metadata
+        .schema()
+        .fields()
+        .iter()
+        .position(|f| f.name() == name)
+    else {
+        return Err(err(format!("no column `{name}`")));
+    };
+    let mask = ProjectionMask::roots(metadata.parquet_schema(), [index]);
+    for (group, meta) in metadata.metadata().row_groups().iter().enumerate() {
+        let rows = usize::try_from(meta.num_rows()).unwrap_or(0).max(1);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file.try_clone().map_err(io)?,
+            metadata.clone(),
+        )
+        .with_row_groups(vec![group])
+        .with_projection(mask.clone())
+        .with_batch_size(rows)
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| err(e.to_string()))?;
+            f(batch.column(0));
+        }
+    }
+    Ok(())
 }
 
 /// Whether the indicator stage may read `field` of a table written batch by batch: every column except the

@@ -393,7 +393,10 @@ pub fn rake(
     while iter < control.maxit {
         last.clear();
         for m in margins {
-            last.push(post_stratify_step(&mut prob, m, false, &mut warnings)?);
+            let mut step = post_stratify_step(&mut prob, m, false, &mut warnings)?;
+            // the raking variance never reads the old weights (`RakeResidual`)
+            step.old_weights = Vec::new();
+            last.push(step);
         }
         let new = table(&prob);
         let delta = old

@@ -10,6 +10,7 @@
 use crate::error::SurveyError;
 use crate::lonely::LonelyPsu;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Code of a missing value in a categorical column.
 pub const NA_CODE: u32 = u32::MAX;
@@ -83,8 +84,11 @@ impl Stage {
 #[derive(Debug, Clone)]
 pub struct Design {
     pub(crate) n_rows: usize,
-    pub(crate) weights: Vec<f64>,
-    pub(crate) stages: Vec<Stage>,
+    /// Shared with the [`crate::SurveyDesign`] made from the design (and, for a design given its weights as an
+    /// `Arc`, with the caller), so that a design of millions of rows holds its weights once.
+    pub(crate) weights: Arc<[f64]>,
+    /// Shared by the designs made from this one with other weights ([`Design::with_weights`]).
+    pub(crate) stages: Arc<[Stage]>,
     pub(crate) strata_labels: Vec<String>,
     pub(crate) lonely_psu: LonelyPsu,
 }
@@ -420,8 +424,8 @@ impl Design {
         let weights = sampling_weights(spec, &stages, n)?;
         Ok(Design {
             n_rows: n,
-            weights,
-            stages,
+            weights: weights.into(),
+            stages: stages.into(),
             strata_labels,
             lonely_psu: spec.lonely_psu,
         })
@@ -448,8 +452,10 @@ impl Design {
     pub fn lonely_psu(&self) -> LonelyPsu {
         self.lonely_psu
     }
-    /// Replace the sampling weights (calibrated designs keep the structure and change the weights).
-    pub fn with_weights(&self, weights: Vec<f64>) -> Result<Self, SurveyError> {
+    /// Replace the sampling weights (calibrated designs keep the structure and change the weights); the
+    /// structure is shared, not copied.
+    pub fn with_weights(&self, weights: impl Into<Arc<[f64]>>) -> Result<Self, SurveyError> {
+        let weights: Arc<[f64]> = weights.into();
         if weights.len() != self.n_rows {
             return Err(SurveyError::Invalid(format!(
                 "{} weights for a design of {} rows",
@@ -458,8 +464,11 @@ impl Design {
             )));
         }
         Ok(Design {
+            n_rows: self.n_rows,
             weights,
-            ..self.clone()
+            stages: Arc::clone(&self.stages),
+            strata_labels: self.strata_labels.clone(),
+            lonely_psu: self.lonely_psu,
         })
     }
 

@@ -79,7 +79,8 @@ pub enum VarianceKind {
 /// A survey design ready for estimation.
 #[derive(Debug)]
 pub struct SurveyDesign {
-    pub(crate) weights: Vec<f64>,
+    /// The Taylor and calibrated designs' are their [`Design`]'s weights, shared.
+    pub(crate) weights: std::sync::Arc<[f64]>,
     pub(crate) kind: VarianceKind,
     pub(crate) degf: usize,
 }
@@ -219,7 +220,7 @@ impl SurveyDesign {
 
     /// Wrap an already built Taylor design.
     pub fn from_design(design: Design) -> Self {
-        let weights = design.weights().to_vec();
+        let weights = std::sync::Arc::clone(&design.weights);
         let degf = design.degf_for(&weights);
         SurveyDesign {
             weights,
@@ -232,20 +233,26 @@ impl SurveyDesign {
     /// the Taylor variance applies (R: postStratify / rake / calibrate).
     pub fn calibrated(
         base: &Design,
-        weights: Vec<f64>,
+        weights: impl Into<std::sync::Arc<[f64]>>,
         calibration: Box<dyn Residualise>,
     ) -> Result<Self, SurveyError> {
         let design = base.with_weights(weights)?;
-        let weights = design.weights().to_vec();
+        Ok(Self::calibrated_design(design, calibration))
+    }
+
+    /// [`SurveyDesign::calibrated`] of a design built with the calibrated weights already (the same design as
+    /// `calibrated(base, weights, ..)` of a `base` with the same structure), which it then holds without a copy.
+    pub fn calibrated_design(design: Design, calibration: Box<dyn Residualise>) -> Self {
+        let weights = std::sync::Arc::clone(&design.weights);
         let degf = design.degf_for(&weights);
-        Ok(SurveyDesign {
+        SurveyDesign {
             weights,
             kind: VarianceKind::Calibrated {
                 design,
                 calibration,
             },
             degf,
-        })
+        }
     }
 
     /// A replicate-weight design from dense analysis weights and R's constants. `degf` `None` = R's default,
@@ -309,7 +316,7 @@ impl SurveyDesign {
             None => replicate_stats::degf_of(&set, &weights, &vec![true; n])?,
         };
         Ok(SurveyDesign {
-            weights,
+            weights: weights.into(),
             kind: VarianceKind::Replicate(set),
             degf,
         })

@@ -226,7 +226,7 @@ impl Case {
             totals: &totals,
         };
         let raked = rake(base.weights(), &[margin], RakeControl::default()).ok()?;
-        let weights = raked
+        let weights: Vec<f64> = raked
             .weights
             .iter()
             .map(|&w| if rng.chance(0.1) { 0.0 } else { w })

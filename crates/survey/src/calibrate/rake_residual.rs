@@ -94,8 +94,21 @@ impl Cells {
 }
 
 impl RakeResidual {
+    /// The record of the last sweep's post-stratifications. Only each margin's levels and new weights are used
+    /// (the old weights are dropped); with level space and cells, the rows' levels and weights are those of their
+    /// cells, so each margin's own per-row copies are dropped too: the record then costs one cell id per row.
     pub(crate) fn new(margins: Vec<PostStratum>) -> Self {
+        let mut margins = margins;
+        for m in &mut margins {
+            m.old_weights = Vec::new();
+        }
         let level_space = LevelSpace::build(&margins);
+        if level_space.as_ref().is_some_and(|ls| ls.cells.is_some()) {
+            for m in &mut margins {
+                m.codes = Vec::new();
+                m.new_weights = Vec::new();
+            }
+        }
         RakeResidual {
             margins,
             level_space,
@@ -274,12 +287,26 @@ impl LevelSpace {
     ) -> Vec<Vec<f64>> {
         // level sums of x / w_m for every margin (rows with x = 0 add nothing)
         let mut sums: Vec<Vec<f64>> = margins.iter().map(|m| vec![0.0; m.n_levels]).collect();
+        let n_margins = margins.len();
         let mut add = |i: usize, xi: f64| {
             if xi == 0.0 {
                 return;
             }
-            for (m, s) in margins.iter().zip(sums.iter_mut()) {
-                s[m.codes[i] as usize] += xi / m.new_weights[i];
+            match &self.cells {
+                // the row's cell holds its level and weight in every margin (the same numbers)
+                Some(cells) => {
+                    let at = cells.of_row[i] as usize * n_margins;
+                    let levels = &cells.levels[at..at + n_margins];
+                    let weights = &cells.weights[at..at + n_margins];
+                    for ((s, &l), &w) in sums.iter_mut().zip(levels).zip(weights) {
+                        s[l as usize] += xi / w;
+                    }
+                }
+                None => {
+                    for (m, s) in margins.iter().zip(sums.iter_mut()) {
+                        s[m.codes[i] as usize] += xi / m.new_weights[i];
+                    }
+                }
             }
         };
         match support {
@@ -522,10 +549,23 @@ mod tests {
             .and_then(|ls| ls.cells.as_ref())
             .expect("repeated weights form cells");
         assert!(cells.n_cells < n / 4, "{}", cells.n_cells);
-        let mut row_by_row = with_cells.clone();
-        if let Some(ls) = row_by_row.level_space.as_mut() {
-            ls.cells = None;
-        }
+        // with cells, the record keeps one cell id per row and no per-row copy of the margins
+        assert!(
+            with_cells.margins.iter().all(|m| m.codes.is_empty()
+                && m.new_weights.is_empty()
+                && m.old_weights.is_empty())
+        );
+        let row_by_row = {
+            let margins = repeating_margins(n);
+            let mut level_space = LevelSpace::build(&margins);
+            if let Some(ls) = level_space.as_mut() {
+                ls.cells = None;
+            }
+            RakeResidual {
+                margins,
+                level_space,
+            }
+        };
         // a domain's influence values: non-zero on its rows only (one row of it exactly 0)
         let support: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 1).collect();
         let mut x0 = vec![0.0; n];
