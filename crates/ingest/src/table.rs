@@ -80,6 +80,9 @@ impl ColumnLabels {
     }
 }
 
+/// Most text bytes one column holds: cell ends are `u32` offsets.
+const MAX_COLUMN_BYTES: usize = u32::MAX as usize;
+
 impl RawColumn {
     fn new(name: String) -> Self {
         RawColumn {
@@ -119,6 +122,13 @@ impl RawColumn {
         })?;
         self.ends.push(end);
         Ok(())
+    }
+
+    /// [`RawColumn::push`] of a cell that keeps the text within [`MAX_COLUMN_BYTES`] (the caller checked).
+    #[inline]
+    fn push_within_limit(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.ends.push(self.text.len() as u32);
     }
 
     pub fn len(&self) -> usize {
@@ -622,7 +632,13 @@ impl RawTableBuilder {
                 }
                 None => "",
             };
-            col.push(cell, &self.file)?;
+            // A cell no longer than the record cannot take the column past `u32` offsets when the record fits
+            // after the column's text: then the offset is not checked cell by cell.
+            if col.text.len() + content.len() <= MAX_COLUMN_BYTES {
+                col.push_within_limit(cell);
+            } else {
+                col.push(cell, &self.file)?;
+            }
         }
         self.table.row_numbers.push(row_number);
         Ok(())
@@ -893,6 +909,45 @@ mod tests {
             vec!["ab", "", "", "ab", "", ""]
         );
         assert_eq!(owned.column("age").unwrap().text, "1314é11314é1");
+    }
+
+    #[test]
+    fn records_give_the_table_of_rows_pushed_field_by_field() {
+        let keep = ColumnSelection::all(["id", "age", "note"].into_iter());
+        let header: Vec<String> = ["id", "name", "age", "note"].map(String::from).into();
+        let rows: Vec<Vec<&str>> = vec![
+            vec!["1", "Ann", "13", "é x"],
+            vec!["2", "Bo"],
+            vec!["", "", "", "", "extra"],
+            vec!["40", "Cy", " 15 ", ""],
+        ];
+        let file = Path::new("f.csv");
+        let mut by_record = RawTableBuilder::new(file, header.clone(), &keep).unwrap();
+        let mut by_field = RawTableBuilder::new(file, header, &keep).unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            let content: String = row.concat();
+            let ends: Vec<usize> = row
+                .iter()
+                .scan(0, |end, cell| {
+                    *end += cell.len();
+                    Some(*end)
+                })
+                .collect();
+            by_record
+                .push_record(i as u64 + 2, content.as_bytes(), &ends)
+                .unwrap();
+            by_field
+                .push_row(i as u64 + 2, row.len(), |k| {
+                    row.get(k).map(|c| c.as_bytes())
+                })
+                .unwrap();
+        }
+        let (a, b) = (by_record.finish(), by_field.finish());
+        assert_eq!(a, b);
+        assert_eq!(
+            a.column("note").unwrap().iter().collect::<Vec<_>>(),
+            vec!["é x", "", "", ""]
+        );
     }
 
     #[test]

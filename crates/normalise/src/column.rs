@@ -16,11 +16,13 @@ use arrow::array::{
     ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int16Array, Int64Array,
     StringArray, StringBuilder,
 };
+use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::Int16Type;
 use dh_ingest::{ColumnLabels, RawColumn};
 
 use crate::cells::{CellMemo, MEMO_SLOTS, Validity, trim};
 use crate::date::{CellDateFormat, parse_iso_date};
+use crate::key::ColumnPseudonymiser;
 use crate::lookup::{CodeLookup, parse_number};
 use crate::plan::{ColumnPlan, Input, Kind, Target, ValueLabels};
 use crate::quarantine::{Problem, ReasonCode, shown_value};
@@ -310,27 +312,80 @@ fn build_raw_with(ctx: &mut CellContext<'_>, raw: &RawColumn, memo_slots: usize)
                 numbers: None,
             }
         }
-        Kind::Pseudonym(pseudonymiser) => {
-            // Ids do not repeat within a column: no memo.
-            let mut builder = StringBuilder::with_capacity(rows, rows * 64);
-            let mut buf = String::with_capacity(64);
-            for (row, cell) in raw.iter().enumerate() {
-                let cell = trim(cell);
-                if cell.is_empty() {
-                    ctx.blank_or_disallowed(row, cell, None);
-                    builder.append_null();
-                } else {
-                    buf.clear();
-                    pseudonymiser.write(cell, &mut buf);
-                    builder.append_value(&buf);
-                }
-            }
-            BuiltColumn {
-                array: Arc::new(builder.finish()),
-                numbers: None,
-            }
+        Kind::Pseudonym(pseudonymiser) => BuiltColumn {
+            array: pseudonym_array(ctx, raw, pseudonymiser),
+            numbers: None,
+        },
+    }
+}
+
+/// Bytes of one pseudonym (64 hex digits).
+const PSEUDONYM_BYTES: usize = 64;
+
+/// A pseudonymised id column: each non-blank trimmed cell's pseudonym, or null for a blank cell (recorded). The
+/// pseudonyms are written straight into the array's values (validated as UTF-8 once for the column) when their
+/// offsets fit `i32`; otherwise through Arrow's builder, as before. Ids do not repeat within a column: no memo.
+fn pseudonym_array(
+    ctx: &mut CellContext<'_>,
+    raw: &RawColumn,
+    pseudonymiser: &ColumnPseudonymiser,
+) -> ArrayRef {
+    let rows = raw.len();
+    let fits = rows
+        .checked_mul(PSEUDONYM_BYTES)
+        .is_some_and(|bytes| i32::try_from(bytes).is_ok());
+    if !fits {
+        return pseudonym_array_built(ctx, raw, pseudonymiser);
+    }
+    let problems_before = ctx.problems.len();
+    let mut values: Vec<u8> = Vec::with_capacity(rows * PSEUDONYM_BYTES);
+    let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
+    let mut nulls = Validity::with_capacity(rows);
+    offsets.push(0);
+    for (row, cell) in raw.iter().enumerate() {
+        let cell = trim(cell);
+        if cell.is_empty() {
+            ctx.blank_or_disallowed(row, cell, None);
+            nulls.push(false);
+        } else {
+            pseudonymiser.write_bytes(cell, &mut values);
+            nulls.push(true);
+        }
+        // at most `rows * PSEUDONYM_BYTES`, which fits
+        offsets.push(values.len() as i32);
+    }
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    match StringArray::try_new(offsets, Buffer::from_vec(values), nulls.finish()) {
+        Ok(array) => Arc::new(array),
+        // not reached (the offsets grow, the values are ASCII); if it were, the column is built again
+        Err(_) => {
+            ctx.problems.truncate(problems_before);
+            pseudonym_array_built(ctx, raw, pseudonymiser)
         }
     }
+}
+
+/// [`pseudonym_array`] through Arrow's string builder.
+fn pseudonym_array_built(
+    ctx: &mut CellContext<'_>,
+    raw: &RawColumn,
+    pseudonymiser: &ColumnPseudonymiser,
+) -> ArrayRef {
+    let rows = raw.len();
+    let mut builder = StringBuilder::with_capacity(rows, rows.saturating_mul(PSEUDONYM_BYTES));
+    let mut buf = String::with_capacity(PSEUDONYM_BYTES);
+    for (row, cell) in raw.iter().enumerate() {
+        let cell = trim(cell);
+        if cell.is_empty() {
+            ctx.blank_or_disallowed(row, cell, None);
+            builder.append_null();
+        } else {
+            buf.clear();
+            pseudonymiser.write(cell, &mut buf);
+            builder.append_value(&buf);
+        }
+    }
+    Arc::new(builder.finish())
 }
 
 /// One pass over a column: `check` gives each trimmed cell's output value and records its problems; `emit` takes
@@ -738,6 +793,7 @@ region = { source = "REG", missing = { "-1" = "dont_know", "99" = "refused" } }
         let delivery = &config.deliveries["t"];
         let key = PseudonymKey::from_bytes(&[3u8; 32]).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut pseudonyms = 0;
         for round in 0..20 {
             let rows = rng.random_range(1..400);
             let cells: Vec<Vec<String>> = (0..rows)
@@ -779,8 +835,25 @@ region = { source = "REG", missing = { "-1" = "dont_know", "99" = "refused" } }
                 assert_eq!(numbers, plain_numbers, "round {round}, {name}");
                 assert_eq!(problems, plain_problems, "round {round}, {name}");
                 assert_eq!(array.len(), rows);
+                if let Kind::Pseudonym(p) = &column.kind {
+                    // the values written straight into the array equal those of Arrow's builder
+                    let mut built_problems = Vec::new();
+                    let mut ctx = CellContext {
+                        plan: column,
+                        field_index,
+                        skip: &skip,
+                        missing_labels: &plan.missing_labels,
+                        problems: &mut built_problems,
+                        labels: &raw.columns[index].labels,
+                    };
+                    let built = pseudonym_array_built(&mut ctx, &raw.columns[index], p);
+                    assert_eq!(built.to_data(), array, "round {round}, {name}");
+                    assert_eq!(built_problems, problems, "round {round}, {name}");
+                    pseudonyms += 1;
+                }
             }
         }
+        assert_eq!(pseudonyms, 20);
     }
 
     #[test]

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::buffer::BooleanBuffer;
+use arrow::buffer::{BooleanBuffer, Buffer};
 use arrow::datatypes::Int16Type;
 use dh_config::TableSchema;
 
@@ -209,22 +209,33 @@ impl Classes {
                     CellClass::Null
                 }
             }),
-            None => Classes::by_row(rows, |row| {
-                if valid(row) {
-                    CellClass::Answer
-                } else {
-                    CellClass::Null
-                }
-            }),
+            // Every valid cell is an answer: the validity bitmap itself.
+            None => Classes {
+                answer: nulls.map_or_else(|| BooleanBuffer::new_set(rows), |n| n.inner().clone()),
+                not_applicable: BooleanBuffer::new_unset(rows),
+            },
         }
     }
 
+    /// Both bitmaps in one pass over the rows, 64 rows per word.
     fn by_row(rows: usize, class: impl Fn(usize) -> CellClass) -> Self {
+        let words = rows.div_ceil(64);
+        let mut answer = Vec::with_capacity(words);
+        let mut not_applicable = Vec::with_capacity(words);
+        for word in 0..words {
+            let first = word * 64;
+            let (mut a, mut n) = (0u64, 0u64);
+            for bit in 0..(rows - first).min(64) {
+                let c = class(first + bit);
+                a |= u64::from(c == CellClass::Answer) << bit;
+                n |= u64::from(c == CellClass::NotApplicable) << bit;
+            }
+            answer.push(a);
+            not_applicable.push(n);
+        }
         Classes {
-            answer: BooleanBuffer::collect_bool(rows, |row| class(row) == CellClass::Answer),
-            not_applicable: BooleanBuffer::collect_bool(rows, |row| {
-                class(row) == CellClass::NotApplicable
-            }),
+            answer: BooleanBuffer::new(Buffer::from_vec(answer), 0, rows),
+            not_applicable: BooleanBuffer::new(Buffer::from_vec(not_applicable), 0, rows),
         }
     }
 }
@@ -335,6 +346,62 @@ mod tests {
 
     /// A table with no rows, and one whose columns hold no value, have empty dictionaries (arrow's
     /// `normalized_keys` asserts on them): no finding, no panic.
+    /// The classes row by row, as the definition states them.
+    fn classes_by_definition(array: &dyn Array) -> (Vec<bool>, Vec<bool>) {
+        (0..array.len())
+            .map(|row| {
+                let text =
+                    arrow::util::display::array_value_to_string(array, row).unwrap_or_default();
+                let class = if array.is_null(row) {
+                    CellClass::Null
+                } else if array.as_any_dictionary_opt().is_some()
+                    || array.as_string_opt::<i32>().is_some()
+                {
+                    class_of(&text)
+                } else {
+                    CellClass::Answer
+                };
+                (
+                    class == CellClass::Answer,
+                    class == CellClass::NotApplicable,
+                )
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn classes_equal_their_definition_row_by_row() {
+        let labels = ["yes", "not_applicable", "not_collected"];
+        for rows in [0usize, 1, 63, 64, 65, 130] {
+            let keys: Vec<Option<i16>> = (0..rows)
+                .map(|i| (i % 5 != 4).then_some((i % 3) as i16))
+                .collect();
+            let texts: Vec<Option<&str>> = (0..rows)
+                .map(|i| (i % 7 != 6).then_some(["a", "not_applicable", "not_collected"][i % 3]))
+                .collect();
+            let numbers: Vec<Option<i64>> = (0..rows)
+                .map(|i| (i % 4 != 1).then_some(i as i64))
+                .collect();
+            let all_valid: Vec<i64> = (0..rows as i64).collect();
+            let arrays: Vec<ArrayRef> = vec![
+                dict(&labels, keys),
+                Arc::new(StringArray::from(texts)),
+                Arc::new(Int64Array::from(numbers)),
+                Arc::new(Int64Array::from(all_valid)),
+            ];
+            for array in arrays {
+                let classes = Classes::of(array.as_ref());
+                let (answer, not_applicable) = classes_by_definition(array.as_ref());
+                assert_eq!(classes.answer.iter().collect::<Vec<_>>(), answer, "{rows}");
+                assert_eq!(
+                    classes.not_applicable.iter().collect::<Vec<_>>(),
+                    not_applicable,
+                    "{rows}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn empty_dictionaries_give_no_findings() {
         let age: ArrayRef = Arc::new(Int64Array::from(Vec::<i64>::new()));

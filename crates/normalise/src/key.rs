@@ -184,6 +184,19 @@ pub struct ColumnPseudonymiser {
 impl ColumnPseudonymiser {
     /// Appends the 64 lowercase hex digits of the value's pseudonym to `out`.
     pub fn write(&self, value: &str, out: &mut String) {
+        // Hex digits are ASCII.
+        out.push_str(std::str::from_utf8(&self.hex(value)).unwrap_or_default());
+    }
+
+    /// [`ColumnPseudonymiser::write`] into a byte buffer (ASCII, so valid UTF-8): a column's pseudonyms are
+    /// written one after the other into the values of one Arrow array, validated once.
+    pub fn write_bytes(&self, value: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.hex(value));
+    }
+
+    /// The 64 lowercase hex digits of the value's pseudonym.
+    #[inline]
+    fn hex(&self, value: &str) -> [u8; 64] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = [0u8; 64];
         for (pair, b) in hex
@@ -193,8 +206,7 @@ impl ColumnPseudonymiser {
             pair[0] = HEX[(b >> 4) as usize];
             pair[1] = HEX[(b & 0x0f) as usize];
         }
-        // Hex digits are ASCII.
-        out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+        hex
     }
 }
 
@@ -249,6 +261,20 @@ mod tests {
         assert_ne!(a, key.pseudonym("THA", "household_id", "TH-001"));
         let other = PseudonymKey::from_bytes(b"another key that is long enough!").unwrap();
         assert_ne!(a, other.pseudonym("THA", "respondent_id", "TH-001"));
+    }
+
+    #[test]
+    fn bytes_written_equal_the_text_written() {
+        let p = PseudonymKey::from_bytes(KEY)
+            .unwrap()
+            .for_column("THA", "household_id");
+        let (mut text, mut bytes) = (String::new(), Vec::new());
+        for value in ["", "1", "TH-001", "é", &"x".repeat(130)] {
+            p.write(value, &mut text);
+            p.write_bytes(value, &mut bytes);
+        }
+        assert_eq!(text.as_bytes(), bytes.as_slice());
+        assert_eq!(bytes.len(), 5 * 64);
     }
 
     #[test]

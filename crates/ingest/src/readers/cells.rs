@@ -25,7 +25,11 @@ pub fn push_number(out: &mut String, x: f64) {
     } else if x == 0.0 {
         out.push('0');
     } else if x.fract() == 0.0 && x.abs() < 1e17 {
-        out.push_str(itoa::Buffer::new().format(x as i64));
+        match x as i64 {
+            // one digit (most codes): no formatting
+            n @ 1..=9 => out.push(char::from(b'0' + n as u8)),
+            n => out.push_str(itoa::Buffer::new().format(n)),
+        }
     } else {
         let _ = write!(out, "{x}");
     }
@@ -476,6 +480,12 @@ mod tests {
         assert_eq!(number_text(1e20), "100000000000000000000");
         assert_eq!(number_text(123456789012.0), "123456789012");
         assert_eq!(number_text(f64::NAN), "NaN");
+        // the one-digit shortcut gives what formatting gives
+        for n in -12i64..=120 {
+            assert_eq!(number_text(n as f64), n.to_string(), "{n}");
+        }
+        assert_eq!(number_text(9.5), "9.5");
+        assert_eq!(number_text(0.999_999_999_999), "0.999999999999");
     }
 
     #[test]
