@@ -337,8 +337,14 @@ fn design_summary(file: &Path) -> Result<DesignSummary, ReportError> {
         let stratum = text_column(file, &batch, "stratum")?;
         let psu = text_column(file, &batch, "psu")?;
         let (stratum, psu) = (stratum.as_string::<i32>(), psu.as_string::<i32>());
+        // rows of one PSU usually come together: a row like the one before adds nothing and is not looked up
+        let mut before: Option<(&str, &str)> = None;
         for i in 0..batch.num_rows() {
             let (s, p) = (text_cell(stratum, i), text_cell(psu, i));
+            if before == Some((s, p)) {
+                continue;
+            }
+            before = Some((s, p));
             match psus_of.get_mut(s) {
                 Some(psus) => {
                     if !psus.contains(p) {
@@ -464,6 +470,66 @@ mod tests {
         std::fs::write(dir.path().join("manifest.json"), edit(text))
             .unwrap_or_else(|e| panic!("{e}"));
         dir
+    }
+
+    /// Counts strata and (stratum, PSU) pairs of random columns (runs of equal rows, nulls, small row groups)
+    /// and compares them with a plain count over every row.
+    #[test]
+    fn design_summary_counts_distinct_strata_and_psus_of_every_row() {
+        use arrow::array::{ArrayRef, RecordBatch, StringArray};
+        use std::collections::BTreeSet;
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for case in 0..20 {
+            let rows = 1 + next(400) as usize;
+            let mut stratum: Vec<Option<String>> = Vec::new();
+            let mut psu: Vec<Option<String>> = Vec::new();
+            while stratum.len() < rows {
+                let (s, p) = (next(4), next(6));
+                for _ in 0..1 + next(5) {
+                    stratum.push((s != 0).then(|| format!("s{s}")));
+                    psu.push((p != 0).then(|| format!("p{p}")));
+                }
+            }
+            let expected_strata: BTreeSet<&str> =
+                stratum.iter().map(|s| s.as_deref().unwrap_or("")).collect();
+            let expected_psus: BTreeSet<(&str, &str)> = stratum
+                .iter()
+                .zip(&psu)
+                .map(|(s, p)| (s.as_deref().unwrap_or(""), p.as_deref().unwrap_or("")))
+                .collect();
+            let batch = RecordBatch::try_from_iter([
+                (
+                    "stratum",
+                    Arc::new(StringArray::from(stratum.clone())) as ArrayRef,
+                ),
+                ("psu", Arc::new(StringArray::from(psu.clone())) as ArrayRef),
+            ])
+            .unwrap();
+            let path = dir.path().join(format!("design{case}.parquet"));
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_max_row_group_size(1 + next(50) as usize)
+                .build();
+            let mut writer = parquet::arrow::ArrowWriter::try_new(
+                std::fs::File::create(&path).unwrap(),
+                batch.schema(),
+                Some(props),
+            )
+            .unwrap();
+            writer.write(&batch).unwrap();
+            writer.close().unwrap();
+            let summary = design_summary(&path).unwrap();
+            assert_eq!(summary.rows, stratum.len() as u64, "case {case}");
+            assert_eq!(summary.strata, expected_strata.len() as u64, "case {case}");
+            assert_eq!(summary.psus, expected_psus.len() as u64, "case {case}");
+        }
     }
 
     #[test]
