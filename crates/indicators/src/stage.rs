@@ -760,28 +760,18 @@ impl Labels {
             .map(|k| level_of(self.entry(i32::try_from(k).ok())))
             .collect();
         let mut codes = Vec::with_capacity(self.0.len());
-        let mut bad: Option<(usize, Option<String>)> = None;
-        let mut bad_count = 0;
+        let mut unplaced = crate::weighting::Unplaced::default();
         for (i, key) in self.0.keys().iter().enumerate() {
             let slot = key.and_then(|k| usize::try_from(k).ok());
             match slot.and_then(|k| per_entry.get(k).copied().flatten()) {
                 Some(code) => codes.push(code),
                 None => {
-                    bad_count += 1;
-                    bad.get_or_insert_with(|| (i + 1, self.entry(key).map(str::to_string)));
+                    unplaced.add(i, self.entry(key));
                     codes.push(dh_survey::NA_CODE);
                 }
             }
         }
-        match bad {
-            Some((first_row, value)) => Err(WeightingError::UnplacedRows {
-                variable: margin.variable.clone(),
-                count: bad_count,
-                first_row,
-                value,
-            }),
-            None => Ok(codes),
-        }
+        unplaced.codes_or_error(margin, codes)
     }
 
     /// The text of every row (`None`: null), borrowed from the dictionary.

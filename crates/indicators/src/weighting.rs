@@ -378,26 +378,50 @@ pub(crate) fn level_codes(
         });
     }
     let mut codes = Vec::with_capacity(n);
-    let mut bad: Option<(usize, Option<String>)> = None;
-    let mut bad_count = 0;
+    let mut unplaced = Unplaced::default();
     for (i, label) in labels.iter().enumerate() {
         match label.and_then(|l| margin.levels.iter().position(|x| x == l)) {
             Some(p) => codes.push(p as u32),
             None => {
-                bad_count += 1;
-                bad.get_or_insert((i + 1, label.map(str::to_string)));
+                unplaced.add(i, *label);
                 codes.push(dh_survey::NA_CODE);
             }
         }
     }
-    match bad {
-        Some((first_row, value)) => Err(WeightingError::UnplacedRows {
-            variable: margin.variable.clone(),
-            count: bad_count,
-            first_row,
-            value,
-        }),
-        None => Ok(codes),
+    unplaced.codes_or_error(margin, codes)
+}
+
+/// Rows whose label is not a level of a margin: how many, and the first one's row number and label.
+#[derive(Debug, Default)]
+pub(crate) struct Unplaced {
+    count: usize,
+    first: Option<(usize, Option<String>)>,
+}
+
+impl Unplaced {
+    /// Counts the row at index `row` (0-based) with `label`.
+    pub(crate) fn add(&mut self, row: usize, label: Option<&str>) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some((row + 1, label.map(str::to_string)));
+        }
+    }
+
+    /// `codes` when no row was counted, else the error that names the first row.
+    pub(crate) fn codes_or_error(
+        self,
+        margin: &Margin,
+        codes: Vec<u32>,
+    ) -> Result<Vec<u32>, WeightingError> {
+        match self.first {
+            Some((first_row, value)) => Err(WeightingError::UnplacedRows {
+                variable: margin.variable.clone(),
+                count: self.count,
+                first_row,
+                value,
+            }),
+            None => Ok(codes),
+        }
     }
 }
 

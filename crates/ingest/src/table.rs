@@ -663,34 +663,26 @@ impl RawTableBuilder {
     /// The rows and warnings added since the last call, as a table; the builder goes on with the same columns
     /// (names, labels) and no rows. Room for the next batch is reserved as the size of this one.
     pub fn take_batch(&mut self) -> RawTable {
-        let next = RawTable {
-            file: self.table.file.clone(),
-            columns: self
-                .table
-                .columns
-                .iter()
-                .map(|c| c.empty_like(c.text.len(), c.ends.len()))
-                .collect(),
-            row_numbers: Vec::with_capacity(self.table.row_numbers.len()),
-            row_issues: Vec::new(),
-            dropped_columns: self.table.dropped_columns.clone(),
-            warnings: Vec::new(),
-        };
-        std::mem::replace(&mut self.table, next)
+        self.take_reserving(true)
     }
 
     /// The rows and warnings added since the last call, as a table, like [`RawTableBuilder::take_batch`] but
     /// without reserving room for the next batch (a reader that reserves when the next batch begins).
     pub fn take_rows(&mut self) -> RawTable {
+        self.take_reserving(false)
+    }
+
+    fn take_reserving(&mut self, reserve: bool) -> RawTable {
+        let room = |n: usize| if reserve { n } else { 0 };
         let next = RawTable {
             file: self.table.file.clone(),
             columns: self
                 .table
                 .columns
                 .iter()
-                .map(|c| c.empty_like(0, 0))
+                .map(|c| c.empty_like(room(c.text.len()), room(c.ends.len())))
                 .collect(),
-            row_numbers: Vec::new(),
+            row_numbers: Vec::with_capacity(room(self.table.row_numbers.len())),
             row_issues: Vec::new(),
             dropped_columns: self.table.dropped_columns.clone(),
             warnings: Vec::new(),

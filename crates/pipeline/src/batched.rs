@@ -644,24 +644,11 @@ pub fn projected(
     let schema = Arc::new(t.schema.project(&indices).map_err(|e| err(e.to_string()))?);
     let mask = ProjectionMask::roots(metadata.parquet_schema(), indices.iter().copied());
     let mut pieces: Vec<Vec<ArrayRef>> = vec![Vec::new(); indices.len()];
-    for (group, meta) in metadata.metadata().row_groups().iter().enumerate() {
-        let rows = usize::try_from(meta.num_rows()).unwrap_or(0).max(1);
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-            file.try_clone().map_err(io)?,
-            metadata.clone(),
-        )
-        .with_row_groups(vec![group])
-        .with_projection(mask.clone())
-        .with_batch_size(rows)
-        .build()
-        .map_err(|e| err(e.to_string()))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| err(e.to_string()))?;
-            for (column, piece) in pieces.iter_mut().zip(batch.columns()) {
-                column.push(piece.clone());
-            }
+    each_row_group(&t.normalised, &file, &metadata, &mask, &mut |batch| {
+        for (column, piece) in pieces.iter_mut().zip(batch.columns()) {
+            column.push(piece.clone());
         }
-    }
+    })?;
     let columns = pieces
         .into_iter()
         .zip(schema.fields())
@@ -674,6 +661,39 @@ pub fn projected(
         .map_or_else(|| usize::try_from(t.rows_written).unwrap_or(0), |c| c.len());
     let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
     RecordBatch::try_new_with_options(schema, columns, &options).map_err(|e| err(e.to_string()))
+}
+
+/// Calls `f` with the columns `mask` selects of the Parquet file `path` (opened as `file`, with its `metadata`),
+/// one row group at a time, in row order: each row group is one batch, so a categorical column's piece stays its
+/// row group's dictionary keys.
+pub(crate) fn each_row_group(
+    path: &Path,
+    file: &File,
+    metadata: &ArrowReaderMetadata,
+    mask: &ProjectionMask,
+    f: &mut dyn FnMut(&RecordBatch),
+) -> Result<(), crate::error::PipelineError> {
+    let err = |message: String| crate::error::PipelineError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    for (group, meta) in metadata.metadata().row_groups().iter().enumerate() {
+        let rows = usize::try_from(meta.num_rows()).unwrap_or(0).max(1);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file.try_clone()
+                .map_err(|e| crate::error::PipelineError::io(path, e))?,
+            metadata.clone(),
+        )
+        .with_row_groups(vec![group])
+        .with_projection(mask.clone())
+        .with_batch_size(rows)
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+        for batch in reader {
+            f(&batch.map_err(|e| err(e.to_string()))?);
+        }
+    }
+    Ok(())
 }
 
 /// One column from its row groups' pieces (the pieces are dropped as soon as they are joined).

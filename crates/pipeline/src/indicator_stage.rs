@@ -358,9 +358,7 @@ fn row_group_pieces(
     f: &mut dyn FnMut(&arrow::array::ArrayRef),
 ) -> Result<(), PipelineError> {
     use parquet::arrow::ProjectionMask;
-    use parquet::arrow::arrow_reader::{
-        ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-    };
+    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
     let err = |message: String| PipelineError::Parquet {
         path: path.to_path_buf(),
         message,
@@ -378,23 +376,9 @@ fn row_group_pieces(
         return Err(err(format!("no column `{name}`")));
     };
     let mask = ProjectionMask::roots(metadata.parquet_schema(), [index]);
-    for (group, meta) in metadata.metadata().row_groups().iter().enumerate() {
-        let rows = usize::try_from(meta.num_rows()).unwrap_or(0).max(1);
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-            file.try_clone().map_err(io)?,
-            metadata.clone(),
-        )
-        .with_row_groups(vec![group])
-        .with_projection(mask.clone())
-        .with_batch_size(rows)
-        .build()
-        .map_err(|e| err(e.to_string()))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| err(e.to_string()))?;
-            f(batch.column(0));
-        }
-    }
-    Ok(())
+    crate::batched::each_row_group(path, &file, &metadata, &mask, &mut |batch| {
+        f(batch.column(0));
+    })
 }
 
 /// Whether the indicator stage may read `field` of a table written batch by batch: every column except the
