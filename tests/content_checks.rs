@@ -3,7 +3,7 @@
 //! country with exit 4, naming file, column and check, while the other countries are published; no name or phone
 //! number appears in `OUT`, stdout or stderr. A note with a name and a phone number in one coded cell is quarantined
 //! by its shape and keyed hash only, and so is a short one ("Somchai 0899990002"). Clean synthetic deliveries trip
-//! no check.
+//! no check. The same holds when the deliveries are read in batches.
 
 // An integration test: a failed unwrap, expect or panic is a failed test (the workspace lints deny them outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -239,28 +239,93 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
         );
     }
 
-    // No name and no phone number anywhere: every file of OUT (run log included), stdout and stderr.
+    let mut delivered: Vec<String> = names.iter().chain(&phones).cloned().collect();
+    delivered.extend([NOTE.to_string(), "Somchai".into(), "0899990002".into()]);
+    assert_nothing_shown(&run, &out_dir, &delivered, 10);
+}
+
+/// No delivered value of `values` anywhere: every file of `out_dir` (run log included), stdout and stderr.
+/// `min_texts` (files plus the two streams) guards against a run that wrote almost nothing.
+fn assert_nothing_shown(
+    run: &std::process::Output,
+    out_dir: &Path,
+    values: &[String],
+    min_texts: usize,
+) {
     let mut texts: Vec<(String, Vec<u8>)> = vec![
         ("stdout".into(), run.stdout.clone()),
         ("stderr".into(), run.stderr.clone()),
     ];
-    for f in files(&out_dir) {
+    for f in files(out_dir) {
         texts.push((f.display().to_string(), fs::read(&f).expect("read output")));
     }
-    assert!(texts.len() > 10, "too few outputs to be a real run");
+    assert!(texts.len() > min_texts, "too few outputs to be a real run");
     for (what, bytes) in &texts {
         let text = String::from_utf8_lossy(bytes);
-        for value in names.iter().chain(&phones).chain(&[
-            NOTE.to_string(),
-            "Somchai".into(),
-            "0899990002".into(),
-        ]) {
+        for value in values {
             assert!(
                 !text.contains(value.as_str()),
                 "{what} holds a delivered name or phone number"
             );
         }
     }
+}
+
+/// The same hostile deliveries read in batches (issue 14): each file's first batch of `DH_BATCH_ROWS` rows is
+/// judged by the content checks during the first pass, and later batches are smaller (`DH_STREAM_ROWS`). The
+/// countries fail with the same checks as when read whole, and nothing delivered is shown. The child files hold
+/// about 1,000 rows, so a batch of 600 rows sends them through the batched path.
+#[test]
+fn swapped_header_cells_fail_their_country_when_read_in_batches() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let raw = tmp.path().join("raw");
+    let out_dir = tmp.path().join("out");
+    common::synth(&raw, "THA,MYS", "1");
+    let names = swap_header_cells(
+        &raw.join("THA/TH_DH_child_final.csv"),
+        "RESP_NAME",
+        "REGION",
+    );
+    let phones = swap_header_cells(&raw.join("MYS/MYS_child.csv"), "telefon", "wt");
+    assert!(names.len() > 900 && phones.len() > 900);
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_dh"))
+        .args(["run", "--raw-dir", s(&raw), "--out-dir", s(&out_dir)])
+        .args(["--countries", "THA,MYS", "--quiet"])
+        .current_dir(common::workspace())
+        .env_remove("RUST_LOG")
+        .env("DH_PSEUDONYM_KEY", KEY)
+        .env("DH_BATCH_ROWS", "600")
+        .env("DH_STREAM_ROWS", "7")
+        .output()
+        .expect("run dh");
+    assert_eq!(run.status.code(), Some(4), "{}", describe(&run));
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(out_dir.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
+    let (tha, tha_error) = status(&manifest, "THA");
+    assert_eq!(tha, "failed", "{tha_error}");
+    assert!(
+        tha_error.contains("TH_DH_child_final.csv")
+            && tha_error
+                .contains("column `region` (source `REGION`) fails content check `near_unique`"),
+        "{tha_error}"
+    );
+    let (mys, mys_error) = status(&manifest, "MYS");
+    assert_eq!(mys, "failed", "{mys_error}");
+    assert!(
+        mys_error.contains("MYS_child.csv")
+            && mys_error.contains("column `base_weight` (source `wt`) fails content check `phone`"),
+        "{mys_error}"
+    );
+    for failed in ["THA", "MYS"] {
+        assert!(
+            !out_dir
+                .join(format!("normalised/child_survey/country={failed}"))
+                .exists()
+        );
+    }
+    let delivered: Vec<String> = names.into_iter().chain(phones).collect();
+    assert_nothing_shown(&run, &out_dir, &delivered, 3);
 }
 
 /// No false positives: every country of another seed's synthetic deliveries passes the content checks.
