@@ -73,8 +73,8 @@ impl DeliveryBatches {
         self.source.sha256_of_bytes_read()
     }
 
-    /// Batches from the next one on hold at most `batch_rows` rows where the format's reader can change its batch
-    /// size (SPSS, and the formats read whole); a reader that cannot (CSV) keeps the size it was opened with.
+    /// Batches from the next one on hold at most `batch_rows` rows (CSV, SPSS and the formats read whole can all
+    /// change their batch size; a source that cannot keeps the size it was opened with).
     pub fn set_batch_rows(&mut self, batch_rows: usize) {
         self.source.set_batch_rows(batch_rows);
     }

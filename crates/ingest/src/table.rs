@@ -660,6 +660,12 @@ impl RawTableBuilder {
         self.table.row_numbers.len()
     }
 
+    /// Rows the builder has room for without growing (tests of the readers' reservations).
+    #[cfg(test)]
+    pub(crate) fn reserved_rows(&self) -> usize {
+        self.table.row_numbers.capacity()
+    }
+
     /// The rows and warnings added since the last call, as a table; the builder goes on with the same columns
     /// (names, labels) and no rows. Room for the next batch is reserved as the size of this one.
     pub fn take_batch(&mut self) -> RawTable {

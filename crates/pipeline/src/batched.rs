@@ -10,9 +10,9 @@
 //!
 //! Only each file's first batch has [`batch_rows`] rows: the content checks judge it, during the first pass (their
 //! findings fail the table when the second pass reaches that file, as if judged there). The first pass's later
-//! batches hold at most [`stream_rows`] rows where the reader can change its batch size (SPSS, and the formats read
-//! whole; CSV keeps [`batch_rows`]), and the second pass opens every file at [`stream_rows`], so that the text of a
-//! quarter of a million rows is held once, not throughout. Outputs do not depend on where batches end.
+//! batches hold at most [`stream_rows`] rows (every reader can change its batch size between batches), and the
+//! second pass opens every file at [`stream_rows`], so that the text of a quarter of a million rows is held once,
+//! not throughout. Outputs do not depend on where batches end.
 
 use std::collections::BTreeMap;
 use std::fs::File;

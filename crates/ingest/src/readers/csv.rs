@@ -355,6 +355,14 @@ impl<R: Read + Seek + Send> BatchSource for CsvBatches<R> {
         let digest = self.stream.sha256()?;
         Some(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
+
+    fn set_batch_rows(&mut self, batch_rows: usize) {
+        self.batch_rows = batch_rows.max(1);
+        if self.builder.rows() == 0 {
+            // the room `take_batch` reserved for a batch as large as the last one is given back
+            drop(self.builder.take_rows());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -550,5 +558,43 @@ mod tests {
                 && text.contains("only 2 records"),
             "{text}"
         );
+    }
+
+    /// A batch size changed between batches applies from the next batch: batches end where the new size says, the
+    /// rows and their numbers do not change, and the room reserved for a batch as large as the first is given back.
+    #[test]
+    fn a_new_batch_size_applies_from_the_next_batch() {
+        let mut text = String::from("id,q\n");
+        for i in 1..=50 {
+            text.push_str(&format!("{i},{}\n", i % 3));
+        }
+        let open = |rows: usize| {
+            let stream = TextStream::new(
+                Path::new("f.csv"),
+                Cursor::new(text.as_bytes()),
+                Encoding::UTF8,
+            );
+            CsvBatches::open(stream, b',', &keep(&["id", "q"]), Layout::default(), rows).unwrap()
+        };
+        let mut source = open(20);
+        let first = source.next_batch().unwrap().unwrap();
+        assert_eq!(first.num_rows(), 20);
+        source.set_batch_rows(7);
+        assert_eq!(source.builder.rows(), 0);
+        let room = source.builder.reserved_rows();
+        assert!(room < 20, "the first batch's room is kept: {room}");
+        let mut sizes = vec![first.num_rows()];
+        let mut ids = cells(&first, "id");
+        while let Some(batch) = source.next_batch().unwrap() {
+            sizes.push(batch.num_rows());
+            ids.extend(cells(&batch, "id"));
+            assert_eq!(
+                batch.row_numbers.first().copied(),
+                Some(ids.len() as u64 - batch.num_rows() as u64 + 1)
+            );
+        }
+        assert_eq!(sizes, vec![20, 7, 7, 7, 7, 2]);
+        let whole = concat(&mut open(usize::MAX)).unwrap();
+        assert_eq!(ids, cells(&whole, "id"));
     }
 }
