@@ -80,6 +80,16 @@ impl Resize {
                     )));
                 }
                 let format = self.format.unwrap_or(delivery.format);
+                if !format.has_value_labels()
+                    && let Some(key) = first_label_key(config, delivery)
+                {
+                    return Err(Self::error(format!(
+                        "{}: `{table}` maps codes by value label ({key}), which a {} file has no room for; \
+                         write it as .sav (--format sav)",
+                        config.country.iso3,
+                        format.name()
+                    )));
+                }
                 if !matches!(format, Format::Csv | Format::Sav) {
                     return Err(Self::error(format!(
                         "{}: `{table}` is delivered as {}; only CSV and .sav files can be resized \
@@ -342,6 +352,31 @@ fn write_sav(path: &Path, repeat: &Repeat) -> Result<(), SynthError> {
     }
 }
 
+/// The first `label:<value label>` key (where it is, for a message) among the codes and missing codes `delivery`
+/// maps by (its own, its columns', inline or through a code scheme of `config`): such a mapping needs a file that
+/// carries value labels.
+fn first_label_key(config: &CountryConfig, delivery: &Delivery) -> Option<String> {
+    type Codes = std::collections::BTreeMap<String, String>;
+    let labelled = |codes: &Codes| {
+        codes
+            .keys()
+            .find(|k| dh_config::country::label_key(k).is_some())
+            .map(|k| format!("`{k}`"))
+    };
+    if let Some(key) = labelled(&delivery.missing) {
+        return Some(format!("missing {key}"));
+    }
+    delivery.columns.iter().find_map(|(column, map)| {
+        if let Some(key) = labelled(&map.codes).or_else(|| labelled(&map.missing)) {
+            return Some(format!("column `{column}`: {key}"));
+        }
+        let name = map.scheme.as_deref()?;
+        let scheme = config.code_schemes.get(name)?;
+        let key = labelled(&scheme.codes).or_else(|| labelled(&scheme.missing))?;
+        Some(format!("code scheme `{name}`: {key}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +424,27 @@ mod tests {
             "{e}"
         );
         assert!(resize("legal_provisions").check(&configs).is_ok());
+    }
+
+    /// Kenya's child survey maps codes by value label: a CSV copy could not be read with that mapping, so it is
+    /// refused naming the key, and a `.sav` copy is fine.
+    #[test]
+    fn a_delivery_mapped_by_value_label_is_not_written_as_csv() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../countries");
+        let configs = dh_config::load_countries(&root, &["KEN".to_string()]).unwrap();
+        let resize = |format: Format| Resize {
+            tables: vec!["child_survey".to_string()],
+            rows: 10,
+            format: Some(format),
+        };
+        let e = resize(Format::Csv).check(&configs).unwrap_err().to_string();
+        assert!(
+            e.contains("KEN: `child_survey` maps codes by value label")
+                && e.contains("`label:")
+                && e.contains("--format sav"),
+            "{e}"
+        );
+        assert!(resize(Format::Sav).check(&configs).is_ok());
     }
 
     #[test]
