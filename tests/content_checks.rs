@@ -135,21 +135,58 @@ fn status(manifest: &Value, iso3: &str) -> (String, String) {
     )
 }
 
+/// THA: the children's names under `REGION` (and the regions under `RESP_NAME`, an identifier never read); MYS:
+/// the phone numbers under the weight column `wt`. Returns the names and the phone numbers moved.
+fn swap_identifiers_into_mapped_columns(raw: &Path) -> (Vec<String>, Vec<String>) {
+    let names = swap_header_cells(
+        &raw.join("THA/TH_DH_child_final.csv"),
+        "RESP_NAME",
+        "REGION",
+    );
+    let phones = swap_header_cells(&raw.join("MYS/MYS_child.csv"), "telefon", "wt");
+    assert!(names.len() > 900 && phones.len() > 900);
+    (names, phones)
+}
+
+/// The run ended with exit 4, Thailand (names under `REGION`) and Malaysia (phone numbers under the weight
+/// column) failed naming file, column and check, and neither has a harmonised child table; returns the manifest.
+fn assert_swapped_countries_failed(run: &std::process::Output, out_dir: &Path) -> Value {
+    assert_eq!(run.status.code(), Some(4), "{}", describe(run));
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(out_dir.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
+    let (tha, tha_error) = status(&manifest, "THA");
+    assert_eq!(tha, "failed", "{tha_error}");
+    assert!(
+        tha_error.contains("TH_DH_child_final.csv")
+            && tha_error
+                .contains("column `region` (source `REGION`) fails content check `near_unique`"),
+        "{tha_error}"
+    );
+    let (mys, mys_error) = status(&manifest, "MYS");
+    assert_eq!(mys, "failed", "{mys_error}");
+    assert!(
+        mys_error.contains("MYS_child.csv")
+            && mys_error.contains("column `base_weight` (source `wt`) fails content check `phone`"),
+        "{mys_error}"
+    );
+    for failed in ["THA", "MYS"] {
+        assert!(
+            !out_dir
+                .join(format!("normalised/child_survey/country={failed}"))
+                .exists()
+        );
+    }
+    manifest
+}
+
 #[test]
 fn swapped_header_cells_fail_their_country_and_leak_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let raw = tmp.path().join("raw");
     let out_dir = tmp.path().join("out");
     common::synth(&raw, "THA,MYS,VNM", "1");
-    // THA: the children's names under `REGION` (and the regions under `RESP_NAME`, an identifier never read).
-    let names = swap_header_cells(
-        &raw.join("THA/TH_DH_child_final.csv"),
-        "RESP_NAME",
-        "REGION",
-    );
-    // MYS: the phone numbers under the weight column `wt`.
-    let phones = swap_header_cells(&raw.join("MYS/MYS_child.csv"), "telefon", "wt");
-    assert!(names.len() > 900 && phones.len() > 900);
+    let (names, phones) = swap_identifiers_into_mapped_columns(&raw);
     // VNM: a note with a name and a phone number in one cell of the coded column `sex` (data row 5).
     let note_row = set_cell(&raw.join("VNM/VN_khao_sat_tre_em.csv"), "sex", 5, NOTE);
     let short_note_row = set_cell(
@@ -172,25 +209,7 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
             "--quiet",
         ],
     );
-    assert_eq!(run.status.code(), Some(4), "{}", describe(&run));
-    let manifest: Value =
-        serde_json::from_slice(&fs::read(out_dir.join("manifest.json")).expect("manifest"))
-            .expect("manifest JSON");
-    let (tha, tha_error) = status(&manifest, "THA");
-    assert_eq!(tha, "failed", "{tha_error}");
-    assert!(
-        tha_error.contains("TH_DH_child_final.csv")
-            && tha_error
-                .contains("column `region` (source `REGION`) fails content check `near_unique`"),
-        "{tha_error}"
-    );
-    let (mys, mys_error) = status(&manifest, "MYS");
-    assert_eq!(mys, "failed", "{mys_error}");
-    assert!(
-        mys_error.contains("MYS_child.csv")
-            && mys_error.contains("column `base_weight` (source `wt`) fails content check `phone`"),
-        "{mys_error}"
-    );
+    let manifest = assert_swapped_countries_failed(&run, &out_dir);
     let (vnm, vnm_error) = status(&manifest, "VNM");
     assert_eq!(vnm, "ok", "{vnm_error}");
     assert!(
@@ -229,13 +248,6 @@ fn swapped_header_cells_fail_their_country_and_leak_nothing() {
                 && !l.2.contains("0899990002")
                 && !l.3.contains("0899990002"),
             "{l:?}"
-        );
-    }
-    for failed in ["THA", "MYS"] {
-        assert!(
-            !out_dir
-                .join(format!("normalised/child_survey/country={failed}"))
-                .exists()
         );
     }
 
@@ -281,13 +293,7 @@ fn swapped_header_cells_fail_their_country_when_read_in_batches() {
     let raw = tmp.path().join("raw");
     let out_dir = tmp.path().join("out");
     common::synth(&raw, "THA,MYS", "1");
-    let names = swap_header_cells(
-        &raw.join("THA/TH_DH_child_final.csv"),
-        "RESP_NAME",
-        "REGION",
-    );
-    let phones = swap_header_cells(&raw.join("MYS/MYS_child.csv"), "telefon", "wt");
-    assert!(names.len() > 900 && phones.len() > 900);
+    let (names, phones) = swap_identifiers_into_mapped_columns(&raw);
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_dh"))
         .args(["run", "--raw-dir", s(&raw), "--out-dir", s(&out_dir)])
         .args(["--countries", "THA,MYS", "--quiet"])
@@ -298,32 +304,7 @@ fn swapped_header_cells_fail_their_country_when_read_in_batches() {
         .env("DH_STREAM_ROWS", "7")
         .output()
         .expect("run dh");
-    assert_eq!(run.status.code(), Some(4), "{}", describe(&run));
-    let manifest: Value =
-        serde_json::from_slice(&fs::read(out_dir.join("manifest.json")).expect("manifest"))
-            .expect("manifest JSON");
-    let (tha, tha_error) = status(&manifest, "THA");
-    assert_eq!(tha, "failed", "{tha_error}");
-    assert!(
-        tha_error.contains("TH_DH_child_final.csv")
-            && tha_error
-                .contains("column `region` (source `REGION`) fails content check `near_unique`"),
-        "{tha_error}"
-    );
-    let (mys, mys_error) = status(&manifest, "MYS");
-    assert_eq!(mys, "failed", "{mys_error}");
-    assert!(
-        mys_error.contains("MYS_child.csv")
-            && mys_error.contains("column `base_weight` (source `wt`) fails content check `phone`"),
-        "{mys_error}"
-    );
-    for failed in ["THA", "MYS"] {
-        assert!(
-            !out_dir
-                .join(format!("normalised/child_survey/country={failed}"))
-                .exists()
-        );
-    }
+    assert_swapped_countries_failed(&run, &out_dir);
     let delivered: Vec<String> = names.into_iter().chain(phones).collect();
     assert_nothing_shown(&run, &out_dir, &delivered, 3);
 }
