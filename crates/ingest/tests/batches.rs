@@ -42,9 +42,24 @@ fn batched(
     size: usize,
     whole: &RawTable,
 ) -> Result<RawTable, String> {
-    let mut batches = open_delivery(path, delivery, size).map_err(|e| e.to_string())?;
+    batched_then(path, delivery, (size, size), whole)
+}
+
+/// [`batched`] with the first batch of `sizes.0` rows and the later ones of `sizes.1` (set after the first, as
+/// the pipeline's first pass does).
+fn batched_then(
+    path: &Path,
+    delivery: &Delivery,
+    (first, later): (usize, usize),
+    whole: &RawTable,
+) -> Result<RawTable, String> {
+    let size = first.max(later);
+    let mut batches = open_delivery(path, delivery, first).map_err(|e| e.to_string())?;
     let mut all: Option<RawTable> = None;
     while let Some(batch) = batches.next_batch().map_err(|e| e.to_string())? {
+        if all.is_none() {
+            batches.set_batch_rows(later);
+        }
         let name = path.display();
         assert!(
             batch.num_rows() <= size,
@@ -84,6 +99,17 @@ fn same_in_batches(path: &Path, delivery: &Delivery) -> usize {
                 let got = batched(path, delivery, size, table)
                     .unwrap_or_else(|e| panic!("{}: batches of {size}: {e}", path.display()));
                 assert_eq!(&got, table, "{}: batches of {size}", path.display());
+                // a smaller size after the first batch (the pipeline's first pass)
+                let later = (size / 3).max(1);
+                let got = batched_then(path, delivery, (size, later), table).unwrap_or_else(|e| {
+                    panic!("{}: batches of {size} then {later}: {e}", path.display())
+                });
+                assert_eq!(
+                    &got,
+                    table,
+                    "{}: batches of {size} then {later}",
+                    path.display()
+                );
                 rows += table.num_rows();
             }
             Err(error) => {
